@@ -1,0 +1,79 @@
+/**
+ * The balance breakdown the Billing page shows, computed from a workspace's grants at an instant.
+ * Both the live read model and time travel call this, so "available" means one thing everywhere.
+ */
+import type { Grant, GrantSource } from './credits';
+import { compareDrawdownOrder, isDueToExpire, isLive } from './drawdown';
+
+/**
+ * Credits of one source. `remaining = granted - consumed - expired - refunded`; credits past their
+ * expiry instant count as expired even before the expiry is written to the ledger.
+ */
+export interface CreditBucket {
+  granted: number;
+  consumed: number;
+  expired: number;
+  refunded: number;
+  remaining: number;
+}
+
+export interface CreditBalance {
+  available: number;
+  /** The allowance of the current billing period only; earlier periods are history. */
+  included: CreditBucket;
+  purchased: CreditBucket;
+  promotional: CreditBucket;
+  /** Grants with credits left at the instant, in drawdown order. */
+  grants: Grant[];
+}
+
+const emptyBucket = (): CreditBucket => ({ granted: 0, consumed: 0, expired: 0, refunded: 0, remaining: 0 });
+
+function addToBucket(bucket: CreditBucket, grant: Grant, now: number): void {
+  const lapsed = isDueToExpire(grant, now) ? grant.remaining : 0;
+  bucket.granted += grant.granted;
+  bucket.consumed += grant.consumed;
+  bucket.refunded += grant.refunded;
+  bucket.expired += grant.expired + lapsed;
+  bucket.remaining += grant.remaining - lapsed;
+}
+
+export function creditBalance(
+  grants: Iterable<Grant>,
+  currentAllowanceGrantId: string | undefined,
+  now: number,
+): CreditBalance {
+  const buckets: Record<GrantSource, CreditBucket> = {
+    INCLUDED: emptyBucket(),
+    PURCHASED: emptyBucket(),
+    PROMOTIONAL: emptyBucket(),
+  };
+  const live: Grant[] = [];
+  let available = 0;
+  for (const grant of grants) {
+    if (grant.source !== 'INCLUDED' || grant.id === currentAllowanceGrantId)
+      addToBucket(buckets[grant.source], grant, now);
+    if (isLive(grant, now)) {
+      live.push(grant);
+      available += grant.remaining;
+    }
+  }
+  return {
+    available,
+    included: buckets.INCLUDED,
+    purchased: buckets.PURCHASED,
+    promotional: buckets.PROMOTIONAL,
+    grants: live.sort(compareDrawdownOrder),
+  };
+}
+
+/**
+ * Below this many available credits the Billing page warns. It scales with the plan so a large
+ * allowance warns earlier, and never drops below `minimumCredits` (by default one org chart).
+ */
+export function lowBalanceThreshold(
+  policy: { minimumCredits: number; percentOfAllowance: number },
+  includedCredits: number,
+): number {
+  return Math.max(policy.minimumCredits, Math.floor((includedCredits * policy.percentOfAllowance) / 100));
+}

@@ -1,0 +1,65 @@
+/**
+ * What callers ask of a workspace's credits. Commands carry everything the decision needs, already
+ * resolved from the catalog (credits, prices), and the instant they are decided at (`now`), so the
+ * decider reads no clock and no configuration.
+ */
+import type { CreditAction, Money } from './credits';
+
+type Command<Type extends string, Data> = { type: Type } & Data & { workspaceId: string; now: Date };
+
+export type ApplyPlanAllowance = Command<
+  'ApplyPlanAllowance',
+  {
+    grantId: string;
+    planId: string;
+    planName: string;
+    credits: number;
+    periodStart: Date;
+    periodEnd: Date;
+  }
+>;
+
+export type PurchaseCredits = Command<
+  'PurchaseCredits',
+  {
+    grantId: string;
+    purchaseId: string;
+    packageId: string;
+    packageName: string;
+    credits: number;
+    price: Money;
+    expiresAt?: Date;
+    purchasedBy: string;
+  }
+>;
+
+export type GrantCredits = Command<
+  'GrantCredits',
+  {
+    grantId: string;
+    idempotencyKey: string;
+    credits: number;
+    reason: string;
+    expiresAt?: Date;
+    grantedBy: string;
+  }
+>;
+
+export type ConsumeCredits = Command<
+  'ConsumeCredits',
+  {
+    consumptionId: string;
+    idempotencyKey: string;
+    action: CreditAction;
+    units: number;
+    creditsPerUnit: number;
+    actorId: string;
+    reference?: string;
+  }
+>;
+
+/** Records the expiry of every grant that is past its `expiresAt` (a sweeper's command). */
+export type ExpireCredits = Command<'ExpireCredits', object>;
+
+export type WorkspaceCreditsCommand =
+  ApplyPlanAllowance | PurchaseCredits | GrantCredits | ConsumeCredits | ExpireCredits;

@@ -1,0 +1,105 @@
+/**
+ * The facts the workspace credits stream records. Event data is plain JSON: instants are ISO-8601
+ * strings, credits and money are integers. Events are never edited; a correction is a new event.
+ */
+import type { CreditAction, Drawdown, GrantSource, Money } from './credits';
+
+type Event<Type extends string, Data> = { type: Type; data: Data };
+
+/** A billing period's included credits, granted by the subscription system. */
+export type PlanAllowanceApplied = Event<
+  'PlanAllowanceApplied',
+  {
+    workspaceId: string;
+    grantId: string;
+    planId: string;
+    planName: string;
+    credits: number;
+    periodStart: string;
+    periodEnd: string;
+    appliedAt: string;
+  }
+>;
+
+/** A paid credit package; `purchaseId` is the payment's reference and the purchase's identity. */
+export type CreditsPurchased = Event<
+  'CreditsPurchased',
+  {
+    workspaceId: string;
+    grantId: string;
+    purchaseId: string;
+    packageId: string;
+    packageName: string;
+    credits: number;
+    price: Money;
+    expiresAt?: string;
+    purchasedBy: string;
+    purchasedAt: string;
+  }
+>;
+
+/** Promotional or goodwill credits given by an admin. */
+export type CreditsGranted = Event<
+  'CreditsGranted',
+  {
+    workspaceId: string;
+    grantId: string;
+    idempotencyKey: string;
+    credits: number;
+    reason: string;
+    expiresAt?: string;
+    grantedBy: string;
+    grantedAt: string;
+  }
+>;
+
+/** A spend, with the grants that paid for it (`drawdown`) and the balance it left. */
+export type CreditsConsumed = Event<
+  'CreditsConsumed',
+  {
+    workspaceId: string;
+    consumptionId: string;
+    idempotencyKey: string;
+    action: CreditAction;
+    units: number;
+    creditsPerUnit: number;
+    credits: number;
+    drawdown: Drawdown[];
+    availableAfter: number;
+    actorId: string;
+    reference?: string;
+    consumedAt: string;
+  }
+>;
+
+/**
+ * What was left of a grant when it stopped being spendable: at its `expiresAt` (EXPIRED), or when
+ * a new billing period replaced the allowance it belonged to (PERIOD_REPLACED).
+ */
+export type CreditsExpired = Event<
+  'CreditsExpired',
+  {
+    workspaceId: string;
+    grantId: string;
+    source: GrantSource;
+    credits: number;
+    reason: 'EXPIRED' | 'PERIOD_REPLACED';
+    expiredAt: string;
+  }
+>;
+
+export type WorkspaceCreditsEvent =
+  PlanAllowanceApplied | CreditsPurchased | CreditsGranted | CreditsConsumed | CreditsExpired;
+
+export type WorkspaceCreditsEventType = WorkspaceCreditsEvent['type'];
+
+export const WORKSPACE_CREDITS_EVENT_TYPES: readonly WorkspaceCreditsEventType[] = [
+  'PlanAllowanceApplied',
+  'CreditsPurchased',
+  'CreditsGranted',
+  'CreditsConsumed',
+  'CreditsExpired',
+];
+
+export const isWorkspaceCreditsEvent = (event: { type: string }): event is WorkspaceCreditsEvent =>
+  (WORKSPACE_CREDITS_EVENT_TYPES as readonly string[]).includes(event.type);

@@ -1,0 +1,161 @@
+/**
+ * The workspace credits state the decider decides against, and `evolve`, which folds one event
+ * into it. The state is owned by one aggregate at a time: `evolve` advances it in place and
+ * returns it, so that folding a long stream costs O(events), not O(events × state).
+ */
+import type { CreditAction, Drawdown, Grant } from './credits';
+import type { WorkspaceCreditsEvent } from './events';
+
+/**
+ * How long an idempotency key is remembered after its first use. Retries inside this window return
+ * the first result; the contract promises at least 24 hours.
+ */
+export const IDEMPOTENCY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+export interface CurrentPeriod {
+  grantId: string;
+  planId: string;
+  planName: string;
+  credits: number;
+  periodStart: number;
+  periodEnd: number;
+}
+
+/** A spend as first recorded: what a retry with the same key gets back. */
+export interface ConsumptionRecord {
+  consumptionId: string;
+  idempotencyKey: string;
+  action: CreditAction;
+  units: number;
+  credits: number;
+  reference: string | undefined;
+  drawdown: Drawdown[];
+  availableAfter: number;
+  consumedAt: number;
+}
+
+export interface WorkspaceCreditsState {
+  grants: Map<string, Grant>;
+  period: CurrentPeriod | undefined;
+  /** Every billing period applied so far, by its start instant, to make re-application a no-op. */
+  periods: Map<number, { planId: string; periodEnd: number }>;
+  /** Spends by idempotency key, oldest first, pruned after IDEMPOTENCY_RETENTION_MS. */
+  consumptions: Map<string, ConsumptionRecord>;
+  /** Promotional grants by idempotency key, with what was asked, to recognise a retry. */
+  grantKeys: Map<string, { grantId: string; credits: number; reason: string; expiresAt: number | undefined }>;
+  /** Purchased grants by purchase id (the payment reference), with what was bought. */
+  purchases: Map<string, { grantId: string; packageId: string; credits: number }>;
+}
+
+export const initialState = (): WorkspaceCreditsState => ({
+  grants: new Map(),
+  period: undefined,
+  periods: new Map(),
+  consumptions: new Map(),
+  grantKeys: new Map(),
+  purchases: new Map(),
+});
+
+const ms = (iso: string): number => Date.parse(iso);
+const optionalMs = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : ms(iso));
+
+function addGrant(
+  state: WorkspaceCreditsState,
+  grant: Pick<Grant, 'id' | 'source' | 'granted' | 'expiresAt' | 'grantedAt'>,
+): void {
+  state.grants.set(grant.id, {
+    ...grant,
+    remaining: grant.granted,
+    consumed: 0,
+    expired: 0,
+    refunded: 0,
+    seq: state.grants.size,
+  });
+}
+
+function grantOf(state: WorkspaceCreditsState, grantId: string): Grant {
+  const grant = state.grants.get(grantId);
+  if (!grant) throw new Error(`Event refers to unknown grant ${grantId}`);
+  return grant;
+}
+
+function forgetOldConsumptions(state: WorkspaceCreditsState, now: number): void {
+  const cutoff = now - IDEMPOTENCY_RETENTION_MS;
+  for (const [key, record] of state.consumptions) {
+    if (record.consumedAt >= cutoff) return;
+    state.consumptions.delete(key);
+  }
+}
+
+export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEvent): WorkspaceCreditsState {
+  switch (event.type) {
+    case 'PlanAllowanceApplied': {
+      const { grantId, planId, planName, credits } = event.data;
+      const periodStart = ms(event.data.periodStart);
+      const periodEnd = ms(event.data.periodEnd);
+      addGrant(state, {
+        id: grantId,
+        source: 'INCLUDED',
+        granted: credits,
+        expiresAt: periodEnd,
+        grantedAt: ms(event.data.appliedAt),
+      });
+      state.period = { grantId, planId, planName, credits, periodStart, periodEnd };
+      state.periods.set(periodStart, { planId, periodEnd });
+      return state;
+    }
+    case 'CreditsPurchased': {
+      const { grantId, credits, purchaseId, packageId } = event.data;
+      addGrant(state, {
+        id: grantId,
+        source: 'PURCHASED',
+        granted: credits,
+        expiresAt: optionalMs(event.data.expiresAt),
+        grantedAt: ms(event.data.purchasedAt),
+      });
+      state.purchases.set(purchaseId, { grantId, packageId, credits });
+      return state;
+    }
+    case 'CreditsGranted': {
+      const { grantId, credits, idempotencyKey, reason } = event.data;
+      const expiresAt = optionalMs(event.data.expiresAt);
+      addGrant(state, {
+        id: grantId,
+        source: 'PROMOTIONAL',
+        granted: credits,
+        expiresAt,
+        grantedAt: ms(event.data.grantedAt),
+      });
+      state.grantKeys.set(idempotencyKey, { grantId, credits, reason, expiresAt });
+      return state;
+    }
+    case 'CreditsConsumed': {
+      const { drawdown } = event.data;
+      for (const part of drawdown) {
+        const grant = grantOf(state, part.grantId);
+        grant.remaining -= part.credits;
+        grant.consumed += part.credits;
+      }
+      const consumedAt = ms(event.data.consumedAt);
+      forgetOldConsumptions(state, consumedAt);
+      state.consumptions.set(event.data.idempotencyKey, {
+        consumptionId: event.data.consumptionId,
+        idempotencyKey: event.data.idempotencyKey,
+        action: event.data.action,
+        units: event.data.units,
+        credits: event.data.credits,
+        reference: event.data.reference,
+        drawdown,
+        availableAfter: event.data.availableAfter,
+        consumedAt,
+      });
+      return state;
+    }
+    case 'CreditsExpired': {
+      const grant = grantOf(state, event.data.grantId);
+      grant.remaining -= event.data.credits;
+      grant.expired += event.data.credits;
+      return state;
+    }
+  }
+}

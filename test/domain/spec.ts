@@ -1,0 +1,60 @@
+/**
+ * Given / When / Then for the workspace credits decider, in the style of Emmett's DeciderSpecification:
+ *
+ *   given(...pastEvents).when(command).then(...expectedEvents)
+ *   given(...pastEvents).when(command).thenNothing()            // an idempotent retry
+ *   given(...pastEvents).when(command).thenThrows(code, details?) // a refusal: no events at all
+ *
+ * Every run also checks that `decide` only reads the state it is given.
+ */
+import type { WorkspaceCreditsCommand } from '../../src/domain/commands';
+import { decide } from '../../src/domain/decide';
+import { CreditsError, type CreditsErrorCode } from '../../src/domain/errors';
+import type { WorkspaceCreditsEvent } from '../../src/domain/events';
+import { evolve, initialState, type WorkspaceCreditsState } from '../../src/domain/state';
+
+/** Folds a stream into a fresh state, as the aggregate does when it loads it. */
+export const stateOf = (events: readonly WorkspaceCreditsEvent[]): WorkspaceCreditsState =>
+  events.reduce(evolve, initialState());
+
+type Outcome = { events: WorkspaceCreditsEvent[] } | { error: unknown };
+
+export function given(...history: WorkspaceCreditsEvent[]) {
+  return {
+    state: (): WorkspaceCreditsState => stateOf(history),
+    when(command: WorkspaceCreditsCommand) {
+      const run = (): Outcome => {
+        const state = stateOf(history);
+        let outcome: Outcome;
+        try {
+          outcome = { events: decide(command, state) };
+        } catch (error) {
+          outcome = { error };
+        }
+        expect(state).toEqual(stateOf(history)); // decide must not change the state it reads
+        return outcome;
+      };
+      const eventsOf = (outcome: Outcome): WorkspaceCreditsEvent[] => {
+        if ('error' in outcome) throw outcome.error;
+        return outcome.events;
+      };
+      return {
+        then(...expected: WorkspaceCreditsEvent[]): void {
+          const events = eventsOf(run());
+          expect(events).toStrictEqual(expected);
+          events.reduce(evolve, stateOf(history)); // the decided events fold onto the stream
+        },
+        thenNothing(): void {
+          expect(eventsOf(run())).toStrictEqual([]);
+        },
+        thenThrows(code: CreditsErrorCode, details?: Record<string, unknown>): void {
+          const outcome = run();
+          if (!('error' in outcome)) throw new Error(`Expected ${code}, got events ${JSON.stringify(outcome.events)}`);
+          expect(outcome.error).toBeInstanceOf(CreditsError);
+          expect((outcome.error as CreditsError).code).toBe(code);
+          if (details) expect((outcome.error as CreditsError).details).toMatchObject(details);
+        },
+      };
+    },
+  };
+}
