@@ -1,0 +1,131 @@
+/**
+ * The event store port: the only thing the command side and the projections know about storage.
+ * Adapters (embedded SQLite, EventStoreDB) implement it and must pass the one contract suite in
+ * test/eventstore/.
+ *
+ * Revisions and positions are `bigint` in code (they can outgrow 2^53) and decimal strings outside.
+ */
+
+/** An event as the caller hands it over: a type, plain JSON data and metadata. */
+export interface NewEvent {
+  type: string;
+  data: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  /** Unique id; adapters generate one when absent. */
+  id?: string;
+  /** Version of this event type's data shape (see docs/events.md); defaults to 1. */
+  schemaVersion?: number;
+}
+
+/** An event as stored, with where it sits in its stream and in the global log. */
+export interface RecordedEvent {
+  id: string;
+  streamName: string;
+  type: string;
+  data: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+  schemaVersion: number;
+  /** 0-based position of the event in its stream. */
+  revision: bigint;
+  /** Position in the global log: strictly increasing in append order, not necessarily dense. */
+  position: bigint;
+  recordedAt: Date;
+}
+
+/** The state the stream must be in for an append to go ahead. */
+export type ExpectedRevision =
+  | bigint // the stream's last event is at exactly this revision
+  | 'no_stream' // the stream has no events yet
+  | 'stream_exists'
+  | 'any';
+
+export interface AppendResult {
+  /** Revision of the last event appended: the expected revision for the next append. */
+  nextExpectedRevision: bigint;
+  /** Global position of the last event appended. */
+  position: bigint;
+}
+
+export interface ReadStreamOptions {
+  /** First revision to read (inclusive); defaults to 0. */
+  fromRevision?: bigint;
+  maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Read the events strictly after this global position; defaults to the start of the log. */
+  after?: bigint;
+  maxCount?: number;
+}
+
+export interface SubscribeToAllOptions {
+  /** Deliver the events strictly after this global position; defaults to the start of the log. */
+  after?: bigint;
+}
+
+/**
+ * Follows the global log: first the history after the starting position, then every new event as
+ * it is appended, in position order, each once. Iterate it with `for await`; `close()` ends it.
+ */
+export interface LogSubscription extends AsyncIterable<RecordedEvent> {
+  close(): Promise<void>;
+}
+
+export interface EventStore {
+  /**
+   * Appends atomically: all of `events` or none. Fails with an ExpectedRevisionConflict, appending
+   * nothing, when the stream is not at `expectedRevision`. Resolves once the events are durable.
+   */
+  appendToStream(
+    stream: string,
+    events: NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult>;
+
+  /** The stream's events from `fromRevision` on, oldest first; an absent stream reads as empty. */
+  readStream(stream: string, options?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
+
+  /** The stream's last revision, or undefined when it has no events. */
+  streamRevision(stream: string): Promise<bigint | undefined>;
+
+  /** A page of the global log after a position, oldest first. */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+
+  subscribeToAll(options?: SubscribeToAllOptions): LogSubscription;
+
+  /** Position of the last event in the global log, or undefined when the log is empty. */
+  headPosition(): Promise<bigint | undefined>;
+
+  close(): Promise<void>;
+}
+
+export class ExpectedRevisionConflict extends Error {
+  readonly code = 'WRONG_EXPECTED_REVISION';
+  constructor(
+    readonly stream: string,
+    readonly expected: ExpectedRevision,
+    readonly actual: bigint | undefined,
+  ) {
+    super(
+      `Stream ${stream} was expected at ${String(expected)} but is at ${actual === undefined ? 'no_stream' : String(actual)}.`,
+    );
+    this.name = 'ExpectedRevisionConflict';
+  }
+}
+
+export const isExpectedRevisionConflict = (error: unknown): error is ExpectedRevisionConflict =>
+  error instanceof ExpectedRevisionConflict;
+
+/** Whether a stream at `actual` satisfies `expected`. Shared by adapters that check it themselves. */
+export function matchesExpectedRevision(expected: ExpectedRevision, actual: bigint | undefined): boolean {
+  switch (expected) {
+    case 'any':
+      return true;
+    case 'no_stream':
+      return actual === undefined;
+    case 'stream_exists':
+      return actual !== undefined;
+    default:
+      return actual === expected;
+  }
+}

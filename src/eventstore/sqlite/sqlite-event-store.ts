@@ -1,0 +1,299 @@
+/**
+ * The embedded EventStore: one SQLite file (better-sqlite3) holding the whole log in one table.
+ *
+ * Durability: WAL with synchronous = FULL, so the WAL is fsynced at every commit and an append that
+ * has resolved survives kill -9 and power loss.
+ *
+ * Several processes may open the same file. Appends run in BEGIN IMMEDIATE transactions, which
+ * take SQLite's single write lock before reading the stream's revision, so the revision check and
+ * the insert cannot interleave with another writer. Because writers are serialised and positions
+ * come from AUTOINCREMENT inside that lock, a reader never sees position p and later discovers a
+ * smaller one: the property the polling subscription needs for exactly-once delivery.
+ *
+ * better-sqlite3 is synchronous, so every call blocks the event loop for its (short) duration, and
+ * for up to busy_timeout when another process holds the write lock.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { AppendSignal, PollingSubscription } from '../polling-subscription';
+import {
+  ExpectedRevisionConflict,
+  matchesExpectedRevision,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type LogSubscription,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeToAllOptions,
+} from '../port';
+
+export interface SqliteEventStoreOptions {
+  /** Path of the database file; its directory is created when missing. */
+  file: string;
+  /** How often an idle subscription looks for appends made by other processes; default 250. */
+  pollIntervalMs?: number;
+}
+
+const PAGE_SIZE = 1000;
+const BUSY_TIMEOUT_MS = 5000;
+/** SQLite reads a negative LIMIT as "no limit". */
+const NO_LIMIT = -1;
+
+/**
+ * Schema migrations, applied in order; PRAGMA user_version records how many have run. Never edit
+ * one that has shipped: append a new one.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS events (
+     position        INTEGER PRIMARY KEY AUTOINCREMENT,
+     event_id        TEXT    NOT NULL UNIQUE,
+     stream_name     TEXT    NOT NULL,
+     stream_revision INTEGER NOT NULL,
+     event_type      TEXT    NOT NULL,
+     schema_version  INTEGER NOT NULL DEFAULT 1,
+     data            TEXT    NOT NULL,
+     metadata        TEXT    NOT NULL,
+     recorded_at     TEXT    NOT NULL,
+     UNIQUE (stream_name, stream_revision)
+   )`,
+];
+
+interface EventRow {
+  position: bigint;
+  event_id: string;
+  stream_name: string;
+  stream_revision: bigint;
+  event_type: string;
+  schema_version: bigint;
+  data: string;
+  metadata: string;
+  recorded_at: string;
+}
+
+type InsertParams = [string, string, bigint, string, number, string, string, string];
+
+const COLUMNS =
+  'position, event_id, stream_name, stream_revision, event_type, schema_version, data, metadata, recorded_at';
+
+export function openSqliteEventStore(options: SqliteEventStoreOptions): SqliteEventStore {
+  return new SqliteEventStore(options);
+}
+
+export class SqliteEventStore implements EventStore {
+  readonly file: string;
+  private readonly db: Database.Database;
+  private readonly pollIntervalMs: number;
+  private readonly appended = new AppendSignal();
+  private readonly subscriptions = new Set<PollingSubscription>();
+  private closed = false;
+
+  private readonly selectStreamHead;
+  private readonly selectStreamPage;
+  private readonly selectAllPage;
+  private readonly selectHeadPosition;
+  private readonly insertEvent;
+  private readonly appendInTransaction;
+
+  /** Prefer openSqliteEventStore. */
+  constructor(options: SqliteEventStoreOptions) {
+    this.file = options.file;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    mkdirSync(dirname(options.file), { recursive: true });
+    this.db = new Database(options.file, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      const journalMode = this.db.pragma('journal_mode = WAL', { simple: true });
+      if (journalMode !== 'wal')
+        throw new Error(`SQLite refused WAL mode for ${options.file} (got ${String(journalMode)})`);
+      this.db.pragma('synchronous = FULL');
+      // Positions and revisions can outgrow 2^53: read every integer as a bigint.
+      this.db.defaultSafeIntegers(true);
+      migrate(this.db, options.file);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+
+    // Served by the UNIQUE(stream_name, stream_revision) index.
+    this.selectStreamHead = this.db.prepare<[string], { stream_revision: bigint; position: bigint }>(
+      'SELECT stream_revision, position FROM events WHERE stream_name = ? ORDER BY stream_revision DESC LIMIT 1',
+    );
+    this.selectStreamPage = this.db.prepare<[string, bigint, number], EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE stream_name = ? AND stream_revision >= ? ORDER BY stream_revision LIMIT ?`,
+    );
+    this.selectAllPage = this.db.prepare<[bigint, number], EventRow>(
+      `SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`,
+    );
+    this.selectHeadPosition = this.db.prepare<[], { head: bigint | null }>('SELECT max(position) AS head FROM events');
+    this.insertEvent = this.db.prepare<InsertParams>(
+      `INSERT INTO events (event_id, stream_name, stream_revision, event_type, schema_version, data, metadata, recorded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.appendInTransaction = this.db.transaction(
+      (stream: string, rows: InsertParams[], expected: ExpectedRevision): AppendResult => {
+        const head = this.selectStreamHead.get(stream);
+        const actual = head?.stream_revision;
+        if (!matchesExpectedRevision(expected, actual)) throw new ExpectedRevisionConflict(stream, expected, actual);
+        // An empty append changes nothing; it reports where the stream stands, -1n when absent.
+        let result: AppendResult = { nextExpectedRevision: actual ?? -1n, position: head?.position ?? -1n };
+        let revision = actual === undefined ? 0n : actual + 1n;
+        for (const row of rows) {
+          row[2] = revision;
+          const { lastInsertRowid } = this.insertEvent.run(...row);
+          result = { nextExpectedRevision: revision, position: BigInt(lastInsertRowid) };
+          revision += 1n;
+        }
+        return result;
+      },
+    );
+  }
+
+  /**
+   * Appending no events still checks the expected revision, then reports the stream's last revision
+   * and that event's position, or -1n for both when the stream has no events.
+   */
+  async appendToStream(
+    stream: string,
+    events: NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    this.assertOpen();
+    const recordedAt = new Date().toISOString();
+    const rows = events.map((event): InsertParams => {
+      const schemaVersion = event.schemaVersion ?? 1;
+      if (!Number.isInteger(schemaVersion) || schemaVersion < 1) {
+        throw new RangeError(`schemaVersion must be a positive integer, got ${schemaVersion}`);
+      }
+      return [
+        event.id ?? randomUUID(),
+        stream,
+        -1n, // the revision, assigned inside the transaction
+        event.type,
+        schemaVersion,
+        JSON.stringify(event.data),
+        JSON.stringify(event.metadata ?? {}),
+        recordedAt,
+      ];
+    });
+
+    let result: AppendResult;
+    try {
+      result = this.appendInTransaction.immediate(stream, rows, options.expectedRevision);
+    } catch (error) {
+      // Unreachable while the revision check and the inserts share one write lock; mapped anyway
+      // so that a collision can never surface as a raw SQLite error.
+      if (isStreamRevisionCollision(error)) {
+        throw new ExpectedRevisionConflict(stream, options.expectedRevision, await this.streamRevision(stream));
+      }
+      throw error;
+    }
+    if (rows.length > 0) this.appended.notify();
+    return result;
+  }
+
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen();
+    let from = options.fromRevision ?? 0n;
+    let remaining = options.maxCount ?? Infinity;
+    assertCount(remaining);
+    // A page at a time, so a long stream never sits in memory whole and the connection is never
+    // held by an open cursor between pages (better-sqlite3 refuses writes while one is open).
+    while (remaining > 0) {
+      const limit = Math.min(PAGE_SIZE, remaining);
+      const rows = this.selectStreamPage.all(stream, from, limit);
+      for (const row of rows) yield toRecordedEvent(row);
+      if (rows.length < limit) return;
+      remaining -= rows.length;
+      from = rows[rows.length - 1]!.stream_revision + 1n;
+      this.assertOpen();
+    }
+  }
+
+  async streamRevision(stream: string): Promise<bigint | undefined> {
+    this.assertOpen();
+    return this.selectStreamHead.get(stream)?.stream_revision;
+  }
+
+  /** Without maxCount, reads the whole rest of the log. */
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const limit = options.maxCount ?? NO_LIMIT;
+    if (options.maxCount !== undefined) assertCount(options.maxCount);
+    return this.selectAllPage.all(options.after ?? 0n, limit).map(toRecordedEvent);
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions = {}): LogSubscription {
+    this.assertOpen();
+    const subscription: PollingSubscription = new PollingSubscription({
+      after: options.after,
+      readPage: (after, maxCount) => this.readAll({ after: after ?? 0n, maxCount }),
+      signal: this.appended,
+      pollIntervalMs: this.pollIntervalMs,
+      pageSize: PAGE_SIZE,
+      onClose: () => this.subscriptions.delete(subscription),
+    });
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async headPosition(): Promise<bigint | undefined> {
+    this.assertOpen();
+    return this.selectHeadPosition.get()?.head ?? undefined;
+  }
+
+  /** Ends every subscription (their pending reads finish as done), then closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`The event store on ${this.file} is closed`);
+  }
+}
+
+function migrate(db: Database.Database, file: string): void {
+  db.transaction(() => {
+    const version = Number(db.pragma('user_version', { simple: true }));
+    if (version > MIGRATIONS.length) {
+      throw new Error(`${file} has schema version ${version}, newer than this release knows (${MIGRATIONS.length})`);
+    }
+    for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    streamName: row.stream_name,
+    type: row.event_type,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    schemaVersion: Number(row.schema_version),
+    revision: row.stream_revision,
+    position: row.position,
+    recordedAt: new Date(row.recorded_at),
+  };
+}
+
+function isStreamRevisionCollision(error: unknown): boolean {
+  return (
+    error instanceof Database.SqliteError &&
+    error.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+    error.message.includes('events.stream_name, events.stream_revision')
+  );
+}
+
+function assertCount(count: number): void {
+  if (count !== Infinity && (!Number.isInteger(count) || count < 0)) {
+    throw new RangeError(`maxCount must be a non-negative integer, got ${count}`);
+  }
+}
