@@ -1,0 +1,20 @@
+/**
+ * A projection turns the global event log into one read model in the read-model database. The
+ * runner feeds it events in position order and commits its updates together with its checkpoint,
+ * so a read model is always exactly "the log up to the checkpoint".
+ */
+import type { Database } from 'better-sqlite3';
+import type { RecordedEvent } from '../src/eventstore/port';
+
+export interface Projection {
+  /** Stable name: the checkpoint's key. */
+  readonly name: string;
+  /** Bump when the read model's shape or meaning changes: the runner then rebuilds it. */
+  readonly version: number;
+  /** Creates the read model's tables if missing. */
+  migrate(db: Database): void;
+  /** Drops everything the read model holds, so that it can be rebuilt from the start. */
+  reset(db: Database): void;
+  /** Prepares statements once and returns the function that applies one event. */
+  prepare(db: Database): (event: RecordedEvent) => void;
+}

@@ -1,0 +1,200 @@
+/**
+ * Feeds projections from the global log. Events are applied in batches: every event that arrives
+ * before the event loop turns (at most `batchSize`) is applied in one read-model transaction that
+ * also moves the checkpoints, so a crash never leaves a read model ahead of or behind its
+ * checkpoint, and a restart resumes exactly after the last committed event.
+ */
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { EventStore, LogSubscription, RecordedEvent } from '../src/eventstore/port';
+import type { Projection } from './projection';
+
+export interface ProjectionRunnerOptions {
+  batchSize?: number;
+  logger?: Logger;
+  /** How long a caller waits for read-your-writes before giving up. Default 10 s. */
+  waitTimeoutMs?: number;
+}
+
+interface ActiveProjection {
+  projection: Projection;
+  apply: (event: RecordedEvent) => void;
+  checkpoint: bigint | undefined;
+}
+
+interface Waiter {
+  position: bigint;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export class ProjectionRunner {
+  private readonly active: ActiveProjection[];
+  private readonly batchSize: number;
+  private readonly waitTimeoutMs: number;
+  private pending: RecordedEvent[] = [];
+  private flushScheduled = false;
+  private waiters: Waiter[] = [];
+  private subscription: LogSubscription | undefined;
+  private following: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private readonly checkpointStatement;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly db: Database,
+    projections: Projection[],
+    private readonly options: ProjectionRunnerOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 2_000;
+    this.waitTimeoutMs = options.waitTimeoutMs ?? 10_000;
+    this.checkpointStatement = db.prepare<[string, number, string]>(
+      `INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`,
+    );
+    const readCheckpoint = db.prepare<[string], { version: number; position: string | null }>(
+      'SELECT version, position FROM projection_checkpoints WHERE name = ?',
+    );
+    this.active = projections.map((projection) => {
+      projection.migrate(db);
+      const stored = readCheckpoint.get(projection.name);
+      if (stored && stored.version !== projection.version) {
+        options.logger?.info({ projection: projection.name }, 'projection version changed: rebuilding');
+        this.resetTables(projection);
+      }
+      const checkpoint =
+        stored?.version === projection.version && stored.position !== null ? BigInt(stored.position) : undefined;
+      return { projection, apply: projection.prepare(db), checkpoint };
+    });
+  }
+
+  /** Empties every read model and checkpoint; the next start projects them from the beginning. */
+  resetAll(): void {
+    for (const entry of this.active) {
+      this.resetTables(entry.projection);
+      entry.checkpoint = undefined;
+    }
+  }
+
+  private resetTables(projection: Projection): void {
+    this.db.transaction(() => {
+      projection.reset(this.db);
+      projection.migrate(this.db);
+      this.db.prepare('DELETE FROM projection_checkpoints WHERE name = ?').run(projection.name);
+    })();
+  }
+
+  /** The position every projection has reached; undefined before the first event. */
+  get checkpoint(): bigint | undefined {
+    let lowest: bigint | undefined;
+    for (const { checkpoint } of this.active) {
+      if (checkpoint === undefined) return undefined;
+      if (lowest === undefined || checkpoint < lowest) lowest = checkpoint;
+    }
+    return lowest;
+  }
+
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Starts following the log and resolves once the projections have caught up with its head. */
+  async start(): Promise<void> {
+    const head = await this.store.headPosition();
+    this.subscription = this.store.subscribeToAll({ ...(this.checkpoint !== undefined && { after: this.checkpoint }) });
+    const subscription = this.subscription;
+    this.following = (async () => {
+      try {
+        for await (const event of subscription) this.enqueue(event);
+        this.flush();
+      } catch (error) {
+        this.fail(error as Error);
+      }
+    })();
+    if (head !== undefined) await this.waitFor(head, Number.POSITIVE_INFINITY);
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.close();
+    await this.following;
+    this.flush();
+  }
+
+  /** Resolves once every projection has applied the event at `position`: read-your-writes. */
+  waitFor(position: bigint, timeoutMs = this.waitTimeoutMs): Promise<void> {
+    const reached = this.checkpoint;
+    if (reached !== undefined && reached >= position) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      const timer = Number.isFinite(timeoutMs)
+        ? setTimeout(() => {
+            this.waiters = this.waiters.filter((candidate) => candidate !== waiter);
+            reject(new Error(`Projections did not reach position ${position} within ${timeoutMs} ms`));
+          }, timeoutMs)
+        : undefined;
+      const waiter: Waiter = {
+        position,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  private enqueue(event: RecordedEvent): void {
+    this.pending.push(event);
+    if (this.pending.length >= this.batchSize) {
+      this.flush();
+    } else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0 || this.failure) return;
+    const batch = this.pending;
+    this.pending = [];
+    const last = (batch[batch.length - 1] as RecordedEvent).position;
+    try {
+      this.db.transaction(() => {
+        for (const entry of this.active) {
+          for (const event of batch) {
+            if (entry.checkpoint === undefined || event.position > entry.checkpoint) entry.apply(event);
+          }
+          this.checkpointStatement.run(entry.projection.name, entry.projection.version, last.toString());
+        }
+      })();
+    } catch (error) {
+      this.fail(error as Error);
+      return;
+    }
+    for (const entry of this.active) entry.checkpoint = last;
+    this.releaseWaiters(last);
+  }
+
+  private releaseWaiters(reached: bigint): void {
+    const still: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      if (waiter.position <= reached) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.waiters = still;
+  }
+
+  /** A projection that cannot apply an event stops here rather than skip it and serve wrong numbers. */
+  private fail(error: Error): void {
+    this.failure = error;
+    this.options.logger?.error({ err: error }, 'projection stopped');
+    for (const waiter of this.waiters) waiter.reject(error);
+    this.waiters = [];
+    void this.subscription?.close();
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * The per-workspace balance read model: every grant with its counters, and the workspace's
+ * current plan period. The breakdown itself (available, buckets, drawdown order) is computed at
+ * query time by the domain's `creditBalance`, so that expiry is exact to the instant of the read.
+ */
+import type { Database } from 'better-sqlite3';
+import type { Grant, GrantSource } from '../src/domain/credits';
+import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
+import type { Projection } from './projection';
+
+export const workspaceBalanceProjection: Projection = {
+  name: 'workspace-balance',
+  version: 1,
+
+  migrate(db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS balance_workspaces (
+        workspace_id TEXT PRIMARY KEY,
+        plan_id TEXT,
+        plan_name TEXT,
+        included_credits INTEGER,
+        period_start INTEGER,
+        period_end INTEGER,
+        allowance_grant_id TEXT
+      );
+      CREATE TABLE IF NOT EXISTS balance_grants (
+        grant_id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        granted INTEGER NOT NULL,
+        remaining INTEGER NOT NULL,
+        consumed INTEGER NOT NULL DEFAULT 0,
+        expired INTEGER NOT NULL DEFAULT 0,
+        refunded INTEGER NOT NULL DEFAULT 0,
+        expires_at INTEGER,
+        granted_at INTEGER NOT NULL,
+        seq INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS balance_grants_by_workspace ON balance_grants (workspace_id);
+    `);
+  },
+
+  reset(db) {
+    db.exec('DROP TABLE IF EXISTS balance_grants; DROP TABLE IF EXISTS balance_workspaces;');
+  },
+
+  prepare(db) {
+    const insertGrant = db.prepare(
+      `INSERT INTO balance_grants (grant_id, workspace_id, source, granted, remaining, expires_at, granted_at, seq)
+       VALUES (@grantId, @workspaceId, @source, @credits, @credits, @expiresAt, @grantedAt, @seq)`,
+    );
+    const upsertPeriod = db.prepare(
+      `INSERT INTO balance_workspaces (workspace_id, plan_id, plan_name, included_credits, period_start, period_end, allowance_grant_id)
+       VALUES (@workspaceId, @planId, @planName, @credits, @periodStart, @periodEnd, @grantId)
+       ON CONFLICT (workspace_id) DO UPDATE SET plan_id = excluded.plan_id, plan_name = excluded.plan_name,
+         included_credits = excluded.included_credits, period_start = excluded.period_start,
+         period_end = excluded.period_end, allowance_grant_id = excluded.allowance_grant_id`,
+    );
+    const consume = db.prepare(
+      'UPDATE balance_grants SET remaining = remaining - ?, consumed = consumed + ? WHERE grant_id = ?',
+    );
+    const expire = db.prepare(
+      'UPDATE balance_grants SET remaining = remaining - ?, expired = expired + ? WHERE grant_id = ?',
+    );
+    const ms = (iso: string | undefined): number | null => (iso === undefined ? null : Date.parse(iso));
+
+    return (recorded) => {
+      const event = toWorkspaceCreditsEvent(recorded);
+      if (!event) return;
+      const seq = Number(recorded.position);
+      switch (event.type) {
+        case 'PlanAllowanceApplied': {
+          const { data } = event;
+          const periodEnd = ms(data.periodEnd);
+          insertGrant.run({ ...grantRow(data, 'INCLUDED', seq), expiresAt: periodEnd, grantedAt: ms(data.appliedAt) });
+          upsertPeriod.run({ ...data, periodStart: ms(data.periodStart), periodEnd });
+          return;
+        }
+        case 'CreditsPurchased':
+          insertGrant.run({
+            ...grantRow(event.data, 'PURCHASED', seq),
+            expiresAt: ms(event.data.expiresAt),
+            grantedAt: ms(event.data.purchasedAt),
+          });
+          return;
+        case 'CreditsGranted':
+          insertGrant.run({
+            ...grantRow(event.data, 'PROMOTIONAL', seq),
+            expiresAt: ms(event.data.expiresAt),
+            grantedAt: ms(event.data.grantedAt),
+          });
+          return;
+        case 'CreditsConsumed':
+          for (const part of event.data.drawdown) consume.run(part.credits, part.credits, part.grantId);
+          return;
+        case 'CreditsExpired':
+          expire.run(event.data.credits, event.data.credits, event.data.grantId);
+          return;
+      }
+    };
+  },
+};
+
+const grantRow = (
+  data: { grantId: string; workspaceId: string; credits: number },
+  source: GrantSource,
+  seq: number,
+) => ({
+  grantId: data.grantId,
+  workspaceId: data.workspaceId,
+  credits: data.credits,
+  source,
+  seq,
+});
+
+export interface WorkspacePlanPeriod {
+  planId: string;
+  planName: string;
+  includedCredits: number;
+  periodStart: number;
+  periodEnd: number;
+  allowanceGrantId: string;
+}
+
+interface GrantRow {
+  grant_id: string;
+  source: GrantSource;
+  granted: number;
+  remaining: number;
+  consumed: number;
+  expired: number;
+  refunded: number;
+  expires_at: number | null;
+  granted_at: number;
+  seq: number;
+}
+
+/** Reads the balance read model: a workspace's grants and its current plan period. */
+export class WorkspaceBalanceReader {
+  private readonly grantsOf;
+  private readonly periodOf;
+
+  constructor(db: Database) {
+    this.grantsOf = db.prepare<[string], GrantRow>('SELECT * FROM balance_grants WHERE workspace_id = ?');
+    this.periodOf = db.prepare<
+      [string],
+      {
+        plan_id: string;
+        plan_name: string;
+        included_credits: number;
+        period_start: number;
+        period_end: number;
+        allowance_grant_id: string;
+      }
+    >('SELECT * FROM balance_workspaces WHERE workspace_id = ? AND plan_id IS NOT NULL');
+  }
+
+  grants(workspaceId: string): Grant[] {
+    return this.grantsOf.all(workspaceId).map((row) => ({
+      id: row.grant_id,
+      source: row.source,
+      granted: row.granted,
+      remaining: row.remaining,
+      consumed: row.consumed,
+      expired: row.expired,
+      refunded: row.refunded,
+      expiresAt: row.expires_at ?? undefined,
+      grantedAt: row.granted_at,
+      seq: row.seq,
+    }));
+  }
+
+  period(workspaceId: string): WorkspacePlanPeriod | undefined {
+    const row = this.periodOf.get(workspaceId);
+    return (
+      row && {
+        planId: row.plan_id,
+        planName: row.plan_name,
+        includedCredits: row.included_credits,
+        periodStart: row.period_start,
+        periodEnd: row.period_end,
+        allowanceGrantId: row.allowance_grant_id,
+      }
+    );
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The write side as the API sees it: turns requests into domain commands, resolving the catalog
+ * (rates, plans, packages), the clock and new ids, and hands them to the command handler.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Catalog } from '../catalog/catalog';
+import type { CreditAction } from '../domain/credits';
+import { notFound } from '../domain/errors';
+import type { ConsumptionRecord } from '../domain/state';
+import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } from './command-handler';
+
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export class CreditsCommands {
+  constructor(
+    private readonly handler: WorkspaceCreditsCommandHandler,
+    private readonly catalog: Catalog,
+    private readonly clock: Clock = systemClock,
+    private readonly newId: () => string = randomUUID,
+  ) {}
+
+  async consumeCredits(
+    request: { workspaceId: string; action: CreditAction; units: number; idempotencyKey: string; reference?: string },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<ConsumptionRecord>> {
+    const { creditsPerUnit } = this.catalog.rate(request.action);
+    return this.handler.handle(
+      {
+        type: 'ConsumeCredits',
+        ...request,
+        consumptionId: this.newId(),
+        creditsPerUnit,
+        actorId: metadata.actorId,
+        now: this.clock.now(),
+      },
+      metadata,
+      (state) => state.consumptions.get(request.idempotencyKey) as ConsumptionRecord,
+    );
+  }
+
+  async applyPlanAllowance(
+    request: { workspaceId: string; planId: string; periodStart: Date; periodEnd: Date },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<void>> {
+    const plan = this.catalog.plan(request.planId);
+    if (!plan) throw notFound('Plan', request.planId);
+    return this.handler.handle(
+      {
+        type: 'ApplyPlanAllowance',
+        ...request,
+        grantId: this.newId(),
+        planName: plan.name,
+        credits: plan.includedCredits,
+        now: this.clock.now(),
+      },
+      metadata,
+      () => undefined,
+    );
+  }
+
+  async purchaseCredits(
+    request: { workspaceId: string; packageId: string; purchaseId: string },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<void>> {
+    const creditPackage = this.catalog.creditPackage(request.packageId);
+    if (!creditPackage) throw notFound('Credit package', request.packageId);
+    const now = this.clock.now();
+    const expiresAt =
+      creditPackage.expiresAfterDays === undefined
+        ? undefined
+        : new Date(now.getTime() + creditPackage.expiresAfterDays * DAY_MS);
+    return this.handler.handle(
+      {
+        type: 'PurchaseCredits',
+        ...request,
+        grantId: this.newId(),
+        packageName: creditPackage.name,
+        credits: creditPackage.credits,
+        price: creditPackage.price,
+        ...(expiresAt && { expiresAt }),
+        purchasedBy: metadata.actorId,
+        now,
+      },
+      metadata,
+      () => undefined,
+    );
+  }
+
+  async grantCredits(
+    request: { workspaceId: string; credits: number; reason: string; expiresAt?: Date; idempotencyKey: string },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<void>> {
+    return this.handler.handle(
+      {
+        type: 'GrantCredits',
+        ...request,
+        grantId: this.newId(),
+        grantedBy: metadata.actorId,
+        now: this.clock.now(),
+      },
+      metadata,
+      () => undefined,
+    );
+  }
+
+  async expireCredits(workspaceId: string, metadata: CommandMetadata): Promise<CommandOutcome<void>> {
+    return this.handler.handle(
+      { type: 'ExpireCredits', workspaceId, now: this.clock.now() },
+      metadata,
+      () => undefined,
+    );
+  }
+}
