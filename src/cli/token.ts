@@ -1,0 +1,29 @@
+/**
+ * `npm run token -- --workspace <id> --role <ROLE> [--admin]`: prints a bearer token signed with
+ * the same secret the server uses (AUTH_JWT_SECRET, or the development secret under DATA_DIR).
+ */
+import { Command, Option } from 'commander';
+import { ROLES, type Role } from '../auth/principal';
+import { resolveJwtSecret, signToken } from '../auth/tokens';
+import { loadConfig } from '../server/config';
+
+const program = new Command('token')
+  .description('Print a bearer token for the credits API')
+  .requiredOption('--workspace <id>', 'workspace the token belongs to')
+  .addOption(new Option('--role <role>', 'role in the workspace').choices(ROLES).default('MEMBER'))
+  .option('--admin', 'platform admin: may act on any workspace', false)
+  .option('--subject <id>', 'user or service id (sub)', 'local-user')
+  .option('--expires-in <seconds>', 'lifetime in seconds', (value) => Number.parseInt(value, 10), 8 * 60 * 60)
+  .action((options: { workspace: string; role: Role; admin: boolean; subject: string; expiresIn: number }) => {
+    const config = loadConfig();
+    const secret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
+    const principal = {
+      subject: options.subject,
+      workspaceId: options.workspace,
+      role: options.role,
+      admin: options.admin,
+    };
+    process.stdout.write(`${signToken(principal, secret, options.expiresIn)}\n`);
+  });
+
+program.parse();

@@ -1,0 +1,54 @@
+/**
+ * How errors reach clients. Domain refusals keep their code and details (INSUFFICIENT_CREDITS with
+ * required/available); validation failures say which argument broke which rule; anything
+ * unexpected is logged and, in production, answered without its message or stack.
+ */
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import type { Logger } from 'pino';
+import { isCreditsError } from '../domain/errors';
+
+interface ValidationErrorLike {
+  property: string;
+  constraints?: Record<string, string>;
+  children?: ValidationErrorLike[];
+}
+
+function describeValidationErrors(errors: ValidationErrorLike[], prefix = ''): { field: string; problems: string[] }[] {
+  return errors.flatMap((error) => [
+    ...(error.constraints ? [{ field: prefix + error.property, problems: Object.values(error.constraints) }] : []),
+    ...describeValidationErrors(error.children ?? [], `${prefix}${error.property}.`),
+  ]);
+}
+
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  options: { production: boolean; logger: Logger },
+): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (isCreditsError(original)) {
+    return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
+  }
+  const validationErrors = formatted.extensions?.validationErrors as ValidationErrorLike[] | undefined;
+  if (validationErrors) {
+    const invalid = describeValidationErrors(validationErrors);
+    return {
+      ...formatted,
+      message: `Invalid input: ${invalid.map(({ problems }) => problems.join(', ')).join('; ')}.`,
+      extensions: { code: 'BAD_USER_INPUT', invalidFields: invalid },
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (code === undefined || code === 'INTERNAL_SERVER_ERROR') {
+    options.logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
+    if (options.production) {
+      return {
+        message: 'Internal server error',
+        ...(formatted.path && { path: formatted.path }),
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      };
+    }
+  }
+  return formatted;
+}

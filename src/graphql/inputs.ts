@@ -1,0 +1,123 @@
+/**
+ * Arguments and inputs, with the validation class-validator applies before a resolver runs. A value
+ * that fails it is answered with BAD_USER_INPUT and never reaches the command side.
+ */
+import { IsDate, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
+import type { CreditAction } from '../domain/credits';
+import { CreditActionEnum } from './types/enums';
+
+/** Workspace ids become part of stream names: a conservative alphabet keeps them unambiguous. */
+export const WORKSPACE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const WORKSPACE_ID_MESSAGE =
+  'workspaceId must be 1-128 letters, digits, "_", ".", ":" or "-", starting with a letter or digit';
+const NOT_BLANK = /\S/;
+
+/** Largest number of units one spend may carry; a guard against typos, not a business limit. */
+export const MAX_UNITS = 100_000;
+export const MAX_GRANT_CREDITS = 10_000_000;
+
+@ArgsType()
+export class WorkspaceArgs {
+  @Field(() => ID)
+  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  workspaceId!: string;
+}
+
+@ArgsType()
+export class EstimateCreditsArgs extends WorkspaceArgs {
+  @Field(() => CreditActionEnum)
+  action!: CreditAction;
+
+  @Field(() => Int, { defaultValue: 1 })
+  @Min(1)
+  @Max(MAX_UNITS)
+  units!: number;
+}
+
+@InputType()
+export class ConsumeCreditsInput {
+  @Field(() => ID)
+  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  workspaceId!: string;
+
+  @Field(() => CreditActionEnum)
+  action!: CreditAction;
+
+  @Field(() => Int, { defaultValue: 1, description: 'How many units of the action, e.g. people enriched.' })
+  @Min(1)
+  @Max(MAX_UNITS)
+  units!: number;
+
+  @Field({ description: 'Unique per spend; a retry with the same key returns the first result and charges nothing.' })
+  @Length(1, 200)
+  @Matches(NOT_BLANK, { message: 'idempotencyKey must not be blank' })
+  idempotencyKey!: string;
+
+  @Field(() => String, { nullable: true, description: "The caller's own reference, e.g. the org chart run id." })
+  @IsOptional()
+  @MaxLength(500)
+  reference?: string;
+}
+
+@InputType()
+export class ApplyPlanAllowanceInput {
+  @Field(() => ID)
+  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  workspaceId!: string;
+
+  @Field(() => ID)
+  @Length(1, 64)
+  planId!: string;
+
+  @Field(() => Date)
+  @IsDate()
+  periodStart!: Date;
+
+  @Field(() => Date)
+  @IsDate()
+  periodEnd!: Date;
+}
+
+@InputType()
+export class PurchaseCreditsInput {
+  @Field(() => ID)
+  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  workspaceId!: string;
+
+  @Field(() => ID)
+  @Length(1, 64)
+  packageId!: string;
+
+  @Field({ description: 'The payment (invoice, bank transfer) this purchase records; also its idempotency key.' })
+  @Length(1, 200)
+  @Matches(NOT_BLANK, { message: 'paymentReference must not be blank' })
+  paymentReference!: string;
+}
+
+@InputType()
+export class GrantCreditsInput {
+  @Field(() => ID)
+  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  workspaceId!: string;
+
+  @Field(() => Int)
+  @Min(1)
+  @Max(MAX_GRANT_CREDITS)
+  credits!: number;
+
+  @Field()
+  @Length(1, 500)
+  @Matches(NOT_BLANK, { message: 'reason must not be blank' })
+  reason!: string;
+
+  @Field(() => Date, { nullable: true })
+  @IsOptional()
+  @IsDate()
+  expiresAt?: Date;
+
+  @Field()
+  @Length(1, 200)
+  @Matches(NOT_BLANK, { message: 'idempotencyKey must not be blank' })
+  idempotencyKey!: string;
+}

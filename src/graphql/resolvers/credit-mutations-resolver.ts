@@ -1,0 +1,108 @@
+import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { CommandMetadata } from '../../commands/command-handler';
+import type { Principal } from '../../auth/principal';
+import type { GraphQLContext } from '../context';
+import { requireAdmin, requireWorkspaceAccess } from '../guards';
+import { ApplyPlanAllowanceInput, ConsumeCreditsInput, GrantCreditsInput, PurchaseCreditsInput } from '../inputs';
+import { CreditConsumption } from '../types/consumption';
+import { WorkspaceCredits } from '../types/workspace-credits';
+
+const metadataOf = (principal: Principal): CommandMetadata => ({ actorId: principal.subject });
+
+/**
+ * Writes. Each answers only after its events are durable and the read models include them, so a
+ * query that follows sees the change.
+ */
+@Authorized()
+@Resolver()
+export class CreditMutationsResolver {
+  @Mutation(() => CreditConsumption, {
+    description:
+      'Spends credits on an action. Refused whole with INSUFFICIENT_CREDITS when the balance cannot cover it.',
+  })
+  async consumeCredits(
+    @Arg('input', () => ConsumeCreditsInput) input: ConsumeCreditsInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<CreditConsumption> {
+    const principal = requireWorkspaceAccess(context, input.workspaceId);
+    const { result, position } = await context.services.commands.consumeCredits(
+      {
+        workspaceId: input.workspaceId,
+        action: input.action,
+        units: input.units,
+        idempotencyKey: input.idempotencyKey,
+        ...(input.reference !== undefined && input.reference !== null && { reference: input.reference }),
+      },
+      metadataOf(principal),
+    );
+    await context.services.waitForProjections(position);
+    return {
+      id: result.consumptionId,
+      workspaceId: input.workspaceId,
+      action: result.action,
+      units: result.units,
+      credits: result.credits,
+      available: result.availableAfter,
+      drawdown: result.drawdown,
+      reference: result.reference,
+      consumedAt: new Date(result.consumedAt),
+    };
+  }
+
+  @Mutation(() => WorkspaceCredits, {
+    description:
+      "Grants a billing period's included credits (admin: the subscription system). Applying a period twice grants once.",
+  })
+  async applyPlanAllowance(
+    @Arg('input', () => ApplyPlanAllowanceInput) input: ApplyPlanAllowanceInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WorkspaceCredits> {
+    const principal = requireAdmin(context);
+    const { position } = await context.services.commands.applyPlanAllowance(input, metadataOf(principal));
+    return this.balanceAfter(context, input.workspaceId, position);
+  }
+
+  @Mutation(() => WorkspaceCredits, {
+    description:
+      'Records a purchase paid outside Stripe (invoice, bank transfer); admin only. paymentReference is the idempotency key.',
+  })
+  async purchaseCredits(
+    @Arg('input', () => PurchaseCreditsInput) input: PurchaseCreditsInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WorkspaceCredits> {
+    const principal = requireAdmin(context);
+    const { position } = await context.services.commands.purchaseCredits(
+      { workspaceId: input.workspaceId, packageId: input.packageId, purchaseId: input.paymentReference },
+      metadataOf(principal),
+    );
+    return this.balanceAfter(context, input.workspaceId, position);
+  }
+
+  @Mutation(() => WorkspaceCredits, { description: 'Gives promotional or goodwill credits; admin only.' })
+  async grantCredits(
+    @Arg('input', () => GrantCreditsInput) input: GrantCreditsInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WorkspaceCredits> {
+    const principal = requireAdmin(context);
+    const { position } = await context.services.commands.grantCredits(
+      {
+        workspaceId: input.workspaceId,
+        credits: input.credits,
+        reason: input.reason,
+        idempotencyKey: input.idempotencyKey,
+        ...(input.expiresAt && { expiresAt: input.expiresAt }),
+      },
+      metadataOf(principal),
+    );
+    return this.balanceAfter(context, input.workspaceId, position);
+  }
+
+  private async balanceAfter(
+    context: GraphQLContext,
+    workspaceId: string,
+    position: bigint | undefined,
+  ): Promise<WorkspaceCredits> {
+    await context.services.waitForProjections(position);
+    return context.services.queries.workspaceCredits(workspaceId);
+  }
+}

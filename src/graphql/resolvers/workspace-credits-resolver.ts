@@ -1,0 +1,33 @@
+import { Args, Authorized, Ctx, Query, Resolver } from 'type-graphql';
+import type { GraphQLContext } from '../context';
+import { requireWorkspaceAccess } from '../guards';
+import { EstimateCreditsArgs, WorkspaceArgs } from '../inputs';
+import { CreditEstimate } from '../types/consumption';
+import { WorkspaceCredits } from '../types/workspace-credits';
+
+/** Reads of one workspace's balance: any role of that workspace, or an admin. */
+@Authorized()
+@Resolver()
+export class WorkspaceCreditsResolver {
+  @Query(() => WorkspaceCredits, {
+    description: 'The balance breakdown now. An unknown workspace has an all-zero balance.',
+  })
+  workspaceCredits(
+    @Args(() => WorkspaceArgs) { workspaceId }: WorkspaceArgs,
+    @Ctx() context: GraphQLContext,
+  ): WorkspaceCredits {
+    requireWorkspaceAccess(context, workspaceId);
+    return context.services.queries.workspaceCredits(workspaceId);
+  }
+
+  @Query(() => CreditEstimate, { description: 'What an action would cost now, and whether the balance covers it.' })
+  estimateCredits(
+    @Args(() => EstimateCreditsArgs) { workspaceId, action, units }: EstimateCreditsArgs,
+    @Ctx() context: GraphQLContext,
+  ): CreditEstimate {
+    requireWorkspaceAccess(context, workspaceId);
+    const credits = context.services.catalog.rate(action).creditsPerUnit * units;
+    const available = context.services.queries.availableCredits(workspaceId);
+    return { action, units, credits, available, sufficient: credits <= available };
+  }
+}

@@ -1,0 +1,18 @@
+import 'reflect-metadata';
+import type { GraphQLSchema } from 'graphql';
+import { GraphQLDateTime } from 'graphql-scalars';
+import { buildSchemaSync } from 'type-graphql';
+import { authChecker } from './guards';
+import { CatalogResolver } from './resolvers/catalog-resolver';
+import { CreditMutationsResolver } from './resolvers/credit-mutations-resolver';
+import { WorkspaceCreditsResolver } from './resolvers/workspace-credits-resolver';
+
+/** The one GraphQL schema; `npm run schema:emit` writes it to schema/schema.graphql. */
+export function buildCreditsSchema(): GraphQLSchema {
+  return buildSchemaSync({
+    resolvers: [CatalogResolver, WorkspaceCreditsResolver, CreditMutationsResolver],
+    scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
+    validate: { forbidUnknownValues: false },
+    authChecker,
+  });
+}

@@ -1,0 +1,82 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import type { GrantSource } from '../../domain/credits';
+import { Plan } from './catalog';
+import { GrantSourceEnum } from './enums';
+
+@ObjectType({
+  description:
+    'Credits of one source. remaining = granted - consumed - expired - refunded; credits past their expiry count as expired from that instant.',
+})
+export class CreditBucket {
+  @Field(() => Int)
+  granted!: number;
+
+  @Field(() => Int, { description: 'Spent, net of spends that were refunded.' })
+  consumed!: number;
+
+  @Field(() => Int)
+  expired!: number;
+
+  @Field(() => Int, { description: 'Taken back by refunds of the purchases that granted them.' })
+  refunded!: number;
+
+  @Field(() => Int)
+  remaining!: number;
+}
+
+@ObjectType({ description: 'A block of credits with one source and an optional expiry.' })
+export class CreditGrant {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => GrantSourceEnum)
+  source!: GrantSource;
+
+  @Field(() => Int)
+  granted!: number;
+
+  @Field(() => Int)
+  remaining!: number;
+
+  @Field(() => Date, { nullable: true, description: 'The credits are unavailable from this instant on.' })
+  expiresAt?: Date | undefined;
+
+  @Field(() => Date)
+  grantedAt!: Date;
+}
+
+@ObjectType({ description: "A workspace's shared balance and where it comes from." })
+export class WorkspaceCredits {
+  @Field(() => ID)
+  workspaceId!: string;
+
+  @Field(() => Plan, { nullable: true, description: 'The plan of the current billing period, if any.' })
+  plan?: Plan | undefined;
+
+  @Field(() => Date, { nullable: true })
+  periodStart?: Date | undefined;
+
+  @Field(() => Date, { nullable: true })
+  periodEnd?: Date | undefined;
+
+  @Field(() => Int, { description: 'What can be spent right now.' })
+  available!: number;
+
+  @Field(() => CreditBucket, { description: "The current billing period's allowance." })
+  included!: CreditBucket;
+
+  @Field(() => CreditBucket)
+  purchased!: CreditBucket;
+
+  @Field(() => CreditBucket)
+  promotional!: CreditBucket;
+
+  @Field({ description: 'True when the available credits are below the low-balance threshold.' })
+  lowBalance!: boolean;
+
+  @Field(() => Int, { description: 'The threshold below which lowBalance is true.' })
+  lowBalanceThreshold!: number;
+
+  @Field(() => [CreditGrant], { description: 'Grants with credits left, in the order spends draw them down.' })
+  grants!: CreditGrant[];
+}

@@ -1,0 +1,46 @@
+/**
+ * `npm start`: the credits service on the embedded event store. SIGTERM or SIGINT stops accepting
+ * requests, lets in-flight ones finish, then closes the projections and the store.
+ */
+import { resolveJwtSecret } from './auth/tokens';
+import { loadConfig } from './server/config';
+import { startCreditsService } from './server/credits-service';
+import { startHttpServer } from './server/http-server';
+import { createLogger } from './server/logger';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
+  const service = await startCreditsService(config, logger);
+  const http = await startHttpServer(
+    service,
+    { production: config.production, jwtSecret, logger, shutdownTimeoutMs: config.shutdownTimeoutMs },
+    { host: config.host, port: config.port },
+  );
+  logger.info({ url: `${http.url}/graphql`, dataDir: config.dataDir }, 'credits service listening');
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    try {
+      await http.close();
+      await service.close();
+      logger.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'unclean shutdown');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  // The logger may not exist yet (bad configuration), so report on stderr directly.
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+/**
+ * Every setting comes from the environment, parsed and checked once at start. The README's
+ * configuration table lists the same variables with the same defaults.
+ */
+import { join, resolve } from 'node:path';
+import { cleanEnv, EnvError, makeValidator, num, str } from 'envalid';
+
+/** A TCP port; 0 asks the system for a free one (tests use it). */
+const listenPort = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!/^\d+$/.test(input) || value > 65535) throw new EnvError(`Invalid port "${input}"`);
+  return value;
+});
+
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Embedded event store file, under dataDir. */
+  eventStoreFile: string;
+  /** Read models and their checkpoints, under dataDir. */
+  readModelFile: string;
+  catalogFile: string;
+  jwtSecret: string | undefined;
+  logLevel: string;
+  shutdownTimeoutMs: number;
+}
+
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const env = cleanEnv(environment, {
+    NODE_ENV: str({ choices: ['development', 'test', 'production'], default: 'development' }),
+    HOST: str({ default: '0.0.0.0', desc: 'Interface the HTTP server listens on' }),
+    PORT: listenPort({ default: 4000, desc: 'HTTP port; 0 picks a free one' }),
+    DATA_DIR: str({ default: './data', desc: 'Embedded event store, read models and the development JWT secret' }),
+    CATALOG_FILE: str({ default: 'config/catalog.json', desc: 'Rate card, plans and credit packages' }),
+    AUTH_JWT_SECRET: str({ default: '', desc: 'HS256 secret of bearer tokens; required in production' }),
+    LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
+    SHUTDOWN_TIMEOUT_MS: num({ default: 10_000, desc: 'How long SIGTERM waits for in-flight requests' }),
+  });
+  const dataDir = resolve(env.DATA_DIR);
+  return {
+    production: env.NODE_ENV === 'production',
+    host: env.HOST,
+    port: env.PORT,
+    dataDir,
+    eventStoreFile: join(dataDir, 'events.sqlite'),
+    readModelFile: join(dataDir, 'read-models.sqlite'),
+    catalogFile: resolve(env.CATALOG_FILE),
+    jwtSecret: env.AUTH_JWT_SECRET === '' ? undefined : env.AUTH_JWT_SECRET,
+    logLevel: env.LOG_LEVEL,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The composition root: opens the event store and the read-model database, starts the
+ * projections, and wires the command and query sides. Used by the HTTP server and the CLIs.
+ */
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { openReadModelDb } from '../../projections/read-model-db';
+import { ProjectionRunner } from '../../projections/runner';
+import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../projections/workspace-balance';
+import { Catalog } from '../catalog/catalog';
+import { WorkspaceCreditsCommandHandler } from '../commands/command-handler';
+import { CreditsCommands, systemClock, type Clock } from '../commands/credits-commands';
+import type { EventStore } from '../eventstore/port';
+import { openSqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
+import type { Services } from '../graphql/context';
+import { CreditsQueries } from '../queries/credits-queries';
+import type { Config } from './config';
+
+export const PROJECTIONS = [workspaceBalanceProjection];
+
+export interface CreditsService {
+  services: Services;
+  store: EventStore;
+  projections: ProjectionRunner;
+  close(): Promise<void>;
+}
+
+export function openStores(config: Config): { store: EventStore; readModels: Database } {
+  return {
+    store: openSqliteEventStore({ file: config.eventStoreFile }),
+    readModels: openReadModelDb(config.readModelFile),
+  };
+}
+
+export async function startCreditsService(
+  config: Config,
+  logger: Logger,
+  clock: Clock = systemClock,
+): Promise<CreditsService> {
+  const catalog = Catalog.load(config.catalogFile);
+  const { store, readModels } = openStores(config);
+  const projections = new ProjectionRunner(store, readModels, PROJECTIONS, { logger });
+  await projections.start();
+  const commands = new CreditsCommands(new WorkspaceCreditsCommandHandler(store), catalog, clock);
+  const queries = new CreditsQueries(new WorkspaceBalanceReader(readModels), catalog, clock);
+  return {
+    services: {
+      catalog,
+      commands,
+      queries,
+      waitForProjections: (position) => (position === undefined ? Promise.resolve() : projections.waitFor(position)),
+    },
+    store,
+    projections,
+    async close() {
+      await projections.stop();
+      await store.close();
+      readModels.close();
+    },
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * The HTTP surface: POST /graphql (Apollo Server on Express 5), GET /healthz (the process is up)
+ * and GET /readyz (the store answers and the projections are not failing).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { InvalidTokenError, verifyToken } from '../auth/tokens';
+import type { GraphQLContext } from '../graphql/context';
+import { formatError } from '../graphql/errors';
+import { buildCreditsSchema } from '../graphql/schema';
+import type { CreditsService } from './credits-service';
+
+export interface HttpServerOptions {
+  production: boolean;
+  jwtSecret: string;
+  logger: Logger;
+  shutdownTimeoutMs: number;
+}
+
+export interface RunningHttpServer {
+  server: Server;
+  url: string;
+  /** Stops accepting connections and resolves once in-flight requests have finished. */
+  close(): Promise<void>;
+}
+
+function contextFor(authorization: string | undefined, service: CreditsService, jwtSecret: string): GraphQLContext {
+  const base = { services: service.services, principal: undefined, authError: undefined };
+  if (!authorization) return base;
+  const [scheme, token] = authorization.split(' ');
+  if (scheme !== 'Bearer' || !token) return { ...base, authError: 'Authorization must be "Bearer <token>".' };
+  try {
+    return { ...base, principal: verifyToken(token, jwtSecret) };
+  } catch (error) {
+    if (error instanceof InvalidTokenError) return { ...base, authError: error.message };
+    throw error;
+  }
+}
+
+export async function startHttpServer(
+  service: CreditsService,
+  options: HttpServerOptions,
+  listen: { host: string; port: number },
+): Promise<RunningHttpServer> {
+  const app = express();
+  app.disable('x-powered-by');
+  // Once shutdown begins, a request that was not already being handled is refused before it can
+  // run anything: an operation either runs and is answered, or never runs.
+  let draining = false;
+  app.use((_req, res, next) => {
+    if (!draining) return next();
+    res
+      .set('Connection', 'close')
+      .status(503)
+      .json({
+        errors: [
+          {
+            message: 'The server is shutting down; retry on another instance.',
+            extensions: { code: 'SERVICE_UNAVAILABLE' },
+          },
+        ],
+      });
+  });
+  const server = createServer(app);
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema: buildCreditsSchema(),
+    introspection: !options.production,
+    includeStacktraceInErrorResponses: !options.production,
+    formatError: (formatted, error) => formatError(formatted, error, options),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: options.shutdownTimeoutMs }),
+      ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      const head = await service.store.headPosition();
+      const reached = service.projections.checkpoint;
+      const lag = head === undefined ? 0n : head - (reached ?? 0n);
+      const failure = service.projections.error;
+      res.status(failure ? 503 : 200).json({
+        status: failure ? 'projection-failed' : 'ready',
+        head: head?.toString() ?? null,
+        projected: reached?.toString() ?? null,
+        lag: Number(lag),
+      });
+    } catch (error) {
+      options.logger.warn({ err: error }, 'readiness check failed');
+      res.status(503).json({ status: 'store-unreachable' });
+    }
+  });
+  app.use(
+    '/graphql',
+    pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.method === 'GET' } }),
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => contextFor(req.headers.authorization, service, options.jwtSecret),
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
+    close: () => {
+      draining = true;
+      return apollo.stop();
+    },
+  };
+}
