@@ -1,0 +1,238 @@
+/**
+ * Durability and lifecycle of the real server process: acknowledged writes survive kill -9, the
+ * projection resumes from its checkpoint, a rebuild reproduces the read model, SIGTERM drains
+ * in-flight requests, and production mode hides internals.
+ */
+import { execFileSync } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
+import { join, resolve } from 'node:path';
+import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
+import { workspaceStreamName } from '../../src/events/workspace-stream';
+import { print } from 'graphql';
+import { ApplyPlanAllowanceDocument, ConsumeCreditsDocument, WorkspaceCreditsDocument } from '../generated/graphql';
+import { execute, expectData } from '../support/graphql-client';
+import {
+  adminToken,
+  newDataDir,
+  startServer,
+  TEST_JWT_SECRET,
+  tokenFor,
+  type ServerProcess,
+} from '../support/server-process';
+
+const DAY = 24 * 60 * 60 * 1000;
+const period = () => ({
+  periodStart: new Date(Date.now() - DAY).toISOString(),
+  periodEnd: new Date(Date.now() + 29 * DAY).toISOString(),
+});
+const running: ServerProcess[] = [];
+const start = async (...args: Parameters<typeof startServer>) => {
+  const server = await startServer(...args);
+  running.push(server);
+  return server;
+};
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((server) => server.stop('SIGKILL')));
+});
+
+async function seed(server: ServerProcess, workspaceId: string): Promise<void> {
+  await expectData(
+    server.url,
+    ApplyPlanAllowanceDocument,
+    { input: { workspaceId, planId: 'scale', ...period() } },
+    adminToken(),
+  );
+}
+const spendInput = (workspaceId: string, key: string) => ({
+  input: { workspaceId, action: 'PERSON_ENRICHMENT' as const, units: 3, idempotencyKey: key },
+});
+const balanceOf = async (server: ServerProcess, workspaceId: string) =>
+  (await expectData(server.url, WorkspaceCreditsDocument, { workspaceId }, adminToken())).workspaceCredits;
+
+it('keeps every acknowledged spend across kill -9 and answers retries with the first result', async () => {
+  const dataDir = newDataDir();
+  const workspaceId = 'ws-kill9';
+  const first = await start({ dataDir });
+  await seed(first, workspaceId);
+  const member = tokenFor(workspaceId, 'MEMBER');
+  const acknowledged = await Promise.all(
+    Array.from({ length: 25 }, (_, i) =>
+      execute(first.url, ConsumeCreditsDocument, spendInput(workspaceId, `k${i}`), member),
+    ),
+  );
+  expect(acknowledged.every((response) => response.data?.consumeCredits)).toBe(true);
+  await first.stop('SIGKILL');
+
+  const second = await start({ dataDir });
+  expect(await balanceOf(second, workspaceId)).toMatchObject({
+    available: 20_000 - 25 * 21,
+    included: { consumed: 25 * 21 },
+  });
+  const retry = await expectData(second.url, ConsumeCreditsDocument, spendInput(workspaceId, 'k7'), member);
+  expect(retry.consumeCredits).toEqual(acknowledged[7]?.data?.consumeCredits);
+  expect((await balanceOf(second, workspaceId)).available).toBe(20_000 - 25 * 21);
+});
+
+it('resumes the projection from its checkpoint with events appended while the server was down', async () => {
+  const dataDir = newDataDir();
+  const workspaceId = 'ws-resume';
+  const first = await start({ dataDir });
+  await seed(first, workspaceId);
+  await expectData(
+    first.url,
+    ConsumeCreditsDocument,
+    spendInput(workspaceId, 'before'),
+    tokenFor(workspaceId, 'MEMBER'),
+  );
+  expect(await first.stop('SIGTERM')).toBe(0);
+
+  // Another writer (a second replica, an import) appends while this server is down.
+  const store = openSqliteEventStore({ file: join(dataDir, 'events.sqlite') });
+  const stream = workspaceStreamName(workspaceId);
+  const revision = await store.streamRevision(stream);
+  const { grants } = await (async () => {
+    const events = [];
+    for await (const event of store.readStream(stream)) events.push(event);
+    return {
+      grants: events
+        .filter((event) => event.type === 'PlanAllowanceApplied')
+        .map((event) => String(event.data.grantId)),
+    };
+  })();
+  await store.appendToStream(
+    stream,
+    [
+      {
+        type: 'CreditsConsumed',
+        data: {
+          workspaceId,
+          consumptionId: 'offline-1',
+          idempotencyKey: 'offline-1',
+          action: 'ORG_CHART_SYNC',
+          units: 2,
+          creditsPerUnit: 100,
+          credits: 200,
+          drawdown: [{ grantId: grants[0], source: 'INCLUDED', credits: 200 }],
+          availableAfter: 20_000 - 21 - 200,
+          actorId: 'importer',
+          consumedAt: new Date().toISOString(),
+        },
+      },
+    ],
+    { expectedRevision: revision ?? 'no_stream' },
+  );
+  await store.close();
+
+  const second = await start({ dataDir });
+  expect(await balanceOf(second, workspaceId)).toMatchObject({
+    available: 20_000 - 21 - 200,
+    included: { consumed: 221 },
+  });
+  // The command side sees the offline spend too: its key is taken.
+  const reuse = await execute(
+    second.url,
+    ConsumeCreditsDocument,
+    { input: { workspaceId, action: 'ORG_CHART_SYNC', units: 1, idempotencyKey: 'offline-1' } },
+    adminToken(),
+  );
+  expect(reuse.errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
+});
+
+it('rebuilds the read model from scratch to the same balance', async () => {
+  const dataDir = newDataDir();
+  const workspaceId = 'ws-rebuild';
+  const first = await start({ dataDir });
+  await seed(first, workspaceId);
+  for (let i = 0; i < 5; i++) {
+    await expectData(first.url, ConsumeCreditsDocument, spendInput(workspaceId, `r${i}`), adminToken());
+  }
+  const before = await balanceOf(first, workspaceId);
+  expect(await first.stop('SIGTERM')).toBe(0);
+
+  execFileSync(process.execPath, [resolve(__dirname, '../../dist/src/cli/rebuild-projections.js')], {
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, AUTH_JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' },
+  });
+
+  const second = await start({ dataDir });
+  expect(await balanceOf(second, workspaceId)).toEqual(before);
+});
+
+it('finishes a request in flight on SIGTERM, refuses new ones, then exits cleanly', async () => {
+  const dataDir = newDataDir();
+  const workspaceId = 'ws-drain';
+  const server = await start({ dataDir });
+  await seed(server, workspaceId);
+
+  // A request whose headers have arrived but whose body is still coming: in flight for certain.
+  const body = JSON.stringify({ query: print(ConsumeCreditsDocument), variables: spendInput(workspaceId, 'slow') });
+  const { port } = new URL(server.url);
+  const request = httpRequest({
+    host: '127.0.0.1',
+    port,
+    path: '/graphql',
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      authorization: `Bearer ${tokenFor(workspaceId, 'MEMBER')}`,
+    },
+  });
+  const response = new Promise<{ status: number; body: string }>((resolveResponse, rejectResponse) => {
+    request.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolveResponse({ status: res.statusCode ?? 0, body: text }));
+    });
+    request.on('error', rejectResponse);
+  });
+  request.write(body.slice(0, 20));
+  request.flushHeaders();
+  await new Promise((resolveSoon) => setTimeout(resolveSoon, 200));
+
+  const exitCode = server.stop('SIGTERM');
+  await new Promise((resolveSoon) => setTimeout(resolveSoon, 200));
+  const late = await execute(server.url, ConsumeCreditsDocument, spendInput(workspaceId, 'late'), adminToken()).catch(
+    () => undefined,
+  );
+  expect(late?.data?.consumeCredits).toBeUndefined();
+  request.end(body.slice(20));
+
+  const answered = await response;
+  expect(answered.status).toBe(200);
+  expect(JSON.parse(answered.body)).toMatchObject({ data: { consumeCredits: { credits: 21 } } });
+  expect(await exitCode).toBe(0);
+  expect(server.logs.some((entry) => entry.msg === 'stopped')).toBe(true);
+
+  const restarted = await start({ dataDir });
+  expect((await balanceOf(restarted, workspaceId)).included.consumed).toBe(21);
+});
+
+describe('production mode', () => {
+  it('refuses to start without AUTH_JWT_SECRET', async () => {
+    await expect(startServer({ env: { NODE_ENV: 'production', AUTH_JWT_SECRET: '' } })).rejects.toThrow(
+      /AUTH_JWT_SECRET must be set/,
+    );
+  });
+
+  it('disables introspection and never sends stack traces', async () => {
+    const server = await start({ env: { NODE_ENV: 'production' } });
+    const introspection = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken()}` },
+      body: JSON.stringify({ query: '{ __schema { types { name } } }' }),
+    });
+    const body = (await introspection.json()) as {
+      errors?: { message: string; extensions?: Record<string, unknown> }[];
+    };
+    expect(body.errors?.[0]?.message).toMatch(/introspection/i);
+    expect(JSON.stringify(body)).not.toContain('stacktrace');
+
+    const refused = await execute(
+      server.url,
+      ConsumeCreditsDocument,
+      spendInput('ws-prod', 'p1'),
+      tokenFor('ws-other', 'MEMBER'),
+    );
+    expect(refused.errors?.[0]?.extensions).toEqual({ code: 'FORBIDDEN' });
+  });
+});
