@@ -37,6 +37,7 @@ export const workspaceBalanceProjection: Projection = {
         seq INTEGER NOT NULL
       );
       CREATE INDEX IF NOT EXISTS balance_grants_by_workspace ON balance_grants (workspace_id);
+      CREATE INDEX IF NOT EXISTS balance_grants_by_expiry ON balance_grants (expires_at) WHERE remaining > 0;
     `);
   },
 
@@ -139,6 +140,7 @@ interface GrantRow {
 export class WorkspaceBalanceReader {
   private readonly grantsOf;
   private readonly periodOf;
+  private readonly dueExpiries;
 
   constructor(db: Database) {
     this.grantsOf = db.prepare<[string], GrantRow>('SELECT * FROM balance_grants WHERE workspace_id = ?');
@@ -153,6 +155,15 @@ export class WorkspaceBalanceReader {
         allowance_grant_id: string;
       }
     >('SELECT * FROM balance_workspaces WHERE workspace_id = ? AND plan_id IS NOT NULL');
+    this.dueExpiries = db.prepare<[number, number], { workspace_id: string }>(
+      `SELECT DISTINCT workspace_id FROM balance_grants
+       WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? LIMIT ?`,
+    );
+  }
+
+  /** Workspaces holding credits that have expired by `now` but whose expiry is not yet recorded. */
+  workspacesWithDueExpiries(now: number, limit: number): string[] {
+    return this.dueExpiries.all(now, limit).map((row) => row.workspace_id);
   }
 
   grants(workspaceId: string): Grant[] {

@@ -3,7 +3,7 @@
  * The server verifies them and the token CLI signs them with the same secret.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
@@ -62,8 +62,12 @@ export function resolveJwtSecret(configured: string | undefined, dataDir: string
   const file = join(dataDir, DEV_SECRET_FILE);
   if (!existsSync(file)) {
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
-    chmodSync(file, 0o600);
+    try {
+      writeFileSync(file, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
+    } catch (error) {
+      // Another process (the token CLI, a second server) created it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
   return readFileSync(file, 'utf8').trim();
 }

@@ -25,6 +25,7 @@ export interface Config {
   jwtSecret: string | undefined;
   logLevel: string;
   shutdownTimeoutMs: number;
+  expirySweepIntervalMs: number;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -37,6 +38,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     AUTH_JWT_SECRET: str({ default: '', desc: 'HS256 secret of bearer tokens; required in production' }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     SHUTDOWN_TIMEOUT_MS: num({ default: 10_000, desc: 'How long SIGTERM waits for in-flight requests' }),
+    EXPIRY_SWEEP_INTERVAL_MS: num({
+      default: 60_000,
+      desc: 'How often expired credits of quiet workspaces are recorded',
+    }),
   });
   const dataDir = resolve(env.DATA_DIR);
   return {
@@ -50,5 +55,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     jwtSecret: env.AUTH_JWT_SECRET === '' ? undefined : env.AUTH_JWT_SECRET,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
   };
 }

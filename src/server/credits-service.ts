@@ -10,6 +10,7 @@ import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../projec
 import { Catalog } from '../catalog/catalog';
 import { WorkspaceCreditsCommandHandler } from '../commands/command-handler';
 import { CreditsCommands, systemClock, type Clock } from '../commands/credits-commands';
+import { ExpirySweeper } from '../commands/expiry-sweeper';
 import type { EventStore } from '../eventstore/port';
 import { openSqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
 import type { Services } from '../graphql/context';
@@ -42,7 +43,10 @@ export async function startCreditsService(
   const projections = new ProjectionRunner(store, readModels, PROJECTIONS, { logger });
   await projections.start();
   const commands = new CreditsCommands(new WorkspaceCreditsCommandHandler(store), catalog, clock);
-  const queries = new CreditsQueries(new WorkspaceBalanceReader(readModels), catalog, clock);
+  const balances = new WorkspaceBalanceReader(readModels);
+  const queries = new CreditsQueries(balances, catalog, clock);
+  const sweeper = new ExpirySweeper(balances, commands, clock, logger);
+  sweeper.start(config.expirySweepIntervalMs);
   return {
     services: {
       catalog,
@@ -53,6 +57,7 @@ export async function startCreditsService(
     store,
     projections,
     async close() {
+      await sweeper.stop();
       await projections.stop();
       await store.close();
       readModels.close();
