@@ -14,6 +14,8 @@ export interface ProjectionRunnerOptions {
   logger?: Logger;
   /** How long a caller waits for read-your-writes before giving up. Default 10 s. */
   waitTimeoutMs?: number;
+  /** Called after each committed batch, e.g. to tell live subscribers what changed. */
+  onCommitted?: (batch: readonly RecordedEvent[]) => void;
 }
 
 interface ActiveProjection {
@@ -178,6 +180,11 @@ export class ProjectionRunner {
     }
     for (const entry of this.active) entry.checkpoint = last;
     this.releaseWaiters(last);
+    try {
+      this.options.onCommitted?.(batch);
+    } catch (error) {
+      this.options.logger?.warn({ err: error }, 'a listener of committed projections failed');
+    }
   }
 
   private releaseWaiters(reached: bigint): void {

@@ -5,6 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { Grant, GrantSource } from '../src/domain/credits';
+import type { CurrentPeriod } from '../src/domain/state';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
 import type { Projection } from './projection';
 
@@ -114,15 +115,6 @@ const grantRow = (
   seq,
 });
 
-export interface WorkspacePlanPeriod {
-  planId: string;
-  planName: string;
-  includedCredits: number;
-  periodStart: number;
-  periodEnd: number;
-  allowanceGrantId: string;
-}
-
 interface GrantRow {
   grant_id: string;
   source: GrantSource;
@@ -181,16 +173,16 @@ export class WorkspaceBalanceReader {
     }));
   }
 
-  period(workspaceId: string): WorkspacePlanPeriod | undefined {
+  period(workspaceId: string): CurrentPeriod | undefined {
     const row = this.periodOf.get(workspaceId);
     return (
       row && {
+        grantId: row.allowance_grant_id,
         planId: row.plan_id,
         planName: row.plan_name,
-        includedCredits: row.included_credits,
+        credits: row.included_credits,
         periodStart: row.period_start,
         periodEnd: row.period_end,
-        allowanceGrantId: row.allowance_grant_id,
       }
     );
   }

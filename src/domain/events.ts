@@ -103,3 +103,19 @@ export const WORKSPACE_CREDITS_EVENT_TYPES: readonly WorkspaceCreditsEventType[]
 
 export const isWorkspaceCreditsEvent = (event: { type: string }): event is WorkspaceCreditsEvent =>
   (WORKSPACE_CREDITS_EVENT_TYPES as readonly string[]).includes(event.type);
+
+/** The business instant an event took effect: what the ledger shows and time travel filters on. */
+export function occurredAt(event: WorkspaceCreditsEvent): string {
+  switch (event.type) {
+    case 'PlanAllowanceApplied':
+      return event.data.appliedAt;
+    case 'CreditsPurchased':
+      return event.data.purchasedAt;
+    case 'CreditsGranted':
+      return event.data.grantedAt;
+    case 'CreditsConsumed':
+      return event.data.consumedAt;
+    case 'CreditsExpired':
+      return event.data.expiredAt;
+  }
+}

@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/catalog';
 import type { CreditsCommands } from '../commands/credits-commands';
 import type { Principal } from '../auth/principal';
+import type { CreditsPubSub } from '../queries/credits-changes';
 import type { CreditsQueries } from '../queries/credits-queries';
 
 /** What resolvers need from the rest of the service. */
@@ -8,6 +9,8 @@ export interface Services {
   catalog: Catalog;
   commands: CreditsCommands;
   queries: CreditsQueries;
+  /** Announces workspaces whose balance changed, once the read models include the change. */
+  pubSub: CreditsPubSub;
   /** Resolves once the read models include the event at `position` (read-your-writes). */
   waitForProjections(position: bigint | undefined): Promise<void>;
 }

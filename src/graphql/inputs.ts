@@ -4,8 +4,11 @@
  */
 import { IsDate, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
+import type { LedgerEntryType } from '../../projections/credit-ledger';
+import type { UsageGrouping } from '../../projections/credit-ledger-reader';
 import type { CreditAction } from '../domain/credits';
 import { CreditActionEnum } from './types/enums';
+import { LedgerEntryTypeEnum, UsageGroupByEnum } from './types/ledger';
 
 /** Workspace ids become part of stream names: a conservative alphabet keeps them unambiguous. */
 export const WORKSPACE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -120,4 +123,54 @@ export class GrantCreditsInput {
   @Length(1, 200)
   @Matches(NOT_BLANK, { message: 'idempotencyKey must not be blank' })
   idempotencyKey!: string;
+}
+
+export const MAX_LEDGER_PAGE = 200;
+
+@ArgsType()
+export class CreditLedgerArgs extends WorkspaceArgs {
+  @Field(() => Int, { defaultValue: 50 })
+  @Min(1)
+  @Max(MAX_LEDGER_PAGE)
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
+  @IsOptional()
+  @MaxLength(100)
+  after?: string;
+
+  @Field(() => [LedgerEntryTypeEnum], { nullable: true })
+  @IsOptional()
+  types?: LedgerEntryType[];
+
+  @Field(() => Date, { nullable: true, description: 'Entries that occurred at or after this instant.' })
+  @IsOptional()
+  @IsDate()
+  from?: Date;
+
+  @Field(() => Date, { nullable: true, description: 'Entries that occurred before this instant.' })
+  @IsOptional()
+  @IsDate()
+  to?: Date;
+}
+
+@ArgsType()
+export class CreditUsageArgs extends WorkspaceArgs {
+  @Field(() => Date)
+  @IsDate()
+  from!: Date;
+
+  @Field(() => Date)
+  @IsDate()
+  to!: Date;
+
+  @Field(() => UsageGroupByEnum)
+  groupBy!: UsageGrouping;
+}
+
+@ArgsType()
+export class CreditBalanceAtArgs extends WorkspaceArgs {
+  @Field(() => Date)
+  @IsDate()
+  at!: Date;
 }

@@ -1,12 +1,23 @@
 /**
- * The read side as the API sees it: a workspace's balance breakdown at the instant of the read,
- * assembled from the balance read model, the catalog and the domain's balance rules.
+ * The read side as the API sees it: a workspace's balance breakdown now (from the balance read
+ * model) or at any past instant (folded from its events), its ledger and its usage.
  */
+import type {
+  CreditLedgerReader,
+  LedgerFilter,
+  UsageGrouping,
+  UsageTotal,
+} from '../../projections/credit-ledger-reader';
+import type { LedgerEntry } from '../../projections/credit-ledger';
+import type { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import type { Catalog, Plan } from '../catalog/catalog';
 import type { Clock } from '../commands/credits-commands';
 import { creditBalance, lowBalanceThreshold, type CreditBalance } from '../domain/balance';
-import type { GrantSource } from '../domain/credits';
-import type { WorkspaceBalanceReader } from '../../projections/workspace-balance';
+import type { Grant, GrantSource } from '../domain/credits';
+import { occurredAt } from '../domain/events';
+import { evolve, initialState, type CurrentPeriod } from '../domain/state';
+import type { EventStore } from '../eventstore/port';
+import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
 
 export interface WorkspaceCreditsView extends Omit<CreditBalance, 'grants'> {
   workspaceId: string;
@@ -28,16 +39,60 @@ export interface WorkspaceCreditsView extends Omit<CreditBalance, 'grants'> {
 export class CreditsQueries {
   constructor(
     private readonly balances: WorkspaceBalanceReader,
+    private readonly ledger: CreditLedgerReader,
+    private readonly store: EventStore,
     private readonly catalog: Catalog,
     private readonly clock: Clock,
   ) {}
 
   /** An unknown workspace has an all-zero balance: it simply has no grants yet. */
   workspaceCredits(workspaceId: string): WorkspaceCreditsView {
-    const now = this.clock.now().getTime();
-    const period = this.balances.period(workspaceId);
-    const balance = creditBalance(this.balances.grants(workspaceId), period?.allowanceGrantId, now);
-    const includedCredits = period?.includedCredits ?? 0;
+    return this.view(
+      workspaceId,
+      this.balances.grants(workspaceId),
+      this.balances.period(workspaceId),
+      this.clock.now().getTime(),
+    );
+  }
+
+  availableCredits(workspaceId: string): number {
+    return this.workspaceCredits(workspaceId).available;
+  }
+
+  /**
+   * The breakdown exactly as it was at `at`: every event that had taken effect by then, folded,
+   * and the grants that had expired by then counted as expired.
+   */
+  async creditBalanceAt(workspaceId: string, at: Date): Promise<WorkspaceCreditsView> {
+    const instant = at.getTime();
+    const state = initialState();
+    for await (const recorded of this.store.readStream(workspaceStreamName(workspaceId))) {
+      const event = toWorkspaceCreditsEvent(recorded);
+      if (event && Date.parse(occurredAt(event)) <= instant) evolve(state, event);
+    }
+    return this.view(workspaceId, state.grants.values(), state.period, instant);
+  }
+
+  ledgerPage(workspaceId: string, options: LedgerFilter & { first: number; before?: bigint | undefined }) {
+    return this.ledger.page(workspaceId, options);
+  }
+
+  ledgerEntries(workspaceId: string | undefined, filter: LedgerFilter): Generator<LedgerEntry> {
+    return this.ledger.entries(workspaceId, filter);
+  }
+
+  usage(workspaceId: string, from: Date, to: Date, grouping: UsageGrouping): UsageTotal[] {
+    return this.ledger.usage(workspaceId, from, to, grouping);
+  }
+
+  private view(
+    workspaceId: string,
+    grants: Iterable<Grant>,
+    period: CurrentPeriod | undefined,
+    now: number,
+  ): WorkspaceCreditsView {
+    const balance = creditBalance(grants, period?.grantId, now);
+    const includedCredits = period?.credits ?? 0;
     const threshold = lowBalanceThreshold(this.catalog.lowBalance, includedCredits);
     return {
       workspaceId,
@@ -56,9 +111,5 @@ export class CreditsQueries {
         grantedAt: new Date(grant.grantedAt),
       })),
     };
-  }
-
-  availableCredits(workspaceId: string): number {
-    return this.workspaceCredits(workspaceId).available;
   }
 }

@@ -5,6 +5,8 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { openReadModelDb } from '../../projections/read-model-db';
+import { creditLedgerProjection } from '../../projections/credit-ledger';
+import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { ProjectionRunner } from '../../projections/runner';
 import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../projections/workspace-balance';
 import { Catalog } from '../catalog/catalog';
@@ -14,10 +16,11 @@ import { ExpirySweeper } from '../commands/expiry-sweeper';
 import type { EventStore } from '../eventstore/port';
 import { openSqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
 import type { Services } from '../graphql/context';
+import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries } from '../queries/credits-queries';
 import type { Config } from './config';
 
-export const PROJECTIONS = [workspaceBalanceProjection];
+export const PROJECTIONS = [workspaceBalanceProjection, creditLedgerProjection];
 
 export interface CreditsService {
   services: Services;
@@ -40,11 +43,15 @@ export async function startCreditsService(
 ): Promise<CreditsService> {
   const catalog = Catalog.load(config.catalogFile);
   const { store, readModels } = openStores(config);
-  const projections = new ProjectionRunner(store, readModels, PROJECTIONS, { logger });
+  const pubSub = createCreditsPubSub();
+  const projections = new ProjectionRunner(store, readModels, PROJECTIONS, {
+    logger,
+    onCommitted: (batch) => publishChangedWorkspaces(pubSub, batch),
+  });
   await projections.start();
   const commands = new CreditsCommands(new WorkspaceCreditsCommandHandler(store), catalog, clock);
   const balances = new WorkspaceBalanceReader(readModels);
-  const queries = new CreditsQueries(balances, catalog, clock);
+  const queries = new CreditsQueries(balances, new CreditLedgerReader(readModels), store, catalog, clock);
   const sweeper = new ExpirySweeper(balances, commands, clock, logger);
   sweeper.start(config.expirySweepIntervalMs);
   return {
@@ -52,6 +59,7 @@ export async function startCreditsService(
       catalog,
       commands,
       queries,
+      pubSub,
       waitForProjections: (position) => (position === undefined ? Promise.resolve() : projections.waitFor(position)),
     },
     store,

@@ -1,6 +1,7 @@
 /**
- * The HTTP surface: POST /graphql (Apollo Server on Express 5), GET /healthz (the process is up)
- * and GET /readyz (the store answers and the projections are not failing).
+ * The HTTP surface: POST /graphql (Apollo Server on Express 5), subscriptions over graphql-ws on
+ * the same path, GET /healthz (the process is up) and GET /readyz (the store answers and the
+ * projections are not failing).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +10,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { InvalidTokenError, verifyToken } from '../auth/tokens';
@@ -69,13 +72,24 @@ export async function startHttpServer(
       });
   });
   const server = createServer(app);
+  const schema = buildCreditsSchema(service.services.pubSub);
+  // Subscriptions: graphql-ws on the same path. The token comes in the connection's params.
+  const subscriptions = useServer<{ authorization?: string; Authorization?: string }>(
+    {
+      schema,
+      context: ({ connectionParams }) =>
+        contextFor(connectionParams?.authorization ?? connectionParams?.Authorization, service, options.jwtSecret),
+    },
+    new WebSocketServer({ server, path: '/graphql' }),
+  );
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: buildCreditsSchema(),
+    schema,
     introspection: !options.production,
     includeStacktraceInErrorResponses: !options.production,
     formatError: (formatted, error) => formatError(formatted, error, options),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: options.shutdownTimeoutMs }),
+      { serverWillStart: async () => ({ drainServer: async () => subscriptions.dispose() }) },
       ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });

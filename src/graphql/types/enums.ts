@@ -1,7 +1,7 @@
 import { registerEnumType } from 'type-graphql';
 import { CREDIT_ACTIONS, GRANT_SOURCES, type CreditAction, type GrantSource } from '../../domain/credits';
 
-const enumOf = <T extends string>(values: readonly T[]): Record<T, T> =>
+export const enumOf = <T extends string>(values: readonly T[]): Record<T, T> =>
   Object.fromEntries(values.map((value) => [value, value])) as Record<T, T>;
 
 export const CreditActionEnum = enumOf<CreditAction>(CREDIT_ACTIONS);

@@ -1,0 +1,189 @@
+/**
+ * The credit ledger read model: one entry per balance-changing event of a workspace, with its
+ * signed credits and the balance after it. Entries are keyed by the event's global position, so
+ * "newest first" and the page cursors stay stable while new entries arrive. Spends also carry the
+ * credits later refunded, so usage can be reported net of refunds.
+ */
+import type { CreditAction, GrantSource } from '../src/domain/credits';
+import { occurredAt, type WorkspaceCreditsEvent } from '../src/domain/events';
+import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
+import type { Projection } from './projection';
+
+export const LEDGER_ENTRY_TYPES = ['PLAN_ALLOWANCE', 'PURCHASE', 'PROMOTIONAL_GRANT', 'CONSUMPTION', 'EXPIRY'] as const;
+export type LedgerEntryType = (typeof LEDGER_ENTRY_TYPES)[number];
+
+/** A grant an entry changed, and by how many credits (always positive; the entry's sign says which way). */
+export interface LedgerGrantChange {
+  grantId: string;
+  source: GrantSource;
+  credits: number;
+}
+
+export interface LedgerEntry {
+  /** The id of the event the entry records. */
+  id: string;
+  position: bigint;
+  workspaceId: string;
+  type: LedgerEntryType;
+  occurredAt: Date;
+  /** Positive when credits were added, negative when they left the balance. */
+  credits: number;
+  balanceAfter: number;
+  source: GrantSource | undefined;
+  action: CreditAction | undefined;
+  units: number | undefined;
+  actorId: string | undefined;
+  reference: string | undefined;
+  grants: LedgerGrantChange[];
+  refundedCredits: number;
+}
+
+type EntryFields = Omit<
+  LedgerEntry,
+  'id' | 'position' | 'workspaceId' | 'occurredAt' | 'balanceAfter' | 'refundedCredits'
+>;
+
+/** What a credits event means for the ledger. */
+function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): EntryFields {
+  const base = { action: undefined, units: undefined, reference: undefined, actorId };
+  switch (event.type) {
+    case 'PlanAllowanceApplied': {
+      const { grantId, credits, planId } = event.data;
+      return {
+        ...base,
+        type: 'PLAN_ALLOWANCE',
+        credits,
+        source: 'INCLUDED',
+        reference: planId,
+        grants: [{ grantId, source: 'INCLUDED', credits }],
+      };
+    }
+    case 'CreditsPurchased': {
+      const { grantId, credits, purchaseId } = event.data;
+      return {
+        ...base,
+        type: 'PURCHASE',
+        credits,
+        source: 'PURCHASED',
+        reference: purchaseId,
+        grants: [{ grantId, source: 'PURCHASED', credits }],
+      };
+    }
+    case 'CreditsGranted': {
+      const { grantId, credits, reason } = event.data;
+      return {
+        ...base,
+        type: 'PROMOTIONAL_GRANT',
+        credits,
+        source: 'PROMOTIONAL',
+        reference: reason,
+        grants: [{ grantId, source: 'PROMOTIONAL', credits }],
+      };
+    }
+    case 'CreditsConsumed': {
+      const { credits, action, units, reference, drawdown } = event.data;
+      const sources = new Set(drawdown.map((part) => part.source));
+      const [onlySource] = sources;
+      return {
+        ...base,
+        type: 'CONSUMPTION',
+        credits: -credits,
+        source: sources.size === 1 ? onlySource : undefined,
+        action,
+        units,
+        reference,
+        actorId: event.data.actorId,
+        grants: drawdown,
+      };
+    }
+    case 'CreditsExpired': {
+      const { grantId, source, credits, reason } = event.data;
+      return {
+        ...base,
+        type: 'EXPIRY',
+        credits: -credits,
+        source,
+        reference: reason,
+        grants: [{ grantId, source, credits }],
+      };
+    }
+  }
+}
+
+export const creditLedgerProjection: Projection = {
+  name: 'credit-ledger',
+  version: 1,
+
+  migrate(db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS ledger_entries (
+        position INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        occurred_at INTEGER NOT NULL,
+        credits INTEGER NOT NULL,
+        balance_after INTEGER NOT NULL,
+        source TEXT,
+        action TEXT,
+        units INTEGER,
+        actor_id TEXT,
+        reference TEXT,
+        grants TEXT NOT NULL,
+        consumption_id TEXT,
+        refunded_credits INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX IF NOT EXISTS ledger_by_workspace ON ledger_entries (workspace_id, position);
+      CREATE INDEX IF NOT EXISTS ledger_usage ON ledger_entries (workspace_id, type, occurred_at);
+      CREATE UNIQUE INDEX IF NOT EXISTS ledger_by_consumption ON ledger_entries (consumption_id) WHERE consumption_id IS NOT NULL;
+      CREATE TABLE IF NOT EXISTS ledger_balances (
+        workspace_id TEXT PRIMARY KEY,
+        balance INTEGER NOT NULL
+      );
+    `);
+  },
+
+  reset(db) {
+    db.exec('DROP TABLE IF EXISTS ledger_entries; DROP TABLE IF EXISTS ledger_balances;');
+  },
+
+  prepare(db) {
+    const balanceOf = db.prepare<[string], { balance: number }>(
+      'SELECT balance FROM ledger_balances WHERE workspace_id = ?',
+    );
+    const saveBalance = db.prepare(
+      `INSERT INTO ledger_balances (workspace_id, balance) VALUES (?, ?)
+       ON CONFLICT (workspace_id) DO UPDATE SET balance = excluded.balance`,
+    );
+    const insert = db.prepare(
+      `INSERT INTO ledger_entries (position, entry_id, workspace_id, type, occurred_at, credits, balance_after, source,
+         action, units, actor_id, reference, grants, consumption_id)
+       VALUES (@position, @id, @workspaceId, @type, @occurredAt, @credits, @balanceAfter, @source,
+         @action, @units, @actorId, @reference, @grants, @consumptionId)`,
+    );
+    return (recorded) => {
+      const event = toWorkspaceCreditsEvent(recorded);
+      if (!event) return;
+      const workspaceId = event.data.workspaceId;
+      const actorId = typeof recorded.metadata.actorId === 'string' ? recorded.metadata.actorId : undefined;
+      const entry = entryFor(event, actorId);
+      const balanceAfter = (balanceOf.get(workspaceId)?.balance ?? 0) + entry.credits;
+      saveBalance.run(workspaceId, balanceAfter);
+      insert.run({
+        ...entry,
+        position: recorded.position,
+        id: recorded.id,
+        workspaceId,
+        occurredAt: Date.parse(occurredAt(event)),
+        balanceAfter,
+        source: entry.source ?? null,
+        action: entry.action ?? null,
+        units: entry.units ?? null,
+        actorId: entry.actorId ?? null,
+        reference: entry.reference ?? null,
+        grants: JSON.stringify(entry.grants),
+        consumptionId: event.type === 'CreditsConsumed' ? event.data.consumptionId : null,
+      });
+    };
+  },
+};

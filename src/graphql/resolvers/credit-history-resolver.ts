@@ -1,0 +1,80 @@
+import { GraphQLError } from 'graphql';
+import { Args, Authorized, Ctx, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import { decodeCursor, encodeCursor } from '../../../projections/credit-ledger-reader';
+import { WORKSPACE_CREDITS_CHANGED } from '../../queries/credits-changes';
+import type { GraphQLContext } from '../context';
+import { requireWorkspaceAccess } from '../guards';
+import { CreditBalanceAtArgs, CreditLedgerArgs, CreditUsageArgs, WorkspaceArgs } from '../inputs';
+import { CreditLedgerConnection, UsageBucket } from '../types/ledger';
+import { WorkspaceCredits } from '../types/workspace-credits';
+
+const badInput = (message: string): GraphQLError =>
+  new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+
+/** Where credits went: the ledger, usage, the balance at a past instant, and live changes. */
+@Authorized()
+@Resolver()
+export class CreditHistoryResolver {
+  @Query(() => CreditLedgerConnection, { description: "The workspace's ledger, newest first." })
+  creditLedger(
+    @Args(() => CreditLedgerArgs) { workspaceId, first, after, types, from, to }: CreditLedgerArgs,
+    @Ctx() context: GraphQLContext,
+  ): CreditLedgerConnection {
+    requireWorkspaceAccess(context, workspaceId);
+    const before = after === undefined || after === null ? undefined : decodeCursor(after);
+    if (after && before === undefined) throw badInput('after is not a cursor this API returned.');
+    const { entries, hasNextPage } = context.services.queries.ledgerPage(workspaceId, {
+      first,
+      before,
+      types,
+      from,
+      to,
+    });
+    const edges = entries.map((node) => ({ cursor: encodeCursor(node.position), node }));
+    return { edges, pageInfo: { hasNextPage, endCursor: edges[edges.length - 1]?.cursor } };
+  }
+
+  @Query(() => [UsageBucket], { description: 'Credits spent in [from, to), per bucket, net of refunded spends.' })
+  creditUsage(
+    @Args(() => CreditUsageArgs) { workspaceId, from, to, groupBy }: CreditUsageArgs,
+    @Ctx() context: GraphQLContext,
+  ): UsageBucket[] {
+    requireWorkspaceAccess(context, workspaceId);
+    if (!(from < to)) throw badInput('from must be earlier than to.');
+    return context.services.queries.usage(workspaceId, from, to, groupBy).map(({ key, credits, count }) => ({
+      key,
+      credits,
+      count,
+      ...(groupBy === 'ACTION' && { action: key as UsageBucket['action'] }),
+      ...(groupBy === 'MEMBER' && { memberId: key }),
+      ...(groupBy === 'DAY' && { day: key }),
+    }));
+  }
+
+  @Query(() => WorkspaceCredits, {
+    description: 'The balance breakdown exactly as it was at an instant, from the events.',
+  })
+  async creditBalanceAt(
+    @Args(() => CreditBalanceAtArgs) { workspaceId, at }: CreditBalanceAtArgs,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WorkspaceCredits> {
+    requireWorkspaceAccess(context, workspaceId);
+    return context.services.queries.creditBalanceAt(workspaceId, at);
+  }
+
+  @Subscription(() => WorkspaceCredits, {
+    description: 'The balance breakdown each time it changes (over graphql-ws on /graphql).',
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, WorkspaceArgs, GraphQLContext>) => {
+      const { workspaceId } = args;
+      requireWorkspaceAccess(context, workspaceId);
+      return context.services.pubSub.subscribe(WORKSPACE_CREDITS_CHANGED, workspaceId);
+    },
+  })
+  workspaceCreditsChanged(
+    @Root() workspaceId: string,
+    @Args(() => WorkspaceArgs) _args: WorkspaceArgs,
+    @Ctx() context: GraphQLContext,
+  ): WorkspaceCredits {
+    return context.services.queries.workspaceCredits(workspaceId);
+  }
+}

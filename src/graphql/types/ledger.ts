@@ -1,0 +1,121 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { LEDGER_ENTRY_TYPES, type LedgerEntryType } from '../../../projections/credit-ledger';
+import { USAGE_GROUPINGS, type UsageGrouping } from '../../../projections/credit-ledger-reader';
+import type { CreditAction, GrantSource } from '../../domain/credits';
+import { CreditActionEnum, enumOf, GrantSourceEnum } from './enums';
+
+export const LedgerEntryTypeEnum = enumOf<LedgerEntryType>(LEDGER_ENTRY_TYPES);
+registerEnumType(LedgerEntryTypeEnum, { name: 'LedgerEntryType', description: 'What changed the balance.' });
+
+export const UsageGroupByEnum = enumOf<UsageGrouping>(USAGE_GROUPINGS);
+registerEnumType(UsageGroupByEnum, {
+  name: 'UsageGroupBy',
+  description: 'ACTION: per credit action; MEMBER: per team member or service that spent; DAY: per UTC day.',
+});
+
+@ObjectType({ description: 'A grant a ledger entry changed, and by how many credits.' })
+export class LedgerGrantChange {
+  @Field(() => ID)
+  grantId!: string;
+
+  @Field(() => GrantSourceEnum)
+  source!: GrantSource;
+
+  @Field(() => Int)
+  credits!: number;
+}
+
+@ObjectType({
+  description: 'One change of the balance. The ledger is append-only: corrections are entries of their own.',
+})
+export class LedgerEntry {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => LedgerEntryTypeEnum)
+  type!: LedgerEntryType;
+
+  @Field(() => Date)
+  occurredAt!: Date;
+
+  @Field(() => Int, { description: 'Positive when credits were added, negative when they left the balance.' })
+  credits!: number;
+
+  @Field(() => Int, { description: 'The balance after this entry: the sum of this and every earlier entry.' })
+  balanceAfter!: number;
+
+  @Field(() => GrantSourceEnum, {
+    nullable: true,
+    description: 'The source of the credits, when the entry touched one source.',
+  })
+  source?: GrantSource | undefined;
+
+  @Field(() => CreditActionEnum, { nullable: true })
+  action?: CreditAction | undefined;
+
+  @Field(() => Int, { nullable: true })
+  units?: number | undefined;
+
+  @Field(() => ID, { nullable: true, description: 'Who caused the entry (user, service or admin).' })
+  actorId?: string | undefined;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "Spends: the caller's reference. Purchases: the payment reference. Grants: the reason. Expiries: why.",
+  })
+  reference?: string | undefined;
+
+  @Field(() => [LedgerGrantChange])
+  grants!: LedgerGrantChange[];
+
+  @Field(() => Int, { description: 'For spends: credits given back by refunds of this spend.' })
+  refundedCredits!: number;
+}
+
+@ObjectType()
+export class LedgerEntryEdge {
+  @Field()
+  cursor!: string;
+
+  @Field(() => LedgerEntry)
+  node!: LedgerEntry;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor?: string | undefined;
+}
+
+@ObjectType({ description: 'Ledger entries, newest first. Cursors stay valid while new entries arrive.' })
+export class CreditLedgerConnection {
+  @Field(() => [LedgerEntryEdge])
+  edges!: LedgerEntryEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}
+
+@ObjectType({ description: 'Credits spent and number of spends in one bucket, net of refunded spends.' })
+export class UsageBucket {
+  @Field({ description: 'The action, the member id, or the UTC day (YYYY-MM-DD).' })
+  key!: string;
+
+  @Field(() => CreditActionEnum, { nullable: true })
+  action?: CreditAction | undefined;
+
+  @Field(() => ID, { nullable: true })
+  memberId?: string | undefined;
+
+  @Field(() => String, { nullable: true, description: 'YYYY-MM-DD (UTC).' })
+  day?: string | undefined;
+
+  @Field(() => Int)
+  credits!: number;
+
+  @Field(() => Int)
+  count!: number;
+}

@@ -1,0 +1,240 @@
+/**
+ * The payments port on Stripe: Checkout Sessions for buying credit packages, the Refunds API, and
+ * webhook verification with the SDK's own signature check. Everything Stripe-specific (parameter
+ * names, lower-case currencies, unix timestamps, error classes) stays in this file.
+ */
+import Stripe from 'stripe';
+import {
+  InvalidWebhookSignature,
+  PaymentProviderError,
+  PaymentsNotConfigured,
+  type CheckoutRequest,
+  type CheckoutSession,
+  type PaymentEvent,
+  type PaymentGateway,
+  type RefundOnCharge,
+  type RefundRequest,
+  type RefundResult,
+} from './payment-gateway';
+
+export interface StripeGatewayOptions {
+  secretKey: string;
+  webhookSecret: string;
+  /** Where the API lives, e.g. `http://127.0.0.1:12111` for a local double; Stripe's own API when absent. */
+  apiBase?: string;
+}
+
+/**
+ * Automatic retries of failed requests (connection errors, 409, 5xx). The SDK resends the same
+ * Idempotency-Key on each retry, so a retry after a lost response replays it instead of repeating it.
+ */
+const MAX_NETWORK_RETRIES = 2;
+/** Checkout and refunds are on a user's request path; fail fast rather than after the SDK's 80 s default. */
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway {
+  if (!options.secretKey.trim() || !options.webhookSecret.trim()) {
+    throw new PaymentsNotConfigured('Payments need both a Stripe secret key and a webhook signing secret.');
+  }
+  const stripe = new Stripe(options.secretKey, {
+    // The SDK's types describe exactly the API version it pins, so use that one rather than a
+    // hand-written date that would drift from the types on the next upgrade.
+    apiVersion: Stripe.API_VERSION,
+    maxNetworkRetries: MAX_NETWORK_RETRIES,
+    timeout: REQUEST_TIMEOUT_MS,
+    ...(options.apiBase ? apiBaseConfig(options.apiBase) : {}),
+  });
+  const webhookSecret = options.webhookSecret;
+
+  return {
+    async createCheckoutSession(request: CheckoutRequest): Promise<CheckoutSession> {
+      const metadata = checkoutMetadata(request);
+      const session = await call('create the checkout session', () =>
+        stripe.checkout.sessions.create(
+          {
+            mode: 'payment',
+            line_items: [
+              request.stripePriceId
+                ? { price: request.stripePriceId, quantity: 1 }
+                : {
+                    price_data: {
+                      currency: request.price.currency.toLowerCase(),
+                      unit_amount: request.price.amount,
+                      product_data: { name: request.packageName },
+                    },
+                    quantity: 1,
+                  },
+            ],
+            metadata,
+            // Also on the payment intent, so the payment, its charge and refunds in the Dashboard
+            // say which workspace and package they were for.
+            payment_intent_data: { metadata },
+            client_reference_id: request.workspaceId,
+            success_url: request.successUrl,
+            cancel_url: request.cancelUrl,
+          },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+      if (!session.url) {
+        throw new PaymentProviderError(`Stripe returned checkout session ${session.id} without a payment page URL.`, {
+          retryable: false,
+        });
+      }
+      return { id: session.id, url: session.url, expiresAt: new Date(session.expires_at * 1000) };
+    },
+
+    async refund(request: RefundRequest): Promise<RefundResult> {
+      const refund = await call('refund the payment', () =>
+        stripe.refunds.create(
+          { payment_intent: request.paymentIntentId, amount: request.amount, metadata: request.metadata },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+      return {
+        refundId: refund.id,
+        amount: refund.amount,
+        currency: refund.currency.toUpperCase(),
+        status: refund.status ?? 'pending',
+      };
+    },
+
+    parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): PaymentEvent {
+      if (!signatureHeader) throw new InvalidWebhookSignature('The webhook has no Stripe-Signature header.');
+      let event: Stripe.Event;
+      try {
+        // Default tolerance (300 s): an old signed payload replayed later is refused.
+        event = stripe.webhooks.constructEvent(rawBody, signatureHeader, webhookSecret);
+      } catch (error) {
+        if (error instanceof Stripe.errors.StripeSignatureVerificationError) {
+          throw new InvalidWebhookSignature(`Invalid webhook signature: ${firstLine(error.message)}`, { cause: error });
+        }
+        // The signature matched but the body is not an event (e.g. not JSON): still not something to act on.
+        throw new InvalidWebhookSignature('The webhook body is not a Stripe event.', { cause: error });
+      }
+      return narrow(event);
+    },
+  };
+}
+
+/** `http://127.0.0.1:12111` → the SDK's separate host, port and protocol options. */
+function apiBaseConfig(apiBase: string): { host: string; port: number; protocol: 'http' | 'https' } {
+  const url = new URL(apiBase);
+  const protocol = url.protocol === 'http:' ? 'http' : url.protocol === 'https:' ? 'https' : undefined;
+  if (!protocol) throw new Error(`Stripe API base must be an http(s) URL, got ${apiBase}`);
+  // The SDK always requests /v1/...; a path prefix on the base would be silently dropped.
+  if (url.pathname !== '/' && url.pathname !== '') throw new Error(`Stripe API base must not have a path: ${apiBase}`);
+  return {
+    host: url.hostname,
+    port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443,
+    protocol,
+  };
+}
+
+function checkoutMetadata(request: CheckoutRequest): Record<string, string> {
+  return {
+    workspaceId: request.workspaceId,
+    packageId: request.packageId,
+    credits: String(request.credits),
+    startedBy: request.startedBy,
+  };
+}
+
+function narrow(event: Stripe.Event): PaymentEvent {
+  switch (event.type) {
+    case 'checkout.session.completed': {
+      const session = event.data.object;
+      // Delayed methods (bank debits, vouchers) complete the checkout before the money arrives;
+      // only 'paid' (or nothing to pay) may be credited now.
+      if (session.payment_status === 'unpaid') {
+        return { kind: 'checkout_pending', eventId: event.id, sessionId: session.id, metadata: metadataOf(session) };
+      }
+      return checkoutPaid(event.id, session);
+    }
+    case 'checkout.session.async_payment_succeeded':
+      return checkoutPaid(event.id, event.data.object);
+    case 'checkout.session.async_payment_failed': {
+      const session = event.data.object;
+      return { kind: 'checkout_failed', eventId: event.id, sessionId: session.id, metadata: metadataOf(session) };
+    }
+    case 'charge.refunded':
+      return chargeRefunded(event.id, event.data.object);
+    default:
+      return { kind: 'ignored', eventId: event.id, type: event.type };
+  }
+}
+
+function checkoutPaid(eventId: string, session: Stripe.Checkout.Session): PaymentEvent {
+  return {
+    kind: 'checkout_paid',
+    eventId,
+    sessionId: session.id,
+    paymentIntentId: idOf(session.payment_intent),
+    amountPaid: session.amount_total ?? 0,
+    currency: (session.currency ?? '').toUpperCase(),
+    metadata: metadataOf(session),
+  };
+}
+
+function chargeRefunded(eventId: string, charge: Stripe.Charge): PaymentEvent {
+  const listed = charge.refunds?.data;
+  const refunds: RefundOnCharge[] = (listed ?? []).map((refund) => ({
+    refundId: refund.id,
+    amount: refund.amount,
+    metadata: metadataOf(refund),
+  }));
+  return {
+    kind: 'charge_refunded',
+    eventId,
+    chargeId: charge.id,
+    // A charge outside a payment intent (legacy Charges API) is not one of ours; '' keeps it unmatched.
+    paymentIntentId: idOf(charge.payment_intent) ?? '',
+    currency: charge.currency.toUpperCase(),
+    amountRefunded: charge.amount_refunded,
+    refunds,
+    refundsListed: listed !== undefined,
+  };
+}
+
+/** Expandable fields are an id or the expanded object, depending on the request. */
+function idOf(value: string | { id: string } | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' ? value : value.id;
+}
+
+function metadataOf(object: { metadata?: Stripe.Metadata | null }): Record<string, string> {
+  return { ...(object.metadata ?? {}) };
+}
+
+/** Runs an API call and turns the SDK's errors into the port's. */
+async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    throw toProviderError(what, error);
+  }
+}
+
+function toProviderError(what: string, error: unknown): unknown {
+  const errors = Stripe.errors;
+  if (!(error instanceof errors.StripeError)) return error; // a bug of ours, not Stripe's answer
+  const status = error.statusCode;
+  const retryable =
+    // Never reached Stripe, or the answer was lost: resending with the same idempotency key is safe.
+    error instanceof errors.StripeConnectionError ||
+    (error instanceof errors.StripeAPIError && status === undefined) ||
+    error instanceof errors.StripeRateLimitError ||
+    // A concurrent request with the same idempotency key was still in flight.
+    status === 409 ||
+    (status !== undefined && status >= 500);
+  return new PaymentProviderError(`Stripe could not ${what}: ${firstLine(error.message)}`, {
+    retryable,
+    ...(status !== undefined && { statusCode: status }),
+    ...(error.rawType !== undefined && { providerType: error.rawType }),
+    ...(error.code !== undefined && { providerCode: error.code }),
+    ...(error.requestId !== undefined && { requestId: error.requestId }),
+    cause: error,
+  });
+}
+
+const firstLine = (message: string): string => message.split('\n')[0] ?? message;

@@ -1,0 +1,333 @@
+/**
+ * Credit history over HTTP: the ledger and its paging, usage buckets, the balance at a past instant,
+ * and live updates over graphql-ws.
+ */
+import { join } from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import { print } from 'graphql';
+import WebSocket from 'ws';
+import { evolve, initialState } from '../../src/domain/state';
+import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
+import { toWorkspaceCreditsEvent, workspaceStreamName } from '../../src/events/workspace-stream';
+import {
+  ApplyPlanAllowanceDocument,
+  ConsumeCreditsDocument,
+  CreditBalanceAtDocument,
+  CreditLedgerDocument,
+  CreditUsageDocument,
+  GrantCreditsDocument,
+  WorkspaceCreditsChangedDocument,
+  type CreditAction,
+  type CreditLedgerQuery,
+} from '../generated/graphql';
+import { expectData, expectError } from '../support/graphql-client';
+import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+
+let server: ServerProcess;
+beforeAll(async () => {
+  server = await startServer({ env: { EXPIRY_SWEEP_INTERVAL_MS: '3600000' } });
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+const DAY = 24 * 60 * 60 * 1000;
+let counter = 0;
+const newWorkspace = () => `ws-history-${++counter}`;
+
+async function withAllowance(workspaceId: string, planId = 'growth') {
+  const period = {
+    periodStart: new Date(Date.now() - DAY).toISOString(),
+    periodEnd: new Date(Date.now() + 29 * DAY).toISOString(),
+  };
+  await expectData(server.url, ApplyPlanAllowanceDocument, { input: { workspaceId, planId, ...period } }, adminToken());
+}
+const spend = (
+  workspaceId: string,
+  key: string,
+  token: string,
+  action: CreditAction = 'ACTION_PLAN_GENERATION',
+  units = 1,
+) =>
+  expectData(server.url, ConsumeCreditsDocument, { input: { workspaceId, action, units, idempotencyKey: key } }, token);
+
+type Entry = CreditLedgerQuery['creditLedger']['edges'][number]['node'];
+async function ledgerPage(workspaceId: string, variables: { first?: number; after?: string | null } = {}) {
+  return (await expectData(server.url, CreditLedgerDocument, { workspaceId, ...variables }, adminToken())).creditLedger;
+}
+
+describe('the ledger', () => {
+  it('pages newest first with stable cursors while new entries are appended', async () => {
+    const workspaceId = newWorkspace();
+    await withAllowance(workspaceId);
+    const member = tokenFor(workspaceId, 'MEMBER');
+    for (let i = 0; i < 12; i++) await spend(workspaceId, `s${i}`, member);
+
+    const first = await ledgerPage(workspaceId, { first: 5 });
+    expect(first.edges).toHaveLength(5);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    for (let i = 12; i < 15; i++) await spend(workspaceId, `s${i}`, member); // arrive between pages
+
+    const second = await ledgerPage(workspaceId, { first: 5, after: first.pageInfo.endCursor });
+    const third = await ledgerPage(workspaceId, { first: 5, after: second.pageInfo.endCursor });
+    expect(third.pageInfo.hasNextPage).toBe(false);
+    const seen = [...first.edges, ...second.edges, ...third.edges].map((edge) => edge.node);
+    expect(seen).toHaveLength(13); // 12 spends + the allowance that existed when paging began
+    expect(new Set(seen.map((entry) => entry.id)).size).toBe(13);
+    expect(seen.map((entry) => entry.balanceAfter)).toEqual(Array.from({ length: 13 }, (_, i) => 5000 - 8 * (12 - i)));
+    expect(seen[12]).toMatchObject({ type: 'PLAN_ALLOWANCE', credits: 5000, source: 'INCLUDED', reference: 'growth' });
+    expect(seen[0]).toMatchObject({
+      type: 'CONSUMPTION',
+      credits: -8,
+      action: 'ACTION_PLAN_GENERATION',
+      units: 1,
+      actorId: `user-of-${workspaceId}`,
+    });
+
+    const fresh = await ledgerPage(workspaceId, { first: 3 });
+    expect(fresh.edges.map((edge) => edge.node.balanceAfter)).toEqual([5000 - 8 * 15, 5000 - 8 * 14, 5000 - 8 * 13]);
+  });
+
+  it('records which grants paid for a spend and filters by type and time', async () => {
+    const workspaceId = newWorkspace();
+    await withAllowance(workspaceId, 'starter');
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 300, reason: 'goodwill', idempotencyKey: 'g1' } },
+      adminToken(),
+    );
+    const middle = new Date();
+    await spend(workspaceId, 'big', adminToken(), 'ORG_CHART_GENERATION', 12);
+
+    const spends = (
+      await expectData(server.url, CreditLedgerDocument, { workspaceId, types: ['CONSUMPTION'] }, adminToken())
+    ).creditLedger;
+    expect(spends.edges).toHaveLength(1);
+    const entry = spends.edges[0]?.node as Entry;
+    expect(entry).toMatchObject({ credits: -1200, balanceAfter: 100, source: null, actorId: 'subscription-system' });
+    expect(entry.grants.map(({ source, credits }) => [source, credits])).toEqual([
+      ['INCLUDED', 1000],
+      ['PROMOTIONAL', 200],
+    ]);
+
+    const before = (
+      await expectData(server.url, CreditLedgerDocument, { workspaceId, to: middle.toISOString() }, adminToken())
+    ).creditLedger;
+    expect(before.edges.map((edge) => edge.node.type)).toEqual(['PROMOTIONAL_GRANT', 'PLAN_ALLOWANCE']);
+    const after = (
+      await expectData(server.url, CreditLedgerDocument, { workspaceId, from: middle.toISOString() }, adminToken())
+    ).creditLedger;
+    expect(after.edges.map((edge) => edge.node.type)).toEqual(['CONSUMPTION']);
+  });
+
+  it('gives each entry the balance computed from the events up to it', async () => {
+    const workspaceId = newWorkspace();
+    await withAllowance(workspaceId, 'starter');
+    const member = tokenFor(workspaceId, 'MEMBER');
+    await spend(workspaceId, 'a', member, 'PERSON_ENRICHMENT', 9);
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 75, reason: 'r', idempotencyKey: 'g' } },
+      adminToken(),
+    );
+    await spend(workspaceId, 'b', member, 'BUYING_COMMITTEE_MAPPING', 4);
+    // A new period replaces the allowance: what is left of it expires as an entry of its own.
+    const nextPeriod = {
+      periodStart: new Date(Date.now()).toISOString(),
+      periodEnd: new Date(Date.now() + 30 * DAY).toISOString(),
+    };
+    await expectData(
+      server.url,
+      ApplyPlanAllowanceDocument,
+      { input: { workspaceId, planId: 'growth', ...nextPeriod } },
+      adminToken(),
+    );
+    await spend(workspaceId, 'c', member, 'ORG_CHART_SYNC', 2);
+
+    const store = openSqliteEventStore({ file: join(server.dataDir, 'events.sqlite') });
+    const expected: number[] = [];
+    const state = initialState();
+    for await (const recorded of store.readStream(workspaceStreamName(workspaceId))) {
+      evolve(state, toWorkspaceCreditsEvent(recorded)!);
+      expected.push([...state.grants.values()].reduce((sum, grant) => sum + grant.remaining, 0));
+    }
+    await store.close();
+
+    const entries = (await ledgerPage(workspaceId, { first: 50 })).edges.map((edge) => edge.node).reverse();
+    expect(entries.map((entry) => entry.type)).toEqual([
+      'PLAN_ALLOWANCE',
+      'CONSUMPTION',
+      'PROMOTIONAL_GRANT',
+      'CONSUMPTION',
+      'EXPIRY',
+      'PLAN_ALLOWANCE',
+      'CONSUMPTION',
+    ]);
+    expect(entries.map((entry) => entry.balanceAfter)).toEqual(expected);
+    expect(entries[4]).toMatchObject({
+      credits: -(1000 - 63 - 84 + 0),
+      reference: 'PERIOD_REPLACED',
+      source: 'INCLUDED',
+    });
+  });
+
+  it('refuses a cursor it did not issue', async () => {
+    const error = await expectError(
+      server.url,
+      CreditLedgerDocument,
+      { workspaceId: 'x', after: 'bm90LWEtY3Vyc29y' },
+      adminToken(),
+    );
+    expect(error.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('time travel', () => {
+  it('answers the exact breakdown before and after an expiry instant', async () => {
+    const workspaceId = newWorkspace();
+    const expiresAt = Date.now() + 1200;
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      {
+        input: {
+          workspaceId,
+          credits: 500,
+          reason: 'trial',
+          idempotencyKey: 'trial',
+          expiresAt: new Date(expiresAt).toISOString(),
+        },
+      },
+      adminToken(),
+    );
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 40, reason: 'keep', idempotencyKey: 'keep' } },
+      adminToken(),
+    );
+    const spent = (await spend(workspaceId, 'x', adminToken(), 'PERSON_ENRICHMENT', 10)).consumeCredits;
+    await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 100));
+
+    const at = async (instant: number) =>
+      (
+        await expectData(
+          server.url,
+          CreditBalanceAtDocument,
+          { workspaceId, at: new Date(instant).toISOString() },
+          adminToken(),
+        )
+      ).creditBalanceAt;
+    const beforeSpend = await at(Date.parse(spent.consumedAt) - 1);
+    expect(beforeSpend).toMatchObject({
+      available: 540,
+      promotional: { granted: 540, consumed: 0, expired: 0, remaining: 540 },
+    });
+    const justBefore = await at(expiresAt - 1);
+    expect(justBefore).toMatchObject({ available: 470, promotional: { consumed: 70, expired: 0, remaining: 470 } });
+    const atExpiry = await at(expiresAt);
+    expect(atExpiry).toMatchObject({ available: 40, promotional: { consumed: 70, expired: 430, remaining: 40 } });
+    expect(atExpiry.grants.map((grant) => grant.remaining)).toEqual([40]);
+    const beforeAnything = await at(Date.now() - DAY);
+    expect(beforeAnything).toMatchObject({ available: 0, grants: [] });
+  });
+});
+
+describe('usage', () => {
+  it('sums credits and spends per action, member and day within the range', async () => {
+    const workspaceId = newWorkspace();
+    await withAllowance(workspaceId, 'scale');
+    const alice = tokenFor(workspaceId, 'MEMBER', { subject: 'alice' });
+    const bob = tokenFor(workspaceId, 'BILLING_MANAGER', { subject: 'bob' });
+    const from = new Date(Date.now() - 1000).toISOString();
+    await spend(workspaceId, 'a1', alice, 'ORG_CHART_GENERATION', 2);
+    await spend(workspaceId, 'a2', alice, 'PERSON_ENRICHMENT', 5);
+    await spend(workspaceId, 'b1', bob, 'PERSON_ENRICHMENT', 1);
+    await spend(workspaceId, 'b2', bob, 'ACTION_PLAN_GENERATION', 3);
+    const to = new Date(Date.now() + 1000).toISOString();
+
+    const usage = async (groupBy: 'ACTION' | 'MEMBER' | 'DAY', range = { from, to }) =>
+      (await expectData(server.url, CreditUsageDocument, { workspaceId, groupBy, ...range }, alice)).creditUsage;
+    expect(await usage('ACTION')).toEqual([
+      {
+        key: 'ACTION_PLAN_GENERATION',
+        action: 'ACTION_PLAN_GENERATION',
+        memberId: null,
+        day: null,
+        credits: 24,
+        count: 1,
+      },
+      {
+        key: 'ORG_CHART_GENERATION',
+        action: 'ORG_CHART_GENERATION',
+        memberId: null,
+        day: null,
+        credits: 200,
+        count: 1,
+      },
+      { key: 'PERSON_ENRICHMENT', action: 'PERSON_ENRICHMENT', memberId: null, day: null, credits: 42, count: 2 },
+    ]);
+    expect((await usage('MEMBER')).map(({ memberId, credits, count }) => [memberId, credits, count])).toEqual([
+      ['alice', 235, 2],
+      ['bob', 31, 2],
+    ]);
+    const today = new Date().toISOString().slice(0, 10);
+    expect((await usage('DAY')).map(({ day, credits, count }) => [day, credits, count])).toEqual([[today, 266, 4]]);
+    expect(await usage('ACTION', { from: new Date(Date.now() - 3 * DAY).toISOString(), to: from })).toEqual([]);
+    const badRange = await expectError(
+      server.url,
+      CreditUsageDocument,
+      { workspaceId, groupBy: 'DAY', from: to, to: from },
+      alice,
+    );
+    expect(badRange.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('live updates', () => {
+  const clients: Client[] = [];
+  afterAll(async () => {
+    for (const client of clients) await client.dispose();
+  });
+  const connect = (token?: string) => {
+    const client = createClient({
+      url: `${server.url.replace('http', 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+      retryAttempts: 0,
+    });
+    clients.push(client);
+    return client;
+  };
+
+  it('pushes the new balance after a spend to a subscriber of the workspace', async () => {
+    const workspaceId = newWorkspace();
+    await withAllowance(workspaceId, 'starter');
+    const client = connect(tokenFor(workspaceId, 'BILLING_MANAGER'));
+    const updates = client.iterate({ query: print(WorkspaceCreditsChangedDocument), variables: { workspaceId } });
+    const next = updates.next();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let the subscription register
+    await spend(workspaceId, 'live', tokenFor(workspaceId, 'MEMBER'), 'ORG_CHART_SYNC', 3);
+    const update = await next;
+    expect(update.value).toEqual({
+      data: { workspaceCreditsChanged: { workspaceId, available: 700, included: { consumed: 300, remaining: 700 } } },
+    });
+    await updates.return?.();
+  });
+
+  it.each([
+    ['another workspace', () => tokenFor('someone-else', 'OWNER'), 'FORBIDDEN'],
+    ['no token', () => undefined, 'UNAUTHENTICATED'],
+  ])('refuses a subscription with %s', async (_name, token, code) => {
+    const client = connect(token());
+    const updates = client.iterate({
+      query: print(WorkspaceCreditsChangedDocument),
+      variables: { workspaceId: 'ws-history-1' },
+    });
+    const refused = await updates.next();
+    expect(refused.value).toEqual({ errors: [expect.objectContaining({ extensions: { code } })] });
+    expect((await updates.next()).done).toBe(true);
+  });
+});

@@ -1,0 +1,968 @@
+/**
+ * A local stand-in for the parts of the Stripe API the credits service uses, so the real `stripe`
+ * SDK can be exercised end to end without reaching Stripe: Checkout Sessions, Refunds, idempotent
+ * requests, injected network faults, a tiny hosted-checkout page, and signed webhooks.
+ *
+ * It speaks Stripe's wire format (form-encoded requests with bracketed keys, JSON answers, Stripe's
+ * error shape) and keeps everything in memory. Webhooks are signed with the SDK's own test helper,
+ * so what the service verifies is exactly what Stripe would send.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
+
+// ---------------------------------------------------------------------------------------------
+// Public shape
+
+export interface StripeDoubleOptions {
+  /** The `whsec_...` secret webhooks are signed with (the service verifies with the same one). */
+  webhookSecret: string;
+  /** Where to POST webhooks. When set, event builders deliver by default. */
+  webhookUrl?: string;
+  /** When set, API requests must carry exactly this bearer key; otherwise any `Bearer ...` is accepted. */
+  secretKey?: string;
+  /** Prices configured "in the Dashboard", for line items that name a `price` instead of `price_data`. */
+  prices?: Record<string, DoublePrice>;
+}
+
+export interface DoublePrice {
+  unitAmount: number;
+  /** Lower case, as Stripe returns it ("usd"). */
+  currency: string;
+  productName: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string, e.g. `/v1/refunds`. */
+  path: string;
+  query: Record<string, unknown>;
+  /** Node's lower-cased headers: `idempotency-key`, `authorization`, `stripe-version`... */
+  headers: IncomingHttpHeaders;
+  idempotencyKey: string | undefined;
+  /** The form-encoded body decoded into nested objects and arrays (all leaf values are strings). */
+  body: Record<string, unknown>;
+  rawBody: string;
+  /** The injected fault this request met, if any. */
+  fault?: FailMode;
+  /** The status answered (undefined when the socket was destroyed instead). */
+  status?: number;
+  /** True when the answer was replayed from an earlier request with the same idempotency key. */
+  replayed: boolean;
+}
+
+/**
+ * `drop-before`: destroy the connection without processing (nothing is created).
+ * `drop-after`: process and store the result, then destroy the connection (it exists, the client never heard).
+ * `{ status }`: answer that HTTP error with a Stripe error body, without processing.
+ */
+export type FailMode = 'drop-before' | 'drop-after' | { status: number; type?: string; code?: string; message?: string };
+
+export interface DoubleCheckoutSession {
+  id: string;
+  object: 'checkout.session';
+  amount_subtotal: number;
+  amount_total: number;
+  cancel_url: string | null;
+  client_reference_id: string | null;
+  created: number;
+  currency: string;
+  customer: null;
+  customer_email: string | null;
+  expires_at: number;
+  livemode: false;
+  metadata: Record<string, string>;
+  mode: string;
+  payment_intent: string | null;
+  payment_status: 'paid' | 'unpaid' | 'no_payment_required';
+  status: 'open' | 'complete' | 'expired';
+  success_url: string | null;
+  url: string | null;
+}
+
+export interface DoublePaymentIntent {
+  id: string;
+  object: 'payment_intent';
+  amount: number;
+  amount_received: number;
+  currency: string;
+  created: number;
+  latest_charge: string | null;
+  livemode: false;
+  metadata: Record<string, string>;
+  status: 'processing' | 'succeeded' | 'requires_payment_method';
+}
+
+export interface DoubleRefund {
+  id: string;
+  object: 'refund';
+  amount: number;
+  charge: string;
+  created: number;
+  currency: string;
+  metadata: Record<string, string>;
+  payment_intent: string;
+  reason: string | null;
+  status: 'succeeded';
+}
+
+export interface DoubleCharge {
+  id: string;
+  object: 'charge';
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  created: number;
+  currency: string;
+  livemode: false;
+  metadata: Record<string, string>;
+  paid: boolean;
+  payment_intent: string;
+  refunded: boolean;
+  status: 'succeeded';
+  refunds?: { object: 'list'; data: DoubleRefund[]; has_more: false; total_count: number; url: string };
+}
+
+export interface DoubleEvent {
+  id: string;
+  object: 'event';
+  api_version: string;
+  created: number;
+  data: { object: DoubleCheckoutSession | DoubleCharge };
+  livemode: false;
+  pending_webhooks: number;
+  request: { id: string | null; idempotency_key: string | null };
+  type: string;
+}
+
+export interface WebhookDelivery {
+  event: DoubleEvent;
+  /** The exact JSON body that was signed (and sent). */
+  payload: string;
+  /** The `Stripe-Signature` header value. */
+  signature: string;
+  /** The webhook endpoint's HTTP status, when delivered. */
+  status?: number;
+  /** The webhook endpoint's response body, when delivered. */
+  responseBody?: string;
+}
+
+export interface DeliverOption {
+  /** POST the event to `webhookUrl` (default: true when the double was given a `webhookUrl`). */
+  deliver?: boolean;
+}
+
+export interface RefundEventOptions extends DeliverOption {
+  /**
+   * Include `charge.refunds` in the event's charge (default true). Real Stripe omits it since API
+   * version 2022-11-15 unless expanded; pass false to test that shape.
+   */
+  listRefunds?: boolean;
+}
+
+export interface CompleteCheckoutOptions extends DeliverOption {
+  /** 'paid' (default) for a card; 'unpaid' for a delayed payment method still in flight. */
+  paymentStatus?: 'paid' | 'unpaid';
+  /** Pretend Stripe collected a different total (a tampered or mismatched amount). */
+  amountTotal?: number;
+}
+
+export interface StripeDouble {
+  /** Base URL, e.g. `http://127.0.0.1:43123`; pass it as the gateway's `apiBase`. */
+  readonly url: string;
+  readonly webhookSecret: string;
+  /** Every request received, in order, including dropped ones. */
+  readonly requests: readonly RecordedRequest[];
+  requestsTo(path: string, method?: string): RecordedRequest[];
+  /** Every event built, in order, delivered or not. */
+  readonly events: readonly WebhookDelivery[];
+
+  session(id: string): DoubleCheckoutSession | undefined;
+  sessions(): DoubleCheckoutSession[];
+  paymentIntent(id: string): DoublePaymentIntent | undefined;
+  refunds(paymentIntentId?: string): DoubleRefund[];
+  refundedTotal(paymentIntentId: string): number;
+
+  /** The next `times` (default 1) requests to `path` meet `mode`; then the fault is cleared. */
+  failNext(path: string, mode: FailMode, times?: number): void;
+
+  completeCheckout(sessionId: string, options?: CompleteCheckoutOptions): Promise<WebhookDelivery>;
+  asyncPaymentSucceeded(sessionId: string, options?: DeliverOption): Promise<WebhookDelivery>;
+  asyncPaymentFailed(sessionId: string, options?: DeliverOption): Promise<WebhookDelivery>;
+  /** A refund made outside the service (no metadata of ours), and the `charge.refunded` event it causes. */
+  refundFromDashboard(paymentIntentId: string, amount: number, options?: RefundEventOptions): Promise<WebhookDelivery>;
+  /** The `charge.refunded` event Stripe sends after a refund made through the API. */
+  chargeRefundedFor(refundId: string, options?: RefundEventOptions): Promise<WebhookDelivery>;
+  /** POST an event again (Stripe delivers at least once), optionally with another signature header. */
+  redeliver(delivery: WebhookDelivery, signature?: string): Promise<WebhookDelivery>;
+  /** A `Stripe-Signature` header for any payload, made with the SDK's helper. */
+  sign(payload: string, options?: { timestamp?: number; secret?: string }): string;
+
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Form decoding
+
+class StripeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+    readonly extra: { code?: string; param?: string } = {},
+  ) {
+    super(message);
+  }
+}
+
+const invalid = (message: string, extra: { code?: string; param?: string } = {}): StripeApiError =>
+  new StripeApiError(400, 'invalid_request_error', message, extra);
+
+type FormTree = { [key: string]: FormValue };
+type FormValue = string | FormTree | FormValue[];
+
+const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Decodes Stripe's form encoding: `line_items[0][price_data][unit_amount]=5000` and
+ * `metadata[workspaceId]=acme` become nested objects; objects keyed 0..n-1 become arrays.
+ */
+export function decodeStripeForm(raw: string): Record<string, unknown> {
+  const root: FormTree = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    const path = splitKey(key);
+    let node: FormTree = root;
+    path.forEach((segment, index) => {
+      const name = segment === '' ? String(Object.keys(node).length) : segment; // a[]=x appends
+      if (UNSAFE_KEYS.has(name)) throw invalid(`Invalid parameter name: ${key}`);
+      if (index === path.length - 1) {
+        node[name] = value;
+        return;
+      }
+      const child = node[name];
+      if (typeof child !== 'object' || Array.isArray(child)) node[name] = {};
+      node = node[name] as FormTree;
+    });
+  }
+  return toArrays(root) as Record<string, unknown>;
+}
+
+function splitKey(key: string): string[] {
+  const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
+  if (!match) return [key];
+  const nested = [...(match[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((part) => part[1] ?? '');
+  return [match[1] ?? key, ...nested];
+}
+
+function toArrays(value: FormValue): FormValue {
+  if (typeof value === 'string' || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  const converted: FormTree = {};
+  for (const key of keys) converted[key] = toArrays(value[key] as FormValue);
+  const isList = keys.length > 0 && keys.every((key, index) => key === String(index));
+  return isList ? keys.map((key) => converted[key] as FormValue) : converted;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parameter reading (everything arrives as strings)
+
+type Params = Record<string, unknown>;
+
+const isRecord = (value: unknown): value is Params =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function refuseUnknown(params: Params, allowed: readonly string[], prefix = ''): void {
+  for (const key of Object.keys(params)) {
+    if (!allowed.includes(key)) {
+      throw invalid(`Received unknown parameter: ${prefix}${key}`, { code: 'parameter_unknown', param: prefix + key });
+    }
+  }
+}
+
+function optionalString(params: Params, key: string, param = key): string | undefined {
+  const value = params[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalid(`Invalid string: ${param}`, { param });
+  return value;
+}
+
+function requiredString(params: Params, key: string, param = key): string {
+  const value = optionalString(params, key, param);
+  if (value === undefined || value === '') {
+    throw invalid(`Missing required param: ${param}.`, { code: 'parameter_missing', param });
+  }
+  return value;
+}
+
+function optionalInteger(params: Params, key: string, param = key): number | undefined {
+  const value = optionalString(params, key, param);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) {
+    throw invalid(`Invalid integer: ${value}`, { code: 'parameter_invalid_integer', param });
+  }
+  return Number(value);
+}
+
+function metadataParam(params: Params, key: string, param = key): Record<string, string> {
+  const value = params[key];
+  if (value === undefined || value === '') return {};
+  if (!isRecord(value)) throw invalid(`Invalid object: ${param}`, { param });
+  const entries = Object.entries(value);
+  if (entries.length > 50) throw invalid('Metadata may have at most 50 keys.', { param });
+  const metadata: Record<string, string> = {};
+  for (const [name, item] of entries) {
+    if (typeof item !== 'string') throw invalid(`Invalid metadata value: ${param}[${name}]`, { param });
+    if (name.length > 40) throw invalid(`Metadata keys can be at most 40 characters: ${name}`, { param });
+    if (item.length > 500) throw invalid(`Metadata values can be at most 500 characters: ${name}`, { param });
+    if (item !== '') metadata[name] = item; // Stripe treats an empty value as "unset"
+  }
+  return metadata;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The double
+
+const now = (): number => Math.floor(Date.now() / 1000);
+const newId = (prefix: string): string => `${prefix}_test_${randomBytes(12).toString('hex')}`;
+const DAY_SECONDS = 24 * 60 * 60;
+
+interface SessionRecord {
+  session: DoubleCheckoutSession;
+  productName: string;
+  paymentIntentMetadata: Record<string, string>;
+}
+
+interface StoredResponse {
+  method: string;
+  path: string;
+  fingerprint: string;
+  status: number;
+  body: string;
+}
+
+export async function startStripeDouble(options: StripeDoubleOptions): Promise<StripeDouble> {
+  const requests: RecordedRequest[] = [];
+  const events: WebhookDelivery[] = [];
+  const sessions = new Map<string, SessionRecord>();
+  const paymentIntents = new Map<string, DoublePaymentIntent>();
+  const charges = new Map<string, DoubleCharge>();
+  const refunds = new Map<string, DoubleRefund>();
+  const idempotent = new Map<string, StoredResponse>();
+  const faults = new Map<string, { mode: FailMode; remaining: number }>();
+  const prices = new Map(Object.entries(options.prices ?? {}));
+  let baseUrl = '';
+
+  // ---- API operations --------------------------------------------------------------------
+
+  function createCheckoutSession(params: Params): { status: number; body: unknown } {
+    refuseUnknown(params, [
+      'mode',
+      'line_items',
+      'metadata',
+      'payment_intent_data',
+      'client_reference_id',
+      'success_url',
+      'cancel_url',
+      'expires_at',
+      'customer_email',
+      'expand',
+    ]);
+    const mode = requiredString(params, 'mode');
+    if (mode !== 'payment') throw invalid(`The Stripe double only supports mode=payment, not ${mode}.`, { param: 'mode' });
+    const items = params.line_items;
+    if (!Array.isArray(items) || items.length === 0) {
+      throw invalid('You must provide at least one line item.', { code: 'parameter_missing', param: 'line_items' });
+    }
+    let currency: string | undefined;
+    let total = 0;
+    const names: string[] = [];
+    items.forEach((item: unknown, index) => {
+      const at = `line_items[${index}]`;
+      if (!isRecord(item)) throw invalid(`Invalid object: ${at}`, { param: at });
+      refuseUnknown(item, ['price', 'price_data', 'quantity'], `${at}[`);
+      const quantity = optionalInteger(item, 'quantity', `${at}[quantity]`);
+      if (quantity === undefined || quantity < 1) {
+        throw invalid(`Missing required param: ${at}[quantity].`, { code: 'parameter_missing', param: `${at}[quantity]` });
+      }
+      let line: { unitAmount: number; currency: string; name: string };
+      const priceId = optionalString(item, 'price', `${at}[price]`);
+      if (priceId !== undefined) {
+        const price = prices.get(priceId);
+        if (!price) throw invalid(`No such price: '${priceId}'`, { code: 'resource_missing', param: `${at}[price]` });
+        line = { unitAmount: price.unitAmount, currency: price.currency, name: price.productName };
+      } else {
+        const data = item.price_data;
+        if (!isRecord(data)) {
+          throw invalid(`You must specify either \`price\` or \`price_data\` in ${at}.`, {
+            code: 'parameter_missing',
+            param: `${at}[price_data]`,
+          });
+        }
+        refuseUnknown(data, ['currency', 'unit_amount', 'product_data'], `${at}[price_data][`);
+        const lineCurrency = requiredString(data, 'currency', `${at}[price_data][currency]`);
+        if (!/^[a-z]{3}$/.test(lineCurrency)) {
+          throw invalid(`Invalid currency: ${lineCurrency}. Stripe currencies are three lowercase letters.`, {
+            param: `${at}[price_data][currency]`,
+          });
+        }
+        const unitAmount = optionalInteger(data, 'unit_amount', `${at}[price_data][unit_amount]`);
+        if (unitAmount === undefined) {
+          throw invalid(`Missing required param: ${at}[price_data][unit_amount].`, {
+            code: 'parameter_missing',
+            param: `${at}[price_data][unit_amount]`,
+          });
+        }
+        const product = data.product_data;
+        const name = isRecord(product) ? optionalString(product, 'name', `${at}[price_data][product_data][name]`) : undefined;
+        if (!name) {
+          throw invalid(`Missing required param: ${at}[price_data][product_data][name].`, {
+            code: 'parameter_missing',
+            param: `${at}[price_data][product_data][name]`,
+          });
+        }
+        line = { unitAmount, currency: lineCurrency, name };
+      }
+      if (currency !== undefined && currency !== line.currency) {
+        throw invalid('All line items must use the same currency.', { param: `${at}[price_data][currency]` });
+      }
+      currency = line.currency;
+      total += line.unitAmount * quantity;
+      names.push(line.name);
+    });
+    if (total <= 0) throw invalid('The Checkout Session total must be greater than zero.', { param: 'line_items' });
+
+    const created = now();
+    const expiresAt = optionalInteger(params, 'expires_at') ?? created + DAY_SECONDS;
+    if (expiresAt < created + 30 * 60 || expiresAt > created + DAY_SECONDS) {
+      throw invalid('expires_at must be between 30 minutes and 24 hours from now.', { param: 'expires_at' });
+    }
+    const intentData = params.payment_intent_data;
+    if (intentData !== undefined && !isRecord(intentData)) {
+      throw invalid('Invalid object: payment_intent_data', { param: 'payment_intent_data' });
+    }
+    if (intentData) refuseUnknown(intentData, ['metadata'], 'payment_intent_data[');
+    const clientReference = optionalString(params, 'client_reference_id');
+    if (clientReference !== undefined && clientReference.length > 200) {
+      throw invalid('client_reference_id can be at most 200 characters.', { param: 'client_reference_id' });
+    }
+    const id = newId('cs');
+    const session: DoubleCheckoutSession = {
+      id,
+      object: 'checkout.session',
+      amount_subtotal: total,
+      amount_total: total,
+      cancel_url: optionalString(params, 'cancel_url') ?? null,
+      client_reference_id: clientReference ?? null,
+      created,
+      currency: currency ?? 'usd',
+      customer: null,
+      customer_email: optionalString(params, 'customer_email') ?? null,
+      expires_at: expiresAt,
+      livemode: false,
+      metadata: metadataParam(params, 'metadata'),
+      mode,
+      payment_intent: null,
+      payment_status: 'unpaid',
+      status: 'open',
+      success_url: optionalString(params, 'success_url') ?? null,
+      url: `${baseUrl}/checkout/${id}`,
+    };
+    sessions.set(id, {
+      session,
+      productName: names.join(', '),
+      paymentIntentMetadata: intentData ? metadataParam(intentData, 'metadata', 'payment_intent_data[metadata]') : {},
+    });
+    return { status: 200, body: session };
+  }
+
+  function createRefund(params: Params): { status: number; body: unknown } {
+    refuseUnknown(params, ['payment_intent', 'charge', 'amount', 'metadata', 'reason', 'expand']);
+    const intentId = optionalString(params, 'payment_intent');
+    const chargeId = optionalString(params, 'charge');
+    let intent: DoublePaymentIntent | undefined;
+    if (intentId !== undefined) {
+      intent = paymentIntents.get(intentId);
+      if (!intent) throw invalid(`No such payment_intent: '${intentId}'`, { code: 'resource_missing', param: 'payment_intent' });
+    } else if (chargeId !== undefined) {
+      const charge = charges.get(chargeId);
+      if (!charge) throw invalid(`No such charge: '${chargeId}'`, { code: 'resource_missing', param: 'charge' });
+      intent = paymentIntents.get(charge.payment_intent);
+    } else {
+      throw invalid('One of the following params should be provided for this request: payment_intent or charge.', {
+        code: 'parameter_missing',
+      });
+    }
+    const reason = optionalString(params, 'reason');
+    if (reason !== undefined && !['duplicate', 'fraudulent', 'requested_by_customer'].includes(reason)) {
+      throw invalid(`Invalid reason: ${reason}`, { param: 'reason' });
+    }
+    const amount = optionalInteger(params, 'amount');
+    const refund = makeRefund(intent, amount, metadataParam(params, 'metadata'), reason ?? null);
+    return { status: 200, body: refund };
+  }
+
+  /** Creates a refund against a payment intent's charge, refusing what Stripe would refuse. */
+  function makeRefund(
+    intent: DoublePaymentIntent | undefined,
+    amount: number | undefined,
+    metadata: Record<string, string>,
+    reason: string | null,
+  ): DoubleRefund {
+    const charge = intent?.latest_charge ? charges.get(intent.latest_charge) : undefined;
+    if (!intent || !charge) {
+      throw invalid(`This PaymentIntent (${intent?.id ?? 'unknown'}) does not have a successful charge to refund.`, {
+        code: 'charge_not_refundable',
+        param: 'payment_intent',
+      });
+    }
+    const refundable = charge.amount - charge.amount_refunded;
+    if (refundable === 0) {
+      throw invalid(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
+    }
+    const value = amount ?? refundable;
+    if (value < 1) throw invalid('Refund amount must be positive.', { code: 'parameter_invalid_integer', param: 'amount' });
+    if (value > refundable) {
+      throw invalid(`Refund amount (${value}) is greater than unrefunded amount on charge (${refundable}).`, {
+        code: 'amount_too_large',
+        param: 'amount',
+      });
+    }
+    const refund: DoubleRefund = {
+      id: newId('re'),
+      object: 'refund',
+      amount: value,
+      charge: charge.id,
+      created: now(),
+      currency: charge.currency,
+      metadata,
+      payment_intent: intent.id,
+      reason,
+      status: 'succeeded',
+    };
+    refunds.set(refund.id, refund);
+    charge.amount_refunded += value;
+    charge.refunded = charge.amount_refunded === charge.amount;
+    return refund;
+  }
+
+  function retrieve(found: unknown, kind: string, id: string): { status: number; body: unknown } {
+    if (!found) {
+      throw new StripeApiError(404, 'invalid_request_error', `No such ${kind}: '${id}'`, {
+        code: 'resource_missing',
+        param: 'id',
+      });
+    }
+    return { status: 200, body: found };
+  }
+
+  function routeApi(method: string, path: string, params: Params): { status: number; body: unknown } {
+    if (method === 'POST' && path === '/v1/checkout/sessions') return createCheckoutSession(params);
+    if (method === 'POST' && path === '/v1/refunds') return createRefund(params);
+    const [, collection, id = ''] = /^\/v1\/(checkout\/sessions|refunds|payment_intents)\/([^/]+)$/.exec(path) ?? [];
+    if (method === 'GET' && collection === 'checkout/sessions') return retrieve(sessions.get(id)?.session, 'checkout.session', id);
+    if (method === 'GET' && collection === 'refunds') return retrieve(refunds.get(id), 'refund', id);
+    if (method === 'GET' && collection === 'payment_intents') return retrieve(paymentIntents.get(id), 'payment_intent', id);
+    throw new StripeApiError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path}).`);
+  }
+
+  // ---- Webhook events --------------------------------------------------------------------
+
+  const sign = (payload: string, signOptions: { timestamp?: number; secret?: string } = {}): string =>
+    Stripe.webhooks.generateTestHeaderString({
+      payload,
+      secret: signOptions.secret ?? options.webhookSecret,
+      ...(signOptions.timestamp !== undefined && { timestamp: signOptions.timestamp }),
+    });
+
+  async function post(delivery: WebhookDelivery, signature: string): Promise<WebhookDelivery> {
+    if (!options.webhookUrl) throw new Error('The Stripe double was started without a webhookUrl to deliver to.');
+    const response = await fetch(options.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature },
+      body: delivery.payload,
+    });
+    return { ...delivery, signature, status: response.status, responseBody: await response.text() };
+  }
+
+  async function emit(
+    type: string,
+    object: DoubleCheckoutSession | DoubleCharge,
+    deliverOption: DeliverOption = {},
+  ): Promise<WebhookDelivery> {
+    const event: DoubleEvent = {
+      id: newId('evt'),
+      object: 'event',
+      api_version: Stripe.API_VERSION,
+      created: now(),
+      // A snapshot: later changes to the stored object must not alter an event already built.
+      data: { object: structuredClone(object) },
+      livemode: false,
+      pending_webhooks: options.webhookUrl ? 1 : 0,
+      request: { id: null, idempotency_key: null },
+      type,
+    };
+    const payload = JSON.stringify(event, null, 2);
+    let delivery: WebhookDelivery = { event, payload, signature: sign(payload) };
+    if (deliverOption.deliver ?? options.webhookUrl !== undefined) delivery = await post(delivery, delivery.signature);
+    events.push(delivery);
+    return delivery;
+  }
+
+  function sessionRecord(sessionId: string): SessionRecord {
+    const record = sessions.get(sessionId);
+    if (!record) throw new Error(`The Stripe double has no checkout session ${sessionId}`);
+    return record;
+  }
+
+  function newCharge(intent: DoublePaymentIntent): DoubleCharge {
+    const charge: DoubleCharge = {
+      id: newId('ch'),
+      object: 'charge',
+      amount: intent.amount,
+      amount_captured: intent.amount,
+      amount_refunded: 0,
+      created: now(),
+      currency: intent.currency,
+      livemode: false,
+      metadata: {},
+      paid: true,
+      payment_intent: intent.id,
+      refunded: false,
+      status: 'succeeded',
+    };
+    charges.set(charge.id, charge);
+    intent.latest_charge = charge.id;
+    intent.amount_received = intent.amount;
+    intent.status = 'succeeded';
+    return charge;
+  }
+
+  function completeCheckout(sessionId: string, completion: CompleteCheckoutOptions = {}): Promise<WebhookDelivery> {
+    const { session, paymentIntentMetadata } = sessionRecord(sessionId);
+    if (session.status !== 'open') throw new Error(`Checkout session ${sessionId} is ${session.status}, not open`);
+    const amount = completion.amountTotal ?? session.amount_total;
+    const intent: DoublePaymentIntent = {
+      id: newId('pi'),
+      object: 'payment_intent',
+      amount,
+      amount_received: 0,
+      currency: session.currency,
+      created: now(),
+      latest_charge: null,
+      livemode: false,
+      metadata: { ...paymentIntentMetadata },
+      status: 'processing',
+    };
+    paymentIntents.set(intent.id, intent);
+    const paymentStatus = completion.paymentStatus ?? 'paid';
+    if (paymentStatus === 'paid') newCharge(intent);
+    session.status = 'complete';
+    session.payment_status = paymentStatus;
+    session.payment_intent = intent.id;
+    session.amount_total = amount;
+    session.url = null; // Stripe clears the URL once the session is complete
+    return emit('checkout.session.completed', session, completion);
+  }
+
+  function pendingIntent(sessionId: string): { session: DoubleCheckoutSession; intent: DoublePaymentIntent } {
+    const { session } = sessionRecord(sessionId);
+    const intent = session.payment_intent ? paymentIntents.get(session.payment_intent) : undefined;
+    if (session.status !== 'complete' || !intent || intent.status !== 'processing') {
+      throw new Error(`Checkout session ${sessionId} has no delayed payment in flight`);
+    }
+    return { session, intent };
+  }
+
+  function chargeOf(paymentIntentId: string): DoubleCharge {
+    const intent = paymentIntents.get(paymentIntentId);
+    const charge = intent?.latest_charge ? charges.get(intent.latest_charge) : undefined;
+    if (!charge) throw new Error(`The Stripe double has no charge for payment intent ${paymentIntentId}`);
+    return charge;
+  }
+
+  function chargeSnapshot(charge: DoubleCharge, listRefunds: boolean): DoubleCharge {
+    if (!listRefunds) return charge;
+    const data = [...refunds.values()].filter((refund) => refund.charge === charge.id).reverse(); // newest first
+    return {
+      ...charge,
+      refunds: { object: 'list', data, has_more: false, total_count: data.length, url: `/v1/charges/${charge.id}/refunds` },
+    };
+  }
+
+  // ---- HTTP ------------------------------------------------------------------------------
+
+  function send(response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+    response.writeHead(status, { 'content-type': 'application/json', 'request-id': newId('req'), ...headers });
+    response.end(body);
+  }
+
+  function errorBody(error: StripeApiError): string {
+    return JSON.stringify({
+      error: {
+        type: error.type,
+        message: error.message,
+        ...(error.extra.code !== undefined && { code: error.extra.code }),
+        ...(error.extra.param !== undefined && { param: error.extra.param }),
+      },
+    });
+  }
+
+  function injectedError(mode: { status: number; type?: string; code?: string; message?: string }): StripeApiError {
+    const type =
+      mode.type ?? (mode.status === 402 ? 'card_error' : mode.status >= 500 ? 'api_error' : 'invalid_request_error');
+    const code = mode.code ?? (mode.status === 402 ? 'card_declined' : mode.status === 429 ? 'rate_limit' : undefined);
+    return new StripeApiError(mode.status, type, mode.message ?? `Injected failure (HTTP ${mode.status}).`, {
+      ...(code !== undefined && { code }),
+    });
+  }
+
+  function takeFault(path: string): FailMode | undefined {
+    const fault = faults.get(path);
+    if (!fault) return undefined;
+    fault.remaining -= 1;
+    if (fault.remaining <= 0) faults.delete(path);
+    return fault.mode;
+  }
+
+  function authorised(headers: IncomingHttpHeaders): boolean {
+    const header = headers.authorization ?? '';
+    const key = header.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() : '';
+    return options.secretKey !== undefined ? key === options.secretKey : key !== '';
+  }
+
+  function handleApi(request: IncomingMessage, response: ServerResponse, record: RecordedRequest): void {
+    const fault = takeFault(record.path);
+    if (fault !== undefined) record.fault = fault;
+    if (fault === 'drop-before') {
+      request.socket.destroy();
+      return;
+    }
+    const answer = (status: number, body: string, headers: Record<string, string> = {}): void => {
+      if (fault === 'drop-after') {
+        request.socket.destroy();
+        return;
+      }
+      record.status = status;
+      send(response, status, body, headers);
+    };
+    if (typeof fault === 'object') {
+      const error = injectedError(fault);
+      answer(error.status, errorBody(error));
+      return;
+    }
+    if (!authorised(record.headers)) {
+      const error = new StripeApiError(401, 'invalid_request_error', 'Invalid API Key provided.');
+      answer(error.status, errorBody(error));
+      return;
+    }
+    const key = record.method === 'POST' ? record.idempotencyKey : undefined;
+    const fingerprint = JSON.stringify(sortedDeep(record.body));
+    if (key !== undefined) {
+      const earlier = idempotent.get(key);
+      if (earlier && (earlier.method !== record.method || earlier.path !== record.path || earlier.fingerprint !== fingerprint)) {
+        const error = new StripeApiError(
+          400,
+          'idempotency_error',
+          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+        );
+        answer(error.status, errorBody(error));
+        return;
+      }
+      if (earlier) {
+        record.replayed = true;
+        answer(earlier.status, earlier.body, { 'idempotent-replayed': 'true', 'idempotency-key': key });
+        return;
+      }
+    }
+    try {
+      const result = routeApi(record.method, record.path, record.body);
+      const body = JSON.stringify(result.body);
+      // Like Stripe, only requests that were executed are saved; validation failures are not.
+      if (key !== undefined) idempotent.set(key, { method: record.method, path: record.path, fingerprint, status: result.status, body });
+      answer(result.status, body, key !== undefined ? { 'idempotency-key': key } : {});
+    } catch (error) {
+      if (!(error instanceof StripeApiError)) throw error;
+      answer(error.status, errorBody(error));
+    }
+  }
+
+  async function handlePage(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+    const page = /^\/checkout\/([^/]+)(\/pay)?$/.exec(path);
+    const record = page ? sessions.get(page[1] ?? '') : undefined;
+    if (!page || !record) {
+      response.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
+      response.end('<!doctype html><title>Not found</title><p>No such checkout session.</p>');
+      return;
+    }
+    const { session } = record;
+    if (page[2] && request.method === 'POST') {
+      if (session.status !== 'open') {
+        response.writeHead(409, { 'content-type': 'text/html; charset=utf-8' });
+        response.end(`<!doctype html><title>Checkout closed</title><p>This checkout session is ${session.status}.</p>`);
+        return;
+      }
+      // Deliver before redirecting, as a fast Stripe would: the success page then sees the credit.
+      await completeCheckout(session.id, { deliver: options.webhookUrl !== undefined });
+      const target = (session.success_url ?? `${baseUrl}/checkout/${session.id}`).replace('{CHECKOUT_SESSION_ID}', session.id);
+      response.writeHead(303, { location: target });
+      response.end();
+      return;
+    }
+    if (request.method !== 'GET' || page[2]) {
+      response.writeHead(405, { allow: page[2] ? 'POST' : 'GET' });
+      response.end();
+      return;
+    }
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end(checkoutPage(record, baseUrl));
+  }
+
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const url = new URL(request.url ?? '/', 'http://double.invalid');
+      const rawBody = Buffer.concat(chunks).toString('utf8');
+      const record: RecordedRequest = {
+        method: request.method ?? 'GET',
+        path: url.pathname,
+        query: {},
+        headers: request.headers,
+        idempotencyKey: singleHeader(request.headers['idempotency-key']),
+        body: {},
+        rawBody,
+        replayed: false,
+      };
+      requests.push(record);
+      try {
+        record.query = decodeStripeForm(url.search.slice(1));
+        const isForm = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+        record.body = isForm ? decodeStripeForm(rawBody) : {};
+      } catch (error) {
+        if (!(error instanceof StripeApiError)) throw error;
+        record.status = error.status;
+        send(response, error.status, errorBody(error));
+        return;
+      }
+      if (url.pathname.startsWith('/v1/')) {
+        handleApi(request, response, record);
+        return;
+      }
+      handlePage(request, response, url.pathname).catch((error: unknown) => {
+        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        response.end(String(error));
+      });
+    });
+  });
+
+  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url: baseUrl,
+    webhookSecret: options.webhookSecret,
+    requests,
+    requestsTo: (path, method) =>
+      requests.filter((request) => request.path === path && (method === undefined || request.method === method)),
+    events,
+
+    session: (id) => sessions.get(id)?.session,
+    sessions: () => [...sessions.values()].map((record) => record.session),
+    paymentIntent: (id) => paymentIntents.get(id),
+    refunds: (paymentIntentId) =>
+      [...refunds.values()].filter((refund) => paymentIntentId === undefined || refund.payment_intent === paymentIntentId),
+    refundedTotal: (paymentIntentId) =>
+      [...refunds.values()]
+        .filter((refund) => refund.payment_intent === paymentIntentId)
+        .reduce((sum, refund) => sum + refund.amount, 0),
+
+    failNext(path, mode, times = 1) {
+      faults.set(path, { mode, remaining: times });
+    },
+
+    completeCheckout,
+    async asyncPaymentSucceeded(sessionId, deliverOption) {
+      const { session, intent } = pendingIntent(sessionId);
+      newCharge(intent);
+      session.payment_status = 'paid';
+      return emit('checkout.session.async_payment_succeeded', session, deliverOption);
+    },
+    async asyncPaymentFailed(sessionId, deliverOption) {
+      const { session, intent } = pendingIntent(sessionId);
+      intent.status = 'requires_payment_method';
+      return emit('checkout.session.async_payment_failed', session, deliverOption);
+    },
+    async refundFromDashboard(paymentIntentId, amount, eventOptions = {}) {
+      const charge = chargeOf(paymentIntentId);
+      makeRefund(paymentIntents.get(paymentIntentId), amount, {}, 'requested_by_customer');
+      return emit('charge.refunded', chargeSnapshot(charge, eventOptions.listRefunds ?? true), eventOptions);
+    },
+    async chargeRefundedFor(refundId, eventOptions = {}) {
+      const refund = refunds.get(refundId);
+      if (!refund) throw new Error(`The Stripe double has no refund ${refundId}`);
+      return emit('charge.refunded', chargeSnapshot(chargeOf(refund.payment_intent), eventOptions.listRefunds ?? true), eventOptions);
+    },
+    async redeliver(delivery, signature) {
+      return post(delivery, signature ?? delivery.signature);
+    },
+    sign,
+
+    close: () =>
+      new Promise<void>((closed, failed) => {
+        server.close((error) => (error ? failed(error) : closed()));
+        // The SDK keeps connections alive; without this, close() would wait for them to time out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function sortedDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedDeep);
+  if (!isRecord(value)) return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortedDeep(value[key])]),
+  );
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+
+function formatAmount(amount: number, currency: string): string {
+  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(amount / 10 ** digits);
+}
+
+/** Minimal, but every control has an accessible name so a browser test can find it by role. */
+function checkoutPage(record: SessionRecord, baseUrl: string): string {
+  const { session, productName } = record;
+  const heading = `Test checkout: ${productName} — ${formatAmount(session.amount_total, session.currency)}`;
+  const open = session.status === 'open';
+  const cancel = session.cancel_url ? `<a href="${escapeHtml(session.cancel_url)}">Cancel</a>` : '';
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>${escapeHtml(heading)}</title></head>
+<body>
+<main>
+<h1>${escapeHtml(heading)}</h1>
+<p>Stripe test double: no real payment is made.</p>
+${
+  open
+    ? `<form method="post" action="${escapeHtml(`${baseUrl}/checkout/${session.id}/pay`)}">
+<button type="submit">Pay</button>
+</form>
+${cancel}`
+    : `<p role="status">This checkout session is ${escapeHtml(session.status)}.</p>`
+}
+</main>
+</body>
+</html>
+`;
+}
