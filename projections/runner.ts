@@ -41,6 +41,7 @@ export class ProjectionRunner {
   private following: Promise<void> | undefined;
   private failure: Error | undefined;
   private readonly checkpointStatement;
+  private readonly storedCheckpoint;
 
   constructor(
     private readonly store: EventStore,
@@ -57,6 +58,7 @@ export class ProjectionRunner {
     const readCheckpoint = db.prepare<[string], { version: number; position: string | null }>(
       'SELECT version, position FROM projection_checkpoints WHERE name = ?',
     );
+    this.storedCheckpoint = readCheckpoint;
     this.active = projections.map((projection) => {
       projection.migrate(db);
       const stored = readCheckpoint.get(projection.name);
@@ -166,14 +168,22 @@ export class ProjectionRunner {
     this.pending = [];
     const last = (batch[batch.length - 1] as RecordedEvent).position;
     try {
-      this.db.transaction(() => {
-        for (const entry of this.active) {
-          for (const event of batch) {
-            if (entry.checkpoint === undefined || event.position > entry.checkpoint) entry.apply(event);
+      // IMMEDIATE takes the write lock before the checkpoints are read, so another process
+      // projecting into the same database (a CLI catching up) can never apply an event twice.
+      this.db
+        .transaction(() => {
+          for (const entry of this.active) {
+            const stored = this.storedCheckpoint.get(entry.projection.name)?.position;
+            const reached = stored === undefined || stored === null ? undefined : BigInt(stored);
+            for (const event of batch) {
+              if (reached === undefined || event.position > reached) entry.apply(event);
+            }
+            if (reached === undefined || last > reached) {
+              this.checkpointStatement.run(entry.projection.name, entry.projection.version, last.toString());
+            }
           }
-          this.checkpointStatement.run(entry.projection.name, entry.projection.version, last.toString());
-        }
-      })();
+        })
+        .immediate();
     } catch (error) {
       this.fail(error as Error);
       return;

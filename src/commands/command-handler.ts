@@ -12,6 +12,7 @@ import { conflict } from '../domain/errors';
 import type { WorkspaceCreditsEvent } from '../domain/events';
 import { evolve, initialState, type WorkspaceCreditsState } from '../domain/state';
 import { isExpectedRevisionConflict, type EventStore, type NewEvent } from '../eventstore/port';
+import { currentSchemaVersion } from '../events/upcasters';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
 import { KeyedSerializer } from './keyed-serializer';
 
@@ -107,6 +108,7 @@ export class WorkspaceCreditsCommandHandler {
 
 const toNewEvent = (event: WorkspaceCreditsEvent, metadata: CommandMetadata): NewEvent => ({
   type: event.type,
+  schemaVersion: currentSchemaVersion(event.type),
   data: event.data,
   metadata: { ...metadata },
 });

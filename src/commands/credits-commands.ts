@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
 import type { CreditAction } from '../domain/credits';
 import { notFound } from '../domain/errors';
+import type { PurchasePayment } from '../domain/events';
 import type { ConsumptionRecord } from '../domain/state';
 import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } from './command-handler';
 
@@ -64,7 +65,7 @@ export class CreditsCommands {
   }
 
   async purchaseCredits(
-    request: { workspaceId: string; packageId: string; purchaseId: string },
+    request: { workspaceId: string; packageId: string; purchaseId: string; payment?: PurchasePayment },
     metadata: CommandMetadata,
   ): Promise<CommandOutcome<void>> {
     const creditPackage = this.catalog.creditPackage(request.packageId);
@@ -82,6 +83,7 @@ export class CreditsCommands {
         packageName: creditPackage.name,
         credits: creditPackage.credits,
         price: creditPackage.price,
+        payment: request.payment ?? { provider: 'MANUAL', reference: request.purchaseId },
         ...(expiresAt && { expiresAt }),
         purchasedBy: metadata.actorId,
         now,

@@ -4,6 +4,7 @@
  * decider reads no clock and no configuration.
  */
 import type { CreditAction, Money } from './credits';
+import type { PurchasePayment } from './events';
 
 type Command<Type extends string, Data> = { type: Type } & Data & { workspaceId: string; now: Date };
 
@@ -28,6 +29,7 @@ export type PurchaseCredits = Command<
     packageName: string;
     credits: number;
     price: Money;
+    payment: PurchasePayment;
     expiresAt?: Date;
     purchasedBy: string;
   }

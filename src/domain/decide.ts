@@ -142,6 +142,7 @@ function purchaseCredits(command: PurchaseCredits, state: WorkspaceCreditsState)
         packageName: command.packageName,
         credits: command.credits,
         price: { amount: command.price.amount, currency: command.price.currency },
+        payment: command.payment,
         ...(command.expiresAt && { expiresAt: command.expiresAt.toISOString() }),
         purchasedBy: command.purchasedBy,
         purchasedAt: iso(now),

@@ -21,7 +21,15 @@ export type PlanAllowanceApplied = Event<
   }
 >;
 
-/** A paid credit package; `purchaseId` is the payment's reference and the purchase's identity. */
+/**
+ * How a purchase was paid: recorded by an admin from an invoice or bank transfer (MANUAL), or a
+ * Stripe Checkout payment, whose payment intent is what a refund goes back through.
+ */
+export type PurchasePayment =
+  | { provider: 'MANUAL'; reference: string }
+  | { provider: 'STRIPE'; checkoutSessionId: string; paymentIntentId: string };
+
+/** A paid credit package; `purchaseId` identifies the purchase (the payment reference or Checkout session). */
 export type CreditsPurchased = Event<
   'CreditsPurchased',
   {
@@ -32,6 +40,7 @@ export type CreditsPurchased = Event<
     packageName: string;
     credits: number;
     price: Money;
+    payment: PurchasePayment;
     expiresAt?: string;
     purchasedBy: string;
     purchasedAt: string;

@@ -16,6 +16,7 @@ import type {
   CreditsGranted,
   CreditsPurchased,
   PlanAllowanceApplied,
+  PurchasePayment,
 } from '../../src/domain/events';
 
 export const WORKSPACE = 'ws-1';
@@ -84,6 +85,7 @@ interface PurchaseFields {
   price?: Money;
   expiresAt?: Date;
   purchasedBy?: string;
+  payment?: PurchasePayment;
 }
 const purchaseDefaults = (f: PurchaseFields) => ({
   grantId: f.grantId ?? 'purchase-1',
@@ -92,6 +94,9 @@ const purchaseDefaults = (f: PurchaseFields) => ({
   packageName: f.packageName ?? '500 credits',
   credits: f.credits ?? 500,
   price: f.price ?? USD(4900),
+  payment:
+    f.payment ??
+    ({ provider: 'STRIPE', checkoutSessionId: f.purchaseId ?? 'cs_pay_1', paymentIntentId: 'pi_1' } as const),
   purchasedBy: f.purchasedBy ?? 'billing-manager-1',
 });
 
@@ -115,6 +120,7 @@ export const purchased = (f: PurchaseFields & { purchasedAt?: Date } = {}): Cred
       packageName: d.packageName,
       credits: d.credits,
       price: d.price,
+      payment: d.payment,
       ...(f.expiresAt && { expiresAt: iso(f.expiresAt) }),
       purchasedBy: d.purchasedBy,
       purchasedAt: iso(f.purchasedAt ?? at(0)),

@@ -149,7 +149,7 @@ it('rebuilds the read model from scratch to the same balance', async () => {
   const before = await balanceOf(first, workspaceId);
   expect(await first.stop('SIGTERM')).toBe(0);
 
-  execFileSync(process.execPath, [resolve(__dirname, '../../dist/src/cli/rebuild-projections.js')], {
+  execFileSync(process.execPath, [resolve(__dirname, '../../dist/src/cli/credits.js'), 'replay', '--no-progress'], {
     env: { PATH: process.env.PATH, DATA_DIR: dataDir, AUTH_JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' },
   });
 

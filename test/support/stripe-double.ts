@@ -57,7 +57,8 @@ export interface RecordedRequest {
  * `drop-after`: process and store the result, then destroy the connection (it exists, the client never heard).
  * `{ status }`: answer that HTTP error with a Stripe error body, without processing.
  */
-export type FailMode = 'drop-before' | 'drop-after' | { status: number; type?: string; code?: string; message?: string };
+export type FailMode =
+  'drop-before' | 'drop-after' | { status: number; type?: string; code?: string; message?: string };
 
 export interface DoubleCheckoutSession {
   id: string;
@@ -216,6 +217,16 @@ class StripeApiError extends Error {
   }
 }
 
+/** A bug in the double answers 500 (as Stripe would) instead of crashing the test process. */
+const asStripeApiError = (error: unknown): StripeApiError =>
+  error instanceof StripeApiError
+    ? error
+    : new StripeApiError(
+        500,
+        'api_error',
+        `Stripe double failure: ${error instanceof Error ? error.message : String(error)}`,
+      );
+
 const invalid = (message: string, extra: { code?: string; param?: string } = {}): StripeApiError =>
   new StripeApiError(400, 'invalid_request_error', message, extra);
 
@@ -272,10 +283,11 @@ type Params = Record<string, unknown>;
 const isRecord = (value: unknown): value is Params =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function refuseUnknown(params: Params, allowed: readonly string[], prefix = ''): void {
+function refuseUnknown(params: Params, allowed: readonly string[], parent?: string): void {
   for (const key of Object.keys(params)) {
     if (!allowed.includes(key)) {
-      throw invalid(`Received unknown parameter: ${prefix}${key}`, { code: 'parameter_unknown', param: prefix + key });
+      const param = parent ? `${parent}[${key}]` : key;
+      throw invalid(`Received unknown parameter: ${param}`, { code: 'parameter_unknown', param });
     }
   }
 }
@@ -369,7 +381,9 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       'expand',
     ]);
     const mode = requiredString(params, 'mode');
-    if (mode !== 'payment') throw invalid(`The Stripe double only supports mode=payment, not ${mode}.`, { param: 'mode' });
+    if (mode !== 'payment') {
+      throw invalid(`The Stripe double only supports mode=payment, not ${mode}.`, { param: 'mode' });
+    }
     const items = params.line_items;
     if (!Array.isArray(items) || items.length === 0) {
       throw invalid('You must provide at least one line item.', { code: 'parameter_missing', param: 'line_items' });
@@ -380,10 +394,13 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     items.forEach((item: unknown, index) => {
       const at = `line_items[${index}]`;
       if (!isRecord(item)) throw invalid(`Invalid object: ${at}`, { param: at });
-      refuseUnknown(item, ['price', 'price_data', 'quantity'], `${at}[`);
+      refuseUnknown(item, ['price', 'price_data', 'quantity'], at);
       const quantity = optionalInteger(item, 'quantity', `${at}[quantity]`);
       if (quantity === undefined || quantity < 1) {
-        throw invalid(`Missing required param: ${at}[quantity].`, { code: 'parameter_missing', param: `${at}[quantity]` });
+        throw invalid(`Missing required param: ${at}[quantity].`, {
+          code: 'parameter_missing',
+          param: `${at}[quantity]`,
+        });
       }
       let line: { unitAmount: number; currency: string; name: string };
       const priceId = optionalString(item, 'price', `${at}[price]`);
@@ -399,7 +416,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
             param: `${at}[price_data]`,
           });
         }
-        refuseUnknown(data, ['currency', 'unit_amount', 'product_data'], `${at}[price_data][`);
+        refuseUnknown(data, ['currency', 'unit_amount', 'product_data'], `${at}[price_data]`);
         const lineCurrency = requiredString(data, 'currency', `${at}[price_data][currency]`);
         if (!/^[a-z]{3}$/.test(lineCurrency)) {
           throw invalid(`Invalid currency: ${lineCurrency}. Stripe currencies are three lowercase letters.`, {
@@ -414,7 +431,9 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
           });
         }
         const product = data.product_data;
-        const name = isRecord(product) ? optionalString(product, 'name', `${at}[price_data][product_data][name]`) : undefined;
+        const name = isRecord(product)
+          ? optionalString(product, 'name', `${at}[price_data][product_data][name]`)
+          : undefined;
         if (!name) {
           throw invalid(`Missing required param: ${at}[price_data][product_data][name].`, {
             code: 'parameter_missing',
@@ -441,7 +460,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     if (intentData !== undefined && !isRecord(intentData)) {
       throw invalid('Invalid object: payment_intent_data', { param: 'payment_intent_data' });
     }
-    if (intentData) refuseUnknown(intentData, ['metadata'], 'payment_intent_data[');
+    if (intentData) refuseUnknown(intentData, ['metadata'], 'payment_intent_data');
     const clientReference = optionalString(params, 'client_reference_id');
     if (clientReference !== undefined && clientReference.length > 200) {
       throw invalid('client_reference_id can be at most 200 characters.', { param: 'client_reference_id' });
@@ -483,7 +502,8 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     let intent: DoublePaymentIntent | undefined;
     if (intentId !== undefined) {
       intent = paymentIntents.get(intentId);
-      if (!intent) throw invalid(`No such payment_intent: '${intentId}'`, { code: 'resource_missing', param: 'payment_intent' });
+      if (!intent)
+        throw invalid(`No such payment_intent: '${intentId}'`, { code: 'resource_missing', param: 'payment_intent' });
     } else if (chargeId !== undefined) {
       const charge = charges.get(chargeId);
       if (!charge) throw invalid(`No such charge: '${chargeId}'`, { code: 'resource_missing', param: 'charge' });
@@ -521,7 +541,8 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       throw invalid(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
     }
     const value = amount ?? refundable;
-    if (value < 1) throw invalid('Refund amount must be positive.', { code: 'parameter_invalid_integer', param: 'amount' });
+    if (value < 1)
+      throw invalid('Refund amount must be positive.', { code: 'parameter_invalid_integer', param: 'amount' });
     if (value > refundable) {
       throw invalid(`Refund amount (${value}) is greater than unrefunded amount on charge (${refundable}).`, {
         code: 'amount_too_large',
@@ -560,9 +581,11 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     if (method === 'POST' && path === '/v1/checkout/sessions') return createCheckoutSession(params);
     if (method === 'POST' && path === '/v1/refunds') return createRefund(params);
     const [, collection, id = ''] = /^\/v1\/(checkout\/sessions|refunds|payment_intents)\/([^/]+)$/.exec(path) ?? [];
-    if (method === 'GET' && collection === 'checkout/sessions') return retrieve(sessions.get(id)?.session, 'checkout.session', id);
+    if (method === 'GET' && collection === 'checkout/sessions')
+      return retrieve(sessions.get(id)?.session, 'checkout.session', id);
     if (method === 'GET' && collection === 'refunds') return retrieve(refunds.get(id), 'refund', id);
-    if (method === 'GET' && collection === 'payment_intents') return retrieve(paymentIntents.get(id), 'payment_intent', id);
+    if (method === 'GET' && collection === 'payment_intents')
+      return retrieve(paymentIntents.get(id), 'payment_intent', id);
     throw new StripeApiError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path}).`);
   }
 
@@ -579,7 +602,11 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     if (!options.webhookUrl) throw new Error('The Stripe double was started without a webhookUrl to deliver to.');
     const response = await fetch(options.webhookUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': signature },
+      headers: {
+        'content-type': 'application/json; charset=utf-8',
+        'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+        'stripe-signature': signature,
+      },
       body: delivery.payload,
     });
     return { ...delivery, signature, status: response.status, responseBody: await response.text() };
@@ -686,7 +713,13 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     const data = [...refunds.values()].filter((refund) => refund.charge === charge.id).reverse(); // newest first
     return {
       ...charge,
-      refunds: { object: 'list', data, has_more: false, total_count: data.length, url: `/v1/charges/${charge.id}/refunds` },
+      refunds: {
+        object: 'list',
+        data,
+        has_more: false,
+        total_count: data.length,
+        url: `/v1/charges/${charge.id}/refunds`,
+      },
     };
   }
 
@@ -760,7 +793,10 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     const fingerprint = JSON.stringify(sortedDeep(record.body));
     if (key !== undefined) {
       const earlier = idempotent.get(key);
-      if (earlier && (earlier.method !== record.method || earlier.path !== record.path || earlier.fingerprint !== fingerprint)) {
+      if (
+        earlier &&
+        (earlier.method !== record.method || earlier.path !== record.path || earlier.fingerprint !== fingerprint)
+      ) {
         const error = new StripeApiError(
           400,
           'idempotency_error',
@@ -779,11 +815,13 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       const result = routeApi(record.method, record.path, record.body);
       const body = JSON.stringify(result.body);
       // Like Stripe, only requests that were executed are saved; validation failures are not.
-      if (key !== undefined) idempotent.set(key, { method: record.method, path: record.path, fingerprint, status: result.status, body });
+      if (key !== undefined) {
+        idempotent.set(key, { method: record.method, path: record.path, fingerprint, status: result.status, body });
+      }
       answer(result.status, body, key !== undefined ? { 'idempotency-key': key } : {});
     } catch (error) {
-      if (!(error instanceof StripeApiError)) throw error;
-      answer(error.status, errorBody(error));
+      const failure = asStripeApiError(error);
+      answer(failure.status, errorBody(failure));
     }
   }
 
@@ -804,7 +842,10 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       }
       // Deliver before redirecting, as a fast Stripe would: the success page then sees the credit.
       await completeCheckout(session.id, { deliver: options.webhookUrl !== undefined });
-      const target = (session.success_url ?? `${baseUrl}/checkout/${session.id}`).replace('{CHECKOUT_SESSION_ID}', session.id);
+      const target = (session.success_url ?? `${baseUrl}/checkout/${session.id}`).replace(
+        '{CHECKOUT_SESSION_ID}',
+        session.id,
+      );
       response.writeHead(303, { location: target });
       response.end();
       return;
@@ -840,9 +881,9 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
         const isForm = (request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
         record.body = isForm ? decodeStripeForm(rawBody) : {};
       } catch (error) {
-        if (!(error instanceof StripeApiError)) throw error;
-        record.status = error.status;
-        send(response, error.status, errorBody(error));
+        const failure = asStripeApiError(error);
+        record.status = failure.status;
+        send(response, failure.status, errorBody(failure));
         return;
       }
       if (url.pathname.startsWith('/v1/')) {
@@ -850,8 +891,9 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
         return;
       }
       handlePage(request, response, url.pathname).catch((error: unknown) => {
-        response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-        response.end(String(error));
+        // Typically the webhook endpoint was down or threw: say so on the page rather than hang.
+        response.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
+        response.end(`The Stripe double could not complete the payment: ${String(error)}`);
       });
     });
   });
@@ -871,7 +913,9 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     sessions: () => [...sessions.values()].map((record) => record.session),
     paymentIntent: (id) => paymentIntents.get(id),
     refunds: (paymentIntentId) =>
-      [...refunds.values()].filter((refund) => paymentIntentId === undefined || refund.payment_intent === paymentIntentId),
+      [...refunds.values()].filter(
+        (refund) => paymentIntentId === undefined || refund.payment_intent === paymentIntentId,
+      ),
     refundedTotal: (paymentIntentId) =>
       [...refunds.values()]
         .filter((refund) => refund.payment_intent === paymentIntentId)
@@ -901,7 +945,11 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     async chargeRefundedFor(refundId, eventOptions = {}) {
       const refund = refunds.get(refundId);
       if (!refund) throw new Error(`The Stripe double has no refund ${refundId}`);
-      return emit('charge.refunded', chargeSnapshot(chargeOf(refund.payment_intent), eventOptions.listRefunds ?? true), eventOptions);
+      return emit(
+        'charge.refunded',
+        chargeSnapshot(chargeOf(refund.payment_intent), eventOptions.listRefunds ?? true),
+        eventOptions,
+      );
     },
     async redeliver(delivery, signature) {
       return post(delivery, signature ?? delivery.signature);
@@ -931,8 +979,7 @@ function sortedDeep(value: unknown): unknown {
   );
 }
 
-const escapeHtml = (text: string): string =>
-  text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 
 function formatAmount(amount: number, currency: string): string {
   const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() });

@@ -1,0 +1,103 @@
+/**
+ * `npm run credits -- <command>`: the analysts' and operators' tool.
+ *
+ *   replay [projection...]        rebuild every (or the named) read model from the start of the log
+ *   replay --projection <file>    run your own projection module over the whole history
+ *   export --format csv|ndjson    stream the ledger, filtered by workspace and time range
+ *
+ * Run replay with the server stopped: it empties the read models it rebuilds.
+ */
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
+import { ProjectionRunner } from '../../projections/runner';
+import { loadConfig } from '../server/config';
+import { openStores, PROJECTIONS } from '../server/credits-service';
+import { EXPORT_FORMATS, exportLedger, type ExportFormat } from './export-ledger';
+import { loadAnalystProjection, rebuildProjections, runAnalystProjection, type ReplaySummary } from './replay';
+
+const parseInstant = (value: string): Date => {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new Error(`Not an ISO-8601 instant: ${value}`);
+  return date;
+};
+
+const report = (summary: ReplaySummary): void => {
+  console.error(
+    `replayed ${summary.events} events in ${summary.seconds.toFixed(2)} s (${summary.eventsPerSecond.toLocaleString('en-US')} events/s)`,
+  );
+};
+
+const program = new Command('credits').description('Replay and export the credit history');
+
+program
+  .command('replay')
+  .description('Rebuild read models from the whole event log, or run your own projection over it')
+  .argument('[projections...]', `read models to rebuild (default: all of ${PROJECTIONS.map((p) => p.name).join(', ')})`)
+  .option('--projection <file>', 'a module exporting init(), apply(state, event) and optionally result(state)')
+  .option('--out <file>', 'write the analyst projection result (JSON) to a file instead of stdout')
+  .option('--no-progress', 'do not draw the progress bar')
+  .action(async (names: string[], options: { projection?: string; out?: string; progress: boolean }) => {
+    const { store, readModels } = openStores(loadConfig());
+    try {
+      if (options.projection) {
+        const projection = await loadAnalystProjection(options.projection);
+        const { result, summary } = await runAnalystProjection(store, projection, options);
+        const json = `${JSON.stringify(result, null, 2)}\n`;
+        if (options.out) await writeFile(options.out, json);
+        else process.stdout.write(json);
+        report(summary);
+        return;
+      }
+      const unknown = names.filter((name) => !PROJECTIONS.some((projection) => projection.name === name));
+      if (unknown.length > 0) throw new Error(`Unknown projection(s): ${unknown.join(', ')}`);
+      const chosen =
+        names.length === 0 ? PROJECTIONS : PROJECTIONS.filter((projection) => names.includes(projection.name));
+      const summary = await rebuildProjections(store, readModels, chosen, options);
+      console.error(`rebuilt ${chosen.map((projection) => projection.name).join(', ')}`);
+      report(summary);
+    } finally {
+      await store.close();
+      readModels.close();
+    }
+  });
+
+program
+  .command('export')
+  .description('Stream ledger entries, oldest first')
+  .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('csv'))
+  .option('--workspace <id>', 'only this workspace')
+  .option('--from <instant>', 'entries that occurred at or after this ISO-8601 instant', parseInstant)
+  .option('--to <instant>', 'entries that occurred before this ISO-8601 instant', parseInstant)
+  .option('--out <file>', 'write to a file instead of stdout')
+  .action(async (options: { format: ExportFormat; workspace?: string; from?: Date; to?: Date; out?: string }) => {
+    const { store, readModels } = openStores(loadConfig());
+    try {
+      // Bring the ledger up to the head of the log first; safe while a server projects too.
+      const runner = new ProjectionRunner(store, readModels, PROJECTIONS);
+      await runner.start();
+      await runner.stop();
+      const entries = new CreditLedgerReader(readModels).entries(options.workspace, options);
+      const count = await exportLedger(
+        entries,
+        options.format,
+        options.out ? createWriteStream(options.out) : process.stdout,
+      );
+      console.error(`exported ${count} ledger entries`);
+    } finally {
+      await store.close();
+      readModels.close();
+    }
+  });
+
+// `credits export | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

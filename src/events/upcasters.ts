@@ -1,0 +1,49 @@
+/**
+ * Event schema versions. Every stored event carries the version of its data's shape; when a shape
+ * changes, its version goes up and an upcaster turns the previous shape into the next, so history
+ * written by any earlier release reads as the current shape everywhere (decider, projections,
+ * replay, analysts). docs/events.md describes every version.
+ */
+import type { WorkspaceCreditsEventType } from '../domain/events';
+import type { RecordedEvent } from '../eventstore/port';
+
+type Data = Record<string, unknown>;
+/** Turns data of version N into data of version N + 1. */
+type Upcaster = (data: Data, recorded: RecordedEvent) => Data;
+
+interface EventSchema {
+  current: number;
+  /** upcasters[N] lifts version N to N + 1. */
+  upcasters: Record<number, Upcaster>;
+}
+
+export const EVENT_SCHEMAS: Record<WorkspaceCreditsEventType, EventSchema> = {
+  PlanAllowanceApplied: { current: 1, upcasters: {} },
+  CreditsGranted: { current: 1, upcasters: {} },
+  CreditsConsumed: { current: 1, upcasters: {} },
+  CreditsExpired: { current: 1, upcasters: {} },
+  CreditsPurchased: {
+    current: 2,
+    upcasters: {
+      // Release 0.1 recorded only purchases paid outside Stripe (invoice, bank transfer), whose
+      // purchase id was the payment reference; version 2 says how each purchase was paid.
+      1: (data) => ({ ...data, payment: { provider: 'MANUAL', reference: data.purchaseId } }),
+    },
+  },
+};
+
+export const currentSchemaVersion = (type: string): number =>
+  (EVENT_SCHEMAS as Partial<Record<string, EventSchema>>)[type]?.current ?? 1;
+
+/** The event in its current shape; events already current (or not ours) come back unchanged. */
+export function upcast(recorded: RecordedEvent): RecordedEvent {
+  const schema = (EVENT_SCHEMAS as Partial<Record<string, EventSchema>>)[recorded.type];
+  if (!schema || recorded.schemaVersion >= schema.current) return recorded;
+  let data = recorded.data;
+  for (let version = recorded.schemaVersion; version < schema.current; version++) {
+    const lift = schema.upcasters[version];
+    if (!lift) throw new Error(`No upcaster for ${recorded.type} version ${version} (event ${recorded.id})`);
+    data = lift(data, recorded);
+  }
+  return { ...recorded, data, schemaVersion: schema.current };
+}
