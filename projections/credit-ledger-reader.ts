@@ -74,8 +74,10 @@ export function decodeCursor(cursor: string): bigint | undefined {
 
 export class CreditLedgerReader {
   private readonly usageStatements: Record<UsageGrouping, Statement<[string, number, number], UsageTotal>>;
+  private readonly consumptionStatement: Statement<[string], EntryRow>;
 
   constructor(private readonly db: Database) {
+    this.consumptionStatement = db.prepare<[string], EntryRow>('SELECT * FROM ledger_entries WHERE consumption_id = ?');
     this.usageStatements = Object.fromEntries(
       USAGE_GROUPINGS.map((grouping) => [
         grouping,
@@ -85,7 +87,9 @@ export class CreditLedgerReader {
                   SUM(CASE WHEN refunded_credits = 0 THEN 1 ELSE 0 END) AS count
            FROM ledger_entries
            WHERE workspace_id = ? AND type = 'CONSUMPTION' AND occurred_at >= ? AND occurred_at < ?
-           GROUP BY key HAVING count > 0 OR credits <> 0 ORDER BY key`,
+           GROUP BY key
+           HAVING SUM(CASE WHEN refunded_credits = 0 THEN 1 ELSE 0 END) > 0 OR SUM(-credits - refunded_credits) <> 0
+           ORDER BY key`,
         ),
       ]),
     ) as Record<UsageGrouping, Statement<[string, number, number], UsageTotal>>;
@@ -113,6 +117,12 @@ export class CreditLedgerReader {
       `SELECT * FROM ledger_entries WHERE ${sql} ORDER BY position`,
     );
     for (const row of statement.iterate(...params)) yield toEntry(row);
+  }
+
+  /** A recorded spend, wherever it happened: what a refund of it needs to know. */
+  consumption(consumptionId: string): LedgerEntry | undefined {
+    const row = this.consumptionStatement.get(consumptionId);
+    return row && toEntry(row);
   }
 
   /** Credits spent and number of spends in [from, to), net of refunded spends. */

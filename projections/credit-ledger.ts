@@ -9,7 +9,15 @@ import { occurredAt, type WorkspaceCreditsEvent } from '../src/domain/events';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
 import type { Projection } from './projection';
 
-export const LEDGER_ENTRY_TYPES = ['PLAN_ALLOWANCE', 'PURCHASE', 'PROMOTIONAL_GRANT', 'CONSUMPTION', 'EXPIRY'] as const;
+export const LEDGER_ENTRY_TYPES = [
+  'PLAN_ALLOWANCE',
+  'PURCHASE',
+  'PROMOTIONAL_GRANT',
+  'CONSUMPTION',
+  'EXPIRY',
+  'PURCHASE_REFUND',
+  'CONSUMPTION_REFUND',
+] as const;
 export type LedgerEntryType = (typeof LEDGER_ENTRY_TYPES)[number];
 
 /** A grant an entry changed, and by how many credits (always positive; the entry's sign says which way). */
@@ -42,6 +50,12 @@ type EntryFields = Omit<
   LedgerEntry,
   'id' | 'position' | 'workspaceId' | 'occurredAt' | 'balanceAfter' | 'refundedCredits'
 >;
+
+/** The one source that paid, when all parts of a drawdown share it. */
+function singleSource(drawdown: readonly LedgerGrantChange[]): GrantSource | undefined {
+  const sources = new Set(drawdown.map((part) => part.source));
+  return sources.size === 1 ? [...sources][0] : undefined;
+}
 
 /** What a credits event means for the ledger. */
 function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): EntryFields {
@@ -82,13 +96,11 @@ function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): En
     }
     case 'CreditsConsumed': {
       const { credits, action, units, reference, drawdown } = event.data;
-      const sources = new Set(drawdown.map((part) => part.source));
-      const [onlySource] = sources;
       return {
         ...base,
         type: 'CONSUMPTION',
         credits: -credits,
-        source: sources.size === 1 ? onlySource : undefined,
+        source: singleSource(drawdown),
         action,
         units,
         reference,
@@ -105,6 +117,30 @@ function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): En
         source,
         reference: reason,
         grants: [{ grantId, source, credits }],
+      };
+    }
+    case 'CreditPurchaseRefunded': {
+      const { grantId, credits, purchaseId, refundedBy } = event.data;
+      return {
+        ...base,
+        type: 'PURCHASE_REFUND',
+        credits: -credits,
+        source: 'PURCHASED',
+        reference: purchaseId,
+        actorId: refundedBy,
+        grants: [{ grantId, source: 'PURCHASED', credits }],
+      };
+    }
+    case 'CreditConsumptionRefunded': {
+      const { credits, consumptionId, drawdown, refundedBy } = event.data;
+      return {
+        ...base,
+        type: 'CONSUMPTION_REFUND',
+        credits,
+        source: singleSource(drawdown),
+        reference: consumptionId,
+        actorId: refundedBy,
+        grants: drawdown,
       };
     }
   }
@@ -161,10 +197,14 @@ export const creditLedgerProjection: Projection = {
        VALUES (@position, @id, @workspaceId, @type, @occurredAt, @credits, @balanceAfter, @source,
          @action, @units, @actorId, @reference, @grants, @consumptionId)`,
     );
+    const markRefunded = db.prepare(
+      'UPDATE ledger_entries SET refunded_credits = refunded_credits + ? WHERE consumption_id = ?',
+    );
     return (recorded) => {
       const event = toWorkspaceCreditsEvent(recorded);
       if (!event) return;
       const workspaceId = event.data.workspaceId;
+      if (event.type === 'CreditConsumptionRefunded') markRefunded.run(event.data.credits, event.data.consumptionId);
       const actorId = typeof recorded.metadata.actorId === 'string' ? recorded.metadata.actorId : undefined;
       const entry = entryFor(event, actorId);
       const balanceAfter = (balanceOf.get(workspaceId)?.balance ?? 0) + entry.credits;

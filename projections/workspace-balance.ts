@@ -64,6 +64,9 @@ export const workspaceBalanceProjection: Projection = {
     const expire = db.prepare(
       'UPDATE balance_grants SET remaining = remaining - ?, expired = expired + ? WHERE grant_id = ?',
     );
+    const takeBack = db.prepare(
+      'UPDATE balance_grants SET remaining = remaining - ?, refunded = refunded + ? WHERE grant_id = ?',
+    );
     const ms = (iso: string | undefined): number | null => (iso === undefined ? null : Date.parse(iso));
 
     return (recorded) => {
@@ -97,6 +100,12 @@ export const workspaceBalanceProjection: Projection = {
           return;
         case 'CreditsExpired':
           expire.run(event.data.credits, event.data.credits, event.data.grantId);
+          return;
+        case 'CreditPurchaseRefunded':
+          takeBack.run(event.data.credits, event.data.credits, event.data.grantId);
+          return;
+        case 'CreditConsumptionRefunded':
+          for (const part of event.data.drawdown) consume.run(-part.credits, -part.credits, part.grantId);
           return;
       }
     };

@@ -22,6 +22,8 @@ const catalogSchema = z
         price: z.object({ amount: z.number().int().nonnegative(), currency: z.string().regex(/^[A-Z]{3}$/) }),
         /** Purchased credits never expire unless a package says so. */
         expiresAfterDays: positiveInt.optional(),
+        /** A Stripe Price for this package; without one, Checkout is sent the price inline. */
+        stripePriceId: z.string().startsWith('price_').optional(),
       }),
     ),
     lowBalance: z.object({

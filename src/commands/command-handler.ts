@@ -64,8 +64,27 @@ export class WorkspaceCreditsCommandHandler {
     metadata: CommandMetadata,
     resultOf: (state: WorkspaceCreditsState) => R,
   ): Promise<CommandOutcome<R>> {
-    const stream = workspaceStreamName(command.workspaceId);
+    return this.handleAfter(command.workspaceId, () => Promise.resolve(command), metadata, resultOf);
+  }
+
+  /**
+   * Like `handle`, for a command that needs work outside the service first (a payment provider's
+   * refund): `prepare` sees the workspace's current state, may refuse by throwing, and returns the
+   * command to decide, or nothing when there is nothing left to do. No other command on the workspace runs in between, in this process; if
+   * another process appends meanwhile, the command is decided again on the fresh state.
+   */
+  handleAfter<R>(
+    workspaceId: string,
+    prepare: (state: WorkspaceCreditsState) => Promise<WorkspaceCreditsCommand | undefined>,
+    metadata: CommandMetadata,
+    resultOf: (state: WorkspaceCreditsState) => R,
+  ): Promise<CommandOutcome<R>> {
+    const stream = workspaceStreamName(workspaceId);
     return this.serializer.run(stream, async () => {
+      const prepared = this.cache.get(stream) ?? (await this.load(stream));
+      this.cache.set(stream, prepared);
+      const command = await prepare(prepared.state);
+      if (!command) return { result: resultOf(prepared.state), events: [], position: undefined };
       for (let attempt = 1; ; attempt++) {
         const loaded = this.cache.get(stream) ?? (await this.load(stream));
         const events = decide(command, loaded.state);
@@ -74,9 +93,7 @@ export class WorkspaceCreditsCommandHandler {
           const appended = await this.store.appendToStream(
             stream,
             events.map((event) => toNewEvent(event, metadata)),
-            {
-              expectedRevision: loaded.revision ?? 'no_stream',
-            },
+            { expectedRevision: loaded.revision ?? 'no_stream' },
           );
           for (const event of events) evolve(loaded.state, event);
           loaded.revision = appended.nextExpectedRevision;
@@ -86,7 +103,7 @@ export class WorkspaceCreditsCommandHandler {
           this.cache.delete(stream);
           if (!isExpectedRevisionConflict(error)) throw error;
           if (attempt >= this.maxAttempts) {
-            throw conflict(`Workspace ${command.workspaceId} kept changing under this command; try again.`);
+            throw conflict(`Workspace ${workspaceId} kept changing under this command; try again.`);
           }
         }
       }

@@ -3,7 +3,7 @@
  * resolved from the catalog (credits, prices), and the instant they are decided at (`now`), so the
  * decider reads no clock and no configuration.
  */
-import type { CreditAction, Money } from './credits';
+import type { CreditAction, Drawdown, Money } from './credits';
 import type { PurchasePayment } from './events';
 
 type Command<Type extends string, Data> = { type: Type } & Data & { workspaceId: string; now: Date };
@@ -60,8 +60,44 @@ export type ConsumeCredits = Command<
   }
 >;
 
+/**
+ * Records a refund of a purchase that the payment provider has accepted (or, for purchases paid
+ * outside Stripe, that an admin made). Takes back at most the credits still unspent.
+ */
+export type RefundCreditPurchase = Command<
+  'RefundCreditPurchase',
+  {
+    purchaseId: string;
+    refundId: string;
+    providerRefundId?: string;
+    credits: number;
+    amount: Money;
+    reason: string;
+    origin: 'ADMIN' | 'PROVIDER';
+    refundedBy: string;
+  }
+>;
+
+/** Gives one spend's credits back to the grants that paid for it, once. */
+export type RefundCreditConsumption = Command<
+  'RefundCreditConsumption',
+  {
+    consumptionId: string;
+    /** The spend as recorded (from the ledger): its credits and the grants that paid. */
+    consumption: { credits: number; drawdown: Drawdown[] };
+    reason: string;
+    refundedBy: string;
+  }
+>;
+
 /** Records the expiry of every grant that is past its `expiresAt` (a sweeper's command). */
 export type ExpireCredits = Command<'ExpireCredits', object>;
 
 export type WorkspaceCreditsCommand =
-  ApplyPlanAllowance | PurchaseCredits | GrantCredits | ConsumeCredits | ExpireCredits;
+  | ApplyPlanAllowance
+  | PurchaseCredits
+  | GrantCredits
+  | ConsumeCredits
+  | ExpireCredits
+  | RefundCreditPurchase
+  | RefundCreditConsumption;

@@ -8,10 +8,14 @@ import type {
   ConsumeCredits,
   GrantCredits,
   PurchaseCredits,
+  RefundCreditConsumption,
+  RefundCreditPurchase,
   WorkspaceCreditsCommand,
 } from './commands';
+import type { Grant } from './credits';
 import { availableCredits, isDueToExpire, planDrawdown } from './drawdown';
-import { conflict, idempotencyKeyReused, insufficientCredits, invalidCommand } from './errors';
+import { conflict, idempotencyKeyReused, insufficientCredits, invalidCommand, notFound } from './errors';
+import { unspentCredits } from './refunds';
 import type { CreditsExpired, WorkspaceCreditsEvent } from './events';
 import { IDEMPOTENCY_RETENTION_MS, type WorkspaceCreditsState } from './state';
 
@@ -27,6 +31,10 @@ export function decide(command: WorkspaceCreditsCommand, state: WorkspaceCredits
       return consumeCredits(command, state);
     case 'ExpireCredits':
       return expireDueGrants(state, command.workspaceId, command.now.getTime());
+    case 'RefundCreditPurchase':
+      return refundCreditPurchase(command, state);
+    case 'RefundCreditConsumption':
+      return refundCreditConsumption(command, state);
   }
 }
 
@@ -44,22 +52,23 @@ function requireFutureExpiry(expiresAt: Date | undefined, now: Date): void {
   }
 }
 
+const expiry = (
+  workspaceId: string,
+  grant: Grant,
+  credits: number,
+  reason: CreditsExpired['data']['reason'],
+  at: number,
+): CreditsExpired => ({
+  type: 'CreditsExpired',
+  data: { workspaceId, grantId: grant.id, source: grant.source, credits, reason, expiredAt: iso(at) },
+});
+
 /** Writes down the expiry of every grant whose `expiresAt` has passed, at that instant. */
 function expireDueGrants(state: WorkspaceCreditsState, workspaceId: string, now: number): CreditsExpired[] {
   const expired: CreditsExpired[] = [];
   for (const grant of state.grants.values()) {
     if (!isDueToExpire(grant, now)) continue;
-    expired.push({
-      type: 'CreditsExpired',
-      data: {
-        workspaceId,
-        grantId: grant.id,
-        source: grant.source,
-        credits: grant.remaining,
-        reason: 'EXPIRED',
-        expiredAt: iso(grant.expiresAt as number),
-      },
-    });
+    expired.push(expiry(workspaceId, grant, grant.remaining, 'EXPIRED', grant.expiresAt as number));
   }
   return expired;
 }
@@ -90,17 +99,7 @@ function applyPlanAllowance(command: ApplyPlanAllowance, state: WorkspaceCredits
   const events: WorkspaceCreditsEvent[] = expireDueGrants(state, command.workspaceId, now);
   const previous = state.period && state.grants.get(state.period.grantId);
   if (previous && previous.remaining > 0 && !isDueToExpire(previous, now)) {
-    events.push({
-      type: 'CreditsExpired',
-      data: {
-        workspaceId: command.workspaceId,
-        grantId: previous.id,
-        source: previous.source,
-        credits: previous.remaining,
-        reason: 'PERIOD_REPLACED',
-        expiredAt: iso(now),
-      },
-    });
+    events.push(expiry(command.workspaceId, previous, previous.remaining, 'PERIOD_REPLACED', now));
   }
   events.push({
     type: 'PlanAllowanceApplied',
@@ -224,4 +223,72 @@ function consumeCredits(command: ConsumeCredits, state: WorkspaceCreditsState): 
       },
     },
   ];
+}
+
+function refundCreditPurchase(command: RefundCreditPurchase, state: WorkspaceCreditsState): WorkspaceCreditsEvent[] {
+  const alreadyRecorded =
+    state.purchaseRefunds.has(command.refundId) ||
+    (command.providerRefundId !== undefined && state.providerRefunds.has(command.providerRefundId));
+  if (alreadyRecorded) return [];
+  const purchase = state.purchases.get(command.purchaseId);
+  if (!purchase) throw notFound('Purchase', command.purchaseId);
+  if (!Number.isSafeInteger(command.credits) || command.credits < 0 || !Number.isSafeInteger(command.amount.amount)) {
+    throw invalidCommand('A refund needs whole, non-negative credits and amount.');
+  }
+  const now = command.now.getTime();
+  // The money has left already; what can be taken back is whatever is still unspent now.
+  const credits = Math.min(command.credits, unspentCredits(state, purchase, now));
+  return [
+    ...expireDueGrants(state, command.workspaceId, now),
+    {
+      type: 'CreditPurchaseRefunded',
+      data: {
+        workspaceId: command.workspaceId,
+        purchaseId: command.purchaseId,
+        grantId: purchase.grantId,
+        refundId: command.refundId,
+        ...(command.providerRefundId !== undefined && { providerRefundId: command.providerRefundId }),
+        credits,
+        amount: { amount: command.amount.amount, currency: command.amount.currency },
+        reason: command.reason,
+        origin: command.origin,
+        refundedBy: command.refundedBy,
+        refundedAt: iso(now),
+      },
+    },
+  ];
+}
+
+function refundCreditConsumption(
+  command: RefundCreditConsumption,
+  state: WorkspaceCreditsState,
+): WorkspaceCreditsEvent[] {
+  if (state.refundedConsumptions.has(command.consumptionId)) return [];
+  if (command.reason.trim() === '') throw invalidCommand('A refund needs a reason.');
+  const { drawdown, credits } = command.consumption;
+  const unknown = drawdown.find((part) => !state.grants.has(part.grantId));
+  if (unknown) throw notFound('Grant', unknown.grantId);
+  const now = command.now.getTime();
+  const events: WorkspaceCreditsEvent[] = [
+    ...expireDueGrants(state, command.workspaceId, now),
+    {
+      type: 'CreditConsumptionRefunded',
+      data: {
+        workspaceId: command.workspaceId,
+        consumptionId: command.consumptionId,
+        credits,
+        drawdown,
+        reason: command.reason,
+        refundedBy: command.refundedBy,
+        refundedAt: iso(now),
+      },
+    },
+  ];
+  // Credits given back to a grant that has expired meanwhile expire again at once, in the ledger too.
+  for (const part of drawdown) {
+    const grant = state.grants.get(part.grantId);
+    if (grant?.expiresAt === undefined || now < grant.expiresAt) continue;
+    events.push(expiry(command.workspaceId, grant, part.credits, 'EXPIRED', now));
+  }
+  return events;
 }

@@ -97,8 +97,51 @@ export type CreditsExpired = Event<
   }
 >;
 
+/**
+ * Part of a purchase was refunded: `credits` unspent credits were taken back from its grant and
+ * `amount` returned to the buyer. `providerRefundId` is the payment provider's refund (absent for
+ * purchases paid outside Stripe). `origin` says whether it was asked of us (ADMIN) or made at the
+ * provider directly, e.g. in the Stripe dashboard (PROVIDER).
+ */
+export type CreditPurchaseRefunded = Event<
+  'CreditPurchaseRefunded',
+  {
+    workspaceId: string;
+    purchaseId: string;
+    grantId: string;
+    refundId: string;
+    providerRefundId?: string;
+    credits: number;
+    amount: Money;
+    reason: string;
+    origin: 'ADMIN' | 'PROVIDER';
+    refundedBy: string;
+    refundedAt: string;
+  }
+>;
+
+/** One spend was given back (e.g. an org chart run that failed): its credits return to the grants that paid. */
+export type CreditConsumptionRefunded = Event<
+  'CreditConsumptionRefunded',
+  {
+    workspaceId: string;
+    consumptionId: string;
+    credits: number;
+    drawdown: Drawdown[];
+    reason: string;
+    refundedBy: string;
+    refundedAt: string;
+  }
+>;
+
 export type WorkspaceCreditsEvent =
-  PlanAllowanceApplied | CreditsPurchased | CreditsGranted | CreditsConsumed | CreditsExpired;
+  | PlanAllowanceApplied
+  | CreditsPurchased
+  | CreditsGranted
+  | CreditsConsumed
+  | CreditsExpired
+  | CreditPurchaseRefunded
+  | CreditConsumptionRefunded;
 
 export type WorkspaceCreditsEventType = WorkspaceCreditsEvent['type'];
 
@@ -108,6 +151,8 @@ export const WORKSPACE_CREDITS_EVENT_TYPES: readonly WorkspaceCreditsEventType[]
   'CreditsGranted',
   'CreditsConsumed',
   'CreditsExpired',
+  'CreditPurchaseRefunded',
+  'CreditConsumptionRefunded',
 ];
 
 export const isWorkspaceCreditsEvent = (event: { type: string }): event is WorkspaceCreditsEvent =>
@@ -126,5 +171,8 @@ export function occurredAt(event: WorkspaceCreditsEvent): string {
       return event.data.consumedAt;
     case 'CreditsExpired':
       return event.data.expiredAt;
+    case 'CreditPurchaseRefunded':
+    case 'CreditConsumptionRefunded':
+      return event.data.refundedAt;
   }
 }

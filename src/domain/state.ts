@@ -3,8 +3,8 @@
  * into it. The state is owned by one aggregate at a time: `evolve` advances it in place and
  * returns it, so that folding a long stream costs O(events), not O(events × state).
  */
-import type { CreditAction, Drawdown, Grant } from './credits';
-import type { WorkspaceCreditsEvent } from './events';
+import type { CreditAction, Drawdown, Grant, Money } from './credits';
+import type { PurchasePayment, WorkspaceCreditsEvent } from './events';
 
 /**
  * How long an idempotency key is remembered after its first use. Retries inside this window return
@@ -43,8 +43,31 @@ export interface WorkspaceCreditsState {
   consumptions: Map<string, ConsumptionRecord>;
   /** Promotional grants by idempotency key, with what was asked, to recognise a retry. */
   grantKeys: Map<string, { grantId: string; credits: number; reason: string; expiresAt: number | undefined }>;
-  /** Purchased grants by purchase id (the payment reference), with what was bought. */
-  purchases: Map<string, { grantId: string; packageId: string; credits: number }>;
+  /** Purchases by purchase id, with what was bought, paid and refunded so far. */
+  purchases: Map<string, PurchaseRecord>;
+  /** Refunds of purchases by our refund id and by the provider's refund id: each is recorded once. */
+  purchaseRefunds: Map<string, PurchaseRefundRecord>;
+  providerRefunds: Map<string, PurchaseRefundRecord>;
+  /** Spends whose credits were given back. */
+  refundedConsumptions: Set<string>;
+}
+
+export interface PurchaseRecord {
+  grantId: string;
+  packageId: string;
+  credits: number;
+  price: Money;
+  payment: PurchasePayment;
+  refundedCredits: number;
+  refundedAmount: number;
+}
+
+export interface PurchaseRefundRecord {
+  refundId: string;
+  purchaseId: string;
+  providerRefundId: string | undefined;
+  credits: number;
+  amount: Money;
 }
 
 export const initialState = (): WorkspaceCreditsState => ({
@@ -54,6 +77,9 @@ export const initialState = (): WorkspaceCreditsState => ({
   consumptions: new Map(),
   grantKeys: new Map(),
   purchases: new Map(),
+  purchaseRefunds: new Map(),
+  providerRefunds: new Map(),
+  refundedConsumptions: new Set(),
 });
 
 const ms = (iso: string): number => Date.parse(iso);
@@ -105,7 +131,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       return state;
     }
     case 'CreditsPurchased': {
-      const { grantId, credits, purchaseId, packageId } = event.data;
+      const { grantId, credits, purchaseId, packageId, price, payment } = event.data;
       addGrant(state, {
         id: grantId,
         source: 'PURCHASED',
@@ -113,7 +139,15 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         expiresAt: optionalMs(event.data.expiresAt),
         grantedAt: ms(event.data.purchasedAt),
       });
-      state.purchases.set(purchaseId, { grantId, packageId, credits });
+      state.purchases.set(purchaseId, {
+        grantId,
+        packageId,
+        credits,
+        price,
+        payment,
+        refundedCredits: 0,
+        refundedAmount: 0,
+      });
       return state;
     }
     case 'CreditsGranted': {
@@ -155,6 +189,30 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       const grant = grantOf(state, event.data.grantId);
       grant.remaining -= event.data.credits;
       grant.expired += event.data.credits;
+      return state;
+    }
+    case 'CreditPurchaseRefunded': {
+      const { purchaseId, refundId, providerRefundId, credits, amount } = event.data;
+      const grant = grantOf(state, event.data.grantId);
+      grant.remaining -= credits;
+      grant.refunded += credits;
+      const purchase = state.purchases.get(purchaseId);
+      if (purchase) {
+        purchase.refundedCredits += credits;
+        purchase.refundedAmount += amount.amount;
+      }
+      const record = { refundId, purchaseId, providerRefundId, credits, amount };
+      state.purchaseRefunds.set(refundId, record);
+      if (providerRefundId !== undefined) state.providerRefunds.set(providerRefundId, record);
+      return state;
+    }
+    case 'CreditConsumptionRefunded': {
+      for (const part of event.data.drawdown) {
+        const grant = grantOf(state, part.grantId);
+        grant.remaining += part.credits;
+        grant.consumed -= part.credits;
+      }
+      state.refundedConsumptions.add(event.data.consumptionId);
       return state;
     }
   }

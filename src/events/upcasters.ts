@@ -22,6 +22,8 @@ export const EVENT_SCHEMAS: Record<WorkspaceCreditsEventType, EventSchema> = {
   CreditsGranted: { current: 1, upcasters: {} },
   CreditsConsumed: { current: 1, upcasters: {} },
   CreditsExpired: { current: 1, upcasters: {} },
+  CreditPurchaseRefunded: { current: 1, upcasters: {} },
+  CreditConsumptionRefunded: { current: 1, upcasters: {} },
   CreditsPurchased: {
     current: 2,
     upcasters: {

@@ -1,4 +1,5 @@
 import type { Catalog } from '../catalog/catalog';
+import type { CreditPayments } from '../commands/credit-payments';
 import type { CreditsCommands } from '../commands/credits-commands';
 import type { Principal } from '../auth/principal';
 import type { CreditsPubSub } from '../queries/credits-changes';
@@ -8,6 +9,7 @@ import type { CreditsQueries } from '../queries/credits-queries';
 export interface Services {
   catalog: Catalog;
   commands: CreditsCommands;
+  payments: CreditPayments;
   queries: CreditsQueries;
   /** Announces workspaces whose balance changed, once the read models include the change. */
   pubSub: CreditsPubSub;

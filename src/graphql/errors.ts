@@ -7,6 +7,7 @@ import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from 'pino';
 import { isCreditsError } from '../domain/errors';
+import { PaymentProviderError, PaymentsNotConfigured } from '../payments/payment-gateway';
 
 interface ValidationErrorLike {
   property: string;
@@ -29,6 +30,19 @@ export function formatError(
   const original = unwrapResolverError(error);
   if (isCreditsError(original)) {
     return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
+  }
+  if (original instanceof PaymentsNotConfigured) {
+    return { ...formatted, message: original.message, extensions: { code: original.code } };
+  }
+  if (original instanceof PaymentProviderError) {
+    options.logger.warn({ err: original }, 'payment provider error');
+    return {
+      ...formatted,
+      message: original.retryable
+        ? 'The payment provider could not be reached; nothing was changed. Try again.'
+        : `The payment provider refused: ${original.message}`,
+      extensions: { code: original.code, retryable: original.retryable },
+    };
   }
   const validationErrors = formatted.extensions?.validationErrors as ValidationErrorLike[] | undefined;
   if (validationErrors) {

@@ -174,3 +174,49 @@ export class CreditBalanceAtArgs extends WorkspaceArgs {
   @IsDate()
   at!: Date;
 }
+
+@ArgsType()
+export class StartCreditPurchaseArgs extends WorkspaceArgs {
+  @Field(() => ID)
+  @Length(1, 64)
+  packageId!: string;
+}
+
+@InputType()
+export class RefundCreditPurchaseInput {
+  @Field(() => ID)
+  @Length(1, 200)
+  purchaseId!: string;
+
+  @Field(() => Int, { nullable: true, description: 'Unspent credits to take back; default: all of them.' })
+  @IsOptional()
+  @Min(1)
+  @Max(MAX_GRANT_CREDITS)
+  credits?: number;
+
+  @Field()
+  @Length(1, 500)
+  @Matches(NOT_BLANK, { message: 'reason must not be blank' })
+  reason!: string;
+
+  @Field({
+    nullable: true,
+    description:
+      'Makes a repeated request return the first refund. Without it, a retry is recognised while the purchase is unchanged.',
+  })
+  @IsOptional()
+  @Length(1, 200)
+  idempotencyKey?: string;
+}
+
+@InputType()
+export class RefundCreditConsumptionInput {
+  @Field(() => ID)
+  @Length(1, 200)
+  consumptionId!: string;
+
+  @Field()
+  @Length(1, 500)
+  @Matches(NOT_BLANK, { message: 'reason must not be blank' })
+  reason!: string;
+}

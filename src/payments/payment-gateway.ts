@@ -60,6 +60,11 @@ export interface RefundResult {
 export interface RefundOnCharge {
   refundId: string;
   amount: number;
+  /**
+   * The provider's status: 'succeeded', 'pending', 'requires_action', 'failed' or 'canceled'.
+   * `listRefunds` never returns 'failed' or 'canceled' ones; a webhook's listed refunds may include them.
+   */
+  status: string;
   /** Empty for a refund made outside the service (e.g. from the Stripe Dashboard). */
   metadata: Record<string, string>;
 }
@@ -111,8 +116,9 @@ export type PaymentEvent =
       /**
        * Every refund on the charge when the payload lists them. Stripe stopped including
        * `charge.refunds` by default in API version 2022-11-15, so real `charge.refunded` payloads
-       * usually do not: then this is empty and `refundsListed` is false, and the way to find refunds
-       * made outside the service is `amountRefunded` minus the refunds already recorded.
+       * usually do not: then this is empty and `refundsListed` is false; `listRefunds(paymentIntentId)`
+       * then finds every refund, including those made outside the service. Listed refunds carry
+       * their status and may include 'failed' or 'canceled' ones, which gave nothing back.
        */
       refunds: RefundOnCharge[];
       refundsListed: boolean;
@@ -129,6 +135,19 @@ export type PaymentEventKind = PaymentEvent['kind'];
 export interface PaymentGateway {
   createCheckoutSession(request: CheckoutRequest): Promise<CheckoutSession>;
   refund(request: RefundRequest): Promise<RefundResult>;
+  /**
+   * Every refund of a payment intent, oldest first, whoever made it (the service or the provider's
+   * dashboard), fetched from the provider page by page. This is how to reconcile a `charge_refunded`
+   * event whose `refundsListed` is false.
+   *
+   * Only refunds that took or may still take money back are returned: status 'succeeded', 'pending'
+   * or 'requires_action'. Refunds that are 'failed' or 'canceled' are left out, as the provider
+   * leaves them out of the charge's refunded total; a refund already returned may still fail later
+   * (some payment methods report failure days after 'succeeded'), so keep `status` in mind.
+   * A payment intent with no refunds, or one the provider does not know, gives an empty list.
+   * Other failures are `PaymentProviderError`s, as for the other calls; the read is safe to retry.
+   */
+  listRefunds(paymentIntentId: string): Promise<RefundOnCharge[]>;
   /**
    * Verifies the signature of a webhook's raw body (the exact bytes received, before any JSON
    * parsing) and narrows the event. Throws `InvalidWebhookSignature` for a missing, bad or stale
@@ -206,6 +225,7 @@ export function unconfiguredPaymentGateway(): PaymentGateway {
   return {
     createCheckoutSession: async () => refuse(),
     refund: async () => refuse(),
+    listRefunds: async () => refuse(),
     parseWebhook: () => refuse(),
   };
 }

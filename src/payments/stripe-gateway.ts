@@ -31,6 +31,10 @@ export interface StripeGatewayOptions {
 const MAX_NETWORK_RETRIES = 2;
 /** Checkout and refunds are on a user's request path; fail fast rather than after the SDK's 80 s default. */
 const REQUEST_TIMEOUT_MS = 10_000;
+/** Stripe's largest page: a payment intent with up to 100 refunds is listed in one request. */
+const REFUNDS_PAGE_SIZE = 100;
+/** Refunds that gave nothing back: Stripe takes them out of the charge's `amount_refunded` too. */
+const UNCOUNTED_REFUND_STATUSES: ReadonlySet<string> = new Set(['failed', 'canceled']);
 
 export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway {
   if (!options.secretKey.trim() || !options.webhookSecret.trim()) {
@@ -97,6 +101,26 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
         currency: refund.currency.toUpperCase(),
         status: refund.status ?? 'pending',
       };
+    },
+
+    async listRefunds(paymentIntentId: string): Promise<RefundOnCharge[]> {
+      const newestFirst: Stripe.Refund[] = [];
+      try {
+        // The SDK follows `has_more` with `starting_after` = the last id of each page.
+        for await (const refund of stripe.refunds.list({ payment_intent: paymentIntentId, limit: REFUNDS_PAGE_SIZE })) {
+          newestFirst.push(refund);
+        }
+      } catch (error) {
+        // The request names only the payment intent (and cursors Stripe itself gave): an unknown one has no refunds.
+        if (error instanceof Stripe.errors.StripeError && error.code === 'resource_missing') return [];
+        throw toProviderError('list the refunds', error);
+      }
+      // Stripe lists newest first; reversing (rather than sorting by `created`, which has one-second
+      // resolution) keeps Stripe's order for refunds made within the same second.
+      return newestFirst
+        .reverse()
+        .filter((refund) => !UNCOUNTED_REFUND_STATUSES.has(refund.status ?? ''))
+        .map(refundOnCharge);
     },
 
     parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): PaymentEvent {
@@ -178,11 +202,7 @@ function checkoutPaid(eventId: string, session: Stripe.Checkout.Session): Paymen
 
 function chargeRefunded(eventId: string, charge: Stripe.Charge): PaymentEvent {
   const listed = charge.refunds?.data;
-  const refunds: RefundOnCharge[] = (listed ?? []).map((refund) => ({
-    refundId: refund.id,
-    amount: refund.amount,
-    metadata: metadataOf(refund),
-  }));
+  const refunds: RefundOnCharge[] = (listed ?? []).map(refundOnCharge);
   return {
     kind: 'charge_refunded',
     eventId,
@@ -193,6 +213,15 @@ function chargeRefunded(eventId: string, charge: Stripe.Charge): PaymentEvent {
     amountRefunded: charge.amount_refunded,
     refunds,
     refundsListed: listed !== undefined,
+  };
+}
+
+function refundOnCharge(refund: Stripe.Refund): RefundOnCharge {
+  return {
+    refundId: refund.id,
+    amount: refund.amount,
+    status: refund.status ?? 'pending', // as `refund` reports it
+    metadata: metadataOf(refund),
   };
 }
 

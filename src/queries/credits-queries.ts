@@ -9,6 +9,7 @@ import type {
   UsageTotal,
 } from '../../projections/credit-ledger-reader';
 import type { LedgerEntry } from '../../projections/credit-ledger';
+import type { CreditPurchasesReader, CreditPurchaseView } from '../../projections/credit-purchases';
 import type { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import type { Catalog, Plan } from '../catalog/catalog';
 import type { Clock } from '../commands/credits-commands';
@@ -40,6 +41,7 @@ export class CreditsQueries {
   constructor(
     private readonly balances: WorkspaceBalanceReader,
     private readonly ledger: CreditLedgerReader,
+    private readonly purchasesReader: CreditPurchasesReader,
     private readonly store: EventStore,
     private readonly catalog: Catalog,
     private readonly clock: Clock,
@@ -79,6 +81,10 @@ export class CreditsQueries {
 
   ledgerEntries(workspaceId: string | undefined, filter: LedgerFilter): Generator<LedgerEntry> {
     return this.ledger.entries(workspaceId, filter);
+  }
+
+  purchases(workspaceId: string): CreditPurchaseView[] {
+    return this.purchasesReader.purchases(workspaceId);
   }
 
   usage(workspaceId: string, from: Date, to: Date, grouping: UsageGrouping): UsageTotal[] {

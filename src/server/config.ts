@@ -26,6 +26,10 @@ export interface Config {
   logLevel: string;
   shutdownTimeoutMs: number;
   expirySweepIntervalMs: number;
+  /** Stripe credentials; undefined when the server runs without payments. */
+  stripe: { secretKey: string; webhookSecret: string; apiBase: string | undefined } | undefined;
+  checkoutSuccessUrl: string;
+  checkoutCancelUrl: string;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -42,6 +46,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       default: 60_000,
       desc: 'How often expired credits of quiet workspaces are recorded',
     }),
+    STRIPE_SECRET_KEY: str({ default: '', desc: 'Stripe secret key (sk_test_… or sk_live_…); unset: payments off' }),
+    STRIPE_WEBHOOK_SECRET: str({ default: '', desc: 'Signing secret of the /webhooks/stripe endpoint (whsec_…)' }),
+    STRIPE_API_BASE: str({ default: '', desc: 'Another Stripe-compatible server, e.g. http://127.0.0.1:12111' }),
+    CHECKOUT_SUCCESS_URL: str({
+      default: 'http://localhost:4000/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}',
+      desc: 'Where Stripe sends the buyer after paying',
+    }),
+    CHECKOUT_CANCEL_URL: str({
+      default: 'http://localhost:4000/billing?checkout=cancelled',
+      desc: 'Where Stripe sends a buyer who cancels',
+    }),
   });
   const dataDir = resolve(env.DATA_DIR);
   return {
@@ -56,5 +71,15 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
+    stripe:
+      env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET
+        ? {
+            secretKey: env.STRIPE_SECRET_KEY,
+            webhookSecret: env.STRIPE_WEBHOOK_SECRET,
+            apiBase: env.STRIPE_API_BASE === '' ? undefined : env.STRIPE_API_BASE,
+          }
+        : undefined,
+    checkoutSuccessUrl: env.CHECKOUT_SUCCESS_URL,
+    checkoutCancelUrl: env.CHECKOUT_CANCEL_URL,
   };
 }

@@ -2,30 +2,36 @@
  * The composition root: opens the event store and the read-model database, starts the
  * projections, and wires the command and query sides. Used by the HTTP server and the CLIs.
  */
+import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { openReadModelDb } from '../../projections/read-model-db';
 import { creditLedgerProjection } from '../../projections/credit-ledger';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
+import { CreditPurchasesReader, creditPurchasesProjection } from '../../projections/credit-purchases';
 import { ProjectionRunner } from '../../projections/runner';
 import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../projections/workspace-balance';
 import { Catalog } from '../catalog/catalog';
 import { WorkspaceCreditsCommandHandler } from '../commands/command-handler';
+import { CreditPayments } from '../commands/credit-payments';
 import { CreditsCommands, systemClock, type Clock } from '../commands/credits-commands';
 import { ExpirySweeper } from '../commands/expiry-sweeper';
 import type { EventStore } from '../eventstore/port';
 import { openSqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
 import type { Services } from '../graphql/context';
+import { unconfiguredPaymentGateway, type PaymentGateway } from '../payments/payment-gateway';
+import { createStripeGateway } from '../payments/stripe-gateway';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries } from '../queries/credits-queries';
 import type { Config } from './config';
 
-export const PROJECTIONS = [workspaceBalanceProjection, creditLedgerProjection];
+export const PROJECTIONS = [workspaceBalanceProjection, creditLedgerProjection, creditPurchasesProjection];
 
 export interface CreditsService {
   services: Services;
   store: EventStore;
   projections: ProjectionRunner;
+  gateway: PaymentGateway;
   close(): Promise<void>;
 }
 
@@ -49,21 +55,39 @@ export async function startCreditsService(
     onCommitted: (batch) => publishChangedWorkspaces(pubSub, batch),
   });
   await projections.start();
-  const commands = new CreditsCommands(new WorkspaceCreditsCommandHandler(store), catalog, clock);
+  const handler = new WorkspaceCreditsCommandHandler(store);
+  const commands = new CreditsCommands(handler, catalog, clock);
   const balances = new WorkspaceBalanceReader(readModels);
-  const queries = new CreditsQueries(balances, new CreditLedgerReader(readModels), store, catalog, clock);
+  const ledger = new CreditLedgerReader(readModels);
+  const purchases = new CreditPurchasesReader(readModels);
+  const queries = new CreditsQueries(balances, ledger, purchases, store, catalog, clock);
+  const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
+  const payments = new CreditPayments(
+    handler,
+    commands,
+    catalog,
+    gateway,
+    purchases,
+    ledger,
+    { successUrl: config.checkoutSuccessUrl, cancelUrl: config.checkoutCancelUrl },
+    clock,
+    logger,
+    randomUUID,
+  );
   const sweeper = new ExpirySweeper(balances, commands, clock, logger);
   sweeper.start(config.expirySweepIntervalMs);
   return {
     services: {
       catalog,
       commands,
+      payments,
       queries,
       pubSub,
       waitForProjections: (position) => (position === undefined ? Promise.resolve() : projections.waitFor(position)),
     },
     store,
     projections,
+    gateway,
     async close() {
       await sweeper.stop();
       await projections.stop();

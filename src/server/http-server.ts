@@ -19,6 +19,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { buildCreditsSchema } from '../graphql/schema';
 import type { CreditsService } from './credits-service';
+import { stripeWebhookRouter } from './stripe-webhook';
 
 export interface HttpServerOptions {
   production: boolean;
@@ -95,6 +96,7 @@ export async function startHttpServer(
   });
   await apollo.start();
 
+  app.use(stripeWebhookRouter(service, options.logger));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

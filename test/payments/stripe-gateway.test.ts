@@ -1,7 +1,8 @@
 /**
  * The Stripe adapter through the real `stripe` SDK against the local Stripe double: what goes on
  * the wire for checkout and refunds, how idempotency keys make retries safe when a response is
- * lost, how Stripe's errors reach the service, and how webhooks are verified and narrowed.
+ * lost, how Stripe's errors reach the service, how refunds are listed across pages, and how webhooks
+ * are verified and narrowed.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -312,6 +313,106 @@ describe('refund', () => {
   });
 });
 
+describe('listRefunds', () => {
+  const listRequests = (paymentIntentId: string) =>
+    double.requestsTo('/v1/refunds', 'GET').filter((r) => r.query.payment_intent === paymentIntentId);
+
+  it('lists our refund and a Dashboard refund, oldest first, with their metadata', async () => {
+    const { paymentIntentId } = await paidPurchase();
+    const ours = await gateway.refund({
+      paymentIntentId,
+      amount: 1000,
+      idempotencyKey: newKey('refund'),
+      metadata: { purchaseRefund: 'r-3' },
+    });
+    // Stripe's default payload: the charge does not list its refunds, so the service must ask.
+    const delivery = await double.refundFromDashboard(paymentIntentId, 500, { deliver: false, listRefunds: false });
+    expect(parse(delivery)).toMatchObject({ kind: 'charge_refunded', amountRefunded: 1500, refundsListed: false });
+
+    const refunds = await gateway.listRefunds(paymentIntentId);
+
+    const dashboardRefund = double.refunds(paymentIntentId)[1];
+    expect(refunds).toEqual([
+      { refundId: ours.refundId, amount: 1000, status: 'succeeded', metadata: { purchaseRefund: 'r-3' } },
+      { refundId: dashboardRefund?.id, amount: 500, status: 'succeeded', metadata: {} },
+    ]);
+    const [sent, ...others] = listRequests(paymentIntentId);
+    expect(others).toHaveLength(0);
+    expect(sent?.query).toEqual({ payment_intent: paymentIntentId, limit: '100' });
+    expect(sent?.headers.authorization).toBe(`Bearer ${SECRET_KEY}`);
+  });
+
+  it('follows Stripe’s pagination: all 120 refunds of a payment intent come back, oldest first', async () => {
+    const { paymentIntentId } = await paidPurchase();
+    const made: string[] = [];
+    for (let n = 0; n < 120; n += 1) {
+      const refund = await gateway.refund({
+        paymentIntentId,
+        amount: 1,
+        idempotencyKey: newKey('refund'),
+        metadata: { n: String(n) },
+      });
+      made.push(refund.refundId);
+    }
+
+    const refunds = await gateway.listRefunds(paymentIntentId);
+
+    expect(refunds).toHaveLength(120);
+    expect(refunds.map((r) => r.refundId)).toEqual(made);
+    expect(refunds.map((r) => r.metadata.n)).toEqual(made.map((_, n) => String(n)));
+    expect(refunds.every((r) => r.amount === 1 && r.status === 'succeeded')).toBe(true);
+    // Newest first from Stripe: the first page ends with the 21st refund made, the second starts after it.
+    expect(listRequests(paymentIntentId).map((r) => r.query)).toEqual([
+      { payment_intent: paymentIntentId, limit: '100' },
+      { payment_intent: paymentIntentId, limit: '100', starting_after: made[20] },
+    ]);
+  });
+
+  it('leaves out refunds that failed or were canceled', async () => {
+    const { paymentIntentId } = await paidPurchase();
+    const refund = (amount: number) =>
+      gateway.refund({ paymentIntentId, amount, idempotencyKey: newKey('refund'), metadata: {} });
+    const failed = await refund(100);
+    const kept = await refund(200);
+    const canceled = await refund(300);
+    double.failRefund(failed.refundId, 'failed');
+    double.failRefund(canceled.refundId, 'canceled');
+
+    const refunds = await gateway.listRefunds(paymentIntentId);
+
+    expect(refunds.map((r) => r.refundId)).toEqual([kept.refundId]);
+    expect(refunds.reduce((sum, r) => sum + r.amount, 0)).toBe(double.refundedTotal(paymentIntentId));
+  });
+
+  it('lists nothing for a payment intent without refunds, or one Stripe does not know', async () => {
+    const { paymentIntentId } = await paidPurchase();
+    await expect(gateway.listRefunds(paymentIntentId)).resolves.toEqual([]);
+    await expect(gateway.listRefunds('pi_test_unknown')).resolves.toEqual([]);
+  });
+
+  it('takes Stripe’s resource_missing for an unknown payment intent, so lists nothing', async () => {
+    double.failNext('/v1/refunds', {
+      status: 400,
+      code: 'resource_missing',
+      message: "No such payment_intent: 'pi_x'",
+    });
+    await expect(gateway.listRefunds('pi_x')).resolves.toEqual([]);
+  });
+
+  it.each([
+    [401, false, 1],
+    [429, true, 1],
+    [503, true, 3], // the first attempt and both SDK retries
+  ])('reports an HTTP %i from Stripe with retryable=%s', async (status, retryable, attempts) => {
+    const { paymentIntentId } = await paidPurchase();
+    double.failNext('/v1/refunds', { status }, attempts);
+    const error = await providerError(gateway.listRefunds(paymentIntentId));
+    expect(error).toMatchObject({ retryable, statusCode: status, code: 'PAYMENT_PROVIDER_ERROR' });
+    expect(error.message).toMatch(/^Stripe could not list the refunds/);
+    expect(listRequests(paymentIntentId).map((r) => r.fault)).toEqual(Array(attempts).fill({ status }));
+  });
+});
+
 describe('parseWebhook', () => {
   it('narrows a card checkout to checkout_paid', async () => {
     const session = await gateway.createCheckoutSession(checkoutRequest());
@@ -387,7 +488,7 @@ describe('parseWebhook', () => {
       paymentIntentId,
       currency: 'USD',
       amountRefunded: 2000,
-      refunds: [{ refundId: refund.refundId, amount: 2000, metadata: { purchaseRefund: 'r-1' } }],
+      refunds: [{ refundId: refund.refundId, amount: 2000, status: 'succeeded', metadata: { purchaseRefund: 'r-1' } }],
       refundsListed: true,
     });
   });
@@ -411,12 +512,40 @@ describe('parseWebhook', () => {
     });
     const refunds = event.kind === 'charge_refunded' ? event.refunds : [];
     expect(refunds).toHaveLength(2);
-    expect(refunds).toContainEqual({ refundId: ours.refundId, amount: 1000, metadata: { purchaseRefund: 'r-2' } });
+    expect(refunds).toContainEqual({
+      refundId: ours.refundId,
+      amount: 1000,
+      status: 'succeeded',
+      metadata: { purchaseRefund: 'r-2' },
+    });
     expect(refunds).toContainEqual({
       refundId: expect.stringMatching(/^re_test_/) as string,
       amount: 500,
+      status: 'succeeded',
       metadata: {},
     });
+  });
+
+  it('lists a failed refund with its status, unlike listRefunds', async () => {
+    const { paymentIntentId } = await paidPurchase();
+    const kept = await gateway.refund({ paymentIntentId, amount: 300, idempotencyKey: newKey('refund'), metadata: {} });
+    const failed = await gateway.refund({
+      paymentIntentId,
+      amount: 400,
+      idempotencyKey: newKey('refund'),
+      metadata: {},
+    });
+    double.failRefund(failed.refundId);
+    const delivery = await double.chargeRefundedFor(kept.refundId, { deliver: false });
+
+    const event = parse(delivery);
+    expect(event).toMatchObject({ kind: 'charge_refunded', amountRefunded: 300, refundsListed: true });
+    const statuses = event.kind === 'charge_refunded' ? event.refunds.map((r) => [r.refundId, r.status]) : [];
+    expect(statuses).toEqual([
+      [failed.refundId, 'failed'],
+      [kept.refundId, 'succeeded'],
+    ]);
+    expect((await gateway.listRefunds(paymentIntentId)).map((r) => r.refundId)).toEqual([kept.refundId]);
   });
 
   it('falls back to the refunded total when the charge does not list its refunds (Stripe’s default payload)', async () => {
@@ -512,6 +641,7 @@ describe('without credentials', () => {
     await expect(
       unconfigured.refund({ paymentIntentId: 'pi', amount: 1, idempotencyKey: 'k', metadata: {} }),
     ).rejects.toBeInstanceOf(PaymentsNotConfigured);
+    await expect(unconfigured.listRefunds('pi')).rejects.toBeInstanceOf(PaymentsNotConfigured);
     expect(() => unconfigured.parseWebhook(Buffer.from('{}'), 'sig')).toThrow(PaymentsNotConfigured);
   });
 });
@@ -578,6 +708,44 @@ describe('the Stripe double', () => {
     const missing = await fetch(`${double.url}/v1/checkout/sessions/cs_test_missing`, { headers });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: { type: 'invalid_request_error', code: 'resource_missing' } });
+  });
+
+  it('lists refunds newest first, honouring limit, starting_after and ending_before', async () => {
+    const { paymentIntentId } = await paidPurchase();
+    const ids: string[] = [];
+    for (const amount of [100, 200, 300]) {
+      const refund = await gateway.refund({ paymentIntentId, amount, idempotencyKey: newKey('refund'), metadata: {} });
+      ids.push(refund.refundId);
+    }
+    const [first, second, third] = ids;
+    const headers = { authorization: `Bearer ${SECRET_KEY}` };
+    const list = async (query: string) => {
+      const response = await fetch(`${double.url}/v1/refunds?payment_intent=${paymentIntentId}&${query}`, { headers });
+      const body = (await response.json()) as {
+        object: string;
+        data: { id: string }[];
+        has_more: boolean;
+        url: string;
+      };
+      return { status: response.status, ...body, data: body.data.map((refund) => refund.id) };
+    };
+
+    expect(await list('limit=2')).toEqual({
+      status: 200,
+      object: 'list',
+      data: [third, second],
+      has_more: true,
+      url: '/v1/refunds',
+    });
+    expect(await list(`limit=2&starting_after=${second}`)).toMatchObject({ data: [first], has_more: false });
+    expect(await list(`limit=1&ending_before=${first}`)).toMatchObject({ data: [second], has_more: true });
+    expect(await list('')).toMatchObject({ data: [third, second, first], has_more: false }); // default limit 10
+
+    const refused = await fetch(`${double.url}/v1/refunds?limit=101`, { headers });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: { type: 'invalid_request_error', param: 'limit' } });
+    const badCursor = await fetch(`${double.url}/v1/refunds?starting_after=re_test_missing`, { headers });
+    expect(await badCursor.json()).toMatchObject({ error: { code: 'resource_missing', param: 'starting_after' } });
   });
 
   it('refuses requests without the API key', async () => {

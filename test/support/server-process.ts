@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Principal, Role } from '../../src/auth/principal';
@@ -90,3 +91,15 @@ export function tokenFor(
 
 export const adminToken = (): string =>
   tokenFor('platform', 'SERVICE', { admin: true, subject: 'subscription-system' });
+
+/** A port nothing listens on right now, for a server whose URL must be known before it starts. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}

@@ -1,7 +1,8 @@
 /**
  * A local stand-in for the parts of the Stripe API the credits service uses, so the real `stripe`
- * SDK can be exercised end to end without reaching Stripe: Checkout Sessions, Refunds, idempotent
- * requests, injected network faults, a tiny hosted-checkout page, and signed webhooks.
+ * SDK can be exercised end to end without reaching Stripe: Checkout Sessions, Refunds (created,
+ * retrieved and listed page by page), idempotent requests, injected network faults, a tiny
+ * hosted-checkout page, and signed webhooks.
  *
  * It speaks Stripe's wire format (form-encoded requests with bracketed keys, JSON answers, Stripe's
  * error shape) and keeps everything in memory. Webhooks are signed with the SDK's own test helper,
@@ -105,8 +106,11 @@ export interface DoubleRefund {
   metadata: Record<string, string>;
   payment_intent: string;
   reason: string | null;
-  status: 'succeeded';
+  /** Refunds are created 'succeeded'; `failRefund` turns one 'failed' or 'canceled'. */
+  status: DoubleRefundStatus;
 }
+
+export type DoubleRefundStatus = 'succeeded' | 'pending' | 'requires_action' | 'failed' | 'canceled';
 
 export interface DoubleCharge {
   id: string;
@@ -182,8 +186,15 @@ export interface StripeDouble {
   session(id: string): DoubleCheckoutSession | undefined;
   sessions(): DoubleCheckoutSession[];
   paymentIntent(id: string): DoublePaymentIntent | undefined;
+  /** Stored refunds, oldest first, whatever their status. */
   refunds(paymentIntentId?: string): DoubleRefund[];
+  /** What the refunds of a payment intent gave back: 'failed' and 'canceled' ones do not count. */
   refundedTotal(paymentIntentId: string): number;
+  /**
+   * A refund Stripe later reports as failed (it can, even after 'succeeded'), or a canceled one:
+   * it gives the money back to the charge's refundable amount, and stays listed with that status.
+   */
+  failRefund(refundId: string, status?: 'failed' | 'canceled'): DoubleRefund;
 
   /** The next `times` (default 1) requests to `path` meet `mode`; then the fault is cleared. */
   failNext(path: string, mode: FailMode, times?: number): void;
@@ -567,6 +578,49 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     return refund;
   }
 
+  /**
+   * `GET /v1/refunds`: newest first as Stripe lists them. The cursor is a position in the list of
+   * all refunds; the filters (`payment_intent`, `charge`) then apply, then `limit` (default 10).
+   * A filter naming an unknown payment intent or charge just matches nothing.
+   */
+  function listRefunds(params: Params): { status: number; body: unknown } {
+    refuseUnknown(params, ['payment_intent', 'charge', 'limit', 'starting_after', 'ending_before', 'expand']);
+    const intentId = optionalString(params, 'payment_intent');
+    const chargeId = optionalString(params, 'charge');
+    const limit = optionalInteger(params, 'limit') ?? 10;
+    if (limit < 1 || limit > 100) {
+      throw invalid(`Invalid limit: must be between 1 and 100, not ${limit}.`, { param: 'limit' });
+    }
+    const startingAfter = optionalString(params, 'starting_after');
+    const endingBefore = optionalString(params, 'ending_before');
+    if (startingAfter !== undefined && endingBefore !== undefined) {
+      throw invalid('You may only specify one of these parameters: starting_after, ending_before.');
+    }
+    const newestFirst = [...refunds.values()].reverse();
+    const cursorAt = (param: string, id: string): number => {
+      const index = newestFirst.findIndex((refund) => refund.id === id);
+      if (index < 0) throw invalid(`No such refund: '${id}'`, { code: 'resource_missing', param });
+      return index;
+    };
+    const candidates =
+      startingAfter !== undefined
+        ? newestFirst.slice(cursorAt('starting_after', startingAfter) + 1)
+        : endingBefore !== undefined
+          ? newestFirst.slice(0, cursorAt('ending_before', endingBefore))
+          : newestFirst;
+    const matching = candidates.filter(
+      (refund) =>
+        (intentId === undefined || refund.payment_intent === intentId) &&
+        (chargeId === undefined || refund.charge === chargeId),
+    );
+    // Before a cursor, the page is the `limit` refunds closest to it (still newest first).
+    const data = endingBefore !== undefined ? matching.slice(-limit) : matching.slice(0, limit);
+    return {
+      status: 200,
+      body: { object: 'list', data, has_more: matching.length > limit, url: '/v1/refunds' },
+    };
+  }
+
   function retrieve(found: unknown, kind: string, id: string): { status: number; body: unknown } {
     if (!found) {
       throw new StripeApiError(404, 'invalid_request_error', `No such ${kind}: '${id}'`, {
@@ -580,6 +634,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
   function routeApi(method: string, path: string, params: Params): { status: number; body: unknown } {
     if (method === 'POST' && path === '/v1/checkout/sessions') return createCheckoutSession(params);
     if (method === 'POST' && path === '/v1/refunds') return createRefund(params);
+    if (method === 'GET' && path === '/v1/refunds') return listRefunds(params);
     const [, collection, id = ''] = /^\/v1\/(checkout\/sessions|refunds|payment_intents)\/([^/]+)$/.exec(path) ?? [];
     if (method === 'GET' && collection === 'checkout/sessions')
       return retrieve(sessions.get(id)?.session, 'checkout.session', id);
@@ -812,7 +867,8 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       }
     }
     try {
-      const result = routeApi(record.method, record.path, record.body);
+      // The SDK sends a GET's parameters in the query string, a POST's in the form body.
+      const result = routeApi(record.method, record.path, record.method === 'GET' ? record.query : record.body);
       const body = JSON.stringify(result.body);
       // Like Stripe, only requests that were executed are saved; validation failures are not.
       if (key !== undefined) {
@@ -918,8 +974,19 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       ),
     refundedTotal: (paymentIntentId) =>
       [...refunds.values()]
-        .filter((refund) => refund.payment_intent === paymentIntentId)
+        .filter((refund) => refund.payment_intent === paymentIntentId && gaveBack(refund))
         .reduce((sum, refund) => sum + refund.amount, 0),
+    failRefund(refundId, status = 'failed') {
+      const refund = refunds.get(refundId);
+      if (!refund) throw new Error(`The Stripe double has no refund ${refundId}`);
+      if (!gaveBack(refund)) throw new Error(`Refund ${refundId} is already ${refund.status}`);
+      const charge = charges.get(refund.charge);
+      if (!charge) throw new Error(`The Stripe double has no charge ${refund.charge}`);
+      refund.status = status;
+      charge.amount_refunded -= refund.amount;
+      charge.refunded = charge.amount_refunded === charge.amount;
+      return refund;
+    },
 
     failNext(path, mode, times = 1) {
       faults.set(path, { mode, remaining: times });
@@ -964,6 +1031,9 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       }),
   };
 }
+
+/** Failed and canceled refunds gave nothing back: Stripe leaves them out of `amount_refunded`. */
+const gaveBack = (refund: DoubleRefund): boolean => refund.status !== 'failed' && refund.status !== 'canceled';
 
 function singleHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
