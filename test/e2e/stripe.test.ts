@@ -307,6 +307,16 @@ describe('refunding purchases', () => {
     });
   });
 
+  it('answers 500 when it cannot apply an event, so that Stripe delivers it again', async () => {
+    const { workspaceId, paymentIntentId } = await purchased('credits-500');
+    stripe.failNext('/v1/refunds', { status: 503, type: 'api_error', message: 'Stripe is down' }, 3);
+    const failed = await stripe.refundFromDashboard(paymentIntentId, 5000, { listRefunds: false });
+    expect(failed.status).toBe(500);
+    expect((await balanceOf(workspaceId)).purchased.refunded).toBe(0);
+    expect((await stripe.redeliver(failed)).status).toBe(200);
+    expect((await balanceOf(workspaceId)).purchased).toMatchObject({ refunded: 500, remaining: 0 });
+  });
+
   it('takes back nothing the workspace already spent when the dashboard refunds everything', async () => {
     const { workspaceId, paymentIntentId } = await purchased('credits-500');
     await expectData(
