@@ -1,9 +1,13 @@
 /**
- * Handles a command against one workspace's stream: load the state, decide, append with the
- * expected revision. Within this process commands on a workspace are serialised and its state is
- * cached, so the common case is one decide and one append. When another process appended first,
- * the append fails on its revision check; the handler then reloads and decides again, a bounded
- * number of times.
+ * Handles commands against a workspace's stream: load the state, decide, append with the expected
+ * revision.
+ *
+ * Commands on one workspace queue up while its previous append is being committed; the handler then
+ * decides every queued command in turn on the cached state and appends all their events in ONE
+ * append, so a busy workspace costs one durable commit per batch, not per command. No answer (a
+ * result, a refusal, or a repeat of an earlier request) is given before the append it depends on has
+ * committed. If another process appended first, the revision check fails; the whole batch is then
+ * decided again on the reloaded stream, a bounded number of times.
  */
 import { LRUCache } from 'lru-cache';
 import type { WorkspaceCreditsCommand } from '../domain/commands';
@@ -14,13 +18,14 @@ import { evolve, initialState, type WorkspaceCreditsState } from '../domain/stat
 import { isExpectedRevisionConflict, type EventStore, type NewEvent } from '../eventstore/port';
 import { currentSchemaVersion } from '../events/upcasters';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
-import { KeyedSerializer } from './keyed-serializer';
 
 export interface CommandHandlerOptions {
   /** Attempts before a command that keeps losing revision races is refused with CONFLICT. Default 5. */
   maxAttempts?: number;
   /** Workspaces whose state is kept in memory between commands. Default 10,000. */
   cachedWorkspaces?: number;
+  /** Most commands decided into one append. Default 1,000. */
+  maxBatch?: number;
 }
 
 /** Who asked, and on whose behalf: stored as event metadata. */
@@ -42,22 +47,40 @@ interface LoadedStream {
   revision: bigint | undefined;
 }
 
+/** A command waiting for its workspace, and how to answer its caller. */
+interface Queued {
+  prepare: (state: WorkspaceCreditsState) => Promise<WorkspaceCreditsCommand | undefined>;
+  /** Set once prepared: preparing (e.g. a provider refund) happens once, deciding on every attempt. */
+  command?: WorkspaceCreditsCommand | undefined;
+  prepared: boolean;
+  metadata: CommandMetadata;
+  resultOf: (state: WorkspaceCreditsState) => unknown;
+  attempts: number;
+  resolve(outcome: CommandOutcome<unknown>): void;
+  reject(error: unknown): void;
+}
+
+type Decided =
+  { queued: Queued; events: WorkspaceCreditsEvent[]; result: unknown } | { queued: Queued; error: unknown };
+
 export class WorkspaceCreditsCommandHandler {
-  private readonly serializer = new KeyedSerializer();
   private readonly cache: LRUCache<string, LoadedStream>;
+  private readonly queues = new Map<string, Queued[]>();
   private readonly maxAttempts: number;
+  private readonly maxBatch: number;
 
   constructor(
     private readonly store: EventStore,
     options: CommandHandlerOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 5;
+    this.maxBatch = options.maxBatch ?? 1_000;
     this.cache = new LRUCache({ max: options.cachedWorkspaces ?? 10_000 });
   }
 
   /**
    * Decides `command` and appends its events. `resultOf` reads the caller's answer from the state
-   * after the command, while no other command on the workspace can change it.
+   * right after the command's events.
    */
   handle<R>(
     command: WorkspaceCreditsCommand,
@@ -70,8 +93,8 @@ export class WorkspaceCreditsCommandHandler {
   /**
    * Like `handle`, for a command that needs work outside the service first (a payment provider's
    * refund): `prepare` sees the workspace's current state, may refuse by throwing, and returns the
-   * command to decide, or nothing when there is nothing left to do. No other command on the workspace runs in between, in this process; if
-   * another process appends meanwhile, the command is decided again on the fresh state.
+   * command to decide, or nothing when there is nothing left to do. It runs once, while no other
+   * command of this process is being decided on the workspace.
    */
   handleAfter<R>(
     workspaceId: string,
@@ -80,33 +103,24 @@ export class WorkspaceCreditsCommandHandler {
     resultOf: (state: WorkspaceCreditsState) => R,
   ): Promise<CommandOutcome<R>> {
     const stream = workspaceStreamName(workspaceId);
-    return this.serializer.run(stream, async () => {
-      const prepared = this.cache.get(stream) ?? (await this.load(stream));
-      this.cache.set(stream, prepared);
-      const command = await prepare(prepared.state);
-      if (!command) return { result: resultOf(prepared.state), events: [], position: undefined };
-      for (let attempt = 1; ; attempt++) {
-        const loaded = this.cache.get(stream) ?? (await this.load(stream));
-        const events = decide(command, loaded.state);
-        if (events.length === 0) return { result: resultOf(loaded.state), events, position: undefined };
-        try {
-          const appended = await this.store.appendToStream(
-            stream,
-            events.map((event) => toNewEvent(event, metadata)),
-            { expectedRevision: loaded.revision ?? 'no_stream' },
-          );
-          for (const event of events) evolve(loaded.state, event);
-          loaded.revision = appended.nextExpectedRevision;
-          this.cache.set(stream, loaded);
-          return { result: resultOf(loaded.state), events, position: appended.position };
-        } catch (error) {
-          this.cache.delete(stream);
-          if (!isExpectedRevisionConflict(error)) throw error;
-          if (attempt >= this.maxAttempts) {
-            throw conflict(`Workspace ${workspaceId} kept changing under this command; try again.`);
-          }
-        }
+    return new Promise<CommandOutcome<R>>((resolve, reject) => {
+      const queued: Queued = {
+        prepare,
+        prepared: false,
+        metadata,
+        resultOf,
+        attempts: 0,
+        resolve: resolve as Queued['resolve'],
+        reject,
+      };
+      const queue = this.queues.get(stream);
+      if (queue) {
+        queue.push(queued);
+        return;
       }
+      this.queues.set(stream, [queued]);
+      // Start on the next microtask, so that commands sent together are decided together.
+      queueMicrotask(() => void this.drain(stream));
     });
   }
 
@@ -120,6 +134,87 @@ export class WorkspaceCreditsCommandHandler {
       revision = recorded.revision;
     }
     return { state, revision };
+  }
+
+  /** Works through a workspace's queue, a batch at a time, until it is empty. */
+  private async drain(stream: string): Promise<void> {
+    const queue = this.queues.get(stream) as Queued[];
+    while (queue.length > 0) {
+      const batch = queue.splice(0, this.maxBatch);
+      try {
+        const retry = await this.runBatch(stream, batch);
+        queue.unshift(...retry);
+      } catch (error) {
+        for (const queued of batch) queued.reject(error);
+      }
+    }
+    this.queues.delete(stream);
+  }
+
+  /** Decides and appends one batch; returns the commands to decide again after a revision conflict. */
+  private async runBatch(stream: string, batch: Queued[]): Promise<Queued[]> {
+    let loaded = this.cache.get(stream);
+    if (!loaded) {
+      loaded = await this.load(stream);
+      this.cache.set(stream, loaded);
+    }
+    const decided: Decided[] = [];
+    const events: NewEvent[] = [];
+    for (const queued of batch) {
+      let mine: WorkspaceCreditsEvent[];
+      try {
+        if (!queued.prepared) {
+          queued.command = await queued.prepare(loaded.state);
+          queued.prepared = true;
+        }
+        mine = queued.command ? decide(queued.command, loaded.state) : [];
+      } catch (error) {
+        decided.push({ queued, error });
+        continue;
+      }
+      for (const event of mine) evolve(loaded.state, event);
+      events.push(...mine.map((event) => toNewEvent(event, queued.metadata)));
+      decided.push({ queued, events: mine, result: queued.resultOf(loaded.state) });
+    }
+    if (events.length === 0) {
+      settle(decided, undefined);
+      return [];
+    }
+    try {
+      const appended = await this.store.appendToStream(stream, events, {
+        expectedRevision: loaded.revision ?? 'no_stream',
+      });
+      loaded.revision = appended.nextExpectedRevision;
+      this.cache.set(stream, loaded);
+      settle(decided, appended.position);
+      return [];
+    } catch (error) {
+      // The cached state has run ahead of the stream: forget it; the next batch reloads. Every
+      // command of the batch, refused ones included, is decided again: its answer was worked out
+      // on events that were never written.
+      this.cache.delete(stream);
+      if (!isExpectedRevisionConflict(error)) throw error;
+      const retry: Queued[] = [];
+      for (const queued of batch) {
+        queued.attempts += 1;
+        if (queued.attempts < this.maxAttempts) retry.push(queued);
+        else queued.reject(conflict(`The workspace kept changing under this command; try again.`));
+      }
+      return retry;
+    }
+  }
+}
+
+function settle(decided: Decided[], position: bigint | undefined): void {
+  for (const outcome of decided) {
+    if ('error' in outcome) outcome.queued.reject(outcome.error);
+    else {
+      outcome.queued.resolve({
+        result: outcome.result,
+        events: outcome.events,
+        position: outcome.events.length > 0 ? position : undefined,
+      });
+    }
   }
 }
 

@@ -77,6 +77,14 @@ interface EventRow {
 
 type InsertParams = [string, string, bigint, string, number, string, string, string];
 
+interface QueuedAppend {
+  stream: string;
+  rows: InsertParams[];
+  expected: ExpectedRevision;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
 const COLUMNS =
   'position, event_id, stream_name, stream_revision, event_type, schema_version, data, metadata, recorded_at';
 
@@ -98,6 +106,8 @@ export class SqliteEventStore implements EventStore {
   private readonly selectHeadPosition;
   private readonly insertEvent;
   private readonly appendInTransaction;
+  private readonly commitGroup;
+  private queuedAppends: QueuedAppend[] = [];
 
   /** Prefer openSqliteEventStore. */
   constructor(options: SqliteEventStoreOptions) {
@@ -151,49 +161,91 @@ export class SqliteEventStore implements EventStore {
         return result;
       },
     );
+    // Nested inside this transaction, each appendInTransaction runs in a savepoint of its own.
+    this.commitGroup = this.db.transaction(
+      (queued: QueuedAppend[], outcomes: ({ ok: AppendResult } | { error: unknown })[]) => {
+        for (const append of queued) {
+          try {
+            outcomes.push({ ok: this.appendInTransaction(append.stream, append.rows, append.expected) });
+          } catch (error) {
+            outcomes.push({
+              error: isStreamRevisionCollision(error)
+                ? new ExpectedRevisionConflict(append.stream, append.expected, undefined)
+                : error,
+            });
+          }
+        }
+      },
+    );
   }
 
   /**
    * Appending no events still checks the expected revision, then reports the stream's last revision
    * and that event's position, or -1n for both when the stream has no events.
+   *
+   * Group commit: appends requested in the same turn of the event loop are committed together in
+   * one transaction (one fsync), each with its own revision check inside a savepoint, so one
+   * append's conflict never affects another's. Each promise resolves only after that commit.
    */
-  async appendToStream(
+  appendToStream(
     stream: string,
     events: NewEvent[],
     options: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
-    this.assertOpen();
-    const recordedAt = new Date().toISOString();
-    const rows = events.map((event): InsertParams => {
-      const schemaVersion = event.schemaVersion ?? 1;
-      if (!Number.isInteger(schemaVersion) || schemaVersion < 1) {
-        throw new RangeError(`schemaVersion must be a positive integer, got ${schemaVersion}`);
-      }
-      return [
-        event.id ?? randomUUID(),
-        stream,
-        -1n, // the revision, assigned inside the transaction
-        event.type,
-        schemaVersion,
-        JSON.stringify(event.data),
-        JSON.stringify(event.metadata ?? {}),
-        recordedAt,
-      ];
-    });
-
-    let result: AppendResult;
     try {
-      result = this.appendInTransaction.immediate(stream, rows, options.expectedRevision);
+      this.assertOpen();
+      const recordedAt = new Date().toISOString();
+      const rows = events.map((event): InsertParams => {
+        const schemaVersion = event.schemaVersion ?? 1;
+        if (!Number.isInteger(schemaVersion) || schemaVersion < 1) {
+          throw new RangeError(`schemaVersion must be a positive integer, got ${schemaVersion}`);
+        }
+        return [
+          event.id ?? randomUUID(),
+          stream,
+          -1n, // the revision, assigned inside the transaction
+          event.type,
+          schemaVersion,
+          JSON.stringify(event.data),
+          JSON.stringify(event.metadata ?? {}),
+          recordedAt,
+        ];
+      });
+      return new Promise((resolve, reject) => {
+        this.queuedAppends.push({ stream, rows, expected: options.expectedRevision, resolve, reject });
+        if (this.queuedAppends.length === 1) setImmediate(() => this.commitQueuedAppends());
+      });
     } catch (error) {
-      // Unreachable while the revision check and the inserts share one write lock; mapped anyway
-      // so that a collision can never surface as a raw SQLite error.
-      if (isStreamRevisionCollision(error)) {
-        throw new ExpectedRevisionConflict(stream, options.expectedRevision, await this.streamRevision(stream));
-      }
-      throw error;
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    if (rows.length > 0) this.appended.notify();
-    return result;
+  }
+
+  /** Commits every queued append in one transaction, then answers each. */
+  private commitQueuedAppends(): void {
+    const queued = this.queuedAppends;
+    this.queuedAppends = [];
+    if (this.closed) {
+      for (const append of queued) append.reject(new Error('The event store is closed.'));
+      return;
+    }
+    const outcomes: ({ ok: AppendResult } | { error: unknown })[] = [];
+    try {
+      this.commitGroup.immediate(queued, outcomes);
+    } catch (error) {
+      for (const append of queued) append.reject(error);
+      return;
+    }
+    let inserted = false;
+    queued.forEach((append, index) => {
+      const outcome = outcomes[index] as { ok: AppendResult } | { error: unknown };
+      if ('ok' in outcome) {
+        inserted ||= append.rows.length > 0;
+        append.resolve(outcome.ok);
+      } else {
+        append.reject(outcome.error);
+      }
+    });
+    if (inserted) this.appended.notify();
   }
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -249,6 +301,8 @@ export class SqliteEventStore implements EventStore {
   /** Ends every subscription (their pending reads finish as done), then closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
+    // Appends already asked for are committed and answered, not dropped.
+    if (this.queuedAppends.length > 0) this.commitQueuedAppends();
     this.closed = true;
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
     this.db.close();

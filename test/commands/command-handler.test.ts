@@ -1,0 +1,161 @@
+/**
+ * The command handler batches the commands queued on a workspace into one append, answers nothing
+ * before that append commits, and decides the whole batch again when another writer got there first.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkspaceCreditsCommandHandler } from '../../src/commands/command-handler';
+import type { ConsumeCredits, GrantCredits } from '../../src/domain/commands';
+import { type CreditsError } from '../../src/domain/errors';
+import type { EventStore } from '../../src/eventstore/port';
+import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
+import { workspaceStreamName } from '../../src/events/workspace-stream';
+
+const WORKSPACE = 'ws-batch';
+const STREAM = workspaceStreamName(WORKSPACE);
+const now = new Date('2026-06-01T00:00:00Z');
+const metadata = { actorId: 'test' };
+
+const grant = (credits: number, key: string): GrantCredits => ({
+  type: 'GrantCredits',
+  workspaceId: WORKSPACE,
+  grantId: `grant-${key}`,
+  idempotencyKey: key,
+  credits,
+  reason: 'test',
+  grantedBy: 'test',
+  now,
+});
+const spend = (i: number, creditsPerUnit = 1): ConsumeCredits => ({
+  type: 'ConsumeCredits',
+  workspaceId: WORKSPACE,
+  consumptionId: `c${i}`,
+  idempotencyKey: `k${i}`,
+  action: 'PERSON_ENRICHMENT',
+  units: 1,
+  creditsPerUnit,
+  actorId: 'member',
+  now,
+});
+
+/** The SQLite store, counting appends and able to let "another process" write first. */
+function instrumentedStore() {
+  const store = openSqliteEventStore({ file: join(mkdtempSync(join(tmpdir(), 'credits-handler-')), 'events.sqlite') });
+  let appends = 0;
+  let beforeNextAppend: (() => Promise<void>) | undefined;
+  const wrapped: EventStore = Object.assign(Object.create(store) as EventStore, {
+    appendToStream: async (...args: Parameters<EventStore['appendToStream']>) => {
+      appends += 1;
+      const interfere = beforeNextAppend;
+      beforeNextAppend = undefined;
+      if (interfere) await interfere();
+      return store.appendToStream(...args);
+    },
+  });
+  return {
+    store,
+    wrapped,
+    appends: () => appends,
+    interfereOnce: (action: () => Promise<void>): void => {
+      beforeNextAppend = action;
+    },
+  };
+}
+
+async function eventTypes(store: EventStore): Promise<string[]> {
+  const types: string[] = [];
+  for await (const event of store.readStream(STREAM)) types.push(event.type);
+  return types;
+}
+
+it('accepts exactly what the balance covers from a burst, in a few appends', async () => {
+  const { store, wrapped, appends } = instrumentedStore();
+  const handler = new WorkspaceCreditsCommandHandler(wrapped);
+  await handler.handle(grant(150, 'seed'), metadata, () => undefined);
+  const outcomes = await Promise.allSettled(
+    Array.from({ length: 200 }, (_, i) => handler.handle(spend(i), metadata, () => undefined)),
+  );
+  const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+  expect(outcomes.length - refused.length).toBe(150);
+  expect(
+    refused.every(
+      (outcome) => ((outcome).reason as CreditsError).code === 'INSUFFICIENT_CREDITS',
+    ),
+  ).toBe(true);
+  expect((await eventTypes(store)).filter((type) => type === 'CreditsConsumed')).toHaveLength(150);
+  expect(appends()).toBeLessThan(10); // one append per batch, not per command
+  await store.close();
+});
+
+it('decides the whole batch again, refusals included, when another writer appended first', async () => {
+  const { store, wrapped, interfereOnce } = instrumentedStore();
+  const handler = new WorkspaceCreditsCommandHandler(wrapped);
+  await handler.handle(grant(100, 'seed'), metadata, () => undefined);
+
+  // While the batch [spend 100, spend 100] is on its way, another process grants 100 more.
+  interfereOnce(async () => {
+    const revision = await store.streamRevision(STREAM);
+    await store.appendToStream(
+      STREAM,
+      [
+        {
+          type: 'CreditsGranted',
+          data: {
+            workspaceId: WORKSPACE,
+            grantId: 'grant-other',
+            idempotencyKey: 'other',
+            credits: 100,
+            reason: 'other',
+            grantedBy: 'x',
+            grantedAt: now.toISOString(),
+          },
+        },
+      ],
+      { expectedRevision: revision as bigint },
+    );
+  });
+  const [first, second] = await Promise.allSettled([
+    handler.handle(spend(1, 100), metadata, () => 'first'),
+    handler.handle(spend(2, 100), metadata, () => 'second'),
+  ]);
+  // Decided alone, the second spend would have been refused; decided again it fits.
+  expect(first).toMatchObject({ status: 'fulfilled', value: { result: 'first' } });
+  expect(second).toMatchObject({ status: 'fulfilled', value: { result: 'second' } });
+  expect(await eventTypes(store)).toEqual(['CreditsGranted', 'CreditsGranted', 'CreditsConsumed', 'CreditsConsumed']);
+  await store.close();
+});
+
+it('answers a repeated request only once the first one is durable', async () => {
+  const { store, wrapped } = instrumentedStore();
+  const handler = new WorkspaceCreditsCommandHandler(wrapped);
+  await handler.handle(grant(10, 'seed'), metadata, () => undefined);
+  const [original, repeat] = await Promise.all([
+    handler.handle(spend(7), metadata, (state) => state.consumptions.get('k7')?.consumptionId),
+    handler.handle(
+      { ...spend(7), consumptionId: 'another-id' },
+      metadata,
+      (state) => state.consumptions.get('k7')?.consumptionId,
+    ),
+  ]);
+  expect(original.result).toBe('c7');
+  expect(repeat).toEqual({ result: 'c7', events: [], position: undefined });
+  expect((await store.streamRevision(STREAM)) ?? -1n).toBe(1n);
+  await store.close();
+});
+
+it('gives up with CONFLICT when the stream keeps changing', async () => {
+  const { store, wrapped, interfereOnce } = instrumentedStore();
+  const handler = new WorkspaceCreditsCommandHandler(wrapped, { maxAttempts: 2 });
+  await handler.handle(grant(10, 'seed'), metadata, () => undefined);
+  const otherWrites = async () => {
+    const revision = await store.streamRevision(STREAM);
+    await store.appendToStream(STREAM, [{ type: 'Unrelated', data: {} }], { expectedRevision: revision as bigint });
+  };
+  interfereOnce(async () => {
+    await otherWrites();
+    interfereOnce(otherWrites);
+  });
+  await expect(handler.handle(spend(1), metadata, () => undefined)).rejects.toMatchObject({ code: 'CONFLICT' });
+  await store.close();
+});
