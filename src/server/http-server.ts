@@ -86,6 +86,8 @@ export async function startHttpServer(
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: !options.production,
+    // main.ts owns SIGTERM/SIGINT: Apollo's own handlers would race it and re-raise the signal.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: !options.production,
     formatError: (formatted, error) => formatError(formatted, error, options),
     plugins: [

@@ -160,7 +160,8 @@ it('rebuilds the read model from scratch to the same balance', async () => {
 it('finishes a request in flight on SIGTERM, refuses new ones, then exits cleanly', async () => {
   const dataDir = newDataDir();
   const workspaceId = 'ws-drain';
-  const server = await start({ dataDir });
+  // As `npm start` runs it: outside NODE_ENV=test, libraries may install signal handlers of their own.
+  const server = await start({ dataDir, env: { NODE_ENV: 'development' } });
   await seed(server, workspaceId);
 
   // A request whose headers have arrived but whose body is still coming: in flight for certain.
