@@ -7,6 +7,7 @@
 import type { CreditAction, GrantSource } from '../src/domain/credits';
 import { occurredAt, type WorkspaceCreditsEvent } from '../src/domain/events';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
+import type { RecordedEvent } from '../src/eventstore/port';
 import type { Projection } from './projection';
 
 export const LEDGER_ENTRY_TYPES = [
@@ -191,39 +192,48 @@ export const creditLedgerProjection: Projection = {
       `INSERT INTO ledger_balances (workspace_id, balance) VALUES (?, ?)
        ON CONFLICT (workspace_id) DO UPDATE SET balance = excluded.balance`,
     );
+    // Positional parameters: named ones cost an object per row, and a replay writes millions of rows.
     const insert = db.prepare(
       `INSERT INTO ledger_entries (position, entry_id, workspace_id, type, occurred_at, credits, balance_after, source,
          action, units, actor_id, reference, grants, consumption_id)
-       VALUES (@position, @id, @workspaceId, @type, @occurredAt, @credits, @balanceAfter, @source,
-         @action, @units, @actorId, @reference, @grants, @consumptionId)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const markRefunded = db.prepare(
       'UPDATE ledger_entries SET refunded_credits = refunded_credits + ? WHERE consumption_id = ?',
     );
-    return (recorded) => {
+    // Running balances are kept in memory during a batch and written once at its end.
+    const balances = new Map<string, number>();
+    const apply = (recorded: RecordedEvent): void => {
       const event = toWorkspaceCreditsEvent(recorded);
       if (!event) return;
       const workspaceId = event.data.workspaceId;
       if (event.type === 'CreditConsumptionRefunded') markRefunded.run(event.data.credits, event.data.consumptionId);
       const actorId = typeof recorded.metadata.actorId === 'string' ? recorded.metadata.actorId : undefined;
       const entry = entryFor(event, actorId);
-      const balanceAfter = (balanceOf.get(workspaceId)?.balance ?? 0) + entry.credits;
-      saveBalance.run(workspaceId, balanceAfter);
-      insert.run({
-        ...entry,
-        position: recorded.position,
-        id: recorded.id,
+      const before = balances.get(workspaceId) ?? balanceOf.get(workspaceId)?.balance ?? 0;
+      const balanceAfter = before + entry.credits;
+      balances.set(workspaceId, balanceAfter);
+      insert.run(
+        recorded.position,
+        recorded.id,
         workspaceId,
-        occurredAt: Date.parse(occurredAt(event)),
+        entry.type,
+        Date.parse(occurredAt(event)),
+        entry.credits,
         balanceAfter,
-        source: entry.source ?? null,
-        action: entry.action ?? null,
-        units: entry.units ?? null,
-        actorId: entry.actorId ?? null,
-        reference: entry.reference ?? null,
-        grants: JSON.stringify(entry.grants),
-        consumptionId: event.type === 'CreditsConsumed' ? event.data.consumptionId : null,
-      });
+        entry.source ?? null,
+        entry.action ?? null,
+        entry.units ?? null,
+        entry.actorId ?? null,
+        entry.reference ?? null,
+        JSON.stringify(entry.grants),
+        event.type === 'CreditsConsumed' ? event.data.consumptionId : null,
+      );
     };
+    const endBatch = (): void => {
+      for (const [workspaceId, balance] of balances) saveBalance.run(workspaceId, balance);
+      balances.clear();
+    };
+    return { apply, endBatch };
   },
 };

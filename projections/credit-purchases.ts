@@ -5,6 +5,7 @@
  */
 import type { Database } from 'better-sqlite3';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
+import type { RecordedEvent } from '../src/eventstore/port';
 import type { Projection } from './projection';
 
 export const creditPurchasesProjection: Projection = {
@@ -52,7 +53,7 @@ export const creditPurchasesProjection: Projection = {
       `UPDATE credit_purchases SET credits_left = credits_left - @credits, refunded_credits = refunded_credits + @credits,
          refunded_amount = refunded_amount + @amount WHERE purchase_id = @purchaseId`,
     );
-    return (recorded) => {
+    const apply = (recorded: RecordedEvent): void => {
       const event = toWorkspaceCreditsEvent(recorded);
       switch (event?.type) {
         case 'CreditsPurchased': {
@@ -89,6 +90,7 @@ export const creditPurchasesProjection: Projection = {
           return;
       }
     };
+    return { apply };
   },
 };
 

@@ -15,6 +15,16 @@ export interface Projection {
   migrate(db: Database): void;
   /** Drops everything the read model holds, so that it can be rebuilt from the start. */
   reset(db: Database): void;
-  /** Prepares statements once and returns the function that applies one event. */
-  prepare(db: Database): (event: RecordedEvent) => void;
+  /** Prepares statements once and returns what applies events to the read model. */
+  prepare(db: Database): ProjectionHandler;
+}
+
+/**
+ * Applies events inside the runner's batch transaction. A handler may hold changes back in memory
+ * during a batch (e.g. add up a grant's spends) as long as `endBatch` writes them: it is called
+ * once per batch, inside the same transaction, after the last `apply`.
+ */
+export interface ProjectionHandler {
+  apply(event: RecordedEvent): void;
+  endBatch?(): void;
 }

@@ -7,7 +7,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { EventStore, LogSubscription, RecordedEvent } from '../src/eventstore/port';
-import type { Projection } from './projection';
+import type { Projection, ProjectionHandler } from './projection';
 
 export interface ProjectionRunnerOptions {
   batchSize?: number;
@@ -20,7 +20,7 @@ export interface ProjectionRunnerOptions {
 
 interface ActiveProjection {
   projection: Projection;
-  apply: (event: RecordedEvent) => void;
+  handler: ProjectionHandler;
   checkpoint: bigint | undefined;
 }
 
@@ -68,7 +68,7 @@ export class ProjectionRunner {
       }
       const checkpoint =
         stored?.version === projection.version && stored.position !== null ? BigInt(stored.position) : undefined;
-      return { projection, apply: projection.prepare(db), checkpoint };
+      return { projection, handler: projection.prepare(db), checkpoint };
     });
   }
 
@@ -96,6 +96,11 @@ export class ProjectionRunner {
       if (lowest === undefined || checkpoint < lowest) lowest = checkpoint;
     }
     return lowest;
+  }
+
+  /** Each projection's position, for readiness reports. */
+  get progress(): { name: string; checkpoint: bigint | undefined }[] {
+    return this.active.map(({ projection, checkpoint }) => ({ name: projection.name, checkpoint }));
   }
 
   get error(): Error | undefined {
@@ -176,8 +181,9 @@ export class ProjectionRunner {
             const stored = this.storedCheckpoint.get(entry.projection.name)?.position;
             const reached = stored === undefined || stored === null ? undefined : BigInt(stored);
             for (const event of batch) {
-              if (reached === undefined || event.position > reached) entry.apply(event);
+              if (reached === undefined || event.position > reached) entry.handler.apply(event);
             }
+            entry.handler.endBatch?.();
             if (reached === undefined || last > reached) {
               this.checkpointStatement.run(entry.projection.name, entry.projection.version, last.toString());
             }

@@ -7,6 +7,7 @@ import type { Database } from 'better-sqlite3';
 import type { Grant, GrantSource } from '../src/domain/credits';
 import type { CurrentPeriod } from '../src/domain/state';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
+import type { RecordedEvent } from '../src/eventstore/port';
 import type { Projection } from './projection';
 
 export const workspaceBalanceProjection: Projection = {
@@ -58,18 +59,22 @@ export const workspaceBalanceProjection: Projection = {
          included_credits = excluded.included_credits, period_start = excluded.period_start,
          period_end = excluded.period_end, allowance_grant_id = excluded.allowance_grant_id`,
     );
-    const consume = db.prepare(
-      'UPDATE balance_grants SET remaining = remaining - ?, consumed = consumed + ? WHERE grant_id = ?',
+    // Spends, expiries and refunds only move a grant's counters: they are added up per grant during a
+    // batch and written once at its end, so a busy grant costs one UPDATE per batch, not per spend.
+    const updateCounters = db.prepare(
+      `UPDATE balance_grants SET remaining = remaining - @consumed - @expired - @refunded,
+         consumed = consumed + @consumed, expired = expired + @expired, refunded = refunded + @refunded
+       WHERE grant_id = @grantId`,
     );
-    const expire = db.prepare(
-      'UPDATE balance_grants SET remaining = remaining - ?, expired = expired + ? WHERE grant_id = ?',
-    );
-    const takeBack = db.prepare(
-      'UPDATE balance_grants SET remaining = remaining - ?, refunded = refunded + ? WHERE grant_id = ?',
-    );
+    const pending = new Map<string, { consumed: number; expired: number; refunded: number }>();
+    const counters = (grantId: string) => {
+      let delta = pending.get(grantId);
+      if (!delta) pending.set(grantId, (delta = { consumed: 0, expired: 0, refunded: 0 }));
+      return delta;
+    };
     const ms = (iso: string | undefined): number | null => (iso === undefined ? null : Date.parse(iso));
 
-    return (recorded) => {
+    const apply = (recorded: RecordedEvent): void => {
       const event = toWorkspaceCreditsEvent(recorded);
       if (!event) return;
       const seq = Number(recorded.position);
@@ -96,19 +101,24 @@ export const workspaceBalanceProjection: Projection = {
           });
           return;
         case 'CreditsConsumed':
-          for (const part of event.data.drawdown) consume.run(part.credits, part.credits, part.grantId);
+          for (const part of event.data.drawdown) counters(part.grantId).consumed += part.credits;
           return;
         case 'CreditsExpired':
-          expire.run(event.data.credits, event.data.credits, event.data.grantId);
+          counters(event.data.grantId).expired += event.data.credits;
           return;
         case 'CreditPurchaseRefunded':
-          takeBack.run(event.data.credits, event.data.credits, event.data.grantId);
+          counters(event.data.grantId).refunded += event.data.credits;
           return;
         case 'CreditConsumptionRefunded':
-          for (const part of event.data.drawdown) consume.run(-part.credits, -part.credits, part.grantId);
+          for (const part of event.data.drawdown) counters(part.grantId).consumed -= part.credits;
           return;
       }
     };
+    const endBatch = (): void => {
+      for (const [grantId, delta] of pending) updateCounters.run({ grantId, ...delta });
+      pending.clear();
+    };
+    return { apply, endBatch };
   },
 };
 

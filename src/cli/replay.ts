@@ -46,6 +46,7 @@ export async function rebuildProjections(
   const startedAt = performance.now();
   let events = 0;
   const runner = new ProjectionRunner(store, readModels, projections, {
+    batchSize: 10_000,
     onCommitted: (batch) => {
       events += batch.length;
       bar?.update(Number((batch[batch.length - 1] as RecordedEvent).position), {

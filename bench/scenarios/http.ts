@@ -1,0 +1,82 @@
+/**
+ * (3) Over HTTP on loopback with autocannon (50 connections): the trivial query `{ __typename }` as
+ * the server's own ceiling, `workspaceCredits` and `consumeCredits` against a real server process.
+ */
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { signToken } from '../../src/auth/tokens';
+import { fillStore } from '../fill-store';
+import { startBuiltServer } from '../support';
+
+const SECRET = 'bench-secret-0123456789abcdef0123456789';
+
+export interface HttpResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function load(url: string, token: string, body: (i: number) => string, seconds: number): Promise<HttpResult> {
+  let counter = 0;
+  const result = await autocannon({
+    url: `${url}/graphql`,
+    connections: 50,
+    duration: seconds,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    requests: [{ setupRequest: (request) => ({ ...request, body: body(counter++) }) }],
+  });
+  return {
+    requestsPerSecond: Math.round(result.requests.average),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+export async function httpBench(
+  dataDir: string,
+  seconds: number,
+): Promise<Record<'typename' | 'workspaceCredits' | 'consumeCredits', HttpResult>> {
+  await fillStore(join(dataDir, 'events.sqlite'), { workspaces: 1000, events: 10_000, spanMs: 86_400_000 });
+  const server = await startBuiltServer({ NODE_ENV: 'production', DATA_DIR: dataDir, AUTH_JWT_SECRET: SECRET });
+  const { url } = server;
+  try {
+    const token = signToken({ subject: 'bench', workspaceId: 'bench', role: 'SERVICE', admin: true }, SECRET, 3600);
+    const typename = await load(url, token, () => JSON.stringify({ query: '{ __typename }' }), seconds);
+    const workspaceCredits = await load(
+      url,
+      token,
+      (i) =>
+        JSON.stringify({
+          query:
+            'query ($w: ID!) { workspaceCredits(workspaceId: $w) { available included { remaining } purchased { remaining } promotional { remaining } lowBalance } }',
+          variables: { w: `ws-${i % 1000}` },
+        }),
+      seconds,
+    );
+    const consumeCredits = await load(
+      url,
+      token,
+      (i) =>
+        JSON.stringify({
+          query: 'mutation ($input: ConsumeCreditsInput!) { consumeCredits(input: $input) { id available } }',
+          variables: {
+            input: {
+              workspaceId: `ws-${i % 1000}`,
+              action: 'PERSON_ENRICHMENT',
+              units: 1,
+              idempotencyKey: `http-${i}`,
+            },
+          },
+        }),
+      seconds,
+    );
+    return { typename, workspaceCredits, consumeCredits };
+  } finally {
+    await server.stop();
+  }
+}
