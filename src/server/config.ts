@@ -12,6 +12,14 @@ const listenPort = makeValidator<number>((input) => {
   return value;
 });
 
+/** An EventStoreDB connection string (esdb:// or esdb+discover://); empty means none. */
+const eventStoreUrl = makeValidator<string>((input) => {
+  if (input !== '' && !/^esdb(\+discover)?:\/\/[^/?#]+/.test(input)) {
+    throw new EnvError(`Invalid EventStoreDB connection string "${input}" (expected esdb://host:port?tls=false)`);
+  }
+  return input;
+});
+
 export interface Config {
   production: boolean;
   host: string;
@@ -19,6 +27,8 @@ export interface Config {
   dataDir: string;
   /** Embedded event store file, under dataDir. */
   eventStoreFile: string;
+  /** EventStoreDB connection string; when set, the event store (not the read models) lives there. */
+  eventStoreUrl: string | undefined;
   /** Read models and their checkpoints, under dataDir. */
   readModelFile: string;
   catalogFile: string;
@@ -38,6 +48,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     HOST: str({ default: '0.0.0.0', desc: 'Interface the HTTP server listens on' }),
     PORT: listenPort({ default: 4000, desc: 'HTTP port; 0 picks a free one' }),
     DATA_DIR: str({ default: './data', desc: 'Embedded event store, read models and the development JWT secret' }),
+    EVENTSTORE_URL: eventStoreUrl({
+      default: '',
+      desc: 'EventStoreDB connection string, e.g. esdb://localhost:2113?tls=false; unset: the embedded store',
+    }),
     CATALOG_FILE: str({ default: 'config/catalog.json', desc: 'Rate card, plans and credit packages' }),
     AUTH_JWT_SECRET: str({ default: '', desc: 'HS256 secret of bearer tokens; required in production' }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
@@ -65,6 +79,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     port: env.PORT,
     dataDir,
     eventStoreFile: join(dataDir, 'events.sqlite'),
+    eventStoreUrl: env.EVENTSTORE_URL === '' ? undefined : env.EVENTSTORE_URL,
     readModelFile: join(dataDir, 'read-models.sqlite'),
     catalogFile: resolve(env.CATALOG_FILE),
     jwtSecret: env.AUTH_JWT_SECRET === '' ? undefined : env.AUTH_JWT_SECRET,

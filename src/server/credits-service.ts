@@ -16,8 +16,10 @@ import { WorkspaceCreditsCommandHandler } from '../commands/command-handler';
 import { CreditPayments } from '../commands/credit-payments';
 import { CreditsCommands, systemClock, type Clock } from '../commands/credits-commands';
 import { ExpirySweeper } from '../commands/expiry-sweeper';
+import { openEsdbEventStore } from '../eventstore/esdb/esdb-event-store';
 import type { EventStore } from '../eventstore/port';
 import { openSqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
+import { WORKSPACE_CREDITS_CATEGORY } from '../events/workspace-stream';
 import type { Services } from '../graphql/context';
 import { unconfiguredPaymentGateway, type PaymentGateway } from '../payments/payment-gateway';
 import { createStripeGateway } from '../payments/stripe-gateway';
@@ -35,9 +37,20 @@ export interface CreditsService {
   close(): Promise<void>;
 }
 
-export function openStores(config: Config): { store: EventStore; readModels: Database } {
+/**
+ * The event store is EventStoreDB when EVENTSTORE_URL is set, reading only the workspace credits
+ * streams of `$all`, and the embedded SQLite file otherwise. The read models always stay in this
+ * process's own SQLite file under DATA_DIR.
+ */
+export function openStores(config: Config, logger?: Logger): { store: EventStore; readModels: Database } {
   return {
-    store: openSqliteEventStore({ file: config.eventStoreFile }),
+    store: config.eventStoreUrl
+      ? openEsdbEventStore({
+          connectionString: config.eventStoreUrl,
+          streamPrefixes: [`${WORKSPACE_CREDITS_CATEGORY}-`],
+          ...(logger && { logger }),
+        })
+      : openSqliteEventStore({ file: config.eventStoreFile }),
     readModels: openReadModelDb(config.readModelFile),
   };
 }
@@ -48,7 +61,7 @@ export async function startCreditsService(
   clock: Clock = systemClock,
 ): Promise<CreditsService> {
   const catalog = Catalog.load(config.catalogFile);
-  const { store, readModels } = openStores(config);
+  const { store, readModels } = openStores(config, logger);
   const pubSub = createCreditsPubSub();
   const projections = new ProjectionRunner(store, readModels, PROJECTIONS, {
     logger,

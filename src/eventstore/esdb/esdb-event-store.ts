@@ -1,0 +1,274 @@
+/**
+ * The EventStore on EventStoreDB (KurrentDB), through the official gRPC client
+ * (@eventstore/db-client 6.2). Used in production when EVENTSTORE_URL is set; several API replicas
+ * can share one database, the expected revision of every append keeping them consistent.
+ *
+ * - Positions: the `$all` offset of each event, see positions.ts.
+ * - Revisions: 0-based in both; 'no_stream' | 'stream_exists' | 'any' | bigint map onto the
+ *   client's NO_STREAM / STREAM_EXISTS / ANY / bigint, and a WrongExpectedVersionError becomes the
+ *   port's ExpectedRevisionConflict with the revision the server reported.
+ * - `$all`: only this store's streams, no system events (stream-filter.ts).
+ * - Subscriptions: catch-up subscriptions that resubscribe with backoff when dropped
+ *   (resubscribing-subscription.ts).
+ *
+ * Durability is the server's: an append resolves once EventStoreDB has acknowledged it, i.e. written
+ * (and in a cluster, replicated to a majority) and indexed.
+ */
+import {
+  BACKWARDS,
+  END,
+  EventStoreDBClient,
+  FORWARDS,
+  START,
+  StreamNotFoundError,
+  WrongExpectedVersionError,
+  type AllStreamResolvedEvent,
+  type Position,
+  type ResolvedEvent,
+} from '@eventstore/db-client';
+import {
+  ExpectedRevisionConflict,
+  matchesExpectedRevision,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type LogSubscription,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type SubscribeToAllOptions,
+} from '../port';
+import { toEventData, toRecordedEvent } from './event-codec';
+import { fromClientCurrentRevision, toClientExpectedRevision, toEsdbPosition, toPortPosition } from './positions';
+import { ResubscribingSubscription, type BackoffOptions } from './resubscribing-subscription';
+import { StreamFilter } from './stream-filter';
+
+export interface EsdbEventStoreOptions {
+  /** e.g. `esdb://localhost:2113?tls=false`, or several nodes: `esdb://a:2113,b:2113,c:2113?tls=false`. */
+  connectionString: string;
+  /** The streams the store reads from `$all`; undefined: every non-system stream. */
+  streamPrefixes?: readonly string[];
+  /** Delays between attempts to resubscribe a dropped subscription. Default 100 ms doubling to 5 s. */
+  resubscribe?: Partial<BackoffOptions>;
+  /** Events read from `$all` per request. Default 500. */
+  pageSize?: number;
+  /** Told when a subscription drops and is resubscribed. */
+  logger?: { warn(details: object, message: string): void };
+}
+
+/** A `Readable` of the client that can be cancelled on the server too. */
+interface CancellableRead<T> extends AsyncIterable<T> {
+  cancel(): Promise<void>;
+  readableEnded: boolean;
+}
+
+export function openEsdbEventStore(options: EsdbEventStoreOptions): EsdbEventStore {
+  return new EsdbEventStore(options);
+}
+
+export class EsdbEventStore implements EventStore {
+  readonly filter: StreamFilter;
+  private readonly client: EventStoreDBClient;
+  private readonly pageSize: number;
+  private readonly backoff: BackoffOptions;
+  private readonly subscriptions = new Set<ResubscribingSubscription>();
+  private closed = false;
+
+  /** Prefer openEsdbEventStore. Connects lazily: nothing is sent before the first call. */
+  constructor(private readonly options: EsdbEventStoreOptions) {
+    this.client = EventStoreDBClient.connectionString(options.connectionString);
+    this.filter = new StreamFilter(options.streamPrefixes);
+    this.pageSize = options.pageSize ?? 500;
+    if (!Number.isInteger(this.pageSize) || this.pageSize < 2) throw new RangeError('pageSize must be at least 2');
+    this.backoff = { initialDelayMs: 100, maxDelayMs: 5_000, ...options.resubscribe };
+  }
+
+  /**
+   * Appending no events sends nothing: the expected revision is checked against the stream's last
+   * event, which is reported (-1n for both when the stream has no events).
+   */
+  async appendToStream(
+    stream: string,
+    events: NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    this.assertOpen();
+    const expected = options.expectedRevision;
+    if (events.length === 0) return this.checkWithoutAppending(stream, expected);
+    const data = events.map(toEventData);
+    try {
+      const result = await this.client.appendToStream(stream, data, {
+        expectedRevision: toClientExpectedRevision(expected),
+      });
+      return {
+        nextExpectedRevision: result.nextExpectedRevision,
+        position: toPortPosition(result.position, `the append to ${stream}`),
+      };
+    } catch (error) {
+      if (error instanceof WrongExpectedVersionError) {
+        throw new ExpectedRevisionConflict(stream, expected, fromClientCurrentRevision(error.actualVersion));
+      }
+      throw error;
+    }
+  }
+
+  private async checkWithoutAppending(stream: string, expected: ExpectedRevision): Promise<AppendResult> {
+    toClientExpectedRevision(expected); // the same argument checks as a real append
+    const last = await this.lastEventOf(stream);
+    if (!matchesExpectedRevision(expected, last?.revision)) {
+      throw new ExpectedRevisionConflict(stream, expected, last?.revision);
+    }
+    return last
+      ? { nextExpectedRevision: last.revision, position: last.position }
+      : { nextExpectedRevision: -1n, position: -1n };
+  }
+
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    this.assertOpen();
+    const maxCount = options.maxCount ?? Infinity;
+    assertCount(maxCount);
+    const fromRevision = options.fromRevision ?? 0n;
+    if (fromRevision < 0n) throw new RangeError(`fromRevision must be non-negative, got ${fromRevision}`);
+    if (maxCount === 0) return;
+    const read = this.client.readStream(stream, {
+      direction: FORWARDS,
+      fromRevision,
+      ...(maxCount !== Infinity && { maxCount }),
+    });
+    yield* this.decodeStreamRead(read);
+  }
+
+  async streamRevision(stream: string): Promise<bigint | undefined> {
+    this.assertOpen();
+    return (await this.lastEventOf(stream))?.revision;
+  }
+
+  /** The log after `after`, oldest first, only this store's events. Without maxCount, all of it. */
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const maxCount = options.maxCount ?? Infinity;
+    assertCount(maxCount);
+    const events: RecordedEvent[] = [];
+    // In EventStoreDB's terms, so that any event of $all (even one this store cannot map) moves it.
+    let cursor = options.after === undefined ? undefined : toEsdbPosition(options.after);
+    while (events.length < maxCount) {
+      // A read from a position includes the event at that position: it is skipped below.
+      const page = await collect<AllStreamResolvedEvent>(
+        this.client.readAll({ direction: FORWARDS, fromPosition: cursor ?? START, maxCount: this.pageSize }),
+      );
+      for (const resolved of page) {
+        const position = allPosition(resolved);
+        if (cursor !== undefined && comparePositions(position, cursor) <= 0) continue;
+        cursor = position;
+        const event = this.decodeFromAll(resolved);
+        if (event) events.push(event);
+        if (events.length === maxCount) break;
+      }
+      if (page.length < this.pageSize) break;
+    }
+    return events;
+  }
+
+  /** The position of the last of this store's events: `$all` read backwards until one is found. */
+  async headPosition(): Promise<bigint | undefined> {
+    this.assertOpen();
+    let before: Position | typeof END = END;
+    for (;;) {
+      const page = await collect<AllStreamResolvedEvent>(
+        this.client.readAll({ direction: BACKWARDS, fromPosition: before, maxCount: this.pageSize }),
+      );
+      for (const resolved of page) {
+        const event = this.decodeFromAll(resolved);
+        if (event) return event.position;
+      }
+      if (page.length < this.pageSize) return undefined;
+      // A backward read from a position starts before the event at that position.
+      before = allPosition(page[page.length - 1]!);
+    }
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions = {}): LogSubscription {
+    this.assertOpen();
+    const filter = this.filter.toServerFilter();
+    const subscription: ResubscribingSubscription = new ResubscribingSubscription({
+      after: options.after,
+      subscribe: (after) =>
+        this.client.subscribeToAll({ fromPosition: after === undefined ? START : toEsdbPosition(after), filter }),
+      decode: (resolved) => this.decodeFromAll(resolved),
+      backoff: this.backoff,
+      onDropped: (error, attempt, delayMs) =>
+        this.options.logger?.warn(
+          { err: error, attempt, delayMs },
+          'EventStoreDB subscription to $all dropped; resubscribing after the last delivered event',
+        ),
+      onClose: () => this.subscriptions.delete(subscription),
+    });
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /** Ends every subscription (their pending reads finish as done), then the client's calls. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+    await this.client.dispose();
+  }
+
+  private async lastEventOf(stream: string): Promise<RecordedEvent | undefined> {
+    const read = this.client.readStream(stream, { direction: BACKWARDS, fromRevision: END, maxCount: 1 });
+    for await (const event of this.decodeStreamRead(read)) return event;
+    return undefined;
+  }
+
+  /** A stream read's events; an absent stream reads as empty. Cancels the call if left early. */
+  private async *decodeStreamRead(read: CancellableRead<ResolvedEvent>): AsyncIterable<RecordedEvent> {
+    try {
+      for await (const resolved of read) {
+        if (!resolved.event) throw new Error('EventStoreDB sent a stream read result without an event');
+        yield toRecordedEvent(resolved.event);
+      }
+    } catch (error) {
+      if (error instanceof StreamNotFoundError) return;
+      throw error;
+    } finally {
+      if (!read.readableEnded) await read.cancel().catch(() => undefined);
+    }
+  }
+
+  private decodeFromAll(resolved: AllStreamResolvedEvent): RecordedEvent | undefined {
+    const event = resolved.event;
+    if (!event || !this.filter.accepts(event.streamId, event.type)) return undefined;
+    return toRecordedEvent(event);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The EventStoreDB event store is closed');
+  }
+}
+
+/** The `$all` position of a resolved event, whether or not it is one of the store's. */
+function allPosition(resolved: AllStreamResolvedEvent): Position {
+  const position = resolved.event?.position;
+  if (!position) throw new Error('EventStoreDB sent an event of $all without its position');
+  return position;
+}
+
+/** Orders positions as `$all` does: by commit, then prepare position. */
+function comparePositions(a: Position, b: Position): number {
+  if (a.commit !== b.commit) return a.commit < b.commit ? -1 : 1;
+  return a.prepare === b.prepare ? 0 : a.prepare < b.prepare ? -1 : 1;
+}
+
+async function collect<T>(read: CancellableRead<T>): Promise<T[]> {
+  const items: T[] = [];
+  for await (const item of read) items.push(item);
+  return items;
+}
+
+function assertCount(count: number): void {
+  if (count !== Infinity && (!Number.isInteger(count) || count < 0)) {
+    throw new RangeError(`maxCount must be a non-negative integer, got ${count}`);
+  }
+}
