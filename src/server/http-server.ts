@@ -1,7 +1,7 @@
 /**
  * The HTTP surface: POST /graphql (Apollo Server on Express 5), subscriptions over graphql-ws on
- * the same path, GET /healthz (the process is up) and GET /readyz (the store answers and the
- * projections are not failing).
+ * the same path, GET /healthz (the process is up), GET /readyz (the store answers and the
+ * projections are not failing) and the Billing page at /billing.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +18,7 @@ import { InvalidTokenError, verifyToken } from '../auth/tokens';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { buildCreditsSchema } from '../graphql/schema';
+import { billingPageRouter } from './billing-page';
 import type { CreditsService } from './credits-service';
 import { stripeWebhookRouter } from './stripe-webhook';
 
@@ -99,25 +100,45 @@ export async function startHttpServer(
   await apollo.start();
 
   app.use(stripeWebhookRouter(service, options.logger));
+  app.use('/billing', billingPageRouter(service.services, options));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
+    // Lags are in log positions: events for the embedded store, bytes of the log for EventStoreDB.
+    const lagBehind = (head: bigint | undefined, reached: bigint | undefined) =>
+      head === undefined ? 0 : Number(head - (reached ?? 0n));
+    const projections = (head: bigint | undefined, reachable: boolean) =>
+      service.projections.progress.map(({ name, checkpoint }) => ({
+        name,
+        projected: checkpoint?.toString() ?? null,
+        lag: reachable ? lagBehind(head, checkpoint) : null,
+      }));
+    const reached = service.projections.checkpoint;
+    let head: bigint | undefined;
     try {
-      const head = await service.store.headPosition();
-      const reached = service.projections.checkpoint;
-      const lag = head === undefined ? 0n : head - (reached ?? 0n);
-      const failure = service.projections.error;
-      res.status(failure ? 503 : 200).json({
-        status: failure ? 'projection-failed' : 'ready',
-        head: head?.toString() ?? null,
-        projected: reached?.toString() ?? null,
-        lag: Number(lag),
-      });
+      head = await withTimeout(service.store.headPosition(), READINESS_TIMEOUT_MS);
     } catch (error) {
       options.logger.warn({ err: error }, 'readiness check failed');
-      res.status(503).json({ status: 'store-unreachable' });
+      res.status(503).json({
+        status: 'store-unreachable',
+        store: { reachable: false, error: error instanceof Error ? error.message : String(error) },
+        head: null,
+        projected: reached?.toString() ?? null,
+        lag: null,
+        projections: projections(undefined, false),
+      });
+      return;
     }
+    const failure = service.projections.error;
+    res.status(failure ? 503 : 200).json({
+      status: failure ? 'projection-failed' : 'ready',
+      store: { reachable: true },
+      head: head?.toString() ?? null,
+      projected: reached?.toString() ?? null,
+      lag: lagBehind(head, reached),
+      projections: projections(head, true),
+    });
   });
   app.use(
     '/graphql',
@@ -142,4 +163,15 @@ export async function startHttpServer(
       return apollo.stop();
     },
   };
+}
+
+/** How long /readyz waits for the event store before calling it unreachable. */
+const READINESS_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the event store did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -78,11 +78,7 @@ it('accepts exactly what the balance covers from a burst, in a few appends', asy
   );
   const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
   expect(outcomes.length - refused.length).toBe(150);
-  expect(
-    refused.every(
-      (outcome) => ((outcome).reason as CreditsError).code === 'INSUFFICIENT_CREDITS',
-    ),
-  ).toBe(true);
+  expect(refused.every((outcome) => (outcome.reason as CreditsError).code === 'INSUFFICIENT_CREDITS')).toBe(true);
   expect((await eventTypes(store)).filter((type) => type === 'CreditsConsumed')).toHaveLength(150);
   expect(appends()).toBeLessThan(10); // one append per batch, not per command
   await store.close();

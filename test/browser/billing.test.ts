@@ -1,0 +1,483 @@
+/**
+ * The Billing page in a real browser (Debian's Chromium driven by playwright-core) against the real
+ * server process and the Stripe double: a billing manager buys a package through the double's
+ * checkout page and sees the credits arrive live; a member cannot buy; the ledger pages; the chart
+ * draws a seeded week of spending; the page fits a 375 px screen; an expired token and a server
+ * without payments say so. Every step leaves a screenshot in test/artifacts/billing-*.png.
+ *
+ * `BILLING_DOCS_SCREENSHOT=1 npx jest test/browser/billing.test.ts` also writes
+ * docs/billing-page.png, the README's picture.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { Catalog } from '../../src/catalog/catalog';
+import { WorkspaceCreditsCommandHandler } from '../../src/commands/command-handler';
+import { CreditsCommands } from '../../src/commands/credits-commands';
+import type { CreditAction } from '../../src/domain/credits';
+import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
+import {
+  CreditLedgerDocument,
+  CreditPurchasesDocument,
+  CreditUsageDocument,
+  WorkspaceCreditsDocument,
+} from '../generated/graphql';
+import { expectData } from '../support/graphql-client';
+import { adminToken, freePort, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+import { startStripeDouble, type StripeDouble } from '../support/stripe-double';
+
+jest.setTimeout(30_000);
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(__dirname, '../..');
+const ARTIFACTS = join(ROOT, 'test/artifacts');
+const WEBHOOK_SECRET = 'whsec_test_billing_page';
+const WORKSPACE = 'acme-browser';
+const DAY = 24 * 60 * 60 * 1000;
+const HOUR = 60 * 60 * 1000;
+const startOfUtcDay = (time: number) => time - (time % DAY);
+const isoDay = (time: number) => new Date(time).toISOString().slice(0, 10);
+
+/** A week of spending on the Starter plan (1,000 credits), leaving 80: below the low-balance line. */
+const HISTORY: { daysAgo: number; action: CreditAction; units: number; by: string; reference?: string }[] = [
+  { daysAgo: 6, action: 'ORG_CHART_GENERATION', units: 1, by: 'maria', reference: 'Acme Corp' },
+  { daysAgo: 6, action: 'PERSON_ENRICHMENT', units: 10, by: 'sam', reference: 'Acme Corp buying committee' },
+  { daysAgo: 5, action: 'BUYING_COMMITTEE_MAPPING', units: 2, by: 'sam' },
+  { daysAgo: 5, action: 'ACTION_PLAN_GENERATION', units: 3, by: 'maria' },
+  { daysAgo: 4, action: 'ORG_CHART_SYNC', units: 1, by: 'crm-sync', reference: 'Acme Corp' },
+  { daysAgo: 4, action: 'PERSON_ENRICHMENT', units: 4, by: 'sam' },
+  { daysAgo: 3, action: 'ORG_CHART_GENERATION', units: 2, by: 'maria', reference: 'Globex, Initech' },
+  { daysAgo: 2, action: 'ACTION_PLAN_GENERATION', units: 5, by: 'sam' },
+  { daysAgo: 2, action: 'BUYING_COMMITTEE_MAPPING', units: 1, by: 'maria', reference: 'Globex' },
+  { daysAgo: 2, action: 'PERSON_ENRICHMENT', units: 3, by: 'sam' },
+  { daysAgo: 1, action: 'ORG_CHART_SYNC', units: 2, by: 'crm-sync' },
+  { daysAgo: 1, action: 'BUYING_COMMITTEE_MAPPING', units: 2, by: 'maria' },
+  { daysAgo: 1, action: 'ACTION_PLAN_GENERATION', units: 2, by: 'sam' },
+  { daysAgo: 1, action: 'ACTION_PLAN_GENERATION', units: 2, by: 'maria', reference: 'Initech renewal' },
+];
+
+/**
+ * The history has to lie in the past, which the API cannot write (its clock is now), so it is
+ * recorded through the same command layer the server uses, with a clock set to each spend's day,
+ * into the data directory the server then starts on: its projections build every read model.
+ */
+async function seedHistory(dataDir: string): Promise<void> {
+  const store = openSqliteEventStore({ file: join(dataDir, 'events.sqlite') });
+  let now = new Date();
+  const commands = new CreditsCommands(
+    new WorkspaceCreditsCommandHandler(store),
+    Catalog.load(join(ROOT, 'config/catalog.json')),
+    { now: () => now },
+  );
+  const periodStart = startOfUtcDay(Date.now() - 7 * DAY);
+  now = new Date(periodStart + HOUR);
+  await commands.applyPlanAllowance(
+    {
+      workspaceId: WORKSPACE,
+      planId: 'starter',
+      periodStart: new Date(periodStart),
+      periodEnd: new Date(periodStart + 30 * DAY),
+    },
+    { actorId: 'subscription-system' },
+  );
+  for (const [index, spend] of HISTORY.entries()) {
+    now = new Date(startOfUtcDay(Date.now() - spend.daysAgo * DAY) + (8 + index) * HOUR);
+    await commands.consumeCredits(
+      {
+        workspaceId: WORKSPACE,
+        action: spend.action,
+        units: spend.units,
+        idempotencyKey: `history-${index}`,
+        ...(spend.reference && { reference: spend.reference }),
+      },
+      { actorId: spend.by },
+    );
+  }
+  await store.close();
+}
+
+/**
+ * Stands between the Stripe double and the server's webhook endpoint: passes deliveries through,
+ * or, after hold(), keeps them until release(), so a test can watch the page wait for Stripe.
+ */
+interface WebhookGate {
+  url: string;
+  hold(): void;
+  /** Forwards the held deliveries; resolves with the server's statuses. */
+  release(): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+async function startWebhookGate(target: string): Promise<WebhookGate> {
+  let holding = false;
+  const held: { body: string; signature: string }[] = [];
+  const forward = ({ body, signature }: { body: string; signature: string }) =>
+    fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+      body,
+    });
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const delivery = {
+        body: Buffer.concat(chunks).toString('utf8'),
+        signature: String(request.headers['stripe-signature']),
+      };
+      if (holding) {
+        held.push(delivery);
+        response.writeHead(200, { 'content-type': 'application/json' }).end('{"held":true}');
+        return;
+      }
+      forward(delivery).then(
+        async (answer) => response.writeHead(answer.status).end(await answer.text()),
+        () => response.writeHead(502).end(),
+      );
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/stripe`,
+    hold: () => {
+      holding = true;
+    },
+    async release() {
+      holding = false;
+      const statuses: number[] = [];
+      for (const delivery of held.splice(0)) statuses.push((await forward(delivery)).status);
+      return statuses;
+    },
+    close: () => new Promise((done) => server.close(() => done())),
+  };
+}
+
+let server: ServerProcess;
+let stripe: StripeDouble;
+let gate: WebhookGate;
+let context: BrowserContext;
+let userDataDir: string;
+const pages: Page[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`The browser tests need Chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run).`);
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  gate = await startWebhookGate(`${base}/webhooks/stripe`);
+  stripe = await startStripeDouble({ webhookSecret: WEBHOOK_SECRET, webhookUrl: gate.url });
+  const dataDir = newDataDir();
+  await seedHistory(dataDir);
+  [server, context] = await Promise.all([
+    startServer({
+      dataDir,
+      env: {
+        PORT: String(port),
+        STRIPE_SECRET_KEY: 'sk_test_billing_page',
+        STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+        STRIPE_API_BASE: stripe.url,
+        CHECKOUT_SUCCESS_URL: `${base}/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
+        CHECKOUT_CANCEL_URL: `${base}/billing?checkout=cancelled`,
+        EXPIRY_SWEEP_INTERVAL_MS: '3600000',
+      },
+    }),
+    chromium.launchPersistentContext((userDataDir = mkdtempSync(join(tmpdir(), 'billing-chromium-'))), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
+      viewport: { width: 1100, height: 900 },
+      locale: 'en-US',
+    }),
+  ]);
+}, 60_000);
+
+afterEach(async () => {
+  for (const page of pages.splice(0)) await page.close();
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.stop();
+  await stripe?.close();
+  await gate?.close();
+  if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+async function newPage(viewport?: { width: number; height: number }): Promise<Page> {
+  const page = await context.newPage();
+  pages.push(page);
+  if (viewport) await page.setViewportSize(viewport);
+  page.on('pageerror', (error) => console.error('page error:', error));
+  return page;
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(ARTIFACTS, `billing-${name}.png`), fullPage: true });
+
+/** Signs in by pasting a token, as a person would, and waits until the page has everything. */
+async function signIn(page: Page, token: string, baseUrl = server.url): Promise<void> {
+  await page.goto(`${baseUrl}/billing`);
+  await page.getByLabel('Access token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function loaded(page: Page): Promise<void> {
+  await page.getByRole('heading', { name: 'Credit history' }).waitFor();
+  await page.getByRole('heading', { name: 'Credits spent per day' }).waitFor();
+  await page.locator('#loading').waitFor({ state: 'hidden' });
+}
+
+const text = async (page: Page, selector: string) => (await page.locator(selector).textContent())?.trim();
+const formatted = (credits: number) => credits.toLocaleString('en-US');
+
+const manager = () => tokenFor(WORKSPACE, 'BILLING_MANAGER', { subject: 'maria@acme.test' });
+const member = () => tokenFor(WORKSPACE, 'MEMBER', { subject: 'sam@acme.test' });
+const balance = async () =>
+  (await expectData(server.url, WorkspaceCreditsDocument, { workspaceId: WORKSPACE }, adminToken())).workspaceCredits;
+
+// ---------------------------------------------------------------------------------------------
+
+describe('the Billing page', () => {
+  it('lets a billing manager buy a package and shows Purchased credits and Available rise', async () => {
+    const before = await balance();
+    expect(before).toMatchObject({ available: 80, lowBalance: true, purchased: { remaining: 0 } });
+    const page = await newPage();
+    await page.goto(`${server.url}/billing`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await shot(page, '01-sign-in');
+
+    await signIn(page, manager());
+    await loaded(page);
+    expect(await text(page, '#credits-available')).toBe('80');
+    expect(await text(page, '#credits-included')).toBe('80');
+    expect(await text(page, '#credits-purchased')).toBe('0');
+    expect(await text(page, '#current-plan')).toBe('Starter');
+    expect(await text(page, '#credits-included-detail')).toMatch(/^of 1,000 this period · period ends /);
+    await page.getByText('Your balance is low.').waitFor();
+    await shot(page, '02-balance');
+
+    // Watch the live updates the page receives after coming back from Checkout.
+    const frames: string[] = [];
+    page.on('websocket', (socket) => socket.on('framereceived', ({ payload }) => frames.push(String(payload))));
+    gate.hold(); // Stripe is slow to confirm: the buyer is back before the webhook.
+    await page.getByRole('button', { name: 'Buy credits: 2,000 credits for $180.00' }).click();
+    await page.getByRole('heading', { name: 'Test checkout: 2,000 credits — $180.00' }).waitFor();
+    expect(page.url()).toMatch(new RegExp(`^${stripe.url}/checkout/cs_`));
+    await shot(page, '03-stripe-checkout');
+
+    // Once live, the page refetches the purchases; after that answer its subscription is in place.
+    const refetchedAfterSubscribing = page.waitForResponse(
+      (response) =>
+        response.url().endsWith('/graphql') && !!response.request().postData()?.includes('BillingPurchases'),
+    );
+    await page.getByRole('button', { name: 'Pay' }).click();
+    await page.waitForURL(/\/billing\/?\?checkout=success&session_id=cs_/);
+    const sessionId = new URL(page.url()).searchParams.get('session_id');
+    await page.getByText('Payment received — waiting for confirmation').waitFor();
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    await refetchedAfterSubscribing;
+    expect(await text(page, '#credits-purchased')).toBe('0');
+    await shot(page, '04-waiting-for-stripe');
+
+    expect(await gate.release()).toEqual([200]); // the webhook lands; the page hears it live
+    await page.getByText('Payment confirmed: 2,000 credits added.').waitFor();
+    expect(frames.map((frame) => (JSON.parse(frame) as { type: string }).type)).toContain('next');
+    expect(await text(page, '#credits-purchased')).toBe('2,000');
+    expect(await text(page, '#credits-available')).toBe('2,080');
+    expect(await text(page, '#checkout-status-detail')).toBe('Available now: 2,080 credits.');
+    await page.locator('#low-balance').waitFor({ state: 'hidden' });
+    const purchaseRow = page.locator('#purchases-table tbody tr').first();
+    expect(await purchaseRow.textContent()).toContain('2,000 credits');
+    expect(await purchaseRow.textContent()).toContain('$180.00');
+    await page.locator('#ledger-table tbody tr[data-entry-type="PURCHASE"]').first().waitFor();
+    await shot(page, '05-credits-added');
+
+    expect(await balance()).toMatchObject({ available: 2080, purchased: { granted: 2000, remaining: 2000 } });
+    const purchases = (await expectData(server.url, CreditPurchasesDocument, { workspaceId: WORKSPACE }, adminToken()))
+      .creditPurchases;
+    expect(purchases.map((purchase) => purchase.id)).toEqual([sessionId]);
+
+    if (process.env.BILLING_DOCS_SCREENSHOT) {
+      await page.evaluate('window.scrollTo(0, 0)');
+      await page.screenshot({ path: join(ROOT, 'docs/billing-page.png'), fullPage: true });
+    }
+  });
+
+  it('shows a member the packages without a buy button, and why', async () => {
+    const page = await newPage();
+    await page.goto(`${server.url}/billing`);
+    // Keyboard only: type the token, tab to the button, press Enter.
+    await page.getByLabel('Access token').focus();
+    await page.keyboard.insertText(member());
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Sign in');
+    await page.keyboard.press('Enter');
+    await loaded(page);
+
+    await page.getByText('Only owners and billing managers can buy credits.').waitFor();
+    expect(await text(page, '#buy-not-allowed')).toContain('signed in as member of acme-browser');
+    await page.getByRole('heading', { name: '2,000 credits' }).waitFor();
+    expect(await page.getByRole('button', { name: /Buy credits/ }).count()).toBe(0);
+    expect(await text(page, '#identity-role')).toBe('Member');
+    await shot(page, '06-member');
+  });
+
+  it('pages through the ledger', async () => {
+    const ledger = (
+      await expectData(server.url, CreditLedgerDocument, { workspaceId: WORKSPACE, first: 100 }, adminToken())
+    ).creditLedger.edges;
+    expect(ledger.length).toBeGreaterThan(10);
+    expect(ledger.length).toBeLessThanOrEqual(20);
+
+    const page = await newPage();
+    await signIn(page, manager());
+    await loaded(page);
+    const rows = page.locator('#ledger-table tbody tr');
+    expect(await rows.count()).toBe(10);
+    expect(await text(page, '#ledger-page')).toBe('Page 1');
+    expect(await page.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
+    expect(await page.locator('tr[data-entry-type="PLAN_ALLOWANCE"]').count()).toBe(0);
+
+    await page.getByRole('button', { name: 'Next page' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Page 2', { exact: true }).waitFor();
+    await page.locator('tr[data-entry-type="PLAN_ALLOWANCE"]').waitFor();
+    expect(await rows.count()).toBe(ledger.length - 10);
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
+    const oldest = page.locator('tr[data-entry-type="PLAN_ALLOWANCE"]');
+    expect(await oldest.textContent()).toContain('+1,000');
+    await shot(page, '07-ledger-page-2');
+
+    await page.getByRole('button', { name: 'Previous page' }).click();
+    await page.getByText('Page 1', { exact: true }).waitFor();
+    await page.locator('tr[data-entry-type="PLAN_ALLOWANCE"]').waitFor({ state: 'detached' });
+    expect(await rows.count()).toBe(10);
+  });
+
+  it('draws credits spent per day by action for the seeded history, with a table alternative', async () => {
+    const perDayAction = new Map<string, number>();
+    const perDay = new Map<string, number>();
+    for (const spend of HISTORY) {
+      const day = isoDay(Date.now() - spend.daysAgo * DAY);
+      const credits =
+        {
+          ORG_CHART_GENERATION: 100,
+          ORG_CHART_SYNC: 100,
+          BUYING_COMMITTEE_MAPPING: 21,
+          ACTION_PLAN_GENERATION: 8,
+          PERSON_ENRICHMENT: 7,
+        }[spend.action] * spend.units;
+      perDayAction.set(`${day} ${spend.action}`, (perDayAction.get(`${day} ${spend.action}`) ?? 0) + credits);
+      perDay.set(day, (perDay.get(day) ?? 0) + credits);
+    }
+    // The API agrees with the seed.
+    const usage = (
+      await expectData(
+        server.url,
+        CreditUsageDocument,
+        {
+          workspaceId: WORKSPACE,
+          groupBy: 'DAY',
+          from: new Date(startOfUtcDay(Date.now()) - 13 * DAY).toISOString(),
+          to: new Date(startOfUtcDay(Date.now()) + DAY).toISOString(),
+        },
+        adminToken(),
+      )
+    ).creditUsage;
+    expect(new Map(usage.map((bucket) => [bucket.day, bucket.credits]))).toEqual(perDay);
+
+    const page = await newPage();
+    await signIn(page, manager());
+    await loaded(page);
+    const chart = page.getByRole('img', { name: /Credits spent per day by action/ });
+    await chart.waitFor();
+    const bars = page.locator('#usage-chart rect.bar');
+    expect(await bars.count()).toBe(perDayAction.size);
+    for (const [key, credits] of perDayAction) {
+      const [day, action] = key.split(' ');
+      const bar = page.locator(`#usage-chart rect.bar[data-day="${day}"][data-action="${action}"]`);
+      expect(await bar.getAttribute('data-credits')).toBe(String(credits));
+      expect(Number(await bar.getAttribute('height'))).toBeGreaterThan(0);
+    }
+    expect(await page.locator('#usage-legend li').allTextContents()).toEqual([
+      'Org chart generation',
+      'Org chart sync',
+      'Buying committee mapping',
+      'Action plan generation',
+      'Person enrichment',
+    ]);
+
+    // The same numbers as a table: one row per day with spending, its total last.
+    const table = page.getByRole('table', { name: /Credits spent per day by action/ });
+    const tableRows = table.locator('tbody tr');
+    expect(await tableRows.count()).toBe(perDay.size);
+    const totals = (await tableRows.locator('td:last-child').allTextContents()).map((cell) => cell.trim());
+    expect(totals).toEqual([...perDay.keys()].sort().map((day) => formatted(perDay.get(day)!)));
+    expect(await table.locator('tfoot td:last-child').textContent()).toBe('920');
+
+    await page.getByRole('button', { name: 'Show as table' }).click();
+    expect((await table.boundingBox())!.width).toBeGreaterThan(300);
+    expect(await page.getByRole('button', { name: 'Hide table' }).getAttribute('aria-expanded')).toBe('true');
+    await page.locator('#usage').screenshot({ path: join(ARTIFACTS, 'billing-08-usage-chart.png') });
+  });
+
+  it('is readable at 375 px wide without scrolling sideways', async () => {
+    const page = await newPage({ width: 375, height: 800 });
+    await signIn(page, manager());
+    await loaded(page);
+    await page.locator('#usage-chart rect.bar').first().waitFor();
+    // Page scripts are strings here: the tests compile without the DOM library.
+    const widths = await page.evaluate<{ scroll: number; client: number }>(
+      '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
+    );
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    expect((await page.locator('#usage-chart svg').boundingBox())!.width).toBeLessThanOrEqual(375);
+    const buy = page.getByRole('button', { name: 'Buy credits: 500 credits for $50.00' });
+    expect((await buy.boundingBox())!.width).toBeGreaterThan(200);
+    await shot(page, '09-375px');
+  });
+
+  it('asks to sign in again when the token has expired', async () => {
+    const page = await newPage();
+    await signIn(page, tokenFor(WORKSPACE, 'OWNER', { expiresInSeconds: -60 }));
+    await page.getByText('Your session has expired, sign in again.').waitFor();
+    await page.getByLabel('Access token').waitFor();
+    expect(await page.locator('#app').isHidden()).toBe(true);
+    await shot(page, '10-expired-token');
+  });
+
+  it('offers the demo workspace in development and says when payments are not configured', async () => {
+    const withoutPayments = await startServer({
+      env: { NODE_ENV: 'development', EXPIRY_SWEEP_INTERVAL_MS: '3600000' },
+    });
+    try {
+      const page = await newPage();
+      await page.goto(`${withoutPayments.url}/billing`);
+      await page.getByRole('button', { name: 'Open the demo as owner' }).click();
+      await loaded(page);
+      expect(await text(page, '#identity-workspace')).toBe('demo');
+      expect(await text(page, '#current-plan')).toBe('Growth');
+      await page.getByRole('button', { name: 'Buy credits: 500 credits for $50.00' }).click();
+      await page.getByText('Buying credits is not available on this server.').waitFor();
+      expect(await page.getByRole('button', { name: 'Buy credits: 500 credits for $50.00' }).isEnabled()).toBe(true);
+      await shot(page, '11-payments-not-configured');
+    } finally {
+      await withoutPayments.stop();
+    }
+  });
+});

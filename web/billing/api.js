@@ -1,0 +1,173 @@
+/**
+ * The page's only way to the server: GraphQL over `fetch` (POST /graphql with the bearer token) and
+ * subscriptions over a native WebSocket speaking the graphql-ws protocol (`graphql-transport-ws`,
+ * see node_modules/graphql-ws/PROTOCOL.md). The subset used here: connection_init with the token
+ * in its payload, connection_ack, subscribe, next, error, complete, and ping/pong.
+ */
+
+const HTTP_ENDPOINT = '/graphql';
+
+/** A failed GraphQL request; `code` is the first error's extensions.code, or NETWORK_ERROR / HTTP_ERROR. */
+export class GraphQLRequestError extends Error {
+  constructor(message, { code, status, errors } = {}) {
+    super(message);
+    this.name = 'GraphQLRequestError';
+    this.code = code ?? 'UNKNOWN';
+    this.status = status;
+    this.errors = errors ?? [];
+  }
+}
+
+/** Sends one query or mutation; resolves with `data`, or rejects with a GraphQLRequestError. */
+export async function request(query, variables, token) {
+  let response;
+  try {
+    response = await fetch(HTTP_ENDPOINT, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/graphql-response+json, application/json',
+        ...(token && { authorization: `Bearer ${token}` }),
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch (cause) {
+    throw new GraphQLRequestError(`The server could not be reached (${cause.message}).`, { code: 'NETWORK_ERROR' });
+  }
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new GraphQLRequestError(`The server answered HTTP ${response.status}.`, {
+      code: response.status === 503 ? 'SERVICE_UNAVAILABLE' : 'HTTP_ERROR',
+      status: response.status,
+    });
+  }
+  const [first] = body.errors ?? [];
+  if (first) {
+    throw new GraphQLRequestError(first.message, {
+      code: first.extensions?.code,
+      status: response.status,
+      errors: body.errors,
+    });
+  }
+  if (!body.data) throw new GraphQLRequestError('The server answered without data.', { status: response.status });
+  return body.data;
+}
+
+/** Close codes after which reconnecting cannot help (bad message, unauthorized, forbidden…). */
+const FATAL_CLOSE_CODES = new Set([4400, 4401, 4403, 4406, 4409, 4429]);
+let operationIds = 0;
+
+/**
+ * Subscribes to one operation and keeps the subscription alive: a dropped connection is reopened
+ * with backoff and the operation subscribed again. Callbacks:
+ * - onNext(data) for each result,
+ * - onError(GraphQLRequestError) when the server refuses the operation (no retry),
+ * - onStatus('connecting' | 'live' | 'offline' | 'closed'); 'live' comes after every (re)subscribe,
+ *   so the caller can refetch whatever changed while it was not listening.
+ * Returns { close() }.
+ */
+export function subscribe({ query, variables, token, onNext, onError, onStatus = () => {} }) {
+  const url = new URL(HTTP_ENDPOINT, window.location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const id = `billing-${++operationIds}`;
+  let socket;
+  let stopped = false;
+  let attempts = 0;
+  let retryTimer;
+
+  const send = (message) => socket.send(JSON.stringify(message));
+  const fail = (error) => {
+    stopped = true;
+    onStatus('closed');
+    onError(error);
+    socket.close(1000, 'Normal Closure');
+  };
+
+  function connect() {
+    onStatus('connecting');
+    socket = new WebSocket(url, 'graphql-transport-ws');
+    socket.addEventListener('open', () => {
+      send({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } });
+    });
+    socket.addEventListener('message', (event) => {
+      let message;
+      try {
+        message = JSON.parse(event.data);
+      } catch {
+        socket.close(4400, 'Invalid message');
+        return;
+      }
+      switch (message.type) {
+        case 'connection_ack':
+          attempts = 0;
+          send({ id, type: 'subscribe', payload: { query, variables } });
+          onStatus('live');
+          break;
+        case 'ping':
+          send({ type: 'pong' });
+          break;
+        case 'pong':
+          break;
+        case 'next':
+          if (message.id !== id) break;
+          if (message.payload?.errors?.length) {
+            const [first] = message.payload.errors;
+            onError(
+              new GraphQLRequestError(first.message, { code: first.extensions?.code, errors: message.payload.errors }),
+            );
+          } else {
+            onNext(message.payload.data);
+          }
+          break;
+        case 'error': {
+          if (message.id !== id) break;
+          const [first] = Array.isArray(message.payload) ? message.payload : [];
+          fail(
+            new GraphQLRequestError(first?.message ?? 'The subscription was refused.', {
+              code: first?.extensions?.code,
+              errors: message.payload,
+            }),
+          );
+          break;
+        }
+        case 'complete':
+          if (message.id !== id) break;
+          stopped = true;
+          onStatus('closed');
+          socket.close(1000, 'Normal Closure');
+          break;
+        default:
+          socket.close(4400, `Unexpected message type ${message.type}`);
+      }
+    });
+    socket.addEventListener('close', (event) => {
+      if (stopped) return;
+      if (FATAL_CLOSE_CODES.has(event.code)) {
+        stopped = true;
+        onStatus('closed');
+        onError(
+          new GraphQLRequestError(event.reason || `Live updates closed (${event.code}).`, {
+            code: 'SUBSCRIPTION_CLOSED',
+          }),
+        );
+        return;
+      }
+      onStatus('offline');
+      const delay = Math.min(30_000, 500 * 2 ** attempts++) * (0.5 + Math.random() / 2);
+      retryTimer = setTimeout(connect, delay);
+    });
+  }
+
+  connect();
+  return {
+    close() {
+      if (stopped) return;
+      stopped = true;
+      clearTimeout(retryTimer);
+      if (socket.readyState === WebSocket.OPEN) send({ id, type: 'complete' });
+      socket.close(1000, 'Normal Closure');
+    },
+  };
+}

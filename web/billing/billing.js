@@ -1,0 +1,641 @@
+/**
+ * The Billing page: sign in, the balance breakdown, buying a credit package through Stripe
+ * Checkout and coming back, purchases, usage per day by action, and the ledger. Everything comes
+ * from the public GraphQL API (./operations.js); live changes arrive over graphql-ws (./api.js).
+ */
+import { GraphQLRequestError, request, subscribe } from './api.js';
+import { dayRange, renderUsageChart, usageByDayAndAction } from './chart.js';
+import {
+  ENTRY_LABELS,
+  STATUS_LABELS,
+  actionLabel,
+  formatCredits,
+  formatDate,
+  formatDateTime,
+  formatMoney,
+  formatSignedCredits,
+  formatUnitPrice,
+  roleLabel,
+} from './format.js';
+import {
+  BILLING_OVERVIEW,
+  CREDITS_CHANGED,
+  CREDIT_LEDGER,
+  CREDIT_PURCHASES,
+  SPENDS_IN_RANGE,
+  START_CREDIT_PURCHASE,
+  USAGE_BY_DAY,
+} from './operations.js';
+
+const TOKEN_KEY = 'credits.billing.token';
+const LEDGER_PAGE_SIZE = 10;
+const SPENDS_PAGE_SIZE = 200; // the API's maximum for `first`
+const SPENDS_MAX_PAGES = 50;
+/** While a payment waits for Stripe's webhook, a safety-net refetch in case live updates are down. */
+const CHECKOUT_RECHECK_MS = 15_000;
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  /** { token, claims: { sub, workspaceId, role, admin, exp } } */
+  session: undefined,
+  balance: undefined,
+  packages: [],
+  purchases: [],
+  /** Cursors of the ledger pages seen so far: cursors[i] is the `after` of page i. */
+  ledgerCursors: [null],
+  ledgerIndex: 0,
+  usageDays: 14,
+  /** { sessionId, status: 'waiting' | 'confirmed' } after Stripe sent the buyer back. */
+  checkout: undefined,
+  live: undefined,
+  liveStatus: 'closed',
+  checkoutTimer: undefined,
+  refreshTimer: undefined,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Errors and announcements
+
+/** What a person should read for an error code (extensions.code). */
+function friendlyError(error) {
+  switch (error?.code) {
+    case 'UNAUTHENTICATED':
+      return 'Your session has expired, sign in again.';
+    case 'PAYMENTS_NOT_CONFIGURED':
+      return 'Buying credits is not available on this server.';
+    case 'FORBIDDEN':
+      return 'You do not have permission to do this in this workspace.';
+    case 'PAYMENT_PROVIDER_ERROR':
+      return 'The payment provider could not start the checkout. Nothing was charged; try again in a moment.';
+    case 'NETWORK_ERROR':
+      return 'The server could not be reached. Check your connection and try again.';
+    case 'SERVICE_UNAVAILABLE':
+      return 'The server is restarting. Try again in a moment.';
+    case 'NOT_FOUND':
+      return 'That credit package no longer exists. Reload the page to see the current ones.';
+    default:
+      return `Something went wrong: ${error?.message ?? error}`;
+  }
+}
+
+const announce = (message) => {
+  $('status').textContent = message;
+};
+
+function showAlert(message, action) {
+  $('alert-text').textContent = message;
+  const button = $('alert-action');
+  button.hidden = !action;
+  if (action) {
+    button.textContent = action.label;
+    button.onclick = () => {
+      hideAlert();
+      action.run();
+    };
+  }
+  $('alert').hidden = false;
+}
+
+const hideAlert = () => {
+  $('alert').hidden = true;
+};
+
+/** Every failed request ends here: an expired token signs out, anything else is shown. */
+function handleError(error, retry) {
+  if (error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED') {
+    signOut(friendlyError(error));
+    return;
+  }
+  console.error(error);
+  showAlert(friendlyError(error), retry && { label: 'Try again', run: retry });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session
+
+/** The token's claims, read (not verified: the server does that) to know the workspace and role. */
+function readClaims(token) {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    const base64 = parts[1].replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, '=')), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    if (typeof claims.workspaceId !== 'string' || typeof claims.role !== 'string') return undefined;
+    return claims;
+  } catch {
+    return undefined;
+  }
+}
+
+const canBuy = (claims) => claims.admin === true || claims.role === 'OWNER' || claims.role === 'BILLING_MANAGER';
+
+function signIn(token) {
+  const claims = readClaims(token);
+  if (!claims) return false;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  state.session = { token, claims };
+  return true;
+}
+
+function signOut(reason) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  state.session = undefined;
+  state.live?.close();
+  state.live = undefined;
+  clearInterval(state.checkoutTimer);
+  hideAlert();
+  $('app').hidden = true;
+  $('identity').hidden = true;
+  $('signin').hidden = false;
+  $('signin-reason').hidden = !reason;
+  $('signin-reason').textContent = reason ?? '';
+  $('token-input').value = '';
+  if (reason) $('token-input').focus();
+  // A reason is already read out by its role="alert"; say it once.
+  announce(reason ? '' : 'Signed out.');
+  void offerDemo();
+}
+
+const api = (query, variables) => request(query, variables, state.session?.token);
+
+// ---------------------------------------------------------------------------------------------
+// Balance
+
+/** When the soonest live grant of a source expires, or that none does. */
+function expiryOf(grants, source) {
+  const expiries = grants
+    .filter((grant) => grant.source === source && grant.remaining > 0 && grant.expiresAt)
+    .map((grant) => grant.expiresAt)
+    .sort();
+  return expiries.length ? `next expiry ${formatDate(expiries[0])}` : 'no expiry';
+}
+
+function renderBalance(balance) {
+  state.balance = balance;
+  $('credits-available').textContent = formatCredits(balance.available);
+
+  const { included, purchased, promotional, plan } = balance;
+  $('credits-included').textContent = formatCredits(included.remaining);
+  $('credits-included-detail').textContent = balance.periodEnd
+    ? `of ${formatCredits(included.granted)} this period · period ends ${formatDate(balance.periodEnd)}`
+    : 'No billing period yet';
+  $('credits-purchased').textContent = formatCredits(purchased.remaining);
+  $('credits-purchased-detail').textContent =
+    purchased.granted > 0
+      ? `of ${formatCredits(purchased.granted)} bought · ${expiryOf(balance.grants, 'PURCHASED')}`
+      : 'None bought yet';
+  $('credits-promotional').textContent = formatCredits(promotional.remaining);
+  $('credits-promotional-detail').textContent =
+    promotional.granted > 0 ? `of ${formatCredits(promotional.granted)} given` : 'None';
+  $('current-plan').textContent = plan ? plan.name : 'No plan';
+  $('current-plan-detail').textContent = plan ? `${formatCredits(plan.includedCredits)} credits per period` : '';
+
+  $('low-balance').hidden = !balance.lowBalance;
+  $('low-balance-text').textContent = `${formatCredits(balance.available)} credits left, below ${formatCredits(
+    balance.lowBalanceThreshold,
+  )}.`;
+  $('low-balance-link').hidden = !canBuy(state.session.claims);
+  $('balance').hidden = false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Packages and checkout
+
+function renderPackages(packages) {
+  state.packages = packages;
+  const { claims } = state.session;
+  const allowed = canBuy(claims);
+  const reason = $('buy-not-allowed');
+  reason.hidden = allowed;
+  reason.textContent = allowed
+    ? ''
+    : `Only owners and billing managers can buy credits. You are signed in as ${roleLabel(claims.role).toLowerCase()}` +
+      ` of ${claims.workspaceId}: ask an owner or a billing manager of the workspace to buy more.`;
+
+  $('packages').replaceChildren(
+    ...packages.map((creditPackage) => {
+      const item = document.createElement('li');
+      item.className = 'package';
+      const name = document.createElement('h3');
+      name.className = 'package__name';
+      name.textContent = creditPackage.name;
+      const price = document.createElement('p');
+      price.className = 'package__price';
+      price.textContent = formatMoney(creditPackage.price);
+      const unit = document.createElement('p');
+      unit.className = 'hint';
+      unit.textContent = `${formatUnitPrice(creditPackage.price, creditPackage.credits)} per credit`;
+      item.append(name, price, unit);
+      if (allowed) {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'button button--primary';
+        button.textContent = 'Buy credits';
+        // The accessible name starts with the visible text, then says which package.
+        button.setAttribute('aria-label', `Buy credits: ${creditPackage.name} for ${formatMoney(creditPackage.price)}`);
+        button.addEventListener('click', () => startCheckout(creditPackage, button));
+        item.append(button);
+      }
+      return item;
+    }),
+  );
+  $('buy').hidden = false;
+}
+
+async function startCheckout(creditPackage, button) {
+  hideAlert();
+  const buttons = [...document.querySelectorAll('#packages button')];
+  buttons.forEach((each) => (each.disabled = true));
+  button.textContent = 'Opening checkout…';
+  announce(`Opening secure checkout for ${creditPackage.name}.`);
+  try {
+    const { startCreditPurchase } = await api(START_CREDIT_PURCHASE, {
+      workspaceId: state.session.claims.workspaceId,
+      packageId: creditPackage.id,
+    });
+    window.location.assign(startCreditPurchase.url);
+  } catch (error) {
+    buttons.forEach((each) => (each.disabled = false));
+    button.textContent = 'Buy credits';
+    handleError(error);
+    if (!$('alert').hidden) $('alert').scrollIntoView({ block: 'nearest' });
+  }
+}
+
+/** Reads ?checkout=success&session_id=… (Stripe's success URL) or ?checkout=cancelled. */
+function readCheckoutReturn() {
+  const params = new URLSearchParams(window.location.search);
+  const outcome = params.get('checkout');
+  if (outcome === 'success' && params.get('session_id')) {
+    state.checkout = { sessionId: params.get('session_id'), status: 'waiting' };
+    showCheckoutStatus(
+      'waiting',
+      'Payment received — waiting for confirmation…',
+      'Stripe confirms the payment to this server; the credits appear here as soon as it does.',
+    );
+  } else if (outcome === 'cancelled') {
+    showCheckoutStatus('info', 'Checkout cancelled. No payment was made.', '');
+    forgetCheckoutParams();
+  }
+}
+
+function showCheckoutStatus(kind, text, detail) {
+  const box = $('checkout-status');
+  box.className = `notice notice--${kind === 'waiting' ? 'progress' : kind}`;
+  $('checkout-status-text').textContent = text;
+  $('checkout-status-detail').textContent = detail;
+  box.hidden = false;
+}
+
+const forgetCheckoutParams = () => window.history.replaceState(null, '', window.location.pathname);
+
+/** Whether the purchase Stripe sent the buyer back for is recorded yet; if so, say so. */
+function settleCheckout() {
+  const checkout = state.checkout;
+  if (!checkout || checkout.status !== 'waiting') return;
+  const purchase = state.purchases.find((each) => each.id === checkout.sessionId);
+  if (!purchase) return;
+  checkout.status = 'confirmed';
+  clearInterval(state.checkoutTimer);
+  forgetCheckoutParams();
+  showCheckoutStatus(
+    'success',
+    `Payment confirmed: ${formatCredits(purchase.credits)} credits added.`,
+    `Available now: ${formatCredits(state.balance?.available ?? 0)} credits.`,
+  );
+}
+
+async function recheckCheckout() {
+  try {
+    renderPurchases((await api(CREDIT_PURCHASES, { workspaceId: state.session.claims.workspaceId })).creditPurchases);
+    settleCheckout();
+  } catch (error) {
+    handleError(error);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Purchases
+
+function renderPurchases(purchases) {
+  state.purchases = purchases;
+  $('purchases-empty').hidden = purchases.length > 0;
+  $('purchases-table').hidden = purchases.length === 0;
+  $('purchases-table').tBodies[0].replaceChildren(
+    ...purchases.map((purchase) =>
+      row([
+        ['Date', formatDateTime(purchase.purchasedAt)],
+        ['Package', purchase.packageName],
+        ['Credits left', `${formatCredits(purchase.creditsLeft)} of ${formatCredits(purchase.credits)}`, 'num'],
+        ['Paid', formatMoney(purchase.amountPaid), 'num'],
+        ['Status', STATUS_LABELS[purchase.status] ?? purchase.status],
+      ]),
+    ),
+  );
+  $('purchases').hidden = false;
+}
+
+/** A table row whose cells carry their column name, for the stacked layout on narrow screens. */
+function row(cells) {
+  const tr = document.createElement('tr');
+  for (const [label, content, className] of cells) {
+    const td = document.createElement('td');
+    td.dataset.label = label;
+    if (className) td.className = className;
+    if (content instanceof Node) td.append(content);
+    else td.textContent = content;
+    tr.append(td);
+  }
+  return tr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ledger
+
+function describeEntry(entry) {
+  const wrapper = document.createElement('span');
+  const title = document.createElement('span');
+  title.className = 'entry__title';
+  if (entry.type === 'CONSUMPTION') {
+    title.textContent = `${actionLabel(entry.action)}${entry.units > 1 ? ` × ${entry.units}` : ''}`;
+  } else {
+    title.textContent = ENTRY_LABELS[entry.type] ?? entry.type;
+  }
+  wrapper.append(title);
+  const details = [];
+  if (entry.reference) details.push(entry.reference);
+  if (entry.refundedCredits > 0) details.push(`${formatCredits(entry.refundedCredits)} refunded`);
+  if (details.length) {
+    const detail = document.createElement('span');
+    detail.className = 'entry__detail hint';
+    detail.textContent = details.join(' · ');
+    wrapper.append(detail);
+  }
+  return wrapper;
+}
+
+async function loadLedger(index = state.ledgerIndex) {
+  const { creditLedger } = await api(CREDIT_LEDGER, {
+    workspaceId: state.session.claims.workspaceId,
+    first: LEDGER_PAGE_SIZE,
+    after: state.ledgerCursors[index],
+  });
+  state.ledgerIndex = index;
+  const { edges, pageInfo } = creditLedger;
+  if (pageInfo.hasNextPage) state.ledgerCursors[index + 1] = pageInfo.endCursor;
+  else state.ledgerCursors.length = index + 1;
+
+  $('ledger-empty').hidden = !(edges.length === 0 && index === 0);
+  $('ledger-table').hidden = edges.length === 0;
+  $('ledger-caption').textContent = `Credit history, page ${index + 1}, newest first`;
+  $('ledger-table').tBodies[0].replaceChildren(
+    ...edges.map(({ node }) => {
+      const tr = row([
+        ['Date', formatDateTime(node.occurredAt)],
+        ['Entry', describeEntry(node)],
+        ['By', node.actorId ?? '—'],
+        ['Credits', formatSignedCredits(node.credits), node.credits < 0 ? 'num debit' : 'num credit'],
+        ['Balance', formatCredits(node.balanceAfter), 'num'],
+      ]);
+      tr.dataset.entryType = node.type;
+      return tr;
+    }),
+  );
+  const paged = index > 0 || pageInfo.hasNextPage;
+  $('ledger-pager').hidden = !paged;
+  $('ledger-previous').disabled = index === 0;
+  $('ledger-next').disabled = !pageInfo.hasNextPage;
+  $('ledger-page').textContent = `Page ${index + 1}`;
+  $('ledger').hidden = false;
+}
+
+async function turnLedgerPage(delta) {
+  const target = state.ledgerIndex + delta;
+  if (target < 0 || target >= state.ledgerCursors.length) return;
+  try {
+    await loadLedger(target);
+    $('ledger-heading').scrollIntoView({ block: 'nearest' });
+  } catch (error) {
+    handleError(error, () => turnLedgerPage(delta));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Usage chart
+
+async function allSpends(workspaceId, from, to) {
+  const spends = [];
+  let after = null;
+  for (let page = 0; page < SPENDS_MAX_PAGES; page++) {
+    const { creditLedger } = await api(SPENDS_IN_RANGE, { workspaceId, from, to, first: SPENDS_PAGE_SIZE, after });
+    spends.push(...creditLedger.edges.map((edge) => edge.node));
+    if (!creditLedger.pageInfo.hasNextPage) break;
+    after = creditLedger.pageInfo.endCursor;
+  }
+  return spends;
+}
+
+let usageRows = [];
+
+async function loadUsage() {
+  const workspaceId = state.session.claims.workspaceId;
+  const { from, to, days } = dayRange(state.usageDays);
+  $('usage').hidden = false;
+  $('usage-loading').hidden = false;
+  $('usage').setAttribute('aria-busy', 'true');
+  try {
+    const [{ creditUsage }, spends] = await Promise.all([
+      api(USAGE_BY_DAY, { workspaceId, from, to }),
+      allSpends(workspaceId, from, to),
+    ]);
+    usageRows = usageByDayAndAction(days, creditUsage, spends);
+    drawUsage();
+  } finally {
+    $('usage-loading').hidden = true;
+    $('usage').removeAttribute('aria-busy');
+  }
+}
+
+function drawUsage() {
+  const spent = usageRows.some((each) => each.total > 0);
+  $('usage-empty').hidden = spent;
+  $('usage-empty').textContent = `No credits spent in the last ${state.usageDays} days.`;
+  $('usage-figure').hidden = !spent;
+  if (!spent) return;
+  const plot = $('usage-chart');
+  renderUsageChart(
+    usageRows,
+    { plot, legend: $('usage-legend'), table: $('usage-table'), caption: $('usage-table-caption') },
+    Math.floor(plot.clientWidth || 600),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading and live updates
+
+async function loadAll() {
+  const workspaceId = state.session.claims.workspaceId;
+  const { workspaceCredits, creditPackages, creditPurchases } = await api(BILLING_OVERVIEW, { workspaceId });
+  renderBalance(workspaceCredits);
+  renderPackages(creditPackages);
+  renderPurchases(creditPurchases);
+  settleCheckout();
+  await Promise.all([loadLedger(0), loadUsage()]);
+}
+
+/** After a change: the balance came with the message; purchases, ledger and usage are refetched. */
+function scheduleRefresh() {
+  clearTimeout(state.refreshTimer);
+  state.refreshTimer = setTimeout(async () => {
+    try {
+      const workspaceId = state.session.claims.workspaceId;
+      renderPurchases((await api(CREDIT_PURCHASES, { workspaceId })).creditPurchases);
+      settleCheckout();
+      await Promise.all([state.ledgerIndex === 0 ? loadLedger(0) : undefined, loadUsage()]);
+    } catch (error) {
+      handleError(error);
+    }
+  }, 150);
+}
+
+function goLive() {
+  state.live?.close();
+  let wasLive = false;
+  state.live = subscribe({
+    query: CREDITS_CHANGED,
+    variables: { workspaceId: state.session.claims.workspaceId },
+    token: state.session.token,
+    onNext: ({ workspaceCreditsChanged }) => {
+      renderBalance(workspaceCreditsChanged);
+      announce(`Balance updated: ${formatCredits(workspaceCreditsChanged.available)} credits available.`);
+      scheduleRefresh();
+    },
+    onError: (error) => {
+      if (error.code === 'UNAUTHENTICATED') handleError(error);
+      else console.error('live updates stopped:', error);
+    },
+    onStatus: (status) => {
+      state.liveStatus = status;
+      document.body.dataset.live = status;
+      // Anything that changed while we were not subscribed: fetch it once we are.
+      if (status === 'live') {
+        if (wasLive || state.checkout?.status === 'waiting') scheduleRefresh();
+        wasLive = true;
+      }
+    },
+  });
+}
+
+async function start() {
+  const { claims } = state.session;
+  $('signin').hidden = true;
+  $('app').hidden = false;
+  $('identity').hidden = false;
+  $('identity-workspace').textContent = claims.workspaceId;
+  $('identity-subject').textContent = claims.sub ?? 'unknown user';
+  $('identity-role').textContent = claims.admin ? `${roleLabel(claims.role)} (admin)` : roleLabel(claims.role);
+  $('loading').hidden = false;
+  $('main').setAttribute('aria-busy', 'true');
+  hideAlert();
+  readCheckoutReturn();
+  try {
+    await loadAll();
+    announce('Billing loaded.');
+    goLive();
+    if (state.checkout?.status === 'waiting') {
+      state.checkoutTimer = setInterval(recheckCheckout, CHECKOUT_RECHECK_MS);
+    }
+  } catch (error) {
+    handleError(error, () => start());
+  } finally {
+    $('loading').hidden = true;
+    $('main').removeAttribute('aria-busy');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wiring
+
+async function offerDemo() {
+  try {
+    const response = await fetch('demo-session', { headers: { accept: 'application/json' } });
+    if (!response.ok) return;
+    const body = await response.json();
+    $('demo').hidden = body.available !== true;
+  } catch {
+    // No demo on this server.
+  }
+}
+
+async function openDemo(role, button) {
+  button.disabled = true;
+  announce('Preparing the demo workspace…');
+  try {
+    const response = await fetch('demo-session', { method: 'POST', headers: { accept: 'application/json' } });
+    if (!response.ok) throw new GraphQLRequestError(`The demo could not be opened (HTTP ${response.status}).`);
+    const { tokens } = await response.json();
+    if (signIn(tokens[role])) await start();
+  } catch (error) {
+    $('signin-reason').textContent = error.message;
+    $('signin-reason').hidden = false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function wire() {
+  $('signin-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const input = $('token-input');
+    const token = input.value.trim().replace(/^Bearer\s+/i, '');
+    const error = $('token-error');
+    if (!signIn(token)) {
+      error.textContent = token
+        ? 'This is not a token for this service: paste the whole bearer token (three parts separated by dots).'
+        : 'Paste a token to sign in.';
+      error.hidden = false;
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+      return;
+    }
+    error.hidden = true;
+    input.removeAttribute('aria-invalid');
+    $('signin-reason').hidden = true;
+    void start();
+  });
+  for (const button of document.querySelectorAll('[data-demo-role]')) {
+    button.addEventListener('click', () => openDemo(button.dataset.demoRole, button));
+  }
+  $('sign-out').addEventListener('click', () => signOut());
+  $('ledger-previous').addEventListener('click', () => turnLedgerPage(-1));
+  $('ledger-next').addEventListener('click', () => turnLedgerPage(1));
+  $('usage-range').addEventListener('change', (event) => {
+    state.usageDays = Number(event.target.value);
+    loadUsage().catch((error) => handleError(error, loadUsage));
+  });
+  $('usage-table-toggle').addEventListener('click', (event) => {
+    const button = event.currentTarget;
+    const show = button.getAttribute('aria-expanded') !== 'true';
+    button.setAttribute('aria-expanded', String(show));
+    button.textContent = show ? 'Hide table' : 'Show as table';
+    $('usage-table-wrap').classList.toggle('visually-hidden', !show);
+  });
+  let width = 0;
+  new ResizeObserver(([entry]) => {
+    const next = Math.floor(entry.contentRect.width);
+    if (next === width || !usageRows.length) return;
+    width = next;
+    drawUsage();
+  }).observe($('usage-chart'));
+}
+
+wire();
+const saved = sessionStorage.getItem(TOKEN_KEY);
+if (saved && signIn(saved)) {
+  void start();
+} else {
+  $('signin').hidden = false;
+  void offerDemo();
+}

@@ -1,0 +1,173 @@
+/**
+ * Every GraphQL operation the Billing page sends. They are plain strings so that a frontend team
+ * can copy them; test/browser/billing-operations.test.ts validates each against
+ * schema/schema.graphql, so a schema change that breaks the page fails the build.
+ */
+
+const BALANCE_FIELDS = /* GraphQL */ `
+  fragment BillingBalance on WorkspaceCredits {
+    workspaceId
+    available
+    lowBalance
+    lowBalanceThreshold
+    periodStart
+    periodEnd
+    plan {
+      id
+      name
+      includedCredits
+    }
+    included {
+      granted
+      consumed
+      expired
+      remaining
+    }
+    purchased {
+      granted
+      consumed
+      refunded
+      remaining
+    }
+    promotional {
+      granted
+      consumed
+      expired
+      remaining
+    }
+    grants {
+      source
+      remaining
+      expiresAt
+    }
+  }
+`;
+
+/** The first paint: the balance, what can be bought, and what was bought. */
+export const BILLING_OVERVIEW = /* GraphQL */ `
+  query BillingOverview($workspaceId: ID!) {
+    workspaceCredits(workspaceId: $workspaceId) {
+      ...BillingBalance
+    }
+    creditPackages {
+      id
+      name
+      credits
+      price {
+        amount
+        currency
+      }
+    }
+    creditPurchases(workspaceId: $workspaceId) {
+      id
+      packageName
+      credits
+      creditsLeft
+      amountPaid {
+        amount
+        currency
+      }
+      status
+      purchasedAt
+    }
+  }
+  ${BALANCE_FIELDS}
+`;
+
+/** Only the purchases: the return page asks until Stripe's session id is among them. */
+export const CREDIT_PURCHASES = /* GraphQL */ `
+  query BillingPurchases($workspaceId: ID!) {
+    creditPurchases(workspaceId: $workspaceId) {
+      id
+      packageName
+      credits
+      creditsLeft
+      amountPaid {
+        amount
+        currency
+      }
+      status
+      purchasedAt
+    }
+  }
+`;
+
+/** One page of the ledger, newest first; `after` is the previous page's endCursor. */
+export const CREDIT_LEDGER = /* GraphQL */ `
+  query BillingLedger($workspaceId: ID!, $first: Int!, $after: String) {
+    creditLedger(workspaceId: $workspaceId, first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          id
+          type
+          occurredAt
+          credits
+          balanceAfter
+          action
+          units
+          actorId
+          reference
+          refundedCredits
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`;
+
+/**
+ * The chart's data. creditUsage(groupBy: DAY) gives each day's total (net of refunded spends); the
+ * split by action comes from the CONSUMPTION entries of the ledger in the same range, paged.
+ */
+export const USAGE_BY_DAY = /* GraphQL */ `
+  query BillingUsageByDay($workspaceId: ID!, $from: DateTime!, $to: DateTime!) {
+    creditUsage(workspaceId: $workspaceId, from: $from, to: $to, groupBy: DAY) {
+      day
+      credits
+      count
+    }
+  }
+`;
+
+export const SPENDS_IN_RANGE = /* GraphQL */ `
+  query BillingSpends($workspaceId: ID!, $from: DateTime!, $to: DateTime!, $first: Int!, $after: String) {
+    creditLedger(workspaceId: $workspaceId, from: $from, to: $to, first: $first, after: $after, types: [CONSUMPTION]) {
+      edges {
+        node {
+          occurredAt
+          action
+          credits
+          refundedCredits
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`;
+
+/** Opens Stripe Checkout; the page then navigates to `url`. */
+export const START_CREDIT_PURCHASE = /* GraphQL */ `
+  mutation BillingStartCreditPurchase($workspaceId: ID!, $packageId: ID!) {
+    startCreditPurchase(workspaceId: $workspaceId, packageId: $packageId) {
+      id
+      url
+    }
+  }
+`;
+
+/** Over graphql-ws: the breakdown after every change of the balance. */
+export const CREDITS_CHANGED = /* GraphQL */ `
+  subscription BillingCreditsChanged($workspaceId: ID!) {
+    workspaceCreditsChanged(workspaceId: $workspaceId) {
+      ...BillingBalance
+    }
+  }
+  ${BALANCE_FIELDS}
+`;
