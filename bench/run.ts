@@ -84,7 +84,7 @@ async function main(): Promise<void> {
     const events = scaled(1_000_000);
     log(`filling a log of ${events.toLocaleString('en-US')} events`);
     await fillStore(join(dir, 'events.sqlite'), { workspaces: 1000, events, spanMs: 365 * 86_400_000 });
-    log('replaying the balance and ledger projections');
+    log('replaying every projection (balance, ledger, purchases)');
     const replay = replayBench(dir);
     results.replay = replay;
     rows.push({

@@ -1,19 +1,18 @@
 /**
- * Runs in its own process so that its peak RSS is the replay's alone: rebuilds the balance and
- * ledger read models from the whole log under a data directory and prints what it measured.
+ * Runs in its own process so that its peak RSS is the replay's alone: rebuilds every read model
+ * (balance, ledger, purchases) from the whole log under a data directory and prints what it measured.
  */
 import { join } from 'node:path';
-import { creditLedgerProjection } from '../../projections/credit-ledger';
 import { openReadModelDb } from '../../projections/read-model-db';
-import { workspaceBalanceProjection } from '../../projections/workspace-balance';
 import { rebuildProjections } from '../../src/cli/replay';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
+import { PROJECTIONS } from '../../src/server/credits-service';
 
 async function main(): Promise<void> {
   const dataDir = process.argv[2] as string;
   const store = openSqliteEventStore({ file: join(dataDir, 'events.sqlite') });
   const readModels = openReadModelDb(join(dataDir, 'read-models.sqlite'));
-  const summary = await rebuildProjections(store, readModels, [workspaceBalanceProjection, creditLedgerProjection], {
+  const summary = await rebuildProjections(store, readModels, PROJECTIONS, {
     progress: false,
   });
   await store.close();
