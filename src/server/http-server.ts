@@ -56,6 +56,8 @@ export async function startHttpServer(
 ): Promise<RunningHttpServer> {
   const app = express();
   app.disable('x-powered-by');
+  // GraphQL answers POSTs: an ETag would cost a hash of every response body and never be used.
+  app.set('etag', false);
   // Once shutdown begins, a request that was not already being handled is refused before it can
   // run anything: an operation either runs and is answered, or never runs.
   let draining = false;
@@ -140,9 +142,13 @@ export async function startHttpServer(
       projections: projections(head, true),
     });
   });
+  // Request logs are info-level: below that level the middleware would only cost time.
+  const requestLogs = options.logger.isLevelEnabled('info')
+    ? [pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.method === 'GET' } })]
+    : [];
   app.use(
     '/graphql',
-    pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.method === 'GET' } }),
+    ...requestLogs,
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => contextFor(req.headers.authorization, service, options.jwtSecret),
