@@ -8,7 +8,8 @@
  * appear later. The cursor then only ever moves forward past delivered events.
  */
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import type { LogSubscription, RecordedEvent } from './port';
+import type { RecordedEvent } from './port';
+import { DONE, SerialSubscription } from './serial-subscription';
 
 /** Wakes sleeping subscriptions after a local commit. */
 export class AppendSignal {
@@ -37,9 +38,7 @@ export interface PollingSubscriptionOptions {
   onClose?: () => void;
 }
 
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-
-export class PollingSubscription implements LogSubscription, AsyncIterator<RecordedEvent, undefined> {
+export class PollingSubscription extends SerialSubscription {
   private cursor: bigint | undefined;
   private buffer: RecordedEvent[] = [];
   private closed = false;
@@ -47,31 +46,14 @@ export class PollingSubscription implements LogSubscription, AsyncIterator<Recor
   // flight makes the next sleep return at once instead of being lost.
   private woken = false;
   private wake: (() => void) | undefined;
-  // next() calls are chained so that concurrent callers never share a cursor mid-read.
-  private tail: Promise<unknown> = Promise.resolve();
   private readonly stopListening: () => void;
   private readonly pageSize: number;
 
   constructor(private readonly options: PollingSubscriptionOptions) {
+    super();
     this.cursor = options.after;
     this.pageSize = options.pageSize ?? 1000;
     this.stopListening = options.signal.listen(() => this.wakeUp());
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent, undefined> {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<RecordedEvent, undefined>> {
-    const result = this.tail.then(() => this.pull());
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-
-  /** Called by `for await` on break or throw: the subscription is done for good. */
-  async return(): Promise<IteratorResult<RecordedEvent, undefined>> {
-    await this.close();
-    return DONE;
   }
 
   async close(): Promise<void> {
@@ -83,7 +65,7 @@ export class PollingSubscription implements LogSubscription, AsyncIterator<Recor
     this.options.onClose?.();
   }
 
-  private async pull(): Promise<IteratorResult<RecordedEvent, undefined>> {
+  protected async pull(): Promise<IteratorResult<RecordedEvent, undefined>> {
     for (;;) {
       if (this.closed) return DONE;
       const event = this.buffer.shift();

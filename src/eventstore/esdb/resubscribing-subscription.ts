@@ -15,7 +15,8 @@
  * later call, since going on would skip it.
  */
 import type { AllStreamResolvedEvent, AllStreamSubscription } from '@eventstore/db-client';
-import type { LogSubscription, RecordedEvent } from '../port';
+import type { RecordedEvent } from '../port';
+import { DONE, SerialSubscription } from '../serial-subscription';
 
 export interface BackoffOptions {
   initialDelayMs: number;
@@ -42,10 +43,9 @@ interface Source {
   openedAt: number;
 }
 
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 const CLOSED = Symbol('closed');
 
-export class ResubscribingSubscription implements LogSubscription, AsyncIterator<RecordedEvent, undefined> {
+export class ResubscribingSubscription extends SerialSubscription {
   private lastDelivered: bigint | undefined;
   private source: Source | undefined;
   private failures = 0;
@@ -53,30 +53,13 @@ export class ResubscribingSubscription implements LogSubscription, AsyncIterator
   private failure: { error: unknown } | undefined;
   private readonly closedSignal: Promise<typeof CLOSED>;
   private signalClosed!: () => void;
-  // next() calls are chained so that concurrent callers never race on the source.
-  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ResubscribingSubscriptionOptions) {
+    super();
     this.lastDelivered = options.after;
     this.closedSignal = new Promise((resolve) => {
       this.signalClosed = () => resolve(CLOSED);
     });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent, undefined> {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<RecordedEvent, undefined>> {
-    const result = this.tail.then(() => this.pull());
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-
-  /** Called by `for await` on break or throw: the subscription is done for good. */
-  async return(): Promise<IteratorResult<RecordedEvent, undefined>> {
-    await this.close();
-    return DONE;
   }
 
   async close(): Promise<void> {
@@ -89,7 +72,7 @@ export class ResubscribingSubscription implements LogSubscription, AsyncIterator
     this.options.onClose?.();
   }
 
-  private async pull(): Promise<IteratorResult<RecordedEvent, undefined>> {
+  protected async pull(): Promise<IteratorResult<RecordedEvent, undefined>> {
     for (;;) {
       if (this.failure) throw this.failure.error;
       if (this.closed) return DONE;
