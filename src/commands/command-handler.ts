@@ -8,16 +8,24 @@
  * result, a refusal, or a repeat of an earlier request) is given before the append it depends on has
  * committed. If another process appended first, the revision check fails; the whole batch is then
  * decided again on the reloaded stream, a bounded number of times.
+ *
+ * With a snapshot store, a workspace whose state is not cached is loaded from its latest snapshot
+ * plus the events after it, and a snapshot is taken once a cached state has run `snapshotEvery`
+ * events ahead of the last one (at most once per `snapshotIntervalMs` per workspace, so that a busy
+ * workspace does not spend its time writing snapshots).
  */
+import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { WorkspaceCreditsCommand } from '../domain/commands';
 import { decide } from '../domain/decide';
 import { conflict } from '../domain/errors';
 import type { WorkspaceCreditsEvent } from '../domain/events';
 import { evolve, initialState, type WorkspaceCreditsState } from '../domain/state';
+import { decodeState, encodeState, STATE_SNAPSHOT_VERSION } from '../domain/state-snapshot';
 import { isExpectedRevisionConflict, type EventStore, type NewEvent } from '../eventstore/port';
 import { currentSchemaVersion } from '../events/upcasters';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
+import type { SnapshotStore, StateSnapshot } from '../snapshots/snapshot-store';
 
 export interface CommandHandlerOptions {
   /** Attempts before a command that keeps losing revision races is refused with CONFLICT. Default 5. */
@@ -26,6 +34,12 @@ export interface CommandHandlerOptions {
   cachedWorkspaces?: number;
   /** Most commands decided into one append. Default 1,000. */
   maxBatch?: number;
+  /** Where state snapshots are kept; without one, every load folds the whole stream. */
+  snapshots?: SnapshotStore;
+  /** Events a cached state may run ahead of its last snapshot before a new one is taken. Default 1,000. */
+  snapshotEvery?: number;
+  /** Least time between two snapshots of one workspace. Default 1,000 ms. */
+  snapshotIntervalMs?: number;
 }
 
 /** Who asked, and on whose behalf: stored as event metadata. */
@@ -45,6 +59,12 @@ export interface CommandOutcome<R> {
 interface LoadedStream {
   state: WorkspaceCreditsState;
   revision: bigint | undefined;
+  /** Id of the event at `revision`. */
+  lastEventId: string | undefined;
+  /** Revision of the latest snapshot written or loaded, and when one was last taken (performance.now()). */
+  snapshotRevision: bigint | undefined;
+  snapshotTakenAt: number;
+  snapshotWriting: boolean;
 }
 
 /** A command waiting for its workspace, and how to answer its caller. */
@@ -68,6 +88,11 @@ export class WorkspaceCreditsCommandHandler {
   private readonly queues = new Map<string, Queued[]>();
   private readonly maxAttempts: number;
   private readonly maxBatch: number;
+  private readonly snapshots: SnapshotStore | undefined;
+  private readonly snapshotEvery: bigint;
+  private readonly snapshotIntervalMs: number;
+  /** Queues being worked through and snapshots being written. */
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     private readonly store: EventStore,
@@ -76,6 +101,9 @@ export class WorkspaceCreditsCommandHandler {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.maxBatch = options.maxBatch ?? 1_000;
     this.cache = new LRUCache({ max: options.cachedWorkspaces ?? 10_000 });
+    this.snapshots = options.snapshots;
+    this.snapshotEvery = BigInt(options.snapshotEvery ?? 1_000);
+    this.snapshotIntervalMs = options.snapshotIntervalMs ?? 1_000;
   }
 
   /**
@@ -120,20 +148,93 @@ export class WorkspaceCreditsCommandHandler {
       }
       this.queues.set(stream, [queued]);
       // Start on the next microtask, so that commands sent together are decided together.
-      queueMicrotask(() => void this.drain(stream));
+      const drained: Promise<void> = Promise.resolve()
+        .then(() => this.drain(stream))
+        .finally(() => this.pending.delete(drained));
+      this.pending.add(drained);
     });
   }
 
-  /** Folds the workspace's whole stream into its current state. */
+  /** The workspace's current state: its latest usable snapshot and the events after it. */
   async load(stream: string): Promise<LoadedStream> {
-    const state = initialState();
-    let revision: bigint | undefined;
-    for await (const recorded of this.store.readStream(stream)) {
+    // An unreadable snapshot is no snapshot: the stream is the truth.
+    const snapshot = await this.snapshots?.load(stream).catch(() => undefined);
+    const fromSnapshot =
+      snapshot?.version === STATE_SNAPSHOT_VERSION
+        ? await this.fold(stream, snapshot).catch(() => undefined)
+        : undefined;
+    return fromSnapshot ?? ((await this.fold(stream, undefined)) as LoadedStream);
+  }
+
+  /**
+   * Folds the stream's events after `snapshot` (or all of them) into its state; undefined when the
+   * stream does not hold the snapshot's last event at its revision (the snapshot is of another
+   * history, e.g. a store restored from a backup).
+   */
+  private async fold(stream: string, snapshot: StateSnapshot | undefined): Promise<LoadedStream | undefined> {
+    const state = snapshot ? decodeState(snapshot.state) : initialState();
+    let revision = snapshot?.revision;
+    let lastEventId = snapshot?.eventId;
+    let confirmed = snapshot === undefined;
+    for await (const recorded of this.store.readStream(stream, { fromRevision: snapshot?.revision ?? 0n })) {
+      if (!confirmed) {
+        if (recorded.revision !== snapshot?.revision || recorded.id !== snapshot.eventId) return undefined;
+        confirmed = true;
+        continue;
+      }
       const event = toWorkspaceCreditsEvent(recorded);
       if (event) evolve(state, event);
       revision = recorded.revision;
+      lastEventId = recorded.id;
     }
-    return { state, revision };
+    if (!confirmed) return undefined;
+    return {
+      state,
+      revision,
+      lastEventId,
+      snapshotRevision: snapshot?.revision,
+      snapshotTakenAt: -Infinity,
+      snapshotWriting: false,
+    };
+  }
+
+  /**
+   * Takes a snapshot of the cached state when it is due. Runs between two batches of the workspace,
+   * when its state matches its committed revision, and after a turn of the event loop, so that the
+   * answers of the batch just committed go out first. The state is encoded then; the file is written
+   * while the workspace goes on.
+   */
+  private async snapshotIfDue(stream: string): Promise<void> {
+    const snapshots = this.snapshots;
+    const loaded = this.cache.peek(stream);
+    if (!snapshots || !loaded || loaded.snapshotWriting) return;
+    const { revision, lastEventId } = loaded;
+    if (revision === undefined || lastEventId === undefined) return;
+    if (revision - (loaded.snapshotRevision ?? -1n) < this.snapshotEvery) return;
+    if (performance.now() - loaded.snapshotTakenAt < this.snapshotIntervalMs) return;
+    loaded.snapshotWriting = true;
+    await new Promise((resolve) => setImmediate(resolve));
+    loaded.snapshotTakenAt = performance.now();
+    const state = encodeState(loaded.state);
+    const write = snapshots
+      .save({ stream, revision, eventId: lastEventId, version: STATE_SNAPSHOT_VERSION, state })
+      .then(
+        () => {
+          loaded.snapshotRevision = revision;
+        },
+        // A snapshot is only a shortcut and the stream stays the truth: the next interval tries again.
+        () => undefined,
+      )
+      .finally(() => {
+        loaded.snapshotWriting = false;
+        this.pending.delete(write);
+      });
+    this.pending.add(write);
+  }
+
+  /** Resolves once every queued command has been answered and every snapshot under way written. */
+  async idle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all(this.pending);
   }
 
   /** Works through a workspace's queue, a batch at a time, until it is empty. */
@@ -144,6 +245,7 @@ export class WorkspaceCreditsCommandHandler {
       try {
         const retry = await this.runBatch(stream, batch);
         queue.unshift(...retry);
+        await this.snapshotIfDue(stream);
       } catch (error) {
         for (const queued of batch) queued.reject(error);
       }
@@ -185,6 +287,7 @@ export class WorkspaceCreditsCommandHandler {
         expectedRevision: loaded.revision ?? 'no_stream',
       });
       loaded.revision = appended.nextExpectedRevision;
+      loaded.lastEventId = events[events.length - 1]?.id;
       this.cache.set(stream, loaded);
       settle(decided, appended.position);
       return [];
@@ -219,6 +322,7 @@ function settle(decided: Decided[], position: bigint | undefined): void {
 }
 
 const toNewEvent = (event: WorkspaceCreditsEvent, metadata: CommandMetadata): NewEvent => ({
+  id: randomUUID(),
   type: event.type,
   schemaVersion: currentSchemaVersion(event.type),
   data: event.data,

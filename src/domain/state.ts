@@ -5,6 +5,7 @@
  */
 import type { CreditAction, Drawdown, Grant, Money } from './credits';
 import type { PurchasePayment, WorkspaceCreditsEvent } from './events';
+import { RecentConsumptions } from './recent-consumptions';
 
 /**
  * How long an idempotency key is remembered after its first use. Retries inside this window return
@@ -40,7 +41,7 @@ export interface WorkspaceCreditsState {
   /** Every billing period applied so far, by its start instant, to make re-application a no-op. */
   periods: Map<number, { planId: string; periodEnd: number }>;
   /** Spends by idempotency key, oldest first, pruned after IDEMPOTENCY_RETENTION_MS. */
-  consumptions: Map<string, ConsumptionRecord>;
+  consumptions: RecentConsumptions;
   /** Promotional grants by idempotency key, with what was asked, to recognise a retry. */
   grantKeys: Map<string, { grantId: string; credits: number; reason: string; expiresAt: number | undefined }>;
   /** Purchases by purchase id, with what was bought, paid and refunded so far. */
@@ -74,7 +75,7 @@ export const initialState = (): WorkspaceCreditsState => ({
   grants: new Map(),
   period: undefined,
   periods: new Map(),
-  consumptions: new Map(),
+  consumptions: new RecentConsumptions(),
   grantKeys: new Map(),
   purchases: new Map(),
   purchaseRefunds: new Map(),
@@ -103,14 +104,6 @@ function grantOf(state: WorkspaceCreditsState, grantId: string): Grant {
   const grant = state.grants.get(grantId);
   if (!grant) throw new Error(`Event refers to unknown grant ${grantId}`);
   return grant;
-}
-
-function forgetOldConsumptions(state: WorkspaceCreditsState, now: number): void {
-  const cutoff = now - IDEMPOTENCY_RETENTION_MS;
-  for (const [key, record] of state.consumptions) {
-    if (record.consumedAt >= cutoff) return;
-    state.consumptions.delete(key);
-  }
 }
 
 export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEvent): WorkspaceCreditsState {
@@ -171,8 +164,8 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         grant.consumed += part.credits;
       }
       const consumedAt = ms(event.data.consumedAt);
-      forgetOldConsumptions(state, consumedAt);
-      state.consumptions.set(event.data.idempotencyKey, {
+      state.consumptions.forgetBefore(consumedAt - IDEMPOTENCY_RETENTION_MS);
+      state.consumptions.set({
         consumptionId: event.data.consumptionId,
         idempotencyKey: event.data.idempotencyKey,
         action: event.data.action,

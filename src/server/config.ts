@@ -31,6 +31,8 @@ export interface Config {
   eventStoreUrl: string | undefined;
   /** Read models and their checkpoints, under dataDir. */
   readModelFile: string;
+  /** The command side's workspace state snapshots (a cache), under dataDir. */
+  snapshotDir: string;
   catalogFile: string;
   jwtSecret: string | undefined;
   logLevel: string;
@@ -81,6 +83,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     eventStoreFile: join(dataDir, 'events.sqlite'),
     eventStoreUrl: env.EVENTSTORE_URL === '' ? undefined : env.EVENTSTORE_URL,
     readModelFile: join(dataDir, 'read-models.sqlite'),
+    snapshotDir: join(dataDir, 'snapshots'),
     catalogFile: resolve(env.CATALOG_FILE),
     jwtSecret: env.AUTH_JWT_SECRET === '' ? undefined : env.AUTH_JWT_SECRET,
     logLevel: env.LOG_LEVEL,

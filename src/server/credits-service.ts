@@ -23,6 +23,7 @@ import { WORKSPACE_CREDITS_CATEGORY } from '../events/workspace-stream';
 import type { Services } from '../graphql/context';
 import { unconfiguredPaymentGateway, type PaymentGateway } from '../payments/payment-gateway';
 import { createStripeGateway } from '../payments/stripe-gateway';
+import { openFileSnapshotStore } from '../snapshots/snapshot-store';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries } from '../queries/credits-queries';
 import type { Config } from './config';
@@ -68,7 +69,8 @@ export async function startCreditsService(
     onCommitted: (batch) => publishChangedWorkspaces(pubSub, batch),
   });
   await projections.start();
-  const handler = new WorkspaceCreditsCommandHandler(store);
+  const snapshots = openFileSnapshotStore(config.snapshotDir);
+  const handler = new WorkspaceCreditsCommandHandler(store, { snapshots });
   const commands = new CreditsCommands(handler, catalog, clock);
   const balances = new WorkspaceBalanceReader(readModels);
   const ledger = new CreditLedgerReader(readModels);
@@ -103,6 +105,7 @@ export async function startCreditsService(
     gateway,
     async close() {
       await sweeper.stop();
+      await handler.idle();
       await projections.stop();
       await store.close();
       readModels.close();

@@ -6,38 +6,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WorkspaceCreditsCommandHandler } from '../../src/commands/command-handler';
-import type { ConsumeCredits, GrantCredits } from '../../src/domain/commands';
 import { type CreditsError } from '../../src/domain/errors';
 import type { EventStore } from '../../src/eventstore/port';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
+import { grantOn, spendOn } from './commands';
 
 const WORKSPACE = 'ws-batch';
 const STREAM = workspaceStreamName(WORKSPACE);
 const now = new Date('2026-06-01T00:00:00Z');
 const metadata = { actorId: 'test' };
 
-const grant = (credits: number, key: string): GrantCredits => ({
-  type: 'GrantCredits',
-  workspaceId: WORKSPACE,
-  grantId: `grant-${key}`,
-  idempotencyKey: key,
-  credits,
-  reason: 'test',
-  grantedBy: 'test',
-  now,
-});
-const spend = (i: number, creditsPerUnit = 1): ConsumeCredits => ({
-  type: 'ConsumeCredits',
-  workspaceId: WORKSPACE,
-  consumptionId: `c${i}`,
-  idempotencyKey: `k${i}`,
-  action: 'PERSON_ENRICHMENT',
-  units: 1,
-  creditsPerUnit,
-  actorId: 'member',
-  now,
-});
+const grant = (credits: number, key: string) => grantOn(WORKSPACE, credits, key, now);
+const spend = (i: number, creditsPerUnit = 1) => spendOn(WORKSPACE, i, creditsPerUnit, now);
 
 /** The SQLite store, counting appends and able to let "another process" write first. */
 function instrumentedStore() {

@@ -5,13 +5,15 @@
  *   given(...pastEvents).when(command).thenNothing()            // an idempotent retry
  *   given(...pastEvents).when(command).thenThrows(code, details?) // a refusal: no events at all
  *
- * Every run also checks that `decide` only reads the state it is given.
+ * Every run also checks that `decide` only reads the state it is given, and that it decides the
+ * same on the state restored from a snapshot of the history.
  */
 import type { WorkspaceCreditsCommand } from '../../src/domain/commands';
 import { decide } from '../../src/domain/decide';
 import { CreditsError, type CreditsErrorCode } from '../../src/domain/errors';
 import type { WorkspaceCreditsEvent } from '../../src/domain/events';
 import { evolve, initialState, type WorkspaceCreditsState } from '../../src/domain/state';
+import { decodeState, encodeState } from '../../src/domain/state-snapshot';
 
 /** Folds a stream into a fresh state, as the aggregate does when it loads it. */
 export const stateOf = (events: readonly WorkspaceCreditsEvent[]): WorkspaceCreditsState =>
@@ -23,15 +25,18 @@ export function given(...history: WorkspaceCreditsEvent[]) {
   return {
     state: (): WorkspaceCreditsState => stateOf(history),
     when(command: WorkspaceCreditsCommand) {
+      const decideOn = (state: WorkspaceCreditsState): Outcome => {
+        try {
+          return { events: decide(command, state) };
+        } catch (error) {
+          return { error };
+        }
+      };
       const run = (): Outcome => {
         const state = stateOf(history);
-        let outcome: Outcome;
-        try {
-          outcome = { events: decide(command, state) };
-        } catch (error) {
-          outcome = { error };
-        }
+        const outcome = decideOn(state);
         expect(state).toEqual(stateOf(history)); // decide must not change the state it reads
+        expect(decideOn(decodeState(encodeState(stateOf(history))))).toStrictEqual(outcome);
         return outcome;
       };
       const eventsOf = (outcome: Outcome): WorkspaceCreditsEvent[] => {

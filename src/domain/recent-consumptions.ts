@@ -1,0 +1,190 @@
+/**
+ * The spends a workspace still answers retries for: idempotency key → the spend as first recorded,
+ * oldest first, forgotten once past the retention window.
+ *
+ * A busy workspace remembers tens of thousands of spends, and a command needs at most one of them,
+ * usually none (a new key). So the spends restored from a snapshot stay as the snapshot's text,
+ * with a hash of each key beside it: restoring costs nothing per spend, a new key is told apart by
+ * its hash alone, and only a retry (or a rare hash collision) searches the text. Spends remembered
+ * since the snapshot live in a map, as objects until the next snapshot encodes them.
+ */
+import { GRANT_SOURCES, type CreditAction, type Drawdown, type GrantSource } from './credits';
+import type { ConsumptionRecord } from './state';
+
+/** One spend as text: `consumedAt \t JSON(key) \t JSON(the other fields as a tuple)`. */
+type EncodedRecord = string;
+
+type RecordTuple = [
+  consumptionId: string,
+  action: CreditAction,
+  units: number,
+  credits: number,
+  reference: string | null,
+  availableAfter: number,
+  drawdown: [grantId: string, source: number, credits: number][],
+];
+
+/** The encoded form: one line per spend, oldest first, and the hash of each line's key, in order. */
+export interface EncodedConsumptions {
+  lines: string;
+  keyHashes: Int32Array;
+}
+
+const NO_HASHES = new Int32Array(0);
+
+export class RecentConsumptions {
+  /** Spends restored from a snapshot, oldest first; those before `restoredFrom` are forgotten. */
+  private restored = '';
+  private restoredFrom = 0;
+  private restoredHashes: Int32Array = NO_HASHES;
+  private forgottenLines = 0;
+  /** The same hashes, sorted for lookups; made on the first lookup. */
+  private sortedHashes: Int32Array | undefined;
+  /** Spends remembered since the snapshot, in order: objects, or lines once encoded. */
+  private readonly recent = new Map<string, ConsumptionRecord | EncodedRecord>();
+
+  get size(): number {
+    return this.restoredHashes.length - this.forgottenLines + this.recent.size;
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const line of this.restoredLines()) yield keyOf(line);
+    yield* this.recent.keys();
+  }
+
+  get(idempotencyKey: string): ConsumptionRecord | undefined {
+    const stored = this.recent.get(idempotencyKey);
+    if (stored !== undefined) return typeof stored === 'string' ? decodeRecord(idempotencyKey, stored) : stored;
+    if (!this.mayBeRestored(idempotencyKey)) return undefined;
+    const at = this.restored.indexOf(`\t${JSON.stringify(idempotencyKey)}\t`, this.restoredFrom);
+    if (at < 0) return undefined;
+    const end = this.restored.indexOf('\n', at);
+    const line = this.restored.slice(this.restored.lastIndexOf('\n', at) + 1, end < 0 ? undefined : end);
+    return decodeRecord(idempotencyKey, line);
+  }
+
+  /** Remembers a spend; spends arrive in the order they were consumed. */
+  set(record: ConsumptionRecord): void {
+    this.recent.set(record.idempotencyKey, record);
+  }
+
+  /** Forgets the spends consumed before `cutoff` (epoch ms). */
+  forgetBefore(cutoff: number): void {
+    const text = this.restored;
+    while (this.restoredFrom < text.length) {
+      if (Number(text.slice(this.restoredFrom, text.indexOf('\t', this.restoredFrom))) >= cutoff) return;
+      const end = text.indexOf('\n', this.restoredFrom);
+      this.restoredFrom = end < 0 ? text.length : end + 1;
+      this.forgottenLines += 1;
+    }
+    for (const [key, stored] of this.recent) {
+      if (consumedAtOf(stored) >= cutoff) return;
+      this.recent.delete(key);
+    }
+  }
+
+  /**
+   * Every remembered spend, oldest first. The spends encoded now stay encoded, so the next snapshot
+   * only encodes what is new since this one.
+   */
+  encode(): EncodedConsumptions {
+    const lines: string[] = [];
+    const keyHashes = new Int32Array(this.size);
+    keyHashes.set(this.restoredHashes.subarray(this.forgottenLines));
+    let next = this.restoredHashes.length - this.forgottenLines;
+    if (this.restoredFrom < this.restored.length) lines.push(this.restored.slice(this.restoredFrom));
+    for (const [key, stored] of this.recent) {
+      const line = typeof stored === 'string' ? stored : encodeRecord(stored);
+      if (line !== stored) this.recent.set(key, line);
+      lines.push(line);
+      keyHashes[next++] = keyHash(key);
+    }
+    return { lines: lines.join('\n'), keyHashes };
+  }
+
+  /** The inverse of `encode`, without decoding a single spend. */
+  static decode(encoded: EncodedConsumptions): RecentConsumptions {
+    const restored = new RecentConsumptions();
+    restored.restored = encoded.lines;
+    restored.restoredHashes = encoded.keyHashes;
+    return restored;
+  }
+
+  private mayBeRestored(idempotencyKey: string): boolean {
+    if (this.restoredFrom >= this.restored.length) return false;
+    this.sortedHashes ??= Int32Array.from(this.restoredHashes).sort();
+    const sorted = this.sortedHashes;
+    const hash = keyHash(idempotencyKey);
+    let low = 0;
+    let high = sorted.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const candidate = sorted[middle] as number;
+      if (candidate === hash) return true;
+      if (candidate < hash) low = middle + 1;
+      else high = middle - 1;
+    }
+    return false;
+  }
+
+  private *restoredLines(): IterableIterator<EncodedRecord> {
+    let at = this.restoredFrom;
+    while (at < this.restored.length) {
+      let end = this.restored.indexOf('\n', at);
+      if (end < 0) end = this.restored.length;
+      yield this.restored.slice(at, end);
+      at = end + 1;
+    }
+  }
+}
+
+/** FNV-1a over the key's UTF-16 code units. */
+export function keyHash(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return hash | 0;
+}
+
+// JSON escapes every control character inside a string, so the tabs that separate the fields, and
+// the newlines that separate the spends, never occur inside one.
+function encodeRecord(record: ConsumptionRecord): EncodedRecord {
+  const tuple: RecordTuple = [
+    record.consumptionId,
+    record.action,
+    record.units,
+    record.credits,
+    record.reference ?? null,
+    record.availableAfter,
+    record.drawdown.map((part) => [part.grantId, GRANT_SOURCES.indexOf(part.source), part.credits]),
+  ];
+  return `${record.consumedAt}\t${JSON.stringify(record.idempotencyKey)}\t${JSON.stringify(tuple)}`;
+}
+
+function decodeRecord(idempotencyKey: string, line: EncodedRecord): ConsumptionRecord {
+  const [consumptionId, action, units, credits, reference, availableAfter, drawdown] = JSON.parse(
+    line.slice(line.indexOf('\t', line.indexOf('\t') + 1) + 1),
+  ) as RecordTuple;
+  return {
+    consumptionId,
+    idempotencyKey,
+    action,
+    units,
+    credits,
+    reference: reference ?? undefined,
+    drawdown: drawdown.map(([grantId, source, partCredits]): Drawdown => ({
+      grantId,
+      source: GRANT_SOURCES[source] as GrantSource,
+      credits: partCredits,
+    })),
+    availableAfter,
+    consumedAt: consumedAtOf(line),
+  };
+}
+
+function keyOf(line: EncodedRecord): string {
+  const from = line.indexOf('\t') + 1;
+  return JSON.parse(line.slice(from, line.indexOf('\t', from))) as string;
+}
+
+const consumedAtOf = (stored: ConsumptionRecord | EncodedRecord): number =>
+  typeof stored === 'string' ? Number(stored.slice(0, stored.indexOf('\t'))) : stored.consumedAt;

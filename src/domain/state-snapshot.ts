@@ -1,0 +1,84 @@
+/**
+ * A workspace's decision state as text, so that a long stream need not be folded from its first
+ * event: the command side stores it now and then and, on a cold start, folds only the events after
+ * it.
+ *
+ * The first line holds everything but the remembered spends, as JSON, with the hashes of the
+ * spends' keys; each further line is one remembered spend (see RecentConsumptions). Restoring parses
+ * the first line only.
+ */
+import type { Grant } from './credits';
+import { RecentConsumptions } from './recent-consumptions';
+import type { CurrentPeriod, PurchaseRecord, PurchaseRefundRecord, WorkspaceCreditsState } from './state';
+
+/**
+ * The version of the state's shape and of what `evolve` makes of the events. Change it whenever
+ * either changes: a snapshot of another version is ignored and the stream is folded afresh.
+ */
+export const STATE_SNAPSHOT_VERSION = 1;
+
+interface Head {
+  grants: [string, Grant][];
+  period: CurrentPeriod | undefined;
+  periods: [number, { planId: string; periodEnd: number }][];
+  grantKeys: [string, { grantId: string; credits: number; reason: string; expiresAt: number | undefined }][];
+  purchases: [string, PurchaseRecord][];
+  purchaseRefunds: [string, PurchaseRefundRecord][];
+  providerRefunds: [string, PurchaseRefundRecord][];
+  refundedConsumptions: string[];
+  /** The remembered spends' key hashes, in their order: little-endian int32s, base64. */
+  keyHashes: string;
+}
+
+export function encodeState(state: WorkspaceCreditsState): string {
+  const consumptions = state.consumptions.encode();
+  const hashes = consumptions.keyHashes;
+  const head: Head = {
+    grants: [...state.grants],
+    period: state.period,
+    periods: [...state.periods],
+    grantKeys: [...state.grantKeys],
+    purchases: [...state.purchases],
+    purchaseRefunds: [...state.purchaseRefunds],
+    providerRefunds: [...state.providerRefunds],
+    refundedConsumptions: [...state.refundedConsumptions],
+    keyHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('base64'),
+  };
+  // JSON has no `undefined`: optional fields travel as null (the state itself never holds null).
+  const first = JSON.stringify(head, (_key, value: unknown) => (value === undefined ? null : value));
+  return consumptions.lines === '' ? first : `${first}\n${consumptions.lines}`;
+}
+
+export function decodeState(text: string): WorkspaceCreditsState {
+  const newline = text.indexOf('\n');
+  const head = nullsToUndefined(JSON.parse(newline < 0 ? text : text.slice(0, newline))) as Head;
+  return {
+    grants: new Map(head.grants),
+    period: head.period,
+    periods: new Map(head.periods),
+    consumptions: RecentConsumptions.decode({
+      lines: newline < 0 ? '' : text.slice(newline + 1),
+      keyHashes: int32s(Buffer.from(head.keyHashes, 'base64')),
+    }),
+    grantKeys: new Map(head.grantKeys),
+    purchases: new Map(head.purchases),
+    purchaseRefunds: new Map(head.purchaseRefunds),
+    providerRefunds: new Map(head.providerRefunds),
+    refundedConsumptions: new Set(head.refundedConsumptions),
+  };
+}
+
+/** The bytes as int32s, copied when they are not aligned for an Int32Array view. */
+function int32s(bytes: Buffer): Int32Array {
+  if (bytes.byteOffset % 4 === 0) return new Int32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return new Int32Array(new Uint8Array(bytes).buffer);
+}
+
+function nullsToUndefined(value: unknown): unknown {
+  if (value === null) return undefined;
+  if (Array.isArray(value)) return value.map(nullsToUndefined);
+  if (typeof value !== 'object') return value;
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) object[key] = nullsToUndefined(object[key]);
+  return object;
+}

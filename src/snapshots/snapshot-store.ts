@@ -1,0 +1,94 @@
+/**
+ * Where the command side keeps workspace state snapshots: a cache beside the event store, never a
+ * source of truth. A snapshot names the stream revision it was taken at and the id of the event at
+ * that revision; the command handler uses it only if the stream still has that event there, and
+ * folds the stream from its start otherwise. Losing a snapshot costs a slower first command for
+ * its workspace, nothing else.
+ *
+ * One file per stream in a directory of this process (DATA_DIR/snapshots), whichever event store is
+ * in use: a snapshot is read whole on a cold start, and a file reads faster than a large database
+ * row. A file is written beside its final name, flushed to disk, then renamed over it, so a crash
+ * leaves the previous snapshot or the new one, never a torn one.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface StateSnapshot {
+  stream: string;
+  /** Revision of the last event folded into `state`. */
+  revision: bigint;
+  /** Id of that event. */
+  eventId: string;
+  /** STATE_SNAPSHOT_VERSION of the code that took it. */
+  version: number;
+  state: string;
+}
+
+export interface SnapshotStore {
+  /** The stream's latest snapshot; undefined when there is none or it cannot be read. */
+  load(stream: string): Promise<StateSnapshot | undefined>;
+  /** Replaces the stream's snapshot; resolves once the new one is on disk. */
+  save(snapshot: StateSnapshot): Promise<void>;
+}
+
+interface Header {
+  stream: string;
+  revision: string;
+  eventId: string;
+  version: number;
+  /** Length of the state text that follows the header line: a shorter file is not a snapshot. */
+  length: number;
+}
+
+export function openFileSnapshotStore(directory: string): SnapshotStore {
+  mkdirSync(directory, { recursive: true });
+  const fileOf = (stream: string): string =>
+    join(directory, `${createHash('sha256').update(stream).digest('hex').slice(0, 40)}.snapshot`);
+  let writes = 0;
+  return {
+    async load(stream) {
+      let text: string;
+      try {
+        text = await readFile(fileOf(stream), 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+      const newline = text.indexOf('\n');
+      let header: Header;
+      try {
+        header = JSON.parse(text.slice(0, newline)) as Header;
+      } catch {
+        return undefined;
+      }
+      const state = text.slice(newline + 1);
+      if (newline < 0 || header.stream !== stream || state.length !== header.length) return undefined;
+      return { stream, revision: BigInt(header.revision), eventId: header.eventId, version: header.version, state };
+    },
+
+    async save(snapshot) {
+      const header: Header = {
+        stream: snapshot.stream,
+        revision: snapshot.revision.toString(),
+        eventId: snapshot.eventId,
+        version: snapshot.version,
+        length: snapshot.state.length,
+      };
+      const file = fileOf(snapshot.stream);
+      const temporary = `${file}.${process.pid}.${writes++}.tmp`;
+      const handle = await open(temporary, 'w');
+      try {
+        await handle.writeFile(`${JSON.stringify(header)}\n${snapshot.state}`, 'utf8');
+        await handle.sync();
+      } catch (error) {
+        await handle.close();
+        await unlink(temporary).catch(() => undefined);
+        throw error;
+      }
+      await handle.close();
+      await rename(temporary, file);
+    },
+  };
+}

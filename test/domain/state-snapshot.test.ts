@@ -1,0 +1,149 @@
+/**
+ * A snapshot restores the state exactly: every grant, purchase, refund and remembered spend, with
+ * the spends restored lazily from their text.
+ */
+import type { CreditConsumptionRefunded, CreditPurchaseRefunded, WorkspaceCreditsEvent } from '../../src/domain/events';
+import { keyHash, RecentConsumptions } from '../../src/domain/recent-consumptions';
+import { evolve, IDEMPOTENCY_RETENTION_MS, type ConsumptionRecord } from '../../src/domain/state';
+import { decodeState, encodeState } from '../../src/domain/state-snapshot';
+import { allowance, at, consumed, DAY, draw, expired, granted, HOUR, purchased, WORKSPACE } from './builders';
+import { stateOf } from './spec';
+
+// Keys a client may send: the encoding must survive tabs, newlines, quotes, escapes and non-ASCII.
+const KEYS = ['plain', 'tab\there', 'line\nbreak', 'quote"d', 'back\\slash', 'ünïcødé ✓', '\u2028sep', ''];
+
+const purchaseRefunded = (providerRefundId: string | undefined): CreditPurchaseRefunded => ({
+  type: 'CreditPurchaseRefunded',
+  data: {
+    workspaceId: WORKSPACE,
+    purchaseId: 'cs_pay_1',
+    grantId: 'purchase-1',
+    refundId: `refund-${providerRefundId ?? 'manual'}`,
+    ...(providerRefundId !== undefined && { providerRefundId }),
+    credits: 10,
+    amount: { amount: 90, currency: 'USD' },
+    reason: 'customer request',
+    origin: 'ADMIN',
+    refundedBy: 'admin-1',
+    refundedAt: at(2 * DAY).toISOString(),
+  },
+});
+
+const consumptionRefunded: CreditConsumptionRefunded = {
+  type: 'CreditConsumptionRefunded',
+  data: {
+    workspaceId: WORKSPACE,
+    consumptionId: 'spend-0',
+    credits: 5,
+    drawdown: [draw('allowance-1', 'INCLUDED', 5)],
+    reason: 'failed run',
+    refundedBy: 'admin-1',
+    refundedAt: at(2 * DAY).toISOString(),
+  },
+};
+
+const history: WorkspaceCreditsEvent[] = [
+  allowance({ credits: 1000 }),
+  purchased({ credits: 2000, price: { amount: 18000, currency: 'USD' } }),
+  granted({ credits: 100, expiresAt: at(10 * DAY) }),
+  granted({ grantId: 'promo-2', idempotencyKey: 'promo-key-2', credits: 50 }),
+  ...KEYS.map((idempotencyKey, i) =>
+    consumed({
+      consumptionId: `spend-${i}`,
+      idempotencyKey,
+      credits: 5,
+      drawdown: [draw('allowance-1', 'INCLUDED', 3), draw('promo-1', 'PROMOTIONAL', 2)],
+      availableAfter: 3150 - 5 * (i + 1),
+      consumedAt: at(i * HOUR),
+      ...(i % 2 === 0 && { reference: `chart-${i}` }),
+    }),
+  ),
+  purchaseRefunded('re_1'),
+  purchaseRefunded(undefined),
+  consumptionRefunded,
+  expired({ grantId: 'promo-1', source: 'PROMOTIONAL', credits: 90, expiredAt: at(10 * DAY) }),
+];
+
+/** Every remembered spend, decoded: the way a command would see each of them. */
+const remembered = (consumptions: RecentConsumptions): (ConsumptionRecord | undefined)[] =>
+  [...consumptions.keys()].map((key) => consumptions.get(key));
+
+describe('a state snapshot', () => {
+  it('restores every part of the state', () => {
+    const original = stateOf(history);
+    const restored = decodeState(encodeState(original));
+    expect(remembered(restored.consumptions)).toStrictEqual(remembered(original.consumptions));
+    expect([...restored.consumptions.keys()]).toEqual(KEYS);
+    expect({ ...restored, consumptions: undefined }).toStrictEqual({ ...original, consumptions: undefined });
+    expect(restored.providerRefunds.get('re_1')).toStrictEqual(restored.purchaseRefunds.get('refund-re_1'));
+  });
+
+  it('restores a state that has nothing yet', () => {
+    const restored = decodeState(encodeState(stateOf([])));
+    expect(restored).toStrictEqual(stateOf([]));
+  });
+
+  it('goes on evolving like the state it was taken of', () => {
+    const later = consumed({
+      consumptionId: 'spend-late',
+      idempotencyKey: 'late',
+      credits: 7,
+      drawdown: [draw('allowance-1', 'INCLUDED', 7)],
+      availableAfter: 1,
+      consumedAt: at(IDEMPOTENCY_RETENTION_MS + 3 * HOUR + 1),
+    });
+    const original = evolve(stateOf(history), later);
+    const restored = evolve(decodeState(encodeState(stateOf(history))), later);
+    // The later spend pushed the first four keys out of the retention window in both.
+    expect([...restored.consumptions.keys()]).toEqual([...KEYS.slice(4), 'late']);
+    expect(remembered(restored.consumptions)).toStrictEqual(remembered(original.consumptions));
+    expect(restored.grants).toStrictEqual(original.grants);
+  });
+});
+
+describe('the remembered spends', () => {
+  const encoded = () => stateOf(history).consumptions.encode();
+
+  it('encode back to the same text and hashes without decoding a spend', () => {
+    const restored = RecentConsumptions.decode(encoded());
+    expect(restored.encode()).toEqual(encoded());
+    expect(restored.size).toBe(KEYS.length);
+  });
+
+  it('are found by key in the restored text, one at a time', () => {
+    const restored = RecentConsumptions.decode(encoded());
+    expect(restored.get('quote"d')).toMatchObject({ consumptionId: 'spend-3', idempotencyKey: 'quote"d', credits: 5 });
+    expect(restored.get('line\nbreak')).toMatchObject({ consumptionId: 'spend-2', reference: 'chart-2' });
+    expect(restored.get('tab\there')?.reference).toBeUndefined();
+    expect(restored.get('')).toMatchObject({ consumptionId: `spend-${KEYS.length - 1}` });
+    expect(restored.get('never used')).toBeUndefined();
+  });
+
+  it("search the text when a new key has a restored key's hash, and find nothing", () => {
+    const { lines, keyHashes } = encoded();
+    const hashes = Int32Array.from(keyHashes);
+    hashes[KEYS.length - 1] = keyHash('absent');
+    const restored = RecentConsumptions.decode({ lines, keyHashes: hashes });
+    expect(restored.get('absent')).toBeUndefined();
+    expect(restored.get('back\\slash')?.consumptionId).toBe('spend-4');
+  });
+
+  it('forget by age while still encoded, restored and recent alike', () => {
+    const restored = RecentConsumptions.decode(encoded());
+    restored.set({
+      ...(restored.get('plain') as ConsumptionRecord),
+      idempotencyKey: 'new',
+      consumedAt: at(DAY).getTime(),
+    });
+    restored.forgetBefore(at(3 * HOUR).getTime());
+    expect([...restored.keys()]).toEqual([...KEYS.slice(3), 'new']);
+    expect(restored.get('plain')).toBeUndefined();
+    expect(restored.size).toBe(KEYS.length - 3 + 1);
+    restored.forgetBefore(at(DAY).getTime());
+    expect([...restored.keys()]).toEqual(['new']);
+    expect(RecentConsumptions.decode(restored.encode()).get('new')).toMatchObject({ consumptionId: 'spend-0' });
+    restored.forgetBefore(at(DAY).getTime() + 1);
+    expect(restored.size).toBe(0);
+    expect(restored.encode()).toEqual({ lines: '', keyHashes: new Int32Array(0) });
+  });
+});
