@@ -2,10 +2,11 @@
  * Bearer tokens: HS256 JWTs carrying `sub`, `workspaceId`, `role`, optional `admin` and `exp`.
  * The server verifies them and the token CLI signs them with the same secret.
  */
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { ROLES, type Principal } from './principal';
 
@@ -23,10 +24,35 @@ export class InvalidTokenError extends Error {
   }
 }
 
-export function verifyToken(token: string, secret: string): Principal {
+/**
+ * Checks a token's signature (HS256 only), expiry and claims and returns its principal; throws
+ * InvalidTokenError otherwise. Prefer createTokenVerifier for many tokens with one secret.
+ */
+export function verifyToken(token: string, secret: string | KeyObject): Principal {
+  return verifyClaims(token, typeof secret === 'string' ? secretKey(secret) : secret, nowSeconds(Date.now)).principal;
+}
+
+/**
+ * The secret as a KeyObject. Given a string, jsonwebtoken first tries it as a PEM public key on
+ * every call, and that failing attempt (an exception with its stack) costs more than the HMAC.
+ */
+function secretKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
+interface Verified {
+  principal: Principal;
+  /** The exp and nbf claims (seconds since the epoch), checked again on every use. */
+  exp: number | undefined;
+  nbf: number | undefined;
+}
+
+const nowSeconds = (now: () => number): number => Math.floor(now() / 1000);
+
+function verifyClaims(token: string, key: KeyObject, clockTimestamp: number): Verified {
   let payload: unknown;
   try {
-    payload = jwt.verify(token, secret, { algorithms: ['HS256'] });
+    payload = jwt.verify(token, key, { algorithms: ['HS256'], clockTimestamp });
   } catch (error) {
     throw new InvalidTokenError(
       error instanceof jwt.TokenExpiredError ? 'The token has expired.' : 'The token is not valid.',
@@ -34,11 +60,54 @@ export function verifyToken(token: string, secret: string): Principal {
   }
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) throw new InvalidTokenError('The token lacks the sub, workspaceId or role claims.');
+  const { exp, nbf } = payload as { exp?: unknown; nbf?: unknown };
   return {
-    subject: claims.data.sub,
-    workspaceId: claims.data.workspaceId,
-    role: claims.data.role,
-    admin: claims.data.admin === true,
+    principal: Object.freeze({
+      subject: claims.data.sub,
+      workspaceId: claims.data.workspaceId,
+      role: claims.data.role,
+      admin: claims.data.admin === true,
+    }),
+    exp: typeof exp === 'number' ? exp : undefined,
+    nbf: typeof nbf === 'number' ? nbf : undefined,
+  };
+}
+
+export interface TokenVerifierOptions {
+  /** Distinct tokens whose verification is remembered. Default 10,000; 0 turns the cache off. */
+  cacheSize?: number;
+  /** The clock, in milliseconds since the epoch. */
+  now?: () => number;
+}
+
+/** Tokens longer than this are verified every time rather than remembered. */
+const MAX_CACHED_TOKEN_LENGTH = 4096;
+
+/**
+ * A verifier for one secret. A token whose signature and claims have been verified once is
+ * remembered by its exact text (only successes are, so nothing unverified can ever enter), and
+ * its exp and nbf are checked against the clock on every use exactly as jsonwebtoken checks them:
+ * a token stops being accepted at the same second with or without the cache.
+ */
+export function createTokenVerifier(secret: string, options: TokenVerifierOptions = {}): (token: string) => Principal {
+  const key = secretKey(secret);
+  const now = options.now ?? Date.now;
+  const cacheSize = options.cacheSize ?? 10_000;
+  if (cacheSize <= 0) return (token) => verifyClaims(token, key, nowSeconds(now)).principal;
+  const cache = new LRUCache<string, Verified>({ max: cacheSize });
+  return (token) => {
+    const clock = nowSeconds(now);
+    const cached = cache.get(token);
+    if (cached) {
+      const current =
+        (cached.exp === undefined || clock < cached.exp) && (cached.nbf === undefined || cached.nbf <= clock);
+      if (current) return cached.principal;
+      // Expired (or not yet valid): forget it and let the full check give the precise refusal.
+      cache.delete(token);
+    }
+    const verified = verifyClaims(token, key, clock);
+    if (token.length <= MAX_CACHED_TOKEN_LENGTH) cache.set(token, verified);
+    return verified.principal;
   };
 }
 

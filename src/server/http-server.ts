@@ -14,7 +14,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import { InvalidTokenError, verifyToken } from '../auth/tokens';
+import type { Principal } from '../auth/principal';
+import { createTokenVerifier, InvalidTokenError } from '../auth/tokens';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { buildCreditsSchema } from '../graphql/schema';
@@ -36,13 +37,17 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-function contextFor(authorization: string | undefined, service: CreditsService, jwtSecret: string): GraphQLContext {
+function contextFor(
+  authorization: string | undefined,
+  service: CreditsService,
+  verifyToken: (token: string) => Principal,
+): GraphQLContext {
   const base = { services: service.services, principal: undefined, authError: undefined };
   if (!authorization) return base;
   const [scheme, token] = authorization.split(' ');
   if (scheme !== 'Bearer' || !token) return { ...base, authError: 'Authorization must be "Bearer <token>".' };
   try {
-    return { ...base, principal: verifyToken(token, jwtSecret) };
+    return { ...base, principal: verifyToken(token) };
   } catch (error) {
     if (error instanceof InvalidTokenError) return { ...base, authError: error.message };
     throw error;
@@ -54,6 +59,8 @@ export async function startHttpServer(
   options: HttpServerOptions,
   listen: { host: string; port: number },
 ): Promise<RunningHttpServer> {
+  // Every request's token is verified; a token seen before skips the HMAC but not its expiry check.
+  const verifyToken = createTokenVerifier(options.jwtSecret);
   const app = express();
   app.disable('x-powered-by');
   // GraphQL answers POSTs: an ETag would cost a hash of every response body and never be used.
@@ -82,7 +89,7 @@ export async function startHttpServer(
     {
       schema,
       context: ({ connectionParams }) =>
-        contextFor(connectionParams?.authorization ?? connectionParams?.Authorization, service, options.jwtSecret),
+        contextFor(connectionParams?.authorization ?? connectionParams?.Authorization, service, verifyToken),
     },
     new WebSocketServer({ server, path: '/graphql' }),
   );
@@ -151,7 +158,7 @@ export async function startHttpServer(
     ...requestLogs,
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => contextFor(req.headers.authorization, service, options.jwtSecret),
+      context: async ({ req }) => contextFor(req.headers.authorization, service, verifyToken),
     }),
   );
 

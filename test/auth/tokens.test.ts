@@ -1,0 +1,96 @@
+/**
+ * Token verification, with and without the verifier's cache: the same tokens are accepted and
+ * refused, and a cached token expires at the same second as one checked afresh.
+ */
+import jwt from 'jsonwebtoken';
+import { createTokenVerifier, InvalidTokenError, signToken, verifyToken } from '../../src/auth/tokens';
+
+const SECRET = 'test-secret-of-enough-length-for-hs256';
+const member = { subject: 'user-1', workspaceId: 'ws-1', role: 'MEMBER' as const, admin: false };
+const T0 = Date.UTC(2026, 11, 1, 12, 0, 0);
+
+/** A verifier on a clock the test moves by hand. */
+function verifierAt(start: number, cacheSize?: number) {
+  const clock = { now: start };
+  const verify = createTokenVerifier(SECRET, { now: () => clock.now, ...(cacheSize !== undefined && { cacheSize }) });
+  return { clock, verify };
+}
+
+const signedAt = (issuedAt: number, claims: Record<string, unknown>, secret = SECRET) =>
+  jwt.sign({ iat: Math.floor(issuedAt / 1000), ...claims }, secret, { algorithm: 'HS256', noTimestamp: true });
+
+const refusal = (run: () => unknown): string => {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof InvalidTokenError) return error.message;
+    throw error;
+  }
+  throw new Error('the token was accepted');
+};
+
+describe.each([
+  ['with the cache', undefined],
+  ['without the cache', 0],
+])('a token verifier %s', (_name, cacheSize) => {
+  it('accepts a good token every time, with the principal it carries', () => {
+    const { verify } = verifierAt(T0, cacheSize);
+    const token = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', exp: T0 / 1000 + 60 });
+    expect(verify(token)).toEqual(member);
+    expect(verify(token)).toEqual(member);
+    // The one-off check reads the real clock: a token without exp is good on it too.
+    expect(verifyToken(signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER' }), SECRET)).toEqual(member);
+  });
+
+  it('stops accepting a token at the second it expires, after having accepted it', () => {
+    const { clock, verify } = verifierAt(T0, cacheSize);
+    const exp = T0 / 1000 + 60;
+    const token = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', exp });
+    expect(verify(token)).toEqual(member);
+    clock.now = exp * 1000 - 1;
+    expect(verify(token)).toEqual(member);
+    clock.now = exp * 1000;
+    expect(refusal(() => verify(token))).toBe('The token has expired.');
+    // Still refused when asked again: an expired token is never put back.
+    expect(refusal(() => verify(token))).toBe('The token has expired.');
+  });
+
+  it('refuses a token before its nbf, and accepts it from that second on', () => {
+    const { clock, verify } = verifierAt(T0, cacheSize);
+    const token = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', nbf: T0 / 1000 + 10 });
+    expect(refusal(() => verify(token))).toBe('The token is not valid.');
+    clock.now = T0 + 10_000;
+    expect(verify(token)).toEqual(member);
+  });
+
+  it('refuses a token signed with another secret, even after the good one was accepted', () => {
+    const { verify } = verifierAt(T0, cacheSize);
+    const claims = { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', exp: T0 / 1000 + 60 };
+    expect(verify(signedAt(T0, claims))).toEqual(member);
+    expect(refusal(() => verify(signedAt(T0, claims, 'another-secret-of-enough-length')))).toBe(
+      'The token is not valid.',
+    );
+  });
+
+  it('refuses a tampered token, another algorithm, and missing claims', () => {
+    const { verify } = verifierAt(T0, cacheSize);
+    const good = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER' });
+    expect(verify(good)).toEqual(member);
+    const [header, , signature] = good.split('.');
+    const admin = Buffer.from(JSON.stringify({ sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', admin: true }));
+    expect(refusal(() => verify(`${header}.${admin.toString('base64url')}.${signature}`))).toBe(
+      'The token is not valid.',
+    );
+    const unsigned = jwt.sign({ sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER' }, '', { algorithm: 'none' });
+    expect(refusal(() => verify(unsigned))).toBe('The token is not valid.');
+    expect(refusal(() => verify(signedAt(T0, { sub: 'user-1', role: 'MEMBER' })))).toBe(
+      'The token lacks the sub, workspaceId or role claims.',
+    );
+    expect(refusal(() => verify('not.a.token'))).toBe('The token is not valid.');
+  });
+});
+
+it('reads what the token CLI signs', () => {
+  const admin = { subject: 'root', workspaceId: 'ws-9', role: 'OWNER' as const, admin: true };
+  expect(createTokenVerifier(SECRET)(signToken(admin, SECRET, 60))).toEqual(admin);
+});
