@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { GraphQLDateTime } from 'graphql-scalars';
-import { buildSchemaSync } from 'type-graphql';
+import { validateOrReject, type ValidatorOptions } from 'class-validator';
+import { ArgumentValidationError, buildSchemaSync, type ValidatorFn } from 'type-graphql';
 import { createCreditsPubSub, type CreditsPubSub } from '../queries/credits-changes';
 import { authChecker } from './guards';
 import { CatalogResolver } from './resolvers/catalog-resolver';
@@ -9,6 +10,29 @@ import { CreditHistoryResolver } from './resolvers/credit-history-resolver';
 import { CreditMutationsResolver } from './resolvers/credit-mutations-resolver';
 import { PaymentsResolver } from './resolvers/payments-resolver';
 import { WorkspaceCreditsResolver } from './resolvers/workspace-credits-resolver';
+
+/** What type-graphql would pass class-validator for `validate: { forbidUnknownValues: false }`. */
+const VALIDATOR_OPTIONS: ValidatorOptions = { forbidUnknownValues: false, skipMissingProperties: true };
+
+const validatable = (value: unknown): value is object => value !== null && typeof value === 'object';
+
+/**
+ * class-validator on every argument and input object, exactly as type-graphql's built-in `validate`
+ * runs it (same options, same ArgumentValidationError), without the module lookup type-graphql
+ * repeats for every argument of every request.
+ */
+export const validateArgument: ValidatorFn = async (value) => {
+  if (!validatable(value)) return;
+  try {
+    if (Array.isArray(value)) {
+      await Promise.all(value.filter(validatable).map((item) => validateOrReject(item, VALIDATOR_OPTIONS)));
+    } else {
+      await validateOrReject(value, VALIDATOR_OPTIONS);
+    }
+  } catch (errors) {
+    throw new ArgumentValidationError(errors as ConstructorParameters<typeof ArgumentValidationError>[0]);
+  }
+};
 
 /** The one GraphQL schema; `npm run schema:emit` writes it to schema/schema.graphql. */
 export function buildCreditsSchema(pubSub: CreditsPubSub = createCreditsPubSub()): GraphQLSchema {
@@ -22,7 +46,7 @@ export function buildCreditsSchema(pubSub: CreditsPubSub = createCreditsPubSub()
       PaymentsResolver,
     ],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
-    validate: { forbidUnknownValues: false },
+    validateFn: validateArgument,
     authChecker,
   });
 }
