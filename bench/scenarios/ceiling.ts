@@ -1,12 +1,12 @@
 /**
- * (1) The ceiling: raw batched inserts into the event store's own table, in a file opened by the
- * embedded adapter (so: WAL, synchronous=FULL), with rows the size of a real spend event. No
- * revision checks, no domain: what the disk and SQLite allow at this durability.
+ * (1) The ceiling: raw batched inserts into the event store's own table, on a connection opened
+ * exactly as the embedded adapter opens its own (WAL, synchronous = FULL, its page cache and
+ * checkpoint settings), with rows the size of a real spend event and ids made as the service makes
+ * them. No revision checks, no domain: what the disk and SQLite allow at this durability.
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
+import { openEventsDatabase } from '../../src/eventstore/sqlite/sqlite-event-store';
+import { newId } from '../../src/ids';
 import { sampleSpendData } from '../sample-events';
 import { withTempDir } from '../support';
 
@@ -15,11 +15,7 @@ export async function ceilingBench(options: {
   batch: number;
 }): Promise<{ eventsPerSecond: number; seconds: number }> {
   return withTempDir('ceiling', async (dir) => {
-    const file = join(dir, 'events.sqlite');
-    await openSqliteEventStore({ file }).close(); // creates the schema exactly as the adapter does
-    const db = new BetterSqlite3(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    const db = openEventsDatabase(join(dir, 'events.sqlite'));
     const insert = db.prepare(
       `INSERT INTO events (event_id, stream_name, stream_revision, event_type, schema_version, data, metadata, recorded_at)
        VALUES (?, ?, ?, 'CreditsConsumed', 1, ?, '{"actorId":"member"}', ?)`,
@@ -28,7 +24,7 @@ export async function ceilingBench(options: {
       const recordedAt = new Date().toISOString();
       for (let i = from; i < to; i++) {
         insert.run(
-          randomUUID(),
+          newId(),
           `workspace-credits-ws-${i % 1000}`,
           Math.floor(i / 1000),
           JSON.stringify(sampleSpendData(i)),

@@ -14,7 +14,6 @@
  * events ahead of the last one (at most once per `snapshotIntervalMs` per workspace, so that a busy
  * workspace does not spend its time writing snapshots).
  */
-import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { WorkspaceCreditsCommand } from '../domain/commands';
 import { decide } from '../domain/decide';
@@ -25,6 +24,7 @@ import { decodeState, encodeState, STATE_SNAPSHOT_VERSION } from '../domain/stat
 import { isExpectedRevisionConflict, type EventStore, type NewEvent } from '../eventstore/port';
 import { currentSchemaVersion } from '../events/upcasters';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
+import { newId } from '../ids';
 import type { SnapshotStore, StateSnapshot } from '../snapshots/snapshot-store';
 
 export interface CommandHandlerOptions {
@@ -322,7 +322,7 @@ function settle(decided: Decided[], position: bigint | undefined): void {
 }
 
 const toNewEvent = (event: WorkspaceCreditsEvent, metadata: CommandMetadata): NewEvent => ({
-  id: randomUUID(),
+  id: newId(),
   type: event.type,
   schemaVersion: currentSchemaVersion(event.type),
   data: event.data,

@@ -2,11 +2,11 @@
  * The write side as the API sees it: turns requests into domain commands, resolving the catalog
  * (rates, plans, packages), the clock and new ids, and hands them to the command handler.
  */
-import { randomUUID } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
 import type { CreditAction } from '../domain/credits';
 import { notFound } from '../domain/errors';
 import type { PurchasePayment } from '../domain/events';
+import { newId as timeOrderedId } from '../ids';
 import type { ConsumptionRecord } from '../domain/state';
 import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } from './command-handler';
 
@@ -22,7 +22,7 @@ export class CreditsCommands {
     private readonly handler: WorkspaceCreditsCommandHandler,
     private readonly catalog: Catalog,
     private readonly clock: Clock = systemClock,
-    private readonly newId: () => string = randomUUID,
+    private readonly newId: () => string = timeOrderedId,
   ) {}
 
   async consumeCredits(

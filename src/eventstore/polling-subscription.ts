@@ -8,7 +8,7 @@
  * appear later. The cursor then only ever moves forward past delivered events.
  */
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import type { RecordedEvent } from './port';
+import type { LogBatch, RecordedEvent } from './port';
 import { DONE, SerialSubscription } from './serial-subscription';
 
 /** Wakes sleeping subscriptions after a local commit. */
@@ -40,7 +40,11 @@ export interface PollingSubscriptionOptions {
 
 export class PollingSubscription extends SerialSubscription {
   private cursor: bigint | undefined;
+  /** The page last read, delivered up to `delivered`. */
   private buffer: RecordedEvent[] = [];
+  private delivered = 0;
+  /** Whether more events were waiting behind the page last read. */
+  private more = false;
   private closed = false;
   // Set by every wake-up; cleared before each read, so a signal that arrives while a read is in
   // flight makes the next sleep return at once instead of being lost.
@@ -60,25 +64,43 @@ export class PollingSubscription extends SerialSubscription {
     if (this.closed) return;
     this.closed = true;
     this.buffer = [];
+    this.delivered = 0;
     this.stopListening();
     this.wakeUp();
     this.options.onClose?.();
   }
 
   protected async pull(): Promise<IteratorResult<RecordedEvent, undefined>> {
+    if (!(await this.fill())) return DONE;
+    const event = this.buffer[this.delivered++] as RecordedEvent;
+    this.cursor = event.position;
+    return { done: false, value: event };
+  }
+
+  protected override async pullBatch(): Promise<LogBatch | undefined> {
+    if (!(await this.fill())) return undefined;
+    const events = this.delivered === 0 ? this.buffer : this.buffer.slice(this.delivered);
+    this.buffer = [];
+    this.delivered = 0;
+    this.cursor = (events[events.length - 1] as RecordedEvent).position;
+    return { events, more: this.more };
+  }
+
+  /** Waits until the buffer holds an undelivered event (true) or the subscription closes (false). */
+  private async fill(): Promise<boolean> {
     for (;;) {
-      if (this.closed) return DONE;
-      const event = this.buffer.shift();
-      if (event) {
-        this.cursor = event.position;
-        return { done: false, value: event };
-      }
+      if (this.closed) return false;
+      if (this.delivered < this.buffer.length) return true;
       // A long catch-up must not starve timers and I/O: reads resolve at once, and a consumer that
       // handles events synchronously would otherwise keep the whole catch-up in microtasks.
       await nextMacrotask();
-      if (this.closed) return DONE;
+      if (this.closed) return false;
       this.woken = false;
-      this.buffer = await this.options.readPage(this.cursor, this.pageSize);
+      // One event beyond the page says whether more are waiting; it is read again with the next page.
+      this.buffer = await this.options.readPage(this.cursor, this.pageSize + 1);
+      this.delivered = 0;
+      this.more = this.buffer.length > this.pageSize;
+      if (this.more) this.buffer.pop();
       if (this.buffer.length === 0) await this.sleep();
     }
   }

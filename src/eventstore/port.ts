@@ -68,7 +68,19 @@ export interface SubscribeToAllOptions {
  * it is appended, in position order, each once. Iterate it with `for await`; `close()` ends it.
  */
 export interface LogSubscription extends AsyncIterable<RecordedEvent> {
+  /**
+   * The next events in position order, as many as are at hand (at least one), or undefined once
+   * closed: the same events as iterating, without a promise per event. Do not mix it with `for await`
+   * on the same subscription.
+   */
+  nextBatch(): Promise<LogBatch | undefined>;
   close(): Promise<void>;
+}
+
+export interface LogBatch {
+  events: RecordedEvent[];
+  /** More events were already waiting when this batch was cut: a consumer catching up may wait for them. */
+  more: boolean;
 }
 
 export interface EventStore {

@@ -1,10 +1,10 @@
 /**
- * The async-iterator plumbing every LogSubscription adapter shares: `next()` calls are chained so
- * that concurrent callers never race on the adapter's cursor or source, and leaving a `for await`
- * loop early closes the subscription. An adapter supplies `pull()` (the next event, or done) and
- * `close()`.
+ * The async-iterator plumbing every LogSubscription adapter shares: `next()` and `nextBatch()` calls
+ * are chained so that concurrent callers never race on the adapter's cursor or source, and leaving a
+ * `for await` loop early closes the subscription. An adapter supplies `pull()` (the next event, or
+ * done) and `close()`, and may supply `pullBatch()` when it has events at hand in pages.
  */
-import type { LogSubscription, RecordedEvent } from './port';
+import type { LogBatch, LogSubscription, RecordedEvent } from './port';
 
 export const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -16,9 +16,11 @@ export abstract class SerialSubscription implements LogSubscription, AsyncIterat
   }
 
   next(): Promise<IteratorResult<RecordedEvent, undefined>> {
-    const result = this.tail.then(() => this.pull());
-    this.tail = result.catch(() => undefined);
-    return result;
+    return this.serially(() => this.pull());
+  }
+
+  nextBatch(): Promise<LogBatch | undefined> {
+    return this.serially(() => this.pullBatch());
   }
 
   /** Called by `for await` on break or throw: the subscription is done for good. */
@@ -31,4 +33,16 @@ export abstract class SerialSubscription implements LogSubscription, AsyncIterat
 
   /** The next event in position order, or DONE once closed. Never called concurrently. */
   protected abstract pull(): Promise<IteratorResult<RecordedEvent, undefined>>;
+
+  /** The next events at hand, at least one, or undefined once closed. Never called concurrently. */
+  protected async pullBatch(): Promise<LogBatch | undefined> {
+    const step = await this.pull();
+    return step.done ? undefined : { events: [step.value], more: false };
+  }
+
+  private serially<T>(read: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(read);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
 }

@@ -106,6 +106,48 @@ describe('SQLite event store', () => {
     expect(next.position).toBeGreaterThan(position);
   });
 
+  // Without a failing append the group is written directly; one that fails for another reason than
+  // its revision sends the group down the path with a savepoint per append.
+  it.each([
+    ['all revisions checked up front', false],
+    ['one append reusing an event id', true],
+  ])('commits the appends of one turn together, each judged on its own: %s', async (_name, reuseId) => {
+    const store = open();
+    const taken = randomUUID();
+    await store.appendToStream('s', [{ id: taken, type: 'A', data: {} }], { expectedRevision: 'no_stream' });
+    let commits = 0;
+    store.onAppended(() => commits++);
+    // Asked for in one turn: a good append, two racing for one revision, one that follows an
+    // earlier append of the same turn on the same stream, and maybe one reusing an event id.
+    const outcomes = await Promise.allSettled([
+      store.appendToStream('t', [{ type: 'B', data: {} }], { expectedRevision: 'no_stream' }),
+      store.appendToStream('s', [{ type: 'A', data: { n: 1 } }], { expectedRevision: 0n }),
+      store.appendToStream('s', [{ type: 'A', data: { n: 2 } }], { expectedRevision: 0n }),
+      store.appendToStream('s', [{ type: 'A', data: { n: 3 } }], { expectedRevision: 1n }),
+      store.appendToStream('u', [{ ...(reuseId && { id: taken }), type: 'C', data: {} }], {
+        expectedRevision: 'no_stream',
+      }),
+    ]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      reuseId ? 'rejected' : 'fulfilled',
+    ]);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(ExpectedRevisionConflict);
+    if (reuseId) expect((outcomes[4] as PromiseRejectedResult).reason).not.toBeInstanceOf(ExpectedRevisionConflict);
+    expect(commits).toBe(1);
+    const log = await store.readAll();
+    expect(log.map((event) => [event.streamName, event.revision, event.data])).toEqual([
+      ['s', 0n, {}],
+      ['t', 0n, {}],
+      ['s', 1n, { n: 1 }],
+      ['s', 2n, { n: 3 }],
+      ...(reuseId ? [] : [['u', 0n, {}]]),
+    ]);
+  });
+
   it('wakes a subscriber on a local append without waiting for the poll', async () => {
     const store = open(60_000);
     const iterator = store.subscribeToAll()[Symbol.asyncIterator]();

@@ -8,8 +8,8 @@
  * - recordedAt: the server's `created` stamp (millisecond precision);
  * - position: see positions.ts.
  */
-import { randomUUID } from 'node:crypto';
 import { jsonEvent, type EventData, type RecordedEvent as EsdbRecordedEvent } from '@eventstore/db-client';
+import { newId } from '../../ids';
 import type { NewEvent, RecordedEvent } from '../port';
 import { toPortPosition } from './positions';
 
@@ -22,7 +22,7 @@ export function toEventData(event: NewEvent): EventData {
   if (!Number.isInteger(schemaVersion) || schemaVersion < 1) {
     throw new RangeError(`schemaVersion must be a positive integer, got ${schemaVersion}`);
   }
-  const id = event.id ?? randomUUID();
+  const id = event.id ?? newId();
   if (!UUID.test(id)) throw new RangeError(`EventStoreDB event ids must be UUIDs, got "${id}"`);
   const metadata = event.metadata ?? {};
   if (SCHEMA_VERSION_KEY in metadata) {
