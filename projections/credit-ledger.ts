@@ -54,95 +54,68 @@ type EntryFields = Omit<
 
 /** The one source that paid, when all parts of a drawdown share it. */
 function singleSource(drawdown: readonly LedgerGrantChange[]): GrantSource | undefined {
-  const sources = new Set(drawdown.map((part) => part.source));
-  return sources.size === 1 ? [...sources][0] : undefined;
+  const source = drawdown[0]?.source;
+  return drawdown.every((part) => part.source === source) ? source : undefined;
 }
+
+/**
+ * An entry's fields, always built with every key in the same order: a replay builds millions of
+ * them, and objects of one shape stay on V8's fast path (an object spread whose later keys
+ * overwrite earlier ones does not, and cost more than the rest of the entry).
+ */
+const fields = (
+  type: LedgerEntryType,
+  credits: number,
+  source: GrantSource | undefined,
+  grants: LedgerGrantChange[],
+  reference: string | undefined,
+  actorId: string | undefined,
+  action: CreditAction | undefined = undefined,
+  units: number | undefined = undefined,
+): EntryFields => ({ type, credits, source, action, units, actorId, reference, grants });
 
 /** What a credits event means for the ledger. */
 function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): EntryFields {
-  const base = { action: undefined, units: undefined, reference: undefined, actorId };
   switch (event.type) {
     case 'PlanAllowanceApplied': {
       const { grantId, credits, planId } = event.data;
-      return {
-        ...base,
-        type: 'PLAN_ALLOWANCE',
-        credits,
-        source: 'INCLUDED',
-        reference: planId,
-        grants: [{ grantId, source: 'INCLUDED', credits }],
-      };
+      return fields('PLAN_ALLOWANCE', credits, 'INCLUDED', [{ grantId, source: 'INCLUDED', credits }], planId, actorId);
     }
     case 'CreditsPurchased': {
       const { grantId, credits, purchaseId } = event.data;
-      return {
-        ...base,
-        type: 'PURCHASE',
-        credits,
-        source: 'PURCHASED',
-        reference: purchaseId,
-        grants: [{ grantId, source: 'PURCHASED', credits }],
-      };
+      const grants = [{ grantId, source: 'PURCHASED' as const, credits }];
+      return fields('PURCHASE', credits, 'PURCHASED', grants, purchaseId, actorId);
     }
     case 'CreditsGranted': {
       const { grantId, credits, reason } = event.data;
-      return {
-        ...base,
-        type: 'PROMOTIONAL_GRANT',
-        credits,
-        source: 'PROMOTIONAL',
-        reference: reason,
-        grants: [{ grantId, source: 'PROMOTIONAL', credits }],
-      };
+      const grants = [{ grantId, source: 'PROMOTIONAL' as const, credits }];
+      return fields('PROMOTIONAL_GRANT', credits, 'PROMOTIONAL', grants, reason, actorId);
     }
     case 'CreditsConsumed': {
       const { credits, action, units, reference, drawdown } = event.data;
-      return {
-        ...base,
-        type: 'CONSUMPTION',
-        credits: -credits,
-        source: singleSource(drawdown),
+      return fields(
+        'CONSUMPTION',
+        -credits,
+        singleSource(drawdown),
+        drawdown,
+        reference,
+        event.data.actorId,
         action,
         units,
-        reference,
-        actorId: event.data.actorId,
-        grants: drawdown,
-      };
+      );
     }
     case 'CreditsExpired': {
       const { grantId, source, credits, reason } = event.data;
-      return {
-        ...base,
-        type: 'EXPIRY',
-        credits: -credits,
-        source,
-        reference: reason,
-        grants: [{ grantId, source, credits }],
-      };
+      return fields('EXPIRY', -credits, source, [{ grantId, source, credits }], reason, actorId);
     }
     case 'CreditPurchaseRefunded': {
       const { grantId, credits, purchaseId, refundedBy } = event.data;
-      return {
-        ...base,
-        type: 'PURCHASE_REFUND',
-        credits: -credits,
-        source: 'PURCHASED',
-        reference: purchaseId,
-        actorId: refundedBy,
-        grants: [{ grantId, source: 'PURCHASED', credits }],
-      };
+      const grants = [{ grantId, source: 'PURCHASED' as const, credits }];
+      return fields('PURCHASE_REFUND', -credits, 'PURCHASED', grants, purchaseId, refundedBy);
     }
     case 'CreditConsumptionRefunded': {
       const { credits, consumptionId, drawdown, refundedBy } = event.data;
-      return {
-        ...base,
-        type: 'CONSUMPTION_REFUND',
-        credits,
-        source: singleSource(drawdown),
-        reference: consumptionId,
-        actorId: refundedBy,
-        grants: drawdown,
-      };
+      return fields('CONSUMPTION_REFUND', credits, singleSource(drawdown), drawdown, consumptionId, refundedBy);
     }
   }
 }
@@ -170,8 +143,6 @@ export const creditLedgerProjection: Projection = {
         consumption_id TEXT,
         refunded_credits INTEGER NOT NULL DEFAULT 0
       );
-      CREATE INDEX IF NOT EXISTS ledger_by_workspace ON ledger_entries (workspace_id, position);
-      CREATE INDEX IF NOT EXISTS ledger_usage ON ledger_entries (workspace_id, type, occurred_at);
       CREATE UNIQUE INDEX IF NOT EXISTS ledger_by_consumption ON ledger_entries (consumption_id) WHERE consumption_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS ledger_balances (
         workspace_id TEXT PRIMARY KEY,
@@ -179,6 +150,11 @@ export const creditLedgerProjection: Projection = {
       );
     `);
   },
+
+  queryIndexes: [
+    'CREATE INDEX IF NOT EXISTS ledger_by_workspace ON ledger_entries (workspace_id, position)',
+    'CREATE INDEX IF NOT EXISTS ledger_usage ON ledger_entries (workspace_id, type, occurred_at)',
+  ],
 
   reset(db) {
     db.exec('DROP TABLE IF EXISTS ledger_entries; DROP TABLE IF EXISTS ledger_balances;');

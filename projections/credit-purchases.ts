@@ -31,11 +31,14 @@ export const creditPurchasesProjection: Projection = {
         purchased_by TEXT NOT NULL,
         purchased_at INTEGER NOT NULL
       );
-      CREATE INDEX IF NOT EXISTS purchases_by_workspace ON credit_purchases (workspace_id, purchased_at);
-      CREATE INDEX IF NOT EXISTS purchases_by_payment_intent ON credit_purchases (payment_intent_id)
-        WHERE payment_intent_id IS NOT NULL;
     `);
   },
+
+  queryIndexes: [
+    'CREATE INDEX IF NOT EXISTS purchases_by_workspace ON credit_purchases (workspace_id, purchased_at)',
+    `CREATE INDEX IF NOT EXISTS purchases_by_payment_intent ON credit_purchases (payment_intent_id)
+       WHERE payment_intent_id IS NOT NULL`,
+  ],
 
   reset(db) {
     db.exec('DROP TABLE IF EXISTS credit_purchases;');

@@ -11,8 +11,14 @@ export interface Projection {
   readonly name: string;
   /** Bump when the read model's shape or meaning changes: the runner then rebuilds it. */
   readonly version: number;
-  /** Creates the read model's tables if missing. */
+  /** Creates the read model's tables, and the indexes its own writes rely on, if missing. */
   migrate(db: Database): void;
+  /**
+   * CREATE INDEX IF NOT EXISTS statements that only queries use. While the read model is built from
+   * the start of the log the runner leaves them out and creates them once it has caught up: one
+   * sort per index instead of an index insert per row.
+   */
+  readonly queryIndexes?: readonly string[];
   /** Drops everything the read model holds, so that it can be rebuilt from the start. */
   reset(db: Database): void;
   /** Prepares statements once and returns what applies events to the read model. */

@@ -6,7 +6,8 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { EventStore, LogSubscription, RecordedEvent } from '../src/eventstore/port';
+import type { EventStore, LogBatch, LogSubscription, RecordedEvent } from '../src/eventstore/port';
+import { lowestCheckpoint, PositionWaiters } from './position-waiters';
 import type { Projection, ProjectionHandler } from './projection';
 
 export interface ProjectionRunnerOptions {
@@ -16,18 +17,16 @@ export interface ProjectionRunnerOptions {
   waitTimeoutMs?: number;
   /** Called after each committed batch, e.g. to tell live subscribers what changed. */
   onCommitted?: (batch: readonly RecordedEvent[]) => void;
+  /** Called once if a projection fails to apply an event: the runner has stopped. */
+  onFailed?: (error: Error) => void;
 }
 
 interface ActiveProjection {
   projection: Projection;
   handler: ProjectionHandler;
   checkpoint: bigint | undefined;
-}
-
-interface Waiter {
-  position: bigint;
-  resolve(): void;
-  reject(error: Error): void;
+  /** Whether its query indexes exist; not while it is being built from the start of the log. */
+  indexed: boolean;
 }
 
 export class ProjectionRunner {
@@ -36,7 +35,7 @@ export class ProjectionRunner {
   private readonly waitTimeoutMs: number;
   private pending: RecordedEvent[] = [];
   private flushScheduled = false;
-  private waiters: Waiter[] = [];
+  private readonly waiters = new PositionWaiters();
   private subscription: LogSubscription | undefined;
   private following: Promise<void> | undefined;
   private failure: Error | undefined;
@@ -46,7 +45,7 @@ export class ProjectionRunner {
   constructor(
     private readonly store: EventStore,
     private readonly db: Database,
-    projections: Projection[],
+    projections: readonly Projection[],
     private readonly options: ProjectionRunnerOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 2_000;
@@ -68,8 +67,19 @@ export class ProjectionRunner {
       }
       const checkpoint =
         stored?.version === projection.version && stored.position !== null ? BigInt(stored.position) : undefined;
-      return { projection, handler: projection.prepare(db), checkpoint };
+      const entry = { projection, handler: projection.prepare(db), checkpoint, indexed: false };
+      if (checkpoint !== undefined) this.createQueryIndexes(entry);
+      return entry;
     });
+  }
+
+  /** Creates the query indexes of a read model that has caught up (or was never behind). */
+  private createQueryIndexes(entry: ActiveProjection): void {
+    if (entry.indexed) return;
+    this.db.transaction(() => {
+      for (const statement of entry.projection.queryIndexes ?? []) this.db.exec(statement);
+    })();
+    entry.indexed = true;
   }
 
   /** Empties every read model and checkpoint; the next start projects them from the beginning. */
@@ -77,6 +87,7 @@ export class ProjectionRunner {
     for (const entry of this.active) {
       this.resetTables(entry.projection);
       entry.checkpoint = undefined;
+      entry.indexed = false;
     }
   }
 
@@ -90,12 +101,7 @@ export class ProjectionRunner {
 
   /** The position every projection has reached; undefined before the first event. */
   get checkpoint(): bigint | undefined {
-    let lowest: bigint | undefined;
-    for (const { checkpoint } of this.active) {
-      if (checkpoint === undefined) return undefined;
-      if (lowest === undefined || checkpoint < lowest) lowest = checkpoint;
-    }
-    return lowest;
+    return lowestCheckpoint(this.active);
   }
 
   /** Each projection's position, for readiness reports. */
@@ -114,13 +120,16 @@ export class ProjectionRunner {
     const subscription = this.subscription;
     this.following = (async () => {
       try {
-        for await (const event of subscription) this.enqueue(event);
+        for (let batch = await subscription.nextBatch(); batch; batch = await subscription.nextBatch()) {
+          this.enqueue(batch);
+        }
         this.flush();
       } catch (error) {
         this.fail(error as Error);
       }
     })();
     if (head !== undefined) await this.waitFor(head, Number.POSITIVE_INFINITY);
+    for (const entry of this.active) this.createQueryIndexes(entry);
   }
 
   async stop(): Promise<void> {
@@ -131,36 +140,19 @@ export class ProjectionRunner {
 
   /** Resolves once every projection has applied the event at `position`: read-your-writes. */
   waitFor(position: bigint, timeoutMs = this.waitTimeoutMs): Promise<void> {
-    const reached = this.checkpoint;
-    if (reached !== undefined && reached >= position) return Promise.resolve();
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise<void>((resolve, reject) => {
-      const timer = Number.isFinite(timeoutMs)
-        ? setTimeout(() => {
-            this.waiters = this.waiters.filter((candidate) => candidate !== waiter);
-            reject(new Error(`Projections did not reach position ${position} within ${timeoutMs} ms`));
-          }, timeoutMs)
-        : undefined;
-      const waiter: Waiter = {
-        position,
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (error) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      };
-      this.waiters.push(waiter);
-    });
+    return this.waiters.wait(position, timeoutMs, this.checkpoint, this.failure);
   }
 
-  private enqueue(event: RecordedEvent): void {
-    this.pending.push(event);
+  /**
+   * Commits once `batchSize` events are pending; otherwise waits for the rest while the log has more
+   * at hand, and for the end of the current turn of the event loop when it has not, so that events
+   * delivered one by one in the same turn are still committed together.
+   */
+  private enqueue(batch: LogBatch): void {
+    for (const event of batch.events) this.pending.push(event);
     if (this.pending.length >= this.batchSize) {
       this.flush();
-    } else if (!this.flushScheduled) {
+    } else if (!batch.more && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
     }
@@ -195,7 +187,7 @@ export class ProjectionRunner {
       return;
     }
     for (const entry of this.active) entry.checkpoint = last;
-    this.releaseWaiters(last);
+    this.waiters.release(last);
     try {
       this.options.onCommitted?.(batch);
     } catch (error) {
@@ -203,21 +195,12 @@ export class ProjectionRunner {
     }
   }
 
-  private releaseWaiters(reached: bigint): void {
-    const still: Waiter[] = [];
-    for (const waiter of this.waiters) {
-      if (waiter.position <= reached) waiter.resolve();
-      else still.push(waiter);
-    }
-    this.waiters = still;
-  }
-
   /** A projection that cannot apply an event stops here rather than skip it and serve wrong numbers. */
   private fail(error: Error): void {
     this.failure = error;
     this.options.logger?.error({ err: error }, 'projection stopped');
-    for (const waiter of this.waiters) waiter.reject(error);
-    this.waiters = [];
+    this.waiters.fail(error);
+    this.options.onFailed?.(error);
     void this.subscription?.close();
   }
 }

@@ -38,10 +38,13 @@ export const workspaceBalanceProjection: Projection = {
         granted_at INTEGER NOT NULL,
         seq INTEGER NOT NULL
       );
-      CREATE INDEX IF NOT EXISTS balance_grants_by_workspace ON balance_grants (workspace_id);
-      CREATE INDEX IF NOT EXISTS balance_grants_by_expiry ON balance_grants (expires_at) WHERE remaining > 0;
     `);
   },
+
+  queryIndexes: [
+    'CREATE INDEX IF NOT EXISTS balance_grants_by_workspace ON balance_grants (workspace_id)',
+    'CREATE INDEX IF NOT EXISTS balance_grants_by_expiry ON balance_grants (expires_at) WHERE remaining > 0',
+  ],
 
   reset(db) {
     db.exec('DROP TABLE IF EXISTS balance_grants; DROP TABLE IF EXISTS balance_workspaces;');

@@ -37,7 +37,7 @@ const summarize = (events: number, startedAt: number): ReplaySummary => {
 export async function rebuildProjections(
   store: EventStore,
   readModels: Database,
-  projections: Projection[],
+  projections: readonly Projection[],
   options: { progress: boolean },
 ): Promise<ReplaySummary> {
   const head = await store.headPosition();
