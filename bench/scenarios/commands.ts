@@ -1,22 +1,25 @@
 /**
  * (2) ConsumeCredits in process, through the real command side on the embedded store, with the
- * projections running: across many workspaces, and on one hot workspace. A spend counts once its
- * append has committed durably (the promise the API would answer from has resolved).
+ * projections following on their own thread as in the server: across many workspaces, and on one
+ * hot workspace. A spend counts once its append has committed durably (the promise the API would
+ * answer from has resolved). How long the projections then take to reach the last spend is
+ * reported beside it.
  */
 import { join } from 'node:path';
 import { Catalog } from '../../src/catalog/catalog';
 import { WorkspaceCreditsCommandHandler } from '../../src/commands/command-handler';
 import { CreditsCommands, systemClock } from '../../src/commands/credits-commands';
-import { openReadModelDb } from '../../projections/read-model-db';
-import { ProjectionRunner } from '../../projections/runner';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
-import { PROJECTIONS } from '../../src/server/credits-service';
-import { inFlight, silentLogger, timed, withTempDir } from '../support';
+import { ProjectionThread } from '../../src/server/projection-thread';
+import { openFileSnapshotStore } from '../../src/snapshots/snapshot-store';
+import { inFlight, round, silentLogger, timed, withTempDir } from '../support';
 
 export interface CommandsResult {
   spends: number;
   seconds: number;
   spendsPerSecond: number;
+  /** From the last spend's commit until every projection had applied it. */
+  projectionLagSeconds: number;
 }
 
 export async function consumeBench(options: {
@@ -25,12 +28,23 @@ export async function consumeBench(options: {
   concurrency: number;
 }): Promise<CommandsResult> {
   return withTempDir('commands', async (dir) => {
-    const store = openSqliteEventStore({ file: join(dir, 'events.sqlite') });
-    const readModels = openReadModelDb(join(dir, 'read-models.sqlite'));
-    const projections = new ProjectionRunner(store, readModels, PROJECTIONS, { logger: silentLogger });
-    await projections.start();
-    const catalog = Catalog.load('config/catalog.json');
-    const commands = new CreditsCommands(new WorkspaceCreditsCommandHandler(store), catalog, systemClock);
+    const file = join(dir, 'events.sqlite');
+    const store = openSqliteEventStore({ file });
+    const projections = await ProjectionThread.start({
+      store: { kind: 'sqlite', file },
+      readModelFile: join(dir, 'read-models.sqlite'),
+      logLevel: 'silent',
+      logger: silentLogger,
+      onAppended: (listener) => store.onAppended(listener),
+      waitTimeoutMs: 600_000,
+    });
+    const catalog = Catalog.load(join(__dirname, '../../../config/catalog.json'));
+    const snapshots = openFileSnapshotStore(join(dir, 'snapshots'));
+    const commands = new CreditsCommands(
+      new WorkspaceCreditsCommandHandler(store, { snapshots }),
+      catalog,
+      systemClock,
+    );
     const admin = { actorId: 'bench' };
     for (let w = 0; w < options.workspaces; w++) {
       await commands.grantCredits(
@@ -51,9 +65,14 @@ export async function consumeBench(options: {
         ),
       ),
     );
+    const lag = await timed(async () => projections.waitFor((await store.headPosition()) as bigint));
     await projections.stop();
     await store.close();
-    readModels.close();
-    return { spends: options.spends, seconds, spendsPerSecond: Math.round(options.spends / seconds) };
+    return {
+      spends: options.spends,
+      seconds,
+      spendsPerSecond: Math.round(options.spends / seconds),
+      projectionLagSeconds: round(lag.seconds, 2),
+    };
   });
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openReadModelDb } from '../../projections/read-model-db';
 import { rebuildProjections } from '../../src/cli/replay';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
-import { PROJECTIONS } from '../../src/server/credits-service';
+import { PROJECTIONS } from '../../projections';
 
 async function main(): Promise<void> {
   const dataDir = process.argv[2] as string;

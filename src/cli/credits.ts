@@ -13,7 +13,8 @@ import { Command, Option } from 'commander';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { ProjectionRunner } from '../../projections/runner';
 import { loadConfig } from '../server/config';
-import { openStores, PROJECTIONS } from '../server/credits-service';
+import { PROJECTIONS } from '../../projections';
+import { openStores } from '../server/credits-service';
 import { EXPORT_FORMATS, exportLedger, type ExportFormat } from './export-ledger';
 import { loadAnalystProjection, rebuildProjections, runAnalystProjection, type ReplaySummary } from './replay';
 

@@ -13,11 +13,16 @@ export type CreditsPubSub = ReturnType<typeof createCreditsPubSub>;
 export const createCreditsPubSub = () =>
   createPubSub<{ [WORKSPACE_CREDITS_CHANGED]: [workspaceId: string, payload: string] }>();
 
-export function publishChangedWorkspaces(pubSub: CreditsPubSub, batch: readonly RecordedEvent[]): void {
+/** The workspaces whose credits the batch of events changed, each once. */
+export function changedWorkspaces(batch: readonly RecordedEvent[]): string[] {
   const changed = new Set<string>();
   for (const recorded of batch) {
     const event = toWorkspaceCreditsEvent(recorded);
     if (event) changed.add(event.data.workspaceId);
   }
-  for (const workspaceId of changed) pubSub.publish(WORKSPACE_CREDITS_CHANGED, workspaceId, workspaceId);
+  return [...changed];
+}
+
+export function publishChangedWorkspaces(pubSub: CreditsPubSub, workspaceIds: readonly string[]): void {
+  for (const workspaceId of workspaceIds) pubSub.publish(WORKSPACE_CREDITS_CHANGED, workspaceId, workspaceId);
 }

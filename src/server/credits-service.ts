@@ -2,24 +2,20 @@
  * The composition root: opens the event store and the read-model database, starts the
  * projections, and wires the command and query sides. Used by the HTTP server and the CLIs.
  */
-import { randomUUID } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { newId } from '../ids';
 import { openReadModelDb } from '../../projections/read-model-db';
-import { creditLedgerProjection } from '../../projections/credit-ledger';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
-import { CreditPurchasesReader, creditPurchasesProjection } from '../../projections/credit-purchases';
-import { ProjectionRunner } from '../../projections/runner';
-import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../projections/workspace-balance';
+import { CreditPurchasesReader } from '../../projections/credit-purchases';
+import { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import { Catalog } from '../catalog/catalog';
 import { WorkspaceCreditsCommandHandler } from '../commands/command-handler';
 import { CreditPayments } from '../commands/credit-payments';
 import { CreditsCommands, systemClock, type Clock } from '../commands/credits-commands';
 import { ExpirySweeper } from '../commands/expiry-sweeper';
-import { openEsdbEventStore } from '../eventstore/esdb/esdb-event-store';
 import type { EventStore } from '../eventstore/port';
-import { openSqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
-import { WORKSPACE_CREDITS_CATEGORY } from '../events/workspace-stream';
+import { SqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
 import type { Services } from '../graphql/context';
 import { unconfiguredPaymentGateway, type PaymentGateway } from '../payments/payment-gateway';
 import { createStripeGateway } from '../payments/stripe-gateway';
@@ -27,31 +23,24 @@ import { openFileSnapshotStore } from '../snapshots/snapshot-store';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries } from '../queries/credits-queries';
 import type { Config } from './config';
-
-export const PROJECTIONS = [workspaceBalanceProjection, creditLedgerProjection, creditPurchasesProjection];
+import { ProjectionThread } from './projection-thread';
+import { eventStoreLocation, openEventStore } from './stores';
 
 export interface CreditsService {
   services: Services;
   store: EventStore;
-  projections: ProjectionRunner;
+  projections: ProjectionThread;
   gateway: PaymentGateway;
   close(): Promise<void>;
 }
 
 /**
- * The event store is EventStoreDB when EVENTSTORE_URL is set, reading only the workspace credits
- * streams of `$all`, and the embedded SQLite file otherwise. The read models always stay in this
- * process's own SQLite file under DATA_DIR.
+ * The event store (see stores.ts) and this process's read-model database, a SQLite file under
+ * DATA_DIR whichever event store is in use.
  */
 export function openStores(config: Config, logger?: Logger): { store: EventStore; readModels: Database } {
   return {
-    store: config.eventStoreUrl
-      ? openEsdbEventStore({
-          connectionString: config.eventStoreUrl,
-          streamPrefixes: [`${WORKSPACE_CREDITS_CATEGORY}-`],
-          ...(logger && { logger }),
-        })
-      : openSqliteEventStore({ file: config.eventStoreFile }),
+    store: openEventStore(eventStoreLocation(config), logger),
     readModels: openReadModelDb(config.readModelFile),
   };
 }
@@ -62,13 +51,21 @@ export async function startCreditsService(
   clock: Clock = systemClock,
 ): Promise<CreditsService> {
   const catalog = Catalog.load(config.catalogFile);
-  const { store, readModels } = openStores(config, logger);
+  const store = openEventStore(eventStoreLocation(config), logger);
   const pubSub = createCreditsPubSub();
-  const projections = new ProjectionRunner(store, readModels, PROJECTIONS, {
+  // The read models are migrated and caught up by the projection thread before this thread reads them.
+  const projections = await ProjectionThread.start({
+    store: eventStoreLocation(config),
+    readModelFile: config.readModelFile,
+    logLevel: config.logLevel,
     logger,
-    onCommitted: (batch) => publishChangedWorkspaces(pubSub, batch),
+    onCommitted: (workspaces) => publishChangedWorkspaces(pubSub, workspaces),
+    ...(store instanceof SqliteEventStore && { onAppended: (listener: () => void) => store.onAppended(listener) }),
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
   });
-  await projections.start();
+  const readModels = openReadModelDb(config.readModelFile);
   const snapshots = openFileSnapshotStore(config.snapshotDir);
   const handler = new WorkspaceCreditsCommandHandler(store, { snapshots });
   const commands = new CreditsCommands(handler, catalog, clock);
@@ -87,7 +84,7 @@ export async function startCreditsService(
     { successUrl: config.checkoutSuccessUrl, cancelUrl: config.checkoutCancelUrl },
     clock,
     logger,
-    randomUUID,
+    newId,
   );
   const sweeper = new ExpirySweeper(balances, commands, clock, logger);
   sweeper.start(config.expirySweepIntervalMs);

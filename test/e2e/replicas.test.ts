@@ -155,6 +155,13 @@ it('keeps projecting across a dropped subscription and an event store restart, e
   const firstSpends = Promise.all([0, 1, 2].map((i) => spend(replicas[0], workspaceId, `before-${i}`, member)));
   expect(eventStore.dropSubscriptions()).toBeGreaterThanOrEqual(2);
   expect((await firstSpends).every((response) => response.data)).toBe(true);
+  // Both replicas resubscribe after the drop before the node goes away (else one new subscription
+  // could serve for the drop and the restart alike).
+  const resubscribed = await eventually(
+    async () => eventStore.streams.subscriptionsOpened,
+    (count) => count >= opened + 2,
+  );
+  expect(resubscribed).toBeGreaterThanOrEqual(opened + 2);
 
   // The node goes away: readiness says so, with each projection's position.
   await eventStore.stop();

@@ -1,0 +1,151 @@
+/**
+ * The projections on a thread of their own. The server's main thread decides commands, appends and
+ * answers requests; a worker thread follows the log and commits the read models, so projecting
+ * never competes with them for the event loop and the machine's second core does that work. Both
+ * threads open the same files: the worker writes the read-model database, the main thread reads it.
+ *
+ * The main thread learns every committed position from the worker's messages, which is what
+ * read-your-writes waits for; with the embedded store it also tells the worker after each of its
+ * appends, so that the worker reads them at once rather than at its next poll.
+ */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { lowestCheckpoint, PositionWaiters } from '../../projections/position-waiters';
+import type { EventStoreLocation } from './stores';
+
+/** What the worker is started with. */
+export interface ProjectionWorkerData {
+  store: EventStoreLocation;
+  readModelFile: string;
+  logLevel: string;
+}
+
+export type ProjectionProgress = { name: string; checkpoint: string | null }[];
+
+/** What the worker tells the main thread. */
+export type FromProjectionWorker =
+  | { type: 'caught-up'; progress: ProjectionProgress }
+  | { type: 'committed'; progress: ProjectionProgress; workspaces: string[] }
+  | { type: 'failed'; message: string }
+  | { type: 'stopped' };
+
+/** What the main thread tells the worker. */
+export type ToProjectionWorker = { type: 'appended' } | { type: 'stop' };
+
+export interface ProjectionThreadOptions extends ProjectionWorkerData {
+  logger: Logger;
+  /** Told the workspaces each committed batch changed, once it is committed. */
+  onCommitted?: (workspaces: readonly string[]) => void;
+  /** The main thread's own appends to the embedded store, to pass on to the worker. */
+  onAppended?: (listener: () => void) => () => void;
+  /** How long a caller waits for read-your-writes before giving up. Default 10 s. */
+  waitTimeoutMs?: number;
+}
+
+const WORKER = join(__dirname, 'projection-worker.js');
+
+export class ProjectionThread {
+  private readonly waiters = new PositionWaiters();
+  private positions: { name: string; checkpoint: bigint | undefined }[] = [];
+  private failure: Error | undefined;
+  private stopping = false;
+  private readonly exited: Promise<void>;
+  private stopListening: () => void = () => undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly options: ProjectionThreadOptions,
+  ) {
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+  }
+
+  /** Starts the worker and resolves once the read models have caught up with the log's head. */
+  static async start(options: ProjectionThreadOptions): Promise<ProjectionThread> {
+    const { store, readModelFile, logLevel } = options;
+    const workerData: ProjectionWorkerData = { store, readModelFile, logLevel };
+    const thread = new ProjectionThread(new Worker(WORKER, { workerData }), options);
+    await thread.started();
+    return thread;
+  }
+
+  private started(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.worker.on('message', (message: FromProjectionWorker) => {
+        switch (message.type) {
+          case 'caught-up':
+            this.advance(message.progress);
+            this.stopListening = this.options.onAppended?.(() => this.post({ type: 'appended' })) ?? this.stopListening;
+            resolve();
+            return;
+          case 'committed':
+            this.advance(message.progress);
+            this.options.onCommitted?.(message.workspaces);
+            return;
+          case 'failed': {
+            const error = new Error(`Projection stopped: ${message.message}`);
+            this.fail(error);
+            reject(error);
+            return;
+          }
+          case 'stopped':
+            return;
+        }
+      });
+      this.worker.on('error', (error) => {
+        this.fail(error);
+        reject(error);
+      });
+      this.worker.on('exit', (code) => {
+        if (!this.stopping) this.fail(new Error(`The projection thread exited with code ${code}`));
+        reject(this.failure ?? new Error('The projection thread exited before catching up'));
+      });
+    });
+  }
+
+  /** The position every projection has reached; undefined before the first event. */
+  get checkpoint(): bigint | undefined {
+    return lowestCheckpoint(this.positions);
+  }
+
+  get progress(): { name: string; checkpoint: bigint | undefined }[] {
+    return this.positions;
+  }
+
+  get error(): Error | undefined {
+    return this.failure;
+  }
+
+  /** Resolves once every projection has applied the event at `position`: read-your-writes. */
+  waitFor(position: bigint, timeoutMs = this.options.waitTimeoutMs ?? 10_000): Promise<void> {
+    return this.waiters.wait(position, timeoutMs, this.checkpoint, this.failure);
+  }
+
+  /** Lets the worker commit what it has read, close its files and end. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.stopListening();
+    this.post({ type: 'stop' });
+    await this.exited;
+  }
+
+  private post(message: ToProjectionWorker): void {
+    this.worker.postMessage(message);
+  }
+
+  private advance(progress: ProjectionProgress): void {
+    this.positions = progress.map(({ name, checkpoint }) => ({
+      name,
+      checkpoint: checkpoint === null ? undefined : BigInt(checkpoint),
+    }));
+    const reached = this.checkpoint;
+    if (reached !== undefined) this.waiters.release(reached);
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.options.logger.error({ err: error }, 'projection thread stopped');
+    this.waiters.fail(error);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The projection thread's entry point (see projection-thread.ts): opens its own connections to the
+ * event store and the read-model database and runs the ProjectionRunner over them.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PROJECTIONS } from '../../projections';
+import { openReadModelDb } from '../../projections/read-model-db';
+import { ProjectionRunner } from '../../projections/runner';
+import { SqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
+import { changedWorkspaces } from '../queries/credits-changes';
+import { createLogger } from './logger';
+import type { FromProjectionWorker, ProjectionWorkerData, ToProjectionWorker } from './projection-thread';
+import { openEventStore } from './stores';
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error('projection-worker.js runs as a worker thread of the server');
+  const data = workerData as ProjectionWorkerData;
+  const logger = createLogger(data.logLevel).child({ thread: 'projections' });
+  const post = (message: FromProjectionWorker): void => port.postMessage(message);
+  const store = openEventStore(data.store, logger);
+  const readModels = openReadModelDb(data.readModelFile);
+  const runner = new ProjectionRunner(store, readModels, PROJECTIONS, {
+    logger,
+    onCommitted: (batch) => post({ type: 'committed', progress: progress(), workspaces: changedWorkspaces(batch) }),
+    onFailed: (error) => post({ type: 'failed', message: error.message }),
+  });
+  const progress = () =>
+    runner.progress.map(({ name, checkpoint }) => ({ name, checkpoint: checkpoint?.toString() ?? null }));
+
+  port.on('message', (message: ToProjectionWorker) => {
+    if (message.type === 'appended') {
+      if (store instanceof SqliteEventStore) store.wakeSubscriptions();
+      return;
+    }
+    void (async () => {
+      await runner.stop();
+      await store.close();
+      readModels.close();
+      post({ type: 'stopped' });
+      port.close();
+    })();
+  });
+  await runner.start();
+  post({ type: 'caught-up', progress: progress() });
+}
+
+main().catch((error: unknown) => {
+  parentPort?.postMessage({
+    type: 'failed',
+    message: error instanceof Error ? error.message : String(error),
+  } satisfies FromProjectionWorker);
+  process.exit(1);
+});

@@ -1,0 +1,29 @@
+/**
+ * Where the event log lives, as plain data that can cross to the projection thread, and how to
+ * open it: EventStoreDB when EVENTSTORE_URL is set, reading only the workspace credits streams of
+ * `$all`, and the embedded SQLite file otherwise.
+ */
+import type { Logger } from 'pino';
+import { openEsdbEventStore } from '../eventstore/esdb/esdb-event-store';
+import type { EventStore } from '../eventstore/port';
+import { openSqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
+import { WORKSPACE_CREDITS_CATEGORY } from '../events/workspace-stream';
+import type { Config } from './config';
+
+export type EventStoreLocation =
+  { kind: 'sqlite'; file: string } | { kind: 'esdb'; connectionString: string; streamPrefixes: string[] };
+
+export const eventStoreLocation = (config: Config): EventStoreLocation =>
+  config.eventStoreUrl
+    ? { kind: 'esdb', connectionString: config.eventStoreUrl, streamPrefixes: [`${WORKSPACE_CREDITS_CATEGORY}-`] }
+    : { kind: 'sqlite', file: config.eventStoreFile };
+
+export function openEventStore(location: EventStoreLocation, logger?: Logger): EventStore {
+  return location.kind === 'esdb'
+    ? openEsdbEventStore({
+        connectionString: location.connectionString,
+        streamPrefixes: location.streamPrefixes,
+        ...(logger && { logger }),
+      })
+    : openSqliteEventStore({ file: location.file });
+}
