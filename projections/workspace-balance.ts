@@ -4,6 +4,7 @@
  * query time by the domain's `creditBalance`, so that expiry is exact to the instant of the read.
  */
 import type { Database } from 'better-sqlite3';
+import { LRUCache } from 'lru-cache';
 import type { Grant, GrantSource } from '../src/domain/credits';
 import type { CurrentPeriod } from '../src/domain/state';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
@@ -150,13 +151,26 @@ interface GrantRow {
   seq: number;
 }
 
-/** Reads the balance read model: a workspace's grants and its current plan period. */
+/** A workspace's part of the balance read model, as read at one checkpoint. */
+interface WorkspaceBalance {
+  grants: readonly Grant[];
+  period: CurrentPeriod | undefined;
+}
+
+/**
+ * Reads the balance read model: a workspace's grants and its current plan period.
+ *
+ * With `cachedWorkspaces`, the workspaces read last are kept in memory (frozen) until `forget` is
+ * told that a committed batch changed them; the owner must call it for every committed batch before
+ * releasing anyone waiting for that batch, so a read never misses a write it has waited for.
+ */
 export class WorkspaceBalanceReader {
   private readonly grantsOf;
   private readonly periodOf;
   private readonly dueExpiries;
+  private readonly cache: LRUCache<string, WorkspaceBalance> | undefined;
 
-  constructor(db: Database) {
+  constructor(db: Database, options: { cachedWorkspaces?: number } = {}) {
     this.grantsOf = db.prepare<[string], GrantRow>('SELECT * FROM balance_grants WHERE workspace_id = ?');
     this.periodOf = db.prepare<
       [string],
@@ -173,6 +187,14 @@ export class WorkspaceBalanceReader {
       `SELECT DISTINCT workspace_id FROM balance_grants
        WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? LIMIT ?`,
     );
+    const max = options.cachedWorkspaces ?? 0;
+    this.cache = max > 0 ? new LRUCache({ max }) : undefined;
+  }
+
+  /** Drops what is cached of these workspaces: a committed batch changed them. */
+  forget(workspaceIds: Iterable<string>): void {
+    if (!this.cache) return;
+    for (const workspaceId of workspaceIds) this.cache.delete(workspaceId);
   }
 
   /** Workspaces holding credits that have expired by `now` but whose expiry is not yet recorded. */
@@ -180,32 +202,54 @@ export class WorkspaceBalanceReader {
     return this.dueExpiries.all(now, limit).map((row) => row.workspace_id);
   }
 
-  grants(workspaceId: string): Grant[] {
-    return this.grantsOf.all(workspaceId).map((row) => ({
-      id: row.grant_id,
-      source: row.source,
-      granted: row.granted,
-      remaining: row.remaining,
-      consumed: row.consumed,
-      expired: row.expired,
-      refunded: row.refunded,
-      expiresAt: row.expires_at ?? undefined,
-      grantedAt: row.granted_at,
-      seq: row.seq,
-    }));
+  grants(workspaceId: string): readonly Grant[] {
+    return this.balance(workspaceId).grants;
   }
 
   period(workspaceId: string): CurrentPeriod | undefined {
+    return this.balance(workspaceId).period;
+  }
+
+  private balance(workspaceId: string): WorkspaceBalance {
+    const cached = this.cache?.get(workspaceId);
+    if (cached) return cached;
+    const balance = Object.freeze({
+      grants: Object.freeze(this.readGrants(workspaceId)),
+      period: this.readPeriod(workspaceId),
+    });
+    this.cache?.set(workspaceId, balance);
+    return balance;
+  }
+
+  private readGrants(workspaceId: string): Grant[] {
+    return this.grantsOf.all(workspaceId).map((row) =>
+      Object.freeze({
+        id: row.grant_id,
+        source: row.source,
+        granted: row.granted,
+        remaining: row.remaining,
+        consumed: row.consumed,
+        expired: row.expired,
+        refunded: row.refunded,
+        expiresAt: row.expires_at ?? undefined,
+        grantedAt: row.granted_at,
+        seq: row.seq,
+      }),
+    );
+  }
+
+  private readPeriod(workspaceId: string): CurrentPeriod | undefined {
     const row = this.periodOf.get(workspaceId);
     return (
-      row && {
+      row &&
+      Object.freeze({
         grantId: row.allowance_grant_id,
         planId: row.plan_id,
         planName: row.plan_name,
         credits: row.included_credits,
         periodStart: row.period_start,
         periodEnd: row.period_end,
-      }
+      })
     );
   }
 }

@@ -105,7 +105,10 @@ export class CreditsQueries {
       plan: period && { id: period.planId, name: period.planName, includedCredits },
       periodStart: period && new Date(period.periodStart),
       periodEnd: period && new Date(period.periodEnd),
-      ...balance,
+      available: balance.available,
+      included: balance.included,
+      purchased: balance.purchased,
+      promotional: balance.promotional,
       lowBalance: balance.available < threshold,
       lowBalanceThreshold: threshold,
       grants: balance.grants.map((grant) => ({

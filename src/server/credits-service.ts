@@ -59,7 +59,6 @@ export async function startCreditsService(
     readModelFile: config.readModelFile,
     logLevel: config.logLevel,
     logger,
-    onCommitted: (workspaces) => publishChangedWorkspaces(pubSub, workspaces),
     ...(store instanceof SqliteEventStore && { onAppended: (listener: () => void) => store.onAppended(listener) }),
   }).catch(async (error: unknown) => {
     await store.close();
@@ -69,7 +68,11 @@ export async function startCreditsService(
   const snapshots = openFileSnapshotStore(config.snapshotDir);
   const handler = new WorkspaceCreditsCommandHandler(store, { snapshots });
   const commands = new CreditsCommands(handler, catalog, clock);
-  const balances = new WorkspaceBalanceReader(readModels);
+  const balances = new WorkspaceBalanceReader(readModels, { cachedWorkspaces: 10_000 });
+  projections.onCommitted((workspaces) => {
+    balances.forget(workspaces);
+    publishChangedWorkspaces(pubSub, workspaces);
+  });
   const ledger = new CreditLedgerReader(readModels);
   const purchases = new CreditPurchasesReader(readModels);
   const queries = new CreditsQueries(balances, ledger, purchases, store, catalog, clock);
@@ -102,7 +105,7 @@ export async function startCreditsService(
     gateway,
     async close() {
       await sweeper.stop();
-      await handler.idle();
+      await handler.close();
       await projections.stop();
       await store.close();
       readModels.close();

@@ -1,14 +1,13 @@
 /**
- * The HTTP surface: POST /graphql (Apollo Server on Express 5), subscriptions over graphql-ws on
+ * The HTTP surface: POST /graphql (Apollo Server, see graphql-http.ts), subscriptions over graphql-ws on
  * the same path, GET /healthz (the process is up), GET /readyz (the store answers and the
  * projections are not failing) and the Billing page at /billing.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -20,6 +19,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { buildCreditsSchema } from '../graphql/schema';
 import { billingPageRouter } from './billing-page';
+import { graphqlHttpHandler } from './graphql-http';
 import type { CreditsService } from './credits-service';
 import { stripeWebhookRouter } from './stripe-webhook';
 
@@ -42,17 +42,25 @@ function contextFor(
   service: CreditsService,
   verifyToken: (token: string) => Principal,
 ): GraphQLContext {
-  const base = { services: service.services, principal: undefined, authError: undefined };
-  if (!authorization) return base;
+  const context = (principal: Principal | undefined, authError: string | undefined): GraphQLContext => ({
+    services: service.services,
+    principal,
+    authError,
+  });
+  if (!authorization) return context(undefined, undefined);
   const [scheme, token] = authorization.split(' ');
-  if (scheme !== 'Bearer' || !token) return { ...base, authError: 'Authorization must be "Bearer <token>".' };
+  if (scheme !== 'Bearer' || !token) return context(undefined, 'Authorization must be "Bearer <token>".');
   try {
-    return { ...base, principal: verifyToken(token) };
+    return context(verifyToken(token), undefined);
   } catch (error) {
-    if (error instanceof InvalidTokenError) return { ...base, authError: error.message };
+    if (error instanceof InvalidTokenError) return context(undefined, error.message);
     throw error;
   }
 }
+
+/** Whether a request is for /graphql itself (not /graphql-something). */
+const isGraphQLPath = (url: string | undefined): boolean =>
+  url !== undefined && url.startsWith('/graphql') && (url.length === 8 || url[8] === '?' || url[8] === '/');
 
 export async function startHttpServer(
   service: CreditsService,
@@ -68,21 +76,24 @@ export async function startHttpServer(
   // Once shutdown begins, a request that was not already being handled is refused before it can
   // run anything: an operation either runs and is answered, or never runs.
   let draining = false;
-  app.use((_req, res, next) => {
-    if (!draining) return next();
-    res
-      .set('Connection', 'close')
-      .status(503)
-      .json({
+  const refuseWhileDraining = (res: ServerResponse): void => {
+    res.statusCode = 503;
+    res.setHeader('connection', 'close');
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(
+      JSON.stringify({
         errors: [
           {
             message: 'The server is shutting down; retry on another instance.',
             extensions: { code: 'SERVICE_UNAVAILABLE' },
           },
         ],
-      });
-  });
-  const server = createServer(app);
+      }),
+    );
+  };
+  app.use((_req, res, next) => (draining ? refuseWhileDraining(res) : next()));
+  // Requests are taken once Apollo has started (see the 'request' listener below).
+  const server = createServer();
   const schema = buildCreditsSchema(service.services.pubSub);
   // Subscriptions: graphql-ws on the same path. The token comes in the connection's params.
   const subscriptions = useServer<{ authorization?: string; Authorization?: string }>(
@@ -150,17 +161,20 @@ export async function startHttpServer(
     });
   });
   // Request logs are info-level: below that level the middleware would only cost time.
-  const requestLogs = options.logger.isLevelEnabled('info')
-    ? [pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.method === 'GET' } })]
-    : [];
-  app.use(
-    '/graphql',
-    ...requestLogs,
-    express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => contextFor(req.headers.authorization, service, verifyToken),
-    }),
-  );
+  const requestLog = options.logger.isLevelEnabled('info')
+    ? pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.method === 'GET' } })
+    : undefined;
+  const serveGraphQL = graphqlHttpHandler(apollo, {
+    context: async (req) => contextFor(req.headers.authorization, service, verifyToken),
+    bodyLimitBytes: 1024 * 1024,
+  });
+  // /graphql is served without Express (see graphql-http.ts); every other path goes to Express.
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!isGraphQLPath(req.url)) return void app(req, res);
+    if (draining) return refuseWhileDraining(res);
+    requestLog?.(req, res);
+    serveGraphQL(req, res);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -35,8 +35,6 @@ export type ToProjectionWorker = { type: 'appended' } | { type: 'stop' };
 
 export interface ProjectionThreadOptions extends ProjectionWorkerData {
   logger: Logger;
-  /** Told the workspaces each committed batch changed, once it is committed. */
-  onCommitted?: (workspaces: readonly string[]) => void;
   /** The main thread's own appends to the embedded store, to pass on to the worker. */
   onAppended?: (listener: () => void) => () => void;
   /** How long a caller waits for read-your-writes before giving up. Default 10 s. */
@@ -52,6 +50,7 @@ export class ProjectionThread {
   private stopping = false;
   private readonly exited: Promise<void>;
   private stopListening: () => void = () => undefined;
+  private readonly commitListeners = new Set<(workspaces: readonly string[]) => void>();
 
   private constructor(
     private readonly worker: Worker,
@@ -79,8 +78,9 @@ export class ProjectionThread {
             resolve();
             return;
           case 'committed':
+            // Before anyone waiting for this batch is released, so that what they read next is fresh.
+            for (const listener of this.commitListeners) listener(message.workspaces);
             this.advance(message.progress);
-            this.options.onCommitted?.(message.workspaces);
             return;
           case 'failed': {
             const error = new Error(`Projection stopped: ${message.message}`);
@@ -101,6 +101,15 @@ export class ProjectionThread {
         reject(this.failure ?? new Error('The projection thread exited before catching up'));
       });
     });
+  }
+
+  /**
+   * Tells `listener` the workspaces each batch committed from now on changed, before anyone waiting
+   * for that batch is released; returns the function that stops it.
+   */
+  onCommitted(listener: (workspaces: readonly string[]) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
   }
 
   /** The position every projection has reached; undefined before the first event. */

@@ -1,0 +1,76 @@
+/**
+ * /graphql over plain HTTP: what reaches Apollo, and what is refused before it with a GraphQL-shaped
+ * error (a body that is not JSON, one that is too large), leaving the server serving.
+ */
+import { adminToken, startServer, type ServerProcess } from '../support/server-process';
+
+let server: ServerProcess;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
+  fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken()}`, ...headers },
+    body,
+  });
+
+const catalogQuery = JSON.stringify({ query: '{ creditPackages { id credits } }' });
+
+it('answers a query posted as JSON, with the query string ignored', async () => {
+  const response = await fetch(`${server.url}/graphql?ignored=1`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json; charset=utf-8', authorization: `Bearer ${adminToken()}` },
+    body: catalogQuery,
+  });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { data: { creditPackages: unknown[] } };
+  expect(body.data.creditPackages.length).toBeGreaterThan(0);
+});
+
+it('refuses a body that is not JSON with 400 BAD_REQUEST', async () => {
+  const response = await post('{"query": "{ __typename }"');
+  expect(response.status).toBe(400);
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(await response.json()).toEqual({
+    errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
+  });
+});
+
+it('refuses a body over 1 MiB with 413 PAYLOAD_TOO_LARGE, declared or not', async () => {
+  const huge = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(1024 * 1024) } });
+  const declared = await post(huge);
+  expect(declared.status).toBe(413);
+  expect(((await declared.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
+    'PAYLOAD_TOO_LARGE',
+  );
+  // Sent in chunks, without a content-length: refused once the limit is passed.
+  const chunks = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < 9; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(128 * 1024)));
+      controller.close();
+    },
+  });
+  const streamed = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: chunks,
+    duplex: 'half',
+  });
+  expect(streamed.status).toBe(413);
+});
+
+it('leaves bodies of other types to Apollo, which asks for JSON', async () => {
+  const response = await post('query=%7B__typename%7D', { 'content-type': 'text/plain' });
+  expect(response.status).toBe(400);
+});
+
+it('keeps serving after refusing', async () => {
+  const response = await post(catalogQuery);
+  expect(response.status).toBe(200);
+  expect((await fetch(`${server.url}/graphql-other`)).status).toBe(404);
+});
