@@ -1,8 +1,9 @@
 /**
  * One cold start on a long stream, in a process of its own: opens the stores, times the first
- * ConsumeCredits on the workspace until its append is durable, then (optionally) spends more until
- * the stream is `behind` events past its latest snapshot, so the next cold start has that many
- * events to fold after the snapshot. Prints what it measured as JSON.
+ * ConsumeCredits on the workspace until its append is durable, then shuts down cleanly (which
+ * snapshots the workspace) or, given `behind`, spends more until the stream is that many events past
+ * its latest snapshot and stops as a crash would, so that the next cold start has that many events
+ * to fold after the snapshot. Prints what it measured as JSON.
  */
 import { join } from 'node:path';
 import { Catalog } from '../../src/catalog/catalog';
@@ -35,14 +36,18 @@ async function main(): Promise<void> {
     );
   await spend();
   const answered = performance.now();
-  if (behindArg !== undefined) {
+  if (behindArg === undefined) {
+    // A clean shutdown: the workspace's state is snapshotted where this process leaves it.
+    await handler.close();
+  } else {
     await handler.idle(); // let a due snapshot be written
     const base = (await snapshots.load(stream))?.revision ?? -1n;
     const head = (await store.streamRevision(stream)) as bigint;
     const more = Number(base + BigInt(behindArg) - head);
     await Promise.all(Array.from({ length: Math.max(0, more) }, spend));
+    // Then end as a crash would: every spend is durable, but no snapshot is taken on the way out.
+    await handler.idle();
   }
-  await handler.idle();
   await store.close();
   process.stdout.write(
     JSON.stringify({

@@ -27,6 +27,12 @@ import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspac
 import { newId } from '../ids';
 import type { SnapshotStore, StateSnapshot } from '../snapshots/snapshot-store';
 
+/**
+ * A cold workspace folds at most this many events after its snapshot (unless it is busy enough that
+ * snapshotIntervalMs holds the next one back): a few milliseconds of reading on a cold start.
+ */
+export const DEFAULT_SNAPSHOT_EVERY = 100;
+
 export interface CommandHandlerOptions {
   /** Attempts before a command that keeps losing revision races is refused with CONFLICT. Default 5. */
   maxAttempts?: number;
@@ -36,10 +42,12 @@ export interface CommandHandlerOptions {
   maxBatch?: number;
   /** Where state snapshots are kept; without one, every load folds the whole stream. */
   snapshots?: SnapshotStore;
-  /** Events a cached state may run ahead of its last snapshot before a new one is taken. Default 1,000. */
+  /** Events a cached state may run ahead of its last snapshot before a new one is taken. Default 100. */
   snapshotEvery?: number;
   /** Least time between two snapshots of one workspace. Default 1,000 ms. */
   snapshotIntervalMs?: number;
+  /** On close, snapshot every cached workspace this many events or more past its last. Default 100. */
+  snapshotOnCloseAfter?: number;
 }
 
 /** Who asked, and on whose behalf: stored as event metadata. */
@@ -91,6 +99,7 @@ export class WorkspaceCreditsCommandHandler {
   private readonly snapshots: SnapshotStore | undefined;
   private readonly snapshotEvery: bigint;
   private readonly snapshotIntervalMs: number;
+  private readonly snapshotOnCloseAfter: bigint;
   /** Queues being worked through and snapshots being written. */
   private readonly pending = new Set<Promise<void>>();
 
@@ -102,8 +111,9 @@ export class WorkspaceCreditsCommandHandler {
     this.maxBatch = options.maxBatch ?? 1_000;
     this.cache = new LRUCache({ max: options.cachedWorkspaces ?? 10_000 });
     this.snapshots = options.snapshots;
-    this.snapshotEvery = BigInt(options.snapshotEvery ?? 1_000);
+    this.snapshotEvery = BigInt(options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY);
     this.snapshotIntervalMs = options.snapshotIntervalMs ?? 1_000;
+    this.snapshotOnCloseAfter = BigInt(options.snapshotOnCloseAfter ?? 100);
   }
 
   /**
@@ -201,22 +211,34 @@ export class WorkspaceCreditsCommandHandler {
   /**
    * Takes a snapshot of the cached state when it is due. Runs between two batches of the workspace,
    * when its state matches its committed revision, and after a turn of the event loop, so that the
-   * answers of the batch just committed go out first. The state is encoded then; the file is written
-   * while the workspace goes on.
+   * answers of the batch just committed go out first.
    */
   private async snapshotIfDue(stream: string): Promise<void> {
-    const snapshots = this.snapshots;
     const loaded = this.cache.peek(stream);
-    if (!snapshots || !loaded || loaded.snapshotWriting) return;
-    const { revision, lastEventId } = loaded;
-    if (revision === undefined || lastEventId === undefined) return;
-    if (revision - (loaded.snapshotRevision ?? -1n) < this.snapshotEvery) return;
+    if (!this.snapshots || !loaded || loaded.snapshotWriting || this.behindSnapshot(loaded) < this.snapshotEvery)
+      return;
     if (performance.now() - loaded.snapshotTakenAt < this.snapshotIntervalMs) return;
     loaded.snapshotWriting = true;
     await new Promise((resolve) => setImmediate(resolve));
+    this.snapshot(stream, loaded);
+  }
+
+  /** Events the cached state has folded since its last snapshot. */
+  private behindSnapshot(loaded: LoadedStream): bigint {
+    return loaded.revision === undefined ? 0n : loaded.revision - (loaded.snapshotRevision ?? -1n);
+  }
+
+  /** Encodes the state now; the file is written while the workspace goes on. */
+  private snapshot(stream: string, loaded: LoadedStream): void {
+    const { revision, lastEventId } = loaded;
+    if (!this.snapshots || revision === undefined || lastEventId === undefined) {
+      loaded.snapshotWriting = false;
+      return;
+    }
+    loaded.snapshotWriting = true;
     loaded.snapshotTakenAt = performance.now();
     const state = encodeState(loaded.state);
-    const write = snapshots
+    const write = this.snapshots
       .save({ stream, revision, eventId: lastEventId, version: STATE_SNAPSHOT_VERSION, state })
       .then(
         () => {
@@ -230,6 +252,21 @@ export class WorkspaceCreditsCommandHandler {
         this.pending.delete(write);
       });
     this.pending.add(write);
+  }
+
+  /**
+   * For a clean shutdown: answers every queued command, then snapshots each cached workspace that
+   * has folded `snapshotOnCloseAfter` or more events since its last snapshot, so that after a
+   * restart its first command starts from where this process left it.
+   */
+  async close(): Promise<void> {
+    await this.idle();
+    for (const [stream, loaded] of this.cache.entries()) {
+      if (!loaded.snapshotWriting && this.behindSnapshot(loaded) >= this.snapshotOnCloseAfter) {
+        this.snapshot(stream, loaded);
+      }
+    }
+    await this.idle();
   }
 
   /** Resolves once every queued command has been answered and every snapshot under way written. */

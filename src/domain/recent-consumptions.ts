@@ -8,10 +8,11 @@
  * its hash alone, and only a retry (or a rare hash collision) searches the text. Spends remembered
  * since the snapshot live in a map, as objects until the next snapshot encodes them.
  */
+import { asciiJson } from './ascii-json';
 import { GRANT_SOURCES, type CreditAction, type Drawdown, type GrantSource } from './credits';
 import type { ConsumptionRecord } from './state';
 
-/** One spend as text: `consumedAt \t JSON(key) \t JSON(the other fields as a tuple)`. */
+/** One spend as ASCII text: `consumedAt \t JSON(key) \t JSON(the other fields as a tuple)`. */
 type EncodedRecord = string;
 
 type RecordTuple = [
@@ -56,7 +57,7 @@ export class RecentConsumptions {
     const stored = this.recent.get(idempotencyKey);
     if (stored !== undefined) return typeof stored === 'string' ? decodeRecord(idempotencyKey, stored) : stored;
     if (!this.mayBeRestored(idempotencyKey)) return undefined;
-    const at = this.restored.indexOf(`\t${JSON.stringify(idempotencyKey)}\t`, this.restoredFrom);
+    const at = this.restored.indexOf(`\t${asciiJson(idempotencyKey)}\t`, this.restoredFrom);
     if (at < 0) return undefined;
     const end = this.restored.indexOf('\n', at);
     const line = this.restored.slice(this.restored.lastIndexOf('\n', at) + 1, end < 0 ? undefined : end);
@@ -157,7 +158,7 @@ function encodeRecord(record: ConsumptionRecord): EncodedRecord {
     record.availableAfter,
     record.drawdown.map((part) => [part.grantId, GRANT_SOURCES.indexOf(part.source), part.credits]),
   ];
-  return `${record.consumedAt}\t${JSON.stringify(record.idempotencyKey)}\t${JSON.stringify(tuple)}`;
+  return `${record.consumedAt}\t${asciiJson(record.idempotencyKey)}\t${asciiJson(tuple)}`;
 }
 
 function decodeRecord(idempotencyKey: string, line: EncodedRecord): ConsumptionRecord {

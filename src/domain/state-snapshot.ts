@@ -5,9 +5,11 @@
  *
  * The first line holds everything but the remembered spends, as JSON, with the hashes of the
  * spends' keys; each further line is one remembered spend (see RecentConsumptions). Restoring parses
- * the first line only.
+ * the first line only. The text is ASCII (non-ASCII characters are JSON escapes), so it is stored
+ * and read back byte for byte.
  */
 import type { Grant } from './credits';
+import { asciiJson } from './ascii-json';
 import { RecentConsumptions } from './recent-consumptions';
 import type { CurrentPeriod, PurchaseRecord, PurchaseRefundRecord, WorkspaceCreditsState } from './state';
 
@@ -15,7 +17,7 @@ import type { CurrentPeriod, PurchaseRecord, PurchaseRefundRecord, WorkspaceCred
  * The version of the state's shape and of what `evolve` makes of the events. Change it whenever
  * either changes: a snapshot of another version is ignored and the stream is folded afresh.
  */
-export const STATE_SNAPSHOT_VERSION = 1;
+export const STATE_SNAPSHOT_VERSION = 2;
 
 interface Head {
   grants: [string, Grant][];
@@ -45,7 +47,7 @@ export function encodeState(state: WorkspaceCreditsState): string {
     keyHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('base64'),
   };
   // JSON has no `undefined`: optional fields travel as null (the state itself never holds null).
-  const first = JSON.stringify(head, (_key, value: unknown) => (value === undefined ? null : value));
+  const first = asciiJson(head, (_key, value: unknown) => (value === undefined ? null : value));
   return consumptions.lines === '' ? first : `${first}\n${consumptions.lines}`;
 }
 

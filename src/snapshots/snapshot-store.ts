@@ -8,12 +8,14 @@
  * One file per stream in a directory of this process (DATA_DIR/snapshots), whichever event store is
  * in use: a snapshot is read whole on a cold start, and a file reads faster than a large database
  * row. A file is written beside its final name, flushed to disk, then renamed over it, so a crash
- * leaves the previous snapshot or the new one, never a torn one.
+ * leaves the previous snapshot or the new one, never a torn one. States are ASCII text (see
+ * encodeState), stored byte for byte.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { asciiJson, isAscii } from '../domain/ascii-json';
 
 export interface StateSnapshot {
   stream: string;
@@ -29,7 +31,7 @@ export interface StateSnapshot {
 export interface SnapshotStore {
   /** The stream's latest snapshot; undefined when there is none or it cannot be read. */
   load(stream: string): Promise<StateSnapshot | undefined>;
-  /** Replaces the stream's snapshot; resolves once the new one is on disk. */
+  /** Replaces the stream's snapshot; resolves once the new one is on disk. `state` must be ASCII. */
   save(snapshot: StateSnapshot): Promise<void>;
 }
 
@@ -51,7 +53,7 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
     async load(stream) {
       let text: string;
       try {
-        text = await readFile(fileOf(stream), 'utf8');
+        text = await readAscii(fileOf(stream));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw error;
@@ -69,6 +71,7 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
     },
 
     async save(snapshot) {
+      if (!isAscii(snapshot.state)) throw new Error('A state snapshot must be ASCII text.');
       const header: Header = {
         stream: snapshot.stream,
         revision: snapshot.revision.toString(),
@@ -80,7 +83,7 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
       const temporary = `${file}.${process.pid}.${writes++}.tmp`;
       const handle = await open(temporary, 'w');
       try {
-        await handle.writeFile(`${JSON.stringify(header)}\n${snapshot.state}`, 'utf8');
+        await handle.writeFile(`${asciiJson(header)}\n${snapshot.state}`, 'latin1');
         await handle.sync();
       } catch (error) {
         await handle.close();
@@ -91,4 +94,22 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
       await rename(temporary, file);
     },
   };
+}
+
+/** The whole file in one read, as bytes: a cold start waits for it. */
+async function readAscii(file: string): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const bytes = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(bytes, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return bytes.toString('latin1', 0, filled);
+  } finally {
+    await handle.close();
+  }
 }

@@ -168,4 +168,27 @@ it('reads back only whole snapshots of the stream asked for', async () => {
   writeFileSync(join(dir, file as string), 'garbage');
   expect(await files.load(STREAM)).toBeUndefined();
   expect(readdirSync(dir)).toHaveLength(1); // no temporary file left behind
+
+  // Stream names may hold any character; states are ASCII, and anything else is refused.
+  const named = { ...snapshot, stream: 'workspace-credits-Zürich ✓' };
+  await files.save(named);
+  expect(await files.load(named.stream)).toEqual(named);
+  await expect(files.save({ ...named, state: 'Zürich' })).rejects.toThrow(/ASCII/);
+  expect(await files.load(named.stream)).toEqual(named);
+});
+
+it('snapshots on close every cached workspace far enough past its last snapshot, and no other', async () => {
+  const { store, snapshots } = setUp();
+  const other = 'ws-snap-quiet';
+  const handler = new WorkspaceCreditsCommandHandler(store, {
+    snapshots,
+    snapshotEvery: 1000,
+    snapshotOnCloseAfter: 5,
+  });
+  await history(handler, 6); // revisions 0..6: seven events since no snapshot
+  await handler.handle(grantOn(other, 10, 'seed', now), metadata, () => undefined); // one event
+  expect(await snapshots.load(STREAM)).toBeUndefined();
+  await handler.close();
+  expect((await snapshots.load(STREAM))?.revision).toBe(6n);
+  expect(await snapshots.load(workspaceStreamName(other))).toBeUndefined();
 });

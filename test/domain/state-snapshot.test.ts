@@ -5,6 +5,7 @@
 import type { CreditConsumptionRefunded, CreditPurchaseRefunded, WorkspaceCreditsEvent } from '../../src/domain/events';
 import { keyHash, RecentConsumptions } from '../../src/domain/recent-consumptions';
 import { evolve, IDEMPOTENCY_RETENTION_MS, type ConsumptionRecord } from '../../src/domain/state';
+import { isAscii } from '../../src/domain/ascii-json';
 import { decodeState, encodeState } from '../../src/domain/state-snapshot';
 import { allowance, at, consumed, DAY, draw, expired, granted, HOUR, purchased, WORKSPACE } from './builders';
 import { stateOf } from './spec';
@@ -76,6 +77,15 @@ describe('a state snapshot', () => {
     expect([...restored.consumptions.keys()]).toEqual(KEYS);
     expect({ ...restored, consumptions: undefined }).toStrictEqual({ ...original, consumptions: undefined });
     expect(restored.providerRefunds.get('re_1')).toStrictEqual(restored.purchaseRefunds.get('refund-re_1'));
+  });
+
+  it('is ASCII text, whatever the keys and reasons hold', () => {
+    const text = encodeState(
+      stateOf([...history, granted({ grantId: 'promo-3', idempotencyKey: 'ключ', reason: 'спасибо ✓' })]),
+    );
+    expect(isAscii(text)).toBe(true);
+    expect(decodeState(text).grantKeys.get('ключ')?.reason).toBe('спасибо ✓');
+    expect(decodeState(text).consumptions.get('ünïcødé ✓')?.consumptionId).toBe('spend-5');
   });
 
   it('restores a state that has nothing yet', () => {
