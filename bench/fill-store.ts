@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
-import { openSqliteEventStore } from '../src/eventstore/sqlite/sqlite-event-store';
+import { openEventsDatabase } from '../src/eventstore/sqlite/database';
 import { workspaceStreamName } from '../src/events/workspace-stream';
 import { sampleGrantData, sampleSpendData } from './sample-events';
 
@@ -13,7 +13,7 @@ export async function fillStore(
   file: string,
   options: { workspaces: number; events: number; spanMs: number },
 ): Promise<void> {
-  await openSqliteEventStore({ file }).close();
+  openEventsDatabase(file).close(); // the adapter's schema
   const db = new BetterSqlite3(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = OFF');

@@ -1,11 +1,12 @@
 /**
  * (1) The ceiling: raw batched inserts into the event store's own table, on a connection opened
- * exactly as the embedded adapter opens its own (WAL, synchronous = FULL, its page cache and
- * checkpoint settings), with rows the size of a real spend event and ids made as the service makes
- * them. No revision checks, no domain: what the disk and SQLite allow at this durability.
+ * exactly as the embedded adapter opens the one it appends on (WAL, synchronous = FULL, its page
+ * cache and checkpoint settings), with rows the size of a real spend event and ids made as the
+ * service makes them, one commit after the other on one thread. No revision checks, no domain: what
+ * the disk and SQLite allow at this durability.
  */
 import { join } from 'node:path';
-import { openEventsDatabase } from '../../src/eventstore/sqlite/sqlite-event-store';
+import { openEventsDatabase } from '../../src/eventstore/sqlite/database';
 import { newId } from '../../src/ids';
 import { sampleSpendData } from '../sample-events';
 import { withTempDir } from '../support';
@@ -15,7 +16,7 @@ export async function ceilingBench(options: {
   batch: number;
 }): Promise<{ eventsPerSecond: number; seconds: number }> {
   return withTempDir('ceiling', async (dir) => {
-    const db = openEventsDatabase(join(dir, 'events.sqlite'));
+    const db = openEventsDatabase(join(dir, 'events.sqlite'), { forAppends: true });
     const insert = db.prepare(
       `INSERT INTO events (event_id, stream_name, stream_revision, event_type, schema_version, data, metadata, recorded_at)
        VALUES (?, ?, ?, 'CreditsConsumed', 1, ?, '{"actorId":"member"}', ?)`,

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     Catalog.load(join(__dirname, '../../../config/catalog.json')),
     systemClock,
   );
+  await store.ready(); // as the server is before it takes requests
   const snapshotRevision = (await snapshots.load(stream))?.revision;
   const headRevision = (await store.streamRevision(stream)) as bigint;
   const opened = performance.now();

@@ -10,7 +10,7 @@ import { PROJECTIONS } from '../../projections';
 
 async function main(): Promise<void> {
   const dataDir = process.argv[2] as string;
-  const store = openSqliteEventStore({ file: join(dataDir, 'events.sqlite') });
+  const store = openSqliteEventStore({ file: join(dataDir, 'events.sqlite'), readOnly: true });
   const readModels = openReadModelDb(join(dataDir, 'read-models.sqlite'));
   const summary = await rebuildProjections(store, readModels, PROJECTIONS, {
     progress: false,

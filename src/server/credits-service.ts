@@ -38,9 +38,12 @@ export interface CreditsService {
  * The event store (see stores.ts) and this process's read-model database, a SQLite file under
  * DATA_DIR whichever event store is in use.
  */
-export function openStores(config: Config, logger?: Logger): { store: EventStore; readModels: Database } {
+export function openStores(
+  config: Config,
+  options: { logger?: Logger; readOnly?: boolean } = {},
+): { store: EventStore; readModels: Database } {
   return {
-    store: openEventStore(eventStoreLocation(config), logger),
+    store: openEventStore(eventStoreLocation(config), options),
     readModels: openReadModelDb(config.readModelFile),
   };
 }
@@ -51,7 +54,7 @@ export async function startCreditsService(
   clock: Clock = systemClock,
 ): Promise<CreditsService> {
   const catalog = Catalog.load(config.catalogFile);
-  const store = openEventStore(eventStoreLocation(config), logger);
+  const store = openEventStore(eventStoreLocation(config), { logger });
   const pubSub = createCreditsPubSub();
   // The read models are migrated and caught up by the projection thread before this thread reads them.
   const projections = await ProjectionThread.start({
@@ -65,6 +68,7 @@ export async function startCreditsService(
     throw error;
   });
   const readModels = openReadModelDb(config.readModelFile);
+  if (store instanceof SqliteEventStore) await store.ready();
   const snapshots = openFileSnapshotStore(config.snapshotDir);
   const handler = new WorkspaceCreditsCommandHandler(store, { snapshots });
   const commands = new CreditsCommands(handler, catalog, clock);

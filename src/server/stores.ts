@@ -18,12 +18,16 @@ export const eventStoreLocation = (config: Config): EventStoreLocation =>
     ? { kind: 'esdb', connectionString: config.eventStoreUrl, streamPrefixes: [`${WORKSPACE_CREDITS_CATEGORY}-`] }
     : { kind: 'sqlite', file: config.eventStoreFile };
 
-export function openEventStore(location: EventStoreLocation, logger?: Logger): EventStore {
+/** With `readOnly`, the embedded store starts no append thread (EventStoreDB needs none). */
+export function openEventStore(
+  location: EventStoreLocation,
+  options: { logger?: Logger; readOnly?: boolean } = {},
+): EventStore {
   return location.kind === 'esdb'
     ? openEsdbEventStore({
         connectionString: location.connectionString,
         streamPrefixes: location.streamPrefixes,
-        ...(logger && { logger }),
+        ...(options.logger && { logger: options.logger }),
       })
-    : openSqliteEventStore({ file: location.file });
+    : openSqliteEventStore({ file: location.file, readOnly: options.readOnly ?? false });
 }

@@ -148,6 +148,20 @@ describe('SQLite event store', () => {
     ]);
   });
 
+  it('refuses appends when opened read-only, and reads what another connection appended', async () => {
+    const writer = open();
+    await writer.ready();
+    await writer.appendToStream('s', [{ type: 'A', data: { n: 1 } }], { expectedRevision: 'no_stream' });
+    const reader = openSqliteEventStore({ file, readOnly: true });
+    opened.push(reader);
+    await reader.ready();
+    await expect(reader.appendToStream('s', [{ type: 'A', data: {} }], { expectedRevision: 0n })).rejects.toThrow(
+      /read-only/,
+    );
+    expect((await reader.readAll()).map((event) => event.data)).toEqual([{ n: 1 }]);
+    expect(await reader.streamRevision('s')).toBe(0n);
+  });
+
   it('wakes a subscriber on a local append without waiting for the poll', async () => {
     const store = open(60_000);
     const iterator = store.subscribeToAll()[Symbol.asyncIterator]();

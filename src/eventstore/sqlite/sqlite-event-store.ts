@@ -10,27 +10,26 @@
  * come from AUTOINCREMENT inside that lock, a reader never sees position p and later discovers a
  * smaller one: the property the polling subscription needs for exactly-once delivery.
  *
- * better-sqlite3 is synchronous, so every call blocks the event loop for its (short) duration, and
- * for up to busy_timeout when another process holds the write lock.
+ * better-sqlite3 is synchronous. Reads run on the caller's thread and block its event loop for their
+ * (short) duration; appends are committed on a thread of their own (append-thread.ts), which waits
+ * there, for up to busy_timeout, when another process holds the write lock.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { newId } from '../../ids';
 import { AppendSignal, PollingSubscription } from '../polling-subscription';
-import {
-  ExpectedRevisionConflict,
-  isExpectedRevisionConflict,
-  matchesExpectedRevision,
-  type AppendResult,
-  type EventStore,
-  type ExpectedRevision,
-  type LogSubscription,
-  type NewEvent,
-  type ReadAllOptions,
-  type ReadStreamOptions,
-  type RecordedEvent,
-  type SubscribeToAllOptions,
+import { AppendThread } from './append-thread';
+import { openEventsDatabase } from './database';
+import type { InsertParams } from './group-commit';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  LogSubscription,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeToAllOptions,
 } from '../port';
 
 export interface SqliteEventStoreOptions {
@@ -38,31 +37,13 @@ export interface SqliteEventStoreOptions {
   file: string;
   /** How often an idle subscription looks for appends made by other processes; default 250. */
   pollIntervalMs?: number;
+  /** Only reads: no append thread is started, and appends are refused. Default false. */
+  readOnly?: boolean;
 }
 
 const PAGE_SIZE = 1000;
-const BUSY_TIMEOUT_MS = 5000;
 /** SQLite reads a negative LIMIT as "no limit". */
 const NO_LIMIT = -1;
-
-/**
- * Schema migrations, applied in order; PRAGMA user_version records how many have run. Never edit
- * one that has shipped: append a new one.
- */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE IF NOT EXISTS events (
-     position        INTEGER PRIMARY KEY AUTOINCREMENT,
-     event_id        TEXT    NOT NULL UNIQUE,
-     stream_name     TEXT    NOT NULL,
-     stream_revision INTEGER NOT NULL,
-     event_type      TEXT    NOT NULL,
-     schema_version  INTEGER NOT NULL DEFAULT 1,
-     data            TEXT    NOT NULL,
-     metadata        TEXT    NOT NULL,
-     recorded_at     TEXT    NOT NULL,
-     UNIQUE (stream_name, stream_revision)
-   )`,
-];
 
 /** A row of the events table in COLUMNS order, read as an array: cheaper than an object per row. */
 type EventRow = [
@@ -76,20 +57,6 @@ type EventRow = [
   metadata: string,
   recordedAt: string,
 ];
-
-type InsertParams = [string, string, bigint, string, number, string, string, string];
-
-type StreamHead = { stream_revision: bigint; position: bigint };
-
-type AppendOutcome = { ok: AppendResult } | { error: unknown };
-
-interface QueuedAppend {
-  stream: string;
-  rows: InsertParams[];
-  expected: ExpectedRevision;
-  resolve(result: AppendResult): void;
-  reject(error: unknown): void;
-}
 
 const COLUMNS =
   'position, event_id, stream_name, stream_revision, event_type, schema_version, data, metadata, recorded_at';
@@ -110,21 +77,18 @@ export class SqliteEventStore implements EventStore {
   private readonly selectStreamPage;
   private readonly selectAllPage;
   private readonly selectHeadPosition;
-  private readonly insertEvent;
-  private readonly appendInSavepoint;
-  private readonly commitGroupInSavepoints;
-  private readonly commitGroupDirectly;
-  private queuedAppends: QueuedAppend[] = [];
+  private readonly appends: AppendThread | undefined;
 
   /** Prefer openSqliteEventStore. */
   constructor(options: SqliteEventStoreOptions) {
     this.file = options.file;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.db = openEventsDatabase(options.file);
+    this.appends = options.readOnly ? undefined : new AppendThread(options.file, () => this.appended.notify());
 
     // Served by the UNIQUE(stream_name, stream_revision) index.
-    this.selectStreamHead = this.db.prepare<[string], StreamHead>(
-      'SELECT stream_revision, position FROM events WHERE stream_name = ? ORDER BY stream_revision DESC LIMIT 1',
+    this.selectStreamHead = this.db.prepare<[string], { stream_revision: bigint }>(
+      'SELECT stream_revision FROM events WHERE stream_name = ? ORDER BY stream_revision DESC LIMIT 1',
     );
     this.selectStreamPage = this.db
       .prepare<[string, bigint, number], EventRow>(
@@ -135,83 +99,16 @@ export class SqliteEventStore implements EventStore {
       .prepare<[bigint, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`)
       .raw(true);
     this.selectHeadPosition = this.db.prepare<[], { head: bigint | null }>('SELECT max(position) AS head FROM events');
-    this.insertEvent = this.db.prepare<InsertParams>(
-      `INSERT INTO events (event_id, stream_name, stream_revision, event_type, schema_version, data, metadata, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    // The careful path: each append in a savepoint of its own, so that one append's failure (a
-    // duplicate event id, a revision another process took) never affects another's.
-    this.appendInSavepoint = this.db.transaction(
-      (stream: string, rows: InsertParams[], expected: ExpectedRevision): AppendResult =>
-        this.insertAfterHead(stream, rows, expected, this.selectStreamHead.get(stream)),
-    );
-    this.commitGroupInSavepoints = this.db.transaction((queued: QueuedAppend[], outcomes: AppendOutcome[]) => {
-      for (const append of queued) {
-        try {
-          outcomes.push({ ok: this.appendInSavepoint(append.stream, append.rows, append.expected) });
-        } catch (error) {
-          outcomes.push({
-            error: isStreamRevisionCollision(error)
-              ? new ExpectedRevisionConflict(append.stream, append.expected, undefined)
-              : error,
-          });
-        }
-      }
-    });
-    // The usual path: every revision is checked before anything of its append is written, against the
-    // stream's head as read inside this transaction and moved on by the appends before it, so a
-    // conflict needs no savepoint to undo. Anything else that fails rolls the whole group back, and
-    // it is committed again the careful way.
-    this.commitGroupDirectly = this.db.transaction((queued: QueuedAppend[], outcomes: AppendOutcome[]) => {
-      const heads = new Map<string, StreamHead | undefined>();
-      for (const append of queued) {
-        const head = heads.has(append.stream) ? heads.get(append.stream) : this.selectStreamHead.get(append.stream);
-        let result: AppendResult;
-        try {
-          result = this.insertAfterHead(append.stream, append.rows, append.expected, head);
-        } catch (error) {
-          if (!isExpectedRevisionConflict(error)) throw error;
-          heads.set(append.stream, head);
-          outcomes.push({ error });
-          continue;
-        }
-        heads.set(
-          append.stream,
-          append.rows.length > 0 ? { stream_revision: result.nextExpectedRevision, position: result.position } : head,
-        );
-        outcomes.push({ ok: result });
-      }
-    });
-  }
-
-  /** Checks `expected` against the stream's head, then inserts `rows` after it. */
-  private insertAfterHead(
-    stream: string,
-    rows: InsertParams[],
-    expected: ExpectedRevision,
-    head: StreamHead | undefined,
-  ): AppendResult {
-    const actual = head?.stream_revision;
-    if (!matchesExpectedRevision(expected, actual)) throw new ExpectedRevisionConflict(stream, expected, actual);
-    // An empty append changes nothing; it reports where the stream stands, -1n when absent.
-    let result: AppendResult = { nextExpectedRevision: actual ?? -1n, position: head?.position ?? -1n };
-    let revision = actual === undefined ? 0n : actual + 1n;
-    for (const row of rows) {
-      row[2] = revision;
-      const { lastInsertRowid } = this.insertEvent.run(...row);
-      result = { nextExpectedRevision: revision, position: BigInt(lastInsertRowid) };
-      revision += 1n;
-    }
-    return result;
   }
 
   /**
    * Appending no events still checks the expected revision, then reports the stream's last revision
    * and that event's position, or -1n for both when the stream has no events.
    *
-   * Group commit: appends requested in the same turn of the event loop are committed together in
-   * one transaction (one fsync), each with its own revision check, so that one append's conflict
-   * never affects another's. Each promise resolves only after that commit.
+   * Group commit (see append-thread.ts and group-commit.ts): appends asked for together are
+   * committed together in one transaction (one fsync) on the append thread, each with its own
+   * revision check, so that one append's conflict never affects another's. Each promise resolves
+   * only after that commit.
    */
   appendToStream(
     stream: string,
@@ -237,46 +134,11 @@ export class SqliteEventStore implements EventStore {
           recordedAt,
         ];
       });
-      return new Promise((resolve, reject) => {
-        this.queuedAppends.push({ stream, rows, expected: options.expectedRevision, resolve, reject });
-        if (this.queuedAppends.length === 1) setImmediate(() => this.commitQueuedAppends());
-      });
+      if (!this.appends) throw new Error(`The event store on ${this.file} was opened read-only.`);
+      return this.appends.append({ stream, rows, expected: options.expectedRevision });
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-  }
-
-  /** Commits every queued append in one transaction, then answers each. */
-  private commitQueuedAppends(): void {
-    const queued = this.queuedAppends;
-    this.queuedAppends = [];
-    if (this.closed) {
-      for (const append of queued) append.reject(new Error('The event store is closed.'));
-      return;
-    }
-    let outcomes: AppendOutcome[] = [];
-    try {
-      this.commitGroupDirectly.immediate(queued, outcomes);
-    } catch {
-      outcomes = [];
-      try {
-        this.commitGroupInSavepoints.immediate(queued, outcomes);
-      } catch (error) {
-        for (const append of queued) append.reject(error);
-        return;
-      }
-    }
-    let inserted = false;
-    queued.forEach((append, index) => {
-      const outcome = outcomes[index] as AppendOutcome;
-      if ('ok' in outcome) {
-        inserted ||= append.rows.length > 0;
-        append.resolve(outcome.ok);
-      } else {
-        append.reject(outcome.error);
-      }
-    });
-    if (inserted) this.appended.notify();
   }
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
@@ -324,6 +186,11 @@ export class SqliteEventStore implements EventStore {
     return subscription;
   }
 
+  /** Resolves once appends can be committed: the append thread has opened its connection. */
+  ready(): Promise<void> {
+    return this.appends?.ready() ?? Promise.resolve();
+  }
+
   /**
    * Calls `listener` after every commit of this connection that appended events; returns the
    * function that stops it. With `wakeSubscriptions` on another connection to the same file (another
@@ -346,9 +213,9 @@ export class SqliteEventStore implements EventStore {
   /** Ends every subscription (their pending reads finish as done), then closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    // Appends already asked for are committed and answered, not dropped.
-    if (this.queuedAppends.length > 0) this.commitQueuedAppends();
     this.closed = true;
+    // Appends already asked for are committed and answered, not dropped.
+    await this.appends?.close();
     await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
     this.db.close();
   }
@@ -356,45 +223,6 @@ export class SqliteEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new Error(`The event store on ${this.file} is closed`);
   }
-}
-
-/**
- * Opens (creating when missing) an event store file with the settings every connection to it uses:
- * WAL, synchronous = FULL, the schema migrated. The benchmark's ceiling opens its file with this too.
- */
-export function openEventsDatabase(file: string): Database.Database {
-  mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-  try {
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    const journalMode = db.pragma('journal_mode = WAL', { simple: true });
-    if (journalMode !== 'wal') throw new Error(`SQLite refused WAL mode for ${file} (got ${String(journalMode)})`);
-    db.pragma('synchronous = FULL');
-    // Neither setting touches durability (every commit still fsyncs the WAL). A commit of a group of
-    // appends dirties a page of the stream index per stream in it: a 64 MiB page cache keeps those
-    // pages in memory, and checkpointing the WAL into the file every 64 MiB rather than every 4 MiB
-    // stops nearly every such commit from also copying its pages into the database file.
-    db.pragma('cache_size = -65536');
-    db.pragma('wal_autocheckpoint = 16384');
-    // Positions and revisions can outgrow 2^53: read every integer as a bigint.
-    db.defaultSafeIntegers(true);
-    migrate(db, file);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return db;
-}
-
-function migrate(db: Database.Database, file: string): void {
-  db.transaction(() => {
-    const version = Number(db.pragma('user_version', { simple: true }));
-    if (version > MIGRATIONS.length) {
-      throw new Error(`${file} has schema version ${version}, newer than this release knows (${MIGRATIONS.length})`);
-    }
-    for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
-    db.pragma(`user_version = ${MIGRATIONS.length}`);
-  }).immediate();
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
@@ -410,14 +238,6 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     position,
     recordedAt: new Date(recordedAt),
   };
-}
-
-function isStreamRevisionCollision(error: unknown): boolean {
-  return (
-    error instanceof Database.SqliteError &&
-    error.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
-    error.message.includes('events.stream_name, events.stream_revision')
-  );
 }
 
 function assertCount(count: number): void {

@@ -1,0 +1,184 @@
+/**
+ * The embedded store's appends, committed on a worker thread of their own with its own connection
+ * to the file. better-sqlite3 is synchronous: committed on the caller's thread, each group's inserts
+ * and its fsync would stop that thread's event loop, and with it every request, for as long as they
+ * take. Here the caller's thread only sends the group and later resolves each append from the
+ * answer, which comes once the group's transaction has committed, so an append still resolves only
+ * when it is durable.
+ *
+ * A group is sent at the end of the turn of the event loop in which its first append was asked for,
+ * or as soon as GROUP_SIZE appends are waiting, and at most two are in flight: while the thread
+ * commits one, the caller's thread goes on deciding the next, and appends asked for meanwhile wait
+ * and go together, so groups grow with the load and a quiet store answers after one turn.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ExpectedRevisionConflict, type AppendResult } from '../port';
+import type { AppendOutcome, AppendRequest } from './group-commit';
+
+export type ToAppendWorker = { type: 'commit'; id: number; group: AppendRequest[] } | { type: 'close' };
+
+export type FromAppendWorker =
+  | { type: 'ready' }
+  | { type: 'committed'; id: number; outcomes: AppendOutcome[] }
+  | { type: 'failed'; id: number; failure: { message: string; code: string | undefined } };
+
+/** Appends waiting that send a group at once, without waiting for the end of the turn. */
+const GROUP_SIZE = 250;
+/** Groups sent and not yet answered, at most. */
+const MAX_IN_FLIGHT = 2;
+
+interface Pending extends AppendRequest {
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Compiled, the worker's file sits beside this one; run from the TypeScript sources (the tests), it
+ * is taken from the build in dist/, which the test setup compiles first.
+ */
+function workerFile(): string {
+  const beside = join(__dirname, 'append-worker.js');
+  return existsSync(beside) ? beside : resolve(__dirname, '../../../dist/src/eventstore/sqlite/append-worker.js');
+}
+
+export class AppendThread {
+  private worker: Worker | undefined;
+  private queued: Pending[] = [];
+  private readonly inFlight = new Map<number, Pending[]>();
+  private sendScheduled = false;
+  private nextId = 0;
+  private failure: Error | undefined;
+  private drained: (() => void) | undefined;
+
+  private readyWaiters: (() => void)[] = [];
+  private isReady = false;
+
+  /** Starts the thread; `onInserted` is called after each commit that appended events. */
+  constructor(
+    private readonly file: string,
+    private readonly onInserted: () => void,
+  ) {
+    this.started();
+  }
+
+  /** Resolves once the thread has opened its connection (or has failed: appends then say why). */
+  ready(): Promise<void> {
+    if (this.isReady || this.failure) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  append(request: AppendRequest): Promise<AppendResult> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.queued.push({ stream: request.stream, rows: request.rows, expected: request.expected, resolve, reject });
+      if (this.queued.length >= GROUP_SIZE) this.send();
+      else if (!this.sendScheduled) {
+        this.sendScheduled = true;
+        setImmediate(() => {
+          this.sendScheduled = false;
+          this.send();
+        });
+      }
+    });
+  }
+
+  /** Resolves once every append asked for has been answered and the thread has ended. */
+  async close(): Promise<void> {
+    if (this.busy) await new Promise<void>((done) => (this.drained = done));
+    const worker = this.worker;
+    this.worker = undefined;
+    if (!worker) return;
+    const exited = new Promise((done) => worker.once('exit', done));
+    worker.ref();
+    worker.postMessage({ type: 'close' } satisfies ToAppendWorker);
+    await exited;
+  }
+
+  private get busy(): boolean {
+    return this.inFlight.size > 0 || this.queued.length > 0 || this.sendScheduled;
+  }
+
+  private send(): void {
+    if (this.inFlight.size >= MAX_IN_FLIGHT) return;
+    if (this.queued.length === 0) return this.settleDrain();
+    const group = this.queued;
+    this.queued = [];
+    const id = this.nextId++;
+    this.inFlight.set(id, group);
+    const worker = this.started();
+    worker.ref();
+    worker.postMessage({
+      type: 'commit',
+      id,
+      group: group.map(({ stream, rows, expected }) => ({ stream, rows, expected })),
+    } satisfies ToAppendWorker);
+  }
+
+  private started(): Worker {
+    if (this.worker) return this.worker;
+    const worker = new Worker(workerFile(), { workerData: { file: this.file } });
+    worker.on('message', (message: FromAppendWorker) => this.answered(message));
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.fail(new Error(`The event store's append thread exited with code ${code}`));
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private answered(message: FromAppendWorker): void {
+    if (message.type === 'ready') return this.becameReady();
+    const group = this.inFlight.get(message.id);
+    if (!group) return;
+    this.inFlight.delete(message.id);
+    if (message.type === 'failed') {
+      const error = Object.assign(new Error(message.failure.message), { code: message.failure.code });
+      for (const append of group) append.reject(error);
+    } else {
+      let inserted = false;
+      group.forEach((append, index) => {
+        const outcome = message.outcomes[index] as AppendOutcome;
+        if ('ok' in outcome) {
+          inserted ||= append.rows.length > 0;
+          append.resolve(outcome.ok);
+        } else if ('conflict' in outcome) {
+          const { stream, expected, actual } = outcome.conflict;
+          append.reject(new ExpectedRevisionConflict(stream, expected, actual));
+        } else {
+          append.reject(Object.assign(new Error(outcome.failed.message), { code: outcome.failed.code }));
+        }
+      });
+      if (inserted) this.onInserted();
+    }
+    // While nothing is asked for, an idle thread does not keep the process alive.
+    if (!this.busy) this.worker?.unref();
+    this.send();
+  }
+
+  private becameReady(): void {
+    this.isReady = true;
+    // Until the first append, an idle thread does not keep the process alive.
+    if (!this.busy) this.worker?.unref();
+    for (const resolve of this.readyWaiters.splice(0)) resolve();
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.becameReady();
+    const waiting = [...[...this.inFlight.values()].flat(), ...this.queued];
+    this.inFlight.clear();
+    this.queued = [];
+    this.worker = undefined;
+    for (const append of waiting) append.reject(this.failure);
+    this.settleDrain();
+  }
+
+  private settleDrain(): void {
+    if (this.busy) return;
+    const drained = this.drained;
+    this.drained = undefined;
+    drained?.();
+  }
+}
