@@ -1,12 +1,16 @@
 /**
  * `npm run bench`: every scenario on the embedded store, in one run, so that ratios compare like
- * with like. Prints one table and writes bench/results.json. BENCH_SCALE (default 1) scales the
- * event counts down for a quick look, e.g. BENCH_SCALE=0.1.
+ * with like. Prints one table and writes bench/results.json.
+ *
+ *   BENCH_SCALE=0.1       a tenth of the event counts, for a quick look (default 1)
+ *   BENCH_ONLY=a,b        only these scenarios: ceiling, commands, peer, http, replay, long-stream
+ *   BENCH_HTTP_SECONDS=n  seconds of load per HTTP query (default 10, after a 2 s warm-up)
+ *   BENCH_PEER_SECONDS=n  time limit of each peer run (default 20)
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ceilingBench } from './scenarios/ceiling';
-import { consumeBench } from './scenarios/commands';
+import { consumeBench, type CommandsResult } from './scenarios/commands';
 import { httpBench } from './scenarios/http';
 import { longStreamBench } from './scenarios/long-stream';
 import { peerBench } from './scenarios/peer';
@@ -17,6 +21,9 @@ import { round, withTempDir } from './support';
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const scaled = (count: number): number => Math.max(1000, Math.round(count * scale));
+const only = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
+const runs = (scenario: string): boolean => only === undefined || only.includes(scenario);
+const count = (value: number): string => value.toLocaleString('en-US');
 
 interface Row {
   scenario: string;
@@ -34,119 +41,152 @@ async function main(): Promise<void> {
   };
   const log = (message: string): void => console.error(`· ${message}`);
 
-  log('ceiling: raw batched appends');
-  const ceiling = await ceilingBench({ events: scaled(200_000), batch: 1_000 });
-  results.ceiling = ceiling;
-  rows.push({
-    scenario: '(1) ceiling: raw appends, 1,000 per commit',
-    result: `${ceiling.eventsPerSecond.toLocaleString('en-US')} events/s`,
-    target: '-',
-    met: undefined,
-  });
-
-  log('commands across 1,000 workspaces');
-  const across = await consumeBench({ workspaces: 1000, spends: scaled(100_000), concurrency: 1000 });
-  log('commands on one workspace');
-  const hot = await consumeBench({ workspaces: 1, spends: scaled(50_000), concurrency: 1000 });
-  results.commands = { across, hot };
-  const ratio = (value: number): number => round(value / ceiling.eventsPerSecond, 2);
-  rows.push({
-    scenario: '(2) ConsumeCredits, 1,000 workspaces',
-    result: `${across.spendsPerSecond.toLocaleString('en-US')} spends/s (${ratio(across.spendsPerSecond)} of ceiling)`,
-    target: '≥ 20,000/s and ≥ 0.6',
-    met: across.spendsPerSecond >= 20_000 && ratio(across.spendsPerSecond) >= 0.6,
-  });
-  rows.push({
-    scenario: '(2) ConsumeCredits, one workspace',
-    result: `${hot.spendsPerSecond.toLocaleString('en-US')} spends/s (${ratio(hot.spendsPerSecond)} of ceiling)`,
-    target: '≥ 10,000/s and ≥ 0.6',
-    met: hot.spendsPerSecond >= 10_000 && ratio(hot.spendsPerSecond) >= 0.6,
-  });
-
-  log('peer: the same decider through Emmett, across workspaces and on one');
-  const peerLimit = Number(process.env.BENCH_PEER_SECONDS ?? '20');
-  const peerAcross = peerBench(
-    { workspaces: 1000, spends: scaled(100_000), concurrency: 1000, timeLimitSeconds: peerLimit },
-    log,
-  );
-  const peerHot = peerBench(
-    { workspaces: 1, spends: scaled(50_000), concurrency: 1000, timeLimitSeconds: peerLimit },
-    log,
-  );
-  results.peer = { across: peerAcross, hot: peerHot };
-  for (const [name, ours, peer] of [
-    ['1,000 workspaces', across, peerAcross],
-    ['one workspace', hot, peerHot],
-  ] as const) {
-    const failed =
-      peer.failed > 0
-        ? `, ${peer.failed.toLocaleString('en-US')} refused (${Object.keys(peer.failures).join(', ')})`
-        : '';
+  let ceiling: number | undefined;
+  if (runs('ceiling')) {
+    log('ceiling: raw batched appends');
+    const result = await ceilingBench({ events: scaled(200_000), batch: 1_000 });
+    results.ceiling = result;
+    ceiling = result.eventsPerSecond;
     rows.push({
-      scenario: `(7) peer: Emmett's command handler and SQLite store, ${name}`,
-      result: `${peer.spendsPerSecond.toLocaleString('en-US')} spends/s${failed}; ours ${peer.spendsPerSecond > 0 ? `${round(ours.spendsPerSecond / peer.spendsPerSecond, 1)}×` : 'ahead'}`,
-      target: 'ahead of the peer',
-      met: ours.spendsPerSecond > peer.spendsPerSecond,
+      scenario: '(1) ceiling: raw appends, 1,000 per commit',
+      result: `${count(ceiling)} events/s`,
+      target: '-',
+      met: undefined,
+    });
+  }
+  const ofCeiling = (value: number): string => (ceiling ? ` (${round(value / ceiling, 2)} of ceiling)` : '');
+  const meetsCeiling = (value: number): boolean => ceiling === undefined || value / ceiling >= 0.6;
+
+  let commands: Record<'across' | 'hot', CommandsResult> | undefined;
+  if (runs('commands')) {
+    const shapes = { across: { workspaces: 1000, spends: 100_000 }, hot: { workspaces: 1, spends: 50_000 } };
+    const measured: Record<string, CommandsResult> = {};
+    for (const projections of [false, true]) {
+      for (const [name, shape] of Object.entries(shapes)) {
+        log(
+          `commands ${name === 'across' ? 'across 1,000 workspaces' : 'on one workspace'}${projections ? ', projecting' : ''}`,
+        );
+        measured[`${name}${projections ? 'Projecting' : ''}`] = await consumeBench({
+          workspaces: shape.workspaces,
+          spends: scaled(shape.spends),
+          concurrency: 1000,
+          projections,
+        });
+      }
+    }
+    results.commands = measured;
+    commands = { across: measured.across as CommandsResult, hot: measured.hot as CommandsResult };
+    for (const [key, label, min] of [
+      ['across', '1,000 workspaces', 20_000],
+      ['hot', 'one workspace', 10_000],
+    ] as const) {
+      const alone = measured[key] as CommandsResult;
+      const projecting = measured[`${key}Projecting`] as CommandsResult;
+      rows.push({
+        scenario: `(2) ConsumeCredits, ${label}`,
+        result: `${count(alone.spendsPerSecond)} spends/s${ofCeiling(alone.spendsPerSecond)}`,
+        target: `≥ ${count(min)}/s and ≥ 0.6 of ceiling`,
+        met: alone.spendsPerSecond >= min && meetsCeiling(alone.spendsPerSecond),
+      });
+      rows.push({
+        scenario: `(2) the same with the projections following, as in the server`,
+        result: `${count(projecting.spendsPerSecond)} spends/s${ofCeiling(projecting.spendsPerSecond)}, projections ${projecting.projectionLagSeconds} s behind at the end`,
+        target: '-',
+        met: undefined,
+      });
+    }
+  }
+
+  if (runs('peer')) {
+    log('peer: the same decider through Emmett, across workspaces and on one');
+    const timeLimitSeconds = Number(process.env.BENCH_PEER_SECONDS ?? '20');
+    const across = peerBench({ workspaces: 1000, spends: scaled(100_000), concurrency: 1000, timeLimitSeconds }, log);
+    const hot = peerBench({ workspaces: 1, spends: scaled(50_000), concurrency: 1000, timeLimitSeconds }, log);
+    results.peer = { across, hot };
+    for (const [name, peer, ours] of [
+      ['1,000 workspaces', across, commands?.across],
+      ['one workspace', hot, commands?.hot],
+    ] as const) {
+      const refused =
+        peer.failed > 0 ? `, ${count(peer.failed)} refused (${Object.keys(peer.failures).join(', ')})` : '';
+      const ratio =
+        ours === undefined
+          ? ''
+          : `; ours ${peer.spendsPerSecond > 0 ? `${round(ours.spendsPerSecond / peer.spendsPerSecond, 1)}×` : 'ahead'}`;
+      rows.push({
+        scenario: `(7) peer: Emmett's command handler and SQLite store, ${name}`,
+        result: `${count(peer.spendsPerSecond)} spends/s${refused}${ratio}`,
+        target: 'ahead of the peer',
+        met: ours === undefined ? undefined : ours.spendsPerSecond > peer.spendsPerSecond,
+      });
+    }
+  }
+
+  if (runs('http')) {
+    log('HTTP with autocannon');
+    const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? '10');
+    const http = await withTempDir('http', (dir) => httpBench(dir, seconds));
+    results.http = http;
+    const base = http.typename.requestsPerSecond;
+    for (const [name, target, min] of [
+      ['typename', 'the ceiling', 0],
+      ['workspaceCredits', '≥ 0.8 of ceiling, p99 ≤ 50 ms', 0.8],
+      ['consumeCredits', '≥ 0.6 of ceiling, p99 ≤ 50 ms', 0.6],
+    ] as const) {
+      const r = http[name];
+      const share = round(r.requestsPerSecond / base, 2);
+      rows.push({
+        scenario: `(3) HTTP ${name === 'typename' ? '{ __typename }' : name}`,
+        result: `${count(r.requestsPerSecond)} req/s (${share}), p50 ${r.p50Ms} ms, p90 ${r.p90Ms} ms, p99 ${r.p99Ms} ms, errors ${r.errors + r.non2xx}`,
+        target,
+        met: min === 0 ? undefined : share >= min && r.p99Ms <= 50 && r.errors + r.non2xx === 0,
+      });
+    }
+  }
+
+  if (runs('replay')) {
+    await withTempDir('replay', async (dir) => {
+      const events = scaled(1_000_000);
+      log(`filling a log of ${count(events)} events`);
+      await fillStore(join(dir, 'events.sqlite'), { workspaces: 1000, events, spanMs: 365 * 86_400_000 });
+      log('replaying every projection (balance, ledger, purchases)');
+      const replay = replayBench(dir);
+      results.replay = replay;
+      rows.push({
+        scenario: `(4) replay, ${count(replay.events)} events`,
+        result: `${count(replay.eventsPerSecond)} events/s, peak RSS ${replay.peakRssMb} MB`,
+        target: '≥ 150,000 events/s, ≤ 300 MB',
+        met: replay.eventsPerSecond >= 150_000 && replay.peakRssMb <= 300,
+      });
+      log('startup on the projected log');
+      const startup = await startupBench(dir);
+      results.startup = startup;
+      rows.push({
+        scenario: `(6) startup to /readyz, ${count(replay.events)} events projected`,
+        result: `${round(startup.seconds, 2)} s`,
+        target: '≤ 2 s',
+        met: startup.seconds <= 2,
+      });
     });
   }
 
-  log('HTTP with autocannon');
-  const http = await withTempDir('http', (dir) => httpBench(dir, Number(process.env.BENCH_HTTP_SECONDS ?? '5')));
-  results.http = http;
-  const base = http.typename.requestsPerSecond;
-  for (const [name, target, min] of [
-    ['typename', 'the ceiling', 0],
-    ['workspaceCredits', '≥ 0.8 of ceiling, p99 ≤ 50 ms', 0.8],
-    ['consumeCredits', '≥ 0.6 of ceiling, p99 ≤ 50 ms', 0.6],
-  ] as const) {
-    const r = http[name];
-    const share = round(r.requestsPerSecond / base, 2);
-    rows.push({
-      scenario: `(3) HTTP ${name === 'typename' ? '{ __typename }' : name}`,
-      result: `${r.requestsPerSecond.toLocaleString('en-US')} req/s (${share}), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, errors ${r.errors + r.non2xx}`,
-      target,
-      met: min === 0 ? undefined : share >= min && r.p99Ms <= 50 && r.errors + r.non2xx === 0,
+  if (runs('long-stream')) {
+    await withTempDir('long-stream', async (dir) => {
+      const events = scaled(1_000_000);
+      log(`long stream: ${count(events)} events on one workspace, cold starts`);
+      const long = await longStreamBench(dir, events);
+      results.longStream = long;
+      const { withoutSnapshot, fromSnapshot, snapshotLagging } = long;
+      rows.push({
+        scenario: `(5) first command on a ${count(withoutSnapshot.eventsBefore)}-event stream, cold start`,
+        result:
+          `${fromSnapshot.firstCommandMs} ms after a clean shutdown, ${snapshotLagging.firstCommandMs} ms after a crash ` +
+          `${snapshotLagging.eventsAfterSnapshot ?? 0} events past the snapshot (${round(withoutSnapshot.firstCommandMs / 1000, 1)} s with no snapshot)`,
+        target: '≤ 20 ms',
+        met: Math.max(fromSnapshot.firstCommandMs, snapshotLagging.firstCommandMs) <= 20,
+      });
     });
   }
-
-  await withTempDir('replay', async (dir) => {
-    const events = scaled(1_000_000);
-    log(`filling a log of ${events.toLocaleString('en-US')} events`);
-    await fillStore(join(dir, 'events.sqlite'), { workspaces: 1000, events, spanMs: 365 * 86_400_000 });
-    log('replaying every projection (balance, ledger, purchases)');
-    const replay = replayBench(dir);
-    results.replay = replay;
-    rows.push({
-      scenario: `(4) replay, ${replay.events.toLocaleString('en-US')} events`,
-      result: `${replay.eventsPerSecond.toLocaleString('en-US')} events/s, peak RSS ${replay.peakRssMb} MB`,
-      target: '≥ 150,000 events/s, ≤ 300 MB',
-      met: replay.eventsPerSecond >= 150_000 && replay.peakRssMb <= 300,
-    });
-    log('startup on the projected log');
-    const startup = await startupBench(dir);
-    results.startup = startup;
-    rows.push({
-      scenario: `(6) startup to /readyz, ${replay.events.toLocaleString('en-US')} events projected`,
-      result: `${round(startup.seconds, 2)} s`,
-      target: '≤ 2 s',
-      met: startup.seconds <= 2,
-    });
-  });
-  await withTempDir('long-stream', async (dir) => {
-    const events = scaled(1_000_000);
-    log(`long stream: ${events.toLocaleString('en-US')} events on one workspace, cold starts`);
-    const long = await longStreamBench(dir, events);
-    results.longStream = long;
-    const { withoutSnapshot, fromSnapshot, snapshotLagging } = long;
-    rows.push({
-      scenario: `(5) first command on a ${withoutSnapshot.eventsBefore.toLocaleString('en-US')}-event stream, cold start`,
-      result:
-        `${fromSnapshot.firstCommandMs} ms from its snapshot, ${snapshotLagging.firstCommandMs} ms with the snapshot ` +
-        `${snapshotLagging.eventsAfterSnapshot ?? 0} events behind (${round(withoutSnapshot.firstCommandMs / 1000, 1)} s folding the whole stream)`,
-      target: '≤ 20 ms',
-      met: Math.max(fromSnapshot.firstCommandMs, snapshotLagging.firstCommandMs) <= 20,
-    });
-  });
 
   results.rows = rows;
   writeFileSync(join(__dirname, '../../bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);

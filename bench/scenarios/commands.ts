@@ -1,9 +1,9 @@
 /**
- * (2) ConsumeCredits in process, through the real command side on the embedded store, with the
- * projections following on their own thread as in the server: across many workspaces, and on one
- * hot workspace. A spend counts once its append has committed durably (the promise the API would
- * answer from has resolved). How long the projections then take to reach the last spend is
- * reported beside it.
+ * (2) ConsumeCredits in process, through the real command side on the embedded store: across many
+ * workspaces, and on one hot workspace; alone, like for like with the ceiling, and with the
+ * projections following on their own thread as in the server. A spend counts once its append has
+ * committed durably (the promise the API would answer from has resolved). How long the projections
+ * then take to reach the last spend is reported beside it.
  */
 import { join } from 'node:path';
 import { Catalog } from '../../src/catalog/catalog';
@@ -18,7 +18,7 @@ export interface CommandsResult {
   spends: number;
   seconds: number;
   spendsPerSecond: number;
-  /** From the last spend's commit until every projection had applied it. */
+  /** From the last spend's commit until every projection had applied it (0 without projections). */
   projectionLagSeconds: number;
 }
 
@@ -26,18 +26,23 @@ export async function consumeBench(options: {
   workspaces: number;
   spends: number;
   concurrency: number;
+  /** Run the projections beside the commands, as the server does. */
+  projections: boolean;
 }): Promise<CommandsResult> {
   return withTempDir('commands', async (dir) => {
     const file = join(dir, 'events.sqlite');
     const store = openSqliteEventStore({ file });
-    const projections = await ProjectionThread.start({
-      store: { kind: 'sqlite', file },
-      readModelFile: join(dir, 'read-models.sqlite'),
-      logLevel: 'silent',
-      logger: silentLogger,
-      onAppended: (listener) => store.onAppended(listener),
-      waitTimeoutMs: 600_000,
-    });
+    await store.ready();
+    const projections = options.projections
+      ? await ProjectionThread.start({
+          store: { kind: 'sqlite', file },
+          readModelFile: join(dir, 'read-models.sqlite'),
+          logLevel: 'silent',
+          logger: silentLogger,
+          onAppended: (listener) => store.onAppended(listener),
+          waitTimeoutMs: 600_000,
+        })
+      : undefined;
     const catalog = Catalog.load(join(__dirname, '../../../config/catalog.json'));
     const snapshots = openFileSnapshotStore(join(dir, 'snapshots'));
     const commands = new CreditsCommands(
@@ -65,8 +70,8 @@ export async function consumeBench(options: {
         ),
       ),
     );
-    const lag = await timed(async () => projections.waitFor((await store.headPosition()) as bigint));
-    await projections.stop();
+    const lag = await timed(async () => projections?.waitFor((await store.headPosition()) as bigint));
+    await projections?.stop();
     await store.close();
     return {
       spends: options.spends,
