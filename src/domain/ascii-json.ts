@@ -9,5 +9,4 @@ export const asciiJson = (value: unknown, replacer?: (key: string, value: unknow
     (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 
-/** Whether every character of `text` is ASCII. */
-export const isAscii = (text: string): boolean => Buffer.byteLength(text, 'utf8') === text.length;
+export { isAscii } from 'node:buffer';

@@ -3,10 +3,11 @@
  * oldest first, forgotten once past the retention window.
  *
  * A busy workspace remembers tens of thousands of spends, and a command needs at most one of them,
- * usually none (a new key). So the spends restored from a snapshot stay as the snapshot's text,
- * with a hash of each key beside it: restoring costs nothing per spend, a new key is told apart by
- * its hash alone, and only a retry (or a rare hash collision) searches the text. Spends remembered
- * since the snapshot live in a map, as objects until the next snapshot encodes them.
+ * usually none (a new key). So the spends restored from a snapshot stay as the snapshot's bytes
+ * (ASCII text), with a hash of each key beside it: restoring costs nothing per spend, not even
+ * decoding the text, a new key is told apart by its hash alone, and only a retry (or a rare hash
+ * collision) searches the bytes. Spends remembered since the snapshot live in a map, as objects
+ * until the next snapshot encodes them.
  */
 import { asciiJson } from './ascii-json';
 import { GRANT_SOURCES, type CreditAction, type Drawdown, type GrantSource } from './credits';
@@ -25,17 +26,23 @@ type RecordTuple = [
   drawdown: [grantId: string, source: number, credits: number][],
 ];
 
-/** The encoded form: one line per spend, oldest first, and the hash of each line's key, in order. */
+/**
+ * The encoded form: one line per spend, oldest first, separated by newlines, as ASCII bytes; and the
+ * hash of each line's key, in order.
+ */
 export interface EncodedConsumptions {
-  lines: string;
+  lines: Buffer;
   keyHashes: Int32Array;
 }
 
 const NO_HASHES = new Int32Array(0);
+const NO_LINES = Buffer.alloc(0);
+const NEWLINE = 0x0a;
+const TAB = 0x09;
 
 export class RecentConsumptions {
   /** Spends restored from a snapshot, oldest first; those before `restoredFrom` are forgotten. */
-  private restored = '';
+  private restored: Buffer = NO_LINES;
   private restoredFrom = 0;
   private restoredHashes: Int32Array = NO_HASHES;
   private forgottenLines = 0;
@@ -57,10 +64,11 @@ export class RecentConsumptions {
     const stored = this.recent.get(idempotencyKey);
     if (stored !== undefined) return typeof stored === 'string' ? decodeRecord(idempotencyKey, stored) : stored;
     if (!this.mayBeRestored(idempotencyKey)) return undefined;
-    const at = this.restored.indexOf(`\t${asciiJson(idempotencyKey)}\t`, this.restoredFrom);
+    const bytes = this.restored;
+    const at = bytes.indexOf(`\t${asciiJson(idempotencyKey)}\t`, this.restoredFrom, 'latin1');
     if (at < 0) return undefined;
-    const end = this.restored.indexOf('\n', at);
-    const line = this.restored.slice(this.restored.lastIndexOf('\n', at) + 1, end < 0 ? undefined : end);
+    const end = bytes.indexOf(NEWLINE, at);
+    const line = bytes.toString('latin1', bytes.lastIndexOf(NEWLINE, at) + 1, end < 0 ? bytes.length : end);
     return decodeRecord(idempotencyKey, line);
   }
 
@@ -71,11 +79,12 @@ export class RecentConsumptions {
 
   /** Forgets the spends consumed before `cutoff` (epoch ms). */
   forgetBefore(cutoff: number): void {
-    const text = this.restored;
-    while (this.restoredFrom < text.length) {
-      if (Number(text.slice(this.restoredFrom, text.indexOf('\t', this.restoredFrom))) >= cutoff) return;
-      const end = text.indexOf('\n', this.restoredFrom);
-      this.restoredFrom = end < 0 ? text.length : end + 1;
+    const bytes = this.restored;
+    while (this.restoredFrom < bytes.length) {
+      const tab = bytes.indexOf(TAB, this.restoredFrom);
+      if (Number(bytes.toString('latin1', this.restoredFrom, tab)) >= cutoff) return;
+      const end = bytes.indexOf(NEWLINE, this.restoredFrom);
+      this.restoredFrom = end < 0 ? bytes.length : end + 1;
       this.forgottenLines += 1;
     }
     for (const [key, stored] of this.recent) {
@@ -93,14 +102,17 @@ export class RecentConsumptions {
     const keyHashes = new Int32Array(this.size);
     keyHashes.set(this.restoredHashes.subarray(this.forgottenLines));
     let next = this.restoredHashes.length - this.forgottenLines;
-    if (this.restoredFrom < this.restored.length) lines.push(this.restored.slice(this.restoredFrom));
     for (const [key, stored] of this.recent) {
       const line = typeof stored === 'string' ? stored : encodeRecord(stored);
       if (line !== stored) this.recent.set(key, line);
       lines.push(line);
       keyHashes[next++] = keyHash(key);
     }
-    return { lines: lines.join('\n'), keyHashes };
+    const restored = this.restored.subarray(this.restoredFrom);
+    const recent = Buffer.from(lines.join('\n'), 'latin1');
+    if (restored.length === 0) return { lines: recent, keyHashes };
+    if (recent.length === 0) return { lines: restored, keyHashes };
+    return { lines: Buffer.concat([restored, Buffer.from([NEWLINE]), recent]), keyHashes };
   }
 
   /** The inverse of `encode`, without decoding a single spend. */
@@ -129,11 +141,12 @@ export class RecentConsumptions {
   }
 
   private *restoredLines(): IterableIterator<EncodedRecord> {
+    const bytes = this.restored;
     let at = this.restoredFrom;
-    while (at < this.restored.length) {
-      let end = this.restored.indexOf('\n', at);
-      if (end < 0) end = this.restored.length;
-      yield this.restored.slice(at, end);
+    while (at < bytes.length) {
+      let end = bytes.indexOf(NEWLINE, at);
+      if (end < 0) end = bytes.length;
+      yield bytes.toString('latin1', at, end);
       at = end + 1;
     }
   }

@@ -5,8 +5,8 @@
  *
  * The first line holds everything but the remembered spends, as JSON, with the hashes of the
  * spends' keys; each further line is one remembered spend (see RecentConsumptions). Restoring parses
- * the first line only. The text is ASCII (non-ASCII characters are JSON escapes), so it is stored
- * and read back byte for byte.
+ * the first line only. The text is ASCII (non-ASCII characters are JSON escapes), kept as bytes:
+ * it is stored and read back as it is, never encoded to or decoded from UTF-8 as a whole.
  */
 import type { Grant } from './credits';
 import { asciiJson } from './ascii-json';
@@ -18,6 +18,8 @@ import type { CurrentPeriod, PurchaseRecord, PurchaseRefundRecord, WorkspaceCred
  * either changes: a snapshot of another version is ignored and the stream is folded afresh.
  */
 export const STATE_SNAPSHOT_VERSION = 2;
+
+const NEWLINE = Buffer.from('\n');
 
 interface Head {
   grants: [string, Grant][];
@@ -32,7 +34,7 @@ interface Head {
   keyHashes: string;
 }
 
-export function encodeState(state: WorkspaceCreditsState): string {
+export function encodeState(state: WorkspaceCreditsState): Buffer {
   const consumptions = state.consumptions.encode();
   const hashes = consumptions.keyHashes;
   const head: Head = {
@@ -47,19 +49,22 @@ export function encodeState(state: WorkspaceCreditsState): string {
     keyHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('base64'),
   };
   // JSON has no `undefined`: optional fields travel as null (the state itself never holds null).
-  const first = asciiJson(head, (_key, value: unknown) => (value === undefined ? null : value));
-  return consumptions.lines === '' ? first : `${first}\n${consumptions.lines}`;
+  const first = Buffer.from(
+    asciiJson(head, (_key, value: unknown) => (value === undefined ? null : value)),
+    'latin1',
+  );
+  return consumptions.lines.length === 0 ? first : Buffer.concat([first, NEWLINE, consumptions.lines]);
 }
 
-export function decodeState(text: string): WorkspaceCreditsState {
-  const newline = text.indexOf('\n');
-  const head = nullsToUndefined(JSON.parse(newline < 0 ? text : text.slice(0, newline))) as Head;
+export function decodeState(bytes: Buffer): WorkspaceCreditsState {
+  const newline = bytes.indexOf(NEWLINE);
+  const head = nullsToUndefined(JSON.parse(bytes.toString('latin1', 0, newline < 0 ? bytes.length : newline))) as Head;
   return {
     grants: new Map(head.grants),
     period: head.period,
     periods: new Map(head.periods),
     consumptions: RecentConsumptions.decode({
-      lines: newline < 0 ? '' : text.slice(newline + 1),
+      lines: newline < 0 ? Buffer.alloc(0) : bytes.subarray(newline + 1),
       keyHashes: int32s(Buffer.from(head.keyHashes, 'base64')),
     }),
     grantKeys: new Map(head.grantKeys),

@@ -25,7 +25,8 @@ export interface StateSnapshot {
   eventId: string;
   /** STATE_SNAPSHOT_VERSION of the code that took it. */
   version: number;
-  state: string;
+  /** The encoded state: ASCII text, as bytes. */
+  state: Buffer;
 }
 
 export interface SnapshotStore {
@@ -51,22 +52,23 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
   let writes = 0;
   return {
     async load(stream) {
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = await readAscii(fileOf(stream));
+        bytes = await readWhole(fileOf(stream));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
         throw error;
       }
-      const newline = text.indexOf('\n');
+      const newline = bytes.indexOf(NEWLINE);
+      if (newline < 0) return undefined;
       let header: Header;
       try {
-        header = JSON.parse(text.slice(0, newline)) as Header;
+        header = JSON.parse(bytes.toString('latin1', 0, newline)) as Header;
       } catch {
         return undefined;
       }
-      const state = text.slice(newline + 1);
-      if (newline < 0 || header.stream !== stream || state.length !== header.length) return undefined;
+      const state = bytes.subarray(newline + 1);
+      if (header.stream !== stream || state.length !== header.length) return undefined;
       return { stream, revision: BigInt(header.revision), eventId: header.eventId, version: header.version, state };
     },
 
@@ -83,7 +85,7 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
       const temporary = `${file}.${process.pid}.${writes++}.tmp`;
       const handle = await open(temporary, 'w');
       try {
-        await handle.writeFile(`${asciiJson(header)}\n${snapshot.state}`, 'latin1');
+        await handle.writeFile(Buffer.concat([Buffer.from(`${asciiJson(header)}\n`, 'latin1'), snapshot.state]));
         await handle.sync();
       } catch (error) {
         await handle.close();
@@ -96,8 +98,8 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
   };
 }
 
-/** The whole file in one read, as bytes: a cold start waits for it. */
-async function readAscii(file: string): Promise<string> {
+/** The whole file in one read: a cold start waits for it. */
+async function readWhole(file: string): Promise<Buffer> {
   const handle = await open(file, 'r');
   try {
     const { size } = await handle.stat();
@@ -108,8 +110,10 @@ async function readAscii(file: string): Promise<string> {
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return bytes.toString('latin1', 0, filled);
+    return bytes.subarray(0, filled);
   } finally {
     await handle.close();
   }
 }
+
+const NEWLINE = 0x0a;
