@@ -45,11 +45,8 @@ export async function consumeBench(options: {
       : undefined;
     const catalog = Catalog.load(join(__dirname, '../../../config/catalog.json'));
     const snapshots = openFileSnapshotStore(join(dir, 'snapshots'));
-    const commands = new CreditsCommands(
-      new WorkspaceCreditsCommandHandler(store, { snapshots }),
-      catalog,
-      systemClock,
-    );
+    const handler = new WorkspaceCreditsCommandHandler(store, { snapshots });
+    const commands = new CreditsCommands(handler, catalog, systemClock);
     const admin = { actorId: 'bench' };
     for (let w = 0; w < options.workspaces; w++) {
       await commands.grantCredits(
@@ -71,6 +68,7 @@ export async function consumeBench(options: {
       ),
     );
     const lag = await timed(async () => projections?.waitFor((await store.headPosition()) as bigint));
+    await handler.idle(); // snapshots still being written
     await projections?.stop();
     await store.close();
     return {
