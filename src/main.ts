@@ -5,14 +5,17 @@
 import { resolveJwtSecret } from './auth/tokens';
 import { loadConfig } from './server/config';
 import { startCreditsService } from './server/credits-service';
-import { startHttpServer } from './server/http-server';
 import { createLogger } from './server/logger';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
-  const service = await startCreditsService(config, logger);
+  // The projection and append threads start now; the HTTP and GraphQL modules load meanwhile.
+  const starting = startCreditsService(config, logger);
+  starting.catch(() => undefined); // a failure is reported below, once awaited
+  const { startHttpServer } = await import('./server/http-server.js');
+  const service = await starting;
   const http = await startHttpServer(
     service,
     { production: config.production, jwtSecret, logger, shutdownTimeoutMs: config.shutdownTimeoutMs },

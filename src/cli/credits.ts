@@ -14,7 +14,7 @@ import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { ProjectionRunner } from '../../projections/runner';
 import { loadConfig } from '../server/config';
 import { PROJECTIONS } from '../../projections';
-import { openStores } from '../server/credits-service';
+import { openStores } from '../server/stores';
 import { EXPORT_FORMATS, exportLedger, type ExportFormat } from './export-ledger';
 import { loadAnalystProjection, rebuildProjections, runAnalystProjection, type ReplaySummary } from './replay';
 
@@ -40,7 +40,7 @@ program
   .option('--out <file>', 'write the analyst projection result (JSON) to a file instead of stdout')
   .option('--no-progress', 'do not draw the progress bar')
   .action(async (names: string[], options: { projection?: string; out?: string; progress: boolean }) => {
-    const { store, readModels } = openStores(loadConfig(), { readOnly: true });
+    const { store, readModels } = await openStores(loadConfig(), { readOnly: true });
     try {
       if (options.projection) {
         const projection = await loadAnalystProjection(options.projection);
@@ -73,7 +73,7 @@ program
   .option('--to <instant>', 'entries that occurred before this ISO-8601 instant', parseInstant)
   .option('--out <file>', 'write to a file instead of stdout')
   .action(async (options: { format: ExportFormat; workspace?: string; from?: Date; to?: Date; out?: string }) => {
-    const { store, readModels } = openStores(loadConfig(), { readOnly: true });
+    const { store, readModels } = await openStores(loadConfig(), { readOnly: true });
     try {
       // Bring the ledger up to the head of the log first; safe while a server projects too.
       const runner = new ProjectionRunner(store, readModels, PROJECTIONS);

@@ -2,7 +2,6 @@
  * The composition root: opens the event store and the read-model database, starts the
  * projections, and wires the command and query sides. Used by the HTTP server and the CLIs.
  */
-import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { newId } from '../ids';
 import { openReadModelDb } from '../../projections/read-model-db';
@@ -34,27 +33,13 @@ export interface CreditsService {
   close(): Promise<void>;
 }
 
-/**
- * The event store (see stores.ts) and this process's read-model database, a SQLite file under
- * DATA_DIR whichever event store is in use.
- */
-export function openStores(
-  config: Config,
-  options: { logger?: Logger; readOnly?: boolean } = {},
-): { store: EventStore; readModels: Database } {
-  return {
-    store: openEventStore(eventStoreLocation(config), options),
-    readModels: openReadModelDb(config.readModelFile),
-  };
-}
-
 export async function startCreditsService(
   config: Config,
   logger: Logger,
   clock: Clock = systemClock,
 ): Promise<CreditsService> {
   const catalog = Catalog.load(config.catalogFile);
-  const store = openEventStore(eventStoreLocation(config), { logger });
+  const store = await openEventStore(eventStoreLocation(config), { logger });
   const pubSub = createCreditsPubSub();
   // The read models are migrated and caught up by the projection thread before this thread reads them.
   const projections = await ProjectionThread.start({

@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const data = workerData as ProjectionWorkerData;
   const logger = createLogger(data.logLevel).child({ thread: 'projections' });
   const post = (message: FromProjectionWorker): void => port.postMessage(message);
-  const store = openEventStore(data.store, { logger, readOnly: true });
+  const store = await openEventStore(data.store, { logger, readOnly: true });
   const readModels = openReadModelDb(data.readModelFile);
   const runner = new ProjectionRunner(store, readModels, PROJECTIONS, {
     logger,

@@ -1,10 +1,12 @@
 /**
  * Where the event log lives, as plain data that can cross to the projection thread, and how to
  * open it: EventStoreDB when EVENTSTORE_URL is set, reading only the workspace credits streams of
- * `$all`, and the embedded SQLite file otherwise.
+ * `$all`, and the embedded SQLite file otherwise. The read models are always this process's own
+ * SQLite file under DATA_DIR.
  */
+import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { openEsdbEventStore } from '../eventstore/esdb/esdb-event-store';
+import { openReadModelDb } from '../../projections/read-model-db';
 import type { EventStore } from '../eventstore/port';
 import { openSqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
 import { WORKSPACE_CREDITS_CATEGORY } from '../events/workspace-stream';
@@ -18,16 +20,32 @@ export const eventStoreLocation = (config: Config): EventStoreLocation =>
     ? { kind: 'esdb', connectionString: config.eventStoreUrl, streamPrefixes: [`${WORKSPACE_CREDITS_CATEGORY}-`] }
     : { kind: 'sqlite', file: config.eventStoreFile };
 
-/** With `readOnly`, the embedded store starts no append thread (EventStoreDB needs none). */
-export function openEventStore(
+/**
+ * With `readOnly`, the embedded store starts no append thread (EventStoreDB needs none). The
+ * EventStoreDB client is loaded only when it is used: it takes as long to load as the rest of the
+ * server, and the embedded store's server and projection thread start without it.
+ */
+export async function openEventStore(
   location: EventStoreLocation,
   options: { logger?: Logger; readOnly?: boolean } = {},
-): EventStore {
-  return location.kind === 'esdb'
-    ? openEsdbEventStore({
-        connectionString: location.connectionString,
-        streamPrefixes: location.streamPrefixes,
-        ...(options.logger && { logger: options.logger }),
-      })
-    : openSqliteEventStore({ file: location.file, readOnly: options.readOnly ?? false });
+): Promise<EventStore> {
+  if (location.kind === 'sqlite')
+    return openSqliteEventStore({ file: location.file, readOnly: options.readOnly ?? false });
+  const { openEsdbEventStore } = await import('../eventstore/esdb/esdb-event-store.js');
+  return openEsdbEventStore({
+    connectionString: location.connectionString,
+    streamPrefixes: location.streamPrefixes,
+    ...(options.logger && { logger: options.logger }),
+  });
+}
+
+/** The event store and the read-model database, for the CLIs. */
+export async function openStores(
+  config: Config,
+  options: { logger?: Logger; readOnly?: boolean } = {},
+): Promise<{ store: EventStore; readModels: Database }> {
+  return {
+    store: await openEventStore(eventStoreLocation(config), options),
+    readModels: openReadModelDb(config.readModelFile),
+  };
 }
