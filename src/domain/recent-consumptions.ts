@@ -65,8 +65,10 @@ export class RecentConsumptions {
     if (stored !== undefined) return typeof stored === 'string' ? decodeRecord(idempotencyKey, stored) : stored;
     if (!this.mayBeRestored(idempotencyKey)) return undefined;
     const bytes = this.restored;
-    const at = bytes.indexOf(`\t${asciiJson(idempotencyKey)}\t`, this.restoredFrom, 'latin1');
-    if (at < 0) return undefined;
+    // The last line for the key: a key used again after the retention window has a newer record,
+    // and an older line can outlive the window when spends were recorded out of clock order.
+    const at = bytes.lastIndexOf(`\t${asciiJson(idempotencyKey)}\t`, bytes.length, 'latin1');
+    if (at < this.restoredFrom) return undefined;
     const end = bytes.indexOf(NEWLINE, at);
     const line = bytes.toString('latin1', bytes.lastIndexOf(NEWLINE, at) + 1, end < 0 ? bytes.length : end);
     return decodeRecord(idempotencyKey, line);

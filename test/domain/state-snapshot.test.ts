@@ -138,6 +138,22 @@ describe('the remembered spends', () => {
     expect(restored.get('back\\slash')?.consumptionId).toBe('spend-4');
   });
 
+  it('answer for a key with its newest restored spend, whatever lies behind it', () => {
+    // A key used again after the retention window while its first spend was still encoded (kept,
+    // say, behind a line recorded out of clock order): both lines travel in the next snapshot.
+    const first = {
+      ...(stateOf(history).consumptions.get('plain') as ConsumptionRecord),
+      consumedAt: at(HOUR).getTime(),
+    };
+    const once = new RecentConsumptions();
+    once.set(first);
+    const restored = RecentConsumptions.decode(once.encode());
+    restored.set({ ...first, consumptionId: 'spend-again', consumedAt: at(8 * DAY).getTime() });
+    const twice = RecentConsumptions.decode(restored.encode());
+    expect(twice.size).toBe(2);
+    expect(twice.get('plain')?.consumptionId).toBe('spend-again');
+  });
+
   it('forget by age while still encoded, restored and recent alike', () => {
     const restored = RecentConsumptions.decode(encoded());
     restored.set({
