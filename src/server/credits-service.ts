@@ -2,6 +2,7 @@
  * The composition root: opens the event store and the read-model database, starts the
  * projections, and wires the command and query sides. Used by the HTTP server and the CLIs.
  */
+import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { newId } from '../ids';
 import { openReadModelDb } from '../../projections/read-model-db';
@@ -28,6 +29,8 @@ import { eventStoreLocation, openEventStore } from './stores';
 export interface CreditsService {
   services: Services;
   store: EventStore;
+  /** Why the event store can take no more appends (the embedded store's append thread failed). */
+  appendFailure(): Error | undefined;
   projections: ProjectionThread;
   gateway: PaymentGateway;
   close(): Promise<void>;
@@ -52,52 +55,69 @@ export async function startCreditsService(
     await store.close();
     throw error;
   });
-  const readModels = openReadModelDb(config.readModelFile);
-  if (store instanceof SqliteEventStore) await store.ready();
-  const snapshots = openFileSnapshotStore(config.snapshotDir);
-  const handler = new WorkspaceCreditsCommandHandler(store, { snapshots });
-  const commands = new CreditsCommands(handler, catalog, clock);
-  const balances = new WorkspaceBalanceReader(readModels, { cachedWorkspaces: 10_000 });
-  projections.onCommitted((workspaces) => {
-    balances.forget(workspaces);
-    publishChangedWorkspaces(pubSub, workspaces);
-  });
-  const ledger = new CreditLedgerReader(readModels);
-  const purchases = new CreditPurchasesReader(readModels);
-  const queries = new CreditsQueries(balances, ledger, purchases, store, catalog, clock);
-  const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
-  const payments = new CreditPayments(
-    handler,
-    commands,
-    catalog,
-    gateway,
-    purchases,
-    ledger,
-    { successUrl: config.checkoutSuccessUrl, cancelUrl: config.checkoutCancelUrl },
-    clock,
-    logger,
-    newId,
-  );
-  const sweeper = new ExpirySweeper(balances, commands, clock, logger);
-  sweeper.start(config.expirySweepIntervalMs);
-  return {
-    services: {
-      catalog,
+  // Whatever fails from here on leaves nothing running behind it.
+  let readModels: Database | undefined;
+  try {
+    readModels = openReadModelDb(config.readModelFile);
+    if (store instanceof SqliteEventStore) {
+      await store.ready();
+      if (store.appendFailure) throw store.appendFailure;
+    }
+    return wire(readModels);
+  } catch (error) {
+    await projections.stop();
+    await store.close();
+    readModels?.close();
+    throw error;
+  }
+
+  function wire(readModels: Database): CreditsService {
+    const snapshots = openFileSnapshotStore(config.snapshotDir);
+    const handler = new WorkspaceCreditsCommandHandler(store, { snapshots });
+    const commands = new CreditsCommands(handler, catalog, clock);
+    const balances = new WorkspaceBalanceReader(readModels, { cachedWorkspaces: 10_000 });
+    projections.onCommitted((workspaces) => {
+      balances.forget(workspaces);
+      publishChangedWorkspaces(pubSub, workspaces);
+    });
+    const ledger = new CreditLedgerReader(readModels);
+    const purchases = new CreditPurchasesReader(readModels);
+    const queries = new CreditsQueries(balances, ledger, purchases, store, catalog, clock);
+    const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
+    const payments = new CreditPayments(
+      handler,
       commands,
-      payments,
-      queries,
-      pubSub,
-      waitForProjections: (position) => (position === undefined ? Promise.resolve() : projections.waitFor(position)),
-    },
-    store,
-    projections,
-    gateway,
-    async close() {
-      await sweeper.stop();
-      await handler.close();
-      await projections.stop();
-      await store.close();
-      readModels.close();
-    },
-  };
+      catalog,
+      gateway,
+      purchases,
+      ledger,
+      { successUrl: config.checkoutSuccessUrl, cancelUrl: config.checkoutCancelUrl },
+      clock,
+      logger,
+      newId,
+    );
+    const sweeper = new ExpirySweeper(balances, commands, clock, logger);
+    sweeper.start(config.expirySweepIntervalMs);
+    return {
+      services: {
+        catalog,
+        commands,
+        payments,
+        queries,
+        pubSub,
+        waitForProjections: (position) => (position === undefined ? Promise.resolve() : projections.waitFor(position)),
+      },
+      store,
+      appendFailure: () => (store instanceof SqliteEventStore ? store.appendFailure : undefined),
+      projections,
+      gateway,
+      async close() {
+        await sweeper.stop();
+        await handler.close();
+        await projections.stop();
+        await store.close();
+        readModels.close();
+      },
+    };
+  }
 }

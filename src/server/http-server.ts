@@ -157,9 +157,10 @@ export async function startHttpServer(
       return;
     }
     const failure = service.projections.error;
-    res.status(failure ? 503 : 200).json({
-      status: failure ? 'projection-failed' : 'ready',
-      store: { reachable: true },
+    const unwritable = service.appendFailure();
+    res.status(failure || unwritable ? 503 : 200).json({
+      status: unwritable ? 'store-unwritable' : failure ? 'projection-failed' : 'ready',
+      store: unwritable ? { reachable: true, writable: false, error: unwritable.message } : { reachable: true },
       head: head?.toString() ?? null,
       projected: reached?.toString() ?? null,
       lag: lagBehind(head, reached),

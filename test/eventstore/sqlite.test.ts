@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AppendSignal, PollingSubscription } from '../../src/eventstore/polling-subscription';
 import { ExpectedRevisionConflict, type RecordedEvent } from '../../src/eventstore/port';
+import { AppendThread } from '../../src/eventstore/sqlite/append-thread';
 import { openSqliteEventStore, type SqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { describeEventStoreContract, take } from './contract';
 
@@ -160,6 +161,18 @@ describe('SQLite event store', () => {
     );
     expect((await reader.readAll()).map((event) => event.data)).toEqual([{ n: 1 }]);
     expect(await reader.streamRevision('s')).toBe(0n);
+  });
+
+  it('refuses every append, and says why, once its append thread has failed', async () => {
+    // The thread cannot open its connection: the file would be in a directory under a regular file.
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, 'not a directory');
+    const thread = new AppendThread(join(blocker, 'events.db'), () => undefined);
+    await thread.ready();
+    expect(thread.failed?.message).toMatch(/EEXIST|ENOTDIR/);
+    const append = { stream: 's', rows: [], expected: 'any' as const };
+    await expect(thread.append(append)).rejects.toBe(thread.failed);
+    await thread.close();
   });
 
   it('wakes a subscriber on a local append without waiting for the poll', async () => {

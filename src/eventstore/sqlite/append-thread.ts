@@ -63,6 +63,11 @@ export class AppendThread {
     this.started();
   }
 
+  /** Why appends fail: the thread failed or exited, and no append can be committed any more. */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
   /** Resolves once the thread has opened its connection (or has failed: appends then say why). */
   ready(): Promise<void> {
     if (this.isReady || this.failure) return Promise.resolve();
@@ -134,7 +139,7 @@ export class AppendThread {
     if (!group) return;
     this.inFlight.delete(message.id);
     if (message.type === 'failed') {
-      const error = Object.assign(new Error(message.failure.message), { code: message.failure.code });
+      const error = failureError(message.failure);
       for (const append of group) append.reject(error);
     } else {
       let inserted = false;
@@ -147,7 +152,7 @@ export class AppendThread {
           const { stream, expected, actual } = outcome.conflict;
           append.reject(new ExpectedRevisionConflict(stream, expected, actual));
         } else {
-          append.reject(Object.assign(new Error(outcome.failed.message), { code: outcome.failed.code }));
+          append.reject(failureError(outcome.failed));
         }
       });
       if (inserted) this.onInserted();
@@ -182,3 +187,6 @@ export class AppendThread {
     drained?.();
   }
 }
+
+const failureError = (failure: { message: string; code: string | undefined }): Error =>
+  Object.assign(new Error(failure.message), { code: failure.code });

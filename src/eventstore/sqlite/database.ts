@@ -59,6 +59,8 @@ export function openEventsDatabase(file: string, options: { forAppends?: boolean
 }
 
 function migrate(db: Database.Database, file: string): void {
+  // Up to date, as nearly always: no need for the write lock (a reader may be on a read-only mount).
+  if (Number(db.pragma('user_version', { simple: true })) === MIGRATIONS.length) return;
   db.transaction(() => {
     const version = Number(db.pragma('user_version', { simple: true }));
     if (version > MIGRATIONS.length) {

@@ -4,9 +4,9 @@
  *
  * The usual path checks every revision before anything of its append is written, against the
  * stream's head as read inside the transaction and moved on by the group's earlier appends, so a
- * conflict needs no savepoint to undo. Anything else that fails (a duplicate event id) rolls the
- * group back, and it is committed again with a savepoint per append, so that one append's failure
- * never affects another's.
+ * conflict needs no savepoint to undo. A constraint one append breaks (a duplicate event id) rolls
+ * the group back, and it is committed again with a savepoint per append, so that one append's
+ * failure never affects another's; any other failure fails the group.
  */
 import Database from 'better-sqlite3';
 import {
@@ -105,7 +105,9 @@ export function groupCommitter(db: Database.Database): (group: AppendRequest[]) 
     let outcomes: AppendOutcome[] = [];
     try {
       commitDirectly.immediate(group, outcomes);
-    } catch {
+    } catch (error) {
+      // Only a constraint one append broke is worth a second pass; a busy or full database is not.
+      if (!(error instanceof Database.SqliteError && error.code.startsWith('SQLITE_CONSTRAINT'))) throw error;
       outcomes = [];
       commitInSavepoints.immediate(group, outcomes);
     }

@@ -72,6 +72,7 @@ export class SqliteEventStore implements EventStore {
   private readonly appended = new AppendSignal();
   private readonly subscriptions = new Set<PollingSubscription>();
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   private readonly selectStreamHead;
   private readonly selectStreamPage;
@@ -84,7 +85,6 @@ export class SqliteEventStore implements EventStore {
     this.file = options.file;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.db = openEventsDatabase(options.file);
-    this.appends = options.readOnly ? undefined : new AppendThread(options.file, () => this.appended.notify());
 
     // Served by the UNIQUE(stream_name, stream_revision) index.
     this.selectStreamHead = this.db.prepare<[string], { stream_revision: bigint }>(
@@ -99,6 +99,7 @@ export class SqliteEventStore implements EventStore {
       .prepare<[bigint, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`)
       .raw(true);
     this.selectHeadPosition = this.db.prepare<[], { head: bigint | null }>('SELECT max(position) AS head FROM events');
+    this.appends = options.readOnly ? undefined : new AppendThread(options.file, () => this.appended.notify());
   }
 
   /**
@@ -135,6 +136,7 @@ export class SqliteEventStore implements EventStore {
         ];
       });
       if (!this.appends) throw new Error(`The event store on ${this.file} was opened read-only.`);
+      if (this.closing) throw new Error(`The event store on ${this.file} is closing`);
       return this.appends.append({ stream, rows, expected: options.expectedRevision });
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
@@ -192,7 +194,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /**
-   * Calls `listener` after every commit of this connection that appended events; returns the
+   * Calls `listener` after every commit of this store's appends that appended events; returns the
    * function that stops it. With `wakeSubscriptions` on another connection to the same file (another
    * thread of the process), its subscriptions see an append at once instead of at their next poll.
    */
@@ -210,14 +212,24 @@ export class SqliteEventStore implements EventStore {
     return this.selectHeadPosition.get()?.head ?? undefined;
   }
 
-  /** Ends every subscription (their pending reads finish as done), then closes the file. */
+  /**
+   * Refuses new appends, commits and answers those already asked for, then ends every subscription
+   * (their pending reads finish as done) and closes the file.
+   */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    // Appends already asked for are committed and answered, not dropped.
-    await this.appends?.close();
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
-    this.db.close();
+    if (this.closing) return this.closing;
+    this.closing = (async () => {
+      await this.appends?.close();
+      this.closed = true;
+      await Promise.all([...this.subscriptions].map((subscription) => subscription.close()));
+      this.db.close();
+    })();
+    return this.closing;
+  }
+
+  /** Why this store cannot append any more (its append thread failed), if it cannot. */
+  get appendFailure(): Error | undefined {
+    return this.appends?.failed;
   }
 
   private assertOpen(): void {
