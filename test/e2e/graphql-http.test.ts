@@ -2,6 +2,7 @@
  * /graphql over plain HTTP: what reaches Apollo, and what is refused before it with a GraphQL-shaped
  * error (a body that is not JSON, one that is too large), leaving the server serving.
  */
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { adminToken, startServer, type ServerProcess } from '../support/server-process';
 
 let server: ServerProcess;
@@ -62,6 +63,47 @@ it('refuses a body over 1 MiB with 413 PAYLOAD_TOO_LARGE, declared or not', asyn
     duplex: 'half',
   });
   expect(streamed.status).toBe(413);
+});
+
+it('takes a gzip- or brotli-compressed body, and refuses other encodings with 415', async () => {
+  for (const [encoding, compress] of [
+    ['gzip', gzipSync],
+    ['br', brotliCompressSync],
+  ] as const) {
+    const response = await post(compress(Buffer.from(catalogQuery)), { 'content-encoding': encoding });
+    expect(response.status).toBe(200);
+  }
+  const corrupt = await post(Buffer.from('not gzip at all'), { 'content-encoding': 'gzip' });
+  expect(corrupt.status).toBe(400);
+  const unknown = await post(Buffer.from(catalogQuery), { 'content-encoding': 'compress' });
+  expect(unknown.status).toBe(415);
+  expect(((await unknown.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
+    'UNSUPPORTED_MEDIA_TYPE',
+  );
+  // A small body that expands past the limit is refused like a large one.
+  const bomb = gzipSync(Buffer.from(JSON.stringify({ query: '{ __typename }', pad: ' '.repeat(2 * 1024 * 1024) })));
+  expect((await post(bomb, { 'content-encoding': 'gzip' })).status).toBe(413);
+});
+
+it('answers 413 while a large body is still arriving', async () => {
+  // 8 MiB sent slowly: the answer comes before the body has ended.
+  let sent = 0;
+  const slow = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (sent >= 64) return controller.close();
+      sent += 1;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      controller.enqueue(new Uint8Array(128 * 1024).fill(32));
+    },
+  });
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: slow,
+    duplex: 'half',
+  });
+  expect(response.status).toBe(413);
+  expect(sent).toBeLessThan(64);
 });
 
 it('leaves bodies of other types to Apollo, which asks for JSON', async () => {
