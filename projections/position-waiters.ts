@@ -11,7 +11,10 @@ interface Waiter {
 export class PositionWaiters {
   private waiters: Waiter[] = [];
 
-  /** Resolves once `reached()` is at least `position`; rejects with `failure()` or after `timeoutMs`. */
+  /**
+   * Resolves at once when `reached` is already at least `position`, rejects at once with `failure`,
+   * and otherwise once `release` passes `position`, or rejects after `timeoutMs` or on `fail`.
+   */
   wait(position: bigint, timeoutMs: number, reached: bigint | undefined, failure: Error | undefined): Promise<void> {
     if (reached !== undefined && reached >= position) return Promise.resolve();
     if (failure) return Promise.reject(failure);

@@ -1,8 +1,9 @@
 /**
- * Feeds projections from the global log. Events are applied in batches: every event that arrives
- * before the event loop turns (at most `batchSize`) is applied in one read-model transaction that
- * also moves the checkpoints, so a crash never leaves a read model ahead of or behind its
- * checkpoint, and a restart resumes exactly after the last committed event.
+ * Feeds projections from the global log. Events are applied in batches, each in one read-model
+ * transaction that also moves the checkpoints, so a crash never leaves a read model ahead of or
+ * behind its checkpoint, and a restart resumes exactly after the last committed event. A batch is
+ * committed once `batchSize` events are pending (it may run past it by the rest of a page), or once
+ * the log has nothing more waiting, at the end of that turn of the event loop.
  */
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';

@@ -169,6 +169,7 @@ export class WorkspaceBalanceReader {
   private readonly periodOf;
   private readonly dueExpiries;
   private readonly cache: LRUCache<string, WorkspaceBalance> | undefined;
+  private readonly read: (workspaceId: string) => WorkspaceBalance;
 
   constructor(db: Database, options: { cachedWorkspaces?: number } = {}) {
     this.grantsOf = db.prepare<[string], GrantRow>('SELECT * FROM balance_grants WHERE workspace_id = ?');
@@ -189,6 +190,10 @@ export class WorkspaceBalanceReader {
     );
     const max = options.cachedWorkspaces ?? 0;
     this.cache = max > 0 ? new LRUCache({ max }) : undefined;
+    // Both parts in one read transaction: the projection thread may commit between two statements.
+    this.read = db.transaction((workspaceId: string): WorkspaceBalance =>
+      Object.freeze({ grants: Object.freeze(this.readGrants(workspaceId)), period: this.readPeriod(workspaceId) }),
+    );
   }
 
   /** Drops what is cached of these workspaces: a committed batch changed them. */
@@ -213,10 +218,7 @@ export class WorkspaceBalanceReader {
   private balance(workspaceId: string): WorkspaceBalance {
     const cached = this.cache?.get(workspaceId);
     if (cached) return cached;
-    const balance = Object.freeze({
-      grants: Object.freeze(this.readGrants(workspaceId)),
-      period: this.readPeriod(workspaceId),
-    });
+    const balance = this.read(workspaceId);
     this.cache?.set(workspaceId, balance);
     return balance;
   }

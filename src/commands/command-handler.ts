@@ -237,7 +237,13 @@ export class WorkspaceCreditsCommandHandler {
     }
     loaded.snapshotWriting = true;
     loaded.snapshotTakenAt = performance.now();
-    const state = encodeState(loaded.state);
+    let state: Buffer;
+    try {
+      state = encodeState(loaded.state);
+    } catch {
+      loaded.snapshotWriting = false; // the next interval tries again
+      return;
+    }
     const write = this.snapshots
       .save({ stream, revision, eventId: lastEventId, version: STATE_SNAPSHOT_VERSION, state })
       .then(

@@ -15,7 +15,8 @@ import type { CurrentPeriod, PurchaseRecord, PurchaseRefundRecord, WorkspaceCred
 
 /**
  * The version of the state's shape and of what `evolve` makes of the events. Change it whenever
- * either changes: a snapshot of another version is ignored and the stream is folded afresh.
+ * either changes, or the encoding does (remembered spends store a grant's source as its index in
+ * GRANT_SOURCES): a snapshot of another version is ignored and the stream is folded afresh.
  */
 export const STATE_SNAPSHOT_VERSION = 2;
 

@@ -27,8 +27,7 @@ export type ProjectionProgress = { name: string; checkpoint: string | null }[];
 export type FromProjectionWorker =
   | { type: 'caught-up'; progress: ProjectionProgress }
   | { type: 'committed'; progress: ProjectionProgress; workspaces: string[] }
-  | { type: 'failed'; message: string }
-  | { type: 'stopped' };
+  | { type: 'failed'; message: string };
 
 /** What the main thread tells the worker. */
 export type ToProjectionWorker = { type: 'appended' } | { type: 'stop' };
@@ -88,8 +87,6 @@ export class ProjectionThread {
             reject(error);
             return;
           }
-          case 'stopped':
-            return;
         }
       });
       this.worker.on('error', (error) => {
@@ -130,12 +127,20 @@ export class ProjectionThread {
     return this.waiters.wait(position, timeoutMs, this.checkpoint, this.failure);
   }
 
-  /** Lets the worker commit what it has read, close its files and end. */
-  async stop(): Promise<void> {
+  /**
+   * Lets the worker commit what it has read, close its files and end; one that has not ended
+   * within `timeoutMs` is terminated (what it had committed stays committed). Anyone still waiting
+   * for a position is refused.
+   */
+  async stop(timeoutMs = 10_000): Promise<void> {
     this.stopping = true;
     this.stopListening();
     this.post({ type: 'stop' });
-    await this.exited;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+    if ((await Promise.race([this.exited, late])) === 'late') await this.worker.terminate();
+    clearTimeout(timer);
+    this.waiters.fail(new Error('The projections have stopped.'));
   }
 
   private post(message: ToProjectionWorker): void {

@@ -37,7 +37,6 @@ async function main(): Promise<void> {
       await runner.stop();
       await store.close();
       readModels.close();
-      post({ type: 'stopped' });
       port.close();
     })();
   });

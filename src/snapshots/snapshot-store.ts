@@ -12,7 +12,7 @@
  * encodeState), stored byte for byte.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asciiJson, isAscii } from '../domain/ascii-json';
@@ -45,8 +45,17 @@ interface Header {
   length: number;
 }
 
+/** A temporary file this old was left by a write that never finished (a crash). */
+const ABANDONED_AFTER_MS = 10 * 60 * 1000;
+
 export function openFileSnapshotStore(directory: string): SnapshotStore {
   mkdirSync(directory, { recursive: true });
+  for (const name of readdirSync(directory)) {
+    if (!name.endsWith('.tmp')) continue;
+    const file = join(directory, name);
+    const { mtimeMs } = statSync(file, { throwIfNoEntry: false }) ?? { mtimeMs: Date.now() };
+    if (Date.now() - mtimeMs > ABANDONED_AFTER_MS) rmSync(file, { force: true });
+  }
   const fileOf = (stream: string): string =>
     join(directory, `${createHash('sha256').update(stream).digest('hex').slice(0, 40)}.snapshot`);
   let writes = 0;
