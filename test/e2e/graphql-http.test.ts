@@ -20,6 +20,18 @@ const post = (body: string | Buffer, headers: Record<string, string> = {}) =>
     body,
   });
 
+/** A body sent as a stream, in chunks and without a content-length. */
+const postStream = (body: ReadableStream<Uint8Array>) =>
+  fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+    duplex: 'half',
+  });
+
+const codeOf = async (response: Response) =>
+  ((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code;
+
 const catalogQuery = JSON.stringify({ query: '{ creditPackages { id credits } }' });
 
 it('answers a query posted as JSON, with the query string ignored', async () => {
@@ -46,9 +58,7 @@ it('refuses a body over 1 MiB with 413 PAYLOAD_TOO_LARGE, declared or not', asyn
   const huge = JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(1024 * 1024) } });
   const declared = await post(huge);
   expect(declared.status).toBe(413);
-  expect(((await declared.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
-    'PAYLOAD_TOO_LARGE',
-  );
+  expect(await codeOf(declared)).toBe('PAYLOAD_TOO_LARGE');
   // Sent in chunks, without a content-length: refused once the limit is passed.
   const chunks = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -56,12 +66,7 @@ it('refuses a body over 1 MiB with 413 PAYLOAD_TOO_LARGE, declared or not', asyn
       controller.close();
     },
   });
-  const streamed = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: chunks,
-    duplex: 'half',
-  });
+  const streamed = await postStream(chunks);
   expect(streamed.status).toBe(413);
 });
 
@@ -77,9 +82,7 @@ it('takes a gzip- or brotli-compressed body, and refuses other encodings with 41
   expect(corrupt.status).toBe(400);
   const unknown = await post(Buffer.from(catalogQuery), { 'content-encoding': 'compress' });
   expect(unknown.status).toBe(415);
-  expect(((await unknown.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code).toBe(
-    'UNSUPPORTED_MEDIA_TYPE',
-  );
+  expect(await codeOf(unknown)).toBe('UNSUPPORTED_MEDIA_TYPE');
   // A small body that expands past the limit is refused like a large one.
   const bomb = gzipSync(Buffer.from(JSON.stringify({ query: '{ __typename }', pad: ' '.repeat(2 * 1024 * 1024) })));
   expect((await post(bomb, { 'content-encoding': 'gzip' })).status).toBe(413);
@@ -96,12 +99,7 @@ it('answers 413 while a large body is still arriving', async () => {
       controller.enqueue(new Uint8Array(128 * 1024).fill(32));
     },
   });
-  const response = await fetch(`${server.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: slow,
-    duplex: 'half',
-  });
+  const response = await postStream(slow);
   expect(response.status).toBe(413);
   expect(sent).toBeLessThan(64);
 });
