@@ -8,7 +8,8 @@
 import { join } from 'node:path';
 import { Catalog } from '../../src/catalog/catalog';
 import { WorkspaceCreditsCommandHandler } from '../../src/commands/command-handler';
-import { CreditsCommands, systemClock } from '../../src/commands/credits-commands';
+import { systemClock } from '../../src/clock';
+import { CreditsCommands } from '../../src/commands/credits-commands';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { openFileSnapshotStore } from '../../src/snapshots/snapshot-store';

@@ -125,7 +125,7 @@ export class WorkspaceCreditsCommandHandler {
     metadata: CommandMetadata,
     resultOf: (state: WorkspaceCreditsState) => R,
   ): Promise<CommandOutcome<R>> {
-    return this.handleAfter(command.workspaceId, () => Promise.resolve(command), metadata, resultOf);
+    return this.handleAfter(command.data.workspaceId, () => Promise.resolve(command), metadata, resultOf);
   }
 
   /**

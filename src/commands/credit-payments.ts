@@ -14,7 +14,8 @@ import { planProviderRefund, planPurchaseRefund } from '../domain/refunds';
 import type { PurchaseRefundRecord, WorkspaceCreditsState } from '../domain/state';
 import type { CheckoutSession, PaymentEvent, PaymentGateway } from '../payments/payment-gateway';
 import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } from './command-handler';
-import type { Clock, CreditsCommands } from './credits-commands';
+import type { Clock } from '../clock';
+import type { CreditsCommands } from './credits-commands';
 
 export interface CheckoutUrls {
   /** May contain {CHECKOUT_SESSION_ID}, which the provider replaces. */
@@ -153,16 +154,18 @@ export class CreditPayments {
             : undefined;
         return {
           type: 'RefundCreditPurchase',
-          workspaceId: purchase.workspaceId,
-          purchaseId: request.purchaseId,
-          refundId,
-          ...(providerRefundId !== undefined && { providerRefundId }),
-          credits: plan.credits,
-          amount: plan.amount,
-          reason: request.reason,
-          origin: 'ADMIN',
-          refundedBy: metadata.actorId,
-          now,
+          data: {
+            workspaceId: purchase.workspaceId,
+            purchaseId: request.purchaseId,
+            refundId,
+            ...(providerRefundId !== undefined && { providerRefundId }),
+            credits: plan.credits,
+            amount: plan.amount,
+            reason: request.reason,
+            origin: 'ADMIN',
+            refundedBy: metadata.actorId,
+            now,
+          },
         };
       },
       metadata,
@@ -195,19 +198,21 @@ export class CreditPayments {
               : planProviderRefund(state, purchase.id, refund.amount, now.getTime()).credits;
           return {
             type: 'RefundCreditPurchase',
-            workspaceId: purchase.workspaceId,
-            purchaseId: purchase.id,
-            refundId: ours ?? `provider-${refund.refundId}`,
-            providerRefundId: refund.refundId,
-            credits,
-            amount: { amount: refund.amount, currency: purchase.amountPaid.currency },
-            reason:
-              ours !== undefined
-                ? 'refund confirmed by the payment provider'
-                : 'refunded in the payment provider dashboard',
-            origin: ours !== undefined ? 'ADMIN' : 'PROVIDER',
-            refundedBy: PROVIDER_ACTOR,
-            now,
+            data: {
+              workspaceId: purchase.workspaceId,
+              purchaseId: purchase.id,
+              refundId: ours ?? `provider-${refund.refundId}`,
+              providerRefundId: refund.refundId,
+              credits,
+              amount: { amount: refund.amount, currency: purchase.amountPaid.currency },
+              reason:
+                ours !== undefined
+                  ? 'refund confirmed by the payment provider'
+                  : 'refunded in the payment provider dashboard',
+              origin: ours !== undefined ? 'ADMIN' : 'PROVIDER',
+              refundedBy: PROVIDER_ACTOR,
+              now,
+            },
           };
         },
         { actorId: PROVIDER_ACTOR },
@@ -226,12 +231,14 @@ export class CreditPayments {
     return this.handler.handle(
       {
         type: 'RefundCreditConsumption',
-        workspaceId: consumption.workspaceId,
-        consumptionId: request.consumptionId,
-        consumption: { credits: -consumption.credits, drawdown: consumption.grants },
-        reason: request.reason,
-        refundedBy: metadata.actorId,
-        now: this.clock.now(),
+        data: {
+          workspaceId: consumption.workspaceId,
+          consumptionId: request.consumptionId,
+          consumption: { credits: -consumption.credits, drawdown: consumption.grants },
+          reason: request.reason,
+          refundedBy: metadata.actorId,
+          now: this.clock.now(),
+        },
       },
       metadata,
       () => consumption.workspaceId,

@@ -3,17 +3,13 @@
  * (rates, plans, packages), the clock and new ids, and hands them to the command handler.
  */
 import type { Catalog } from '../catalog/catalog';
+import { systemClock, type Clock } from '../clock';
 import type { CreditAction } from '../domain/credits';
 import { notFound } from '../domain/errors';
 import type { PurchasePayment } from '../domain/events';
 import { newId as timeOrderedId } from '../ids';
 import type { ConsumptionRecord } from '../domain/state';
 import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } from './command-handler';
-
-export interface Clock {
-  now(): Date;
-}
-export const systemClock: Clock = { now: () => new Date() };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -33,11 +29,13 @@ export class CreditsCommands {
     return this.handler.handle(
       {
         type: 'ConsumeCredits',
-        ...request,
-        consumptionId: this.newId(),
-        creditsPerUnit,
-        actorId: metadata.actorId,
-        now: this.clock.now(),
+        data: {
+          ...request,
+          consumptionId: this.newId(),
+          creditsPerUnit,
+          actorId: metadata.actorId,
+          now: this.clock.now(),
+        },
       },
       metadata,
       (state) => state.consumptions.get(request.idempotencyKey) as ConsumptionRecord,
@@ -53,11 +51,13 @@ export class CreditsCommands {
     return this.handler.handle(
       {
         type: 'ApplyPlanAllowance',
-        ...request,
-        grantId: this.newId(),
-        planName: plan.name,
-        credits: plan.includedCredits,
-        now: this.clock.now(),
+        data: {
+          ...request,
+          grantId: this.newId(),
+          planName: plan.name,
+          credits: plan.includedCredits,
+          now: this.clock.now(),
+        },
       },
       metadata,
       () => undefined,
@@ -78,15 +78,17 @@ export class CreditsCommands {
     return this.handler.handle(
       {
         type: 'PurchaseCredits',
-        ...request,
-        grantId: this.newId(),
-        packageName: creditPackage.name,
-        credits: creditPackage.credits,
-        price: creditPackage.price,
-        payment: request.payment ?? { provider: 'MANUAL', reference: request.purchaseId },
-        ...(expiresAt && { expiresAt }),
-        purchasedBy: metadata.actorId,
-        now,
+        data: {
+          ...request,
+          grantId: this.newId(),
+          packageName: creditPackage.name,
+          credits: creditPackage.credits,
+          price: creditPackage.price,
+          payment: request.payment ?? { provider: 'MANUAL', reference: request.purchaseId },
+          ...(expiresAt && { expiresAt }),
+          purchasedBy: metadata.actorId,
+          now,
+        },
       },
       metadata,
       () => undefined,
@@ -100,10 +102,12 @@ export class CreditsCommands {
     return this.handler.handle(
       {
         type: 'GrantCredits',
-        ...request,
-        grantId: this.newId(),
-        grantedBy: metadata.actorId,
-        now: this.clock.now(),
+        data: {
+          ...request,
+          grantId: this.newId(),
+          grantedBy: metadata.actorId,
+          now: this.clock.now(),
+        },
       },
       metadata,
       () => undefined,
@@ -112,7 +116,7 @@ export class CreditsCommands {
 
   async expireCredits(workspaceId: string, metadata: CommandMetadata): Promise<CommandOutcome<void>> {
     return this.handler.handle(
-      { type: 'ExpireCredits', workspaceId, now: this.clock.now() },
+      { type: 'ExpireCredits', data: { workspaceId, now: this.clock.now() } },
       metadata,
       () => undefined,
     );

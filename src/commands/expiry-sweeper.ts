@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { WorkspaceBalanceReader } from '../../projections/workspace-balance';
-import type { Clock, CreditsCommands } from './credits-commands';
+import type { Clock } from '../clock';
+import type { CreditsCommands } from './credits-commands';
 
 const WORKSPACES_PER_SWEEP = 500;
 export const EXPIRY_SWEEPER_ACTOR = 'expiry-sweeper';

@@ -1,12 +1,12 @@
 /**
  * What callers ask of a workspace's credits. Commands carry everything the decision needs, already
  * resolved from the catalog (credits, prices), and the instant they are decided at (`now`), so the
- * decider reads no clock and no configuration.
+ * decider reads no clock and no configuration. Commands have the shape events have: `{ type, data }`.
  */
 import type { CreditAction, Drawdown, Money } from './credits';
 import type { PurchasePayment } from './events';
 
-type Command<Type extends string, Data> = { type: Type } & Data & { workspaceId: string; now: Date };
+type Command<Type extends string, Data> = { type: Type; data: Data & { workspaceId: string; now: Date } };
 
 export type ApplyPlanAllowance = Command<
   'ApplyPlanAllowance',

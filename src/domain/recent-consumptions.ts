@@ -11,7 +11,19 @@
  */
 import { asciiJson } from './ascii-json';
 import { GRANT_SOURCES, type CreditAction, type Drawdown, type GrantSource } from './credits';
-import type { ConsumptionRecord } from './state';
+
+/** A spend as first recorded: what a retry with the same key gets back. */
+export interface ConsumptionRecord {
+  consumptionId: string;
+  idempotencyKey: string;
+  action: CreditAction;
+  units: number;
+  credits: number;
+  reference: string | undefined;
+  drawdown: Drawdown[];
+  availableAfter: number;
+  consumedAt: number;
+}
 
 /** One spend as ASCII text: `consumedAt \t JSON(key) \t JSON(the other fields as a tuple)`. */
 type EncodedRecord = string;

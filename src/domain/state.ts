@@ -3,9 +3,12 @@
  * into it. The state is owned by one aggregate at a time: `evolve` advances it in place and
  * returns it, so that folding a long stream costs O(events), not O(events × state).
  */
-import type { CreditAction, Drawdown, Grant, Money } from './credits';
+import type { Grant, Money } from './credits';
 import type { PurchasePayment, WorkspaceCreditsEvent } from './events';
+import { ms, optionalMs } from './instants';
 import { RecentConsumptions } from './recent-consumptions';
+
+export type { ConsumptionRecord } from './recent-consumptions';
 
 /**
  * How long an idempotency key is remembered after its first use. Retries inside this window return
@@ -20,19 +23,6 @@ export interface CurrentPeriod {
   credits: number;
   periodStart: number;
   periodEnd: number;
-}
-
-/** A spend as first recorded: what a retry with the same key gets back. */
-export interface ConsumptionRecord {
-  consumptionId: string;
-  idempotencyKey: string;
-  action: CreditAction;
-  units: number;
-  credits: number;
-  reference: string | undefined;
-  drawdown: Drawdown[];
-  availableAfter: number;
-  consumedAt: number;
 }
 
 export interface WorkspaceCreditsState {
@@ -82,9 +72,6 @@ export const initialState = (): WorkspaceCreditsState => ({
   providerRefunds: new Map(),
   refundedConsumptions: new Set(),
 });
-
-const ms = (iso: string): number => Date.parse(iso);
-const optionalMs = (iso: string | undefined): number | undefined => (iso === undefined ? undefined : ms(iso));
 
 function addGrant(
   state: WorkspaceCreditsState,

@@ -12,7 +12,7 @@ import type { LedgerEntry } from '../../projections/credit-ledger';
 import type { CreditPurchasesReader, CreditPurchaseView } from '../../projections/credit-purchases';
 import type { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import type { Catalog, Plan } from '../catalog/catalog';
-import type { Clock } from '../commands/credits-commands';
+import type { Clock } from '../clock';
 import { creditBalance, lowBalanceThreshold, type CreditBalance } from '../domain/balance';
 import type { Grant, GrantSource } from '../domain/credits';
 import { occurredAt } from '../domain/events';

@@ -110,7 +110,7 @@ it('answers a repeated request only once the first one is durable', async () => 
   const [original, repeat] = await Promise.all([
     handler.handle(spend(7), metadata, (state) => state.consumptions.get('k7')?.consumptionId),
     handler.handle(
-      { ...spend(7), consumptionId: 'another-id' },
+      { ...spend(7), data: { ...spend(7).data, consumptionId: 'another-id' } },
       metadata,
       (state) => state.consumptions.get('k7')?.consumptionId,
     ),

@@ -4,24 +4,20 @@ import type { ConsumeCredits, GrantCredits } from '../../src/domain/commands';
 /** A promotional grant of `credits`, under idempotency key `key`. */
 export const grantOn = (workspaceId: string, credits: number, key: string, now: Date): GrantCredits => ({
   type: 'GrantCredits',
-  workspaceId,
-  grantId: `grant-${key}`,
-  idempotencyKey: key,
-  credits,
-  reason: 'test',
-  grantedBy: 'test',
-  now,
+  data: { workspaceId, grantId: `grant-${key}`, idempotencyKey: key, credits, reason: 'test', grantedBy: 'test', now },
 });
 
 /** The i-th spend (consumption `c<i>`, key `k<i>`): one PERSON_ENRICHMENT at `creditsPerUnit`. */
 export const spendOn = (workspaceId: string, i: number, creditsPerUnit: number, now: Date): ConsumeCredits => ({
   type: 'ConsumeCredits',
-  workspaceId,
-  consumptionId: `c${i}`,
-  idempotencyKey: `k${i}`,
-  action: 'PERSON_ENRICHMENT',
-  units: 1,
-  creditsPerUnit,
-  actorId: 'member',
-  now,
+  data: {
+    workspaceId,
+    consumptionId: `c${i}`,
+    idempotencyKey: `k${i}`,
+    action: 'PERSON_ENRICHMENT',
+    units: 1,
+    creditsPerUnit,
+    actorId: 'member',
+    now,
+  },
 });

@@ -54,7 +54,7 @@ const allowanceDefaults = (f: AllowanceFields) => ({
 
 export const applyAllowance = (f: AllowanceFields & { now?: Date } = {}): ApplyPlanAllowance => {
   const d = allowanceDefaults(f);
-  return { type: 'ApplyPlanAllowance', workspaceId: WORKSPACE, ...d, now: f.now ?? d.periodStart };
+  return { type: 'ApplyPlanAllowance', data: { workspaceId: WORKSPACE, ...d, now: f.now ?? d.periodStart } };
 };
 
 export const allowance = (f: AllowanceFields & { appliedAt?: Date } = {}): PlanAllowanceApplied => {
@@ -102,10 +102,12 @@ const purchaseDefaults = (f: PurchaseFields) => ({
 
 export const purchase = (f: PurchaseFields & { now?: Date } = {}): PurchaseCredits => ({
   type: 'PurchaseCredits',
-  workspaceId: WORKSPACE,
-  ...purchaseDefaults(f),
-  ...(f.expiresAt && { expiresAt: f.expiresAt }),
-  now: f.now ?? at(0),
+  data: {
+    workspaceId: WORKSPACE,
+    ...purchaseDefaults(f),
+    ...(f.expiresAt && { expiresAt: f.expiresAt }),
+    now: f.now ?? at(0),
+  },
 });
 
 export const purchased = (f: PurchaseFields & { purchasedAt?: Date } = {}): CreditsPurchased => {
@@ -148,10 +150,12 @@ const grantDefaults = (f: GrantFields) => ({
 
 export const grant = (f: GrantFields & { now?: Date } = {}): GrantCredits => ({
   type: 'GrantCredits',
-  workspaceId: WORKSPACE,
-  ...grantDefaults(f),
-  ...(f.expiresAt && { expiresAt: f.expiresAt }),
-  now: f.now ?? at(0),
+  data: {
+    workspaceId: WORKSPACE,
+    ...grantDefaults(f),
+    ...(f.expiresAt && { expiresAt: f.expiresAt }),
+    now: f.now ?? at(0),
+  },
 });
 
 export const granted = (f: GrantFields & { grantedAt?: Date } = {}): CreditsGranted => {
@@ -194,10 +198,12 @@ const spendDefaults = (f: SpendFields) => ({
 /** ConsumeCredits; by default one action plan generation (8 credits) at T0. */
 export const spend = (f: SpendFields & { now?: Date } = {}): ConsumeCredits => ({
   type: 'ConsumeCredits',
-  workspaceId: WORKSPACE,
-  ...spendDefaults(f),
-  ...(f.reference !== undefined && { reference: f.reference }),
-  now: f.now ?? at(0),
+  data: {
+    workspaceId: WORKSPACE,
+    ...spendDefaults(f),
+    ...(f.reference !== undefined && { reference: f.reference }),
+    now: f.now ?? at(0),
+  },
 });
 
 /** CreditsConsumed; the credits, the drawdown and the balance left are always spelled out. */
@@ -226,7 +232,10 @@ export const consumed = (
 
 // ---------------------------------------------------------------- expiry
 
-export const expireCredits = (now: Date): ExpireCredits => ({ type: 'ExpireCredits', workspaceId: WORKSPACE, now });
+export const expireCredits = (now: Date): ExpireCredits => ({
+  type: 'ExpireCredits',
+  data: { workspaceId: WORKSPACE, now },
+});
 
 export const expired = (f: {
   grantId: string;

@@ -13,19 +13,21 @@ import { given, stateOf } from './spec';
 const bought = purchased({ credits: 2000, price: { amount: 18000, currency: 'USD' } });
 const spent500 = consumed({ credits: 500, drawdown: [draw('purchase-1', 'PURCHASED', 500)], availableAfter: 1500 });
 
-const refundPurchase = (f: Partial<RefundCreditPurchase> = {}): RefundCreditPurchase => ({
+const refundPurchase = (f: Partial<RefundCreditPurchase['data']> = {}): RefundCreditPurchase => ({
   type: 'RefundCreditPurchase',
-  workspaceId: WORKSPACE,
-  purchaseId: 'cs_pay_1',
-  refundId: 'refund-1',
-  providerRefundId: 're_1',
-  credits: 1000,
-  amount: { amount: 9000, currency: 'USD' },
-  reason: 'customer request',
-  origin: 'ADMIN',
-  refundedBy: 'admin-1',
-  now: at(DAY),
-  ...f,
+  data: {
+    workspaceId: WORKSPACE,
+    purchaseId: 'cs_pay_1',
+    refundId: 'refund-1',
+    providerRefundId: 're_1',
+    credits: 1000,
+    amount: { amount: 9000, currency: 'USD' },
+    reason: 'customer request',
+    origin: 'ADMIN',
+    refundedBy: 'admin-1',
+    now: at(DAY),
+    ...f,
+  },
 });
 
 const purchaseRefunded = (f: Partial<CreditPurchaseRefunded['data']> = {}): CreditPurchaseRefunded => ({
@@ -120,12 +122,14 @@ describe('RefundCreditConsumption', () => {
   const spentPromo = consumed({ credits: 60, drawdown: [draw('promo', 'PROMOTIONAL', 60)], availableAfter: 40 });
   const refundSpend = (now = at(DAY)): RefundCreditConsumption => ({
     type: 'RefundCreditConsumption',
-    workspaceId: WORKSPACE,
-    consumptionId: 'spend-1',
-    consumption: { credits: 60, drawdown: [draw('promo', 'PROMOTIONAL', 60)] },
-    reason: 'org chart run failed',
-    refundedBy: 'admin-1',
-    now,
+    data: {
+      workspaceId: WORKSPACE,
+      consumptionId: 'spend-1',
+      consumption: { credits: 60, drawdown: [draw('promo', 'PROMOTIONAL', 60)] },
+      reason: 'org chart run failed',
+      refundedBy: 'admin-1',
+      now,
+    },
   });
   const refunded = (now = at(DAY)): CreditConsumptionRefunded => ({
     type: 'CreditConsumptionRefunded',
@@ -164,10 +168,10 @@ describe('RefundCreditConsumption', () => {
   it('refuses a spend whose grants this workspace does not have, and a blank reason', () => {
     const elsewhere = { credits: 5, drawdown: [draw('elsewhere', 'PURCHASED', 5)] };
     given(promo)
-      .when({ ...refundSpend(), consumption: elsewhere })
+      .when({ ...refundSpend(), data: { ...refundSpend().data, consumption: elsewhere } })
       .thenThrows('NOT_FOUND');
     given(promo, spentPromo)
-      .when({ ...refundSpend(), reason: '  ' })
+      .when({ ...refundSpend(), data: { ...refundSpend().data, reason: '  ' } })
       .thenThrows('BAD_USER_INPUT');
   });
 });

@@ -96,7 +96,7 @@ const streamName = (workspaceId) => `workspace-credits-${workspaceId}`;
  */
 const handle = DeciderCommandHandler({
   decide: (command, state) =>
-    decide(command, state).map((event) => ({ ...event, metadata: { actorId: command.actorId } })),
+    decide(command, state).map((event) => ({ ...event, metadata: { actorId: command.data.actorId } })),
   evolve: (state, event) => evolve(state, { type: event.type, data: event.data }),
   initialState,
   mapToStreamId: streamName,
@@ -247,13 +247,15 @@ async function main() {
     for (let w = 0; w < options.workspaces; w++) {
       await handle(store.eventStore, `ws-${w}`, {
         type: 'GrantCredits',
-        workspaceId: `ws-${w}`,
-        credits: 10_000_000,
-        reason: 'bench',
-        idempotencyKey: 'seed',
-        grantId: randomUUID(),
-        grantedBy: 'bench',
-        now: new Date(),
+        data: {
+          workspaceId: `ws-${w}`,
+          credits: 10_000_000,
+          reason: 'bench',
+          idempotencyKey: 'seed',
+          grantId: randomUUID(),
+          grantedBy: 'bench',
+          now: new Date(),
+        },
       });
     }
 
@@ -272,14 +274,16 @@ async function main() {
       // As CreditsCommands.consumeCredits builds it: the catalog's rate, a new id, the clock's now.
       const command = {
         type: 'ConsumeCredits',
-        workspaceId,
-        action: 'PERSON_ENRICHMENT',
-        units: 1,
-        idempotencyKey: `k${i}`,
-        consumptionId: randomUUID(),
-        creditsPerUnit: rate.creditsPerUnit,
-        actorId: 'member',
-        now: new Date(),
+        data: {
+          workspaceId,
+          action: 'PERSON_ENRICHMENT',
+          units: 1,
+          idempotencyKey: `k${i}`,
+          consumptionId: randomUUID(),
+          creditsPerUnit: rate.creditsPerUnit,
+          actorId: 'member',
+          now: new Date(),
+        },
       };
       try {
         await handle(store.eventStore, workspaceId, command);

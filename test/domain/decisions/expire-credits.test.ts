@@ -15,8 +15,8 @@ import {
   purchase,
   purchased,
   spend,
-} from './builders';
-import { given } from './spec';
+} from '../builders';
+import { given } from '../spec';
 
 const T = at(7 * DAY);
 const justBefore = new Date(T.getTime() - 1);

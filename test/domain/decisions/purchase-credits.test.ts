@@ -2,8 +2,8 @@
  * Purchased credits: added only once the payment succeeded, as their own PURCHASED grant; the
  * payment reference (purchaseId) is the idempotency key, so a redelivered webhook credits once.
  */
-import { at, consumed, DAY, draw, HOUR, purchase, purchased } from './builders';
-import { given } from './spec';
+import { at, consumed, DAY, draw, HOUR, purchase, purchased } from '../builders';
+import { given } from '../spec';
 
 describe('PurchaseCredits', () => {
   it('records the purchased package, its credits and its price in minor units', () =>

@@ -3,8 +3,8 @@
  * replaces what is left of the previous one. Re-applying the same period (a redelivered webhook)
  * changes nothing.
  */
-import { allowance, applyAllowance, at, consumed, DAY, draw, expired, HOUR, purchased, spend } from './builders';
-import { given } from './spec';
+import { allowance, applyAllowance, at, consumed, DAY, draw, expired, HOUR, purchased, spend } from '../builders';
+import { given } from '../spec';
 
 const january = { periodStart: at(0), periodEnd: at(31 * DAY) };
 const february = { grantId: 'allowance-2', periodStart: at(31 * DAY), periodEnd: at(59 * DAY) };

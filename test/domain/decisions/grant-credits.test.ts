@@ -1,6 +1,6 @@
 /** Promotional / goodwill credits granted by an admin, idempotent by their key. */
-import { at, DAY, grant, granted } from './builders';
-import { given } from './spec';
+import { at, DAY, grant, granted } from '../builders';
+import { given } from '../spec';
 
 describe('GrantCredits', () => {
   it('records a promotional grant with its reason and who gave it', () =>

@@ -1,6 +1,6 @@
 /** Spending credits: the cost in whole credits, and no overdraft. */
-import { allowance, at, consumed, DAY, draw, purchased, spend } from './builders';
-import { given } from './spec';
+import { allowance, at, consumed, DAY, draw, purchased, spend } from '../builders';
+import { given } from '../spec';
 
 describe('ConsumeCredits: the cost is units × creditsPerUnit, in whole credits', () => {
   it.each([

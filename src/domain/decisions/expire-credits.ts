@@ -1,0 +1,8 @@
+/** ExpireCredits: the expiry sweeper's command, which writes down every expiry that is due. */
+import type { ExpireCredits } from '../commands';
+import type { CreditsExpired } from '../events';
+import type { WorkspaceCreditsState } from '../state';
+import { expireDueGrants } from './expiries';
+
+export const expireCredits = (command: ExpireCredits, state: WorkspaceCreditsState): CreditsExpired[] =>
+  expireDueGrants(state, command.data.workspaceId, command.data.now.getTime());
