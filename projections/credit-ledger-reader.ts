@@ -64,20 +64,10 @@ const USAGE_KEY: Record<UsageGrouping, string> = {
   DAY: "strftime('%Y-%m-%d', occurred_at / 1000, 'unixepoch')",
 };
 
-export const encodeCursor = (position: bigint): string => Buffer.from(`ledger:${position}`).toString('base64url');
-
-/** The position a cursor stands for, or undefined when it is not one of ours. */
-export function decodeCursor(cursor: string): bigint | undefined {
-  const match = /^ledger:(\d{1,19})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  return match ? BigInt(match[1] as string) : undefined;
-}
-
 export class CreditLedgerReader {
   private readonly usageStatements: Record<UsageGrouping, Statement<[string, number, number], UsageTotal>>;
-  private readonly consumptionStatement: Statement<[string], EntryRow>;
 
   constructor(private readonly db: Database) {
-    this.consumptionStatement = db.prepare<[string], EntryRow>('SELECT * FROM ledger_entries WHERE consumption_id = ?');
     this.usageStatements = Object.fromEntries(
       USAGE_GROUPINGS.map((grouping) => [
         grouping,
@@ -117,12 +107,6 @@ export class CreditLedgerReader {
       `SELECT * FROM ledger_entries WHERE ${sql} ORDER BY position`,
     );
     for (const row of statement.iterate(...params)) yield toEntry(row);
-  }
-
-  /** A recorded spend, wherever it happened: what a refund of it needs to know. */
-  consumption(consumptionId: string): LedgerEntry | undefined {
-    const row = this.consumptionStatement.get(consumptionId);
-    return row && toEntry(row);
   }
 
   /** Credits spent and number of spends in [from, to), net of refunded spends. */

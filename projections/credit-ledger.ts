@@ -17,7 +17,10 @@ export const LEDGER_ENTRY_TYPES = [
   'CONSUMPTION',
   'EXPIRY',
   'PURCHASE_REFUND',
+  'PURCHASE_REFUND_REVERSAL',
   'CONSUMPTION_REFUND',
+  'DISPUTE_OPENED',
+  'DISPUTE_CLOSED',
 ] as const;
 export type LedgerEntryType = (typeof LEDGER_ENTRY_TYPES)[number];
 
@@ -74,8 +77,8 @@ const fields = (
   units: number | undefined = undefined,
 ): EntryFields => ({ type, credits, source, action, units, actorId, reference, grants });
 
-/** What a credits event means for the ledger. */
-function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): EntryFields {
+/** What a credits event means for the ledger; undefined for events that move no credits. */
+function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): EntryFields | undefined {
   switch (event.type) {
     case 'PlanAllowanceApplied': {
       const { grantId, credits, planId } = event.data;
@@ -110,19 +113,51 @@ function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): En
     }
     case 'CreditPurchaseRefunded': {
       const { grantId, credits, purchaseId, refundedBy } = event.data;
-      const grants = [{ grantId, source: 'PURCHASED' as const, credits }];
-      return fields('PURCHASE_REFUND', -credits, 'PURCHASED', grants, purchaseId, refundedBy);
+      return purchaseEntry('PURCHASE_REFUND', grantId, -credits, purchaseId, refundedBy);
+    }
+    case 'PurchaseRefundRequested': {
+      const { grantId, credits, purchaseId, requestedBy } = event.data;
+      return purchaseEntry('PURCHASE_REFUND', grantId, -credits, purchaseId, requestedBy);
+    }
+    case 'PurchaseRefundFailed': {
+      const { grantId, credits, purchaseId } = event.data;
+      return purchaseEntry('PURCHASE_REFUND_REVERSAL', grantId, credits, purchaseId, actorId);
+    }
+    case 'PurchaseDisputeOpened':
+      return purchaseEntry('DISPUTE_OPENED', event.data.grantId, 0, event.data.purchaseId, actorId);
+    case 'PurchaseDisputeClosed': {
+      const { grantId, creditsTakenBack, purchaseId } = event.data;
+      return purchaseEntry('DISPUTE_CLOSED', grantId, -creditsTakenBack, purchaseId, actorId);
     }
     case 'CreditConsumptionRefunded': {
       const { credits, consumptionId, drawdown, refundedBy } = event.data;
       return fields('CONSUMPTION_REFUND', credits, singleSource(drawdown), drawdown, consumptionId, refundedBy);
     }
+    default:
+      return undefined;
   }
 }
 
+/** An entry that moves credits of one purchase's grant (signed: negative when they leave). */
+const purchaseEntry = (
+  type: LedgerEntryType,
+  grantId: string,
+  credits: number,
+  purchaseId: string,
+  actorId: string | undefined,
+): EntryFields =>
+  fields(
+    type,
+    credits,
+    'PURCHASED',
+    [{ grantId, source: 'PURCHASED', credits: Math.abs(credits) }],
+    purchaseId,
+    actorId,
+  );
+
 export const creditLedgerProjection: Projection = {
   name: 'credit-ledger',
-  version: 1,
+  version: 2,
 
   migrate(db) {
     db.exec(`
@@ -141,9 +176,10 @@ export const creditLedgerProjection: Projection = {
         reference TEXT,
         grants TEXT NOT NULL,
         consumption_id TEXT,
+        stream_revision INTEGER,
         refunded_credits INTEGER NOT NULL DEFAULT 0
       );
-      CREATE UNIQUE INDEX IF NOT EXISTS ledger_by_consumption ON ledger_entries (consumption_id) WHERE consumption_id IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS ledger_by_consumption ON ledger_entries (consumption_id) WHERE consumption_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS ledger_balances (
         workspace_id TEXT PRIMARY KEY,
         balance INTEGER NOT NULL
@@ -171,11 +207,11 @@ export const creditLedgerProjection: Projection = {
     // Positional parameters: named ones cost an object per row, and a replay writes millions of rows.
     const insert = db.prepare(
       `INSERT INTO ledger_entries (position, entry_id, workspace_id, type, occurred_at, credits, balance_after, source,
-         action, units, actor_id, reference, grants, consumption_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         action, units, actor_id, reference, grants, consumption_id, stream_revision)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const markRefunded = db.prepare(
-      'UPDATE ledger_entries SET refunded_credits = refunded_credits + ? WHERE consumption_id = ?',
+      'UPDATE ledger_entries SET refunded_credits = refunded_credits + ? WHERE consumption_id = ? AND workspace_id = ?',
     );
     // Running balances are kept in memory during a batch and written once at its end.
     const balances = new Map<string, number>();
@@ -183,9 +219,12 @@ export const creditLedgerProjection: Projection = {
       const event = toWorkspaceCreditsEvent(recorded);
       if (!event) return;
       const workspaceId = event.data.workspaceId;
-      if (event.type === 'CreditConsumptionRefunded') markRefunded.run(event.data.credits, event.data.consumptionId);
+      if (event.type === 'CreditConsumptionRefunded') {
+        markRefunded.run(event.data.credits, event.data.consumptionId, workspaceId);
+      }
       const actorId = typeof recorded.metadata.actorId === 'string' ? recorded.metadata.actorId : undefined;
       const entry = entryFor(event, actorId);
+      if (!entry) return;
       const before = balances.get(workspaceId) ?? balanceOf.get(workspaceId)?.balance ?? 0;
       const balanceAfter = before + entry.credits;
       balances.set(workspaceId, balanceAfter);
@@ -204,6 +243,7 @@ export const creditLedgerProjection: Projection = {
         entry.reference ?? null,
         JSON.stringify(entry.grants),
         event.type === 'CreditsConsumed' ? event.data.consumptionId : null,
+        event.type === 'CreditsConsumed' ? recorded.revision : null,
       );
     };
     const endBatch = (): void => {

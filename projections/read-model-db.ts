@@ -22,7 +22,13 @@ export function openReadModelDb(file: string): Database {
   db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (
     name TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
-    position TEXT
+    position TEXT,
+    failure TEXT
   )`);
+  // Files written before projections could fail alone have no failure column.
+  const columns = db.prepare<[], { name: string }>('PRAGMA table_info(projection_checkpoints)').all();
+  if (!columns.some((column) => column.name === 'failure')) {
+    db.exec('ALTER TABLE projection_checkpoints ADD COLUMN failure TEXT');
+  }
   return db;
 }

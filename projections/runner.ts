@@ -4,10 +4,19 @@
  * behind its checkpoint, and a restart resumes exactly after the last committed event. A batch is
  * committed once `batchSize` events are pending (it may run past it by the rest of a page), or once
  * the log has nothing more waiting, at the end of that turn of the event loop.
+ *
+ * Two kinds of failure are kept apart:
+ * - A projection that throws on an event (a bug, an event it cannot take) is rolled back to before
+ *   the batch and stopped at that event, alone: the other read models go on, its checkpoint stays
+ *   where it was, and the event, its position and the error are recorded beside the checkpoint for
+ *   an operator (`credits projections`). The next start tries it again.
+ * - The database refusing the write (disk full, locked, I/O error) is nobody's bug: the whole batch
+ *   is kept and committed again with backoff until the fault clears, and nothing is skipped.
  */
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { EventStore, LogBatch, LogSubscription, RecordedEvent } from '../src/eventstore/port';
+import { isTransientDatabaseError } from './database-errors';
 import { lowestCheckpoint, PositionWaiters } from './position-waiters';
 import type { Projection, ProjectionHandler } from './projection';
 
@@ -18,8 +27,28 @@ export interface ProjectionRunnerOptions {
   waitTimeoutMs?: number;
   /** Called after each committed batch, e.g. to tell live subscribers what changed. */
   onCommitted?: (batch: readonly RecordedEvent[]) => void;
-  /** Called once if a projection fails to apply an event: the runner has stopped. */
-  onFailed?: (error: Error) => void;
+  /** Called when a projection stops at an event it cannot apply. */
+  onFailed?: (failure: ProjectionFailure) => void;
+  /** Called when writing the read models fails for a reason that may clear, and when it has cleared. */
+  onStalled?: (error: Error | undefined) => void;
+  /** First and largest wait between two attempts to commit a batch the database refused. */
+  retryDelayMs?: { first: number; max: number };
+}
+
+/** Where a projection stopped, and why. */
+export interface ProjectionFailure {
+  projection: string;
+  position: string;
+  eventType: string;
+  streamName: string;
+  eventId: string;
+  error: string;
+}
+
+export interface ProjectionProgress {
+  name: string;
+  checkpoint: bigint | undefined;
+  failure: ProjectionFailure | undefined;
 }
 
 interface ActiveProjection {
@@ -28,6 +57,17 @@ interface ActiveProjection {
   checkpoint: bigint | undefined;
   /** Whether its query indexes exist; not while it is being built from the start of the log. */
   indexed: boolean;
+  failure: ProjectionFailure | undefined;
+}
+
+/** Thrown inside the batch transaction when a projection fails, to roll back only its savepoint. */
+class ProjectionError extends Error {
+  constructor(
+    readonly failure: ProjectionFailure,
+    cause: unknown,
+  ) {
+    super(failure.error, { cause });
+  }
 }
 
 export class ProjectionRunner {
@@ -36,12 +76,16 @@ export class ProjectionRunner {
   private readonly waitTimeoutMs: number;
   private pending: RecordedEvent[] = [];
   private flushScheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = 0;
+  private stalled: Error | undefined;
   private readonly waiters = new PositionWaiters();
   private subscription: LogSubscription | undefined;
   private following: Promise<void> | undefined;
-  private failure: Error | undefined;
+  private readError: Error | undefined;
   private readonly checkpointStatement;
   private readonly storedCheckpoint;
+  private readonly recordFailure;
 
   constructor(
     private readonly store: EventStore,
@@ -52,8 +96,12 @@ export class ProjectionRunner {
     this.batchSize = options.batchSize ?? 2_000;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 10_000;
     this.checkpointStatement = db.prepare<[string, number, string]>(
-      `INSERT INTO projection_checkpoints (name, version, position) VALUES (?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position`,
+      `INSERT INTO projection_checkpoints (name, version, position, failure) VALUES (?, ?, ?, NULL)
+       ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position, failure = NULL`,
+    );
+    this.recordFailure = db.prepare<[string, number, string]>(
+      `INSERT INTO projection_checkpoints (name, version, position, failure) VALUES (?, ?, NULL, ?)
+       ON CONFLICT (name) DO UPDATE SET failure = excluded.failure`,
     );
     const readCheckpoint = db.prepare<[string], { version: number; position: string | null }>(
       'SELECT version, position FROM projection_checkpoints WHERE name = ?',
@@ -68,7 +116,7 @@ export class ProjectionRunner {
       }
       const checkpoint =
         stored?.version === projection.version && stored.position !== null ? BigInt(stored.position) : undefined;
-      const entry = { projection, handler: projection.prepare(db), checkpoint, indexed: false };
+      const entry = { projection, handler: projection.prepare(db), checkpoint, indexed: false, failure: undefined };
       if (checkpoint !== undefined) this.createQueryIndexes(entry);
       return entry;
     });
@@ -83,12 +131,14 @@ export class ProjectionRunner {
     entry.indexed = true;
   }
 
-  /** Empties every read model and checkpoint; the next start projects them from the beginning. */
-  resetAll(): void {
+  /** Empties every read model (or the named ones) and their checkpoints: the next start projects them again. */
+  resetAll(names?: readonly string[]): void {
     for (const entry of this.active) {
+      if (names && !names.includes(entry.projection.name)) continue;
       this.resetTables(entry.projection);
       entry.checkpoint = undefined;
       entry.indexed = false;
+      entry.failure = undefined;
     }
   }
 
@@ -100,24 +150,31 @@ export class ProjectionRunner {
     })();
   }
 
-  /** The position every projection has reached; undefined before the first event. */
+  /** The position every healthy projection has reached; undefined before the first event. */
   get checkpoint(): bigint | undefined {
-    return lowestCheckpoint(this.active);
+    return lowestCheckpoint(this.healthy());
   }
 
-  /** Each projection's position, for readiness reports. */
-  get progress(): { name: string; checkpoint: bigint | undefined }[] {
-    return this.active.map(({ projection, checkpoint }) => ({ name: projection.name, checkpoint }));
+  /** Each projection's position and, if it stopped, where and why. */
+  get progress(): ProjectionProgress[] {
+    return this.active.map(({ projection, checkpoint, failure }) => ({ name: projection.name, checkpoint, failure }));
   }
 
+  /** Why the log cannot be followed at all (the subscription failed); projections' own failures are in `progress`. */
   get error(): Error | undefined {
-    return this.failure;
+    return this.readError;
+  }
+
+  /** Why the read models cannot be written right now (retried until it clears). */
+  get stalledBy(): Error | undefined {
+    return this.stalled;
   }
 
   /** Starts following the log and resolves once the projections have caught up with its head. */
   async start(): Promise<void> {
     const head = await this.store.headPosition();
-    this.subscription = this.store.subscribeToAll({ ...(this.checkpoint !== undefined && { after: this.checkpoint }) });
+    const from = lowestCheckpoint(this.active);
+    this.subscription = this.store.subscribeToAll({ ...(from !== undefined && { after: from }) });
     const subscription = this.subscription;
     this.following = (async () => {
       try {
@@ -126,22 +183,27 @@ export class ProjectionRunner {
         }
         this.flush();
       } catch (error) {
-        this.fail(error as Error);
+        this.failReading(error as Error);
       }
     })();
     if (head !== undefined) await this.waitFor(head, Number.POSITIVE_INFINITY);
-    for (const entry of this.active) this.createQueryIndexes(entry);
+    for (const entry of this.healthy()) this.createQueryIndexes(entry);
   }
 
   async stop(): Promise<void> {
+    clearTimeout(this.retryTimer);
     await this.subscription?.close();
     await this.following;
     this.flush();
   }
 
-  /** Resolves once every projection has applied the event at `position`: read-your-writes. */
+  /** Resolves once every healthy projection has applied the event at `position`: read-your-writes. */
   waitFor(position: bigint, timeoutMs = this.waitTimeoutMs): Promise<void> {
-    return this.waiters.wait(position, timeoutMs, this.checkpoint, this.failure);
+    return this.waiters.wait(position, timeoutMs, this.checkpoint, this.readError);
+  }
+
+  private healthy(): ActiveProjection[] {
+    return this.active.filter((entry) => entry.failure === undefined);
   }
 
   /**
@@ -151,6 +213,7 @@ export class ProjectionRunner {
    */
   private enqueue(batch: LogBatch): void {
     for (const event of batch.events) this.pending.push(event);
+    if (this.retryTimer) return; // a refused batch is waiting to be committed again
     if (this.pending.length >= this.batchSize) {
       this.flush();
     } else if (!batch.more && !this.flushScheduled) {
@@ -161,34 +224,31 @@ export class ProjectionRunner {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.pending.length === 0 || this.failure) return;
+    if (this.pending.length === 0 || this.readError || this.retryTimer) return;
     const batch = this.pending;
-    this.pending = [];
     const last = (batch[batch.length - 1] as RecordedEvent).position;
+    const failed: ProjectionError[] = [];
     try {
       // IMMEDIATE takes the write lock before the checkpoints are read, so another process
       // projecting into the same database (a CLI catching up) can never apply an event twice.
       this.db
         .transaction(() => {
-          for (const entry of this.active) {
-            const stored = this.storedCheckpoint.get(entry.projection.name)?.position;
-            const reached = stored === undefined || stored === null ? undefined : BigInt(stored);
-            for (const event of batch) {
-              if (reached === undefined || event.position > reached) entry.handler.apply(event);
-            }
-            entry.handler.endBatch?.();
-            if (reached === undefined || last > reached) {
-              this.checkpointStatement.run(entry.projection.name, entry.projection.version, last.toString());
-            }
+          for (const entry of this.healthy()) {
+            const error = this.applyInSavepoint(entry, batch, last);
+            if (error) failed.push(error);
           }
         })
         .immediate();
     } catch (error) {
-      this.fail(error as Error);
+      this.stall(error as Error);
       return;
     }
-    for (const entry of this.active) entry.checkpoint = last;
-    this.waiters.release(last);
+    this.pending = [];
+    this.recovered();
+    for (const error of failed) this.stopProjection(error);
+    for (const entry of this.healthy()) entry.checkpoint = last;
+    const reached = this.checkpoint;
+    if (reached !== undefined) this.waiters.release(reached);
     try {
       this.options.onCommitted?.(batch);
     } catch (error) {
@@ -196,12 +256,102 @@ export class ProjectionRunner {
     }
   }
 
-  /** A projection that cannot apply an event stops here rather than skip it and serve wrong numbers. */
-  private fail(error: Error): void {
-    this.failure = error;
+  /**
+   * Applies the batch to one projection inside a savepoint. A projection's own failure rolls back
+   * its savepoint and is returned; a database fault is thrown, failing the whole transaction.
+   */
+  private applyInSavepoint(
+    entry: ActiveProjection,
+    batch: readonly RecordedEvent[],
+    last: bigint,
+  ): ProjectionError | undefined {
+    const name = entry.projection.name;
+    const stored = this.storedCheckpoint.get(name)?.position;
+    const reached = stored === undefined || stored === null ? undefined : BigInt(stored);
+    this.db.exec('SAVEPOINT projection');
+    let current: RecordedEvent | undefined;
+    try {
+      for (const event of batch) {
+        if (reached !== undefined && event.position <= reached) continue;
+        current = event;
+        entry.handler.apply(event);
+      }
+      current = undefined;
+      entry.handler.endBatch?.();
+      if (reached === undefined || last > reached)
+        this.checkpointStatement.run(name, entry.projection.version, `${last}`);
+      this.db.exec('RELEASE projection');
+      return undefined;
+    } catch (error) {
+      this.db.exec('ROLLBACK TO projection');
+      this.db.exec('RELEASE projection');
+      if (isTransientDatabaseError(error)) throw error;
+      const event = current ?? batch[batch.length - 1];
+      const failure: ProjectionFailure = {
+        projection: name,
+        position: `${event?.position ?? ''}`,
+        eventType: event?.type ?? '',
+        streamName: event?.streamName ?? '',
+        eventId: event?.id ?? '',
+        error: error instanceof Error ? error.message : String(error),
+      };
+      this.recordFailure.run(name, entry.projection.version, JSON.stringify(failure));
+      return new ProjectionError(failure, error);
+    }
+  }
+
+  /** A projection that cannot apply an event stops there, alone, rather than skip it and serve wrong numbers. */
+  private stopProjection(error: ProjectionError): void {
+    const entry = this.active.find((candidate) => candidate.projection.name === error.failure.projection);
+    if (!entry) return;
+    entry.failure = error.failure;
+    this.options.logger?.error(
+      { err: error.cause, ...error.failure },
+      'projection stopped at an event it cannot apply',
+    );
+    this.options.onFailed?.(error.failure);
+  }
+
+  /** The database refused the batch: keep it and try again, waiting longer each time. */
+  private stall(error: Error): void {
+    if (!isTransientDatabaseError(error)) {
+      this.failReading(error);
+      return;
+    }
+    const { first, max } = this.options.retryDelayMs ?? { first: 100, max: 5_000 };
+    this.retryDelay = this.retryDelay === 0 ? first : Math.min(max, this.retryDelay * 2);
+    if (!this.stalled) {
+      this.options.logger?.error({ err: error }, 'read models cannot be written; retrying until the fault clears');
+      this.options.onStalled?.(error);
+    }
+    this.stalled = error;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.flush();
+    }, this.retryDelay);
+  }
+
+  private recovered(): void {
+    this.retryDelay = 0;
+    if (!this.stalled) return;
+    this.stalled = undefined;
+    this.options.logger?.info('read models are written again');
+    this.options.onStalled?.(undefined);
+  }
+
+  /** The log itself cannot be read or the database is unusable: nothing can be projected any more. */
+  private failReading(error: Error): void {
+    this.readError = error;
     this.options.logger?.error({ err: error }, 'projection stopped');
     this.waiters.fail(error);
-    this.options.onFailed?.(error);
+    this.options.onFailed?.({
+      projection: '*',
+      position: '',
+      eventType: '',
+      streamName: '',
+      eventId: '',
+      error: error.message,
+    });
     void this.subscription?.close();
   }
 }

@@ -13,7 +13,7 @@ import type { Projection } from './projection';
 
 export const workspaceBalanceProjection: Projection = {
   name: 'workspace-balance',
-  version: 1,
+  version: 2,
 
   migrate(db) {
     db.exec(`
@@ -27,23 +27,25 @@ export const workspaceBalanceProjection: Projection = {
         allowance_grant_id TEXT
       );
       CREATE TABLE IF NOT EXISTS balance_grants (
-        grant_id TEXT PRIMARY KEY,
         workspace_id TEXT NOT NULL,
+        grant_id TEXT NOT NULL,
         source TEXT NOT NULL,
         granted INTEGER NOT NULL,
         remaining INTEGER NOT NULL,
         consumed INTEGER NOT NULL DEFAULT 0,
         expired INTEGER NOT NULL DEFAULT 0,
         refunded INTEGER NOT NULL DEFAULT 0,
+        held INTEGER NOT NULL DEFAULT 0,
+        frozen INTEGER NOT NULL DEFAULT 0,
         expires_at INTEGER,
         granted_at INTEGER NOT NULL,
-        seq INTEGER NOT NULL
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, grant_id)
       );
     `);
   },
 
   queryIndexes: [
-    'CREATE INDEX IF NOT EXISTS balance_grants_by_workspace ON balance_grants (workspace_id)',
     'CREATE INDEX IF NOT EXISTS balance_grants_by_expiry ON balance_grants (expires_at) WHERE remaining > 0',
   ],
 
@@ -68,13 +70,28 @@ export const workspaceBalanceProjection: Projection = {
     const updateCounters = db.prepare(
       `UPDATE balance_grants SET remaining = remaining - @consumed - @expired - @refunded,
          consumed = consumed + @consumed, expired = expired + @expired, refunded = refunded + @refunded
-       WHERE grant_id = @grantId`,
+       WHERE workspace_id = @workspaceId AND grant_id = @grantId`,
     );
-    const pending = new Map<string, { consumed: number; expired: number; refunded: number }>();
-    const counters = (grantId: string) => {
-      let delta = pending.get(grantId);
-      if (!delta) pending.set(grantId, (delta = { consumed: 0, expired: 0, refunded: 0 }));
+    const freeze = db.prepare<[number, string, string]>(
+      'UPDATE balance_grants SET frozen = ? WHERE workspace_id = ? AND grant_id = ?',
+    );
+    interface Counters {
+      workspaceId: string;
+      grantId: string;
+      consumed: number;
+      expired: number;
+      refunded: number;
+    }
+    const pending = new Map<string, Counters>();
+    const counters = (workspaceId: string, grantId: string): Counters => {
+      const key = `${workspaceId}\n${grantId}`;
+      let delta = pending.get(key);
+      if (!delta) pending.set(key, (delta = { workspaceId, grantId, consumed: 0, expired: 0, refunded: 0 }));
       return delta;
+    };
+    const flush = (): void => {
+      for (const delta of pending.values()) updateCounters.run(delta);
+      pending.clear();
     };
     const ms = (iso: string | undefined): number | null => (iso === undefined ? null : Date.parse(iso));
 
@@ -82,6 +99,7 @@ export const workspaceBalanceProjection: Projection = {
       const event = toWorkspaceCreditsEvent(recorded);
       if (!event) return;
       const seq = Number(recorded.position);
+      const workspaceId = event.data.workspaceId;
       switch (event.type) {
         case 'PlanAllowanceApplied': {
           const { data } = event;
@@ -105,24 +123,33 @@ export const workspaceBalanceProjection: Projection = {
           });
           return;
         case 'CreditsConsumed':
-          for (const part of event.data.drawdown) counters(part.grantId).consumed += part.credits;
+          for (const part of event.data.drawdown) counters(workspaceId, part.grantId).consumed += part.credits;
           return;
         case 'CreditsExpired':
-          counters(event.data.grantId).expired += event.data.credits;
+          counters(workspaceId, event.data.grantId).expired += event.data.credits;
           return;
         case 'CreditPurchaseRefunded':
-          counters(event.data.grantId).refunded += event.data.credits;
+        case 'PurchaseRefundRequested':
+          counters(workspaceId, event.data.grantId).refunded += event.data.credits;
+          return;
+        case 'PurchaseRefundFailed':
+          counters(workspaceId, event.data.grantId).refunded -= event.data.credits;
           return;
         case 'CreditConsumptionRefunded':
-          for (const part of event.data.drawdown) counters(part.grantId).consumed -= part.credits;
+          for (const part of event.data.drawdown) counters(workspaceId, part.grantId).consumed -= part.credits;
+          return;
+        case 'PurchaseDisputeOpened':
+          freeze.run(1, workspaceId, event.data.grantId);
+          return;
+        case 'PurchaseDisputeClosed':
+          freeze.run(0, workspaceId, event.data.grantId);
+          counters(workspaceId, event.data.grantId).refunded += event.data.creditsTakenBack;
+          return;
+        default:
           return;
       }
     };
-    const endBatch = (): void => {
-      for (const [grantId, delta] of pending) updateCounters.run({ grantId, ...delta });
-      pending.clear();
-    };
-    return { apply, endBatch };
+    return { apply, endBatch: flush };
   },
 };
 
@@ -146,6 +173,8 @@ interface GrantRow {
   consumed: number;
   expired: number;
   refunded: number;
+  held: number;
+  frozen: number;
   expires_at: number | null;
   granted_at: number;
   seq: number;
@@ -172,7 +201,7 @@ export class WorkspaceBalanceReader {
   private readonly read: (workspaceId: string) => WorkspaceBalance;
 
   constructor(db: Database, options: { cachedWorkspaces?: number } = {}) {
-    this.grantsOf = db.prepare<[string], GrantRow>('SELECT * FROM balance_grants WHERE workspace_id = ?');
+    this.grantsOf = db.prepare<[string], GrantRow>('SELECT * FROM balance_grants WHERE workspace_id = ? ORDER BY seq');
     this.periodOf = db.prepare<
       [string],
       {
@@ -233,6 +262,8 @@ export class WorkspaceBalanceReader {
         consumed: row.consumed,
         expired: row.expired,
         refunded: row.refunded,
+        held: row.held,
+        frozen: row.frozen === 1,
         expiresAt: row.expires_at ?? undefined,
         grantedAt: row.granted_at,
         seq: row.seq,

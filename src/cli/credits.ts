@@ -10,10 +10,14 @@
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { reactionStream } from '../../reactions/attempt-events';
+import { WorkReader } from '../../reactions/work-reader';
+import { openReadModelDb } from '../../projections/read-model-db';
+import { projectionStatuses } from '../../projections/statuses';
+import { LOG_FOLLOWERS } from '../server/log-followers';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { ProjectionRunner } from '../../projections/runner';
 import { loadConfig } from '../server/config';
-import { PROJECTIONS } from '../../projections';
 import { openStores } from '../server/stores';
 import { EXPORT_FORMATS, exportLedger, type ExportFormat } from './export-ledger';
 import { loadAnalystProjection, rebuildProjections, runAnalystProjection, type ReplaySummary } from './replay';
@@ -35,7 +39,10 @@ const program = new Command('credits').description('Replay and export the credit
 program
   .command('replay')
   .description('Rebuild read models from the whole event log, or run your own projection over it')
-  .argument('[projections...]', `read models to rebuild (default: all of ${PROJECTIONS.map((p) => p.name).join(', ')})`)
+  .argument(
+    '[projections...]',
+    `read models to rebuild (default: all of ${LOG_FOLLOWERS.map((p) => p.name).join(', ')})`,
+  )
   .option('--projection <file>', 'a module exporting init(), apply(state, event) and optionally result(state)')
   .option('--out <file>', 'write the analyst projection result (JSON) to a file instead of stdout')
   .option('--no-progress', 'do not draw the progress bar')
@@ -51,10 +58,10 @@ program
         report(summary);
         return;
       }
-      const unknown = names.filter((name) => !PROJECTIONS.some((projection) => projection.name === name));
+      const unknown = names.filter((name) => !LOG_FOLLOWERS.some((projection) => projection.name === name));
       if (unknown.length > 0) throw new Error(`Unknown projection(s): ${unknown.join(', ')}`);
       const chosen =
-        names.length === 0 ? PROJECTIONS : PROJECTIONS.filter((projection) => names.includes(projection.name));
+        names.length === 0 ? LOG_FOLLOWERS : LOG_FOLLOWERS.filter((projection) => names.includes(projection.name));
       const summary = await rebuildProjections(store, readModels, chosen, options);
       console.error(`rebuilt ${chosen.map((projection) => projection.name).join(', ')}`);
       report(summary);
@@ -76,7 +83,7 @@ program
     const { store, readModels } = await openStores(loadConfig(), { readOnly: true });
     try {
       // Bring the ledger up to the head of the log first; safe while a server projects too.
-      const runner = new ProjectionRunner(store, readModels, PROJECTIONS);
+      const runner = new ProjectionRunner(store, readModels, LOG_FOLLOWERS);
       await runner.start();
       await runner.stop();
       const entries = new CreditLedgerReader(readModels).entries(options.workspace, options);
@@ -89,6 +96,58 @@ program
     } finally {
       await store.close();
       readModels.close();
+    }
+  });
+
+program
+  .command('projections')
+  .description('Show where each read model and reaction has projected the log to, and any that stopped, with why')
+  .action(() => {
+    const readModels = openReadModelDb(loadConfig().readModelFile);
+    try {
+      for (const status of projectionStatuses(readModels)) console.log(JSON.stringify(status));
+    } finally {
+      readModels.close();
+    }
+  });
+
+program
+  .command('reactions')
+  .description("List the reactions' parked work (side effects that kept failing), or retry one")
+  .option('--retry <reaction:key>', 'try a parked piece of work again, with its retries afresh')
+  .action(async (options: { retry?: string }) => {
+    const config = loadConfig();
+    if (!options.retry) {
+      const readModels = openReadModelDb(config.readModelFile);
+      try {
+        for (const parked of new WorkReader(readModels).parked()) console.log(JSON.stringify(parked));
+      } finally {
+        readModels.close();
+      }
+      return;
+    }
+    const separator = options.retry.indexOf(':');
+    if (separator < 1) throw new Error('--retry takes <reaction>:<key>, e.g. payments:refund:acme:refund_1a2b');
+    const { store } = await openStores(config);
+    try {
+      await store.appendToStream(
+        reactionStream(options.retry.slice(0, separator)),
+        [
+          {
+            type: 'ReactionWorkRetried',
+            data: {
+              reaction: options.retry.slice(0, separator),
+              key: options.retry.slice(separator + 1),
+              requestedBy: 'cli',
+              retriedAt: new Date().toISOString(),
+            },
+          },
+        ],
+        { expectedRevision: 'any' },
+      );
+      console.error(`asked for ${options.retry} to be retried`);
+    } finally {
+      await store.close();
     }
   });
 

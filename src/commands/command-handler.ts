@@ -53,21 +53,16 @@ export class WorkspaceCreditsCommandHandler {
     metadata: CommandMetadata,
     resultOf: (state: WorkspaceCreditsState) => R,
   ): Promise<CommandOutcome<R>> {
-    return this.enqueue(command.data.workspaceId, { command }, metadata, resultOf);
-  }
-
-  /**
-   * Like `handle`, for a command that needs work outside the service first: `prepare` sees the
-   * workspace's current state, may refuse by throwing, and returns the command to decide, or
-   * nothing when there is nothing left to do.
-   */
-  handleAfter<R>(
-    workspaceId: string,
-    prepare: (state: WorkspaceCreditsState) => Promise<WorkspaceCreditsCommand | undefined>,
-    metadata: CommandMetadata,
-    resultOf: (state: WorkspaceCreditsState) => R,
-  ): Promise<CommandOutcome<R>> {
-    return this.enqueue(workspaceId, { command: undefined, prepare }, metadata, resultOf);
+    return new Promise<CommandOutcome<R>>((resolve, reject) => {
+      this.queues.enqueue(workspaceStreamName(command.data.workspaceId), {
+        command,
+        metadata,
+        resultOf,
+        attempts: 0,
+        resolve: resolve as QueuedCommand['resolve'],
+        reject,
+      });
+    });
   }
 
   /** The workspace's current state, loaded afresh from its snapshot and stream. */
@@ -85,24 +80,6 @@ export class WorkspaceCreditsCommandHandler {
   async idle(): Promise<void> {
     await this.queues.idle();
     await this.states.idle();
-  }
-
-  private enqueue<R>(
-    workspaceId: string,
-    what: Pick<QueuedCommand, 'command' | 'prepare'>,
-    metadata: CommandMetadata,
-    resultOf: (state: WorkspaceCreditsState) => R,
-  ): Promise<CommandOutcome<R>> {
-    return new Promise<CommandOutcome<R>>((resolve, reject) => {
-      this.queues.enqueue(workspaceStreamName(workspaceId), {
-        ...what,
-        metadata,
-        resultOf,
-        attempts: 0,
-        resolve: resolve as QueuedCommand['resolve'],
-        reject,
-      });
-    });
   }
 
   /** Decides and appends one batch; returns the commands to decide again after a revision conflict. */

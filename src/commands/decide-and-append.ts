@@ -9,7 +9,8 @@
 import { decide } from '../domain/decide';
 import type { WorkspaceCreditsCommand } from '../domain/commands';
 import type { WorkspaceCreditsEvent } from '../domain/events';
-import { evolve, type WorkspaceCreditsState } from '../domain/state';
+import { evolve } from '../domain/evolve';
+import type { WorkspaceCreditsState } from '../domain/state';
 import { isExpectedRevisionConflict, type EventStore, type NewEvent } from '../eventstore/port';
 import { currentSchemaVersion } from '../events/upcasters';
 import { newId } from '../ids';
@@ -31,13 +32,7 @@ export interface CommandOutcome<R> {
 
 /** A command waiting for its workspace, and how to answer its caller. */
 export interface QueuedCommand {
-  /**
-   * The command, or (until it is first decided) what makes it from the workspace's state: work that
-   * has to happen outside the service first runs once, while no other command of this process is
-   * being decided on the workspace. Nothing (undefined) means there is nothing left to do.
-   */
-  command: WorkspaceCreditsCommand | undefined;
-  prepare?: (state: WorkspaceCreditsState) => Promise<WorkspaceCreditsCommand | undefined>;
+  command: WorkspaceCreditsCommand;
   metadata: CommandMetadata;
   resultOf: (state: WorkspaceCreditsState) => unknown;
   /** Revision races lost so far. */
@@ -69,11 +64,7 @@ export async function decideAndAppend(
   for (const queued of batch) {
     let mine: WorkspaceCreditsEvent[];
     try {
-      if (queued.prepare) {
-        queued.command = await queued.prepare(loaded.state);
-        delete queued.prepare;
-      }
-      mine = queued.command ? decide(queued.command, loaded.state) : [];
+      mine = decide(queued.command, loaded.state);
     } catch (error) {
       decided.push({ queued, error });
       continue;

@@ -10,7 +10,8 @@
  * `snapshotIntervalMs` per workspace, so that a busy workspace does not spend its time writing them.
  */
 import { LRUCache } from 'lru-cache';
-import { evolve, initialState, type WorkspaceCreditsState } from '../domain/state';
+import { evolve } from '../domain/evolve';
+import { initialState, type WorkspaceCreditsState } from '../domain/state';
 import { decodeState, encodeState, STATE_SNAPSHOT_VERSION } from '../domain/state-snapshot';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent } from '../events/workspace-stream';

@@ -6,14 +6,18 @@ import type { Grant, GrantSource } from './credits';
 import { compareDrawdownOrder, isDueToExpire, isLive } from './drawdown';
 
 /**
- * Credits of one source. `remaining = granted - consumed - expired - refunded`; credits past their
- * expiry instant count as expired even before the expiry is written to the ledger.
+ * Credits of one source: `granted = consumed + expired + refunded + held + disputed + remaining`,
+ * and `remaining` is what can be spent, so the buckets' remaining add up to `available`. Credits
+ * past their expiry instant count as expired even before the expiry is written to the ledger;
+ * what is left of a purchase under dispute counts as disputed until the dispute closes.
  */
 export interface CreditBucket {
   granted: number;
   consumed: number;
   expired: number;
   refunded: number;
+  held: number;
+  disputed: number;
   remaining: number;
 }
 
@@ -27,15 +31,26 @@ export interface CreditBalance {
   grants: Grant[];
 }
 
-const emptyBucket = (): CreditBucket => ({ granted: 0, consumed: 0, expired: 0, refunded: 0, remaining: 0 });
+const emptyBucket = (): CreditBucket => ({
+  granted: 0,
+  consumed: 0,
+  expired: 0,
+  refunded: 0,
+  held: 0,
+  disputed: 0,
+  remaining: 0,
+});
 
 function addToBucket(bucket: CreditBucket, grant: Grant, now: number): void {
   const lapsed = isDueToExpire(grant, now) ? grant.remaining : 0;
+  const disputed = grant.frozen ? grant.remaining - lapsed : 0;
   bucket.granted += grant.granted;
   bucket.consumed += grant.consumed;
   bucket.refunded += grant.refunded;
+  bucket.held += grant.held;
   bucket.expired += grant.expired + lapsed;
-  bucket.remaining += grant.remaining - lapsed;
+  bucket.disputed += disputed;
+  bucket.remaining += grant.remaining - lapsed - disputed;
 }
 
 export function creditBalance(

@@ -4,7 +4,13 @@
  * decider reads no clock and no configuration. Commands have the shape events have: `{ type, data }`.
  */
 import type { CreditAction, Drawdown, Money } from './credits';
-import type { PurchasePayment } from './events';
+import type {
+  CheckoutOffer,
+  CheckoutPaymentUpdated,
+  ProviderDisputeFact,
+  ProviderRefundFact,
+  PurchasePayment,
+} from './events';
 
 type Command<Type extends string, Data> = { type: Type; data: Data & { workspaceId: string; now: Date } };
 
@@ -20,6 +26,7 @@ export type ApplyPlanAllowance = Command<
   }
 >;
 
+/** Records a purchase paid outside Stripe (invoice, bank transfer); the purchase id is its reference. */
 export type PurchaseCredits = Command<
   'PurchaseCredits',
   {
@@ -60,38 +67,85 @@ export type ConsumeCredits = Command<
   }
 >;
 
-/**
- * Records a refund of a purchase that the payment provider has accepted (or, for purchases paid
- * outside Stripe, that an admin made). Takes back at most the credits still unspent.
- */
-export type RefundCreditPurchase = Command<
-  'RefundCreditPurchase',
-  {
-    purchaseId: string;
-    refundId: string;
-    providerRefundId?: string;
-    credits: number;
-    amount: Money;
-    reason: string;
-    origin: 'ADMIN' | 'PROVIDER';
-    refundedBy: string;
-  }
->;
+/** Records the expiry of every grant that is past its `expiresAt` (a sweeper's command). */
+export type ExpireCredits = Command<'ExpireCredits', object>;
 
-/** Gives one spend's credits back to the grants that paid for it, once. */
+/**
+ * Gives one spend's credits back, once. `spend` is the spend as its CreditsConsumed event recorded
+ * it in this workspace's stream, read from there by the command side.
+ */
 export type RefundCreditConsumption = Command<
   'RefundCreditConsumption',
   {
     consumptionId: string;
-    /** The spend as recorded (from the ledger): its credits and the grants that paid. */
-    consumption: { credits: number; drawdown: Drawdown[] };
+    spend: { credits: number; drawdown: Drawdown[] };
     reason: string;
     refundedBy: string;
   }
 >;
 
-/** Records the expiry of every grant that is past its `expiresAt` (a sweeper's command). */
-export type ExpireCredits = Command<'ExpireCredits', object>;
+/**
+ * An admin asks for a purchase to be refunded: `credits` of it (default: every credit it has left).
+ * `refundId` identifies the request (the provider's idempotency key too); a request with the same
+ * `idempotencyKey`, or without one, the same content, returns the refund already asked for.
+ */
+export type RequestPurchaseRefund = Command<
+  'RequestPurchaseRefund',
+  {
+    refundId: string;
+    purchaseId: string;
+    credits?: number;
+    reason: string;
+    idempotencyKey?: string;
+    requestedBy: string;
+  }
+>;
+
+/** What the payment provider says about a refund of a payment (ours or made in its dashboard). */
+export type RecordProviderRefund = Command<
+  'RecordProviderRefund',
+  { paymentIntentId: string; refund: ProviderRefundFact; recordedBy: string }
+>;
+
+/** What the payment provider says about a dispute of a payment. */
+export type RecordProviderDispute = Command<
+  'RecordProviderDispute',
+  { paymentIntentId: string; dispute: ProviderDisputeFact; recordedBy: string }
+>;
+
+/** A billing manager starts buying a package: the offer is recorded before the provider is asked. */
+export type StartCheckout = Command<'StartCheckout', { checkoutId: string; offer: CheckoutOffer; startedBy: string }>;
+
+/** The outcome of asking the provider for a checkout's payment page. */
+export type RecordCheckoutSession = Command<
+  'RecordCheckoutSession',
+  | { checkoutId: string; outcome: 'OPENED'; sessionId: string; url: string; expiresAt: Date }
+  | { checkoutId: string; outcome: 'FAILED'; error: string }
+>;
+
+/**
+ * The provider collected a checkout's payment: credit the offer it was started with, when the
+ * amount collected is the offer's price. `checkoutId` comes from the session's metadata; sessions
+ * opened before checkouts were recorded carry none and name the package in `legacyOffer` instead.
+ */
+export type CreditPaidCheckout = Command<
+  'CreditPaidCheckout',
+  {
+    sessionId: string;
+    checkoutId?: string;
+    legacyOffer?: CheckoutOffer;
+    paymentIntentId: string | null;
+    amountPaid: Money;
+    grantId: string;
+    purchasedBy: string;
+  }
+>;
+
+/** The provider's news of a checkout's payment short of being paid: processing, failed, expired. */
+export type RecordCheckoutPayment = Command<
+  'RecordCheckoutPayment',
+  { checkoutId: string; sessionId: string; status: CheckoutPaymentUpdated['data']['status'] }
+>;
 
 export type WorkspaceCreditsCommand =
   | ApplyPlanAllowance
@@ -99,5 +153,11 @@ export type WorkspaceCreditsCommand =
   | GrantCredits
   | ConsumeCredits
   | ExpireCredits
-  | RefundCreditPurchase
-  | RefundCreditConsumption;
+  | RefundCreditConsumption
+  | RequestPurchaseRefund
+  | RecordProviderRefund
+  | RecordProviderDispute
+  | StartCheckout
+  | RecordCheckoutSession
+  | CreditPaidCheckout
+  | RecordCheckoutPayment;

@@ -24,16 +24,22 @@ export interface Money {
 
 /**
  * A block of credits with one source and an optional expiry. Every credit a workspace holds lives
- * in exactly one grant; `remaining = granted - consumed - expired - refunded` at all times.
+ * in exactly one grant; `remaining = granted - consumed - expired - refunded - held` at all times.
  */
 export interface Grant {
   id: string;
   source: GrantSource;
   granted: number;
   remaining: number;
+  /** Spent, net of spends given back. */
   consumed: number;
   expired: number;
+  /** Taken back by refunds (requested, pending or done) and lost disputes of the purchase. */
   refunded: number;
+  /** Reserved by holds of long-running actions (issue 15); not spendable by anything else. */
+  held: number;
+  /** Under an open dispute of its purchase: what remains is out of the balance until it closes. */
+  frozen: boolean;
   /** Epoch milliseconds; the credits are unavailable from this instant on. */
   expiresAt: number | undefined;
   grantedAt: number;

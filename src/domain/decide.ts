@@ -7,11 +7,17 @@
 import type { WorkspaceCreditsCommand } from './commands';
 import { applyPlanAllowance } from './decisions/apply-plan-allowance';
 import { consumeCredits } from './decisions/consume-credits';
+import { creditPaidCheckout } from './decisions/credit-paid-checkout';
 import { expireCredits } from './decisions/expire-credits';
 import { grantCredits } from './decisions/grant-credits';
 import { purchaseCredits } from './decisions/purchase-credits';
+import { recordCheckoutPayment } from './decisions/record-checkout-payment';
+import { recordCheckoutSession } from './decisions/record-checkout-session';
+import { recordProviderDispute } from './decisions/record-provider-dispute';
+import { recordProviderRefund } from './decisions/record-provider-refund';
 import { refundCreditConsumption } from './decisions/refund-credit-consumption';
-import { refundCreditPurchase } from './decisions/refund-credit-purchase';
+import { requestPurchaseRefund } from './decisions/request-purchase-refund';
+import { startCheckout } from './decisions/start-checkout';
 import type { WorkspaceCreditsEvent } from './events';
 import type { WorkspaceCreditsState } from './state';
 
@@ -27,9 +33,21 @@ export function decide(command: WorkspaceCreditsCommand, state: WorkspaceCredits
       return consumeCredits(command, state);
     case 'ExpireCredits':
       return expireCredits(command, state);
-    case 'RefundCreditPurchase':
-      return refundCreditPurchase(command, state);
     case 'RefundCreditConsumption':
       return refundCreditConsumption(command, state);
+    case 'RequestPurchaseRefund':
+      return requestPurchaseRefund(command, state);
+    case 'RecordProviderRefund':
+      return recordProviderRefund(command, state);
+    case 'RecordProviderDispute':
+      return recordProviderDispute(command, state);
+    case 'StartCheckout':
+      return startCheckout(command, state);
+    case 'RecordCheckoutSession':
+      return recordCheckoutSession(command, state);
+    case 'CreditPaidCheckout':
+      return creditPaidCheckout(command, state);
+    case 'RecordCheckoutPayment':
+      return recordCheckoutPayment(command, state);
   }
 }

@@ -2,14 +2,15 @@
  * Which credits are spendable at an instant, and in which order a spend draws them down.
  *
  * A grant is live while `now < expiresAt`: from the expiry instant on its credits are gone, whether
- * or not a CreditsExpired event has been written yet. Spends draw live grants in this order:
+ * or not a CreditsExpired event has been written yet. A grant frozen by a dispute of its purchase
+ * is not live either, until the dispute closes. Spends draw live grants in this order:
  * soonest expiry first (grants that never expire last), then INCLUDED → PROMOTIONAL → PURCHASED,
  * then oldest first.
  */
 import { GRANT_SOURCES, type Drawdown, type Grant } from './credits';
 
 export const isLive = (grant: Grant, now: number): boolean =>
-  grant.remaining > 0 && (grant.expiresAt === undefined || now < grant.expiresAt);
+  grant.remaining > 0 && !grant.frozen && (grant.expiresAt === undefined || now < grant.expiresAt);
 
 export const isDueToExpire = (grant: Grant, now: number): boolean =>
   grant.remaining > 0 && grant.expiresAt !== undefined && now >= grant.expiresAt;

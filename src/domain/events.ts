@@ -1,6 +1,7 @@
 /**
  * The facts the workspace credits stream records. Event data is plain JSON: instants are ISO-8601
  * strings, credits and money are integers. Events are never edited; a correction is a new event.
+ * docs/events.md describes each one, its versions and what it does to the balance.
  */
 import type { CreditAction, Drawdown, GrantSource, Money } from './credits';
 
@@ -29,7 +30,10 @@ export type PurchasePayment =
   | { provider: 'MANUAL'; reference: string }
   | { provider: 'STRIPE'; checkoutSessionId: string; paymentIntentId: string };
 
-/** A paid credit package; `purchaseId` identifies the purchase (the payment reference or Checkout session). */
+/**
+ * A paid credit package; `purchaseId` identifies the purchase within the workspace (the payment
+ * reference, or the Checkout session). `checkoutId` is the checkout whose offer was credited.
+ */
 export type CreditsPurchased = Event<
   'CreditsPurchased',
   {
@@ -41,6 +45,7 @@ export type CreditsPurchased = Event<
     credits: number;
     price: Money;
     payment: PurchasePayment;
+    checkoutId?: string;
     expiresAt?: string;
     purchasedBy: string;
     purchasedAt: string;
@@ -82,9 +87,15 @@ export type CreditsConsumed = Event<
 >;
 
 /**
- * What was left of a grant when it stopped being spendable: at its `expiresAt` (EXPIRED), or when
- * a new billing period replaced the allowance it belonged to (PERIOD_REPLACED).
+ * Why credits stopped being spendable: their grant's `expiresAt` passed (EXPIRED); a new billing
+ * period replaced the allowance they belonged to (PERIOD_REPLACED); or they came back (from a
+ * refunded spend, a failed refund) to a purchase whose money had already been returned for them
+ * (MONEY_RETURNED).
  */
+export const EXPIRY_REASONS = ['EXPIRED', 'PERIOD_REPLACED', 'MONEY_RETURNED'] as const;
+export type ExpiryReason = (typeof EXPIRY_REASONS)[number];
+
+/** What was left of one grant, or what came back to it, stopped being spendable. */
 export type CreditsExpired = Event<
   'CreditsExpired',
   {
@@ -92,16 +103,14 @@ export type CreditsExpired = Event<
     grantId: string;
     source: GrantSource;
     credits: number;
-    reason: 'EXPIRED' | 'PERIOD_REPLACED';
+    reason: ExpiryReason;
     expiredAt: string;
   }
 >;
 
 /**
- * Part of a purchase was refunded: `credits` unspent credits were taken back from its grant and
- * `amount` returned to the buyer. `providerRefundId` is the payment provider's refund (absent for
- * purchases paid outside Stripe). `origin` says whether it was asked of us (ADMIN) or made at the
- * provider directly, e.g. in the Stripe dashboard (PROVIDER).
+ * Release 0.x's record of a refund that had already happened at the provider: requested and
+ * succeeded at once. No longer written (see PurchaseRefundRequested), still read.
  */
 export type CreditPurchaseRefunded = Event<
   'CreditPurchaseRefunded',
@@ -134,6 +143,224 @@ export type CreditConsumptionRefunded = Event<
   }
 >;
 
+// ------------------------------------------------------------------------------------- checkout
+
+/** What a buyer was offered when a checkout started: exactly what a payment of it credits. */
+export interface CheckoutOffer {
+  packageId: string;
+  packageName: string;
+  credits: number;
+  price: Money;
+  /** Purchased credits of this package expire this many days after the payment; never when absent. */
+  expiresAfterDays?: number;
+}
+
+/** A billing manager started buying a package: the offer is fixed here, before the provider is asked. */
+export type CheckoutStarted = Event<
+  'CheckoutStarted',
+  { workspaceId: string; checkoutId: string; offer: CheckoutOffer; startedBy: string; startedAt: string }
+>;
+
+/** The provider opened the hosted payment page for a checkout. */
+export type CheckoutSessionOpened = Event<
+  'CheckoutSessionOpened',
+  { workspaceId: string; checkoutId: string; sessionId: string; url: string; expiresAt: string; openedAt: string }
+>;
+
+/** The provider refused to open a payment page for a checkout: nothing can be paid on it. */
+export type CheckoutSessionFailed = Event<
+  'CheckoutSessionFailed',
+  { workspaceId: string; checkoutId: string; error: string; failedAt: string }
+>;
+
+/**
+ * What became of a checkout's payment short of being credited: still processing (a delayed
+ * payment method), failed, or the session expired unpaid.
+ */
+export type CheckoutPaymentUpdated = Event<
+  'CheckoutPaymentUpdated',
+  {
+    workspaceId: string;
+    checkoutId: string;
+    sessionId: string;
+    status: 'PROCESSING' | 'FAILED' | 'EXPIRED';
+    updatedAt: string;
+  }
+>;
+
+/**
+ * A payment the provider collected that this service could not credit: no offer to match, or an
+ * amount that is not the offer's. Shown to admins, who refund it or act on it; never silent.
+ */
+export type PaidCheckoutNotCredited = Event<
+  'PaidCheckoutNotCredited',
+  {
+    workspaceId: string;
+    sessionId: string;
+    paymentIntentId: string | null;
+    checkoutId?: string;
+    amountPaid: Money;
+    reason: string;
+    receivedAt: string;
+  }
+>;
+
+// -------------------------------------------------------------------------------------- refunds
+
+export const REFUND_STATUSES = ['REQUESTED', 'PENDING', 'REQUIRES_ACTION', 'SUCCEEDED', 'FAILED', 'CANCELED'] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+
+/**
+ * A refund of a purchase began: `credits` unspent credits left the purchase's grant at once and
+ * `amount` is the money to return, both fixed here from the stream. An ADMIN refund is then made at
+ * the provider with `refundId` as its idempotency key; a PROVIDER refund (made in the provider's
+ * dashboard) is recorded from its webhook. `creditsOwed` are credits already spent whose money this
+ * refund returns; `creditsRepaid` are all the purchase's credits its money pays for.
+ */
+export type PurchaseRefundRequested = Event<
+  'PurchaseRefundRequested',
+  {
+    workspaceId: string;
+    refundId: string;
+    purchaseId: string;
+    grantId: string;
+    origin: 'ADMIN' | 'PROVIDER';
+    /** The provider payment the money goes back through (absent for purchases paid outside it). */
+    paymentIntentId?: string;
+    providerRefundId?: string;
+    /** The key the admin gave with the request, if any: a repeat with it returns this refund. */
+    idempotencyKey?: string;
+    credits: number;
+    creditsOwed: number;
+    creditsRepaid: number;
+    amount: Money;
+    reason: string;
+    requestedBy: string;
+    requestedAt: string;
+  }
+>;
+
+/** The provider accepted the refund but it is not final yet (pending, or waiting for the buyer). */
+export type PurchaseRefundPending = Event<
+  'PurchaseRefundPending',
+  {
+    workspaceId: string;
+    refundId: string;
+    purchaseId: string;
+    providerRefundId: string;
+    status: 'PENDING' | 'REQUIRES_ACTION';
+    updatedAt: string;
+  }
+>;
+
+/** The money went back to the buyer. */
+export type PurchaseRefundSucceeded = Event<
+  'PurchaseRefundSucceeded',
+  { workspaceId: string; refundId: string; purchaseId: string; providerRefundId?: string; succeededAt: string }
+>;
+
+/**
+ * The refund failed or was canceled: no money went back. Its credits return to the purchase's
+ * grant (a CreditsExpired follows for any that can no longer be spent) and its money and owed
+ * credits leave the purchase's totals.
+ */
+export type PurchaseRefundFailed = Event<
+  'PurchaseRefundFailed',
+  {
+    workspaceId: string;
+    refundId: string;
+    purchaseId: string;
+    grantId: string;
+    providerRefundId?: string;
+    status: 'FAILED' | 'CANCELED';
+    reason: string;
+    credits: number;
+    creditsOwed: number;
+    creditsRepaid: number;
+    amount: Money;
+    failedAt: string;
+  }
+>;
+
+// ------------------------------------------------------------------------------------- disputes
+
+/**
+ * The buyer's bank disputed the payment (a chargeback). What is left of the purchase's credits is
+ * frozen, out of the balance, until the dispute closes; `creditsSpent` were already used.
+ */
+export type PurchaseDisputeOpened = Event<
+  'PurchaseDisputeOpened',
+  {
+    workspaceId: string;
+    disputeId: string;
+    purchaseId: string;
+    grantId: string;
+    amount: Money;
+    reason: string;
+    creditsHeld: number;
+    creditsSpent: number;
+    openedAt: string;
+  }
+>;
+
+/**
+ * The dispute closed. WON: the frozen credits are spendable again. LOST: the money is gone; the
+ * credits it paid for are taken back as far as they are unspent, and the rest are owed.
+ */
+export type PurchaseDisputeClosed = Event<
+  'PurchaseDisputeClosed',
+  {
+    workspaceId: string;
+    disputeId: string;
+    purchaseId: string;
+    grantId: string;
+    outcome: 'WON' | 'LOST';
+    creditsTakenBack: number;
+    creditsOwed: number;
+    creditsRepaid: number;
+    amountLost: Money;
+    closedAt: string;
+  }
+>;
+
+// -------------------------------------------------------------------------- provider facts
+
+/**
+ * A refund as the payment provider reports it. `providerRefundId` is absent only when the provider
+ * refused to make one of ours at all (then `refundId` says which, and the status is FAILED).
+ */
+export interface ProviderRefundFact {
+  providerRefundId?: string;
+  amount: number;
+  currency: string;
+  status: 'PENDING' | 'REQUIRES_ACTION' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+  /** Ours when the provider carries our refund id back; absent for a refund made in its dashboard. */
+  refundId?: string;
+  reason?: string;
+}
+
+/** A dispute as the payment provider reports it. */
+export interface ProviderDisputeFact {
+  disputeId: string;
+  amount: number;
+  currency: string;
+  status: 'OPEN' | 'WON' | 'LOST';
+  reason: string;
+}
+
+export type ProviderPaymentFact =
+  { kind: 'REFUND'; refund: ProviderRefundFact } | { kind: 'DISPUTE'; dispute: ProviderDisputeFact };
+
+/**
+ * The provider reported a refund or dispute of a payment this workspace has not recorded as a
+ * purchase yet (webhooks arrive in any order). It is kept, and applied in the same append that
+ * records the purchase.
+ */
+export type ProviderEventDeferred = Event<
+  'ProviderEventDeferred',
+  { workspaceId: string; paymentIntentId: string; fact: ProviderPaymentFact; recordedBy: string; receivedAt: string }
+>;
+
 export type WorkspaceCreditsEvent =
   | PlanAllowanceApplied
   | CreditsPurchased
@@ -141,7 +368,19 @@ export type WorkspaceCreditsEvent =
   | CreditsConsumed
   | CreditsExpired
   | CreditPurchaseRefunded
-  | CreditConsumptionRefunded;
+  | CreditConsumptionRefunded
+  | CheckoutStarted
+  | CheckoutSessionOpened
+  | CheckoutSessionFailed
+  | CheckoutPaymentUpdated
+  | PaidCheckoutNotCredited
+  | PurchaseRefundRequested
+  | PurchaseRefundPending
+  | PurchaseRefundSucceeded
+  | PurchaseRefundFailed
+  | PurchaseDisputeOpened
+  | PurchaseDisputeClosed
+  | ProviderEventDeferred;
 
 export type WorkspaceCreditsEventType = WorkspaceCreditsEvent['type'];
 
@@ -153,10 +392,24 @@ export const WORKSPACE_CREDITS_EVENT_TYPES: readonly WorkspaceCreditsEventType[]
   'CreditsExpired',
   'CreditPurchaseRefunded',
   'CreditConsumptionRefunded',
+  'CheckoutStarted',
+  'CheckoutSessionOpened',
+  'CheckoutSessionFailed',
+  'CheckoutPaymentUpdated',
+  'PaidCheckoutNotCredited',
+  'PurchaseRefundRequested',
+  'PurchaseRefundPending',
+  'PurchaseRefundSucceeded',
+  'PurchaseRefundFailed',
+  'PurchaseDisputeOpened',
+  'PurchaseDisputeClosed',
+  'ProviderEventDeferred',
 ];
 
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(WORKSPACE_CREDITS_EVENT_TYPES);
+
 export const isWorkspaceCreditsEvent = (event: { type: string }): event is WorkspaceCreditsEvent =>
-  (WORKSPACE_CREDITS_EVENT_TYPES as readonly string[]).includes(event.type);
+  EVENT_TYPE_SET.has(event.type);
 
 /** The business instant an event took effect: what the ledger shows and time travel filters on. */
 export function occurredAt(event: WorkspaceCreditsEvent): string {
@@ -174,5 +427,28 @@ export function occurredAt(event: WorkspaceCreditsEvent): string {
     case 'CreditPurchaseRefunded':
     case 'CreditConsumptionRefunded':
       return event.data.refundedAt;
+    case 'CheckoutStarted':
+      return event.data.startedAt;
+    case 'CheckoutSessionOpened':
+      return event.data.openedAt;
+    case 'CheckoutSessionFailed':
+      return event.data.failedAt;
+    case 'CheckoutPaymentUpdated':
+      return event.data.updatedAt;
+    case 'PaidCheckoutNotCredited':
+    case 'ProviderEventDeferred':
+      return event.data.receivedAt;
+    case 'PurchaseRefundRequested':
+      return event.data.requestedAt;
+    case 'PurchaseRefundPending':
+      return event.data.updatedAt;
+    case 'PurchaseRefundSucceeded':
+      return event.data.succeededAt;
+    case 'PurchaseRefundFailed':
+      return event.data.failedAt;
+    case 'PurchaseDisputeOpened':
+      return event.data.openedAt;
+    case 'PurchaseDisputeClosed':
+      return event.data.closedAt;
   }
 }

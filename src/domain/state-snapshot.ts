@@ -11,14 +11,22 @@
 import type { Grant } from './credits';
 import { asciiJson } from './ascii-json';
 import { RecentConsumptions } from './recent-consumptions';
-import type { CurrentPeriod, PurchaseRecord, PurchaseRefundRecord, WorkspaceCreditsState } from './state';
+import type { ProviderPaymentFact } from './events';
+import type {
+  CheckoutRecord,
+  CurrentPeriod,
+  DisputeRecord,
+  PurchaseRecord,
+  PurchaseRefundRecord,
+  WorkspaceCreditsState,
+} from './state';
 
 /**
  * The version of the state's shape and of what `evolve` makes of the events. Change it whenever
  * either changes, or the encoding does (remembered spends store a grant's source as its index in
  * GRANT_SOURCES): a snapshot of another version is ignored and the stream is folded afresh.
  */
-export const STATE_SNAPSHOT_VERSION = 2;
+export const STATE_SNAPSHOT_VERSION = 3;
 
 const NEWLINE = Buffer.from('\n');
 
@@ -26,10 +34,18 @@ interface Head {
   grants: [string, Grant][];
   period: CurrentPeriod | undefined;
   periods: [number, { planId: string; periodEnd: number }][];
+  replacedAllowances: string[];
   grantKeys: [string, { grantId: string; credits: number; reason: string; expiresAt: number | undefined }][];
   purchases: [string, PurchaseRecord][];
+  purchaseOfGrant: [string, string][];
+  purchaseOfPayment: [string, string][];
   purchaseRefunds: [string, PurchaseRefundRecord][];
-  providerRefunds: [string, PurchaseRefundRecord][];
+  providerRefunds: [string, string][];
+  refundKeys: [string, string][];
+  disputes: [string, DisputeRecord][];
+  deferredFacts: [string, { fact: ProviderPaymentFact; recordedBy: string }[]][];
+  checkouts: [string, CheckoutRecord][];
+  uncreditedSessions: string[];
   refundedConsumptions: string[];
   /** The remembered spends' key hashes, in their order: little-endian int32s, base64. */
   keyHashes: string;
@@ -42,10 +58,18 @@ export function encodeState(state: WorkspaceCreditsState): Buffer {
     grants: [...state.grants],
     period: state.period,
     periods: [...state.periods],
+    replacedAllowances: [...state.replacedAllowances],
     grantKeys: [...state.grantKeys],
     purchases: [...state.purchases],
+    purchaseOfGrant: [...state.purchaseOfGrant],
+    purchaseOfPayment: [...state.purchaseOfPayment],
     purchaseRefunds: [...state.purchaseRefunds],
     providerRefunds: [...state.providerRefunds],
+    refundKeys: [...state.refundKeys],
+    disputes: [...state.disputes],
+    deferredFacts: [...state.deferredFacts],
+    checkouts: [...state.checkouts],
+    uncreditedSessions: [...state.uncreditedSessions],
     refundedConsumptions: [...state.refundedConsumptions],
     keyHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('base64'),
   };
@@ -64,14 +88,22 @@ export function decodeState(bytes: Buffer): WorkspaceCreditsState {
     grants: new Map(head.grants),
     period: head.period,
     periods: new Map(head.periods),
+    replacedAllowances: new Set(head.replacedAllowances),
     consumptions: RecentConsumptions.decode({
       lines: newline < 0 ? Buffer.alloc(0) : bytes.subarray(newline + 1),
       keyHashes: int32s(Buffer.from(head.keyHashes, 'base64')),
     }),
     grantKeys: new Map(head.grantKeys),
     purchases: new Map(head.purchases),
+    purchaseOfGrant: new Map(head.purchaseOfGrant),
+    purchaseOfPayment: new Map(head.purchaseOfPayment),
     purchaseRefunds: new Map(head.purchaseRefunds),
     providerRefunds: new Map(head.providerRefunds),
+    refundKeys: new Map(head.refundKeys),
+    disputes: new Map(head.disputes),
+    deferredFacts: new Map(head.deferredFacts),
+    checkouts: new Map(head.checkouts),
+    uncreditedSessions: new Set(head.uncreditedSessions),
     refundedConsumptions: new Set(head.refundedConsumptions),
   };
 }

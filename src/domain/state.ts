@@ -1,11 +1,9 @@
 /**
- * The workspace credits state the decider decides against, and `evolve`, which folds one event
- * into it. The state is owned by one aggregate at a time: `evolve` advances it in place and
- * returns it, so that folding a long stream costs O(events), not O(events × state).
+ * The workspace credits state the decider decides against: everything the workspace's own events
+ * say that a decision needs. `evolve` (evolve.ts) folds one event into it.
  */
 import type { Grant, Money } from './credits';
-import type { PurchasePayment, WorkspaceCreditsEvent } from './events';
-import { ms, optionalMs } from './instants';
+import type { CheckoutOffer, ProviderPaymentFact, PurchasePayment, RefundStatus } from './events';
 import { RecentConsumptions } from './recent-consumptions';
 
 export type { ConsumptionRecord } from './recent-consumptions';
@@ -25,175 +23,128 @@ export interface CurrentPeriod {
   periodEnd: number;
 }
 
-export interface WorkspaceCreditsState {
-  grants: Map<string, Grant>;
-  period: CurrentPeriod | undefined;
-  /** Every billing period applied so far, by its start instant, to make re-application a no-op. */
-  periods: Map<number, { planId: string; periodEnd: number }>;
-  /** Spends by idempotency key, oldest first, pruned after IDEMPOTENCY_RETENTION_MS. */
-  consumptions: RecentConsumptions;
-  /** Promotional grants by idempotency key, with what was asked, to recognise a retry. */
-  grantKeys: Map<string, { grantId: string; credits: number; reason: string; expiresAt: number | undefined }>;
-  /** Purchases by purchase id, with what was bought, paid and refunded so far. */
-  purchases: Map<string, PurchaseRecord>;
-  /** Refunds of purchases by our refund id and by the provider's refund id: each is recorded once. */
-  purchaseRefunds: Map<string, PurchaseRefundRecord>;
-  providerRefunds: Map<string, PurchaseRefundRecord>;
-  /** Spends whose credits were given back. */
-  refundedConsumptions: Set<string>;
-}
-
+/**
+ * A purchase and where its money stands. `amountReturned` is the money that went (or is going)
+ * back: refunds that have not failed, and lost disputes. `creditsRepaid` are the purchase's credits
+ * that money pays for: those taken back from its grant, those already spent (`creditsOwed`), and
+ * those that lapsed on their way back for that reason.
+ */
 export interface PurchaseRecord {
+  purchaseId: string;
   grantId: string;
   packageId: string;
   credits: number;
   price: Money;
   payment: PurchasePayment;
-  refundedCredits: number;
-  refundedAmount: number;
+  amountReturned: number;
+  creditsRepaid: number;
+  creditsOwed: number;
+  /** The dispute open on the payment, if any. */
+  openDisputeId: string | undefined;
 }
 
 export interface PurchaseRefundRecord {
   refundId: string;
   purchaseId: string;
+  origin: 'ADMIN' | 'PROVIDER';
   providerRefundId: string | undefined;
+  status: RefundStatus;
+  /** Credits taken back from the grant. */
   credits: number;
+  creditsOwed: number;
+  creditsRepaid: number;
   amount: Money;
+  reason: string;
+}
+
+export interface DisputeRecord {
+  disputeId: string;
+  purchaseId: string;
+  status: 'OPEN' | 'WON' | 'LOST';
+  amount: Money;
+}
+
+export interface CheckoutRecord {
+  checkoutId: string;
+  offer: CheckoutOffer;
+  status: 'STARTED' | 'OPEN' | 'FAILED' | 'PROCESSING' | 'PAID' | 'PAYMENT_FAILED' | 'EXPIRED';
+  sessionId: string | undefined;
+}
+
+export interface WorkspaceCreditsState {
+  grants: Map<string, Grant>;
+  period: CurrentPeriod | undefined;
+  /** Every billing period applied so far, by its start instant, to make re-application a no-op. */
+  periods: Map<number, { planId: string; periodEnd: number }>;
+  /** Allowances replaced by a newer period: credits coming back to them lapse at once. */
+  replacedAllowances: Set<string>;
+  /** Spends by idempotency key, oldest first, pruned after IDEMPOTENCY_RETENTION_MS. */
+  consumptions: RecentConsumptions;
+  /** Promotional grants by idempotency key, with what was asked, to recognise a retry. */
+  grantKeys: Map<string, { grantId: string; credits: number; reason: string; expiresAt: number | undefined }>;
+  /** Purchases by purchase id, with what was bought, paid and returned so far. */
+  purchases: Map<string, PurchaseRecord>;
+  /** The purchase each purchased grant and each provider payment belongs to. */
+  purchaseOfGrant: Map<string, string>;
+  purchaseOfPayment: Map<string, string>;
+  /** Refunds of purchases by our refund id, and our id by the provider's. */
+  purchaseRefunds: Map<string, PurchaseRefundRecord>;
+  providerRefunds: Map<string, string>;
+  /** Our refund id by the idempotency key an admin gave with the request. */
+  refundKeys: Map<string, string>;
+  disputes: Map<string, DisputeRecord>;
+  /** Provider facts about payments not recorded as purchases yet, by payment intent. */
+  deferredFacts: Map<string, { fact: ProviderPaymentFact; recordedBy: string }[]>;
+  checkouts: Map<string, CheckoutRecord>;
+  /** Checkout sessions paid but not credited (recorded once each). */
+  uncreditedSessions: Set<string>;
+  /** Spends whose credits were given back. */
+  refundedConsumptions: Set<string>;
 }
 
 export const initialState = (): WorkspaceCreditsState => ({
   grants: new Map(),
   period: undefined,
   periods: new Map(),
+  replacedAllowances: new Set(),
   consumptions: new RecentConsumptions(),
   grantKeys: new Map(),
   purchases: new Map(),
+  purchaseOfGrant: new Map(),
+  purchaseOfPayment: new Map(),
   purchaseRefunds: new Map(),
   providerRefunds: new Map(),
+  refundKeys: new Map(),
+  disputes: new Map(),
+  deferredFacts: new Map(),
+  checkouts: new Map(),
+  uncreditedSessions: new Set(),
   refundedConsumptions: new Set(),
 });
 
-function addGrant(
-  state: WorkspaceCreditsState,
-  grant: Pick<Grant, 'id' | 'source' | 'granted' | 'expiresAt' | 'grantedAt'>,
-): void {
-  state.grants.set(grant.id, {
-    ...grant,
-    remaining: grant.granted,
-    consumed: 0,
-    expired: 0,
-    refunded: 0,
-    seq: state.grants.size,
-  });
-}
-
-function grantOf(state: WorkspaceCreditsState, grantId: string): Grant {
-  const grant = state.grants.get(grantId);
-  if (!grant) throw new Error(`Event refers to unknown grant ${grantId}`);
-  return grant;
-}
-
-export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEvent): WorkspaceCreditsState {
-  switch (event.type) {
-    case 'PlanAllowanceApplied': {
-      const { grantId, planId, planName, credits } = event.data;
-      const periodStart = ms(event.data.periodStart);
-      const periodEnd = ms(event.data.periodEnd);
-      addGrant(state, {
-        id: grantId,
-        source: 'INCLUDED',
-        granted: credits,
-        expiresAt: periodEnd,
-        grantedAt: ms(event.data.appliedAt),
-      });
-      state.period = { grantId, planId, planName, credits, periodStart, periodEnd };
-      state.periods.set(periodStart, { planId, periodEnd });
-      return state;
-    }
-    case 'CreditsPurchased': {
-      const { grantId, credits, purchaseId, packageId, price, payment } = event.data;
-      addGrant(state, {
-        id: grantId,
-        source: 'PURCHASED',
-        granted: credits,
-        expiresAt: optionalMs(event.data.expiresAt),
-        grantedAt: ms(event.data.purchasedAt),
-      });
-      state.purchases.set(purchaseId, {
-        grantId,
-        packageId,
-        credits,
-        price,
-        payment,
-        refundedCredits: 0,
-        refundedAmount: 0,
-      });
-      return state;
-    }
-    case 'CreditsGranted': {
-      const { grantId, credits, idempotencyKey, reason } = event.data;
-      const expiresAt = optionalMs(event.data.expiresAt);
-      addGrant(state, {
-        id: grantId,
-        source: 'PROMOTIONAL',
-        granted: credits,
-        expiresAt,
-        grantedAt: ms(event.data.grantedAt),
-      });
-      state.grantKeys.set(idempotencyKey, { grantId, credits, reason, expiresAt });
-      return state;
-    }
-    case 'CreditsConsumed': {
-      const { drawdown } = event.data;
-      for (const part of drawdown) {
-        const grant = grantOf(state, part.grantId);
-        grant.remaining -= part.credits;
-        grant.consumed += part.credits;
-      }
-      const consumedAt = ms(event.data.consumedAt);
-      state.consumptions.forgetBefore(consumedAt - IDEMPOTENCY_RETENTION_MS);
-      state.consumptions.set({
-        consumptionId: event.data.consumptionId,
-        idempotencyKey: event.data.idempotencyKey,
-        action: event.data.action,
-        units: event.data.units,
-        credits: event.data.credits,
-        reference: event.data.reference,
-        drawdown,
-        availableAfter: event.data.availableAfter,
-        consumedAt,
-      });
-      return state;
-    }
-    case 'CreditsExpired': {
-      const grant = grantOf(state, event.data.grantId);
-      grant.remaining -= event.data.credits;
-      grant.expired += event.data.credits;
-      return state;
-    }
-    case 'CreditPurchaseRefunded': {
-      const { purchaseId, refundId, providerRefundId, credits, amount } = event.data;
-      const grant = grantOf(state, event.data.grantId);
-      grant.remaining -= credits;
-      grant.refunded += credits;
-      const purchase = state.purchases.get(purchaseId);
-      if (purchase) {
-        purchase.refundedCredits += credits;
-        purchase.refundedAmount += amount.amount;
-      }
-      const record = { refundId, purchaseId, providerRefundId, credits, amount };
-      state.purchaseRefunds.set(refundId, record);
-      if (providerRefundId !== undefined) state.providerRefunds.set(providerRefundId, record);
-      return state;
-    }
-    case 'CreditConsumptionRefunded': {
-      for (const part of event.data.drawdown) {
-        const grant = grantOf(state, part.grantId);
-        grant.remaining += part.credits;
-        grant.consumed -= part.credits;
-      }
-      state.refundedConsumptions.add(event.data.consumptionId);
-      return state;
-    }
-  }
+/**
+ * A copy a decision may fold events into to decide what follows them in the same append, leaving
+ * the state it was given alone. Spends are shared: no event a payment decision folds touches them.
+ */
+export function forkState(state: WorkspaceCreditsState): WorkspaceCreditsState {
+  const copies = <K, V extends object>(map: Map<K, V>): Map<K, V> =>
+    new Map([...map].map(([key, value]) => [key, { ...value }]));
+  return {
+    ...state,
+    grants: copies(state.grants),
+    periods: new Map(state.periods),
+    replacedAllowances: new Set(state.replacedAllowances),
+    grantKeys: new Map(state.grantKeys),
+    purchases: copies(state.purchases),
+    purchaseOfGrant: new Map(state.purchaseOfGrant),
+    purchaseOfPayment: new Map(state.purchaseOfPayment),
+    purchaseRefunds: copies(state.purchaseRefunds),
+    providerRefunds: new Map(state.providerRefunds),
+    refundKeys: new Map(state.refundKeys),
+    disputes: copies(state.disputes),
+    deferredFacts: new Map(state.deferredFacts),
+    checkouts: copies(state.checkouts),
+    uncreditedSessions: new Set(state.uncreditedSessions),
+    refundedConsumptions: new Set(state.refundedConsumptions),
+  };
 }

@@ -24,6 +24,18 @@ export const EVENT_SCHEMAS: Record<WorkspaceCreditsEventType, EventSchema> = {
   CreditsExpired: { current: 1, upcasters: {} },
   CreditPurchaseRefunded: { current: 1, upcasters: {} },
   CreditConsumptionRefunded: { current: 1, upcasters: {} },
+  CheckoutStarted: { current: 1, upcasters: {} },
+  CheckoutSessionOpened: { current: 1, upcasters: {} },
+  CheckoutSessionFailed: { current: 1, upcasters: {} },
+  CheckoutPaymentUpdated: { current: 1, upcasters: {} },
+  PaidCheckoutNotCredited: { current: 1, upcasters: {} },
+  PurchaseRefundRequested: { current: 1, upcasters: {} },
+  PurchaseRefundPending: { current: 1, upcasters: {} },
+  PurchaseRefundSucceeded: { current: 1, upcasters: {} },
+  PurchaseRefundFailed: { current: 1, upcasters: {} },
+  PurchaseDisputeOpened: { current: 1, upcasters: {} },
+  PurchaseDisputeClosed: { current: 1, upcasters: {} },
+  ProviderEventDeferred: { current: 1, upcasters: {} },
   CreditsPurchased: {
     current: 2,
     upcasters: {

@@ -1,20 +1,29 @@
 import type { Catalog } from '../catalog/catalog';
-import type { CreditPayments } from '../commands/credit-payments';
 import type { CreditsCommands } from '../commands/credits-commands';
+import type { PaymentCommands } from '../commands/payment-commands';
 import type { Principal } from '../auth/principal';
 import type { CreditsPubSub } from '../queries/credits-changes';
 import type { CreditsQueries } from '../queries/credits-queries';
+import type { ParkedWork } from '../queries/reactions';
 
-/** What resolvers need from the rest of the service. */
+/**
+ * What resolvers need from the rest of the service. The command-side services answer only once the
+ * read models include what they wrote (read-your-writes), so a resolver maps results and nothing else.
+ */
 export interface Services {
   catalog: Catalog;
   commands: CreditsCommands;
-  payments: CreditPayments;
+  payments: PaymentCommands;
   queries: CreditsQueries;
   /** Announces workspaces whose balance changed, once the read models include the change. */
   pubSub: CreditsPubSub;
-  /** Resolves once the read models include the event at `position` (read-your-writes). */
-  waitForProjections(position: bigint | undefined): Promise<void>;
+  /** Whether a payment provider is configured: without one, buying and refunding through it are off. */
+  paymentsEnabled: boolean;
+  /** The reactions' work an operator looks after: what is parked, and trying it again. */
+  reactions: {
+    parked(): ParkedWork[];
+    retry(reaction: string, key: string, requestedBy: string): Promise<void>;
+  };
 }
 
 export interface GraphQLContext {

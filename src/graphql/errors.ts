@@ -8,6 +8,8 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from 'pino';
 import { isCreditsError } from '../domain/errors';
 import { PaymentProviderError, PaymentsNotConfigured } from '../payments/payment-gateway';
+import { ReadModelUnavailable } from '../queries/credits-queries';
+import { CommittedButNotVisible } from '../commands/read-your-writes';
 
 interface ValidationErrorLike {
   property: string;
@@ -30,6 +32,21 @@ export function formatError(
   const original = unwrapResolverError(error);
   if (isCreditsError(original)) {
     return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
+  }
+  if (original instanceof CommittedButNotVisible) {
+    options.logger.warn({ err: original }, 'a write committed but the read models did not show it in time');
+    return {
+      ...formatted,
+      message: original.message,
+      extensions: { code: original.code, committed: true, position: original.position.toString() },
+    };
+  }
+  if (original instanceof ReadModelUnavailable) {
+    return {
+      ...formatted,
+      message: original.message,
+      extensions: { code: original.code, readModel: original.readModel },
+    };
   }
   if (original instanceof PaymentsNotConfigured) {
     return { ...formatted, message: original.message, extensions: { code: original.code } };

@@ -4,16 +4,13 @@
  */
 import { IsDate, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
-import type { LedgerEntryType } from '../../projections/credit-ledger';
-import type { UsageGrouping } from '../../projections/credit-ledger-reader';
+import type { LedgerEntryType, UsageGrouping } from '../queries/vocabulary';
 import type { CreditAction } from '../domain/credits';
+import { WORKSPACE_ID_PATTERN, WORKSPACE_ID_RULE } from '../domain/workspace-id';
 import { CreditActionEnum } from './types/enums';
 import { LedgerEntryTypeEnum, UsageGroupByEnum } from './types/ledger';
 
-/** Workspace ids become part of stream names: a conservative alphabet keeps them unambiguous. */
-export const WORKSPACE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
-const WORKSPACE_ID_MESSAGE =
-  'workspaceId must be 1-128 letters, digits, "_", ".", ":" or "-", starting with a letter or digit';
+const WORKSPACE_ID_MESSAGE = WORKSPACE_ID_RULE;
 const NOT_BLANK = /\S/;
 
 /** Largest number of units one spend may carry; a guard against typos, not a business limit. */
@@ -188,6 +185,14 @@ export class RefundCreditPurchaseInput {
   @Length(1, 200)
   purchaseId!: string;
 
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The purchase’s workspace; needed only when the same purchase id exists in several workspaces.',
+  })
+  @IsOptional()
+  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  workspaceId?: string;
+
   @Field(() => Int, { nullable: true, description: 'Unspent credits to take back; default: all of them.' })
   @IsOptional()
   @Min(1)
@@ -202,7 +207,7 @@ export class RefundCreditPurchaseInput {
   @Field({
     nullable: true,
     description:
-      'Makes a repeated request return the first refund. Without it, a retry is recognised while the purchase is unchanged.',
+      'Makes a repeated request return the first refund. Without it, a request with the same purchase, credits and reason returns the refund already made.',
   })
   @IsOptional()
   @Length(1, 200)
@@ -219,4 +224,15 @@ export class RefundCreditConsumptionInput {
   @Length(1, 500)
   @Matches(NOT_BLANK, { message: 'reason must not be blank' })
   reason!: string;
+}
+
+@InputType()
+export class RetryReactionWorkInput {
+  @Field({ description: 'The reaction, e.g. payments.' })
+  @Length(1, 100)
+  reaction!: string;
+
+  @Field({ description: 'The parked work item, as parkedReactionWork lists it.' })
+  @Length(1, 500)
+  key!: string;
 }

@@ -9,15 +9,14 @@
  * like the catalog's, whatever case the provider uses on the wire.
  */
 
-export interface Money {
-  /** Integer minor units, e.g. 5000 for $50.00. */
-  amount: number;
-  /** ISO 4217 code, upper case as in the catalog ("USD"). */
-  currency: string;
-}
+import type { Money } from '../domain/credits';
+
+export type { Money };
 
 export interface CheckoutRequest {
   workspaceId: string;
+  /** Our checkout, whose offer a payment on this page credits; travels in the session's metadata. */
+  checkoutId: string;
   packageId: string;
   packageName: string;
   credits: number;
@@ -45,33 +44,41 @@ export interface RefundRequest {
   amount: number;
   /** Reusing the key of a refund that may or may not have happened returns that refund, never a second one. */
   idempotencyKey: string;
-  /** Travels with the refund and comes back in `charge_refunded` events, so our own refunds are recognisable. */
+  /** Travels with the refund and comes back in refund events, so our own refunds are recognisable. */
   metadata: Record<string, string>;
 }
 
-export interface RefundResult {
+/** The provider's refund statuses, upper-cased. */
+export type ProviderRefundStatus = 'PENDING' | 'REQUIRES_ACTION' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+
+/** A refund as the provider has it. */
+export interface ProviderRefund {
   refundId: string;
+  paymentIntentId: string;
   amount: number;
   currency: string;
-  /** The provider's status: 'succeeded', 'pending', 'requires_action', 'failed' or 'canceled'. */
-  status: string;
+  status: ProviderRefundStatus;
+  /** Why it failed, when it did. */
+  failureReason: string | undefined;
+  /** Ours carry the workspace and our refund id; empty for a refund made in the provider's dashboard. */
+  metadata: Record<string, string>;
 }
 
-export interface RefundOnCharge {
-  refundId: string;
+/** A dispute (chargeback) of a payment, as the provider has it. */
+export interface ProviderDispute {
+  disputeId: string;
+  paymentIntentId: string;
   amount: number;
-  /**
-   * The provider's status: 'succeeded', 'pending', 'requires_action', 'failed' or 'canceled'.
-   * `listRefunds` never returns 'failed' or 'canceled' ones; a webhook's listed refunds may include them.
-   */
-  status: string;
-  /** Empty for a refund made outside the service (e.g. from the Stripe Dashboard). */
-  metadata: Record<string, string>;
+  currency: string;
+  /** Open until the bank decides; an inquiry closed without a chargeback counts as won. */
+  status: 'OPEN' | 'WON' | 'LOST';
+  reason: string;
 }
 
 /**
  * A verified webhook, narrowed to what the service acts on. `eventId` is the provider's event id:
- * providers deliver at least once, so handlers must treat a repeated `eventId` as already done.
+ * providers deliver at least once and in any order, so every handler is idempotent by the ids of
+ * what it records and never moves a status back.
  */
 export type PaymentEvent =
   | {
@@ -84,44 +91,46 @@ export type PaymentEvent =
        * (payment_status `no_payment_required`, e.g. a 100% discount): then there is nothing to refund.
        */
       paymentIntentId: string | null;
-      /** What the provider actually collected; compare it with the package price before crediting. */
+      /** What the provider actually collected; compared with the offer before crediting. */
       amountPaid: number;
       currency: string;
-      /** The metadata set at checkout: workspaceId, packageId, credits, startedBy. */
+      /** The metadata set at checkout: workspaceId, checkoutId, packageId, credits, startedBy. */
       metadata: Record<string, string>;
     }
   | {
-      /** Checkout finished with a delayed payment method; a `checkout_paid` or `checkout_failed` follows. */
-      kind: 'checkout_pending';
+      /** Checkout finished with a delayed payment method (still processing), the payment failed, or the session expired. */
+      kind: 'checkout_unpaid';
       eventId: string;
       sessionId: string;
+      status: 'PROCESSING' | 'FAILED' | 'EXPIRED';
       metadata: Record<string, string>;
     }
   | {
-      /** The delayed payment failed: nothing to credit. */
-      kind: 'checkout_failed';
-      eventId: string;
-      sessionId: string;
-      metadata: Record<string, string>;
-    }
-  | {
-      /** Money went back to the buyer, through our API or from the provider's dashboard. */
+      /** Money went back on a charge: its refunds, when the payload lists them, else to be listed. */
       kind: 'charge_refunded';
       eventId: string;
-      chargeId: string;
       paymentIntentId: string;
-      currency: string;
-      /** Cumulative amount refunded on the charge so far (not the last refund's amount). */
-      amountRefunded: number;
+      /** The charge's own metadata (the payment intent's, copied when the charge was made). */
+      metadata: Record<string, string>;
       /**
        * Every refund on the charge when the payload lists them. Stripe stopped including
-       * `charge.refunds` by default in API version 2022-11-15, so real `charge.refunded` payloads
-       * usually do not: then this is empty and `refundsListed` is false; `listRefunds(paymentIntentId)`
-       * then finds every refund, including those made outside the service. Listed refunds carry
-       * their status and may include 'failed' or 'canceled' ones, which gave nothing back.
+       * `charge.refunds` by default in API version 2022-11-15: then `refundsListed` is false and
+       * `listRefunds(paymentIntentId)` finds them.
        */
-      refunds: RefundOnCharge[];
+      refunds: ProviderRefund[];
       refundsListed: boolean;
+    }
+  | {
+      /** A refund was created or its status changed (refund.created, refund.updated, refund.failed). */
+      kind: 'refund_updated';
+      eventId: string;
+      refund: ProviderRefund;
+    }
+  | {
+      /** A dispute was opened, changed or closed (charge.dispute.*). */
+      kind: 'dispute_updated';
+      eventId: string;
+      dispute: ProviderDispute;
     }
   | {
       /** Any other event type: acknowledge it and do nothing. */
@@ -133,21 +142,20 @@ export type PaymentEvent =
 export type PaymentEventKind = PaymentEvent['kind'];
 
 export interface PaymentGateway {
+  /** Whether payments are configured at all: without credentials every call refuses. */
+  readonly enabled: boolean;
   createCheckoutSession(request: CheckoutRequest): Promise<CheckoutSession>;
-  refund(request: RefundRequest): Promise<RefundResult>;
+  refund(request: RefundRequest): Promise<ProviderRefund>;
+  /** One refund as the provider has it now; undefined when it does not know it. */
+  retrieveRefund(refundId: string): Promise<ProviderRefund | undefined>;
   /**
-   * Every refund of a payment intent, oldest first, whoever made it (the service or the provider's
-   * dashboard), fetched from the provider page by page. This is how to reconcile a `charge_refunded`
-   * event whose `refundsListed` is false.
-   *
-   * Only refunds that took or may still take money back are returned: status 'succeeded', 'pending'
-   * or 'requires_action'. Refunds that are 'failed' or 'canceled' are left out, as the provider
-   * leaves them out of the charge's refunded total; a refund already returned may still fail later
-   * (some payment methods report failure days after 'succeeded'), so keep `status` in mind.
-   * A payment intent with no refunds, or one the provider does not know, gives an empty list.
-   * Other failures are `PaymentProviderError`s, as for the other calls; the read is safe to retry.
+   * Every refund of a payment intent, oldest first, whoever made it and whatever its status,
+   * fetched page by page. A payment intent with no refunds, or one the provider does not know,
+   * gives an empty list. The read is safe to retry.
    */
-  listRefunds(paymentIntentId: string): Promise<RefundOnCharge[]>;
+  listRefunds(paymentIntentId: string): Promise<ProviderRefund[]>;
+  /** The metadata of a payment intent (ours name the workspace); undefined when it does not exist. */
+  paymentIntentMetadata(paymentIntentId: string): Promise<Record<string, string> | undefined>;
   /**
    * Verifies the signature of a webhook's raw body (the exact bytes received, before any JSON
    * parsing) and narrows the event. Throws `InvalidWebhookSignature` for a missing, bad or stale
@@ -223,9 +231,12 @@ export function unconfiguredPaymentGateway(): PaymentGateway {
     throw new PaymentsNotConfigured();
   };
   return {
+    enabled: false,
     createCheckoutSession: async () => refuse(),
     refund: async () => refuse(),
+    retrieveRefund: async () => refuse(),
     listRefunds: async () => refuse(),
+    paymentIntentMetadata: async () => refuse(),
     parseWebhook: () => refuse(),
   };
 }

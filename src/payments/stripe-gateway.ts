@@ -12,9 +12,10 @@ import {
   type CheckoutSession,
   type PaymentEvent,
   type PaymentGateway,
-  type RefundOnCharge,
+  type ProviderDispute,
+  type ProviderRefund,
+  type ProviderRefundStatus,
   type RefundRequest,
-  type RefundResult,
 } from './payment-gateway';
 
 export interface StripeGatewayOptions {
@@ -33,8 +34,6 @@ const MAX_NETWORK_RETRIES = 2;
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Stripe's largest page: a payment intent with up to 100 refunds is listed in one request. */
 const REFUNDS_PAGE_SIZE = 100;
-/** Refunds that gave nothing back: Stripe takes them out of the charge's `amount_refunded` too. */
-const UNCOUNTED_REFUND_STATUSES: ReadonlySet<string> = new Set(['failed', 'canceled']);
 
 export function createStripeGateway(options: StripeGatewayOptions): PaymentGateway {
   if (!options.secretKey.trim() || !options.webhookSecret.trim()) {
@@ -51,6 +50,8 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
   const webhookSecret = options.webhookSecret;
 
   return {
+    enabled: true,
+
     async createCheckoutSession(request: CheckoutRequest): Promise<CheckoutSession> {
       const metadata = checkoutMetadata(request);
       const session = await call('create the checkout session', () =>
@@ -88,22 +89,35 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       return { id: session.id, url: session.url, expiresAt: new Date(session.expires_at * 1000) };
     },
 
-    async refund(request: RefundRequest): Promise<RefundResult> {
+    async refund(request: RefundRequest): Promise<ProviderRefund> {
       const refund = await call('refund the payment', () =>
         stripe.refunds.create(
           { payment_intent: request.paymentIntentId, amount: request.amount, metadata: request.metadata },
           { idempotencyKey: request.idempotencyKey },
         ),
       );
-      return {
-        refundId: refund.id,
-        amount: refund.amount,
-        currency: refund.currency.toUpperCase(),
-        status: refund.status ?? 'pending',
-      };
+      return providerRefund(refund);
     },
 
-    async listRefunds(paymentIntentId: string): Promise<RefundOnCharge[]> {
+    async retrieveRefund(refundId: string): Promise<ProviderRefund | undefined> {
+      try {
+        return providerRefund(await stripe.refunds.retrieve(refundId));
+      } catch (error) {
+        if (error instanceof Stripe.errors.StripeError && error.code === 'resource_missing') return undefined;
+        throw toProviderError('read the refund', error);
+      }
+    },
+
+    async paymentIntentMetadata(paymentIntentId: string): Promise<Record<string, string> | undefined> {
+      try {
+        return metadataOf(await stripe.paymentIntents.retrieve(paymentIntentId));
+      } catch (error) {
+        if (error instanceof Stripe.errors.StripeError && error.code === 'resource_missing') return undefined;
+        throw toProviderError('read the payment', error);
+      }
+    },
+
+    async listRefunds(paymentIntentId: string): Promise<ProviderRefund[]> {
       const newestFirst: Stripe.Refund[] = [];
       try {
         // The SDK follows `has_more` with `starting_after` = the last id of each page.
@@ -117,10 +131,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       }
       // Stripe lists newest first; reversing (rather than sorting by `created`, which has one-second
       // resolution) keeps Stripe's order for refunds made within the same second.
-      return newestFirst
-        .reverse()
-        .filter((refund) => !UNCOUNTED_REFUND_STATUSES.has(refund.status ?? ''))
-        .map(refundOnCharge);
+      return newestFirst.reverse().map(providerRefund);
     },
 
     parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): PaymentEvent {
@@ -158,6 +169,7 @@ function apiBaseConfig(apiBase: string): { host: string; port: number; protocol:
 function checkoutMetadata(request: CheckoutRequest): Record<string, string> {
   return {
     workspaceId: request.workspaceId,
+    checkoutId: request.checkoutId,
     packageId: request.packageId,
     credits: String(request.credits),
     startedBy: request.startedBy,
@@ -170,19 +182,28 @@ function narrow(event: Stripe.Event): PaymentEvent {
       const session = event.data.object;
       // Delayed methods (bank debits, vouchers) complete the checkout before the money arrives;
       // only 'paid' (or nothing to pay) may be credited now.
-      if (session.payment_status === 'unpaid') {
-        return { kind: 'checkout_pending', eventId: event.id, sessionId: session.id, metadata: metadataOf(session) };
-      }
+      if (session.payment_status === 'unpaid') return checkoutUnpaid(event.id, session, 'PROCESSING');
       return checkoutPaid(event.id, session);
     }
     case 'checkout.session.async_payment_succeeded':
       return checkoutPaid(event.id, event.data.object);
-    case 'checkout.session.async_payment_failed': {
-      const session = event.data.object;
-      return { kind: 'checkout_failed', eventId: event.id, sessionId: session.id, metadata: metadataOf(session) };
-    }
+    case 'checkout.session.async_payment_failed':
+      return checkoutUnpaid(event.id, event.data.object, 'FAILED');
+    case 'checkout.session.expired':
+      return checkoutUnpaid(event.id, event.data.object, 'EXPIRED');
     case 'charge.refunded':
       return chargeRefunded(event.id, event.data.object);
+    case 'refund.created':
+    case 'refund.updated':
+    case 'refund.failed':
+    case 'charge.refund.updated':
+      return { kind: 'refund_updated', eventId: event.id, refund: providerRefund(event.data.object) };
+    case 'charge.dispute.created':
+    case 'charge.dispute.updated':
+    case 'charge.dispute.closed':
+    case 'charge.dispute.funds_withdrawn':
+    case 'charge.dispute.funds_reinstated':
+      return { kind: 'dispute_updated', eventId: event.id, dispute: providerDispute(event.data.object) };
     default:
       return { kind: 'ignored', eventId: event.id, type: event.type };
   }
@@ -200,28 +221,62 @@ function checkoutPaid(eventId: string, session: Stripe.Checkout.Session): Paymen
   };
 }
 
+function checkoutUnpaid(
+  eventId: string,
+  session: Stripe.Checkout.Session,
+  status: 'PROCESSING' | 'FAILED' | 'EXPIRED',
+): PaymentEvent {
+  return { kind: 'checkout_unpaid', eventId, sessionId: session.id, status, metadata: metadataOf(session) };
+}
+
 function chargeRefunded(eventId: string, charge: Stripe.Charge): PaymentEvent {
   const listed = charge.refunds?.data;
-  const refunds: RefundOnCharge[] = (listed ?? []).map(refundOnCharge);
   return {
     kind: 'charge_refunded',
     eventId,
-    chargeId: charge.id,
     // A charge outside a payment intent (legacy Charges API) is not one of ours; '' keeps it unmatched.
     paymentIntentId: idOf(charge.payment_intent) ?? '',
-    currency: charge.currency.toUpperCase(),
-    amountRefunded: charge.amount_refunded,
-    refunds,
+    metadata: metadataOf(charge),
+    refunds: (listed ?? []).map(providerRefund),
     refundsListed: listed !== undefined,
   };
 }
 
-function refundOnCharge(refund: Stripe.Refund): RefundOnCharge {
+const REFUND_STATUSES: Record<string, ProviderRefundStatus> = {
+  pending: 'PENDING',
+  requires_action: 'REQUIRES_ACTION',
+  succeeded: 'SUCCEEDED',
+  failed: 'FAILED',
+  canceled: 'CANCELED',
+};
+
+function providerRefund(refund: Stripe.Refund): ProviderRefund {
   return {
     refundId: refund.id,
+    paymentIntentId: idOf(refund.payment_intent) ?? '',
     amount: refund.amount,
-    status: refund.status ?? 'pending', // as `refund` reports it
+    currency: refund.currency.toUpperCase(),
+    status: REFUND_STATUSES[refund.status ?? 'pending'] ?? 'PENDING',
+    failureReason: refund.failure_reason ?? undefined,
     metadata: metadataOf(refund),
+  };
+}
+
+/** Stripe's dispute statuses: `warning_*` are inquiries; one closed without a chargeback is won. */
+function providerDispute(dispute: Stripe.Dispute): ProviderDispute {
+  const status =
+    dispute.status === 'lost'
+      ? 'LOST'
+      : dispute.status === 'won' || dispute.status === 'warning_closed'
+        ? 'WON'
+        : 'OPEN';
+  return {
+    disputeId: dispute.id,
+    paymentIntentId: idOf(dispute.payment_intent) ?? '',
+    amount: dispute.amount,
+    currency: dispute.currency.toUpperCase(),
+    status,
+    reason: dispute.reason,
   };
 }
 

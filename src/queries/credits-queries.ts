@@ -9,14 +9,22 @@ import type {
   UsageTotal,
 } from '../../projections/credit-ledger-reader';
 import type { LedgerEntry } from '../../projections/credit-ledger';
-import type { CreditPurchasesReader, CreditPurchaseView } from '../../projections/credit-purchases';
+import type {
+  CheckoutView,
+  CreditPurchasesReader,
+  CreditPurchaseView,
+  PurchaseRefundView,
+  RefusedProviderEventView,
+  UncreditedPaymentView,
+} from '../../projections/credit-purchases-reader';
 import type { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import type { Catalog, Plan } from '../catalog/catalog';
 import type { Clock } from '../clock';
 import { creditBalance, lowBalanceThreshold, type CreditBalance } from '../domain/balance';
 import type { Grant, GrantSource } from '../domain/credits';
 import { occurredAt } from '../domain/events';
-import { evolve, initialState, type CurrentPeriod } from '../domain/state';
+import { evolve } from '../domain/evolve';
+import { initialState, type CurrentPeriod } from '../domain/state';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
 
@@ -37,6 +45,30 @@ export interface WorkspaceCreditsView extends Omit<CreditBalance, 'grants'> {
   }[];
 }
 
+/**
+ * Waits for the read models to show something: `read` is asked again after every batch they commit
+ * until it answers, or `timeoutMs` passes (then undefined).
+ */
+export type ReadModelWatch = <T>(read: () => T | undefined, timeoutMs: number) => Promise<T | undefined>;
+
+/** Where a read model stopped, if it did (at an event it could not apply): it must not be served then. */
+export type ReadModelHealth = (readModel: string) => { position: string; eventType: string; error: string } | undefined;
+
+/** A query whose read model stopped at an event it cannot apply: answered with this, not stale numbers. */
+export class ReadModelUnavailable extends Error {
+  readonly code = 'READ_MODEL_UNAVAILABLE';
+  constructor(
+    readonly readModel: string,
+    failure: { position: string; eventType: string; error: string },
+  ) {
+    super(
+      `The ${readModel} read model stopped at event ${failure.position} (${failure.eventType}): ${failure.error}. ` +
+        'Operators: see `credits projections`; everything else keeps working.',
+    );
+    this.name = 'ReadModelUnavailable';
+  }
+}
+
 export class CreditsQueries {
   constructor(
     private readonly balances: WorkspaceBalanceReader,
@@ -45,10 +77,18 @@ export class CreditsQueries {
     private readonly store: EventStore,
     private readonly catalog: Catalog,
     private readonly clock: Clock,
+    private readonly watch: ReadModelWatch,
+    private readonly health: ReadModelHealth = () => undefined,
   ) {}
+
+  private healthy(readModel: string): void {
+    const failure = this.health(readModel);
+    if (failure) throw new ReadModelUnavailable(readModel, failure);
+  }
 
   /** An unknown workspace has an all-zero balance: it simply has no grants yet. */
   workspaceCredits(workspaceId: string): WorkspaceCreditsView {
+    this.healthy('workspace-balance');
     return this.view(
       workspaceId,
       this.balances.grants(workspaceId),
@@ -76,6 +116,7 @@ export class CreditsQueries {
   }
 
   ledgerPage(workspaceId: string, options: LedgerFilter & { first: number; before?: bigint | undefined }) {
+    this.healthy('credit-ledger');
     return this.ledger.page(workspaceId, options);
   }
 
@@ -84,10 +125,51 @@ export class CreditsQueries {
   }
 
   purchases(workspaceId: string): CreditPurchaseView[] {
+    this.healthy('credit-purchases');
     return this.purchasesReader.purchases(workspaceId);
   }
 
+  refund(workspaceId: string, refundId: string): PurchaseRefundView | undefined {
+    this.healthy('credit-purchases');
+    return this.purchasesReader.refund(workspaceId, refundId);
+  }
+
+  /** Paid checkouts that could not be credited, for admins. */
+  uncreditedPayments(): UncreditedPaymentView[] {
+    return this.purchasesReader.uncreditedPayments();
+  }
+
+  /** Payment-provider webhooks refused as invalid, for admins. */
+  refusedProviderEvents(): RefusedProviderEventView[] {
+    return this.purchasesReader.refusedProviderEvents();
+  }
+
+  /** The checkout once the payment provider has opened its page or refused to, or as it is after `timeoutMs`. */
+  async settledCheckout(workspaceId: string, checkoutId: string, timeoutMs: number): Promise<CheckoutView | undefined> {
+    this.healthy('credit-purchases');
+    const settled = () => {
+      const checkout = this.purchasesReader.checkout(workspaceId, checkoutId);
+      return checkout && checkout.status !== 'STARTED' ? checkout : undefined;
+    };
+    return (await this.watch(settled, timeoutMs)) ?? this.purchasesReader.checkout(workspaceId, checkoutId);
+  }
+
+  /** The refund once the payment provider has answered for it, or as it is after `timeoutMs`. */
+  async answeredRefund(
+    workspaceId: string,
+    refundId: string,
+    timeoutMs: number,
+  ): Promise<PurchaseRefundView | undefined> {
+    this.healthy('credit-purchases');
+    const answered = () => {
+      const refund = this.purchasesReader.refund(workspaceId, refundId);
+      return refund && refund.status !== 'REQUESTED' ? refund : undefined;
+    };
+    return (await this.watch(answered, timeoutMs)) ?? this.purchasesReader.refund(workspaceId, refundId);
+  }
+
   usage(workspaceId: string, from: Date, to: Date, grouping: UsageGrouping): UsageTotal[] {
+    this.healthy('credit-ledger');
     return this.ledger.usage(workspaceId, from, to, grouping);
   }
 

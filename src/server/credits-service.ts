@@ -1,20 +1,26 @@
 /**
- * The composition root: opens the event store and the read-model database, starts the
- * projections, and wires the command and query sides. Used by the HTTP server and the CLIs.
+ * The composition root: opens the event store and the read-model database, starts the projection
+ * thread (read models and the reactions' derivations), and wires the command side, the query side
+ * and the reactions' performers. Used by the HTTP server and the CLIs.
  */
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { newId } from '../ids';
 import { openReadModelDb } from '../../projections/read-model-db';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
-import { CreditPurchasesReader } from '../../projections/credit-purchases';
+import { CreditPurchasesReader } from '../../projections/credit-purchases-reader';
 import { WorkspaceBalanceReader } from '../../projections/workspace-balance';
+import { ReactionExecutor } from '../../reactions/executor';
+import { ExpirySweeper } from '../../reactions/expiry-sweeper';
+import { ReactorLease } from '../../reactions/lease';
+import { PaymentsPerformer } from '../../reactions/payments/performer';
+import { WorkReader } from '../../reactions/work-reader';
 import { Catalog } from '../catalog/catalog';
-import { WorkspaceCreditsCommandHandler } from '../commands/command-handler';
-import { CreditPayments } from '../commands/credit-payments';
 import { systemClock, type Clock } from '../clock';
+import { WorkspaceCreditsCommandHandler } from '../commands/command-handler';
 import { CreditsCommands } from '../commands/credits-commands';
-import { ExpirySweeper } from '../commands/expiry-sweeper';
+import { PaymentCommands } from '../commands/payment-commands';
+import { ProviderEvents } from '../commands/provider-events';
 import type { EventStore } from '../eventstore/port';
 import { SqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
 import type { Services } from '../graphql/context';
@@ -22,9 +28,11 @@ import { unconfiguredPaymentGateway, type PaymentGateway } from '../payments/pay
 import { createStripeGateway } from '../payments/stripe-gateway';
 import { openFileSnapshotStore } from '../snapshots/snapshot-store';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
-import { CreditsQueries } from '../queries/credits-queries';
+import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries';
 import type { Config } from './config';
+import { workspaceLookup } from './lookups';
 import { ProjectionThread } from './projection-thread';
+import { readYourWrites } from '../commands/read-your-writes';
 import { eventStoreLocation, openEventStore } from './stores';
 
 export interface CreditsService {
@@ -33,7 +41,10 @@ export interface CreditsService {
   /** Why the event store can take no more appends (the embedded store's append thread failed). */
   appendFailure(): Error | undefined;
   projections: ProjectionThread;
+  reactions: { reader: WorkReader; executor: ReactionExecutor };
   gateway: PaymentGateway;
+  /** The payment provider's webhooks, turned into commands; waits for the read models like a mutation. */
+  providerEvents: ProviderEvents;
   close(): Promise<void>;
 }
 
@@ -74,46 +85,95 @@ export async function startCreditsService(
 
   function wire(readModels: Database): CreditsService {
     const snapshots = openFileSnapshotStore(config.snapshotDir);
-    const handler = new WorkspaceCreditsCommandHandler(store, { snapshots });
-    const commands = new CreditsCommands(handler, catalog, clock);
+    const handler = new WorkspaceCreditsCommandHandler(store, {
+      snapshots,
+      onSnapshotRejected: (stream, reason) => logger.warn({ stream, reason }, 'snapshot not used: folding the stream'),
+    });
     const balances = new WorkspaceBalanceReader(readModels, { cachedWorkspaces: 10_000 });
+    const ledger = new CreditLedgerReader(readModels);
+    const purchases = new CreditPurchasesReader(readModels);
+    const waitFor = (position: bigint) => projections.waitFor(position);
+    const commands = new CreditsCommands(handler, catalog, clock);
+    const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
+    const lookup = workspaceLookup(readModels, purchases);
+    const payments = new PaymentCommands(handler, catalog, lookup, store, clock, newId);
+    const reader = new WorkReader(readModels);
+    const executor = new ReactionExecutor({
+      reader,
+      store,
+      performers: [
+        new PaymentsPerformer(
+          gateway,
+          payments,
+          catalog,
+          { successUrl: config.checkoutSuccessUrl, cancelUrl: config.checkoutCancelUrl },
+          clock,
+        ),
+      ],
+      lease: new ReactorLease(store, newId(), clock),
+      clock,
+      logger,
+    });
+    const watchers = new Set<() => void>();
+    const watch: ReadModelWatch = (read, timeoutMs) => {
+      const found = read();
+      if (found !== undefined) return Promise.resolve(found);
+      return new Promise((resolve) => {
+        const check = (): void => {
+          const value = read();
+          if (value === undefined) return;
+          done();
+          resolve(value);
+        };
+        const timer = setTimeout(() => {
+          done();
+          resolve(undefined);
+        }, timeoutMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          watchers.delete(check);
+        };
+        watchers.add(check);
+      });
+    };
     projections.onCommitted((workspaces) => {
       balances.forget(workspaces);
       publishChangedWorkspaces(pubSub, workspaces);
+      // After the listeners above, so that what the executor and watchers read is fresh.
+      setImmediate(() => {
+        executor.wake();
+        for (const check of watchers) check();
+      });
     });
-    const ledger = new CreditLedgerReader(readModels);
-    const purchases = new CreditPurchasesReader(readModels);
-    const queries = new CreditsQueries(balances, ledger, purchases, store, catalog, clock);
-    const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
-    const payments = new CreditPayments(
-      handler,
-      commands,
-      catalog,
-      gateway,
-      purchases,
-      ledger,
-      { successUrl: config.checkoutSuccessUrl, cancelUrl: config.checkoutCancelUrl },
-      clock,
-      logger,
-      newId,
+    const queries = new CreditsQueries(balances, ledger, purchases, store, catalog, clock, watch, (name) =>
+      projections.failureOf(name),
     );
     const sweeper = new ExpirySweeper(balances, commands, clock, logger);
     sweeper.start(config.expirySweepIntervalMs);
+    executor.start();
+    const visiblePayments = readYourWrites(payments, waitFor);
     return {
       services: {
         catalog,
-        commands,
-        payments,
+        commands: readYourWrites(commands, waitFor),
+        payments: visiblePayments,
         queries,
         pubSub,
-        waitForProjections: (position) => (position === undefined ? Promise.resolve() : projections.waitFor(position)),
+        paymentsEnabled: gateway.enabled,
+        reactions: {
+          parked: () => reader.parked(),
+          retry: async (reaction, key, requestedBy) => waitFor(await executor.retry(reaction, key, requestedBy)),
+        },
       },
       store,
       appendFailure: () => (store instanceof SqliteEventStore ? store.appendFailure : undefined),
       projections,
+      reactions: { reader, executor },
       gateway,
+      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway),
       async close() {
         await sweeper.stop();
+        await executor.stop();
         await handler.close();
         await projections.stop();
         await store.close();

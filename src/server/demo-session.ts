@@ -45,26 +45,21 @@ export async function seedDemoWorkspace(services: Services, now: Date = new Date
   const workspaceId = DEMO_WORKSPACE_ID;
   const metadata = { actorId: DEMO_ACTOR };
   const planId = services.catalog.plan(DEMO_PLAN_ID) ? DEMO_PLAN_ID : services.catalog.plans[0]?.id;
-  let position: bigint | undefined;
   if (planId) {
-    const allowance = await services.commands.applyPlanAllowance(
+    await services.commands.applyPlanAllowance(
       { workspaceId, planId, periodStart: startOfUtcMonth(now), periodEnd: startOfUtcMonth(now, 1) },
       metadata,
     );
-    position = allowance.position ?? position;
   }
-  await services.waitForProjections(position);
   const hasSpent = services.queries.ledgerPage(workspaceId, { first: 1, types: ['CONSUMPTION'] }).entries.length > 0;
   if (!hasSpent) {
     for (const [index, spend] of DEMO_SPENDS.entries()) {
-      const outcome = await services.commands.consumeCredits(
+      await services.commands.consumeCredits(
         { workspaceId, ...spend, idempotencyKey: `demo-seed-${index}` },
         { actorId: index % 2 === 0 ? 'demo-owner' : 'demo-member' },
       );
-      position = outcome.position ?? position;
     }
   }
-  await services.waitForProjections(position);
 }
 
 export function demoSession(jwtSecret: string, now: Date = new Date()): DemoSession {

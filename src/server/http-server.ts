@@ -23,6 +23,7 @@ import { formatError } from '../graphql/errors';
 import { buildCreditsSchema } from '../graphql/schema';
 import { billingPageRouter } from './billing-page';
 import { graphqlHttpHandler } from './graphql-http';
+import { readiness } from './readiness';
 import type { CreditsService } from './credits-service';
 import { stripeWebhookRouter } from './stripe-webhook';
 
@@ -131,41 +132,8 @@ export async function startHttpServer(
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    // Lags are in log positions: events for the embedded store, bytes of the log for EventStoreDB.
-    const lagBehind = (head: bigint | undefined, reached: bigint | undefined) =>
-      head === undefined ? 0 : Number(head - (reached ?? 0n));
-    const projections = (head: bigint | undefined, reachable: boolean) =>
-      service.projections.progress.map(({ name, checkpoint }) => ({
-        name,
-        projected: checkpoint?.toString() ?? null,
-        lag: reachable ? lagBehind(head, checkpoint) : null,
-      }));
-    const reached = service.projections.checkpoint;
-    let head: bigint | undefined;
-    try {
-      head = await withTimeout(service.store.headPosition(), READINESS_TIMEOUT_MS);
-    } catch (error) {
-      options.logger.warn({ err: error }, 'readiness check failed');
-      res.status(503).json({
-        status: 'store-unreachable',
-        store: { reachable: false, error: error instanceof Error ? error.message : String(error) },
-        head: null,
-        projected: reached?.toString() ?? null,
-        lag: null,
-        projections: projections(undefined, false),
-      });
-      return;
-    }
-    const failure = service.projections.error;
-    const unwritable = service.appendFailure();
-    res.status(failure || unwritable ? 503 : 200).json({
-      status: unwritable ? 'store-unwritable' : failure ? 'projection-failed' : 'ready',
-      store: unwritable ? { reachable: true, writable: false, error: unwritable.message } : { reachable: true },
-      head: head?.toString() ?? null,
-      projected: reached?.toString() ?? null,
-      lag: lagBehind(head, reached),
-      projections: projections(head, true),
-    });
+    const { status, body } = await readiness(service, options.logger);
+    res.status(status).json(body);
   });
   // Request logs are info-level: below that level the middleware would only cost time.
   const requestLog = options.logger.isLevelEnabled('info')
@@ -197,15 +165,4 @@ export async function startHttpServer(
       return apollo.stop();
     },
   };
-}
-
-/** How long /readyz waits for the event store before calling it unreachable. */
-const READINESS_TIMEOUT_MS = 2_000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the event store did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

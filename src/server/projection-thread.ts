@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { lowestCheckpoint, PositionWaiters } from '../../projections/position-waiters';
+import type { ProjectionFailure } from '../../projections/runner';
 import type { EventStoreLocation } from './stores';
 
 /** What the worker is started with. */
@@ -21,12 +22,17 @@ export interface ProjectionWorkerData {
   logLevel: string;
 }
 
-export type ProjectionProgress = { name: string; checkpoint: string | null }[];
+export type ProjectionProgress = { name: string; checkpoint: string | null; failure: ProjectionFailure | null }[];
 
 /** What the worker tells the main thread. */
 export type FromProjectionWorker =
   | { type: 'caught-up'; progress: ProjectionProgress }
   | { type: 'committed'; progress: ProjectionProgress; workspaces: string[] }
+  /** A projection stopped at an event it cannot apply; the others go on. */
+  | { type: 'progress'; progress: ProjectionProgress }
+  /** The read models cannot be written (message), or can again (null). */
+  | { type: 'stalled'; message: string | null }
+  /** The log cannot be followed at all. */
   | { type: 'failed'; message: string };
 
 /** What the main thread tells the worker. */
@@ -42,10 +48,17 @@ export interface ProjectionThreadOptions extends ProjectionWorkerData {
 
 const WORKER = join(__dirname, 'projection-worker.js');
 
+export interface ProjectionPosition {
+  name: string;
+  checkpoint: bigint | undefined;
+  failure: ProjectionFailure | undefined;
+}
+
 export class ProjectionThread {
   private readonly waiters = new PositionWaiters();
-  private positions: { name: string; checkpoint: bigint | undefined }[] = [];
+  private positions: ProjectionPosition[] = [];
   private failure: Error | undefined;
+  private stalled: Error | undefined;
   private stopping = false;
   private readonly exited: Promise<void>;
   private stopListening: () => void = () => undefined;
@@ -81,6 +94,12 @@ export class ProjectionThread {
             for (const listener of this.commitListeners) listener(message.workspaces);
             this.advance(message.progress);
             return;
+          case 'progress':
+            this.advance(message.progress);
+            return;
+          case 'stalled':
+            this.stalled = message.message === null ? undefined : new Error(message.message);
+            return;
           case 'failed': {
             const error = new Error(`Projection stopped: ${message.message}`);
             this.fail(error);
@@ -109,17 +128,29 @@ export class ProjectionThread {
     return () => this.commitListeners.delete(listener);
   }
 
-  /** The position every projection has reached; undefined before the first event. */
+  /** The position every healthy projection has reached; undefined before the first event. */
   get checkpoint(): bigint | undefined {
-    return lowestCheckpoint(this.positions);
+    return lowestCheckpoint(this.positions.filter((position) => !position.failure));
   }
 
-  get progress(): { name: string; checkpoint: bigint | undefined }[] {
+  /** Each projection's position, and where it stopped if it did. */
+  get progress(): readonly ProjectionPosition[] {
     return this.positions;
   }
 
+  /** Why the log cannot be followed at all. */
   get error(): Error | undefined {
     return this.failure;
+  }
+
+  /** Why the read models cannot be written right now (they resume by themselves when it clears). */
+  get stalledBy(): Error | undefined {
+    return this.stalled;
+  }
+
+  /** The failure of a read model that stopped, if it did. */
+  failureOf(name: string): ProjectionFailure | undefined {
+    return this.positions.find((position) => position.name === name)?.failure;
   }
 
   /** Resolves once every projection has applied the event at `position`: read-your-writes. */
@@ -148,9 +179,10 @@ export class ProjectionThread {
   }
 
   private advance(progress: ProjectionProgress): void {
-    this.positions = progress.map(({ name, checkpoint }) => ({
+    this.positions = progress.map(({ name, checkpoint, failure }) => ({
       name,
       checkpoint: checkpoint === null ? undefined : BigInt(checkpoint),
+      failure: failure ?? undefined,
     }));
     const reached = this.checkpoint;
     if (reached !== undefined) this.waiters.release(reached);

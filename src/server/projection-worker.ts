@@ -3,13 +3,18 @@
  * event store and the read-model database and runs the ProjectionRunner over them.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PROJECTIONS } from '../../projections';
 import { openReadModelDb } from '../../projections/read-model-db';
 import { ProjectionRunner } from '../../projections/runner';
 import { SqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
 import { changedWorkspaces } from '../queries/credits-changes';
+import { LOG_FOLLOWERS } from './log-followers';
 import { createLogger } from './logger';
-import type { FromProjectionWorker, ProjectionWorkerData, ToProjectionWorker } from './projection-thread';
+import type {
+  FromProjectionWorker,
+  ProjectionProgress,
+  ProjectionWorkerData,
+  ToProjectionWorker,
+} from './projection-thread';
 import { openEventStore } from './stores';
 
 async function main(): Promise<void> {
@@ -20,13 +25,23 @@ async function main(): Promise<void> {
   const post = (message: FromProjectionWorker): void => port.postMessage(message);
   const store = await openEventStore(data.store, { logger, readOnly: true });
   const readModels = openReadModelDb(data.readModelFile);
-  const runner = new ProjectionRunner(store, readModels, PROJECTIONS, {
+  const runner = new ProjectionRunner(store, readModels, LOG_FOLLOWERS, {
     logger,
     onCommitted: (batch) => post({ type: 'committed', progress: progress(), workspaces: changedWorkspaces(batch) }),
-    onFailed: (error) => post({ type: 'failed', message: error.message }),
+    onFailed: (failure) =>
+      post(
+        failure.projection === '*'
+          ? { type: 'failed', message: failure.error }
+          : { type: 'progress', progress: progress() },
+      ),
+    onStalled: (error) => post({ type: 'stalled', message: error?.message ?? null }),
   });
-  const progress = () =>
-    runner.progress.map(({ name, checkpoint }) => ({ name, checkpoint: checkpoint?.toString() ?? null }));
+  const progress = (): ProjectionProgress =>
+    runner.progress.map(({ name, checkpoint, failure }) => ({
+      name,
+      checkpoint: checkpoint?.toString() ?? null,
+      failure: failure ?? null,
+    }));
 
   port.on('message', (message: ToProjectionWorker) => {
     if (message.type === 'appended') {

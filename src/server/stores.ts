@@ -9,15 +9,22 @@ import type { Logger } from 'pino';
 import { openReadModelDb } from '../../projections/read-model-db';
 import type { EventStore } from '../eventstore/port';
 import { openSqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
+import { REACTIONS_CATEGORY } from '../../reactions/attempt-events';
+import { REFUSED_EVENTS_CATEGORY } from '../events/provider-refusals';
 import { WORKSPACE_CREDITS_CATEGORY } from '../events/workspace-stream';
 import type { Config } from './config';
 
 export type EventStoreLocation =
   { kind: 'sqlite'; file: string } | { kind: 'esdb'; connectionString: string; streamPrefixes: string[] };
 
+/** The streams the log's followers read (the reactor lease's stream is read only directly). */
+export const FOLLOWED_STREAM_PREFIXES = [WORKSPACE_CREDITS_CATEGORY, REACTIONS_CATEGORY, REFUSED_EVENTS_CATEGORY].map(
+  (category) => `${category}-`,
+);
+
 export const eventStoreLocation = (config: Config): EventStoreLocation =>
   config.eventStoreUrl
-    ? { kind: 'esdb', connectionString: config.eventStoreUrl, streamPrefixes: [`${WORKSPACE_CREDITS_CATEGORY}-`] }
+    ? { kind: 'esdb', connectionString: config.eventStoreUrl, streamPrefixes: FOLLOWED_STREAM_PREFIXES }
     : { kind: 'sqlite', file: config.eventStoreFile };
 
 /**

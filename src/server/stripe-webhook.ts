@@ -1,20 +1,46 @@
 /**
  * POST /webhooks/stripe. The body is verified as the exact bytes Stripe sent; an unsigned or
  * altered request answers 400 and records nothing. A verified event is applied once however often
- * it arrives (purchases and refunds are idempotent by their ids); if applying it fails the answer
- * is 500, so that Stripe delivers it again later.
+ * and in whatever order it arrives, and answered once the read models include what it recorded, so
+ * that the buyer's return page shows it. An event the service will not take (ids or metadata that
+ * break the API's rules, a refusal of the credits rules) is recorded with its Stripe event id and
+ * acknowledged, since delivering it again would change nothing; any other failure answers 500, so
+ * that Stripe delivers it again later.
  */
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
+import { RefusedProviderEvent } from '../commands/provider-events';
 import { isCreditsError } from '../domain/errors';
-import { InvalidWebhookSignature, PaymentsNotConfigured } from '../payments/payment-gateway';
+import { isExpectedRevisionConflict } from '../eventstore/port';
+import { refusedEventStream } from '../events/provider-refusals';
+import { InvalidWebhookSignature, PaymentsNotConfigured, type PaymentEvent } from '../payments/payment-gateway';
 import type { CreditsService } from './credits-service';
 
 export function stripeWebhookRouter(service: CreditsService, logger: Logger): Router {
   const router = express.Router();
+
+  /** Records why an event was refused, once per event id (a redelivery finds it recorded). */
+  async function recordRefusal(event: PaymentEvent, reason: string): Promise<void> {
+    const type = event.kind === 'ignored' ? event.type : event.kind;
+    await service.store
+      .appendToStream(
+        refusedEventStream(event.eventId),
+        [
+          {
+            type: 'ProviderEventRefused',
+            data: { eventId: event.eventId, type, reason, refusedAt: new Date().toISOString() },
+          },
+        ],
+        { expectedRevision: 'no_stream' },
+      )
+      .catch((error: unknown) => {
+        if (!isExpectedRevisionConflict(error)) throw error;
+      });
+  }
+
   router.post('/webhooks/stripe', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    let event;
+    let event: PaymentEvent;
     try {
       event = service.gateway.parseWebhook(body, req.header('stripe-signature'));
     } catch (error) {
@@ -30,18 +56,22 @@ export function stripeWebhookRouter(service: CreditsService, logger: Logger): Ro
       throw error;
     }
     try {
-      await service.services.payments.handlePaymentEvent(event);
-      // Whoever looks next (the buyer's return page, a refund) sees the effect.
-      await service.services.waitForProjections(await service.store.headPosition());
-      res.json({ received: true });
+      const outcome = await service.providerEvents.apply(event);
+      if (outcome.ignored) logger.info({ eventId: event.eventId, reason: outcome.ignored }, 'stripe webhook ignored');
+      res.json({ received: true, ...(outcome.ignored && { ignored: outcome.ignored }) });
     } catch (error) {
-      if (isCreditsError(error)) {
-        // A refusal is final (it would be refused on every retry): acknowledge it and leave it to an operator.
-        logger.error(
-          { err: error, eventId: event.eventId, kind: event.kind },
-          'stripe webhook refused by the credits rules',
-        );
-        res.json({ received: true, applied: false });
+      if (error instanceof RefusedProviderEvent || isCreditsError(error)) {
+        // Final: it would be refused on every delivery. Recorded for an operator, and acknowledged.
+        const reason = error.message;
+        logger.error({ eventId: event.eventId, kind: event.kind, reason }, 'stripe webhook refused');
+        try {
+          await recordRefusal(event, reason);
+        } catch (recordError) {
+          logger.error({ err: recordError, eventId: event.eventId }, 'could not record a refused webhook');
+          res.status(500).json({ error: 'The event could not be recorded; it will be retried.' });
+          return;
+        }
+        res.json({ received: true, applied: false, reason });
         return;
       }
       logger.error(

@@ -27,7 +27,7 @@ import {
 } from '../generated/graphql';
 import { expectData } from '../support/graphql-client';
 import { adminToken, freePort, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
-import { startStripeDouble, type StripeDouble } from '../support/stripe-double';
+import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
 
 jest.setTimeout(30_000);
 

@@ -12,7 +12,8 @@ import type { WorkspaceCreditsCommand } from '../../src/domain/commands';
 import { decide } from '../../src/domain/decide';
 import { CreditsError, type CreditsErrorCode } from '../../src/domain/errors';
 import type { WorkspaceCreditsEvent } from '../../src/domain/events';
-import { evolve, initialState, type WorkspaceCreditsState } from '../../src/domain/state';
+import { evolve } from '../../src/domain/evolve';
+import { initialState, type WorkspaceCreditsState } from '../../src/domain/state';
 import { decodeState, encodeState } from '../../src/domain/state-snapshot';
 
 /** Folds a stream into a fresh state, as the aggregate does when it loads it. */

@@ -4,10 +4,19 @@
  */
 import type { CreditConsumptionRefunded, CreditPurchaseRefunded, WorkspaceCreditsEvent } from '../../src/domain/events';
 import { keyHash, RecentConsumptions } from '../../src/domain/recent-consumptions';
-import { evolve, IDEMPOTENCY_RETENTION_MS, type ConsumptionRecord } from '../../src/domain/state';
+import { evolve } from '../../src/domain/evolve';
+import { IDEMPOTENCY_RETENTION_MS, type ConsumptionRecord } from '../../src/domain/state';
 import { isAscii } from '../../src/domain/ascii-json';
 import { decodeState, encodeState } from '../../src/domain/state-snapshot';
 import { allowance, at, consumed, DAY, draw, expired, granted, HOUR, purchased, WORKSPACE } from './builders';
+import {
+  checkoutOpened,
+  checkoutStarted,
+  disputeOpened,
+  refundFact,
+  refundPending,
+  refundRequested,
+} from './payment-builders';
 import { stateOf } from './spec';
 
 // Keys a client may send: the encoding must survive tabs, newlines, quotes, escapes and non-ASCII.
@@ -63,6 +72,35 @@ const history: WorkspaceCreditsEvent[] = [
   purchaseRefunded(undefined),
   consumptionRefunded,
   expired({ grantId: 'promo-1', source: 'PROMOTIONAL', credits: 90, expiredAt: at(10 * DAY) }),
+  // Every other part of the state: refunds by key and pending, disputes, checkouts, facts kept
+  // for a payment not recorded yet, payments not credited, and a replaced allowance.
+  refundRequested({ refundId: 'refund-k', idempotencyKey: 'ticket-1', credits: 10, creditsRepaid: 10 }),
+  refundPending({ refundId: 'refund-k', providerRefundId: 're_k' }),
+  disputeOpened({ creditsHeld: 1000 }),
+  checkoutStarted(),
+  checkoutOpened({ sessionId: 'cs_open' }),
+  {
+    type: 'ProviderEventDeferred',
+    data: {
+      workspaceId: WORKSPACE,
+      paymentIntentId: 'pi_later',
+      fact: { kind: 'REFUND', refund: refundFact({ refundId: undefined }) },
+      recordedBy: 'stripe',
+      receivedAt: at(DAY).toISOString(),
+    },
+  },
+  {
+    type: 'PaidCheckoutNotCredited',
+    data: {
+      workspaceId: WORKSPACE,
+      sessionId: 'cs_odd',
+      paymentIntentId: null,
+      amountPaid: { amount: 1, currency: 'USD' },
+      reason: 'test',
+      receivedAt: at(DAY).toISOString(),
+    },
+  },
+  allowance({ grantId: 'allowance-2', periodStart: at(20 * DAY), periodEnd: at(50 * DAY), appliedAt: at(20 * DAY) }),
 ];
 
 /** Every remembered spend, decoded: the way a command would see each of them. */
@@ -76,7 +114,15 @@ describe('a state snapshot', () => {
     expect(remembered(restored.consumptions)).toStrictEqual(remembered(original.consumptions));
     expect([...restored.consumptions.keys()]).toEqual(KEYS);
     expect({ ...restored, consumptions: undefined }).toStrictEqual({ ...original, consumptions: undefined });
-    expect(restored.providerRefunds.get('re_1')).toStrictEqual(restored.purchaseRefunds.get('refund-re_1'));
+    expect(restored.providerRefunds.get('re_1')).toBe('refund-re_1');
+    expect(restored.refundKeys.get('ticket-1')).toBe('refund-k');
+    expect(restored.deferredFacts.get('pi_later')).toHaveLength(1);
+    expect(restored.replacedAllowances).toEqual(new Set(['allowance-1']));
+    expect(restored.grants.get('purchase-1')?.frozen).toBe(true);
+    expect(restored.purchaseRefunds.get('refund-re_1')).toMatchObject({
+      status: 'SUCCEEDED',
+      providerRefundId: 're_1',
+    });
   });
 
   it('is ASCII text, whatever the keys and reasons hold', () => {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import { print } from 'graphql';
 import WebSocket from 'ws';
-import { evolve, initialState } from '../../src/domain/state';
+import { evolve } from '../../src/domain/evolve';
+import { initialState } from '../../src/domain/state';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../../src/events/workspace-stream';
 import {

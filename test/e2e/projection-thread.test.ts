@@ -1,10 +1,17 @@
 /**
  * The server projects on a thread of its own: appends made by this process reach it at once, and
- * an event a projection cannot apply stops the projections (never skipped), readiness says so, and
- * the server goes on answering without serving numbers past that event.
+ * an event a projection cannot apply stops that projection alone (never skipped): readiness names
+ * it, the CLI shows the event and the error, its queries answer READ_MODEL_UNAVAILABLE, and
+ * everything else, commands included, goes on.
  */
 import { join } from 'node:path';
-import { ApplyPlanAllowanceDocument, ConsumeCreditsDocument, WorkspaceCreditsDocument } from '../generated/graphql';
+import {
+  ApplyPlanAllowanceDocument,
+  ConsumeCreditsDocument,
+  CreditPurchasesDocument,
+  WorkspaceCreditsDocument,
+} from '../generated/graphql';
+import { runCreditsCli } from '../support/cli';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { execute, expectData } from '../support/graphql-client';
@@ -56,43 +63,60 @@ it('answers a spend only once its own thread has projected it, with the projecti
   expect(await readiness()).toMatchObject({ status: 200, body: { status: 'ready', lag: 0 } });
 });
 
-it('stops projecting at an event it cannot apply, says so at /readyz, and keeps serving', async () => {
+it('stops only the read model that cannot apply an event, names it, and keeps everything else serving', async () => {
   const dataDir = newDataDir();
   server = await startServer({ dataDir });
-  // Another writer records the same spend twice, which no decider would: the ledger refuses the
-  // second (one entry per spend), and a read model that skipped it would be wrong.
+  // Another writer records the same purchase twice in one workspace, which no decider would: the
+  // purchases read model refuses the second (one row per purchase) and must not skip it.
   const store = openSqliteEventStore({ file: join(dataDir, 'events.sqlite') });
   const workspaceId = 'ws-broken';
-  const spend = (revision: number) => ({
-    type: 'CreditsConsumed',
+  const purchase = (grantId: string) => ({
+    type: 'CreditsPurchased',
+    schemaVersion: 2,
     data: {
       workspaceId,
-      consumptionId: 'the-same-spend',
-      idempotencyKey: `key-${revision}`,
-      action: 'PERSON_ENRICHMENT',
-      units: 1,
-      creditsPerUnit: 7,
-      credits: 7,
-      drawdown: [{ grantId: 'no-such-grant', source: 'PROMOTIONAL', credits: 7 }],
-      availableAfter: 0,
-      actorId: 'importer',
-      consumedAt: new Date().toISOString(),
+      grantId,
+      purchaseId: 'INV-1',
+      packageId: 'credits-500',
+      packageName: '500 credits',
+      credits: 500,
+      price: { amount: 5000, currency: 'USD' },
+      payment: { provider: 'MANUAL', reference: 'INV-1' },
+      purchasedBy: 'importer',
+      purchasedAt: new Date().toISOString(),
     },
   });
-  await store.appendToStream(workspaceStreamName(workspaceId), [spend(0), spend(1)], { expectedRevision: 'no_stream' });
+  const { position } = await store.appendToStream(
+    workspaceStreamName(workspaceId),
+    [purchase('grant-a'), purchase('grant-b')],
+    { expectedRevision: 'no_stream' },
+  );
   await store.close();
 
   let ready = await readiness();
-  for (let tries = 0; ready.status === 200 && tries < 100; tries++) {
+  for (let tries = 0; ready.body.status === 'ready' && tries < 100; tries++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     ready = await readiness();
   }
-  expect(ready).toMatchObject({ status: 503, body: { status: 'projection-failed' } });
-  expect(server.logs.some((line) => line.msg === 'projection thread stopped')).toBe(true);
+  expect(ready).toMatchObject({ status: 200, body: { status: 'degraded', failedProjections: ['credit-purchases'] } });
+  const failed = (ready.body as unknown as { projections: { name: string; failed?: unknown }[] }).projections.find(
+    (projection) => projection.name === 'credit-purchases',
+  );
+  expect(failed?.failed).toMatchObject({
+    position: position.toString(),
+    eventType: 'CreditsPurchased',
+    streamName: workspaceStreamName(workspaceId),
+    error: expect.stringContaining('UNIQUE constraint failed') as unknown,
+  });
+  expect(server.logs.some((line) => line.msg === 'projection stopped at an event it cannot apply')).toBe(true);
 
-  // The process still answers; a write is still durable, but it cannot be read back as projected.
-  expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-  const allowance = await execute(
+  // The other read models went on: both grants are in the balance.
+  const owner = tokenFor(workspaceId, 'OWNER');
+  expect(
+    (await expectData(server.url, WorkspaceCreditsDocument, { workspaceId }, owner)).workspaceCredits.available,
+  ).toBe(1000);
+  // Commands go on, and answer once the healthy read models include them.
+  await expectData(
     server.url,
     ApplyPlanAllowanceDocument,
     {
@@ -105,11 +129,29 @@ it('stops projecting at an event it cannot apply, says so at /readyz, and keeps 
     },
     adminToken(),
   );
-  expect(allowance.errors?.[0]).toMatchObject({
-    message: expect.stringContaining('Projection stopped') as unknown,
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  const spend = await expectData(
+    server.url,
+    ConsumeCreditsDocument,
+    { input: { workspaceId: 'ws-other', action: 'PERSON_ENRICHMENT', units: 1, idempotencyKey: 'after' } },
+    tokenFor('ws-other', 'MEMBER'),
+  );
+  expect(spend.consumeCredits.available).toBe(993);
+  // The stopped read model is not served with numbers past the event it stopped at.
+  const purchases = await execute(server.url, CreditPurchasesDocument, { workspaceId }, owner);
+  expect(purchases.errors?.[0]).toMatchObject({
+    message: expect.stringContaining('credit-purchases read model stopped at event') as unknown,
+    extensions: { code: 'READ_MODEL_UNAVAILABLE', readModel: 'credit-purchases' },
   });
-  const log = openSqliteEventStore({ file: join(dataDir, 'events.sqlite') });
-  expect(await log.streamRevision(workspaceStreamName('ws-other'))).toBe(0n);
-  await log.close();
+
+  // An operator sees the event and the error from the CLI.
+  const statuses = runCreditsCli(dataDir, ['projections'])
+    .stdout.trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { name: string; failure: unknown });
+  expect(statuses.find((status) => status.name === 'credit-purchases')?.failure).toMatchObject({
+    position: position.toString(),
+    eventType: 'CreditsPurchased',
+    eventId: expect.any(String) as unknown,
+  });
+  expect(statuses.find((status) => status.name === 'workspace-balance')?.failure).toBeNull();
 });

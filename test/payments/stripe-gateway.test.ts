@@ -17,7 +17,12 @@ import {
   type PaymentGateway,
 } from '../../src/payments/payment-gateway';
 import { createStripeGateway } from '../../src/payments/stripe-gateway';
-import { decodeStripeForm, startStripeDouble, type StripeDouble, type WebhookDelivery } from '../support/stripe-double';
+import {
+  decodeStripeForm,
+  startStripeDouble,
+  type StripeDouble,
+  type WebhookDelivery,
+} from '../../tools/stripe-double';
 
 const SECRET_KEY = 'sk_test_credits_service_double';
 const WEBHOOK_SECRET = 'whsec_test_credits_service_double';
@@ -43,6 +48,7 @@ const newKey = (what: string): string => `${what}-${process.pid}-${++keyCounter}
 
 const checkoutRequest = (overrides: Partial<CheckoutRequest> = {}): CheckoutRequest => ({
   workspaceId: 'ws-acme',
+  checkoutId: 'checkout-test-1',
   packageId: 'pack-500',
   packageName: '500 credits',
   credits: 500,
@@ -56,6 +62,7 @@ const checkoutRequest = (overrides: Partial<CheckoutRequest> = {}): CheckoutRequ
 
 const ourMetadata = {
   workspaceId: 'ws-acme',
+  checkoutId: 'checkout-test-1',
   packageId: 'pack-500',
   credits: '500',
   startedBy: 'user-billing-manager',
@@ -195,9 +202,12 @@ describe('refund', () => {
     });
     expect(refund).toEqual({
       refundId: expect.stringMatching(/^re_test_/) as string,
+      paymentIntentId,
       amount: 2000,
       currency: 'USD',
-      status: 'succeeded',
+      status: 'SUCCEEDED',
+      failureReason: undefined,
+      metadata: { workspaceId: 'ws-acme', refundedBy: 'admin-1' },
     });
     expect(double.refunds(paymentIntentId).map((r) => r.id)).toEqual([refund.refundId]);
   });
@@ -327,14 +337,15 @@ describe('listRefunds', () => {
     });
     // Stripe's default payload: the charge does not list its refunds, so the service must ask.
     const delivery = await double.refundFromDashboard(paymentIntentId, 500, { deliver: false, listRefunds: false });
-    expect(parse(delivery)).toMatchObject({ kind: 'charge_refunded', amountRefunded: 1500, refundsListed: false });
+    expect(parse(delivery)).toMatchObject({ kind: 'charge_refunded', paymentIntentId, refundsListed: false });
 
     const refunds = await gateway.listRefunds(paymentIntentId);
 
     const dashboardRefund = double.refunds(paymentIntentId)[1];
+    const listed = { paymentIntentId, currency: 'USD', status: 'SUCCEEDED', failureReason: undefined };
     expect(refunds).toEqual([
-      { refundId: ours.refundId, amount: 1000, status: 'succeeded', metadata: { purchaseRefund: 'r-3' } },
-      { refundId: dashboardRefund?.id, amount: 500, status: 'succeeded', metadata: {} },
+      { ...listed, refundId: ours.refundId, amount: 1000, metadata: { purchaseRefund: 'r-3' } },
+      { ...listed, refundId: dashboardRefund?.id, amount: 500, metadata: {} },
     ]);
     const [sent, ...others] = listRequests(paymentIntentId);
     expect(others).toHaveLength(0);
@@ -360,7 +371,7 @@ describe('listRefunds', () => {
     expect(refunds).toHaveLength(120);
     expect(refunds.map((r) => r.refundId)).toEqual(made);
     expect(refunds.map((r) => r.metadata.n)).toEqual(made.map((_, n) => String(n)));
-    expect(refunds.every((r) => r.amount === 1 && r.status === 'succeeded')).toBe(true);
+    expect(refunds.every((r) => r.amount === 1 && r.status === 'SUCCEEDED')).toBe(true);
     // Newest first from Stripe: the first page ends with the 21st refund made, the second starts after it.
     expect(listRequests(paymentIntentId).map((r) => r.query)).toEqual([
       { payment_intent: paymentIntentId, limit: '100' },
@@ -368,7 +379,7 @@ describe('listRefunds', () => {
     ]);
   });
 
-  it('leaves out refunds that failed or were canceled', async () => {
+  it('lists refunds that failed or were canceled with their status, so that a failure is seen', async () => {
     const { paymentIntentId } = await paidPurchase();
     const refund = (amount: number) =>
       gateway.refund({ paymentIntentId, amount, idempotencyKey: newKey('refund'), metadata: {} });
@@ -380,8 +391,13 @@ describe('listRefunds', () => {
 
     const refunds = await gateway.listRefunds(paymentIntentId);
 
-    expect(refunds.map((r) => r.refundId)).toEqual([kept.refundId]);
-    expect(refunds.reduce((sum, r) => sum + r.amount, 0)).toBe(double.refundedTotal(paymentIntentId));
+    expect(refunds.map((r) => [r.refundId, r.status])).toEqual([
+      [failed.refundId, 'FAILED'],
+      [kept.refundId, 'SUCCEEDED'],
+      [canceled.refundId, 'CANCELED'],
+    ]);
+    const gaveBack = refunds.filter((r) => r.status !== 'FAILED' && r.status !== 'CANCELED');
+    expect(gaveBack.reduce((sum, r) => sum + r.amount, 0)).toBe(double.refundedTotal(paymentIntentId));
   });
 
   it('lists nothing for a payment intent without refunds, or one Stripe does not know', async () => {
@@ -435,13 +451,14 @@ describe('parseWebhook', () => {
     expect(parse(delivery)).toMatchObject({ kind: 'checkout_paid', amountPaid: 50 });
   });
 
-  it('narrows a delayed payment to pending, then paid when it succeeds', async () => {
+  it('narrows a delayed payment to processing, then paid when it succeeds', async () => {
     const session = await gateway.createCheckoutSession(checkoutRequest());
     const completed = await double.completeCheckout(session.id, { paymentStatus: 'unpaid', deliver: false });
     expect(parse(completed)).toEqual({
-      kind: 'checkout_pending',
+      kind: 'checkout_unpaid',
       eventId: completed.event.id,
       sessionId: session.id,
+      status: 'PROCESSING',
       metadata: ourMetadata,
     });
 
@@ -458,17 +475,21 @@ describe('parseWebhook', () => {
     });
   });
 
-  it('narrows a failed delayed payment to checkout_failed', async () => {
+  it('narrows a failed delayed payment, and an expired session, to checkout_unpaid', async () => {
     const session = await gateway.createCheckoutSession(checkoutRequest());
     await double.completeCheckout(session.id, { paymentStatus: 'unpaid', deliver: false });
     const failed = await double.asyncPaymentFailed(session.id, { deliver: false });
 
     expect(parse(failed)).toEqual({
-      kind: 'checkout_failed',
+      kind: 'checkout_unpaid',
       eventId: failed.event.id,
       sessionId: session.id,
+      status: 'FAILED',
       metadata: ourMetadata,
     });
+    const unpaid = await gateway.createCheckoutSession(checkoutRequest({ idempotencyKey: newKey('checkout') }));
+    const expired = await double.expireSession(unpaid.id, { deliver: false });
+    expect(parse(expired)).toMatchObject({ kind: 'checkout_unpaid', sessionId: unpaid.id, status: 'EXPIRED' });
   });
 
   it('lists our own refund, with its metadata, in charge_refunded', async () => {
@@ -484,11 +505,19 @@ describe('parseWebhook', () => {
     expect(parse(delivery)).toEqual({
       kind: 'charge_refunded',
       eventId: delivery.event.id,
-      chargeId: expect.stringMatching(/^ch_test_/) as string,
       paymentIntentId,
-      currency: 'USD',
-      amountRefunded: 2000,
-      refunds: [{ refundId: refund.refundId, amount: 2000, status: 'succeeded', metadata: { purchaseRefund: 'r-1' } }],
+      metadata: {},
+      refunds: [
+        {
+          refundId: refund.refundId,
+          paymentIntentId,
+          amount: 2000,
+          currency: 'USD',
+          status: 'SUCCEEDED',
+          failureReason: undefined,
+          metadata: { purchaseRefund: 'r-1' },
+        },
+      ],
       refundsListed: true,
     });
   });
@@ -504,29 +533,28 @@ describe('parseWebhook', () => {
     const delivery = await double.refundFromDashboard(paymentIntentId, 500, { deliver: false });
 
     const event = parse(delivery);
-    expect(event).toMatchObject({
-      kind: 'charge_refunded',
-      paymentIntentId,
-      amountRefunded: 1500,
-      refundsListed: true,
-    });
+    expect(event).toMatchObject({ kind: 'charge_refunded', paymentIntentId, refundsListed: true });
     const refunds = event.kind === 'charge_refunded' ? event.refunds : [];
     expect(refunds).toHaveLength(2);
-    expect(refunds).toContainEqual({
-      refundId: ours.refundId,
-      amount: 1000,
-      status: 'succeeded',
-      metadata: { purchaseRefund: 'r-2' },
-    });
-    expect(refunds).toContainEqual({
-      refundId: expect.stringMatching(/^re_test_/) as string,
-      amount: 500,
-      status: 'succeeded',
-      metadata: {},
-    });
+    expect(refunds).toContainEqual(
+      expect.objectContaining({
+        refundId: ours.refundId,
+        amount: 1000,
+        status: 'SUCCEEDED',
+        metadata: { purchaseRefund: 'r-2' },
+      }),
+    );
+    expect(refunds).toContainEqual(
+      expect.objectContaining({
+        refundId: expect.stringMatching(/^re_test_/) as string,
+        amount: 500,
+        status: 'SUCCEEDED',
+        metadata: {},
+      }),
+    );
   });
 
-  it('lists a failed refund with its status, unlike listRefunds', async () => {
+  it('lists a failed refund with its status', async () => {
     const { paymentIntentId } = await paidPurchase();
     const kept = await gateway.refund({ paymentIntentId, amount: 300, idempotencyKey: newKey('refund'), metadata: {} });
     const failed = await gateway.refund({
@@ -539,26 +567,78 @@ describe('parseWebhook', () => {
     const delivery = await double.chargeRefundedFor(kept.refundId, { deliver: false });
 
     const event = parse(delivery);
-    expect(event).toMatchObject({ kind: 'charge_refunded', amountRefunded: 300, refundsListed: true });
+    expect(event).toMatchObject({ kind: 'charge_refunded', refundsListed: true });
     const statuses = event.kind === 'charge_refunded' ? event.refunds.map((r) => [r.refundId, r.status]) : [];
     expect(statuses).toEqual([
-      [failed.refundId, 'failed'],
-      [kept.refundId, 'succeeded'],
+      [failed.refundId, 'FAILED'],
+      [kept.refundId, 'SUCCEEDED'],
     ]);
-    expect((await gateway.listRefunds(paymentIntentId)).map((r) => r.refundId)).toEqual([kept.refundId]);
   });
 
-  it('falls back to the refunded total when the charge does not list its refunds (Stripe’s default payload)', async () => {
+  it('says when the charge does not list its refunds (Stripe’s default payload), so they are listed', async () => {
     const { paymentIntentId } = await paidPurchase();
     const delivery = await double.refundFromDashboard(paymentIntentId, 700, { deliver: false, listRefunds: false });
 
     expect(parse(delivery)).toMatchObject({
       kind: 'charge_refunded',
       paymentIntentId,
-      amountRefunded: 700,
       refunds: [],
       refundsListed: false,
     });
+  });
+
+  it('narrows refund status changes and disputes', async () => {
+    const { paymentIntentId } = await paidPurchase();
+    double.setRefundStatus('pending');
+    const refund = await gateway.refund({
+      paymentIntentId,
+      amount: 100,
+      idempotencyKey: newKey('refund'),
+      metadata: { refundId: 'r-9' },
+    });
+    double.setRefundStatus('succeeded');
+    expect(refund.status).toBe('PENDING');
+    const [updated, failedEvent] = await double.settleRefund(refund.refundId, 'failed', { deliver: false });
+    if (!updated || !failedEvent) throw new Error('no events');
+    expect(updated.event.type).toBe('refund.updated');
+    expect(parse(updated)).toMatchObject({
+      kind: 'refund_updated',
+      refund: {
+        refundId: refund.refundId,
+        paymentIntentId,
+        status: 'FAILED',
+        failureReason: 'lost_or_stolen_card',
+        metadata: { refundId: 'r-9' },
+      },
+    });
+    expect(failedEvent.event.type).toBe('refund.failed');
+    await expect(gateway.retrieveRefund(refund.refundId)).resolves.toMatchObject({ status: 'FAILED' });
+    await expect(gateway.retrieveRefund('re_test_unknown')).resolves.toBeUndefined();
+
+    const { dispute, delivery: opened } = await double.openDispute(paymentIntentId, { deliver: false });
+    expect(parse(opened)).toEqual({
+      kind: 'dispute_updated',
+      eventId: opened.event.id,
+      dispute: {
+        disputeId: dispute.id,
+        paymentIntentId,
+        amount: 5000,
+        currency: 'USD',
+        status: 'OPEN',
+        reason: 'fraudulent',
+      },
+    });
+    const closed = await double.closeDispute(dispute.id, 'lost', { deliver: false });
+    expect(parse(closed)).toMatchObject({
+      kind: 'dispute_updated',
+      dispute: { disputeId: dispute.id, status: 'LOST' },
+    });
+  });
+
+  it('reads a payment intent’s metadata, and nothing for one Stripe does not know', async () => {
+    const { paymentIntentId } = await paidPurchase();
+    await expect(gateway.paymentIntentMetadata(paymentIntentId)).resolves.toEqual(ourMetadata);
+    await expect(gateway.paymentIntentMetadata('pi_test_unknown')).resolves.toBeUndefined();
   });
 
   it('ignores other event types', () => {

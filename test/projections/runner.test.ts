@@ -12,12 +12,7 @@ import { ProjectionRunner } from '../../projections/runner';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 
-const QUERY_INDEXES = [
-  'balance_grants_by_expiry',
-  'balance_grants_by_workspace',
-  'ledger_by_workspace',
-  'ledger_usage',
-];
+const QUERY_INDEXES = ['balance_grants_by_expiry', 'ledger_by_workspace', 'ledger_usage'];
 
 const indexesOf = (db: Database): string[] =>
   db

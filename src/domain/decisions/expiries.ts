@@ -4,7 +4,7 @@
  * where they happened even though the balance never waited for them.
  */
 import type { Grant } from '../credits';
-import type { CreditsExpired } from '../events';
+import type { CreditsExpired, WorkspaceCreditsEvent } from '../events';
 import { isDueToExpire } from '../drawdown';
 import { iso } from '../instants';
 import type { WorkspaceCreditsState } from '../state';
@@ -29,3 +29,14 @@ export function expireDueGrants(state: WorkspaceCreditsState, workspaceId: strin
   }
   return expired;
 }
+
+/**
+ * `decided`, preceded by the expiries due at `now` when it records anything: a repeated provider
+ * message that changes nothing appends nothing at all.
+ */
+export const withDueExpiries = (
+  state: WorkspaceCreditsState,
+  workspaceId: string,
+  now: number,
+  decided: WorkspaceCreditsEvent[],
+): WorkspaceCreditsEvent[] => (decided.length === 0 ? [] : [...expireDueGrants(state, workspaceId, now), ...decided]);

@@ -1,10 +1,11 @@
 /**
- * RefundCreditConsumption: one spend's credits go back to the grants that paid for it, once; what
- * goes back to a grant that has expired in the meantime expires again at once.
+ * RefundCreditConsumption: one spend's credits go back to the grants that paid for it, once. Each
+ * grant takes back what it can still spend; the rest lapses at once (given-back.ts says when).
  */
 import type { RefundCreditConsumption } from '../commands';
-import { notFound } from '../errors';
+import { invalidCommand, notFound } from '../errors';
 import type { WorkspaceCreditsEvent } from '../events';
+import { lapseOnReturn } from '../given-back';
 import { iso } from '../instants';
 import type { WorkspaceCreditsState } from '../state';
 import { expireDueGrants, expiry } from './expiries';
@@ -17,7 +18,10 @@ export function refundCreditConsumption(
   const data = command.data;
   if (state.refundedConsumptions.has(data.consumptionId)) return [];
   requireReason(data.reason, 'A refund');
-  const { drawdown, credits } = data.consumption;
+  const { drawdown, credits } = data.spend;
+  if (drawdown.reduce((sum, part) => sum + part.credits, 0) !== credits) {
+    throw invalidCommand(`Spend ${data.consumptionId} does not add up: its drawdown is not ${credits} credits.`);
+  }
   const unknown = drawdown.find((part) => !state.grants.has(part.grantId));
   if (unknown) throw notFound('Grant', unknown.grantId);
   const now = data.now.getTime();
@@ -38,8 +42,8 @@ export function refundCreditConsumption(
   ];
   for (const part of drawdown) {
     const grant = state.grants.get(part.grantId);
-    if (grant?.expiresAt === undefined || now < grant.expiresAt) continue;
-    events.push(expiry(data.workspaceId, grant, part.credits, 'EXPIRED', now));
+    const lapse = grant && lapseOnReturn(state, grant, part.credits, now);
+    if (grant && lapse) events.push(expiry(data.workspaceId, grant, lapse.credits, lapse.reason, now));
   }
   return events;
 }

@@ -1,8 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { Args, Authorized, Ctx, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import { decodeCursor, encodeCursor } from '../../../projections/credit-ledger-reader';
 import { WORKSPACE_CREDITS_CHANGED } from '../../queries/credits-changes';
 import type { GraphQLContext } from '../context';
+import { decodeCursor, encodeCursor } from '../cursors';
 import { requireWorkspaceAccess } from '../guards';
 import { CreditBalanceAtArgs, CreditLedgerArgs, CreditUsageArgs, WorkspaceArgs } from '../inputs';
 import { CreditLedgerConnection, UsageBucket } from '../types/ledger';

@@ -10,8 +10,8 @@ import { WorkspaceCredits } from '../types/workspace-credits';
 const metadataOf = (principal: Principal): CommandMetadata => ({ actorId: principal.subject });
 
 /**
- * Writes. Each answers only after its events are durable and the read models include them, so a
- * query that follows sees the change.
+ * Writes. The command side answers only after its events are durable and the read models include
+ * them (read-your-writes), so a resolver maps the result, and a query that follows sees the change.
  */
 @Authorized()
 @Resolver()
@@ -25,7 +25,7 @@ export class CreditMutationsResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<CreditConsumption> {
     const principal = requireWorkspaceAccess(context, input.workspaceId);
-    const { result, position } = await context.services.commands.consumeCredits(
+    const { result } = await context.services.commands.consumeCredits(
       {
         workspaceId: input.workspaceId,
         action: input.action,
@@ -35,7 +35,6 @@ export class CreditMutationsResolver {
       },
       metadataOf(principal),
     );
-    await context.services.waitForProjections(position);
     return {
       id: result.consumptionId,
       workspaceId: input.workspaceId,
@@ -58,8 +57,8 @@ export class CreditMutationsResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<WorkspaceCredits> {
     const principal = requireAdmin(context);
-    const { position } = await context.services.commands.applyPlanAllowance(input, metadataOf(principal));
-    return this.balanceAfter(context, input.workspaceId, position);
+    await context.services.commands.applyPlanAllowance(input, metadataOf(principal));
+    return context.services.queries.workspaceCredits(input.workspaceId);
   }
 
   @Mutation(() => WorkspaceCredits, {
@@ -71,11 +70,11 @@ export class CreditMutationsResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<WorkspaceCredits> {
     const principal = requireAdmin(context);
-    const { position } = await context.services.commands.purchaseCredits(
+    await context.services.commands.purchaseCredits(
       { workspaceId: input.workspaceId, packageId: input.packageId, purchaseId: input.paymentReference },
       metadataOf(principal),
     );
-    return this.balanceAfter(context, input.workspaceId, position);
+    return context.services.queries.workspaceCredits(input.workspaceId);
   }
 
   @Mutation(() => WorkspaceCredits, { description: 'Gives promotional or goodwill credits; admin only.' })
@@ -84,7 +83,7 @@ export class CreditMutationsResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<WorkspaceCredits> {
     const principal = requireAdmin(context);
-    const { position } = await context.services.commands.grantCredits(
+    await context.services.commands.grantCredits(
       {
         workspaceId: input.workspaceId,
         credits: input.credits,
@@ -94,15 +93,6 @@ export class CreditMutationsResolver {
       },
       metadataOf(principal),
     );
-    return this.balanceAfter(context, input.workspaceId, position);
-  }
-
-  private async balanceAfter(
-    context: GraphQLContext,
-    workspaceId: string,
-    position: bigint | undefined,
-  ): Promise<WorkspaceCredits> {
-    await context.services.waitForProjections(position);
-    return context.services.queries.workspaceCredits(workspaceId);
+    return context.services.queries.workspaceCredits(input.workspaceId);
   }
 }

@@ -1,29 +1,57 @@
+import { GraphQLError } from 'graphql';
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { PaymentsNotConfigured } from '../../payments/payment-gateway';
 import type { GraphQLContext } from '../context';
 import { requireAdmin, requireBillingManager, requireWorkspaceAccess } from '../guards';
 import {
   RefundCreditConsumptionInput,
   RefundCreditPurchaseInput,
+  RetryReactionWorkInput,
   StartCreditPurchaseArgs,
   WorkspaceArgs,
 } from '../inputs';
-import { CheckoutSession, CreditPurchase, CreditRefund } from '../types/purchases';
+import {
+  CheckoutSession,
+  CreditPurchase,
+  CreditRefund,
+  ParkedReactionWork,
+  RefusedProviderEvent,
+  UncreditedPayment,
+} from '../types/purchases';
 import { WorkspaceCredits } from '../types/workspace-credits';
 
-/** Buying credits through Stripe Checkout, the purchase history, and refunds. */
+/** How long a mutation waits for the payments reaction to hear back from the provider. */
+const PROVIDER_ANSWER_MS = 15_000;
+
+/** Buying credits through Stripe Checkout, the purchase history, refunds, and what admins look after. */
 @Authorized()
 @Resolver()
 export class PaymentsResolver {
   @Mutation(() => CheckoutSession, {
     description:
-      'Opens a Stripe Checkout for a credit package (OWNER, BILLING_MANAGER or admin). Credits arrive once Stripe confirms the payment.',
+      'Opens a Stripe Checkout for a credit package (OWNER, BILLING_MANAGER or admin). The offer is recorded first, so the payment is credited exactly as offered; credits arrive once Stripe confirms the payment.',
   })
   async startCreditPurchase(
     @Args(() => StartCreditPurchaseArgs) { workspaceId, packageId }: StartCreditPurchaseArgs,
     @Ctx() context: GraphQLContext,
   ): Promise<CheckoutSession> {
     const principal = requireBillingManager(context, workspaceId);
-    return context.services.payments.startCheckout(workspaceId, packageId, principal.subject);
+    const { services } = context;
+    if (!services.paymentsEnabled) throw new PaymentsNotConfigured();
+    const { result } = await services.payments.startCheckout(
+      { workspaceId, packageId },
+      { actorId: principal.subject },
+    );
+    const checkout = await services.queries.settledCheckout(workspaceId, result.checkoutId, PROVIDER_ANSWER_MS);
+    if (checkout?.status === 'OPEN' && checkout.sessionId && checkout.url && checkout.expiresAt) {
+      return { id: checkout.sessionId, url: checkout.url, expiresAt: checkout.expiresAt };
+    }
+    throw new GraphQLError(
+      checkout?.status === 'FAILED'
+        ? `The payment provider could not open a checkout: ${checkout.error ?? 'no reason given'}. Nothing was charged.`
+        : 'The payment provider has not opened the checkout yet. Nothing was charged; try again.',
+      { extensions: { code: 'PAYMENT_PROVIDER_ERROR', retryable: checkout?.status !== 'FAILED' } },
+    );
   }
 
   @Query(() => [CreditPurchase], { description: "The workspace's credit purchases, newest first." })
@@ -37,30 +65,64 @@ export class PaymentsResolver {
 
   @Mutation(() => CreditRefund, {
     description:
-      'Refunds unspent credits of a purchase (admin): money back through Stripe first, then the credits leave the balance.',
+      'Refunds credits of a purchase (admin). The credits leave the balance at once and the money is fixed; Stripe is then asked to return it, and the answer comes back as the status. Repeating the request returns the same refund.',
   })
   async refundCreditPurchase(
     @Arg('input', () => RefundCreditPurchaseInput) input: RefundCreditPurchaseInput,
     @Ctx() context: GraphQLContext,
   ): Promise<CreditRefund> {
     const principal = requireAdmin(context);
-    const { result, position } = await context.services.payments.refundPurchase(input, { actorId: principal.subject });
-    await context.services.waitForProjections(position);
-    return { id: result.refundId, purchaseId: result.purchaseId, credits: result.credits, amount: result.amount };
+    const { services } = context;
+    const { result } = await services.payments.requestRefund(input, { actorId: principal.subject });
+    const refund = await services.queries.answeredRefund(result.workspaceId, result.refundId, PROVIDER_ANSWER_MS);
+    if (!refund) throw new Error(`Refund ${result.refundId} was recorded but cannot be read back.`);
+    return refund;
   }
 
   @Mutation(() => WorkspaceCredits, {
-    description: "Gives one spend's credits back, e.g. for a failed org chart run (admin); once.",
+    description:
+      "Gives one spend's credits back, e.g. for a failed org chart run (admin); once. Credits whose grant can no longer be spent expire at once.",
   })
   async refundCreditConsumption(
     @Arg('input', () => RefundCreditConsumptionInput) input: RefundCreditConsumptionInput,
     @Ctx() context: GraphQLContext,
   ): Promise<WorkspaceCredits> {
     const principal = requireAdmin(context);
-    const { result: workspaceId, position } = await context.services.payments.refundConsumption(input, {
-      actorId: principal.subject,
-    });
-    await context.services.waitForProjections(position);
-    return context.services.queries.workspaceCredits(workspaceId);
+    const { result } = await context.services.payments.refundConsumption(input, { actorId: principal.subject });
+    return context.services.queries.workspaceCredits(result.workspaceId);
+  }
+
+  @Query(() => [UncreditedPayment], {
+    description: 'Payments Stripe collected that could not be credited (admin): each needs a refund or a decision.',
+  })
+  uncreditedPayments(@Ctx() context: GraphQLContext): UncreditedPayment[] {
+    requireAdmin(context);
+    return context.services.queries.uncreditedPayments();
+  }
+
+  @Query(() => [RefusedProviderEvent], {
+    description: 'Stripe webhooks refused as invalid (bad ids or metadata), newest first (admin).',
+  })
+  refusedPaymentEvents(@Ctx() context: GraphQLContext): RefusedProviderEvent[] {
+    requireAdmin(context);
+    return context.services.queries.refusedProviderEvents();
+  }
+
+  @Query(() => [ParkedReactionWork], {
+    description: 'Side effects (refunds, checkouts) that kept failing and wait for an operator (admin).',
+  })
+  parkedReactionWork(@Ctx() context: GraphQLContext): ParkedReactionWork[] {
+    requireAdmin(context);
+    return context.services.reactions.parked();
+  }
+
+  @Mutation(() => Boolean, { description: 'Tries parked work again, with its retries afresh (admin).' })
+  async retryReactionWork(
+    @Arg('input', () => RetryReactionWorkInput) input: RetryReactionWorkInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<boolean> {
+    const principal = requireAdmin(context);
+    await context.services.reactions.retry(input.reaction, input.key, principal.subject);
+    return true;
   }
 }

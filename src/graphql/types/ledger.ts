@@ -1,6 +1,10 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { LEDGER_ENTRY_TYPES, type LedgerEntryType } from '../../../projections/credit-ledger';
-import { USAGE_GROUPINGS, type UsageGrouping } from '../../../projections/credit-ledger-reader';
+import {
+  LEDGER_ENTRY_TYPES,
+  USAGE_GROUPINGS,
+  type LedgerEntryType,
+  type UsageGrouping,
+} from '../../queries/vocabulary';
 import type { CreditAction, GrantSource } from '../../domain/credits';
 import { CreditActionEnum, enumOf, GrantSourceEnum } from './enums';
 

@@ -1,10 +1,31 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { PURCHASE_STATUSES, type PurchaseStatus } from '../../../projections/credit-purchases';
+import {
+  DISPUTE_STATUSES,
+  PURCHASE_STATUSES,
+  REFUND_STATUSES,
+  type DisputeStatus,
+  type PurchaseStatus,
+  type RefundStatus,
+} from '../../queries/vocabulary';
 import { Money } from './catalog';
 import { enumOf } from './enums';
 
 export const PurchaseStatusEnum = enumOf<PurchaseStatus>(PURCHASE_STATUSES);
-registerEnumType(PurchaseStatusEnum, { name: 'PurchaseStatus' });
+registerEnumType(PurchaseStatusEnum, {
+  name: 'PurchaseStatus',
+  description:
+    'PAID; PARTIALLY_REFUNDED or REFUNDED (money returned, refunds not failed); DISPUTED (a chargeback is open: its credits are frozen); CHARGED_BACK (a dispute was lost).',
+});
+
+export const RefundStatusEnum = enumOf<RefundStatus>(REFUND_STATUSES);
+registerEnumType(RefundStatusEnum, {
+  name: 'RefundStatus',
+  description:
+    'REQUESTED: credits taken back, the provider not asked yet or not answered. PENDING / REQUIRES_ACTION: the provider accepted it, not final. SUCCEEDED: money returned. FAILED / CANCELED: no money returned; the credits came back where they can still be spent.',
+});
+
+export const DisputeStatusEnum = enumOf<DisputeStatus>(DISPUTE_STATUSES);
+registerEnumType(DisputeStatusEnum, { name: 'DisputeStatus' });
 
 @ObjectType({ description: 'A hosted payment page to send the buyer to.' })
 export class CheckoutSession {
@@ -18,19 +39,79 @@ export class CheckoutSession {
   expiresAt!: Date;
 }
 
-@ObjectType({ description: 'A refund of part or all of a purchase: credits taken back, money returned.' })
+@ObjectType({
+  description:
+    'A refund of part or all of a purchase: credits taken back at once, money returned by the payment provider.',
+})
 export class CreditRefund {
   @Field(() => ID)
   id!: string;
 
   @Field(() => ID)
+  workspaceId!: string;
+
+  @Field(() => ID)
   purchaseId!: string;
+
+  @Field(() => RefundStatusEnum)
+  status!: RefundStatus;
+
+  @Field({ description: 'ADMIN (asked through this API) or PROVIDER (made in the payment provider’s dashboard).' })
+  origin!: string;
 
   @Field(() => Int, { description: 'Unspent credits taken back.' })
   credits!: number;
 
+  @Field(() => Int, { description: 'Credits already spent whose money this refund returns.' })
+  creditsOwed!: number;
+
   @Field(() => Money)
   amount!: Money;
+
+  @Field()
+  reason!: string;
+
+  @Field(() => String, { nullable: true, description: 'Why the provider failed or canceled it.' })
+  failure?: string | undefined;
+
+  @Field(() => ID, { nullable: true, description: 'The payment provider’s refund.' })
+  providerRefundId?: string | undefined;
+
+  @Field(() => Date)
+  requestedAt!: Date;
+}
+
+@ObjectType({ description: 'A dispute (chargeback) of a purchase’s payment.' })
+export class PurchaseDispute {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => DisputeStatusEnum)
+  status!: DisputeStatus;
+
+  @Field(() => Money)
+  amount!: Money;
+
+  @Field()
+  reason!: string;
+
+  @Field(() => Int, { description: 'Unspent credits frozen when the dispute opened.' })
+  creditsHeld!: number;
+
+  @Field(() => Int, { description: 'Credits of the purchase already spent when it opened.' })
+  creditsSpent!: number;
+
+  @Field(() => Int, { description: 'Credits taken back when the dispute was lost.' })
+  creditsTakenBack!: number;
+
+  @Field(() => Int, { description: 'Spent credits whose money the lost dispute took back.' })
+  creditsOwed!: number;
+
+  @Field(() => Date)
+  openedAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  closedAt?: Date | undefined;
 }
 
 @ObjectType({ description: 'A credit package a workspace bought, and what became of it.' })
@@ -58,8 +139,11 @@ export class CreditPurchase {
   @Field(() => Int)
   refundedCredits!: number;
 
-  @Field(() => Money)
+  @Field(() => Money, { description: 'Money returned by refunds that have not failed, and by lost disputes.' })
   refundedAmount!: Money;
+
+  @Field(() => Int, { description: 'Credits already spent whose money went back to the buyer.' })
+  creditsOwed!: number;
 
   @Field(() => PurchaseStatusEnum)
   status!: PurchaseStatus;
@@ -72,4 +156,64 @@ export class CreditPurchase {
 
   @Field(() => ID, { description: 'Who started the purchase.' })
   purchasedBy!: string;
+
+  @Field(() => [CreditRefund])
+  refunds!: CreditRefund[];
+
+  @Field(() => [PurchaseDispute])
+  disputes!: PurchaseDispute[];
+}
+
+@ObjectType({ description: 'A payment the provider collected that could not be credited: an admin must act on it.' })
+export class UncreditedPayment {
+  @Field(() => ID)
+  workspaceId!: string;
+
+  @Field(() => ID)
+  sessionId!: string;
+
+  @Field(() => ID, { nullable: true })
+  paymentIntentId?: string | undefined;
+
+  @Field(() => Money)
+  amount!: Money;
+
+  @Field()
+  reason!: string;
+
+  @Field(() => Date)
+  receivedAt!: Date;
+}
+
+@ObjectType({ description: 'Work a reaction could not finish after its retries: an operator must look at it.' })
+export class ParkedReactionWork {
+  @Field()
+  reaction!: string;
+
+  @Field()
+  key!: string;
+
+  @Field(() => Int)
+  attempts!: number;
+
+  @Field(() => String, { nullable: true })
+  lastError?: string | undefined;
+
+  @Field(() => Date)
+  requestedAt!: Date;
+}
+
+@ObjectType({ description: 'A payment-provider webhook refused as invalid, recorded with its event id.' })
+export class RefusedProviderEvent {
+  @Field(() => ID)
+  eventId!: string;
+
+  @Field()
+  type!: string;
+
+  @Field()
+  reason!: string;
+
+  @Field(() => Date)
+  refusedAt!: Date;
 }

@@ -1,360 +1,57 @@
 /**
  * A local stand-in for the parts of the Stripe API the credits service uses, so the real `stripe`
- * SDK can be exercised end to end without reaching Stripe: Checkout Sessions, Refunds (created,
- * retrieved and listed page by page), idempotent requests, injected network faults, a tiny
- * hosted-checkout page, and signed webhooks.
+ * SDK can be exercised end to end without reaching Stripe: Checkout Sessions, Payment Intents,
+ * Refunds (created, retrieved and listed page by page, pending then succeeded or failed),
+ * Disputes, idempotent requests with Stripe's rules, injected faults (a lost answer, an error
+ * answered after acting), a tiny hosted-checkout page, and signed webhooks that a test can hold
+ * back and deliver in any order, or again.
  *
  * It speaks Stripe's wire format (form-encoded requests with bracketed keys, JSON answers, Stripe's
  * error shape) and keeps everything in memory. Webhooks are signed with the SDK's own test helper,
- * so what the service verifies is exactly what Stripe would send.
+ * so what the service verifies is exactly what Stripe would send. `npm run dev:payments` runs it
+ * beside the server, so the whole purchase can be tried locally.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
+import { checkoutPage, type SessionRecord } from './checkout-page';
+import {
+  asStripeApiError,
+  decodeStripeForm,
+  invalid,
+  isRecord,
+  metadataParam,
+  optionalInteger,
+  optionalString,
+  refuseUnknown,
+  requiredString,
+  StripeApiError,
+  type Params,
+} from './form';
+import type {
+  CompleteCheckoutOptions,
+  DeliverOption,
+  DoubleCharge,
+  DoubleCheckoutSession,
+  DoubleDispute,
+  DoubleEvent,
+  DoublePaymentIntent,
+  DoubleRefund,
+  DoubleRefundStatus,
+  FailMode,
+  RecordedRequest,
+  StripeDouble,
+  StripeDoubleOptions,
+  WebhookDelivery,
+} from './types';
 
-// ---------------------------------------------------------------------------------------------
-// Public shape
-
-export interface StripeDoubleOptions {
-  /** The `whsec_...` secret webhooks are signed with (the service verifies with the same one). */
-  webhookSecret: string;
-  /** Where to POST webhooks. When set, event builders deliver by default. */
-  webhookUrl?: string;
-  /** When set, API requests must carry exactly this bearer key; otherwise any `Bearer ...` is accepted. */
-  secretKey?: string;
-  /** Prices configured "in the Dashboard", for line items that name a `price` instead of `price_data`. */
-  prices?: Record<string, DoublePrice>;
-}
-
-export interface DoublePrice {
-  unitAmount: number;
-  /** Lower case, as Stripe returns it ("usd"). */
-  currency: string;
-  productName: string;
-}
-
-export interface RecordedRequest {
-  method: string;
-  /** Path without the query string, e.g. `/v1/refunds`. */
-  path: string;
-  query: Record<string, unknown>;
-  /** Node's lower-cased headers: `idempotency-key`, `authorization`, `stripe-version`... */
-  headers: IncomingHttpHeaders;
-  idempotencyKey: string | undefined;
-  /** The form-encoded body decoded into nested objects and arrays (all leaf values are strings). */
-  body: Record<string, unknown>;
-  rawBody: string;
-  /** The injected fault this request met, if any. */
-  fault?: FailMode;
-  /** The status answered (undefined when the socket was destroyed instead). */
-  status?: number;
-  /** True when the answer was replayed from an earlier request with the same idempotency key. */
-  replayed: boolean;
-}
-
-/**
- * `drop-before`: destroy the connection without processing (nothing is created).
- * `drop-after`: process and store the result, then destroy the connection (it exists, the client never heard).
- * `{ status }`: answer that HTTP error with a Stripe error body, without processing.
- */
-export type FailMode =
-  'drop-before' | 'drop-after' | { status: number; type?: string; code?: string; message?: string };
-
-export interface DoubleCheckoutSession {
-  id: string;
-  object: 'checkout.session';
-  amount_subtotal: number;
-  amount_total: number;
-  cancel_url: string | null;
-  client_reference_id: string | null;
-  created: number;
-  currency: string;
-  customer: null;
-  customer_email: string | null;
-  expires_at: number;
-  livemode: false;
-  metadata: Record<string, string>;
-  mode: string;
-  payment_intent: string | null;
-  payment_status: 'paid' | 'unpaid' | 'no_payment_required';
-  status: 'open' | 'complete' | 'expired';
-  success_url: string | null;
-  url: string | null;
-}
-
-export interface DoublePaymentIntent {
-  id: string;
-  object: 'payment_intent';
-  amount: number;
-  amount_received: number;
-  currency: string;
-  created: number;
-  latest_charge: string | null;
-  livemode: false;
-  metadata: Record<string, string>;
-  status: 'processing' | 'succeeded' | 'requires_payment_method';
-}
-
-export interface DoubleRefund {
-  id: string;
-  object: 'refund';
-  amount: number;
-  charge: string;
-  created: number;
-  currency: string;
-  metadata: Record<string, string>;
-  payment_intent: string;
-  reason: string | null;
-  /** Refunds are created 'succeeded'; `failRefund` turns one 'failed' or 'canceled'. */
-  status: DoubleRefundStatus;
-}
-
-export type DoubleRefundStatus = 'succeeded' | 'pending' | 'requires_action' | 'failed' | 'canceled';
-
-export interface DoubleCharge {
-  id: string;
-  object: 'charge';
-  amount: number;
-  amount_captured: number;
-  amount_refunded: number;
-  created: number;
-  currency: string;
-  livemode: false;
-  metadata: Record<string, string>;
-  paid: boolean;
-  payment_intent: string;
-  refunded: boolean;
-  status: 'succeeded';
-  refunds?: { object: 'list'; data: DoubleRefund[]; has_more: false; total_count: number; url: string };
-}
-
-export interface DoubleEvent {
-  id: string;
-  object: 'event';
-  api_version: string;
-  created: number;
-  data: { object: DoubleCheckoutSession | DoubleCharge };
-  livemode: false;
-  pending_webhooks: number;
-  request: { id: string | null; idempotency_key: string | null };
-  type: string;
-}
-
-export interface WebhookDelivery {
-  event: DoubleEvent;
-  /** The exact JSON body that was signed (and sent). */
-  payload: string;
-  /** The `Stripe-Signature` header value. */
-  signature: string;
-  /** The webhook endpoint's HTTP status, when delivered. */
-  status?: number;
-  /** The webhook endpoint's response body, when delivered. */
-  responseBody?: string;
-}
-
-export interface DeliverOption {
-  /** POST the event to `webhookUrl` (default: true when the double was given a `webhookUrl`). */
-  deliver?: boolean;
-}
-
-export interface RefundEventOptions extends DeliverOption {
-  /**
-   * Include `charge.refunds` in the event's charge (default true). Real Stripe omits it since API
-   * version 2022-11-15 unless expanded; pass false to test that shape.
-   */
-  listRefunds?: boolean;
-}
-
-export interface CompleteCheckoutOptions extends DeliverOption {
-  /** 'paid' (default) for a card; 'unpaid' for a delayed payment method still in flight. */
-  paymentStatus?: 'paid' | 'unpaid';
-  /** Pretend Stripe collected a different total (a tampered or mismatched amount). */
-  amountTotal?: number;
-}
-
-export interface StripeDouble {
-  /** Base URL, e.g. `http://127.0.0.1:43123`; pass it as the gateway's `apiBase`. */
-  readonly url: string;
-  readonly webhookSecret: string;
-  /** Every request received, in order, including dropped ones. */
-  readonly requests: readonly RecordedRequest[];
-  requestsTo(path: string, method?: string): RecordedRequest[];
-  /** Every event built, in order, delivered or not. */
-  readonly events: readonly WebhookDelivery[];
-
-  session(id: string): DoubleCheckoutSession | undefined;
-  sessions(): DoubleCheckoutSession[];
-  paymentIntent(id: string): DoublePaymentIntent | undefined;
-  /** Stored refunds, oldest first, whatever their status. */
-  refunds(paymentIntentId?: string): DoubleRefund[];
-  /** What the refunds of a payment intent gave back: 'failed' and 'canceled' ones do not count. */
-  refundedTotal(paymentIntentId: string): number;
-  /**
-   * A refund Stripe later reports as failed (it can, even after 'succeeded'), or a canceled one:
-   * it gives the money back to the charge's refundable amount, and stays listed with that status.
-   */
-  failRefund(refundId: string, status?: 'failed' | 'canceled'): DoubleRefund;
-
-  /** The next `times` (default 1) requests to `path` meet `mode`; then the fault is cleared. */
-  failNext(path: string, mode: FailMode, times?: number): void;
-
-  completeCheckout(sessionId: string, options?: CompleteCheckoutOptions): Promise<WebhookDelivery>;
-  asyncPaymentSucceeded(sessionId: string, options?: DeliverOption): Promise<WebhookDelivery>;
-  asyncPaymentFailed(sessionId: string, options?: DeliverOption): Promise<WebhookDelivery>;
-  /** A refund made outside the service (no metadata of ours), and the `charge.refunded` event it causes. */
-  refundFromDashboard(paymentIntentId: string, amount: number, options?: RefundEventOptions): Promise<WebhookDelivery>;
-  /** The `charge.refunded` event Stripe sends after a refund made through the API. */
-  chargeRefundedFor(refundId: string, options?: RefundEventOptions): Promise<WebhookDelivery>;
-  /** POST an event again (Stripe delivers at least once), optionally with another signature header. */
-  redeliver(delivery: WebhookDelivery, signature?: string): Promise<WebhookDelivery>;
-  /** A `Stripe-Signature` header for any payload, made with the SDK's helper. */
-  sign(payload: string, options?: { timestamp?: number; secret?: string }): string;
-
-  close(): Promise<void>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Form decoding
-
-class StripeApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-    readonly extra: { code?: string; param?: string } = {},
-  ) {
-    super(message);
-  }
-}
-
-/** A bug in the double answers 500 (as Stripe would) instead of crashing the test process. */
-const asStripeApiError = (error: unknown): StripeApiError =>
-  error instanceof StripeApiError
-    ? error
-    : new StripeApiError(
-        500,
-        'api_error',
-        `Stripe double failure: ${error instanceof Error ? error.message : String(error)}`,
-      );
-
-const invalid = (message: string, extra: { code?: string; param?: string } = {}): StripeApiError =>
-  new StripeApiError(400, 'invalid_request_error', message, extra);
-
-type FormTree = { [key: string]: FormValue };
-type FormValue = string | FormTree | FormValue[];
-
-const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/**
- * Decodes Stripe's form encoding: `line_items[0][price_data][unit_amount]=5000` and
- * `metadata[workspaceId]=acme` become nested objects; objects keyed 0..n-1 become arrays.
- */
-export function decodeStripeForm(raw: string): Record<string, unknown> {
-  const root: FormTree = {};
-  for (const [key, value] of new URLSearchParams(raw)) {
-    const path = splitKey(key);
-    let node: FormTree = root;
-    path.forEach((segment, index) => {
-      const name = segment === '' ? String(Object.keys(node).length) : segment; // a[]=x appends
-      if (UNSAFE_KEYS.has(name)) throw invalid(`Invalid parameter name: ${key}`);
-      if (index === path.length - 1) {
-        node[name] = value;
-        return;
-      }
-      const child = node[name];
-      if (typeof child !== 'object' || Array.isArray(child)) node[name] = {};
-      node = node[name] as FormTree;
-    });
-  }
-  return toArrays(root) as Record<string, unknown>;
-}
-
-function splitKey(key: string): string[] {
-  const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
-  if (!match) return [key];
-  const nested = [...(match[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((part) => part[1] ?? '');
-  return [match[1] ?? key, ...nested];
-}
-
-function toArrays(value: FormValue): FormValue {
-  if (typeof value === 'string' || Array.isArray(value)) return value;
-  const keys = Object.keys(value);
-  const converted: FormTree = {};
-  for (const key of keys) converted[key] = toArrays(value[key] as FormValue);
-  const isList = keys.length > 0 && keys.every((key, index) => key === String(index));
-  return isList ? keys.map((key) => converted[key] as FormValue) : converted;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Parameter reading (everything arrives as strings)
-
-type Params = Record<string, unknown>;
-
-const isRecord = (value: unknown): value is Params =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function refuseUnknown(params: Params, allowed: readonly string[], parent?: string): void {
-  for (const key of Object.keys(params)) {
-    if (!allowed.includes(key)) {
-      const param = parent ? `${parent}[${key}]` : key;
-      throw invalid(`Received unknown parameter: ${param}`, { code: 'parameter_unknown', param });
-    }
-  }
-}
-
-function optionalString(params: Params, key: string, param = key): string | undefined {
-  const value = params[key];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw invalid(`Invalid string: ${param}`, { param });
-  return value;
-}
-
-function requiredString(params: Params, key: string, param = key): string {
-  const value = optionalString(params, key, param);
-  if (value === undefined || value === '') {
-    throw invalid(`Missing required param: ${param}.`, { code: 'parameter_missing', param });
-  }
-  return value;
-}
-
-function optionalInteger(params: Params, key: string, param = key): number | undefined {
-  const value = optionalString(params, key, param);
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) {
-    throw invalid(`Invalid integer: ${value}`, { code: 'parameter_invalid_integer', param });
-  }
-  return Number(value);
-}
-
-function metadataParam(params: Params, key: string, param = key): Record<string, string> {
-  const value = params[key];
-  if (value === undefined || value === '') return {};
-  if (!isRecord(value)) throw invalid(`Invalid object: ${param}`, { param });
-  const entries = Object.entries(value);
-  if (entries.length > 50) throw invalid('Metadata may have at most 50 keys.', { param });
-  const metadata: Record<string, string> = {};
-  for (const [name, item] of entries) {
-    if (typeof item !== 'string') throw invalid(`Invalid metadata value: ${param}[${name}]`, { param });
-    if (name.length > 40) throw invalid(`Metadata keys can be at most 40 characters: ${name}`, { param });
-    if (item.length > 500) throw invalid(`Metadata values can be at most 500 characters: ${name}`, { param });
-    if (item !== '') metadata[name] = item; // Stripe treats an empty value as "unset"
-  }
-  return metadata;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The double
+export * from './types';
+export { decodeStripeForm } from './form';
 
 const now = (): number => Math.floor(Date.now() / 1000);
 const newId = (prefix: string): string => `${prefix}_test_${randomBytes(12).toString('hex')}`;
 const DAY_SECONDS = 24 * 60 * 60;
-
-interface SessionRecord {
-  session: DoubleCheckoutSession;
-  productName: string;
-  paymentIntentMetadata: Record<string, string>;
-}
 
 interface StoredResponse {
   method: string;
@@ -373,6 +70,12 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
   const refunds = new Map<string, DoubleRefund>();
   const idempotent = new Map<string, StoredResponse>();
   const faults = new Map<string, { mode: FailMode; remaining: number }>();
+  const disputes = new Map<string, DoubleDispute>();
+  const automaticEvents = options.automaticEvents ?? options.webhookUrl !== undefined;
+  let refundStatus: DoubleRefundStatus = 'succeeded';
+  let held: WebhookDelivery[] | undefined;
+  /** Events Stripe sends by itself after answering a request: sent after the answer, never awaited by it. */
+  const background = new Set<Promise<unknown>>();
   const prices = new Map(Object.entries(options.prices ?? {}));
   let baseUrl = '';
 
@@ -530,7 +233,27 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     }
     const amount = optionalInteger(params, 'amount');
     const refund = makeRefund(intent, amount, metadataParam(params, 'metadata'), reason ?? null);
+    if (automaticEvents) later(() => refundEvents(refund, ['refund.created', 'charge.refunded']));
     return { status: 200, body: refund };
+  }
+
+  /** Runs `send` after the current request has been answered, as Stripe sends its events. */
+  function later(send: () => Promise<unknown>): void {
+    const sending: Promise<unknown> = new Promise((resolve) => setImmediate(resolve))
+      .then(send)
+      .catch(() => undefined) // an endpoint that is down misses it, as with Stripe: tests redeliver
+      .finally(() => background.delete(sending));
+    background.add(sending);
+  }
+
+  /** The events about a refund: the refund itself, or its charge with every refund listed. */
+  async function refundEvents(refund: DoubleRefund, types: string[], deliverOption: DeliverOption = {}) {
+    const deliveries: WebhookDelivery[] = [];
+    for (const type of types) {
+      const object = type === 'charge.refunded' ? chargeSnapshot(chargeOf(refund.payment_intent), true) : refund;
+      deliveries.push(await emit(type, object, deliverOption));
+    }
+    return deliveries;
   }
 
   /** Creates a refund against a payment intent's charge, refusing what Stripe would refuse. */
@@ -570,7 +293,8 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       metadata,
       payment_intent: intent.id,
       reason,
-      status: 'succeeded',
+      status: refundStatus,
+      failure_reason: null,
     };
     refunds.set(refund.id, refund);
     charge.amount_refunded += value;
@@ -635,7 +359,9 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     if (method === 'POST' && path === '/v1/checkout/sessions') return createCheckoutSession(params);
     if (method === 'POST' && path === '/v1/refunds') return createRefund(params);
     if (method === 'GET' && path === '/v1/refunds') return listRefunds(params);
-    const [, collection, id = ''] = /^\/v1\/(checkout\/sessions|refunds|payment_intents)\/([^/]+)$/.exec(path) ?? [];
+    const [, collection, id = ''] =
+      /^\/v1\/(checkout\/sessions|refunds|payment_intents|disputes)\/([^/]+)$/.exec(path) ?? [];
+    if (method === 'GET' && collection === 'disputes') return retrieve(disputes.get(id), 'dispute', id);
     if (method === 'GET' && collection === 'checkout/sessions')
       return retrieve(sessions.get(id)?.session, 'checkout.session', id);
     if (method === 'GET' && collection === 'refunds') return retrieve(refunds.get(id), 'refund', id);
@@ -669,7 +395,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
 
   async function emit(
     type: string,
-    object: DoubleCheckoutSession | DoubleCharge,
+    object: DoubleEvent['data']['object'],
     deliverOption: DeliverOption = {},
   ): Promise<WebhookDelivery> {
     const event: DoubleEvent = {
@@ -686,7 +412,9 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     };
     const payload = JSON.stringify(event, null, 2);
     let delivery: WebhookDelivery = { event, payload, signature: sign(payload) };
-    if (deliverOption.deliver ?? options.webhookUrl !== undefined) delivery = await post(delivery, delivery.signature);
+    const deliver = deliverOption.deliver ?? options.webhookUrl !== undefined;
+    if (deliver && held) held.push(delivery);
+    else if (deliver) delivery = await post(delivery, delivery.signature);
     events.push(delivery);
     return delivery;
   }
@@ -834,6 +562,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       record.status = status;
       send(response, status, body, headers);
     };
+    const afterActing = fault === 'error-after' ? injectedError({ status: 500 }) : undefined;
     if (typeof fault === 'object') {
       const error = injectedError(fault);
       answer(error.status, errorBody(error));
@@ -869,12 +598,14 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     try {
       // The SDK sends a GET's parameters in the query string, a POST's in the form body.
       const result = routeApi(record.method, record.path, record.method === 'GET' ? record.query : record.body);
-      const body = JSON.stringify(result.body);
+      // Acted, then failed: Stripe saves that 500 for the key and answers every retry with it.
+      const status = afterActing?.status ?? result.status;
+      const body = afterActing ? errorBody(afterActing) : JSON.stringify(result.body);
       // Like Stripe, only requests that were executed are saved; validation failures are not.
       if (key !== undefined) {
-        idempotent.set(key, { method: record.method, path: record.path, fingerprint, status: result.status, body });
+        idempotent.set(key, { method: record.method, path: record.path, fingerprint, status, body });
       }
-      answer(result.status, body, key !== undefined ? { 'idempotency-key': key } : {});
+      answer(status, body, key !== undefined ? { 'idempotency-key': key } : {});
     } catch (error) {
       const failure = asStripeApiError(error);
       answer(failure.status, errorBody(failure));
@@ -976,16 +707,57 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       [...refunds.values()]
         .filter((refund) => refund.payment_intent === paymentIntentId && gaveBack(refund))
         .reduce((sum, refund) => sum + refund.amount, 0),
-    failRefund(refundId, status = 'failed') {
-      const refund = refunds.get(refundId);
-      if (!refund) throw new Error(`The Stripe double has no refund ${refundId}`);
-      if (!gaveBack(refund)) throw new Error(`Refund ${refundId} is already ${refund.status}`);
-      const charge = charges.get(refund.charge);
-      if (!charge) throw new Error(`The Stripe double has no charge ${refund.charge}`);
-      refund.status = status;
-      charge.amount_refunded -= refund.amount;
-      charge.refunded = charge.amount_refunded === charge.amount;
-      return refund;
+    failRefund: (refundId, status = 'failed') => moveRefund(refundId, status),
+    setRefundStatus(status) {
+      refundStatus = status;
+    },
+    async settleRefund(refundId, status, deliverOption = {}) {
+      const refund = moveRefund(refundId, status);
+      const types = ['refund.updated', ...(status === 'failed' ? ['refund.failed'] : []), 'charge.refund.updated'];
+      return refundEvents(refund, [...types, 'charge.refunded'], deliverOption);
+    },
+    async openDispute(paymentIntentId, disputeOptions = {}) {
+      const charge = chargeOf(paymentIntentId);
+      const dispute: DoubleDispute = {
+        id: newId('dp'),
+        object: 'dispute',
+        amount: disputeOptions.amount ?? charge.amount - charge.amount_refunded,
+        charge: charge.id,
+        created: now(),
+        currency: charge.currency,
+        livemode: false,
+        metadata: {},
+        payment_intent: paymentIntentId,
+        reason: disputeOptions.reason ?? 'fraudulent',
+        status: 'needs_response',
+      };
+      disputes.set(dispute.id, dispute);
+      return { dispute, delivery: await emit('charge.dispute.created', dispute, disputeOptions) };
+    },
+    async closeDispute(disputeId, outcome, deliverOption = {}) {
+      const dispute = disputes.get(disputeId);
+      if (!dispute) throw new Error(`The Stripe double has no dispute ${disputeId}`);
+      if (dispute.status === 'won' || dispute.status === 'lost') throw new Error(`Dispute ${disputeId} is closed`);
+      dispute.status = outcome;
+      return emit('charge.dispute.closed', dispute, deliverOption);
+    },
+    dispute: (id) => disputes.get(id),
+    async expireSession(sessionId, deliverOption = {}) {
+      const { session } = sessionRecord(sessionId);
+      if (session.status !== 'open') throw new Error(`Checkout session ${sessionId} is ${session.status}, not open`);
+      session.status = 'expired';
+      session.url = null;
+      return emit('checkout.session.expired', session, deliverOption);
+    },
+    holdDeliveries() {
+      held ??= [];
+    },
+    async releaseDeliveries(order = (deliveries) => deliveries) {
+      const waiting = order(held ?? []);
+      held = undefined;
+      const delivered: WebhookDelivery[] = [];
+      for (const delivery of waiting) delivered.push(await post(delivery, delivery.signature));
+      return delivered;
     },
 
     failNext(path, mode, times = 1) {
@@ -1006,7 +778,8 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     },
     async refundFromDashboard(paymentIntentId, amount, eventOptions = {}) {
       const charge = chargeOf(paymentIntentId);
-      makeRefund(paymentIntents.get(paymentIntentId), amount, {}, 'requested_by_customer');
+      const refund = makeRefund(paymentIntents.get(paymentIntentId), amount, {}, 'requested_by_customer');
+      if (automaticEvents && eventOptions.deliver !== false) later(() => emit('refund.created', refund, eventOptions));
       return emit('charge.refunded', chargeSnapshot(charge, eventOptions.listRefunds ?? true), eventOptions);
     },
     async chargeRefundedFor(refundId, eventOptions = {}) {
@@ -1023,16 +796,36 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     },
     sign,
 
-    close: () =>
-      new Promise<void>((closed, failed) => {
+    close: async () => {
+      await Promise.all(background);
+      await new Promise<void>((closed, failed) => {
         server.close((error) => (error ? failed(error) : closed()));
         // The SDK keeps connections alive; without this, close() would wait for them to time out.
         server.closeAllConnections();
-      }),
+      });
+    },
   };
+
+  /**
+   * A refund's status changes as Stripe changes it: one that fails or is canceled gives the money
+   * back to the charge's refundable amount; nothing moves it on from there.
+   */
+  function moveRefund(refundId: string, status: DoubleRefundStatus): DoubleRefund {
+    const refund = refunds.get(refundId);
+    if (!refund) throw new Error(`The Stripe double has no refund ${refundId}`);
+    if (!gaveBack(refund)) throw new Error(`Refund ${refundId} is already ${refund.status}`);
+    const charge = charges.get(refund.charge);
+    if (!charge) throw new Error(`The Stripe double has no charge ${refund.charge}`);
+    refund.status = status;
+    if (!gaveBack(refund)) {
+      refund.failure_reason = status === 'failed' ? 'lost_or_stolen_card' : null;
+      charge.amount_refunded -= refund.amount;
+      charge.refunded = charge.amount_refunded === charge.amount;
+    }
+    return refund;
+  }
 }
 
-/** Failed and canceled refunds gave nothing back: Stripe leaves them out of `amount_refunded`. */
 const gaveBack = (refund: DoubleRefund): boolean => refund.status !== 'failed' && refund.status !== 'canceled';
 
 function singleHeader(value: string | string[] | undefined): string | undefined {
@@ -1047,39 +840,4 @@ function sortedDeep(value: unknown): unknown {
       .sort()
       .map((key) => [key, sortedDeep(value[key])]),
   );
-}
-
-const escapeHtml = (text: string): string => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-
-function formatAmount(amount: number, currency: string): string {
-  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency: currency.toUpperCase() });
-  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
-  return format.format(amount / 10 ** digits);
-}
-
-/** Minimal, but every control has an accessible name so a browser test can find it by role. */
-function checkoutPage(record: SessionRecord, baseUrl: string): string {
-  const { session, productName } = record;
-  const heading = `Test checkout: ${productName} — ${formatAmount(session.amount_total, session.currency)}`;
-  const open = session.status === 'open';
-  const cancel = session.cancel_url ? `<a href="${escapeHtml(session.cancel_url)}">Cancel</a>` : '';
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>${escapeHtml(heading)}</title></head>
-<body>
-<main>
-<h1>${escapeHtml(heading)}</h1>
-<p>Stripe test double: no real payment is made.</p>
-${
-  open
-    ? `<form method="post" action="${escapeHtml(`${baseUrl}/checkout/${session.id}/pay`)}">
-<button type="submit">Pay</button>
-</form>
-${cancel}`
-    : `<p role="status">This checkout session is ${escapeHtml(session.status)}.</p>`
-}
-</main>
-</body>
-</html>
-`;
 }

@@ -1,12 +1,14 @@
 /**
- * Writes expiries down for workspaces that are quiet. Expired credits are unavailable from their
- * expiry instant whatever happens here (the balance is computed at the instant of each read); the
- * sweeper only makes the ledger show the expiry without waiting for the workspace's next command.
+ * Writes expiries down for workspaces that are quiet: a reaction to time rather than to an event.
+ * Expired credits are unavailable from their expiry instant whatever happens here (the balance is
+ * computed at the instant of each read); the sweeper only makes the ledger show the expiry without
+ * waiting for the workspace's next command. The balance read model says which workspaces to look
+ * at; the ExpireCredits command then decides on each workspace's own stream what is due.
  */
 import type { Logger } from 'pino';
-import type { WorkspaceBalanceReader } from '../../projections/workspace-balance';
-import type { Clock } from '../clock';
-import type { CreditsCommands } from './credits-commands';
+import type { WorkspaceBalanceReader } from '../projections/workspace-balance';
+import type { Clock } from '../src/clock';
+import type { CreditsCommands } from '../src/commands/credits-commands';
 
 const WORKSPACES_PER_SWEEP = 500;
 export const EXPIRY_SWEEPER_ACTOR = 'expiry-sweeper';

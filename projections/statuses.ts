@@ -1,0 +1,23 @@
+/**
+ * Where each read model (and reaction derivation) stands, as its checkpoint row says: the position
+ * it has projected the log to, and, when it stopped at an event it could not apply, that event and
+ * the error. Read by `credits projections` in a process of its own.
+ */
+import type { Database } from 'better-sqlite3';
+import type { ProjectionFailure } from './runner';
+
+export interface ProjectionStatus {
+  name: string;
+  version: number;
+  position: string | null;
+  failure: ProjectionFailure | null;
+}
+
+export function projectionStatuses(db: Database): ProjectionStatus[] {
+  return db
+    .prepare<[], { name: string; version: number; position: string | null; failure: string | null }>(
+      'SELECT name, version, position, failure FROM projection_checkpoints ORDER BY name',
+    )
+    .all()
+    .map((row) => ({ ...row, failure: row.failure === null ? null : (JSON.parse(row.failure) as ProjectionFailure) }));
+}

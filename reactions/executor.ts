@@ -1,0 +1,191 @@
+/**
+ * Performs the reactions' due work on the main thread (see reaction.ts): woken after each batch
+ * the projections commit, and by a timer for work due later. Only while this replica holds the
+ * reactor lease. Each reaction has its own concurrency, so a slow receiver never holds up another
+ * reaction, and nothing here runs inside the command pipeline: a slow provider slows no spend.
+ *
+ * A piece of work being performed is not started again by this process; once performed, it waits
+ * for its outcome to reach the derivation (which removes it) rather than be retried at once.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../src/clock';
+import type { EventStore } from '../src/eventstore/port';
+import { PaymentProviderError } from '../src/payments/payment-gateway';
+import { reactionStream, toNewEvent, type ReactionEvent } from './attempt-events';
+import type { ReactorLease } from './lease';
+import type { ReactionPerformer, RetryPolicy, WorkItem } from './reaction';
+import type { WorkReader } from './work-reader';
+
+export interface ReactionExecutorOptions {
+  reader: WorkReader;
+  store: EventStore;
+  performers: readonly ReactionPerformer[];
+  lease: ReactorLease;
+  clock: Clock;
+  logger: Logger;
+  /** How often work is looked for without a wake-up (work due later, lease changes). Default 1 s. */
+  pollMs?: number;
+  /** How long performed work waits for its outcome to be derived before it may be tried again. Default 60 s. */
+  outcomeGraceMs?: number;
+}
+
+/** Whether trying again may help: the provider says so, and anything unexpected gets its retries. */
+const isRetryable = (error: unknown): boolean => !(error instanceof PaymentProviderError) || error.retryable;
+
+/** Exponential backoff with full jitter between half and all of the step. */
+export function backoffMs(policy: RetryPolicy, attempt: number, random = Math.random): number {
+  const step = Math.min(policy.maxDelayMs, policy.firstDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(step / 2 + (random() * step) / 2);
+}
+
+export class ReactionExecutor {
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Work this process must not start before the given instant (performed, or failed and waiting). */
+  private readonly notBefore = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: ReactionExecutorOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.options.pollMs ?? 1_000);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Looks for due work soon (coalesced: many wake-ups in a turn make one look). */
+  wake(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.running) {
+        void this.running.then(() => this.wake());
+        return;
+      }
+      this.running = this.run()
+        .catch((error: unknown) => this.options.logger.error({ err: error }, 'reactions could not look for work'))
+        .finally(() => (this.running = undefined));
+    });
+  }
+
+  /** Stops looking for work and waits for what is being performed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    await Promise.all(this.inFlight.values());
+    await this.options.lease.release().catch(() => undefined);
+  }
+
+  /** Resolves once nothing is being performed (for tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.running || this.inFlight.size > 0) {
+      await this.running;
+      await Promise.all(this.inFlight.values());
+    }
+  }
+
+  private async run(): Promise<void> {
+    const now = this.options.clock.now().getTime();
+    for (const [key, until] of this.notBefore) if (until <= now) this.notBefore.delete(key);
+    let holding: boolean | undefined;
+    for (const performer of this.options.performers) {
+      const concurrency = performer.concurrency ?? 4;
+      const busy = [...this.inFlight.keys()].filter((key) => key.startsWith(`${performer.name}\n`)).length;
+      if (busy >= concurrency) continue;
+      const due = this.options.reader
+        .due(performer.name, now, concurrency + this.notBefore.size)
+        .filter((item) => !this.inFlight.has(this.id(item)) && !this.notBefore.has(this.id(item)))
+        .slice(0, concurrency - busy);
+      if (due.length === 0) continue;
+      holding ??= await this.options.lease.hold();
+      if (!holding) return;
+      for (const item of due) this.launch(performer, item);
+    }
+  }
+
+  private id(item: Pick<WorkItem, 'reaction' | 'key'>): string {
+    return `${item.reaction}\n${item.key}`;
+  }
+
+  private launch(performer: ReactionPerformer, item: WorkItem): void {
+    const id = this.id(item);
+    const attempt = this.attempt(performer, item).finally(() => {
+      this.inFlight.delete(id);
+      this.wake();
+    });
+    this.inFlight.set(id, attempt);
+  }
+
+  private async attempt(performer: ReactionPerformer, item: WorkItem): Promise<void> {
+    const id = this.id(item);
+    const { clock, logger } = this.options;
+    try {
+      const result = await performer.perform(item);
+      if (result) {
+        this.notBefore.set(id, result.checkAgainAt.getTime());
+        await this.record({
+          type: 'ReactionWorkDeferred',
+          data: {
+            reaction: item.reaction,
+            key: item.key,
+            dueAt: result.checkAgainAt.toISOString(),
+            deferredAt: clock.now().toISOString(),
+          },
+        });
+        return;
+      }
+      this.notBefore.set(id, clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000));
+    } catch (error) {
+      const attempt = item.attempts + 1;
+      const parked = !isRetryable(error) || attempt >= performer.retry.maxAttempts;
+      const now = clock.now().getTime();
+      const nextAttemptAt = parked ? null : now + backoffMs(performer.retry, attempt);
+      // Parked work leaves the due list once its event is derived; until then, wait as after success.
+      this.notBefore.set(id, nextAttemptAt ?? now + (this.options.outcomeGraceMs ?? 60_000));
+      const message = error instanceof Error ? error.message : String(error);
+      logger[parked ? 'error' : 'warn'](
+        { err: error, reaction: item.reaction, key: item.key, attempt, parked },
+        parked ? 'reaction work parked: an operator must look at it' : 'reaction attempt failed; will retry',
+      );
+      await this.record({
+        type: 'ReactionAttemptFailed',
+        data: {
+          reaction: item.reaction,
+          key: item.key,
+          attempt,
+          error: message,
+          nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt).toISOString(),
+          failedAt: new Date(now).toISOString(),
+        },
+      }).catch((recordError: unknown) =>
+        logger.error({ err: recordError, reaction: item.reaction, key: item.key }, 'could not record a failed attempt'),
+      );
+    }
+  }
+
+  private async record(event: ReactionEvent): Promise<void> {
+    await this.options.store.appendToStream(reactionStream(event.data.reaction), [toNewEvent(event)], {
+      expectedRevision: 'any',
+    });
+  }
+
+  /** An operator asks for parked work to be tried again, afresh. */
+  async retry(reaction: string, key: string, requestedBy: string): Promise<bigint> {
+    this.notBefore.delete(`${reaction}\n${key}`);
+    const { position } = await this.options.store.appendToStream(
+      reactionStream(reaction),
+      [
+        toNewEvent({
+          type: 'ReactionWorkRetried',
+          data: { reaction, key, requestedBy, retriedAt: this.options.clock.now().toISOString() },
+        }),
+      ],
+      { expectedRevision: 'any' },
+    );
+    return position;
+  }
+}

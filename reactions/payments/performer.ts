@@ -1,0 +1,161 @@
+/**
+ * The payments reaction's side effects at the provider, each with an idempotency key derived from
+ * the request it performs (`checkout-<checkoutId>`, the refund id), and each outcome recorded
+ * through the command side:
+ * - open a checkout's payment page; a refusal of the provider (or retries spent) is recorded as the
+ *   checkout's failure, so the billing manager is told instead of waiting;
+ * - make a refund; after a failed attempt the provider is first asked whether it made the refund
+ *   anyway (a lost answer, or an error answered after it acted, which the provider repeats for that
+ *   key), so a refund is never made twice; a refusal is recorded as the refund's failure, which
+ *   gives its credits back;
+ * - look at a pending refund again.
+ */
+import type { Catalog } from '../../src/catalog/catalog';
+import type { Clock } from '../../src/clock';
+import type { CommandMetadata } from '../../src/commands/command-handler';
+import type { PaymentCommands } from '../../src/commands/payment-commands';
+import { PROVIDER_ACTOR } from '../../src/commands/provider-events';
+import type { ProviderRefundFact } from '../../src/domain/events';
+import { PaymentProviderError, type PaymentGateway, type ProviderRefund } from '../../src/payments/payment-gateway';
+import type { PerformResult, ReactionPerformer, RetryPolicy, WorkItem } from '../reaction';
+import { PAYMENTS_REACTION, PENDING_REFUND_RECHECK_MS, type PaymentWork } from './work';
+
+export interface CheckoutUrls {
+  /** May contain {CHECKOUT_SESSION_ID}, which the provider replaces. */
+  successUrl: string;
+  cancelUrl: string;
+}
+
+const REACTION_ACTOR: CommandMetadata = { actorId: 'payments-reaction' };
+/** A billing manager is waiting on a checkout: it is given up on far sooner than a refund. */
+const CHECKOUT_ATTEMPTS = 3;
+/** A refund that stays pending is looked at at most this often once it has waited a while. */
+const LONGEST_RECHECK_MS = 24 * 60 * 60 * 1000;
+
+const isRefusal = (error: unknown): error is PaymentProviderError =>
+  error instanceof PaymentProviderError && !error.retryable;
+
+export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
+  readonly name = PAYMENTS_REACTION;
+  readonly retry: RetryPolicy = { maxAttempts: 10, firstDelayMs: 1_000, maxDelayMs: 10 * 60 * 1000 };
+
+  constructor(
+    private readonly gateway: PaymentGateway,
+    private readonly payments: PaymentCommands,
+    private readonly catalog: Catalog,
+    private readonly urls: CheckoutUrls,
+    private readonly clock: Clock,
+  ) {}
+
+  async perform(item: WorkItem<PaymentWork>): Promise<PerformResult> {
+    const work = item.payload;
+    switch (work.kind) {
+      case 'open-checkout':
+        return this.openCheckout(work, item.attempts);
+      case 'make-refund':
+        return this.makeRefund(work, item.attempts);
+      case 'check-refund':
+        return this.checkRefund(work, item.requestedAt);
+    }
+  }
+
+  private async openCheckout(work: Extract<PaymentWork, { kind: 'open-checkout' }>, attempts: number): Promise<void> {
+    const stripePriceId = this.catalog.creditPackage(work.offer.packageId)?.stripePriceId;
+    let session;
+    try {
+      session = await this.gateway.createCheckoutSession({
+        workspaceId: work.workspaceId,
+        checkoutId: work.checkoutId,
+        packageId: work.offer.packageId,
+        packageName: work.offer.packageName,
+        credits: work.offer.credits,
+        price: work.offer.price,
+        // A configured provider price is used only while it is still the offer's price.
+        ...(stripePriceId !== undefined &&
+          this.catalog.creditPackage(work.offer.packageId)?.price.amount === work.offer.price.amount && {
+            stripePriceId,
+          }),
+        startedBy: work.startedBy,
+        successUrl: this.urls.successUrl,
+        cancelUrl: this.urls.cancelUrl,
+        // The SDK reuses this key on its own retries too, so a lost answer never opens a second page.
+        idempotencyKey: `checkout-${work.checkoutId}`,
+      });
+    } catch (error) {
+      if (isRefusal(error) || attempts + 1 >= CHECKOUT_ATTEMPTS) {
+        const reason = error instanceof Error ? error.message : String(error);
+        await this.payments.recordCheckoutFailed(work.workspaceId, work.checkoutId, reason, REACTION_ACTOR);
+        return;
+      }
+      throw error;
+    }
+    await this.payments.recordCheckoutOpened(work.workspaceId, work.checkoutId, session, REACTION_ACTOR);
+  }
+
+  private async makeRefund(work: Extract<PaymentWork, { kind: 'make-refund' }>, attempts: number): Promise<void> {
+    let refund: ProviderRefund | undefined;
+    if (attempts > 0) {
+      refund = (await this.gateway.listRefunds(work.paymentIntentId)).find(
+        (candidate) => candidate.metadata.refundId === work.refundId,
+      );
+    }
+    try {
+      refund ??= await this.gateway.refund({
+        paymentIntentId: work.paymentIntentId,
+        amount: work.amount,
+        idempotencyKey: work.refundId,
+        metadata: {
+          workspaceId: work.workspaceId,
+          purchaseId: work.purchaseId,
+          refundId: work.refundId,
+          credits: String(work.credits),
+        },
+      });
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      const refused: ProviderRefundFact = {
+        refundId: work.refundId,
+        amount: work.amount,
+        currency: work.currency,
+        status: 'FAILED',
+        reason: `the payment provider refused the refund: ${error.message}`,
+      };
+      await this.payments.recordProviderRefund(work.workspaceId, work.paymentIntentId, refused, REACTION_ACTOR);
+      return;
+    }
+    await this.record(work.workspaceId, work.paymentIntentId, work.refundId, refund);
+  }
+
+  private async checkRefund(
+    work: Extract<PaymentWork, { kind: 'check-refund' }>,
+    requestedAt: number,
+  ): Promise<PerformResult> {
+    const refund = await this.gateway.retrieveRefund(work.providerRefundId);
+    if (!refund) throw new Error(`The payment provider does not know refund ${work.providerRefundId}`);
+    await this.record(work.workspaceId, work.paymentIntentId, work.refundId, refund);
+    if (refund.status !== 'PENDING' && refund.status !== 'REQUIRES_ACTION') return;
+    // Still waiting: look again after as long again as it has waited so far, at most a day later.
+    const now = this.clock.now().getTime();
+    const wait = Math.min(LONGEST_RECHECK_MS, Math.max(PENDING_REFUND_RECHECK_MS, now - requestedAt));
+    return { checkAgainAt: new Date(now + wait) };
+  }
+
+  private async record(
+    workspaceId: string,
+    paymentIntentId: string,
+    refundId: string,
+    refund: ProviderRefund,
+  ): Promise<void> {
+    const fact: ProviderRefundFact = {
+      providerRefundId: refund.refundId,
+      refundId,
+      amount: refund.amount,
+      currency: refund.currency,
+      status: refund.status,
+      ...(refund.failureReason !== undefined && {
+        reason: `the refund failed at the payment provider (${refund.failureReason})`,
+      }),
+    };
+    await this.payments.recordProviderRefund(workspaceId, paymentIntentId, fact, { actorId: PROVIDER_ACTOR });
+  }
+}

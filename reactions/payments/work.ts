@@ -1,0 +1,24 @@
+/** The payments reaction's work, as its derivation records it and its performer reads it. */
+import type { CheckoutOffer } from '../../src/domain/events';
+
+export const PAYMENTS_REACTION = 'payments';
+
+export type PaymentWork =
+  | { kind: 'open-checkout'; workspaceId: string; checkoutId: string; offer: CheckoutOffer; startedBy: string }
+  | {
+      kind: 'make-refund';
+      workspaceId: string;
+      refundId: string;
+      purchaseId: string;
+      paymentIntentId: string;
+      amount: number;
+      currency: string;
+      credits: number;
+    }
+  | { kind: 'check-refund'; workspaceId: string; refundId: string; paymentIntentId: string; providerRefundId: string };
+
+export const checkoutKey = (workspaceId: string, checkoutId: string): string => `checkout:${workspaceId}:${checkoutId}`;
+export const refundKey = (workspaceId: string, refundId: string): string => `refund:${workspaceId}:${refundId}`;
+
+/** How long a refund the provider reports pending waits before it is looked at again. */
+export const PENDING_REFUND_RECHECK_MS = 60 * 60 * 1000;

@@ -1,0 +1,66 @@
+/**
+ * A reaction turns requests recorded in the log into side effects outside the service (a refund at
+ * the payment provider, a webhook to a customer's endpoint) and records each outcome as another
+ * event. It has two halves:
+ *
+ * - Its derivation follows the global log like a projection, on the projection thread and in the
+ *   same transactions, and keeps the reaction's work: what was requested and is not finished yet,
+ *   when to try it next, and how often it failed. Work is a function of the log, so a replay or a
+ *   second replica derives the same work, and a request whose outcome is recorded is never redone.
+ * - Its performer runs on the main thread: it takes due work, performs the side effect with an
+ *   idempotency key derived from the request, and records the outcome through the command side.
+ *   A failure is recorded as an event too (ReactionAttemptFailed), with the time of the next attempt
+ *   (exponential backoff with jitter) or, once retries are spent, as parked for an operator.
+ *
+ * The guarantee: every requested side effect is performed until its outcome is recorded, with the
+ * same idempotency key each time, so the receiver applies it once; it is never performed again once
+ * recorded. A crash between performing and recording repeats the call with the same key.
+ */
+import type { Database } from 'better-sqlite3';
+import type { RecordedEvent } from '../src/eventstore/port';
+import type { WorkQueue } from './work-queue';
+
+export interface ReactionDerivation {
+  readonly name: string;
+  /** Bump when what the derivation makes of events changes: its work is then derived afresh. */
+  readonly version: number;
+  /** Creates the derivation's own tables, if it keeps any beside its work. */
+  migrate?(db: Database): void;
+  reset?(db: Database): void;
+  /** Prepares statements once; returns what derives work from each event of the log, in order. */
+  prepare(db: Database, work: WorkQueue): (event: RecordedEvent) => void;
+}
+
+/** One piece of due work, as the performer gets it. */
+export interface WorkItem<Payload = unknown> {
+  reaction: string;
+  key: string;
+  payload: Payload;
+  /** Attempts that failed so far. */
+  attempts: number;
+  dueAt: number;
+  /** When the work was first derived (the request's instant in the log). */
+  requestedAt: number;
+}
+
+export interface RetryPolicy {
+  /** Attempts before the work is parked for an operator. */
+  maxAttempts: number;
+  firstDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** What a performer may ask for besides success: to look again later (e.g. a refund still pending). */
+export type PerformResult = { checkAgainAt: Date } | void;
+
+export interface ReactionPerformer<Payload = unknown> {
+  readonly name: string;
+  readonly retry: RetryPolicy;
+  /** Pieces of this reaction's work performed at once. Default 4. */
+  readonly concurrency?: number;
+  /**
+   * Performs the side effect and records its outcome; throws when it failed (a retry may succeed
+   * when the error is a PaymentProviderError with `retryable`, or any other error).
+   */
+  perform(item: WorkItem<Payload>): Promise<PerformResult>;
+}

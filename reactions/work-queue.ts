@@ -1,0 +1,87 @@
+/**
+ * The reactions' work: one row per requested side effect that has no recorded outcome yet, with
+ * when it is due and how many attempts failed. Only derivations write it (on the projection thread,
+ * in the projection batch's transaction); performers read it.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+
+export const WORK_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS reaction_work (
+    reaction TEXT NOT NULL,
+    key TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    due_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    parked INTEGER NOT NULL DEFAULT 0,
+    requested_at INTEGER NOT NULL,
+    PRIMARY KEY (reaction, key)
+  );
+  CREATE INDEX IF NOT EXISTS reaction_work_due ON reaction_work (reaction, parked, due_at);
+`;
+
+export class WorkQueue {
+  private readonly upsert: Statement;
+  private readonly remove: Statement<[string, string]>;
+  private readonly select: Statement<[string, string], { payload: string }>;
+  private readonly failure: Statement;
+  private readonly retry: Statement;
+  private readonly defer: Statement;
+
+  constructor(
+    db: Database,
+    private readonly reaction: string,
+  ) {
+    this.upsert = db.prepare(
+      `INSERT INTO reaction_work (reaction, key, payload, due_at, requested_at) VALUES (@reaction, @key, @payload, @dueAt, @dueAt)
+       ON CONFLICT (reaction, key) DO UPDATE SET payload = excluded.payload, due_at = excluded.due_at`,
+    );
+    this.remove = db.prepare('DELETE FROM reaction_work WHERE reaction = ? AND key = ?');
+    this.select = db.prepare('SELECT payload FROM reaction_work WHERE reaction = ? AND key = ?');
+    this.failure = db.prepare(
+      `UPDATE reaction_work SET attempts = @attempts, last_error = @error, parked = @parked, due_at = @dueAt
+       WHERE reaction = @reaction AND key = @key`,
+    );
+    this.retry = db.prepare(
+      `UPDATE reaction_work SET attempts = 0, parked = 0, due_at = @dueAt WHERE reaction = @reaction AND key = @key`,
+    );
+    this.defer = db.prepare(`UPDATE reaction_work SET due_at = @dueAt WHERE reaction = @reaction AND key = @key`);
+  }
+
+  /** Work to do at `dueAt` (epoch ms), or a new payload and time for work already waiting. */
+  schedule(key: string, payload: unknown, dueAt: number): void {
+    this.upsert.run({ reaction: this.reaction, key, payload: JSON.stringify(payload), dueAt });
+  }
+
+  /** The outcome is recorded: nothing more to do. */
+  complete(key: string): void {
+    this.remove.run(this.reaction, key);
+  }
+
+  payload<Payload>(key: string): Payload | undefined {
+    const row = this.select.get(this.reaction, key);
+    return row === undefined ? undefined : (JSON.parse(row.payload) as Payload);
+  }
+
+  /** An attempt failed: try again at `nextAttemptAt`, or never (parked) when it is null. */
+  failed(key: string, attempts: number, error: string, nextAttemptAt: number | null): void {
+    this.failure.run({
+      reaction: this.reaction,
+      key,
+      attempts,
+      error,
+      parked: nextAttemptAt === null ? 1 : 0,
+      dueAt: nextAttemptAt ?? 0,
+    });
+  }
+
+  /** An operator asked for parked work to be tried again, afresh. */
+  retried(key: string, dueAt: number): void {
+    this.retry.run({ reaction: this.reaction, key, dueAt });
+  }
+
+  /** Look again at `dueAt`: the work is waiting on someone else (a refund still pending). */
+  deferred(key: string, dueAt: number): void {
+    this.defer.run({ reaction: this.reaction, key, dueAt });
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * Money in and out, as the API and the payment provider's webhooks ask for it: starting a checkout,
+ * what the provider says became of checkouts, refunds and disputes, an admin's refund of a purchase
+ * and of a spend. Each request becomes one command on its workspace's stream, with ids derived from
+ * the request so a repeat finds what the first made. Nothing here talks to the provider: asking it
+ * for a payment page or a refund is the payments reaction's job, after the request is recorded.
+ */
+import { createHash } from 'node:crypto';
+import type { Catalog } from '../catalog/catalog';
+import type { Clock } from '../clock';
+import type { CheckoutOffer, CreditsConsumed, ProviderDisputeFact, ProviderRefundFact } from '../domain/events';
+import { invalidCommand, notFound } from '../domain/errors';
+import type { EventStore } from '../eventstore/port';
+import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
+import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } from './command-handler';
+import type { WorkspaceLookup } from './ports';
+
+/** A stable id from the parts of a request: a repeated request gets the id the first one got. */
+export const derivedId = (prefix: string, ...parts: string[]): string =>
+  `${prefix}_${createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32)}`;
+
+export const offerOf = (creditPackage: NonNullable<ReturnType<Catalog['creditPackage']>>): CheckoutOffer => ({
+  packageId: creditPackage.id,
+  packageName: creditPackage.name,
+  credits: creditPackage.credits,
+  price: { amount: creditPackage.price.amount, currency: creditPackage.price.currency },
+  ...(creditPackage.expiresAfterDays !== undefined && { expiresAfterDays: creditPackage.expiresAfterDays }),
+});
+
+export class PaymentCommands {
+  constructor(
+    private readonly handler: WorkspaceCreditsCommandHandler,
+    private readonly catalog: Catalog,
+    private readonly lookup: WorkspaceLookup,
+    private readonly store: EventStore,
+    private readonly clock: Clock,
+    private readonly newId: () => string,
+  ) {}
+
+  /**
+   * Records the offer a billing manager is about to pay for. With `idempotencyKey`, a repeated
+   * request returns the checkout (and so the payment page) of the first.
+   */
+  startCheckout(
+    request: { workspaceId: string; packageId: string; idempotencyKey?: string | undefined },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<{ workspaceId: string; checkoutId: string }>> {
+    const creditPackage = this.catalog.creditPackage(request.packageId);
+    if (!creditPackage) throw notFound('Credit package', request.packageId);
+    const checkoutId =
+      request.idempotencyKey === undefined
+        ? this.newId()
+        : derivedId('checkout', request.workspaceId, metadata.actorId, request.idempotencyKey);
+    return this.handler.handle(
+      {
+        type: 'StartCheckout',
+        data: {
+          workspaceId: request.workspaceId,
+          checkoutId,
+          offer: offerOf(creditPackage),
+          startedBy: metadata.actorId,
+          now: this.clock.now(),
+        },
+      },
+      metadata,
+      () => ({ workspaceId: request.workspaceId, checkoutId }),
+    );
+  }
+
+  recordCheckoutOpened(
+    workspaceId: string,
+    checkoutId: string,
+    session: { id: string; url: string; expiresAt: Date },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<void>> {
+    return this.handler.handle(
+      {
+        type: 'RecordCheckoutSession',
+        data: {
+          workspaceId,
+          checkoutId,
+          outcome: 'OPENED',
+          sessionId: session.id,
+          url: session.url,
+          expiresAt: session.expiresAt,
+          now: this.clock.now(),
+        },
+      },
+      metadata,
+      () => undefined,
+    );
+  }
+
+  recordCheckoutFailed(
+    workspaceId: string,
+    checkoutId: string,
+    error: string,
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<void>> {
+    return this.handler.handle(
+      {
+        type: 'RecordCheckoutSession',
+        data: { workspaceId, checkoutId, outcome: 'FAILED', error, now: this.clock.now() },
+      },
+      metadata,
+      () => undefined,
+    );
+  }
+
+  /**
+   * The provider collected a checkout's payment. A session opened before checkouts were recorded
+   * names only its package: its offer is the catalog's package as it is now.
+   */
+  creditPaidCheckout(
+    payment: {
+      workspaceId: string;
+      sessionId: string;
+      checkoutId: string | undefined;
+      packageId: string | undefined;
+      paymentIntentId: string | null;
+      amountPaid: { amount: number; currency: string };
+    },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<void>> {
+    const legacyPackage =
+      payment.checkoutId === undefined && payment.packageId !== undefined
+        ? this.catalog.creditPackage(payment.packageId)
+        : undefined;
+    return this.handler.handle(
+      {
+        type: 'CreditPaidCheckout',
+        data: {
+          workspaceId: payment.workspaceId,
+          sessionId: payment.sessionId,
+          ...(payment.checkoutId !== undefined && { checkoutId: payment.checkoutId }),
+          ...(legacyPackage && { legacyOffer: offerOf(legacyPackage) }),
+          paymentIntentId: payment.paymentIntentId,
+          amountPaid: payment.amountPaid,
+          grantId: this.newId(),
+          purchasedBy: metadata.actorId,
+          now: this.clock.now(),
+        },
+      },
+      metadata,
+      () => undefined,
+    );
+  }
+
+  recordCheckoutPayment(
+    payment: {
+      workspaceId: string;
+      checkoutId: string;
+      sessionId: string;
+      status: 'PROCESSING' | 'FAILED' | 'EXPIRED';
+    },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<void>> {
+    return this.handler.handle(
+      { type: 'RecordCheckoutPayment', data: { ...payment, now: this.clock.now() } },
+      metadata,
+      () => undefined,
+    );
+  }
+
+  recordProviderRefund(
+    workspaceId: string,
+    paymentIntentId: string,
+    refund: ProviderRefundFact,
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<void>> {
+    return this.handler.handle(
+      {
+        type: 'RecordProviderRefund',
+        data: { workspaceId, paymentIntentId, refund, recordedBy: metadata.actorId, now: this.clock.now() },
+      },
+      metadata,
+      () => undefined,
+    );
+  }
+
+  recordProviderDispute(
+    workspaceId: string,
+    paymentIntentId: string,
+    dispute: ProviderDisputeFact,
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<void>> {
+    return this.handler.handle(
+      {
+        type: 'RecordProviderDispute',
+        data: { workspaceId, paymentIntentId, dispute, recordedBy: metadata.actorId, now: this.clock.now() },
+      },
+      metadata,
+      () => undefined,
+    );
+  }
+
+  /**
+   * An admin refunds `credits` of a purchase (default: all it has left). The refund's id is derived
+   * from the purchase and the admin's key, or without a key from the request itself, so repeating
+   * the same request returns the refund already asked for.
+   */
+  requestRefund(
+    request: {
+      workspaceId?: string | undefined;
+      purchaseId: string;
+      credits?: number | undefined;
+      reason: string;
+      idempotencyKey?: string | undefined;
+    },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<{ workspaceId: string; refundId: string }>> {
+    const workspaceId = request.workspaceId ?? this.workspaceOfPurchase(request.purchaseId);
+    const requestKey = request.idempotencyKey ?? `${request.credits ?? 'all'}\n${request.reason}`;
+    const refundId = derivedId('refund', workspaceId, request.purchaseId, requestKey);
+    return this.handler.handle(
+      {
+        type: 'RequestPurchaseRefund',
+        data: {
+          workspaceId,
+          refundId,
+          purchaseId: request.purchaseId,
+          ...(request.credits !== undefined && { credits: request.credits }),
+          reason: request.reason,
+          ...(request.idempotencyKey !== undefined && { idempotencyKey: request.idempotencyKey }),
+          requestedBy: metadata.actorId,
+          now: this.clock.now(),
+        },
+      },
+      metadata,
+      (state) => ({
+        workspaceId,
+        refundId:
+          (request.idempotencyKey === undefined ? undefined : state.refundKeys.get(request.idempotencyKey)) ?? refundId,
+      }),
+    );
+  }
+
+  /** Gives one spend's credits back, once: the spend is read from its workspace's stream. */
+  async refundConsumption(
+    request: { consumptionId: string; reason: string },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<{ workspaceId: string }>> {
+    const location = this.lookup.spendLocation(request.consumptionId);
+    const spend = location && (await this.spendAt(location.workspaceId, location.revision));
+    if (!location || !spend || spend.consumptionId !== request.consumptionId) {
+      throw notFound('Consumption', request.consumptionId);
+    }
+    return this.handler.handle(
+      {
+        type: 'RefundCreditConsumption',
+        data: {
+          workspaceId: location.workspaceId,
+          consumptionId: request.consumptionId,
+          spend: { credits: spend.credits, drawdown: spend.drawdown },
+          reason: request.reason,
+          refundedBy: metadata.actorId,
+          now: this.clock.now(),
+        },
+      },
+      metadata,
+      () => ({ workspaceId: location.workspaceId }),
+    );
+  }
+
+  private workspaceOfPurchase(purchaseId: string): string {
+    const workspaces = this.lookup.workspacesOfPurchase(purchaseId);
+    if (workspaces.length === 0) throw notFound('Purchase', purchaseId);
+    if (workspaces.length > 1) {
+      throw invalidCommand(
+        `Purchase "${purchaseId}" exists in ${workspaces.length} workspaces (${workspaces.join(', ')}); say which with workspaceId.`,
+      );
+    }
+    return workspaces[0] as string;
+  }
+
+  private async spendAt(workspaceId: string, revision: bigint): Promise<CreditsConsumed['data'] | undefined> {
+    for await (const recorded of this.store.readStream(workspaceStreamName(workspaceId), {
+      fromRevision: revision,
+      maxCount: 1,
+    })) {
+      const event = toWorkspaceCreditsEvent(recorded);
+      return event?.type === 'CreditsConsumed' ? event.data : undefined;
+    }
+    return undefined;
+  }
+}

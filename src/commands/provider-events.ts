@@ -1,0 +1,205 @@
+/**
+ * A verified payment-provider webhook, turned into commands on the workspaces it concerns. Its
+ * content is checked like API input (ids, metadata): an event this service cannot take is refused
+ * with the reason, so that the caller records it and acknowledges it rather than have the
+ * provider deliver it forever. Which workspace a payment belongs to comes from the metadata we set
+ * on it, or an index of recorded purchases, or the provider's own record of the payment; a payment
+ * that names no workspace of ours is not ours and is ignored.
+ */
+import type { ProviderDisputeFact, ProviderRefundFact } from '../domain/events';
+import { isWorkspaceId, WORKSPACE_ID_RULE } from '../domain/workspace-id';
+import type { PaymentEvent, PaymentGateway, ProviderRefund } from '../payments/payment-gateway';
+import type { CommandMetadata } from './command-handler';
+import type { PaymentCommands } from './payment-commands';
+import type { WorkspaceLookup } from './ports';
+
+/** Who the provider's facts are recorded as coming from. */
+export const PROVIDER_ACTOR = 'stripe';
+const asProvider: CommandMetadata = { actorId: PROVIDER_ACTOR };
+
+/** An event the service will not apply, and why; acknowledged so that it is not delivered again. */
+export class RefusedProviderEvent extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'RefusedProviderEvent';
+  }
+}
+
+export interface ProviderEventOutcome {
+  /** Position of the last event appended, to wait for before answering. */
+  position: bigint | undefined;
+  /** Why nothing was recorded, when nothing was (not ours, an event type we do not act on). */
+  ignored?: string;
+}
+
+const ID_PATTERNS = {
+  session: /^cs_[A-Za-z0-9_]{1,250}$/,
+  paymentIntent: /^pi_[A-Za-z0-9_]{1,250}$/,
+  refund: /^(re|pyr)_[A-Za-z0-9_]{1,250}$/,
+  dispute: /^(dp|du)_[A-Za-z0-9_]{1,250}$/,
+  ours: /^[A-Za-z0-9_-]{1,200}$/,
+  currency: /^[A-Z]{3}$/,
+} as const;
+
+function requireId(value: string | null | undefined, kind: keyof typeof ID_PATTERNS, what: string): string {
+  if (typeof value !== 'string' || !ID_PATTERNS[kind].test(value)) {
+    throw new RefusedProviderEvent(`${what} is not a valid id: ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function requireAmount(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RefusedProviderEvent(`${what} is not a whole amount: ${value}`);
+  return value;
+}
+
+/** The workspace a metadata map names, checked like API input; undefined when it names none. */
+function workspaceIn(metadata: Record<string, string>): string | undefined {
+  const workspaceId = metadata.workspaceId;
+  if (workspaceId === undefined) return undefined;
+  if (!isWorkspaceId(workspaceId))
+    throw new RefusedProviderEvent(`metadata.workspaceId is invalid: ${WORKSPACE_ID_RULE}`);
+  return workspaceId;
+}
+
+function optionalOwnId(metadata: Record<string, string>, key: string): string | undefined {
+  const value = metadata[key];
+  return value === undefined ? undefined : requireId(value, 'ours', `metadata.${key}`);
+}
+
+export class ProviderEvents {
+  constructor(
+    private readonly payments: PaymentCommands,
+    private readonly lookup: WorkspaceLookup,
+    private readonly gateway: PaymentGateway,
+  ) {}
+
+  /** Applies the event once, however often it arrives; throws RefusedProviderEvent for one it will not take. */
+  async apply(event: PaymentEvent): Promise<ProviderEventOutcome> {
+    switch (event.kind) {
+      case 'checkout_paid':
+        return this.checkoutPaid(event);
+      case 'checkout_unpaid':
+        return this.checkoutUnpaid(event);
+      case 'charge_refunded':
+        return this.chargeRefunded(event);
+      case 'refund_updated':
+        return this.refundUpdated(event.refund);
+      case 'dispute_updated':
+        return this.disputeUpdated(event);
+      case 'ignored':
+        return { position: undefined, ignored: `event type ${event.type} is not acted on` };
+    }
+  }
+
+  private async checkoutPaid(event: Extract<PaymentEvent, { kind: 'checkout_paid' }>): Promise<ProviderEventOutcome> {
+    const sessionId = requireId(event.sessionId, 'session', 'The checkout session');
+    const workspaceId = workspaceIn(event.metadata);
+    if (workspaceId === undefined) return { position: undefined, ignored: `checkout ${sessionId} names no workspace` };
+    const paymentIntentId =
+      event.paymentIntentId === null ? null : requireId(event.paymentIntentId, 'paymentIntent', 'The payment intent');
+    if (!ID_PATTERNS.currency.test(event.currency))
+      throw new RefusedProviderEvent(`currency is invalid: ${event.currency}`);
+    const { position } = await this.payments.creditPaidCheckout(
+      {
+        workspaceId,
+        sessionId,
+        checkoutId: optionalOwnId(event.metadata, 'checkoutId'),
+        packageId: optionalOwnId(event.metadata, 'packageId'),
+        paymentIntentId,
+        amountPaid: { amount: requireAmount(event.amountPaid, 'amount_total'), currency: event.currency },
+      },
+      { actorId: event.metadata.startedBy ?? PROVIDER_ACTOR },
+    );
+    return { position };
+  }
+
+  private async checkoutUnpaid(
+    event: Extract<PaymentEvent, { kind: 'checkout_unpaid' }>,
+  ): Promise<ProviderEventOutcome> {
+    const sessionId = requireId(event.sessionId, 'session', 'The checkout session');
+    const workspaceId = workspaceIn(event.metadata);
+    const checkoutId = optionalOwnId(event.metadata, 'checkoutId');
+    if (workspaceId === undefined || checkoutId === undefined) {
+      return { position: undefined, ignored: `checkout ${sessionId} names no checkout of ours` };
+    }
+    const { position } = await this.payments.recordCheckoutPayment(
+      { workspaceId, checkoutId, sessionId, status: event.status },
+      asProvider,
+    );
+    return { position };
+  }
+
+  /** Every refund of the charge, as listed in the event or, as Stripe sends it by default, fetched. */
+  private async chargeRefunded(
+    event: Extract<PaymentEvent, { kind: 'charge_refunded' }>,
+  ): Promise<ProviderEventOutcome> {
+    const paymentIntentId = requireId(event.paymentIntentId, 'paymentIntent', 'The charge’s payment intent');
+    const workspaceId = await this.workspaceOfPayment(paymentIntentId, event.metadata);
+    if (workspaceId === undefined) return { position: undefined, ignored: `payment ${paymentIntentId} is not ours` };
+    const refunds = event.refundsListed ? event.refunds : await this.gateway.listRefunds(paymentIntentId);
+    let position: bigint | undefined;
+    for (const refund of refunds) {
+      const outcome = await this.recordRefund(workspaceId, paymentIntentId, refund);
+      position = outcome ?? position;
+    }
+    return { position };
+  }
+
+  private async refundUpdated(refund: ProviderRefund): Promise<ProviderEventOutcome> {
+    const paymentIntentId = requireId(refund.paymentIntentId, 'paymentIntent', 'The refund’s payment intent');
+    const workspaceId = await this.workspaceOfPayment(paymentIntentId, refund.metadata);
+    if (workspaceId === undefined) return { position: undefined, ignored: `payment ${paymentIntentId} is not ours` };
+    return { position: await this.recordRefund(workspaceId, paymentIntentId, refund) };
+  }
+
+  private async recordRefund(
+    workspaceId: string,
+    paymentIntentId: string,
+    refund: ProviderRefund,
+  ): Promise<bigint | undefined> {
+    const fact: ProviderRefundFact = {
+      providerRefundId: requireId(refund.refundId, 'refund', 'The refund'),
+      amount: requireAmount(refund.amount, 'The refund amount'),
+      currency: refund.currency,
+      status: refund.status,
+      ...(refund.metadata.refundId !== undefined && {
+        refundId: requireId(refund.metadata.refundId, 'ours', 'metadata.refundId'),
+      }),
+      ...(refund.failureReason !== undefined && {
+        reason: `the refund failed at the payment provider (${refund.failureReason})`,
+      }),
+    };
+    return (await this.payments.recordProviderRefund(workspaceId, paymentIntentId, fact, asProvider)).position;
+  }
+
+  private async disputeUpdated(
+    event: Extract<PaymentEvent, { kind: 'dispute_updated' }>,
+  ): Promise<ProviderEventOutcome> {
+    const { dispute } = event;
+    const paymentIntentId = requireId(dispute.paymentIntentId, 'paymentIntent', 'The disputed payment intent');
+    const workspaceId = await this.workspaceOfPayment(paymentIntentId, {});
+    if (workspaceId === undefined) return { position: undefined, ignored: `payment ${paymentIntentId} is not ours` };
+    const fact: ProviderDisputeFact = {
+      disputeId: requireId(dispute.disputeId, 'dispute', 'The dispute'),
+      amount: requireAmount(dispute.amount, 'The disputed amount'),
+      currency: dispute.currency,
+      status: dispute.status,
+      reason: dispute.reason,
+    };
+    const { position } = await this.payments.recordProviderDispute(workspaceId, paymentIntentId, fact, asProvider);
+    return { position };
+  }
+
+  /** Ours: the metadata we set, a purchase we recorded, or the provider's record of the payment. */
+  private async workspaceOfPayment(
+    paymentIntentId: string,
+    metadata: Record<string, string>,
+  ): Promise<string | undefined> {
+    const named = workspaceIn(metadata) ?? this.lookup.workspaceOfPayment(paymentIntentId);
+    if (named !== undefined) return named;
+    const recorded = await this.gateway.paymentIntentMetadata(paymentIntentId);
+    return recorded === undefined ? undefined : workspaceIn(recorded);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Read-your-writes, in one place: every method of a command-side service, wrapped so that it
+ * resolves only once the read models include what it appended. A query that follows a mutation
+ * on the same server then sees its effect. When the read models cannot catch up (they are stalled
+ * or failed), the write has still happened: the caller is told so, with its position, and told
+ * that repeating the request (with the same idempotency key) returns it without doing it twice.
+ */
+import type { CommandOutcome } from './command-handler';
+
+export class CommittedButNotVisible extends Error {
+  readonly code = 'COMMITTED_NOT_VISIBLE';
+  constructor(
+    readonly position: bigint,
+    cause: unknown,
+  ) {
+    super(
+      'The change was recorded, but the balances do not show it yet. Do not send it as a new request: ' +
+        'repeating it with the same idempotency key returns this result and changes nothing again.',
+      { cause },
+    );
+    this.name = 'CommittedButNotVisible';
+  }
+}
+
+const isOutcome = (value: unknown): value is CommandOutcome<unknown> =>
+  typeof value === 'object' && value !== null && 'position' in value && 'events' in value;
+
+/** `service` with each method waiting for the read models to reach the position it appended at. */
+export function readYourWrites<Service extends object>(
+  service: Service,
+  waitFor: (position: bigint) => Promise<void>,
+): Service {
+  return new Proxy(service, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        const result: unknown = await (value as (...parameters: unknown[]) => unknown).apply(target, args);
+        if (isOutcome(result) && result.position !== undefined) {
+          await waitFor(result.position).catch((error: unknown) => {
+            throw new CommittedButNotVisible(result.position as bigint, error);
+          });
+        }
+        return result;
+      };
+    },
+  });
+}

@@ -1,0 +1,253 @@
+/**
+ * What the payment provider's facts about a purchase's payment do: a refund's status, a refund
+ * made in the provider's dashboard, a dispute opened or closed. Facts arrive at least once and in
+ * any order, so each is applied once and a status never moves back (refund-status.ts). A fact about
+ * a payment this workspace has not recorded as a purchase yet is kept (ProviderEventDeferred) and
+ * applied in the append that records the purchase, so the final state does not depend on order.
+ */
+import { isDueToExpire } from '../drawdown';
+import type { ProviderDisputeFact, ProviderPaymentFact, ProviderRefundFact, WorkspaceCreditsEvent } from '../events';
+import { evolve } from '../evolve';
+import { lapseOnReturn } from '../given-back';
+import { iso } from '../instants';
+import { creditsPaidBackBy } from '../purchase-money';
+import { refundStatusRank } from '../refund-status';
+import { forkState, type PurchaseRecord, type PurchaseRefundRecord, type WorkspaceCreditsState } from '../state';
+import { expiry } from './expiries';
+
+/** The fact's effect when its purchase is known, or keeping it until the purchase is recorded. */
+export function decideOrDefer(
+  state: WorkspaceCreditsState,
+  workspaceId: string,
+  paymentIntentId: string,
+  fact: ProviderPaymentFact,
+  now: number,
+  recordedBy: string,
+): WorkspaceCreditsEvent[] {
+  const purchase = state.purchases.get(state.purchaseOfPayment.get(paymentIntentId) ?? '');
+  if (purchase) return decideFact(state, workspaceId, purchase, fact, now, recordedBy);
+  const kept = state.deferredFacts.get(paymentIntentId) ?? [];
+  if (kept.some((earlier) => JSON.stringify(earlier.fact) === JSON.stringify(fact))) return [];
+  return [
+    { type: 'ProviderEventDeferred', data: { workspaceId, paymentIntentId, fact, recordedBy, receivedAt: iso(now) } },
+  ];
+}
+
+/**
+ * The effects of every fact kept for a payment, decided after `recorded` (the events that record its
+ * purchase, already decided on `state`), on a fork of the state so that `state` stays as it was.
+ */
+export function applyDeferredFacts(
+  state: WorkspaceCreditsState,
+  workspaceId: string,
+  paymentIntentId: string,
+  recorded: readonly WorkspaceCreditsEvent[],
+  now: number,
+): WorkspaceCreditsEvent[] {
+  const facts = state.deferredFacts.get(paymentIntentId);
+  if (!facts || facts.length === 0) return [];
+  const fork = forkState(state);
+  for (const event of recorded) evolve(fork, event);
+  const purchase = fork.purchases.get(fork.purchaseOfPayment.get(paymentIntentId) ?? '');
+  if (!purchase) return [];
+  const events: WorkspaceCreditsEvent[] = [];
+  for (const { fact, recordedBy } of facts) {
+    for (const event of decideFact(fork, workspaceId, purchase, fact, now, recordedBy)) {
+      evolve(fork, event);
+      events.push(event);
+    }
+  }
+  return events;
+}
+
+function decideFact(
+  state: WorkspaceCreditsState,
+  workspaceId: string,
+  purchase: PurchaseRecord,
+  fact: ProviderPaymentFact,
+  now: number,
+  recordedBy: string,
+): WorkspaceCreditsEvent[] {
+  return fact.kind === 'REFUND'
+    ? decideRefund(state, workspaceId, purchase, fact.refund, now, recordedBy)
+    : decideDispute(state, workspaceId, purchase, fact.dispute, now);
+}
+
+/** Credits of the purchase's grant that money going back can take: what it has left, unless expired. */
+function takeable(state: WorkspaceCreditsState, purchase: PurchaseRecord, now: number): number {
+  const grant = state.grants.get(purchase.grantId);
+  return grant && !isDueToExpire(grant, now) ? grant.remaining : 0;
+}
+
+const providerRefundIdOf = (fact: ProviderRefundFact): { providerRefundId?: string } =>
+  fact.providerRefundId === undefined ? {} : { providerRefundId: fact.providerRefundId };
+
+/** The provider payment of a purchase paid through the provider. */
+export const paymentOf = (purchase: PurchaseRecord): { paymentIntentId?: string } =>
+  purchase.payment.provider === 'STRIPE' ? { paymentIntentId: purchase.payment.paymentIntentId } : {};
+
+/** Money the provider says went back, as far as the purchase still has any to return. */
+const moneyBack = (purchase: PurchaseRecord, amount: number): number =>
+  Math.max(0, Math.min(amount, purchase.price.amount - purchase.amountReturned));
+
+function decideRefund(
+  state: WorkspaceCreditsState,
+  workspaceId: string,
+  purchase: PurchaseRecord,
+  fact: ProviderRefundFact,
+  now: number,
+  recordedBy: string,
+): WorkspaceCreditsEvent[] {
+  const known =
+    (fact.refundId === undefined ? undefined : state.purchaseRefunds.get(fact.refundId)) ??
+    state.purchaseRefunds.get(state.providerRefunds.get(fact.providerRefundId ?? '') ?? '');
+  if (known) {
+    return known.purchaseId === purchase.purchaseId
+      ? refundStatusChange(state, workspaceId, purchase, known, fact, now)
+      : [];
+  }
+  // A refund made at the provider directly. One that failed or was canceled never moved money.
+  if (fact.providerRefundId === undefined || fact.status === 'FAILED' || fact.status === 'CANCELED') return [];
+  const amount = moneyBack(purchase, fact.amount);
+  const paid = creditsPaidBackBy(purchase, amount, takeable(state, purchase, now));
+  const refundId = `provider-${fact.providerRefundId}`;
+  const requested: WorkspaceCreditsEvent = {
+    type: 'PurchaseRefundRequested',
+    data: {
+      workspaceId,
+      refundId,
+      purchaseId: purchase.purchaseId,
+      grantId: purchase.grantId,
+      origin: 'PROVIDER',
+      ...paymentOf(purchase),
+      providerRefundId: fact.providerRefundId,
+      credits: paid.takenBack,
+      creditsOwed: paid.owed,
+      creditsRepaid: paid.creditsRepaid,
+      amount: { amount, currency: purchase.price.currency },
+      reason: fact.reason ?? 'refunded at the payment provider',
+      requestedBy: recordedBy,
+      requestedAt: iso(now),
+    },
+  };
+  const record: PurchaseRefundRecord = {
+    refundId,
+    purchaseId: purchase.purchaseId,
+    origin: 'PROVIDER',
+    providerRefundId: fact.providerRefundId,
+    status: 'REQUESTED',
+    credits: paid.takenBack,
+    creditsOwed: paid.owed,
+    creditsRepaid: paid.creditsRepaid,
+    amount: { amount, currency: purchase.price.currency },
+    reason: requested.data.reason,
+  };
+  return [requested, ...refundStatusChange(state, workspaceId, purchase, record, fact, now)];
+}
+
+/** A known refund's status moving forward, with its credits back when it failed. */
+function refundStatusChange(
+  state: WorkspaceCreditsState,
+  workspaceId: string,
+  purchase: PurchaseRecord,
+  refund: PurchaseRefundRecord,
+  fact: ProviderRefundFact,
+  now: number,
+): WorkspaceCreditsEvent[] {
+  if (refundStatusRank(fact.status) <= refundStatusRank(refund.status)) return [];
+  const ids = { workspaceId, refundId: refund.refundId, purchaseId: refund.purchaseId };
+  switch (fact.status) {
+    case 'PENDING':
+    case 'REQUIRES_ACTION':
+      if (fact.providerRefundId === undefined) return [];
+      return [
+        {
+          type: 'PurchaseRefundPending',
+          data: { ...ids, providerRefundId: fact.providerRefundId, status: fact.status, updatedAt: iso(now) },
+        },
+      ];
+    case 'SUCCEEDED':
+      return [
+        {
+          type: 'PurchaseRefundSucceeded',
+          data: { ...ids, ...providerRefundIdOf(fact), succeededAt: iso(now) },
+        },
+      ];
+    case 'FAILED':
+    case 'CANCELED': {
+      const creditsOwed = Math.min(refund.creditsOwed, purchase.creditsOwed);
+      const events: WorkspaceCreditsEvent[] = [
+        {
+          type: 'PurchaseRefundFailed',
+          data: {
+            ...ids,
+            grantId: purchase.grantId,
+            ...providerRefundIdOf(fact),
+            status: fact.status,
+            reason: fact.reason ?? `the payment provider reported the refund ${fact.status.toLowerCase()}`,
+            credits: refund.credits,
+            creditsOwed,
+            creditsRepaid: refund.creditsRepaid,
+            amount: refund.amount,
+            failedAt: iso(now),
+          },
+        },
+      ];
+      const grant = state.grants.get(purchase.grantId);
+      const moneyAfter = {
+        price: purchase.price,
+        amountReturned: purchase.amountReturned - refund.amount.amount,
+        creditsOwed: purchase.creditsOwed - creditsOwed,
+      };
+      const lapse = grant && lapseOnReturn(state, grant, refund.credits, now, moneyAfter);
+      if (grant && lapse) events.push(expiry(workspaceId, grant, lapse.credits, lapse.reason, now));
+      return events;
+    }
+  }
+}
+
+function decideDispute(
+  state: WorkspaceCreditsState,
+  workspaceId: string,
+  purchase: PurchaseRecord,
+  fact: ProviderDisputeFact,
+  now: number,
+): WorkspaceCreditsEvent[] {
+  const existing = state.disputes.get(fact.disputeId);
+  const events: WorkspaceCreditsEvent[] = [];
+  const ids = { workspaceId, disputeId: fact.disputeId, purchaseId: purchase.purchaseId, grantId: purchase.grantId };
+  if (existing) {
+    if (existing.status !== 'OPEN' || fact.status === 'OPEN') return [];
+  } else {
+    events.push({
+      type: 'PurchaseDisputeOpened',
+      data: {
+        ...ids,
+        amount: { amount: fact.amount, currency: purchase.price.currency },
+        reason: fact.reason,
+        creditsHeld: takeable(state, purchase, now),
+        creditsSpent: state.grants.get(purchase.grantId)?.consumed ?? 0,
+        openedAt: iso(now),
+      },
+    });
+    if (fact.status === 'OPEN') return events;
+  }
+  const lost = fact.status === 'LOST';
+  const amountLost = lost ? moneyBack(purchase, fact.amount) : 0;
+  const paid = lost
+    ? creditsPaidBackBy(purchase, amountLost, takeable(state, purchase, now))
+    : { creditsRepaid: 0, takenBack: 0, owed: 0 };
+  events.push({
+    type: 'PurchaseDisputeClosed',
+    data: {
+      ...ids,
+      outcome: lost ? 'LOST' : 'WON',
+      creditsTakenBack: paid.takenBack,
+      creditsOwed: paid.owed,
+      creditsRepaid: paid.creditsRepaid,
+      amountLost: { amount: amountLost, currency: purchase.price.currency },
+      closedAt: iso(now),
+    },
+  });
+  return events;
+}

@@ -1,0 +1,72 @@
+/**
+ * RequestPurchaseRefund: an admin's refund of a purchase begins. The credits leave the balance at
+ * once and the money to return is fixed, both from the purchase as this stream has it at the
+ * revision the event is appended at. The provider is asked afterwards, by the payments reaction;
+ * a purchase paid outside the provider (or a refund of no money) is done at once.
+ */
+import type { RequestPurchaseRefund } from '../commands';
+import { idempotencyKeyReused } from '../errors';
+import type { WorkspaceCreditsEvent } from '../events';
+import { iso } from '../instants';
+import { planAdminRefund } from '../purchase-money';
+import type { PurchaseRefundRecord, WorkspaceCreditsState } from '../state';
+import { expireDueGrants } from './expiries';
+import { paymentOf } from './payment-facts';
+import { requireReason } from './validation';
+
+export function requestPurchaseRefund(
+  command: RequestPurchaseRefund,
+  state: WorkspaceCreditsState,
+): WorkspaceCreditsEvent[] {
+  const data = command.data;
+  const keyed = data.idempotencyKey === undefined ? undefined : state.refundKeys.get(data.idempotencyKey);
+  const earlier = state.purchaseRefunds.get(keyed ?? data.refundId);
+  if (earlier) {
+    if (isSameRequest(earlier, data)) return [];
+    throw idempotencyKeyReused(data.idempotencyKey ?? data.refundId);
+  }
+  requireReason(data.reason, 'A refund');
+  const now = data.now.getTime();
+  const plan = planAdminRefund(state, data.purchaseId, data.credits, now);
+  const events: WorkspaceCreditsEvent[] = [
+    ...expireDueGrants(state, data.workspaceId, now),
+    {
+      type: 'PurchaseRefundRequested',
+      data: {
+        workspaceId: data.workspaceId,
+        refundId: data.refundId,
+        purchaseId: data.purchaseId,
+        grantId: plan.purchase.grantId,
+        origin: 'ADMIN',
+        ...paymentOf(plan.purchase),
+        ...(data.idempotencyKey !== undefined && { idempotencyKey: data.idempotencyKey }),
+        credits: plan.credits,
+        creditsOwed: 0,
+        creditsRepaid: plan.credits,
+        amount: plan.amount,
+        reason: data.reason,
+        requestedBy: data.requestedBy,
+        requestedAt: iso(now),
+      },
+    },
+  ];
+  // Nothing to ask of a provider: the admin returned an invoice's money themselves, or there is none.
+  if (plan.purchase.payment.provider === 'MANUAL' || plan.amount.amount === 0) {
+    events.push({
+      type: 'PurchaseRefundSucceeded',
+      data: {
+        workspaceId: data.workspaceId,
+        refundId: data.refundId,
+        purchaseId: data.purchaseId,
+        succeededAt: iso(now),
+      },
+    });
+  }
+  return events;
+}
+
+const isSameRequest = (earlier: PurchaseRefundRecord, data: RequestPurchaseRefund['data']): boolean =>
+  earlier.origin === 'ADMIN' &&
+  earlier.purchaseId === data.purchaseId &&
+  earlier.reason === data.reason &&
+  (data.credits === undefined || data.credits === earlier.credits);

@@ -1,0 +1,291 @@
+/**
+ * `evolve` folds one event into the workspace state. The state is owned by one aggregate at a
+ * time: evolve advances it in place and returns it, so that folding a long stream costs O(events),
+ * not O(events × state). It applies what the event says and decides nothing: every number it adds
+ * or takes away was worked out by the decision that wrote the event.
+ */
+import type { Grant } from './credits';
+import type { PurchaseRefundRecord, WorkspaceCreditsState } from './state';
+import type { RefundStatus, WorkspaceCreditsEvent } from './events';
+import { ms, optionalMs } from './instants';
+import { refundStatusRank } from './refund-status';
+import { IDEMPOTENCY_RETENTION_MS } from './state';
+
+function addGrant(
+  state: WorkspaceCreditsState,
+  grant: Pick<Grant, 'id' | 'source' | 'granted' | 'expiresAt' | 'grantedAt'>,
+): void {
+  state.grants.set(grant.id, {
+    ...grant,
+    remaining: grant.granted,
+    consumed: 0,
+    expired: 0,
+    refunded: 0,
+    held: 0,
+    frozen: false,
+    seq: state.grants.size,
+  });
+}
+
+function grantOf(state: WorkspaceCreditsState, grantId: string): Grant {
+  const grant = state.grants.get(grantId);
+  if (!grant) throw new Error(`Event refers to unknown grant ${grantId}`);
+  return grant;
+}
+
+/** Credits leave a grant for a refund (or come back from one, with a negative count). */
+function takeBack(grant: Grant, credits: number): void {
+  grant.remaining -= credits;
+  grant.refunded += credits;
+}
+
+/** A refund's status moves only forward: a late "pending" never undoes "succeeded" or "failed". */
+function advance(refund: PurchaseRefundRecord | undefined, status: RefundStatus): void {
+  if (refund && refundStatusRank(status) > refundStatusRank(refund.status)) refund.status = status;
+}
+
+export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEvent): WorkspaceCreditsState {
+  switch (event.type) {
+    case 'PlanAllowanceApplied': {
+      const { grantId, planId, planName, credits } = event.data;
+      const periodStart = ms(event.data.periodStart);
+      const periodEnd = ms(event.data.periodEnd);
+      addGrant(state, {
+        id: grantId,
+        source: 'INCLUDED',
+        granted: credits,
+        expiresAt: periodEnd,
+        grantedAt: ms(event.data.appliedAt),
+      });
+      if (state.period) state.replacedAllowances.add(state.period.grantId);
+      state.period = { grantId, planId, planName, credits, periodStart, periodEnd };
+      state.periods.set(periodStart, { planId, periodEnd });
+      return state;
+    }
+    case 'CreditsPurchased': {
+      const { grantId, credits, purchaseId, packageId, price, payment, checkoutId } = event.data;
+      addGrant(state, {
+        id: grantId,
+        source: 'PURCHASED',
+        granted: credits,
+        expiresAt: optionalMs(event.data.expiresAt),
+        grantedAt: ms(event.data.purchasedAt),
+      });
+      state.purchases.set(purchaseId, {
+        purchaseId,
+        grantId,
+        packageId,
+        credits,
+        price,
+        payment,
+        amountReturned: 0,
+        creditsRepaid: 0,
+        creditsOwed: 0,
+        openDisputeId: undefined,
+      });
+      state.purchaseOfGrant.set(grantId, purchaseId);
+      if (payment.provider === 'STRIPE') {
+        state.purchaseOfPayment.set(payment.paymentIntentId, purchaseId);
+        state.deferredFacts.delete(payment.paymentIntentId);
+      }
+      const checkout = checkoutId === undefined ? undefined : state.checkouts.get(checkoutId);
+      if (checkout) checkout.status = 'PAID';
+      return state;
+    }
+    case 'CreditsGranted': {
+      const { grantId, credits, idempotencyKey, reason } = event.data;
+      const expiresAt = optionalMs(event.data.expiresAt);
+      addGrant(state, {
+        id: grantId,
+        source: 'PROMOTIONAL',
+        granted: credits,
+        expiresAt,
+        grantedAt: ms(event.data.grantedAt),
+      });
+      state.grantKeys.set(idempotencyKey, { grantId, credits, reason, expiresAt });
+      return state;
+    }
+    case 'CreditsConsumed': {
+      const { drawdown } = event.data;
+      for (const part of drawdown) {
+        const grant = grantOf(state, part.grantId);
+        grant.remaining -= part.credits;
+        grant.consumed += part.credits;
+      }
+      const consumedAt = ms(event.data.consumedAt);
+      state.consumptions.forgetBefore(consumedAt - IDEMPOTENCY_RETENTION_MS);
+      state.consumptions.set({
+        consumptionId: event.data.consumptionId,
+        idempotencyKey: event.data.idempotencyKey,
+        action: event.data.action,
+        units: event.data.units,
+        credits: event.data.credits,
+        reference: event.data.reference,
+        drawdown,
+        availableAfter: event.data.availableAfter,
+        consumedAt,
+      });
+      return state;
+    }
+    case 'CreditsExpired': {
+      const grant = grantOf(state, event.data.grantId);
+      grant.remaining -= event.data.credits;
+      grant.expired += event.data.credits;
+      if (event.data.reason === 'MONEY_RETURNED') {
+        const purchase = state.purchases.get(state.purchaseOfGrant.get(grant.id) ?? '');
+        if (purchase) purchase.creditsOwed = Math.max(0, purchase.creditsOwed - event.data.credits);
+      }
+      return state;
+    }
+    case 'CreditPurchaseRefunded': {
+      const { purchaseId, refundId, providerRefundId, credits, amount } = event.data;
+      takeBack(grantOf(state, event.data.grantId), credits);
+      const purchase = state.purchases.get(purchaseId);
+      if (purchase) {
+        purchase.amountReturned += amount.amount;
+        purchase.creditsRepaid += credits;
+      }
+      state.purchaseRefunds.set(refundId, {
+        refundId,
+        purchaseId,
+        origin: event.data.origin,
+        providerRefundId,
+        status: 'SUCCEEDED',
+        credits,
+        creditsOwed: 0,
+        creditsRepaid: credits,
+        amount,
+        reason: event.data.reason,
+      });
+      if (providerRefundId !== undefined) state.providerRefunds.set(providerRefundId, refundId);
+      return state;
+    }
+    case 'CreditConsumptionRefunded': {
+      for (const part of event.data.drawdown) {
+        const grant = grantOf(state, part.grantId);
+        grant.remaining += part.credits;
+        grant.consumed -= part.credits;
+      }
+      state.refundedConsumptions.add(event.data.consumptionId);
+      return state;
+    }
+    case 'CheckoutStarted':
+      state.checkouts.set(event.data.checkoutId, {
+        checkoutId: event.data.checkoutId,
+        offer: event.data.offer,
+        status: 'STARTED',
+        sessionId: undefined,
+      });
+      return state;
+    case 'CheckoutSessionOpened': {
+      const checkout = state.checkouts.get(event.data.checkoutId);
+      if (checkout) {
+        checkout.status = 'OPEN';
+        checkout.sessionId = event.data.sessionId;
+      }
+      return state;
+    }
+    case 'CheckoutSessionFailed': {
+      const checkout = state.checkouts.get(event.data.checkoutId);
+      if (checkout) checkout.status = 'FAILED';
+      return state;
+    }
+    case 'CheckoutPaymentUpdated': {
+      const checkout = state.checkouts.get(event.data.checkoutId);
+      if (checkout) checkout.status = event.data.status === 'FAILED' ? 'PAYMENT_FAILED' : event.data.status;
+      return state;
+    }
+    case 'PaidCheckoutNotCredited':
+      state.uncreditedSessions.add(event.data.sessionId);
+      return state;
+    case 'PurchaseRefundRequested': {
+      const data = event.data;
+      takeBack(grantOf(state, data.grantId), data.credits);
+      const purchase = state.purchases.get(data.purchaseId);
+      if (purchase) {
+        purchase.amountReturned += data.amount.amount;
+        purchase.creditsRepaid += data.creditsRepaid;
+        purchase.creditsOwed += data.creditsOwed;
+      }
+      state.purchaseRefunds.set(data.refundId, {
+        refundId: data.refundId,
+        purchaseId: data.purchaseId,
+        origin: data.origin,
+        providerRefundId: data.providerRefundId,
+        status: 'REQUESTED',
+        credits: data.credits,
+        creditsOwed: data.creditsOwed,
+        creditsRepaid: data.creditsRepaid,
+        amount: data.amount,
+        reason: data.reason,
+      });
+      if (data.providerRefundId !== undefined) state.providerRefunds.set(data.providerRefundId, data.refundId);
+      if (data.idempotencyKey !== undefined) state.refundKeys.set(data.idempotencyKey, data.refundId);
+      return state;
+    }
+    case 'PurchaseRefundPending': {
+      const refund = state.purchaseRefunds.get(event.data.refundId);
+      advance(refund, event.data.status);
+      if (refund) refund.providerRefundId = event.data.providerRefundId;
+      state.providerRefunds.set(event.data.providerRefundId, event.data.refundId);
+      return state;
+    }
+    case 'PurchaseRefundSucceeded': {
+      const { refundId, providerRefundId } = event.data;
+      const refund = state.purchaseRefunds.get(refundId);
+      advance(refund, 'SUCCEEDED');
+      if (providerRefundId !== undefined) {
+        if (refund) refund.providerRefundId = providerRefundId;
+        state.providerRefunds.set(providerRefundId, refundId);
+      }
+      return state;
+    }
+    case 'PurchaseRefundFailed': {
+      const data = event.data;
+      takeBack(grantOf(state, data.grantId), -data.credits);
+      const purchase = state.purchases.get(data.purchaseId);
+      if (purchase) {
+        purchase.amountReturned -= data.amount.amount;
+        purchase.creditsRepaid -= data.creditsRepaid;
+        purchase.creditsOwed -= data.creditsOwed;
+      }
+      const refund = state.purchaseRefunds.get(data.refundId);
+      advance(refund, data.status);
+      if (data.providerRefundId !== undefined) {
+        if (refund) refund.providerRefundId = data.providerRefundId;
+        state.providerRefunds.set(data.providerRefundId, data.refundId);
+      }
+      return state;
+    }
+    case 'PurchaseDisputeOpened': {
+      const { disputeId, purchaseId, amount } = event.data;
+      grantOf(state, event.data.grantId).frozen = true;
+      const purchase = state.purchases.get(purchaseId);
+      if (purchase) purchase.openDisputeId = disputeId;
+      state.disputes.set(disputeId, { disputeId, purchaseId, status: 'OPEN', amount });
+      return state;
+    }
+    case 'PurchaseDisputeClosed': {
+      const data = event.data;
+      const grant = grantOf(state, data.grantId);
+      grant.frozen = false;
+      takeBack(grant, data.creditsTakenBack);
+      const purchase = state.purchases.get(data.purchaseId);
+      if (purchase) {
+        if (purchase.openDisputeId === data.disputeId) purchase.openDisputeId = undefined;
+        purchase.amountReturned += data.amountLost.amount;
+        purchase.creditsRepaid += data.creditsRepaid;
+        purchase.creditsOwed += data.creditsOwed;
+      }
+      const dispute = state.disputes.get(data.disputeId);
+      if (dispute) dispute.status = data.outcome;
+      return state;
+    }
+    case 'ProviderEventDeferred': {
+      const { paymentIntentId, fact, recordedBy } = event.data;
+      const kept = state.deferredFacts.get(paymentIntentId) ?? [];
+      state.deferredFacts.set(paymentIntentId, [...kept, { fact, recordedBy }]);
+      return state;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * GET /readyz: whether this replica can serve, and what an operator should look at.
+ *
+ * 503 when it cannot do its job: the event store does not answer (`store-unreachable`) or takes no
+ * appends (`store-unwritable`), the read models cannot be written (`read-models-unwritable`, until
+ * the fault clears: they resume by themselves), or the log cannot be followed (`projection-failed`).
+ * 200 otherwise, `ready` or `degraded`: a read model that stopped at an event it cannot apply, or
+ * reaction work parked after its retries, is named here while everything else goes on serving.
+ * Lags are differences of positions: events for the embedded store, bytes of the log for
+ * EventStoreDB, so 0 means caught up.
+ */
+import type { Logger } from 'pino';
+import type { CreditsService } from './credits-service';
+
+/** How long /readyz waits for the event store before calling it unreachable. */
+const READINESS_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the event store did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function readiness(
+  service: CreditsService,
+  logger: Logger,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const lagBehind = (head: bigint | undefined, reached: bigint | undefined) =>
+    head === undefined ? 0 : Number(head - (reached ?? 0n));
+  const projections = (head: bigint | undefined, reachable: boolean) =>
+    service.projections.progress.map(({ name, checkpoint, failure }) => ({
+      name,
+      projected: checkpoint?.toString() ?? null,
+      lag: reachable ? lagBehind(head, checkpoint) : null,
+      ...(failure && { failed: failure }),
+    }));
+  const reached = service.projections.checkpoint;
+  let head: bigint | undefined;
+  try {
+    head = await withTimeout(service.store.headPosition(), READINESS_TIMEOUT_MS);
+  } catch (error) {
+    logger.warn({ err: error }, 'readiness check failed');
+    return {
+      status: 503,
+      body: {
+        status: 'store-unreachable',
+        store: { reachable: false, error: error instanceof Error ? error.message : String(error) },
+        head: null,
+        projected: reached?.toString() ?? null,
+        lag: null,
+        projections: projections(undefined, false),
+      },
+    };
+  }
+  const unwritable = service.appendFailure();
+  const stalled = service.projections.stalledBy;
+  const lost = service.projections.error;
+  const failed = service.projections.progress.filter((position) => position.failure).map((position) => position.name);
+  const reactions = service.reactions.reader.counts();
+  const parked = reactions.reduce((sum, reaction) => sum + reaction.parked, 0);
+  const status = unwritable
+    ? 'store-unwritable'
+    : stalled
+      ? 'read-models-unwritable'
+      : lost
+        ? 'projection-failed'
+        : failed.length > 0 || parked > 0
+          ? 'degraded'
+          : 'ready';
+  return {
+    status: unwritable || stalled || lost ? 503 : 200,
+    body: {
+      status,
+      store: unwritable ? { reachable: true, writable: false, error: unwritable.message } : { reachable: true },
+      ...(stalled && { readModels: { writable: false, error: stalled.message } }),
+      ...(lost && { error: lost.message }),
+      ...(failed.length > 0 && { failedProjections: failed }),
+      head: head?.toString() ?? null,
+      projected: reached?.toString() ?? null,
+      lag: lagBehind(head, reached),
+      projections: projections(head, true),
+      reactions: reactions.map(({ reaction, pending, parked: parkedWork, oldestRequestedAt }) => ({
+        name: reaction,
+        pending,
+        parked: parkedWork,
+        oldestPendingSince: oldestRequestedAt === undefined ? null : new Date(oldestRequestedAt).toISOString(),
+      })),
+    },
+  };
+}

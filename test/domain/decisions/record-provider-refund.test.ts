@@ -1,0 +1,156 @@
+/**
+ * RecordProviderRefund: the payment provider's word on a refund, ours or one made in its
+ * dashboard. Each refund is recorded once; its status only moves forward, whatever order the
+ * provider delivers in; a failed refund gives its credits back where they can still be spent.
+ */
+import { availableCredits } from '../../../src/domain/drawdown';
+import { at, consumed, DAY, draw, expired, purchased } from '../builders';
+import {
+  providerRefund,
+  refundFact,
+  refundFailed,
+  refundPending,
+  refundRequested,
+  refundSucceeded,
+} from '../payment-builders';
+import { given, stateOf } from '../spec';
+
+const bought = purchased({ credits: 2000, price: { amount: 18000, currency: 'USD' } });
+const ours = refundRequested(); // 1,000 credits, $90.00
+const ourFact = (f: Parameters<typeof refundFact>[0] = {}) => refundFact({ refundId: 'refund-1', ...f });
+const available = (events: Parameters<typeof stateOf>[0], now = at(DAY)) =>
+  availableCredits(stateOf(events).grants.values(), now.getTime());
+
+describe('RecordProviderRefund: our refunds', () => {
+  it('records the provider’s success', () =>
+    given(bought, ours).when(providerRefund(ourFact())).then(refundSucceeded()));
+
+  it('keeps the credits out while the refund is pending', () => {
+    given(bought, ours)
+      .when(providerRefund(ourFact({ status: 'PENDING' })))
+      .then(refundPending());
+    expect(available([bought, ours, refundPending()])).toBe(1000);
+  });
+
+  it('gives the credits back when a pending refund fails', () => {
+    given(bought, ours, refundPending())
+      .when(providerRefund(ourFact({ status: 'FAILED' })))
+      .then(refundFailed());
+    expect(available([bought, ours, refundPending(), refundFailed()])).toBe(2000);
+  });
+
+  it('gives them back when the provider cancels it, or fails one that had succeeded', () => {
+    given(bought, ours, refundPending())
+      .when(providerRefund(ourFact({ status: 'CANCELED' })))
+      .then(refundFailed({ status: 'CANCELED', reason: 'the payment provider reported the refund canceled' }));
+    given(bought, ours, refundSucceeded())
+      .when(providerRefund(ourFact({ status: 'FAILED' })))
+      .then(refundFailed());
+  });
+
+  it('lets the credits of a failed refund lapse when their grant has expired meanwhile', () => {
+    const expiring = purchased({ credits: 2000, price: { amount: 18000, currency: 'USD' }, expiresAt: at(2 * DAY) });
+    const later = at(3 * DAY);
+    given(expiring, ours)
+      .when(providerRefund(ourFact({ status: 'FAILED' }), { now: later }))
+      .then(
+        expired({ grantId: 'purchase-1', source: 'PURCHASED', credits: 1000, expiredAt: at(2 * DAY) }),
+        refundFailed({ failedAt: later.toISOString() }),
+        expired({ grantId: 'purchase-1', source: 'PURCHASED', credits: 1000, expiredAt: later }),
+      );
+  });
+
+  it('never moves a status back: a late "pending" or "succeeded" after a failure changes nothing', () => {
+    const failed = [bought, ours, refundFailed()];
+    given(...failed)
+      .when(providerRefund(ourFact({ status: 'PENDING' })))
+      .thenNothing();
+    given(...failed)
+      .when(providerRefund(ourFact({ status: 'SUCCEEDED' })))
+      .thenNothing();
+    given(bought, ours, refundSucceeded())
+      .when(providerRefund(ourFact({ status: 'PENDING' })))
+      .thenNothing();
+  });
+
+  it('records a repeated delivery once, found by our id or by the provider’s', () => {
+    given(bought, ours, refundSucceeded()).when(providerRefund(ourFact())).thenNothing();
+    given(bought, ours, refundSucceeded()).when(providerRefund(refundFact())).thenNothing();
+  });
+
+  it('records a refund the provider refused to make as failed, with the credits back', () =>
+    given(bought, ours)
+      .when(
+        providerRefund({ refundId: 'refund-1', amount: 9000, currency: 'USD', status: 'FAILED', reason: 'refused' }),
+      )
+      .then(refundFailed({ providerRefundId: undefined, reason: 'refused' })));
+});
+
+describe('RecordProviderRefund: refunds made in the provider’s dashboard', () => {
+  const dashboard = (f: Parameters<typeof refundFact>[0] = {}) =>
+    refundFact({ providerRefundId: 're_9', amount: 4500, ...f });
+  const recorded = (f: Parameters<typeof refundRequested>[0] = {}) =>
+    refundRequested({
+      refundId: 'provider-re_9',
+      origin: 'PROVIDER',
+      providerRefundId: 're_9',
+      credits: 500,
+      creditsRepaid: 500,
+      amount: { amount: 4500, currency: 'USD' },
+      reason: 'refunded at the payment provider',
+      requestedBy: 'payment-provider',
+      ...f,
+    });
+
+  it('takes back the credits its money paid for, and records its status', () =>
+    given(bought)
+      .when(providerRefund(dashboard()))
+      .then(recorded(), refundSucceeded({ refundId: 'provider-re_9', providerRefundId: 're_9' })));
+
+  it('records the spent credits its money paid for as owed', () => {
+    const spent = consumed({ credits: 1800, drawdown: [draw('purchase-1', 'PURCHASED', 1800)], availableAfter: 200 });
+    given(bought, spent)
+      .when(providerRefund(dashboard({ amount: 9000 })))
+      .then(
+        recorded({ credits: 200, creditsOwed: 800, creditsRepaid: 1000, amount: { amount: 9000, currency: 'USD' } }),
+        refundSucceeded({ refundId: 'provider-re_9', providerRefundId: 're_9' }),
+      );
+  });
+
+  it('keeps the credits out while it is pending and gives them back when it fails', () => {
+    given(bought)
+      .when(providerRefund(dashboard({ status: 'PENDING' })))
+      .then(recorded(), refundPending({ refundId: 'provider-re_9', providerRefundId: 're_9' }));
+    given(bought, recorded(), refundPending({ refundId: 'provider-re_9', providerRefundId: 're_9' }))
+      .when(providerRefund(dashboard({ status: 'FAILED' })))
+      .then(
+        refundFailed({
+          refundId: 'provider-re_9',
+          providerRefundId: 're_9',
+          credits: 500,
+          creditsRepaid: 500,
+          amount: { amount: 4500, currency: 'USD' },
+        }),
+      );
+  });
+
+  it('records nothing for one that failed before it was ever seen: no money moved', () =>
+    given(bought)
+      .when(providerRefund(dashboard({ status: 'FAILED' })))
+      .thenNothing());
+
+  it('keeps a refund of a payment not recorded yet, once, to apply when its purchase is recorded', () => {
+    const deferred = {
+      type: 'ProviderEventDeferred' as const,
+      data: {
+        workspaceId: 'ws-1',
+        paymentIntentId: 'pi_1',
+        fact: { kind: 'REFUND' as const, refund: dashboard() },
+        recordedBy: 'payment-provider',
+        receivedAt: at(DAY).toISOString(),
+      },
+    };
+    given().when(providerRefund(dashboard())).then(deferred);
+    given(deferred).when(providerRefund(dashboard())).thenNothing();
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * RequestPurchaseRefund: an admin's refund takes the credits out at once and fixes the money, both
+ * decided on the stream at the revision it is appended at; the provider is asked afterwards.
+ */
+import { availableCredits } from '../../../src/domain/drawdown';
+import { at, consumed, DAY, draw, purchased } from '../builders';
+import { disputeOpened, refundRequested, requestRefund } from '../payment-builders';
+import { given, stateOf } from '../spec';
+
+const bought = purchased({ credits: 2000, price: { amount: 18000, currency: 'USD' } });
+const spent = (credits: number, id = 'spend-1') =>
+  consumed({
+    consumptionId: id,
+    idempotencyKey: `key-${id}`,
+    credits,
+    drawdown: [draw('purchase-1', 'PURCHASED', credits)],
+    availableAfter: 0,
+  });
+
+describe('RequestPurchaseRefund', () => {
+  it('takes every unspent credit out of the balance at once and fixes the money pro rata', () => {
+    given(bought, spent(500))
+      .when(requestRefund())
+      .then(refundRequested({ credits: 1500, creditsRepaid: 1500, amount: { amount: 13500, currency: 'USD' } }));
+    const after = stateOf([bought, spent(500), refundRequested({ credits: 1500, creditsRepaid: 1500 })]);
+    expect(availableCredits(after.grants.values(), at(DAY).getTime())).toBe(0);
+  });
+
+  it('prices the refund on the stream as it is, so a spend that got there first is not refunded', () => {
+    given(bought, spent(500), spent(1200, 'spend-2'))
+      .when(requestRefund())
+      .then(refundRequested({ credits: 300, creditsRepaid: 300, amount: { amount: 2700, currency: 'USD' } }));
+  });
+
+  it('refunds part of the credits when asked for a number', () =>
+    given(bought)
+      .when(requestRefund({ credits: 200 }))
+      .then(refundRequested({ credits: 200, creditsRepaid: 200, amount: { amount: 1800, currency: 'USD' } })));
+
+  it('is done at once for a purchase paid outside the provider', () => {
+    const invoiced = purchased({ credits: 2000, payment: { provider: 'MANUAL', reference: 'cs_pay_1' } });
+    given(invoiced)
+      .when(requestRefund({ credits: 500 }))
+      .then(
+        refundRequested({
+          credits: 500,
+          creditsRepaid: 500,
+          amount: { amount: 1225, currency: 'USD' },
+          paymentIntentId: undefined,
+        }),
+        {
+          type: 'PurchaseRefundSucceeded',
+          data: {
+            workspaceId: 'ws-1',
+            refundId: 'refund-1',
+            purchaseId: 'cs_pay_1',
+            succeededAt: at(DAY).toISOString(),
+          },
+        },
+      );
+  });
+
+  it('returns the first refund for a repeat of the request, with or without a key', () => {
+    given(bought, refundRequested())
+      .when(requestRefund({ credits: 1000 }))
+      .thenNothing();
+    given(bought, refundRequested({ idempotencyKey: 'ticket-7' }))
+      .when(requestRefund({ refundId: 'another-id', idempotencyKey: 'ticket-7' }))
+      .thenNothing();
+  });
+
+  it('refuses a key used for a different refund', () => {
+    given(bought, refundRequested({ idempotencyKey: 'ticket-7' }))
+      .when(requestRefund({ refundId: 'another-id', idempotencyKey: 'ticket-7', credits: 5 }))
+      .thenThrows('IDEMPOTENCY_KEY_REUSED');
+    given(bought, refundRequested({ idempotencyKey: 'ticket-7' }))
+      .when(requestRefund({ refundId: 'another-id', idempotencyKey: 'ticket-7', reason: 'another reason' }))
+      .thenThrows('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('refuses when nothing is left, more than is left, under a dispute, and for unknown purchases', () => {
+    given(bought, spent(2000)).when(requestRefund()).thenThrows('CONFLICT');
+    given(bought, spent(500))
+      .when(requestRefund({ credits: 1501 }))
+      .thenThrows('BAD_USER_INPUT');
+    given(bought, disputeOpened()).when(requestRefund()).thenThrows('CONFLICT');
+    given(bought)
+      .when(requestRefund({ purchaseId: 'cs_other' }))
+      .thenThrows('NOT_FOUND');
+    given(bought)
+      .when(requestRefund({ reason: '  ' }))
+      .thenThrows('BAD_USER_INPUT');
+  });
+
+  it('has nothing to refund once a capped dashboard refund has paid back more than was unspent', () => {
+    // 1,800 spent; $90 back at the provider paid for 1,000 credits: the 200 unspent were taken back
+    // and 800 are owed. A spend given back afterwards lapses against what is owed, so nothing is
+    // left to refund, and no negative amount is ever worked out.
+    const dashboard = refundRequested({
+      origin: 'PROVIDER',
+      refundId: 'provider-re_9',
+      providerRefundId: 're_9',
+      credits: 200,
+      creditsOwed: 800,
+      creditsRepaid: 1000,
+    });
+    given(bought, spent(1800), dashboard)
+      .when(requestRefund({ credits: 1 }))
+      .thenThrows('CONFLICT');
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * Where a purchase's money and credits stand when money goes back: an admin's refund names credits
+ * and the money follows them pro rata on the running totals; money returned at the provider names
+ * an amount and the credits follow it, taken back as far as unspent and owed where spent.
+ */
+import { evolve } from '../../src/domain/evolve';
+import { creditsPaidBackBy, planAdminRefund, refundAmountFor } from '../../src/domain/purchase-money';
+import { at, consumed, DAY, draw, purchased } from './builders';
+import { refundRequested } from './payment-builders';
+import { stateOf } from './spec';
+
+// 2,000 credits bought for $180.00.
+const bought = purchased({ credits: 2000, price: { amount: 18000, currency: 'USD' } });
+const spent = (credits: number) =>
+  consumed({ credits, drawdown: [draw('purchase-1', 'PURCHASED', credits)], availableAfter: 2000 - credits });
+const now = at(DAY).getTime();
+
+describe('an admin refund', () => {
+  it('takes every unspent credit by default, with the money in proportion', () => {
+    expect(planAdminRefund(stateOf([bought, spent(500)]), 'cs_pay_1', undefined, now)).toMatchObject({
+      credits: 1500,
+      amount: { amount: 13500, currency: 'USD' },
+    });
+  });
+
+  it('returns exactly the price over a series of partial refunds, never a cent more', () => {
+    const state = stateOf([bought]);
+    const amounts: number[] = [];
+    for (const [i, credits] of [333, 333, 1334].entries()) {
+      const plan = planAdminRefund(state, 'cs_pay_1', credits, now);
+      amounts.push(plan.amount.amount);
+      evolve(state, refundRequested({ refundId: `r${i}`, credits, creditsRepaid: credits, amount: plan.amount }));
+    }
+    expect(amounts).toEqual([2997, 2997, 12006]);
+    expect(amounts.reduce((sum, amount) => sum + amount, 0)).toBe(18000);
+  });
+
+  it('refuses more than is unspent, a non-positive amount, and a purchase with nothing left', () => {
+    expect(() => planAdminRefund(stateOf([bought, spent(500)]), 'cs_pay_1', 1501, now)).toThrow(/Only 1500 credits/);
+    expect(() => planAdminRefund(stateOf([bought]), 'cs_pay_1', 0, now)).toThrow(/positive whole number/);
+    expect(() => planAdminRefund(stateOf([bought, spent(2000)]), 'cs_pay_1', undefined, now)).toThrow(
+      /no unspent credits/,
+    );
+    expect(() => planAdminRefund(stateOf([bought]), 'cs_nope', undefined, now)).toThrow(/does not exist/);
+  });
+
+  it('prices what is left after a dashboard refund on the credits that refund paid for', () => {
+    // $45 back at the provider paid for 500 credits; 100 more cost 900 cents, not a negative amount.
+    const dashboard = refundRequested({
+      origin: 'PROVIDER',
+      refundId: 'provider-re_9',
+      credits: 500,
+      creditsRepaid: 500,
+      amount: { amount: 4500, currency: 'USD' },
+    });
+    expect(planAdminRefund(stateOf([bought, dashboard]), 'cs_pay_1', 100, now).amount.amount).toBe(900);
+  });
+
+  it('never owes back less than nothing', () => {
+    const purchase = stateOf([bought]).purchases.get('cs_pay_1');
+    if (!purchase) throw new Error('no purchase');
+    expect(refundAmountFor({ ...purchase, amountReturned: 18000, creditsRepaid: 1000 }, 10)).toBe(0);
+  });
+});
+
+describe('money returned at the provider', () => {
+  const purchaseOf = (state: ReturnType<typeof stateOf>) => {
+    const purchase = state.purchases.get('cs_pay_1');
+    if (!purchase) throw new Error('no purchase');
+    return purchase;
+  };
+
+  it('takes back the credits its money paid for, as far as they are unspent, and the rest are owed', () => {
+    expect(creditsPaidBackBy(purchaseOf(stateOf([bought])), 4500, 2000)).toEqual({
+      creditsRepaid: 500,
+      takenBack: 500,
+      owed: 0,
+    });
+    expect(creditsPaidBackBy(purchaseOf(stateOf([bought, spent(1800)])), 9000, 200)).toEqual({
+      creditsRepaid: 1000,
+      takenBack: 200,
+      owed: 800,
+    });
+  });
+
+  it('pays for nothing more once every credit has been paid back', () => {
+    const state = stateOf([
+      bought,
+      refundRequested({ credits: 2000, creditsRepaid: 2000, amount: { amount: 18000, currency: 'USD' } }),
+    ]);
+    expect(creditsPaidBackBy(purchaseOf(state), 100, 0)).toEqual({ creditsRepaid: 0, takenBack: 0, owed: 0 });
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * The Stripe double's public shape: its options, what it records, the Stripe objects it keeps (in
+ * Stripe's wire format), and the faults a test can inject.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+export interface StripeDoubleOptions {
+  /** The `whsec_...` secret webhooks are signed with (the service verifies with the same one). */
+  webhookSecret: string;
+  /** Where to POST webhooks. When set, event builders deliver by default. */
+  webhookUrl?: string;
+  /** When set, API requests must carry exactly this bearer key; otherwise any `Bearer ...` is accepted. */
+  secretKey?: string;
+  /** Prices configured "in the Dashboard", for line items that name a `price` instead of `price_data`. */
+  prices?: Record<string, DoublePrice>;
+  /**
+   * Send the events Stripe sends by itself when a refund is made (`refund.created`, `charge.refunded`)
+   * or changes status. Default true when there is a `webhookUrl`.
+   */
+  automaticEvents?: boolean;
+}
+
+export interface DoublePrice {
+  unitAmount: number;
+  /** Lower case, as Stripe returns it ("usd"). */
+  currency: string;
+  productName: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query string, e.g. `/v1/refunds`. */
+  path: string;
+  query: Record<string, unknown>;
+  /** Node's lower-cased headers: `idempotency-key`, `authorization`, `stripe-version`... */
+  headers: IncomingHttpHeaders;
+  idempotencyKey: string | undefined;
+  /** The form-encoded body decoded into nested objects and arrays (all leaf values are strings). */
+  body: Record<string, unknown>;
+  rawBody: string;
+  /** The injected fault this request met, if any. */
+  fault?: FailMode;
+  /** The status answered (undefined when the socket was destroyed instead). */
+  status?: number;
+  /** True when the answer was replayed from an earlier request with the same idempotency key. */
+  replayed: boolean;
+}
+
+/**
+ * `drop-before`: destroy the connection without processing (nothing is created).
+ * `drop-after`: process and store the result, then destroy the connection (it exists, the client never heard).
+ * `error-after`: process and store the result, then answer 500, and (as Stripe does for a request
+ *   that started executing) answer every retry with the same idempotency key with that same 500.
+ * `{ status }`: answer that HTTP error with a Stripe error body, without processing.
+ */
+export type FailMode =
+  'drop-before' | 'drop-after' | 'error-after' | { status: number; type?: string; code?: string; message?: string };
+
+export interface DoubleCheckoutSession {
+  id: string;
+  object: 'checkout.session';
+  amount_subtotal: number;
+  amount_total: number;
+  cancel_url: string | null;
+  client_reference_id: string | null;
+  created: number;
+  currency: string;
+  customer: null;
+  customer_email: string | null;
+  expires_at: number;
+  livemode: false;
+  metadata: Record<string, string>;
+  mode: string;
+  payment_intent: string | null;
+  payment_status: 'paid' | 'unpaid' | 'no_payment_required';
+  status: 'open' | 'complete' | 'expired';
+  success_url: string | null;
+  url: string | null;
+}
+
+export interface DoublePaymentIntent {
+  id: string;
+  object: 'payment_intent';
+  amount: number;
+  amount_received: number;
+  currency: string;
+  created: number;
+  latest_charge: string | null;
+  livemode: false;
+  metadata: Record<string, string>;
+  status: 'processing' | 'succeeded' | 'requires_payment_method';
+}
+
+export interface DoubleRefund {
+  id: string;
+  object: 'refund';
+  amount: number;
+  charge: string;
+  created: number;
+  currency: string;
+  metadata: Record<string, string>;
+  payment_intent: string;
+  reason: string | null;
+  /** As `refundStatus` says when created ('succeeded' by default); `settleRefund` moves it on. */
+  status: DoubleRefundStatus;
+  failure_reason: string | null;
+}
+
+export interface DoubleDispute {
+  id: string;
+  object: 'dispute';
+  amount: number;
+  charge: string;
+  created: number;
+  currency: string;
+  livemode: false;
+  metadata: Record<string, string>;
+  payment_intent: string;
+  reason: string;
+  status: 'needs_response' | 'under_review' | 'won' | 'lost' | 'warning_needs_response' | 'warning_closed';
+}
+
+export type DoubleRefundStatus = 'succeeded' | 'pending' | 'requires_action' | 'failed' | 'canceled';
+
+export interface DoubleCharge {
+  id: string;
+  object: 'charge';
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  created: number;
+  currency: string;
+  livemode: false;
+  metadata: Record<string, string>;
+  paid: boolean;
+  payment_intent: string;
+  refunded: boolean;
+  status: 'succeeded';
+  refunds?: { object: 'list'; data: DoubleRefund[]; has_more: false; total_count: number; url: string };
+}
+
+export interface DoubleEvent {
+  id: string;
+  object: 'event';
+  api_version: string;
+  created: number;
+  data: { object: DoubleCheckoutSession | DoubleCharge | DoubleRefund | DoubleDispute };
+  livemode: false;
+  pending_webhooks: number;
+  request: { id: string | null; idempotency_key: string | null };
+  type: string;
+}
+
+export interface WebhookDelivery {
+  event: DoubleEvent;
+  /** The exact JSON body that was signed (and sent). */
+  payload: string;
+  /** The `Stripe-Signature` header value. */
+  signature: string;
+  /** The webhook endpoint's HTTP status, when delivered. */
+  status?: number;
+  /** The webhook endpoint's response body, when delivered. */
+  responseBody?: string;
+}
+
+export interface DeliverOption {
+  /** POST the event to `webhookUrl` (default: true when the double was given a `webhookUrl`). */
+  deliver?: boolean;
+}
+
+export interface RefundEventOptions extends DeliverOption {
+  /**
+   * Include `charge.refunds` in the event's charge (default true). Real Stripe omits it since API
+   * version 2022-11-15 unless expanded; pass false to test that shape.
+   */
+  listRefunds?: boolean;
+}
+
+export interface CompleteCheckoutOptions extends DeliverOption {
+  /** 'paid' (default) for a card; 'unpaid' for a delayed payment method still in flight. */
+  paymentStatus?: 'paid' | 'unpaid';
+  /** Pretend Stripe collected a different total (a tampered or mismatched amount). */
+  amountTotal?: number;
+}
+
+export interface StripeDouble {
+  /** Base URL, e.g. `http://127.0.0.1:43123`; pass it as the gateway's `apiBase`. */
+  readonly url: string;
+  readonly webhookSecret: string;
+  /** Every request received, in order, including dropped ones. */
+  readonly requests: readonly RecordedRequest[];
+  requestsTo(path: string, method?: string): RecordedRequest[];
+  /** Every event built, in order, delivered or not. */
+  readonly events: readonly WebhookDelivery[];
+
+  session(id: string): DoubleCheckoutSession | undefined;
+  sessions(): DoubleCheckoutSession[];
+  paymentIntent(id: string): DoublePaymentIntent | undefined;
+  /** Stored refunds, oldest first, whatever their status. */
+  refunds(paymentIntentId?: string): DoubleRefund[];
+  /** What the refunds of a payment intent gave back: 'failed' and 'canceled' ones do not count. */
+  refundedTotal(paymentIntentId: string): number;
+  /**
+   * A refund Stripe later reports as failed (it can, even after 'succeeded'), or a canceled one:
+   * it gives the money back to the charge's refundable amount, and stays listed with that status.
+   * No event is sent; `settleRefund` sends them.
+   */
+  failRefund(refundId: string, status?: 'failed' | 'canceled'): DoubleRefund;
+  /** The status refunds made from now on start in (Stripe makes some 'pending'). */
+  setRefundStatus(status: DoubleRefundStatus): void;
+  /**
+   * Moves a refund to `status` and sends what Stripe sends: `refund.updated` (and `refund.failed`
+   * when it failed), `charge.refund.updated`, and `charge.refunded`.
+   */
+  settleRefund(refundId: string, status: DoubleRefundStatus, options?: DeliverOption): Promise<WebhookDelivery[]>;
+  /** The buyer's bank disputes a payment: `charge.dispute.created`. Default: the whole charge. */
+  openDispute(
+    paymentIntentId: string,
+    options?: DeliverOption & { amount?: number; reason?: string },
+  ): Promise<{ dispute: DoubleDispute; delivery: WebhookDelivery }>;
+  /** The bank decides: `charge.dispute.closed` with the dispute won or lost. */
+  closeDispute(disputeId: string, outcome: 'won' | 'lost', options?: DeliverOption): Promise<WebhookDelivery>;
+  dispute(id: string): DoubleDispute | undefined;
+  /** An unpaid session reaches its expiry: `checkout.session.expired`. */
+  expireSession(sessionId: string, options?: DeliverOption): Promise<WebhookDelivery>;
+  /** From now on, keep events instead of delivering them, until `releaseDeliveries`. */
+  holdDeliveries(): void;
+  /** Delivers every event held, in the order given (default: the order they happened), and stops holding. */
+  releaseDeliveries(order?: (held: WebhookDelivery[]) => WebhookDelivery[]): Promise<WebhookDelivery[]>;
+
+  /** The next `times` (default 1) requests to `path` meet `mode`; then the fault is cleared. */
+  failNext(path: string, mode: FailMode, times?: number): void;
+
+  completeCheckout(sessionId: string, options?: CompleteCheckoutOptions): Promise<WebhookDelivery>;
+  asyncPaymentSucceeded(sessionId: string, options?: DeliverOption): Promise<WebhookDelivery>;
+  asyncPaymentFailed(sessionId: string, options?: DeliverOption): Promise<WebhookDelivery>;
+  /** A refund made outside the service (no metadata of ours), and the `charge.refunded` event it causes. */
+  refundFromDashboard(paymentIntentId: string, amount: number, options?: RefundEventOptions): Promise<WebhookDelivery>;
+  /** The `charge.refunded` event Stripe sends after a refund made through the API. */
+  chargeRefundedFor(refundId: string, options?: RefundEventOptions): Promise<WebhookDelivery>;
+  /** POST an event again (Stripe delivers at least once), optionally with another signature header. */
+  redeliver(delivery: WebhookDelivery, signature?: string): Promise<WebhookDelivery>;
+  /** A `Stripe-Signature` header for any payload, made with the SDK's helper. */
+  sign(payload: string, options?: { timestamp?: number; secret?: string }): string;
+
+  close(): Promise<void>;
+}
