@@ -4,6 +4,7 @@
  *   replay [projection...]        rebuild every (or the named) read model from the start of the log
  *   replay --projection <file>    run your own projection module over the whole history
  *   export --format csv|ndjson    stream the ledger, filtered by workspace and time range
+ *   seed                          give a workspace this month's plan allowance through the running server
  *
  * Run replay with the server stopped: it empties the read models it rebuilds.
  */
@@ -12,10 +13,12 @@ import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { ProjectionRunner } from '../../projections/runner';
+import { resolveJwtSecret } from '../auth/tokens';
 import { loadConfig } from '../server/config';
 import { PROJECTIONS } from '../../projections';
 import { openStores } from '../server/stores';
 import { EXPORT_FORMATS, exportLedger, type ExportFormat } from './export-ledger';
+import { seedWorkspace } from './seed';
 import { loadAnalystProjection, rebuildProjections, runAnalystProjection, type ReplaySummary } from './replay';
 
 const parseInstant = (value: string): Date => {
@@ -90,6 +93,23 @@ program
       await store.close();
       readModels.close();
     }
+  });
+
+program
+  .command('seed')
+  .description("Give a workspace this calendar month's plan allowance through the running server's API")
+  .option('--workspace <id>', 'the workspace', 'acme')
+  .option('--plan <id>', 'the plan', 'growth')
+  .option('--url <url>', 'the server (default: http://127.0.0.1:$PORT)')
+  .action(async (options: { workspace: string; plan: string; url?: string }) => {
+    const config = loadConfig();
+    const answer = await seedWorkspace({
+      url: options.url ?? `http://127.0.0.1:${config.port}`,
+      jwtSecret: resolveJwtSecret(config.jwtSecret, config.dataDir, config.production),
+      workspaceId: options.workspace,
+      planId: options.plan,
+    });
+    process.stdout.write(`${JSON.stringify(answer)}\n`);
   });
 
 // `credits export | head` closes the pipe early: that is the reader's choice, not an error.

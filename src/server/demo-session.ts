@@ -11,6 +11,7 @@ import type { Role } from '../auth/principal';
 import { signToken } from '../auth/tokens';
 import type { CreditAction } from '../domain/credits';
 import type { Services } from '../graphql/context';
+import { calendarMonthOf } from './calendar-month';
 
 export const DEMO_WORKSPACE_ID = 'demo';
 /** Demo tokens expire after an hour: enough to look around, useless if they leak. */
@@ -34,9 +35,6 @@ export interface DemoSession {
   tokens: Record<'OWNER' | 'MEMBER', string>;
 }
 
-const startOfUtcMonth = (instant: Date, monthsLater = 0): Date =>
-  new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth() + monthsLater, 1));
-
 /**
  * Applies this month's allowance (granted once per period) and, if the workspace has never spent,
  * the demo spends. Resolves once the read models include all of it.
@@ -48,7 +46,7 @@ export async function seedDemoWorkspace(services: Services, now: Date = new Date
   let position: bigint | undefined;
   if (planId) {
     const allowance = await services.commands.applyPlanAllowance(
-      { workspaceId, planId, periodStart: startOfUtcMonth(now), periodEnd: startOfUtcMonth(now, 1) },
+      { workspaceId, planId, ...calendarMonthOf(now) },
       metadata,
     );
     position = allowance.position ?? position;
