@@ -6,11 +6,12 @@
  *   export --format csv|ndjson    stream the ledger, filtered by workspace and time range
  *   seed                          give a workspace this month's plan allowance through the running server
  *
+ * `npm run --silent credits -- …` or `npx credits …` (bin/credits.js) keep npm's banner out of stdout.
  * Run replay with the server stopped: it empties the read models it rebuilds.
  */
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { ProjectionRunner } from '../../projections/runner';
 import { resolveJwtSecret } from '../auth/tokens';
@@ -23,9 +24,12 @@ import { loadAnalystProjection, rebuildProjections, runAnalystProjection, type R
 
 const parseInstant = (value: string): Date => {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new Error(`Not an ISO-8601 instant: ${value}`);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`Not an ISO-8601 instant: ${value}`);
   return date;
 };
+
+/** The exit code of a command line that contradicts itself, as for any other usage error. */
+const USAGE_ERROR = 2;
 
 const report = (summary: ReplaySummary): void => {
   console.error(
@@ -33,7 +37,9 @@ const report = (summary: ReplaySummary): void => {
   );
 };
 
-const program = new Command('credits').description('Replay and export the credit history');
+// Usage errors (commander's own and ours) are thrown, not exited on, so that they all leave with
+// USAGE_ERROR below; the subcommands inherit this setting.
+const program = new Command('credits').description('Replay and export the credit history').exitOverride();
 
 program
   .command('replay')
@@ -76,6 +82,13 @@ program
   .option('--to <instant>', 'entries that occurred before this ISO-8601 instant', parseInstant)
   .option('--out <file>', 'write to a file instead of stdout')
   .action(async (options: { format: ExportFormat; workspace?: string; from?: Date; to?: Date; out?: string }) => {
+    // An empty range is a mistake in the command, not an empty ledger: say so instead of exporting nothing.
+    if (options.from && options.to && options.from >= options.to) {
+      program.error(
+        `error: --from ${options.from.toISOString()} is not earlier than --to ${options.to.toISOString()}: no entry can match.`,
+        { exitCode: USAGE_ERROR, code: 'credits.emptyRange' },
+      );
+    }
     const { store, readModels } = await openStores(loadConfig(), { readOnly: true });
     try {
       // Bring the ledger up to the head of the log first; safe while a server projects too.
@@ -119,6 +132,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 program.parseAsync().catch((error: unknown) => {
+  // Commander has printed its message already; --help and --version end with exit code 0.
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : USAGE_ERROR);
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });
