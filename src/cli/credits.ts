@@ -3,7 +3,7 @@
  *
  *   replay [projection...]        rebuild every (or the named) read model from the start of the log
  *   replay --projection <file>    run your own projection module over the whole history
- *   export --format csv|ndjson    stream the ledger, filtered by workspace and time range
+ *   export --format csv|ndjson|parquet   stream the ledger, filtered by workspace and time range
  *   seed                          give a workspace this month's plan allowance through the running server
  *
  * `npm run --silent credits -- …` or `npx credits …` (bin/credits.js) keep npm's banner out of stdout.
@@ -19,6 +19,7 @@ import { loadConfig } from '../server/config';
 import { PROJECTIONS } from '../../projections';
 import { openStores } from '../server/stores';
 import { EXPORT_FORMATS, exportLedger, type ExportFormat } from './export-ledger';
+import { exportLedgerParquet } from './export-parquet';
 import { seedWorkspace } from './seed';
 import { loadAnalystProjection, rebuildProjections, runAnalystProjection, type ReplaySummary } from './replay';
 
@@ -80,8 +81,14 @@ program
   .option('--workspace <id>', 'only this workspace')
   .option('--from <instant>', 'entries that occurred at or after this ISO-8601 instant', parseInstant)
   .option('--to <instant>', 'entries that occurred before this ISO-8601 instant', parseInstant)
-  .option('--out <file>', 'write to a file instead of stdout')
+  .option('--out <file>', 'write to a file instead of stdout (parquet: required)')
   .action(async (options: { format: ExportFormat; workspace?: string; from?: Date; to?: Date; out?: string }) => {
+    if (options.format === 'parquet' && !options.out) {
+      program.error('error: --format parquet writes a file: give it --out <file>.', {
+        exitCode: USAGE_ERROR,
+        code: 'credits.parquetNeedsOut',
+      });
+    }
     // An empty range is a mistake in the command, not an empty ledger: say so instead of exporting nothing.
     if (options.from && options.to && options.from >= options.to) {
       program.error(
@@ -96,11 +103,10 @@ program
       await runner.start();
       await runner.stop();
       const entries = new CreditLedgerReader(readModels).entries(options.workspace, options);
-      const count = await exportLedger(
-        entries,
-        options.format,
-        options.out ? createWriteStream(options.out) : process.stdout,
-      );
+      const count =
+        options.format === 'parquet'
+          ? await exportLedgerParquet(entries, options.out as string)
+          : await exportLedger(entries, options.format, options.out ? createWriteStream(options.out) : process.stdout);
       console.error(`exported ${count} ledger entries`);
     } finally {
       await store.close();

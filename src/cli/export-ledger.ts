@@ -12,7 +12,10 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { LedgerEntry } from '../../projections/credit-ledger';
 
-export const EXPORT_FORMATS = ['csv', 'ndjson'] as const;
+/** Formats written as a stream (to stdout or a file); Parquet (export-parquet.ts) needs a file. */
+export const STREAM_FORMATS = ['csv', 'ndjson'] as const;
+export type StreamFormat = (typeof STREAM_FORMATS)[number];
+export const EXPORT_FORMATS = [...STREAM_FORMATS, 'parquet'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** One record per entry, the same fields in every format; grants stay objects. */
@@ -44,7 +47,7 @@ const withFlatGrants = (record: LedgerRecord) => ({
   grants: record.grants.map((grant) => `${grant.grantId}:${grant.source}:${grant.credits}`).join(' '),
 });
 
-function formatter(format: ExportFormat): Transform {
+function formatter(format: StreamFormat): Transform {
   if (format === 'csv') {
     return stringify({ header: true, columns: COLUMNS, cast: { number: String }, escape_formulas: true });
   }
@@ -59,7 +62,7 @@ function formatter(format: ExportFormat): Transform {
 /** Writes every entry to `out`; resolves with how many were written. */
 export async function exportLedger(
   entries: Iterable<LedgerEntry>,
-  format: ExportFormat,
+  format: StreamFormat,
   out: Writable,
 ): Promise<number> {
   let count = 0;

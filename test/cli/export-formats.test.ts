@@ -4,7 +4,7 @@
  * carries the export alone however the CLI is started, and a range that cannot match is refused.
  */
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { ApplyPlanAllowanceDocument, ConsumeCreditsDocument } from '../generated/graphql';
 import { expectData } from '../support/graphql-client';
@@ -83,6 +83,38 @@ it('writes grants in NDJSON as objects', () => {
   expect(firstSpend?.grants).toEqual([{ grantId: anyId, source: 'INCLUDED', credits: 8 }]);
   // JSON is not evaluated by anything: the reference is kept exactly as it was sent.
   expect(firstSpend?.reference).toBe(DANGEROUS[0]);
+});
+
+/** Reads a Parquet file with hyparquet (an ES module) in a plain node process, as JSON. */
+const READ_PARQUET = `
+import('hyparquet').then(async ({ asyncBufferFromFile, parquetReadObjects }) => {
+  const rows = await parquetReadObjects({ file: await asyncBufferFromFile(process.argv[1]) });
+  const plain = (_key, value) => (typeof value === 'bigint' ? Number(value) : value);
+  process.stdout.write(JSON.stringify(rows, plain));
+});
+`;
+
+describe('Parquet', () => {
+  it('writes the same entries as NDJSON, with typed columns', () => {
+    const file = join(dataDir, 'ledger.parquet');
+    expect(runCreditsCli(dataDir, ['export', '--format', 'parquet', '--out', file]).stderr).toMatch(
+      /exported 9 ledger entries/,
+    );
+    const read = spawnSync(process.execPath, ['-e', READ_PARQUET, file], { cwd: ROOT, encoding: 'utf8' });
+    expect(read.stderr).toBe('');
+    const rows = JSON.parse(read.stdout) as Record<string, unknown>[];
+    const ndjson = runCreditsCli(dataDir, ['export', '--format', 'ndjson'])
+      .stdout.trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toEqual(ndjson.map((record) => ({ ...record, position: Number(record.position) })));
+  });
+
+  it('needs --out: a binary file does not go to a terminal', () => {
+    const run = spawnCreditsCli(dataDir, ['export', '--format', 'parquet']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--format parquet writes a file: give it --out <file>/);
+  });
 });
 
 describe('started from npm', () => {
