@@ -188,7 +188,7 @@ export type CreditPurchasesQueryVariables = Exact<{
 }>;
 
 
-export type CreditPurchasesQuery = { creditPurchases: Array<{ id: string, packageId: string, packageName: string, credits: number, creditsLeft: number, refundedCredits: number, status: PurchaseStatus, provider: string, purchasedAt: string, purchasedBy: string, amountPaid: { amount: number, currency: string }, refundedAmount: { amount: number, currency: string } }> };
+export type CreditPurchasesQuery = { creditPurchases: Array<{ id: string, packageId: string, packageName: string, credits: number, creditsLeft: number, refundedCredits: number, status: PurchaseStatus, provider: string, purchasedAt: string, purchasedBy: string, amountPaid: { amount: number, currency: string } | null, refundedAmount: { amount: number, currency: string } | null }> };
 
 export type RefundCreditPurchaseMutationVariables = Exact<{
   input: RefundCreditPurchaseInput;

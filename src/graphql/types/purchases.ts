@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Authorized, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { PURCHASE_MONEY } from '../guards';
 import { PURCHASE_STATUSES, type PurchaseStatus } from '../../../projections/credit-purchases';
 import { Money } from './catalog';
 import { enumOf } from './enums';
@@ -33,6 +34,9 @@ export class CreditRefund {
   amount!: Money;
 }
 
+/** Money fields a MEMBER or SERVICE may not read (see PURCHASE_MONEY in ../guards). */
+const MONEY_ACCESS = 'Readable by OWNER, BILLING_MANAGER and admins; anyone else gets null and a FORBIDDEN error.';
+
 @ObjectType({ description: 'A credit package a workspace bought, and what became of it.' })
 export class CreditPurchase {
   @Field(() => ID, {
@@ -52,13 +56,15 @@ export class CreditPurchase {
   @Field(() => Int, { description: 'Credits of this purchase not yet spent, expired or refunded.' })
   creditsLeft!: number;
 
-  @Field(() => Money)
+  @Field(() => Money, { nullable: true, description: MONEY_ACCESS })
+  @Authorized(PURCHASE_MONEY)
   amountPaid!: Money;
 
   @Field(() => Int)
   refundedCredits!: number;
 
-  @Field(() => Money)
+  @Field(() => Money, { nullable: true, description: MONEY_ACCESS })
+  @Authorized(PURCHASE_MONEY)
   refundedAmount!: Money;
 
   @Field(() => PurchaseStatusEnum)
