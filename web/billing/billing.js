@@ -255,8 +255,7 @@ async function startCheckout(creditPackage, button) {
   announce(`Opening secure checkout for ${creditPackage.name}.`);
   try {
     const { startCreditPurchase } = await api(START_CREDIT_PURCHASE, {
-      workspaceId: state.session.claims.workspaceId,
-      packageId: creditPackage.id,
+      input: { workspaceId: state.session.claims.workspaceId, packageId: creditPackage.id },
     });
     window.location.assign(startCreditPurchase.url);
   } catch (error) {

@@ -6,6 +6,7 @@
 
 const BALANCE_FIELDS = /* GraphQL */ `
   fragment BillingBalance on WorkspaceCredits {
+    id
     workspaceId
     available
     lowBalance
@@ -157,8 +158,8 @@ export const SPENDS_IN_RANGE = /* GraphQL */ `
 
 /** Opens Stripe Checkout; the page then navigates to `url`. */
 export const START_CREDIT_PURCHASE = /* GraphQL */ `
-  mutation BillingStartCreditPurchase($workspaceId: ID!, $packageId: ID!) {
-    startCreditPurchase(workspaceId: $workspaceId, packageId: $packageId) {
+  mutation BillingStartCreditPurchase($input: StartCreditPurchaseInput!) {
+    startCreditPurchase(input: $input) {
       id
       url
     }

@@ -5,6 +5,7 @@ import {
   RefundCreditConsumptionInput,
   RefundCreditPurchaseInput,
   StartCreditPurchaseArgs,
+  startCreditPurchaseInput,
   WorkspaceArgs,
 } from '../inputs';
 import { CheckoutSession, CreditPurchase, CreditRefund } from '../types/purchases';
@@ -19,9 +20,10 @@ export class PaymentsResolver {
       'Opens a Stripe Checkout for a credit package (OWNER, BILLING_MANAGER or admin). Credits arrive once Stripe confirms the payment.',
   })
   async startCreditPurchase(
-    @Args(() => StartCreditPurchaseArgs) { workspaceId, packageId }: StartCreditPurchaseArgs,
+    @Args(() => StartCreditPurchaseArgs) args: StartCreditPurchaseArgs,
     @Ctx() context: GraphQLContext,
   ): Promise<CheckoutSession> {
+    const { workspaceId, packageId } = startCreditPurchaseInput(args);
     const principal = requireBillingManager(context, workspaceId);
     return context.services.payments.startCheckout(workspaceId, packageId, principal.subject);
   }

@@ -1,11 +1,12 @@
-import { Authorized, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Authorized, Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
 import { PURCHASE_MONEY } from '../guards';
 import { PURCHASE_STATUSES, type PurchaseStatus } from '../../../projections/credit-purchases';
 import { Money } from './catalog';
 import { enumOf } from './enums';
 
 export const PurchaseStatusEnum = enumOf<PurchaseStatus>(PURCHASE_STATUSES);
-registerEnumType(PurchaseStatusEnum, { name: 'PurchaseStatus' });
+registerEnumType(PurchaseStatusEnum, { name: 'PurchaseStatus', description: 'What became of a purchase.' });
 
 @ObjectType({ description: 'A hosted payment page to send the buyer to.' })
 export class CheckoutSession {
@@ -27,7 +28,7 @@ export class CreditRefund {
   @Field(() => ID)
   purchaseId!: string;
 
-  @Field(() => Int, { description: 'Unspent credits taken back.' })
+  @Field(() => GraphQLSafeInt, { description: 'Unspent credits taken back.' })
   credits!: number;
 
   @Field(() => Money)
@@ -50,17 +51,17 @@ export class CreditPurchase {
   @Field()
   packageName!: string;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   credits!: number;
 
-  @Field(() => Int, { description: 'Credits of this purchase not yet spent, expired or refunded.' })
+  @Field(() => GraphQLSafeInt, { description: 'Credits of this purchase not yet spent, expired or refunded.' })
   creditsLeft!: number;
 
   @Field(() => Money, { nullable: true, description: MONEY_ACCESS })
   @Authorized(PURCHASE_MONEY)
   amountPaid!: Money;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   refundedCredits!: number;
 
   @Field(() => Money, { nullable: true, description: MONEY_ACCESS })
