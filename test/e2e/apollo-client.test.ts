@@ -9,22 +9,10 @@ import { getMainDefinition } from '@apollo/client/utilities';
 import { Kind, OperationTypeNode } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import {
-  ApplyPlanAllowanceDocument,
-  CatalogDocument,
-  CreditBalanceAtDocument,
-  CreditLedgerDocument,
-  CreditPurchasesDocument,
-  CreditUsageDocument,
-  EstimateCreditsDocument,
-  PurchaseCreditsDocument,
-  WorkspaceCreditsDocument,
-} from '../generated/graphql';
-import { expectData } from '../support/graphql-client';
+import { everyObjectType, seedCacheWorkspace } from '../support/client-caches';
 import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 import { VALUE_TYPES } from '../support/value-types';
 
-const DAY = 24 * 60 * 60 * 1000;
 const WORKSPACE = `ws-apollo-${process.pid}`;
 
 const BALANCE_FIELDS = gql`
@@ -95,26 +83,7 @@ function apolloClient(token: string): ApolloClient {
 
 beforeAll(async () => {
   server = await startServer();
-  const admin = adminToken();
-  await expectData(
-    server.url,
-    ApplyPlanAllowanceDocument,
-    {
-      input: {
-        workspaceId: WORKSPACE,
-        planId: 'growth',
-        periodStart: new Date(Date.now() - DAY).toISOString(),
-        periodEnd: new Date(Date.now() + 29 * DAY).toISOString(),
-      },
-    },
-    admin,
-  );
-  await expectData(
-    server.url,
-    PurchaseCreditsDocument,
-    { input: { workspaceId: WORKSPACE, packageId: 'credits-500', paymentReference: `apollo-${process.pid}` } },
-    admin,
-  );
+  await seedCacheWorkspace(server.url, WORKSPACE);
 });
 afterAll(async () => {
   for (const { apollo, ws } of clients) {
@@ -156,23 +125,7 @@ it('updates the balance a query watches from a live subscription, without keyFie
 
 it('normalizes every object type that has an identity, and keeps values inside their parent', async () => {
   const apollo = apolloClient(adminToken());
-  const now = Date.now();
-  const workspaceId = WORKSPACE;
-  const range = { from: new Date(now - DAY).toISOString(), to: new Date(now + DAY).toISOString() };
-  // Every object type the API answers, asked for as the tests' own operations ask.
-  await apollo.query({ query: CatalogDocument });
-  await apollo.query({ query: WorkspaceCreditsDocument, variables: { workspaceId } });
-  await apollo.query({
-    query: CreditBalanceAtDocument,
-    variables: { workspaceId, at: new Date(now - 1000).toISOString() },
-  });
-  await apollo.query({
-    query: EstimateCreditsDocument,
-    variables: { workspaceId, action: 'ORG_CHART_SYNC', units: 2 },
-  });
-  await apollo.query({ query: CreditUsageDocument, variables: { workspaceId, ...range, groupBy: 'ACTION' } });
-  await apollo.query({ query: CreditPurchasesDocument, variables: { workspaceId } });
-  await apollo.query({ query: CreditLedgerDocument, variables: { workspaceId, first: 10 } });
+  for (const { query, variables } of everyObjectType(WORKSPACE)) await apollo.query({ query, variables });
   const cache = apollo.cache.extract() as NormalizedCacheObject;
   const embedded = new Set<string>();
   // Anything stored inside another record rather than as a reference must be a value type.
