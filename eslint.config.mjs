@@ -1,13 +1,15 @@
 // @ts-check
 import eslint from '@eslint/js';
+import graphqlPlugin from '@graphql-eslint/eslint-plugin';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import valueTypes from './test/support/value-types.json' with { type: 'json' };
 
 export default tseslint.config(
   { ignores: ['dist/', 'data/', 'coverage/', 'node_modules/', 'test/generated/', 'test/artifacts/', 'bench/peers/'] },
-  eslint.configs.recommended,
-  ...tseslint.configs.recommendedTypeChecked,
   {
+    files: ['**/*.{ts,js,mjs,cjs}'],
+    extends: [eslint.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname },
     },
@@ -37,5 +39,45 @@ export default tseslint.config(
     // The Billing page: ES modules that run in the browser, served as they are.
     files: ['web/**/*.js'],
     languageOptions: { sourceType: 'module', globals: { ...globals.browser } },
+  },
+  {
+    // The GraphQL contract as clients see it: the emitted SDL, held to graphql-eslint's schema rules.
+    files: ['schema/schema.graphql'],
+    languageOptions: {
+      parser: graphqlPlugin.parser,
+      parserOptions: { graphQLConfig: { schema: 'schema/schema.graphql' } },
+    },
+    plugins: { '@graphql-eslint': graphqlPlugin },
+    rules: {
+      ...graphqlPlugin.configs['flat/schema-recommended'].rules,
+      ...graphqlPlugin.configs['flat/schema-relay'].rules,
+      // The exceptions, and why:
+      // - type-graphql cannot describe the root types; every root field has its description.
+      '@graphql-eslint/require-description': [
+        'error',
+        {
+          types: true,
+          rootField: true,
+          DirectiveDefinition: true,
+          ignoredSelectors: ['[type=ObjectTypeDefinition][name.value=/^(Query|Mutation|Subscription)$/]'],
+        },
+      ],
+      // - Values inside another object (Money, a bucket, an edge, page info) have no identity of
+      //   their own; clients keep them in their parent. test/schema.test.ts holds every other type to an id.
+      '@graphql-eslint/strict-id-in-types': [
+        'error',
+        { acceptedIdNames: ['id'], acceptedIdTypes: ['ID'], exceptions: { types: valueTypes } },
+      ],
+      // - Short, complete lists (plans, packages, grants, purchases, drawdowns, usage buckets) are
+      //   plain lists; only the ledger grows without bound, and it is a connection. Ids are unique per
+      //   type, not global, and there is no node(id:) query, so edges' nodes do not implement Node.
+      '@graphql-eslint/relay-edge-types': [
+        'error',
+        { withEdgeSuffix: true, shouldImplementNode: false, listTypeCanWrapOnlyEdgeType: false },
+      ],
+      // - The ledger pages forward (first/after, newest first), which is what the Billing page and
+      //   exports read; backward paging (last/before) is left for after the read-model rewrite.
+      '@graphql-eslint/relay-arguments': ['error', { includeBoth: false }],
+    },
   },
 );

@@ -47,6 +47,7 @@ export interface PurchaseRefundView {
 
 export interface PurchaseDisputeView {
   id: string;
+  workspaceId: string;
   purchaseId: string;
   status: DisputeStatus;
   amount: Money;
@@ -147,6 +148,7 @@ interface RefundRow {
 }
 
 interface DisputeRow {
+  workspace_id: string;
   dispute_id: string;
   purchase_id: string;
   status: DisputeStatus;
@@ -209,6 +211,7 @@ const refundView = (row: RefundRow): PurchaseRefundView => ({
 
 const disputeView = (row: DisputeRow): PurchaseDisputeView => ({
   id: row.dispute_id,
+  workspaceId: row.workspace_id,
   purchaseId: row.purchase_id,
   status: row.status,
   amount: { amount: row.amount, currency: row.currency },

@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { buildSchema, getNullableType, isObjectType } from 'graphql';
 import { printCreditsSchema, SCHEMA_FILE } from '../src/graphql/print-schema';
+import { VALUE_TYPES } from './support/value-types';
 
 const GENERATE_WITHOUT_SAVING = `
 const { generate, loadCodegenConfig } = require('@graphql-codegen/cli');
@@ -53,5 +55,19 @@ describe('committed schema artifacts', () => {
     ]) {
       expect(sdl).toContain(field);
     }
+  });
+
+  it('gives every object type but the value types an id: ID!, which client caches normalize by', () => {
+    const schema = buildSchema(readFileSync(SCHEMA_FILE, 'utf8'));
+    const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()];
+    const withoutId = Object.values(schema.getTypeMap())
+      .filter(isObjectType)
+      .filter((type) => !type.name.startsWith('__') && !roots.includes(type))
+      .filter((type) => {
+        const id = type.getFields().id;
+        return !id || id.type === getNullableType(id.type) || String(getNullableType(id.type)) !== 'ID';
+      })
+      .map((type) => type.name);
+    expect(withoutId.sort()).toEqual([...VALUE_TYPES]);
   });
 });

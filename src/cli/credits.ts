@@ -3,30 +3,38 @@
  *
  *   replay [projection...]        rebuild every (or the named) read model from the start of the log
  *   replay --projection <file>    run your own projection module over the whole history
- *   export --format csv|ndjson    stream the ledger, filtered by workspace and time range
+ *   export --format csv|ndjson|parquet   stream the ledger, filtered by workspace and time range
+ *   seed                          give a workspace this month's plan allowance through the running server
  *
+ * `npm run --silent credits -- …` or `npx credits …` (bin/credits.js) keep npm's banner out of stdout.
  * Run replay with the server stopped: it empties the read models it rebuilds.
  */
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
 import { reactionStream } from '../../reactions/attempt-events';
 import { WorkReader } from '../../reactions/work-reader';
 import { openReadModelDb } from '../../projections/read-model-db';
 import { projectionStatuses } from '../../projections/statuses';
 import { LOG_FOLLOWERS } from '../server/log-followers';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { ProjectionRunner } from '../../projections/runner';
+import { resolveJwtSecret } from '../auth/tokens';
 import { loadConfig } from '../server/config';
 import { openStores } from '../server/stores';
 import { EXPORT_FORMATS, exportLedger, type ExportFormat } from './export-ledger';
+import { exportLedgerParquet } from './export-parquet';
+import { seedWorkspace } from './seed';
 import { loadAnalystProjection, rebuildProjections, runAnalystProjection, type ReplaySummary } from './replay';
 
 const parseInstant = (value: string): Date => {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new Error(`Not an ISO-8601 instant: ${value}`);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`Not an ISO-8601 instant: ${value}`);
   return date;
 };
+
+/** The exit code of a command line that contradicts itself, as for any other usage error. */
+const USAGE_ERROR = 2;
 
 const report = (summary: ReplaySummary): void => {
   console.error(
@@ -34,7 +42,9 @@ const report = (summary: ReplaySummary): void => {
   );
 };
 
-const program = new Command('credits').description('Replay and export the credit history');
+// Usage errors (commander's own and ours) are thrown, not exited on, so that they all leave with
+// USAGE_ERROR below; the subcommands inherit this setting.
+const program = new Command('credits').description('Replay and export the credit history').exitOverride();
 
 program
   .command('replay')
@@ -78,8 +88,21 @@ program
   .option('--workspace <id>', 'only this workspace')
   .option('--from <instant>', 'entries that occurred at or after this ISO-8601 instant', parseInstant)
   .option('--to <instant>', 'entries that occurred before this ISO-8601 instant', parseInstant)
-  .option('--out <file>', 'write to a file instead of stdout')
+  .option('--out <file>', 'write to a file instead of stdout (parquet: required)')
   .action(async (options: { format: ExportFormat; workspace?: string; from?: Date; to?: Date; out?: string }) => {
+    if (options.format === 'parquet' && !options.out) {
+      program.error('error: --format parquet writes a file: give it --out <file>.', {
+        exitCode: USAGE_ERROR,
+        code: 'credits.parquetNeedsOut',
+      });
+    }
+    // An empty range is a mistake in the command, not an empty ledger: say so instead of exporting nothing.
+    if (options.from && options.to && options.from >= options.to) {
+      program.error(
+        `error: --from ${options.from.toISOString()} is not earlier than --to ${options.to.toISOString()}: no entry can match.`,
+        { exitCode: USAGE_ERROR, code: 'credits.emptyRange' },
+      );
+    }
     const { store, readModels } = await openStores(loadConfig(), { readOnly: true });
     try {
       // Bring the ledger up to the head of the log first; safe while a server projects too.
@@ -87,11 +110,10 @@ program
       await runner.start();
       await runner.stop();
       const entries = new CreditLedgerReader(readModels).entries(options.workspace, options);
-      const count = await exportLedger(
-        entries,
-        options.format,
-        options.out ? createWriteStream(options.out) : process.stdout,
-      );
+      const count =
+        options.format === 'parquet'
+          ? await exportLedgerParquet(entries, options.out as string)
+          : await exportLedger(entries, options.format, options.out ? createWriteStream(options.out) : process.stdout);
       console.error(`exported ${count} ledger entries`);
     } finally {
       await store.close();
@@ -151,6 +173,23 @@ program
     }
   });
 
+program
+  .command('seed')
+  .description("Give a workspace this calendar month's plan allowance through the running server's API")
+  .option('--workspace <id>', 'the workspace', 'acme')
+  .option('--plan <id>', 'the plan', 'growth')
+  .option('--url <url>', 'the server (default: http://127.0.0.1:$PORT)')
+  .action(async (options: { workspace: string; plan: string; url?: string }) => {
+    const config = loadConfig();
+    const answer = await seedWorkspace({
+      url: options.url ?? `http://127.0.0.1:${config.port}`,
+      jwtSecret: resolveJwtSecret(config.jwtSecret, config.dataDir, config.production),
+      workspaceId: options.workspace,
+      planId: options.plan,
+    });
+    process.stdout.write(`${JSON.stringify(answer)}\n`);
+  });
+
 // `credits export | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
@@ -158,6 +197,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 program.parseAsync().catch((error: unknown) => {
+  // Commander has printed its message already; --help and --version end with exit code 0.
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : USAGE_ERROR);
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

@@ -96,6 +96,21 @@ export async function loadAnalystProjection(file: string): Promise<AnalystProjec
 
 const PAGE = 5_000;
 
+/**
+ * An analyst's apply() threw. Its message alone does not say which of millions of events broke the
+ * projection; this names the event (position, type, stream, id) so the analyst can look it up.
+ */
+export class ProjectionApplyError extends Error {
+  constructor(event: RecordedEvent, cause: unknown) {
+    super(
+      `apply() failed on the event at position ${event.position} (${event.type} in stream ${event.streamName}, ` +
+        `revision ${event.revision}, id ${event.id}): ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.name = 'ProjectionApplyError';
+  }
+}
+
 export async function runAnalystProjection(
   store: EventStore,
   projection: AnalystProjection,
@@ -112,18 +127,22 @@ export async function runAnalystProjection(
     if (page.length === 0) break;
     for (const recorded of page) {
       const event = upcast(recorded);
-      state =
-        projection.apply(state, {
-          id: event.id,
-          type: event.type,
-          streamName: event.streamName,
-          position: event.position.toString(),
-          revision: event.revision.toString(),
-          recordedAt: event.recordedAt.toISOString(),
-          schemaVersion: event.schemaVersion,
-          data: event.data,
-          metadata: event.metadata,
-        }) ?? state;
+      try {
+        state =
+          projection.apply(state, {
+            id: event.id,
+            type: event.type,
+            streamName: event.streamName,
+            position: event.position.toString(),
+            revision: event.revision.toString(),
+            recordedAt: event.recordedAt.toISOString(),
+            schemaVersion: event.schemaVersion,
+            data: event.data,
+            metadata: event.metadata,
+          }) ?? state;
+      } catch (error) {
+        throw new ProjectionApplyError(event, error);
+      }
     }
     events += page.length;
     after = (page[page.length - 1] as RecordedEvent).position;

@@ -36,8 +36,24 @@ export function requireAdmin(context: GraphQLContext): Principal {
   return principal;
 }
 
-/** Backs @Authorized(): every resolver class requires a valid token before its own checks run. */
-export const authChecker: AuthChecker<GraphQLContext> = ({ context }) => {
-  requirePrincipal(context);
+/**
+ * `@Authorized(PURCHASE_MONEY)` on a field of an object that has a `workspaceId`: what was paid
+ * for that workspace's purchases is for those who manage its billing (OWNER, BILLING_MANAGER,
+ * admin). Anyone else who may see the purchase gets null for the field and a FORBIDDEN error.
+ */
+export const PURCHASE_MONEY = 'PURCHASE_MONEY';
+
+/**
+ * Backs @Authorized(): every resolver class requires a valid token before its own checks run, and
+ * fields marked with a rule (PURCHASE_MONEY) check it against the object they belong to.
+ */
+export const authChecker: AuthChecker<GraphQLContext> = ({ context, root }, rules) => {
+  const principal = requirePrincipal(context);
+  if (rules.includes(PURCHASE_MONEY)) {
+    const { workspaceId } = root as { workspaceId: string };
+    if (!canManageBilling(principal, workspaceId)) {
+      throw forbidden('Only owners, billing managers and admins may read what was paid for purchases.');
+    }
+  }
   return true;
 };

@@ -2,7 +2,8 @@
  * Arguments and inputs, with the validation class-validator applies before a resolver runs. A value
  * that fails it is answered with BAD_USER_INPUT and never reaches the command side.
  */
-import { IsDate, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDate, IsOptional, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { GraphQLError } from 'graphql';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import type { LedgerEntryType, UsageGrouping } from '../queries/vocabulary';
 import type { CreditAction } from '../domain/credits';
@@ -35,7 +36,7 @@ export class EstimateCreditsArgs extends WorkspaceArgs {
   units!: number;
 }
 
-@InputType()
+@InputType({ description: 'A spend of credits on one action.' })
 export class ConsumeCreditsInput {
   @Field(() => ID)
   @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
@@ -60,7 +61,7 @@ export class ConsumeCreditsInput {
   reference?: string;
 }
 
-@InputType()
+@InputType({ description: "A billing period's included credits for a workspace's plan." })
 export class ApplyPlanAllowanceInput {
   @Field(() => ID)
   @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
@@ -79,7 +80,7 @@ export class ApplyPlanAllowanceInput {
   periodEnd!: Date;
 }
 
-@InputType()
+@InputType({ description: 'A credit package paid outside Stripe (invoice, bank transfer).' })
 export class PurchaseCreditsInput {
   @Field(() => ID)
   @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
@@ -95,7 +96,7 @@ export class PurchaseCreditsInput {
   paymentReference!: string;
 }
 
-@InputType()
+@InputType({ description: 'Promotional or goodwill credits.' })
 export class GrantCreditsInput {
   @Field(() => ID)
   @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
@@ -172,14 +173,51 @@ export class CreditBalanceAtArgs extends WorkspaceArgs {
   at!: Date;
 }
 
-@ArgsType()
-export class StartCreditPurchaseArgs extends WorkspaceArgs {
+@InputType({ description: 'The credit package a workspace wants to buy through Stripe Checkout.' })
+export class StartCreditPurchaseInput {
+  @Field(() => ID)
+  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  workspaceId!: string;
+
   @Field(() => ID)
   @Length(1, 64)
   packageId!: string;
 }
 
-@InputType()
+/**
+ * `input`, as every other mutation takes; the loose arguments it first took still work but are
+ * deprecated (a deprecated argument must be optional, so both forms are, and one is required here).
+ */
+@ArgsType()
+export class StartCreditPurchaseArgs {
+  @Field(() => StartCreditPurchaseInput, { nullable: true })
+  @IsOptional()
+  @ValidateNested()
+  input?: StartCreditPurchaseInput;
+
+  @Field(() => ID, { nullable: true, deprecationReason: 'Use input: { workspaceId, packageId }.' })
+  @IsOptional()
+  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  workspaceId?: string;
+
+  @Field(() => ID, { nullable: true, deprecationReason: 'Use input: { workspaceId, packageId }.' })
+  @IsOptional()
+  @Length(1, 64)
+  packageId?: string;
+}
+
+/** The purchase asked for, from `input` or from the deprecated arguments, never a mix of both. */
+export function startCreditPurchaseInput(args: StartCreditPurchaseArgs): StartCreditPurchaseInput {
+  const { input, workspaceId, packageId } = args;
+  const given = <T>(value: T | null | undefined): value is T => value !== undefined && value !== null;
+  if (input && !given(workspaceId) && !given(packageId)) return input;
+  if (!input && given(workspaceId) && given(packageId)) return { workspaceId, packageId };
+  throw new GraphQLError('Give input: { workspaceId, packageId } (and not the deprecated arguments).', {
+    extensions: { code: 'BAD_USER_INPUT' },
+  });
+}
+
+@InputType({ description: 'Unspent credits of a purchase to take back, and the money to return.' })
 export class RefundCreditPurchaseInput {
   @Field(() => ID)
   @Length(1, 200)
@@ -214,7 +252,7 @@ export class RefundCreditPurchaseInput {
   idempotencyKey?: string;
 }
 
-@InputType()
+@InputType({ description: 'A spend whose credits go back to the workspace.' })
 export class RefundCreditConsumptionInput {
   @Field(() => ID)
   @Length(1, 200)
@@ -226,7 +264,7 @@ export class RefundCreditConsumptionInput {
   reason!: string;
 }
 
-@InputType()
+@InputType({ description: 'Which parked work of a reaction to try again.' })
 export class RetryReactionWorkInput {
   @Field({ description: 'The reaction, e.g. payments.' })
   @Length(1, 100)

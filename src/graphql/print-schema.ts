@@ -1,12 +1,7 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { lexicographicSortSchema, printSchema } from 'graphql';
+import { projectRoot } from '../project-root';
 import { buildCreditsSchema } from './schema';
-
-/** The directory holding package.json, whether this runs from src/ (tests) or dist/ (built). */
-function projectRoot(from = __dirname): string {
-  return existsSync(join(from, 'package.json')) ? from : projectRoot(dirname(from));
-}
 
 export const SCHEMA_FILE = join(projectRoot(), 'schema', 'schema.graphql');
 

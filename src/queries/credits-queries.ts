@@ -29,6 +29,8 @@ import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
 
 export interface WorkspaceCreditsView extends Omit<CreditBalance, 'grants'> {
+  /** The workspace for the balance now; `<workspace>@<instant>` for the balance at an instant. */
+  id: string;
   workspaceId: string;
   plan: Plan | undefined;
   periodStart: Date | undefined;
@@ -112,7 +114,8 @@ export class CreditsQueries {
       const event = toWorkspaceCreditsEvent(recorded);
       if (event && Date.parse(occurredAt(event)) <= instant) evolve(state, event);
     }
-    return this.view(workspaceId, state.grants.values(), state.period, instant);
+    const id = `${workspaceId}@${at.toISOString()}`;
+    return this.view(workspaceId, state.grants.values(), state.period, instant, id);
   }
 
   ledgerPage(workspaceId: string, options: LedgerFilter & { first: number; before?: bigint | undefined }) {
@@ -178,11 +181,13 @@ export class CreditsQueries {
     grants: Iterable<Grant>,
     period: CurrentPeriod | undefined,
     now: number,
+    id = workspaceId,
   ): WorkspaceCreditsView {
     const balance = creditBalance(grants, period?.grantId, now);
     const includedCredits = period?.credits ?? 0;
     const threshold = lowBalanceThreshold(this.catalog.lowBalance, includedCredits);
     return {
+      id,
       workspaceId,
       plan: period && { id: period.planId, name: period.planName, includedCredits },
       periodStart: period && new Date(period.periodStart),

@@ -11,6 +11,7 @@ import type { Role } from '../auth/principal';
 import { signToken } from '../auth/tokens';
 import type { CreditAction } from '../domain/credits';
 import type { Services } from '../graphql/context';
+import { calendarMonthOf } from './calendar-month';
 
 export const DEMO_WORKSPACE_ID = 'demo';
 /** Demo tokens expire after an hour: enough to look around, useless if they leak. */
@@ -34,9 +35,6 @@ export interface DemoSession {
   tokens: Record<'OWNER' | 'MEMBER', string>;
 }
 
-const startOfUtcMonth = (instant: Date, monthsLater = 0): Date =>
-  new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth() + monthsLater, 1));
-
 /**
  * Applies this month's allowance (granted once per period) and, if the workspace has never spent,
  * the demo spends. Resolves once the read models include all of it.
@@ -46,10 +44,7 @@ export async function seedDemoWorkspace(services: Services, now: Date = new Date
   const metadata = { actorId: DEMO_ACTOR };
   const planId = services.catalog.plan(DEMO_PLAN_ID) ? DEMO_PLAN_ID : services.catalog.plans[0]?.id;
   if (planId) {
-    await services.commands.applyPlanAllowance(
-      { workspaceId, planId, periodStart: startOfUtcMonth(now), periodEnd: startOfUtcMonth(now, 1) },
-      metadata,
-    );
+    await services.commands.applyPlanAllowance({ workspaceId, planId, ...calendarMonthOf(now) }, metadata);
   }
   const hasSpent = services.queries.ledgerPage(workspaceId, { first: 1, types: ['CONSUMPTION'] }).entries.length > 0;
   if (!hasSpent) {

@@ -1,7 +1,8 @@
 /**
  * The HTTP surface: POST /graphql (Apollo Server, see graphql-http.ts), subscriptions over graphql-ws on
  * the same path, GET /healthz (the process is up), GET /readyz (the store answers and the
- * projections are not failing) and the Billing page at /billing.
+ * projections are not failing) and the Billing page at /billing; outside production also the
+ * GraphQL explorer on GET /graphql from a browser, and a page of links at /.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +23,8 @@ import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { buildCreditsSchema } from '../graphql/schema';
 import { billingPageRouter } from './billing-page';
+import { explorerRouter, wantsExplorer } from './explorer-page';
+import { landingPageRouter } from './landing-page';
 import { graphqlHttpHandler } from './graphql-http';
 import { readiness } from './readiness';
 import type { CreditsService } from './credits-service';
@@ -121,13 +124,15 @@ export async function startHttpServer(
       // No type or field sets cache hints (answers are per caller and change with every spend), and
       // the plugin would otherwise wrap the resolution of every field of every response.
       ApolloServerPluginCacheControlDisabled(),
-      ...(options.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      // Apollo's landing page loads from a CDN and reports telemetry; development has GraphiQL instead.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
 
   app.use(stripeWebhookRouter(service, options.logger));
   app.use('/billing', billingPageRouter(service.services, options));
+  if (!options.production) app.use(landingPageRouter(), explorerRouter(options));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -145,7 +150,7 @@ export async function startHttpServer(
   });
   // /graphql is served without Express (see graphql-http.ts); every other path goes to Express.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (!isGraphQLPath(req.url)) return void app(req, res);
+    if (!isGraphQLPath(req.url) || (!options.production && wantsExplorer(req))) return void app(req, res);
     if (draining) return refuseWhileDraining(res);
     requestLog?.(req, res);
     serveGraphQL(req, res);

@@ -12,7 +12,7 @@ import {
   PurchaseCreditsDocument,
 } from '../generated/graphql';
 import { expectData } from '../support/graphql-client';
-import { runCreditsCli } from '../support/cli';
+import { runCreditsCli, spawnCreditsCli } from '../support/cli';
 import { adminToken, newDataDir, startServer, tokenFor } from '../support/server-process';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -110,6 +110,20 @@ it("runs an analyst's projection over the whole history", () => {
     purchasesByProvider: { MANUAL: 2 },
   });
   expect(stderr).toMatch(/replayed 18 events/);
+});
+
+it('names the event a custom projection failed on, with its error', () => {
+  const run = spawnCreditsCli(dataDir, [
+    'replay',
+    '--projection',
+    resolve(__dirname, '../fixtures/failing-projection.js'),
+    '--no-progress',
+  ]);
+  expect(run.status).toBe(1);
+  expect(run.stdout).toBe('');
+  expect(run.stderr).toMatch(
+    /^apply\(\) failed on the event at position 1 \(PlanAllowanceApplied in stream workspace-credits-acme, revision 0, id [\w-]+\): Cannot read properties of undefined \(reading 'toLowerCase'\)\n$/,
+  );
 });
 
 it('exports one workspace as CSV, oldest first, with a header', () => {

@@ -144,10 +144,15 @@ describe('the balance breakdown', () => {
     const catalog = await expectData(server.url, CatalogDocument, {}, member);
     expect(catalog.creditRates).toEqual(
       expect.arrayContaining([
-        { action: 'ORG_CHART_GENERATION', creditsPerUnit: 100, unit: 'org chart' },
-        { action: 'BUYING_COMMITTEE_MAPPING', creditsPerUnit: 21, unit: 'buying committee' },
-        { action: 'ACTION_PLAN_GENERATION', creditsPerUnit: 8, unit: 'action plan' },
-        { action: 'PERSON_ENRICHMENT', creditsPerUnit: 7, unit: 'person' },
+        { id: 'ORG_CHART_GENERATION', action: 'ORG_CHART_GENERATION', creditsPerUnit: 100, unit: 'org chart' },
+        {
+          id: 'BUYING_COMMITTEE_MAPPING',
+          action: 'BUYING_COMMITTEE_MAPPING',
+          creditsPerUnit: 21,
+          unit: 'buying committee',
+        },
+        { id: 'ACTION_PLAN_GENERATION', action: 'ACTION_PLAN_GENERATION', creditsPerUnit: 8, unit: 'action plan' },
+        { id: 'PERSON_ENRICHMENT', action: 'PERSON_ENRICHMENT', creditsPerUnit: 7, unit: 'person' },
       ]),
     );
     expect(catalog.plans.map((plan) => plan.id)).toEqual(['starter', 'growth', 'scale']);
@@ -165,6 +170,7 @@ describe('the balance breakdown', () => {
       member,
     );
     expect(fits.estimateCredits).toEqual({
+      id: `${workspaceId}/PERSON_ENRICHMENT/20`,
       action: 'PERSON_ENRICHMENT',
       units: 20,
       credits: 140,

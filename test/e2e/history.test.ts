@@ -251,8 +251,10 @@ describe('usage', () => {
 
     const usage = async (groupBy: 'ACTION' | 'MEMBER' | 'DAY', range = { from, to }) =>
       (await expectData(server.url, CreditUsageDocument, { workspaceId, groupBy, ...range }, alice)).creditUsage;
+    const bucketId = (key: string) => `${workspaceId}/ACTION/${from}/${to}/${key}`;
     expect(await usage('ACTION')).toEqual([
       {
+        id: bucketId('ACTION_PLAN_GENERATION'),
         key: 'ACTION_PLAN_GENERATION',
         action: 'ACTION_PLAN_GENERATION',
         memberId: null,
@@ -261,6 +263,7 @@ describe('usage', () => {
         count: 1,
       },
       {
+        id: bucketId('ORG_CHART_GENERATION'),
         key: 'ORG_CHART_GENERATION',
         action: 'ORG_CHART_GENERATION',
         memberId: null,
@@ -268,7 +271,15 @@ describe('usage', () => {
         credits: 200,
         count: 1,
       },
-      { key: 'PERSON_ENRICHMENT', action: 'PERSON_ENRICHMENT', memberId: null, day: null, credits: 42, count: 2 },
+      {
+        id: bucketId('PERSON_ENRICHMENT'),
+        key: 'PERSON_ENRICHMENT',
+        action: 'PERSON_ENRICHMENT',
+        memberId: null,
+        day: null,
+        credits: 42,
+        count: 2,
+      },
     ]);
     expect((await usage('MEMBER')).map(({ memberId, credits, count }) => [memberId, credits, count])).toEqual([
       ['alice', 235, 2],
@@ -313,7 +324,14 @@ describe('live updates', () => {
     await spend(workspaceId, 'live', tokenFor(workspaceId, 'MEMBER'), 'ORG_CHART_SYNC', 3);
     const update = await next;
     expect(update.value).toEqual({
-      data: { workspaceCreditsChanged: { workspaceId, available: 700, included: { consumed: 300, remaining: 700 } } },
+      data: {
+        workspaceCreditsChanged: {
+          id: workspaceId,
+          workspaceId,
+          available: 700,
+          included: { consumed: 300, remaining: 700 },
+        },
+      },
     });
     await updates.return?.();
   });

@@ -156,6 +156,7 @@ describe('buying credits', () => {
     const issues = (await expectData(server.url, PaymentIssuesDocument, {}, adminToken())).uncreditedPayments;
     expect(issues.filter((issue) => issue.workspaceId === workspaceId)).toEqual([
       {
+        id: `${workspaceId}:${session.id}`,
         workspaceId,
         sessionId: session.id,
         paymentIntentId: stripe.session(session.id)?.payment_intent,

@@ -131,6 +131,9 @@ function readClaims(token) {
 
 const canBuy = (claims) => claims.admin === true || claims.role === 'OWNER' || claims.role === 'BILLING_MANAGER';
 
+/** Only those who may buy may read what was paid: others do not ask for it. */
+const purchasesVariables = (claims) => ({ workspaceId: claims.workspaceId, withMoney: canBuy(claims) });
+
 function signIn(token) {
   const claims = readClaims(token);
   if (!claims) return false;
@@ -252,8 +255,7 @@ async function startCheckout(creditPackage, button) {
   announce(`Opening secure checkout for ${creditPackage.name}.`);
   try {
     const { startCreditPurchase } = await api(START_CREDIT_PURCHASE, {
-      workspaceId: state.session.claims.workspaceId,
-      packageId: creditPackage.id,
+      input: { workspaceId: state.session.claims.workspaceId, packageId: creditPackage.id },
     });
     window.location.assign(startCreditPurchase.url);
   } catch (error) {
@@ -309,7 +311,8 @@ function settleCheckout() {
 
 async function recheckCheckout() {
   try {
-    renderPurchases((await api(CREDIT_PURCHASES, { workspaceId: state.session.claims.workspaceId })).creditPurchases);
+    const { claims } = state.session;
+    renderPurchases((await api(CREDIT_PURCHASES, purchasesVariables(claims))).creditPurchases);
     settleCheckout();
   } catch (error) {
     handleError(error);
@@ -329,7 +332,7 @@ function renderPurchases(purchases) {
         ['Date', formatDateTime(purchase.purchasedAt)],
         ['Package', purchase.packageName],
         ['Credits left', `${formatCredits(purchase.creditsLeft)} of ${formatCredits(purchase.credits)}`, 'num'],
-        ['Paid', formatMoney(purchase.amountPaid), 'num'],
+        ['Paid', purchase.amountPaid ? formatMoney(purchase.amountPaid) : '—', 'num'],
         ['Status', STATUS_LABELS[purchase.status] ?? purchase.status],
       ]),
     ),
@@ -476,8 +479,10 @@ function drawUsage() {
 // Loading and live updates
 
 async function loadAll() {
-  const workspaceId = state.session.claims.workspaceId;
-  const { workspaceCredits, creditPackages, creditPurchases } = await api(BILLING_OVERVIEW, { workspaceId });
+  const { workspaceCredits, creditPackages, creditPurchases } = await api(
+    BILLING_OVERVIEW,
+    purchasesVariables(state.session.claims),
+  );
   renderBalance(workspaceCredits);
   renderPackages(creditPackages);
   renderPurchases(creditPurchases);
@@ -490,8 +495,7 @@ function scheduleRefresh() {
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(async () => {
     try {
-      const workspaceId = state.session.claims.workspaceId;
-      renderPurchases((await api(CREDIT_PURCHASES, { workspaceId })).creditPurchases);
+      renderPurchases((await api(CREDIT_PURCHASES, purchasesVariables(state.session.claims))).creditPurchases);
       settleCheckout();
       await Promise.all([state.ledgerIndex === 0 ? loadLedger(0) : undefined, loadUsage()]);
     } catch (error) {

@@ -6,6 +6,7 @@
 
 const BALANCE_FIELDS = /* GraphQL */ `
   fragment BillingBalance on WorkspaceCredits {
+    id
     workspaceId
     available
     lowBalance
@@ -43,9 +44,12 @@ const BALANCE_FIELDS = /* GraphQL */ `
   }
 `;
 
-/** The first paint: the balance, what can be bought, and what was bought. */
+/**
+ * The first paint: the balance, what can be bought, and what was bought. `withMoney` is false for a
+ * MEMBER or SERVICE, who may not read what was paid (the server would answer FORBIDDEN for it).
+ */
 export const BILLING_OVERVIEW = /* GraphQL */ `
-  query BillingOverview($workspaceId: ID!) {
+  query BillingOverview($workspaceId: ID!, $withMoney: Boolean!) {
     workspaceCredits(workspaceId: $workspaceId) {
       ...BillingBalance
     }
@@ -63,7 +67,7 @@ export const BILLING_OVERVIEW = /* GraphQL */ `
       packageName
       credits
       creditsLeft
-      amountPaid {
+      amountPaid @include(if: $withMoney) {
         amount
         currency
       }
@@ -76,13 +80,13 @@ export const BILLING_OVERVIEW = /* GraphQL */ `
 
 /** Only the purchases: the return page asks until Stripe's session id is among them. */
 export const CREDIT_PURCHASES = /* GraphQL */ `
-  query BillingPurchases($workspaceId: ID!) {
+  query BillingPurchases($workspaceId: ID!, $withMoney: Boolean!) {
     creditPurchases(workspaceId: $workspaceId) {
       id
       packageName
       credits
       creditsLeft
-      amountPaid {
+      amountPaid @include(if: $withMoney) {
         amount
         currency
       }
@@ -154,8 +158,8 @@ export const SPENDS_IN_RANGE = /* GraphQL */ `
 
 /** Opens Stripe Checkout; the page then navigates to `url`. */
 export const START_CREDIT_PURCHASE = /* GraphQL */ `
-  mutation BillingStartCreditPurchase($workspaceId: ID!, $packageId: ID!) {
-    startCreditPurchase(workspaceId: $workspaceId, packageId: $packageId) {
+  mutation BillingStartCreditPurchase($input: StartCreditPurchaseInput!) {
+    startCreditPurchase(input: $input) {
       id
       url
     }

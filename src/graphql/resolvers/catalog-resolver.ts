@@ -18,6 +18,6 @@ export class CatalogResolver {
 
   @Query(() => [CreditRate], { description: 'The rate card: what each action costs.' })
   creditRates(@Ctx() { services }: GraphQLContext): readonly CreditRate[] {
-    return services.catalog.rates;
+    return services.catalog.rates.map((rate) => ({ id: rate.action, ...rate }));
   }
 }

@@ -31,7 +31,13 @@ export class CreditHistoryResolver {
       to,
     });
     const edges = entries.map((node) => ({ cursor: encodeCursor(node.position), node }));
-    return { edges, pageInfo: { hasNextPage, endCursor: edges[edges.length - 1]?.cursor } };
+    const pageInfo = {
+      hasNextPage,
+      hasPreviousPage: before !== undefined,
+      startCursor: edges[0]?.cursor,
+      endCursor: edges[edges.length - 1]?.cursor,
+    };
+    return { edges, pageInfo };
   }
 
   @Query(() => [UsageBucket], { description: 'Credits spent in [from, to), per bucket, net of refunded spends.' })
@@ -41,7 +47,9 @@ export class CreditHistoryResolver {
   ): UsageBucket[] {
     requireWorkspaceAccess(context, workspaceId);
     if (!(from < to)) throw badInput('from must be earlier than to.');
+    const range = `${workspaceId}/${groupBy}/${from.toISOString()}/${to.toISOString()}`;
     return context.services.queries.usage(workspaceId, from, to, groupBy).map(({ key, credits, count }) => ({
+      id: `${range}/${key}`,
       key,
       credits,
       count,

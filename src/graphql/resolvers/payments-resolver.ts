@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { notFound } from '../../domain/errors';
 import { PaymentsNotConfigured } from '../../payments/payment-gateway';
 import type { GraphQLContext } from '../context';
 import { requireAdmin, requireBillingManager, requireWorkspaceAccess } from '../guards';
@@ -8,6 +9,7 @@ import {
   RefundCreditPurchaseInput,
   RetryReactionWorkInput,
   StartCreditPurchaseArgs,
+  startCreditPurchaseInput,
   WorkspaceArgs,
 } from '../inputs';
 import {
@@ -32,11 +34,13 @@ export class PaymentsResolver {
       'Opens a Stripe Checkout for a credit package (OWNER, BILLING_MANAGER or admin). The offer is recorded first, so the payment is credited exactly as offered; credits arrive once Stripe confirms the payment.',
   })
   async startCreditPurchase(
-    @Args(() => StartCreditPurchaseArgs) { workspaceId, packageId }: StartCreditPurchaseArgs,
+    @Args(() => StartCreditPurchaseArgs) args: StartCreditPurchaseArgs,
     @Ctx() context: GraphQLContext,
   ): Promise<CheckoutSession> {
+    const { workspaceId, packageId } = startCreditPurchaseInput(args);
     const principal = requireBillingManager(context, workspaceId);
     const { services } = context;
+    if (!services.catalog.creditPackage(packageId)) throw notFound('Credit package', packageId);
     if (!services.paymentsEnabled) throw new PaymentsNotConfigured();
     const { result } = await services.payments.startCheckout(
       { workspaceId, packageId },
@@ -97,7 +101,9 @@ export class PaymentsResolver {
   })
   uncreditedPayments(@Ctx() context: GraphQLContext): UncreditedPayment[] {
     requireAdmin(context);
-    return context.services.queries.uncreditedPayments();
+    return context.services.queries
+      .uncreditedPayments()
+      .map((payment) => ({ ...payment, id: `${payment.workspaceId}:${payment.sessionId}` }));
   }
 
   @Query(() => [RefusedProviderEvent], {
@@ -105,7 +111,7 @@ export class PaymentsResolver {
   })
   refusedPaymentEvents(@Ctx() context: GraphQLContext): RefusedProviderEvent[] {
     requireAdmin(context);
-    return context.services.queries.refusedProviderEvents();
+    return context.services.queries.refusedProviderEvents().map((event) => ({ ...event, id: event.eventId }));
   }
 
   @Query(() => [ParkedReactionWork], {
@@ -113,7 +119,7 @@ export class PaymentsResolver {
   })
   parkedReactionWork(@Ctx() context: GraphQLContext): ParkedReactionWork[] {
     requireAdmin(context);
-    return context.services.reactions.parked();
+    return context.services.reactions.parked().map((work) => ({ ...work, id: `${work.reaction}:${work.key}` }));
   }
 
   @Mutation(() => Boolean, { description: 'Tries parked work again, with its retries afresh (admin).' })

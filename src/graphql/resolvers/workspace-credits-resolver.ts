@@ -28,6 +28,7 @@ export class WorkspaceCreditsResolver {
     requireWorkspaceAccess(context, workspaceId);
     const credits = context.services.catalog.rate(action).creditsPerUnit * units;
     const available = context.services.queries.availableCredits(workspaceId);
-    return { action, units, credits, available, sufficient: credits <= available };
+    const id = `${workspaceId}/${action}/${units}`;
+    return { id, action, units, credits, available, sufficient: credits <= available };
   }
 }

@@ -1,10 +1,11 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
 import type { CreditAction } from '../../domain/credits';
 import { CreditActionEnum } from './enums';
 
 @ObjectType({ description: 'An amount of money in the integer minor unit of its currency (cents for USD).' })
 export class Money {
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   amount!: number;
 
   @Field({ description: 'ISO 4217 code, e.g. USD.' })
@@ -19,7 +20,7 @@ export class Plan {
   @Field()
   name!: string;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   includedCredits!: number;
 }
 
@@ -31,7 +32,7 @@ export class CreditPackage {
   @Field()
   name!: string;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   credits!: number;
 
   @Field(() => Money)
@@ -40,10 +41,13 @@ export class CreditPackage {
 
 @ObjectType({ description: 'What an action costs: creditsPerUnit × units.' })
 export class CreditRate {
+  @Field(() => ID, { description: 'The action: there is one rate per action.' })
+  id!: string;
+
   @Field(() => CreditActionEnum)
   action!: CreditAction;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   creditsPerUnit!: number;
 
   @Field({ description: 'What one unit is, e.g. "org chart" or "person".' })

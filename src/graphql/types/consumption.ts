@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
 import type { CreditAction, GrantSource } from '../../domain/credits';
 import { CreditActionEnum, GrantSourceEnum } from './enums';
 
@@ -10,7 +11,7 @@ export class Drawdown {
   @Field(() => GrantSourceEnum)
   source!: GrantSource;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   credits!: number;
 }
 
@@ -28,10 +29,10 @@ export class CreditConsumption {
   @Field(() => Int)
   units!: number;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   credits!: number;
 
-  @Field(() => Int, { description: 'Credits available right after this spend.' })
+  @Field(() => GraphQLSafeInt, { description: 'Credits available right after this spend.' })
   available!: number;
 
   @Field(() => [Drawdown])
@@ -46,16 +47,19 @@ export class CreditConsumption {
 
 @ObjectType({ description: 'What an action would cost now, and whether the balance covers it.' })
 export class CreditEstimate {
+  @Field(() => ID, { description: '`<workspaceId>/<action>/<units>`: one estimate per question asked.' })
+  id!: string;
+
   @Field(() => CreditActionEnum)
   action!: CreditAction;
 
   @Field(() => Int)
   units!: number;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   credits!: number;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   available!: number;
 
   @Field()

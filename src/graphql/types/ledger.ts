@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
 import {
   LEDGER_ENTRY_TYPES,
   USAGE_GROUPINGS,
@@ -25,7 +26,7 @@ export class LedgerGrantChange {
   @Field(() => GrantSourceEnum)
   source!: GrantSource;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   credits!: number;
 }
 
@@ -42,10 +43,14 @@ export class LedgerEntry {
   @Field(() => Date)
   occurredAt!: Date;
 
-  @Field(() => Int, { description: 'Positive when credits were added, negative when they left the balance.' })
+  @Field(() => GraphQLSafeInt, {
+    description: 'Positive when credits were added, negative when they left the balance.',
+  })
   credits!: number;
 
-  @Field(() => Int, { description: 'The balance after this entry: the sum of this and every earlier entry.' })
+  @Field(() => GraphQLSafeInt, {
+    description: 'The balance after this entry: the sum of this and every earlier entry.',
+  })
   balanceAfter!: number;
 
   @Field(() => GrantSourceEnum, {
@@ -72,11 +77,11 @@ export class LedgerEntry {
   @Field(() => [LedgerGrantChange])
   grants!: LedgerGrantChange[];
 
-  @Field(() => Int, { description: 'For spends: credits given back by refunds of this spend.' })
+  @Field(() => GraphQLSafeInt, { description: 'For spends: credits given back by refunds of this spend.' })
   refundedCredits!: number;
 }
 
-@ObjectType()
+@ObjectType({ description: 'A ledger entry and its cursor.' })
 export class LedgerEntryEdge {
   @Field()
   cursor!: string;
@@ -85,12 +90,24 @@ export class LedgerEntryEdge {
   node!: LedgerEntry;
 }
 
-@ObjectType()
+@ObjectType({ description: 'Relay cursor connection page information.' })
 export class PageInfo {
-  @Field()
+  @Field({ description: 'Whether older entries follow this page.' })
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field({
+    description:
+      'Whether newer entries come before this page: true when the page starts after a cursor (`after`), false for the first page.',
+  })
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'The cursor of the first edge; null when the page is empty.' })
+  startCursor?: string | undefined;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The cursor of the last edge; pass it as `after` for the next page.',
+  })
   endCursor?: string | undefined;
 }
 
@@ -105,6 +122,12 @@ export class CreditLedgerConnection {
 
 @ObjectType({ description: 'Credits spent and number of spends in one bucket, net of refunded spends.' })
 export class UsageBucket {
+  @Field(() => ID, {
+    description:
+      '`<workspaceId>/<groupBy>/<from>/<to>/<key>`: a bucket is a total over one range, so the range is part of it.',
+  })
+  id!: string;
+
   @Field({ description: 'The action, the member id, or the UTC day (YYYY-MM-DD).' })
   key!: string;
 
@@ -117,7 +140,7 @@ export class UsageBucket {
   @Field(() => String, { nullable: true, description: 'YYYY-MM-DD (UTC).' })
   day?: string | undefined;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   credits!: number;
 
   @Field(() => Int)

@@ -1,4 +1,6 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Authorized, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
+import { PURCHASE_MONEY } from '../guards';
 import {
   DISPUTE_STATUSES,
   PURCHASE_STATUSES,
@@ -9,6 +11,8 @@ import {
 } from '../../queries/vocabulary';
 import { Money } from './catalog';
 import { enumOf } from './enums';
+
+const MONEY_ACCESS = 'Readable by OWNER, BILLING_MANAGER and admins; anyone else gets null and a FORBIDDEN error.';
 
 export const PurchaseStatusEnum = enumOf<PurchaseStatus>(PURCHASE_STATUSES);
 registerEnumType(PurchaseStatusEnum, {
@@ -25,7 +29,10 @@ registerEnumType(RefundStatusEnum, {
 });
 
 export const DisputeStatusEnum = enumOf<DisputeStatus>(DISPUTE_STATUSES);
-registerEnumType(DisputeStatusEnum, { name: 'DisputeStatus' });
+registerEnumType(DisputeStatusEnum, {
+  name: 'DisputeStatus',
+  description: 'OPEN until the bank decides; WON (the frozen credits came back) or LOST (the money went back).',
+});
 
 @ObjectType({ description: 'A hosted payment page to send the buyer to.' })
 export class CheckoutSession {
@@ -59,14 +66,15 @@ export class CreditRefund {
   @Field({ description: 'ADMIN (asked through this API) or PROVIDER (made in the payment provider’s dashboard).' })
   origin!: string;
 
-  @Field(() => Int, { description: 'Unspent credits taken back.' })
+  @Field(() => GraphQLSafeInt, { description: 'Unspent credits taken back.' })
   credits!: number;
 
-  @Field(() => Int, { description: 'Credits already spent whose money this refund returns.' })
+  @Field(() => GraphQLSafeInt, { description: 'Credits already spent whose money this refund returns.' })
   creditsOwed!: number;
 
-  @Field(() => Money)
-  amount!: Money;
+  @Field(() => Money, { nullable: true, description: MONEY_ACCESS })
+  @Authorized(PURCHASE_MONEY)
+  amount?: Money;
 
   @Field()
   reason!: string;
@@ -89,22 +97,23 @@ export class PurchaseDispute {
   @Field(() => DisputeStatusEnum)
   status!: DisputeStatus;
 
-  @Field(() => Money)
-  amount!: Money;
+  @Field(() => Money, { nullable: true, description: MONEY_ACCESS })
+  @Authorized(PURCHASE_MONEY)
+  amount?: Money;
 
   @Field()
   reason!: string;
 
-  @Field(() => Int, { description: 'Unspent credits frozen when the dispute opened.' })
+  @Field(() => GraphQLSafeInt, { description: 'Unspent credits frozen when the dispute opened.' })
   creditsHeld!: number;
 
-  @Field(() => Int, { description: 'Credits of the purchase already spent when it opened.' })
+  @Field(() => GraphQLSafeInt, { description: 'Credits of the purchase already spent when it opened.' })
   creditsSpent!: number;
 
-  @Field(() => Int, { description: 'Credits taken back when the dispute was lost.' })
+  @Field(() => GraphQLSafeInt, { description: 'Credits taken back when the dispute was lost.' })
   creditsTakenBack!: number;
 
-  @Field(() => Int, { description: 'Spent credits whose money the lost dispute took back.' })
+  @Field(() => GraphQLSafeInt, { description: 'Spent credits whose money the lost dispute took back.' })
   creditsOwed!: number;
 
   @Field(() => Date)
@@ -113,6 +122,8 @@ export class PurchaseDispute {
   @Field(() => Date, { nullable: true })
   closedAt?: Date | undefined;
 }
+
+/** Money fields a MEMBER or SERVICE may not read (see PURCHASE_MONEY in ../guards). */
 
 @ObjectType({ description: 'A credit package a workspace bought, and what became of it.' })
 export class CreditPurchase {
@@ -127,22 +138,27 @@ export class CreditPurchase {
   @Field()
   packageName!: string;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   credits!: number;
 
-  @Field(() => Int, { description: 'Credits of this purchase not yet spent, expired or refunded.' })
+  @Field(() => GraphQLSafeInt, { description: 'Credits of this purchase not yet spent, expired or refunded.' })
   creditsLeft!: number;
 
-  @Field(() => Money)
+  @Field(() => Money, { nullable: true, description: MONEY_ACCESS })
+  @Authorized(PURCHASE_MONEY)
   amountPaid!: Money;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   refundedCredits!: number;
 
-  @Field(() => Money, { description: 'Money returned by refunds that have not failed, and by lost disputes.' })
+  @Field(() => Money, {
+    nullable: true,
+    description: `Money returned by refunds that have not failed, and by lost disputes. ${MONEY_ACCESS}`,
+  })
+  @Authorized(PURCHASE_MONEY)
   refundedAmount!: Money;
 
-  @Field(() => Int, { description: 'Credits already spent whose money went back to the buyer.' })
+  @Field(() => GraphQLSafeInt, { description: 'Credits already spent whose money went back to the buyer.' })
   creditsOwed!: number;
 
   @Field(() => PurchaseStatusEnum)
@@ -166,6 +182,9 @@ export class CreditPurchase {
 
 @ObjectType({ description: 'A payment the provider collected that could not be credited: an admin must act on it.' })
 export class UncreditedPayment {
+  @Field(() => ID, { description: 'The workspace and the checkout session, as `<workspaceId>:<sessionId>`.' })
+  id!: string;
+
   @Field(() => ID)
   workspaceId!: string;
 
@@ -187,6 +206,9 @@ export class UncreditedPayment {
 
 @ObjectType({ description: 'Work a reaction could not finish after its retries: an operator must look at it.' })
 export class ParkedReactionWork {
+  @Field(() => ID, { description: 'The reaction and the key, as `<reaction>:<key>`.' })
+  id!: string;
+
   @Field()
   reaction!: string;
 
@@ -205,8 +227,8 @@ export class ParkedReactionWork {
 
 @ObjectType({ description: 'A payment-provider webhook refused as invalid, recorded with its event id.' })
 export class RefusedProviderEvent {
-  @Field(() => ID)
-  eventId!: string;
+  @Field(() => ID, { description: 'The provider’s event id.' })
+  id!: string;
 
   @Field()
   type!: string;

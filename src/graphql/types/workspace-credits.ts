@@ -1,4 +1,5 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
 import type { GrantSource } from '../../domain/credits';
 import { Plan } from './catalog';
 import { GrantSourceEnum } from './enums';
@@ -8,19 +9,19 @@ import { GrantSourceEnum } from './enums';
     'Credits of one source. remaining = granted - consumed - expired - refunded; credits past their expiry count as expired from that instant.',
 })
 export class CreditBucket {
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   granted!: number;
 
-  @Field(() => Int, { description: 'Spent, net of spends that were refunded.' })
+  @Field(() => GraphQLSafeInt, { description: 'Spent, net of spends that were refunded.' })
   consumed!: number;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   expired!: number;
 
-  @Field(() => Int, { description: 'Taken back by refunds of the purchases that granted them.' })
+  @Field(() => GraphQLSafeInt, { description: 'Taken back by refunds of the purchases that granted them.' })
   refunded!: number;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   remaining!: number;
 }
 
@@ -32,10 +33,10 @@ export class CreditGrant {
   @Field(() => GrantSourceEnum)
   source!: GrantSource;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   granted!: number;
 
-  @Field(() => Int)
+  @Field(() => GraphQLSafeInt)
   remaining!: number;
 
   @Field(() => Date, { nullable: true, description: 'The credits are unavailable from this instant on.' })
@@ -47,6 +48,12 @@ export class CreditGrant {
 
 @ObjectType({ description: "A workspace's shared balance and where it comes from." })
 export class WorkspaceCredits {
+  @Field(() => ID, {
+    description:
+      'The workspace id for its balance now, so that clients cache one balance per workspace and live updates replace it; `<workspaceId>@<instant>` for creditBalanceAt, which must not replace it.',
+  })
+  id!: string;
+
   @Field(() => ID)
   workspaceId!: string;
 
@@ -59,7 +66,7 @@ export class WorkspaceCredits {
   @Field(() => Date, { nullable: true })
   periodEnd?: Date | undefined;
 
-  @Field(() => Int, { description: 'What can be spent right now.' })
+  @Field(() => GraphQLSafeInt, { description: 'What can be spent right now.' })
   available!: number;
 
   @Field(() => CreditBucket, { description: "The current billing period's allowance." })
@@ -74,7 +81,7 @@ export class WorkspaceCredits {
   @Field({ description: 'True when the available credits are below the low-balance threshold.' })
   lowBalance!: boolean;
 
-  @Field(() => Int, { description: 'The threshold below which lowBalance is true.' })
+  @Field(() => GraphQLSafeInt, { description: 'The threshold below which lowBalance is true.' })
   lowBalanceThreshold!: number;
 
   @Field(() => [CreditGrant], { description: 'Grants with credits left, in the order spends draw them down.' })

