@@ -331,7 +331,8 @@ export class CreditPurchasesReader {
       creditsLeft: row.credits_left,
       amountPaid: { amount: row.price_amount, currency: row.currency },
       refundedCredits: row.refunded_credits,
-      refundedAmount: { amount: row.refunded_amount, currency: row.currency },
+      // The provider's messages in any order may briefly add up past the price; no more than it went back.
+      refundedAmount: { amount: Math.min(row.refunded_amount, row.price_amount), currency: row.currency },
       creditsOwed: row.credits_owed,
       status: statusOf(row),
       provider: row.provider,

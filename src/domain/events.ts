@@ -214,8 +214,9 @@ export type RefundStatus = (typeof REFUND_STATUSES)[number];
  * A refund of a purchase began: `credits` unspent credits left the purchase's grant at once and
  * `amount` is the money to return, both fixed here from the stream. An ADMIN refund is then made at
  * the provider with `refundId` as its idempotency key; a PROVIDER refund (made in the provider's
- * dashboard) is recorded from its webhook. `creditsOwed` are credits already spent whose money this
- * refund returns; `creditsRepaid` are all the purchase's credits its money pays for.
+ * dashboard) is recorded from its webhook. `creditsRepaid` is how many more of the purchase's
+ * credits the returned money pays for with this refund; of those, `credits` were taken back and
+ * `creditsOwed` had already been spent.
  */
 export type PurchaseRefundRequested = Event<
   'PurchaseRefundRequested',
@@ -233,6 +234,8 @@ export type PurchaseRefundRequested = Event<
     credits: number;
     creditsOwed: number;
     creditsRepaid: number;
+    /** The credits this refund pays for by itself: an admin's are those asked for, others its money's share. */
+    paysFor: number;
     amount: Money;
     reason: string;
     requestedBy: string;
@@ -260,9 +263,9 @@ export type PurchaseRefundSucceeded = Event<
 >;
 
 /**
- * The refund failed or was canceled: no money went back. Its credits return to the purchase's
- * grant (a CreditsExpired follows for any that can no longer be spent) and its money and owed
- * credits leave the purchase's totals.
+ * The refund failed or was canceled: no money went back. `creditsRepaid` fewer credits are paid
+ * for: `creditsOwed` of them stop being owed and `credits` return to the purchase's grant (a
+ * CreditsExpired follows for any that can no longer be spent); its money leaves the totals.
  */
 export type PurchaseRefundFailed = Event<
   'PurchaseRefundFailed',
@@ -318,6 +321,8 @@ export type PurchaseDisputeClosed = Event<
     creditsTakenBack: number;
     creditsOwed: number;
     creditsRepaid: number;
+    /** The credits the money lost pays for by itself (its share, rounded down). */
+    paysFor: number;
     amountLost: Money;
     closedAt: string;
   }

@@ -154,6 +154,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         credits,
         creditsOwed: 0,
         creditsRepaid: credits,
+        paysFor: credits,
         amount,
         reason: event.data.reason,
       });
@@ -216,6 +217,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         credits: data.credits,
         creditsOwed: data.creditsOwed,
         creditsRepaid: data.creditsRepaid,
+        paysFor: data.paysFor,
         amount: data.amount,
         reason: data.reason,
       });
@@ -262,7 +264,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       grantOf(state, event.data.grantId).frozen = true;
       const purchase = state.purchases.get(purchaseId);
       if (purchase) purchase.openDisputeId = disputeId;
-      state.disputes.set(disputeId, { disputeId, purchaseId, status: 'OPEN', amount });
+      state.disputes.set(disputeId, { disputeId, purchaseId, status: 'OPEN', amount, lost: { amount: 0, paysFor: 0 } });
       return state;
     }
     case 'PurchaseDisputeClosed': {
@@ -278,7 +280,10 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         purchase.creditsOwed += data.creditsOwed;
       }
       const dispute = state.disputes.get(data.disputeId);
-      if (dispute) dispute.status = data.outcome;
+      if (dispute) {
+        dispute.status = data.outcome;
+        dispute.lost = { amount: data.amountLost.amount, paysFor: data.paysFor };
+      }
       return state;
     }
     case 'ProviderEventDeferred': {

@@ -1,12 +1,13 @@
 /**
  * Where a purchase's money and credits stand when money goes back to the buyer.
  *
- * Credits and money move together on the purchase's running totals: `creditsRepaid` are the
- * credits the returned money pays for. An admin's refund names credits and the money follows them
- * pro rata, rounded down, so a series of partial refunds that takes back every credit returns
- * exactly the price and never a cent more. Money returned at the provider (a dashboard refund, a
- * lost dispute) names an amount and the credits follow it: taken back from the purchase's grant as
- * far as they are unspent, and recorded as owed where they were already spent.
+ * `creditsRepaid` are the credits the returned money pays for (repaidBy). An admin's refund names
+ * credits and the money follows them pro rata on the running totals, rounded down, so a series of
+ * partial refunds that takes back every credit returns exactly the price and never a cent more.
+ * Money returned at the provider (a dashboard refund, a lost dispute) names an amount and the
+ * credits follow it: taken back from the purchase's grant as far as they are unspent, and recorded
+ * as owed where they were already spent. Credits are taken back before any are owed, so owed
+ * credits mean the grant has nothing left to take.
  */
 import type { Money } from './credits';
 import { isDueToExpire } from './drawdown';
@@ -27,25 +28,98 @@ export function refundAmountFor(purchase: PurchaseRecord, credits: number): numb
   return Math.max(0, Math.min(cumulative, price) - purchase.amountReturned);
 }
 
+/** Credits `amount` of money pays for by itself: its share of the purchase, rounded down. */
+export const paysFor = (purchase: Pick<PurchaseRecord, 'credits' | 'price'>, amount: number): number =>
+  purchase.price.amount === 0
+    ? 0
+    : Math.min(purchase.credits, Math.floor((purchase.credits * amount) / purchase.price.amount));
+
+/** One return of money: a refund that has not failed, or a lost dispute. */
+export interface MoneyBack {
+  amount: number;
+  /** Credits it pays for by itself: an admin refund's credits, otherwise its money's share. */
+  paysFor: number;
+}
+
+/**
+ * The credits all the money returned pays for: what each return pays for by itself, and every
+ * credit once every cent went back. A function of the set of returns, not of the order they came
+ * in, so that webhooks delivered in any order (a refund failing after another was made) end the same.
+ */
+export function repaidBy(purchase: Pick<PurchaseRecord, 'credits' | 'price'>, backs: Iterable<MoneyBack>): number {
+  let amount = 0;
+  let credits = 0;
+  for (const back of backs) {
+    amount += back.amount;
+    credits += back.paysFor;
+  }
+  if (purchase.price.amount > 0 && amount >= purchase.price.amount) return purchase.credits;
+  return Math.min(purchase.credits, credits);
+}
+
+/** The returns of money on a purchase now, with one more (`adding`) or one fewer (`dropping`). */
+function moneyBacks(
+  state: WorkspaceCreditsState,
+  purchaseId: string,
+  change: { adding?: MoneyBack; dropping?: string },
+): MoneyBack[] {
+  const backs: MoneyBack[] = [];
+  for (const refund of state.purchaseRefunds.values()) {
+    if (refund.purchaseId !== purchaseId || refund.refundId === change.dropping) continue;
+    if (refund.status === 'FAILED' || refund.status === 'CANCELED') continue;
+    backs.push({ amount: refund.amount.amount, paysFor: refund.paysFor });
+  }
+  for (const dispute of state.disputes.values()) {
+    if (dispute.purchaseId === purchaseId && dispute.status === 'LOST') backs.push(dispute.lost);
+  }
+  if (change.adding) backs.push(change.adding);
+  return backs;
+}
+
 export interface CreditsPaidBack {
-  /** Credits the money pays for that earlier money did not. */
+  /** How many more (or, for money that did not go back after all, fewer) credits the money pays for. */
   creditsRepaid: number;
-  /** Of those, unspent ones taken back from the grant. */
+  /** Of those, unspent ones taken back from the grant (or given back to it). */
   takenBack: number;
-  /** Of those, ones already spent. */
+  /** Of those, ones already spent (or no longer owed). */
   owed: number;
 }
 
-/** What `amount` more money back pays for, given `unspent` credits that can be taken back. */
-export function creditsPaidBackBy(purchase: PurchaseRecord, amount: number, unspent: number): CreditsPaidBack {
-  const price = purchase.price.amount;
-  const covered =
-    price === 0
-      ? purchase.credits
-      : Math.min(purchase.credits, Math.floor((purchase.credits * (purchase.amountReturned + amount)) / price));
-  const creditsRepaid = Math.max(0, covered - purchase.creditsRepaid);
-  const takenBack = Math.min(creditsRepaid, unspent);
+/**
+ * What one more return of money takes: the credits it adds to what the money pays for, taken back
+ * from the grant as far as `takeable` allows, and owed where they were spent.
+ */
+export function paidBackBy(
+  state: WorkspaceCreditsState,
+  purchase: PurchaseRecord,
+  back: MoneyBack,
+  takeable: number,
+): CreditsPaidBack {
+  const creditsRepaid = Math.max(
+    0,
+    repaidBy(purchase, moneyBacks(state, purchase.purchaseId, { adding: back })) - purchase.creditsRepaid,
+  );
+  const takenBack = Math.min(creditsRepaid, takeable);
   return { creditsRepaid, takenBack, owed: creditsRepaid - takenBack };
+}
+
+/**
+ * What a refund that failed after all gives back: the credits its money no longer pays for, owed
+ * ones first (they stop being owed), then taken ones (back to the grant). Like paidBackBy, a
+ * function of what is left, so a failure undoes the same whatever came between.
+ */
+export function unpaidBy(
+  state: WorkspaceCreditsState,
+  purchase: PurchaseRecord,
+  refundId: string,
+  takenBack: number,
+): CreditsPaidBack {
+  const creditsRepaid = Math.max(
+    0,
+    purchase.creditsRepaid - repaidBy(purchase, moneyBacks(state, purchase.purchaseId, { dropping: refundId })),
+  );
+  const owed = Math.min(purchase.creditsOwed, creditsRepaid);
+  return { creditsRepaid, takenBack: Math.min(creditsRepaid - owed, takenBack), owed };
 }
 
 /** Whether every cent of the purchase has gone back: none of its credits may be spendable again. */

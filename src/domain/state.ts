@@ -25,7 +25,9 @@ export interface CurrentPeriod {
 
 /**
  * A purchase and where its money stands. `amountReturned` is the money that went (or is going)
- * back: refunds that have not failed, and lost disputes. `creditsRepaid` are the purchase's credits
+ * back: refunds that have not failed, and lost disputes, as the provider reported each (it can add
+ * up to more than the price only while its messages arrive out of order, e.g. a refund that has in
+ * fact failed and a dispute lost afterwards; views show at most the price). `creditsRepaid` are the purchase's credits
  * that money pays for: those taken back from its grant, those already spent (`creditsOwed`), and
  * those that lapsed on their way back for that reason.
  */
@@ -53,6 +55,8 @@ export interface PurchaseRefundRecord {
   credits: number;
   creditsOwed: number;
   creditsRepaid: number;
+  /** Credits the refund pays for by itself (see purchase-money.ts repaidBy). */
+  paysFor: number;
   amount: Money;
   reason: string;
 }
@@ -62,6 +66,8 @@ export interface DisputeRecord {
   purchaseId: string;
   status: 'OPEN' | 'WON' | 'LOST';
   amount: Money;
+  /** The money a lost dispute took back, and the credits it pays for by itself. */
+  lost: { amount: number; paysFor: number };
 }
 
 export interface CheckoutRecord {

@@ -4,7 +4,14 @@
  * an amount and the credits follow it, taken back as far as unspent and owed where spent.
  */
 import { evolve } from '../../src/domain/evolve';
-import { creditsPaidBackBy, planAdminRefund, refundAmountFor } from '../../src/domain/purchase-money';
+import {
+  paidBackBy,
+  paysFor,
+  planAdminRefund,
+  refundAmountFor,
+  repaidBy,
+  unpaidBy,
+} from '../../src/domain/purchase-money';
 import { at, consumed, DAY, draw, purchased } from './builders';
 import { refundRequested } from './payment-builders';
 import { stateOf } from './spec';
@@ -29,7 +36,10 @@ describe('an admin refund', () => {
     for (const [i, credits] of [333, 333, 1334].entries()) {
       const plan = planAdminRefund(state, 'cs_pay_1', credits, now);
       amounts.push(plan.amount.amount);
-      evolve(state, refundRequested({ refundId: `r${i}`, credits, creditsRepaid: credits, amount: plan.amount }));
+      evolve(
+        state,
+        refundRequested({ refundId: `r${i}`, credits, creditsRepaid: credits, paysFor: credits, amount: plan.amount }),
+      );
     }
     expect(amounts).toEqual([2997, 2997, 12006]);
     expect(amounts.reduce((sum, amount) => sum + amount, 0)).toBe(18000);
@@ -69,25 +79,59 @@ describe('money returned at the provider', () => {
     if (!purchase) throw new Error('no purchase');
     return purchase;
   };
+  const back = (amount: number) => ({
+    amount,
+    paysFor: paysFor({ credits: 2000, price: { amount: 18000, currency: 'USD' } }, amount),
+  });
 
   it('takes back the credits its money paid for, as far as they are unspent, and the rest are owed', () => {
-    expect(creditsPaidBackBy(purchaseOf(stateOf([bought])), 4500, 2000)).toEqual({
+    const fresh = stateOf([bought]);
+    expect(paidBackBy(fresh, purchaseOf(fresh), back(4500), 2000)).toEqual({
       creditsRepaid: 500,
       takenBack: 500,
       owed: 0,
     });
-    expect(creditsPaidBackBy(purchaseOf(stateOf([bought, spent(1800)])), 9000, 200)).toEqual({
+    const spentMost = stateOf([bought, spent(1800)]);
+    expect(paidBackBy(spentMost, purchaseOf(spentMost), back(9000), 200)).toEqual({
       creditsRepaid: 1000,
       takenBack: 200,
       owed: 800,
     });
   });
 
-  it('pays for nothing more once every credit has been paid back', () => {
-    const state = stateOf([
-      bought,
-      refundRequested({ credits: 2000, creditsRepaid: 2000, amount: { amount: 18000, currency: 'USD' } }),
-    ]);
-    expect(creditsPaidBackBy(purchaseOf(state), 100, 0)).toEqual({ creditsRepaid: 0, takenBack: 0, owed: 0 });
+  it('pays for every credit once every cent has gone back, and nothing more after that', () => {
+    const all = refundRequested({
+      credits: 2000,
+      creditsRepaid: 2000,
+      paysFor: 2000,
+      amount: { amount: 18000, currency: 'USD' },
+    });
+    const state = stateOf([bought, all]);
+    expect(paidBackBy(state, purchaseOf(state), back(100), 0)).toEqual({ creditsRepaid: 0, takenBack: 0, owed: 0 });
+    // Returns whose shares round down still pay for everything once they add up to the price.
+    expect(
+      repaidBy({ credits: 3, price: { amount: 1000, currency: 'USD' } }, [
+        { amount: 500, paysFor: 1 },
+        { amount: 500, paysFor: 1 },
+      ]),
+    ).toBe(3);
+  });
+
+  it('gives back, when a refund fails, what the money left no longer pays for: owed credits first', () => {
+    const dashboard = refundRequested({
+      origin: 'PROVIDER',
+      refundId: 'provider-re_9',
+      credits: 200,
+      creditsOwed: 800,
+      creditsRepaid: 1000,
+      paysFor: 1000,
+      amount: { amount: 9000, currency: 'USD' },
+    });
+    const state = stateOf([bought, spent(1800), dashboard]);
+    expect(unpaidBy(state, purchaseOf(state), 'provider-re_9', 200)).toEqual({
+      creditsRepaid: 1000,
+      takenBack: 200,
+      owed: 800,
+    });
   });
 });

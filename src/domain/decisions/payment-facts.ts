@@ -10,7 +10,7 @@ import type { ProviderDisputeFact, ProviderPaymentFact, ProviderRefundFact, Work
 import { evolve } from '../evolve';
 import { lapseOnReturn } from '../given-back';
 import { iso } from '../instants';
-import { creditsPaidBackBy } from '../purchase-money';
+import { paidBackBy, paysFor, unpaidBy } from '../purchase-money';
 import { refundStatusRank } from '../refund-status';
 import { forkState, type PurchaseRecord, type PurchaseRefundRecord, type WorkspaceCreditsState } from '../state';
 import { expiry } from './expiries';
@@ -86,9 +86,11 @@ const providerRefundIdOf = (fact: ProviderRefundFact): { providerRefundId?: stri
 export const paymentOf = (purchase: PurchaseRecord): { paymentIntentId?: string } =>
   purchase.payment.provider === 'STRIPE' ? { paymentIntentId: purchase.payment.paymentIntentId } : {};
 
-/** Money the provider says went back, as far as the purchase still has any to return. */
-const moneyBack = (purchase: PurchaseRecord, amount: number): number =>
-  Math.max(0, Math.min(amount, purchase.price.amount - purchase.amountReturned));
+/**
+ * Money the provider says went back, as it says it: never trimmed to what this stream thinks is
+ * left, because its messages come in any order (a refund here may have failed there already).
+ */
+const moneyBack = (amount: number): number => Math.max(0, amount);
 
 function decideRefund(
   state: WorkspaceCreditsState,
@@ -106,10 +108,12 @@ function decideRefund(
       ? refundStatusChange(state, workspaceId, purchase, known, fact, now)
       : [];
   }
-  // A refund made at the provider directly. One that failed or was canceled never moved money.
-  if (fact.providerRefundId === undefined || fact.status === 'FAILED' || fact.status === 'CANCELED') return [];
-  const amount = moneyBack(purchase, fact.amount);
-  const paid = creditsPaidBackBy(purchase, amount, takeable(state, purchase, now));
+  // A refund made at the provider directly. One first heard of as failed or canceled is recorded
+  // as made and failed at once (nothing moves), so that a late report of it succeeding is ignored.
+  if (fact.providerRefundId === undefined) return [];
+  const amount = moneyBack(fact.amount);
+  const back = { amount, paysFor: paysFor(purchase, amount) };
+  const paid = paidBackBy(state, purchase, back, takeable(state, purchase, now));
   const refundId = `provider-${fact.providerRefundId}`;
   const requested: WorkspaceCreditsEvent = {
     type: 'PurchaseRefundRequested',
@@ -124,6 +128,7 @@ function decideRefund(
       credits: paid.takenBack,
       creditsOwed: paid.owed,
       creditsRepaid: paid.creditsRepaid,
+      paysFor: back.paysFor,
       amount: { amount, currency: purchase.price.currency },
       reason: fact.reason ?? 'refunded at the payment provider',
       requestedBy: recordedBy,
@@ -139,10 +144,15 @@ function decideRefund(
     credits: paid.takenBack,
     creditsOwed: paid.owed,
     creditsRepaid: paid.creditsRepaid,
+    paysFor: back.paysFor,
     amount: { amount, currency: purchase.price.currency },
     reason: requested.data.reason,
   };
-  return [requested, ...refundStatusChange(state, workspaceId, purchase, record, fact, now)];
+  // Decided on the state with this refund recorded, so that a failure reported at once undoes it.
+  const fork = forkState(state);
+  evolve(fork, requested);
+  const recorded = fork.purchases.get(purchase.purchaseId) ?? purchase;
+  return [requested, ...refundStatusChange(fork, workspaceId, recorded, record, fact, now)];
 }
 
 /** A known refund's status moving forward, with its credits back when it failed. */
@@ -175,7 +185,8 @@ function refundStatusChange(
       ];
     case 'FAILED':
     case 'CANCELED': {
-      const creditsOwed = Math.min(refund.creditsOwed, purchase.creditsOwed);
+      const grant = state.grants.get(purchase.grantId);
+      const unpaid = unpaidBy(state, purchase, refund.refundId, grant?.refunded ?? 0);
       const events: WorkspaceCreditsEvent[] = [
         {
           type: 'PurchaseRefundFailed',
@@ -185,21 +196,20 @@ function refundStatusChange(
             ...providerRefundIdOf(fact),
             status: fact.status,
             reason: fact.reason ?? `the payment provider reported the refund ${fact.status.toLowerCase()}`,
-            credits: refund.credits,
-            creditsOwed,
-            creditsRepaid: refund.creditsRepaid,
+            credits: unpaid.takenBack,
+            creditsOwed: unpaid.owed,
+            creditsRepaid: unpaid.creditsRepaid,
             amount: refund.amount,
             failedAt: iso(now),
           },
         },
       ];
-      const grant = state.grants.get(purchase.grantId);
       const moneyAfter = {
         price: purchase.price,
         amountReturned: purchase.amountReturned - refund.amount.amount,
-        creditsOwed: purchase.creditsOwed - creditsOwed,
+        creditsOwed: purchase.creditsOwed - unpaid.owed,
       };
-      const lapse = grant && lapseOnReturn(state, grant, refund.credits, now, moneyAfter);
+      const lapse = grant && lapseOnReturn(state, grant, unpaid.takenBack, now, moneyAfter);
       if (grant && lapse) events.push(expiry(workspaceId, grant, lapse.credits, lapse.reason, now));
       return events;
     }
@@ -233,9 +243,10 @@ function decideDispute(
     if (fact.status === 'OPEN') return events;
   }
   const lost = fact.status === 'LOST';
-  const amountLost = lost ? moneyBack(purchase, fact.amount) : 0;
+  const amountLost = lost ? moneyBack(fact.amount) : 0;
+  const back = { amount: amountLost, paysFor: paysFor(purchase, amountLost) };
   const paid = lost
-    ? creditsPaidBackBy(purchase, amountLost, takeable(state, purchase, now))
+    ? paidBackBy(state, purchase, back, takeable(state, purchase, now))
     : { creditsRepaid: 0, takenBack: 0, owed: 0 };
   events.push({
     type: 'PurchaseDisputeClosed',
@@ -245,6 +256,7 @@ function decideDispute(
       creditsTakenBack: paid.takenBack,
       creditsOwed: paid.owed,
       creditsRepaid: paid.creditsRepaid,
+      paysFor: back.paysFor,
       amountLost: { amount: amountLost, currency: purchase.price.currency },
       closedAt: iso(now),
     },

@@ -8,7 +8,7 @@ import type { RequestPurchaseRefund } from '../commands';
 import { idempotencyKeyReused } from '../errors';
 import type { WorkspaceCreditsEvent } from '../events';
 import { iso } from '../instants';
-import { planAdminRefund } from '../purchase-money';
+import { creditsLeft, paidBackBy, planAdminRefund } from '../purchase-money';
 import type { PurchaseRefundRecord, WorkspaceCreditsState } from '../state';
 import { expireDueGrants } from './expiries';
 import { paymentOf } from './payment-facts';
@@ -28,6 +28,8 @@ export function requestPurchaseRefund(
   requireReason(data.reason, 'A refund');
   const now = data.now.getTime();
   const plan = planAdminRefund(state, data.purchaseId, data.credits, now);
+  const back = { amount: plan.amount.amount, paysFor: plan.credits };
+  const paid = paidBackBy(state, plan.purchase, back, creditsLeft(state, plan.purchase, now));
   const events: WorkspaceCreditsEvent[] = [
     ...expireDueGrants(state, data.workspaceId, now),
     {
@@ -40,9 +42,10 @@ export function requestPurchaseRefund(
         origin: 'ADMIN',
         ...paymentOf(plan.purchase),
         ...(data.idempotencyKey !== undefined && { idempotencyKey: data.idempotencyKey }),
-        credits: plan.credits,
-        creditsOwed: 0,
-        creditsRepaid: plan.credits,
+        credits: paid.takenBack,
+        creditsOwed: paid.owed,
+        creditsRepaid: paid.creditsRepaid,
+        paysFor: back.paysFor,
         amount: plan.amount,
         reason: data.reason,
         requestedBy: data.requestedBy,

@@ -134,6 +134,7 @@ describe('CreditPaidCheckout', () => {
           providerRefundId: 're_9',
           credits: 500,
           creditsRepaid: 500,
+          paysFor: 500,
           amount: { amount: 4500, currency: 'USD' },
           reason: 'refunded at the payment provider',
           requestedBy: 'payment-provider',

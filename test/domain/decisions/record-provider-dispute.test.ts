@@ -40,6 +40,7 @@ describe('RecordProviderDispute', () => {
       creditsTakenBack: 1500,
       creditsOwed: 500,
       creditsRepaid: 2000,
+      paysFor: 2000,
       amountLost: { amount: 18000, currency: 'USD' },
     });
     given(bought, spent, opened)

@@ -96,6 +96,7 @@ describe('RecordProviderRefund: refunds made in the provider’s dashboard', () 
       providerRefundId: 're_9',
       credits: 500,
       creditsRepaid: 500,
+      paysFor: 500,
       amount: { amount: 4500, currency: 'USD' },
       reason: 'refunded at the payment provider',
       requestedBy: 'payment-provider',
@@ -112,7 +113,13 @@ describe('RecordProviderRefund: refunds made in the provider’s dashboard', () 
     given(bought, spent)
       .when(providerRefund(dashboard({ amount: 9000 })))
       .then(
-        recorded({ credits: 200, creditsOwed: 800, creditsRepaid: 1000, amount: { amount: 9000, currency: 'USD' } }),
+        recorded({
+          credits: 200,
+          creditsOwed: 800,
+          creditsRepaid: 1000,
+          paysFor: 1000,
+          amount: { amount: 9000, currency: 'USD' },
+        }),
         refundSucceeded({ refundId: 'provider-re_9', providerRefundId: 're_9' }),
       );
   });
@@ -134,10 +141,22 @@ describe('RecordProviderRefund: refunds made in the provider’s dashboard', () 
       );
   });
 
-  it('records nothing for one that failed before it was ever seen: no money moved', () =>
+  it('records one first heard of as failed as made and failed at once, so a late success changes nothing', () => {
+    const failed = refundFailed({
+      refundId: 'provider-re_9',
+      providerRefundId: 're_9',
+      credits: 500,
+      creditsRepaid: 500,
+      amount: { amount: 4500, currency: 'USD' },
+    });
     given(bought)
       .when(providerRefund(dashboard({ status: 'FAILED' })))
-      .thenNothing());
+      .then(recorded(), failed);
+    expect(available([bought, recorded(), failed])).toBe(2000);
+    given(bought, recorded(), failed)
+      .when(providerRefund(dashboard({ status: 'SUCCEEDED' })))
+      .thenNothing();
+  });
 
   it('keeps a refund of a payment not recorded yet, once, to apply when its purchase is recorded', () => {
     const deferred = {

@@ -21,7 +21,14 @@ describe('RequestPurchaseRefund', () => {
   it('takes every unspent credit out of the balance at once and fixes the money pro rata', () => {
     given(bought, spent(500))
       .when(requestRefund())
-      .then(refundRequested({ credits: 1500, creditsRepaid: 1500, amount: { amount: 13500, currency: 'USD' } }));
+      .then(
+        refundRequested({
+          credits: 1500,
+          creditsRepaid: 1500,
+          paysFor: 1500,
+          amount: { amount: 13500, currency: 'USD' },
+        }),
+      );
     const after = stateOf([bought, spent(500), refundRequested({ credits: 1500, creditsRepaid: 1500 })]);
     expect(availableCredits(after.grants.values(), at(DAY).getTime())).toBe(0);
   });
@@ -29,13 +36,17 @@ describe('RequestPurchaseRefund', () => {
   it('prices the refund on the stream as it is, so a spend that got there first is not refunded', () => {
     given(bought, spent(500), spent(1200, 'spend-2'))
       .when(requestRefund())
-      .then(refundRequested({ credits: 300, creditsRepaid: 300, amount: { amount: 2700, currency: 'USD' } }));
+      .then(
+        refundRequested({ credits: 300, creditsRepaid: 300, paysFor: 300, amount: { amount: 2700, currency: 'USD' } }),
+      );
   });
 
   it('refunds part of the credits when asked for a number', () =>
     given(bought)
       .when(requestRefund({ credits: 200 }))
-      .then(refundRequested({ credits: 200, creditsRepaid: 200, amount: { amount: 1800, currency: 'USD' } })));
+      .then(
+        refundRequested({ credits: 200, creditsRepaid: 200, paysFor: 200, amount: { amount: 1800, currency: 'USD' } }),
+      ));
 
   it('is done at once for a purchase paid outside the provider', () => {
     const invoiced = purchased({ credits: 2000, payment: { provider: 'MANUAL', reference: 'cs_pay_1' } });
@@ -45,6 +56,7 @@ describe('RequestPurchaseRefund', () => {
         refundRequested({
           credits: 500,
           creditsRepaid: 500,
+          paysFor: 500,
           amount: { amount: 1225, currency: 'USD' },
           paymentIntentId: undefined,
         }),

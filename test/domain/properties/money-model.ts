@@ -1,0 +1,547 @@
+/**
+ * A model of one workspace's money for property-based tests: random commands (plan allowances,
+ * purchases by invoice and by checkout, promotional grants, spends, spends given back, admin
+ * refunds, the provider's answers about them, refunds made in its dashboard, disputes, expiry
+ * sweeps and clock steps), decided by the real decider on the real state, with the read models
+ * following on an in-memory database; and the invariants that must hold after every step.
+ */
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import fc from 'fast-check';
+import { creditLedgerProjection } from '../../../projections/credit-ledger';
+import { creditPurchasesProjection } from '../../../projections/credit-purchases';
+import { CreditPurchasesReader } from '../../../projections/credit-purchases-reader';
+import type { ProjectionHandler } from '../../../projections/projection';
+import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../../projections/workspace-balance';
+import { creditBalance, type CreditBucket } from '../../../src/domain/balance';
+import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
+import type { Drawdown } from '../../../src/domain/credits';
+import { decide } from '../../../src/domain/decide';
+import { availableCredits, isDueToExpire, isLive } from '../../../src/domain/drawdown';
+import { isCreditsError } from '../../../src/domain/errors';
+import type { ProviderRefundFact, WorkspaceCreditsEvent } from '../../../src/domain/events';
+import { evolve } from '../../../src/domain/evolve';
+import { isFullyRepaid, repaidBy } from '../../../src/domain/purchase-money';
+import { initialState, type WorkspaceCreditsState } from '../../../src/domain/state';
+import { encodeState } from '../../../src/domain/state-snapshot';
+import type { RecordedEvent } from '../../../src/eventstore/port';
+import { currentSchemaVersion } from '../../../src/events/upcasters';
+import { workspaceStreamName } from '../../../src/events/workspace-stream';
+
+export const WORKSPACE = 'ws-prop';
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+const PACKAGES = [
+  { packageId: 'p-500', packageName: '500 credits', credits: 500, price: { amount: 5000, currency: 'USD' } },
+  { packageId: 'p-2000', packageName: '2,000 credits', credits: 2000, price: { amount: 18000, currency: 'USD' } },
+  { packageId: 'p-odd', packageName: '3 credits', credits: 3, price: { amount: 1000, currency: 'USD' } },
+] as const;
+
+/** The provider's side of a payment: what was charged and what its refunds gave back, as it sees it. */
+interface Payment {
+  paymentIntentId: string;
+  price: number;
+  /** What crediting it takes, until a step credits it (facts about it may come first). */
+  credit: WorkspaceCreditsCommand | undefined;
+  refunds: Map<string, { amount: number; status: ProviderRefundFact['status'] }>;
+  disputes: Map<string, 'OPEN' | 'WON' | 'LOST'>;
+}
+
+/** One workspace under test: its stream, its state as the decider folds it, and its read models. */
+export class MoneyModel {
+  now = T0;
+  readonly events: WorkspaceCreditsEvent[] = [];
+  readonly state: WorkspaceCreditsState = initialState();
+  /** Spends made, with the drawdown they were recorded with. */
+  readonly spends: { consumptionId: string; credits: number; drawdown: Drawdown[] }[] = [];
+  readonly payments = new Map<string, Payment>();
+  private ids = 0;
+  private readonly db: Database;
+  private readonly handlers: ProjectionHandler[];
+  private readonly balances: WorkspaceBalanceReader;
+  private readonly purchases: CreditPurchasesReader;
+
+  constructor() {
+    this.db = new BetterSqlite3(':memory:');
+    const projections = [workspaceBalanceProjection, creditLedgerProjection, creditPurchasesProjection];
+    for (const projection of projections) projection.migrate(this.db);
+    this.handlers = projections.map((projection) => projection.prepare(this.db));
+    this.balances = new WorkspaceBalanceReader(this.db);
+    this.purchases = new CreditPurchasesReader(this.db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  id(prefix: string): string {
+    return `${prefix}_${++this.ids}`;
+  }
+
+  /** Decides and, unless refused, appends and projects; returns the events (none when refused). */
+  run(command: WorkspaceCreditsCommand): WorkspaceCreditsEvent[] {
+    let events: WorkspaceCreditsEvent[];
+    try {
+      events = decide(command, this.state);
+    } catch (error) {
+      if (isCreditsError(error)) return [];
+      throw error;
+    }
+    this.db.transaction(() => {
+      for (const event of events) {
+        evolve(this.state, event);
+        this.events.push(event);
+        const recorded = this.recorded(event);
+        for (const handler of this.handlers) handler.apply(recorded);
+      }
+      for (const handler of this.handlers) handler.endBatch?.();
+    })();
+    for (const event of events) {
+      if (event.type === 'CreditsConsumed') {
+        const { consumptionId, credits, drawdown } = event.data;
+        this.spends.push({ consumptionId, credits, drawdown });
+      }
+    }
+    return events;
+  }
+
+  private recorded(event: WorkspaceCreditsEvent): RecordedEvent {
+    const position = BigInt(this.events.length);
+    return {
+      id: `event-${position}`,
+      streamName: workspaceStreamName(WORKSPACE),
+      type: event.type,
+      data: event.data,
+      metadata: { actorId: 'property' },
+      schemaVersion: currentSchemaVersion(event.type),
+      revision: position - 1n,
+      position,
+      recordedAt: new Date(this.now),
+    };
+  }
+
+  /** Every rule that must hold after every step; throws with what broke. */
+  checkInvariants(): void {
+    const now = this.now;
+    const state = this.state;
+    const expect = (ok: boolean, what: string): void => {
+      if (!ok) throw new Error(`${what} (after ${this.events.length} events at +${(now - T0) / HOUR} h)`);
+    };
+    for (const grant of state.grants.values()) {
+      const parts = [grant.remaining, grant.consumed, grant.expired, grant.refunded, grant.held];
+      expect(
+        parts.every((part) => Number.isSafeInteger(part) && part >= 0),
+        `grant ${grant.id} has a negative counter`,
+      );
+      const sum = grant.consumed + grant.expired + grant.refunded + grant.held + grant.remaining;
+      expect(sum === grant.granted, `grant ${grant.id} does not add up: ${JSON.stringify(grant)}`);
+    }
+    const available = availableCredits(state.grants.values(), now);
+    let live = 0;
+    for (const grant of state.grants.values()) if (isLive(grant, now)) live += grant.remaining;
+    expect(available === live && available >= 0, `available ${available} is not the live grants' ${live}`);
+
+    const balance = creditBalance(state.grants.values(), state.period?.grantId, now);
+    const buckets = [balance.included, balance.purchased, balance.promotional];
+    expect(
+      buckets.reduce((sum, bucket) => sum + bucket.remaining, 0) === balance.available,
+      `the buckets do not add up to available: ${JSON.stringify(balance)}`,
+    );
+    for (const bucket of buckets) expect(bucketAddsUp(bucket), `a bucket does not add up: ${JSON.stringify(bucket)}`);
+
+    for (const purchase of state.purchases.values()) {
+      const grant = state.grants.get(purchase.grantId);
+      const what = `purchase ${purchase.purchaseId}`;
+      expect(purchase.amountReturned >= 0, `${what} returned a negative amount of money`);
+      expect(
+        purchase.creditsRepaid >= 0 && purchase.creditsRepaid <= purchase.credits,
+        `${what} repaid more credits than bought`,
+      );
+      expect((grant?.refunded ?? 0) <= purchase.credits, `${what} took back more credits than bought`);
+      expect(purchase.creditsOwed >= 0, `${what} owes a negative number of credits`);
+      const backs = [
+        ...[...state.purchaseRefunds.values()]
+          .filter(
+            (refund) =>
+              refund.purchaseId === purchase.purchaseId && refund.status !== 'FAILED' && refund.status !== 'CANCELED',
+          )
+          .map((refund) => ({ amount: refund.amount.amount, paysFor: refund.paysFor })),
+        ...[...state.disputes.values()]
+          .filter((dispute) => dispute.purchaseId === purchase.purchaseId && dispute.status === 'LOST')
+          .map((dispute) => dispute.lost),
+      ];
+      const returned = backs.reduce((sum, back) => sum + back.amount, 0);
+      expect(
+        returned === purchase.amountReturned,
+        `${what} money returned ${purchase.amountReturned} is not its returns' ${returned}`,
+      );
+      expect(
+        repaidBy(purchase, backs) === purchase.creditsRepaid,
+        `${what} repaid credits are not those its returns pay for`,
+      );
+      if (grant && isFullyRepaid(purchase)) {
+        expect(grant.remaining === 0, `${what} was repaid in full but still has ${grant.remaining} credits`);
+      }
+      if (grant && purchase.creditsOwed > 0 && !isDueToExpire(grant, now)) {
+        expect(grant.remaining === 0, `${what} owes credits while ${grant.remaining} could be taken back`);
+      }
+    }
+
+    // The state equals a fold of its events (and encodes the same way, the snapshot's form).
+    const folded = this.events.reduce(evolve, initialState());
+    expect(encodeState(folded).equals(encodeState(state)), 'the state is not the fold of its events');
+
+    // The read models say what the decider says.
+    const projected = creditBalance(this.balances.grants(WORKSPACE), this.balances.period(WORKSPACE)?.grantId, now);
+    expect(
+      JSON.stringify({ ...projected, grants: projected.grants.map((grant) => grant.id) }) ===
+        JSON.stringify({ ...balance, grants: balance.grants.map((grant) => grant.id) }),
+      `the projected balance ${JSON.stringify(projected)} is not the decider's ${JSON.stringify(balance)}`,
+    );
+    for (const view of this.purchases.purchases(WORKSPACE)) {
+      const purchase = state.purchases.get(view.id);
+      const grant = purchase && state.grants.get(purchase.grantId);
+      expect(
+        purchase !== undefined &&
+          view.refundedAmount?.amount === Math.min(purchase.amountReturned, purchase.price.amount) &&
+          view.creditsOwed === purchase.creditsOwed &&
+          view.creditsLeft === grant?.remaining,
+        `the purchases read model disagrees on ${view.id}: ${JSON.stringify(view)} / ${JSON.stringify(purchase)}`,
+      );
+    }
+    const lastEntry = this.db
+      .prepare<[string], { balance_after: number }>(
+        'SELECT balance_after FROM ledger_entries WHERE workspace_id = ? ORDER BY position DESC LIMIT 1',
+      )
+      .get(WORKSPACE);
+    const held = [...state.grants.values()].reduce((sum, grant) => sum + grant.remaining, 0);
+    expect((lastEntry?.balance_after ?? 0) === held, `the ledger's balance ${lastEntry?.balance_after} is not ${held}`);
+  }
+}
+
+const bucketAddsUp = (bucket: CreditBucket): boolean =>
+  bucket.granted ===
+  bucket.consumed + bucket.expired + bucket.refunded + bucket.held + bucket.disputed + bucket.remaining;
+
+// ------------------------------------------------------------------------------------- commands
+
+/** A step: given the model, the commands it runs (none when there is nothing to pick from). */
+export type Step = (model: MoneyModel) => WorkspaceCreditsCommand[];
+
+const data = (model: MoneyModel) => ({ workspaceId: WORKSPACE, now: new Date(model.now) });
+const pick = <T>(items: readonly T[], index: number): T | undefined =>
+  items.length === 0 ? undefined : items[index % items.length];
+
+const allowance = fc
+  .record({
+    back: fc.integer({ min: 0, max: 2 * DAY }),
+    length: fc.integer({ min: HOUR, max: 40 * DAY }),
+    credits: fc.integer({ min: 0, max: 1000 }),
+  })
+  .map(({ back, length, credits }): Step => (model) => [
+    {
+      type: 'ApplyPlanAllowance',
+      data: {
+        ...data(model),
+        grantId: model.id('allowance'),
+        planId: 'plan',
+        planName: 'Plan',
+        credits,
+        periodStart: new Date(Math.max(model.now - back, model.state.period?.periodStart ?? 0)),
+        periodEnd: new Date(model.now + length),
+      },
+    },
+  ]);
+
+const invoice = fc
+  .record({ reference: fc.constantFrom('INV-1', 'INV-2', 'INV-3'), pack: fc.nat() })
+  .map(({ reference, pack }): Step => (model) => {
+    const offer = pick(PACKAGES, pack) as (typeof PACKAGES)[number];
+    return [
+      {
+        type: 'PurchaseCredits',
+        data: {
+          ...data(model),
+          grantId: model.id('invoice'),
+          purchaseId: reference,
+          packageId: offer.packageId,
+          packageName: offer.packageName,
+          credits: offer.credits,
+          price: offer.price,
+          payment: { provider: 'MANUAL', reference },
+          purchasedBy: 'admin',
+        },
+      },
+    ];
+  });
+
+/**
+ * A checkout paid at the provider: the offer is recorded and the payment page opened; the payment is
+ * credited by a later step, so that facts about it (refunds, disputes) may arrive before it.
+ */
+const checkout = fc
+  .record({ pack: fc.nat(), expiresAfterDays: fc.option(fc.integer({ min: 1, max: 30 })) })
+  .map(({ pack, expiresAfterDays }): Step => (model) => {
+    const base = pick(PACKAGES, pack) as (typeof PACKAGES)[number];
+    const offer = { ...base, ...(expiresAfterDays !== null && { expiresAfterDays }) };
+    const checkoutId = model.id('checkout');
+    const sessionId = model.id('cs');
+    const paymentIntentId = model.id('pi');
+    model.payments.set(paymentIntentId, {
+      paymentIntentId,
+      price: offer.price.amount,
+      credit: {
+        type: 'CreditPaidCheckout',
+        data: {
+          ...data(model),
+          sessionId,
+          checkoutId,
+          paymentIntentId,
+          amountPaid: offer.price,
+          grantId: model.id('purchase'),
+          purchasedBy: 'manager',
+        },
+      },
+      refunds: new Map(),
+      disputes: new Map(),
+    });
+    return [
+      { type: 'StartCheckout', data: { ...data(model), checkoutId, offer, startedBy: 'manager' } },
+      {
+        type: 'RecordCheckoutSession',
+        data: {
+          ...data(model),
+          checkoutId,
+          outcome: 'OPENED',
+          sessionId,
+          url: 'https://pay',
+          expiresAt: new Date(model.now + DAY),
+        },
+      },
+    ];
+  });
+
+/** The provider's word that a checkout was paid reaches the service (maybe after news of refunds). */
+const creditCheckout = fc.nat().map((index): Step => (model) => {
+  const payment = pick(
+    [...model.payments.values()].filter((candidate) => candidate.credit),
+    index,
+  );
+  const credit = payment?.credit;
+  if (!payment || !credit) return [];
+  payment.credit = undefined;
+  return [{ ...credit, data: { ...credit.data, now: new Date(model.now) } } as WorkspaceCreditsCommand];
+});
+
+const promotion = fc
+  .record({ credits: fc.integer({ min: 1, max: 500 }), expiresIn: fc.option(fc.integer({ min: 1, max: 20 * DAY })) })
+  .map(({ credits, expiresIn }): Step => (model) => [
+    {
+      type: 'GrantCredits',
+      data: {
+        ...data(model),
+        grantId: model.id('promo'),
+        idempotencyKey: model.id('promo-key'),
+        credits,
+        reason: 'goodwill',
+        ...(expiresIn !== null && { expiresAt: new Date(model.now + expiresIn) }),
+        grantedBy: 'admin',
+      },
+    },
+  ]);
+
+const spend = fc
+  .record({ units: fc.integer({ min: 1, max: 20 }), rate: fc.constantFrom(1, 7, 21, 100) })
+  .map(({ units, rate }): Step => (model) => [
+    {
+      type: 'ConsumeCredits',
+      data: {
+        ...data(model),
+        consumptionId: model.id('spend'),
+        idempotencyKey: model.id('spend-key'),
+        action: 'PERSON_ENRICHMENT',
+        units,
+        creditsPerUnit: rate,
+        actorId: 'member',
+      },
+    },
+  ]);
+
+const giveSpendBack = fc.nat().map((index): Step => (model) => {
+  const chosen = pick(model.spends, index);
+  if (!chosen) return [];
+  return [
+    {
+      type: 'RefundCreditConsumption',
+      data: {
+        ...data(model),
+        consumptionId: chosen.consumptionId,
+        spend: { credits: chosen.credits, drawdown: chosen.drawdown },
+        reason: 'run failed',
+        refundedBy: 'admin',
+      },
+    },
+  ];
+});
+
+const adminRefund = fc
+  .record({
+    index: fc.nat(),
+    credits: fc.option(fc.integer({ min: 1, max: 2000 })),
+    key: fc.option(fc.constantFrom('k1', 'k2')),
+  })
+  .map(({ index, credits, key }): Step => (model) => {
+    const purchase = pick([...model.state.purchases.values()], index);
+    if (!purchase) return [];
+    return [
+      {
+        type: 'RequestPurchaseRefund',
+        data: {
+          ...data(model),
+          refundId: model.id('refund'),
+          purchaseId: purchase.purchaseId,
+          ...(credits !== null && { credits }),
+          reason: 'customer request',
+          ...(key !== null && { idempotencyKey: key }),
+          requestedBy: 'admin',
+        },
+      },
+    ];
+  });
+
+const STATUSES = ['PENDING', 'REQUIRES_ACTION', 'SUCCEEDED', 'FAILED', 'CANCELED'] as const;
+
+/** The provider answers about one of our refunds (in any order, any number of times). */
+const answerRefund = fc
+  .record({ index: fc.nat(), status: fc.constantFrom(...STATUSES) })
+  .map(({ index, status }): Step => (model) => {
+    const ours = [...model.state.purchaseRefunds.values()].filter((refund) => {
+      const purchase = model.state.purchases.get(refund.purchaseId);
+      return refund.origin === 'ADMIN' && purchase?.payment.provider === 'STRIPE';
+    });
+    const refund = pick(ours, index);
+    const purchase = refund && model.state.purchases.get(refund.purchaseId);
+    if (!refund || purchase?.payment.provider !== 'STRIPE') return [];
+    const payment = model.payments.get(purchase.payment.paymentIntentId);
+    const providerRefundId = `re_${refund.refundId}`;
+    payment?.refunds.set(providerRefundId, { amount: refund.amount.amount, status });
+    return [
+      {
+        type: 'RecordProviderRefund',
+        data: {
+          ...data(model),
+          paymentIntentId: purchase.payment.paymentIntentId,
+          refund: {
+            providerRefundId,
+            refundId: refund.refundId,
+            amount: refund.amount.amount,
+            currency: 'USD',
+            status,
+          },
+          recordedBy: 'stripe',
+        },
+      },
+    ];
+  });
+
+/** A refund made in the provider's dashboard, or news of one, within what the provider still holds. */
+const dashboardRefund = fc
+  .record({
+    index: fc.nat(),
+    share: fc.constantFrom(0.1, 0.5, 0.9, 1),
+    status: fc.constantFrom(...STATUSES),
+    again: fc.boolean(),
+  })
+  .map(({ index, share, status, again }): Step => (model) => {
+    const payment = pick([...model.payments.values()], index);
+    if (!payment) return [];
+    const existing = [...payment.refunds.entries()].filter(([id]) => id.startsWith('re_dash'));
+    if (again && existing.length > 0) {
+      const [providerRefundId, refund] = existing[index % existing.length] as [string, { amount: number }];
+      return [dashboardFact(model, payment, providerRefundId, refund.amount, status)];
+    }
+    const held = [...payment.refunds.values()]
+      .filter((refund) => refund.status !== 'FAILED' && refund.status !== 'CANCELED')
+      .reduce((sum, refund) => sum + refund.amount, 0);
+    const room = payment.price - held;
+    const amount = Math.floor(room * share);
+    if (amount < 1) return [];
+    const providerRefundId = model.id('re_dash');
+    payment.refunds.set(providerRefundId, { amount, status });
+    return [dashboardFact(model, payment, providerRefundId, amount, status)];
+  });
+
+function dashboardFact(
+  model: MoneyModel,
+  payment: Payment,
+  providerRefundId: string,
+  amount: number,
+  status: ProviderRefundFact['status'],
+): WorkspaceCreditsCommand {
+  return {
+    type: 'RecordProviderRefund',
+    data: {
+      ...data(model),
+      paymentIntentId: payment.paymentIntentId,
+      refund: { providerRefundId, amount, currency: 'USD', status },
+      recordedBy: 'stripe',
+    },
+  };
+}
+
+const dispute = fc
+  .record({
+    index: fc.nat(),
+    status: fc.constantFrom<'OPEN' | 'WON' | 'LOST'>('OPEN', 'WON', 'LOST'),
+    share: fc.double({ min: 0.1, max: 1, noNaN: true }),
+  })
+  .map(({ index, status, share }): Step => (model) => {
+    const payment = pick([...model.payments.values()], index);
+    if (!payment) return [];
+    const disputeId = [...payment.disputes.keys()][0] ?? model.id('dp');
+    payment.disputes.set(disputeId, status);
+    return [
+      {
+        type: 'RecordProviderDispute',
+        data: {
+          ...data(model),
+          paymentIntentId: payment.paymentIntentId,
+          dispute: {
+            disputeId,
+            amount: Math.max(1, Math.floor(payment.price * share)),
+            currency: 'USD',
+            status,
+            reason: 'fraudulent',
+          },
+          recordedBy: 'stripe',
+        },
+      },
+    ];
+  });
+
+const sweep = fc.constant<Step>((model) => [{ type: 'ExpireCredits', data: data(model) }]);
+
+const tick = fc.integer({ min: 1, max: 10 * DAY }).map((ms): Step => (model) => {
+  model.now += ms;
+  return [];
+});
+
+/** Random steps, weighted towards what moves money. */
+export const steps: fc.Arbitrary<Step[]> = fc.array(
+  fc.oneof(
+    { arbitrary: allowance, weight: 1 },
+    { arbitrary: invoice, weight: 1 },
+    { arbitrary: checkout, weight: 3 },
+    { arbitrary: creditCheckout, weight: 3 },
+    { arbitrary: promotion, weight: 1 },
+    { arbitrary: spend, weight: 8 },
+    { arbitrary: giveSpendBack, weight: 3 },
+    { arbitrary: adminRefund, weight: 3 },
+    { arbitrary: answerRefund, weight: 3 },
+    { arbitrary: dashboardRefund, weight: 4 },
+    { arbitrary: dispute, weight: 2 },
+    { arbitrary: sweep, weight: 1 },
+    { arbitrary: tick, weight: 2 },
+  ),
+  { minLength: 5, maxLength: 60, size: 'max' },
+);
