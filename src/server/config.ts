@@ -38,6 +38,8 @@ export interface Config {
   logLevel: string;
   shutdownTimeoutMs: number;
   expirySweepIntervalMs: number;
+  /** How the reactions retry a side effect that failed: attempts before parking, first wait. */
+  reactionRetry: { maxAttempts: number; firstDelayMs: number };
   /** Stripe credentials; undefined when the server runs without payments. */
   stripe: { secretKey: string; webhookSecret: string; apiBase: string | undefined } | undefined;
   checkoutSuccessUrl: string;
@@ -61,6 +63,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     EXPIRY_SWEEP_INTERVAL_MS: num({
       default: 60_000,
       desc: 'How often expired credits of quiet workspaces are recorded',
+    }),
+    REACTION_MAX_ATTEMPTS: num({
+      default: 10,
+      desc: 'Attempts a reaction makes at a side effect (a refund at Stripe) before parking it for an operator',
+    }),
+    REACTION_FIRST_RETRY_MS: num({
+      default: 1000,
+      desc: 'Wait before a reaction retries a failed side effect; it doubles on each failure, up to 10 minutes',
     }),
     STRIPE_SECRET_KEY: str({ default: '', desc: 'Stripe secret key (sk_test_… or sk_live_…); unset: payments off' }),
     STRIPE_WEBHOOK_SECRET: str({ default: '', desc: 'Signing secret of the /webhooks/stripe endpoint (whsec_…)' }),
@@ -89,6 +99,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
+    reactionRetry: { maxAttempts: env.REACTION_MAX_ATTEMPTS, firstDelayMs: env.REACTION_FIRST_RETRY_MS },
     stripe:
       env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET
         ? {

@@ -108,6 +108,7 @@ export async function startCreditsService(
           catalog,
           { successUrl: config.checkoutSuccessUrl, cancelUrl: config.checkoutCancelUrl },
           clock,
+          config.reactionRetry,
         ),
       ],
       lease: new ReactorLease(store, newId(), clock),

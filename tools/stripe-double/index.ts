@@ -763,6 +763,9 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     failNext(path, mode, times = 1) {
       faults.set(path, { mode, remaining: times });
     },
+    clearFaults() {
+      faults.clear();
+    },
 
     completeCheckout,
     async asyncPaymentSucceeded(sessionId, deliverOption) {
