@@ -170,7 +170,7 @@ export async function startCreditsService(
       projections,
       reactions: { reader, executor },
       gateway,
-      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway),
+      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store),
       async close() {
         await sweeper.stop();
         await executor.stop();
