@@ -4,7 +4,7 @@
  * "newest first" and the page cursors stay stable while new entries arrive. Spends also carry the
  * credits later refunded, so usage can be reported net of refunds.
  */
-import type { CreditAction, GrantSource } from '../src/domain/credits';
+import type { CreditAction, Drawdown, GrantSource } from '../src/domain/credits';
 import { occurredAt, type WorkspaceCreditsEvent } from '../src/domain/events';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
 import type { RecordedEvent } from '../src/eventstore/port';
@@ -24,13 +24,6 @@ export const LEDGER_ENTRY_TYPES = [
 ] as const;
 export type LedgerEntryType = (typeof LEDGER_ENTRY_TYPES)[number];
 
-/** A grant an entry changed, and by how many credits (always positive; the entry's sign says which way). */
-export interface LedgerGrantChange {
-  grantId: string;
-  source: GrantSource;
-  credits: number;
-}
-
 export interface LedgerEntry {
   /** The id of the event the entry records. */
   id: string;
@@ -46,7 +39,8 @@ export interface LedgerEntry {
   units: number | undefined;
   actorId: string | undefined;
   reference: string | undefined;
-  grants: LedgerGrantChange[];
+  /** The grants the entry changed, and by how many credits (always positive; the entry's sign says which way). */
+  grants: Drawdown[];
   refundedCredits: number;
 }
 
@@ -56,7 +50,7 @@ type EntryFields = Omit<
 >;
 
 /** The one source that paid, when all parts of a drawdown share it. */
-function singleSource(drawdown: readonly LedgerGrantChange[]): GrantSource | undefined {
+function singleSource(drawdown: readonly Drawdown[]): GrantSource | undefined {
   const source = drawdown[0]?.source;
   return drawdown.every((part) => part.source === source) ? source : undefined;
 }
@@ -70,7 +64,7 @@ const fields = (
   type: LedgerEntryType,
   credits: number,
   source: GrantSource | undefined,
-  grants: LedgerGrantChange[],
+  grants: Drawdown[],
   reference: string | undefined,
   actorId: string | undefined,
   action: CreditAction | undefined = undefined,

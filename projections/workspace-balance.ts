@@ -165,20 +165,8 @@ const grantRow = (
   seq,
 });
 
-interface GrantRow {
-  grant_id: string;
-  source: GrantSource;
-  granted: number;
-  remaining: number;
-  consumed: number;
-  expired: number;
-  refunded: number;
-  held: number;
-  frozen: number;
-  expires_at: number | null;
-  granted_at: number;
-  seq: number;
-}
+/** A grant as SQLite answers it: the domain's Grant, with a flag as 0 or 1 and no expiry as null. */
+type GrantRow = Omit<Grant, 'frozen' | 'expiresAt'> & { frozen: 0 | 1; expiresAt: number | null };
 
 /** A workspace's part of the balance read model, as read at one checkpoint. */
 interface WorkspaceBalance {
@@ -201,7 +189,11 @@ export class WorkspaceBalanceReader {
   private readonly read: (workspaceId: string) => WorkspaceBalance;
 
   constructor(db: Database, options: { cachedWorkspaces?: number } = {}) {
-    this.grantsOf = db.prepare<[string], GrantRow>('SELECT * FROM balance_grants WHERE workspace_id = ? ORDER BY seq');
+    this.grantsOf = db.prepare<[string], GrantRow>(
+      `SELECT grant_id AS id, source, granted, remaining, consumed, expired, refunded, held, frozen,
+         expires_at AS expiresAt, granted_at AS grantedAt, seq
+       FROM balance_grants WHERE workspace_id = ? ORDER BY seq`,
+    );
     this.periodOf = db.prepare<
       [string],
       {
@@ -253,22 +245,9 @@ export class WorkspaceBalanceReader {
   }
 
   private readGrants(workspaceId: string): Grant[] {
-    return this.grantsOf.all(workspaceId).map((row) =>
-      Object.freeze({
-        id: row.grant_id,
-        source: row.source,
-        granted: row.granted,
-        remaining: row.remaining,
-        consumed: row.consumed,
-        expired: row.expired,
-        refunded: row.refunded,
-        held: row.held,
-        frozen: row.frozen === 1,
-        expiresAt: row.expires_at ?? undefined,
-        grantedAt: row.granted_at,
-        seq: row.seq,
-      }),
-    );
+    return this.grantsOf
+      .all(workspaceId)
+      .map((row) => Object.freeze({ ...row, frozen: row.frozen === 1, expiresAt: row.expiresAt ?? undefined }));
   }
 
   private readPeriod(workspaceId: string): CurrentPeriod | undefined {

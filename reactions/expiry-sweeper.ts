@@ -6,9 +6,16 @@
  * at; the ExpireCredits command then decides on each workspace's own stream what is due.
  */
 import type { Logger } from 'pino';
-import type { WorkspaceBalanceReader } from '../projections/workspace-balance';
 import type { Clock } from '../src/clock';
 import type { CreditsCommands } from '../src/commands/credits-commands';
+
+/**
+ * Which workspaces hold credits past their expiry that is not recorded yet. The balance read model
+ * answers it (the composition root passes its reader); a reaction names what it asks, not a read model.
+ */
+export interface DueExpiries {
+  workspacesWithDueExpiries(now: number, limit: number): string[];
+}
 
 const WORKSPACES_PER_SWEEP = 500;
 export const EXPIRY_SWEEPER_ACTOR = 'expiry-sweeper';
@@ -18,7 +25,7 @@ export class ExpirySweeper {
   private running: Promise<number> | undefined;
 
   constructor(
-    private readonly balances: WorkspaceBalanceReader,
+    private readonly balances: DueExpiries,
     private readonly commands: CreditsCommands,
     private readonly clock: Clock,
     private readonly logger: Logger,

@@ -26,7 +26,7 @@ import { SqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
 import type { Services } from '../graphql/context';
 import { unconfiguredPaymentGateway, type PaymentGateway } from '../payments/payment-gateway';
 import { createStripeGateway } from '../payments/stripe-gateway';
-import { openFileSnapshotStore } from '../snapshots/snapshot-store';
+import { openFileSnapshotStore } from '../snapshots/file-snapshot-store';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries';
 import type { Config } from './config';
@@ -171,7 +171,7 @@ export async function startCreditsService(
       projections,
       reactions: { reader, executor },
       gateway,
-      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway),
+      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store),
       async close() {
         await sweeper.stop();
         await executor.stop();
