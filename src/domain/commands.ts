@@ -5,6 +5,7 @@
  */
 import type { CreditAction, Drawdown, Money } from './credits';
 import type {
+  AlertRules,
   CheckoutOffer,
   CheckoutPaymentUpdated,
   ProviderDisputeFact,
@@ -147,6 +148,12 @@ export type RecordCheckoutPayment = Command<
   { checkoutId: string; sessionId: string; status: CheckoutPaymentUpdated['data']['status'] }
 >;
 
+/** An OWNER, BILLING_MANAGER or admin sets the workspace's alert rules (alert-rules.ts). */
+export type ConfigureAlerts = Command<'ConfigureAlerts', { rules: AlertRules; configuredBy: string }>;
+
+/** Records a notice for every grant with credits left whose expiry is within the notice period. */
+export type NoticeExpiringCredits = Command<'NoticeExpiringCredits', object>;
+
 export type WorkspaceCreditsCommand =
   | ApplyPlanAllowance
   | PurchaseCredits
@@ -160,4 +167,6 @@ export type WorkspaceCreditsCommand =
   | StartCheckout
   | RecordCheckoutSession
   | CreditPaidCheckout
-  | RecordCheckoutPayment;
+  | RecordCheckoutPayment
+  | ConfigureAlerts
+  | NoticeExpiringCredits;

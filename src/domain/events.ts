@@ -366,6 +366,64 @@ export type ProviderEventDeferred = Event<
   { workspaceId: string; paymentIntentId: string; fact: ProviderPaymentFact; recordedBy: string; receivedAt: string }
 >;
 
+// --------------------------------------------------------------------------------------- alerts
+
+/**
+ * A workspace's alert rules. The low-balance threshold is its own number of credits, or its own
+ * percentage of the plan's included credits, or (both null) the catalog's rule. `notify` says which
+ * crossings it wants to hear of; crossings are recorded either way. `expiringSoonDays`: how long
+ * before a grant with credits left expires it is told, or null for never.
+ */
+export interface AlertRules {
+  lowBalanceCredits: number | null;
+  lowBalancePercent: number | null;
+  notify: { low: boolean; depleted: boolean; recovered: boolean };
+  expiringSoonDays: number | null;
+}
+
+/** An OWNER, BILLING_MANAGER or admin set the workspace's alert rules. */
+export type AlertRulesConfigured = Event<
+  'AlertRulesConfigured',
+  { workspaceId: string; rules: AlertRules; configuredBy: string; configuredAt: string }
+>;
+
+/**
+ * Where the balance stood against the threshold when it crossed it. `notify`: whether the
+ * workspace's rules asked to be told of it when it happened (webhooks and the Billing page follow it).
+ */
+type Crossing = {
+  workspaceId: string;
+  available: number;
+  threshold: number;
+  notify: boolean;
+  crossedAt: string;
+};
+
+/** The balance fell below the low-balance threshold (once per crossing). */
+export type CreditsLow = Event<'CreditsLow', Crossing>;
+
+/** Nothing is left to spend (once, until the balance recovers past the threshold). */
+export type CreditsDepleted = Event<
+  'CreditsDepleted',
+  { workspaceId: string; threshold: number; notify: boolean; depletedAt: string }
+>;
+
+/** The balance climbed back to the low-balance threshold after being below it. */
+export type CreditsRecovered = Event<'CreditsRecovered', Crossing>;
+
+/** A grant with credits left expires within the workspace's notice period (once per grant). */
+export type CreditsExpiringSoon = Event<
+  'CreditsExpiringSoon',
+  {
+    workspaceId: string;
+    grantId: string;
+    source: GrantSource;
+    credits: number;
+    expiresAt: string;
+    noticedAt: string;
+  }
+>;
+
 export type WorkspaceCreditsEvent =
   | PlanAllowanceApplied
   | CreditsPurchased
@@ -385,7 +443,12 @@ export type WorkspaceCreditsEvent =
   | PurchaseRefundFailed
   | PurchaseDisputeOpened
   | PurchaseDisputeClosed
-  | ProviderEventDeferred;
+  | ProviderEventDeferred
+  | AlertRulesConfigured
+  | CreditsLow
+  | CreditsDepleted
+  | CreditsRecovered
+  | CreditsExpiringSoon;
 
 export type WorkspaceCreditsEventType = WorkspaceCreditsEvent['type'];
 
@@ -409,6 +472,11 @@ export const WORKSPACE_CREDITS_EVENT_TYPES: readonly WorkspaceCreditsEventType[]
   'PurchaseDisputeOpened',
   'PurchaseDisputeClosed',
   'ProviderEventDeferred',
+  'AlertRulesConfigured',
+  'CreditsLow',
+  'CreditsDepleted',
+  'CreditsRecovered',
+  'CreditsExpiringSoon',
 ];
 
 const EVENT_TYPE_SET: ReadonlySet<string> = new Set(WORKSPACE_CREDITS_EVENT_TYPES);
@@ -455,5 +523,14 @@ export function occurredAt(event: WorkspaceCreditsEvent): string {
       return event.data.openedAt;
     case 'PurchaseDisputeClosed':
       return event.data.closedAt;
+    case 'AlertRulesConfigured':
+      return event.data.configuredAt;
+    case 'CreditsLow':
+    case 'CreditsRecovered':
+      return event.data.crossedAt;
+    case 'CreditsDepleted':
+      return event.data.depletedAt;
+    case 'CreditsExpiringSoon':
+      return event.data.noticedAt;
   }
 }

@@ -15,6 +15,7 @@ function addGrant(
   state: WorkspaceCreditsState,
   grant: Pick<Grant, 'id' | 'source' | 'granted' | 'expiresAt' | 'grantedAt'>,
 ): void {
+  if (grant.granted > 0) state.alerts.everFunded = true;
   state.grants.set(grant.id, {
     ...grant,
     remaining: grant.granted,
@@ -286,6 +287,22 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       }
       return state;
     }
+    case 'AlertRulesConfigured':
+      state.alerts.rules = event.data.rules;
+      return state;
+    case 'CreditsLow':
+      state.alerts.low = true;
+      return state;
+    case 'CreditsDepleted':
+      state.alerts.depleted = true;
+      return state;
+    case 'CreditsRecovered':
+      state.alerts.low = false;
+      state.alerts.depleted = false;
+      return state;
+    case 'CreditsExpiringSoon':
+      state.alerts.expiringNoticed.add(event.data.grantId);
+      return state;
     case 'ProviderEventDeferred': {
       const { paymentIntentId, fact, recordedBy } = event.data;
       const kept = state.deferredFacts.get(paymentIntentId) ?? [];

@@ -11,8 +11,9 @@
 import type { Grant } from './credits';
 import { asciiJson } from './ascii-json';
 import { RecentConsumptions } from './recent-consumptions';
-import type { ProviderPaymentFact } from './events';
+import type { AlertRules, ProviderPaymentFact } from './events';
 import type {
+  AlertState,
   CheckoutRecord,
   CurrentPeriod,
   DisputeRecord,
@@ -26,7 +27,7 @@ import type {
  * either changes, or the encoding does (remembered spends store a grant's source as its index in
  * GRANT_SOURCES): a snapshot of another version is ignored and the stream is folded afresh.
  */
-export const STATE_SNAPSHOT_VERSION = 3;
+export const STATE_SNAPSHOT_VERSION = 4;
 
 const NEWLINE = Buffer.from('\n');
 
@@ -47,6 +48,7 @@ interface Head {
   checkouts: [string, CheckoutRecord][];
   uncreditedSessions: string[];
   refundedConsumptions: string[];
+  alerts: Omit<AlertState, 'expiringNoticed'> & { expiringNoticed: string[] };
   /** The remembered spends' key hashes, in their order: little-endian int32s, base64. */
   keyHashes: string;
 }
@@ -71,6 +73,7 @@ export function encodeState(state: WorkspaceCreditsState): Buffer {
     checkouts: [...state.checkouts],
     uncreditedSessions: [...state.uncreditedSessions],
     refundedConsumptions: [...state.refundedConsumptions],
+    alerts: { ...state.alerts, expiringNoticed: [...state.alerts.expiringNoticed] },
     keyHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('base64'),
   };
   // JSON has no `undefined`: optional fields travel as null (the state itself never holds null).
@@ -80,6 +83,14 @@ export function encodeState(state: WorkspaceCreditsState): Buffer {
   );
   return consumptions.lines.length === 0 ? first : Buffer.concat([first, NEWLINE, consumptions.lines]);
 }
+
+/** Alert rules say "not set" with null, which the head's decoding turned into undefined. */
+const withNulls = (rules: AlertRules): AlertRules => ({
+  lowBalanceCredits: rules.lowBalanceCredits ?? null,
+  lowBalancePercent: rules.lowBalancePercent ?? null,
+  notify: rules.notify,
+  expiringSoonDays: rules.expiringSoonDays ?? null,
+});
 
 export function decodeState(bytes: Buffer): WorkspaceCreditsState {
   const newline = bytes.indexOf(NEWLINE);
@@ -105,6 +116,11 @@ export function decodeState(bytes: Buffer): WorkspaceCreditsState {
     checkouts: new Map(head.checkouts),
     uncreditedSessions: new Set(head.uncreditedSessions),
     refundedConsumptions: new Set(head.refundedConsumptions),
+    alerts: {
+      ...head.alerts,
+      rules: withNulls(head.alerts.rules),
+      expiringNoticed: new Set(head.alerts.expiringNoticed),
+    },
   };
 }
 

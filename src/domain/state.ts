@@ -3,7 +3,8 @@
  * say that a decision needs. `evolve` (evolve.ts) folds one event into it.
  */
 import type { Grant, Money } from './credits';
-import type { CheckoutOffer, ProviderPaymentFact, PurchasePayment, RefundStatus } from './events';
+import type { AlertRules, CheckoutOffer, ProviderPaymentFact, PurchasePayment, RefundStatus } from './events';
+import { DEFAULT_ALERT_RULES } from './alert-rules';
 import { RecentConsumptions } from './recent-consumptions';
 
 export type { ConsumptionRecord } from './recent-consumptions';
@@ -106,6 +107,20 @@ export interface WorkspaceCreditsState {
   uncreditedSessions: Set<string>;
   /** Spends whose credits were given back. */
   refundedConsumptions: Set<string>;
+  alerts: AlertState;
+}
+
+/** The workspace's alert rules, and which side of each line its balance was last on (alerts.ts). */
+export interface AlertState {
+  rules: AlertRules;
+  /** Below the low-balance threshold since the last CreditsLow, until CreditsRecovered. */
+  low: boolean;
+  /** Depleted since the last CreditsDepleted, until CreditsRecovered. */
+  depleted: boolean;
+  /** Whether the workspace ever had credits: one that never had any is not "depleted". */
+  everFunded: boolean;
+  /** Grants whose coming expiry was noticed (CreditsExpiringSoon), once each. */
+  expiringNoticed: Set<string>;
 }
 
 export const initialState = (): WorkspaceCreditsState => ({
@@ -126,6 +141,13 @@ export const initialState = (): WorkspaceCreditsState => ({
   checkouts: new Map(),
   uncreditedSessions: new Set(),
   refundedConsumptions: new Set(),
+  alerts: {
+    rules: DEFAULT_ALERT_RULES,
+    low: false,
+    depleted: false,
+    everFunded: false,
+    expiringNoticed: new Set(),
+  },
 });
 
 /**
@@ -152,5 +174,6 @@ export function forkState(state: WorkspaceCreditsState): WorkspaceCreditsState {
     checkouts: copies(state.checkouts),
     uncreditedSessions: new Set(state.uncreditedSessions),
     refundedConsumptions: new Set(state.refundedConsumptions),
+    alerts: { ...state.alerts, expiringNoticed: new Set(state.alerts.expiringNoticed) },
   };
 }

@@ -36,6 +36,11 @@ export const EVENT_SCHEMAS: Record<WorkspaceCreditsEventType, EventSchema> = {
   PurchaseDisputeOpened: { current: 1, upcasters: {} },
   PurchaseDisputeClosed: { current: 1, upcasters: {} },
   ProviderEventDeferred: { current: 1, upcasters: {} },
+  AlertRulesConfigured: { current: 1, upcasters: {} },
+  CreditsLow: { current: 1, upcasters: {} },
+  CreditsDepleted: { current: 1, upcasters: {} },
+  CreditsRecovered: { current: 1, upcasters: {} },
+  CreditsExpiringSoon: { current: 1, upcasters: {} },
   CreditsPurchased: {
     current: 2,
     upcasters: {

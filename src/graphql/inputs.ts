@@ -2,25 +2,14 @@
  * Arguments and inputs, with the validation class-validator applies before a resolver runs. A value
  * that fails it is answered with BAD_USER_INPUT and never reaches the command side.
  */
-import { IsDate, IsOptional, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsDate, IsOptional, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { GraphQLError } from 'graphql';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import type { LedgerEntryType, UsageGrouping } from '../queries/vocabulary';
 import type { CreditAction } from '../domain/credits';
-import { WORKSPACE_ID_PATTERN, WORKSPACE_ID_RULE } from '../domain/workspace-id';
 import { CreditActionEnum } from './types/enums';
 import { LedgerEntryTypeEnum, UsageGroupByEnum } from './types/ledger';
-
-/** A workspace id, held to the rule every workspace id follows. */
-const IsWorkspaceId = (): PropertyDecorator => Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_RULE });
-
-/** Free text that must say something: 1 to `maxLength` characters, not all blank. */
-function NotBlank(maxLength: number): PropertyDecorator {
-  return (prototype, property) => {
-    Matches(/\S/, { message: `${String(property)} must not be blank` })(prototype, String(property));
-    Length(1, maxLength)(prototype, String(property));
-  };
-}
+import { IsWorkspaceId, NotBlank } from './validators';
 
 /** Largest number of units one spend may carry; a guard against typos, not a business limit. */
 export const MAX_UNITS = 100_000;

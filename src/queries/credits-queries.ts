@@ -17,16 +17,20 @@ import type {
   RefusedProviderEventView,
   UncreditedPaymentView,
 } from '../../projections/credit-purchases-reader';
+import type { AlertView, CreditAlertsReader, AlertRulesView } from '../../projections/credit-alerts';
 import type { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import type { Catalog, Plan } from '../catalog/catalog';
 import type { Clock } from '../clock';
-import { creditBalance, lowBalanceThreshold, type CreditBalance } from '../domain/balance';
+import { lowBalanceThreshold } from '../domain/alert-rules';
+import { creditBalance, type CreditBalance } from '../domain/balance';
 import type { Grant, GrantSource } from '../domain/credits';
-import { occurredAt } from '../domain/events';
+import { occurredAt, type AlertRules } from '../domain/events';
 import { evolve } from '../domain/evolve';
 import { initialState, type CurrentPeriod } from '../domain/state';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
+
+export type { AlertView };
 
 export interface WorkspaceCreditsView extends Omit<CreditBalance, 'grants'> {
   /** The workspace for the balance now; `<workspace>@<instant>` for the balance at an instant. */
@@ -76,6 +80,7 @@ export class CreditsQueries {
     private readonly balances: WorkspaceBalanceReader,
     private readonly ledger: CreditLedgerReader,
     private readonly purchasesReader: CreditPurchasesReader,
+    private readonly alerts: CreditAlertsReader,
     private readonly store: EventStore,
     private readonly catalog: Catalog,
     private readonly clock: Clock,
@@ -91,12 +96,29 @@ export class CreditsQueries {
   /** An unknown workspace has an all-zero balance: it simply has no grants yet. */
   workspaceCredits(workspaceId: string): WorkspaceCreditsView {
     this.healthy('workspace-balance');
+    this.healthy('credit-alerts');
     return this.view(
       workspaceId,
       this.balances.grants(workspaceId),
       this.balances.period(workspaceId),
+      this.alerts.rules(workspaceId).rules,
       this.clock.now().getTime(),
     );
+  }
+
+  /** The workspace's alert rules, with who set them last (nobody: the defaults). */
+  alertRules(workspaceId: string): AlertRulesView & { lowBalanceThreshold: number } {
+    this.healthy('credit-alerts');
+    this.healthy('workspace-balance');
+    const view = this.alerts.rules(workspaceId);
+    const included = this.balances.period(workspaceId)?.credits ?? 0;
+    return { ...view, lowBalanceThreshold: lowBalanceThreshold(view.rules, this.catalog.lowBalance, included) };
+  }
+
+  /** The alerts the workspace's balance raised, newest first. */
+  alertHistory(workspaceId: string, first: number, before?: bigint): AlertView[] {
+    this.healthy('credit-alerts');
+    return this.alerts.recent(workspaceId, first, before);
   }
 
   availableCredits(workspaceId: string): number {
@@ -115,7 +137,7 @@ export class CreditsQueries {
       if (event && Date.parse(occurredAt(event)) <= instant) evolve(state, event);
     }
     const id = `${workspaceId}@${at.toISOString()}`;
-    return this.view(workspaceId, state.grants.values(), state.period, instant, id);
+    return this.view(workspaceId, state.grants.values(), state.period, state.alerts.rules, instant, id);
   }
 
   ledgerPage(workspaceId: string, options: LedgerFilter & { first: number; before?: bigint | undefined }) {
@@ -180,12 +202,13 @@ export class CreditsQueries {
     workspaceId: string,
     grants: Iterable<Grant>,
     period: CurrentPeriod | undefined,
+    rules: AlertRules,
     now: number,
     id = workspaceId,
   ): WorkspaceCreditsView {
     const balance = creditBalance(grants, period?.grantId, now);
     const includedCredits = period?.credits ?? 0;
-    const threshold = lowBalanceThreshold(this.catalog.lowBalance, includedCredits);
+    const threshold = lowBalanceThreshold(rules, this.catalog.lowBalance, includedCredits);
     return {
       id,
       workspaceId,

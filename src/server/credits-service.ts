@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { newId } from '../ids';
 import { openReadModelDb } from '../../projections/read-model-db';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
+import { CreditAlertsReader } from '../../projections/credit-alerts';
 import { CreditPurchasesReader } from '../../projections/credit-purchases-reader';
 import { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import { ReactionExecutor } from '../../reactions/executor';
@@ -87,11 +88,13 @@ export async function startCreditsService(
     const snapshots = openFileSnapshotStore(config.snapshotDir);
     const handler = new WorkspaceCreditsCommandHandler(store, {
       snapshots,
+      lowBalancePolicy: catalog.lowBalance,
       onSnapshotRejected: (stream, reason) => logger.warn({ stream, reason }, 'snapshot not used: folding the stream'),
     });
     const balances = new WorkspaceBalanceReader(readModels, { cachedWorkspaces: 10_000 });
     const ledger = new CreditLedgerReader(readModels);
     const purchases = new CreditPurchasesReader(readModels);
+    const alerts = new CreditAlertsReader(readModels);
     const waitFor = (position: bigint) => projections.waitFor(position);
     const commands = new CreditsCommands(handler, catalog, clock);
     const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
@@ -146,10 +149,10 @@ export async function startCreditsService(
         for (const check of watchers) check();
       });
     });
-    const queries = new CreditsQueries(balances, ledger, purchases, store, catalog, clock, watch, (name) =>
+    const queries = new CreditsQueries(balances, ledger, purchases, alerts, store, catalog, clock, watch, (name) =>
       projections.failureOf(name),
     );
-    const sweeper = new ExpirySweeper(balances, commands, clock, logger);
+    const sweeper = new ExpirySweeper(balances, alerts, commands, clock, logger);
     sweeper.start(config.expirySweepIntervalMs);
     executor.start();
     const visiblePayments = readYourWrites(payments, waitFor);

@@ -108,6 +108,15 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
     { w: HOME, at: new Date().toISOString() },
   ],
   creditPurchases: () => ['query ($w: ID!) { creditPurchases(workspaceId: $w) { id credits } }', { w: HOME }],
+  creditAlertRules: () => [
+    'query ($w: ID!) { creditAlertRules(workspaceId: $w) { lowBalanceThreshold } }',
+    { w: HOME },
+  ],
+  creditAlerts: () => ['query ($w: ID!) { creditAlerts(workspaceId: $w) { id type } }', { w: HOME }],
+  configureCreditAlerts: () => [
+    'mutation ($i: ConfigureCreditAlertsInput!) { configureCreditAlerts(input: $i) { lowBalanceThreshold } }',
+    { i: { workspaceId: HOME, lowBalanceCredits: 100 } },
+  ],
   consumeCredits: () => [
     'mutation ($i: ConsumeCreditsInput!) { consumeCredits(input: $i) { id } }',
     { i: { workspaceId: HOME, action: 'ACTION_PLAN_GENERATION', idempotencyKey: `access-${++keys}` } },

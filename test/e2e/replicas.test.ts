@@ -147,7 +147,7 @@ it('keeps projecting across a dropped subscription and an event store restart, e
   const ready = await readiness(replicas[1]);
   expect(ready).toMatchObject({ status: 200, body: { status: 'ready', store: { reachable: true } } });
   expect(ready.body.projections.map((projection) => projection.name).sort()).toEqual(
-    ['credit-ledger', 'credit-purchases', 'reaction:payments', 'workspace-balance'].sort(),
+    ['credit-alerts', 'credit-ledger', 'credit-purchases', 'reaction:payments', 'workspace-balance'].sort(),
   );
 
   // The server drops every subscription while spends go on.
@@ -168,7 +168,7 @@ it('keeps projecting across a dropped subscription and an event store restart, e
   const down = await readiness(replicas[1]);
   expect(down.status).toBe(503);
   expect(down.body).toMatchObject({ status: 'store-unreachable', store: { reachable: false }, lag: null });
-  expect(down.body.projections).toHaveLength(4);
+  expect(down.body.projections).toHaveLength(5);
 
   // It comes back: the subscriptions resubscribe after their last event, with backoff.
   await eventStore.restart();

@@ -2,16 +2,19 @@
  * A model of one workspace's money for property-based tests: random commands (plan allowances,
  * purchases by invoice and by checkout, promotional grants, spends, spends given back, admin
  * refunds, the provider's answers about them, refunds made in its dashboard, disputes, expiry
- * sweeps and clock steps), decided by the real decider on the real state, with the read models
- * following on an in-memory database; and the invariants that must hold after every step.
+ * sweeps, alert rules, expiry notices and clock steps), decided by the real decider on the real
+ * state, with the read models following on an in-memory database; and the invariants that must
+ * hold after every step.
  */
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import fc from 'fast-check';
+import { CreditAlertsReader, creditAlertsProjection } from '../../../projections/credit-alerts';
 import { creditLedgerProjection } from '../../../projections/credit-ledger';
 import { creditPurchasesProjection } from '../../../projections/credit-purchases';
 import { CreditPurchasesReader } from '../../../projections/credit-purchases-reader';
 import type { ProjectionHandler } from '../../../projections/projection';
 import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../../projections/workspace-balance';
+import { DEFAULT_LOW_BALANCE_POLICY, lowBalanceThreshold } from '../../../src/domain/alert-rules';
 import { creditBalance, type CreditBucket } from '../../../src/domain/balance';
 import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
 import type { Drawdown } from '../../../src/domain/credits';
@@ -60,14 +63,21 @@ export class MoneyModel {
   private readonly handlers: ProjectionHandler[];
   private readonly balances: WorkspaceBalanceReader;
   private readonly purchases: CreditPurchasesReader;
+  private readonly alerts: CreditAlertsReader;
 
   constructor() {
     this.db = new BetterSqlite3(':memory:');
-    const projections = [workspaceBalanceProjection, creditLedgerProjection, creditPurchasesProjection];
+    const projections = [
+      workspaceBalanceProjection,
+      creditLedgerProjection,
+      creditPurchasesProjection,
+      creditAlertsProjection,
+    ];
     for (const projection of projections) projection.migrate(this.db);
     this.handlers = projections.map((projection) => projection.prepare(this.db));
     this.balances = new WorkspaceBalanceReader(this.db);
     this.purchases = new CreditPurchasesReader(this.db);
+    this.alerts = new CreditAlertsReader(this.db);
   }
 
   close(): void {
@@ -102,7 +112,25 @@ export class MoneyModel {
         this.spends.push({ consumptionId, credits, drawdown });
       }
     }
+    if (events.length > 0) this.checkAlertSide(command.data.now.getTime());
     return events;
+  }
+
+  /**
+   * After any command that recorded something, the alert state says which side of each line the
+   * balance is on at the command's instant: the crossings were recorded with it.
+   */
+  private checkAlertSide(now: number): void {
+    const { alerts, grants, period } = this.state;
+    if (!alerts.everFunded) return;
+    const available = availableCredits(grants.values(), now);
+    const threshold = lowBalanceThreshold(alerts.rules, DEFAULT_LOW_BALANCE_POLICY, period?.credits ?? 0);
+    // Low from below the threshold until back at it with credits to spend (a threshold of 0 and
+    // nothing left is still the alert state it was).
+    if (alerts.low !== (available < threshold || (alerts.low && available === 0))) {
+      throw new Error(`alert state low=${alerts.low} but ${available} available against a threshold of ${threshold}`);
+    }
+    if (available === 0 && !alerts.depleted) throw new Error('nothing is available but no depletion was recorded');
   }
 
   private recorded(event: WorkspaceCreditsEvent): RecordedEvent {
@@ -186,6 +214,42 @@ export class MoneyModel {
         expect(grant.remaining === 0, `${what} owes credits while ${grant.remaining} could be taken back`);
       }
     }
+
+    // One alert per crossing: low and recovered alternate (a depletion alone, with a threshold of 0,
+    // is recovered from too), one depletion at most in between, one
+    // notice per grant, and only for a grant with credits left within its notice period.
+    let low = false;
+    let depleted = false;
+    const noticed = new Set<string>();
+    for (const event of this.events) {
+      if (event.type === 'CreditsLow') {
+        expect(!low, 'two CreditsLow without a CreditsRecovered between them');
+        low = true;
+      } else if (event.type === 'CreditsRecovered') {
+        expect(low || depleted, 'CreditsRecovered without a CreditsLow or CreditsDepleted before it');
+        low = false;
+        depleted = false;
+      } else if (event.type === 'CreditsDepleted') {
+        expect(!depleted, 'two CreditsDepleted without a CreditsRecovered between them');
+        depleted = true;
+      } else if (event.type === 'CreditsExpiringSoon') {
+        const { grantId, credits, expiresAt, noticedAt } = event.data;
+        expect(!noticed.has(grantId), `grant ${grantId} was noticed twice`);
+        noticed.add(grantId);
+        expect(credits > 0 && Date.parse(expiresAt) > Date.parse(noticedAt), `notice of ${grantId} is not due`);
+      }
+    }
+    const alertEvents = this.events.filter((event) =>
+      ['CreditsLow', 'CreditsDepleted', 'CreditsRecovered', 'CreditsExpiringSoon'].includes(event.type),
+    );
+    expect(
+      this.alerts.recent(WORKSPACE, 10_000).length === alertEvents.length,
+      'the alerts read model does not list every alert',
+    );
+    expect(
+      JSON.stringify(this.alerts.rules(WORKSPACE).rules) === JSON.stringify(state.alerts.rules),
+      'the alerts read model has other rules than the stream',
+    );
 
     // The state equals a fold of its events (and encodes the same way, the snapshot's form).
     const folded = this.events.reduce(evolve, initialState());
@@ -521,6 +585,25 @@ const dispute = fc
 
 const sweep = fc.constant<Step>((model) => [{ type: 'ExpireCredits', data: data(model) }]);
 
+const notice = fc.constant<Step>((model) => [{ type: 'NoticeExpiringCredits', data: data(model) }]);
+
+const alertRules = fc
+  .record({
+    threshold: fc.oneof(
+      fc.constant({ lowBalanceCredits: null, lowBalancePercent: null }),
+      fc.integer({ min: 0, max: 2000 }).map((credits) => ({ lowBalanceCredits: credits, lowBalancePercent: null })),
+      fc.integer({ min: 0, max: 100 }).map((percent) => ({ lowBalanceCredits: null, lowBalancePercent: percent })),
+    ),
+    notify: fc.record({ low: fc.boolean(), depleted: fc.boolean(), recovered: fc.boolean() }),
+    expiringSoonDays: fc.option(fc.integer({ min: 1, max: 30 })),
+  })
+  .map(({ threshold, notify, expiringSoonDays }): Step => (model) => [
+    {
+      type: 'ConfigureAlerts',
+      data: { ...data(model), rules: { ...threshold, notify, expiringSoonDays }, configuredBy: 'manager' },
+    },
+  ]);
+
 const tick = fc.integer({ min: 1, max: 10 * DAY }).map((ms): Step => (model) => {
   model.now += ms;
   return [];
@@ -541,6 +624,8 @@ export const steps: fc.Arbitrary<Step[]> = fc.array(
     { arbitrary: dashboardRefund, weight: 4 },
     { arbitrary: dispute, weight: 2 },
     { arbitrary: sweep, weight: 1 },
+    { arbitrary: notice, weight: 1 },
+    { arbitrary: alertRules, weight: 1 },
     { arbitrary: tick, weight: 2 },
   ),
   { minLength: 5, maxLength: 60, size: 'max' },
