@@ -173,13 +173,13 @@ describe('the ledger', () => {
     });
   });
 
-  it('refuses a cursor it did not issue', async () => {
-    const error = await expectError(
-      server.url,
-      CreditLedgerDocument,
-      { workspaceId: 'x', after: 'bm90LWEtY3Vyc29y' },
-      adminToken(),
-    );
+  it.each([
+    ['not a cursor', 'bm90LWEtY3Vyc29y'],
+    ['a forged position past int64', Buffer.from(`ledger:${'9'.repeat(19)}`).toString('base64url')],
+    ['a forged position one past int64', Buffer.from('ledger:9223372036854775808').toString('base64url')],
+    ['garbage bytes', '%%%~~~'],
+  ])('refuses a cursor it did not issue: %s', async (_name, after) => {
+    const error = await expectError(server.url, CreditLedgerDocument, { workspaceId: 'x', after }, adminToken());
     expect(error.code).toBe('BAD_USER_INPUT');
   });
 });
