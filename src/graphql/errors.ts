@@ -22,7 +22,24 @@ function describeValidationErrors(errors: ValidationErrorLike[], prefix = ''): {
   ]);
 }
 
+/**
+ * graphql-js ends some messages with "Did you mean …?", naming fields, arguments, types and enum
+ * values close to what was sent: with introspection off, that hands out the schema piece by piece.
+ */
+const SUGGESTION = / ?Did you mean .+\?$/s;
+
 export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  options: { production: boolean; logger: Logger },
+): GraphQLFormattedError {
+  const answer = explain(formatted, error, options);
+  return options.production && SUGGESTION.test(answer.message)
+    ? { ...answer, message: answer.message.replace(SUGGESTION, '') }
+    : answer;
+}
+
+function explain(
   formatted: GraphQLFormattedError,
   error: unknown,
   options: { production: boolean; logger: Logger },

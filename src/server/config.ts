@@ -20,6 +20,20 @@ const eventStoreUrl = makeValidator<string>((input) => {
   return input;
 });
 
+/** HS256 keys shorter than the hash (32 bytes) are open to brute force; RFC 7518 §3.2 forbids them. */
+const MIN_JWT_SECRET_BYTES = 32;
+
+/** A signing secret of at least 32 bytes; empty means none (a development secret is generated). */
+const jwtSecret = makeValidator<string>((input) => {
+  const bytes = Buffer.byteLength(input, 'utf8');
+  if (input !== '' && bytes < MIN_JWT_SECRET_BYTES) {
+    throw new EnvError(
+      `AUTH_JWT_SECRET is ${bytes} bytes; it must be at least ${MIN_JWT_SECRET_BYTES} (for example: openssl rand -hex 32)`,
+    );
+  }
+  return input;
+});
+
 export interface Config {
   production: boolean;
   host: string;
@@ -55,7 +69,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       desc: 'EventStoreDB connection string, e.g. esdb://localhost:2113?tls=false; unset: the embedded store',
     }),
     CATALOG_FILE: str({ default: 'config/catalog.json', desc: 'Rate card, plans and credit packages' }),
-    AUTH_JWT_SECRET: str({ default: '', desc: 'HS256 secret of bearer tokens; required in production' }),
+    AUTH_JWT_SECRET: jwtSecret({
+      default: '',
+      desc: 'HS256 secret of bearer tokens, 32 bytes or more; required in production',
+    }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     SHUTDOWN_TIMEOUT_MS: num({ default: 10_000, desc: 'How long SIGTERM waits for in-flight requests' }),
     EXPIRY_SWEEP_INTERVAL_MS: num({
