@@ -18,7 +18,13 @@ async function main(): Promise<void> {
   const service = await starting;
   const http = await startHttpServer(
     service,
-    { production: config.production, jwtSecret, logger, shutdownTimeoutMs: config.shutdownTimeoutMs },
+    {
+      production: config.production,
+      jwtSecret,
+      logger,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      queryLimits: config.queryLimits,
+    },
     { host: config.host, port: config.port },
   );
   logger.info({ url: `${http.url}/graphql`, dataDir: config.dataDir }, 'credits service listening');

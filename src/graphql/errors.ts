@@ -3,11 +3,12 @@
  * required/available); validation failures say which argument broke which rule; anything
  * unexpected is logged and, in production, answered without its message or stack.
  */
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from 'pino';
 import { isCreditsError } from '../domain/errors';
 import { PaymentProviderError, PaymentsNotConfigured } from '../payments/payment-gateway';
+import { QueryLimitExceeded, tokenLimitRefusal } from './limits/query-limit-exceeded';
 
 interface ValidationErrorLike {
   property: string;
@@ -45,6 +46,14 @@ function explain(
   options: { production: boolean; logger: Logger },
 ): GraphQLFormattedError {
   const original = unwrapResolverError(error);
+  // Apollo reports a validation rule's error under its own code, GRAPHQL_VALIDATION_FAILED, and the
+  // parser's refusal at the token limit as a syntax error, GRAPHQL_PARSE_FAILED.
+  const cause = error instanceof GraphQLError ? error.originalError : undefined;
+  if (cause instanceof QueryLimitExceeded) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: cause.code } };
+  }
+  const tooLarge = formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && tokenLimitRefusal(formatted.message);
+  if (tooLarge) return { message: tooLarge.message, extensions: { code: tooLarge.code, limit: tooLarge.limit } };
   if (isCreditsError(original)) {
     return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
   }

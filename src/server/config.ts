@@ -4,11 +4,19 @@
  */
 import { join, resolve } from 'node:path';
 import { cleanEnv, EnvError, makeValidator, num, str } from 'envalid';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../graphql/limits/query-limits';
 
 /** A TCP port; 0 asks the system for a free one (tests use it). */
 const listenPort = makeValidator<number>((input) => {
   const value = Number(input);
   if (!/^\d+$/.test(input) || value > 65535) throw new EnvError(`Invalid port "${input}"`);
+  return value;
+});
+
+/** A whole number above zero. */
+const positiveInt = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!/^\d+$/.test(input) || value < 1) throw new EnvError(`Invalid positive integer "${input}"`);
   return value;
 });
 
@@ -56,6 +64,8 @@ export interface Config {
   stripe: { secretKey: string; webhookSecret: string; apiBase: string | undefined } | undefined;
   checkoutSuccessUrl: string;
   checkoutCancelUrl: string;
+  /** What one GraphQL operation may ask for. */
+  queryLimits: QueryLimits;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -90,6 +100,19 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       default: 'http://localhost:4000/billing?checkout=cancelled',
       desc: 'Where Stripe sends a buyer who cancels',
     }),
+    GRAPHQL_MAX_TOKENS: positiveInt({
+      default: DEFAULT_QUERY_LIMITS.maxTokens,
+      desc: 'Most lexical tokens in one GraphQL document',
+    }),
+    GRAPHQL_MAX_COST: positiveInt({
+      default: DEFAULT_QUERY_LIMITS.maxCost,
+      desc: 'Largest estimated cost of one operation',
+    }),
+    GRAPHQL_MAX_DEPTH: positiveInt({ default: DEFAULT_QUERY_LIMITS.maxDepth, desc: 'Deepest nesting of fields' }),
+    GRAPHQL_MAX_ALIASES: positiveInt({
+      default: DEFAULT_QUERY_LIMITS.maxAliases,
+      desc: 'Most aliases in one operation',
+    }),
   });
   const dataDir = resolve(env.DATA_DIR);
   return {
@@ -116,5 +139,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
         : undefined,
     checkoutSuccessUrl: env.CHECKOUT_SUCCESS_URL,
     checkoutCancelUrl: env.CHECKOUT_CANCEL_URL,
+    queryLimits: {
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+      maxCost: env.GRAPHQL_MAX_COST,
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+    },
   };
 }

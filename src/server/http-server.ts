@@ -20,6 +20,8 @@ import type { Principal } from '../auth/principal';
 import { createTokenVerifier, InvalidTokenError } from '../auth/tokens';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
+import { operationLimits } from '../graphql/limits/operation-limits';
+import type { QueryLimits } from '../graphql/limits/query-limits';
 import { buildCreditsSchema } from '../graphql/schema';
 import { billingPageRouter } from './billing-page';
 import { graphqlHttpHandler } from './graphql-http';
@@ -31,6 +33,7 @@ export interface HttpServerOptions {
   jwtSecret: string;
   logger: Logger;
   shutdownTimeoutMs: number;
+  queryLimits: QueryLimits;
 }
 
 export interface RunningHttpServer {
@@ -98,6 +101,7 @@ export async function startHttpServer(
   // Requests are taken once Apollo has started (see the 'request' listener below).
   const server = createServer();
   const schema = buildCreditsSchema(service.services.pubSub);
+  const limits = operationLimits(schema, options.queryLimits);
   // Subscriptions: graphql-ws on the same path. The token comes in the connection's params.
   const subscriptions = useServer<{ authorization?: string; Authorization?: string }>(
     {
@@ -114,7 +118,10 @@ export async function startHttpServer(
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: !options.production,
     formatError: (formatted, error) => formatError(formatted, error, options),
+    parseOptions: limits.parseOptions,
+    validationRules: limits.validationRules,
     plugins: [
+      limits.apolloPlugin,
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: options.shutdownTimeoutMs }),
       { serverWillStart: async () => ({ drainServer: async () => subscriptions.dispose() }) },
       // No type or field sets cache hints (answers are per caller and change with every spend), and
