@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       logger,
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       queryLimits: config.queryLimits,
+      rateLimits: config.rateLimits,
     },
     { host: config.host, port: config.port },
   );

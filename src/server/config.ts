@@ -5,6 +5,7 @@
 import { join, resolve } from 'node:path';
 import { cleanEnv, EnvError, makeValidator, num, str } from 'envalid';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../graphql/limits/query-limits';
+import type { RateLimitSettings } from './rate-limits';
 
 /** A TCP port; 0 asks the system for a free one (tests use it). */
 const listenPort = makeValidator<number>((input) => {
@@ -18,6 +19,12 @@ const positiveInt = makeValidator<number>((input) => {
   const value = Number(input);
   if (!/^\d+$/.test(input) || value < 1) throw new EnvError(`Invalid positive integer "${input}"`);
   return value;
+});
+
+/** A whole number, zero or more. */
+const count = makeValidator<number>((input) => {
+  if (!/^\d+$/.test(input)) throw new EnvError(`Invalid count "${input}" (a whole number, 0 or more)`);
+  return Number(input);
 });
 
 /** An EventStoreDB connection string (esdb:// or esdb+discover://); empty means none. */
@@ -66,6 +73,8 @@ export interface Config {
   checkoutCancelUrl: string;
   /** What one GraphQL operation may ask for. */
   queryLimits: QueryLimits;
+  /** Requests per caller and per client address, per window, in this process. */
+  rateLimits: RateLimitSettings;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -109,6 +118,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       desc: 'Largest estimated cost of one operation',
     }),
     GRAPHQL_MAX_DEPTH: positiveInt({ default: DEFAULT_QUERY_LIMITS.maxDepth, desc: 'Deepest nesting of fields' }),
+    RATE_LIMIT_WINDOW_MS: positiveInt({ default: 10_000, desc: "Length of the rate limits' counting window" }),
+    RATE_LIMIT_PER_TOKEN: count({ default: 1_000, desc: 'Requests to /graphql per caller per window; 0: off' }),
+    RATE_LIMIT_PER_ADDRESS: count({
+      default: 3_000,
+      desc: 'Requests to /graphql per client address per window; 0: off',
+    }),
+    RATE_LIMIT_WEBHOOK: count({
+      default: 600,
+      desc: 'Requests to /webhooks/stripe per client address per window; 0: off',
+    }),
     GRAPHQL_MAX_ALIASES: positiveInt({
       default: DEFAULT_QUERY_LIMITS.maxAliases,
       desc: 'Most aliases in one operation',
@@ -144,6 +163,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxCost: env.GRAPHQL_MAX_COST,
       maxDepth: env.GRAPHQL_MAX_DEPTH,
       maxAliases: env.GRAPHQL_MAX_ALIASES,
+    },
+    rateLimits: {
+      windowSeconds: env.RATE_LIMIT_WINDOW_MS / 1000,
+      graphqlPerToken: env.RATE_LIMIT_PER_TOKEN,
+      graphqlPerAddress: env.RATE_LIMIT_PER_ADDRESS,
+      webhookPerAddress: env.RATE_LIMIT_WEBHOOK,
     },
   };
 }

@@ -26,6 +26,7 @@ import { buildCreditsSchema } from '../graphql/schema';
 import { billingPageRouter } from './billing-page';
 import { graphqlHttpHandler } from './graphql-http';
 import type { CreditsService } from './credits-service';
+import { createRateLimits, unlessRateLimited, type RateLimitSettings } from './rate-limits';
 import { stripeWebhookRouter } from './stripe-webhook';
 
 export interface HttpServerOptions {
@@ -34,6 +35,7 @@ export interface HttpServerOptions {
   logger: Logger;
   shutdownTimeoutMs: number;
   queryLimits: QueryLimits;
+  rateLimits: RateLimitSettings;
 }
 
 export interface RunningHttpServer {
@@ -132,6 +134,11 @@ export async function startHttpServer(
   });
   await apollo.start();
 
+  const rateLimits = createRateLimits(options.rateLimits);
+  const { windowSeconds } = options.rateLimits;
+  app.post('/webhooks/stripe', (req, res, next) =>
+    unlessRateLimited(rateLimits.webhook(req), res, windowSeconds, () => next()),
+  );
   app.use(stripeWebhookRouter(service, options.logger));
   app.use('/billing', billingPageRouter(service.services, options));
   app.get('/healthz', (_req, res) => {
@@ -187,7 +194,9 @@ export async function startHttpServer(
     if (!isGraphQLPath(req.url)) return void app(req, res);
     if (draining) return refuseWhileDraining(res);
     requestLog?.(req, res);
-    serveGraphQL(req, res);
+    const { principal } = contextFor(req.headers.authorization, service, verifyToken);
+    const caller = principal && `${principal.workspaceId}/${principal.subject}`;
+    unlessRateLimited(rateLimits.graphql(req, caller), res, windowSeconds, () => serveGraphQL(req, res));
   });
 
   await new Promise<void>((resolve, reject) => {
