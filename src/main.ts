@@ -25,6 +25,7 @@ async function main(): Promise<void> {
       shutdownTimeoutMs: config.shutdownTimeoutMs,
       queryLimits: config.queryLimits,
       rateLimits: config.rateLimits,
+      socketsPerCaller: config.socketsPerCaller,
     },
     { host: config.host, port: config.port },
   );

@@ -137,6 +137,15 @@ function verifierFor(secret: string, options: TokenVerifierOptions): (token: str
   };
 }
 
+/** Why an Authorization value was not read: it is not a bearer token. */
+export const BEARER_ONLY = 'Authorization must be "Bearer <token>".';
+
+/** The token of an `Authorization: Bearer <token>` value; undefined for any other scheme. */
+export function bearerToken(authorization: string): string | undefined {
+  const [scheme, token] = authorization.split(' ');
+  return scheme === 'Bearer' && token ? token : undefined;
+}
+
 export function signToken(principal: Principal, secret: string, expiresInSeconds: number): string {
   return jwt.sign(
     { workspaceId: principal.workspaceId, role: principal.role, ...(principal.admin && { admin: true }) },

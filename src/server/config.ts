@@ -75,6 +75,8 @@ export interface Config {
   queryLimits: QueryLimits;
   /** Requests per caller and per client address, per window, in this process. */
   rateLimits: RateLimitSettings;
+  /** Open graphql-ws sockets one caller may hold at once. */
+  socketsPerCaller: number;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -118,6 +120,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       desc: 'Largest estimated cost of one operation',
     }),
     GRAPHQL_MAX_DEPTH: positiveInt({ default: DEFAULT_QUERY_LIMITS.maxDepth, desc: 'Deepest nesting of fields' }),
+    GRAPHQL_MAX_ALIASES: positiveInt({
+      default: DEFAULT_QUERY_LIMITS.maxAliases,
+      desc: 'Most aliases in one operation',
+    }),
     RATE_LIMIT_WINDOW_MS: positiveInt({ default: 10_000, desc: "Length of the rate limits' counting window" }),
     RATE_LIMIT_PER_TOKEN: count({ default: 1_000, desc: 'Requests to /graphql per caller per window; 0: off' }),
     RATE_LIMIT_PER_ADDRESS: count({
@@ -128,10 +134,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       default: 600,
       desc: 'Requests to /webhooks/stripe per client address per window; 0: off',
     }),
-    GRAPHQL_MAX_ALIASES: positiveInt({
-      default: DEFAULT_QUERY_LIMITS.maxAliases,
-      desc: 'Most aliases in one operation',
-    }),
+    WS_SOCKETS_PER_CALLER: positiveInt({ default: 20, desc: 'Open graphql-ws sockets one caller may hold' }),
   });
   const dataDir = resolve(env.DATA_DIR);
   return {
@@ -164,6 +167,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxDepth: env.GRAPHQL_MAX_DEPTH,
       maxAliases: env.GRAPHQL_MAX_ALIASES,
     },
+    socketsPerCaller: env.WS_SOCKETS_PER_CALLER,
     rateLimits: {
       windowSeconds: env.RATE_LIMIT_WINDOW_MS / 1000,
       graphqlPerToken: env.RATE_LIMIT_PER_TOKEN,

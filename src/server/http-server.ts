@@ -12,12 +12,16 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import express from 'express';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import type { Principal } from '../auth/principal';
-import { createTokenVerifier, InvalidTokenError } from '../auth/tokens';
+import { callerKey, type Principal } from '../auth/principal';
+import {
+  BEARER_ONLY,
+  bearerToken,
+  createExpiringTokenVerifier,
+  createTokenVerifier,
+  InvalidTokenError,
+} from '../auth/tokens';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import { operationLimits } from '../graphql/limits/operation-limits';
@@ -28,6 +32,7 @@ import { graphqlHttpHandler } from './graphql-http';
 import type { CreditsService } from './credits-service';
 import { createRateLimits, unlessRateLimited, type RateLimitSettings } from './rate-limits';
 import { stripeWebhookRouter } from './stripe-webhook';
+import { serveSubscriptions } from './subscriptions';
 
 export interface HttpServerOptions {
   production: boolean;
@@ -36,6 +41,8 @@ export interface HttpServerOptions {
   shutdownTimeoutMs: number;
   queryLimits: QueryLimits;
   rateLimits: RateLimitSettings;
+  /** Open graphql-ws sockets one caller may hold at once. */
+  socketsPerCaller: number;
 }
 
 export interface RunningHttpServer {
@@ -56,8 +63,8 @@ function contextFor(
     authError,
   });
   if (!authorization) return context(undefined, undefined);
-  const [scheme, token] = authorization.split(' ');
-  if (scheme !== 'Bearer' || !token) return context(undefined, 'Authorization must be "Bearer <token>".');
+  const token = bearerToken(authorization);
+  if (!token) return context(undefined, BEARER_ONLY);
   try {
     return context(verifyToken(token), undefined);
   } catch (error) {
@@ -105,14 +112,15 @@ export async function startHttpServer(
   const schema = buildCreditsSchema(service.services.pubSub);
   const limits = operationLimits(schema, options.queryLimits);
   // Subscriptions: graphql-ws on the same path. The token comes in the connection's params.
-  const subscriptions = useServer<{ authorization?: string; Authorization?: string }>(
-    {
-      schema,
-      context: ({ connectionParams }) =>
-        contextFor(connectionParams?.authorization ?? connectionParams?.Authorization, service, verifyToken),
-    },
-    new WebSocketServer({ server, path: '/graphql' }),
-  );
+  const subscriptions = serveSubscriptions(server, {
+    schema,
+    services: service.services,
+    verifyToken: createExpiringTokenVerifier(options.jwtSecret),
+    limits,
+    socketsPerCaller: options.socketsPerCaller,
+    production: options.production,
+    logger: options.logger,
+  });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: !options.production,
@@ -195,7 +203,7 @@ export async function startHttpServer(
     if (draining) return refuseWhileDraining(res);
     requestLog?.(req, res);
     const { principal } = contextFor(req.headers.authorization, service, verifyToken);
-    const caller = principal && `${principal.workspaceId}/${principal.subject}`;
+    const caller = principal && callerKey(principal);
     unlessRateLimited(rateLimits.graphql(req, caller), res, windowSeconds, () => serveGraphQL(req, res));
   });
 

@@ -1,9 +1,10 @@
 /**
  * What production mode must not give away or accept: schema details in error messages (with
- * introspection off, a "Did you mean …?" would hand the schema out one field at a time) and a
- * guessable signing secret.
+ * introspection off, a "Did you mean …?" would hand the schema out one field at a time), over HTTP
+ * and over graphql-ws, and a guessable signing secret.
  */
 import { adminToken, startServer, type ServerProcess } from '../support/server-process';
+import { bearer, wsClient } from '../support/ws-client';
 
 let server: ServerProcess;
 beforeAll(async () => {
@@ -44,6 +45,38 @@ it('still says what was wrong', async () => {
   expect(errors?.[0]).toMatchObject({
     message: 'Cannot query field "workspaceCredit" on type "Query".',
     extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+  });
+});
+
+describe('over graphql-ws', () => {
+  const errorsOf = async (query: string) => {
+    const { client } = wsClient(server.url, bearer(adminToken()));
+    try {
+      return await client
+        .iterate({ query })
+        .next()
+        .then(
+          () => [],
+          (errors: { message: string; extensions?: { code?: string } }[]) => errors,
+        );
+    } finally {
+      await client.dispose();
+    }
+  };
+
+  it('refuses introspection, as over HTTP', async () => {
+    const [error] = await errorsOf('{ __schema { types { name } } }');
+    expect(error).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    expect(error?.message).toMatch(/introspection/i);
+  });
+
+  it('names no other schema element', async () => {
+    const [error] = await errorsOf('subscription { workspaceCreditsChange(workspaceId: "w") { available } }');
+    expect(error).toEqual({
+      message: 'Cannot query field "workspaceCreditsChange" on type "Subscription".',
+      locations: [{ line: 1, column: 16 }],
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
   });
 });
 
