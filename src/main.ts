@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       queryLimits: config.queryLimits,
       rateLimits: config.rateLimits,
       socketsPerCaller: config.socketsPerCaller,
+      metricsToken: config.metricsToken,
     },
     { host: config.host, port: config.port },
   );

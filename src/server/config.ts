@@ -49,6 +49,13 @@ const jwtSecret = makeValidator<string>((input) => {
   return input;
 });
 
+/** A bearer token guessed in a day of tries is no protection: at least 16 bytes. */
+const metricsToken = makeValidator<string>((input) => {
+  const bytes = Buffer.byteLength(input, 'utf8');
+  if (input !== '' && bytes < 16) throw new EnvError(`METRICS_TOKEN is ${bytes} bytes; it must be at least 16`);
+  return input;
+});
+
 export interface Config {
   production: boolean;
   host: string;
@@ -77,6 +84,8 @@ export interface Config {
   rateLimits: RateLimitSettings;
   /** Open graphql-ws sockets one caller may hold at once. */
   socketsPerCaller: number;
+  /** The bearer token GET /metrics asks for; without one it is off in production, open otherwise. */
+  metricsToken: string | undefined;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -134,6 +143,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       default: 600,
       desc: 'Requests to /webhooks/stripe per client address per window; 0: off',
     }),
+    METRICS_TOKEN: metricsToken({ default: '', desc: 'Bearer token of GET /metrics; unset: off in production' }),
     WS_SOCKETS_PER_CALLER: positiveInt({ default: 20, desc: 'Open graphql-ws sockets one caller may hold' }),
   });
   const dataDir = resolve(env.DATA_DIR);
@@ -168,6 +178,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxAliases: env.GRAPHQL_MAX_ALIASES,
     },
     socketsPerCaller: env.WS_SOCKETS_PER_CALLER,
+    metricsToken: env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN,
     rateLimits: {
       windowSeconds: env.RATE_LIMIT_WINDOW_MS / 1000,
       graphqlPerToken: env.RATE_LIMIT_PER_TOKEN,

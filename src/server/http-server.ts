@@ -29,10 +29,16 @@ import type { QueryLimits } from '../graphql/limits/query-limits';
 import { buildCreditsSchema } from '../graphql/schema';
 import { billingPageRouter } from './billing-page';
 import { graphqlHttpHandler } from './graphql-http';
+import { graphqlMetricsPlugin } from './graphql-metrics';
+import { metricsRouter } from './metrics-endpoint';
 import type { CreditsService } from './credits-service';
 import { createRateLimits, unlessRateLimited, type RateLimitSettings } from './rate-limits';
 import { stripeWebhookRouter } from './stripe-webhook';
 import { serveSubscriptions } from './subscriptions';
+import { withTimeout } from './with-timeout';
+
+/** How long /readyz waits for the event store before calling it unreachable. */
+const READINESS_TIMEOUT_MS = 2_000;
 
 export interface HttpServerOptions {
   production: boolean;
@@ -43,6 +49,8 @@ export interface HttpServerOptions {
   rateLimits: RateLimitSettings;
   /** Open graphql-ws sockets one caller may hold at once. */
   socketsPerCaller: number;
+  /** The bearer token GET /metrics asks for; without one it is off in production, open otherwise. */
+  metricsToken: string | undefined;
 }
 
 export interface RunningHttpServer {
@@ -132,6 +140,7 @@ export async function startHttpServer(
     validationRules: limits.validationRules,
     plugins: [
       limits.apolloPlugin,
+      graphqlMetricsPlugin(),
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: options.shutdownTimeoutMs }),
       { serverWillStart: async () => ({ drainServer: async () => subscriptions.dispose() }) },
       // No type or field sets cache hints (answers are per caller and change with every spend), and
@@ -149,6 +158,9 @@ export async function startHttpServer(
   );
   app.use(stripeWebhookRouter(service, options.logger));
   app.use('/billing', billingPageRouter(service.services, options));
+  app.use(
+    metricsRouter(service, { token: options.metricsToken, production: options.production, logger: options.logger }),
+  );
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -221,15 +233,4 @@ export async function startHttpServer(
       return apollo.stop();
     },
   };
-}
-
-/** How long /readyz waits for the event store before calling it unreachable. */
-const READINESS_TIMEOUT_MS = 2_000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the event store did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -11,6 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { rateLimitRefusals } from './metrics';
 
 export interface RateLimitSettings {
   /** Length of the counting window, in seconds. */
@@ -41,14 +42,21 @@ export interface RateLimits {
 
 type Counter = (key: string) => Promise<RateLimited | undefined>;
 
-function counter(scope: RateLimitScope, limit: number, windowSeconds: number): Counter | undefined {
+function counter(
+  endpoint: 'graphql' | 'webhook',
+  scope: RateLimitScope,
+  limit: number,
+  windowSeconds: number,
+): Counter | undefined {
   if (limit <= 0) return undefined;
   const limiter = new RateLimiterMemory({ points: limit, duration: windowSeconds });
+  const refused = rateLimitRefusals.labels(endpoint, scope);
   return (key) =>
     limiter.consume(key).then(
       () => undefined,
       (refusal: unknown) => {
         if (!(refusal instanceof RateLimiterRes)) throw refusal;
+        refused.inc();
         return { scope, limit, retryAfterSeconds: Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)) };
       },
     );
@@ -59,9 +67,9 @@ const addressOf = (req: IncomingMessage): string => req.socket.remoteAddress ?? 
 
 export function createRateLimits(settings: RateLimitSettings): RateLimits {
   const { windowSeconds } = settings;
-  const graphqlAddress = counter('address', settings.graphqlPerAddress, windowSeconds);
-  const graphqlToken = counter('token', settings.graphqlPerToken, windowSeconds);
-  const webhookAddress = counter('address', settings.webhookPerAddress, windowSeconds);
+  const graphqlAddress = counter('graphql', 'address', settings.graphqlPerAddress, windowSeconds);
+  const graphqlToken = counter('graphql', 'token', settings.graphqlPerToken, windowSeconds);
+  const webhookAddress = counter('webhook', 'address', settings.webhookPerAddress, windowSeconds);
   return {
     async graphql(req, caller) {
       const byAddress = await graphqlAddress?.(addressOf(req));
