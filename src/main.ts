@@ -4,12 +4,14 @@
  */
 import { resolveJwtSecret } from './auth/tokens';
 import { loadConfig } from './server/config';
+import { checkDataDir } from './server/data-dir-check';
 import { startCreditsService } from './server/credits-service';
 import { createLogger } from './server/logger';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  checkDataDir(config);
   const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
   // The projection and append threads start now; the HTTP and GraphQL modules load meanwhile.
   const starting = startCreditsService(config, logger);
