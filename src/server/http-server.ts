@@ -1,12 +1,13 @@
 /**
  * The HTTP surface: POST /graphql (Apollo Server, see graphql-http.ts), subscriptions over graphql-ws on
- * the same path, GET /healthz (the process is up), GET /readyz (the store answers and the
- * projections are not failing) and the Billing page at /billing.
+ * the same path (subscriptions.ts), GET /healthz (the process is up), GET /readyz (the store answers
+ * and the projections are not failing), GET /metrics, POST /webhooks/stripe and the Billing page at
+ * /billing. Request rates are limited first (rate-limits.ts), and a shutdown answers new requests
+ * 503 while those in flight finish (http-drain.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -30,6 +31,7 @@ import { buildCreditsSchema } from '../graphql/schema';
 import { billingPageRouter } from './billing-page';
 import { graphqlHttpHandler } from './graphql-http';
 import { graphqlMetricsPlugin } from './graphql-metrics';
+import { HttpDrain } from './http-drain';
 import { metricsRouter } from './metrics-endpoint';
 import type { CreditsService } from './credits-service';
 import { createRateLimits, unlessRateLimited, type RateLimitSettings } from './rate-limits';
@@ -96,27 +98,10 @@ export async function startHttpServer(
   app.disable('x-powered-by');
   // GraphQL answers POSTs: an ETag would cost a hash of every response body and never be used.
   app.set('etag', false);
-  // Once shutdown begins, a request that was not already being handled is refused before it can
-  // run anything: an operation either runs and is answered, or never runs.
-  let draining = false;
-  const refuseWhileDraining = (res: ServerResponse): void => {
-    res.statusCode = 503;
-    res.setHeader('connection', 'close');
-    res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.end(
-      JSON.stringify({
-        errors: [
-          {
-            message: 'The server is shutting down; retry on another instance.',
-            extensions: { code: 'SERVICE_UNAVAILABLE' },
-          },
-        ],
-      }),
-    );
-  };
-  app.use((_req, res, next) => (draining ? refuseWhileDraining(res) : next()));
   // Requests are taken once Apollo has started (see the 'request' listener below).
   const server = createServer();
+  // From SIGTERM on, new requests are answered 503 while those in flight finish (http-drain.ts).
+  const drain = new HttpDrain(server, options.shutdownTimeoutMs);
   const schema = buildCreditsSchema(service.services.pubSub);
   const limits = operationLimits(schema, options.queryLimits);
   // Subscriptions: graphql-ws on the same path. The token comes in the connection's params.
@@ -141,8 +126,11 @@ export async function startHttpServer(
     plugins: [
       limits.apolloPlugin,
       graphqlMetricsPlugin(),
-      ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: options.shutdownTimeoutMs }),
-      { serverWillStart: async () => ({ drainServer: async () => subscriptions.dispose() }) },
+      {
+        serverWillStart: async () => ({
+          drainServer: async () => void (await Promise.all([drain.drain(), subscriptions.dispose()])),
+        }),
+      },
       // No type or field sets cache hints (answers are per caller and change with every spend), and
       // the plugin would otherwise wrap the resolution of every field of every response.
       ApolloServerPluginCacheControlDisabled(),
@@ -211,8 +199,8 @@ export async function startHttpServer(
   });
   // /graphql is served without Express (see graphql-http.ts); every other path goes to Express.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (drain.refused(res)) return;
     if (!isGraphQLPath(req.url)) return void app(req, res);
-    if (draining) return refuseWhileDraining(res);
     requestLog?.(req, res);
     const { principal } = contextFor(req.headers.authorization, service, verifyToken);
     const caller = principal && callerKey(principal);
@@ -229,7 +217,7 @@ export async function startHttpServer(
     server,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
     close: () => {
-      draining = true;
+      drain.begin();
       return apollo.stop();
     },
   };
