@@ -32,8 +32,6 @@ async function main(): Promise<void> {
     },
     { host: config.host, port: config.port },
   );
-  logger.info({ url: `${http.url}/graphql`, dataDir: config.dataDir }, 'credits service listening');
-
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -51,6 +49,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Only now: a supervisor that reads this line and signals at once must find the handlers in place,
+  // or the signal's default action ends the process without draining.
+  logger.info({ url: `${http.url}/graphql`, dataDir: config.dataDir }, 'credits service listening');
 }
 
 main().catch((error: unknown) => {
