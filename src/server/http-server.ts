@@ -193,18 +193,15 @@ export async function startHttpServer(
   const requestLog = options.logger.isLevelEnabled('info')
     ? pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.method === 'GET' } })
     : undefined;
-  const serveGraphQL = graphqlHttpHandler(apollo, {
-    context: async (req) => contextFor(req.headers.authorization, service, verifyToken),
-    bodyLimitBytes: 1024 * 1024,
-  });
+  const serveGraphQL = graphqlHttpHandler(apollo, { bodyLimitBytes: 1024 * 1024 });
   // /graphql is served without Express (see graphql-http.ts); every other path goes to Express.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (drain.refused(res)) return;
     if (!isGraphQLPath(req.url)) return void app(req, res);
     requestLog?.(req, res);
-    const { principal } = contextFor(req.headers.authorization, service, verifyToken);
-    const caller = principal && callerKey(principal);
-    unlessRateLimited(rateLimits.graphql(req, caller), res, windowSeconds, () => serveGraphQL(req, res));
+    const context = contextFor(req.headers.authorization, service, verifyToken);
+    const caller = context.principal && callerKey(context.principal);
+    unlessRateLimited(rateLimits.graphql(req, caller), res, windowSeconds, () => serveGraphQL(req, res, context));
   });
 
   await new Promise<void>((resolve, reject) => {
