@@ -4,12 +4,14 @@
  */
 import { resolveJwtSecret } from './auth/tokens';
 import { loadConfig } from './server/config';
+import { checkDataDir } from './server/data-dir-check';
 import { startCreditsService } from './server/credits-service';
 import { createLogger } from './server/logger';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  checkDataDir(config);
   const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
   // The projection and append threads start now; the HTTP and GraphQL modules load meanwhile.
   const starting = startCreditsService(config, logger);
@@ -18,11 +20,18 @@ async function main(): Promise<void> {
   const service = await starting;
   const http = await startHttpServer(
     service,
-    { production: config.production, jwtSecret, logger, shutdownTimeoutMs: config.shutdownTimeoutMs },
+    {
+      production: config.production,
+      jwtSecret,
+      logger,
+      shutdownTimeoutMs: config.shutdownTimeoutMs,
+      queryLimits: config.queryLimits,
+      rateLimits: config.rateLimits,
+      socketsPerCaller: config.socketsPerCaller,
+      metricsToken: config.metricsToken,
+    },
     { host: config.host, port: config.port },
   );
-  logger.info({ url: `${http.url}/graphql`, dataDir: config.dataDir }, 'credits service listening');
-
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
@@ -40,6 +49,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Only now: a supervisor that reads this line and signals at once must find the handlers in place,
+  // or the signal's default action ends the process without draining.
+  logger.info({ url: `${http.url}/graphql`, dataDir: config.dataDir }, 'credits service listening');
 }
 
 main().catch((error: unknown) => {
