@@ -181,8 +181,8 @@ beforeAll(async () => {
         STRIPE_SECRET_KEY: 'sk_test_billing_page',
         STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
         STRIPE_API_BASE: stripe.url,
-        CHECKOUT_SUCCESS_URL: `${base}/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
-        CHECKOUT_CANCEL_URL: `${base}/billing?checkout=cancelled`,
+        // Checkout sends the buyer back to the origin the page was opened on, so its tab keeps the token.
+        PUBLIC_URL: base,
         EXPIRY_SWEEP_INTERVAL_MS: '3600000',
       },
     }),
