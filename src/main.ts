@@ -2,44 +2,24 @@
  * `npm start`: the credits service on the embedded event store. SIGTERM or SIGINT stops accepting
  * requests, lets in-flight ones finish, then closes the projections and the store.
  */
-import { resolveJwtSecret } from './auth/tokens';
 import { loadConfig } from './server/config';
 import { checkDataDir } from './server/data-dir-check';
-import { startCreditsService } from './server/credits-service';
 import { createLogger } from './server/logger';
+import { serve } from './server/serve';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   checkDataDir(config);
-  const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
-  // The projection and append threads start now; the HTTP and GraphQL modules load meanwhile.
-  const starting = startCreditsService(config, logger);
-  starting.catch(() => undefined); // a failure is reported below, once awaited
-  const { startHttpServer } = await import('./server/http-server.js');
-  const service = await starting;
-  const http = await startHttpServer(
-    service,
-    {
-      production: config.production,
-      jwtSecret,
-      logger,
-      shutdownTimeoutMs: config.shutdownTimeoutMs,
-      queryLimits: config.queryLimits,
-      rateLimits: config.rateLimits,
-      socketsPerCaller: config.socketsPerCaller,
-      metricsToken: config.metricsToken,
-    },
-    { host: config.host, port: config.port },
-  );
+  const serving = await serve(config, logger);
+
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
     try {
-      await http.close();
-      await service.close();
+      await serving.close();
       logger.info('stopped');
       process.exit(0);
     } catch (error) {
@@ -51,7 +31,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
   // Only now: a supervisor that reads this line and signals at once must find the handlers in place,
   // or the signal's default action ends the process without draining.
-  logger.info({ url: `${http.url}/graphql`, dataDir: config.dataDir }, 'credits service listening');
+  serving.announce();
 }
 
 main().catch((error: unknown) => {

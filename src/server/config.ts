@@ -56,6 +56,24 @@ const metricsToken = makeValidator<string>((input) => {
   return input;
 });
 
+/**
+ * An absolute http(s) URL (a path is allowed, for a server behind a proxy at /credits); empty means
+ * unset. A trailing slash is dropped, so that pages are appended as `${url}/billing`.
+ */
+const publicUrl = makeValidator<string>((input) => {
+  if (input === '') return input;
+  let url: URL | undefined;
+  try {
+    url = new URL(input);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.search !== '' || url.hash !== '') {
+    throw new EnvError(`Invalid PUBLIC_URL "${input}" (expected e.g. https://credits.example.com)`);
+  }
+  return input.replace(/\/+$/, '');
+});
+
 export interface Config {
   production: boolean;
   host: string;
@@ -78,8 +96,6 @@ export interface Config {
   reactionRetry: { maxAttempts: number; firstDelayMs: number };
   /** Stripe credentials; undefined when the server runs without payments. */
   stripe: { secretKey: string; webhookSecret: string; apiBase: string | undefined } | undefined;
-  checkoutSuccessUrl: string;
-  checkoutCancelUrl: string;
   /** What one GraphQL operation may ask for. */
   queryLimits: QueryLimits;
   /** Requests per caller and per client address, per window, in this process. */
@@ -88,6 +104,11 @@ export interface Config {
   socketsPerCaller: number;
   /** The bearer token GET /metrics asks for; without one it is off in production, open otherwise. */
   metricsToken: string | undefined;
+  /** Where browsers reach this server; undefined: http://localhost:<the port it listens on> (see public-url.ts). */
+  publicUrl: string | undefined;
+  /** Where Checkout sends the buyer back; undefined: the Billing page at the public URL. */
+  checkoutSuccessUrl: string | undefined;
+  checkoutCancelUrl: string | undefined;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -122,13 +143,17 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     STRIPE_SECRET_KEY: str({ default: '', desc: 'Stripe secret key (sk_test_… or sk_live_…); unset: payments off' }),
     STRIPE_WEBHOOK_SECRET: str({ default: '', desc: 'Signing secret of the /webhooks/stripe endpoint (whsec_…)' }),
     STRIPE_API_BASE: str({ default: '', desc: 'Another Stripe-compatible server, e.g. http://127.0.0.1:12111' }),
+    PUBLIC_URL: publicUrl({
+      default: '',
+      desc: 'Where browsers reach this server, e.g. https://credits.example.com; unset: http://localhost:<PORT>',
+    }),
     CHECKOUT_SUCCESS_URL: str({
-      default: 'http://localhost:4000/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}',
-      desc: 'Where Stripe sends the buyer after paying',
+      default: '',
+      desc: 'Where Stripe sends the buyer after paying; unset: <PUBLIC_URL>/billing?checkout=success&session_id=…',
     }),
     CHECKOUT_CANCEL_URL: str({
-      default: 'http://localhost:4000/billing?checkout=cancelled',
-      desc: 'Where Stripe sends a buyer who cancels',
+      default: '',
+      desc: 'Where Stripe sends a buyer who cancels; unset: <PUBLIC_URL>/billing?checkout=cancelled',
     }),
     GRAPHQL_MAX_TOKENS: positiveInt({
       default: DEFAULT_QUERY_LIMITS.maxTokens,
@@ -180,8 +205,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
             apiBase: env.STRIPE_API_BASE === '' ? undefined : env.STRIPE_API_BASE,
           }
         : undefined,
-    checkoutSuccessUrl: env.CHECKOUT_SUCCESS_URL,
-    checkoutCancelUrl: env.CHECKOUT_CANCEL_URL,
     queryLimits: {
       maxTokens: env.GRAPHQL_MAX_TOKENS,
       maxCost: env.GRAPHQL_MAX_COST,
@@ -196,5 +219,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       graphqlPerAddress: env.RATE_LIMIT_PER_ADDRESS,
       webhookPerAddress: env.RATE_LIMIT_WEBHOOK,
     },
+    publicUrl: env.PUBLIC_URL === '' ? undefined : env.PUBLIC_URL,
+    checkoutSuccessUrl: env.CHECKOUT_SUCCESS_URL === '' ? undefined : env.CHECKOUT_SUCCESS_URL,
+    checkoutCancelUrl: env.CHECKOUT_CANCEL_URL === '' ? undefined : env.CHECKOUT_CANCEL_URL,
   };
 }
