@@ -134,7 +134,9 @@ function toAutoTopUp(view: AutoTopUpOverview): AutoTopUp {
     purchaseId: topUp.paymentIntentId ?? null,
     requestedAt: topUp.requestedAt,
   }));
-  const latestFailure = view.recentTopUps.find((topUp) => topUp.lastFailure)?.lastFailure;
+  // The latest top-up's failure, while it matters: retried later, or given up.
+  const latest = view.recentTopUps[0];
+  const latestFailure = latest?.status === 'SUCCEEDED' ? undefined : latest?.lastFailure;
   return {
     id: workspaceId,
     workspaceId,
