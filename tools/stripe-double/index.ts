@@ -11,10 +11,8 @@
  * so what the service verifies is exactly what Stripe would send. `npm run demo` (tools/demo.ts)
  * runs it beside the server, so the whole purchase can be tried locally.
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Stripe from 'stripe';
 import { checkoutPage, type SessionRecord } from './checkout-page';
 import {
   asStripeApiError,
@@ -29,13 +27,13 @@ import {
   StripeApiError,
   type Params,
 } from './form';
+import { newId, now } from './ids';
 import type {
   CompleteCheckoutOptions,
   DeliverOption,
   DoubleCharge,
   DoubleCheckoutSession,
   DoubleDispute,
-  DoubleEvent,
   DoublePaymentIntent,
   DoubleRefund,
   DoubleRefundStatus,
@@ -45,12 +43,11 @@ import type {
   StripeDoubleOptions,
   WebhookDelivery,
 } from './types';
+import { webhookDeliveries } from './webhooks';
 
 export * from './types';
 export { decodeStripeForm } from './form';
 
-const now = (): number => Math.floor(Date.now() / 1000);
-const newId = (prefix: string): string => `${prefix}_test_${randomBytes(12).toString('hex')}`;
 const DAY_SECONDS = 24 * 60 * 60;
 
 interface StoredResponse {
@@ -63,7 +60,6 @@ interface StoredResponse {
 
 export async function startStripeDouble(options: StripeDoubleOptions): Promise<StripeDouble> {
   const requests: RecordedRequest[] = [];
-  const events: WebhookDelivery[] = [];
   const sessions = new Map<string, SessionRecord>();
   const paymentIntents = new Map<string, DoublePaymentIntent>();
   const charges = new Map<string, DoubleCharge>();
@@ -72,10 +68,9 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
   const faults = new Map<string, { mode: FailMode; remaining: number }>();
   const disputes = new Map<string, DoubleDispute>();
   const automaticEvents = options.automaticEvents ?? options.webhookUrl !== undefined;
+  const webhooks = webhookDeliveries(options);
+  const { emit, later, sign } = webhooks;
   let refundStatus: DoubleRefundStatus = 'succeeded';
-  let held: WebhookDelivery[] | undefined;
-  /** Events Stripe sends by itself after answering a request: sent after the answer, never awaited by it. */
-  const background = new Set<Promise<unknown>>();
   const prices = new Map(Object.entries(options.prices ?? {}));
   let baseUrl = '';
 
@@ -237,15 +232,6 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     return { status: 200, body: refund };
   }
 
-  /** Runs `send` after the current request has been answered, as Stripe sends its events. */
-  function later(send: () => Promise<unknown>): void {
-    const sending: Promise<unknown> = new Promise((resolve) => setImmediate(resolve))
-      .then(send)
-      .catch(() => undefined) // an endpoint that is down misses it, as with Stripe: tests redeliver
-      .finally(() => background.delete(sending));
-    background.add(sending);
-  }
-
   /** The events about a refund: the refund itself, or its charge with every refund listed. */
   async function refundEvents(refund: DoubleRefund, types: string[], deliverOption: DeliverOption = {}) {
     const deliveries: WebhookDelivery[] = [];
@@ -368,55 +354,6 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     if (method === 'GET' && collection === 'payment_intents')
       return retrieve(paymentIntents.get(id), 'payment_intent', id);
     throw new StripeApiError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path}).`);
-  }
-
-  // ---- Webhook events --------------------------------------------------------------------
-
-  const sign = (payload: string, signOptions: { timestamp?: number; secret?: string } = {}): string =>
-    Stripe.webhooks.generateTestHeaderString({
-      payload,
-      secret: signOptions.secret ?? options.webhookSecret,
-      ...(signOptions.timestamp !== undefined && { timestamp: signOptions.timestamp }),
-    });
-
-  async function post(delivery: WebhookDelivery, signature: string): Promise<WebhookDelivery> {
-    if (!options.webhookUrl) throw new Error('The Stripe double was started without a webhookUrl to deliver to.');
-    const response = await fetch(options.webhookUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json; charset=utf-8',
-        'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-        'stripe-signature': signature,
-      },
-      body: delivery.payload,
-    });
-    return { ...delivery, signature, status: response.status, responseBody: await response.text() };
-  }
-
-  async function emit(
-    type: string,
-    object: DoubleEvent['data']['object'],
-    deliverOption: DeliverOption = {},
-  ): Promise<WebhookDelivery> {
-    const event: DoubleEvent = {
-      id: newId('evt'),
-      object: 'event',
-      api_version: Stripe.API_VERSION,
-      created: now(),
-      // A snapshot: later changes to the stored object must not alter an event already built.
-      data: { object: structuredClone(object) },
-      livemode: false,
-      pending_webhooks: options.webhookUrl ? 1 : 0,
-      request: { id: null, idempotency_key: null },
-      type,
-    };
-    const payload = JSON.stringify(event, null, 2);
-    let delivery: WebhookDelivery = { event, payload, signature: sign(payload) };
-    const deliver = deliverOption.deliver ?? options.webhookUrl !== undefined;
-    if (deliver && held) held.push(delivery);
-    else if (deliver) delivery = await post(delivery, delivery.signature);
-    events.push(delivery);
-    return delivery;
   }
 
   function sessionRecord(sessionId: string): SessionRecord {
@@ -694,7 +631,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     requests,
     requestsTo: (path, method) =>
       requests.filter((request) => request.path === path && (method === undefined || request.method === method)),
-    events,
+    events: webhooks.events,
 
     session: (id) => sessions.get(id)?.session,
     sessions: () => [...sessions.values()].map((record) => record.session),
@@ -749,16 +686,8 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       session.url = null;
       return emit('checkout.session.expired', session, deliverOption);
     },
-    holdDeliveries() {
-      held ??= [];
-    },
-    async releaseDeliveries(order = (deliveries) => deliveries) {
-      const waiting = order(held ?? []);
-      held = undefined;
-      const delivered: WebhookDelivery[] = [];
-      for (const delivery of waiting) delivered.push(await post(delivery, delivery.signature));
-      return delivered;
-    },
+    holdDeliveries: webhooks.hold,
+    releaseDeliveries: (order = (deliveries) => deliveries) => webhooks.release(order),
 
     failNext(path, mode, times = 1) {
       faults.set(path, { mode, remaining: times });
@@ -794,13 +723,12 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
         eventOptions,
       );
     },
-    async redeliver(delivery, signature) {
-      return post(delivery, signature ?? delivery.signature);
-    },
+    redeliver: (delivery, signature) => webhooks.redeliver(delivery, signature ?? delivery.signature),
+    retryFailedDeliveries: webhooks.retryFailed,
     sign,
 
     close: async () => {
-      await Promise.all(background);
+      await webhooks.settled();
       await new Promise<void>((closed, failed) => {
         server.close((error) => (error ? failed(error) : closed()));
         // The SDK keeps connections alive; without this, close() would wait for them to time out.

@@ -161,6 +161,8 @@ export interface WebhookDelivery {
   status?: number;
   /** The webhook endpoint's response body, when delivered. */
   responseBody?: string;
+  /** Why the POST itself failed (the endpoint was down): Stripe will try again (`retryFailedDeliveries`). */
+  failure?: string;
 }
 
 export interface DeliverOption {
@@ -242,6 +244,11 @@ export interface StripeDouble {
   chargeRefundedFor(refundId: string, options?: RefundEventOptions): Promise<WebhookDelivery>;
   /** POST an event again (Stripe delivers at least once), optionally with another signature header. */
   redeliver(delivery: WebhookDelivery, signature?: string): Promise<WebhookDelivery>;
+  /**
+   * Stripe retries an event until the endpoint acknowledges it: posts again, in order, every event
+   * whose deliveries all failed (unreachable or not 2xx), e.g. after the service was killed.
+   */
+  retryFailedDeliveries(): Promise<WebhookDelivery[]>;
   /** A `Stripe-Signature` header for any payload, made with the SDK's helper. */
   sign(payload: string, options?: { timestamp?: number; secret?: string }): string;
 
