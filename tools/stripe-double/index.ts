@@ -13,6 +13,18 @@
  * error shape) and keeps everything in memory. Webhooks are signed with the SDK's own test helper,
  * so what the service verifies is exactly what Stripe would send. `npm run demo` (tools/demo.ts)
  * runs it beside the server, so the whole purchase can be tried locally.
+ *
+ * Endpoints (every POST honours Idempotency-Key; `failNext(path, ...)` injects faults on any):
+ *   POST /v1/checkout/sessions               mode=payment | mode=setup (customer, currency, setup_intent_data)
+ *   GET  /v1/checkout/sessions/:id
+ *   POST /v1/customers                       GET /v1/customers/:id
+ *   GET  /v1/setup_intents/:id               expand[]=payment_method, customer
+ *   GET  /v1/payment_methods/:id             POST /v1/payment_methods/:id/detach
+ *   POST /v1/payment_intents                 confirm=true with a saved card (off_session), 200 or 402
+ *   GET  /v1/payment_intents/:id             expand[]=payment_method, customer, latest_charge
+ *   POST /v1/refunds  GET /v1/refunds  GET /v1/refunds/:id  GET /v1/disputes/:id
+ * Pages: GET /checkout/:id, POST /checkout/:id/pay (payment), POST /checkout/:id/save (setup, `card`).
+ * The test controls are the methods of `StripeDouble` (types.ts).
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
