@@ -12,6 +12,7 @@ import type { Grant } from './credits';
 import { asciiJson } from './ascii-json';
 import { RecentConsumptions } from './recent-consumptions';
 import type { ProviderPaymentFact } from './events';
+import type { HoldRecord } from './holds';
 import type {
   CheckoutRecord,
   CurrentPeriod,
@@ -26,7 +27,7 @@ import type {
  * either changes, or the encoding does (remembered spends store a grant's source as its index in
  * GRANT_SOURCES): a snapshot of another version is ignored and the stream is folded afresh.
  */
-export const STATE_SNAPSHOT_VERSION = 3;
+export const STATE_SNAPSHOT_VERSION = 4;
 
 const NEWLINE = Buffer.from('\n');
 
@@ -47,6 +48,9 @@ interface Head {
   checkouts: [string, CheckoutRecord][];
   uncreditedSessions: string[];
   refundedConsumptions: string[];
+  activeHolds: [string, HoldRecord][];
+  closedHolds: [string, HoldRecord][];
+  holdKeys: [string, string][];
   /** The remembered spends' key hashes, in their order: little-endian int32s, base64. */
   keyHashes: string;
 }
@@ -71,6 +75,9 @@ export function encodeState(state: WorkspaceCreditsState): Buffer {
     checkouts: [...state.checkouts],
     uncreditedSessions: [...state.uncreditedSessions],
     refundedConsumptions: [...state.refundedConsumptions],
+    activeHolds: [...state.activeHolds],
+    closedHolds: [...state.closedHolds],
+    holdKeys: [...state.holdKeys],
     keyHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('base64'),
   };
   // JSON has no `undefined`: optional fields travel as null (the state itself never holds null).
@@ -105,6 +112,9 @@ export function decodeState(bytes: Buffer): WorkspaceCreditsState {
     checkouts: new Map(head.checkouts),
     uncreditedSessions: new Set(head.uncreditedSessions),
     refundedConsumptions: new Set(head.refundedConsumptions),
+    activeHolds: new Map(head.activeHolds),
+    closedHolds: new Map(head.closedHolds),
+    holdKeys: new Map(head.holdKeys),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Grant, Money } from './credits';
 import type { CheckoutOffer, ProviderPaymentFact, PurchasePayment, RefundStatus } from './events';
+import type { HoldRecord } from './holds';
 import { RecentConsumptions } from './recent-consumptions';
 
 export type { ConsumptionRecord } from './recent-consumptions';
@@ -106,6 +107,12 @@ export interface WorkspaceCreditsState {
   uncreditedSessions: Set<string>;
   /** Spends whose credits were given back. */
   refundedConsumptions: Set<string>;
+  /** Holds that reserve credits (or did until their expiry, not yet written), by hold id. */
+  activeHolds: Map<string, HoldRecord>;
+  /** Settled, released and expired holds, in the order they closed, kept for IDEMPOTENCY_RETENTION_MS. */
+  closedHolds: Map<string, HoldRecord>;
+  /** The hold made with each idempotency key. */
+  holdKeys: Map<string, string>;
 }
 
 export const initialState = (): WorkspaceCreditsState => ({
@@ -126,11 +133,15 @@ export const initialState = (): WorkspaceCreditsState => ({
   checkouts: new Map(),
   uncreditedSessions: new Set(),
   refundedConsumptions: new Set(),
+  activeHolds: new Map(),
+  closedHolds: new Map(),
+  holdKeys: new Map(),
 });
 
 /**
  * A copy a decision may fold events into to decide what follows them in the same append, leaving
- * the state it was given alone. Spends are shared: no event a payment decision folds touches them.
+ * the state it was given alone. Spends are shared: no event a decision folds into a fork touches them.
+ * Closed holds are never changed, only added and forgotten, so the fork shares their records.
  */
 export function forkState(state: WorkspaceCreditsState): WorkspaceCreditsState {
   const copies = <K, V extends object>(map: Map<K, V>): Map<K, V> =>
@@ -152,5 +163,8 @@ export function forkState(state: WorkspaceCreditsState): WorkspaceCreditsState {
     checkouts: copies(state.checkouts),
     uncreditedSessions: new Set(state.uncreditedSessions),
     refundedConsumptions: new Set(state.refundedConsumptions),
+    activeHolds: copies(state.activeHolds),
+    closedHolds: new Map(state.closedHolds),
+    holdKeys: new Map(state.holdKeys),
   };
 }

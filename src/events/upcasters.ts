@@ -36,6 +36,11 @@ export const EVENT_SCHEMAS: Record<WorkspaceCreditsEventType, EventSchema> = {
   PurchaseDisputeOpened: { current: 1, upcasters: {} },
   PurchaseDisputeClosed: { current: 1, upcasters: {} },
   ProviderEventDeferred: { current: 1, upcasters: {} },
+  CreditsReserved: { current: 1, upcasters: {} },
+  CreditHoldSettled: { current: 1, upcasters: {} },
+  CreditHoldReleased: { current: 1, upcasters: {} },
+  CreditHoldExpired: { current: 1, upcasters: {} },
+  CreditHoldExtended: { current: 1, upcasters: {} },
   CreditsPurchased: {
     current: 2,
     upcasters: {
