@@ -1,4 +1,5 @@
 /** Every read model the service keeps, in the order the runner applies a batch to them. */
+import { creditHoldsProjection } from './credit-holds';
 import { creditLedgerProjection } from './credit-ledger';
 import { creditPurchasesProjection } from './credit-purchases';
 import type { Projection } from './projection';
@@ -8,4 +9,5 @@ export const PROJECTIONS: readonly Projection[] = [
   workspaceBalanceProjection,
   creditLedgerProjection,
   creditPurchasesProjection,
+  creditHoldsProjection,
 ];
