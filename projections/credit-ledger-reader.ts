@@ -41,7 +41,7 @@ const toEntry = (row: EntryRow): LedgerEntry => ({
   grants: JSON.parse(row.grants) as LedgerGrantChange[],
   refundedCredits: row.refunded_credits,
   holdId: row.hold_id ?? undefined,
-  spent: row.spent,
+  spentCredits: row.spent,
 });
 
 export interface LedgerFilter {

@@ -7,7 +7,7 @@
  * `balanceAfter` is the running sum of the entries: what the grants have left to spend, which is
  * the available balance as far as the ledger has seen it. Held credits are out of it from their
  * HOLD entry on; a hold's settle, release or expiry brings back what it did not use (a settle's
- * `credits` is that, less any excess it took from the balance; its real cost is `spent`).
+ * `credits` is that, less any excess it took from the balance; its real cost is `spentCredits`).
  */
 import type { CreditAction, GrantSource } from '../src/domain/credits';
 import { occurredAt, type WorkspaceCreditsEvent } from '../src/domain/events';
@@ -60,7 +60,7 @@ export interface LedgerEntry {
   /** The hold the entry reserves, settles, releases or expires. */
   holdId: string | undefined;
   /** Credits the entry spent: a spend's credits, a settled hold's real cost; 0 otherwise. */
-  spent: number;
+  spentCredits: number;
 }
 
 type EntryFields = Omit<
@@ -89,8 +89,8 @@ const fields = (
   action: CreditAction | undefined = undefined,
   units: number | undefined = undefined,
   holdId: string | undefined = undefined,
-  spent = 0,
-): EntryFields => ({ type, credits, source, action, units, actorId, reference, grants, holdId, spent });
+  spentCredits = 0,
+): EntryFields => ({ type, credits, source, action, units, actorId, reference, grants, holdId, spentCredits });
 
 /** What a credits event means for the ledger; undefined for events that move no credits. */
 function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): EntryFields | undefined {
@@ -339,7 +339,7 @@ export const creditLedgerProjection: Projection = {
         isSpend(event) ? event.data.consumptionId : null,
         isSpend(event) ? recorded.revision : null,
         entry.holdId ?? null,
-        entry.spent,
+        entry.spentCredits,
       );
     };
     const endBatch = (): void => {

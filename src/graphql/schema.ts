@@ -8,6 +8,7 @@ import { authChecker } from './guards';
 import { CatalogResolver } from './resolvers/catalog-resolver';
 import { CreditHistoryResolver } from './resolvers/credit-history-resolver';
 import { CreditMutationsResolver } from './resolvers/credit-mutations-resolver';
+import { HoldsResolver } from './resolvers/holds-resolver';
 import { PaymentsResolver } from './resolvers/payments-resolver';
 import { WorkspaceCreditsResolver } from './resolvers/workspace-credits-resolver';
 
@@ -44,6 +45,7 @@ export function buildCreditsSchema(pubSub: CreditsPubSub = createCreditsPubSub()
       CreditMutationsResolver,
       CreditHistoryResolver,
       PaymentsResolver,
+      HoldsResolver,
     ],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validateFn: validateArgument,

@@ -7,11 +7,13 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { newId } from '../ids';
 import { openReadModelDb } from '../../projections/read-model-db';
+import { CreditHoldsReader } from '../../projections/credit-holds-reader';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { CreditPurchasesReader } from '../../projections/credit-purchases-reader';
 import { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import { ReactionExecutor } from '../../reactions/executor';
 import { ExpirySweeper } from '../../reactions/expiry-sweeper';
+import { HoldExpiryPerformer } from '../../reactions/hold-expiry/performer';
 import { ReactorLease } from '../../reactions/lease';
 import { PaymentsPerformer } from '../../reactions/payments/performer';
 import { WorkReader } from '../../reactions/work-reader';
@@ -19,6 +21,7 @@ import { Catalog } from '../catalog/catalog';
 import { systemClock, type Clock } from '../clock';
 import { WorkspaceCreditsCommandHandler } from '../commands/command-handler';
 import { CreditsCommands } from '../commands/credits-commands';
+import { HoldCommands } from '../commands/hold-commands';
 import { PaymentCommands } from '../commands/payment-commands';
 import { ProviderEvents } from '../commands/provider-events';
 import type { EventStore } from '../eventstore/port';
@@ -29,6 +32,7 @@ import { createStripeGateway } from '../payments/stripe-gateway';
 import { openFileSnapshotStore } from '../snapshots/snapshot-store';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries';
+import { HoldQueries } from '../queries/hold-queries';
 import type { Config } from './config';
 import { workspaceLookup } from './lookups';
 import { ProjectionThread } from './projection-thread';
@@ -109,6 +113,7 @@ export async function startCreditsService(
           { successUrl: config.checkoutSuccessUrl, cancelUrl: config.checkoutCancelUrl },
           clock,
         ),
+        new HoldExpiryPerformer(commands),
       ],
       lease: new ReactorLease(store, newId(), clock),
       clock,
@@ -158,6 +163,10 @@ export async function startCreditsService(
         commands: readYourWrites(commands, waitFor),
         payments: visiblePayments,
         queries,
+        holds: {
+          commands: readYourWrites(new HoldCommands(handler, catalog, clock), waitFor),
+          queries: new HoldQueries(new CreditHoldsReader(readModels), clock, (name) => projections.failureOf(name)),
+        },
         pubSub,
         paymentsEnabled: gateway.enabled,
         reactions: {

@@ -15,6 +15,7 @@ import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { execute, expectData, type GraphQLResponse } from '../support/graphql-client';
 import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/server';
 import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+import { LOG_FOLLOWERS } from '../../src/server/log-followers';
 
 let eventStore: EsdbTestServer;
 let replicas: [ServerProcess, ServerProcess];
@@ -147,7 +148,7 @@ it('keeps projecting across a dropped subscription and an event store restart, e
   const ready = await readiness(replicas[1]);
   expect(ready).toMatchObject({ status: 200, body: { status: 'ready', store: { reachable: true } } });
   expect(ready.body.projections.map((projection) => projection.name).sort()).toEqual(
-    ['credit-ledger', 'credit-purchases', 'reaction:payments', 'workspace-balance'].sort(),
+    LOG_FOLLOWERS.map((follower) => follower.name).sort(),
   );
 
   // The server drops every subscription while spends go on.
@@ -168,7 +169,7 @@ it('keeps projecting across a dropped subscription and an event store restart, e
   const down = await readiness(replicas[1]);
   expect(down.status).toBe(503);
   expect(down.body).toMatchObject({ status: 'store-unreachable', store: { reachable: false }, lag: null });
-  expect(down.body.projections).toHaveLength(4);
+  expect(down.body.projections).toHaveLength(LOG_FOLLOWERS.length);
 
   // It comes back: the subscriptions resubscribe after their last event, with backoff.
   await eventStore.restart();

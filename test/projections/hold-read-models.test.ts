@@ -2,7 +2,7 @@
  * What the read models make of a hold's life: the holds read model lists it by its status at the
  * instant of the read (expired from its expiresAt on, written or not) and pages newest first; the
  * ledger shows the reservation and its outcome with balanceAfter as the credits left to spend and
- * the real cost as `spent`; usage counts a settled hold as a spend.
+ * the real cost as `spentCredits`; usage counts a settled hold as a spend.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { creditHoldsProjection } from '../../projections/credit-holds';
@@ -118,7 +118,9 @@ describe('the ledger of holds', () => {
   const entries = [...ledger.entries(WORKSPACE)];
 
   it('shows each reservation and outcome, with balanceAfter the credits left to spend', () => {
-    expect(entries.map((entry) => [entry.type, entry.credits, entry.balanceAfter, entry.holdId, entry.spent])).toEqual([
+    expect(
+      entries.map((entry) => [entry.type, entry.credits, entry.balanceAfter, entry.holdId, entry.spentCredits]),
+    ).toEqual([
       ['PURCHASE', 2000, 2000, undefined, 0],
       ['HOLD', -500, 1500, 'hold-1', 0],
       ['HOLD', -300, 1200, 'hold-2', 0],
