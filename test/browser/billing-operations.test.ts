@@ -23,6 +23,7 @@ describe('the Billing page operations', () => {
 
   it('exports the operations the page uses', () => {
     expect(operations.map(([name]) => name).sort()).toEqual([
+      'ACTIVE_HOLDS',
       'BILLING_OVERVIEW',
       'CREDITS_CHANGED',
       'CREDIT_LEDGER',
