@@ -12,6 +12,7 @@ import type {
   CreditHoldSettled,
   CreditsReserved,
 } from './events';
+import { existingExpiryIndexOf } from './hold-expiry-index';
 import type { HoldRecord, HoldStatus } from './holds';
 import { ms } from './instants';
 import { IDEMPOTENCY_RETENTION_MS, type WorkspaceCreditsState } from './state';
@@ -50,6 +51,7 @@ function close(state: WorkspaceCreditsState, hold: HoldRecord, status: HoldStatu
   hold.status = status;
   hold.closedAt = at;
   state.activeHolds.delete(hold.holdId);
+  existingExpiryIndexOf(state.activeHolds)?.remove(hold.holdId);
   state.closedHolds.set(hold.holdId, hold);
   const cutoff = at - IDEMPOTENCY_RETENTION_MS;
   for (const old of state.closedHolds.values()) {
@@ -65,7 +67,7 @@ export function evolveHold(state: WorkspaceCreditsState, event: HoldEvent): Work
       const data = event.data;
       move(state, data.drawdown, 'remaining', 'held');
       const expiresAt = ms(data.expiresAt);
-      state.activeHolds.set(data.holdId, {
+      const hold: HoldRecord = {
         holdId: data.holdId,
         idempotencyKey: data.idempotencyKey,
         action: data.action,
@@ -82,7 +84,9 @@ export function evolveHold(state: WorkspaceCreditsState, event: HoldEvent): Work
         status: 'ACTIVE',
         closedAt: undefined,
         settlement: undefined,
-      });
+      };
+      state.activeHolds.set(data.holdId, hold);
+      existingExpiryIndexOf(state.activeHolds)?.add(hold);
       state.holdKeys.set(data.idempotencyKey, data.holdId);
       return state;
     }
@@ -113,8 +117,11 @@ export function evolveHold(state: WorkspaceCreditsState, event: HoldEvent): Work
       move(state, event.data.returned, 'held', 'remaining');
       close(state, holdOf(state, event.data.holdId), 'EXPIRED', ms(event.data.expiredAt));
       return state;
-    case 'CreditHoldExtended':
-      holdOf(state, event.data.holdId).expiresAt = ms(event.data.expiresAt);
+    case 'CreditHoldExtended': {
+      const hold = holdOf(state, event.data.holdId);
+      hold.expiresAt = ms(event.data.expiresAt);
+      existingExpiryIndexOf(state.activeHolds)?.update(hold);
       return state;
+    }
   }
 }

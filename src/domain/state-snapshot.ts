@@ -10,6 +10,7 @@
  */
 import type { Grant } from './credits';
 import { asciiJson } from './ascii-json';
+import { closedHoldsJson } from './closed-holds-json';
 import { RecentConsumptions } from './recent-consumptions';
 import type { ProviderPaymentFact } from './events';
 import type { HoldRecord } from './holds';
@@ -49,7 +50,8 @@ interface Head {
   uncreditedSessions: string[];
   refundedConsumptions: string[];
   activeHolds: [string, HoldRecord][];
-  closedHolds: [string, HoldRecord][];
+  /** Written apart (closed-holds-json.ts) and read back with the rest. */
+  closedHolds?: HoldRecord[];
   holdKeys: [string, string][];
   /** The remembered spends' key hashes, in their order: little-endian int32s, base64. */
   keyHashes: string;
@@ -76,15 +78,12 @@ export function encodeState(state: WorkspaceCreditsState): Buffer {
     uncreditedSessions: [...state.uncreditedSessions],
     refundedConsumptions: [...state.refundedConsumptions],
     activeHolds: [...state.activeHolds],
-    closedHolds: [...state.closedHolds],
     holdKeys: [...state.holdKeys],
     keyHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('base64'),
   };
   // JSON has no `undefined`: optional fields travel as null (the state itself never holds null).
-  const first = Buffer.from(
-    asciiJson(head, (_key, value: unknown) => (value === undefined ? null : value)),
-    'latin1',
-  );
+  const json = asciiJson(head, (_key, value: unknown) => (value === undefined ? null : value));
+  const first = Buffer.from(`${json.slice(0, -1)},"closedHolds":${closedHoldsJson(state.closedHolds)}}`, 'latin1');
   return consumptions.lines.length === 0 ? first : Buffer.concat([first, NEWLINE, consumptions.lines]);
 }
 
@@ -113,7 +112,7 @@ export function decodeState(bytes: Buffer): WorkspaceCreditsState {
     uncreditedSessions: new Set(head.uncreditedSessions),
     refundedConsumptions: new Set(head.refundedConsumptions),
     activeHolds: new Map(head.activeHolds),
-    closedHolds: new Map(head.closedHolds),
+    closedHolds: new Map((head.closedHolds ?? []).map((hold) => [hold.holdId, hold])),
     holdKeys: new Map(head.holdKeys),
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { WorkspaceCreditsEvent } from '../events';
 import { evolve } from '../evolve';
+import { expiryIndexOf } from '../hold-expiry-index';
 import type { HoldRecord } from '../holds';
 import { iso } from '../instants';
 import { forkState, type WorkspaceCreditsState } from '../state';
@@ -23,9 +24,9 @@ export function expireDueHolds(
   workspaceId: string,
   now: number,
 ): { events: WorkspaceCreditsEvent[]; state: WorkspaceCreditsState } {
-  let due: HoldRecord[] | undefined;
-  for (const hold of state.activeHolds.values()) if (hold.expiresAt <= now) (due ??= []).push(hold);
-  if (!due) return { events: [], state };
+  const first = expiryIndexOf(state.activeHolds).first();
+  if (!first || first.expiresAt > now) return { events: [], state };
+  const due = [...state.activeHolds.values()].filter((hold) => hold.expiresAt <= now);
   const after = forkState(state);
   const events: WorkspaceCreditsEvent[] = [];
   for (const hold of due.sort(byExpiry)) {

@@ -58,7 +58,7 @@ export function settleCreditHold(command: SettleCreditHold, state: WorkspaceCred
         units: data.units,
         creditsPerUnit: hold.creditsPerUnit,
         credits,
-        drawdown: mergeDrawdowns(fromHold, fromBalance),
+        drawdown: fromBalance.length === 0 ? fromHold : mergeDrawdowns(fromHold, fromBalance),
         fromHold,
         fromBalance,
         returned,
