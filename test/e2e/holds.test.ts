@@ -15,6 +15,7 @@ import {
   CreditHoldsDocument,
   ExtendCreditHoldDocument,
   GrantCreditsDocument,
+  HeldBalanceAtDocument,
   HeldBalanceDocument,
   HoldLedgerDocument,
   ReleaseCreditHoldDocument,
@@ -22,6 +23,7 @@ import {
   SettleCreditHoldDocument,
   type CreditAction,
 } from '../generated/graphql';
+import { runCreditsCli } from '../support/cli';
 import { execute, expectData, expectError, headPosition } from '../support/graphql-client';
 import { adminToken, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 
@@ -302,6 +304,17 @@ it('settles a hold reserved before kill -9, once, after the restart', async () =
   const third = await start({ dataDir });
   expect(await expectData(third.url, SettleCreditHoldDocument, settle, service)).toEqual(settled);
   expect((await balanceOf(third, workspaceId)).workspaceCredits).toMatchObject({ available: 458, held: 0 });
+  const listed = await expectData(third.url, CreditHoldsDocument, { workspaceId }, service);
+  await third.stop();
+
+  // `credits replay` rebuilds every read model from the log: the same hold, settled, and balance.
+  runCreditsCli(dataDir, ['replay', '--no-progress']);
+  const fourth = await start({ dataDir });
+  expect(await expectData(fourth.url, CreditHoldsDocument, { workspaceId }, service)).toEqual(listed);
+  expect(listed.creditHolds.edges.map((edge) => edge.node)).toMatchObject([
+    { id: hold.id, status: 'SETTLED', settledCredits: 42, consumptionId: settled.settleCreditHold.id },
+  ]);
+  expect((await balanceOf(fourth, workspaceId)).workspaceCredits).toMatchObject({ available: 458, held: 0 });
 });
 
 describe('expiry at the instant', () => {
@@ -342,6 +355,12 @@ describe('expiry at the instant', () => {
       { ...hold, status: 'EXPIRED', closedAt: new Date(expiresAt).toISOString() },
     ]);
     expect(await headPosition(server.url)).toBe(head);
+
+    // The balance at any instant, from the events, agrees: held before the instant, back from it.
+    const at = (instant: number) =>
+      expectData(server.url, HeldBalanceAtDocument, { workspaceId, at: new Date(instant).toISOString() }, adminToken());
+    expect((await at(expiresAt - 1)).creditBalanceAt).toMatchObject({ available: 30, held: 70 });
+    expect((await at(expiresAt)).creditBalanceAt).toMatchObject({ available: 100, held: 0 });
   });
 
   it('writes a stuck hold’s expiry promptly through the hold-expiry reaction', async () => {

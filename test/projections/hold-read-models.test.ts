@@ -2,13 +2,15 @@
  * What the read models make of a hold's life: the holds read model lists it by its status at the
  * instant of the read (expired from its expiresAt on, written or not) and pages newest first; the
  * ledger shows the reservation and its outcome with balanceAfter as the credits left to spend and
- * the real cost as `spentCredits`; usage counts a settled hold as a spend.
+ * the real cost as `spentCredits`; usage counts a settled hold as a spend; the balance read model
+ * keeps the active holds, what returning credits depend on, and which workspaces have a hold due.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { creditHoldsProjection } from '../../projections/credit-holds';
 import { CreditHoldsReader } from '../../projections/credit-holds-reader';
 import { creditLedgerProjection } from '../../projections/credit-ledger';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
+import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../projections/workspace-balance';
 import type { WorkspaceCreditsEvent } from '../../src/domain/events';
 import { currentSchemaVersion } from '../../src/events/upcasters';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
@@ -47,7 +49,7 @@ const history: WorkspaceCreditsEvent[] = [
 
 function readModels(events: WorkspaceCreditsEvent[]) {
   const db = new BetterSqlite3(':memory:');
-  const projections = [creditHoldsProjection, creditLedgerProjection];
+  const projections = [creditHoldsProjection, creditLedgerProjection, workspaceBalanceProjection];
   for (const projection of projections) projection.migrate(db);
   const handlers = projections.map((projection) => projection.prepare(db));
   events.forEach((event, i) => {
@@ -65,7 +67,12 @@ function readModels(events: WorkspaceCreditsEvent[]) {
     for (const handler of handlers) handler.apply(recorded);
   });
   for (const handler of handlers) handler.endBatch?.();
-  return { db, holds: new CreditHoldsReader(db), ledger: new CreditLedgerReader(db) };
+  return {
+    db,
+    holds: new CreditHoldsReader(db),
+    ledger: new CreditLedgerReader(db),
+    balances: new WorkspaceBalanceReader(db),
+  };
 }
 
 describe('the holds read model', () => {
@@ -148,5 +155,28 @@ describe('the ledger of holds', () => {
     expect(ledger.usage(WORKSPACE, at(0), at(DAY), 'ACTION')).toEqual([
       { key: 'ORG_CHART_GENERATION', credits: 300, count: 1 },
     ]);
+  });
+});
+
+describe('the balance read model of holds', () => {
+  const { balances } = readModels(history);
+
+  it('keeps the holds still reserving, with where their credits are held, and held per grant', () => {
+    expect(balances.holds(WORKSPACE)).toEqual([
+      { holdId: 'hold-4', expiresAt: at(5 * HOUR).getTime(), drawdown: p(100) },
+    ]);
+    expect(balances.grants(WORKSPACE)).toMatchObject([{ id: 'purchase-1', held: 100, consumed: 300, remaining: 1600 }]);
+  });
+
+  it('keeps what a returning credit depends on: the purchase’s money', () => {
+    expect(balances.returnTerms(WORKSPACE).get('purchase-1')).toEqual({
+      replaced: false,
+      money: { price: { amount: 4900, currency: 'USD' }, amountReturned: 0, creditsOwed: 0 },
+    });
+  });
+
+  it('names the workspace for the expiry sweeper once a hold is due, not before', () => {
+    expect(balances.workspacesWithDueExpiries(at(5 * HOUR).getTime() - 1, 10)).toEqual([]);
+    expect(balances.workspacesWithDueExpiries(at(5 * HOUR).getTime(), 10)).toEqual([WORKSPACE]);
   });
 });
