@@ -24,6 +24,7 @@ export function expireDueHolds(
   workspaceId: string,
   now: number,
 ): { events: WorkspaceCreditsEvent[]; state: WorkspaceCreditsState } {
+  if (state.activeHolds.size === 0) return { events: [], state }; // most workspaces, most of the time
   const first = expiryIndexOf(state.activeHolds).first();
   if (!first || first.expiresAt > now) return { events: [], state };
   const due = [...state.activeHolds.values()].filter((hold) => hold.expiresAt <= now);
