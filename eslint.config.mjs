@@ -1,9 +1,11 @@
 // @ts-check
 import eslint from '@eslint/js';
 import graphqlPlugin from '@graphql-eslint/eslint-plugin';
+import boundaries from 'eslint-plugin-boundaries';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import valueTypes from './test/support/value-types.json' with { type: 'json' };
+import { LAYERS } from './eslint.layers.mjs';
 
 export default tseslint.config(
   { ignores: ['dist/', 'data/', 'coverage/', 'node_modules/', 'test/generated/', 'test/artifacts/', 'bench/peers/'] },
@@ -20,6 +22,35 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error'] }],
       // Adapters implement an async port with synchronous SQLite calls; that is not a mistake.
       '@typescript-eslint/require-await': 'off',
+    },
+  },
+  {
+    // The layers (eslint.layers.mjs, drawn in docs/architecture.md): an import that crosses them fails.
+    files: ['src/**/*.ts', 'projections/**/*.ts', 'reactions/**/*.ts'],
+    plugins: { boundaries },
+    settings: {
+      'import/resolver': { typescript: { project: './tsconfig.test.json' } },
+      // Each file belongs to the first layer whose pattern matches it.
+      'boundaries/files': Object.entries(LAYERS).map(([category, { pattern }]) => ({
+        category,
+        pattern,
+        stopMatching: true,
+      })),
+    },
+    rules: {
+      'boundaries/dependencies': [
+        'error',
+        {
+          default: 'disallow',
+          checkUnknownLocals: true,
+          policies: Object.entries(LAYERS).map(([layer, { imports }]) => ({
+            from: { file: { categories: layer } },
+            allow: { to: { file: { categories: imports.includes('*') ? '*' : [layer, ...imports] } } },
+          })),
+        },
+      ],
+      // Every file of these folders belongs to a layer: a new folder gets its place in the table first.
+      'boundaries/no-unknown-files': 'error',
     },
   },
   {

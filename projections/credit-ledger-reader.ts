@@ -3,8 +3,8 @@
  * for exports. Cursors are opaque to clients; inside they are the entry's global position.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { CreditAction, GrantSource } from '../src/domain/credits';
-import type { LedgerEntry, LedgerEntryType, LedgerGrantChange } from './credit-ledger';
+import type { CreditAction, Drawdown, GrantSource } from '../src/domain/credits';
+import type { LedgerEntry, LedgerEntryType } from './credit-ledger';
 
 interface EntryRow {
   position: number;
@@ -23,6 +23,8 @@ interface EntryRow {
   refunded_credits: number;
   hold_id: string | null;
   spent: number;
+  amount: number | null;
+  currency: string | null;
 }
 
 const toEntry = (row: EntryRow): LedgerEntry => ({
@@ -38,10 +40,11 @@ const toEntry = (row: EntryRow): LedgerEntry => ({
   units: row.units ?? undefined,
   actorId: row.actor_id ?? undefined,
   reference: row.reference ?? undefined,
-  grants: JSON.parse(row.grants) as LedgerGrantChange[],
+  grants: JSON.parse(row.grants) as Drawdown[],
   refundedCredits: row.refunded_credits,
   holdId: row.hold_id ?? undefined,
   spentCredits: row.spent,
+  money: row.amount !== null && row.currency !== null ? { amount: row.amount, currency: row.currency } : undefined,
 });
 
 export interface LedgerFilter {

@@ -2,15 +2,17 @@
  * The credit ledger read model: one entry per balance-changing event of a workspace, with its
  * signed credits and the balance after it. Entries are keyed by the event's global position, so
  * "newest first" and the page cursors stay stable while new entries arrive. Spends also carry the
- * credits later refunded, so usage can be reported net of refunds.
+ * credits later refunded, so usage can be reported net of refunds; a purchase's entries carry the
+ * money that moved with them, so an export adds up to what was paid.
  *
  * `balanceAfter` is the running sum of the entries: what the grants have left to spend, which is
  * the available balance as far as the ledger has seen it. Held credits are out of it from their
  * HOLD entry on; a hold's settle, release or expiry brings back what it did not use (a settle's
  * `credits` is that, less any excess it took from the balance; its real cost is `spentCredits`).
  */
-import type { CreditAction, GrantSource } from '../src/domain/credits';
+import type { CreditAction, Drawdown, GrantSource, Money } from '../src/domain/credits';
 import { occurredAt, type WorkspaceCreditsEvent } from '../src/domain/events';
+import { creditsOf } from '../src/domain/holds';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
 import type { RecordedEvent } from '../src/eventstore/port';
 import type { Projection } from './projection';
@@ -33,13 +35,6 @@ export const LEDGER_ENTRY_TYPES = [
 ] as const;
 export type LedgerEntryType = (typeof LEDGER_ENTRY_TYPES)[number];
 
-/** A grant an entry changed, and by how many credits (always positive; the entry's sign says which way). */
-export interface LedgerGrantChange {
-  grantId: string;
-  source: GrantSource;
-  credits: number;
-}
-
 export interface LedgerEntry {
   /** The id of the event the entry records. */
   id: string;
@@ -55,21 +50,24 @@ export interface LedgerEntry {
   units: number | undefined;
   actorId: string | undefined;
   reference: string | undefined;
-  grants: LedgerGrantChange[];
+  /** The grants the entry changed, and by how many credits (always positive; the entry's sign says which way). */
+  grants: Drawdown[];
   refundedCredits: number;
   /** The hold the entry reserves, settles, releases or expires. */
   holdId: string | undefined;
   /** Credits the entry spent: a spend's credits, a settled hold's real cost; 0 otherwise. */
   spentCredits: number;
+  /** The money that moved with the entry, signed as its credits are (see moneyOf); undefined when none did. */
+  money: Money | undefined;
 }
 
 type EntryFields = Omit<
   LedgerEntry,
-  'id' | 'position' | 'workspaceId' | 'occurredAt' | 'balanceAfter' | 'refundedCredits'
+  'id' | 'position' | 'workspaceId' | 'occurredAt' | 'balanceAfter' | 'refundedCredits' | 'money'
 >;
 
 /** The one source that paid, when all parts of a drawdown share it. */
-function singleSource(drawdown: readonly LedgerGrantChange[]): GrantSource | undefined {
+function singleSource(drawdown: readonly Drawdown[]): GrantSource | undefined {
   const source = drawdown[0]?.source;
   return drawdown.every((part) => part.source === source) ? source : undefined;
 }
@@ -83,7 +81,7 @@ const fields = (
   type: LedgerEntryType,
   credits: number,
   source: GrantSource | undefined,
-  grants: LedgerGrantChange[],
+  grants: Drawdown[],
   reference: string | undefined,
   actorId: string | undefined,
   action: CreditAction | undefined = undefined,
@@ -160,8 +158,6 @@ function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): En
   }
 }
 
-const sum = (parts: readonly LedgerGrantChange[]): number => parts.reduce((total, part) => total + part.credits, 0);
-
 /** The entry of a hold's reservation or its outcome: what it did to the credits left to spend. */
 function holdEntry(
   event: Extract<
@@ -178,7 +174,7 @@ function holdEntry(
     }
     case 'CreditHoldSettled': {
       const { drawdown, returned, fromBalance, reference, action, units, holdId, credits } = event.data;
-      const back = sum(returned) - sum(fromBalance);
+      const back = creditsOf(returned) - creditsOf(fromBalance);
       const by = event.data.actorId;
       return fields(
         'HOLD_SETTLED',
@@ -224,6 +220,28 @@ function holdEntry(
   }
 }
 
+/**
+ * The money of a purchase's entries, in minor units and signed as their credits: paid in for a
+ * purchase (+), to be returned for a refund (-), kept after all when a refund fails (+), lost to a
+ * chargeback when a dispute closes (-, 0 when won). Summed, it is what the workspace has paid net.
+ */
+function moneyOf(event: WorkspaceCreditsEvent): Money | undefined {
+  const back = ({ amount, currency }: Money): Money => ({ amount: amount === 0 ? 0 : -amount, currency });
+  switch (event.type) {
+    case 'CreditsPurchased':
+      return event.data.price;
+    case 'CreditPurchaseRefunded':
+    case 'PurchaseRefundRequested':
+      return back(event.data.amount);
+    case 'PurchaseRefundFailed':
+      return event.data.amount;
+    case 'PurchaseDisputeClosed':
+      return back(event.data.amountLost);
+    default:
+      return undefined;
+  }
+}
+
 /** An entry that moves credits of one purchase's grant (signed: negative when they leave). */
 const purchaseEntry = (
   type: LedgerEntryType,
@@ -249,7 +267,7 @@ const isSpend = (
 
 export const creditLedgerProjection: Projection = {
   name: 'credit-ledger',
-  version: 3,
+  version: 4,
 
   migrate(db) {
     db.exec(`
@@ -271,7 +289,9 @@ export const creditLedgerProjection: Projection = {
         stream_revision INTEGER,
         refunded_credits INTEGER NOT NULL DEFAULT 0,
         hold_id TEXT,
-        spent INTEGER NOT NULL DEFAULT 0
+        spent INTEGER NOT NULL DEFAULT 0,
+        amount INTEGER,
+        currency TEXT
       );
       CREATE INDEX IF NOT EXISTS ledger_by_consumption ON ledger_entries (consumption_id) WHERE consumption_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS ledger_balances (
@@ -301,8 +321,8 @@ export const creditLedgerProjection: Projection = {
     // Positional parameters: named ones cost an object per row, and a replay writes millions of rows.
     const insert = db.prepare(
       `INSERT INTO ledger_entries (position, entry_id, workspace_id, type, occurred_at, credits, balance_after, source,
-         action, units, actor_id, reference, grants, consumption_id, stream_revision, hold_id, spent)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         action, units, actor_id, reference, grants, consumption_id, stream_revision, hold_id, spent, amount, currency)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const markRefunded = db.prepare(
       'UPDATE ledger_entries SET refunded_credits = refunded_credits + ? WHERE consumption_id = ? AND workspace_id = ?',
@@ -322,6 +342,7 @@ export const creditLedgerProjection: Projection = {
       const before = balances.get(workspaceId) ?? balanceOf.get(workspaceId)?.balance ?? 0;
       const balanceAfter = before + entry.credits;
       balances.set(workspaceId, balanceAfter);
+      const money = moneyOf(event);
       insert.run(
         recorded.position,
         recorded.id,
@@ -340,6 +361,8 @@ export const creditLedgerProjection: Projection = {
         isSpend(event) ? recorded.revision : null,
         entry.holdId ?? null,
         entry.spentCredits,
+        money?.amount ?? null,
+        money?.currency ?? null,
       );
     };
     const endBatch = (): void => {

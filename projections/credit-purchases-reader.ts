@@ -4,6 +4,7 @@
  * could not be credited, and the lookups that say which workspace an id belongs to.
  */
 import type { Database, Statement } from 'better-sqlite3';
+import type { Money } from '../src/domain/credits';
 import type { RefundStatus } from '../src/domain/events';
 
 export const PURCHASE_STATUSES = ['PAID', 'PARTIALLY_REFUNDED', 'REFUNDED', 'DISPUTED', 'CHARGED_BACK'] as const;
@@ -22,11 +23,6 @@ export const CHECKOUT_STATUSES = [
   'EXPIRED',
 ] as const;
 export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
-
-interface Money {
-  amount: number;
-  currency: string;
-}
 
 export interface PurchaseRefundView {
   id: string;

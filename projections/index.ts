@@ -1,4 +1,5 @@
 /** Every read model the service keeps, in the order the runner applies a batch to them. */
+import { creditAlertsProjection } from './credit-alerts';
 import { creditHoldsProjection } from './credit-holds';
 import { creditLedgerProjection } from './credit-ledger';
 import { creditPurchasesProjection } from './credit-purchases';
@@ -9,5 +10,6 @@ export const PROJECTIONS: readonly Projection[] = [
   workspaceBalanceProjection,
   creditLedgerProjection,
   creditPurchasesProjection,
+  creditAlertsProjection,
   creditHoldsProjection,
 ];

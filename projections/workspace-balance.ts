@@ -249,24 +249,18 @@ const grantRow = (
   priceCurrency: null as string | null,
 });
 
-interface GrantRow {
-  grant_id: string;
-  source: GrantSource;
-  granted: number;
-  remaining: number;
-  consumed: number;
-  expired: number;
-  refunded: number;
-  held: number;
-  frozen: number;
-  expires_at: number | null;
-  granted_at: number;
-  seq: number;
-  price_amount: number | null;
-  price_currency: string | null;
-  money_returned: number;
-  credits_owed: number;
-}
+/**
+ * A grant as SQLite answers it: the domain's Grant, with a flag as 0 or 1 and no expiry as null,
+ * and the money of its purchase (none for other grants) that credits coming back to it depend on.
+ */
+type GrantRow = Omit<Grant, 'frozen' | 'expiresAt'> & {
+  frozen: 0 | 1;
+  expiresAt: number | null;
+  priceAmount: number | null;
+  priceCurrency: string | null;
+  moneyReturned: number;
+  creditsOwed: number;
+};
 
 /** A workspace's part of the balance read model, as read at one checkpoint. */
 export interface WorkspaceBalance {
@@ -293,7 +287,12 @@ export class WorkspaceBalanceReader {
   private readonly read: (workspaceId: string) => WorkspaceBalance;
 
   constructor(db: Database, options: { cachedWorkspaces?: number } = {}) {
-    this.grantsOf = db.prepare<[string], GrantRow>('SELECT * FROM balance_grants WHERE workspace_id = ? ORDER BY seq');
+    this.grantsOf = db.prepare<[string], GrantRow>(
+      `SELECT grant_id AS id, source, granted, remaining, consumed, expired, refunded, held, frozen,
+         expires_at AS expiresAt, granted_at AS grantedAt, seq, price_amount AS priceAmount,
+         price_currency AS priceCurrency, money_returned AS moneyReturned, credits_owed AS creditsOwed
+       FROM balance_grants WHERE workspace_id = ? ORDER BY seq`,
+    );
     this.periodOf = db.prepare<
       [string],
       {
@@ -397,7 +396,7 @@ export class WorkspaceBalanceReader {
 
 const toGrant = (row: GrantRow): Grant =>
   Object.freeze({
-    id: row.grant_id,
+    id: row.id,
     source: row.source,
     granted: row.granted,
     remaining: row.remaining,
@@ -406,8 +405,8 @@ const toGrant = (row: GrantRow): Grant =>
     refunded: row.refunded,
     held: row.held,
     frozen: row.frozen === 1,
-    expiresAt: row.expires_at ?? undefined,
-    grantedAt: row.granted_at,
+    expiresAt: row.expiresAt ?? undefined,
+    grantedAt: row.grantedAt,
     seq: row.seq,
   });
 
@@ -415,15 +414,15 @@ const toGrant = (row: GrantRow): Grant =>
 function returnTermsOf(rows: readonly GrantRow[], period: CurrentPeriod | undefined): ReadonlyMap<string, ReturnTerms> {
   const terms = new Map<string, ReturnTerms>();
   for (const row of rows) {
-    terms.set(row.grant_id, {
-      replaced: row.source === 'INCLUDED' && row.grant_id !== period?.grantId,
+    terms.set(row.id, {
+      replaced: row.source === 'INCLUDED' && row.id !== period?.grantId,
       money:
-        row.price_amount === null
+        row.priceAmount === null
           ? undefined
           : {
-              price: { amount: row.price_amount, currency: row.price_currency ?? '' },
-              amountReturned: row.money_returned,
-              creditsOwed: row.credits_owed,
+              price: { amount: row.priceAmount, currency: row.priceCurrency ?? '' },
+              amountReturned: row.moneyReturned,
+              creditsOwed: row.creditsOwed,
             },
     });
   }

@@ -4,7 +4,7 @@
  * piece of work an operator asked to retry, and work deferred to look at again later. They make
  * retries and parking survive restarts and show the same on every replica.
  */
-import type { NewEvent, RecordedEvent } from '../src/eventstore/port';
+import type { EventStore, NewEvent, RecordedEvent } from '../src/eventstore/port';
 
 export const REACTIONS_CATEGORY = 'reactions';
 export const reactionStream = (reaction: string): string => `${REACTIONS_CATEGORY}-${reaction}`;
@@ -25,6 +25,24 @@ export type ReactionEvent =
   | { type: 'ReactionWorkDeferred'; data: { reaction: string; key: string; dueAt: string; deferredAt: string } };
 
 export const toNewEvent = (event: ReactionEvent): NewEvent => ({ type: event.type, data: event.data });
+
+/** Records an operator's request to try a reaction's parked work again, afresh; resolves with its position. */
+export async function requestRetry(
+  store: EventStore,
+  work: { reaction: string; key: string },
+  requestedBy: string,
+  at: Date,
+): Promise<bigint> {
+  const { reaction, key } = work;
+  const retried: ReactionEvent = {
+    type: 'ReactionWorkRetried',
+    data: { reaction, key, requestedBy, retriedAt: at.toISOString() },
+  };
+  const { position } = await store.appendToStream(reactionStream(reaction), [toNewEvent(retried)], {
+    expectedRevision: 'any',
+  });
+  return position;
+}
 
 export function toReactionEvent(recorded: RecordedEvent): ReactionEvent | undefined {
   if (!recorded.streamName.startsWith(`${REACTIONS_CATEGORY}-`)) return undefined;

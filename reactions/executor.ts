@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../src/clock';
 import type { EventStore } from '../src/eventstore/port';
 import { PaymentProviderError } from '../src/payments/payment-gateway';
-import { reactionStream, toNewEvent, type ReactionEvent } from './attempt-events';
+import { reactionStream, requestRetry, toNewEvent, type ReactionEvent } from './attempt-events';
 import type { ReactorLease } from './lease';
 import type { ReactionPerformer, RetryPolicy, WorkItem } from './reaction';
 import type { WorkReader } from './work-reader';
@@ -176,16 +176,6 @@ export class ReactionExecutor {
   /** An operator asks for parked work to be tried again, afresh. */
   async retry(reaction: string, key: string, requestedBy: string): Promise<bigint> {
     this.notBefore.delete(`${reaction}\n${key}`);
-    const { position } = await this.options.store.appendToStream(
-      reactionStream(reaction),
-      [
-        toNewEvent({
-          type: 'ReactionWorkRetried',
-          data: { reaction, key, requestedBy, retriedAt: this.options.clock.now().toISOString() },
-        }),
-      ],
-      { expectedRevision: 'any' },
-    );
-    return position;
+    return requestRetry(this.options.store, { reaction, key }, requestedBy, this.options.clock.now());
   }
 }

@@ -1,14 +1,27 @@
 /**
- * Writes expiries down for workspaces that are quiet: a reaction to time rather than to an event.
- * Expired credits are unavailable from their expiry instant whatever happens here (the balance is
- * computed at the instant of each read); the sweeper only makes the ledger show the expiry without
- * waiting for the workspace's next command. The balance read model says which workspaces to look
- * at; the ExpireCredits command then decides on each workspace's own stream what is due.
+ * Writes expiries down for workspaces that are quiet, and notices credits about to expire: a
+ * reaction to time rather than to an event. Expired credits are unavailable from their expiry
+ * instant whatever happens here (the balance is computed at the instant of each read); the sweeper
+ * only makes the ledger show the expiry without waiting for the workspace's next command. The read
+ * models say which workspaces to look at; the ExpireCredits and NoticeExpiringCredits commands then
+ * decide on each workspace's own stream what is due, so two replicas sweeping notice a grant once.
  */
 import type { Logger } from 'pino';
-import type { WorkspaceBalanceReader } from '../projections/workspace-balance';
 import type { Clock } from '../src/clock';
 import type { CreditsCommands } from '../src/commands/credits-commands';
+
+/**
+ * Which workspaces hold credits past their expiry that is not recorded yet. The balance read model
+ * answers it (the composition root passes its reader); a reaction names what it asks, not a read model.
+ */
+export interface DueExpiries {
+  workspacesWithDueExpiries(now: number, limit: number): string[];
+}
+
+/** Which workspaces hold a grant whose expiry notice is due and not recorded yet (the alerts read model). */
+export interface ExpiringCredits {
+  workspacesWithExpiringCredits(now: number, limit: number): string[];
+}
 
 const WORKSPACES_PER_SWEEP = 500;
 export const EXPIRY_SWEEPER_ACTOR = 'expiry-sweeper';
@@ -18,23 +31,41 @@ export class ExpirySweeper {
   private running: Promise<number> | undefined;
 
   constructor(
-    private readonly balances: WorkspaceBalanceReader,
+    private readonly balances: DueExpiries,
+    private readonly alerts: ExpiringCredits,
     private readonly commands: CreditsCommands,
     private readonly clock: Clock,
     private readonly logger: Logger,
   ) {}
 
-  /** Records every due expiry it finds (up to a bounded number of workspaces); returns how many workspaces. */
+  /**
+   * Records every due expiry and expiry notice it finds (up to a bounded number of workspaces of
+   * each); returns how many workspaces it acted on.
+   */
   async sweep(): Promise<number> {
-    const due = this.balances.workspacesWithDueExpiries(this.clock.now().getTime(), WORKSPACES_PER_SWEEP);
-    for (const workspaceId of due) {
-      try {
-        await this.commands.expireCredits(workspaceId, { actorId: EXPIRY_SWEEPER_ACTOR });
-      } catch (error) {
-        this.logger.warn({ err: error, workspaceId }, 'could not record expired credits; will retry next sweep');
-      }
+    const now = this.clock.now().getTime();
+    const metadata = { actorId: EXPIRY_SWEEPER_ACTOR };
+    const expiring = this.balances.workspacesWithDueExpiries(now, WORKSPACES_PER_SWEEP);
+    for (const workspaceId of expiring) {
+      await this.attempt(() => this.commands.expireCredits(workspaceId, metadata), workspaceId, 'expired credits');
     }
-    return due.length;
+    const noticed = this.alerts.workspacesWithExpiringCredits(now, WORKSPACES_PER_SWEEP);
+    for (const workspaceId of noticed) {
+      await this.attempt(
+        () => this.commands.noticeExpiringCredits(workspaceId, metadata),
+        workspaceId,
+        'expiry notices',
+      );
+    }
+    return expiring.length + noticed.length;
+  }
+
+  private async attempt(record: () => Promise<unknown>, workspaceId: string, what: string): Promise<void> {
+    try {
+      await record();
+    } catch (error) {
+      this.logger.warn({ err: error, workspaceId }, `could not record ${what}; will retry next sweep`);
+    }
   }
 
   start(intervalMs: number): void {

@@ -11,7 +11,7 @@ import { systemClock } from '../../src/clock';
 import { CreditsCommands } from '../../src/commands/credits-commands';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { ProjectionThread } from '../../src/server/projection-thread';
-import { openFileSnapshotStore } from '../../src/snapshots/snapshot-store';
+import { openFileSnapshotStore } from '../../src/snapshots/file-snapshot-store';
 import { round, silentLogger, timed, withTempDir } from '../support';
 
 export interface CommandSide {

@@ -12,7 +12,7 @@ import { systemClock } from '../../src/clock';
 import { CreditsCommands } from '../../src/commands/credits-commands';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
-import { openFileSnapshotStore } from '../../src/snapshots/snapshot-store';
+import { openFileSnapshotStore } from '../../src/snapshots/file-snapshot-store';
 
 async function main(): Promise<void> {
   const [dataDir, workspaceId, behindArg] = process.argv.slice(2) as [string, string, string | undefined];

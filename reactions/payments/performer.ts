@@ -16,7 +16,12 @@ import type { CommandMetadata } from '../../src/commands/command-handler';
 import type { PaymentCommands } from '../../src/commands/payment-commands';
 import { PROVIDER_ACTOR } from '../../src/commands/provider-events';
 import type { ProviderRefundFact } from '../../src/domain/events';
-import { PaymentProviderError, type PaymentGateway, type ProviderRefund } from '../../src/payments/payment-gateway';
+import {
+  PaymentProviderError,
+  PaymentsNotConfigured,
+  type PaymentGateway,
+  type ProviderRefund,
+} from '../../src/payments/payment-gateway';
 import type { PerformResult, ReactionPerformer, RetryPolicy, WorkItem } from '../reaction';
 import { PAYMENTS_REACTION, PENDING_REFUND_RECHECK_MS, type PaymentWork } from './work';
 
@@ -32,20 +37,25 @@ const CHECKOUT_ATTEMPTS = 3;
 /** A refund that stays pending is looked at at most this often once it has waited a while. */
 const LONGEST_RECHECK_MS = 24 * 60 * 60 * 1000;
 
-const isRefusal = (error: unknown): error is PaymentProviderError =>
-  error instanceof PaymentProviderError && !error.retryable;
+/** The provider said no for good (or there is no provider): trying again would fail the same way. */
+const isRefusal = (error: unknown): error is Error =>
+  (error instanceof PaymentProviderError && !error.retryable) || error instanceof PaymentsNotConfigured;
 
 export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
   readonly name = PAYMENTS_REACTION;
-  readonly retry: RetryPolicy = { maxAttempts: 10, firstDelayMs: 1_000, maxDelayMs: 10 * 60 * 1000 };
+  readonly retry: RetryPolicy;
 
   constructor(
     private readonly gateway: PaymentGateway,
     private readonly payments: PaymentCommands,
     private readonly catalog: Catalog,
-    private readonly urls: CheckoutUrls,
+    /** Read when a checkout is opened: the server's public URL may be known only once it listens. */
+    private readonly urls: () => CheckoutUrls,
     private readonly clock: Clock,
-  ) {}
+    retry: { maxAttempts: number; firstDelayMs: number } = { maxAttempts: 10, firstDelayMs: 1_000 },
+  ) {
+    this.retry = { ...retry, maxDelayMs: 10 * 60 * 1000 };
+  }
 
   async perform(item: WorkItem<PaymentWork>): Promise<PerformResult> {
     const work = item.payload;
@@ -61,6 +71,7 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
 
   private async openCheckout(work: Extract<PaymentWork, { kind: 'open-checkout' }>, attempts: number): Promise<void> {
     const stripePriceId = this.catalog.creditPackage(work.offer.packageId)?.stripePriceId;
+    const { successUrl, cancelUrl } = this.urls();
     let session;
     try {
       session = await this.gateway.createCheckoutSession({
@@ -76,8 +87,8 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
             stripePriceId,
           }),
         startedBy: work.startedBy,
-        successUrl: this.urls.successUrl,
-        cancelUrl: this.urls.cancelUrl,
+        successUrl,
+        cancelUrl,
         // The SDK reuses this key on its own retries too, so a lost answer never opens a second page.
         idempotencyKey: `checkout-${work.checkoutId}`,
       });

@@ -11,7 +11,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { reactionStream } from '../../reactions/attempt-events';
+import { requestRetry } from '../../reactions/attempt-events';
 import { WorkReader } from '../../reactions/work-reader';
 import { openReadModelDb } from '../../projections/read-model-db';
 import { projectionStatuses } from '../../projections/statuses';
@@ -152,21 +152,8 @@ program
     if (separator < 1) throw new Error('--retry takes <reaction>:<key>, e.g. payments:refund:acme:refund_1a2b');
     const { store } = await openStores(config);
     try {
-      await store.appendToStream(
-        reactionStream(options.retry.slice(0, separator)),
-        [
-          {
-            type: 'ReactionWorkRetried',
-            data: {
-              reaction: options.retry.slice(0, separator),
-              key: options.retry.slice(separator + 1),
-              requestedBy: 'cli',
-              retriedAt: new Date().toISOString(),
-            },
-          },
-        ],
-        { expectedRevision: 'any' },
-      );
+      const work = { reaction: options.retry.slice(0, separator), key: options.retry.slice(separator + 1) };
+      await requestRetry(store, work, 'cli', new Date());
       console.error(`asked for ${options.retry} to be retried`);
     } finally {
       await store.close();

@@ -4,6 +4,7 @@
  * and appended with the expected revision (decide-and-append.ts). When another process appended
  * first, the state is dropped, reloaded, and the batch decided again, a bounded number of times.
  */
+import type { LowBalancePolicy } from '../domain/alert-rules';
 import { conflict } from '../domain/errors';
 import type { WorkspaceCreditsCommand } from '../domain/commands';
 import type { WorkspaceCreditsState } from '../domain/state';
@@ -21,18 +22,22 @@ export interface CommandHandlerOptions extends WorkspaceStatesOptions {
   maxAttempts?: number;
   /** Most commands decided into one append. Default 1,000. */
   maxBatch?: number;
+  /** The catalog's low-balance rule, for workspaces that set no threshold. Default: the domain's. */
+  lowBalancePolicy?: LowBalancePolicy;
 }
 
 export class WorkspaceCreditsCommandHandler {
   private readonly states: WorkspaceStates;
   private readonly queues: WorkspaceQueues<QueuedCommand>;
   private readonly maxAttempts: number;
+  private readonly lowBalancePolicy: LowBalancePolicy | undefined;
 
   constructor(
     private readonly store: EventStore,
     options: CommandHandlerOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 5;
+    this.lowBalancePolicy = options.lowBalancePolicy;
     this.states = new WorkspaceStates(store, options);
     this.queues = new WorkspaceQueues<QueuedCommand>(
       {
@@ -87,7 +92,7 @@ export class WorkspaceCreditsCommandHandler {
     const loaded = await this.states.get(stream);
     let result;
     try {
-      result = await decideAndAppend(this.store, stream, loaded, batch);
+      result = await decideAndAppend(this.store, stream, loaded, batch, this.lowBalancePolicy);
     } catch (error) {
       this.states.forget(stream); // the state may have run ahead of the stream
       throw error;

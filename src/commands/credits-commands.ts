@@ -6,7 +6,7 @@ import type { Catalog } from '../catalog/catalog';
 import { systemClock, type Clock } from '../clock';
 import type { CreditAction } from '../domain/credits';
 import { notFound } from '../domain/errors';
-import type { PurchasePayment } from '../domain/events';
+import type { AlertRules, PurchasePayment } from '../domain/events';
 import { newId as timeOrderedId } from '../ids';
 import type { ConsumptionRecord } from '../domain/state';
 import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } from './command-handler';
@@ -119,6 +119,30 @@ export class CreditsCommands {
       { type: 'ExpireCredits', data: { workspaceId, now: this.clock.now() } },
       metadata,
       () => undefined,
+    );
+  }
+
+  /** Records a notice of each grant with credits left that expires within the notice period. */
+  async noticeExpiringCredits(workspaceId: string, metadata: CommandMetadata): Promise<CommandOutcome<void>> {
+    return this.handler.handle(
+      { type: 'NoticeExpiringCredits', data: { workspaceId, now: this.clock.now() } },
+      metadata,
+      () => undefined,
+    );
+  }
+
+  /** Replaces the workspace's alert rules; answers with the rules in force afterwards. */
+  async configureAlerts(
+    request: { workspaceId: string; rules: AlertRules },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<AlertRules>> {
+    return this.handler.handle(
+      {
+        type: 'ConfigureAlerts',
+        data: { ...request, configuredBy: metadata.actorId, now: this.clock.now() },
+      },
+      metadata,
+      (state) => state.alerts.rules,
     );
   }
 }

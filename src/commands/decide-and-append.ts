@@ -6,6 +6,7 @@
  * of an earlier request all depend on it. When another writer got there first, the caller reloads
  * and decides the whole batch again.
  */
+import type { LowBalancePolicy } from '../domain/alert-rules';
 import { decide } from '../domain/decide';
 import type { WorkspaceCreditsCommand } from '../domain/commands';
 import type { WorkspaceCreditsEvent } from '../domain/events';
@@ -58,13 +59,14 @@ export async function decideAndAppend(
   stream: string,
   loaded: LoadedStream,
   batch: readonly QueuedCommand[],
+  lowBalancePolicy?: LowBalancePolicy,
 ): Promise<BatchResult> {
   const decided: Decided[] = [];
   const events: NewEvent[] = [];
   for (const queued of batch) {
     let mine: WorkspaceCreditsEvent[];
     try {
-      mine = decide(queued.command, loaded.state);
+      mine = decide(queued.command, loaded.state, lowBalancePolicy);
     } catch (error) {
       decided.push({ queued, error });
       continue;

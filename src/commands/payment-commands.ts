@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Catalog } from '../catalog/catalog';
 import type { Clock } from '../clock';
+import type { Money } from '../domain/credits';
 import type { CheckoutOffer, CreditsConsumed, ProviderDisputeFact, ProviderRefundFact } from '../domain/events';
 import { invalidCommand, notFound } from '../domain/errors';
 import type { EventStore } from '../eventstore/port';
@@ -118,7 +119,7 @@ export class PaymentCommands {
       checkoutId: string | undefined;
       packageId: string | undefined;
       paymentIntentId: string | null;
-      amountPaid: { amount: number; currency: string };
+      amountPaid: Money;
     },
     metadata: CommandMetadata,
   ): Promise<CommandOutcome<void>> {

@@ -1,13 +1,15 @@
 /**
  * A verified payment-provider webhook, turned into commands on the workspaces it concerns. Its
  * content is checked like API input (ids, metadata): an event this service cannot take is refused
- * with the reason, so that the caller records it and acknowledges it rather than have the
- * provider deliver it forever. Which workspace a payment belongs to comes from the metadata we set
- * on it, or an index of recorded purchases, or the provider's own record of the payment; a payment
- * that names no workspace of ours is not ours and is ignored.
+ * with the reason, so that the caller records it (recordRefusal) and acknowledges it rather than
+ * have the provider deliver it forever. Which workspace a payment belongs to comes from the
+ * metadata we set on it, or an index of recorded purchases, or the provider's own record of the
+ * payment; a payment that names no workspace of ours is not ours and is ignored.
  */
 import type { ProviderDisputeFact, ProviderRefundFact } from '../domain/events';
 import { isWorkspaceId, WORKSPACE_ID_RULE } from '../domain/workspace-id';
+import { isExpectedRevisionConflict, type EventStore } from '../eventstore/port';
+import { refusedEventStream } from '../events/provider-refusals';
 import type { PaymentEvent, PaymentGateway, ProviderRefund } from '../payments/payment-gateway';
 import type { CommandMetadata } from './command-handler';
 import type { PaymentCommands } from './payment-commands';
@@ -73,7 +75,27 @@ export class ProviderEvents {
     private readonly payments: PaymentCommands,
     private readonly lookup: WorkspaceLookup,
     private readonly gateway: PaymentGateway,
+    private readonly store: EventStore,
   ) {}
+
+  /** Records why an event was refused, once per event id (a redelivery finds it recorded). */
+  async recordRefusal(event: PaymentEvent, reason: string): Promise<void> {
+    const type = event.kind === 'ignored' ? event.type : event.kind;
+    await this.store
+      .appendToStream(
+        refusedEventStream(event.eventId),
+        [
+          {
+            type: 'ProviderEventRefused',
+            data: { eventId: event.eventId, type, reason, refusedAt: new Date().toISOString() },
+          },
+        ],
+        { expectedRevision: 'no_stream' },
+      )
+      .catch((error: unknown) => {
+        if (!isExpectedRevisionConflict(error)) throw error;
+      });
+  }
 
   /** Applies the event once, however often it arrives; throws RefusedProviderEvent for one it will not take. */
   async apply(event: PaymentEvent): Promise<ProviderEventOutcome> {

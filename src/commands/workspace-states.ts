@@ -15,7 +15,7 @@ import { initialState, type WorkspaceCreditsState } from '../domain/state';
 import { decodeState, encodeState, STATE_SNAPSHOT_VERSION } from '../domain/state-snapshot';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent } from '../events/workspace-stream';
-import type { SnapshotStore, StateSnapshot } from '../snapshots/snapshot-store';
+import type { SnapshotStore, StateSnapshot } from '../snapshots/port';
 
 /**
  * A cold workspace folds at most this many events after its snapshot (unless it is busy enough that

@@ -86,14 +86,3 @@ export function creditBalance(
     grants: live.sort(compareDrawdownOrder),
   };
 }
-
-/**
- * Below this many available credits the Billing page warns. It scales with the plan so a large
- * allowance warns earlier, and never drops below `minimumCredits` (by default one org chart).
- */
-export function lowBalanceThreshold(
-  policy: { minimumCredits: number; percentOfAllowance: number },
-  includedCredits: number,
-): number {
-  return Math.max(policy.minimumCredits, Math.floor((includedCredits * policy.percentOfAllowance) / 100));
-}

@@ -2,10 +2,18 @@
  * The workspace credits decider: given the state and a command, the events that command causes, or
  * a CreditsError that says why it is refused. A refusal causes no event at all. A repeated request
  * (same idempotency key, same payload) causes none either: its first result stands. Each command's
- * rules live in decisions/<command>.ts; this file only dispatches, on the state after the hold
- * expiries that are due (decisions/hold-expiries.ts), which go first in whatever the command appends.
+ * rules live in decisions/<command>.ts; this file dispatches, on the state after the hold expiries
+ * that are due (decisions/hold-expiries.ts), which go first in whatever the command appends; and it
+ * adds what all those events make of the lines the balance may cross (alerts.ts, auto-top-up.ts),
+ * in the same append.
  */
+import { DEFAULT_LOW_BALANCE_POLICY, type LowBalancePolicy } from './alert-rules';
+import { crossingsAfter } from './alerts';
+import { topUpsAfter } from './auto-top-up';
+import { balanceAfter } from './balance-after';
 import type { WorkspaceCreditsCommand } from './commands';
+import { configureAlerts } from './decisions/configure-alerts';
+import { configureAutoTopUp } from './decisions/configure-auto-top-up';
 import { applyPlanAllowance } from './decisions/apply-plan-allowance';
 import { consumeCredits } from './decisions/consume-credits';
 import { creditPaidCheckout } from './decisions/credit-paid-checkout';
@@ -13,27 +21,42 @@ import { expireCredits } from './decisions/expire-credits';
 import { extendCreditHold } from './decisions/extend-credit-hold';
 import { grantCredits } from './decisions/grant-credits';
 import { expireDueHolds } from './decisions/hold-expiries';
+import { noticeExpiringCredits } from './decisions/notice-expiring-credits';
 import { purchaseCredits } from './decisions/purchase-credits';
+import { recordAutoTopUpCharge } from './decisions/record-auto-top-up-charge';
 import { recordCheckoutPayment } from './decisions/record-checkout-payment';
 import { recordCheckoutSession } from './decisions/record-checkout-session';
 import { recordProviderDispute } from './decisions/record-provider-dispute';
 import { recordProviderRefund } from './decisions/record-provider-refund';
+import { recordPaymentMethodSetup } from './decisions/record-payment-method-setup';
 import { refundCreditConsumption } from './decisions/refund-credit-consumption';
 import { releaseCreditHold } from './decisions/release-credit-hold';
+import { removePaymentMethod } from './decisions/remove-payment-method';
 import { requestPurchaseRefund } from './decisions/request-purchase-refund';
 import { reserveCredits } from './decisions/reserve-credits';
 import { settleCreditHold } from './decisions/settle-credit-hold';
 import { startCheckout } from './decisions/start-checkout';
+import { startPaymentMethodSetup } from './decisions/start-payment-method-setup';
 import type { WorkspaceCreditsEvent } from './events';
 import type { WorkspaceCreditsState } from './state';
 
-export function decide(command: WorkspaceCreditsCommand, state: WorkspaceCreditsState): WorkspaceCreditsEvent[] {
-  const due = expireDueHolds(state, command.data.workspaceId, command.data.now.getTime());
-  if (due.events.length === 0) return decideCommand(command, state);
+/** `policy`: the catalog's low-balance rule, for workspaces that set no threshold of their own. */
+export function decide(
+  command: WorkspaceCreditsCommand,
+  state: WorkspaceCreditsState,
+  policy: LowBalancePolicy = DEFAULT_LOW_BALANCE_POLICY,
+): WorkspaceCreditsEvent[] {
+  const now = command.data.now.getTime();
+  const { workspaceId } = command.data;
+  const due = expireDueHolds(state, workspaceId, now);
   const decided = decideCommand(command, due.state);
   // A command that records nothing (a retry) appends nothing; expiring is the sweep's whole point.
-  if (decided.length === 0 && command.type !== 'ExpireCredits') return [];
-  return [...due.events, ...decided];
+  if (decided.length === 0 && (due.events.length === 0 || command.type !== 'ExpireCredits')) return [];
+  const events = due.events.length === 0 ? decided : [...due.events, ...decided];
+  // Held credits are out of the grants' remaining, so what is left available counts them as gone.
+  const after = balanceAfter(state, events, now);
+  const follow = [...crossingsAfter(after, workspaceId, now, policy), ...topUpsAfter(after, workspaceId, now)];
+  return follow.length === 0 ? events : [...events, ...follow];
 }
 
 function decideCommand(command: WorkspaceCreditsCommand, state: WorkspaceCreditsState): WorkspaceCreditsEvent[] {
@@ -72,5 +95,19 @@ function decideCommand(command: WorkspaceCreditsCommand, state: WorkspaceCredits
       return releaseCreditHold(command, state);
     case 'ExtendCreditHold':
       return extendCreditHold(command, state);
+    case 'ConfigureAlerts':
+      return configureAlerts(command, state);
+    case 'NoticeExpiringCredits':
+      return noticeExpiringCredits(command, state);
+    case 'ConfigureAutoTopUp':
+      return configureAutoTopUp(command, state);
+    case 'StartPaymentMethodSetup':
+      return startPaymentMethodSetup(command, state);
+    case 'RecordPaymentMethodSetup':
+      return recordPaymentMethodSetup(command, state);
+    case 'RemovePaymentMethod':
+      return removePaymentMethod(command, state);
+    case 'RecordAutoTopUpCharge':
+      return recordAutoTopUpCharge(command, state);
   }
 }

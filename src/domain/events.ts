@@ -28,7 +28,9 @@ export type PlanAllowanceApplied = Event<
  */
 export type PurchasePayment =
   | { provider: 'MANUAL'; reference: string }
-  | { provider: 'STRIPE'; checkoutSessionId: string; paymentIntentId: string };
+  | { provider: 'STRIPE'; checkoutSessionId: string; paymentIntentId: string }
+  /** An automatic top-up charged off-session to the workspace's saved card (no Checkout session). */
+  | { provider: 'STRIPE'; autoTopUpId: string; paymentIntentId: string };
 
 /**
  * A paid credit package; `purchaseId` identifies the purchase within the workspace (the payment
@@ -366,6 +368,214 @@ export type ProviderEventDeferred = Event<
   { workspaceId: string; paymentIntentId: string; fact: ProviderPaymentFact; recordedBy: string; receivedAt: string }
 >;
 
+// --------------------------------------------------------------------------------------- alerts
+
+/**
+ * A workspace's alert rules. The low-balance threshold is its own number of credits, or its own
+ * percentage of the plan's included credits, or (both null) the catalog's rule. `notify` says which
+ * crossings it wants to hear of; crossings are recorded either way. `expiringSoonDays`: how long
+ * before a grant with credits left expires it is told, or null for never.
+ */
+export interface AlertRules {
+  lowBalanceCredits: number | null;
+  lowBalancePercent: number | null;
+  notify: { low: boolean; depleted: boolean; recovered: boolean };
+  expiringSoonDays: number | null;
+}
+
+/** An OWNER, BILLING_MANAGER or admin set the workspace's alert rules. */
+export type AlertRulesConfigured = Event<
+  'AlertRulesConfigured',
+  { workspaceId: string; rules: AlertRules; configuredBy: string; configuredAt: string }
+>;
+
+/**
+ * Where the balance stood against the threshold when it crossed it. `notify`: whether the
+ * workspace's rules asked to be told of it when it happened (webhooks and the Billing page follow it).
+ */
+type Crossing = {
+  workspaceId: string;
+  available: number;
+  threshold: number;
+  notify: boolean;
+  crossedAt: string;
+};
+
+/** The balance fell below the low-balance threshold (once per crossing). */
+export type CreditsLow = Event<'CreditsLow', Crossing>;
+
+/** Nothing is left to spend (once, until the balance recovers past the threshold). */
+export type CreditsDepleted = Event<
+  'CreditsDepleted',
+  { workspaceId: string; threshold: number; notify: boolean; depletedAt: string }
+>;
+
+/** The balance climbed back to the low-balance threshold after being below it. */
+export type CreditsRecovered = Event<'CreditsRecovered', Crossing>;
+
+/** A grant with credits left expires within the workspace's notice period (once per grant). */
+export type CreditsExpiringSoon = Event<
+  'CreditsExpiringSoon',
+  {
+    workspaceId: string;
+    grantId: string;
+    source: GrantSource;
+    credits: number;
+    expiresAt: string;
+    noticedAt: string;
+  }
+>;
+
+// ------------------------------------------------------------------------------- auto top-up
+
+/** A saved card as the provider describes it: enough to recognise it, never enough to charge it. */
+export interface SavedCard {
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
+/** A billing manager asked to save (or replace) the card auto top-up charges, through a setup page. */
+export type PaymentMethodSetupStarted = Event<
+  'PaymentMethodSetupStarted',
+  { workspaceId: string; setupId: string; customerId: string | null; startedBy: string; startedAt: string }
+>;
+
+/** The provider's customer for this workspace, created once by the payments reaction. */
+export type PaymentCustomerCreated = Event<
+  'PaymentCustomerCreated',
+  { workspaceId: string; customerId: string; createdAt: string }
+>;
+
+/** The provider opened the page where the card is saved, or refused to. */
+export type PaymentMethodSetupOpened = Event<
+  'PaymentMethodSetupOpened',
+  { workspaceId: string; setupId: string; sessionId: string; url: string; expiresAt: string; openedAt: string }
+>;
+export type PaymentMethodSetupFailed = Event<
+  'PaymentMethodSetupFailed',
+  { workspaceId: string; setupId: string; error: string; failedAt: string }
+>;
+
+/** The card was saved at the provider; it replaces any card saved before. */
+export type PaymentMethodSaved = Event<
+  'PaymentMethodSaved',
+  {
+    workspaceId: string;
+    setupId: string | null;
+    customerId: string;
+    paymentMethodId: string;
+    card: SavedCard;
+    savedAt: string;
+  }
+>;
+
+/** A billing manager removed the saved card: auto top-up cannot charge until another is saved. */
+export type PaymentMethodRemoved = Event<
+  'PaymentMethodRemoved',
+  { workspaceId: string; paymentMethodId: string; removedBy: string; removedAt: string }
+>;
+
+/**
+ * Auto top-up's settings: below `thresholdCredits` available, buy one package, or (with
+ * `targetCredits`) the credits that bring the balance back to the target, at the package's price per
+ * credit rounded up to the minor unit, in one payment; never more than `monthlyLimit` in a calendar
+ * month (UTC).
+ */
+export interface AutoTopUpSettings {
+  enabled: boolean;
+  thresholdCredits: number;
+  packageId: string;
+  packageName: string;
+  packageCredits: number;
+  packagePrice: Money;
+  /** Purchased credits of the package expire this many days after the payment; null: never. */
+  packageExpiresAfterDays: number | null;
+  targetCredits: number | null;
+  monthlyLimit: Money;
+}
+
+/**
+ * A billing manager set auto top-up, and consented to merchant-initiated charges on these terms:
+ * who, when, and the terms as they were shown (card networks require the consent on record).
+ */
+export type AutoTopUpConfigured = Event<
+  'AutoTopUpConfigured',
+  {
+    workspaceId: string;
+    settings: AutoTopUpSettings;
+    consent: { acceptedBy: string; acceptedAt: string; terms: string };
+  }
+>;
+
+/**
+ * Available credits fell below the auto top-up threshold: one charge is requested for this crossing,
+ * recorded in the same append as the change that crossed it. The payments reaction charges the saved
+ * card off-session with a key derived from `topUpId` and the attempt.
+ */
+export type AutoTopUpRequested = Event<
+  'AutoTopUpRequested',
+  {
+    workspaceId: string;
+    topUpId: string;
+    credits: number;
+    amount: Money;
+    packageId: string;
+    packageName: string;
+    expiresAfterDays: number | null;
+    customerId: string;
+    paymentMethodId: string;
+    /** Available credits when the threshold was crossed. */
+    available: number;
+    /** The calendar month (UTC, YYYY-MM) whose limit the charge counts against. */
+    month: string;
+    requestedAt: string;
+  }
+>;
+
+/** A crossing that could not be topped up: the monthly limit would be passed, or no card is saved. */
+export type AutoTopUpSkipped = Event<
+  'AutoTopUpSkipped',
+  {
+    workspaceId: string;
+    reason: 'MONTHLY_LIMIT' | 'NO_PAYMENT_METHOD';
+    available: number;
+    /** The charge it would have been. */
+    amount: Money;
+    skippedAt: string;
+  }
+>;
+
+/**
+ * An attempt to charge a top-up failed: the card was declined, needs the cardholder (3-D Secure),
+ * or the provider refused for another reason. `retryAt` is when the next attempt is made; without
+ * it this was the last attempt of the top-up.
+ */
+export type AutoTopUpFailed = Event<
+  'AutoTopUpFailed',
+  {
+    workspaceId: string;
+    topUpId: string;
+    attempt: number;
+    paymentIntentId: string | null;
+    reason: 'DECLINED' | 'REQUIRES_ACTION' | 'ERROR';
+    code: string | null;
+    message: string;
+    retryAt: string | null;
+    failedAt: string;
+  }
+>;
+
+/** Available credits are back at the auto top-up threshold: the next fall below it tops up again. */
+export type AutoTopUpRearmed = Event<'AutoTopUpRearmed', { workspaceId: string; available: number; rearmedAt: string }>;
+
+/** Auto top-up stopped itself after failures; a billing manager turns it on again. */
+export type AutoTopUpPaused = Event<
+  'AutoTopUpPaused',
+  { workspaceId: string; topUpId: string; reason: string; pausedAt: string }
+>;
+
 // ---------------------------------------------------------------------------------------- holds
 
 /**
@@ -477,6 +687,23 @@ export type WorkspaceCreditsEvent =
   | PurchaseDisputeOpened
   | PurchaseDisputeClosed
   | ProviderEventDeferred
+  | AlertRulesConfigured
+  | CreditsLow
+  | CreditsDepleted
+  | CreditsRecovered
+  | CreditsExpiringSoon
+  | PaymentMethodSetupStarted
+  | PaymentCustomerCreated
+  | PaymentMethodSetupOpened
+  | PaymentMethodSetupFailed
+  | PaymentMethodSaved
+  | PaymentMethodRemoved
+  | AutoTopUpConfigured
+  | AutoTopUpRequested
+  | AutoTopUpSkipped
+  | AutoTopUpFailed
+  | AutoTopUpRearmed
+  | AutoTopUpPaused
   | CreditsReserved
   | CreditHoldSettled
   | CreditHoldReleased
@@ -505,6 +732,23 @@ export const WORKSPACE_CREDITS_EVENT_TYPES: readonly WorkspaceCreditsEventType[]
   'PurchaseDisputeOpened',
   'PurchaseDisputeClosed',
   'ProviderEventDeferred',
+  'AlertRulesConfigured',
+  'CreditsLow',
+  'CreditsDepleted',
+  'CreditsRecovered',
+  'CreditsExpiringSoon',
+  'PaymentMethodSetupStarted',
+  'PaymentCustomerCreated',
+  'PaymentMethodSetupOpened',
+  'PaymentMethodSetupFailed',
+  'PaymentMethodSaved',
+  'PaymentMethodRemoved',
+  'AutoTopUpConfigured',
+  'AutoTopUpRequested',
+  'AutoTopUpSkipped',
+  'AutoTopUpFailed',
+  'AutoTopUpRearmed',
+  'AutoTopUpPaused',
   'CreditsReserved',
   'CreditHoldSettled',
   'CreditHoldReleased',
@@ -556,6 +800,39 @@ export function occurredAt(event: WorkspaceCreditsEvent): string {
       return event.data.openedAt;
     case 'PurchaseDisputeClosed':
       return event.data.closedAt;
+    case 'AlertRulesConfigured':
+      return event.data.configuredAt;
+    case 'CreditsLow':
+    case 'CreditsRecovered':
+      return event.data.crossedAt;
+    case 'CreditsDepleted':
+      return event.data.depletedAt;
+    case 'CreditsExpiringSoon':
+      return event.data.noticedAt;
+    case 'PaymentMethodSetupStarted':
+      return event.data.startedAt;
+    case 'PaymentCustomerCreated':
+      return event.data.createdAt;
+    case 'PaymentMethodSetupOpened':
+      return event.data.openedAt;
+    case 'PaymentMethodSetupFailed':
+      return event.data.failedAt;
+    case 'PaymentMethodSaved':
+      return event.data.savedAt;
+    case 'PaymentMethodRemoved':
+      return event.data.removedAt;
+    case 'AutoTopUpConfigured':
+      return event.data.consent.acceptedAt;
+    case 'AutoTopUpRequested':
+      return event.data.requestedAt;
+    case 'AutoTopUpSkipped':
+      return event.data.skippedAt;
+    case 'AutoTopUpFailed':
+      return event.data.failedAt;
+    case 'AutoTopUpRearmed':
+      return event.data.rearmedAt;
+    case 'AutoTopUpPaused':
+      return event.data.pausedAt;
     case 'CreditsReserved':
       return event.data.reservedAt;
     case 'CreditHoldSettled':

@@ -12,9 +12,12 @@ import type { Grant } from './credits';
 import { asciiJson } from './ascii-json';
 import { closedHoldsJson } from './closed-holds-json';
 import { RecentConsumptions } from './recent-consumptions';
-import type { ProviderPaymentFact } from './events';
+import type { AlertRules, ProviderPaymentFact } from './events';
 import type { HoldRecord } from './holds';
 import type {
+  AlertState,
+  AutoTopUpState,
+  TopUpRecord,
   CheckoutRecord,
   CurrentPeriod,
   DisputeRecord,
@@ -28,7 +31,9 @@ import type {
  * either changes, or the encoding does (remembered spends store a grant's source as its index in
  * GRANT_SOURCES): a snapshot of another version is ignored and the stream is folded afresh.
  */
-export const STATE_SNAPSHOT_VERSION = 4;
+export const STATE_SNAPSHOT_VERSION = 6;
+
+type AutoTopUpSetupStatus = AutoTopUpState['setups'] extends Map<string, infer S> ? S : never;
 
 const NEWLINE = Buffer.from('\n');
 
@@ -53,6 +58,11 @@ interface Head {
   /** Written apart (closed-holds-json.ts) and read back with the rest. */
   closedHolds?: HoldRecord[];
   holdKeys: [string, string][];
+  alerts: Omit<AlertState, 'expiringNoticed'> & { expiringNoticed: string[] };
+  autoTopUp: Omit<AutoTopUpState, 'setups' | 'topUps'> & {
+    setups: [string, AutoTopUpSetupStatus][];
+    topUps: [string, TopUpRecord][];
+  };
   /** The remembered spends' key hashes, in their order: little-endian int32s, base64. */
   keyHashes: string;
 }
@@ -79,6 +89,8 @@ export function encodeState(state: WorkspaceCreditsState): Buffer {
     refundedConsumptions: [...state.refundedConsumptions],
     activeHolds: [...state.activeHolds],
     holdKeys: [...state.holdKeys],
+    alerts: { ...state.alerts, expiringNoticed: [...state.alerts.expiringNoticed] },
+    autoTopUp: { ...state.autoTopUp, setups: [...state.autoTopUp.setups], topUps: [...state.autoTopUp.topUps] },
     keyHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('base64'),
   };
   // JSON has no `undefined`: optional fields travel as null (the state itself never holds null).
@@ -86,6 +98,14 @@ export function encodeState(state: WorkspaceCreditsState): Buffer {
   const first = Buffer.from(`${json.slice(0, -1)},"closedHolds":${closedHoldsJson(state.closedHolds)}}`, 'latin1');
   return consumptions.lines.length === 0 ? first : Buffer.concat([first, NEWLINE, consumptions.lines]);
 }
+
+/** Alert rules say "not set" with null, which the head's decoding turned into undefined. */
+const withNulls = (rules: AlertRules): AlertRules => ({
+  lowBalanceCredits: rules.lowBalanceCredits ?? null,
+  lowBalancePercent: rules.lowBalancePercent ?? null,
+  notify: rules.notify,
+  expiringSoonDays: rules.expiringSoonDays ?? null,
+});
 
 export function decodeState(bytes: Buffer): WorkspaceCreditsState {
   const newline = bytes.indexOf(NEWLINE);
@@ -114,6 +134,27 @@ export function decodeState(bytes: Buffer): WorkspaceCreditsState {
     activeHolds: new Map(head.activeHolds),
     closedHolds: new Map((head.closedHolds ?? []).map((hold) => [hold.holdId, hold])),
     holdKeys: new Map(head.holdKeys),
+    alerts: {
+      ...head.alerts,
+      rules: withNulls(head.alerts.rules),
+      expiringNoticed: new Set(head.alerts.expiringNoticed),
+    },
+    autoTopUp: {
+      ...head.autoTopUp,
+      // Settings say "no target" with null, which the head's decoding turned into undefined.
+      settings: head.autoTopUp.settings && {
+        ...head.autoTopUp.settings,
+        targetCredits: head.autoTopUp.settings.targetCredits ?? null,
+        packageExpiresAfterDays: head.autoTopUp.settings.packageExpiresAfterDays ?? null,
+      },
+      setups: new Map(head.autoTopUp.setups),
+      topUps: new Map(
+        head.autoTopUp.topUps.map(([id, topUp]) => [
+          id,
+          { ...topUp, expiresAfterDays: topUp.expiresAfterDays ?? null, paymentIntentId: topUp.paymentIntentId },
+        ]),
+      ),
+    },
   };
 }
 

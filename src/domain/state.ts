@@ -3,7 +3,16 @@
  * say that a decision needs. `evolve` (evolve.ts) folds one event into it.
  */
 import type { Grant, Money } from './credits';
-import type { CheckoutOffer, ProviderPaymentFact, PurchasePayment, RefundStatus } from './events';
+import type {
+  AlertRules,
+  AutoTopUpSettings,
+  CheckoutOffer,
+  ProviderPaymentFact,
+  PurchasePayment,
+  RefundStatus,
+  SavedCard,
+} from './events';
+import { DEFAULT_ALERT_RULES } from './alert-rules';
 import type { HoldRecord } from './holds';
 import { RecentConsumptions } from './recent-consumptions';
 
@@ -113,6 +122,52 @@ export interface WorkspaceCreditsState {
   closedHolds: Map<string, HoldRecord>;
   /** The hold made with each idempotency key. */
   holdKeys: Map<string, string>;
+  alerts: AlertState;
+  autoTopUp: AutoTopUpState;
+}
+
+/** One automatic top-up: requested for a crossing, charged (maybe after failed attempts), or given up. */
+export interface TopUpRecord {
+  topUpId: string;
+  credits: number;
+  amount: Money;
+  packageId: string;
+  packageName: string;
+  expiresAfterDays: number | null;
+  /** The calendar month (UTC, YYYY-MM) whose limit it counts against, unless it failed. */
+  month: string;
+  status: 'REQUESTED' | 'SUCCEEDED' | 'FAILED';
+  /** Attempts that failed so far. */
+  failedAttempts: number;
+  /** The payment that paid it, once credited. */
+  paymentIntentId: string | undefined;
+}
+
+/** The saved card, auto top-up's settings and its charges (auto-top-up.ts). */
+export interface AutoTopUpState {
+  settings: AutoTopUpSettings | undefined;
+  /** Stopped itself after failures, until a billing manager configures it or saves a card. */
+  paused: boolean;
+  /** False from a crossing (topped up or skipped) until available is back at the threshold. */
+  armed: boolean;
+  customerId: string | undefined;
+  card: { paymentMethodId: string; customerId: string; card: SavedCard } | undefined;
+  /** Card setups by id, with how far each got. */
+  setups: Map<string, 'STARTED' | 'OPEN' | 'FAILED' | 'SAVED'>;
+  topUps: Map<string, TopUpRecord>;
+}
+
+/** The workspace's alert rules, and which side of each line its balance was last on (alerts.ts). */
+export interface AlertState {
+  rules: AlertRules;
+  /** Below the low-balance threshold since the last CreditsLow, until CreditsRecovered. */
+  low: boolean;
+  /** Depleted since the last CreditsDepleted, until CreditsRecovered. */
+  depleted: boolean;
+  /** Whether the workspace ever had credits: one that never had any is not "depleted". */
+  everFunded: boolean;
+  /** Grants whose coming expiry was noticed (CreditsExpiringSoon), once each. */
+  expiringNoticed: Set<string>;
 }
 
 export const initialState = (): WorkspaceCreditsState => ({
@@ -136,6 +191,22 @@ export const initialState = (): WorkspaceCreditsState => ({
   activeHolds: new Map(),
   closedHolds: new Map(),
   holdKeys: new Map(),
+  alerts: {
+    rules: DEFAULT_ALERT_RULES,
+    low: false,
+    depleted: false,
+    everFunded: false,
+    expiringNoticed: new Set(),
+  },
+  autoTopUp: {
+    settings: undefined,
+    paused: false,
+    armed: true,
+    customerId: undefined,
+    card: undefined,
+    setups: new Map(),
+    topUps: new Map(),
+  },
 });
 
 /**
@@ -166,5 +237,7 @@ export function forkState(state: WorkspaceCreditsState): WorkspaceCreditsState {
     activeHolds: copies(state.activeHolds),
     closedHolds: new Map(state.closedHolds),
     holdKeys: new Map(state.holdKeys),
+    alerts: { ...state.alerts, expiringNoticed: new Set(state.alerts.expiringNoticed) },
+    autoTopUp: { ...state.autoTopUp, setups: new Map(state.autoTopUp.setups), topUps: copies(state.autoTopUp.topUps) },
   };
 }

@@ -5,6 +5,7 @@
 import { GraphQLError } from 'graphql';
 import type { AuthChecker } from 'type-graphql';
 import { canAccessWorkspace, canManageBilling, type Principal } from '../auth/principal';
+import type { CommandMetadata } from '../commands/command-handler';
 import type { GraphQLContext } from './context';
 
 export function requirePrincipal(context: GraphQLContext): Principal {
@@ -35,6 +36,9 @@ export function requireAdmin(context: GraphQLContext): Principal {
   if (!principal.admin) throw forbidden('Only admins may do this.');
   return principal;
 }
+
+/** Who the command side records as having caused what a caller asked for. */
+export const asActor = (principal: Principal): CommandMetadata => ({ actorId: principal.subject });
 
 /**
  * `@Authorized(PURCHASE_MONEY)` on a field of an object that has a `workspaceId`: what was paid

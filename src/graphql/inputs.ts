@@ -2,17 +2,14 @@
  * Arguments and inputs, with the validation class-validator applies before a resolver runs. A value
  * that fails it is answered with BAD_USER_INPUT and never reaches the command side.
  */
-import { IsDate, IsOptional, Length, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { IsDate, IsOptional, Length, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { GraphQLError } from 'graphql';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import type { LedgerEntryType, UsageGrouping } from '../queries/vocabulary';
 import type { CreditAction } from '../domain/credits';
-import { WORKSPACE_ID_PATTERN, WORKSPACE_ID_RULE } from '../domain/workspace-id';
 import { CreditActionEnum } from './types/enums';
 import { LedgerEntryTypeEnum, UsageGroupByEnum } from './types/ledger';
-
-const WORKSPACE_ID_MESSAGE = WORKSPACE_ID_RULE;
-const NOT_BLANK = /\S/;
+import { IsWorkspaceId, NotBlank } from './validators';
 
 /** Largest number of units one spend may carry; a guard against typos, not a business limit. */
 export const MAX_UNITS = 100_000;
@@ -21,7 +18,7 @@ export const MAX_GRANT_CREDITS = 10_000_000;
 @ArgsType()
 export class WorkspaceArgs {
   @Field(() => ID)
-  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  @IsWorkspaceId()
   workspaceId!: string;
 }
 
@@ -39,7 +36,7 @@ export class EstimateCreditsArgs extends WorkspaceArgs {
 @InputType({ description: 'A spend of credits on one action.' })
 export class ConsumeCreditsInput {
   @Field(() => ID)
-  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  @IsWorkspaceId()
   workspaceId!: string;
 
   @Field(() => CreditActionEnum)
@@ -51,8 +48,7 @@ export class ConsumeCreditsInput {
   units!: number;
 
   @Field({ description: 'Unique per spend; a retry with the same key returns the first result and charges nothing.' })
-  @Length(1, 200)
-  @Matches(NOT_BLANK, { message: 'idempotencyKey must not be blank' })
+  @NotBlank(200)
   idempotencyKey!: string;
 
   @Field(() => String, { nullable: true, description: "The caller's own reference, e.g. the org chart run id." })
@@ -64,7 +60,7 @@ export class ConsumeCreditsInput {
 @InputType({ description: "A billing period's included credits for a workspace's plan." })
 export class ApplyPlanAllowanceInput {
   @Field(() => ID)
-  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  @IsWorkspaceId()
   workspaceId!: string;
 
   @Field(() => ID)
@@ -83,7 +79,7 @@ export class ApplyPlanAllowanceInput {
 @InputType({ description: 'A credit package paid outside Stripe (invoice, bank transfer).' })
 export class PurchaseCreditsInput {
   @Field(() => ID)
-  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  @IsWorkspaceId()
   workspaceId!: string;
 
   @Field(() => ID)
@@ -91,15 +87,14 @@ export class PurchaseCreditsInput {
   packageId!: string;
 
   @Field({ description: 'The payment (invoice, bank transfer) this purchase records; also its idempotency key.' })
-  @Length(1, 200)
-  @Matches(NOT_BLANK, { message: 'paymentReference must not be blank' })
+  @NotBlank(200)
   paymentReference!: string;
 }
 
 @InputType({ description: 'Promotional or goodwill credits.' })
 export class GrantCreditsInput {
   @Field(() => ID)
-  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  @IsWorkspaceId()
   workspaceId!: string;
 
   @Field(() => Int)
@@ -108,8 +103,7 @@ export class GrantCreditsInput {
   credits!: number;
 
   @Field()
-  @Length(1, 500)
-  @Matches(NOT_BLANK, { message: 'reason must not be blank' })
+  @NotBlank(500)
   reason!: string;
 
   @Field(() => Date, { nullable: true })
@@ -118,8 +112,7 @@ export class GrantCreditsInput {
   expiresAt?: Date;
 
   @Field()
-  @Length(1, 200)
-  @Matches(NOT_BLANK, { message: 'idempotencyKey must not be blank' })
+  @NotBlank(200)
   idempotencyKey!: string;
 }
 
@@ -176,7 +169,7 @@ export class CreditBalanceAtArgs extends WorkspaceArgs {
 @InputType({ description: 'The credit package a workspace wants to buy through Stripe Checkout.' })
 export class StartCreditPurchaseInput {
   @Field(() => ID)
-  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  @IsWorkspaceId()
   workspaceId!: string;
 
   @Field(() => ID)
@@ -197,7 +190,7 @@ export class StartCreditPurchaseArgs {
 
   @Field(() => ID, { nullable: true, deprecationReason: 'Use input: { workspaceId, packageId }.' })
   @IsOptional()
-  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  @IsWorkspaceId()
   workspaceId?: string;
 
   @Field(() => ID, { nullable: true, deprecationReason: 'Use input: { workspaceId, packageId }.' })
@@ -228,7 +221,7 @@ export class RefundCreditPurchaseInput {
     description: 'The purchase’s workspace; needed only when the same purchase id exists in several workspaces.',
   })
   @IsOptional()
-  @Matches(WORKSPACE_ID_PATTERN, { message: WORKSPACE_ID_MESSAGE })
+  @IsWorkspaceId()
   workspaceId?: string;
 
   @Field(() => Int, { nullable: true, description: 'Unspent credits to take back; default: all of them.' })
@@ -238,8 +231,7 @@ export class RefundCreditPurchaseInput {
   credits?: number;
 
   @Field()
-  @Length(1, 500)
-  @Matches(NOT_BLANK, { message: 'reason must not be blank' })
+  @NotBlank(500)
   reason!: string;
 
   @Field({
@@ -259,8 +251,7 @@ export class RefundCreditConsumptionInput {
   consumptionId!: string;
 
   @Field()
-  @Length(1, 500)
-  @Matches(NOT_BLANK, { message: 'reason must not be blank' })
+  @NotBlank(500)
   reason!: string;
 }
 

@@ -5,6 +5,7 @@ import { validateOrReject, type ValidatorOptions } from 'class-validator';
 import { ArgumentValidationError, buildSchemaSync, type ValidatorFn } from 'type-graphql';
 import { createCreditsPubSub, type CreditsPubSub } from '../queries/credits-changes';
 import { authChecker } from './guards';
+import { AlertsResolver } from './resolvers/alerts-resolver';
 import { CatalogResolver } from './resolvers/catalog-resolver';
 import { CreditHistoryResolver } from './resolvers/credit-history-resolver';
 import { CreditMutationsResolver } from './resolvers/credit-mutations-resolver';
@@ -45,6 +46,7 @@ export function buildCreditsSchema(pubSub: CreditsPubSub = createCreditsPubSub()
       CreditMutationsResolver,
       CreditHistoryResolver,
       PaymentsResolver,
+      AlertsResolver,
       HoldsResolver,
     ],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],

@@ -17,18 +17,22 @@ import type {
   RefusedProviderEventView,
   UncreditedPaymentView,
 } from '../../projections/credit-purchases-reader';
+import type { AlertView, CreditAlertsReader, AlertRulesView } from '../../projections/credit-alerts';
 import type { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import type { Catalog, Plan } from '../catalog/catalog';
 import type { Clock } from '../clock';
-import { creditBalance, lowBalanceThreshold, type CreditBalance } from '../domain/balance';
+import { lowBalanceThreshold } from '../domain/alert-rules';
+import { creditBalance, type CreditBalance } from '../domain/balance';
 import type { Grant, GrantSource } from '../domain/credits';
 import { expireDueHolds } from '../domain/decisions/hold-expiries';
-import { occurredAt } from '../domain/events';
+import { occurredAt, type AlertRules } from '../domain/events';
 import { evolve } from '../domain/evolve';
 import { returnDueHolds } from '../domain/hold-returns';
 import { initialState, type CurrentPeriod } from '../domain/state';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
+
+export type { AlertView };
 
 export interface WorkspaceCreditsView extends Omit<CreditBalance, 'grants'> {
   /** The workspace for the balance now; `<workspace>@<instant>` for the balance at an instant. */
@@ -78,6 +82,7 @@ export class CreditsQueries {
     private readonly balances: WorkspaceBalanceReader,
     private readonly ledger: CreditLedgerReader,
     private readonly purchasesReader: CreditPurchasesReader,
+    private readonly alerts: CreditAlertsReader,
     private readonly store: EventStore,
     private readonly catalog: Catalog,
     private readonly clock: Clock,
@@ -96,10 +101,27 @@ export class CreditsQueries {
    */
   workspaceCredits(workspaceId: string): WorkspaceCreditsView {
     this.healthy('workspace-balance');
+    this.healthy('credit-alerts');
     const now = this.clock.now().getTime();
     const { grants, holds, terms, period } = this.balances.workspace(workspaceId);
     const termsOf = (grant: Grant) => terms.get(grant.id) ?? { replaced: false, money: undefined };
-    return this.view(workspaceId, returnDueHolds(grants, holds, termsOf, now), period, now);
+    const rules = this.alerts.rules(workspaceId).rules;
+    return this.view(workspaceId, returnDueHolds(grants, holds, termsOf, now), period, rules, now);
+  }
+
+  /** The workspace's alert rules, with who set them last (nobody: the defaults). */
+  alertRules(workspaceId: string): AlertRulesView & { lowBalanceThreshold: number } {
+    this.healthy('credit-alerts');
+    this.healthy('workspace-balance');
+    const view = this.alerts.rules(workspaceId);
+    const included = this.balances.period(workspaceId)?.credits ?? 0;
+    return { ...view, lowBalanceThreshold: lowBalanceThreshold(view.rules, this.catalog.lowBalance, included) };
+  }
+
+  /** The alerts the workspace's balance raised, newest first. */
+  alertHistory(workspaceId: string, first: number, before?: bigint): AlertView[] {
+    this.healthy('credit-alerts');
+    return this.alerts.recent(workspaceId, first, before);
   }
 
   availableCredits(workspaceId: string): number {
@@ -120,7 +142,7 @@ export class CreditsQueries {
     }
     const id = `${workspaceId}@${at.toISOString()}`;
     const after = expireDueHolds(state, workspaceId, instant).state;
-    return this.view(workspaceId, after.grants.values(), after.period, instant, id);
+    return this.view(workspaceId, after.grants.values(), after.period, after.alerts.rules, instant, id);
   }
 
   ledgerPage(workspaceId: string, options: LedgerFilter & { first: number; before?: bigint | undefined }) {
@@ -185,12 +207,13 @@ export class CreditsQueries {
     workspaceId: string,
     grants: Iterable<Grant>,
     period: CurrentPeriod | undefined,
+    rules: AlertRules,
     now: number,
     id = workspaceId,
   ): WorkspaceCreditsView {
     const balance = creditBalance(grants, period?.grantId, now);
     const includedCredits = period?.credits ?? 0;
-    const threshold = lowBalanceThreshold(this.catalog.lowBalance, includedCredits);
+    const threshold = lowBalanceThreshold(rules, this.catalog.lowBalance, includedCredits);
     return {
       id,
       workspaceId,

@@ -9,6 +9,8 @@ import { notFound } from '../domain/errors';
 import type { HoldStatus } from '../domain/holds';
 import { ReadModelUnavailable, type ReadModelHealth } from './credits-queries';
 
+export type { CreditHoldView };
+
 export class HoldQueries {
   constructor(
     private readonly reader: CreditHoldsReader,

@@ -9,6 +9,7 @@ import { newId } from '../ids';
 import { openReadModelDb } from '../../projections/read-model-db';
 import { CreditHoldsReader } from '../../projections/credit-holds-reader';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
+import { CreditAlertsReader } from '../../projections/credit-alerts';
 import { CreditPurchasesReader } from '../../projections/credit-purchases-reader';
 import { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import { ReactionExecutor } from '../../reactions/executor';
@@ -29,13 +30,14 @@ import { SqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
 import type { Services } from '../graphql/context';
 import { unconfiguredPaymentGateway, type PaymentGateway } from '../payments/payment-gateway';
 import { createStripeGateway } from '../payments/stripe-gateway';
-import { openFileSnapshotStore } from '../snapshots/snapshot-store';
+import { openFileSnapshotStore } from '../snapshots/file-snapshot-store';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries';
 import { HoldQueries } from '../queries/hold-queries';
 import type { Config } from './config';
 import { workspaceLookup } from './lookups';
 import { ProjectionThread } from './projection-thread';
+import { checkoutUrls, PublicUrl } from './public-url';
 import { readYourWrites } from '../commands/read-your-writes';
 import { eventStoreLocation, openEventStore } from './stores';
 
@@ -45,6 +47,8 @@ export interface CreditsService {
   /** Why the event store can take no more appends (the embedded store's append thread failed). */
   appendFailure(): Error | undefined;
   projections: ProjectionThread;
+  /** Where browsers reach the server; the HTTP server tells it the port it listens on. */
+  publicUrl: PublicUrl;
   reactions: { reader: WorkReader; executor: ReactionExecutor };
   gateway: PaymentGateway;
   /** The payment provider's webhooks, turned into commands; waits for the read models like a mutation. */
@@ -91,17 +95,20 @@ export async function startCreditsService(
     const snapshots = openFileSnapshotStore(config.snapshotDir);
     const handler = new WorkspaceCreditsCommandHandler(store, {
       snapshots,
+      lowBalancePolicy: catalog.lowBalance,
       onSnapshotRejected: (stream, reason) => logger.warn({ stream, reason }, 'snapshot not used: folding the stream'),
     });
     const balances = new WorkspaceBalanceReader(readModels, { cachedWorkspaces: 10_000 });
     const ledger = new CreditLedgerReader(readModels);
     const purchases = new CreditPurchasesReader(readModels);
+    const alerts = new CreditAlertsReader(readModels);
     const waitFor = (position: bigint) => projections.waitFor(position);
     const commands = new CreditsCommands(handler, catalog, clock);
     const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
     const lookup = workspaceLookup(readModels, purchases);
     const payments = new PaymentCommands(handler, catalog, lookup, store, clock, newId);
     const reader = new WorkReader(readModels);
+    const publicUrl = new PublicUrl(config);
     const executor = new ReactionExecutor({
       reader,
       store,
@@ -110,8 +117,9 @@ export async function startCreditsService(
           gateway,
           payments,
           catalog,
-          { successUrl: config.checkoutSuccessUrl, cancelUrl: config.checkoutCancelUrl },
+          () => checkoutUrls(config, publicUrl),
           clock,
+          config.reactionRetry,
         ),
         new HoldExpiryPerformer(commands),
       ],
@@ -150,10 +158,10 @@ export async function startCreditsService(
         for (const check of watchers) check();
       });
     });
-    const queries = new CreditsQueries(balances, ledger, purchases, store, catalog, clock, watch, (name) =>
+    const queries = new CreditsQueries(balances, ledger, purchases, alerts, store, catalog, clock, watch, (name) =>
       projections.failureOf(name),
     );
-    const sweeper = new ExpirySweeper(balances, commands, clock, logger);
+    const sweeper = new ExpirySweeper(balances, alerts, commands, clock, logger);
     sweeper.start(config.expirySweepIntervalMs);
     executor.start();
     const visiblePayments = readYourWrites(payments, waitFor);
@@ -177,9 +185,10 @@ export async function startCreditsService(
       store,
       appendFailure: () => (store instanceof SqliteEventStore ? store.appendFailure : undefined),
       projections,
+      publicUrl,
       reactions: { reader, executor },
       gateway,
-      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway),
+      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store),
       async close() {
         await sweeper.stop();
         await executor.stop();

@@ -11,32 +11,11 @@ import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import { RefusedProviderEvent } from '../commands/provider-events';
 import { isCreditsError } from '../domain/errors';
-import { isExpectedRevisionConflict } from '../eventstore/port';
-import { refusedEventStream } from '../events/provider-refusals';
 import { InvalidWebhookSignature, PaymentsNotConfigured, type PaymentEvent } from '../payments/payment-gateway';
 import type { CreditsService } from './credits-service';
 
 export function stripeWebhookRouter(service: CreditsService, logger: Logger): Router {
   const router = express.Router();
-
-  /** Records why an event was refused, once per event id (a redelivery finds it recorded). */
-  async function recordRefusal(event: PaymentEvent, reason: string): Promise<void> {
-    const type = event.kind === 'ignored' ? event.type : event.kind;
-    await service.store
-      .appendToStream(
-        refusedEventStream(event.eventId),
-        [
-          {
-            type: 'ProviderEventRefused',
-            data: { eventId: event.eventId, type, reason, refusedAt: new Date().toISOString() },
-          },
-        ],
-        { expectedRevision: 'no_stream' },
-      )
-      .catch((error: unknown) => {
-        if (!isExpectedRevisionConflict(error)) throw error;
-      });
-  }
 
   router.post('/webhooks/stripe', express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -65,7 +44,7 @@ export function stripeWebhookRouter(service: CreditsService, logger: Logger): Ro
         const reason = error.message;
         logger.error({ eventId: event.eventId, kind: event.kind, reason }, 'stripe webhook refused');
         try {
-          await recordRefusal(event, reason);
+          await service.providerEvents.recordRefusal(event, reason);
         } catch (recordError) {
           logger.error({ err: recordError, eventId: event.eventId }, 'could not record a refused webhook');
           res.status(500).json({ error: 'The event could not be recorded; it will be retried.' });

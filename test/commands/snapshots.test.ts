@@ -13,7 +13,8 @@ import { encodeState, STATE_SNAPSHOT_VERSION } from '../../src/domain/state-snap
 import type { EventStore, ReadStreamOptions } from '../../src/eventstore/port';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
-import { openFileSnapshotStore, type SnapshotStore } from '../../src/snapshots/snapshot-store';
+import { openFileSnapshotStore } from '../../src/snapshots/file-snapshot-store';
+import type { SnapshotStore } from '../../src/snapshots/port';
 import { grantOn, spendOn } from './commands';
 
 const WORKSPACE = 'ws-snap';

@@ -18,6 +18,7 @@ import {
   refundRequested,
 } from './payment-builders';
 import { stateOf } from './spec';
+import { cardSaved, topUpConfigured, topUpRequested } from './auto-top-up-builders';
 
 // Keys a client may send: the encoding must survive tabs, newlines, quotes, escapes and non-ASCII.
 const KEYS = ['plain', 'tab\there', 'line\nbreak', 'quote"d', 'back\\slash', 'ünïcødé ✓', '\u2028sep', ''];
@@ -101,6 +102,46 @@ const history: WorkspaceCreditsEvent[] = [
     },
   },
   allowance({ grantId: 'allowance-2', periodStart: at(20 * DAY), periodEnd: at(50 * DAY), appliedAt: at(20 * DAY) }),
+  // Alert rules (null means "not set" and must come back null) and the side of each line.
+  {
+    type: 'AlertRulesConfigured',
+    data: {
+      workspaceId: WORKSPACE,
+      rules: {
+        lowBalanceCredits: null,
+        lowBalancePercent: 15,
+        notify: { low: true, depleted: false, recovered: true },
+        expiringSoonDays: null,
+      },
+      configuredBy: 'manager-1',
+      configuredAt: at(21 * DAY).toISOString(),
+    },
+  },
+  {
+    type: 'CreditsLow',
+    data: {
+      workspaceId: WORKSPACE,
+      available: 40,
+      threshold: 150,
+      notify: true,
+      crossedAt: at(22 * DAY).toISOString(),
+    },
+  },
+  {
+    type: 'CreditsExpiringSoon',
+    data: {
+      workspaceId: WORKSPACE,
+      grantId: 'allowance-2',
+      source: 'INCLUDED',
+      credits: 40,
+      expiresAt: at(50 * DAY).toISOString(),
+      noticedAt: at(45 * DAY).toISOString(),
+    },
+  },
+  // Auto top-up: a saved card, settings without a target (null must come back null), a request.
+  cardSaved(),
+  topUpConfigured(),
+  topUpRequested({ when: at(46 * DAY) }),
 ];
 
 /** Every remembered spend, decoded: the way a command would see each of them. */
@@ -118,6 +159,13 @@ describe('a state snapshot', () => {
     expect(restored.refundKeys.get('ticket-1')).toBe('refund-k');
     expect(restored.deferredFacts.get('pi_later')).toHaveLength(1);
     expect(restored.replacedAllowances).toEqual(new Set(['allowance-1']));
+    expect(restored.alerts.rules.lowBalanceCredits).toBeNull();
+    expect(restored.alerts.rules.expiringSoonDays).toBeNull();
+    expect(restored.alerts.low).toBe(true);
+    expect(restored.alerts.expiringNoticed).toEqual(new Set(['allowance-2']));
+    expect(restored.autoTopUp.settings?.targetCredits).toBeNull();
+    expect(restored.autoTopUp.topUps.get('topup-1')).toMatchObject({ status: 'REQUESTED', expiresAfterDays: null });
+    expect(restored.autoTopUp.card?.card.last4).toBe('4242');
     expect(restored.grants.get('purchase-1')?.frozen).toBe(true);
     expect(restored.purchaseRefunds.get('refund-re_1')).toMatchObject({
       status: 'SUCCEEDED',

@@ -94,6 +94,7 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
   plans: () => ['{ plans { id } }', {}],
   creditPackages: () => ['{ creditPackages { id } }', {}],
   creditRates: () => ['{ creditRates { action } }', {}],
+  paymentSettings: () => ['{ paymentSettings { enabled } }', {}],
   workspaceCredits: () => ['query ($w: ID!) { workspaceCredits(workspaceId: $w) { available } }', { w: HOME }],
   estimateCredits: () => [
     'query ($w: ID!) { estimateCredits(workspaceId: $w, action: ACTION_PLAN_GENERATION) { credits } }',
@@ -109,6 +110,15 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
     { w: HOME, at: new Date().toISOString() },
   ],
   creditPurchases: () => ['query ($w: ID!) { creditPurchases(workspaceId: $w) { id credits } }', { w: HOME }],
+  creditAlertRules: () => [
+    'query ($w: ID!) { creditAlertRules(workspaceId: $w) { lowBalanceThreshold } }',
+    { w: HOME },
+  ],
+  creditAlerts: () => ['query ($w: ID!) { creditAlerts(workspaceId: $w) { id type } }', { w: HOME }],
+  configureCreditAlerts: () => [
+    'mutation ($i: ConfigureCreditAlertsInput!) { configureCreditAlerts(input: $i) { lowBalanceThreshold } }',
+    { i: { workspaceId: HOME, lowBalanceCredits: 100 } },
+  ],
   consumeCredits: () => [
     'mutation ($i: ConsumeCreditsInput!) { consumeCredits(input: $i) { id } }',
     { i: { workspaceId: HOME, action: 'ACTION_PLAN_GENERATION', idempotencyKey: `access-${++keys}` } },

@@ -230,6 +230,8 @@ export interface StripeDouble {
 
   /** The next `times` (default 1) requests to `path` meet `mode`; then the fault is cleared. */
   failNext(path: string, mode: FailMode, times?: number): void;
+  /** Clears every fault still waiting: Stripe is back. */
+  clearFaults(): void;
 
   completeCheckout(sessionId: string, options?: CompleteCheckoutOptions): Promise<WebhookDelivery>;
   asyncPaymentSucceeded(sessionId: string, options?: DeliverOption): Promise<WebhookDelivery>;

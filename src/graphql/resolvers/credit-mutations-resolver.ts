@@ -1,13 +1,9 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { CommandMetadata } from '../../commands/command-handler';
-import type { Principal } from '../../auth/principal';
 import type { GraphQLContext } from '../context';
-import { requireAdmin, requireWorkspaceAccess } from '../guards';
+import { asActor, requireAdmin, requireWorkspaceAccess } from '../guards';
 import { ApplyPlanAllowanceInput, ConsumeCreditsInput, GrantCreditsInput, PurchaseCreditsInput } from '../inputs';
 import { CreditConsumption } from '../types/consumption';
 import { WorkspaceCredits } from '../types/workspace-credits';
-
-const metadataOf = (principal: Principal): CommandMetadata => ({ actorId: principal.subject });
 
 /**
  * Writes. The command side answers only after its events are durable and the read models include
@@ -33,7 +29,7 @@ export class CreditMutationsResolver {
         idempotencyKey: input.idempotencyKey,
         ...(input.reference !== undefined && input.reference !== null && { reference: input.reference }),
       },
-      metadataOf(principal),
+      asActor(principal),
     );
     return {
       id: result.consumptionId,
@@ -57,7 +53,7 @@ export class CreditMutationsResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<WorkspaceCredits> {
     const principal = requireAdmin(context);
-    await context.services.commands.applyPlanAllowance(input, metadataOf(principal));
+    await context.services.commands.applyPlanAllowance(input, asActor(principal));
     return context.services.queries.workspaceCredits(input.workspaceId);
   }
 
@@ -72,7 +68,7 @@ export class CreditMutationsResolver {
     const principal = requireAdmin(context);
     await context.services.commands.purchaseCredits(
       { workspaceId: input.workspaceId, packageId: input.packageId, purchaseId: input.paymentReference },
-      metadataOf(principal),
+      asActor(principal),
     );
     return context.services.queries.workspaceCredits(input.workspaceId);
   }
@@ -91,7 +87,7 @@ export class CreditMutationsResolver {
         idempotencyKey: input.idempotencyKey,
         ...(input.expiresAt && { expiresAt: input.expiresAt }),
       },
-      metadataOf(principal),
+      asActor(principal),
     );
     return context.services.queries.workspaceCredits(input.workspaceId);
   }

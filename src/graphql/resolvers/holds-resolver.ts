@@ -4,10 +4,10 @@
  */
 import { GraphQLError } from 'graphql';
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import type { CreditHoldView } from '../../../projections/credit-holds-reader';
 import type { Principal } from '../../auth/principal';
 import type { CommandMetadata } from '../../commands/command-handler';
 import type { HoldResult } from '../../commands/hold-commands';
+import type { CreditHoldView } from '../../queries/hold-queries';
 import type { GraphQLContext } from '../context';
 import { decodeCursor, encodeCursor } from '../cursors';
 import { requireWorkspaceAccess } from '../guards';

@@ -3,7 +3,7 @@ import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-grap
 import { notFound } from '../../domain/errors';
 import { PaymentsNotConfigured } from '../../payments/payment-gateway';
 import type { GraphQLContext } from '../context';
-import { requireAdmin, requireBillingManager, requireWorkspaceAccess } from '../guards';
+import { asActor, requireAdmin, requireBillingManager, requireWorkspaceAccess } from '../guards';
 import {
   RefundCreditConsumptionInput,
   RefundCreditPurchaseInput,
@@ -20,6 +20,7 @@ import {
   RefusedProviderEvent,
   UncreditedPayment,
 } from '../types/purchases';
+import { PAYMENT_SETTINGS_ID, PaymentSettings } from '../types/payment-settings';
 import { WorkspaceCredits } from '../types/workspace-credits';
 
 /** How long a mutation waits for the payments reaction to hear back from the provider. */
@@ -29,6 +30,11 @@ const PROVIDER_ANSWER_MS = 15_000;
 @Authorized()
 @Resolver()
 export class PaymentsResolver {
+  @Query(() => PaymentSettings, { description: 'Whether buying credits is possible on this server (any valid token).' })
+  paymentSettings(@Ctx() { services }: GraphQLContext): PaymentSettings {
+    return { id: PAYMENT_SETTINGS_ID, enabled: services.paymentsEnabled };
+  }
+
   @Mutation(() => CheckoutSession, {
     description:
       'Opens a Stripe Checkout for a credit package (OWNER, BILLING_MANAGER or admin). The offer is recorded first, so the payment is credited exactly as offered; credits arrive once Stripe confirms the payment.',
@@ -42,10 +48,7 @@ export class PaymentsResolver {
     const { services } = context;
     if (!services.catalog.creditPackage(packageId)) throw notFound('Credit package', packageId);
     if (!services.paymentsEnabled) throw new PaymentsNotConfigured();
-    const { result } = await services.payments.startCheckout(
-      { workspaceId, packageId },
-      { actorId: principal.subject },
-    );
+    const { result } = await services.payments.startCheckout({ workspaceId, packageId }, asActor(principal));
     const checkout = await services.queries.settledCheckout(workspaceId, result.checkoutId, PROVIDER_ANSWER_MS);
     if (checkout?.status === 'OPEN' && checkout.sessionId && checkout.url && checkout.expiresAt) {
       return { id: checkout.sessionId, url: checkout.url, expiresAt: checkout.expiresAt };
@@ -77,7 +80,7 @@ export class PaymentsResolver {
   ): Promise<CreditRefund> {
     const principal = requireAdmin(context);
     const { services } = context;
-    const { result } = await services.payments.requestRefund(input, { actorId: principal.subject });
+    const { result } = await services.payments.requestRefund(input, asActor(principal));
     const refund = await services.queries.answeredRefund(result.workspaceId, result.refundId, PROVIDER_ANSWER_MS);
     if (!refund) throw new Error(`Refund ${result.refundId} was recorded but cannot be read back.`);
     return refund;
@@ -92,7 +95,7 @@ export class PaymentsResolver {
     @Ctx() context: GraphQLContext,
   ): Promise<WorkspaceCredits> {
     const principal = requireAdmin(context);
-    const { result } = await context.services.payments.refundConsumption(input, { actorId: principal.subject });
+    const { result } = await context.services.payments.refundConsumption(input, asActor(principal));
     return context.services.queries.workspaceCredits(result.workspaceId);
   }
 

@@ -2,15 +2,7 @@ import { Field, ID, ObjectType } from 'type-graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
 import type { CreditAction } from '../../domain/credits';
 import { CreditActionEnum } from './enums';
-
-@ObjectType({ description: 'An amount of money in the integer minor unit of its currency (cents for USD).' })
-export class Money {
-  @Field(() => GraphQLSafeInt)
-  amount!: number;
-
-  @Field({ description: 'ISO 4217 code, e.g. USD.' })
-  currency!: string;
-}
+import { Money } from './values';
 
 @ObjectType({ description: 'A subscription plan and the credits each billing period includes.' })
 export class Plan {

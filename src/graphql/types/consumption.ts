@@ -1,19 +1,8 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
-import type { CreditAction, GrantSource } from '../../domain/credits';
-import { CreditActionEnum, GrantSourceEnum } from './enums';
-
-@ObjectType({ description: 'How many credits of one grant paid for a spend.' })
-export class Drawdown {
-  @Field(() => ID)
-  grantId!: string;
-
-  @Field(() => GrantSourceEnum)
-  source!: GrantSource;
-
-  @Field(() => GraphQLSafeInt)
-  credits!: number;
-}
+import type { CreditAction } from '../../domain/credits';
+import { CreditActionEnum } from './enums';
+import { Drawdown } from './values';
 
 @ObjectType({ description: 'One spend of credits, as first recorded (a retry with the same key returns it again).' })
 export class CreditConsumption {
@@ -35,7 +24,7 @@ export class CreditConsumption {
   @Field(() => GraphQLSafeInt, { description: 'Credits available right after this spend.' })
   available!: number;
 
-  @Field(() => [Drawdown])
+  @Field(() => [Drawdown], { description: 'The grants that paid for the spend.' })
   drawdown!: Drawdown[];
 
   @Field(() => String, { nullable: true })

@@ -3,7 +3,7 @@ import { GraphQLSafeInt } from 'graphql-scalars';
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { CreditAction } from '../../domain/credits';
 import { HOLD_STATUSES, type HoldStatus } from '../../domain/holds';
-import { Drawdown } from './consumption';
+import { Drawdown } from './values';
 import { CreditActionEnum, enumOf } from './enums';
 import { PageInfo } from './ledger';
 

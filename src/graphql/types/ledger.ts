@@ -8,6 +8,7 @@ import {
 } from '../../queries/vocabulary';
 import type { CreditAction, GrantSource } from '../../domain/credits';
 import { CreditActionEnum, enumOf, GrantSourceEnum } from './enums';
+import { Drawdown } from './values';
 
 export const LedgerEntryTypeEnum = enumOf<LedgerEntryType>(LEDGER_ENTRY_TYPES);
 registerEnumType(LedgerEntryTypeEnum, { name: 'LedgerEntryType', description: 'What changed the balance.' });
@@ -17,18 +18,6 @@ registerEnumType(UsageGroupByEnum, {
   name: 'UsageGroupBy',
   description: 'ACTION: per credit action; MEMBER: per team member or service that spent; DAY: per UTC day.',
 });
-
-@ObjectType({ description: 'A grant a ledger entry changed, and by how many credits.' })
-export class LedgerGrantChange {
-  @Field(() => ID)
-  grantId!: string;
-
-  @Field(() => GrantSourceEnum)
-  source!: GrantSource;
-
-  @Field(() => GraphQLSafeInt)
-  credits!: number;
-}
 
 @ObjectType({
   description: 'One change of the balance. The ledger is append-only: corrections are entries of their own.',
@@ -75,8 +64,8 @@ export class LedgerEntry {
   })
   reference?: string | undefined;
 
-  @Field(() => [LedgerGrantChange])
-  grants!: LedgerGrantChange[];
+  @Field(() => [Drawdown], { description: 'The grants the entry changed, and by how many credits each.' })
+  grants!: Drawdown[];
 
   @Field(() => GraphQLSafeInt, { description: 'For spends: credits given back by refunds of this spend.' })
   refundedCredits!: number;

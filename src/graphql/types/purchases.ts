@@ -9,8 +9,8 @@ import {
   type PurchaseStatus,
   type RefundStatus,
 } from '../../queries/vocabulary';
-import { Money } from './catalog';
 import { enumOf } from './enums';
+import { Money } from './values';
 
 const MONEY_ACCESS = 'Readable by OWNER, BILLING_MANAGER and admins; anyone else gets null and a FORBIDDEN error.';
 

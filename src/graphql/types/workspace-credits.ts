@@ -6,7 +6,7 @@ import { GrantSourceEnum } from './enums';
 
 @ObjectType({
   description:
-    'Credits of one source. remaining = granted - consumed - expired - refunded; credits past their expiry count as expired from that instant.',
+    'Credits of one source. granted = consumed + expired + refunded + held + disputed + remaining; credits past their expiry count as expired from that instant.',
 })
 export class CreditBucket {
   @Field(() => GraphQLSafeInt)
@@ -18,10 +18,21 @@ export class CreditBucket {
   @Field(() => GraphQLSafeInt)
   expired!: number;
 
-  @Field(() => GraphQLSafeInt, { description: 'Taken back by refunds of the purchases that granted them.' })
+  @Field(() => GraphQLSafeInt, {
+    description:
+      'Taken back by refunds (requested, pending or done) and lost disputes of the purchases that granted them.',
+  })
   refunded!: number;
 
-  @Field(() => GraphQLSafeInt)
+  @Field(() => GraphQLSafeInt, { description: 'Reserved by holds of running actions.' })
+  held!: number;
+
+  @Field(() => GraphQLSafeInt, {
+    description: 'Left of purchases under an open dispute: out of the balance until the bank decides.',
+  })
+  disputed!: number;
+
+  @Field(() => GraphQLSafeInt, { description: 'What can be spent: the buckets’ remaining add up to available.' })
   remaining!: number;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { WorkspaceCreditsEvent } from '../../../src/domain/events';
 import { decide } from '../../../src/domain/decide';
+import { depleted, low } from '../alert-builders';
 import { allowance, applyAllowance, at, consumed, DAY, draw, expired, granted, HOUR, purchased } from '../builders';
 import { holdExpired, lapsed, released, reserved, settle, settled } from '../hold-builders';
 import { disputeFact, disputeOpened, providerDispute, providerRefund, refundFact } from '../payment-builders';
@@ -241,6 +242,9 @@ describe('SettleCreditHold: the guarantee, whatever happened meanwhile', () => {
         creditsHeld: 200,
         openedAt: at(10 * MINUTE).toISOString(),
       }),
+      // The 200 credits not held are frozen, the rest held: nothing is left to spend.
+      depleted(100, at(10 * MINUTE)),
+      low(0, 100, at(10 * MINUTE)),
     ]);
     given(...history, ...opened)
       .when(settle({ units: 1, now: at(20 * MINUTE) }))

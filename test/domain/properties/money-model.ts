@@ -2,12 +2,14 @@
  * A model of one workspace's money for property-based tests: random commands (plan allowances,
  * purchases by invoice and by checkout, promotional grants, spends, spends given back, admin
  * refunds, the provider's answers about them, refunds made in its dashboard, disputes, holds
- * reserved, settled, released and extended, expiry sweeps and clock steps), decided by the real
- * decider on the real state, with the read models following on an in-memory database; and the
- * invariants that must hold after every step, the holds' guarantee among them.
+ * reserved, settled, released and extended, expiry sweeps, alert rules, expiry notices, auto top-up
+ * and clock steps), decided by the real decider on the real state, with the read models following
+ * on an in-memory database; and the invariants that must hold after every step, the holds'
+ * guarantee among them.
  */
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import fc from 'fast-check';
+import { CreditAlertsReader, creditAlertsProjection } from '../../../projections/credit-alerts';
 import { creditHoldsProjection } from '../../../projections/credit-holds';
 import { CreditHoldsReader } from '../../../projections/credit-holds-reader';
 import { creditLedgerProjection } from '../../../projections/credit-ledger';
@@ -15,6 +17,7 @@ import { creditPurchasesProjection } from '../../../projections/credit-purchases
 import { CreditPurchasesReader } from '../../../projections/credit-purchases-reader';
 import type { ProjectionHandler } from '../../../projections/projection';
 import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../../projections/workspace-balance';
+import { DEFAULT_LOW_BALANCE_POLICY, lowBalanceThreshold } from '../../../src/domain/alert-rules';
 import { creditBalance, type CreditBucket } from '../../../src/domain/balance';
 import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
 import type { Drawdown, Grant } from '../../../src/domain/credits';
@@ -22,7 +25,7 @@ import { decide } from '../../../src/domain/decide';
 import { expireDueHolds } from '../../../src/domain/decisions/hold-expiries';
 import { availableCredits, isDueToExpire, isLive } from '../../../src/domain/drawdown';
 import { isCreditsError } from '../../../src/domain/errors';
-import type { ProviderRefundFact, WorkspaceCreditsEvent } from '../../../src/domain/events';
+import type { AutoTopUpSettings, ProviderRefundFact, WorkspaceCreditsEvent } from '../../../src/domain/events';
 import { evolve } from '../../../src/domain/evolve';
 import { returnDueHolds } from '../../../src/domain/hold-returns';
 import { holdStatusAt } from '../../../src/domain/holds';
@@ -67,6 +70,7 @@ export class MoneyModel {
   private readonly balances: WorkspaceBalanceReader;
   private readonly purchases: CreditPurchasesReader;
   private readonly holds: CreditHoldsReader;
+  private readonly alerts: CreditAlertsReader;
 
   constructor() {
     this.db = new BetterSqlite3(':memory:');
@@ -75,12 +79,14 @@ export class MoneyModel {
       creditLedgerProjection,
       creditPurchasesProjection,
       creditHoldsProjection,
+      creditAlertsProjection,
     ];
     for (const projection of projections) projection.migrate(this.db);
     this.handlers = projections.map((projection) => projection.prepare(this.db));
     this.balances = new WorkspaceBalanceReader(this.db);
     this.purchases = new CreditPurchasesReader(this.db);
     this.holds = new CreditHoldsReader(this.db);
+    this.alerts = new CreditAlertsReader(this.db);
   }
 
   close(): void {
@@ -126,7 +132,25 @@ export class MoneyModel {
         throw new Error(`${last.type} says ${last.data.availableAfter} credits were left, not ${available}`);
       }
     }
+    if (events.length > 0) this.checkAlertSide(command.data.now.getTime());
     return events;
+  }
+
+  /**
+   * After any command that recorded something, the alert state says which side of each line the
+   * balance is on at the command's instant: the crossings were recorded with it.
+   */
+  private checkAlertSide(now: number): void {
+    const { alerts, grants, period } = this.state;
+    if (!alerts.everFunded) return;
+    const available = availableCredits(grants.values(), now);
+    const threshold = lowBalanceThreshold(alerts.rules, DEFAULT_LOW_BALANCE_POLICY, period?.credits ?? 0);
+    // Low from below the threshold until back at it with credits to spend (a threshold of 0 and
+    // nothing left is still the alert state it was).
+    if (alerts.low !== (available < threshold || (alerts.low && available === 0))) {
+      throw new Error(`alert state low=${alerts.low} but ${available} available against a threshold of ${threshold}`);
+    }
+    if (available === 0 && !alerts.depleted) throw new Error('nothing is available but no depletion was recorded');
   }
 
   private recorded(event: WorkspaceCreditsEvent): RecordedEvent {
@@ -208,6 +232,97 @@ export class MoneyModel {
       }
       if (grant && purchase.creditsOwed > 0 && !isDueToExpire(grant, now)) {
         expect(grant.remaining === 0, `${what} owes credits while ${grant.remaining} could be taken back`);
+      }
+    }
+
+    // One alert per crossing: low and recovered alternate (a depletion alone, with a threshold of 0,
+    // is recovered from too), one depletion at most in between, one
+    // notice per grant, and only for a grant with credits left within its notice period.
+    let low = false;
+    let depleted = false;
+    const noticed = new Set<string>();
+    for (const event of this.events) {
+      if (event.type === 'CreditsLow') {
+        expect(!low, 'two CreditsLow without a CreditsRecovered between them');
+        low = true;
+      } else if (event.type === 'CreditsRecovered') {
+        expect(low || depleted, 'CreditsRecovered without a CreditsLow or CreditsDepleted before it');
+        low = false;
+        depleted = false;
+      } else if (event.type === 'CreditsDepleted') {
+        expect(!depleted, 'two CreditsDepleted without a CreditsRecovered between them');
+        depleted = true;
+      } else if (event.type === 'CreditsExpiringSoon') {
+        const { grantId, credits, expiresAt, noticedAt } = event.data;
+        expect(!noticed.has(grantId), `grant ${grantId} was noticed twice`);
+        noticed.add(grantId);
+        expect(credits > 0 && Date.parse(expiresAt) > Date.parse(noticedAt), `notice of ${grantId} is not due`);
+      }
+    }
+    const alertEvents = this.events.filter((event) =>
+      ['CreditsLow', 'CreditsDepleted', 'CreditsRecovered', 'CreditsExpiringSoon'].includes(event.type),
+    );
+    expect(
+      this.alerts.recent(WORKSPACE, 10_000).length === alertEvents.length,
+      'the alerts read model does not list every alert',
+    );
+    expect(
+      JSON.stringify(this.alerts.rules(WORKSPACE).rules) === JSON.stringify(state.alerts.rules),
+      'the alerts read model has other rules than the stream',
+    );
+
+    // Auto top-up: one request per crossing (re-armed, reconfigured or a new card in between), one
+    // in flight at a time, never past the monthly limit in force, each credited at most once.
+    let mayRequest = true;
+    let settings: AutoTopUpSettings | undefined;
+    const topUps = new Map<string, { month: string; amount: number; failed: boolean }>();
+    const credited = new Set<string>();
+    for (const event of this.events) {
+      switch (event.type) {
+        case 'AutoTopUpConfigured':
+          settings = event.data.settings;
+          mayRequest = true;
+          break;
+        case 'PaymentMethodSaved':
+        case 'AutoTopUpRearmed':
+          mayRequest = true;
+          break;
+        case 'AutoTopUpSkipped':
+          expect(mayRequest, 'a second top-up decision for one crossing');
+          mayRequest = false;
+          break;
+        case 'AutoTopUpRequested': {
+          expect(mayRequest, 'a second top-up decision for one crossing');
+          mayRequest = false;
+          const pending = [...topUps.entries()].filter(([id, topUp]) => !topUp.failed && !credited.has(id));
+          expect(pending.length === 0, `top-up ${event.data.topUpId} requested while ${pending[0]?.[0]} is in flight`);
+          const { month, amount } = event.data;
+          const charged = [...topUps.values()]
+            .filter((topUp) => topUp.month === month && !topUp.failed)
+            .reduce((sum, topUp) => sum + topUp.amount, 0);
+          expect(
+            settings !== undefined && charged + amount.amount <= settings.monthlyLimit.amount,
+            `top-up ${event.data.topUpId} passes the monthly limit: ${charged} + ${amount.amount}`,
+          );
+          topUps.set(event.data.topUpId, { month, amount: amount.amount, failed: false });
+          break;
+        }
+        case 'AutoTopUpFailed': {
+          const topUp = topUps.get(event.data.topUpId);
+          if (topUp && event.data.retryAt === null && !credited.has(event.data.topUpId)) topUp.failed = true;
+          break;
+        }
+        case 'CreditsPurchased':
+          if ('autoTopUpId' in event.data.payment) {
+            const id = event.data.payment.autoTopUpId;
+            expect(!credited.has(id), `top-up ${id} credited twice`);
+            credited.add(id);
+            const topUp = topUps.get(id);
+            if (topUp) topUp.failed = false; // paid after all: it counts
+          }
+          break;
+        default:
+          break;
       }
     }
 
@@ -611,6 +726,127 @@ const dispute = fc
 
 const sweep = fc.constant<Step>((model) => [{ type: 'ExpireCredits', data: data(model) }]);
 
+const notice = fc.constant<Step>((model) => [{ type: 'NoticeExpiringCredits', data: data(model) }]);
+
+const CARD = { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 };
+
+/** The provider's answer to a card setup: the card saved (a new one each time), or removed. */
+const card = fc
+  .oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 })
+  .map((save): Step => (model) => [
+    save
+      ? {
+          type: 'RecordPaymentMethodSetup',
+          data: {
+            ...data(model),
+            outcome: 'SAVED',
+            setupId: null,
+            customerId: 'cus_prop',
+            paymentMethodId: model.id('pm'),
+            card: CARD,
+          },
+        }
+      : { type: 'RemovePaymentMethod', data: { ...data(model), removedBy: 'manager' } },
+  ]);
+
+const autoTopUp = fc
+  .record({
+    enabled: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }),
+    threshold: fc.integer({ min: 1, max: 800 }),
+    pack: fc.nat(),
+    target: fc.option(fc.integer({ min: 1, max: 1500 })),
+    charges: fc.integer({ min: 1, max: 4 }),
+  })
+  .map(({ enabled, threshold, pack, target, charges }): Step => (model) => {
+    const offer = pick(PACKAGES, pack) as (typeof PACKAGES)[number];
+    const targetCredits = target === null ? null : threshold + target;
+    const perCharge =
+      targetCredits === null ? offer.price.amount : Math.ceil((targetCredits * offer.price.amount) / offer.credits);
+    return [
+      {
+        type: 'ConfigureAutoTopUp',
+        data: {
+          ...data(model),
+          settings: {
+            enabled,
+            thresholdCredits: threshold,
+            packageId: offer.packageId,
+            packageName: offer.packageName,
+            packageCredits: offer.credits,
+            packagePrice: offer.price,
+            packageExpiresAfterDays: null,
+            targetCredits,
+            monthlyLimit: { amount: perCharge * charges, currency: 'USD' },
+          },
+          acceptedBy: 'manager',
+        },
+      },
+    ];
+  });
+
+/** The provider's answer to a top-up attempt, maybe a repeat of an answer already given. */
+const answerTopUp = fc
+  .record({
+    index: fc.nat(),
+    answer: fc.constantFrom('SUCCEEDED', 'DECLINED', 'REQUIRES_ACTION', 'PROCESSING', 'SHORT'),
+    again: fc.boolean(),
+  })
+  .map(({ index, answer, again }): Step => (model) => {
+    const open = [...model.state.autoTopUp.topUps.values()].filter(
+      (topUp) => topUp.status === 'REQUESTED' || (again && topUp.status !== 'SUCCEEDED'),
+    );
+    const topUp = pick(open, index);
+    if (!topUp) return [];
+    const attempt = again ? Math.max(1, topUp.failedAttempts) : topUp.failedAttempts + 1;
+    const paymentIntentId = `pi_${topUp.topUpId}_${attempt}`;
+    const outcome =
+      answer === 'SUCCEEDED' || answer === 'SHORT'
+        ? {
+            status: 'SUCCEEDED' as const,
+            paymentIntentId,
+            amountReceived: { amount: topUp.amount.amount - (answer === 'SHORT' ? 1 : 0), currency: 'USD' },
+          }
+        : answer === 'PROCESSING'
+          ? { status: 'PROCESSING' as const, paymentIntentId }
+          : {
+              status: 'FAILED' as const,
+              paymentIntentId,
+              reason: answer,
+              code: answer === 'DECLINED' ? 'card_declined' : 'authentication_required',
+              message: 'no',
+            };
+    return [
+      {
+        type: 'RecordAutoTopUpCharge',
+        data: {
+          ...data(model),
+          topUpId: topUp.topUpId,
+          attempt,
+          outcome,
+          grantId: model.id('topup-grant'),
+          retry: { maxAttempts: 3, firstDelayMs: HOUR },
+        },
+      },
+    ];
+  });
+
+const alertRules = fc
+  .record({
+    threshold: fc.oneof(
+      fc.constant({ lowBalanceCredits: null, lowBalancePercent: null }),
+      fc.integer({ min: 0, max: 2000 }).map((credits) => ({ lowBalanceCredits: credits, lowBalancePercent: null })),
+      fc.integer({ min: 0, max: 100 }).map((percent) => ({ lowBalanceCredits: null, lowBalancePercent: percent })),
+    ),
+    notify: fc.record({ low: fc.boolean(), depleted: fc.boolean(), recovered: fc.boolean() }),
+    expiringSoonDays: fc.option(fc.integer({ min: 1, max: 30 })),
+  })
+  .map(({ threshold, notify, expiringSoonDays }): Step => (model) => [
+    {
+      type: 'ConfigureAlerts',
+      data: { ...data(model), rules: { ...threshold, notify, expiringSoonDays }, configuredBy: 'manager' },
+    },
+  ]);
+
 const tick = fc.integer({ min: 1, max: 10 * DAY }).map((ms): Step => (model) => {
   model.now += ms;
   return [];
@@ -711,6 +947,11 @@ export const steps: fc.Arbitrary<Step[]> = fc.array(
     { arbitrary: dashboardRefund, weight: 4 },
     { arbitrary: dispute, weight: 2 },
     { arbitrary: sweep, weight: 1 },
+    { arbitrary: notice, weight: 1 },
+    { arbitrary: alertRules, weight: 1 },
+    { arbitrary: card, weight: 2 },
+    { arbitrary: autoTopUp, weight: 3 },
+    { arbitrary: answerTopUp, weight: 3 },
     { arbitrary: tick, weight: 2 },
     { arbitrary: reserveHold, weight: 6 },
     { arbitrary: settleHold, weight: 5 },

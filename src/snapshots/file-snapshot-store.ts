@@ -1,9 +1,9 @@
 /**
- * Where the command side keeps workspace state snapshots: a cache beside the event store, never a
- * source of truth. A snapshot names the stream revision it was taken at and the id of the event at
- * that revision; the command handler uses it only if the stream still has that event there, and
- * folds the stream from its start otherwise. Losing a snapshot costs a slower first command for
- * its workspace, nothing else.
+ * The file adapter of the snapshot port (port.ts): where the command side keeps workspace state
+ * snapshots, a cache beside the event store, never a source of truth. A snapshot names the stream
+ * revision it was taken at and the id of the event at that revision; the command handler uses it
+ * only if the stream still has that event there, and folds the stream from its start otherwise.
+ * Losing a snapshot costs a slower first command for its workspace, nothing else.
  *
  * One file per stream in a directory of this process (DATA_DIR/snapshots), whichever event store is
  * in use: a snapshot is read whole on a cold start, and a file reads faster than a large database
@@ -16,25 +16,7 @@ import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asciiJson, isAscii } from '../domain/ascii-json';
-
-export interface StateSnapshot {
-  stream: string;
-  /** Revision of the last event folded into `state`. */
-  revision: bigint;
-  /** Id of that event. */
-  eventId: string;
-  /** STATE_SNAPSHOT_VERSION of the code that took it. */
-  version: number;
-  /** The encoded state: ASCII text, as bytes. */
-  state: Buffer;
-}
-
-export interface SnapshotStore {
-  /** The stream's latest snapshot; undefined when there is none or it cannot be read. */
-  load(stream: string): Promise<StateSnapshot | undefined>;
-  /** Replaces the stream's snapshot; resolves once the new one is on disk. `state` must be ASCII. */
-  save(snapshot: StateSnapshot): Promise<void>;
-}
+import type { SnapshotStore } from './port';
 
 interface Header {
   stream: string;

@@ -1,0 +1,36 @@
+/**
+ * A workspace's alert rules: its low-balance threshold (its own, or the catalog's rule), which
+ * crossings it wants to hear of, and how early it is told of credits about to expire.
+ */
+import type { AlertRules } from './events';
+
+/** The catalog's low-balance rule, used by workspaces that set no threshold of their own. */
+export interface LowBalancePolicy {
+  minimumCredits: number;
+  percentOfAllowance: number;
+}
+
+/** The catalog's default: below the larger of 100 credits (one org chart) and 10 % of the allowance. */
+export const DEFAULT_LOW_BALANCE_POLICY: LowBalancePolicy = { minimumCredits: 100, percentOfAllowance: 10 };
+
+/** A workspace that never set its rules hears of every crossing, with the catalog's threshold. */
+export const DEFAULT_ALERT_RULES: AlertRules = {
+  lowBalanceCredits: null,
+  lowBalancePercent: null,
+  notify: { low: true, depleted: true, recovered: true },
+  expiringSoonDays: 7,
+};
+
+/** The most days before an expiry a workspace may be told of it. */
+export const MAX_EXPIRING_SOON_DAYS = 90;
+
+/**
+ * Below this many available credits a workspace is low: its own threshold in credits, or its own
+ * percentage of the plan's included credits, or the catalog's rule (which never drops below its
+ * minimum, so a large allowance warns earlier and a small one still warns).
+ */
+export function lowBalanceThreshold(rules: AlertRules, policy: LowBalancePolicy, includedCredits: number): number {
+  if (rules.lowBalanceCredits !== null) return rules.lowBalanceCredits;
+  if (rules.lowBalancePercent !== null) return Math.floor((includedCredits * rules.lowBalancePercent) / 100);
+  return Math.max(policy.minimumCredits, Math.floor((includedCredits * policy.percentOfAllowance) / 100));
+}

@@ -1,0 +1,87 @@
+import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import type { AlertRules } from '../../domain/events';
+import type { AlertView } from '../../queries/credits-queries';
+import type { GraphQLContext } from '../context';
+import { asActor, requireBillingManager, requireWorkspaceAccess } from '../guards';
+import { ConfigureCreditAlertsInput, CreditAlertsArgs } from '../alert-inputs';
+import { WorkspaceArgs } from '../inputs';
+import { CreditAlert, CreditAlertRules, type CreditAlertType } from '../types/alerts';
+
+const ALERT_TYPE: Record<AlertView['type'], CreditAlertType> = {
+  CreditsLow: 'LOW',
+  CreditsDepleted: 'DEPLETED',
+  CreditsRecovered: 'RECOVERED',
+  CreditsExpiringSoon: 'EXPIRING_SOON',
+};
+
+/** A workspace's alert rules and the alerts its balance raised. */
+@Authorized()
+@Resolver()
+export class AlertsResolver {
+  @Query(() => CreditAlertRules, { description: "The workspace's alert rules (any member may read them)." })
+  creditAlertRules(
+    @Args(() => WorkspaceArgs) { workspaceId }: WorkspaceArgs,
+    @Ctx() context: GraphQLContext,
+  ): CreditAlertRules {
+    requireWorkspaceAccess(context, workspaceId);
+    return rulesOf(context, workspaceId);
+  }
+
+  @Mutation(() => CreditAlertRules, {
+    description:
+      'Sets the alert rules (OWNER, BILLING_MANAGER or admin). A threshold that puts the balance on the other side of the line raises that alert at once.',
+  })
+  async configureCreditAlerts(
+    @Arg('input', () => ConfigureCreditAlertsInput) input: ConfigureCreditAlertsInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<CreditAlertRules> {
+    const principal = requireBillingManager(context, input.workspaceId);
+    const rules: AlertRules = {
+      lowBalanceCredits: input.lowBalanceCredits ?? null,
+      lowBalancePercent: input.lowBalancePercent ?? null,
+      notify: { low: input.notifyLow, depleted: input.notifyDepleted, recovered: input.notifyRecovered },
+      expiringSoonDays: input.expiringSoonDays === undefined ? 7 : input.expiringSoonDays,
+    };
+    await context.services.commands.configureAlerts({ workspaceId: input.workspaceId, rules }, asActor(principal));
+    return rulesOf(context, input.workspaceId);
+  }
+
+  @Query(() => [CreditAlert], { description: "The alerts the workspace's balance raised, newest first." })
+  creditAlerts(
+    @Args(() => CreditAlertsArgs) { workspaceId, first }: CreditAlertsArgs,
+    @Ctx() context: GraphQLContext,
+  ): CreditAlert[] {
+    requireWorkspaceAccess(context, workspaceId);
+    return context.services.queries.alertHistory(workspaceId, first).map((alert) => ({
+      id: `${alert.workspaceId}:${alert.position}`,
+      workspaceId: alert.workspaceId,
+      type: ALERT_TYPE[alert.type],
+      notified: alert.notify,
+      available: alert.available ?? null,
+      threshold: alert.threshold ?? null,
+      grantId: alert.grantId ?? null,
+      source: alert.source ?? null,
+      credits: alert.credits ?? null,
+      expiresAt: alert.expiresAt ?? null,
+      occurredAt: alert.occurredAt,
+    }));
+  }
+}
+
+function rulesOf(context: GraphQLContext, workspaceId: string): CreditAlertRules {
+  const view = context.services.queries.alertRules(workspaceId);
+  const { rules } = view;
+  return {
+    id: workspaceId,
+    workspaceId,
+    lowBalanceCredits: rules.lowBalanceCredits,
+    lowBalancePercent: rules.lowBalancePercent,
+    lowBalanceThreshold: view.lowBalanceThreshold,
+    notifyLow: rules.notify.low,
+    notifyDepleted: rules.notify.depleted,
+    notifyRecovered: rules.notify.recovered,
+    expiringSoonDays: rules.expiringSoonDays,
+    configuredBy: view.configuredBy ?? null,
+    configuredAt: view.configuredAt ?? null,
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * Balance crossings (src/domain/alerts.ts): whatever command moves the balance across a line, the
+ * crossing is recorded once, with the change that made it.
+ */
+import { decide } from '../../src/domain/decide';
+import type { WorkspaceCreditsCommand } from '../../src/domain/commands';
+import type { WorkspaceCreditsEvent } from '../../src/domain/events';
+import { evolve } from '../../src/domain/evolve';
+import { initialState } from '../../src/domain/state';
+import { allowance, at, consumed, DAY, draw, granted, grant, purchased, spend, WORKSPACE } from './builders';
+import { configure, configured, depleted, low, recovered } from './alert-builders';
+import { given } from './spec';
+
+/** Decides each command on the state the ones before it left, as one append of a burst would. */
+function burst(history: WorkspaceCreditsEvent[], commands: WorkspaceCreditsCommand[]): WorkspaceCreditsEvent[] {
+  const state = history.reduce(evolve, initialState());
+  const out: WorkspaceCreditsEvent[] = [];
+  for (const command of commands) {
+    for (const event of decide(command, state)) {
+      evolve(state, event);
+      out.push(event);
+    }
+  }
+  return out;
+}
+
+describe('low balance: the catalog rule, or the workspace’s own', () => {
+  it('raises CreditsLow with the spend that goes below max(100, 10 % of the allowance)', () =>
+    given(allowance({ credits: 2000 }))
+      .when(spend({ units: 1, creditsPerUnit: 1850 }))
+      .then(
+        consumed({
+          units: 1,
+          creditsPerUnit: 1850,
+          credits: 1850,
+          drawdown: [draw('allowance-1', 'INCLUDED', 1850)],
+          availableAfter: 150,
+        }),
+        low(150, 200),
+      ));
+
+  it('says nothing while the balance stays at or above the threshold', () =>
+    given(allowance({ credits: 2000 }))
+      .when(spend({ units: 1, creditsPerUnit: 1800 }))
+      .then(
+        consumed({
+          units: 1,
+          creditsPerUnit: 1800,
+          credits: 1800,
+          drawdown: [draw('allowance-1', 'INCLUDED', 1800)],
+          availableAfter: 200,
+        }),
+      ));
+
+  it('gives one CreditsLow for a burst of spends, not one per spend', () => {
+    const spends = Array.from({ length: 20 }, (_, i) =>
+      spend({ consumptionId: `s-${i}`, idempotencyKey: `k-${i}`, units: 1, creditsPerUnit: 10 }),
+    );
+    const events = burst([purchased({ credits: 250 })], spends);
+    expect(events.filter((event) => event.type === 'CreditsLow')).toEqual([low(90, 100)]);
+    expect(events.filter((event) => event.type === 'CreditsConsumed')).toHaveLength(20);
+  });
+
+  it('uses a threshold in credits the workspace set', () =>
+    given(purchased({ credits: 500 }), configured({ lowBalanceCredits: 450 }))
+      .when(spend({ units: 1, creditsPerUnit: 60 }))
+      .then(
+        consumed({
+          units: 1,
+          creditsPerUnit: 60,
+          credits: 60,
+          drawdown: [draw('purchase-1', 'PURCHASED', 60)],
+          availableAfter: 440,
+        }),
+        low(440, 450),
+      ));
+
+  it("uses a percentage of the plan's included credits the workspace set", () =>
+    given(allowance({ credits: 1000 }), configured({ lowBalancePercent: 50 }))
+      .when(spend({ units: 1, creditsPerUnit: 501 }))
+      .then(
+        consumed({
+          units: 1,
+          creditsPerUnit: 501,
+          credits: 501,
+          drawdown: [draw('allowance-1', 'INCLUDED', 501)],
+          availableAfter: 499,
+        }),
+        low(499, 500),
+      ));
+
+  it('records the crossing even when the workspace asked not to be told, marked so', () =>
+    given(purchased({ credits: 150 }), configured({ notify: { low: false, depleted: true, recovered: true } }))
+      .when(spend({ units: 1, creditsPerUnit: 100 }))
+      .then(
+        consumed({
+          units: 1,
+          creditsPerUnit: 100,
+          credits: 100,
+          drawdown: [draw('purchase-1', 'PURCHASED', 100)],
+          availableAfter: 50,
+        }),
+        low(50, 100, at(0), false),
+      ));
+});
+
+describe('depleted and recovered', () => {
+  it('raises CreditsDepleted and CreditsLow when one spend takes everything', () =>
+    given(purchased({ credits: 500 }))
+      .when(spend({ units: 1, creditsPerUnit: 500 }))
+      .then(
+        consumed({
+          units: 1,
+          creditsPerUnit: 500,
+          credits: 500,
+          drawdown: [draw('purchase-1', 'PURCHASED', 500)],
+          availableAfter: 0,
+        }),
+        depleted(100),
+        low(0, 100),
+      ));
+
+  it('raises CreditsDepleted once when an already low balance runs out', () =>
+    given(purchased({ credits: 50 }), low(50, 100))
+      .when(spend({ units: 1, creditsPerUnit: 50 }))
+      .then(
+        consumed({
+          units: 1,
+          creditsPerUnit: 50,
+          credits: 50,
+          drawdown: [draw('purchase-1', 'PURCHASED', 50)],
+          availableAfter: 0,
+        }),
+        depleted(100),
+      ));
+
+  it('raises CreditsRecovered once credits bring the balance back to the threshold', () =>
+    given(purchased({ credits: 50 }), low(50, 100))
+      .when(grant({ credits: 60 }))
+      .then(granted({ credits: 60 }), recovered(110, 100)));
+
+  it('stays low, without a second alert, when credits come back short of the threshold', () =>
+    given(purchased({ credits: 50 }), low(50, 100))
+      .when(grant({ credits: 10 }))
+      .then(granted({ credits: 10 })));
+
+  it('alerts again on the next crossing after a recovery', () => {
+    const events = burst(
+      [purchased({ credits: 150 })],
+      [
+        spend({ consumptionId: 's-1', idempotencyKey: 'k-1', units: 1, creditsPerUnit: 100 }),
+        grant({ credits: 200 }),
+        spend({ consumptionId: 's-2', idempotencyKey: 'k-2', units: 1, creditsPerUnit: 200 }),
+      ],
+    );
+    expect(events.filter((event) => event.type.startsWith('Credits') && /Low|Recovered/.test(event.type))).toEqual([
+      low(50, 100),
+      recovered(250, 100),
+      low(50, 100),
+    ]);
+  });
+
+  it('is silent for a workspace that never had credits', () =>
+    given()
+      .when(configure({ lowBalanceCredits: 10 }))
+      .then(configured({ lowBalanceCredits: 10 })));
+
+  it('raises a crossing when credits expire below the threshold', () =>
+    given(granted({ credits: 500, expiresAt: at(DAY) }), purchased({ credits: 50 }))
+      .when({ type: 'ExpireCredits', data: { workspaceId: WORKSPACE, now: at(DAY) } })
+      .then(
+        {
+          type: 'CreditsExpired',
+          data: {
+            workspaceId: WORKSPACE,
+            grantId: 'promo-1',
+            source: 'PROMOTIONAL',
+            credits: 500,
+            reason: 'EXPIRED',
+            expiredAt: at(DAY).toISOString(),
+          },
+        },
+        low(50, 100, at(DAY)),
+      ));
+});

@@ -1,0 +1,91 @@
+/**
+ * The money path across two replicas on one EventStoreDB (the gRPC test server): a refund is
+ * priced on the workspace's stream at the revision it is appended at, so a spend taken by the
+ * other replica a moment before is never refunded; and the payments reaction, which both replicas
+ * derive, makes each refund at Stripe once.
+ */
+import {
+  ConsumeCreditsDocument,
+  CreditPurchasesDocument,
+  RefundCreditPurchaseDocument,
+  StartCreditPurchaseDocument,
+  WorkspaceCreditsDocument,
+} from '../generated/graphql';
+import { execute, expectData } from '../support/graphql-client';
+import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/server';
+import { adminToken, freePort, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
+
+const WEBHOOK_SECRET = 'whsec_test_money_replicas';
+let eventStore: EsdbTestServer;
+let stripe: StripeDouble;
+let replicas: [ServerProcess, ServerProcess];
+
+beforeAll(async () => {
+  eventStore = await startEsdbTestServer();
+  const webhookPort = await freePort();
+  stripe = await startStripeDouble({
+    webhookSecret: WEBHOOK_SECRET,
+    webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/stripe`,
+  });
+  const env = {
+    EVENTSTORE_URL: eventStore.url,
+    EXPIRY_SWEEP_INTERVAL_MS: '3600000',
+    STRIPE_SECRET_KEY: 'sk_test_money_replicas',
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    STRIPE_API_BASE: stripe.url,
+  };
+  replicas = await Promise.all([startServer({ env: { ...env, PORT: String(webhookPort) } }), startServer({ env })]);
+});
+afterAll(async () => {
+  await Promise.all(replicas.map((replica) => replica.stop()));
+  await stripe.close();
+  await eventStore.close();
+});
+
+it('prices a refund on one replica on the spend the other replica took just before, and refunds once at Stripe', async () => {
+  const [a, b] = replicas;
+  const workspaceId = 'ws-money-replicas';
+  const manager = tokenFor(workspaceId, 'BILLING_MANAGER');
+  const session = (
+    await expectData(a.url, StartCreditPurchaseDocument, { workspaceId, packageId: 'credits-2000' }, manager)
+  ).startCreditPurchase;
+  expect((await stripe.completeCheckout(session.id)).status).toBe(200);
+  const paymentIntentId = stripe.session(session.id)?.payment_intent ?? '';
+
+  // B takes a spend; A refunds right after, before its own read models may have it.
+  const spent = await execute(
+    b.url,
+    ConsumeCreditsDocument,
+    { input: { workspaceId, action: 'ORG_CHART_SYNC', units: 5, idempotencyKey: 'on-b' } },
+    tokenFor(workspaceId, 'MEMBER'),
+  );
+  expect(spent.errors).toBeUndefined();
+  const refund = (
+    await expectData(
+      a.url,
+      RefundCreditPurchaseDocument,
+      { input: { purchaseId: session.id, reason: 'churned' } },
+      adminToken(),
+    )
+  ).refundCreditPurchase;
+  expect(refund).toMatchObject({ credits: 1500, amount: { amount: 13500 } });
+
+  // Whichever replica holds the reactor lease made it; Stripe has one refund, for that amount.
+  const deadline = Date.now() + 10_000;
+  while (stripe.refunds(paymentIntentId).length === 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500)); // time for a second replica to (wrongly) try
+  expect(stripe.refunds(paymentIntentId).map((made) => made.amount)).toEqual([13500]);
+  const keys = new Set(stripe.requestsTo('/v1/refunds', 'POST').map((request) => request.idempotencyKey));
+  expect([...keys]).toEqual([refund.id]);
+  for (const replica of replicas) {
+    const balance = (await expectData(replica.url, WorkspaceCreditsDocument, { workspaceId }, adminToken()))
+      .workspaceCredits;
+    expect(balance).toMatchObject({ available: 0, purchased: { consumed: 500, refunded: 1500, remaining: 0 } });
+    const [purchase] = (await expectData(replica.url, CreditPurchasesDocument, { workspaceId }, adminToken()))
+      .creditPurchases;
+    expect(purchase?.refundedAmount).toEqual({ amount: 13500, currency: 'USD' });
+  }
+});

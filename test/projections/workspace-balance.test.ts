@@ -1,0 +1,176 @@
+/**
+ * The balance read model: each grant of a workspace with its counters, and the current plan period,
+ * from the workspace's events. The breakdown itself is the domain's (test/domain); this is what it
+ * is computed from.
+ */
+import type { Database } from 'better-sqlite3';
+import { workspaceBalanceProjection, WorkspaceBalanceReader } from '../../projections/workspace-balance';
+import type { Grant } from '../../src/domain/credits';
+import type { CreditPurchaseRefunded } from '../../src/domain/events';
+import { allowance, at, consumed, DAY, draw, expired, granted, purchased, WORKSPACE } from '../domain/builders';
+import { disputeClosed, disputeOpened, refundFailed, refundRequested, spendRefunded } from '../domain/payment-builders';
+import { inWorkspace, projection, recorded } from './spec';
+
+const balance = projection(workspaceBalanceProjection);
+const grantsOf = (workspaceId: string) => (db: Database) => new WorkspaceBalanceReader(db).grants(workspaceId);
+
+/** A grant as the reader returns it: untouched unless said otherwise. */
+const grant = (fields: Pick<Grant, 'id' | 'source' | 'granted' | 'seq'> & Partial<Grant>): Grant => ({
+  remaining: fields.granted,
+  consumed: 0,
+  expired: 0,
+  refunded: 0,
+  held: 0,
+  frozen: false,
+  expiresAt: undefined,
+  grantedAt: at(0).getTime(),
+  ...fields,
+});
+
+describe('workspace balance: grants', () => {
+  it('holds every grant with what it granted, in the order they were made', () => {
+    balance
+      .given(allowance({ credits: 1000 }), purchased({ credits: 500, expiresAt: at(365 * DAY) }), granted())
+      .then(grantsOf(WORKSPACE), [
+        grant({ id: 'allowance-1', source: 'INCLUDED', granted: 1000, seq: 1, expiresAt: at(30 * DAY).getTime() }),
+        grant({ id: 'purchase-1', source: 'PURCHASED', granted: 500, seq: 2, expiresAt: at(365 * DAY).getTime() }),
+        grant({ id: 'promo-1', source: 'PROMOTIONAL', granted: 100, seq: 3 }),
+      ]);
+  });
+
+  it('takes a spend from each grant that paid for it, and gives it back when the spend is refunded', () => {
+    const drawdown = [draw('allowance-1', 'INCLUDED', 100), draw('promo-1', 'PROMOTIONAL', 20)];
+    const spent = consumed({ credits: 120, drawdown, availableAfter: 980 });
+    const allowanceGrant = { id: 'allowance-1', source: 'INCLUDED', granted: 1000, seq: 1 } as const;
+    const promoGrant = { id: 'promo-1', source: 'PROMOTIONAL', granted: 100, seq: 2 } as const;
+    const allowanceExpiry = at(30 * DAY).getTime();
+    balance
+      .given(allowance(), granted(), spent)
+      .then(grantsOf(WORKSPACE), [
+        grant({ ...allowanceGrant, remaining: 900, consumed: 100, expiresAt: allowanceExpiry }),
+        grant({ ...promoGrant, remaining: 80, consumed: 20 }),
+      ]);
+    balance
+      .given(allowance(), granted(), spent, spendRefunded(drawdown))
+      .then(grantsOf(WORKSPACE), [grant({ ...allowanceGrant, expiresAt: allowanceExpiry }), grant(promoGrant)]);
+  });
+
+  it('counts what expired apart from what was spent', () => {
+    balance
+      .given(
+        granted({ credits: 100, expiresAt: at(DAY) }),
+        consumed({ credits: 30, drawdown: [draw('promo-1', 'PROMOTIONAL', 30)], availableAfter: 70 }),
+        expired({ grantId: 'promo-1', source: 'PROMOTIONAL', credits: 70, expiredAt: at(DAY) }),
+      )
+      .then(grantsOf(WORKSPACE), [
+        grant({
+          id: 'promo-1',
+          source: 'PROMOTIONAL',
+          granted: 100,
+          seq: 1,
+          remaining: 0,
+          consumed: 30,
+          expired: 70,
+          expiresAt: at(DAY).getTime(),
+        }),
+      ]);
+  });
+
+  it('takes refunded credits out of the purchase at the request, and puts them back when the refund fails', () => {
+    const purchase = { id: 'purchase-1', source: 'PURCHASED', granted: 2000, seq: 1 } as const;
+    balance
+      .given(purchased({ credits: 2000 }), refundRequested({ credits: 1500 }))
+      .then(grantsOf(WORKSPACE), [grant({ ...purchase, remaining: 500, refunded: 1500 })]);
+    balance
+      .given(purchased({ credits: 2000 }), refundRequested({ credits: 1500 }), refundFailed({ credits: 1500 }))
+      .then(grantsOf(WORKSPACE), [grant(purchase)]);
+  });
+
+  it('reads release 0.x refunds (CreditPurchaseRefunded) like a refund requested', () => {
+    const refunded: CreditPurchaseRefunded = {
+      type: 'CreditPurchaseRefunded',
+      data: {
+        workspaceId: WORKSPACE,
+        purchaseId: 'cs_pay_1',
+        grantId: 'purchase-1',
+        refundId: 'refund-1',
+        credits: 200,
+        amount: { amount: 1960, currency: 'USD' },
+        reason: 'customer request',
+        origin: 'ADMIN',
+        refundedBy: 'admin-1',
+        refundedAt: at(DAY).toISOString(),
+      },
+    };
+    balance
+      .given(purchased(), refunded)
+      .then(grantsOf(WORKSPACE), [
+        grant({ id: 'purchase-1', source: 'PURCHASED', granted: 500, seq: 1, remaining: 300, refunded: 200 }),
+      ]);
+  });
+
+  it('freezes a purchase under dispute, and unfreezes it with what a lost dispute took back', () => {
+    const purchase = { id: 'purchase-1', source: 'PURCHASED', granted: 2000, seq: 1 } as const;
+    balance
+      .given(purchased({ credits: 2000 }), disputeOpened())
+      .then(grantsOf(WORKSPACE), [grant({ ...purchase, frozen: true })]);
+    balance
+      .given(purchased({ credits: 2000 }), disputeOpened(), disputeClosed({ outcome: 'LOST', creditsTakenBack: 2000 }))
+      .then(grantsOf(WORKSPACE), [grant({ ...purchase, remaining: 0, refunded: 2000 })]);
+    balance
+      .given(purchased({ credits: 2000 }), disputeOpened(), disputeClosed({ outcome: 'WON' }))
+      .then(grantsOf(WORKSPACE), [grant(purchase)]);
+  });
+
+  it('keeps workspaces apart, and reads nothing from streams that are not a workspace', () => {
+    balance
+      .given(
+        granted(),
+        inWorkspace('ws-2', granted({ credits: 7 })),
+        recorded('reactions-payments', 'CreditsGranted', { ...granted().data, grantId: 'not-a-grant' }),
+      )
+      .then((db) => ({ ws1: grantsOf(WORKSPACE)(db), ws2: grantsOf('ws-2')(db) }), {
+        ws1: [grant({ id: 'promo-1', source: 'PROMOTIONAL', granted: 100, seq: 1 })],
+        ws2: [grant({ id: 'promo-1', source: 'PROMOTIONAL', granted: 7, seq: 2 })],
+      });
+  });
+});
+
+describe('workspace balance: the plan period', () => {
+  it('is the last allowance applied', () => {
+    const next = allowance({
+      grantId: 'allowance-2',
+      planId: 'growth',
+      planName: 'Growth',
+      credits: 5000,
+      periodStart: at(30 * DAY),
+      periodEnd: at(60 * DAY),
+    });
+    balance.given(allowance(), next).then((db) => new WorkspaceBalanceReader(db).period(WORKSPACE), {
+      grantId: 'allowance-2',
+      planId: 'growth',
+      planName: 'Growth',
+      credits: 5000,
+      periodStart: at(30 * DAY).getTime(),
+      periodEnd: at(60 * DAY).getTime(),
+    });
+  });
+
+  it('is undefined for a workspace with no allowance', () => {
+    balance.given(granted()).then((db) => new WorkspaceBalanceReader(db).period(WORKSPACE), undefined);
+  });
+});
+
+describe('workspace balance: due expiries, for the expiry sweeper', () => {
+  it('names the workspaces holding credits past their expiry, and not those whose expiry is recorded', () => {
+    balance
+      .given(
+        granted({ expiresAt: at(DAY) }),
+        inWorkspace('ws-2', granted({ expiresAt: at(2 * DAY) })),
+        inWorkspace('ws-3', granted({ expiresAt: at(DAY) })),
+        inWorkspace('ws-3', expired({ grantId: 'promo-1', source: 'PROMOTIONAL', credits: 100, expiredAt: at(DAY) })),
+        inWorkspace('ws-4', granted()),
+      )
+      .then((db) => new WorkspaceBalanceReader(db).workspacesWithDueExpiries(at(DAY).getTime(), 10), [WORKSPACE]);
+  });
+});
