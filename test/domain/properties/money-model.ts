@@ -132,7 +132,10 @@ export class MoneyModel {
         throw new Error(`${last.type} says ${last.data.availableAfter} credits were left, not ${available}`);
       }
     }
-    if (events.length > 0) this.checkAlertSide(command.data.now.getTime());
+    if (events.length > 0) {
+      this.checkAlertSide(command.data.now.getTime());
+      this.checkTopUpSide(command.data.now.getTime());
+    }
     return events;
   }
 
@@ -151,6 +154,24 @@ export class MoneyModel {
       throw new Error(`alert state low=${alerts.low} but ${available} available against a threshold of ${threshold}`);
     }
     if (available === 0 && !alerts.depleted) throw new Error('nothing is available but no depletion was recorded');
+  }
+
+  /**
+   * After any command that recorded something, auto top-up (on and not paused) is armed when
+   * available is at its threshold, and below it has decided the crossing (requested or skipped)
+   * unless a top-up is still being charged. Held credits are out of available here as everywhere.
+   */
+  private checkTopUpSide(now: number): void {
+    const { settings, paused, armed, topUps } = this.state.autoTopUp;
+    if (!settings?.enabled || paused) return;
+    const available = availableCredits(this.state.grants.values(), now);
+    if (available >= settings.thresholdCredits && !armed) {
+      throw new Error(`auto top-up is not re-armed with ${available} available, at its threshold`);
+    }
+    const charging = [...topUps.values()].some((topUp) => topUp.status === 'REQUESTED');
+    if (available < settings.thresholdCredits && armed && !charging) {
+      throw new Error(`${available} available is below the top-up threshold, but no top-up was decided`);
+    }
   }
 
   private recorded(event: WorkspaceCreditsEvent): RecordedEvent {
@@ -336,6 +357,15 @@ export class MoneyModel {
     // back by the query as the decider will record it.
     const atNow = expireDueHolds(state, WORKSPACE, now).state;
     const decided = creditBalance(atNow.grants.values(), atNow.period?.grantId, now);
+    // Held credits are those of the holds reserving at the instant, and out of available, which
+    // is what the live grants have left: never negative.
+    const reserving = [...state.activeHolds.values()].filter((hold) => holdStatusAt(hold, now) === 'ACTIVE');
+    const heldNow = reserving.reduce((sum, hold) => sum + hold.credits, 0);
+    expect(decided.held === heldNow, `the balance holds ${decided.held}, the holds reserving now ${heldNow}`);
+    expect(
+      decided.available === availableCredits(atNow.grants.values(), now) && decided.available >= 0,
+      `available ${decided.available} is not what the live grants have left once held credits are out`,
+    );
     const read = this.balances.workspace(WORKSPACE);
     const termsOf = (grant: Grant) => read.terms.get(grant.id) ?? { replaced: false, money: undefined };
     const projected = creditBalance(returnDueHolds(read.grants, read.holds, termsOf, now), read.period?.grantId, now);
