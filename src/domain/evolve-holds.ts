@@ -50,8 +50,7 @@ function move(
 function close(state: WorkspaceCreditsState, hold: HoldRecord, status: HoldStatus, at: number): void {
   hold.status = status;
   hold.closedAt = at;
-  state.activeHolds.delete(hold.holdId);
-  existingExpiryIndexOf(state.activeHolds)?.remove(hold.holdId);
+  state.activeHolds.delete(hold.holdId); // its expiry index entry lapses by itself
   state.closedHolds.set(hold.holdId, hold);
   const cutoff = at - IDEMPOTENCY_RETENTION_MS;
   for (const old of state.closedHolds.values()) {
@@ -120,7 +119,7 @@ export function evolveHold(state: WorkspaceCreditsState, event: HoldEvent): Work
     case 'CreditHoldExtended': {
       const hold = holdOf(state, event.data.holdId);
       hold.expiresAt = ms(event.data.expiresAt);
-      existingExpiryIndexOf(state.activeHolds)?.update(hold);
+      existingExpiryIndexOf(state.activeHolds)?.add(hold);
       return state;
     }
   }

@@ -1,8 +1,14 @@
 /**
  * Which active hold expires first, without looking at every one: every decision asks whether a
  * hold is due (decisions/hold-expiries.ts), and a busy workspace has a thousand holds running. An
- * index is a binary min-heap on `expiresAt` with each hold's place in it, so adding, extending and
- * closing a hold cost O(log n) and the question O(1).
+ * index is a binary min-heap of (expiresAt, hold) entries over a state's `activeHolds`, so the
+ * question costs O(1) amortized and a new hold or a new expiry O(log n), usually O(1): holds are
+ * made in time order with similar durations.
+ *
+ * Closing a hold or moving its expiry leaves its old entry in place: an entry whose hold is no
+ * longer active, or whose expiry has moved, is dropped when it reaches the top. So settling and
+ * releasing, the busy path, cost the index nothing. Old entries are kept to at most about twice
+ * the active holds by rebuilding the heap from `activeHolds` when they pile up.
  *
  * It is derived from a state's `activeHolds` and kept beside it, not in it (keyed by that map), so
  * the state's value, its snapshots and its equality are what they were. `evolve` keeps an index it
@@ -10,73 +16,90 @@
  */
 import type { HoldRecord } from './holds';
 
-const earlier = (a: HoldRecord, b: HoldRecord): boolean =>
-  a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.holdId < b.holdId);
+interface Entry {
+  expiresAt: number;
+  hold: HoldRecord;
+}
+
+const earlier = (a: Entry, b: Entry): boolean =>
+  a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.hold.holdId < b.hold.holdId);
+
+/** Entries allowed beyond the active holds before the heap is rebuilt from them. */
+const SLACK = 64;
 
 export class HoldExpiryIndex {
-  private readonly heap: HoldRecord[] = [];
-  private readonly places = new Map<string, number>();
+  private heap: Entry[] = [];
 
-  /** The hold that expires first, if any. */
-  first(): HoldRecord | undefined {
-    return this.heap[0];
+  constructor(private readonly activeHolds: ReadonlyMap<string, HoldRecord>) {
+    this.rebuild();
   }
 
+  /** Entries in the heap, old ones included. */
+  get size(): number {
+    return this.heap.length;
+  }
+
+  /** The active hold that expires first, if any. */
+  first(): HoldRecord | undefined {
+    for (;;) {
+      const top = this.heap[0];
+      if (top === undefined || this.isCurrent(top)) return top?.hold;
+      this.pop();
+    }
+  }
+
+  /** `hold` was made active, or its expiry moved: it takes its place (an older entry of it lapses). */
   add(hold: HoldRecord): void {
-    this.heap.push(hold);
-    this.places.set(hold.holdId, this.heap.length - 1);
+    if (this.heap.length >= 2 * this.activeHolds.size + SLACK) {
+      this.rebuild();
+      if (this.activeHolds.get(hold.holdId) === hold) return;
+    }
+    this.heap.push({ expiresAt: hold.expiresAt, hold });
     this.up(this.heap.length - 1);
   }
 
-  remove(holdId: string): void {
-    const place = this.places.get(holdId);
-    if (place === undefined) return;
-    this.places.delete(holdId);
-    const last = this.heap.pop() as HoldRecord;
-    if (place === this.heap.length) return;
-    this.heap[place] = last;
-    this.places.set(last.holdId, place);
-    this.down(this.up(place));
+  private isCurrent(entry: Entry): boolean {
+    return this.activeHolds.get(entry.hold.holdId) === entry.hold && entry.hold.expiresAt === entry.expiresAt;
   }
 
-  /** Its expiry moved: take `hold` (the same hold, possibly a new record) in its new place. */
-  update(hold: HoldRecord): void {
-    this.remove(hold.holdId);
-    this.add(hold);
+  /** One entry per active hold, in heap order. */
+  private rebuild(): void {
+    this.heap = [...this.activeHolds.values()].map((hold) => ({ expiresAt: hold.expiresAt, hold }));
+    for (let place = (this.heap.length >> 1) - 1; place >= 0; place--) this.down(place);
   }
 
-  private up(place: number): number {
+  private pop(): void {
+    const last = this.heap.pop() as Entry;
+    if (this.heap.length === 0) return;
+    this.heap[0] = last;
+    this.down(0);
+  }
+
+  private up(place: number): void {
     const heap = this.heap;
+    const entry = heap[place] as Entry;
     while (place > 0) {
       const parent = (place - 1) >> 1;
-      if (!earlier(heap[place] as HoldRecord, heap[parent] as HoldRecord)) break;
-      this.swap(place, parent);
+      if (!earlier(entry, heap[parent] as Entry)) break;
+      heap[place] = heap[parent] as Entry;
       place = parent;
     }
-    return place;
+    heap[place] = entry;
   }
 
   private down(place: number): void {
     const heap = this.heap;
+    const entry = heap[place] as Entry;
     for (;;) {
       const left = 2 * place + 1;
-      let first = place;
-      if (left < heap.length && earlier(heap[left] as HoldRecord, heap[first] as HoldRecord)) first = left;
-      if (left + 1 < heap.length && earlier(heap[left + 1] as HoldRecord, heap[first] as HoldRecord)) first = left + 1;
-      if (first === place) return;
-      this.swap(place, first);
-      place = first;
+      if (left >= heap.length) break;
+      const right = left + 1;
+      const child = right < heap.length && earlier(heap[right] as Entry, heap[left] as Entry) ? right : left;
+      if (!earlier(heap[child] as Entry, entry)) break;
+      heap[place] = heap[child] as Entry;
+      place = child;
     }
-  }
-
-  private swap(a: number, b: number): void {
-    const heap = this.heap;
-    const first = heap[a] as HoldRecord;
-    const second = heap[b] as HoldRecord;
-    heap[a] = second;
-    heap[b] = first;
-    this.places.set(second.holdId, a);
-    this.places.set(first.holdId, b);
+    heap[place] = entry;
   }
 }
 
@@ -86,8 +109,7 @@ const indexes = new WeakMap<ReadonlyMap<string, HoldRecord>, HoldExpiryIndex>();
 export function expiryIndexOf(activeHolds: ReadonlyMap<string, HoldRecord>): HoldExpiryIndex {
   let index = indexes.get(activeHolds);
   if (!index) {
-    index = new HoldExpiryIndex();
-    for (const hold of activeHolds.values()) index.add(hold);
+    index = new HoldExpiryIndex(activeHolds);
     indexes.set(activeHolds, index);
   }
   return index;

@@ -1,7 +1,7 @@
 /**
  * The hold-expiry index answers "which active hold expires first?" exactly as a scan would, through
- * any mix of holds added, extended and closed, and a state with no index (restored from a snapshot
- * or forked) gets one built from its holds.
+ * any mix of holds added, extended and closed, keeps its old entries bounded, and a state with no
+ * index (restored from a snapshot or forked) gets one built from its holds.
  */
 import fc from 'fast-check';
 import { expiryIndexOf, HoldExpiryIndex } from '../../src/domain/hold-expiry-index';
@@ -15,9 +15,9 @@ const firstByScan = (holds: ReadonlyMap<string, HoldRecord>): string | undefined
 it('names the first hold to expire after any sequence of adds, extensions and closes', () => {
   const step = fc.record({ kind: fc.constantFrom('add', 'extend', 'close'), id: fc.nat(30), at: fc.nat(50) });
   fc.assert(
-    fc.property(fc.array(step, { maxLength: 200 }), (steps) => {
-      const index = new HoldExpiryIndex();
+    fc.property(fc.array(step, { maxLength: 300 }), (steps) => {
       const holds = new Map<string, HoldRecord>();
+      const index = new HoldExpiryIndex(holds);
       for (const { kind, id, at } of steps) {
         const holdId = `hold-${id}`;
         const known = holds.get(holdId);
@@ -27,16 +27,29 @@ it('names the first hold to expire after any sequence of adds, extensions and cl
           index.add(added);
         } else if (kind === 'extend' && known) {
           known.expiresAt += at;
-          index.update(known);
+          index.add(known);
         } else if (kind === 'close' && known) {
           holds.delete(holdId);
-          index.remove(holdId);
         }
         expect(index.first()?.holdId).toBe(firstByScan(holds));
+        expect(index.size).toBeLessThanOrEqual(2 * holds.size + 65);
       }
     }),
-    { seed: 15, numRuns: 200 },
+    { seed: 15, numRuns: 300 },
   );
+});
+
+it('keeps closed holds’ entries bounded while a long hold stays first', () => {
+  const holds = new Map<string, HoldRecord>([['long', hold('long', 0)]]);
+  const index = new HoldExpiryIndex(holds);
+  for (let i = 0; i < 10_000; i++) {
+    const short = hold(`short-${i}`, 1 + i);
+    holds.set(short.holdId, short);
+    index.add(short);
+    holds.delete(short.holdId);
+    expect(index.first()?.holdId).toBe('long');
+  }
+  expect(index.size).toBeLessThanOrEqual(2 * holds.size + 65);
 });
 
 it('builds the index of holds that have none, once', () => {
