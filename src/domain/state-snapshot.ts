@@ -10,7 +10,7 @@
  */
 import type { Grant } from './credits';
 import { asciiJson } from './ascii-json';
-import { closedHoldsJson } from './closed-holds-json';
+import { closedHoldOf, closedHoldsJson, type ClosedHoldTuple } from './closed-holds-json';
 import { RecentConsumptions } from './recent-consumptions';
 import type { AlertRules, ProviderPaymentFact } from './events';
 import type { HoldRecord } from './holds';
@@ -56,7 +56,7 @@ interface Head {
   refundedConsumptions: string[];
   activeHolds: [string, HoldRecord][];
   /** Written apart (closed-holds-json.ts) and read back with the rest. */
-  closedHolds?: HoldRecord[];
+  closedHolds?: ClosedHoldTuple[];
   holdKeys: [string, string][];
   alerts: Omit<AlertState, 'expiringNoticed'> & { expiringNoticed: string[] };
   autoTopUp: Omit<AutoTopUpState, 'setups' | 'topUps'> & {
@@ -132,7 +132,7 @@ export function decodeState(bytes: Buffer): WorkspaceCreditsState {
     uncreditedSessions: new Set(head.uncreditedSessions),
     refundedConsumptions: new Set(head.refundedConsumptions),
     activeHolds: new Map(head.activeHolds),
-    closedHolds: new Map((head.closedHolds ?? []).map((hold) => [hold.holdId, hold])),
+    closedHolds: new Map((head.closedHolds ?? []).map((tuple) => [tuple[0], closedHoldOf(tuple)])),
     holdKeys: new Map(head.holdKeys),
     alerts: {
       ...head.alerts,
