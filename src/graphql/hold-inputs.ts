@@ -3,10 +3,10 @@
  * resolver runs (BAD_USER_INPUT, naming the field). What depends on the instant (an expiresAt in
  * the future, at most 24 hours ahead) is checked by the decider, and refused with BAD_USER_INPUT too.
  */
-import { IsBoolean, IsDate, IsOptional, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsDate, IsOptional, Length, Matches, Max, Min } from 'class-validator';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import type { HoldStatus } from '../domain/holds';
-import { ConsumeCreditsInput, MAX_LEDGER_PAGE, MAX_UNITS, WorkspaceArgs } from './inputs';
+import { ConsumeCreditsInput, MAX_UNITS, WorkspacePageArgs } from './inputs';
 import { CreditHoldStatusEnum } from './types/holds';
 
 const NOT_BLANK = /\S/;
@@ -75,18 +75,8 @@ export class ExtendCreditHoldInput {
 }
 
 @ArgsType()
-export class CreditHoldsArgs extends WorkspaceArgs {
+export class CreditHoldsArgs extends WorkspacePageArgs {
   @Field(() => CreditHoldStatusEnum, { nullable: true, description: 'Only holds in this status now.' })
   @IsOptional()
   status?: HoldStatus;
-
-  @Field(() => Int, { defaultValue: 50 })
-  @Min(1)
-  @Max(MAX_LEDGER_PAGE)
-  first!: number;
-
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
-  @IsOptional()
-  @MaxLength(100)
-  after?: string;
 }
