@@ -1,4 +1,5 @@
 /** Every read model the service keeps, in the order the runner applies a batch to them. */
+import { autoTopUpProjection } from './auto-top-up';
 import { creditAlertsProjection } from './credit-alerts';
 import { creditHoldsProjection } from './credit-holds';
 import { creditLedgerProjection } from './credit-ledger';
@@ -12,4 +13,5 @@ export const PROJECTIONS: readonly Projection[] = [
   creditPurchasesProjection,
   creditAlertsProjection,
   creditHoldsProjection,
+  autoTopUpProjection,
 ];

@@ -35,6 +35,9 @@ import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credit
 import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries';
 import { HoldQueries } from '../queries/hold-queries';
 import type { Config } from './config';
+import { AutoTopUpCommands } from '../commands/auto-top-up-commands';
+import { AutoTopUpQueries } from '../queries/auto-top-up-queries';
+import { AutoTopUpReader } from '../../projections/auto-top-up-reader';
 import { workspaceLookup } from './lookups';
 import { ProjectionThread } from './projection-thread';
 import { checkoutUrls, PublicUrl } from './public-url';
@@ -107,6 +110,7 @@ export async function startCreditsService(
     const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
     const lookup = workspaceLookup(readModels, purchases);
     const payments = new PaymentCommands(handler, catalog, lookup, store, clock, newId);
+    const autoTopUp = new AutoTopUpCommands(handler, catalog, clock, newId, config.autoTopUpRetry);
     const reader = new WorkReader(readModels);
     const publicUrl = new PublicUrl(config);
     const executor = new ReactionExecutor({
@@ -119,6 +123,7 @@ export async function startCreditsService(
           catalog,
           () => checkoutUrls(config, publicUrl),
           clock,
+          autoTopUp,
           config.reactionRetry,
         ),
         new HoldExpiryPerformer(commands),
@@ -158,6 +163,9 @@ export async function startCreditsService(
         for (const check of watchers) check();
       });
     });
+    const autoTopUpQueries = new AutoTopUpQueries(new AutoTopUpReader(readModels), catalog, clock, watch, (name) =>
+      projections.failureOf(name),
+    );
     const queries = new CreditsQueries(balances, ledger, purchases, alerts, store, catalog, clock, watch, (name) =>
       projections.failureOf(name),
     );
@@ -165,11 +173,14 @@ export async function startCreditsService(
     sweeper.start(config.expirySweepIntervalMs);
     executor.start();
     const visiblePayments = readYourWrites(payments, waitFor);
+    const visibleAutoTopUp = readYourWrites(autoTopUp, waitFor);
     return {
       services: {
         catalog,
         commands: readYourWrites(commands, waitFor),
         payments: visiblePayments,
+        autoTopUp: visibleAutoTopUp,
+        autoTopUpQueries,
         queries,
         holds: {
           commands: readYourWrites(new HoldCommands(handler, catalog, clock), waitFor),
@@ -188,7 +199,7 @@ export async function startCreditsService(
       publicUrl,
       reactions: { reader, executor },
       gateway,
-      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store),
+      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store, visibleAutoTopUp),
       async close() {
         await sweeper.stop();
         await executor.stop();

@@ -4,6 +4,7 @@
  * from the public GraphQL API (./operations.js); live changes arrive over graphql-ws (./api.js).
  */
 import { GraphQLRequestError, request, subscribe } from './api.js';
+import { autoTopUpSection } from './auto-top-up.js';
 import { dayRange, renderUsageChart, usageByDayAndAction } from './chart.js';
 import {
   ENTRY_LABELS,
@@ -53,6 +54,7 @@ const state = {
   liveStatus: 'closed',
   checkoutTimer: undefined,
   refreshTimer: undefined,
+  paymentsEnabled: false,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -163,6 +165,16 @@ function signOut(reason) {
 }
 
 const api = (query, variables) => request(query, variables, state.session?.token);
+
+const autoTopUp = autoTopUpSection({
+  api,
+  session: () => state.session,
+  manages: () => canBuy(state.session.claims),
+  paymentsEnabled: () => state.paymentsEnabled,
+  packages: () => state.packages,
+  handleError: (error) => handleError(error),
+  announce: (text) => announce(text),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Balance
@@ -524,10 +536,11 @@ async function loadAll() {
     purchasesVariables(state.session.claims),
   );
   renderBalance(workspaceCredits);
+  state.paymentsEnabled = paymentSettings.enabled;
   renderPackages(creditPackages, paymentSettings.enabled);
   renderPurchases(creditPurchases);
   settleCheckout();
-  await Promise.all([loadLedger(0), loadUsage(), loadHolds()]);
+  await Promise.all([loadLedger(0), loadUsage(), loadHolds(), autoTopUp.load()]);
 }
 
 /** After a change: the balance came with the message; purchases, ledger and usage are refetched. */
@@ -537,7 +550,12 @@ function scheduleRefresh() {
     try {
       renderPurchases((await api(CREDIT_PURCHASES, purchasesVariables(state.session.claims))).creditPurchases);
       settleCheckout();
-      await Promise.all([state.ledgerIndex === 0 ? loadLedger(0) : undefined, loadUsage(), loadHolds()]);
+      await Promise.all([
+        state.ledgerIndex === 0 ? loadLedger(0) : undefined,
+        loadUsage(),
+        loadHolds(),
+        autoTopUp.load(),
+      ]);
     } catch (error) {
       handleError(error);
     }
@@ -584,6 +602,7 @@ async function start() {
   $('main').setAttribute('aria-busy', 'true');
   hideAlert();
   readCheckoutReturn();
+  autoTopUp.readSetupReturn();
   try {
     await loadAll();
     announce('Billing loaded.');
@@ -630,6 +649,7 @@ async function openDemo(role, button) {
 }
 
 function wire() {
+  autoTopUp.wire();
   $('signin-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = $('token-input');
