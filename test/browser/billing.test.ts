@@ -2,8 +2,9 @@
  * The Billing page in a real browser (Debian's Chromium driven by playwright-core) against the real
  * server process and the Stripe double: a billing manager buys a package through the double's
  * checkout page and sees the credits arrive live; a member cannot buy; the ledger pages; the chart
- * draws a seeded week of spending; the page fits a 375 px screen; an expired token and a server
- * without payments say so; a link with the token in its fragment signs in. Every step leaves a screenshot in test/artifacts/billing-*.png.
+ * draws a seeded week of spending; credits held by a running action show, and come back live when
+ * it settles; the page fits a 375 px screen; an expired token and a server without payments say so;
+ * a link with the token in its fragment signs in. Every step leaves a screenshot in test/artifacts/billing-*.png.
  *
  * `BILLING_DOCS_SCREENSHOT=1 npx jest test/browser/billing.test.ts` also writes
  * docs/billing-page.png, the README's picture.
@@ -23,6 +24,9 @@ import {
   CreditLedgerDocument,
   CreditPurchasesDocument,
   CreditUsageDocument,
+  GrantCreditsDocument,
+  ReserveCreditsDocument,
+  SettleCreditHoldDocument,
   WorkspaceCreditsDocument,
 } from '../generated/graphql';
 import { expectData } from '../support/graphql-client';
@@ -434,6 +438,56 @@ describe('the Billing page', () => {
     expect((await table.boundingBox())!.width).toBeGreaterThan(300);
     expect(await page.getByRole('button', { name: 'Hide table' }).getAttribute('aria-expanded')).toBe('true');
     await page.locator('#usage').screenshot({ path: join(ARTIFACTS, 'billing-08-usage-chart.png') });
+  });
+
+  it('shows credits held by a running action, and gives back what it did not use when it settles', async () => {
+    const workspaceId = 'acme-holds';
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 500, reason: 'trial', idempotencyKey: 'trial' } },
+      adminToken(),
+    );
+    const service = tokenFor(workspaceId, 'SERVICE', { subject: 'org-chart-service' });
+    const { reserveCredits: hold } = await expectData(
+      server.url,
+      ReserveCreditsDocument,
+      {
+        input: {
+          workspaceId,
+          action: 'ORG_CHART_GENERATION',
+          units: 3,
+          idempotencyKey: 'globex-run',
+          reference: 'Globex',
+        },
+      },
+      service,
+    );
+    const page = await newPage();
+    await signIn(page, tokenFor(workspaceId, 'OWNER', { subject: 'maria@acme.test' }));
+    await loaded(page);
+    expect(await text(page, '#credits-available')).toBe('200');
+    expect(await text(page, '#credits-held')).toBe('300');
+    const holds = page.getByRole('table', { name: 'Running actions and the credits they hold, newest first' });
+    expect(await holds.locator('tbody td[data-label="Action"]').allTextContents()).toEqual([
+      'Org chart generation × 3 · Globex',
+    ]);
+    expect(await holds.locator('tbody td[data-label="Credits held"]').allTextContents()).toEqual(['300']);
+    await shot(page, '09-held-by-running-actions');
+
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    await expectData(
+      server.url,
+      SettleCreditHoldDocument,
+      { input: { holdId: hold.id, units: 2, idempotencyKey: 'globex-run-done' } },
+      service,
+    );
+    await page.locator('#credits-available', { hasText: '300' }).waitFor();
+    await page.locator('#holds').waitFor({ state: 'hidden' });
+    expect(await page.locator('#held').isHidden()).toBe(true);
+    await page.getByText('Org chart generation × 2, settled').waitFor();
+    await page.getByText('200 spent').waitFor();
+    await shot(page, '09-hold-settled');
   });
 
   it('is readable at 375 px wide without scrolling sideways', async () => {

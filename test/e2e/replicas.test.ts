@@ -16,8 +16,7 @@ import { execute, expectData, type GraphQLResponse } from '../support/graphql-cl
 import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/server';
 import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 import { eventually } from '../support/eventually';
-import { PROJECTIONS } from '../../projections';
-import { REACTION_PROJECTIONS } from '../../reactions';
+import { LOG_FOLLOWERS } from '../../src/server/log-followers';
 
 let eventStore: EsdbTestServer;
 let replicas: [ServerProcess, ServerProcess];
@@ -141,7 +140,7 @@ it('keeps projecting across a dropped subscription and an event store restart, e
   const ready = await readiness(replicas[1]);
   expect(ready).toMatchObject({ status: 200, body: { status: 'ready', store: { reachable: true } } });
   expect(ready.body.projections.map((projection) => projection.name).sort()).toEqual(
-    [...PROJECTIONS, ...REACTION_PROJECTIONS].map((projection) => projection.name).sort(),
+    LOG_FOLLOWERS.map((follower) => follower.name).sort(),
   );
 
   // The server drops every subscription while spends go on.
@@ -162,7 +161,7 @@ it('keeps projecting across a dropped subscription and an event store restart, e
   const down = await readiness(replicas[1]);
   expect(down.status).toBe(503);
   expect(down.body).toMatchObject({ status: 'store-unreachable', store: { reachable: false }, lag: null });
-  expect(down.body.projections).toHaveLength(PROJECTIONS.length + REACTION_PROJECTIONS.length);
+  expect(down.body.projections).toHaveLength(LOG_FOLLOWERS.length);
 
   // It comes back: the subscriptions resubscribe after their last event, with backoff.
   await eventStore.restart();
