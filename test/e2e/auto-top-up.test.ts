@@ -12,6 +12,7 @@ import {
   ConsumeCreditsDocument,
   CreditPurchasesDocument,
   GrantCreditsDocument,
+  RefundCreditPurchaseDocument,
   RemovePaymentMethodDocument,
   SavePaymentMethodDocument,
 } from '../generated/graphql';
@@ -291,6 +292,40 @@ describe('one charge per crossing', () => {
     expect(view.autoTopUp.chargedThisMonth).toEqual({ amount: 10_000, currency: 'USD' });
     expect(view.autoTopUp.lastSkip).toMatchObject({ reason: 'MONTHLY_LIMIT', available: 200 });
     expect(view.available).toBe(200);
+  });
+});
+
+describe('a top-up is a purchase', () => {
+  it('is refunded at Stripe and disputed like any purchase', async () => {
+    const workspaceId = await ready(1_000);
+    expect((await spend(workspaceId, 8, 'to-refund')).errors).toBeUndefined(); // 1,000 → 200
+    const topped = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.recentTopUps[0]?.status === 'SUCCEEDED',
+    );
+    const purchaseId = topped.autoTopUp.recentTopUps[0]!.purchaseId!;
+    const refund = (
+      await expectData(
+        server.url,
+        RefundCreditPurchaseDocument,
+        { input: { purchaseId, credits: 100, reason: 'top-up too large' } },
+        admin,
+      )
+    ).refundCreditPurchase;
+    expect(refund).toMatchObject({ credits: 100, amount: { amount: 1_000, currency: 'USD' } });
+    await eventually(
+      () => stripe.refundedTotal(purchaseId),
+      (refunded) => refunded === 1_000,
+    );
+    expect(stripe.refundedTotal(purchaseId)).toBe(1_000);
+
+    const { dispute } = await stripe.openDispute(purchaseId);
+    const disputed = await eventually(
+      async () => (await expectData(server.url, CreditPurchasesDocument, { workspaceId }, admin)).creditPurchases,
+      (purchases) => purchases[0]?.status === 'DISPUTED',
+    );
+    expect(disputed[0]).toMatchObject({ id: purchaseId, status: 'DISPUTED' });
+    await stripe.closeDispute(dispute.id, 'won');
   });
 });
 
