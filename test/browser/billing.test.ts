@@ -4,7 +4,8 @@
  * checkout page and sees the credits arrive live; a member cannot buy; the ledger pages; the chart
  * draws a seeded week of spending; credits held by a running action show, and come back live when
  * it settles; the page fits a 375 px screen; an expired token and a server without payments say so;
- * a link with the token in its fragment signs in. Every step leaves a screenshot in test/artifacts/billing-*.png.
+ * a link with the token in its fragment signs in; a billing manager saves a card and turns auto top-up on
+ * and off, and sees a top-up arrive. Every step leaves a screenshot in test/artifacts/billing-*.png.
  *
  * `BILLING_DOCS_SCREENSHOT=1 npx jest test/browser/billing.test.ts` also writes
  * docs/billing-page.png, the README's picture.
@@ -21,6 +22,7 @@ import { CreditsCommands } from '../../src/commands/credits-commands';
 import type { CreditAction } from '../../src/domain/credits';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import {
+  ConsumeCreditsDocument,
   CreditLedgerDocument,
   CreditPurchasesDocument,
   CreditUsageDocument,
@@ -488,6 +490,60 @@ describe('the Billing page', () => {
     await page.getByText('Org chart generation × 2, settled').waitFor();
     await page.getByText('200 spent').waitFor();
     await shot(page, '09-hold-settled');
+  });
+
+  it('saves a card through Stripe, turns auto top-up on with the terms agreed, shows a top-up, and turns it off', async () => {
+    const workspaceId = 'acme-topup';
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 1_000, reason: 'trial', idempotencyKey: 'topup-trial' } },
+      adminToken(),
+    );
+    const page = await newPage();
+    await signIn(page, tokenFor(workspaceId, 'BILLING_MANAGER', { subject: 'maria@acme.test' }));
+    await loaded(page);
+    const section = page.locator('#auto-top-up');
+    expect(await text(page, '#topup-status')).toBe('Off');
+    expect(await text(page, '#topup-card')).toBe('No card saved.');
+    expect(await page.locator('#topup-turn-on').isDisabled()).toBe(true);
+
+    await section.getByRole('button', { name: 'Save a card' }).click();
+    await page.getByRole('heading', { name: 'Test checkout: save a card for later payments' }).waitFor();
+    await page.getByRole('button', { name: 'Save card' }).click();
+    await page.waitForURL(/\/billing\/?\?setup=success/);
+    await loaded(page);
+    await page.locator('#topup-card', { hasText: 'VISA ending in 4242' }).waitFor();
+    await shot(page, '10-card-saved');
+
+    await page.getByLabel('Top up when available credits fall below').fill('300');
+    await page.getByLabel('At most this much per month (USD)').fill('200');
+    await section.getByRole('button', { name: 'Review terms' }).click();
+    await page.locator('#topup-terms', { hasText: 'When available credits fall below 300' }).waitFor();
+    await page.getByLabel('I agree to these automatic charges').check();
+    await section.getByRole('button', { name: 'Turn on auto top-up' }).click();
+    await page.locator('#topup-status', { hasText: 'On' }).waitFor();
+    expect(await text(page, '#topup-summary')).toContain('Below 300 available credits');
+    await shot(page, '11-auto-top-up-on');
+
+    // A run of spends crosses the threshold: one top-up is charged and shows up live.
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    await expectData(
+      server.url,
+      ConsumeCreditsDocument,
+      { input: { workspaceId, action: 'ORG_CHART_SYNC', units: 8, idempotencyKey: 'topup-crossing' } },
+      tokenFor(workspaceId, 'SERVICE', { subject: 'crm-sync' }),
+    );
+    await page.locator('#topup-history li', { hasText: 'Paid' }).waitFor();
+    expect(await page.locator('#topup-history li').allTextContents()).toEqual([
+      expect.stringContaining('500 credits for $50.00 — Paid') as string,
+    ]);
+    await page.locator('#credits-available', { hasText: '700' }).waitFor();
+    expect(await text(page, '#topup-month')).toBe('This month: $50.00 of $200.00.');
+    await shot(page, '12-topped-up');
+
+    await section.getByRole('button', { name: 'Turn off' }).click();
+    await page.locator('#topup-status', { hasText: 'Off' }).waitFor();
   });
 
   it('is readable at 375 px wide without scrolling sideways', async () => {
