@@ -24,6 +24,11 @@ function holdResult(state: WorkspaceCreditsState, holdId: string | undefined, no
   return { ...hold, status: holdStatusAt(hold, now.getTime()) };
 }
 
+// Each command's data is written out field by field, as in CreditsCommands: on Node 20 a literal
+// like `{ ...request, holdId, now }` gets a hidden class of its own every time, and every read of the
+// command in the decider then misses its inline caches: deciding and folding a reserve and its
+// settle took about twice the CPU.
+
 export class HoldCommands {
   constructor(
     private readonly handler: WorkspaceCreditsCommandHandler,
@@ -48,7 +53,12 @@ export class HoldCommands {
       {
         type: 'ReserveCredits',
         data: {
-          ...request,
+          workspaceId: request.workspaceId,
+          action: request.action,
+          units: request.units,
+          idempotencyKey: request.idempotencyKey,
+          expiresAt: request.expiresAt,
+          reference: request.reference,
           holdId: this.newId(),
           creditsPerUnit: this.catalog.rate(request.action).creditsPerUnit,
           actorId: metadata.actorId,
@@ -74,7 +84,16 @@ export class HoldCommands {
     return this.handler.handle(
       {
         type: 'SettleCreditHold',
-        data: { ...request, consumptionId: this.newId(), actorId: metadata.actorId, now },
+        data: {
+          workspaceId: request.workspaceId,
+          holdId: request.holdId,
+          units: request.units,
+          idempotencyKey: request.idempotencyKey,
+          takeExcessFromBalance: request.takeExcessFromBalance,
+          consumptionId: this.newId(),
+          actorId: metadata.actorId,
+          now,
+        },
       },
       metadata,
       (state) => {
@@ -90,7 +109,16 @@ export class HoldCommands {
   ): Promise<CommandOutcome<HoldResult>> {
     const now = this.clock.now();
     return this.handler.handle(
-      { type: 'ReleaseCreditHold', data: { ...request, releasedBy: metadata.actorId, now } },
+      {
+        type: 'ReleaseCreditHold',
+        data: {
+          workspaceId: request.workspaceId,
+          holdId: request.holdId,
+          reason: request.reason,
+          releasedBy: metadata.actorId,
+          now,
+        },
+      },
       metadata,
       (state) => holdResult(state, request.holdId, now),
     );
@@ -102,7 +130,16 @@ export class HoldCommands {
   ): Promise<CommandOutcome<HoldResult>> {
     const now = this.clock.now();
     return this.handler.handle(
-      { type: 'ExtendCreditHold', data: { ...request, extendedBy: metadata.actorId, now } },
+      {
+        type: 'ExtendCreditHold',
+        data: {
+          workspaceId: request.workspaceId,
+          holdId: request.holdId,
+          expiresAt: request.expiresAt,
+          extendedBy: metadata.actorId,
+          now,
+        },
+      },
       metadata,
       (state) => holdResult(state, request.holdId, now),
     );

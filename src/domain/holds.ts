@@ -57,6 +57,17 @@ export interface HoldRecord {
 export const holdStatusAt = (hold: Pick<HoldRecord, 'status' | 'expiresAt'>, now: number): HoldStatus =>
   hold.status === 'ACTIVE' && now >= hold.expiresAt ? 'EXPIRED' : hold.status;
 
+/**
+ * A part of `part`'s grant, written out field by field like planDrawdown's parts: a copy made as
+ * `{ ...part, credits }` has a hidden class of its own on Node 20, and the events, the hold records
+ * and every fold that reads their parts would then see several.
+ */
+const drawdownPart = (part: Drawdown, credits: number): Drawdown => ({
+  grantId: part.grantId,
+  source: part.source,
+  credits,
+});
+
 /** Splits the hold's credits into the first `credits` of them (in its drawdown order) and the rest. */
 export function splitHeld(held: readonly Drawdown[], credits: number): { used: Drawdown[]; rest: Drawdown[] } {
   const used: Drawdown[] = [];
@@ -65,8 +76,8 @@ export function splitHeld(held: readonly Drawdown[], credits: number): { used: D
   for (const part of held) {
     const take = Math.min(owed, part.credits);
     owed -= take;
-    if (take > 0) used.push({ ...part, credits: take });
-    if (part.credits > take) rest.push({ ...part, credits: part.credits - take });
+    if (take > 0) used.push(drawdownPart(part, take));
+    if (part.credits > take) rest.push(drawdownPart(part, part.credits - take));
   }
   return { used, rest };
 }
@@ -77,7 +88,7 @@ export function mergeDrawdowns(...lists: readonly Drawdown[][]): Drawdown[] {
   for (const part of lists.flat()) {
     const seen = merged.get(part.grantId);
     if (seen) seen.credits += part.credits;
-    else merged.set(part.grantId, { ...part });
+    else merged.set(part.grantId, drawdownPart(part, part.credits));
   }
   return [...merged.values()];
 }
