@@ -48,6 +48,18 @@ export class HoldExpiryIndex {
     }
   }
 
+  /**
+   * The active hold that expires first, if it is due at `now`. Every active hold has an entry at its
+   * current expiry, so when no entry is due no hold is: the usual answer, given without looking up
+   * whether the first entry's hold is still active.
+   */
+  firstDueBy(now: number): HoldRecord | undefined {
+    const top = this.heap[0];
+    if (top === undefined || top.expiresAt > now) return undefined;
+    const first = this.first();
+    return first !== undefined && first.expiresAt <= now ? first : undefined;
+  }
+
   /** `hold` was made active, or its expiry moved: it takes its place (an older entry of it lapses). */
   add(hold: HoldRecord): void {
     if (this.heap.length >= 2 * this.activeHolds.size + SLACK) {

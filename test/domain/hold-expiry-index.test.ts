@@ -12,7 +12,10 @@ const hold = (holdId: string, expiresAt: number) => ({ holdId, expiresAt }) as H
 const firstByScan = (holds: ReadonlyMap<string, HoldRecord>): string | undefined =>
   [...holds.values()].sort((a, b) => a.expiresAt - b.expiresAt || (a.holdId < b.holdId ? -1 : 1))[0]?.holdId;
 
-it('names the first hold to expire after any sequence of adds, extensions and closes', () => {
+const firstDueByScan = (holds: ReadonlyMap<string, HoldRecord>, now: number): string | undefined =>
+  firstByScan(new Map([...holds].filter(([, held]) => held.expiresAt <= now)));
+
+it('names the first hold to expire, and the first one due, after any sequence of adds, extensions and closes', () => {
   const step = fc.record({ kind: fc.constantFrom('add', 'extend', 'close'), id: fc.nat(30), at: fc.nat(50) });
   fc.assert(
     fc.property(fc.array(step, { maxLength: 300 }), (steps) => {
@@ -32,6 +35,7 @@ it('names the first hold to expire after any sequence of adds, extensions and cl
           holds.delete(holdId);
         }
         expect(index.first()?.holdId).toBe(firstByScan(holds));
+        for (const now of [at - 1, at, at + 25]) expect(index.firstDueBy(now)?.holdId).toBe(firstDueByScan(holds, now));
         expect(index.size).toBeLessThanOrEqual(2 * holds.size + 65);
       }
     }),

@@ -25,8 +25,7 @@ export function expireDueHolds(
   now: number,
 ): { events: WorkspaceCreditsEvent[]; state: WorkspaceCreditsState } {
   if (state.activeHolds.size === 0) return { events: [], state }; // most workspaces, most of the time
-  const first = expiryIndexOf(state.activeHolds).first();
-  if (!first || first.expiresAt > now) return { events: [], state };
+  if (!expiryIndexOf(state.activeHolds).firstDueBy(now)) return { events: [], state };
   const due = [...state.activeHolds.values()].filter((hold) => hold.expiresAt <= now);
   const after = forkState(state);
   const events: WorkspaceCreditsEvent[] = [];
