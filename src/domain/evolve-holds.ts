@@ -13,7 +13,7 @@ import type {
   CreditsReserved,
 } from './events';
 import { existingExpiryIndexOf } from './hold-expiry-index';
-import type { HoldRecord, HoldStatus } from './holds';
+import { settledFromBalance, settledFromHold, type HoldRecord, type HoldStatus } from './holds';
 import { ms } from './instants';
 import { IDEMPOTENCY_RETENTION_MS, type WorkspaceCreditsState } from './state';
 
@@ -92,8 +92,8 @@ export function evolveHold(state: WorkspaceCreditsState, event: HoldEvent): Work
     case 'CreditHoldSettled': {
       const data = event.data;
       const hold = holdOf(state, data.holdId);
-      move(state, data.fromHold, 'held', 'consumed');
-      move(state, data.fromBalance, 'remaining', 'consumed');
+      move(state, settledFromHold(data), 'held', 'consumed');
+      move(state, settledFromBalance(data), 'remaining', 'consumed');
       move(state, data.returned, 'held', 'remaining');
       const settledAt = ms(data.settledAt);
       hold.settlement = {

@@ -9,6 +9,7 @@
  * its expiry has been written yet (every decision writes due hold expiries first).
  */
 import type { CreditAction, Drawdown } from './credits';
+import type { CreditHoldSettled } from './events';
 
 /** How long a hold reserves when the caller names no expiry. */
 export const HOLD_DEFAULT_DURATION_MS = 60 * 60 * 1000;
@@ -95,3 +96,13 @@ export function mergeDrawdowns(...lists: readonly Drawdown[][]): Drawdown[] {
 
 /** The credits of a list of drawdown parts. */
 export const creditsOf = (parts: readonly Drawdown[]): number => parts.reduce((sum, part) => sum + part.credits, 0);
+
+const NOTHING: readonly Drawdown[] = Object.freeze([]);
+
+/** The held credits a settle paid with: `drawdown` when nothing came from the balance (left out then). */
+export const settledFromHold = (settled: CreditHoldSettled['data']): readonly Drawdown[] =>
+  settled.fromHold ?? settled.drawdown;
+
+/** What a settle took from the available balance beyond its hold: nothing, unless it says. */
+export const settledFromBalance = (settled: CreditHoldSettled['data']): readonly Drawdown[] =>
+  settled.fromBalance ?? NOTHING;

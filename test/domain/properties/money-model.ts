@@ -28,7 +28,7 @@ import { isCreditsError } from '../../../src/domain/errors';
 import type { AutoTopUpSettings, ProviderRefundFact, WorkspaceCreditsEvent } from '../../../src/domain/events';
 import { evolve } from '../../../src/domain/evolve';
 import { returnDueHolds } from '../../../src/domain/hold-returns';
-import { holdStatusAt } from '../../../src/domain/holds';
+import { holdStatusAt, settledFromBalance } from '../../../src/domain/holds';
 import { holdKeysOf } from '../../../src/domain/holds-json';
 import { isFullyRepaid, repaidBy } from '../../../src/domain/purchase-money';
 import { initialState, type WorkspaceCreditsState } from '../../../src/domain/state';
@@ -453,7 +453,7 @@ export class MoneyModel {
         const event = settled.find((candidate) => candidate.type === 'CreditHoldSettled');
         expect(
           event?.type === 'CreditHoldSettled' &&
-            event.data.fromBalance.length === 0 &&
+            settledFromBalance(event.data).length === 0 &&
             event.data.credits === units * hold.creditsPerUnit,
           `hold ${hold.holdId} settled ${units} units other than from what it held`,
         );
