@@ -4,8 +4,9 @@
  * when a snapshot of a cached one is taken.
  *
  * A snapshot is only a cache. It is believed when its content matches its checksum and the stream
- * still holds the snapshot's last event at its revision; otherwise it is ignored, logged, and the
- * stream is folded from its start (the next snapshot replaces it). A snapshot is taken once a
+ * still holds the snapshot's last event at its revision; otherwise it is ignored, reported
+ * (onSnapshotRejected), the stream is folded from its start, and a fresh snapshot replaces it after
+ * the workspace's next command, however few events it has. A snapshot is taken once a
  * cached state has run `snapshotEvery` events past the last one, at most once per
  * `snapshotIntervalMs` per workspace, so that a busy workspace does not spend its time writing them.
  */
@@ -15,7 +16,7 @@ import { initialState, type WorkspaceCreditsState } from '../domain/state';
 import { decodeState, encodeState, STATE_SNAPSHOT_VERSION } from '../domain/state-snapshot';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent } from '../events/workspace-stream';
-import type { SnapshotStore, StateSnapshot } from '../snapshots/port';
+import { SnapshotRejected, type SnapshotStore, type StateSnapshot } from '../snapshots/port';
 
 /**
  * A cold workspace folds at most this many events after its snapshot (unless it is busy enough that
@@ -48,6 +49,8 @@ export interface LoadedStream {
   snapshotRevision: bigint | undefined;
   snapshotTakenAt: number;
   snapshotWriting: boolean;
+  /** The stored snapshot was not believed: replace it at the next chance, however few events it is behind. */
+  snapshotRejected: boolean;
 }
 
 export class WorkspaceStates {
@@ -95,20 +98,27 @@ export class WorkspaceStates {
   /** The workspace's current state: its latest usable snapshot and the events after it. */
   async load(stream: string): Promise<LoadedStream> {
     // An unreadable snapshot is no snapshot: the stream is the truth.
+    let rejected = false;
     const snapshot = await this.snapshots?.load(stream).catch((error: unknown) => {
-      this.rejected(stream, `unreadable: ${error instanceof Error ? error.message : String(error)}`);
+      rejected = true;
+      this.rejected(stream, error instanceof SnapshotRejected ? error.reason : `unreadable: ${messageOf(error)}`);
       return undefined;
     });
     let fromSnapshot: LoadedStream | undefined;
     if (snapshot && snapshot.version !== STATE_SNAPSHOT_VERSION) {
+      rejected = true;
       this.rejected(stream, `version ${snapshot.version}, not ${STATE_SNAPSHOT_VERSION}`);
     } else if (snapshot) {
       fromSnapshot = await this.fold(stream, snapshot).catch((error: unknown) => {
-        this.rejected(stream, `undecodable: ${error instanceof Error ? error.message : String(error)}`);
+        this.rejected(stream, `undecodable: ${messageOf(error)}`);
         return undefined;
       });
+      rejected = fromSnapshot === undefined;
     }
-    return fromSnapshot ?? ((await this.fold(stream, undefined)) as LoadedStream);
+    const loaded = fromSnapshot ?? (await this.fold(stream, undefined));
+    if (!loaded) throw new Error(`${stream} folded from its start did not load`); // fold never refuses that
+    loaded.snapshotRejected = rejected;
+    return loaded;
   }
 
   /**
@@ -143,6 +153,7 @@ export class WorkspaceStates {
       snapshotRevision: snapshot?.revision,
       snapshotTakenAt: -Infinity,
       snapshotWriting: false,
+      snapshotRejected: false,
     };
   }
 
@@ -157,8 +168,8 @@ export class WorkspaceStates {
    */
   async snapshotIfDue(stream: string): Promise<void> {
     const loaded = this.cache.peek(stream);
-    if (!this.snapshots || !loaded || loaded.snapshotWriting || this.behindSnapshot(loaded) < this.snapshotEvery)
-      return;
+    if (!this.snapshots || !loaded || loaded.snapshotWriting) return;
+    if (!loaded.snapshotRejected && this.behindSnapshot(loaded) < this.snapshotEvery) return;
     if (performance.now() - loaded.snapshotTakenAt < this.snapshotIntervalMs) return;
     loaded.snapshotWriting = true;
     await new Promise((resolve) => setImmediate(resolve));
@@ -191,6 +202,7 @@ export class WorkspaceStates {
       .then(
         () => {
           loaded.snapshotRevision = revision;
+          loaded.snapshotRejected = false;
         },
         // A snapshot is only a shortcut and the stream stays the truth: the next interval tries again.
         () => undefined,
@@ -209,7 +221,8 @@ export class WorkspaceStates {
    */
   async close(): Promise<void> {
     for (const [stream, loaded] of this.cache.entries()) {
-      if (!loaded.snapshotWriting && this.behindSnapshot(loaded) >= this.snapshotOnCloseAfter) {
+      const due = loaded.snapshotRejected || this.behindSnapshot(loaded) >= this.snapshotOnCloseAfter;
+      if (!loaded.snapshotWriting && due) {
         this.snapshot(stream, loaded);
       }
     }
@@ -221,3 +234,5 @@ export class WorkspaceStates {
     while (this.writes.size > 0) await Promise.all(this.writes);
   }
 }
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

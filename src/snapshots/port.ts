@@ -17,8 +17,22 @@ export interface StateSnapshot {
 }
 
 export interface SnapshotStore {
-  /** The stream's latest snapshot; undefined when there is none or it cannot be read. */
+  /**
+   * The stream's latest snapshot; undefined when there is none. Rejects (SnapshotRejected) when there
+   * is one but it is not as it was written: cut short, or its content does not match its checksum.
+   */
   load(stream: string): Promise<StateSnapshot | undefined>;
   /** Replaces the stream's snapshot; resolves once the new one is on disk. `state` must be ASCII. */
   save(snapshot: StateSnapshot): Promise<void>;
+}
+
+/** A snapshot is there but is not to be believed, and why. */
+export class SnapshotRejected extends Error {
+  constructor(
+    readonly stream: string,
+    readonly reason: string,
+  ) {
+    super(`The snapshot of ${stream} is not used: ${reason}.`);
+    this.name = 'SnapshotRejected';
+  }
 }
