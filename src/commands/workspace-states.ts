@@ -3,8 +3,9 @@
  * one is loaded (its latest usable snapshot plus the events after it, or the whole stream), and
  * when a snapshot of a cached one is taken.
  *
- * A snapshot is only a cache. It is believed when its content matches its checksum and the stream
- * still holds the snapshot's last event at its revision; otherwise it is ignored, reported
+ * A snapshot is only a cache. It is believed when its content matches its checksum, it was taken
+ * from this log (its identity) and the stream still holds the snapshot's last event at its
+ * revision; otherwise it is ignored, reported
  * (onSnapshotRejected), the stream is folded from its start, and a fresh snapshot replaces it after
  * the workspace's next command, however few events it has. A snapshot is taken once a
  * cached state has run `snapshotEvery` events past the last one, at most once per
@@ -61,6 +62,8 @@ export class WorkspaceStates {
   private readonly snapshotOnCloseAfter: bigint;
   /** Snapshots being written. */
   private readonly writes = new Set<Promise<void>>();
+  /** The identity of the log, asked once, before the first snapshot is read or taken. */
+  private logIdentity: string | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -98,14 +101,22 @@ export class WorkspaceStates {
   /** The workspace's current state: its latest usable snapshot and the events after it. */
   async load(stream: string): Promise<LoadedStream> {
     // An unreadable snapshot is no snapshot: the stream is the truth.
+    if (!this.snapshots) return this.foldAll(stream, false);
+    this.logIdentity ??= await this.store.identity();
     let rejected = false;
-    const snapshot = await this.snapshots?.load(stream).catch((error: unknown) => {
+    const snapshot = await this.snapshots.load(stream).catch((error: unknown) => {
       rejected = true;
       this.rejected(stream, error instanceof SnapshotRejected ? error.reason : `unreadable: ${messageOf(error)}`);
       return undefined;
     });
     let fromSnapshot: LoadedStream | undefined;
-    if (snapshot && snapshot.version !== STATE_SNAPSHOT_VERSION) {
+    if (snapshot && snapshot.log !== this.logIdentity) {
+      rejected = true;
+      this.rejected(
+        stream,
+        `it was taken from another log (identity ${snapshot.log}; this log is ${this.logIdentity})`,
+      );
+    } else if (snapshot && snapshot.version !== STATE_SNAPSHOT_VERSION) {
       rejected = true;
       this.rejected(stream, `version ${snapshot.version}, not ${STATE_SNAPSHOT_VERSION}`);
     } else if (snapshot) {
@@ -115,9 +126,14 @@ export class WorkspaceStates {
       });
       rejected = fromSnapshot === undefined;
     }
-    const loaded = fromSnapshot ?? (await this.fold(stream, undefined));
-    if (!loaded) throw new Error(`${stream} folded from its start did not load`); // fold never refuses that
-    loaded.snapshotRejected = rejected;
+    return fromSnapshot ?? this.foldAll(stream, rejected);
+  }
+
+  /** The whole stream folded, which fold never refuses. */
+  private async foldAll(stream: string, snapshotRejected: boolean): Promise<LoadedStream> {
+    const loaded = await this.fold(stream, undefined);
+    if (!loaded) throw new Error(`${stream} folded from its start did not load`);
+    loaded.snapshotRejected = snapshotRejected;
     return loaded;
   }
 
@@ -184,7 +200,8 @@ export class WorkspaceStates {
   /** Encodes the state now; the file is written while the workspace goes on. */
   private snapshot(stream: string, loaded: LoadedStream): void {
     const { revision, lastEventId } = loaded;
-    if (!this.snapshots || revision === undefined || lastEventId === undefined) {
+    const log = this.logIdentity;
+    if (!this.snapshots || revision === undefined || lastEventId === undefined || log === undefined) {
       loaded.snapshotWriting = false;
       return;
     }
@@ -198,7 +215,7 @@ export class WorkspaceStates {
       return;
     }
     const write = this.snapshots
-      .save({ stream, revision, eventId: lastEventId, version: STATE_SNAPSHOT_VERSION, state })
+      .save({ stream, revision, eventId: lastEventId, log, version: STATE_SNAPSHOT_VERSION, state })
       .then(
         () => {
           loaded.snapshotRevision = revision;

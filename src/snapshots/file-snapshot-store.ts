@@ -5,6 +5,9 @@
  * only if the stream still has that event there, and folds the stream from its start otherwise.
  * Losing a snapshot costs a slower first command for its workspace, nothing else.
  *
+ * A snapshot also names the identity of the log it was read from: one of another log (a new
+ * events.sqlite, another EventStoreDB) is not used even where its revision and event id match.
+ *
  * One file per stream in a directory of this process (DATA_DIR/snapshots), whichever event store is
  * in use: a snapshot is read whole on a cold start, and a file reads faster than a large database
  * row. A file is written beside its final name, flushed to disk, then renamed over it, so a crash
@@ -31,6 +34,7 @@ interface Header {
   stream: string;
   revision: string;
   eventId: string;
+  log: string;
   version: number;
   /** Length of the state text that follows the header line: a shorter file is not a snapshot. */
   length: number;
@@ -77,13 +81,8 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
       }
       let snapshot: StateSnapshot;
       try {
-        snapshot = {
-          stream,
-          revision: BigInt(header.revision),
-          eventId: header.eventId,
-          version: header.version,
-          state,
-        };
+        const { eventId, log, version } = header;
+        snapshot = { stream, revision: BigInt(header.revision), eventId, log, version, state };
       } catch {
         throw new SnapshotRejected(stream, 'its header is not a snapshot header');
       }
@@ -100,6 +99,7 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
         stream: snapshot.stream,
         revision: snapshot.revision.toString(),
         eventId: snapshot.eventId,
+        log: snapshot.log,
         version: snapshot.version,
         length: snapshot.state.length,
         sha256: digestOf(snapshot),
@@ -123,7 +123,7 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
 
 /** Every field a snapshot states, as one JSON line (unambiguous whatever they hold), then the state. */
 function digestOf(snapshot: StateSnapshot): string {
-  const fields = [snapshot.stream, snapshot.revision.toString(), snapshot.eventId, snapshot.version];
+  const fields = [snapshot.stream, snapshot.revision.toString(), snapshot.eventId, snapshot.log, snapshot.version];
   return createHash('sha256')
     .update(`${JSON.stringify(fields)}\n`)
     .update(snapshot.state)

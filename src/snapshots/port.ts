@@ -10,6 +10,8 @@ export interface StateSnapshot {
   revision: bigint;
   /** Id of that event. */
   eventId: string;
+  /** Identity of the log the stream was read from (EventStore.identity). */
+  log: string;
   /** STATE_SNAPSHOT_VERSION of the code that took it. */
   version: number;
   /** The encoded state: ASCII text, as bytes. */

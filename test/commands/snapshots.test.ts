@@ -101,6 +101,7 @@ it('folds the whole stream when the snapshot is of another history', async () =>
     stream: STREAM,
     revision: 3n,
     eventId: 'not-this-stream',
+    log: await store.identity(),
     version: STATE_SNAPSHOT_VERSION,
     state: encodeState(initialState()),
   });
@@ -126,6 +127,27 @@ it('folds the whole stream when the snapshot is past the end of the stream or of
     expect(await snapshots.load(STREAM)).toEqual(good);
   }
   expect(reads).toEqual([{ fromRevision: 99n }, { fromRevision: 0n }, { fromRevision: 0n }]);
+});
+
+it('folds the whole stream when the snapshot was taken from another log, and replaces it', async () => {
+  const { store, counted, snapshots, reads } = setUp();
+  const writer = new WorkspaceCreditsCommandHandler(store, { snapshots, snapshotEvery: 3, snapshotIntervalMs: 0 });
+  await history(writer, 5);
+  const good = (await snapshots.load(STREAM)) as NonNullable<Awaited<ReturnType<SnapshotStore['load']>>>;
+  // Its revision and event id are this stream's: only the log's identity tells it apart.
+  await snapshots.save({ ...good, log: 'another-log' });
+  const rejections: string[] = [];
+  const cold = new WorkspaceCreditsCommandHandler(counted, {
+    snapshots,
+    onSnapshotRejected: (_stream, reason) => rejections.push(reason),
+  });
+  expect((await available(cold)).result).toBe(990);
+  expect(reads).toEqual([{ fromRevision: 0n }]);
+  expect(rejections).toEqual([
+    `it was taken from another log (identity another-log; this log is ${await store.identity()})`,
+  ]);
+  await cold.idle();
+  expect(await snapshots.load(STREAM)).toEqual(good);
 });
 
 it('folds the whole stream when the snapshot cannot be decoded', async () => {
@@ -202,6 +224,7 @@ it('reads back only whole snapshots of the stream asked for', async () => {
     stream: STREAM,
     revision: 10n,
     eventId: 'e10',
+    log: 'log-1',
     version: STATE_SNAPSHOT_VERSION,
     state: Buffer.from('{"a":1}\nx'),
   };
