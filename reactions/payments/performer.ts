@@ -49,7 +49,8 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
     private readonly gateway: PaymentGateway,
     private readonly payments: PaymentCommands,
     private readonly catalog: Catalog,
-    private readonly urls: CheckoutUrls,
+    /** Read when a checkout is opened: the server's public URL may be known only once it listens. */
+    private readonly urls: () => CheckoutUrls,
     private readonly clock: Clock,
     retry: { maxAttempts: number; firstDelayMs: number } = { maxAttempts: 10, firstDelayMs: 1_000 },
   ) {
@@ -70,6 +71,7 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
 
   private async openCheckout(work: Extract<PaymentWork, { kind: 'open-checkout' }>, attempts: number): Promise<void> {
     const stripePriceId = this.catalog.creditPackage(work.offer.packageId)?.stripePriceId;
+    const { successUrl, cancelUrl } = this.urls();
     let session;
     try {
       session = await this.gateway.createCheckoutSession({
@@ -85,8 +87,8 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
             stripePriceId,
           }),
         startedBy: work.startedBy,
-        successUrl: this.urls.successUrl,
-        cancelUrl: this.urls.cancelUrl,
+        successUrl,
+        cancelUrl,
         // The SDK reuses this key on its own retries too, so a lost answer never opens a second page.
         idempotencyKey: `checkout-${work.checkoutId}`,
       });

@@ -33,6 +33,7 @@ import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries'
 import type { Config } from './config';
 import { workspaceLookup } from './lookups';
 import { ProjectionThread } from './projection-thread';
+import { checkoutUrls, PublicUrl } from './public-url';
 import { readYourWrites } from '../commands/read-your-writes';
 import { eventStoreLocation, openEventStore } from './stores';
 
@@ -42,6 +43,8 @@ export interface CreditsService {
   /** Why the event store can take no more appends (the embedded store's append thread failed). */
   appendFailure(): Error | undefined;
   projections: ProjectionThread;
+  /** Where browsers reach the server; the HTTP server tells it the port it listens on. */
+  publicUrl: PublicUrl;
   reactions: { reader: WorkReader; executor: ReactionExecutor };
   gateway: PaymentGateway;
   /** The payment provider's webhooks, turned into commands; waits for the read models like a mutation. */
@@ -101,6 +104,7 @@ export async function startCreditsService(
     const lookup = workspaceLookup(readModels, purchases);
     const payments = new PaymentCommands(handler, catalog, lookup, store, clock, newId);
     const reader = new WorkReader(readModels);
+    const publicUrl = new PublicUrl(config);
     const executor = new ReactionExecutor({
       reader,
       store,
@@ -109,7 +113,7 @@ export async function startCreditsService(
           gateway,
           payments,
           catalog,
-          { successUrl: config.checkoutSuccessUrl, cancelUrl: config.checkoutCancelUrl },
+          () => checkoutUrls(config, publicUrl),
           clock,
           config.reactionRetry,
         ),
@@ -172,6 +176,7 @@ export async function startCreditsService(
       store,
       appendFailure: () => (store instanceof SqliteEventStore ? store.appendFailure : undefined),
       projections,
+      publicUrl,
       reactions: { reader, executor },
       gateway,
       providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store),

@@ -93,6 +93,7 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
   plans: () => ['{ plans { id } }', {}],
   creditPackages: () => ['{ creditPackages { id } }', {}],
   creditRates: () => ['{ creditRates { action } }', {}],
+  paymentSettings: () => ['{ paymentSettings { enabled } }', {}],
   workspaceCredits: () => ['query ($w: ID!) { workspaceCredits(workspaceId: $w) { available } }', { w: HOME }],
   estimateCredits: () => [
     'query ($w: ID!) { estimateCredits(workspaceId: $w, action: ACTION_PLAN_GENERATION) { credits } }',

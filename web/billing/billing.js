@@ -206,7 +206,8 @@ function renderBalance(balance) {
 // ---------------------------------------------------------------------------------------------
 // Packages and checkout
 
-function renderPackages(packages) {
+/** `paymentsEnabled` is the server's `paymentSettings.enabled`: without payments the buttons are off, and say why. */
+function renderPackages(packages, paymentsEnabled) {
   state.packages = packages;
   const { claims } = state.session;
   const allowed = canBuy(claims);
@@ -216,6 +217,7 @@ function renderPackages(packages) {
     ? ''
     : `Only owners and billing managers can buy credits. You are signed in as ${roleLabel(claims.role).toLowerCase()}` +
       ` of ${claims.workspaceId}: ask an owner or a billing manager of the workspace to buy more.`;
+  $('payments-off').hidden = paymentsEnabled;
 
   $('packages').replaceChildren(
     ...packages.map((creditPackage) => {
@@ -239,6 +241,10 @@ function renderPackages(packages) {
         // The accessible name starts with the visible text, then says which package.
         button.setAttribute('aria-label', `Buy credits: ${creditPackage.name} for ${formatMoney(creditPackage.price)}`);
         button.addEventListener('click', () => startCheckout(creditPackage, button));
+        if (!paymentsEnabled) {
+          button.disabled = true;
+          button.setAttribute('aria-describedby', 'payments-off');
+        }
         item.append(button);
       }
       return item;
@@ -479,12 +485,12 @@ function drawUsage() {
 // Loading and live updates
 
 async function loadAll() {
-  const { workspaceCredits, creditPackages, creditPurchases } = await api(
+  const { workspaceCredits, creditPackages, paymentSettings, creditPurchases } = await api(
     BILLING_OVERVIEW,
     purchasesVariables(state.session.claims),
   );
   renderBalance(workspaceCredits);
-  renderPackages(creditPackages);
+  renderPackages(creditPackages, paymentSettings.enabled);
   renderPurchases(creditPurchases);
   settleCheckout();
   await Promise.all([loadLedger(0), loadUsage()]);
@@ -635,8 +641,19 @@ function wire() {
   }).observe($('usage-chart'));
 }
 
+/**
+ * A link may carry a token in its fragment, `/billing#token=…` (`npm run demo` prints one): it
+ * signs in, and leaves the address bar and the history at once. A fragment never reaches the
+ * server, so the token is in no request line and no log.
+ */
+function tokenFromLink() {
+  const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
+  if (token) window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  return token;
+}
+
 wire();
-const saved = sessionStorage.getItem(TOKEN_KEY);
+const saved = tokenFromLink() ?? sessionStorage.getItem(TOKEN_KEY);
 if (saved && signIn(saved)) {
   void start();
 } else {

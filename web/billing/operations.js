@@ -45,13 +45,18 @@ const BALANCE_FIELDS = /* GraphQL */ `
 `;
 
 /**
- * The first paint: the balance, what can be bought, and what was bought. `withMoney` is false for a
- * MEMBER or SERVICE, who may not read what was paid (the server would answer FORBIDDEN for it).
+ * The first paint: the balance, what can be bought, whether this server can take the payment, and
+ * what was bought. `withMoney` is false for a MEMBER or SERVICE, who may not read what was paid
+ * (the server would answer FORBIDDEN for it).
  */
 export const BILLING_OVERVIEW = /* GraphQL */ `
   query BillingOverview($workspaceId: ID!, $withMoney: Boolean!) {
     workspaceCredits(workspaceId: $workspaceId) {
       ...BillingBalance
+    }
+    paymentSettings {
+      id
+      enabled
     }
     creditPackages {
       id
