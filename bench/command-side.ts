@@ -1,7 +1,7 @@
 /**
  * The command side as the server composes it, on the embedded store in a directory of the
- * scenario's own, with the projections following on their thread when asked: what the commands
- * and soak scenarios measure.
+ * scenario's own, with the projections following on their thread when asked, and the server's
+ * memory bounds (their defaults unless given): what the commands and soak scenarios measure.
  */
 import { join } from 'node:path';
 import { Catalog } from '../src/catalog/catalog';
@@ -11,6 +11,7 @@ import { CreditsCommands } from '../src/commands/credits-commands';
 import { openSqliteEventStore, type SqliteEventStore } from '../src/eventstore/sqlite/sqlite-event-store';
 import { ProjectionThread } from '../src/server/projection-thread';
 import { openFileSnapshotStore } from '../src/snapshots/file-snapshot-store';
+import { openSqliteRetryRecords } from '../src/snapshots/sqlite-retry-records';
 import { silentLogger } from './support';
 
 export interface CommandSide {
@@ -22,7 +23,10 @@ export interface CommandSide {
   close: () => Promise<void>;
 }
 
-export async function openCommandSide(dir: string, options: { projections: boolean }): Promise<CommandSide> {
+export async function openCommandSide(
+  dir: string,
+  options: { projections: boolean; stateCacheBytes?: number; retryRecordsInMemory?: number },
+): Promise<CommandSide> {
   const file = join(dir, 'events.sqlite');
   const store = openSqliteEventStore({ file });
   await store.ready();
@@ -36,8 +40,12 @@ export async function openCommandSide(dir: string, options: { projections: boole
         waitTimeoutMs: 600_000,
       })
     : undefined;
+  const retryRecords = openSqliteRetryRecords(join(dir, 'retry-records.sqlite'));
   const handler = new WorkspaceCreditsCommandHandler(store, {
     snapshots: openFileSnapshotStore(join(dir, 'snapshots')),
+    retryRecords,
+    ...(options.stateCacheBytes !== undefined && { stateCacheBytes: options.stateCacheBytes }),
+    ...(options.retryRecordsInMemory !== undefined && { retryRecordsInMemory: options.retryRecordsInMemory }),
   });
   const commands = new CreditsCommands(
     handler,
@@ -51,6 +59,7 @@ export async function openCommandSide(dir: string, options: { projections: boole
     commands,
     close: async () => {
       await handler.close();
+      retryRecords.close();
       await projections?.stop();
       await store.close();
     },

@@ -36,6 +36,8 @@ interface Header {
   eventId: string;
   log: string;
   version: number;
+  /** StateSnapshot.retryRecordsThrough; null when the state keeps every remembered spend. */
+  retryRecordsThrough?: string | null;
   /** Length of the state text that follows the header line: a shorter file is not a snapshot. */
   length: number;
   /** SHA-256 (hex) of the other fields and the state: see digestOf. */
@@ -81,8 +83,9 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
       }
       let snapshot: StateSnapshot;
       try {
-        const { eventId, log, version } = header;
+        const { eventId, log, version, retryRecordsThrough } = header;
         snapshot = { stream, revision: BigInt(header.revision), eventId, log, version, state };
+        if (typeof retryRecordsThrough === 'string') snapshot.retryRecordsThrough = BigInt(retryRecordsThrough);
       } catch {
         throw new SnapshotRejected(stream, 'its header is not a snapshot header');
       }
@@ -101,6 +104,7 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
         eventId: snapshot.eventId,
         log: snapshot.log,
         version: snapshot.version,
+        retryRecordsThrough: snapshot.retryRecordsThrough?.toString() ?? null,
         length: snapshot.state.length,
         sha256: digestOf(snapshot),
       };
@@ -123,7 +127,14 @@ export function openFileSnapshotStore(directory: string): SnapshotStore {
 
 /** Every field a snapshot states, as one JSON line (unambiguous whatever they hold), then the state. */
 function digestOf(snapshot: StateSnapshot): string {
-  const fields = [snapshot.stream, snapshot.revision.toString(), snapshot.eventId, snapshot.log, snapshot.version];
+  const fields = [
+    snapshot.stream,
+    snapshot.revision.toString(),
+    snapshot.eventId,
+    snapshot.log,
+    snapshot.version,
+    snapshot.retryRecordsThrough?.toString() ?? null,
+  ];
   return createHash('sha256')
     .update(`${JSON.stringify(fields)}\n`)
     .update(snapshot.state)
