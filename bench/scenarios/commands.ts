@@ -5,8 +5,8 @@
  * committed durably (the promise the API would answer from has resolved). How long the projections
  * then take to reach the last spend is reported beside it.
  */
-import { openCommandSide } from '../command-side';
-import { inFlight, round, timed, withTempDir } from '../support';
+import { inFlight } from '../support';
+import { onCommandSide } from './command-side';
 
 export interface CommandsResult {
   spends: number;
@@ -23,36 +23,23 @@ export async function consumeBench(options: {
   /** Run the projections beside the commands, as the server does. */
   projections: boolean;
 }): Promise<CommandsResult> {
-  return withTempDir('commands', async (dir) => {
-    const { store, projections, handler, commands, close } = await openCommandSide(dir, options);
-    const admin = { actorId: 'bench' };
-    for (let w = 0; w < options.workspaces; w++) {
-      await commands.grantCredits(
-        { workspaceId: `ws-${w}`, credits: 10_000_000, reason: 'bench', idempotencyKey: 'seed' },
-        admin,
-      );
-    }
-    const { seconds } = await timed(() =>
-      inFlight(options.spends, options.concurrency, (i) =>
-        commands.consumeCredits(
-          {
-            workspaceId: `ws-${i % options.workspaces}`,
-            action: 'PERSON_ENRICHMENT',
-            units: 1,
-            idempotencyKey: `k${i}`,
-          },
-          { actorId: 'member' },
-        ),
+  const { seconds, projectionLagSeconds } = await onCommandSide(options, ({ commands }) =>
+    inFlight(options.spends, options.concurrency, (i) =>
+      commands.consumeCredits(
+        {
+          workspaceId: `ws-${i % options.workspaces}`,
+          action: 'PERSON_ENRICHMENT',
+          units: 1,
+          idempotencyKey: `k${i}`,
+        },
+        { actorId: 'member' },
       ),
-    );
-    const lag = await timed(async () => projections?.waitFor((await store.headPosition()) as bigint));
-    await handler.idle(); // snapshots still being written
-    await close();
-    return {
-      spends: options.spends,
-      seconds,
-      spendsPerSecond: Math.round(options.spends / seconds),
-      projectionLagSeconds: round(lag.seconds, 2),
-    };
-  });
+    ),
+  );
+  return {
+    spends: options.spends,
+    seconds,
+    spendsPerSecond: Math.round(options.spends / seconds),
+    projectionLagSeconds,
+  };
 }

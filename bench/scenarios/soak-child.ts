@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RETRY_RECORDS_IN_MEMORY } from '../../src/commands/workspace-states';
 import { CreditsError } from '../../src/domain/errors';
-import { openCommandSide } from '../command-side';
+import { openCommandSide } from './command-side';
 
 export interface SoakOptions {
   seconds: number;

@@ -1,5 +1,5 @@
 /**
- * (8) Soak: whether memory is bounded by configuration rather than by traffic. Spends at a steady
+ * (9) Soak: whether memory is bounded by configuration rather than by traffic. Spends at a steady
  * rate for minutes (soak-child.ts, in a process of its own), samples RSS every few seconds, and
  * judges the samples after the warm-up (see soak-child.ts): flat when none is more than 10 % above
  * the RSS at the end of the warm-up (the median of the first minute after it). Memory that grows

@@ -118,8 +118,9 @@ export class GrantCreditsInput {
 
 export const MAX_LEDGER_PAGE = 200;
 
+/** A page of one of a workspace's lists (Relay cursors): the ledger, its holds. */
 @ArgsType()
-export class CreditLedgerArgs extends WorkspaceArgs {
+export class WorkspacePageArgs extends WorkspaceArgs {
   @Field(() => Int, { defaultValue: 50 })
   @Min(1)
   @Max(MAX_LEDGER_PAGE)
@@ -129,7 +130,10 @@ export class CreditLedgerArgs extends WorkspaceArgs {
   @IsOptional()
   @MaxLength(100)
   after?: string;
+}
 
+@ArgsType()
+export class CreditLedgerArgs extends WorkspacePageArgs {
   @Field(() => [LedgerEntryTypeEnum], { nullable: true })
   @IsOptional()
   types?: LedgerEntryType[];

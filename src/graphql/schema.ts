@@ -6,9 +6,11 @@ import { ArgumentValidationError, buildSchemaSync, type ValidatorFn } from 'type
 import { createCreditsPubSub, type CreditsPubSub } from '../queries/credits-changes';
 import { authChecker } from './guards';
 import { AlertsResolver } from './resolvers/alerts-resolver';
+import { AutoTopUpResolver } from './resolvers/auto-top-up-resolver';
 import { CatalogResolver } from './resolvers/catalog-resolver';
 import { CreditHistoryResolver } from './resolvers/credit-history-resolver';
 import { CreditMutationsResolver } from './resolvers/credit-mutations-resolver';
+import { HoldsResolver } from './resolvers/holds-resolver';
 import { PaymentsResolver } from './resolvers/payments-resolver';
 import { WorkspaceCreditsResolver } from './resolvers/workspace-credits-resolver';
 
@@ -46,6 +48,8 @@ export function buildCreditsSchema(pubSub: CreditsPubSub = createCreditsPubSub()
       CreditHistoryResolver,
       PaymentsResolver,
       AlertsResolver,
+      HoldsResolver,
+      AutoTopUpResolver,
     ],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validateFn: validateArgument,

@@ -7,12 +7,14 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { newId } from '../ids';
 import { openReadModelDb } from '../../projections/read-model-db';
+import { CreditHoldsReader } from '../../projections/credit-holds-reader';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { CreditAlertsReader } from '../../projections/credit-alerts';
 import { CreditPurchasesReader } from '../../projections/credit-purchases-reader';
 import { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import { ReactionExecutor } from '../../reactions/executor';
 import { ExpirySweeper } from '../../reactions/expiry-sweeper';
+import { HoldExpiryPerformer } from '../../reactions/hold-expiry/performer';
 import { ReactorLease } from '../../reactions/lease';
 import { PaymentsPerformer } from '../../reactions/payments/performer';
 import { WorkReader } from '../../reactions/work-reader';
@@ -20,6 +22,7 @@ import { Catalog } from '../catalog/catalog';
 import { systemClock, type Clock } from '../clock';
 import { WorkspaceCreditsCommandHandler } from '../commands/command-handler';
 import { CreditsCommands } from '../commands/credits-commands';
+import { HoldCommands } from '../commands/hold-commands';
 import { PaymentCommands } from '../commands/payment-commands';
 import { ProviderEvents } from '../commands/provider-events';
 import type { EventStore } from '../eventstore/port';
@@ -31,7 +34,11 @@ import { openFileSnapshotStore } from '../snapshots/file-snapshot-store';
 import { openSqliteRetryRecords } from '../snapshots/sqlite-retry-records';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries';
+import { HoldQueries } from '../queries/hold-queries';
 import type { Config } from './config';
+import { AutoTopUpCommands } from '../commands/auto-top-up-commands';
+import { AutoTopUpQueries } from '../queries/auto-top-up-queries';
+import { AutoTopUpReader } from '../../projections/auto-top-up-reader';
 import { workspaceLookup } from './lookups';
 import { ProjectionThread } from './projection-thread';
 import { checkoutUrls, PublicUrl } from './public-url';
@@ -110,6 +117,7 @@ export async function startCreditsService(
     const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
     const lookup = workspaceLookup(readModels, purchases);
     const payments = new PaymentCommands(handler, catalog, lookup, store, clock, newId);
+    const autoTopUp = new AutoTopUpCommands(handler, catalog, clock, newId, config.autoTopUpRetry);
     const reader = new WorkReader(readModels);
     const publicUrl = new PublicUrl(config);
     const executor = new ReactionExecutor({
@@ -122,8 +130,10 @@ export async function startCreditsService(
           catalog,
           () => checkoutUrls(config, publicUrl),
           clock,
+          autoTopUp,
           config.reactionRetry,
         ),
+        new HoldExpiryPerformer(commands),
       ],
       lease: new ReactorLease(store, newId(), clock),
       clock,
@@ -160,6 +170,9 @@ export async function startCreditsService(
         for (const check of watchers) check();
       });
     });
+    const autoTopUpQueries = new AutoTopUpQueries(new AutoTopUpReader(readModels), catalog, clock, watch, (name) =>
+      projections.failureOf(name),
+    );
     const queries = new CreditsQueries(balances, ledger, purchases, alerts, store, catalog, clock, watch, (name) =>
       projections.failureOf(name),
     );
@@ -167,12 +180,19 @@ export async function startCreditsService(
     sweeper.start(config.expirySweepIntervalMs);
     executor.start();
     const visiblePayments = readYourWrites(payments, waitFor);
+    const visibleAutoTopUp = readYourWrites(autoTopUp, waitFor);
     return {
       services: {
         catalog,
         commands: readYourWrites(commands, waitFor),
         payments: visiblePayments,
+        autoTopUp: visibleAutoTopUp,
+        autoTopUpQueries,
         queries,
+        holds: {
+          commands: readYourWrites(new HoldCommands(handler, catalog, clock), waitFor),
+          queries: new HoldQueries(new CreditHoldsReader(readModels), clock, (name) => projections.failureOf(name)),
+        },
         pubSub,
         paymentsEnabled: gateway.enabled,
         reactions: {
@@ -186,7 +206,7 @@ export async function startCreditsService(
       publicUrl,
       reactions: { reader, executor },
       gateway,
-      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store),
+      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store, visibleAutoTopUp),
       stateCache: () => handler.cacheUsage(),
       async close() {
         await sweeper.stop();

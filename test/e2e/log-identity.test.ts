@@ -6,6 +6,7 @@
  */
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { LOG_FOLLOWERS } from '../../src/server/log-followers';
 import { ApplyPlanAllowanceDocument, ConsumeCreditsDocument, WorkspaceCreditsDocument } from '../generated/graphql';
 import { startEsdbTestServer } from '../support/esdb-test-server/server';
 import { expectData } from '../support/graphql-client';
@@ -18,7 +19,8 @@ import {
 } from '../support/server-process';
 
 const DAY = 24 * 60 * 60 * 1000;
-const FOLLOWERS = ['workspace-balance', 'credit-ledger', 'credit-purchases', 'credit-alerts', 'reaction:payments'];
+/** Every read model and reaction work table the server keeps, in the order it starts them. */
+const FOLLOWERS = LOG_FOLLOWERS.map((follower) => follower.name);
 const start = serversKilledAfterEach();
 
 const seed = (server: ServerProcess, workspaceId: string) =>

@@ -109,6 +109,8 @@ describe('credit ledger: entries', () => {
             { grantId: 'promo-1', source: 'PROMOTIONAL', credits: 20 },
           ],
           refundedCredits: 0,
+          holdId: undefined,
+          spentCredits: 120,
           money: undefined,
         },
       ],

@@ -4,6 +4,7 @@
  * from the public GraphQL API (./operations.js); live changes arrive over graphql-ws (./api.js).
  */
 import { GraphQLRequestError, request, subscribe } from './api.js';
+import { autoTopUpSection } from './auto-top-up.js';
 import { dayRange, renderUsageChart, usageByDayAndAction } from './chart.js';
 import {
   ENTRY_LABELS,
@@ -18,6 +19,7 @@ import {
   roleLabel,
 } from './format.js';
 import {
+  ACTIVE_HOLDS,
   BILLING_OVERVIEW,
   CREDITS_CHANGED,
   CREDIT_LEDGER,
@@ -52,6 +54,7 @@ const state = {
   liveStatus: 'closed',
   checkoutTimer: undefined,
   refreshTimer: undefined,
+  paymentsEnabled: false,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -163,6 +166,16 @@ function signOut(reason) {
 
 const api = (query, variables) => request(query, variables, state.session?.token);
 
+const autoTopUp = autoTopUpSection({
+  api,
+  session: () => state.session,
+  manages: () => canBuy(state.session.claims),
+  paymentsEnabled: () => state.paymentsEnabled,
+  packages: () => state.packages,
+  handleError: (error) => handleError(error),
+  announce: (text) => announce(text),
+});
+
 // ---------------------------------------------------------------------------------------------
 // Balance
 
@@ -178,6 +191,8 @@ function expiryOf(grants, source) {
 function renderBalance(balance) {
   state.balance = balance;
   $('credits-available').textContent = formatCredits(balance.available);
+  $('held').hidden = !(balance.held > 0);
+  $('credits-held').textContent = formatCredits(balance.held);
 
   const { included, purchased, promotional, plan } = balance;
   $('credits-included').textContent = formatCredits(included.remaining);
@@ -346,6 +361,32 @@ function renderPurchases(purchases) {
   $('purchases').hidden = false;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Running actions (holds)
+
+const HOLDS_SHOWN = 10;
+
+async function loadHolds() {
+  const { creditHolds } = await api(ACTIVE_HOLDS, {
+    workspaceId: state.session.claims.workspaceId,
+    first: HOLDS_SHOWN,
+  });
+  const holds = creditHolds.edges.map((edge) => edge.node);
+  $('holds-table').tBodies[0].replaceChildren(
+    ...holds.map((hold) => {
+      const action = `${actionLabel(hold.action)}${hold.units > 1 ? ` × ${hold.units}` : ''}`;
+      return row([
+        ['Started', formatDateTime(hold.createdAt)],
+        ['Action', hold.reference ? `${action} · ${hold.reference}` : action],
+        ['Credits held', formatCredits(hold.credits), 'num'],
+        ['Expires', formatDateTime(hold.expiresAt)],
+      ]);
+    }),
+  );
+  $('holds-more').hidden = !creditHolds.pageInfo.hasNextPage;
+  $('holds').hidden = holds.length === 0;
+}
+
 /** A table row whose cells carry their column name, for the stacked layout on narrow screens. */
 function row(cells) {
   const tr = document.createElement('tr');
@@ -369,12 +410,17 @@ function describeEntry(entry) {
   title.className = 'entry__title';
   if (entry.type === 'CONSUMPTION') {
     title.textContent = `${actionLabel(entry.action)}${entry.units > 1 ? ` × ${entry.units}` : ''}`;
+  } else if (entry.type === 'HOLD' || entry.type === 'HOLD_SETTLED') {
+    const action = `${actionLabel(entry.action)}${entry.units > 1 ? ` × ${entry.units}` : ''}`;
+    title.textContent = entry.type === 'HOLD' ? `Held for ${action}` : `${action}, settled`;
   } else {
     title.textContent = ENTRY_LABELS[entry.type] ?? entry.type;
   }
   wrapper.append(title);
   const details = [];
   if (entry.reference) details.push(entry.reference);
+  // A settle's credits are only what came back; what the action cost is spent.
+  if (entry.type === 'HOLD_SETTLED') details.push(`${formatCredits(entry.spentCredits)} spent`);
   if (entry.refundedCredits > 0) details.push(`${formatCredits(entry.refundedCredits)} refunded`);
   if (details.length) {
     const detail = document.createElement('span');
@@ -490,10 +536,11 @@ async function loadAll() {
     purchasesVariables(state.session.claims),
   );
   renderBalance(workspaceCredits);
+  state.paymentsEnabled = paymentSettings.enabled;
   renderPackages(creditPackages, paymentSettings.enabled);
   renderPurchases(creditPurchases);
   settleCheckout();
-  await Promise.all([loadLedger(0), loadUsage()]);
+  await Promise.all([loadLedger(0), loadUsage(), loadHolds(), autoTopUp.load()]);
 }
 
 /** After a change: the balance came with the message; purchases, ledger and usage are refetched. */
@@ -503,7 +550,12 @@ function scheduleRefresh() {
     try {
       renderPurchases((await api(CREDIT_PURCHASES, purchasesVariables(state.session.claims))).creditPurchases);
       settleCheckout();
-      await Promise.all([state.ledgerIndex === 0 ? loadLedger(0) : undefined, loadUsage()]);
+      await Promise.all([
+        state.ledgerIndex === 0 ? loadLedger(0) : undefined,
+        loadUsage(),
+        loadHolds(),
+        autoTopUp.load(),
+      ]);
     } catch (error) {
       handleError(error);
     }
@@ -550,6 +602,7 @@ async function start() {
   $('main').setAttribute('aria-busy', 'true');
   hideAlert();
   readCheckoutReturn();
+  autoTopUp.readSetupReturn();
   try {
     await loadAll();
     announce('Billing loaded.');
@@ -596,6 +649,7 @@ async function openDemo(role, button) {
 }
 
 function wire() {
+  autoTopUp.wire();
   $('signin-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = $('token-input');

@@ -60,6 +60,8 @@ export const ENTRY_LABELS = {
   PROMOTIONAL_GRANT: 'Promotional credits',
   PURCHASE: 'Credits purchased',
   PURCHASE_REFUND: 'Purchase refunded',
+  HOLD_RELEASED: 'Hold released',
+  HOLD_EXPIRED: 'Hold expired',
 };
 
 export const STATUS_LABELS = { PAID: 'Paid', PARTIALLY_REFUNDED: 'Partly refunded', REFUNDED: 'Refunded' };

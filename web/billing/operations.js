@@ -9,6 +9,7 @@ const BALANCE_FIELDS = /* GraphQL */ `
     id
     workspaceId
     available
+    held
     lowBalance
     lowBalanceThreshold
     periodStart
@@ -118,6 +119,7 @@ export const CREDIT_LEDGER = /* GraphQL */ `
           actorId
           reference
           refundedCredits
+          spentCredits
         }
       }
       pageInfo {
@@ -130,7 +132,8 @@ export const CREDIT_LEDGER = /* GraphQL */ `
 
 /**
  * The chart's data. creditUsage(groupBy: DAY) gives each day's total (net of refunded spends); the
- * split by action comes from the CONSUMPTION entries of the ledger in the same range, paged.
+ * split by action comes from the spends of the ledger in the same range (CONSUMPTION entries and the
+ * real cost of settled holds, HOLD_SETTLED), paged.
  */
 export const USAGE_BY_DAY = /* GraphQL */ `
   query BillingUsageByDay($workspaceId: ID!, $from: DateTime!, $to: DateTime!) {
@@ -144,18 +147,47 @@ export const USAGE_BY_DAY = /* GraphQL */ `
 
 export const SPENDS_IN_RANGE = /* GraphQL */ `
   query BillingSpends($workspaceId: ID!, $from: DateTime!, $to: DateTime!, $first: Int!, $after: String) {
-    creditLedger(workspaceId: $workspaceId, from: $from, to: $to, first: $first, after: $after, types: [CONSUMPTION]) {
+    creditLedger(
+      workspaceId: $workspaceId
+      from: $from
+      to: $to
+      first: $first
+      after: $after
+      types: [CONSUMPTION, HOLD_SETTLED]
+    ) {
       edges {
         node {
           occurredAt
           action
-          credits
+          spentCredits
           refundedCredits
         }
       }
       pageInfo {
         hasNextPage
         endCursor
+      }
+    }
+  }
+`;
+
+/** Credits held by running actions right now (active holds), newest first. */
+export const ACTIVE_HOLDS = /* GraphQL */ `
+  query BillingActiveHolds($workspaceId: ID!, $first: Int!) {
+    creditHolds(workspaceId: $workspaceId, status: ACTIVE, first: $first) {
+      edges {
+        node {
+          id
+          action
+          units
+          credits
+          expiresAt
+          reference
+          createdAt
+        }
+      }
+      pageInfo {
+        hasNextPage
       }
     }
   }
@@ -179,4 +211,104 @@ export const CREDITS_CHANGED = /* GraphQL */ `
     }
   }
   ${BALANCE_FIELDS}
+`;
+
+/** Auto top-up (auto-top-up.js): settings, card, consent, this month and the latest top-ups. */
+const AUTO_TOP_UP_FIELDS = /* GraphQL */ `
+  fragment AutoTopUpFields on AutoTopUp {
+    id
+    enabled
+    paused
+    pauseReason
+    thresholdCredits
+    packageId
+    packageName
+    targetCredits
+    monthlyLimit @include(if: $withMoney) {
+      amount
+      currency
+    }
+    chargedThisMonth @include(if: $withMoney) {
+      amount
+      currency
+    }
+    card @include(if: $withMoney) {
+      id
+      brand
+      last4
+      expMonth
+      expYear
+    }
+    consent {
+      id
+      acceptedBy
+      acceptedAt
+      terms
+    }
+    lastFailure {
+      id
+      reason
+      message
+      retryAt
+      failedAt
+    }
+    recentTopUps {
+      id
+      status
+      credits
+      amount @include(if: $withMoney) {
+        amount
+        currency
+      }
+      requestedAt
+    }
+  }
+`;
+
+export const AUTO_TOP_UP = /* GraphQL */ `
+  query BillingAutoTopUp($workspaceId: ID!, $withMoney: Boolean!) {
+    workspaceCredits(workspaceId: $workspaceId) {
+      id
+      autoTopUp {
+        ...AutoTopUpFields
+      }
+    }
+  }
+  ${AUTO_TOP_UP_FIELDS}
+`;
+
+export const AUTO_TOP_UP_TERMS = /* GraphQL */ `
+  query BillingAutoTopUpTerms($input: AutoTopUpSettingsInput!) {
+    autoTopUpTerms(input: $input) {
+      id
+      terms
+    }
+  }
+`;
+
+export const CONFIGURE_AUTO_TOP_UP = /* GraphQL */ `
+  mutation BillingConfigureAutoTopUp($input: ConfigureAutoTopUpInput!, $withMoney: Boolean!) {
+    configureAutoTopUp(input: $input) {
+      ...AutoTopUpFields
+    }
+  }
+  ${AUTO_TOP_UP_FIELDS}
+`;
+
+export const SAVE_PAYMENT_METHOD = /* GraphQL */ `
+  mutation BillingSavePaymentMethod($input: SavePaymentMethodInput!) {
+    savePaymentMethod(input: $input) {
+      id
+      url
+    }
+  }
+`;
+
+export const REMOVE_PAYMENT_METHOD = /* GraphQL */ `
+  mutation BillingRemovePaymentMethod($input: RemovePaymentMethodInput!, $withMoney: Boolean!) {
+    removePaymentMethod(input: $input) {
+      ...AutoTopUpFields
+    }
+  }
+  ${AUTO_TOP_UP_FIELDS}
 `;

@@ -38,7 +38,8 @@ export class LedgerEntry {
   credits!: number;
 
   @Field(() => GraphQLSafeInt, {
-    description: 'The balance after this entry: the sum of this and every earlier entry.',
+    description:
+      'The balance after this entry: the sum of this and every earlier entry, i.e. the credits left to spend as the ledger has recorded them. Held credits are out of it from their HOLD entry until their hold is settled, released or expires.',
   })
   balanceAfter!: number;
 
@@ -68,6 +69,18 @@ export class LedgerEntry {
 
   @Field(() => GraphQLSafeInt, { description: 'For spends: credits given back by refunds of this spend.' })
   refundedCredits!: number;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The hold a HOLD, HOLD_SETTLED, HOLD_RELEASED or HOLD_EXPIRED entry is about.',
+  })
+  holdId?: string | undefined;
+
+  @Field(() => GraphQLSafeInt, {
+    description:
+      "Credits the entry spent: a spend's credits, a settled hold's real cost (its `credits` are only what came back); 0 otherwise.",
+  })
+  spentCredits!: number;
 }
 
 @ObjectType({ description: 'A ledger entry and its cursor.' })
