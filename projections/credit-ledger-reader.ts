@@ -4,6 +4,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { CreditAction, Drawdown, GrantSource } from '../src/domain/credits';
+import type { RefundStatus } from '../src/domain/events';
 import type { LedgerEntry, LedgerEntryType } from './credit-ledger';
 
 interface EntryRow {
@@ -23,6 +24,16 @@ interface EntryRow {
   refunded_credits: number;
   amount: number | null;
   currency: string | null;
+  consumption_id: string | null;
+  purchase_id: string | null;
+  package_id: string | null;
+  package_name: string | null;
+  refund_id: string | null;
+  refund_status: RefundStatus | null;
+  dispute_id: string | null;
+  plan_id: string | null;
+  plan_name: string | null;
+  reason: string | null;
 }
 
 const toEntry = (row: EntryRow): LedgerEntry => ({
@@ -41,6 +52,16 @@ const toEntry = (row: EntryRow): LedgerEntry => ({
   grants: JSON.parse(row.grants) as Drawdown[],
   refundedCredits: row.refunded_credits,
   money: row.amount !== null && row.currency !== null ? { amount: row.amount, currency: row.currency } : undefined,
+  consumptionId: row.consumption_id ?? undefined,
+  purchaseId: row.purchase_id ?? undefined,
+  packageId: row.package_id ?? undefined,
+  packageName: row.package_name ?? undefined,
+  refundId: row.refund_id ?? undefined,
+  refundStatus: row.refund_status ?? undefined,
+  disputeId: row.dispute_id ?? undefined,
+  planId: row.plan_id ?? undefined,
+  planName: row.plan_name ?? undefined,
+  reason: row.reason ?? undefined,
 });
 
 export interface LedgerFilter {
