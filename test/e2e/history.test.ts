@@ -50,7 +50,8 @@ const spend = (
   expectData(server.url, ConsumeCreditsDocument, { input: { workspaceId, action, units, idempotencyKey: key } }, token);
 
 type Entry = CreditLedgerQuery['creditLedger']['edges'][number]['node'];
-async function ledgerPage(workspaceId: string, variables: { first?: number; after?: string | null } = {}) {
+type PageVariables = { first?: number; after?: string | null; last?: number; before?: string | null };
+async function ledgerPage(workspaceId: string, variables: PageVariables = {}) {
   return (await expectData(server.url, CreditLedgerDocument, { workspaceId, ...variables }, adminToken())).creditLedger;
 }
 
@@ -179,6 +180,59 @@ describe('the ledger', () => {
   ])('refuses a cursor it did not issue: %s', async (_name, after) => {
     const error = await expectError(server.url, CreditLedgerDocument, { workspaceId: 'x', after }, adminToken());
     expect(error.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('paging backwards', () => {
+  it('pages from any cursor towards newer entries with last/before, newest first, as Relay asks', async () => {
+    const workspaceId = newWorkspace();
+    await withAllowance(workspaceId);
+    const member = tokenFor(workspaceId, 'MEMBER');
+    for (let i = 0; i < 6; i++) await spend(workspaceId, `b${i}`, member);
+    const all = (await ledgerPage(workspaceId, { first: 50 })).edges; // 7, newest first
+    const cursors = all.map((edge) => edge.cursor);
+
+    // Forwards to the end, then back from the oldest page: the same entries, the same order.
+    const forward = await ledgerPage(workspaceId, { first: 3, after: cursors[3] });
+    expect(forward.edges.map((edge) => edge.cursor)).toEqual(cursors.slice(4, 7));
+    expect(forward.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+    const back = await ledgerPage(workspaceId, { last: 3, before: forward.pageInfo.startCursor });
+    expect(back.edges.map((edge) => edge.cursor)).toEqual(cursors.slice(1, 4));
+    expect(back.pageInfo).toEqual({
+      hasNextPage: true,
+      hasPreviousPage: true,
+      startCursor: cursors[1],
+      endCursor: cursors[3],
+    });
+    const newest = await ledgerPage(workspaceId, { last: 3, before: back.pageInfo.startCursor });
+    expect(newest.edges.map((edge) => edge.cursor)).toEqual(cursors.slice(0, 1));
+    expect(newest.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+
+    // Without a cursor, last is the oldest end of the ledger; between two cursors, the entries between.
+    const oldest = await ledgerPage(workspaceId, { last: 2 });
+    expect(oldest.edges.map((edge) => edge.node.type)).toEqual(['CONSUMPTION', 'PLAN_ALLOWANCE']);
+    expect(oldest.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+    const between = await ledgerPage(workspaceId, { first: 10, after: cursors[1], before: cursors[5] });
+    expect(between.edges.map((edge) => edge.cursor)).toEqual(cursors.slice(2, 5));
+  });
+
+  it('refuses first with last, and a before cursor it did not issue', async () => {
+    const both = await expectError(
+      server.url,
+      CreditLedgerDocument,
+      { workspaceId: 'x', first: 1, last: 1 },
+      adminToken(),
+    );
+    expect(both.code).toBe('BAD_USER_INPUT');
+    for (const before of ['bm90LWEtY3Vyc29y', Buffer.from('ledger:9223372036854775808').toString('base64url')]) {
+      const error = await expectError(
+        server.url,
+        CreditLedgerDocument,
+        { workspaceId: 'x', last: 1, before },
+        adminToken(),
+      );
+      expect(error.code).toBe('BAD_USER_INPUT');
+    }
   });
 });
 

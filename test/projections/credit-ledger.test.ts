@@ -125,6 +125,7 @@ describe('credit ledger: entries', () => {
         },
       ],
       hasNextPage: true,
+      hasPreviousPage: false,
     });
   });
 
@@ -427,23 +428,74 @@ describe('credit ledger: what an entry is about', () => {
 describe('credit ledger: pages', () => {
   const history = [allowance(), spent('spend-1', 10, { hour: 1 }), spent('spend-2', 20, { hour: 2 }), granted()];
   const page = (options: Parameters<CreditLedgerReader['page']>[1]) => (db: Database) => {
-    const { entries, hasNextPage } = reader(db).page(WORKSPACE, options);
-    return { positions: entries.map((entry) => entry.position), hasNextPage };
+    const { entries, hasNextPage, hasPreviousPage } = reader(db).page(WORKSPACE, options);
+    return { positions: entries.map((entry) => entry.position), hasNextPage, hasPreviousPage };
   };
 
-  it('runs newest first and says whether older entries follow', () => {
-    ledger.given(...history).then(page({ first: 2 }), { positions: [4n, 3n], hasNextPage: true });
-    ledger.given(...history).then(page({ first: 2, before: 3n }), { positions: [2n, 1n], hasNextPage: false });
+  it('runs newest first and says whether older entries follow, and newer ones come before', () => {
+    ledger
+      .given(...history)
+      .then(page({ first: 2 }), { positions: [4n, 3n], hasNextPage: true, hasPreviousPage: false });
+    ledger.given(...history).then(page({ first: 2, olderThan: 3n }), {
+      positions: [2n, 1n],
+      hasNextPage: false,
+      hasPreviousPage: true,
+    });
+  });
+
+  it('pages backwards: the last entries before a position, still newest first', () => {
+    ledger
+      .given(...history)
+      .then(page({ last: 2 }), { positions: [2n, 1n], hasNextPage: false, hasPreviousPage: true });
+    ledger.given(...history).then(page({ last: 2, newerThan: 1n }), {
+      positions: [3n, 2n],
+      hasNextPage: true,
+      hasPreviousPage: true,
+    });
+    ledger.given(...history).then(page({ last: 5, newerThan: 2n }), {
+      positions: [4n, 3n],
+      hasNextPage: true,
+      hasPreviousPage: false,
+    });
+  });
+
+  it('pages between two positions from either end', () => {
+    ledger.given(...history).then(page({ first: 1, olderThan: 4n, newerThan: 1n }), {
+      positions: [3n],
+      hasNextPage: true,
+      hasPreviousPage: true,
+    });
+    ledger.given(...history).then(page({ last: 1, olderThan: 4n, newerThan: 1n }), {
+      positions: [2n],
+      hasNextPage: true,
+      hasPreviousPage: true,
+    });
+  });
+
+  it('says there is nothing beyond a cursor when no entry of the filter lies there', () => {
+    // Position 4 is a grant: past it, in the newer direction, no CONSUMPTION entry lies.
+    ledger.given(...history).then(page({ first: 5, olderThan: 4n, types: ['CONSUMPTION'] }), {
+      positions: [3n, 2n],
+      hasNextPage: false,
+      hasPreviousPage: false,
+    });
+    ledger.given(...history).then(page({ last: 5, newerThan: 1n, types: ['CONSUMPTION'] }), {
+      positions: [3n, 2n],
+      hasNextPage: false,
+      hasPreviousPage: false,
+    });
   });
 
   it('filters by entry type and by time, from inclusive and to exclusive', () => {
     ledger.given(...history).then(page({ first: 10, types: ['CONSUMPTION'] }), {
       positions: [3n, 2n],
       hasNextPage: false,
+      hasPreviousPage: false,
     });
     ledger.given(...history).then(page({ first: 10, from: at(HOUR), to: at(2 * HOUR) }), {
       positions: [2n],
       hasNextPage: false,
+      hasPreviousPage: false,
     });
   });
 

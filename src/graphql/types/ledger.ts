@@ -151,21 +151,29 @@ export class LedgerEntryEdge {
 
 @ObjectType({ description: 'Relay cursor connection page information.' })
 export class PageInfo {
-  @Field({ description: 'Whether older entries follow this page.' })
+  @Field({
+    description:
+      'Whether older entries follow this page: more within the range with `first`; with `last`, whether any lie at or past `before` (false without `before`).',
+  })
   hasNextPage!: boolean;
 
   @Field({
     description:
-      'Whether newer entries come before this page: true when the page starts after a cursor (`after`), false for the first page.',
+      'Whether newer entries come before this page: more within the range with `last`; with `first`, whether any lie at or before `after` (false without `after`).',
   })
   hasPreviousPage!: boolean;
 
-  @Field(() => String, { nullable: true, description: 'The cursor of the first edge; null when the page is empty.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The cursor of the first edge; pass it as `before` (with `last`) for the newer page. Null when the page is empty.',
+  })
   startCursor?: string | undefined;
 
   @Field(() => String, {
     nullable: true,
-    description: 'The cursor of the last edge; pass it as `after` for the next page.',
+    description:
+      'The cursor of the last edge; pass it as `after` (with `first`) for the older page. Null when the page is empty.',
   })
   endCursor?: string | undefined;
 }
