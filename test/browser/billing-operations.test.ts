@@ -19,6 +19,7 @@ describe('the Billing page operations', () => {
       'CREDITS_CHANGED',
       'CREDIT_LEDGER',
       'CREDIT_PURCHASES',
+      'REFUND_SPEND',
       'SPENDS_IN_RANGE',
       'START_CREDIT_PURCHASE',
       'USAGE_BY_DAY',
