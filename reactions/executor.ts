@@ -125,6 +125,14 @@ export class ReactionExecutor {
     const { clock, logger } = this.options;
     try {
       const result = await performer.perform(item);
+      if (result && 'done' in result) {
+        this.notBefore.set(id, clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000));
+        await this.record({
+          type: 'ReactionWorkDone',
+          data: { reaction: item.reaction, key: item.key, doneAt: clock.now().toISOString() },
+        });
+        return;
+      }
       if (result) {
         this.notBefore.set(id, result.checkAgainAt.getTime());
         await this.record({

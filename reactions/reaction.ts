@@ -50,8 +50,12 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-/** What a performer may ask for besides success: to look again later (e.g. a refund still pending). */
-export type PerformResult = { checkAgainAt: Date } | void;
+/**
+ * What a performer may ask for besides success: to look again later (e.g. a refund still pending),
+ * or to mark the work done when its outcome leaves no event of its own for the derivation to see
+ * (a card forgotten at the provider, a charge whose answer was recorded already).
+ */
+export type PerformResult = { checkAgainAt: Date } | { done: true } | void;
 
 export interface ReactionPerformer<Payload = unknown> {
   readonly name: string;

@@ -94,6 +94,8 @@ export interface Config {
   expirySweepIntervalMs: number;
   /** How the reactions retry a side effect that failed: attempts before parking, first wait. */
   reactionRetry: { maxAttempts: number; firstDelayMs: number };
+  /** How often an auto top-up is tried before it pauses, and the wait after the first decline (doubling). */
+  autoTopUpRetry: { maxAttempts: number; firstDelayMs: number };
   /** Stripe credentials; undefined when the server runs without payments. */
   stripe: { secretKey: string; webhookSecret: string; apiBase: string | undefined } | undefined;
   /** What one GraphQL operation may ask for. */
@@ -139,6 +141,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     REACTION_FIRST_RETRY_MS: num({
       default: 1000,
       desc: 'Wait before a reaction retries a failed side effect; it doubles on each failure, up to 10 minutes',
+    }),
+    AUTO_TOP_UP_MAX_ATTEMPTS: positiveInt({
+      default: 3,
+      desc: 'Attempts to charge one auto top-up before auto top-up pauses itself',
+    }),
+    AUTO_TOP_UP_RETRY_MS: positiveInt({
+      default: 3_600_000,
+      desc: 'Wait after a declined auto top-up before the next attempt; it doubles after each failure',
     }),
     STRIPE_SECRET_KEY: str({ default: '', desc: 'Stripe secret key (sk_test_… or sk_live_…); unset: payments off' }),
     STRIPE_WEBHOOK_SECRET: str({ default: '', desc: 'Signing secret of the /webhooks/stripe endpoint (whsec_…)' }),
@@ -197,6 +207,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
     reactionRetry: { maxAttempts: env.REACTION_MAX_ATTEMPTS, firstDelayMs: env.REACTION_FIRST_RETRY_MS },
+    autoTopUpRetry: { maxAttempts: env.AUTO_TOP_UP_MAX_ATTEMPTS, firstDelayMs: env.AUTO_TOP_UP_RETRY_MS },
     stripe:
       env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET
         ? {

@@ -31,6 +31,9 @@ import { openFileSnapshotStore } from '../snapshots/file-snapshot-store';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries';
 import type { Config } from './config';
+import { AutoTopUpCommands } from '../commands/auto-top-up-commands';
+import { AutoTopUpQueries } from '../queries/auto-top-up-queries';
+import { AutoTopUpReader } from '../../projections/auto-top-up-reader';
 import { workspaceLookup } from './lookups';
 import { ProjectionThread } from './projection-thread';
 import { checkoutUrls, PublicUrl } from './public-url';
@@ -103,6 +106,7 @@ export async function startCreditsService(
     const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
     const lookup = workspaceLookup(readModels, purchases);
     const payments = new PaymentCommands(handler, catalog, lookup, store, clock, newId);
+    const autoTopUp = new AutoTopUpCommands(handler, catalog, clock, newId, config.autoTopUpRetry);
     const reader = new WorkReader(readModels);
     const publicUrl = new PublicUrl(config);
     const executor = new ReactionExecutor({
@@ -115,6 +119,7 @@ export async function startCreditsService(
           catalog,
           () => checkoutUrls(config, publicUrl),
           clock,
+          autoTopUp,
           config.reactionRetry,
         ),
       ],
@@ -153,6 +158,9 @@ export async function startCreditsService(
         for (const check of watchers) check();
       });
     });
+    const autoTopUpQueries = new AutoTopUpQueries(new AutoTopUpReader(readModels), catalog, clock, watch, (name) =>
+      projections.failureOf(name),
+    );
     const queries = new CreditsQueries(balances, ledger, purchases, alerts, store, catalog, clock, watch, (name) =>
       projections.failureOf(name),
     );
@@ -160,11 +168,14 @@ export async function startCreditsService(
     sweeper.start(config.expirySweepIntervalMs);
     executor.start();
     const visiblePayments = readYourWrites(payments, waitFor);
+    const visibleAutoTopUp = readYourWrites(autoTopUp, waitFor);
     return {
       services: {
         catalog,
         commands: readYourWrites(commands, waitFor),
         payments: visiblePayments,
+        autoTopUp: visibleAutoTopUp,
+        autoTopUpQueries,
         queries,
         pubSub,
         paymentsEnabled: gateway.enabled,
@@ -179,7 +190,7 @@ export async function startCreditsService(
       publicUrl,
       reactions: { reader, executor },
       gateway,
-      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store),
+      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store, visibleAutoTopUp),
       async close() {
         await sweeper.stop();
         await executor.stop();

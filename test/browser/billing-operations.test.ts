@@ -15,11 +15,16 @@ describe('the Billing page operations', () => {
 
   it('exports the operations the page uses', () => {
     expect(operations.map(([name]) => name).sort()).toEqual([
+      'AUTO_TOP_UP',
+      'AUTO_TOP_UP_TERMS',
       'BILLING_OVERVIEW',
+      'CONFIGURE_AUTO_TOP_UP',
       'CREDITS_CHANGED',
       'CREDIT_LEDGER',
       'CREDIT_PURCHASES',
       'REFUND_SPEND',
+      'REMOVE_PAYMENT_METHOD',
+      'SAVE_PAYMENT_METHOD',
       'SPENDS_IN_RANGE',
       'START_CREDIT_PURCHASE',
       'USAGE_BY_DAY',

@@ -15,6 +15,7 @@ import type {
   AutoTopUpRequested,
   AutoTopUpSettings,
   CreditsPurchased,
+  PaymentMethodRemoved,
   PaymentMethodSaved,
   WorkspaceCreditsEvent,
 } from '../../src/domain/events';
@@ -75,6 +76,12 @@ export const cardSaved = (
     card: CARD,
     savedAt: iso(f.when ?? at(0)),
   },
+});
+
+/** The card a newly saved one replaced, removed in the same append. */
+export const cardReplaced = (paymentMethodId = 'pm_1', when = at(0)): PaymentMethodRemoved => ({
+  type: 'PaymentMethodRemoved',
+  data: { workspaceId: WORKSPACE, paymentMethodId, removedBy: 'replaced-by-new-card', removedAt: iso(when) },
 });
 
 export const recordSetup = (

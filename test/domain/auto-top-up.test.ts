@@ -11,6 +11,7 @@ import { initialState } from '../../src/domain/state';
 import { autoTopUpTerms, topUpCharge } from '../../src/domain/auto-top-up';
 import {
   CARD,
+  cardReplaced,
   cardSaved,
   recordSetup,
   charge,
@@ -204,6 +205,7 @@ describe('the monthly limit and the card', () => {
         }),
       )
       .then(
+        cardReplaced('pm_1'),
         cardSaved({ setupId: 'setup-2', paymentMethodId: 'pm_2' }),
         topUpRequested({ available: 90, paymentMethodId: 'pm_2' }),
       ));

@@ -118,6 +118,22 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
     'mutation ($i: ConfigureCreditAlertsInput!) { configureCreditAlerts(input: $i) { lowBalanceThreshold } }',
     { i: { workspaceId: HOME, lowBalanceCredits: 100 } },
   ],
+  autoTopUpTerms: () => [
+    'query ($i: AutoTopUpSettingsInput!) { autoTopUpTerms(input: $i) { terms } }',
+    { i: { workspaceId: HOME, enabled: true, thresholdCredits: 100, packageId: 'credits-500', monthlyLimit: 100000 } },
+  ],
+  configureAutoTopUp: () => [
+    'mutation ($i: ConfigureAutoTopUpInput!) { configureAutoTopUp(input: $i) { enabled } }',
+    { i: { workspaceId: HOME, enabled: false, thresholdCredits: 100, packageId: 'credits-500', monthlyLimit: 100000 } },
+  ],
+  savePaymentMethod: () => [
+    'mutation ($i: SavePaymentMethodInput!) { savePaymentMethod(input: $i) { url } }',
+    { i: { workspaceId: HOME } },
+  ],
+  removePaymentMethod: () => [
+    'mutation ($i: RemovePaymentMethodInput!) { removePaymentMethod(input: $i) { enabled } }',
+    { i: { workspaceId: HOME } },
+  ],
   consumeCredits: () => [
     'mutation ($i: ConsumeCreditsInput!) { consumeCredits(input: $i) { id } }',
     { i: { workspaceId: HOME, action: 'ACTION_PLAN_GENERATION', idempotencyKey: `access-${++keys}` } },

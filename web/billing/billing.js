@@ -4,6 +4,7 @@
  * from the public GraphQL API (./operations.js); live changes arrive over graphql-ws (./api.js).
  */
 import { GraphQLRequestError, request, subscribe } from './api.js';
+import { autoTopUpSection } from './auto-top-up.js';
 import { dayRange, renderUsageChart, usageByDayAndAction } from './chart.js';
 import {
   ENTRY_LABELS,
@@ -56,6 +57,7 @@ const state = {
   liveStatus: 'closed',
   checkoutTimer: undefined,
   refreshTimer: undefined,
+  paymentsEnabled: false,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -166,6 +168,16 @@ function signOut(reason) {
 }
 
 const api = (query, variables) => request(query, variables, state.session?.token);
+
+const autoTopUp = autoTopUpSection({
+  api,
+  session: () => state.session,
+  manages: () => canBuy(state.session.claims),
+  paymentsEnabled: () => state.paymentsEnabled,
+  packages: () => state.packages,
+  handleError: (error) => handleError(error),
+  announce: (text) => announce(text),
+});
 
 // ---------------------------------------------------------------------------------------------
 // Balance
@@ -652,10 +664,11 @@ async function loadAll() {
     purchasesVariables(state.session.claims),
   );
   renderBalance(workspaceCredits);
+  state.paymentsEnabled = paymentSettings.enabled;
   renderPackages(creditPackages, paymentSettings.enabled);
   renderPurchases(creditPurchases);
   settleCheckout();
-  await Promise.all([loadLedger(0), loadUsage()]);
+  await Promise.all([loadLedger(0), loadUsage(), autoTopUp.load()]);
 }
 
 /** After a change: the balance came with the message; purchases, ledger and usage are refetched. */
@@ -667,7 +680,11 @@ function scheduleRefresh() {
       settleCheckout();
       // Not while an admin is writing why a spend is given back: the page would drop what they typed.
       const writing = document.querySelector('#ledger-table .refund-form') !== null;
-      await Promise.all([state.ledgerIndex === 0 && !writing ? loadLedger(0) : undefined, loadUsage()]);
+      await Promise.all([
+        state.ledgerIndex === 0 && !writing ? loadLedger(0) : undefined,
+        loadUsage(),
+        autoTopUp.load(),
+      ]);
     } catch (error) {
       handleError(error);
     }
@@ -714,6 +731,7 @@ async function start() {
   $('main').setAttribute('aria-busy', 'true');
   hideAlert();
   readCheckoutReturn();
+  autoTopUp.readSetupReturn();
   try {
     await loadAll();
     announce('Billing loaded.');
@@ -760,6 +778,7 @@ async function openDemo(role, button) {
 }
 
 function wire() {
+  autoTopUp.wire();
   $('signin-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = $('token-input');

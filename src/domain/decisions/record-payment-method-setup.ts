@@ -8,6 +8,9 @@ import type { WorkspaceCreditsEvent } from '../events';
 import { iso } from '../instants';
 import type { WorkspaceCreditsState } from '../state';
 
+/** Who removed a card that a newly saved card replaced. */
+export const REPLACED_BY = 'replaced-by-new-card';
+
 export function recordPaymentMethodSetup(
   command: RecordPaymentMethodSetup,
   state: WorkspaceCreditsState,
@@ -44,8 +47,19 @@ export function recordPaymentMethodSetup(
       ];
     case 'SAVED': {
       if (data.setupId !== null && state.autoTopUp.setups.get(data.setupId) === 'SAVED') return [];
-      if (state.autoTopUp.card?.paymentMethodId === data.paymentMethodId) return [];
+      const previous = state.autoTopUp.card;
+      if (previous?.paymentMethodId === data.paymentMethodId) return [];
+      // The card it replaces is removed, so that the provider forgets it too.
+      const replaced: WorkspaceCreditsEvent[] = previous
+        ? [
+            {
+              type: 'PaymentMethodRemoved',
+              data: { workspaceId, paymentMethodId: previous.paymentMethodId, removedBy: REPLACED_BY, removedAt: at },
+            },
+          ]
+        : [];
       return [
+        ...replaced,
         {
           type: 'PaymentMethodSaved',
           data: {

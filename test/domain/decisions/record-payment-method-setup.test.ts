@@ -1,5 +1,5 @@
 /** RecordPaymentMethodSetup: the customer once, the setup page once, the card once per card. */
-import { CARD, cardSaved, recordSetup } from '../auto-top-up-builders';
+import { CARD, cardReplaced, cardSaved, recordSetup } from '../auto-top-up-builders';
 import { at, DAY, WORKSPACE } from '../builders';
 import { given } from '../spec';
 
@@ -71,5 +71,5 @@ describe('RecordPaymentMethodSetup', () => {
   it('replaces the card with the next one saved', () =>
     given(cardSaved())
       .when(recordSetup({ outcome: 'SAVED', setupId: null, customerId: 'cus_1', paymentMethodId: 'pm_2', card: CARD }))
-      .then(cardSaved({ setupId: null, paymentMethodId: 'pm_2' })));
+      .then(cardReplaced('pm_1'), cardSaved({ setupId: null, paymentMethodId: 'pm_2' })));
 });
