@@ -22,6 +22,8 @@ interface EntryRow {
   reference: string | null;
   grants: string;
   refunded_credits: number;
+  hold_id: string | null;
+  spent: number;
   amount: number | null;
   currency: string | null;
   consumption_id: string | null;
@@ -51,6 +53,8 @@ const toEntry = (row: EntryRow): LedgerEntry => ({
   reference: row.reference ?? undefined,
   grants: JSON.parse(row.grants) as Drawdown[],
   refundedCredits: row.refunded_credits,
+  holdId: row.hold_id ?? undefined,
+  spentCredits: row.spent,
   money: row.amount !== null && row.currency !== null ? { amount: row.amount, currency: row.currency } : undefined,
   consumptionId: row.consumption_id ?? undefined,
   purchaseId: row.purchase_id ?? undefined,
@@ -112,12 +116,12 @@ export class CreditLedgerReader {
         grouping,
         db.prepare<[string, number, number], UsageTotal>(
           `SELECT ${USAGE_KEY[grouping]} AS key,
-                  SUM(-credits - refunded_credits) AS credits,
+                  SUM(spent - refunded_credits) AS credits,
                   SUM(CASE WHEN refunded_credits = 0 THEN 1 ELSE 0 END) AS count
            FROM ledger_entries
-           WHERE workspace_id = ? AND type = 'CONSUMPTION' AND occurred_at >= ? AND occurred_at < ?
+           WHERE workspace_id = ? AND type IN ('CONSUMPTION', 'HOLD_SETTLED') AND occurred_at >= ? AND occurred_at < ?
            GROUP BY key
-           HAVING SUM(CASE WHEN refunded_credits = 0 THEN 1 ELSE 0 END) > 0 OR SUM(-credits - refunded_credits) <> 0
+           HAVING SUM(CASE WHEN refunded_credits = 0 THEN 1 ELSE 0 END) > 0 OR SUM(spent - refunded_credits) <> 0
            ORDER BY key`,
         ),
       ]),
@@ -163,7 +167,7 @@ export class CreditLedgerReader {
     for (const row of statement.iterate(...params)) yield toEntry(row);
   }
 
-  /** Credits spent and number of spends in [from, to), net of refunded spends. */
+  /** Credits spent and number of spends (settled holds included) in [from, to), net of refunded spends. */
   usage(workspaceId: string, from: Date, to: Date, grouping: UsageGrouping): UsageTotal[] {
     return this.usageStatements[grouping].all(workspaceId, from.getTime(), to.getTime());
   }

@@ -5,9 +5,15 @@
  * credits later refunded, so usage can be reported net of refunds; a purchase's entries carry the
  * money that moved with them, so an export adds up to what was paid. Each entry also carries its
  * links (see LedgerLinks): the ids an admin acts on, the names a person reads, and the reason.
+ *
+ * `balanceAfter` is the running sum of the entries: what the grants have left to spend, which is
+ * the available balance as far as the ledger has seen it. Held credits are out of it from their
+ * HOLD entry on; a hold's settle, release or expiry brings back what it did not use (a settle's
+ * `credits` is that, less any excess it took from the balance; its real cost is `spentCredits`).
  */
 import type { CreditAction, Drawdown, GrantSource, Money } from '../src/domain/credits';
 import { occurredAt, type RefundStatus, type WorkspaceCreditsEvent } from '../src/domain/events';
+import { creditsOf } from '../src/domain/holds';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
 import type { RecordedEvent } from '../src/eventstore/port';
 import type { Projection } from './projection';
@@ -23,6 +29,10 @@ export const LEDGER_ENTRY_TYPES = [
   'CONSUMPTION_REFUND',
   'DISPUTE_OPENED',
   'DISPUTE_CLOSED',
+  'HOLD',
+  'HOLD_SETTLED',
+  'HOLD_RELEASED',
+  'HOLD_EXPIRED',
 ] as const;
 export type LedgerEntryType = (typeof LEDGER_ENTRY_TYPES)[number];
 
@@ -44,6 +54,10 @@ export interface LedgerEntry extends LedgerLinks {
   /** The grants the entry changed, and by how many credits (always positive; the entry's sign says which way). */
   grants: Drawdown[];
   refundedCredits: number;
+  /** The hold the entry reserves, settles, releases or expires. */
+  holdId: string | undefined;
+  /** Credits the entry spent: a spend's credits, a settled hold's real cost; 0 otherwise. */
+  spentCredits: number;
   /** The money that moved with the entry, signed as its credits are (see moneyOf); undefined when none did. */
   money: Money | undefined;
 }
@@ -55,7 +69,10 @@ export interface LedgerEntry extends LedgerLinks {
  * the event was recorded; and the reason given. Undefined where it does not apply (see linksOf).
  */
 export interface LedgerLinks {
-  /** CONSUMPTION: this spend. CONSUMPTION_REFUND: the spend given back. */
+  /**
+   * CONSUMPTION: this spend. HOLD_SETTLED: the spend the hold's real cost was recorded as.
+   * CONSUMPTION_REFUND: the spend given back. The id refundCreditConsumption takes.
+   */
   consumptionId: string | undefined;
   /** PURCHASE, PURCHASE_REFUND, PURCHASE_REFUND_REVERSAL, DISPUTE_OPENED, DISPUTE_CLOSED. */
   purchaseId: string | undefined;
@@ -72,8 +89,8 @@ export interface LedgerLinks {
   planId: string | undefined;
   planName: string | undefined;
   /**
-   * PROMOTIONAL_GRANT, PURCHASE_REFUND, CONSUMPTION_REFUND: the reason the admin (or the provider)
-   * gave. PURCHASE_REFUND_REVERSAL: why the refund failed. DISPUTE_OPENED: the bank's reason.
+   * PROMOTIONAL_GRANT, PURCHASE_REFUND, CONSUMPTION_REFUND, HOLD_RELEASED: the reason the admin
+   * (or the provider, or the caller) gave. PURCHASE_REFUND_REVERSAL: why the refund failed. DISPUTE_OPENED: the bank's reason.
    * EXPIRY: EXPIRED, PERIOD_REPLACED or MONEY_RETURNED.
    */
   reason: string | undefined;
@@ -104,7 +121,9 @@ const fields = (
   actorId: string | undefined,
   action: CreditAction | undefined = undefined,
   units: number | undefined = undefined,
-): EntryFields => ({ type, credits, source, action, units, actorId, reference, grants });
+  holdId: string | undefined = undefined,
+  spentCredits = 0,
+): EntryFields => ({ type, credits, source, action, units, actorId, reference, grants, holdId, spentCredits });
 
 /** What a credits event means for the ledger; undefined for events that move no credits. */
 function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): EntryFields | undefined {
@@ -134,6 +153,8 @@ function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): En
         event.data.actorId,
         action,
         units,
+        undefined,
+        credits,
       );
     }
     case 'CreditsExpired': {
@@ -162,8 +183,75 @@ function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): En
       const { credits, consumptionId, drawdown, refundedBy } = event.data;
       return fields('CONSUMPTION_REFUND', credits, singleSource(drawdown), drawdown, consumptionId, refundedBy);
     }
+    case 'CreditsReserved':
+    case 'CreditHoldSettled':
+    case 'CreditHoldReleased':
+    case 'CreditHoldExpired':
+      return holdEntry(event, actorId);
     default:
       return undefined;
+  }
+}
+
+/** The entry of a hold's reservation or its outcome: what it did to the credits left to spend. */
+function holdEntry(
+  event: Extract<
+    WorkspaceCreditsEvent,
+    { type: 'CreditsReserved' | 'CreditHoldSettled' | 'CreditHoldReleased' | 'CreditHoldExpired' }
+  >,
+  actorId: string | undefined,
+): EntryFields {
+  switch (event.type) {
+    case 'CreditsReserved': {
+      const { credits, drawdown, reference, action, units, holdId } = event.data;
+      const by = event.data.actorId;
+      return fields('HOLD', -credits, singleSource(drawdown), drawdown, reference, by, action, units, holdId);
+    }
+    case 'CreditHoldSettled': {
+      const { drawdown, returned, fromBalance, reference, action, units, holdId, credits } = event.data;
+      const back = creditsOf(returned) - creditsOf(fromBalance);
+      const by = event.data.actorId;
+      return fields(
+        'HOLD_SETTLED',
+        back,
+        singleSource(drawdown),
+        drawdown,
+        reference,
+        by,
+        action,
+        units,
+        holdId,
+        credits,
+      );
+    }
+    case 'CreditHoldReleased': {
+      const { credits, returned, reason, releasedBy, holdId } = event.data;
+      return fields(
+        'HOLD_RELEASED',
+        credits,
+        singleSource(returned),
+        returned,
+        reason,
+        releasedBy,
+        undefined,
+        undefined,
+        holdId,
+      );
+    }
+    case 'CreditHoldExpired': {
+      const { credits, returned, holdId } = event.data;
+      return fields(
+        'HOLD_EXPIRED',
+        credits,
+        singleSource(returned),
+        returned,
+        undefined,
+        actorId,
+        undefined,
+        undefined,
+        holdId,
+      );
+    }
   }
 }
 
@@ -225,7 +313,10 @@ function linksOf(event: WorkspaceCreditsEvent, packageOf: PackageOf): LedgerLink
     case 'CreditsGranted':
       return links({ reason: event.data.reason });
     case 'CreditsConsumed':
+    case 'CreditHoldSettled':
       return links({ consumptionId: event.data.consumptionId });
+    case 'CreditHoldReleased':
+      return links({ reason: event.data.reason });
     case 'CreditsExpired':
       return links({ reason: event.data.reason });
     case 'CreditConsumptionRefunded':
@@ -286,9 +377,15 @@ const purchaseEntry = (
     actorId,
   );
 
+/** Events that record a spend a refund can give back: a spend, or the real cost of a settled hold. */
+const isSpend = (
+  event: WorkspaceCreditsEvent,
+): event is Extract<WorkspaceCreditsEvent, { type: 'CreditsConsumed' | 'CreditHoldSettled' }> =>
+  event.type === 'CreditsConsumed' || event.type === 'CreditHoldSettled';
+
 export const creditLedgerProjection: Projection = {
   name: 'credit-ledger',
-  version: 4,
+  version: 5,
 
   migrate(db) {
     db.exec(`
@@ -309,6 +406,8 @@ export const creditLedgerProjection: Projection = {
         consumption_id TEXT,
         stream_revision INTEGER,
         refunded_credits INTEGER NOT NULL DEFAULT 0,
+        hold_id TEXT,
+        spent INTEGER NOT NULL DEFAULT 0,
         amount INTEGER,
         currency TEXT,
         purchase_id TEXT,
@@ -351,9 +450,9 @@ export const creditLedgerProjection: Projection = {
     // Positional parameters: named ones cost an object per row, and a replay writes millions of rows.
     const insert = db.prepare(
       `INSERT INTO ledger_entries (position, entry_id, workspace_id, type, occurred_at, credits, balance_after, source,
-         action, units, actor_id, reference, grants, consumption_id, stream_revision, amount, currency, purchase_id,
-         package_id, package_name, refund_id, refund_status, dispute_id, plan_id, plan_name, reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         action, units, actor_id, reference, grants, consumption_id, stream_revision, hold_id, spent, amount, currency,
+         purchase_id, package_id, package_name, refund_id, refund_status, dispute_id, plan_id, plan_name, reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // A CONSUMPTION_REFUND entry names the spend it gave back; it is not that spend.
     const markRefunded = db.prepare(
@@ -403,7 +502,9 @@ export const creditLedgerProjection: Projection = {
         entry.reference ?? null,
         JSON.stringify(entry.grants),
         link.consumptionId ?? null,
-        event.type === 'CreditsConsumed' ? recorded.revision : null,
+        isSpend(event) ? recorded.revision : null,
+        entry.holdId ?? null,
+        entry.spentCredits,
         money?.amount ?? null,
         money?.currency ?? null,
         link.purchaseId ?? null,

@@ -40,8 +40,11 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random = Math.ra
 
 export class ReactionExecutor {
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** Work this process must not start before the given instant (performed, or failed and waiting). */
-  private readonly notBefore = new Map<string, number>();
+  /**
+   * Work this process must not start before the given instant (performed, or failed and waiting),
+   * as it was due then: work the derivation scheduled anew (a next attempt) is due again at once.
+   */
+  private readonly notBefore = new Map<string, { until: number; dueAt: number }>();
   private timer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private running: Promise<void> | undefined;
@@ -90,7 +93,7 @@ export class ReactionExecutor {
 
   private async run(): Promise<void> {
     const now = this.options.clock.now().getTime();
-    for (const [key, until] of this.notBefore) if (until <= now) this.notBefore.delete(key);
+    for (const [key, { until }] of this.notBefore) if (until <= now) this.notBefore.delete(key);
     let holding: boolean | undefined;
     for (const performer of this.options.performers) {
       const concurrency = performer.concurrency ?? 4;
@@ -98,7 +101,7 @@ export class ReactionExecutor {
       if (busy >= concurrency) continue;
       const due = this.options.reader
         .due(performer.name, now, concurrency + this.notBefore.size)
-        .filter((item) => !this.inFlight.has(this.id(item)) && !this.notBefore.has(this.id(item)))
+        .filter((item) => !this.inFlight.has(this.id(item)) && this.notBefore.get(this.id(item))?.dueAt !== item.dueAt)
         .slice(0, concurrency - busy);
       if (due.length === 0) continue;
       holding ??= await this.options.lease.hold();
@@ -121,12 +124,11 @@ export class ReactionExecutor {
   }
 
   private async attempt(performer: ReactionPerformer, item: WorkItem): Promise<void> {
-    const id = this.id(item);
     const { clock, logger } = this.options;
     try {
       const result = await performer.perform(item);
       if (result && 'done' in result) {
-        this.notBefore.set(id, clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000));
+        this.wait(item, clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000));
         await this.record({
           type: 'ReactionWorkDone',
           data: { reaction: item.reaction, key: item.key, doneAt: clock.now().toISOString() },
@@ -134,7 +136,7 @@ export class ReactionExecutor {
         return;
       }
       if (result) {
-        this.notBefore.set(id, result.checkAgainAt.getTime());
+        this.wait(item, result.checkAgainAt.getTime());
         await this.record({
           type: 'ReactionWorkDeferred',
           data: {
@@ -146,14 +148,14 @@ export class ReactionExecutor {
         });
         return;
       }
-      this.notBefore.set(id, clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000));
+      this.wait(item, clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000));
     } catch (error) {
       const attempt = item.attempts + 1;
       const parked = !isRetryable(error) || attempt >= performer.retry.maxAttempts;
       const now = clock.now().getTime();
       const nextAttemptAt = parked ? null : now + backoffMs(performer.retry, attempt);
       // Parked work leaves the due list once its event is derived; until then, wait as after success.
-      this.notBefore.set(id, nextAttemptAt ?? now + (this.options.outcomeGraceMs ?? 60_000));
+      this.wait(item, nextAttemptAt ?? now + (this.options.outcomeGraceMs ?? 60_000));
       const message = error instanceof Error ? error.message : String(error);
       logger[parked ? 'error' : 'warn'](
         { err: error, reaction: item.reaction, key: item.key, attempt, parked },
@@ -173,6 +175,10 @@ export class ReactionExecutor {
         logger.error({ err: recordError, reaction: item.reaction, key: item.key }, 'could not record a failed attempt'),
       );
     }
+  }
+
+  private wait(item: WorkItem, until: number): void {
+    this.notBefore.set(this.id(item), { until, dueAt: item.dueAt });
   }
 
   private async record(event: ReactionEvent): Promise<void> {

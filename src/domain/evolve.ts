@@ -7,6 +7,7 @@
 import type { Grant } from './credits';
 import type { PurchaseRefundRecord, WorkspaceCreditsState } from './state';
 import type { RefundStatus, WorkspaceCreditsEvent } from './events';
+import { evolveHold } from './evolve-holds';
 import { ms, optionalMs } from './instants';
 import { refundStatusRank } from './refund-status';
 import { IDEMPOTENCY_RETENTION_MS } from './state';
@@ -381,5 +382,11 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       state.deferredFacts.set(paymentIntentId, [...kept, { fact, recordedBy }]);
       return state;
     }
+    case 'CreditsReserved':
+    case 'CreditHoldSettled':
+    case 'CreditHoldReleased':
+    case 'CreditHoldExpired':
+    case 'CreditHoldExtended':
+      return evolveHold(state, event);
   }
 }

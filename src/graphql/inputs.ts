@@ -117,11 +117,16 @@ export class GrantCreditsInput {
   idempotencyKey!: string;
 }
 
+/**
+ * A page of one of a workspace's lists (Relay cursors, newest first): the ledger, its holds. `first`
+ * has no schema default, so that a list that also pages backwards does not read `last` alone as
+ * `first: 50` too; the resolver gives DEFAULT_LEDGER_PAGE when it is not set.
+ */
 @ArgsType()
-export class CreditLedgerArgs extends WorkspaceArgs {
+export class WorkspacePageArgs extends WorkspaceArgs {
   @Field(() => Int, {
     nullable: true,
-    description: `The newest entries of the range, at most ${MAX_LEDGER_PAGE}; ${DEFAULT_LEDGER_PAGE} when neither first nor last is given. Not with last.`,
+    description: `The newest items, at most ${MAX_LEDGER_PAGE}; ${DEFAULT_LEDGER_PAGE} when no page size is given.`,
   })
   @IsOptional()
   @Min(1)
@@ -130,12 +135,15 @@ export class CreditLedgerArgs extends WorkspaceArgs {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Only entries older than this cursor: the endCursor of the page before, to page forwards.',
+    description: 'Only items older than this cursor: the endCursor of the page before, to page forwards.',
   })
   @IsOptional()
   @MaxLength(100)
   after?: string;
+}
 
+@ArgsType()
+export class CreditLedgerArgs extends WorkspacePageArgs {
   @Field(() => Int, {
     nullable: true,
     description: `The oldest entries of the range, at most ${MAX_LEDGER_PAGE}, still newest first. Not with first.`,

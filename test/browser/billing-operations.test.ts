@@ -15,6 +15,7 @@ describe('the Billing page operations', () => {
 
   it('exports the operations the page uses', () => {
     expect(operations.map(([name]) => name).sort()).toEqual([
+      'ACTIVE_HOLDS',
       'AUTO_TOP_UP',
       'AUTO_TOP_UP_TERMS',
       'BILLING_OVERVIEW',

@@ -78,6 +78,7 @@ const CALLERS: Caller[] = [
 
 let server: ServerProcess;
 let keys = 0;
+let holdId = '';
 const DAY = 24 * 60 * 60 * 1000;
 
 const run = (query: string, variables: Record<string, unknown>, token?: string) =>
@@ -138,6 +139,24 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
     'mutation ($i: ConsumeCreditsInput!) { consumeCredits(input: $i) { id } }',
     { i: { workspaceId: HOME, action: 'ACTION_PLAN_GENERATION', idempotencyKey: `access-${++keys}` } },
   ],
+  creditHolds: () => ['query ($w: ID!) { creditHolds(workspaceId: $w, first: 1) { edges { cursor } } }', { w: HOME }],
+  reserveCredits: () => [
+    'mutation ($i: ReserveCreditsInput!) { reserveCredits(input: $i) { id } }',
+    { i: { workspaceId: HOME, action: 'ACTION_PLAN_GENERATION', idempotencyKey: `access-hold-${++keys}` } },
+  ],
+  // One hold of HOME: the first caller allowed settles it, the next ones are told HOLD_SETTLED.
+  settleCreditHold: () => [
+    'mutation ($i: SettleCreditHoldInput!) { settleCreditHold(input: $i) { id } }',
+    { i: { holdId, units: 1, idempotencyKey: `access-settle-${++keys}` } },
+  ],
+  releaseCreditHold: () => [
+    'mutation ($i: ReleaseCreditHoldInput!) { releaseCreditHold(input: $i) { id } }',
+    { i: { holdId } },
+  ],
+  extendCreditHold: () => [
+    'mutation ($i: ExtendCreditHoldInput!) { extendCreditHold(input: $i) { id } }',
+    { i: { holdId, expiresAt: new Date(Date.now() + 2 * 3_600_000).toISOString() } },
+  ],
   startCreditPurchase: () => [
     'mutation ($w: ID!) { startCreditPurchase(workspaceId: $w, packageId: "credits-500") { id } }',
     { w: HOME },
@@ -190,6 +209,8 @@ beforeAll(async () => {
     const response = await run(name, variables, adminToken());
     expect(response.errors).toBeUndefined();
   }
+  const [reserve, variables] = CALLS.reserveCredits!();
+  holdId = ((await run(reserve, variables, adminToken())).data as { reserveCredits: { id: string } }).reserveCredits.id;
 });
 afterAll(async () => {
   await server.stop();

@@ -23,6 +23,7 @@ import {
 import { execute, expectData, expectError } from '../support/graphql-client';
 import { adminToken, freePort, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
+import { eventually } from '../support/eventually';
 
 jest.setTimeout(60_000);
 const WEBHOOK_SECRET = 'whsec_test_money_path';
@@ -82,16 +83,6 @@ const spend = (workspaceId: string, orgCharts: number, key: string) =>
     { input: { workspaceId, action: 'ORG_CHART_SYNC', units: orgCharts, idempotencyKey: key } },
     tokenFor(workspaceId, 'MEMBER'),
   );
-
-/** Waits for what the server shows to satisfy `accept` (webhooks arrive on their own time). */
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** A workspace that bought `packageId` by card; its Checkout session and payment intent. */
 async function bought(packageId = 'credits-2000') {

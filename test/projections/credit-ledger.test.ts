@@ -17,6 +17,7 @@ import {
   refundSucceeded,
   spendRefunded,
 } from '../domain/payment-builders';
+import { released, reserved, settled } from '../domain/hold-builders';
 import { by, inWorkspace, projection } from './spec';
 
 const ledger = projection(creditLedgerProjection);
@@ -111,6 +112,8 @@ describe('credit ledger: entries', () => {
             { grantId: 'promo-1', source: 'PROMOTIONAL', credits: 20 },
           ],
           refundedCredits: 0,
+          holdId: undefined,
+          spentCredits: 120,
           money: undefined,
           consumptionId: 'spend-1',
           purchaseId: undefined,
@@ -375,6 +378,27 @@ describe('credit ledger: what an entry is about', () => {
       .thenRows('SELECT type, consumption_id, refunded_credits FROM ledger_entries WHERE consumption_id IS NOT NULL', [
         { type: 'CONSUMPTION', consumption_id: 'spend-1', refunded_credits: 40 },
         { type: 'CONSUMPTION_REFUND', consumption_id: 'spend-1', refunded_credits: 0 },
+      ]);
+  });
+
+  it('names the spend a settled hold was recorded as, gives it back once, and says why a hold was released', () => {
+    const a = (credits: number) => [draw('allowance-1', 'INCLUDED', credits)];
+    ledger
+      .given(
+        allowance(),
+        reserved({ drawdown: a(500), availableAfter: 500 }),
+        settled({ fromHold: a(300), returned: a(200), availableAfter: 700, consumptionId: 'settle-1' }),
+        spendRefunded(a(300), { consumptionId: 'settle-1' }),
+        reserved({ holdId: 'hold-2', idempotencyKey: 'k2', drawdown: a(100), availableAfter: 900 }),
+        released(a(100), { holdId: 'hold-2', reason: 'the run was cancelled' }),
+      )
+      .thenRows('SELECT type, consumption_id, refunded_credits, reason FROM ledger_entries ORDER BY position', [
+        { type: 'PLAN_ALLOWANCE', consumption_id: null, refunded_credits: 0, reason: null },
+        { type: 'HOLD', consumption_id: null, refunded_credits: 0, reason: null },
+        { type: 'HOLD_SETTLED', consumption_id: 'settle-1', refunded_credits: 300, reason: null },
+        { type: 'CONSUMPTION_REFUND', consumption_id: 'settle-1', refunded_credits: 0, reason: 'org chart run failed' },
+        { type: 'HOLD', consumption_id: null, refunded_credits: 0, reason: null },
+        { type: 'HOLD_RELEASED', consumption_id: null, refunded_credits: 0, reason: 'the run was cancelled' },
       ]);
   });
 

@@ -22,6 +22,7 @@ import {
   roleLabel,
 } from './format.js';
 import {
+  ACTIVE_HOLDS,
   BILLING_OVERVIEW,
   CREDITS_CHANGED,
   CREDIT_LEDGER,
@@ -194,6 +195,8 @@ function expiryOf(grants, source) {
 function renderBalance(balance) {
   state.balance = balance;
   $('credits-available').textContent = formatCredits(balance.available);
+  $('held').hidden = !(balance.held > 0);
+  $('credits-held').textContent = formatCredits(balance.held);
 
   const { included, purchased, promotional, plan } = balance;
   $('credits-included').textContent = formatCredits(included.remaining);
@@ -362,6 +365,32 @@ function renderPurchases(purchases) {
   $('purchases').hidden = false;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Running actions (holds)
+
+const HOLDS_SHOWN = 10;
+
+async function loadHolds() {
+  const { creditHolds } = await api(ACTIVE_HOLDS, {
+    workspaceId: state.session.claims.workspaceId,
+    first: HOLDS_SHOWN,
+  });
+  const holds = creditHolds.edges.map((edge) => edge.node);
+  $('holds-table').tBodies[0].replaceChildren(
+    ...holds.map((hold) => {
+      const action = `${actionLabel(hold.action)}${hold.units > 1 ? ` × ${hold.units}` : ''}`;
+      return row([
+        ['Started', formatDateTime(hold.createdAt)],
+        ['Action', hold.reference ? `${action} · ${hold.reference}` : action],
+        ['Credits held', formatCredits(hold.credits), 'num'],
+        ['Expires', formatDateTime(hold.expiresAt)],
+      ]);
+    }),
+  );
+  $('holds-more').hidden = !creditHolds.pageInfo.hasNextPage;
+  $('holds').hidden = holds.length === 0;
+}
+
 /** A table row whose cells carry their column name, for the stacked layout on narrow screens. */
 function row(cells) {
   const tr = document.createElement('tr');
@@ -390,6 +419,7 @@ const REFERENCE_SAID_BY_NAME = new Set([
   'PROMOTIONAL_GRANT',
   'CONSUMPTION_REFUND',
   'EXPIRY',
+  'HOLD_RELEASED',
 ]);
 
 /** What a person reads under an entry's title: names, the reason, where a refund stands, the money. */
@@ -404,6 +434,8 @@ function entryDetails(entry) {
     details.push(REFUND_STATUS_LABELS[entry.refundStatus] ?? entry.refundStatus);
   }
   if (entry.amount) details.push(formatEntryMoney(entry.amount));
+  // A settle's credits are only what came back; what the action cost is spent.
+  if (entry.type === 'HOLD_SETTLED') details.push(`${formatCredits(entry.spentCredits)} spent`);
   if (entry.refundedCredits > 0) details.push(`${formatCredits(entry.refundedCredits)} refunded`);
   return details;
 }
@@ -449,6 +481,9 @@ function describeEntry(entry) {
   title.className = 'entry__title';
   if (entry.type === 'CONSUMPTION') {
     title.textContent = `${actionLabel(entry.action)}${entry.units > 1 ? ` × ${entry.units}` : ''}`;
+  } else if (entry.type === 'HOLD' || entry.type === 'HOLD_SETTLED') {
+    const action = `${actionLabel(entry.action)}${entry.units > 1 ? ` × ${entry.units}` : ''}`;
+    title.textContent = entry.type === 'HOLD' ? `Held for ${action}` : `${action}, settled`;
   } else {
     title.textContent = ENTRY_LABELS[entry.type] ?? entry.type;
   }
@@ -462,7 +497,9 @@ function describeEntry(entry) {
   }
   const id = idLine(entry);
   if (id) wrapper.append(id);
-  if (state.session.claims.admin && entry.type === 'CONSUMPTION' && entry.refundedCredits === 0) {
+  // A spend, or a settled hold's real cost: what refundCreditConsumption gives back.
+  const refundable = entry.type === 'CONSUMPTION' || (entry.type === 'HOLD_SETTLED' && entry.spentCredits > 0);
+  if (state.session.claims.admin && refundable && entry.refundedCredits === 0) {
     wrapper.append(refundSpendControl(entry, title.textContent));
   }
   return wrapper;
@@ -479,7 +516,7 @@ function refundSpendControl(entry, what) {
   open.type = 'button';
   open.className = 'button button--quiet button--small';
   open.textContent = 'Refund spend…';
-  open.setAttribute('aria-label', `Refund spend: ${what}, ${formatCredits(-entry.credits)} credits`);
+  open.setAttribute('aria-label', `Refund spend: ${what}, ${formatCredits(entry.spentCredits)} credits`);
   open.addEventListener('click', () => {
     open.hidden = true;
     box.append(
@@ -494,7 +531,7 @@ function refundSpendControl(entry, what) {
 }
 
 function refundSpendForm(entry, close) {
-  const credits = formatCredits(-entry.credits);
+  const credits = formatCredits(entry.spentCredits);
   const form = document.createElement('form');
   form.className = 'refund-form';
   form.noValidate = true;
@@ -668,7 +705,7 @@ async function loadAll() {
   renderPackages(creditPackages, paymentSettings.enabled);
   renderPurchases(creditPurchases);
   settleCheckout();
-  await Promise.all([loadLedger(0), loadUsage(), autoTopUp.load()]);
+  await Promise.all([loadLedger(0), loadUsage(), loadHolds(), autoTopUp.load()]);
 }
 
 /** After a change: the balance came with the message; purchases, ledger and usage are refetched. */
@@ -683,6 +720,7 @@ function scheduleRefresh() {
       await Promise.all([
         state.ledgerIndex === 0 && !writing ? loadLedger(0) : undefined,
         loadUsage(),
+        loadHolds(),
         autoTopUp.load(),
       ]);
     } catch (error) {

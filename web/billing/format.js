@@ -67,6 +67,8 @@ export const ENTRY_LABELS = {
   PURCHASE_REFUND_REVERSAL: 'Refund reversed',
   DISPUTE_OPENED: 'Payment disputed',
   DISPUTE_CLOSED: 'Dispute closed',
+  HOLD_RELEASED: 'Hold released',
+  HOLD_EXPIRED: 'Hold expired',
 };
 
 /** Why credits expired (an EXPIRY entry's reason). */

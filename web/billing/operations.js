@@ -9,6 +9,7 @@ const BALANCE_FIELDS = /* GraphQL */ `
     id
     workspaceId
     available
+    held
     lowBalance
     lowBalanceThreshold
     periodStart
@@ -122,6 +123,7 @@ export const CREDIT_LEDGER = /* GraphQL */ `
           actorId
           reference
           refundedCredits
+          spentCredits
           consumptionId
           purchaseId
           packageName
@@ -145,7 +147,8 @@ export const CREDIT_LEDGER = /* GraphQL */ `
 
 /**
  * The chart's data. creditUsage(groupBy: DAY) gives each day's total (net of refunded spends); the
- * split by action comes from the CONSUMPTION entries of the ledger in the same range, paged.
+ * split by action comes from the spends of the ledger in the same range (CONSUMPTION entries and the
+ * real cost of settled holds, HOLD_SETTLED), paged.
  */
 export const USAGE_BY_DAY = /* GraphQL */ `
   query BillingUsageByDay($workspaceId: ID!, $from: DateTime!, $to: DateTime!) {
@@ -159,18 +162,47 @@ export const USAGE_BY_DAY = /* GraphQL */ `
 
 export const SPENDS_IN_RANGE = /* GraphQL */ `
   query BillingSpends($workspaceId: ID!, $from: DateTime!, $to: DateTime!, $first: Int!, $after: String) {
-    creditLedger(workspaceId: $workspaceId, from: $from, to: $to, first: $first, after: $after, types: [CONSUMPTION]) {
+    creditLedger(
+      workspaceId: $workspaceId
+      from: $from
+      to: $to
+      first: $first
+      after: $after
+      types: [CONSUMPTION, HOLD_SETTLED]
+    ) {
       edges {
         node {
           occurredAt
           action
-          credits
+          spentCredits
           refundedCredits
         }
       }
       pageInfo {
         hasNextPage
         endCursor
+      }
+    }
+  }
+`;
+
+/** Credits held by running actions right now (active holds), newest first. */
+export const ACTIVE_HOLDS = /* GraphQL */ `
+  query BillingActiveHolds($workspaceId: ID!, $first: Int!) {
+    creditHolds(workspaceId: $workspaceId, status: ACTIVE, first: $first) {
+      edges {
+        node {
+          id
+          action
+          units
+          credits
+          expiresAt
+          reference
+          createdAt
+        }
+      }
+      pageInfo {
+        hasNextPage
       }
     }
   }

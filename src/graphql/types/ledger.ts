@@ -41,7 +41,8 @@ export class LedgerEntry {
   credits!: number;
 
   @Field(() => GraphQLSafeInt, {
-    description: 'The balance after this entry: the sum of this and every earlier entry.',
+    description:
+      'The balance after this entry: the sum of this and every earlier entry, i.e. the credits left to spend as the ledger has recorded them. Held credits are out of it from their HOLD entry until their hold is settled, released or expires.',
   })
   balanceAfter!: number;
 
@@ -75,8 +76,20 @@ export class LedgerEntry {
 
   @Field(() => ID, {
     nullable: true,
+    description: 'The hold a HOLD, HOLD_SETTLED, HOLD_RELEASED or HOLD_EXPIRED entry is about.',
+  })
+  holdId?: string | undefined;
+
+  @Field(() => GraphQLSafeInt, {
     description:
-      'CONSUMPTION: this spend, the id `refundCreditConsumption` takes (refundedCredits says what was already given back). CONSUMPTION_REFUND: the spend given back.',
+      "Credits the entry spent: a spend's credits, a settled hold's real cost (its `credits` are only what came back); 0 otherwise.",
+  })
+  spentCredits!: number;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'CONSUMPTION: this spend, the id `refundCreditConsumption` takes (refundedCredits says what was already given back). HOLD_SETTLED: the spend the hold’s real cost was recorded as. CONSUMPTION_REFUND: the spend given back.',
   })
   consumptionId?: string | undefined;
 
@@ -127,7 +140,7 @@ export class LedgerEntry {
   @Field(() => String, {
     nullable: true,
     description:
-      'Why: the reason given for a PROMOTIONAL_GRANT, a PURCHASE_REFUND or a CONSUMPTION_REFUND; why a refund failed (PURCHASE_REFUND_REVERSAL); the bank’s reason for a dispute (DISPUTE_OPENED); EXPIRED, PERIOD_REPLACED or MONEY_RETURNED for an EXPIRY.',
+      'Why: the reason given for a PROMOTIONAL_GRANT, a PURCHASE_REFUND, a CONSUMPTION_REFUND or a HOLD_RELEASED; why a refund failed (PURCHASE_REFUND_REVERSAL); the bank’s reason for a dispute (DISPUTE_OPENED); EXPIRED, PERIOD_REPLACED or MONEY_RETURNED for an EXPIRY.',
   })
   reason?: string | undefined;
 
