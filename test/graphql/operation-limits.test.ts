@@ -52,6 +52,9 @@ describe('the cost of an operation', () => {
     expect(cost(parse('{ creditLedger(workspaceId: "w", first: 10) { edges { cursor } } }'))).toBe(1 + 10 * 2);
     // The default page, 50 entries.
     expect(cost(parse('{ creditLedger(workspaceId: "w") { edges { cursor } } }'))).toBe(1 + 50 * 2);
+    // A page of holds, like a page of the ledger.
+    expect(cost(parse('{ creditHolds(workspaceId: "w", first: 30) { edges { cursor } } }'))).toBe(1 + 30 * 2);
+    expect(cost(parse('{ creditHolds(workspaceId: "w") { edges { cursor } } }'))).toBe(1 + 50 * 2);
     // Paging backwards, the page is as big as `last` says.
     expect(cost(parse('{ creditLedger(workspaceId: "w", last: 30, before: "c") { edges { cursor } } }'))).toBe(
       1 + 30 * 2,

@@ -19,6 +19,7 @@ import { DEFAULT_LEDGER_PAGE } from '../cursors';
 const LIST_SIZE: Record<string, (args: Record<string, unknown>) => number> = {
   // Paged: exactly what the page asks for, from the newest (first) or the oldest (last) end.
   'Query.creditLedger': (args) => Number(args.first ?? args.last ?? DEFAULT_LEDGER_PAGE),
+  'Query.creditHolds': (args) => Number(args.first ?? DEFAULT_LEDGER_PAGE),
   // A month of days, or a team's members, or the five actions.
   'Query.creditUsage': () => 31,
   'Query.creditPurchases': () => 20,
@@ -28,7 +29,7 @@ const LIST_SIZE: Record<string, (args: Record<string, unknown>) => number> = {
 };
 
 /** Fields whose list size reads their arguments: the variables given to them change the cost. */
-const SIZED_BY_ARGUMENTS = new Set(['creditLedger']);
+const SIZED_BY_ARGUMENTS = new Set(['creditLedger', 'creditHolds']);
 
 const listEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
   const size = LIST_SIZE[`${type.name}.${field.name}`];
