@@ -23,6 +23,7 @@ describe('the Billing page operations', () => {
       'CREDITS_CHANGED',
       'CREDIT_LEDGER',
       'CREDIT_PURCHASES',
+      'REFUND_SPEND',
       'REMOVE_PAYMENT_METHOD',
       'SAVE_PAYMENT_METHOD',
       'SPENDS_IN_RANGE',

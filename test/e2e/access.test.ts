@@ -241,8 +241,13 @@ describe('the table', () => {
     expect(listed.sort()).toEqual(moneyFields.sort());
   });
 
-  it('guards the money of a purchase’s refunds and disputes as the purchase’s own', () => {
-    for (const field of ['CreditPurchase.refundedAmount', 'CreditRefund.amount', 'PurchaseDispute.amount']) {
+  it('guards the money of a purchase’s refunds, disputes and ledger entries as the purchase’s own', () => {
+    for (const field of [
+      'CreditPurchase.refundedAmount',
+      'CreditRefund.amount',
+      'PurchaseDispute.amount',
+      'LedgerEntry.amount',
+    ]) {
       expect(ruleOf(field)).toBe(ruleOf('CreditPurchase.amountPaid'));
     }
   });
@@ -289,6 +294,7 @@ describe.each(CALLERS)('$name', (caller) => {
       `query ($w: ID!) {
         creditPackages { price { amount } }
         creditPurchases(workspaceId: $w) { credits amountPaid { amount currency } refundedAmount { amount } }
+        creditLedger(workspaceId: $w, types: [PURCHASE], last: 1) { edges { node { packageName amount { amount } } } }
       }`,
       { w: HOME },
       caller.token(),
@@ -300,6 +306,7 @@ describe.each(CALLERS)('$name', (caller) => {
     const data = response.data as {
       creditPackages: { price: unknown }[];
       creditPurchases: { credits: number; amountPaid: unknown; refundedAmount: unknown }[];
+      creditLedger: { edges: { node: { packageName: string; amount: unknown } }[] };
     };
     expect(RULES[ruleOf('CreditPackage.price')](caller)).toBe(true);
     expect(data.creditPackages.every((pkg) => pkg.price !== null)).toBe(true);
@@ -309,10 +316,17 @@ describe.each(CALLERS)('$name', (caller) => {
     const refundedAllowed = RULES[ruleOf('CreditPurchase.refundedAmount')](caller);
     expect(purchase?.amountPaid).toEqual(paidAllowed ? { amount: 5000, currency: 'USD' } : null);
     expect(purchase?.refundedAmount).toEqual(refundedAllowed ? { amount: 0 } : null);
+    const entryAllowed = RULES[ruleOf('LedgerEntry.amount')](caller);
+    // The first purchase, the oldest PURCHASE entry: the same 500 credits for $50.00.
+    expect(data.creditLedger.edges[0]?.node).toEqual({
+      packageName: '500 credits',
+      amount: entryAllowed ? { amount: 5000 } : null,
+    });
     const refusedPaths = (response.errors ?? []).map((error) => [error.path?.join('.'), error.extensions?.code]);
     expect(refusedPaths).toEqual([
       ...(paidAllowed ? [] : [['creditPurchases.0.amountPaid', 'FORBIDDEN']]),
       ...(refundedAllowed ? [] : [['creditPurchases.0.refundedAmount', 'FORBIDDEN']]),
+      ...(entryAllowed ? [] : [['creditLedger.edges.0.node.amount', 'FORBIDDEN']]),
     ]);
   });
 });
