@@ -4,6 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { cleanEnv, EnvError, makeValidator, num, str } from 'envalid';
+import { DEFAULT_RETRY_RECORDS_IN_MEMORY, DEFAULT_STATE_CACHE_BYTES } from '../commands/command-handler';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../graphql/limits/query-limits';
 import type { RateLimitSettings } from './rate-limits';
 
@@ -87,6 +88,10 @@ export interface Config {
   readModelFile: string;
   /** The command side's workspace state snapshots (a cache), under dataDir. */
   snapshotDir: string;
+  /** Remembered spends the command side no longer keeps in memory (a cache), under dataDir. */
+  retryRecordsFile: string;
+  /** What the command side keeps in memory: bytes of workspace states, spends per workspace. */
+  memory: { stateCacheBytes: number; retryRecordsInMemory: number };
   catalogFile: string;
   jwtSecret: string | undefined;
   logLevel: string;
@@ -190,6 +195,14 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }),
     METRICS_TOKEN: metricsToken({ default: '', desc: 'Bearer token of GET /metrics; unset: off in production' }),
     WS_SOCKETS_PER_CALLER: positiveInt({ default: 20, desc: 'Open graphql-ws sockets one caller may hold' }),
+    STATE_CACHE_MB: positiveInt({
+      default: DEFAULT_STATE_CACHE_BYTES / 1024 / 1024,
+      desc: 'Memory for workspace states kept between commands (approximate MiB; least recently used go first)',
+    }),
+    RETRY_RECORDS_IN_MEMORY: positiveInt({
+      default: DEFAULT_RETRY_RECORDS_IN_MEMORY,
+      desc: 'Remembered spends a workspace keeps in memory; older ones are read from DATA_DIR/retry-records.sqlite',
+    }),
   });
   const dataDir = resolve(env.DATA_DIR);
   return {
@@ -201,6 +214,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     eventStoreUrl: env.EVENTSTORE_URL === '' ? undefined : env.EVENTSTORE_URL,
     readModelFile: join(dataDir, 'read-models.sqlite'),
     snapshotDir: join(dataDir, 'snapshots'),
+    retryRecordsFile: join(dataDir, 'retry-records.sqlite'),
+    memory: { stateCacheBytes: env.STATE_CACHE_MB * 1024 * 1024, retryRecordsInMemory: env.RETRY_RECORDS_IN_MEMORY },
     catalogFile: resolve(env.CATALOG_FILE),
     jwtSecret: env.AUTH_JWT_SECRET === '' ? undefined : env.AUTH_JWT_SECRET,
     logLevel: env.LOG_LEVEL,

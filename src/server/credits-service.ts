@@ -31,6 +31,7 @@ import type { Services } from '../graphql/context';
 import { unconfiguredPaymentGateway, type PaymentGateway } from '../payments/payment-gateway';
 import { createStripeGateway } from '../payments/stripe-gateway';
 import { openFileSnapshotStore } from '../snapshots/file-snapshot-store';
+import { openSqliteRetryRecords } from '../snapshots/sqlite-retry-records';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries';
 import { HoldQueries } from '../queries/hold-queries';
@@ -56,6 +57,8 @@ export interface CreditsService {
   gateway: PaymentGateway;
   /** The payment provider's webhooks, turned into commands; waits for the read models like a mutation. */
   providerEvents: ProviderEvents;
+  /** The command side's workspace states in memory (STATE_CACHE_MB bounds the bytes). */
+  stateCache(): { workspaces: number; bytes: number };
   close(): Promise<void>;
 }
 
@@ -96,10 +99,14 @@ export async function startCreditsService(
 
   function wire(readModels: Database): CreditsService {
     const snapshots = openFileSnapshotStore(config.snapshotDir);
+    const retryRecords = openSqliteRetryRecords(config.retryRecordsFile);
     const handler = new WorkspaceCreditsCommandHandler(store, {
       snapshots,
+      retryRecords,
+      ...config.memory,
       lowBalancePolicy: catalog.lowBalance,
       onSnapshotRejected: (stream, reason) => logger.warn({ stream, reason }, 'snapshot not used: folding the stream'),
+      onRetryRecordsProblem: (stream, problem) => logger.warn({ stream, problem }, 'retry records: ' + problem),
     });
     const balances = new WorkspaceBalanceReader(readModels, { cachedWorkspaces: 10_000 });
     const ledger = new CreditLedgerReader(readModels);
@@ -200,10 +207,12 @@ export async function startCreditsService(
       reactions: { reader, executor },
       gateway,
       providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store, visibleAutoTopUp),
+      stateCache: () => handler.cacheUsage(),
       async close() {
         await sweeper.stop();
         await executor.stop();
         await handler.close();
+        retryRecords.close();
         await projections.stop();
         await store.close();
         readModels.close();

@@ -87,6 +87,18 @@ export const parkedReactionWork = new Gauge({
   registers,
 });
 
+export const stateCacheBytes = new Gauge({
+  name: 'credits_state_cache_bytes',
+  help: "Approximate bytes of the command side's workspace states kept in memory (bounded by STATE_CACHE_MB)",
+  registers,
+});
+
+export const stateCacheWorkspaces = new Gauge({
+  name: 'credits_state_cache_workspaces',
+  help: 'Workspaces whose state the command side keeps in memory between commands',
+  registers,
+});
+
 export const webhookDeliveries = new Counter({
   name: 'credits_webhook_deliveries_total',
   help: 'Webhook deliveries by provider and outcome (applied, ignored, refused, bad_signature, failed)',

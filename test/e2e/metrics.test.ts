@@ -1,7 +1,8 @@
 /**
  * GET /metrics against the real server: the process metrics, GraphQL operations by name and
  * outcome with their latency, command refusals by code, rate-limit refusals, the embedded store's
- * group commits, projection lag, the metrics defined for later, and who may read them.
+ * group commits, projection lag, the command side's state cache, the metrics defined for later, and
+ * who may read them.
  */
 import { CatalogDocument, ConsumeCreditsDocument, WorkspaceCreditsDocument } from '../generated/graphql';
 import { applyAllowance, execute, expectData } from '../support/graphql-client';
@@ -94,6 +95,13 @@ describe('outside production, without a token', () => {
     const lags = text.split('\n').filter((line) => line.startsWith('credits_projection_lag{'));
     expect(lags.length).toBeGreaterThan(0);
     for (const line of lags) expect(line).toMatch(/^credits_projection_lag\{projection="[\w:-]+"\} 0$/);
+  });
+
+  it("tells what the command side's workspace states take in memory", () => {
+    // One workspace was written to: its state is kept, a few KB of it.
+    expect(sample(text, 'credits_state_cache_workspaces')).toBe(1);
+    expect(sample(text, 'credits_state_cache_bytes')).toBeGreaterThan(1_000);
+    expect(sample(text, 'credits_state_cache_bytes')).toBeLessThan(100_000);
   });
 
   it('defines the reaction and webhook metrics before anything records them', () => {

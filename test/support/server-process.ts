@@ -75,6 +75,19 @@ export function startServer(options: { dataDir?: string; env?: Record<string, st
   });
 }
 
+/** startServer for the tests of one file: whichever server a test leaves running is killed after it. */
+export function serversKilledAfterEach(): typeof startServer {
+  const running: ServerProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((server) => server.stop('SIGKILL')));
+  });
+  return async (options) => {
+    const server = await startServer(options);
+    running.push(server);
+    return server;
+  };
+}
+
 export function tokenFor(
   workspaceId: string,
   role: Role,
