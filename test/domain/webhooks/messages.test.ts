@@ -1,0 +1,57 @@
+/** The mapping from credits events to webhook messages: what each type says, and what says nothing. */
+import { webhookMessagesOf } from '../../../src/domain/webhooks/messages';
+import { depleted, expiring, low, recovered } from '../alert-builders';
+import { at, consumed, DAY, purchased, WORKSPACE } from '../builders';
+import {
+  disputeClosed,
+  disputeOpened,
+  refundFailed,
+  refundPending,
+  refundRequested,
+  refundSucceeded,
+} from '../payment-builders';
+
+const context = { position: 42n, balanceAfter: 70 };
+const typesOf = (event: Parameters<typeof webhookMessagesOf>[0]) =>
+  webhookMessagesOf(event, context).map((m) => m.type);
+
+describe('webhook messages', () => {
+  it('carry the workspace, the log position, the balance after and the schema version, then the type’s own data', () => {
+    expect(webhookMessagesOf(low(70, 100, at(DAY)), context)).toEqual([
+      {
+        type: 'credits.low',
+        timestamp: at(DAY).toISOString(),
+        data: {
+          schemaVersion: 1,
+          workspaceId: WORKSPACE,
+          position: '42',
+          balanceAfter: 70,
+          available: 70,
+          threshold: 100,
+        },
+      },
+    ]);
+  });
+
+  it('announce a crossing only when the rules asked to be told of it', () => {
+    expect(typesOf(low(70, 100, at(0), false))).toEqual([]);
+    expect(typesOf(depleted(100, at(0), false))).toEqual([]);
+    expect(typesOf(depleted(100))).toEqual(['credits.depleted']);
+    expect(typesOf(recovered(150, 100))).toEqual(['credits.recovered']);
+  });
+
+  it('name each purchase, refund status and dispute event', () => {
+    expect(typesOf(expiring('g-1', 50, at(7 * DAY), at(0)))).toEqual(['credits.expiring']);
+    expect(typesOf(purchased())).toEqual(['purchase.completed']);
+    expect(typesOf(refundRequested())).toEqual(['purchase.refunded']);
+    expect(typesOf(refundPending())).toEqual(['refund.pending']);
+    expect(typesOf(refundSucceeded())).toEqual(['refund.succeeded']);
+    expect(typesOf(refundFailed())).toEqual(['refund.failed']);
+    expect(typesOf(disputeOpened())).toEqual(['dispute.opened']);
+    expect(typesOf(disputeClosed())).toEqual(['dispute.closed']);
+  });
+
+  it('say nothing of a spend', () => {
+    expect(typesOf(consumed({ credits: 8, drawdown: [], availableAfter: 92 }))).toEqual([]);
+  });
+});
