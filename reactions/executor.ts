@@ -1,11 +1,13 @@
 /**
  * Performs the reactions' due work on the main thread (see reaction.ts): woken after each batch
  * the projections commit, and by a timer for work due later. Only while this replica holds the
- * reactor lease. Each reaction has its own concurrency, so a slow receiver never holds up another
- * reaction, and nothing here runs inside the command pipeline: a slow provider slows no spend.
+ * reactor lease. Each reaction has its own concurrency, and a reaction may bound its work per
+ * partition too (per webhook endpoint), so a slow receiver never holds up another reaction or
+ * another receiver, and nothing here runs inside the command pipeline: a slow provider slows no spend.
  *
  * A piece of work being performed is not started again by this process; once performed, it waits
- * for its outcome to reach the derivation (which removes it) rather than be retried at once.
+ * for its outcome to reach the derivation (which removes or reschedules it) rather than be retried
+ * at once. Work the derivation rescheduled since (a new due time) is new work and is not held back.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../src/clock';
@@ -40,8 +42,11 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random = Math.ra
 
 export class ReactionExecutor {
   private readonly inFlight = new Map<string, Promise<void>>();
-  /** Work this process must not start before the given instant (performed, or failed and waiting). */
-  private readonly notBefore = new Map<string, number>();
+  /**
+   * Work this process must not start again before `until` (performed, or failed and waiting) while
+   * it is still due at `dueAt`, the time it was performed for.
+   */
+  private readonly notBefore = new Map<string, { until: number; dueAt: number }>();
   private timer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private running: Promise<void> | undefined;
@@ -90,21 +95,47 @@ export class ReactionExecutor {
 
   private async run(): Promise<void> {
     const now = this.options.clock.now().getTime();
-    for (const [key, until] of this.notBefore) if (until <= now) this.notBefore.delete(key);
+    for (const [key, { until }] of this.notBefore) if (until <= now) this.notBefore.delete(key);
     let holding: boolean | undefined;
     for (const performer of this.options.performers) {
       const concurrency = performer.concurrency ?? 4;
-      const busy = [...this.inFlight.keys()].filter((key) => key.startsWith(`${performer.name}\n`)).length;
-      if (busy >= concurrency) continue;
-      const due = this.options.reader
-        .due(performer.name, now, concurrency + this.notBefore.size)
-        .filter((item) => !this.inFlight.has(this.id(item)) && !this.notBefore.has(this.id(item)))
-        .slice(0, concurrency - busy);
+      const busy = [...this.inFlight.keys()].filter((key) => key.startsWith(`${performer.name}\n`));
+      if (busy.length >= concurrency) continue;
+      const due = this.dueFor(performer, now, busy).slice(0, concurrency - busy.length);
       if (due.length === 0) continue;
       holding ??= await this.options.lease.hold();
       if (!holding) return;
       for (const item of due) this.launch(performer, item);
     }
+  }
+
+  /** Due work not in flight or held back, within the performer's bound per partition. */
+  private dueFor(performer: ReactionPerformer, now: number, busy: readonly string[]): WorkItem[] {
+    const { reader } = this.options;
+    const lookahead = (performer.concurrency ?? 4) + this.notBefore.size + busy.length;
+    const perPartition = performer.partitionConcurrency;
+    const candidates =
+      perPartition === undefined
+        ? reader.due(performer.name, now, lookahead)
+        : reader.duePerPartition(performer.name, now, perPartition + this.notBefore.size + busy.length, lookahead * 4);
+    const free = candidates.filter((item) => {
+      const held = this.notBefore.get(this.id(item));
+      return !this.inFlight.has(this.id(item)) && !(held && held.dueAt === item.dueAt);
+    });
+    if (perPartition === undefined) return free;
+    const partitionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('/')));
+    const inFlight = new Map<string, number>();
+    for (const id of busy) {
+      const partition = partitionOf(id.slice(performer.name.length + 1));
+      inFlight.set(partition, (inFlight.get(partition) ?? 0) + 1);
+    }
+    return free.filter((item) => {
+      const partition = partitionOf(item.key);
+      const count = inFlight.get(partition) ?? 0;
+      if (count >= perPartition) return false;
+      inFlight.set(partition, count + 1);
+      return true;
+    });
   }
 
   private id(item: Pick<WorkItem, 'reaction' | 'key'>): string {
@@ -126,7 +157,7 @@ export class ReactionExecutor {
     try {
       const result = await performer.perform(item);
       if (result) {
-        this.notBefore.set(id, result.checkAgainAt.getTime());
+        this.notBefore.set(id, { until: result.checkAgainAt.getTime(), dueAt: item.dueAt });
         await this.record({
           type: 'ReactionWorkDeferred',
           data: {
@@ -138,14 +169,20 @@ export class ReactionExecutor {
         });
         return;
       }
-      this.notBefore.set(id, clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000));
+      this.notBefore.set(id, {
+        until: clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000),
+        dueAt: item.dueAt,
+      });
     } catch (error) {
       const attempt = item.attempts + 1;
       const parked = !isRetryable(error) || attempt >= performer.retry.maxAttempts;
       const now = clock.now().getTime();
       const nextAttemptAt = parked ? null : now + backoffMs(performer.retry, attempt);
       // Parked work leaves the due list once its event is derived; until then, wait as after success.
-      this.notBefore.set(id, nextAttemptAt ?? now + (this.options.outcomeGraceMs ?? 60_000));
+      this.notBefore.set(id, {
+        until: nextAttemptAt ?? now + (this.options.outcomeGraceMs ?? 60_000),
+        dueAt: item.dueAt,
+      });
       const message = error instanceof Error ? error.message : String(error);
       logger[parked ? 'error' : 'warn'](
         { err: error, reaction: item.reaction, key: item.key, attempt, parked },

@@ -2,7 +2,8 @@
 import type { Projection } from '../projections/projection';
 import { paymentsDerivation } from './payments/derivation';
 import { reactionProjection } from './reaction-projection';
+import { webhooksDerivation } from './webhooks/derivation';
 
-export const REACTION_DERIVATIONS = [paymentsDerivation] as const;
+export const REACTION_DERIVATIONS = [paymentsDerivation, webhooksDerivation] as const;
 
 export const REACTION_PROJECTIONS: readonly Projection[] = REACTION_DERIVATIONS.map(reactionProjection);

@@ -59,6 +59,11 @@ export interface ReactionPerformer<Payload = unknown> {
   /** Pieces of this reaction's work performed at once. Default 4. */
   readonly concurrency?: number;
   /**
+   * Pieces performed at once per partition of the work, the part of its key before the first `/`
+   * (one webhook endpoint): a slow receiver then holds only its own share. Default: no such bound.
+   */
+  readonly partitionConcurrency?: number;
+  /**
    * Performs the side effect and records its outcome; throws when it failed (a retry may succeed
    * when the error is a PaymentProviderError with `retryable`, or any other error).
    */

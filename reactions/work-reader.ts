@@ -33,6 +33,7 @@ const item = (row: WorkRow): WorkItem => ({
 
 export class WorkReader {
   private readonly dueStatement: Statement<[string, number, number], WorkRow>;
+  private readonly duePerPartitionStatement: Statement<[string, number, number, number], WorkRow>;
   private readonly nextStatement: Statement<[], { next: number | null }>;
   private readonly parkedStatement: Statement<[], WorkRow>;
   private readonly countsStatement: Statement<
@@ -43,6 +44,12 @@ export class WorkReader {
   constructor(db: Database) {
     this.dueStatement = db.prepare(
       'SELECT * FROM reaction_work WHERE reaction = ? AND parked = 0 AND due_at <= ? ORDER BY due_at LIMIT ?',
+    );
+    this.duePerPartitionStatement = db.prepare(
+      `SELECT * FROM (
+         SELECT *, row_number() OVER (PARTITION BY substr(key, 1, instr(key, '/') - 1) ORDER BY due_at) AS rank
+         FROM reaction_work WHERE reaction = ? AND parked = 0 AND due_at <= ?
+       ) WHERE rank <= ? ORDER BY due_at LIMIT ?`,
     );
     this.nextStatement = db.prepare('SELECT min(due_at) AS next FROM reaction_work WHERE parked = 0');
     this.parkedStatement = db.prepare('SELECT * FROM reaction_work WHERE parked = 1 ORDER BY requested_at');
@@ -56,6 +63,14 @@ export class WorkReader {
   /** Up to `limit` pieces of a reaction's work due by `now`, the most overdue first. */
   due(reaction: string, now: number, limit: number): WorkItem[] {
     return this.dueStatement.all(reaction, now, limit).map(item);
+  }
+
+  /**
+   * Like `due`, but at most `perPartition` of each partition (the key's part before its first `/`),
+   * so that a backlog of one partition cannot hide the others' due work.
+   */
+  duePerPartition(reaction: string, now: number, perPartition: number, limit: number): WorkItem[] {
+    return this.duePerPartitionStatement.all(reaction, now, perPartition, limit).map(item);
   }
 
   /** When the next piece of work of any reaction is due; undefined when there is none. */

@@ -50,7 +50,12 @@ export async function httpBench(
   seconds: number,
 ): Promise<Record<'typename' | 'workspaceCredits' | 'consumeCredits', HttpResult>> {
   await fillStore(join(dataDir, 'events.sqlite'), { workspaces: 1000, events: 10_000, spanMs: 86_400_000 });
-  const server = await startBuiltServer({ NODE_ENV: 'production', DATA_DIR: dataDir, AUTH_JWT_SECRET: SECRET });
+  const server = await startBuiltServer({
+    NODE_ENV: 'production',
+    DATA_DIR: dataDir,
+    AUTH_JWT_SECRET: SECRET,
+    WEBHOOK_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+  });
   const { url } = server;
   try {
     const token = signToken({ subject: 'bench', workspaceId: 'bench', role: 'SERVICE', admin: true }, SECRET, 3600);

@@ -35,6 +35,7 @@ import { workspaceLookup } from './lookups';
 import { ProjectionThread } from './projection-thread';
 import { readYourWrites } from '../commands/read-your-writes';
 import { eventStoreLocation, openEventStore } from './stores';
+import { wireWebhooks } from './webhooks';
 
 export interface CreditsService {
   services: Services;
@@ -101,6 +102,7 @@ export async function startCreditsService(
     const lookup = workspaceLookup(readModels, purchases);
     const payments = new PaymentCommands(handler, catalog, lookup, store, clock, newId);
     const reader = new WorkReader(readModels);
+    const webhooks = wireWebhooks(config, store, readModels, clock, logger);
     const executor = new ReactionExecutor({
       reader,
       store,
@@ -113,6 +115,7 @@ export async function startCreditsService(
           clock,
           config.reactionRetry,
         ),
+        webhooks.performer,
       ],
       lease: new ReactorLease(store, newId(), clock),
       clock,
@@ -168,6 +171,7 @@ export async function startCreditsService(
           parked: () => reader.parked(),
           retry: async (reaction, key, requestedBy) => waitFor(await executor.retry(reaction, key, requestedBy)),
         },
+        webhooks: { commands: readYourWrites(webhooks.commands, waitFor), reader: webhooks.reader },
       },
       store,
       appendFailure: () => (store instanceof SqliteEventStore ? store.appendFailure : undefined),
@@ -178,6 +182,7 @@ export async function startCreditsService(
       async close() {
         await sweeper.stop();
         await executor.stop();
+        await webhooks.close();
         await handler.close();
         await projections.stop();
         await store.close();
