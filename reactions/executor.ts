@@ -48,6 +48,8 @@ export class ReactionExecutor {
    */
   private readonly notBefore = new Map<string, { until: number; dueAt: number }>();
   private timer: NodeJS.Timeout | undefined;
+  /** Wakes the executor when the next piece of work falls due before the next poll. */
+  private dueTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
   private running: Promise<void> | undefined;
   private stopped = false;
@@ -80,6 +82,7 @@ export class ReactionExecutor {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.dueTimer);
     await this.running;
     await Promise.all(this.inFlight.values());
     await this.options.lease.release().catch(() => undefined);
@@ -107,6 +110,17 @@ export class ReactionExecutor {
       if (!holding) return;
       for (const item of due) this.launch(performer, item);
     }
+    this.wakeAtNextDue(now);
+  }
+
+  /** Work due sooner than the next poll (a retry a few hundred ms away) is not left waiting for it. */
+  private wakeAtNextDue(now: number): void {
+    const next = this.options.reader.nextDue();
+    const pollMs = this.options.pollMs ?? 1_000;
+    if (next === undefined || next <= now || next - now >= pollMs) return;
+    clearTimeout(this.dueTimer);
+    this.dueTimer = setTimeout(() => this.wake(), next - now);
+    this.dueTimer.unref();
   }
 
   /** Due work not in flight or held back, within the performer's bound per partition. */

@@ -10,6 +10,7 @@ import { CatalogResolver } from './resolvers/catalog-resolver';
 import { CreditHistoryResolver } from './resolvers/credit-history-resolver';
 import { CreditMutationsResolver } from './resolvers/credit-mutations-resolver';
 import { PaymentsResolver } from './resolvers/payments-resolver';
+import { WebhooksResolver } from './resolvers/webhooks-resolver';
 import { WorkspaceCreditsResolver } from './resolvers/workspace-credits-resolver';
 
 /** What type-graphql would pass class-validator for `validate: { forbidUnknownValues: false }`. */
@@ -46,6 +47,7 @@ export function buildCreditsSchema(pubSub: CreditsPubSub = createCreditsPubSub()
       CreditHistoryResolver,
       PaymentsResolver,
       AlertsResolver,
+      WebhooksResolver,
     ],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validateFn: validateArgument,

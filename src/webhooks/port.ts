@@ -13,6 +13,9 @@ export interface WebhookSecrets {
   open(sealed: string): string;
 }
 
+/** How long a webhook URL may be (the API's input rule and the URL policy's). */
+export const MAX_URL_LENGTH = 2048;
+
 /** A URL that may not receive webhooks (not https, or reaching a private address). */
 export class UnsafeWebhookUrl extends Error {
   readonly code = 'BAD_USER_INPUT';

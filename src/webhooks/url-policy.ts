@@ -8,9 +8,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { isPublicAddress, unbracket } from './address-policy';
-import { UnsafeWebhookUrl, type WebhookUrlPolicy } from './port';
-
-export const MAX_URL_LENGTH = 2048;
+import { MAX_URL_LENGTH, UnsafeWebhookUrl, type WebhookUrlPolicy } from './port';
 
 export type Resolve = (hostname: string) => Promise<string[]>;
 
