@@ -16,7 +16,7 @@ import { PaymentProviderError } from '../src/payments/payment-gateway';
 import { reactionStream, requestRetry, toNewEvent, type ReactionEvent } from './attempt-events';
 import type { ReactorLease } from './lease';
 import type { ReactionPerformer, RetryPolicy, WorkItem } from './reaction';
-import type { WorkReader } from './work-reader';
+import type { InHand, WorkReader } from './work-reader';
 
 export interface ReactionExecutorOptions {
   reader: WorkReader;
@@ -29,7 +29,15 @@ export interface ReactionExecutorOptions {
   pollMs?: number;
   /** How long performed work waits for its outcome to be derived before it may be tried again. Default 60 s. */
   outcomeGraceMs?: number;
+  /** The position the derivations have reached, to release work whose outcome they have seen. */
+  checkpoint?: () => bigint | undefined;
 }
+
+/** A piece of work's partition: its key up to the first '/' (work-queue.ts's PARTITION). */
+const partitionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('/')));
+
+/** The shortest time between two looks for due work. */
+const LOOK_INTERVAL_MS = 5;
 
 /** Whether trying again may help: the provider says so, and anything unexpected gets its retries. */
 const isRetryable = (error: unknown): boolean => !(error instanceof PaymentProviderError) || error.retryable;
@@ -46,11 +54,12 @@ export class ReactionExecutor {
    * Work this process must not start again before `until` (performed, or failed and waiting) while
    * it is still due at `dueAt`, the time it was performed for.
    */
-  private readonly notBefore = new Map<string, { until: number; dueAt: number }>();
+  private readonly notBefore = new Map<string, { until: number; dueAt: number; outcomeAt?: bigint }>();
   private timer: NodeJS.Timeout | undefined;
   /** Wakes the executor when the next piece of work falls due before the next poll. */
   private dueTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
+  private lookedAt = -Infinity;
   private running: Promise<void> | undefined;
   private stopped = false;
 
@@ -62,20 +71,28 @@ export class ReactionExecutor {
     this.wake();
   }
 
-  /** Looks for due work soon (coalesced: many wake-ups in a turn make one look). */
+  /**
+   * Looks for due work soon, coalesced: the wake-ups of one turn make one look, and looks are at
+   * least LOOK_INTERVAL_MS apart, so a busy reaction (a completion per millisecond) looks for work
+   * a few hundred times a second rather than once per completion.
+   */
   wake(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const wait = this.lookedAt + LOOK_INTERVAL_MS - performance.now();
+    const look = (): void => {
       this.scheduled = false;
       if (this.running) {
         void this.running.then(() => this.wake());
         return;
       }
+      this.lookedAt = performance.now();
       this.running = this.run()
         .catch((error: unknown) => this.options.logger.error({ err: error }, 'reactions could not look for work'))
         .finally(() => (this.running = undefined));
-    });
+    };
+    if (wait > 0) setTimeout(look, wait).unref();
+    else setImmediate(look);
   }
 
   /** Stops looking for work and waits for what is being performed. */
@@ -98,7 +115,11 @@ export class ReactionExecutor {
 
   private async run(): Promise<void> {
     const now = this.options.clock.now().getTime();
-    for (const [key, { until }] of this.notBefore) if (until <= now) this.notBefore.delete(key);
+    const derived = this.options.checkpoint?.();
+    for (const [key, { until, outcomeAt }] of this.notBefore) {
+      const seen = outcomeAt !== undefined && derived !== undefined && derived >= outcomeAt;
+      if (until <= now || seen) this.notBefore.delete(key);
+    }
     let holding: boolean | undefined;
     for (const performer of this.options.performers) {
       const concurrency = performer.concurrency ?? 4;
@@ -115,7 +136,7 @@ export class ReactionExecutor {
 
   /** Work due sooner than the next poll (a retry a few hundred ms away) is not left waiting for it. */
   private wakeAtNextDue(now: number): void {
-    const next = this.options.reader.nextDue();
+    const next = this.options.reader.nextDue(this.options.performers.map((performer) => performer.name));
     const pollMs = this.options.pollMs ?? 1_000;
     if (next === undefined || next <= now || next - now >= pollMs) return;
     clearTimeout(this.dueTimer);
@@ -123,27 +144,26 @@ export class ReactionExecutor {
     this.dueTimer.unref();
   }
 
-  /** Due work not in flight or held back, within the performer's bound per partition. */
+  /**
+   * Due work not in flight or held back (left out by the query itself), the most overdue first,
+   * within the performer's bound per partition.
+   */
   private dueFor(performer: ReactionPerformer, now: number, busy: readonly string[]): WorkItem[] {
     const { reader } = this.options;
-    const lookahead = (performer.concurrency ?? 4) + this.notBefore.size + busy.length;
+    const prefix = `${performer.name}\n`;
+    const inHand: InHand = {
+      performing: busy.map((id) => id.slice(prefix.length)),
+      waiting: [...this.notBefore]
+        .filter(([id]) => id.startsWith(prefix))
+        .map(([id, { dueAt }]) => ({ key: id.slice(prefix.length), dueAt })),
+    };
+    const free = (performer.concurrency ?? 4) - busy.length;
     const perPartition = performer.partitionConcurrency;
-    const candidates =
-      perPartition === undefined
-        ? reader.due(performer.name, now, lookahead)
-        : reader.duePerPartition(performer.name, now, perPartition + this.notBefore.size + busy.length, lookahead * 4);
-    const free = candidates.filter((item) => {
-      const held = this.notBefore.get(this.id(item));
-      return !this.inFlight.has(this.id(item)) && !(held && held.dueAt === item.dueAt);
-    });
-    if (perPartition === undefined) return free;
-    const partitionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('/')));
+    if (perPartition === undefined) return reader.due(performer.name, now, free, inHand);
     const inFlight = new Map<string, number>();
-    for (const id of busy) {
-      const partition = partitionOf(id.slice(performer.name.length + 1));
-      inFlight.set(partition, (inFlight.get(partition) ?? 0) + 1);
-    }
-    return free.filter((item) => {
+    for (const key of inHand.performing) inFlight.set(partitionOf(key), (inFlight.get(partitionOf(key)) ?? 0) + 1);
+    const full = [...inFlight].filter(([, count]) => count >= perPartition).map(([partition]) => partition);
+    return reader.duePerPartition(performer.name, now, free, inHand, { perPartition, full }).filter((item) => {
       const partition = partitionOf(item.key);
       const count = inFlight.get(partition) ?? 0;
       if (count >= perPartition) return false;
@@ -170,6 +190,11 @@ export class ReactionExecutor {
     const { clock, logger } = this.options;
     try {
       const result = await performer.perform(item);
+      const graceUntil = clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000);
+      if (result && 'outcomeAt' in result) {
+        this.notBefore.set(id, { until: graceUntil, dueAt: item.dueAt, outcomeAt: result.outcomeAt });
+        return;
+      }
       if (result) {
         this.notBefore.set(id, { until: result.checkAgainAt.getTime(), dueAt: item.dueAt });
         await this.record({
@@ -183,10 +208,7 @@ export class ReactionExecutor {
         });
         return;
       }
-      this.notBefore.set(id, {
-        until: clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000),
-        dueAt: item.dueAt,
-      });
+      this.notBefore.set(id, { until: graceUntil, dueAt: item.dueAt });
     } catch (error) {
       const attempt = item.attempts + 1;
       const parked = !isRetryable(error) || attempt >= performer.retry.maxAttempts;

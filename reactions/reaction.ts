@@ -50,8 +50,12 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-/** What a performer may ask for besides success: to look again later (e.g. a refund still pending). */
-export type PerformResult = { checkAgainAt: Date } | void;
+/**
+ * What a performer may say besides success: to look again later (e.g. a refund still pending), or
+ * where in the log it recorded the outcome, so the work is held back only until its derivation has
+ * seen it (rather than for the executor's grace period).
+ */
+export type PerformResult = { checkAgainAt: Date } | { outcomeAt: bigint } | void;
 
 export interface ReactionPerformer<Payload = unknown> {
   readonly name: string;

@@ -11,7 +11,7 @@ import type { Clock } from '../../src/clock';
 import type { CommandMetadata } from '../../src/commands/command-handler';
 import type { WebhookEndpointCommands } from '../../src/commands/webhook-endpoint-commands';
 import type { WebhookSecrets, WebhookTransport } from '../../src/webhooks/port';
-import type { ReactionPerformer, RetryPolicy, WorkItem } from '../reaction';
+import type { PerformResult, ReactionPerformer, RetryPolicy, WorkItem } from '../reaction';
 import type { WebhookReader } from './reader';
 import { signedHeaders } from './signature';
 import { WEBHOOKS_REACTION, type WebhookWork } from './work';
@@ -61,7 +61,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     this.partitionConcurrency = settings.concurrencyPerEndpoint;
   }
 
-  async perform(item: WorkItem<WebhookWork>): Promise<void> {
+  async perform(item: WorkItem<WebhookWork>): Promise<PerformResult> {
     const work = item.payload;
     const endpoint = this.reader.signingSecrets(work.endpointId);
     // Disabled or deleted since: its derivation drops the work; nothing is sent.
@@ -93,7 +93,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     }
     const attemptedAt = this.clock.now();
     const wait = succeeded ? undefined : this.settings.retryScheduleMs[item.attempts];
-    await this.commands.recordAttempt(
+    const { position } = await this.commands.recordAttempt(
       {
         endpointId: work.endpointId,
         deliveryId: work.deliveryId,
@@ -108,5 +108,6 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
       },
       WEBHOOKS_ACTOR,
     );
+    return position === undefined ? undefined : { outcomeAt: position };
   }
 }

@@ -120,6 +120,7 @@ export async function startCreditsService(
       lease: new ReactorLease(store, newId(), clock),
       clock,
       logger,
+      checkpoint: () => projections.checkpoint,
     });
     const watchers = new Set<() => void>();
     const watch: ReadModelWatch = (read, timeoutMs) => {

@@ -162,20 +162,46 @@ describe('payments derivation: the reaction’s own events', () => {
       .thenRows(WORK, [work(CHECKOUT, openCheckout, at(2 * DAY).getTime(), requested)]);
   });
 
-  it('gives the performer what is due, most overdue first, and the operator what is parked', () => {
+  it('gives the performer what is due and not in its hands, most overdue first, and the operator what is parked', () => {
+    const nothingInHand = { performing: [], waiting: [] };
     const due = (db: Database) => {
       const reader = new WorkReader(db);
+      const now = at(DAY).getTime();
+      const all = reader.due('payments', now, 10, nothingInHand);
+      const refundDueAt = all.find((item) => item.key === REFUND)?.dueAt ?? 0;
       return {
-        due: reader.due('payments', at(DAY).getTime(), 10).map((item) => item.key),
+        due: all.map((item) => item.key),
+        limited: reader.due('payments', now, 1, nothingInHand).map((item) => item.key),
+        // Being performed, or performed for the due time it still has: left out.
+        performing: reader.due('payments', now, 10, { performing: [CHECKOUT], waiting: [] }).map((item) => item.key),
+        waiting: reader
+          .due('payments', now, 10, { performing: [], waiting: [{ key: REFUND, dueAt: refundDueAt }] })
+          .map((item) => item.key),
+        // Performed for another due time: due again (the derivation rescheduled it since).
+        rescheduled: reader
+          .due('payments', now, 10, { performing: [], waiting: [{ key: REFUND, dueAt: refundDueAt - 1 }] })
+          .map((item) => item.key),
         parked: reader.parked().map((item) => item.key),
-        next: reader.nextDue(),
+        next: reader.nextDue(['payments']),
       };
     };
-    payments
-      .given(checkoutStarted(), purchased(), refundRequested())
-      .then(due, { due: [CHECKOUT, REFUND], parked: [], next: at(0).getTime() });
-    payments
-      .given(checkoutStarted(), failed(1, null), purchased(), refundRequested())
-      .then(due, { due: [REFUND], parked: [CHECKOUT], next: at(DAY).getTime() });
+    payments.given(checkoutStarted(), purchased(), refundRequested()).then(due, {
+      due: [CHECKOUT, REFUND],
+      limited: [CHECKOUT],
+      performing: [REFUND],
+      waiting: [CHECKOUT],
+      rescheduled: [CHECKOUT, REFUND],
+      parked: [],
+      next: at(0).getTime(),
+    });
+    payments.given(checkoutStarted(), failed(1, null), purchased(), refundRequested()).then(due, {
+      due: [REFUND],
+      limited: [REFUND],
+      performing: [REFUND],
+      waiting: [],
+      rescheduled: [REFUND],
+      parked: [CHECKOUT],
+      next: at(DAY).getTime(),
+    });
   });
 });

@@ -8,6 +8,7 @@ import { reactionProjection } from '../../reactions/reaction-projection';
 import { webhooksDerivation } from '../../reactions/webhooks/derivation';
 import { WebhookReader } from '../../reactions/webhooks/reader';
 import { deliveryIdOf, workKey } from '../../reactions/webhooks/work';
+import { WorkReader } from '../../reactions/work-reader';
 import { webhookEndpointStreamName } from '../../src/events/webhook-endpoint-stream';
 import { low } from '../domain/alert-builders';
 import { at, DAY, HOUR, purchased, WORKSPACE } from '../domain/builders';
@@ -176,5 +177,50 @@ describe('the webhooks derivation', () => {
           endpoint: 'FAILING',
         },
       );
+  });
+
+  it('hands the performer each endpoint’s most overdue work, a few per endpoint, none of a full one or in hand', () => {
+    const both = ['credits.low', 'purchase.completed'];
+    const given = [
+      created('we_a', WORKSPACE, both),
+      created('we_b', WORKSPACE, both),
+      purchased({ credits: 500 }), // event-3
+      low(80, 100, at(HOUR)), // event-4
+      low(70, 100, at(2 * HOUR)), // event-5
+    ];
+    const id = (endpointId: string, event: number) =>
+      workKey(
+        endpointId,
+        deliveryIdOf(endpointId, `event-${event}`, event === 3 ? 'purchase.completed' : 'credits.low'),
+      );
+    webhooks.given(...given).then(
+      (db) => {
+        const reader = new WorkReader(db);
+        const due = (inHand: Parameters<WorkReader['due']>[3], full: string[] = [], limit = 10) =>
+          reader
+            .duePerPartition('webhooks', at(DAY).getTime(), limit, inHand, { perPartition: 2, full })
+            .map((item) => item.key)
+            .sort();
+        const nothing = { performing: [], waiting: [] };
+        const performedFor = reader
+          .due('webhooks', at(DAY).getTime(), 10, nothing)
+          .find((item) => item.key === id('we_a', 3));
+        return {
+          two: due(nothing),
+          limited: due(nothing, [], 3).length,
+          full: due(nothing, ['we_a']),
+          inHand: due({
+            performing: [id('we_b', 3)],
+            waiting: [{ key: id('we_a', 3), dueAt: performedFor?.dueAt ?? 0 }],
+          }),
+        };
+      },
+      {
+        two: [id('we_a', 3), id('we_a', 4), id('we_b', 3), id('we_b', 4)].sort(),
+        limited: 3,
+        full: [id('we_b', 3), id('we_b', 4)].sort(),
+        inHand: [id('we_a', 4), id('we_a', 5), id('we_b', 4), id('we_b', 5)].sort(),
+      },
+    );
   });
 });
