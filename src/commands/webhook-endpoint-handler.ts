@@ -1,9 +1,10 @@
 /**
  * Loads a webhook endpoint's stream, decides, and appends with the expected revision, as Emmett's
- * handleCommand does; commands on one endpoint are taken one at a time in this process, and its
- * state is kept in memory between them (an endpoint's stream grows with every delivery attempt).
- * When another process appended first, the state is reloaded and the command decided again, five
- * times at most.
+ * handleCommand does. Commands on one endpoint queue while its previous append commits, and then
+ * go together: each decided on the state the ones before it left, all their events in one append
+ * (a busy endpoint's delivery attempts cost one durable commit per batch, not per attempt). The
+ * state is kept in memory between batches, since the stream grows with every attempt. When another
+ * process appended first, the state is reloaded and the batch decided again, five times at most.
  */
 import { conflict } from '../domain/errors';
 import {
@@ -19,7 +20,7 @@ import {
   toWebhookEndpointEvent,
   webhookEndpointStreamName,
 } from '../events/webhook-endpoint-stream';
-import { isExpectedRevisionConflict, type EventStore } from '../eventstore/port';
+import { isExpectedRevisionConflict, type EventStore, type NewEvent } from '../eventstore/port';
 import { newId } from '../ids';
 import type { CommandMetadata } from './decide-and-append';
 
@@ -35,53 +36,90 @@ interface Loaded {
   revision: bigint | undefined;
 }
 
+interface Queued {
+  command: WebhookEndpointCommand;
+  metadata: CommandMetadata;
+  resolve(outcome: EndpointOutcome<WebhookEndpointState>): void;
+  reject(error: unknown): void;
+}
+
 const MAX_ATTEMPTS = 5;
+const MAX_BATCH = 500;
 /** Endpoints whose state is kept in memory; the least recently used are dropped beyond this. */
 const CACHED_ENDPOINTS = 1_000;
 
 export class WebhookEndpointHandler {
   private readonly loaded = new Map<string, Loaded>();
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queues = new Map<string, Queued[]>();
 
   constructor(private readonly store: EventStore) {}
 
   /** Decides `command` on its endpoint's stream and appends what it decided. */
   handle(command: WebhookEndpointCommand, metadata: CommandMetadata): Promise<EndpointOutcome<WebhookEndpointState>> {
-    const id = command.data.endpointId;
-    const previous = this.queues.get(id) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.decideAndAppend(command, metadata));
-    this.queues.set(id, run);
-    void run
-      .finally(() => {
-        if (this.queues.get(id) === run) this.queues.delete(id);
-      })
-      .catch(() => undefined);
-    return run;
+    return new Promise((resolve, reject) => {
+      const id = command.data.endpointId;
+      const queued = { command, metadata, resolve, reject };
+      const queue = this.queues.get(id);
+      if (queue) {
+        queue.push(queued);
+        return;
+      }
+      this.queues.set(id, [queued]);
+      void this.drain(id);
+    });
   }
 
-  private async decideAndAppend(
-    command: WebhookEndpointCommand,
-    metadata: CommandMetadata,
-  ): Promise<EndpointOutcome<WebhookEndpointState>> {
-    const id = command.data.endpointId;
+  private async drain(id: string): Promise<void> {
+    for (;;) {
+      const queue = this.queues.get(id) ?? [];
+      const batch = queue.splice(0, MAX_BATCH);
+      if (batch.length === 0) {
+        this.queues.delete(id);
+        return;
+      }
+      try {
+        await this.run(id, batch);
+      } catch (error) {
+        for (const queued of batch) queued.reject(error);
+      }
+    }
+  }
+
+  private async run(id: string, batch: Queued[]): Promise<void> {
     const stream = webhookEndpointStreamName(id);
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const loaded = this.loaded.get(id) ?? (await this.load(stream));
-      const events = decide(command, loaded.state);
-      if (events.length === 0) return { result: loaded.state, events: [], position: undefined };
+      // Decided on a copy: a lost race must leave the cached state as the stream has it.
+      const state = { ...loaded.state, eventTypes: [...loaded.state.eventTypes] };
+      const decided: { queued: Queued; events: WebhookEndpointEvent[] }[] = [];
+      const appending: NewEvent[] = [];
+      for (const queued of batch) {
+        try {
+          const events = decide(queued.command, state);
+          for (const event of events) evolve(state, event);
+          decided.push({ queued, events });
+          for (const event of events) appending.push(toNewWebhookEndpointEvent(event, newId(), { ...queued.metadata }));
+        } catch (error) {
+          queued.reject(error);
+        }
+      }
+      if (appending.length === 0) {
+        for (const { queued } of decided) queued.resolve({ result: state, events: [], position: undefined });
+        return;
+      }
       try {
-        const appended = await this.store.appendToStream(
-          stream,
-          events.map((event) => toNewWebhookEndpointEvent(event, newId(), { ...metadata })),
-          { expectedRevision: loaded.revision ?? 'no_stream' },
-        );
-        for (const event of events) evolve(loaded.state, event);
-        loaded.revision = appended.nextExpectedRevision;
-        this.remember(id, loaded);
-        return { result: loaded.state, events, position: appended.position };
+        const appended = await this.store.appendToStream(stream, appending, {
+          expectedRevision: loaded.revision ?? 'no_stream',
+        });
+        this.remember(id, { state, revision: appended.nextExpectedRevision });
+        for (const { queued, events } of decided) {
+          queued.resolve({ result: state, events, position: events.length > 0 ? appended.position : undefined });
+        }
+        return;
       } catch (error) {
         this.loaded.delete(id);
         if (!isExpectedRevisionConflict(error)) throw error;
+        batch = decided.map(({ queued }) => queued);
       }
     }
     throw conflict(`Webhook endpoint "${id}" kept changing; try again.`);
@@ -90,7 +128,7 @@ export class WebhookEndpointHandler {
   private async load(stream: string): Promise<Loaded> {
     const loaded: Loaded = { state: initialState(), revision: undefined };
     for await (const recorded of this.store.readStream(stream)) {
-      const event: WebhookEndpointEvent | undefined = toWebhookEndpointEvent(recorded);
+      const event = toWebhookEndpointEvent(recorded);
       if (event) evolve(loaded.state, event);
       loaded.revision = recorded.revision;
     }
