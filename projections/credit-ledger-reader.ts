@@ -21,6 +21,8 @@ interface EntryRow {
   reference: string | null;
   grants: string;
   refunded_credits: number;
+  amount: number | null;
+  currency: string | null;
 }
 
 const toEntry = (row: EntryRow): LedgerEntry => ({
@@ -38,6 +40,7 @@ const toEntry = (row: EntryRow): LedgerEntry => ({
   reference: row.reference ?? undefined,
   grants: JSON.parse(row.grants) as Drawdown[],
   refundedCredits: row.refunded_credits,
+  money: row.amount !== null && row.currency !== null ? { amount: row.amount, currency: row.currency } : undefined,
 });
 
 export interface LedgerFilter {

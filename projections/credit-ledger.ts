@@ -2,9 +2,10 @@
  * The credit ledger read model: one entry per balance-changing event of a workspace, with its
  * signed credits and the balance after it. Entries are keyed by the event's global position, so
  * "newest first" and the page cursors stay stable while new entries arrive. Spends also carry the
- * credits later refunded, so usage can be reported net of refunds.
+ * credits later refunded, so usage can be reported net of refunds; a purchase's entries carry the
+ * money that moved with them, so an export adds up to what was paid.
  */
-import type { CreditAction, Drawdown, GrantSource } from '../src/domain/credits';
+import type { CreditAction, Drawdown, GrantSource, Money } from '../src/domain/credits';
 import { occurredAt, type WorkspaceCreditsEvent } from '../src/domain/events';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
 import type { RecordedEvent } from '../src/eventstore/port';
@@ -42,11 +43,13 @@ export interface LedgerEntry {
   /** The grants the entry changed, and by how many credits (always positive; the entry's sign says which way). */
   grants: Drawdown[];
   refundedCredits: number;
+  /** The money that moved with the entry, signed as its credits are (see moneyOf); undefined when none did. */
+  money: Money | undefined;
 }
 
 type EntryFields = Omit<
   LedgerEntry,
-  'id' | 'position' | 'workspaceId' | 'occurredAt' | 'balanceAfter' | 'refundedCredits'
+  'id' | 'position' | 'workspaceId' | 'occurredAt' | 'balanceAfter' | 'refundedCredits' | 'money'
 >;
 
 /** The one source that paid, when all parts of a drawdown share it. */
@@ -132,6 +135,28 @@ function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): En
   }
 }
 
+/**
+ * The money of a purchase's entries, in minor units and signed as their credits: paid in for a
+ * purchase (+), to be returned for a refund (-), kept after all when a refund fails (+), lost to a
+ * chargeback when a dispute closes (-, 0 when won). Summed, it is what the workspace has paid net.
+ */
+function moneyOf(event: WorkspaceCreditsEvent): Money | undefined {
+  const back = ({ amount, currency }: Money): Money => ({ amount: amount === 0 ? 0 : -amount, currency });
+  switch (event.type) {
+    case 'CreditsPurchased':
+      return event.data.price;
+    case 'CreditPurchaseRefunded':
+    case 'PurchaseRefundRequested':
+      return back(event.data.amount);
+    case 'PurchaseRefundFailed':
+      return event.data.amount;
+    case 'PurchaseDisputeClosed':
+      return back(event.data.amountLost);
+    default:
+      return undefined;
+  }
+}
+
 /** An entry that moves credits of one purchase's grant (signed: negative when they leave). */
 const purchaseEntry = (
   type: LedgerEntryType,
@@ -151,7 +176,7 @@ const purchaseEntry = (
 
 export const creditLedgerProjection: Projection = {
   name: 'credit-ledger',
-  version: 2,
+  version: 3,
 
   migrate(db) {
     db.exec(`
@@ -171,7 +196,9 @@ export const creditLedgerProjection: Projection = {
         grants TEXT NOT NULL,
         consumption_id TEXT,
         stream_revision INTEGER,
-        refunded_credits INTEGER NOT NULL DEFAULT 0
+        refunded_credits INTEGER NOT NULL DEFAULT 0,
+        amount INTEGER,
+        currency TEXT
       );
       CREATE INDEX IF NOT EXISTS ledger_by_consumption ON ledger_entries (consumption_id) WHERE consumption_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS ledger_balances (
@@ -201,8 +228,8 @@ export const creditLedgerProjection: Projection = {
     // Positional parameters: named ones cost an object per row, and a replay writes millions of rows.
     const insert = db.prepare(
       `INSERT INTO ledger_entries (position, entry_id, workspace_id, type, occurred_at, credits, balance_after, source,
-         action, units, actor_id, reference, grants, consumption_id, stream_revision)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         action, units, actor_id, reference, grants, consumption_id, stream_revision, amount, currency)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const markRefunded = db.prepare(
       'UPDATE ledger_entries SET refunded_credits = refunded_credits + ? WHERE consumption_id = ? AND workspace_id = ?',
@@ -222,6 +249,7 @@ export const creditLedgerProjection: Projection = {
       const before = balances.get(workspaceId) ?? balanceOf.get(workspaceId)?.balance ?? 0;
       const balanceAfter = before + entry.credits;
       balances.set(workspaceId, balanceAfter);
+      const money = moneyOf(event);
       insert.run(
         recorded.position,
         recorded.id,
@@ -238,6 +266,8 @@ export const creditLedgerProjection: Projection = {
         JSON.stringify(entry.grants),
         event.type === 'CreditsConsumed' ? event.data.consumptionId : null,
         event.type === 'CreditsConsumed' ? recorded.revision : null,
+        money?.amount ?? null,
+        money?.currency ?? null,
       );
     };
     const endBatch = (): void => {

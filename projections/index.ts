@@ -1,4 +1,5 @@
 /** Every read model the service keeps, in the order the runner applies a batch to them. */
+import { autoTopUpProjection } from './auto-top-up';
 import { creditAlertsProjection } from './credit-alerts';
 import { creditLedgerProjection } from './credit-ledger';
 import { creditPurchasesProjection } from './credit-purchases';
@@ -10,4 +11,5 @@ export const PROJECTIONS: readonly Projection[] = [
   creditLedgerProjection,
   creditPurchasesProjection,
   creditAlertsProjection,
+  autoTopUpProjection,
 ];

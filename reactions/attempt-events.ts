@@ -1,7 +1,8 @@
 /**
  * The events a reaction records about its own work, each in the reaction's stream
  * (`reactions-<name>`): an attempt that failed (with the next attempt's time, or parked), a parked
- * piece of work an operator asked to retry, and work deferred to look at again later. They make
+ * piece of work an operator asked to retry, work deferred to look at again later, and work done whose
+ * outcome is recorded nowhere else. They make
  * retries and parking survive restarts and show the same on every replica.
  */
 import type { EventStore, NewEvent, RecordedEvent } from '../src/eventstore/port';
@@ -22,7 +23,8 @@ export type ReactionEvent =
       };
     }
   | { type: 'ReactionWorkRetried'; data: { reaction: string; key: string; requestedBy: string; retriedAt: string } }
-  | { type: 'ReactionWorkDeferred'; data: { reaction: string; key: string; dueAt: string; deferredAt: string } };
+  | { type: 'ReactionWorkDeferred'; data: { reaction: string; key: string; dueAt: string; deferredAt: string } }
+  | { type: 'ReactionWorkDone'; data: { reaction: string; key: string; doneAt: string } };
 
 export const toNewEvent = (event: ReactionEvent): NewEvent => ({ type: event.type, data: event.data });
 
@@ -50,6 +52,7 @@ export function toReactionEvent(recorded: RecordedEvent): ReactionEvent | undefi
     case 'ReactionAttemptFailed':
     case 'ReactionWorkRetried':
     case 'ReactionWorkDeferred':
+    case 'ReactionWorkDone':
       return { type: recorded.type, data: recorded.data } as ReactionEvent;
     default:
       return undefined;

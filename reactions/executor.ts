@@ -195,6 +195,14 @@ export class ReactionExecutor {
         this.notBefore.set(id, { until: graceUntil, dueAt: item.dueAt, outcomeAt: result.outcomeAt });
         return;
       }
+      if (result && 'done' in result) {
+        this.notBefore.set(id, { until: graceUntil, dueAt: item.dueAt });
+        await this.record({
+          type: 'ReactionWorkDone',
+          data: { reaction: item.reaction, key: item.key, doneAt: clock.now().toISOString() },
+        });
+        return;
+      }
       if (result) {
         this.notBefore.set(id, { until: result.checkAgainAt.getTime(), dueAt: item.dueAt });
         await this.record({

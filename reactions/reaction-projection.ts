@@ -1,7 +1,7 @@
 /**
  * A reaction's derivation as a projection: the projection runner feeds it the log and commits its
  * work with its checkpoint. Besides what the derivation makes of the log, it applies the reaction's
- * own events (attempts, retries, deferrals) to its work.
+ * own events (attempts, retries, deferrals, work done) to its work.
  */
 import type { Projection } from '../projections/projection';
 import { reactionStream, toReactionEvent } from './attempt-events';
@@ -42,6 +42,9 @@ export function reactionProjection(derivation: ReactionDerivation): Projection {
               return;
             case 'ReactionWorkDeferred':
               work.deferred(event.data.key, Date.parse(event.data.dueAt));
+              return;
+            case 'ReactionWorkDone':
+              work.complete(event.data.key);
               return;
             default:
               return;

@@ -51,11 +51,13 @@ export interface RetryPolicy {
 }
 
 /**
- * What a performer may say besides success: to look again later (e.g. a refund still pending), or
- * where in the log it recorded the outcome, so the work is held back only until its derivation has
- * seen it (rather than for the executor's grace period).
+ * What a performer may say besides success: to look again later (e.g. a refund still pending); to
+ * mark the work done when its outcome leaves no event of its own for the derivation to see (a card
+ * forgotten at the provider, a charge whose answer was recorded already); or where in the log it
+ * recorded the outcome, so the work is held back only until its derivation has seen it (rather
+ * than for the executor's grace period).
  */
-export type PerformResult = { checkAgainAt: Date } | { outcomeAt: bigint } | void;
+export type PerformResult = { checkAgainAt: Date } | { done: true } | { outcomeAt: bigint } | void;
 
 export interface ReactionPerformer<Payload = unknown> {
   readonly name: string;

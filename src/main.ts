@@ -2,26 +2,16 @@
  * `npm start`: the credits service on the embedded event store. SIGTERM or SIGINT stops accepting
  * requests, lets in-flight ones finish, then closes the projections and the store.
  */
-import { resolveJwtSecret } from './auth/tokens';
 import { loadConfig } from './server/config';
-import { startCreditsService } from './server/credits-service';
+import { checkDataDir } from './server/data-dir-check';
 import { createLogger } from './server/logger';
+import { serve } from './server/serve';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
-  // The projection and append threads start now; the HTTP and GraphQL modules load meanwhile.
-  const starting = startCreditsService(config, logger);
-  starting.catch(() => undefined); // a failure is reported below, once awaited
-  const { startHttpServer } = await import('./server/http-server.js');
-  const service = await starting;
-  const http = await startHttpServer(
-    service,
-    { production: config.production, jwtSecret, logger, shutdownTimeoutMs: config.shutdownTimeoutMs },
-    { host: config.host, port: config.port },
-  );
-  logger.info({ url: `${http.url}/graphql`, dataDir: config.dataDir }, 'credits service listening');
+  checkDataDir(config);
+  const serving = await serve(config, logger);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -29,8 +19,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     try {
-      await http.close();
-      await service.close();
+      await serving.close();
       logger.info('stopped');
       process.exit(0);
     } catch (error) {
@@ -40,6 +29,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // Only now: a supervisor that reads this line and signals at once must find the handlers in place,
+  // or the signal's default action ends the process without draining.
+  serving.announce();
 }
 
 main().catch((error: unknown) => {

@@ -1,16 +1,27 @@
 /**
  * What the payments reaction must do, derived from the workspaces' streams: open the provider's
  * payment page for each checkout started (until its outcome is recorded), make each refund an
- * admin asked for (until the provider's answer is recorded), and look again at refunds the
- * provider reports pending, in case its webhook never comes.
+ * admin asked for (until the provider's answer is recorded), look again at refunds the provider
+ * reports pending, in case its webhook never comes; for auto top-up, open the page where a card is
+ * saved, charge each top-up requested (again at the time a failed attempt set, until it is paid or
+ * given up), and forget a removed card at the provider.
  */
 import type { ReactionDerivation } from '../reaction';
 import { toWorkspaceCreditsEvent } from '../../src/events/workspace-stream';
-import { checkoutKey, PAYMENTS_REACTION, PENDING_REFUND_RECHECK_MS, refundKey, type PaymentWork } from './work';
+import {
+  checkoutKey,
+  detachKey,
+  PAYMENTS_REACTION,
+  PENDING_REFUND_RECHECK_MS,
+  refundKey,
+  setupKey,
+  topUpKey,
+  type PaymentWork,
+} from './work';
 
 export const paymentsDerivation: ReactionDerivation = {
   name: PAYMENTS_REACTION,
-  version: 1,
+  version: 2,
   prepare: (_db, work) => (recorded) => {
     const event = toWorkspaceCreditsEvent(recorded);
     if (!event) return;
@@ -68,6 +79,54 @@ export const paymentsDerivation: ReactionDerivation = {
       case 'PurchaseRefundSucceeded':
       case 'PurchaseRefundFailed':
         work.complete(refundKey(event.data.workspaceId, event.data.refundId));
+        return;
+      case 'PaymentMethodSetupStarted': {
+        const { workspaceId, setupId, customerId } = event.data;
+        const payload: PaymentWork = { kind: 'setup-payment-method', workspaceId, setupId, customerId };
+        work.schedule(setupKey(workspaceId, setupId), payload, at);
+        return;
+      }
+      case 'PaymentMethodSetupOpened':
+      case 'PaymentMethodSetupFailed':
+        work.complete(setupKey(event.data.workspaceId, event.data.setupId));
+        return;
+      case 'PaymentMethodRemoved': {
+        const { workspaceId, paymentMethodId } = event.data;
+        const payload: PaymentWork = { kind: 'detach-payment-method', workspaceId, paymentMethodId };
+        work.schedule(detachKey(workspaceId, paymentMethodId), payload, at);
+        return;
+      }
+      case 'AutoTopUpRequested': {
+        const { workspaceId, topUpId, customerId, paymentMethodId, amount } = event.data;
+        const payload: PaymentWork = {
+          kind: 'charge-top-up',
+          workspaceId,
+          topUpId,
+          attempt: 1,
+          customerId,
+          paymentMethodId,
+          amount: amount.amount,
+          currency: amount.currency,
+        };
+        work.schedule(topUpKey(workspaceId, topUpId), payload, at);
+        return;
+      }
+      case 'AutoTopUpFailed': {
+        const { workspaceId, topUpId, attempt, retryAt } = event.data;
+        const key = topUpKey(workspaceId, topUpId);
+        const earlier = work.payload<PaymentWork>(key);
+        if (retryAt === null || earlier?.kind !== 'charge-top-up') {
+          work.complete(key);
+          return;
+        }
+        // The next attempt, with a key of its own: the provider would replay the failed one.
+        if (earlier.attempt <= attempt) work.schedule(key, { ...earlier, attempt: attempt + 1 }, Date.parse(retryAt));
+        return;
+      }
+      case 'CreditsPurchased':
+        if (event.data.payment.provider === 'STRIPE' && 'autoTopUpId' in event.data.payment) {
+          work.complete(topUpKey(event.data.workspaceId, event.data.payment.autoTopUpId));
+        }
         return;
       default:
         return;

@@ -8,13 +8,21 @@
  *   anyway (a lost answer, or an error answered after it acted, which the provider repeats for that
  *   key), so a refund is never made twice; a refusal is recorded as the refund's failure, which
  *   gives its credits back;
- * - look at a pending refund again.
+ * - look at a pending refund again;
+ * - for auto top-up: create the workspace's customer once (`customer-<workspace>`) and open the
+ *   page where a card is saved (`setup-<setupId>`); charge a top-up's saved card off-session, one
+ *   key per attempt (`topup-<workspace>-<topUpId>-<attempt>`), so a lost answer, a crash before the
+ *   answer is recorded or a second replica replays the same charge instead of making another; a
+ *   decline is an answer, recorded, and the decision says whether and when to try again;
+ * - forget a removed card at the provider.
  */
 import type { Catalog } from '../../src/catalog/catalog';
 import type { Clock } from '../../src/clock';
+import type { AutoTopUpCommands } from '../../src/commands/auto-top-up-commands';
 import type { CommandMetadata } from '../../src/commands/command-handler';
 import type { PaymentCommands } from '../../src/commands/payment-commands';
 import { PROVIDER_ACTOR } from '../../src/commands/provider-events';
+import type { AutoTopUpChargeOutcome } from '../../src/domain/commands';
 import type { ProviderRefundFact } from '../../src/domain/events';
 import {
   PaymentProviderError,
@@ -34,6 +42,8 @@ export interface CheckoutUrls {
 const REACTION_ACTOR: CommandMetadata = { actorId: 'payments-reaction' };
 /** A billing manager is waiting on a checkout: it is given up on far sooner than a refund. */
 const CHECKOUT_ATTEMPTS = 3;
+/** A top-up charge the provider is still processing is looked at again this long after. */
+const PROCESSING_RECHECK_MS = 15 * 60 * 1000;
 /** A refund that stays pending is looked at at most this often once it has waited a while. */
 const LONGEST_RECHECK_MS = 24 * 60 * 60 * 1000;
 
@@ -49,8 +59,10 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
     private readonly gateway: PaymentGateway,
     private readonly payments: PaymentCommands,
     private readonly catalog: Catalog,
-    private readonly urls: CheckoutUrls,
+    /** Read when a checkout is opened: the server's public URL may be known only once it listens. */
+    private readonly urls: () => CheckoutUrls,
     private readonly clock: Clock,
+    private readonly autoTopUp: AutoTopUpCommands,
     retry: { maxAttempts: number; firstDelayMs: number } = { maxAttempts: 10, firstDelayMs: 1_000 },
   ) {
     this.retry = { ...retry, maxDelayMs: 10 * 60 * 1000 };
@@ -65,11 +77,95 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
         return this.makeRefund(work, item.attempts);
       case 'check-refund':
         return this.checkRefund(work, item.requestedAt);
+      case 'setup-payment-method':
+        return this.openSetup(work, item.attempts);
+      case 'charge-top-up':
+        return this.chargeTopUp(work);
+      case 'detach-payment-method':
+        await this.gateway.detachPaymentMethod(work.paymentMethodId);
+        return { done: true };
     }
+  }
+
+  private async openSetup(
+    work: Extract<PaymentWork, { kind: 'setup-payment-method' }>,
+    attempts: number,
+  ): Promise<void> {
+    const { workspaceId, setupId } = work;
+    const { successUrl, cancelUrl } = this.urls();
+    try {
+      let customerId = work.customerId;
+      if (customerId === null) {
+        const created = await this.gateway.createCustomer({ workspaceId, idempotencyKey: `customer-${workspaceId}` });
+        // The workspace keeps the first customer recorded for it; this page saves the card on that one.
+        const { result } = await this.autoTopUp.recordPaymentMethodSetup(
+          workspaceId,
+          { outcome: 'CUSTOMER', customerId: created.customerId },
+          REACTION_ACTOR,
+        );
+        customerId = result ?? created.customerId;
+      }
+      const session = await this.gateway.createSetupSession({
+        workspaceId,
+        setupId,
+        customerId,
+        successUrl: successUrl.replace('checkout=success', 'setup=success'),
+        cancelUrl: cancelUrl.replace('checkout=cancelled', 'setup=cancelled'),
+        idempotencyKey: `setup-${setupId}`,
+      });
+      await this.autoTopUp.recordPaymentMethodSetup(
+        workspaceId,
+        { outcome: 'OPENED', setupId, sessionId: session.id, url: session.url, expiresAt: session.expiresAt },
+        REACTION_ACTOR,
+      );
+    } catch (error) {
+      if (isRefusal(error) || attempts + 1 >= CHECKOUT_ATTEMPTS) {
+        const reason = error instanceof Error ? error.message : String(error);
+        await this.autoTopUp.recordPaymentMethodSetup(
+          workspaceId,
+          { outcome: 'FAILED', setupId, error: reason },
+          REACTION_ACTOR,
+        );
+        return;
+      }
+      throw error;
+    }
+  }
+
+  private async chargeTopUp(work: Extract<PaymentWork, { kind: 'charge-top-up' }>): Promise<PerformResult> {
+    const { workspaceId, topUpId, attempt } = work;
+    let outcome: AutoTopUpChargeOutcome;
+    try {
+      outcome = await this.gateway.chargeSavedCard({
+        workspaceId,
+        topUpId,
+        attempt,
+        customerId: work.customerId,
+        paymentMethodId: work.paymentMethodId,
+        amount: { amount: work.amount, currency: work.currency },
+        idempotencyKey: `topup-${workspaceId}-${topUpId}-${attempt}`,
+      });
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      // Refused for good (an unknown or detached card, payments turned off): a failed attempt.
+      outcome = { status: 'FAILED', paymentIntentId: null, reason: 'ERROR', code: null, message: error.message };
+    }
+    const { result: status } = await this.autoTopUp.recordAutoTopUpCharge(
+      workspaceId,
+      { topUpId, attempt, outcome },
+      REACTION_ACTOR,
+    );
+    if (outcome.status === 'PROCESSING') {
+      // Its webhook credits it; the work waits for that, and looks again if it never comes.
+      return { checkAgainAt: new Date(this.clock.now().getTime() + PROCESSING_RECHECK_MS) };
+    }
+    // Paid but not credited (recorded for an admin), or answered already: nothing left to do.
+    if (status !== 'REQUESTED' || outcome.status === 'SUCCEEDED') return { done: true };
   }
 
   private async openCheckout(work: Extract<PaymentWork, { kind: 'open-checkout' }>, attempts: number): Promise<void> {
     const stripePriceId = this.catalog.creditPackage(work.offer.packageId)?.stripePriceId;
+    const { successUrl, cancelUrl } = this.urls();
     let session;
     try {
       session = await this.gateway.createCheckoutSession({
@@ -85,8 +181,8 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
             stripePriceId,
           }),
         startedBy: work.startedBy,
-        successUrl: this.urls.successUrl,
-        cancelUrl: this.urls.cancelUrl,
+        successUrl,
+        cancelUrl,
         // The SDK reuses this key on its own retries too, so a lost answer never opens a second page.
         idempotencyKey: `checkout-${work.checkoutId}`,
       });

@@ -15,10 +15,28 @@ export type PaymentWork =
       currency: string;
       credits: number;
     }
-  | { kind: 'check-refund'; workspaceId: string; refundId: string; paymentIntentId: string; providerRefundId: string };
+  | { kind: 'check-refund'; workspaceId: string; refundId: string; paymentIntentId: string; providerRefundId: string }
+  | { kind: 'setup-payment-method'; workspaceId: string; setupId: string; customerId: string | null }
+  | {
+      kind: 'charge-top-up';
+      workspaceId: string;
+      topUpId: string;
+      /** 1 for the first attempt; each failure recorded with a retry time schedules the next. */
+      attempt: number;
+      customerId: string;
+      paymentMethodId: string;
+      amount: number;
+      currency: string;
+    }
+  | { kind: 'detach-payment-method'; workspaceId: string; paymentMethodId: string };
 
 export const checkoutKey = (workspaceId: string, checkoutId: string): string => `checkout:${workspaceId}:${checkoutId}`;
 export const refundKey = (workspaceId: string, refundId: string): string => `refund:${workspaceId}:${refundId}`;
+
+export const setupKey = (workspaceId: string, setupId: string): string => `setup:${workspaceId}:${setupId}`;
+export const topUpKey = (workspaceId: string, topUpId: string): string => `topup:${workspaceId}:${topUpId}`;
+export const detachKey = (workspaceId: string, paymentMethodId: string): string =>
+  `detach:${workspaceId}:${paymentMethodId}`;
 
 /** How long a refund the provider reports pending waits before it is looked at again. */
 export const PENDING_REFUND_RECHECK_MS = 60 * 60 * 1000;

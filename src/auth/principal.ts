@@ -22,3 +22,6 @@ export const canAccessWorkspace = (principal: Principal, workspaceId: string): b
 export const canManageBilling = (principal: Principal, workspaceId: string): boolean =>
   principal.admin ||
   (principal.workspaceId === workspaceId && (principal.role === 'OWNER' || principal.role === 'BILLING_MANAGER'));
+
+/** One caller however many tokens it holds: what its request rate and open sockets are counted by. */
+export const callerKey = (principal: Principal): string => `${principal.workspaceId}/${principal.subject}`;

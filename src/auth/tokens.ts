@@ -1,6 +1,8 @@
 /**
  * Bearer tokens: HS256 JWTs carrying `sub`, `workspaceId`, `role`, optional `admin` and `exp`.
- * The server verifies them and the token CLI signs them with the same secret.
+ * The server verifies them and the token CLI signs them with the same secret. A token without
+ * `exp` is refused: it could only be revoked by changing the secret for everyone, and a socket
+ * opened with it would never have to close.
  */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,7 +45,7 @@ function secretKey(secret: string): KeyObject {
 interface Verified {
   principal: Principal;
   /** The exp and nbf claims (seconds since the epoch), checked again on every use. */
-  exp: number | undefined;
+  exp: number;
   nbf: number | undefined;
 }
 
@@ -61,6 +63,7 @@ function verifyClaims(token: string, key: KeyObject, clockTimestamp: number): Ve
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) throw new InvalidTokenError('The token lacks the sub, workspaceId or role claims.');
   const { exp, nbf } = payload as { exp?: unknown; nbf?: unknown };
+  if (typeof exp !== 'number') throw new InvalidTokenError('The token has no exp claim; tokens must expire.');
   return {
     principal: Object.freeze({
       subject: claims.data.sub,
@@ -68,7 +71,7 @@ function verifyClaims(token: string, key: KeyObject, clockTimestamp: number): Ve
       role: claims.data.role,
       admin: claims.data.admin === true,
     }),
-    exp: typeof exp === 'number' ? exp : undefined,
+    exp,
     nbf: typeof nbf === 'number' ? nbf : undefined,
   };
 }
@@ -83,6 +86,13 @@ export interface TokenVerifierOptions {
 /** Tokens longer than this are verified every time rather than remembered. */
 const MAX_CACHED_TOKEN_LENGTH = 4096;
 
+/** A verified token: who it is for, and the instant it stops being accepted. */
+export interface VerifiedToken {
+  principal: Principal;
+  /** The exp claim, in milliseconds since the epoch. */
+  expiresAt: number;
+}
+
 /**
  * A verifier for one secret. A token whose signature and claims have been verified once is
  * remembered by its exact text (only successes are, so nothing unverified can ever enter), and
@@ -90,25 +100,50 @@ const MAX_CACHED_TOKEN_LENGTH = 4096;
  * a token stops being accepted at the same second with or without the cache.
  */
 export function createTokenVerifier(secret: string, options: TokenVerifierOptions = {}): (token: string) => Principal {
+  const verify = verifierFor(secret, options);
+  return (token) => verify(token).principal;
+}
+
+/** The same verifier, also telling when the token expires (for a socket that must close then). */
+export function createExpiringTokenVerifier(
+  secret: string,
+  options: TokenVerifierOptions = {},
+): (token: string) => VerifiedToken {
+  const verify = verifierFor(secret, options);
+  return (token) => {
+    const { principal, exp } = verify(token);
+    return { principal, expiresAt: exp * 1000 };
+  };
+}
+
+function verifierFor(secret: string, options: TokenVerifierOptions): (token: string) => Verified {
   const key = secretKey(secret);
   const now = options.now ?? Date.now;
   const cacheSize = options.cacheSize ?? 10_000;
-  if (cacheSize <= 0) return (token) => verifyClaims(token, key, nowSeconds(now)).principal;
+  if (cacheSize <= 0) return (token) => verifyClaims(token, key, nowSeconds(now));
   const cache = new LRUCache<string, Verified>({ max: cacheSize });
   return (token) => {
     const clock = nowSeconds(now);
     const cached = cache.get(token);
     if (cached) {
-      const current =
-        (cached.exp === undefined || clock < cached.exp) && (cached.nbf === undefined || cached.nbf <= clock);
-      if (current) return cached.principal;
+      const current = clock < cached.exp && (cached.nbf === undefined || cached.nbf <= clock);
+      if (current) return cached;
       // Expired (or not yet valid): forget it and let the full check give the precise refusal.
       cache.delete(token);
     }
     const verified = verifyClaims(token, key, clock);
     if (token.length <= MAX_CACHED_TOKEN_LENGTH) cache.set(token, verified);
-    return verified.principal;
+    return verified;
   };
+}
+
+/** Why an Authorization value was not read: it is not a bearer token. */
+export const BEARER_ONLY = 'Authorization must be "Bearer <token>".';
+
+/** The token of an `Authorization: Bearer <token>` value; undefined for any other scheme. */
+export function bearerToken(authorization: string): string | undefined {
+  const [scheme, token] = authorization.split(' ');
+  return scheme === 'Bearer' && token ? token : undefined;
 }
 
 export function signToken(principal: Principal, secret: string, expiresInSeconds: number): string {

@@ -34,6 +34,9 @@ export const toRecord = (entry: LedgerEntry) => ({
   reference: entry.reference ?? null,
   refundedCredits: entry.refundedCredits,
   grants: entry.grants.map(({ grantId, source, credits }) => ({ grantId, source, credits })),
+  // Money of purchases, refunds and chargebacks: minor units, signed as credits are.
+  amount: entry.money?.amount ?? null,
+  currency: entry.money?.currency ?? null,
 });
 export type LedgerRecord = ReturnType<typeof toRecord>;
 

@@ -30,6 +30,8 @@ const PARQUET_COLUMNS: Record<
   reference: { type: 'STRING', nullable: true },
   refundedCredits: { type: 'INT64', nullable: false, value: (entry) => BigInt(entry.refundedCredits) },
   grants: { type: 'JSON', nullable: false },
+  amount: { type: 'INT64', nullable: true, value: (entry) => (entry.money ? BigInt(entry.money.amount) : null) },
+  currency: { type: 'STRING', nullable: true },
 };
 
 function columnsOf(entries: readonly LedgerEntry[]): ColumnSource[] {

@@ -12,6 +12,7 @@ import { isExpectedRevisionConflict, type EventStore } from '../eventstore/port'
 import { refusedEventStream } from '../events/provider-refusals';
 import type { PaymentEvent, PaymentGateway, ProviderRefund } from '../payments/payment-gateway';
 import type { CommandMetadata } from './command-handler';
+import type { AutoTopUpCommands } from './auto-top-up-commands';
 import type { PaymentCommands } from './payment-commands';
 import type { WorkspaceLookup } from './ports';
 
@@ -36,6 +37,7 @@ export interface ProviderEventOutcome {
 
 const ID_PATTERNS = {
   session: /^cs_[A-Za-z0-9_]{1,250}$/,
+  setupIntent: /^seti_[A-Za-z0-9_]{1,250}$/,
   paymentIntent: /^pi_[A-Za-z0-9_]{1,250}$/,
   refund: /^(re|pyr)_[A-Za-z0-9_]{1,250}$/,
   dispute: /^(dp|du)_[A-Za-z0-9_]{1,250}$/,
@@ -53,6 +55,11 @@ function requireId(value: string | null | undefined, kind: keyof typeof ID_PATTE
 function requireAmount(value: number, what: string): number {
   if (!Number.isSafeInteger(value) || value < 0)
     throw new RefusedProviderEvent(`${what} is not a whole amount: ${value}`);
+  return value;
+}
+
+function requireCurrency(value: string): string {
+  if (!ID_PATTERNS.currency.test(value)) throw new RefusedProviderEvent(`currency is invalid: ${value}`);
   return value;
 }
 
@@ -76,6 +83,7 @@ export class ProviderEvents {
     private readonly lookup: WorkspaceLookup,
     private readonly gateway: PaymentGateway,
     private readonly store: EventStore,
+    private readonly autoTopUp: AutoTopUpCommands,
   ) {}
 
   /** Records why an event was refused, once per event id (a redelivery finds it recorded). */
@@ -110,6 +118,11 @@ export class ProviderEvents {
         return this.refundUpdated(event.refund);
       case 'dispute_updated':
         return this.disputeUpdated(event);
+      case 'setup_completed':
+        return this.setupCompleted(event);
+      case 'payment_succeeded':
+      case 'payment_failed':
+        return this.topUpCharged(event);
       case 'ignored':
         return { position: undefined, ignored: `event type ${event.type} is not acted on` };
     }
@@ -121,8 +134,7 @@ export class ProviderEvents {
     if (workspaceId === undefined) return { position: undefined, ignored: `checkout ${sessionId} names no workspace` };
     const paymentIntentId =
       event.paymentIntentId === null ? null : requireId(event.paymentIntentId, 'paymentIntent', 'The payment intent');
-    if (!ID_PATTERNS.currency.test(event.currency))
-      throw new RefusedProviderEvent(`currency is invalid: ${event.currency}`);
+    const currency = requireCurrency(event.currency);
     const { position } = await this.payments.creditPaidCheckout(
       {
         workspaceId,
@@ -130,7 +142,7 @@ export class ProviderEvents {
         checkoutId: optionalOwnId(event.metadata, 'checkoutId'),
         packageId: optionalOwnId(event.metadata, 'packageId'),
         paymentIntentId,
-        amountPaid: { amount: requireAmount(event.amountPaid, 'amount_total'), currency: event.currency },
+        amountPaid: { amount: requireAmount(event.amountPaid, 'amount_total'), currency },
       },
       { actorId: event.metadata.startedBy ?? PROVIDER_ACTOR },
     );
@@ -211,6 +223,71 @@ export class ProviderEvents {
       reason: dispute.reason,
     };
     const { position } = await this.payments.recordProviderDispute(workspaceId, paymentIntentId, fact, asProvider);
+    return { position };
+  }
+
+  /** A card saved through a setup page we opened: the card it saved becomes the workspace's. */
+  private async setupCompleted(
+    event: Extract<PaymentEvent, { kind: 'setup_completed' }>,
+  ): Promise<ProviderEventOutcome> {
+    const sessionId = requireId(event.sessionId, 'session', 'The checkout session');
+    const workspaceId = workspaceIn(event.metadata);
+    const setupId = optionalOwnId(event.metadata, 'setupId');
+    if (workspaceId === undefined || setupId === undefined) {
+      return { position: undefined, ignored: `setup ${sessionId} names no card setup of ours` };
+    }
+    const setupIntentId = requireId(event.setupIntentId, 'setupIntent', 'The setup intent');
+    const saved = await this.gateway.savedCard(setupIntentId);
+    const { position } = await this.autoTopUp.recordPaymentMethodSetup(
+      workspaceId,
+      {
+        outcome: 'SAVED',
+        setupId,
+        customerId: requireId(saved.customerId, 'ours', 'The customer'),
+        paymentMethodId: requireId(saved.paymentMethodId, 'ours', 'The payment method'),
+        card: saved.card,
+      },
+      asProvider,
+    );
+    return { position };
+  }
+
+  /** A charge of an auto top-up (ours carry workspaceId, topUpId and attempt) was paid or failed. */
+  private async topUpCharged(
+    event: Extract<PaymentEvent, { kind: 'payment_succeeded' | 'payment_failed' }>,
+  ): Promise<ProviderEventOutcome> {
+    const paymentIntentId = requireId(event.paymentIntentId, 'paymentIntent', 'The payment intent');
+    const topUpId = optionalOwnId(event.metadata, 'topUpId');
+    const workspaceId = workspaceIn(event.metadata);
+    // Checkout's payments are credited from checkout.session.completed; only top-ups are ours here.
+    if (workspaceId === undefined || topUpId === undefined) {
+      return { position: undefined, ignored: `payment ${paymentIntentId} is not an auto top-up` };
+    }
+    const attempt = Number(event.metadata.attempt ?? '1');
+    if (!Number.isSafeInteger(attempt) || attempt < 1)
+      throw new RefusedProviderEvent(`metadata.attempt is not a whole number: ${event.metadata.attempt}`);
+    const outcome =
+      event.kind === 'payment_succeeded'
+        ? {
+            status: 'SUCCEEDED' as const,
+            paymentIntentId,
+            amountReceived: {
+              amount: requireAmount(event.amountReceived, 'amount_received'),
+              currency: requireCurrency(event.currency),
+            },
+          }
+        : {
+            status: 'FAILED' as const,
+            paymentIntentId,
+            reason: event.reason,
+            code: event.code,
+            message: event.message,
+          };
+    const { position } = await this.autoTopUp.recordAutoTopUpCharge(
+      workspaceId,
+      { topUpId, attempt, outcome },
+      asProvider,
+    );
     return { position };
   }
 

@@ -7,43 +7,19 @@
  * kept in its alert rules; the crossings are recorded either way, which is what keeps one alert per
  * crossing true when a rule is switched on later.
  */
-import { availableCredits } from './drawdown';
 import { lowBalanceThreshold, type LowBalancePolicy } from './alert-rules';
+import type { BalanceAfter } from './balance-after';
 import type { WorkspaceCreditsEvent } from './events';
-import { evolve } from './evolve';
 import { iso } from './instants';
-import { RecentConsumptions } from './recent-consumptions';
-import { forkState, type WorkspaceCreditsState } from './state';
 
-/** Only these events leave `available` where CreditsConsumed's `availableAfter` says it is. */
-const isSpendOnly = (events: readonly WorkspaceCreditsEvent[]): boolean =>
-  events.at(-1)?.type === 'CreditsConsumed' &&
-  events.every((event) => event.type === 'CreditsConsumed' || event.type === 'CreditsExpired');
-
-/**
- * The crossings that `events` (just decided on `state`) make, at `now`. A spend says what it left
- * available; anything else is folded onto a copy of the state to find out.
- */
+/** The crossings a command's events make, at `now`, given what they leave (balance-after.ts). */
 export function crossingsAfter(
-  state: WorkspaceCreditsState,
-  events: readonly WorkspaceCreditsEvent[],
+  { after, available }: BalanceAfter,
+  workspaceId: string,
   now: number,
   policy: LowBalancePolicy,
 ): WorkspaceCreditsEvent[] {
-  if (events.length === 0) return [];
-  let after: WorkspaceCreditsState = state;
-  let available: number;
-  const last = events[events.length - 1];
-  if (last?.type === 'CreditsConsumed' && isSpendOnly(events)) {
-    available = last.data.availableAfter;
-  } else {
-    // A scratch list of spends: the fork must not add this append's spends to the state's own.
-    after = { ...forkState(state), consumptions: new RecentConsumptions() };
-    for (const event of events) evolve(after, event);
-    available = availableCredits(after.grants.values(), now);
-  }
   const threshold = lowBalanceThreshold(after.alerts.rules, policy, after.period?.credits ?? 0);
-  const workspaceId = events[0]?.data.workspaceId as string;
   const at = iso(now);
   const { notify } = after.alerts.rules;
   const crossings: WorkspaceCreditsEvent[] = [];

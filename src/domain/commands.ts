@@ -6,6 +6,8 @@
 import type { CreditAction, Drawdown, Money } from './credits';
 import type {
   AlertRules,
+  AutoTopUpSettings,
+  SavedCard,
   CheckoutOffer,
   CheckoutPaymentUpdated,
   ProviderDisputeFact,
@@ -154,6 +156,58 @@ export type ConfigureAlerts = Command<'ConfigureAlerts', { rules: AlertRules; co
 /** Records a notice for every grant with credits left whose expiry is within the notice period. */
 export type NoticeExpiringCredits = Command<'NoticeExpiringCredits', object>;
 
+/**
+ * A billing manager sets auto top-up, the package resolved from the catalog. `acceptedTerms`, when
+ * given, is the text the billing manager was shown: it must be the terms these settings make.
+ */
+export type ConfigureAutoTopUp = Command<
+  'ConfigureAutoTopUp',
+  { settings: AutoTopUpSettings; acceptedBy: string; acceptedTerms?: string }
+>;
+
+/** A billing manager starts saving (or replacing) the card auto top-up charges. */
+export type StartPaymentMethodSetup = Command<'StartPaymentMethodSetup', { setupId: string; startedBy: string }>;
+
+/** What became of saving a card: the provider's customer, its setup page, and the card saved. */
+export type RecordPaymentMethodSetup = Command<
+  'RecordPaymentMethodSetup',
+  | { outcome: 'CUSTOMER'; customerId: string }
+  | { outcome: 'OPENED'; setupId: string; sessionId: string; url: string; expiresAt: Date }
+  | { outcome: 'FAILED'; setupId: string; error: string }
+  | { outcome: 'SAVED'; setupId: string | null; customerId: string; paymentMethodId: string; card: SavedCard }
+>;
+
+/** A billing manager removes the saved card. */
+export type RemovePaymentMethod = Command<'RemovePaymentMethod', { removedBy: string }>;
+
+/** What the provider made of one attempt to charge a top-up: paid, still processing, or failed. */
+export type AutoTopUpChargeOutcome =
+  | { status: 'SUCCEEDED'; paymentIntentId: string; amountReceived: Money }
+  | { status: 'PROCESSING'; paymentIntentId: string }
+  | {
+      status: 'FAILED';
+      paymentIntentId: string | null;
+      reason: 'DECLINED' | 'REQUIRES_ACTION' | 'ERROR';
+      code: string | null;
+      message: string;
+    };
+
+/**
+ * Records an attempt's outcome, from the payments reaction or the provider's webhook (either may
+ * come first, or both). `retry`: how many attempts a top-up gets and how long after the first
+ * failure the next is made (doubling after each).
+ */
+export type RecordAutoTopUpCharge = Command<
+  'RecordAutoTopUpCharge',
+  {
+    topUpId: string;
+    attempt: number;
+    outcome: AutoTopUpChargeOutcome;
+    grantId: string;
+    retry: { maxAttempts: number; firstDelayMs: number };
+  }
+>;
+
 export type WorkspaceCreditsCommand =
   | ApplyPlanAllowance
   | PurchaseCredits
@@ -169,4 +223,9 @@ export type WorkspaceCreditsCommand =
   | CreditPaidCheckout
   | RecordCheckoutPayment
   | ConfigureAlerts
-  | NoticeExpiringCredits;
+  | NoticeExpiringCredits
+  | ConfigureAutoTopUp
+  | StartPaymentMethodSetup
+  | RecordPaymentMethodSetup
+  | RemovePaymentMethod
+  | RecordAutoTopUpCharge;

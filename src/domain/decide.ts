@@ -2,13 +2,16 @@
  * The workspace credits decider: given the state and a command, the events that command causes, or
  * a CreditsError that says why it is refused. A refusal causes no event at all. A repeated request
  * (same idempotency key, same payload) causes none either: its first result stands. Each command's
- * rules live in decisions/<command>.ts; this file dispatches, and adds the balance crossings the
- * command's events make (alerts.ts), so they are recorded in the same append.
+ * rules live in decisions/<command>.ts; this file dispatches, and adds what the command's events
+ * make of the lines the balance may cross (alerts.ts, auto-top-up.ts), in the same append.
  */
 import { DEFAULT_LOW_BALANCE_POLICY, type LowBalancePolicy } from './alert-rules';
 import { crossingsAfter } from './alerts';
+import { topUpsAfter } from './auto-top-up';
+import { balanceAfter } from './balance-after';
 import type { WorkspaceCreditsCommand } from './commands';
 import { configureAlerts } from './decisions/configure-alerts';
+import { configureAutoTopUp } from './decisions/configure-auto-top-up';
 import { applyPlanAllowance } from './decisions/apply-plan-allowance';
 import { consumeCredits } from './decisions/consume-credits';
 import { creditPaidCheckout } from './decisions/credit-paid-checkout';
@@ -16,13 +19,17 @@ import { expireCredits } from './decisions/expire-credits';
 import { grantCredits } from './decisions/grant-credits';
 import { noticeExpiringCredits } from './decisions/notice-expiring-credits';
 import { purchaseCredits } from './decisions/purchase-credits';
+import { recordAutoTopUpCharge } from './decisions/record-auto-top-up-charge';
 import { recordCheckoutPayment } from './decisions/record-checkout-payment';
 import { recordCheckoutSession } from './decisions/record-checkout-session';
 import { recordProviderDispute } from './decisions/record-provider-dispute';
 import { recordProviderRefund } from './decisions/record-provider-refund';
+import { recordPaymentMethodSetup } from './decisions/record-payment-method-setup';
 import { refundCreditConsumption } from './decisions/refund-credit-consumption';
+import { removePaymentMethod } from './decisions/remove-payment-method';
 import { requestPurchaseRefund } from './decisions/request-purchase-refund';
 import { startCheckout } from './decisions/start-checkout';
+import { startPaymentMethodSetup } from './decisions/start-payment-method-setup';
 import type { WorkspaceCreditsEvent } from './events';
 import type { WorkspaceCreditsState } from './state';
 
@@ -34,8 +41,11 @@ export function decide(
 ): WorkspaceCreditsEvent[] {
   const events = decideCommand(command, state);
   if (events.length === 0) return events;
-  const crossings = crossingsAfter(state, events, command.data.now.getTime(), policy);
-  return crossings.length === 0 ? events : [...events, ...crossings];
+  const now = command.data.now.getTime();
+  const { workspaceId } = command.data;
+  const after = balanceAfter(state, events, now);
+  const follow = [...crossingsAfter(after, workspaceId, now, policy), ...topUpsAfter(after, workspaceId, now)];
+  return follow.length === 0 ? events : [...events, ...follow];
 }
 
 function decideCommand(command: WorkspaceCreditsCommand, state: WorkspaceCreditsState): WorkspaceCreditsEvent[] {
@@ -70,5 +80,15 @@ function decideCommand(command: WorkspaceCreditsCommand, state: WorkspaceCredits
       return configureAlerts(command, state);
     case 'NoticeExpiringCredits':
       return noticeExpiringCredits(command, state);
+    case 'ConfigureAutoTopUp':
+      return configureAutoTopUp(command, state);
+    case 'StartPaymentMethodSetup':
+      return startPaymentMethodSetup(command, state);
+    case 'RecordPaymentMethodSetup':
+      return recordPaymentMethodSetup(command, state);
+    case 'RemovePaymentMethod':
+      return removePaymentMethod(command, state);
+    case 'RecordAutoTopUpCharge':
+      return recordAutoTopUpCharge(command, state);
   }
 }

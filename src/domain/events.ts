@@ -28,7 +28,9 @@ export type PlanAllowanceApplied = Event<
  */
 export type PurchasePayment =
   | { provider: 'MANUAL'; reference: string }
-  | { provider: 'STRIPE'; checkoutSessionId: string; paymentIntentId: string };
+  | { provider: 'STRIPE'; checkoutSessionId: string; paymentIntentId: string }
+  /** An automatic top-up charged off-session to the workspace's saved card (no Checkout session). */
+  | { provider: 'STRIPE'; autoTopUpId: string; paymentIntentId: string };
 
 /**
  * A paid credit package; `purchaseId` identifies the purchase within the workspace (the payment
@@ -424,6 +426,156 @@ export type CreditsExpiringSoon = Event<
   }
 >;
 
+// ------------------------------------------------------------------------------- auto top-up
+
+/** A saved card as the provider describes it: enough to recognise it, never enough to charge it. */
+export interface SavedCard {
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+}
+
+/** A billing manager asked to save (or replace) the card auto top-up charges, through a setup page. */
+export type PaymentMethodSetupStarted = Event<
+  'PaymentMethodSetupStarted',
+  { workspaceId: string; setupId: string; customerId: string | null; startedBy: string; startedAt: string }
+>;
+
+/** The provider's customer for this workspace, created once by the payments reaction. */
+export type PaymentCustomerCreated = Event<
+  'PaymentCustomerCreated',
+  { workspaceId: string; customerId: string; createdAt: string }
+>;
+
+/** The provider opened the page where the card is saved, or refused to. */
+export type PaymentMethodSetupOpened = Event<
+  'PaymentMethodSetupOpened',
+  { workspaceId: string; setupId: string; sessionId: string; url: string; expiresAt: string; openedAt: string }
+>;
+export type PaymentMethodSetupFailed = Event<
+  'PaymentMethodSetupFailed',
+  { workspaceId: string; setupId: string; error: string; failedAt: string }
+>;
+
+/** The card was saved at the provider; it replaces any card saved before. */
+export type PaymentMethodSaved = Event<
+  'PaymentMethodSaved',
+  {
+    workspaceId: string;
+    setupId: string | null;
+    customerId: string;
+    paymentMethodId: string;
+    card: SavedCard;
+    savedAt: string;
+  }
+>;
+
+/** A billing manager removed the saved card: auto top-up cannot charge until another is saved. */
+export type PaymentMethodRemoved = Event<
+  'PaymentMethodRemoved',
+  { workspaceId: string; paymentMethodId: string; removedBy: string; removedAt: string }
+>;
+
+/**
+ * Auto top-up's settings: below `thresholdCredits` available, buy one package, or (with
+ * `targetCredits`) the credits that bring the balance back to the target, at the package's price per
+ * credit rounded up to the minor unit, in one payment; never more than `monthlyLimit` in a calendar
+ * month (UTC).
+ */
+export interface AutoTopUpSettings {
+  enabled: boolean;
+  thresholdCredits: number;
+  packageId: string;
+  packageName: string;
+  packageCredits: number;
+  packagePrice: Money;
+  /** Purchased credits of the package expire this many days after the payment; null: never. */
+  packageExpiresAfterDays: number | null;
+  targetCredits: number | null;
+  monthlyLimit: Money;
+}
+
+/**
+ * A billing manager set auto top-up, and consented to merchant-initiated charges on these terms:
+ * who, when, and the terms as they were shown (card networks require the consent on record).
+ */
+export type AutoTopUpConfigured = Event<
+  'AutoTopUpConfigured',
+  {
+    workspaceId: string;
+    settings: AutoTopUpSettings;
+    consent: { acceptedBy: string; acceptedAt: string; terms: string };
+  }
+>;
+
+/**
+ * Available credits fell below the auto top-up threshold: one charge is requested for this crossing,
+ * recorded in the same append as the change that crossed it. The payments reaction charges the saved
+ * card off-session with a key derived from `topUpId` and the attempt.
+ */
+export type AutoTopUpRequested = Event<
+  'AutoTopUpRequested',
+  {
+    workspaceId: string;
+    topUpId: string;
+    credits: number;
+    amount: Money;
+    packageId: string;
+    packageName: string;
+    expiresAfterDays: number | null;
+    customerId: string;
+    paymentMethodId: string;
+    /** Available credits when the threshold was crossed. */
+    available: number;
+    /** The calendar month (UTC, YYYY-MM) whose limit the charge counts against. */
+    month: string;
+    requestedAt: string;
+  }
+>;
+
+/** A crossing that could not be topped up: the monthly limit would be passed, or no card is saved. */
+export type AutoTopUpSkipped = Event<
+  'AutoTopUpSkipped',
+  {
+    workspaceId: string;
+    reason: 'MONTHLY_LIMIT' | 'NO_PAYMENT_METHOD';
+    available: number;
+    /** The charge it would have been. */
+    amount: Money;
+    skippedAt: string;
+  }
+>;
+
+/**
+ * An attempt to charge a top-up failed: the card was declined, needs the cardholder (3-D Secure),
+ * or the provider refused for another reason. `retryAt` is when the next attempt is made; without
+ * it this was the last attempt of the top-up.
+ */
+export type AutoTopUpFailed = Event<
+  'AutoTopUpFailed',
+  {
+    workspaceId: string;
+    topUpId: string;
+    attempt: number;
+    paymentIntentId: string | null;
+    reason: 'DECLINED' | 'REQUIRES_ACTION' | 'ERROR';
+    code: string | null;
+    message: string;
+    retryAt: string | null;
+    failedAt: string;
+  }
+>;
+
+/** Available credits are back at the auto top-up threshold: the next fall below it tops up again. */
+export type AutoTopUpRearmed = Event<'AutoTopUpRearmed', { workspaceId: string; available: number; rearmedAt: string }>;
+
+/** Auto top-up stopped itself after failures; a billing manager turns it on again. */
+export type AutoTopUpPaused = Event<
+  'AutoTopUpPaused',
+  { workspaceId: string; topUpId: string; reason: string; pausedAt: string }
+>;
+
 export type WorkspaceCreditsEvent =
   | PlanAllowanceApplied
   | CreditsPurchased
@@ -448,7 +600,19 @@ export type WorkspaceCreditsEvent =
   | CreditsLow
   | CreditsDepleted
   | CreditsRecovered
-  | CreditsExpiringSoon;
+  | CreditsExpiringSoon
+  | PaymentMethodSetupStarted
+  | PaymentCustomerCreated
+  | PaymentMethodSetupOpened
+  | PaymentMethodSetupFailed
+  | PaymentMethodSaved
+  | PaymentMethodRemoved
+  | AutoTopUpConfigured
+  | AutoTopUpRequested
+  | AutoTopUpSkipped
+  | AutoTopUpFailed
+  | AutoTopUpRearmed
+  | AutoTopUpPaused;
 
 export type WorkspaceCreditsEventType = WorkspaceCreditsEvent['type'];
 
@@ -477,6 +641,18 @@ export const WORKSPACE_CREDITS_EVENT_TYPES: readonly WorkspaceCreditsEventType[]
   'CreditsDepleted',
   'CreditsRecovered',
   'CreditsExpiringSoon',
+  'PaymentMethodSetupStarted',
+  'PaymentCustomerCreated',
+  'PaymentMethodSetupOpened',
+  'PaymentMethodSetupFailed',
+  'PaymentMethodSaved',
+  'PaymentMethodRemoved',
+  'AutoTopUpConfigured',
+  'AutoTopUpRequested',
+  'AutoTopUpSkipped',
+  'AutoTopUpFailed',
+  'AutoTopUpRearmed',
+  'AutoTopUpPaused',
 ];
 
 const EVENT_TYPE_SET: ReadonlySet<string> = new Set(WORKSPACE_CREDITS_EVENT_TYPES);
@@ -532,5 +708,29 @@ export function occurredAt(event: WorkspaceCreditsEvent): string {
       return event.data.depletedAt;
     case 'CreditsExpiringSoon':
       return event.data.noticedAt;
+    case 'PaymentMethodSetupStarted':
+      return event.data.startedAt;
+    case 'PaymentCustomerCreated':
+      return event.data.createdAt;
+    case 'PaymentMethodSetupOpened':
+      return event.data.openedAt;
+    case 'PaymentMethodSetupFailed':
+      return event.data.failedAt;
+    case 'PaymentMethodSaved':
+      return event.data.savedAt;
+    case 'PaymentMethodRemoved':
+      return event.data.removedAt;
+    case 'AutoTopUpConfigured':
+      return event.data.consent.acceptedAt;
+    case 'AutoTopUpRequested':
+      return event.data.requestedAt;
+    case 'AutoTopUpSkipped':
+      return event.data.skippedAt;
+    case 'AutoTopUpFailed':
+      return event.data.failedAt;
+    case 'AutoTopUpRearmed':
+      return event.data.rearmedAt;
+    case 'AutoTopUpPaused':
+      return event.data.pausedAt;
   }
 }

@@ -91,6 +91,13 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       }
       const checkout = checkoutId === undefined ? undefined : state.checkouts.get(checkoutId);
       if (checkout) checkout.status = 'PAID';
+      if ('autoTopUpId' in payment) {
+        const topUp = state.autoTopUp.topUps.get(payment.autoTopUpId);
+        if (topUp) {
+          topUp.status = 'SUCCEEDED';
+          topUp.paymentIntentId = payment.paymentIntentId;
+        }
+      }
       return state;
     }
     case 'CreditsGranted': {
@@ -302,6 +309,71 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       return state;
     case 'CreditsExpiringSoon':
       state.alerts.expiringNoticed.add(event.data.grantId);
+      return state;
+    case 'PaymentMethodSetupStarted':
+      state.autoTopUp.setups.set(event.data.setupId, 'STARTED');
+      return state;
+    case 'PaymentCustomerCreated':
+      state.autoTopUp.customerId ??= event.data.customerId;
+      return state;
+    case 'PaymentMethodSetupOpened':
+      state.autoTopUp.setups.set(event.data.setupId, 'OPEN');
+      return state;
+    case 'PaymentMethodSetupFailed':
+      state.autoTopUp.setups.set(event.data.setupId, 'FAILED');
+      return state;
+    case 'PaymentMethodSaved': {
+      const { setupId, customerId, paymentMethodId, card } = event.data;
+      const autoTopUp = state.autoTopUp;
+      if (setupId !== null) autoTopUp.setups.set(setupId, 'SAVED');
+      autoTopUp.customerId ??= customerId;
+      autoTopUp.card = { paymentMethodId, customerId, card };
+      // A new card is a billing manager acting: auto top-up resumes, and a crossing counts again.
+      autoTopUp.paused = false;
+      autoTopUp.armed = true;
+      return state;
+    }
+    case 'PaymentMethodRemoved':
+      if (state.autoTopUp.card?.paymentMethodId === event.data.paymentMethodId) state.autoTopUp.card = undefined;
+      return state;
+    case 'AutoTopUpConfigured':
+      state.autoTopUp.settings = event.data.settings;
+      state.autoTopUp.paused = false;
+      state.autoTopUp.armed = true;
+      return state;
+    case 'AutoTopUpRequested': {
+      const { topUpId, credits, amount, packageId, packageName, expiresAfterDays, month } = event.data;
+      state.autoTopUp.topUps.set(topUpId, {
+        topUpId,
+        credits,
+        amount,
+        packageId,
+        packageName,
+        expiresAfterDays,
+        month,
+        status: 'REQUESTED',
+        failedAttempts: 0,
+        paymentIntentId: undefined,
+      });
+      state.autoTopUp.armed = false;
+      return state;
+    }
+    case 'AutoTopUpSkipped':
+      state.autoTopUp.armed = false;
+      return state;
+    case 'AutoTopUpFailed': {
+      const topUp = state.autoTopUp.topUps.get(event.data.topUpId);
+      if (topUp) {
+        topUp.failedAttempts = Math.max(topUp.failedAttempts, event.data.attempt);
+        if (event.data.retryAt === null && topUp.status === 'REQUESTED') topUp.status = 'FAILED';
+      }
+      return state;
+    }
+    case 'AutoTopUpRearmed':
+      state.autoTopUp.armed = true;
+      return state;
+    case 'AutoTopUpPaused':
+      state.autoTopUp.paused = true;
       return state;
     case 'ProviderEventDeferred': {
       const { paymentIntentId, fact, recordedBy } = event.data;

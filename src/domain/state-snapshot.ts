@@ -14,6 +14,8 @@ import { RecentConsumptions } from './recent-consumptions';
 import type { AlertRules, ProviderPaymentFact } from './events';
 import type {
   AlertState,
+  AutoTopUpState,
+  TopUpRecord,
   CheckoutRecord,
   CurrentPeriod,
   DisputeRecord,
@@ -27,7 +29,9 @@ import type {
  * either changes, or the encoding does (remembered spends store a grant's source as its index in
  * GRANT_SOURCES): a snapshot of another version is ignored and the stream is folded afresh.
  */
-export const STATE_SNAPSHOT_VERSION = 4;
+export const STATE_SNAPSHOT_VERSION = 5;
+
+type AutoTopUpSetupStatus = AutoTopUpState['setups'] extends Map<string, infer S> ? S : never;
 
 const NEWLINE = Buffer.from('\n');
 
@@ -49,6 +53,10 @@ interface Head {
   uncreditedSessions: string[];
   refundedConsumptions: string[];
   alerts: Omit<AlertState, 'expiringNoticed'> & { expiringNoticed: string[] };
+  autoTopUp: Omit<AutoTopUpState, 'setups' | 'topUps'> & {
+    setups: [string, AutoTopUpSetupStatus][];
+    topUps: [string, TopUpRecord][];
+  };
   /** The remembered spends' key hashes, in their order: little-endian int32s, base64. */
   keyHashes: string;
 }
@@ -74,6 +82,7 @@ export function encodeState(state: WorkspaceCreditsState): Buffer {
     uncreditedSessions: [...state.uncreditedSessions],
     refundedConsumptions: [...state.refundedConsumptions],
     alerts: { ...state.alerts, expiringNoticed: [...state.alerts.expiringNoticed] },
+    autoTopUp: { ...state.autoTopUp, setups: [...state.autoTopUp.setups], topUps: [...state.autoTopUp.topUps] },
     keyHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('base64'),
   };
   // JSON has no `undefined`: optional fields travel as null (the state itself never holds null).
@@ -120,6 +129,22 @@ export function decodeState(bytes: Buffer): WorkspaceCreditsState {
       ...head.alerts,
       rules: withNulls(head.alerts.rules),
       expiringNoticed: new Set(head.alerts.expiringNoticed),
+    },
+    autoTopUp: {
+      ...head.autoTopUp,
+      // Settings say "no target" with null, which the head's decoding turned into undefined.
+      settings: head.autoTopUp.settings && {
+        ...head.autoTopUp.settings,
+        targetCredits: head.autoTopUp.settings.targetCredits ?? null,
+        packageExpiresAfterDays: head.autoTopUp.settings.packageExpiresAfterDays ?? null,
+      },
+      setups: new Map(head.autoTopUp.setups),
+      topUps: new Map(
+        head.autoTopUp.topUps.map(([id, topUp]) => [
+          id,
+          { ...topUp, expiresAfterDays: topUp.expiresAfterDays ?? null, paymentIntentId: topUp.paymentIntentId },
+        ]),
+      ),
     },
   };
 }

@@ -3,7 +3,15 @@
  * say that a decision needs. `evolve` (evolve.ts) folds one event into it.
  */
 import type { Grant, Money } from './credits';
-import type { AlertRules, CheckoutOffer, ProviderPaymentFact, PurchasePayment, RefundStatus } from './events';
+import type {
+  AlertRules,
+  AutoTopUpSettings,
+  CheckoutOffer,
+  ProviderPaymentFact,
+  PurchasePayment,
+  RefundStatus,
+  SavedCard,
+} from './events';
 import { DEFAULT_ALERT_RULES } from './alert-rules';
 import { RecentConsumptions } from './recent-consumptions';
 
@@ -108,6 +116,38 @@ export interface WorkspaceCreditsState {
   /** Spends whose credits were given back. */
   refundedConsumptions: Set<string>;
   alerts: AlertState;
+  autoTopUp: AutoTopUpState;
+}
+
+/** One automatic top-up: requested for a crossing, charged (maybe after failed attempts), or given up. */
+export interface TopUpRecord {
+  topUpId: string;
+  credits: number;
+  amount: Money;
+  packageId: string;
+  packageName: string;
+  expiresAfterDays: number | null;
+  /** The calendar month (UTC, YYYY-MM) whose limit it counts against, unless it failed. */
+  month: string;
+  status: 'REQUESTED' | 'SUCCEEDED' | 'FAILED';
+  /** Attempts that failed so far. */
+  failedAttempts: number;
+  /** The payment that paid it, once credited. */
+  paymentIntentId: string | undefined;
+}
+
+/** The saved card, auto top-up's settings and its charges (auto-top-up.ts). */
+export interface AutoTopUpState {
+  settings: AutoTopUpSettings | undefined;
+  /** Stopped itself after failures, until a billing manager configures it or saves a card. */
+  paused: boolean;
+  /** False from a crossing (topped up or skipped) until available is back at the threshold. */
+  armed: boolean;
+  customerId: string | undefined;
+  card: { paymentMethodId: string; customerId: string; card: SavedCard } | undefined;
+  /** Card setups by id, with how far each got. */
+  setups: Map<string, 'STARTED' | 'OPEN' | 'FAILED' | 'SAVED'>;
+  topUps: Map<string, TopUpRecord>;
 }
 
 /** The workspace's alert rules, and which side of each line its balance was last on (alerts.ts). */
@@ -148,6 +188,15 @@ export const initialState = (): WorkspaceCreditsState => ({
     everFunded: false,
     expiringNoticed: new Set(),
   },
+  autoTopUp: {
+    settings: undefined,
+    paused: false,
+    armed: true,
+    customerId: undefined,
+    card: undefined,
+    setups: new Map(),
+    topUps: new Map(),
+  },
 });
 
 /**
@@ -175,5 +224,6 @@ export function forkState(state: WorkspaceCreditsState): WorkspaceCreditsState {
     uncreditedSessions: new Set(state.uncreditedSessions),
     refundedConsumptions: new Set(state.refundedConsumptions),
     alerts: { ...state.alerts, expiringNoticed: new Set(state.alerts.expiringNoticed) },
+    autoTopUp: { ...state.autoTopUp, setups: new Map(state.autoTopUp.setups), topUps: copies(state.autoTopUp.topUps) },
   };
 }

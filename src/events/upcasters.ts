@@ -41,6 +41,18 @@ export const EVENT_SCHEMAS: Record<WorkspaceCreditsEventType, EventSchema> = {
   CreditsDepleted: { current: 1, upcasters: {} },
   CreditsRecovered: { current: 1, upcasters: {} },
   CreditsExpiringSoon: { current: 1, upcasters: {} },
+  PaymentMethodSetupStarted: { current: 1, upcasters: {} },
+  PaymentCustomerCreated: { current: 1, upcasters: {} },
+  PaymentMethodSetupOpened: { current: 1, upcasters: {} },
+  PaymentMethodSetupFailed: { current: 1, upcasters: {} },
+  PaymentMethodSaved: { current: 1, upcasters: {} },
+  PaymentMethodRemoved: { current: 1, upcasters: {} },
+  AutoTopUpConfigured: { current: 1, upcasters: {} },
+  AutoTopUpRequested: { current: 1, upcasters: {} },
+  AutoTopUpSkipped: { current: 1, upcasters: {} },
+  AutoTopUpFailed: { current: 1, upcasters: {} },
+  AutoTopUpRearmed: { current: 1, upcasters: {} },
+  AutoTopUpPaused: { current: 1, upcasters: {} },
   CreditsPurchased: {
     current: 2,
     upcasters: {

@@ -1,7 +1,9 @@
 import type { Catalog } from '../catalog/catalog';
+import type { AutoTopUpCommands } from '../commands/auto-top-up-commands';
 import type { CreditsCommands } from '../commands/credits-commands';
 import type { PaymentCommands } from '../commands/payment-commands';
 import type { Principal } from '../auth/principal';
+import type { AutoTopUpQueries } from '../queries/auto-top-up-queries';
 import type { CreditsPubSub } from '../queries/credits-changes';
 import type { CreditsQueries } from '../queries/credits-queries';
 import type { ParkedWork } from '../queries/reactions';
@@ -16,6 +18,10 @@ export interface Services {
   catalog: Catalog;
   commands: CreditsCommands;
   payments: PaymentCommands;
+  /** The saved card and auto top-up's settings. */
+  autoTopUp: AutoTopUpCommands;
+  /** The saved card, the settings in force and this month's top-ups. */
+  autoTopUpQueries: AutoTopUpQueries;
   queries: CreditsQueries;
   /** Announces workspaces whose balance changed, once the read models include the change. */
   pubSub: CreditsPubSub;

@@ -3,7 +3,7 @@
  * required/available); validation failures say which argument broke which rule; anything
  * unexpected is logged and, in production, answered without its message or stack.
  */
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from 'pino';
 import { isCreditsError } from '../domain/errors';
@@ -11,6 +11,7 @@ import { PaymentProviderError, PaymentsNotConfigured } from '../payments/payment
 import { ReadModelUnavailable } from '../queries/credits-queries';
 import { CommittedButNotVisible } from '../commands/read-your-writes';
 import { UnsafeWebhookUrl } from '../webhooks/port';
+import { QueryLimitExceeded, tokenLimitRefusal } from './limits/query-limit-exceeded';
 
 interface ValidationErrorLike {
   property: string;
@@ -25,12 +26,37 @@ function describeValidationErrors(errors: ValidationErrorLike[], prefix = ''): {
   ]);
 }
 
+/**
+ * graphql-js ends some messages with "Did you mean …?", naming fields, arguments, types and enum
+ * values close to what was sent: with introspection off, that hands out the schema piece by piece.
+ */
+const SUGGESTION = / ?Did you mean .+\?$/s;
+
 export function formatError(
   formatted: GraphQLFormattedError,
   error: unknown,
   options: { production: boolean; logger: Logger },
 ): GraphQLFormattedError {
+  const answer = explain(formatted, error, options);
+  return options.production && SUGGESTION.test(answer.message)
+    ? { ...answer, message: answer.message.replace(SUGGESTION, '') }
+    : answer;
+}
+
+function explain(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  options: { production: boolean; logger: Logger },
+): GraphQLFormattedError {
   const original = unwrapResolverError(error);
+  // Apollo reports a validation rule's error under its own code, GRAPHQL_VALIDATION_FAILED, and the
+  // parser's refusal at the token limit as a syntax error, GRAPHQL_PARSE_FAILED.
+  const cause = error instanceof GraphQLError ? error.originalError : undefined;
+  if (cause instanceof QueryLimitExceeded) {
+    return { ...formatted, extensions: { ...formatted.extensions, code: cause.code } };
+  }
+  const tooLarge = formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED' && tokenLimitRefusal(formatted.message);
+  if (tooLarge) return { message: tooLarge.message, extensions: { code: tooLarge.code, limit: tooLarge.limit } };
   if (isCreditsError(original)) {
     return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
   }

@@ -6,6 +6,7 @@ import { ArgumentValidationError, buildSchemaSync, type ValidatorFn } from 'type
 import { createCreditsPubSub, type CreditsPubSub } from '../queries/credits-changes';
 import { authChecker } from './guards';
 import { AlertsResolver } from './resolvers/alerts-resolver';
+import { AutoTopUpResolver } from './resolvers/auto-top-up-resolver';
 import { CatalogResolver } from './resolvers/catalog-resolver';
 import { CreditHistoryResolver } from './resolvers/credit-history-resolver';
 import { CreditMutationsResolver } from './resolvers/credit-mutations-resolver';
@@ -48,6 +49,7 @@ export function buildCreditsSchema(pubSub: CreditsPubSub = createCreditsPubSub()
       PaymentsResolver,
       AlertsResolver,
       WebhooksResolver,
+      AutoTopUpResolver,
     ],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],
     validateFn: validateArgument,

@@ -48,6 +48,49 @@ export interface RefundRequest {
   metadata: Record<string, string>;
 }
 
+/** Opening the provider's page where a billing manager saves the card auto top-up charges. */
+export interface SetupSessionRequest {
+  workspaceId: string;
+  setupId: string;
+  customerId: string;
+  successUrl: string;
+  cancelUrl: string;
+  idempotencyKey: string;
+}
+
+/** A card saved at the provider: what charges it, and what identifies it to a person. */
+export interface ProviderSavedCard {
+  paymentMethodId: string;
+  customerId: string;
+  card: { brand: string; last4: string; expMonth: number; expYear: number };
+}
+
+/** Charging a saved card with nobody present (a merchant-initiated payment). */
+export interface OffSessionChargeRequest {
+  workspaceId: string;
+  topUpId: string;
+  attempt: number;
+  customerId: string;
+  paymentMethodId: string;
+  amount: Money;
+  idempotencyKey: string;
+}
+
+/**
+ * What the provider made of an off-session charge. A decline, or a card that needs its holder
+ * (3-D Secure), is an answer, not an error: it is recorded, and decides whether to try again.
+ */
+export type OffSessionCharge =
+  | { status: 'SUCCEEDED'; paymentIntentId: string; amountReceived: Money }
+  | { status: 'PROCESSING'; paymentIntentId: string }
+  | {
+      status: 'FAILED';
+      paymentIntentId: string | null;
+      reason: 'DECLINED' | 'REQUIRES_ACTION';
+      code: string | null;
+      message: string;
+    };
+
 /** The provider's refund statuses, upper-cased. */
 export type ProviderRefundStatus = 'PENDING' | 'REQUIRES_ACTION' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
 
@@ -133,6 +176,34 @@ export type PaymentEvent =
       dispute: ProviderDispute;
     }
   | {
+      /** A setup page completed: the card is saved on the customer (the setup intent says which card). */
+      kind: 'setup_completed';
+      eventId: string;
+      sessionId: string;
+      setupIntentId: string | null;
+      /** The metadata set when the page was opened: workspaceId, setupId. */
+      metadata: Record<string, string>;
+    }
+  | {
+      /** A payment intent was paid (ours for auto top-up carry workspaceId and topUpId in metadata). */
+      kind: 'payment_succeeded';
+      eventId: string;
+      paymentIntentId: string;
+      amountReceived: number;
+      currency: string;
+      metadata: Record<string, string>;
+    }
+  | {
+      /** A payment intent's attempt failed: declined, or the card needs its holder. */
+      kind: 'payment_failed';
+      eventId: string;
+      paymentIntentId: string;
+      reason: 'DECLINED' | 'REQUIRES_ACTION';
+      code: string | null;
+      message: string;
+      metadata: Record<string, string>;
+    }
+  | {
       /** Any other event type: acknowledge it and do nothing. */
       kind: 'ignored';
       eventId: string;
@@ -156,6 +227,16 @@ export interface PaymentGateway {
   listRefunds(paymentIntentId: string): Promise<ProviderRefund[]>;
   /** The metadata of a payment intent (ours name the workspace); undefined when it does not exist. */
   paymentIntentMetadata(paymentIntentId: string): Promise<Record<string, string> | undefined>;
+  /** Creates the provider's customer for a workspace; the same key returns the same customer. */
+  createCustomer(request: { workspaceId: string; idempotencyKey: string }): Promise<{ customerId: string }>;
+  /** Opens the page where a card is saved on the customer, for charges without the cardholder. */
+  createSetupSession(request: SetupSessionRequest): Promise<CheckoutSession>;
+  /** The card a completed setup saved. */
+  savedCard(setupIntentId: string): Promise<ProviderSavedCard>;
+  /** Charges a saved card with nobody present; a decline is an answer (FAILED), not an error. */
+  chargeSavedCard(request: OffSessionChargeRequest): Promise<OffSessionCharge>;
+  /** Forgets a saved card at the provider; one it does not know is forgotten already. */
+  detachPaymentMethod(paymentMethodId: string): Promise<void>;
   /**
    * Verifies the signature of a webhook's raw body (the exact bytes received, before any JSON
    * parsing) and narrows the event. Throws `InvalidWebhookSignature` for a missing, bad or stale
@@ -237,6 +318,11 @@ export function unconfiguredPaymentGateway(): PaymentGateway {
     retrieveRefund: async () => refuse(),
     listRefunds: async () => refuse(),
     paymentIntentMetadata: async () => refuse(),
+    createCustomer: async () => refuse(),
+    createSetupSession: async () => refuse(),
+    savedCard: async () => refuse(),
+    chargeSavedCard: async () => refuse(),
+    detachPaymentMethod: async () => refuse(),
     parseWebhook: () => refuse(),
   };
 }

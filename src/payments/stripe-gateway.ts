@@ -10,8 +10,12 @@ import {
   PaymentsNotConfigured,
   type CheckoutRequest,
   type CheckoutSession,
+  type OffSessionCharge,
+  type OffSessionChargeRequest,
   type PaymentEvent,
   type PaymentGateway,
+  type ProviderSavedCard,
+  type SetupSessionRequest,
   type ProviderDispute,
   type ProviderRefund,
   type ProviderRefundStatus,
@@ -134,6 +138,107 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       return newestFirst.reverse().map(providerRefund);
     },
 
+    async createCustomer(request: { workspaceId: string; idempotencyKey: string }): Promise<{ customerId: string }> {
+      const customer = await call('create the customer', () =>
+        stripe.customers.create(
+          { description: `Credits workspace ${request.workspaceId}`, metadata: { workspaceId: request.workspaceId } },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+      return { customerId: customer.id };
+    },
+
+    async createSetupSession(request: SetupSessionRequest): Promise<CheckoutSession> {
+      const metadata = { workspaceId: request.workspaceId, setupId: request.setupId };
+      const session = await call('open the page that saves a card', () =>
+        stripe.checkout.sessions.create(
+          {
+            mode: 'setup',
+            customer: request.customerId,
+            currency: 'usd',
+            metadata,
+            // On the setup intent too, so the saved card says which workspace it was saved for.
+            setup_intent_data: { metadata },
+            success_url: request.successUrl,
+            cancel_url: request.cancelUrl,
+          },
+          { idempotencyKey: request.idempotencyKey },
+        ),
+      );
+      if (!session.url) {
+        throw new PaymentProviderError(`Stripe returned setup session ${session.id} without a page URL.`, {
+          retryable: false,
+        });
+      }
+      return { id: session.id, url: session.url, expiresAt: new Date(session.expires_at * 1000) };
+    },
+
+    async savedCard(setupIntentId: string): Promise<ProviderSavedCard> {
+      const intent = await call('read the saved card', () =>
+        stripe.setupIntents.retrieve(setupIntentId, { expand: ['payment_method'] }),
+      );
+      const method = intent.payment_method;
+      const card = typeof method === 'object' && method !== null ? method.card : undefined;
+      const customerId = idOf(intent.customer);
+      if (typeof method !== 'object' || method === null || !card || customerId === null) {
+        throw new PaymentProviderError(`Setup intent ${setupIntentId} saved no card on a customer.`, {
+          retryable: false,
+        });
+      }
+      return {
+        paymentMethodId: method.id,
+        customerId,
+        card: { brand: card.brand, last4: card.last4, expMonth: card.exp_month, expYear: card.exp_year },
+      };
+    },
+
+    async chargeSavedCard(request: OffSessionChargeRequest): Promise<OffSessionCharge> {
+      let intent: Stripe.PaymentIntent;
+      try {
+        intent = await stripe.paymentIntents.create(
+          {
+            amount: request.amount.amount,
+            currency: request.amount.currency.toLowerCase(),
+            customer: request.customerId,
+            payment_method: request.paymentMethodId,
+            off_session: true,
+            confirm: true,
+            description: `Auto top-up ${request.topUpId} of workspace ${request.workspaceId}`,
+            metadata: {
+              workspaceId: request.workspaceId,
+              topUpId: request.topUpId,
+              attempt: String(request.attempt),
+            },
+          },
+          { idempotencyKey: request.idempotencyKey },
+        );
+      } catch (error) {
+        // A decline, or a card that needs its holder, is Stripe's answer about this attempt.
+        if (error instanceof Stripe.errors.StripeCardError) {
+          return {
+            status: 'FAILED',
+            paymentIntentId: idOf(error.payment_intent) ?? null,
+            reason: error.code === 'authentication_required' ? 'REQUIRES_ACTION' : 'DECLINED',
+            code: error.decline_code ?? error.code ?? null,
+            message: firstLine(error.message),
+          };
+        }
+        throw toProviderError('charge the saved card', error);
+      }
+      return offSessionOutcome(intent);
+    },
+
+    async detachPaymentMethod(paymentMethodId: string): Promise<void> {
+      try {
+        await stripe.paymentMethods.detach(paymentMethodId);
+      } catch (error) {
+        const gone =
+          error instanceof Stripe.errors.StripeError &&
+          (error.code === 'resource_missing' || error.code === 'payment_method_unexpected_state');
+        if (!gone) throw toProviderError('forget the saved card', error);
+      }
+    },
+
     parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): PaymentEvent {
       if (!signatureHeader) throw new InvalidWebhookSignature('The webhook has no Stripe-Signature header.');
       let event: Stripe.Event;
@@ -180,6 +285,15 @@ function narrow(event: Stripe.Event): PaymentEvent {
   switch (event.type) {
     case 'checkout.session.completed': {
       const session = event.data.object;
+      if (session.mode === 'setup') {
+        return {
+          kind: 'setup_completed',
+          eventId: event.id,
+          sessionId: session.id,
+          setupIntentId: idOf(session.setup_intent),
+          metadata: metadataOf(session),
+        };
+      }
       // Delayed methods (bank debits, vouchers) complete the checkout before the money arrives;
       // only 'paid' (or nothing to pay) may be credited now.
       if (session.payment_status === 'unpaid') return checkoutUnpaid(event.id, session, 'PROCESSING');
@@ -204,9 +318,53 @@ function narrow(event: Stripe.Event): PaymentEvent {
     case 'charge.dispute.funds_withdrawn':
     case 'charge.dispute.funds_reinstated':
       return { kind: 'dispute_updated', eventId: event.id, dispute: providerDispute(event.data.object) };
+    case 'payment_intent.succeeded': {
+      const intent = event.data.object;
+      return {
+        kind: 'payment_succeeded',
+        eventId: event.id,
+        paymentIntentId: intent.id,
+        amountReceived: intent.amount_received,
+        currency: intent.currency.toUpperCase(),
+        metadata: metadataOf(intent),
+      };
+    }
+    case 'payment_intent.payment_failed': {
+      const intent = event.data.object;
+      const error = intent.last_payment_error;
+      return {
+        kind: 'payment_failed',
+        eventId: event.id,
+        paymentIntentId: intent.id,
+        reason: error?.code === 'authentication_required' ? 'REQUIRES_ACTION' : 'DECLINED',
+        code: error?.decline_code ?? error?.code ?? null,
+        message: firstLine(error?.message ?? 'The payment failed.'),
+        metadata: metadataOf(intent),
+      };
+    }
     default:
       return { kind: 'ignored', eventId: event.id, type: event.type };
   }
+}
+
+/** A created payment intent: paid, on its way (e.g. a bank debit), or waiting for its cardholder. */
+function offSessionOutcome(intent: Stripe.PaymentIntent): OffSessionCharge {
+  if (intent.status === 'succeeded') {
+    return {
+      status: 'SUCCEEDED',
+      paymentIntentId: intent.id,
+      amountReceived: { amount: intent.amount_received, currency: intent.currency.toUpperCase() },
+    };
+  }
+  if (intent.status === 'processing') return { status: 'PROCESSING', paymentIntentId: intent.id };
+  const error = intent.last_payment_error;
+  return {
+    status: 'FAILED',
+    paymentIntentId: intent.id,
+    reason: intent.status === 'requires_action' ? 'REQUIRES_ACTION' : 'DECLINED',
+    code: error?.decline_code ?? error?.code ?? intent.status,
+    message: firstLine(error?.message ?? `The payment is ${intent.status.replace(/_/g, ' ')}.`),
+  };
 }
 
 function checkoutPaid(eventId: string, session: Stripe.Checkout.Session): PaymentEvent {

@@ -4,13 +4,28 @@
  */
 import { join, resolve } from 'node:path';
 import { bool, cleanEnv, EnvError, makeValidator, num, str } from 'envalid';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../graphql/limits/query-limits';
 import { parseDurations } from './durations';
+import type { RateLimitSettings } from './rate-limits';
 
 /** A TCP port; 0 asks the system for a free one (tests use it). */
 const listenPort = makeValidator<number>((input) => {
   const value = Number(input);
   if (!/^\d+$/.test(input) || value > 65535) throw new EnvError(`Invalid port "${input}"`);
   return value;
+});
+
+/** A whole number above zero. */
+const positiveInt = makeValidator<number>((input) => {
+  const value = Number(input);
+  if (!/^\d+$/.test(input) || value < 1) throw new EnvError(`Invalid positive integer "${input}"`);
+  return value;
+});
+
+/** A whole number, zero or more. */
+const count = makeValidator<number>((input) => {
+  if (!/^\d+$/.test(input)) throw new EnvError(`Invalid count "${input}" (a whole number, 0 or more)`);
+  return Number(input);
 });
 
 /** An EventStoreDB connection string (esdb:// or esdb+discover://); empty means none. */
@@ -29,6 +44,45 @@ const duration = makeValidator<number>((input) => {
   const [value, ...rest] = parseDurations(input);
   if (value === undefined || rest.length > 0) throw new EnvError(`Invalid duration "${input}" (expected e.g. 5d)`);
   return value;
+});
+
+/** HS256 keys shorter than the hash (32 bytes) are open to brute force; RFC 7518 §3.2 forbids them. */
+const MIN_JWT_SECRET_BYTES = 32;
+
+/** A signing secret of at least 32 bytes; empty means none (a development secret is generated). */
+const jwtSecret = makeValidator<string>((input) => {
+  const bytes = Buffer.byteLength(input, 'utf8');
+  if (input !== '' && bytes < MIN_JWT_SECRET_BYTES) {
+    throw new EnvError(
+      `AUTH_JWT_SECRET is ${bytes} bytes; it must be at least ${MIN_JWT_SECRET_BYTES} (for example: openssl rand -hex 32)`,
+    );
+  }
+  return input;
+});
+
+/** A bearer token guessed in a day of tries is no protection: at least 16 bytes. */
+const metricsToken = makeValidator<string>((input) => {
+  const bytes = Buffer.byteLength(input, 'utf8');
+  if (input !== '' && bytes < 16) throw new EnvError(`METRICS_TOKEN is ${bytes} bytes; it must be at least 16`);
+  return input;
+});
+
+/**
+ * An absolute http(s) URL (a path is allowed, for a server behind a proxy at /credits); empty means
+ * unset. A trailing slash is dropped, so that pages are appended as `${url}/billing`.
+ */
+const publicUrl = makeValidator<string>((input) => {
+  if (input === '') return input;
+  let url: URL | undefined;
+  try {
+    url = new URL(input);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.search !== '' || url.hash !== '') {
+    throw new EnvError(`Invalid PUBLIC_URL "${input}" (expected e.g. https://credits.example.com)`);
+  }
+  return input.replace(/\/+$/, '');
 });
 
 export interface Config {
@@ -51,10 +105,23 @@ export interface Config {
   expirySweepIntervalMs: number;
   /** How the reactions retry a side effect that failed: attempts before parking, first wait. */
   reactionRetry: { maxAttempts: number; firstDelayMs: number };
+  /** How often an auto top-up is tried before it pauses, and the wait after the first decline (doubling). */
+  autoTopUpRetry: { maxAttempts: number; firstDelayMs: number };
   /** Stripe credentials; undefined when the server runs without payments. */
   stripe: { secretKey: string; webhookSecret: string; apiBase: string | undefined } | undefined;
-  checkoutSuccessUrl: string;
-  checkoutCancelUrl: string;
+  /** What one GraphQL operation may ask for. */
+  queryLimits: QueryLimits;
+  /** Requests per caller and per client address, per window, in this process. */
+  rateLimits: RateLimitSettings;
+  /** Open graphql-ws sockets one caller may hold at once. */
+  socketsPerCaller: number;
+  /** The bearer token GET /metrics asks for; without one it is off in production, open otherwise. */
+  metricsToken: string | undefined;
+  /** Where browsers reach this server; undefined: http://localhost:<the port it listens on> (see public-url.ts). */
+  publicUrl: string | undefined;
+  /** Where Checkout sends the buyer back; undefined: the Billing page at the public URL. */
+  checkoutSuccessUrl: string | undefined;
+  checkoutCancelUrl: string | undefined;
   webhooks: WebhookConfig;
 }
 
@@ -80,7 +147,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       desc: 'EventStoreDB connection string, e.g. esdb://localhost:2113?tls=false; unset: the embedded store',
     }),
     CATALOG_FILE: str({ default: 'config/catalog.json', desc: 'Rate card, plans and credit packages' }),
-    AUTH_JWT_SECRET: str({ default: '', desc: 'HS256 secret of bearer tokens; required in production' }),
+    AUTH_JWT_SECRET: jwtSecret({
+      default: '',
+      desc: 'HS256 secret of bearer tokens, 32 bytes or more; required in production',
+    }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     SHUTDOWN_TIMEOUT_MS: num({ default: 10_000, desc: 'How long SIGTERM waits for in-flight requests' }),
     EXPIRY_SWEEP_INTERVAL_MS: num({
@@ -95,16 +165,28 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       default: 1000,
       desc: 'Wait before a reaction retries a failed side effect; it doubles on each failure, up to 10 minutes',
     }),
+    AUTO_TOP_UP_MAX_ATTEMPTS: positiveInt({
+      default: 3,
+      desc: 'Attempts to charge one auto top-up before auto top-up pauses itself',
+    }),
+    AUTO_TOP_UP_RETRY_MS: positiveInt({
+      default: 3_600_000,
+      desc: 'Wait after a declined auto top-up before the next attempt; it doubles after each failure',
+    }),
     STRIPE_SECRET_KEY: str({ default: '', desc: 'Stripe secret key (sk_test_… or sk_live_…); unset: payments off' }),
     STRIPE_WEBHOOK_SECRET: str({ default: '', desc: 'Signing secret of the /webhooks/stripe endpoint (whsec_…)' }),
     STRIPE_API_BASE: str({ default: '', desc: 'Another Stripe-compatible server, e.g. http://127.0.0.1:12111' }),
+    PUBLIC_URL: publicUrl({
+      default: '',
+      desc: 'Where browsers reach this server, e.g. https://credits.example.com; unset: http://localhost:<PORT>',
+    }),
     CHECKOUT_SUCCESS_URL: str({
-      default: 'http://localhost:4000/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}',
-      desc: 'Where Stripe sends the buyer after paying',
+      default: '',
+      desc: 'Where Stripe sends the buyer after paying; unset: <PUBLIC_URL>/billing?checkout=success&session_id=…',
     }),
     CHECKOUT_CANCEL_URL: str({
-      default: 'http://localhost:4000/billing?checkout=cancelled',
-      desc: 'Where Stripe sends a buyer who cancels',
+      default: '',
+      desc: 'Where Stripe sends a buyer who cancels; unset: <PUBLIC_URL>/billing?checkout=cancelled',
     }),
     WEBHOOK_SECRET_KEY: str({
       default: '',
@@ -120,6 +202,31 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       default: 5 * 24 * 60 * 60 * 1000,
       desc: 'How long every attempt to an endpoint may fail before it is disabled, e.g. 5d',
     }),
+    GRAPHQL_MAX_TOKENS: positiveInt({
+      default: DEFAULT_QUERY_LIMITS.maxTokens,
+      desc: 'Most lexical tokens in one GraphQL document',
+    }),
+    GRAPHQL_MAX_COST: positiveInt({
+      default: DEFAULT_QUERY_LIMITS.maxCost,
+      desc: 'Largest estimated cost of one operation',
+    }),
+    GRAPHQL_MAX_DEPTH: positiveInt({ default: DEFAULT_QUERY_LIMITS.maxDepth, desc: 'Deepest nesting of fields' }),
+    GRAPHQL_MAX_ALIASES: positiveInt({
+      default: DEFAULT_QUERY_LIMITS.maxAliases,
+      desc: 'Most aliases in one operation',
+    }),
+    RATE_LIMIT_WINDOW_MS: positiveInt({ default: 10_000, desc: "Length of the rate limits' counting window" }),
+    RATE_LIMIT_PER_TOKEN: count({ default: 1_000, desc: 'Requests to /graphql per caller per window; 0: off' }),
+    RATE_LIMIT_PER_ADDRESS: count({
+      default: 3_000,
+      desc: 'Requests to /graphql per client address per window; 0: off',
+    }),
+    RATE_LIMIT_WEBHOOK: count({
+      default: 600,
+      desc: 'Requests to /webhooks/stripe per client address per window; 0: off',
+    }),
+    METRICS_TOKEN: metricsToken({ default: '', desc: 'Bearer token of GET /metrics; unset: off in production' }),
+    WS_SOCKETS_PER_CALLER: positiveInt({ default: 20, desc: 'Open graphql-ws sockets one caller may hold' }),
   });
   if (env.NODE_ENV === 'production' && env.WEBHOOK_SECRET_KEY === '') {
     throw new EnvError('WEBHOOK_SECRET_KEY must be set when NODE_ENV=production (openssl rand -base64 32).');
@@ -140,6 +247,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
     reactionRetry: { maxAttempts: env.REACTION_MAX_ATTEMPTS, firstDelayMs: env.REACTION_FIRST_RETRY_MS },
+    autoTopUpRetry: { maxAttempts: env.AUTO_TOP_UP_MAX_ATTEMPTS, firstDelayMs: env.AUTO_TOP_UP_RETRY_MS },
     stripe:
       env.STRIPE_SECRET_KEY && env.STRIPE_WEBHOOK_SECRET
         ? {
@@ -148,8 +256,6 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
             apiBase: env.STRIPE_API_BASE === '' ? undefined : env.STRIPE_API_BASE,
           }
         : undefined,
-    checkoutSuccessUrl: env.CHECKOUT_SUCCESS_URL,
-    checkoutCancelUrl: env.CHECKOUT_CANCEL_URL,
     webhooks: {
       secretKey: env.WEBHOOK_SECRET_KEY === '' ? undefined : env.WEBHOOK_SECRET_KEY,
       allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS,
@@ -157,5 +263,22 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE,
       disableAfterMs: env.WEBHOOK_DISABLE_AFTER,
     },
+    queryLimits: {
+      maxTokens: env.GRAPHQL_MAX_TOKENS,
+      maxCost: env.GRAPHQL_MAX_COST,
+      maxDepth: env.GRAPHQL_MAX_DEPTH,
+      maxAliases: env.GRAPHQL_MAX_ALIASES,
+    },
+    socketsPerCaller: env.WS_SOCKETS_PER_CALLER,
+    metricsToken: env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN,
+    rateLimits: {
+      windowSeconds: env.RATE_LIMIT_WINDOW_MS / 1000,
+      graphqlPerToken: env.RATE_LIMIT_PER_TOKEN,
+      graphqlPerAddress: env.RATE_LIMIT_PER_ADDRESS,
+      webhookPerAddress: env.RATE_LIMIT_WEBHOOK,
+    },
+    publicUrl: env.PUBLIC_URL === '' ? undefined : env.PUBLIC_URL,
+    checkoutSuccessUrl: env.CHECKOUT_SUCCESS_URL === '' ? undefined : env.CHECKOUT_SUCCESS_URL,
+    checkoutCancelUrl: env.CHECKOUT_CANCEL_URL === '' ? undefined : env.CHECKOUT_CANCEL_URL,
   };
 }

@@ -31,8 +31,12 @@ import { openFileSnapshotStore } from '../snapshots/file-snapshot-store';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries';
 import type { Config } from './config';
+import { AutoTopUpCommands } from '../commands/auto-top-up-commands';
+import { AutoTopUpQueries } from '../queries/auto-top-up-queries';
+import { AutoTopUpReader } from '../../projections/auto-top-up-reader';
 import { workspaceLookup } from './lookups';
 import { ProjectionThread } from './projection-thread';
+import { checkoutUrls, PublicUrl } from './public-url';
 import { readYourWrites } from '../commands/read-your-writes';
 import { eventStoreLocation, openEventStore } from './stores';
 import { wireWebhooks } from './webhooks';
@@ -43,6 +47,8 @@ export interface CreditsService {
   /** Why the event store can take no more appends (the embedded store's append thread failed). */
   appendFailure(): Error | undefined;
   projections: ProjectionThread;
+  /** Where browsers reach the server; the HTTP server tells it the port it listens on. */
+  publicUrl: PublicUrl;
   reactions: { reader: WorkReader; executor: ReactionExecutor };
   gateway: PaymentGateway;
   /** The payment provider's webhooks, turned into commands; waits for the read models like a mutation. */
@@ -101,8 +107,10 @@ export async function startCreditsService(
     const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
     const lookup = workspaceLookup(readModels, purchases);
     const payments = new PaymentCommands(handler, catalog, lookup, store, clock, newId);
+    const autoTopUp = new AutoTopUpCommands(handler, catalog, clock, newId, config.autoTopUpRetry);
     const reader = new WorkReader(readModels);
     const webhooks = wireWebhooks(config, store, readModels, clock, logger);
+    const publicUrl = new PublicUrl(config);
     const executor = new ReactionExecutor({
       reader,
       store,
@@ -111,8 +119,9 @@ export async function startCreditsService(
           gateway,
           payments,
           catalog,
-          { successUrl: config.checkoutSuccessUrl, cancelUrl: config.checkoutCancelUrl },
+          () => checkoutUrls(config, publicUrl),
           clock,
+          autoTopUp,
           config.reactionRetry,
         ),
         webhooks.performer,
@@ -153,6 +162,9 @@ export async function startCreditsService(
         for (const check of watchers) check();
       });
     });
+    const autoTopUpQueries = new AutoTopUpQueries(new AutoTopUpReader(readModels), catalog, clock, watch, (name) =>
+      projections.failureOf(name),
+    );
     const queries = new CreditsQueries(balances, ledger, purchases, alerts, store, catalog, clock, watch, (name) =>
       projections.failureOf(name),
     );
@@ -160,11 +172,14 @@ export async function startCreditsService(
     sweeper.start(config.expirySweepIntervalMs);
     executor.start();
     const visiblePayments = readYourWrites(payments, waitFor);
+    const visibleAutoTopUp = readYourWrites(autoTopUp, waitFor);
     return {
       services: {
         catalog,
         commands: readYourWrites(commands, waitFor),
         payments: visiblePayments,
+        autoTopUp: visibleAutoTopUp,
+        autoTopUpQueries,
         queries,
         pubSub,
         paymentsEnabled: gateway.enabled,
@@ -177,9 +192,10 @@ export async function startCreditsService(
       store,
       appendFailure: () => (store instanceof SqliteEventStore ? store.appendFailure : undefined),
       projections,
+      publicUrl,
       reactions: { reader, executor },
       gateway,
-      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store),
+      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store, visibleAutoTopUp),
       async close() {
         await sweeper.stop();
         await executor.stop();

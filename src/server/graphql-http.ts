@@ -13,8 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 
-export interface GraphQLHttpOptions<TContext extends BaseContext> {
-  context: (req: IncomingMessage) => Promise<TContext>;
+export interface GraphQLHttpOptions {
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes: number;
 }
@@ -31,11 +30,12 @@ class RequestError extends Error {
 
 export function graphqlHttpHandler<TContext extends BaseContext>(
   apollo: ApolloServer<TContext>,
-  options: GraphQLHttpOptions<TContext>,
-): (req: IncomingMessage, res: ServerResponse) => void {
+  options: GraphQLHttpOptions,
+): (req: IncomingMessage, res: ServerResponse, context: TContext) => void {
   apollo.assertStarted('graphqlHttpHandler()');
-  return (req, res) => {
-    void handle(apollo, options, req, res).catch((error: unknown) => {
+  // The caller builds the context: it has read the request's token already (to count its rate).
+  return (req, res, context) => {
+    void handle(apollo, options, req, res, context).catch((error: unknown) => {
       if (error instanceof RequestError) return answerError(res, error);
       // Apollo answers errors inside GraphQL itself; anything here is the connection failing.
       if (!res.headersSent) answerError(res, new RequestError(500, 'INTERNAL_SERVER_ERROR', 'The request failed.'));
@@ -46,9 +46,10 @@ export function graphqlHttpHandler<TContext extends BaseContext>(
 
 async function handle<TContext extends BaseContext>(
   apollo: ApolloServer<TContext>,
-  options: GraphQLHttpOptions<TContext>,
+  options: GraphQLHttpOptions,
   req: IncomingMessage,
   res: ServerResponse,
+  context: TContext,
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -63,7 +64,7 @@ async function handle<TContext extends BaseContext>(
       search: query < 0 ? '' : url.slice(query),
       body: await readJsonBody(req, options.bodyLimitBytes),
     },
-    context: () => options.context(req),
+    context: async () => context,
   });
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;

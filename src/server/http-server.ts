@@ -1,40 +1,58 @@
 /**
  * The HTTP surface: POST /graphql (Apollo Server, see graphql-http.ts), subscriptions over graphql-ws on
- * the same path, GET /healthz (the process is up), GET /readyz (the store answers and the
- * projections are not failing) and the Billing page at /billing; outside production also the
- * GraphQL explorer on GET /graphql from a browser, and a page of links at /.
+ * the same path (subscriptions.ts), GET /healthz (the process is up), GET /readyz (the store answers
+ * and the projections are not failing), GET /metrics, POST /webhooks/stripe and the Billing page at
+ * /billing; outside production also the GraphQL explorer on GET /graphql from a browser, and a page
+ * of links at /. Request rates are limited first (rate-limits.ts), and a shutdown answers new
+ * requests 503 while those in flight finish (http-drain.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
 import express from 'express';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import type { Principal } from '../auth/principal';
-import { createTokenVerifier, InvalidTokenError } from '../auth/tokens';
+import { callerKey, type Principal } from '../auth/principal';
+import {
+  BEARER_ONLY,
+  bearerToken,
+  createExpiringTokenVerifier,
+  createTokenVerifier,
+  InvalidTokenError,
+} from '../auth/tokens';
 import type { GraphQLContext } from '../graphql/context';
 import { formatError } from '../graphql/errors';
+import { operationLimits } from '../graphql/limits/operation-limits';
+import type { QueryLimits } from '../graphql/limits/query-limits';
 import { buildCreditsSchema } from '../graphql/schema';
 import { billingPageRouter } from './billing-page';
 import { explorerRouter, wantsExplorer } from './explorer-page';
 import { landingPageRouter } from './landing-page';
 import { graphqlHttpHandler } from './graphql-http';
 import { readiness } from './readiness';
+import { graphqlMetricsPlugin } from './graphql-metrics';
+import { HttpDrain } from './http-drain';
+import { metricsRouter } from './metrics-endpoint';
 import type { CreditsService } from './credits-service';
+import { createRateLimits, unlessRateLimited, type RateLimitSettings } from './rate-limits';
 import { stripeWebhookRouter } from './stripe-webhook';
+import { serveSubscriptions } from './subscriptions';
 
 export interface HttpServerOptions {
   production: boolean;
   jwtSecret: string;
   logger: Logger;
   shutdownTimeoutMs: number;
+  queryLimits: QueryLimits;
+  rateLimits: RateLimitSettings;
+  /** Open graphql-ws sockets one caller may hold at once. */
+  socketsPerCaller: number;
+  /** The bearer token GET /metrics asks for; without one it is off in production, open otherwise. */
+  metricsToken: string | undefined;
 }
 
 export interface RunningHttpServer {
@@ -55,8 +73,8 @@ function contextFor(
     authError,
   });
   if (!authorization) return context(undefined, undefined);
-  const [scheme, token] = authorization.split(' ');
-  if (scheme !== 'Bearer' || !token) return context(undefined, 'Authorization must be "Bearer <token>".');
+  const token = bearerToken(authorization);
+  if (!token) return context(undefined, BEARER_ONLY);
   try {
     return context(verifyToken(token), undefined);
   } catch (error) {
@@ -80,37 +98,22 @@ export async function startHttpServer(
   app.disable('x-powered-by');
   // GraphQL answers POSTs: an ETag would cost a hash of every response body and never be used.
   app.set('etag', false);
-  // Once shutdown begins, a request that was not already being handled is refused before it can
-  // run anything: an operation either runs and is answered, or never runs.
-  let draining = false;
-  const refuseWhileDraining = (res: ServerResponse): void => {
-    res.statusCode = 503;
-    res.setHeader('connection', 'close');
-    res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.end(
-      JSON.stringify({
-        errors: [
-          {
-            message: 'The server is shutting down; retry on another instance.',
-            extensions: { code: 'SERVICE_UNAVAILABLE' },
-          },
-        ],
-      }),
-    );
-  };
-  app.use((_req, res, next) => (draining ? refuseWhileDraining(res) : next()));
   // Requests are taken once Apollo has started (see the 'request' listener below).
   const server = createServer();
+  // From SIGTERM on, new requests are answered 503 while those in flight finish (http-drain.ts).
+  const drain = new HttpDrain(server, options.shutdownTimeoutMs);
   const schema = buildCreditsSchema(service.services.pubSub);
+  const limits = operationLimits(schema, options.queryLimits);
   // Subscriptions: graphql-ws on the same path. The token comes in the connection's params.
-  const subscriptions = useServer<{ authorization?: string; Authorization?: string }>(
-    {
-      schema,
-      context: ({ connectionParams }) =>
-        contextFor(connectionParams?.authorization ?? connectionParams?.Authorization, service, verifyToken),
-    },
-    new WebSocketServer({ server, path: '/graphql' }),
-  );
+  const subscriptions = serveSubscriptions(server, {
+    schema,
+    services: service.services,
+    verifyToken: createExpiringTokenVerifier(options.jwtSecret),
+    limits,
+    socketsPerCaller: options.socketsPerCaller,
+    production: options.production,
+    logger: options.logger,
+  });
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: !options.production,
@@ -118,9 +121,16 @@ export async function startHttpServer(
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: !options.production,
     formatError: (formatted, error) => formatError(formatted, error, options),
+    parseOptions: limits.parseOptions,
+    validationRules: limits.validationRules,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: options.shutdownTimeoutMs }),
-      { serverWillStart: async () => ({ drainServer: async () => subscriptions.dispose() }) },
+      limits.apolloPlugin,
+      graphqlMetricsPlugin(),
+      {
+        serverWillStart: async () => ({
+          drainServer: async () => void (await Promise.all([drain.drain(), subscriptions.dispose()])),
+        }),
+      },
       // No type or field sets cache hints (answers are per caller and change with every spend), and
       // the plugin would otherwise wrap the resolution of every field of every response.
       ApolloServerPluginCacheControlDisabled(),
@@ -130,9 +140,17 @@ export async function startHttpServer(
   });
   await apollo.start();
 
+  const rateLimits = createRateLimits(options.rateLimits);
+  const { windowSeconds } = options.rateLimits;
+  app.post('/webhooks/stripe', (req, res, next) =>
+    unlessRateLimited(rateLimits.webhook(req), res, windowSeconds, () => next()),
+  );
   app.use(stripeWebhookRouter(service, options.logger));
   app.use('/billing', billingPageRouter(service.services, options));
   if (!options.production) app.use(landingPageRouter(), explorerRouter(options));
+  app.use(
+    metricsRouter(service, { token: options.metricsToken, production: options.production, logger: options.logger }),
+  );
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -144,16 +162,15 @@ export async function startHttpServer(
   const requestLog = options.logger.isLevelEnabled('info')
     ? pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.method === 'GET' } })
     : undefined;
-  const serveGraphQL = graphqlHttpHandler(apollo, {
-    context: async (req) => contextFor(req.headers.authorization, service, verifyToken),
-    bodyLimitBytes: 1024 * 1024,
-  });
+  const serveGraphQL = graphqlHttpHandler(apollo, { bodyLimitBytes: 1024 * 1024 });
   // /graphql is served without Express (see graphql-http.ts); every other path goes to Express.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (drain.refused(res)) return;
     if (!isGraphQLPath(req.url) || (!options.production && wantsExplorer(req))) return void app(req, res);
-    if (draining) return refuseWhileDraining(res);
     requestLog?.(req, res);
-    serveGraphQL(req, res);
+    const context = contextFor(req.headers.authorization, service, verifyToken);
+    const caller = context.principal && callerKey(context.principal);
+    unlessRateLimited(rateLimits.graphql(req, caller), res, windowSeconds, () => serveGraphQL(req, res, context));
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -166,7 +183,7 @@ export async function startHttpServer(
     server,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
     close: () => {
-      draining = true;
+      drain.begin();
       return apollo.stop();
     },
   };

@@ -3,7 +3,13 @@
  * refused, and a cached token expires at the same second as one checked afresh.
  */
 import jwt from 'jsonwebtoken';
-import { createTokenVerifier, InvalidTokenError, signToken, verifyToken } from '../../src/auth/tokens';
+import {
+  createExpiringTokenVerifier,
+  createTokenVerifier,
+  InvalidTokenError,
+  signToken,
+  verifyToken,
+} from '../../src/auth/tokens';
 
 const SECRET = 'test-secret-of-enough-length-for-hs256';
 const member = { subject: 'user-1', workspaceId: 'ws-1', role: 'MEMBER' as const, admin: false };
@@ -38,8 +44,13 @@ describe.each([
     const token = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', exp: T0 / 1000 + 60 });
     expect(verify(token)).toEqual(member);
     expect(verify(token)).toEqual(member);
-    // The one-off check reads the real clock: a token without exp is good on it too.
-    expect(verifyToken(signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER' }), SECRET)).toEqual(member);
+  });
+
+  it('refuses a token without exp, which nothing could expire', () => {
+    const { verify } = verifierAt(T0, cacheSize);
+    const forever = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER' });
+    expect(refusal(() => verify(forever))).toBe('The token has no exp claim; tokens must expire.');
+    expect(refusal(() => verifyToken(forever, SECRET))).toBe('The token has no exp claim; tokens must expire.');
   });
 
   it('stops accepting a token at the second it expires, after having accepted it', () => {
@@ -57,7 +68,13 @@ describe.each([
 
   it('refuses a token before its nbf, and accepts it from that second on', () => {
     const { clock, verify } = verifierAt(T0, cacheSize);
-    const token = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', nbf: T0 / 1000 + 10 });
+    const token = signedAt(T0, {
+      sub: 'user-1',
+      workspaceId: 'ws-1',
+      role: 'MEMBER',
+      nbf: T0 / 1000 + 10,
+      exp: T0 / 1000 + 60,
+    });
     expect(refusal(() => verify(token))).toBe('The token is not valid.');
     clock.now = T0 + 10_000;
     expect(verify(token)).toEqual(member);
@@ -74,7 +91,7 @@ describe.each([
 
   it('refuses a tampered token, another algorithm, and missing claims', () => {
     const { verify } = verifierAt(T0, cacheSize);
-    const good = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER' });
+    const good = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', exp: T0 / 1000 + 60 });
     expect(verify(good)).toEqual(member);
     const [header, , signature] = good.split('.');
     const admin = Buffer.from(JSON.stringify({ sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', admin: true }));
@@ -83,7 +100,7 @@ describe.each([
     );
     const unsigned = jwt.sign({ sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER' }, '', { algorithm: 'none' });
     expect(refusal(() => verify(unsigned))).toBe('The token is not valid.');
-    expect(refusal(() => verify(signedAt(T0, { sub: 'user-1', role: 'MEMBER' })))).toBe(
+    expect(refusal(() => verify(signedAt(T0, { sub: 'user-1', role: 'MEMBER', exp: T0 / 1000 + 60 })))).toBe(
       'The token lacks the sub, workspaceId or role claims.',
     );
     expect(refusal(() => verify('not.a.token'))).toBe('The token is not valid.');
@@ -93,4 +110,11 @@ describe.each([
 it('reads what the token CLI signs', () => {
   const admin = { subject: 'root', workspaceId: 'ws-9', role: 'OWNER' as const, admin: true };
   expect(createTokenVerifier(SECRET)(signToken(admin, SECRET, 60))).toEqual(admin);
+});
+
+it('tells when a token expires, from its exp claim', () => {
+  const verify = createExpiringTokenVerifier(SECRET, { now: () => T0 });
+  const token = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', exp: T0 / 1000 + 90 });
+  expect(verify(token)).toEqual({ principal: member, expiresAt: T0 + 90_000 });
+  expect(verify(token)).toEqual({ principal: member, expiresAt: T0 + 90_000 });
 });

@@ -4,29 +4,26 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runInNewContext } from 'node:vm';
 import { buildSchema, parse, validate } from 'graphql';
+import { loadBillingOperations } from '../support/billing-operations';
 
 const ROOT = join(__dirname, '../..');
 
-/** Evaluates the ES module's `export const` strings (plain template literals) without a loader. */
-function loadOperations(): Record<string, string> {
-  const source = readFileSync(join(ROOT, 'web/billing/operations.js'), 'utf8');
-  const names = [...source.matchAll(/^export const (\w+) =/gm)].map((match) => match[1]!);
-  const script = `${source.replace(/^export const /gm, 'const ')}\n({ ${names.join(', ')} });`;
-  return runInNewContext(script) as Record<string, string>;
-}
-
 describe('the Billing page operations', () => {
   const schema = buildSchema(readFileSync(join(ROOT, 'schema/schema.graphql'), 'utf8'));
-  const operations = Object.entries(loadOperations());
+  const operations = Object.entries(loadBillingOperations());
 
   it('exports the operations the page uses', () => {
     expect(operations.map(([name]) => name).sort()).toEqual([
+      'AUTO_TOP_UP',
+      'AUTO_TOP_UP_TERMS',
       'BILLING_OVERVIEW',
+      'CONFIGURE_AUTO_TOP_UP',
       'CREDITS_CHANGED',
       'CREDIT_LEDGER',
       'CREDIT_PURCHASES',
+      'REMOVE_PAYMENT_METHOD',
+      'SAVE_PAYMENT_METHOD',
       'SPENDS_IN_RANGE',
       'START_CREDIT_PURCHASE',
       'USAGE_BY_DAY',

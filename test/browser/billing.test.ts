@@ -3,7 +3,7 @@
  * server process and the Stripe double: a billing manager buys a package through the double's
  * checkout page and sees the credits arrive live; a member cannot buy; the ledger pages; the chart
  * draws a seeded week of spending; the page fits a 375 px screen; an expired token and a server
- * without payments say so. Every step leaves a screenshot in test/artifacts/billing-*.png.
+ * without payments say so; a link with the token in its fragment signs in. Every step leaves a screenshot in test/artifacts/billing-*.png.
  *
  * `BILLING_DOCS_SCREENSHOT=1 npx jest test/browser/billing.test.ts` also writes
  * docs/billing-page.png, the README's picture.
@@ -181,8 +181,8 @@ beforeAll(async () => {
         STRIPE_SECRET_KEY: 'sk_test_billing_page',
         STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
         STRIPE_API_BASE: stripe.url,
-        CHECKOUT_SUCCESS_URL: `${base}/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}`,
-        CHECKOUT_CANCEL_URL: `${base}/billing?checkout=cancelled`,
+        // Checkout sends the buyer back to the origin the page was opened on, so its tab keeps the token.
+        PUBLIC_URL: base,
         EXPIRY_SWEEP_INTERVAL_MS: '3600000',
       },
     }),
@@ -461,7 +461,7 @@ describe('the Billing page', () => {
     await shot(page, '10-expired-token');
   });
 
-  it('offers the demo workspace in development and says when payments are not configured', async () => {
+  it('offers the demo workspace in development, and without payments disables Buy and says why', async () => {
     const withoutPayments = await startServer({
       env: { NODE_ENV: 'development', EXPIRY_SWEEP_INTERVAL_MS: '3600000' },
     });
@@ -472,12 +472,31 @@ describe('the Billing page', () => {
       await loaded(page);
       expect(await text(page, '#identity-workspace')).toBe('demo');
       expect(await text(page, '#current-plan')).toBe('Growth');
-      await page.getByRole('button', { name: 'Buy credits: 500 credits for $50.00' }).click();
-      await page.getByText('Buying credits is not available on this server.').waitFor();
-      expect(await page.getByRole('button', { name: 'Buy credits: 500 credits for $50.00' }).isEnabled()).toBe(true);
+      const reason = page.getByText('Buying credits is off on this server: no payment provider is connected');
+      await reason.waitFor();
+      const buy = page.getByRole('button', { name: 'Buy credits: 500 credits for $50.00' });
+      expect(await buy.isDisabled()).toBe(true);
+      expect(await page.getByRole('button', { name: /^Buy credits/, disabled: false }).count()).toBe(0);
+      // A screen reader reads the reason with the button.
+      expect(await buy.getAttribute('aria-describedby')).toBe('payments-off');
+      expect(await page.locator('#payments-off').isVisible()).toBe(true);
       await shot(page, '11-payments-not-configured');
     } finally {
       await withoutPayments.stop();
     }
+  });
+
+  it('signs in from a link that carries the token in its fragment, then drops it from the address', async () => {
+    const page = await newPage();
+    const requests: string[] = [];
+    page.on('request', (request) => requests.push(request.url()));
+    await page.goto(`${server.url}/billing#token=${manager()}`);
+    await loaded(page);
+    expect(await text(page, '#identity-role')).toBe('Billing manager');
+    expect(page.url()).toBe(`${server.url}/billing/`); // express.static adds the slash; the fragment survives it
+    expect(requests.some((url) => url.includes('token='))).toBe(false);
+    // Payments are on here: the buttons are live and nothing says otherwise.
+    expect(await page.getByRole('button', { name: 'Buy credits: 500 credits for $50.00' }).isEnabled()).toBe(true);
+    expect(await page.locator('#payments-off').isHidden()).toBe(true);
   });
 });

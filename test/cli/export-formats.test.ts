@@ -1,12 +1,18 @@
 /**
  * Exports an analyst and a spreadsheet can trust: CSV cells that a spreadsheet would run as
- * formulas are neutralised (OWASP's CSV-injection rule), NDJSON keeps grants as objects, stdout
- * carries the export alone however the CLI is started, and a range that cannot match is refused.
+ * formulas are neutralised (OWASP's CSV-injection rule), NDJSON keeps grants as objects, purchase
+ * and refund rows carry their money, stdout carries the export alone however the CLI is started,
+ * and a range that cannot match is refused.
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { ApplyPlanAllowanceDocument, ConsumeCreditsDocument } from '../generated/graphql';
+import {
+  ApplyPlanAllowanceDocument,
+  ConsumeCreditsDocument,
+  PurchaseCreditsDocument,
+  RefundCreditPurchaseDocument,
+} from '../generated/graphql';
 import { expectData } from '../support/graphql-client';
 import { runCreditsCli, spawnCreditsCli } from '../support/cli';
 import { adminToken, newDataDir, startServer, TEST_JWT_SECRET, tokenFor } from '../support/server-process';
@@ -47,8 +53,24 @@ beforeAll(async () => {
       tokenFor('acme', 'MEMBER'),
     );
   }
+  // An invoice paid outside Stripe ($50.00 for 500 credits), half of it refunded: money on both rows.
+  await expectData(
+    server.url,
+    PurchaseCreditsDocument,
+    { input: { workspaceId: 'acme', packageId: 'credits-500', paymentReference: 'INV-1' } },
+    adminToken(),
+  );
+  await expectData(
+    server.url,
+    RefundCreditPurchaseDocument,
+    { input: { workspaceId: 'acme', purchaseId: 'INV-1', credits: 250, reason: 'half the invoice' } },
+    adminToken(),
+  );
   expect(await server.stop()).toBe(0);
 });
+
+/** Entries: the allowance, a spend per reference, the purchase and its refund. */
+const ENTRIES = 1 + DANGEROUS.length + HARMLESS.length + 2;
 
 type CsvRow = Record<string, string>;
 const csvRows = (csv: string): CsvRow[] => parse<CsvRow>(csv, { columns: true });
@@ -69,6 +91,32 @@ describe('CSV', () => {
     );
     expect(spends.map((row) => row.credits)).toEqual(Array<string>(8).fill('-8'));
     expect(spends[0]?.balanceAfter).toBe('4992');
+  });
+});
+
+describe('money', () => {
+  it('puts the amount (minor units, signed as credits) and currency on purchase and refund rows in CSV', () => {
+    const rows = csvRows(runCreditsCli(dataDir, ['export', '--format', 'csv']).stdout);
+    const money = (type: string) =>
+      rows.filter((row) => row.type === type).map(({ credits, amount, currency }) => ({ credits, amount, currency }));
+    expect(money('PURCHASE')).toEqual([{ credits: '500', amount: '5000', currency: 'USD' }]);
+    // A negative amount is a number, not a formula: it is not quoted.
+    expect(money('PURCHASE_REFUND')).toEqual([{ credits: '-250', amount: '-2500', currency: 'USD' }]);
+    for (const row of rows.filter((each) => !each.type?.startsWith('PURCHASE'))) {
+      expect([row.amount, row.currency]).toEqual(['', '']);
+    }
+  });
+
+  it('writes them in NDJSON as a number and a string, and null where no money moved', () => {
+    const records = runCreditsCli(dataDir, ['export', '--format', 'ndjson'])
+      .stdout.trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; amount: number | null; currency: string | null });
+    expect(records.map(({ type, amount, currency }) => [type, amount, currency]).slice(-3)).toEqual([
+      ['CONSUMPTION', null, null],
+      ['PURCHASE', 5000, 'USD'],
+      ['PURCHASE_REFUND', -2500, 'USD'],
+    ]);
   });
 });
 
@@ -98,7 +146,7 @@ describe('Parquet', () => {
   it('writes the same entries as NDJSON, with typed columns', () => {
     const file = join(dataDir, 'ledger.parquet');
     expect(runCreditsCli(dataDir, ['export', '--format', 'parquet', '--out', file]).stderr).toMatch(
-      /exported 9 ledger entries/,
+      new RegExp(`exported ${ENTRIES} ledger entries`),
     );
     const read = spawnSync(process.execPath, ['-e', READ_PARQUET, file], { cwd: ROOT, encoding: 'utf8' });
     expect(read.stderr).toBe('');
@@ -121,7 +169,7 @@ describe('started from npm', () => {
   const env = () => ({ ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' });
   const firstLine = (stdout: string) => stdout.slice(0, stdout.indexOf('\n'));
   const HEADER =
-    'id,position,workspaceId,type,occurredAt,credits,balanceAfter,source,action,units,actorId,reference,refundedCredits,grants';
+    'id,position,workspaceId,type,occurredAt,credits,balanceAfter,source,action,units,actorId,reference,refundedCredits,grants,amount,currency';
 
   it.each([
     ['npx credits export', 'npx', ['--no', 'credits', 'export']],
@@ -132,7 +180,7 @@ describe('started from npm', () => {
       const run = spawnSync(program, args, { cwd: ROOT, env: env(), encoding: 'utf8' });
       expect(run.status).toBe(0);
       expect(firstLine(run.stdout)).toBe(HEADER);
-      expect(csvRows(run.stdout)).toHaveLength(1 + DANGEROUS.length + HARMLESS.length);
+      expect(csvRows(run.stdout)).toHaveLength(ENTRIES);
     },
     60_000,
   );

@@ -18,6 +18,7 @@ import {
   refundRequested,
 } from './payment-builders';
 import { stateOf } from './spec';
+import { cardSaved, topUpConfigured, topUpRequested } from './auto-top-up-builders';
 
 // Keys a client may send: the encoding must survive tabs, newlines, quotes, escapes and non-ASCII.
 const KEYS = ['plain', 'tab\there', 'line\nbreak', 'quote"d', 'back\\slash', 'ünïcødé ✓', '\u2028sep', ''];
@@ -137,6 +138,10 @@ const history: WorkspaceCreditsEvent[] = [
       noticedAt: at(45 * DAY).toISOString(),
     },
   },
+  // Auto top-up: a saved card, settings without a target (null must come back null), a request.
+  cardSaved(),
+  topUpConfigured(),
+  topUpRequested({ when: at(46 * DAY) }),
 ];
 
 /** Every remembered spend, decoded: the way a command would see each of them. */
@@ -158,6 +163,9 @@ describe('a state snapshot', () => {
     expect(restored.alerts.rules.expiringSoonDays).toBeNull();
     expect(restored.alerts.low).toBe(true);
     expect(restored.alerts.expiringNoticed).toEqual(new Set(['allowance-2']));
+    expect(restored.autoTopUp.settings?.targetCredits).toBeNull();
+    expect(restored.autoTopUp.topUps.get('topup-1')).toMatchObject({ status: 'REQUESTED', expiresAfterDays: null });
+    expect(restored.autoTopUp.card?.card.last4).toBe('4242');
     expect(restored.grants.get('purchase-1')?.frozen).toBe(true);
     expect(restored.purchaseRefunds.get('refund-re_1')).toMatchObject({
       status: 'SUCCEEDED',

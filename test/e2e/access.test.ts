@@ -96,6 +96,7 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
   plans: () => ['{ plans { id } }', {}],
   creditPackages: () => ['{ creditPackages { id } }', {}],
   creditRates: () => ['{ creditRates { action } }', {}],
+  paymentSettings: () => ['{ paymentSettings { enabled } }', {}],
   workspaceCredits: () => ['query ($w: ID!) { workspaceCredits(workspaceId: $w) { available } }', { w: HOME }],
   estimateCredits: () => [
     'query ($w: ID!) { estimateCredits(workspaceId: $w, action: ACTION_PLAN_GENERATION) { credits } }',
@@ -119,6 +120,22 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
   configureCreditAlerts: () => [
     'mutation ($i: ConfigureCreditAlertsInput!) { configureCreditAlerts(input: $i) { lowBalanceThreshold } }',
     { i: { workspaceId: HOME, lowBalanceCredits: 100 } },
+  ],
+  autoTopUpTerms: () => [
+    'query ($i: AutoTopUpSettingsInput!) { autoTopUpTerms(input: $i) { terms } }',
+    { i: { workspaceId: HOME, enabled: true, thresholdCredits: 100, packageId: 'credits-500', monthlyLimit: 100000 } },
+  ],
+  configureAutoTopUp: () => [
+    'mutation ($i: ConfigureAutoTopUpInput!) { configureAutoTopUp(input: $i) { enabled } }',
+    { i: { workspaceId: HOME, enabled: false, thresholdCredits: 100, packageId: 'credits-500', monthlyLimit: 100000 } },
+  ],
+  savePaymentMethod: () => [
+    'mutation ($i: SavePaymentMethodInput!) { savePaymentMethod(input: $i) { url } }',
+    { i: { workspaceId: HOME } },
+  ],
+  removePaymentMethod: () => [
+    'mutation ($i: RemovePaymentMethodInput!) { removePaymentMethod(input: $i) { enabled } }',
+    { i: { workspaceId: HOME } },
   ],
   consumeCredits: () => [
     'mutation ($i: ConsumeCreditsInput!) { consumeCredits(input: $i) { id } }',

@@ -127,6 +127,8 @@ describe('authentication', () => {
   const missingClaims = () => jwt.sign({ role: 'OWNER' }, TEST_JWT_SECRET, { algorithm: 'HS256', subject: 'x' });
   const unknownRole = () =>
     jwt.sign({ workspaceId: HOME, role: 'GOD' }, TEST_JWT_SECRET, { algorithm: 'HS256', subject: 'x' });
+  const withoutExpiry = () =>
+    jwt.sign({ workspaceId: HOME, role: 'OWNER' }, TEST_JWT_SECRET, { algorithm: 'HS256', subject: 'x' });
 
   it.each([
     ['no token', () => undefined],
@@ -135,6 +137,7 @@ describe('authentication', () => {
     ['an unsigned token', noAlgorithm],
     ['a token without workspaceId', missingClaims],
     ['a token with an unknown role', unknownRole],
+    ['a token without exp', withoutExpiry],
   ])('refuses %s with UNAUTHENTICATED on every operation', async (_name, token) => {
     const head = await headPosition(server.url);
     for (const operation of Object.keys(operations) as Operation[]) {

@@ -1,10 +1,10 @@
 /**
  * Durability and lifecycle of the real server process: acknowledged writes survive kill -9, the
  * projection resumes from its checkpoint, a rebuild reproduces the read model, SIGTERM drains
- * in-flight requests, and production mode hides internals.
+ * in-flight requests while answering new ones 503, and production mode hides internals.
  */
 import { execFileSync } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type RequestOptions } from 'node:http';
 import { join, resolve } from 'node:path';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
@@ -157,21 +157,57 @@ it('rebuilds the read model from scratch to the same balance', async () => {
   expect(await balanceOf(second, workspaceId)).toEqual(before);
 });
 
-it('finishes a request in flight on SIGTERM, refuses new ones, then exits cleanly', async () => {
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request over node:http; a connection reset or refused rejects, so the test sees it. */
+function send(port: string, options: RequestOptions, body = ''): Promise<Answer> {
+  return new Promise((resolveAnswer, rejectAnswer) => {
+    const request = httpRequest({ host: '127.0.0.1', port, ...options }, (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolveAnswer({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    request.on('error', rejectAnswer);
+    request.end(body);
+  });
+}
+
+it('finishes a request in flight on SIGTERM, answers new ones 503 with Retry-After, then exits cleanly', async () => {
   const dataDir = newDataDir();
   const workspaceId = 'ws-drain';
   // As `npm start` runs it: outside NODE_ENV=test, libraries may install signal handlers of their own.
   const server = await start({ dataDir, env: { NODE_ENV: 'development' } });
   await seed(server, workspaceId);
+  const { port } = new URL(server.url);
+  const spendBody = (key: string) =>
+    JSON.stringify({ query: print(ConsumeCreditsDocument), variables: spendInput(workspaceId, key) });
+  const graphql = (agent: Agent | false, key: string) =>
+    send(
+      port,
+      {
+        path: '/graphql',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenFor(workspaceId, 'MEMBER')}` },
+      },
+      spendBody(key),
+    );
+  // A connection kept alive from before the signal, idle when it comes.
+  const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+  expect((await graphql(keptAlive, 'before')).status).toBe(200);
 
   // A request whose headers have arrived but whose body is still coming: in flight for certain.
-  const body = JSON.stringify({ query: print(ConsumeCreditsDocument), variables: spendInput(workspaceId, 'slow') });
-  const { port } = new URL(server.url);
+  const body = spendBody('slow');
   const request = httpRequest({
     host: '127.0.0.1',
     port,
     path: '/graphql',
     method: 'POST',
+    agent: false,
     headers: {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
@@ -192,10 +228,25 @@ it('finishes a request in flight on SIGTERM, refuses new ones, then exits cleanl
 
   const exitCode = server.stop('SIGTERM');
   await new Promise((resolveSoon) => setTimeout(resolveSoon, 200));
-  const late = await execute(server.url, ConsumeCreditsDocument, spendInput(workspaceId, 'late'), adminToken()).catch(
-    () => undefined,
-  );
-  expect(late?.data?.consumeCredits).toBeUndefined();
+  // During the drain: a new connection, the kept-alive one, and another path are all answered.
+  const refusals = [
+    await graphql(false, 'late-new-connection'),
+    await graphql(keptAlive, 'late-kept-alive'),
+    await send(port, { path: '/readyz', agent: false }),
+  ];
+  for (const refused of refusals) {
+    expect(refused.status).toBe(503);
+    expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+    expect(refused.headers.connection).toBe('close');
+  }
+  expect(JSON.parse(refusals[0]?.body ?? '')).toEqual({
+    errors: [
+      {
+        message: 'The server is shutting down; retry on another instance.',
+        extensions: { code: 'SERVICE_UNAVAILABLE' },
+      },
+    ],
+  });
   request.end(body.slice(20));
 
   const answered = await response;
@@ -203,9 +254,11 @@ it('finishes a request in flight on SIGTERM, refuses new ones, then exits cleanl
   expect(JSON.parse(answered.body)).toMatchObject({ data: { consumeCredits: { credits: 21 } } });
   expect(await exitCode).toBe(0);
   expect(server.logs.some((entry) => entry.msg === 'stopped')).toBe(true);
+  keptAlive.destroy();
 
+  // The spend before the signal and the one in flight; nothing of the refused ones.
   const restarted = await start({ dataDir });
-  expect((await balanceOf(restarted, workspaceId)).included.consumed).toBe(21);
+  expect((await balanceOf(restarted, workspaceId)).included.consumed).toBe(2 * 21);
 });
 
 describe('production mode', () => {

@@ -5,6 +5,7 @@
  */
 import {
   PaymentIssuesDocument,
+  PaymentSettingsDocument,
   RefundCreditConsumptionDocument,
   RefundCreditPurchaseDocument,
   StartCreditPurchaseDocument,
@@ -19,6 +20,17 @@ const testbed = stripeTestbed();
 const { newWorkspace, balanceOf, purchasesOf, startCheckout, purchased } = testbed;
 
 describe('buying credits', () => {
+  it('says in paymentSettings that payments are on, to any signed-in caller', async () => {
+    const workspaceId = newWorkspace();
+    const { paymentSettings } = await expectData(
+      testbed.server.url,
+      PaymentSettingsDocument,
+      {},
+      tokenFor(workspaceId, 'MEMBER'),
+    );
+    expect(paymentSettings).toEqual({ id: 'payments', enabled: true });
+  });
+
   it('credits the package once Stripe confirms the payment', async () => {
     const workspaceId = newWorkspace();
     const session = await startCheckout(workspaceId);
@@ -207,9 +219,11 @@ describe('permissions', () => {
 });
 
 describe('without Stripe configured', () => {
-  it('serves everything else and answers PAYMENTS_NOT_CONFIGURED for checkout; the webhook answers 503', async () => {
+  it('says payments are off, serves everything else and answers PAYMENTS_NOT_CONFIGURED for checkout; the webhook answers 503', async () => {
     const plain = await startServer();
     try {
+      const { paymentSettings } = await expectData(plain.url, PaymentSettingsDocument, {}, tokenFor('w', 'MEMBER'));
+      expect(paymentSettings).toEqual({ id: 'payments', enabled: false });
       const error = await expectError(
         plain.url,
         StartCreditPurchaseDocument,

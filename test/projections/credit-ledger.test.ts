@@ -109,6 +109,7 @@ describe('credit ledger: entries', () => {
             { grantId: 'promo-1', source: 'PROMOTIONAL', credits: 20 },
           ],
           refundedCredits: 0,
+          money: undefined,
         },
       ],
       hasNextPage: true,
@@ -175,6 +176,42 @@ describe('credit ledger: entries', () => {
           reference: 'cs_pay_1',
         },
       ]);
+  });
+
+  it('carries the money of a purchase, its refunds, a failed refund and a lost dispute, signed as credits are', () => {
+    const USD = (amount: number) => ({ amount, currency: 'USD' });
+    ledger
+      .given(
+        allowance(),
+        purchased({ credits: 2000, price: USD(18000) }),
+        refundRequested({ credits: 500, amount: USD(4500) }),
+        refundFailed({ credits: 500, amount: USD(4500) }),
+        refundRequested({ refundId: 'refund-2', credits: 1000, amount: USD(9000) }),
+        disputeOpened(),
+        disputeClosed({ outcome: 'LOST', creditsTakenBack: 1000, amountLost: USD(9000) }),
+        purchased({ grantId: 'purchase-2', purchaseId: 'cs_pay_2', credits: 500, price: USD(5000) }),
+        disputeClosed({ disputeId: 'dp_2', purchaseId: 'cs_pay_2', grantId: 'purchase-2' }),
+      )
+      .thenRows('SELECT type, credits, amount, currency FROM ledger_entries ORDER BY position', [
+        { type: 'PLAN_ALLOWANCE', credits: 1000, amount: null, currency: null },
+        { type: 'PURCHASE', credits: 2000, amount: 18000, currency: 'USD' },
+        { type: 'PURCHASE_REFUND', credits: -500, amount: -4500, currency: 'USD' },
+        { type: 'PURCHASE_REFUND_REVERSAL', credits: 500, amount: 4500, currency: 'USD' },
+        { type: 'PURCHASE_REFUND', credits: -1000, amount: -9000, currency: 'USD' },
+        { type: 'DISPUTE_OPENED', credits: 0, amount: null, currency: null },
+        { type: 'DISPUTE_CLOSED', credits: -1000, amount: -9000, currency: 'USD' },
+        { type: 'PURCHASE', credits: 500, amount: 5000, currency: 'USD' },
+        { type: 'DISPUTE_CLOSED', credits: 0, amount: 0, currency: 'USD' },
+      ]);
+  });
+
+  it('reads an entry’s money back as the domain’s Money', () => {
+    ledger
+      .given(purchased({ price: { amount: 5000, currency: 'USD' } }), granted())
+      .then(
+        (db) => [...reader(db).entries(WORKSPACE)].map((entry) => entry.money),
+        [{ amount: 5000, currency: 'USD' }, undefined],
+      );
   });
 
   it('records a spend given back as an entry of its own, and marks the spend with what was given back', () => {

@@ -1,6 +1,8 @@
 /** A small typed GraphQL client for the end-to-end tests: the documents come from codegen. */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type GraphQLFormattedError } from 'graphql';
+import { ApplyPlanAllowanceDocument } from '../generated/graphql';
+import { adminToken } from './server-process';
 
 export interface GraphQLResponse<R> {
   status: number;
@@ -53,4 +55,15 @@ export async function expectError<R, V>(
 export async function headPosition(baseUrl: string): Promise<string | null> {
   const response = await fetch(`${baseUrl}/readyz`);
   return ((await response.json()) as { head: string | null }).head;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/** Gives a workspace a plan's allowance for a period that began yesterday, as the subscription system does. */
+export async function applyAllowance(baseUrl: string, workspaceId: string, planId = 'growth'): Promise<void> {
+  const period = {
+    periodStart: new Date(Date.now() - DAY).toISOString(),
+    periodEnd: new Date(Date.now() + 29 * DAY).toISOString(),
+  };
+  await expectData(baseUrl, ApplyPlanAllowanceDocument, { input: { workspaceId, planId, ...period } }, adminToken());
 }

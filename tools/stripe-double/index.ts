@@ -8,8 +8,8 @@
  *
  * It speaks Stripe's wire format (form-encoded requests with bracketed keys, JSON answers, Stripe's
  * error shape) and keeps everything in memory. Webhooks are signed with the SDK's own test helper,
- * so what the service verifies is exactly what Stripe would send. `npm run dev:payments` runs it
- * beside the server, so the whole purchase can be tried locally.
+ * so what the service verifies is exactly what Stripe would send. `npm run demo` (tools/demo.ts)
+ * runs it beside the server, so the whole purchase can be tried locally.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';

@@ -4,6 +4,7 @@
  * from the public GraphQL API (./operations.js); live changes arrive over graphql-ws (./api.js).
  */
 import { GraphQLRequestError, request, subscribe } from './api.js';
+import { autoTopUpSection } from './auto-top-up.js';
 import { dayRange, renderUsageChart, usageByDayAndAction } from './chart.js';
 import {
   ENTRY_LABELS,
@@ -52,6 +53,7 @@ const state = {
   liveStatus: 'closed',
   checkoutTimer: undefined,
   refreshTimer: undefined,
+  paymentsEnabled: false,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -163,6 +165,16 @@ function signOut(reason) {
 
 const api = (query, variables) => request(query, variables, state.session?.token);
 
+const autoTopUp = autoTopUpSection({
+  api,
+  session: () => state.session,
+  manages: () => canBuy(state.session.claims),
+  paymentsEnabled: () => state.paymentsEnabled,
+  packages: () => state.packages,
+  handleError: (error) => handleError(error),
+  announce: (text) => announce(text),
+});
+
 // ---------------------------------------------------------------------------------------------
 // Balance
 
@@ -206,7 +218,8 @@ function renderBalance(balance) {
 // ---------------------------------------------------------------------------------------------
 // Packages and checkout
 
-function renderPackages(packages) {
+/** `paymentsEnabled` is the server's `paymentSettings.enabled`: without payments the buttons are off, and say why. */
+function renderPackages(packages, paymentsEnabled) {
   state.packages = packages;
   const { claims } = state.session;
   const allowed = canBuy(claims);
@@ -216,6 +229,7 @@ function renderPackages(packages) {
     ? ''
     : `Only owners and billing managers can buy credits. You are signed in as ${roleLabel(claims.role).toLowerCase()}` +
       ` of ${claims.workspaceId}: ask an owner or a billing manager of the workspace to buy more.`;
+  $('payments-off').hidden = paymentsEnabled;
 
   $('packages').replaceChildren(
     ...packages.map((creditPackage) => {
@@ -239,6 +253,10 @@ function renderPackages(packages) {
         // The accessible name starts with the visible text, then says which package.
         button.setAttribute('aria-label', `Buy credits: ${creditPackage.name} for ${formatMoney(creditPackage.price)}`);
         button.addEventListener('click', () => startCheckout(creditPackage, button));
+        if (!paymentsEnabled) {
+          button.disabled = true;
+          button.setAttribute('aria-describedby', 'payments-off');
+        }
         item.append(button);
       }
       return item;
@@ -479,15 +497,16 @@ function drawUsage() {
 // Loading and live updates
 
 async function loadAll() {
-  const { workspaceCredits, creditPackages, creditPurchases } = await api(
+  const { workspaceCredits, creditPackages, paymentSettings, creditPurchases } = await api(
     BILLING_OVERVIEW,
     purchasesVariables(state.session.claims),
   );
   renderBalance(workspaceCredits);
-  renderPackages(creditPackages);
+  state.paymentsEnabled = paymentSettings.enabled;
+  renderPackages(creditPackages, paymentSettings.enabled);
   renderPurchases(creditPurchases);
   settleCheckout();
-  await Promise.all([loadLedger(0), loadUsage()]);
+  await Promise.all([loadLedger(0), loadUsage(), autoTopUp.load()]);
 }
 
 /** After a change: the balance came with the message; purchases, ledger and usage are refetched. */
@@ -497,7 +516,7 @@ function scheduleRefresh() {
     try {
       renderPurchases((await api(CREDIT_PURCHASES, purchasesVariables(state.session.claims))).creditPurchases);
       settleCheckout();
-      await Promise.all([state.ledgerIndex === 0 ? loadLedger(0) : undefined, loadUsage()]);
+      await Promise.all([state.ledgerIndex === 0 ? loadLedger(0) : undefined, loadUsage(), autoTopUp.load()]);
     } catch (error) {
       handleError(error);
     }
@@ -544,6 +563,7 @@ async function start() {
   $('main').setAttribute('aria-busy', 'true');
   hideAlert();
   readCheckoutReturn();
+  autoTopUp.readSetupReturn();
   try {
     await loadAll();
     announce('Billing loaded.');
@@ -590,6 +610,7 @@ async function openDemo(role, button) {
 }
 
 function wire() {
+  autoTopUp.wire();
   $('signin-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = $('token-input');
@@ -635,8 +656,19 @@ function wire() {
   }).observe($('usage-chart'));
 }
 
+/**
+ * A link may carry a token in its fragment, `/billing#token=…` (`npm run demo` prints one): it
+ * signs in, and leaves the address bar and the history at once. A fragment never reaches the
+ * server, so the token is in no request line and no log.
+ */
+function tokenFromLink() {
+  const token = new URLSearchParams(window.location.hash.slice(1)).get('token');
+  if (token) window.history.replaceState(null, '', window.location.pathname + window.location.search);
+  return token;
+}
+
 wire();
-const saved = sessionStorage.getItem(TOKEN_KEY);
+const saved = tokenFromLink() ?? sessionStorage.getItem(TOKEN_KEY);
 if (saved && signIn(saved)) {
   void start();
 } else {

@@ -45,13 +45,18 @@ const BALANCE_FIELDS = /* GraphQL */ `
 `;
 
 /**
- * The first paint: the balance, what can be bought, and what was bought. `withMoney` is false for a
- * MEMBER or SERVICE, who may not read what was paid (the server would answer FORBIDDEN for it).
+ * The first paint: the balance, what can be bought, whether this server can take the payment, and
+ * what was bought. `withMoney` is false for a MEMBER or SERVICE, who may not read what was paid
+ * (the server would answer FORBIDDEN for it).
  */
 export const BILLING_OVERVIEW = /* GraphQL */ `
   query BillingOverview($workspaceId: ID!, $withMoney: Boolean!) {
     workspaceCredits(workspaceId: $workspaceId) {
       ...BillingBalance
+    }
+    paymentSettings {
+      id
+      enabled
     }
     creditPackages {
       id
@@ -174,4 +179,104 @@ export const CREDITS_CHANGED = /* GraphQL */ `
     }
   }
   ${BALANCE_FIELDS}
+`;
+
+/** Auto top-up (auto-top-up.js): settings, card, consent, this month and the latest top-ups. */
+const AUTO_TOP_UP_FIELDS = /* GraphQL */ `
+  fragment AutoTopUpFields on AutoTopUp {
+    id
+    enabled
+    paused
+    pauseReason
+    thresholdCredits
+    packageId
+    packageName
+    targetCredits
+    monthlyLimit @include(if: $withMoney) {
+      amount
+      currency
+    }
+    chargedThisMonth @include(if: $withMoney) {
+      amount
+      currency
+    }
+    card @include(if: $withMoney) {
+      id
+      brand
+      last4
+      expMonth
+      expYear
+    }
+    consent {
+      id
+      acceptedBy
+      acceptedAt
+      terms
+    }
+    lastFailure {
+      id
+      reason
+      message
+      retryAt
+      failedAt
+    }
+    recentTopUps {
+      id
+      status
+      credits
+      amount @include(if: $withMoney) {
+        amount
+        currency
+      }
+      requestedAt
+    }
+  }
+`;
+
+export const AUTO_TOP_UP = /* GraphQL */ `
+  query BillingAutoTopUp($workspaceId: ID!, $withMoney: Boolean!) {
+    workspaceCredits(workspaceId: $workspaceId) {
+      id
+      autoTopUp {
+        ...AutoTopUpFields
+      }
+    }
+  }
+  ${AUTO_TOP_UP_FIELDS}
+`;
+
+export const AUTO_TOP_UP_TERMS = /* GraphQL */ `
+  query BillingAutoTopUpTerms($input: AutoTopUpSettingsInput!) {
+    autoTopUpTerms(input: $input) {
+      id
+      terms
+    }
+  }
+`;
+
+export const CONFIGURE_AUTO_TOP_UP = /* GraphQL */ `
+  mutation BillingConfigureAutoTopUp($input: ConfigureAutoTopUpInput!, $withMoney: Boolean!) {
+    configureAutoTopUp(input: $input) {
+      ...AutoTopUpFields
+    }
+  }
+  ${AUTO_TOP_UP_FIELDS}
+`;
+
+export const SAVE_PAYMENT_METHOD = /* GraphQL */ `
+  mutation BillingSavePaymentMethod($input: SavePaymentMethodInput!) {
+    savePaymentMethod(input: $input) {
+      id
+      url
+    }
+  }
+`;
+
+export const REMOVE_PAYMENT_METHOD = /* GraphQL */ `
+  mutation BillingRemovePaymentMethod($input: RemovePaymentMethodInput!, $withMoney: Boolean!) {
+    removePaymentMethod(input: $input) {
+      ...AutoTopUpFields
+    }
+  }
+  ${AUTO_TOP_UP_FIELDS}
 `;

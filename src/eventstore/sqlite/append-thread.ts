@@ -11,6 +11,7 @@
  * commits one, the caller's thread goes on deciding the next, and appends asked for meanwhile wait
  * and go together, so groups grow with the load and a quiet store answers after one turn.
  */
+import { channel } from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -23,6 +24,21 @@ export type FromAppendWorker =
   | { type: 'ready' }
   | { type: 'committed'; id: number; outcomes: AppendOutcome[] }
   | { type: 'failed'; id: number; failure: { message: string; code: string | undefined } };
+
+/** What is published on APPEND_GROUP_CHANNEL after each commit of a group. */
+export interface AppendGroupCommitted {
+  /** Appends committed together in one transaction. */
+  appends: number;
+  /** From sending the group to the thread to its answer. */
+  seconds: number;
+}
+
+/**
+ * Each committed group's size and commit time, for whoever subscribes (the server's metrics), so
+ * that the store needs no metrics of its own; nothing is measured while no one subscribes.
+ */
+export const APPEND_GROUP_CHANNEL = 'credits:eventstore:append-group';
+const appendGroups = channel(APPEND_GROUP_CHANNEL);
 
 /** Appends waiting that send a group at once, without waiting for the end of the turn. */
 const GROUP_SIZE = 250;
@@ -47,6 +63,8 @@ export class AppendThread {
   private worker: Worker | undefined;
   private queued: Pending[] = [];
   private readonly inFlight = new Map<number, Pending[]>();
+  /** When each group in flight was sent, while someone subscribes to APPEND_GROUP_CHANNEL. */
+  private readonly sentAt = new Map<number, number>();
   private sendScheduled = false;
   private nextId = 0;
   private failure: Error | undefined;
@@ -112,6 +130,7 @@ export class AppendThread {
     this.queued = [];
     const id = this.nextId++;
     this.inFlight.set(id, group);
+    if (appendGroups.hasSubscribers) this.sentAt.set(id, performance.now());
     const worker = this.started();
     worker.ref();
     worker.postMessage({
@@ -138,6 +157,14 @@ export class AppendThread {
     const group = this.inFlight.get(message.id);
     if (!group) return;
     this.inFlight.delete(message.id);
+    const sentAt = this.sentAt.get(message.id);
+    if (sentAt !== undefined) {
+      this.sentAt.delete(message.id);
+      if (message.type === 'committed') {
+        const committed: AppendGroupCommitted = { appends: group.length, seconds: (performance.now() - sentAt) / 1000 };
+        appendGroups.publish(committed);
+      }
+    }
     if (message.type === 'failed') {
       const error = failureError(message.failure);
       for (const append of group) append.reject(error);
@@ -174,6 +201,7 @@ export class AppendThread {
     this.becameReady();
     const waiting = [...[...this.inFlight.values()].flat(), ...this.queued];
     this.inFlight.clear();
+    this.sentAt.clear();
     this.queued = [];
     this.worker = undefined;
     for (const append of waiting) append.reject(this.failure);

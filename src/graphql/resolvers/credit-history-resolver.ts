@@ -11,6 +11,9 @@ import { WorkspaceCredits } from '../types/workspace-credits';
 const badInput = (message: string): GraphQLError =>
   new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 
+/** Ledger positions are SQLite INTEGERs: a cursor past int64 was never issued and cannot be bound. */
+const MAX_POSITION = 2n ** 63n - 1n;
+
 /** Where credits went: the ledger, usage, the balance at a past instant, and live changes. */
 @Authorized()
 @Resolver()
@@ -22,7 +25,9 @@ export class CreditHistoryResolver {
   ): CreditLedgerConnection {
     requireWorkspaceAccess(context, workspaceId);
     const before = after === undefined || after === null ? undefined : decodeCursor(after);
-    if (after && before === undefined) throw badInput('after is not a cursor this API returned.');
+    if (after && (before === undefined || before > MAX_POSITION)) {
+      throw badInput('after is not a cursor this API returned.');
+    }
     const { entries, hasNextPage } = context.services.queries.ledgerPage(workspaceId, {
       first,
       before,

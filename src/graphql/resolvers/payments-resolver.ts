@@ -20,6 +20,7 @@ import {
   RefusedProviderEvent,
   UncreditedPayment,
 } from '../types/purchases';
+import { PAYMENT_SETTINGS_ID, PaymentSettings } from '../types/payment-settings';
 import { WorkspaceCredits } from '../types/workspace-credits';
 
 /** How long a mutation waits for the payments reaction to hear back from the provider. */
@@ -29,6 +30,11 @@ const PROVIDER_ANSWER_MS = 15_000;
 @Authorized()
 @Resolver()
 export class PaymentsResolver {
+  @Query(() => PaymentSettings, { description: 'Whether buying credits is possible on this server (any valid token).' })
+  paymentSettings(@Ctx() { services }: GraphQLContext): PaymentSettings {
+    return { id: PAYMENT_SETTINGS_ID, enabled: services.paymentsEnabled };
+  }
+
   @Mutation(() => CheckoutSession, {
     description:
       'Opens a Stripe Checkout for a credit package (OWNER, BILLING_MANAGER or admin). The offer is recorded first, so the payment is credited exactly as offered; credits arrive once Stripe confirms the payment.',

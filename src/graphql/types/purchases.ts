@@ -12,7 +12,8 @@ import {
 import { enumOf } from './enums';
 import { Money } from './values';
 
-const MONEY_ACCESS = 'Readable by OWNER, BILLING_MANAGER and admins; anyone else gets null and a FORBIDDEN error.';
+export const MONEY_ACCESS =
+  'Readable by OWNER, BILLING_MANAGER and admins; anyone else gets null and a FORBIDDEN error.';
 
 export const PurchaseStatusEnum = enumOf<PurchaseStatus>(PURCHASE_STATUSES);
 registerEnumType(PurchaseStatusEnum, {

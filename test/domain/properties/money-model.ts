@@ -21,7 +21,7 @@ import type { Drawdown } from '../../../src/domain/credits';
 import { decide } from '../../../src/domain/decide';
 import { availableCredits, isDueToExpire, isLive } from '../../../src/domain/drawdown';
 import { isCreditsError } from '../../../src/domain/errors';
-import type { ProviderRefundFact, WorkspaceCreditsEvent } from '../../../src/domain/events';
+import type { AutoTopUpSettings, ProviderRefundFact, WorkspaceCreditsEvent } from '../../../src/domain/events';
 import { evolve } from '../../../src/domain/evolve';
 import { isFullyRepaid, repaidBy } from '../../../src/domain/purchase-money';
 import { initialState, type WorkspaceCreditsState } from '../../../src/domain/state';
@@ -250,6 +250,61 @@ export class MoneyModel {
       JSON.stringify(this.alerts.rules(WORKSPACE).rules) === JSON.stringify(state.alerts.rules),
       'the alerts read model has other rules than the stream',
     );
+
+    // Auto top-up: one request per crossing (re-armed, reconfigured or a new card in between), one
+    // in flight at a time, never past the monthly limit in force, each credited at most once.
+    let mayRequest = true;
+    let settings: AutoTopUpSettings | undefined;
+    const topUps = new Map<string, { month: string; amount: number; failed: boolean }>();
+    const credited = new Set<string>();
+    for (const event of this.events) {
+      switch (event.type) {
+        case 'AutoTopUpConfigured':
+          settings = event.data.settings;
+          mayRequest = true;
+          break;
+        case 'PaymentMethodSaved':
+        case 'AutoTopUpRearmed':
+          mayRequest = true;
+          break;
+        case 'AutoTopUpSkipped':
+          expect(mayRequest, 'a second top-up decision for one crossing');
+          mayRequest = false;
+          break;
+        case 'AutoTopUpRequested': {
+          expect(mayRequest, 'a second top-up decision for one crossing');
+          mayRequest = false;
+          const pending = [...topUps.entries()].filter(([id, topUp]) => !topUp.failed && !credited.has(id));
+          expect(pending.length === 0, `top-up ${event.data.topUpId} requested while ${pending[0]?.[0]} is in flight`);
+          const { month, amount } = event.data;
+          const charged = [...topUps.values()]
+            .filter((topUp) => topUp.month === month && !topUp.failed)
+            .reduce((sum, topUp) => sum + topUp.amount, 0);
+          expect(
+            settings !== undefined && charged + amount.amount <= settings.monthlyLimit.amount,
+            `top-up ${event.data.topUpId} passes the monthly limit: ${charged} + ${amount.amount}`,
+          );
+          topUps.set(event.data.topUpId, { month, amount: amount.amount, failed: false });
+          break;
+        }
+        case 'AutoTopUpFailed': {
+          const topUp = topUps.get(event.data.topUpId);
+          if (topUp && event.data.retryAt === null && !credited.has(event.data.topUpId)) topUp.failed = true;
+          break;
+        }
+        case 'CreditsPurchased':
+          if ('autoTopUpId' in event.data.payment) {
+            const id = event.data.payment.autoTopUpId;
+            expect(!credited.has(id), `top-up ${id} credited twice`);
+            credited.add(id);
+            const topUp = topUps.get(id);
+            if (topUp) topUp.failed = false; // paid after all: it counts
+          }
+          break;
+        default:
+          break;
+      }
+    }
 
     // The state equals a fold of its events (and encodes the same way, the snapshot's form).
     const folded = this.events.reduce(evolve, initialState());
@@ -587,6 +642,108 @@ const sweep = fc.constant<Step>((model) => [{ type: 'ExpireCredits', data: data(
 
 const notice = fc.constant<Step>((model) => [{ type: 'NoticeExpiringCredits', data: data(model) }]);
 
+const CARD = { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 };
+
+/** The provider's answer to a card setup: the card saved (a new one each time), or removed. */
+const card = fc
+  .oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 })
+  .map((save): Step => (model) => [
+    save
+      ? {
+          type: 'RecordPaymentMethodSetup',
+          data: {
+            ...data(model),
+            outcome: 'SAVED',
+            setupId: null,
+            customerId: 'cus_prop',
+            paymentMethodId: model.id('pm'),
+            card: CARD,
+          },
+        }
+      : { type: 'RemovePaymentMethod', data: { ...data(model), removedBy: 'manager' } },
+  ]);
+
+const autoTopUp = fc
+  .record({
+    enabled: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }),
+    threshold: fc.integer({ min: 1, max: 800 }),
+    pack: fc.nat(),
+    target: fc.option(fc.integer({ min: 1, max: 1500 })),
+    charges: fc.integer({ min: 1, max: 4 }),
+  })
+  .map(({ enabled, threshold, pack, target, charges }): Step => (model) => {
+    const offer = pick(PACKAGES, pack) as (typeof PACKAGES)[number];
+    const targetCredits = target === null ? null : threshold + target;
+    const perCharge =
+      targetCredits === null ? offer.price.amount : Math.ceil((targetCredits * offer.price.amount) / offer.credits);
+    return [
+      {
+        type: 'ConfigureAutoTopUp',
+        data: {
+          ...data(model),
+          settings: {
+            enabled,
+            thresholdCredits: threshold,
+            packageId: offer.packageId,
+            packageName: offer.packageName,
+            packageCredits: offer.credits,
+            packagePrice: offer.price,
+            packageExpiresAfterDays: null,
+            targetCredits,
+            monthlyLimit: { amount: perCharge * charges, currency: 'USD' },
+          },
+          acceptedBy: 'manager',
+        },
+      },
+    ];
+  });
+
+/** The provider's answer to a top-up attempt, maybe a repeat of an answer already given. */
+const answerTopUp = fc
+  .record({
+    index: fc.nat(),
+    answer: fc.constantFrom('SUCCEEDED', 'DECLINED', 'REQUIRES_ACTION', 'PROCESSING', 'SHORT'),
+    again: fc.boolean(),
+  })
+  .map(({ index, answer, again }): Step => (model) => {
+    const open = [...model.state.autoTopUp.topUps.values()].filter(
+      (topUp) => topUp.status === 'REQUESTED' || (again && topUp.status !== 'SUCCEEDED'),
+    );
+    const topUp = pick(open, index);
+    if (!topUp) return [];
+    const attempt = again ? Math.max(1, topUp.failedAttempts) : topUp.failedAttempts + 1;
+    const paymentIntentId = `pi_${topUp.topUpId}_${attempt}`;
+    const outcome =
+      answer === 'SUCCEEDED' || answer === 'SHORT'
+        ? {
+            status: 'SUCCEEDED' as const,
+            paymentIntentId,
+            amountReceived: { amount: topUp.amount.amount - (answer === 'SHORT' ? 1 : 0), currency: 'USD' },
+          }
+        : answer === 'PROCESSING'
+          ? { status: 'PROCESSING' as const, paymentIntentId }
+          : {
+              status: 'FAILED' as const,
+              paymentIntentId,
+              reason: answer,
+              code: answer === 'DECLINED' ? 'card_declined' : 'authentication_required',
+              message: 'no',
+            };
+    return [
+      {
+        type: 'RecordAutoTopUpCharge',
+        data: {
+          ...data(model),
+          topUpId: topUp.topUpId,
+          attempt,
+          outcome,
+          grantId: model.id('topup-grant'),
+          retry: { maxAttempts: 3, firstDelayMs: HOUR },
+        },
+      },
+    ];
+  });
+
 const alertRules = fc
   .record({
     threshold: fc.oneof(
@@ -626,6 +783,9 @@ export const steps: fc.Arbitrary<Step[]> = fc.array(
     { arbitrary: sweep, weight: 1 },
     { arbitrary: notice, weight: 1 },
     { arbitrary: alertRules, weight: 1 },
+    { arbitrary: card, weight: 2 },
+    { arbitrary: autoTopUp, weight: 3 },
+    { arbitrary: answerTopUp, weight: 3 },
     { arbitrary: tick, weight: 2 },
   ),
   { minLength: 5, maxLength: 60, size: 'max' },

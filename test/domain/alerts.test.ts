@@ -1,15 +1,15 @@
 /**
- * Balance alerts: one per crossing, recorded with the change that crossed the line; the rules that
- * set the line; and notices of credits about to expire.
+ * Balance crossings (src/domain/alerts.ts): whatever command moves the balance across a line, the
+ * crossing is recorded once, with the change that made it.
  */
-import { decide } from '../../../src/domain/decide';
-import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
-import type { AlertRules, WorkspaceCreditsEvent } from '../../../src/domain/events';
-import { evolve } from '../../../src/domain/evolve';
-import { initialState } from '../../../src/domain/state';
-import { allowance, at, consumed, DAY, draw, granted, grant, HOUR, purchased, spend, WORKSPACE } from '../builders';
-import { configure, configured, depleted, expiring, low, noticeExpiring, recovered } from '../alert-builders';
-import { given } from '../spec';
+import { decide } from '../../src/domain/decide';
+import type { WorkspaceCreditsCommand } from '../../src/domain/commands';
+import type { WorkspaceCreditsEvent } from '../../src/domain/events';
+import { evolve } from '../../src/domain/evolve';
+import { initialState } from '../../src/domain/state';
+import { allowance, at, consumed, DAY, draw, granted, grant, purchased, spend, WORKSPACE } from './builders';
+import { configure, configured, depleted, low, recovered } from './alert-builders';
+import { given } from './spec';
 
 /** Decides each command on the state the ones before it left, as one append of a burst would. */
 function burst(history: WorkspaceCreditsEvent[], commands: WorkspaceCreditsCommand[]): WorkspaceCreditsEvent[] {
@@ -182,78 +182,4 @@ describe('depleted and recovered', () => {
         },
         low(50, 100, at(DAY)),
       ));
-});
-
-describe('ConfigureAlerts', () => {
-  it('records the rules, and the crossing a new threshold makes at once', () =>
-    given(purchased({ credits: 500 }))
-      .when(configure({ lowBalanceCredits: 600 }))
-      .then(configured({ lowBalanceCredits: 600 }), low(500, 600)));
-
-  it('records a recovery when a lower threshold puts the balance above it', () =>
-    given(purchased({ credits: 50 }), low(50, 100))
-      .when(configure({ lowBalanceCredits: 20 }))
-      .then(configured({ lowBalanceCredits: 20 }), recovered(50, 20)));
-
-  it('records nothing when the rules are the ones in force', () =>
-    given(configured({ lowBalanceCredits: 20 }))
-      .when(configure({ lowBalanceCredits: 20 }))
-      .thenNothing());
-
-  it('records nothing when a workspace sets the defaults it has', () => given().when(configure({})).thenNothing());
-
-  it.each<[string, Partial<AlertRules>]>([
-    ['both a credit and a percent threshold', { lowBalanceCredits: 10, lowBalancePercent: 10 }],
-    ['a negative threshold', { lowBalanceCredits: -1 }],
-    ['a fractional threshold', { lowBalanceCredits: 1.5 }],
-    ['a percentage over 100', { lowBalancePercent: 101 }],
-    ['a notice period of 0 days', { expiringSoonDays: 0 }],
-    ['a notice period of 91 days', { expiringSoonDays: 91 }],
-  ])('refuses %s', (_what, rules) => given().when(configure(rules)).thenThrows('BAD_USER_INPUT'));
-});
-
-describe('NoticeExpiringCredits', () => {
-  it('notices a grant with credits left once its expiry is within the notice period', () =>
-    given(granted({ credits: 300, expiresAt: at(10 * DAY) }))
-      .when(noticeExpiring(at(3 * DAY)))
-      .then(expiring('promo-1', 300, at(10 * DAY), at(3 * DAY))));
-
-  it('does not notice it before the notice period begins', () =>
-    given(granted({ credits: 300, expiresAt: at(10 * DAY) }))
-      .when(noticeExpiring(at(3 * DAY - HOUR)))
-      .thenNothing());
-
-  it('notices each grant once', () =>
-    given(granted({ credits: 300, expiresAt: at(10 * DAY) }), expiring('promo-1', 300, at(10 * DAY), at(3 * DAY)))
-      .when(noticeExpiring(at(4 * DAY)))
-      .thenNothing());
-
-  it('uses the notice period the workspace set, and none when it turned notices off', () => {
-    given(granted({ credits: 300, expiresAt: at(10 * DAY) }), configured({ expiringSoonDays: 30 }))
-      .when(noticeExpiring(at(0)))
-      .then(expiring('promo-1', 300, at(10 * DAY), at(0)));
-    given(granted({ credits: 300, expiresAt: at(10 * DAY) }), configured({ expiringSoonDays: null }))
-      .when(noticeExpiring(at(9 * DAY)))
-      .thenNothing();
-  });
-
-  it('says nothing of a grant that was spent, or has already expired', () => {
-    given(
-      granted({ credits: 100, expiresAt: at(10 * DAY) }),
-      consumed({ credits: 100, drawdown: [draw('promo-1', 'PROMOTIONAL', 100)], availableAfter: 0 }),
-    )
-      .when(noticeExpiring(at(5 * DAY)))
-      .thenNothing();
-    given(granted({ credits: 100, expiresAt: at(10 * DAY) }))
-      .when(noticeExpiring(at(10 * DAY)))
-      .thenNothing();
-  });
-
-  it('notices the credits left, not those granted, and the allowance too', () =>
-    given(
-      allowance({ credits: 1000, periodEnd: at(30 * DAY) }),
-      consumed({ credits: 400, drawdown: [draw('allowance-1', 'INCLUDED', 400)], availableAfter: 600 }),
-    )
-      .when(noticeExpiring(at(25 * DAY)))
-      .then(expiring('allowance-1', 600, at(30 * DAY), at(25 * DAY), 'INCLUDED')));
 });

@@ -1,21 +1,16 @@
 /**
- * Checkouts: StartCheckout records the offer before the provider is asked; RecordCheckoutSession
- * records the payment page or its refusal; CreditPaidCheckout credits exactly the offer when the
- * amount collected is its price (never silently nothing); RecordCheckoutPayment follows a payment
- * that is still processing, failed or expired.
+ * CreditPaidCheckout credits exactly the offer a checkout started with when the amount collected is
+ * its price, and records any other payment as not credited (never silently nothing).
  */
 import { at, DAY, purchased } from '../builders';
 import {
   checkoutOpened,
-  checkoutPayment,
   checkoutStarted,
   OFFER_2000,
   paidCheckout,
-  recordSession,
   refundFact,
   refundRequested,
   refundSucceeded,
-  startCheckout,
 } from '../payment-builders';
 import { given, stateOf } from '../spec';
 
@@ -27,46 +22,6 @@ const credited = purchased({
   purchasedBy: 'manager-1',
 });
 const withCheckout = { ...credited, data: { ...credited.data, checkoutId: 'checkout-1' } };
-
-describe('StartCheckout', () => {
-  it('records the offer', () => given().when(startCheckout()).then(checkoutStarted()));
-
-  it('records it once per checkout, and refuses the same id for another offer', () => {
-    given(checkoutStarted()).when(startCheckout()).thenNothing();
-    given(checkoutStarted())
-      .when(startCheckout({ offer: { ...OFFER_2000, credits: 2500 } }))
-      .thenThrows('IDEMPOTENCY_KEY_REUSED');
-  });
-});
-
-describe('RecordCheckoutSession', () => {
-  it('records the payment page once', () => {
-    given(checkoutStarted())
-      .when(recordSession({ opened: true }))
-      .then(checkoutOpened());
-    given(checkoutStarted(), checkoutOpened())
-      .when(recordSession({ opened: true }))
-      .thenNothing();
-  });
-
-  it('records a refusal', () =>
-    given(checkoutStarted())
-      .when(recordSession({ opened: false, error: 'card payments are not enabled' }))
-      .then({
-        type: 'CheckoutSessionFailed',
-        data: {
-          workspaceId: 'ws-1',
-          checkoutId: 'checkout-1',
-          error: 'card payments are not enabled',
-          failedAt: at(0).toISOString(),
-        },
-      }));
-
-  it('refuses a checkout that was never started', () =>
-    given()
-      .when(recordSession({ opened: true }))
-      .thenThrows('NOT_FOUND'));
-});
 
 describe('CreditPaidCheckout', () => {
   it('credits the offer the checkout started with, whatever the catalog says now', () =>
@@ -157,28 +112,4 @@ describe('CreditPaidCheckout', () => {
     given()
       .when(paidCheckout({ checkoutId: undefined, legacyOffer: OFFER_2000 }))
       .then(credited));
-});
-
-describe('RecordCheckoutPayment', () => {
-  const update = (status: 'PROCESSING' | 'FAILED' | 'EXPIRED') => ({
-    type: 'CheckoutPaymentUpdated' as const,
-    data: {
-      workspaceId: 'ws-1',
-      checkoutId: 'checkout-1',
-      sessionId: 'cs_pay_1',
-      status,
-      updatedAt: at(0).toISOString(),
-    },
-  });
-
-  it('follows a delayed payment until it fails', () => {
-    given(checkoutStarted(), checkoutOpened()).when(checkoutPayment('PROCESSING')).then(update('PROCESSING'));
-    given(checkoutStarted(), checkoutOpened(), update('PROCESSING')).when(checkoutPayment('PROCESSING')).thenNothing();
-    given(checkoutStarted(), checkoutOpened(), update('PROCESSING'))
-      .when(checkoutPayment('FAILED'))
-      .then(update('FAILED'));
-  });
-
-  it('changes nothing once the checkout was paid', () =>
-    given(checkoutStarted(), checkoutOpened(), withCheckout).when(checkoutPayment('EXPIRED')).thenNothing());
 });

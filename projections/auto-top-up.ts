@@ -1,0 +1,177 @@
+/**
+ * The auto top-up read model: per workspace, the settings and the consent in force, the saved card,
+ * whether auto top-up paused itself and why, the last crossing it skipped; the card setups (the
+ * page a billing manager is sent to); and each top-up with its attempts, for the month's use and
+ * the Billing page. Decisions never read it: the monthly limit is decided on the workspace's stream.
+ */
+import type { WorkspaceCreditsEvent } from '../src/domain/events';
+import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
+import type { RecordedEvent } from '../src/eventstore/port';
+import type { Projection } from './projection';
+
+type Handled<Type extends WorkspaceCreditsEvent['type']> = Extract<WorkspaceCreditsEvent, { type: Type }>;
+
+export const autoTopUpProjection: Projection = {
+  name: 'auto-top-up',
+  version: 1,
+
+  migrate(db) {
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS auto_top_up (
+        workspace_id TEXT PRIMARY KEY,
+        settings TEXT,
+        consent TEXT,
+        paused INTEGER NOT NULL DEFAULT 0,
+        pause_reason TEXT,
+        card TEXT,
+        last_skip TEXT
+      );
+      CREATE TABLE IF NOT EXISTS auto_top_up_setups (
+        workspace_id TEXT NOT NULL,
+        setup_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        url TEXT,
+        expires_at INTEGER,
+        error TEXT,
+        started_by TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, setup_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS auto_top_up_charges (
+        workspace_id TEXT NOT NULL,
+        top_up_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        credits INTEGER NOT NULL,
+        amount INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        month TEXT NOT NULL,
+        failed_attempts INTEGER NOT NULL DEFAULT 0,
+        last_failure TEXT,
+        payment_intent_id TEXT,
+        requested_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (workspace_id, top_up_id)
+      ) WITHOUT ROWID;
+    `);
+  },
+
+  reset(db) {
+    db.exec(
+      'DROP TABLE IF EXISTS auto_top_up; DROP TABLE IF EXISTS auto_top_up_setups; DROP TABLE IF EXISTS auto_top_up_charges;',
+    );
+  },
+
+  prepare(db) {
+    const ensure = db.prepare('INSERT OR IGNORE INTO auto_top_up (workspace_id) VALUES (?)');
+    const setColumn = (column: string) =>
+      db.prepare<[string | number | null, string]>(`UPDATE auto_top_up SET ${column} = ? WHERE workspace_id = ?`);
+    const setSettings = db.prepare(
+      'UPDATE auto_top_up SET settings = ?, consent = ?, paused = 0, pause_reason = NULL WHERE workspace_id = ?',
+    );
+    const setCard = setColumn('card');
+    const setSkip = setColumn('last_skip');
+    const pause = db.prepare('UPDATE auto_top_up SET paused = 1, pause_reason = ? WHERE workspace_id = ?');
+    const resume = db.prepare('UPDATE auto_top_up SET paused = 0, pause_reason = NULL WHERE workspace_id = ?');
+    const removeCard = db.prepare(
+      `UPDATE auto_top_up SET card = NULL WHERE workspace_id = ? AND json_extract(card, '$.paymentMethodId') = ?`,
+    );
+    const insertSetup = db.prepare(
+      `INSERT OR IGNORE INTO auto_top_up_setups (workspace_id, setup_id, status, started_by, started_at)
+       VALUES (?, ?, 'STARTED', ?, ?)`,
+    );
+    const updateSetup = db.prepare(
+      `UPDATE auto_top_up_setups SET status = @status, url = coalesce(@url, url), expires_at = coalesce(@expiresAt, expires_at),
+         error = coalesce(@error, error) WHERE workspace_id = @workspaceId AND setup_id = @setupId`,
+    );
+    const insertCharge = db.prepare(
+      `INSERT OR IGNORE INTO auto_top_up_charges
+         (workspace_id, top_up_id, status, credits, amount, currency, month, requested_at, updated_at)
+       VALUES (@workspaceId, @topUpId, 'REQUESTED', @credits, @amount, @currency, @month, @at, @at)`,
+    );
+    const chargeFailed = db.prepare(
+      `UPDATE auto_top_up_charges SET failed_attempts = max(failed_attempts, @attempt), last_failure = @failure,
+         status = CASE WHEN @final = 1 AND status = 'REQUESTED' THEN 'FAILED' ELSE status END, updated_at = @at
+       WHERE workspace_id = @workspaceId AND top_up_id = @topUpId`,
+    );
+    const chargePaid = db.prepare(
+      `UPDATE auto_top_up_charges SET status = 'SUCCEEDED', payment_intent_id = ?, updated_at = ?
+       WHERE workspace_id = ? AND top_up_id = ?`,
+    );
+
+    const handlers: { [Type in WorkspaceCreditsEvent['type']]?: (event: Handled<Type>) => void } = {
+      AutoTopUpConfigured: ({ data }) => {
+        ensure.run(data.workspaceId);
+        setSettings.run(JSON.stringify(data.settings), JSON.stringify(data.consent), data.workspaceId);
+      },
+      PaymentMethodSetupStarted: ({ data }) => {
+        ensure.run(data.workspaceId);
+        insertSetup.run(data.workspaceId, data.setupId, data.startedBy, Date.parse(data.startedAt));
+      },
+      PaymentMethodSetupOpened: ({ data }) =>
+        updateSetup.run({
+          ...data,
+          status: 'OPEN',
+          url: data.url,
+          expiresAt: Date.parse(data.expiresAt),
+          error: null,
+        }),
+      PaymentMethodSetupFailed: ({ data }) =>
+        updateSetup.run({ ...data, status: 'FAILED', url: null, expiresAt: null, error: data.error }),
+      PaymentMethodSaved: ({ data }) => {
+        ensure.run(data.workspaceId);
+        if (data.setupId !== null) {
+          updateSetup.run({ ...data, setupId: data.setupId, status: 'SAVED', url: null, expiresAt: null, error: null });
+        }
+        const card = { paymentMethodId: data.paymentMethodId, ...data.card, savedAt: data.savedAt };
+        setCard.run(JSON.stringify(card), data.workspaceId);
+        resume.run(data.workspaceId);
+      },
+      PaymentMethodRemoved: ({ data }) => removeCard.run(data.workspaceId, data.paymentMethodId),
+      AutoTopUpRequested: ({ data }) =>
+        insertCharge.run({
+          workspaceId: data.workspaceId,
+          topUpId: data.topUpId,
+          credits: data.credits,
+          amount: data.amount.amount,
+          currency: data.amount.currency,
+          month: data.month,
+          at: Date.parse(data.requestedAt),
+        }),
+      AutoTopUpSkipped: ({ data }) => {
+        ensure.run(data.workspaceId);
+        setSkip.run(JSON.stringify(data), data.workspaceId);
+      },
+      AutoTopUpFailed: ({ data }) =>
+        chargeFailed.run({
+          workspaceId: data.workspaceId,
+          topUpId: data.topUpId,
+          attempt: data.attempt,
+          failure: JSON.stringify(data),
+          final: data.retryAt === null ? 1 : 0,
+          at: Date.parse(data.failedAt),
+        }),
+      AutoTopUpPaused: ({ data }) => {
+        ensure.run(data.workspaceId);
+        pause.run(data.reason, data.workspaceId);
+      },
+      CreditsPurchased: ({ data }) => {
+        if (!('autoTopUpId' in data.payment)) return;
+        chargePaid.run(
+          data.payment.paymentIntentId,
+          Date.parse(data.purchasedAt),
+          data.workspaceId,
+          data.payment.autoTopUpId,
+        );
+      },
+    };
+
+    return {
+      apply(recorded: RecordedEvent) {
+        const event = toWorkspaceCreditsEvent(recorded);
+        if (!event) return;
+        const handle = handlers[event.type] as ((event: WorkspaceCreditsEvent) => void) | undefined;
+        handle?.(event);
+      },
+    };
+  },
+};

@@ -1,0 +1,122 @@
+/**
+ * Auto top-up as the API, the payments reaction and the provider's webhooks ask for it: saving the
+ * card it charges, its settings and consent, and what became of each charge. Each request becomes
+ * one command on its workspace's stream; the package is resolved from the catalog here, so the
+ * decision records exactly the package (and price) the billing manager agreed to.
+ */
+import { autoTopUpSettings, type ProposedAutoTopUp } from '../catalog/auto-top-up-settings';
+import type { Catalog } from '../catalog/catalog';
+import type { Clock } from '../clock';
+import type { AutoTopUpChargeOutcome, RecordPaymentMethodSetup } from '../domain/commands';
+import type { AutoTopUpSettings } from '../domain/events';
+import type { TopUpRecord } from '../domain/state';
+import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } from './command-handler';
+import { derivedId } from './payment-commands';
+
+/** How often a top-up is tried before auto top-up pauses, and how long after the first failure. */
+export interface AutoTopUpRetry {
+  maxAttempts: number;
+  firstDelayMs: number;
+}
+
+export const DEFAULT_AUTO_TOP_UP_RETRY: AutoTopUpRetry = { maxAttempts: 3, firstDelayMs: 60 * 60 * 1000 };
+
+type SetupOutcome = RecordPaymentMethodSetup['data'] extends infer D
+  ? D extends unknown
+    ? Omit<D, 'workspaceId' | 'now'>
+    : never
+  : never;
+
+export interface AutoTopUpRequest extends ProposedAutoTopUp {
+  workspaceId: string;
+  /** The terms the billing manager was shown; refused when they are no longer the terms. */
+  acceptedTerms?: string | undefined;
+}
+
+export class AutoTopUpCommands {
+  constructor(
+    private readonly handler: WorkspaceCreditsCommandHandler,
+    private readonly catalog: Catalog,
+    private readonly clock: Clock,
+    private readonly newId: () => string,
+    private readonly retry: AutoTopUpRetry = DEFAULT_AUTO_TOP_UP_RETRY,
+  ) {}
+
+  /** Records the wish to save a card; with `idempotencyKey`, a repeat returns the first setup. */
+  startPaymentMethodSetup(
+    request: { workspaceId: string; idempotencyKey?: string | undefined },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<{ workspaceId: string; setupId: string }>> {
+    const setupId =
+      request.idempotencyKey === undefined
+        ? this.newId()
+        : derivedId('setup', request.workspaceId, metadata.actorId, request.idempotencyKey);
+    return this.handler.handle(
+      {
+        type: 'StartPaymentMethodSetup',
+        data: { workspaceId: request.workspaceId, setupId, startedBy: metadata.actorId, now: this.clock.now() },
+      },
+      metadata,
+      () => ({ workspaceId: request.workspaceId, setupId }),
+    );
+  }
+
+  /** Records what became of a card setup; answers with the workspace's customer afterwards. */
+  recordPaymentMethodSetup(
+    workspaceId: string,
+    outcome: SetupOutcome,
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<string | undefined>> {
+    const command = { type: 'RecordPaymentMethodSetup', data: { workspaceId, ...outcome, now: this.clock.now() } };
+    return this.handler.handle(command as RecordPaymentMethodSetup, metadata, (state) => state.autoTopUp.customerId);
+  }
+
+  removePaymentMethod(workspaceId: string, metadata: CommandMetadata): Promise<CommandOutcome<void>> {
+    return this.handler.handle(
+      { type: 'RemovePaymentMethod', data: { workspaceId, removedBy: metadata.actorId, now: this.clock.now() } },
+      metadata,
+      () => undefined,
+    );
+  }
+
+  /** Sets auto top-up; answers with the settings in force afterwards. */
+  configureAutoTopUp(
+    request: AutoTopUpRequest,
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<AutoTopUpSettings | undefined>> {
+    const settings = autoTopUpSettings(this.catalog, request);
+    return this.handler.handle(
+      {
+        type: 'ConfigureAutoTopUp',
+        data: {
+          workspaceId: request.workspaceId,
+          settings,
+          acceptedBy: metadata.actorId,
+          ...(request.acceptedTerms !== undefined && { acceptedTerms: request.acceptedTerms }),
+          now: this.clock.now(),
+        },
+      },
+      metadata,
+      (state) => state.autoTopUp.settings,
+    );
+  }
+
+  /**
+   * What the provider made of one attempt to charge a top-up (from the reaction or a webhook);
+   * answers with the top-up's status afterwards.
+   */
+  recordAutoTopUpCharge(
+    workspaceId: string,
+    charge: { topUpId: string; attempt: number; outcome: AutoTopUpChargeOutcome },
+    metadata: CommandMetadata,
+  ): Promise<CommandOutcome<TopUpRecord['status'] | undefined>> {
+    return this.handler.handle(
+      {
+        type: 'RecordAutoTopUpCharge',
+        data: { workspaceId, ...charge, grantId: this.newId(), retry: this.retry, now: this.clock.now() },
+      },
+      metadata,
+      (state) => state.autoTopUp.topUps.get(charge.topUpId)?.status,
+    );
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Auto top-up: when available credits fall below the workspace's threshold, one charge of its saved
+ * card is requested for that crossing, in the same append as the change that crossed it, so a burst
+ * of spends or a second replica requests it once (the stream decides). The next request needs the
+ * balance back at the threshold first (AutoTopUpRearmed), and no charge may pass the monthly limit.
+ * The charge itself is the payments reaction's, with a key derived from the request.
+ */
+import type { BalanceAfter } from './balance-after';
+import type { Money } from './credits';
+import type { AutoTopUpSettings, WorkspaceCreditsEvent } from './events';
+import { iso } from './instants';
+import type { WorkspaceCreditsState } from './state';
+
+/** The calendar month (UTC) an instant falls in, as YYYY-MM: the monthly limit's period. */
+export const monthOf = (epochMs: number): string => iso(epochMs).slice(0, 7);
+
+/** Whole minor units for `credits` at the package's price per credit, rounded up. */
+const priceOf = (settings: AutoTopUpSettings, credits: number): number =>
+  Math.ceil((credits * settings.packagePrice.amount) / settings.packageCredits);
+
+/**
+ * The charge for a crossing with `available` credits left: one package, or (with a target) the
+ * credits that bring the balance back to the target, in one payment.
+ */
+export function topUpCharge(settings: AutoTopUpSettings, available: number): { credits: number; amount: Money } {
+  const currency = settings.packagePrice.currency;
+  if (settings.targetCredits === null) {
+    return { credits: settings.packageCredits, amount: { amount: settings.packagePrice.amount, currency } };
+  }
+  const credits = Math.max(1, settings.targetCredits - Math.max(0, available));
+  return { credits, amount: { amount: priceOf(settings, credits), currency } };
+}
+
+/** The largest single charge the settings can make (nothing left at all). */
+export const largestCharge = (settings: AutoTopUpSettings): number => topUpCharge(settings, 0).amount.amount;
+
+/** What top-ups requested in `month` charge, failed ones aside (they took no money). */
+export function chargedInMonth(state: WorkspaceCreditsState, month: string): number {
+  let total = 0;
+  for (const topUp of state.autoTopUp.topUps.values()) {
+    if (topUp.month === month && topUp.status !== 'FAILED') total += topUp.amount.amount;
+  }
+  return total;
+}
+
+const inFlight = (state: WorkspaceCreditsState): boolean =>
+  [...state.autoTopUp.topUps.values()].some((topUp) => topUp.status === 'REQUESTED');
+
+const formatMoney = ({ amount, currency }: Money): string => {
+  const format = new Intl.NumberFormat('en-US', { style: 'currency', currency });
+  const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
+  return format.format(amount / 10 ** digits);
+};
+
+/** The terms a billing manager consents to, in words: recorded with the settings. */
+export function autoTopUpTerms(settings: AutoTopUpSettings): string {
+  if (!settings.enabled) return 'Auto top-up is off: the saved card is never charged automatically.';
+  const what =
+    settings.targetCredits === null
+      ? `${formatMoney(settings.packagePrice)} for ${settings.packageCredits} credits (${settings.packageName})`
+      : `for the credits that bring the balance back to ${settings.targetCredits}, at ${formatMoney(
+          settings.packagePrice,
+        )} per ${settings.packageCredits} credits rounded up (at most ${formatMoney({
+          amount: largestCharge(settings),
+          currency: settings.packagePrice.currency,
+        })} a charge)`;
+  return (
+    `When available credits fall below ${settings.thresholdCredits}, the card saved for this workspace is charged ` +
+    `${what}, once each time. At most ${formatMoney(settings.monthlyLimit)} is charged per calendar month (UTC). ` +
+    'Auto top-up can be turned off at any time.'
+  );
+}
+
+/** The next top-up's id: the crossing's place among the workspace's top-ups, so the stream decides it. */
+const nextTopUpId = (state: WorkspaceCreditsState): string => `topup-${state.autoTopUp.topUps.size + 1}`;
+
+/**
+ * What auto top-up makes of a command's events (balance-after.ts): a top-up requested, or skipped
+ * with the reason, when available falls below the threshold while armed; re-armed once back at it.
+ */
+export function topUpsAfter(
+  { after, available }: BalanceAfter,
+  workspaceId: string,
+  now: number,
+): WorkspaceCreditsEvent[] {
+  const { settings, paused, armed, card } = after.autoTopUp;
+  if (!settings?.enabled || paused) return [];
+  const at = iso(now);
+  if (available >= settings.thresholdCredits) {
+    return armed ? [] : [{ type: 'AutoTopUpRearmed', data: { workspaceId, available, rearmedAt: at } }];
+  }
+  if (!armed || inFlight(after)) return [];
+  const { credits, amount } = topUpCharge(settings, available);
+  const month = monthOf(now);
+  const skipped = (reason: 'MONTHLY_LIMIT' | 'NO_PAYMENT_METHOD'): WorkspaceCreditsEvent[] => [
+    { type: 'AutoTopUpSkipped', data: { workspaceId, reason, available, amount, skippedAt: at } },
+  ];
+  if (!card) return skipped('NO_PAYMENT_METHOD');
+  if (chargedInMonth(after, month) + amount.amount > settings.monthlyLimit.amount) return skipped('MONTHLY_LIMIT');
+  return [
+    {
+      type: 'AutoTopUpRequested',
+      data: {
+        workspaceId,
+        topUpId: nextTopUpId(after),
+        credits,
+        amount,
+        packageId: settings.packageId,
+        packageName: settings.packageName,
+        expiresAfterDays: settings.packageExpiresAfterDays,
+        customerId: card.customerId,
+        paymentMethodId: card.paymentMethodId,
+        available,
+        month,
+        requestedAt: at,
+      },
+    },
+  ];
+}

@@ -1,0 +1,64 @@
+/**
+ * ConfigureAutoTopUp: a billing manager's settings and consent. The terms recorded are the ones the
+ * settings make (auto-top-up.ts); a billing manager who was shown other terms (the price changed
+ * meanwhile) is refused, so consent always matches what will be charged. Turning it on needs a
+ * saved card; the same settings again record nothing, unless auto top-up paused itself since.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { autoTopUpTerms, largestCharge } from '../auto-top-up';
+import type { ConfigureAutoTopUp } from '../commands';
+import { conflict, invalidCommand } from '../errors';
+import type { AutoTopUpConfigured, AutoTopUpSettings } from '../events';
+import { iso } from '../instants';
+import type { WorkspaceCreditsState } from '../state';
+
+/** Thresholds and targets beyond this are typos, not settings. */
+const MOST_CREDITS = 1_000_000_000;
+
+export function configureAutoTopUp(command: ConfigureAutoTopUp, state: WorkspaceCreditsState): AutoTopUpConfigured[] {
+  const { workspaceId, settings, acceptedBy, acceptedTerms, now } = command.data;
+  requireValidSettings(settings);
+  if (settings.enabled && !state.autoTopUp.card) {
+    throw conflict('Save a card for this workspace before turning auto top-up on.');
+  }
+  const terms = autoTopUpTerms(settings);
+  if (acceptedTerms !== undefined && acceptedTerms !== terms) {
+    throw conflict(`The terms changed since they were shown; show them again. The terms now: ${terms}`);
+  }
+  if (isDeepStrictEqual(settings, state.autoTopUp.settings) && !state.autoTopUp.paused) return [];
+  return [
+    {
+      type: 'AutoTopUpConfigured',
+      data: { workspaceId, settings: { ...settings }, consent: { acceptedBy, acceptedAt: iso(now.getTime()), terms } },
+    },
+  ];
+}
+
+function requireValidSettings(settings: AutoTopUpSettings): void {
+  const wholeCredits = (value: number): boolean => Number.isSafeInteger(value) && value >= 1 && value <= MOST_CREDITS;
+  if (!wholeCredits(settings.thresholdCredits)) {
+    throw invalidCommand(
+      `thresholdCredits must be a whole number from 1 to ${MOST_CREDITS}, got ${settings.thresholdCredits}.`,
+    );
+  }
+  if (settings.targetCredits !== null) {
+    if (!wholeCredits(settings.targetCredits) || settings.targetCredits <= settings.thresholdCredits) {
+      throw invalidCommand(
+        `targetCredits must be a whole number above thresholdCredits (${settings.thresholdCredits}), got ${settings.targetCredits}.`,
+      );
+    }
+  }
+  const limit = settings.monthlyLimit;
+  if (!Number.isSafeInteger(limit.amount) || limit.amount < 0) {
+    throw invalidCommand(`monthlyLimit must be a whole amount in minor units, got ${limit.amount}.`);
+  }
+  if (limit.currency !== settings.packagePrice.currency) {
+    throw invalidCommand(`monthlyLimit must be in ${settings.packagePrice.currency}, the package's currency.`);
+  }
+  const largest = largestCharge(settings);
+  if (limit.amount < largest) {
+    throw invalidCommand(
+      `monthlyLimit (${limit.amount}) is below a single top-up (${largest}): no top-up could ever be charged.`,
+    );
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * RecordAutoTopUpCharge: what the provider made of one attempt to charge a top-up, from the payments
+ * reaction's answer or the provider's webhook, in any order and any number of times.
+ *
+ * - Paid: the top-up is credited as a purchase of its package (refundable and disputable as any
+ *   purchase, its payment intent the purchase id), once, when the amount collected is the amount
+ *   requested; facts the provider sent earlier about the payment follow in the same append. Money
+ *   collected that cannot be credited is recorded as such, never dropped.
+ * - Failed: declines and provider errors are tried again later, a bounded number of times; a card
+ *   that needs its holder (3-D Secure) cannot be charged off-session at all. The last failure pauses
+ *   auto top-up until a billing manager acts.
+ */
+import type { RecordAutoTopUpCharge } from '../commands';
+import type { WorkspaceCreditsEvent } from '../events';
+import { iso } from '../instants';
+import type { TopUpRecord, WorkspaceCreditsState } from '../state';
+import { expireDueGrants } from './expiries';
+import { applyDeferredFacts } from './payment-facts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const AUTO_TOP_UP_ACTOR = 'auto-top-up';
+
+export function recordAutoTopUpCharge(
+  command: RecordAutoTopUpCharge,
+  state: WorkspaceCreditsState,
+): WorkspaceCreditsEvent[] {
+  const { outcome } = command.data;
+  const topUp = state.autoTopUp.topUps.get(command.data.topUpId);
+  switch (outcome.status) {
+    case 'SUCCEEDED':
+      return paid(command, state, topUp, outcome);
+    case 'FAILED':
+      return topUp ? failed(command, topUp, outcome) : [];
+    case 'PROCESSING':
+      return [];
+  }
+}
+
+function paid(
+  command: RecordAutoTopUpCharge,
+  state: WorkspaceCreditsState,
+  topUp: TopUpRecord | undefined,
+  outcome: Extract<RecordAutoTopUpCharge['data']['outcome'], { status: 'SUCCEEDED' }>,
+): WorkspaceCreditsEvent[] {
+  const { workspaceId, topUpId, grantId } = command.data;
+  const { paymentIntentId, amountReceived } = outcome;
+  if (state.purchases.has(paymentIntentId) || state.uncreditedSessions.has(paymentIntentId)) return [];
+  const now = command.data.now.getTime();
+  const notCredited = (reason: string): WorkspaceCreditsEvent[] => [
+    {
+      type: 'PaidCheckoutNotCredited',
+      data: {
+        workspaceId,
+        sessionId: paymentIntentId,
+        paymentIntentId,
+        amountPaid: amountReceived,
+        reason,
+        receivedAt: iso(now),
+      },
+    },
+  ];
+  if (!topUp) return notCredited(`no auto top-up ${topUpId} was requested in this workspace`);
+  if (topUp.status === 'SUCCEEDED')
+    return notCredited(`auto top-up ${topUpId} was already paid by ${topUp.paymentIntentId}`);
+  if (amountReceived.amount !== topUp.amount.amount || amountReceived.currency !== topUp.amount.currency) {
+    return notCredited(
+      `collected ${amountReceived.amount} ${amountReceived.currency} for a top-up of ${topUp.amount.amount} ${topUp.amount.currency}`,
+    );
+  }
+  const recorded: WorkspaceCreditsEvent[] = [
+    ...expireDueGrants(state, workspaceId, now),
+    {
+      type: 'CreditsPurchased',
+      data: {
+        workspaceId,
+        grantId,
+        purchaseId: paymentIntentId,
+        packageId: topUp.packageId,
+        packageName: topUp.packageName,
+        credits: topUp.credits,
+        price: topUp.amount,
+        payment: { provider: 'STRIPE', autoTopUpId: topUpId, paymentIntentId },
+        ...(topUp.expiresAfterDays !== null && { expiresAt: iso(now + topUp.expiresAfterDays * DAY_MS) }),
+        purchasedBy: AUTO_TOP_UP_ACTOR,
+        purchasedAt: iso(now),
+      },
+    },
+  ];
+  return [...recorded, ...applyDeferredFacts(state, workspaceId, paymentIntentId, recorded, now)];
+}
+
+function failed(
+  command: RecordAutoTopUpCharge,
+  topUp: TopUpRecord,
+  outcome: Extract<RecordAutoTopUpCharge['data']['outcome'], { status: 'FAILED' }>,
+): WorkspaceCreditsEvent[] {
+  const { workspaceId, topUpId, attempt, retry } = command.data;
+  // Recorded already (the reaction and the webhook both report it), or overtaken by a payment.
+  if (topUp.status !== 'REQUESTED' || attempt <= topUp.failedAttempts) return [];
+  const now = command.data.now.getTime();
+  const canRetry = outcome.reason !== 'REQUIRES_ACTION' && attempt < retry.maxAttempts;
+  const retryAt = canRetry ? iso(now + retry.firstDelayMs * 2 ** (attempt - 1)) : null;
+  const events: WorkspaceCreditsEvent[] = [
+    {
+      type: 'AutoTopUpFailed',
+      data: {
+        workspaceId,
+        topUpId,
+        attempt,
+        paymentIntentId: outcome.paymentIntentId,
+        reason: outcome.reason,
+        code: outcome.code,
+        message: outcome.message,
+        retryAt,
+        failedAt: iso(now),
+      },
+    },
+  ];
+  if (retryAt === null) {
+    const why =
+      outcome.reason === 'REQUIRES_ACTION'
+        ? 'the card needs its holder to authenticate each payment (3-D Secure)'
+        : `${attempt} attempt${attempt === 1 ? '' : 's'} failed, the last: ${outcome.message}`;
+    events.push({ type: 'AutoTopUpPaused', data: { workspaceId, topUpId, reason: why, pausedAt: iso(now) } });
+  }
+  return events;
+}

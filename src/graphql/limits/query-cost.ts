@@ -1,0 +1,100 @@
+/**
+ * The estimated cost of an operation, with graphql-query-complexity: every field costs 1 plus what
+ * it selects, and a list field's selection counts once per item it can hold. A paged list holds at
+ * most what its `first` asks for; the other lists grow with a workspace's data and count a typical
+ * size (the table below), so the estimate follows the size of the answer, not of the query text.
+ *
+ * The analysis costs about 40 µs per operation, a third of a whole `workspaceCredits` request, so
+ * its result is kept per parsed document (Apollo hands back the same document object for the same
+ * query text) and per value of the few variables it can depend on: those given to `first` of a
+ * paged list and to @skip/@include. Any other variable, such as a workspace id, leaves it unchanged.
+ */
+import { validate, visit, type DocumentNode, type GraphQLSchema, type ValueNode } from 'graphql';
+import { createComplexityRule, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+
+/** How many items a list field counts for, by `Type.field`. */
+const LIST_SIZE: Record<string, (args: Record<string, unknown>) => number> = {
+  // Paged: exactly what the page asks for (the argument's default is 50).
+  'Query.creditLedger': (args) => Number(args.first),
+  // A month of days, or a team's members, or the five actions.
+  'Query.creditUsage': () => 31,
+  'Query.creditPurchases': () => 20,
+  'WorkspaceCredits.grants': () => 10,
+  'LedgerEntry.grants': () => 3,
+  'CreditConsumption.drawdown': () => 3,
+};
+
+/** Fields whose list size reads their arguments: the variables given to them change the cost. */
+const SIZED_BY_ARGUMENTS = new Set(['creditLedger']);
+
+const listEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+  const size = LIST_SIZE[`${type.name}.${field.name}`];
+  return size ? 1 + size(args) * childComplexity : undefined;
+};
+
+const ESTIMATORS = [listEstimator, simpleEstimator({ defaultComplexity: 1 })];
+
+/** Cost results kept per document, at most this many variants (values of the cost's variables). */
+const VARIANTS_PER_DOCUMENT = 32;
+
+/** The cost of the operation named `operationName` (undefined: the document's only operation). */
+export type QueryCost = (
+  document: DocumentNode,
+  operationName: string | undefined,
+  variables: Record<string, unknown> | undefined,
+) => number;
+
+/**
+ * A cost function for one schema. Arguments the cost cannot read (a variable that fails to coerce)
+ * add nothing: execution refuses the operation or that field for the same reason.
+ */
+export function queryCostFor(schema: GraphQLSchema): QueryCost {
+  const costVariables = new WeakMap<DocumentNode, string[]>();
+  const known = new WeakMap<DocumentNode, Map<string, number>>();
+  const compute: QueryCost = (document, operationName, variables) => {
+    let cost = 0;
+    const rule = createComplexityRule({
+      maximumComplexity: Number.MAX_SAFE_INTEGER,
+      // Every node counts: the default cap of 10,000 nodes would end the estimate with an error.
+      maxQueryNodes: Number.POSITIVE_INFINITY,
+      estimators: ESTIMATORS,
+      variables: variables ?? {},
+      ...(operationName && { operationName }),
+      onComplete: (complexity) => (cost = complexity),
+    });
+    validate(schema, document, [rule]);
+    return cost;
+  };
+  return (document, operationName, variables) => {
+    let names = costVariables.get(document);
+    if (!names) costVariables.set(document, (names = variablesTheCostReads(document)));
+    const key = `${operationName ?? ''}\u0000${JSON.stringify(names.map((name) => variables?.[name] ?? null))}`;
+    let variants = known.get(document);
+    if (!variants) known.set(document, (variants = new Map<string, number>()));
+    const cached = variants.get(key);
+    if (cached !== undefined) return cached;
+    const cost = compute(document, operationName, variables);
+    if (variants.size < VARIANTS_PER_DOCUMENT) variants.set(key, cost);
+    return cost;
+  };
+}
+
+/** Names of the variables used in @skip/@include and in the arguments of lists sized by them. */
+function variablesTheCostReads(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  const collect = (value: ValueNode): void => {
+    visit(value, { Variable: (variable) => void names.add(variable.name.value) });
+  };
+  visit(document, {
+    Directive: (directive) => {
+      if (directive.name.value === 'skip' || directive.name.value === 'include') {
+        for (const argument of directive.arguments ?? []) collect(argument.value);
+      }
+    },
+    Field: (field) => {
+      if (!SIZED_BY_ARGUMENTS.has(field.name.value)) return;
+      for (const argument of field.arguments ?? []) collect(argument.value);
+    },
+  });
+  return [...names].sort();
+}

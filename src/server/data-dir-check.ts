@@ -1,0 +1,88 @@
+/**
+ * Checks DATA_DIR before anything opens a file in it, so that a server that cannot start says which
+ * file is wrong and what to do. Otherwise SQLite's own errors reach the operator: "unable to open
+ * database file" for a read-only directory and "file is not a database" for a damaged read-model
+ * file, naming neither the file nor the fix.
+ */
+import { accessSync, constants, existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import type { Config } from './config';
+
+/** A reason not to start, written for the operator who reads it. */
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+const describe = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  return code && !error.message.startsWith(code) ? `${code}: ${error.message}` : error.message;
+};
+
+const notWritable = (path: string, error: unknown): StartupError =>
+  new StartupError(
+    `${path} is not writable (${describe(error)}). The server writes its event store, read models and ` +
+      'snapshots under DATA_DIR: make DATA_DIR writable by the user the server runs as (mount it ' +
+      'read-write), or set DATA_DIR to a writable directory.',
+  );
+
+/** Whether `file` opens as an SQLite database; the error otherwise. */
+function unreadable(file: string): unknown {
+  let db: BetterSqlite3.Database | undefined;
+  try {
+    db = new BetterSqlite3(file, { fileMustExist: true });
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    return undefined;
+  } catch (error) {
+    return error;
+  } finally {
+    db?.close();
+  }
+}
+
+export function checkDataDir(
+  config: Pick<Config, 'dataDir' | 'eventStoreFile' | 'eventStoreUrl' | 'readModelFile'>,
+): void {
+  const { dataDir, readModelFile } = config;
+  const probe = join(dataDir, `.write-check-${process.pid}`);
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch (error) {
+    throw notWritable(`DATA_DIR ${dataDir}`, error);
+  }
+  const eventStoreFile = config.eventStoreUrl ? undefined : config.eventStoreFile;
+  for (const file of [eventStoreFile, readModelFile]) {
+    if (file === undefined || !existsSync(file)) continue;
+    try {
+      accessSync(file, constants.R_OK | constants.W_OK);
+    } catch (error) {
+      throw notWritable(file, error);
+    }
+  }
+  if (eventStoreFile && existsSync(eventStoreFile)) {
+    const error = unreadable(eventStoreFile);
+    if (error) {
+      throw new StartupError(
+        `${eventStoreFile} is not a readable SQLite database (${describe(error)}). It is the event log, ` +
+          'the only record of every credit: restore it from a backup, and do not delete it.',
+      );
+    }
+  }
+  if (existsSync(readModelFile)) {
+    const error = unreadable(readModelFile);
+    if (error) {
+      throw new StartupError(
+        `${readModelFile} is not a readable SQLite database (${describe(error)}). It holds only read ` +
+          'models, which the event log rebuilds: with the server stopped, move it and its -wal and -shm ' +
+          'files aside (for example mv read-models.sqlite read-models.sqlite.broken) and start the ' +
+          'server, which projects the whole log into a new file before it listens.',
+      );
+    }
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Request rates per caller and per client address, so that one token or one host cannot take the
+ * server from everyone else: counted with rate-limiter-flexible's in-memory limiter, in fixed
+ * windows, in this process only. Each replica counts on its own, so behind a load balancer a caller
+ * gets up to the limit from every replica.
+ *
+ * /graphql counts each request against its client address and, with a valid token, against its
+ * caller (the token's workspace and subject, so a caller's fresh token does not start a new count);
+ * a request without a valid token only counts against its address. POST /webhooks/stripe counts
+ * against the address Stripe sends from.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { rateLimitRefusals } from './metrics';
+
+export interface RateLimitSettings {
+  /** Length of the counting window, in seconds. */
+  windowSeconds: number;
+  /** Requests to /graphql per caller per window; 0 turns the limit off. */
+  graphqlPerToken: number;
+  /** Requests to /graphql per client address per window; 0 turns the limit off. */
+  graphqlPerAddress: number;
+  /** Requests to POST /webhooks/stripe per client address per window; 0 turns the limit off. */
+  webhookPerAddress: number;
+}
+
+export type RateLimitScope = 'token' | 'address';
+
+/** A request over a limit: which limit, and how long until the window lets it through. */
+export interface RateLimited {
+  scope: RateLimitScope;
+  limit: number;
+  retryAfterSeconds: number;
+}
+
+export interface RateLimits {
+  /** Counts a /graphql request; resolves to the refusal, or undefined when it may go on. */
+  graphql(req: IncomingMessage, caller: string | undefined): Promise<RateLimited | undefined>;
+  /** Counts a webhook delivery the same way. */
+  webhook(req: IncomingMessage): Promise<RateLimited | undefined>;
+}
+
+type Counter = (key: string) => Promise<RateLimited | undefined>;
+
+function counter(
+  endpoint: 'graphql' | 'webhook',
+  scope: RateLimitScope,
+  limit: number,
+  windowSeconds: number,
+): Counter | undefined {
+  if (limit <= 0) return undefined;
+  const limiter = new RateLimiterMemory({ points: limit, duration: windowSeconds });
+  const refused = rateLimitRefusals.labels(endpoint, scope);
+  return (key) =>
+    limiter.consume(key).then(
+      () => undefined,
+      (refusal: unknown) => {
+        if (!(refusal instanceof RateLimiterRes)) throw refusal;
+        refused.inc();
+        return { scope, limit, retryAfterSeconds: Math.max(1, Math.ceil(refusal.msBeforeNext / 1000)) };
+      },
+    );
+}
+
+/** The peer's address; a socket already gone has none, and those share one count. */
+const addressOf = (req: IncomingMessage): string => req.socket.remoteAddress ?? 'unknown';
+
+export function createRateLimits(settings: RateLimitSettings): RateLimits {
+  const { windowSeconds } = settings;
+  const graphqlAddress = counter('graphql', 'address', settings.graphqlPerAddress, windowSeconds);
+  const graphqlToken = counter('graphql', 'token', settings.graphqlPerToken, windowSeconds);
+  const webhookAddress = counter('webhook', 'address', settings.webhookPerAddress, windowSeconds);
+  return {
+    async graphql(req, caller) {
+      const byAddress = await graphqlAddress?.(addressOf(req));
+      if (byAddress || caller === undefined) return byAddress;
+      return graphqlToken?.(caller);
+    },
+    async webhook(req) {
+      return webhookAddress?.(addressOf(req));
+    },
+  };
+}
+
+/**
+ * Runs `next` unless `check` finds the request over a limit, which is answered 429 instead. A
+ * limiter that fails lets the request through: it protects the server, it decides nothing.
+ */
+export function unlessRateLimited(
+  check: Promise<RateLimited | undefined>,
+  res: ServerResponse,
+  windowSeconds: number,
+  next: () => void,
+): void {
+  check.then(
+    (refusal) => (refusal ? answerRateLimited(res, refusal, windowSeconds) : next()),
+    () => next(),
+  );
+}
+
+/** The 429 answer: Retry-After in seconds, and a GraphQL-shaped body a client already knows how to read. */
+function answerRateLimited(res: ServerResponse, refusal: RateLimited, windowSeconds: number): void {
+  res.statusCode = 429;
+  res.setHeader('retry-after', String(refusal.retryAfterSeconds));
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  const by = refusal.scope === 'token' ? 'this caller' : 'this client address';
+  res.end(
+    JSON.stringify({
+      errors: [
+        {
+          message: `Too many requests from ${by}: at most ${refusal.limit} every ${windowSeconds} s. Retry after ${refusal.retryAfterSeconds} s.`,
+          extensions: { code: 'RATE_LIMITED', ...refusal, windowSeconds },
+        },
+      ],
+    }),
+  );
+}

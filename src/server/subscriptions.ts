@@ -1,0 +1,135 @@
+/**
+ * Subscriptions over graphql-ws on /graphql. A socket is authenticated once, at `connection_init`
+ * (the token in the connection params, `{ "authorization": "Bearer <token>" }`), and lives no
+ * longer than its token: it is closed at the token's `exp`, so that a subscription never streams
+ * balances to a token that would be refused over HTTP. Close codes, as graphql-ws defines them:
+ *
+ * - 4401 Unauthorized: no token, a token that is not valid or has expired, and at `exp`;
+ * - 4403 Forbidden: the caller (a token's workspace and subject) already has the most sockets open.
+ *
+ * Which workspace a socket may watch is decided per subscription (FORBIDDEN on that subscription;
+ * the socket and its other subscriptions go on). Every operation meets the same rules as over
+ * HTTP (subscription-operations.ts).
+ */
+import type { Server } from 'node:http';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { CloseCode } from 'graphql-ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { callerKey, type Principal } from '../auth/principal';
+import { BEARER_ONLY, bearerToken, InvalidTokenError, type VerifiedToken } from '../auth/tokens';
+import type { Services } from '../graphql/context';
+import type { OperationLimits } from '../graphql/limits/operation-limits';
+import { subscriptionOperations } from './subscription-operations';
+
+export interface SubscriptionOptions {
+  schema: GraphQLSchema;
+  services: Services;
+  verifyToken: (token: string) => VerifiedToken;
+  limits: OperationLimits;
+  /** Open sockets one caller may hold at once. */
+  socketsPerCaller: number;
+  production: boolean;
+  logger: Logger;
+}
+
+interface Session {
+  principal: Principal;
+  caller: string;
+  /** The token's exp, in ms since the epoch. */
+  expiresAt: number;
+  /** Stops the timer that closes the socket at the token's exp. */
+  forget(): void;
+}
+
+type ConnectionParams = { authorization?: unknown; Authorization?: unknown } | undefined;
+
+/** The longest setTimeout delay; a later exp is reached in several steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Calls `expire` once the clock reaches `at` (ms since the epoch); returns what cancels it. */
+function atInstant(at: number, expire: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    const wait = at - Date.now();
+    if (wait <= 0) return expire();
+    timer = setTimeout(arm, Math.min(wait, MAX_TIMER_MS));
+  };
+  arm();
+  return () => clearTimeout(timer);
+}
+
+/** The verified token of the connection params, or why there is none. */
+function authenticate(params: ConnectionParams, verify: SubscriptionOptions['verifyToken']): VerifiedToken | string {
+  const authorization = params?.authorization ?? params?.Authorization;
+  if (typeof authorization !== 'string' || authorization === '') {
+    return 'Sign in: send { "authorization": "Bearer <token>" } as connection params.';
+  }
+  const token = bearerToken(authorization);
+  if (!token) return BEARER_ONLY;
+  try {
+    return verify(token);
+  } catch (error) {
+    if (error instanceof InvalidTokenError) return error.message;
+    throw error;
+  }
+}
+
+/** A WebSocket close reason must fit in 123 bytes. */
+const closeReason = (reason: string): string => Buffer.from(reason).subarray(0, 123).toString();
+
+export function serveSubscriptions(server: Server, options: SubscriptionOptions): ReturnType<typeof useServer> {
+  const openSockets = new Map<string, number>();
+  const operations = subscriptionOperations(options);
+  return useServer<ConnectionParams, { session: Session }>(
+    {
+      schema: options.schema,
+      onConnect: (ctx) => {
+        const { socket } = ctx.extra;
+        const verified = authenticate(ctx.connectionParams, options.verifyToken);
+        if (typeof verified === 'string') {
+          socket.close(CloseCode.Unauthorized, closeReason(`Unauthorized: ${verified}`));
+          return false; // graphql-ws would close with 4403; the socket is already closing with 4401
+        }
+        const caller = callerKey(verified.principal);
+        const open = openSockets.get(caller) ?? 0;
+        if (open >= options.socketsPerCaller) {
+          socket.close(
+            CloseCode.Forbidden,
+            closeReason(`Forbidden: this caller already has ${open} sockets open, the most allowed.`),
+          );
+          return false;
+        }
+        openSockets.set(caller, open + 1);
+        const forget = atInstant(verified.expiresAt, () =>
+          socket.close(CloseCode.Unauthorized, 'Unauthorized: the token has expired.'),
+        );
+        ctx.extra.session = { principal: verified.principal, caller, expiresAt: verified.expiresAt, forget };
+        return true;
+      },
+      onClose: (ctx) => {
+        const session = ctx.extra.session;
+        if (!session) return;
+        session.forget();
+        const open = (openSockets.get(session.caller) ?? 1) - 1;
+        if (open > 0) openSockets.set(session.caller, open);
+        else openSockets.delete(session.caller);
+      },
+      onSubscribe: (ctx, _id, payload) => {
+        const session = ctx.extra.session;
+        // graphql-ws takes no subscription before onConnect has accepted the socket; one that comes
+        // in the instant before the exp timer fires is refused, and the socket closed, here.
+        if (!session || Date.now() >= session.expiresAt) {
+          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: the token has expired.');
+          return [new GraphQLError('The token has expired.', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        return operations.prepare(payload, session.principal);
+      },
+      onError: (_ctx, _id, _payload, errors) => operations.formatErrors(errors),
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: operations.formatErrors(result.errors) } : undefined,
+    },
+    new WebSocketServer({ server, path: '/graphql' }),
+  );
+}

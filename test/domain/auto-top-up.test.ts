@@ -1,0 +1,223 @@
+/**
+ * Auto top-up's crossings (src/domain/auto-top-up.ts): one request per fall below the threshold,
+ * in the same append as the change that made it; re-armed once back at the threshold; never past
+ * the monthly limit; skipped, with the reason, when it cannot charge.
+ */
+import { decide } from '../../src/domain/decide';
+import type { WorkspaceCreditsCommand } from '../../src/domain/commands';
+import type { WorkspaceCreditsEvent } from '../../src/domain/events';
+import { evolve } from '../../src/domain/evolve';
+import { initialState } from '../../src/domain/state';
+import { autoTopUpTerms, topUpCharge } from '../../src/domain/auto-top-up';
+import {
+  CARD,
+  cardReplaced,
+  cardSaved,
+  recordSetup,
+  charge,
+  configureTopUp,
+  rearmed,
+  SETTINGS,
+  skipped,
+  succeeded,
+  topUpConfigured,
+  topUpFailed,
+  topUpPurchased,
+  topUpRequested,
+} from './auto-top-up-builders';
+import { at, consumed, DAY, draw, granted, purchased, spend, WORKSPACE } from './builders';
+import { given } from './spec';
+
+const spent = (credits: number, availableAfter: number, grantId = 'purchase-1') =>
+  consumed({
+    units: 1,
+    creditsPerUnit: credits,
+    credits,
+    drawdown: [draw(grantId, 'PURCHASED', credits)],
+    availableAfter,
+  });
+
+/** Decides each command on the state the ones before it left, as one append of a burst would. */
+function burst(history: WorkspaceCreditsEvent[], commands: WorkspaceCreditsCommand[]): WorkspaceCreditsEvent[] {
+  const state = history.reduce(evolve, initialState());
+  const out: WorkspaceCreditsEvent[] = [];
+  for (const command of commands) {
+    for (const event of decide(command, state)) {
+      evolve(state, event);
+      out.push(event);
+    }
+  }
+  return out;
+}
+
+const armed = [purchased({ credits: 150 }), cardSaved(), topUpConfigured()];
+
+describe('a fall below the threshold requests one top-up', () => {
+  it('requests it in the same append as the spend that crossed the line', () =>
+    given(...armed)
+      .when(spend({ units: 1, creditsPerUnit: 60 }))
+      .then(spent(60, 90), topUpRequested({ available: 90 })));
+
+  it('requests one for a burst of spends, not one per spend', () => {
+    const spends = Array.from({ length: 10 }, (_, i) =>
+      spend({ consumptionId: `s-${i}`, idempotencyKey: `k-${i}`, units: 1, creditsPerUnit: 14 }),
+    );
+    const events = burst(armed, spends);
+    expect(events.filter((event) => event.type === 'AutoTopUpRequested')).toHaveLength(1);
+  });
+
+  it('asks nothing more while that top-up is being charged, even after being re-armed', () => {
+    const events = burst(
+      [...armed, spent(60, 90), topUpRequested(), granted({ credits: 100 }), rearmed(190)],
+      [spend({ units: 1, creditsPerUnit: 150 })],
+    );
+    expect(events.map((event) => event.type).filter((type) => type.startsWith('AutoTopUp'))).toEqual([]);
+  });
+
+  it('is re-armed once the top-up brings the balance back to the threshold, and tops up again next time', () => {
+    const events = burst(
+      [...armed, spent(60, 90), topUpRequested()],
+      [charge(succeeded()), spend({ consumptionId: 's-2', idempotencyKey: 'k-2', units: 1, creditsPerUnit: 500 })],
+    );
+    expect(events.map((event) => event.type).filter((type) => type !== 'CreditsLow')).toEqual([
+      'CreditsPurchased',
+      'AutoTopUpRearmed',
+      'CreditsConsumed',
+      'AutoTopUpRequested',
+    ]);
+    expect(events.find((event) => event.type === 'AutoTopUpRequested')).toMatchObject({
+      data: { topUpId: 'topup-2', available: 90 },
+    });
+  });
+
+  it('charges, with a target, the credits that bring the balance back to it, at the package price rounded up', () => {
+    expect(topUpCharge({ ...SETTINGS, targetCredits: 1000 }, 41)).toEqual({
+      credits: 959,
+      amount: { amount: 9590, currency: 'USD' },
+    });
+    expect(
+      topUpCharge({ ...SETTINGS, targetCredits: 1000, packagePrice: { amount: 4999, currency: 'USD' } }, 41),
+    ).toEqual({
+      credits: 959,
+      amount: { amount: 9589, currency: 'USD' }, // 959 × 4999 / 500 = 9588.08, rounded up
+    });
+  });
+
+  it('requests at once when turned on below the threshold', () =>
+    given(purchased({ credits: 50 }), cardSaved())
+      .when(configureTopUp())
+      .then(topUpConfigured(), topUpRequested({ available: 50 })));
+
+  it('notices a fall made by an expiry, or by a refund', () =>
+    given(granted({ credits: 500, expiresAt: at(DAY) }), purchased({ credits: 50 }), cardSaved(), topUpConfigured())
+      .when({ type: 'ExpireCredits', data: { workspaceId: WORKSPACE, now: at(DAY) } })
+      .then(
+        {
+          type: 'CreditsExpired',
+          data: {
+            workspaceId: WORKSPACE,
+            grantId: 'promo-1',
+            source: 'PROMOTIONAL',
+            credits: 500,
+            reason: 'EXPIRED',
+            expiredAt: at(DAY).toISOString(),
+          },
+        },
+        topUpRequested({ available: 50, when: at(DAY) }),
+      ));
+
+  it('does nothing while off or paused', () => {
+    given(purchased({ credits: 150 }), cardSaved(), topUpConfigured({ enabled: false }))
+      .when(spend({ units: 1, creditsPerUnit: 60 }))
+      .then(spent(60, 90));
+    given(...armed, {
+      type: 'AutoTopUpPaused',
+      data: { workspaceId: WORKSPACE, topUpId: 'topup-0', reason: 'x', pausedAt: at(0).toISOString() },
+    })
+      .when(spend({ units: 1, creditsPerUnit: 60 }))
+      .then(spent(60, 90));
+  });
+});
+
+describe('the monthly limit and the card', () => {
+  const fourPaid = [1, 2, 3, 4].flatMap((n) => [
+    topUpRequested({ topUpId: `topup-${n}` }),
+    topUpPurchased({ topUpId: `topup-${n}`, paymentIntentId: `pi_${n}`, grantId: `g-${n}`, credits: 1 }),
+    rearmed(151),
+  ]);
+
+  it('skips a crossing whose charge would pass the monthly limit, once', () =>
+    given(...armed, ...fourPaid)
+      .when(spend({ units: 1, creditsPerUnit: 60 }))
+      .then(spent(60, 94), skipped('MONTHLY_LIMIT', 94)));
+
+  it('counts the calendar month: the next month has its whole limit again', () =>
+    given(...armed, ...fourPaid)
+      .when(spend({ units: 1, creditsPerUnit: 60, now: new Date('2025-02-01T00:00:00.000Z') }))
+      .then(
+        consumed({
+          units: 1,
+          creditsPerUnit: 60,
+          credits: 60,
+          drawdown: [draw('purchase-1', 'PURCHASED', 60)],
+          availableAfter: 94,
+          consumedAt: new Date('2025-02-01T00:00:00.000Z'),
+        }),
+        topUpRequested({ topUpId: 'topup-5', available: 94, when: new Date('2025-02-01T00:00:00.000Z') }),
+      ));
+
+  it('does not count top-ups that failed', () =>
+    given(
+      ...armed,
+      ...[1, 2, 3, 4].flatMap((n) => [
+        topUpRequested({ topUpId: `topup-${n}` }),
+        topUpFailed({ topUpId: `topup-${n}` }),
+        rearmed(150),
+      ]),
+    )
+      .when(spend({ units: 1, creditsPerUnit: 60 }))
+      .then(spent(60, 90), topUpRequested({ topUpId: 'topup-5', available: 90 })));
+
+  it('skips, once, when the card was removed', () => {
+    const removed: WorkspaceCreditsEvent = {
+      type: 'PaymentMethodRemoved',
+      data: { workspaceId: WORKSPACE, paymentMethodId: 'pm_1', removedBy: 'manager-1', removedAt: at(0).toISOString() },
+    };
+    const events = burst(
+      [...armed, removed],
+      [
+        spend({ consumptionId: 's-1', idempotencyKey: 'k-1', units: 1, creditsPerUnit: 60 }),
+        spend({ consumptionId: 's-2', idempotencyKey: 'k-2', units: 1, creditsPerUnit: 10 }),
+      ],
+    );
+    expect(events.filter((event) => event.type.startsWith('AutoTopUp'))).toEqual([skipped('NO_PAYMENT_METHOD', 90)]);
+  });
+
+  it('tops up at once when a new card is saved after a skip', () =>
+    given(...armed, spent(60, 90), skipped('NO_PAYMENT_METHOD', 90))
+      .when(
+        recordSetup({
+          outcome: 'SAVED',
+          setupId: 'setup-2',
+          customerId: 'cus_1',
+          paymentMethodId: 'pm_2',
+          card: CARD,
+        }),
+      )
+      .then(
+        cardReplaced('pm_1'),
+        cardSaved({ setupId: 'setup-2', paymentMethodId: 'pm_2' }),
+        topUpRequested({ available: 90, paymentMethodId: 'pm_2' }),
+      ));
+});
+
+describe('the terms consented to', () => {
+  it('say when, what and how much at most, in words', () => {
+    expect(autoTopUpTerms(SETTINGS)).toBe(
+      'When available credits fall below 100, the card saved for this workspace is charged $50.00 for 500 credits (500 credits), once each time. At most $200.00 is charged per calendar month (UTC). Auto top-up can be turned off at any time.',
+    );
+    expect(autoTopUpTerms({ ...SETTINGS, targetCredits: 1000 })).toContain(
+      'for the credits that bring the balance back to 1000, at $50.00 per 500 credits rounded up (at most $100.00 a charge)',
+    );
+  });
+});

@@ -1,0 +1,59 @@
+/** ConfigureAutoTopUp: settings validated, consent recorded with the terms the settings make. */
+import { autoTopUpTerms } from '../../../src/domain/auto-top-up';
+import type { AutoTopUpSettings } from '../../../src/domain/events';
+import { cardSaved, configureTopUp, SETTINGS, topUpConfigured, topUpRequested } from '../auto-top-up-builders';
+import { at, purchased, WORKSPACE } from '../builders';
+import { given } from '../spec';
+
+describe('ConfigureAutoTopUp', () => {
+  it('records the settings with the consent: who, when, and the terms in words', () =>
+    given(purchased({ credits: 1000 }), cardSaved())
+      .when(configureTopUp())
+      .then(topUpConfigured()));
+
+  it('accepts the terms the billing manager was shown when they are the terms', () =>
+    given(purchased({ credits: 1000 }), cardSaved())
+      .when(configureTopUp({}, { acceptedTerms: autoTopUpTerms(SETTINGS) }))
+      .then(topUpConfigured()));
+
+  it('refuses terms that are not the ones these settings make (the price changed since)', () =>
+    given(purchased({ credits: 1000 }), cardSaved())
+      .when(
+        configureTopUp(
+          {},
+          { acceptedTerms: autoTopUpTerms({ ...SETTINGS, packagePrice: { amount: 4500, currency: 'USD' } }) },
+        ),
+      )
+      .thenThrows('CONFLICT'));
+
+  it('refuses to turn on without a saved card, but may record it off', () => {
+    given(purchased({ credits: 1000 }))
+      .when(configureTopUp())
+      .thenThrows('CONFLICT');
+    given(purchased({ credits: 1000 }))
+      .when(configureTopUp({ enabled: false }))
+      .then(topUpConfigured({ enabled: false }));
+  });
+
+  it('records nothing for the settings in force, but records them again to resume after a pause', () => {
+    given(cardSaved(), topUpConfigured()).when(configureTopUp()).thenNothing();
+    given(cardSaved(), topUpConfigured(), {
+      type: 'AutoTopUpPaused',
+      data: { workspaceId: WORKSPACE, topUpId: 'topup-1', reason: 'declined', pausedAt: at(0).toISOString() },
+    })
+      .when(configureTopUp())
+      .then(topUpConfigured(), topUpRequested({ available: 0 })); // nothing left: topped up at once
+  });
+
+  it.each<[string, Partial<AutoTopUpSettings>]>([
+    ['a threshold of 0', { thresholdCredits: 0 }],
+    ['a fractional threshold', { thresholdCredits: 10.5 }],
+    ['a target at the threshold', { targetCredits: 100 }],
+    ['a monthly limit below one top-up', { monthlyLimit: { amount: 4999, currency: 'USD' } }],
+    [
+      'a monthly limit below the largest targeted top-up',
+      { targetCredits: 1000, monthlyLimit: { amount: 9999, currency: 'USD' } },
+    ],
+    ['a monthly limit in another currency', { monthlyLimit: { amount: 20000, currency: 'EUR' } }],
+  ])('refuses %s', (_what, settings) => given(cardSaved()).when(configureTopUp(settings)).thenThrows('BAD_USER_INPUT'));
+});

@@ -1,0 +1,151 @@
+/**
+ * RecordAutoTopUpCharge: a paid top-up credited once as a purchase; failures retried a bounded
+ * number of times, then auto top-up paused; reports in any order and any number of times.
+ */
+import {
+  cardSaved,
+  charge,
+  declined,
+  rearmed,
+  RETRY,
+  succeeded,
+  topUpConfigured,
+  topUpFailed,
+  topUpPurchased,
+  topUpRequested,
+} from '../auto-top-up-builders';
+import { at, purchased, WORKSPACE } from '../builders';
+import { refundFact } from '../payment-builders';
+import { given } from '../spec';
+import { decide } from '../../../src/domain/decide';
+
+const requested = [purchased({ credits: 50 }), cardSaved(), topUpConfigured(), topUpRequested()];
+const paused = (reason: string) =>
+  ({
+    type: 'AutoTopUpPaused',
+    data: { workspaceId: WORKSPACE, topUpId: 'topup-1', reason, pausedAt: at(0).toISOString() },
+  }) as const;
+
+describe('RecordAutoTopUpCharge: paid', () => {
+  it('credits the top-up as a purchase of its package, paid by its payment intent', () =>
+    given(...requested)
+      .when(charge(succeeded()))
+      .then(topUpPurchased(), rearmed(550)));
+
+  it('credits it once, whether the reaction or the webhook reports it first', () =>
+    given(...requested, topUpPurchased())
+      .when(charge(succeeded()))
+      .thenNothing());
+
+  it('applies a refund the provider reported before the payment, in the same append', () => {
+    const deferred = {
+      type: 'ProviderEventDeferred',
+      data: {
+        workspaceId: WORKSPACE,
+        paymentIntentId: 'pi_top_1',
+        fact: {
+          kind: 'REFUND',
+          refund: refundFact({ providerRefundId: 're_early', amount: 5000, refundId: undefined }),
+        },
+        recordedBy: 'stripe',
+        receivedAt: at(0).toISOString(),
+      },
+    } as const;
+    const state = given(...requested, deferred).state();
+    const types = decide(charge(succeeded()), state).map((event) => event.type);
+    expect(types.slice(0, 2)).toEqual(['CreditsPurchased', 'PurchaseRefundRequested']);
+  });
+
+  it('records money it cannot credit: another amount, or a top-up it does not know', () => {
+    given(...requested)
+      .when(charge(succeeded('pi_top_1', 4000)))
+      .then({
+        type: 'PaidCheckoutNotCredited',
+        data: {
+          workspaceId: WORKSPACE,
+          sessionId: 'pi_top_1',
+          paymentIntentId: 'pi_top_1',
+          amountPaid: { amount: 4000, currency: 'USD' },
+          reason: 'collected 4000 USD for a top-up of 5000 USD',
+          receivedAt: at(0).toISOString(),
+        },
+      });
+    given()
+      .when(charge(succeeded('pi_x'), { topUpId: 'topup-9' }))
+      .then({
+        type: 'PaidCheckoutNotCredited',
+        data: {
+          workspaceId: WORKSPACE,
+          sessionId: 'pi_x',
+          paymentIntentId: 'pi_x',
+          amountPaid: { amount: 5000, currency: 'USD' },
+          reason: 'no auto top-up topup-9 was requested in this workspace',
+          receivedAt: at(0).toISOString(),
+        },
+      });
+  });
+
+  it('credits a payment that succeeds after its top-up was given up on: the money was taken', () =>
+    given(...requested, topUpFailed(), paused('declined'))
+      .when(charge(succeeded()))
+      .then(topUpPurchased()));
+});
+
+describe('RecordAutoTopUpCharge: failed', () => {
+  it('schedules the next attempt after a decline, later after each', () => {
+    given(...requested)
+      .when(charge(declined()))
+      .then(topUpFailed({ retryAt: at(RETRY.firstDelayMs).toISOString() }));
+    given(...requested, topUpFailed({ retryAt: at(60_000).toISOString() }))
+      .when(charge(declined('pi_top_2'), { attempt: 2 }))
+      .then(
+        topUpFailed({ attempt: 2, paymentIntentId: 'pi_top_2', retryAt: at(2 * RETRY.firstDelayMs).toISOString() }),
+      );
+  });
+
+  it('pauses auto top-up after the last attempt', () =>
+    given(...requested, topUpFailed({ retryAt: 'x' }), topUpFailed({ attempt: 2, retryAt: 'y' }))
+      .when(charge(declined('pi_top_3'), { attempt: 3 }))
+      .then(
+        topUpFailed({ attempt: 3, paymentIntentId: 'pi_top_3', retryAt: null }),
+        paused('3 attempts failed, the last: Your card was declined.'),
+      ));
+
+  it('pauses at once when the card needs its holder (3-D Secure): off-session it can never pass', () =>
+    given(...requested)
+      .when(
+        charge({
+          status: 'FAILED',
+          paymentIntentId: 'pi_top_1',
+          reason: 'REQUIRES_ACTION',
+          code: 'authentication_required',
+          message: 'This payment requires authentication.',
+        }),
+      )
+      .then(
+        topUpFailed({
+          reason: 'REQUIRES_ACTION',
+          code: 'authentication_required',
+          message: 'This payment requires authentication.',
+          retryAt: null,
+        }),
+        paused('the card needs its holder to authenticate each payment (3-D Secure)'),
+      ));
+
+  it('records an attempt once, whether the reaction or the webhook reports it', () =>
+    given(...requested, topUpFailed({ retryAt: at(60_000).toISOString() }))
+      .when(charge(declined()))
+      .thenNothing());
+
+  it('records nothing for a top-up already paid, or unknown', () => {
+    given(...requested, topUpPurchased())
+      .when(charge(declined(), { attempt: 2 }))
+      .thenNothing();
+    given().when(charge(declined())).thenNothing();
+  });
+
+  it('records nothing while the payment is still processing', () =>
+    given(...requested)
+      .when(charge({ status: 'PROCESSING', paymentIntentId: 'pi_top_1' }))
+      .thenNothing());
+});

@@ -1,0 +1,106 @@
+/**
+ * What production mode must not give away or accept: schema details in error messages (with
+ * introspection off, a "Did you mean …?" would hand the schema out one field at a time), over HTTP
+ * and over graphql-ws, and a guessable signing secret.
+ */
+import { adminToken, startServer, type ServerProcess } from '../support/server-process';
+import { bearer, wsClient } from '../support/ws-client';
+
+let server: ServerProcess;
+beforeAll(async () => {
+  server = await startServer({ env: { NODE_ENV: 'production' } });
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+const post = async (body: unknown) => {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken()}` },
+    body: JSON.stringify(body),
+  });
+  return (await response.json()) as { errors?: { message: string; extensions?: { code?: string } }[] };
+};
+
+it.each([
+  ['a misspelt field', { query: '{ workspaceCredit(workspaceId: "w") { available } }' }],
+  ['a misspelt argument', { query: '{ workspaceCredits(workspace: "w") { available } }' }],
+  ['a misspelt type', { query: 'query ($w: Id!) { workspaceCredits(workspaceId: $w) { available } }' }],
+  [
+    'a misspelt enum value in a variable',
+    {
+      query: 'query ($a: CreditAction!) { estimateCredits(workspaceId: "w", action: $a) { credits } }',
+      variables: { a: 'ORG_CHART_SYNK' },
+    },
+  ],
+])('names no other schema element when refusing %s', async (_name, body) => {
+  const { errors } = await post(body);
+  expect(errors?.length).toBeGreaterThan(0);
+  for (const error of errors ?? []) expect(error.message).not.toMatch(/did you mean/i);
+});
+
+it('still says what was wrong', async () => {
+  const { errors } = await post({ query: '{ workspaceCredit(workspaceId: "w") { available } }' });
+  expect(errors?.[0]).toMatchObject({
+    message: 'Cannot query field "workspaceCredit" on type "Query".',
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+  });
+});
+
+describe('over graphql-ws', () => {
+  const errorsOf = async (query: string) => {
+    const { client } = wsClient(server.url, bearer(adminToken()));
+    try {
+      return await client
+        .iterate({ query })
+        .next()
+        .then(
+          () => [],
+          (errors: { message: string; extensions?: { code?: string } }[]) => errors,
+        );
+    } finally {
+      await client.dispose();
+    }
+  };
+
+  it('refuses introspection, as over HTTP', async () => {
+    const [error] = await errorsOf('{ __schema { types { name } } }');
+    expect(error).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    expect(error?.message).toMatch(/introspection/i);
+  });
+
+  it('names no other schema element', async () => {
+    const [error] = await errorsOf('subscription { workspaceCreditsChange(workspaceId: "w") { available } }');
+    expect(error).toEqual({
+      message: 'Cannot query field "workspaceCreditsChange" on type "Subscription".',
+      locations: [{ line: 1, column: 16 }],
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
+  });
+});
+
+describe('the signing secret', () => {
+  /** Why the server refused to start; a server that started is stopped and fails the test. */
+  const refusal = (env: Record<string, string>): Promise<string> =>
+    startServer({ env }).then(
+      async (started) => {
+        await started.stop();
+        throw new Error('the server started');
+      },
+      (error: Error) => error.message,
+    );
+
+  it.each([['production'], ['development']])('must be at least 32 bytes (NODE_ENV=%s)', async (nodeEnv) => {
+    const message = await refusal({ NODE_ENV: nodeEnv, AUTH_JWT_SECRET: 'x'.repeat(31) });
+    expect(message).toMatch(/AUTH_JWT_SECRET is 31 bytes; it must be at least 32/);
+    expect(message).not.toMatch(/x{31}/);
+  });
+
+  it('counts bytes, not characters', async () => {
+    // 16 characters of 2 bytes each: 32 bytes, accepted.
+    const started = await startServer({ env: { NODE_ENV: 'production', AUTH_JWT_SECRET: 'é'.repeat(16) } });
+    // Stopped the instant it says it listens: its SIGTERM handler is already in place.
+    expect(await started.stop()).toBe(0);
+  });
+});

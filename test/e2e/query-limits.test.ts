@@ -1,0 +1,96 @@
+/**
+ * Queries that ask for too much are refused over HTTP before anything runs: the 140 KB query of
+ * 1,000 aliased ledger pages that once built a 55 MB answer, too many aliases, queries nested too
+ * deep, and queries whose pages add up past the cost limit, also when the page size comes in a
+ * variable.
+ */
+import { startServer, tokenFor, type ServerProcess } from '../support/server-process';
+
+let server: ServerProcess;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+interface Answer {
+  status: number;
+  body: { data?: unknown; errors?: { message: string; extensions: Record<string, unknown> }[] };
+}
+
+const post = async (query: string, variables: Record<string, unknown> = {}): Promise<Answer> => {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tokenFor('ws-limits', 'MEMBER')}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, body: (await response.json()) as Answer['body'] };
+};
+
+const page = (alias: string, first: string) =>
+  `${alias}: creditLedger(workspaceId: "ws-limits", first: ${first}) { edges { cursor node { id type occurredAt credits balanceAfter source action units actorId reference refundedCredits grants { grantId source credits } } } }`;
+
+it('refuses the 140 KB query of 1,000 aliased ledger pages while parsing it, with QUERY_TOO_LARGE', async () => {
+  const attack = `{ ${Array.from({ length: 1000 }, (_, i) => page(`a${i}`, '200')).join(' ')} }`;
+  expect(attack.length).toBeGreaterThan(140_000);
+  const { status, body } = await post(attack);
+  expect(status).toBe(400);
+  expect(body).toEqual({
+    errors: [
+      {
+        message: 'The query has more than 10000 tokens; at most 10000 are allowed.',
+        extensions: { code: 'QUERY_TOO_LARGE', limit: 10_000 },
+      },
+    ],
+  });
+});
+
+it('refuses 1,000 aliases of a small field with TOO_MANY_ALIASES, the limit and the count', async () => {
+  const { status, body } = await post(`{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: plans { id }`).join(' ')} }`);
+  expect(status).toBe(400);
+  expect(body.data).toBeUndefined();
+  expect(body.errors).toEqual([
+    {
+      message: 'The query uses 1000 aliases; at most 20 are allowed.',
+      extensions: expect.objectContaining({ code: 'TOO_MANY_ALIASES', limit: 20, actual: 1000 }) as unknown,
+    },
+  ]);
+});
+
+it('refuses a query nested deeper than 8 with QUERY_TOO_DEEP', async () => {
+  const deep =
+    '{ __type(name: "Query") { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } }';
+  const { status, body } = await post(deep);
+  expect(status).toBe(400);
+  expect(body.errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_DEEP', limit: 8, actual: 10 });
+});
+
+it('refuses pages that add up past the cost limit with QUERY_TOO_COMPLEX, as literals or variables', async () => {
+  const literal = await post(`{ ${page('a', '200')} ${page('b', '200')} ${page('c', '200')} }`);
+  expect(literal.status).toBe(400);
+  expect(literal.body.data).toBeUndefined();
+  expect(literal.body.errors?.[0]?.extensions).toMatchObject({
+    code: 'QUERY_TOO_COMPLEX',
+    limit: 10_000,
+    actual: 14_403,
+  });
+
+  // One document: small pages are answered, large ones refused, however often it is sent.
+  const sized = `query ($n: Int!) { ${page('a', '$n')} ${page('b', '$n')} ${page('c', '$n')} }`;
+  for (const [n, code] of [
+    [10, undefined],
+    [200, 'QUERY_TOO_COMPLEX'],
+    [10, undefined],
+    [200, 'QUERY_TOO_COMPLEX'],
+  ] as const) {
+    const { status, body } = await post(sized, { n });
+    expect([status, body.errors?.[0]?.extensions.code]).toEqual([code ? 400 : 200, code]);
+  }
+});
+
+it('answers within the limits as before', async () => {
+  const { status, body } = await post(`{ ${page('a', '200')} ${page('b', '200')} }`);
+  expect(status).toBe(200);
+  expect(body).toEqual({ data: { a: { edges: [] }, b: { edges: [] } } });
+});

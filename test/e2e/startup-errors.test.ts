@@ -1,0 +1,98 @@
+/**
+ * A server that cannot start says which file is wrong and what to do: a read-only DATA_DIR, a
+ * damaged read-models.sqlite (and, following the message, starts again with the same balances),
+ * a damaged events.sqlite.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkspaceCreditsDocument } from '../generated/graphql';
+import { applyAllowance, expectData } from '../support/graphql-client';
+import { adminToken, newDataDir, startServer } from '../support/server-process';
+
+/** Why the server refused to start; one that started is stopped and fails the test. */
+const refusal = (dataDir: string): Promise<string> =>
+  startServer({ dataDir }).then(
+    async (started) => {
+      await started.stop();
+      throw new Error('the server started');
+    },
+    (error: Error) => error.message,
+  );
+
+/** A data directory that held a running server's files, with one workspace's allowance. */
+async function usedDataDir(): Promise<{ dataDir: string; available: number }> {
+  const dataDir = newDataDir();
+  const server = await startServer({ dataDir });
+  await applyAllowance(server.url, 'ws-startup', 'starter');
+  const { workspaceCredits } = await expectData(
+    server.url,
+    WorkspaceCreditsDocument,
+    { workspaceId: 'ws-startup' },
+    adminToken(),
+  );
+  expect(await server.stop()).toBe(0);
+  return { dataDir, available: workspaceCredits.available };
+}
+
+/**
+ * Makes `dir` read-only for the server and returns what undoes it. Root may write anywhere its
+ * permissions say not to, so as root the directory is bind-mounted read-only over itself.
+ */
+function readOnly(dir: string): () => void {
+  if (process.getuid?.() !== 0) {
+    chmodSync(dir, 0o555);
+    return () => chmodSync(dir, 0o755);
+  }
+  execFileSync('mount', ['--bind', dir, dir]);
+  execFileSync('mount', ['-o', 'remount,ro,bind', dir]);
+  return () => execFileSync('umount', [dir]);
+}
+
+it('names a read-only DATA_DIR and says to make it writable', async () => {
+  const { dataDir } = await usedDataDir();
+  const undo = readOnly(dataDir);
+  try {
+    const message = await refusal(dataDir);
+    expect(message).toContain(`DATA_DIR ${dataDir} is not writable`);
+    expect(message).toMatch(/make DATA_DIR writable by the user the server runs as/);
+  } finally {
+    undo();
+  }
+  const restarted = await startServer({ dataDir });
+  expect(await restarted.stop()).toBe(0);
+});
+
+it('names a damaged read-models.sqlite, says to move it aside, and rebuilds it when that is done', async () => {
+  const { dataDir, available } = await usedDataDir();
+  const file = join(dataDir, 'read-models.sqlite');
+  for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  writeFileSync(file, Buffer.alloc(8192, 0x5a));
+  const message = await refusal(dataDir);
+  expect(message).toContain(`${file} is not a readable SQLite database`);
+  expect(message).toMatch(/move it and its -wal and -shm files aside/);
+
+  renameSync(file, `${file}.broken`);
+  const restarted = await startServer({ dataDir });
+  try {
+    const { workspaceCredits } = await expectData(
+      restarted.url,
+      WorkspaceCreditsDocument,
+      { workspaceId: 'ws-startup' },
+      adminToken(),
+    );
+    expect(workspaceCredits.available).toBe(available);
+  } finally {
+    await restarted.stop();
+  }
+});
+
+it('names a damaged events.sqlite and says to restore it, never to delete it', async () => {
+  const { dataDir } = await usedDataDir();
+  const file = join(dataDir, 'events.sqlite');
+  for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  writeFileSync(file, Buffer.alloc(8192, 0x5a));
+  const message = await refusal(dataDir);
+  expect(message).toContain(`${file} is not a readable SQLite database`);
+  expect(message).toMatch(/restore it from a backup, and do not delete it/);
+});

@@ -1,0 +1,127 @@
+/**
+ * graphql-ws sockets against the real server, with the real graphql-ws client: a socket is
+ * authenticated at connection_init (4401 without a good token), a caller's sockets are bounded
+ * (4403), a socket closes at its token's exp, and operations meet the HTTP endpoint's limits.
+ */
+import { print } from 'graphql';
+import jwt from 'jsonwebtoken';
+import { ConsumeCreditsDocument, WorkspaceCreditsChangedDocument } from '../generated/graphql';
+import { applyAllowance, expectData } from '../support/graphql-client';
+import { startServer, TEST_JWT_SECRET, tokenFor, type ServerProcess } from '../support/server-process';
+import { bearer, wsClient } from '../support/ws-client';
+
+let server: ServerProcess;
+beforeAll(async () => {
+  server = await startServer({ env: { WS_SOCKETS_PER_CALLER: '2' } });
+});
+afterAll(async () => {
+  await server.stop();
+});
+
+const WORKSPACE = 'ws-sockets';
+const changes = { query: print(WorkspaceCreditsChangedDocument), variables: { workspaceId: WORKSPACE } };
+
+describe('connection_init', () => {
+  it.each([
+    ['no token', {}, /^Unauthorized: Sign in/],
+    ['another scheme', { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` }, /Bearer <token>/],
+    [
+      'a token signed with another secret',
+      bearer(tokenFor(WORKSPACE, 'OWNER', { secret: 'x'.repeat(40) })),
+      /not valid/,
+    ],
+    ['an expired token', bearer(tokenFor(WORKSPACE, 'OWNER', { expiresInSeconds: -10 })), /expired/],
+    [
+      'a token without exp',
+      bearer(jwt.sign({ workspaceId: WORKSPACE, role: 'OWNER' }, TEST_JWT_SECRET, { subject: 'x' })),
+      /no exp claim/,
+    ],
+  ])('closes a socket opened with %s with 4401 Unauthorized', async (_name, params, reason) => {
+    const { client, closed } = wsClient(server.url, params);
+    const refused = client.iterate(changes).next();
+    expect(await closed).toEqual({ code: 4401, reason: expect.stringMatching(reason) as unknown });
+    await expect(refused).rejects.toMatchObject({ code: 4401 });
+  });
+
+  it("closes a caller's socket past the most it may hold with 4403 Forbidden, and takes it once one is gone", async () => {
+    const token = tokenFor(WORKSPACE, 'MEMBER', { subject: 'many-tabs' });
+    const open = [wsClient(server.url, bearer(token)), wsClient(server.url, bearer(token))];
+    await Promise.all(open.map(({ connected }) => connected));
+    // A fresh token of the same caller counts with the others.
+    const third = wsClient(
+      server.url,
+      bearer(tokenFor(WORKSPACE, 'MEMBER', { subject: 'many-tabs', expiresInSeconds: 60 })),
+    );
+    expect(await third.closed).toEqual({
+      code: 4403,
+      reason: 'Forbidden: this caller already has 2 sockets open, the most allowed.',
+    });
+    // Another caller is not counted with this one.
+    const other = wsClient(server.url, bearer(tokenFor(WORKSPACE, 'MEMBER', { subject: 'one-tab' })));
+    await other.connected;
+
+    await open[0]?.client.dispose();
+    await open[0]?.closed;
+    const fourth = wsClient(server.url, bearer(token));
+    await fourth.connected;
+    for (const { client } of [open[1], other, fourth].filter((socket) => socket !== undefined)) await client.dispose();
+  });
+});
+
+it("closes a socket at its token's exp, ending its subscriptions", async () => {
+  await applyAllowance(server.url, WORKSPACE);
+  const token = tokenFor(WORKSPACE, 'BILLING_MANAGER', { expiresInSeconds: 4 });
+  const expiresAt = (jwt.decode(token) as { exp: number }).exp * 1000;
+  const { client, connected, closed } = wsClient(server.url, bearer(token));
+  await connected;
+  const updates = client.iterate(changes);
+  const first = updates.next();
+  await new Promise((resolve) => setTimeout(resolve, 300)); // let the subscription register
+  await expectData(
+    server.url,
+    ConsumeCreditsDocument,
+    { input: { workspaceId: WORKSPACE, action: 'ACTION_PLAN_GENERATION', units: 1, idempotencyKey: 'before-exp' } },
+    tokenFor(WORKSPACE, 'MEMBER'),
+  );
+  // The token was good: the subscription streams.
+  expect(await first).toMatchObject({
+    done: false,
+    value: { data: { workspaceCreditsChanged: { workspaceId: WORKSPACE } } },
+  });
+
+  const afterExpiry = updates.next();
+  expect(await closed).toEqual({ code: 4401, reason: 'Unauthorized: the token has expired.' });
+  expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
+  await expect(afterExpiry).rejects.toMatchObject({ code: 4401 });
+});
+
+describe('operations over a socket', () => {
+  const run = async (query: string) => {
+    const { client } = wsClient(server.url, bearer(tokenFor(WORKSPACE, 'OWNER', { subject: 'limits' })));
+    try {
+      return await client
+        .iterate({ query })
+        .next()
+        .then(
+          () => undefined,
+          (errors: { message: string; extensions: Record<string, unknown> }[]) => errors,
+        );
+    } finally {
+      await client.dispose();
+    }
+  };
+
+  it('meets the alias limit', async () => {
+    const aliases = Array.from({ length: 21 }, (_, i) => `a${i}: available`).join(' ');
+    const errors = await run(`subscription { workspaceCreditsChanged(workspaceId: "${WORKSPACE}") { ${aliases} } }`);
+    expect(errors?.[0]?.message).toBe('The query uses 21 aliases; at most 20 are allowed.');
+    expect(errors?.[0]?.extensions).toEqual({ code: 'TOO_MANY_ALIASES', limit: 20, actual: 21 });
+  });
+
+  it('meets the cost limit', async () => {
+    const page = (alias: string) =>
+      `${alias}: creditLedger(workspaceId: "${WORKSPACE}", first: 200) { edges { cursor node { id type occurredAt credits balanceAfter source action units actorId reference refundedCredits grants { grantId source credits } } } }`;
+    const errors = await run(`{ ${page('a')} ${page('b')} ${page('c')} }`);
+    expect(errors?.[0]?.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX', limit: 10_000, actual: 14_403 });
+  });
+});

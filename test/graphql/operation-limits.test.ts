@@ -1,0 +1,173 @@
+/**
+ * The limits on one operation, against the real schema: what a query costs, which documents cross
+ * the depth and alias limits, and that every operation this project sends stays within them.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  getNamedType,
+  getNullableType,
+  getOperationAST,
+  isEnumType,
+  isInputObjectType,
+  isListType,
+  parse,
+  separateOperations,
+  specifiedRules,
+  typeFromAST,
+  validate,
+  type DocumentNode,
+  type GraphQLInputType,
+  type NamedTypeNode,
+} from 'graphql';
+import { MAX_LEDGER_PAGE } from '../../src/graphql/inputs';
+import { buildCreditsSchema } from '../../src/graphql/schema';
+import { operationLimits } from '../../src/graphql/limits/operation-limits';
+import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../../src/graphql/limits/query-limits';
+import { loadBillingOperations } from '../support/billing-operations';
+
+const schema = buildCreditsSchema();
+
+function limitsOf(limits: QueryLimits = DEFAULT_QUERY_LIMITS) {
+  const applied = operationLimits(schema, limits);
+  // One instance for every call, so that costs come from its cache as they do in the server.
+  const measure = operationLimits(schema, { ...limits, maxCost: 0 });
+  return {
+    /** The codes, limits and actual values of the validation refusals. */
+    refusals: (query: string) =>
+      validate(schema, parse(query), applied.validationRules).map((error) => error.extensions),
+    /** The estimated cost, read from the refusal of a zero-cost limit. */
+    cost: (document: DocumentNode, variables?: Record<string, unknown>, operationName?: string) =>
+      measure.costRefusal(document, operationName, variables)?.actual ?? 0,
+    costRefusal: applied.costRefusal,
+    rules: applied.validationRules,
+  };
+}
+
+describe('the cost of an operation', () => {
+  const { cost } = limitsOf();
+
+  it('counts each field once, and each ledger entry asked for', () => {
+    expect(cost(parse('{ plans { id name } }'))).toBe(3);
+    expect(cost(parse('{ creditLedger(workspaceId: "w", first: 10) { edges { cursor } } }'))).toBe(1 + 10 * 2);
+    // The argument's default page, 50 entries.
+    expect(cost(parse('{ creditLedger(workspaceId: "w") { edges { cursor } } }'))).toBe(1 + 50 * 2);
+  });
+
+  it('follows the variables a page size comes from, every time the same document is used', () => {
+    const document = parse(
+      'query ($n: Int!, $w: ID!) { creditLedger(workspaceId: $w, first: $n) { edges { node { id } } } }',
+    );
+    expect(cost(document, { n: 1, w: 'a' })).toBe(1 + 1 * 3);
+    expect(cost(document, { n: 200, w: 'a' })).toBe(1 + 200 * 3);
+    expect(cost(document, { n: 1, w: 'b' })).toBe(1 + 1 * 3);
+  });
+
+  it('counts what @include and @skip leave in, by their variables', () => {
+    const document = parse(
+      'query ($big: Boolean!) { plans { id } creditLedger(workspaceId: "w", first: 200) @include(if: $big) { edges { cursor } } }',
+    );
+    expect(cost(document, { big: false })).toBe(2);
+    expect(cost(document, { big: true })).toBe(2 + 1 + 200 * 2);
+    expect(cost(document, { big: false })).toBe(2);
+  });
+
+  it('counts only the operation asked for', () => {
+    const document = parse(
+      'query Small { plans { id } } query Big { creditLedger(workspaceId: "w", first: 100) { edges { cursor } } }',
+    );
+    expect(cost(document, {}, 'Small')).toBe(2);
+    expect(cost(document, {}, 'Big')).toBe(1 + 100 * 2);
+  });
+
+  it('still counts the other fields when one argument cannot be read', () => {
+    const document = parse(
+      'query ($w: ID) { a: workspaceCredits(workspaceId: $w) { available } creditLedger(workspaceId: "w", first: 200) { edges { cursor } } }',
+    );
+    expect(cost(document, {})).toBe(1 + 200 * 2);
+  });
+});
+
+describe('refusals', () => {
+  const attack = `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: creditLedger(workspaceId: "w", first: 200) { edges { node { id credits balanceAfter } } }`).join(' ')} }`;
+
+  it('refuses 1,000 aliases of a ledger page as TOO_MANY_ALIASES, with the limit and the count', () => {
+    expect(limitsOf().refusals(attack)).toEqual([
+      { code: 'TOO_MANY_ALIASES', limit: 20, actual: 1000, http: { status: 400 } },
+    ]);
+  });
+
+  it('refuses a query nested deeper than the limit as QUERY_TOO_DEEP', () => {
+    const { refusals } = limitsOf({ ...DEFAULT_QUERY_LIMITS, maxDepth: 4 });
+    const deep = '{ creditLedger(workspaceId: "w") { edges { node { grants { credits } } } } }';
+    expect(refusals(deep)).toEqual([{ code: 'QUERY_TOO_DEEP', limit: 4, actual: 5, http: { status: 400 } }]);
+    // Spreading a fragment is not a level.
+    const spread = '{ creditLedger(workspaceId: "w") { edges { node { ...E } } } } fragment E on LedgerEntry { id }';
+    expect(refusals(spread)).toEqual([]);
+  });
+
+  it('refuses what costs more than the limit as QUERY_TOO_COMPLEX, with the limit and the cost', () => {
+    const page = (alias: string) =>
+      `${alias}: creditLedger(workspaceId: "w", first: 200) { edges { cursor node { id type occurredAt credits balanceAfter source action units actorId reference refundedCredits grants { grantId source credits } } } }`;
+    // One 200-entry page with every field costs 1 + 200 × 24; two fit within the limit, three do not.
+    expect(limitsOf().cost(parse(`{ ${page('a')} }`))).toBe(4801);
+    expect(limitsOf().costRefusal(parse(`{ ${page('a')} ${page('b')} }`), undefined, {})).toBeUndefined();
+    const refusal = limitsOf().costRefusal(parse(`{ ${page('a')} ${page('b')} ${page('c')} }`), undefined, {});
+    expect(refusal?.extensions).toEqual({
+      code: 'QUERY_TOO_COMPLEX',
+      limit: 10_000,
+      actual: 14_403,
+      http: { status: 400 },
+    });
+    expect(refusal?.message).toBe(
+      "The query's estimated cost is 14403; at most 10000 is allowed. Ask for fewer entries or fields.",
+    );
+  });
+});
+
+/** Values for every variable of the document: the largest page, and something plausible elsewhere. */
+function largestVariables(document: DocumentNode): Record<string, unknown> {
+  const valueOf = (type: GraphQLInputType): unknown => {
+    const named = getNamedType(type);
+    const nullable = getNullableType(type);
+    if (isListType(nullable)) return [valueOf(nullable.ofType)];
+    if (isEnumType(named)) return named.getValues()[0]?.value;
+    if (isInputObjectType(named)) {
+      return Object.fromEntries(Object.values(named.getFields()).map((field) => [field.name, valueOf(field.type)]));
+    }
+    return (
+      { Int: MAX_LEDGER_PAGE, SafeInt: MAX_LEDGER_PAGE, Boolean: true, DateTime: new Date().toISOString() }[
+        named.name
+      ] ?? 'x'
+    );
+  };
+  const operation = getOperationAST(document);
+  return Object.fromEntries(
+    (operation?.variableDefinitions ?? []).map((definition) => [
+      definition.variable.name.value,
+      valueOf(typeFromAST(schema, definition.type as NamedTypeNode) as GraphQLInputType),
+    ]),
+  );
+}
+
+describe('what this project sends', () => {
+  const { rules, cost } = limitsOf();
+  // One document, as codegen reads them: fragments of one file are used in another.
+  const testOperations = readdirSync(join(__dirname, '../e2e'))
+    .filter((file) => file.endsWith('.graphql'))
+    .map((file) => readFileSync(join(__dirname, '../e2e', file), 'utf8'))
+    .join('\n');
+  const testDocuments = Object.entries(separateOperations(parse(testOperations)));
+  const billingPage = Object.entries(loadBillingOperations()).map(([name, text]) => [name, parse(text)] as const);
+
+  it.each([...testDocuments, ...billingPage])(
+    '%s is within every limit, even at the largest page',
+    (_name, document) => {
+      expect(validate(schema, document, [...specifiedRules, ...rules])).toEqual([]);
+      const variables = largestVariables(document);
+      // The variables are good ones: the estimate counted the fields (a refused variable counts nothing).
+      expect(cost(document, variables)).toBeGreaterThan(0);
+      expect(cost(document, variables)).toBeLessThanOrEqual(DEFAULT_QUERY_LIMITS.maxCost);
+    },
+  );
+});

@@ -1,0 +1,111 @@
+/**
+ * The auto top-up read model: settings with consent, the card on file, the pause and why, each
+ * top-up's attempts, and the month's use (every top-up requested that did not fail for good).
+ */
+import type { Database } from 'better-sqlite3';
+import { autoTopUpProjection } from '../../projections/auto-top-up';
+import { AutoTopUpReader } from '../../projections/auto-top-up-reader';
+import type { WorkspaceCreditsEvent } from '../../src/domain/events';
+import {
+  CARD,
+  cardReplaced,
+  cardSaved,
+  topUpConfigured,
+  topUpFailed,
+  topUpPurchased,
+  topUpRequested,
+} from '../domain/auto-top-up-builders';
+import { at, DAY, HOUR, WORKSPACE } from '../domain/builders';
+import { projection } from './spec';
+
+const model = projection(autoTopUpProjection);
+const month = at(0).toISOString().slice(0, 7);
+
+const paused: WorkspaceCreditsEvent = {
+  type: 'AutoTopUpPaused',
+  data: { workspaceId: WORKSPACE, topUpId: 'topup-1', reason: '3 attempts failed', pausedAt: at(HOUR).toISOString() },
+};
+
+describe('auto top-up read model', () => {
+  it('shows the settings and consent in force, and the card on file', () => {
+    model.given(cardSaved(), topUpConfigured()).then(
+      (db) => {
+        const view = new AutoTopUpReader(db).autoTopUp(WORKSPACE);
+        return {
+          enabled: view.settings?.enabled,
+          consentBy: view.consent?.acceptedBy,
+          card: view.card,
+          paused: view.paused,
+        };
+      },
+      {
+        enabled: true,
+        consentBy: 'manager-1',
+        card: { paymentMethodId: 'pm_1', ...CARD, savedAt: at(0) },
+        paused: false,
+      },
+    );
+  });
+
+  it('keeps the new card when one replaces another, and none once removed', () => {
+    model
+      .given(cardSaved(), cardReplaced('pm_1'), cardSaved({ paymentMethodId: 'pm_2' }))
+      .then((db) => new AutoTopUpReader(db).autoTopUp(WORKSPACE).card?.paymentMethodId, 'pm_2');
+    model
+      .given(cardSaved(), cardReplaced('pm_1'))
+      .then((db) => new AutoTopUpReader(db).autoTopUp(WORKSPACE).card, undefined);
+  });
+
+  it('counts requested and paid top-ups against the month, not failed ones', () => {
+    const second = topUpRequested({ topUpId: 'topup-2', amount: { amount: 2500, currency: 'USD' } });
+    const third = topUpRequested({ topUpId: 'topup-3' });
+    model
+      .given(
+        topUpRequested(),
+        topUpPurchased(),
+        second,
+        third,
+        topUpFailed({ topUpId: 'topup-3', attempt: 3, retryAt: null }),
+      )
+      .then(
+        (db) => {
+          const reader = new AutoTopUpReader(db);
+          return {
+            charged: reader.chargedInMonth(WORKSPACE, month),
+            statuses: reader
+              .recentTopUps(WORKSPACE, 10)
+              .map((topUp) => [topUp.topUpId, topUp.status, topUp.failedAttempts]),
+          };
+        },
+        {
+          charged: 7500,
+          statuses: [
+            ['topup-3', 'FAILED', 3],
+            ['topup-2', 'REQUESTED', 0],
+            ['topup-1', 'SUCCEEDED', 0],
+          ],
+        },
+      );
+  });
+
+  it('shows the pause with its reason until settings or a new card resume it', () => {
+    const pausedView = (db: Database) => {
+      const view = new AutoTopUpReader(db).autoTopUp(WORKSPACE);
+      return [view.paused, view.pauseReason];
+    };
+    model.given(cardSaved(), topUpConfigured(), paused).then(pausedView, [true, '3 attempts failed']);
+    model
+      .given(cardSaved(), topUpConfigured(), paused, topUpConfigured({}, at(DAY)))
+      .then(pausedView, [false, undefined]);
+    model
+      .given(cardSaved(), topUpConfigured(), paused, cardSaved({ paymentMethodId: 'pm_2' }))
+      .then(pausedView, [false, undefined]);
+  });
+
+  it('keeps the last failure of a top-up, with the time of its next attempt', () => {
+    const retryAt = at(HOUR).toISOString();
+    model
+      .given(topUpRequested(), topUpFailed({ attempt: 1, retryAt }))
+      .then((db) => new AutoTopUpReader(db).recentTopUps(WORKSPACE, 1)[0]?.lastFailure?.retryAt, retryAt);
+  });
+});
