@@ -5,8 +5,8 @@
  * docs/webhooks.md documents each message's `data`; a field is only ever added within a schema
  * version, and a change that would break a receiver is a new version.
  *
- * To announce another event (hold.expired, credits.auto_top_up_failed): add its type to
- * WEBHOOK_EVENT_TYPES and one line to MESSAGES.
+ * To announce another event (hold.expired): add its type to WEBHOOK_EVENT_TYPES and one line to
+ * MESSAGES.
  */
 import type { WorkspaceCreditsEvent, WorkspaceCreditsEventType } from '../events';
 
@@ -17,6 +17,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'credits.depleted',
   'credits.recovered',
   'credits.expiring',
+  'credits.auto_top_up_failed',
   'purchase.completed',
   'purchase.refunded',
   'refund.pending',
@@ -66,6 +67,23 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
       'credits.expiring',
       data.noticedAt,
       { grantId: data.grantId, source: data.source, credits: data.credits, expiresAt: data.expiresAt },
+    ],
+  ],
+  // One message per failed charge. The decision that gives up (no retryAt) pauses auto top-up in
+  // the same append (AutoTopUpPaused, which says nothing more of its own): `paused` says so here.
+  AutoTopUpFailed: ({ data }) => [
+    [
+      'credits.auto_top_up_failed',
+      data.failedAt,
+      {
+        topUpId: data.topUpId,
+        attempt: data.attempt,
+        reason: data.reason,
+        code: data.code,
+        message: data.message,
+        retryAt: data.retryAt,
+        paused: data.retryAt === null,
+      },
     ],
   ],
   CreditsPurchased: ({ data }) => [

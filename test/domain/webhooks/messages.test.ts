@@ -1,6 +1,7 @@
 /** The mapping from credits events to webhook messages: what each type says, and what says nothing. */
 import { webhookMessagesOf } from '../../../src/domain/webhooks/messages';
 import { depleted, expiring, low, recovered } from '../alert-builders';
+import { topUpFailed } from '../auto-top-up-builders';
 import { at, consumed, DAY, purchased, WORKSPACE } from '../builders';
 import {
   disputeClosed,
@@ -49,6 +50,36 @@ describe('webhook messages', () => {
     expect(typesOf(refundFailed())).toEqual(['refund.failed']);
     expect(typesOf(disputeOpened())).toEqual(['dispute.opened']);
     expect(typesOf(disputeClosed())).toEqual(['dispute.closed']);
+  });
+
+  it('tell of each failed auto top-up charge once, saying whether another attempt follows or auto top-up paused', () => {
+    const retrying = topUpFailed({ attempt: 1, retryAt: at(DAY).toISOString(), when: at(0) });
+    expect(webhookMessagesOf(retrying, context)).toEqual([
+      {
+        type: 'credits.auto_top_up_failed',
+        timestamp: at(0).toISOString(),
+        data: {
+          schemaVersion: 1,
+          workspaceId: WORKSPACE,
+          position: '42',
+          balanceAfter: 70,
+          topUpId: 'topup-1',
+          attempt: 1,
+          reason: 'DECLINED',
+          code: 'card_declined',
+          message: 'Your card was declined.',
+          retryAt: at(DAY).toISOString(),
+          paused: false,
+        },
+      },
+    ]);
+    const [last] = webhookMessagesOf(topUpFailed({ attempt: 3, retryAt: null }), context);
+    expect(last?.data).toMatchObject({ attempt: 3, retryAt: null, paused: true });
+    const paused = {
+      type: 'AutoTopUpPaused' as const,
+      data: { workspaceId: WORKSPACE, topUpId: 'topup-1', reason: '3 attempts failed', pausedAt: at(0).toISOString() },
+    };
+    expect(typesOf(paused)).toEqual([]);
   });
 
   it('say nothing of a spend', () => {
