@@ -12,7 +12,14 @@
  * outcome the log already holds: it sends nothing that was delivered.
  */
 import type { Database } from 'better-sqlite3';
-import { mayAnnounce, webhookMessagesOf, type WebhookEventType } from '../../src/domain/webhooks/messages';
+import {
+  endpointDisabledMessage,
+  mayAnnounce,
+  webhookMessagesOf,
+  type WebhookEventType,
+  type LogContext,
+  type WebhookMessage,
+} from '../../src/domain/webhooks/messages';
 import type { WebhookEndpointEvent } from '../../src/domain/webhooks/endpoint-events';
 import { toWebhookEndpointEvent } from '../../src/events/webhook-endpoint-stream';
 import { toWorkspaceCreditsEvent } from '../../src/events/workspace-stream';
@@ -38,7 +45,7 @@ export const webhooksDerivation: ReactionDerivation = {
         return;
       }
       const event = toWebhookEndpointEvent(recorded);
-      if (event) endpoints.apply(event);
+      if (event) endpoints.apply(event, recorded);
     };
   },
 };
@@ -82,12 +89,15 @@ function deliveriesOf(db: Database, work: WorkQueue) {
   return {
     derive(recorded: RecordedEvent): void {
       const event = toWorkspaceCreditsEvent(recorded);
-      if (!event) return;
-      const workspaceId = event.data.workspaceId;
+      if (event) this.announce(recorded, event.data.workspaceId, (at) => webhookMessagesOf(event, at));
+    },
+
+    /** One delivery of each message to each enabled endpoint of the workspace or platform subscribed to its type. */
+    announce(recorded: RecordedEvent, workspaceId: string, messagesAt: (at: LogContext) => WebhookMessage[]): void {
       const endpoints = subscribers.all(workspaceId);
       if (endpoints.length === 0) return;
       const balanceAfter = balanceAt.get(workspaceId, recorded.position)?.balance_after ?? 0;
-      const messages = webhookMessagesOf(event, { position: recorded.position, balanceAfter });
+      const messages = messagesAt({ position: recorded.position, balanceAfter });
       const at = recorded.recordedAt.getTime();
       for (const message of messages) {
         const body = JSON.stringify(message);
@@ -185,6 +195,9 @@ function endpointsOf(db: Database, deliveries: ReturnType<typeof deliveriesOf>) 
     `UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded = 1 THEN NULL ELSE coalesce(failing_since, @at) END
      WHERE endpoint_id = @endpointId`,
   );
+  const scope = db.prepare<[string], { workspace_id: string | null; url: string }>(
+    'SELECT workspace_id, url FROM webhook_endpoints WHERE endpoint_id = ?',
+  );
   const setStatus = (endpointId: string, value: string, at: string, reason: string | null = null): void => {
     status.run({
       endpointId,
@@ -196,7 +209,7 @@ function endpointsOf(db: Database, deliveries: ReturnType<typeof deliveriesOf>) 
   };
 
   return {
-    apply(event: WebhookEndpointEvent): void {
+    apply(event: WebhookEndpointEvent, recorded: RecordedEvent): void {
       switch (event.type) {
         case 'WebhookEndpointCreated': {
           const { data } = event;
@@ -214,10 +227,20 @@ function endpointsOf(db: Database, deliveries: ReturnType<typeof deliveriesOf>) 
           });
           return;
         }
-        case 'WebhookEndpointDisabled':
-          setStatus(event.data.endpointId, 'DISABLED', event.data.disabledAt, event.data.reason);
-          deliveries.cancel(event.data.endpointId);
+        case 'WebhookEndpointDisabled': {
+          const { endpointId, reason, failingSince, disabledAt } = event.data;
+          setStatus(endpointId, 'DISABLED', disabledAt, reason);
+          deliveries.cancel(endpointId);
+          const endpoint = scope.get(endpointId);
+          // A workspace's endpoint that kept failing: the alert goes to its other endpoints and the platform's.
+          if (reason === 'FAILING' && endpoint?.workspace_id) {
+            const { workspace_id: workspaceId, url } = endpoint;
+            deliveries.announce(recorded, workspaceId, (at) => [
+              endpointDisabledMessage({ workspaceId, endpointId, url, failingSince, disabledAt }, at),
+            ]);
+          }
           return;
+        }
         case 'WebhookEndpointEnabled':
           setStatus(event.data.endpointId, 'ENABLED', event.data.enabledAt);
           return;

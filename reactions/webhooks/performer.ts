@@ -7,6 +7,7 @@
  * schedule where the log left it. Every attempt of a message carries its webhook-id; a crash
  * between the receiver's answer and the record sends it again with the same id (at least once).
  */
+import type { Logger } from 'pino';
 import type { Clock } from '../../src/clock';
 import type { CommandMetadata } from '../../src/commands/command-handler';
 import type { WebhookEndpointCommands } from '../../src/commands/webhook-endpoint-commands';
@@ -55,6 +56,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     private readonly secrets: WebhookSecrets,
     private readonly clock: Clock,
     private readonly settings: WebhookDeliverySettings,
+    private readonly logger: Logger,
     private readonly random: () => number = Math.random,
   ) {
     this.concurrency = settings.concurrency;
@@ -93,7 +95,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     }
     const attemptedAt = this.clock.now();
     const wait = succeeded ? undefined : this.settings.retryScheduleMs[item.attempts];
-    const { position } = await this.commands.recordAttempt(
+    const { events, position } = await this.commands.recordAttempt(
       {
         endpointId: work.endpointId,
         deliveryId: work.deliveryId,
@@ -108,6 +110,13 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
       },
       WEBHOOKS_ACTOR,
     );
+    const disabled = events.find((event) => event.type === 'WebhookEndpointDisabled');
+    if (disabled) {
+      this.logger.warn(
+        { endpointId: work.endpointId, url: endpoint.url, failingSince: disabled.data.failingSince },
+        'webhook endpoint disabled: every attempt to it failed for longer than WEBHOOK_DISABLE_AFTER',
+      );
+    }
     return position === undefined ? undefined : { outcomeAt: position };
   }
 }

@@ -39,10 +39,18 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
     timeoutMs: settings.timeoutMs,
     connectionsPerOrigin: CONCURRENCY_PER_ENDPOINT,
   });
-  const performer = new WebhooksPerformer(reader, commands, transport, secrets, clock, {
-    retryScheduleMs: settings.retryScheduleMs,
-    concurrency: CONCURRENCY,
-    concurrencyPerEndpoint: CONCURRENCY_PER_ENDPOINT,
-  });
+  const performer = new WebhooksPerformer(
+    reader,
+    commands,
+    transport,
+    secrets,
+    clock,
+    {
+      retryScheduleMs: settings.retryScheduleMs,
+      concurrency: CONCURRENCY,
+      concurrencyPerEndpoint: CONCURRENCY_PER_ENDPOINT,
+    },
+    logger,
+  );
   return { reader, commands, performer, close: () => transport.close() };
 }

@@ -179,6 +179,55 @@ describe('the webhooks derivation', () => {
       );
   });
 
+  it('alerts the workspace’s other endpoints and the platform’s when one is disabled for failing', () => {
+    const disabled = (reason: string) =>
+      endpointEvent(
+        'we_a',
+        'WebhookEndpointDisabled',
+        { reason, failingSince: at(0).toISOString(), disabledBy: 'r', disabledAt: at(DAY).toISOString() },
+        at(DAY),
+      );
+    const alertTo = (endpointId: string) => deliveryIdOf(endpointId, 'event-6', 'webhook_endpoint.disabled');
+    const given = [
+      created('we_a', WORKSPACE),
+      created('we_b', WORKSPACE, ['webhook_endpoint.disabled']),
+      created('we_p', null, ['webhook_endpoint.disabled']),
+      created('we_low', WORKSPACE, ['credits.low']),
+      purchased({ credits: 500 }),
+    ];
+    webhooks.given(...given, disabled('FAILING')).then(
+      (db) => {
+        const reader = new WebhookReader(db);
+        return {
+          work: db.prepare(WORK).all(),
+          body: JSON.parse(reader.deliveries('we_p', 10)[0]?.body ?? '{}') as unknown,
+        };
+      },
+      {
+        work: [
+          { key: workKey('we_b', alertTo('we_b')), due_at: at(DAY).getTime(), attempts: 0 },
+          { key: workKey('we_p', alertTo('we_p')), due_at: at(DAY).getTime(), attempts: 0 },
+        ],
+        body: {
+          type: 'webhook_endpoint.disabled',
+          timestamp: at(DAY).toISOString(),
+          data: {
+            schemaVersion: 1,
+            workspaceId: WORKSPACE,
+            position: '6',
+            balanceAfter: 500,
+            endpointId: 'we_a',
+            url: 'https://hooks.example.com/we_a',
+            reason: 'FAILING',
+            failingSince: at(0).toISOString(),
+          },
+        },
+      },
+    );
+    // Disabled by someone: they know.
+    webhooks.given(...given, disabled('MANUAL')).then((db) => db.prepare(WORK).all(), []);
+  });
+
   it('hands the performer each endpoint’s most overdue work, a few per endpoint, none of a full one or in hand', () => {
     const both = ['credits.low', 'purchase.completed'];
     const given = [

@@ -25,6 +25,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'refund.failed',
   'dispute.opened',
   'dispute.closed',
+  'webhook_endpoint.disabled',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -182,6 +183,32 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
     ],
   ],
 };
+
+/**
+ * The alert that one of a workspace's endpoints was disabled because every attempt to it failed
+ * for too long (WebhookEndpointDisabled, reason FAILING): for the workspace's other endpoints and
+ * the platform's that subscribe to it, so that someone hears of it before more is missed.
+ */
+export function endpointDisabledMessage(
+  endpoint: { workspaceId: string; endpointId: string; url: string; failingSince: string | null; disabledAt: string },
+  at: LogContext,
+): WebhookMessage {
+  const { workspaceId, endpointId, url, failingSince, disabledAt } = endpoint;
+  return {
+    type: 'webhook_endpoint.disabled',
+    timestamp: disabledAt,
+    data: {
+      schemaVersion: WEBHOOK_SCHEMA_VERSION,
+      workspaceId,
+      position: at.position.toString(),
+      balanceAfter: at.balanceAfter,
+      endpointId,
+      url,
+      reason: 'FAILING',
+      failingSince,
+    },
+  };
+}
 
 /** Whether the event makes any message at all (cheap: no context needed to ask). */
 export const mayAnnounce = (type: string): boolean => type in MESSAGES;
