@@ -32,35 +32,10 @@ const item = (row: WorkRow): WorkItem => ({
   requestedAt: row.requested_at,
 });
 
-/**
- * Work an executor already has in hand, which the due queries leave out: pieces being performed
- * (whatever their due time), and pieces performed for the due time they still have, waiting for
- * their outcome to be derived. Left out in SQL, so that a query reads only what it hands back.
- */
-export interface InHand {
-  performing: readonly string[];
-  waiting: readonly { key: string; dueAt: number }[];
-}
-
-const NOT_IN_HAND = `key NOT IN (SELECT value FROM json_each(@performing))
-  AND key || ' ' || due_at NOT IN (SELECT value FROM json_each(@waiting))`;
-
-type DueParameters = { reaction: string; now: number; limit: number; performing: string; waiting: string };
-
-const dueParameters = (reaction: string, now: number, limit: number, inHand: InHand): DueParameters => ({
-  reaction,
-  now,
-  limit,
-  performing: JSON.stringify(inHand.performing),
-  waiting: JSON.stringify(inHand.waiting.map(({ key, dueAt }) => `${key} ${dueAt}`)),
-});
-
 export class WorkReader {
-  private readonly dueStatement: Statement<[DueParameters], WorkRow>;
-  private readonly duePerPartitionStatement: Statement<
-    [DueParameters & { perPartition: number; full: string }],
-    WorkRow
-  >;
+  private readonly dueStatement: Statement<[string, number, number], WorkRow>;
+  private readonly partitionsStatement: Statement<[{ reaction: string }], string>;
+  private readonly dueInPartitionStatement: Statement<[string, string, number, number], WorkRow>;
   private readonly nextStatement: Statement<[string], { next: number | null }>;
   private readonly parkedStatement: Statement<[], WorkRow>;
   private readonly countsStatement: Statement<
@@ -70,24 +45,24 @@ export class WorkReader {
 
   constructor(db: Database) {
     this.dueStatement = db.prepare(
-      `SELECT * FROM reaction_work WHERE reaction = @reaction AND parked = 0 AND due_at <= @now AND ${NOT_IN_HAND}
-       ORDER BY due_at LIMIT @limit`,
+      'SELECT * FROM reaction_work WHERE reaction = ? AND parked = 0 AND due_at <= ? ORDER BY due_at LIMIT ?',
     );
-    // One partition after another (a skip-scan of the index on the partition, work-queue.ts), then
-    // each partition's most overdue work: the cost grows with the partitions, not with a backlog.
-    this.duePerPartitionStatement = db.prepare(
-      `WITH RECURSIVE parts(p) AS (
-         SELECT min(${PARTITION}) FROM reaction_work WHERE reaction = @reaction AND parked = 0
-         UNION ALL
-         SELECT (SELECT min(${PARTITION}) FROM reaction_work WHERE reaction = @reaction AND parked = 0 AND ${PARTITION} > parts.p)
-         FROM parts WHERE parts.p IS NOT NULL
-       )
-       SELECT w.* FROM parts JOIN reaction_work w ON parts.p NOT IN (SELECT value FROM json_each(@full)) AND w.rowid IN (
-         SELECT rowid FROM reaction_work
-         WHERE reaction = @reaction AND parked = 0 AND ${PARTITION} = parts.p AND due_at <= @now AND ${NOT_IN_HAND}
-         ORDER BY due_at LIMIT @perPartition
-       )
-       ORDER BY w.due_at LIMIT @limit`,
+    // One partition after another, a skip-scan of the index on the partition (work-queue.ts): the
+    // cost grows with the partitions that have work, not with the work waiting in them.
+    this.partitionsStatement = db
+      .prepare<[{ reaction: string }], string>(
+        `WITH RECURSIVE parts(p) AS (
+           SELECT min(${PARTITION}) FROM reaction_work WHERE reaction = @reaction AND parked = 0
+           UNION ALL
+           SELECT (SELECT min(${PARTITION}) FROM reaction_work WHERE reaction = @reaction AND parked = 0 AND ${PARTITION} > parts.p)
+           FROM parts WHERE parts.p IS NOT NULL
+         )
+         SELECT p FROM parts WHERE p IS NOT NULL`,
+      )
+      .pluck();
+    this.dueInPartitionStatement = db.prepare(
+      `SELECT * FROM reaction_work WHERE reaction = ? AND parked = 0 AND ${PARTITION} = ? AND due_at <= ?
+       ORDER BY due_at LIMIT ?`,
     );
     this.nextStatement = db.prepare('SELECT min(due_at) AS next FROM reaction_work WHERE reaction = ? AND parked = 0');
     this.parkedStatement = db.prepare('SELECT * FROM reaction_work WHERE parked = 1 ORDER BY requested_at');
@@ -98,29 +73,22 @@ export class WorkReader {
     );
   }
 
-  /** Up to `limit` pieces of a reaction's work due by `now` and not in hand, the most overdue first. */
-  due(reaction: string, now: number, limit: number, inHand: InHand): WorkItem[] {
-    return this.dueStatement.all(dueParameters(reaction, now, limit, inHand)).map(item);
+  /** Up to `limit` pieces of a reaction's work due by `now`, the most overdue first. */
+  due(reaction: string, now: number, limit: number): WorkItem[] {
+    return this.dueStatement.all(reaction, now, limit).map(item);
   }
 
   /**
-   * Like `due`, but at most `perPartition` of each partition (the key's part before its first `/`)
-   * and none of the `full` ones, so that a backlog of one partition cannot hide the others' due work.
+   * The partitions of a reaction's work that has not been parked (the key's part before its first
+   * `/`: one webhook endpoint each), due or not.
    */
-  duePerPartition(
-    reaction: string,
-    now: number,
-    limit: number,
-    inHand: InHand,
-    partitions: { perPartition: number; full: readonly string[] },
-  ): WorkItem[] {
-    return this.duePerPartitionStatement
-      .all({
-        ...dueParameters(reaction, now, limit, inHand),
-        perPartition: partitions.perPartition,
-        full: JSON.stringify(partitions.full),
-      })
-      .map(item);
+  partitions(reaction: string): string[] {
+    return this.partitionsStatement.all({ reaction });
+  }
+
+  /** Like `due`, within one partition. */
+  dueIn(reaction: string, partition: string, now: number, limit: number): WorkItem[] {
+    return this.dueInPartitionStatement.all(reaction, partition, now, limit).map(item);
   }
 
   /** When the next piece of work of these reactions is due; undefined when there is none. */

@@ -14,7 +14,7 @@ import type { WebhookEndpointCommands } from '../../src/commands/webhook-endpoin
 import type { WebhookSecrets, WebhookTransport } from '../../src/webhooks/port';
 import type { PerformResult, ReactionPerformer, RetryPolicy, WorkItem } from '../reaction';
 import type { WebhookReader } from './reader';
-import { signedHeaders } from './signature';
+import { signedHeaders, signerFor, type Signer } from './signature';
 import { WEBHOOKS_REACTION, type WebhookWork } from './work';
 
 export const WEBHOOKS_ACTOR: CommandMetadata = { actorId: 'webhooks-reaction' };
@@ -33,6 +33,9 @@ export interface WebhookDeliverySettings {
   concurrencyPerEndpoint: number;
 }
 
+/** Signers kept in memory (two per endpoint during a secret's overlap). */
+const SIGNERS_KEPT = 1_000;
+
 /** A wait of the schedule, made up to 20 % longer at random so that retries of many messages spread out. */
 export const withJitter = (delayMs: number, random: () => number = Math.random): number =>
   Math.round(delayMs * (1 + 0.2 * random()));
@@ -48,6 +51,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
   readonly retry: RetryPolicy = { maxAttempts: 20, firstDelayMs: 1_000, maxDelayMs: 10 * 60 * 1000 };
   readonly concurrency: number;
   readonly partitionConcurrency: number;
+  private readonly signers = new Map<string, Signer>();
 
   constructor(
     private readonly reader: WebhookReader,
@@ -61,6 +65,17 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
   ) {
     this.concurrency = settings.concurrency;
     this.partitionConcurrency = settings.concurrencyPerEndpoint;
+  }
+
+  /** A signer per sealed secret, opened once rather than at every attempt. */
+  private signer(sealed: string): Signer {
+    let signer = this.signers.get(sealed);
+    if (!signer) {
+      if (this.signers.size >= SIGNERS_KEPT) this.signers.clear();
+      signer = signerFor(this.secrets.open(sealed));
+      this.signers.set(sealed, signer);
+    }
+    return signer;
   }
 
   async perform(item: WorkItem<WebhookWork>): Promise<PerformResult> {
@@ -77,7 +92,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
       work.deliveryId,
       sentAt,
       work.body,
-      secrets.map((sealed) => this.secrets.open(sealed)),
+      secrets.map((sealed) => this.signer(sealed)),
     );
     const started = performance.now();
     let statusCode: number | null = null;

@@ -6,15 +6,19 @@
  */
 import { Webhook } from 'standardwebhooks';
 
+/** Signs with one secret (`whsec_…`); made once per secret, since making one decodes the secret. */
+export type Signer = Pick<Webhook, 'sign'>;
+export const signerFor = (secret: string): Signer => new Webhook(secret);
+
 export function signedHeaders(
   deliveryId: string,
   at: Date,
   body: string,
-  secrets: readonly string[],
+  signers: readonly Signer[],
 ): Record<string, string> {
   return {
     'webhook-id': deliveryId,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(deliveryId, at, body)).join(' '),
+    'webhook-signature': signers.map((signer) => signer.sign(deliveryId, at, body)).join(' '),
   };
 }

@@ -16,9 +16,14 @@ import { webhookUrlPolicy } from '../webhooks/url-policy';
 import type { Config } from './config';
 import { resolveWebhookSecretKey } from './webhook-key';
 
-/** Attempts in flight at once over all endpoints, and to one endpoint. */
-const CONCURRENCY = 32;
-const CONCURRENCY_PER_ENDPOINT = 4;
+/**
+ * Messages in hand at once (being sent, or their attempt being recorded) over all endpoints, and
+ * of one endpoint, which bounds the requests to it. An attempt holds its place until its record
+ * is committed, so under load the places per endpoint are what lets it keep up: 32 of one
+ * endpoint's messages go in one append, and a hanging endpoint holds an eighth of the places.
+ */
+const CONCURRENCY = 256;
+const CONCURRENCY_PER_ENDPOINT = 32;
 
 export function wireWebhooks(config: Config, store: EventStore, readModels: Database, clock: Clock, logger: Logger) {
   const settings = config.webhooks;

@@ -162,25 +162,16 @@ describe('payments derivation: the reaction’s own events', () => {
       .thenRows(WORK, [work(CHECKOUT, openCheckout, at(2 * DAY).getTime(), requested)]);
   });
 
-  it('gives the performer what is due and not in its hands, most overdue first, and the operator what is parked', () => {
-    const nothingInHand = { performing: [], waiting: [] };
+  it('gives the performer what is due, most overdue first, and the operator what is parked', () => {
     const due = (db: Database) => {
       const reader = new WorkReader(db);
       const now = at(DAY).getTime();
-      const all = reader.due('payments', now, 10, nothingInHand);
-      const refundDueAt = all.find((item) => item.key === REFUND)?.dueAt ?? 0;
       return {
-        due: all.map((item) => item.key),
-        limited: reader.due('payments', now, 1, nothingInHand).map((item) => item.key),
-        // Being performed, or performed for the due time it still has: left out.
-        performing: reader.due('payments', now, 10, { performing: [CHECKOUT], waiting: [] }).map((item) => item.key),
-        waiting: reader
-          .due('payments', now, 10, { performing: [], waiting: [{ key: REFUND, dueAt: refundDueAt }] })
-          .map((item) => item.key),
-        // Performed for another due time: due again (the derivation rescheduled it since).
-        rescheduled: reader
-          .due('payments', now, 10, { performing: [], waiting: [{ key: REFUND, dueAt: refundDueAt - 1 }] })
-          .map((item) => item.key),
+        due: reader.due('payments', now, 10).map((item) => item.key),
+        limited: reader.due('payments', now, 1).map((item) => item.key),
+        // Payments keys have no '/': all of them are one partition, ''.
+        partitions: reader.partitions('payments'),
+        inPartition: reader.dueIn('payments', '', now, 10).map((item) => item.key),
         parked: reader.parked().map((item) => item.key),
         next: reader.nextDue(['payments']),
       };
@@ -188,18 +179,16 @@ describe('payments derivation: the reaction’s own events', () => {
     payments.given(checkoutStarted(), purchased(), refundRequested()).then(due, {
       due: [CHECKOUT, REFUND],
       limited: [CHECKOUT],
-      performing: [REFUND],
-      waiting: [CHECKOUT],
-      rescheduled: [CHECKOUT, REFUND],
+      partitions: [''],
+      inPartition: [CHECKOUT, REFUND],
       parked: [],
       next: at(0).getTime(),
     });
     payments.given(checkoutStarted(), failed(1, null), purchased(), refundRequested()).then(due, {
       due: [REFUND],
       limited: [REFUND],
-      performing: [REFUND],
-      waiting: [],
-      rescheduled: [REFUND],
+      partitions: [''],
+      inPartition: [REFUND],
       parked: [CHECKOUT],
       next: at(DAY).getTime(),
     });

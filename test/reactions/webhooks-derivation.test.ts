@@ -228,7 +228,7 @@ describe('the webhooks derivation', () => {
     webhooks.given(...given, disabled('MANUAL')).then((db) => db.prepare(WORK).all(), []);
   });
 
-  it('hands the performer each endpoint’s most overdue work, a few per endpoint, none of a full one or in hand', () => {
+  it('keeps each endpoint’s work apart, the most overdue first, for the executor’s bound per endpoint', () => {
     const both = ['credits.low', 'purchase.completed'];
     const given = [
       created('we_a', WORKSPACE, both),
@@ -245,30 +245,19 @@ describe('the webhooks derivation', () => {
     webhooks.given(...given).then(
       (db) => {
         const reader = new WorkReader(db);
-        const due = (inHand: Parameters<WorkReader['due']>[3], full: string[] = [], limit = 10) =>
-          reader
-            .duePerPartition('webhooks', at(DAY).getTime(), limit, inHand, { perPartition: 2, full })
-            .map((item) => item.key)
-            .sort();
-        const nothing = { performing: [], waiting: [] };
-        const performedFor = reader
-          .due('webhooks', at(DAY).getTime(), 10, nothing)
-          .find((item) => item.key === id('we_a', 3));
+        const now = at(DAY).getTime();
         return {
-          two: due(nothing),
-          limited: due(nothing, [], 3).length,
-          full: due(nothing, ['we_a']),
-          inHand: due({
-            performing: [id('we_b', 3)],
-            waiting: [{ key: id('we_a', 3), dueAt: performedFor?.dueAt ?? 0 }],
-          }),
+          partitions: reader.partitions('webhooks'),
+          a: reader.dueIn('webhooks', 'we_a', now, 2).map((item) => item.key),
+          b: reader.dueIn('webhooks', 'we_b', now, 10).map((item) => item.key),
+          none: reader.dueIn('webhooks', 'we_other', now, 10),
         };
       },
       {
-        two: [id('we_a', 3), id('we_a', 4), id('we_b', 3), id('we_b', 4)].sort(),
-        limited: 3,
-        full: [id('we_b', 3), id('we_b', 4)].sort(),
-        inHand: [id('we_a', 4), id('we_a', 5), id('we_b', 4), id('we_b', 5)].sort(),
+        partitions: ['we_a', 'we_b'],
+        a: [id('we_a', 3), id('we_a', 4)],
+        b: [id('we_b', 3), id('we_b', 4), id('we_b', 5)],
+        none: [],
       },
     );
   });

@@ -1,7 +1,7 @@
 /** Signing secrets: sealed at rest under the service's key, and signatures a Standard Webhooks receiver accepts. */
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { signedHeaders } from '../../reactions/webhooks/signature';
+import { signedHeaders, signerFor } from '../../reactions/webhooks/signature';
 import { aesGcmSecrets, parseSecretKey } from '../../src/webhooks/secret-box';
 
 const box = aesGcmSecrets(randomBytes(32));
@@ -32,7 +32,7 @@ describe('signed headers', () => {
 
   it('verify with the library for each secret while two sign, and not with any other', () => {
     const [oldSecret, newSecret] = [box.generate(), box.generate()];
-    const headers = signedHeaders('msg_1', new Date(), body, [newSecret, oldSecret]);
+    const headers = signedHeaders('msg_1', new Date(), body, [signerFor(newSecret), signerFor(oldSecret)]);
     expect(headers['webhook-signature']?.split(' ')).toHaveLength(2);
     expect(new Webhook(oldSecret).verify(body, headers)).toEqual(JSON.parse(body));
     expect(new Webhook(newSecret).verify(body, headers)).toEqual(JSON.parse(body));
