@@ -3,7 +3,8 @@
  * with like. Prints one table and writes bench/results.json.
  *
  *   BENCH_SCALE=0.1       a tenth of the event counts, for a quick look (default 1)
- *   BENCH_ONLY=a,b        only these scenarios: ceiling, commands, peer, http, replay, long-stream, webhooks
+ *   BENCH_ONLY=a,b        only these scenarios: ceiling, commands, holds, auto-top-up, peer, http, replay, long-stream,
+ *                         webhooks
  *   BENCH_HTTP_SECONDS=n  seconds of load per HTTP query (default 10, after a 2 s warm-up)
  *   BENCH_PEER_SECONDS=n  time limit of each peer run (default 20)
  */
@@ -11,6 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ceilingBench } from './scenarios/ceiling';
 import { consumeBench, type CommandsResult } from './scenarios/commands';
+import { autoTopUpBench } from './scenarios/auto-top-up';
+import { holdsBench } from './scenarios/holds';
 import { httpBench } from './scenarios/http';
 import { longStreamBench } from './scenarios/long-stream';
 import { peerBench } from './scenarios/peer';
@@ -96,6 +99,48 @@ async function main(): Promise<void> {
         met: undefined,
       });
     }
+  }
+
+  if (runs('holds')) {
+    // Like (2) alone: pairs in flight against a spend's 1,000 commands, the same workspaces.
+    const shapes = { across: { workspaces: 1000, pairs: 50_000 }, hot: { workspaces: 1, pairs: 25_000 } };
+    const measured: Record<string, unknown> = {};
+    for (const [key, label] of [
+      ['across', '1,000 workspaces'],
+      ['hot', 'one workspace'],
+    ] as const) {
+      log(`holds: reserve + settle pairs ${key === 'across' ? 'across 1,000 workspaces' : 'on one workspace'}`);
+      const holds = await holdsBench({
+        workspaces: shapes[key].workspaces,
+        pairs: scaled(shapes[key].pairs),
+        concurrency: 1000,
+        projections: false,
+      });
+      measured[key] = holds;
+      const spends = commands?.[key].spendsPerSecond;
+      const ratio = spends === undefined ? undefined : round(holds.pairsPerSecond / spends, 2);
+      rows.push({
+        scenario: `(8) ReserveCredits + SettleCreditHold pairs, ${label}`,
+        result: `${count(holds.pairsPerSecond)} pairs/s${ratio === undefined ? '' : ` (${ratio} of (2)'s ${count(spends as number)} spends/s)`}`,
+        target: '≥ 0.5 of (2) spends/s, same run',
+        met: ratio === undefined ? undefined : ratio >= 0.5,
+      });
+    }
+    results.holds = measured;
+  }
+
+  if (runs('auto-top-up')) {
+    log('auto top-up: spends that keep crossing the threshold, each top-up paid at once');
+    const measured = await autoTopUpBench({ workspaces: 1000, spends: scaled(100_000), concurrency: 1000 });
+    results.autoTopUp = measured;
+    const spends = commands?.across.spendsPerSecond;
+    const ratio = spends === undefined ? undefined : round(measured.spendsPerSecond / spends, 2);
+    rows.push({
+      scenario: '(10) ConsumeCredits with auto top-up on, 1,000 workspaces',
+      result: `${count(measured.spendsPerSecond)} spends/s, ${count(measured.topUps)} top-ups${ratio === undefined ? '' : ` (${ratio} of (2)'s ${count(spends as number)} spends/s)`}`,
+      target: '≥ 0.8 of (2) spends/s, same run',
+      met: ratio === undefined ? undefined : ratio >= 0.8,
+    });
   }
 
   if (runs('peer')) {

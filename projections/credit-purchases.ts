@@ -222,6 +222,7 @@ export const creditPurchasesProjection: Projection = {
           return;
         }
         case 'CreditsConsumed':
+        case 'CreditHoldSettled': // a settled hold's real cost is a spend; held credits are still left
           for (const part of event.data.drawdown)
             if (part.source === 'PURCHASED') changeLeft.run(-part.credits, workspaceId, part.grantId);
           return;

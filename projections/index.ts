@@ -1,6 +1,7 @@
 /** Every read model the service keeps, in the order the runner applies a batch to them. */
 import { autoTopUpProjection } from './auto-top-up';
 import { creditAlertsProjection } from './credit-alerts';
+import { creditHoldsProjection } from './credit-holds';
 import { creditLedgerProjection } from './credit-ledger';
 import { creditPurchasesProjection } from './credit-purchases';
 import type { Projection } from './projection';
@@ -11,5 +12,6 @@ export const PROJECTIONS: readonly Projection[] = [
   creditLedgerProjection,
   creditPurchasesProjection,
   creditAlertsProjection,
+  creditHoldsProjection,
   autoTopUpProjection,
 ];

@@ -2,10 +2,15 @@
  * The per-workspace balance read model: every grant with its counters, and the workspace's
  * current plan period. The breakdown itself (available, buckets, drawdown order) is computed at
  * query time by the domain's `creditBalance`, so that expiry is exact to the instant of the read.
+ * For holds to end exactly too, it keeps the active holds with where their credits are held, and
+ * per purchased grant the money that decides whether credits coming back to it lapse
+ * (domain/hold-returns.ts gives a hold's credits back at its expiry before that is written).
  */
 import type { Database } from 'better-sqlite3';
 import { LRUCache } from 'lru-cache';
-import type { Grant, GrantSource } from '../src/domain/credits';
+import type { Drawdown, Grant, GrantSource } from '../src/domain/credits';
+import type { ReturnTerms } from '../src/domain/given-back';
+import type { HeldCredits } from '../src/domain/hold-returns';
 import type { CurrentPeriod } from '../src/domain/state';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
 import type { RecordedEvent } from '../src/eventstore/port';
@@ -13,7 +18,7 @@ import type { Projection } from './projection';
 
 export const workspaceBalanceProjection: Projection = {
   name: 'workspace-balance',
-  version: 2,
+  version: 3,
 
   migrate(db) {
     db.exec(`
@@ -40,23 +45,38 @@ export const workspaceBalanceProjection: Projection = {
         expires_at INTEGER,
         granted_at INTEGER NOT NULL,
         seq INTEGER NOT NULL,
+        price_amount INTEGER,
+        price_currency TEXT,
+        money_returned INTEGER NOT NULL DEFAULT 0,
+        credits_owed INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (workspace_id, grant_id)
+      );
+      CREATE TABLE IF NOT EXISTS balance_holds (
+        workspace_id TEXT NOT NULL,
+        hold_id TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        drawdown TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, hold_id)
       );
     `);
   },
 
   queryIndexes: [
     'CREATE INDEX IF NOT EXISTS balance_grants_by_expiry ON balance_grants (expires_at) WHERE remaining > 0',
+    'CREATE INDEX IF NOT EXISTS balance_holds_by_expiry ON balance_holds (expires_at)',
   ],
 
   reset(db) {
-    db.exec('DROP TABLE IF EXISTS balance_grants; DROP TABLE IF EXISTS balance_workspaces;');
+    db.exec(
+      'DROP TABLE IF EXISTS balance_grants; DROP TABLE IF EXISTS balance_workspaces; DROP TABLE IF EXISTS balance_holds;',
+    );
   },
 
   prepare(db) {
     const insertGrant = db.prepare(
-      `INSERT INTO balance_grants (grant_id, workspace_id, source, granted, remaining, expires_at, granted_at, seq)
-       VALUES (@grantId, @workspaceId, @source, @credits, @credits, @expiresAt, @grantedAt, @seq)`,
+      `INSERT INTO balance_grants (grant_id, workspace_id, source, granted, remaining, expires_at, granted_at, seq,
+         price_amount, price_currency)
+       VALUES (@grantId, @workspaceId, @source, @credits, @credits, @expiresAt, @grantedAt, @seq, @priceAmount, @priceCurrency)`,
     );
     const upsertPeriod = db.prepare(
       `INSERT INTO balance_workspaces (workspace_id, plan_id, plan_name, included_credits, period_start, period_end, allowance_grant_id)
@@ -68,10 +88,26 @@ export const workspaceBalanceProjection: Projection = {
     // Spends, expiries and refunds only move a grant's counters: they are added up per grant during a
     // batch and written once at its end, so a busy grant costs one UPDATE per batch, not per spend.
     const updateCounters = db.prepare(
-      `UPDATE balance_grants SET remaining = remaining - @consumed - @expired - @refunded,
-         consumed = consumed + @consumed, expired = expired + @expired, refunded = refunded + @refunded
+      `UPDATE balance_grants SET remaining = remaining - @consumed - @expired - @refunded - @held,
+         consumed = consumed + @consumed, expired = expired + @expired, refunded = refunded + @refunded,
+         held = held + @held
        WHERE workspace_id = @workspaceId AND grant_id = @grantId`,
     );
+    // Money moves rarely: written at once, in the order the decider folded it.
+    const moveMoney = db.prepare<[number, number, string, string]>(
+      `UPDATE balance_grants SET money_returned = money_returned + ?, credits_owed = credits_owed + ?
+       WHERE workspace_id = ? AND grant_id = ?`,
+    );
+    const settleOwed = db.prepare<[number, string, string]>(
+      'UPDATE balance_grants SET credits_owed = MAX(0, credits_owed - ?) WHERE workspace_id = ? AND grant_id = ?',
+    );
+    const insertHold = db.prepare<[string, string, number, string]>(
+      'INSERT INTO balance_holds (workspace_id, hold_id, expires_at, drawdown) VALUES (?, ?, ?, ?)',
+    );
+    const extendHold = db.prepare<[number, string, string]>(
+      'UPDATE balance_holds SET expires_at = ? WHERE workspace_id = ? AND hold_id = ?',
+    );
+    const deleteHold = db.prepare<[string, string]>('DELETE FROM balance_holds WHERE workspace_id = ? AND hold_id = ?');
     const freeze = db.prepare<[number, string, string]>(
       'UPDATE balance_grants SET frozen = ? WHERE workspace_id = ? AND grant_id = ?',
     );
@@ -81,13 +117,22 @@ export const workspaceBalanceProjection: Projection = {
       consumed: number;
       expired: number;
       refunded: number;
+      held: number;
     }
     const pending = new Map<string, Counters>();
     const counters = (workspaceId: string, grantId: string): Counters => {
       const key = `${workspaceId}\n${grantId}`;
       let delta = pending.get(key);
-      if (!delta) pending.set(key, (delta = { workspaceId, grantId, consumed: 0, expired: 0, refunded: 0 }));
+      if (!delta) pending.set(key, (delta = { workspaceId, grantId, consumed: 0, expired: 0, refunded: 0, held: 0 }));
       return delta;
+    };
+    /** Held credits leave for `to` (consumed, or back to remaining when `to` is undefined). */
+    const unhold = (workspaceId: string, parts: readonly Drawdown[], to?: 'consumed'): void => {
+      for (const part of parts) {
+        const delta = counters(workspaceId, part.grantId);
+        delta.held -= part.credits;
+        if (to) delta.consumed += part.credits;
+      }
     };
     const flush = (): void => {
       for (const delta of pending.values()) updateCounters.run(delta);
@@ -104,7 +149,11 @@ export const workspaceBalanceProjection: Projection = {
         case 'PlanAllowanceApplied': {
           const { data } = event;
           const periodEnd = ms(data.periodEnd);
-          insertGrant.run({ ...grantRow(data, 'INCLUDED', seq), expiresAt: periodEnd, grantedAt: ms(data.appliedAt) });
+          insertGrant.run({
+            ...grantRow(data, 'INCLUDED', seq),
+            expiresAt: periodEnd,
+            grantedAt: ms(data.appliedAt),
+          });
           upsertPeriod.run({ ...data, periodStart: ms(data.periodStart), periodEnd });
           return;
         }
@@ -113,6 +162,8 @@ export const workspaceBalanceProjection: Projection = {
             ...grantRow(event.data, 'PURCHASED', seq),
             expiresAt: ms(event.data.expiresAt),
             grantedAt: ms(event.data.purchasedAt),
+            priceAmount: event.data.price.amount,
+            priceCurrency: event.data.price.currency,
           });
           return;
         case 'CreditsGranted':
@@ -127,13 +178,20 @@ export const workspaceBalanceProjection: Projection = {
           return;
         case 'CreditsExpired':
           counters(workspaceId, event.data.grantId).expired += event.data.credits;
+          if (event.data.reason === 'MONEY_RETURNED')
+            settleOwed.run(event.data.credits, workspaceId, event.data.grantId);
           return;
         case 'CreditPurchaseRefunded':
+          counters(workspaceId, event.data.grantId).refunded += event.data.credits;
+          moveMoney.run(event.data.amount.amount, 0, workspaceId, event.data.grantId);
+          return;
         case 'PurchaseRefundRequested':
           counters(workspaceId, event.data.grantId).refunded += event.data.credits;
+          moveMoney.run(event.data.amount.amount, event.data.creditsOwed, workspaceId, event.data.grantId);
           return;
         case 'PurchaseRefundFailed':
           counters(workspaceId, event.data.grantId).refunded -= event.data.credits;
+          moveMoney.run(-event.data.amount.amount, -event.data.creditsOwed, workspaceId, event.data.grantId);
           return;
         case 'CreditConsumptionRefunded':
           for (const part of event.data.drawdown) counters(workspaceId, part.grantId).consumed -= part.credits;
@@ -144,6 +202,30 @@ export const workspaceBalanceProjection: Projection = {
         case 'PurchaseDisputeClosed':
           freeze.run(0, workspaceId, event.data.grantId);
           counters(workspaceId, event.data.grantId).refunded += event.data.creditsTakenBack;
+          moveMoney.run(event.data.amountLost.amount, event.data.creditsOwed, workspaceId, event.data.grantId);
+          return;
+        case 'CreditsReserved':
+          for (const part of event.data.drawdown) counters(workspaceId, part.grantId).held += part.credits;
+          insertHold.run(
+            workspaceId,
+            event.data.holdId,
+            ms(event.data.expiresAt) as number,
+            JSON.stringify(event.data.drawdown),
+          );
+          return;
+        case 'CreditHoldSettled':
+          unhold(workspaceId, event.data.fromHold, 'consumed');
+          for (const part of event.data.fromBalance) counters(workspaceId, part.grantId).consumed += part.credits;
+          unhold(workspaceId, event.data.returned);
+          deleteHold.run(workspaceId, event.data.holdId);
+          return;
+        case 'CreditHoldReleased':
+        case 'CreditHoldExpired':
+          unhold(workspaceId, event.data.returned);
+          deleteHold.run(workspaceId, event.data.holdId);
+          return;
+        case 'CreditHoldExtended':
+          extendHold.run(ms(event.data.expiresAt) as number, workspaceId, event.data.holdId);
           return;
         default:
           return;
@@ -163,19 +245,34 @@ const grantRow = (
   credits: data.credits,
   source,
   seq,
+  priceAmount: null as number | null,
+  priceCurrency: null as string | null,
 });
 
-/** A grant as SQLite answers it: the domain's Grant, with a flag as 0 or 1 and no expiry as null. */
-type GrantRow = Omit<Grant, 'frozen' | 'expiresAt'> & { frozen: 0 | 1; expiresAt: number | null };
+/**
+ * A grant as SQLite answers it: the domain's Grant, with a flag as 0 or 1 and no expiry as null,
+ * and the money of its purchase (none for other grants) that credits coming back to it depend on.
+ */
+type GrantRow = Omit<Grant, 'frozen' | 'expiresAt'> & {
+  frozen: 0 | 1;
+  expiresAt: number | null;
+  priceAmount: number | null;
+  priceCurrency: string | null;
+  moneyReturned: number;
+  creditsOwed: number;
+};
 
 /** A workspace's part of the balance read model, as read at one checkpoint. */
-interface WorkspaceBalance {
+export interface WorkspaceBalance {
   grants: readonly Grant[];
   period: CurrentPeriod | undefined;
+  holds: readonly HeldCredits[];
+  /** What credits coming back to each grant depend on, by grant id. */
+  terms: ReadonlyMap<string, ReturnTerms>;
 }
 
 /**
- * Reads the balance read model: a workspace's grants and its current plan period.
+ * Reads the balance read model: a workspace's grants, its current plan period and its active holds.
  *
  * With `cachedWorkspaces`, the workspaces read last are kept in memory (frozen) until `forget` is
  * told that a committed batch changed them; the owner must call it for every committed batch before
@@ -184,6 +281,7 @@ interface WorkspaceBalance {
 export class WorkspaceBalanceReader {
   private readonly grantsOf;
   private readonly periodOf;
+  private readonly holdsOf;
   private readonly dueExpiries;
   private readonly cache: LRUCache<string, WorkspaceBalance> | undefined;
   private readonly read: (workspaceId: string) => WorkspaceBalance;
@@ -191,7 +289,8 @@ export class WorkspaceBalanceReader {
   constructor(db: Database, options: { cachedWorkspaces?: number } = {}) {
     this.grantsOf = db.prepare<[string], GrantRow>(
       `SELECT grant_id AS id, source, granted, remaining, consumed, expired, refunded, held, frozen,
-         expires_at AS expiresAt, granted_at AS grantedAt, seq
+         expires_at AS expiresAt, granted_at AS grantedAt, seq, price_amount AS priceAmount,
+         price_currency AS priceCurrency, money_returned AS moneyReturned, credits_owed AS creditsOwed
        FROM balance_grants WHERE workspace_id = ? ORDER BY seq`,
     );
     this.periodOf = db.prepare<
@@ -205,16 +304,26 @@ export class WorkspaceBalanceReader {
         allowance_grant_id: string;
       }
     >('SELECT * FROM balance_workspaces WHERE workspace_id = ? AND plan_id IS NOT NULL');
-    this.dueExpiries = db.prepare<[number, number], { workspace_id: string }>(
-      `SELECT DISTINCT workspace_id FROM balance_grants
-       WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ? LIMIT ?`,
+    this.holdsOf = db.prepare<[string], { hold_id: string; expires_at: number; drawdown: string }>(
+      'SELECT hold_id, expires_at, drawdown FROM balance_holds WHERE workspace_id = ?',
+    );
+    this.dueExpiries = db.prepare<[number, number, number], { workspace_id: string }>(
+      `SELECT workspace_id FROM balance_grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
+       UNION SELECT workspace_id FROM balance_holds WHERE expires_at <= ? LIMIT ?`,
     );
     const max = options.cachedWorkspaces ?? 0;
     this.cache = max > 0 ? new LRUCache({ max }) : undefined;
-    // Both parts in one read transaction: the projection thread may commit between two statements.
-    this.read = db.transaction((workspaceId: string): WorkspaceBalance =>
-      Object.freeze({ grants: Object.freeze(this.readGrants(workspaceId)), period: this.readPeriod(workspaceId) }),
-    );
+    // Every part in one read transaction: the projection thread may commit between two statements.
+    this.read = db.transaction((workspaceId: string): WorkspaceBalance => {
+      const period = this.readPeriod(workspaceId);
+      const rows = this.grantsOf.all(workspaceId);
+      return Object.freeze({
+        grants: Object.freeze(rows.map(toGrant)),
+        period,
+        holds: Object.freeze(this.readHolds(workspaceId)),
+        terms: returnTermsOf(rows, period),
+      });
+    });
   }
 
   /** Drops what is cached of these workspaces: a committed batch changed them. */
@@ -223,9 +332,24 @@ export class WorkspaceBalanceReader {
     for (const workspaceId of workspaceIds) this.cache.delete(workspaceId);
   }
 
-  /** Workspaces holding credits that have expired by `now` but whose expiry is not yet recorded. */
+  /** Workspaces holding credits, or holds, that have expired by `now` but whose expiry is not yet recorded. */
   workspacesWithDueExpiries(now: number, limit: number): string[] {
-    return this.dueExpiries.all(now, limit).map((row) => row.workspace_id);
+    return this.dueExpiries.all(now, now, limit).map((row) => row.workspace_id);
+  }
+
+  /** The workspace's holds that have not been settled, released or recorded as expired. */
+  holds(workspaceId: string): readonly HeldCredits[] {
+    return this.balance(workspaceId).holds;
+  }
+
+  /** What credits coming back to each of the workspace's grants depend on (given-back.ts). */
+  returnTerms(workspaceId: string): ReadonlyMap<string, ReturnTerms> {
+    return this.balance(workspaceId).terms;
+  }
+
+  /** Everything the read model has of a workspace, read at one checkpoint. */
+  workspace(workspaceId: string): WorkspaceBalance {
+    return this.balance(workspaceId);
   }
 
   grants(workspaceId: string): readonly Grant[] {
@@ -244,10 +368,14 @@ export class WorkspaceBalanceReader {
     return balance;
   }
 
-  private readGrants(workspaceId: string): Grant[] {
-    return this.grantsOf
-      .all(workspaceId)
-      .map((row) => Object.freeze({ ...row, frozen: row.frozen === 1, expiresAt: row.expiresAt ?? undefined }));
+  private readHolds(workspaceId: string): HeldCredits[] {
+    return this.holdsOf.all(workspaceId).map((row) =>
+      Object.freeze({
+        holdId: row.hold_id,
+        expiresAt: row.expires_at,
+        drawdown: JSON.parse(row.drawdown) as Drawdown[],
+      }),
+    );
   }
 
   private readPeriod(workspaceId: string): CurrentPeriod | undefined {
@@ -264,4 +392,39 @@ export class WorkspaceBalanceReader {
       })
     );
   }
+}
+
+const toGrant = (row: GrantRow): Grant =>
+  Object.freeze({
+    id: row.id,
+    source: row.source,
+    granted: row.granted,
+    remaining: row.remaining,
+    consumed: row.consumed,
+    expired: row.expired,
+    refunded: row.refunded,
+    held: row.held,
+    frozen: row.frozen === 1,
+    expiresAt: row.expiresAt ?? undefined,
+    grantedAt: row.grantedAt,
+    seq: row.seq,
+  });
+
+/** An allowance other than the current period's was replaced by a newer period (each period replaces the one before). */
+function returnTermsOf(rows: readonly GrantRow[], period: CurrentPeriod | undefined): ReadonlyMap<string, ReturnTerms> {
+  const terms = new Map<string, ReturnTerms>();
+  for (const row of rows) {
+    terms.set(row.id, {
+      replaced: row.source === 'INCLUDED' && row.id !== period?.grantId,
+      money:
+        row.priceAmount === null
+          ? undefined
+          : {
+              price: { amount: row.priceAmount, currency: row.priceCurrency ?? '' },
+              amountReturned: row.moneyReturned,
+              creditsOwed: row.creditsOwed,
+            },
+    });
+  }
+  return terms;
 }

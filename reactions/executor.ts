@@ -52,7 +52,9 @@ export class ReactionExecutor {
   private readonly inFlight = new Map<string, Promise<void>>();
   /**
    * Work this process must not start again before `until` (performed, or failed and waiting) while
-   * it is still due at `dueAt`, the time it was performed for.
+   * it is still due at `dueAt`, the time it was performed for: work the derivation scheduled anew (a
+   * next attempt) is due again at once. Work whose outcome was recorded at `outcomeAt` is released
+   * as soon as the derivations have seen that position.
    */
   private readonly notBefore = new Map<string, { until: number; dueAt: number; outcomeAt?: bigint }>();
   private timer: NodeJS.Timeout | undefined;
@@ -198,17 +200,16 @@ export class ReactionExecutor {
   }
 
   private async attempt(performer: ReactionPerformer, item: WorkItem): Promise<void> {
-    const id = this.id(item);
     const { clock, logger } = this.options;
     try {
       const result = await performer.perform(item);
       const graceUntil = clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000);
       if (result && 'outcomeAt' in result) {
-        this.notBefore.set(id, { until: graceUntil, dueAt: item.dueAt, outcomeAt: result.outcomeAt });
+        this.wait(item, graceUntil, result.outcomeAt);
         return;
       }
       if (result && 'done' in result) {
-        this.notBefore.set(id, { until: graceUntil, dueAt: item.dueAt });
+        this.wait(item, graceUntil);
         await this.record({
           type: 'ReactionWorkDone',
           data: { reaction: item.reaction, key: item.key, doneAt: clock.now().toISOString() },
@@ -216,7 +217,7 @@ export class ReactionExecutor {
         return;
       }
       if (result) {
-        this.notBefore.set(id, { until: result.checkAgainAt.getTime(), dueAt: item.dueAt });
+        this.wait(item, result.checkAgainAt.getTime());
         await this.record({
           type: 'ReactionWorkDeferred',
           data: {
@@ -228,17 +229,14 @@ export class ReactionExecutor {
         });
         return;
       }
-      this.notBefore.set(id, { until: graceUntil, dueAt: item.dueAt });
+      this.wait(item, graceUntil);
     } catch (error) {
       const attempt = item.attempts + 1;
       const parked = !isRetryable(error) || attempt >= performer.retry.maxAttempts;
       const now = clock.now().getTime();
       const nextAttemptAt = parked ? null : now + backoffMs(performer.retry, attempt);
       // Parked work leaves the due list once its event is derived; until then, wait as after success.
-      this.notBefore.set(id, {
-        until: nextAttemptAt ?? now + (this.options.outcomeGraceMs ?? 60_000),
-        dueAt: item.dueAt,
-      });
+      this.wait(item, nextAttemptAt ?? now + (this.options.outcomeGraceMs ?? 60_000));
       const message = error instanceof Error ? error.message : String(error);
       logger[parked ? 'error' : 'warn'](
         { err: error, reaction: item.reaction, key: item.key, attempt, parked },
@@ -258,6 +256,10 @@ export class ReactionExecutor {
         logger.error({ err: recordError, reaction: item.reaction, key: item.key }, 'could not record a failed attempt'),
       );
     }
+  }
+
+  private wait(item: WorkItem, until: number, outcomeAt?: bigint): void {
+    this.notBefore.set(this.id(item), { until, dueAt: item.dueAt, ...(outcomeAt !== undefined && { outcomeAt }) });
   }
 
   private async record(event: ReactionEvent): Promise<void> {

@@ -13,6 +13,13 @@ import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } 
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+// Each command's data is written out field by field, never as `{ ...request, more }`: on Node 20
+// (V8 11), an object literal that starts with a spread and adds properties after it gets a hidden
+// class of its own, so every spend had a new one. Every property read of the command in the
+// decider then missed its inline caches, and the command side spent about twice the CPU per spend
+// (bench: ConsumeCredits on one workspace). `{ ...request }` alone, or a spread after other
+// properties, does not do this.
+
 export class CreditsCommands {
   constructor(
     private readonly handler: WorkspaceCreditsCommandHandler,
@@ -30,7 +37,11 @@ export class CreditsCommands {
       {
         type: 'ConsumeCredits',
         data: {
-          ...request,
+          workspaceId: request.workspaceId,
+          action: request.action,
+          units: request.units,
+          idempotencyKey: request.idempotencyKey,
+          reference: request.reference,
           consumptionId: this.newId(),
           creditsPerUnit,
           actorId: metadata.actorId,
@@ -52,7 +63,10 @@ export class CreditsCommands {
       {
         type: 'ApplyPlanAllowance',
         data: {
-          ...request,
+          workspaceId: request.workspaceId,
+          planId: request.planId,
+          periodStart: request.periodStart,
+          periodEnd: request.periodEnd,
           grantId: this.newId(),
           planName: plan.name,
           credits: plan.includedCredits,
@@ -79,7 +93,9 @@ export class CreditsCommands {
       {
         type: 'PurchaseCredits',
         data: {
-          ...request,
+          workspaceId: request.workspaceId,
+          packageId: request.packageId,
+          purchaseId: request.purchaseId,
           grantId: this.newId(),
           packageName: creditPackage.name,
           credits: creditPackage.credits,
@@ -103,7 +119,11 @@ export class CreditsCommands {
       {
         type: 'GrantCredits',
         data: {
-          ...request,
+          workspaceId: request.workspaceId,
+          credits: request.credits,
+          reason: request.reason,
+          expiresAt: request.expiresAt,
+          idempotencyKey: request.idempotencyKey,
           grantId: this.newId(),
           grantedBy: metadata.actorId,
           now: this.clock.now(),
@@ -139,7 +159,12 @@ export class CreditsCommands {
     return this.handler.handle(
       {
         type: 'ConfigureAlerts',
-        data: { ...request, configuredBy: metadata.actorId, now: this.clock.now() },
+        data: {
+          workspaceId: request.workspaceId,
+          rules: request.rules,
+          configuredBy: metadata.actorId,
+          now: this.clock.now(),
+        },
       },
       metadata,
       (state) => state.alerts.rules,

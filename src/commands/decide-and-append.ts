@@ -4,7 +4,8 @@
  * before deciding the next), and append every event of the batch in ONE append with the expected
  * revision. Nobody is answered before that append has committed: a result, a refusal or a repeat
  * of an earlier request all depend on it. When another writer got there first, the caller reloads
- * and decides the whole batch again.
+ * and decides the whole batch again; a batch that appends nothing (refusals, repeats) first checks
+ * that the stream is still at the revision it was decided on.
  */
 import type { LowBalancePolicy } from '../domain/alert-rules';
 import { decide } from '../domain/decide';
@@ -76,6 +77,10 @@ export async function decideAndAppend(
     decided.push({ queued, events: mine, result: queued.resultOf(loaded.state) });
   }
   if (events.length === 0) {
+    // Nothing to append, so no expected revision checks the state decided on: a refusal (or a
+    // repeat) is only answered once the stream is known to hold nothing newer, which another
+    // replica may have written since this state was cached.
+    if ((await store.streamRevision(stream)) !== loaded.revision) return 'conflict';
     settle(decided, undefined);
     return 'nothing';
   }

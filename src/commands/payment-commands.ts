@@ -274,13 +274,17 @@ export class PaymentCommands {
     return workspaces[0] as string;
   }
 
-  private async spendAt(workspaceId: string, revision: bigint): Promise<CreditsConsumed['data'] | undefined> {
+  /** The spend recorded at that revision: a CreditsConsumed, or the real cost of a settled hold. */
+  private async spendAt(
+    workspaceId: string,
+    revision: bigint,
+  ): Promise<Pick<CreditsConsumed['data'], 'consumptionId' | 'credits' | 'drawdown'> | undefined> {
     for await (const recorded of this.store.readStream(workspaceStreamName(workspaceId), {
       fromRevision: revision,
       maxCount: 1,
     })) {
       const event = toWorkspaceCreditsEvent(recorded);
-      return event?.type === 'CreditsConsumed' ? event.data : undefined;
+      return event?.type === 'CreditsConsumed' || event?.type === 'CreditHoldSettled' ? event.data : undefined;
     }
     return undefined;
   }

@@ -20,7 +20,8 @@ export function crossingsAfter(
   policy: LowBalancePolicy,
 ): WorkspaceCreditsEvent[] {
   const threshold = lowBalanceThreshold(after.alerts.rules, policy, after.period?.credits ?? 0);
-  const at = iso(now);
+  // The instant is written only when something crosses: most commands cross nothing, and formatting
+  // it was a good part of what this check cost every spend.
   const { notify } = after.alerts.rules;
   const crossings: WorkspaceCreditsEvent[] = [];
   const { low, depleted, everFunded } = after.alerts;
@@ -29,19 +30,19 @@ export function crossingsAfter(
   if (everFunded && isEmpty && !depleted) {
     crossings.push({
       type: 'CreditsDepleted',
-      data: { workspaceId, threshold, notify: notify.depleted, depletedAt: at },
+      data: { workspaceId, threshold, notify: notify.depleted, depletedAt: iso(now) },
     });
   }
   if (everFunded && isLow && !low) {
     crossings.push({
       type: 'CreditsLow',
-      data: { workspaceId, available, threshold, notify: notify.low, crossedAt: at },
+      data: { workspaceId, available, threshold, notify: notify.low, crossedAt: iso(now) },
     });
   } else if ((low || depleted) && !isLow && !isEmpty) {
     // Back at the threshold, and never at zero: with a threshold of 0, any credit recovers.
     crossings.push({
       type: 'CreditsRecovered',
-      data: { workspaceId, available, threshold, notify: notify.recovered, crossedAt: at },
+      data: { workspaceId, available, threshold, notify: notify.recovered, crossedAt: iso(now) },
     });
   }
   return crossings;

@@ -14,24 +14,48 @@ export interface BalanceAfter {
   available: number;
 }
 
-/** Only these events leave `available` where CreditsConsumed's `availableAfter` says it is. */
-const isSpendOnly = (events: readonly WorkspaceCreditsEvent[]): boolean =>
-  events.at(-1)?.type === 'CreditsConsumed' &&
-  events.every((event) => event.type === 'CreditsConsumed' || event.type === 'CreditsExpired');
+/** Events that move credits between grants' counters and holds, and touch nothing else a line reads. */
+const GRANTS_ONLY: ReadonlySet<WorkspaceCreditsEvent['type']> = new Set([
+  'CreditsConsumed',
+  'CreditsExpired',
+  'CreditsReserved',
+  'CreditHoldSettled',
+  'CreditHoldExpired',
+]);
+
+type SaysAvailable = Extract<
+  WorkspaceCreditsEvent,
+  { type: 'CreditsConsumed' | 'CreditsReserved' | 'CreditHoldSettled' }
+>;
 
 /**
- * `events` (just decided on `state`) folded onto a copy of it, at `now`. A spend says what it left
- * available, and changes nothing else a line depends on: it costs no copy, the hot path.
+ * The event that says what the append leaves available: a spend, a reserve or a settle, followed
+ * by nothing but the lapses of the credits it gave back (which its `availableAfter` counts), in an
+ * append of events that change nothing else a line depends on. Undefined otherwise.
+ */
+function sayingAvailable(events: readonly WorkspaceCreditsEvent[]): SaysAvailable | undefined {
+  let last: WorkspaceCreditsEvent | undefined;
+  for (const event of events) {
+    if (!GRANTS_ONLY.has(event.type)) return undefined;
+    if (event.type !== 'CreditsExpired') last = event;
+  }
+  return last?.type === 'CreditsConsumed' || last?.type === 'CreditsReserved' || last?.type === 'CreditHoldSettled'
+    ? last
+    : undefined;
+}
+
+/**
+ * `events` (just decided on `state`) folded onto a copy of it, at `now`. A spend, a reserve or a
+ * settle says what it left available (held credits are out of it), and changes nothing else a line
+ * depends on: it costs no copy, the hot path.
  */
 export function balanceAfter(
   state: WorkspaceCreditsState,
   events: readonly WorkspaceCreditsEvent[],
   now: number,
 ): BalanceAfter {
-  const last = events[events.length - 1];
-  if (last?.type === 'CreditsConsumed' && isSpendOnly(events)) {
-    return { after: state, available: last.data.availableAfter };
-  }
+  const says = sayingAvailable(events);
+  if (says) return { after: state, available: says.data.availableAfter };
   // A scratch list of spends: the fork must not add this append's spends to the state's own.
   const after = { ...forkState(state), consumptions: new RecentConsumptions() };
   for (const event of events) evolve(after, event);

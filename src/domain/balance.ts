@@ -23,6 +23,8 @@ export interface CreditBucket {
 
 export interface CreditBalance {
   available: number;
+  /** Credits reserved by holds still active at the instant: out of `available` and of every bucket's remaining. */
+  held: number;
   /** The allowance of the current billing period only; earlier periods are history. */
   included: CreditBucket;
   purchased: CreditBucket;
@@ -65,7 +67,9 @@ export function creditBalance(
   };
   const live: Grant[] = [];
   let available = 0;
+  let held = 0;
   for (const grant of grants) {
+    held += grant.held;
     if (grant.source !== 'INCLUDED' || grant.id === currentAllowanceGrantId)
       addToBucket(buckets[grant.source], grant, now);
     if (isLive(grant, now)) {
@@ -75,6 +79,7 @@ export function creditBalance(
   }
   return {
     available,
+    held,
     included: buckets.INCLUDED,
     purchased: buckets.PURCHASED,
     promotional: buckets.PROMOTIONAL,

@@ -70,7 +70,7 @@ export type ConsumeCredits = Command<
   }
 >;
 
-/** Records the expiry of every grant that is past its `expiresAt` (a sweeper's command). */
+/** Records the expiry of every grant and hold that is past its `expiresAt` (a sweeper's or reaction's command). */
 export type ExpireCredits = Command<'ExpireCredits', object>;
 
 /**
@@ -208,6 +208,46 @@ export type RecordAutoTopUpCharge = Command<
   }
 >;
 
+/**
+ * A long-running action reserves `units × creditsPerUnit` credits (the rate now) until `expiresAt`
+ * (default and maximum in holds.ts); once per idempotency key.
+ */
+export type ReserveCredits = Command<
+  'ReserveCredits',
+  {
+    holdId: string;
+    idempotencyKey: string;
+    action: CreditAction;
+    units: number;
+    creditsPerUnit: number;
+    expiresAt?: Date;
+    actorId: string;
+    reference?: string;
+  }
+>;
+
+/**
+ * The action a hold reserved for is done: it cost `units` at the hold's rate. More than was held
+ * is refused unless `takeExcessFromBalance`; once per hold, and a retry with the same key returns it.
+ */
+export type SettleCreditHold = Command<
+  'SettleCreditHold',
+  {
+    holdId: string;
+    idempotencyKey: string;
+    units: number;
+    takeExcessFromBalance: boolean;
+    consumptionId: string;
+    actorId: string;
+  }
+>;
+
+/** The action will not use its hold: every held credit goes back. */
+export type ReleaseCreditHold = Command<'ReleaseCreditHold', { holdId: string; reason?: string; releasedBy: string }>;
+
+/** A running action keeps its hold until `expiresAt` (a heartbeat), at most the maximum ahead of now. */
+export type ExtendCreditHold = Command<'ExtendCreditHold', { holdId: string; expiresAt: Date; extendedBy: string }>;
+
 export type WorkspaceCreditsCommand =
   | ApplyPlanAllowance
   | PurchaseCredits
@@ -228,4 +268,8 @@ export type WorkspaceCreditsCommand =
   | StartPaymentMethodSetup
   | RecordPaymentMethodSetup
   | RemovePaymentMethod
-  | RecordAutoTopUpCharge;
+  | RecordAutoTopUpCharge
+  | ReserveCredits
+  | SettleCreditHold
+  | ReleaseCreditHold
+  | ExtendCreditHold;

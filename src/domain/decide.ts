@@ -2,8 +2,10 @@
  * The workspace credits decider: given the state and a command, the events that command causes, or
  * a CreditsError that says why it is refused. A refusal causes no event at all. A repeated request
  * (same idempotency key, same payload) causes none either: its first result stands. Each command's
- * rules live in decisions/<command>.ts; this file dispatches, and adds what the command's events
- * make of the lines the balance may cross (alerts.ts, auto-top-up.ts), in the same append.
+ * rules live in decisions/<command>.ts; this file dispatches, on the state after the hold expiries
+ * that are due (decisions/hold-expiries.ts), which go first in whatever the command appends; and it
+ * adds what all those events make of the lines the balance may cross (alerts.ts, auto-top-up.ts),
+ * in the same append.
  */
 import { DEFAULT_LOW_BALANCE_POLICY, type LowBalancePolicy } from './alert-rules';
 import { crossingsAfter } from './alerts';
@@ -16,7 +18,9 @@ import { applyPlanAllowance } from './decisions/apply-plan-allowance';
 import { consumeCredits } from './decisions/consume-credits';
 import { creditPaidCheckout } from './decisions/credit-paid-checkout';
 import { expireCredits } from './decisions/expire-credits';
+import { extendCreditHold } from './decisions/extend-credit-hold';
 import { grantCredits } from './decisions/grant-credits';
+import { expireDueHolds } from './decisions/hold-expiries';
 import { noticeExpiringCredits } from './decisions/notice-expiring-credits';
 import { purchaseCredits } from './decisions/purchase-credits';
 import { recordAutoTopUpCharge } from './decisions/record-auto-top-up-charge';
@@ -26,8 +30,11 @@ import { recordProviderDispute } from './decisions/record-provider-dispute';
 import { recordProviderRefund } from './decisions/record-provider-refund';
 import { recordPaymentMethodSetup } from './decisions/record-payment-method-setup';
 import { refundCreditConsumption } from './decisions/refund-credit-consumption';
+import { releaseCreditHold } from './decisions/release-credit-hold';
 import { removePaymentMethod } from './decisions/remove-payment-method';
 import { requestPurchaseRefund } from './decisions/request-purchase-refund';
+import { reserveCredits } from './decisions/reserve-credits';
+import { settleCreditHold } from './decisions/settle-credit-hold';
 import { startCheckout } from './decisions/start-checkout';
 import { startPaymentMethodSetup } from './decisions/start-payment-method-setup';
 import type { WorkspaceCreditsEvent } from './events';
@@ -39,10 +46,14 @@ export function decide(
   state: WorkspaceCreditsState,
   policy: LowBalancePolicy = DEFAULT_LOW_BALANCE_POLICY,
 ): WorkspaceCreditsEvent[] {
-  const events = decideCommand(command, state);
-  if (events.length === 0) return events;
   const now = command.data.now.getTime();
   const { workspaceId } = command.data;
+  const due = expireDueHolds(state, workspaceId, now);
+  const decided = decideCommand(command, due.state);
+  // A command that records nothing (a retry) appends nothing; expiring is the sweep's whole point.
+  if (decided.length === 0 && (due.events.length === 0 || command.type !== 'ExpireCredits')) return [];
+  const events = due.events.length === 0 ? decided : [...due.events, ...decided];
+  // Held credits are out of the grants' remaining, so what is left available counts them as gone.
   const after = balanceAfter(state, events, now);
   const follow = [...crossingsAfter(after, workspaceId, now, policy), ...topUpsAfter(after, workspaceId, now)];
   return follow.length === 0 ? events : [...events, ...follow];
@@ -76,6 +87,14 @@ function decideCommand(command: WorkspaceCreditsCommand, state: WorkspaceCredits
       return creditPaidCheckout(command, state);
     case 'RecordCheckoutPayment':
       return recordCheckoutPayment(command, state);
+    case 'ReserveCredits':
+      return reserveCredits(command, state);
+    case 'SettleCreditHold':
+      return settleCreditHold(command, state);
+    case 'ReleaseCreditHold':
+      return releaseCreditHold(command, state);
+    case 'ExtendCreditHold':
+      return extendCreditHold(command, state);
     case 'ConfigureAlerts':
       return configureAlerts(command, state);
     case 'NoticeExpiringCredits':

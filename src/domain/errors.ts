@@ -3,7 +3,10 @@
  * layer exposes it as `extensions.code`), and is built by a named factory so the reasons stay few.
  */
 export type CreditsErrorCode =
-  'BAD_USER_INPUT' | 'INSUFFICIENT_CREDITS' | 'IDEMPOTENCY_KEY_REUSED' | 'CONFLICT' | 'NOT_FOUND';
+  'BAD_USER_INPUT' | 'INSUFFICIENT_CREDITS' | 'IDEMPOTENCY_KEY_REUSED' | 'CONFLICT' | 'NOT_FOUND' | HoldRefusalCode;
+
+/** Why a hold cannot be settled, extended or released: it is over, or the settle asks too much. */
+export type HoldRefusalCode = 'HOLD_EXPIRED' | 'HOLD_SETTLED' | 'HOLD_RELEASED' | 'HOLD_EXCEEDED';
 
 export class CreditsError extends Error {
   constructor(
@@ -33,5 +36,20 @@ export const conflict = (message: string): CreditsError => new CreditsError('CON
 
 export const notFound = (what: string, id: string): CreditsError =>
   new CreditsError('NOT_FOUND', `${what} "${id}" does not exist.`, { id });
+
+/** A hold that is no longer active: settled, released, or past its expiry (written or not). */
+export const holdClosed = (holdId: string, status: 'SETTLED' | 'RELEASED' | 'EXPIRED', at: number): CreditsError =>
+  new CreditsError(
+    `HOLD_${status}`,
+    `Hold "${holdId}" ${status === 'EXPIRED' ? 'expired' : `was ${status.toLowerCase()}`} at ${new Date(at).toISOString()}.`,
+    { holdId, status, at: new Date(at).toISOString() },
+  );
+
+export const holdExceeded = (holdId: string, held: number, required: number): CreditsError =>
+  new CreditsError(
+    'HOLD_EXCEEDED',
+    `Hold "${holdId}" holds ${held} credits; settling ${required} needs takeExcessFromBalance to take the other ${required - held} from the balance.`,
+    { holdId, held, required },
+  );
 
 export const isCreditsError = (error: unknown): error is CreditsError => error instanceof CreditsError;

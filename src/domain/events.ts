@@ -576,6 +576,97 @@ export type AutoTopUpPaused = Event<
   { workspaceId: string; topUpId: string; reason: string; pausedAt: string }
 >;
 
+// ---------------------------------------------------------------------------------------- holds
+
+/**
+ * A long-running action reserved credits: `credits` left the grants in `drawdown` (drawn in
+ * drawdown order, like a spend) and are held for hold `holdId` until it is settled, released or
+ * expires at `expiresAt`. `creditsPerUnit` is the rate its settle pays.
+ */
+export type CreditsReserved = Event<
+  'CreditsReserved',
+  {
+    workspaceId: string;
+    holdId: string;
+    idempotencyKey: string;
+    action: CreditAction;
+    units: number;
+    creditsPerUnit: number;
+    credits: number;
+    drawdown: Drawdown[];
+    expiresAt: string;
+    availableAfter: number;
+    actorId: string;
+    reference?: string;
+    reservedAt: string;
+  }
+>;
+
+/**
+ * A hold was settled: its action cost `credits` (`units` at the hold's rate), recorded as a spend
+ * (`consumptionId`, with `drawdown` the grants that paid, as for any spend). `fromHold` are the
+ * held credits that paid, `fromBalance` any excess the settle was allowed to take from the
+ * available balance, and `returned` the held credits it did not use, back to their grants at once
+ * (a CreditsExpired follows for any that can no longer be spent there).
+ */
+export type CreditHoldSettled = Event<
+  'CreditHoldSettled',
+  {
+    workspaceId: string;
+    holdId: string;
+    consumptionId: string;
+    idempotencyKey: string;
+    action: CreditAction;
+    units: number;
+    creditsPerUnit: number;
+    credits: number;
+    drawdown: Drawdown[];
+    fromHold: Drawdown[];
+    fromBalance: Drawdown[];
+    returned: Drawdown[];
+    availableAfter: number;
+    actorId: string;
+    reference?: string;
+    settledAt: string;
+  }
+>;
+
+/** A hold was released unused: every credit it held goes back to its grant (or lapses there). */
+export type CreditHoldReleased = Event<
+  'CreditHoldReleased',
+  {
+    workspaceId: string;
+    holdId: string;
+    credits: number;
+    returned: Drawdown[];
+    reason?: string;
+    releasedBy: string;
+    releasedAt: string;
+  }
+>;
+
+/**
+ * A hold reached its `expiresAt` unsettled: its credits went back at that instant (`expiredAt`),
+ * written by the next command on the workspace or by the hold-expiry reaction.
+ */
+export type CreditHoldExpired = Event<
+  'CreditHoldExpired',
+  { workspaceId: string; holdId: string; credits: number; returned: Drawdown[]; expiredAt: string }
+>;
+
+/** A running action asked to keep its hold longer: it now reserves until `expiresAt`. */
+export type CreditHoldExtended = Event<
+  'CreditHoldExtended',
+  {
+    workspaceId: string;
+    holdId: string;
+    expiresAt: string;
+    previousExpiresAt: string;
+    extendedBy: string;
+    extendedAt: string;
+  }
+>;
+
 export type WorkspaceCreditsEvent =
   | PlanAllowanceApplied
   | CreditsPurchased
@@ -612,7 +703,12 @@ export type WorkspaceCreditsEvent =
   | AutoTopUpSkipped
   | AutoTopUpFailed
   | AutoTopUpRearmed
-  | AutoTopUpPaused;
+  | AutoTopUpPaused
+  | CreditsReserved
+  | CreditHoldSettled
+  | CreditHoldReleased
+  | CreditHoldExpired
+  | CreditHoldExtended;
 
 export type WorkspaceCreditsEventType = WorkspaceCreditsEvent['type'];
 
@@ -653,6 +749,11 @@ export const WORKSPACE_CREDITS_EVENT_TYPES: readonly WorkspaceCreditsEventType[]
   'AutoTopUpFailed',
   'AutoTopUpRearmed',
   'AutoTopUpPaused',
+  'CreditsReserved',
+  'CreditHoldSettled',
+  'CreditHoldReleased',
+  'CreditHoldExpired',
+  'CreditHoldExtended',
 ];
 
 const EVENT_TYPE_SET: ReadonlySet<string> = new Set(WORKSPACE_CREDITS_EVENT_TYPES);
@@ -732,5 +833,15 @@ export function occurredAt(event: WorkspaceCreditsEvent): string {
       return event.data.rearmedAt;
     case 'AutoTopUpPaused':
       return event.data.pausedAt;
+    case 'CreditsReserved':
+      return event.data.reservedAt;
+    case 'CreditHoldSettled':
+      return event.data.settledAt;
+    case 'CreditHoldReleased':
+      return event.data.releasedAt;
+    case 'CreditHoldExpired':
+      return event.data.expiredAt;
+    case 'CreditHoldExtended':
+      return event.data.extendedAt;
   }
 }

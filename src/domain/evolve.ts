@@ -7,6 +7,7 @@
 import type { Grant } from './credits';
 import type { PurchaseRefundRecord, WorkspaceCreditsState } from './state';
 import type { RefundStatus, WorkspaceCreditsEvent } from './events';
+import { evolveHold } from './evolve-holds';
 import { ms, optionalMs } from './instants';
 import { refundStatusRank } from './refund-status';
 import { IDEMPOTENCY_RETENTION_MS } from './state';
@@ -16,8 +17,15 @@ function addGrant(
   grant: Pick<Grant, 'id' | 'source' | 'granted' | 'expiresAt' | 'grantedAt'>,
 ): void {
   if (grant.granted > 0) state.alerts.everFunded = true;
+  // Field by field, not `{ ...grant, more }`: on Node 20 a literal that starts with a spread and adds
+  // properties after it gets a hidden class of its own, and with one per grant every read of a
+  // grant in a spend's drawdown would miss its inline cache.
   state.grants.set(grant.id, {
-    ...grant,
+    id: grant.id,
+    source: grant.source,
+    granted: grant.granted,
+    expiresAt: grant.expiresAt,
+    grantedAt: grant.grantedAt,
     remaining: grant.granted,
     consumed: 0,
     expired: 0,
@@ -381,5 +389,11 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       state.deferredFacts.set(paymentIntentId, [...kept, { fact, recordedBy }]);
       return state;
     }
+    case 'CreditsReserved':
+    case 'CreditHoldSettled':
+    case 'CreditHoldReleased':
+    case 'CreditHoldExpired':
+    case 'CreditHoldExtended':
+      return evolveHold(state, event);
   }
 }

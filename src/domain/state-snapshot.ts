@@ -10,8 +10,10 @@
  */
 import type { Grant } from './credits';
 import { asciiJson } from './ascii-json';
+import { closedHoldOf, closedHoldsJson, type ClosedHoldTuple } from './closed-holds-json';
 import { RecentConsumptions } from './recent-consumptions';
 import type { AlertRules, ProviderPaymentFact } from './events';
+import type { HoldRecord } from './holds';
 import type {
   AlertState,
   AutoTopUpState,
@@ -29,7 +31,7 @@ import type {
  * either changes, or the encoding does (remembered spends store a grant's source as its index in
  * GRANT_SOURCES): a snapshot of another version is ignored and the stream is folded afresh.
  */
-export const STATE_SNAPSHOT_VERSION = 5;
+export const STATE_SNAPSHOT_VERSION = 6;
 
 type AutoTopUpSetupStatus = AutoTopUpState['setups'] extends Map<string, infer S> ? S : never;
 
@@ -52,6 +54,10 @@ interface Head {
   checkouts: [string, CheckoutRecord][];
   uncreditedSessions: string[];
   refundedConsumptions: string[];
+  activeHolds: [string, HoldRecord][];
+  /** Written apart (closed-holds-json.ts) and read back with the rest. */
+  closedHolds?: ClosedHoldTuple[];
+  holdKeys: [string, string][];
   alerts: Omit<AlertState, 'expiringNoticed'> & { expiringNoticed: string[] };
   autoTopUp: Omit<AutoTopUpState, 'setups' | 'topUps'> & {
     setups: [string, AutoTopUpSetupStatus][];
@@ -81,15 +87,15 @@ export function encodeState(state: WorkspaceCreditsState): Buffer {
     checkouts: [...state.checkouts],
     uncreditedSessions: [...state.uncreditedSessions],
     refundedConsumptions: [...state.refundedConsumptions],
+    activeHolds: [...state.activeHolds],
+    holdKeys: [...state.holdKeys],
     alerts: { ...state.alerts, expiringNoticed: [...state.alerts.expiringNoticed] },
     autoTopUp: { ...state.autoTopUp, setups: [...state.autoTopUp.setups], topUps: [...state.autoTopUp.topUps] },
     keyHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('base64'),
   };
   // JSON has no `undefined`: optional fields travel as null (the state itself never holds null).
-  const first = Buffer.from(
-    asciiJson(head, (_key, value: unknown) => (value === undefined ? null : value)),
-    'latin1',
-  );
+  const json = asciiJson(head, (_key, value: unknown) => (value === undefined ? null : value));
+  const first = Buffer.from(`${json.slice(0, -1)},"closedHolds":${closedHoldsJson(state.closedHolds)}}`, 'latin1');
   return consumptions.lines.length === 0 ? first : Buffer.concat([first, NEWLINE, consumptions.lines]);
 }
 
@@ -125,6 +131,9 @@ export function decodeState(bytes: Buffer): WorkspaceCreditsState {
     checkouts: new Map(head.checkouts),
     uncreditedSessions: new Set(head.uncreditedSessions),
     refundedConsumptions: new Set(head.refundedConsumptions),
+    activeHolds: new Map(head.activeHolds),
+    closedHolds: new Map((head.closedHolds ?? []).map((tuple) => [tuple[0], closedHoldOf(tuple)])),
+    holdKeys: new Map(head.holdKeys),
     alerts: {
       ...head.alerts,
       rules: withNulls(head.alerts.rules),

@@ -13,6 +13,7 @@ import type {
   SavedCard,
 } from './events';
 import { DEFAULT_ALERT_RULES } from './alert-rules';
+import type { HoldRecord } from './holds';
 import { RecentConsumptions } from './recent-consumptions';
 
 export type { ConsumptionRecord } from './recent-consumptions';
@@ -115,6 +116,12 @@ export interface WorkspaceCreditsState {
   uncreditedSessions: Set<string>;
   /** Spends whose credits were given back. */
   refundedConsumptions: Set<string>;
+  /** Holds that reserve credits (or did until their expiry, not yet written), by hold id. */
+  activeHolds: Map<string, HoldRecord>;
+  /** Settled, released and expired holds, in the order they closed, kept for IDEMPOTENCY_RETENTION_MS. */
+  closedHolds: Map<string, HoldRecord>;
+  /** The hold made with each idempotency key. */
+  holdKeys: Map<string, string>;
   alerts: AlertState;
   autoTopUp: AutoTopUpState;
 }
@@ -181,6 +188,9 @@ export const initialState = (): WorkspaceCreditsState => ({
   checkouts: new Map(),
   uncreditedSessions: new Set(),
   refundedConsumptions: new Set(),
+  activeHolds: new Map(),
+  closedHolds: new Map(),
+  holdKeys: new Map(),
   alerts: {
     rules: DEFAULT_ALERT_RULES,
     low: false,
@@ -201,7 +211,8 @@ export const initialState = (): WorkspaceCreditsState => ({
 
 /**
  * A copy a decision may fold events into to decide what follows them in the same append, leaving
- * the state it was given alone. Spends are shared: no event a payment decision folds touches them.
+ * the state it was given alone. Spends are shared: no event a decision folds into a fork touches them.
+ * Closed holds are never changed, only added and forgotten, so the fork shares their records.
  */
 export function forkState(state: WorkspaceCreditsState): WorkspaceCreditsState {
   const copies = <K, V extends object>(map: Map<K, V>): Map<K, V> =>
@@ -223,6 +234,9 @@ export function forkState(state: WorkspaceCreditsState): WorkspaceCreditsState {
     checkouts: copies(state.checkouts),
     uncreditedSessions: new Set(state.uncreditedSessions),
     refundedConsumptions: new Set(state.refundedConsumptions),
+    activeHolds: copies(state.activeHolds),
+    closedHolds: new Map(state.closedHolds),
+    holdKeys: new Map(state.holdKeys),
     alerts: { ...state.alerts, expiringNoticed: new Set(state.alerts.expiringNoticed) },
     autoTopUp: { ...state.autoTopUp, setups: new Map(state.autoTopUp.setups), topUps: copies(state.autoTopUp.topUps) },
   };

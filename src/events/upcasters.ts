@@ -53,6 +53,11 @@ export const EVENT_SCHEMAS: Record<WorkspaceCreditsEventType, EventSchema> = {
   AutoTopUpFailed: { current: 1, upcasters: {} },
   AutoTopUpRearmed: { current: 1, upcasters: {} },
   AutoTopUpPaused: { current: 1, upcasters: {} },
+  CreditsReserved: { current: 1, upcasters: {} },
+  CreditHoldSettled: { current: 1, upcasters: {} },
+  CreditHoldReleased: { current: 1, upcasters: {} },
+  CreditHoldExpired: { current: 1, upcasters: {} },
+  CreditHoldExtended: { current: 1, upcasters: {} },
   CreditsPurchased: {
     current: 2,
     upcasters: {

@@ -1,11 +1,13 @@
 import type { Catalog } from '../catalog/catalog';
 import type { AutoTopUpCommands } from '../commands/auto-top-up-commands';
 import type { CreditsCommands } from '../commands/credits-commands';
+import type { HoldCommands } from '../commands/hold-commands';
 import type { PaymentCommands } from '../commands/payment-commands';
 import type { Principal } from '../auth/principal';
 import type { AutoTopUpQueries } from '../queries/auto-top-up-queries';
 import type { CreditsPubSub } from '../queries/credits-changes';
 import type { CreditsQueries } from '../queries/credits-queries';
+import type { HoldQueries } from '../queries/hold-queries';
 import type { ParkedWork } from '../queries/reactions';
 import type { WebhookEndpointCommands } from '../commands/webhook-endpoint-commands';
 import type { WebhookReader } from '../queries/webhooks';
@@ -23,6 +25,8 @@ export interface Services {
   /** The saved card, the settings in force and this month's top-ups. */
   autoTopUpQueries: AutoTopUpQueries;
   queries: CreditsQueries;
+  /** Holds of long-running actions: reserve, settle, release, extend, and list them. */
+  holds: { commands: HoldCommands; queries: HoldQueries };
   /** Announces workspaces whose balance changed, once the read models include the change. */
   pubSub: CreditsPubSub;
   /** Whether a payment provider is configured: without one, buying and refunding through it are off. */

@@ -10,6 +10,7 @@ import { AutoTopUpResolver } from './resolvers/auto-top-up-resolver';
 import { CatalogResolver } from './resolvers/catalog-resolver';
 import { CreditHistoryResolver } from './resolvers/credit-history-resolver';
 import { CreditMutationsResolver } from './resolvers/credit-mutations-resolver';
+import { HoldsResolver } from './resolvers/holds-resolver';
 import { PaymentsResolver } from './resolvers/payments-resolver';
 import { WebhooksResolver } from './resolvers/webhooks-resolver';
 import { WorkspaceCreditsResolver } from './resolvers/workspace-credits-resolver';
@@ -49,6 +50,7 @@ export function buildCreditsSchema(pubSub: CreditsPubSub = createCreditsPubSub()
       PaymentsResolver,
       AlertsResolver,
       WebhooksResolver,
+      HoldsResolver,
       AutoTopUpResolver,
     ],
     scalarsMap: [{ type: Date, scalar: GraphQLDateTime }],

@@ -232,9 +232,12 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       try {
         await stripe.paymentMethods.detach(paymentMethodId);
       } catch (error) {
+        // Unknown, or no longer attached to a customer (Stripe says so in words, without a code).
         const gone =
           error instanceof Stripe.errors.StripeError &&
-          (error.code === 'resource_missing' || error.code === 'payment_method_unexpected_state');
+          (error.code === 'resource_missing' ||
+            error.code === 'payment_method_unexpected_state' ||
+            (error.type === 'StripeInvalidRequestError' && /not attached to a customer/i.test(error.message)));
         if (!gone) throw toProviderError('forget the saved card', error);
       }
     },

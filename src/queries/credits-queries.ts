@@ -5,6 +5,8 @@
 import type {
   CreditLedgerReader,
   LedgerFilter,
+  LedgerPage,
+  LedgerWindow,
   UsageGrouping,
   UsageTotal,
 } from '../../projections/credit-ledger-reader';
@@ -24,8 +26,10 @@ import type { Clock } from '../clock';
 import { lowBalanceThreshold } from '../domain/alert-rules';
 import { creditBalance, type CreditBalance } from '../domain/balance';
 import type { Grant, GrantSource } from '../domain/credits';
+import { expireDueHolds } from '../domain/decisions/hold-expiries';
 import { occurredAt, type AlertRules } from '../domain/events';
 import { evolve } from '../domain/evolve';
+import { returnDueHolds } from '../domain/hold-returns';
 import { initialState, type CurrentPeriod } from '../domain/state';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
@@ -93,17 +97,18 @@ export class CreditsQueries {
     if (failure) throw new ReadModelUnavailable(readModel, failure);
   }
 
-  /** An unknown workspace has an all-zero balance: it simply has no grants yet. */
+  /**
+   * An unknown workspace has an all-zero balance: it simply has no grants yet. Holds past their
+   * expiry count as given back from that instant, whether or not their expiry is written yet.
+   */
   workspaceCredits(workspaceId: string): WorkspaceCreditsView {
     this.healthy('workspace-balance');
     this.healthy('credit-alerts');
-    return this.view(
-      workspaceId,
-      this.balances.grants(workspaceId),
-      this.balances.period(workspaceId),
-      this.alerts.rules(workspaceId).rules,
-      this.clock.now().getTime(),
-    );
+    const now = this.clock.now().getTime();
+    const { grants, holds, terms, period } = this.balances.workspace(workspaceId);
+    const termsOf = (grant: Grant) => terms.get(grant.id) ?? { replaced: false, money: undefined };
+    const rules = this.alerts.rules(workspaceId).rules;
+    return this.view(workspaceId, returnDueHolds(grants, holds, termsOf, now), period, rules, now);
   }
 
   /** The workspace's alert rules, with who set them last (nobody: the defaults). */
@@ -127,7 +132,8 @@ export class CreditsQueries {
 
   /**
    * The breakdown exactly as it was at `at`: every event that had taken effect by then, folded,
-   * and the grants that had expired by then counted as expired.
+   * the grants that had expired by then counted as expired, and the holds that had expired by then
+   * given back, as the decider would have recorded them at that instant.
    */
   async creditBalanceAt(workspaceId: string, at: Date): Promise<WorkspaceCreditsView> {
     const instant = at.getTime();
@@ -137,10 +143,11 @@ export class CreditsQueries {
       if (event && Date.parse(occurredAt(event)) <= instant) evolve(state, event);
     }
     const id = `${workspaceId}@${at.toISOString()}`;
-    return this.view(workspaceId, state.grants.values(), state.period, state.alerts.rules, instant, id);
+    const after = expireDueHolds(state, workspaceId, instant).state;
+    return this.view(workspaceId, after.grants.values(), after.period, after.alerts.rules, instant, id);
   }
 
-  ledgerPage(workspaceId: string, options: LedgerFilter & { first: number; before?: bigint | undefined }) {
+  ledgerPage(workspaceId: string, options: LedgerFilter & LedgerWindow): LedgerPage {
     this.healthy('credit-ledger');
     return this.ledger.page(workspaceId, options);
   }
@@ -216,6 +223,7 @@ export class CreditsQueries {
       periodStart: period && new Date(period.periodStart),
       periodEnd: period && new Date(period.periodEnd),
       available: balance.available,
+      held: balance.held,
       included: balance.included,
       purchased: balance.purchased,
       promotional: balance.promotional,

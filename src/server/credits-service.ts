@@ -7,12 +7,14 @@ import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { newId } from '../ids';
 import { openReadModelDb } from '../../projections/read-model-db';
+import { CreditHoldsReader } from '../../projections/credit-holds-reader';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { CreditAlertsReader } from '../../projections/credit-alerts';
 import { CreditPurchasesReader } from '../../projections/credit-purchases-reader';
 import { WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import { ReactionExecutor } from '../../reactions/executor';
 import { ExpirySweeper } from '../../reactions/expiry-sweeper';
+import { HoldExpiryPerformer } from '../../reactions/hold-expiry/performer';
 import { ReactorLease } from '../../reactions/lease';
 import { PaymentsPerformer } from '../../reactions/payments/performer';
 import { WorkReader } from '../../reactions/work-reader';
@@ -20,6 +22,7 @@ import { Catalog } from '../catalog/catalog';
 import { systemClock, type Clock } from '../clock';
 import { WorkspaceCreditsCommandHandler } from '../commands/command-handler';
 import { CreditsCommands } from '../commands/credits-commands';
+import { HoldCommands } from '../commands/hold-commands';
 import { PaymentCommands } from '../commands/payment-commands';
 import { ProviderEvents } from '../commands/provider-events';
 import type { EventStore } from '../eventstore/port';
@@ -30,6 +33,7 @@ import { createStripeGateway } from '../payments/stripe-gateway';
 import { openFileSnapshotStore } from '../snapshots/file-snapshot-store';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries';
+import { HoldQueries } from '../queries/hold-queries';
 import type { Config } from './config';
 import { AutoTopUpCommands } from '../commands/auto-top-up-commands';
 import { AutoTopUpQueries } from '../queries/auto-top-up-queries';
@@ -125,6 +129,7 @@ export async function startCreditsService(
           config.reactionRetry,
         ),
         webhooks.performer,
+        new HoldExpiryPerformer(commands),
       ],
       lease: new ReactorLease(store, newId(), clock),
       clock,
@@ -181,6 +186,10 @@ export async function startCreditsService(
         autoTopUp: visibleAutoTopUp,
         autoTopUpQueries,
         queries,
+        holds: {
+          commands: readYourWrites(new HoldCommands(handler, catalog, clock), waitFor),
+          queries: new HoldQueries(new CreditHoldsReader(readModels), clock, (name) => projections.failureOf(name)),
+        },
         pubSub,
         paymentsEnabled: gateway.enabled,
         reactions: {

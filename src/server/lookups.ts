@@ -9,7 +9,8 @@ import type { WorkspaceLookup } from '../commands/ports';
 
 export function workspaceLookup(readModels: Database, purchases: CreditPurchasesReader): WorkspaceLookup {
   const spend = readModels.prepare<[string], { workspace_id: string; stream_revision: number | null }>(
-    "SELECT workspace_id, stream_revision FROM ledger_entries WHERE consumption_id = ? AND type = 'CONSUMPTION'",
+    `SELECT workspace_id, stream_revision FROM ledger_entries
+     WHERE consumption_id = ? AND type IN ('CONSUMPTION', 'HOLD_SETTLED')`,
   );
   return {
     workspacesOfPurchase: (purchaseId) => purchases.workspacesOfPurchase(purchaseId),

@@ -15,6 +15,7 @@ describe('the Billing page operations', () => {
 
   it('exports the operations the page uses', () => {
     expect(operations.map(([name]) => name).sort()).toEqual([
+      'ACTIVE_HOLDS',
       'AUTO_TOP_UP',
       'AUTO_TOP_UP_TERMS',
       'BILLING_OVERVIEW',
@@ -24,6 +25,7 @@ describe('the Billing page operations', () => {
       'CREDIT_LEDGER',
       'CREDIT_PURCHASES',
       'NOTIFICATIONS',
+      'REFUND_SPEND',
       'REMOVE_PAYMENT_METHOD',
       'SAVE_PAYMENT_METHOD',
       'SPENDS_IN_RANGE',

@@ -2,8 +2,11 @@
  * The Billing page in a real browser (Debian's Chromium driven by playwright-core) against the real
  * server process and the Stripe double: a billing manager buys a package through the double's
  * checkout page and sees the credits arrive live; a member cannot buy; the ledger pages; the chart
- * draws a seeded week of spending; the page fits a 375 px screen; an expired token and a server
- * without payments say so; a link with the token in its fragment signs in. Every step leaves a screenshot in test/artifacts/billing-*.png.
+ * draws a seeded week of spending; credits held by a running action show, and come back live when
+ * it settles; the page fits a 375 px screen; an expired token and a server without payments say so;
+ * a link with the token in its fragment signs in; a billing manager saves a card and turns auto top-up on
+ * and off, and sees a top-up arrive; the ledger names what each entry is about and an admin gives a
+ * spend back from it. Every step leaves a screenshot in test/artifacts/billing-*.png.
  *
  * `BILLING_DOCS_SCREENSHOT=1 npx jest test/browser/billing.test.ts` also writes
  * docs/billing-page.png, the README's picture.
@@ -20,14 +23,19 @@ import { CreditsCommands } from '../../src/commands/credits-commands';
 import type { CreditAction } from '../../src/domain/credits';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import {
+  ConsumeCreditsDocument,
   CreateWebhookEndpointDocument,
   CreditLedgerDocument,
   CreditPurchasesDocument,
   CreditUsageDocument,
   GrantCreditsDocument,
+  PurchaseCreditsDocument,
+  RefundCreditPurchaseDocument,
+  ReserveCreditsDocument,
+  SettleCreditHoldDocument,
   WorkspaceCreditsDocument,
 } from '../generated/graphql';
-import { expectData } from '../support/graphql-client';
+import { applyAllowance, expectData } from '../support/graphql-client';
 import { adminToken, freePort, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
@@ -445,6 +453,110 @@ describe('the Billing page', () => {
     await page.locator('#usage').screenshot({ path: join(ARTIFACTS, 'billing-08-usage-chart.png') });
   });
 
+  it('shows credits held by a running action, and gives back what it did not use when it settles', async () => {
+    const workspaceId = 'acme-holds';
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 500, reason: 'trial', idempotencyKey: 'trial' } },
+      adminToken(),
+    );
+    const service = tokenFor(workspaceId, 'SERVICE', { subject: 'org-chart-service' });
+    const { reserveCredits: hold } = await expectData(
+      server.url,
+      ReserveCreditsDocument,
+      {
+        input: {
+          workspaceId,
+          action: 'ORG_CHART_GENERATION',
+          units: 3,
+          idempotencyKey: 'globex-run',
+          reference: 'Globex',
+        },
+      },
+      service,
+    );
+    const page = await newPage();
+    await signIn(page, tokenFor(workspaceId, 'OWNER', { subject: 'maria@acme.test' }));
+    await loaded(page);
+    expect(await text(page, '#credits-available')).toBe('200');
+    expect(await text(page, '#credits-held')).toBe('300');
+    const holds = page.getByRole('table', { name: 'Running actions and the credits they hold, newest first' });
+    expect(await holds.locator('tbody td[data-label="Action"]').allTextContents()).toEqual([
+      'Org chart generation × 3 · Globex',
+    ]);
+    expect(await holds.locator('tbody td[data-label="Credits held"]').allTextContents()).toEqual(['300']);
+    await shot(page, '09-held-by-running-actions');
+
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    await expectData(
+      server.url,
+      SettleCreditHoldDocument,
+      { input: { holdId: hold.id, units: 2, idempotencyKey: 'globex-run-done' } },
+      service,
+    );
+    await page.locator('#credits-available', { hasText: '300' }).waitFor();
+    await page.locator('#holds').waitFor({ state: 'hidden' });
+    expect(await page.locator('#held').isHidden()).toBe(true);
+    await page.getByText('Org chart generation × 2, settled').waitFor();
+    await page.getByText('200 spent').waitFor();
+    await shot(page, '09-hold-settled');
+  });
+
+  it('saves a card through Stripe, turns auto top-up on with the terms agreed, shows a top-up, and turns it off', async () => {
+    const workspaceId = 'acme-topup';
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 1_000, reason: 'trial', idempotencyKey: 'topup-trial' } },
+      adminToken(),
+    );
+    const page = await newPage();
+    await signIn(page, tokenFor(workspaceId, 'BILLING_MANAGER', { subject: 'maria@acme.test' }));
+    await loaded(page);
+    const section = page.locator('#auto-top-up');
+    expect(await text(page, '#topup-status')).toBe('Off');
+    expect(await text(page, '#topup-card')).toBe('No card saved.');
+    expect(await page.locator('#topup-turn-on').isDisabled()).toBe(true);
+
+    await section.getByRole('button', { name: 'Save a card' }).click();
+    await page.getByRole('heading', { name: 'Test checkout: save a card for later payments' }).waitFor();
+    await page.getByRole('button', { name: 'Save card' }).click();
+    await page.waitForURL(/\/billing\/?\?setup=success/);
+    await loaded(page);
+    await page.locator('#topup-card', { hasText: 'VISA ending in 4242' }).waitFor();
+    await shot(page, '10-card-saved');
+
+    await page.getByLabel('Top up when available credits fall below').fill('300');
+    await page.getByLabel('At most this much per month (USD)').fill('200');
+    await section.getByRole('button', { name: 'Review terms' }).click();
+    await page.locator('#topup-terms', { hasText: 'When available credits fall below 300' }).waitFor();
+    await page.getByLabel('I agree to these automatic charges').check();
+    await section.getByRole('button', { name: 'Turn on auto top-up' }).click();
+    await page.locator('#topup-status', { hasText: 'On' }).waitFor();
+    expect(await text(page, '#topup-summary')).toContain('Below 300 available credits');
+    await shot(page, '11-auto-top-up-on');
+
+    // A run of spends crosses the threshold: one top-up is charged and shows up live.
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    await expectData(
+      server.url,
+      ConsumeCreditsDocument,
+      { input: { workspaceId, action: 'ORG_CHART_SYNC', units: 8, idempotencyKey: 'topup-crossing' } },
+      tokenFor(workspaceId, 'SERVICE', { subject: 'crm-sync' }),
+    );
+    await page.locator('#topup-history li', { hasText: 'Paid' }).waitFor();
+    expect(await page.locator('#topup-history li').allTextContents()).toEqual([
+      expect.stringContaining('500 credits for $50.00 — Paid') as string,
+    ]);
+    await page.locator('#credits-available', { hasText: '700' }).waitFor();
+    expect(await text(page, '#topup-month')).toBe('This month: $50.00 of $200.00.');
+    await shot(page, '12-topped-up');
+
+    await section.getByRole('button', { name: 'Turn off' }).click();
+    await page.locator('#topup-status', { hasText: 'Off' }).waitFor();
+  });
+
   it('is readable at 375 px wide without scrolling sideways', async () => {
     const page = await newPage({ width: 375, height: 800 });
     await signIn(page, manager());
@@ -550,7 +662,93 @@ describe('the Billing page', () => {
       await page.waitForTimeout(200);
     }
     expect(receiver.received.filter((request) => request.path === '/hooks/backend')).toHaveLength(1);
-    await shot(page, '12-notifications');
+    await shot(page, '22-notifications');
     receiver.answer = () => ({ status: 204 });
+  });
+
+  it('names what each ledger entry is about, and lets an admin give a spend back with a reason', async () => {
+    // A workspace of its own, so that the other tests' numbers stay as they are.
+    const workspaceId = 'acme-links';
+    const admin = adminToken();
+    await applyAllowance(server.url, workspaceId, 'growth');
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 50, reason: 'sorry for the outage', idempotencyKey: 'g' } },
+      admin,
+    );
+    await expectData(
+      server.url,
+      PurchaseCreditsDocument,
+      { input: { workspaceId, packageId: 'credits-500', paymentReference: 'INV-42' } },
+      admin,
+    );
+    await expectData(
+      server.url,
+      RefundCreditPurchaseDocument,
+      { input: { workspaceId, purchaseId: 'INV-42', credits: 100, reason: 'bought twice' } },
+      admin,
+    );
+    const spent = (
+      await expectData(
+        server.url,
+        ConsumeCreditsDocument,
+        {
+          input: { workspaceId, action: 'ORG_CHART_GENERATION', idempotencyKey: 'links-1', reference: 'Acme Corp' },
+        },
+        tokenFor(workspaceId, 'MEMBER'),
+      )
+    ).consumeCredits;
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+
+    const page = await newPage();
+    await signIn(page, tokenFor(workspaceId, 'OWNER', { admin: true, subject: 'support@vendor.test' }));
+    await loaded(page);
+    const entry = (type: string) => page.locator(`#ledger-table tbody tr[data-entry-type="${type}"]`).first();
+    const detail = async (type: string) => (await entry(type).locator('.entry__detail').textContent())?.trim();
+    expect(await detail('PLAN_ALLOWANCE')).toBe('Growth plan');
+    expect(await detail('PROMOTIONAL_GRANT')).toBe('“sorry for the outage”');
+    expect(await detail('PURCHASE')).toBe('500 credits · $50.00');
+    expect(await detail('PURCHASE_REFUND')).toBe('500 credits · “bought twice” · money returned · −$10.00');
+    expect(await detail('CONSUMPTION')).toBe('Acme Corp');
+    expect(await entry('PURCHASE').locator('.entry__id code').textContent()).toBe('INV-42');
+    expect(await entry('CONSUMPTION').locator('.entry__id code').textContent()).toBe(spent.id);
+
+    // The id to hand on, copied as it is.
+    await page.getByRole('button', { name: `Copy spend id ${spent.id}` }).click();
+    await page.locator('#status', { hasText: 'Spend id copied.' }).waitFor({ state: 'attached' });
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(spent.id);
+
+    // Giving the spend back: a reason is required, then the balance and the ledger say so.
+    const available = Number((await text(page, '#credits-available'))?.replace(/,/g, ''));
+    await page.getByRole('button', { name: 'Refund spend: Org chart generation, 100 credits' }).click();
+    const reason = page.getByLabel('Why give these credits back?');
+    expect(await page.evaluate('document.activeElement?.id')).toBe(await reason.getAttribute('id'));
+    await page.getByRole('button', { name: 'Give 100 credits back' }).click();
+    await page.getByText('Say why, for the workspace’s history.').waitFor();
+    expect(await reason.getAttribute('aria-invalid')).toBe('true');
+    await shot(page, '20-refund-spend-form');
+    await reason.fill('the org chart run failed');
+    await page.getByRole('button', { name: 'Give 100 credits back' }).click();
+    await page.locator('tr[data-entry-type="CONSUMPTION_REFUND"]').waitFor();
+    expect(await text(page, '#credits-available')).toBe(formatted(available + 100));
+    expect(await detail('CONSUMPTION_REFUND')).toBe('“the org chart run failed”');
+    expect(await entry('CONSUMPTION_REFUND').locator('.entry__id code').textContent()).toBe(spent.id);
+    expect(await detail('CONSUMPTION')).toBe('Acme Corp · 100 refunded');
+    expect(await page.getByRole('button', { name: /^Refund spend/ }).count()).toBe(0);
+    await shot(page, '21-ledger-links');
+
+    // A member reads the same names, not the money, and has nothing to refund with.
+    const asMember = await newPage();
+    await signIn(asMember, tokenFor(workspaceId, 'MEMBER'));
+    await loaded(asMember);
+    const memberDetail = async (type: string) =>
+      (
+        await asMember.locator(`#ledger-table tbody tr[data-entry-type="${type}"] .entry__detail`).first().textContent()
+      )?.trim();
+    expect(await memberDetail('PURCHASE')).toBe('500 credits');
+    expect(await memberDetail('PURCHASE_REFUND')).toBe('500 credits · “bought twice” · money returned');
+    expect(await asMember.getByRole('button', { name: /^Refund spend/ }).count()).toBe(0);
+    expect(await asMember.getByRole('button', { name: /^Copy spend id/ }).count()).toBe(2);
   });
 });

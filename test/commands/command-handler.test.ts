@@ -77,6 +77,24 @@ it('decides the whole batch again, refusals included, when another writer append
   await store.close();
 });
 
+it('refuses only on the stream as it is: credits another replica granted since the state was cached count', async () => {
+  const { store } = instrumentedStore();
+  const replicaA = new WorkspaceCreditsCommandHandler(store);
+  const replicaB = new WorkspaceCreditsCommandHandler(store);
+  await replicaA.handle(grant(50, 'seed'), metadata, () => undefined);
+  await replicaA.handle(spend(1, 10), metadata, () => undefined); // A caches the workspace at 40
+  await replicaB.handle(grant(100, 'more'), metadata, () => undefined); // B writes; A's cache is behind
+  // Decided on A's cached state alone, 100 credits would be refused; on the stream they fit.
+  const outcome = await replicaA.handle(spend(2, 100), metadata, () => 'spent');
+  expect(outcome.result).toBe('spent');
+  await expect(replicaA.handle(spend(3, 100), metadata, () => 'refused')).rejects.toMatchObject({
+    code: 'INSUFFICIENT_CREDITS',
+  });
+  await replicaA.close();
+  await replicaB.close();
+  await store.close();
+});
+
 it('answers a repeated request only once the first one is durable', async () => {
   const { store, wrapped } = instrumentedStore();
   const handler = new WorkspaceCreditsCommandHandler(wrapped);

@@ -7,8 +7,22 @@ import type { WorkspaceCreditsCommand } from '../../src/domain/commands';
 import type { WorkspaceCreditsEvent } from '../../src/domain/events';
 import { evolve } from '../../src/domain/evolve';
 import { initialState } from '../../src/domain/state';
-import { allowance, at, consumed, DAY, draw, granted, grant, purchased, spend, WORKSPACE } from './builders';
+import {
+  allowance,
+  at,
+  consumed,
+  DAY,
+  draw,
+  granted,
+  grant,
+  HOUR,
+  MINUTE,
+  purchased,
+  spend,
+  WORKSPACE,
+} from './builders';
 import { configure, configured, depleted, low, recovered } from './alert-builders';
+import { holdExpired, release, released, reserve, reserved, settle, settled } from './hold-builders';
 import { given } from './spec';
 
 /** Decides each command on the state the ones before it left, as one append of a burst would. */
@@ -182,4 +196,80 @@ describe('depleted and recovered', () => {
         },
         low(50, 100, at(DAY)),
       ));
+});
+
+describe('held credits count as gone: reserves cross the lines, and what comes back recovers', () => {
+  const hold300 = [draw('purchase-1', 'PURCHASED', 300)];
+  const holding = [
+    purchased({ credits: 500 }),
+    configured({ lowBalanceCredits: 300 }),
+    reserved({ units: 3, drawdown: hold300, availableAfter: 200 }),
+    low(200, 300),
+  ];
+
+  it('raises CreditsLow with the reserve that takes available below the threshold', () =>
+    given(purchased({ credits: 500 }), configured({ lowBalanceCredits: 300 }))
+      .when(reserve({ units: 3 }))
+      .then(reserved({ units: 3, drawdown: hold300, availableAfter: 200 }), low(200, 300)));
+
+  it('raises CreditsDepleted and CreditsLow with a reserve of everything', () =>
+    given(purchased({ credits: 500 }))
+      .when(reserve())
+      .then(
+        reserved({ drawdown: [draw('purchase-1', 'PURCHASED', 500)], availableAfter: 0 }),
+        depleted(100),
+        low(0, 100),
+      ));
+
+  it('raises CreditsRecovered with the release that brings available back', () =>
+    given(...holding)
+      .when(release({ now: at(MINUTE) }))
+      .then(released(hold300, { at: at(MINUTE) }), recovered(500, 300, at(MINUTE))));
+
+  it('raises CreditsRecovered with a settle for less whose unused credits bring it back', () =>
+    given(...holding)
+      .when(settle({ units: 1, now: at(MINUTE) }))
+      .then(
+        settled({
+          units: 1,
+          fromHold: [draw('purchase-1', 'PURCHASED', 100)],
+          returned: [draw('purchase-1', 'PURCHASED', 200)],
+          availableAfter: 400,
+          settledAt: at(MINUTE),
+        }),
+        recovered(400, 300, at(MINUTE)),
+      ));
+
+  it('stays low when the settle spends what was held', () =>
+    given(...holding)
+      .when(settle({ units: 3, now: at(MINUTE) }))
+      .then(settled({ units: 3, fromHold: hold300, returned: [], availableAfter: 200, settledAt: at(MINUTE) })));
+
+  it('recovers with the command that writes an expiry, the hold having given its credits back at its instant', () =>
+    given(...holding)
+      .when(spend({ units: 1, creditsPerUnit: 10, now: at(HOUR + MINUTE) }))
+      .then(
+        holdExpired(hold300, at(HOUR)),
+        consumed({
+          units: 1,
+          creditsPerUnit: 10,
+          credits: 10,
+          drawdown: [draw('purchase-1', 'PURCHASED', 10)],
+          availableAfter: 490,
+          consumedAt: at(HOUR + MINUTE),
+        }),
+        recovered(490, 300, at(HOUR + MINUTE)),
+      ));
+
+  it('gives one CreditsLow for a burst of reserves and spends below the line', () => {
+    const events = burst(
+      [purchased({ credits: 500 })],
+      [
+        reserve({ units: 2 }),
+        spend({ units: 1, creditsPerUnit: 250 }),
+        reserve({ holdId: 'hold-2', idempotencyKey: 'hold-key-2', units: 1, creditsPerUnit: 10 }),
+      ],
+    );
+    expect(events.filter((event) => event.type === 'CreditsLow')).toEqual([low(50, 100)]);
+  });
 });

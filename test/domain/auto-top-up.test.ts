@@ -26,6 +26,7 @@ import {
   topUpRequested,
 } from './auto-top-up-builders';
 import { at, consumed, DAY, draw, granted, purchased, spend, WORKSPACE } from './builders';
+import { release, released, reserve, reserved, settle, settled } from './hold-builders';
 import { given } from './spec';
 
 const spent = (credits: number, availableAfter: number, grantId = 'purchase-1') =>
@@ -220,4 +221,41 @@ describe('the terms consented to', () => {
       'for the credits that bring the balance back to 1000, at $50.00 per 500 credits rounded up (at most $100.00 a charge)',
     );
   });
+});
+
+describe('held credits count as gone for auto top-up', () => {
+  const held = (credits: number) => [draw('purchase-1', 'PURCHASED', credits)];
+
+  it('requests a top-up with the reserve that takes available below the threshold', () =>
+    given(...armed)
+      .when(reserve({ units: 1, creditsPerUnit: 60 }))
+      .then(
+        reserved({ units: 1, creditsPerUnit: 60, drawdown: held(60), availableAfter: 90 }),
+        topUpRequested({ available: 90 }),
+      ));
+
+  it('is re-armed by the release that brings available back to the threshold', () =>
+    given(
+      ...armed,
+      reserved({ units: 1, creditsPerUnit: 60, drawdown: held(60), availableAfter: 90 }),
+      topUpRequested({ available: 90 }),
+    )
+      .when(release())
+      .then(released(held(60)), rearmed(150)));
+
+  it('requests one when a settle takes its excess from the balance below the threshold', () =>
+    given(...armed, reserved({ units: 1, creditsPerUnit: 40, drawdown: held(40), availableAfter: 110 }))
+      .when(settle({ units: 2, takeExcessFromBalance: true }))
+      .then(
+        settled({
+          units: 2,
+          creditsPerUnit: 40,
+          fromHold: held(40),
+          fromBalance: held(40),
+          drawdown: held(80),
+          returned: [],
+          availableAfter: 70,
+        }),
+        topUpRequested({ available: 70 }),
+      ));
 });

@@ -22,7 +22,8 @@ import type {
 export const WORKSPACE = 'ws-1';
 export const T0 = Date.parse('2025-01-01T00:00:00.000Z');
 export const SECOND = 1000;
-export const HOUR = 60 * 60 * SECOND;
+export const MINUTE = 60 * SECOND;
+export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 /** The instant `offsetMs` after T0. */
 export const at = (offsetMs: number): Date => new Date(T0 + offsetMs);

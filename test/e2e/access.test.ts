@@ -81,6 +81,7 @@ let keys = 0;
 /** A webhook endpoint of HOME and one delivery to it, made before the calls (see beforeAll). */
 let endpointId = '';
 let deliveryId = '';
+let holdId = '';
 const DAY = 24 * 60 * 60 * 1000;
 
 const run = (query: string, variables: Record<string, unknown>, token?: string) =>
@@ -140,6 +141,24 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
   consumeCredits: () => [
     'mutation ($i: ConsumeCreditsInput!) { consumeCredits(input: $i) { id } }',
     { i: { workspaceId: HOME, action: 'ACTION_PLAN_GENERATION', idempotencyKey: `access-${++keys}` } },
+  ],
+  creditHolds: () => ['query ($w: ID!) { creditHolds(workspaceId: $w, first: 1) { edges { cursor } } }', { w: HOME }],
+  reserveCredits: () => [
+    'mutation ($i: ReserveCreditsInput!) { reserveCredits(input: $i) { id } }',
+    { i: { workspaceId: HOME, action: 'ACTION_PLAN_GENERATION', idempotencyKey: `access-hold-${++keys}` } },
+  ],
+  // One hold of HOME: the first caller allowed settles it, the next ones are told HOLD_SETTLED.
+  settleCreditHold: () => [
+    'mutation ($i: SettleCreditHoldInput!) { settleCreditHold(input: $i) { id } }',
+    { i: { holdId, units: 1, idempotencyKey: `access-settle-${++keys}` } },
+  ],
+  releaseCreditHold: () => [
+    'mutation ($i: ReleaseCreditHoldInput!) { releaseCreditHold(input: $i) { id } }',
+    { i: { holdId } },
+  ],
+  extendCreditHold: () => [
+    'mutation ($i: ExtendCreditHoldInput!) { extendCreditHold(input: $i) { id } }',
+    { i: { holdId, expiresAt: new Date(Date.now() + 2 * 3_600_000).toISOString() } },
   ],
   startCreditPurchase: () => [
     'mutation ($w: ID!) { startCreditPurchase(workspaceId: $w, packageId: "credits-500") { id } }',
@@ -234,6 +253,8 @@ beforeAll(async () => {
   const deliveries = await run(...CALLS.webhookDeliveries!(), adminToken());
   deliveryId = (deliveries.data as { webhookDeliveries: { id: string }[] }).webhookDeliveries[0]?.id ?? '';
   expect(deliveryId).not.toBe('');
+  const [reserve, variables] = CALLS.reserveCredits!();
+  holdId = ((await run(reserve, variables, adminToken())).data as { reserveCredits: { id: string } }).reserveCredits.id;
 });
 afterAll(async () => {
   await server.stop();
@@ -264,8 +285,13 @@ describe('the table', () => {
     expect(listed.sort()).toEqual(moneyFields.sort());
   });
 
-  it('guards the money of a purchase’s refunds and disputes as the purchase’s own', () => {
-    for (const field of ['CreditPurchase.refundedAmount', 'CreditRefund.amount', 'PurchaseDispute.amount']) {
+  it('guards the money of a purchase’s refunds, disputes and ledger entries as the purchase’s own', () => {
+    for (const field of [
+      'CreditPurchase.refundedAmount',
+      'CreditRefund.amount',
+      'PurchaseDispute.amount',
+      'LedgerEntry.amount',
+    ]) {
       expect(ruleOf(field)).toBe(ruleOf('CreditPurchase.amountPaid'));
     }
   });
@@ -312,6 +338,7 @@ describe.each(CALLERS)('$name', (caller) => {
       `query ($w: ID!) {
         creditPackages { price { amount } }
         creditPurchases(workspaceId: $w) { credits amountPaid { amount currency } refundedAmount { amount } }
+        creditLedger(workspaceId: $w, types: [PURCHASE], last: 1) { edges { node { packageName amount { amount } } } }
       }`,
       { w: HOME },
       caller.token(),
@@ -323,6 +350,7 @@ describe.each(CALLERS)('$name', (caller) => {
     const data = response.data as {
       creditPackages: { price: unknown }[];
       creditPurchases: { credits: number; amountPaid: unknown; refundedAmount: unknown }[];
+      creditLedger: { edges: { node: { packageName: string; amount: unknown } }[] };
     };
     expect(RULES[ruleOf('CreditPackage.price')](caller)).toBe(true);
     expect(data.creditPackages.every((pkg) => pkg.price !== null)).toBe(true);
@@ -332,10 +360,17 @@ describe.each(CALLERS)('$name', (caller) => {
     const refundedAllowed = RULES[ruleOf('CreditPurchase.refundedAmount')](caller);
     expect(purchase?.amountPaid).toEqual(paidAllowed ? { amount: 5000, currency: 'USD' } : null);
     expect(purchase?.refundedAmount).toEqual(refundedAllowed ? { amount: 0 } : null);
+    const entryAllowed = RULES[ruleOf('LedgerEntry.amount')](caller);
+    // The first purchase, the oldest PURCHASE entry: the same 500 credits for $50.00.
+    expect(data.creditLedger.edges[0]?.node).toEqual({
+      packageName: '500 credits',
+      amount: entryAllowed ? { amount: 5000 } : null,
+    });
     const refusedPaths = (response.errors ?? []).map((error) => [error.path?.join('.'), error.extensions?.code]);
     expect(refusedPaths).toEqual([
       ...(paidAllowed ? [] : [['creditPurchases.0.amountPaid', 'FORBIDDEN']]),
       ...(refundedAllowed ? [] : [['creditPurchases.0.refundedAmount', 'FORBIDDEN']]),
+      ...(entryAllowed ? [] : [['creditLedger.edges.0.node.amount', 'FORBIDDEN']]),
     ]);
   });
 });

@@ -15,6 +15,8 @@ import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { execute, expectData, type GraphQLResponse } from '../support/graphql-client';
 import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/server';
 import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+import { eventually } from '../support/eventually';
+import { LOG_FOLLOWERS } from '../../src/server/log-followers';
 
 let eventStore: EsdbTestServer;
 let replicas: [ServerProcess, ServerProcess];
@@ -70,15 +72,6 @@ interface ReadyReport {
 async function readiness(replica: ServerProcess): Promise<{ status: number; body: ReadyReport }> {
   const response = await fetch(`${replica.url}/readyz`);
   return { status: response.status, body: (await response.json()) as ReadyReport };
-}
-
-async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const balanceOn = async (replica: ServerProcess, workspaceId: string) =>
@@ -147,7 +140,7 @@ it('keeps projecting across a dropped subscription and an event store restart, e
   const ready = await readiness(replicas[1]);
   expect(ready).toMatchObject({ status: 200, body: { status: 'ready', store: { reachable: true } } });
   expect(ready.body.projections.map((projection) => projection.name).sort()).toEqual(
-    ['credit-alerts', 'credit-ledger', 'credit-purchases', 'reaction:payments', 'workspace-balance'].sort(),
+    LOG_FOLLOWERS.map((follower) => follower.name).sort(),
   );
 
   // The server drops every subscription while spends go on.
@@ -168,7 +161,7 @@ it('keeps projecting across a dropped subscription and an event store restart, e
   const down = await readiness(replicas[1]);
   expect(down.status).toBe(503);
   expect(down.body).toMatchObject({ status: 'store-unreachable', store: { reachable: false }, lag: null });
-  expect(down.body.projections).toHaveLength(5);
+  expect(down.body.projections).toHaveLength(LOG_FOLLOWERS.length);
 
   // It comes back: the subscriptions resubscribe after their last event, with backoff.
   await eventStore.restart();

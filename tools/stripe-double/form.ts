@@ -1,7 +1,7 @@
 /**
  * Stripe's wire format on the way in: form-encoded bodies with bracketed keys, decoded into objects
- * and arrays; parameters read as Stripe reads them (everything arrives as strings); and Stripe's
- * error shape for what it refuses.
+ * and arrays; parameters read as Stripe reads them (everything arrives as strings), `expand[]`
+ * included; and Stripe's error shape for what it refuses.
  */
 
 export class StripeApiError extends Error {
@@ -27,6 +27,13 @@ export const asStripeApiError = (error: unknown): StripeApiError =>
 
 export const invalid = (message: string, extra: { code?: string; param?: string } = {}): StripeApiError =>
   new StripeApiError(400, 'invalid_request_error', message, extra);
+
+/**
+ * An id Stripe does not know: 404 for the object a URL names (`param` 'id', or the path's own
+ * name for some objects), 400 for an id given as a parameter.
+ */
+export const noSuch = (kind: string, id: string, param = 'id', status = 404): StripeApiError =>
+  new StripeApiError(status, 'invalid_request_error', `No such ${kind}: '${id}'`, { code: 'resource_missing', param });
 
 type FormTree = { [key: string]: FormValue };
 type FormValue = string | FormTree | FormValue[];
@@ -112,6 +119,26 @@ export function optionalInteger(params: Params, key: string, param = key): numbe
   }
   return Number(value);
 }
+
+/** `expand[]`: the fields of the answer to replace by the objects they name; Stripe refuses any other. */
+export function expansions(params: Params, expandable: readonly string[]): string[] {
+  const value = params.expand;
+  if (value === undefined || value === '') return [];
+  return (Array.isArray(value) ? value : [value]).map((field: unknown) => {
+    if (typeof field !== 'string' || !expandable.includes(field)) {
+      throw invalid(`This property cannot be expanded (${String(field)}).`, { param: 'expand' });
+    }
+    return field;
+  });
+}
+
+/** A field of an answer as `expand[]` asks for it: the object its id names, or the id. */
+export const expanded = <T>(
+  id: string | null,
+  expand: string[],
+  field: string,
+  from: Map<string, T>,
+): T | string | null => (id !== null && expand.includes(field) ? (from.get(id) ?? id) : id);
 
 export function metadataParam(params: Params, key: string, param = key): Record<string, string> {
   const value = params[key];

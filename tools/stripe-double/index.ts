@@ -1,41 +1,61 @@
 /**
  * A local stand-in for the parts of the Stripe API the credits service uses, so the real `stripe`
- * SDK can be exercised end to end without reaching Stripe: Checkout Sessions, Payment Intents,
- * Refunds (created, retrieved and listed page by page, pending then succeeded or failed),
- * Disputes, idempotent requests with Stripe's rules, injected faults (a lost answer, an error
- * answered after acting), a tiny hosted-checkout page, and signed webhooks that a test can hold
- * back and deliver in any order, or again.
+ * SDK can be exercised end to end without reaching Stripe: Checkout Sessions (payment mode, and
+ * setup mode that saves a card), Payment Intents (from Checkout, or charging a saved card
+ * off-session: off-session.ts), Customers, PaymentMethods and SetupIntents (saved-cards.ts, with
+ * Stripe's test cards: test-cards.ts), Refunds (created, retrieved and listed page by page,
+ * pending then succeeded or failed), Disputes, idempotent requests with Stripe's rules, injected
+ * faults (a lost answer, an error answered after acting), tiny hosted-checkout pages, and signed
+ * webhooks that a test can hold back and deliver in any order, or again, and that are retried
+ * after a failed delivery as Stripe retries them.
  *
  * It speaks Stripe's wire format (form-encoded requests with bracketed keys, JSON answers, Stripe's
  * error shape) and keeps everything in memory. Webhooks are signed with the SDK's own test helper,
  * so what the service verifies is exactly what Stripe would send. `npm run demo` (tools/demo.ts)
  * runs it beside the server, so the whole purchase can be tried locally.
+ *
+ * Endpoints (every POST honours Idempotency-Key; `failNext(path, ...)` injects faults on any):
+ *   POST /v1/checkout/sessions               mode=payment | mode=setup (customer, currency, setup_intent_data)
+ *   GET  /v1/checkout/sessions/:id
+ *   POST /v1/customers                       GET /v1/customers/:id
+ *   GET  /v1/setup_intents/:id               expand[]=payment_method, customer
+ *   GET  /v1/payment_methods/:id             POST /v1/payment_methods/:id/detach
+ *   POST /v1/payment_intents                 confirm=true with a saved card (off_session), 200 or 402
+ *   GET  /v1/payment_intents/:id             expand[]=payment_method, customer, latest_charge
+ *   POST /v1/refunds  GET /v1/refunds  GET /v1/refunds/:id  GET /v1/disputes/:id
+ * Pages: GET /checkout/:id, POST /checkout/:id/pay (payment), POST /checkout/:id/save (setup, `card`).
+ * The test controls are the methods of `StripeDouble` (types.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Stripe from 'stripe';
 import { checkoutPage, type SessionRecord } from './checkout-page';
+import { createCheckoutSession } from './checkout-sessions';
 import {
   asStripeApiError,
   decodeStripeForm,
+  expanded,
+  expansions,
   invalid,
   isRecord,
   metadataParam,
+  noSuch,
   optionalInteger,
   optionalString,
   refuseUnknown,
-  requiredString,
   StripeApiError,
   type Params,
 } from './form';
+import { newId, now } from './ids';
+import { createPaymentIntent, newPaymentIntent } from './off-session';
+import { CardNotSaved, savedCards } from './saved-cards';
+import { webhookDeliveries } from './webhooks';
 import type {
   CompleteCheckoutOptions,
+  CompleteSetupOptions,
   DeliverOption,
   DoubleCharge,
   DoubleCheckoutSession,
   DoubleDispute,
-  DoubleEvent,
   DoublePaymentIntent,
   DoubleRefund,
   DoubleRefundStatus,
@@ -47,11 +67,9 @@ import type {
 } from './types';
 
 export * from './types';
+export * from './card-types';
 export { decodeStripeForm } from './form';
-
-const now = (): number => Math.floor(Date.now() / 1000);
-const newId = (prefix: string): string => `${prefix}_test_${randomBytes(12).toString('hex')}`;
-const DAY_SECONDS = 24 * 60 * 60;
+export { TEST_CARDS, type TestCard } from './test-cards';
 
 interface StoredResponse {
   method: string;
@@ -63,7 +81,6 @@ interface StoredResponse {
 
 export async function startStripeDouble(options: StripeDoubleOptions): Promise<StripeDouble> {
   const requests: RecordedRequest[] = [];
-  const events: WebhookDelivery[] = [];
   const sessions = new Map<string, SessionRecord>();
   const paymentIntents = new Map<string, DoublePaymentIntent>();
   const charges = new Map<string, DoubleCharge>();
@@ -71,143 +88,17 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
   const idempotent = new Map<string, StoredResponse>();
   const faults = new Map<string, { mode: FailMode; remaining: number }>();
   const disputes = new Map<string, DoubleDispute>();
-  const automaticEvents = options.automaticEvents ?? options.webhookUrl !== undefined;
+  const cards = savedCards();
+  const automatic = options.automaticEvents ?? options.webhookUrl !== undefined;
+  const automaticEvents = typeof automatic === 'boolean' ? automatic : (automatic.refunds ?? false);
+  const automaticPaymentIntentEvents = typeof automatic === 'boolean' ? automatic : (automatic.paymentIntents ?? false);
+  const webhooks = webhookDeliveries(options);
+  const { emit, later, sign } = webhooks;
   let refundStatus: DoubleRefundStatus = 'succeeded';
-  let held: WebhookDelivery[] | undefined;
-  /** Events Stripe sends by itself after answering a request: sent after the answer, never awaited by it. */
-  const background = new Set<Promise<unknown>>();
   const prices = new Map(Object.entries(options.prices ?? {}));
   let baseUrl = '';
 
   // ---- API operations --------------------------------------------------------------------
-
-  function createCheckoutSession(params: Params): { status: number; body: unknown } {
-    refuseUnknown(params, [
-      'mode',
-      'line_items',
-      'metadata',
-      'payment_intent_data',
-      'client_reference_id',
-      'success_url',
-      'cancel_url',
-      'expires_at',
-      'customer_email',
-      'expand',
-    ]);
-    const mode = requiredString(params, 'mode');
-    if (mode !== 'payment') {
-      throw invalid(`The Stripe double only supports mode=payment, not ${mode}.`, { param: 'mode' });
-    }
-    const items = params.line_items;
-    if (!Array.isArray(items) || items.length === 0) {
-      throw invalid('You must provide at least one line item.', { code: 'parameter_missing', param: 'line_items' });
-    }
-    let currency: string | undefined;
-    let total = 0;
-    const names: string[] = [];
-    items.forEach((item: unknown, index) => {
-      const at = `line_items[${index}]`;
-      if (!isRecord(item)) throw invalid(`Invalid object: ${at}`, { param: at });
-      refuseUnknown(item, ['price', 'price_data', 'quantity'], at);
-      const quantity = optionalInteger(item, 'quantity', `${at}[quantity]`);
-      if (quantity === undefined || quantity < 1) {
-        throw invalid(`Missing required param: ${at}[quantity].`, {
-          code: 'parameter_missing',
-          param: `${at}[quantity]`,
-        });
-      }
-      let line: { unitAmount: number; currency: string; name: string };
-      const priceId = optionalString(item, 'price', `${at}[price]`);
-      if (priceId !== undefined) {
-        const price = prices.get(priceId);
-        if (!price) throw invalid(`No such price: '${priceId}'`, { code: 'resource_missing', param: `${at}[price]` });
-        line = { unitAmount: price.unitAmount, currency: price.currency, name: price.productName };
-      } else {
-        const data = item.price_data;
-        if (!isRecord(data)) {
-          throw invalid(`You must specify either \`price\` or \`price_data\` in ${at}.`, {
-            code: 'parameter_missing',
-            param: `${at}[price_data]`,
-          });
-        }
-        refuseUnknown(data, ['currency', 'unit_amount', 'product_data'], `${at}[price_data]`);
-        const lineCurrency = requiredString(data, 'currency', `${at}[price_data][currency]`);
-        if (!/^[a-z]{3}$/.test(lineCurrency)) {
-          throw invalid(`Invalid currency: ${lineCurrency}. Stripe currencies are three lowercase letters.`, {
-            param: `${at}[price_data][currency]`,
-          });
-        }
-        const unitAmount = optionalInteger(data, 'unit_amount', `${at}[price_data][unit_amount]`);
-        if (unitAmount === undefined) {
-          throw invalid(`Missing required param: ${at}[price_data][unit_amount].`, {
-            code: 'parameter_missing',
-            param: `${at}[price_data][unit_amount]`,
-          });
-        }
-        const product = data.product_data;
-        const name = isRecord(product)
-          ? optionalString(product, 'name', `${at}[price_data][product_data][name]`)
-          : undefined;
-        if (!name) {
-          throw invalid(`Missing required param: ${at}[price_data][product_data][name].`, {
-            code: 'parameter_missing',
-            param: `${at}[price_data][product_data][name]`,
-          });
-        }
-        line = { unitAmount, currency: lineCurrency, name };
-      }
-      if (currency !== undefined && currency !== line.currency) {
-        throw invalid('All line items must use the same currency.', { param: `${at}[price_data][currency]` });
-      }
-      currency = line.currency;
-      total += line.unitAmount * quantity;
-      names.push(line.name);
-    });
-    if (total <= 0) throw invalid('The Checkout Session total must be greater than zero.', { param: 'line_items' });
-
-    const created = now();
-    const expiresAt = optionalInteger(params, 'expires_at') ?? created + DAY_SECONDS;
-    if (expiresAt < created + 30 * 60 || expiresAt > created + DAY_SECONDS) {
-      throw invalid('expires_at must be between 30 minutes and 24 hours from now.', { param: 'expires_at' });
-    }
-    const intentData = params.payment_intent_data;
-    if (intentData !== undefined && !isRecord(intentData)) {
-      throw invalid('Invalid object: payment_intent_data', { param: 'payment_intent_data' });
-    }
-    if (intentData) refuseUnknown(intentData, ['metadata'], 'payment_intent_data');
-    const clientReference = optionalString(params, 'client_reference_id');
-    if (clientReference !== undefined && clientReference.length > 200) {
-      throw invalid('client_reference_id can be at most 200 characters.', { param: 'client_reference_id' });
-    }
-    const id = newId('cs');
-    const session: DoubleCheckoutSession = {
-      id,
-      object: 'checkout.session',
-      amount_subtotal: total,
-      amount_total: total,
-      cancel_url: optionalString(params, 'cancel_url') ?? null,
-      client_reference_id: clientReference ?? null,
-      created,
-      currency: currency ?? 'usd',
-      customer: null,
-      customer_email: optionalString(params, 'customer_email') ?? null,
-      expires_at: expiresAt,
-      livemode: false,
-      metadata: metadataParam(params, 'metadata'),
-      mode,
-      payment_intent: null,
-      payment_status: 'unpaid',
-      status: 'open',
-      success_url: optionalString(params, 'success_url') ?? null,
-      url: `${baseUrl}/checkout/${id}`,
-    };
-    sessions.set(id, {
-      session,
-      productName: names.join(', '),
-      paymentIntentMetadata: intentData ? metadataParam(intentData, 'metadata', 'payment_intent_data[metadata]') : {},
-    });
-    return { status: 200, body: session };
-  }
 
   function createRefund(params: Params): { status: number; body: unknown } {
     refuseUnknown(params, ['payment_intent', 'charge', 'amount', 'metadata', 'reason', 'expand']);
@@ -237,15 +128,6 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     return { status: 200, body: refund };
   }
 
-  /** Runs `send` after the current request has been answered, as Stripe sends its events. */
-  function later(send: () => Promise<unknown>): void {
-    const sending: Promise<unknown> = new Promise((resolve) => setImmediate(resolve))
-      .then(send)
-      .catch(() => undefined) // an endpoint that is down misses it, as with Stripe: tests redeliver
-      .finally(() => background.delete(sending));
-    background.add(sending);
-  }
-
   /** The events about a refund: the refund itself, or its charge with every refund listed. */
   async function refundEvents(refund: DoubleRefund, types: string[], deliverOption: DeliverOption = {}) {
     const deliveries: WebhookDelivery[] = [];
@@ -264,7 +146,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     reason: string | null,
   ): DoubleRefund {
     const charge = intent?.latest_charge ? charges.get(intent.latest_charge) : undefined;
-    if (!intent || !charge) {
+    if (!intent || charge?.status !== 'succeeded') {
       throw invalid(`This PaymentIntent (${intent?.id ?? 'unknown'}) does not have a successful charge to refund.`, {
         code: 'charge_not_refundable',
         param: 'payment_intent',
@@ -346,77 +228,53 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
   }
 
   function retrieve(found: unknown, kind: string, id: string): { status: number; body: unknown } {
-    if (!found) {
-      throw new StripeApiError(404, 'invalid_request_error', `No such ${kind}: '${id}'`, {
-        code: 'resource_missing',
-        param: 'id',
-      });
-    }
+    if (!found) throw noSuch(kind, id);
     return { status: 200, body: found };
   }
 
+  function retrievePaymentIntent(id: string, params: Params): { status: number; body: unknown } {
+    const expand = expansions(params, ['customer', 'latest_charge', 'payment_method']);
+    const intent = paymentIntents.get(id);
+    if (!intent) throw noSuch('payment_intent', id);
+    return {
+      status: 200,
+      body: {
+        ...intent,
+        customer: expanded(intent.customer, expand, 'customer', cards.customers),
+        latest_charge: expanded(intent.latest_charge, expand, 'latest_charge', charges),
+        payment_method: expanded(intent.payment_method, expand, 'payment_method', cards.paymentMethods),
+      },
+    };
+  }
+
+  /** Charges a saved card; the event about it follows the answer, as Stripe sends it. */
+  function chargeSavedCard(params: Params): { status: number; body: unknown } {
+    const confirmation = createPaymentIntent(params, {
+      cards,
+      store: (intent) => paymentIntents.set(intent.id, intent),
+      charge: newCharge,
+    });
+    if (automaticPaymentIntentEvents) later(() => emit(confirmation.event, confirmation.intent));
+    return confirmation;
+  }
+
   function routeApi(method: string, path: string, params: Params): { status: number; body: unknown } {
-    if (method === 'POST' && path === '/v1/checkout/sessions') return createCheckoutSession(params);
+    if (method === 'POST' && path === '/v1/checkout/sessions') {
+      return createCheckoutSession(params, { prices, cards, sessions, baseUrl: () => baseUrl });
+    }
     if (method === 'POST' && path === '/v1/refunds') return createRefund(params);
     if (method === 'GET' && path === '/v1/refunds') return listRefunds(params);
+    if (method === 'POST' && path === '/v1/payment_intents') return chargeSavedCard(params);
+    const cardAnswer = cards.route(method, path, params);
+    if (cardAnswer) return cardAnswer;
     const [, collection, id = ''] =
       /^\/v1\/(checkout\/sessions|refunds|payment_intents|disputes)\/([^/]+)$/.exec(path) ?? [];
     if (method === 'GET' && collection === 'disputes') return retrieve(disputes.get(id), 'dispute', id);
     if (method === 'GET' && collection === 'checkout/sessions')
       return retrieve(sessions.get(id)?.session, 'checkout.session', id);
     if (method === 'GET' && collection === 'refunds') return retrieve(refunds.get(id), 'refund', id);
-    if (method === 'GET' && collection === 'payment_intents')
-      return retrieve(paymentIntents.get(id), 'payment_intent', id);
+    if (method === 'GET' && collection === 'payment_intents') return retrievePaymentIntent(id, params);
     throw new StripeApiError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path}).`);
-  }
-
-  // ---- Webhook events --------------------------------------------------------------------
-
-  const sign = (payload: string, signOptions: { timestamp?: number; secret?: string } = {}): string =>
-    Stripe.webhooks.generateTestHeaderString({
-      payload,
-      secret: signOptions.secret ?? options.webhookSecret,
-      ...(signOptions.timestamp !== undefined && { timestamp: signOptions.timestamp }),
-    });
-
-  async function post(delivery: WebhookDelivery, signature: string): Promise<WebhookDelivery> {
-    if (!options.webhookUrl) throw new Error('The Stripe double was started without a webhookUrl to deliver to.');
-    const response = await fetch(options.webhookUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json; charset=utf-8',
-        'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-        'stripe-signature': signature,
-      },
-      body: delivery.payload,
-    });
-    return { ...delivery, signature, status: response.status, responseBody: await response.text() };
-  }
-
-  async function emit(
-    type: string,
-    object: DoubleEvent['data']['object'],
-    deliverOption: DeliverOption = {},
-  ): Promise<WebhookDelivery> {
-    const event: DoubleEvent = {
-      id: newId('evt'),
-      object: 'event',
-      api_version: Stripe.API_VERSION,
-      created: now(),
-      // A snapshot: later changes to the stored object must not alter an event already built.
-      data: { object: structuredClone(object) },
-      livemode: false,
-      pending_webhooks: options.webhookUrl ? 1 : 0,
-      request: { id: null, idempotency_key: null },
-      type,
-    };
-    const payload = JSON.stringify(event, null, 2);
-    let delivery: WebhookDelivery = { event, payload, signature: sign(payload) };
-    const deliver = deliverOption.deliver ?? options.webhookUrl !== undefined;
-    if (deliver && held) held.push(delivery);
-    else if (deliver) delivery = await post(delivery, delivery.signature);
-    events.push(delivery);
-    return delivery;
   }
 
   function sessionRecord(sessionId: string): SessionRecord {
@@ -425,45 +283,51 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     return record;
   }
 
-  function newCharge(intent: DoublePaymentIntent): DoubleCharge {
+  /** The charge of an intent: it pays the intent, or (with `failure`) records a declined attempt. */
+  function newCharge(intent: DoublePaymentIntent, failure?: { code: string; message: string }): DoubleCharge {
     const charge: DoubleCharge = {
       id: newId('ch'),
       object: 'charge',
       amount: intent.amount,
-      amount_captured: intent.amount,
+      amount_captured: failure ? 0 : intent.amount,
       amount_refunded: 0,
       created: now(),
       currency: intent.currency,
+      customer: intent.customer,
+      failure_code: failure?.code ?? null,
+      failure_message: failure?.message ?? null,
       livemode: false,
       metadata: {},
-      paid: true,
+      paid: !failure,
       payment_intent: intent.id,
+      payment_method: intent.payment_method,
       refunded: false,
-      status: 'succeeded',
+      status: failure ? 'failed' : 'succeeded',
     };
     charges.set(charge.id, charge);
     intent.latest_charge = charge.id;
-    intent.amount_received = intent.amount;
-    intent.status = 'succeeded';
+    if (!failure) {
+      intent.amount_received = intent.amount;
+      intent.status = 'succeeded';
+      intent.last_payment_error = null;
+    }
     return charge;
   }
 
   function completeCheckout(sessionId: string, completion: CompleteCheckoutOptions = {}): Promise<WebhookDelivery> {
     const { session, paymentIntentMetadata } = sessionRecord(sessionId);
+    if (session.mode !== 'payment') throw new Error(`Checkout session ${sessionId} saves a card: completeSetup`);
     if (session.status !== 'open') throw new Error(`Checkout session ${sessionId} is ${session.status}, not open`);
-    const amount = completion.amountTotal ?? session.amount_total;
-    const intent: DoublePaymentIntent = {
-      id: newId('pi'),
-      object: 'payment_intent',
+    const amount = completion.amountTotal ?? session.amount_total ?? 0;
+    const intent = newPaymentIntent({
       amount,
-      amount_received: 0,
       currency: session.currency,
-      created: now(),
-      latest_charge: null,
-      livemode: false,
+      customer: null,
+      description: null,
       metadata: { ...paymentIntentMetadata },
+      payment_method: null,
       status: 'processing',
-    };
+    });
     paymentIntents.set(intent.id, intent);
     const paymentStatus = completion.paymentStatus ?? 'paid';
     if (paymentStatus === 'paid') newCharge(intent);
@@ -473,6 +337,40 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     session.amount_total = amount;
     session.url = null; // Stripe clears the URL once the session is complete
     return emit('checkout.session.completed', session, completion);
+  }
+
+  async function completeSetup(sessionId: string, completion: CompleteSetupOptions = {}): Promise<WebhookDelivery> {
+    const record = sessionRecord(sessionId);
+    const { session } = record;
+    if (session.mode !== 'setup') throw new Error(`Checkout session ${sessionId} is a payment: completeCheckout`);
+    if (session.status !== 'open') throw new Error(`Checkout session ${sessionId} is ${session.status}, not open`);
+    const intent = cards.save({
+      customer: session.customer,
+      metadata: record.setupIntentMetadata,
+      ...(completion.card !== undefined && { card: completion.card }),
+      ...(completion.expMonth !== undefined && { expMonth: completion.expMonth }),
+      ...(completion.expYear !== undefined && { expYear: completion.expYear }),
+    });
+    session.setup_intent = intent.id;
+    session.status = 'complete';
+    session.url = null; // Stripe clears the URL once the session is complete
+    return emit('checkout.session.completed', session, completion);
+  }
+
+  /** The event Stripe sent about an intent's latest outcome. */
+  function paymentIntentEventFor(paymentIntentId: string, deliverOption: DeliverOption = {}): Promise<WebhookDelivery> {
+    const intent = paymentIntents.get(paymentIntentId);
+    if (!intent) throw new Error(`The Stripe double has no payment intent ${paymentIntentId}`);
+    const type =
+      intent.status === 'succeeded'
+        ? 'payment_intent.succeeded'
+        : intent.status === 'requires_action'
+          ? 'payment_intent.requires_action'
+          : intent.last_payment_error
+            ? 'payment_intent.payment_failed'
+            : undefined;
+    if (!type) throw new Error(`Payment intent ${paymentIntentId} is ${intent.status}: Stripe sends nothing yet`);
+    return emit(type, intent, deliverOption);
   }
 
   function pendingIntent(sessionId: string): { session: DoubleCheckoutSession; intent: DoublePaymentIntent } {
@@ -487,7 +385,8 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
   function chargeOf(paymentIntentId: string): DoubleCharge {
     const intent = paymentIntents.get(paymentIntentId);
     const charge = intent?.latest_charge ? charges.get(intent.latest_charge) : undefined;
-    if (!charge) throw new Error(`The Stripe double has no charge for payment intent ${paymentIntentId}`);
+    if (charge?.status !== 'succeeded')
+      throw new Error(`The Stripe double has no successful charge for payment intent ${paymentIntentId}`);
     return charge;
   }
 
@@ -612,23 +511,41 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     }
   }
 
-  async function handlePage(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
-    const page = /^\/checkout\/([^/]+)(\/pay)?$/.exec(path);
-    const record = page ? sessions.get(page[1] ?? '') : undefined;
-    if (!page || !record) {
+  async function handlePage(
+    request: IncomingMessage,
+    response: ServerResponse,
+    record: RecordedRequest,
+  ): Promise<void> {
+    const page = /^\/checkout\/([^/]+)(\/pay|\/save)?$/.exec(record.path);
+    const found = page ? sessions.get(page[1] ?? '') : undefined;
+    const action = page?.[2];
+    if (!page || !found || (action !== undefined && action !== (found.session.mode === 'setup' ? '/save' : '/pay'))) {
       response.writeHead(404, { 'content-type': 'text/html; charset=utf-8' });
       response.end('<!doctype html><title>Not found</title><p>No such checkout session.</p>');
       return;
     }
-    const { session } = record;
-    if (page[2] && request.method === 'POST') {
+    const { session } = found;
+    if (action && request.method === 'POST') {
       if (session.status !== 'open') {
         response.writeHead(409, { 'content-type': 'text/html; charset=utf-8' });
         response.end(`<!doctype html><title>Checkout closed</title><p>This checkout session is ${session.status}.</p>`);
         return;
       }
       // Deliver before redirecting, as a fast Stripe would: the success page then sees the credit.
-      await completeCheckout(session.id, { deliver: options.webhookUrl !== undefined });
+      const deliver = options.webhookUrl !== undefined;
+      if (action === '/pay') await completeCheckout(session.id, { deliver });
+      else {
+        const card = typeof record.body.card === 'string' ? record.body.card : undefined;
+        try {
+          await completeSetup(session.id, { deliver, ...(card !== undefined && { card }) });
+        } catch (error) {
+          if (!(error instanceof CardNotSaved)) throw error;
+          // As on Stripe's page: the card is refused, the tester may pick another.
+          response.writeHead(402, { 'content-type': 'text/html; charset=utf-8' });
+          response.end(checkoutPage(found, baseUrl, error.message));
+          return;
+        }
+      }
       const target = (session.success_url ?? `${baseUrl}/checkout/${session.id}`).replace(
         '{CHECKOUT_SESSION_ID}',
         session.id,
@@ -637,13 +554,13 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       response.end();
       return;
     }
-    if (request.method !== 'GET' || page[2]) {
-      response.writeHead(405, { allow: page[2] ? 'POST' : 'GET' });
+    if (request.method !== 'GET' || action) {
+      response.writeHead(405, { allow: action ? 'POST' : 'GET' });
       response.end();
       return;
     }
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(checkoutPage(record, baseUrl));
+    response.end(checkoutPage(found, baseUrl));
   }
 
   const server = createServer((request, response) => {
@@ -677,7 +594,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
         handleApi(request, response, record);
         return;
       }
-      handlePage(request, response, url.pathname).catch((error: unknown) => {
+      handlePage(request, response, record).catch((error: unknown) => {
         // Typically the webhook endpoint was down or threw: say so on the page rather than hang.
         response.writeHead(502, { 'content-type': 'text/plain; charset=utf-8' });
         response.end(`The Stripe double could not complete the payment: ${String(error)}`);
@@ -694,7 +611,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     requests,
     requestsTo: (path, method) =>
       requests.filter((request) => request.path === path && (method === undefined || request.method === method)),
-    events,
+    events: webhooks.events,
 
     session: (id) => sessions.get(id)?.session,
     sessions: () => [...sessions.values()].map((record) => record.session),
@@ -749,16 +666,8 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
       session.url = null;
       return emit('checkout.session.expired', session, deliverOption);
     },
-    holdDeliveries() {
-      held ??= [];
-    },
-    async releaseDeliveries(order = (deliveries) => deliveries) {
-      const waiting = order(held ?? []);
-      held = undefined;
-      const delivered: WebhookDelivery[] = [];
-      for (const delivery of waiting) delivered.push(await post(delivery, delivery.signature));
-      return delivered;
-    },
+    holdDeliveries: webhooks.hold,
+    releaseDeliveries: (order = (deliveries) => deliveries) => webhooks.release(order),
 
     failNext(path, mode, times = 1) {
       faults.set(path, { mode, remaining: times });
@@ -768,6 +677,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     },
 
     completeCheckout,
+    completeSetup,
     async asyncPaymentSucceeded(sessionId, deliverOption) {
       const { session, intent } = pendingIntent(sessionId);
       newCharge(intent);
@@ -794,13 +704,24 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
         eventOptions,
       );
     },
-    async redeliver(delivery, signature) {
-      return post(delivery, signature ?? delivery.signature);
-    },
+    redeliver: (delivery, signature) => webhooks.redeliver(delivery, signature ?? delivery.signature),
     sign,
 
+    customer: (id) => cards.customers.get(id),
+    customers: () => [...cards.customers.values()],
+    setupIntent: (id) => cards.setupIntents.get(id),
+    paymentMethod: (id) => cards.paymentMethods.get(id),
+    paymentMethods: (customerId) =>
+      [...cards.paymentMethods.values()].filter((method) => customerId === undefined || method.customer === customerId),
+    paymentIntents: (customerId) =>
+      [...paymentIntents.values()].filter((intent) => customerId === undefined || intent.customer === customerId),
+    setCardBehaviour: (id, behaviour) => cards.setBehaviour(id, behaviour),
+    cardBehaviour: (paymentMethodId) => cards.behaviourOf(paymentMethodId),
+    paymentIntentEventFor,
+    retryFailedDeliveries: webhooks.retryFailed,
+
     close: async () => {
-      await Promise.all(background);
+      await webhooks.settled();
       await new Promise<void>((closed, failed) => {
         server.close((error) => (error ? failed(error) : closed()));
         // The SDK keeps connections alive; without this, close() would wait for them to time out.

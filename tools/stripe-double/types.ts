@@ -3,6 +3,13 @@
  * Stripe's wire format), and the faults a test can inject.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type {
+  CardBehaviour,
+  DoubleCustomer,
+  DoublePaymentError,
+  DoublePaymentMethod,
+  DoubleSetupIntent,
+} from './card-types';
 
 export interface StripeDoubleOptions {
   /** The `whsec_...` secret webhooks are signed with (the service verifies with the same one). */
@@ -14,10 +21,15 @@ export interface StripeDoubleOptions {
   /** Prices configured "in the Dashboard", for line items that name a `price` instead of `price_data`. */
   prices?: Record<string, DoublePrice>;
   /**
-   * Send the events Stripe sends by itself when a refund is made (`refund.created`, `charge.refunded`)
-   * or changes status. Default true when there is a `webhookUrl`.
+   * Send the events Stripe sends by itself, after answering the request that caused them:
+   * - `refunds`: when a refund is made (`refund.created`, `charge.refunded`);
+   * - `paymentIntents`: when `POST /v1/payment_intents` charged a saved card
+   *   (`payment_intent.succeeded`, `payment_intent.payment_failed`, `payment_intent.requires_action`).
+   * `true` means both, `false` neither; a kind left out of the object form is not sent.
+   * Default true when there is a `webhookUrl`. Events not sent can be sent by `chargeRefundedFor`
+   * and `paymentIntentEventFor`.
    */
-  automaticEvents?: boolean;
+  automaticEvents?: boolean | { refunds?: boolean; paymentIntents?: boolean };
 }
 
 export interface DoublePrice {
@@ -59,20 +71,25 @@ export type FailMode =
 export interface DoubleCheckoutSession {
   id: string;
   object: 'checkout.session';
-  amount_subtotal: number;
-  amount_total: number;
+  /** Null in setup mode. */
+  amount_subtotal: number | null;
+  amount_total: number | null;
   cancel_url: string | null;
   client_reference_id: string | null;
   created: number;
   currency: string;
-  customer: null;
+  /** The customer a setup-mode session saves the card on. */
+  customer: string | null;
   customer_email: string | null;
   expires_at: number;
   livemode: false;
   metadata: Record<string, string>;
   mode: string;
   payment_intent: string | null;
+  /** 'no_payment_required' in setup mode. */
   payment_status: 'paid' | 'unpaid' | 'no_payment_required';
+  /** Setup mode: the SetupIntent that saved the card, once the session is complete (as Stripe, not before). */
+  setup_intent: string | null;
   status: 'open' | 'complete' | 'expired';
   success_url: string | null;
   url: string | null;
@@ -83,12 +100,24 @@ export interface DoublePaymentIntent {
   object: 'payment_intent';
   amount: number;
   amount_received: number;
+  capture_method: 'automatic';
+  confirmation_method: 'automatic';
   currency: string;
   created: number;
+  customer: string | null;
+  description: string | null;
+  /** Why the latest attempt failed (a decline, or 3-D Secure needed); null after a success. */
+  last_payment_error: DoublePaymentError | null;
+  /** The latest charge, failed ones included. */
   latest_charge: string | null;
   livemode: false;
   metadata: Record<string, string>;
-  status: 'processing' | 'succeeded' | 'requires_payment_method';
+  /** In `requires_action`: what the cardholder must do (3-D Secure). */
+  next_action: { type: 'use_stripe_sdk'; use_stripe_sdk: Record<string, string> } | null;
+  /** The card charged; null again after a failed attempt, as Stripe does. */
+  payment_method: string | null;
+  payment_method_types: string[];
+  status: 'processing' | 'succeeded' | 'requires_payment_method' | 'requires_action';
 }
 
 export interface DoubleRefund {
@@ -130,12 +159,17 @@ export interface DoubleCharge {
   amount_refunded: number;
   created: number;
   currency: string;
+  customer: string | null;
+  failure_code: string | null;
+  failure_message: string | null;
   livemode: false;
   metadata: Record<string, string>;
   paid: boolean;
   payment_intent: string;
+  payment_method: string | null;
   refunded: boolean;
-  status: 'succeeded';
+  /** A declined attempt leaves a failed charge: nothing to refund or dispute. */
+  status: 'succeeded' | 'failed';
   refunds?: { object: 'list'; data: DoubleRefund[]; has_more: false; total_count: number; url: string };
 }
 
@@ -144,7 +178,7 @@ export interface DoubleEvent {
   object: 'event';
   api_version: string;
   created: number;
-  data: { object: DoubleCheckoutSession | DoubleCharge | DoubleRefund | DoubleDispute };
+  data: { object: DoubleCheckoutSession | DoubleCharge | DoubleRefund | DoubleDispute | DoublePaymentIntent };
   livemode: false;
   pending_webhooks: number;
   request: { id: string | null; idempotency_key: string | null };
@@ -161,6 +195,8 @@ export interface WebhookDelivery {
   status?: number;
   /** The webhook endpoint's response body, when delivered. */
   responseBody?: string;
+  /** Why the POST itself failed (the endpoint was down): Stripe will try again (`retryFailedDeliveries`). */
+  failure?: string;
 }
 
 export interface DeliverOption {
@@ -181,6 +217,18 @@ export interface CompleteCheckoutOptions extends DeliverOption {
   paymentStatus?: 'paid' | 'unpaid';
   /** Pretend Stripe collected a different total (a tampered or mismatched amount). */
   amountTotal?: number;
+}
+
+export interface CompleteSetupOptions extends DeliverOption {
+  /**
+   * The test card typed on the page (default `4242424242424242`); see TEST_CARDS. One Stripe declines
+   * while saving (`4000000000000002`) makes `completeSetup` reject, and the session stays open.
+   */
+  card?: string;
+  /** Default 12. */
+  expMonth?: number;
+  /** Default three years from now. */
+  expYear?: number;
 }
 
 export interface StripeDouble {
@@ -244,6 +292,43 @@ export interface StripeDouble {
   redeliver(delivery: WebhookDelivery, signature?: string): Promise<WebhookDelivery>;
   /** A `Stripe-Signature` header for any payload, made with the SDK's helper. */
   sign(payload: string, options?: { timestamp?: number; secret?: string }): string;
+
+  // ---- Saved cards (auto top-up): customers, setup-mode Checkout, off-session payments ----
+
+  customer(id: string): DoubleCustomer | undefined;
+  /** Every customer created, oldest first (find a workspace's by `metadata`). */
+  customers(): DoubleCustomer[];
+  setupIntent(id: string): DoubleSetupIntent | undefined;
+  paymentMethod(id: string): DoublePaymentMethod | undefined;
+  /** Saved cards, oldest first, detached ones included (`customer: null`); only a customer's when given. */
+  paymentMethods(customerId?: string): DoublePaymentMethod[];
+  /** Payment intents, oldest first (checkout ones too); only a customer's when given. */
+  paymentIntents(customerId?: string): DoublePaymentIntent[];
+  /**
+   * The tester saves a card on a setup-mode session's page: a SetupIntent `succeeded` with a
+   * PaymentMethod attached to the session's customer, the session `complete`, and
+   * `checkout.session.completed` (mode 'setup', `setup_intent`, `customer`, `metadata`) sent.
+   */
+  completeSetup(sessionId: string, options?: CompleteSetupOptions): Promise<WebhookDelivery>;
+  /**
+   * From the next charge on, a saved card (`pm_...`), or every card attached to a customer
+   * (`cus_...`), behaves as told: a card that starts declining, or recovers. Returns the cards
+   * switched; throws when there is none.
+   */
+  setCardBehaviour(id: string, behaviour: CardBehaviour): DoublePaymentMethod[];
+  /** How a saved card behaves when charged now. */
+  cardBehaviour(paymentMethodId: string): CardBehaviour | undefined;
+  /**
+   * The event Stripe sends about a payment intent's latest outcome (`payment_intent.succeeded`,
+   * `payment_intent.payment_failed` or `payment_intent.requires_action`), for a double started
+   * without automatic payment-intent events.
+   */
+  paymentIntentEventFor(paymentIntentId: string, options?: DeliverOption): Promise<WebhookDelivery>;
+  /**
+   * Stripe retries an event until the endpoint acknowledges it: posts again, in order, every event
+   * whose deliveries all failed (unreachable or not 2xx), e.g. after the service was killed.
+   */
+  retryFailedDeliveries(): Promise<WebhookDelivery[]>;
 
   close(): Promise<void>;
 }

@@ -29,7 +29,7 @@ export function dayRange(count, now = Date.now()) {
 }
 
 /**
- * Day × action from the spends (ledger CONSUMPTION entries, net of refunds), checked against the
+ * Day × action from the spends (ledger CONSUMPTION and HOLD_SETTLED entries, net of refunds), checked against the
  * per-day totals of creditUsage: whatever the spends do not explain (a truncated ledger) is "Other".
  */
 export function usageByDayAndAction(days, usageByDay, spends) {
@@ -37,7 +37,7 @@ export function usageByDayAndAction(days, usageByDay, spends) {
   for (const spend of spends) {
     const row = rows.get(spend.occurredAt.slice(0, 10));
     if (!row || !spend.action) continue;
-    const net = -spend.credits - spend.refundedCredits;
+    const net = spend.spentCredits - spend.refundedCredits;
     if (net <= 0) continue;
     row.byAction.set(spend.action, (row.byAction.get(spend.action) ?? 0) + net);
   }

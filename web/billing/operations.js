@@ -9,6 +9,7 @@ const BALANCE_FIELDS = /* GraphQL */ `
     id
     workspaceId
     available
+    held
     lowBalance
     lowBalanceThreshold
     periodStart
@@ -101,9 +102,13 @@ export const CREDIT_PURCHASES = /* GraphQL */ `
   }
 `;
 
-/** One page of the ledger, newest first; `after` is the previous page's endCursor. */
+/**
+ * One page of the ledger, newest first; `after` is the previous page's endCursor. Each entry says
+ * what it is about: the spend (its id is what refundCreditConsumption takes), the purchase and its
+ * package, the refund and where it stands, the plan, and the reason. `withMoney` as for purchases.
+ */
 export const CREDIT_LEDGER = /* GraphQL */ `
-  query BillingLedger($workspaceId: ID!, $first: Int!, $after: String) {
+  query BillingLedger($workspaceId: ID!, $first: Int!, $after: String, $withMoney: Boolean!) {
     creditLedger(workspaceId: $workspaceId, first: $first, after: $after) {
       edges {
         cursor
@@ -118,6 +123,18 @@ export const CREDIT_LEDGER = /* GraphQL */ `
           actorId
           reference
           refundedCredits
+          spentCredits
+          consumptionId
+          purchaseId
+          packageName
+          refundId
+          refundStatus
+          planName
+          reason
+          amount @include(if: $withMoney) {
+            amount
+            currency
+          }
         }
       }
       pageInfo {
@@ -130,7 +147,8 @@ export const CREDIT_LEDGER = /* GraphQL */ `
 
 /**
  * The chart's data. creditUsage(groupBy: DAY) gives each day's total (net of refunded spends); the
- * split by action comes from the CONSUMPTION entries of the ledger in the same range, paged.
+ * split by action comes from the spends of the ledger in the same range (CONSUMPTION entries and the
+ * real cost of settled holds, HOLD_SETTLED), paged.
  */
 export const USAGE_BY_DAY = /* GraphQL */ `
   query BillingUsageByDay($workspaceId: ID!, $from: DateTime!, $to: DateTime!) {
@@ -144,18 +162,47 @@ export const USAGE_BY_DAY = /* GraphQL */ `
 
 export const SPENDS_IN_RANGE = /* GraphQL */ `
   query BillingSpends($workspaceId: ID!, $from: DateTime!, $to: DateTime!, $first: Int!, $after: String) {
-    creditLedger(workspaceId: $workspaceId, from: $from, to: $to, first: $first, after: $after, types: [CONSUMPTION]) {
+    creditLedger(
+      workspaceId: $workspaceId
+      from: $from
+      to: $to
+      first: $first
+      after: $after
+      types: [CONSUMPTION, HOLD_SETTLED]
+    ) {
       edges {
         node {
           occurredAt
           action
-          credits
+          spentCredits
           refundedCredits
         }
       }
       pageInfo {
         hasNextPage
         endCursor
+      }
+    }
+  }
+`;
+
+/** Credits held by running actions right now (active holds), newest first. */
+export const ACTIVE_HOLDS = /* GraphQL */ `
+  query BillingActiveHolds($workspaceId: ID!, $first: Int!) {
+    creditHolds(workspaceId: $workspaceId, status: ACTIVE, first: $first) {
+      edges {
+        node {
+          id
+          action
+          units
+          credits
+          expiresAt
+          reference
+          createdAt
+        }
+      }
+      pageInfo {
+        hasNextPage
       }
     }
   }
@@ -169,6 +216,16 @@ export const START_CREDIT_PURCHASE = /* GraphQL */ `
       url
     }
   }
+`;
+
+/** An admin gives a spend's credits back (the ledger's consumptionId); the answer is the new balance. */
+export const REFUND_SPEND = /* GraphQL */ `
+  mutation BillingRefundSpend($input: RefundCreditConsumptionInput!) {
+    refundCreditConsumption(input: $input) {
+      ...BillingBalance
+    }
+  }
+  ${BALANCE_FIELDS}
 `;
 
 /** Over graphql-ws: the breakdown after every change of the balance. */

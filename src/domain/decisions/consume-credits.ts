@@ -3,11 +3,11 @@
  * drawdown order, refused whole when the balance cannot cover it, and recorded once per key.
  */
 import type { ConsumeCredits } from '../commands';
-import { availableCredits, planDrawdown } from '../drawdown';
-import { idempotencyKeyReused, insufficientCredits, invalidCommand } from '../errors';
+import { idempotencyKeyReused, invalidCommand } from '../errors';
 import type { WorkspaceCreditsEvent } from '../events';
 import { iso } from '../instants';
 import { IDEMPOTENCY_RETENTION_MS, type WorkspaceCreditsState } from '../state';
+import { drawOrRefuse } from './draw-or-refuse';
 import { expireDueGrants } from './expiries';
 import { requirePositiveCredits } from './validation';
 
@@ -29,9 +29,7 @@ export function consumeCredits(command: ConsumeCredits, state: WorkspaceCreditsS
   const credits = data.units * data.creditsPerUnit;
   requirePositiveCredits(credits, 'A spend');
 
-  const drawdown = planDrawdown(state.grants.values(), credits, now);
-  const available = availableCredits(state.grants.values(), now);
-  if (!drawdown) throw insufficientCredits(credits, available);
+  const { drawdown, available } = drawOrRefuse(state, credits, now);
   return [
     ...expireDueGrants(state, data.workspaceId, now),
     {

@@ -1,4 +1,7 @@
-/** ExpireCredits: the expiry sweeper's command, which writes down every expiry that is due. */
+/**
+ * ExpireCredits: the expiry sweeper's and the hold-expiry reaction's command, which writes down every
+ * expiry that is due: holds' (written first by decide.ts, as for every command), then grants'.
+ */
 import type { ExpireCredits } from '../commands';
 import type { CreditsExpired } from '../events';
 import type { WorkspaceCreditsState } from '../state';

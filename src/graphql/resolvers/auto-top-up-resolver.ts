@@ -168,6 +168,14 @@ function toAutoTopUp(view: AutoTopUpOverview): AutoTopUp {
           terms: view.consent.terms,
         }
       : null,
+    lastSkip: view.lastSkip
+      ? {
+          id: `${workspaceId}:${view.lastSkip.skippedAt}`,
+          reason: view.lastSkip.reason,
+          available: view.lastSkip.available,
+          skippedAt: new Date(view.lastSkip.skippedAt),
+        }
+      : null,
     lastFailure: toFailure(latestFailure),
     recentTopUps,
   };

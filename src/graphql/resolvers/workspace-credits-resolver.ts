@@ -20,15 +20,19 @@ export class WorkspaceCreditsResolver {
     return context.services.queries.workspaceCredits(workspaceId);
   }
 
-  @Query(() => CreditEstimate, { description: 'What an action would cost now, and whether the balance covers it.' })
+  @Query(() => CreditEstimate, {
+    description:
+      'What an action would cost now, and whether the balance covers it (credits held by running actions do not).',
+  })
   estimateCredits(
     @Args(() => EstimateCreditsArgs) { workspaceId, action, units }: EstimateCreditsArgs,
     @Ctx() context: GraphQLContext,
   ): CreditEstimate {
     requireWorkspaceAccess(context, workspaceId);
     const credits = context.services.catalog.rate(action).creditsPerUnit * units;
-    const available = context.services.queries.availableCredits(workspaceId);
+    // Held credits are out of available: an action can count only on what no running action holds.
+    const { available, held } = context.services.queries.workspaceCredits(workspaceId);
     const id = `${workspaceId}/${action}/${units}`;
-    return { id, action, units, credits, available, sufficient: credits <= available };
+    return { id, action, units, credits, available, held, sufficient: credits <= available };
   }
 }

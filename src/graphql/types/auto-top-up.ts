@@ -96,6 +96,29 @@ export class AutoTopUpFailure {
   failedAt!: Date;
 }
 
+export const TOP_UP_SKIP_REASONS = ['MONTHLY_LIMIT', 'NO_PAYMENT_METHOD'] as const;
+export type TopUpSkipReason = (typeof TOP_UP_SKIP_REASONS)[number];
+export const TopUpSkipReasonEnum = enumOf<TopUpSkipReason>(TOP_UP_SKIP_REASONS);
+registerEnumType(TopUpSkipReasonEnum, {
+  name: 'AutoTopUpSkipReason',
+  description: 'MONTHLY_LIMIT: the charge would have passed the monthly limit. NO_PAYMENT_METHOD: no card was saved.',
+});
+
+@ObjectType({ description: 'A crossing of the threshold that was not topped up.' })
+export class AutoTopUpSkip {
+  @Field(() => ID, { description: '<workspaceId>:<skippedAt>' })
+  id!: string;
+
+  @Field(() => TopUpSkipReasonEnum)
+  reason!: TopUpSkipReason;
+
+  @Field(() => GraphQLSafeInt, { description: 'Available credits at the crossing.' })
+  available!: number;
+
+  @Field()
+  skippedAt!: Date;
+}
+
 @ObjectType({ description: 'One automatic top-up: requested when available credits fell below the threshold.' })
 export class AutoTopUpCharge {
   @Field(() => ID, { description: '<workspaceId>:<topUpId>' })
@@ -180,7 +203,13 @@ export class AutoTopUp {
   @Field(() => AutoTopUpConsent, { nullable: true })
   consent!: AutoTopUpConsent | null;
 
-  @Field(() => AutoTopUpFailure, { nullable: true, description: 'The latest failed attempt, if any.' })
+  @Field(() => AutoTopUpSkip, { nullable: true, description: 'The latest crossing that was not topped up, if any.' })
+  lastSkip!: AutoTopUpSkip | null;
+
+  @Field(() => AutoTopUpFailure, {
+    nullable: true,
+    description: 'The latest top-up’s failed attempt, while it is retried or once it was given up.',
+  })
   lastFailure!: AutoTopUpFailure | null;
 
   @Field(() => [AutoTopUpCharge], { description: 'The latest top-ups, newest first (at most 10).' })

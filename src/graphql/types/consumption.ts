@@ -32,6 +32,12 @@ export class CreditConsumption {
 
   @Field(() => Date)
   consumedAt!: Date;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The hold this spend settled, when it is the real cost of a held action.',
+  })
+  holdId?: string | undefined;
 }
 
 @ObjectType({ description: 'What an action would cost now, and whether the balance covers it.' })
@@ -48,8 +54,11 @@ export class CreditEstimate {
   @Field(() => GraphQLSafeInt)
   credits!: number;
 
-  @Field(() => GraphQLSafeInt)
+  @Field(() => GraphQLSafeInt, { description: 'Credits that can be spent now: held credits are not among them.' })
   available!: number;
+
+  @Field(() => GraphQLSafeInt, { description: 'Credits held by running actions (holds), out of available.' })
+  held!: number;
 
   @Field()
   sufficient!: boolean;

@@ -80,6 +80,12 @@ export class WorkspaceCredits {
   @Field(() => GraphQLSafeInt, { description: 'What can be spent right now.' })
   available!: number;
 
+  @Field(() => GraphQLSafeInt, {
+    description:
+      'Credits reserved by running actions (active holds): not available, and not in any bucket’s remaining, until settled, released or expired.',
+  })
+  held!: number;
+
   @Field(() => CreditBucket, { description: "The current billing period's allowance." })
   included!: CreditBucket;
 

@@ -1,14 +1,17 @@
 /**
  * A model of one workspace's money for property-based tests: random commands (plan allowances,
  * purchases by invoice and by checkout, promotional grants, spends, spends given back, admin
- * refunds, the provider's answers about them, refunds made in its dashboard, disputes, expiry
- * sweeps, alert rules, expiry notices and clock steps), decided by the real decider on the real
- * state, with the read models following on an in-memory database; and the invariants that must
- * hold after every step.
+ * refunds, the provider's answers about them, refunds made in its dashboard, disputes, holds
+ * reserved, settled, released and extended, expiry sweeps, alert rules, expiry notices, auto top-up
+ * and clock steps), decided by the real decider on the real state, with the read models following
+ * on an in-memory database; and the invariants that must hold after every step, the holds'
+ * guarantee among them.
  */
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import fc from 'fast-check';
 import { CreditAlertsReader, creditAlertsProjection } from '../../../projections/credit-alerts';
+import { creditHoldsProjection } from '../../../projections/credit-holds';
+import { CreditHoldsReader } from '../../../projections/credit-holds-reader';
 import { creditLedgerProjection } from '../../../projections/credit-ledger';
 import { creditPurchasesProjection } from '../../../projections/credit-purchases';
 import { CreditPurchasesReader } from '../../../projections/credit-purchases-reader';
@@ -17,12 +20,15 @@ import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../../pro
 import { DEFAULT_LOW_BALANCE_POLICY, lowBalanceThreshold } from '../../../src/domain/alert-rules';
 import { creditBalance, type CreditBucket } from '../../../src/domain/balance';
 import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
-import type { Drawdown } from '../../../src/domain/credits';
+import type { Drawdown, Grant } from '../../../src/domain/credits';
 import { decide } from '../../../src/domain/decide';
+import { expireDueHolds } from '../../../src/domain/decisions/hold-expiries';
 import { availableCredits, isDueToExpire, isLive } from '../../../src/domain/drawdown';
 import { isCreditsError } from '../../../src/domain/errors';
 import type { AutoTopUpSettings, ProviderRefundFact, WorkspaceCreditsEvent } from '../../../src/domain/events';
 import { evolve } from '../../../src/domain/evolve';
+import { returnDueHolds } from '../../../src/domain/hold-returns';
+import { holdStatusAt } from '../../../src/domain/holds';
 import { isFullyRepaid, repaidBy } from '../../../src/domain/purchase-money';
 import { initialState, type WorkspaceCreditsState } from '../../../src/domain/state';
 import { encodeState } from '../../../src/domain/state-snapshot';
@@ -63,6 +69,7 @@ export class MoneyModel {
   private readonly handlers: ProjectionHandler[];
   private readonly balances: WorkspaceBalanceReader;
   private readonly purchases: CreditPurchasesReader;
+  private readonly holds: CreditHoldsReader;
   private readonly alerts: CreditAlertsReader;
 
   constructor() {
@@ -71,12 +78,14 @@ export class MoneyModel {
       workspaceBalanceProjection,
       creditLedgerProjection,
       creditPurchasesProjection,
+      creditHoldsProjection,
       creditAlertsProjection,
     ];
     for (const projection of projections) projection.migrate(this.db);
     this.handlers = projections.map((projection) => projection.prepare(this.db));
     this.balances = new WorkspaceBalanceReader(this.db);
     this.purchases = new CreditPurchasesReader(this.db);
+    this.holds = new CreditHoldsReader(this.db);
     this.alerts = new CreditAlertsReader(this.db);
   }
 
@@ -107,12 +116,26 @@ export class MoneyModel {
       for (const handler of this.handlers) handler.endBatch?.();
     })();
     for (const event of events) {
-      if (event.type === 'CreditsConsumed') {
+      if (event.type === 'CreditsConsumed' || event.type === 'CreditHoldSettled') {
         const { consumptionId, credits, drawdown } = event.data;
         this.spends.push({ consumptionId, credits, drawdown });
       }
     }
-    if (events.length > 0) this.checkAlertSide(command.data.now.getTime());
+    // What a spend, a hold or a settle says was left is what could be spent right after its append.
+    const last = events.findLast(
+      (event) =>
+        event.type === 'CreditsConsumed' || event.type === 'CreditsReserved' || event.type === 'CreditHoldSettled',
+    );
+    if (last && 'availableAfter' in last.data) {
+      const available = availableCredits(this.state.grants.values(), this.now);
+      if (last.data.availableAfter !== available) {
+        throw new Error(`${last.type} says ${last.data.availableAfter} credits were left, not ${available}`);
+      }
+    }
+    if (events.length > 0) {
+      this.checkAlertSide(command.data.now.getTime());
+      this.checkTopUpSide(command.data.now.getTime());
+    }
     return events;
   }
 
@@ -131,6 +154,24 @@ export class MoneyModel {
       throw new Error(`alert state low=${alerts.low} but ${available} available against a threshold of ${threshold}`);
     }
     if (available === 0 && !alerts.depleted) throw new Error('nothing is available but no depletion was recorded');
+  }
+
+  /**
+   * After any command that recorded something, auto top-up (on and not paused) is armed when
+   * available is at its threshold, and below it has decided the crossing (requested or skipped)
+   * unless a top-up is still being charged. Held credits are out of available here as everywhere.
+   */
+  private checkTopUpSide(now: number): void {
+    const { settings, paused, armed, topUps } = this.state.autoTopUp;
+    if (!settings?.enabled || paused) return;
+    const available = availableCredits(this.state.grants.values(), now);
+    if (available >= settings.thresholdCredits && !armed) {
+      throw new Error(`auto top-up is not re-armed with ${available} available, at its threshold`);
+    }
+    const charging = [...topUps.values()].some((topUp) => topUp.status === 'REQUESTED');
+    if (available < settings.thresholdCredits && armed && !charging) {
+      throw new Error(`${available} available is below the top-up threshold, but no top-up was decided`);
+    }
   }
 
   private recorded(event: WorkspaceCreditsEvent): RecordedEvent {
@@ -310,12 +351,28 @@ export class MoneyModel {
     const folded = this.events.reduce(evolve, initialState());
     expect(encodeState(folded).equals(encodeState(state)), 'the state is not the fold of its events');
 
-    // The read models say what the decider says.
-    const projected = creditBalance(this.balances.grants(WORKSPACE), this.balances.period(WORKSPACE)?.grantId, now);
+    this.checkHolds(expect);
+
+    // The read models say what the decider says, at the instant: holds past their expiry given
+    // back by the query as the decider will record it.
+    const atNow = expireDueHolds(state, WORKSPACE, now).state;
+    const decided = creditBalance(atNow.grants.values(), atNow.period?.grantId, now);
+    // Held credits are those of the holds reserving at the instant, and out of available, which
+    // is what the live grants have left: never negative.
+    const reserving = [...state.activeHolds.values()].filter((hold) => holdStatusAt(hold, now) === 'ACTIVE');
+    const heldNow = reserving.reduce((sum, hold) => sum + hold.credits, 0);
+    expect(decided.held === heldNow, `the balance holds ${decided.held}, the holds reserving now ${heldNow}`);
+    expect(
+      decided.available === availableCredits(atNow.grants.values(), now) && decided.available >= 0,
+      `available ${decided.available} is not what the live grants have left once held credits are out`,
+    );
+    const read = this.balances.workspace(WORKSPACE);
+    const termsOf = (grant: Grant) => read.terms.get(grant.id) ?? { replaced: false, money: undefined };
+    const projected = creditBalance(returnDueHolds(read.grants, read.holds, termsOf, now), read.period?.grantId, now);
     expect(
       JSON.stringify({ ...projected, grants: projected.grants.map((grant) => grant.id) }) ===
-        JSON.stringify({ ...balance, grants: balance.grants.map((grant) => grant.id) }),
-      `the projected balance ${JSON.stringify(projected)} is not the decider's ${JSON.stringify(balance)}`,
+        JSON.stringify({ ...decided, grants: decided.grants.map((grant) => grant.id) }),
+      `the projected balance ${JSON.stringify(projected)} is not the decider's ${JSON.stringify(decided)}`,
     );
     for (const view of this.purchases.purchases(WORKSPACE)) {
       const purchase = state.purchases.get(view.id);
@@ -324,7 +381,7 @@ export class MoneyModel {
         purchase !== undefined &&
           view.refundedAmount?.amount === Math.min(purchase.amountReturned, purchase.price.amount) &&
           view.creditsOwed === purchase.creditsOwed &&
-          view.creditsLeft === grant?.remaining,
+          view.creditsLeft === (grant ? grant.remaining + grant.held : undefined),
         `the purchases read model disagrees on ${view.id}: ${JSON.stringify(view)} / ${JSON.stringify(purchase)}`,
       );
     }
@@ -335,6 +392,65 @@ export class MoneyModel {
       .get(WORKSPACE);
     const held = [...state.grants.values()].reduce((sum, grant) => sum + grant.remaining, 0);
     expect((lastEntry?.balance_after ?? 0) === held, `the ledger's balance ${lastEntry?.balance_after} is not ${held}`);
+  }
+  /**
+   * Held credits are exactly the active holds' (each grant's `held` is the sum of the parts held
+   * there), every hold the decider knows reads the same in the holds read model, and the
+   * guarantee: every hold still reserving can settle all it holds, and any part of it.
+   */
+  private checkHolds(expect: (ok: boolean, what: string) => void): void {
+    const { state, now } = this;
+    const heldIn = new Map<string, number>();
+    for (const hold of state.activeHolds.values()) {
+      for (const part of hold.drawdown) heldIn.set(part.grantId, (heldIn.get(part.grantId) ?? 0) + part.credits);
+    }
+    for (const grant of state.grants.values()) {
+      expect(
+        grant.held === (heldIn.get(grant.id) ?? 0),
+        `grant ${grant.id} holds ${grant.held}, its holds ${heldIn.get(grant.id) ?? 0}`,
+      );
+    }
+    for (const hold of [...state.activeHolds.values(), ...state.closedHolds.values()]) {
+      const view = this.holds.hold(hold.holdId, now);
+      expect(
+        view !== undefined &&
+          view.status === holdStatusAt(hold, now) &&
+          view.credits === hold.credits &&
+          view.expiresAt.getTime() === hold.expiresAt &&
+          view.settledCredits === hold.settlement?.credits,
+        `the holds read model disagrees on ${hold.holdId}: ${JSON.stringify({ ...view, position: undefined })} / ${JSON.stringify(hold)}`,
+      );
+    }
+    for (const hold of state.activeHolds.values()) {
+      if (holdStatusAt(hold, now) !== 'ACTIVE') continue;
+      for (const units of new Set([hold.units, 1, Math.ceil(hold.units / 2)])) {
+        const settle: WorkspaceCreditsCommand = {
+          type: 'SettleCreditHold',
+          data: {
+            ...data(this),
+            holdId: hold.holdId,
+            idempotencyKey: `guarantee-${units}`,
+            units,
+            takeExcessFromBalance: false,
+            consumptionId: 'guarantee',
+            actorId: 'property',
+          },
+        };
+        let settled: WorkspaceCreditsEvent[] = [];
+        try {
+          settled = decide(settle, state);
+        } catch (error) {
+          expect(false, `hold ${hold.holdId} could not settle ${units} units: ${String(error)}`);
+        }
+        const event = settled.find((candidate) => candidate.type === 'CreditHoldSettled');
+        expect(
+          event?.type === 'CreditHoldSettled' &&
+            event.data.fromBalance.length === 0 &&
+            event.data.credits === units * hold.creditsPerUnit,
+          `hold ${hold.holdId} settled ${units} units other than from what it held`,
+        );
+      }
+    }
   }
 }
 
@@ -766,6 +882,86 @@ const tick = fc.integer({ min: 1, max: 10 * DAY }).map((ms): Step => (model) => 
   return [];
 });
 
+const RATES = [1, 7, 21, 100] as const;
+
+/** A hold for a long action, for a while (default or up to the maximum), maybe a retry of the last. */
+const reserveHold = fc
+  .record({
+    units: fc.integer({ min: 1, max: 10 }),
+    rate: fc.constantFrom(...RATES),
+    lasts: fc.option(fc.integer({ min: 60_000, max: DAY })),
+    retry: fc.boolean(),
+  })
+  .map(({ units, rate, lasts, retry }): Step => (model) => {
+    const key = retry && model.state.holdKeys.size > 0 ? [...model.state.holdKeys.keys()].at(-1) : undefined;
+    return [
+      {
+        type: 'ReserveCredits',
+        data: {
+          ...data(model),
+          holdId: model.id('hold'),
+          idempotencyKey: key ?? model.id('hold-key'),
+          action: 'ORG_CHART_GENERATION',
+          units,
+          creditsPerUnit: rate,
+          ...(lasts !== null && { expiresAt: new Date(model.now + lasts) }),
+          actorId: 'service',
+        },
+      },
+    ];
+  });
+
+const anyHold = (model: MoneyModel, index: number) =>
+  pick([...model.state.activeHolds.values(), ...model.state.closedHolds.values()], index);
+
+/** A settle of any hold (active or not), for less, all or more than it holds. */
+const settleHold = fc
+  .record({ index: fc.nat(), units: fc.integer({ min: 1, max: 12 }), excess: fc.boolean(), retry: fc.boolean() })
+  .map(({ index, units, excess, retry }): Step => (model) => {
+    const hold = anyHold(model, index);
+    if (!hold) return [];
+    const again = retry ? hold.settlement : undefined;
+    return [
+      {
+        type: 'SettleCreditHold',
+        data: {
+          ...data(model),
+          holdId: hold.holdId,
+          idempotencyKey: again?.idempotencyKey ?? model.id('settle-key'),
+          units: again?.units ?? units,
+          takeExcessFromBalance: excess,
+          consumptionId: model.id('settle'),
+          actorId: 'service',
+        },
+      },
+    ];
+  });
+
+const releaseHold = fc.nat().map((index): Step => (model) => {
+  const hold = anyHold(model, index);
+  if (!hold) return [];
+  return [{ type: 'ReleaseCreditHold', data: { ...data(model), holdId: hold.holdId, releasedBy: 'service' } }];
+});
+
+const extendHold = fc
+  .record({ index: fc.nat(), by: fc.integer({ min: 1, max: DAY + HOUR }) })
+  .map(({ index, by }): Step => (model) => {
+    const hold = anyHold(model, index);
+    if (!hold) return [];
+    return [
+      {
+        type: 'ExtendCreditHold',
+        data: { ...data(model), holdId: hold.holdId, expiresAt: new Date(model.now + by), extendedBy: 'service' },
+      },
+    ];
+  });
+
+/** A short step of the clock, at the scale holds live on. */
+const shortTick = fc.integer({ min: 1, max: 3 * HOUR }).map((ms): Step => (model) => {
+  model.now += ms;
+  return [];
+});
+
 /** Random steps, weighted towards what moves money. */
 export const steps: fc.Arbitrary<Step[]> = fc.array(
   fc.oneof(
@@ -787,6 +983,11 @@ export const steps: fc.Arbitrary<Step[]> = fc.array(
     { arbitrary: autoTopUp, weight: 3 },
     { arbitrary: answerTopUp, weight: 3 },
     { arbitrary: tick, weight: 2 },
+    { arbitrary: reserveHold, weight: 6 },
+    { arbitrary: settleHold, weight: 5 },
+    { arbitrary: releaseHold, weight: 2 },
+    { arbitrary: extendHold, weight: 2 },
+    { arbitrary: shortTick, weight: 3 },
   ),
   { minLength: 5, maxLength: 60, size: 'max' },
 );

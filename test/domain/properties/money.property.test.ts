@@ -1,7 +1,8 @@
 /**
  * The money rules as invariants: random sequences of allowances, purchases, grants, spends, both
- * kinds of refunds with the provider's answers in any order, disputes, expiries and clock steps,
- * checked after every step (see money-model.ts for the rules). A fixed seed keeps CI repeatable;
+ * kinds of refunds with the provider's answers in any order, disputes, holds (reserved, settled,
+ * released, extended), alert rules, auto top-up, expiries and clock steps, checked after every step
+ * (see money-model.ts for the rules; the holds' guarantee is one of them). A fixed seed keeps CI repeatable;
  * FC_SEED and FC_RUNS explore further from the command line.
  */
 import fc from 'fast-check';

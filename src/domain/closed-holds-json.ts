@@ -1,0 +1,149 @@
+/**
+ * Closed holds as snapshot text. A busy workspace remembers tens of thousands of closed holds for
+ * the idempotency window, and a snapshot is taken every second or so: a closed hold never changes
+ * again, so each is encoded once, when first snapshotted, and its text reused by every snapshot
+ * after. Each is a JSON tuple rather than an object, which halves the text a snapshot carries and
+ * the time to make it (JSON.stringify runs without a replacer, which would visit every value).
+ */
+import { asciiJson } from './ascii-json';
+import { GRANT_SOURCES, type CreditAction, type Drawdown } from './credits';
+import type { HoldRecord, HoldStatus } from './holds';
+
+type DrawdownTuple = [grantId: string, source: number, credits: number];
+
+type SettlementTuple = [
+  idempotencyKey: string,
+  consumptionId: string,
+  units: number,
+  credits: number,
+  drawdown: DrawdownTuple[],
+  availableAfter: number,
+  settledAt: number,
+];
+
+/** A closed hold's fields, in HoldRecord's order; JSON has no `undefined`, so absent ones are null. */
+export type ClosedHoldTuple = [
+  holdId: string,
+  idempotencyKey: string,
+  action: CreditAction,
+  units: number,
+  creditsPerUnit: number,
+  credits: number,
+  drawdown: DrawdownTuple[],
+  initialExpiresAt: number,
+  expiresAt: number,
+  reference: string | null,
+  actorId: string,
+  availableAfter: number,
+  createdAt: number,
+  status: HoldStatus,
+  closedAt: number | null,
+  settlement: SettlementTuple | null,
+];
+
+const encoded = new WeakMap<HoldRecord, string>();
+
+const drawdownTuples = (parts: readonly Drawdown[]): DrawdownTuple[] =>
+  parts.map((part) => [part.grantId, GRANT_SOURCES.indexOf(part.source), part.credits]);
+
+const drawdownOf = (tuples: readonly DrawdownTuple[]): Drawdown[] =>
+  tuples.map(([grantId, source, credits]) => ({
+    grantId,
+    source: GRANT_SOURCES[source] as Drawdown['source'],
+    credits,
+  }));
+
+function encode(hold: HoldRecord): string {
+  const { settlement } = hold;
+  const tuple: ClosedHoldTuple = [
+    hold.holdId,
+    hold.idempotencyKey,
+    hold.action,
+    hold.units,
+    hold.creditsPerUnit,
+    hold.credits,
+    drawdownTuples(hold.drawdown),
+    hold.initialExpiresAt,
+    hold.expiresAt,
+    hold.reference ?? null,
+    hold.actorId,
+    hold.availableAfter,
+    hold.createdAt,
+    hold.status,
+    hold.closedAt ?? null,
+    settlement === undefined
+      ? null
+      : [
+          settlement.idempotencyKey,
+          settlement.consumptionId,
+          settlement.units,
+          settlement.credits,
+          drawdownTuples(settlement.drawdown),
+          settlement.availableAfter,
+          settlement.settledAt,
+        ],
+  ];
+  return asciiJson(tuple);
+}
+
+/** The closed holds as a JSON array of tuples, oldest closed first. */
+export function closedHoldsJson(closedHolds: ReadonlyMap<string, HoldRecord>): string {
+  const parts: string[] = [];
+  for (const hold of closedHolds.values()) {
+    let text = encoded.get(hold);
+    if (text === undefined) encoded.set(hold, (text = encode(hold)));
+    parts.push(text);
+  }
+  return `[${parts.join(',')}]`;
+}
+
+/** The inverse of one of `closedHoldsJson`'s tuples, as parsed back. */
+export function closedHoldOf(tuple: ClosedHoldTuple): HoldRecord {
+  const [
+    holdId,
+    idempotencyKey,
+    action,
+    units,
+    creditsPerUnit,
+    credits,
+    drawdown,
+    initialExpiresAt,
+    expiresAt,
+    reference,
+    actorId,
+    availableAfter,
+    createdAt,
+    status,
+    closedAt,
+    settlement,
+  ] = tuple;
+  return {
+    holdId,
+    idempotencyKey,
+    action,
+    units,
+    creditsPerUnit,
+    credits,
+    drawdown: drawdownOf(drawdown),
+    initialExpiresAt,
+    expiresAt,
+    reference: reference ?? undefined,
+    actorId,
+    availableAfter,
+    createdAt,
+    status,
+    closedAt: closedAt ?? undefined,
+    // Null may come back as undefined (the snapshot's decoding turns nulls into undefined).
+    settlement: !settlement
+      ? undefined
+      : {
+          idempotencyKey: settlement[0],
+          consumptionId: settlement[1],
+          units: settlement[2],
+          credits: settlement[3],
+          drawdown: drawdownOf(settlement[4]),
+          availableAfter: settlement[5],
+          settledAt: settlement[6],
+        },
+  };
+}

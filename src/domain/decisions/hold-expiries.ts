@@ -1,0 +1,45 @@
+/**
+ * Hold expiry as every decision writes it down: before deciding anything else, a command records
+ * the expiry of each hold whose `expiresAt` has passed, at that instant, with its credits back in
+ * their grants; the command is then decided on the state after them. So a hold stops reserving at
+ * its instant whether or not anyone wrote its expiry, and the ledger shows it where it happened.
+ */
+import type { WorkspaceCreditsEvent } from '../events';
+import { evolve } from '../evolve';
+import { expiryIndexOf } from '../hold-expiry-index';
+import type { HoldRecord } from '../holds';
+import { iso } from '../instants';
+import { forkState, type WorkspaceCreditsState } from '../state';
+import { lapsesOfReturn } from './held-returns';
+
+const byExpiry = (a: HoldRecord, b: HoldRecord): number =>
+  a.expiresAt - b.expiresAt || (a.holdId < b.holdId ? -1 : a.holdId > b.holdId ? 1 : 0);
+
+/**
+ * The expiries of every hold due by `now`, oldest first, each followed by the lapses of its returned
+ * credits; and the state once they are folded (the same state when none is due).
+ */
+export function expireDueHolds(
+  state: WorkspaceCreditsState,
+  workspaceId: string,
+  now: number,
+): { events: WorkspaceCreditsEvent[]; state: WorkspaceCreditsState } {
+  if (state.activeHolds.size === 0) return { events: [], state }; // most workspaces, most of the time
+  const first = expiryIndexOf(state.activeHolds).first();
+  if (!first || first.expiresAt > now) return { events: [], state };
+  const due = [...state.activeHolds.values()].filter((hold) => hold.expiresAt <= now);
+  const after = forkState(state);
+  const events: WorkspaceCreditsEvent[] = [];
+  for (const hold of due.sort(byExpiry)) {
+    const at = hold.expiresAt;
+    const expired: WorkspaceCreditsEvent = {
+      type: 'CreditHoldExpired',
+      data: { workspaceId, holdId: hold.holdId, credits: hold.credits, returned: hold.drawdown, expiredAt: iso(at) },
+    };
+    for (const event of [expired, ...lapsesOfReturn(after, workspaceId, hold.drawdown, at)]) {
+      evolve(after, event);
+      events.push(event);
+    }
+  }
+  return { events, state: after };
+}

@@ -1,0 +1,412 @@
+/**
+ * Auto top-up, black-box: the real server with the real Stripe SDK against the Stripe double. A
+ * billing manager saves a card through Checkout in setup mode and consents to the terms; spends
+ * that cross the threshold request one charge per crossing, which the payments reaction makes
+ * off-session; declines, 3-D Secure, the monthly limit, a kill -9 between the PaymentIntent and
+ * its webhook are each shown (two replicas: auto-top-up-replicas.test.ts) with the double misbehaving on demand.
+ */
+import {
+  AutoTopUpDocument,
+  AutoTopUpTermsDocument,
+  ConfigureAutoTopUpDocument,
+  ConsumeCreditsDocument,
+  CreditPurchasesDocument,
+  GrantCreditsDocument,
+  RefundCreditPurchaseDocument,
+  RemovePaymentMethodDocument,
+  SavePaymentMethodDocument,
+} from '../generated/graphql';
+import { execute, expectData, expectError } from '../support/graphql-client';
+import { adminToken, freePort, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
+import { eventually as poll } from '../support/eventually';
+
+jest.setTimeout(90_000);
+const WEBHOOK_SECRET = 'whsec_test_auto_top_up';
+const DECLINES = '4000000000000341';
+const NEEDS_3DS = '4000002760003184';
+/** Reactions and webhooks take their time: wait up to 15 s. */
+const eventually = <T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, ms = 15_000) =>
+  poll(probe, accept, ms);
+
+let stripe: StripeDouble;
+let server: ServerProcess;
+let port: number;
+const dataDir = newDataDir();
+const admin = adminToken();
+
+const start = (env: Record<string, string> = {}) =>
+  startServer({
+    dataDir,
+    env: {
+      PORT: String(port),
+      STRIPE_SECRET_KEY: 'sk_test_auto_top_up',
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      STRIPE_API_BASE: stripe.url,
+      REACTION_FIRST_RETRY_MS: '50',
+      AUTO_TOP_UP_MAX_ATTEMPTS: '3',
+      AUTO_TOP_UP_RETRY_MS: '200',
+      ...env,
+    },
+  });
+
+beforeAll(async () => {
+  port = await freePort();
+  stripe = await startStripeDouble({
+    webhookSecret: WEBHOOK_SECRET,
+    webhookUrl: `http://127.0.0.1:${port}/webhooks/stripe`,
+  });
+  server = await start();
+});
+afterAll(async () => {
+  await server.stop();
+  await stripe.close();
+});
+
+let counter = 0;
+const newWorkspace = () => `ws-topup-${++counter}`;
+const manager = (workspaceId: string) => tokenFor(workspaceId, 'BILLING_MANAGER');
+
+const autoTopUpOf = async (workspaceId: string, url = server.url) =>
+  (await expectData(url, AutoTopUpDocument, { workspaceId }, manager(workspaceId))).workspaceCredits;
+
+/** The workspace's off-session charges at the double (Checkout's payment intents have no topUpId). */
+const chargesOf = (workspaceId: string) =>
+  stripe.paymentIntents().filter((intent) => intent.metadata.workspaceId === workspaceId && intent.metadata.topUpId);
+
+/** A spend of `orgCharts` × 100 credits. */
+const spend = (workspaceId: string, orgCharts: number, key: string, url = server.url) =>
+  execute(
+    url,
+    ConsumeCreditsDocument,
+    { input: { workspaceId, action: 'ORG_CHART_SYNC', units: orgCharts, idempotencyKey: key } },
+    tokenFor(workspaceId, 'MEMBER'),
+  );
+
+async function grant(workspaceId: string, credits: number) {
+  await expectData(
+    server.url,
+    GrantCreditsDocument,
+    { input: { workspaceId, credits, reason: 'auto top-up test', idempotencyKey: `grant-${workspaceId}-${credits}` } },
+    admin,
+  );
+}
+
+/** Saves a card the way a billing manager does: the setup page, then the card typed on it. */
+async function saveCard(workspaceId: string, card = '4242424242424242', url = server.url) {
+  const setup = (await expectData(url, SavePaymentMethodDocument, { input: { workspaceId } }, manager(workspaceId)))
+    .savePaymentMethod;
+  expect(setup.status).toBe('OPEN');
+  expect(setup.url).toMatch(/^http/);
+  const session = stripe.sessions().find((each) => each.mode === 'setup' && each.metadata.setupId === setup.id);
+  expect(session).toBeDefined();
+  expect((await stripe.completeSetup(session!.id, { card })).status).toBe(200);
+  return setup;
+}
+
+const settings = (workspaceId: string, overrides: Record<string, unknown> = {}) => ({
+  workspaceId,
+  enabled: true,
+  thresholdCredits: 300,
+  packageId: 'credits-500',
+  monthlyLimit: 20_000,
+  ...overrides,
+});
+
+/** Shows the terms, then turns auto top-up on with them, as the Billing page does. */
+async function turnOn(workspaceId: string, overrides: Record<string, unknown> = {}, url = server.url) {
+  const input = settings(workspaceId, overrides);
+  const { terms } = (await expectData(url, AutoTopUpTermsDocument, { input }, manager(workspaceId))).autoTopUpTerms;
+  return (
+    await expectData(
+      url,
+      ConfigureAutoTopUpDocument,
+      { input: { ...input, acceptedTerms: terms } },
+      manager(workspaceId),
+    )
+  ).configureAutoTopUp;
+}
+
+/** A workspace with `credits` to spend, a saved card and auto top-up on. */
+async function ready(credits = 1_000, card?: string, overrides: Record<string, unknown> = {}) {
+  const workspaceId = newWorkspace();
+  await grant(workspaceId, credits);
+  await saveCard(workspaceId, card);
+  await eventually(
+    () => autoTopUpOf(workspaceId),
+    (view) => view.autoTopUp.card !== null,
+  );
+  await turnOn(workspaceId, overrides);
+  return workspaceId;
+}
+
+describe('the saved card and the consent', () => {
+  it('saves a card on one Stripe customer per workspace, shows it, replaces and removes it', async () => {
+    const workspaceId = newWorkspace();
+    await saveCard(workspaceId);
+    const saved = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.card !== null,
+    );
+    expect(saved.autoTopUp.card).toMatchObject({ brand: 'visa', last4: '4242', expMonth: 12 });
+    const first = saved.autoTopUp.card!.id;
+
+    await saveCard(workspaceId, '5555555555554444');
+    const replaced = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.card?.last4 === '4444',
+    );
+    expect(replaced.autoTopUp.card).toMatchObject({ brand: 'mastercard', last4: '4444' });
+    expect(stripe.customers().filter((customer) => customer.metadata.workspaceId === workspaceId)).toHaveLength(1);
+    // The replaced card is forgotten at Stripe too.
+    await eventually(
+      () => stripe.paymentMethod(first)?.customer,
+      (customer) => customer === null,
+    );
+    expect(stripe.paymentMethod(first)?.customer).toBeNull();
+
+    const removed = (
+      await expectData(server.url, RemovePaymentMethodDocument, { input: { workspaceId } }, manager(workspaceId))
+    ).removePaymentMethod;
+    expect(removed.card).toBeNull();
+    const second = replaced.autoTopUp.card!.id;
+    await eventually(
+      () => stripe.paymentMethod(second)?.customer,
+      (customer) => customer === null,
+    );
+    expect(stripe.paymentMethod(second)?.customer).toBeNull();
+  });
+
+  it('records who consented to which terms, and refuses terms that are no longer the terms', async () => {
+    const workspaceId = newWorkspace();
+    await saveCard(workspaceId);
+    await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.card !== null,
+    );
+    const stale = await expectError(
+      server.url,
+      ConfigureAutoTopUpDocument,
+      { input: { ...settings(workspaceId), acceptedTerms: 'Charge me whatever.' } },
+      manager(workspaceId),
+    );
+    expect(stale.code).toBe('CONFLICT');
+    expect(stale.message).toContain('The terms now: When available credits fall below 300');
+    const on = await turnOn(workspaceId, { targetCredits: 1_000 });
+    expect(on).toMatchObject({
+      enabled: true,
+      paused: false,
+      thresholdCredits: 300,
+      targetCredits: 1_000,
+      monthlyLimit: { amount: 20_000, currency: 'USD' },
+      // Turned on below the threshold (the workspace has no credits): the gap to 1,000 is bought at once.
+      chargedThisMonth: { amount: 10_000, currency: 'USD' },
+    });
+    expect(on.recentTopUps[0]).toMatchObject({ credits: 1_000, amount: { amount: 10_000 } });
+    expect(on.consent?.acceptedBy).toBe(`user-of-${workspaceId}`);
+    expect(on.consent?.terms).toContain('When available credits fall below 300');
+    expect(on.consent?.terms).toContain('$200.00');
+  });
+
+  it('refuses auto top-up without a card, bad settings, and callers who do not manage billing', async () => {
+    const workspaceId = newWorkspace();
+    const refusal = async (input: Record<string, unknown>, token = manager(workspaceId)) =>
+      (
+        await expectError(
+          server.url,
+          ConfigureAutoTopUpDocument,
+          { input: { ...settings(workspaceId), ...input } },
+          token,
+        )
+      ).code;
+    expect(await refusal({})).toBe('CONFLICT'); // no card saved
+    expect(await refusal({ thresholdCredits: 0 })).toBe('BAD_USER_INPUT');
+    expect(await refusal({ enabled: false, monthlyLimit: 100 })).toBe('BAD_USER_INPUT'); // below one charge
+    expect(await refusal({ enabled: false, packageId: 'no-such-package' })).toBe('NOT_FOUND');
+    expect(await refusal({ enabled: false }, tokenFor(workspaceId, 'MEMBER'))).toBe('FORBIDDEN');
+    const memberSave = await expectError(
+      server.url,
+      SavePaymentMethodDocument,
+      { input: { workspaceId } },
+      tokenFor(workspaceId, 'MEMBER'),
+    );
+    expect(memberSave.code).toBe('FORBIDDEN');
+    expect((await autoTopUpOf(workspaceId)).autoTopUp).toMatchObject({ enabled: false, card: null, consent: null });
+  });
+});
+
+describe('one charge per crossing', () => {
+  it('charges once for a burst of spends below the threshold, and credits it once as a purchase', async () => {
+    const workspaceId = await ready(1_000);
+    // 1,000 → 800 → 600 → 400 → 200 (crossing) → 0: the threshold is crossed once.
+    const spends = await Promise.all([1, 2, 3, 4, 5].map((n) => spend(workspaceId, 2, `burst-${n}`)));
+    expect(spends.filter((answer) => answer.errors === undefined).length).toBeGreaterThanOrEqual(4);
+    const topped = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.recentTopUps[0]?.status === 'SUCCEEDED',
+    );
+    expect(chargesOf(workspaceId)).toHaveLength(1);
+    expect(chargesOf(workspaceId)[0]).toMatchObject({ amount: 5_000, status: 'succeeded', metadata: { attempt: '1' } });
+    expect(topped.autoTopUp.recentTopUps).toHaveLength(1);
+    expect(topped.autoTopUp.recentTopUps[0]).toMatchObject({
+      credits: 500,
+      amount: { amount: 5_000, currency: 'USD' },
+    });
+    expect(topped.autoTopUp.chargedThisMonth).toEqual({ amount: 5_000, currency: 'USD' });
+    const purchases = (await expectData(server.url, CreditPurchasesDocument, { workspaceId }, admin)).creditPurchases;
+    expect(purchases).toHaveLength(1);
+    expect(purchases[0]).toMatchObject({ id: chargesOf(workspaceId)[0]!.id, credits: 500, status: 'PAID' });
+    // The webhook came too (payment_intent.succeeded): nothing credited twice.
+    await eventually(
+      () =>
+        stripe.events.filter((event) => event.event.type === 'payment_intent.succeeded' && event.status === 200).length,
+      (delivered) => delivered > 0,
+    );
+    expect((await autoTopUpOf(workspaceId)).available).toBe(topped.available);
+  });
+
+  it('closes the gap to the target in one charge, at the package’s price per credit', async () => {
+    const workspaceId = await ready(1_000, undefined, { targetCredits: 2_000 });
+    expect((await spend(workspaceId, 9, 'to-100')).errors).toBeUndefined(); // 1,000 → 100
+    const topped = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.recentTopUps[0]?.status === 'SUCCEEDED',
+    );
+    // 1,900 credits at $50 per 500: $190.00, one payment.
+    expect(topped.autoTopUp.recentTopUps[0]).toMatchObject({ credits: 1_900, amount: { amount: 19_000 } });
+    expect(chargesOf(workspaceId)).toHaveLength(1);
+    expect(topped.available).toBe(2_000);
+  });
+
+  it('never passes the monthly limit: a crossing that would is skipped', async () => {
+    const workspaceId = await ready(500, undefined, { monthlyLimit: 10_000 }); // two packages a month
+    for (const [round, orgCharts] of [3, 5, 5].entries()) {
+      expect((await spend(workspaceId, orgCharts, `limit-${round}`)).errors).toBeUndefined(); // down to 200
+      await eventually(
+        () => autoTopUpOf(workspaceId),
+        (view) => view.autoTopUp.recentTopUps.every((topUp) => topUp.status !== 'REQUESTED'),
+      );
+    }
+    const view = await autoTopUpOf(workspaceId);
+    expect(chargesOf(workspaceId)).toHaveLength(2);
+    expect(view.autoTopUp.chargedThisMonth).toEqual({ amount: 10_000, currency: 'USD' });
+    expect(view.autoTopUp.lastSkip).toMatchObject({ reason: 'MONTHLY_LIMIT', available: 200 });
+    expect(view.available).toBe(200);
+  });
+});
+
+describe('a top-up is a purchase', () => {
+  it('is refunded at Stripe and disputed like any purchase', async () => {
+    const workspaceId = await ready(1_000);
+    expect((await spend(workspaceId, 8, 'to-refund')).errors).toBeUndefined(); // 1,000 → 200
+    const topped = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.recentTopUps[0]?.status === 'SUCCEEDED',
+    );
+    const purchaseId = topped.autoTopUp.recentTopUps[0]!.purchaseId!;
+    const refund = (
+      await expectData(
+        server.url,
+        RefundCreditPurchaseDocument,
+        { input: { purchaseId, credits: 100, reason: 'top-up too large' } },
+        admin,
+      )
+    ).refundCreditPurchase;
+    expect(refund).toMatchObject({ credits: 100, amount: { amount: 1_000, currency: 'USD' } });
+    await eventually(
+      () => stripe.refundedTotal(purchaseId),
+      (refunded) => refunded === 1_000,
+    );
+    expect(stripe.refundedTotal(purchaseId)).toBe(1_000);
+
+    const { dispute } = await stripe.openDispute(purchaseId);
+    const disputed = await eventually(
+      async () => (await expectData(server.url, CreditPurchasesDocument, { workspaceId }, admin)).creditPurchases,
+      (purchases) => purchases[0]?.status === 'DISPUTED',
+    );
+    expect(disputed[0]).toMatchObject({ id: purchaseId, status: 'DISPUTED' });
+    await stripe.closeDispute(dispute.id, 'won');
+  });
+});
+
+describe('failed charges', () => {
+  it('records a decline, retries it on schedule with a new key, and pauses after the last attempt', async () => {
+    const workspaceId = await ready(1_000, DECLINES);
+    expect((await spend(workspaceId, 8, 'decline')).errors).toBeUndefined(); // 1,000 → 200
+    const failing = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.lastFailure !== null,
+    );
+    expect(failing.autoTopUp.lastFailure).toMatchObject({ attempt: 1, reason: 'DECLINED', code: 'generic_decline' });
+    expect(failing.autoTopUp.lastFailure?.retryAt).not.toBeNull();
+    const paused = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.paused,
+    );
+    expect(paused.autoTopUp).toMatchObject({ paused: true, enabled: true });
+    expect(paused.autoTopUp.pauseReason).toContain('3 attempts failed');
+    expect(paused.autoTopUp.recentTopUps[0]).toMatchObject({ status: 'FAILED', failedAttempts: 3 });
+    expect(paused.autoTopUp.chargedThisMonth).toEqual({ amount: 0, currency: 'USD' });
+    expect(paused.available).toBe(200);
+    const attempts = chargesOf(workspaceId);
+    expect(attempts.map((intent) => intent.metadata.attempt)).toEqual(['1', '2', '3']);
+    // Paused: another crossing charges nothing until a billing manager acts.
+    await spend(workspaceId, 1, 'while-paused');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(chargesOf(workspaceId)).toHaveLength(3);
+
+    // The card recovers; saving the settings again resumes auto top-up.
+    stripe.setCardBehaviour(paused.autoTopUp.card!.id, 'succeed');
+    await turnOn(workspaceId);
+    expect((await spend(workspaceId, 1, 'after-resume')).errors).toBeUndefined();
+    await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.recentTopUps[0]?.status === 'SUCCEEDED',
+    );
+    expect(chargesOf(workspaceId)).toHaveLength(4);
+  });
+
+  it('pauses at once when the card needs its holder (3-D Secure), after one attempt', async () => {
+    const workspaceId = await ready(1_000, NEEDS_3DS);
+    expect((await spend(workspaceId, 8, 'needs-3ds')).errors).toBeUndefined();
+    const paused = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.paused,
+    );
+    expect(paused.autoTopUp.lastFailure).toMatchObject({ attempt: 1, reason: 'REQUIRES_ACTION', retryAt: null });
+    expect(paused.autoTopUp.pauseReason).toContain('3-D Secure');
+    expect(chargesOf(workspaceId)).toHaveLength(1);
+  });
+});
+
+describe('crashes', () => {
+  it('makes one charge when the server is killed after Stripe created the PaymentIntent and before its answer was recorded', async () => {
+    const workspaceId = await ready(1_000);
+    stripe.holdDeliveries();
+    // Stripe charges, and no answer ever arrives (nor to the SDK's own retries with the same key).
+    stripe.failNext('/v1/payment_intents', 'drop-after', 50);
+    expect((await spend(workspaceId, 8, 'before-kill')).errors).toBeUndefined();
+    await eventually(
+      () => chargesOf(workspaceId).length,
+      (made) => made === 1,
+    );
+    await server.stop('SIGKILL');
+    stripe.clearFaults();
+    server = await start();
+    // Once the dead process's reactor lease runs out (15 s), the reaction charges again with the
+    // same key, and Stripe replays the first PaymentIntent.
+    const topped = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.recentTopUps[0]?.status === 'SUCCEEDED',
+      40_000,
+    );
+    expect(topped.autoTopUp.recentTopUps[0]?.status).toBe('SUCCEEDED');
+    expect(chargesOf(workspaceId)).toHaveLength(1);
+    await stripe.releaseDeliveries((held) => [...held].reverse());
+    await stripe.retryFailedDeliveries();
+    const purchases = (await expectData(server.url, CreditPurchasesDocument, { workspaceId }, admin)).creditPurchases;
+    expect(purchases).toHaveLength(1);
+    expect((await autoTopUpOf(workspaceId)).available).toBe(topped.available);
+    expect(topped.available).toBe(700);
+  });
+});
