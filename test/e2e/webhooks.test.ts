@@ -11,6 +11,7 @@ import {
   PlatformWebhookEndpointsDocument,
   PurchaseCreditsDocument,
   RedeliverWebhookDocument,
+  ReserveCreditsDocument,
   RotateWebhookSecretDocument,
   WebhookDeliveriesDocument,
   WebhookEndpointsDocument,
@@ -115,6 +116,36 @@ describe('deliveries', () => {
     expect(delivery?.attemptHistory.map((attempt) => [attempt.attempt, attempt.succeeded, attempt.statusCode])).toEqual(
       [[1, true, 204]],
     );
+  });
+
+  it('tell of a hold that expired unsettled once the hold-expiry reaction writes it', async () => {
+    const workspaceId = newWorkspace();
+    const hook = await endpoint(workspaceId, ['hold.expired']);
+    await buy(workspaceId);
+    const reserved = await expectData(
+      server.url,
+      ReserveCreditsDocument,
+      {
+        input: {
+          workspaceId,
+          action: 'ORG_CHART_GENERATION',
+          units: 2,
+          idempotencyKey: 'run-1',
+          expiresAt: new Date(Date.now() + 1_500).toISOString(),
+        },
+      },
+      tokenFor(workspaceId, 'MEMBER'),
+    );
+    const [expired] = await receiver.waitFor(at(hook.path), 1, 15_000);
+    expect(messageOf(expired as ReceivedWebhook)).toMatchObject({
+      type: 'hold.expired',
+      data: {
+        workspaceId,
+        holdId: reserved.reserveCredits.id,
+        credits: reserved.reserveCredits.credits,
+        balanceAfter: 500,
+      },
+    });
   });
 
   it('retry a failing endpoint on the schedule, with the same webhook-id, until it answers', async () => {

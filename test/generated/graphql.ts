@@ -100,7 +100,7 @@ export type ConsumeCreditsInput = {
 export type CreateWebhookEndpointInput = {
   /** What the endpoint is for, up to 500 characters. */
   description?: string;
-  /** The event types to receive, at least one of: credits.low, credits.depleted, credits.recovered, credits.expiring, credits.auto_top_up_failed, purchase.completed, purchase.refunded, refund.pending, refund.succeeded, refund.failed, dispute.opened, dispute.closed, webhook_endpoint.disabled (docs/webhooks.md). */
+  /** The event types to receive, at least one of: credits.low, credits.depleted, credits.recovered, credits.expiring, credits.auto_top_up_failed, hold.expired, purchase.completed, purchase.refunded, refund.pending, refund.succeeded, refund.failed, dispute.opened, dispute.closed, webhook_endpoint.disabled (docs/webhooks.md). */
   eventTypes: Array<string>;
   /** Where the events are POSTed: https, reaching a public address (see WEBHOOK_ALLOW_PRIVATE_URLS). */
   url: string;
@@ -293,7 +293,7 @@ export type UpdateWebhookEndpointInput = {
   /** A new description, up to 500 characters. */
   description?: string | null | undefined;
   endpointId: string | number;
-  /** The event types to receive, at least one of: credits.low, credits.depleted, credits.recovered, credits.expiring, credits.auto_top_up_failed, purchase.completed, purchase.refunded, refund.pending, refund.succeeded, refund.failed, dispute.opened, dispute.closed, webhook_endpoint.disabled (docs/webhooks.md). */
+  /** The event types to receive, at least one of: credits.low, credits.depleted, credits.recovered, credits.expiring, credits.auto_top_up_failed, hold.expired, purchase.completed, purchase.refunded, refund.pending, refund.succeeded, refund.failed, dispute.opened, dispute.closed, webhook_endpoint.disabled (docs/webhooks.md). */
   eventTypes?: Array<string> | null | undefined;
   /** A new URL, checked as when created. */
   url?: string | null | undefined;

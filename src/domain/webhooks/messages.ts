@@ -5,8 +5,7 @@
  * docs/webhooks.md documents each message's `data`; a field is only ever added within a schema
  * version, and a change that would break a receiver is a new version.
  *
- * To announce another event (hold.expired): add its type to WEBHOOK_EVENT_TYPES and one line to
- * MESSAGES.
+ * To announce another event: add its type to WEBHOOK_EVENT_TYPES and one line to MESSAGES.
  */
 import type { WorkspaceCreditsEvent, WorkspaceCreditsEventType } from '../events';
 
@@ -18,6 +17,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'credits.recovered',
   'credits.expiring',
   'credits.auto_top_up_failed',
+  'hold.expired',
   'purchase.completed',
   'purchase.refunded',
   'refund.pending',
@@ -86,6 +86,10 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
         paused: data.retryAt === null,
       },
     ],
+  ],
+  // A running action's hold reached its expiry unsettled: what it held is back in the balance.
+  CreditHoldExpired: ({ data }) => [
+    ['hold.expired', data.expiredAt, { holdId: data.holdId, credits: data.credits, expiredAt: data.expiredAt }],
   ],
   CreditsPurchased: ({ data }) => [
     [

@@ -3,6 +3,7 @@ import { webhookMessagesOf } from '../../../src/domain/webhooks/messages';
 import { depleted, expiring, low, recovered } from '../alert-builders';
 import { topUpFailed } from '../auto-top-up-builders';
 import { at, consumed, DAY, purchased, WORKSPACE } from '../builders';
+import { holdExpired } from '../hold-builders';
 import {
   disputeClosed,
   disputeOpened,
@@ -13,6 +14,8 @@ import {
 } from '../payment-builders';
 
 const context = { position: 42n, balanceAfter: 70 };
+/** What every message's data starts with, at `context`. */
+const everyMessage = { schemaVersion: 1, workspaceId: WORKSPACE, position: '42', balanceAfter: 70 };
 const typesOf = (event: Parameters<typeof webhookMessagesOf>[0]) =>
   webhookMessagesOf(event, context).map((m) => m.type);
 
@@ -23,10 +26,7 @@ describe('webhook messages', () => {
         type: 'credits.low',
         timestamp: at(DAY).toISOString(),
         data: {
-          schemaVersion: 1,
-          workspaceId: WORKSPACE,
-          position: '42',
-          balanceAfter: 70,
+          ...everyMessage,
           available: 70,
           threshold: 100,
         },
@@ -59,10 +59,7 @@ describe('webhook messages', () => {
         type: 'credits.auto_top_up_failed',
         timestamp: at(0).toISOString(),
         data: {
-          schemaVersion: 1,
-          workspaceId: WORKSPACE,
-          position: '42',
-          balanceAfter: 70,
+          ...everyMessage,
           topUpId: 'topup-1',
           attempt: 1,
           reason: 'DECLINED',
@@ -80,6 +77,23 @@ describe('webhook messages', () => {
       data: { workspaceId: WORKSPACE, topUpId: 'topup-1', reason: '3 attempts failed', pausedAt: at(0).toISOString() },
     };
     expect(typesOf(paused)).toEqual([]);
+  });
+
+  it('tell of a hold that expired unsettled, with the credits that came back', () => {
+    const [message] = webhookMessagesOf(
+      holdExpired([{ grantId: 'g-1', source: 'PURCHASED', credits: 300 }], at(DAY)),
+      context,
+    );
+    expect(message).toEqual({
+      type: 'hold.expired',
+      timestamp: at(DAY).toISOString(),
+      data: {
+        ...everyMessage,
+        holdId: 'hold-1',
+        credits: 300,
+        expiredAt: at(DAY).toISOString(),
+      },
+    });
   });
 
   it('say nothing of a spend', () => {
