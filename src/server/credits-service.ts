@@ -44,6 +44,7 @@ import { ProjectionThread } from './projection-thread';
 import { checkoutUrls, PublicUrl } from './public-url';
 import { readYourWrites } from '../commands/read-your-writes';
 import { eventStoreLocation, openEventStore } from './stores';
+import { wireWebhooks } from './webhooks';
 
 export interface CreditsService {
   services: Services;
@@ -119,6 +120,7 @@ export async function startCreditsService(
     const payments = new PaymentCommands(handler, catalog, lookup, store, clock, newId);
     const autoTopUp = new AutoTopUpCommands(handler, catalog, clock, newId, config.autoTopUpRetry);
     const reader = new WorkReader(readModels);
+    const webhooks = wireWebhooks(config, store, readModels, clock, logger);
     const publicUrl = new PublicUrl(config);
     const executor = new ReactionExecutor({
       reader,
@@ -133,11 +135,13 @@ export async function startCreditsService(
           autoTopUp,
           config.reactionRetry,
         ),
+        webhooks.performer,
         new HoldExpiryPerformer(commands),
       ],
       lease: new ReactorLease(store, newId(), clock),
       clock,
       logger,
+      checkpoint: () => projections.checkpoint,
     });
     const watchers = new Set<() => void>();
     const watch: ReadModelWatch = (read, timeoutMs) => {
@@ -199,6 +203,7 @@ export async function startCreditsService(
           parked: () => reader.parked(),
           retry: async (reaction, key, requestedBy) => waitFor(await executor.retry(reaction, key, requestedBy)),
         },
+        webhooks: { commands: readYourWrites(webhooks.commands, waitFor), reader: webhooks.reader },
       },
       store,
       appendFailure: () => (store instanceof SqliteEventStore ? store.appendFailure : undefined),
@@ -211,6 +216,7 @@ export async function startCreditsService(
       async close() {
         await sweeper.stop();
         await executor.stop();
+        await webhooks.close();
         await handler.close();
         retryRecords.close();
         await projections.stop();

@@ -24,6 +24,7 @@ import type { CreditAction } from '../../src/domain/credits';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import {
   ConsumeCreditsDocument,
+  CreateWebhookEndpointDocument,
   CreditLedgerDocument,
   CreditPurchasesDocument,
   CreditUsageDocument,
@@ -36,6 +37,7 @@ import {
 } from '../generated/graphql';
 import { applyAllowance, expectData } from '../support/graphql-client';
 import { adminToken, freePort, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
 
 jest.setTimeout(30_000);
@@ -167,6 +169,7 @@ async function startWebhookGate(target: string): Promise<WebhookGate> {
 let server: ServerProcess;
 let stripe: StripeDouble;
 let gate: WebhookGate;
+let receiver: WebhookReceiver;
 let context: BrowserContext;
 let userDataDir: string;
 const pages: Page[] = [];
@@ -180,6 +183,7 @@ beforeAll(async () => {
   const base = `http://127.0.0.1:${port}`;
   gate = await startWebhookGate(`${base}/webhooks/stripe`);
   stripe = await startStripeDouble({ webhookSecret: WEBHOOK_SECRET, webhookUrl: gate.url });
+  receiver = await startWebhookReceiver();
   const dataDir = newDataDir();
   await seedHistory(dataDir);
   [server, context] = await Promise.all([
@@ -193,6 +197,8 @@ beforeAll(async () => {
         // Checkout sends the buyer back to the origin the page was opened on, so its tab keeps the token.
         PUBLIC_URL: base,
         EXPIRY_SWEEP_INTERVAL_MS: '3600000',
+        // The Notifications section's endpoints are a receiver on this machine.
+        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       },
     }),
     chromium.launchPersistentContext((userDataDir = mkdtempSync(join(tmpdir(), 'billing-chromium-'))), {
@@ -221,6 +227,7 @@ afterAll(async () => {
   await server?.stop();
   await stripe?.close();
   await gate?.close();
+  await receiver?.close();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
@@ -343,6 +350,7 @@ describe('the Billing page', () => {
     await page.getByRole('heading', { name: '2,000 credits' }).waitFor();
     expect(await page.getByRole('button', { name: /Buy credits/ }).count()).toBe(0);
     expect(await text(page, '#identity-role')).toBe('Member');
+    expect(await page.locator('#notifications').isHidden()).toBe(true);
     await shot(page, '06-member');
   });
 
@@ -612,6 +620,52 @@ describe('the Billing page', () => {
     expect(await page.getByRole('button', { name: 'Buy credits: 500 credits for $50.00' }).isEnabled()).toBe(true);
     expect(await page.locator('#payments-off').isHidden()).toBe(true);
   });
+
+  it('shows a billing manager the notifications: sets the low-balance threshold, sees the endpoints and their deliveries', async () => {
+    // A workspace of its own, so that the other tests' balance and ledger stay as they are.
+    const workspaceId = 'acme-notifications';
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 3000, reason: 'welcome', idempotencyKey: 'welcome' } },
+      adminToken(),
+    );
+    const endpointAt = async (path: string, description: string) =>
+      expectData(
+        server.url,
+        CreateWebhookEndpointDocument,
+        { input: { workspaceId, url: `${receiver.url}${path}`, eventTypes: ['credits.low'], description } },
+        adminToken(),
+      );
+    await endpointAt('/hooks/backend', 'our backend');
+    await endpointAt('/hooks/broken', 'a receiver that answers 500');
+    receiver.answer = ({ path }) => ({ status: path === '/hooks/broken' ? 500 : 204 });
+
+    const page = await newPage();
+    await signIn(page, tokenFor(workspaceId, 'BILLING_MANAGER', { subject: 'maria@acme.test' }));
+    await loaded(page);
+    await page.getByRole('heading', { name: 'Notifications' }).waitFor();
+    await page.getByRole('list', { name: `Latest deliveries to ${receiver.url}/hooks/backend` }).waitFor();
+    expect(await page.getByText('Nothing sent yet.').count()).toBe(2);
+
+    // A threshold above the 3,000 credits left: the workspace is low at once, and its endpoints are told.
+    await page.getByLabel('Alert when available credits fall below').fill('5000');
+    await page.getByRole('button', { name: 'Save threshold' }).click();
+    await page.getByText('You are alerted when available credits fall below 5,000.').waitFor();
+    const delivered = page.locator('li[data-status="SUCCEEDED"]', { hasText: 'credits.low — delivered' });
+    const failing = page.locator('li[data-status="PENDING"]', {
+      hasText: 'credits.low — failing (HTTP 500, 1 attempt)',
+    });
+    for (let tries = 0; (await delivered.count()) === 0 || (await failing.count()) === 0; tries++) {
+      if (tries > 50) throw new Error('the deliveries never showed');
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.waitForTimeout(200);
+    }
+    expect(receiver.received.filter((request) => request.path === '/hooks/backend')).toHaveLength(1);
+    await shot(page, '22-notifications');
+    receiver.answer = () => ({ status: 204 });
+  });
+
   it('names what each ledger entry is about, and lets an admin give a spend back with a reason', async () => {
     // A workspace of its own, so that the other tests' numbers stay as they are.
     const workspaceId = 'acme-links';

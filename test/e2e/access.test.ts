@@ -78,6 +78,9 @@ const CALLERS: Caller[] = [
 
 let server: ServerProcess;
 let keys = 0;
+/** A webhook endpoint of HOME and one delivery to it, made before the calls (see beforeAll). */
+let endpointId = '';
+let deliveryId = '';
 let holdId = '';
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -195,6 +198,38 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
     'mutation ($i: RetryReactionWorkInput!) { retryReactionWork(input: $i) }',
     { i: { reaction: 'payments', key: 'nothing-parked' } },
   ],
+  webhookEndpoints: () => ['query ($w: ID!) { webhookEndpoints(workspaceId: $w) { id } }', { w: HOME }],
+  platformWebhookEndpoints: () => ['{ platformWebhookEndpoints { id } }', {}],
+  webhookDeliveries: () => ['query ($e: ID!) { webhookDeliveries(endpointId: $e) { id } }', { e: endpointId }],
+  createWebhookEndpoint: () => [
+    'mutation ($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { id } }',
+    { i: { workspaceId: HOME, url: 'http://127.0.0.1:9/access', eventTypes: ['credits.low'] } },
+  ],
+  updateWebhookEndpoint: () => [
+    'mutation ($i: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $i) { id } }',
+    { i: { endpointId, description: `access ${++keys}` } },
+  ],
+  disableWebhookEndpoint: () => [
+    'mutation ($i: WebhookEndpointIdInput!) { disableWebhookEndpoint(input: $i) { id } }',
+    { i: { endpointId } },
+  ],
+  enableWebhookEndpoint: () => [
+    'mutation ($i: WebhookEndpointIdInput!) { enableWebhookEndpoint(input: $i) { id } }',
+    { i: { endpointId } },
+  ],
+  rotateWebhookSecret: () => [
+    'mutation ($i: RotateWebhookSecretInput!) { rotateWebhookSecret(input: $i) { id } }',
+    { i: { endpointId } },
+  ],
+  redeliverWebhook: () => [
+    'mutation ($i: RedeliverWebhookInput!) { redeliverWebhook(input: $i) { id } }',
+    { i: { deliveryId } },
+  ],
+  // Last: once an allowed caller has deleted it, the calls above answer CONFLICT (still allowed).
+  deleteWebhookEndpoint: () => [
+    'mutation ($i: WebhookEndpointIdInput!) { deleteWebhookEndpoint(input: $i) { id } }',
+    { i: { endpointId } },
+  ],
 };
 
 const DENIED = ['FORBIDDEN', 'UNAUTHENTICATED'];
@@ -204,11 +239,20 @@ const wasAllowed = (response: GraphQLResponse<unknown>) =>
   !codes(response.errors).some((code) => DENIED.includes(code as string));
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ env: { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } });
+  const endpoint = await run(
+    'mutation ($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { id } }',
+    { i: { workspaceId: HOME, url: 'http://127.0.0.1:9/access', eventTypes: ['purchase.completed'] } },
+    adminToken(),
+  );
+  endpointId = (endpoint.data as { createWebhookEndpoint: { id: string } }).createWebhookEndpoint.id;
   for (const [name, variables] of [CALLS.applyPlanAllowance!(), CALLS.purchaseCredits!()]) {
     const response = await run(name, variables, adminToken());
     expect(response.errors).toBeUndefined();
   }
+  const deliveries = await run(...CALLS.webhookDeliveries!(), adminToken());
+  deliveryId = (deliveries.data as { webhookDeliveries: { id: string }[] }).webhookDeliveries[0]?.id ?? '';
+  expect(deliveryId).not.toBe('');
   const [reserve, variables] = CALLS.reserveCredits!();
   holdId = ((await run(reserve, variables, adminToken())).data as { reserveCredits: { id: string } }).reserveCredits.id;
 });

@@ -5,6 +5,7 @@
  */
 import { GraphQLRequestError, request, subscribe } from './api.js';
 import { autoTopUpSection } from './auto-top-up.js';
+import { notificationsSection } from './notifications.js';
 import { dayRange, renderUsageChart, usageByDayAndAction } from './chart.js';
 import {
   ENTRY_LABELS,
@@ -176,6 +177,14 @@ const autoTopUp = autoTopUpSection({
   manages: () => canBuy(state.session.claims),
   paymentsEnabled: () => state.paymentsEnabled,
   packages: () => state.packages,
+  handleError: (error) => handleError(error),
+  announce: (text) => announce(text),
+});
+
+const notifications = notificationsSection({
+  api,
+  session: () => state.session,
+  manages: () => canBuy(state.session.claims),
   handleError: (error) => handleError(error),
   announce: (text) => announce(text),
 });
@@ -705,7 +714,7 @@ async function loadAll() {
   renderPackages(creditPackages, paymentSettings.enabled);
   renderPurchases(creditPurchases);
   settleCheckout();
-  await Promise.all([loadLedger(0), loadUsage(), loadHolds(), autoTopUp.load()]);
+  await Promise.all([loadLedger(0), loadUsage(), loadHolds(), autoTopUp.load(), notifications.load()]);
 }
 
 /** After a change: the balance came with the message; purchases, ledger and usage are refetched. */
@@ -722,6 +731,7 @@ function scheduleRefresh() {
         loadUsage(),
         loadHolds(),
         autoTopUp.load(),
+        notifications.load(),
       ]);
     } catch (error) {
       handleError(error);
@@ -817,6 +827,7 @@ async function openDemo(role, button) {
 
 function wire() {
   autoTopUp.wire();
+  notifications.wire();
   $('signin-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = $('token-input');

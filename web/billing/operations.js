@@ -337,3 +337,61 @@ export const REMOVE_PAYMENT_METHOD = /* GraphQL */ `
   }
   ${AUTO_TOP_UP_FIELDS}
 `;
+
+const ALERT_RULES_FIELDS = /* GraphQL */ `
+  fragment AlertRulesFields on CreditAlertRules {
+    id
+    lowBalanceCredits
+    lowBalancePercent
+    lowBalanceThreshold
+    notifyLow
+    notifyDepleted
+    notifyRecovered
+    expiringSoonDays
+  }
+`;
+
+/** The Notifications section: the alert rules and the workspace's webhook endpoints. */
+export const NOTIFICATIONS = /* GraphQL */ `
+  query BillingNotifications($workspaceId: ID!) {
+    creditAlertRules(workspaceId: $workspaceId) {
+      ...AlertRulesFields
+    }
+    webhookEndpoints(workspaceId: $workspaceId) {
+      id
+      url
+      description
+      eventTypes
+      status
+      disabledReason
+      failingSince
+    }
+  }
+  ${ALERT_RULES_FIELDS}
+`;
+
+/** An endpoint's latest deliveries. */
+export const WEBHOOK_DELIVERIES = /* GraphQL */ `
+  query BillingWebhookDeliveries($endpointId: ID!, $first: Int!) {
+    webhookDeliveries(endpointId: $endpointId, first: $first) {
+      id
+      eventType
+      status
+      attempts
+      lastStatusCode
+      lastError
+      nextAttemptAt
+      createdAt
+      deliveredAt
+    }
+  }
+`;
+
+export const CONFIGURE_CREDIT_ALERTS = /* GraphQL */ `
+  mutation BillingConfigureCreditAlerts($input: ConfigureCreditAlertsInput!) {
+    configureCreditAlerts(input: $input) {
+      ...AlertRulesFields
+    }
+  }
+  ${ALERT_RULES_FIELDS}
+`;
