@@ -31,6 +31,8 @@ export interface WebhookDeliverySettings {
   concurrency: number;
   /** Attempts in flight at once to one endpoint. */
   concurrencyPerEndpoint: number;
+  /** Told of every attempt made (for metrics). */
+  observe?: (attempt: { succeeded: boolean; latencyMs: number }) => void;
 }
 
 /** Signers kept in memory (two per endpoint during a secret's overlap). */
@@ -108,6 +110,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
       error =
         statusCode >= 300 && statusCode < 400 ? `HTTP ${statusCode}: redirects are not followed` : `HTTP ${statusCode}`;
     }
+    this.settings.observe?.({ succeeded, latencyMs });
     const attemptedAt = this.clock.now();
     const wait = succeeded ? undefined : this.settings.retryScheduleMs[item.attempts];
     const { events, position } = await this.commands.recordAttempt(

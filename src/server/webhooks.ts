@@ -15,6 +15,7 @@ import { aesGcmSecrets } from '../webhooks/secret-box';
 import { webhookUrlPolicy } from '../webhooks/url-policy';
 import type { Config } from './config';
 import { resolveWebhookSecretKey } from './webhook-key';
+import { outboundWebhookAttempts, outboundWebhookLatency } from './metrics';
 
 /**
  * Messages in hand at once (being sent, or their attempt being recorded) over all endpoints, and
@@ -54,6 +55,11 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
       retryScheduleMs: settings.retryScheduleMs,
       concurrency: CONCURRENCY,
       concurrencyPerEndpoint: CONCURRENCY_PER_ENDPOINT,
+      observe: ({ succeeded, latencyMs }) => {
+        const outcome = succeeded ? 'delivered' : 'failed';
+        outboundWebhookAttempts.inc({ outcome });
+        outboundWebhookLatency.observe({ outcome }, latencyMs / 1000);
+      },
     },
     logger,
   );
