@@ -10,6 +10,7 @@ import type { Database } from 'better-sqlite3';
 import pino, { type Logger } from 'pino';
 import { PROJECTIONS } from '../../projections';
 import { openReadModelDb } from '../../projections/read-model-db';
+import type { Projection } from '../../projections/projection';
 import { ProjectionRunner } from '../../projections/runner';
 import type { EventStore } from '../../src/eventstore/port';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
@@ -181,6 +182,53 @@ describe('a read model not built from the log it is asked to follow', () => {
     expect(db.prepare('SELECT DISTINCT log FROM projection_checkpoints').pluck().all()).toEqual([
       await store.identity(),
     ]);
+    db.close();
+    await store.close();
+  });
+});
+
+describe('a database fault (disk full)', () => {
+  it('keeps the batch, retries it with backoff, says it is stalled, and resumes by itself once the fault clears', async () => {
+    const { store, readModelFile } = await logWithGrants(5);
+    const db = openReadModelDb(readModelFile);
+    let diskFull = false;
+    const applied: bigint[] = [];
+    const counting: Projection = {
+      name: 'counting',
+      version: 1,
+      migrate: () => undefined,
+      reset: () => undefined,
+      prepare: () => ({
+        apply(event) {
+          if (diskFull) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+          applied.push(event.position);
+        },
+      }),
+    };
+    const stalls: (string | undefined)[] = [];
+    const runner = new ProjectionRunner(store, db, [counting], {
+      retryDelayMs: { first: 10, max: 40 },
+      onStalled: (error) => stalls.push(error?.message),
+    });
+    await runner.start();
+    expect(applied).toHaveLength(5);
+
+    diskFull = true;
+    await store.appendToStream(workspaceStreamName('ws-0'), [granted('ws-0', 100)], { expectedRevision: 'any' });
+    const head = (await store.headPosition()) as bigint;
+    await new Promise((resolve) => setTimeout(resolve, 150)); // several refused attempts
+    expect(runner.stalledBy?.message).toBe('database or disk is full');
+    expect(runner.checkpoint).toBeLessThan(head);
+    expect(stalls[0]).toBe('database or disk is full');
+
+    diskFull = false; // space comes back: nothing to restart
+    await runner.waitFor(head, 2_000);
+    expect(runner.stalledBy).toBeUndefined();
+    expect(runner.checkpoint).toBe(head);
+    expect(stalls[stalls.length - 1]).toBeUndefined();
+    expect(applied).toHaveLength(6); // the refused batch applied once, nothing skipped
+    expect(new Set(applied).size).toBe(6);
+    await runner.stop();
     db.close();
     await store.close();
   });
