@@ -84,7 +84,7 @@ it('requests and charges one top-up for spends on both replicas that cross the t
   expect(answers.every((answer) => answer.errors === undefined)).toBe(true); // 1,000 → 200: one crossing
   const view = await eventually(
     async () => (await expectData(a.url, AutoTopUpDocument, { workspaceId }, manager)).workspaceCredits,
-    (credits) => credits.autoTopUp.recentTopUps[0]?.status === 'SUCCEEDED',
+    (credits) => credits.autoTopUp.recentTopUps[0]?.status === 'SUCCEEDED' && credits.available === 700,
   );
   await new Promise((resolve) => setTimeout(resolve, 1_000)); // time for a second charge, were there one
   const charges = stripe.paymentIntents().filter((intent) => intent.metadata.topUpId !== undefined);
