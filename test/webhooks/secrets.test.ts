@@ -39,4 +39,13 @@ describe('signed headers', () => {
     expect(() => new Webhook(box.generate()).verify(body, headers)).toThrow();
     expect(() => new Webhook(newSecret).verify(`${body} `, headers)).toThrow();
   });
+
+  it('are the library’s own signatures, byte for byte, whatever the body holds', () => {
+    const secret = box.generate();
+    const at = new Date('2026-03-04T05:06:07.890Z');
+    for (const text of [body, JSON.stringify({ note: 'Crédits bas — 残り 😀' }), '']) {
+      expect(signerFor(secret).sign('msg_2', at, text)).toBe(new Webhook(secret).sign('msg_2', at, text));
+    }
+    expect(() => signerFor('whsec_')).toThrow();
+  });
 });
