@@ -34,6 +34,8 @@ const buy = (server: ServerProcess, workspaceId: string, reference: string) =>
 const deliveries = async (server: ServerProcess, endpointId: string) =>
   (await expectData(server.url, WebhookDeliveriesDocument, { endpointId, first: 100 }, adminToken())).webhookDeliveries;
 
+jest.setTimeout(90_000);
+
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -77,9 +79,11 @@ it('resumes a pending retry after a crash, and sends nothing delivered again aft
 
     up = true;
     server = await startServer({ dataDir, env: ENV });
+    // The dead process's reactor lease runs out first (15 s), then the retry is due (5 s + jitter).
     const [resumed] = await until(
       () => deliveries(server, endpointId),
       (list) => list[0]?.status === 'SUCCEEDED',
+      40_000,
     );
     expect(resumed).toMatchObject({ id: pending?.id, attempts: 2 });
     const sent = receiver.received.filter((request) => request.path === '/durable');
