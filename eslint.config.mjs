@@ -106,8 +106,9 @@ export default tseslint.config(
         'error',
         { withEdgeSuffix: true, shouldImplementNode: false, listTypeCanWrapOnlyEdgeType: false },
       ],
-      // - The ledger pages forward (first/after, newest first), which is what the Billing page and
-      //   exports read; backward paging (last/before) is left for after the read-model rewrite.
+      // - A connection must page at least one way. The ledger pages both (first/after towards older
+      //   entries, last/before towards newer ones); a connection that only ever grows at one end may
+      //   page forwards alone.
       '@graphql-eslint/relay-arguments': ['error', { includeBoth: false }],
     },
   },

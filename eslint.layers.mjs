@@ -32,6 +32,8 @@ export const LAYERS = {
   'snapshots-adapter': { pattern: 'src/snapshots/**', imports: ['snapshots-port', 'domain'] },
   'payments-port': { pattern: 'src/payments/payment-gateway.ts', imports: ['domain'] },
   'payments-adapter': { pattern: 'src/payments/stripe-gateway.ts', imports: ['payments-port', 'domain'] },
+  'webhooks-port': { pattern: 'src/webhooks/port.ts', imports: [] },
+  'webhooks-adapter': { pattern: 'src/webhooks/**', imports: ['webhooks-port'] },
 
   // Configuration read by both sides: the rate card, plans and packages; tokens and roles.
   catalog: { pattern: 'src/catalog/**', imports: ['domain'] },
@@ -43,7 +45,17 @@ export const LAYERS = {
   // The write side: load, decide, append. It reads no read model (its lookups are ports).
   commands: {
     pattern: 'src/commands/**',
-    imports: ['domain', 'events', 'eventstore-port', 'snapshots-port', 'payments-port', 'catalog', 'clock', 'ids'],
+    imports: [
+      'domain',
+      'events',
+      'eventstore-port',
+      'snapshots-port',
+      'payments-port',
+      'webhooks-port',
+      'catalog',
+      'clock',
+      'ids',
+    ],
   },
 
   // The read models, fed from the log. They know nothing of commands, queries or GraphQL.
@@ -60,6 +72,7 @@ export const LAYERS = {
       'eventstore-port',
       'commands',
       'payments-port',
+      'webhooks-port',
       'catalog',
       'clock',
     ],
@@ -74,7 +87,7 @@ export const LAYERS = {
   // The API: types, inputs and resolvers over queries and commands.
   graphql: {
     pattern: 'src/graphql/**',
-    imports: ['queries', 'commands', 'domain', 'auth', 'catalog', 'payments-port', 'project-root'],
+    imports: ['queries', 'commands', 'domain', 'auth', 'catalog', 'payments-port', 'webhooks-port', 'project-root'],
   },
 
   // The composition root: wires everything, picks the adapters, serves HTTP.

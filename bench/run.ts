@@ -3,9 +3,13 @@
  * with like. Prints one table and writes bench/results.json.
  *
  *   BENCH_SCALE=0.1       a tenth of the event counts, for a quick look (default 1)
- *   BENCH_ONLY=a,b        only these scenarios: ceiling, commands, holds, auto-top-up, peer, http, replay, long-stream
+ *   BENCH_ONLY=a,b        only these scenarios: ceiling, commands, holds, auto-top-up, peer, http, replay, long-stream,
+ *                         webhooks
  *   BENCH_HTTP_SECONDS=n  seconds of load per HTTP query (default 10, after a 2 s warm-up)
  *   BENCH_PEER_SECONDS=n  time limit of each peer run (default 20)
+ *   BENCH_ONLY=soak       the memory soak, only when named (10 minutes): BENCH_SOAK_SECONDS (600),
+ *                         BENCH_SOAK_WARMUP_SECONDS (120), BENCH_SOAK_RATE (1,500 spends/s),
+ *                         BENCH_SOAK_WORKSPACES (100)
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +21,9 @@ import { httpBench } from './scenarios/http';
 import { longStreamBench } from './scenarios/long-stream';
 import { peerBench } from './scenarios/peer';
 import { replayBench } from './scenarios/replay';
+import { soakBench } from './scenarios/soak';
 import { startupBench } from './scenarios/startup';
+import { webhooksBench } from './scenarios/webhooks';
 import { fillStore } from './fill-store';
 import { round, withTempDir } from './support';
 
@@ -229,6 +235,57 @@ async function main(): Promise<void> {
         target: '≤ 20 ms',
         met: Math.max(fromSnapshot.firstCommandMs, snapshotLagging.firstCommandMs) <= 20,
       });
+    });
+  }
+
+  // Ten minutes: only when asked for by name.
+  if (only?.includes('soak')) {
+    const options = {
+      seconds: Number(process.env.BENCH_SOAK_SECONDS ?? '600'),
+      warmupSeconds: Number(process.env.BENCH_SOAK_WARMUP_SECONDS ?? '120'),
+      spendsPerSecond: Number(process.env.BENCH_SOAK_RATE ?? '1500'),
+      workspaces: Number(process.env.BENCH_SOAK_WORKSPACES ?? '100'),
+      sampleEverySeconds: 10,
+    };
+    log(
+      `soak: ${count(options.spendsPerSecond)} spends/s across ${count(options.workspaces)} workspaces for ${options.seconds} s`,
+    );
+    const soak = await soakBench(options);
+    results.soak = soak;
+    const { startRssMb, minRssMb, maxRssMb, growth, ratio, outsideHeapMb, within10Percent } = soak.afterWarmup;
+    const wrong = soak.retries.wrong + soak.reusedKeys.wrong + soak.failures;
+    rows.push({
+      scenario: `(9) soak: ${count(soak.spendsPerSecond)} spends/s for ${round(options.seconds / 60, 1)} min, ${count(options.workspaces)} workspaces, projections following`,
+      result:
+        `RSS ${startRssMb} MB after the ${soak.warmupEndedAt ?? 'unfinished'} s warm-up, then ${minRssMb}-${maxRssMb} MB: ` +
+        `at most ×${growth} of it (largest/smallest ×${ratio}; outside V8's heap ${outsideHeapMb[0]}-${outsideHeapMb[1]} MB; ` +
+        `${soak.bytesPerSpend} bytes/spend); ` +
+        `${count(soak.retries.checked)} retries (${count(soak.retries.olderThanMemory)} of spends no longer in memory) ` +
+        `and ${count(soak.reusedKeys.checked)} reused keys checked, ${wrong} wrong`,
+      target: 'RSS never 10 % above its level after warm-up, no wrong answer',
+      met: within10Percent && wrong === 0,
+    });
+  }
+
+  if (runs('webhooks')) {
+    log('webhooks: spends across 1,000 workspaces without endpoints and with 10 subscribed, twice each');
+    const webhooks = await webhooksBench({ workspaces: 1000, spends: scaled(100_000), concurrency: 1000 });
+    results.webhooks = webhooks;
+    const { without, withTen, ratio } = webhooks;
+    const latency = withTen.latencyMs;
+    rows.push({
+      scenario: '(11) webhooks: acknowledged crossing spend → signed credits.low received, 10 endpoints',
+      result: latency
+        ? `p50 ${latency.p50} ms, p90 ${latency.p90} ms, p99 ${latency.p99} ms, max ${latency.max} ms; ${count(withTen.delivered)} of ${count(withTen.crossings * 10)} delivered, ${withTen.unverified} unverified`
+        : 'nothing delivered',
+      target: 'p99 ≤ 1 s',
+      met: latency !== undefined && latency.p99 <= 1000 && withTen.delivered === withTen.crossings * 10,
+    });
+    rows.push({
+      scenario: '(11) webhooks: spends/s with 10 subscribed endpoints vs none (the faster of two runs each)',
+      result: `${count(withTen.spendsPerSecond)} vs ${count(without.spendsPerSecond)} spends/s (${ratio})`,
+      target: '≥ 0.8',
+      met: ratio >= 0.8,
     });
   }
 

@@ -4,6 +4,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { CreditAction, Drawdown, GrantSource } from '../src/domain/credits';
+import type { RefundStatus } from '../src/domain/events';
 import type { LedgerEntry, LedgerEntryType } from './credit-ledger';
 
 interface EntryRow {
@@ -25,6 +26,16 @@ interface EntryRow {
   spent: number;
   amount: number | null;
   currency: string | null;
+  consumption_id: string | null;
+  purchase_id: string | null;
+  package_id: string | null;
+  package_name: string | null;
+  refund_id: string | null;
+  refund_status: RefundStatus | null;
+  dispute_id: string | null;
+  plan_id: string | null;
+  plan_name: string | null;
+  reason: string | null;
 }
 
 const toEntry = (row: EntryRow): LedgerEntry => ({
@@ -45,6 +56,16 @@ const toEntry = (row: EntryRow): LedgerEntry => ({
   holdId: row.hold_id ?? undefined,
   spentCredits: row.spent,
   money: row.amount !== null && row.currency !== null ? { amount: row.amount, currency: row.currency } : undefined,
+  consumptionId: row.consumption_id ?? undefined,
+  purchaseId: row.purchase_id ?? undefined,
+  packageId: row.package_id ?? undefined,
+  packageName: row.package_name ?? undefined,
+  refundId: row.refund_id ?? undefined,
+  refundStatus: row.refund_status ?? undefined,
+  disputeId: row.dispute_id ?? undefined,
+  planId: row.plan_id ?? undefined,
+  planName: row.plan_name ?? undefined,
+  reason: row.reason ?? undefined,
 });
 
 export interface LedgerFilter {
@@ -53,6 +74,21 @@ export interface LedgerFilter {
   from?: Date | undefined;
   /** Exclusive. */
   to?: Date | undefined;
+}
+
+/** Which entries of a filter a page holds: the `first` newest or the `last` oldest between two positions. */
+export type LedgerWindow = ({ first: number; last?: undefined } | { last: number; first?: undefined }) & {
+  /** Only entries older than this position (the `after` cursor's). */
+  olderThan?: bigint | undefined;
+  /** Only entries newer than this position (the `before` cursor's). */
+  newerThan?: bigint | undefined;
+};
+
+export interface LedgerPage {
+  /** Newest first. */
+  entries: LedgerEntry[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
 }
 
 export const USAGE_GROUPINGS = ['ACTION', 'MEMBER', 'DAY'] as const;
@@ -92,19 +128,34 @@ export class CreditLedgerReader {
     ) as Record<UsageGrouping, Statement<[string, number, number], UsageTotal>>;
   }
 
-  /** Up to `first` entries older than the `before` position, newest first, and whether more follow. */
-  page(
-    workspaceId: string,
-    options: LedgerFilter & { first: number; before?: bigint | undefined },
-  ): { entries: LedgerEntry[]; hasNextPage: boolean } {
+  /**
+   * One page of the entries between two positions, newest first, as a Relay connection pages: the
+   * `first` newest of them, or the `last` oldest. `olderThan` is the position of the `after`
+   * cursor, `newerThan` of `before`. hasNextPage says whether older entries (of the same filter)
+   * follow the page, hasPreviousPage whether newer ones come before it.
+   */
+  page(workspaceId: string, options: LedgerFilter & LedgerWindow): LedgerPage {
     const { sql, params } = this.where(workspaceId, options);
-    const positionBound = options.before === undefined ? '' : ' AND position < ?';
+    const { olderThan, newerThan } = options;
+    const window = `${olderThan === undefined ? '' : ' AND position < ?'}${newerThan === undefined ? '' : ' AND position > ?'}`;
+    const bounds = [...(olderThan === undefined ? [] : [olderThan]), ...(newerThan === undefined ? [] : [newerThan])];
+    const fromNewest = options.last === undefined;
+    const size = options.last ?? options.first;
     const rows = this.db
       .prepare<unknown[], EntryRow>(
-        `SELECT * FROM ledger_entries WHERE ${sql}${positionBound} ORDER BY position DESC LIMIT ?`,
+        `SELECT * FROM ledger_entries WHERE ${sql}${window} ORDER BY position ${fromNewest ? 'DESC' : 'ASC'} LIMIT ?`,
       )
-      .all(...params, ...(options.before === undefined ? [] : [options.before]), options.first + 1);
-    return { entries: rows.slice(0, options.first).map(toEntry), hasNextPage: rows.length > options.first };
+      .all(...params, ...bounds, size + 1);
+    const more = rows.length > size;
+    const entries = rows.slice(0, size).map(toEntry);
+    if (!fromNewest) entries.reverse();
+    // Beyond the cursor the page starts from: newer entries than `after`, older than `before`.
+    const beyond = fromNewest
+      ? olderThan !== undefined && this.any(sql, params, 'position >= ?', olderThan)
+      : newerThan !== undefined && this.any(sql, params, 'position <= ?', newerThan);
+    return fromNewest
+      ? { entries, hasNextPage: more, hasPreviousPage: beyond }
+      : { entries, hasNextPage: beyond, hasPreviousPage: more };
   }
 
   /** Every matching entry, oldest first, one row in memory at a time. */
@@ -119,6 +170,13 @@ export class CreditLedgerReader {
   /** Credits spent and number of spends (settled holds included) in [from, to), net of refunded spends. */
   usage(workspaceId: string, from: Date, to: Date, grouping: UsageGrouping): UsageTotal[] {
     return this.usageStatements[grouping].all(workspaceId, from.getTime(), to.getTime());
+  }
+
+  private any(sql: string, params: unknown[], bound: string, position: bigint): boolean {
+    const statement = this.db.prepare<unknown[], { found: number }>(
+      `SELECT 1 AS found FROM ledger_entries WHERE ${sql} AND ${bound} LIMIT 1`,
+    );
+    return statement.get(...params, position) !== undefined;
   }
 
   private where(workspaceId: string | undefined, filter: LedgerFilter): { sql: string; params: unknown[] } {

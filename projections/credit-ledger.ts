@@ -3,7 +3,8 @@
  * signed credits and the balance after it. Entries are keyed by the event's global position, so
  * "newest first" and the page cursors stay stable while new entries arrive. Spends also carry the
  * credits later refunded, so usage can be reported net of refunds; a purchase's entries carry the
- * money that moved with them, so an export adds up to what was paid.
+ * money that moved with them, so an export adds up to what was paid. Each entry also carries its
+ * links (see LedgerLinks): the ids an admin acts on, the names a person reads, and the reason.
  *
  * `balanceAfter` is the running sum of the entries: what the grants have left to spend, which is
  * the available balance as far as the ledger has seen it. Held credits are out of it from their
@@ -11,7 +12,7 @@
  * `credits` is that, less any excess it took from the balance; its real cost is `spentCredits`).
  */
 import type { CreditAction, Drawdown, GrantSource, Money } from '../src/domain/credits';
-import { occurredAt, type WorkspaceCreditsEvent } from '../src/domain/events';
+import { occurredAt, type RefundStatus, type WorkspaceCreditsEvent } from '../src/domain/events';
 import { creditsOf, settledFromBalance } from '../src/domain/holds';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
 import type { RecordedEvent } from '../src/eventstore/port';
@@ -35,7 +36,7 @@ export const LEDGER_ENTRY_TYPES = [
 ] as const;
 export type LedgerEntryType = (typeof LEDGER_ENTRY_TYPES)[number];
 
-export interface LedgerEntry {
+export interface LedgerEntry extends LedgerLinks {
   /** The id of the event the entry records. */
   id: string;
   position: bigint;
@@ -61,9 +62,43 @@ export interface LedgerEntry {
   money: Money | undefined;
 }
 
+/**
+ * What an entry is about, by id and by name, so that a reader can act on it or show it: the spend
+ * `refundCreditConsumption` takes, the purchase `refundCreditPurchase` takes, the refund and where
+ * it stands, the dispute, the plan; the package's and plan's names as the catalog named them when
+ * the event was recorded; and the reason given. Undefined where it does not apply (see linksOf).
+ */
+export interface LedgerLinks {
+  /**
+   * CONSUMPTION: this spend. HOLD_SETTLED: the spend the hold's real cost was recorded as.
+   * CONSUMPTION_REFUND: the spend given back. The id refundCreditConsumption takes.
+   */
+  consumptionId: string | undefined;
+  /** PURCHASE, PURCHASE_REFUND, PURCHASE_REFUND_REVERSAL, DISPUTE_OPENED, DISPUTE_CLOSED. */
+  purchaseId: string | undefined;
+  /** The purchased package, on the same entries as purchaseId. */
+  packageId: string | undefined;
+  packageName: string | undefined;
+  /** PURCHASE_REFUND and PURCHASE_REFUND_REVERSAL. */
+  refundId: string | undefined;
+  /** Where the refund stands now: a PURCHASE_REFUND entry follows its refund's later events. */
+  refundStatus: RefundStatus | undefined;
+  /** DISPUTE_OPENED and DISPUTE_CLOSED. */
+  disputeId: string | undefined;
+  /** PLAN_ALLOWANCE. */
+  planId: string | undefined;
+  planName: string | undefined;
+  /**
+   * PROMOTIONAL_GRANT, PURCHASE_REFUND, CONSUMPTION_REFUND, HOLD_RELEASED: the reason the admin
+   * (or the provider, or the caller) gave. PURCHASE_REFUND_REVERSAL: why the refund failed. DISPUTE_OPENED: the bank's reason.
+   * EXPIRY: EXPIRED, PERIOD_REPLACED or MONEY_RETURNED.
+   */
+  reason: string | undefined;
+}
+
 type EntryFields = Omit<
   LedgerEntry,
-  'id' | 'position' | 'workspaceId' | 'occurredAt' | 'balanceAfter' | 'refundedCredits' | 'money'
+  'id' | 'position' | 'workspaceId' | 'occurredAt' | 'balanceAfter' | 'refundedCredits' | 'money' | keyof LedgerLinks
 >;
 
 /** The one source that paid, when all parts of a drawdown share it. */
@@ -242,6 +277,89 @@ function moneyOf(event: WorkspaceCreditsEvent): Money | undefined {
   }
 }
 
+/**
+ * An entry's links, built with every key in the same order (see `fields`). A purchase's later
+ * entries take its package from its PURCHASE entry (`packageOf`), since their events do not name it.
+ */
+const links = (l: Partial<LedgerLinks>): LedgerLinks => ({
+  consumptionId: l.consumptionId,
+  purchaseId: l.purchaseId,
+  packageId: l.packageId,
+  packageName: l.packageName,
+  refundId: l.refundId,
+  refundStatus: l.refundStatus,
+  disputeId: l.disputeId,
+  planId: l.planId,
+  planName: l.planName,
+  reason: l.reason,
+});
+
+type PackageOf = (workspaceId: string, purchaseId: string) => { packageId: string; packageName: string } | undefined;
+
+/** The links of an entry about one purchase: its id, its package, and `more`. */
+const ofPurchase = (packageOf: PackageOf, workspaceId: string, purchaseId: string, more: Partial<LedgerLinks>) =>
+  links({ purchaseId, ...packageOf(workspaceId, purchaseId), ...more });
+
+/** What an entry of this event is about; undefined for an event that makes no entry or links nothing. */
+function linksOf(event: WorkspaceCreditsEvent, packageOf: PackageOf): LedgerLinks | undefined {
+  const { workspaceId } = event.data;
+  switch (event.type) {
+    case 'PlanAllowanceApplied':
+      return links({ planId: event.data.planId, planName: event.data.planName });
+    case 'CreditsPurchased': {
+      const { purchaseId, packageId, packageName } = event.data;
+      return links({ purchaseId, packageId, packageName });
+    }
+    case 'CreditsGranted':
+      return links({ reason: event.data.reason });
+    case 'CreditsConsumed':
+    case 'CreditHoldSettled':
+      return links({ consumptionId: event.data.consumptionId });
+    case 'CreditHoldReleased':
+      return links({ reason: event.data.reason });
+    case 'CreditsExpired':
+      return links({ reason: event.data.reason });
+    case 'CreditConsumptionRefunded':
+      return links({ consumptionId: event.data.consumptionId, reason: event.data.reason });
+    case 'CreditPurchaseRefunded': {
+      const { purchaseId, refundId, reason } = event.data;
+      return ofPurchase(packageOf, workspaceId, purchaseId, { refundId, refundStatus: 'SUCCEEDED', reason });
+    }
+    case 'PurchaseRefundRequested': {
+      const { purchaseId, refundId, reason } = event.data;
+      return ofPurchase(packageOf, workspaceId, purchaseId, { refundId, refundStatus: 'REQUESTED', reason });
+    }
+    case 'PurchaseRefundFailed': {
+      const { purchaseId, refundId, status, reason } = event.data;
+      return ofPurchase(packageOf, workspaceId, purchaseId, { refundId, refundStatus: status, reason });
+    }
+    case 'PurchaseDisputeOpened': {
+      const { purchaseId, disputeId, reason } = event.data;
+      return ofPurchase(packageOf, workspaceId, purchaseId, { disputeId, reason });
+    }
+    case 'PurchaseDisputeClosed':
+      return ofPurchase(packageOf, workspaceId, event.data.purchaseId, { disputeId: event.data.disputeId });
+    default:
+      return undefined;
+  }
+}
+
+/** Where a refund stands after a later event of it; undefined for any other event. */
+function refundStatusAfter(event: WorkspaceCreditsEvent): { refundId: string; status: RefundStatus } | undefined {
+  switch (event.type) {
+    case 'PurchaseRefundPending':
+      return { refundId: event.data.refundId, status: event.data.status };
+    case 'PurchaseRefundSucceeded':
+      return { refundId: event.data.refundId, status: 'SUCCEEDED' };
+    case 'PurchaseRefundFailed':
+      return { refundId: event.data.refundId, status: event.data.status };
+    default:
+      return undefined;
+  }
+}
+
+const NO_LINKS = links({});
+
 /** An entry that moves credits of one purchase's grant (signed: negative when they leave). */
 const purchaseEntry = (
   type: LedgerEntryType,
@@ -267,7 +385,7 @@ const isSpend = (
 
 export const creditLedgerProjection: Projection = {
   name: 'credit-ledger',
-  version: 4,
+  version: 5,
 
   migrate(db) {
     db.exec(`
@@ -291,9 +409,20 @@ export const creditLedgerProjection: Projection = {
         hold_id TEXT,
         spent INTEGER NOT NULL DEFAULT 0,
         amount INTEGER,
-        currency TEXT
+        currency TEXT,
+        purchase_id TEXT,
+        package_id TEXT,
+        package_name TEXT,
+        refund_id TEXT,
+        refund_status TEXT,
+        dispute_id TEXT,
+        plan_id TEXT,
+        plan_name TEXT,
+        reason TEXT
       );
       CREATE INDEX IF NOT EXISTS ledger_by_consumption ON ledger_entries (consumption_id) WHERE consumption_id IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS ledger_purchases ON ledger_entries (workspace_id, purchase_id) WHERE type = 'PURCHASE';
+      CREATE INDEX IF NOT EXISTS ledger_refunds ON ledger_entries (workspace_id, refund_id) WHERE refund_id IS NOT NULL;
       CREATE TABLE IF NOT EXISTS ledger_balances (
         workspace_id TEXT PRIMARY KEY,
         balance INTEGER NOT NULL
@@ -321,11 +450,23 @@ export const creditLedgerProjection: Projection = {
     // Positional parameters: named ones cost an object per row, and a replay writes millions of rows.
     const insert = db.prepare(
       `INSERT INTO ledger_entries (position, entry_id, workspace_id, type, occurred_at, credits, balance_after, source,
-         action, units, actor_id, reference, grants, consumption_id, stream_revision, hold_id, spent, amount, currency)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         action, units, actor_id, reference, grants, consumption_id, stream_revision, hold_id, spent, amount, currency,
+         purchase_id, package_id, package_name, refund_id, refund_status, dispute_id, plan_id, plan_name, reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // A CONSUMPTION_REFUND entry names the spend it gave back; it is not that spend.
     const markRefunded = db.prepare(
-      'UPDATE ledger_entries SET refunded_credits = refunded_credits + ? WHERE consumption_id = ? AND workspace_id = ?',
+      `UPDATE ledger_entries SET refunded_credits = refunded_credits + ?
+       WHERE consumption_id = ? AND workspace_id = ? AND type <> 'CONSUMPTION_REFUND'`,
+    );
+    const purchaseOf = db.prepare<[string, string], { packageId: string; packageName: string }>(
+      `SELECT package_id AS packageId, package_name AS packageName FROM ledger_entries
+       WHERE workspace_id = ? AND purchase_id = ? AND type = 'PURCHASE'`,
+    );
+    const packageOf: PackageOf = (workspaceId, purchaseId) => purchaseOf.get(workspaceId, purchaseId);
+    const moveRefund = db.prepare<[string, string, string]>(
+      `UPDATE ledger_entries SET refund_status = ?
+       WHERE workspace_id = ? AND refund_id = ? AND type = 'PURCHASE_REFUND'`,
     );
     // Running balances are kept in memory during a batch and written once at its end.
     const balances = new Map<string, number>();
@@ -336,6 +477,8 @@ export const creditLedgerProjection: Projection = {
       if (event.type === 'CreditConsumptionRefunded') {
         markRefunded.run(event.data.credits, event.data.consumptionId, workspaceId);
       }
+      const refund = refundStatusAfter(event);
+      if (refund) moveRefund.run(refund.status, workspaceId, refund.refundId);
       const actorId = typeof recorded.metadata.actorId === 'string' ? recorded.metadata.actorId : undefined;
       const entry = entryFor(event, actorId);
       if (!entry) return;
@@ -343,6 +486,7 @@ export const creditLedgerProjection: Projection = {
       const balanceAfter = before + entry.credits;
       balances.set(workspaceId, balanceAfter);
       const money = moneyOf(event);
+      const link = linksOf(event, packageOf) ?? NO_LINKS;
       insert.run(
         recorded.position,
         recorded.id,
@@ -357,12 +501,21 @@ export const creditLedgerProjection: Projection = {
         entry.actorId ?? null,
         entry.reference ?? null,
         JSON.stringify(entry.grants),
-        isSpend(event) ? event.data.consumptionId : null,
+        link.consumptionId ?? null,
         isSpend(event) ? recorded.revision : null,
         entry.holdId ?? null,
         entry.spentCredits,
         money?.amount ?? null,
         money?.currency ?? null,
+        link.purchaseId ?? null,
+        link.packageId ?? null,
+        link.packageName ?? null,
+        link.refundId ?? null,
+        link.refundStatus ?? null,
+        link.disputeId ?? null,
+        link.planId ?? null,
+        link.planName ?? null,
+        link.reason ?? null,
       );
     };
     const endBatch = (): void => {

@@ -23,12 +23,16 @@ export function openReadModelDb(file: string): Database {
     name TEXT PRIMARY KEY,
     version INTEGER NOT NULL,
     position TEXT,
-    failure TEXT
+    failure TEXT,
+    log TEXT
   )`);
-  // Files written before projections could fail alone have no failure column.
+  // Files written before projections could fail alone have no failure column, and those written
+  // before read models recorded the identity of their log (EventStore.identity) no log column.
   const columns = db.prepare<[], { name: string }>('PRAGMA table_info(projection_checkpoints)').all();
-  if (!columns.some((column) => column.name === 'failure')) {
-    db.exec('ALTER TABLE projection_checkpoints ADD COLUMN failure TEXT');
+  for (const column of ['failure', 'log']) {
+    if (!columns.some((existing) => existing.name === column)) {
+      db.exec(`ALTER TABLE projection_checkpoints ADD COLUMN ${column} TEXT`);
+    }
   }
   return db;
 }

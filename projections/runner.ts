@@ -12,6 +12,12 @@
  *   an operator (`credits projections`). The next start tries it again.
  * - The database refusing the write (disk full, locked, I/O error) is nobody's bug: the whole batch
  *   is kept and committed again with backoff until the fault clears, and nothing is skipped.
+ *
+ * Each checkpoint records the identity of the log it was written from (EventStore.identity). At
+ * start, a read model whose checkpoint is of another log (events.sqlite deleted or replaced, another
+ * EventStoreDB), of no recorded log (an earlier release), or past the log's head (an older copy of
+ * the log restored) is emptied and rebuilt from the log before anything is served from it: serving
+ * it would show credits the log does not have, and skip the events the log appends next.
  */
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -86,6 +92,8 @@ export class ProjectionRunner {
   private readonly checkpointStatement;
   private readonly storedCheckpoint;
   private readonly recordFailure;
+  /** The identity of the log being projected, known once started. */
+  private logIdentity: string | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -95,16 +103,17 @@ export class ProjectionRunner {
   ) {
     this.batchSize = options.batchSize ?? 2_000;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 10_000;
-    this.checkpointStatement = db.prepare<[string, number, string]>(
-      `INSERT INTO projection_checkpoints (name, version, position, failure) VALUES (?, ?, ?, NULL)
-       ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position, failure = NULL`,
+    this.checkpointStatement = db.prepare<[string, number, string, string | null]>(
+      `INSERT INTO projection_checkpoints (name, version, position, failure, log) VALUES (?, ?, ?, NULL, ?)
+       ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position, failure = NULL,
+         log = excluded.log`,
     );
     this.recordFailure = db.prepare<[string, number, string]>(
       `INSERT INTO projection_checkpoints (name, version, position, failure) VALUES (?, ?, NULL, ?)
        ON CONFLICT (name) DO UPDATE SET failure = excluded.failure`,
     );
-    const readCheckpoint = db.prepare<[string], { version: number; position: string | null }>(
-      'SELECT version, position FROM projection_checkpoints WHERE name = ?',
+    const readCheckpoint = db.prepare<[string], { version: number; position: string | null; log: string | null }>(
+      'SELECT version, position, log FROM projection_checkpoints WHERE name = ?',
     );
     this.storedCheckpoint = readCheckpoint;
     this.active = projections.map((projection) => {
@@ -172,7 +181,9 @@ export class ProjectionRunner {
 
   /** Starts following the log and resolves once the projections have caught up with its head. */
   async start(): Promise<void> {
-    const head = await this.store.headPosition();
+    const [identity, head] = await Promise.all([this.store.identity(), this.store.headPosition()]);
+    this.logIdentity = identity;
+    this.rebuildWhatIsNotOfThisLog(identity, head);
     const from = lowestCheckpoint(this.active);
     this.subscription = this.store.subscribeToAll({ ...(from !== undefined && { after: from }) });
     const subscription = this.subscription;
@@ -188,6 +199,36 @@ export class ProjectionRunner {
     })();
     if (head !== undefined) await this.waitFor(head, Number.POSITIVE_INFINITY);
     for (const entry of this.healthy()) this.createQueryIndexes(entry);
+  }
+
+  /** Empties the read models whose checkpoint is not of this log, or not yet of it: see the header. */
+  private rebuildWhatIsNotOfThisLog(identity: string, head: bigint | undefined): void {
+    for (const entry of this.active) {
+      if (entry.checkpoint === undefined) continue;
+      const recorded = this.storedCheckpoint.get(entry.projection.name)?.log ?? null;
+      const reason =
+        recorded === null
+          ? 'its checkpoint records no log identity (written by an earlier release)'
+          : recorded !== identity
+            ? `it was built from another log (identity ${recorded}; this log is ${identity})`
+            : head === undefined || entry.checkpoint > head
+              ? `its checkpoint ${entry.checkpoint} is past the log's head (${head ?? 'empty'}): an older copy of the log?`
+              : undefined;
+      if (reason === undefined) continue;
+      this.options.logger?.warn(
+        {
+          projection: entry.projection.name,
+          reason,
+          checkpoint: `${entry.checkpoint}`,
+          head: head?.toString() ?? null,
+        },
+        `read model not built from this log: rebuilding it from the log (${reason})`,
+      );
+      this.resetTables(entry.projection);
+      entry.checkpoint = undefined;
+      entry.indexed = false;
+      entry.failure = undefined;
+    }
   }
 
   async stop(): Promise<void> {
@@ -279,7 +320,7 @@ export class ProjectionRunner {
       current = undefined;
       entry.handler.endBatch?.();
       if (reached === undefined || last > reached)
-        this.checkpointStatement.run(name, entry.projection.version, `${last}`);
+        this.checkpointStatement.run(name, entry.projection.version, `${last}`, this.logIdentity ?? null);
       this.db.exec('RELEASE projection');
       return undefined;
     } catch (error) {

@@ -10,14 +10,17 @@ export interface ProjectionStatus {
   name: string;
   version: number;
   position: string | null;
+  /** The identity of the log it was built from (EventStore.identity); null before any batch. */
+  log: string | null;
   failure: ProjectionFailure | null;
 }
 
 export function projectionStatuses(db: Database): ProjectionStatus[] {
   return db
-    .prepare<[], { name: string; version: number; position: string | null; failure: string | null }>(
-      'SELECT name, version, position, failure FROM projection_checkpoints ORDER BY name',
-    )
+    .prepare<
+      [],
+      { name: string; version: number; position: string | null; log: string | null; failure: string | null }
+    >('SELECT name, version, position, log, failure FROM projection_checkpoints ORDER BY name')
     .all()
     .map((row) => ({ ...row, failure: row.failure === null ? null : (JSON.parse(row.failure) as ProjectionFailure) }));
 }

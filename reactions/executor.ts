@@ -1,11 +1,13 @@
 /**
  * Performs the reactions' due work on the main thread (see reaction.ts): woken after each batch
  * the projections commit, and by a timer for work due later. Only while this replica holds the
- * reactor lease. Each reaction has its own concurrency, so a slow receiver never holds up another
- * reaction, and nothing here runs inside the command pipeline: a slow provider slows no spend.
+ * reactor lease. Each reaction has its own concurrency, and a reaction may bound its work per
+ * partition too (per webhook endpoint), so a slow receiver never holds up another reaction or
+ * another receiver, and nothing here runs inside the command pipeline: a slow provider slows no spend.
  *
  * A piece of work being performed is not started again by this process; once performed, it waits
- * for its outcome to reach the derivation (which removes it) rather than be retried at once.
+ * for its outcome to reach the derivation (which removes or reschedules it) rather than be retried
+ * at once. Work the derivation rescheduled since (a new due time) is new work and is not held back.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../src/clock';
@@ -27,7 +29,15 @@ export interface ReactionExecutorOptions {
   pollMs?: number;
   /** How long performed work waits for its outcome to be derived before it may be tried again. Default 60 s. */
   outcomeGraceMs?: number;
+  /** The position the derivations have reached, to release work whose outcome they have seen. */
+  checkpoint?: () => bigint | undefined;
 }
+
+/** A piece of work's partition: its key up to the first '/' (work-queue.ts's PARTITION). */
+const partitionOf = (key: string): string => key.slice(0, Math.max(0, key.indexOf('/')));
+
+/** The shortest time between two looks for due work. */
+const LOOK_INTERVAL_MS = 20;
 
 /** Whether trying again may help: the provider says so, and anything unexpected gets its retries. */
 const isRetryable = (error: unknown): boolean => !(error instanceof PaymentProviderError) || error.retryable;
@@ -41,12 +51,17 @@ export function backoffMs(policy: RetryPolicy, attempt: number, random = Math.ra
 export class ReactionExecutor {
   private readonly inFlight = new Map<string, Promise<void>>();
   /**
-   * Work this process must not start before the given instant (performed, or failed and waiting),
-   * as it was due then: work the derivation scheduled anew (a next attempt) is due again at once.
+   * Work this process must not start again before `until` (performed, or failed and waiting) while
+   * it is still due at `dueAt`, the time it was performed for: work the derivation scheduled anew (a
+   * next attempt) is due again at once. Work whose outcome was recorded at `outcomeAt` is released
+   * as soon as the derivations have seen that position.
    */
-  private readonly notBefore = new Map<string, { until: number; dueAt: number }>();
+  private readonly notBefore = new Map<string, { until: number; dueAt: number; outcomeAt?: bigint }>();
   private timer: NodeJS.Timeout | undefined;
+  /** Wakes the executor when the next piece of work falls due before the next poll. */
+  private dueTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
+  private lookedAt = -Infinity;
   private running: Promise<void> | undefined;
   private stopped = false;
 
@@ -58,26 +73,35 @@ export class ReactionExecutor {
     this.wake();
   }
 
-  /** Looks for due work soon (coalesced: many wake-ups in a turn make one look). */
+  /**
+   * Looks for due work soon, coalesced: the wake-ups of one turn make one look, and looks are at
+   * least LOOK_INTERVAL_MS apart, so a busy reaction (a completion per millisecond) looks for work
+   * fifty times a second rather than once per completion, and starts what is due together.
+   */
   wake(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    const wait = this.lookedAt + LOOK_INTERVAL_MS - performance.now();
+    const look = (): void => {
       this.scheduled = false;
       if (this.running) {
         void this.running.then(() => this.wake());
         return;
       }
+      this.lookedAt = performance.now();
       this.running = this.run()
         .catch((error: unknown) => this.options.logger.error({ err: error }, 'reactions could not look for work'))
         .finally(() => (this.running = undefined));
-    });
+    };
+    if (wait > 0) setTimeout(look, wait).unref();
+    else setImmediate(look);
   }
 
   /** Stops looking for work and waits for what is being performed. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.dueTimer);
     await this.running;
     await Promise.all(this.inFlight.values());
     await this.options.lease.release().catch(() => undefined);
@@ -93,21 +117,73 @@ export class ReactionExecutor {
 
   private async run(): Promise<void> {
     const now = this.options.clock.now().getTime();
-    for (const [key, { until }] of this.notBefore) if (until <= now) this.notBefore.delete(key);
+    const derived = this.options.checkpoint?.();
+    for (const [key, { until, outcomeAt }] of this.notBefore) {
+      const seen = outcomeAt !== undefined && derived !== undefined && derived >= outcomeAt;
+      if (until <= now || seen) this.notBefore.delete(key);
+    }
     let holding: boolean | undefined;
     for (const performer of this.options.performers) {
       const concurrency = performer.concurrency ?? 4;
-      const busy = [...this.inFlight.keys()].filter((key) => key.startsWith(`${performer.name}\n`)).length;
-      if (busy >= concurrency) continue;
-      const due = this.options.reader
-        .due(performer.name, now, concurrency + this.notBefore.size)
-        .filter((item) => !this.inFlight.has(this.id(item)) && this.notBefore.get(this.id(item))?.dueAt !== item.dueAt)
-        .slice(0, concurrency - busy);
+      const busy = [...this.inFlight.keys()].filter((key) => key.startsWith(`${performer.name}\n`));
+      if (busy.length >= concurrency) continue;
+      const due = this.dueFor(performer, now, busy).slice(0, concurrency - busy.length);
       if (due.length === 0) continue;
       holding ??= await this.options.lease.hold();
       if (!holding) return;
       for (const item of due) this.launch(performer, item);
     }
+    this.wakeAtNextDue(now);
+  }
+
+  /** Work due sooner than the next poll (a retry a few hundred ms away) is not left waiting for it. */
+  private wakeAtNextDue(now: number): void {
+    const next = this.options.reader.nextDue(this.options.performers.map((performer) => performer.name));
+    const pollMs = this.options.pollMs ?? 1_000;
+    if (next === undefined || next <= now || next - now >= pollMs) return;
+    clearTimeout(this.dueTimer);
+    this.dueTimer = setTimeout(() => this.wake(), next - now);
+    this.dueTimer.unref();
+  }
+
+  /**
+   * Due work not in flight or held back, the most overdue first, within the performer's bound per
+   * partition. A query asks for as many more as this process has of that work in hand, and those
+   * are left out here: the in-hand pieces are few, and the queries read little more than they give.
+   */
+  private dueFor(performer: ReactionPerformer, now: number, busy: readonly string[]): WorkItem[] {
+    const { reader } = this.options;
+    const prefix = `${performer.name}\n`;
+    const free = (performer.concurrency ?? 4) - busy.length;
+    const held = new Map<string, number>();
+    for (const [id, { dueAt }] of this.notBefore) if (id.startsWith(prefix)) held.set(id.slice(prefix.length), dueAt);
+    const performing = new Set(busy.map((id) => id.slice(prefix.length)));
+    const available = (item: WorkItem): boolean => !performing.has(item.key) && held.get(item.key) !== item.dueAt;
+    const perPartition = performer.partitionConcurrency;
+    if (perPartition === undefined) {
+      return reader
+        .due(performer.name, now, free + performing.size + held.size)
+        .filter(available)
+        .slice(0, free);
+    }
+    const inHand = new Map<string, { busy: number; held: number }>();
+    const count = (key: string, kind: 'busy' | 'held'): void => {
+      const partition = partitionOf(key);
+      const counts = inHand.get(partition) ?? { busy: 0, held: 0 };
+      counts[kind] += 1;
+      inHand.set(partition, counts);
+    };
+    for (const key of performing) count(key, 'busy');
+    for (const key of held.keys()) count(key, 'held');
+    const candidates: WorkItem[] = [];
+    for (const partition of reader.partitions(performer.name)) {
+      const counts = inHand.get(partition) ?? { busy: 0, held: 0 };
+      const share = Math.min(free, perPartition - counts.busy);
+      if (share <= 0) continue;
+      const due = reader.dueIn(performer.name, partition, now, share + counts.busy + counts.held);
+      candidates.push(...due.filter(available).slice(0, share));
+    }
+    return candidates.sort((a, b) => a.dueAt - b.dueAt).slice(0, free);
   }
 
   private id(item: Pick<WorkItem, 'reaction' | 'key'>): string {
@@ -127,8 +203,13 @@ export class ReactionExecutor {
     const { clock, logger } = this.options;
     try {
       const result = await performer.perform(item);
+      const graceUntil = clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000);
+      if (result && 'outcomeAt' in result) {
+        this.wait(item, graceUntil, result.outcomeAt);
+        return;
+      }
       if (result && 'done' in result) {
-        this.wait(item, clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000));
+        this.wait(item, graceUntil);
         await this.record({
           type: 'ReactionWorkDone',
           data: { reaction: item.reaction, key: item.key, doneAt: clock.now().toISOString() },
@@ -148,7 +229,7 @@ export class ReactionExecutor {
         });
         return;
       }
-      this.wait(item, clock.now().getTime() + (this.options.outcomeGraceMs ?? 60_000));
+      this.wait(item, graceUntil);
     } catch (error) {
       const attempt = item.attempts + 1;
       const parked = !isRetryable(error) || attempt >= performer.retry.maxAttempts;
@@ -177,8 +258,8 @@ export class ReactionExecutor {
     }
   }
 
-  private wait(item: WorkItem, until: number): void {
-    this.notBefore.set(this.id(item), { until, dueAt: item.dueAt });
+  private wait(item: WorkItem, until: number, outcomeAt?: bigint): void {
+    this.notBefore.set(this.id(item), { until, dueAt: item.dueAt, ...(outcomeAt !== undefined && { outcomeAt }) });
   }
 
   private async record(event: ReactionEvent): Promise<void> {

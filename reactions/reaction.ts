@@ -51,17 +51,24 @@ export interface RetryPolicy {
 }
 
 /**
- * What a performer may ask for besides success: to look again later (e.g. a refund still pending),
- * or to mark the work done when its outcome leaves no event of its own for the derivation to see
- * (a card forgotten at the provider, a charge whose answer was recorded already).
+ * What a performer may say besides success: to look again later (e.g. a refund still pending); to
+ * mark the work done when its outcome leaves no event of its own for the derivation to see (a card
+ * forgotten at the provider, a charge whose answer was recorded already); or where in the log it
+ * recorded the outcome, so the work is held back only until its derivation has seen it (rather
+ * than for the executor's grace period).
  */
-export type PerformResult = { checkAgainAt: Date } | { done: true } | void;
+export type PerformResult = { checkAgainAt: Date } | { done: true } | { outcomeAt: bigint } | void;
 
 export interface ReactionPerformer<Payload = unknown> {
   readonly name: string;
   readonly retry: RetryPolicy;
   /** Pieces of this reaction's work performed at once. Default 4. */
   readonly concurrency?: number;
+  /**
+   * Pieces performed at once per partition of the work, the part of its key before the first `/`
+   * (one webhook endpoint): a slow receiver then holds only its own share. Default: no such bound.
+   */
+  readonly partitionConcurrency?: number;
   /**
    * Performs the side effect and records its outcome; throws when it failed (a retry may succeed
    * when the error is a PaymentProviderError with `retryable`, or any other error).

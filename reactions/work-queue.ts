@@ -5,6 +5,12 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 
+/**
+ * The partition of a piece of work: its key up to the first '/' (one webhook endpoint), or '' when
+ * the key has none. An executor may bound the work it performs at once per partition.
+ */
+export const PARTITION = "substr(key, 1, instr(key, '/') - 1)";
+
 export const WORK_SCHEMA = `
   CREATE TABLE IF NOT EXISTS reaction_work (
     reaction TEXT NOT NULL,
@@ -18,6 +24,7 @@ export const WORK_SCHEMA = `
     PRIMARY KEY (reaction, key)
   );
   CREATE INDEX IF NOT EXISTS reaction_work_due ON reaction_work (reaction, parked, due_at);
+  CREATE INDEX IF NOT EXISTS reaction_work_by_partition ON reaction_work (reaction, parked, ${PARTITION}, due_at);
 `;
 
 export class WorkQueue {

@@ -1,6 +1,7 @@
 /** What the performers and operators read of the reactions' work (see work-queue.ts). */
 import type { Database, Statement } from 'better-sqlite3';
 import type { WorkItem } from './reaction';
+import { PARTITION } from './work-queue';
 
 interface WorkRow {
   reaction: string;
@@ -33,7 +34,9 @@ const item = (row: WorkRow): WorkItem => ({
 
 export class WorkReader {
   private readonly dueStatement: Statement<[string, number, number], WorkRow>;
-  private readonly nextStatement: Statement<[], { next: number | null }>;
+  private readonly partitionsStatement: Statement<[{ reaction: string }], string>;
+  private readonly dueInPartitionStatement: Statement<[string, string, number, number], WorkRow>;
+  private readonly nextStatement: Statement<[string], { next: number | null }>;
   private readonly parkedStatement: Statement<[], WorkRow>;
   private readonly countsStatement: Statement<
     [],
@@ -44,7 +47,24 @@ export class WorkReader {
     this.dueStatement = db.prepare(
       'SELECT * FROM reaction_work WHERE reaction = ? AND parked = 0 AND due_at <= ? ORDER BY due_at LIMIT ?',
     );
-    this.nextStatement = db.prepare('SELECT min(due_at) AS next FROM reaction_work WHERE parked = 0');
+    // One partition after another, a skip-scan of the index on the partition (work-queue.ts): the
+    // cost grows with the partitions that have work, not with the work waiting in them.
+    this.partitionsStatement = db
+      .prepare<[{ reaction: string }], string>(
+        `WITH RECURSIVE parts(p) AS (
+           SELECT min(${PARTITION}) FROM reaction_work WHERE reaction = @reaction AND parked = 0
+           UNION ALL
+           SELECT (SELECT min(${PARTITION}) FROM reaction_work WHERE reaction = @reaction AND parked = 0 AND ${PARTITION} > parts.p)
+           FROM parts WHERE parts.p IS NOT NULL
+         )
+         SELECT p FROM parts WHERE p IS NOT NULL`,
+      )
+      .pluck();
+    this.dueInPartitionStatement = db.prepare(
+      `SELECT * FROM reaction_work WHERE reaction = ? AND parked = 0 AND ${PARTITION} = ? AND due_at <= ?
+       ORDER BY due_at LIMIT ?`,
+    );
+    this.nextStatement = db.prepare('SELECT min(due_at) AS next FROM reaction_work WHERE reaction = ? AND parked = 0');
     this.parkedStatement = db.prepare('SELECT * FROM reaction_work WHERE parked = 1 ORDER BY requested_at');
     this.countsStatement = db.prepare(
       `SELECT reaction, sum(parked = 0) AS pending, sum(parked = 1) AS parked,
@@ -58,9 +78,27 @@ export class WorkReader {
     return this.dueStatement.all(reaction, now, limit).map(item);
   }
 
-  /** When the next piece of work of any reaction is due; undefined when there is none. */
-  nextDue(): number | undefined {
-    return this.nextStatement.get()?.next ?? undefined;
+  /**
+   * The partitions of a reaction's work that has not been parked (the key's part before its first
+   * `/`: one webhook endpoint each), due or not.
+   */
+  partitions(reaction: string): string[] {
+    return this.partitionsStatement.all({ reaction });
+  }
+
+  /** Like `due`, within one partition. */
+  dueIn(reaction: string, partition: string, now: number, limit: number): WorkItem[] {
+    return this.dueInPartitionStatement.all(reaction, partition, now, limit).map(item);
+  }
+
+  /** When the next piece of work of these reactions is due; undefined when there is none. */
+  nextDue(reactions: readonly string[]): number | undefined {
+    let next: number | undefined;
+    for (const reaction of reactions) {
+      const due = this.nextStatement.get(reaction)?.next ?? undefined;
+      if (due !== undefined && (next === undefined || due < next)) next = due;
+    }
+    return next;
   }
 
   parked(): ParkedWork[] {

@@ -56,6 +56,7 @@ export async function httpBench(
     NODE_ENV: 'production',
     DATA_DIR: dataDir,
     AUTH_JWT_SECRET: SECRET,
+    WEBHOOK_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
     // One token and one address send everything here: the limiters still count every request (their
     // cost is part of the figures), but the limits are out of reach.
     RATE_LIMIT_PER_TOKEN: String(NO_LIMIT),

@@ -37,6 +37,17 @@ export const toRecord = (entry: LedgerEntry) => ({
   // Money of purchases, refunds and chargebacks: minor units, signed as credits are.
   amount: entry.money?.amount ?? null,
   currency: entry.money?.currency ?? null,
+  // What the entry is about (after the columns earlier releases wrote, which keep their places).
+  consumptionId: entry.consumptionId ?? null,
+  purchaseId: entry.purchaseId ?? null,
+  packageId: entry.packageId ?? null,
+  packageName: entry.packageName ?? null,
+  refundId: entry.refundId ?? null,
+  refundStatus: entry.refundStatus ?? null,
+  disputeId: entry.disputeId ?? null,
+  planId: entry.planId ?? null,
+  planName: entry.planName ?? null,
+  reason: entry.reason ?? null,
 });
 export type LedgerRecord = ReturnType<typeof toRecord>;
 

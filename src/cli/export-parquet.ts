@@ -32,6 +32,16 @@ const PARQUET_COLUMNS: Record<
   grants: { type: 'JSON', nullable: false },
   amount: { type: 'INT64', nullable: true, value: (entry) => (entry.money ? BigInt(entry.money.amount) : null) },
   currency: { type: 'STRING', nullable: true },
+  consumptionId: { type: 'STRING', nullable: true },
+  purchaseId: { type: 'STRING', nullable: true },
+  packageId: { type: 'STRING', nullable: true },
+  packageName: { type: 'STRING', nullable: true },
+  refundId: { type: 'STRING', nullable: true },
+  refundStatus: { type: 'STRING', nullable: true },
+  disputeId: { type: 'STRING', nullable: true },
+  planId: { type: 'STRING', nullable: true },
+  planName: { type: 'STRING', nullable: true },
+  reason: { type: 'STRING', nullable: true },
 };
 
 function columnsOf(entries: readonly LedgerEntry[]): ColumnSource[] {

@@ -14,7 +14,7 @@ import { decideAndAppend, type CommandMetadata, type CommandOutcome, type Queued
 import { WorkspaceQueues } from './workspace-queues';
 import { WorkspaceStates, type LoadedStream, type WorkspaceStatesOptions } from './workspace-states';
 
-export { DEFAULT_SNAPSHOT_EVERY } from './workspace-states';
+export { DEFAULT_RETRY_RECORDS_IN_MEMORY, DEFAULT_SNAPSHOT_EVERY, DEFAULT_STATE_CACHE_BYTES } from './workspace-states';
 export type { CommandMetadata, CommandOutcome } from './decide-and-append';
 
 export interface CommandHandlerOptions extends WorkspaceStatesOptions {
@@ -70,6 +70,11 @@ export class WorkspaceCreditsCommandHandler {
     });
   }
 
+  /** The workspace states kept in memory: how many, and their approximate bytes. */
+  cacheUsage(): { workspaces: number; bytes: number } {
+    return this.states.cacheUsage();
+  }
+
   /** The workspace's current state, loaded afresh from its snapshot and stream. */
   load(stream: string): Promise<LoadedStream> {
     return this.states.load(stream);
@@ -90,6 +95,7 @@ export class WorkspaceCreditsCommandHandler {
   /** Decides and appends one batch; returns the commands to decide again after a revision conflict. */
   private async runBatch(stream: string, batch: QueuedCommand[]): Promise<QueuedCommand[]> {
     const loaded = await this.states.get(stream);
+    this.states.recall(stream, loaded, batch.flatMap(spendKey));
     let result;
     try {
       result = await decideAndAppend(this.store, stream, loaded, batch, this.lowBalancePolicy);
@@ -115,3 +121,7 @@ export class WorkspaceCreditsCommandHandler {
     return retry;
   }
 }
+
+/** The idempotency key of a spend, whose first answer a retry must get: none for other commands. */
+const spendKey = (queued: QueuedCommand): string[] =>
+  queued.command.type === 'ConsumeCredits' ? [queued.command.data.idempotencyKey] : [];

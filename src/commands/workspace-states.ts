@@ -3,19 +3,38 @@
  * one is loaded (its latest usable snapshot plus the events after it, or the whole stream), and
  * when a snapshot of a cached one is taken.
  *
- * A snapshot is only a cache. It is believed when its content matches its checksum and the stream
- * still holds the snapshot's last event at its revision; otherwise it is ignored, logged, and the
- * stream is folded from its start (the next snapshot replaces it). A snapshot is taken once a
+ * A snapshot is only a cache. It is believed when its content matches its checksum, it was taken
+ * from this log (its identity) and the stream still holds the snapshot's last event at its
+ * revision; otherwise it is ignored, reported
+ * (onSnapshotRejected), the stream is folded from its start, and a fresh snapshot replaces it after
+ * the workspace's next command, however few events it has. A snapshot is taken once a
  * cached state has run `snapshotEvery` events past the last one, at most once per
  * `snapshotIntervalMs` per workspace, so that a busy workspace does not spend its time writing them.
+ *
+ * Memory is bounded by configuration, not by traffic. The cached states are bounded in number and in
+ * (approximate) bytes, the least recently used going first. With a RetryRecordStore, a state keeps
+ * at most `retryRecordsInMemory` remembered spends (plus a tenth, so that they leave in batches): the
+ * oldest go to the store after the command that took the workspace past that, and before deciding a
+ * spend whose key is not in memory the store is asked for it, so that a retry inside the retention
+ * window still gets its first answer. A snapshot says up to which revision its state's older spends
+ * went to the store; the store's mark for the stream, checked against the log when the workspace
+ * is loaded, says how far it has them. Stored spends of another history are forgotten, and a
+ * snapshot whose older spends the store lacks is not used: the stream is folded from its start,
+ * the spends going to the store again as the fold passes them.
  */
 import { LRUCache } from 'lru-cache';
 import { evolve } from '../domain/evolve';
-import { initialState, type WorkspaceCreditsState } from '../domain/state';
+import { IDEMPOTENCY_RETENTION_MS, initialState, type WorkspaceCreditsState } from '../domain/state';
 import { decodeState, encodeState, STATE_SNAPSHOT_VERSION } from '../domain/state-snapshot';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent } from '../events/workspace-stream';
-import type { SnapshotStore, StateSnapshot } from '../snapshots/port';
+import {
+  SnapshotRejected,
+  type RetryRecordMark,
+  type RetryRecordStore,
+  type SnapshotStore,
+  type StateSnapshot,
+} from '../snapshots/port';
 
 /**
  * A cold workspace folds at most this many events after its snapshot (unless it is busy enough that
@@ -23,9 +42,25 @@ import type { SnapshotStore, StateSnapshot } from '../snapshots/port';
  */
 export const DEFAULT_SNAPSHOT_EVERY = 100;
 
+/** Remembered spends a workspace keeps in memory when they can go to a RetryRecordStore. */
+export const DEFAULT_RETRY_RECORDS_IN_MEMORY = 1_000;
+/** Bytes of workspace states kept in memory between commands. */
+export const DEFAULT_STATE_CACHE_BYTES = 256 * 1024 * 1024;
+
 export interface WorkspaceStatesOptions {
   /** Workspaces whose state is kept in memory between commands. Default 10,000. */
   cachedWorkspaces?: number;
+  /** What those states may take in memory, approximately (approximateStateBytes). Default 256 MiB. */
+  stateCacheBytes?: number;
+  /** Where remembered spends go that a workspace no longer keeps in memory; without one, all stay. */
+  retryRecords?: RetryRecordStore;
+  /** Remembered spends a workspace keeps in memory, with retryRecords. Default 1,000. */
+  retryRecordsInMemory?: number;
+  /**
+   * Told when the retry record store's spends of a stream were forgotten (taken from another
+   * history) or the store failed (the spends then stay in memory until it works again).
+   */
+  onRetryRecordsProblem?: (stream: string, problem: string) => void;
   /** Where state snapshots are kept; without one, every load folds the whole stream. */
   snapshots?: SnapshotStore;
   /** Events a cached state may run ahead of its last snapshot before a new one is taken. Default 100. */
@@ -48,6 +83,12 @@ export interface LoadedStream {
   snapshotRevision: bigint | undefined;
   snapshotTakenAt: number;
   snapshotWriting: boolean;
+  /** The stored snapshot was not believed: replace it at the next chance, however few events it is behind. */
+  snapshotRejected: boolean;
+  /** The state's older remembered spends went to the retry record store from events up to this revision. */
+  retryRecordsThrough: bigint | undefined;
+  /** The retry record store has spends of this stream (checked against the log): ask it for unknown keys. */
+  retryRecordsStored: boolean;
 }
 
 export class WorkspaceStates {
@@ -56,14 +97,27 @@ export class WorkspaceStates {
   private readonly snapshotEvery: bigint;
   private readonly snapshotIntervalMs: number;
   private readonly snapshotOnCloseAfter: bigint;
+  private readonly retryRecords: RetryRecordStore | undefined;
+  private readonly retryRecordsInMemory: number;
+  /** Spends a state may hold past retryRecordsInMemory before they go to the store, together. */
+  private readonly retryRecordsBatch: number;
   /** Snapshots being written. */
   private readonly writes = new Set<Promise<void>>();
+  /** The identity of the log, asked once, before the first snapshot is read or taken. */
+  private logIdentity: string | undefined;
 
   constructor(
     private readonly store: EventStore,
     private readonly options: WorkspaceStatesOptions = {},
   ) {
-    this.cache = new LRUCache({ max: options.cachedWorkspaces ?? 10_000 });
+    this.cache = new LRUCache({
+      max: options.cachedWorkspaces ?? 10_000,
+      maxSize: options.stateCacheBytes ?? DEFAULT_STATE_CACHE_BYTES,
+      sizeCalculation: (loaded) => approximateStateBytes(loaded.state),
+    });
+    this.retryRecords = options.retryRecords;
+    this.retryRecordsInMemory = options.retryRecordsInMemory ?? DEFAULT_RETRY_RECORDS_IN_MEMORY;
+    this.retryRecordsBatch = Math.max(1, Math.ceil(this.retryRecordsInMemory / 10));
     this.snapshots = options.snapshots;
     this.snapshotEvery = BigInt(options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY);
     this.snapshotIntervalMs = options.snapshotIntervalMs ?? 1_000;
@@ -80,11 +134,52 @@ export class WorkspaceStates {
     return loaded;
   }
 
-  /** Keeps a state whose events were just committed at `revision`. */
+  /** The states kept in memory: how many, and their approximate bytes (approximateStateBytes). */
+  cacheUsage(): { workspaces: number; bytes: number } {
+    return { workspaces: this.cache.size, bytes: this.cache.calculatedSize };
+  }
+
+  /** Keeps a state whose events were just committed at `revision`; its oldest spends may go to the store. */
   committed(stream: string, loaded: LoadedStream, revision: bigint, lastEventId: string | undefined): void {
     loaded.revision = revision;
     loaded.lastEventId = lastEventId;
+    if (lastEventId !== undefined) this.evictSpends(stream, loaded, revision, lastEventId);
     this.cache.set(stream, loaded);
+  }
+
+  /**
+   * Brings back from the retry record store the spends of these keys that are no longer in memory,
+   * before a batch with them is decided: a retry of an old spend then gets its first answer.
+   */
+  recall(stream: string, loaded: LoadedStream, idempotencyKeys: readonly string[]): void {
+    if (!this.retryRecords || !loaded.retryRecordsStored) return;
+    const consumptions = loaded.state.consumptions;
+    for (const key of idempotencyKeys) {
+      if (consumptions.has(key)) continue;
+      const spend = this.retryRecords.find(stream, key);
+      if (spend) consumptions.recall(spend);
+    }
+  }
+
+  /** Spends past the bound go to the store, as of the event at `revision`; on failure they stay. */
+  private evictSpends(stream: string, loaded: LoadedStream, revision: bigint, eventId: string): void {
+    const store = this.retryRecords;
+    const log = this.logIdentity;
+    const consumptions = loaded.state.consumptions;
+    if (!store || log === undefined || consumptions.size < this.retryRecordsInMemory + this.retryRecordsBatch) return;
+    let newest = -Infinity;
+    try {
+      consumptions.evictOldest(this.retryRecordsInMemory, (spends) => {
+        store.keep(stream, spends, { log, revision, eventId });
+        newest = spends[spends.length - 1]?.consumedAt ?? newest;
+      });
+      loaded.retryRecordsThrough = revision;
+      loaded.retryRecordsStored = true;
+      // Spends past the retention window are never asked for again: forget as many as came in.
+      store.forgetBefore(newest - IDEMPOTENCY_RETENTION_MS, 2 * this.retryRecordsBatch);
+    } catch (error) {
+      this.options.onRetryRecordsProblem?.(stream, `the store failed, the spends stay in memory: ${messageOf(error)}`);
+    }
   }
 
   /** Drops a state that ran ahead of its stream (its events were never written). */
@@ -94,21 +189,79 @@ export class WorkspaceStates {
 
   /** The workspace's current state: its latest usable snapshot and the events after it. */
   async load(stream: string): Promise<LoadedStream> {
+    if (!this.snapshots && !this.retryRecords) return this.foldAll(stream, false, undefined);
+    this.logIdentity ??= await this.store.identity();
+    const mark = await this.storedSpendsOf(stream);
     // An unreadable snapshot is no snapshot: the stream is the truth.
-    const snapshot = await this.snapshots?.load(stream).catch((error: unknown) => {
-      this.rejected(stream, `unreadable: ${error instanceof Error ? error.message : String(error)}`);
+    if (!this.snapshots) return this.foldAll(stream, false, mark);
+    let rejected = false;
+    const snapshot = await this.snapshots.load(stream).catch((error: unknown) => {
+      rejected = true;
+      this.rejected(stream, error instanceof SnapshotRejected ? error.reason : `unreadable: ${messageOf(error)}`);
       return undefined;
     });
     let fromSnapshot: LoadedStream | undefined;
-    if (snapshot && snapshot.version !== STATE_SNAPSHOT_VERSION) {
+    if (snapshot && snapshot.log !== this.logIdentity) {
+      rejected = true;
+      this.rejected(
+        stream,
+        `it was taken from another log (identity ${snapshot.log}; this log is ${this.logIdentity})`,
+      );
+    } else if (snapshot && snapshot.version !== STATE_SNAPSHOT_VERSION) {
+      rejected = true;
       this.rejected(stream, `version ${snapshot.version}, not ${STATE_SNAPSHOT_VERSION}`);
+    } else if (
+      snapshot?.retryRecordsThrough !== undefined &&
+      (mark === undefined || mark.revision < snapshot.retryRecordsThrough)
+    ) {
+      rejected = true;
+      this.rejected(
+        stream,
+        `its older remembered spends, taken from events up to revision ${snapshot.retryRecordsThrough}, are not ` +
+          `in the retry record store (${mark ? `it has them up to revision ${mark.revision}` : 'it has none'})`,
+      );
     } else if (snapshot) {
-      fromSnapshot = await this.fold(stream, snapshot).catch((error: unknown) => {
-        this.rejected(stream, `undecodable: ${error instanceof Error ? error.message : String(error)}`);
+      fromSnapshot = await this.fold(stream, snapshot, mark).catch((error: unknown) => {
+        this.rejected(stream, `undecodable: ${messageOf(error)}`);
         return undefined;
       });
+      rejected = fromSnapshot === undefined;
     }
-    return fromSnapshot ?? ((await this.fold(stream, undefined)) as LoadedStream);
+    return fromSnapshot ?? this.foldAll(stream, rejected, mark);
+  }
+
+  /**
+   * How far the retry record store has the stream's spends, when they were taken from this log's
+   * history: the log holds the mark's event at its revision. Spends of another history (another
+   * log, or events an older copy of this one no longer has) are forgotten.
+   */
+  private async storedSpendsOf(stream: string): Promise<RetryRecordMark | undefined> {
+    const mark = this.retryRecords?.mark(stream);
+    if (!mark) return undefined;
+    if (mark.log === this.logIdentity) {
+      for await (const recorded of this.store.readStream(stream, { fromRevision: mark.revision, maxCount: 1 })) {
+        if (recorded.revision === mark.revision && recorded.id === mark.eventId) return mark;
+      }
+    }
+    this.retryRecords?.forget(stream);
+    this.options.onRetryRecordsProblem?.(
+      stream,
+      `its stored spends were taken from another history (no event ${mark.eventId} at revision ` +
+        `${mark.revision} of log ${mark.log}): forgotten`,
+    );
+    return undefined;
+  }
+
+  /** The whole stream folded, which fold never refuses. */
+  private async foldAll(
+    stream: string,
+    snapshotRejected: boolean,
+    mark: RetryRecordMark | undefined,
+  ): Promise<LoadedStream> {
+    const loaded = await this.fold(stream, undefined, mark);
+    if (!loaded) throw new Error(`${stream} folded from its start did not load`);
+    loaded.snapshotRejected = snapshotRejected;
+    return loaded;
   }
 
   /**
@@ -116,10 +269,22 @@ export class WorkspaceStates {
    * stream does not hold the snapshot's last event at its revision (the snapshot is of another
    * history, e.g. a store restored from a backup).
    */
-  private async fold(stream: string, snapshot: StateSnapshot | undefined): Promise<LoadedStream | undefined> {
-    const state = snapshot ? decodeState(snapshot.state) : initialState();
-    let revision = snapshot?.revision;
-    let lastEventId = snapshot?.eventId;
+  private async fold(
+    stream: string,
+    snapshot: StateSnapshot | undefined,
+    mark: RetryRecordMark | undefined,
+  ): Promise<LoadedStream | undefined> {
+    const loaded: LoadedStream = {
+      state: snapshot ? decodeState(snapshot.state) : initialState(),
+      revision: snapshot?.revision,
+      lastEventId: snapshot?.eventId,
+      snapshotRevision: snapshot?.revision,
+      snapshotTakenAt: -Infinity,
+      snapshotWriting: false,
+      snapshotRejected: false,
+      retryRecordsThrough: snapshot?.retryRecordsThrough,
+      retryRecordsStored: mark !== undefined,
+    };
     let confirmed = snapshot === undefined;
     for await (const recorded of this.store.readStream(stream, { fromRevision: snapshot?.revision ?? 0n })) {
       if (!confirmed) {
@@ -128,22 +293,17 @@ export class WorkspaceStates {
         continue;
       }
       const event = toWorkspaceCreditsEvent(recorded);
-      if (event) evolve(state, event);
-      revision = recorded.revision;
-      lastEventId = recorded.id;
+      if (event) evolve(loaded.state, event);
+      loaded.revision = recorded.revision;
+      loaded.lastEventId = recorded.id;
+      // A long stream's spends go to the store as the fold passes them, not all at its end.
+      if (event?.type === 'CreditsConsumed') this.evictSpends(stream, loaded, recorded.revision, recorded.id);
     }
     if (!confirmed) {
       this.rejected(stream, `the stream has no event ${snapshot?.eventId} at revision ${snapshot?.revision}`);
       return undefined;
     }
-    return {
-      state,
-      revision,
-      lastEventId,
-      snapshotRevision: snapshot?.revision,
-      snapshotTakenAt: -Infinity,
-      snapshotWriting: false,
-    };
+    return loaded;
   }
 
   private rejected(stream: string, reason: string): void {
@@ -157,8 +317,8 @@ export class WorkspaceStates {
    */
   async snapshotIfDue(stream: string): Promise<void> {
     const loaded = this.cache.peek(stream);
-    if (!this.snapshots || !loaded || loaded.snapshotWriting || this.behindSnapshot(loaded) < this.snapshotEvery)
-      return;
+    if (!this.snapshots || !loaded || loaded.snapshotWriting) return;
+    if (!loaded.snapshotRejected && this.behindSnapshot(loaded) < this.snapshotEvery) return;
     if (performance.now() - loaded.snapshotTakenAt < this.snapshotIntervalMs) return;
     loaded.snapshotWriting = true;
     await new Promise((resolve) => setImmediate(resolve));
@@ -173,7 +333,8 @@ export class WorkspaceStates {
   /** Encodes the state now; the file is written while the workspace goes on. */
   private snapshot(stream: string, loaded: LoadedStream): void {
     const { revision, lastEventId } = loaded;
-    if (!this.snapshots || revision === undefined || lastEventId === undefined) {
+    const log = this.logIdentity;
+    if (!this.snapshots || revision === undefined || lastEventId === undefined || log === undefined) {
       loaded.snapshotWriting = false;
       return;
     }
@@ -186,11 +347,21 @@ export class WorkspaceStates {
       loaded.snapshotWriting = false; // the next interval tries again
       return;
     }
+    const { retryRecordsThrough } = loaded;
     const write = this.snapshots
-      .save({ stream, revision, eventId: lastEventId, version: STATE_SNAPSHOT_VERSION, state })
+      .save({
+        stream,
+        revision,
+        eventId: lastEventId,
+        log,
+        version: STATE_SNAPSHOT_VERSION,
+        ...(retryRecordsThrough !== undefined && { retryRecordsThrough }),
+        state,
+      })
       .then(
         () => {
           loaded.snapshotRevision = revision;
+          loaded.snapshotRejected = false;
         },
         // A snapshot is only a shortcut and the stream stays the truth: the next interval tries again.
         () => undefined,
@@ -209,7 +380,8 @@ export class WorkspaceStates {
    */
   async close(): Promise<void> {
     for (const [stream, loaded] of this.cache.entries()) {
-      if (!loaded.snapshotWriting && this.behindSnapshot(loaded) >= this.snapshotOnCloseAfter) {
+      const due = loaded.snapshotRejected || this.behindSnapshot(loaded) >= this.snapshotOnCloseAfter;
+      if (!loaded.snapshotWriting && due) {
         this.snapshot(stream, loaded);
       }
     }
@@ -220,4 +392,21 @@ export class WorkspaceStates {
   async idle(): Promise<void> {
     while (this.writes.size > 0) await Promise.all(this.writes);
   }
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** What a bookkeeping entry of a state (a grant, a purchase, a key) takes in memory, roughly. */
+const BYTES_PER_ENTRY = 300;
+
+/**
+ * What a workspace state takes in memory, roughly, for the cache's byte bound: its remembered spends
+ * (most of a busy workspace), and a flat cost per entry of everything else.
+ */
+export function approximateStateBytes(state: WorkspaceCreditsState): number {
+  let entries = 0;
+  for (const value of Object.values(state)) {
+    if (value instanceof Map || value instanceof Set) entries += value.size;
+  }
+  return 1_024 + state.consumptions.approximateBytes() + entries * BYTES_PER_ENTRY;
 }

@@ -8,6 +8,11 @@
  * decoding the text, a new key is told apart by its hash alone, and only a retry (or a rare hash
  * collision) searches the bytes. Spends remembered since the snapshot live in a map, as objects
  * until the next snapshot encodes them.
+ *
+ * Memory is bounded by the command side, not here: it takes the oldest spends out (evictOldest) into
+ * a store of its own once a workspace remembers more than it keeps in memory, and before deciding
+ * a command whose key is not in memory it looks there and brings that spend back (recall), so that
+ * every spend inside the retention window is still answered. This class does no I/O.
  */
 import { asciiJson } from './ascii-json';
 import { GRANT_SOURCES, type CreditAction, type Drawdown, type GrantSource } from './credits';
@@ -28,6 +33,14 @@ export interface ConsumptionRecord {
 /** One spend as ASCII text: `consumedAt \t JSON(key) \t JSON(the other fields as a tuple)`. */
 type EncodedRecord = string;
 
+/** A spend taken out of memory, as stored elsewhere and given back to `recall`. */
+export interface EvictedConsumption {
+  idempotencyKey: string;
+  consumedAt: number;
+  /** The spend in the encoded form (ASCII). */
+  line: string;
+}
+
 type RecordTuple = [
   consumptionId: string,
   action: CreditAction,
@@ -47,6 +60,11 @@ export interface EncodedConsumptions {
   keyHashes: Int32Array;
 }
 
+/** Spends brought back from outside memory that one workspace keeps at once (see recall). */
+const RECALLED = 64;
+/** What a spend kept as an object or an encoded string costs in memory, roughly (measured: 350-450). */
+const BYTES_PER_RECENT = 400;
+
 const NO_HASHES = new Int32Array(0);
 const NO_LINES = Buffer.alloc(0);
 const NEWLINE = 0x0a;
@@ -62,6 +80,8 @@ export class RecentConsumptions {
   private sortedHashes: Int32Array | undefined;
   /** Spends remembered since the snapshot, in order: objects, or lines once encoded. */
   private readonly recent = new Map<string, ConsumptionRecord | EncodedRecord>();
+  /** Spends brought back by `recall`, the last few: not part of `size`, `keys()` or `encode()`. */
+  private readonly recalled = new Map<string, EncodedRecord>();
 
   get size(): number {
     return this.restoredHashes.length - this.forgottenLines + this.recent.size;
@@ -75,12 +95,12 @@ export class RecentConsumptions {
   get(idempotencyKey: string): ConsumptionRecord | undefined {
     const stored = this.recent.get(idempotencyKey);
     if (stored !== undefined) return typeof stored === 'string' ? decodeRecord(idempotencyKey, stored) : stored;
-    if (!this.mayBeRestored(idempotencyKey)) return undefined;
+    if (!this.mayBeRestored(idempotencyKey)) return this.fromRecalled(idempotencyKey);
     const bytes = this.restored;
     // The last line for the key: a key used again after the retention window has a newer record,
     // and an older line can outlive the window when spends were recorded out of clock order.
     const at = bytes.lastIndexOf(`\t${asciiJson(idempotencyKey)}\t`, bytes.length, 'latin1');
-    if (at < this.restoredFrom) return undefined;
+    if (at < this.restoredFrom) return this.fromRecalled(idempotencyKey);
     const end = bytes.indexOf(NEWLINE, at);
     const line = bytes.toString('latin1', bytes.lastIndexOf(NEWLINE, at) + 1, end < 0 ? bytes.length : end);
     return decodeRecord(idempotencyKey, line);
@@ -108,6 +128,72 @@ export class RecentConsumptions {
   }
 
   /**
+   * Takes the oldest spends out of memory until `keep` are left, handing them, oldest first, to
+   * `store` (which keeps them where `recall` can find them again) before letting them go: when
+   * `store` throws, nothing is taken out. Returns how many went.
+   */
+  evictOldest(keep: number, store: (spends: EvictedConsumption[]) => void): number {
+    const evicted: EvictedConsumption[] = [];
+    let excess = this.size - keep;
+    const bytes = this.restored;
+    let restoredFrom = this.restoredFrom;
+    while (excess > 0 && restoredFrom < bytes.length) {
+      let end = bytes.indexOf(NEWLINE, restoredFrom);
+      if (end < 0) end = bytes.length;
+      const line = bytes.toString('latin1', restoredFrom, end);
+      evicted.push({ idempotencyKey: keyOf(line), consumedAt: consumedAtOf(line), line });
+      restoredFrom = end + 1;
+      excess -= 1;
+    }
+    const fromRestored = evicted.length;
+    for (const [key, stored] of this.recent) {
+      if (excess <= 0) break;
+      const line = typeof stored === 'string' ? stored : encodeRecord(stored);
+      evicted.push({ idempotencyKey: key, consumedAt: consumedAtOf(stored), line });
+      excess -= 1;
+    }
+    if (evicted.length === 0) return 0;
+    store(evicted);
+    if (restoredFrom >= bytes.length) {
+      // Every restored spend is out: let the snapshot's bytes go.
+      this.restored = NO_LINES;
+      this.restoredFrom = 0;
+      this.restoredHashes = NO_HASHES;
+      this.forgottenLines = 0;
+      this.sortedHashes = undefined;
+    } else {
+      this.restoredFrom = restoredFrom;
+      this.forgottenLines += fromRestored;
+    }
+    for (const spend of evicted.slice(fromRestored)) this.recent.delete(spend.idempotencyKey);
+    return evicted.length;
+  }
+
+  /**
+   * Brings back a spend that `evictOldest` took out, so that `get` finds it for the decision at
+   * hand; a spend still in memory wins over it. Only the last few recalled are kept.
+   */
+  recall(spend: EvictedConsumption): void {
+    this.recalled.delete(spend.idempotencyKey);
+    this.recalled.set(spend.idempotencyKey, spend.line);
+    if (this.recalled.size > RECALLED) this.recalled.delete(this.recalled.keys().next().value as string);
+  }
+
+  /** Whether the key's spend is in memory (brought back by `recall` or never taken out). */
+  has(idempotencyKey: string): boolean {
+    return this.get(idempotencyKey) !== undefined;
+  }
+
+  /** What the spends in memory take, roughly, in bytes: cheap enough to ask after every command. */
+  approximateBytes(): number {
+    return (
+      this.restored.length +
+      this.restoredHashes.byteLength * 2 +
+      (this.recent.size + this.recalled.size) * BYTES_PER_RECENT
+    );
+  }
+
+  /**
    * Every remembered spend, oldest first. The spends encoded now stay encoded, so the next snapshot
    * only encodes what is new since this one.
    */
@@ -123,10 +209,18 @@ export class RecentConsumptions {
       keyHashes[next++] = keyHash(key);
     }
     const restored = this.restored.subarray(this.restoredFrom);
-    const recent = Buffer.from(lines.join('\n'), 'latin1');
-    if (restored.length === 0) return { lines: recent, keyHashes };
-    if (recent.length === 0) return { lines: restored, keyHashes };
-    return { lines: Buffer.concat([restored, Buffer.from([NEWLINE]), recent]), keyHashes };
+    if (lines.length === 0) return { lines: restored, keyHashes };
+    // Written straight into one buffer: joining them first would make a string of every line, a
+    // large object that goes straight to the old generation, on every snapshot of a busy workspace.
+    let length = restored.length + (restored.length > 0 ? 1 : 0) - 1;
+    for (const line of lines) length += line.length + 1;
+    const bytes = Buffer.allocUnsafe(length);
+    let at = restored.copy(bytes, 0);
+    for (const line of lines) {
+      if (at > 0) bytes[at++] = NEWLINE;
+      at += bytes.write(line, at, 'latin1');
+    }
+    return { lines: bytes, keyHashes };
   }
 
   /** The inverse of `encode`, without decoding a single spend. */
@@ -135,6 +229,11 @@ export class RecentConsumptions {
     restored.restored = encoded.lines;
     restored.restoredHashes = encoded.keyHashes;
     return restored;
+  }
+
+  private fromRecalled(idempotencyKey: string): ConsumptionRecord | undefined {
+    const line = this.recalled.get(idempotencyKey);
+    return line === undefined ? undefined : decodeRecord(idempotencyKey, line);
   }
 
   private mayBeRestored(idempotencyKey: string): boolean {

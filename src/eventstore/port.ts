@@ -108,6 +108,14 @@ export interface EventStore {
   /** Position of the last event in the global log, or undefined when the log is empty. */
   headPosition(): Promise<bigint | undefined>;
 
+  /**
+   * The log's identity: made once, when the log is first opened, and kept with it, so that every
+   * process and replica that opens this log gets the same one and any other log (a new file, another
+   * database) another. What was built from a log (read models, snapshots) records it, to tell at
+   * start whether it was built from this log. A copy restored from a backup is the same log, older.
+   */
+  identity(): Promise<string>;
+
   close(): Promise<void>;
 }
 

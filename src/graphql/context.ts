@@ -9,6 +9,8 @@ import type { CreditsPubSub } from '../queries/credits-changes';
 import type { CreditsQueries } from '../queries/credits-queries';
 import type { HoldQueries } from '../queries/hold-queries';
 import type { ParkedWork } from '../queries/reactions';
+import type { WebhookEndpointCommands } from '../commands/webhook-endpoint-commands';
+import type { WebhookReader } from '../queries/webhooks';
 
 /**
  * What resolvers need from the rest of the service. The command-side services answer only once the
@@ -34,6 +36,8 @@ export interface Services {
     parked(): ParkedWork[];
     retry(reaction: string, key: string, requestedBy: string): Promise<void>;
   };
+  /** Outbound webhook endpoints: their commands (read-your-writes) and what the reaction keeps of them. */
+  webhooks: { commands: WebhookEndpointCommands; reader: WebhookReader };
 }
 
 export interface GraphQLContext {

@@ -1,7 +1,14 @@
 /**
- * Ledger page cursors: opaque to clients, a position in the log inside. A cursor this API did not
- * make (or one forged past the log's range) is not a cursor: the resolver answers BAD_USER_INPUT.
+ * Ledger pages: how many entries one holds, and its cursors, opaque to clients, a position in the
+ * log inside. A cursor this API did not make (or one forged past the log's range) is not a cursor:
+ * the resolver answers BAD_USER_INPUT. (No decorators here: the query limits read the page size
+ * before the schema is built.)
  */
+
+export const MAX_LEDGER_PAGE = 200;
+/** A page's size when the caller gives neither `first` nor `last`. */
+export const DEFAULT_LEDGER_PAGE = 50;
+
 const MAX_POSITION = 2n ** 63n - 1n;
 
 export const encodeCursor = (position: bigint): string => Buffer.from(`ledger:${position}`).toString('base64url');

@@ -10,6 +10,7 @@ import { isCreditsError } from '../domain/errors';
 import { PaymentProviderError, PaymentsNotConfigured } from '../payments/payment-gateway';
 import { ReadModelUnavailable } from '../queries/credits-queries';
 import { CommittedButNotVisible } from '../commands/read-your-writes';
+import { UnsafeWebhookUrl } from '../webhooks/port';
 import { QueryLimitExceeded, tokenLimitRefusal } from './limits/query-limit-exceeded';
 
 interface ValidationErrorLike {
@@ -74,7 +75,7 @@ function explain(
       extensions: { code: original.code, readModel: original.readModel },
     };
   }
-  if (original instanceof PaymentsNotConfigured) {
+  if (original instanceof PaymentsNotConfigured || original instanceof UnsafeWebhookUrl) {
     return { ...formatted, message: original.message, extensions: { code: original.code } };
   }
   if (original instanceof PaymentProviderError) {

@@ -9,6 +9,7 @@ import type { LedgerEntryType, UsageGrouping } from '../queries/vocabulary';
 import type { CreditAction } from '../domain/credits';
 import { CreditActionEnum } from './types/enums';
 import { LedgerEntryTypeEnum, UsageGroupByEnum } from './types/ledger';
+import { DEFAULT_LEDGER_PAGE, MAX_LEDGER_PAGE } from './cursors';
 import { IsWorkspaceId, NotBlank } from './validators';
 
 /** Largest number of units one spend may carry; a guard against typos, not a business limit. */
@@ -116,17 +117,26 @@ export class GrantCreditsInput {
   idempotencyKey!: string;
 }
 
-export const MAX_LEDGER_PAGE = 200;
-
-/** A page of one of a workspace's lists (Relay cursors): the ledger, its holds. */
+/**
+ * A page of one of a workspace's lists (Relay cursors, newest first): the ledger, its holds. `first`
+ * has no schema default, so that a list that also pages backwards does not read `last` alone as
+ * `first: 50` too; the resolver gives DEFAULT_LEDGER_PAGE when it is not set.
+ */
 @ArgsType()
 export class WorkspacePageArgs extends WorkspaceArgs {
-  @Field(() => Int, { defaultValue: 50 })
+  @Field(() => Int, {
+    nullable: true,
+    description: `The newest items, at most ${MAX_LEDGER_PAGE}; ${DEFAULT_LEDGER_PAGE} when no page size is given.`,
+  })
+  @IsOptional()
   @Min(1)
   @Max(MAX_LEDGER_PAGE)
-  first!: number;
+  first?: number;
 
-  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only items older than this cursor: the endCursor of the page before, to page forwards.',
+  })
   @IsOptional()
   @MaxLength(100)
   after?: string;
@@ -134,6 +144,23 @@ export class WorkspacePageArgs extends WorkspaceArgs {
 
 @ArgsType()
 export class CreditLedgerArgs extends WorkspacePageArgs {
+  @Field(() => Int, {
+    nullable: true,
+    description: `The oldest entries of the range, at most ${MAX_LEDGER_PAGE}, still newest first. Not with first.`,
+  })
+  @IsOptional()
+  @Min(1)
+  @Max(MAX_LEDGER_PAGE)
+  last?: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Only entries newer than this cursor: the startCursor of a page, with last, to page backwards.',
+  })
+  @IsOptional()
+  @MaxLength(100)
+  before?: string;
+
   @Field(() => [LedgerEntryTypeEnum], { nullable: true })
   @IsOptional()
   types?: LedgerEntryType[];

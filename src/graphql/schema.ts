@@ -12,6 +12,7 @@ import { CreditHistoryResolver } from './resolvers/credit-history-resolver';
 import { CreditMutationsResolver } from './resolvers/credit-mutations-resolver';
 import { HoldsResolver } from './resolvers/holds-resolver';
 import { PaymentsResolver } from './resolvers/payments-resolver';
+import { WebhooksResolver } from './resolvers/webhooks-resolver';
 import { WorkspaceCreditsResolver } from './resolvers/workspace-credits-resolver';
 
 /** What type-graphql would pass class-validator for `validate: { forbidUnknownValues: false }`. */
@@ -48,6 +49,7 @@ export function buildCreditsSchema(pubSub: CreditsPubSub = createCreditsPubSub()
       CreditHistoryResolver,
       PaymentsResolver,
       AlertsResolver,
+      WebhooksResolver,
       HoldsResolver,
       AutoTopUpResolver,
     ],

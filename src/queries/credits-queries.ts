@@ -5,6 +5,8 @@
 import type {
   CreditLedgerReader,
   LedgerFilter,
+  LedgerPage,
+  LedgerWindow,
   UsageGrouping,
   UsageTotal,
 } from '../../projections/credit-ledger-reader';
@@ -145,7 +147,7 @@ export class CreditsQueries {
     return this.view(workspaceId, after.grants.values(), after.period, after.alerts.rules, instant, id);
   }
 
-  ledgerPage(workspaceId: string, options: LedgerFilter & { first: number; before?: bigint | undefined }) {
+  ledgerPage(workspaceId: string, options: LedgerFilter & LedgerWindow): LedgerPage {
     this.healthy('credit-ledger');
     return this.ledger.page(workspaceId, options);
   }

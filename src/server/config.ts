@@ -3,8 +3,10 @@
  * configuration table lists the same variables with the same defaults.
  */
 import { join, resolve } from 'node:path';
-import { cleanEnv, EnvError, makeValidator, num, str } from 'envalid';
+import { bool, cleanEnv, EnvError, makeValidator, num, str } from 'envalid';
+import { DEFAULT_RETRY_RECORDS_IN_MEMORY, DEFAULT_STATE_CACHE_BYTES } from '../commands/command-handler';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../graphql/limits/query-limits';
+import { parseDurations } from './durations';
 import type { RateLimitSettings } from './rate-limits';
 
 /** A TCP port; 0 asks the system for a free one (tests use it). */
@@ -33,6 +35,16 @@ const eventStoreUrl = makeValidator<string>((input) => {
     throw new EnvError(`Invalid EventStoreDB connection string "${input}" (expected esdb://host:port?tls=false)`);
   }
   return input;
+});
+
+/** A comma-separated list of durations (`5s,5m,2h`; units ms, s, m, h, d). */
+const durations = makeValidator<number[]>((input) => parseDurations(input));
+
+/** One duration (`5d`). */
+const duration = makeValidator<number>((input) => {
+  const [value, ...rest] = parseDurations(input);
+  if (value === undefined || rest.length > 0) throw new EnvError(`Invalid duration "${input}" (expected e.g. 5d)`);
+  return value;
 });
 
 /** HS256 keys shorter than the hash (32 bytes) are open to brute force; RFC 7518 §3.2 forbids them. */
@@ -87,6 +99,10 @@ export interface Config {
   readModelFile: string;
   /** The command side's workspace state snapshots (a cache), under dataDir. */
   snapshotDir: string;
+  /** Remembered spends the command side no longer keeps in memory (a cache), under dataDir. */
+  retryRecordsFile: string;
+  /** What the command side keeps in memory: bytes of workspace states, spends per workspace. */
+  memory: { stateCacheBytes: number; retryRecordsInMemory: number };
   catalogFile: string;
   jwtSecret: string | undefined;
   logLevel: string;
@@ -111,6 +127,18 @@ export interface Config {
   /** Where Checkout sends the buyer back; undefined: the Billing page at the public URL. */
   checkoutSuccessUrl: string | undefined;
   checkoutCancelUrl: string | undefined;
+  webhooks: WebhookConfig;
+}
+
+/** Outbound webhooks (docs/webhooks.md). */
+export interface WebhookConfig {
+  /** AES-256-GCM key of the signing secrets in events, base64; undefined outside production: a key file under dataDir. */
+  secretKey: string | undefined;
+  /** http and private addresses allowed (development and tests). */
+  allowPrivateUrls: boolean;
+  timeoutMs: number;
+  retryScheduleMs: number[];
+  disableAfterMs: number;
 }
 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
@@ -165,6 +193,20 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       default: '',
       desc: 'Where Stripe sends a buyer who cancels; unset: <PUBLIC_URL>/billing?checkout=cancelled',
     }),
+    WEBHOOK_SECRET_KEY: str({
+      default: '',
+      desc: 'Key (32 bytes, base64) sealing webhook signing secrets; required in production',
+    }),
+    WEBHOOK_ALLOW_PRIVATE_URLS: bool({ default: false, desc: 'Allow http and private addresses as webhook URLs' }),
+    WEBHOOK_TIMEOUT_MS: num({ default: 10_000, desc: 'Deadline of one webhook attempt' }),
+    WEBHOOK_RETRY_SCHEDULE: durations({
+      default: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      desc: 'Waits before each retry of a webhook, e.g. 5s,5m,30m,2h,5h,10h,10h',
+    }),
+    WEBHOOK_DISABLE_AFTER: duration({
+      default: 5 * 24 * 60 * 60 * 1000,
+      desc: 'How long every attempt to an endpoint may fail before it is disabled, e.g. 5d',
+    }),
     GRAPHQL_MAX_TOKENS: positiveInt({
       default: DEFAULT_QUERY_LIMITS.maxTokens,
       desc: 'Most lexical tokens in one GraphQL document',
@@ -190,7 +232,18 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }),
     METRICS_TOKEN: metricsToken({ default: '', desc: 'Bearer token of GET /metrics; unset: off in production' }),
     WS_SOCKETS_PER_CALLER: positiveInt({ default: 20, desc: 'Open graphql-ws sockets one caller may hold' }),
+    STATE_CACHE_MB: positiveInt({
+      default: DEFAULT_STATE_CACHE_BYTES / 1024 / 1024,
+      desc: 'Memory for workspace states kept between commands (approximate MiB; least recently used go first)',
+    }),
+    RETRY_RECORDS_IN_MEMORY: positiveInt({
+      default: DEFAULT_RETRY_RECORDS_IN_MEMORY,
+      desc: 'Remembered spends a workspace keeps in memory; older ones are read from DATA_DIR/retry-records.sqlite',
+    }),
   });
+  if (env.NODE_ENV === 'production' && env.WEBHOOK_SECRET_KEY === '') {
+    throw new EnvError('WEBHOOK_SECRET_KEY must be set when NODE_ENV=production (openssl rand -base64 32).');
+  }
   const dataDir = resolve(env.DATA_DIR);
   return {
     production: env.NODE_ENV === 'production',
@@ -201,6 +254,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     eventStoreUrl: env.EVENTSTORE_URL === '' ? undefined : env.EVENTSTORE_URL,
     readModelFile: join(dataDir, 'read-models.sqlite'),
     snapshotDir: join(dataDir, 'snapshots'),
+    retryRecordsFile: join(dataDir, 'retry-records.sqlite'),
+    memory: { stateCacheBytes: env.STATE_CACHE_MB * 1024 * 1024, retryRecordsInMemory: env.RETRY_RECORDS_IN_MEMORY },
     catalogFile: resolve(env.CATALOG_FILE),
     jwtSecret: env.AUTH_JWT_SECRET === '' ? undefined : env.AUTH_JWT_SECRET,
     logLevel: env.LOG_LEVEL,
@@ -216,6 +271,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
             apiBase: env.STRIPE_API_BASE === '' ? undefined : env.STRIPE_API_BASE,
           }
         : undefined,
+    webhooks: {
+      secretKey: env.WEBHOOK_SECRET_KEY === '' ? undefined : env.WEBHOOK_SECRET_KEY,
+      allowPrivateUrls: env.WEBHOOK_ALLOW_PRIVATE_URLS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE,
+      disableAfterMs: env.WEBHOOK_DISABLE_AFTER,
+    },
     queryLimits: {
       maxTokens: env.GRAPHQL_MAX_TOKENS,
       maxCost: env.GRAPHQL_MAX_COST,

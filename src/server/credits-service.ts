@@ -31,6 +31,7 @@ import type { Services } from '../graphql/context';
 import { unconfiguredPaymentGateway, type PaymentGateway } from '../payments/payment-gateway';
 import { createStripeGateway } from '../payments/stripe-gateway';
 import { openFileSnapshotStore } from '../snapshots/file-snapshot-store';
+import { openSqliteRetryRecords } from '../snapshots/sqlite-retry-records';
 import { createCreditsPubSub, publishChangedWorkspaces } from '../queries/credits-changes';
 import { CreditsQueries, type ReadModelWatch } from '../queries/credits-queries';
 import { HoldQueries } from '../queries/hold-queries';
@@ -43,6 +44,7 @@ import { ProjectionThread } from './projection-thread';
 import { checkoutUrls, PublicUrl } from './public-url';
 import { readYourWrites } from '../commands/read-your-writes';
 import { eventStoreLocation, openEventStore } from './stores';
+import { wireWebhooks } from './webhooks';
 
 export interface CreditsService {
   services: Services;
@@ -56,6 +58,8 @@ export interface CreditsService {
   gateway: PaymentGateway;
   /** The payment provider's webhooks, turned into commands; waits for the read models like a mutation. */
   providerEvents: ProviderEvents;
+  /** The command side's workspace states in memory (STATE_CACHE_MB bounds the bytes). */
+  stateCache(): { workspaces: number; bytes: number };
   close(): Promise<void>;
 }
 
@@ -96,10 +100,14 @@ export async function startCreditsService(
 
   function wire(readModels: Database): CreditsService {
     const snapshots = openFileSnapshotStore(config.snapshotDir);
+    const retryRecords = openSqliteRetryRecords(config.retryRecordsFile);
     const handler = new WorkspaceCreditsCommandHandler(store, {
       snapshots,
+      retryRecords,
+      ...config.memory,
       lowBalancePolicy: catalog.lowBalance,
       onSnapshotRejected: (stream, reason) => logger.warn({ stream, reason }, 'snapshot not used: folding the stream'),
+      onRetryRecordsProblem: (stream, problem) => logger.warn({ stream, problem }, 'retry records: ' + problem),
     });
     const balances = new WorkspaceBalanceReader(readModels, { cachedWorkspaces: 10_000 });
     const ledger = new CreditLedgerReader(readModels);
@@ -112,6 +120,7 @@ export async function startCreditsService(
     const payments = new PaymentCommands(handler, catalog, lookup, store, clock, newId);
     const autoTopUp = new AutoTopUpCommands(handler, catalog, clock, newId, config.autoTopUpRetry);
     const reader = new WorkReader(readModels);
+    const webhooks = wireWebhooks(config, store, readModels, clock, logger);
     const publicUrl = new PublicUrl(config);
     const executor = new ReactionExecutor({
       reader,
@@ -126,11 +135,13 @@ export async function startCreditsService(
           autoTopUp,
           config.reactionRetry,
         ),
+        webhooks.performer,
         new HoldExpiryPerformer(commands),
       ],
       lease: new ReactorLease(store, newId(), clock),
       clock,
       logger,
+      checkpoint: () => projections.checkpoint,
     });
     const watchers = new Set<() => void>();
     const watch: ReadModelWatch = (read, timeoutMs) => {
@@ -192,6 +203,7 @@ export async function startCreditsService(
           parked: () => reader.parked(),
           retry: async (reaction, key, requestedBy) => waitFor(await executor.retry(reaction, key, requestedBy)),
         },
+        webhooks: { commands: readYourWrites(webhooks.commands, waitFor), reader: webhooks.reader },
       },
       store,
       appendFailure: () => (store instanceof SqliteEventStore ? store.appendFailure : undefined),
@@ -200,10 +212,13 @@ export async function startCreditsService(
       reactions: { reader, executor },
       gateway,
       providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store, visibleAutoTopUp),
+      stateCache: () => handler.cacheUsage(),
       async close() {
         await sweeper.stop();
         await executor.stop();
+        await webhooks.close();
         await handler.close();
+        retryRecords.close();
         await projections.stop();
         await store.close();
         readModels.close();

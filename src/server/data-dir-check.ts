@@ -45,9 +45,9 @@ function unreadable(file: string): unknown {
 }
 
 export function checkDataDir(
-  config: Pick<Config, 'dataDir' | 'eventStoreFile' | 'eventStoreUrl' | 'readModelFile'>,
+  config: Pick<Config, 'dataDir' | 'eventStoreFile' | 'eventStoreUrl' | 'readModelFile' | 'retryRecordsFile'>,
 ): void {
-  const { dataDir, readModelFile } = config;
+  const { dataDir, readModelFile, retryRecordsFile } = config;
   const probe = join(dataDir, `.write-check-${process.pid}`);
   try {
     mkdirSync(dataDir, { recursive: true });
@@ -57,7 +57,7 @@ export function checkDataDir(
     throw notWritable(`DATA_DIR ${dataDir}`, error);
   }
   const eventStoreFile = config.eventStoreUrl ? undefined : config.eventStoreFile;
-  for (const file of [eventStoreFile, readModelFile]) {
+  for (const file of [eventStoreFile, readModelFile, retryRecordsFile]) {
     if (file === undefined || !existsSync(file)) continue;
     try {
       accessSync(file, constants.R_OK | constants.W_OK);
@@ -65,24 +65,25 @@ export function checkDataDir(
       throw notWritable(file, error);
     }
   }
-  if (eventStoreFile && existsSync(eventStoreFile)) {
-    const error = unreadable(eventStoreFile);
-    if (error) {
-      throw new StartupError(
-        `${eventStoreFile} is not a readable SQLite database (${describe(error)}). It is the event log, ` +
-          'the only record of every credit: restore it from a backup, and do not delete it.',
-      );
-    }
-  }
-  if (existsSync(readModelFile)) {
-    const error = unreadable(readModelFile);
-    if (error) {
-      throw new StartupError(
-        `${readModelFile} is not a readable SQLite database (${describe(error)}). It holds only read ` +
-          'models, which the event log rebuilds: with the server stopped, move it and its -wal and -shm ' +
-          'files aside (for example mv read-models.sqlite read-models.sqlite.broken) and start the ' +
-          'server, which projects the whole log into a new file before it listens.',
-      );
-    }
-  }
+  // Each file that exists must open as an SQLite database; each says what to do when it does not.
+  const mustOpen = (file: string | undefined, advice: string): void => {
+    const error = file !== undefined && existsSync(file) ? unreadable(file) : undefined;
+    if (error) throw new StartupError(`${file} is not a readable SQLite database (${describe(error)}). ${advice}`);
+  };
+  mustOpen(
+    eventStoreFile,
+    'It is the event log, the only record of every credit: restore it from a backup, and do not delete it.',
+  );
+  mustOpen(
+    readModelFile,
+    'It holds only read models, which the event log rebuilds: with the server stopped, move it and its -wal ' +
+      'and -shm files aside (for example mv read-models.sqlite read-models.sqlite.broken) and start the ' +
+      'server, which projects the whole log into a new file before it listens.',
+  );
+  mustOpen(
+    retryRecordsFile,
+    'It holds only spends kept for retries out of memory, which the event log has too: with the server ' +
+      'stopped, move it and its -wal and -shm files aside and start the server; each workspace that had ' +
+      'spends in it folds its stream from the start on its next command.',
+  );
 }

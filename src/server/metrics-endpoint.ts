@@ -5,14 +5,22 @@
  * set. It stays on the public port (one port to run and probe; a scraper sends the token).
  *
  * Projection and reaction lags are computed here, at scrape time, from the store's head and each
- * checkpoint, not on every event, and so is the reactions' parked work.
+ * checkpoint, not on every event, and so are the reactions' parked work and the command side's
+ * state cache.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import { bearerToken } from '../auth/tokens';
 import type { CreditsService } from './credits-service';
-import { metricsRegistry, parkedReactionWork, projectionLag, reactionLag } from './metrics';
+import {
+  metricsRegistry,
+  parkedReactionWork,
+  projectionLag,
+  reactionLag,
+  stateCacheBytes,
+  stateCacheWorkspaces,
+} from './metrics';
 import { withTimeout } from './with-timeout';
 
 export interface MetricsEndpointOptions {
@@ -45,6 +53,9 @@ export function metricsRouter(service: CreditsService, options: MetricsEndpointO
     }
     await refreshProjectionLag(service, options.logger);
     refreshParkedWork(service);
+    const stateCache = service.stateCache();
+    stateCacheBytes.set(stateCache.bytes);
+    stateCacheWorkspaces.set(stateCache.workspaces);
     res.set('content-type', metricsRegistry.contentType).send(await metricsRegistry.metrics());
   });
   return router;

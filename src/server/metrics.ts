@@ -3,9 +3,6 @@
  * and a part of the service records into a metric by importing it from here. Lags are computed when
  * /metrics is scraped, never per event; the hot paths (the append thread, the GraphQL pipeline)
  * record with the cheapest calls prom-client has.
- *
- * Some metrics are defined before anything records them, so that dashboards and alerts can be
- * written against their names now: reaction lag, parked reaction work and webhook deliveries.
  */
 import { subscribe } from 'node:diagnostics_channel';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -87,9 +84,36 @@ export const parkedReactionWork = new Gauge({
   registers,
 });
 
+export const stateCacheBytes = new Gauge({
+  name: 'credits_state_cache_bytes',
+  help: "Approximate bytes of the command side's workspace states kept in memory (bounded by STATE_CACHE_MB)",
+  registers,
+});
+
+export const stateCacheWorkspaces = new Gauge({
+  name: 'credits_state_cache_workspaces',
+  help: 'Workspaces whose state the command side keeps in memory between commands',
+  registers,
+});
+
 export const webhookDeliveries = new Counter({
   name: 'credits_webhook_deliveries_total',
   help: 'Webhook deliveries by provider and outcome (applied, ignored, refused, bad_signature, failed)',
   labelNames: ['provider', 'outcome'] as const,
+  registers,
+});
+
+export const outboundWebhookAttempts = new Counter({
+  name: 'credits_outbound_webhook_attempts_total',
+  help: 'Attempts to deliver a webhook to a subscribed endpoint, by outcome (delivered, failed)',
+  labelNames: ['outcome'] as const,
+  registers,
+});
+
+export const outboundWebhookLatency = new Histogram({
+  name: 'credits_outbound_webhook_attempt_duration_seconds',
+  help: 'Time of one attempt to deliver a webhook, from sending to the end of the answer',
+  labelNames: ['outcome'] as const,
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers,
 });

@@ -11,6 +11,7 @@ import type { EventStore } from '../eventstore/port';
 import { openSqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
 import { REACTIONS_CATEGORY } from '../../reactions/attempt-events';
 import { REFUSED_EVENTS_CATEGORY } from '../events/provider-refusals';
+import { WEBHOOK_ENDPOINT_CATEGORY } from '../events/webhook-endpoint-stream';
 import { WORKSPACE_CREDITS_CATEGORY } from '../events/workspace-stream';
 import type { Config } from './config';
 
@@ -18,9 +19,12 @@ export type EventStoreLocation =
   { kind: 'sqlite'; file: string } | { kind: 'esdb'; connectionString: string; streamPrefixes: string[] };
 
 /** The streams the log's followers read (the reactor lease's stream is read only directly). */
-export const FOLLOWED_STREAM_PREFIXES = [WORKSPACE_CREDITS_CATEGORY, REACTIONS_CATEGORY, REFUSED_EVENTS_CATEGORY].map(
-  (category) => `${category}-`,
-);
+export const FOLLOWED_STREAM_PREFIXES = [
+  WORKSPACE_CREDITS_CATEGORY,
+  REACTIONS_CATEGORY,
+  REFUSED_EVENTS_CATEGORY,
+  WEBHOOK_ENDPOINT_CATEGORY,
+].map((category) => `${category}-`);
 
 export const eventStoreLocation = (config: Config): EventStoreLocation =>
   config.eventStoreUrl

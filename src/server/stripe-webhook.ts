@@ -13,6 +13,10 @@ import { RefusedProviderEvent } from '../commands/provider-events';
 import { isCreditsError } from '../domain/errors';
 import { InvalidWebhookSignature, PaymentsNotConfigured, type PaymentEvent } from '../payments/payment-gateway';
 import type { CreditsService } from './credits-service';
+import { webhookDeliveries } from './metrics';
+
+const counted = (outcome: 'applied' | 'ignored' | 'refused' | 'bad_signature' | 'failed'): void =>
+  webhookDeliveries.inc({ provider: 'stripe', outcome });
 
 export function stripeWebhookRouter(service: CreditsService, logger: Logger): Router {
   const router = express.Router();
@@ -29,6 +33,7 @@ export function stripeWebhookRouter(service: CreditsService, logger: Logger): Ro
       }
       if (error instanceof InvalidWebhookSignature) {
         logger.warn({ reason: error.message }, 'stripe webhook refused: bad signature');
+        counted('bad_signature');
         res.status(400).json({ error: error.message });
         return;
       }
@@ -37,6 +42,7 @@ export function stripeWebhookRouter(service: CreditsService, logger: Logger): Ro
     try {
       const outcome = await service.providerEvents.apply(event);
       if (outcome.ignored) logger.info({ eventId: event.eventId, reason: outcome.ignored }, 'stripe webhook ignored');
+      counted(outcome.ignored ? 'ignored' : 'applied');
       res.json({ received: true, ...(outcome.ignored && { ignored: outcome.ignored }) });
     } catch (error) {
       if (error instanceof RefusedProviderEvent || isCreditsError(error)) {
@@ -47,9 +53,11 @@ export function stripeWebhookRouter(service: CreditsService, logger: Logger): Ro
           await service.providerEvents.recordRefusal(event, reason);
         } catch (recordError) {
           logger.error({ err: recordError, eventId: event.eventId }, 'could not record a refused webhook');
+          counted('failed');
           res.status(500).json({ error: 'The event could not be recorded; it will be retried.' });
           return;
         }
+        counted('refused');
         res.json({ received: true, applied: false, reason });
         return;
       }
@@ -57,6 +65,7 @@ export function stripeWebhookRouter(service: CreditsService, logger: Logger): Ro
         { err: error, eventId: event.eventId, kind: event.kind },
         'stripe webhook failed; Stripe will retry',
       );
+      counted('failed');
       res.status(500).json({ error: 'The event could not be applied; it will be retried.' });
     }
   });

@@ -10,15 +10,73 @@ export interface StateSnapshot {
   revision: bigint;
   /** Id of that event. */
   eventId: string;
+  /** Identity of the log the stream was read from (EventStore.identity). */
+  log: string;
   /** STATE_SNAPSHOT_VERSION of the code that took it. */
   version: number;
+  /**
+   * The state's older remembered spends are in the RetryRecordStore, taken there from the events up
+   * to this revision: the snapshot is of use only where the store has them that far.
+   */
+  retryRecordsThrough?: bigint;
   /** The encoded state: ASCII text, as bytes. */
   state: Buffer;
 }
 
 export interface SnapshotStore {
-  /** The stream's latest snapshot; undefined when there is none or it cannot be read. */
+  /**
+   * The stream's latest snapshot; undefined when there is none. Rejects (SnapshotRejected) when there
+   * is one but it is not as it was written: cut short, or its content does not match its checksum.
+   */
   load(stream: string): Promise<StateSnapshot | undefined>;
   /** Replaces the stream's snapshot; resolves once the new one is on disk. `state` must be ASCII. */
   save(snapshot: StateSnapshot): Promise<void>;
+}
+
+/** A snapshot is there but is not to be believed, and why. */
+export class SnapshotRejected extends Error {
+  constructor(
+    readonly stream: string,
+    readonly reason: string,
+  ) {
+    super(`The snapshot of ${stream} is not used: ${reason}.`);
+    this.name = 'SnapshotRejected';
+  }
+}
+
+/** A remembered spend as a RetryRecordStore keeps it: the domain's encoded form, with its key and time. */
+export interface StoredSpend {
+  idempotencyKey: string;
+  /** Epoch ms. */
+  consumedAt: number;
+  line: string;
+}
+
+/** How far a stream's stored spends go: taken from log `log`, from its events up to `revision` (event `eventId`). */
+export interface RetryRecordMark {
+  log: string;
+  revision: bigint;
+  eventId: string;
+}
+
+/**
+ * Where the command side keeps the spends a workspace still answers retries for (within the
+ * retention window) but no longer holds in memory, so that memory is bounded by configuration
+ * rather than by spend volume. Like a snapshot it is a cache of what the log says, never the truth:
+ * each stream's spends carry the mark of the events they were taken from, which the command side
+ * checks against the log before it believes them. Synchronous: it is a local file (SQLite), asked
+ * once per spend whose key is not in memory.
+ */
+export interface RetryRecordStore {
+  /** How far the stream's stored spends go; undefined when none are stored. */
+  mark(stream: string): RetryRecordMark | undefined;
+  /** Stores spends leaving memory, oldest first, and the stream's new mark, all or nothing. */
+  keep(stream: string, spends: readonly StoredSpend[], mark: RetryRecordMark): void;
+  /** The stream's newest stored spend with this key. */
+  find(stream: string, idempotencyKey: string): StoredSpend | undefined;
+  /** Forgets everything stored for the stream: it was taken from another history. */
+  forget(stream: string): void;
+  /** Forgets at most `atMost` spends, of any stream, consumed before `cutoff` (epoch ms); returns how many. */
+  forgetBefore(cutoff: number, atMost: number): number;
+  close(): void;
 }

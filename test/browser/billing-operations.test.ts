@@ -20,14 +20,18 @@ describe('the Billing page operations', () => {
       'AUTO_TOP_UP_TERMS',
       'BILLING_OVERVIEW',
       'CONFIGURE_AUTO_TOP_UP',
+      'CONFIGURE_CREDIT_ALERTS',
       'CREDITS_CHANGED',
       'CREDIT_LEDGER',
       'CREDIT_PURCHASES',
+      'NOTIFICATIONS',
+      'REFUND_SPEND',
       'REMOVE_PAYMENT_METHOD',
       'SAVE_PAYMENT_METHOD',
       'SPENDS_IN_RANGE',
       'START_CREDIT_PURCHASE',
       'USAGE_BY_DAY',
+      'WEBHOOK_DELIVERIES',
     ]);
   });
 

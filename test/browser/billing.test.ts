@@ -5,7 +5,8 @@
  * draws a seeded week of spending; credits held by a running action show, and come back live when
  * it settles; the page fits a 375 px screen; an expired token and a server without payments say so;
  * a link with the token in its fragment signs in; a billing manager saves a card and turns auto top-up on
- * and off, and sees a top-up arrive. Every step leaves a screenshot in test/artifacts/billing-*.png.
+ * and off, and sees a top-up arrive; the ledger names what each entry is about and an admin gives a
+ * spend back from it. Every step leaves a screenshot in test/artifacts/billing-*.png.
  *
  * `BILLING_DOCS_SCREENSHOT=1 npx jest test/browser/billing.test.ts` also writes
  * docs/billing-page.png, the README's picture.
@@ -23,16 +24,20 @@ import type { CreditAction } from '../../src/domain/credits';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import {
   ConsumeCreditsDocument,
+  CreateWebhookEndpointDocument,
   CreditLedgerDocument,
   CreditPurchasesDocument,
   CreditUsageDocument,
   GrantCreditsDocument,
+  PurchaseCreditsDocument,
+  RefundCreditPurchaseDocument,
   ReserveCreditsDocument,
   SettleCreditHoldDocument,
   WorkspaceCreditsDocument,
 } from '../generated/graphql';
-import { expectData } from '../support/graphql-client';
+import { applyAllowance, expectData } from '../support/graphql-client';
 import { adminToken, freePort, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
 
 jest.setTimeout(30_000);
@@ -164,6 +169,7 @@ async function startWebhookGate(target: string): Promise<WebhookGate> {
 let server: ServerProcess;
 let stripe: StripeDouble;
 let gate: WebhookGate;
+let receiver: WebhookReceiver;
 let context: BrowserContext;
 let userDataDir: string;
 const pages: Page[] = [];
@@ -177,6 +183,7 @@ beforeAll(async () => {
   const base = `http://127.0.0.1:${port}`;
   gate = await startWebhookGate(`${base}/webhooks/stripe`);
   stripe = await startStripeDouble({ webhookSecret: WEBHOOK_SECRET, webhookUrl: gate.url });
+  receiver = await startWebhookReceiver();
   const dataDir = newDataDir();
   await seedHistory(dataDir);
   [server, context] = await Promise.all([
@@ -190,6 +197,8 @@ beforeAll(async () => {
         // Checkout sends the buyer back to the origin the page was opened on, so its tab keeps the token.
         PUBLIC_URL: base,
         EXPIRY_SWEEP_INTERVAL_MS: '3600000',
+        // The Notifications section's endpoints are a receiver on this machine.
+        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       },
     }),
     chromium.launchPersistentContext((userDataDir = mkdtempSync(join(tmpdir(), 'billing-chromium-'))), {
@@ -218,6 +227,7 @@ afterAll(async () => {
   await server?.stop();
   await stripe?.close();
   await gate?.close();
+  await receiver?.close();
   if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
 });
 
@@ -340,6 +350,7 @@ describe('the Billing page', () => {
     await page.getByRole('heading', { name: '2,000 credits' }).waitFor();
     expect(await page.getByRole('button', { name: /Buy credits/ }).count()).toBe(0);
     expect(await text(page, '#identity-role')).toBe('Member');
+    expect(await page.locator('#notifications').isHidden()).toBe(true);
     await shot(page, '06-member');
   });
 
@@ -608,5 +619,136 @@ describe('the Billing page', () => {
     // Payments are on here: the buttons are live and nothing says otherwise.
     expect(await page.getByRole('button', { name: 'Buy credits: 500 credits for $50.00' }).isEnabled()).toBe(true);
     expect(await page.locator('#payments-off').isHidden()).toBe(true);
+  });
+
+  it('shows a billing manager the notifications: sets the low-balance threshold, sees the endpoints and their deliveries', async () => {
+    // A workspace of its own, so that the other tests' balance and ledger stay as they are.
+    const workspaceId = 'acme-notifications';
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 3000, reason: 'welcome', idempotencyKey: 'welcome' } },
+      adminToken(),
+    );
+    const endpointAt = async (path: string, description: string) =>
+      expectData(
+        server.url,
+        CreateWebhookEndpointDocument,
+        { input: { workspaceId, url: `${receiver.url}${path}`, eventTypes: ['credits.low'], description } },
+        adminToken(),
+      );
+    await endpointAt('/hooks/backend', 'our backend');
+    await endpointAt('/hooks/broken', 'a receiver that answers 500');
+    receiver.answer = ({ path }) => ({ status: path === '/hooks/broken' ? 500 : 204 });
+
+    const page = await newPage();
+    await signIn(page, tokenFor(workspaceId, 'BILLING_MANAGER', { subject: 'maria@acme.test' }));
+    await loaded(page);
+    await page.getByRole('heading', { name: 'Notifications' }).waitFor();
+    await page.getByRole('list', { name: `Latest deliveries to ${receiver.url}/hooks/backend` }).waitFor();
+    expect(await page.getByText('Nothing sent yet.').count()).toBe(2);
+
+    // A threshold above the 3,000 credits left: the workspace is low at once, and its endpoints are told.
+    await page.getByLabel('Alert when available credits fall below').fill('5000');
+    await page.getByRole('button', { name: 'Save threshold' }).click();
+    await page.getByText('You are alerted when available credits fall below 5,000.').waitFor();
+    const delivered = page.locator('li[data-status="SUCCEEDED"]', { hasText: 'credits.low — delivered' });
+    const failing = page.locator('li[data-status="PENDING"]', {
+      hasText: 'credits.low — failing (HTTP 500, 1 attempt)',
+    });
+    for (let tries = 0; (await delivered.count()) === 0 || (await failing.count()) === 0; tries++) {
+      if (tries > 50) throw new Error('the deliveries never showed');
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await page.waitForTimeout(200);
+    }
+    expect(receiver.received.filter((request) => request.path === '/hooks/backend')).toHaveLength(1);
+    await shot(page, '22-notifications');
+    receiver.answer = () => ({ status: 204 });
+  });
+
+  it('names what each ledger entry is about, and lets an admin give a spend back with a reason', async () => {
+    // A workspace of its own, so that the other tests' numbers stay as they are.
+    const workspaceId = 'acme-links';
+    const admin = adminToken();
+    await applyAllowance(server.url, workspaceId, 'growth');
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 50, reason: 'sorry for the outage', idempotencyKey: 'g' } },
+      admin,
+    );
+    await expectData(
+      server.url,
+      PurchaseCreditsDocument,
+      { input: { workspaceId, packageId: 'credits-500', paymentReference: 'INV-42' } },
+      admin,
+    );
+    await expectData(
+      server.url,
+      RefundCreditPurchaseDocument,
+      { input: { workspaceId, purchaseId: 'INV-42', credits: 100, reason: 'bought twice' } },
+      admin,
+    );
+    const spent = (
+      await expectData(
+        server.url,
+        ConsumeCreditsDocument,
+        {
+          input: { workspaceId, action: 'ORG_CHART_GENERATION', idempotencyKey: 'links-1', reference: 'Acme Corp' },
+        },
+        tokenFor(workspaceId, 'MEMBER'),
+      )
+    ).consumeCredits;
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+
+    const page = await newPage();
+    await signIn(page, tokenFor(workspaceId, 'OWNER', { admin: true, subject: 'support@vendor.test' }));
+    await loaded(page);
+    const entry = (type: string) => page.locator(`#ledger-table tbody tr[data-entry-type="${type}"]`).first();
+    const detail = async (type: string) => (await entry(type).locator('.entry__detail').textContent())?.trim();
+    expect(await detail('PLAN_ALLOWANCE')).toBe('Growth plan');
+    expect(await detail('PROMOTIONAL_GRANT')).toBe('“sorry for the outage”');
+    expect(await detail('PURCHASE')).toBe('500 credits · $50.00');
+    expect(await detail('PURCHASE_REFUND')).toBe('500 credits · “bought twice” · money returned · −$10.00');
+    expect(await detail('CONSUMPTION')).toBe('Acme Corp');
+    expect(await entry('PURCHASE').locator('.entry__id code').textContent()).toBe('INV-42');
+    expect(await entry('CONSUMPTION').locator('.entry__id code').textContent()).toBe(spent.id);
+
+    // The id to hand on, copied as it is.
+    await page.getByRole('button', { name: `Copy spend id ${spent.id}` }).click();
+    await page.locator('#status', { hasText: 'Spend id copied.' }).waitFor({ state: 'attached' });
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(spent.id);
+
+    // Giving the spend back: a reason is required, then the balance and the ledger say so.
+    const available = Number((await text(page, '#credits-available'))?.replace(/,/g, ''));
+    await page.getByRole('button', { name: 'Refund spend: Org chart generation, 100 credits' }).click();
+    const reason = page.getByLabel('Why give these credits back?');
+    expect(await page.evaluate('document.activeElement?.id')).toBe(await reason.getAttribute('id'));
+    await page.getByRole('button', { name: 'Give 100 credits back' }).click();
+    await page.getByText('Say why, for the workspace’s history.').waitFor();
+    expect(await reason.getAttribute('aria-invalid')).toBe('true');
+    await shot(page, '20-refund-spend-form');
+    await reason.fill('the org chart run failed');
+    await page.getByRole('button', { name: 'Give 100 credits back' }).click();
+    await page.locator('tr[data-entry-type="CONSUMPTION_REFUND"]').waitFor();
+    expect(await text(page, '#credits-available')).toBe(formatted(available + 100));
+    expect(await detail('CONSUMPTION_REFUND')).toBe('“the org chart run failed”');
+    expect(await entry('CONSUMPTION_REFUND').locator('.entry__id code').textContent()).toBe(spent.id);
+    expect(await detail('CONSUMPTION')).toBe('Acme Corp · 100 refunded');
+    expect(await page.getByRole('button', { name: /^Refund spend/ }).count()).toBe(0);
+    await shot(page, '21-ledger-links');
+
+    // A member reads the same names, not the money, and has nothing to refund with.
+    const asMember = await newPage();
+    await signIn(asMember, tokenFor(workspaceId, 'MEMBER'));
+    await loaded(asMember);
+    const memberDetail = async (type: string) =>
+      (
+        await asMember.locator(`#ledger-table tbody tr[data-entry-type="${type}"] .entry__detail`).first().textContent()
+      )?.trim();
+    expect(await memberDetail('PURCHASE')).toBe('500 credits');
+    expect(await memberDetail('PURCHASE_REFUND')).toBe('500 credits · “bought twice” · money returned');
+    expect(await asMember.getByRole('button', { name: /^Refund spend/ }).count()).toBe(0);
+    expect(await asMember.getByRole('button', { name: /^Copy spend id/ }).count()).toBe(2);
   });
 });

@@ -120,6 +120,44 @@ describe('money', () => {
   });
 });
 
+it('says what each entry is about: the spend, the purchase and its package, the refund, the plan, the reason', () => {
+  const rows = csvRows(runCreditsCli(dataDir, ['export', '--format', 'csv']).stdout);
+  const about = (type: string) =>
+    rows
+      .filter((row) => row.type === type)
+      .map(({ consumptionId, purchaseId, packageName, refundId, refundStatus, planName, reason }) => ({
+        consumptionId,
+        purchaseId,
+        packageName,
+        refundId,
+        refundStatus,
+        planName,
+        reason,
+      }));
+  const none = {
+    consumptionId: '',
+    purchaseId: '',
+    packageName: '',
+    refundId: '',
+    refundStatus: '',
+    planName: '',
+    reason: '',
+  };
+  expect(about('PLAN_ALLOWANCE')).toEqual([{ ...none, planName: 'Growth' }]);
+  expect(about('CONSUMPTION').every((row) => row.consumptionId !== '' && row.purchaseId === '')).toBe(true);
+  expect(about('PURCHASE')).toEqual([{ ...none, purchaseId: 'INV-1', packageName: '500 credits' }]);
+  expect(about('PURCHASE_REFUND')).toEqual([
+    {
+      ...none,
+      purchaseId: 'INV-1',
+      packageName: '500 credits',
+      refundId: expect.any(String) as unknown,
+      refundStatus: 'SUCCEEDED',
+      reason: 'half the invoice',
+    },
+  ]);
+});
+
 it('writes grants in NDJSON as objects', () => {
   const records = runCreditsCli(dataDir, ['export', '--format', 'ndjson'])
     .stdout.trim()
@@ -169,7 +207,8 @@ describe('started from npm', () => {
   const env = () => ({ ...process.env, DATA_DIR: dataDir, AUTH_JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent' });
   const firstLine = (stdout: string) => stdout.slice(0, stdout.indexOf('\n'));
   const HEADER =
-    'id,position,workspaceId,type,occurredAt,credits,balanceAfter,source,action,units,actorId,reference,refundedCredits,grants,amount,currency';
+    'id,position,workspaceId,type,occurredAt,credits,balanceAfter,source,action,units,actorId,reference,refundedCredits,grants,amount,currency,' +
+    'consumptionId,purchaseId,packageId,packageName,refundId,refundStatus,disputeId,planId,planName,reason';
 
   it.each([
     ['npx credits export', 'npx', ['--no', 'credits', 'export']],

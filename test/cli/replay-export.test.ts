@@ -130,7 +130,8 @@ it('exports one workspace as CSV, oldest first, with a header', () => {
   const { stdout } = runCreditsCli(dataDir, ['export', '--format', 'csv', '--workspace', 'globex']);
   const [header, ...rows] = stdout.trim().split('\n');
   expect(header).toBe(
-    'id,position,workspaceId,type,occurredAt,credits,balanceAfter,source,action,units,actorId,reference,refundedCredits,grants,amount,currency',
+    'id,position,workspaceId,type,occurredAt,credits,balanceAfter,source,action,units,actorId,reference,refundedCredits,grants,amount,currency,' +
+      'consumptionId,purchaseId,packageId,packageName,refundId,refundStatus,disputeId,planId,planName,reason',
   );
   expect(rows).toHaveLength(9);
   expect(rows.every((row) => row.split(',')[2] === 'globex')).toBe(true);

@@ -2,13 +2,9 @@
  * The command handler batches the commands queued on a workspace into one append, answers nothing
  * before that append commits, and decides the whole batch again when another writer got there first.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { WorkspaceCreditsCommandHandler } from '../../src/commands/command-handler';
 import { type CreditsError } from '../../src/domain/errors';
-import type { EventStore } from '../../src/eventstore/port';
-import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
+import { eventTypes, instrumentedStore } from './instrumented-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { grantOn, spendOn } from './commands';
 
@@ -20,36 +16,6 @@ const metadata = { actorId: 'test' };
 const grant = (credits: number, key: string) => grantOn(WORKSPACE, credits, key, now);
 const spend = (i: number, creditsPerUnit = 1) => spendOn(WORKSPACE, i, creditsPerUnit, now);
 
-/** The SQLite store, counting appends and able to let "another process" write first. */
-function instrumentedStore() {
-  const store = openSqliteEventStore({ file: join(mkdtempSync(join(tmpdir(), 'credits-handler-')), 'events.sqlite') });
-  let appends = 0;
-  let beforeNextAppend: (() => Promise<void>) | undefined;
-  const wrapped: EventStore = Object.assign(Object.create(store) as EventStore, {
-    appendToStream: async (...args: Parameters<EventStore['appendToStream']>) => {
-      appends += 1;
-      const interfere = beforeNextAppend;
-      beforeNextAppend = undefined;
-      if (interfere) await interfere();
-      return store.appendToStream(...args);
-    },
-  });
-  return {
-    store,
-    wrapped,
-    appends: () => appends,
-    interfereOnce: (action: () => Promise<void>): void => {
-      beforeNextAppend = action;
-    },
-  };
-}
-
-async function eventTypes(store: EventStore): Promise<string[]> {
-  const types: string[] = [];
-  for await (const event of store.readStream(STREAM)) types.push(event.type);
-  return types;
-}
-
 it('accepts exactly what the balance covers from a burst, in a few appends', async () => {
   const { store, wrapped, appends } = instrumentedStore();
   const handler = new WorkspaceCreditsCommandHandler(wrapped);
@@ -60,7 +26,7 @@ it('accepts exactly what the balance covers from a burst, in a few appends', asy
   const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
   expect(outcomes.length - refused.length).toBe(150);
   expect(refused.every((outcome) => (outcome.reason as CreditsError).code === 'INSUFFICIENT_CREDITS')).toBe(true);
-  expect((await eventTypes(store)).filter((type) => type === 'CreditsConsumed')).toHaveLength(150);
+  expect((await eventTypes(store, STREAM)).filter((type) => type === 'CreditsConsumed')).toHaveLength(150);
   expect(appends()).toBeLessThan(10); // one append per batch, not per command
   await store.close();
 });
@@ -100,7 +66,7 @@ it('decides the whole batch again, refusals included, when another writer append
   expect(first).toMatchObject({ status: 'fulfilled', value: { result: 'first' } });
   expect(second).toMatchObject({ status: 'fulfilled', value: { result: 'second' } });
   // The second spend empties the balance: the crossings are recorded with it.
-  expect(await eventTypes(store)).toEqual([
+  expect(await eventTypes(store, STREAM)).toEqual([
     'CreditsGranted',
     'CreditsGranted',
     'CreditsConsumed',
@@ -144,7 +110,7 @@ it('answers a repeated request only once the first one is durable', async () => 
   expect(original.result).toBe('c7');
   expect(repeat).toEqual({ result: 'c7', events: [], position: undefined });
   // One spend (10 credits are below the threshold from the start: the grant recorded that).
-  expect(await eventTypes(store)).toEqual(['CreditsGranted', 'CreditsLow', 'CreditsConsumed']);
+  expect(await eventTypes(store, STREAM)).toEqual(['CreditsGranted', 'CreditsLow', 'CreditsConsumed']);
   await store.close();
 });
 

@@ -14,7 +14,7 @@ import type { EventStore, ReadStreamOptions } from '../../src/eventstore/port';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { openFileSnapshotStore } from '../../src/snapshots/file-snapshot-store';
-import type { SnapshotStore } from '../../src/snapshots/port';
+import { SnapshotRejected, type SnapshotStore } from '../../src/snapshots/port';
 import { grantOn, spendOn } from './commands';
 
 const WORKSPACE = 'ws-snap';
@@ -101,6 +101,7 @@ it('folds the whole stream when the snapshot is of another history', async () =>
     stream: STREAM,
     revision: 3n,
     eventId: 'not-this-stream',
+    log: await store.identity(),
     version: STATE_SNAPSHOT_VERSION,
     state: encodeState(initialState()),
   });
@@ -114,11 +115,43 @@ it('folds the whole stream when the snapshot is past the end of the stream or of
   const writer = new WorkspaceCreditsCommandHandler(store, { snapshots, snapshotEvery: 3, snapshotIntervalMs: 0 });
   await history(writer, 5);
   const good = (await snapshots.load(STREAM)) as NonNullable<Awaited<ReturnType<SnapshotStore['load']>>>;
-  await snapshots.save({ ...good, revision: 99n });
-  expect((await available(new WorkspaceCreditsCommandHandler(counted, { snapshots }))).result).toBe(990);
-  await snapshots.save({ ...good, version: STATE_SNAPSHOT_VERSION + 1 });
-  expect((await available(new WorkspaceCreditsCommandHandler(counted, { snapshots }))).result).toBe(990);
+  for (const unusable of [
+    { ...good, revision: 99n },
+    { ...good, version: STATE_SNAPSHOT_VERSION + 1 },
+  ]) {
+    await snapshots.save(unusable);
+    const cold = new WorkspaceCreditsCommandHandler(counted, { snapshots });
+    expect((await available(cold)).result).toBe(990);
+    await cold.idle();
+    // Replaced by a true one after the command, though the stream is not 3 events past it.
+    expect(await snapshots.load(STREAM)).toEqual(good);
+  }
   expect(reads).toEqual([{ fromRevision: 99n }, { fromRevision: 0n }, { fromRevision: 0n }]);
+});
+
+it('folds the whole stream when the snapshot was taken from another log, and replaces it', async () => {
+  const { store, counted, snapshots, reads } = setUp();
+  const writer = new WorkspaceCreditsCommandHandler(store, { snapshots, snapshotEvery: 3, snapshotIntervalMs: 0 });
+  await history(writer, 5);
+  const good = (await snapshots.load(STREAM)) as NonNullable<Awaited<ReturnType<SnapshotStore['load']>>>;
+  // Its revision and event id are this stream's: only the log's identity tells it apart.
+  await snapshots.save({ ...good, log: 'another-log' });
+  const rejections: string[] = [];
+  const cold = new WorkspaceCreditsCommandHandler(counted, {
+    snapshots,
+    onSnapshotRejected: (_stream, reason) => rejections.push(reason),
+  });
+  expect((await available(cold)).result).toBe(990);
+  expect(reads).toEqual([{ fromRevision: 0n }]);
+  expect(rejections).toEqual([
+    `it was taken from another log (identity another-log; this log is ${await store.identity()})`,
+  ]);
+  await cold.idle();
+  // Replaced by one of this log at the head (the writer's last snapshot may have been at the head or
+  // before it, depending on whether its previous write was still under way).
+  const replaced = await snapshots.load(STREAM);
+  expect(replaced).toMatchObject({ log: good.log, revision: await store.streamRevision(STREAM) });
+  expect(replaced?.log).not.toBe('another-log');
 });
 
 it('folds the whole stream when the snapshot cannot be decoded', async () => {
@@ -129,6 +162,47 @@ it('folds the whole stream when the snapshot cannot be decoded', async () => {
   await snapshots.save({ ...good, state: Buffer.from('{"grants": "not a list"') });
   expect((await available(new WorkspaceCreditsCommandHandler(counted, { snapshots }))).result).toBe(990);
   expect(reads).toEqual([{ fromRevision: 0n }]);
+});
+
+it('does not believe a snapshot whose numbers were changed under an intact header, and replaces it', async () => {
+  const { store, snapshots } = setUp();
+  const writer = new WorkspaceCreditsCommandHandler(store, { snapshots, snapshotOnCloseAfter: 1 });
+  await writer.handle(grantOn(WORKSPACE, 100, 'seed', now), metadata, () => undefined);
+  for (let i = 0; i < 45; i++) await writer.handle(spend(i), metadata, () => undefined);
+  await writer.close(); // a snapshot at the head: 10 credits left
+  const head = (await store.streamRevision(STREAM)) as bigint; // the spends and a CreditsLow
+  expect((await snapshots.load(STREAM))?.revision).toBe(head);
+
+  // Ninety more credits in the file, same length, header untouched.
+  const dir = join(store.file, '..', 'snapshots');
+  const [file] = readdirSync(dir);
+  const text = readFileSync(join(dir, file as string), 'latin1');
+  expect(text).toContain('"remaining":10,');
+  writeFileSync(join(dir, file as string), text.replace('"remaining":10,', '"remaining":99,'), 'latin1');
+
+  const rejections: string[] = [];
+  const cold = new WorkspaceCreditsCommandHandler(store, {
+    snapshots,
+    onSnapshotRejected: (stream, reason) => rejections.push(`${stream}: ${reason}`),
+  });
+  // 50 credits: the tampered snapshot would cover it; the stream says 10 are left.
+  const overdraw = { ...spendOn(WORKSPACE, 100, 50, now) };
+  await expect(cold.handle(overdraw, metadata, () => undefined)).rejects.toMatchObject({
+    code: 'INSUFFICIENT_CREDITS',
+    details: { required: 50, available: 10 },
+  });
+  expect(rejections).toEqual([`${STREAM}: its content does not match its checksum`]);
+  expect(await store.streamRevision(STREAM)).toBe(head);
+
+  // After that command, a true snapshot replaces it, though the stream has not moved since.
+  await cold.idle();
+  expect(await snapshots.load(STREAM)).toMatchObject({ revision: head });
+  const again = new WorkspaceCreditsCommandHandler(store, {
+    snapshots,
+    onSnapshotRejected: () => rejections.push('x'),
+  });
+  expect((await available(again)).result).toBe(10);
+  expect(rejections).toHaveLength(1);
 });
 
 it('keeps answering commands when snapshots cannot be written', async () => {
@@ -154,6 +228,7 @@ it('reads back only whole snapshots of the stream asked for', async () => {
     stream: STREAM,
     revision: 10n,
     eventId: 'e10',
+    log: 'log-1',
     version: STATE_SNAPSHOT_VERSION,
     state: Buffer.from('{"a":1}\nx'),
   };
@@ -161,13 +236,19 @@ it('reads back only whole snapshots of the stream asked for', async () => {
   expect(await files.load(STREAM)).toEqual(snapshot);
   expect(await files.load('workspace-credits-other')).toBeUndefined();
   expect(await snapshots.load(STREAM)).toBeUndefined();
-  // A file cut short (as by a disk that lost its tail) is not a snapshot.
+  // A file cut short (as by a disk that lost its tail) is not a snapshot, and says why.
   const [file] = readdirSync(dir);
   const whole = readFileSync(join(dir, file as string), 'utf8');
   writeFileSync(join(dir, file as string), whole.slice(0, -1));
-  expect(await files.load(STREAM)).toBeUndefined();
+  await expect(files.load(STREAM)).rejects.toThrow(/its state has 8 bytes, not the 9 written/);
   writeFileSync(join(dir, file as string), 'garbage');
-  expect(await files.load(STREAM)).toBeUndefined();
+  await expect(files.load(STREAM)).rejects.toThrow(SnapshotRejected);
+  // The same length with other bytes (a flipped bit, an edited number): the checksum tells.
+  writeFileSync(join(dir, file as string), whole.replace('{"a":1}', '{"a":7}'));
+  await expect(files.load(STREAM)).rejects.toThrow(/does not match its checksum/);
+  // So does a header whose revision was changed.
+  writeFileSync(join(dir, file as string), whole.replace('"revision":"10"', '"revision":"11"'));
+  await expect(files.load(STREAM)).rejects.toThrow(/does not match its checksum/);
   expect(readdirSync(dir)).toHaveLength(1); // no temporary file left behind
 
   // Stream names may hold any character; states are ASCII, and anything else is refused.

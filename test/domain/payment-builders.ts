@@ -19,6 +19,7 @@ import type {
   CheckoutSessionOpened,
   CheckoutStarted,
   CreditConsumptionRefunded,
+  CreditPurchaseRefunded,
   ProviderDisputeFact,
   ProviderRefundFact,
   PurchaseDisputeClosed,
@@ -122,6 +123,24 @@ export const refundFailed = (f: Partial<PurchaseRefundFailed['data']> = {}): Pur
     creditsRepaid: 1000,
     amount: USD(9000),
     failedAt: iso(at(DAY)),
+    ...f,
+  }),
+});
+
+/** Release 0.x's record of a refund already made at the provider (still read, no longer written). */
+export const legacyRefunded = (f: Partial<CreditPurchaseRefunded['data']> = {}): CreditPurchaseRefunded => ({
+  type: 'CreditPurchaseRefunded',
+  data: defined({
+    workspaceId: WORKSPACE,
+    purchaseId: 'cs_pay_1',
+    grantId: 'purchase-1',
+    refundId: 'refund-1',
+    credits: 200,
+    amount: USD(1960),
+    reason: 'customer request',
+    origin: 'ADMIN',
+    refundedBy: 'admin-1',
+    refundedAt: iso(at(DAY)),
     ...f,
   }),
 });

@@ -3,7 +3,7 @@
  * the spends restored lazily from their text.
  */
 import type { CreditConsumptionRefunded, CreditPurchaseRefunded, WorkspaceCreditsEvent } from '../../src/domain/events';
-import { keyHash, RecentConsumptions } from '../../src/domain/recent-consumptions';
+import { keyHash, RecentConsumptions, type EvictedConsumption } from '../../src/domain/recent-consumptions';
 import { evolve } from '../../src/domain/evolve';
 import { IDEMPOTENCY_RETENTION_MS, type ConsumptionRecord } from '../../src/domain/state';
 import { isAscii } from '../../src/domain/ascii-json';
@@ -265,5 +265,42 @@ describe('the remembered spends', () => {
     restored.forgetBefore(at(DAY).getTime() + 1);
     expect(restored.size).toBe(0);
     expect(restored.encode()).toEqual({ lines: Buffer.alloc(0), keyHashes: new Int32Array(0) });
+  });
+
+  it('leave memory oldest first, restored and recent alike, and come back when recalled', () => {
+    const restored = RecentConsumptions.decode(encoded());
+    const recent = {
+      ...(restored.get('plain') as ConsumptionRecord),
+      idempotencyKey: 'new',
+      consumedAt: at(DAY).getTime(),
+    };
+    restored.set(recent);
+    const stored: EvictedConsumption[] = [];
+    // A store that fails takes nothing out.
+    expect(() =>
+      restored.evictOldest(2, () => {
+        throw new Error('disk full');
+      }),
+    ).toThrow('disk full');
+    expect(restored.size).toBe(KEYS.length + 1);
+    expect(restored.evictOldest(2, (spends) => stored.push(...spends))).toBe(KEYS.length - 1);
+    expect(stored.map((spend) => spend.idempotencyKey)).toEqual(KEYS.slice(0, -1));
+    expect([...restored.keys()]).toEqual([KEYS[KEYS.length - 1], 'new']);
+    expect(restored.get('plain')).toBeUndefined();
+    // The rest of the restored text, and the recent spend, go too; the snapshot's bytes with them.
+    expect(restored.evictOldest(0, (spends) => stored.push(...spends))).toBe(2);
+    expect(restored.size).toBe(0);
+    expect(restored.encode()).toEqual({ lines: Buffer.alloc(0), keyHashes: new Int32Array(0) });
+    expect(stored.map((spend) => spend.idempotencyKey)).toEqual([...KEYS, 'new']);
+
+    // Brought back, each answers as it did, without being remembered again (snapshots leave it out).
+    for (const spend of stored) restored.recall(spend);
+    expect(restored.get('quote"d')).toMatchObject({ consumptionId: 'spend-3', credits: 5 });
+    expect(restored.get('new')).toStrictEqual(recent);
+    expect(restored.size).toBe(0);
+    expect(restored.encode().lines).toHaveLength(0);
+    // A spend in memory wins over a recalled one.
+    restored.set({ ...recent, consumptionId: 'spend-newer' });
+    expect(restored.get('new')?.consumptionId).toBe('spend-newer');
   });
 });

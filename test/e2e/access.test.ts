@@ -78,6 +78,9 @@ const CALLERS: Caller[] = [
 
 let server: ServerProcess;
 let keys = 0;
+/** A webhook endpoint of HOME and one delivery to it, made before the calls (see beforeAll). */
+let endpointId = '';
+let deliveryId = '';
 let holdId = '';
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -195,6 +198,38 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
     'mutation ($i: RetryReactionWorkInput!) { retryReactionWork(input: $i) }',
     { i: { reaction: 'payments', key: 'nothing-parked' } },
   ],
+  webhookEndpoints: () => ['query ($w: ID!) { webhookEndpoints(workspaceId: $w) { id } }', { w: HOME }],
+  platformWebhookEndpoints: () => ['{ platformWebhookEndpoints { id } }', {}],
+  webhookDeliveries: () => ['query ($e: ID!) { webhookDeliveries(endpointId: $e) { id } }', { e: endpointId }],
+  createWebhookEndpoint: () => [
+    'mutation ($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { id } }',
+    { i: { workspaceId: HOME, url: 'http://127.0.0.1:9/access', eventTypes: ['credits.low'] } },
+  ],
+  updateWebhookEndpoint: () => [
+    'mutation ($i: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(input: $i) { id } }',
+    { i: { endpointId, description: `access ${++keys}` } },
+  ],
+  disableWebhookEndpoint: () => [
+    'mutation ($i: WebhookEndpointIdInput!) { disableWebhookEndpoint(input: $i) { id } }',
+    { i: { endpointId } },
+  ],
+  enableWebhookEndpoint: () => [
+    'mutation ($i: WebhookEndpointIdInput!) { enableWebhookEndpoint(input: $i) { id } }',
+    { i: { endpointId } },
+  ],
+  rotateWebhookSecret: () => [
+    'mutation ($i: RotateWebhookSecretInput!) { rotateWebhookSecret(input: $i) { id } }',
+    { i: { endpointId } },
+  ],
+  redeliverWebhook: () => [
+    'mutation ($i: RedeliverWebhookInput!) { redeliverWebhook(input: $i) { id } }',
+    { i: { deliveryId } },
+  ],
+  // Last: once an allowed caller has deleted it, the calls above answer CONFLICT (still allowed).
+  deleteWebhookEndpoint: () => [
+    'mutation ($i: WebhookEndpointIdInput!) { deleteWebhookEndpoint(input: $i) { id } }',
+    { i: { endpointId } },
+  ],
 };
 
 const DENIED = ['FORBIDDEN', 'UNAUTHENTICATED'];
@@ -204,11 +239,20 @@ const wasAllowed = (response: GraphQLResponse<unknown>) =>
   !codes(response.errors).some((code) => DENIED.includes(code as string));
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ env: { WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } });
+  const endpoint = await run(
+    'mutation ($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { id } }',
+    { i: { workspaceId: HOME, url: 'http://127.0.0.1:9/access', eventTypes: ['purchase.completed'] } },
+    adminToken(),
+  );
+  endpointId = (endpoint.data as { createWebhookEndpoint: { id: string } }).createWebhookEndpoint.id;
   for (const [name, variables] of [CALLS.applyPlanAllowance!(), CALLS.purchaseCredits!()]) {
     const response = await run(name, variables, adminToken());
     expect(response.errors).toBeUndefined();
   }
+  const deliveries = await run(...CALLS.webhookDeliveries!(), adminToken());
+  deliveryId = (deliveries.data as { webhookDeliveries: { id: string }[] }).webhookDeliveries[0]?.id ?? '';
+  expect(deliveryId).not.toBe('');
   const [reserve, variables] = CALLS.reserveCredits!();
   holdId = ((await run(reserve, variables, adminToken())).data as { reserveCredits: { id: string } }).reserveCredits.id;
 });
@@ -241,8 +285,13 @@ describe('the table', () => {
     expect(listed.sort()).toEqual(moneyFields.sort());
   });
 
-  it('guards the money of a purchase’s refunds and disputes as the purchase’s own', () => {
-    for (const field of ['CreditPurchase.refundedAmount', 'CreditRefund.amount', 'PurchaseDispute.amount']) {
+  it('guards the money of a purchase’s refunds, disputes and ledger entries as the purchase’s own', () => {
+    for (const field of [
+      'CreditPurchase.refundedAmount',
+      'CreditRefund.amount',
+      'PurchaseDispute.amount',
+      'LedgerEntry.amount',
+    ]) {
       expect(ruleOf(field)).toBe(ruleOf('CreditPurchase.amountPaid'));
     }
   });
@@ -289,6 +338,7 @@ describe.each(CALLERS)('$name', (caller) => {
       `query ($w: ID!) {
         creditPackages { price { amount } }
         creditPurchases(workspaceId: $w) { credits amountPaid { amount currency } refundedAmount { amount } }
+        creditLedger(workspaceId: $w, types: [PURCHASE], last: 1) { edges { node { packageName amount { amount } } } }
       }`,
       { w: HOME },
       caller.token(),
@@ -300,6 +350,7 @@ describe.each(CALLERS)('$name', (caller) => {
     const data = response.data as {
       creditPackages: { price: unknown }[];
       creditPurchases: { credits: number; amountPaid: unknown; refundedAmount: unknown }[];
+      creditLedger: { edges: { node: { packageName: string; amount: unknown } }[] };
     };
     expect(RULES[ruleOf('CreditPackage.price')](caller)).toBe(true);
     expect(data.creditPackages.every((pkg) => pkg.price !== null)).toBe(true);
@@ -309,10 +360,17 @@ describe.each(CALLERS)('$name', (caller) => {
     const refundedAllowed = RULES[ruleOf('CreditPurchase.refundedAmount')](caller);
     expect(purchase?.amountPaid).toEqual(paidAllowed ? { amount: 5000, currency: 'USD' } : null);
     expect(purchase?.refundedAmount).toEqual(refundedAllowed ? { amount: 0 } : null);
+    const entryAllowed = RULES[ruleOf('LedgerEntry.amount')](caller);
+    // The first purchase, the oldest PURCHASE entry: the same 500 credits for $50.00.
+    expect(data.creditLedger.edges[0]?.node).toEqual({
+      packageName: '500 credits',
+      amount: entryAllowed ? { amount: 5000 } : null,
+    });
     const refusedPaths = (response.errors ?? []).map((error) => [error.path?.join('.'), error.extensions?.code]);
     expect(refusedPaths).toEqual([
       ...(paidAllowed ? [] : [['creditPurchases.0.amountPaid', 'FORBIDDEN']]),
       ...(refundedAllowed ? [] : [['creditPurchases.0.refundedAmount', 'FORBIDDEN']]),
+      ...(entryAllowed ? [] : [['creditLedger.edges.0.node.amount', 'FORBIDDEN']]),
     ]);
   });
 });

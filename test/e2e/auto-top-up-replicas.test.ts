@@ -12,44 +12,19 @@ import {
   SavePaymentMethodDocument,
 } from '../generated/graphql';
 import { execute, expectData } from '../support/graphql-client';
-import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/server';
-import { adminToken, freePort, startServer, tokenFor, type ServerProcess } from '../support/server-process';
-import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
+import { adminToken, tokenFor } from '../support/server-process';
+import { stripeReplicas } from '../support/stripe-replicas';
 import { eventually as poll } from '../support/eventually';
 
 jest.setTimeout(90_000);
-const WEBHOOK_SECRET = 'whsec_test_auto_top_up_replicas';
+const testbed = stripeReplicas('auto_top_up_replicas');
+
 /** Reactions and webhooks take their time: wait up to 20 s. */
 const eventually = <T>(probe: () => Promise<T> | T, accept: (value: T) => boolean, ms = 20_000) =>
   poll(probe, accept, ms);
 
-let eventStore: EsdbTestServer;
-let stripe: StripeDouble;
-let replicas: [ServerProcess, ServerProcess];
-
-beforeAll(async () => {
-  eventStore = await startEsdbTestServer();
-  const webhookPort = await freePort();
-  stripe = await startStripeDouble({
-    webhookSecret: WEBHOOK_SECRET,
-    webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/stripe`,
-  });
-  const env = {
-    EVENTSTORE_URL: eventStore.url,
-    EXPIRY_SWEEP_INTERVAL_MS: '3600000',
-    STRIPE_SECRET_KEY: 'sk_test_auto_top_up_replicas',
-    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    STRIPE_API_BASE: stripe.url,
-  };
-  replicas = await Promise.all([startServer({ env: { ...env, PORT: String(webhookPort) } }), startServer({ env })]);
-});
-afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
-  await stripe.close();
-  await eventStore.close();
-});
-
 it('requests and charges one top-up for spends on both replicas that cross the threshold together', async () => {
+  const { stripe, replicas } = testbed();
   const [a, b] = replicas;
   const workspaceId = 'ws-topup-replicas';
   const manager = tokenFor(workspaceId, 'BILLING_MANAGER');
@@ -84,7 +59,7 @@ it('requests and charges one top-up for spends on both replicas that cross the t
   expect(answers.every((answer) => answer.errors === undefined)).toBe(true); // 1,000 → 200: one crossing
   const view = await eventually(
     async () => (await expectData(a.url, AutoTopUpDocument, { workspaceId }, manager)).workspaceCredits,
-    (credits) => credits.autoTopUp.recentTopUps[0]?.status === 'SUCCEEDED',
+    (credits) => credits.autoTopUp.recentTopUps[0]?.status === 'SUCCEEDED' && credits.available === 700,
   );
   await new Promise((resolve) => setTimeout(resolve, 1_000)); // time for a second charge, were there one
   const charges = stripe.paymentIntents().filter((intent) => intent.metadata.topUpId !== undefined);

@@ -16,11 +16,14 @@ import {
   CreditLedgerDocument,
   CreditUsageDocument,
   GrantCreditsDocument,
+  PurchaseCreditsDocument,
+  RefundCreditConsumptionDocument,
+  RefundCreditPurchaseDocument,
   WorkspaceCreditsChangedDocument,
   type CreditAction,
   type CreditLedgerQuery,
 } from '../generated/graphql';
-import { applyAllowance, expectData, expectError } from '../support/graphql-client';
+import { applyAllowance, execute, expectData, expectError } from '../support/graphql-client';
 import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 import { bearer, wsClient } from '../support/ws-client';
 
@@ -47,7 +50,8 @@ const spend = (
   expectData(server.url, ConsumeCreditsDocument, { input: { workspaceId, action, units, idempotencyKey: key } }, token);
 
 type Entry = CreditLedgerQuery['creditLedger']['edges'][number]['node'];
-async function ledgerPage(workspaceId: string, variables: { first?: number; after?: string | null } = {}) {
+type PageVariables = { first?: number; after?: string | null; last?: number; before?: string | null };
+async function ledgerPage(workspaceId: string, variables: PageVariables = {}) {
   return (await expectData(server.url, CreditLedgerDocument, { workspaceId, ...variables }, adminToken())).creditLedger;
 }
 
@@ -176,6 +180,156 @@ describe('the ledger', () => {
   ])('refuses a cursor it did not issue: %s', async (_name, after) => {
     const error = await expectError(server.url, CreditLedgerDocument, { workspaceId: 'x', after }, adminToken());
     expect(error.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('paging backwards', () => {
+  it('pages from any cursor towards newer entries with last/before, newest first, as Relay asks', async () => {
+    const workspaceId = newWorkspace();
+    await withAllowance(workspaceId);
+    const member = tokenFor(workspaceId, 'MEMBER');
+    for (let i = 0; i < 6; i++) await spend(workspaceId, `b${i}`, member);
+    const all = (await ledgerPage(workspaceId, { first: 50 })).edges; // 7, newest first
+    const cursors = all.map((edge) => edge.cursor);
+
+    // Forwards to the end, then back from the oldest page: the same entries, the same order.
+    const forward = await ledgerPage(workspaceId, { first: 3, after: cursors[3] });
+    expect(forward.edges.map((edge) => edge.cursor)).toEqual(cursors.slice(4, 7));
+    expect(forward.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+    const back = await ledgerPage(workspaceId, { last: 3, before: forward.pageInfo.startCursor });
+    expect(back.edges.map((edge) => edge.cursor)).toEqual(cursors.slice(1, 4));
+    expect(back.pageInfo).toEqual({
+      hasNextPage: true,
+      hasPreviousPage: true,
+      startCursor: cursors[1],
+      endCursor: cursors[3],
+    });
+    const newest = await ledgerPage(workspaceId, { last: 3, before: back.pageInfo.startCursor });
+    expect(newest.edges.map((edge) => edge.cursor)).toEqual(cursors.slice(0, 1));
+    expect(newest.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+
+    // Without a cursor, last is the oldest end of the ledger; between two cursors, the entries between.
+    const oldest = await ledgerPage(workspaceId, { last: 2 });
+    expect(oldest.edges.map((edge) => edge.node.type)).toEqual(['CONSUMPTION', 'PLAN_ALLOWANCE']);
+    expect(oldest.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+    const between = await ledgerPage(workspaceId, { first: 10, after: cursors[1], before: cursors[5] });
+    expect(between.edges.map((edge) => edge.cursor)).toEqual(cursors.slice(2, 5));
+  });
+
+  it('refuses first with last, and a before cursor it did not issue', async () => {
+    const both = await expectError(
+      server.url,
+      CreditLedgerDocument,
+      { workspaceId: 'x', first: 1, last: 1 },
+      adminToken(),
+    );
+    expect(both.code).toBe('BAD_USER_INPUT');
+    for (const before of ['bm90LWEtY3Vyc29y', Buffer.from('ledger:9223372036854775808').toString('base64url')]) {
+      const error = await expectError(
+        server.url,
+        CreditLedgerDocument,
+        { workspaceId: 'x', last: 1, before },
+        adminToken(),
+      );
+      expect(error.code).toBe('BAD_USER_INPUT');
+    }
+  });
+});
+
+describe('what an entry is about', () => {
+  const admin = () => adminToken();
+  const entriesOf = async (workspaceId: string, token = admin(), withMoney = true) =>
+    (await expectData(server.url, CreditLedgerDocument, { workspaceId, withMoney }, token)).creditLedger.edges.map(
+      (edge) => edge.node,
+    );
+
+  it('gives an admin the ids to act on, the names to read and the reasons, and acting on them works', async () => {
+    const workspaceId = newWorkspace();
+    await withAllowance(workspaceId, 'growth');
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 50, reason: 'sorry for the outage', idempotencyKey: 'g' } },
+      admin(),
+    );
+    const spent = (await spend(workspaceId, 'run-1', tokenFor(workspaceId, 'MEMBER'), 'ORG_CHART_GENERATION'))
+      .consumeCredits;
+    await expectData(
+      server.url,
+      PurchaseCreditsDocument,
+      { input: { workspaceId, packageId: 'credits-500', paymentReference: 'INV-7' } },
+      admin(),
+    );
+
+    const [purchase, consumption, grant, plan] = await entriesOf(workspaceId);
+    expect(plan).toMatchObject({ type: 'PLAN_ALLOWANCE', planId: 'growth', planName: 'Growth', reason: null });
+    expect(grant).toMatchObject({ type: 'PROMOTIONAL_GRANT', reason: 'sorry for the outage', amount: null });
+    expect(consumption).toMatchObject({ type: 'CONSUMPTION', consumptionId: spent.id, purchaseId: null });
+    expect(purchase).toMatchObject({
+      type: 'PURCHASE',
+      purchaseId: 'INV-7',
+      packageId: 'credits-500',
+      packageName: '500 credits',
+      amount: { amount: 5000, currency: 'USD' },
+    });
+
+    // The ids are the ones the refunds take.
+    await expectData(
+      server.url,
+      RefundCreditConsumptionDocument,
+      { input: { consumptionId: consumption!.consumptionId!, reason: 'the org chart run failed' } },
+      admin(),
+    );
+    const refund = (
+      await expectData(
+        server.url,
+        RefundCreditPurchaseDocument,
+        { input: { purchaseId: purchase!.purchaseId!, workspaceId, credits: 100, reason: 'bought twice' } },
+        admin(),
+      )
+    ).refundCreditPurchase;
+
+    const [purchaseRefund, spendRefund, purchaseAfter, consumptionAfter] = await entriesOf(workspaceId);
+    expect(purchaseAfter?.id).toBe(purchase?.id);
+    expect(spendRefund).toMatchObject({
+      type: 'CONSUMPTION_REFUND',
+      credits: 100,
+      consumptionId: spent.id,
+      reason: 'the org chart run failed',
+    });
+    expect(consumptionAfter).toMatchObject({ consumptionId: spent.id, refundedCredits: 100 });
+    expect(purchaseRefund).toMatchObject({
+      type: 'PURCHASE_REFUND',
+      credits: -100,
+      purchaseId: 'INV-7',
+      packageName: '500 credits',
+      refundId: refund.id,
+      refundStatus: 'SUCCEEDED', // an invoice's money is returned by the admin: nothing to wait for
+      reason: 'bought twice',
+      amount: { amount: -1000, currency: 'USD' },
+    });
+  });
+
+  it('shows a member the links but not the money, as the Access table says', async () => {
+    const workspaceId = newWorkspace();
+    await expectData(
+      server.url,
+      PurchaseCreditsDocument,
+      { input: { workspaceId, packageId: 'credits-500', paymentReference: 'INV-8' } },
+      admin(),
+    );
+    const member = tokenFor(workspaceId, 'MEMBER');
+    const [purchase] = await entriesOf(workspaceId, member, false);
+    expect(purchase).toMatchObject({ purchaseId: 'INV-8', packageName: '500 credits' });
+    expect(purchase).not.toHaveProperty('amount');
+
+    const asked = await execute(server.url, CreditLedgerDocument, { workspaceId, withMoney: true }, member);
+    expect(asked.data?.creditLedger.edges[0]?.node).toMatchObject({ purchaseId: 'INV-8', amount: null });
+    expect(asked.errors?.map((error) => [error.path?.join('.'), error.extensions?.code])).toEqual([
+      ['creditLedger.edges.0.node.amount', 'FORBIDDEN'],
+    ]);
+    const owner = await entriesOf(workspaceId, tokenFor(workspaceId, 'OWNER'));
+    expect(owner[0]?.amount).toEqual({ amount: 5000, currency: 'USD' });
   });
 });
 

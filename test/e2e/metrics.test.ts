@@ -1,12 +1,15 @@
 /**
  * GET /metrics against the real server: the process metrics, GraphQL operations by name and
  * outcome with their latency, command refusals by code, rate-limit refusals, the embedded store's
- * group commits, projection lag, the metrics defined for later, and who may read them.
+ * group commits, projection lag, the command side's state cache, the metrics defined for later, and
+ * who may read them.
  */
+import Stripe from 'stripe';
 import { CatalogDocument, ConsumeCreditsDocument, WorkspaceCreditsDocument } from '../generated/graphql';
 import { applyAllowance, execute, expectData } from '../support/graphql-client';
 import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 
+const WEBHOOK_SECRET = 'whsec_test_metrics';
 const running: ServerProcess[] = [];
 const start = async (env: Record<string, string> = {}) => {
   const server = await startServer({ env });
@@ -30,7 +33,11 @@ describe('outside production, without a token', () => {
   let server: ServerProcess;
   let text: string;
   beforeAll(async () => {
-    server = await start({ RATE_LIMIT_PER_TOKEN: '30' });
+    server = await start({
+      RATE_LIMIT_PER_TOKEN: '30',
+      STRIPE_SECRET_KEY: 'sk_test_metrics',
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    });
     const member = tokenFor('ws-metrics', 'MEMBER');
     await applyAllowance(server.url, 'ws-metrics', 'starter');
     await expectData(server.url, CatalogDocument, {}, member);
@@ -50,6 +57,22 @@ describe('outside production, without a token', () => {
       Array.from({ length: 32 }, () => execute(server.url, CatalogDocument, {}, limited).then((r) => r.status)),
     );
     expect(statuses.filter((status) => status === 429)).toHaveLength(2);
+    // Stripe's webhooks: one forged, one signed of a type the service does not act on.
+    const payload = JSON.stringify({
+      id: 'evt_metrics',
+      object: 'event',
+      type: 'customer.created',
+      data: { object: {} },
+    });
+    const post = (signature: string) =>
+      fetch(`${server.url}/webhooks/stripe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signature },
+        body: payload,
+      });
+    expect((await post('t=1,v1=forged')).status).toBe(400);
+    const signed = new Stripe('sk_test_metrics').webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+    expect((await post(signed)).status).toBe(200);
     const response = await scrape(server);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -96,11 +119,19 @@ describe('outside production, without a token', () => {
     for (const line of lags) expect(line).toMatch(/^credits_projection_lag\{projection="[\w:-]+"\} 0$/);
   });
 
-  it('defines the reaction and webhook metrics before anything records them', () => {
+  it("tells what the command side's workspace states take in memory", () => {
+    // One workspace was written to: its state is kept, a few KB of it.
+    expect(sample(text, 'credits_state_cache_workspaces')).toBe(1);
+    expect(sample(text, 'credits_state_cache_bytes')).toBeGreaterThan(1_000);
+    expect(sample(text, 'credits_state_cache_bytes')).toBeLessThan(100_000);
+  });
+
+  it('counts Stripe webhooks by outcome, and defines the outbound delivery metrics', () => {
+    expect(sample(text, 'credits_webhook_deliveries_total{provider="stripe",outcome="bad_signature"}')).toBe(1);
+    expect(sample(text, 'credits_webhook_deliveries_total{provider="stripe",outcome="ignored"}')).toBe(1);
     for (const name of [
-      'credits_reaction_lag',
-      'credits_reaction_parked_work_items',
-      'credits_webhook_deliveries_total',
+      'credits_outbound_webhook_attempts_total',
+      'credits_outbound_webhook_attempt_duration_seconds',
     ]) {
       expect(text).toContain(`# TYPE ${name} `);
     }

@@ -70,6 +70,11 @@ const purchasesOf = async (workspaceId: string) =>
   (await expectData(server.url, CreditPurchasesDocument, { workspaceId }, admin)).creditPurchases;
 const refund = (input: { purchaseId: string; credits?: number; reason?: string; workspaceId?: string }) =>
   execute(server.url, RefundCreditPurchaseDocument, { input: { reason: 'customer request', ...input } }, admin);
+/** The workspace's PURCHASE_REFUND entries in the ledger, newest first. */
+const refundEntries = async (workspaceId: string) =>
+  (
+    await expectData(server.url, CreditLedgerDocument, { workspaceId, types: ['PURCHASE_REFUND'] }, admin)
+  ).creditLedger.edges.map((edge) => edge.node);
 /** A spend of `orgCharts` × 100 credits. */
 const spend = (workspaceId: string, orgCharts: number, key: string) =>
   execute(
@@ -120,6 +125,15 @@ describe('refunds as recorded processes', () => {
       required: 1500,
       available: 1000,
     });
+    // The ledger says which refund took the credits, why, and that it waits for Stripe.
+    const [waiting] = await refundEntries(workspaceId);
+    expect(waiting).toMatchObject({
+      credits: -1000,
+      purchaseId: sessionId,
+      packageName: '2,000 credits',
+      refundStatus: 'PENDING',
+      reason: 'customer request',
+    });
     const [made] = stripe.refunds(paymentIntentId);
     await stripe.settleRefund(made?.id ?? '', 'succeeded');
     const [purchase] = await eventually(
@@ -128,6 +142,10 @@ describe('refunds as recorded processes', () => {
     );
     expect(purchase).toMatchObject({ refundedCredits: 1000, refundedAmount: { amount: 9000 }, creditsLeft: 1000 });
     expect((await balanceOf(workspaceId)).available).toBe(1000);
+    // The same entry follows the refund: one entry, now settled.
+    expect(await refundEntries(workspaceId)).toEqual([
+      { ...waiting, refundId: purchase?.refunds[0]?.id, refundStatus: 'SUCCEEDED' },
+    ]);
   });
 
   it('gives a pending refund’s credits back when Stripe later reports it failed', async () => {
@@ -153,11 +171,15 @@ describe('refunds as recorded processes', () => {
     });
     expect(purchase).toMatchObject({ status: 'PAID', refundedAmount: { amount: 0 } });
     const ledger = (await expectData(server.url, CreditLedgerDocument, { workspaceId, first: 10 }, admin)).creditLedger;
-    expect(ledger.edges.map((edge) => [edge.node.type, edge.node.credits])).toEqual([
-      ['PURCHASE_REFUND_REVERSAL', 2000],
-      ['PURCHASE_REFUND', -2000],
-      ['PURCHASE', 2000],
+    expect(ledger.edges.map((edge) => [edge.node.type, edge.node.credits, edge.node.refundStatus])).toEqual([
+      ['PURCHASE_REFUND_REVERSAL', 2000, 'FAILED'],
+      ['PURCHASE_REFUND', -2000, 'FAILED'],
+      ['PURCHASE', 2000, null],
     ]);
+    const [reversal, refunded] = ledger.edges.map((edge) => edge.node);
+    expect(reversal?.refundId).toBe(refunded?.refundId);
+    expect(reversal?.reason).toEqual(expect.stringContaining('lost_or_stolen_card'));
+    expect(refunded?.reason).toBe('customer request');
   });
 
   it('refunds once when Stripe answers an error after making the refund', async () => {

@@ -12,38 +12,13 @@ import {
   WorkspaceCreditsDocument,
 } from '../generated/graphql';
 import { execute, expectData } from '../support/graphql-client';
-import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/server';
-import { adminToken, freePort, startServer, tokenFor, type ServerProcess } from '../support/server-process';
-import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
+import { adminToken, tokenFor } from '../support/server-process';
+import { stripeReplicas } from '../support/stripe-replicas';
 
-const WEBHOOK_SECRET = 'whsec_test_money_replicas';
-let eventStore: EsdbTestServer;
-let stripe: StripeDouble;
-let replicas: [ServerProcess, ServerProcess];
-
-beforeAll(async () => {
-  eventStore = await startEsdbTestServer();
-  const webhookPort = await freePort();
-  stripe = await startStripeDouble({
-    webhookSecret: WEBHOOK_SECRET,
-    webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/stripe`,
-  });
-  const env = {
-    EVENTSTORE_URL: eventStore.url,
-    EXPIRY_SWEEP_INTERVAL_MS: '3600000',
-    STRIPE_SECRET_KEY: 'sk_test_money_replicas',
-    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    STRIPE_API_BASE: stripe.url,
-  };
-  replicas = await Promise.all([startServer({ env: { ...env, PORT: String(webhookPort) } }), startServer({ env })]);
-});
-afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
-  await stripe.close();
-  await eventStore.close();
-});
+const testbed = stripeReplicas('money_replicas');
 
 it('prices a refund on one replica on the spend the other replica took just before, and refunds once at Stripe', async () => {
+  const { stripe, replicas } = testbed();
   const [a, b] = replicas;
   const workspaceId = 'ws-money-replicas';
   const manager = tokenFor(workspaceId, 'BILLING_MANAGER');

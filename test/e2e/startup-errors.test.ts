@@ -1,7 +1,7 @@
 /**
  * A server that cannot start says which file is wrong and what to do: a read-only DATA_DIR, a
  * damaged read-models.sqlite (and, following the message, starts again with the same balances),
- * a damaged events.sqlite.
+ * a damaged retry-records.sqlite, a damaged events.sqlite.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +35,16 @@ async function usedDataDir(): Promise<{ dataDir: string; available: number }> {
   return { dataDir, available: workspaceCredits.available };
 }
 
+/** Overwrites one of DATA_DIR's databases with garbage; the server's refusal must name it. */
+async function damaged(dataDir: string, name: string): Promise<{ file: string; message: string }> {
+  const file = join(dataDir, name);
+  for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+  writeFileSync(file, Buffer.alloc(8192, 0x5a));
+  const message = await refusal(dataDir);
+  expect(message).toContain(`${file} is not a readable SQLite database`);
+  return { file, message };
+}
+
 /**
  * Makes `dir` read-only for the server and returns what undoes it. Root may write anywhere its
  * permissions say not to, so as root the directory is bind-mounted read-only over itself.
@@ -65,11 +75,7 @@ it('names a read-only DATA_DIR and says to make it writable', async () => {
 
 it('names a damaged read-models.sqlite, says to move it aside, and rebuilds it when that is done', async () => {
   const { dataDir, available } = await usedDataDir();
-  const file = join(dataDir, 'read-models.sqlite');
-  for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-  writeFileSync(file, Buffer.alloc(8192, 0x5a));
-  const message = await refusal(dataDir);
-  expect(message).toContain(`${file} is not a readable SQLite database`);
+  const { file, message } = await damaged(dataDir, 'read-models.sqlite');
   expect(message).toMatch(/move it and its -wal and -shm files aside/);
 
   renameSync(file, `${file}.broken`);
@@ -87,12 +93,17 @@ it('names a damaged read-models.sqlite, says to move it aside, and rebuilds it w
   }
 });
 
+it('names a damaged retry-records.sqlite and says to move it aside', async () => {
+  const { dataDir } = await usedDataDir();
+  const { file, message } = await damaged(dataDir, 'retry-records.sqlite');
+  expect(message).toMatch(/move it and its -wal and -shm files aside and start the server/);
+  renameSync(file, `${file}.broken`);
+  const restarted = await startServer({ dataDir });
+  expect(await restarted.stop()).toBe(0);
+});
+
 it('names a damaged events.sqlite and says to restore it, never to delete it', async () => {
   const { dataDir } = await usedDataDir();
-  const file = join(dataDir, 'events.sqlite');
-  for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
-  writeFileSync(file, Buffer.alloc(8192, 0x5a));
-  const message = await refusal(dataDir);
-  expect(message).toContain(`${file} is not a readable SQLite database`);
+  const { message } = await damaged(dataDir, 'events.sqlite');
   expect(message).toMatch(/restore it from a backup, and do not delete it/);
 });

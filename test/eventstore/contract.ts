@@ -467,6 +467,16 @@ export function describeEventStoreContract(name: string, open: () => Promise<Ope
         await store.close();
       });
     });
+
+    describe('identity', () => {
+      it('has one, the same every time it is asked, also when asked at once', async () => {
+        const [first, ...others] = await Promise.all([store.identity(), store.identity(), store.identity()]);
+        expect(first).toMatch(/^\S{16,}$/);
+        expect(others).toEqual([first, first]);
+        await append(streamName('identity'), numbered(2));
+        expect(await store.identity()).toBe(first);
+      });
+    });
   });
 }
 

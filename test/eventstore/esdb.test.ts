@@ -9,7 +9,11 @@
  * - what only this adapter does: position mapping, `$all` filtering, resubscription, codec errors.
  */
 import { randomUUID } from 'node:crypto';
-import { openEsdbEventStore, type EsdbEventStoreOptions } from '../../src/eventstore/esdb/esdb-event-store';
+import {
+  IDENTITY_STREAM,
+  openEsdbEventStore,
+  type EsdbEventStoreOptions,
+} from '../../src/eventstore/esdb/esdb-event-store';
 import { SCHEMA_VERSION_KEY } from '../../src/eventstore/esdb/event-codec';
 import { toEsdbPosition, toPortPosition } from '../../src/eventstore/esdb/positions';
 import { ExpectedRevisionConflict, type EventStore, type RecordedEvent } from '../../src/eventstore/port';
@@ -170,6 +174,27 @@ describe('EventStoreDB adapter', () => {
       const log = await store.readAll({ after: start });
       expect(log.map((event) => event.streamName)).toEqual([stream]);
       expect(log[0]!.position).toBeGreaterThan(heartbeat.position);
+    });
+  });
+
+  describe('identity', () => {
+    it('is created once in its own stream, whichever replica asks first, and is not part of the log', async () => {
+      const fresh = await startEsdbTestServer({ chatterIntervalMs: 0 });
+      try {
+        const replicas = [open({ streamPrefixes: ['billing-test-'] }, fresh), open({}, fresh), open({}, fresh)];
+        const identities = await Promise.all(replicas.map((replica) => replica.identity()));
+        expect(new Set(identities).size).toBe(1);
+        expect(fresh.log.stream(IDENTITY_STREAM)).toHaveLength(1);
+        // Another process, later, reads the same one.
+        expect(await open({}, fresh).identity()).toBe(identities[0]);
+        // The service's reads of $all take its own prefixes only: the identity is not an event of its log.
+        expect(await replicas[0]!.readAll()).toEqual([]);
+        expect(await replicas[0]!.headPosition()).toBeUndefined();
+        // Another database is another log.
+        expect(await open().identity()).not.toBe(identities[0]);
+      } finally {
+        await fresh.close();
+      }
     });
   });
 

@@ -57,7 +57,7 @@ describe('SQLite event store', () => {
 
     const raw = new Database(file, { readonly: true });
     try {
-      expect(raw.pragma('user_version', { simple: true })).toBe(1);
+      expect(raw.pragma('user_version', { simple: true })).toBe(2);
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
       const columns = raw.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('events')").all();
       expect(columns.map((c) => c.name)).toEqual([
@@ -74,6 +74,37 @@ describe('SQLite event store', () => {
     } finally {
       raw.close();
     }
+  });
+
+  it('makes the log its identity once, keeps it across reopens, and a new file gets another', async () => {
+    const first = open();
+    const identity = await first.identity();
+    await first.close();
+    expect(await open().identity()).toBe(identity);
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare("SELECT value FROM store_metadata WHERE key = 'identity'").pluck().get()).toBe(identity);
+    raw.close();
+
+    // The same path after the file was deleted is another log.
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+    rmSync(dir, { recursive: true, force: true });
+    expect(await open().identity()).not.toBe(identity);
+  });
+
+  it('gives a file of the first schema an identity when it opens it', async () => {
+    const raw = new Database(file.replace('nested/deeper/', ''));
+    raw.exec(
+      `CREATE TABLE events (position INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
+         stream_name TEXT NOT NULL, stream_revision INTEGER NOT NULL, event_type TEXT NOT NULL,
+         schema_version INTEGER NOT NULL DEFAULT 1, data TEXT NOT NULL, metadata TEXT NOT NULL,
+         recorded_at TEXT NOT NULL, UNIQUE (stream_name, stream_revision))`,
+    );
+    raw.pragma('user_version = 1');
+    raw.close();
+    file = file.replace('nested/deeper/', '');
+    const store = open();
+    expect(await store.identity()).toMatch(/^[0-9a-f]{32}$/);
+    expect(await store.headPosition()).toBeUndefined();
   });
 
   it('refuses a file whose schema is newer than this release knows', async () => {

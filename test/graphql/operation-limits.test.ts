@@ -20,7 +20,7 @@ import {
   type GraphQLInputType,
   type NamedTypeNode,
 } from 'graphql';
-import { MAX_LEDGER_PAGE } from '../../src/graphql/inputs';
+import { MAX_LEDGER_PAGE } from '../../src/graphql/cursors';
 import { buildCreditsSchema } from '../../src/graphql/schema';
 import { operationLimits } from '../../src/graphql/limits/operation-limits';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../../src/graphql/limits/query-limits';
@@ -50,11 +50,23 @@ describe('the cost of an operation', () => {
   it('counts each field once, and each ledger entry asked for', () => {
     expect(cost(parse('{ plans { id name } }'))).toBe(3);
     expect(cost(parse('{ creditLedger(workspaceId: "w", first: 10) { edges { cursor } } }'))).toBe(1 + 10 * 2);
-    // The argument's default page, 50 entries.
+    // The default page, 50 entries.
     expect(cost(parse('{ creditLedger(workspaceId: "w") { edges { cursor } } }'))).toBe(1 + 50 * 2);
+    // A page of holds, like a page of the ledger.
+    expect(cost(parse('{ creditHolds(workspaceId: "w", first: 30) { edges { cursor } } }'))).toBe(1 + 30 * 2);
+    expect(cost(parse('{ creditHolds(workspaceId: "w") { edges { cursor } } }'))).toBe(1 + 50 * 2);
+    // Paging backwards, the page is as big as `last` says.
+    expect(cost(parse('{ creditLedger(workspaceId: "w", last: 30, before: "c") { edges { cursor } } }'))).toBe(
+      1 + 30 * 2,
+    );
   });
 
   it('follows the variables a page size comes from, every time the same document is used', () => {
+    const backwards = parse(
+      'query ($n: Int, $w: ID!) { creditLedger(workspaceId: $w, last: $n) { edges { cursor } } }',
+    );
+    expect(cost(backwards, { n: 5, w: 'a' })).toBe(1 + 5 * 2);
+    expect(cost(backwards, { n: 200, w: 'a' })).toBe(1 + 200 * 2);
     const document = parse(
       'query ($n: Int!, $w: ID!) { creditLedger(workspaceId: $w, first: $n) { edges { node { id } } } }',
     );

@@ -10,11 +10,14 @@ import {
   checkoutStarted,
   disputeClosed,
   disputeOpened,
+  legacyRefunded,
   refundFailed,
   refundPending,
   refundRequested,
+  refundSucceeded,
   spendRefunded,
 } from '../domain/payment-builders';
+import { released, reserved, settled } from '../domain/hold-builders';
 import { by, inWorkspace, projection } from './spec';
 
 const ledger = projection(creditLedgerProjection);
@@ -112,9 +115,20 @@ describe('credit ledger: entries', () => {
           holdId: undefined,
           spentCredits: 120,
           money: undefined,
+          consumptionId: 'spend-1',
+          purchaseId: undefined,
+          packageId: undefined,
+          packageName: undefined,
+          refundId: undefined,
+          refundStatus: undefined,
+          disputeId: undefined,
+          planId: undefined,
+          planName: undefined,
+          reason: undefined,
         },
       ],
       hasNextPage: true,
+      hasPreviousPage: false,
     });
   });
 
@@ -254,26 +268,258 @@ describe('credit ledger: entries', () => {
   });
 });
 
+describe('credit ledger: what an entry is about', () => {
+  const LINKS =
+    'SELECT type, consumption_id, purchase_id, package_id, package_name, refund_id, refund_status, dispute_id, plan_id, plan_name, reason FROM ledger_entries ORDER BY position';
+  const none = {
+    consumption_id: null,
+    purchase_id: null,
+    package_id: null,
+    package_name: null,
+    refund_id: null,
+    refund_status: null,
+    dispute_id: null,
+    plan_id: null,
+    plan_name: null,
+    reason: null,
+  };
+
+  it('names the plan, the spend, the grant’s reason, the expiry’s reason and the spend given back', () => {
+    ledger
+      .given(
+        allowance({ planId: 'growth', planName: 'Growth' }),
+        granted({ reason: 'Goodwill for a failed org chart run' }),
+        spent('spend-1', 40),
+        spendRefunded([draw('allowance-1', 'INCLUDED', 40)]),
+        expired({
+          grantId: 'promo-1',
+          source: 'PROMOTIONAL',
+          credits: 100,
+          expiredAt: at(DAY),
+          reason: 'PERIOD_REPLACED',
+        }),
+      )
+      .thenRows(LINKS, [
+        { ...none, type: 'PLAN_ALLOWANCE', plan_id: 'growth', plan_name: 'Growth' },
+        { ...none, type: 'PROMOTIONAL_GRANT', reason: 'Goodwill for a failed org chart run' },
+        { ...none, type: 'CONSUMPTION', consumption_id: 'spend-1' },
+        { ...none, type: 'CONSUMPTION_REFUND', consumption_id: 'spend-1', reason: 'org chart run failed' },
+        { ...none, type: 'EXPIRY', reason: 'PERIOD_REPLACED' },
+      ]);
+  });
+
+  it('names the purchase and its package on the purchase and on every later entry of it', () => {
+    const pack = { purchase_id: 'cs_pay_1', package_id: 'credits-2000', package_name: '2,000 credits' };
+    ledger
+      .given(
+        purchased({ credits: 2000, packageId: 'credits-2000', packageName: '2,000 credits' }),
+        refundRequested({ credits: 500, reason: 'bought twice' }),
+        refundFailed({ credits: 500, status: 'CANCELED', reason: 'the card was closed' }),
+        disputeOpened({ reason: 'fraudulent' }),
+        disputeClosed({ outcome: 'WON' }),
+      )
+      .thenRows(LINKS, [
+        { ...none, ...pack, type: 'PURCHASE' },
+        {
+          ...none,
+          ...pack,
+          type: 'PURCHASE_REFUND',
+          refund_id: 'refund-1',
+          refund_status: 'CANCELED',
+          reason: 'bought twice',
+        },
+        {
+          ...none,
+          ...pack,
+          type: 'PURCHASE_REFUND_REVERSAL',
+          refund_id: 'refund-1',
+          refund_status: 'CANCELED',
+          reason: 'the card was closed',
+        },
+        { ...none, ...pack, type: 'DISPUTE_OPENED', dispute_id: 'dp_1', reason: 'fraudulent' },
+        { ...none, ...pack, type: 'DISPUTE_CLOSED', dispute_id: 'dp_1' },
+      ]);
+  });
+
+  it('keeps a refund entry’s status where the refund stands, refund by refund and workspace by workspace', () => {
+    ledger
+      .given(
+        purchased({ credits: 2000 }),
+        refundRequested({ credits: 500 }),
+        refundRequested({ refundId: 'refund-2', credits: 500 }),
+        inWorkspace('ws-2', purchased({ credits: 2000 })),
+        inWorkspace('ws-2', refundRequested({ credits: 500 })),
+        refundPending({ status: 'REQUIRES_ACTION' }),
+        refundPending({ refundId: 'refund-2' }),
+        refundSucceeded({ refundId: 'refund-2' }),
+      )
+      .thenRows(
+        "SELECT workspace_id, refund_id, refund_status FROM ledger_entries WHERE type = 'PURCHASE_REFUND' ORDER BY position",
+        [
+          { workspace_id: WORKSPACE, refund_id: 'refund-1', refund_status: 'REQUIRES_ACTION' },
+          { workspace_id: WORKSPACE, refund_id: 'refund-2', refund_status: 'SUCCEEDED' },
+          { workspace_id: 'ws-2', refund_id: 'refund-1', refund_status: 'REQUESTED' },
+        ],
+      );
+  });
+
+  it('reads a release 0.x refund, already made at the provider, as a refund that succeeded', () => {
+    ledger
+      .given(purchased(), legacyRefunded({ refundId: 'refund-0', reason: 'duplicate' }))
+      .thenRows(
+        "SELECT package_name, refund_id, refund_status, reason FROM ledger_entries WHERE type = 'PURCHASE_REFUND'",
+        [{ package_name: '500 credits', refund_id: 'refund-0', refund_status: 'SUCCEEDED', reason: 'duplicate' }],
+      );
+  });
+
+  it('gives back a spend once, however many entries name it', () => {
+    ledger
+      .given(allowance(), spent('spend-1', 40), spendRefunded([draw('allowance-1', 'INCLUDED', 40)]))
+      .thenRows('SELECT type, consumption_id, refunded_credits FROM ledger_entries WHERE consumption_id IS NOT NULL', [
+        { type: 'CONSUMPTION', consumption_id: 'spend-1', refunded_credits: 40 },
+        { type: 'CONSUMPTION_REFUND', consumption_id: 'spend-1', refunded_credits: 0 },
+      ]);
+  });
+
+  it('names the spend a settled hold was recorded as, gives it back once, and says why a hold was released', () => {
+    const a = (credits: number) => [draw('allowance-1', 'INCLUDED', credits)];
+    ledger
+      .given(
+        allowance(),
+        reserved({ drawdown: a(500), availableAfter: 500 }),
+        settled({ fromHold: a(300), returned: a(200), availableAfter: 700, consumptionId: 'settle-1' }),
+        spendRefunded(a(300), { consumptionId: 'settle-1' }),
+        reserved({ holdId: 'hold-2', idempotencyKey: 'k2', drawdown: a(100), availableAfter: 900 }),
+        released(a(100), { holdId: 'hold-2', reason: 'the run was cancelled' }),
+      )
+      .thenRows('SELECT type, consumption_id, refunded_credits, reason FROM ledger_entries ORDER BY position', [
+        { type: 'PLAN_ALLOWANCE', consumption_id: null, refunded_credits: 0, reason: null },
+        { type: 'HOLD', consumption_id: null, refunded_credits: 0, reason: null },
+        { type: 'HOLD_SETTLED', consumption_id: 'settle-1', refunded_credits: 300, reason: null },
+        { type: 'CONSUMPTION_REFUND', consumption_id: 'settle-1', refunded_credits: 0, reason: 'org chart run failed' },
+        { type: 'HOLD', consumption_id: null, refunded_credits: 0, reason: null },
+        { type: 'HOLD_RELEASED', consumption_id: null, refunded_credits: 0, reason: 'the run was cancelled' },
+      ]);
+  });
+
+  it('reads the links back as the entry’s', () => {
+    ledger.given(allowance({ planId: 'growth', planName: 'Growth' }), purchased(), refundRequested()).then(
+      (db) =>
+        [...reader(db).entries(WORKSPACE)].map(
+          ({ type, planName, purchaseId, packageName, refundId, refundStatus, reason }) => ({
+            type,
+            planName,
+            purchaseId,
+            packageName,
+            refundId,
+            refundStatus,
+            reason,
+          }),
+        ),
+      [
+        {
+          type: 'PLAN_ALLOWANCE',
+          planName: 'Growth',
+          purchaseId: undefined,
+          packageName: undefined,
+          refundId: undefined,
+          refundStatus: undefined,
+          reason: undefined,
+        },
+        {
+          type: 'PURCHASE',
+          planName: undefined,
+          purchaseId: 'cs_pay_1',
+          packageName: '500 credits',
+          refundId: undefined,
+          refundStatus: undefined,
+          reason: undefined,
+        },
+        {
+          type: 'PURCHASE_REFUND',
+          planName: undefined,
+          purchaseId: 'cs_pay_1',
+          packageName: '500 credits',
+          refundId: 'refund-1',
+          refundStatus: 'REQUESTED',
+          reason: 'customer request',
+        },
+      ],
+    );
+  });
+});
+
 describe('credit ledger: pages', () => {
   const history = [allowance(), spent('spend-1', 10, { hour: 1 }), spent('spend-2', 20, { hour: 2 }), granted()];
   const page = (options: Parameters<CreditLedgerReader['page']>[1]) => (db: Database) => {
-    const { entries, hasNextPage } = reader(db).page(WORKSPACE, options);
-    return { positions: entries.map((entry) => entry.position), hasNextPage };
+    const { entries, hasNextPage, hasPreviousPage } = reader(db).page(WORKSPACE, options);
+    return { positions: entries.map((entry) => entry.position), hasNextPage, hasPreviousPage };
   };
 
-  it('runs newest first and says whether older entries follow', () => {
-    ledger.given(...history).then(page({ first: 2 }), { positions: [4n, 3n], hasNextPage: true });
-    ledger.given(...history).then(page({ first: 2, before: 3n }), { positions: [2n, 1n], hasNextPage: false });
+  it('runs newest first and says whether older entries follow, and newer ones come before', () => {
+    ledger
+      .given(...history)
+      .then(page({ first: 2 }), { positions: [4n, 3n], hasNextPage: true, hasPreviousPage: false });
+    ledger.given(...history).then(page({ first: 2, olderThan: 3n }), {
+      positions: [2n, 1n],
+      hasNextPage: false,
+      hasPreviousPage: true,
+    });
+  });
+
+  it('pages backwards: the last entries before a position, still newest first', () => {
+    ledger
+      .given(...history)
+      .then(page({ last: 2 }), { positions: [2n, 1n], hasNextPage: false, hasPreviousPage: true });
+    ledger.given(...history).then(page({ last: 2, newerThan: 1n }), {
+      positions: [3n, 2n],
+      hasNextPage: true,
+      hasPreviousPage: true,
+    });
+    ledger.given(...history).then(page({ last: 5, newerThan: 2n }), {
+      positions: [4n, 3n],
+      hasNextPage: true,
+      hasPreviousPage: false,
+    });
+  });
+
+  it('pages between two positions from either end', () => {
+    ledger.given(...history).then(page({ first: 1, olderThan: 4n, newerThan: 1n }), {
+      positions: [3n],
+      hasNextPage: true,
+      hasPreviousPage: true,
+    });
+    ledger.given(...history).then(page({ last: 1, olderThan: 4n, newerThan: 1n }), {
+      positions: [2n],
+      hasNextPage: true,
+      hasPreviousPage: true,
+    });
+  });
+
+  it('says there is nothing beyond a cursor when no entry of the filter lies there', () => {
+    // Position 4 is a grant: past it, in the newer direction, no CONSUMPTION entry lies.
+    ledger.given(...history).then(page({ first: 5, olderThan: 4n, types: ['CONSUMPTION'] }), {
+      positions: [3n, 2n],
+      hasNextPage: false,
+      hasPreviousPage: false,
+    });
+    ledger.given(...history).then(page({ last: 5, newerThan: 1n, types: ['CONSUMPTION'] }), {
+      positions: [3n, 2n],
+      hasNextPage: false,
+      hasPreviousPage: false,
+    });
   });
 
   it('filters by entry type and by time, from inclusive and to exclusive', () => {
     ledger.given(...history).then(page({ first: 10, types: ['CONSUMPTION'] }), {
       positions: [3n, 2n],
       hasNextPage: false,
+      hasPreviousPage: false,
     });
     ledger.given(...history).then(page({ first: 10, from: at(HOUR), to: at(2 * HOUR) }), {
       positions: [2n],
       hasNextPage: false,
+      hasPreviousPage: false,
     });
   });
 

@@ -1,14 +1,18 @@
 /**
  * The projection runner builds a read model from the start of the log without its query indexes,
- * creates them once caught up, and keeps them for a read model that resumes from its checkpoint.
+ * creates them once caught up, and keeps them for a read model that resumes from its checkpoint. A
+ * read model of another log, or ahead of this one, is rebuilt before it is served.
  */
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Database } from 'better-sqlite3';
+import pino, { type Logger } from 'pino';
 import { PROJECTIONS } from '../../projections';
 import { openReadModelDb } from '../../projections/read-model-db';
+import type { Projection } from '../../projections/projection';
 import { ProjectionRunner } from '../../projections/runner';
+import type { EventStore } from '../../src/eventstore/port';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 
@@ -97,4 +101,135 @@ it('creates them at once over an empty log', async () => {
   await runner.stop();
   db.close();
   await store.close();
+});
+
+describe('a read model not built from the log it is asked to follow', () => {
+  const logged = () => {
+    const lines: { msg: string; projection?: string; reason?: string }[] = [];
+    const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(JSON.parse(line) as never) });
+    return { logger, lines };
+  };
+  const ledgerCount = (db: Database) =>
+    (db.prepare('SELECT count(*) AS n FROM ledger_entries').get() as { n: number }).n;
+  const project = async (store: EventStore, db: Database, logger?: Logger) => {
+    const runner = new ProjectionRunner(store, db, PROJECTIONS, logger ? { logger } : {});
+    await runner.start();
+    await runner.stop();
+  };
+
+  it('is rebuilt from the log when it was built from another log', async () => {
+    const first = await logWithGrants(5);
+    const db = openReadModelDb(first.readModelFile);
+    await project(first.store, db);
+    expect(ledgerCount(db)).toBe(5);
+
+    // Another log (events.sqlite deleted and created again, or another database) with two events.
+    const other = await logWithGrants(2);
+    const { logger, lines } = logged();
+    await project(other.store, db, logger);
+    expect(ledgerCount(db)).toBe(2);
+    expect(lines.map((line) => line.projection)).toEqual(PROJECTIONS.map((projection) => projection.name));
+    expect(lines[0]?.reason).toBe(
+      `it was built from another log (identity ${await first.store.identity()}; this log is ${await other.store.identity()})`,
+    );
+    expect(lines[0]?.msg).toMatch(/^read model not built from this log: rebuilding it from the log/);
+
+    // From then on it is this log's: it resumes, and what the log appends next is projected.
+    await other.store.appendToStream(workspaceStreamName('ws-new'), [granted('ws-new', 9)], {
+      expectedRevision: 'no_stream',
+    });
+    const again = logged();
+    await project(other.store, db, again.logger);
+    expect(ledgerCount(db)).toBe(3);
+    expect(again.lines).toEqual([]);
+    db.close();
+    await Promise.all([first.store.close(), other.store.close()]);
+  });
+
+  it('is rebuilt when its checkpoint is past the head of the log (an older copy of it)', async () => {
+    const { store, readModelFile } = await logWithGrants(4);
+    await store.close(); // a clean close leaves the whole log in the file
+    const backup = join(readModelFile, '..', 'events-backup.sqlite');
+    copyFileSync(join(readModelFile, '..', 'events.sqlite'), backup);
+    const live = openSqliteEventStore({ file: join(readModelFile, '..', 'events.sqlite') });
+    for (let i = 4; i < 10; i++) {
+      await live.appendToStream(workspaceStreamName('ws-0'), [granted('ws-0', i)], { expectedRevision: 'any' });
+    }
+    const db = openReadModelDb(readModelFile);
+    await project(live, db);
+    expect(ledgerCount(db)).toBe(10);
+
+    const restored = openSqliteEventStore({ file: backup });
+    expect(await restored.identity()).toBe(await live.identity()); // the same log, older
+    const { logger, lines } = logged();
+    await project(restored, db, logger);
+    expect(ledgerCount(db)).toBe(4);
+    expect(lines[0]?.reason).toMatch(/^its checkpoint \d+ is past the log's head \(4\): an older copy of the log\?$/);
+    db.close();
+    await Promise.all([live.close(), restored.close()]);
+  });
+
+  it('is rebuilt when its checkpoint records no log (written by an earlier release)', async () => {
+    const { store, readModelFile } = await logWithGrants(3);
+    const db = openReadModelDb(readModelFile);
+    await project(store, db);
+    db.prepare('UPDATE projection_checkpoints SET log = NULL').run();
+    const { logger, lines } = logged();
+    await project(store, db, logger);
+    expect(ledgerCount(db)).toBe(3);
+    expect(lines).toHaveLength(PROJECTIONS.length);
+    expect(lines[0]?.reason).toBe('its checkpoint records no log identity (written by an earlier release)');
+    expect(db.prepare('SELECT DISTINCT log FROM projection_checkpoints').pluck().all()).toEqual([
+      await store.identity(),
+    ]);
+    db.close();
+    await store.close();
+  });
+});
+
+describe('a database fault (disk full)', () => {
+  it('keeps the batch, retries it with backoff, says it is stalled, and resumes by itself once the fault clears', async () => {
+    const { store, readModelFile } = await logWithGrants(5);
+    const db = openReadModelDb(readModelFile);
+    let diskFull = false;
+    const applied: bigint[] = [];
+    const counting: Projection = {
+      name: 'counting',
+      version: 1,
+      migrate: () => undefined,
+      reset: () => undefined,
+      prepare: () => ({
+        apply(event) {
+          if (diskFull) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+          applied.push(event.position);
+        },
+      }),
+    };
+    const stalls: (string | undefined)[] = [];
+    const runner = new ProjectionRunner(store, db, [counting], {
+      retryDelayMs: { first: 10, max: 40 },
+      onStalled: (error) => stalls.push(error?.message),
+    });
+    await runner.start();
+    expect(applied).toHaveLength(5);
+
+    diskFull = true;
+    await store.appendToStream(workspaceStreamName('ws-0'), [granted('ws-0', 100)], { expectedRevision: 'any' });
+    const head = (await store.headPosition()) as bigint;
+    await new Promise((resolve) => setTimeout(resolve, 150)); // several refused attempts
+    expect(runner.stalledBy?.message).toBe('database or disk is full');
+    expect(runner.checkpoint).toBeLessThan(head);
+    expect(stalls[0]).toBe('database or disk is full');
+
+    diskFull = false; // space comes back: nothing to restart
+    await runner.waitFor(head, 2_000);
+    expect(runner.stalledBy).toBeUndefined();
+    expect(runner.checkpoint).toBe(head);
+    expect(stalls[stalls.length - 1]).toBeUndefined();
+    expect(applied).toHaveLength(6); // the refused batch applied once, nothing skipped
+    expect(new Set(applied).size).toBe(6);
+    await runner.stop();
+    db.close();
+    await store.close();
+  });
 });

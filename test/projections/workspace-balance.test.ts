@@ -6,9 +6,15 @@
 import type { Database } from 'better-sqlite3';
 import { workspaceBalanceProjection, WorkspaceBalanceReader } from '../../projections/workspace-balance';
 import type { Grant } from '../../src/domain/credits';
-import type { CreditPurchaseRefunded } from '../../src/domain/events';
 import { allowance, at, consumed, DAY, draw, expired, granted, purchased, WORKSPACE } from '../domain/builders';
-import { disputeClosed, disputeOpened, refundFailed, refundRequested, spendRefunded } from '../domain/payment-builders';
+import {
+  disputeClosed,
+  disputeOpened,
+  legacyRefunded,
+  refundFailed,
+  refundRequested,
+  spendRefunded,
+} from '../domain/payment-builders';
 import { inWorkspace, projection, recorded } from './spec';
 
 const balance = projection(workspaceBalanceProjection);
@@ -87,23 +93,8 @@ describe('workspace balance: grants', () => {
   });
 
   it('reads release 0.x refunds (CreditPurchaseRefunded) like a refund requested', () => {
-    const refunded: CreditPurchaseRefunded = {
-      type: 'CreditPurchaseRefunded',
-      data: {
-        workspaceId: WORKSPACE,
-        purchaseId: 'cs_pay_1',
-        grantId: 'purchase-1',
-        refundId: 'refund-1',
-        credits: 200,
-        amount: { amount: 1960, currency: 'USD' },
-        reason: 'customer request',
-        origin: 'ADMIN',
-        refundedBy: 'admin-1',
-        refundedAt: at(DAY).toISOString(),
-      },
-    };
     balance
-      .given(purchased(), refunded)
+      .given(purchased(), legacyRefunded())
       .then(grantsOf(WORKSPACE), [
         grant({ id: 'purchase-1', source: 'PURCHASED', granted: 500, seq: 1, remaining: 300, refunded: 200 }),
       ]);

@@ -165,17 +165,32 @@ describe('payments derivation: the reaction’s own events', () => {
   it('gives the performer what is due, most overdue first, and the operator what is parked', () => {
     const due = (db: Database) => {
       const reader = new WorkReader(db);
+      const now = at(DAY).getTime();
       return {
-        due: reader.due('payments', at(DAY).getTime(), 10).map((item) => item.key),
+        due: reader.due('payments', now, 10).map((item) => item.key),
+        limited: reader.due('payments', now, 1).map((item) => item.key),
+        // Payments keys have no '/': all of them are one partition, ''.
+        partitions: reader.partitions('payments'),
+        inPartition: reader.dueIn('payments', '', now, 10).map((item) => item.key),
         parked: reader.parked().map((item) => item.key),
-        next: reader.nextDue(),
+        next: reader.nextDue(['payments']),
       };
     };
-    payments
-      .given(checkoutStarted(), purchased(), refundRequested())
-      .then(due, { due: [CHECKOUT, REFUND], parked: [], next: at(0).getTime() });
-    payments
-      .given(checkoutStarted(), failed(1, null), purchased(), refundRequested())
-      .then(due, { due: [REFUND], parked: [CHECKOUT], next: at(DAY).getTime() });
+    payments.given(checkoutStarted(), purchased(), refundRequested()).then(due, {
+      due: [CHECKOUT, REFUND],
+      limited: [CHECKOUT],
+      partitions: [''],
+      inPartition: [CHECKOUT, REFUND],
+      parked: [],
+      next: at(0).getTime(),
+    });
+    payments.given(checkoutStarted(), failed(1, null), purchased(), refundRequested()).then(due, {
+      due: [REFUND],
+      limited: [REFUND],
+      partitions: [''],
+      inPartition: [REFUND],
+      parked: [CHECKOUT],
+      next: at(DAY).getTime(),
+    });
   });
 });

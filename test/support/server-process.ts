@@ -11,6 +11,8 @@ import type { Principal, Role } from '../../src/auth/principal';
 import { signToken } from '../../src/auth/tokens';
 
 export const TEST_JWT_SECRET = 'test-secret-for-e2e-only-0123456789abcdef';
+/** The key that seals webhook signing secrets (production requires one). */
+export const TEST_WEBHOOK_SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
 const MAIN = resolve(__dirname, '../../dist/src/main.js');
 
 export interface ServerProcess {
@@ -36,6 +38,7 @@ export function startServer(options: { dataDir?: string; env?: Record<string, st
       HOST: '127.0.0.1',
       DATA_DIR: dataDir,
       AUTH_JWT_SECRET: TEST_JWT_SECRET,
+      WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
       LOG_LEVEL: 'info',
       ...options.env,
     },
@@ -73,6 +76,19 @@ export function startServer(options: { dataDir?: string; env?: Record<string, st
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     void exited.then((code) => rejectStart(new Error(`server exited (${code}) before listening: ${stderr}`)));
   });
+}
+
+/** startServer for the tests of one file: whichever server a test leaves running is killed after it. */
+export function serversKilledAfterEach(): typeof startServer {
+  const running: ServerProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((server) => server.stop('SIGKILL')));
+  });
+  return async (options) => {
+    const server = await startServer(options);
+    running.push(server);
+    return server;
+  };
 }
 
 export function tokenFor(

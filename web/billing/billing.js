@@ -5,14 +5,18 @@
  */
 import { GraphQLRequestError, request, subscribe } from './api.js';
 import { autoTopUpSection } from './auto-top-up.js';
+import { notificationsSection } from './notifications.js';
 import { dayRange, renderUsageChart, usageByDayAndAction } from './chart.js';
 import {
   ENTRY_LABELS,
+  EXPIRY_REASONS,
+  REFUND_STATUS_LABELS,
   STATUS_LABELS,
   actionLabel,
   formatCredits,
   formatDate,
   formatDateTime,
+  formatEntryMoney,
   formatMoney,
   formatSignedCredits,
   formatUnitPrice,
@@ -24,6 +28,7 @@ import {
   CREDITS_CHANGED,
   CREDIT_LEDGER,
   CREDIT_PURCHASES,
+  REFUND_SPEND,
   SPENDS_IN_RANGE,
   START_CREDIT_PURCHASE,
   USAGE_BY_DAY,
@@ -172,6 +177,14 @@ const autoTopUp = autoTopUpSection({
   manages: () => canBuy(state.session.claims),
   paymentsEnabled: () => state.paymentsEnabled,
   packages: () => state.packages,
+  handleError: (error) => handleError(error),
+  announce: (text) => announce(text),
+});
+
+const notifications = notificationsSection({
+  api,
+  session: () => state.session,
+  manages: () => canBuy(state.session.claims),
   handleError: (error) => handleError(error),
   announce: (text) => announce(text),
 });
@@ -404,8 +417,75 @@ function row(cells) {
 // ---------------------------------------------------------------------------------------------
 // Ledger
 
+/** Entry types whose `reference` only repeats what their named fields say (a plan id, a purchase id, a reason). */
+const REFERENCE_SAID_BY_NAME = new Set([
+  'PLAN_ALLOWANCE',
+  'PURCHASE',
+  'PURCHASE_REFUND',
+  'PURCHASE_REFUND_REVERSAL',
+  'DISPUTE_OPENED',
+  'DISPUTE_CLOSED',
+  'PROMOTIONAL_GRANT',
+  'CONSUMPTION_REFUND',
+  'EXPIRY',
+  'HOLD_RELEASED',
+]);
+
+/** What a person reads under an entry's title: names, the reason, where a refund stands, the money. */
+function entryDetails(entry) {
+  const details = [];
+  if (entry.planName) details.push(`${entry.planName} plan`);
+  if (entry.packageName) details.push(entry.packageName);
+  if (entry.reference && !REFERENCE_SAID_BY_NAME.has(entry.type)) details.push(entry.reference);
+  if (entry.type === 'EXPIRY') details.push(EXPIRY_REASONS[entry.reason] ?? entry.reason);
+  else if (entry.reason) details.push(`“${entry.reason}”`);
+  if (entry.type === 'PURCHASE_REFUND' && entry.refundStatus) {
+    details.push(REFUND_STATUS_LABELS[entry.refundStatus] ?? entry.refundStatus);
+  }
+  if (entry.amount) details.push(formatEntryMoney(entry.amount));
+  // A settle's credits are only what came back; what the action cost is spent.
+  if (entry.type === 'HOLD_SETTLED') details.push(`${formatCredits(entry.spentCredits)} spent`);
+  if (entry.refundedCredits > 0) details.push(`${formatCredits(entry.refundedCredits)} refunded`);
+  return details;
+}
+
+/** The id someone acts on for this entry: a spend's (to refund it), or its purchase's. */
+function entryId(entry) {
+  if (entry.consumptionId) return { label: 'Spend id', value: entry.consumptionId };
+  if (entry.purchaseId) return { label: 'Purchase id', value: entry.purchaseId };
+  return undefined;
+}
+
+async function copyId(label, code) {
+  try {
+    await navigator.clipboard.writeText(code.textContent);
+    announce(`${label} copied.`);
+  } catch {
+    // No clipboard (an insecure origin, or permission refused): select it for the person to copy.
+    window.getSelection()?.selectAllChildren(code);
+    announce(`${label} selected: press Ctrl+C to copy it.`);
+  }
+}
+
+function idLine(entry) {
+  const id = entryId(entry);
+  if (!id) return undefined;
+  const line = document.createElement('span');
+  line.className = 'entry__id hint';
+  const code = document.createElement('code');
+  code.textContent = id.value;
+  const copy = document.createElement('button');
+  copy.type = 'button';
+  copy.className = 'button button--quiet button--small';
+  copy.textContent = 'Copy';
+  copy.setAttribute('aria-label', `Copy ${id.label.toLowerCase()} ${id.value}`);
+  copy.addEventListener('click', () => copyId(id.label, code));
+  line.append(`${id.label} `, code, ' ', copy);
+  return line;
+}
+
 function describeEntry(entry) {
-  const wrapper = document.createElement('span');
+  const wrapper = document.createElement('div');
   const title = document.createElement('span');
   title.className = 'entry__title';
   if (entry.type === 'CONSUMPTION') {
@@ -417,18 +497,111 @@ function describeEntry(entry) {
     title.textContent = ENTRY_LABELS[entry.type] ?? entry.type;
   }
   wrapper.append(title);
-  const details = [];
-  if (entry.reference) details.push(entry.reference);
-  // A settle's credits are only what came back; what the action cost is spent.
-  if (entry.type === 'HOLD_SETTLED') details.push(`${formatCredits(entry.spentCredits)} spent`);
-  if (entry.refundedCredits > 0) details.push(`${formatCredits(entry.refundedCredits)} refunded`);
+  const details = entryDetails(entry);
   if (details.length) {
     const detail = document.createElement('span');
     detail.className = 'entry__detail hint';
     detail.textContent = details.join(' · ');
     wrapper.append(detail);
   }
+  const id = idLine(entry);
+  if (id) wrapper.append(id);
+  // A spend, or a settled hold's real cost: what refundCreditConsumption gives back.
+  const refundable = entry.type === 'CONSUMPTION' || (entry.type === 'HOLD_SETTLED' && entry.spentCredits > 0);
+  if (state.session.claims.admin && refundable && entry.refundedCredits === 0) {
+    wrapper.append(refundSpendControl(entry, title.textContent));
+  }
   return wrapper;
+}
+
+/**
+ * Admins only: give a spend's credits back, with a reason. A button opens a small form in the row;
+ * the answer is the new balance, and the ledger page is read again to show the refund.
+ */
+function refundSpendControl(entry, what) {
+  const box = document.createElement('div');
+  box.className = 'entry__action';
+  const open = document.createElement('button');
+  open.type = 'button';
+  open.className = 'button button--quiet button--small';
+  open.textContent = 'Refund spend…';
+  open.setAttribute('aria-label', `Refund spend: ${what}, ${formatCredits(entry.spentCredits)} credits`);
+  open.addEventListener('click', () => {
+    open.hidden = true;
+    box.append(
+      refundSpendForm(entry, () => {
+        open.hidden = false;
+        open.focus();
+      }),
+    );
+  });
+  box.append(open);
+  return box;
+}
+
+function refundSpendForm(entry, close) {
+  const credits = formatCredits(entry.spentCredits);
+  const form = document.createElement('form');
+  form.className = 'refund-form';
+  form.noValidate = true;
+  const fieldId = `refund-reason-${entry.id}`;
+  const label = document.createElement('label');
+  label.htmlFor = fieldId;
+  label.textContent = 'Why give these credits back?';
+  const input = document.createElement('input');
+  input.type = 'text';
+  input.id = fieldId;
+  input.maxLength = 500;
+  input.required = true;
+  input.autocomplete = 'off';
+  const error = document.createElement('p');
+  error.className = 'field-error';
+  error.id = `${fieldId}-error`;
+  error.hidden = true;
+  input.setAttribute('aria-describedby', error.id);
+  const submit = document.createElement('button');
+  submit.type = 'submit';
+  submit.className = 'button button--primary button--small';
+  submit.textContent = `Give ${credits} credits back`;
+  const cancel = document.createElement('button');
+  cancel.type = 'button';
+  cancel.className = 'button button--small';
+  cancel.textContent = 'Cancel';
+  cancel.addEventListener('click', () => {
+    form.remove();
+    close();
+  });
+  const buttons = document.createElement('span');
+  buttons.className = 'button-row';
+  buttons.append(submit, cancel);
+  form.append(label, input, error, buttons);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const reason = input.value.trim();
+    if (!reason) {
+      error.textContent = 'Say why, for the workspace’s history.';
+      error.hidden = false;
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+      return;
+    }
+    submit.disabled = true;
+    cancel.disabled = true;
+    try {
+      const { refundCreditConsumption } = await api(REFUND_SPEND, {
+        input: { consumptionId: entry.consumptionId, reason },
+      });
+      renderBalance(refundCreditConsumption);
+      announce(`Gave ${credits} credits back.`);
+      await Promise.all([loadLedger(), loadUsage()]);
+    } catch (error) {
+      submit.disabled = false;
+      cancel.disabled = false;
+      handleError(error);
+    }
+  });
+  queueMicrotask(() => input.focus());
+  return form;
 }
 
 async function loadLedger(index = state.ledgerIndex) {
@@ -436,6 +609,7 @@ async function loadLedger(index = state.ledgerIndex) {
     workspaceId: state.session.claims.workspaceId,
     first: LEDGER_PAGE_SIZE,
     after: state.ledgerCursors[index],
+    withMoney: canBuy(state.session.claims),
   });
   state.ledgerIndex = index;
   const { edges, pageInfo } = creditLedger;
@@ -540,7 +714,7 @@ async function loadAll() {
   renderPackages(creditPackages, paymentSettings.enabled);
   renderPurchases(creditPurchases);
   settleCheckout();
-  await Promise.all([loadLedger(0), loadUsage(), loadHolds(), autoTopUp.load()]);
+  await Promise.all([loadLedger(0), loadUsage(), loadHolds(), autoTopUp.load(), notifications.load()]);
 }
 
 /** After a change: the balance came with the message; purchases, ledger and usage are refetched. */
@@ -550,11 +724,14 @@ function scheduleRefresh() {
     try {
       renderPurchases((await api(CREDIT_PURCHASES, purchasesVariables(state.session.claims))).creditPurchases);
       settleCheckout();
+      // Not while an admin is writing why a spend is given back: the page would drop what they typed.
+      const writing = document.querySelector('#ledger-table .refund-form') !== null;
       await Promise.all([
-        state.ledgerIndex === 0 ? loadLedger(0) : undefined,
+        state.ledgerIndex === 0 && !writing ? loadLedger(0) : undefined,
         loadUsage(),
         loadHolds(),
         autoTopUp.load(),
+        notifications.load(),
       ]);
     } catch (error) {
       handleError(error);
@@ -650,6 +827,7 @@ async function openDemo(role, button) {
 
 function wire() {
   autoTopUp.wire();
+  notifications.wire();
   $('signin-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const input = $('token-input');

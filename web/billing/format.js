@@ -16,6 +16,10 @@ export function formatMoney({ amount, currency }) {
   return format.format(amount / 10 ** digits);
 }
 
+/** A ledger entry's money, signed as its credits: "$50.00" paid, "−$10.00" going back. */
+export const formatEntryMoney = (money) =>
+  money.amount < 0 ? `−${formatMoney({ ...money, amount: -money.amount })}` : formatMoney(money);
+
 /** The price of one credit, with enough digits to be useful ("$0.09"). */
 export function formatUnitPrice({ amount, currency }, credits) {
   const format = new Intl.NumberFormat(LOCALE, { style: 'currency', currency, maximumFractionDigits: 4 });
@@ -60,8 +64,34 @@ export const ENTRY_LABELS = {
   PROMOTIONAL_GRANT: 'Promotional credits',
   PURCHASE: 'Credits purchased',
   PURCHASE_REFUND: 'Purchase refunded',
+  PURCHASE_REFUND_REVERSAL: 'Refund reversed',
+  DISPUTE_OPENED: 'Payment disputed',
+  DISPUTE_CLOSED: 'Dispute closed',
   HOLD_RELEASED: 'Hold released',
   HOLD_EXPIRED: 'Hold expired',
 };
 
-export const STATUS_LABELS = { PAID: 'Paid', PARTIALLY_REFUNDED: 'Partly refunded', REFUNDED: 'Refunded' };
+/** Why credits expired (an EXPIRY entry's reason). */
+export const EXPIRY_REASONS = {
+  EXPIRED: 'reached their expiry date',
+  PERIOD_REPLACED: 'the billing period ended',
+  MONEY_RETURNED: 'their money was already returned',
+};
+
+/** Where a purchase's refund stands (a PURCHASE_REFUND entry's refundStatus). */
+export const REFUND_STATUS_LABELS = {
+  REQUESTED: 'refund requested',
+  PENDING: 'refund pending',
+  REQUIRES_ACTION: 'refund waiting for the buyer',
+  SUCCEEDED: 'money returned',
+  FAILED: 'refund failed',
+  CANCELED: 'refund canceled',
+};
+
+export const STATUS_LABELS = {
+  PAID: 'Paid',
+  PARTIALLY_REFUNDED: 'Partly refunded',
+  REFUNDED: 'Refunded',
+  DISPUTED: 'Disputed',
+  CHARGED_BACK: 'Charged back',
+};

@@ -102,9 +102,13 @@ export const CREDIT_PURCHASES = /* GraphQL */ `
   }
 `;
 
-/** One page of the ledger, newest first; `after` is the previous page's endCursor. */
+/**
+ * One page of the ledger, newest first; `after` is the previous page's endCursor. Each entry says
+ * what it is about: the spend (its id is what refundCreditConsumption takes), the purchase and its
+ * package, the refund and where it stands, the plan, and the reason. `withMoney` as for purchases.
+ */
 export const CREDIT_LEDGER = /* GraphQL */ `
-  query BillingLedger($workspaceId: ID!, $first: Int!, $after: String) {
+  query BillingLedger($workspaceId: ID!, $first: Int!, $after: String, $withMoney: Boolean!) {
     creditLedger(workspaceId: $workspaceId, first: $first, after: $after) {
       edges {
         cursor
@@ -120,6 +124,17 @@ export const CREDIT_LEDGER = /* GraphQL */ `
           reference
           refundedCredits
           spentCredits
+          consumptionId
+          purchaseId
+          packageName
+          refundId
+          refundStatus
+          planName
+          reason
+          amount @include(if: $withMoney) {
+            amount
+            currency
+          }
         }
       }
       pageInfo {
@@ -201,6 +216,16 @@ export const START_CREDIT_PURCHASE = /* GraphQL */ `
       url
     }
   }
+`;
+
+/** An admin gives a spend's credits back (the ledger's consumptionId); the answer is the new balance. */
+export const REFUND_SPEND = /* GraphQL */ `
+  mutation BillingRefundSpend($input: RefundCreditConsumptionInput!) {
+    refundCreditConsumption(input: $input) {
+      ...BillingBalance
+    }
+  }
+  ${BALANCE_FIELDS}
 `;
 
 /** Over graphql-ws: the breakdown after every change of the balance. */
@@ -311,4 +336,62 @@ export const REMOVE_PAYMENT_METHOD = /* GraphQL */ `
     }
   }
   ${AUTO_TOP_UP_FIELDS}
+`;
+
+const ALERT_RULES_FIELDS = /* GraphQL */ `
+  fragment AlertRulesFields on CreditAlertRules {
+    id
+    lowBalanceCredits
+    lowBalancePercent
+    lowBalanceThreshold
+    notifyLow
+    notifyDepleted
+    notifyRecovered
+    expiringSoonDays
+  }
+`;
+
+/** The Notifications section: the alert rules and the workspace's webhook endpoints. */
+export const NOTIFICATIONS = /* GraphQL */ `
+  query BillingNotifications($workspaceId: ID!) {
+    creditAlertRules(workspaceId: $workspaceId) {
+      ...AlertRulesFields
+    }
+    webhookEndpoints(workspaceId: $workspaceId) {
+      id
+      url
+      description
+      eventTypes
+      status
+      disabledReason
+      failingSince
+    }
+  }
+  ${ALERT_RULES_FIELDS}
+`;
+
+/** An endpoint's latest deliveries. */
+export const WEBHOOK_DELIVERIES = /* GraphQL */ `
+  query BillingWebhookDeliveries($endpointId: ID!, $first: Int!) {
+    webhookDeliveries(endpointId: $endpointId, first: $first) {
+      id
+      eventType
+      status
+      attempts
+      lastStatusCode
+      lastError
+      nextAttemptAt
+      createdAt
+      deliveredAt
+    }
+  }
+`;
+
+export const CONFIGURE_CREDIT_ALERTS = /* GraphQL */ `
+  mutation BillingConfigureCreditAlerts($input: ConfigureCreditAlertsInput!) {
+    configureCreditAlerts(input: $input) {
+      ...AlertRulesFields
+    }
+  }
+  ${ALERT_RULES_FIELDS}
 `;

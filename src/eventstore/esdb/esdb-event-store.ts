@@ -11,14 +11,21 @@
  * - Subscriptions: catch-up subscriptions that resubscribe with backoff when dropped
  *   (resubscribing-subscription.ts).
  *
+ * - Identity: the first event of the stream `credits-store-identity`, appended with expected revision
+ *   no_stream by whichever process asks first (the others read it). Not a `$` stream: in a secured
+ *   cluster only admins may write those, and the service's user need not be one. The service's `$all`
+ *   reads and subscriptions only take its own prefixes, so they never see it.
+ *
  * Durability is the server's: an append resolves once EventStoreDB has acknowledged it, i.e. written
  * (and in a cluster, replicated to a majority) and indexed.
  */
+import { randomUUID } from 'node:crypto';
 import {
   BACKWARDS,
   END,
   EventStoreDBClient,
   FORWARDS,
+  NO_STREAM,
   START,
   StreamNotFoundError,
   WrongExpectedVersionError,
@@ -57,6 +64,10 @@ export interface EsdbEventStoreOptions {
   logger?: { warn(details: object, message: string): void };
 }
 
+/** Where the log's identity is kept (see EventStore.identity). */
+export const IDENTITY_STREAM = 'credits-store-identity';
+const IDENTITY_EVENT = 'StoreIdentityCreated';
+
 /** A `Readable` of the client that can be cancelled on the server too. */
 interface CancellableRead<T> extends AsyncIterable<T> {
   cancel(): Promise<void>;
@@ -74,6 +85,7 @@ export class EsdbEventStore implements EventStore {
   private readonly backoff: BackoffOptions;
   private readonly subscriptions = new Set<ResubscribingSubscription>();
   private closed = false;
+  private knownIdentity: Promise<string> | undefined;
 
   /** Prefer openEsdbEventStore. Connects lazily: nothing is sent before the first call. */
   constructor(private readonly options: EsdbEventStoreOptions) {
@@ -185,6 +197,40 @@ export class EsdbEventStore implements EventStore {
       if (page.length < this.pageSize) return undefined;
       // A backward read from a position starts before the event at that position.
       before = allPosition(page[page.length - 1]!);
+    }
+  }
+
+  /** Read once, or created once when the database has none yet; a failed attempt is tried again next time. */
+  identity(): Promise<string> {
+    this.assertOpen();
+    this.knownIdentity ??= this.readOrCreateIdentity().catch((error: unknown) => {
+      this.knownIdentity = undefined;
+      throw error;
+    });
+    return this.knownIdentity;
+  }
+
+  private async readOrCreateIdentity(): Promise<string> {
+    for (;;) {
+      for await (const event of this.readStream(IDENTITY_STREAM, { maxCount: 1 })) {
+        const identity = event.data.identity;
+        if (event.type !== IDENTITY_EVENT || typeof identity !== 'string' || identity === '') {
+          throw new Error(`The first event of ${IDENTITY_STREAM} is not a ${IDENTITY_EVENT} with an identity`);
+        }
+        return identity;
+      }
+      const identity = randomUUID();
+      try {
+        await this.client.appendToStream(
+          IDENTITY_STREAM,
+          toEventData({ type: IDENTITY_EVENT, data: { identity, createdAt: new Date().toISOString() } }),
+          { expectedRevision: NO_STREAM },
+        );
+        return identity;
+      } catch (error) {
+        // Another process created it first: read theirs.
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+      }
     }
   }
 

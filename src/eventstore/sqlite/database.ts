@@ -25,6 +25,15 @@ const MIGRATIONS: readonly string[] = [
      recorded_at     TEXT    NOT NULL,
      UNIQUE (stream_name, stream_revision)
    )`,
+  // The log's identity (see EventStore.identity), made here once: a file created afresh, even at the
+  // same path, gets another.
+  `CREATE TABLE IF NOT EXISTS store_metadata (
+     key   TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   );
+   INSERT INTO store_metadata (key, value) VALUES
+     ('identity', lower(hex(randomblob(16)))),
+     ('identity_created_at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`,
 ];
 
 /**

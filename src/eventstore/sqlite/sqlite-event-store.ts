@@ -78,6 +78,7 @@ export class SqliteEventStore implements EventStore {
   private readonly selectStreamPage;
   private readonly selectAllPage;
   private readonly selectHeadPosition;
+  private readonly selectIdentity;
   private readonly appends: AppendThread | undefined;
 
   /** Prefer openSqliteEventStore. */
@@ -99,6 +100,9 @@ export class SqliteEventStore implements EventStore {
       .prepare<[bigint, number], EventRow>(`SELECT ${COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`)
       .raw(true);
     this.selectHeadPosition = this.db.prepare<[], { head: bigint | null }>('SELECT max(position) AS head FROM events');
+    this.selectIdentity = this.db.prepare<[], { value: string }>(
+      "SELECT value FROM store_metadata WHERE key = 'identity'",
+    );
     this.appends = options.readOnly ? undefined : new AppendThread(options.file, () => this.appended.notify());
   }
 
@@ -210,6 +214,14 @@ export class SqliteEventStore implements EventStore {
   async headPosition(): Promise<bigint | undefined> {
     this.assertOpen();
     return this.selectHeadPosition.get()?.head ?? undefined;
+  }
+
+  /** Made by the schema migration that created the file's metadata table (database.ts). */
+  async identity(): Promise<string> {
+    this.assertOpen();
+    const row = this.selectIdentity.get();
+    if (!row) throw new Error(`${this.file} has no identity in its store_metadata table`);
+    return row.value;
   }
 
   /**

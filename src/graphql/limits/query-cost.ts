@@ -1,21 +1,25 @@
 /**
  * The estimated cost of an operation, with graphql-query-complexity: every field costs 1 plus what
- * it selects, and a list field's selection counts once per item it can hold. A paged list holds at
- * most what its `first` asks for; the other lists grow with a workspace's data and count a typical
- * size (the table below), so the estimate follows the size of the answer, not of the query text.
+ * it selects, and a list field's selection counts once per item it can hold. A paged list holds
+ * at most what its `first` or `last` asks for; the other lists grow with a workspace's data and
+ * count a typical size (the table below), so the estimate follows the size of the answer, not of
+ * the query text.
  *
  * The analysis costs about 40 µs per operation, a third of a whole `workspaceCredits` request, so
  * its result is kept per parsed document (Apollo hands back the same document object for the same
- * query text) and per value of the few variables it can depend on: those given to `first` of a
- * paged list and to @skip/@include. Any other variable, such as a workspace id, leaves it unchanged.
+ * query text) and per value of the few variables it can depend on: those given to the arguments
+ * of a paged list (`first`, `last`) and to @skip/@include. Any other variable, such as a
+ * workspace id, leaves it unchanged.
  */
 import { validate, visit, type DocumentNode, type GraphQLSchema, type ValueNode } from 'graphql';
 import { createComplexityRule, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import { DEFAULT_LEDGER_PAGE } from '../cursors';
 
 /** How many items a list field counts for, by `Type.field`. */
 const LIST_SIZE: Record<string, (args: Record<string, unknown>) => number> = {
-  // Paged: exactly what the page asks for (the argument's default is 50).
-  'Query.creditLedger': (args) => Number(args.first),
+  // Paged: exactly what the page asks for, from the newest (first) or the oldest (last) end.
+  'Query.creditLedger': (args) => Number(args.first ?? args.last ?? DEFAULT_LEDGER_PAGE),
+  'Query.creditHolds': (args) => Number(args.first ?? DEFAULT_LEDGER_PAGE),
   // A month of days, or a team's members, or the five actions.
   'Query.creditUsage': () => 31,
   'Query.creditPurchases': () => 20,
@@ -25,7 +29,7 @@ const LIST_SIZE: Record<string, (args: Record<string, unknown>) => number> = {
 };
 
 /** Fields whose list size reads their arguments: the variables given to them change the cost. */
-const SIZED_BY_ARGUMENTS = new Set(['creditLedger']);
+const SIZED_BY_ARGUMENTS = new Set(['creditLedger', 'creditHolds']);
 
 const listEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
   const size = LIST_SIZE[`${type.name}.${field.name}`];

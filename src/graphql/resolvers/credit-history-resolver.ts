@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { Args, Authorized, Ctx, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { WORKSPACE_CREDITS_CHANGED } from '../../queries/credits-changes';
 import type { GraphQLContext } from '../context';
-import { decodeCursor, encodeCursor } from '../cursors';
+import { decodeCursor, DEFAULT_LEDGER_PAGE, encodeCursor } from '../cursors';
 import { requireWorkspaceAccess } from '../guards';
 import { CreditBalanceAtArgs, CreditLedgerArgs, CreditUsageArgs, WorkspaceArgs } from '../inputs';
 import { CreditLedgerConnection, UsageBucket } from '../types/ledger';
@@ -11,26 +11,33 @@ import { WorkspaceCredits } from '../types/workspace-credits';
 const badInput = (message: string): GraphQLError =>
   new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 
-/** Ledger positions are SQLite INTEGERs: a cursor past int64 was never issued and cannot be bound. */
-const MAX_POSITION = 2n ** 63n - 1n;
+/** The position a cursor argument stands for; a cursor this API did not issue is refused. */
+function positionOf(name: 'after' | 'before', cursor: string | null | undefined): bigint | undefined {
+  if (cursor === undefined || cursor === null) return undefined;
+  const position = decodeCursor(cursor);
+  if (position === undefined) throw badInput(`${name} is not a cursor this API returned.`);
+  return position;
+}
 
 /** Where credits went: the ledger, usage, the balance at a past instant, and live changes. */
 @Authorized()
 @Resolver()
 export class CreditHistoryResolver {
-  @Query(() => CreditLedgerConnection, { description: "The workspace's ledger, newest first." })
+  @Query(() => CreditLedgerConnection, {
+    description:
+      "The workspace's ledger, newest first, as a Relay connection: `first`/`after` pages towards older entries, `last`/`before` towards newer ones.",
+  })
   creditLedger(
-    @Args(() => CreditLedgerArgs) { workspaceId, first, after, types, from, to }: CreditLedgerArgs,
+    @Args(() => CreditLedgerArgs) { workspaceId, first, after, last, before, types, from, to }: CreditLedgerArgs,
     @Ctx() context: GraphQLContext,
   ): CreditLedgerConnection {
     requireWorkspaceAccess(context, workspaceId);
-    const before = after === undefined || after === null ? undefined : decodeCursor(after);
-    if (after && (before === undefined || before > MAX_POSITION)) {
-      throw badInput('after is not a cursor this API returned.');
-    }
-    const { entries, hasNextPage } = context.services.queries.ledgerPage(workspaceId, {
-      first,
-      before,
+    if (first != null && last != null) throw badInput('Give first or last, not both.');
+    const window = last == null ? { first: first ?? DEFAULT_LEDGER_PAGE } : { last };
+    const { entries, hasNextPage, hasPreviousPage } = context.services.queries.ledgerPage(workspaceId, {
+      ...window,
+      olderThan: positionOf('after', after),
+      newerThan: positionOf('before', before),
       types,
       from,
       to,
@@ -38,7 +45,7 @@ export class CreditHistoryResolver {
     const edges = entries.map((node) => ({ cursor: encodeCursor(node.position), node }));
     const pageInfo = {
       hasNextPage,
-      hasPreviousPage: before !== undefined,
+      hasPreviousPage,
       startCursor: edges[0]?.cursor,
       endCursor: edges[edges.length - 1]?.cursor,
     };

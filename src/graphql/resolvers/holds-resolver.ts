@@ -9,7 +9,7 @@ import type { CommandMetadata } from '../../commands/command-handler';
 import type { HoldResult } from '../../commands/hold-commands';
 import type { CreditHoldView } from '../../queries/hold-queries';
 import type { GraphQLContext } from '../context';
-import { decodeCursor, encodeCursor } from '../cursors';
+import { decodeCursor, DEFAULT_LEDGER_PAGE, encodeCursor } from '../cursors';
 import { requireWorkspaceAccess } from '../guards';
 import {
   CreditHoldsArgs,
@@ -163,7 +163,11 @@ export class HoldsResolver {
     if (after && before === undefined) {
       throw new GraphQLError('after is not a cursor this API returned.', { extensions: { code: 'BAD_USER_INPUT' } });
     }
-    const { holds, hasNextPage } = context.services.holds.queries.page(workspaceId, { status, first, before });
+    const { holds, hasNextPage } = context.services.holds.queries.page(workspaceId, {
+      status,
+      first: first ?? DEFAULT_LEDGER_PAGE,
+      before,
+    });
     const edges = holds.map((view) => ({ cursor: encodeCursor(view.position), node: fromView(view) }));
     return {
       edges,

@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Authorized, Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
 import {
   LEDGER_ENTRY_TYPES,
@@ -7,8 +7,11 @@ import {
   type UsageGrouping,
 } from '../../queries/vocabulary';
 import type { CreditAction, GrantSource } from '../../domain/credits';
+import type { RefundStatus } from '../../domain/events';
+import { PURCHASE_MONEY } from '../guards';
 import { CreditActionEnum, enumOf, GrantSourceEnum } from './enums';
-import { Drawdown } from './values';
+import { MONEY_ACCESS, RefundStatusEnum } from './purchases';
+import { Drawdown, Money } from './values';
 
 export const LedgerEntryTypeEnum = enumOf<LedgerEntryType>(LEDGER_ENTRY_TYPES);
 registerEnumType(LedgerEntryTypeEnum, { name: 'LedgerEntryType', description: 'What changed the balance.' });
@@ -60,7 +63,8 @@ export class LedgerEntry {
 
   @Field(() => String, {
     nullable: true,
-    description: "Spends: the caller's reference. Purchases: the payment reference. Grants: the reason. Expiries: why.",
+    description:
+      "Spends: the caller's reference. Purchases and their refunds and disputes: the purchase id. Plan allowances: the plan id. Grants: the reason. Expiries: why. Spend refunds: the spend's id. Kept as it was: consumptionId, purchaseId, planId and reason say the same by name.",
   })
   reference?: string | undefined;
 
@@ -81,6 +85,72 @@ export class LedgerEntry {
       "Credits the entry spent: a spend's credits, a settled hold's real cost (its `credits` are only what came back); 0 otherwise.",
   })
   spentCredits!: number;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'CONSUMPTION: this spend, the id `refundCreditConsumption` takes (refundedCredits says what was already given back). HOLD_SETTLED: the spend the hold’s real cost was recorded as. CONSUMPTION_REFUND: the spend given back.',
+  })
+  consumptionId?: string | undefined;
+
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'The purchase the entry is about, the id `refundCreditPurchase` and `creditPurchases` use: on PURCHASE, PURCHASE_REFUND, PURCHASE_REFUND_REVERSAL, DISPUTE_OPENED and DISPUTE_CLOSED entries.',
+  })
+  purchaseId?: string | undefined;
+
+  @Field(() => ID, { nullable: true, description: 'The credit package bought, on the same entries as purchaseId.' })
+  packageId?: string | undefined;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The package’s name as the catalog named it when it was bought, e.g. "2,000 credits".',
+  })
+  packageName?: string | undefined;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'PURCHASE_REFUND and PURCHASE_REFUND_REVERSAL: the refund (CreditRefund.id).',
+  })
+  refundId?: string | undefined;
+
+  @Field(() => RefundStatusEnum, {
+    nullable: true,
+    description:
+      'PURCHASE_REFUND: where the refund stands now (it follows the provider’s answers). PURCHASE_REFUND_REVERSAL: FAILED or CANCELED.',
+  })
+  refundStatus?: RefundStatus | undefined;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'DISPUTE_OPENED and DISPUTE_CLOSED: the dispute (PurchaseDispute.id).',
+  })
+  disputeId?: string | undefined;
+
+  @Field(() => ID, { nullable: true, description: 'PLAN_ALLOWANCE: the plan (Plan.id).' })
+  planId?: string | undefined;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'PLAN_ALLOWANCE: the plan’s name as the catalog named it when the allowance was applied.',
+  })
+  planName?: string | undefined;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why: the reason given for a PROMOTIONAL_GRANT, a PURCHASE_REFUND, a CONSUMPTION_REFUND or a HOLD_RELEASED; why a refund failed (PURCHASE_REFUND_REVERSAL); the bank’s reason for a dispute (DISPUTE_OPENED); EXPIRED, PERIOD_REPLACED or MONEY_RETURNED for an EXPIRY.',
+  })
+  reason?: string | undefined;
+
+  @Field(() => Money, {
+    name: 'amount',
+    nullable: true,
+    description: `The money that moved with the entry, signed as its credits: paid (PURCHASE), to be returned (PURCHASE_REFUND), kept after all (PURCHASE_REFUND_REVERSAL), lost to a chargeback (DISPUTE_CLOSED); null on other entries. ${MONEY_ACCESS}`,
+  })
+  @Authorized(PURCHASE_MONEY)
+  money?: Money | undefined;
 }
 
 @ObjectType({ description: 'A ledger entry and its cursor.' })
@@ -94,21 +164,29 @@ export class LedgerEntryEdge {
 
 @ObjectType({ description: 'Relay cursor connection page information.' })
 export class PageInfo {
-  @Field({ description: 'Whether older entries follow this page.' })
+  @Field({
+    description:
+      'Whether older entries follow this page: more within the range with `first`; with `last`, whether any lie at or past `before` (false without `before`).',
+  })
   hasNextPage!: boolean;
 
   @Field({
     description:
-      'Whether newer entries come before this page: true when the page starts after a cursor (`after`), false for the first page.',
+      'Whether newer entries come before this page: more within the range with `last`; with `first`, whether any lie at or before `after` (false without `after`).',
   })
   hasPreviousPage!: boolean;
 
-  @Field(() => String, { nullable: true, description: 'The cursor of the first edge; null when the page is empty.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The cursor of the first edge; pass it as `before` (with `last`) for the newer page. Null when the page is empty.',
+  })
   startCursor?: string | undefined;
 
   @Field(() => String, {
     nullable: true,
-    description: 'The cursor of the last edge; pass it as `after` for the next page.',
+    description:
+      'The cursor of the last edge; pass it as `after` (with `first`) for the older page. Null when the page is empty.',
   })
   endCursor?: string | undefined;
 }

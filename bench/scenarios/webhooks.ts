@@ -1,0 +1,189 @@
+/**
+ * (8) Webhooks under the spend load of scenario (2): 1,000 workspaces, 1,000 spends in flight,
+ * through the composition root (startCreditsService: command side, projection thread, reactions),
+ * each spend acknowledged as the API acknowledges it (once the read models show it). Every
+ * workspace's alert threshold is set so that its balance crosses it at a random spend of the run.
+ *
+ * - Latency: from the acknowledged spend that crossed the threshold (its answer carries the
+ *   CreditsLow) to the signed credits.low received and verified by a local receiver (a thread of
+ *   its own, standardwebhooks), p50 / p99 over every crossing and endpoint.
+ * - Throughput: spends per second with 10 platform endpoints subscribed to credits.low (each told
+ *   of every crossing), as a ratio to the same load without endpoints, in the same run.
+ *
+ * The machine is shared, and other tenants' load moves a figure by half from one run to the next:
+ * each configuration runs twice, in the order none, ten, ten, none, so that a drift weighs on both
+ * alike; each one's throughput is its faster run, and the latencies are those of both runs with
+ * endpoints together.
+ */
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { loadConfig } from '../../src/server/config';
+import { startCreditsService } from '../../src/server/credits-service';
+import { inFlight, round, silentLogger, timed, withTempDir } from '../support';
+
+export interface WebhooksRunResult {
+  endpoints: number;
+  spends: number;
+  seconds: number;
+  spendsPerSecond: number;
+  crossings: number;
+  delivered: number;
+  unverified: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number } | undefined;
+  /** Every latency measured, sorted (left out of results.json). */
+  latencies: number[];
+}
+
+const CREDITS_PER_SPEND = 7; // PERSON_ENRICHMENT
+
+const summary = (sorted: number[]): WebhooksRunResult['latencyMs'] =>
+  sorted.length === 0
+    ? undefined
+    : {
+        p50: round(percentile(sorted, 50), 1),
+        p90: round(percentile(sorted, 90), 1),
+        p99: round(percentile(sorted, 99), 1),
+        max: round(sorted.at(-1) ?? 0, 1),
+      };
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+
+interface Received {
+  path: string;
+  id: string;
+  type: string;
+  workspaceId: string;
+  receivedAt: number;
+  verified: boolean;
+}
+
+async function startReceiver(): Promise<{ url: string; received: Received[]; worker: Worker }> {
+  const worker = new Worker(join(__dirname, '../../../bench/scenarios/webhook-receiver-worker.js'));
+  const received: Received[] = [];
+  const port = await new Promise<number>((resolve) =>
+    worker.on('message', (message: { received: Received[] } | { listening: number }) => {
+      if ('listening' in message) resolve(message.listening);
+      else received.push(...message.received);
+    }),
+  );
+  return { url: `http://127.0.0.1:${port}`, received, worker };
+}
+
+export async function webhooksRun(options: {
+  workspaces: number;
+  spends: number;
+  concurrency: number;
+  endpoints: number;
+}): Promise<WebhooksRunResult> {
+  return withTempDir('webhooks', async (dir) => {
+    const receiver = await startReceiver();
+    const config = loadConfig({
+      DATA_DIR: dir,
+      LOG_LEVEL: 'silent',
+      AUTH_JWT_SECRET: 'bench-secret-0123456789abcdef0123456789',
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      EXPIRY_SWEEP_INTERVAL_MS: '3600000',
+    });
+    const service = await startCreditsService(config, silentLogger);
+    const { commands, webhooks } = service.services;
+    const admin = { actorId: 'bench' };
+    try {
+      const secrets: Record<string, string> = {};
+      for (let e = 0; e < options.endpoints; e++) {
+        const path = `/endpoint-${e}`;
+        const { result } = await webhooks.commands.create(
+          { workspaceId: null, url: `${receiver.url}${path}`, eventTypes: ['credits.low'], description: 'bench' },
+          admin,
+        );
+        secrets[path] = result.secret;
+      }
+      receiver.worker.postMessage({ type: 'secrets', secrets });
+      const perWorkspace = Math.ceil(options.spends / options.workspaces);
+      // Enough for every spend; the threshold puts the crossing at a random spend j of the workspace.
+      const granted = CREDITS_PER_SPEND * perWorkspace + 50;
+      for (let w = 0; w < options.workspaces; w++) {
+        const workspaceId = `ws-${w}`;
+        const j = 1 + Math.floor(Math.random() * perWorkspace);
+        await commands.configureAlerts(
+          {
+            workspaceId,
+            rules: {
+              lowBalanceCredits: granted - CREDITS_PER_SPEND * j + 1,
+              lowBalancePercent: null,
+              notify: { low: true, depleted: false, recovered: false },
+              expiringSoonDays: null,
+            },
+          },
+          admin,
+        );
+        await commands.grantCredits({ workspaceId, credits: granted, reason: 'bench', idempotencyKey: 'seed' }, admin);
+      }
+      const acknowledged = new Map<string, number>();
+      const { seconds } = await timed(() =>
+        inFlight(options.spends, options.concurrency, async (i) => {
+          const workspaceId = `ws-${i % options.workspaces}`;
+          const outcome = await commands.consumeCredits(
+            { workspaceId, action: 'PERSON_ENRICHMENT', units: 1, idempotencyKey: `k${i}` },
+            { actorId: 'member' },
+          );
+          if (outcome.events.some((event) => event.type === 'CreditsLow')) {
+            acknowledged.set(workspaceId, performance.timeOrigin + performance.now());
+          }
+        }),
+      );
+      const expected = acknowledged.size * options.endpoints;
+      const deadline = Date.now() + 60_000;
+      while (receiver.received.length < expected && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const latencies = receiver.received
+        .map((message) => message.receivedAt - (acknowledged.get(message.workspaceId) ?? Number.NaN))
+        .filter((latency) => Number.isFinite(latency))
+        .map((latency) => Math.max(0, latency))
+        .sort((a, b) => a - b);
+      return {
+        endpoints: options.endpoints,
+        spends: options.spends,
+        seconds: round(seconds, 2),
+        spendsPerSecond: Math.round(options.spends / seconds),
+        crossings: acknowledged.size,
+        delivered: receiver.received.length,
+        unverified: receiver.received.filter((message) => !message.verified).length,
+        latencyMs: summary(latencies),
+        latencies,
+      };
+    } finally {
+      await service.close();
+      receiver.worker.postMessage({ type: 'stop' });
+      await new Promise((resolve) => receiver.worker.once('exit', resolve));
+    }
+  });
+}
+
+/** A run's figures without the list of latencies. */
+const figures = ({ latencies: _latencies, ...rest }: WebhooksRunResult) => rest;
+
+/** The same load without endpoints and with ten, twice each (none, ten, ten, none), in one run. */
+export async function webhooksBench(options: { workspaces: number; spends: number; concurrency: number }) {
+  const runs: WebhooksRunResult[] = [];
+  for (const endpoints of [0, 10, 10, 0]) runs.push(await webhooksRun({ ...options, endpoints }));
+  const of = (endpoints: number) => runs.filter((run) => run.endpoints === endpoints);
+  const faster = (pair: WebhooksRunResult[]) =>
+    pair.reduce((best, run) => (run.spendsPerSecond > best.spendsPerSecond ? run : best));
+  const without = faster(of(0));
+  const withTenRuns = of(10);
+  const latencies = withTenRuns.flatMap((run) => run.latencies).sort((a, b) => a - b);
+  const withTen = {
+    ...figures(faster(withTenRuns)),
+    crossings: withTenRuns.reduce((sum, run) => sum + run.crossings, 0),
+    delivered: withTenRuns.reduce((sum, run) => sum + run.delivered, 0),
+    unverified: withTenRuns.reduce((sum, run) => sum + run.unverified, 0),
+    latencyMs: summary(latencies),
+  };
+  return {
+    without: figures(without),
+    withTen,
+    runs: runs.map(figures),
+    ratio: round(withTen.spendsPerSecond / without.spendsPerSecond, 2),
+  };
+}

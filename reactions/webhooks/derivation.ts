@@ -1,0 +1,275 @@
+/**
+ * What the webhooks reaction must send, derived from the log: for each credits event that makes
+ * webhook messages (the mapping in src/domain/webhooks/messages.ts), one delivery per message to
+ * each enabled endpoint subscribed to its type, in the event's workspace or platform-wide, due at
+ * once; and what became of each (the endpoint's WebhookDeliveryAttempted: delivered, due again at
+ * its next attempt, or given up). Disabling or deleting an endpoint cancels what it was still owed.
+ *
+ * Everything here is a function of the log up to the event: which endpoints are subscribed is this
+ * derivation's own table, changed in log order; the balance in a message is the ledger's at the
+ * event's position (the ledger is projected before the reactions in every batch). So a replay
+ * derives the same deliveries with the same webhook-ids and bodies, and completes those whose
+ * outcome the log already holds: it sends nothing that was delivered.
+ */
+import type { Database } from 'better-sqlite3';
+import {
+  endpointDisabledMessage,
+  mayAnnounce,
+  webhookMessagesOf,
+  type WebhookEventType,
+  type LogContext,
+  type WebhookMessage,
+} from '../../src/domain/webhooks/messages';
+import type { WebhookEndpointEvent } from '../../src/domain/webhooks/endpoint-events';
+import { toWebhookEndpointEvent } from '../../src/events/webhook-endpoint-stream';
+import { toWorkspaceCreditsEvent } from '../../src/events/workspace-stream';
+import type { RecordedEvent } from '../../src/eventstore/port';
+import type { ReactionDerivation } from '../reaction';
+import type { WorkQueue } from '../work-queue';
+import { DROP_WEBHOOK_TABLES, WEBHOOK_TABLES } from './tables';
+import { deliveryIdOf, WEBHOOKS_REACTION, workKey, type WebhookWork } from './work';
+
+const ms = (instant: string): number => Date.parse(instant);
+
+export const webhooksDerivation: ReactionDerivation = {
+  name: WEBHOOKS_REACTION,
+  version: 1,
+  migrate: (db) => db.exec(WEBHOOK_TABLES),
+  reset: (db) => db.exec(DROP_WEBHOOK_TABLES),
+  prepare(db, work) {
+    const deliveries = deliveriesOf(db, work);
+    const endpoints = endpointsOf(db, deliveries);
+    return (recorded: RecordedEvent) => {
+      if (mayAnnounce(recorded.type)) {
+        deliveries.derive(recorded);
+        return;
+      }
+      const event = toWebhookEndpointEvent(recorded);
+      if (event) endpoints.apply(event, recorded);
+    };
+  },
+};
+
+function deliveriesOf(db: Database, work: WorkQueue) {
+  const subscribers = db.prepare<[string], { endpoint_id: string; event_types: string }>(
+    `SELECT endpoint_id, event_types FROM webhook_endpoints
+     WHERE status = 'ENABLED' AND (workspace_id = ? OR workspace_id IS NULL)`,
+  );
+  // The ledger's balance at the event's position (credit-ledger.ts keeps one row per change).
+  const balanceAt = db.prepare<[string, bigint], { balance_after: number }>(
+    'SELECT balance_after FROM ledger_entries WHERE workspace_id = ? AND position <= ? ORDER BY position DESC LIMIT 1',
+  );
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO webhook_deliveries (delivery_id, endpoint_id, workspace_id, event_type, event_position, body, status, next_attempt_at, created_at)
+     VALUES (@deliveryId, @endpointId, @workspaceId, @eventType, @position, @body, 'PENDING', @at, @at)`,
+  );
+  const get = db.prepare<
+    [string],
+    { endpoint_id: string; event_type: WebhookEventType; body: string; status: string; attempts: number }
+  >('SELECT endpoint_id, event_type, body, status, attempts FROM webhook_deliveries WHERE delivery_id = ?');
+  const attempted = db.prepare(
+    `INSERT OR IGNORE INTO webhook_attempts (delivery_id, attempt, succeeded, status_code, error, latency_ms, next_attempt_at, attempted_at)
+     VALUES (@deliveryId, @attempt, @succeeded, @statusCode, @error, @latencyMs, @nextAttemptAt, @attemptedAt)`,
+  );
+  const outcome = db.prepare(
+    `UPDATE webhook_deliveries SET status = @status, attempts = max(attempts, @attempt), last_status_code = @statusCode,
+       last_error = @error, last_latency_ms = @latencyMs, next_attempt_at = @nextAttemptAt,
+       delivered_at = CASE WHEN @succeeded = 1 THEN @attemptedAt ELSE delivered_at END
+     WHERE delivery_id = @deliveryId`,
+  );
+  const pendingAgain = db.prepare(
+    "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ? WHERE delivery_id = ?",
+  );
+  const cancel = db.prepare(
+    "UPDATE webhook_deliveries SET status = 'CANCELED', next_attempt_at = NULL WHERE endpoint_id = ? AND status = 'PENDING'",
+  );
+  // Work keys start with `<endpointId>/`; '0' is the character after '/'.
+  const dropWork = db.prepare('DELETE FROM reaction_work WHERE reaction = ? AND key >= ? AND key < ?');
+
+  return {
+    derive(recorded: RecordedEvent): void {
+      const event = toWorkspaceCreditsEvent(recorded);
+      if (event) this.announce(recorded, event.data.workspaceId, (at) => webhookMessagesOf(event, at));
+    },
+
+    /** One delivery of each message to each enabled endpoint of the workspace or platform subscribed to its type. */
+    announce(recorded: RecordedEvent, workspaceId: string, messagesAt: (at: LogContext) => WebhookMessage[]): void {
+      const endpoints = subscribers.all(workspaceId);
+      if (endpoints.length === 0) return;
+      const balanceAfter = balanceAt.get(workspaceId, recorded.position)?.balance_after ?? 0;
+      const messages = messagesAt({ position: recorded.position, balanceAfter });
+      const at = recorded.recordedAt.getTime();
+      for (const message of messages) {
+        const body = JSON.stringify(message);
+        for (const endpoint of endpoints) {
+          if (!(JSON.parse(endpoint.event_types) as string[]).includes(message.type)) continue;
+          const deliveryId = deliveryIdOf(endpoint.endpoint_id, recorded.id, message.type);
+          const payload: WebhookWork = {
+            endpointId: endpoint.endpoint_id,
+            deliveryId,
+            eventType: message.type,
+            body,
+            firstAttempt: 1,
+          };
+          insert.run({ ...payload, workspaceId, position: recorded.position, at });
+          work.schedule(workKey(endpoint.endpoint_id, deliveryId), payload, at);
+        }
+      }
+    },
+
+    attempted(data: Extract<WebhookEndpointEvent, { type: 'WebhookDeliveryAttempted' }>['data']): void {
+      const { endpointId, deliveryId, attempt, succeeded, error } = data;
+      const row = get.get(deliveryId);
+      const nextAttemptAt = data.nextAttemptAt === null ? null : ms(data.nextAttemptAt);
+      const fields = {
+        deliveryId,
+        attempt,
+        succeeded: succeeded ? 1 : 0,
+        statusCode: data.statusCode,
+        error,
+        latencyMs: data.latencyMs,
+        nextAttemptAt,
+        attemptedAt: ms(data.attemptedAt),
+      };
+      attempted.run(fields);
+      if (!row) return;
+      const key = workKey(endpointId, deliveryId);
+      // A canceled delivery (its endpoint disabled meanwhile) stays canceled unless it got through.
+      const status = succeeded
+        ? 'SUCCEEDED'
+        : row.status === 'CANCELED'
+          ? 'CANCELED'
+          : nextAttemptAt === null
+            ? 'FAILED'
+            : 'PENDING';
+      outcome.run({ ...fields, status, nextAttemptAt: status === 'PENDING' ? nextAttemptAt : null });
+      if (status !== 'PENDING' || nextAttemptAt === null) {
+        work.complete(key);
+        return;
+      }
+      const payload = work.payload<WebhookWork>(key);
+      if (payload) work.failed(key, attempt - payload.firstAttempt + 1, error ?? 'failed', nextAttemptAt);
+    },
+
+    redeliver(deliveryId: string, at: number): void {
+      const row = get.get(deliveryId);
+      if (!row) return;
+      const payload: WebhookWork = {
+        endpointId: row.endpoint_id,
+        deliveryId,
+        eventType: row.event_type,
+        body: row.body,
+        firstAttempt: row.attempts + 1,
+      };
+      pendingAgain.run(at, deliveryId);
+      const key = workKey(row.endpoint_id, deliveryId);
+      work.schedule(key, payload, at);
+      work.retried(key, at);
+    },
+
+    cancel(endpointId: string): void {
+      cancel.run(endpointId);
+      dropWork.run(WEBHOOKS_REACTION, `${endpointId}/`, `${endpointId}0`);
+    },
+  };
+}
+
+function endpointsOf(db: Database, deliveries: ReturnType<typeof deliveriesOf>) {
+  const create = db.prepare(
+    `INSERT OR IGNORE INTO webhook_endpoints (endpoint_id, workspace_id, url, event_types, description, status, secret, created_by, created_at, updated_at)
+     VALUES (@endpointId, @workspaceId, @url, @eventTypes, @description, 'ENABLED', @secret, @createdBy, @at, @at)`,
+  );
+  const update = db.prepare(
+    'UPDATE webhook_endpoints SET url = @url, event_types = @eventTypes, description = @description, updated_at = @at WHERE endpoint_id = @endpointId',
+  );
+  const status = db.prepare(
+    `UPDATE webhook_endpoints SET status = @status, disabled_reason = @reason, disabled_at = @disabledAt,
+       failing_since = CASE WHEN @status = 'ENABLED' THEN NULL ELSE failing_since END, updated_at = @at
+     WHERE endpoint_id = @endpointId`,
+  );
+  const rotate = db.prepare(
+    `UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires_at = @expiresAt, secret = @secret,
+       secret_rotated_at = @at, updated_at = @at WHERE endpoint_id = @endpointId`,
+  );
+  const failing = db.prepare(
+    `UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded = 1 THEN NULL ELSE coalesce(failing_since, @at) END
+     WHERE endpoint_id = @endpointId`,
+  );
+  const scope = db.prepare<[string], { workspace_id: string | null; url: string }>(
+    'SELECT workspace_id, url FROM webhook_endpoints WHERE endpoint_id = ?',
+  );
+  const setStatus = (endpointId: string, value: string, at: string, reason: string | null = null): void => {
+    status.run({
+      endpointId,
+      status: value,
+      reason,
+      disabledAt: value === 'DISABLED' ? ms(at) : null,
+      at: ms(at),
+    });
+  };
+
+  return {
+    apply(event: WebhookEndpointEvent, recorded: RecordedEvent): void {
+      switch (event.type) {
+        case 'WebhookEndpointCreated': {
+          const { data } = event;
+          create.run({ ...data, eventTypes: JSON.stringify(data.eventTypes), at: ms(data.createdAt) });
+          return;
+        }
+        case 'WebhookEndpointUpdated': {
+          const { data } = event;
+          update.run({
+            endpointId: data.endpointId,
+            url: data.url,
+            description: data.description,
+            eventTypes: JSON.stringify(data.eventTypes),
+            at: ms(data.updatedAt),
+          });
+          return;
+        }
+        case 'WebhookEndpointDisabled': {
+          const { endpointId, reason, failingSince, disabledAt } = event.data;
+          setStatus(endpointId, 'DISABLED', disabledAt, reason);
+          deliveries.cancel(endpointId);
+          const endpoint = scope.get(endpointId);
+          // A workspace's endpoint that kept failing: the alert goes to its other endpoints and the platform's.
+          if (reason === 'FAILING' && endpoint?.workspace_id) {
+            const { workspace_id: workspaceId, url } = endpoint;
+            deliveries.announce(recorded, workspaceId, (at) => [
+              endpointDisabledMessage({ workspaceId, endpointId, url, failingSince, disabledAt }, at),
+            ]);
+          }
+          return;
+        }
+        case 'WebhookEndpointEnabled':
+          setStatus(event.data.endpointId, 'ENABLED', event.data.enabledAt);
+          return;
+        case 'WebhookEndpointDeleted':
+          setStatus(event.data.endpointId, 'DELETED', event.data.deletedAt);
+          deliveries.cancel(event.data.endpointId);
+          return;
+        case 'WebhookSecretRotated': {
+          const { data } = event;
+          rotate.run({
+            endpointId: data.endpointId,
+            secret: data.secret,
+            expiresAt: ms(data.previousSecretExpiresAt),
+            at: ms(data.rotatedAt),
+          });
+          return;
+        }
+        case 'WebhookDeliveryAttempted':
+          failing.run({
+            endpointId: event.data.endpointId,
+            succeeded: event.data.succeeded ? 1 : 0,
+            at: ms(event.data.attemptedAt),
+          });
+          deliveries.attempted(event.data);
+          return;
+        case 'WebhookRedeliveryRequested':
+          deliveries.redeliver(event.data.deliveryId, ms(event.data.requestedAt));
+          return;
+      }
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * Loads a webhook endpoint's stream, decides, and appends with the expected revision, as Emmett's
+ * handleCommand does. Commands on one endpoint queue while its previous append commits (the
+ * workspaces' queues, workspace-queues.ts, keyed by endpoint), and then go together: each decided
+ * on the state the ones before it left, all their events in one append, so a busy endpoint's
+ * delivery attempts cost one durable commit per batch, not per attempt. Nobody is answered before
+ * that append has committed. The state is kept in memory between batches, since the stream grows
+ * with every attempt. When another process appended first, the state is reloaded and the batch
+ * decided again, refusals included, five times at most.
+ */
+import { conflict } from '../domain/errors';
+import {
+  decide,
+  evolve,
+  initialState,
+  type WebhookEndpointCommand,
+  type WebhookEndpointState,
+} from '../domain/webhooks/endpoint-decider';
+import type { WebhookEndpointEvent } from '../domain/webhooks/endpoint-events';
+import {
+  toNewWebhookEndpointEvent,
+  toWebhookEndpointEvent,
+  webhookEndpointStreamName,
+} from '../events/webhook-endpoint-stream';
+import { isExpectedRevisionConflict, type EventStore } from '../eventstore/port';
+import { newId } from '../ids';
+import type { CommandMetadata } from './decide-and-append';
+import { WorkspaceQueues } from './workspace-queues';
+
+/** What a command came to: its answer, the events appended and the position of the last (for read-your-writes). */
+export interface EndpointOutcome<R> {
+  result: R;
+  events: WebhookEndpointEvent[];
+  position: bigint | undefined;
+}
+
+interface Loaded {
+  state: WebhookEndpointState;
+  revision: bigint | undefined;
+}
+
+interface Queued {
+  command: WebhookEndpointCommand;
+  metadata: CommandMetadata;
+  /** Revision races lost so far. */
+  attempts: number;
+  resolve(outcome: EndpointOutcome<WebhookEndpointState>): void;
+  reject(error: unknown): void;
+}
+
+const MAX_ATTEMPTS = 5;
+const MAX_BATCH = 500;
+/** Endpoints whose state is kept in memory; the least recently used are dropped beyond this. */
+const CACHED_ENDPOINTS = 1_000;
+
+export class WebhookEndpointHandler {
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly queues = new WorkspaceQueues<Queued>(
+    {
+      run: (id, batch) => this.run(id, batch),
+      afterBatch: () => Promise.resolve(),
+      fail: (queued, error) => queued.reject(error),
+    },
+    MAX_BATCH,
+  );
+
+  constructor(private readonly store: EventStore) {}
+
+  /** Decides `command` on its endpoint's stream and appends what it decided. */
+  handle(command: WebhookEndpointCommand, metadata: CommandMetadata): Promise<EndpointOutcome<WebhookEndpointState>> {
+    return new Promise((resolve, reject) =>
+      this.queues.enqueue(command.data.endpointId, { command, metadata, attempts: 0, resolve, reject }),
+    );
+  }
+
+  /** Decides and appends one batch; returns the commands to decide again after a revision conflict. */
+  private async run(id: string, batch: Queued[]): Promise<Queued[]> {
+    const stream = webhookEndpointStreamName(id);
+    const loaded = this.loaded.get(id) ?? (await this.load(stream));
+    // Decided on a copy: a lost race must leave the cached state as the stream has it.
+    const state = { ...loaded.state, eventTypes: [...loaded.state.eventTypes] };
+    const decided = batch.map((queued) => {
+      try {
+        const events = decide(queued.command, state);
+        for (const event of events) evolve(state, event);
+        return { queued, events };
+      } catch (error) {
+        return { queued, error };
+      }
+    });
+    const appending = decided.flatMap(({ queued, events = [] }) =>
+      events.map((event) => toNewWebhookEndpointEvent(event, newId(), { ...queued.metadata })),
+    );
+    let position: bigint | undefined;
+    if (appending.length > 0) {
+      try {
+        const appended = await this.store.appendToStream(stream, appending, {
+          expectedRevision: loaded.revision ?? 'no_stream',
+        });
+        position = appended.position;
+        this.remember(id, { state, revision: appended.nextExpectedRevision });
+      } catch (error) {
+        this.loaded.delete(id);
+        if (!isExpectedRevisionConflict(error)) throw error;
+        return batch.filter((queued) => {
+          queued.attempts += 1;
+          if (queued.attempts < MAX_ATTEMPTS) return true;
+          queued.reject(conflict(`Webhook endpoint "${id}" kept changing; try again.`));
+          return false;
+        });
+      }
+    }
+    for (const { queued, events, error } of decided) {
+      if (events === undefined) queued.reject(error);
+      else queued.resolve({ result: state, events, position: events.length > 0 ? position : undefined });
+    }
+    return [];
+  }
+
+  private async load(stream: string): Promise<Loaded> {
+    const loaded: Loaded = { state: initialState(), revision: undefined };
+    for await (const recorded of this.store.readStream(stream)) {
+      const event = toWebhookEndpointEvent(recorded);
+      if (event) evolve(loaded.state, event);
+      loaded.revision = recorded.revision;
+    }
+    return loaded;
+  }
+
+  private remember(id: string, loaded: Loaded): void {
+    this.loaded.delete(id);
+    this.loaded.set(id, loaded);
+    if (this.loaded.size > CACHED_ENDPOINTS) this.loaded.delete(this.loaded.keys().next().value as string);
+  }
+}

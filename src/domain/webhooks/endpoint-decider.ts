@@ -1,0 +1,211 @@
+/**
+ * The webhook endpoint's decider: `{ decide, evolve, initialState }` over its own stream. Commands
+ * carry the instant and every value already resolved (the sealed secret, how long a failing
+ * endpoint is tolerated), so deciding reads nothing but the state.
+ *
+ * Rules: settings change only while the endpoint exists; a deleted endpoint stays deleted; an
+ * attempt is a fact and is always recorded, and when every attempt since `failingSince` failed for
+ * at least `disableAfterMs` the same append disables the endpoint (reason FAILING).
+ */
+import { conflict, invalidCommand, notFound } from '../errors';
+import { iso, ms } from '../instants';
+import type { EndpointScope, WebhookEndpointEvent } from './endpoint-events';
+import type { WebhookEventType } from './messages';
+
+type Command<Type extends string, Data> = { type: Type; data: Data & { endpointId: string; by: string; now: string } };
+
+export type WebhookEndpointCommand =
+  | Command<
+      'CreateWebhookEndpoint',
+      EndpointScope & { url: string; eventTypes: WebhookEventType[]; description: string; secret: string }
+    >
+  | Command<'UpdateWebhookEndpoint', { url?: string; eventTypes?: WebhookEventType[]; description?: string }>
+  | Command<'DisableWebhookEndpoint', Record<never, never>>
+  | Command<'EnableWebhookEndpoint', Record<never, never>>
+  | Command<'DeleteWebhookEndpoint', Record<never, never>>
+  | Command<'RotateWebhookSecret', { secret: string; overlapMs: number }>
+  | Command<
+      'RecordWebhookAttempt',
+      {
+        deliveryId: string;
+        eventType: WebhookEventType;
+        attempt: number;
+        succeeded: boolean;
+        statusCode: number | null;
+        error: string | null;
+        latencyMs: number;
+        nextAttemptAt: string | null;
+        /** How long every attempt may fail before the endpoint is disabled. */
+        disableAfterMs: number;
+      }
+    >
+  | Command<'RequestWebhookRedelivery', { deliveryId: string }>;
+
+export type EndpointStatus = 'NONE' | 'ENABLED' | 'DISABLED' | 'DELETED';
+
+export interface WebhookEndpointState {
+  status: EndpointStatus;
+  workspaceId: string | null;
+  url: string;
+  eventTypes: WebhookEventType[];
+  description: string;
+  /** The first failed attempt since the last delivered one; null while deliveries succeed. */
+  failingSince: string | null;
+}
+
+export const initialState = (): WebhookEndpointState => ({
+  status: 'NONE',
+  workspaceId: null,
+  url: '',
+  eventTypes: [],
+  description: '',
+  failingSince: null,
+});
+
+export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent): WebhookEndpointState {
+  switch (event.type) {
+    case 'WebhookEndpointCreated':
+    case 'WebhookEndpointUpdated':
+      if (event.type === 'WebhookEndpointCreated') {
+        state.status = 'ENABLED';
+        state.workspaceId = event.data.workspaceId;
+      }
+      state.url = event.data.url;
+      state.eventTypes = event.data.eventTypes;
+      state.description = event.data.description;
+      return state;
+    case 'WebhookEndpointDisabled':
+      state.status = 'DISABLED';
+      return state;
+    case 'WebhookEndpointEnabled':
+      state.status = 'ENABLED';
+      state.failingSince = null;
+      return state;
+    case 'WebhookEndpointDeleted':
+      state.status = 'DELETED';
+      return state;
+    case 'WebhookDeliveryAttempted':
+      if (event.data.succeeded) state.failingSince = null;
+      else state.failingSince ??= event.data.attemptedAt;
+      return state;
+    case 'WebhookSecretRotated':
+    case 'WebhookRedeliveryRequested':
+      return state;
+  }
+}
+
+const MAX_OVERLAP_MS = 7 * 24 * 60 * 60 * 1000;
+
+export function decide(command: WebhookEndpointCommand, state: WebhookEndpointState): WebhookEndpointEvent[] {
+  const { endpointId, by, now } = command.data;
+  if (command.type === 'CreateWebhookEndpoint') {
+    if (state.status !== 'NONE') throw conflict(`Webhook endpoint "${endpointId}" already exists.`);
+    const { workspaceId, url, eventTypes, description, secret } = command.data;
+    requireEventTypes(eventTypes);
+    return [
+      {
+        type: 'WebhookEndpointCreated',
+        data: { endpointId, workspaceId, url, eventTypes, description, secret, createdBy: by, createdAt: now },
+      },
+    ];
+  }
+  if (state.status === 'NONE') throw notFound('Webhook endpoint', endpointId);
+  if (command.type === 'RecordWebhookAttempt') return recordAttempt(command.data, state);
+  if (state.status === 'DELETED') throw conflict(`Webhook endpoint "${endpointId}" was deleted.`);
+  switch (command.type) {
+    case 'UpdateWebhookEndpoint': {
+      const url = command.data.url ?? state.url;
+      const eventTypes = command.data.eventTypes ?? state.eventTypes;
+      const description = command.data.description ?? state.description;
+      requireEventTypes(eventTypes);
+      const unchanged =
+        url === state.url && description === state.description && sameTypes(eventTypes, state.eventTypes);
+      if (unchanged) return [];
+      return [
+        {
+          type: 'WebhookEndpointUpdated',
+          data: { endpointId, url, eventTypes, description, updatedBy: by, updatedAt: now },
+        },
+      ];
+    }
+    case 'DisableWebhookEndpoint':
+      if (state.status === 'DISABLED') return [];
+      return [
+        {
+          type: 'WebhookEndpointDisabled',
+          data: { endpointId, reason: 'MANUAL', failingSince: state.failingSince, disabledBy: by, disabledAt: now },
+        },
+      ];
+    case 'EnableWebhookEndpoint':
+      if (state.status === 'ENABLED') return [];
+      return [{ type: 'WebhookEndpointEnabled', data: { endpointId, enabledBy: by, enabledAt: now } }];
+    case 'DeleteWebhookEndpoint':
+      return [{ type: 'WebhookEndpointDeleted', data: { endpointId, deletedBy: by, deletedAt: now } }];
+    case 'RotateWebhookSecret': {
+      const { secret, overlapMs } = command.data;
+      if (!Number.isSafeInteger(overlapMs) || overlapMs < 0 || overlapMs > MAX_OVERLAP_MS) {
+        throw invalidCommand('The overlap of the old and new secrets must be between 0 and 7 days.');
+      }
+      return [
+        {
+          type: 'WebhookSecretRotated',
+          data: {
+            endpointId,
+            secret,
+            previousSecretExpiresAt: iso(ms(now) + overlapMs),
+            rotatedBy: by,
+            rotatedAt: now,
+          },
+        },
+      ];
+    }
+    case 'RequestWebhookRedelivery': {
+      const { deliveryId } = command.data;
+      if (state.status !== 'ENABLED') {
+        throw conflict(`Webhook endpoint "${endpointId}" is disabled: enable it before sending again.`);
+      }
+      return [
+        { type: 'WebhookRedeliveryRequested', data: { endpointId, deliveryId, requestedBy: by, requestedAt: now } },
+      ];
+    }
+  }
+}
+
+function recordAttempt(
+  data: Extract<WebhookEndpointCommand, { type: 'RecordWebhookAttempt' }>['data'],
+  state: WebhookEndpointState,
+): WebhookEndpointEvent[] {
+  const { endpointId, deliveryId, eventType, attempt, succeeded, statusCode, error, latencyMs, nextAttemptAt } = data;
+  const attempted: WebhookEndpointEvent = {
+    type: 'WebhookDeliveryAttempted',
+    data: {
+      endpointId,
+      deliveryId,
+      eventType,
+      attempt,
+      succeeded,
+      statusCode,
+      error,
+      latencyMs,
+      nextAttemptAt,
+      attemptedAt: data.now,
+    },
+  };
+  const failingSince = succeeded ? null : (state.failingSince ?? data.now);
+  const failingTooLong = failingSince !== null && ms(data.now) - ms(failingSince) >= data.disableAfterMs;
+  if (state.status !== 'ENABLED' || !failingTooLong) return [attempted];
+  return [
+    attempted,
+    {
+      type: 'WebhookEndpointDisabled',
+      data: { endpointId, reason: 'FAILING', failingSince, disabledBy: data.by, disabledAt: data.now },
+    },
+  ];
+}
+
+function requireEventTypes(eventTypes: readonly WebhookEventType[]): void {
+  if (eventTypes.length === 0) throw invalidCommand('A webhook endpoint needs at least one event type.');
+}
+
+const sameTypes = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((type) => b.includes(type));

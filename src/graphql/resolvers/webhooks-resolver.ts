@@ -1,0 +1,210 @@
+import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { notFound } from '../../domain/errors';
+import type { WebhookEventType } from '../../domain/webhooks/messages';
+import type { WebhookDeliveryView, WebhookEndpointView } from '../../queries/webhooks';
+import type { GraphQLContext } from '../context';
+import { asActor, requireAdmin, requireBillingManager } from '../guards';
+import {
+  CreateWebhookEndpointInput,
+  RedeliverWebhookInput,
+  RotateWebhookSecretInput,
+  UpdateWebhookEndpointInput,
+  WebhookDeliveriesArgs,
+  WebhookEndpointIdInput,
+  WebhookEndpointsArgs,
+} from '../webhook-inputs';
+import { WebhookDelivery, WebhookEndpoint, WebhookEndpointSecret } from '../types/webhooks';
+
+/**
+ * Outbound webhook endpoints and their deliveries. A workspace's endpoints are managed by its
+ * OWNER or BILLING_MANAGER or an admin; platform endpoints (every workspace's events) by admins.
+ */
+@Authorized()
+@Resolver()
+export class WebhooksResolver {
+  @Query(() => [WebhookEndpoint], { description: "The workspace's webhook endpoints (deleted ones left out)." })
+  webhookEndpoints(
+    @Args(() => WebhookEndpointsArgs) { workspaceId }: WebhookEndpointsArgs,
+    @Ctx() context: GraphQLContext,
+  ): WebhookEndpoint[] {
+    requireBillingManager(context, workspaceId);
+    return context.services.webhooks.reader.endpoints(workspaceId).map(toEndpoint);
+  }
+
+  @Query(() => [WebhookEndpoint], {
+    description: "The platform's webhook endpoints, told of every workspace's events (admin).",
+  })
+  platformWebhookEndpoints(@Ctx() context: GraphQLContext): WebhookEndpoint[] {
+    requireAdmin(context);
+    return context.services.webhooks.reader.endpoints(null).map(toEndpoint);
+  }
+
+  @Query(() => [WebhookDelivery], { description: "An endpoint's deliveries with their attempts, newest first." })
+  webhookDeliveries(
+    @Args(() => WebhookDeliveriesArgs) args: WebhookDeliveriesArgs,
+    @Ctx() context: GraphQLContext,
+  ): WebhookDelivery[] {
+    managedEndpoint(context, args.endpointId);
+    const { reader } = context.services.webhooks;
+    return reader
+      .deliveries(args.endpointId, args.first, args.after ?? undefined)
+      .map((delivery) => toDelivery(context, delivery));
+  }
+
+  @Mutation(() => WebhookEndpointSecret, {
+    description:
+      'Creates a webhook endpoint and answers its signing secret, the only time it is shown. The URL must be https and reach a public address.',
+  })
+  async createWebhookEndpoint(
+    @Arg('input', () => CreateWebhookEndpointInput) input: CreateWebhookEndpointInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WebhookEndpointSecret> {
+    const workspaceId = input.workspaceId ?? null;
+    const principal = workspaceId === null ? requireAdmin(context) : requireBillingManager(context, workspaceId);
+    const { result } = await context.services.webhooks.commands.create(
+      {
+        workspaceId,
+        url: input.url,
+        eventTypes: input.eventTypes as WebhookEventType[],
+        description: input.description,
+      },
+      asActor(principal),
+    );
+    return { id: result.endpointId, endpoint: endpointOf(context, result.endpointId), secret: result.secret };
+  }
+
+  @Mutation(() => WebhookEndpoint, { description: "Changes an endpoint's URL, event types or description." })
+  async updateWebhookEndpoint(
+    @Arg('input', () => UpdateWebhookEndpointInput) input: UpdateWebhookEndpointInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WebhookEndpoint> {
+    const principal = managedEndpoint(context, input.endpointId);
+    await context.services.webhooks.commands.update(
+      {
+        endpointId: input.endpointId,
+        ...(input.url != null && { url: input.url }),
+        ...(input.eventTypes != null && { eventTypes: input.eventTypes as WebhookEventType[] }),
+        ...(input.description != null && { description: input.description }),
+      },
+      asActor(principal),
+    );
+    return endpointOf(context, input.endpointId);
+  }
+
+  @Mutation(() => WebhookEndpoint, {
+    description: 'Stops deliveries to an endpoint; what it was still owed is canceled.',
+  })
+  async disableWebhookEndpoint(
+    @Arg('input', () => WebhookEndpointIdInput) { endpointId }: WebhookEndpointIdInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WebhookEndpoint> {
+    await context.services.webhooks.commands.disable(endpointId, asActor(managedEndpoint(context, endpointId)));
+    return endpointOf(context, endpointId);
+  }
+
+  @Mutation(() => WebhookEndpoint, { description: 'Delivers to an endpoint again, from the next event on.' })
+  async enableWebhookEndpoint(
+    @Arg('input', () => WebhookEndpointIdInput) { endpointId }: WebhookEndpointIdInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WebhookEndpoint> {
+    await context.services.webhooks.commands.enable(endpointId, asActor(managedEndpoint(context, endpointId)));
+    return endpointOf(context, endpointId);
+  }
+
+  @Mutation(() => WebhookEndpoint, { description: 'Deletes an endpoint for good; what it was still owed is canceled.' })
+  async deleteWebhookEndpoint(
+    @Arg('input', () => WebhookEndpointIdInput) { endpointId }: WebhookEndpointIdInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WebhookEndpoint> {
+    await context.services.webhooks.commands.delete(endpointId, asActor(managedEndpoint(context, endpointId)));
+    return endpointOf(context, endpointId);
+  }
+
+  @Mutation(() => WebhookEndpointSecret, {
+    description:
+      'Gives an endpoint a new signing secret, answered once. Deliveries carry a signature with each of the old and new secrets until the overlap ends.',
+  })
+  async rotateWebhookSecret(
+    @Arg('input', () => RotateWebhookSecretInput) input: RotateWebhookSecretInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WebhookEndpointSecret> {
+    const principal = managedEndpoint(context, input.endpointId);
+    const { result } = await context.services.webhooks.commands.rotateSecret(
+      { endpointId: input.endpointId, overlapMs: input.overlapHours * 60 * 60 * 1000 },
+      asActor(principal),
+    );
+    return { id: input.endpointId, endpoint: endpointOf(context, input.endpointId), secret: result.secret };
+  }
+
+  @Mutation(() => WebhookDelivery, {
+    description: 'Sends a delivery again: the same webhook-id and body, a new attempt.',
+  })
+  async redeliverWebhook(
+    @Arg('input', () => RedeliverWebhookInput) { deliveryId }: RedeliverWebhookInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WebhookDelivery> {
+    const { reader, commands } = context.services.webhooks;
+    const delivery = reader.delivery(deliveryId);
+    if (!delivery) throw notFound('Webhook delivery', deliveryId);
+    const principal = managedEndpoint(context, delivery.endpointId);
+    await commands.requestRedelivery({ endpointId: delivery.endpointId, deliveryId }, asActor(principal));
+    return toDelivery(context, reader.delivery(deliveryId) ?? delivery);
+  }
+}
+
+/** The caller, once it may manage the endpoint (its workspace's billing managers, or admins for the platform's). */
+function managedEndpoint(context: GraphQLContext, endpointId: string) {
+  const endpoint = context.services.webhooks.reader.endpoint(endpointId);
+  if (!endpoint) throw notFound('Webhook endpoint', endpointId);
+  return endpoint.workspaceId === null ? requireAdmin(context) : requireBillingManager(context, endpoint.workspaceId);
+}
+
+function endpointOf(context: GraphQLContext, endpointId: string): WebhookEndpoint {
+  const endpoint = context.services.webhooks.reader.endpoint(endpointId);
+  if (!endpoint) throw notFound('Webhook endpoint', endpointId);
+  return toEndpoint(endpoint);
+}
+
+const toEndpoint = (view: WebhookEndpointView): WebhookEndpoint => ({
+  id: view.endpointId,
+  workspaceId: view.workspaceId,
+  url: view.url,
+  eventTypes: view.eventTypes,
+  description: view.description,
+  status: view.status,
+  disabledReason: view.disabledReason ?? null,
+  disabledAt: view.disabledAt ?? null,
+  failingSince: view.failingSince ?? null,
+  secretRotatedAt: view.secretRotatedAt ?? null,
+  previousSecretExpiresAt: view.previousSecretExpiresAt ?? null,
+  createdBy: view.createdBy,
+  createdAt: view.createdAt,
+  updatedAt: view.updatedAt,
+});
+
+const toDelivery = (context: GraphQLContext, view: WebhookDeliveryView): WebhookDelivery => ({
+  id: view.deliveryId,
+  endpointId: view.endpointId,
+  workspaceId: view.workspaceId,
+  eventType: view.eventType,
+  position: view.position.toString(),
+  payload: view.body,
+  status: view.status,
+  attempts: view.attempts,
+  lastStatusCode: view.lastStatusCode ?? null,
+  lastError: view.lastError ?? null,
+  lastLatencyMs: view.lastLatencyMs ?? null,
+  nextAttemptAt: view.nextAttemptAt ?? null,
+  createdAt: view.createdAt,
+  deliveredAt: view.deliveredAt ?? null,
+  attemptHistory: context.services.webhooks.reader.attempts(view.deliveryId).map((attempt) => ({
+    id: `${attempt.deliveryId}/${attempt.attempt}`,
+    attempt: attempt.attempt,
+    succeeded: attempt.succeeded,
+    statusCode: attempt.statusCode ?? null,
+    error: attempt.error ?? null,
+    latencyMs: attempt.latencyMs,
+    nextAttemptAt: attempt.nextAttemptAt ?? null,
+    attemptedAt: attempt.attemptedAt,
+  })),
+});

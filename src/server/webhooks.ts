@@ -1,0 +1,67 @@
+/**
+ * Wires outbound webhooks: the key that seals signing secrets, the URL rule, the HTTP transport,
+ * the endpoints' command side, and the delivery performer the reaction executor runs.
+ */
+import type { Database } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { WebhookReader } from '../../reactions/webhooks/reader';
+import { WebhooksPerformer } from '../../reactions/webhooks/performer';
+import type { Clock } from '../clock';
+import { WebhookEndpointCommands } from '../commands/webhook-endpoint-commands';
+import { WebhookEndpointHandler } from '../commands/webhook-endpoint-handler';
+import type { EventStore } from '../eventstore/port';
+import { httpTransport } from '../webhooks/http-transport';
+import { aesGcmSecrets } from '../webhooks/secret-box';
+import { webhookUrlPolicy } from '../webhooks/url-policy';
+import type { Config } from './config';
+import { resolveWebhookSecretKey } from './webhook-key';
+import { outboundWebhookAttempts, outboundWebhookLatency } from './metrics';
+
+/**
+ * Messages in hand at once (being sent, or their attempt being recorded) over all endpoints, and
+ * of one endpoint, which bounds the requests to it. An attempt holds its place until its record
+ * is committed, so under load the places per endpoint are what lets it keep up: 32 of one
+ * endpoint's messages go in one append, and a hanging endpoint holds an eighth of the places.
+ */
+const CONCURRENCY = 256;
+const CONCURRENCY_PER_ENDPOINT = 32;
+
+export function wireWebhooks(config: Config, store: EventStore, readModels: Database, clock: Clock, logger: Logger) {
+  const settings = config.webhooks;
+  if (settings.allowPrivateUrls && config.production) {
+    logger.warn('WEBHOOK_ALLOW_PRIVATE_URLS=true in production: webhooks may reach private addresses');
+  }
+  const secrets = aesGcmSecrets(resolveWebhookSecretKey(settings.secretKey, config.dataDir, config.production));
+  const reader = new WebhookReader(readModels);
+  const commands = new WebhookEndpointCommands(
+    new WebhookEndpointHandler(store),
+    secrets,
+    webhookUrlPolicy({ allowPrivate: settings.allowPrivateUrls }),
+    { disableAfterMs: settings.disableAfterMs },
+    clock,
+  );
+  const transport = httpTransport({
+    allowPrivate: settings.allowPrivateUrls,
+    timeoutMs: settings.timeoutMs,
+    connectionsPerOrigin: CONCURRENCY_PER_ENDPOINT,
+  });
+  const performer = new WebhooksPerformer(
+    reader,
+    commands,
+    transport,
+    secrets,
+    clock,
+    {
+      retryScheduleMs: settings.retryScheduleMs,
+      concurrency: CONCURRENCY,
+      concurrencyPerEndpoint: CONCURRENCY_PER_ENDPOINT,
+      observe: ({ succeeded, latencyMs }) => {
+        const outcome = succeeded ? 'delivered' : 'failed';
+        outboundWebhookAttempts.inc({ outcome });
+        outboundWebhookLatency.observe({ outcome }, latencyMs / 1000);
+      },
+    },
+    logger,
+  );
+  return { reader, commands, performer, close: () => transport.close() };
+}

@@ -1,0 +1,62 @@
+/**
+ * The rule for webhook URLs, checked when an endpoint is created or changed (and again, address by
+ * address, when each delivery connects: http-transport.ts). In production: https only, no
+ * credentials in the URL, and every address the host resolves to must be public
+ * (address-policy.ts). WEBHOOK_ALLOW_PRIVATE_URLS=true lifts the https and address rules, for
+ * receivers on a developer's machine and in the tests.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { isPublicAddress, unbracket } from './address-policy';
+import { MAX_URL_LENGTH, UnsafeWebhookUrl, type WebhookUrlPolicy } from './port';
+
+export type Resolve = (hostname: string) => Promise<string[]>;
+
+export const resolveAll: Resolve = async (hostname) =>
+  (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+
+export function webhookUrlPolicy(options: { allowPrivate: boolean; resolve?: Resolve }): WebhookUrlPolicy {
+  const resolve = options.resolve ?? resolveAll;
+  return {
+    async check(input) {
+      const url = parseUrl(input);
+      if (options.allowPrivate) return;
+      if (url.protocol !== 'https:') throw new UnsafeWebhookUrl('A webhook URL must use https.');
+      const host = unbracket(url.hostname);
+      let addresses: string[];
+      if (isIP(host)) addresses = [host];
+      else {
+        try {
+          addresses = await resolve(host);
+        } catch {
+          throw new UnsafeWebhookUrl(`The webhook URL's host "${host}" does not resolve.`);
+        }
+      }
+      const refused = addresses.find((address) => !isPublicAddress(address));
+      if (addresses.length === 0 || refused !== undefined) {
+        throw new UnsafeWebhookUrl(
+          `The webhook URL's host "${host}" resolves to ${refused ?? 'nothing'}, which is not a public address.`,
+        );
+      }
+    },
+  };
+}
+
+function parseUrl(input: string): URL {
+  if (input.length > MAX_URL_LENGTH)
+    throw new UnsafeWebhookUrl(`A webhook URL may be at most ${MAX_URL_LENGTH} characters.`);
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new UnsafeWebhookUrl(`"${input}" is not a URL.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new UnsafeWebhookUrl('A webhook URL must use https (or http where private URLs are allowed).');
+  }
+  if (url.username !== '' || url.password !== '') {
+    throw new UnsafeWebhookUrl('A webhook URL may not carry a user name or password.');
+  }
+  if (url.hash !== '') throw new UnsafeWebhookUrl('A webhook URL may not have a #fragment.');
+  return url;
+}

@@ -1,0 +1,216 @@
+/** The webhook endpoint's rules, decided from its own stream. */
+import { at, attempted, command, created, DAY, ENDPOINT, HOUR, recordAttempt, T0 } from './builders';
+import { given } from './spec';
+
+describe('creating an endpoint', () => {
+  it('records its scope, URL, event types and sealed secret', () => {
+    given()
+      .when(
+        command(
+          'CreateWebhookEndpoint',
+          {
+            workspaceId: 'acme',
+            url: 'https://hooks.example.com/credits',
+            eventTypes: ['credits.low'],
+            description: 'our backend',
+            secret: 'sealed-1',
+          },
+          T0,
+        ),
+      )
+      .then(created());
+  });
+
+  it('makes a platform endpoint when no workspace is named', () => {
+    given()
+      .when(
+        command(
+          'CreateWebhookEndpoint',
+          {
+            workspaceId: null,
+            url: 'https://x.example',
+            eventTypes: ['purchase.completed'],
+            description: '',
+            secret: 's',
+          },
+          T0,
+        ),
+      )
+      .then(
+        created({
+          workspaceId: null,
+          url: 'https://x.example',
+          eventTypes: ['purchase.completed'],
+          description: '',
+          secret: 's',
+        }),
+      );
+  });
+
+  it('refuses an endpoint with no event type, and an id that exists', () => {
+    given()
+      .when(
+        command('CreateWebhookEndpoint', {
+          workspaceId: 'acme',
+          url: 'https://x',
+          eventTypes: [],
+          description: '',
+          secret: 's',
+        }),
+      )
+      .thenThrows('BAD_USER_INPUT');
+    given(created())
+      .when(
+        command('CreateWebhookEndpoint', {
+          workspaceId: 'acme',
+          url: 'https://x',
+          eventTypes: ['credits.low'],
+          description: '',
+          secret: 's',
+        }),
+      )
+      .thenThrows('CONFLICT');
+  });
+});
+
+describe('changing an endpoint', () => {
+  it('records the settings as they are after the change, and nothing when nothing changes', () => {
+    given(created())
+      .when(command('UpdateWebhookEndpoint', { eventTypes: ['credits.low', 'credits.depleted'] }))
+      .then({
+        type: 'WebhookEndpointUpdated',
+        data: {
+          endpointId: ENDPOINT,
+          url: 'https://hooks.example.com/credits',
+          eventTypes: ['credits.low', 'credits.depleted'],
+          description: 'our backend',
+          updatedBy: 'owner-1',
+          updatedAt: at(HOUR),
+        },
+      });
+    given(created())
+      .when(command('UpdateWebhookEndpoint', { description: 'our backend' }))
+      .thenNothing();
+  });
+
+  it('knows no endpoint that was never created, and changes no deleted one', () => {
+    given().when(command('DisableWebhookEndpoint')).thenThrows('NOT_FOUND');
+    const deleted = {
+      type: 'WebhookEndpointDeleted',
+      data: { endpointId: ENDPOINT, deletedBy: 'o', deletedAt: T0 },
+    } as const;
+    given(created(), deleted).when(command('EnableWebhookEndpoint')).thenThrows('CONFLICT');
+    given(created(), deleted)
+      .when(command('UpdateWebhookEndpoint', { url: 'https://y' }))
+      .thenThrows('CONFLICT');
+  });
+
+  it('disables and enables once each', () => {
+    const disabled = {
+      type: 'WebhookEndpointDisabled',
+      data: { endpointId: ENDPOINT, reason: 'MANUAL', failingSince: null, disabledBy: 'owner-1', disabledAt: at(HOUR) },
+    } as const;
+    given(created()).when(command('DisableWebhookEndpoint')).then(disabled);
+    given(created(), disabled).when(command('DisableWebhookEndpoint')).thenNothing();
+    given(created(), disabled)
+      .when(command('EnableWebhookEndpoint'))
+      .then({
+        type: 'WebhookEndpointEnabled',
+        data: { endpointId: ENDPOINT, enabledBy: 'owner-1', enabledAt: at(HOUR) },
+      });
+    given(created()).when(command('EnableWebhookEndpoint')).thenNothing();
+  });
+});
+
+describe('rotating the secret', () => {
+  it('keeps the previous secret signing until the overlap ends', () => {
+    given(created())
+      .when(command('RotateWebhookSecret', { secret: 'sealed-2', overlapMs: DAY }))
+      .then({
+        type: 'WebhookSecretRotated',
+        data: {
+          endpointId: ENDPOINT,
+          secret: 'sealed-2',
+          previousSecretExpiresAt: at(HOUR + DAY),
+          rotatedBy: 'owner-1',
+          rotatedAt: at(HOUR),
+        },
+      });
+  });
+
+  it('refuses an overlap longer than a week', () => {
+    given(created())
+      .when(command('RotateWebhookSecret', { secret: 's', overlapMs: 8 * DAY }))
+      .thenThrows('BAD_USER_INPUT');
+  });
+});
+
+describe('delivery attempts', () => {
+  it('are recorded whatever the endpoint is, even deleted', () => {
+    const deleted = {
+      type: 'WebhookEndpointDeleted',
+      data: { endpointId: ENDPOINT, deletedBy: 'o', deletedAt: T0 },
+    } as const;
+    given(created(), deleted).when(recordAttempt(HOUR, true)).then(attempted(HOUR, true));
+  });
+
+  it('disable the endpoint once every attempt failed for the allowed time, counted from the first failure since a success', () => {
+    const failing = [created(), attempted(HOUR, true), attempted(2 * HOUR, false), attempted(3 * DAY, false)];
+    given(...failing)
+      .when(recordAttempt(2 * HOUR + 5 * DAY - 1, false))
+      .then(attempted(2 * HOUR + 5 * DAY - 1, false));
+    given(...failing)
+      .when(recordAttempt(2 * HOUR + 5 * DAY, false))
+      .then(attempted(2 * HOUR + 5 * DAY, false), {
+        type: 'WebhookEndpointDisabled',
+        data: {
+          endpointId: ENDPOINT,
+          reason: 'FAILING',
+          failingSince: at(2 * HOUR),
+          disabledBy: 'webhooks-reaction',
+          disabledAt: at(2 * HOUR + 5 * DAY),
+        },
+      });
+  });
+
+  it('start counting again after a success, and after the endpoint is enabled again', () => {
+    given(created(), attempted(HOUR, false), attempted(2 * DAY, true))
+      .when(recordAttempt(6 * DAY, false))
+      .then(attempted(6 * DAY, false));
+    const enabled = {
+      type: 'WebhookEndpointEnabled',
+      data: { endpointId: ENDPOINT, enabledBy: 'o', enabledAt: at(5 * DAY) },
+    } as const;
+    const disabled = {
+      type: 'WebhookEndpointDisabled',
+      data: {
+        endpointId: ENDPOINT,
+        reason: 'FAILING',
+        failingSince: at(HOUR),
+        disabledBy: 'r',
+        disabledAt: at(5 * DAY),
+      },
+    } as const;
+    given(created(), attempted(HOUR, false), disabled, enabled)
+      .when(recordAttempt(6 * DAY, false))
+      .then(attempted(6 * DAY, false));
+  });
+});
+
+describe('redelivery', () => {
+  it('is recorded for an enabled endpoint and refused for a disabled one', () => {
+    given(created())
+      .when(command('RequestWebhookRedelivery', { deliveryId: 'msg_1' }))
+      .then({
+        type: 'WebhookRedeliveryRequested',
+        data: { endpointId: ENDPOINT, deliveryId: 'msg_1', requestedBy: 'owner-1', requestedAt: at(HOUR) },
+      });
+    const disabled = {
+      type: 'WebhookEndpointDisabled',
+      data: { endpointId: ENDPOINT, reason: 'MANUAL', failingSince: null, disabledBy: 'o', disabledAt: T0 },
+    } as const;
+    given(created(), disabled)
+      .when(command('RequestWebhookRedelivery', { deliveryId: 'msg_1' }))
+      .thenThrows('CONFLICT');
+  });
+});

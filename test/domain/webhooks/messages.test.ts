@@ -1,0 +1,102 @@
+/** The mapping from credits events to webhook messages: what each type says, and what says nothing. */
+import { webhookMessagesOf } from '../../../src/domain/webhooks/messages';
+import { depleted, expiring, low, recovered } from '../alert-builders';
+import { topUpFailed } from '../auto-top-up-builders';
+import { at, consumed, DAY, purchased, WORKSPACE } from '../builders';
+import { holdExpired } from '../hold-builders';
+import {
+  disputeClosed,
+  disputeOpened,
+  refundFailed,
+  refundPending,
+  refundRequested,
+  refundSucceeded,
+} from '../payment-builders';
+
+const context = { position: 42n, balanceAfter: 70 };
+/** What every message's data starts with, at `context`. */
+const everyMessage = { schemaVersion: 1, workspaceId: WORKSPACE, position: '42', balanceAfter: 70 };
+const typesOf = (event: Parameters<typeof webhookMessagesOf>[0]) =>
+  webhookMessagesOf(event, context).map((m) => m.type);
+
+describe('webhook messages', () => {
+  it('carry the workspace, the log position, the balance after and the schema version, then the type’s own data', () => {
+    expect(webhookMessagesOf(low(70, 100, at(DAY)), context)).toEqual([
+      {
+        type: 'credits.low',
+        timestamp: at(DAY).toISOString(),
+        data: {
+          ...everyMessage,
+          available: 70,
+          threshold: 100,
+        },
+      },
+    ]);
+  });
+
+  it('announce a crossing only when the rules asked to be told of it', () => {
+    expect(typesOf(low(70, 100, at(0), false))).toEqual([]);
+    expect(typesOf(depleted(100, at(0), false))).toEqual([]);
+    expect(typesOf(depleted(100))).toEqual(['credits.depleted']);
+    expect(typesOf(recovered(150, 100))).toEqual(['credits.recovered']);
+  });
+
+  it('name each purchase, refund status and dispute event', () => {
+    expect(typesOf(expiring('g-1', 50, at(7 * DAY), at(0)))).toEqual(['credits.expiring']);
+    expect(typesOf(purchased())).toEqual(['purchase.completed']);
+    expect(typesOf(refundRequested())).toEqual(['purchase.refunded']);
+    expect(typesOf(refundPending())).toEqual(['refund.pending']);
+    expect(typesOf(refundSucceeded())).toEqual(['refund.succeeded']);
+    expect(typesOf(refundFailed())).toEqual(['refund.failed']);
+    expect(typesOf(disputeOpened())).toEqual(['dispute.opened']);
+    expect(typesOf(disputeClosed())).toEqual(['dispute.closed']);
+  });
+
+  it('tell of each failed auto top-up charge once, saying whether another attempt follows or auto top-up paused', () => {
+    const retrying = topUpFailed({ attempt: 1, retryAt: at(DAY).toISOString(), when: at(0) });
+    expect(webhookMessagesOf(retrying, context)).toEqual([
+      {
+        type: 'credits.auto_top_up_failed',
+        timestamp: at(0).toISOString(),
+        data: {
+          ...everyMessage,
+          topUpId: 'topup-1',
+          attempt: 1,
+          reason: 'DECLINED',
+          code: 'card_declined',
+          message: 'Your card was declined.',
+          retryAt: at(DAY).toISOString(),
+          paused: false,
+        },
+      },
+    ]);
+    const [last] = webhookMessagesOf(topUpFailed({ attempt: 3, retryAt: null }), context);
+    expect(last?.data).toMatchObject({ attempt: 3, retryAt: null, paused: true });
+    const paused = {
+      type: 'AutoTopUpPaused' as const,
+      data: { workspaceId: WORKSPACE, topUpId: 'topup-1', reason: '3 attempts failed', pausedAt: at(0).toISOString() },
+    };
+    expect(typesOf(paused)).toEqual([]);
+  });
+
+  it('tell of a hold that expired unsettled, with the credits that came back', () => {
+    const [message] = webhookMessagesOf(
+      holdExpired([{ grantId: 'g-1', source: 'PURCHASED', credits: 300 }], at(DAY)),
+      context,
+    );
+    expect(message).toEqual({
+      type: 'hold.expired',
+      timestamp: at(DAY).toISOString(),
+      data: {
+        ...everyMessage,
+        holdId: 'hold-1',
+        credits: 300,
+        expiredAt: at(DAY).toISOString(),
+      },
+    });
+  });
+
+  it('say nothing of a spend', () => {
+    expect(typesOf(consumed({ credits: 8, drawdown: [], availableAfter: 92 }))).toEqual([]);
+  });
+});

@@ -1,0 +1,359 @@
+/**
+ * Outbound webhooks against the real server and a local receiver that verifies every signature
+ * with the standardwebhooks library: one credits.low for a burst of spends, retries until the
+ * endpoint answers, redelivery with the same webhook-id, secret rotation, giving up, disabling an
+ * endpoint that keeps failing, redirects not followed, platform endpoints, and who may do what.
+ */
+import {
+  ConsumeCreditsDocument,
+  CreateWebhookEndpointDocument,
+  GrantCreditsDocument,
+  PlatformWebhookEndpointsDocument,
+  PurchaseCreditsDocument,
+  RedeliverWebhookDocument,
+  ReserveCreditsDocument,
+  RotateWebhookSecretDocument,
+  WebhookDeliveriesDocument,
+  WebhookEndpointsDocument,
+} from '../generated/graphql';
+import { execute, expectData, expectError } from '../support/graphql-client';
+import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+import {
+  messageOf,
+  startWebhookReceiver,
+  type ReceivedWebhook,
+  type WebhookReceiver,
+} from '../support/webhook-receiver';
+
+let server: ServerProcess;
+let receiver: WebhookReceiver;
+const RETRY_MS = 300;
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+  server = await startServer({
+    env: {
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      WEBHOOK_RETRY_SCHEDULE: `${RETRY_MS}ms,${RETRY_MS}ms,${RETRY_MS}ms`,
+      WEBHOOK_DISABLE_AFTER: '2s',
+    },
+  });
+});
+afterAll(async () => {
+  await server.stop();
+  await receiver.close();
+});
+
+let counter = 0;
+const newWorkspace = (): string => `ws-hooks-${process.pid}-${++counter}`;
+
+/** An endpoint of the workspace at its own path of the receiver; answers its id and secret. */
+async function endpoint(workspaceId: string | null, eventTypes: string[], token = adminToken()) {
+  const path = `/hooks/${++counter}`;
+  const created = await expectData(
+    server.url,
+    CreateWebhookEndpointDocument,
+    { input: { workspaceId, url: `${receiver.url}${path}`, eventTypes, description: 'test receiver' } },
+    token,
+  );
+  return { id: created.createWebhookEndpoint.id, secret: created.createWebhookEndpoint.secret, path };
+}
+
+const buy = (workspaceId: string) =>
+  expectData(
+    server.url,
+    PurchaseCreditsDocument,
+    { input: { workspaceId, packageId: 'credits-500', paymentReference: `INV-${++counter}` } },
+    adminToken(),
+  );
+
+const deliveriesOf = async (endpointId: string) =>
+  (await expectData(server.url, WebhookDeliveriesDocument, { endpointId }, adminToken())).webhookDeliveries;
+
+const at = (path: string) => (request: ReceivedWebhook) => request.path === path;
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('deliveries', () => {
+  it('send exactly one signed credits.low for a burst of concurrent spends that crosses the threshold', async () => {
+    const workspaceId = newWorkspace();
+    const hook = await endpoint(workspaceId, ['credits.low'], tokenFor(workspaceId, 'BILLING_MANAGER'));
+    await buy(workspaceId); // 500 credits; the catalog's threshold is 100
+    const member = tokenFor(workspaceId, 'MEMBER');
+    const spends = Array.from({ length: 40 }, (_, i) =>
+      execute(
+        server.url,
+        ConsumeCreditsDocument,
+        { input: { workspaceId, action: 'BUYING_COMMITTEE_MAPPING', units: 1, idempotencyKey: `burst-${i}` } },
+        member,
+      ),
+    );
+    expect((await Promise.all(spends)).filter((answer) => !answer.errors)).toHaveLength(23);
+    const [low] = await receiver.waitFor(at(hook.path));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // anything else would have come by now
+    const received = receiver.received.filter(at(hook.path));
+    expect(received).toHaveLength(1);
+    expect(receiver.verifiedBy(hook.secret).filter(at(hook.path))).toHaveLength(1);
+    const message = messageOf(low as ReceivedWebhook);
+    expect(message).toMatchObject({
+      type: 'credits.low',
+      data: { schemaVersion: 1, workspaceId, threshold: 100, available: expect.any(Number) as number },
+    });
+    expect(message.data.balanceAfter).toBe(message.data.available);
+    expect(Number(message.data.position)).toBeGreaterThan(0);
+    const [delivery] = await until(
+      () => deliveriesOf(hook.id),
+      (list) => list[0]?.status === 'SUCCEEDED',
+    );
+    expect(delivery).toMatchObject({ id: low?.headers['webhook-id'], eventType: 'credits.low', attempts: 1 });
+    expect(delivery?.attemptHistory.map((attempt) => [attempt.attempt, attempt.succeeded, attempt.statusCode])).toEqual(
+      [[1, true, 204]],
+    );
+  });
+
+  it('tell of a hold that expired unsettled once the hold-expiry reaction writes it', async () => {
+    const workspaceId = newWorkspace();
+    const hook = await endpoint(workspaceId, ['hold.expired']);
+    await buy(workspaceId);
+    const reserved = await expectData(
+      server.url,
+      ReserveCreditsDocument,
+      {
+        input: {
+          workspaceId,
+          action: 'ORG_CHART_GENERATION',
+          units: 2,
+          idempotencyKey: 'run-1',
+          expiresAt: new Date(Date.now() + 1_500).toISOString(),
+        },
+      },
+      tokenFor(workspaceId, 'MEMBER'),
+    );
+    const [expired] = await receiver.waitFor(at(hook.path), 1, 15_000);
+    expect(messageOf(expired as ReceivedWebhook)).toMatchObject({
+      type: 'hold.expired',
+      data: {
+        workspaceId,
+        holdId: reserved.reserveCredits.id,
+        credits: reserved.reserveCredits.credits,
+        balanceAfter: 500,
+      },
+    });
+  });
+
+  it('retry a failing endpoint on the schedule, with the same webhook-id, until it answers', async () => {
+    const workspaceId = newWorkspace();
+    const hook = await endpoint(workspaceId, ['purchase.completed']);
+    let calls = 0;
+    receiver.answer = ({ path }) => (path === hook.path && ++calls <= 2 ? { status: 503 } : { status: 204 });
+    await buy(workspaceId);
+    const attempts = await receiver.waitFor(at(hook.path), 3);
+    expect(new Set(attempts.map((request) => request.headers['webhook-id'])).size).toBe(1);
+    expect(attempts.map((request) => request.status)).toEqual([503, 503, 204]);
+    expect(
+      (attempts[1] as ReceivedWebhook).receivedAt - (attempts[0] as ReceivedWebhook).receivedAt,
+    ).toBeGreaterThanOrEqual(RETRY_MS - 20);
+    const [delivery] = await until(
+      () => deliveriesOf(hook.id),
+      (list) => list[0]?.status === 'SUCCEEDED',
+    );
+    expect(delivery?.attemptHistory.map((attempt) => attempt.statusCode)).toEqual([204, 503, 503]);
+    expect(delivery?.attemptHistory[1]?.nextAttemptAt).not.toBeNull();
+    expect(messageOf(attempts[2] as ReceivedWebhook)).toMatchObject({
+      type: 'purchase.completed',
+      data: { workspaceId, credits: 500, balanceAfter: 500, price: { amount: 5000, currency: 'USD' } },
+    });
+
+    // Sent again on request: the same webhook-id and body, a new attempt.
+    const again = await expectData(
+      server.url,
+      RedeliverWebhookDocument,
+      { input: { deliveryId: delivery?.id as string } },
+      tokenFor(workspaceId, 'OWNER'),
+    );
+    expect(again.redeliverWebhook).toMatchObject({ id: delivery?.id, status: 'PENDING' });
+    const all = await receiver.waitFor(at(hook.path), 4);
+    expect((all[3] as ReceivedWebhook).headers['webhook-id']).toBe(delivery?.id);
+    expect((all[3] as ReceivedWebhook).body).toBe((all[2] as ReceivedWebhook).body);
+    const [redelivered] = await until(
+      () => deliveriesOf(hook.id),
+      (list) => list[0]?.attempts === 4 && list[0].status === 'SUCCEEDED',
+    );
+    expect(redelivered?.attemptHistory[0]?.attempt).toBe(4);
+  });
+
+  it('give up after the schedule, and disable an endpoint whose every attempt failed for too long', async () => {
+    const workspaceId = newWorkspace();
+    const hook = await endpoint(workspaceId, ['purchase.completed']);
+    receiver.answer = ({ path }) => (path === hook.path ? { status: 500 } : { status: 204 });
+    await buy(workspaceId);
+    await receiver.waitFor(at(hook.path), 4);
+    const [failed] = await until(
+      () => deliveriesOf(hook.id),
+      (list) => list[0]?.status === 'FAILED',
+    );
+    expect(failed).toMatchObject({ attempts: 4, lastStatusCode: 500, nextAttemptAt: null });
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // WEBHOOK_DISABLE_AFTER since the first failure
+    await buy(workspaceId);
+    const endpoints = await until(
+      async () =>
+        (await expectData(server.url, WebhookEndpointsDocument, { workspaceId }, tokenFor(workspaceId, 'OWNER')))
+          .webhookEndpoints,
+      (list) => list[0]?.status === 'DISABLED',
+    );
+    expect(endpoints[0]).toMatchObject({ status: 'DISABLED', disabledReason: 'FAILING' });
+    expect(endpoints[0]?.failingSince).not.toBeNull();
+    const [second] = await deliveriesOf(hook.id);
+    expect(second?.status).toBe('CANCELED');
+    const before = receiver.received.filter(at(hook.path)).length;
+    await buy(workspaceId);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(receiver.received.filter(at(hook.path))).toHaveLength(before);
+    receiver.answer = () => ({ status: 204 });
+  });
+
+  it('do not follow redirects: a 3xx is a failed attempt', async () => {
+    const workspaceId = newWorkspace();
+    const hook = await endpoint(workspaceId, ['purchase.completed']);
+    receiver.answer = ({ path }) =>
+      path === hook.path ? { status: 302, location: `${receiver.url}/elsewhere` } : { status: 204 };
+    await buy(workspaceId);
+    await receiver.waitFor(at(hook.path), 2);
+    const [delivery] = await deliveriesOf(hook.id);
+    expect(delivery?.attemptHistory.at(-1)).toMatchObject({ succeeded: false, statusCode: 302 });
+    expect(delivery?.attemptHistory.at(-1)?.error).toMatch(/redirects are not followed/);
+    expect(receiver.received.filter(at('/elsewhere'))).toHaveLength(0);
+    receiver.answer = () => ({ status: 204 });
+  });
+});
+
+describe('secret rotation', () => {
+  it('signs with the old and the new secret during the overlap, and with the new one only after', async () => {
+    const workspaceId = newWorkspace();
+    const hook = await endpoint(workspaceId, ['purchase.completed']);
+    const owner = tokenFor(workspaceId, 'OWNER');
+    const rotated = await expectData(
+      server.url,
+      RotateWebhookSecretDocument,
+      { input: { endpointId: hook.id, overlapHours: 24 } },
+      owner,
+    );
+    const second = rotated.rotateWebhookSecret.secret;
+    expect(second).not.toBe(hook.secret);
+    expect(rotated.rotateWebhookSecret.endpoint.previousSecretExpiresAt).not.toBeNull();
+    await buy(workspaceId);
+    const [during] = await receiver.waitFor(at(hook.path));
+    expect(during?.headers['webhook-signature']?.split(' ')).toHaveLength(2);
+    expect(receiver.verifiedBy(hook.secret).filter(at(hook.path))).toHaveLength(1);
+    expect(receiver.verifiedBy(second).filter(at(hook.path))).toHaveLength(1);
+
+    const third = (
+      await expectData(
+        server.url,
+        RotateWebhookSecretDocument,
+        { input: { endpointId: hook.id, overlapHours: 0 } },
+        owner,
+      )
+    ).rotateWebhookSecret.secret;
+    await buy(workspaceId);
+    const [, after] = await receiver.waitFor(at(hook.path), 2);
+    expect(after?.headers['webhook-signature']?.split(' ')).toHaveLength(1);
+    expect(receiver.verifiedBy(third).filter(at(hook.path))).toEqual([after]);
+    expect(receiver.verifiedBy(second).filter(at(hook.path))).toEqual([during]);
+    expect(server.logs.some((line) => JSON.stringify(line).includes(third.slice(6)))).toBe(false);
+  });
+});
+
+describe('platform endpoints', () => {
+  it("receive every workspace's events, and only admins see them", async () => {
+    const hook = await endpoint(null, ['purchase.completed']);
+    const [first, second] = [newWorkspace(), newWorkspace()];
+    await buy(first);
+    await buy(second);
+    const received = await receiver.waitFor(at(hook.path), 2);
+    expect(received.map((request) => messageOf(request).data.workspaceId).sort()).toEqual([first, second].sort());
+    expect(receiver.verifiedBy(hook.secret).filter(at(hook.path))).toHaveLength(2);
+    const listed = await expectData(server.url, PlatformWebhookEndpointsDocument, {}, adminToken());
+    expect(listed.platformWebhookEndpoints.map((endpoint) => endpoint.id)).toContain(hook.id);
+    const refused = await expectError(server.url, PlatformWebhookEndpointsDocument, {}, tokenFor(first, 'OWNER'));
+    expect(refused.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('managing endpoints', () => {
+  it('is for owners, billing managers and admins; members and other workspaces are refused', async () => {
+    const workspaceId = newWorkspace();
+    const input = { workspaceId, url: `${receiver.url}/x`, eventTypes: ['credits.low'] };
+    for (const token of [
+      tokenFor(workspaceId, 'MEMBER'),
+      tokenFor(workspaceId, 'SERVICE'),
+      tokenFor('elsewhere', 'OWNER'),
+    ]) {
+      expect((await expectError(server.url, CreateWebhookEndpointDocument, { input }, token)).code).toBe('FORBIDDEN');
+    }
+    const platform = { ...input, workspaceId: null };
+    const manager = tokenFor(workspaceId, 'BILLING_MANAGER');
+    expect((await expectError(server.url, CreateWebhookEndpointDocument, { input: platform }, manager)).code).toBe(
+      'FORBIDDEN',
+    );
+    const hook = await endpoint(workspaceId, ['credits.low'], manager);
+    const refused = await expectError(
+      server.url,
+      WebhookDeliveriesDocument,
+      { endpointId: hook.id },
+      tokenFor('elsewhere', 'OWNER'),
+    );
+    expect(refused.code).toBe('FORBIDDEN');
+  });
+
+  it('refuses unknown event types, no event type and URLs that are not URLs, with BAD_USER_INPUT', async () => {
+    const workspaceId = newWorkspace();
+    const owner = tokenFor(workspaceId, 'OWNER');
+    for (const [eventTypes, url, said] of [
+      [['credits.low', 'credits.stolen'], `${receiver.url}/x`, /each event type must be one of credits\.low/],
+      [[], `${receiver.url}/x`, /at least one event type/],
+      [['credits.low'], 'not a url', /not a URL/],
+      [['credits.low'], 'ftp://127.0.0.1/x', /https/],
+    ] as const) {
+      const error = await expectError(
+        server.url,
+        CreateWebhookEndpointDocument,
+        { input: { workspaceId, url, eventTypes: [...eventTypes] } },
+        owner,
+      );
+      expect(error.code).toBe('BAD_USER_INPUT');
+      expect(error.message).toMatch(said);
+    }
+    const listed = await expectData(server.url, WebhookEndpointsDocument, { workspaceId }, owner);
+    expect(listed.webhookEndpoints).toEqual([]);
+  });
+
+  it('tells a spend nothing and slows no spend when an endpoint hangs', async () => {
+    const workspaceId = newWorkspace();
+    const hook = await endpoint(workspaceId, ['credits.low', 'purchase.completed']);
+    receiver.answer = ({ path }) => (path === hook.path ? { status: 204, delayMs: 3_000 } : { status: 204 });
+    await buy(workspaceId);
+    await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 10, reason: 'x', idempotencyKey: `g-${workspaceId}` } },
+      adminToken(),
+    );
+    const started = performance.now();
+    await expectData(
+      server.url,
+      ConsumeCreditsDocument,
+      { input: { workspaceId, action: 'ACTION_PLAN_GENERATION', units: 1, idempotencyKey: 'quick' } },
+      tokenFor(workspaceId, 'MEMBER'),
+    );
+    expect(performance.now() - started).toBeLessThan(1_000);
+    receiver.answer = () => ({ status: 204 });
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * The reaction executor's choice of work: due work, the most overdue first, never more than the
+ * performer's concurrency, nor more than its bound per partition (one webhook endpoint); never
+ * what it is performing; and performed work held back until its recorded outcome has been derived
+ * (or rescheduled by it), not for a whole grace period.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import pino from 'pino';
+import { ReactionExecutor } from '../../reactions/executor';
+import type { ReactorLease } from '../../reactions/lease';
+import type { PerformResult, ReactionPerformer, WorkItem } from '../../reactions/reaction';
+import { WORK_SCHEMA, WorkQueue } from '../../reactions/work-queue';
+import { WorkReader } from '../../reactions/work-reader';
+import type { EventStore } from '../../src/eventstore/port';
+
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+
+/** A performer whose attempts stay in flight until the test finishes them. */
+function heldPerformer(options: { concurrency: number; partitionConcurrency?: number }) {
+  const pending = new Map<string, (result: PerformResult) => void>();
+  const performed: string[] = [];
+  const performer: ReactionPerformer = {
+    name: 'hooks',
+    retry: { maxAttempts: 3, firstDelayMs: 1_000, maxDelayMs: 10_000 },
+    ...options,
+    perform: (item: WorkItem) =>
+      new Promise<PerformResult>((resolve) => {
+        performed.push(item.key);
+        pending.set(item.key, resolve);
+      }),
+  };
+  const finish = (key: string, result: PerformResult): void => {
+    pending.get(key)?.(result);
+    pending.delete(key);
+  };
+  return { performer, performed, inFlight: () => [...pending.keys()].sort(), finish };
+}
+
+function executorOver(performer: ReactionPerformer) {
+  const db = new BetterSqlite3(':memory:');
+  db.exec(WORK_SCHEMA);
+  const work = new WorkQueue(db, 'hooks');
+  let checkpoint: bigint | undefined;
+  const executor = new ReactionExecutor({
+    reader: new WorkReader(db),
+    store: {
+      appendToStream: () => Promise.resolve({ nextExpectedRevision: 0n, position: 0n }),
+    } as unknown as EventStore,
+    performers: [performer],
+    lease: { hold: () => Promise.resolve(true), release: () => Promise.resolve() } as unknown as ReactorLease,
+    clock: { now: () => new Date(T0) },
+    logger: pino({ level: 'silent' }),
+    pollMs: 60_000,
+    checkpoint: () => checkpoint,
+  });
+  /** Looks for work and lets it start (looks are throttled: wait out the interval first). */
+  const look = async (): Promise<void> => {
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    executor.wake();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+  };
+  return { work, executor, look, derivedUpTo: (position: bigint) => (checkpoint = position) };
+}
+
+it('starts the most overdue work first, within its concurrency and its bound per endpoint', async () => {
+  const { performer, performed, inFlight, finish } = heldPerformer({ concurrency: 5, partitionConcurrency: 2 });
+  const { work, executor, look } = executorOver(performer);
+  // Three endpoints' messages, endpoint a's the oldest.
+  for (const [endpoint, offsets] of [
+    ['a', [1, 2, 3, 4]],
+    ['b', [5, 6, 7]],
+    ['c', [8, 9]],
+  ] as const) {
+    for (const offset of offsets) work.schedule(`${endpoint}/m${offset}`, {}, T0 - 100 + offset);
+  }
+  work.schedule('d/later', {}, T0 + 60_000); // not due yet
+  await look();
+  expect(inFlight()).toEqual(['a/m1', 'a/m2', 'b/m5', 'b/m6', 'c/m8']);
+
+  // Endpoint a's slots stay taken; b frees one: its next message goes, not a's.
+  finish('b/m5', undefined);
+  work.complete('b/m5');
+  await look();
+  expect(inFlight()).toEqual(['a/m1', 'a/m2', 'b/m6', 'b/m7', 'c/m8']);
+  expect(performed).not.toContain('d/later');
+  for (const key of inFlight()) finish(key, undefined);
+  await executor.stop();
+});
+
+it('holds performed work back until its outcome is derived, and no longer', async () => {
+  const { performer, performed, inFlight, finish } = heldPerformer({ concurrency: 4, partitionConcurrency: 4 });
+  const { work, executor, look, derivedUpTo } = executorOver(performer);
+  work.schedule('a/m1', {}, T0 - 10);
+  work.schedule('a/m2', {}, T0 - 10);
+  await look();
+  expect(performed).toEqual(['a/m1', 'a/m2']);
+
+  // Both performed; their outcomes recorded at positions 10 and 11, not derived yet.
+  finish('a/m1', { outcomeAt: 10n });
+  finish('a/m2', { outcomeAt: 11n });
+  await look();
+  expect(performed).toEqual(['a/m1', 'a/m2']); // not started again
+
+  // The derivation reaches 10: m1's outcome is derived, and whatever it left due is due (here, m1
+  // itself, unchanged). m2's outcome is not derived yet, but the derivation gave it a new due time
+  // (its attempt failed and is due again): that is new work, not the attempt already made.
+  derivedUpTo(10n);
+  work.failed('a/m2', 1, 'HTTP 500', T0 - 5);
+  await look();
+  expect(performed.slice(2).sort()).toEqual(['a/m1', 'a/m2']);
+  for (const key of inFlight()) finish(key, undefined);
+  await executor.stop();
+});

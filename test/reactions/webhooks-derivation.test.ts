@@ -1,0 +1,264 @@
+/**
+ * The webhooks reaction's derivation: one delivery per message per subscribed endpoint, with the
+ * balance the ledger shows at the event; rescheduled, completed or given up by the attempts the
+ * endpoint's stream records; canceled when the endpoint is disabled; and the same from a replay.
+ */
+import { creditLedgerProjection } from '../../projections/credit-ledger';
+import { reactionProjection } from '../../reactions/reaction-projection';
+import { webhooksDerivation } from '../../reactions/webhooks/derivation';
+import { WebhookReader } from '../../reactions/webhooks/reader';
+import { deliveryIdOf, workKey } from '../../reactions/webhooks/work';
+import { WorkReader } from '../../reactions/work-reader';
+import { webhookEndpointStreamName } from '../../src/events/webhook-endpoint-stream';
+import { low } from '../domain/alert-builders';
+import { at, DAY, HOUR, purchased, WORKSPACE } from '../domain/builders';
+import { projection, recorded, type Given } from '../projections/spec';
+
+const webhooks = projection(creditLedgerProjection, reactionProjection(webhooksDerivation));
+const WORK = "SELECT key, due_at, attempts FROM reaction_work WHERE reaction = 'webhooks' ORDER BY key";
+
+const endpointEvent = (endpointId: string, type: string, data: Record<string, unknown>, when = at(0)): Given =>
+  recorded(webhookEndpointStreamName(endpointId), type, { endpointId, ...data }, { recordedAt: when });
+
+const created = (endpointId: string, workspaceId: string | null, eventTypes = ['credits.low']): Given =>
+  endpointEvent(endpointId, 'WebhookEndpointCreated', {
+    workspaceId,
+    url: `https://hooks.example.com/${endpointId}`,
+    eventTypes,
+    description: '',
+    secret: 'sealed',
+    createdBy: 'owner-1',
+    createdAt: at(0).toISOString(),
+  });
+
+const attempted = (endpointId: string, deliveryId: string, attempt: number, succeeded: boolean, next?: Date): Given =>
+  endpointEvent(endpointId, 'WebhookDeliveryAttempted', {
+    deliveryId,
+    eventType: 'credits.low',
+    attempt,
+    succeeded,
+    statusCode: succeeded ? 200 : 503,
+    error: succeeded ? null : 'HTTP 503',
+    latencyMs: 5,
+    nextAttemptAt: next?.toISOString() ?? null,
+    attemptedAt: at(HOUR).toISOString(),
+  });
+
+// The CreditsLow is the fourth event of every log below: its id is event-4 (spec.ts numbers them).
+const lowAlert = low(80, 100, at(HOUR));
+const base: Given[] = [created('we_a', WORKSPACE), created('we_p', null), purchased({ credits: 500 }), lowAlert];
+const delivery = (endpointId: string) => deliveryIdOf(endpointId, 'event-4', 'credits.low');
+
+describe('the webhooks derivation', () => {
+  it('makes one delivery per subscribed endpoint, the workspace’s and the platform’s, with the ledger’s balance', () => {
+    webhooks
+      .given(...base, created('we_other', 'ws-other'), created('we_spends', WORKSPACE, ['purchase.completed']))
+      .then(
+        (db) => {
+          const reader = new WebhookReader(db);
+          const mine = reader.deliveries('we_a', 10);
+          return {
+            work: db.prepare(WORK).all(),
+            body: JSON.parse(mine[0]?.body ?? '{}') as unknown,
+            others: [reader.deliveries('we_other', 10).length, reader.deliveries('we_spends', 10).length],
+          };
+        },
+        {
+          work: [
+            { key: workKey('we_a', delivery('we_a')), due_at: at(HOUR).getTime(), attempts: 0 },
+            { key: workKey('we_p', delivery('we_p')), due_at: at(HOUR).getTime(), attempts: 0 },
+          ],
+          body: {
+            type: 'credits.low',
+            timestamp: at(HOUR).toISOString(),
+            data: {
+              schemaVersion: 1,
+              workspaceId: WORKSPACE,
+              position: '4',
+              balanceAfter: 500,
+              available: 80,
+              threshold: 100,
+            },
+          },
+          others: [0, 0],
+        },
+      );
+  });
+
+  it('reschedules a failed attempt at its next attempt, completes a delivered one, and gives up when told', () => {
+    const next = new Date(at(HOUR).getTime() + 5_000);
+    webhooks
+      .given(
+        ...base,
+        attempted('we_a', delivery('we_a'), 1, false, next),
+        attempted('we_p', delivery('we_p'), 1, false),
+      )
+      .then(
+        (db) => ({
+          work: db.prepare(WORK).all(),
+          statuses: [
+            new WebhookReader(db).delivery(delivery('we_a'))?.status,
+            new WebhookReader(db).delivery(delivery('we_p'))?.status,
+          ],
+        }),
+        {
+          work: [{ key: workKey('we_a', delivery('we_a')), due_at: next.getTime(), attempts: 1 }],
+          statuses: ['PENDING', 'FAILED'],
+        },
+      );
+    webhooks
+      .given(...base, attempted('we_a', delivery('we_a'), 1, false, next), attempted('we_a', delivery('we_a'), 2, true))
+      .then(
+        (db) => ({
+          work: db.prepare(WORK).all().length,
+          status: new WebhookReader(db).delivery(delivery('we_a'))?.status,
+          attempts: new WebhookReader(db)
+            .attempts(delivery('we_a'))
+            .map((attempt) => [attempt.attempt, attempt.succeeded]),
+        }),
+        {
+          work: 1,
+          status: 'SUCCEEDED',
+          attempts: [
+            [2, true],
+            [1, false],
+          ],
+        },
+      );
+  });
+
+  it('sends again with the same webhook-id when asked, counting attempts on', () => {
+    webhooks
+      .given(
+        ...base,
+        attempted('we_a', delivery('we_a'), 1, true),
+        endpointEvent('we_a', 'WebhookRedeliveryRequested', {
+          deliveryId: delivery('we_a'),
+          requestedBy: 'o',
+          requestedAt: at(DAY).toISOString(),
+        }),
+      )
+      .then(
+        (db) =>
+          db
+            .prepare("SELECT key, payload, due_at, attempts FROM reaction_work WHERE key LIKE 'we_a/%'")
+            .all()
+            .map((row) => {
+              const { payload, ...rest } = row as { payload: string; key: string; due_at: number; attempts: number };
+              return { ...rest, firstAttempt: (JSON.parse(payload) as { firstAttempt: number }).firstAttempt };
+            }),
+        [{ key: workKey('we_a', delivery('we_a')), due_at: at(DAY).getTime(), attempts: 0, firstAttempt: 2 }],
+      );
+  });
+
+  it('cancels what a disabled endpoint was owed and owes it nothing new until enabled', () => {
+    webhooks
+      .given(
+        created('we_a', WORKSPACE),
+        purchased({ credits: 500 }),
+        lowAlert,
+        endpointEvent('we_a', 'WebhookEndpointDisabled', {
+          reason: 'FAILING',
+          failingSince: at(0).toISOString(),
+          disabledBy: 'r',
+          disabledAt: at(DAY).toISOString(),
+        }),
+        low(70, 100, at(2 * DAY)),
+      )
+      .then(
+        (db) => ({
+          work: db.prepare(WORK).all(),
+          deliveries: new WebhookReader(db).deliveries('we_a', 10).map((d) => d.status),
+          endpoint: new WebhookReader(db).endpoint('we_a')?.disabledReason,
+        }),
+        {
+          work: [],
+          deliveries: ['CANCELED'],
+          endpoint: 'FAILING',
+        },
+      );
+  });
+
+  it('alerts the workspace’s other endpoints and the platform’s when one is disabled for failing', () => {
+    const disabled = (reason: string) =>
+      endpointEvent(
+        'we_a',
+        'WebhookEndpointDisabled',
+        { reason, failingSince: at(0).toISOString(), disabledBy: 'r', disabledAt: at(DAY).toISOString() },
+        at(DAY),
+      );
+    const alertTo = (endpointId: string) => deliveryIdOf(endpointId, 'event-6', 'webhook_endpoint.disabled');
+    const given = [
+      created('we_a', WORKSPACE),
+      created('we_b', WORKSPACE, ['webhook_endpoint.disabled']),
+      created('we_p', null, ['webhook_endpoint.disabled']),
+      created('we_low', WORKSPACE, ['credits.low']),
+      purchased({ credits: 500 }),
+    ];
+    webhooks.given(...given, disabled('FAILING')).then(
+      (db) => {
+        const reader = new WebhookReader(db);
+        return {
+          work: db.prepare(WORK).all(),
+          body: JSON.parse(reader.deliveries('we_p', 10)[0]?.body ?? '{}') as unknown,
+        };
+      },
+      {
+        work: [
+          { key: workKey('we_b', alertTo('we_b')), due_at: at(DAY).getTime(), attempts: 0 },
+          { key: workKey('we_p', alertTo('we_p')), due_at: at(DAY).getTime(), attempts: 0 },
+        ],
+        body: {
+          type: 'webhook_endpoint.disabled',
+          timestamp: at(DAY).toISOString(),
+          data: {
+            schemaVersion: 1,
+            workspaceId: WORKSPACE,
+            position: '6',
+            balanceAfter: 500,
+            endpointId: 'we_a',
+            url: 'https://hooks.example.com/we_a',
+            reason: 'FAILING',
+            failingSince: at(0).toISOString(),
+          },
+        },
+      },
+    );
+    // Disabled by someone: they know.
+    webhooks.given(...given, disabled('MANUAL')).then((db) => db.prepare(WORK).all(), []);
+  });
+
+  it('keeps each endpoint’s work apart, the most overdue first, for the executor’s bound per endpoint', () => {
+    const both = ['credits.low', 'purchase.completed'];
+    const given = [
+      created('we_a', WORKSPACE, both),
+      created('we_b', WORKSPACE, both),
+      purchased({ credits: 500 }), // event-3
+      low(80, 100, at(HOUR)), // event-4
+      low(70, 100, at(2 * HOUR)), // event-5
+    ];
+    const id = (endpointId: string, event: number) =>
+      workKey(
+        endpointId,
+        deliveryIdOf(endpointId, `event-${event}`, event === 3 ? 'purchase.completed' : 'credits.low'),
+      );
+    webhooks.given(...given).then(
+      (db) => {
+        const reader = new WorkReader(db);
+        const now = at(DAY).getTime();
+        return {
+          partitions: reader.partitions('webhooks'),
+          a: reader.dueIn('webhooks', 'we_a', now, 2).map((item) => item.key),
+          b: reader.dueIn('webhooks', 'we_b', now, 10).map((item) => item.key),
+          none: reader.dueIn('webhooks', 'we_other', now, 10),
+        };
+      },
+      {
+        partitions: ['we_a', 'we_b'],
+        a: [id('we_a', 3), id('we_a', 4)],
+        b: [id('we_b', 3), id('we_b', 4), id('we_b', 5)],
+        none: [],
+      },
+    );
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * The SSRF rules: which addresses are public, which URLs an endpoint may have, and the lookup that
+ * lets a delivery connect only to an address it checked at that moment (DNS rebinding).
+ */
+import type { lookup as dnsLookup, LookupAddress } from 'node:dns';
+import { isPublicAddress } from '../../src/webhooks/address-policy';
+import { publicOnlyLookup } from '../../src/webhooks/http-transport';
+import { UnsafeWebhookUrl } from '../../src/webhooks/port';
+import { webhookUrlPolicy } from '../../src/webhooks/url-policy';
+
+describe('public addresses', () => {
+  it.each([
+    '127.0.0.1',
+    '127.8.9.10',
+    '10.1.2.3',
+    '172.16.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '100.100.100.200',
+    '0.0.0.0',
+    '224.0.0.1',
+    '255.255.255.255',
+    '192.0.0.192',
+    '::1',
+    '::',
+    'fe80::1',
+    'fc00::1',
+    'fd00:ec2::254',
+    'ff02::1',
+    '::ffff:127.0.0.1',
+    '::ffff:10.0.0.1',
+    '::ffff:169.254.169.254',
+    '64:ff9b::a00:1',
+    'not an address',
+  ])('refuses %s', (address) => {
+    expect(isPublicAddress(address)).toBe(false);
+  });
+
+  it.each(['93.184.216.34', '8.8.8.8', '2606:4700::1111', '::ffff:8.8.8.8'])('allows %s', (address) => {
+    expect(isPublicAddress(address)).toBe(true);
+  });
+});
+
+describe('the URL rule', () => {
+  const resolving = (addresses: Record<string, string[]>) =>
+    webhookUrlPolicy({
+      allowPrivate: false,
+      resolve: async (host) => {
+        const found = addresses[host];
+        if (!found) throw new Error('ENOTFOUND');
+        return found;
+      },
+    });
+  const policy = resolving({
+    'hooks.example.com': ['93.184.216.34'],
+    'internal.example.com': ['10.0.0.7'],
+    'mixed.example.com': ['93.184.216.34', '127.0.0.1'],
+    'metadata.google.internal': ['169.254.169.254'],
+  });
+
+  it('allows https to a host that resolves only to public addresses', async () => {
+    await expect(policy.check('https://hooks.example.com/credits?x=1')).resolves.toBeUndefined();
+  });
+
+  it.each([
+    ['http://hooks.example.com/credits', /https/],
+    ['https://internal.example.com/', /not a public address/],
+    ['https://mixed.example.com/', /127\.0\.0\.1/],
+    ['https://metadata.google.internal/computeMetadata/v1/', /169\.254\.169\.254/],
+    ['https://127.0.0.1/', /not a public address/],
+    ['https://[::1]/', /not a public address/],
+    ['https://[::ffff:7f00:1]/', /not a public address/],
+    ['https://nowhere.example.com/', /does not resolve/],
+    ['https://user:pass@hooks.example.com/', /user name or password/],
+    ['ftp://hooks.example.com/', /https/],
+    ['not a url', /not a URL/],
+  ])('refuses %s', async (url, reason) => {
+    const refusal = policy.check(url);
+    await expect(refusal).rejects.toBeInstanceOf(UnsafeWebhookUrl);
+    await expect(refusal).rejects.toThrow(reason);
+  });
+
+  it('allows http and private addresses when told to (development and tests)', async () => {
+    const open = webhookUrlPolicy({ allowPrivate: true, resolve: () => Promise.reject(new Error('not asked')) });
+    await expect(open.check('http://127.0.0.1:8080/hooks')).resolves.toBeUndefined();
+    await expect(open.check('ftp://127.0.0.1/')).rejects.toBeInstanceOf(UnsafeWebhookUrl);
+  });
+});
+
+describe('the delivery-time lookup', () => {
+  const fakeDns = (answers: LookupAddress[]) =>
+    ((_host: string, _options: unknown, callback: (error: null, addresses: LookupAddress[]) => void) =>
+      callback(null, answers)) as unknown as typeof dnsLookup;
+  const resolve = (answers: LookupAddress[], all = false) =>
+    new Promise<{ error: Error | null; address: unknown }>((done) =>
+      publicOnlyLookup(fakeDns(answers))('rebind.example.com', { all }, (error, address) => done({ error, address })),
+    );
+
+  it('hands the socket a public address the name resolves to now', async () => {
+    const { error, address } = await resolve([
+      { address: '10.0.0.1', family: 4 },
+      { address: '93.184.216.34', family: 4 },
+    ]);
+    expect(error).toBeNull();
+    expect(address).toBe('93.184.216.34');
+  });
+
+  it('fails when the name now resolves only to private addresses', async () => {
+    const { error } = await resolve([
+      { address: '127.0.0.1', family: 4 },
+      { address: '::1', family: 6 },
+    ]);
+    expect(error).toBeInstanceOf(UnsafeWebhookUrl);
+  });
+});

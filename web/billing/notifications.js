@@ -1,0 +1,160 @@
+/**
+ * The Billing page's Notifications section, for owners and billing managers: the low-balance
+ * threshold (set here, the other alert rules kept as they are), and the workspace's webhook
+ * endpoints with whether they are on, and what became of their latest deliveries. Endpoints are
+ * created through the API (docs/webhooks.md); members do not see the section.
+ */
+import { formatCredits, formatDateTime } from './format.js';
+import { CONFIGURE_CREDIT_ALERTS, NOTIFICATIONS, WEBHOOK_DELIVERIES } from './operations.js';
+
+const RECENT_DELIVERIES = 5;
+const $ = (id) => document.getElementById(id);
+
+function endpointStatus(endpoint) {
+  if (endpoint.status === 'ENABLED') {
+    return endpoint.failingSince ? `On, failing since ${formatDateTime(endpoint.failingSince)}` : 'On';
+  }
+  return endpoint.disabledReason === 'FAILING'
+    ? `Disabled: every delivery failed since ${formatDateTime(endpoint.failingSince)}`
+    : 'Disabled';
+}
+
+function deliveryText(delivery) {
+  const answer = delivery.lastStatusCode ? `HTTP ${delivery.lastStatusCode}` : delivery.lastError;
+  const tries = delivery.attempts === 1 ? '1 attempt' : `${delivery.attempts} attempts`;
+  switch (delivery.status) {
+    case 'SUCCEEDED':
+      return `delivered ${formatDateTime(delivery.deliveredAt)}`;
+    case 'PENDING':
+      return delivery.attempts === 0
+        ? 'sending'
+        : `failing (${answer}, ${tries}), next attempt ${formatDateTime(delivery.nextAttemptAt)}`;
+    case 'FAILED':
+      return `failed after ${tries} (${answer})`;
+    default:
+      return 'canceled: the endpoint was disabled';
+  }
+}
+
+/** Wires the section. `context`: { api(query, variables), session(), manages(), handleError(error), announce(text) }. */
+export function notificationsSection(context) {
+  let rules;
+  const workspaceId = () => context.session().claims.workspaceId;
+
+  function renderRules(current) {
+    rules = current;
+    $('alert-threshold-summary').textContent =
+      current.lowBalanceCredits !== null
+        ? `You are alerted when available credits fall below ${formatCredits(current.lowBalanceThreshold)}.`
+        : current.lowBalancePercent !== null
+          ? `You are alerted when available credits fall below ${current.lowBalancePercent} % of the plan's included credits (${formatCredits(current.lowBalanceThreshold)} now).`
+          : `You are alerted when available credits fall below ${formatCredits(current.lowBalanceThreshold)} (the default).`;
+    $('alert-threshold').value = String(current.lowBalanceThreshold);
+  }
+
+  function renderEndpoints(endpoints, deliveries) {
+    $('endpoints-empty').hidden = endpoints.length > 0;
+    $('endpoints').replaceChildren(
+      ...endpoints.map((endpoint, index) => {
+        const item = document.createElement('li');
+        item.className = 'endpoint';
+        const head = document.createElement('div');
+        head.className = 'section-head';
+        const url = document.createElement('h4');
+        url.className = 'endpoint__url';
+        url.textContent = endpoint.url;
+        const status = document.createElement('span');
+        status.className = 'status-badge';
+        status.dataset.status = endpoint.status === 'ENABLED' && !endpoint.failingSince ? 'on' : 'paused';
+        status.textContent = endpoint.status === 'ENABLED' ? 'On' : 'Disabled';
+        head.append(url, status);
+        const detail = document.createElement('p');
+        detail.className = 'hint';
+        detail.textContent =
+          `${endpointStatus(endpoint)} · ${endpoint.eventTypes.join(', ')}` +
+          (endpoint.description ? ` · ${endpoint.description}` : '');
+        const list = document.createElement('ul');
+        list.className = 'plain-list';
+        list.setAttribute('aria-label', `Latest deliveries to ${endpoint.url}`);
+        const recent = deliveries[index];
+        if (recent.length === 0) {
+          const none = document.createElement('li');
+          none.className = 'empty';
+          none.textContent = 'Nothing sent yet.';
+          list.append(none);
+        }
+        for (const delivery of recent) {
+          const row = document.createElement('li');
+          row.dataset.status = delivery.status;
+          row.textContent = `${formatDateTime(delivery.createdAt)}: ${delivery.eventType} — ${deliveryText(delivery)}`;
+          list.append(row);
+        }
+        item.append(head, detail, list);
+        return item;
+      }),
+    );
+  }
+
+  async function load() {
+    if (!context.manages()) {
+      $('notifications').hidden = true;
+      return;
+    }
+    const { creditAlertRules, webhookEndpoints } = await context.api(NOTIFICATIONS, { workspaceId: workspaceId() });
+    const deliveries = await Promise.all(
+      webhookEndpoints.map(
+        async (endpoint) =>
+          (await context.api(WEBHOOK_DELIVERIES, { endpointId: endpoint.id, first: RECENT_DELIVERIES }))
+            .webhookDeliveries,
+      ),
+    );
+    renderRules(creditAlertRules);
+    renderEndpoints(webhookEndpoints, deliveries);
+    $('notifications').hidden = false;
+  }
+
+  async function saveThreshold(event) {
+    event.preventDefault();
+    const threshold = Number($('alert-threshold').value);
+    if (!Number.isSafeInteger(threshold) || threshold < 0) {
+      context.announce('Enter a whole number of credits.');
+      $('alert-threshold').focus();
+      return;
+    }
+    const button = $('alert-save');
+    button.disabled = true;
+    try {
+      const { configureCreditAlerts } = await context.api(CONFIGURE_CREDIT_ALERTS, {
+        input: {
+          workspaceId: workspaceId(),
+          lowBalanceCredits: threshold,
+          lowBalancePercent: null,
+          notifyLow: rules?.notifyLow ?? true,
+          notifyDepleted: rules?.notifyDepleted ?? true,
+          notifyRecovered: rules?.notifyRecovered ?? true,
+          expiringSoonDays: rules ? rules.expiringSoonDays : 7,
+        },
+      });
+      renderRules(configureCreditAlerts);
+      context.announce(`Low-balance alert set to ${formatCredits(threshold)} credits.`);
+    } catch (error) {
+      context.handleError(error);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  function wire() {
+    $('alert-form').addEventListener('submit', saveThreshold);
+    $('endpoints-refresh').addEventListener('click', async () => {
+      try {
+        await load();
+        context.announce('Deliveries refreshed.');
+      } catch (error) {
+        context.handleError(error);
+      }
+    });
+  }
+
+  return { load, wire };
+}
