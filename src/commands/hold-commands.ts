@@ -17,11 +17,16 @@ import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } 
 /** A hold as the command left it, with its status at the instant it was decided. */
 export type HoldResult = Readonly<HoldRecord>;
 
-/** The hold's record in the state, copied (the state goes on changing), with its status at `now`. */
+/**
+ * The hold's record in the state with its status at `now`. An active hold's record goes on changing
+ * (extended, settled), so the answer is a copy; a closed hold's never changes again, and is the
+ * answer as it stands.
+ */
 function holdResult(state: WorkspaceCreditsState, holdId: string | undefined, now: Date): HoldResult {
   const hold = holdId === undefined ? undefined : (state.activeHolds.get(holdId) ?? state.closedHolds.get(holdId));
   if (!hold) throw notFound('Credit hold', holdId ?? '');
-  return { ...hold, status: holdStatusAt(hold, now.getTime()) };
+  const status = holdStatusAt(hold, now.getTime());
+  return status === hold.status && status !== 'ACTIVE' ? hold : { ...hold, status };
 }
 
 // Each command's data is written out field by field, as in CreditsCommands: on Node 20 a literal
@@ -49,6 +54,7 @@ export class HoldCommands {
     metadata: CommandMetadata,
   ): Promise<CommandOutcome<HoldResult>> {
     const now = this.clock.now();
+    const holdId = this.newId();
     return this.handler.handle(
       {
         type: 'ReserveCredits',
@@ -59,14 +65,16 @@ export class HoldCommands {
           idempotencyKey: request.idempotencyKey,
           expiresAt: request.expiresAt,
           reference: request.reference,
-          holdId: this.newId(),
+          holdId,
           creditsPerUnit: this.catalog.rate(request.action).creditsPerUnit,
           actorId: metadata.actorId,
           now,
         },
       },
       metadata,
-      (state) => holdResult(state, state.holdKeys.get(request.idempotencyKey), now),
+      // The hold made now, or, for a retry, the one the key made first.
+      (state) =>
+        holdResult(state, state.activeHolds.has(holdId) ? holdId : state.holdKeys.get(request.idempotencyKey), now),
     );
   }
 
