@@ -13,7 +13,7 @@
  */
 import type { CreditAction, Drawdown, GrantSource, Money } from '../src/domain/credits';
 import { occurredAt, type RefundStatus, type WorkspaceCreditsEvent } from '../src/domain/events';
-import { creditsOf } from '../src/domain/holds';
+import { creditsOf, settledFromBalance } from '../src/domain/holds';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
 import type { RecordedEvent } from '../src/eventstore/port';
 import type { Projection } from './projection';
@@ -208,8 +208,8 @@ function holdEntry(
       return fields('HOLD', -credits, singleSource(drawdown), drawdown, reference, by, action, units, holdId);
     }
     case 'CreditHoldSettled': {
-      const { drawdown, returned, fromBalance, reference, action, units, holdId, credits } = event.data;
-      const back = creditsOf(returned) - creditsOf(fromBalance);
+      const { drawdown, returned, reference, action, units, holdId, credits } = event.data;
+      const back = creditsOf(returned) - creditsOf(settledFromBalance(event.data));
       const by = event.data.actorId;
       return fields(
         'HOLD_SETTLED',

@@ -11,6 +11,7 @@ import { LRUCache } from 'lru-cache';
 import type { Drawdown, Grant, GrantSource } from '../src/domain/credits';
 import type { ReturnTerms } from '../src/domain/given-back';
 import type { HeldCredits } from '../src/domain/hold-returns';
+import { settledFromBalance, settledFromHold } from '../src/domain/holds';
 import type { CurrentPeriod } from '../src/domain/state';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
 import type { RecordedEvent } from '../src/eventstore/port';
@@ -214,8 +215,9 @@ export const workspaceBalanceProjection: Projection = {
           );
           return;
         case 'CreditHoldSettled':
-          unhold(workspaceId, event.data.fromHold, 'consumed');
-          for (const part of event.data.fromBalance) counters(workspaceId, part.grantId).consumed += part.credits;
+          unhold(workspaceId, settledFromHold(event.data), 'consumed');
+          for (const part of settledFromBalance(event.data))
+            counters(workspaceId, part.grantId).consumed += part.credits;
           unhold(workspaceId, event.data.returned);
           deleteHold.run(workspaceId, event.data.holdId);
           return;

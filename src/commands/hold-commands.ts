@@ -17,12 +17,22 @@ import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } 
 /** A hold as the command left it, with its status at the instant it was decided. */
 export type HoldResult = Readonly<HoldRecord>;
 
-/** The hold's record in the state, copied (the state goes on changing), with its status at `now`. */
+/**
+ * The hold's record in the state with its status at `now`. An active hold's record goes on changing
+ * (extended, settled), so the answer is a copy; a closed hold's never changes again, and is the
+ * answer as it stands.
+ */
 function holdResult(state: WorkspaceCreditsState, holdId: string | undefined, now: Date): HoldResult {
   const hold = holdId === undefined ? undefined : (state.activeHolds.get(holdId) ?? state.closedHolds.get(holdId));
   if (!hold) throw notFound('Credit hold', holdId ?? '');
-  return { ...hold, status: holdStatusAt(hold, now.getTime()) };
+  const status = holdStatusAt(hold, now.getTime());
+  return status === hold.status && status !== 'ACTIVE' ? hold : { ...hold, status };
 }
+
+// Each command's data is written out field by field, as in CreditsCommands: on Node 20 a literal
+// like `{ ...request, holdId, now }` gets a hidden class of its own every time, and every read of the
+// command in the decider then misses its inline caches: deciding and folding a reserve and its
+// settle took about twice the CPU.
 
 export class HoldCommands {
   constructor(
@@ -44,19 +54,27 @@ export class HoldCommands {
     metadata: CommandMetadata,
   ): Promise<CommandOutcome<HoldResult>> {
     const now = this.clock.now();
+    const holdId = this.newId();
     return this.handler.handle(
       {
         type: 'ReserveCredits',
         data: {
-          ...request,
-          holdId: this.newId(),
+          workspaceId: request.workspaceId,
+          action: request.action,
+          units: request.units,
+          idempotencyKey: request.idempotencyKey,
+          expiresAt: request.expiresAt,
+          reference: request.reference,
+          holdId,
           creditsPerUnit: this.catalog.rate(request.action).creditsPerUnit,
           actorId: metadata.actorId,
           now,
         },
       },
       metadata,
-      (state) => holdResult(state, state.holdKeys.get(request.idempotencyKey), now),
+      // The hold made now, or, for a retry, the one the key made first.
+      (state) =>
+        holdResult(state, state.activeHolds.has(holdId) ? holdId : state.holdKeys.get(request.idempotencyKey), now),
     );
   }
 
@@ -74,7 +92,16 @@ export class HoldCommands {
     return this.handler.handle(
       {
         type: 'SettleCreditHold',
-        data: { ...request, consumptionId: this.newId(), actorId: metadata.actorId, now },
+        data: {
+          workspaceId: request.workspaceId,
+          holdId: request.holdId,
+          units: request.units,
+          idempotencyKey: request.idempotencyKey,
+          takeExcessFromBalance: request.takeExcessFromBalance,
+          consumptionId: this.newId(),
+          actorId: metadata.actorId,
+          now,
+        },
       },
       metadata,
       (state) => {
@@ -90,7 +117,16 @@ export class HoldCommands {
   ): Promise<CommandOutcome<HoldResult>> {
     const now = this.clock.now();
     return this.handler.handle(
-      { type: 'ReleaseCreditHold', data: { ...request, releasedBy: metadata.actorId, now } },
+      {
+        type: 'ReleaseCreditHold',
+        data: {
+          workspaceId: request.workspaceId,
+          holdId: request.holdId,
+          reason: request.reason,
+          releasedBy: metadata.actorId,
+          now,
+        },
+      },
       metadata,
       (state) => holdResult(state, request.holdId, now),
     );
@@ -102,7 +138,16 @@ export class HoldCommands {
   ): Promise<CommandOutcome<HoldResult>> {
     const now = this.clock.now();
     return this.handler.handle(
-      { type: 'ExtendCreditHold', data: { ...request, extendedBy: metadata.actorId, now } },
+      {
+        type: 'ExtendCreditHold',
+        data: {
+          workspaceId: request.workspaceId,
+          holdId: request.holdId,
+          expiresAt: request.expiresAt,
+          extendedBy: metadata.actorId,
+          now,
+        },
+      },
       metadata,
       (state) => holdResult(state, request.holdId, now),
     );

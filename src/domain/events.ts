@@ -607,7 +607,9 @@ export type CreditsReserved = Event<
  * (`consumptionId`, with `drawdown` the grants that paid, as for any spend). `fromHold` are the
  * held credits that paid, `fromBalance` any excess the settle was allowed to take from the
  * available balance, and `returned` the held credits it did not use, back to their grants at once
- * (a CreditsExpired follows for any that can no longer be spent there).
+ * (a CreditsExpired follows for any that can no longer be spent there). When nothing came from the
+ * balance, as on almost every settle, `fromHold` and `fromBalance` are left out (version 2): the
+ * held credits that paid are then `drawdown` (settledFromHold, settledFromBalance in holds.ts).
  */
 export type CreditHoldSettled = Event<
   'CreditHoldSettled',
@@ -621,8 +623,8 @@ export type CreditHoldSettled = Event<
     creditsPerUnit: number;
     credits: number;
     drawdown: Drawdown[];
-    fromHold: Drawdown[];
-    fromBalance: Drawdown[];
+    fromHold?: Drawdown[];
+    fromBalance?: Drawdown[];
     returned: Drawdown[];
     availableAfter: number;
     actorId: string;

@@ -13,7 +13,7 @@ import type {
   CreditsReserved,
 } from './events';
 import { existingExpiryIndexOf } from './hold-expiry-index';
-import type { HoldRecord, HoldStatus } from './holds';
+import { settledFromHold, type HoldRecord, type HoldStatus } from './holds';
 import { ms } from './instants';
 import { IDEMPOTENCY_RETENTION_MS, type WorkspaceCreditsState } from './state';
 
@@ -39,7 +39,8 @@ function move(
   from: 'remaining' | 'held',
   to: 'remaining' | 'held' | 'consumed',
 ): void {
-  for (const part of parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as Drawdown;
     const grant = grantOf(state, part.grantId);
     grant[from] -= part.credits;
     grant[to] += part.credits;
@@ -92,8 +93,8 @@ export function evolveHold(state: WorkspaceCreditsState, event: HoldEvent): Work
     case 'CreditHoldSettled': {
       const data = event.data;
       const hold = holdOf(state, data.holdId);
-      move(state, data.fromHold, 'held', 'consumed');
-      move(state, data.fromBalance, 'remaining', 'consumed');
+      move(state, settledFromHold(data), 'held', 'consumed');
+      if (data.fromBalance) move(state, data.fromBalance, 'remaining', 'consumed');
       move(state, data.returned, 'held', 'remaining');
       const settledAt = ms(data.settledAt);
       hold.settlement = {

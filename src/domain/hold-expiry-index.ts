@@ -13,6 +13,10 @@
  * It is derived from a state's `activeHolds` and kept beside it, not in it (keyed by that map), so
  * the state's value, its snapshots and its equality are what they were. `evolve` keeps an index it
  * finds up to date; a state that has none (restored, forked) gets one built on first use.
+ *
+ * A workspace with a few holds running, most of them, has no index: looking at each hold costs
+ * less than the index's upkeep, and across many workspaces an index is one more thing per
+ * workspace to reach for on every reserve and settle (anyHoldDueBy).
  */
 import type { HoldRecord } from './holds';
 
@@ -46,6 +50,18 @@ export class HoldExpiryIndex {
       if (top === undefined || this.isCurrent(top)) return top?.hold;
       this.pop();
     }
+  }
+
+  /**
+   * The active hold that expires first, if it is due at `now`. Every active hold has an entry at its
+   * current expiry, so when no entry is due no hold is: the usual answer, given without looking up
+   * whether the first entry's hold is still active.
+   */
+  firstDueBy(now: number): HoldRecord | undefined {
+    const top = this.heap[0];
+    if (top === undefined || top.expiresAt > now) return undefined;
+    const first = this.first();
+    return first !== undefined && first.expiresAt <= now ? first : undefined;
   }
 
   /** `hold` was made active, or its expiry moved: it takes its place (an older entry of it lapses). */
@@ -101,6 +117,16 @@ export class HoldExpiryIndex {
     }
     heap[place] = entry;
   }
+}
+
+/** Up to this many active holds, anyHoldDueBy looks at each rather than at an index. */
+export const SCANNED_HOLDS = 16;
+
+/** Whether a hold of these is due at `now` (its expiry is at or before it). */
+export function anyHoldDueBy(activeHolds: ReadonlyMap<string, HoldRecord>, now: number): boolean {
+  if (activeHolds.size > SCANNED_HOLDS) return expiryIndexOf(activeHolds).firstDueBy(now) !== undefined;
+  for (const hold of activeHolds.values()) if (hold.expiresAt <= now) return true;
+  return false;
 }
 
 const indexes = new WeakMap<ReadonlyMap<string, HoldRecord>, HoldExpiryIndex>();

@@ -9,6 +9,7 @@
  * its expiry has been written yet (every decision writes due hold expiries first).
  */
 import type { CreditAction, Drawdown } from './credits';
+import type { CreditHoldSettled } from './events';
 
 /** How long a hold reserves when the caller names no expiry. */
 export const HOLD_DEFAULT_DURATION_MS = 60 * 60 * 1000;
@@ -57,6 +58,17 @@ export interface HoldRecord {
 export const holdStatusAt = (hold: Pick<HoldRecord, 'status' | 'expiresAt'>, now: number): HoldStatus =>
   hold.status === 'ACTIVE' && now >= hold.expiresAt ? 'EXPIRED' : hold.status;
 
+/**
+ * A part of `part`'s grant, written out field by field like planDrawdown's parts: a copy made as
+ * `{ ...part, credits }` has a hidden class of its own on Node 20, and the events, the hold records
+ * and every fold that reads their parts would then see several.
+ */
+const drawdownPart = (part: Drawdown, credits: number): Drawdown => ({
+  grantId: part.grantId,
+  source: part.source,
+  credits,
+});
+
 /** Splits the hold's credits into the first `credits` of them (in its drawdown order) and the rest. */
 export function splitHeld(held: readonly Drawdown[], credits: number): { used: Drawdown[]; rest: Drawdown[] } {
   const used: Drawdown[] = [];
@@ -65,8 +77,8 @@ export function splitHeld(held: readonly Drawdown[], credits: number): { used: D
   for (const part of held) {
     const take = Math.min(owed, part.credits);
     owed -= take;
-    if (take > 0) used.push({ ...part, credits: take });
-    if (part.credits > take) rest.push({ ...part, credits: part.credits - take });
+    if (take > 0) used.push(drawdownPart(part, take));
+    if (part.credits > take) rest.push(drawdownPart(part, part.credits - take));
   }
   return { used, rest };
 }
@@ -77,10 +89,20 @@ export function mergeDrawdowns(...lists: readonly Drawdown[][]): Drawdown[] {
   for (const part of lists.flat()) {
     const seen = merged.get(part.grantId);
     if (seen) seen.credits += part.credits;
-    else merged.set(part.grantId, { ...part });
+    else merged.set(part.grantId, drawdownPart(part, part.credits));
   }
   return [...merged.values()];
 }
 
 /** The credits of a list of drawdown parts. */
 export const creditsOf = (parts: readonly Drawdown[]): number => parts.reduce((sum, part) => sum + part.credits, 0);
+
+const NOTHING: readonly Drawdown[] = Object.freeze([]);
+
+/** The held credits a settle paid with: `drawdown` when nothing came from the balance (left out then). */
+export const settledFromHold = (settled: CreditHoldSettled['data']): readonly Drawdown[] =>
+  settled.fromHold ?? settled.drawdown;
+
+/** What a settle took from the available balance beyond its hold: nothing, unless it says. */
+export const settledFromBalance = (settled: CreditHoldSettled['data']): readonly Drawdown[] =>
+  settled.fromBalance ?? NOTHING;

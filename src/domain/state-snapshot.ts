@@ -10,7 +10,7 @@
  */
 import type { Grant } from './credits';
 import { asciiJson } from './ascii-json';
-import { closedHoldOf, closedHoldsJson, type ClosedHoldTuple } from './closed-holds-json';
+import { activeHoldsJson, closedHoldsJson, holdKeysOf, holdOf, type HoldTuple } from './holds-json';
 import { RecentConsumptions } from './recent-consumptions';
 import type { AlertRules, ProviderPaymentFact } from './events';
 import type { HoldRecord } from './holds';
@@ -31,7 +31,7 @@ import type {
  * either changes, or the encoding does (remembered spends store a grant's source as its index in
  * GRANT_SOURCES): a snapshot of another version is ignored and the stream is folded afresh.
  */
-export const STATE_SNAPSHOT_VERSION = 6;
+export const STATE_SNAPSHOT_VERSION = 7;
 
 type AutoTopUpSetupStatus = AutoTopUpState['setups'] extends Map<string, infer S> ? S : never;
 
@@ -54,10 +54,9 @@ interface Head {
   checkouts: [string, CheckoutRecord][];
   uncreditedSessions: string[];
   refundedConsumptions: string[];
-  activeHolds: [string, HoldRecord][];
-  /** Written apart (closed-holds-json.ts) and read back with the rest. */
-  closedHolds?: ClosedHoldTuple[];
-  holdKeys: [string, string][];
+  /** Written apart (holds-json.ts) and read back with the rest; the holds' keys are rebuilt from them. */
+  activeHolds?: HoldTuple[];
+  closedHolds?: HoldTuple[];
   alerts: Omit<AlertState, 'expiringNoticed'> & { expiringNoticed: string[] };
   autoTopUp: Omit<AutoTopUpState, 'setups' | 'topUps'> & {
     setups: [string, AutoTopUpSetupStatus][];
@@ -87,15 +86,14 @@ export function encodeState(state: WorkspaceCreditsState): Buffer {
     checkouts: [...state.checkouts],
     uncreditedSessions: [...state.uncreditedSessions],
     refundedConsumptions: [...state.refundedConsumptions],
-    activeHolds: [...state.activeHolds],
-    holdKeys: [...state.holdKeys],
     alerts: { ...state.alerts, expiringNoticed: [...state.alerts.expiringNoticed] },
     autoTopUp: { ...state.autoTopUp, setups: [...state.autoTopUp.setups], topUps: [...state.autoTopUp.topUps] },
     keyHashes: Buffer.from(hashes.buffer, hashes.byteOffset, hashes.byteLength).toString('base64'),
   };
   // JSON has no `undefined`: optional fields travel as null (the state itself never holds null).
   const json = asciiJson(head, (_key, value: unknown) => (value === undefined ? null : value));
-  const first = Buffer.from(`${json.slice(0, -1)},"closedHolds":${closedHoldsJson(state.closedHolds)}}`, 'latin1');
+  const holds = `"activeHolds":${activeHoldsJson(state.activeHolds)},"closedHolds":${closedHoldsJson(state.closedHolds)}`;
+  const first = Buffer.from(`${json.slice(0, -1)},${holds}}`, 'latin1');
   return consumptions.lines.length === 0 ? first : Buffer.concat([first, NEWLINE, consumptions.lines]);
 }
 
@@ -110,6 +108,10 @@ const withNulls = (rules: AlertRules): AlertRules => ({
 export function decodeState(bytes: Buffer): WorkspaceCreditsState {
   const newline = bytes.indexOf(NEWLINE);
   const head = nullsToUndefined(JSON.parse(bytes.toString('latin1', 0, newline < 0 ? bytes.length : newline))) as Head;
+  const holds = (tuples: HoldTuple[] | undefined): Map<string, HoldRecord> =>
+    new Map((tuples ?? []).map((tuple) => [tuple[0], holdOf(tuple)]));
+  const activeHolds = holds(head.activeHolds);
+  const closedHolds = holds(head.closedHolds);
   return {
     grants: new Map(head.grants),
     period: head.period,
@@ -131,9 +133,9 @@ export function decodeState(bytes: Buffer): WorkspaceCreditsState {
     checkouts: new Map(head.checkouts),
     uncreditedSessions: new Set(head.uncreditedSessions),
     refundedConsumptions: new Set(head.refundedConsumptions),
-    activeHolds: new Map(head.activeHolds),
-    closedHolds: new Map((head.closedHolds ?? []).map((tuple) => [tuple[0], closedHoldOf(tuple)])),
-    holdKeys: new Map(head.holdKeys),
+    activeHolds,
+    closedHolds,
+    holdKeys: holdKeysOf(closedHolds, activeHolds),
     alerts: {
       ...head.alerts,
       rules: withNulls(head.alerts.rules),

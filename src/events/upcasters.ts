@@ -54,7 +54,20 @@ export const EVENT_SCHEMAS: Record<WorkspaceCreditsEventType, EventSchema> = {
   AutoTopUpRearmed: { current: 1, upcasters: {} },
   AutoTopUpPaused: { current: 1, upcasters: {} },
   CreditsReserved: { current: 1, upcasters: {} },
-  CreditHoldSettled: { current: 1, upcasters: {} },
+  CreditHoldSettled: {
+    current: 2,
+    upcasters: {
+      // Version 1 always wrote fromHold and fromBalance; version 2 leaves both out when nothing came
+      // from the balance (the held credits that paid are then drawdown).
+      1: (data) => {
+        if ((data.fromBalance as unknown[] | undefined)?.length) return data;
+        const lifted = { ...data };
+        delete lifted.fromHold;
+        delete lifted.fromBalance;
+        return lifted;
+      },
+    },
+  },
   CreditHoldReleased: { current: 1, upcasters: {} },
   CreditHoldExpired: { current: 1, upcasters: {} },
   CreditHoldExtended: { current: 1, upcasters: {} },

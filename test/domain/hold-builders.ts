@@ -103,8 +103,8 @@ export const settled = (f: {
       creditsPerUnit: f.creditsPerUnit ?? 100,
       credits: sum(f.fromHold) + sum(fromBalance),
       drawdown: f.drawdown ?? [...f.fromHold, ...fromBalance],
-      fromHold: f.fromHold,
-      fromBalance,
+      // Version 2: both lists only when something came from the balance.
+      ...(fromBalance.length > 0 && { fromHold: f.fromHold, fromBalance }),
       returned: f.returned,
       availableAfter: f.availableAfter,
       actorId: 'service-1',

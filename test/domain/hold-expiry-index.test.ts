@@ -4,7 +4,13 @@
  * index (restored from a snapshot or forked) gets one built from its holds.
  */
 import fc from 'fast-check';
-import { expiryIndexOf, HoldExpiryIndex } from '../../src/domain/hold-expiry-index';
+import {
+  anyHoldDueBy,
+  existingExpiryIndexOf,
+  expiryIndexOf,
+  HoldExpiryIndex,
+  SCANNED_HOLDS,
+} from '../../src/domain/hold-expiry-index';
 import type { HoldRecord } from '../../src/domain/holds';
 
 const hold = (holdId: string, expiresAt: number) => ({ holdId, expiresAt }) as HoldRecord;
@@ -12,8 +18,15 @@ const hold = (holdId: string, expiresAt: number) => ({ holdId, expiresAt }) as H
 const firstByScan = (holds: ReadonlyMap<string, HoldRecord>): string | undefined =>
   [...holds.values()].sort((a, b) => a.expiresAt - b.expiresAt || (a.holdId < b.holdId ? -1 : 1))[0]?.holdId;
 
-it('names the first hold to expire after any sequence of adds, extensions and closes', () => {
-  const step = fc.record({ kind: fc.constantFrom('add', 'extend', 'close'), id: fc.nat(30), at: fc.nat(50) });
+const firstDueByScan = (holds: ReadonlyMap<string, HoldRecord>, now: number): string | undefined =>
+  firstByScan(new Map([...holds].filter(([, held]) => held.expiresAt <= now)));
+
+it('names the first hold to expire, and the first one due, after any sequence of adds, extensions and closes', () => {
+  const step = fc.record({
+    kind: fc.constantFrom('add', 'extend', 'close'),
+    id: fc.nat(2 * SCANNED_HOLDS + 8),
+    at: fc.nat(50),
+  });
   fc.assert(
     fc.property(fc.array(step, { maxLength: 300 }), (steps) => {
       const holds = new Map<string, HoldRecord>();
@@ -25,13 +38,19 @@ it('names the first hold to expire after any sequence of adds, extensions and cl
           const added = hold(holdId, at);
           holds.set(holdId, added);
           index.add(added);
+          existingExpiryIndexOf(holds)?.add(added); // as evolve does
         } else if (kind === 'extend' && known) {
           known.expiresAt += at;
           index.add(known);
+          existingExpiryIndexOf(holds)?.add(known);
         } else if (kind === 'close' && known) {
           holds.delete(holdId);
         }
         expect(index.first()?.holdId).toBe(firstByScan(holds));
+        for (const now of [at - 1, at, at + 25]) {
+          expect(index.firstDueBy(now)?.holdId).toBe(firstDueByScan(holds, now));
+          expect(anyHoldDueBy(holds, now)).toBe(firstDueByScan(holds, now) !== undefined);
+        }
         expect(index.size).toBeLessThanOrEqual(2 * holds.size + 65);
       }
     }),

@@ -70,6 +70,25 @@ describe('the state of holds', () => {
         }),
       ));
 
+  it('restores each key naming its last hold, a key used again after its window included', () => {
+    const again = at(IDEMPOTENCY_RETENTION_MS + 20_000);
+    const state = [
+      holdExpired(p100, at(5 * HOUR), 'hold-4'),
+      reserved({
+        holdId: 'hold-new',
+        idempotencyKey: 'key-1',
+        units: 1,
+        drawdown: p100,
+        availableAfter: 300,
+        reservedAt: again,
+      }),
+    ].reduce(evolve, stateOf(history));
+    expect(state.closedHolds.has('hold-1')).toBe(true); // still remembered, its key used again
+    const restored = decodeState(encodeState(state));
+    expect(restored.holdKeys).toStrictEqual(state.holdKeys);
+    expect(restored.holdKeys.get('key-1')).toBe('hold-new');
+  });
+
   it('knows a forgotten hold no more', () => {
     const later = at(IDEMPOTENCY_RETENTION_MS + 15_000);
     given(...history, released(p100, { holdId: 'hold-4', at: later }))

@@ -56,6 +56,39 @@ describe('upcast', () => {
     expect(toWorkspaceCreditsEvent(recorded(purchaseV1))?.data).toEqual(current.data);
   });
 
+  it('lifts a version 1 settle to version 2: the lists left out when nothing came from the balance', () => {
+    const part = (grantId: string, credits: number) => ({ grantId, source: 'PURCHASED', credits });
+    const v1 = (fromBalance: unknown[]) =>
+      recorded({
+        eventId: 'settle-1',
+        streamName: workspaceStreamName('acme'),
+        type: 'CreditHoldSettled',
+        schemaVersion: 1,
+        data: {
+          workspaceId: 'acme',
+          holdId: 'hold-1',
+          credits: 300,
+          drawdown: [part('grant-1', 300)],
+          fromHold: [part('grant-1', fromBalance.length ? 200 : 300)],
+          fromBalance,
+          returned: [],
+        },
+        metadata: {},
+      });
+    const held = upcast(v1([]));
+    expect(held.schemaVersion).toBe(2);
+    expect(held.data).toEqual({
+      workspaceId: 'acme',
+      holdId: 'hold-1',
+      credits: 300,
+      drawdown: [part('grant-1', 300)],
+      returned: [],
+    });
+    const withExcess = v1([part('grant-1', 100)]);
+    expect(upcast(withExcess).data).toEqual(withExcess.data);
+    expect(upcast(withExcess).schemaVersion).toBe(2);
+  });
+
   it('leaves current events and foreign events as they are', () => {
     const consumed = recorded(RELEASE_0_1.find((line) => line.type === 'CreditsConsumed') as FixtureLine);
     expect(upcast(consumed)).toBe(consumed);
@@ -71,6 +104,7 @@ describe('upcast', () => {
   it('knows every event type the domain emits', () => {
     expect(Object.keys(EVENT_SCHEMAS).sort()).toEqual([...WORKSPACE_CREDITS_EVENT_TYPES].sort());
     expect(currentSchemaVersion('CreditsPurchased')).toBe(2);
+    expect(currentSchemaVersion('CreditHoldSettled')).toBe(2);
   });
 });
 

@@ -6,7 +6,7 @@
  */
 import type { WorkspaceCreditsEvent } from '../events';
 import { evolve } from '../evolve';
-import { expiryIndexOf } from '../hold-expiry-index';
+import { anyHoldDueBy } from '../hold-expiry-index';
 import type { HoldRecord } from '../holds';
 import { iso } from '../instants';
 import { forkState, type WorkspaceCreditsState } from '../state';
@@ -24,9 +24,7 @@ export function expireDueHolds(
   workspaceId: string,
   now: number,
 ): { events: WorkspaceCreditsEvent[]; state: WorkspaceCreditsState } {
-  if (state.activeHolds.size === 0) return { events: [], state }; // most workspaces, most of the time
-  const first = expiryIndexOf(state.activeHolds).first();
-  if (!first || first.expiresAt > now) return { events: [], state };
+  if (!anyHoldDueBy(state.activeHolds, now)) return { events: [], state };
   const due = [...state.activeHolds.values()].filter((hold) => hold.expiresAt <= now);
   const after = forkState(state);
   const events: WorkspaceCreditsEvent[] = [];

@@ -16,7 +16,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ExpectedRevisionConflict, type AppendResult } from '../port';
-import type { AppendOutcome, AppendRequest } from './group-commit';
+import type { AppendOutcome, AppendRequest, InsertParams } from './group-commit';
 
 export type ToAppendWorker = { type: 'commit'; id: number; group: AppendRequest[] } | { type: 'close' };
 
@@ -45,7 +45,12 @@ const GROUP_SIZE = 250;
 /** Groups sent and not yet answered, at most. */
 const MAX_IN_FLIGHT = 2;
 
+/** The rows of an append once sent to the thread. */
+const SENT: InsertParams[] = [];
+
 interface Pending extends AppendRequest {
+  /** Whether it appends events: its rows are let go once sent (see send). */
+  inserts: boolean;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -95,7 +100,14 @@ export class AppendThread {
   append(request: AppendRequest): Promise<AppendResult> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queued.push({ stream: request.stream, rows: request.rows, expected: request.expected, resolve, reject });
+      this.queued.push({
+        stream: request.stream,
+        rows: request.rows,
+        expected: request.expected,
+        inserts: request.rows.length > 0,
+        resolve,
+        reject,
+      });
       if (this.queued.length >= GROUP_SIZE) this.send();
       else if (!this.sendScheduled) {
         this.sendScheduled = true;
@@ -138,6 +150,9 @@ export class AppendThread {
       id,
       group: group.map(({ stream, rows, expected }) => ({ stream, rows, expected })),
     } satisfies ToAppendWorker);
+    // The thread has its copy. Let the rows (each event's JSON) go now rather than at the commit:
+    // kept, they are still alive at the young-generation collections meanwhile, and copied by each.
+    for (const append of group) append.rows = SENT;
   }
 
   private started(): Worker {
@@ -173,7 +188,7 @@ export class AppendThread {
       group.forEach((append, index) => {
         const outcome = message.outcomes[index] as AppendOutcome;
         if ('ok' in outcome) {
-          inserted ||= append.rows.length > 0;
+          inserted ||= append.inserts;
           append.resolve(outcome.ok);
         } else if ('conflict' in outcome) {
           const { stream, expected, actual } = outcome.conflict;

@@ -28,7 +28,8 @@ import { isCreditsError } from '../../../src/domain/errors';
 import type { AutoTopUpSettings, ProviderRefundFact, WorkspaceCreditsEvent } from '../../../src/domain/events';
 import { evolve } from '../../../src/domain/evolve';
 import { returnDueHolds } from '../../../src/domain/hold-returns';
-import { holdStatusAt } from '../../../src/domain/holds';
+import { holdStatusAt, settledFromBalance } from '../../../src/domain/holds';
+import { holdKeysOf } from '../../../src/domain/holds-json';
 import { isFullyRepaid, repaidBy } from '../../../src/domain/purchase-money';
 import { initialState, type WorkspaceCreditsState } from '../../../src/domain/state';
 import { encodeState } from '../../../src/domain/state-snapshot';
@@ -350,6 +351,13 @@ export class MoneyModel {
     // The state equals a fold of its events (and encodes the same way, the snapshot's form).
     const folded = this.events.reduce(evolve, initialState());
     expect(encodeState(folded).equals(encodeState(state)), 'the state is not the fold of its events');
+    // The snapshot leaves the holds' keys out and rebuilds them from the holds: they must be that.
+    const keys = (map: ReadonlyMap<string, string>): string => JSON.stringify([...map].sort());
+    expect(
+      keys(state.holdKeys) === keys(folded.holdKeys) &&
+        keys(state.holdKeys) === keys(holdKeysOf(state.closedHolds, state.activeHolds)),
+      `the holds' keys ${keys(state.holdKeys)} are not the fold's, or not those of its holds`,
+    );
 
     this.checkHolds(expect);
 
@@ -445,7 +453,7 @@ export class MoneyModel {
         const event = settled.find((candidate) => candidate.type === 'CreditHoldSettled');
         expect(
           event?.type === 'CreditHoldSettled' &&
-            event.data.fromBalance.length === 0 &&
+            settledFromBalance(event.data).length === 0 &&
             event.data.credits === units * hold.creditsPerUnit,
           `hold ${hold.holdId} settled ${units} units other than from what it held`,
         );

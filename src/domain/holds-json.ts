@@ -1,9 +1,11 @@
 /**
- * Closed holds as snapshot text. A busy workspace remembers tens of thousands of closed holds for
- * the idempotency window, and a snapshot is taken every second or so: a closed hold never changes
- * again, so each is encoded once, when first snapshotted, and its text reused by every snapshot
- * after. Each is a JSON tuple rather than an object, which halves the text a snapshot carries and
- * the time to make it (JSON.stringify runs without a replacer, which would visit every value).
+ * Holds as snapshot text. A busy workspace has a thousand holds running and remembers tens of
+ * thousands of closed ones for the idempotency window, and a snapshot is taken every second or so.
+ * Each hold is a JSON tuple rather than an object, which halves the text a snapshot carries and the
+ * time to make it (JSON.stringify runs without a replacer, which would visit every value). A closed
+ * hold never changes again, so each is encoded once, when first snapshotted, and its text reused by
+ * every snapshot after. The hold of each idempotency key is not written at all: it is rebuilt from
+ * the holds (holdKeysOf).
  */
 import { asciiJson } from './ascii-json';
 import { GRANT_SOURCES, type CreditAction, type Drawdown } from './credits';
@@ -21,8 +23,8 @@ type SettlementTuple = [
   settledAt: number,
 ];
 
-/** A closed hold's fields, in HoldRecord's order; JSON has no `undefined`, so absent ones are null. */
-export type ClosedHoldTuple = [
+/** A hold's fields, in HoldRecord's order; JSON has no `undefined`, so absent ones are null. */
+export type HoldTuple = [
   holdId: string,
   idempotencyKey: string,
   action: CreditAction,
@@ -55,7 +57,7 @@ const drawdownOf = (tuples: readonly DrawdownTuple[]): Drawdown[] =>
 
 function encode(hold: HoldRecord): string {
   const { settlement } = hold;
-  const tuple: ClosedHoldTuple = [
+  const tuple: HoldTuple = [
     hold.holdId,
     hold.idempotencyKey,
     hold.action,
@@ -97,8 +99,27 @@ export function closedHoldsJson(closedHolds: ReadonlyMap<string, HoldRecord>): s
   return `[${parts.join(',')}]`;
 }
 
-/** The inverse of one of `closedHoldsJson`'s tuples, as parsed back. */
-export function closedHoldOf(tuple: ClosedHoldTuple): HoldRecord {
+/** The active holds as a JSON array of tuples, encoded afresh: an active hold may still change. */
+export const activeHoldsJson = (activeHolds: ReadonlyMap<string, HoldRecord>): string =>
+  `[${Array.from(activeHolds.values(), encode).join(',')}]`;
+
+/**
+ * The hold each idempotency key names, as evolve left it: a key names the last hold made with it.
+ * A key is used again only once its hold has closed and is no longer remembered for it, so that
+ * hold closed before the new one: the closed holds in the order they closed, then the active ones.
+ */
+export function holdKeysOf(
+  closedHolds: ReadonlyMap<string, HoldRecord>,
+  activeHolds: ReadonlyMap<string, HoldRecord>,
+): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const hold of closedHolds.values()) keys.set(hold.idempotencyKey, hold.holdId);
+  for (const hold of activeHolds.values()) keys.set(hold.idempotencyKey, hold.holdId);
+  return keys;
+}
+
+/** The inverse of one of `closedHoldsJson`'s or `activeHoldsJson`'s tuples, as parsed back. */
+export function holdOf(tuple: HoldTuple): HoldRecord {
   const [
     holdId,
     idempotencyKey,
