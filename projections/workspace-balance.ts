@@ -279,6 +279,12 @@ export interface WorkspaceBalance {
  * With `cachedWorkspaces`, the workspaces read last are kept in memory (frozen) until `forget` is
  * told that a committed batch changed them; the owner must call it for every committed batch before
  * releasing anyone waiting for that batch, so a read never misses a write it has waited for.
+ *
+ * The projections commit on their own thread, and the owner hears of a batch a moment after it is
+ * in the database. So that no reader ever sees this model behind the others in that moment (a
+ * purchase shown as paid beside a balance without its credits), a cached copy is served only while
+ * the model's checkpoint in the database is the one the owner has heard of (`seen`, given with the
+ * cache): once a batch the owner has not yet forgotten is committed, reads go to the database.
  */
 export class WorkspaceBalanceReader {
   private readonly grantsOf;
@@ -288,7 +294,10 @@ export class WorkspaceBalanceReader {
   private readonly cache: LRUCache<string, WorkspaceBalance> | undefined;
   private readonly read: (workspaceId: string) => WorkspaceBalance;
 
-  constructor(db: Database, options: { cachedWorkspaces?: number } = {}) {
+  private readonly storedCheckpoint;
+  private readonly seen: () => bigint | undefined;
+
+  constructor(db: Database, options: { cachedWorkspaces?: number; seen?: () => bigint | undefined } = {}) {
     this.grantsOf = db.prepare<[string], GrantRow>(
       `SELECT grant_id AS id, source, granted, remaining, consumed, expired, refunded, held, frozen,
          expires_at AS expiresAt, granted_at AS grantedAt, seq, price_amount AS priceAmount,
@@ -313,7 +322,11 @@ export class WorkspaceBalanceReader {
       `SELECT workspace_id FROM balance_grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
        UNION SELECT workspace_id FROM balance_holds WHERE expires_at <= ? LIMIT ?`,
     );
+    this.storedCheckpoint = db.prepare<[string], { position: string | null }>(
+      'SELECT position FROM projection_checkpoints WHERE name = ?',
+    );
     const max = options.cachedWorkspaces ?? 0;
+    this.seen = options.seen ?? (() => undefined);
     this.cache = max > 0 ? new LRUCache({ max }) : undefined;
     // Every part in one read transaction: the projection thread may commit between two statements.
     this.read = db.transaction((workspaceId: string): WorkspaceBalance => {
@@ -364,10 +377,16 @@ export class WorkspaceBalanceReader {
 
   private balance(workspaceId: string): WorkspaceBalance {
     const cached = this.cache?.get(workspaceId);
-    if (cached) return cached;
+    if (cached && this.heardOfEveryCommit()) return cached;
     const balance = this.read(workspaceId);
     this.cache?.set(workspaceId, balance);
     return balance;
+  }
+
+  /** Whether every batch committed to this model so far has been passed to `forget`. */
+  private heardOfEveryCommit(): boolean {
+    const stored = this.storedCheckpoint.get(workspaceBalanceProjection.name)?.position ?? null;
+    return stored === null || stored === `${this.seen() ?? ''}`;
   }
 
   private readHolds(workspaceId: string): HeldCredits[] {

@@ -11,7 +11,7 @@ import { CreditHoldsReader } from '../../projections/credit-holds-reader';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { CreditAlertsReader } from '../../projections/credit-alerts';
 import { CreditPurchasesReader } from '../../projections/credit-purchases-reader';
-import { WorkspaceBalanceReader } from '../../projections/workspace-balance';
+import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../projections/workspace-balance';
 import { ReactionExecutor } from '../../reactions/executor';
 import { ExpirySweeper } from '../../reactions/expiry-sweeper';
 import { HoldExpiryPerformer } from '../../reactions/hold-expiry/performer';
@@ -109,7 +109,11 @@ export async function startCreditsService(
       onSnapshotRejected: (stream, reason) => logger.warn({ stream, reason }, 'snapshot not used: folding the stream'),
       onRetryRecordsProblem: (stream, problem) => logger.warn({ stream, problem }, 'retry records: ' + problem),
     });
-    const balances = new WorkspaceBalanceReader(readModels, { cachedWorkspaces: 10_000 });
+    const balances = new WorkspaceBalanceReader(readModels, {
+      cachedWorkspaces: 10_000,
+      // What onCommitted below has forgotten: the thread advances its progress after its listeners.
+      seen: () => projections.progress.find((entry) => entry.name === workspaceBalanceProjection.name)?.checkpoint,
+    });
     const ledger = new CreditLedgerReader(readModels);
     const purchases = new CreditPurchasesReader(readModels);
     const alerts = new CreditAlertsReader(readModels);

@@ -70,10 +70,7 @@ const manager = (workspaceId: string) => tokenFor(workspaceId, 'BILLING_MANAGER'
 const autoTopUpOf = async (workspaceId: string, url = server.url) =>
   (await expectData(url, AutoTopUpDocument, { workspaceId }, manager(workspaceId))).workspaceCredits;
 
-/**
- * The latest top-up paid and its credits in the balance. Both: the balance is served from a cache
- * that the projection thread's commit notice refreshes a moment after the auto top-up model shows it.
- */
+/** The latest top-up paid, and its credits in the balance of the same answer. */
 const credited = (view: Awaited<ReturnType<typeof autoTopUpOf>>): boolean =>
   view.autoTopUp.recentTopUps[0]?.status === 'SUCCEEDED' && view.available >= 300;
 

@@ -15,7 +15,8 @@ import {
   refundRequested,
   spendRefunded,
 } from '../domain/payment-builders';
-import { inWorkspace, projection, recorded } from './spec';
+import { openReadModelDb } from '../../projections/read-model-db';
+import { inWorkspace, projection, recorded, toLog, type Given } from './spec';
 
 const balance = projection(workspaceBalanceProjection);
 const grantsOf = (workspaceId: string) => (db: Database) => new WorkspaceBalanceReader(db).grants(workspaceId);
@@ -163,5 +164,76 @@ describe('workspace balance: due expiries, for the expiry sweeper', () => {
         inWorkspace('ws-4', granted()),
       )
       .then((db) => new WorkspaceBalanceReader(db).workspacesWithDueExpiries(at(DAY).getTime(), 10), [WORKSPACE]);
+  });
+});
+
+describe('workspace balance: the reader’s cache', () => {
+  /**
+   * The runner's commit of one batch as another thread makes it: the read model and its checkpoint
+   * in one transaction, which the reader's owner hears of only later.
+   */
+  function committer(db: Database) {
+    const handler = workspaceBalanceProjection.prepare(db);
+    const checkpoint = db.prepare<[string]>(
+      `INSERT INTO projection_checkpoints (name, version, position) VALUES ('workspace-balance', 3, ?)
+       ON CONFLICT (name) DO UPDATE SET position = excluded.position`,
+    );
+    let position = 0n;
+    return (...events: Given[]): bigint => {
+      const log = toLog(events).map((event) => ({ ...event, position: (position += 1n) }));
+      db.transaction(() => {
+        for (const event of log) handler.apply(event);
+        handler.endBatch?.();
+        checkpoint.run(`${position}`);
+      })();
+      return position;
+    };
+  }
+
+  function cachedReader() {
+    const db = openReadModelDb(':memory:');
+    workspaceBalanceProjection.migrate(db);
+    const commit = committer(db);
+    let seen: bigint | undefined;
+    const reader = new WorkspaceBalanceReader(db, { cachedWorkspaces: 10, seen: () => seen });
+    /** What the owner does on the thread's commit notice: forget the workspaces, then take the checkpoint. */
+    const heard = (position: bigint, workspaces: string[]) => {
+      reader.forget(workspaces);
+      seen = position;
+    };
+    return { db, commit, reader, heard };
+  }
+  const remaining = (grants: readonly Grant[]) => grants.map((each) => each.remaining);
+
+  it('serves a workspace from memory while nothing has been committed that its owner has not heard of', () => {
+    const { commit, reader, heard } = cachedReader();
+    heard(commit(granted({ credits: 100 })), [WORKSPACE]);
+    const first = reader.grants(WORKSPACE);
+    expect(remaining(first)).toEqual([100]);
+    expect(reader.grants(WORKSPACE)).toBe(first);
+  });
+
+  it('reads the database once a batch is committed that its owner has not heard of yet, so it is never behind the other read models', () => {
+    const { commit, reader, heard } = cachedReader();
+    heard(commit(granted({ credits: 100 })), [WORKSPACE]);
+    expect(remaining(reader.grants(WORKSPACE))).toEqual([100]);
+    // Committed on the projection thread; the notice is still on its way.
+    const spent = commit(consumed({ credits: 30, drawdown: [draw('promo-1', 'PROMOTIONAL', 30)], availableAfter: 70 }));
+    expect(remaining(reader.grants(WORKSPACE))).toEqual([70]);
+    heard(spent, [WORKSPACE]);
+    const after = reader.grants(WORKSPACE);
+    expect(remaining(after)).toEqual([70]);
+    expect(reader.grants(WORKSPACE)).toBe(after);
+  });
+
+  it('keeps what it read of other workspaces when a batch changed only one', () => {
+    const { commit, reader, heard } = cachedReader();
+    heard(commit(granted({ credits: 100 }), inWorkspace('ws-2', granted({ credits: 50 }))), [WORKSPACE, 'ws-2']);
+    const other = reader.grants('ws-2');
+    heard(commit(consumed({ credits: 30, drawdown: [draw('promo-1', 'PROMOTIONAL', 30)], availableAfter: 70 })), [
+      WORKSPACE,
+    ]);
+    expect(reader.grants('ws-2')).toBe(other);
+    expect(remaining(reader.grants(WORKSPACE))).toEqual([70]);
   });
 });
