@@ -46,7 +46,8 @@ const loadBuilt = (path) => {
   }
 };
 const { decide } = loadBuilt('src/domain/decide.js');
-const { evolve, initialState } = loadBuilt('src/domain/state.js');
+const { evolve } = loadBuilt('src/domain/evolve.js');
+const { initialState } = loadBuilt('src/domain/state.js');
 const { Catalog } = loadBuilt('src/catalog/catalog.js');
 
 const { values: args } = parseArgs({
