@@ -134,9 +134,9 @@ export class WebhookReader {
     );
     this.older = db.prepare(
       `SELECT d.* FROM webhook_deliveries d, webhook_deliveries c
-       WHERE c.delivery_id = ?2 AND d.endpoint_id = ?1
+       WHERE d.endpoint_id = ? AND c.delivery_id = ? AND c.endpoint_id = d.endpoint_id
          AND (d.event_position, d.delivery_id) < (c.event_position, c.delivery_id)
-       ORDER BY d.event_position DESC, d.delivery_id DESC LIMIT ?3`,
+       ORDER BY d.event_position DESC, d.delivery_id DESC LIMIT ?`,
     );
     this.attemptsOf = db.prepare('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt DESC');
   }

@@ -1,5 +1,5 @@
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { notFound } from '../../domain/errors';
+import { invalidCommand, notFound } from '../../domain/errors';
 import type { WebhookEventType } from '../../domain/webhooks/messages';
 import type { WebhookDeliveryView, WebhookEndpointView } from '../../queries/webhooks';
 import type { GraphQLContext } from '../context';
@@ -46,6 +46,9 @@ export class WebhooksResolver {
   ): WebhookDelivery[] {
     managedEndpoint(context, args.endpointId);
     const { reader } = context.services.webhooks;
+    if (args.after && reader.delivery(args.after)?.endpointId !== args.endpointId) {
+      throw invalidCommand('after must be the id of one of this endpoint’s deliveries (the last of the previous page)');
+    }
     return reader
       .deliveries(args.endpointId, args.first, args.after ?? undefined)
       .map((delivery) => toDelivery(context, delivery));
