@@ -48,13 +48,13 @@ export class WebhookEndpointCommands {
     request: { workspaceId: string | null; url: string; eventTypes: WebhookEventType[]; description: string },
     metadata: CommandMetadata,
   ): Promise<Outcome<{ endpointId: string; secret: string }>> {
-    await this.urls.check(request.url);
+    const url = await this.urls.check(request.url);
     const endpointId = `we_${this.newId()}`;
     const secret = this.secrets.generate();
     const outcome = await this.run(
       {
         type: 'CreateWebhookEndpoint',
-        data: { ...request, endpointId, secret: this.secrets.seal(secret), ...this.by(metadata) },
+        data: { ...request, url, endpointId, secret: this.secrets.seal(secret), ...this.by(metadata) },
       },
       metadata,
     );
@@ -65,8 +65,11 @@ export class WebhookEndpointCommands {
     request: { endpointId: string; url?: string; eventTypes?: WebhookEventType[]; description?: string },
     metadata: CommandMetadata,
   ): Promise<Outcome<void>> {
-    if (request.url !== undefined) await this.urls.check(request.url);
-    return this.run({ type: 'UpdateWebhookEndpoint', data: { ...request, ...this.by(metadata) } }, metadata);
+    const url = request.url === undefined ? undefined : await this.urls.check(request.url);
+    return this.run(
+      { type: 'UpdateWebhookEndpoint', data: { ...request, ...(url !== undefined && { url }), ...this.by(metadata) } },
+      metadata,
+    );
   }
 
   disable(endpointId: string, metadata: CommandMetadata): Promise<Outcome<void>> {

@@ -17,16 +17,23 @@ export function requirePrincipal(context: GraphQLContext): Principal {
 
 const forbidden = (message: string): GraphQLError => new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
 
+/*
+ * The refusals never name the workspace: where it was found from an id the caller sent (a hold, an
+ * endpoint, a purchase), naming it would tell an outsider whose the id is.
+ */
+
 export function requireWorkspaceAccess(context: GraphQLContext, workspaceId: string): Principal {
   const principal = requirePrincipal(context);
-  if (!canAccessWorkspace(principal, workspaceId)) throw forbidden(`You have no access to workspace ${workspaceId}.`);
+  if (!canAccessWorkspace(principal, workspaceId)) {
+    throw forbidden('Your token gives no access to this workspace, or to the workspace this id belongs to.');
+  }
   return principal;
 }
 
 export function requireBillingManager(context: GraphQLContext, workspaceId: string): Principal {
   const principal = requirePrincipal(context);
   if (!canManageBilling(principal, workspaceId)) {
-    throw forbidden(`Managing billing of workspace ${workspaceId} needs the OWNER or BILLING_MANAGER role.`);
+    throw forbidden('Managing billing of this workspace needs its OWNER or BILLING_MANAGER role, or an admin.');
   }
   return principal;
 }

@@ -20,6 +20,28 @@ export const MAX_DELIVERIES_PAGE = 100;
 const TYPES_RULE = `each event type must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}`;
 const EVENT_TYPES_DESCRIPTION = `The event types to receive, at least one of: ${WEBHOOK_EVENT_TYPES.join(', ')} (docs/webhooks.md).`;
 
+/** An endpoint's or a delivery's id: what the server hands out, never longer than 100 characters. */
+function IsWebhookId(): PropertyDecorator {
+  return (prototype, property) => {
+    const name = String(property);
+    Length(1, 100)(prototype, name);
+    Matches(/^\S+$/, { message: `${name} must not contain spaces` })(prototype, name);
+  };
+}
+
+/** A description: free text on one or more lines, without other control characters. */
+function IsDescription(): PropertyDecorator {
+  return (prototype, property) => {
+    const name = String(property);
+    MaxLength(500)(prototype, name);
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+    Matches(/^[^\u0000-\u0009\u000B-\u001F\u007F]*$/, { message: `${name} must not contain control characters` })(
+      prototype,
+      name,
+    );
+  };
+}
+
 /** An event-type list, held to the known types. */
 function IsEventTypes(): PropertyDecorator {
   return (prototype, property) => {
@@ -52,14 +74,14 @@ export class CreateWebhookEndpointInput {
   eventTypes!: string[];
 
   @Field({ defaultValue: '', description: 'What the endpoint is for, up to 500 characters.' })
-  @MaxLength(500)
+  @IsDescription()
   description!: string;
 }
 
 @InputType({ description: 'New settings of an endpoint; a field left out stays as it is.' })
 export class UpdateWebhookEndpointInput {
   @Field(() => ID)
-  @Matches(/^\S+$/)
+  @IsWebhookId()
   endpointId!: string;
 
   @Field({ nullable: true, description: 'A new URL, checked as when created.' })
@@ -74,14 +96,14 @@ export class UpdateWebhookEndpointInput {
 
   @Field({ nullable: true, description: 'A new description, up to 500 characters.' })
   @IsOptional()
-  @MaxLength(500)
+  @IsDescription()
   description?: string;
 }
 
 @InputType({ description: 'Names one webhook endpoint.' })
 export class WebhookEndpointIdInput {
   @Field(() => ID)
-  @Matches(/^\S+$/)
+  @IsWebhookId()
   endpointId!: string;
 }
 
@@ -99,14 +121,14 @@ export class RotateWebhookSecretInput extends WebhookEndpointIdInput {
 @InputType({ description: 'A delivery to send again: same webhook-id and body, a new attempt.' })
 export class RedeliverWebhookInput {
   @Field(() => ID, { description: 'The delivery id, which is its webhook-id.' })
-  @Matches(/^\S+$/)
+  @IsWebhookId()
   deliveryId!: string;
 }
 
 @ArgsType()
 export class WebhookDeliveriesArgs {
   @Field(() => ID)
-  @Matches(/^\S+$/)
+  @IsWebhookId()
   endpointId!: string;
 
   @Field(() => Int, { defaultValue: 20, description: `At most ${MAX_DELIVERIES_PAGE}.` })
@@ -116,6 +138,7 @@ export class WebhookDeliveriesArgs {
 
   @Field(() => ID, { nullable: true, description: 'The id of the last delivery of the previous page.' })
   @IsOptional()
+  @IsWebhookId()
   after?: string | null;
 }
 

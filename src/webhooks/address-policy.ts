@@ -3,15 +3,21 @@
  * (RFC 1918, IPv6 unique local), link-local (and so the cloud metadata service at 169.254.169.254),
  * carrier-grade NAT (100.64/10, e.g. another cloud's metadata at 100.100.100.200), multicast,
  * broadcast, unspecified and every reserved or special-purpose range ipaddr.js knows, for IPv4 and
- * IPv6. An IPv4 address written as IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it is.
+ * IPv6. An IPv4 address written as IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it is;
+ * any other IPv6 address must be global unicast (2000::/3), which leaves out the deprecated
+ * IPv4-compatible form (::10.0.0.1, ::a9fe:a9fe) and everything else IANA has not allocated.
  */
 import ipaddr from 'ipaddr.js';
+
+const GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3');
 
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
   let parsed = ipaddr.parse(address);
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) {
-    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv6') {
+    const ipv6 = parsed as ipaddr.IPv6;
+    if (ipv6.isIPv4MappedAddress()) parsed = ipv6.toIPv4Address();
+    else if (!ipv6.match(GLOBAL_UNICAST)) return false;
   }
   return parsed.range() === 'unicast';
 }

@@ -26,8 +26,8 @@ export class UnsafeWebhookUrl extends Error {
 }
 
 export interface WebhookUrlPolicy {
-  /** Resolves when `url` may receive webhooks; rejects with UnsafeWebhookUrl otherwise. */
-  check(url: string): Promise<void>;
+  /** Resolves to the URL as WHATWG parsing writes it (what is stored and shown) when `url` may receive webhooks; rejects with UnsafeWebhookUrl otherwise. */
+  check(url: string): Promise<string>;
 }
 
 export interface WebhookRequest {

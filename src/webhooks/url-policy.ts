@@ -20,7 +20,7 @@ export function webhookUrlPolicy(options: { allowPrivate: boolean; resolve?: Res
   return {
     async check(input) {
       const url = parseUrl(input);
-      if (options.allowPrivate) return;
+      if (options.allowPrivate) return url.href;
       if (url.protocol !== 'https:') throw new UnsafeWebhookUrl('A webhook URL must use https.');
       const host = unbracket(url.hostname);
       let addresses: string[];
@@ -38,6 +38,7 @@ export function webhookUrlPolicy(options: { allowPrivate: boolean; resolve?: Res
           `The webhook URL's host "${host}" resolves to ${refused ?? 'nothing'}, which is not a public address.`,
         );
       }
+      return url.href;
     },
   };
 }

@@ -311,6 +311,40 @@ describe('managing endpoints', () => {
       tokenFor('elsewhere', 'OWNER'),
     );
     expect(refused.code).toBe('FORBIDDEN');
+    expect(refused.message).not.toContain(workspaceId); // the id does not tell an outsider whose it is
+  });
+
+  it('pages deliveries newest first with after, and refuses a cursor that is not one of the endpoint’s', async () => {
+    const workspaceId = newWorkspace();
+    const hook = await endpoint(workspaceId, ['purchase.completed']);
+    const other = await endpoint(workspaceId, ['purchase.completed']);
+    for (let i = 0; i < 3; i++) await buy(workspaceId);
+    const all = await until(
+      () => deliveriesOf(hook.id),
+      (found) => found.length === 3,
+    );
+    await until(
+      () => deliveriesOf(other.id),
+      (found) => found.length === 3,
+    );
+    const page = async (after?: string) =>
+      (await expectData(server.url, WebhookDeliveriesDocument, { endpointId: hook.id, first: 2, after }, adminToken()))
+        .webhookDeliveries;
+    const first = await page();
+    expect(first.map((delivery) => delivery.id)).toEqual(all.slice(0, 2).map((delivery) => delivery.id));
+    const second = await page(first[1]?.id);
+    expect(second.map((delivery) => delivery.id)).toEqual([all[2]?.id]);
+    expect(await page(second[0]?.id)).toEqual([]);
+    const [othersDelivery] = await deliveriesOf(other.id);
+    for (const after of ['msg_unknown', othersDelivery?.id ?? '']) {
+      const refused = await expectError(
+        server.url,
+        WebhookDeliveriesDocument,
+        { endpointId: hook.id, first: 2, after },
+        adminToken(),
+      );
+      expect(refused.code).toBe('BAD_USER_INPUT');
+    }
   });
 
   it('refuses unknown event types, no event type and URLs that are not URLs, with BAD_USER_INPUT', async () => {
@@ -331,8 +365,34 @@ describe('managing endpoints', () => {
       expect(error.code).toBe('BAD_USER_INPUT');
       expect(error.message).toMatch(said);
     }
+    const description = await expectError(
+      server.url,
+      CreateWebhookEndpointDocument,
+      { input: { workspaceId, url: `${receiver.url}/x`, eventTypes: ['credits.low'], description: 'a\u0000b' } },
+      owner,
+    );
+    expect(description.code).toBe('BAD_USER_INPUT');
+    expect(description.message).toMatch(/control characters/);
+    const longId = 'we_'.padEnd(100_000, 'y');
+    const unknown = await expectError(server.url, WebhookDeliveriesDocument, { endpointId: longId }, owner);
+    expect(unknown.code).toBe('BAD_USER_INPUT');
+    expect(unknown.message.length).toBeLessThan(1_000);
     const listed = await expectData(server.url, WebhookEndpointsDocument, { workspaceId }, owner);
     expect(listed.webhookEndpoints).toEqual([]);
+  });
+
+  it('keeps a URL as it will be sent to, however it was typed', async () => {
+    const workspaceId = newWorkspace();
+    const owner = tokenFor(workspaceId, 'OWNER');
+    const typed = ` ${receiver.url.replace('http://', 'HTTP://')}/a b `;
+    await expectData(
+      server.url,
+      CreateWebhookEndpointDocument,
+      { input: { workspaceId, url: typed, eventTypes: ['credits.low'] } },
+      owner,
+    );
+    const listed = await expectData(server.url, WebhookEndpointsDocument, { workspaceId }, owner);
+    expect(listed.webhookEndpoints.map((each) => each.url)).toEqual([`${receiver.url}/a%20b`]);
   });
 
   it('tells a spend nothing and slows no spend when an endpoint hangs', async () => {

@@ -32,6 +32,10 @@ describe('public addresses', () => {
     '::ffff:10.0.0.1',
     '::ffff:169.254.169.254',
     '64:ff9b::a00:1',
+    '::a9fe:a9fe',
+    '::a00:1',
+    '::127.0.0.1',
+    '100::1',
     'not an address',
   ])('refuses %s', (address) => {
     expect(isPublicAddress(address)).toBe(false);
@@ -59,8 +63,20 @@ describe('the URL rule', () => {
     'metadata.google.internal': ['169.254.169.254'],
   });
 
+  it.each([
+    [' https://hooks.example.com/credits ', 'https://hooks.example.com/credits'],
+    ['HTTPS://HOOKS.example.com/credits', 'https://hooks.example.com/credits'],
+    ['https:\\\\hooks.example.com\\credits', 'https://hooks.example.com/credits'],
+    ['https://hooks.example.com\t/credits', 'https://hooks.example.com/credits'],
+    ['https://hooks.example.com/a b', 'https://hooks.example.com/a%20b'],
+  ])('answers %j as the URL it will be sent to: %s', async (typed, stored) => {
+    await expect(policy.check(typed)).resolves.toBe(stored);
+  });
+
   it('allows https to a host that resolves only to public addresses', async () => {
-    await expect(policy.check('https://hooks.example.com/credits?x=1')).resolves.toBeUndefined();
+    await expect(policy.check('https://hooks.example.com/credits?x=1')).resolves.toBe(
+      'https://hooks.example.com/credits?x=1',
+    );
   });
 
   it.each([
@@ -71,6 +87,7 @@ describe('the URL rule', () => {
     ['https://127.0.0.1/', /not a public address/],
     ['https://[::1]/', /not a public address/],
     ['https://[::ffff:7f00:1]/', /not a public address/],
+    ['https://[::a9fe:a9fe]/', /not a public address/],
     ['https://nowhere.example.com/', /does not resolve/],
     ['https://user:pass@hooks.example.com/', /user name or password/],
     ['ftp://hooks.example.com/', /https/],
@@ -83,7 +100,7 @@ describe('the URL rule', () => {
 
   it('allows http and private addresses when told to (development and tests)', async () => {
     const open = webhookUrlPolicy({ allowPrivate: true, resolve: () => Promise.reject(new Error('not asked')) });
-    await expect(open.check('http://127.0.0.1:8080/hooks')).resolves.toBeUndefined();
+    await expect(open.check('http://127.0.0.1:8080/hooks')).resolves.toBe('http://127.0.0.1:8080/hooks');
     await expect(open.check('ftp://127.0.0.1/')).rejects.toBeInstanceOf(UnsafeWebhookUrl);
   });
 });
