@@ -3,7 +3,7 @@
  * configuration table lists the same variables with the same defaults.
  */
 import { join, resolve } from 'node:path';
-import { bool, cleanEnv, EnvError, makeValidator, num, str } from 'envalid';
+import { bool, cleanEnv, EnvError, makeValidator, str } from 'envalid';
 import { DEFAULT_RETRY_RECORDS_IN_MEMORY, DEFAULT_STATE_CACHE_BYTES } from '../commands/command-handler';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../graphql/limits/query-limits';
 import { parseDurations } from './durations';
@@ -141,8 +141,17 @@ export interface WebhookConfig {
   disableAfterMs: number;
 }
 
+/**
+ * Every setting that cannot work, by name, in one error thrown to the caller (the server prints it
+ * and exits 1 before it opens anything), rather than envalid's own print-and-exit.
+ */
+function refuseInvalid({ errors }: { errors: Partial<Record<string, Error>> }): void {
+  const refused = Object.entries(errors).map(([name, error]) => `${name}: ${error?.message ?? 'invalid'}`);
+  if (refused.length > 0) throw new EnvError(`Invalid configuration. ${refused.join('; ')}`);
+}
+
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
-  const env = cleanEnv(environment, {
+  const settings = {
     NODE_ENV: str({ choices: ['development', 'test', 'production'], default: 'development' }),
     HOST: str({ default: '0.0.0.0', desc: 'Interface the HTTP server listens on' }),
     PORT: listenPort({ default: 4000, desc: 'HTTP port; 0 picks a free one' }),
@@ -157,16 +166,16 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       desc: 'HS256 secret of bearer tokens, 32 bytes or more; required in production',
     }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
-    SHUTDOWN_TIMEOUT_MS: num({ default: 10_000, desc: 'How long SIGTERM waits for in-flight requests' }),
-    EXPIRY_SWEEP_INTERVAL_MS: num({
+    SHUTDOWN_TIMEOUT_MS: positiveInt({ default: 10_000, desc: 'How long SIGTERM waits for in-flight requests' }),
+    EXPIRY_SWEEP_INTERVAL_MS: positiveInt({
       default: 60_000,
       desc: 'How often expired credits of quiet workspaces are recorded',
     }),
-    REACTION_MAX_ATTEMPTS: num({
+    REACTION_MAX_ATTEMPTS: positiveInt({
       default: 10,
       desc: 'Attempts a reaction makes at a side effect (a refund at Stripe) before parking it for an operator',
     }),
-    REACTION_FIRST_RETRY_MS: num({
+    REACTION_FIRST_RETRY_MS: positiveInt({
       default: 1000,
       desc: 'Wait before a reaction retries a failed side effect; it doubles on each failure, up to 10 minutes',
     }),
@@ -198,7 +207,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       desc: 'Key (32 bytes, base64) sealing webhook signing secrets; required in production',
     }),
     WEBHOOK_ALLOW_PRIVATE_URLS: bool({ default: false, desc: 'Allow http and private addresses as webhook URLs' }),
-    WEBHOOK_TIMEOUT_MS: num({ default: 10_000, desc: 'Deadline of one webhook attempt' }),
+    WEBHOOK_TIMEOUT_MS: positiveInt({ default: 10_000, desc: 'Deadline of one webhook attempt' }),
     WEBHOOK_RETRY_SCHEDULE: durations({
       default: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
       desc: 'Waits before each retry of a webhook, e.g. 5s,5m,30m,2h,5h,10h,10h',
@@ -240,7 +249,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       default: DEFAULT_RETRY_RECORDS_IN_MEMORY,
       desc: 'Remembered spends a workspace keeps in memory; older ones are read from DATA_DIR/retry-records.sqlite',
     }),
-  });
+  };
+  const env = cleanEnv(environment, settings, { reporter: refuseInvalid });
   if (env.NODE_ENV === 'production' && env.WEBHOOK_SECRET_KEY === '') {
     throw new EnvError('WEBHOOK_SECRET_KEY must be set when NODE_ENV=production (openssl rand -base64 32).');
   }
