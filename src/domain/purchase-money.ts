@@ -21,6 +21,12 @@ export function creditsLeft(state: WorkspaceCreditsState, purchase: PurchaseReco
   return grant.remaining;
 }
 
+/** Credits of the purchase held by active holds: unspent, but not refundable while they are held. */
+function heldOf(state: WorkspaceCreditsState, purchase: PurchaseRecord, now: number): number {
+  const grant = state.grants.get(purchase.grantId);
+  return !grant || isDueToExpire(grant, now) ? 0 : grant.held;
+}
+
 /** Money owed back when `credits` more of the purchase's credits are refunded. */
 export function refundAmountFor(purchase: PurchaseRecord, credits: number): number {
   const price = purchase.price.amount;
@@ -149,13 +155,17 @@ export function planAdminRefund(
     throw conflict(`Purchase ${purchaseId} is under dispute ${purchase.openDisputeId}; it cannot be refunded now.`);
   }
   const left = creditsLeft(state, purchase, now);
-  if (left === 0) throw conflict(`Purchase ${purchaseId} has no unspent credits left to refund.`);
+  const held = heldOf(state, purchase, now);
+  const whileHeld = held > 0 ? ` ${held} more are held by running actions until their holds end.` : '';
+  if (left === 0) throw conflict(`Purchase ${purchaseId} has no unspent credits left to refund.${whileHeld}`);
   const credits = requested ?? left;
   if (!Number.isSafeInteger(credits) || credits <= 0) {
     throw invalidCommand(`credits must be a positive whole number, got ${credits}.`);
   }
   if (credits > left) {
-    throw invalidCommand(`Only ${left} credits of purchase ${purchaseId} are unspent; ${credits} cannot be refunded.`);
+    throw invalidCommand(
+      `Only ${left} credits of purchase ${purchaseId} are unspent; ${credits} cannot be refunded.${whileHeld}`,
+    );
   }
   return {
     purchase,

@@ -5,6 +5,8 @@
 import { availableCredits } from '../../../src/domain/drawdown';
 import { at, consumed, DAY, draw, purchased } from '../builders';
 import { disputeOpened, refundRequested, requestRefund } from '../payment-builders';
+import { decide } from '../../../src/domain/decide';
+import { reserved } from '../hold-builders';
 import { given, stateOf } from '../spec';
 
 const bought = purchased({ credits: 2000, price: { amount: 18000, currency: 'USD' } });
@@ -102,6 +104,19 @@ describe('RequestPurchaseRefund', () => {
     given(bought)
       .when(requestRefund({ reason: '  ' }))
       .thenThrows('BAD_USER_INPUT');
+  });
+
+  it('leaves held credits out, and says how many running actions hold', () => {
+    const hold = reserved({ drawdown: [draw('purchase-1', 'PURCHASED', 400)], availableAfter: 100 });
+    const now = at(60_000); // the hold is still running
+    const [refund] = decide(requestRefund({ now }), stateOf([bought, spent(1500), hold]));
+    expect(refund).toMatchObject({ data: { credits: 100, amount: { amount: 900, currency: 'USD' } } });
+    expect(() => decide(requestRefund({ now }), stateOf([bought, spent(1600), hold]))).toThrow(
+      'Purchase cs_pay_1 has no unspent credits left to refund. 400 more are held by running actions until their holds end.',
+    );
+    expect(() => decide(requestRefund({ now, credits: 200 }), stateOf([bought, spent(1500), hold]))).toThrow(
+      /Only 100 credits .* are unspent; 200 cannot be refunded\. 400 more are held/,
+    );
   });
 
   it('has nothing to refund once a capped dashboard refund has paid back more than was unspent', () => {
