@@ -1,4 +1,4 @@
-/** (4) Replay: rebuild the balance and ledger read models over a large log, in a process of its own. */
+/** (4) Replay: rebuild every read model and reaction derivation over a large log, in a process of its own. */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
