@@ -322,10 +322,14 @@ export class WorkspaceBalanceReader {
       `SELECT workspace_id FROM balance_grants WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
        UNION SELECT workspace_id FROM balance_holds WHERE expires_at <= ? LIMIT ?`,
     );
-    this.storedCheckpoint = db.prepare<[string], { position: string | null }>(
-      'SELECT position FROM projection_checkpoints WHERE name = ?',
-    );
     const max = options.cachedWorkspaces ?? 0;
+    // Only a cache needs it (a reader without one may stand on read-model tables alone).
+    this.storedCheckpoint =
+      max > 0
+        ? db.prepare<[string], { position: string | null }>(
+            'SELECT position FROM projection_checkpoints WHERE name = ?',
+          )
+        : undefined;
     this.seen = options.seen ?? (() => undefined);
     this.cache = max > 0 ? new LRUCache({ max }) : undefined;
     // Every part in one read transaction: the projection thread may commit between two statements.
@@ -385,7 +389,7 @@ export class WorkspaceBalanceReader {
 
   /** Whether every batch committed to this model so far has been passed to `forget`. */
   private heardOfEveryCommit(): boolean {
-    const stored = this.storedCheckpoint.get(workspaceBalanceProjection.name)?.position ?? null;
+    const stored = this.storedCheckpoint?.get(workspaceBalanceProjection.name)?.position ?? null;
     return stored === null || stored === `${this.seen() ?? ''}`;
   }
 
