@@ -82,7 +82,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
 
   async perform(item: WorkItem<WebhookWork>): Promise<PerformResult> {
     const work = item.payload;
-    const endpoint = this.reader.signingSecrets(work.endpointId);
+    const endpoint = this.reader.outgoing(work.deliveryId);
     // Disabled or deleted since: its derivation drops the work; nothing is sent.
     if (!endpoint || endpoint.status !== 'ENABLED') return;
     const sentAt = this.clock.now();
@@ -90,17 +90,18 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
       endpoint.current,
       ...(endpoint.previous && endpoint.previous.expiresAt > sentAt.getTime() ? [endpoint.previous.sealed] : []),
     ];
+    const { body } = endpoint;
     const headers = signedHeaders(
       work.deliveryId,
       sentAt,
-      work.body,
+      body,
       secrets.map((sealed) => this.signer(sealed)),
     );
     const started = performance.now();
     let statusCode: number | null = null;
     let error: string | null = null;
     try {
-      ({ statusCode } = await this.transport.post({ url: endpoint.url, headers, body: work.body }));
+      ({ statusCode } = await this.transport.post({ url: endpoint.url, headers, body }));
     } catch (failure) {
       error = describe(failure);
     }
