@@ -16,7 +16,7 @@ import { PaymentProviderError } from '../src/payments/payment-gateway';
 import { reactionStream, requestRetry, toNewEvent, type ReactionEvent } from './attempt-events';
 import type { ReactorLease } from './lease';
 import type { ReactionPerformer, RetryPolicy, WorkItem } from './reaction';
-import type { WorkReader } from './work-reader';
+import type { DueWork, WorkReader } from './work-reader';
 
 export interface ReactionExecutorOptions {
   reader: WorkReader;
@@ -131,7 +131,11 @@ export class ReactionExecutor {
       if (due.length === 0) continue;
       holding ??= await this.options.lease.hold();
       if (!holding) return;
-      for (const item of due) this.launch(performer, item);
+      for (const { key } of due) {
+        // Read whole only now: a look passes over the pieces in hand without reading them.
+        const item = this.options.reader.item(performer.name, key);
+        if (item) this.launch(performer, item);
+      }
     }
     this.wakeAtNextDue(now);
   }
@@ -151,14 +155,14 @@ export class ReactionExecutor {
    * partition. A query asks for as many more as this process has of that work in hand, and those
    * are left out here: the in-hand pieces are few, and the queries read little more than they give.
    */
-  private dueFor(performer: ReactionPerformer, now: number, busy: readonly string[]): WorkItem[] {
+  private dueFor(performer: ReactionPerformer, now: number, busy: readonly string[]): DueWork[] {
     const { reader } = this.options;
     const prefix = `${performer.name}\n`;
     const free = (performer.concurrency ?? 4) - busy.length;
     const held = new Map<string, number>();
     for (const [id, { dueAt }] of this.notBefore) if (id.startsWith(prefix)) held.set(id.slice(prefix.length), dueAt);
     const performing = new Set(busy.map((id) => id.slice(prefix.length)));
-    const available = (item: WorkItem): boolean => !performing.has(item.key) && held.get(item.key) !== item.dueAt;
+    const available = (item: DueWork): boolean => !performing.has(item.key) && held.get(item.key) !== item.dueAt;
     const perPartition = performer.partitionConcurrency;
     if (perPartition === undefined) {
       return reader
@@ -175,7 +179,7 @@ export class ReactionExecutor {
     };
     for (const key of performing) count(key, 'busy');
     for (const key of held.keys()) count(key, 'held');
-    const candidates: WorkItem[] = [];
+    const candidates: DueWork[] = [];
     for (const partition of reader.partitions(performer.name)) {
       const counts = inHand.get(partition) ?? { busy: 0, held: 0 };
       const share = Math.min(free, perPartition - counts.busy);

@@ -23,8 +23,11 @@ export const WORK_SCHEMA = `
     requested_at INTEGER NOT NULL,
     PRIMARY KEY (reaction, key)
   );
-  CREATE INDEX IF NOT EXISTS reaction_work_due ON reaction_work (reaction, parked, due_at);
-  CREATE INDEX IF NOT EXISTS reaction_work_by_partition ON reaction_work (reaction, parked, ${PARTITION}, due_at);
+  -- The looks for due work read these indexes alone (work-reader.ts): they hold each piece's key.
+  DROP INDEX IF EXISTS reaction_work_due;
+  DROP INDEX IF EXISTS reaction_work_by_partition;
+  CREATE INDEX IF NOT EXISTS reaction_work_due_keys ON reaction_work (reaction, parked, due_at, key);
+  CREATE INDEX IF NOT EXISTS reaction_work_keys_by_partition ON reaction_work (reaction, parked, ${PARTITION}, due_at, key);
 `;
 
 export class WorkQueue {

@@ -32,10 +32,23 @@ const item = (row: WorkRow): WorkItem => ({
   requestedAt: row.requested_at,
 });
 
+/**
+ * Due work as a look for work sees it: its key and due time only, read from the index alone, so
+ * that the pieces a look leaves out (being performed, or held back) cost little. `item` reads the
+ * rest of the pieces it takes.
+ */
+export interface DueWork {
+  key: string;
+  dueAt: number;
+}
+
+const dueWork = ([key, dueAt]: [string, number]): DueWork => ({ key, dueAt });
+
 export class WorkReader {
-  private readonly dueStatement: Statement<[string, number, number], WorkRow>;
+  private readonly dueStatement: Statement<[string, number, number], [string, number]>;
   private readonly partitionsStatement: Statement<[{ reaction: string }], string>;
-  private readonly dueInPartitionStatement: Statement<[string, string, number, number], WorkRow>;
+  private readonly dueInPartitionStatement: Statement<[string, string, number, number], [string, number]>;
+  private readonly itemStatement: Statement<[string, string], WorkRow>;
   private readonly nextStatement: Statement<[string], { next: number | null }>;
   private readonly parkedStatement: Statement<[], WorkRow>;
   private readonly countsStatement: Statement<
@@ -44,9 +57,11 @@ export class WorkReader {
   >;
 
   constructor(db: Database) {
-    this.dueStatement = db.prepare(
-      'SELECT * FROM reaction_work WHERE reaction = ? AND parked = 0 AND due_at <= ? ORDER BY due_at LIMIT ?',
-    );
+    this.dueStatement = db
+      .prepare<[string, number, number], [string, number]>(
+        'SELECT key, due_at FROM reaction_work WHERE reaction = ? AND parked = 0 AND due_at <= ? ORDER BY due_at LIMIT ?',
+      )
+      .raw();
     // One partition after another, a skip-scan of the index on the partition (work-queue.ts): the
     // cost grows with the partitions that have work, not with the work waiting in them.
     this.partitionsStatement = db
@@ -60,10 +75,13 @@ export class WorkReader {
          SELECT p FROM parts WHERE p IS NOT NULL`,
       )
       .pluck();
-    this.dueInPartitionStatement = db.prepare(
-      `SELECT * FROM reaction_work WHERE reaction = ? AND parked = 0 AND ${PARTITION} = ? AND due_at <= ?
-       ORDER BY due_at LIMIT ?`,
-    );
+    this.dueInPartitionStatement = db
+      .prepare<[string, string, number, number], [string, number]>(
+        `SELECT key, due_at FROM reaction_work WHERE reaction = ? AND parked = 0 AND ${PARTITION} = ? AND due_at <= ?
+         ORDER BY due_at LIMIT ?`,
+      )
+      .raw();
+    this.itemStatement = db.prepare('SELECT * FROM reaction_work WHERE reaction = ? AND key = ?');
     this.nextStatement = db.prepare('SELECT min(due_at) AS next FROM reaction_work WHERE reaction = ? AND parked = 0');
     this.parkedStatement = db.prepare('SELECT * FROM reaction_work WHERE parked = 1 ORDER BY requested_at');
     this.countsStatement = db.prepare(
@@ -74,8 +92,14 @@ export class WorkReader {
   }
 
   /** Up to `limit` pieces of a reaction's work due by `now`, the most overdue first. */
-  due(reaction: string, now: number, limit: number): WorkItem[] {
-    return this.dueStatement.all(reaction, now, limit).map(item);
+  due(reaction: string, now: number, limit: number): DueWork[] {
+    return this.dueStatement.all(reaction, now, limit).map(dueWork);
+  }
+
+  /** A piece of work as its performer gets it; undefined once it is done or dropped. */
+  item(reaction: string, key: string): WorkItem | undefined {
+    const row = this.itemStatement.get(reaction, key);
+    return row && item(row);
   }
 
   /**
@@ -87,8 +111,8 @@ export class WorkReader {
   }
 
   /** Like `due`, within one partition. */
-  dueIn(reaction: string, partition: string, now: number, limit: number): WorkItem[] {
-    return this.dueInPartitionStatement.all(reaction, partition, now, limit).map(item);
+  dueIn(reaction: string, partition: string, now: number, limit: number): DueWork[] {
+    return this.dueInPartitionStatement.all(reaction, partition, now, limit).map(dueWork);
   }
 
   /** When the next piece of work of these reactions is due; undefined when there is none. */

@@ -13,7 +13,8 @@
  * The machine is shared, and other tenants' load moves a figure by half from one run to the next:
  * each configuration runs twice, in the order none, ten, ten, none, so that a drift weighs on both
  * alike; each one's throughput is its faster run, and the latencies are those of both runs with
- * endpoints together.
+ * endpoints together. The CPU time each run took (process.cpuUsage, every thread) gives what one
+ * delivery costs, a figure other tenants move far less than the rates.
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -29,6 +30,8 @@ export interface WebhooksRunResult {
   crossings: number;
   delivered: number;
   unverified: number;
+  /** CPU time of the whole process (every thread, the receiver's included) from the first spend to the last receipt. */
+  cpuSeconds: number;
   latencyMs: { p50: number; p90: number; p99: number; max: number } | undefined;
   /** Every latency measured, sorted (left out of results.json). */
   latencies: number[];
@@ -119,6 +122,7 @@ export async function webhooksRun(options: {
         await commands.grantCredits({ workspaceId, credits: granted, reason: 'bench', idempotencyKey: 'seed' }, admin);
       }
       const acknowledged = new Map<string, number>();
+      const cpuBefore = process.cpuUsage();
       const { seconds } = await timed(() =>
         inFlight(options.spends, options.concurrency, async (i) => {
           const workspaceId = `ws-${i % options.workspaces}`;
@@ -136,6 +140,7 @@ export async function webhooksRun(options: {
       while (receiver.received.length < expected && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      const cpu = process.cpuUsage(cpuBefore);
       const latencies = receiver.received
         .map((message) => message.receivedAt - (acknowledged.get(message.workspaceId) ?? Number.NaN))
         .filter((latency) => Number.isFinite(latency))
@@ -149,6 +154,7 @@ export async function webhooksRun(options: {
         crossings: acknowledged.size,
         delivered: receiver.received.length,
         unverified: receiver.received.filter((message) => !message.verified).length,
+        cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
         latencyMs: summary(latencies),
         latencies,
       };
@@ -180,10 +186,16 @@ export async function webhooksBench(options: { workspaces: number; spends: numbe
     unverified: withTenRuns.reduce((sum, run) => sum + run.unverified, 0),
     latencyMs: summary(latencies),
   };
+  // What the deliveries cost the machine, whatever other tenants do to the wall rates: the CPU time
+  // a run with endpoints took beyond the mean of the runs without, per delivery.
+  const meanCpu = (pair: WebhooksRunResult[]) => pair.reduce((sum, run) => sum + run.cpuSeconds, 0) / pair.length;
+  const deliveries = withTenRuns.reduce((sum, run) => sum + run.delivered, 0) / withTenRuns.length;
   return {
     without: figures(without),
     withTen,
     runs: runs.map(figures),
     ratio: round(withTen.spendsPerSecond / without.spendsPerSecond, 2),
+    cpuMsPerDelivery:
+      deliveries === 0 ? undefined : round(((meanCpu(withTenRuns) - meanCpu(of(0))) * 1000) / deliveries, 3),
   };
 }

@@ -65,8 +65,8 @@ function deliveriesOf(db: Database, work: WorkQueue) {
   );
   const get = db.prepare<
     [string],
-    { endpoint_id: string; event_type: WebhookEventType; body: string; status: string; attempts: number }
-  >('SELECT endpoint_id, event_type, body, status, attempts FROM webhook_deliveries WHERE delivery_id = ?');
+    { endpoint_id: string; event_type: WebhookEventType; status: string; attempts: number }
+  >('SELECT endpoint_id, event_type, status, attempts FROM webhook_deliveries WHERE delivery_id = ?');
   const attempted = db.prepare(
     `INSERT OR IGNORE INTO webhook_attempts (delivery_id, attempt, succeeded, status_code, error, latency_ms, next_attempt_at, attempted_at)
      VALUES (@deliveryId, @attempt, @succeeded, @statusCode, @error, @latencyMs, @nextAttemptAt, @attemptedAt)`,
@@ -108,10 +108,9 @@ function deliveriesOf(db: Database, work: WorkQueue) {
             endpointId: endpoint.endpoint_id,
             deliveryId,
             eventType: message.type,
-            body,
             firstAttempt: 1,
           };
-          insert.run({ ...payload, workspaceId, position: recorded.position, at });
+          insert.run({ ...payload, body, workspaceId, position: recorded.position, at });
           work.schedule(workKey(endpoint.endpoint_id, deliveryId), payload, at);
         }
       }
@@ -158,7 +157,6 @@ function deliveriesOf(db: Database, work: WorkQueue) {
         endpointId: row.endpoint_id,
         deliveryId,
         eventType: row.event_type,
-        body: row.body,
         firstAttempt: row.attempts + 1,
       };
       pendingAgain.run(at, deliveryId);
@@ -191,9 +189,10 @@ function endpointsOf(db: Database, deliveries: ReturnType<typeof deliveriesOf>) 
     `UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires_at = @expiresAt, secret = @secret,
        secret_rotated_at = @at, updated_at = @at WHERE endpoint_id = @endpointId`,
   );
+  // Written only when it changes: most attempts succeed at an endpoint that is not failing.
   const failing = db.prepare(
-    `UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded = 1 THEN NULL ELSE coalesce(failing_since, @at) END
-     WHERE endpoint_id = @endpointId`,
+    `UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded = 1 THEN NULL ELSE @at END
+     WHERE endpoint_id = @endpointId AND (failing_since IS NULL) = (@succeeded = 0)`,
   );
   const scope = db.prepare<[string], { workspace_id: string | null; url: string }>(
     'SELECT workspace_id, url FROM webhook_endpoints WHERE endpoint_id = ?',

@@ -34,6 +34,13 @@ export interface SealedSecrets {
   previous: { sealed: string; expiresAt: number } | undefined;
 }
 
+/** One delivery's body, as every attempt sends it, with its endpoint as it is now. */
+export interface OutgoingMessage extends SealedSecrets {
+  body: string;
+  url: string;
+  status: EndpointStatus;
+}
+
 export interface WebhookDeliveryView {
   deliveryId: string;
   endpointId: string;
@@ -119,6 +126,10 @@ export class WebhookReader {
   private readonly newest: Statement<[string, number], DeliveryRow>;
   private readonly older: Statement<[string, string, number], DeliveryRow>;
   private readonly attemptsOf: Statement<[string], AttemptRow>;
+  private readonly outgoingById: Statement<
+    [string],
+    Pick<EndpointRow, 'url' | 'status' | 'secret' | 'previous_secret' | 'previous_secret_expires_at'> & { body: string }
+  >;
 
   constructor(db: Database) {
     this.byId = db.prepare('SELECT * FROM webhook_endpoints WHERE endpoint_id = ?');
@@ -139,6 +150,10 @@ export class WebhookReader {
        ORDER BY d.event_position DESC, d.delivery_id DESC LIMIT ?`,
     );
     this.attemptsOf = db.prepare('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt DESC');
+    this.outgoingById = db.prepare(
+      `SELECT d.body, e.url, e.status, e.secret, e.previous_secret, e.previous_secret_expires_at
+       FROM webhook_deliveries d JOIN webhook_endpoints e ON e.endpoint_id = d.endpoint_id WHERE d.delivery_id = ?`,
+    );
   }
 
   endpoint(endpointId: string): WebhookEndpointView | undefined {
@@ -146,11 +161,15 @@ export class WebhookReader {
     return row && endpointView(row);
   }
 
-  /** The endpoint's sealed secrets that sign at `now`; undefined when it is not enabled. */
-  signingSecrets(endpointId: string): (SealedSecrets & { url: string; status: EndpointStatus }) | undefined {
-    const row = this.byId.get(endpointId);
+  /**
+   * What an attempt at a delivery sends, and where: its body, and its endpoint's URL, status and
+   * sealed secrets, in one read; undefined when the delivery or its endpoint is unknown.
+   */
+  outgoing(deliveryId: string): OutgoingMessage | undefined {
+    const row = this.outgoingById.get(deliveryId);
     if (!row) return undefined;
     return {
+      body: row.body,
       url: row.url,
       status: row.status,
       current: row.secret,

@@ -4,14 +4,15 @@ import type { WebhookEventType } from '../../src/domain/webhooks/messages';
 
 export const WEBHOOKS_REACTION = 'webhooks';
 
-/** One message to one endpoint, until it is delivered or given up on. */
+/**
+ * One message to one endpoint, until it is delivered or given up on. The body is not here: it is
+ * kept once, in the delivery's row, and read from there when it is sent (reader.ts, `outgoing`).
+ */
 export interface WebhookWork {
   endpointId: string;
   /** The webhook-id: the same on every attempt, and after a redelivery. */
   deliveryId: string;
   eventType: WebhookEventType;
-  /** The exact bytes sent on every attempt. */
-  body: string;
   /** The number of this run's first attempt (1, or the next one after a redelivery). */
   firstAttempt: number;
 }

@@ -1,6 +1,7 @@
 /**
- * Wires outbound webhooks: the key that seals signing secrets, the URL rule, the HTTP transport,
- * the endpoints' command side, and the delivery performer the reaction executor runs.
+ * Wires outbound webhooks: the key that seals signing secrets, the URL rule, the endpoints' command
+ * side, the thread that sends attempts (with its own HTTP client), and the delivery performer the
+ * reaction executor runs, which hands attempts to that thread and records their outcomes.
  */
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -10,12 +11,12 @@ import type { Clock } from '../clock';
 import { WebhookEndpointCommands } from '../commands/webhook-endpoint-commands';
 import { WebhookEndpointHandler } from '../commands/webhook-endpoint-handler';
 import type { EventStore } from '../eventstore/port';
-import { httpTransport } from '../webhooks/http-transport';
 import { aesGcmSecrets } from '../webhooks/secret-box';
 import { webhookUrlPolicy } from '../webhooks/url-policy';
 import type { Config } from './config';
 import { resolveWebhookSecretKey } from './webhook-key';
 import { outboundWebhookAttempts, outboundWebhookLatency } from './metrics';
+import { WebhookSenderThread } from './webhook-sender-thread';
 
 /**
  * Messages in hand at once (being sent, or their attempt being recorded) over all endpoints, and
@@ -31,7 +32,8 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
   if (settings.allowPrivateUrls && config.production) {
     logger.warn('WEBHOOK_ALLOW_PRIVATE_URLS=true in production: webhooks may reach private addresses');
   }
-  const secrets = aesGcmSecrets(resolveWebhookSecretKey(settings.secretKey, config.dataDir, config.production));
+  const secretKey = resolveWebhookSecretKey(settings.secretKey, config.dataDir, config.production);
+  const secrets = aesGcmSecrets(secretKey);
   const reader = new WebhookReader(readModels);
   const commands = new WebhookEndpointCommands(
     new WebhookEndpointHandler(store),
@@ -40,16 +42,18 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
     { disableAfterMs: settings.disableAfterMs },
     clock,
   );
-  const transport = httpTransport({
-    allowPrivate: settings.allowPrivateUrls,
+  const sender = new WebhookSenderThread({
+    readModelFile: config.readModelFile,
+    secretKey,
+    allowPrivateUrls: settings.allowPrivateUrls,
     timeoutMs: settings.timeoutMs,
     connectionsPerOrigin: CONCURRENCY_PER_ENDPOINT,
+    logLevel: config.logLevel,
+    logger,
   });
   const performer = new WebhooksPerformer(
-    reader,
     commands,
-    transport,
-    secrets,
+    sender,
     clock,
     {
       retryScheduleMs: settings.retryScheduleMs,
@@ -63,5 +67,5 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
     },
     logger,
   );
-  return { reader, commands, performer, close: () => transport.close() };
+  return { reader, commands, performer, close: () => sender.close() };
 }

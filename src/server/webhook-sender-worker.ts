@@ -1,0 +1,73 @@
+/**
+ * The webhook sender thread's entry point (see webhook-sender-thread.ts): reads deliveries and
+ * endpoints through its own read-only connection to the read-model database, opens signing
+ * secrets with the service's key, and POSTs with its own HTTP client. Outcomes go back to the
+ * main thread in one message per turn of this thread's event loop.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import { WebhookReader } from '../../reactions/webhooks/reader';
+import { webhookSender } from '../../reactions/webhooks/sender';
+import { httpTransport } from '../webhooks/http-transport';
+import { aesGcmSecrets } from '../webhooks/secret-box';
+import { createLogger } from './logger';
+import type {
+  FromWebhookSender,
+  SenderAnswer as Answer,
+  ToWebhookSender,
+  WebhookSenderWorkerData,
+} from './webhook-sender-thread';
+
+function main(): void {
+  const port = parentPort;
+  if (!port) throw new Error('webhook-sender-worker.js runs as a worker thread of the server');
+  const data = workerData as WebhookSenderWorkerData;
+  const logger = createLogger(data.logLevel).child({ thread: 'webhook-sender' });
+  const db = new BetterSqlite3(data.readModelFile, { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  const sender = webhookSender(
+    new WebhookReader(db),
+    httpTransport({
+      allowPrivate: data.allowPrivateUrls,
+      timeoutMs: data.timeoutMs,
+      connectionsPerOrigin: data.connectionsPerOrigin,
+    }),
+    aesGcmSecrets(Buffer.from(data.secretKey)),
+  );
+
+  let answers: Answer[] = [];
+  const answer = (): void => {
+    port.postMessage({ type: 'sent', answers } satisfies FromWebhookSender);
+    answers = [];
+  };
+  const reply = (next: Answer): void => {
+    if (answers.length === 0) setImmediate(answer);
+    answers.push(next);
+  };
+  const sending = new Set<Promise<void>>();
+  port.on('message', (message: ToWebhookSender) => {
+    if (message.type === 'stop') {
+      void Promise.all(sending)
+        .then(() => sender.close())
+        .finally(() => {
+          db.close();
+          port.close();
+        });
+      return;
+    }
+    for (const { id, ...order } of message.orders) {
+      const sent = sender.send(order).then(
+        (outcome) => reply({ id, outcome }),
+        // send answers every failure of the exchange itself: this is a fault in reading or signing.
+        (error: unknown) => {
+          logger.error({ err: error, deliveryId: order.deliveryId }, 'could not send a webhook');
+          reply({ id, error: error instanceof Error ? error.message : String(error) });
+        },
+      );
+      sending.add(sent);
+      void sent.finally(() => sending.delete(sent));
+    }
+  });
+}
+
+main();
