@@ -1,8 +1,10 @@
 /**
- * (8) Webhooks under the spend load of scenario (2): 1,000 workspaces, 1,000 spends in flight,
+ * (11) Webhooks under the spend load of scenario (2): 1,000 workspaces, 1,000 spends in flight,
  * through the composition root (startCreditsService: command side, projection thread, reactions),
  * each spend acknowledged as the API acknowledges it (once the read models show it). Every
  * workspace's alert threshold is set so that its balance crosses it at a random spend of the run.
+ * Each run first puts a tenth of the load through other workspaces, and waits for their webhooks,
+ * so that it measures a server that has run a while, not one whose code V8 is still compiling.
  *
  * - Latency: from the acknowledged spend that crossed the threshold (its answer carries the
  *   CreditsLow) to the signed credits.low received and verified by a local receiver (a thread of
@@ -101,47 +103,74 @@ export async function webhooksRun(options: {
         secrets[path] = result.secret;
       }
       receiver.worker.postMessage({ type: 'secrets', secrets });
-      const perWorkspace = Math.ceil(options.spends / options.workspaces);
-      // Enough for every spend; the threshold puts the crossing at a random spend j of the workspace.
-      const granted = CREDITS_PER_SPEND * perWorkspace + 50;
-      for (let w = 0; w < options.workspaces; w++) {
-        const workspaceId = `ws-${w}`;
-        const j = 1 + Math.floor(Math.random() * perWorkspace);
-        await commands.configureAlerts(
-          {
-            workspaceId,
-            rules: {
-              lowBalanceCredits: granted - CREDITS_PER_SPEND * j + 1,
-              lowBalancePercent: null,
-              notify: { low: true, depleted: false, recovered: false },
-              expiringSoonDays: null,
+
+      /** Workspaces `<prefix>-<w>`, each with credits for its spends and a threshold crossed at a random one. */
+      const prepare = async (prefix: string, workspaces: number, spends: number): Promise<void> => {
+        const perWorkspace = Math.ceil(spends / workspaces);
+        const granted = CREDITS_PER_SPEND * perWorkspace + 50;
+        for (let w = 0; w < workspaces; w++) {
+          const workspaceId = `${prefix}-${w}`;
+          const j = 1 + Math.floor(Math.random() * perWorkspace);
+          await commands.configureAlerts(
+            {
+              workspaceId,
+              rules: {
+                lowBalanceCredits: granted - CREDITS_PER_SPEND * j + 1,
+                lowBalancePercent: null,
+                notify: { low: true, depleted: false, recovered: false },
+                expiringSoonDays: null,
+              },
             },
-          },
-          admin,
-        );
-        await commands.grantCredits({ workspaceId, credits: granted, reason: 'bench', idempotencyKey: 'seed' }, admin);
-      }
-      const acknowledged = new Map<string, number>();
-      const cpuBefore = process.cpuUsage();
-      const { seconds } = await timed(() =>
-        inFlight(options.spends, options.concurrency, async (i) => {
-          const workspaceId = `ws-${i % options.workspaces}`;
-          const outcome = await commands.consumeCredits(
-            { workspaceId, action: 'PERSON_ENRICHMENT', units: 1, idempotencyKey: `k${i}` },
-            { actorId: 'member' },
+            admin,
           );
-          if (outcome.events.some((event) => event.type === 'CreditsLow')) {
-            acknowledged.set(workspaceId, performance.timeOrigin + performance.now());
-          }
-        }),
-      );
-      const expected = acknowledged.size * options.endpoints;
-      const deadline = Date.now() + 60_000;
-      while (receiver.received.length < expected && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+          await commands.grantCredits(
+            { workspaceId, credits: granted, reason: 'bench', idempotencyKey: 'seed' },
+            admin,
+          );
+        }
+      };
+      /** The spends, 1,000 in flight; when each crossing spend was acknowledged, by workspace. */
+      const spend = async (prefix: string, workspaces: number, spends: number) => {
+        const acknowledged = new Map<string, number>();
+        const { seconds } = await timed(() =>
+          inFlight(spends, options.concurrency, async (i) => {
+            const workspaceId = `${prefix}-${i % workspaces}`;
+            const outcome = await commands.consumeCredits(
+              { workspaceId, action: 'PERSON_ENRICHMENT', units: 1, idempotencyKey: `${prefix}-k${i}` },
+              { actorId: 'member' },
+            );
+            if (outcome.events.some((event) => event.type === 'CreditsLow')) {
+              acknowledged.set(workspaceId, performance.timeOrigin + performance.now());
+            }
+          }),
+        );
+        return { seconds, acknowledged };
+      };
+      const receivedOf = (prefix: string) =>
+        receiver.received.filter((message) => message.workspaceId.startsWith(`${prefix}-`));
+      const delivered = async (prefix: string, expected: number): Promise<void> => {
+        const deadline = Date.now() + 60_000;
+        while (receivedOf(prefix).length < expected && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      };
+
+      // A server that has run a while, as one in production has: a tenth of the load first, with
+      // its crossings delivered, so that the run measures neither V8 compiling the code paths nor
+      // the sender thread's and the receiver's first requests.
+      const warmWorkspaces = Math.max(1, Math.round(options.workspaces / 10));
+      const warmSpends = Math.max(warmWorkspaces, Math.round(options.spends / 10));
+      await prepare('warm', warmWorkspaces, warmSpends);
+      const warm = await spend('warm', warmWorkspaces, warmSpends);
+      await delivered('warm', warm.acknowledged.size * options.endpoints);
+
+      await prepare('ws', options.workspaces, options.spends);
+      const cpuBefore = process.cpuUsage();
+      const { seconds, acknowledged } = await spend('ws', options.workspaces, options.spends);
+      await delivered('ws', acknowledged.size * options.endpoints);
       const cpu = process.cpuUsage(cpuBefore);
-      const latencies = receiver.received
+      const received = receivedOf('ws');
+      const latencies = received
         .map((message) => message.receivedAt - (acknowledged.get(message.workspaceId) ?? Number.NaN))
         .filter((latency) => Number.isFinite(latency))
         .map((latency) => Math.max(0, latency))
@@ -152,8 +181,8 @@ export async function webhooksRun(options: {
         seconds: round(seconds, 2),
         spendsPerSecond: Math.round(options.spends / seconds),
         crossings: acknowledged.size,
-        delivered: receiver.received.length,
-        unverified: receiver.received.filter((message) => !message.verified).length,
+        delivered: received.length,
+        unverified: received.filter((message) => !message.verified).length,
         cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
         latencyMs: summary(latencies),
         latencies,
