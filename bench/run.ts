@@ -106,28 +106,42 @@ async function main(): Promise<void> {
   }
 
   if (runs('holds')) {
-    // Like (2) alone: pairs in flight against a spend's 1,000 commands, the same workspaces.
+    // Judged against spends of the same shape (2,000 spends per 1,000 pairs: a pair is two
+    // commands) run in the same rounds, a spend round then a pair round, three times: other
+    // tenants move a rate by half from one minute to the next, and alternating puts the same load
+    // on both. The figure is the median of the three rounds' ratios.
     const shapes = { across: { workspaces: 1000, pairs: 50_000 }, hot: { workspaces: 1, pairs: 25_000 } };
     const measured: Record<string, unknown> = {};
     for (const [key, label] of [
       ['across', '1,000 workspaces'],
       ['hot', 'one workspace'],
     ] as const) {
-      log(`holds: reserve + settle pairs ${key === 'across' ? 'across 1,000 workspaces' : 'on one workspace'}`);
-      const holds = await holdsBench({
-        workspaces: shapes[key].workspaces,
-        pairs: scaled(shapes[key].pairs),
-        concurrency: 1000,
-        projections: false,
-      });
-      measured[key] = holds;
-      const spends = commands?.[key].spendsPerSecond;
-      const ratio = spends === undefined ? undefined : round(holds.pairsPerSecond / spends, 2);
+      const rounds: { spendsPerSecond: number; pairsPerSecond: number; ratio: number }[] = [];
+      for (let turn = 1; turn <= 3; turn++) {
+        log(`holds: round ${turn} of 3, spends then reserve + settle pairs, ${label}`);
+        const { workspaces, pairs } = shapes[key];
+        const spends = await consumeBench({
+          workspaces,
+          spends: scaled(2 * pairs),
+          concurrency: 1000,
+          projections: false,
+        });
+        const holds = await holdsBench({ workspaces, pairs: scaled(pairs), concurrency: 1000, projections: false });
+        rounds.push({
+          spendsPerSecond: spends.spendsPerSecond,
+          pairsPerSecond: holds.pairsPerSecond,
+          ratio: holds.pairsPerSecond / spends.spendsPerSecond,
+        });
+      }
+      const middle = [...rounds].sort((a, b) => a.ratio - b.ratio)[1] as (typeof rounds)[number];
+      measured[key] = { rounds, median: middle };
       rows.push({
         scenario: `(8) ReserveCredits + SettleCreditHold pairs, ${label}`,
-        result: `${count(holds.pairsPerSecond)} pairs/s${ratio === undefined ? '' : ` (${ratio} of (2)'s ${count(spends as number)} spends/s)`}`,
-        target: '≥ 0.5 of (2) spends/s, same run',
-        met: ratio === undefined ? undefined : ratio >= 0.5,
+        result:
+          `${count(middle.pairsPerSecond)} pairs/s against ${count(middle.spendsPerSecond)} spends/s ` +
+          `(${round(middle.ratio, 2)}, the median round; rounds ${rounds.map((each) => round(each.ratio, 2)).join(', ')})`,
+        target: '≥ 0.5 of spends/s, same rounds',
+        met: middle.ratio >= 0.5,
       });
     }
     results.holds = measured;
