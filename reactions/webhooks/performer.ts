@@ -58,13 +58,16 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
 
   async perform(item: WorkItem<WebhookWork>): Promise<PerformResult> {
     const work = item.payload;
-    const outcome = await this.sender.send({ deliveryId: work.deliveryId, at: this.clock.now().getTime() });
+    // The attempt is dated when it was sent (its signature's timestamp), not when its answer came:
+    // a timed-out attempt happened WEBHOOK_TIMEOUT_MS before it was known to have failed.
+    const attemptedAt = this.clock.now();
+    const outcome = await this.sender.send({ deliveryId: work.deliveryId, at: attemptedAt.getTime() });
     // Disabled or deleted since: its derivation drops the work; nothing was sent.
     if (!outcome.sent) return;
     const { statusCode, error, latencyMs } = outcome;
     const succeeded = delivered(statusCode);
     this.settings.observe?.({ succeeded, latencyMs });
-    const attemptedAt = this.clock.now();
+    const answeredAt = this.clock.now().getTime();
     const wait = succeeded ? undefined : this.settings.retryScheduleMs[item.attempts];
     const { events, position } = await this.commands.recordAttempt(
       {
@@ -76,7 +79,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
         statusCode,
         error,
         latencyMs,
-        nextAttemptAt: wait === undefined ? null : new Date(attemptedAt.getTime() + withJitter(wait, this.random)),
+        nextAttemptAt: wait === undefined ? null : new Date(answeredAt + withJitter(wait, this.random)),
         attemptedAt,
       },
       WEBHOOKS_ACTOR,

@@ -1,0 +1,91 @@
+/**
+ * The webhooks performer: one attempt at a due message, recorded on its endpoint's stream whatever
+ * came of it, dated when it was sent (its signature's timestamp), with the next attempt counted
+ * from when its answer (or its deadline) came.
+ */
+import pino from 'pino';
+import type { WebhookEndpointCommands } from '../../src/commands/webhook-endpoint-commands';
+import { WebhooksPerformer } from '../../reactions/webhooks/performer';
+import type { SendOrder, SendOutcome, WebhookSender } from '../../reactions/webhooks/sender';
+import type { WebhookWork } from '../../reactions/webhooks/work';
+import type { WorkItem } from '../../reactions/reaction';
+
+const T0 = Date.parse('2026-12-02T10:00:00.000Z');
+const TIMEOUT_MS = 10_000;
+
+function performerWith(outcome: SendOutcome) {
+  let now = T0;
+  const clock = { now: () => new Date(now) };
+  const orders: SendOrder[] = [];
+  const sender: WebhookSender = {
+    send: async (order) => {
+      orders.push(order);
+      now += TIMEOUT_MS; // the answer (here the deadline) comes ten seconds later
+      return outcome;
+    },
+    close: async () => undefined,
+  };
+  const recorded: Parameters<WebhookEndpointCommands['recordAttempt']>[0][] = [];
+  const commands = {
+    recordAttempt: async (attempt: (typeof recorded)[number]) => {
+      recorded.push(attempt);
+      return { result: undefined, events: [], position: 7n };
+    },
+  } as unknown as WebhookEndpointCommands;
+  const performer = new WebhooksPerformer(
+    commands,
+    sender,
+    clock,
+    { retryScheduleMs: [5_000], concurrency: 8, concurrencyPerEndpoint: 2 },
+    pino({ level: 'silent' }),
+    () => 0, // no jitter
+  );
+  return { performer, orders, recorded };
+}
+
+const item: WorkItem<WebhookWork> = {
+  reaction: 'webhooks',
+  key: 'we_1/msg_1',
+  payload: { endpointId: 'we_1', deliveryId: 'msg_1', eventType: 'credits.low', firstAttempt: 1 },
+  attempts: 0,
+  dueAt: T0,
+  requestedAt: T0,
+};
+
+it('dates a timed-out attempt when it was sent, and counts the next one from the deadline', async () => {
+  const { performer, orders, recorded } = performerWith({
+    sent: true,
+    url: 'https://hooks.example.com/',
+    statusCode: null,
+    error: 'timeout',
+    latencyMs: TIMEOUT_MS,
+  });
+  await expect(performer.perform(item)).resolves.toEqual({ outcomeAt: 7n });
+  expect(orders).toEqual([{ deliveryId: 'msg_1', at: T0 }]);
+  expect(recorded).toEqual([
+    expect.objectContaining({
+      deliveryId: 'msg_1',
+      attempt: 1,
+      succeeded: false,
+      attemptedAt: new Date(T0),
+      nextAttemptAt: new Date(T0 + TIMEOUT_MS + 5_000),
+    }),
+  ]);
+});
+
+it('records a delivered attempt with no next one, and nothing for a message it did not send', async () => {
+  const delivered = performerWith({
+    sent: true,
+    url: 'https://hooks.example.com/',
+    statusCode: 204,
+    error: null,
+    latencyMs: 12,
+  });
+  await delivered.performer.perform(item);
+  expect(delivered.recorded).toEqual([
+    expect.objectContaining({ succeeded: true, statusCode: 204, nextAttemptAt: null, attemptedAt: new Date(T0) }),
+  ]);
+  const unsent = performerWith({ sent: false });
+  await expect(unsent.performer.perform(item)).resolves.toBeUndefined();
+  expect(unsent.recorded).toEqual([]);
+});
