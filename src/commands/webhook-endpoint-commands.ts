@@ -4,18 +4,48 @@
  * back in clear only in the answer that created them), checks a URL against the SSRF rules, and
  * hands the command to the endpoint's handler.
  */
+import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../clock';
+import { conflict, isCreditsError } from '../domain/errors';
 import type { WebhookEventType } from '../domain/webhooks/messages';
 import type { WebhookEndpointCommand } from '../domain/webhooks/endpoint-decider';
+import {
+  decideRegistration,
+  staleRegistrations,
+  type RegisteredEndpointStatus,
+} from '../domain/webhooks/endpoint-registry';
+import { isExpectedRevisionConflict } from '../eventstore/port';
 import { newId as timeOrderedId } from '../ids';
 import type { WebhookSecrets, WebhookUrlPolicy } from '../webhooks/port';
 import type { CommandMetadata } from './decide-and-append';
 import type { EndpointOutcome, WebhookEndpointHandler } from './webhook-endpoint-handler';
+import type { WebhookRegistries } from './webhook-registry';
 
 export interface WebhookEndpointSettings {
   /** How long every attempt to an endpoint may fail before it is disabled. */
   disableAfterMs: number;
+  /** Endpoints one owner (a workspace, or the platform) may have at once. */
+  maxEndpoints: number;
 }
+
+/** What a create asks for. */
+interface CreateRequest {
+  workspaceId: string | null;
+  url: string;
+  eventTypes: WebhookEventType[];
+  description: string;
+  /** Makes a retry answer the endpoint this create made (for 24 hours). */
+  idempotencyKey?: string | null;
+}
+
+/** Revision races a create may lose on its owner's registry before it gives up with CONFLICT. */
+const MAX_REGISTRY_ATTEMPTS = 5;
+
+/** What a create asked for, as its idempotency key is tied to: the checked URL, the event types, the description. */
+const requestDigest = (url: string, eventTypes: readonly string[], description: string): string =>
+  createHash('sha256')
+    .update(JSON.stringify([url, [...eventTypes].sort(), description]))
+    .digest('base64url');
 
 /** What an attempt to deliver one message came to, as the delivery reaction reports it. */
 export interface DeliveryAttempt {
@@ -36,6 +66,7 @@ type Outcome<R> = EndpointOutcome<R>;
 export class WebhookEndpointCommands {
   constructor(
     private readonly handler: WebhookEndpointHandler,
+    private readonly registries: WebhookRegistries,
     private readonly secrets: WebhookSecrets,
     private readonly urls: WebhookUrlPolicy,
     private readonly settings: WebhookEndpointSettings,
@@ -43,22 +74,119 @@ export class WebhookEndpointCommands {
     private readonly newId: () => string = timeOrderedId,
   ) {}
 
-  /** Creates an endpoint; the answer carries its signing secret, the only time it is shown. */
+  /**
+   * Creates an endpoint; the answer carries its signing secret, the only time it is shown unless
+   * the create is retried with its idempotency key (within 24 hours), which answers the same
+   * endpoint and its current secret instead of making a second one. The endpoint is first
+   * registered on its owner's registry stream, where the cap on endpoints per owner is decided.
+   */
   async create(
-    request: { workspaceId: string | null; url: string; eventTypes: WebhookEventType[]; description: string },
+    request: CreateRequest,
     metadata: CommandMetadata,
   ): Promise<Outcome<{ endpointId: string; secret: string }>> {
     const url = await this.urls.check(request.url);
-    const endpointId = `we_${this.newId()}`;
+    const asked = { ...request, url, digest: requestDigest(url, request.eventTypes, request.description) };
+    return this.registries.serial(request.workspaceId, async () => {
+      let repaired = false;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const outcome = await this.createOnce(asked, metadata, repaired);
+          if (outcome !== 'repaired') return outcome;
+          repaired = true;
+        } catch (error) {
+          if (!isExpectedRevisionConflict(error)) throw error;
+          if (attempt >= MAX_REGISTRY_ATTEMPTS) {
+            throw conflict('The webhook endpoints of this owner kept changing; try again.');
+          }
+        }
+      }
+    });
+  }
+
+  /** One decision on the owner's registry, at the revision it was read at. */
+  private async createOnce(
+    request: CreateRequest & { digest: string },
+    metadata: CommandMetadata,
+    repaired: boolean,
+  ): Promise<Outcome<{ endpointId: string; secret: string }> | 'repaired'> {
+    const owner = request.workspaceId;
+    const now = this.clock.now().getTime();
+    const { state, revision } = await this.registries.load(owner);
+    const registering = {
+      workspaceId: owner,
+      endpointId: `we_${this.newId()}`,
+      idempotencyKey: request.idempotencyKey ?? null,
+      request: request.digest,
+      now,
+      maxEndpoints: this.settings.maxEndpoints,
+    };
+    let registration;
+    try {
+      registration = decideRegistration(state, registering);
+    } catch (error) {
+      // At the cap: endpoints deleted, or creates that died half-way, may still hold places. Each
+      // registered endpoint's own stream tells; those that hold none are unregistered, once.
+      if (repaired || !isCreditsError(error) || error.code !== 'LIMIT_EXCEEDED') throw error;
+      const statuses = new Map<string, RegisteredEndpointStatus>();
+      for (const endpointId of state.live.keys()) {
+        const { status } = await this.handler.current(endpointId);
+        statuses.set(endpointId, status === 'NONE' || status === 'DELETED' ? status : 'PRESENT');
+      }
+      const stale = staleRegistrations(state, owner, statuses, now);
+      if (stale.length === 0) throw error;
+      await this.registries.append(owner, stale, revision, metadata);
+      return 'repaired';
+    }
+    if (registration.kind === 'existing') return this.createdBefore(registration.endpointId, request, metadata);
+    await this.registries.append(owner, [registration.event], revision, metadata);
+    return this.writeEndpoint(registering.endpointId, request, metadata);
+  }
+
+  /** The endpoint's own stream, with a new signing secret. */
+  private async writeEndpoint(
+    endpointId: string,
+    request: CreateRequest,
+    metadata: CommandMetadata,
+  ): Promise<Outcome<{ endpointId: string; secret: string }>> {
+    const { workspaceId, url, eventTypes, description } = request;
     const secret = this.secrets.generate();
     const outcome = await this.run(
       {
         type: 'CreateWebhookEndpoint',
-        data: { ...request, url, endpointId, secret: this.secrets.seal(secret), ...this.by(metadata) },
+        data: {
+          workspaceId,
+          url,
+          eventTypes,
+          description,
+          endpointId,
+          secret: this.secrets.seal(secret),
+          ...this.by(metadata),
+        },
       },
       metadata,
     );
     return { ...outcome, result: { endpointId, secret } };
+  }
+
+  /**
+   * A create retried with its key: the endpoint it made and its current secret. When the first try
+   * died between registering the endpoint and writing its stream, the retry writes it now.
+   */
+  private async createdBefore(
+    endpointId: string,
+    request: CreateRequest,
+    metadata: CommandMetadata,
+  ): Promise<Outcome<{ endpointId: string; secret: string }>> {
+    if ((await this.handler.current(endpointId)).status === 'NONE') {
+      try {
+        return await this.writeEndpoint(endpointId, request, metadata);
+      } catch (error) {
+        // Another process finishing the same retry wrote it first: answer what it wrote.
+        if (!isCreditsError(error) || error.code !== 'CONFLICT') throw error;
+      }
+    }
+    const current = await this.handler.current(endpointId);
+    return { result: { endpointId, secret: this.secrets.open(current.secret) }, events: [], position: undefined };
   }
 
   async update(
@@ -80,8 +208,25 @@ export class WebhookEndpointCommands {
     return this.run({ type: 'EnableWebhookEndpoint', data: { endpointId, ...this.by(metadata) } }, metadata);
   }
 
-  delete(endpointId: string, metadata: CommandMetadata): Promise<Outcome<void>> {
-    return this.run({ type: 'DeleteWebhookEndpoint', data: { endpointId, ...this.by(metadata) } }, metadata);
+  /** Deletes the endpoint, then frees its place on its owner's registry. */
+  async delete(endpointId: string, metadata: CommandMetadata): Promise<Outcome<void>> {
+    const by = this.by(metadata);
+    const {
+      result: endpoint,
+      events,
+      position,
+    } = await this.handler.handle({ type: 'DeleteWebhookEndpoint', data: { endpointId, ...by } }, metadata);
+    const owner = endpoint.workspaceId;
+    const unregistered = {
+      type: 'WebhookEndpointUnregistered' as const,
+      data: { workspaceId: owner, endpointId, reason: 'DELETED' as const, unregisteredAt: by.now },
+    };
+    // The delete has committed and is answered as done whatever happens here: a place left taken
+    // is found and freed when the owner next reaches the cap (createOnce).
+    await this.registries
+      .serial(owner, () => this.registries.append(owner, [unregistered], 'any', metadata))
+      .catch(() => undefined);
+    return { result: undefined, events, position };
   }
 
   /** A new signing secret (answered once, in clear); the old one signs too for `overlapMs` more. */

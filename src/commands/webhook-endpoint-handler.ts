@@ -73,6 +73,14 @@ export class WebhookEndpointHandler {
     );
   }
 
+  /**
+   * The endpoint as its stream has it now, read afresh (not from the cache, which another process's
+   * appends may have left behind): for the rare paths that must know, such as a create retried.
+   */
+  async current(endpointId: string): Promise<WebhookEndpointState> {
+    return (await this.load(webhookEndpointStreamName(endpointId))).state;
+  }
+
   /** Decides and appends one batch; returns the commands to decide again after a revision conflict. */
   private async run(id: string, batch: Queued[]): Promise<Queued[]> {
     const stream = webhookEndpointStreamName(id);

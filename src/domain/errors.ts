@@ -3,7 +3,13 @@
  * layer exposes it as `extensions.code`), and is built by a named factory so the reasons stay few.
  */
 export type CreditsErrorCode =
-  'BAD_USER_INPUT' | 'INSUFFICIENT_CREDITS' | 'IDEMPOTENCY_KEY_REUSED' | 'CONFLICT' | 'NOT_FOUND' | HoldRefusalCode;
+  | 'BAD_USER_INPUT'
+  | 'INSUFFICIENT_CREDITS'
+  | 'IDEMPOTENCY_KEY_REUSED'
+  | 'CONFLICT'
+  | 'NOT_FOUND'
+  | 'LIMIT_EXCEEDED'
+  | HoldRefusalCode;
 
 /** Why a hold cannot be settled, extended or released: it is over, or the settle asks too much. */
 export type HoldRefusalCode = 'HOLD_EXPIRED' | 'HOLD_SETTLED' | 'HOLD_RELEASED' | 'HOLD_EXCEEDED';
@@ -33,6 +39,10 @@ export const idempotencyKeyReused = (key: string): CreditsError =>
   });
 
 export const conflict = (message: string): CreditsError => new CreditsError('CONFLICT', message);
+
+/** A count the service caps (webhook endpoints per owner) is at its cap. */
+export const limitExceeded = (message: string, limit: number): CreditsError =>
+  new CreditsError('LIMIT_EXCEEDED', message, { limit });
 
 export const notFound = (what: string, id: string): CreditsError =>
   new CreditsError('NOT_FOUND', `${what} "${id}" does not exist.`, { id });

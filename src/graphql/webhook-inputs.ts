@@ -14,7 +14,7 @@ import {
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhooks/messages';
 import { MAX_URL_LENGTH } from '../webhooks/port';
-import { IsWorkspaceId } from './validators';
+import { IsWorkspaceId, NotBlank } from './validators';
 
 export const MAX_DELIVERIES_PAGE = 100;
 const TYPES_RULE = `each event type must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}`;
@@ -76,6 +76,15 @@ export class CreateWebhookEndpointInput {
   @Field({ defaultValue: '', description: 'What the endpoint is for, up to 500 characters.' })
   @IsDescription()
   description!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Makes the create safe to retry: within 24 hours, the same key answers the endpoint it made (with its current secret) instead of making another; the same key with another URL, event types or description is refused with IDEMPOTENCY_KEY_REUSED.',
+  })
+  @IsOptional()
+  @NotBlank(200)
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'New settings of an endpoint; a field left out stays as it is.' })

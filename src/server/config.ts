@@ -139,6 +139,8 @@ export interface WebhookConfig {
   timeoutMs: number;
   retryScheduleMs: number[];
   disableAfterMs: number;
+  /** Endpoints one owner (a workspace, or the platform) may have at once. */
+  maxEndpoints: number;
 }
 
 /**
@@ -211,6 +213,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     WEBHOOK_RETRY_SCHEDULE: durations({
       default: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
       desc: 'Waits before each retry of a webhook, e.g. 5s,5m,30m,2h,5h,10h,10h',
+    }),
+    WEBHOOK_MAX_ENDPOINTS: positiveInt({
+      default: 20,
+      desc: 'Webhook endpoints one workspace may have at once (and, apart, the platform)',
     }),
     WEBHOOK_DISABLE_AFTER: duration({
       default: 5 * 24 * 60 * 60 * 1000,
@@ -287,6 +293,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE,
       disableAfterMs: env.WEBHOOK_DISABLE_AFTER,
+      maxEndpoints: env.WEBHOOK_MAX_ENDPOINTS,
     },
     queryLimits: {
       maxTokens: env.GRAPHQL_MAX_TOKENS,

@@ -10,6 +10,7 @@ import { WebhooksPerformer } from '../../reactions/webhooks/performer';
 import type { Clock } from '../clock';
 import { WebhookEndpointCommands } from '../commands/webhook-endpoint-commands';
 import { WebhookEndpointHandler } from '../commands/webhook-endpoint-handler';
+import { WebhookRegistries } from '../commands/webhook-registry';
 import type { EventStore } from '../eventstore/port';
 import { aesGcmSecrets } from '../webhooks/secret-box';
 import { webhookUrlPolicy } from '../webhooks/url-policy';
@@ -37,9 +38,10 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
   const reader = new WebhookReader(readModels);
   const commands = new WebhookEndpointCommands(
     new WebhookEndpointHandler(store),
+    new WebhookRegistries(store),
     secrets,
     webhookUrlPolicy({ allowPrivate: settings.allowPrivateUrls }),
-    { disableAfterMs: settings.disableAfterMs },
+    { disableAfterMs: settings.disableAfterMs, maxEndpoints: settings.maxEndpoints },
     clock,
   );
   const sender = new WebhookSenderThread({

@@ -7,6 +7,7 @@
 import {
   ConsumeCreditsDocument,
   CreateWebhookEndpointDocument,
+  DeleteWebhookEndpointDocument,
   GrantCreditsDocument,
   PlatformWebhookEndpointsDocument,
   PurchaseCreditsDocument,
@@ -35,6 +36,7 @@ beforeAll(async () => {
       WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       WEBHOOK_RETRY_SCHEDULE: `${RETRY_MS}ms,${RETRY_MS}ms,${RETRY_MS}ms`,
       WEBHOOK_DISABLE_AFTER: '2s',
+      WEBHOOK_MAX_ENDPOINTS: '4',
     },
   });
 });
@@ -379,6 +381,63 @@ describe('managing endpoints', () => {
     expect(unknown.message.length).toBeLessThan(1_000);
     const listed = await expectData(server.url, WebhookEndpointsDocument, { workspaceId }, owner);
     expect(listed.webhookEndpoints).toEqual([]);
+  });
+
+  it('caps the endpoints of a workspace (LIMIT_EXCEEDED), even for a burst, and a delete frees a place', async () => {
+    const workspaceId = newWorkspace();
+    const owner = tokenFor(workspaceId, 'OWNER');
+    const create = (i: number) =>
+      execute(
+        server.url,
+        CreateWebhookEndpointDocument,
+        { input: { workspaceId, url: `${receiver.url}/capped/${i}`, eventTypes: ['credits.low'] } },
+        owner,
+      );
+    const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => create(i)));
+    const created = answers.flatMap((answer) => (answer.data ? [answer.data.createWebhookEndpoint.id] : []));
+    expect(created).toHaveLength(4);
+    const refusals = answers.flatMap((answer) => answer.errors ?? []);
+    expect(refusals.map((error) => error.extensions?.code)).toEqual(Array(6).fill('LIMIT_EXCEEDED'));
+    expect(refusals[0]?.message).toMatch(/at most 4 webhook endpoints; delete one first/);
+    expect(
+      (await expectData(server.url, WebhookEndpointsDocument, { workspaceId }, owner)).webhookEndpoints,
+    ).toHaveLength(4);
+    await expectData(server.url, DeleteWebhookEndpointDocument, { input: { endpointId: created[0] ?? '' } }, owner);
+    expect((await create(10)).data?.createWebhookEndpoint.id).toBeDefined();
+    expect((await create(11)).errors?.[0]?.extensions?.code).toBe('LIMIT_EXCEEDED');
+  });
+
+  it('answers a create retried with its idempotencyKey with the same endpoint and secret, and makes no second one', async () => {
+    const workspaceId = newWorkspace();
+    const owner = tokenFor(workspaceId, 'OWNER');
+    const input = {
+      workspaceId,
+      url: `${receiver.url}/once`,
+      eventTypes: ['credits.low'],
+      idempotencyKey: 'create-once',
+    };
+    const [first, second] = await Promise.all([
+      expectData(server.url, CreateWebhookEndpointDocument, { input }, owner),
+      expectData(server.url, CreateWebhookEndpointDocument, { input }, owner),
+    ]);
+    expect(second.createWebhookEndpoint.id).toBe(first.createWebhookEndpoint.id);
+    expect(second.createWebhookEndpoint.secret).toBe(first.createWebhookEndpoint.secret);
+    const listed = await expectData(server.url, WebhookEndpointsDocument, { workspaceId }, owner);
+    expect(listed.webhookEndpoints.map((each) => each.id)).toEqual([first.createWebhookEndpoint.id]);
+    const reused = await expectError(
+      server.url,
+      CreateWebhookEndpointDocument,
+      { input: { ...input, url: `${receiver.url}/elsewhere` } },
+      owner,
+    );
+    expect(reused.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    const blank = await expectError(
+      server.url,
+      CreateWebhookEndpointDocument,
+      { input: { ...input, idempotencyKey: '  ' } },
+      owner,
+    );
+    expect(blank.code).toBe('BAD_USER_INPUT');
   });
 
   it('keeps a URL as it will be sent to, however it was typed', async () => {

@@ -51,6 +51,8 @@ export interface WebhookEndpointState {
   description: string;
   /** The first failed attempt since the last delivered one; null while deliveries succeed. */
   failingSince: string | null;
+  /** The newest signing secret, sealed ('' before the endpoint is created). */
+  secret: string;
 }
 
 export const initialState = (): WebhookEndpointState => ({
@@ -60,6 +62,7 @@ export const initialState = (): WebhookEndpointState => ({
   eventTypes: [],
   description: '',
   failingSince: null,
+  secret: '',
 });
 
 export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent): WebhookEndpointState {
@@ -69,6 +72,7 @@ export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent)
       if (event.type === 'WebhookEndpointCreated') {
         state.status = 'ENABLED';
         state.workspaceId = event.data.workspaceId;
+        state.secret = event.data.secret;
       }
       state.url = event.data.url;
       state.eventTypes = event.data.eventTypes;
@@ -89,6 +93,8 @@ export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent)
       else state.failingSince ??= event.data.attemptedAt;
       return state;
     case 'WebhookSecretRotated':
+      state.secret = event.data.secret;
+      return state;
     case 'WebhookRedeliveryRequested':
       return state;
   }

@@ -56,7 +56,7 @@ export class WebhooksResolver {
 
   @Mutation(() => WebhookEndpointSecret, {
     description:
-      'Creates a webhook endpoint and answers its signing secret, the only time it is shown. The URL must be https and reach a public address.',
+      'Creates a webhook endpoint and answers its signing secret, the only time it is shown (a retry with the same idempotencyKey answers it again). The URL must be https and reach a public address. An owner has at most WEBHOOK_MAX_ENDPOINTS endpoints (LIMIT_EXCEEDED).',
   })
   async createWebhookEndpoint(
     @Arg('input', () => CreateWebhookEndpointInput) input: CreateWebhookEndpointInput,
@@ -70,6 +70,7 @@ export class WebhooksResolver {
         url: input.url,
         eventTypes: input.eventTypes as WebhookEventType[],
         description: input.description,
+        idempotencyKey: input.idempotencyKey ?? null,
       },
       asActor(principal),
     );

@@ -1,0 +1,72 @@
+/**
+ * The owners' webhook endpoint registries (domain/webhooks/endpoint-registry.ts) as the endpoint
+ * commands use them: an owner's registry folded from its stream, and appends to it at the revision
+ * it was folded at. Work on one owner's registry runs one at a time in this process (`serial`), so
+ * that a burst of creates queues rather than races; another process appending first shows as a
+ * revision conflict, and the caller decides again.
+ */
+import {
+  evolveRegistry,
+  initialRegistryState,
+  type WebhookRegistryEvent,
+  type WebhookRegistryState,
+} from '../domain/webhooks/endpoint-registry';
+import {
+  toNewWebhookRegistryEvent,
+  toWebhookRegistryEvent,
+  webhookRegistryStreamName,
+} from '../events/webhook-registry-stream';
+import type { EventStore, ExpectedRevision } from '../eventstore/port';
+import { newId } from '../ids';
+import type { CommandMetadata } from './decide-and-append';
+
+export interface LoadedRegistry {
+  state: WebhookRegistryState;
+  /** The revision it was folded at: the expected revision of the next append. */
+  revision: ExpectedRevision;
+}
+
+export class WebhookRegistries {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly store: EventStore) {}
+
+  /** Runs `work` once every earlier piece of work on the same owner's registry has finished. */
+  serial<T>(workspaceId: string | null, work: () => Promise<T>): Promise<T> {
+    const stream = webhookRegistryStreamName(workspaceId);
+    const before = this.tails.get(stream) ?? Promise.resolve();
+    const running = before.then(work, work);
+    const tail = running.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(stream, tail);
+    void tail.then(() => {
+      if (this.tails.get(stream) === tail) this.tails.delete(stream);
+    });
+    return running;
+  }
+
+  async load(workspaceId: string | null): Promise<LoadedRegistry> {
+    const loaded: LoadedRegistry = { state: initialRegistryState(), revision: 'no_stream' };
+    for await (const recorded of this.store.readStream(webhookRegistryStreamName(workspaceId))) {
+      const event = toWebhookRegistryEvent(recorded);
+      if (event) evolveRegistry(loaded.state, event);
+      loaded.revision = recorded.revision;
+    }
+    return loaded;
+  }
+
+  async append(
+    workspaceId: string | null,
+    events: WebhookRegistryEvent[],
+    expectedRevision: ExpectedRevision,
+    metadata: CommandMetadata,
+  ): Promise<void> {
+    await this.store.appendToStream(
+      webhookRegistryStreamName(workspaceId),
+      events.map((event) => toNewWebhookRegistryEvent(event, newId(), { ...metadata })),
+      { expectedRevision },
+    );
+  }
+}
