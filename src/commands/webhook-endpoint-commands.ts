@@ -129,7 +129,7 @@ export class WebhookEndpointCommands {
       if (repaired || !isCreditsError(error) || error.code !== 'LIMIT_EXCEEDED') throw error;
       const statuses = new Map<string, RegisteredEndpointStatus>();
       for (const endpointId of state.live.keys()) {
-        const { status } = await this.handler.current(endpointId);
+        const { status } = (await this.handler.current(endpointId)).state;
         statuses.set(endpointId, status === 'NONE' || status === 'DELETED' ? status : 'PRESENT');
       }
       const stale = staleRegistrations(state, owner, statuses, now);
@@ -177,7 +177,7 @@ export class WebhookEndpointCommands {
     request: CreateRequest,
     metadata: CommandMetadata,
   ): Promise<Outcome<{ endpointId: string; secret: string }>> {
-    if ((await this.handler.current(endpointId)).status === 'NONE') {
+    if ((await this.handler.current(endpointId)).state.status === 'NONE') {
       try {
         return await this.writeEndpoint(endpointId, request, metadata);
       } catch (error) {
@@ -185,8 +185,12 @@ export class WebhookEndpointCommands {
         if (!isCreditsError(error) || error.code !== 'CONFLICT') throw error;
       }
     }
-    const current = await this.handler.current(endpointId);
-    return { result: { endpointId, secret: this.secrets.open(current.secret) }, events: [], position: undefined };
+    // Its position, so that the answer waits, as the first one did, until the read models show it.
+    const { state, position } = await this.handler.current(endpointId);
+    if (state.status === 'DELETED') {
+      throw conflict(`Webhook endpoint "${endpointId}", made with this idempotency key, was deleted since.`);
+    }
+    return { result: { endpointId, secret: this.secrets.open(state.secret) }, events: [], position };
   }
 
   async update(

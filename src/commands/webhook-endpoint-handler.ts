@@ -75,10 +75,18 @@ export class WebhookEndpointHandler {
 
   /**
    * The endpoint as its stream has it now, read afresh (not from the cache, which another process's
-   * appends may have left behind): for the rare paths that must know, such as a create retried.
+   * appends may have left behind), with the position of its last event: for the rare paths that
+   * must know, such as a create retried.
    */
-  async current(endpointId: string): Promise<WebhookEndpointState> {
-    return (await this.load(webhookEndpointStreamName(endpointId))).state;
+  async current(endpointId: string): Promise<{ state: WebhookEndpointState; position: bigint | undefined }> {
+    const state = initialState();
+    let position: bigint | undefined;
+    for await (const recorded of this.store.readStream(webhookEndpointStreamName(endpointId))) {
+      const event = toWebhookEndpointEvent(recorded);
+      if (event) evolve(state, event);
+      position = recorded.position;
+    }
+    return { state, position };
   }
 
   /** Decides and appends one batch; returns the commands to decide again after a revision conflict. */

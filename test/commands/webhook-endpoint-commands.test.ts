@@ -91,6 +91,11 @@ it('answers a create retried with its key with the same endpoint and secret, and
     metadata,
   );
   expect((await commands.create(request('acme', 'create-1'), metadata)).result.secret).toBe(rotated.secret);
+  // The answer waits for the read models like the first did: it names the endpoint's last position.
+  expect((await commands.create(request('acme', 'create-1'), metadata)).position).toBeGreaterThan(0n);
+  // Once the endpoint is deleted, its key answers CONFLICT rather than a secret that signs nothing.
+  await commands.delete(once.result.endpointId, metadata);
+  await expect(refusal(commands.create(request('acme', 'create-1'), metadata))).resolves.toBe('CONFLICT');
   await store.close();
 });
 

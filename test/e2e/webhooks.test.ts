@@ -416,14 +416,16 @@ describe('managing endpoints', () => {
       eventTypes: ['credits.low'],
       idempotencyKey: 'create-once',
     };
-    const [first, second] = await Promise.all([
-      expectData(server.url, CreateWebhookEndpointDocument, { input }, owner),
-      expectData(server.url, CreateWebhookEndpointDocument, { input }, owner),
-    ]);
-    expect(second.createWebhookEndpoint.id).toBe(first.createWebhookEndpoint.id);
-    expect(second.createWebhookEndpoint.secret).toBe(first.createWebhookEndpoint.secret);
+    const [first, ...others] = await Promise.all(
+      Array.from({ length: 5 }, () => expectData(server.url, CreateWebhookEndpointDocument, { input }, owner)),
+    );
+    for (const other of others) {
+      expect(other.createWebhookEndpoint.id).toBe(first?.createWebhookEndpoint.id);
+      expect(other.createWebhookEndpoint.secret).toBe(first?.createWebhookEndpoint.secret);
+      expect(other.createWebhookEndpoint.endpoint.url).toBe(`${receiver.url}/once`);
+    }
     const listed = await expectData(server.url, WebhookEndpointsDocument, { workspaceId }, owner);
-    expect(listed.webhookEndpoints.map((each) => each.id)).toEqual([first.createWebhookEndpoint.id]);
+    expect(listed.webhookEndpoints.map((each) => each.id)).toEqual([first?.createWebhookEndpoint.id]);
     const reused = await expectError(
       server.url,
       CreateWebhookEndpointDocument,
