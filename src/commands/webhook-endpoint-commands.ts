@@ -10,11 +10,13 @@ import { conflict, isCreditsError } from '../domain/errors';
 import type { WebhookEventType } from '../domain/webhooks/messages';
 import type { WebhookEndpointCommand } from '../domain/webhooks/endpoint-decider';
 import {
+  ABANDONED_AFTER_MS,
   decideRegistration,
   staleRegistrations,
   type RegisteredEndpointStatus,
+  type WebhookRegistryState,
 } from '../domain/webhooks/endpoint-registry';
-import { isExpectedRevisionConflict } from '../eventstore/port';
+import { isExpectedRevisionConflict, type ExpectedRevision } from '../eventstore/port';
 import { newId as timeOrderedId } from '../ids';
 import type { WebhookSecrets, WebhookUrlPolicy } from '../webhooks/port';
 import type { CommandMetadata } from './decide-and-append';
@@ -41,11 +43,17 @@ interface CreateRequest {
 /** Revision races a create may lose on its owner's registry before it gives up with CONFLICT. */
 const MAX_REGISTRY_ATTEMPTS = 5;
 
-/** What a create asked for, as its idempotency key is tied to: the checked URL, the event types, the description. */
-const requestDigest = (url: string, eventTypes: readonly string[], description: string): string =>
+/** What a create asked for, and who asked, as its idempotency key is tied to. */
+const requestDigest = (url: string, eventTypes: readonly string[], description: string, actorId: string): string =>
   createHash('sha256')
-    .update(JSON.stringify([url, [...eventTypes].sort(), description]))
+    .update(JSON.stringify([url, [...eventTypes].sort(), description, actorId]))
     .digest('base64url');
+
+/**
+ * After a look for places held by no endpoint that freed none, how long before another: each look
+ * reads every registered endpoint's stream, and a client retrying at the cap must not repeat that.
+ */
+const REPAIR_QUIET_MS = 5 * 60 * 1000;
 
 /** What an attempt to deliver one message came to, as the delivery reaction reports it. */
 export interface DeliveryAttempt {
@@ -74,6 +82,9 @@ export class WebhookEndpointCommands {
     private readonly newId: () => string = timeOrderedId,
   ) {}
 
+  /** When each owner's last look for stale places freed none (epoch ms), in this process. */
+  private readonly fruitlessRepairs = new Map<string | null, number>();
+
   /**
    * Creates an endpoint; the answer carries its signing secret, the only time it is shown unless
    * the create is retried with its idempotency key (within 24 hours), which answers the same
@@ -85,7 +96,8 @@ export class WebhookEndpointCommands {
     metadata: CommandMetadata,
   ): Promise<Outcome<{ endpointId: string; secret: string }>> {
     const url = await this.urls.check(request.url);
-    const asked = { ...request, url, digest: requestDigest(url, request.eventTypes, request.description) };
+    const digest = requestDigest(url, request.eventTypes, request.description, metadata.actorId);
+    const asked = { ...request, url, digest };
     return this.registries.serial(request.workspaceId, async () => {
       let repaired = false;
       for (let attempt = 1; ; attempt++) {
@@ -124,25 +136,63 @@ export class WebhookEndpointCommands {
     try {
       registration = decideRegistration(state, registering);
     } catch (error) {
-      // At the cap: endpoints deleted, or creates that died half-way, may still hold places. Each
-      // registered endpoint's own stream tells; those that hold none are unregistered, once.
       if (repaired || !isCreditsError(error) || error.code !== 'LIMIT_EXCEEDED') throw error;
-      const statuses = new Map<string, RegisteredEndpointStatus>();
-      for (const endpointId of state.live.keys()) {
-        const { status } = (await this.handler.current(endpointId)).state;
-        statuses.set(endpointId, status === 'NONE' || status === 'DELETED' ? status : 'PRESENT');
-      }
-      const stale = staleRegistrations(state, owner, statuses, now);
-      if (stale.length === 0) throw error;
-      await this.registries.append(owner, stale, revision, metadata);
-      return 'repaired';
+      if (await this.freeStalePlaces(owner, state, revision, now, metadata)) return 'repaired';
+      throw error;
     }
-    if (registration.kind === 'existing') return this.createdBefore(registration.endpointId, request, metadata);
+    if (registration.kind === 'existing') {
+      const { endpointId, again } = registration;
+      if (!(await this.handler.exists(endpointId))) {
+        // Its first try died before writing it: registered afresh first, so that no one frees its
+        // place as abandoned while this retry writes it (a repair at this revision now conflicts).
+        await this.registries.append(owner, [again], revision, metadata);
+        return this.writeEndpoint(endpointId, request, metadata);
+      }
+      return this.createdBefore(endpointId);
+    }
     await this.registries.append(owner, [registration.event], revision, metadata);
     return this.writeEndpoint(registering.endpointId, request, metadata);
   }
 
-  /** The endpoint's own stream, with a new signing secret. */
+  /**
+   * At the cap, endpoints deleted (their unregistering failed) or creates that died half-way may
+   * still hold places: each registered endpoint's own stream tells, and those that hold none are
+   * unregistered at the revision the registry was read at. Not again soon after a look that freed
+   * nothing. Answers whether it freed a place.
+   */
+  private async freeStalePlaces(
+    owner: string | null,
+    state: WebhookRegistryState,
+    revision: ExpectedRevision,
+    now: number,
+    metadata: CommandMetadata,
+  ): Promise<boolean> {
+    const fruitless = this.fruitlessRepairs.get(owner);
+    if (fruitless !== undefined && now - fruitless < REPAIR_QUIET_MS) return false;
+    const statuses = new Map<string, RegisteredEndpointStatus>();
+    for (const [endpointId, registeredAt] of state.live) {
+      // Only an old registration can be abandoned; only a written endpoint can be deleted.
+      if (!(await this.handler.exists(endpointId))) {
+        if (registeredAt < now - ABANDONED_AFTER_MS) statuses.set(endpointId, 'NONE');
+        continue;
+      }
+      const { status } = (await this.handler.current(endpointId)).state;
+      statuses.set(endpointId, status === 'DELETED' ? 'DELETED' : 'PRESENT');
+    }
+    const stale = staleRegistrations(state, owner, statuses, now);
+    if (stale.length === 0) {
+      this.fruitlessRepairs.set(owner, now);
+      return false;
+    }
+    this.fruitlessRepairs.delete(owner);
+    await this.registries.append(owner, stale, revision, metadata);
+    return true;
+  }
+
+  /**
+   * The endpoint's own stream, with a new signing secret. Should another process write it first
+   * (both finishing the same keyed create), the answer is what that one wrote.
+   */
   private async writeEndpoint(
     endpointId: string,
     request: CreateRequest,
@@ -150,47 +200,46 @@ export class WebhookEndpointCommands {
   ): Promise<Outcome<{ endpointId: string; secret: string }>> {
     const { workspaceId, url, eventTypes, description } = request;
     const secret = this.secrets.generate();
-    const outcome = await this.run(
-      {
-        type: 'CreateWebhookEndpoint',
-        data: {
-          workspaceId,
-          url,
-          eventTypes,
-          description,
-          endpointId,
-          secret: this.secrets.seal(secret),
-          ...this.by(metadata),
+    try {
+      const outcome = await this.run(
+        {
+          type: 'CreateWebhookEndpoint',
+          data: {
+            workspaceId,
+            url,
+            eventTypes,
+            description,
+            endpointId,
+            secret: this.secrets.seal(secret),
+            ...this.by(metadata),
+          },
         },
-      },
-      metadata,
-    );
-    return { ...outcome, result: { endpointId, secret } };
+        metadata,
+      );
+      return { ...outcome, result: { endpointId, secret } };
+    } catch (error) {
+      if (!isCreditsError(error) || error.code !== 'CONFLICT' || !(await this.handler.exists(endpointId))) throw error;
+      return this.createdBefore(endpointId);
+    }
   }
 
   /**
-   * A create retried with its key: the endpoint it made and its current secret. When the first try
-   * died between registering the endpoint and writing its stream, the retry writes it now.
+   * A create retried with its key, by whoever made it: the endpoint it made and the secret it was
+   * made with, with the position of its last event so that the answer waits, as the first one did,
+   * until the read models show it. Refused once the endpoint is deleted or its secret rotated: the
+   * key then no longer stands for a secret that signs.
    */
-  private async createdBefore(
-    endpointId: string,
-    request: CreateRequest,
-    metadata: CommandMetadata,
-  ): Promise<Outcome<{ endpointId: string; secret: string }>> {
-    if ((await this.handler.current(endpointId)).state.status === 'NONE') {
-      try {
-        return await this.writeEndpoint(endpointId, request, metadata);
-      } catch (error) {
-        // Another process finishing the same retry wrote it first: answer what it wrote.
-        if (!isCreditsError(error) || error.code !== 'CONFLICT') throw error;
-      }
-    }
-    // Its position, so that the answer waits, as the first one did, until the read models show it.
+  private async createdBefore(endpointId: string): Promise<Outcome<{ endpointId: string; secret: string }>> {
     const { state, position } = await this.handler.current(endpointId);
     if (state.status === 'DELETED') {
       throw conflict(`Webhook endpoint "${endpointId}", made with this idempotency key, was deleted since.`);
     }
-    return { result: { endpointId, secret: this.secrets.open(state.secret) }, events: [], position };
+    if (state.rotated) {
+      throw conflict(
+        `The signing secret of webhook endpoint "${endpointId}", made with this idempotency key, was rotated since; rotate it again to get a new one.`,
+      );
+    }
+    return { result: { endpointId, secret: this.secrets.open(state.createdSecret) }, events: [], position };
   }
 
   async update(

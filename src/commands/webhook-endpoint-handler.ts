@@ -37,7 +37,15 @@ export interface EndpointOutcome<R> {
 interface Loaded {
   state: WebhookEndpointState;
   revision: bigint | undefined;
+  /** Position of the stream's last event folded in. */
+  position: bigint | undefined;
 }
+
+/** A copy to decide on or hand out: a lost race must leave the cached state as the stream has it. */
+const copyOf = (state: WebhookEndpointState): WebhookEndpointState => ({
+  ...state,
+  eventTypes: [...state.eventTypes],
+});
 
 interface Queued {
   command: WebhookEndpointCommand;
@@ -74,27 +82,39 @@ export class WebhookEndpointHandler {
   }
 
   /**
-   * The endpoint as its stream has it now, read afresh (not from the cache, which another process's
-   * appends may have left behind), with the position of its last event: for the rare paths that
-   * must know, such as a create retried.
+   * The endpoint as its stream has it now, with the position of its last event: what this process
+   * folded before, caught up with what any process appended since (read from where the cache left
+   * off, so that a long stream of attempts is read once), for the rare paths that must know, such
+   * as a create retried or a look for deleted endpoints.
    */
   async current(endpointId: string): Promise<{ state: WebhookEndpointState; position: bigint | undefined }> {
-    const state = initialState();
-    let position: bigint | undefined;
-    for await (const recorded of this.store.readStream(webhookEndpointStreamName(endpointId))) {
+    const cached = this.loaded.get(endpointId);
+    const state = cached ? copyOf(cached.state) : initialState();
+    let { revision, position } = cached ?? { revision: undefined, position: undefined };
+    const fromRevision = revision === undefined ? 0n : revision + 1n;
+    for await (const recorded of this.store.readStream(webhookEndpointStreamName(endpointId), { fromRevision })) {
       const event = toWebhookEndpointEvent(recorded);
       if (event) evolve(state, event);
+      revision = recorded.revision;
       position = recorded.position;
     }
+    if (!this.loaded.has(endpointId) && revision !== undefined) {
+      this.remember(endpointId, { state: copyOf(state), revision, position });
+    }
     return { state, position };
+  }
+
+  /** Whether the endpoint's stream has been written (its first event read, no more). */
+  async exists(endpointId: string): Promise<boolean> {
+    for await (const _ of this.store.readStream(webhookEndpointStreamName(endpointId), { maxCount: 1 })) return true;
+    return false;
   }
 
   /** Decides and appends one batch; returns the commands to decide again after a revision conflict. */
   private async run(id: string, batch: Queued[]): Promise<Queued[]> {
     const stream = webhookEndpointStreamName(id);
     const loaded = this.loaded.get(id) ?? (await this.load(stream));
-    // Decided on a copy: a lost race must leave the cached state as the stream has it.
-    const state = { ...loaded.state, eventTypes: [...loaded.state.eventTypes] };
+    const state = copyOf(loaded.state);
     const decided = batch.map((queued) => {
       try {
         const events = decide(queued.command, state);
@@ -114,7 +134,7 @@ export class WebhookEndpointHandler {
           expectedRevision: loaded.revision ?? 'no_stream',
         });
         position = appended.position;
-        this.remember(id, { state, revision: appended.nextExpectedRevision });
+        this.remember(id, { state, revision: appended.nextExpectedRevision, position: appended.position });
       } catch (error) {
         this.loaded.delete(id);
         if (!isExpectedRevisionConflict(error)) throw error;
@@ -134,11 +154,12 @@ export class WebhookEndpointHandler {
   }
 
   private async load(stream: string): Promise<Loaded> {
-    const loaded: Loaded = { state: initialState(), revision: undefined };
+    const loaded: Loaded = { state: initialState(), revision: undefined, position: undefined };
     for await (const recorded of this.store.readStream(stream)) {
       const event = toWebhookEndpointEvent(recorded);
       if (event) evolve(loaded.state, event);
       loaded.revision = recorded.revision;
+      loaded.position = recorded.position;
     }
     return loaded;
   }

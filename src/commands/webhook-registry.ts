@@ -6,6 +6,7 @@
  * revision conflict, and the caller decides again.
  */
 import {
+  copyRegistryState,
   evolveRegistry,
   initialRegistryState,
   type WebhookRegistryEvent,
@@ -26,8 +27,12 @@ export interface LoadedRegistry {
   revision: ExpectedRevision;
 }
 
+/** Owners whose registry stays folded in memory; the least recently used go first beyond this. */
+const CACHED_REGISTRIES = 1_000;
+
 export class WebhookRegistries {
   private readonly tails = new Map<string, Promise<unknown>>();
+  private readonly folded = new Map<string, LoadedRegistry>();
 
   constructor(private readonly store: EventStore) {}
 
@@ -47,14 +52,26 @@ export class WebhookRegistries {
     return running;
   }
 
+  /**
+   * The owner's registry as its stream has it now: what this process folded before, and the events
+   * appended since, read from where it left off (the stream grows with every create and delete).
+   * The answer is a copy, to decide on.
+   */
   async load(workspaceId: string | null): Promise<LoadedRegistry> {
-    const loaded: LoadedRegistry = { state: initialRegistryState(), revision: 'no_stream' };
-    for await (const recorded of this.store.readStream(webhookRegistryStreamName(workspaceId))) {
+    const stream = webhookRegistryStreamName(workspaceId);
+    const known = this.folded.get(stream) ?? { state: initialRegistryState(), revision: 'no_stream' as const };
+    const fromRevision = known.revision === 'no_stream' ? 0n : (known.revision as bigint) + 1n;
+    let { revision } = known;
+    for await (const recorded of this.store.readStream(stream, { fromRevision })) {
       const event = toWebhookRegistryEvent(recorded);
-      if (event) evolveRegistry(loaded.state, event);
-      loaded.revision = recorded.revision;
+      if (event) evolveRegistry(known.state, event);
+      revision = recorded.revision;
     }
-    return loaded;
+    const loaded = { state: known.state, revision };
+    this.folded.delete(stream);
+    this.folded.set(stream, loaded);
+    if (this.folded.size > CACHED_REGISTRIES) this.folded.delete(this.folded.keys().next().value as string);
+    return { state: copyRegistryState(loaded.state), revision };
   }
 
   async append(

@@ -80,7 +80,7 @@ export class CreateWebhookEndpointInput {
   @Field(() => String, {
     nullable: true,
     description:
-      'Makes the create safe to retry: within 24 hours, the same key answers the endpoint it made (with its current secret) instead of making another; the same key with another URL, event types or description is refused with IDEMPOTENCY_KEY_REUSED.',
+      'Makes the create safe to retry: within 24 hours, the same key from the same caller answers the endpoint it made, with the secret it was made with, instead of making another (CONFLICT once the endpoint is deleted or its secret rotated); the same key with another URL, event types or description, or from another caller, is refused with IDEMPOTENCY_KEY_REUSED.',
   })
   @IsOptional()
   @NotBlank(200)

@@ -85,15 +85,15 @@ it('answers a create retried with its key with the same endpoint and secret, and
   await expect(
     refusal(commands.create(request('acme', 'create-1', 'http://127.0.0.1:9/other'), metadata)),
   ).resolves.toBe('IDEMPOTENCY_KEY_REUSED');
-  // After a rotation, the retry answers the secret that signs now.
-  const { result: rotated } = await commands.rotateSecret(
-    { endpointId: once.result.endpointId, overlapMs: 0 },
-    metadata,
-  );
-  expect((await commands.create(request('acme', 'create-1'), metadata)).result.secret).toBe(rotated.secret);
   // The answer waits for the read models like the first did: it names the endpoint's last position.
   expect((await commands.create(request('acme', 'create-1'), metadata)).position).toBeGreaterThan(0n);
-  // Once the endpoint is deleted, its key answers CONFLICT rather than a secret that signs nothing.
+  // The key is the creator's: someone else of the workspace who knows it learns no secret.
+  await expect(refusal(commands.create(request('acme', 'create-1'), { actorId: 'mallory' }))).resolves.toBe(
+    'IDEMPOTENCY_KEY_REUSED',
+  );
+  // Once its secret is rotated, or it is deleted, the key answers CONFLICT rather than a secret.
+  await commands.rotateSecret({ endpointId: once.result.endpointId, overlapMs: 0 }, metadata);
+  await expect(refusal(commands.create(request('acme', 'create-1'), metadata))).resolves.toBe('CONFLICT');
   await commands.delete(once.result.endpointId, metadata);
   await expect(refusal(commands.create(request('acme', 'create-1'), metadata))).resolves.toBe('CONFLICT');
   await store.close();
@@ -105,10 +105,13 @@ it('finishes, on a retry with its key, a create that died between registering th
   await expect(dying.create(request('acme', 'create-2'), metadata)).rejects.toThrow('the process died here');
   const retried = await commandsOver(store).create(request('acme', 'create-2'), metadata);
   expect(retried.events.map((event) => event.type)).toEqual(['WebhookEndpointCreated']);
-  expect(await eventTypes(store, webhookRegistryStreamName('acme'))).toEqual(['WebhookEndpointRegistered']);
+  // Registered afresh before it was written: one place, held by the endpoint the key made.
   const registered = [];
   for await (const event of store.readStream(webhookRegistryStreamName('acme'))) registered.push(event.data);
-  expect(registered).toEqual([expect.objectContaining({ endpointId: retried.result.endpointId })]);
+  expect(registered).toEqual([
+    expect.objectContaining({ endpointId: retried.result.endpointId, idempotencyKey: 'create-2' }),
+    expect.objectContaining({ endpointId: retried.result.endpointId, idempotencyKey: 'create-2' }),
+  ]);
   await store.close();
 });
 
@@ -128,6 +131,9 @@ it('frees the place of a create that died without a key once it is ten minutes o
   // A delete answers done even when freeing its place failed; the place is found free at the cap.
   const deleting = commandsOver(failingOnce(store, 'webhook-registry-'), 2);
   await deleting.delete(second.result.endpointId, metadata);
+  // The look that just found nothing is not repeated for five minutes.
+  expect(await refusal(commands.create(request('acme'), metadata))).toBe('LIMIT_EXCEEDED');
+  now += 5 * 60_000;
   await expect(commands.create(request('acme'), metadata)).resolves.toBeDefined();
   expect(await eventTypes(store, webhookRegistryStreamName('acme'))).toEqual([
     'WebhookEndpointRegistered', // died
@@ -138,6 +144,63 @@ it('frees the place of a create that died without a key once it is ten minutes o
     'WebhookEndpointRegistered',
   ]);
   expect(kept.result.endpointId).toBeDefined();
+  await store.close();
+});
+
+it('keeps the place of a create finished by a late retry with its key while another process looks for abandoned places', async () => {
+  const { store, wrapped, interfereOnce } = instrumentedStore();
+  await expect(
+    commandsOver(failingOnce(store, 'webhook-endpoint-'), 2).create(request('acme', 'k'), metadata),
+  ).rejects.toThrow();
+  await commandsOver(store, 2).create(request('acme'), metadata); // at the cap of 2
+  now += ABANDONED_AFTER_MS + 1;
+  // While one process, at the cap, is about to free the dead create's place as abandoned, another
+  // finishes that create with its key.
+  let finished: { endpointId: string } | undefined;
+  interfereOnce(async () => {
+    finished = (await commandsOver(store, 2).create(request('acme', 'k'), metadata)).result;
+  });
+  await expect(refusal(commandsOver(wrapped, 2).create(request('acme'), metadata))).resolves.toBe('LIMIT_EXCEEDED');
+  expect(finished).toBeDefined();
+  const retried = await commandsOver(store, 2).create(request('acme', 'k'), metadata);
+  expect(retried.result.endpointId).toBe(finished?.endpointId);
+  expect(await eventTypes(store, webhookRegistryStreamName('acme'))).not.toContain('WebhookEndpointUnregistered');
+  await store.close();
+});
+
+it('answers both processes finishing one keyed create at once with the same endpoint and secret', async () => {
+  const { store, wrapped, interfereOnce } = instrumentedStore();
+  let other: { endpointId: string; secret: string } | undefined;
+  // The first append lets the registration through; before the endpoint's own append, the client's
+  // retry, in another process, finds the key and writes the endpoint itself.
+  interfereOnce(async () => {
+    interfereOnce(async () => {
+      other = (await commandsOver(store).create(request('acme', 'k'), metadata)).result;
+    });
+  });
+  const first = await commandsOver(wrapped).create(request('acme', 'k'), metadata);
+  expect(other).toBeDefined();
+  expect(first.result).toEqual(other);
+  await store.close();
+});
+
+it('looks for stale places at the cap once, not on every refused create', async () => {
+  const { store } = instrumentedStore();
+  const commands = commandsOver(store, 1);
+  await commands.create(request('acme'), metadata);
+  let endpointReads = 0;
+  const counting: EventStore = Object.assign(Object.create(store) as EventStore, {
+    readStream: (...args: Parameters<EventStore['readStream']>) => {
+      if (args[0].startsWith('webhook-endpoint-')) endpointReads += 1;
+      return store.readStream(...args);
+    },
+  });
+  const busy = commandsOver(counting, 1);
+  expect(await refusal(busy.create(request('acme'), metadata))).toBe('LIMIT_EXCEEDED');
+  const firstLook = endpointReads;
+  expect(firstLook).toBeGreaterThan(0);
+  for (let i = 0; i < 5; i++) expect(await refusal(busy.create(request('acme'), metadata))).toBe('LIMIT_EXCEEDED');
+  expect(endpointReads).toBe(firstLook);
   await store.close();
 });
 

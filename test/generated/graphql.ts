@@ -102,7 +102,7 @@ export type CreateWebhookEndpointInput = {
   description?: string;
   /** The event types to receive, at least one of: credits.low, credits.depleted, credits.recovered, credits.expiring, credits.auto_top_up_failed, hold.expired, purchase.completed, purchase.refunded, refund.pending, refund.succeeded, refund.failed, dispute.opened, dispute.closed, webhook_endpoint.disabled (docs/webhooks.md). */
   eventTypes: Array<string>;
-  /** Makes the create safe to retry: within 24 hours, the same key answers the endpoint it made (with its current secret) instead of making another; the same key with another URL, event types or description is refused with IDEMPOTENCY_KEY_REUSED. */
+  /** Makes the create safe to retry: within 24 hours, the same key from the same caller answers the endpoint it made, with the secret it was made with, instead of making another (CONFLICT once the endpoint is deleted or its secret rotated); the same key with another URL, event types or description, or from another caller, is refused with IDEMPOTENCY_KEY_REUSED. */
   idempotencyKey?: string | null | undefined;
   /** Where the events are POSTed: https, reaching a public address (see WEBHOOK_ALLOW_PRIVATE_URLS). */
   url: string;

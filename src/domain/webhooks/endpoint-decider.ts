@@ -51,8 +51,10 @@ export interface WebhookEndpointState {
   description: string;
   /** The first failed attempt since the last delivered one; null while deliveries succeed. */
   failingSince: string | null;
-  /** The newest signing secret, sealed ('' before the endpoint is created). */
-  secret: string;
+  /** The signing secret it was created with, sealed ('' before it is created). */
+  createdSecret: string;
+  /** Whether its secret was rotated since it was created. */
+  rotated: boolean;
 }
 
 export const initialState = (): WebhookEndpointState => ({
@@ -62,7 +64,8 @@ export const initialState = (): WebhookEndpointState => ({
   eventTypes: [],
   description: '',
   failingSince: null,
-  secret: '',
+  createdSecret: '',
+  rotated: false,
 });
 
 export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent): WebhookEndpointState {
@@ -72,7 +75,7 @@ export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent)
       if (event.type === 'WebhookEndpointCreated') {
         state.status = 'ENABLED';
         state.workspaceId = event.data.workspaceId;
-        state.secret = event.data.secret;
+        state.createdSecret = event.data.secret;
       }
       state.url = event.data.url;
       state.eventTypes = event.data.eventTypes;
@@ -93,7 +96,7 @@ export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent)
       else state.failingSince ??= event.data.attemptedAt;
       return state;
     case 'WebhookSecretRotated':
-      state.secret = event.data.secret;
+      state.rotated = true;
       return state;
     case 'WebhookRedeliveryRequested':
       return state;

@@ -22,7 +22,10 @@ export type WebhookEndpointRegistered = Event<
     endpointId: string;
     /** The create's idempotency key, when it named one. */
     idempotencyKey: string | null;
-    /** A digest of what was asked for (URL, event types, description): a key reused for another request is refused. */
+    /**
+     * A digest of what was asked for and by whom (URL, event types, description, actor): a key
+     * reused for another request, or by someone else, is refused.
+     */
     request: string;
     registeredAt: string;
   }
@@ -102,8 +105,15 @@ export interface RegisterRequest {
   maxEndpoints: number;
 }
 
-/** What a create comes to on the owner's registry: the endpoint its key already made, or a new registration. */
-export type Registration = { kind: 'existing'; endpointId: string } | { kind: 'new'; event: WebhookEndpointRegistered };
+/**
+ * What a create comes to on the owner's registry: the endpoint its key already made, or a new
+ * registration. An existing one comes with its registration made afresh: should its stream turn
+ * out never written (its first try died), the retry appends that before writing it, so that no
+ * one can take it for abandoned meanwhile.
+ */
+export type Registration =
+  | { kind: 'existing'; endpointId: string; again: WebhookEndpointRegistered }
+  | { kind: 'new'; event: WebhookEndpointRegistered };
 
 export function decideRegistration(state: WebhookRegistryState, command: RegisterRequest): Registration {
   const { idempotencyKey, now } = command;
@@ -111,7 +121,7 @@ export function decideRegistration(state: WebhookRegistryState, command: Registe
     const seen = state.keys.get(idempotencyKey);
     if (seen && seen.registeredAt >= now - ENDPOINT_KEY_RETENTION_MS) {
       if (seen.request !== command.request) throw idempotencyKeyReused(idempotencyKey);
-      return { kind: 'existing', endpointId: seen.endpointId };
+      return { kind: 'existing', endpointId: seen.endpointId, again: registered(command, seen.endpointId) };
     }
   }
   if (state.live.size >= command.maxEndpoints) {
@@ -120,20 +130,19 @@ export function decideRegistration(state: WebhookRegistryState, command: Registe
       command.maxEndpoints,
     );
   }
-  return {
-    kind: 'new',
-    event: {
-      type: 'WebhookEndpointRegistered',
-      data: {
-        workspaceId: command.workspaceId,
-        endpointId: command.endpointId,
-        idempotencyKey,
-        request: command.request,
-        registeredAt: iso(now),
-      },
-    },
-  };
+  return { kind: 'new', event: registered(command, command.endpointId) };
 }
+
+const registered = (command: RegisterRequest, endpointId: string): WebhookEndpointRegistered => ({
+  type: 'WebhookEndpointRegistered',
+  data: {
+    workspaceId: command.workspaceId,
+    endpointId,
+    idempotencyKey: command.idempotencyKey,
+    request: command.request,
+    registeredAt: iso(command.now),
+  },
+});
 
 /** What the endpoint's own stream says of a registered endpoint: never written, deleted, or there. */
 export type RegisteredEndpointStatus = 'NONE' | 'DELETED' | 'PRESENT';

@@ -72,7 +72,14 @@ describe('registering an endpoint', () => {
     expect(decideRegistration(state, asking({ idempotencyKey: 'k1', now: T0 + MINUTE }))).toEqual({
       kind: 'existing',
       endpointId: 'we_1',
+      again: registered('we_1', T0 + MINUTE, 'k1'),
     });
+    // Registered afresh, it holds the same one place, with its new time.
+    const again = evolveRegistry(state, registered('we_1', T0 + MINUTE, 'k1'));
+    expect([...again.live]).toEqual([
+      ['we_1', T0 + MINUTE],
+      ['we_2', T0],
+    ]);
     expect(refusalOf(() => decideRegistration(state, asking({ idempotencyKey: 'k1', request: 'r2' })))).toMatchObject({
       code: 'IDEMPOTENCY_KEY_REUSED',
     });
