@@ -122,20 +122,28 @@ export class ReactionExecutor {
       const seen = outcomeAt !== undefined && derived !== undefined && derived >= outcomeAt;
       if (until <= now || seen) this.notBefore.delete(key);
     }
-    let holding: boolean | undefined;
-    for (const performer of this.options.performers) {
-      const concurrency = performer.concurrency ?? 4;
-      const busy = [...this.inFlight.keys()].filter((key) => key.startsWith(`${performer.name}\n`));
-      if (busy.length >= concurrency) continue;
-      const due = this.dueFor(performer, now, busy).slice(0, concurrency - busy.length);
-      if (due.length === 0) continue;
-      holding ??= await this.options.lease.hold();
-      if (!holding) return;
-      for (const { key } of due) {
-        // Read whole only now: a look passes over the pieces in hand without reading them.
-        const item = this.options.reader.item(performer.name, key);
-        if (item) this.launch(performer, item);
-      }
+    const { reader, performers } = this.options;
+    // The looks of every performer read in one read transaction, and so do the pieces taken.
+    const due = reader.together(() =>
+      performers.flatMap((performer) => {
+        const concurrency = performer.concurrency ?? 4;
+        const busy = [...this.inFlight.keys()].filter((key) => key.startsWith(`${performer.name}\n`));
+        if (busy.length >= concurrency) return [];
+        return this.dueFor(performer, now, busy)
+          .slice(0, concurrency - busy.length)
+          .map(({ key }) => ({ performer, key }));
+      }),
+    );
+    if (due.length > 0) {
+      if (!(await this.options.lease.hold())) return;
+      // Read whole only now: a look passes over the pieces in hand without reading them.
+      const items = reader.together(() =>
+        due.flatMap(({ performer, key }) => {
+          const item = reader.item(performer.name, key);
+          return item ? [{ performer, item }] : [];
+        }),
+      );
+      for (const { performer, item } of items) this.launch(performer, item);
     }
     this.wakeAtNextDue(now);
   }

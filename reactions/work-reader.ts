@@ -56,7 +56,12 @@ export class WorkReader {
     { reaction: string; pending: number; parked: number; oldest: number | null }
   >;
 
+  /** Runs `read` in one read transaction: its statements share one snapshot and take the file's locks once. */
+  readonly together: <T>(read: () => T) => T;
+
   constructor(db: Database) {
+    const inOneTransaction = db.transaction((read: () => unknown) => read());
+    this.together = <T>(read: () => T): T => inOneTransaction(read) as T;
     this.dueStatement = db
       .prepare<[string, number, number], [string, number]>(
         'SELECT key, due_at FROM reaction_work WHERE reaction = ? AND parked = 0 AND due_at <= ? ORDER BY due_at LIMIT ?',

@@ -71,11 +71,33 @@ function deliveriesOf(db: Database, work: WorkQueue) {
     `INSERT OR IGNORE INTO webhook_attempts (delivery_id, attempt, succeeded, status_code, error, latency_ms, next_attempt_at, attempted_at)
      VALUES (@deliveryId, @attempt, @succeeded, @statusCode, @error, @latencyMs, @nextAttemptAt, @attemptedAt)`,
   );
-  const outcome = db.prepare(
-    `UPDATE webhook_deliveries SET status = @status, attempts = max(attempts, @attempt), last_status_code = @statusCode,
-       last_error = @error, last_latency_ms = @latencyMs, next_attempt_at = @nextAttemptAt,
+  // The delivery's status after the attempt, decided here (with the status it had) rather than read
+  // first: delivered; still canceled (its endpoint disabled meanwhile) unless it got through; given
+  // up when no attempt follows; due again otherwise. Every expression reads the row as it was.
+  const outcome = db.prepare<
+    [
+      {
+        deliveryId: string;
+        attempt: number;
+        succeeded: number;
+        statusCode: number | null;
+        error: string | null;
+        latencyMs: number;
+        nextAttemptAt: number | null;
+        attemptedAt: number;
+      },
+    ],
+    { status: string }
+  >(
+    `UPDATE webhook_deliveries SET
+       status = CASE WHEN @succeeded = 1 THEN 'SUCCEEDED' WHEN status = 'CANCELED' THEN 'CANCELED'
+         WHEN @nextAttemptAt IS NULL THEN 'FAILED' ELSE 'PENDING' END,
+       next_attempt_at = CASE WHEN @succeeded = 0 AND status != 'CANCELED' THEN @nextAttemptAt END,
+       attempts = max(attempts, @attempt), last_status_code = @statusCode, last_error = @error,
+       last_latency_ms = @latencyMs,
        delivered_at = CASE WHEN @succeeded = 1 THEN @attemptedAt ELSE delivered_at END
-     WHERE delivery_id = @deliveryId`,
+     WHERE delivery_id = @deliveryId
+     RETURNING status`,
   );
   const pendingAgain = db.prepare(
     "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ? WHERE delivery_id = ?",
@@ -118,7 +140,6 @@ function deliveriesOf(db: Database, work: WorkQueue) {
 
     attempted(data: Extract<WebhookEndpointEvent, { type: 'WebhookDeliveryAttempted' }>['data']): void {
       const { endpointId, deliveryId, attempt, succeeded, error } = data;
-      const row = get.get(deliveryId);
       const nextAttemptAt = data.nextAttemptAt === null ? null : ms(data.nextAttemptAt);
       const fields = {
         deliveryId,
@@ -131,17 +152,9 @@ function deliveriesOf(db: Database, work: WorkQueue) {
         attemptedAt: ms(data.attemptedAt),
       };
       attempted.run(fields);
-      if (!row) return;
+      const status = outcome.get(fields)?.status;
+      if (status === undefined) return;
       const key = workKey(endpointId, deliveryId);
-      // A canceled delivery (its endpoint disabled meanwhile) stays canceled unless it got through.
-      const status = succeeded
-        ? 'SUCCEEDED'
-        : row.status === 'CANCELED'
-          ? 'CANCELED'
-          : nextAttemptAt === null
-            ? 'FAILED'
-            : 'PENDING';
-      outcome.run({ ...fields, status, nextAttemptAt: status === 'PENDING' ? nextAttemptAt : null });
       if (status !== 'PENDING' || nextAttemptAt === null) {
         work.complete(key);
         return;

@@ -7,7 +7,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { WebhookReader } from '../../reactions/webhooks/reader';
-import { webhookSender } from '../../reactions/webhooks/sender';
+import { webhookSender, type SendOrder } from '../../reactions/webhooks/sender';
 import { httpTransport } from '../webhooks/http-transport';
 import { aesGcmSecrets } from '../webhooks/secret-box';
 import { createLogger } from './logger';
@@ -44,10 +44,13 @@ function main(): void {
     if (answers.length === 0) setImmediate(answer);
     answers.push(next);
   };
-  const sending = new Set<Promise<void>>();
+  const inFlight = new Set<Promise<void>>();
+  const sendAll = db.transaction((orders: (SendOrder & { id: number })[]) =>
+    orders.map(({ id, ...order }) => ({ id, order, sending: sender.send(order) })),
+  );
   port.on('message', (message: ToWebhookSender) => {
     if (message.type === 'stop') {
-      void Promise.all(sending)
+      void Promise.all(inFlight)
         .then(() => sender.close())
         .finally(() => {
           db.close();
@@ -55,8 +58,10 @@ function main(): void {
         });
       return;
     }
-    for (const { id, ...order } of message.orders) {
-      const sent = sender.send(order).then(
+    // Each send reads its delivery before its first await: the batch's reads share one read
+    // transaction (one snapshot, one look at the WAL) rather than one each.
+    for (const { id, order, sending } of sendAll(message.orders)) {
+      const done = sending.then(
         (outcome) => reply({ id, outcome }),
         // send answers every failure of the exchange itself: this is a fault in reading or signing.
         (error: unknown) => {
@@ -64,8 +69,8 @@ function main(): void {
           reply({ id, error: error instanceof Error ? error.message : String(error) });
         },
       );
-      sending.add(sent);
-      void sent.finally(() => sending.delete(sent));
+      inFlight.add(done);
+      void done.finally(() => inFlight.delete(done));
     }
   });
 }

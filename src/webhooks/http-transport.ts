@@ -1,5 +1,6 @@
 /**
- * POSTs webhooks with undici. Each request has a deadline for the whole exchange; the answer's body
+ * POSTs webhooks with undici's dispatcher (no response stream, no AbortSignal per request). Each
+ * request has a deadline for the whole exchange (one timer serves them all); the answer's body
  * is read up to a small limit and dropped; a redirect is never followed (the receiver's 3xx is the
  * attempt's answer, and a failure). Unless private URLs are allowed, the connection is made only to
  * an address checked at that moment: the host is resolved by the transport's own lookup, which
@@ -8,7 +9,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { isPublicAddress, unbracket } from './address-policy';
 import { UnsafeWebhookUrl, type WebhookTransport } from './port';
 
@@ -42,6 +43,60 @@ export function publicOnlyLookup(lookup: typeof dnsLookup = dnsLookup) {
   };
 }
 
+/**
+ * The deadlines of the exchanges in flight, oldest first: every one is `timeoutMs` long, so they
+ * fall due in the order they were set, and one timer, armed for the oldest, serves them all
+ * (rather than a timer and an AbortSignal per request).
+ */
+class Deadlines {
+  private queue: { at: number; expire: (() => void) | undefined }[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** Calls `expire` once the deadline passes, unless the returned function is called first. */
+  add(expire: () => void): () => void {
+    const entry = { at: performance.now() + this.timeoutMs, expire: expire as (() => void) | undefined };
+    this.queue.push(entry);
+    if (this.timer === undefined) this.arm(this.timeoutMs);
+    return () => (entry.expire = undefined);
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private arm(delayMs: number): void {
+    this.timer = setTimeout(() => this.expire(), Math.max(0, Math.ceil(delayMs)));
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    while (this.head < this.queue.length) {
+      const entry = this.queue[this.head] as (typeof this.queue)[number];
+      if (entry.expire !== undefined && entry.at > now) break;
+      this.head += 1;
+      entry.expire?.();
+    }
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+      return;
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    this.arm((this.queue[this.head] as (typeof this.queue)[number]).at - now);
+  }
+}
+
+const timedOut = (): Error => new DOMException('The operation was aborted due to timeout', 'TimeoutError');
+
 export function httpTransport(options: HttpTransportOptions): WebhookTransport {
   const agent = new Agent({
     connections: options.connectionsPerOrigin,
@@ -50,23 +105,72 @@ export function httpTransport(options: HttpTransportOptions): WebhookTransport {
     connectTimeout: options.timeoutMs,
     ...(!options.allowPrivate && { connect: { lookup: publicOnlyLookup(options.lookup) } }),
   });
+  const deadlines = new Deadlines(options.timeoutMs);
   return {
-    async post({ url, headers, body }) {
+    post({ url, headers, body }) {
+      const parsed = new URL(url);
       if (!options.allowPrivate) {
         // A literal address never reaches the lookup: it is judged here.
-        const host = unbracket(new URL(url).hostname);
-        if (isIP(host) && !isPublicAddress(host)) throw new UnsafeWebhookUrl(`${host} is not a public address`);
+        const host = unbracket(parsed.hostname);
+        if (isIP(host) && !isPublicAddress(host)) {
+          return Promise.reject(new UnsafeWebhookUrl(`${host} is not a public address`));
+        }
       }
-      const answer = await request(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'credits-service-webhooks/1', ...headers },
-        body,
-        dispatcher: agent,
-        signal: AbortSignal.timeout(options.timeoutMs),
+      return new Promise((resolve, reject) => {
+        let statusCode: number | undefined;
+        let received = 0;
+        let controller: Dispatcher.DispatchController | undefined;
+        let aborted: Error | undefined;
+        let settled = false;
+        const settle = (error: Error | undefined): void => {
+          if (settled) return;
+          settled = true;
+          forget();
+          // Once the status came, what befalls the rest of the answer (dropped anyway) does not matter.
+          if (statusCode !== undefined) resolve({ statusCode });
+          else reject(error ?? new Error('The exchange ended without an answer.'));
+        };
+        const abort = (error: Error): void => {
+          aborted = error;
+          if (controller) controller.abort(error);
+          else settle(error);
+        };
+        const forget = deadlines.add(() => abort(timedOut()));
+        const handler: Dispatcher.DispatchHandler = {
+          onRequestStart(started) {
+            controller = started;
+            if (aborted) started.abort(aborted);
+          },
+          onResponseStart(_controller, status) {
+            // 1xx answers are informational: the final status follows.
+            if (status >= 200) statusCode = status;
+          },
+          onResponseData(current, chunk) {
+            received += chunk.length;
+            // Read up to a small limit and dropped: a longer answer ends the exchange here.
+            if (received > MAX_ANSWER_BYTES) {
+              settle(undefined);
+              current.abort(new Error('The answer is longer than the limit read.'));
+            }
+          },
+          onResponseEnd: () => settle(undefined),
+          onResponseError: (_controller, error) => settle(aborted ?? error),
+        };
+        agent.dispatch(
+          {
+            origin: parsed.origin,
+            path: `${parsed.pathname}${parsed.search}`,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'user-agent': 'credits-service-webhooks/1', ...headers },
+            body,
+          },
+          handler,
+        );
       });
-      await answer.body.dump({ limit: MAX_ANSWER_BYTES }).catch(() => undefined);
-      return { statusCode: answer.statusCode };
     },
-    close: () => agent.close(),
+    close: () => {
+      deadlines.close();
+      return agent.close();
+    },
   };
 }
