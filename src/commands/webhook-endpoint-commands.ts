@@ -87,9 +87,9 @@ export class WebhookEndpointCommands {
 
   /**
    * Creates an endpoint; the answer carries its signing secret, the only time it is shown unless
-   * the create is retried with its idempotency key (within 24 hours), which answers the same
-   * endpoint and its current secret instead of making a second one. The endpoint is first
-   * registered on its owner's registry stream, where the cap on endpoints per owner is decided.
+   * its caller retries the create with its idempotency key (within 24 hours), which answers the
+   * same endpoint and the secret it was made with instead of making a second one. The endpoint is
+   * first registered on its owner's registry stream, where the cap on endpoints per owner is decided.
    */
   async create(
     request: CreateRequest,
