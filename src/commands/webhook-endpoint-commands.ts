@@ -28,6 +28,8 @@ export interface WebhookEndpointSettings {
   disableAfterMs: number;
   /** Endpoints one owner (a workspace, or the platform) may have at once. */
   maxEndpoints: number;
+  /** Told of what went wrong after a command was answered as done (the server logs it). */
+  onProblem?: (message: string, error: unknown) => void;
 }
 
 /** What a create asks for. */
@@ -278,7 +280,9 @@ export class WebhookEndpointCommands {
     // is found and freed when the owner next reaches the cap (createOnce).
     await this.registries
       .serial(owner, () => this.registries.append(owner, [unregistered], 'any', metadata))
-      .catch(() => undefined);
+      .catch((error: unknown) =>
+        this.settings.onProblem?.(`endpoint ${endpointId} deleted, its place not freed yet`, error),
+      );
     return { result: undefined, events, position };
   }
 

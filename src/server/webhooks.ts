@@ -41,7 +41,11 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
     new WebhookRegistries(store),
     secrets,
     webhookUrlPolicy({ allowPrivate: settings.allowPrivateUrls }),
-    { disableAfterMs: settings.disableAfterMs, maxEndpoints: settings.maxEndpoints },
+    {
+      disableAfterMs: settings.disableAfterMs,
+      maxEndpoints: settings.maxEndpoints,
+      onProblem: (message, error) => logger.warn({ err: error }, message),
+    },
     clock,
   );
   const sender = new WebhookSenderThread({
