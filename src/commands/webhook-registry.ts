@@ -61,13 +61,15 @@ export class WebhookRegistries {
     const stream = webhookRegistryStreamName(workspaceId);
     const known = this.folded.get(stream) ?? { state: initialRegistryState(), revision: 'no_stream' as const };
     const fromRevision = known.revision === 'no_stream' ? 0n : (known.revision as bigint) + 1n;
+    // Folded into a copy: two loads of one owner at once never apply an event twice to one state.
+    const state = copyRegistryState(known.state);
     let { revision } = known;
     for await (const recorded of this.store.readStream(stream, { fromRevision })) {
       const event = toWebhookRegistryEvent(recorded);
-      if (event) evolveRegistry(known.state, event);
+      if (event) evolveRegistry(state, event);
       revision = recorded.revision;
     }
-    const loaded = { state: known.state, revision };
+    const loaded = { state, revision };
     this.folded.delete(stream);
     this.folded.set(stream, loaded);
     if (this.folded.size > CACHED_REGISTRIES) this.folded.delete(this.folded.keys().next().value as string);
