@@ -89,19 +89,14 @@ export class WebhookEndpointHandler {
    */
   async current(endpointId: string): Promise<{ state: WebhookEndpointState; position: bigint | undefined }> {
     const cached = this.loaded.get(endpointId);
-    const state = cached ? copyOf(cached.state) : initialState();
-    let { revision, position } = cached ?? { revision: undefined, position: undefined };
-    const fromRevision = revision === undefined ? 0n : revision + 1n;
-    for await (const recorded of this.store.readStream(webhookEndpointStreamName(endpointId), { fromRevision })) {
-      const event = toWebhookEndpointEvent(recorded);
-      if (event) evolve(state, event);
-      revision = recorded.revision;
-      position = recorded.position;
+    const loaded = await this.foldOn(
+      webhookEndpointStreamName(endpointId),
+      cached ? { ...cached, state: copyOf(cached.state) } : undefined,
+    );
+    if (!this.loaded.has(endpointId) && loaded.revision !== undefined) {
+      this.remember(endpointId, { ...loaded, state: copyOf(loaded.state) });
     }
-    if (!this.loaded.has(endpointId) && revision !== undefined) {
-      this.remember(endpointId, { state: copyOf(state), revision, position });
-    }
-    return { state, position };
+    return { state: loaded.state, position: loaded.position };
   }
 
   /** Whether the endpoint's stream has been written (its first event read, no more). */
@@ -153,9 +148,15 @@ export class WebhookEndpointHandler {
     return [];
   }
 
-  private async load(stream: string): Promise<Loaded> {
-    const loaded: Loaded = { state: initialState(), revision: undefined, position: undefined };
-    for await (const recorded of this.store.readStream(stream)) {
+  private load(stream: string): Promise<Loaded> {
+    return this.foldOn(stream, undefined);
+  }
+
+  /** `from` (folded up to its revision; changed in place) caught up with the stream's later events, or the whole stream. */
+  private async foldOn(stream: string, from: Loaded | undefined): Promise<Loaded> {
+    const loaded = from ?? { state: initialState(), revision: undefined, position: undefined };
+    const fromRevision = loaded.revision === undefined ? 0n : loaded.revision + 1n;
+    for await (const recorded of this.store.readStream(stream, { fromRevision })) {
       const event = toWebhookEndpointEvent(recorded);
       if (event) evolve(loaded.state, event);
       loaded.revision = recorded.revision;
