@@ -408,5 +408,7 @@ export function approximateStateBytes(state: WorkspaceCreditsState): number {
   for (const value of Object.values(state)) {
     if (value instanceof Map || value instanceof Set) entries += value.size;
   }
-  return 1_024 + state.consumptions.approximateBytes() + entries * BYTES_PER_ENTRY;
+  return (
+    1_024 + state.consumptions.approximateBytes() + state.closedHolds.approximateBytes() + entries * BYTES_PER_ENTRY
+  );
 }

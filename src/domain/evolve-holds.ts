@@ -52,13 +52,10 @@ function close(state: WorkspaceCreditsState, hold: HoldRecord, status: HoldStatu
   hold.status = status;
   hold.closedAt = at;
   state.activeHolds.delete(hold.holdId); // its expiry index entry lapses by itself
-  state.closedHolds.set(hold.holdId, hold);
-  const cutoff = at - IDEMPOTENCY_RETENTION_MS;
-  for (const old of state.closedHolds.values()) {
-    if ((old.closedAt ?? at) >= cutoff) break;
-    state.closedHolds.delete(old.holdId);
+  state.closedHolds.add(hold);
+  state.closedHolds.forgetClosedBefore(at - IDEMPOTENCY_RETENTION_MS, (old) => {
     if (state.holdKeys.get(old.idempotencyKey) === old.holdId) state.holdKeys.delete(old.idempotencyKey);
-  }
+  });
 }
 
 export function evolveHold(state: WorkspaceCreditsState, event: HoldEvent): WorkspaceCreditsState {

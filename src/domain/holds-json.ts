@@ -43,8 +43,6 @@ export type HoldTuple = [
   settlement: SettlementTuple | null,
 ];
 
-const encoded = new WeakMap<HoldRecord, string>();
-
 const drawdownTuples = (parts: readonly Drawdown[]): DrawdownTuple[] =>
   parts.map((part) => [part.grantId, GRANT_SOURCES.indexOf(part.source), part.credits]);
 
@@ -55,7 +53,8 @@ const drawdownOf = (tuples: readonly DrawdownTuple[]): Drawdown[] =>
     credits,
   }));
 
-function encode(hold: HoldRecord): string {
+/** A hold as a JSON tuple (ASCII). */
+export function encodeHold(hold: HoldRecord): string {
   const { settlement } = hold;
   const tuple: HoldTuple = [
     hold.holdId,
@@ -88,20 +87,9 @@ function encode(hold: HoldRecord): string {
   return asciiJson(tuple);
 }
 
-/** The closed holds as a JSON array of tuples, oldest closed first. */
-export function closedHoldsJson(closedHolds: ReadonlyMap<string, HoldRecord>): string {
-  const parts: string[] = [];
-  for (const hold of closedHolds.values()) {
-    let text = encoded.get(hold);
-    if (text === undefined) encoded.set(hold, (text = encode(hold)));
-    parts.push(text);
-  }
-  return `[${parts.join(',')}]`;
-}
-
 /** The active holds as a JSON array of tuples, encoded afresh: an active hold may still change. */
 export const activeHoldsJson = (activeHolds: ReadonlyMap<string, HoldRecord>): string =>
-  `[${Array.from(activeHolds.values(), encode).join(',')}]`;
+  `[${Array.from(activeHolds.values(), encodeHold).join(',')}]`;
 
 /**
  * The hold each idempotency key names, as evolve left it: a key names the last hold made with it.
@@ -109,16 +97,19 @@ export const activeHoldsJson = (activeHolds: ReadonlyMap<string, HoldRecord>): s
  * hold closed before the new one: the closed holds in the order they closed, then the active ones.
  */
 export function holdKeysOf(
-  closedHolds: ReadonlyMap<string, HoldRecord>,
+  closedHolds: Iterable<HoldRecord>,
   activeHolds: ReadonlyMap<string, HoldRecord>,
 ): Map<string, string> {
   const keys = new Map<string, string>();
-  for (const hold of closedHolds.values()) keys.set(hold.idempotencyKey, hold.holdId);
+  for (const hold of closedHolds) keys.set(hold.idempotencyKey, hold.holdId);
   for (const hold of activeHolds.values()) keys.set(hold.idempotencyKey, hold.holdId);
   return keys;
 }
 
-/** The inverse of one of `closedHoldsJson`'s or `activeHoldsJson`'s tuples, as parsed back. */
+/** The hold one of encodeHold's texts is. */
+export const decodeHold = (text: string): HoldRecord => holdOf(JSON.parse(text) as HoldTuple);
+
+/** The inverse of one of encodeHold's tuples, as parsed back. */
 export function holdOf(tuple: HoldTuple): HoldRecord {
   const [
     holdId,

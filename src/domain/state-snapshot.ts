@@ -10,7 +10,8 @@
  */
 import type { Grant } from './credits';
 import { asciiJson } from './ascii-json';
-import { activeHoldsJson, closedHoldsJson, holdKeysOf, holdOf, type HoldTuple } from './holds-json';
+import { ClosedHolds } from './closed-holds';
+import { activeHoldsJson, holdKeysOf, holdOf, type HoldTuple } from './holds-json';
 import { RecentConsumptions } from './recent-consumptions';
 import type { AlertRules, ProviderPaymentFact } from './events';
 import type { HoldRecord } from './holds';
@@ -92,7 +93,7 @@ export function encodeState(state: WorkspaceCreditsState): Buffer {
   };
   // JSON has no `undefined`: optional fields travel as null (the state itself never holds null).
   const json = asciiJson(head, (_key, value: unknown) => (value === undefined ? null : value));
-  const holds = `"activeHolds":${activeHoldsJson(state.activeHolds)},"closedHolds":${closedHoldsJson(state.closedHolds)}`;
+  const holds = `"activeHolds":${activeHoldsJson(state.activeHolds)},"closedHolds":${state.closedHolds.toJson()}`;
   const first = Buffer.from(`${json.slice(0, -1)},${holds}}`, 'latin1');
   return consumptions.lines.length === 0 ? first : Buffer.concat([first, NEWLINE, consumptions.lines]);
 }
@@ -108,10 +109,8 @@ const withNulls = (rules: AlertRules): AlertRules => ({
 export function decodeState(bytes: Buffer): WorkspaceCreditsState {
   const newline = bytes.indexOf(NEWLINE);
   const head = nullsToUndefined(JSON.parse(bytes.toString('latin1', 0, newline < 0 ? bytes.length : newline))) as Head;
-  const holds = (tuples: HoldTuple[] | undefined): Map<string, HoldRecord> =>
-    new Map((tuples ?? []).map((tuple) => [tuple[0], holdOf(tuple)]));
-  const activeHolds = holds(head.activeHolds);
-  const closedHolds = holds(head.closedHolds);
+  const activeHolds = new Map<string, HoldRecord>((head.activeHolds ?? []).map((tuple) => [tuple[0], holdOf(tuple)]));
+  const closed = (head.closedHolds ?? []).map(holdOf);
   return {
     grants: new Map(head.grants),
     period: head.period,
@@ -134,8 +133,8 @@ export function decodeState(bytes: Buffer): WorkspaceCreditsState {
     uncreditedSessions: new Set(head.uncreditedSessions),
     refundedConsumptions: new Set(head.refundedConsumptions),
     activeHolds,
-    closedHolds,
-    holdKeys: holdKeysOf(closedHolds, activeHolds),
+    closedHolds: ClosedHolds.of(closed),
+    holdKeys: holdKeysOf(closed, activeHolds),
     alerts: {
       ...head.alerts,
       rules: withNulls(head.alerts.rules),

@@ -13,6 +13,7 @@ import type {
   SavedCard,
 } from './events';
 import { DEFAULT_ALERT_RULES } from './alert-rules';
+import { ClosedHolds } from './closed-holds';
 import type { HoldRecord } from './holds';
 import { RecentConsumptions } from './recent-consumptions';
 
@@ -119,7 +120,7 @@ export interface WorkspaceCreditsState {
   /** Holds that reserve credits (or did until their expiry, not yet written), by hold id. */
   activeHolds: Map<string, HoldRecord>;
   /** Settled, released and expired holds, in the order they closed, kept for IDEMPOTENCY_RETENTION_MS. */
-  closedHolds: Map<string, HoldRecord>;
+  closedHolds: ClosedHolds;
   /** The hold made with each idempotency key. */
   holdKeys: Map<string, string>;
   alerts: AlertState;
@@ -189,7 +190,7 @@ export const initialState = (): WorkspaceCreditsState => ({
   uncreditedSessions: new Set(),
   refundedConsumptions: new Set(),
   activeHolds: new Map(),
-  closedHolds: new Map(),
+  closedHolds: ClosedHolds.empty(),
   holdKeys: new Map(),
   alerts: {
     rules: DEFAULT_ALERT_RULES,
@@ -212,7 +213,7 @@ export const initialState = (): WorkspaceCreditsState => ({
 /**
  * A copy a decision may fold events into to decide what follows them in the same append, leaving
  * the state it was given alone. Spends are shared: no event a decision folds into a fork touches them.
- * Closed holds are never changed, only added and forgotten, so the fork shares their records.
+ * Closed holds are never changed, only added and forgotten, so the fork shares their texts.
  */
 export function forkState(state: WorkspaceCreditsState): WorkspaceCreditsState {
   const copies = <K, V extends object>(map: Map<K, V>): Map<K, V> =>
@@ -235,7 +236,7 @@ export function forkState(state: WorkspaceCreditsState): WorkspaceCreditsState {
     uncreditedSessions: new Set(state.uncreditedSessions),
     refundedConsumptions: new Set(state.refundedConsumptions),
     activeHolds: copies(state.activeHolds),
-    closedHolds: new Map(state.closedHolds),
+    closedHolds: state.closedHolds.fork(),
     holdKeys: new Map(state.holdKeys),
     alerts: { ...state.alerts, expiringNoticed: new Set(state.alerts.expiringNoticed) },
     autoTopUp: { ...state.autoTopUp, setups: new Map(state.autoTopUp.setups), topUps: copies(state.autoTopUp.topUps) },

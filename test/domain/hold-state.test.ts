@@ -35,7 +35,9 @@ describe('the state of holds', () => {
   it('survives a snapshot exactly, active and closed', () => {
     const original = stateOf(history);
     const restored = decodeState(encodeState(original));
-    expect({ ...restored, consumptions: undefined }).toStrictEqual({ ...original, consumptions: undefined });
+    const rest = { consumptions: undefined, closedHolds: undefined };
+    expect({ ...restored, ...rest }).toStrictEqual({ ...original, ...rest });
+    expect([...restored.closedHolds.values()]).toStrictEqual([...original.closedHolds.values()]);
     expect([...restored.activeHolds.keys()]).toEqual(['hold-4']);
     expect([...restored.closedHolds.keys()]).toEqual(['hold-1', 'hold-2', 'hold-3']);
     expect(restored.activeHolds.get('hold-4')?.expiresAt).toBe(at(5 * HOUR).getTime());

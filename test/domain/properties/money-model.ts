@@ -355,7 +355,7 @@ export class MoneyModel {
     const keys = (map: ReadonlyMap<string, string>): string => JSON.stringify([...map].sort());
     expect(
       keys(state.holdKeys) === keys(folded.holdKeys) &&
-        keys(state.holdKeys) === keys(holdKeysOf(state.closedHolds, state.activeHolds)),
+        keys(state.holdKeys) === keys(holdKeysOf(state.closedHolds.values(), state.activeHolds)),
       `the holds' keys ${keys(state.holdKeys)} are not the fold's, or not those of its holds`,
     );
 

@@ -1,0 +1,110 @@
+/**
+ * The holds a workspace remembers after they closed (settled, released or expired), for the
+ * idempotency window: a retry of a reserve or a settle is answered from them, and a settle, release
+ * or extension of one is refused with its status. Forgotten, oldest first, once the window has
+ * passed (evolve-holds.ts).
+ *
+ * A closed hold never changes again and is seldom read again (a retry, a refusal), while a busy
+ * workspace closes thousands a day. So each is kept as its snapshot text (holds-json.ts), encoded
+ * once when it closes and decoded only when read: one string, which the garbage collector does not
+ * look into, where the record was a dozen objects it visited on every major collection and copied
+ * into the old generation; and a snapshot joins the texts without encoding anything. The hold that
+ * closed last is kept as a record too, since the command that closed it answers with it at once.
+ */
+import { decodeHold, encodeHold } from './holds-json';
+import type { HoldRecord } from './holds';
+
+/** What a closed hold costs in memory, roughly: its text (about 270 bytes), its id and map entry. */
+const BYTES_PER_CLOSED_HOLD = 400;
+
+export class ClosedHolds {
+  private constructor(
+    /** Hold id → its text, in the order they closed. */
+    private readonly texts: Map<string, string>,
+    /** When each one in `texts` closed, in the same order, from index `first` on. */
+    private closedAts: number[],
+    private first: number,
+    /** The hold that closed last, as a record. */
+    private last: HoldRecord | undefined,
+  ) {}
+
+  static empty(): ClosedHolds {
+    return new ClosedHolds(new Map(), [], 0, undefined);
+  }
+
+  /** Closed holds restored from a snapshot, in the order they closed. */
+  static of(holds: Iterable<HoldRecord>): ClosedHolds {
+    const closed = ClosedHolds.empty();
+    for (const hold of holds) closed.add(hold);
+    closed.last = undefined;
+    return closed;
+  }
+
+  get size(): number {
+    return this.texts.size;
+  }
+
+  /** What the closed holds take in memory, roughly. */
+  approximateBytes(): number {
+    return this.texts.size * BYTES_PER_CLOSED_HOLD;
+  }
+
+  has(holdId: string): boolean {
+    return this.texts.has(holdId);
+  }
+
+  get(holdId: string): HoldRecord | undefined {
+    if (this.last?.holdId === holdId) return this.last;
+    const text = this.texts.get(holdId);
+    return text === undefined ? undefined : decodeHold(text);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.texts.keys();
+  }
+
+  /** Every closed hold, decoded, in the order they closed: for a restore's keys, and for tests. */
+  *values(): IterableIterator<HoldRecord> {
+    for (const holdId of this.texts.keys()) yield this.get(holdId) as HoldRecord;
+  }
+
+  /** Remembers a hold that has just closed (its `closedAt` set). */
+  add(hold: HoldRecord): void {
+    this.texts.set(hold.holdId, encodeHold(hold));
+    this.closedAts.push(hold.closedAt ?? 0);
+    this.last = hold;
+  }
+
+  /**
+   * Forgets the holds that closed before `cutoff`, from the oldest on until one closed later (holds
+   * close in time order, give or take an expiry written late), and tells `forgotten` of each.
+   */
+  forgetClosedBefore(cutoff: number, forgotten: (hold: HoldRecord) => void): void {
+    let first = this.first;
+    for (const holdId of this.texts.keys()) {
+      if ((this.closedAts[first] as number) >= cutoff) break;
+      const hold = this.get(holdId) as HoldRecord;
+      this.texts.delete(holdId);
+      if (this.last === hold) this.last = undefined;
+      first++;
+      forgotten(hold);
+    }
+    if (first === this.first) return;
+    this.first = first;
+    // Drop the forgotten times once they are half the list, so that it stays as long as the map.
+    if (first * 2 >= this.closedAts.length) {
+      this.closedAts = this.closedAts.slice(first);
+      this.first = 0;
+    }
+  }
+
+  /** A copy that can be added to and forgotten from alone; the texts themselves are shared. */
+  fork(): ClosedHolds {
+    return new ClosedHolds(new Map(this.texts), this.closedAts.slice(this.first), 0, this.last);
+  }
+
+  /** The closed holds as a JSON array of their texts, oldest closed first. */
+  toJson(): string {
+    return `[${[...this.texts.values()].join(',')}]`;
+  }
+}
