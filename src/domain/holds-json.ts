@@ -7,9 +7,9 @@
  * every snapshot after. The hold of each idempotency key is not written at all: it is rebuilt from
  * the holds (holdKeysOf).
  */
-import { asciiJson } from './ascii-json';
+import { asciiOnly } from './ascii-json';
 import { GRANT_SOURCES, type CreditAction, type Drawdown } from './credits';
-import type { HoldRecord, HoldStatus } from './holds';
+import type { HoldRecord, HoldSettlement, HoldStatus } from './holds';
 
 type DrawdownTuple = [grantId: string, source: number, credits: number];
 
@@ -43,9 +43,6 @@ export type HoldTuple = [
   settlement: SettlementTuple | null,
 ];
 
-const drawdownTuples = (parts: readonly Drawdown[]): DrawdownTuple[] =>
-  parts.map((part) => [part.grantId, GRANT_SOURCES.indexOf(part.source), part.credits]);
-
 const drawdownOf = (tuples: readonly DrawdownTuple[]): Drawdown[] =>
   tuples.map(([grantId, source, credits]) => ({
     grantId,
@@ -53,39 +50,35 @@ const drawdownOf = (tuples: readonly DrawdownTuple[]): Drawdown[] =>
     credits,
   }));
 
-/** A hold as a JSON tuple (ASCII). */
-export function encodeHold(hold: HoldRecord): string {
-  const { settlement } = hold;
-  const tuple: HoldTuple = [
-    hold.holdId,
-    hold.idempotencyKey,
-    hold.action,
-    hold.units,
-    hold.creditsPerUnit,
-    hold.credits,
-    drawdownTuples(hold.drawdown),
-    hold.initialExpiresAt,
-    hold.expiresAt,
-    hold.reference ?? null,
-    hold.actorId,
-    hold.availableAfter,
-    hold.createdAt,
-    hold.status,
-    hold.closedAt ?? null,
-    settlement === undefined
-      ? null
-      : [
-          settlement.idempotencyKey,
-          settlement.consumptionId,
-          settlement.units,
-          settlement.credits,
-          drawdownTuples(settlement.drawdown),
-          settlement.availableAfter,
-          settlement.settledAt,
-        ],
-  ];
-  return asciiJson(tuple);
-}
+/**
+ * The tuples are written out as text rather than built as arrays for JSON.stringify: every hold is
+ * encoded as it closes. Numbers (integers, always finite) print as JSON prints them, and the text
+ * is made ASCII once, as a whole.
+ */
+const json = JSON.stringify;
+
+const drawdownJson = (parts: readonly Drawdown[]): string => {
+  let text = '';
+  for (const part of parts) {
+    text += `${text === '' ? '' : ','}[${json(part.grantId)},${GRANT_SOURCES.indexOf(part.source)},${part.credits}]`;
+  }
+  return `[${text}]`;
+};
+
+const settlementJson = (settlement: HoldSettlement | undefined): string =>
+  settlement === undefined
+    ? 'null'
+    : `[${json(settlement.idempotencyKey)},${json(settlement.consumptionId)},${settlement.units},` +
+      `${settlement.credits},${drawdownJson(settlement.drawdown)},${settlement.availableAfter},${settlement.settledAt}]`;
+
+/** A hold as its JSON tuple (HoldTuple), ASCII only. */
+export const encodeHold = (hold: HoldRecord): string =>
+  asciiOnly(
+    `[${json(hold.holdId)},${json(hold.idempotencyKey)},"${hold.action}",${hold.units},` +
+      `${hold.creditsPerUnit},${hold.credits},${drawdownJson(hold.drawdown)},${hold.initialExpiresAt},${hold.expiresAt},` +
+      `${hold.reference === undefined ? 'null' : json(hold.reference)},${json(hold.actorId)},` +
+      `${hold.availableAfter},${hold.createdAt},"${hold.status}",${hold.closedAt ?? 'null'},${settlementJson(hold.settlement)}]`,
+  );
 
 /** The active holds as a JSON array of tuples, encoded afresh: an active hold may still change. */
 export const activeHoldsJson = (activeHolds: ReadonlyMap<string, HoldRecord>): string =>

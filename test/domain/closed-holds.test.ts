@@ -2,7 +2,9 @@
  * Closed holds kept as text: each reads back as the record it was, in the order they closed, and is
  * forgotten oldest first; a fork is added to and forgotten from alone.
  */
+import { asciiJson } from '../../src/domain/ascii-json';
 import { ClosedHolds } from '../../src/domain/closed-holds';
+import { encodeHold } from '../../src/domain/holds-json';
 import type { HoldRecord } from '../../src/domain/holds';
 
 const T0 = Date.parse('2026-12-01T00:00:00.000Z');
@@ -103,6 +105,58 @@ describe('closed holds', () => {
     const restored = ClosedHolds.of([...closed.values()]);
     expect(restored.toJson()).toBe(json);
     expect([...restored.values()]).toStrictEqual(holds);
+  });
+
+  it('writes a hold as the JSON tuple snapshots have always held', () => {
+    const settledHold = closedHold(2, T0 + 2, { reference: 'crm ✓ "sync"' });
+    const tuple = [
+      'hold-2',
+      'key-2',
+      'ORG_CHART_GENERATION',
+      2,
+      50,
+      100,
+      [['purchase-1', 2, 100]],
+      T0 + 3_600_000,
+      T0 + 7_200_000,
+      'crm ✓ "sync"',
+      'service-1',
+      898,
+      T0,
+      'SETTLED',
+      T0 + 2,
+      ['settle-2', 'spend-2', 1, 50, [['purchase-1', 2, 50]], 948, T0 + 2],
+    ];
+    expect(encodeHold(settledHold)).toBe(asciiJson(tuple));
+    const releasedHold = closedHold(3, T0 + 3, {
+      status: 'RELEASED',
+      settlement: undefined,
+      drawdown: [
+        { grantId: 'allowance-1', source: 'INCLUDED', credits: 40 },
+        { grantId: 'promo-1', source: 'PROMOTIONAL', credits: 60 },
+      ],
+    });
+    expect(JSON.parse(encodeHold(releasedHold))).toEqual([
+      'hold-3',
+      'key-3',
+      'ORG_CHART_GENERATION',
+      2,
+      50,
+      100,
+      [
+        ['allowance-1', 0, 40],
+        ['promo-1', 1, 60],
+      ],
+      T0 + 3_600_000,
+      T0 + 7_200_000,
+      null,
+      'service-1',
+      897,
+      T0,
+      'RELEASED',
+      T0 + 3,
+      null,
+    ]);
   });
 
   it('makes a fork that changes alone', () => {
