@@ -74,3 +74,10 @@ export async function startBuiltServer(
   };
   return { child, url, seconds, stop };
 }
+
+/**
+ * A full collection, when node runs with --expose-gc (`npm run bench` does), nothing otherwise:
+ * before each measured run of a comparison, so that neither side pays for the garbage the other
+ * left behind.
+ */
+export const collectGarbage = (): void => (globalThis as { gc?: () => void }).gc?.();

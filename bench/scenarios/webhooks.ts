@@ -16,13 +16,14 @@
  * each configuration runs twice, in the order none, ten, ten, none, so that a drift weighs on both
  * alike; each one's throughput is its faster run, and the latencies are those of both runs with
  * endpoints together. The CPU time each run took (process.cpuUsage, every thread) gives what one
- * delivery costs, a figure other tenants move far less than the rates.
+ * delivery costs, a figure other tenants move far less than the rates. Each run's spends start on a
+ * collected heap (collectGarbage), so that no run pays for the garbage of the one before.
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadConfig } from '../../src/server/config';
 import { startCreditsService } from '../../src/server/credits-service';
-import { inFlight, round, silentLogger, timed, withTempDir } from '../support';
+import { collectGarbage, inFlight, round, silentLogger, timed, withTempDir } from '../support';
 
 export interface WebhooksRunResult {
   endpoints: number;
@@ -165,6 +166,7 @@ export async function webhooksRun(options: {
       await delivered('warm', warm.acknowledged.size * options.endpoints);
 
       await prepare('ws', options.workspaces, options.spends);
+      collectGarbage();
       const cpuBefore = process.cpuUsage();
       const { seconds, acknowledged } = await spend('ws', options.workspaces, options.spends);
       await delivered('ws', acknowledged.size * options.endpoints);
