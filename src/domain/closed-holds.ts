@@ -70,6 +70,13 @@ export class ClosedHolds {
 
   /** Remembers a hold that has just closed (its `closedAt` set). */
   add(hold: HoldRecord): void {
+    if (this.texts.has(hold.holdId)) {
+      // A hold id closing twice (no command makes one: ids are new UUIDs) moves to the end, and the
+      // times are read again from the texts so that they stay in step with them.
+      this.texts.delete(hold.holdId);
+      this.closedAts = Array.from(this.texts.values(), (text) => decodeHold(text).closedAt ?? 0);
+      this.first = 0;
+    }
     this.texts.set(hold.holdId, encodeHold(hold));
     this.closedAts.push(hold.closedAt ?? 0);
     this.last = hold;

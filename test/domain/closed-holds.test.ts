@@ -95,6 +95,18 @@ describe('closed holds', () => {
     expect([...closed.keys()]).toEqual(['hold-1', 'hold-2']);
   });
 
+  it('keeps its times in step with the holds should one hold id close twice', () => {
+    const closed = ClosedHolds.empty();
+    for (let n = 1; n <= 4; n++) closed.add(closedHold(n, T0 + n * 1_000));
+    closed.forgetClosedBefore(T0 + 1_500, () => undefined);
+    closed.add(closedHold(3, T0 + 9_000));
+    expect([...closed.keys()]).toEqual(['hold-2', 'hold-4', 'hold-3']);
+    const forgotten: string[] = [];
+    closed.forgetClosedBefore(T0 + 5_000, (hold) => forgotten.push(hold.holdId));
+    expect(forgotten).toEqual(['hold-2', 'hold-4']);
+    expect(closed.get('hold-3')?.closedAt).toBe(T0 + 9_000);
+  });
+
   it('writes the holds as one JSON array that restores them, in order', () => {
     const holds = [closedHold(1, T0 + 1), released(2, T0 + 2)];
     const closed = ClosedHolds.empty();
