@@ -4,7 +4,7 @@
  * its events. Every event of these streams is at schema version 1 (docs/webhooks.md).
  */
 import { WEBHOOK_REGISTRY_EVENT_TYPES, type WebhookRegistryEvent } from '../domain/webhooks/endpoint-registry';
-import type { NewEvent, RecordedEvent } from '../eventstore/port';
+import { categoryEvents } from './category-events';
 
 export const WEBHOOK_REGISTRY_CATEGORY = 'webhook-registry';
 
@@ -13,15 +13,8 @@ export const webhookRegistryStreamName = (workspaceId: string | null): string =>
     ? `${WEBHOOK_REGISTRY_CATEGORY}-platform`
     : `${WEBHOOK_REGISTRY_CATEGORY}-workspace-${workspaceId}`;
 
-const TYPES: ReadonlySet<string> = new Set(WEBHOOK_REGISTRY_EVENT_TYPES);
+const events = categoryEvents<WebhookRegistryEvent>(WEBHOOK_REGISTRY_CATEGORY, WEBHOOK_REGISTRY_EVENT_TYPES);
 
-export function toWebhookRegistryEvent(recorded: RecordedEvent): WebhookRegistryEvent | undefined {
-  if (!recorded.streamName.startsWith(`${WEBHOOK_REGISTRY_CATEGORY}-`) || !TYPES.has(recorded.type)) return undefined;
-  return { type: recorded.type, data: recorded.data } as WebhookRegistryEvent;
-}
+export const toWebhookRegistryEvent = events.from;
 
-export const toNewWebhookRegistryEvent = (
-  event: WebhookRegistryEvent,
-  id: string,
-  metadata: Record<string, unknown>,
-): NewEvent => ({ id, type: event.type, schemaVersion: 1, data: event.data, metadata });
+export const toNewWebhookRegistryEvent = events.toNew;
