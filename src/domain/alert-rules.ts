@@ -27,10 +27,23 @@ export const MAX_EXPIRING_SOON_DAYS = 90;
 /**
  * Below this many available credits a workspace is low: its own threshold in credits, or its own
  * percentage of the plan's included credits, or the catalog's rule (which never drops below its
- * minimum, so a large allowance warns earlier and a small one still warns).
+ * minimum, so a large allowance warns earlier and a small one still warns). A percentage of an
+ * allowance the workspace does not have (no plan period yet, or a plan without included credits)
+ * would be a threshold of 0 that never warns: the catalog's minimum stands in for it until there is one.
  */
 export function lowBalanceThreshold(rules: AlertRules, policy: LowBalancePolicy, includedCredits: number): number {
   if (rules.lowBalanceCredits !== null) return rules.lowBalanceCredits;
-  if (rules.lowBalancePercent !== null) return Math.floor((includedCredits * rules.lowBalancePercent) / 100);
+  if (rules.lowBalancePercent !== null) {
+    return includedCredits > 0 ? Math.floor((includedCredits * rules.lowBalancePercent) / 100) : policy.minimumCredits;
+  }
   return Math.max(policy.minimumCredits, Math.floor((includedCredits * policy.percentOfAllowance) / 100));
+}
+
+/**
+ * The hysteresis band: a workspace that went low recovers only once its available credits reach
+ * the threshold plus a tenth of it (one credit at least), so a balance that wavers about the line,
+ * as holds reserved and settled or released make it do, is one CreditsLow, not one per movement.
+ */
+export function recoveryThreshold(threshold: number): number {
+  return threshold + Math.max(1, Math.ceil(threshold / 10));
 }

@@ -651,7 +651,11 @@ describe('the Billing page', () => {
     // A threshold above the 3,000 credits left: the workspace is low at once, and its endpoints are told.
     await page.getByLabel('Alert when available credits fall below').fill('5000');
     await page.getByRole('button', { name: 'Save threshold' }).click();
-    await page.getByText('You are alerted when available credits fall below 5,000.').waitFor();
+    await page
+      .getByText(
+        'You are alerted when available credits fall below 5,000. Once low, the workspace recovers at 5,500 available.',
+      )
+      .waitFor();
     const delivered = page.locator('li[data-status="SUCCEEDED"]', { hasText: 'credits.low — delivered' });
     const failing = page.locator('li[data-status="PENDING"]', {
       hasText: 'credits.low — failing (HTTP 500, 1 attempt)',

@@ -103,6 +103,20 @@ describe('low balance: the catalog rule, or the workspace’s own', () => {
         low(499, 500),
       ));
 
+  it('falls back to the catalog minimum for a percentage of an allowance the workspace does not have', () =>
+    given(purchased({ credits: 150 }), configured({ lowBalancePercent: 50 }))
+      .when(spend({ units: 1, creditsPerUnit: 60 }))
+      .then(
+        consumed({
+          units: 1,
+          creditsPerUnit: 60,
+          credits: 60,
+          drawdown: [draw('purchase-1', 'PURCHASED', 60)],
+          availableAfter: 90,
+        }),
+        low(90, 100),
+      ));
+
   it('records the crossing even when the workspace asked not to be told, marked so', () =>
     given(purchased({ credits: 150 }), configured({ notify: { low: false, depleted: true, recovered: true } }))
       .when(spend({ units: 1, creditsPerUnit: 100 }))
@@ -148,7 +162,7 @@ describe('depleted and recovered', () => {
         depleted(100),
       ));
 
-  it('raises CreditsRecovered once credits bring the balance back to the threshold', () =>
+  it('raises CreditsRecovered once credits bring the balance past the threshold and its band (a tenth)', () =>
     given(purchased({ credits: 50 }), low(50, 100))
       .when(grant({ credits: 60 }))
       .then(granted({ credits: 60 }), recovered(110, 100)));
@@ -157,6 +171,22 @@ describe('depleted and recovered', () => {
     given(purchased({ credits: 50 }), low(50, 100))
       .when(grant({ credits: 10 }))
       .then(granted({ credits: 10 })));
+
+  it('stays low at the threshold and inside its band: recovering takes the threshold plus a tenth', () =>
+    given(purchased({ credits: 50 }), low(50, 100))
+      .when(grant({ credits: 59 }))
+      .then(granted({ credits: 59 })));
+
+  it('recovers from a depletion with one credit when the threshold is 0', () => {
+    const events = burst(
+      [purchased({ credits: 10 }), configured({ lowBalanceCredits: 0 })],
+      [spend({ units: 1, creditsPerUnit: 10 }), grant({ credits: 1 })],
+    );
+    expect(events.filter((event) => /^Credits(Low|Depleted|Recovered)$/.test(event.type))).toEqual([
+      depleted(0),
+      recovered(1, 0),
+    ]);
+  });
 
   it('alerts again on the next crossing after a recovery', () => {
     const events = burst(
@@ -260,6 +290,26 @@ describe('held credits count as gone: reserves cross the lines, and what comes b
         }),
         recovered(490, 300, at(HOUR + MINUTE)),
       ));
+
+  it('raises one CreditsLow, not one per hold, while holds reserved and released keep available about the line', () => {
+    const events = burst(
+      [purchased({ credits: 320 }), configured({ lowBalanceCredits: 300 })],
+      [
+        reserve({ units: 1, creditsPerUnit: 30 }),
+        release({ now: at(MINUTE) }),
+        reserve({ holdId: 'hold-2', idempotencyKey: 'hold-key-2', units: 1, creditsPerUnit: 30, now: at(2 * MINUTE) }),
+        release({ holdId: 'hold-2', now: at(3 * MINUTE) }),
+        // Past 300 + 30: recovered, and the next dip is a crossing of its own.
+        grant({ credits: 10, now: at(4 * MINUTE) }),
+        reserve({ holdId: 'hold-3', idempotencyKey: 'hold-key-3', units: 1, creditsPerUnit: 40, now: at(5 * MINUTE) }),
+      ],
+    );
+    expect(events.filter((event) => /^Credits(Low|Recovered)$/.test(event.type))).toEqual([
+      low(290, 300),
+      recovered(330, 300, at(4 * MINUTE)),
+      low(290, 300, at(5 * MINUTE)),
+    ]);
+  });
 
   it('gives one CreditsLow for a burst of reserves and spends below the line', () => {
     const events = burst(

@@ -49,6 +49,8 @@ export function notificationsSection(context) {
         : current.lowBalancePercent !== null
           ? `You are alerted when available credits fall below ${current.lowBalancePercent} % of the plan's included credits (${formatCredits(current.lowBalanceThreshold)} now).`
           : `You are alerted when available credits fall below ${formatCredits(current.lowBalanceThreshold)} (the default).`;
+    $('alert-threshold-summary').textContent +=
+      ` Once low, the workspace recovers at ${formatCredits(current.recoveryThreshold)} available.`;
     $('alert-threshold').value = String(current.lowBalanceThreshold);
   }
 

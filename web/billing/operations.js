@@ -344,6 +344,7 @@ const ALERT_RULES_FIELDS = /* GraphQL */ `
     lowBalanceCredits
     lowBalancePercent
     lowBalanceThreshold
+    recoveryThreshold
     notifyLow
     notifyDepleted
     notifyRecovered

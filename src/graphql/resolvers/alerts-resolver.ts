@@ -1,4 +1,5 @@
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { recoveryThreshold } from '../../domain/alert-rules';
 import type { AlertRules } from '../../domain/events';
 import type { AlertView } from '../../queries/credits-queries';
 import type { GraphQLContext } from '../context';
@@ -77,6 +78,7 @@ function rulesOf(context: GraphQLContext, workspaceId: string): CreditAlertRules
     lowBalanceCredits: rules.lowBalanceCredits,
     lowBalancePercent: rules.lowBalancePercent,
     lowBalanceThreshold: view.lowBalanceThreshold,
+    recoveryThreshold: recoveryThreshold(view.lowBalanceThreshold),
     notifyLow: rules.notify.low,
     notifyDepleted: rules.notify.depleted,
     notifyRecovered: rules.notify.recovered,

@@ -41,6 +41,12 @@ export class CreditAlertRules {
   })
   lowBalanceThreshold!: number;
 
+  @Field(() => GraphQLSafeInt, {
+    description:
+      'Available credits a workspace that went low must reach to recover: the threshold plus a tenth of it (one credit at least), so a balance wavering about the line is one alert.',
+  })
+  recoveryThreshold!: number;
+
   @Field()
   notifyLow!: boolean;
 

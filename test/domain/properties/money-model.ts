@@ -17,7 +17,7 @@ import { creditPurchasesProjection } from '../../../projections/credit-purchases
 import { CreditPurchasesReader } from '../../../projections/credit-purchases-reader';
 import type { ProjectionHandler } from '../../../projections/projection';
 import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../../projections/workspace-balance';
-import { DEFAULT_LOW_BALANCE_POLICY, lowBalanceThreshold } from '../../../src/domain/alert-rules';
+import { DEFAULT_LOW_BALANCE_POLICY, lowBalanceThreshold, recoveryThreshold } from '../../../src/domain/alert-rules';
 import { creditBalance, type CreditBucket } from '../../../src/domain/balance';
 import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
 import type { Drawdown, Grant } from '../../../src/domain/credits';
@@ -149,9 +149,11 @@ export class MoneyModel {
     if (!alerts.everFunded) return;
     const available = availableCredits(grants.values(), now);
     const threshold = lowBalanceThreshold(alerts.rules, DEFAULT_LOW_BALANCE_POLICY, period?.credits ?? 0);
-    // Low from below the threshold until back at it with credits to spend (a threshold of 0 and
-    // nothing left is still the alert state it was).
-    if (alerts.low !== (available < threshold || (alerts.low && available === 0))) {
+    // Low below the threshold; not low past its band (recoveryThreshold); inside the band, whatever
+    // it was (hysteresis), and a threshold of 0 with nothing left is still the alert state it was.
+    const mustBeLow = available < threshold;
+    const mayBeLow = mustBeLow || available < recoveryThreshold(threshold);
+    if ((mustBeLow && !alerts.low) || (!mayBeLow && alerts.low)) {
       throw new Error(`alert state low=${alerts.low} but ${available} available against a threshold of ${threshold}`);
     }
     if (available === 0 && !alerts.depleted) throw new Error('nothing is available but no depletion was recorded');
@@ -269,6 +271,12 @@ export class MoneyModel {
         low = true;
       } else if (event.type === 'CreditsRecovered') {
         expect(low || depleted, 'CreditsRecovered without a CreditsLow or CreditsDepleted before it');
+        // Hysteresis: only past the band above the line, so a balance wavering about it stays low.
+        const { available, threshold } = event.data;
+        expect(
+          available >= recoveryThreshold(threshold),
+          `recovered at ${available}, inside the band over ${threshold}`,
+        );
         low = false;
         depleted = false;
       } else if (event.type === 'CreditsDepleted') {
