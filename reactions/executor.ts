@@ -190,7 +190,7 @@ export class ReactionExecutor {
     const candidates: DueWork[] = [];
     for (const partition of reader.partitions(performer.name)) {
       const counts = inHand.get(partition) ?? { busy: 0, held: 0 };
-      const share = Math.min(free, perPartition - counts.busy);
+      const share = Math.min(free, (performer.concurrencyIn?.(partition) ?? perPartition) - counts.busy);
       if (share <= 0) continue;
       const due = reader.dueIn(performer.name, partition, now, share + counts.busy + counts.held);
       candidates.push(...due.filter(available).slice(0, share));

@@ -70,6 +70,11 @@ export interface ReactionPerformer<Payload = unknown> {
    */
   readonly partitionConcurrency?: number;
   /**
+   * The bound for one partition now, when the performer keeps some partitions to less than
+   * `partitionConcurrency` (a webhook endpoint that is failing or slow to answer). Default: that bound.
+   */
+  concurrencyIn?(partition: string): number;
+  /**
    * Performs the side effect and records its outcome; throws when it failed (a retry may succeed
    * when the error is a PaymentProviderError with `retryable`, or any other error).
    */

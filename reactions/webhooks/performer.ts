@@ -29,6 +29,13 @@ export interface WebhookDeliverySettings {
   concurrency: number;
   /** Attempts in flight at once to one endpoint. */
   concurrencyPerEndpoint: number;
+  /**
+   * Attempts in flight at once to an endpoint whose last attempt failed or took longer than
+   * `slowAnswerMs`, until one is answered with a 2xx in time: a dead or slow receiver then holds
+   * this many of the places all endpoints share, not `concurrencyPerEndpoint`.
+   */
+  concurrencyWhileStruggling: number;
+  slowAnswerMs: number;
   /** Told of every attempt made (for metrics). */
   observe?: (attempt: { succeeded: boolean; latencyMs: number }) => void;
 }
@@ -37,12 +44,17 @@ export interface WebhookDeliverySettings {
 export const withJitter = (delayMs: number, random: () => number = Math.random): number =>
   Math.round(delayMs * (1 + 0.2 * random()));
 
+/** Endpoints remembered as struggling; past this many (endpoints deleted while failing) the memory starts afresh. */
+const STRUGGLING_KEPT = 10_000;
+
 export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
   readonly name = WEBHOOKS_REACTION;
   /** Only for failures to record an attempt (the store refusing): delivery failures follow the schedule. */
   readonly retry: RetryPolicy = { maxAttempts: 20, firstDelayMs: 1_000, maxDelayMs: 10 * 60 * 1000 };
   readonly concurrency: number;
   readonly partitionConcurrency: number;
+  /** Endpoints whose last attempt failed or was slow (in this process; a restart starts them at full share). */
+  private readonly struggling = new Set<string>();
 
   constructor(
     private readonly commands: WebhookEndpointCommands,
@@ -56,6 +68,11 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     this.partitionConcurrency = settings.concurrencyPerEndpoint;
   }
 
+  /** An endpoint's places: its full share, or fewer while it is failing or slow to answer. */
+  concurrencyIn(endpointId: string): number {
+    return this.struggling.has(endpointId) ? this.settings.concurrencyWhileStruggling : this.partitionConcurrency;
+  }
+
   async perform(item: WorkItem<WebhookWork>): Promise<PerformResult> {
     const work = item.payload;
     // The attempt is dated when it was sent (its signature's timestamp), not when its answer came:
@@ -67,6 +84,12 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     const { statusCode, error, latencyMs } = outcome;
     const succeeded = delivered(statusCode);
     this.settings.observe?.({ succeeded, latencyMs });
+    if (succeeded && latencyMs < this.settings.slowAnswerMs) {
+      this.struggling.delete(work.endpointId);
+    } else {
+      if (this.struggling.size >= STRUGGLING_KEPT) this.struggling.clear();
+      this.struggling.add(work.endpointId);
+    }
     const answeredAt = this.clock.now().getTime();
     const wait = succeeded ? undefined : this.settings.retryScheduleMs[item.attempts];
     const { events, position } = await this.commands.recordAttempt(

@@ -23,10 +23,15 @@ import { WebhookSenderThread } from './webhook-sender-thread';
  * Messages in hand at once (being sent, or their attempt being recorded) over all endpoints, and
  * of one endpoint, which bounds the requests to it. An attempt holds its place until its record
  * is committed, so under load the places per endpoint are what lets it keep up: 32 of one
- * endpoint's messages go in one append, and a hanging endpoint holds an eighth of the places.
+ * endpoint's messages go in one append. An endpoint whose last attempt failed, or took longer than
+ * SLOW_ANSWER_MS, has 4 places until it answers a 2xx in time again: a hanging endpoint holds 32
+ * places for one timeout at most, then 4, so it takes 64 failing endpoints, more than three
+ * workspaces' worth, to fill the places every endpoint shares.
  */
 const CONCURRENCY = 256;
 const CONCURRENCY_PER_ENDPOINT = 32;
+const CONCURRENCY_WHILE_STRUGGLING = 4;
+const SLOW_ANSWER_MS = 2_000;
 
 export function wireWebhooks(config: Config, store: EventStore, readModels: Database, clock: Clock, logger: Logger) {
   const settings = config.webhooks;
@@ -53,7 +58,9 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
     secretKey,
     allowPrivateUrls: settings.allowPrivateUrls,
     timeoutMs: settings.timeoutMs,
-    connectionsPerOrigin: CONCURRENCY_PER_ENDPOINT,
+    // As many as the places: endpoints of one host (a shared receiving service) never wait on one
+    // another for a connection while their deadlines run.
+    connectionsPerOrigin: CONCURRENCY,
     logLevel: config.logLevel,
     logger,
   });
@@ -65,6 +72,8 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
       retryScheduleMs: settings.retryScheduleMs,
       concurrency: CONCURRENCY,
       concurrencyPerEndpoint: CONCURRENCY_PER_ENDPOINT,
+      concurrencyWhileStruggling: CONCURRENCY_WHILE_STRUGGLING,
+      slowAnswerMs: Math.min(SLOW_ANSWER_MS, settings.timeoutMs),
       observe: ({ succeeded, latencyMs }) => {
         const outcome = succeeded ? 'delivered' : 'failed';
         outboundWebhookAttempts.inc({ outcome });

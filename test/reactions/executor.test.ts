@@ -87,6 +87,20 @@ it('starts the most overdue work first, within its concurrency and its bound per
   await executor.stop();
 });
 
+it('keeps a partition to the smaller bound its performer gives it now', async () => {
+  const held = heldPerformer({ concurrency: 8, partitionConcurrency: 3 });
+  // Endpoint a is struggling: one place; b keeps three.
+  const performer = { ...held.performer, concurrencyIn: (partition: string) => (partition === 'a' ? 1 : 3) };
+  const { work, executor, look } = executorOver(performer);
+  for (const endpoint of ['a', 'b']) {
+    for (const offset of [1, 2, 3, 4]) work.schedule(`${endpoint}/m${offset}`, {}, T0 - 100 + offset);
+  }
+  await look();
+  expect(held.inFlight()).toEqual(['a/m1', 'b/m1', 'b/m2', 'b/m3']);
+  for (const key of held.inFlight()) held.finish(key, undefined);
+  await executor.stop();
+});
+
 it('holds performed work back until its outcome is derived, and no longer', async () => {
   const { performer, performed, inFlight, finish } = heldPerformer({ concurrency: 4, partitionConcurrency: 4 });
   const { work, executor, look, derivedUpTo } = executorOver(performer);

@@ -13,7 +13,8 @@ import type { WorkItem } from '../../reactions/reaction';
 const T0 = Date.parse('2026-12-02T10:00:00.000Z');
 const TIMEOUT_MS = 10_000;
 
-function performerWith(outcome: SendOutcome) {
+function performerWith(first: SendOutcome) {
+  let outcome = first;
   let now = T0;
   const clock = { now: () => new Date(now) };
   const orders: SendOrder[] = [];
@@ -36,12 +37,30 @@ function performerWith(outcome: SendOutcome) {
     commands,
     sender,
     clock,
-    { retryScheduleMs: [5_000], concurrency: 8, concurrencyPerEndpoint: 2 },
+    {
+      retryScheduleMs: [5_000],
+      concurrency: 8,
+      concurrencyPerEndpoint: 3,
+      concurrencyWhileStruggling: 1,
+      slowAnswerMs: 2_000,
+    },
     pino({ level: 'silent' }),
     () => 0, // no jitter
   );
-  return { performer, orders, recorded };
+  /** What the next attempts answer. */
+  const answering = (next: SendOutcome): void => {
+    outcome = next;
+  };
+  return { performer, orders, recorded, answering };
 }
+
+const answered = (statusCode: number | null, latencyMs: number): SendOutcome => ({
+  sent: true,
+  url: 'https://hooks.example.com/',
+  statusCode,
+  error: statusCode === 204 ? null : 'failed',
+  latencyMs,
+});
 
 const item: WorkItem<WebhookWork> = {
   reaction: 'webhooks',
@@ -88,4 +107,28 @@ it('records a delivered attempt with no next one, and nothing for a message it d
   const unsent = performerWith({ sent: false });
   await expect(unsent.performer.perform(item)).resolves.toBeUndefined();
   expect(unsent.recorded).toEqual([]);
+});
+
+it('keeps an endpoint to fewer places while its attempts fail or answer slowly, and gives them back on a prompt 2xx', async () => {
+  const { performer, answering } = performerWith(answered(204, 15));
+  expect(performer.concurrencyIn('we_1')).toBe(3);
+  await performer.perform(item);
+  expect(performer.concurrencyIn('we_1')).toBe(3);
+
+  answering(answered(null, TIMEOUT_MS)); // hangs until the deadline
+  await performer.perform(item);
+  expect(performer.concurrencyIn('we_1')).toBe(1);
+  expect(performer.concurrencyIn('we_2')).toBe(3); // the others keep their share
+
+  answering(answered(204, 2_500)); // delivered, but slower than slowAnswerMs
+  await performer.perform(item);
+  expect(performer.concurrencyIn('we_1')).toBe(1);
+
+  answering(answered(500, 20));
+  await performer.perform(item);
+  expect(performer.concurrencyIn('we_1')).toBe(1);
+
+  answering(answered(204, 40));
+  await performer.perform(item);
+  expect(performer.concurrencyIn('we_1')).toBe(3);
 });
