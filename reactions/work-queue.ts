@@ -37,6 +37,7 @@ export class WorkQueue {
   private readonly failure: Statement;
   private readonly retry: Statement;
   private readonly defer: Statement;
+  private readonly repay: Statement;
 
   constructor(
     db: Database,
@@ -56,6 +57,7 @@ export class WorkQueue {
       `UPDATE reaction_work SET attempts = 0, parked = 0, due_at = @dueAt WHERE reaction = @reaction AND key = @key`,
     );
     this.defer = db.prepare(`UPDATE reaction_work SET due_at = @dueAt WHERE reaction = @reaction AND key = @key`);
+    this.repay = db.prepare('UPDATE reaction_work SET payload = @payload WHERE reaction = @reaction AND key = @key');
   }
 
   /** Work to do at `dueAt` (epoch ms), or a new payload and time for work already waiting. */
@@ -88,6 +90,11 @@ export class WorkQueue {
   /** An operator asked for parked work to be tried again, afresh. */
   retried(key: string, dueAt: number): void {
     this.retry.run({ reaction: this.reaction, key, dueAt });
+  }
+
+  /** A new payload for work waiting, due when it was. */
+  updatePayload(key: string, payload: unknown): void {
+    this.repay.run({ reaction: this.reaction, key, payload: JSON.stringify(payload) });
   }
 
   /** Look again at `dueAt`: the work is waiting on someone else (a refund still pending). */

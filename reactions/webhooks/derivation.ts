@@ -99,6 +99,13 @@ function deliveriesOf(db: Database, work: WorkQueue) {
      WHERE delivery_id = @deliveryId
      RETURNING status`,
   );
+  // The answer to an attempt sent before a redelivery was asked for: the delivery's last answer,
+  // but not its status, which stays PENDING for the resend.
+  const answeredEarlier = db.prepare(
+    `UPDATE webhook_deliveries SET attempts = max(attempts, @attempt), last_status_code = @statusCode,
+       last_error = @error, last_latency_ms = @latencyMs
+     WHERE delivery_id = @deliveryId`,
+  );
   const pendingAgain = db.prepare(
     "UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = ? WHERE delivery_id = ?",
   );
@@ -152,14 +159,29 @@ function deliveriesOf(db: Database, work: WorkQueue) {
         attemptedAt: ms(data.attemptedAt),
       };
       attempted.run(fields);
+      const key = workKey(endpointId, deliveryId);
+      const payload = work.payload<WebhookWork>(key);
+      const askedAt = payload?.redeliveryRequestedAt;
+      if (payload && askedAt !== undefined && fields.attemptedAt < askedAt) {
+        // In flight when the redelivery was asked for (one attempt at most: one performer has the
+        // work at a time): whatever it came to, the resend stays due when it was asked, numbered
+        // after this attempt.
+        answeredEarlier.run(fields);
+        const resend: WebhookWork = {
+          endpointId: payload.endpointId,
+          deliveryId: payload.deliveryId,
+          eventType: payload.eventType,
+          firstAttempt: Math.max(payload.firstAttempt, attempt + 1),
+        };
+        work.updatePayload(key, resend);
+        return;
+      }
       const status = outcome.get(fields)?.status;
       if (status === undefined) return;
-      const key = workKey(endpointId, deliveryId);
       if (status !== 'PENDING' || nextAttemptAt === null) {
         work.complete(key);
         return;
       }
-      const payload = work.payload<WebhookWork>(key);
       if (payload) work.failed(key, attempt - payload.firstAttempt + 1, error ?? 'failed', nextAttemptAt);
     },
 
@@ -171,6 +193,7 @@ function deliveriesOf(db: Database, work: WorkQueue) {
         deliveryId,
         eventType: row.event_type,
         firstAttempt: row.attempts + 1,
+        redeliveryRequestedAt: at,
       };
       pendingAgain.run(at, deliveryId);
       const key = workKey(row.endpoint_id, deliveryId);

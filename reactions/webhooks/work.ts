@@ -15,6 +15,11 @@ export interface WebhookWork {
   eventType: WebhookEventType;
   /** The number of this run's first attempt (1, or the next one after a redelivery). */
   firstAttempt: number;
+  /**
+   * When a redelivery was asked for (epoch ms): an attempt sent before then, in flight when it was
+   * asked, is history when its answer comes, and the resend still goes.
+   */
+  redeliveryRequestedAt?: number;
 }
 
 /**

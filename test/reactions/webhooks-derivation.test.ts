@@ -31,7 +31,14 @@ const created = (endpointId: string, workspaceId: string | null, eventTypes = ['
     createdAt: at(0).toISOString(),
   });
 
-const attempted = (endpointId: string, deliveryId: string, attempt: number, succeeded: boolean, next?: Date): Given =>
+const attempted = (
+  endpointId: string,
+  deliveryId: string,
+  attempt: number,
+  succeeded: boolean,
+  next?: Date,
+  attemptedAt = at(HOUR),
+): Given =>
   endpointEvent(endpointId, 'WebhookDeliveryAttempted', {
     deliveryId,
     eventType: 'credits.low',
@@ -41,7 +48,7 @@ const attempted = (endpointId: string, deliveryId: string, attempt: number, succ
     error: succeeded ? null : 'HTTP 503',
     latencyMs: 5,
     nextAttemptAt: next?.toISOString() ?? null,
-    attemptedAt: at(HOUR).toISOString(),
+    attemptedAt: attemptedAt.toISOString(),
   });
 
 // The CreditsLow is the fourth event of every log below: its id is event-4 (spec.ts numbers them).
@@ -149,6 +156,51 @@ describe('the webhooks derivation', () => {
             }),
         [{ key: workKey('we_a', delivery('we_a')), due_at: at(DAY).getTime(), attempts: 0, firstAttempt: 2 }],
       );
+  });
+
+  it('still resends when asked while an attempt was in flight, whatever that attempt came to', () => {
+    const asked = endpointEvent('we_a', 'WebhookRedeliveryRequested', {
+      deliveryId: delivery('we_a'),
+      requestedBy: 'o',
+      requestedAt: at(DAY).toISOString(),
+    });
+    const later = new Date(at(DAY).getTime() + 60_000);
+    const view = (db: Parameters<Parameters<ReturnType<typeof webhooks.given>['then']>[0]>[0]) => ({
+      work: db
+        .prepare("SELECT payload, due_at, attempts FROM reaction_work WHERE key LIKE 'we_a/%'")
+        .all()
+        .map((row) => {
+          const { payload, ...rest } = row as { payload: string; due_at: number; attempts: number };
+          return { ...rest, firstAttempt: (JSON.parse(payload) as { firstAttempt: number }).firstAttempt };
+        }),
+      status: new WebhookReader(db).delivery(delivery('we_a'))?.status,
+      attempts: new WebhookReader(db).attempts(delivery('we_a')).map((attempt) => attempt.attempt),
+    });
+    // Attempt 1 failed; attempt 2 was sent (at HOUR + 1 s) and, while it hung, the redelivery was
+    // asked for at DAY. Whatever attempt 2 then came to (a failure with its own next time, a
+    // success, the end of the schedule), the resend stays due at DAY, as attempt 3.
+    const hanging = new Date(at(HOUR).getTime() + 1_000);
+    const inFlightWhenAsked = (...then: Given[]) =>
+      webhooks.given(...base, attempted('we_a', delivery('we_a'), 1, false, hanging), asked, ...then);
+    const resendDue = {
+      work: [{ due_at: at(DAY).getTime(), attempts: 0, firstAttempt: 3 }],
+      status: 'PENDING' as const,
+    };
+    for (const [succeeded, next] of [
+      [false, later],
+      [true, undefined],
+      [false, undefined],
+    ] as const) {
+      inFlightWhenAsked(attempted('we_a', delivery('we_a'), 2, succeeded, next, hanging)).then(view, {
+        ...resendDue,
+        attempts: [2, 1],
+      });
+    }
+    // The resend (attempt 3, sent after it was asked for) is an attempt like any other.
+    inFlightWhenAsked(
+      attempted('we_a', delivery('we_a'), 2, false, later, hanging),
+      attempted('we_a', delivery('we_a'), 3, true, undefined, later),
+    ).then(view, { work: [], status: 'SUCCEEDED', attempts: [3, 2, 1] });
   });
 
   it('cancels what a disabled endpoint was owed and owes it nothing new until enabled', () => {
