@@ -44,6 +44,16 @@ export interface WebhookDeliverySettings {
 export const withJitter = (delayMs: number, random: () => number = Math.random): number =>
   Math.round(delayMs * (1 + 0.2 * random()));
 
+/** A URL for the logs: its query may carry the receiver's token, so it is left out. */
+const withoutQuery = (url: string): string => {
+  try {
+    const { origin, pathname } = new URL(url);
+    return `${origin}${pathname}`;
+  } catch {
+    return '(not a URL)';
+  }
+};
+
 /** Endpoints remembered as struggling; past this many (endpoints deleted while failing) the memory starts afresh. */
 const STRUGGLING_KEPT = 10_000;
 
@@ -110,7 +120,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     const disabled = events.find((event) => event.type === 'WebhookEndpointDisabled');
     if (disabled) {
       this.logger.warn(
-        { endpointId: work.endpointId, url: outcome.url, failingSince: disabled.data.failingSince },
+        { endpointId: work.endpointId, url: withoutQuery(outcome.url), failingSince: disabled.data.failingSince },
         'webhook endpoint disabled: every attempt to it failed for longer than WEBHOOK_DISABLE_AFTER',
       );
     }

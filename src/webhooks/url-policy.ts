@@ -33,9 +33,13 @@ export function webhookUrlPolicy(options: { allowPrivate: boolean; resolve?: Res
         }
       }
       const refused = addresses.find((address) => !isPublicAddress(address));
+      if (isIP(host) && refused !== undefined) {
+        throw new UnsafeWebhookUrl(`The webhook URL's host ${host} is not a public address.`);
+      }
       if (addresses.length === 0 || refused !== undefined) {
+        // Which internal address a name has is not the caller's to learn: the refusal does not say.
         throw new UnsafeWebhookUrl(
-          `The webhook URL's host "${host}" resolves to ${refused ?? 'nothing'}, which is not a public address.`,
+          `The webhook URL's host "${host}" resolves to an address that is not a public address (loopback, private, link-local and metadata addresses are refused).`,
         );
       }
       return url.href;

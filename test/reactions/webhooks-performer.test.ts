@@ -132,3 +132,38 @@ it('keeps an endpoint to fewer places while its attempts fail or answer slowly, 
   await performer.perform(item);
   expect(performer.concurrencyIn('we_1')).toBe(3);
 });
+
+it('logs a disabled endpoint without its URL’s query, which may carry the receiver’s token', async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
+  const commands = {
+    recordAttempt: async () => ({
+      result: undefined,
+      events: [
+        { type: 'WebhookEndpointDisabled', data: { endpointId: 'we_1', failingSince: new Date(T0).toISOString() } },
+      ],
+      position: 9n,
+    }),
+  } as unknown as WebhookEndpointCommands;
+  const sender: WebhookSender = {
+    send: async () => ({
+      sent: true,
+      url: 'https://hooks.example.com/in?token=s3cret',
+      statusCode: 500,
+      error: 'HTTP 500',
+      latencyMs: 3,
+    }),
+    close: async () => undefined,
+  };
+  const performer = new WebhooksPerformer(
+    commands,
+    sender,
+    { now: () => new Date(T0) },
+    { retryScheduleMs: [], concurrency: 1, concurrencyPerEndpoint: 1, concurrencyWhileStruggling: 1, slowAnswerMs: 1 },
+    logger,
+  );
+  await performer.perform(item);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain('https://hooks.example.com/in');
+  expect(lines[0]).not.toContain('s3cret');
+});
