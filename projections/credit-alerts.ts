@@ -1,7 +1,7 @@
 /**
  * The alerts read model: each workspace's alert rules, the alerts its balance raised (low,
- * depleted, recovered, credits expiring soon), newest first for the Billing page, and which grants'
- * coming expiry was noticed. Which workspaces are due an expiry notice is asked of this model
+ * depleted, recovered, credits expiring soon) and its webhook endpoints disabled for failing,
+ * newest first for the Billing page, and which grants' coming expiry was noticed. Which workspaces are due an expiry notice is asked of this model
  * together with the balance model's grants (same database); the notice itself is decided on the
  * workspace's stream.
  */
@@ -9,6 +9,7 @@ import type { Database } from 'better-sqlite3';
 import { DEFAULT_ALERT_RULES } from '../src/domain/alert-rules';
 import type { GrantSource } from '../src/domain/credits';
 import type { AlertRules, WorkspaceCreditsEvent } from '../src/domain/events';
+import { toWebhookEndpointEvent } from '../src/events/webhook-endpoint-stream';
 import { toWorkspaceCreditsEvent } from '../src/events/workspace-stream';
 import type { RecordedEvent } from '../src/eventstore/port';
 import type { Projection } from './projection';
@@ -16,14 +17,15 @@ import type { Projection } from './projection';
 const DAY_MS = 86_400_000;
 
 export const ALERT_TYPES = ['CreditsLow', 'CreditsDepleted', 'CreditsRecovered', 'CreditsExpiringSoon'] as const;
-export type AlertType = (typeof ALERT_TYPES)[number];
-type AlertEvent = Extract<WorkspaceCreditsEvent, { type: AlertType }>;
+/** The balance's alerts, and a workspace's webhook endpoint disabled because every attempt failed for too long. */
+export type AlertType = (typeof ALERT_TYPES)[number] | 'WebhookEndpointDisabled';
+type AlertEvent = Extract<WorkspaceCreditsEvent, { type: (typeof ALERT_TYPES)[number] }>;
 const isAlert = (event: WorkspaceCreditsEvent): event is AlertEvent =>
   (ALERT_TYPES as readonly string[]).includes(event.type);
 
 export const creditAlertsProjection: Projection = {
   name: 'credit-alerts',
-  version: 1,
+  version: 2,
 
   migrate(db) {
     db.exec(`
@@ -47,12 +49,18 @@ export const creditAlertsProjection: Projection = {
         grant_id TEXT NOT NULL,
         PRIMARY KEY (workspace_id, grant_id)
       ) WITHOUT ROWID;
+      -- Which workspace each of its webhook endpoints belongs to, for the alert when one is disabled
+      -- for failing (platform endpoints have no workspace to tell).
+      CREATE TABLE IF NOT EXISTS alert_endpoints (
+        endpoint_id TEXT PRIMARY KEY,
+        workspace_id TEXT NOT NULL
+      ) WITHOUT ROWID;
     `);
   },
 
   reset(db) {
     db.exec(
-      'DROP TABLE IF EXISTS alert_rules; DROP TABLE IF EXISTS alert_history; DROP TABLE IF EXISTS alert_expiry_notices;',
+      'DROP TABLE IF EXISTS alert_rules; DROP TABLE IF EXISTS alert_history; DROP TABLE IF EXISTS alert_expiry_notices; DROP TABLE IF EXISTS alert_endpoints;',
     );
   },
 
@@ -71,9 +79,50 @@ export const creditAlertsProjection: Projection = {
       'INSERT OR IGNORE INTO alert_expiry_notices (workspace_id, grant_id) VALUES (?, ?)',
     );
 
+    const workspaceOf = db
+      .prepare<[string], string>('SELECT workspace_id FROM alert_endpoints WHERE endpoint_id = ?')
+      .pluck();
+    const rememberEndpoint = db.prepare(
+      'INSERT OR IGNORE INTO alert_endpoints (endpoint_id, workspace_id) VALUES (?, ?)',
+    );
+    const forgetEndpoint = db.prepare('DELETE FROM alert_endpoints WHERE endpoint_id = ?');
+
+    /** A workspace's endpoint disabled because every attempt failed for longer than the limit is an alert of the workspace's. */
+    const applyEndpointEvent = (recorded: RecordedEvent): void => {
+      const event = toWebhookEndpointEvent(recorded);
+      if (!event) return;
+      switch (event.type) {
+        case 'WebhookEndpointCreated':
+          if (event.data.workspaceId !== null) rememberEndpoint.run(event.data.endpointId, event.data.workspaceId);
+          return;
+        case 'WebhookEndpointDisabled': {
+          const { endpointId, reason, failingSince, disabledAt } = event.data;
+          const workspaceId = workspaceOf.get(endpointId);
+          if (reason !== 'FAILING' || workspaceId === undefined) return;
+          const data = { endpointId, failingSince, disabledAt };
+          insertAlert.run(
+            workspaceId,
+            recorded.position,
+            'WebhookEndpointDisabled',
+            JSON.stringify(data),
+            Date.parse(disabledAt),
+          );
+          return;
+        }
+        case 'WebhookEndpointDeleted':
+          forgetEndpoint.run(event.data.endpointId);
+          return;
+        default:
+          return;
+      }
+    };
+
     const apply = (recorded: RecordedEvent): void => {
       const event = toWorkspaceCreditsEvent(recorded);
-      if (!event) return;
+      if (!event) {
+        applyEndpointEvent(recorded);
+        return;
+      }
       if (event.type === 'AlertRulesConfigured') {
         const { workspaceId, rules, configuredBy, configuredAt } = event.data;
         upsertRules.run({
@@ -121,6 +170,9 @@ export interface AlertView {
   source: GrantSource | undefined;
   credits: number | undefined;
   expiresAt: Date | undefined;
+  /** The endpoint disabled, and since when every attempt to it had failed (WebhookEndpointDisabled). */
+  endpointId: string | undefined;
+  failingSince: Date | undefined;
   occurredAt: Date;
 }
 
@@ -199,13 +251,16 @@ function toAlertView(row: AlertRow): AlertView {
     workspaceId: row.workspace_id,
     position: BigInt(row.position),
     type: row.type,
-    notify: row.type === 'CreditsExpiringSoon' ? true : data.notify === true,
+    // Expiry notices and disabled endpoints are always told.
+    notify: row.type === 'CreditsExpiringSoon' || row.type === 'WebhookEndpointDisabled' ? true : data.notify === true,
     available: number('available'),
     threshold: number('threshold'),
     grantId: typeof data.grantId === 'string' ? data.grantId : undefined,
     source: typeof data.source === 'string' ? (data.source as GrantSource) : undefined,
     credits: number('credits'),
     expiresAt: typeof data.expiresAt === 'string' ? new Date(data.expiresAt) : undefined,
+    endpointId: typeof data.endpointId === 'string' ? data.endpointId : undefined,
+    failingSince: typeof data.failingSince === 'string' ? new Date(data.failingSince) : undefined,
     occurredAt: new Date(Number(row.occurred_at)),
   };
 }

@@ -7,6 +7,7 @@
 import {
   ConsumeCreditsDocument,
   CreateWebhookEndpointDocument,
+  CreditAlertsDocument,
   DeleteWebhookEndpointDocument,
   GrantCreditsDocument,
   PlatformWebhookEndpointsDocument,
@@ -212,6 +213,21 @@ describe('deliveries', () => {
     );
     expect(endpoints[0]).toMatchObject({ status: 'DISABLED', disabledReason: 'FAILING' });
     expect(endpoints[0]?.failingSince).not.toBeNull();
+    // The workspace is told too, in its alerts, which any member reads.
+    const { creditAlerts } = await expectData(
+      server.url,
+      CreditAlertsDocument,
+      { workspaceId },
+      tokenFor(workspaceId, 'MEMBER'),
+    );
+    expect(creditAlerts).toContainEqual(
+      expect.objectContaining({
+        type: 'WEBHOOK_ENDPOINT_DISABLED',
+        notified: true,
+        endpointId: hook.id,
+        failingSince: endpoints[0]?.failingSince,
+      }),
+    );
     const [second] = await deliveriesOf(hook.id);
     expect(second?.status).toBe('CANCELED');
     const before = receiver.received.filter(at(hook.path)).length;

@@ -8,7 +8,8 @@ import { workspaceBalanceProjection } from '../../projections/workspace-balance'
 import { DEFAULT_ALERT_RULES } from '../../src/domain/alert-rules';
 import { configured, depleted, expiring, low, recovered, RULES } from '../domain/alert-builders';
 import { at, consumed, DAY, draw, granted, purchased, WORKSPACE } from '../domain/builders';
-import { by, inWorkspace, projection } from './spec';
+import { webhookEndpointStreamName } from '../../src/events/webhook-endpoint-stream';
+import { by, inWorkspace, projection, recorded, type Given } from './spec';
 
 const alerts = projection(workspaceBalanceProjection, creditAlertsProjection);
 const reader = (db: Database) => new CreditAlertsReader(db);
@@ -123,4 +124,64 @@ describe('credit alerts: which workspaces are due an expiry notice', () => {
         inWorkspace('ws-past', granted({ credits: 100, expiresAt: at(2 * DAY) })),
       )
       .then(dueAt(at(5 * DAY)), []));
+});
+
+describe('credit alerts: webhook endpoints disabled for failing', () => {
+  const endpointEvent = (endpointId: string, type: string, data: Record<string, unknown>): Given =>
+    recorded(webhookEndpointStreamName(endpointId), type, { endpointId, ...data }, { recordedAt: at(DAY) });
+  const created = (endpointId: string, workspaceId: string | null): Given =>
+    endpointEvent(endpointId, 'WebhookEndpointCreated', {
+      workspaceId,
+      url: `https://hooks.example.com/${endpointId}?token=t`,
+      eventTypes: ['credits.low'],
+      description: '',
+      secret: 'sealed',
+      createdBy: 'owner-1',
+      createdAt: at(0).toISOString(),
+    });
+  const disabled = (endpointId: string, reason: 'FAILING' | 'MANUAL'): Given =>
+    endpointEvent(endpointId, 'WebhookEndpointDisabled', {
+      reason,
+      failingSince: reason === 'FAILING' ? at(0).toISOString() : null,
+      disabledBy: reason === 'FAILING' ? 'webhooks-reaction' : 'owner-1',
+      disabledAt: at(5 * DAY).toISOString(),
+    });
+
+  it('tells the workspace its endpoint was disabled for failing, always, and no other workspace', () =>
+    alerts
+      .given(
+        created('we_a', WORKSPACE),
+        created('we_b', 'ws-other'),
+        created('we_p', null),
+        disabled('we_a', 'FAILING'),
+        disabled('we_b', 'MANUAL'),
+        disabled('we_p', 'FAILING'),
+      )
+      .then(
+        (db) => ({
+          mine: reader(db)
+            .recent(WORKSPACE, 10)
+            .map(({ type, notify, endpointId, failingSince, occurredAt }) => ({
+              type,
+              notify,
+              endpointId,
+              failingSince,
+              occurredAt,
+            })),
+          // Disabled by its owner: not an alert. A platform endpoint: no workspace to tell.
+          other: reader(db).recent('ws-other', 10),
+        }),
+        {
+          mine: [
+            {
+              type: 'WebhookEndpointDisabled',
+              notify: true,
+              endpointId: 'we_a',
+              failingSince: at(0),
+              occurredAt: at(5 * DAY),
+            },
+          ],
+          other: [],
+        },
+      ));
 });

@@ -13,6 +13,7 @@ const ALERT_TYPE: Record<AlertView['type'], CreditAlertType> = {
   CreditsDepleted: 'DEPLETED',
   CreditsRecovered: 'RECOVERED',
   CreditsExpiringSoon: 'EXPIRING_SOON',
+  WebhookEndpointDisabled: 'WEBHOOK_ENDPOINT_DISABLED',
 };
 
 /** A workspace's alert rules and the alerts its balance raised. */
@@ -47,7 +48,10 @@ export class AlertsResolver {
     return rulesOf(context, input.workspaceId);
   }
 
-  @Query(() => [CreditAlert], { description: "The alerts the workspace's balance raised, newest first." })
+  @Query(() => [CreditAlert], {
+    description:
+      "The alerts the workspace's balance raised, and its webhook endpoints disabled for failing, newest first.",
+  })
   creditAlerts(
     @Args(() => CreditAlertsArgs) { workspaceId, first }: CreditAlertsArgs,
     @Ctx() context: GraphQLContext,
@@ -64,6 +68,8 @@ export class AlertsResolver {
       source: alert.source ?? null,
       credits: alert.credits ?? null,
       expiresAt: alert.expiresAt ?? null,
+      endpointId: alert.endpointId ?? null,
+      failingSince: alert.failingSince ?? null,
       occurredAt: alert.occurredAt,
     }));
   }

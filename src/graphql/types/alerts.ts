@@ -4,13 +4,19 @@ import type { GrantSource } from '../../domain/credits';
 import { enumOf } from './enums';
 import { GrantSourceEnum } from './enums';
 
-export const CREDIT_ALERT_TYPES = ['LOW', 'DEPLETED', 'RECOVERED', 'EXPIRING_SOON'] as const;
+export const CREDIT_ALERT_TYPES = [
+  'LOW',
+  'DEPLETED',
+  'RECOVERED',
+  'EXPIRING_SOON',
+  'WEBHOOK_ENDPOINT_DISABLED',
+] as const;
 export type CreditAlertType = (typeof CREDIT_ALERT_TYPES)[number];
 export const CreditAlertTypeEnum = enumOf<CreditAlertType>(CREDIT_ALERT_TYPES);
 registerEnumType(CreditAlertTypeEnum, {
   name: 'CreditAlertType',
   description:
-    'LOW: available credits fell below the low-balance threshold. DEPLETED: none are left. RECOVERED: back at or above the threshold. EXPIRING_SOON: a grant with credits left expires within the notice period.',
+    "LOW: available credits fell below the low-balance threshold. DEPLETED: none are left. RECOVERED: back at the threshold plus its band (recoveryThreshold). EXPIRING_SOON: a grant with credits left expires within the notice period. WEBHOOK_ENDPOINT_DISABLED: one of the workspace's webhook endpoints was disabled because every attempt to it failed for too long.",
 });
 
 @ObjectType({
@@ -105,6 +111,15 @@ export class CreditAlert {
 
   @Field(() => Date, { nullable: true })
   expiresAt!: Date | null;
+
+  @Field(() => ID, { nullable: true, description: 'The webhook endpoint disabled (WEBHOOK_ENDPOINT_DISABLED).' })
+  endpointId!: string | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Since when every attempt to that endpoint had failed (WEBHOOK_ENDPOINT_DISABLED).',
+  })
+  failingSince!: Date | null;
 
   @Field(() => Date)
   occurredAt!: Date;
