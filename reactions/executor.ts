@@ -53,8 +53,10 @@ export class ReactionExecutor {
   /**
    * Work this process must not start again before `until` (performed, or failed and waiting) while
    * it is still due at `dueAt`, the time it was performed for: work the derivation scheduled anew (a
-   * next attempt) is due again at once. Work whose outcome was recorded at `outcomeAt` is released
-   * as soon as the derivations have seen that position.
+   * next attempt) is due again at once. Work whose outcome was recorded at `outcomeAt` is held,
+   * whatever it is due at, until the derivations have seen that position, and released then: its
+   * next run starts from what that outcome made of it (a webhook resend asked for while an attempt
+   * was in flight is numbered after that attempt, not beside it).
    */
   private readonly notBefore = new Map<string, { until: number; dueAt: number; outcomeAt?: bigint }>();
   private timer: NodeJS.Timeout | undefined;
@@ -167,10 +169,17 @@ export class ReactionExecutor {
     const { reader } = this.options;
     const prefix = `${performer.name}\n`;
     const free = (performer.concurrency ?? 4) - busy.length;
-    const held = new Map<string, number>();
-    for (const [id, { dueAt }] of this.notBefore) if (id.startsWith(prefix)) held.set(id.slice(prefix.length), dueAt);
+    // Held while due at the same time, or whatever it is due at while its outcome is not derived (null).
+    const held = new Map<string, number | null>();
+    for (const [id, { dueAt, outcomeAt }] of this.notBefore) {
+      if (id.startsWith(prefix)) held.set(id.slice(prefix.length), outcomeAt === undefined ? dueAt : null);
+    }
     const performing = new Set(busy.map((id) => id.slice(prefix.length)));
-    const available = (item: DueWork): boolean => !performing.has(item.key) && held.get(item.key) !== item.dueAt;
+    const available = (item: DueWork): boolean => {
+      if (performing.has(item.key)) return false;
+      const heldAt = held.get(item.key);
+      return heldAt === undefined || (heldAt !== null && heldAt !== item.dueAt);
+    };
     const perPartition = performer.partitionConcurrency;
     if (perPartition === undefined) {
       return reader

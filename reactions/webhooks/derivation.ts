@@ -50,6 +50,21 @@ export const webhooksDerivation: ReactionDerivation = {
   },
 };
 
+/**
+ * Whether an attempt was made for the run before the resend the work now holds: it names another
+ * resend, or none. Attempts recorded before they named their resend (before 2026-12-02) are told
+ * apart by time instead: sent before the resend was asked for.
+ */
+function isFromRunBefore(
+  work: WebhookWork,
+  attempt: Extract<WebhookEndpointEvent, { type: 'WebhookDeliveryAttempted' }>['data'],
+): boolean {
+  const askedAt = work.redeliveryRequestedAt;
+  if (askedAt === undefined) return false;
+  if (attempt.redeliveryRequestedAt !== undefined) return ms(attempt.redeliveryRequestedAt) !== askedAt;
+  return ms(attempt.attemptedAt) < askedAt;
+}
+
 function deliveriesOf(db: Database, work: WorkQueue) {
   const subscribers = db.prepare<[string], { endpoint_id: string; event_types: string }>(
     `SELECT endpoint_id, event_types FROM webhook_endpoints
@@ -161,19 +176,12 @@ function deliveriesOf(db: Database, work: WorkQueue) {
       attempted.run(fields);
       const key = workKey(endpointId, deliveryId);
       const payload = work.payload<WebhookWork>(key);
-      const askedAt = payload?.redeliveryRequestedAt;
-      if (payload && askedAt !== undefined && fields.attemptedAt < askedAt) {
-        // In flight when the redelivery was asked for (one attempt at most: one performer has the
-        // work at a time): whatever it came to, the resend stays due when it was asked, numbered
-        // after this attempt.
+      if (payload && isFromRunBefore(payload, data)) {
+        // In flight when a resend was asked for (one attempt at most: one performer has the work
+        // at a time, and the executor starts the resend only once this outcome is derived).
+        // Whatever it came to, the resend stays due when it was asked, numbered after it.
         answeredEarlier.run(fields);
-        const resend: WebhookWork = {
-          endpointId: payload.endpointId,
-          deliveryId: payload.deliveryId,
-          eventType: payload.eventType,
-          firstAttempt: Math.max(payload.firstAttempt, attempt + 1),
-        };
-        work.updatePayload(key, resend);
+        work.updatePayload(key, { ...payload, firstAttempt: Math.max(payload.firstAttempt, attempt + 1) });
         return;
       }
       const status = outcome.get(fields)?.status;

@@ -80,7 +80,9 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
 
   /** An endpoint's places: its full share, or fewer while it is failing or slow to answer. */
   concurrencyIn(endpointId: string): number {
-    return this.struggling.has(endpointId) ? this.settings.concurrencyWhileStruggling : this.partitionConcurrency;
+    return this.struggling.has(endpointId)
+      ? Math.min(this.settings.concurrencyWhileStruggling, this.partitionConcurrency)
+      : this.partitionConcurrency;
   }
 
   async perform(item: WorkItem<WebhookWork>): Promise<PerformResult> {
@@ -114,6 +116,9 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
         latencyMs,
         nextAttemptAt: wait === undefined ? null : new Date(answeredAt + withJitter(wait, this.random)),
         attemptedAt,
+        ...(work.redeliveryRequestedAt !== undefined && {
+          redeliveryRequestedAt: new Date(work.redeliveryRequestedAt),
+        }),
       },
       WEBHOOKS_ACTOR,
     );

@@ -69,6 +69,8 @@ export interface DeliveryAttempt {
   latencyMs: number;
   nextAttemptAt: Date | null;
   attemptedAt: Date;
+  /** The redelivery this attempt resends (when it was asked for), when it does. */
+  redeliveryRequestedAt?: Date;
 }
 
 type Outcome<R> = EndpointOutcome<R>;
@@ -313,6 +315,7 @@ export class WebhookEndpointCommands {
         data: {
           ...attempt,
           nextAttemptAt: attempt.nextAttemptAt?.toISOString() ?? null,
+          redeliveryRequestedAt: attempt.redeliveryRequestedAt?.toISOString(),
           disableAfterMs: this.settings.disableAfterMs,
           by: metadata.actorId,
           now: attempt.attemptedAt.toISOString(),

@@ -38,6 +38,7 @@ const attempted = (
   succeeded: boolean,
   next?: Date,
   attemptedAt = at(HOUR),
+  resends?: Date,
 ): Given =>
   endpointEvent(endpointId, 'WebhookDeliveryAttempted', {
     deliveryId,
@@ -49,6 +50,7 @@ const attempted = (
     latencyMs: 5,
     nextAttemptAt: next?.toISOString() ?? null,
     attemptedAt: attemptedAt.toISOString(),
+    ...(resends && { redeliveryRequestedAt: resends.toISOString() }),
   });
 
 // The CreditsLow is the fourth event of every log below: its id is event-4 (spec.ts numbers them).
@@ -196,11 +198,24 @@ describe('the webhooks derivation', () => {
         attempts: [2, 1],
       });
     }
-    // The resend (attempt 3, sent after it was asked for) is an attempt like any other.
+    // The resend (attempt 3, naming the redelivery it resends) is an attempt like any other, even
+    // dated before the request by a sender whose clock is behind the requester's.
+    for (const sentAt of [later, hanging]) {
+      inFlightWhenAsked(
+        attempted('we_a', delivery('we_a'), 2, false, later, hanging),
+        attempted('we_a', delivery('we_a'), 3, true, undefined, sentAt, at(DAY)),
+      ).then(view, { work: [], status: 'SUCCEEDED', attempts: [3, 2, 1] });
+    }
+    // Recorded before attempts named their resend: told apart by time.
     inFlightWhenAsked(
       attempted('we_a', delivery('we_a'), 2, false, later, hanging),
       attempted('we_a', delivery('we_a'), 3, true, undefined, later),
     ).then(view, { work: [], status: 'SUCCEEDED', attempts: [3, 2, 1] });
+    // An attempt of an earlier resend, in flight when another was asked for, is history too.
+    inFlightWhenAsked(attempted('we_a', delivery('we_a'), 2, false, later, later, at(HOUR))).then(view, {
+      ...resendDue,
+      attempts: [2, 1],
+    });
   });
 
   it('cancels what a disabled endpoint was owed and owes it nothing new until enabled', () => {

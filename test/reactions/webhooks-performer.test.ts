@@ -167,3 +167,14 @@ it('logs a disabled endpoint without its URL’s query, which may carry the rece
   expect(lines[0]).toContain('https://hooks.example.com/in');
   expect(lines[0]).not.toContain('s3cret');
 });
+
+it('names the redelivery an attempt resends, so that its answer is told from one in flight before it', async () => {
+  const { performer, recorded } = performerWith(answered(204, 15));
+  const asked = T0 - 60_000;
+  await performer.perform({ ...item, payload: { ...item.payload, firstAttempt: 3, redeliveryRequestedAt: asked } });
+  await performer.perform(item);
+  expect(recorded.map(({ attempt, redeliveryRequestedAt }) => ({ attempt, redeliveryRequestedAt }))).toEqual([
+    { attempt: 3, redeliveryRequestedAt: new Date(asked) },
+    { attempt: 1, redeliveryRequestedAt: undefined },
+  ]);
+});

@@ -35,6 +35,8 @@ export type WebhookEndpointCommand =
         error: string | null;
         latencyMs: number;
         nextAttemptAt: string | null;
+        /** The redelivery this attempt resends, when it does. */
+        redeliveryRequestedAt?: string;
         /** How long every attempt may fail before the endpoint is disabled. */
         disableAfterMs: number;
       }
@@ -198,6 +200,7 @@ function recordAttempt(
       latencyMs,
       nextAttemptAt,
       attemptedAt: data.now,
+      ...(data.redeliveryRequestedAt !== undefined && { redeliveryRequestedAt: data.redeliveryRequestedAt }),
     },
   };
   const failingSince = succeeded ? null : (state.failingSince ?? data.now);

@@ -95,6 +95,12 @@ export type WebhookDeliveryAttempted = Event<
     latencyMs: number;
     nextAttemptAt: string | null;
     attemptedAt: string;
+    /**
+     * When the redelivery this attempt resends was asked for; absent for the attempts of the
+     * first run (and in events recorded before 2026-12-02). Tells an attempt that was in flight
+     * when a resend was asked for from the resend itself, without comparing clocks.
+     */
+    redeliveryRequestedAt?: string;
   }
 >;
 
