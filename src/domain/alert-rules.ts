@@ -29,12 +29,15 @@ export const MAX_EXPIRING_SOON_DAYS = 90;
  * percentage of the plan's included credits, or the catalog's rule (which never drops below its
  * minimum, so a large allowance warns earlier and a small one still warns). A percentage of an
  * allowance the workspace does not have (no plan period yet, or a plan without included credits)
- * would be a threshold of 0 that never warns: the catalog's minimum stands in for it until there is one.
+ * would be a threshold of 0 that never warns: the catalog's minimum stands in for it until there is
+ * one. 0 % is a threshold of 0 either way (told only at depletion).
  */
 export function lowBalanceThreshold(rules: AlertRules, policy: LowBalancePolicy, includedCredits: number): number {
   if (rules.lowBalanceCredits !== null) return rules.lowBalanceCredits;
   if (rules.lowBalancePercent !== null) {
-    return includedCredits > 0 ? Math.floor((includedCredits * rules.lowBalancePercent) / 100) : policy.minimumCredits;
+    return includedCredits > 0 || rules.lowBalancePercent === 0
+      ? Math.floor((includedCredits * rules.lowBalancePercent) / 100)
+      : policy.minimumCredits;
   }
   return Math.max(policy.minimumCredits, Math.floor((includedCredits * policy.percentOfAllowance) / 100));
 }

@@ -23,7 +23,11 @@ export class ConfigureCreditAlertsInput {
   @Max(1_000_000_000)
   lowBalanceCredits?: number | null;
 
-  @Field(() => Int, { nullable: true, description: "Low below this percentage of the plan's included credits." })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "Low below this percentage of the plan's included credits; while the workspace has no allowance, the catalog's minimum stands in (except for 0).",
+  })
   @IsOptional()
   @Min(0)
   @Max(100)

@@ -29,14 +29,15 @@ export function webhookUrlPolicy(options: { allowPrivate: boolean; resolve?: Res
         try {
           addresses = await resolve(host);
         } catch {
-          throw new UnsafeWebhookUrl(`The webhook URL's host "${host}" does not resolve.`);
+          addresses = [];
         }
+        if (addresses.length === 0) throw new UnsafeWebhookUrl(`The webhook URL's host "${host}" does not resolve.`);
       }
       const refused = addresses.find((address) => !isPublicAddress(address));
       if (isIP(host) && refused !== undefined) {
         throw new UnsafeWebhookUrl(`The webhook URL's host ${host} is not a public address.`);
       }
-      if (addresses.length === 0 || refused !== undefined) {
+      if (refused !== undefined) {
         // Which internal address a name has is not the caller's to learn: the refusal does not say.
         throw new UnsafeWebhookUrl(
           `The webhook URL's host "${host}" resolves to an address that is not a public address (loopback, private, link-local and metadata addresses are refused).`,

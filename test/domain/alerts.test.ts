@@ -103,8 +103,15 @@ describe('low balance: the catalog rule, or the workspace’s own', () => {
         low(499, 500),
       ));
 
-  it('falls back to the catalog minimum for a percentage of an allowance the workspace does not have', () =>
-    given(purchased({ credits: 150 }), configured({ lowBalancePercent: 50 }))
+  it.each([
+    [
+      'falls back to the catalog minimum for a percentage of an allowance the workspace does not have',
+      50,
+      [low(90, 100)],
+    ],
+    ['keeps a percentage of 0 at 0 without an allowance: told only at depletion', 0, []],
+  ] as const)('%s', (_title, lowBalancePercent, alerts) =>
+    given(purchased({ credits: 150 }), configured({ lowBalancePercent }))
       .when(spend({ units: 1, creditsPerUnit: 60 }))
       .then(
         consumed({
@@ -114,8 +121,9 @@ describe('low balance: the catalog rule, or the workspace’s own', () => {
           drawdown: [draw('purchase-1', 'PURCHASED', 60)],
           availableAfter: 90,
         }),
-        low(90, 100),
-      ));
+        ...alerts,
+      ),
+  );
 
   it('records the crossing even when the workspace asked not to be told, marked so', () =>
     given(purchased({ credits: 150 }), configured({ notify: { low: false, depleted: true, recovered: true } }))

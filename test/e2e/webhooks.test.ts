@@ -213,20 +213,20 @@ describe('deliveries', () => {
     );
     expect(endpoints[0]).toMatchObject({ status: 'DISABLED', disabledReason: 'FAILING' });
     expect(endpoints[0]?.failingSince).not.toBeNull();
-    // The workspace is told too, in its alerts, which any member reads.
-    const { creditAlerts } = await expectData(
-      server.url,
-      CreditAlertsDocument,
-      { workspaceId },
-      tokenFor(workspaceId, 'MEMBER'),
-    );
-    expect(creditAlerts).toContainEqual(
+    // The workspace is told too, in its alerts: which endpoint, and since when, to its billing
+    // managers; that one was disabled, to any member.
+    const alertsFor = async (role: 'BILLING_MANAGER' | 'MEMBER') =>
+      (await expectData(server.url, CreditAlertsDocument, { workspaceId }, tokenFor(workspaceId, role))).creditAlerts;
+    expect(await alertsFor('BILLING_MANAGER')).toContainEqual(
       expect.objectContaining({
         type: 'WEBHOOK_ENDPOINT_DISABLED',
         notified: true,
         endpointId: hook.id,
         failingSince: endpoints[0]?.failingSince,
       }),
+    );
+    expect(await alertsFor('MEMBER')).toContainEqual(
+      expect.objectContaining({ type: 'WEBHOOK_ENDPOINT_DISABLED', endpointId: null, failingSince: null }),
     );
     const [second] = await deliveriesOf(hook.id);
     expect(second?.status).toBe('CANCELED');

@@ -73,7 +73,7 @@ export type ConfigureCreditAlertsInput = {
   expiringSoonDays?: number | null | undefined;
   /** Low below this many available credits. */
   lowBalanceCredits?: number | null | undefined;
-  /** Low below this percentage of the plan's included credits. */
+  /** Low below this percentage of the plan's included credits; while the workspace has no allowance, the catalog's minimum stands in (except for 0). */
   lowBalancePercent?: number | null | undefined;
   /** Announce running out. */
   notifyDepleted?: boolean;

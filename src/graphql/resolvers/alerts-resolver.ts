@@ -1,4 +1,5 @@
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { canManageBilling } from '../../auth/principal';
 import { recoveryThreshold } from '../../domain/alert-rules';
 import type { AlertRules } from '../../domain/events';
 import type { AlertView } from '../../queries/credits-queries';
@@ -31,7 +32,7 @@ export class AlertsResolver {
 
   @Mutation(() => CreditAlertRules, {
     description:
-      'Sets the alert rules (OWNER, BILLING_MANAGER or admin). A threshold that puts the balance on the other side of the line raises that alert at once.',
+      'Sets the alert rules (OWNER, BILLING_MANAGER or admin). A threshold that puts available credits below it raises LOW at once; one that puts a low workspace past the threshold and its band (recoveryThreshold) raises RECOVERED.',
   })
   async configureCreditAlerts(
     @Arg('input', () => ConfigureCreditAlertsInput) input: ConfigureCreditAlertsInput,
@@ -56,7 +57,10 @@ export class AlertsResolver {
     @Args(() => CreditAlertsArgs) { workspaceId, first }: CreditAlertsArgs,
     @Ctx() context: GraphQLContext,
   ): CreditAlert[] {
-    requireWorkspaceAccess(context, workspaceId);
+    const principal = requireWorkspaceAccess(context, workspaceId);
+    // Which endpoint failed, and since when, is for those who may manage the endpoints; members
+    // are told only that one was disabled.
+    const seesEndpoints = canManageBilling(principal, workspaceId);
     return context.services.queries.alertHistory(workspaceId, first).map((alert) => ({
       id: `${alert.workspaceId}:${alert.position}`,
       workspaceId: alert.workspaceId,
@@ -68,8 +72,8 @@ export class AlertsResolver {
       source: alert.source ?? null,
       credits: alert.credits ?? null,
       expiresAt: alert.expiresAt ?? null,
-      endpointId: alert.endpointId ?? null,
-      failingSince: alert.failingSince ?? null,
+      endpointId: seesEndpoints ? (alert.endpointId ?? null) : null,
+      failingSince: seesEndpoints ? (alert.failingSince ?? null) : null,
       occurredAt: alert.occurredAt,
     }));
   }

@@ -112,12 +112,17 @@ export class CreditAlert {
   @Field(() => Date, { nullable: true })
   expiresAt!: Date | null;
 
-  @Field(() => ID, { nullable: true, description: 'The webhook endpoint disabled (WEBHOOK_ENDPOINT_DISABLED).' })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      "The webhook endpoint disabled (WEBHOOK_ENDPOINT_DISABLED); null for callers who may not manage the workspace's billing.",
+  })
   endpointId!: string | null;
 
   @Field(() => Date, {
     nullable: true,
-    description: 'Since when every attempt to that endpoint had failed (WEBHOOK_ENDPOINT_DISABLED).',
+    description:
+      "Since when every attempt to that endpoint had failed (WEBHOOK_ENDPOINT_DISABLED); null for callers who may not manage the workspace's billing.",
   })
   failingSince!: Date | null;
 

@@ -156,6 +156,9 @@ export class MoneyModel {
     if ((mustBeLow && !alerts.low) || (!mayBeLow && alerts.low)) {
       throw new Error(`alert state low=${alerts.low} but ${available} available against a threshold of ${threshold}`);
     }
+    if (!mayBeLow && alerts.depleted) {
+      throw new Error(`still depleted with ${available} available, past the band over ${threshold}`);
+    }
     if (available === 0 && !alerts.depleted) throw new Error('nothing is available but no depletion was recorded');
   }
 
