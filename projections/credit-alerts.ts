@@ -1,9 +1,9 @@
 /**
  * The alerts read model: each workspace's alert rules, the alerts its balance raised (low,
  * depleted, recovered, credits expiring soon) and its webhook endpoints disabled for failing,
- * newest first for the Billing page, and which grants' coming expiry was noticed. Which workspaces are due an expiry notice is asked of this model
- * together with the balance model's grants (same database); the notice itself is decided on the
- * workspace's stream.
+ * newest first, and which grants' coming expiry was noticed. Which workspaces are due an expiry
+ * notice is asked of this model together with the balance model's grants (same database); the
+ * notice itself is decided on the workspace's stream.
  */
 import type { Database } from 'better-sqlite3';
 import { DEFAULT_ALERT_RULES } from '../src/domain/alert-rules';

@@ -16,8 +16,9 @@ export interface WebhookWork {
   /** The number of this run's first attempt (1, or the next one after a redelivery). */
   firstAttempt: number;
   /**
-   * When a redelivery was asked for (epoch ms): an attempt sent before then, in flight when it was
-   * asked, is history when its answer comes, and the resend still goes.
+   * When the redelivery this run resends was asked for (epoch ms). Its attempts name it, so the
+   * answer of an attempt of the run before, in flight when it was asked for, is told apart: it is
+   * history, and the resend still goes.
    */
   redeliveryRequestedAt?: number;
 }
