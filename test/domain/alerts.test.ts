@@ -25,6 +25,14 @@ import { configure, configured, depleted, low, recovered } from './alert-builder
 import { holdExpired, release, released, reserve, reserved, settle, settled } from './hold-builders';
 import { given } from './spec';
 
+/** CreditsConsumed of one unit costing `credits`, all drawn from one grant (a purchase unless named). */
+const oneSpend = (
+  credits: number,
+  availableAfter: number,
+  [grantId, source]: [string, 'PURCHASED' | 'INCLUDED' | 'PROMOTIONAL'] = ['purchase-1', 'PURCHASED'],
+) =>
+  consumed({ units: 1, creditsPerUnit: credits, credits, drawdown: [draw(grantId, source, credits)], availableAfter });
+
 /** Decides each command on the state the ones before it left, as one append of a burst would. */
 function burst(history: WorkspaceCreditsEvent[], commands: WorkspaceCreditsCommand[]): WorkspaceCreditsEvent[] {
   const state = history.reduce(evolve, initialState());
@@ -42,29 +50,12 @@ describe('low balance: the catalog rule, or the workspace’s own', () => {
   it('raises CreditsLow with the spend that goes below max(100, 10 % of the allowance)', () =>
     given(allowance({ credits: 2000 }))
       .when(spend({ units: 1, creditsPerUnit: 1850 }))
-      .then(
-        consumed({
-          units: 1,
-          creditsPerUnit: 1850,
-          credits: 1850,
-          drawdown: [draw('allowance-1', 'INCLUDED', 1850)],
-          availableAfter: 150,
-        }),
-        low(150, 200),
-      ));
+      .then(oneSpend(1850, 150, ['allowance-1', 'INCLUDED']), low(150, 200)));
 
   it('says nothing while the balance stays at or above the threshold', () =>
     given(allowance({ credits: 2000 }))
       .when(spend({ units: 1, creditsPerUnit: 1800 }))
-      .then(
-        consumed({
-          units: 1,
-          creditsPerUnit: 1800,
-          credits: 1800,
-          drawdown: [draw('allowance-1', 'INCLUDED', 1800)],
-          availableAfter: 200,
-        }),
-      ));
+      .then(oneSpend(1800, 200, ['allowance-1', 'INCLUDED'])));
 
   it('gives one CreditsLow for a burst of spends, not one per spend', () => {
     const spends = Array.from({ length: 20 }, (_, i) =>
@@ -78,30 +69,12 @@ describe('low balance: the catalog rule, or the workspace’s own', () => {
   it('uses a threshold in credits the workspace set', () =>
     given(purchased({ credits: 500 }), configured({ lowBalanceCredits: 450 }))
       .when(spend({ units: 1, creditsPerUnit: 60 }))
-      .then(
-        consumed({
-          units: 1,
-          creditsPerUnit: 60,
-          credits: 60,
-          drawdown: [draw('purchase-1', 'PURCHASED', 60)],
-          availableAfter: 440,
-        }),
-        low(440, 450),
-      ));
+      .then(oneSpend(60, 440), low(440, 450)));
 
   it("uses a percentage of the plan's included credits the workspace set", () =>
     given(allowance({ credits: 1000 }), configured({ lowBalancePercent: 50 }))
       .when(spend({ units: 1, creditsPerUnit: 501 }))
-      .then(
-        consumed({
-          units: 1,
-          creditsPerUnit: 501,
-          credits: 501,
-          drawdown: [draw('allowance-1', 'INCLUDED', 501)],
-          availableAfter: 499,
-        }),
-        low(499, 500),
-      ));
+      .then(oneSpend(501, 499, ['allowance-1', 'INCLUDED']), low(499, 500)));
 
   it.each([
     [
@@ -113,62 +86,25 @@ describe('low balance: the catalog rule, or the workspace’s own', () => {
   ] as const)('%s', (_title, lowBalancePercent, alerts) =>
     given(purchased({ credits: 150 }), configured({ lowBalancePercent }))
       .when(spend({ units: 1, creditsPerUnit: 60 }))
-      .then(
-        consumed({
-          units: 1,
-          creditsPerUnit: 60,
-          credits: 60,
-          drawdown: [draw('purchase-1', 'PURCHASED', 60)],
-          availableAfter: 90,
-        }),
-        ...alerts,
-      ),
+      .then(oneSpend(60, 90), ...alerts),
   );
 
   it('records the crossing even when the workspace asked not to be told, marked so', () =>
     given(purchased({ credits: 150 }), configured({ notify: { low: false, depleted: true, recovered: true } }))
       .when(spend({ units: 1, creditsPerUnit: 100 }))
-      .then(
-        consumed({
-          units: 1,
-          creditsPerUnit: 100,
-          credits: 100,
-          drawdown: [draw('purchase-1', 'PURCHASED', 100)],
-          availableAfter: 50,
-        }),
-        low(50, 100, at(0), false),
-      ));
+      .then(oneSpend(100, 50), low(50, 100, at(0), false)));
 });
 
 describe('depleted and recovered', () => {
   it('raises CreditsDepleted and CreditsLow when one spend takes everything', () =>
     given(purchased({ credits: 500 }))
       .when(spend({ units: 1, creditsPerUnit: 500 }))
-      .then(
-        consumed({
-          units: 1,
-          creditsPerUnit: 500,
-          credits: 500,
-          drawdown: [draw('purchase-1', 'PURCHASED', 500)],
-          availableAfter: 0,
-        }),
-        depleted(100),
-        low(0, 100),
-      ));
+      .then(oneSpend(500, 0), depleted(100), low(0, 100)));
 
   it('raises CreditsDepleted once when an already low balance runs out', () =>
     given(purchased({ credits: 50 }), low(50, 100))
       .when(spend({ units: 1, creditsPerUnit: 50 }))
-      .then(
-        consumed({
-          units: 1,
-          creditsPerUnit: 50,
-          credits: 50,
-          drawdown: [draw('purchase-1', 'PURCHASED', 50)],
-          availableAfter: 0,
-        }),
-        depleted(100),
-      ));
+      .then(oneSpend(50, 0), depleted(100)));
 
   it('raises CreditsRecovered once credits bring the balance past the threshold and its band (a tenth)', () =>
     given(purchased({ credits: 50 }), low(50, 100))
