@@ -43,10 +43,25 @@ export function lowBalanceThreshold(rules: AlertRules, policy: LowBalancePolicy,
 }
 
 /**
- * The hysteresis band: a workspace that went low recovers only once its available credits reach
- * the threshold plus a tenth of it (one credit at least), so a balance that wavers about the line,
- * as holds reserved and settled or released make it do, is one CreditsLow, not one per movement.
+ * The hysteresis band: a tenth of the threshold, one credit at least. A workspace that went low
+ * recovers only once its available credits reach the threshold plus the band, so a balance that
+ * wavers about the line, as holds reserved and settled or released make it do, is one CreditsLow,
+ * not one per movement; a depleted one is out of depletion once the band is back (depletionCleared).
  */
+export function hysteresisBand(threshold: number): number {
+  return Math.max(1, Math.ceil(threshold / 10));
+}
+
+/** Where a low workspace recovers: the threshold plus its band. */
 export function recoveryThreshold(threshold: number): number {
-  return threshold + Math.max(1, Math.ceil(threshold / 10));
+  return threshold + hysteresisBand(threshold);
+}
+
+/**
+ * Where a depleted workspace is no longer depleted, though it may still be low: the band above
+ * zero. So 0 → some credits → 0 is two depletions whatever the threshold, and a balance wavering
+ * between 0 and a credit is one.
+ */
+export function depletionCleared(threshold: number): number {
+  return hysteresisBand(threshold);
 }

@@ -55,7 +55,11 @@ export function decide(
   const events = due.events.length === 0 ? decided : [...due.events, ...decided];
   // Held credits are out of the grants' remaining, so what is left available counts them as gone.
   const after = balanceAfter(state, events, now);
-  const follow = [...crossingsAfter(after, workspaceId, now, policy), ...topUpsAfter(after, workspaceId, now)];
+  const rulesChanged = command.type === 'ConfigureAlerts';
+  const follow = [
+    ...crossingsAfter(after, workspaceId, now, policy, rulesChanged),
+    ...topUpsAfter(after, workspaceId, now),
+  ];
   return follow.length === 0 ? events : [...events, ...follow];
 }
 

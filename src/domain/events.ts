@@ -410,8 +410,12 @@ export type CreditsDepleted = Event<
   { workspaceId: string; threshold: number; notify: boolean; depletedAt: string }
 >;
 
-/** The balance climbed back to the low-balance threshold after being below it. */
-export type CreditsRecovered = Event<'CreditsRecovered', Crossing>;
+/**
+ * The balance climbed back over the low-balance threshold and its band after being below it, or out
+ * of depletion over the band alone: then `stillLow`, and the workspace is still below the threshold
+ * (absent in events recorded before it existed: false).
+ */
+export type CreditsRecovered = Event<'CreditsRecovered', Crossing & { stillLow?: boolean }>;
 
 /** A grant with credits left expires within the workspace's notice period (once per grant). */
 export type CreditsExpiringSoon = Event<

@@ -312,7 +312,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       state.alerts.depleted = true;
       return state;
     case 'CreditsRecovered':
-      state.alerts.low = false;
+      state.alerts.low = event.data.stillLow === true;
       state.alerts.depleted = false;
       return state;
     case 'CreditsExpiringSoon':

@@ -161,7 +161,7 @@ export interface AutoTopUpState {
 /** The workspace's alert rules, and which side of each line its balance was last on (alerts.ts). */
 export interface AlertState {
   rules: AlertRules;
-  /** Below the low-balance threshold since the last CreditsLow, until CreditsRecovered. */
+  /** Below the low-balance threshold since the last CreditsLow, until a CreditsRecovered that is not stillLow. */
   low: boolean;
   /** Depleted since the last CreditsDepleted, until CreditsRecovered. */
   depleted: boolean;

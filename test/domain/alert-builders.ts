@@ -36,9 +36,14 @@ export const depleted = (threshold: number, depletedAt = at(0), notify = true): 
   data: { workspaceId: WORKSPACE, threshold, notify, depletedAt: depletedAt.toISOString() },
 });
 
-export const recovered = (available: number, threshold: number, crossedAt = at(0)): WorkspaceCreditsEvent => ({
+export const recovered = (
+  available: number,
+  threshold: number,
+  crossedAt = at(0),
+  stillLow = false,
+): WorkspaceCreditsEvent => ({
   type: 'CreditsRecovered',
-  data: { workspaceId: WORKSPACE, available, threshold, notify: true, crossedAt: crossedAt.toISOString() },
+  data: { workspaceId: WORKSPACE, available, threshold, notify: true, crossedAt: crossedAt.toISOString(), stillLow },
 });
 
 export const noticeExpiring = (now: Date): WorkspaceCreditsCommand => ({

@@ -96,10 +96,10 @@ describe('low balance: the catalog rule, or the workspace’s own', () => {
 });
 
 describe('depleted and recovered', () => {
-  it('raises CreditsDepleted and CreditsLow when one spend takes everything', () =>
+  it('raises CreditsLow then CreditsDepleted when one spend takes everything (the deeper state last)', () =>
     given(purchased({ credits: 500 }))
       .when(spend({ units: 1, creditsPerUnit: 500 }))
-      .then(oneSpend(500, 0), depleted(100), low(0, 100)));
+      .then(oneSpend(500, 0), low(0, 100), depleted(100)));
 
   it('raises CreditsDepleted once when an already low balance runs out', () =>
     given(purchased({ credits: 50 }), low(50, 100))
@@ -148,6 +148,64 @@ describe('depleted and recovered', () => {
     ]);
   });
 
+  it('leaves depletion once the band is back though still low, so running out again is told again', () => {
+    // Threshold 500, band 50: 0 → 500 is out of depletion (RECOVERED, stillLow) yet inside the low
+    // band, and 500 → 0 is a second depletion, not silence.
+    const events = burst(
+      [purchased({ credits: 500 }), configured({ lowBalanceCredits: 500 })],
+      [
+        spend({ consumptionId: 's-1', idempotencyKey: 'k-1', units: 1, creditsPerUnit: 500 }),
+        grant({ credits: 500 }),
+        spend({ consumptionId: 's-2', idempotencyKey: 'k-2', units: 1, creditsPerUnit: 500 }),
+        grant({ credits: 600, grantId: 'promo-2', idempotencyKey: 'grant-key-2' }),
+      ],
+    );
+    expect(events.filter((event) => /^Credits(Low|Depleted|Recovered)$/.test(event.type))).toEqual([
+      low(0, 500),
+      depleted(500),
+      recovered(500, 500, at(0), true),
+      depleted(500),
+      recovered(600, 500),
+    ]);
+  });
+
+  it('stays depleted, without a second alert, while the balance wavers between nothing and less than the band', () => {
+    const events = burst(
+      [purchased({ credits: 100 })],
+      [
+        spend({ consumptionId: 's-1', idempotencyKey: 'k-1', units: 1, creditsPerUnit: 100 }),
+        grant({ credits: 9 }),
+        spend({ consumptionId: 's-2', idempotencyKey: 'k-2', units: 1, creditsPerUnit: 9 }),
+      ],
+    );
+    expect(events.filter((event) => /^Credits(Low|Depleted|Recovered)$/.test(event.type))).toEqual([
+      low(0, 100),
+      depleted(100),
+    ]);
+  });
+
+  it('judges a low workspace against a threshold it just lowered without the band, so the next drop is told', () => {
+    // 440 is inside the band over 420 (recovery at 462): only the rule change makes it a recovery.
+    const events = burst(
+      [purchased({ credits: 500 }), configured({ lowBalanceCredits: 450 })],
+      [
+        spend({ consumptionId: 's-1', idempotencyKey: 'k-1', units: 1, creditsPerUnit: 60 }),
+        configure({ lowBalanceCredits: 420 }),
+        spend({ consumptionId: 's-2', idempotencyKey: 'k-2', units: 1, creditsPerUnit: 30 }),
+      ],
+    );
+    expect(events.filter((event) => /^Credits(Low|Depleted|Recovered)$/.test(event.type))).toEqual([
+      low(440, 450),
+      recovered(440, 420),
+      low(410, 420),
+    ]);
+  });
+
+  it('keeps a low workspace low when the threshold it sets is still above its balance', () =>
+    given(purchased({ credits: 440 }), configured({ lowBalanceCredits: 450 }), low(440, 450))
+      .when(configure({ lowBalanceCredits: 445 }))
+      .then(configured({ lowBalanceCredits: 445 })));
+
   it('is silent for a workspace that never had credits', () =>
     given()
       .when(configure({ lowBalanceCredits: 10 }))
@@ -186,13 +244,13 @@ describe('held credits count as gone: reserves cross the lines, and what comes b
       .when(reserve({ units: 3 }))
       .then(reserved({ units: 3, drawdown: hold300, availableAfter: 200 }), low(200, 300)));
 
-  it('raises CreditsDepleted and CreditsLow with a reserve of everything', () =>
+  it('raises CreditsLow and CreditsDepleted with a reserve of everything', () =>
     given(purchased({ credits: 500 }))
       .when(reserve())
       .then(
         reserved({ drawdown: [draw('purchase-1', 'PURCHASED', 500)], availableAfter: 0 }),
-        depleted(100),
         low(0, 100),
+        depleted(100),
       ));
 
   it('raises CreditsRecovered with the release that brings available back', () =>

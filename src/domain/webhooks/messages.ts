@@ -61,7 +61,13 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
     data.notify ? [['credits.depleted', data.depletedAt, { available: 0, threshold: data.threshold }]] : [],
   CreditsRecovered: ({ data }) =>
     data.notify
-      ? [['credits.recovered', data.crossedAt, { available: data.available, threshold: data.threshold }]]
+      ? [
+          [
+            'credits.recovered',
+            data.crossedAt,
+            { available: data.available, threshold: data.threshold, stillLow: data.stillLow === true },
+          ],
+        ]
       : [],
   CreditsExpiringSoon: ({ data }) => [
     [

@@ -243,8 +243,8 @@ describe('SettleCreditHold: the guarantee, whatever happened meanwhile', () => {
         openedAt: at(10 * MINUTE).toISOString(),
       }),
       // The 200 credits not held are frozen, the rest held: nothing is left to spend.
-      depleted(100, at(10 * MINUTE)),
       low(0, 100, at(10 * MINUTE)),
+      depleted(100, at(10 * MINUTE)),
     ]);
     given(...history, ...opened)
       .when(settle({ units: 1, now: at(20 * MINUTE) }))

@@ -17,7 +17,12 @@ import { creditPurchasesProjection } from '../../../projections/credit-purchases
 import { CreditPurchasesReader } from '../../../projections/credit-purchases-reader';
 import type { ProjectionHandler } from '../../../projections/projection';
 import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../../projections/workspace-balance';
-import { DEFAULT_LOW_BALANCE_POLICY, lowBalanceThreshold, recoveryThreshold } from '../../../src/domain/alert-rules';
+import {
+  DEFAULT_LOW_BALANCE_POLICY,
+  depletionCleared,
+  lowBalanceThreshold,
+  recoveryThreshold,
+} from '../../../src/domain/alert-rules';
 import { creditBalance, type CreditBucket } from '../../../src/domain/balance';
 import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
 import type { Drawdown, Grant } from '../../../src/domain/credits';
@@ -134,7 +139,7 @@ export class MoneyModel {
       }
     }
     if (events.length > 0) {
-      this.checkAlertSide(command.data.now.getTime());
+      this.checkAlertSide(command.data.now.getTime(), command.type === 'ConfigureAlerts');
       this.checkTopUpSide(command.data.now.getTime());
     }
     return events;
@@ -144,20 +149,23 @@ export class MoneyModel {
    * After any command that recorded something, the alert state says which side of each line the
    * balance is on at the command's instant: the crossings were recorded with it.
    */
-  private checkAlertSide(now: number): void {
+  private checkAlertSide(now: number, rulesChanged: boolean): void {
     const { alerts, grants, period } = this.state;
     if (!alerts.everFunded) return;
     const available = availableCredits(grants.values(), now);
     const threshold = lowBalanceThreshold(alerts.rules, DEFAULT_LOW_BALANCE_POLICY, period?.credits ?? 0);
-    // Low below the threshold; not low past its band (recoveryThreshold); inside the band, whatever
-    // it was (hysteresis), and a threshold of 0 with nothing left is still the alert state it was.
+    // Low below the threshold; not low past its band (recoveryThreshold), nor at or above a threshold
+    // just set; inside the band, whatever it was (hysteresis).
     const mustBeLow = available < threshold;
-    const mayBeLow = mustBeLow || available < recoveryThreshold(threshold);
+    const mayBeLow = mustBeLow || (!rulesChanged && available < recoveryThreshold(threshold));
     if ((mustBeLow && !alerts.low) || (!mayBeLow && alerts.low)) {
       throw new Error(`alert state low=${alerts.low} but ${available} available against a threshold of ${threshold}`);
     }
-    if (!mayBeLow && alerts.depleted) {
-      throw new Error(`still depleted with ${available} available, past the band over ${threshold}`);
+    // Depleted at zero; not depleted once the band is back, whatever the threshold.
+    if (available >= depletionCleared(threshold) && alerts.depleted) {
+      throw new Error(
+        `still depleted with ${available} available, the band over zero being ${depletionCleared(threshold)}`,
+      );
     }
     if (available === 0 && !alerts.depleted) throw new Error('nothing is available but no depletion was recorded');
   }
@@ -268,19 +276,32 @@ export class MoneyModel {
     let low = false;
     let depleted = false;
     const noticed = new Set<string>();
-    for (const event of this.events) {
+    for (const [index, event] of this.events.entries()) {
       if (event.type === 'CreditsLow') {
         expect(!low, 'two CreditsLow without a CreditsRecovered between them');
+        expect(
+          this.events[index - 1]?.type !== 'CreditsDepleted',
+          'CreditsLow right after CreditsDepleted: a receiver keeping the last one would end low',
+        );
         low = true;
       } else if (event.type === 'CreditsRecovered') {
         expect(low || depleted, 'CreditsRecovered without a CreditsLow or CreditsDepleted before it');
-        // Hysteresis: only past the band above the line, so a balance wavering about it stays low.
-        const { available, threshold } = event.data;
-        expect(
-          available >= recoveryThreshold(threshold),
-          `recovered at ${available}, inside the band over ${threshold}`,
-        );
-        low = false;
+        const { available, threshold, stillLow } = event.data;
+        if (stillLow === true) {
+          // Out of depletion, not out of the low band: the band over zero, and still short of recovery.
+          expect(depleted, 'a stillLow CreditsRecovered without a depletion to leave');
+          expect(
+            available >= depletionCleared(threshold) && available < recoveryThreshold(threshold),
+            `left depletion at ${available} against a threshold of ${threshold}`,
+          );
+        } else {
+          // Hysteresis: only past the band above the line, so a balance wavering about it stays
+          // low; or at or above a threshold the same append set.
+          const rulesJustSet = this.events[index - 1]?.type === 'AlertRulesConfigured';
+          const line = rulesJustSet ? threshold : recoveryThreshold(threshold);
+          expect(available >= line, `recovered at ${available}, inside the band over ${threshold}`);
+        }
+        low = stillLow === true;
         depleted = false;
       } else if (event.type === 'CreditsDepleted') {
         expect(!depleted, 'two CreditsDepleted without a CreditsRecovered between them');

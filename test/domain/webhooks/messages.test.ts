@@ -96,6 +96,21 @@ describe('webhook messages', () => {
     });
   });
 
+  it('tell a recovery from depletion that is still low apart from a recovery past the threshold', () => {
+    const [partial] = webhookMessagesOf(recovered(60, 500, at(DAY), true), context);
+    expect(partial).toEqual({
+      type: 'credits.recovered',
+      timestamp: at(DAY).toISOString(),
+      data: { ...everyMessage, available: 60, threshold: 500, stillLow: true },
+    });
+    const [full] = webhookMessagesOf(recovered(600, 500, at(DAY)), context);
+    expect(full?.data).toMatchObject({ available: 600, threshold: 500, stillLow: false });
+    // Recorded before stillLow existed: a recovery past the threshold.
+    const old = recovered(600, 500, at(DAY));
+    if (old.type === 'CreditsRecovered') delete old.data.stillLow;
+    expect(webhookMessagesOf(old, context)[0]?.data).toMatchObject({ stillLow: false });
+  });
+
   it('say nothing of a spend', () => {
     expect(typesOf(consumed({ credits: 8, drawdown: [], availableAfter: 92 }))).toEqual([]);
   });
