@@ -166,6 +166,8 @@ export interface AlertView {
   notify: boolean;
   available: number | undefined;
   threshold: number | undefined;
+  /** A recovery from depletion that is still low (CreditsRecovered). */
+  stillLow: boolean | undefined;
   grantId: string | undefined;
   source: GrantSource | undefined;
   credits: number | undefined;
@@ -255,6 +257,7 @@ function toAlertView(row: AlertRow): AlertView {
     notify: row.type === 'CreditsExpiringSoon' || row.type === 'WebhookEndpointDisabled' ? true : data.notify === true,
     available: number('available'),
     threshold: number('threshold'),
+    stillLow: typeof data.stillLow === 'boolean' ? data.stillLow : undefined,
     grantId: typeof data.grantId === 'string' ? data.grantId : undefined,
     source: typeof data.source === 'string' ? (data.source as GrantSource) : undefined,
     credits: number('credits'),

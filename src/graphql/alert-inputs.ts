@@ -1,5 +1,5 @@
 /** The inputs of the alert operations (alerts-resolver.ts). */
-import { IsOptional, Max, Min } from 'class-validator';
+import { IsOptional, Max, MaxLength, Min } from 'class-validator';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
 import { MAX_EXPIRING_SOON_DAYS } from '../domain/alert-rules';
@@ -55,8 +55,16 @@ export class ConfigureCreditAlertsInput {
 
 @ArgsType()
 export class CreditAlertsArgs extends WorkspaceArgs {
-  @Field(() => Int, { defaultValue: 20 })
+  @Field(() => Int, { defaultValue: 20, description: `At most ${MAX_ALERTS_PAGE}.` })
   @Min(1)
   @Max(MAX_ALERTS_PAGE)
   first!: number;
+
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The id of the last alert of the previous page: only older alerts, to page through the history.',
+  })
+  @IsOptional()
+  @MaxLength(200)
+  after?: string | null;
 }

@@ -144,6 +144,59 @@ describe('one alert per crossing', () => {
   });
 });
 
+describe('depletion and recovery', () => {
+  it('tells a second depletion after a refill that stayed low, and pages the history with after', async () => {
+    const workspaceId = newWorkspace();
+    await buy(workspaceId); // 500 credits
+    await expectData(
+      server.url,
+      ConfigureCreditAlertsDocument,
+      { input: { workspaceId, lowBalanceCredits: 500 } },
+      tokenFor(workspaceId, 'OWNER'),
+    );
+    const member = tokenFor(workspaceId, 'MEMBER');
+    const spendAll = (key: string) =>
+      expectData(
+        server.url,
+        ConsumeCreditsDocument,
+        { input: { workspaceId, action: 'ORG_CHART_GENERATION', units: 5, idempotencyKey: key } },
+        member,
+      );
+    await spendAll('all-1');
+    await buy(workspaceId); // back to 500: out of depletion, still inside the band over 500
+    await spendAll('all-2');
+
+    const alerts = await alertsOf(workspaceId);
+    expect(alerts.map((alert) => [alert.type, alert.available, alert.stillLow])).toEqual([
+      ['DEPLETED', 0, null],
+      ['RECOVERED', 500, true],
+      ['DEPLETED', 0, null],
+      ['LOW', 0, null],
+    ]);
+
+    // Two at a time, each page after the last id of the one before, until an empty page.
+    const paged: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 4; page++) {
+      const { creditAlerts }: { creditAlerts: { id: string; type: string }[] } = await expectData(
+        server.url,
+        CreditAlertsDocument,
+        { workspaceId, first: 2, after },
+        member,
+      );
+      if (creditAlerts.length === 0) break;
+      paged.push(...creditAlerts.map((alert) => alert.type));
+      after = creditAlerts[creditAlerts.length - 1]!.id;
+    }
+    expect(paged).toEqual(alerts.map((alert) => alert.type));
+
+    for (const bad of ['not-an-id', `other-workspace:${alerts[1]!.id.split(':')[1]}`, `${workspaceId}:-1`]) {
+      const error = await expectError(server.url, CreditAlertsDocument, { workspaceId, after: bad }, member);
+      expect(error.code).toBe('BAD_USER_INPUT');
+    }
+  });
+});
+
 describe('credits expiring soon', () => {
   it('are noticed by the sweeper once, with the grant and its credits left', async () => {
     const workspaceId = newWorkspace();

@@ -1,6 +1,7 @@
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { canManageBilling } from '../../auth/principal';
 import { recoveryThreshold } from '../../domain/alert-rules';
+import { invalidCommand } from '../../domain/errors';
 import type { AlertRules } from '../../domain/events';
 import type { AlertView } from '../../queries/credits-queries';
 import type { GraphQLContext } from '../context';
@@ -32,7 +33,7 @@ export class AlertsResolver {
 
   @Mutation(() => CreditAlertRules, {
     description:
-      'Sets the alert rules (OWNER, BILLING_MANAGER or admin). A threshold that puts available credits below it raises LOW at once; one that puts a low workspace past the threshold and its band (recoveryThreshold) raises RECOVERED.',
+      'Sets the alert rules (OWNER, BILLING_MANAGER or admin). A threshold that puts available credits below it raises LOW at once; one that leaves a low workspace at or above it raises RECOVERED at once (a new line is judged without the band), so the next drop below it is told.',
   })
   async configureCreditAlerts(
     @Arg('input', () => ConfigureCreditAlertsInput) input: ConfigureCreditAlertsInput,
@@ -54,20 +55,23 @@ export class AlertsResolver {
       "The alerts the workspace's balance raised, and its webhook endpoints disabled for failing, newest first.",
   })
   creditAlerts(
-    @Args(() => CreditAlertsArgs) { workspaceId, first }: CreditAlertsArgs,
+    @Args(() => CreditAlertsArgs) { workspaceId, first, after }: CreditAlertsArgs,
     @Ctx() context: GraphQLContext,
   ): CreditAlert[] {
     const principal = requireWorkspaceAccess(context, workspaceId);
+    const before = after ? positionOfAlert(workspaceId, after) : undefined;
     // Which endpoint failed, and since when, is for those who may manage the endpoints; members
     // are told only that one was disabled.
     const seesEndpoints = canManageBilling(principal, workspaceId);
-    return context.services.queries.alertHistory(workspaceId, first).map((alert) => ({
-      id: `${alert.workspaceId}:${alert.position}`,
+    return context.services.queries.alertHistory(workspaceId, first, before).map((alert) => ({
+      id: alertId(alert.workspaceId, alert.position),
       workspaceId: alert.workspaceId,
       type: ALERT_TYPE[alert.type],
       notified: alert.notify,
-      available: alert.available ?? null,
+      // A depletion is nothing left, whether or not the event says so.
+      available: alert.type === 'CreditsDepleted' ? 0 : (alert.available ?? null),
       threshold: alert.threshold ?? null,
+      stillLow: alert.type === 'CreditsRecovered' ? alert.stillLow === true : null,
       grantId: alert.grantId ?? null,
       source: alert.source ?? null,
       credits: alert.credits ?? null,
@@ -77,6 +81,18 @@ export class AlertsResolver {
       occurredAt: alert.occurredAt,
     }));
   }
+}
+
+const alertId = (workspaceId: string, position: bigint): string => `${workspaceId}:${position}`;
+
+/** The log position an alert id of this workspace's names (its id is the workspace and the position). */
+function positionOfAlert(workspaceId: string, id: string): bigint {
+  const prefix = `${workspaceId}:`;
+  const position = id.slice(prefix.length);
+  if (!id.startsWith(prefix) || !/^\d{1,20}$/.test(position)) {
+    throw invalidCommand("after must be the id of one of this workspace's alerts (the last of the previous page)");
+  }
+  return BigInt(position);
 }
 
 function rulesOf(context: GraphQLContext, workspaceId: string): CreditAlertRules {

@@ -93,12 +93,19 @@ export class CreditAlert {
 
   @Field(() => GraphQLSafeInt, {
     nullable: true,
-    description: 'Credits available after the crossing (LOW, RECOVERED).',
+    description: 'Credits available after the crossing (LOW, RECOVERED; 0 for DEPLETED).',
   })
   available!: number | null;
 
   @Field(() => GraphQLSafeInt, { nullable: true, description: 'The low-balance threshold at the time.' })
   threshold!: number | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'RECOVERED only: true when the balance left depletion (the band over zero is back) but is still below the threshold and its band; false when it is past them.',
+  })
+  stillLow!: boolean | null;
 
   @Field(() => ID, { nullable: true, description: 'The grant about to expire (EXPIRING_SOON).' })
   grantId!: string | null;
