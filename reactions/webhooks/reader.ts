@@ -125,7 +125,7 @@ export class WebhookReader {
   private readonly deliveryById: Statement<[string], DeliveryRow>;
   private readonly newest: Statement<[string, number], DeliveryRow>;
   private readonly older: Statement<[string, string, number], DeliveryRow>;
-  private readonly attemptsOf: Statement<[string], AttemptRow>;
+  private readonly attemptsOf: Statement<[string, number], AttemptRow>;
   private readonly outgoingById: Statement<
     [string],
     Pick<EndpointRow, 'url' | 'status' | 'secret' | 'previous_secret' | 'previous_secret_expires_at'> & { body: string }
@@ -149,7 +149,7 @@ export class WebhookReader {
          AND (d.event_position, d.delivery_id) < (c.event_position, c.delivery_id)
        ORDER BY d.event_position DESC, d.delivery_id DESC LIMIT ?`,
     );
-    this.attemptsOf = db.prepare('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt DESC');
+    this.attemptsOf = db.prepare('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt DESC LIMIT ?');
     this.outgoingById = db.prepare(
       `SELECT d.body, e.url, e.status, e.secret, e.previous_secret, e.previous_secret_expires_at
        FROM webhook_deliveries d JOIN webhook_endpoints e ON e.endpoint_id = d.endpoint_id WHERE d.delivery_id = ?`,
@@ -197,9 +197,9 @@ export class WebhookReader {
     return rows.map(deliveryView);
   }
 
-  /** A delivery's attempts, the latest first. */
-  attempts(deliveryId: string): WebhookAttemptView[] {
-    return this.attemptsOf.all(deliveryId).map((row) => ({
+  /** A delivery's attempts, the latest first, at most `limit` of them. */
+  attempts(deliveryId: string, limit: number): WebhookAttemptView[] {
+    return this.attemptsOf.all(deliveryId, limit).map((row) => ({
       deliveryId: row.delivery_id,
       attempt: row.attempt,
       succeeded: row.succeeded === 1,

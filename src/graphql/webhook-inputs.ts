@@ -152,6 +152,14 @@ export class WebhookDeliveriesArgs {
 }
 
 @ArgsType()
+export class AttemptHistoryArgs {
+  @Field(() => Int, { defaultValue: 20, description: `At most ${MAX_DELIVERIES_PAGE}.` })
+  @Min(1)
+  @Max(MAX_DELIVERIES_PAGE)
+  first!: number;
+}
+
+@ArgsType()
 export class WebhookEndpointsArgs {
   @Field(() => ID)
   @IsWorkspaceId()

@@ -10,6 +10,7 @@ import {
   CreditAlertsDocument,
   DeleteWebhookEndpointDocument,
   GrantCreditsDocument,
+  LatestAttemptsDocument,
   PlatformWebhookEndpointsDocument,
   PurchaseCreditsDocument,
   RedeliverWebhookDocument,
@@ -190,6 +191,21 @@ describe('deliveries', () => {
       (list) => list[0]?.attempts === 4 && list[0].status === 'SUCCEEDED',
     );
     expect(redelivered?.attemptHistory[0]?.attempt).toBe(4);
+    // The history is paged like everything else: the latest `first` attempts.
+    const latest = await expectData(
+      server.url,
+      LatestAttemptsDocument,
+      { endpointId: hook.id, attempts: 2 },
+      adminToken(),
+    );
+    expect(latest.webhookDeliveries[0]?.attemptHistory.map((attempt) => attempt.attempt)).toEqual([4, 3]);
+    const tooMany = await expectError(
+      server.url,
+      LatestAttemptsDocument,
+      { endpointId: hook.id, attempts: 101 },
+      adminToken(),
+    );
+    expect(tooMany.code).toBe('BAD_USER_INPUT');
   });
 
   it('give up after the schedule, and disable an endpoint whose every attempt failed for too long', async () => {

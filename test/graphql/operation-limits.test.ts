@@ -61,6 +61,23 @@ describe('the cost of an operation', () => {
     );
   });
 
+  it('counts alerts, deliveries and their attempts by the page each asks for, and endpoints at their limit', () => {
+    expect(cost(parse('{ creditAlerts(workspaceId: "w", first: 100) { id } }'))).toBe(1 + 100 * 1);
+    expect(cost(parse('{ creditAlerts(workspaceId: "w") { id } }'))).toBe(1 + 20 * 1);
+    const nested = (n: number) =>
+      parse(`{ webhookDeliveries(endpointId: "we_1", first: ${n}) { id attemptHistory(first: ${n}) { id } } }`);
+    expect(cost(nested(10))).toBe(1 + 10 * (1 + (1 + 10 * 1)));
+    // A hundred deliveries of a hundred attempts each is past the limit on its own.
+    expect(cost(nested(100))).toBe(1 + 100 * (1 + (1 + 100 * 1)));
+    expect(limitsOf().costRefusal(nested(100), undefined, {})?.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(cost(parse('{ webhookEndpoints(workspaceId: "w") { id eventTypes } }'))).toBe(1 + 20 * 2);
+    const byVariable = parse(
+      'query ($n: Int!) { webhookDeliveries(endpointId: "we_1", first: $n) { attemptHistory(first: $n) { id } } }',
+    );
+    expect(cost(byVariable, { n: 2 })).toBe(1 + 2 * (1 + 2));
+    expect(cost(byVariable, { n: 50 })).toBe(1 + 50 * (1 + 50));
+  });
+
   it('follows the variables a page size comes from, every time the same document is used', () => {
     const backwards = parse(
       'query ($n: Int, $w: ID!) { creditLedger(workspaceId: $w, last: $n) { edges { cursor } } }',

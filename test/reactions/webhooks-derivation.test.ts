@@ -122,7 +122,7 @@ describe('the webhooks derivation', () => {
           work: db.prepare(WORK).all().length,
           status: new WebhookReader(db).delivery(delivery('we_a'))?.status,
           attempts: new WebhookReader(db)
-            .attempts(delivery('we_a'))
+            .attempts(delivery('we_a'), 100)
             .map((attempt) => [attempt.attempt, attempt.succeeded]),
         }),
         {
@@ -176,7 +176,7 @@ describe('the webhooks derivation', () => {
           return { ...rest, firstAttempt: (JSON.parse(payload) as { firstAttempt: number }).firstAttempt };
         }),
       status: new WebhookReader(db).delivery(delivery('we_a'))?.status,
-      attempts: new WebhookReader(db).attempts(delivery('we_a')).map((attempt) => attempt.attempt),
+      attempts: new WebhookReader(db).attempts(delivery('we_a'), 100).map((attempt) => attempt.attempt),
     });
     // Attempt 1 failed; attempt 2 was sent (at HOUR + 1 s) and, while it hung, the redelivery was
     // asked for at DAY. Whatever attempt 2 then came to (a failure with its own next time, a

@@ -20,16 +20,28 @@ const LIST_SIZE: Record<string, (args: Record<string, unknown>) => number> = {
   // Paged: exactly what the page asks for, from the newest (first) or the oldest (last) end.
   'Query.creditLedger': (args) => Number(args.first ?? args.last ?? DEFAULT_LEDGER_PAGE),
   'Query.creditHolds': (args) => Number(args.first ?? DEFAULT_LEDGER_PAGE),
+  'Query.creditAlerts': (args) => Number(args.first ?? 20),
+  'Query.webhookDeliveries': (args) => Number(args.first ?? 20),
+  'WebhookDelivery.attemptHistory': (args) => Number(args.first ?? 20),
   // A month of days, or a team's members, or the five actions.
   'Query.creditUsage': () => 31,
   'Query.creditPurchases': () => 20,
+  // An owner's endpoints: at most WEBHOOK_MAX_ENDPOINTS, 20 by default.
+  'Query.webhookEndpoints': () => 20,
+  'Query.platformWebhookEndpoints': () => 20,
   'WorkspaceCredits.grants': () => 10,
   'LedgerEntry.grants': () => 3,
   'CreditConsumption.drawdown': () => 3,
 };
 
 /** Fields whose list size reads their arguments: the variables given to them change the cost. */
-const SIZED_BY_ARGUMENTS = new Set(['creditLedger', 'creditHolds']);
+const SIZED_BY_ARGUMENTS = new Set([
+  'creditLedger',
+  'creditHolds',
+  'creditAlerts',
+  'webhookDeliveries',
+  'attemptHistory',
+]);
 
 const listEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
   const size = LIST_SIZE[`${type.name}.${field.name}`];

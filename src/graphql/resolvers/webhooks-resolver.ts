@@ -1,10 +1,11 @@
-import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { invalidCommand, notFound } from '../../domain/errors';
 import type { WebhookEventType } from '../../domain/webhooks/messages';
 import type { WebhookDeliveryView, WebhookEndpointView } from '../../queries/webhooks';
 import type { GraphQLContext } from '../context';
 import { asActor, requireAdmin, requireBillingManager } from '../guards';
 import {
+  AttemptHistoryArgs,
   CreateWebhookEndpointInput,
   RedeliverWebhookInput,
   RotateWebhookSecretInput,
@@ -13,15 +14,34 @@ import {
   WebhookEndpointIdInput,
   WebhookEndpointsArgs,
 } from '../webhook-inputs';
-import { WebhookDelivery, WebhookEndpoint, WebhookEndpointSecret } from '../types/webhooks';
+import { WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEndpointSecret } from '../types/webhooks';
 
 /**
  * Outbound webhook endpoints and their deliveries. A workspace's endpoints are managed by its
  * OWNER or BILLING_MANAGER or an admin; platform endpoints (every workspace's events) by admins.
  */
 @Authorized()
-@Resolver()
+@Resolver(() => WebhookDelivery)
 export class WebhooksResolver {
+  @FieldResolver(() => [WebhookAttempt], { description: 'Its attempts, the latest first: `first` of them.' })
+  attemptHistory(
+    @Root() delivery: WebhookDelivery,
+    @Args(() => AttemptHistoryArgs) { first }: AttemptHistoryArgs,
+    @Ctx() context: GraphQLContext,
+  ): WebhookAttempt[] {
+    managedEndpoint(context, delivery.endpointId);
+    return context.services.webhooks.reader.attempts(delivery.id, first).map((attempt) => ({
+      id: `${attempt.deliveryId}/${attempt.attempt}`,
+      attempt: attempt.attempt,
+      succeeded: attempt.succeeded,
+      statusCode: attempt.statusCode ?? null,
+      error: attempt.error ?? null,
+      latencyMs: attempt.latencyMs,
+      nextAttemptAt: attempt.nextAttemptAt ?? null,
+      attemptedAt: attempt.attemptedAt,
+    }));
+  }
+
   @Query(() => [WebhookEndpoint], { description: "The workspace's webhook endpoints (deleted ones left out)." })
   webhookEndpoints(
     @Args(() => WebhookEndpointsArgs) { workspaceId }: WebhookEndpointsArgs,
@@ -49,9 +69,7 @@ export class WebhooksResolver {
     if (args.after && reader.delivery(args.after)?.endpointId !== args.endpointId) {
       throw invalidCommand('after must be the id of one of this endpoint’s deliveries (the last of the previous page)');
     }
-    return reader
-      .deliveries(args.endpointId, args.first, args.after ?? undefined)
-      .map((delivery) => toDelivery(context, delivery));
+    return reader.deliveries(args.endpointId, args.first, args.after ?? undefined).map(toDelivery);
   }
 
   @Mutation(() => WebhookEndpointSecret, {
@@ -152,7 +170,7 @@ export class WebhooksResolver {
     if (!delivery) throw notFound('Webhook delivery', deliveryId);
     const principal = managedEndpoint(context, delivery.endpointId);
     await commands.requestRedelivery({ endpointId: delivery.endpointId, deliveryId }, asActor(principal));
-    return toDelivery(context, reader.delivery(deliveryId) ?? delivery);
+    return toDelivery(reader.delivery(deliveryId) ?? delivery);
   }
 }
 
@@ -186,7 +204,7 @@ const toEndpoint = (view: WebhookEndpointView): WebhookEndpoint => ({
   updatedAt: view.updatedAt,
 });
 
-const toDelivery = (context: GraphQLContext, view: WebhookDeliveryView): WebhookDelivery => ({
+const toDelivery = (view: WebhookDeliveryView): WebhookDelivery => ({
   id: view.deliveryId,
   endpointId: view.endpointId,
   workspaceId: view.workspaceId,
@@ -201,14 +219,4 @@ const toDelivery = (context: GraphQLContext, view: WebhookDeliveryView): Webhook
   nextAttemptAt: view.nextAttemptAt ?? null,
   createdAt: view.createdAt,
   deliveredAt: view.deliveredAt ?? null,
-  attemptHistory: context.services.webhooks.reader.attempts(view.deliveryId).map((attempt) => ({
-    id: `${attempt.deliveryId}/${attempt.attempt}`,
-    attempt: attempt.attempt,
-    succeeded: attempt.succeeded,
-    statusCode: attempt.statusCode ?? null,
-    error: attempt.error ?? null,
-    latencyMs: attempt.latencyMs,
-    nextAttemptAt: attempt.nextAttemptAt ?? null,
-    attemptedAt: attempt.attemptedAt,
-  })),
 });

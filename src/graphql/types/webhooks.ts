@@ -156,7 +156,4 @@ export class WebhookDelivery {
 
   @Field(() => Date, { nullable: true })
   deliveredAt!: Date | null;
-
-  @Field(() => [WebhookAttempt], { description: 'Every attempt, the latest first.' })
-  attemptHistory!: WebhookAttempt[];
 }
