@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../src/clock';
 import type { CommandMetadata } from '../../src/commands/command-handler';
 import type { WebhookEndpointCommands } from '../../src/commands/webhook-endpoint-commands';
+import { publicUrlOf } from '../../src/domain/webhooks/messages';
 import type { PerformResult, ReactionPerformer, RetryPolicy, WorkItem } from '../reaction';
 import { delivered, type WebhookSender } from './sender';
 import { WEBHOOKS_REACTION, type WebhookWork } from './work';
@@ -43,16 +44,6 @@ export interface WebhookDeliverySettings {
 /** A wait of the schedule, made up to 20 % longer at random so that retries of many messages spread out. */
 export const withJitter = (delayMs: number, random: () => number = Math.random): number =>
   Math.round(delayMs * (1 + 0.2 * random()));
-
-/** A URL for the logs: its query may carry the receiver's token, so it is left out. */
-const withoutQuery = (url: string): string => {
-  try {
-    const { origin, pathname } = new URL(url);
-    return `${origin}${pathname}`;
-  } catch {
-    return '(not a URL)';
-  }
-};
 
 /** Endpoints remembered as struggling; past this many (endpoints deleted while failing) the memory starts afresh. */
 const STRUGGLING_KEPT = 10_000;
@@ -125,7 +116,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     const disabled = events.find((event) => event.type === 'WebhookEndpointDisabled');
     if (disabled) {
       this.logger.warn(
-        { endpointId: work.endpointId, url: withoutQuery(outcome.url), failingSince: disabled.data.failingSince },
+        { endpointId: work.endpointId, url: publicUrlOf(outcome.url), failingSince: disabled.data.failingSince },
         'webhook endpoint disabled: every attempt to it failed for longer than WEBHOOK_DISABLE_AFTER',
       );
     }

@@ -195,6 +195,19 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
 };
 
 /**
+ * Where an endpoint receives, as another receiver may be told it: its origin and path, without the
+ * user, password, query or fragment a URL may carry a token in.
+ */
+export function publicUrlOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/**
  * The alert that one of a workspace's endpoints was disabled because every attempt to it failed
  * for too long (WebhookEndpointDisabled, reason FAILING): for the workspace's other endpoints and
  * the platform's that subscribe to it, so that someone hears of it before more is missed.
@@ -213,7 +226,7 @@ export function endpointDisabledMessage(
       position: at.position.toString(),
       balanceAfter: at.balanceAfter,
       endpointId,
-      url,
+      url: publicUrlOf(url),
       reason: 'FAILING',
       failingSince,
     },

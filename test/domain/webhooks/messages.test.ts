@@ -1,5 +1,5 @@
 /** The mapping from credits events to webhook messages: what each type says, and what says nothing. */
-import { webhookMessagesOf } from '../../../src/domain/webhooks/messages';
+import { endpointDisabledMessage, webhookMessagesOf } from '../../../src/domain/webhooks/messages';
 import { depleted, expiring, low, recovered } from '../alert-builders';
 import { topUpFailed } from '../auto-top-up-builders';
 import { at, consumed, DAY, purchased, WORKSPACE } from '../builders';
@@ -109,6 +109,31 @@ describe('webhook messages', () => {
     const old = recovered(600, 500, at(DAY));
     if (old.type === 'CreditsRecovered') delete old.data.stillLow;
     expect(webhookMessagesOf(old, context)[0]?.data).toMatchObject({ stillLow: false });
+  });
+
+  it('tell of a disabled endpoint by its origin and path, never the credentials or token its URL carries', () => {
+    const message = endpointDisabledMessage(
+      {
+        workspaceId: WORKSPACE,
+        endpointId: 'we_1',
+        url: 'https://user:secret@hooks.example.com:8443/credits/in?token=abc123#frag',
+        failingSince: at(0).toISOString(),
+        disabledAt: at(5 * DAY).toISOString(),
+      },
+      context,
+    );
+    expect(message).toEqual({
+      type: 'webhook_endpoint.disabled',
+      timestamp: at(5 * DAY).toISOString(),
+      data: {
+        ...everyMessage,
+        endpointId: 'we_1',
+        url: 'https://hooks.example.com:8443/credits/in',
+        reason: 'FAILING',
+        failingSince: at(0).toISOString(),
+      },
+    });
+    expect(JSON.stringify(message)).not.toMatch(/secret|abc123|frag/);
   });
 
   it('say nothing of a spend', () => {
