@@ -94,13 +94,17 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
       this.struggling.add(work.endpointId);
     }
     const answeredAt = this.clock.now().getTime();
-    const wait = succeeded ? undefined : this.settings.retryScheduleMs[item.attempts];
+    // Numbered after the delivery's last recorded attempt, not by the work's failures: a failure of
+    // this service's own (a store that could not record, a sender thread that died) is no attempt
+    // at the receiver, and must neither skip a number nor move the schedule on.
+    const attempt = Math.max(work.firstAttempt, outcome.attemptsBefore + 1);
+    const wait = succeeded ? undefined : this.settings.retryScheduleMs[attempt - work.firstAttempt];
     const { events, position } = await this.commands.recordAttempt(
       {
         endpointId: work.endpointId,
         deliveryId: work.deliveryId,
         eventType: work.eventType,
-        attempt: work.firstAttempt + item.attempts,
+        attempt,
         succeeded,
         statusCode,
         error,

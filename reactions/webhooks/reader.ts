@@ -39,6 +39,8 @@ export interface OutgoingMessage extends SealedSecrets {
   body: string;
   url: string;
   status: EndpointStatus;
+  /** The number of the delivery's last recorded attempt (0: none yet): the next one is numbered after it. */
+  attempts: number;
 }
 
 export interface WebhookDeliveryView {
@@ -128,7 +130,10 @@ export class WebhookReader {
   private readonly attemptsOf: Statement<[string, number], AttemptRow>;
   private readonly outgoingById: Statement<
     [string],
-    Pick<EndpointRow, 'url' | 'status' | 'secret' | 'previous_secret' | 'previous_secret_expires_at'> & { body: string }
+    Pick<EndpointRow, 'url' | 'status' | 'secret' | 'previous_secret' | 'previous_secret_expires_at'> & {
+      body: string;
+      attempts: number;
+    }
   >;
 
   constructor(db: Database) {
@@ -151,7 +156,7 @@ export class WebhookReader {
     );
     this.attemptsOf = db.prepare('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt DESC LIMIT ?');
     this.outgoingById = db.prepare(
-      `SELECT d.body, e.url, e.status, e.secret, e.previous_secret, e.previous_secret_expires_at
+      `SELECT d.body, d.attempts, e.url, e.status, e.secret, e.previous_secret, e.previous_secret_expires_at
        FROM webhook_deliveries d JOIN webhook_endpoints e ON e.endpoint_id = d.endpoint_id WHERE d.delivery_id = ?`,
     );
   }
@@ -172,6 +177,7 @@ export class WebhookReader {
       body: row.body,
       url: row.url,
       status: row.status,
+      attempts: row.attempts,
       current: row.secret,
       previous:
         row.previous_secret === null || row.previous_secret_expires_at === null

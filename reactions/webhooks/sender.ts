@@ -18,10 +18,18 @@ export interface SendOrder {
 /**
  * What came of it: nothing sent (the delivery or its endpoint is unknown, or the endpoint is not
  * enabled), or the receiver's answer: its status code (null when none came) and, when the attempt
- * failed, why.
+ * failed, why; with the number of the delivery's last recorded attempt before this one.
  */
 export type SendOutcome =
-  { sent: false } | { sent: true; url: string; statusCode: number | null; error: string | null; latencyMs: number };
+  | { sent: false }
+  | {
+      sent: true;
+      url: string;
+      statusCode: number | null;
+      error: string | null;
+      latencyMs: number;
+      attemptsBefore: number;
+    };
 
 export interface WebhookSender {
   send(order: SendOrder): Promise<SendOutcome>;
@@ -62,7 +70,7 @@ export function webhookSender(
       const outgoing = reader.outgoing(deliveryId);
       // Disabled or deleted since: its derivation drops the work; nothing is sent.
       if (!outgoing || outgoing.status !== 'ENABLED') return { sent: false };
-      const { body, url, current, previous } = outgoing;
+      const { body, url, current, previous, attempts: attemptsBefore } = outgoing;
       const sealed = [current, ...(previous && previous.expiresAt > at ? [previous.sealed] : [])];
       const headers = signedHeaders(deliveryId, new Date(at), body, sealed.map(signer));
       const started = performance.now();
@@ -80,7 +88,7 @@ export function webhookSender(
             ? `HTTP ${statusCode}: redirects are not followed`
             : `HTTP ${statusCode}`;
       }
-      return { sent: true, url, statusCode, error, latencyMs };
+      return { sent: true, url, statusCode, error, latencyMs, attemptsBefore };
     },
     close: () => transport.close(),
   };

@@ -54,12 +54,13 @@ function performerWith(first: SendOutcome) {
   return { performer, orders, recorded, answering };
 }
 
-const answered = (statusCode: number | null, latencyMs: number): SendOutcome => ({
+const answered = (statusCode: number | null, latencyMs: number, attemptsBefore = 0): SendOutcome => ({
   sent: true,
   url: 'https://hooks.example.com/',
   statusCode,
   error: statusCode === 204 ? null : 'failed',
   latencyMs,
+  attemptsBefore,
 });
 
 const item: WorkItem<WebhookWork> = {
@@ -78,6 +79,7 @@ it('dates a timed-out attempt when it was sent, and counts the next one from the
     statusCode: null,
     error: 'timeout',
     latencyMs: TIMEOUT_MS,
+    attemptsBefore: 0,
   });
   await expect(performer.perform(item)).resolves.toEqual({ outcomeAt: 7n });
   expect(orders).toEqual([{ deliveryId: 'msg_1', at: T0 }]);
@@ -99,6 +101,7 @@ it('records a delivered attempt with no next one, and nothing for a message it d
     statusCode: 204,
     error: null,
     latencyMs: 12,
+    attemptsBefore: 0,
   });
   await delivered.performer.perform(item);
   expect(delivered.recorded).toEqual([
@@ -152,6 +155,7 @@ it('logs a disabled endpoint without its URL’s query, which may carry the rece
       statusCode: 500,
       error: 'HTTP 500',
       latencyMs: 3,
+      attemptsBefore: 0,
     }),
     close: async () => undefined,
   };
@@ -168,10 +172,24 @@ it('logs a disabled endpoint without its URL’s query, which may carry the rece
   expect(lines[0]).not.toContain('s3cret');
 });
 
+it('numbers an attempt after the last one recorded, however often this service failed in between', async () => {
+  // Two attempts recorded, then three failures of the service's own (the work's attempts count
+  // them): the receiver's third attempt is number 3, and waits the schedule's third step.
+  const { performer, recorded } = performerWith(answered(503, 15, 2));
+  await performer.perform({ ...item, attempts: 5 });
+  expect(recorded).toEqual([expect.objectContaining({ attempt: 3, succeeded: false, nextAttemptAt: null })]);
+  const scheduled = performerWith(answered(503, 15, 0));
+  await scheduled.performer.perform({ ...item, attempts: 3 });
+  expect(scheduled.recorded).toEqual([
+    expect.objectContaining({ attempt: 1, nextAttemptAt: new Date(T0 + TIMEOUT_MS + 5_000) }),
+  ]);
+});
+
 it('names the redelivery an attempt resends, so that its answer is told from one in flight before it', async () => {
-  const { performer, recorded } = performerWith(answered(204, 15));
+  const { performer, recorded, answering } = performerWith(answered(204, 15, 2));
   const asked = T0 - 60_000;
   await performer.perform({ ...item, payload: { ...item.payload, firstAttempt: 3, redeliveryRequestedAt: asked } });
+  answering(answered(204, 15, 0));
   await performer.perform(item);
   expect(recorded.map(({ attempt, redeliveryRequestedAt }) => ({ attempt, redeliveryRequestedAt }))).toEqual([
     { attempt: 3, redeliveryRequestedAt: new Date(asked) },

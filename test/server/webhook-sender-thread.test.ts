@@ -81,7 +81,14 @@ it('sends each attempt signed, answers what the receiver said, and sends nothing
   const again = await thread.send({ deliveryId: 'msg_1', at: Date.now() });
 
   expect(outcomes).toEqual([
-    { sent: true, url: `${receiver.url}/we_on`, statusCode: 204, error: null, latencyMs: expect.any(Number) as number },
+    {
+      sent: true,
+      url: `${receiver.url}/we_on`,
+      statusCode: 204,
+      error: null,
+      latencyMs: expect.any(Number) as number,
+      attemptsBefore: 0,
+    },
     { sent: false },
     { sent: false },
   ]);
