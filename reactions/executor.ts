@@ -196,13 +196,29 @@ export class ReactionExecutor {
     };
     for (const key of performing) count(key, 'busy');
     for (const key of held.keys()) count(key, 'held');
+    // Places left to each group (a workspace's endpoints together), its busy pieces taken off.
+    const groupOf = (partition: string): string | undefined =>
+      performer.groupConcurrency === undefined ? undefined : performer.groupOf?.(partition);
+    const groupLeft = new Map<string, number>();
+    const leftIn = (group: string): number => groupLeft.get(group) ?? (performer.groupConcurrency as number);
+    for (const [partition, counts] of inHand) {
+      const group = groupOf(partition);
+      if (group !== undefined) groupLeft.set(group, leftIn(group) - counts.busy);
+    }
     const candidates: DueWork[] = [];
     for (const partition of reader.partitions(performer.name)) {
       const counts = inHand.get(partition) ?? { busy: 0, held: 0 };
-      const share = Math.min(free, (performer.concurrencyIn?.(partition) ?? perPartition) - counts.busy);
+      const group = groupOf(partition);
+      const share = Math.min(
+        free,
+        (performer.concurrencyIn?.(partition) ?? perPartition) - counts.busy,
+        group === undefined ? free : leftIn(group),
+      );
       if (share <= 0) continue;
       const due = reader.dueIn(performer.name, partition, now, share + counts.busy + counts.held);
-      candidates.push(...due.filter(available).slice(0, share));
+      const taken = due.filter(available).slice(0, share);
+      if (group !== undefined) groupLeft.set(group, leftIn(group) - taken.length);
+      candidates.push(...taken);
     }
     return candidates.sort((a, b) => a.dueAt - b.dueAt).slice(0, free);
   }

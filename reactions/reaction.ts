@@ -75,6 +75,13 @@ export interface ReactionPerformer<Payload = unknown> {
    */
   concurrencyIn?(partition: string): number;
   /**
+   * The group a partition belongs to (the workspace that owns a webhook endpoint), whose
+   * partitions together hold at most `groupConcurrency` places, so that many partitions of one
+   * owner cannot take every place; undefined: the partition is in no group.
+   */
+  groupOf?(partition: string): string | undefined;
+  readonly groupConcurrency?: number;
+  /**
    * Performs the side effect and records its outcome; throws when it failed (a retry may succeed
    * when the error is a PaymentProviderError with `retryable`, or any other error).
    */

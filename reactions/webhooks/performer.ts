@@ -32,11 +32,19 @@ export interface WebhookDeliverySettings {
   concurrencyPerEndpoint: number;
   /**
    * Attempts in flight at once to an endpoint whose last attempt failed or took longer than
-   * `slowAnswerMs`, until one is answered with a 2xx in time: a dead or slow receiver then holds
-   * this many of the places all endpoints share, not `concurrencyPerEndpoint`.
+   * `slowAnswerMs`: a dead or slow receiver then holds this many of the places all endpoints share,
+   * not `concurrencyPerEndpoint`. Each 2xx in time gives it one more place back, any failure takes
+   * it back to this many: an endpoint that answers one message and hangs on the next stays small.
    */
   concurrencyWhileStruggling: number;
   slowAnswerMs: number;
+  /**
+   * Attempts in flight at once to all the endpoints of one workspace together (platform endpoints,
+   * configured by admins, are not counted), and how to tell an endpoint's workspace (null: a
+   * platform endpoint; undefined: unknown). Without them, no such bound.
+   */
+  concurrencyPerWorkspace?: number;
+  workspaceOf?: (endpointId: string) => string | null | undefined;
   /** Told of every attempt made (for metrics). */
   observe?: (attempt: { succeeded: boolean; latencyMs: number }) => void;
 }
@@ -45,8 +53,8 @@ export interface WebhookDeliverySettings {
 export const withJitter = (delayMs: number, random: () => number = Math.random): number =>
   Math.round(delayMs * (1 + 0.2 * random()));
 
-/** Endpoints remembered as struggling; past this many (endpoints deleted while failing) the memory starts afresh. */
-const STRUGGLING_KEPT = 10_000;
+/** Endpoints remembered (struggling, or their workspace); past this many the memory starts afresh. */
+const ENDPOINTS_KEPT = 10_000;
 
 export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
   readonly name = WEBHOOKS_REACTION;
@@ -54,8 +62,14 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
   readonly retry: RetryPolicy = { maxAttempts: 20, firstDelayMs: 1_000, maxDelayMs: 10 * 60 * 1000 };
   readonly concurrency: number;
   readonly partitionConcurrency: number;
-  /** Endpoints whose last attempt failed or was slow (in this process; a restart starts them at full share). */
-  private readonly struggling = new Set<string>();
+  readonly groupConcurrency: number | undefined;
+  /**
+   * Endpoints working their way back from a failed or slow attempt, with the places they have now
+   * (in this process; a restart starts them at full share).
+   */
+  private readonly struggling = new Map<string, number>();
+  /** Each endpoint's workspace, as asked once (it never changes). */
+  private readonly owners = new Map<string, string | null>();
 
   constructor(
     private readonly commands: WebhookEndpointCommands,
@@ -67,13 +81,39 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
   ) {
     this.concurrency = settings.concurrency;
     this.partitionConcurrency = settings.concurrencyPerEndpoint;
+    this.groupConcurrency = settings.workspaceOf && settings.concurrencyPerWorkspace;
   }
 
   /** An endpoint's places: its full share, or fewer while it is failing or slow to answer. */
   concurrencyIn(endpointId: string): number {
-    return this.struggling.has(endpointId)
-      ? Math.min(this.settings.concurrencyWhileStruggling, this.partitionConcurrency)
-      : this.partitionConcurrency;
+    return Math.min(this.struggling.get(endpointId) ?? this.partitionConcurrency, this.partitionConcurrency);
+  }
+
+  /** The workspace whose endpoints share `concurrencyPerWorkspace`; none for platform endpoints. */
+  groupOf(endpointId: string): string | undefined {
+    let owner = this.owners.get(endpointId);
+    if (owner === undefined) {
+      owner = this.settings.workspaceOf?.(endpointId);
+      if (owner === undefined) return undefined;
+      if (this.owners.size >= ENDPOINTS_KEPT) this.owners.clear();
+      this.owners.set(endpointId, owner);
+    }
+    return owner ?? undefined;
+  }
+
+  /**
+   * A failed or slow answer takes the endpoint down to the struggling share; each prompt 2xx gives
+   * one place back (so the share doubles, at most, with each round of answers) until it is whole.
+   */
+  private adjustShare(endpointId: string, prompt: boolean): void {
+    const places = this.struggling.get(endpointId);
+    if (!prompt) {
+      if (places === undefined && this.struggling.size >= ENDPOINTS_KEPT) this.struggling.clear();
+      this.struggling.set(endpointId, this.settings.concurrencyWhileStruggling);
+    } else if (places !== undefined) {
+      if (places + 1 >= this.partitionConcurrency) this.struggling.delete(endpointId);
+      else this.struggling.set(endpointId, places + 1);
+    }
   }
 
   async perform(item: WorkItem<WebhookWork>): Promise<PerformResult> {
@@ -87,12 +127,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     const { statusCode, error, latencyMs } = outcome;
     const succeeded = delivered(statusCode);
     this.settings.observe?.({ succeeded, latencyMs });
-    if (succeeded && latencyMs < this.settings.slowAnswerMs) {
-      this.struggling.delete(work.endpointId);
-    } else {
-      if (this.struggling.size >= STRUGGLING_KEPT) this.struggling.clear();
-      this.struggling.add(work.endpointId);
-    }
+    this.adjustShare(work.endpointId, succeeded && latencyMs < this.settings.slowAnswerMs);
     const answeredAt = this.clock.now().getTime();
     // Numbered after the delivery's last recorded attempt, not by the work's failures: a failure of
     // this service's own (a store that could not record, a sender thread that died) is no attempt

@@ -20,16 +20,18 @@ import { outboundWebhookAttempts, outboundWebhookLatency } from './metrics';
 import { WebhookSenderThread } from './webhook-sender-thread';
 
 /**
- * Messages in hand at once (being sent, or their attempt being recorded) over all endpoints, and
- * of one endpoint, which bounds the requests to it. An attempt holds its place until its record
- * is committed, so under load the places per endpoint are what lets it keep up: 32 of one
- * endpoint's messages go in one append. An endpoint whose last attempt failed, or took longer than
- * SLOW_ANSWER_MS, has 4 places until it answers a 2xx in time again: a hanging endpoint holds 32
- * places for one timeout at most, then 4, so it takes 64 failing endpoints, more than three
- * workspaces' worth, to fill the places every endpoint shares.
+ * Messages in hand at once (being sent, or their attempt being recorded) over all endpoints, of
+ * one endpoint, which bounds the requests to it, and of one workspace's endpoints together. An
+ * attempt holds its place until its record is committed, so under load the places per endpoint are
+ * what lets it keep up: 32 of one endpoint's messages go in one append. An endpoint whose last
+ * attempt failed, or took longer than SLOW_ANSWER_MS, has 4 places, one more with each 2xx in time:
+ * a hanging endpoint holds 32 places for one timeout at most, then 4, and one that answers one
+ * message and hangs on the next stays at about 4. However many endpoints a workspace makes, they
+ * hold 64 places at most: it takes four hostile workspaces to fill the places every endpoint shares.
  */
 const CONCURRENCY = 256;
 const CONCURRENCY_PER_ENDPOINT = 32;
+const CONCURRENCY_PER_WORKSPACE = 64;
 const CONCURRENCY_WHILE_STRUGGLING = 4;
 const SLOW_ANSWER_MS = 2_000;
 
@@ -73,6 +75,8 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
       concurrency: CONCURRENCY,
       concurrencyPerEndpoint: CONCURRENCY_PER_ENDPOINT,
       concurrencyWhileStruggling: CONCURRENCY_WHILE_STRUGGLING,
+      concurrencyPerWorkspace: CONCURRENCY_PER_WORKSPACE,
+      workspaceOf: (endpointId) => reader.endpoint(endpointId)?.workspaceId,
       slowAnswerMs: Math.min(SLOW_ANSWER_MS, settings.timeoutMs),
       observe: ({ succeeded, latencyMs }) => {
         const outcome = succeeded ? 'delivered' : 'failed';

@@ -101,6 +101,34 @@ it('keeps a partition to the smaller bound its performer gives it now', async ()
   await executor.stop();
 });
 
+it("keeps a group's partitions together to the group's bound, and leaves partitions in no group alone", async () => {
+  const held = heldPerformer({ concurrency: 20, partitionConcurrency: 3 });
+  // Endpoints a, b and c are one workspace's (4 places together); p is the platform's (no group).
+  const performer = {
+    ...held.performer,
+    groupConcurrency: 4,
+    groupOf: (partition: string) => (partition === 'p' ? undefined : 'ws-1'),
+  };
+  const { work, executor, look } = executorOver(performer);
+  for (const endpoint of ['a', 'b', 'c', 'p']) {
+    for (const offset of [1, 2, 3]) work.schedule(`${endpoint}/m${offset}`, {}, T0 - 100 + offset);
+  }
+  await look();
+  const started = held.inFlight();
+  expect(started.filter((key) => !key.startsWith('p/'))).toHaveLength(4);
+  expect(started.filter((key) => key.startsWith('p/'))).toEqual(['p/m1', 'p/m2', 'p/m3']);
+
+  // One of the workspace's frees a place: exactly one more of its messages goes.
+  const [first] = started;
+  held.finish(first as string, undefined);
+  work.complete(first as string);
+  await look();
+  expect(held.inFlight().filter((key) => !key.startsWith('p/'))).toHaveLength(4);
+  expect(held.performed.filter((key) => !key.startsWith('p/'))).toHaveLength(5);
+  for (const key of held.inFlight()) held.finish(key, undefined);
+  await executor.stop();
+});
+
 it('holds performed work back until its outcome is derived, and no longer', async () => {
   const { performer, performed, inFlight, finish } = heldPerformer({ concurrency: 4, partitionConcurrency: 4 });
   const { work, executor, look, derivedUpTo } = executorOver(performer);

@@ -112,7 +112,7 @@ it('records a delivered attempt with no next one, and nothing for a message it d
   expect(unsent.recorded).toEqual([]);
 });
 
-it('keeps an endpoint to fewer places while its attempts fail or answer slowly, and gives them back on a prompt 2xx', async () => {
+it('keeps an endpoint to fewer places while its attempts fail or answer slowly, and gives them back one per prompt 2xx', async () => {
   const { performer, answering } = performerWith(answered(204, 15));
   expect(performer.concurrencyIn('we_1')).toBe(3);
   await performer.perform(item);
@@ -133,7 +133,57 @@ it('keeps an endpoint to fewer places while its attempts fail or answer slowly, 
 
   answering(answered(204, 40));
   await performer.perform(item);
+  expect(performer.concurrencyIn('we_1')).toBe(2);
+  await performer.perform(item);
   expect(performer.concurrencyIn('we_1')).toBe(3);
+  await performer.perform(item);
+  expect(performer.concurrencyIn('we_1')).toBe(3);
+});
+
+it('keeps an endpoint that answers one message and hangs on the next at its struggling share', async () => {
+  const { performer, answering } = performerWith(answered(null, TIMEOUT_MS));
+  await performer.perform(item);
+  for (let round = 0; round < 10; round++) {
+    answering(answered(204, 5));
+    await performer.perform(item);
+    expect(performer.concurrencyIn('we_1')).toBe(2);
+    answering(answered(null, TIMEOUT_MS));
+    await performer.perform(item);
+    expect(performer.concurrencyIn('we_1')).toBe(1);
+  }
+});
+
+it("groups a workspace's endpoints under one bound, asking each endpoint's workspace once, and leaves platform endpoints out", () => {
+  const asked: string[] = [];
+  const owners: Record<string, string | null> = { we_1: 'ws-1', we_2: 'ws-1', we_p: null };
+  const performer = new WebhooksPerformer(
+    {} as WebhookEndpointCommands,
+    { send: async () => ({ sent: false }), close: async () => undefined },
+    { now: () => new Date(T0) },
+    {
+      retryScheduleMs: [],
+      concurrency: 8,
+      concurrencyPerEndpoint: 3,
+      concurrencyWhileStruggling: 1,
+      slowAnswerMs: 1,
+      concurrencyPerWorkspace: 5,
+      workspaceOf: (endpointId) => {
+        asked.push(endpointId);
+        return owners[endpointId];
+      },
+    },
+    pino({ level: 'silent' }),
+  );
+  expect(performer.groupConcurrency).toBe(5);
+  expect([performer.groupOf('we_1'), performer.groupOf('we_2'), performer.groupOf('we_1')]).toEqual([
+    'ws-1',
+    'ws-1',
+    'ws-1',
+  ]);
+  expect(performer.groupOf('we_p')).toBeUndefined();
+  expect(performer.groupOf('we_p')).toBeUndefined();
+  expect(performer.groupOf('we_unknown')).toBeUndefined();
+  expect(asked).toEqual(['we_1', 'we_2', 'we_p', 'we_unknown']);
 });
 
 it('logs a disabled endpoint without its URL’s query, which may carry the receiver’s token', async () => {
