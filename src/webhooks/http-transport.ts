@@ -15,7 +15,10 @@ import { UnsafeWebhookUrl, type WebhookTransport } from './port';
 
 export interface HttpTransportOptions {
   allowPrivate: boolean;
-  /** Deadline of one attempt, from connecting to the end of the answer. */
+  /**
+   * Deadline of one attempt, from when it is dispatched (connecting included): a status must come
+   * by then; a status that came is the answer, whatever becomes of the rest of the body.
+   */
   timeoutMs: number;
   /** Connections kept per receiving origin (the performer bounds requests per endpoint too). */
   connectionsPerOrigin: number;
