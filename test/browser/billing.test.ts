@@ -25,6 +25,7 @@ import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-s
 import {
   ConsumeCreditsDocument,
   CreateWebhookEndpointDocument,
+  CreditAlertRulesDocument,
   CreditLedgerDocument,
   CreditPurchasesDocument,
   CreditUsageDocument,
@@ -668,6 +669,32 @@ describe('the Billing page', () => {
     expect(receiver.received.filter((request) => request.path === '/hooks/backend')).toHaveLength(1);
     await shot(page, '22-notifications');
     receiver.answer = () => ({ status: 204 });
+
+    // Saving what is set writes nothing; a percentage and the default are choices of their own.
+    const rulesNow = async () =>
+      (await expectData(server.url, CreditAlertRulesDocument, { workspaceId }, adminToken())).creditAlertRules;
+    const setAt = (await rulesNow()).configuredAt;
+    await page.getByRole('button', { name: 'Save threshold' }).click();
+    await page.locator('#status', { hasText: 'The low-balance alert is already set that way.' }).waitFor();
+    expect((await rulesNow()).configuredAt).toBe(setAt);
+
+    await page.getByLabel('Threshold').selectOption('percent');
+    await page.getByLabel("Alert below this percentage of the plan's included credits").fill('50');
+    await page.getByRole('button', { name: 'Save threshold' }).click();
+    // No plan allowance to take 50 % of: the catalog's minimum stands in for it.
+    await page
+      .getByText("You are alerted when available credits fall below 50 % of the plan's included credits (100 now).", {
+        exact: false,
+      })
+      .waitFor();
+    expect(await rulesNow()).toMatchObject({ lowBalanceCredits: null, lowBalancePercent: 50 });
+
+    await page.getByLabel('Threshold').selectOption('default');
+    await page.getByRole('button', { name: 'Save threshold' }).click();
+    await page
+      .getByText('You are alerted when available credits fall below 100 (the default).', { exact: false })
+      .waitFor();
+    expect(await rulesNow()).toMatchObject({ lowBalanceCredits: null, lowBalancePercent: null });
   });
 
   it('names what each ledger entry is about, and lets an admin give a spend back with a reason', async () => {

@@ -1,6 +1,7 @@
 /**
  * The Billing page's Notifications section, for owners and billing managers: the low-balance
- * threshold (set here, the other alert rules kept as they are), and the workspace's webhook
+ * threshold (the default, a number of credits or a percentage of the plan's, set here; the other
+ * alert rules kept as they are), and the workspace's webhook
  * endpoints with whether they are on, and what became of their latest deliveries. Endpoints are
  * created through the API (docs/webhooks.md); members do not see the section.
  */
@@ -51,7 +52,24 @@ export function notificationsSection(context) {
           : `You are alerted when available credits fall below ${formatCredits(current.lowBalanceThreshold)} (the default).`;
     $('alert-threshold-summary').textContent +=
       ` Once low, the workspace recovers at ${formatCredits(current.recoveryThreshold)} available.`;
-    $('alert-threshold').value = String(current.lowBalanceThreshold);
+    showMode(modeOf(current));
+  }
+
+  /** How the rules set the threshold: the catalog's default, a number of credits, or a percentage. */
+  const modeOf = (current) =>
+    current.lowBalanceCredits !== null ? 'credits' : current.lowBalancePercent !== null ? 'percent' : 'default';
+
+  /** The form as the mode asks: a percentage in percent, else credits (the effective threshold by default). */
+  function showMode(mode) {
+    $('alert-mode').value = mode;
+    const percent = mode === 'percent';
+    $('alert-threshold-label').textContent = percent
+      ? "Alert below this percentage of the plan's included credits"
+      : 'Alert when available credits fall below';
+    $('alert-threshold').max = percent ? '100' : '';
+    $('alert-threshold').value = String(
+      percent ? (rules?.lowBalancePercent ?? 10) : (rules?.lowBalanceCredits ?? rules?.lowBalanceThreshold ?? 100),
+    );
   }
 
   function renderEndpoints(endpoints, deliveries) {
@@ -115,12 +133,36 @@ export function notificationsSection(context) {
     $('notifications').hidden = false;
   }
 
+  /** The threshold the form asks for, or why it cannot be saved. */
+  function thresholdAsked() {
+    const mode = $('alert-mode').value;
+    if (mode === 'default') return { lowBalanceCredits: null, lowBalancePercent: null, said: 'the default' };
+    const value = Number($('alert-threshold').value);
+    if (mode === 'percent') {
+      return Number.isSafeInteger(value) && value >= 0 && value <= 100
+        ? { lowBalanceCredits: null, lowBalancePercent: value, said: `${value} % of the plan's included credits` }
+        : { refused: 'Enter a whole percentage from 0 to 100.' };
+    }
+    return Number.isSafeInteger(value) && value >= 0
+      ? { lowBalanceCredits: value, lowBalancePercent: null, said: `${formatCredits(value)} credits` }
+      : { refused: 'Enter a whole number of credits.' };
+  }
+
   async function saveThreshold(event) {
     event.preventDefault();
-    const threshold = Number($('alert-threshold').value);
-    if (!Number.isSafeInteger(threshold) || threshold < 0) {
-      context.announce('Enter a whole number of credits.');
+    const asked = thresholdAsked();
+    if (asked.refused) {
+      context.announce(asked.refused);
       $('alert-threshold').focus();
+      return;
+    }
+    // The rules are replaced whole: saving what is already set would only write it again.
+    if (
+      rules &&
+      rules.lowBalanceCredits === asked.lowBalanceCredits &&
+      rules.lowBalancePercent === asked.lowBalancePercent
+    ) {
+      context.announce('The low-balance alert is already set that way.');
       return;
     }
     const button = $('alert-save');
@@ -129,8 +171,8 @@ export function notificationsSection(context) {
       const { configureCreditAlerts } = await context.api(CONFIGURE_CREDIT_ALERTS, {
         input: {
           workspaceId: workspaceId(),
-          lowBalanceCredits: threshold,
-          lowBalancePercent: null,
+          lowBalanceCredits: asked.lowBalanceCredits,
+          lowBalancePercent: asked.lowBalancePercent,
           notifyLow: rules?.notifyLow ?? true,
           notifyDepleted: rules?.notifyDepleted ?? true,
           notifyRecovered: rules?.notifyRecovered ?? true,
@@ -138,7 +180,7 @@ export function notificationsSection(context) {
         },
       });
       renderRules(configureCreditAlerts);
-      context.announce(`Low-balance alert set to ${formatCredits(threshold)} credits.`);
+      context.announce(`Low-balance alert set to ${asked.said}.`);
     } catch (error) {
       context.handleError(error);
     } finally {
@@ -148,6 +190,11 @@ export function notificationsSection(context) {
 
   function wire() {
     $('alert-form').addEventListener('submit', saveThreshold);
+    $('alert-mode').addEventListener('change', () => showMode($('alert-mode').value));
+    // Typing a number over the default's means setting one's own.
+    $('alert-threshold').addEventListener('input', () => {
+      if ($('alert-mode').value === 'default') $('alert-mode').value = 'credits';
+    });
     $('endpoints-refresh').addEventListener('click', async () => {
       try {
         await load();
