@@ -113,6 +113,11 @@ export function httpTransport(options: HttpTransportOptions): WebhookTransport {
     post({ url, headers, body }) {
       const parsed = new URL(url);
       if (!options.allowPrivate) {
+        // An endpoint stored while private URLs were allowed (a development data directory served in
+        // production) is held to the rule of now: nothing signed goes out in the clear.
+        if (parsed.protocol !== 'https:') {
+          return Promise.reject(new UnsafeWebhookUrl('A webhook URL must use https.'));
+        }
         // A literal address never reaches the lookup: it is judged here.
         const host = unbracket(parsed.hostname);
         if (isIP(host) && !isPublicAddress(host)) {

@@ -108,3 +108,24 @@ it('refuses a literal private address unless private URLs are allowed', async ()
     await strict.close();
   }
 });
+
+it('refuses a plain-http URL unless private URLs are allowed, without connecting', async () => {
+  const looked: string[] = [];
+  const strict = httpTransport({
+    allowPrivate: false,
+    timeoutMs: TIMEOUT_MS,
+    connectionsPerOrigin: 1,
+    lookup: ((hostname: string, _options: unknown, callback: (...args: unknown[]) => void) => {
+      looked.push(hostname);
+      callback(null, [{ address: '93.184.216.34', family: 4 }]);
+    }) as never,
+  });
+  try {
+    await expect(strict.post({ url: 'http://hooks.example.com/in', headers: {}, body: '{}' })).rejects.toThrow(
+      'A webhook URL must use https.',
+    );
+    expect(looked).toEqual([]);
+  } finally {
+    await strict.close();
+  }
+});
