@@ -11,33 +11,34 @@
  */
 import { depletionCleared, lowBalanceThreshold, recoveryThreshold, type LowBalancePolicy } from './alert-rules';
 import type { BalanceAfter } from './balance-after';
+import type { WorkspaceCreditsState } from './state';
 import type { WorkspaceCreditsEvent } from './events';
 import { iso } from './instants';
 
 /**
- * The crossings a command's events make, at `now`, given what they leave (balance-after.ts).
- * `rulesChanged`: the command set new alert rules. The band keeps a balance wavering about one
- * line from alerting on every movement; a line the workspace just moved is a new line, and the
- * balance is judged against it alone: a low workspace at or above a lowered threshold recovers, so
- * the next drop below it is told.
+ * The crossings a command's events make, at `now`, given what they leave (balance-after.ts) and
+ * the threshold before them. The band keeps a balance wavering about one line from alerting on
+ * every movement; a line the command moved (new rules, or a new plan period under a percentage) is
+ * a new line, and the balance is judged against it alone: a low workspace at or above a lowered
+ * threshold recovers, so the next drop below it is told. Nothing recovers at zero.
  */
 export function crossingsAfter(
   { after, available }: BalanceAfter,
   workspaceId: string,
   now: number,
   policy: LowBalancePolicy,
-  rulesChanged = false,
+  thresholdBefore: number,
 ): WorkspaceCreditsEvent[] {
-  const threshold = lowBalanceThreshold(after.alerts.rules, policy, after.period?.credits ?? 0);
+  const threshold = thresholdOf(after, policy);
   const { low, depleted, everFunded } = after.alerts;
   // Most commands cross nothing: the common case returns before anything is built (the instant is
   // formatted only when something crosses; doing it always was a good part of what this cost a spend).
   const isLow = available < threshold;
   const isEmpty = available === 0;
-  const recoversAt = rulesChanged ? threshold : recoveryThreshold(threshold);
+  const recoversAt = threshold !== thresholdBefore ? threshold : recoveryThreshold(threshold);
   const lowCrossed = everFunded && isLow && !low;
   const depletedCrossed = everFunded && isEmpty && !depleted;
-  const recovered = (low || depleted) && available >= recoversAt && !isLow;
+  const recovered = (low || depleted) && available >= recoversAt && !isLow && !isEmpty;
   const outOfDepletion = !recovered && depleted && available >= depletionCleared(threshold);
   if (!lowCrossed && !depletedCrossed && !recovered && !outOfDepletion) return [];
 
@@ -63,3 +64,7 @@ export function crossingsAfter(
   }
   return crossings;
 }
+
+/** The workspace's low-balance threshold in `state`. */
+export const thresholdOf = (state: WorkspaceCreditsState, policy: LowBalancePolicy): number =>
+  lowBalanceThreshold(state.alerts.rules, policy, state.period?.credits ?? 0);

@@ -8,7 +8,7 @@
  * in the same append.
  */
 import { DEFAULT_LOW_BALANCE_POLICY, type LowBalancePolicy } from './alert-rules';
-import { crossingsAfter } from './alerts';
+import { crossingsAfter, thresholdOf } from './alerts';
 import { topUpsAfter } from './auto-top-up';
 import { balanceAfter } from './balance-after';
 import type { WorkspaceCreditsCommand } from './commands';
@@ -55,9 +55,8 @@ export function decide(
   const events = due.events.length === 0 ? decided : [...due.events, ...decided];
   // Held credits are out of the grants' remaining, so what is left available counts them as gone.
   const after = balanceAfter(state, events, now);
-  const rulesChanged = command.type === 'ConfigureAlerts';
   const follow = [
-    ...crossingsAfter(after, workspaceId, now, policy, rulesChanged),
+    ...crossingsAfter(after, workspaceId, now, policy, thresholdOf(state, policy)),
     ...topUpsAfter(after, workspaceId, now),
   ];
   return follow.length === 0 ? events : [...events, ...follow];

@@ -412,8 +412,9 @@ export type CreditsDepleted = Event<
 
 /**
  * The balance climbed back over the low-balance threshold and its band after being below it, or out
- * of depletion over the band alone: then `stillLow`, and the workspace is still below the threshold
- * (absent in events recorded before it existed: false).
+ * of depletion over the band alone: then `stillLow`, and the workspace is still short of the
+ * threshold plus its band, where a low workspace stays low (absent in events recorded before it
+ * existed: false).
  */
 export type CreditsRecovered = Event<'CreditsRecovered', Crossing & { stillLow?: boolean }>;
 

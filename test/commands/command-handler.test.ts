@@ -71,8 +71,8 @@ it('decides the whole batch again, refusals included, when another writer append
     'CreditsGranted',
     'CreditsConsumed',
     'CreditsConsumed',
-    'CreditsDepleted',
     'CreditsLow',
+    'CreditsDepleted',
   ]);
   await store.close();
 });

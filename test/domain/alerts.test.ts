@@ -33,6 +33,9 @@ const oneSpend = (
 ) =>
   consumed({ units: 1, creditsPerUnit: credits, credits, drawdown: [draw(grantId, source, credits)], availableAfter });
 
+/** The purchase's 100 credits spent in one go. */
+const consumedAll = () => oneSpend(100, 0);
+
 /** Decides each command on the state the ones before it left, as one append of a burst would. */
 function burst(history: WorkspaceCreditsEvent[], commands: WorkspaceCreditsCommand[]): WorkspaceCreditsEvent[] {
   const state = history.reduce(evolve, initialState());
@@ -50,12 +53,12 @@ describe('low balance: the catalog rule, or the workspace’s own', () => {
   it('raises CreditsLow with the spend that goes below max(100, 10 % of the allowance)', () =>
     given(allowance({ credits: 2000 }))
       .when(spend({ units: 1, creditsPerUnit: 1850 }))
-      .then(oneSpend(1850, 150, ['allowance-1', 'INCLUDED']), low(150, 200)));
+      .thenExactly(oneSpend(1850, 150, ['allowance-1', 'INCLUDED']), low(150, 200)));
 
   it('says nothing while the balance stays at or above the threshold', () =>
     given(allowance({ credits: 2000 }))
       .when(spend({ units: 1, creditsPerUnit: 1800 }))
-      .then(oneSpend(1800, 200, ['allowance-1', 'INCLUDED'])));
+      .thenExactly(oneSpend(1800, 200, ['allowance-1', 'INCLUDED'])));
 
   it('gives one CreditsLow for a burst of spends, not one per spend', () => {
     const spends = Array.from({ length: 20 }, (_, i) =>
@@ -69,12 +72,12 @@ describe('low balance: the catalog rule, or the workspace’s own', () => {
   it('uses a threshold in credits the workspace set', () =>
     given(purchased({ credits: 500 }), configured({ lowBalanceCredits: 450 }))
       .when(spend({ units: 1, creditsPerUnit: 60 }))
-      .then(oneSpend(60, 440), low(440, 450)));
+      .thenExactly(oneSpend(60, 440), low(440, 450)));
 
   it("uses a percentage of the plan's included credits the workspace set", () =>
     given(allowance({ credits: 1000 }), configured({ lowBalancePercent: 50 }))
       .when(spend({ units: 1, creditsPerUnit: 501 }))
-      .then(oneSpend(501, 499, ['allowance-1', 'INCLUDED']), low(499, 500)));
+      .thenExactly(oneSpend(501, 499, ['allowance-1', 'INCLUDED']), low(499, 500)));
 
   it.each([
     [
@@ -86,40 +89,40 @@ describe('low balance: the catalog rule, or the workspace’s own', () => {
   ] as const)('%s', (_title, lowBalancePercent, alerts) =>
     given(purchased({ credits: 150 }), configured({ lowBalancePercent }))
       .when(spend({ units: 1, creditsPerUnit: 60 }))
-      .then(oneSpend(60, 90), ...alerts),
+      .thenExactly(oneSpend(60, 90), ...alerts),
   );
 
   it('records the crossing even when the workspace asked not to be told, marked so', () =>
     given(purchased({ credits: 150 }), configured({ notify: { low: false, depleted: true, recovered: true } }))
       .when(spend({ units: 1, creditsPerUnit: 100 }))
-      .then(oneSpend(100, 50), low(50, 100, at(0), false)));
+      .thenExactly(oneSpend(100, 50), low(50, 100, at(0), false)));
 });
 
 describe('depleted and recovered', () => {
   it('raises CreditsLow then CreditsDepleted when one spend takes everything (the deeper state last)', () =>
     given(purchased({ credits: 500 }))
       .when(spend({ units: 1, creditsPerUnit: 500 }))
-      .then(oneSpend(500, 0), low(0, 100), depleted(100)));
+      .thenExactly(oneSpend(500, 0), low(0, 100), depleted(100)));
 
   it('raises CreditsDepleted once when an already low balance runs out', () =>
     given(purchased({ credits: 50 }), low(50, 100))
       .when(spend({ units: 1, creditsPerUnit: 50 }))
-      .then(oneSpend(50, 0), depleted(100)));
+      .thenExactly(oneSpend(50, 0), depleted(100)));
 
   it('raises CreditsRecovered once credits bring the balance past the threshold and its band (a tenth)', () =>
     given(purchased({ credits: 50 }), low(50, 100))
       .when(grant({ credits: 60 }))
-      .then(granted({ credits: 60 }), recovered(110, 100)));
+      .thenExactly(granted({ credits: 60 }), recovered(110, 100)));
 
   it('stays low, without a second alert, when credits come back short of the threshold', () =>
     given(purchased({ credits: 50 }), low(50, 100))
       .when(grant({ credits: 10 }))
-      .then(granted({ credits: 10 })));
+      .thenExactly(granted({ credits: 10 })));
 
   it('stays low at the threshold and inside its band: recovering takes the threshold plus a tenth', () =>
     given(purchased({ credits: 50 }), low(50, 100))
       .when(grant({ credits: 59 }))
-      .then(granted({ credits: 59 })));
+      .thenExactly(granted({ credits: 59 })));
 
   it('recovers from a depletion with one credit when the threshold is 0', () => {
     const events = burst(
@@ -201,20 +204,31 @@ describe('depleted and recovered', () => {
     ]);
   });
 
+  it('keeps the band when the rules change but the threshold does not', () =>
+    // Low at 105 inside the band over 100 (recovery at 110): a new notice period is no new line.
+    given(purchased({ credits: 105 }), low(90, 100))
+      .when(configure({ expiringSoonDays: 14 }))
+      .thenExactly(configured({ expiringSoonDays: 14 })));
+
+  it('recovers nothing at zero, even when the threshold is set to 0 while depleted', () =>
+    given(purchased({ credits: 100 }), consumedAll(), low(0, 100), depleted(100))
+      .when(configure({ lowBalanceCredits: 0 }))
+      .thenExactly(configured({ lowBalanceCredits: 0 })));
+
   it('keeps a low workspace low when the threshold it sets is still above its balance', () =>
     given(purchased({ credits: 440 }), configured({ lowBalanceCredits: 450 }), low(440, 450))
       .when(configure({ lowBalanceCredits: 445 }))
-      .then(configured({ lowBalanceCredits: 445 })));
+      .thenExactly(configured({ lowBalanceCredits: 445 })));
 
   it('is silent for a workspace that never had credits', () =>
     given()
       .when(configure({ lowBalanceCredits: 10 }))
-      .then(configured({ lowBalanceCredits: 10 })));
+      .thenExactly(configured({ lowBalanceCredits: 10 })));
 
   it('raises a crossing when credits expire below the threshold', () =>
     given(granted({ credits: 500, expiresAt: at(DAY) }), purchased({ credits: 50 }))
       .when({ type: 'ExpireCredits', data: { workspaceId: WORKSPACE, now: at(DAY) } })
-      .then(
+      .thenExactly(
         {
           type: 'CreditsExpired',
           data: {
@@ -242,12 +256,12 @@ describe('held credits count as gone: reserves cross the lines, and what comes b
   it('raises CreditsLow with the reserve that takes available below the threshold', () =>
     given(purchased({ credits: 500 }), configured({ lowBalanceCredits: 300 }))
       .when(reserve({ units: 3 }))
-      .then(reserved({ units: 3, drawdown: hold300, availableAfter: 200 }), low(200, 300)));
+      .thenExactly(reserved({ units: 3, drawdown: hold300, availableAfter: 200 }), low(200, 300)));
 
   it('raises CreditsLow and CreditsDepleted with a reserve of everything', () =>
     given(purchased({ credits: 500 }))
       .when(reserve())
-      .then(
+      .thenExactly(
         reserved({ drawdown: [draw('purchase-1', 'PURCHASED', 500)], availableAfter: 0 }),
         low(0, 100),
         depleted(100),
@@ -256,12 +270,12 @@ describe('held credits count as gone: reserves cross the lines, and what comes b
   it('raises CreditsRecovered with the release that brings available back', () =>
     given(...holding)
       .when(release({ now: at(MINUTE) }))
-      .then(released(hold300, { at: at(MINUTE) }), recovered(500, 300, at(MINUTE))));
+      .thenExactly(released(hold300, { at: at(MINUTE) }), recovered(500, 300, at(MINUTE))));
 
   it('raises CreditsRecovered with a settle for less whose unused credits bring it back', () =>
     given(...holding)
       .when(settle({ units: 1, now: at(MINUTE) }))
-      .then(
+      .thenExactly(
         settled({
           units: 1,
           fromHold: [draw('purchase-1', 'PURCHASED', 100)],
@@ -275,12 +289,12 @@ describe('held credits count as gone: reserves cross the lines, and what comes b
   it('stays low when the settle spends what was held', () =>
     given(...holding)
       .when(settle({ units: 3, now: at(MINUTE) }))
-      .then(settled({ units: 3, fromHold: hold300, returned: [], availableAfter: 200, settledAt: at(MINUTE) })));
+      .thenExactly(settled({ units: 3, fromHold: hold300, returned: [], availableAfter: 200, settledAt: at(MINUTE) })));
 
   it('recovers with the command that writes an expiry, the hold having given its credits back at its instant', () =>
     given(...holding)
       .when(spend({ units: 1, creditsPerUnit: 10, now: at(HOUR + MINUTE) }))
-      .then(
+      .thenExactly(
         holdExpired(hold300, at(HOUR)),
         consumed({
           units: 1,

@@ -2,6 +2,7 @@
  * Given / When / Then for the workspace credits decider, in the style of Emmett's DeciderSpecification:
  *
  *   given(...pastEvents).when(command).then(...expectedEvents)
+ *   given(...pastEvents).when(command).thenExactly(...expectedEvents) // crossings compared too
  *   given(...pastEvents).when(command).thenNothing()            // an idempotent retry
  *   given(...pastEvents).when(command).thenThrows(code, details?) // a refusal: no events at all
  *
@@ -9,8 +10,8 @@
  * same on the state restored from a snapshot of the history.
  *
  * The balance crossings `decide` adds (CreditsLow, CreditsDepleted, CreditsRecovered: alerts.ts)
- * are compared only by a spec that names one of them; a spec about something else is not made to
- * restate the alerts its balance happens to raise.
+ * are compared only by a spec that names one of them (or uses thenExactly, to say there is none); a
+ * spec about something else is not made to restate the alerts its balance happens to raise.
  */
 import type { WorkspaceCreditsCommand } from '../../src/domain/commands';
 import { decide } from '../../src/domain/decide';
@@ -57,6 +58,12 @@ export function given(...history: WorkspaceCreditsEvent[]) {
           const compared = expected.some(isCrossing) ? events : events.filter((event) => !isCrossing(event));
           expect(compared).toStrictEqual(expected);
           events.reduce(evolve, stateOf(history)); // the decided events fold onto the stream
+        },
+        /** Exactly these events, crossings included: for a spec that says no crossing is made. */
+        thenExactly(...expected: WorkspaceCreditsEvent[]): void {
+          const events = eventsOf(run());
+          expect(events).toStrictEqual(expected);
+          events.reduce(evolve, stateOf(history));
         },
         thenNothing(): void {
           expect(eventsOf(run())).toStrictEqual([]);

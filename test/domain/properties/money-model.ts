@@ -106,6 +106,7 @@ export class MoneyModel {
   /** Decides and, unless refused, appends and projects; returns the events (none when refused). */
   run(command: WorkspaceCreditsCommand): WorkspaceCreditsEvent[] {
     let events: WorkspaceCreditsEvent[];
+    const thresholdBefore = this.threshold();
     try {
       events = decide(command, this.state);
     } catch (error) {
@@ -139,7 +140,7 @@ export class MoneyModel {
       }
     }
     if (events.length > 0) {
-      this.checkAlertSide(command.data.now.getTime(), command.type === 'ConfigureAlerts');
+      this.checkAlertSide(command.data.now.getTime(), this.threshold() !== thresholdBefore);
       this.checkTopUpSide(command.data.now.getTime());
     }
     return events;
@@ -149,15 +150,22 @@ export class MoneyModel {
    * After any command that recorded something, the alert state says which side of each line the
    * balance is on at the command's instant: the crossings were recorded with it.
    */
-  private checkAlertSide(now: number, rulesChanged: boolean): void {
-    const { alerts, grants, period } = this.state;
+  /** The low-balance threshold as the state has it now. */
+  private threshold(): number {
+    const { alerts, period } = this.state;
+    return lowBalanceThreshold(alerts.rules, DEFAULT_LOW_BALANCE_POLICY, period?.credits ?? 0);
+  }
+
+  private checkAlertSide(now: number, thresholdMoved: boolean): void {
+    const { alerts, grants } = this.state;
     if (!alerts.everFunded) return;
     const available = availableCredits(grants.values(), now);
-    const threshold = lowBalanceThreshold(alerts.rules, DEFAULT_LOW_BALANCE_POLICY, period?.credits ?? 0);
-    // Low below the threshold; not low past its band (recoveryThreshold), nor at or above a threshold
-    // just set; inside the band, whatever it was (hysteresis).
+    const threshold = this.threshold();
+    // Low below the threshold; not low past its band (recoveryThreshold), nor at or above a
+    // threshold the command just moved (never at zero, though); inside the band, whatever it was
+    // (hysteresis).
     const mustBeLow = available < threshold;
-    const mayBeLow = mustBeLow || (!rulesChanged && available < recoveryThreshold(threshold));
+    const mayBeLow = mustBeLow || ((!thresholdMoved || available === 0) && available < recoveryThreshold(threshold));
     if ((mustBeLow && !alerts.low) || (!mayBeLow && alerts.low)) {
       throw new Error(`alert state low=${alerts.low} but ${available} available against a threshold of ${threshold}`);
     }
@@ -275,10 +283,13 @@ export class MoneyModel {
     // notice per grant, and only for a grant with credits left within its notice period.
     let low = false;
     let depleted = false;
+    /** The threshold of the crossing that made the workspace low (or depleted it, with a threshold of 0). */
+    let lowAt: number | undefined;
     const noticed = new Set<string>();
     for (const [index, event] of this.events.entries()) {
       if (event.type === 'CreditsLow') {
         expect(!low, 'two CreditsLow without a CreditsRecovered between them');
+        lowAt = event.data.threshold;
         expect(
           this.events[index - 1]?.type !== 'CreditsDepleted',
           'CreditsLow right after CreditsDepleted: a receiver keeping the last one would end low',
@@ -296,15 +307,15 @@ export class MoneyModel {
           );
         } else {
           // Hysteresis: only past the band above the line, so a balance wavering about it stays
-          // low; or at or above a threshold the same append set.
-          const rulesJustSet = this.events[index - 1]?.type === 'AlertRulesConfigured';
-          const line = rulesJustSet ? threshold : recoveryThreshold(threshold);
-          expect(available >= line, `recovered at ${available}, inside the band over ${threshold}`);
+          // low; or at or above a line moved since the crossing that made it low; never at zero.
+          const line = threshold !== lowAt ? threshold : recoveryThreshold(threshold);
+          expect(available >= line && available > 0, `recovered at ${available}, inside the band over ${threshold}`);
         }
         low = stillLow === true;
         depleted = false;
       } else if (event.type === 'CreditsDepleted') {
         expect(!depleted, 'two CreditsDepleted without a CreditsRecovered between them');
+        if (!low) lowAt = event.data.threshold;
         depleted = true;
       } else if (event.type === 'CreditsExpiringSoon') {
         const { grantId, credits, expiresAt, noticedAt } = event.data;
