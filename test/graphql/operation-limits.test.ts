@@ -78,6 +78,20 @@ describe('the cost of an operation', () => {
     expect(cost(byVariable, { n: 50 })).toBe(1 + 50 * (1 + 50));
   });
 
+  it('counts a negative or unreadable page as one item, so it cannot pay for the fields beside it', () => {
+    const costly = `${Array.from({ length: 3 }, (_, i) => `l${i}: creditLedger(workspaceId: "w", first: 200) { edges { cursor node { id type occurredAt credits balanceAfter source action units actorId reference refundedCredits grants { grantId source credits } } } }`).join(' ')}`;
+    for (const field of [
+      'creditAlerts(workspaceId: "w", first: -2147483647) { id }',
+      'creditHolds(workspaceId: "w", first: -2147483647) { edges { cursor } }',
+      'creditLedger(workspaceId: "w", last: -2147483647) { edges { cursor } }',
+      'webhookDeliveries(endpointId: "we_1", first: -2147483647) { id }',
+    ]) {
+      const document = parse(`{ a: ${field} ${costly} }`);
+      expect(cost(parse(`{ ${field} }`))).toBeGreaterThan(0);
+      expect(limitsOf().costRefusal(document, undefined, {})?.extensions.code).toBe('QUERY_TOO_COMPLEX');
+    }
+  });
+
   it('follows the variables a page size comes from, every time the same document is used', () => {
     const backwards = parse(
       'query ($n: Int, $w: ID!) { creditLedger(workspaceId: $w, last: $n) { edges { cursor } } }',

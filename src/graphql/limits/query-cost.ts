@@ -15,14 +15,24 @@ import { validate, visit, type DocumentNode, type GraphQLSchema, type ValueNode 
 import { createComplexityRule, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import { DEFAULT_LEDGER_PAGE } from '../cursors';
 
+/**
+ * A page's size as the cost counts it: what it asks for, at least one. Its arguments are validated
+ * only when the field runs, after the cost was judged: a negative size must not make the whole
+ * operation cheaper.
+ */
+const pageOf = (asked: unknown, otherwise: number): number => {
+  const size = Number(asked ?? otherwise);
+  return Number.isFinite(size) ? Math.max(1, size) : otherwise;
+};
+
 /** How many items a list field counts for, by `Type.field`. */
 const LIST_SIZE: Record<string, (args: Record<string, unknown>) => number> = {
   // Paged: exactly what the page asks for, from the newest (first) or the oldest (last) end.
-  'Query.creditLedger': (args) => Number(args.first ?? args.last ?? DEFAULT_LEDGER_PAGE),
-  'Query.creditHolds': (args) => Number(args.first ?? DEFAULT_LEDGER_PAGE),
-  'Query.creditAlerts': (args) => Number(args.first ?? 20),
-  'Query.webhookDeliveries': (args) => Number(args.first ?? 20),
-  'WebhookDelivery.attemptHistory': (args) => Number(args.first ?? 20),
+  'Query.creditLedger': (args) => pageOf(args.first ?? args.last, DEFAULT_LEDGER_PAGE),
+  'Query.creditHolds': (args) => pageOf(args.first, DEFAULT_LEDGER_PAGE),
+  'Query.creditAlerts': (args) => pageOf(args.first, 20),
+  'Query.webhookDeliveries': (args) => pageOf(args.first, 20),
+  'WebhookDelivery.attemptHistory': (args) => pageOf(args.first, 20),
   // A month of days, or a team's members, or the five actions.
   'Query.creditUsage': () => 31,
   'Query.creditPurchases': () => 20,
