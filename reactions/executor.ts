@@ -196,31 +196,18 @@ export class ReactionExecutor {
     };
     for (const key of performing) count(key, 'busy');
     for (const key of held.keys()) count(key, 'held');
-    // Places left to each group (a workspace's endpoints together), its busy pieces taken off.
-    const groupOf = (partition: string): string | undefined =>
-      performer.groupConcurrency === undefined ? undefined : performer.groupOf?.(partition);
-    const groupLeft = new Map<string, number>();
-    const leftIn = (group: string): number => groupLeft.get(group) ?? (performer.groupConcurrency as number);
-    for (const [partition, counts] of inHand) {
-      const group = groupOf(partition);
-      if (group !== undefined) groupLeft.set(group, leftIn(group) - counts.busy);
-    }
     const candidates: DueWork[] = [];
     for (const partition of reader.partitions(performer.name)) {
       const counts = inHand.get(partition) ?? { busy: 0, held: 0 };
-      const group = groupOf(partition);
-      const share = Math.min(
-        free,
-        (performer.concurrencyIn?.(partition) ?? perPartition) - counts.busy,
-        group === undefined ? free : leftIn(group),
-      );
+      const share = Math.min(free, (performer.concurrencyIn?.(partition) ?? perPartition) - counts.busy);
       if (share <= 0) continue;
       const due = reader.dueIn(performer.name, partition, now, share + counts.busy + counts.held);
-      const taken = due.filter(available).slice(0, share);
-      if (group !== undefined) groupLeft.set(group, leftIn(group) - taken.length);
-      candidates.push(...taken);
+      candidates.push(...due.filter(available).slice(0, share));
     }
-    return candidates.sort((a, b) => a.dueAt - b.dueAt).slice(0, free);
+    candidates.sort((a, b) => a.dueAt - b.dueAt);
+    return performer.groupConcurrency === undefined
+      ? candidates.slice(0, free)
+      : withinGroups(performer, candidates, inHand, free);
   }
 
   private id(item: Pick<WorkItem, 'reaction' | 'key'>): string {
@@ -310,4 +297,36 @@ export class ReactionExecutor {
     this.notBefore.delete(`${reaction}\n${key}`);
     return requestRetry(this.options.store, { reaction, key }, requestedBy, this.options.clock.now());
   }
+}
+
+/**
+ * The most overdue of `candidates` (sorted by due time) up to `free`, taking no more from a group
+ * (a workspace's endpoints together) than the places its busy pieces leave it. Overdue first across
+ * the group's partitions, so that none of them waits behind another's backlog.
+ */
+function withinGroups(
+  performer: ReactionPerformer,
+  candidates: readonly DueWork[],
+  inHand: ReadonlyMap<string, { busy: number }>,
+  free: number,
+): DueWork[] {
+  const bound = performer.groupConcurrency as number;
+  const groupLeft = new Map<string, number>();
+  const groupOf = (partition: string): string | undefined => performer.groupOf?.(partition);
+  for (const [partition, counts] of inHand) {
+    const group = groupOf(partition);
+    if (group !== undefined) groupLeft.set(group, (groupLeft.get(group) ?? bound) - counts.busy);
+  }
+  const taken: DueWork[] = [];
+  for (const candidate of candidates) {
+    if (taken.length >= free) break;
+    const group = groupOf(partitionOf(candidate.key));
+    if (group !== undefined) {
+      const left = groupLeft.get(group) ?? bound;
+      if (left <= 0) continue;
+      groupLeft.set(group, left - 1);
+    }
+    taken.push(candidate);
+  }
+  return taken;
 }

@@ -129,6 +129,22 @@ it("keeps a group's partitions together to the group's bound, and leaves partiti
   await executor.stop();
 });
 
+it("gives a group's places to its most overdue work, whichever of its partitions holds it", async () => {
+  const held = heldPerformer({ concurrency: 20, partitionConcurrency: 3 });
+  const performer = { ...held.performer, groupConcurrency: 3, groupOf: () => 'ws-1' };
+  const { work, executor, look } = executorOver(performer);
+  // a and b (listed first) have backlogs; c's one message is the most overdue of all.
+  for (const offset of [1, 2, 3]) {
+    work.schedule(`a/m${offset}`, {}, T0 - 100 + offset);
+    work.schedule(`b/m${offset}`, {}, T0 - 50 + offset);
+  }
+  work.schedule('c/m1', {}, T0 - 500);
+  await look();
+  expect(held.inFlight()).toEqual(['a/m1', 'a/m2', 'c/m1']);
+  for (const key of held.inFlight()) held.finish(key, undefined);
+  await executor.stop();
+});
+
 it('holds performed work back until its outcome is derived, and no longer', async () => {
   const { performer, performed, inFlight, finish } = heldPerformer({ concurrency: 4, partitionConcurrency: 4 });
   const { work, executor, look, derivedUpTo } = executorOver(performer);
