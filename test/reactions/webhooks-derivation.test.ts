@@ -284,7 +284,7 @@ describe('the webhooks derivation', () => {
             position: '6',
             balanceAfter: 500,
             endpointId: 'we_a',
-            url: 'https://hooks.example.com/we_a',
+            url: 'https://hooks.example.com',
             reason: 'FAILING',
             failingSince: at(0).toISOString(),
           },

@@ -186,7 +186,7 @@ it("groups a workspace's endpoints under one bound, asking each endpoint's works
   expect(asked).toEqual(['we_1', 'we_2', 'we_p', 'we_unknown']);
 });
 
-it('logs a disabled endpoint without its URL’s query, which may carry the receiver’s token', async () => {
+it('logs a disabled endpoint by its origin: its path and query may carry the receiver’s token', async () => {
   const lines: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => lines.push(line) });
   const commands = {
@@ -218,7 +218,8 @@ it('logs a disabled endpoint without its URL’s query, which may carry the rece
   );
   await performer.perform(item);
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toContain('https://hooks.example.com/in');
+  expect(lines[0]).toContain('https://hooks.example.com');
+  expect(lines[0]).not.toContain('/in');
   expect(lines[0]).not.toContain('s3cret');
 });
 

@@ -195,13 +195,13 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
 };
 
 /**
- * Where an endpoint receives, as another receiver may be told it: its origin and path, without the
- * user, password, query or fragment a URL may carry a token in.
+ * Where an endpoint receives, as another receiver or a log may be told it: its origin alone. The
+ * user, password, query and fragment may carry a token, and so may the path (chat services put
+ * theirs there: /services/T…/B…/<token>).
  */
 export function publicUrlOf(url: string): string {
   try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
+    return new URL(url).origin;
   } catch {
     return '(not a URL)';
   }

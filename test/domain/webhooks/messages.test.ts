@@ -111,12 +111,12 @@ describe('webhook messages', () => {
     expect(webhookMessagesOf(old, context)[0]?.data).toMatchObject({ stillLow: false });
   });
 
-  it('tell of a disabled endpoint by its origin and path, never the credentials or token its URL carries', () => {
+  it('tell of a disabled endpoint by its origin, never the credentials or token its URL carries', () => {
     const message = endpointDisabledMessage(
       {
         workspaceId: WORKSPACE,
         endpointId: 'we_1',
-        url: 'https://user:secret@hooks.example.com:8443/credits/in?token=abc123#frag',
+        url: 'https://user:secret@hooks.example.com:8443/services/T01/B02/tok3n?token=abc123#frag',
         failingSince: at(0).toISOString(),
         disabledAt: at(5 * DAY).toISOString(),
       },
@@ -128,12 +128,12 @@ describe('webhook messages', () => {
       data: {
         ...everyMessage,
         endpointId: 'we_1',
-        url: 'https://hooks.example.com:8443/credits/in',
+        url: 'https://hooks.example.com:8443',
         reason: 'FAILING',
         failingSince: at(0).toISOString(),
       },
     });
-    expect(JSON.stringify(message)).not.toMatch(/secret|abc123|frag/);
+    expect(JSON.stringify(message)).not.toMatch(/secret|abc123|frag|tok3n|services/);
   });
 
   it('say nothing of a spend', () => {
