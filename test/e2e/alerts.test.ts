@@ -190,7 +190,13 @@ describe('depletion and recovery', () => {
     }
     expect(paged).toEqual(alerts.map((alert) => alert.type));
 
-    for (const bad of ['not-an-id', `other-workspace:${alerts[1]!.id.split(':')[1]}`, `${workspaceId}:-1`]) {
+    for (const bad of [
+      'not-an-id',
+      `other-workspace:${alerts[1]!.id.split(':')[1]}`,
+      `${workspaceId}:-1`,
+      `${workspaceId}:99999999999999999999`,
+      `${workspaceId}:9223372036854775808`,
+    ]) {
       const error = await expectError(server.url, CreditAlertsDocument, { workspaceId, after: bad }, member);
       expect(error.code).toBe('BAD_USER_INPUT');
     }

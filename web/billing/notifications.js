@@ -137,7 +137,9 @@ export function notificationsSection(context) {
   function thresholdAsked() {
     const mode = $('alert-mode').value;
     if (mode === 'default') return { lowBalanceCredits: null, lowBalancePercent: null, said: 'the default' };
-    const value = Number($('alert-threshold').value);
+    // An empty box (or what a number field cannot read, which it reports as empty) is not 0.
+    const text = $('alert-threshold').value.trim();
+    const value = text === '' ? Number.NaN : Number(text);
     if (mode === 'percent') {
       return Number.isSafeInteger(value) && value >= 0 && value <= 100
         ? { lowBalanceCredits: null, lowBalancePercent: value, said: `${value} % of the plan's included credits` }

@@ -84,12 +84,14 @@ export class AlertsResolver {
 }
 
 const alertId = (workspaceId: string, position: bigint): string => `${workspaceId}:${position}`;
+const MAX_POSITION = 2n ** 63n - 1n;
 
 /** The log position an alert id of this workspace's names (its id is the workspace and the position). */
 function positionOfAlert(workspaceId: string, id: string): bigint {
   const prefix = `${workspaceId}:`;
   const position = id.slice(prefix.length);
-  if (!id.startsWith(prefix) || !/^\d{1,20}$/.test(position)) {
+  // A log position is a signed 64-bit integer at most (what SQLite can compare it with).
+  if (!id.startsWith(prefix) || !/^\d{1,19}$/.test(position) || BigInt(position) > MAX_POSITION) {
     throw invalidCommand("after must be the id of one of this workspace's alerts (the last of the previous page)");
   }
   return BigInt(position);
