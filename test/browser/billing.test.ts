@@ -695,6 +695,14 @@ describe('the Billing page', () => {
       .getByText('You are alerted when available credits fall below 100 (the default).', { exact: false })
       .waitFor();
     expect(await rulesNow()).toMatchObject({ lowBalanceCredits: null, lowBalancePercent: null });
+
+    // An emptied box is no threshold of 0: refused, and nothing written.
+    const before = (await rulesNow()).configuredAt;
+    await page.getByLabel('Threshold').selectOption('credits');
+    await page.getByLabel('Alert when available credits fall below').fill('');
+    await page.getByRole('button', { name: 'Save threshold' }).click();
+    await page.locator('#status', { hasText: 'Enter a whole number of credits.' }).waitFor();
+    expect((await rulesNow()).configuredAt).toBe(before);
   });
 
   it('names what each ledger entry is about, and lets an admin give a spend back with a reason', async () => {
