@@ -17,12 +17,8 @@ import { creditPurchasesProjection } from '../../../projections/credit-purchases
 import { CreditPurchasesReader } from '../../../projections/credit-purchases-reader';
 import type { ProjectionHandler } from '../../../projections/projection';
 import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../../projections/workspace-balance';
-import {
-  DEFAULT_LOW_BALANCE_POLICY,
-  depletionCleared,
-  lowBalanceThreshold,
-  recoveryThreshold,
-} from '../../../src/domain/alert-rules';
+import { thresholdOf } from '../../../src/domain/alerts';
+import { DEFAULT_LOW_BALANCE_POLICY, depletionCleared, recoveryThreshold } from '../../../src/domain/alert-rules';
 import { creditBalance, type CreditBucket } from '../../../src/domain/balance';
 import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
 import type { Drawdown, Grant } from '../../../src/domain/credits';
@@ -152,8 +148,7 @@ export class MoneyModel {
    */
   /** The low-balance threshold as the state has it now. */
   private threshold(): number {
-    const { alerts, period } = this.state;
-    return lowBalanceThreshold(alerts.rules, DEFAULT_LOW_BALANCE_POLICY, period?.credits ?? 0);
+    return thresholdOf(this.state, DEFAULT_LOW_BALANCE_POLICY);
   }
 
   private checkAlertSide(now: number, thresholdMoved: boolean): void {
