@@ -36,6 +36,10 @@ const oneSpend = (
 /** The purchase's 100 credits spent in one go. */
 const consumedAll = () => oneSpend(100, 0);
 
+/** The balance crossings among `events` (CreditsLow, CreditsDepleted, CreditsRecovered), in order. */
+const crossings = (events: WorkspaceCreditsEvent[]) =>
+  events.filter((event) => /^Credits(Low|Depleted|Recovered)$/.test(event.type));
+
 /** Decides each command on the state the ones before it left, as one append of a burst would. */
 function burst(history: WorkspaceCreditsEvent[], commands: WorkspaceCreditsCommand[]): WorkspaceCreditsEvent[] {
   const state = history.reduce(evolve, initialState());
@@ -129,10 +133,7 @@ describe('depleted and recovered', () => {
       [purchased({ credits: 10 }), configured({ lowBalanceCredits: 0 })],
       [spend({ units: 1, creditsPerUnit: 10 }), grant({ credits: 1 })],
     );
-    expect(events.filter((event) => /^Credits(Low|Depleted|Recovered)$/.test(event.type))).toEqual([
-      depleted(0),
-      recovered(1, 0),
-    ]);
+    expect(crossings(events)).toEqual([depleted(0), recovered(1, 0)]);
   });
 
   it('alerts again on the next crossing after a recovery', () => {
@@ -144,11 +145,7 @@ describe('depleted and recovered', () => {
         spend({ consumptionId: 's-2', idempotencyKey: 'k-2', units: 1, creditsPerUnit: 200 }),
       ],
     );
-    expect(events.filter((event) => event.type.startsWith('Credits') && /Low|Recovered/.test(event.type))).toEqual([
-      low(50, 100),
-      recovered(250, 100),
-      low(50, 100),
-    ]);
+    expect(crossings(events)).toEqual([low(50, 100), recovered(250, 100), low(50, 100)]);
   });
 
   it('leaves depletion once the band is back though still low, so running out again is told again', () => {
@@ -163,7 +160,7 @@ describe('depleted and recovered', () => {
         grant({ credits: 600, grantId: 'promo-2', idempotencyKey: 'grant-key-2' }),
       ],
     );
-    expect(events.filter((event) => /^Credits(Low|Depleted|Recovered)$/.test(event.type))).toEqual([
+    expect(crossings(events)).toEqual([
       low(0, 500),
       depleted(500),
       recovered(500, 500, at(0), true),
@@ -181,10 +178,7 @@ describe('depleted and recovered', () => {
         spend({ consumptionId: 's-2', idempotencyKey: 'k-2', units: 1, creditsPerUnit: 9 }),
       ],
     );
-    expect(events.filter((event) => /^Credits(Low|Depleted|Recovered)$/.test(event.type))).toEqual([
-      low(0, 100),
-      depleted(100),
-    ]);
+    expect(crossings(events)).toEqual([low(0, 100), depleted(100)]);
   });
 
   it('judges a low workspace against a threshold it just lowered without the band, so the next drop is told', () => {
@@ -197,11 +191,7 @@ describe('depleted and recovered', () => {
         spend({ consumptionId: 's-2', idempotencyKey: 'k-2', units: 1, creditsPerUnit: 30 }),
       ],
     );
-    expect(events.filter((event) => /^Credits(Low|Depleted|Recovered)$/.test(event.type))).toEqual([
-      low(440, 450),
-      recovered(440, 420),
-      low(410, 420),
-    ]);
+    expect(crossings(events)).toEqual([low(440, 450), recovered(440, 420), low(410, 420)]);
   });
 
   it('keeps the band when the rules change but the threshold does not', () =>
@@ -320,7 +310,7 @@ describe('held credits count as gone: reserves cross the lines, and what comes b
         reserve({ holdId: 'hold-3', idempotencyKey: 'hold-key-3', units: 1, creditsPerUnit: 40, now: at(5 * MINUTE) }),
       ],
     );
-    expect(events.filter((event) => /^Credits(Low|Recovered)$/.test(event.type))).toEqual([
+    expect(crossings(events)).toEqual([
       low(290, 300),
       recovered(330, 300, at(4 * MINUTE)),
       low(290, 300, at(5 * MINUTE)),
