@@ -6,10 +6,13 @@
  * IPv6. An IPv4 address written as IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it is;
  * any other IPv6 address must be global unicast (2000::/3), which leaves out the deprecated
  * IPv4-compatible form (::10.0.0.1, ::a9fe:a9fe) and everything else IANA has not allocated.
+ * Refused too, though public: a cloud's host service that answers on a public address (Azure's
+ * WireServer, 168.63.129.16, beside its metadata service on 169.254.169.254).
  */
 import ipaddr from 'ipaddr.js';
 
 const GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3');
+const CLOUD_HOST_SERVICES = [ipaddr.parseCIDR('168.63.129.16/32')];
 
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
@@ -19,6 +22,7 @@ export function isPublicAddress(address: string): boolean {
     if (ipv6.isIPv4MappedAddress()) parsed = ipv6.toIPv4Address();
     else if (!ipv6.match(GLOBAL_UNICAST)) return false;
   }
+  if (parsed.kind() === 'ipv4' && CLOUD_HOST_SERVICES.some((range) => parsed.match(range))) return false;
   return parsed.range() === 'unicast';
 }
 

@@ -31,16 +31,16 @@ export function webhookUrlPolicy(options: { allowPrivate: boolean; resolve?: Res
         } catch {
           addresses = [];
         }
-        if (addresses.length === 0) throw new UnsafeWebhookUrl(`The webhook URL's host "${host}" does not resolve.`);
       }
-      const refused = addresses.find((address) => !isPublicAddress(address));
-      if (isIP(host) && refused !== undefined) {
+      const refused = addresses.length === 0 || addresses.some((address) => !isPublicAddress(address));
+      if (isIP(host) && refused) {
         throw new UnsafeWebhookUrl(`The webhook URL's host ${host} is not a public address.`);
       }
-      if (refused !== undefined) {
-        // Which internal address a name has is not the caller's to learn: the refusal does not say.
+      if (refused) {
+        // Which internal address a name has, or whether it has one at all, is not the caller's to
+        // learn (it would map the names the server's resolver knows): one refusal for both.
         throw new UnsafeWebhookUrl(
-          `The webhook URL's host "${host}" resolves to an address that is not a public address (loopback, private, link-local and metadata addresses are refused).`,
+          `The webhook URL's host "${host}" is not a public address: it must resolve, and only to public addresses (loopback, private, link-local and metadata addresses are refused).`,
         );
       }
       return url.href;
@@ -64,5 +64,10 @@ function parseUrl(input: string): URL {
     throw new UnsafeWebhookUrl('A webhook URL may not carry a user name or password.');
   }
   if (url.hash !== '') throw new UnsafeWebhookUrl('A webhook URL may not have a #fragment.');
+  // Escaping can make the URL stored (and carried by every endpoint event) several times longer
+  // than the one typed: the bound holds for what is kept.
+  if (url.href.length > MAX_URL_LENGTH) {
+    throw new UnsafeWebhookUrl(`A webhook URL may be at most ${MAX_URL_LENGTH} characters once escaped.`);
+  }
   return url;
 }

@@ -36,6 +36,8 @@ describe('public addresses', () => {
     '::a00:1',
     '::127.0.0.1',
     '100::1',
+    '168.63.129.16',
+    '::ffff:168.63.129.16',
     'not an address',
   ])('refuses %s', (address) => {
     expect(isPublicAddress(address)).toBe(false);
@@ -88,7 +90,8 @@ describe('the URL rule', () => {
     ['https://[::1]/', /not a public address/],
     ['https://[::ffff:7f00:1]/', /not a public address/],
     ['https://[::a9fe:a9fe]/', /not a public address/],
-    ['https://nowhere.example.com/', /does not resolve/],
+    ['https://nowhere.example.com/', /not a public address: it must resolve/],
+    [`https://hooks.example.com/${'é'.repeat(1000)}`, /at most 2048 characters once escaped/],
     ['https://user:pass@hooks.example.com/', /user name or password/],
     ['ftp://hooks.example.com/', /https/],
     ['not a url', /not a URL/],
@@ -104,6 +107,12 @@ describe('the URL rule', () => {
       expect(refusal).toBeInstanceOf(UnsafeWebhookUrl);
       expect((refusal as Error).message).not.toMatch(/127\.0\.0\.1|169\.254/);
     }
+  });
+
+  it('does not tell a name that resolves to an internal address from one that does not resolve', async () => {
+    const messageOf = async (url: string) =>
+      ((await policy.check(url).catch((error: unknown) => error)) as Error).message.replace(/"[^"]*"/, '"…"');
+    expect(await messageOf('https://internal.example.com/')).toBe(await messageOf('https://nowhere.example.com/'));
   });
 
   it('allows http and private addresses when told to (development and tests)', async () => {
