@@ -5,7 +5,7 @@
  * first, the state is dropped, reloaded, and the batch decided again, a bounded number of times.
  */
 import type { LowBalancePolicy } from '../domain/alert-rules';
-import { conflict } from '../domain/errors';
+import { keptChanging } from '../domain/errors';
 import type { WorkspaceCreditsCommand } from '../domain/commands';
 import type { WorkspaceCreditsState } from '../domain/state';
 import type { EventStore } from '../eventstore/port';
@@ -116,7 +116,7 @@ export class WorkspaceCreditsCommandHandler {
     for (const queued of batch) {
       queued.attempts += 1;
       if (queued.attempts < this.maxAttempts) retry.push(queued);
-      else queued.reject(conflict(`The workspace kept changing under this command; try again.`));
+      else queued.reject(keptChanging(`The workspace kept changing under this command; try again.`));
     }
     return retry;
   }

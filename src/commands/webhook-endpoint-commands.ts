@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../clock';
-import { conflict, isCreditsError } from '../domain/errors';
+import { conflict, isCreditsError, keptChanging } from '../domain/errors';
 import type { WebhookEventType } from '../domain/webhooks/messages';
 import type { WebhookEndpointCommand } from '../domain/webhooks/endpoint-decider';
 import {
@@ -112,7 +112,7 @@ export class WebhookEndpointCommands {
         } catch (error) {
           if (!isExpectedRevisionConflict(error)) throw error;
           if (attempt >= MAX_REGISTRY_ATTEMPTS) {
-            throw conflict('The webhook endpoints of this owner kept changing; try again.');
+            throw keptChanging('The webhook endpoints of this owner kept changing; try again.');
           }
         }
       }

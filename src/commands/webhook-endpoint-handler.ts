@@ -8,7 +8,7 @@
  * with every attempt. When another process appended first, the state is reloaded and the batch
  * decided again, refusals included, five times at most.
  */
-import { conflict } from '../domain/errors';
+import { keptChanging } from '../domain/errors';
 import {
   decide,
   evolve,
@@ -136,7 +136,7 @@ export class WebhookEndpointHandler {
         return batch.filter((queued) => {
           queued.attempts += 1;
           if (queued.attempts < MAX_ATTEMPTS) return true;
-          queued.reject(conflict(`Webhook endpoint "${id}" kept changing; try again.`));
+          queued.reject(keptChanging(`Webhook endpoint "${id}" kept changing; try again.`));
           return false;
         });
       }

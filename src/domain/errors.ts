@@ -40,6 +40,17 @@ export const idempotencyKeyReused = (key: string): CreditsError =>
 
 export const conflict = (message: string): CreditsError => new CreditsError('CONFLICT', message);
 
+/**
+ * A command that lost the race for its stream every time it was tried (other writers, another
+ * replica): nothing was decided, and the same command may well pass a moment later. It says so
+ * (`retryable`), unlike a CONFLICT of the rules, which would be refused again.
+ */
+export const keptChanging = (message: string): CreditsError =>
+  new CreditsError('CONFLICT', message, { retryable: true });
+
+/** Whether trying the same command again later may succeed (see keptChanging). */
+export const isRetryable = (error: CreditsError): boolean => error.details.retryable === true;
+
 /** A count the service caps (webhook endpoints per owner) is at its cap. */
 export const limitExceeded = (message: string, limit: number): CreditsError =>
   new CreditsError('LIMIT_EXCEEDED', message, { limit });

@@ -10,7 +10,7 @@
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import { RefusedProviderEvent } from '../commands/provider-events';
-import { isCreditsError } from '../domain/errors';
+import { isCreditsError, isRetryable } from '../domain/errors';
 import { InvalidWebhookSignature, PaymentsNotConfigured, type PaymentEvent } from '../payments/payment-gateway';
 import type { CreditsService } from './credits-service';
 import { webhookDeliveries } from './metrics';
@@ -45,8 +45,10 @@ export function stripeWebhookRouter(service: CreditsService, logger: Logger): Ro
       counted(outcome.ignored ? 'ignored' : 'applied');
       res.json({ received: true, ...(outcome.ignored && { ignored: outcome.ignored }) });
     } catch (error) {
-      if (error instanceof RefusedProviderEvent || isCreditsError(error)) {
+      if (error instanceof RefusedProviderEvent || (isCreditsError(error) && !isRetryable(error))) {
         // Final: it would be refused on every delivery. Recorded for an operator, and acknowledged.
+        // A command that only lost the race for its workspace (another replica writing) is not
+        // final: it answers 500 below, and Stripe delivers the event again.
         const reason = error.message;
         logger.error({ eventId: event.eventId, kind: event.kind, reason }, 'stripe webhook refused');
         try {
