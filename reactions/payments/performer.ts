@@ -4,10 +4,10 @@
  * through the command side:
  * - open a checkout's payment page; a refusal of the provider (or retries spent) is recorded as the
  *   checkout's failure, so the billing manager is told instead of waiting;
- * - make a refund; after a failed attempt the provider is first asked whether it made the refund
- *   anyway (a lost answer, or an error answered after it acted, which the provider repeats for that
- *   key), so a refund is never made twice; a refusal is recorded as the refund's failure, which
- *   gives its credits back;
+ * - make a refund; the provider is first asked whether it made this refund already (a lost answer,
+ *   an error answered after it acted, a crash before the answer was recorded, long enough ago that
+ *   the provider forgot the key), so a refund is never made twice; a refusal is recorded as the
+ *   refund's failure, which gives its credits back;
  * - look at a pending refund again;
  * - for auto top-up: create the workspace's customer once (`customer-<workspace>`) and open the
  *   page where a card is saved (`setup-<setupId>`); charge a top-up's saved card off-session, one
@@ -74,7 +74,7 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
       case 'open-checkout':
         return this.openCheckout(work, item.attempts);
       case 'make-refund':
-        return this.makeRefund(work, item.attempts);
+        return this.makeRefund(work);
       case 'check-refund':
         return this.checkRefund(work, item.requestedAt);
       case 'setup-payment-method':
@@ -197,13 +197,14 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
     await this.payments.recordCheckoutOpened(work.workspaceId, work.checkoutId, session, REACTION_ACTOR);
   }
 
-  private async makeRefund(work: Extract<PaymentWork, { kind: 'make-refund' }>, attempts: number): Promise<void> {
-    let refund: ProviderRefund | undefined;
-    if (attempts > 0) {
-      refund = (await this.gateway.listRefunds(work.paymentIntentId)).find(
-        (candidate) => candidate.metadata.refundId === work.refundId,
-      );
-    }
+  private async makeRefund(work: Extract<PaymentWork, { kind: 'make-refund' }>): Promise<void> {
+    // Asked first every time, not only after a failed attempt: a crash between the provider's
+    // answer and its record, or an operator's retry of parked work (which counts its attempts
+    // afresh), leaves no failure behind, and once the provider has forgotten the key (Stripe keeps
+    // it 24 hours) a second create would return the money twice.
+    let refund: ProviderRefund | undefined = (await this.gateway.listRefunds(work.paymentIntentId)).find(
+      (candidate) => candidate.metadata.refundId === work.refundId,
+    );
     try {
       refund ??= await this.gateway.refund({
         paymentIntentId: work.paymentIntentId,

@@ -184,7 +184,7 @@ describe('refunds as recorded processes', () => {
 
   it('refunds once when Stripe answers an error after making the refund', async () => {
     const { workspaceId, sessionId, paymentIntentId } = await bought();
-    stripe.failNext('/v1/refunds', 'error-after', 3); // made, then 500 for that key on every retry
+    stripe.failNext('POST /v1/refunds', 'error-after', 3); // made, then 500 for that key on every retry
     const answered = (await refund({ purchaseId: sessionId })).data?.refundCreditPurchase;
     expect(answered).toMatchObject({ status: 'SUCCEEDED', credits: 2000, amount: { amount: 18000 } });
     expect(stripe.refunds(paymentIntentId)).toHaveLength(1);

@@ -94,7 +94,7 @@ describe('refunding purchases', () => {
 
   it('refunds once when every answer from Stripe is lost: the reaction finds the refund Stripe made', async () => {
     const { workspaceId, session, paymentIntentId } = await purchased('credits-500');
-    testbed.stripe.failNext('/v1/refunds', 'drop-after', 3); // the refund happens, every answer is lost
+    testbed.stripe.failNext('POST /v1/refunds', 'drop-after', 3); // the refund happens, every answer is lost
     const answered = (await refund({ purchaseId: session.id, reason: 'r' })).refundCreditPurchase;
     expect(answered).toMatchObject({ credits: 500, amount: { amount: 5000 }, status: 'SUCCEEDED' });
     expect(testbed.stripe.refunds(paymentIntentId)).toHaveLength(1);
@@ -108,7 +108,7 @@ describe('refunding purchases', () => {
 
   it('gives the credits back when Stripe refuses the refund, and says why', async () => {
     const { workspaceId, session, paymentIntentId } = await purchased('credits-500');
-    testbed.stripe.failNext('/v1/refunds', {
+    testbed.stripe.failNext('POST /v1/refunds', {
       status: 400,
       type: 'invalid_request_error',
       code: 'charge_disputed',

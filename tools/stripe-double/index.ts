@@ -432,11 +432,13 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     });
   }
 
-  function takeFault(path: string): FailMode | undefined {
-    const fault = faults.get(path);
-    if (!fault) return undefined;
+  /** The fault waiting for this request: one set for its method and path (`POST /v1/refunds`), or for its path. */
+  function takeFault(method: string, path: string): FailMode | undefined {
+    const key = [`${method} ${path}`, path].find((candidate) => faults.has(candidate));
+    const fault = key === undefined ? undefined : faults.get(key);
+    if (key === undefined || !fault) return undefined;
     fault.remaining -= 1;
-    if (fault.remaining <= 0) faults.delete(path);
+    if (fault.remaining <= 0) faults.delete(key);
     return fault.mode;
   }
 
@@ -447,7 +449,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
   }
 
   function handleApi(request: IncomingMessage, response: ServerResponse, record: RecordedRequest): void {
-    const fault = takeFault(record.path);
+    const fault = takeFault(record.method, record.path);
     if (fault !== undefined) record.fault = fault;
     if (fault === 'drop-before') {
       request.socket.destroy();

@@ -276,7 +276,10 @@ export interface StripeDouble {
   /** Delivers every event held, in the order given (default: the order they happened), and stops holding. */
   releaseDeliveries(order?: (held: WebhookDelivery[]) => WebhookDelivery[]): Promise<WebhookDelivery[]>;
 
-  /** The next `times` (default 1) requests to `path` meet `mode`; then the fault is cleared. */
+  /**
+   * The next `times` (default 1) requests to `path` meet `mode`; then the fault is cleared. `path`
+   * may name a method too (`POST /v1/refunds`: creating a refund, not listing them).
+   */
   failNext(path: string, mode: FailMode, times?: number): void;
   /** Clears every fault still waiting: Stripe is back. */
   clearFaults(): void;
