@@ -82,16 +82,20 @@ export function topUpsAfter(
   { after, available }: BalanceAfter,
   workspaceId: string,
   now: number,
+  /** False for money going back to the buyer: a refund or a dispute is no reason to charge the card. */
+  mayCharge = true,
 ): WorkspaceCreditsEvent[] {
-  const { settings, paused, armed, card } = after.autoTopUp;
+  const { settings, paused, armed, card, limitSkippedIn } = after.autoTopUp;
   if (!settings?.enabled || paused) return [];
   const at = iso(now);
   if (available >= settings.thresholdCredits) {
     return armed ? [] : [{ type: 'AutoTopUpRearmed', data: { workspaceId, available, rearmedAt: at } }];
   }
-  if (!armed || inFlight(after)) return [];
-  const { credits, amount } = topUpCharge(settings, available);
   const month = monthOf(now);
+  // Skipped for last month's limit: this month's limit is whole, and the balance is still low.
+  const armedNow = armed || (limitSkippedIn !== undefined && limitSkippedIn !== month);
+  if (!mayCharge || !armedNow || inFlight(after)) return [];
+  const { credits, amount } = topUpCharge(settings, available);
   const skipped = (reason: 'MONTHLY_LIMIT' | 'NO_PAYMENT_METHOD'): WorkspaceCreditsEvent[] => [
     { type: 'AutoTopUpSkipped', data: { workspaceId, reason, available, amount, skippedAt: at } },
   ];

@@ -40,6 +40,18 @@ import { startPaymentMethodSetup } from './decisions/start-payment-method-setup'
 import type { WorkspaceCreditsEvent } from './events';
 import type { WorkspaceCreditsState } from './state';
 
+/**
+ * Commands that return a purchase's money to the buyer (a refund, asked for here or made at the
+ * provider; a dispute): the balance they lower is no reason to charge the card again at once (the
+ * card of a refunded top-up, or one whose holder disputes a charge). The next change below the
+ * threshold tops up as usual, and one that brings the balance back (a refund that failed) re-arms.
+ */
+export const MONEY_GOING_BACK: ReadonlySet<WorkspaceCreditsCommand['type']> = new Set([
+  'RequestPurchaseRefund',
+  'RecordProviderRefund',
+  'RecordProviderDispute',
+]);
+
 /** `policy`: the catalog's low-balance rule, for workspaces that set no threshold of their own. */
 export function decide(
   command: WorkspaceCreditsCommand,
@@ -57,7 +69,7 @@ export function decide(
   const after = balanceAfter(state, events, now);
   const follow = [
     ...crossingsAfter(after, workspaceId, now, policy, thresholdOf(state, policy)),
-    ...topUpsAfter(after, workspaceId, now),
+    ...topUpsAfter(after, workspaceId, now, !MONEY_GOING_BACK.has(command.type)),
   ];
   return follow.length === 0 ? events : [...events, ...follow];
 }

@@ -339,6 +339,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       // A new card is a billing manager acting: auto top-up resumes, and a crossing counts again.
       autoTopUp.paused = false;
       autoTopUp.armed = true;
+      autoTopUp.limitSkippedIn = undefined;
       return state;
     }
     case 'PaymentMethodRemoved':
@@ -348,6 +349,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       state.autoTopUp.settings = event.data.settings;
       state.autoTopUp.paused = false;
       state.autoTopUp.armed = true;
+      state.autoTopUp.limitSkippedIn = undefined;
       return state;
     case 'AutoTopUpRequested': {
       const { topUpId, credits, amount, packageId, packageName, expiresAfterDays, month } = event.data;
@@ -364,10 +366,13 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         paymentIntentId: undefined,
       });
       state.autoTopUp.armed = false;
+      state.autoTopUp.limitSkippedIn = undefined;
       return state;
     }
     case 'AutoTopUpSkipped':
       state.autoTopUp.armed = false;
+      state.autoTopUp.limitSkippedIn =
+        event.data.reason === 'MONTHLY_LIMIT' ? event.data.skippedAt.slice(0, 7) : undefined;
       return state;
     case 'AutoTopUpFailed': {
       const topUp = state.autoTopUp.topUps.get(event.data.topUpId);
@@ -379,6 +384,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
     }
     case 'AutoTopUpRearmed':
       state.autoTopUp.armed = true;
+      state.autoTopUp.limitSkippedIn = undefined;
       return state;
     case 'AutoTopUpPaused':
       state.autoTopUp.paused = true;

@@ -151,6 +151,12 @@ export interface AutoTopUpState {
   paused: boolean;
   /** False from a crossing (topped up or skipped) until available is back at the threshold. */
   armed: boolean;
+  /**
+   * The month (YYYY-MM, UTC) of the crossing last skipped for the monthly limit, while that skip
+   * is what keeps auto top-up unarmed: in a later month the limit is whole again, so the next
+   * change below the threshold tops up without waiting for the balance to come back first.
+   */
+  limitSkippedIn: string | undefined;
   customerId: string | undefined;
   card: { paymentMethodId: string; customerId: string; card: SavedCard } | undefined;
   /** Card setups by id, with how far each got. */
@@ -203,6 +209,7 @@ export const initialState = (): WorkspaceCreditsState => ({
     settings: undefined,
     paused: false,
     armed: true,
+    limitSkippedIn: undefined,
     customerId: undefined,
     card: undefined,
     setups: new Map(),

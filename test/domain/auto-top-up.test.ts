@@ -27,6 +27,7 @@ import {
 } from './auto-top-up-builders';
 import { at, consumed, DAY, draw, granted, purchased, spend, WORKSPACE } from './builders';
 import { release, released, reserve, reserved, settle, settled } from './hold-builders';
+import { disputeFact, providerDispute, providerRefund, refundFact, requestRefund } from './payment-builders';
 import { given } from './spec';
 
 const spent = (credits: number, availableAfter: number, grantId = 'purchase-1') =>
@@ -140,6 +141,35 @@ describe('a fall below the threshold requests one top-up', () => {
   });
 });
 
+describe('money going back to the buyer charges nothing', () => {
+  const topUpEvents = (events: WorkspaceCreditsEvent[]) => events.filter((event) => event.type.startsWith('AutoTopUp'));
+  // 150 purchased credits (USD 49.00) and 50 promotional ones: 200 available, threshold 100.
+  const history = [purchased({ credits: 150 }), granted({ credits: 50 }), cardSaved(), topUpConfigured()];
+
+  it.each([
+    ['an admin’s refund', requestRefund({ credits: 120 }), 80],
+    [
+      'a refund made in the provider’s dashboard',
+      providerRefund(refundFact({ providerRefundId: 're_d', amount: 4900 })),
+      50,
+    ],
+    ['a dispute', providerDispute(disputeFact({ amount: 4900 })), 50],
+  ])('%s that takes available below the threshold requests no top-up', (_what, moneyBack, availableAfter) => {
+    const state = history.reduce(evolve, initialState());
+    const events = decide(moneyBack, state);
+    expect(topUpEvents(events)).toEqual([]);
+    for (const event of events) evolve(state, event);
+    // The next spend below the threshold tops up as usual.
+    const next = spend({ consumptionId: 's-9', idempotencyKey: 'k-9', units: 1, creditsPerUnit: 10, now: at(DAY) });
+    expect(topUpEvents(decide(next, state))).toEqual([
+      expect.objectContaining({
+        type: 'AutoTopUpRequested',
+        data: expect.objectContaining({ available: availableAfter - 10 }) as unknown,
+      }),
+    ]);
+  });
+});
+
 describe('the monthly limit and the card', () => {
   const fourPaid = [1, 2, 3, 4].flatMap((n) => [
     topUpRequested({ topUpId: `topup-${n}` }),
@@ -166,6 +196,33 @@ describe('the monthly limit and the card', () => {
         }),
         topUpRequested({ topUpId: 'topup-5', available: 94, when: new Date('2025-02-01T00:00:00.000Z') }),
       ));
+
+  it('tops up in the next month a workspace still below the threshold since a skip for the limit', () => {
+    const february = new Date('2025-02-01T00:00:00.000Z');
+    const again = { consumptionId: 'spend-2', idempotencyKey: 'spend-key-2', units: 1, creditsPerUnit: 4 };
+    given(...armed, ...fourPaid, spent(60, 94), skipped('MONTHLY_LIMIT', 94))
+      .when(spend({ ...again, now: february }))
+      .then(
+        consumed({
+          consumptionId: 'spend-2',
+          idempotencyKey: 'spend-key-2',
+          units: 1,
+          creditsPerUnit: 4,
+          credits: 4,
+          drawdown: [draw('purchase-1', 'PURCHASED', 4)],
+          availableAfter: 90,
+          consumedAt: february,
+        }),
+        topUpRequested({ topUpId: 'topup-5', available: 90, when: february }),
+      );
+    // In the month of the skip, the next spend below the line still charges nothing.
+    given(...armed, ...fourPaid, spent(60, 94), skipped('MONTHLY_LIMIT', 94))
+      .when(spend(again))
+      .then({
+        ...spent(4, 90),
+        data: { ...spent(4, 90).data, consumptionId: 'spend-2', idempotencyKey: 'spend-key-2' },
+      });
+  });
 
   it('does not count top-ups that failed', () =>
     given(

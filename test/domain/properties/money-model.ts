@@ -22,7 +22,8 @@ import { DEFAULT_LOW_BALANCE_POLICY, depletionCleared, recoveryThreshold } from 
 import { creditBalance, type CreditBucket } from '../../../src/domain/balance';
 import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
 import type { Drawdown, Grant } from '../../../src/domain/credits';
-import { decide } from '../../../src/domain/decide';
+import { monthOf } from '../../../src/domain/auto-top-up';
+import { decide, MONEY_GOING_BACK } from '../../../src/domain/decide';
 import { expireDueHolds } from '../../../src/domain/decisions/hold-expiries';
 import { availableCredits, isDueToExpire, isLive } from '../../../src/domain/drawdown';
 import { isCreditsError } from '../../../src/domain/errors';
@@ -137,7 +138,7 @@ export class MoneyModel {
     }
     if (events.length > 0) {
       this.checkAlertSide(command.data.now.getTime(), this.threshold() !== thresholdBefore);
-      this.checkTopUpSide(command.data.now.getTime());
+      this.checkTopUpSide(command.data.now.getTime(), MONEY_GOING_BACK.has(command.type));
     }
     return events;
   }
@@ -176,9 +177,11 @@ export class MoneyModel {
   /**
    * After any command that recorded something, auto top-up (on and not paused) is armed when
    * available is at its threshold, and below it has decided the crossing (requested or skipped)
-   * unless a top-up is still being charged. Held credits are out of available here as everywhere.
+   * unless a top-up is still being charged, or the command returned money to the buyer (a refund or
+   * a dispute charges nothing; the next change below the line does). Held credits are out of
+   * available here as everywhere.
    */
-  private checkTopUpSide(now: number): void {
+  private checkTopUpSide(now: number, moneyWentBack: boolean): void {
     const { settings, paused, armed, topUps } = this.state.autoTopUp;
     if (!settings?.enabled || paused) return;
     const available = availableCredits(this.state.grants.values(), now);
@@ -186,8 +189,13 @@ export class MoneyModel {
       throw new Error(`auto top-up is not re-armed with ${available} available, at its threshold`);
     }
     const charging = [...topUps.values()].some((topUp) => topUp.status === 'REQUESTED');
-    if (available < settings.thresholdCredits && armed && !charging) {
+    if (available < settings.thresholdCredits && armed && !charging && !moneyWentBack) {
       throw new Error(`${available} available is below the top-up threshold, but no top-up was decided`);
+    }
+    const { limitSkippedIn } = this.state.autoTopUp;
+    const limitSkippedEarlier = limitSkippedIn !== undefined && limitSkippedIn !== monthOf(now);
+    if (available < settings.thresholdCredits && !armed && limitSkippedEarlier && !charging && !moneyWentBack) {
+      throw new Error(`still waiting on the limit of ${limitSkippedIn} in ${monthOf(now)}, below the threshold`);
     }
   }
 
