@@ -5,7 +5,7 @@
  */
 import type { CreditHoldsReader, CreditHoldView } from '../../projections/credit-holds-reader';
 import type { Clock } from '../clock';
-import { notFound } from '../domain/errors';
+import { CreditsError, notFound } from '../domain/errors';
 import type { HoldStatus } from '../domain/holds';
 import { ReadModelUnavailable, type ReadModelHealth } from './credits-queries';
 
@@ -16,6 +16,11 @@ export class HoldQueries {
     private readonly reader: CreditHoldsReader,
     private readonly clock: Clock,
     private readonly health: ReadModelHealth = () => undefined,
+    /**
+     * Waits until the read models include the whole log as it is now; false when they did not in
+     * time. Without it, a hold this server has not seen is not found.
+     */
+    private readonly catchUp: () => Promise<boolean> = () => Promise.resolve(true),
   ) {}
 
   page(
@@ -26,12 +31,26 @@ export class HoldQueries {
     return this.reader.page(workspaceId, { ...options, now: this.clock.now().getTime() });
   }
 
-  /** The workspace of a hold this server's read models have seen reserved; NOT_FOUND otherwise. */
-  workspaceOfHold(holdId: string): string {
+  /**
+   * The workspace of a hold, as the read models have it. A hold they have not seen may have been
+   * reserved a moment ago through another replica, or this server may still be projecting the log
+   * (a restart, a rebuild): it is looked for again once they include the log as it is now, and only
+   * then NOT_FOUND. When they could not catch up in time, NOT_FOUND says so, with `retryable`.
+   */
+  async workspaceOfHold(holdId: string): Promise<string> {
+    this.healthy();
+    const seen = this.reader.workspaceOfHold(holdId);
+    if (seen !== undefined) return seen;
+    const caughtUp = await this.catchUp();
     this.healthy();
     const workspaceId = this.reader.workspaceOfHold(holdId);
-    if (workspaceId === undefined) throw notFound('Credit hold', holdId);
-    return workspaceId;
+    if (workspaceId !== undefined) return workspaceId;
+    if (caughtUp) throw notFound('Credit hold', holdId);
+    throw new CreditsError(
+      'NOT_FOUND',
+      `Credit hold "${holdId}" is not known to this server yet: its read models are still catching up with the log. Try again shortly.`,
+      { id: holdId, retryable: true },
+    );
   }
 
   private healthy(): void {

@@ -46,6 +46,12 @@ import { readYourWrites } from '../commands/read-your-writes';
 import { eventStoreLocation, openEventStore } from './stores';
 import { wireWebhooks } from './webhooks';
 
+/**
+ * How long a settle, release or extension waits for this server's read models to catch up with the
+ * log before it says a hold it has not seen is not known yet (reserved through another replica).
+ */
+const HOLD_LOOKUP_WAIT_MS = 5_000;
+
 export interface CreditsService {
   services: Services;
   store: EventStore;
@@ -199,7 +205,20 @@ export async function startCreditsService(
         queries,
         holds: {
           commands: readYourWrites(new HoldCommands(handler, catalog, clock), waitFor),
-          queries: new HoldQueries(new CreditHoldsReader(readModels), clock, (name) => projections.failureOf(name)),
+          queries: new HoldQueries(
+            new CreditHoldsReader(readModels),
+            clock,
+            (name) => projections.failureOf(name),
+            async () => {
+              const head = await store.headPosition();
+              return head === undefined
+                ? true
+                : projections.waitFor(head, HOLD_LOOKUP_WAIT_MS).then(
+                    () => true,
+                    () => false,
+                  );
+            },
+          ),
         },
         pubSub,
         paymentsEnabled: gateway.enabled,

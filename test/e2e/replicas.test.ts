@@ -8,6 +8,8 @@ import {
   ApplyPlanAllowanceDocument,
   ConsumeCreditsDocument,
   CreditLedgerDocument,
+  ReserveCreditsDocument,
+  SettleCreditHoldDocument,
   WorkspaceCreditsDocument,
   type ConsumeCreditsMutation,
 } from '../generated/graphql';
@@ -206,4 +208,34 @@ it('keeps projecting across a dropped subscription and an event store restart, e
     expect(report.body).toMatchObject({ status: 'ready', lag: 0 });
     expect(report.body.projections.every((projection) => projection.lag === 0)).toBe(true);
   }
+});
+
+it('settles on one replica the holds reserved a moment before on the other', async () => {
+  const workspaceId = `replicas-holds-${Date.now()}`;
+  await workspaceWithPlan(workspaceId, 'starter');
+  const service = tokenFor(workspaceId, 'SERVICE');
+  const settled = [];
+  for (let i = 0; i < 10; i++) {
+    const hold = (
+      await expectData(
+        replicas[0].url,
+        ReserveCreditsDocument,
+        { input: { workspaceId, action: 'PERSON_ENRICHMENT', units: 2, idempotencyKey: `hold-${i}` } },
+        service,
+      )
+    ).reserveCredits;
+    // At once, on the replica that has not projected the reserve yet: it catches up before looking.
+    const response = await execute(
+      replicas[1].url,
+      SettleCreditHoldDocument,
+      { input: { holdId: hold.id, units: 1, idempotencyKey: `settle-${i}` } },
+      service,
+    );
+    expect(response.errors).toBeUndefined();
+    settled.push(response.data?.settleCreditHold);
+  }
+  expect(settled).toHaveLength(10);
+  expect(settled.every((consumption) => consumption?.workspaceId === workspaceId)).toBe(true);
+  const balance = await expectData(replicas[1].url, WorkspaceCreditsDocument, { workspaceId }, adminToken());
+  expect(balance.workspaceCredits.available).toBe(1000 - 10 * 7); // each settled 1 unit of 7 credits, released 1
 });

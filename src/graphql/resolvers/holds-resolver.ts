@@ -86,7 +86,7 @@ export class HoldsResolver {
     @Arg('input', () => SettleCreditHoldInput) input: SettleCreditHoldInput,
     @Ctx() context: GraphQLContext,
   ): Promise<CreditConsumption> {
-    const workspaceId = context.services.holds.queries.workspaceOfHold(input.holdId);
+    const workspaceId = await context.services.holds.queries.workspaceOfHold(input.holdId);
     const principal = requireWorkspaceAccess(context, workspaceId);
     const { result } = await context.services.holds.commands.settleCreditHold(
       {
@@ -121,7 +121,7 @@ export class HoldsResolver {
     @Arg('input', () => ReleaseCreditHoldInput) input: ReleaseCreditHoldInput,
     @Ctx() context: GraphQLContext,
   ): Promise<CreditHold> {
-    const workspaceId = context.services.holds.queries.workspaceOfHold(input.holdId);
+    const workspaceId = await context.services.holds.queries.workspaceOfHold(input.holdId);
     const principal = requireWorkspaceAccess(context, workspaceId);
     const { result } = await context.services.holds.commands.releaseCreditHold(
       {
@@ -142,7 +142,7 @@ export class HoldsResolver {
     @Arg('input', () => ExtendCreditHoldInput) input: ExtendCreditHoldInput,
     @Ctx() context: GraphQLContext,
   ): Promise<CreditHold> {
-    const workspaceId = context.services.holds.queries.workspaceOfHold(input.holdId);
+    const workspaceId = await context.services.holds.queries.workspaceOfHold(input.holdId);
     const principal = requireWorkspaceAccess(context, workspaceId);
     const { result } = await context.services.holds.commands.extendCreditHold(
       { workspaceId, holdId: input.holdId, expiresAt: input.expiresAt },
