@@ -45,7 +45,8 @@ export class WorkQueue {
   ) {
     this.upsert = db.prepare(
       `INSERT INTO reaction_work (reaction, key, payload, due_at, requested_at) VALUES (@reaction, @key, @payload, @dueAt, @dueAt)
-       ON CONFLICT (reaction, key) DO UPDATE SET payload = excluded.payload, due_at = excluded.due_at`,
+       ON CONFLICT (reaction, key) DO UPDATE SET payload = excluded.payload, due_at = excluded.due_at,
+         attempts = 0, last_error = NULL, parked = 0`,
     );
     this.remove = db.prepare('DELETE FROM reaction_work WHERE reaction = ? AND key = ?');
     this.select = db.prepare('SELECT payload FROM reaction_work WHERE reaction = ? AND key = ?');
@@ -60,7 +61,11 @@ export class WorkQueue {
     this.repay = db.prepare('UPDATE reaction_work SET payload = @payload WHERE reaction = @reaction AND key = @key');
   }
 
-  /** Work to do at `dueAt` (epoch ms), or a new payload and time for work already waiting. */
+  /**
+   * Work to do at `dueAt` (epoch ms), or a new payload and time for work already waiting: new work
+   * then (a pending refund to look at, once making it was parked), so its failures and parking
+   * start afresh.
+   */
   schedule(key: string, payload: unknown, dueAt: number): void {
     this.upsert.run({ reaction: this.reaction, key, payload: JSON.stringify(payload), dueAt });
   }

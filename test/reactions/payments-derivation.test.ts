@@ -46,6 +46,15 @@ const makeRefund = {
   credits: 1000,
 };
 
+/** Looking at refund-1 again, as the provider knows it. */
+const checkRefundOf = (providerRefundId: string) => ({
+  kind: 'check-refund',
+  workspaceId: WORKSPACE,
+  refundId: 'refund-1',
+  paymentIntentId: 'pi_1',
+  providerRefundId,
+});
+
 /** A row of work, as the derivation leaves it: due when asked for, never attempted. */
 const work = (key: string, payload: object, dueAt: number, requestedAt = dueAt) => ({
   key,
@@ -89,15 +98,26 @@ describe('payments derivation: refunds', () => {
   });
 
   it('looks again an hour after the provider reports a refund pending, in case its webhook never comes', () => {
-    const checkRefund = {
-      kind: 'check-refund',
-      workspaceId: WORKSPACE,
-      refundId: 'refund-1',
-      paymentIntentId: 'pi_1',
-      providerRefundId: 're_1',
-    };
+    const checkRefund = checkRefundOf('re_1');
     payments
       .given(purchased(), refundRequested(), refundPending({ updatedAt: at(DAY + HOUR).toISOString() }))
+      .thenRows(WORK, [
+        work(REFUND, checkRefund, at(DAY + HOUR).getTime() + PENDING_REFUND_RECHECK_MS, at(DAY).getTime()),
+      ]);
+  });
+
+  it('looks at a pending refund even when making it was parked (the provider made it after all)', () => {
+    const checkRefund = checkRefundOf('re_1');
+    const parked = recorded(reactionStream('payments'), 'ReactionAttemptFailed', {
+      reaction: 'payments',
+      key: REFUND,
+      attempt: 10,
+      error: 'provider unavailable',
+      nextAttemptAt: null,
+      failedAt: at(DAY).toISOString(),
+    });
+    payments
+      .given(purchased(), refundRequested(), parked, refundPending({ updatedAt: at(DAY + HOUR).toISOString() }))
       .thenRows(WORK, [
         work(REFUND, checkRefund, at(DAY + HOUR).getTime() + PENDING_REFUND_RECHECK_MS, at(DAY).getTime()),
       ]);
@@ -109,13 +129,7 @@ describe('payments derivation: refunds', () => {
 
   it('watches a refund made in the provider’s dashboard until it is final', () => {
     const fromDashboard = refundRequested({ origin: 'PROVIDER', providerRefundId: 're_9' });
-    const checkRefund = {
-      kind: 'check-refund',
-      workspaceId: WORKSPACE,
-      refundId: 'refund-1',
-      paymentIntentId: 'pi_1',
-      providerRefundId: 're_9',
-    };
+    const checkRefund = checkRefundOf('re_9');
     const dueAt = at(DAY).getTime() + PENDING_REFUND_RECHECK_MS;
     payments.given(purchased(), fromDashboard).thenRows(WORK, [work(REFUND, checkRefund, dueAt)]);
     payments.given(purchased(), fromDashboard, refundSucceeded({ providerRefundId: 're_9' })).thenRows(WORK, []);
