@@ -170,8 +170,8 @@ function entryFor(event: WorkspaceCreditsEvent, actorId: string | undefined): En
       return purchaseEntry('PURCHASE_REFUND', grantId, -credits, purchaseId, requestedBy);
     }
     case 'PurchaseRefundFailed': {
-      const { grantId, credits, purchaseId } = event.data;
-      return purchaseEntry('PURCHASE_REFUND_REVERSAL', grantId, credits, purchaseId, actorId);
+      const { grantId, credits, creditsRestored = 0, purchaseId } = event.data;
+      return purchaseEntry('PURCHASE_REFUND_REVERSAL', grantId, credits + creditsRestored, purchaseId, actorId);
     }
     case 'PurchaseDisputeOpened':
       return purchaseEntry('DISPUTE_OPENED', event.data.grantId, 0, event.data.purchaseId, actorId);

@@ -279,6 +279,8 @@ export const creditPurchasesProjection: Projection = {
         case 'PurchaseRefundFailed': {
           const { data } = event;
           moneyBack.run({ ...data, credits: -data.credits, amount: -data.amount.amount, owed: -data.creditsOwed });
+          // Credits that had lapsed for the money are left again (their lapse took them off).
+          if (data.creditsRestored) changeLeft.run(data.creditsRestored, workspaceId, data.grantId);
           refundStatus.run({
             ...data,
             providerRefundId: data.providerRefundId ?? null,

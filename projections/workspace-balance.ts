@@ -190,10 +190,13 @@ export const workspaceBalanceProjection: Projection = {
           counters(workspaceId, event.data.grantId).refunded += event.data.credits;
           moveMoney.run(event.data.amount.amount, event.data.creditsOwed, workspaceId, event.data.grantId);
           return;
-        case 'PurchaseRefundFailed':
-          counters(workspaceId, event.data.grantId).refunded -= event.data.credits;
+        case 'PurchaseRefundFailed': {
+          const grant = counters(workspaceId, event.data.grantId);
+          grant.refunded -= event.data.credits;
+          grant.expired -= event.data.creditsRestored ?? 0;
           moveMoney.run(-event.data.amount.amount, -event.data.creditsOwed, workspaceId, event.data.grantId);
           return;
+        }
         case 'CreditConsumptionRefunded':
           for (const part of event.data.drawdown) counters(workspaceId, part.grantId).consumed -= part.credits;
           return;

@@ -279,9 +279,15 @@ export type PurchaseRefundFailed = Event<
     providerRefundId?: string;
     status: 'FAILED' | 'CANCELED';
     reason: string;
+    /** Credits given back to the grant (taken back for the refund). */
     credits: number;
     creditsOwed: number;
     creditsRepaid: number;
+    /**
+     * Credits given back to the grant that had lapsed for the money (MONEY_RETURNED): spent ones
+     * given back while the refund was under way. Absent (0) in events recorded before 2026-12-03.
+     */
+    creditsRestored?: number;
     amount: Money;
     failedAt: string;
   }

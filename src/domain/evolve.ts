@@ -90,6 +90,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         amountReturned: 0,
         creditsRepaid: 0,
         creditsOwed: 0,
+        creditsLapsed: 0,
         openDisputeId: undefined,
       });
       state.purchaseOfGrant.set(grantId, purchaseId);
@@ -149,7 +150,10 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       grant.expired += event.data.credits;
       if (event.data.reason === 'MONEY_RETURNED') {
         const purchase = state.purchases.get(state.purchaseOfGrant.get(grant.id) ?? '');
-        if (purchase) purchase.creditsOwed = Math.max(0, purchase.creditsOwed - event.data.credits);
+        if (purchase) {
+          purchase.creditsOwed = Math.max(0, purchase.creditsOwed - event.data.credits);
+          purchase.creditsLapsed += event.data.credits;
+        }
       }
       return state;
     }
@@ -260,12 +264,17 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
     }
     case 'PurchaseRefundFailed': {
       const data = event.data;
-      takeBack(grantOf(state, data.grantId), -data.credits);
+      const grant = grantOf(state, data.grantId);
+      takeBack(grant, -data.credits);
+      const restored = data.creditsRestored ?? 0;
+      grant.remaining += restored;
+      grant.expired -= restored;
       const purchase = state.purchases.get(data.purchaseId);
       if (purchase) {
         purchase.amountReturned -= data.amount.amount;
         purchase.creditsRepaid -= data.creditsRepaid;
         purchase.creditsOwed -= data.creditsOwed;
+        purchase.creditsLapsed -= restored;
       }
       const refund = state.purchaseRefunds.get(data.refundId);
       advance(refund, data.status);

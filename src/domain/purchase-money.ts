@@ -111,21 +111,23 @@ export function paidBackBy(
 
 /**
  * What a refund that failed after all gives back: the credits its money no longer pays for, owed
- * ones first (they stop being owed), then taken ones (back to the grant). Like paidBackBy, a
- * function of what is left, so a failure undoes the same whatever came between.
+ * ones first (they stop being owed), then ones that lapsed for the money (spent ones given back
+ * meanwhile: spendable again), then taken ones (back to the grant). Like paidBackBy, a function of
+ * what is left, so a failure undoes the same whatever came between.
  */
 export function unpaidBy(
   state: WorkspaceCreditsState,
   purchase: PurchaseRecord,
   refundId: string,
   takenBack: number,
-): CreditsPaidBack {
+): CreditsPaidBack & { restored: number } {
   const creditsRepaid = Math.max(
     0,
     purchase.creditsRepaid - repaidBy(purchase, moneyBacks(state, purchase.purchaseId, { dropping: refundId })),
   );
   const owed = Math.min(purchase.creditsOwed, creditsRepaid);
-  return { creditsRepaid, takenBack: Math.min(creditsRepaid - owed, takenBack), owed };
+  const restored = Math.min(creditsRepaid - owed, purchase.creditsLapsed);
+  return { creditsRepaid, takenBack: Math.min(creditsRepaid - owed - restored, takenBack), owed, restored };
 }
 
 /** Whether every cent of the purchase has gone back: none of its credits may be spendable again. */

@@ -52,6 +52,11 @@ export interface PurchaseRecord {
   amountReturned: number;
   creditsRepaid: number;
   creditsOwed: number;
+  /**
+   * Credits of its grant that lapsed because money went back for them (MONEY_RETURNED: spent ones
+   * given back while owed): spendable again if that money does not go back after all.
+   */
+  creditsLapsed: number;
   /** The dispute open on the payment, if any. */
   openDisputeId: string | undefined;
 }

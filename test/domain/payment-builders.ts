@@ -29,7 +29,7 @@ import type {
   PurchaseRefundRequested,
   PurchaseRefundSucceeded,
 } from '../../src/domain/events';
-import { at, DAY, WORKSPACE } from './builders';
+import { at, consumed, DAY, draw, expired, purchased, WORKSPACE } from './builders';
 
 const iso = (date: Date): string => date.toISOString();
 const USD = (amount: number) => ({ amount, currency: 'USD' });
@@ -348,3 +348,24 @@ export const checkoutPayment = (
   type: 'RecordCheckoutPayment',
   data: { workspaceId: WORKSPACE, checkoutId: f.checkoutId ?? 'checkout-1', sessionId: 'cs_pay_1', status, now: at(0) },
 });
+
+// ---------------------------------------------------------------- a refund failing after a lapse
+
+/**
+ * `spent` of a purchase of `credits` are spent; the provider reports a refund of all its money
+ * pending (the rest taken back, the spent ones owed); the spend is given back, and lapses for that
+ * money; then the refund fails, restoring the lapsed credits besides the ones taken back.
+ */
+export function refundFailingAfterLapse(f: { credits: number; spent: number; price: number }) {
+  const { credits, spent } = f;
+  const lapsed = expired({ grantId: 'purchase-1', source: 'PURCHASED', credits: spent, expiredAt: at(DAY) });
+  const owed = { creditsOwed: spent, creditsRepaid: credits, amount: USD(f.price) };
+  return [
+    purchased({ credits, price: USD(f.price) }),
+    consumed({ credits: spent, drawdown: [draw('purchase-1', 'PURCHASED', spent)], availableAfter: credits - spent }),
+    refundRequested({ origin: 'PROVIDER', credits: credits - spent, ...owed }),
+    spendRefunded([draw('purchase-1', 'PURCHASED', spent)]),
+    { ...lapsed, data: { ...lapsed.data, reason: 'MONEY_RETURNED' as const } },
+    refundFailed({ credits: credits - spent, creditsRestored: spent, ...owed, creditsOwed: 0 }),
+  ];
+}

@@ -3,6 +3,9 @@
  * and the money follows them pro rata on the running totals; money returned at the provider names
  * an amount and the credits follow it, taken back as far as unspent and owed where spent.
  */
+import type { WorkspaceCreditsCommand } from '../../src/domain/commands';
+import { decide } from '../../src/domain/decide';
+import { availableCredits } from '../../src/domain/drawdown';
 import { evolve } from '../../src/domain/evolve';
 import {
   paidBackBy,
@@ -13,7 +16,7 @@ import {
   unpaidBy,
 } from '../../src/domain/purchase-money';
 import { at, consumed, DAY, draw, purchased } from './builders';
-import { refundRequested } from './payment-builders';
+import { providerRefund, refundFact, refundRequested, refundSpend } from './payment-builders';
 import { stateOf } from './spec';
 
 // 2,000 credits bought for $180.00.
@@ -132,6 +135,55 @@ describe('money returned at the provider', () => {
       creditsRepaid: 1000,
       takenBack: 200,
       owed: 800,
+      restored: 0,
+    });
+  });
+});
+
+describe('a refund that fails after spent credits came back meanwhile', () => {
+  // 100 credits bought for $10.00, 60 of them spent; Stripe reports a refund of everything pending.
+  const history = [
+    purchased({ credits: 100, price: { amount: 1000, currency: 'USD' } }),
+    consumed({ credits: 60, drawdown: [draw('purchase-1', 'PURCHASED', 60)], availableAfter: 40 }),
+  ];
+  const pendingRefund = providerRefund(refundFact({ providerRefundId: 're_d', amount: 1000, status: 'PENDING' }));
+  const giveSpendBack = refundSpend([draw('purchase-1', 'PURCHASED', 60)]);
+  const refundFails = providerRefund(refundFact({ providerRefundId: 're_d', amount: 1000, status: 'FAILED' }));
+
+  /** Decides each command on the state the ones before it left; the events and the state after. */
+  function run(commands: WorkspaceCreditsCommand[]) {
+    const state = stateOf(history);
+    const events = commands.flatMap((command) => {
+      const decided = decide(command, state);
+      for (const event of decided) evolve(state, event);
+      return decided;
+    });
+    return { events, state, available: availableCredits(state.grants.values(), now) };
+  }
+
+  it('gives back every credit, the lapsed ones included, whichever came first', () => {
+    const spendFirst = run([pendingRefund, giveSpendBack, refundFails]);
+    const failureFirst = run([pendingRefund, refundFails, giveSpendBack]);
+    // The spend given back lapsed while its money was going back (MONEY_RETURNED)...
+    expect(spendFirst.events).toContainEqual(
+      expect.objectContaining({
+        type: 'CreditsExpired',
+        data: expect.objectContaining({ credits: 60, reason: 'MONEY_RETURNED' }) as unknown,
+      }),
+    );
+    // ...and the failure makes those 60 spendable again, beside the 40 taken back.
+    expect(spendFirst.events.find((event) => event.type === 'PurchaseRefundFailed')).toMatchObject({
+      type: 'PurchaseRefundFailed',
+      data: { credits: 40, creditsRestored: 60, creditsOwed: 0, creditsRepaid: 100 },
+    });
+    expect(spendFirst.available).toBe(100);
+    expect(failureFirst.available).toBe(100);
+    expect(spendFirst.state.grants.get('purchase-1')).toMatchObject({ remaining: 100, expired: 0, refunded: 0 });
+    expect(spendFirst.state.purchases.get('cs_pay_1')).toMatchObject({
+      amountReturned: 0,
+      creditsRepaid: 0,
+      creditsOwed: 0,
+      creditsLapsed: 0,
     });
   });
 });

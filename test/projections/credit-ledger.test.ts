@@ -12,6 +12,7 @@ import {
   disputeOpened,
   legacyRefunded,
   refundFailed,
+  refundFailingAfterLapse,
   refundPending,
   refundRequested,
   refundSucceeded,
@@ -191,6 +192,19 @@ describe('credit ledger: entries', () => {
           source: 'PURCHASED',
           reference: 'cs_pay_1',
         },
+      ]);
+  });
+
+  it('gives back, in a failed refund’s reversal, the credits that had lapsed for its money too', () => {
+    ledger
+      .given(...refundFailingAfterLapse({ credits: 100, spent: 60, price: 1000 }))
+      .thenRows(`SELECT type, credits, balance_after FROM ledger_entries ORDER BY position`, [
+        { type: 'PURCHASE', credits: 100, balance_after: 100 },
+        { type: 'CONSUMPTION', credits: -60, balance_after: 40 },
+        { type: 'PURCHASE_REFUND', credits: -40, balance_after: 0 },
+        { type: 'CONSUMPTION_REFUND', credits: 60, balance_after: 60 },
+        { type: 'EXPIRY', credits: -60, balance_after: 0 },
+        { type: 'PURCHASE_REFUND_REVERSAL', credits: 100, balance_after: 100 },
       ]);
   });
 

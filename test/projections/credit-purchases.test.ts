@@ -15,6 +15,7 @@ import {
   disputeClosed,
   disputeOpened,
   refundFailed,
+  refundFailingAfterLapse,
   refundPending,
   refundRequested,
   refundSucceeded,
@@ -183,6 +184,18 @@ describe('credit purchases: refunds', () => {
         },
         { creditsLeft: 1200, creditsOwed: 100 },
       );
+  });
+});
+
+describe('credit purchases: a refund that fails after spent credits came back meanwhile', () => {
+  it('has every credit left again, the ones that lapsed for its money included', () => {
+    purchases.given(...refundFailingAfterLapse({ credits: 2000, spent: 600, price: 18000 })).then(
+      (db) => {
+        const [purchase] = reader(db).purchases(WORKSPACE);
+        return { creditsLeft: purchase?.creditsLeft, creditsOwed: purchase?.creditsOwed, status: purchase?.status };
+      },
+      { creditsLeft: 2000, creditsOwed: 0, status: 'PAID' },
+    );
   });
 });
 

@@ -12,6 +12,7 @@ import {
   disputeOpened,
   legacyRefunded,
   refundFailed,
+  refundFailingAfterLapse,
   refundRequested,
   spendRefunded,
 } from '../domain/payment-builders';
@@ -81,6 +82,13 @@ describe('workspace balance: grants', () => {
           expiresAt: at(DAY).getTime(),
         }),
       ]);
+  });
+
+  it('puts back, when a refund fails, the spent credits given back meanwhile that had lapsed for its money', () => {
+    const purchase = { id: 'purchase-1', source: 'PURCHASED', granted: 100, seq: 1 } as const;
+    balance
+      .given(...refundFailingAfterLapse({ credits: 100, spent: 60, price: 1000 }))
+      .then(grantsOf(WORKSPACE), [grant(purchase)]);
   });
 
   it('takes refunded credits out of the purchase at the request, and puts them back when the refund fails', () => {

@@ -199,6 +199,7 @@ function refundStatusChange(
             credits: unpaid.takenBack,
             creditsOwed: unpaid.owed,
             creditsRepaid: unpaid.creditsRepaid,
+            ...(unpaid.restored > 0 && { creditsRestored: unpaid.restored }),
             amount: refund.amount,
             failedAt: iso(now),
           },
@@ -209,7 +210,7 @@ function refundStatusChange(
         amountReturned: purchase.amountReturned - refund.amount.amount,
         creditsOwed: purchase.creditsOwed - unpaid.owed,
       };
-      const lapse = grant && lapseOnReturn(state, grant, unpaid.takenBack, now, moneyAfter);
+      const lapse = grant && lapseOnReturn(state, grant, unpaid.takenBack + unpaid.restored, now, moneyAfter);
       if (grant && lapse) events.push(expiry(workspaceId, grant, lapse.credits, lapse.reason, now));
       return events;
     }

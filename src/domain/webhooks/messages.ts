@@ -159,7 +159,7 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
         refundId: data.refundId,
         status: data.status,
         reason: data.reason,
-        creditsReturned: data.credits,
+        creditsReturned: data.credits + (data.creditsRestored ?? 0),
         amount: data.amount,
       },
     ],

@@ -136,6 +136,13 @@ describe('webhook messages', () => {
     expect(JSON.stringify(message)).not.toMatch(/secret|abc123|frag|tok3n|services/);
   });
 
+  it('count in a failed refund’s creditsReturned the credits that had lapsed for its money', () => {
+    const [message] = webhookMessagesOf(refundFailed({ credits: 40, creditsRestored: 60 }), context);
+    expect(message?.data).toMatchObject({ creditsReturned: 100 });
+    const [older] = webhookMessagesOf(refundFailed({ credits: 40 }), context);
+    expect(older?.data).toMatchObject({ creditsReturned: 40 });
+  });
+
   it('say nothing of a spend', () => {
     expect(typesOf(consumed({ credits: 8, drawdown: [], availableAfter: 92 }))).toEqual([]);
   });
