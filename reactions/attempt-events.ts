@@ -23,7 +23,11 @@ export type ReactionEvent =
       };
     }
   | { type: 'ReactionWorkRetried'; data: { reaction: string; key: string; requestedBy: string; retriedAt: string } }
-  | { type: 'ReactionWorkDeferred'; data: { reaction: string; key: string; dueAt: string; deferredAt: string } }
+  | {
+      type: 'ReactionWorkDeferred';
+      /** `payload`: the work's new payload, when the performer gave one. */
+      data: { reaction: string; key: string; dueAt: string; deferredAt: string; payload?: unknown };
+    }
   | { type: 'ReactionWorkDone'; data: { reaction: string; key: string; doneAt: string } };
 
 export const toNewEvent = (event: ReactionEvent): NewEvent => ({ type: event.type, data: event.data });

@@ -41,6 +41,7 @@ export function reactionProjection(derivation: ReactionDerivation): Projection {
               work.retried(event.data.key, Date.parse(event.data.retriedAt));
               return;
             case 'ReactionWorkDeferred':
+              if (event.data.payload !== undefined) work.updatePayload(event.data.key, event.data.payload);
               work.deferred(event.data.key, Date.parse(event.data.dueAt));
               return;
             case 'ReactionWorkDone':

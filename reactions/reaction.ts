@@ -55,9 +55,10 @@ export interface RetryPolicy {
  * mark the work done when its outcome leaves no event of its own for the derivation to see (a card
  * forgotten at the provider, a charge whose answer was recorded already); or where in the log it
  * recorded the outcome, so the work is held back only until its derivation has seen it (rather
- * than for the executor's grace period).
+ * than for the executor's grace period). A look later may carry a new payload for the work (what the
+ * performer learned that the next look needs, such as the id of a charge still processing).
  */
-export type PerformResult = { checkAgainAt: Date } | { done: true } | { outcomeAt: bigint } | void;
+export type PerformResult = { checkAgainAt: Date; payload?: unknown } | { done: true } | { outcomeAt: bigint } | void;
 
 export interface ReactionPerformer<Payload = unknown> {
   readonly name: string;

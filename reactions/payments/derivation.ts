@@ -119,8 +119,13 @@ export const paymentsDerivation: ReactionDerivation = {
           work.complete(key);
           return;
         }
-        // The next attempt, with a key of its own: the provider would replay the failed one.
-        if (earlier.attempt <= attempt) work.schedule(key, { ...earlier, attempt: attempt + 1 }, Date.parse(retryAt));
+        // The next attempt, with a key of its own (the provider would replay the failed one), and a
+        // charge of its own to make, not the failed one to look at.
+        if (earlier.attempt <= attempt) {
+          const next: PaymentWork = { ...earlier, attempt: attempt + 1 };
+          delete next.paymentIntentId;
+          work.schedule(key, next, Date.parse(retryAt));
+        }
         return;
       }
       case 'CreditsPurchased':

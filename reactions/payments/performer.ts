@@ -136,15 +136,20 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
     const { workspaceId, topUpId, attempt } = work;
     let outcome: AutoTopUpChargeOutcome;
     try {
-      outcome = await this.gateway.chargeSavedCard({
-        workspaceId,
-        topUpId,
-        attempt,
-        customerId: work.customerId,
-        paymentMethodId: work.paymentMethodId,
-        amount: { amount: work.amount, currency: work.currency },
-        idempotencyKey: `topup-${workspaceId}-${topUpId}-${attempt}`,
-      });
+      // A charge still processing at the last look is read, never made again: past the 24 hours
+      // the provider keeps a key, the same create would charge the card a second time.
+      outcome =
+        work.paymentIntentId !== undefined
+          ? await this.gateway.offSessionCharge(work.paymentIntentId)
+          : await this.gateway.chargeSavedCard({
+              workspaceId,
+              topUpId,
+              attempt,
+              customerId: work.customerId,
+              paymentMethodId: work.paymentMethodId,
+              amount: { amount: work.amount, currency: work.currency },
+              idempotencyKey: `topup-${workspaceId}-${topUpId}-${attempt}`,
+            });
     } catch (error) {
       if (!isRefusal(error)) throw error;
       // Refused for good (an unknown or detached card, payments turned off): a failed attempt.
@@ -156,8 +161,11 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
       REACTION_ACTOR,
     );
     if (outcome.status === 'PROCESSING') {
-      // Its webhook credits it; the work waits for that, and looks again if it never comes.
-      return { checkAgainAt: new Date(this.clock.now().getTime() + PROCESSING_RECHECK_MS) };
+      // Its webhook credits it; the work waits for that, and looks again, at this charge, if it never comes.
+      return {
+        checkAgainAt: new Date(this.clock.now().getTime() + PROCESSING_RECHECK_MS),
+        payload: { ...work, paymentIntentId: outcome.paymentIntentId } satisfies PaymentWork,
+      };
     }
     // Paid but not credited (recorded for an admin), or answered already: nothing left to do.
     if (status !== 'REQUESTED' || outcome.status === 'SUCCEEDED') return { done: true };

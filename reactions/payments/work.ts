@@ -27,6 +27,11 @@ export type PaymentWork =
       paymentMethodId: string;
       amount: number;
       currency: string;
+      /**
+       * The charge this attempt made, once the provider answered that it is still processing it:
+       * a later look reads it rather than charging again (the key of a create is kept 24 hours).
+       */
+      paymentIntentId?: string;
     }
   | { kind: 'detach-payment-method'; workspaceId: string; paymentMethodId: string };
 

@@ -235,6 +235,11 @@ export interface PaymentGateway {
   savedCard(setupIntentId: string): Promise<ProviderSavedCard>;
   /** Charges a saved card with nobody present; a decline is an answer (FAILED), not an error. */
   chargeSavedCard(request: OffSessionChargeRequest): Promise<OffSessionCharge>;
+  /**
+   * Where a charge made by chargeSavedCard stands now, read (never made again): the look at a
+   * charge the provider was still processing.
+   */
+  offSessionCharge(paymentIntentId: string): Promise<OffSessionCharge>;
   /** Forgets a saved card at the provider; one it does not know is forgotten already. */
   detachPaymentMethod(paymentMethodId: string): Promise<void>;
   /**
@@ -322,6 +327,7 @@ export function unconfiguredPaymentGateway(): PaymentGateway {
     createSetupSession: async () => refuse(),
     savedCard: async () => refuse(),
     chargeSavedCard: async () => refuse(),
+    offSessionCharge: async () => refuse(),
     detachPaymentMethod: async () => refuse(),
     parseWebhook: () => refuse(),
   };

@@ -228,6 +228,11 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       return offSessionOutcome(intent);
     },
 
+    async offSessionCharge(paymentIntentId: string): Promise<OffSessionCharge> {
+      const intent = await call('read the charge', () => stripe.paymentIntents.retrieve(paymentIntentId));
+      return offSessionOutcome(intent);
+    },
+
     async detachPaymentMethod(paymentMethodId: string): Promise<void> {
       try {
         await stripe.paymentMethods.detach(paymentMethodId);

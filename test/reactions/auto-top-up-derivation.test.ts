@@ -109,6 +109,25 @@ describe('payments derivation: charging top-ups', () => {
     payments.given(topUpRequested(), first, second, first).thenRows(WORK, [charge(3, at(3 * HOUR).getTime())]);
   });
 
+  it('looks later at the charge still processing, then makes the next attempt’s own charge if it failed', () => {
+    const processing = (payload: object) =>
+      recorded(reactionStream('payments'), 'ReactionWorkDeferred', {
+        reaction: 'payments',
+        key: TOP_UP,
+        dueAt: at(HOUR).toISOString(),
+        deferredAt: at(0).toISOString(),
+        payload,
+      });
+    const looked = { ...JSON.parse(charge(1, 0).payload), paymentIntentId: 'pi_processing' } as object;
+    payments
+      .given(topUpRequested(), processing(looked))
+      .thenRows(WORK, [{ ...charge(1, at(HOUR).getTime()), payload: JSON.stringify(looked) }]);
+    const retryAt = at(2 * HOUR);
+    payments
+      .given(topUpRequested(), processing(looked), topUpFailed({ attempt: 1, retryAt: retryAt.toISOString() }))
+      .thenRows(WORK, [charge(2, retryAt.getTime())]);
+  });
+
   it('completes the work once the top-up is credited, or given up', () => {
     payments.given(topUpRequested(), topUpPurchased()).thenRows(WORK, []);
     payments.given(topUpRequested(), topUpFailed({ attempt: 3, retryAt: null })).thenRows(WORK, []);

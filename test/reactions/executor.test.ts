@@ -41,10 +41,14 @@ function executorOver(performer: ReactionPerformer) {
   db.exec(WORK_SCHEMA);
   const work = new WorkQueue(db, 'hooks');
   let checkpoint: bigint | undefined;
+  const appended: { type: string; data: unknown }[] = [];
   const executor = new ReactionExecutor({
     reader: new WorkReader(db),
     store: {
-      appendToStream: () => Promise.resolve({ nextExpectedRevision: 0n, position: 0n }),
+      appendToStream: (_stream: string, events: { type: string; data: unknown }[]) => {
+        appended.push(...events);
+        return Promise.resolve({ nextExpectedRevision: 0n, position: 0n });
+      },
     } as unknown as EventStore,
     performers: [performer],
     lease: { hold: () => Promise.resolve(true), release: () => Promise.resolve() } as unknown as ReactorLease,
@@ -59,7 +63,7 @@ function executorOver(performer: ReactionPerformer) {
     executor.wake();
     await new Promise((resolve) => setTimeout(resolve, 60));
   };
-  return { work, executor, look, derivedUpTo: (position: bigint) => (checkpoint = position) };
+  return { work, executor, look, appended, derivedUpTo: (position: bigint) => (checkpoint = position) };
 }
 
 it('starts the most overdue work first, within its concurrency and its bound per endpoint', async () => {
@@ -171,5 +175,27 @@ it('holds performed work back until its outcome is derived, and no longer', asyn
   await look();
   expect(performed.slice(3)).toEqual(['a/m2']);
   for (const key of inFlight()) finish(key, undefined);
+  await executor.stop();
+});
+
+it('records a look later with the new payload its performer gave, for the derivation to keep', async () => {
+  const { performer, finish } = heldPerformer({ concurrency: 1 });
+  const { work, executor, look, appended } = executorOver(performer);
+  work.schedule('topup/1', { attempt: 1 }, T0 - 1);
+  await look();
+  finish('topup/1', { checkAgainAt: new Date(T0 + 60_000), payload: { attempt: 1, paymentIntentId: 'pi_p' } });
+  await executor.idle();
+  expect(appended).toEqual([
+    {
+      type: 'ReactionWorkDeferred',
+      data: {
+        reaction: 'hooks',
+        key: 'topup/1',
+        dueAt: new Date(T0 + 60_000).toISOString(),
+        deferredAt: new Date(T0).toISOString(),
+        payload: { attempt: 1, paymentIntentId: 'pi_p' },
+      },
+    },
+  ]);
   await executor.stop();
 });

@@ -1,15 +1,21 @@
 /**
- * The payments reaction's refund never returns the money twice: whatever its count of failed
- * attempts, it asks the provider for this refund before making it. A crash between the provider's
- * answer and its record, or an operator's retry of parked work (which counts attempts afresh),
- * leaves no failure behind, and a provider that has forgotten the idempotency key (Stripe keeps it
- * 24 hours) would make a second refund.
+ * The payments reaction never moves money twice once the provider has forgotten an idempotency key
+ * (Stripe keeps one 24 hours): whatever its count of failed attempts, it asks the provider for a
+ * refund before making it (a crash between the provider's answer and its record, or an operator's
+ * retry of parked work, which counts attempts afresh, leaves no failure behind); and it reads a
+ * top-up charge still processing at its last look rather than making it again.
  */
 import type { Catalog } from '../../src/catalog/catalog';
 import type { AutoTopUpCommands } from '../../src/commands/auto-top-up-commands';
 import type { PaymentCommands } from '../../src/commands/payment-commands';
 import type { ProviderRefundFact } from '../../src/domain/events';
-import type { PaymentGateway, ProviderRefund, RefundRequest } from '../../src/payments/payment-gateway';
+import type { AutoTopUpChargeOutcome } from '../../src/domain/commands';
+import type {
+  OffSessionChargeRequest,
+  PaymentGateway,
+  ProviderRefund,
+  RefundRequest,
+} from '../../src/payments/payment-gateway';
 import { PaymentsPerformer } from '../../reactions/payments/performer';
 import type { PaymentWork } from '../../reactions/payments/work';
 import type { WorkItem } from '../../reactions/reaction';
@@ -92,5 +98,76 @@ describe('making a refund', () => {
       expect.objectContaining({ paymentIntentId: 'pi_1', amount: 700, idempotencyKey: 'rf-1' }),
     ]);
     expect(recorded).toEqual([expect.objectContaining({ providerRefundId: 're_new', status: 'SUCCEEDED' })]);
+  });
+});
+
+describe('charging a top-up', () => {
+  const chargeWork: Extract<PaymentWork, { kind: 'charge-top-up' }> = {
+    kind: 'charge-top-up',
+    workspaceId: 'ws-1',
+    topUpId: 'topup-1',
+    attempt: 1,
+    customerId: 'cus_1',
+    paymentMethodId: 'pm_1',
+    amount: 5000,
+    currency: 'USD',
+  };
+  const processing: AutoTopUpChargeOutcome = { status: 'PROCESSING', paymentIntentId: 'pi_p' };
+  const paid: AutoTopUpChargeOutcome = {
+    status: 'SUCCEEDED',
+    paymentIntentId: 'pi_p',
+    amountReceived: { amount: 5000, currency: 'USD' },
+  };
+
+  function topUpPerformer(answer: AutoTopUpChargeOutcome) {
+    const created: OffSessionChargeRequest[] = [];
+    const read: string[] = [];
+    const recorded: AutoTopUpChargeOutcome[] = [];
+    const gateway = {
+      chargeSavedCard: (request: OffSessionChargeRequest) => {
+        created.push(request);
+        return Promise.resolve(answer);
+      },
+      offSessionCharge: (paymentIntentId: string) => {
+        read.push(paymentIntentId);
+        return Promise.resolve(answer);
+      },
+    } as unknown as PaymentGateway;
+    const autoTopUp = {
+      recordAutoTopUpCharge: (_workspaceId: string, charge: { outcome: AutoTopUpChargeOutcome }) => {
+        recorded.push(charge.outcome);
+        return Promise.resolve({ result: 'REQUESTED', events: [], position: undefined });
+      },
+    } as unknown as AutoTopUpCommands;
+    const performer = new PaymentsPerformer(
+      gateway,
+      {} as PaymentCommands,
+      {} as Catalog,
+      () => ({ successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/cancel' }),
+      { now: () => new Date('2026-12-03T00:00:00Z') },
+      autoTopUp,
+    );
+    return { performer, created, read, recorded };
+  }
+
+  const chargeItem = (payload: PaymentWork): WorkItem<PaymentWork> => ({ ...item(0), key: 'topup/1', payload });
+
+  it('keeps the id of a charge still processing for the next look', async () => {
+    const { performer, created, read } = topUpPerformer(processing);
+    const result = await performer.perform(chargeItem(chargeWork));
+    expect(created).toHaveLength(1);
+    expect(read).toEqual([]);
+    expect(result).toEqual({
+      checkAgainAt: new Date('2026-12-03T00:15:00Z'),
+      payload: { ...chargeWork, paymentIntentId: 'pi_p' },
+    });
+  });
+
+  it('reads that charge at the next look, and never charges the card again', async () => {
+    const { performer, created, read, recorded } = topUpPerformer(paid);
+    await performer.perform(chargeItem({ ...chargeWork, paymentIntentId: 'pi_p' }));
+    expect(created).toEqual([]);
+    expect(read).toEqual(['pi_p']);
+    expect(recorded).toEqual([paid]);
   });
 });

@@ -5,7 +5,8 @@
  * (verified with `stripe.webhooks.constructEvent`), and a test switching a card's behaviour.
  */
 import Stripe from 'stripe';
-import { failure, sdkTestbed, stripeClient } from '../support/stripe-sdk-testbed';
+import { createStripeGateway } from '../../src/payments/stripe-gateway';
+import { failure, sdkTestbed, SDK_SECRET_KEY, SDK_WEBHOOK_SECRET, stripeClient } from '../support/stripe-sdk-testbed';
 
 const testbed = sdkTestbed();
 
@@ -145,6 +146,32 @@ describe('charging a saved card off-session', () => {
       payment_method: paymentMethodId,
     });
     expect((await testbed.eventsArrived(present.id))[0]?.type).toBe('payment_intent.requires_action');
+  });
+
+  it('reads a charge back through the gateway without making it again (a look at one still processing)', async () => {
+    const gateway = createStripeGateway({
+      secretKey: SDK_SECRET_KEY,
+      webhookSecret: SDK_WEBHOOK_SECRET,
+      apiBase: testbed.double.url,
+    });
+    const { customerId, paymentMethodId } = await testbed.savedCard();
+    const charged = await gateway.chargeSavedCard({
+      workspaceId: 'ws-cards',
+      topUpId: 'top-up-read',
+      attempt: 1,
+      customerId,
+      paymentMethodId,
+      amount: { amount: 5000, currency: 'USD' },
+      idempotencyKey: testbed.newKey('top-up'),
+    });
+    expect(charged).toMatchObject({ status: 'SUCCEEDED', amountReceived: { amount: 5000, currency: 'USD' } });
+    const paymentIntentId = charged.paymentIntentId ?? '';
+    const creates = () =>
+      testbed.double.requests.filter((r) => r.method === 'POST' && r.path === '/v1/payment_intents');
+    const before = creates().length;
+    await expect(gateway.offSessionCharge(paymentIntentId)).resolves.toEqual(charged);
+    expect(creates()).toHaveLength(before);
+    await expect(gateway.offSessionCharge('pi_unknown')).rejects.toMatchObject({ retryable: false });
   });
 
   it('lets a test make a customer’s card start declining, then recover', async () => {
