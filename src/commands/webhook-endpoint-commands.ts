@@ -288,17 +288,29 @@ export class WebhookEndpointCommands {
     return { result: undefined, events, position };
   }
 
-  /** A new signing secret (answered once, in clear); the old one signs too for `overlapMs` more. */
+  /**
+   * A new signing secret (answered in clear); the old one signs too for `overlapMs` more. With an
+   * idempotency key, a retry of the last rotation (its answer lost) answers the secret it made
+   * rather than rotating again, which would stop the secret the receiver still has from signing.
+   */
   async rotateSecret(
-    request: { endpointId: string; overlapMs: number },
+    request: { endpointId: string; overlapMs: number; idempotencyKey?: string },
     metadata: CommandMetadata,
   ): Promise<Outcome<{ secret: string }>> {
     const secret = this.secrets.generate();
-    const outcome = await this.run(
+    const {
+      result: state,
+      events,
+      position,
+    } = await this.handler.handle(
       { type: 'RotateWebhookSecret', data: { ...request, secret: this.secrets.seal(secret), ...this.by(metadata) } },
       metadata,
     );
-    return { ...outcome, result: { secret } };
+    const made = state.lastRotation;
+    if (events.length === 0 && made !== undefined) {
+      return { result: { secret: this.secrets.open(made.secret) }, events, position };
+    }
+    return { result: { secret }, events, position };
   }
 
   requestRedelivery(

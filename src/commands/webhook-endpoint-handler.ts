@@ -45,6 +45,7 @@ interface Loaded {
 const copyOf = (state: WebhookEndpointState): WebhookEndpointState => ({
   ...state,
   eventTypes: [...state.eventTypes],
+  rotationKeys: [...state.rotationKeys],
 });
 
 interface Queued {

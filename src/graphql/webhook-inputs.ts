@@ -125,6 +125,15 @@ export class RotateWebhookSecretInput extends WebhookEndpointIdInput {
   @Min(0)
   @Max(168)
   overlapHours!: number;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Makes the rotation safe to retry: while it is the endpoint’s last rotation, the same key from the same caller with the same overlapHours answers the secret it made instead of rotating again (which would stop the secret your receiver still has from signing); with another overlapHours or from another caller, IDEMPOTENCY_KEY_REUSED; once the secret was rotated again since, CONFLICT.',
+  })
+  @IsOptional()
+  @NotBlank(200)
+  idempotencyKey?: string | null;
 }
 
 @InputType({ description: 'A delivery to send again: same webhook-id and body, a new attempt.' })

@@ -305,6 +305,32 @@ describe('secret rotation', () => {
   });
 });
 
+describe('secret rotation retried', () => {
+  it('answers a retry with the same key the secret it made, and the receiver’s secret keeps signing', async () => {
+    const workspaceId = newWorkspace();
+    const hook = await endpoint(workspaceId, ['purchase.completed']);
+    const owner = tokenFor(workspaceId, 'OWNER');
+    const rotate = (overlapHours: number, token = owner) =>
+      execute(
+        server.url,
+        RotateWebhookSecretDocument,
+        { input: { endpointId: hook.id, overlapHours, idempotencyKey: 'rotate-1' } },
+        token,
+      );
+    const first = (await rotate(24)).data?.rotateWebhookSecret; // the client never read this answer
+    const retried = (await rotate(24)).data?.rotateWebhookSecret;
+    expect(retried?.secret).toBe(first?.secret);
+    expect(retried?.endpoint.secretRotatedAt).toBe(first?.endpoint.secretRotatedAt);
+    expect((await rotate(48)).errors?.[0]?.extensions?.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    // The secret the receiver still has signs, beside the new one.
+    await buy(workspaceId);
+    const [delivered] = await receiver.waitFor(at(hook.path));
+    expect(delivered?.headers['webhook-signature']?.split(' ')).toHaveLength(2);
+    expect(receiver.verifiedBy(hook.secret).filter(at(hook.path))).toEqual([delivered]);
+    expect(receiver.verifiedBy(first?.secret ?? '?').filter(at(hook.path))).toEqual([delivered]);
+  });
+});
+
 describe('platform endpoints', () => {
   it("receive every workspace's events, and only admins see them", async () => {
     const hook = await endpoint(null, ['purchase.completed']);

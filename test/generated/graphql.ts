@@ -263,6 +263,8 @@ export type RetryReactionWorkInput = {
 /** A new signing secret for an endpoint, and how long the old one keeps signing beside it. */
 export type RotateWebhookSecretInput = {
   endpointId: string | number;
+  /** Makes the rotation safe to retry: while it is the endpoint’s last rotation, the same key from the same caller with the same overlapHours answers the secret it made instead of rotating again (which would stop the secret your receiver still has from signing); with another overlapHours or from another caller, IDEMPOTENCY_KEY_REUSED; once the secret was rotated again since, CONFLICT. */
+  idempotencyKey?: string | null | undefined;
   /** Hours (0 to 168) during which every delivery is signed with both the old and the new secret. */
   overlapHours?: number;
 };

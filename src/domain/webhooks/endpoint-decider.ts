@@ -7,7 +7,7 @@
  * attempt is a fact and is always recorded, and when every attempt since `failingSince` failed for
  * at least `disableAfterMs` the same append disables the endpoint (reason FAILING).
  */
-import { conflict, invalidCommand, notFound } from '../errors';
+import { conflict, idempotencyKeyReused, invalidCommand, notFound } from '../errors';
 import { iso, ms } from '../instants';
 import type { EndpointScope, WebhookEndpointEvent } from './endpoint-events';
 import type { WebhookEventType } from './messages';
@@ -23,7 +23,7 @@ export type WebhookEndpointCommand =
   | Command<'DisableWebhookEndpoint', Record<never, never>>
   | Command<'EnableWebhookEndpoint', Record<never, never>>
   | Command<'DeleteWebhookEndpoint', Record<never, never>>
-  | Command<'RotateWebhookSecret', { secret: string; overlapMs: number }>
+  | Command<'RotateWebhookSecret', { secret: string; overlapMs: number; idempotencyKey?: string }>
   | Command<
       'RecordWebhookAttempt',
       {
@@ -57,6 +57,10 @@ export interface WebhookEndpointState {
   createdSecret: string;
   /** Whether its secret was rotated since it was created. */
   rotated: boolean;
+  /** The last rotation, when it was made with an idempotency key: a retry answers its secret. */
+  lastRotation: { idempotencyKey: string; secret: string; overlapMs: number; by: string } | undefined;
+  /** The idempotency keys of its rotations (the last 100). */
+  rotationKeys: string[];
 }
 
 export const initialState = (): WebhookEndpointState => ({
@@ -68,7 +72,12 @@ export const initialState = (): WebhookEndpointState => ({
   failingSince: null,
   createdSecret: '',
   rotated: false,
+  lastRotation: undefined,
+  rotationKeys: [],
 });
+
+/** Rotation keys remembered per endpoint: rotations are made by people, a few a year. */
+const ROTATION_KEYS_KEPT = 100;
 
 export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent): WebhookEndpointState {
   switch (event.type) {
@@ -97,9 +106,18 @@ export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent)
       if (event.data.succeeded) state.failingSince = null;
       else state.failingSince ??= event.data.attemptedAt;
       return state;
-    case 'WebhookSecretRotated':
+    case 'WebhookSecretRotated': {
+      const { idempotencyKey, secret, previousSecretExpiresAt, rotatedAt, rotatedBy } = event.data;
       state.rotated = true;
+      state.lastRotation =
+        idempotencyKey === undefined
+          ? undefined
+          : { idempotencyKey, secret, overlapMs: ms(previousSecretExpiresAt) - ms(rotatedAt), by: rotatedBy };
+      if (idempotencyKey !== undefined) {
+        state.rotationKeys = [...state.rotationKeys, idempotencyKey].slice(-ROTATION_KEYS_KEPT);
+      }
       return state;
+    }
     case 'WebhookRedeliveryRequested':
       return state;
   }
@@ -153,9 +171,22 @@ export function decide(command: WebhookEndpointCommand, state: WebhookEndpointSt
     case 'DeleteWebhookEndpoint':
       return [{ type: 'WebhookEndpointDeleted', data: { endpointId, deletedBy: by, deletedAt: now } }];
     case 'RotateWebhookSecret': {
-      const { secret, overlapMs } = command.data;
+      const { secret, overlapMs, idempotencyKey } = command.data;
       if (!Number.isSafeInteger(overlapMs) || overlapMs < 0 || overlapMs > MAX_OVERLAP_MS) {
         throw invalidCommand('The overlap of the old and new secrets must be between 0 and 7 days.');
+      }
+      if (idempotencyKey !== undefined) {
+        const last = state.lastRotation;
+        if (last?.idempotencyKey === idempotencyKey) {
+          // A retry (its answer was lost): nothing new; the caller is answered the secret it made.
+          if (last.by !== by || last.overlapMs !== overlapMs) throw idempotencyKeyReused(idempotencyKey);
+          return [];
+        }
+        if (state.rotationKeys.includes(idempotencyKey)) {
+          throw conflict(
+            `The signing secret of webhook endpoint "${endpointId}" was rotated again since the rotation made with this idempotency key; rotate with a new key to get a new one.`,
+          );
+        }
       }
       return [
         {
@@ -166,6 +197,7 @@ export function decide(command: WebhookEndpointCommand, state: WebhookEndpointSt
             previousSecretExpiresAt: iso(ms(now) + overlapMs),
             rotatedBy: by,
             rotatedAt: now,
+            ...(idempotencyKey !== undefined && { idempotencyKey }),
           },
         },
       ];

@@ -75,6 +75,8 @@ export type WebhookSecretRotated = Event<
     previousSecretExpiresAt: string;
     rotatedBy: string;
     rotatedAt: string;
+    /** The caller's key that makes the rotation safe to retry (absent: none given). */
+    idempotencyKey?: string;
   }
 >;
 

@@ -152,7 +152,11 @@ export class WebhooksResolver {
   ): Promise<WebhookEndpointSecret> {
     const principal = managedEndpoint(context, input.endpointId);
     const { result } = await context.services.webhooks.commands.rotateSecret(
-      { endpointId: input.endpointId, overlapMs: input.overlapHours * 60 * 60 * 1000 },
+      {
+        endpointId: input.endpointId,
+        overlapMs: input.overlapHours * 60 * 60 * 1000,
+        ...(input.idempotencyKey != null && { idempotencyKey: input.idempotencyKey }),
+      },
       asActor(principal),
     );
     return { id: input.endpointId, endpoint: endpointOf(context, input.endpointId), secret: result.secret };

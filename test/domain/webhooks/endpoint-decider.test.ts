@@ -138,6 +138,50 @@ describe('rotating the secret', () => {
       });
   });
 
+  describe('with an idempotency key', () => {
+    const rotated = (secret: string, idempotencyKey: string, when = HOUR, by = 'owner-1') =>
+      ({
+        type: 'WebhookSecretRotated',
+        data: {
+          endpointId: ENDPOINT,
+          secret,
+          previousSecretExpiresAt: at(when + DAY),
+          rotatedBy: by,
+          rotatedAt: at(when),
+          idempotencyKey,
+        },
+      }) as const;
+    const rotate = (secret: string, idempotencyKey: string, overlapMs = DAY) =>
+      command('RotateWebhookSecret', { secret, overlapMs, idempotencyKey });
+
+    it('records the key with the rotation', () => {
+      given(created()).when(rotate('sealed-2', 'rot-1')).then(rotated('sealed-2', 'rot-1'));
+    });
+
+    it('rotates nothing again for a retry of the last rotation (its answer was lost)', () => {
+      given(created(), rotated('sealed-2', 'rot-1')).when(rotate('sealed-3', 'rot-1')).thenNothing();
+    });
+
+    it('refuses the key with another overlap, or from another caller', () => {
+      given(created(), rotated('sealed-2', 'rot-1'))
+        .when(rotate('sealed-3', 'rot-1', 2 * DAY))
+        .thenThrows('IDEMPOTENCY_KEY_REUSED');
+      given(created(), rotated('sealed-2', 'rot-1', HOUR, 'admin-1'))
+        .when(rotate('sealed-3', 'rot-1'))
+        .thenThrows('IDEMPOTENCY_KEY_REUSED');
+    });
+
+    it('refuses the key of a rotation another rotation came after, and rotates for a new key', () => {
+      const twice = [created(), rotated('sealed-2', 'rot-1'), rotated('sealed-3', 'rot-2', 2 * HOUR)];
+      given(...twice)
+        .when(rotate('sealed-4', 'rot-1'))
+        .thenThrows('CONFLICT');
+      given(...twice)
+        .when(rotate('sealed-4', 'rot-3'))
+        .then(rotated('sealed-4', 'rot-3'));
+    });
+  });
+
   it('refuses an overlap longer than a week', () => {
     given(created())
       .when(command('RotateWebhookSecret', { secret: 's', overlapMs: 8 * DAY }))
