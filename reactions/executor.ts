@@ -205,7 +205,7 @@ export class ReactionExecutor {
       candidates.push(...due.filter(available).slice(0, share));
     }
     candidates.sort((a, b) => a.dueAt - b.dueAt);
-    return performer.groupConcurrency === undefined
+    return performer.groupConcurrency === undefined && performer.reducedPoolConcurrency === undefined
       ? candidates.slice(0, free)
       : withinGroups(performer, candidates, inHand, free);
   }
@@ -302,8 +302,9 @@ export class ReactionExecutor {
 
 /**
  * The most overdue of `candidates` (sorted by due time) up to `free`, taking no more from a group
- * (a workspace's endpoints together) than the places its busy pieces leave it. Overdue first across
- * the group's partitions, so that none of them waits behind another's backlog.
+ * (a workspace's endpoints together), nor from the reduced pool (struggling endpoints together),
+ * than the places their busy pieces leave them. Overdue first across a group's partitions, so that
+ * none of them waits behind another's backlog.
  */
 function withinGroups(
   performer: ReactionPerformer,
@@ -311,22 +312,26 @@ function withinGroups(
   inHand: ReadonlyMap<string, { busy: number }>,
   free: number,
 ): DueWork[] {
-  const bound = performer.groupConcurrency as number;
-  const groupLeft = new Map<string, number>();
-  const groupOf = (partition: string): string | undefined => performer.groupOf?.(partition);
+  /** The bounds a partition's pieces count against, by name: its group's, and the reduced pool's. */
+  const boundsOf = (partition: string): [string, number][] => {
+    const bounds: [string, number][] = [];
+    const group = performer.groupConcurrency === undefined ? undefined : performer.groupOf?.(partition);
+    if (group !== undefined) bounds.push([`group:${group}`, performer.groupConcurrency as number]);
+    if (performer.reducedPoolConcurrency !== undefined && performer.inReducedPool?.(partition)) {
+      bounds.push(['reduced-pool', performer.reducedPoolConcurrency]);
+    }
+    return bounds;
+  };
+  const left = new Map<string, number>();
   for (const [partition, counts] of inHand) {
-    const group = groupOf(partition);
-    if (group !== undefined) groupLeft.set(group, (groupLeft.get(group) ?? bound) - counts.busy);
+    for (const [name, bound] of boundsOf(partition)) left.set(name, (left.get(name) ?? bound) - counts.busy);
   }
   const taken: DueWork[] = [];
   for (const candidate of candidates) {
     if (taken.length >= free) break;
-    const group = groupOf(partitionOf(candidate.key));
-    if (group !== undefined) {
-      const left = groupLeft.get(group) ?? bound;
-      if (left <= 0) continue;
-      groupLeft.set(group, left - 1);
-    }
+    const bounds = boundsOf(partitionOf(candidate.key));
+    if (bounds.some(([name, bound]) => (left.get(name) ?? bound) <= 0)) continue;
+    for (const [name, bound] of bounds) left.set(name, (left.get(name) ?? bound) - 1);
     taken.push(candidate);
   }
   return taken;

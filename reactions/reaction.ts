@@ -83,6 +83,13 @@ export interface ReactionPerformer<Payload = unknown> {
   groupOf?(partition: string): string | undefined;
   readonly groupConcurrency?: number;
   /**
+   * Whether a partition is in the performer's reduced pool now (webhook endpoints failing or slow
+   * to answer), whose partitions together hold at most `reducedPoolConcurrency` places, whoever
+   * owns them: struggling receivers of several owners cannot take every place between them.
+   */
+  inReducedPool?(partition: string): boolean;
+  readonly reducedPoolConcurrency?: number;
+  /**
    * Performs the side effect and records its outcome; throws when it failed (a retry may succeed
    * when the error is a PaymentProviderError with `retryable`, or any other error).
    */

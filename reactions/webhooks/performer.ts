@@ -63,6 +63,8 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
   readonly concurrency: number;
   readonly partitionConcurrency: number;
   readonly groupConcurrency: number | undefined;
+  /** Struggling endpoints together hold at most half the places, whichever workspaces own them. */
+  readonly reducedPoolConcurrency: number;
   /**
    * Endpoints working their way back from a failed or slow attempt, with the places they have now
    * (in this process; a restart starts them at full share).
@@ -82,11 +84,17 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     this.concurrency = settings.concurrency;
     this.partitionConcurrency = settings.concurrencyPerEndpoint;
     this.groupConcurrency = settings.workspaceOf && settings.concurrencyPerWorkspace;
+    this.reducedPoolConcurrency = Math.max(1, Math.floor(settings.concurrency / 2));
   }
 
   /** An endpoint's places: its full share, or fewer while it is failing or slow to answer. */
   concurrencyIn(endpointId: string): number {
     return Math.min(this.struggling.get(endpointId) ?? this.partitionConcurrency, this.partitionConcurrency);
+  }
+
+  /** Whether an endpoint is struggling now (its last attempt failed or was slow): it shares the reduced pool. */
+  inReducedPool(endpointId: string): boolean {
+    return this.struggling.has(endpointId);
   }
 
   /** The workspace whose endpoints share `concurrencyPerWorkspace`; none for platform endpoints. */

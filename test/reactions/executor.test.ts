@@ -133,6 +133,35 @@ it("keeps a group's partitions together to the group's bound, and leaves partiti
   await executor.stop();
 });
 
+it('keeps the partitions in the reduced pool, whoever owns them, to its bound together', async () => {
+  const held = heldPerformer({ concurrency: 20, partitionConcurrency: 2 });
+  // a, b and c are struggling endpoints of three workspaces (2 places between them); d answers well.
+  const performer = {
+    ...held.performer,
+    groupConcurrency: 10,
+    groupOf: (partition: string) => `ws-${partition}`,
+    reducedPoolConcurrency: 2,
+    inReducedPool: (partition: string) => partition !== 'd',
+  };
+  const { work, executor, look } = executorOver(performer);
+  for (const endpoint of ['a', 'b', 'c', 'd']) {
+    for (const offset of [1, 2, 3]) work.schedule(`${endpoint}/m${offset}`, {}, T0 - 100 + offset);
+  }
+  await look();
+  const struggling = () => held.inFlight().filter((key) => !key.startsWith('d/'));
+  expect(struggling()).toHaveLength(2);
+  expect(held.inFlight().filter((key) => key.startsWith('d/'))).toEqual(['d/m1', 'd/m2']);
+
+  // One of the pool's places frees: one more of theirs goes, no more.
+  const [first] = struggling();
+  held.finish(first as string, undefined);
+  work.complete(first as string);
+  await look();
+  expect(struggling()).toHaveLength(2);
+  for (const key of held.inFlight()) held.finish(key, undefined);
+  await executor.stop();
+});
+
 it("gives a group's places to its most overdue work, whichever of its partitions holds it", async () => {
   const held = heldPerformer({ concurrency: 20, partitionConcurrency: 3 });
   const performer = { ...held.performer, groupConcurrency: 3, groupOf: () => 'ws-1' };

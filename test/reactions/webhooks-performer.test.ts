@@ -118,10 +118,15 @@ it('keeps an endpoint to fewer places while its attempts fail or answer slowly, 
   await performer.perform(item);
   expect(performer.concurrencyIn('we_1')).toBe(3);
 
+  expect(performer.inReducedPool('we_1')).toBe(false);
   answering(answered(null, TIMEOUT_MS)); // hangs until the deadline
   await performer.perform(item);
   expect(performer.concurrencyIn('we_1')).toBe(1);
   expect(performer.concurrencyIn('we_2')).toBe(3); // the others keep their share
+  // Struggling endpoints, whoever owns them, share half of all the places between them.
+  expect(performer.inReducedPool('we_1')).toBe(true);
+  expect(performer.inReducedPool('we_2')).toBe(false);
+  expect(performer.reducedPoolConcurrency).toBe(Math.floor(performer.concurrency / 2));
 
   answering(answered(204, 2_500)); // delivered, but slower than slowAnswerMs
   await performer.perform(item);
@@ -136,6 +141,7 @@ it('keeps an endpoint to fewer places while its attempts fail or answer slowly, 
   expect(performer.concurrencyIn('we_1')).toBe(2);
   await performer.perform(item);
   expect(performer.concurrencyIn('we_1')).toBe(3);
+  expect(performer.inReducedPool('we_1')).toBe(false);
   await performer.perform(item);
   expect(performer.concurrencyIn('we_1')).toBe(3);
 });
