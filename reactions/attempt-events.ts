@@ -25,8 +25,18 @@ export type ReactionEvent =
   | { type: 'ReactionWorkRetried'; data: { reaction: string; key: string; requestedBy: string; retriedAt: string } }
   | {
       type: 'ReactionWorkDeferred';
-      /** `payload`: the work's new payload, when the performer gave one. */
-      data: { reaction: string; key: string; dueAt: string; deferredAt: string; payload?: unknown };
+      /**
+       * `payload`: the work's new payload, when the performer gave one, to replace `performed`, the
+       * payload it performed (not one the derivation set since).
+       */
+      data: {
+        reaction: string;
+        key: string;
+        dueAt: string;
+        deferredAt: string;
+        payload?: unknown;
+        performed?: unknown;
+      };
     }
   | { type: 'ReactionWorkDone'; data: { reaction: string; key: string; doneAt: string } };
 

@@ -249,7 +249,7 @@ export class ReactionExecutor {
             key: item.key,
             dueAt: result.checkAgainAt.toISOString(),
             deferredAt: clock.now().toISOString(),
-            ...(result.payload !== undefined && { payload: result.payload }),
+            ...(result.payload !== undefined && { payload: result.payload, performed: item.payload }),
           },
         });
         return;

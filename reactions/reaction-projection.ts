@@ -40,10 +40,12 @@ export function reactionProjection(derivation: ReactionDerivation): Projection {
             case 'ReactionWorkRetried':
               work.retried(event.data.key, Date.parse(event.data.retriedAt));
               return;
-            case 'ReactionWorkDeferred':
-              if (event.data.payload !== undefined) work.updatePayload(event.data.key, event.data.payload);
-              work.deferred(event.data.key, Date.parse(event.data.dueAt));
+            case 'ReactionWorkDeferred': {
+              const { key, dueAt, payload, performed } = event.data;
+              if (payload === undefined) work.deferred(key, Date.parse(dueAt));
+              else work.deferredWith(key, Date.parse(dueAt), performed, payload);
               return;
+            }
             case 'ReactionWorkDone':
               work.complete(event.data.key);
               return;

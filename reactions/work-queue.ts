@@ -37,6 +37,7 @@ export class WorkQueue {
   private readonly failure: Statement;
   private readonly retry: Statement;
   private readonly defer: Statement;
+  private readonly deferWith: Statement;
   private readonly repay: Statement;
 
   constructor(
@@ -58,6 +59,10 @@ export class WorkQueue {
       `UPDATE reaction_work SET attempts = 0, parked = 0, due_at = @dueAt WHERE reaction = @reaction AND key = @key`,
     );
     this.defer = db.prepare(`UPDATE reaction_work SET due_at = @dueAt WHERE reaction = @reaction AND key = @key`);
+    this.deferWith = db.prepare(
+      `UPDATE reaction_work SET due_at = @dueAt, payload = @payload
+       WHERE reaction = @reaction AND key = @key AND payload = @performed`,
+    );
     this.repay = db.prepare('UPDATE reaction_work SET payload = @payload WHERE reaction = @reaction AND key = @key');
   }
 
@@ -103,6 +108,20 @@ export class WorkQueue {
   }
 
   /** Look again at `dueAt`: the work is waiting on someone else (a refund still pending). */
+  /**
+   * Look again at `dueAt` with a new payload (what the look learned), unless the work changed since
+   * the payload that was performed (the derivation scheduled it anew meanwhile: that stands).
+   */
+  deferredWith(key: string, dueAt: number, performed: unknown, payload: unknown): void {
+    this.deferWith.run({
+      reaction: this.reaction,
+      key,
+      dueAt,
+      performed: JSON.stringify(performed),
+      payload: JSON.stringify(payload),
+    });
+  }
+
   deferred(key: string, dueAt: number): void {
     this.defer.run({ reaction: this.reaction, key, dueAt });
   }

@@ -209,7 +209,8 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
     // Asked first every time, not only after a failed attempt: a crash between the provider's
     // answer and its record, or an operator's retry of parked work (which counts its attempts
     // afresh), leaves no failure behind, and once the provider has forgotten the key (Stripe keeps
-    // it 24 hours) a second create would return the money twice.
+    // it 24 hours) a second create would return the money twice. A provider that refuses to list
+    // (a key without read access) parks the work rather than failing the refund: it may exist.
     let refund: ProviderRefund | undefined = (await this.gateway.listRefunds(work.paymentIntentId)).find(
       (candidate) => candidate.metadata.refundId === work.refundId,
     );

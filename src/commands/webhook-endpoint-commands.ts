@@ -306,11 +306,17 @@ export class WebhookEndpointCommands {
       { type: 'RotateWebhookSecret', data: { ...request, secret: this.secrets.seal(secret), ...this.by(metadata) } },
       metadata,
     );
+    if (events.length > 0) return { result: { secret }, events, position };
+    // A retry: answered the secret its rotation made. The state is the one after every command
+    // decided with it; when another rotation came after it there, the caller is told to try again
+    // (and will be told that the secret was rotated since), never handed a secret that signs nothing.
     const made = state.lastRotation;
-    if (events.length === 0 && made !== undefined) {
-      return { result: { secret: this.secrets.open(made.secret) }, events, position };
+    if (made === undefined || made.idempotencyKey !== request.idempotencyKey || made.by !== metadata.actorId) {
+      throw keptChanging(
+        `The signing secret of webhook endpoint "${request.endpointId}" changed meanwhile; try again.`,
+      );
     }
-    return { result: { secret }, events, position };
+    return { result: { secret: this.secrets.open(made.secret) }, events, position };
   }
 
   requestRedelivery(

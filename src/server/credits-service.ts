@@ -45,6 +45,7 @@ import { checkoutUrls, PublicUrl } from './public-url';
 import { readYourWrites } from '../commands/read-your-writes';
 import { eventStoreLocation, openEventStore } from './stores';
 import { wireWebhooks } from './webhooks';
+import { withTimeout } from './with-timeout';
 
 /**
  * How long a settle, release or extension waits for this server's read models to catch up with the
@@ -210,7 +211,8 @@ export async function startCreditsService(
             clock,
             (name) => projections.failureOf(name),
             async () => {
-              const head = await store.headPosition();
+              const head = await withTimeout(store.headPosition(), HOLD_LOOKUP_WAIT_MS).catch(() => null);
+              if (head === null) return false;
               return head === undefined
                 ? true
                 : projections.waitFor(head, HOLD_LOOKUP_WAIT_MS).then(

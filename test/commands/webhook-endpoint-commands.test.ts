@@ -224,3 +224,24 @@ it('frees a place at once when an endpoint is deleted', async () => {
   await expect(commands.create(request('acme'), metadata)).resolves.toBeDefined();
   await store.close();
 });
+
+it('answers a retried rotation the secret it made, and never a secret nothing stored', async () => {
+  const { store } = instrumentedStore();
+  const commands = commandsOver(store);
+  const endpoint = (await commands.create(request('acme'), metadata)).result.endpointId;
+  const rotate = (idempotencyKey?: string) =>
+    commands.rotateSecret({ endpointId: endpoint, overlapMs: 0, ...(idempotencyKey && { idempotencyKey }) }, metadata);
+  const made = (await rotate('rotate-1')).result.secret;
+  expect((await rotate('rotate-1')).result.secret).toBe(made);
+
+  // The retry decided in one append with another rotation after it: it must not be answered the
+  // secret it generated (never stored), nor the other's; it is told to try again, and then that
+  // the secret was rotated since.
+  const inFlight = commands.disable(endpoint, metadata);
+  const [retried, other] = await Promise.allSettled([rotate('rotate-1'), rotate()]);
+  await inFlight;
+  expect(other.status).toBe('fulfilled');
+  expect(retried).toMatchObject({ status: 'rejected', reason: { code: 'CONFLICT', details: { retryable: true } } });
+  await expect(refusal(rotate('rotate-1'))).resolves.toBe('CONFLICT');
+  await store.close();
+});

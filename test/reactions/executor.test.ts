@@ -223,6 +223,7 @@ it('records a look later with the new payload its performer gave, for the deriva
         dueAt: new Date(T0 + 60_000).toISOString(),
         deferredAt: new Date(T0).toISOString(),
         payload: { attempt: 1, paymentIntentId: 'pi_p' },
+        performed: { attempt: 1 },
       },
     },
   ]);

@@ -136,6 +136,9 @@ export class MoneyModel {
         throw new Error(`${last.type} says ${last.data.availableAfter} credits were left, not ${available}`);
       }
     }
+    if (MONEY_GOING_BACK.has(command.type) && events.some((event) => event.type === 'AutoTopUpRequested')) {
+      throw new Error(`${command.type} charged the card: money going back to the buyer requests no top-up`);
+    }
     if (events.length > 0) {
       this.checkAlertSide(command.data.now.getTime(), this.threshold() !== thresholdBefore);
       this.checkTopUpSide(command.data.now.getTime(), MONEY_GOING_BACK.has(command.type));
@@ -253,6 +256,10 @@ export class MoneyModel {
       );
       expect((grant?.refunded ?? 0) <= purchase.credits, `${what} took back more credits than bought`);
       expect(purchase.creditsOwed >= 0, `${what} owes a negative number of credits`);
+      expect(
+        purchase.creditsLapsed >= 0 && purchase.creditsLapsed <= (grant?.expired ?? 0),
+        `${what} counts ${purchase.creditsLapsed} credits lapsed for its money, beyond what expired`,
+      );
       const backs = [
         ...[...state.purchaseRefunds.values()]
           .filter(
