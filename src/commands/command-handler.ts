@@ -95,7 +95,7 @@ export class WorkspaceCreditsCommandHandler {
   /** Decides and appends one batch; returns the commands to decide again after a revision conflict. */
   private async runBatch(stream: string, batch: QueuedCommand[]): Promise<QueuedCommand[]> {
     const loaded = await this.states.get(stream);
-    this.states.recall(stream, loaded, batch.flatMap(spendKey));
+    this.states.recall(stream, loaded, namesOf(batch));
     let result;
     try {
       result = await decideAndAppend(this.store, stream, loaded, batch, this.lowBalancePolicy);
@@ -122,6 +122,26 @@ export class WorkspaceCreditsCommandHandler {
   }
 }
 
-/** The idempotency key of a spend, whose first answer a retry must get: none for other commands. */
-const spendKey = (queued: QueuedCommand): string[] =>
-  queued.command.type === 'ConsumeCredits' ? [queued.command.data.idempotencyKey] : [];
+/**
+ * What a batch names that may be out of memory: the keys of its spends and reserves (a retry must
+ * get the first answer) and the holds its settles, releases and extensions name.
+ */
+function namesOf(batch: readonly QueuedCommand[]): {
+  spendKeys: string[];
+  holdIds: string[];
+  holdKeys: string[];
+} {
+  const names = { spendKeys: [] as string[], holdIds: [] as string[], holdKeys: [] as string[] };
+  for (const { command } of batch) {
+    if (command.type === 'ConsumeCredits') names.spendKeys.push(command.data.idempotencyKey);
+    else if (command.type === 'ReserveCredits') names.holdKeys.push(command.data.idempotencyKey);
+    else if (
+      command.type === 'SettleCreditHold' ||
+      command.type === 'ReleaseCreditHold' ||
+      command.type === 'ExtendCreditHold'
+    ) {
+      names.holdIds.push(command.data.holdId);
+    }
+  }
+  return names;
+}

@@ -8,6 +8,7 @@
 import type { Catalog } from '../catalog/catalog';
 import { systemClock, type Clock } from '../clock';
 import type { CreditAction } from '../domain/credits';
+import { holdIdWithKey } from '../domain/decisions/hold-of';
 import { notFound } from '../domain/errors';
 import { holdStatusAt, type HoldRecord, type HoldSettlement } from '../domain/holds';
 import type { WorkspaceCreditsState } from '../domain/state';
@@ -74,7 +75,7 @@ export class HoldCommands {
       metadata,
       // The hold made now, or, for a retry, the one the key made first.
       (state) =>
-        holdResult(state, state.activeHolds.has(holdId) ? holdId : state.holdKeys.get(request.idempotencyKey), now),
+        holdResult(state, state.activeHolds.has(holdId) ? holdId : holdIdWithKey(state, request.idempotencyKey), now),
     );
   }
 

@@ -13,10 +13,11 @@
  *
  * Memory is bounded by configuration, not by traffic. The cached states are bounded in number and in
  * (approximate) bytes, the least recently used going first. With a RetryRecordStore, a state keeps
- * at most `retryRecordsInMemory` remembered spends (plus a tenth, so that they leave in batches): the
- * oldest go to the store after the command that took the workspace past that, and before deciding a
- * spend whose key is not in memory the store is asked for it, so that a retry inside the retention
- * window still gets its first answer. A snapshot says up to which revision its state's older spends
+ * at most `retryRecordsInMemory` remembered spends and as many closed holds (plus a tenth, so that
+ * they leave in batches): the oldest go to the store after the command that took the workspace past
+ * that, and before deciding a batch the store is asked for the spends, holds and reserve keys it
+ * names that are not in memory, so that a retry inside the retention window still gets its first
+ * answer. A snapshot says up to which revision its state's older spends
  * went to the store; the store's mark for the stream, checked against the log when the workspace
  * is loaded, says how far it has them. Stored spends of another history are forgotten, and a
  * snapshot whose older spends the store lacks is not used: the stream is folded from its start,
@@ -143,42 +144,86 @@ export class WorkspaceStates {
   committed(stream: string, loaded: LoadedStream, revision: bigint, lastEventId: string | undefined): void {
     loaded.revision = revision;
     loaded.lastEventId = lastEventId;
-    if (lastEventId !== undefined) this.evictSpends(stream, loaded, revision, lastEventId);
+    if (lastEventId !== undefined) this.evict(stream, loaded, revision, lastEventId);
     this.cache.set(stream, loaded);
   }
 
   /**
-   * Brings back from the retry record store the spends of these keys that are no longer in memory,
-   * before a batch with them is decided: a retry of an old spend then gets its first answer.
+   * Brings back from the retry record store what a batch names that is no longer in memory, before
+   * it is decided: the spends of these keys, the closed holds of these ids and the holds reserved
+   * with these keys, so that a retry of an old spend or reserve gets its first answer, and a settle
+   * of an old closed hold its refusal. What an earlier batch brought back is let go first.
    */
-  recall(stream: string, loaded: LoadedStream, idempotencyKeys: readonly string[]): void {
+  recall(
+    stream: string,
+    loaded: LoadedStream,
+    names: { spendKeys: readonly string[]; holdIds: readonly string[]; holdKeys: readonly string[] },
+  ): void {
+    const { consumptions, closedHolds, activeHolds, holdKeys } = loaded.state;
+    consumptions.forgetRecalled();
+    closedHolds.forgetRecalled();
     if (!this.retryRecords || !loaded.retryRecordsStored) return;
-    const consumptions = loaded.state.consumptions;
-    for (const key of idempotencyKeys) {
+    for (const key of names.spendKeys) {
       if (consumptions.has(key)) continue;
       const spend = this.retryRecords.find(stream, key);
       if (spend) consumptions.recall(spend);
     }
+    for (const holdId of names.holdIds) {
+      if (activeHolds.has(holdId) || closedHolds.has(holdId)) continue;
+      const hold = this.retryRecords.findHold(stream, holdId);
+      if (hold) closedHolds.recall(hold);
+    }
+    for (const key of names.holdKeys) {
+      if (holdKeys.has(key)) continue;
+      const hold = this.retryRecords.findHoldWithKey(stream, key);
+      if (hold) closedHolds.recall(hold);
+    }
   }
 
-  /** Spends past the bound go to the store, as of the event at `revision`; on failure they stay. */
-  private evictSpends(stream: string, loaded: LoadedStream, revision: bigint, eventId: string): void {
+  /**
+   * Remembered spends and closed holds past the bound go to the store, as of the event at
+   * `revision`; on failure they stay in memory.
+   */
+  private evict(stream: string, loaded: LoadedStream, revision: bigint, eventId: string): void {
     const store = this.retryRecords;
     const log = this.logIdentity;
-    const consumptions = loaded.state.consumptions;
-    if (!store || log === undefined || consumptions.size < this.retryRecordsInMemory + this.retryRecordsBatch) return;
-    let newest = -Infinity;
-    try {
-      consumptions.evictOldest(this.retryRecordsInMemory, (spends) => {
-        store.keep(stream, spends, { log, revision, eventId });
-        newest = spends[spends.length - 1]?.consumedAt ?? newest;
-      });
+    if (!store || log === undefined) return;
+    const { consumptions, closedHolds, holdKeys } = loaded.state;
+    const bound = this.retryRecordsInMemory + this.retryRecordsBatch;
+    const spendsDue = consumptions.size >= bound;
+    const holdsDue = closedHolds.size >= bound;
+    if (!spendsDue && !holdsDue) return;
+    const mark = { log, revision, eventId };
+    const stored = (): void => {
       loaded.retryRecordsThrough = revision;
       loaded.retryRecordsStored = true;
-      // Spends past the retention window are never asked for again: forget as many as came in.
+    };
+    let newest = -Infinity;
+    try {
+      if (spendsDue) {
+        consumptions.evictOldest(this.retryRecordsInMemory, (spends) => {
+          store.keep(stream, spends, mark);
+          stored();
+          newest = Math.max(newest, spends[spends.length - 1]?.consumedAt ?? newest);
+        });
+      }
+      if (holdsDue) {
+        const evicted = closedHolds.evictOldest(this.retryRecordsInMemory, (holds) => {
+          store.keepHolds(stream, holds, mark);
+          stored();
+          newest = Math.max(newest, holds[holds.length - 1]?.closedAt ?? newest);
+        });
+        for (const hold of evicted) {
+          if (holdKeys.get(hold.idempotencyKey) === hold.holdId) holdKeys.delete(hold.idempotencyKey);
+        }
+      }
+      // Records past the retention window are never asked for again: forget as many as came in.
       store.forgetBefore(newest - IDEMPOTENCY_RETENTION_MS, 2 * this.retryRecordsBatch);
     } catch (error) {
-      this.options.onRetryRecordsProblem?.(stream, `the store failed, the spends stay in memory: ${messageOf(error)}`);
+      this.options.onRetryRecordsProblem?.(
+        stream,
+        `the store failed, the spends and holds stay in memory: ${messageOf(error)}`,
+      );
     }
   }
 
@@ -296,8 +341,10 @@ export class WorkspaceStates {
       if (event) evolve(loaded.state, event);
       loaded.revision = recorded.revision;
       loaded.lastEventId = recorded.id;
-      // A long stream's spends go to the store as the fold passes them, not all at its end.
-      if (event?.type === 'CreditsConsumed') this.evictSpends(stream, loaded, recorded.revision, recorded.id);
+      // A long stream's spends and closed holds go to the store as the fold passes them, not all at its end.
+      if (event !== undefined && LEAVES_A_RETRY_RECORD.has(event.type)) {
+        this.evict(stream, loaded, recorded.revision, recorded.id);
+      }
     }
     if (!confirmed) {
       this.rejected(stream, `the stream has no event ${snapshot?.eventId} at revision ${snapshot?.revision}`);
@@ -393,6 +440,14 @@ export class WorkspaceStates {
     while (this.writes.size > 0) await Promise.all(this.writes);
   }
 }
+
+/** The events that add a remembered spend or a closed hold to a state. */
+const LEAVES_A_RETRY_RECORD: ReadonlySet<string> = new Set([
+  'CreditsConsumed',
+  'CreditHoldSettled',
+  'CreditHoldReleased',
+  'CreditHoldExpired',
+]);
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 

@@ -10,12 +10,28 @@
  * look into, where the record was a dozen objects it visited on every major collection and copied
  * into the old generation; and a snapshot joins the texts without encoding anything. The hold that
  * closed last is kept as a record too, since the command that closed it answers with it at once.
+ *
+ * Memory is bounded by the command side, as for remembered spends: past its bound a workspace's
+ * oldest closed holds go to a store of its own (evictOldest), and before deciding a command that
+ * names a hold or a reserve key not in memory it looks there and brings that hold back (recall).
+ * This class does no I/O.
  */
 import { decodeHold, encodeHold } from './holds-json';
 import type { HoldRecord } from './holds';
 
 /** What a closed hold costs in memory, roughly: its text (about 270 bytes), its id and map entry. */
 const BYTES_PER_CLOSED_HOLD = 400;
+
+/** A closed hold taken out of memory, as stored elsewhere and given back to `recall`. */
+export interface EvictedHold {
+  holdId: string;
+  /** The key it was reserved with. */
+  idempotencyKey: string;
+  /** Epoch ms. */
+  closedAt: number;
+  /** The hold as encodeHold writes it (ASCII). */
+  line: string;
+}
 
 export class ClosedHolds {
   private constructor(
@@ -26,6 +42,13 @@ export class ClosedHolds {
     private first: number,
     /** The hold that closed last, as a record. */
     private last: HoldRecord | undefined,
+    /**
+     * Holds brought back by `recall` for the batch being decided, until the next batch's, with
+     * their reserve keys: found by `get` and `idOfRecalledKey`, not part of `size`, `keys()`,
+     * `values()` or `toJson()`.
+     */
+    private readonly recalled = new Map<string, EvictedHold>(),
+    private readonly recalledKeys = new Map<string, string>(),
   ) {}
 
   static empty(): ClosedHolds {
@@ -46,7 +69,7 @@ export class ClosedHolds {
 
   /** What the closed holds take in memory, roughly. */
   approximateBytes(): number {
-    return this.texts.size * BYTES_PER_CLOSED_HOLD;
+    return (this.texts.size + this.recalled.size) * BYTES_PER_CLOSED_HOLD;
   }
 
   has(holdId: string): boolean {
@@ -55,8 +78,58 @@ export class ClosedHolds {
 
   get(holdId: string): HoldRecord | undefined {
     if (this.last?.holdId === holdId) return this.last;
-    const text = this.texts.get(holdId);
+    const text = this.texts.get(holdId) ?? this.recalled.get(holdId)?.line;
     return text === undefined ? undefined : decodeHold(text);
+  }
+
+  /** The id of a hold brought back by `recall` that was reserved with this key. */
+  idOfRecalledKey(idempotencyKey: string): string | undefined {
+    return this.recalledKeys.get(idempotencyKey);
+  }
+
+  /**
+   * Takes out all but the `keep` holds that closed last, handing them to `store` (which keeps them
+   * where `recall` can find them again) before letting them go: when `store` throws, nothing is
+   * taken out. Returns the holds taken out.
+   */
+  evictOldest(keep: number, store: (holds: EvictedHold[]) => void): EvictedHold[] {
+    const evicted: EvictedHold[] = [];
+    let excess = this.texts.size - keep;
+    for (const [holdId, line] of this.texts) {
+      if (excess <= 0) break;
+      const hold = decodeHold(line);
+      evicted.push({ holdId, idempotencyKey: hold.idempotencyKey, closedAt: hold.closedAt ?? 0, line });
+      excess -= 1;
+    }
+    if (evicted.length === 0) return evicted;
+    store(evicted);
+    for (const { holdId } of evicted) {
+      this.texts.delete(holdId);
+      if (this.last?.holdId === holdId) this.last = undefined;
+    }
+    this.first += evicted.length;
+    if (this.first * 2 >= this.closedAts.length) {
+      this.closedAts = this.closedAts.slice(this.first);
+      this.first = 0;
+    }
+    return evicted;
+  }
+
+  /**
+   * Brings back a hold that `evictOldest` took out, so that `get` (and `idOfRecalledKey`) find it
+   * for the decision at hand; a hold still in memory wins over it.
+   */
+  recall(hold: EvictedHold): void {
+    this.recalled.set(hold.holdId, hold);
+    // A key used again after the retention window names the hold that closed last.
+    const other = this.recalled.get(this.recalledKeys.get(hold.idempotencyKey) ?? '');
+    if (!other || other.closedAt <= hold.closedAt) this.recalledKeys.set(hold.idempotencyKey, hold.holdId);
+  }
+
+  /** Lets the holds brought back for an earlier batch go. */
+  forgetRecalled(): void {
+    this.recalled.clear();
+    this.recalledKeys.clear();
   }
 
   keys(): IterableIterator<string> {
@@ -107,7 +180,14 @@ export class ClosedHolds {
 
   /** A copy that can be added to and forgotten from alone; the texts themselves are shared. */
   fork(): ClosedHolds {
-    return new ClosedHolds(new Map(this.texts), this.closedAts.slice(this.first), 0, this.last);
+    return new ClosedHolds(
+      new Map(this.texts),
+      this.closedAts.slice(this.first),
+      0,
+      this.last,
+      new Map(this.recalled),
+      new Map(this.recalledKeys),
+    );
   }
 
   /** The closed holds as a JSON array of their texts, oldest closed first. */

@@ -60,8 +60,6 @@ export interface EncodedConsumptions {
   keyHashes: Int32Array;
 }
 
-/** Spends brought back from outside memory that one workspace keeps at once (see recall). */
-const RECALLED = 64;
 /** What a spend kept as an object or an encoded string costs in memory, roughly (measured: 350-450). */
 const BYTES_PER_RECENT = 400;
 
@@ -80,7 +78,11 @@ export class RecentConsumptions {
   private sortedHashes: Int32Array | undefined;
   /** Spends remembered since the snapshot, in order: objects, or lines once encoded. */
   private readonly recent = new Map<string, ConsumptionRecord | EncodedRecord>();
-  /** Spends brought back by `recall`, the last few: not part of `size`, `keys()` or `encode()`. */
+  /**
+   * Spends brought back by `recall` for the batch being decided (every one of them, however many:
+   * one left out would be charged again), until the next batch's: not part of `size`, `keys()` or
+   * `encode()`.
+   */
   private readonly recalled = new Map<string, EncodedRecord>();
 
   get size(): number {
@@ -171,12 +173,15 @@ export class RecentConsumptions {
 
   /**
    * Brings back a spend that `evictOldest` took out, so that `get` finds it for the decision at
-   * hand; a spend still in memory wins over it. Only the last few recalled are kept.
+   * hand; a spend still in memory wins over it.
    */
   recall(spend: EvictedConsumption): void {
-    this.recalled.delete(spend.idempotencyKey);
     this.recalled.set(spend.idempotencyKey, spend.line);
-    if (this.recalled.size > RECALLED) this.recalled.delete(this.recalled.keys().next().value as string);
+  }
+
+  /** Lets the spends brought back for an earlier batch go. */
+  forgetRecalled(): void {
+    this.recalled.clear();
   }
 
   /** Whether the key's spend is in memory (brought back by `recall` or never taken out). */

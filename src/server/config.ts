@@ -253,7 +253,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }),
     RETRY_RECORDS_IN_MEMORY: positiveInt({
       default: DEFAULT_RETRY_RECORDS_IN_MEMORY,
-      desc: 'Remembered spends a workspace keeps in memory; older ones are read from DATA_DIR/retry-records.sqlite',
+      desc: 'Remembered spends, and ended holds, a workspace keeps in memory (each); older ones are read from DATA_DIR/retry-records.sqlite',
     }),
   };
   const env = cleanEnv(environment, settings, { reporter: refuseInvalid });

@@ -52,6 +52,15 @@ export interface StoredSpend {
   line: string;
 }
 
+/** A closed hold as a RetryRecordStore keeps it: the domain's encoded form, with its id, reserve key and time. */
+export interface StoredHold {
+  holdId: string;
+  idempotencyKey: string;
+  /** Epoch ms. */
+  closedAt: number;
+  line: string;
+}
+
 /** How far a stream's stored spends go: taken from log `log`, from its events up to `revision` (event `eventId`). */
 export interface RetryRecordMark {
   log: string;
@@ -60,9 +69,9 @@ export interface RetryRecordMark {
 }
 
 /**
- * Where the command side keeps the spends a workspace still answers retries for (within the
- * retention window) but no longer holds in memory, so that memory is bounded by configuration
- * rather than by spend volume. Like a snapshot it is a cache of what the log says, never the truth:
+ * Where the command side keeps the spends and closed holds a workspace still answers retries for
+ * (within the retention window) but no longer holds in memory, so that memory is bounded by
+ * configuration rather than by traffic. Like a snapshot it is a cache of what the log says, never the truth:
  * each stream's spends carry the mark of the events they were taken from, which the command side
  * checks against the log before it believes them. Synchronous: it is a local file (SQLite), asked
  * once per spend whose key is not in memory.
@@ -74,9 +83,18 @@ export interface RetryRecordStore {
   keep(stream: string, spends: readonly StoredSpend[], mark: RetryRecordMark): void;
   /** The stream's newest stored spend with this key. */
   find(stream: string, idempotencyKey: string): StoredSpend | undefined;
+  /** Stores closed holds leaving memory, oldest first, and the stream's new mark, all or nothing. */
+  keepHolds(stream: string, holds: readonly StoredHold[], mark: RetryRecordMark): void;
+  /** The stream's stored hold with this id. */
+  findHold(stream: string, holdId: string): StoredHold | undefined;
+  /** The stream's stored hold reserved last with this key. */
+  findHoldWithKey(stream: string, idempotencyKey: string): StoredHold | undefined;
   /** Forgets everything stored for the stream: it was taken from another history. */
   forget(stream: string): void;
-  /** Forgets at most `atMost` spends, of any stream, consumed before `cutoff` (epoch ms); returns how many. */
+  /**
+   * Forgets at most `atMost` spends and at most `atMost` closed holds, of any stream, consumed or
+   * closed before `cutoff` (epoch ms); returns how many.
+   */
   forgetBefore(cutoff: number, atMost: number): number;
   close(): void;
 }

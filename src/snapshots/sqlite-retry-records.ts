@@ -1,8 +1,9 @@
 /**
  * The retry records a workspace keeps out of memory (RetryRecordStore), in one SQLite file of this
  * process (DATA_DIR/retry-records.sqlite), whichever event store is in use: one row per stream and
- * idempotency key with the spend as the domain encodes it, and one mark per stream saying from
- * which log and up to which event its rows were taken.
+ * idempotency key with the spend as the domain encodes it, one row per stream and hold id with the
+ * closed hold as the domain encodes it, and one mark per stream saying from which log and up to
+ * which event its rows were taken.
  *
  * Like the snapshots, a cache: losing the file costs the workspaces that had spends in it one fold
  * of their stream from its start (their snapshots need the rows, see StateSnapshot
@@ -10,12 +11,13 @@
  * take its last transactions, never leave it half written, and the marks tell what it lacks.
  *
  * Every spend whose key is not in memory is looked up here, by primary key, on the command side's
- * thread: about 5 µs with the pages cached. The page cache is 8 MiB.
+ * thread: about 5 µs with the pages cached; so is every hold a command names that is not in memory
+ * (by id, or by reserve key through an index). The page cache is 8 MiB.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { RetryRecordMark, RetryRecordStore, StoredSpend } from './port';
+import type { RetryRecordMark, RetryRecordStore, StoredHold, StoredSpend } from './port';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS retry_records (
@@ -26,6 +28,16 @@ const SCHEMA = `
     PRIMARY KEY (stream, key)
   ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS retry_records_by_age ON retry_records (consumed_at);
+  CREATE TABLE IF NOT EXISTS retry_holds (
+    stream    TEXT    NOT NULL,
+    hold_id   TEXT    NOT NULL,
+    key       TEXT    NOT NULL,
+    closed_at INTEGER NOT NULL,
+    line      TEXT    NOT NULL,
+    PRIMARY KEY (stream, hold_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX IF NOT EXISTS retry_holds_by_key ON retry_holds (stream, key, closed_at);
+  CREATE INDEX IF NOT EXISTS retry_holds_by_age ON retry_holds (closed_at);
   CREATE TABLE IF NOT EXISTS retry_record_marks (
     stream   TEXT PRIMARY KEY,
     log      TEXT NOT NULL,
@@ -63,11 +75,38 @@ export function openSqliteRetryRecords(file: string): RetryRecordStore {
   const selectSpend = db.prepare<[string, string], { consumed_at: number; line: string }>(
     'SELECT consumed_at, line FROM retry_records WHERE stream = ? AND key = ?',
   );
+  const upsertHold = db.prepare<[string, string, string, number, string]>(
+    `INSERT INTO retry_holds (stream, hold_id, key, closed_at, line) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (stream, hold_id) DO UPDATE SET key = excluded.key, closed_at = excluded.closed_at, line = excluded.line`,
+  );
+  type HoldRow = { hold_id: string; key: string; closed_at: number; line: string };
+  const selectHold = db.prepare<[string, string], HoldRow>(
+    'SELECT hold_id, key, closed_at, line FROM retry_holds WHERE stream = ? AND hold_id = ?',
+  );
+  // A key used again after the retention window names its newest hold.
+  const selectHoldWithKey = db.prepare<[string, string], HoldRow>(
+    'SELECT hold_id, key, closed_at, line FROM retry_holds WHERE stream = ? AND key = ? ORDER BY closed_at DESC LIMIT 1',
+  );
   const deleteStream = db.prepare<[string]>('DELETE FROM retry_records WHERE stream = ?');
+  const deleteStreamHolds = db.prepare<[string]>('DELETE FROM retry_holds WHERE stream = ?');
   const deleteMark = db.prepare<[string]>('DELETE FROM retry_record_marks WHERE stream = ?');
   const deleteOld = db.prepare<[number, number]>(
     `DELETE FROM retry_records WHERE (stream, key) IN
        (SELECT stream, key FROM retry_records WHERE consumed_at < ? ORDER BY consumed_at LIMIT ?)`,
+  );
+  const deleteOldHolds = db.prepare<[number, number]>(
+    `DELETE FROM retry_holds WHERE (stream, hold_id) IN
+       (SELECT stream, hold_id FROM retry_holds WHERE closed_at < ? ORDER BY closed_at LIMIT ?)`,
+  );
+  const keepHolds = db.transaction((stream: string, holds: readonly StoredHold[], mark: RetryRecordMark) => {
+    for (const hold of holds) upsertHold.run(stream, hold.holdId, hold.idempotencyKey, hold.closedAt, hold.line);
+    upsertMark.run(stream, mark.log, mark.revision.toString(), mark.eventId);
+  });
+  const storedHold = (row: HoldRow | undefined): StoredHold | undefined =>
+    row && { holdId: row.hold_id, idempotencyKey: row.key, closedAt: row.closed_at, line: row.line };
+  const forgetBefore = db.transaction(
+    (cutoff: number, atMost: number) =>
+      deleteOld.run(cutoff, atMost).changes + deleteOldHolds.run(cutoff, atMost).changes,
   );
   const keep = db.transaction((stream: string, spends: readonly StoredSpend[], mark: RetryRecordMark) => {
     for (const spend of spends) upsertSpend.run(stream, spend.idempotencyKey, spend.consumedAt, spend.line);
@@ -75,6 +114,7 @@ export function openSqliteRetryRecords(file: string): RetryRecordStore {
   });
   const forget = db.transaction((stream: string) => {
     deleteStream.run(stream);
+    deleteStreamHolds.run(stream);
     deleteMark.run(stream);
   });
 
@@ -90,11 +130,20 @@ export function openSqliteRetryRecords(file: string): RetryRecordStore {
       const row = selectSpend.get(stream, idempotencyKey);
       return row && { idempotencyKey, consumedAt: row.consumed_at, line: row.line };
     },
+    keepHolds(stream, holds, mark) {
+      keepHolds(stream, holds, mark);
+    },
+    findHold(stream, holdId) {
+      return storedHold(selectHold.get(stream, holdId));
+    },
+    findHoldWithKey(stream, idempotencyKey) {
+      return storedHold(selectHoldWithKey.get(stream, idempotencyKey));
+    },
     forget(stream) {
       forget(stream);
     },
     forgetBefore(cutoff, atMost) {
-      return deleteOld.run(cutoff, atMost).changes;
+      return forgetBefore(cutoff, atMost);
     },
     close() {
       db.close();

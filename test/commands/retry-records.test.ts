@@ -16,6 +16,8 @@ import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { openFileSnapshotStore } from '../../src/snapshots/file-snapshot-store';
 import type { RetryRecordStore } from '../../src/snapshots/port';
 import { openSqliteRetryRecords } from '../../src/snapshots/sqlite-retry-records';
+import type { ReserveCredits } from '../../src/domain/commands';
+import { holdIdWithKey } from '../../src/domain/decisions/hold-of';
 import { grantOn, spendOn } from './commands';
 
 const WORKSPACE = 'ws-retry';
@@ -78,6 +80,152 @@ const balance = async (handler: WorkspaceCreditsCommandHandler) =>
     )
   ).result;
 
+/** The i-th hold: two person enrichments (4 credits) reserved with key r<i>. */
+const reserve = (i: number, units = 2): ReserveCredits => ({
+  type: 'ReserveCredits',
+  data: {
+    workspaceId: WORKSPACE,
+    holdId: `h${i}`,
+    idempotencyKey: `r${i}`,
+    action: 'PERSON_ENRICHMENT',
+    units,
+    creditsPerUnit: 2,
+    actorId: 'service',
+    now,
+  },
+});
+const settleHold = (i: number) => ({
+  type: 'SettleCreditHold' as const,
+  data: {
+    workspaceId: WORKSPACE,
+    holdId: `h${i}`,
+    idempotencyKey: `s${i}`,
+    units: 1,
+    takeExcessFromBalance: false,
+    consumptionId: `settled-${i}`,
+    actorId: 'service',
+    now,
+  },
+});
+const releaseHold = (i: number) => ({
+  type: 'ReleaseCreditHold' as const,
+  data: { workspaceId: WORKSPACE, holdId: `h${i}`, releasedBy: 'service', now },
+});
+const extendHold = (i: number) => ({
+  type: 'ExtendCreditHold' as const,
+  data: {
+    workspaceId: WORKSPACE,
+    holdId: `h${i}`,
+    expiresAt: new Date(now.getTime() + 60_000),
+    extendedBy: 'service',
+    now,
+  },
+});
+
+/** Seeds the workspace and makes `count` holds, settling the even ones (1 of 2 units) and releasing the odd. */
+async function holdHistory(handler: WorkspaceCreditsCommandHandler, count: number): Promise<void> {
+  await handler.handle(grantOn(WORKSPACE, 100_000, 'seed', now), metadata, () => undefined);
+  for (let i = 0; i < count; i++) {
+    await handler.handle(reserve(i), metadata, () => undefined);
+    await handler.handle(i % 2 === 0 ? settleHold(i) : releaseHold(i), metadata, () => undefined);
+  }
+  await handler.idle();
+}
+
+const closedInMemory = async (handler: WorkspaceCreditsCommandHandler) =>
+  (await handler.handle(grantOn(WORKSPACE, 100_000, 'seed', now), metadata, (state) => state.closedHolds.size)).result;
+
+/** A retry of the i-th reserve: the hold it made, as it is now, with nothing appended. */
+async function expectFirstHold(handler: WorkspaceCreditsCommandHandler, i: number): Promise<void> {
+  const retry = await handler.handle(reserve(i), metadata, (state) => {
+    const hold = state.closedHolds.get(holdIdWithKey(state, `r${i}`) ?? '');
+    return hold && { holdId: hold.holdId, status: hold.status };
+  });
+  expect(retry).toEqual({
+    result: { holdId: `h${i}`, status: i % 2 === 0 ? 'SETTLED' : 'RELEASED' },
+    events: [],
+    position: undefined,
+  });
+}
+
+it('keeps at most the bound of closed holds in memory and answers for older ones from the store', async () => {
+  const { handler } = setUp();
+  const warm = handler();
+  await holdHistory(warm, 100);
+  expect(await closedInMemory(warm)).toBeLessThanOrEqual(IN_MEMORY + IN_MEMORY / 10);
+  const before = await balance(warm);
+  expect(before).toBe(100_000 - 2 * 50);
+
+  // Retries of old reserves get the hold they made, even many decided together.
+  await expectFirstHold(warm, 0);
+  await expectFirstHold(warm, 1);
+  const burst = await Promise.all(Array.from({ length: 80 }, (_, i) => warm.handle(reserve(i), metadata, () => 0)));
+  expect(burst.flatMap((retry) => retry.events)).toEqual([]);
+  // The same key for another request is refused, as when the hold was in memory.
+  await expect(warm.handle(reserve(4, 3), metadata, () => undefined)).rejects.toMatchObject({
+    code: 'IDEMPOTENCY_KEY_REUSED',
+  });
+  // A settle retried with its key gets its first answer; what cannot be done to a closed hold is refused with its status.
+  const settledAgain = await warm.handle(settleHold(2), metadata, (state) => state.closedHolds.get('h2')?.settlement);
+  expect(settledAgain.events).toEqual([]);
+  expect(settledAgain.result).toMatchObject({ idempotencyKey: 's2', consumptionId: 'settled-2', credits: 2 });
+  await expect(warm.handle(settleHold(3), metadata, () => undefined)).rejects.toMatchObject({ code: 'HOLD_RELEASED' });
+  await expect(warm.handle(releaseHold(6), metadata, () => undefined)).rejects.toMatchObject({ code: 'HOLD_SETTLED' });
+  await expect(warm.handle(extendHold(5), metadata, () => undefined)).rejects.toMatchObject({ code: 'HOLD_RELEASED' });
+  expect((await warm.handle(releaseHold(7), metadata, () => undefined)).events).toEqual([]);
+  // A hold that never was is still unknown.
+  await expect(warm.handle(settleHold(1_000), metadata, () => undefined)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  expect(await balance(warm)).toBe(before);
+});
+
+it('answers for stored closed holds after a restart, from a snapshot or from the whole log', async () => {
+  const { handler, closeRetryRecords, rejected } = setUp();
+  const first = handler({ snapshotEvery: 25, snapshotIntervalMs: 0 });
+  await holdHistory(first, 60);
+  await first.close();
+  closeRetryRecords();
+
+  const fromSnapshot = handler();
+  await expectFirstHold(fromSnapshot, 2);
+  await expect(fromSnapshot.handle(settleHold(9), metadata, () => undefined)).rejects.toMatchObject({
+    code: 'HOLD_RELEASED',
+  });
+  expect(rejected).toEqual([]);
+  expect(await closedInMemory(fromSnapshot)).toBeLessThanOrEqual(IN_MEMORY + IN_MEMORY / 10);
+
+  const folded = handler({ snapshots: undefined });
+  expect(await closedInMemory(folded)).toBeLessThanOrEqual(IN_MEMORY + IN_MEMORY / 10);
+  await expectFirstHold(folded, 3);
+  await expect(folded.handle(releaseHold(0), metadata, () => undefined)).rejects.toMatchObject({
+    code: 'HOLD_SETTLED',
+  });
+});
+
+it('stores closed holds by id and by key (the newest for a key used again), and forgets them by age', () => {
+  const { retryFile } = setUp();
+  const records = openSqliteRetryRecords(retryFile);
+  const mark = { log: 'log-1', revision: 7n, eventId: 'e7' };
+  records.keepHolds(
+    STREAM,
+    [
+      { holdId: 'old', idempotencyKey: 'same', closedAt: 1_000, line: '["old"]' },
+      { holdId: 'new', idempotencyKey: 'same', closedAt: 9_000, line: '["new"]' },
+    ],
+    mark,
+  );
+  expect(records.mark(STREAM)).toEqual(mark);
+  expect(records.findHold(STREAM, 'old')?.line).toBe('["old"]');
+  expect(records.findHoldWithKey(STREAM, 'same')?.holdId).toBe('new');
+  expect(records.findHold('another-stream', 'old')).toBeUndefined();
+  expect(records.forgetBefore(5_000, 10)).toBe(1);
+  expect(records.findHold(STREAM, 'old')).toBeUndefined();
+  expect(records.findHoldWithKey(STREAM, 'same')?.holdId).toBe('new');
+  records.forget(STREAM);
+  expect(records.findHold(STREAM, 'new')).toBeUndefined();
+  expect(records.mark(STREAM)).toBeUndefined();
+  records.close();
+});
+
 it('keeps at most the bound in memory and answers a retry of an older spend from the store', async () => {
   const { handler } = setUp();
   const warm = handler();
@@ -90,6 +238,22 @@ it('keeps at most the bound in memory and answers a retry of an older spend from
     code: 'IDEMPOTENCY_KEY_REUSED',
   });
   expect(await balance(warm)).toBe(100_000 - 2 * 101);
+});
+
+it('answers a burst of retries of stored spends decided together, however many', async () => {
+  const { handler } = setUp();
+  const warm = handler();
+  await history(warm, 200);
+  const before = await balance(warm);
+  // One batch: every retry is brought back from the store before the batch is decided.
+  const retries = await Promise.all(
+    Array.from({ length: 150 }, (_, i) =>
+      warm.handle(spend(i), metadata, (state) => state.consumptions.get(`k${i}`)?.consumptionId),
+    ),
+  );
+  expect(retries.map((retry) => retry.result)).toEqual(Array.from({ length: 150 }, (_, i) => `c${i}`));
+  expect(retries.every((retry) => retry.events.length === 0)).toBe(true);
+  expect(await balance(warm)).toBe(before);
 });
 
 it('answers retries of stored spends after a restart, from a snapshot or from the whole log', async () => {
@@ -179,6 +343,11 @@ it('keeps the spends in memory while the store fails, and still answers retries'
       throw new Error('disk full');
     },
     find: () => undefined,
+    keepHolds: () => {
+      throw new Error('disk full');
+    },
+    findHold: () => undefined,
+    findHoldWithKey: () => undefined,
     forget: () => undefined,
     forgetBefore: () => 0,
     close: () => undefined,
@@ -191,7 +360,7 @@ it('keeps the spends in memory while the store fails, and still answers retries'
   await history(handler, 30);
   expect(await inMemory(handler)).toBe(31);
   await expectFirstAnswer(handler, 0);
-  expect(problems[0]).toBe('the store failed, the spends stay in memory: disk full');
+  expect(problems[0]).toBe('the store failed, the spends and holds stay in memory: disk full');
 });
 
 it('bounds the cached states by their approximate bytes, the least recently used going first', async () => {

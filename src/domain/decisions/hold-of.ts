@@ -15,9 +15,16 @@ export function requireActive(hold: HoldRecord, now: number): void {
   if (status !== 'ACTIVE') throw holdClosed(hold.holdId, status, hold.closedAt ?? hold.expiresAt);
 }
 
+/**
+ * The id of the hold made last with this reserve key: in memory, or brought back from outside it
+ * (a closed hold the command side took out of memory and recalled for this decision).
+ */
+export const holdIdWithKey = (state: WorkspaceCreditsState, key: string): string | undefined =>
+  state.holdKeys.get(key) ?? state.closedHolds.idOfRecalledKey(key);
+
 /** The hold made with this idempotency key, unless it closed longer ago than keys are remembered. */
 export function holdWithKey(state: WorkspaceCreditsState, key: string, now: number): HoldRecord | undefined {
-  const holdId = state.holdKeys.get(key);
+  const holdId = holdIdWithKey(state, key);
   const hold = holdId === undefined ? undefined : (state.activeHolds.get(holdId) ?? state.closedHolds.get(holdId));
   return hold && (hold.closedAt === undefined || hold.closedAt >= now - IDEMPOTENCY_RETENTION_MS) ? hold : undefined;
 }
