@@ -102,6 +102,9 @@ export class WorkspaceCreditsCommandHandler {
     } catch (error) {
       this.states.forget(stream); // the state may have run ahead of the stream
       throw error;
+    } finally {
+      // Every answer was read from the state as the batch was decided: what was brought back goes.
+      this.states.letRecalledGo(loaded);
     }
     if (result === 'nothing') return [];
     if (result !== 'conflict') {

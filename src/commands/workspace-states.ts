@@ -34,6 +34,8 @@ import {
   type RetryRecordMark,
   type RetryRecordStore,
   type SnapshotStore,
+  type StoredHold,
+  type StoredSpend,
   type StateSnapshot,
 } from '../snapshots/port';
 
@@ -180,6 +182,12 @@ export class WorkspaceStates {
     }
   }
 
+  /** Lets go what `recall` brought back, once the batch it was brought back for is decided. */
+  letRecalledGo(loaded: LoadedStream): void {
+    loaded.state.consumptions.forgetRecalled();
+    loaded.state.closedHolds.forgetRecalled();
+  }
+
   /**
    * Remembered spends and closed holds past the bound go to the store, as of the event at
    * `revision`; on failure they stay in memory.
@@ -194,36 +202,39 @@ export class WorkspaceStates {
     const holdsDue = closedHolds.size >= bound;
     if (!spendsDue && !holdsDue) return;
     const mark = { log, revision, eventId };
-    const stored = (): void => {
+    let newest = -Infinity;
+    const keep = (spends: StoredSpend[], holds: StoredHold[]): void => {
+      // One transaction for both, with the mark: the mark never says the store has what it lacks.
+      store.keep(stream, { spends, holds }, mark);
       loaded.retryRecordsThrough = revision;
       loaded.retryRecordsStored = true;
+      newest = Math.max(newest, spends.at(-1)?.consumedAt ?? newest, holds.at(-1)?.closedAt ?? newest);
     };
-    let newest = -Infinity;
+    let evictedHolds: StoredHold[] = [];
+    // The holds' eviction runs inside the spends' (when both are due), so that nothing leaves
+    // memory unless both went to the store.
+    const withHolds = (spends: StoredSpend[]): void => {
+      if (holdsDue) evictedHolds = closedHolds.evictOldest(this.retryRecordsInMemory, (holds) => keep(spends, holds));
+      else keep(spends, []);
+    };
     try {
-      if (spendsDue) {
-        consumptions.evictOldest(this.retryRecordsInMemory, (spends) => {
-          store.keep(stream, spends, mark);
-          stored();
-          newest = Math.max(newest, spends[spends.length - 1]?.consumedAt ?? newest);
-        });
-      }
-      if (holdsDue) {
-        const evicted = closedHolds.evictOldest(this.retryRecordsInMemory, (holds) => {
-          store.keepHolds(stream, holds, mark);
-          stored();
-          newest = Math.max(newest, holds[holds.length - 1]?.closedAt ?? newest);
-        });
-        for (const hold of evicted) {
-          if (holdKeys.get(hold.idempotencyKey) === hold.holdId) holdKeys.delete(hold.idempotencyKey);
-        }
-      }
-      // Records past the retention window are never asked for again: forget as many as came in.
-      store.forgetBefore(newest - IDEMPOTENCY_RETENTION_MS, 2 * this.retryRecordsBatch);
+      if (spendsDue) consumptions.evictOldest(this.retryRecordsInMemory, withHolds);
+      else withHolds([]);
     } catch (error) {
       this.options.onRetryRecordsProblem?.(
         stream,
         `the store failed, the spends and holds stay in memory: ${messageOf(error)}`,
       );
+      return;
+    }
+    for (const hold of evictedHolds) {
+      if (holdKeys.get(hold.idempotencyKey) === hold.holdId) holdKeys.delete(hold.idempotencyKey);
+    }
+    try {
+      // Records past the retention window are never asked for again: forget as many as came in.
+      store.forgetBefore(newest - IDEMPOTENCY_RETENTION_MS, 2 * this.retryRecordsBatch);
+    } catch (error) {
+      this.options.onRetryRecordsProblem?.(stream, `the store could not forget old records: ${messageOf(error)}`);
     }
   }
 

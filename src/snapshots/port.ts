@@ -79,12 +79,17 @@ export interface RetryRecordMark {
 export interface RetryRecordStore {
   /** How far the stream's stored spends go; undefined when none are stored. */
   mark(stream: string): RetryRecordMark | undefined;
-  /** Stores spends leaving memory, oldest first, and the stream's new mark, all or nothing. */
-  keep(stream: string, spends: readonly StoredSpend[], mark: RetryRecordMark): void;
+  /**
+   * Stores spends and closed holds leaving memory, oldest first, and the stream's new mark, all or
+   * nothing: the mark says the store has everything taken out of memory up to its event.
+   */
+  keep(
+    stream: string,
+    records: { spends: readonly StoredSpend[]; holds: readonly StoredHold[] },
+    mark: RetryRecordMark,
+  ): void;
   /** The stream's newest stored spend with this key. */
   find(stream: string, idempotencyKey: string): StoredSpend | undefined;
-  /** Stores closed holds leaving memory, oldest first, and the stream's new mark, all or nothing. */
-  keepHolds(stream: string, holds: readonly StoredHold[], mark: RetryRecordMark): void;
   /** The stream's stored hold with this id. */
   findHold(stream: string, holdId: string): StoredHold | undefined;
   /** The stream's stored hold reserved last with this key. */

@@ -98,20 +98,23 @@ export function openSqliteRetryRecords(file: string): RetryRecordStore {
     `DELETE FROM retry_holds WHERE (stream, hold_id) IN
        (SELECT stream, hold_id FROM retry_holds WHERE closed_at < ? ORDER BY closed_at LIMIT ?)`,
   );
-  const keepHolds = db.transaction((stream: string, holds: readonly StoredHold[], mark: RetryRecordMark) => {
-    for (const hold of holds) upsertHold.run(stream, hold.holdId, hold.idempotencyKey, hold.closedAt, hold.line);
-    upsertMark.run(stream, mark.log, mark.revision.toString(), mark.eventId);
-  });
   const storedHold = (row: HoldRow | undefined): StoredHold | undefined =>
     row && { holdId: row.hold_id, idempotencyKey: row.key, closedAt: row.closed_at, line: row.line };
   const forgetBefore = db.transaction(
     (cutoff: number, atMost: number) =>
       deleteOld.run(cutoff, atMost).changes + deleteOldHolds.run(cutoff, atMost).changes,
   );
-  const keep = db.transaction((stream: string, spends: readonly StoredSpend[], mark: RetryRecordMark) => {
-    for (const spend of spends) upsertSpend.run(stream, spend.idempotencyKey, spend.consumedAt, spend.line);
-    upsertMark.run(stream, mark.log, mark.revision.toString(), mark.eventId);
-  });
+  const keep = db.transaction(
+    (
+      stream: string,
+      { spends, holds }: { spends: readonly StoredSpend[]; holds: readonly StoredHold[] },
+      mark: RetryRecordMark,
+    ) => {
+      for (const spend of spends) upsertSpend.run(stream, spend.idempotencyKey, spend.consumedAt, spend.line);
+      for (const hold of holds) upsertHold.run(stream, hold.holdId, hold.idempotencyKey, hold.closedAt, hold.line);
+      upsertMark.run(stream, mark.log, mark.revision.toString(), mark.eventId);
+    },
+  );
   const forget = db.transaction((stream: string) => {
     deleteStream.run(stream);
     deleteStreamHolds.run(stream);
@@ -123,15 +126,12 @@ export function openSqliteRetryRecords(file: string): RetryRecordStore {
       const row = selectMark.get(stream);
       return row && { log: row.log, revision: BigInt(row.revision), eventId: row.event_id };
     },
-    keep(stream, spends, mark) {
-      keep(stream, spends, mark);
+    keep(stream, records, mark) {
+      keep(stream, records, mark);
     },
     find(stream, idempotencyKey) {
       const row = selectSpend.get(stream, idempotencyKey);
       return row && { idempotencyKey, consumedAt: row.consumed_at, line: row.line };
-    },
-    keepHolds(stream, holds, mark) {
-      keepHolds(stream, holds, mark);
     },
     findHold(stream, holdId) {
       return storedHold(selectHold.get(stream, holdId));

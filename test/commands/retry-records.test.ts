@@ -205,25 +205,64 @@ it('stores closed holds by id and by key (the newest for a key used again), and 
   const { retryFile } = setUp();
   const records = openSqliteRetryRecords(retryFile);
   const mark = { log: 'log-1', revision: 7n, eventId: 'e7' };
-  records.keepHolds(
+  records.keep(
     STREAM,
-    [
-      { holdId: 'old', idempotencyKey: 'same', closedAt: 1_000, line: '["old"]' },
-      { holdId: 'new', idempotencyKey: 'same', closedAt: 9_000, line: '["new"]' },
-    ],
+    {
+      spends: [{ idempotencyKey: 'k1', consumedAt: 2_000, line: 'spend' }],
+      holds: [
+        { holdId: 'old', idempotencyKey: 'same', closedAt: 1_000, line: '["old"]' },
+        { holdId: 'new', idempotencyKey: 'same', closedAt: 9_000, line: '["new"]' },
+      ],
+    },
     mark,
   );
+  expect(records.find(STREAM, 'k1')?.line).toBe('spend');
   expect(records.mark(STREAM)).toEqual(mark);
   expect(records.findHold(STREAM, 'old')?.line).toBe('["old"]');
   expect(records.findHoldWithKey(STREAM, 'same')?.holdId).toBe('new');
   expect(records.findHold('another-stream', 'old')).toBeUndefined();
-  expect(records.forgetBefore(5_000, 10)).toBe(1);
+  expect(records.forgetBefore(5_000, 10)).toBe(2);
+  expect(records.find(STREAM, 'k1')).toBeUndefined();
   expect(records.findHold(STREAM, 'old')).toBeUndefined();
   expect(records.findHoldWithKey(STREAM, 'same')?.holdId).toBe('new');
   records.forget(STREAM);
   expect(records.findHold(STREAM, 'new')).toBeUndefined();
   expect(records.mark(STREAM)).toBeUndefined();
   records.close();
+});
+
+it('stores the spends and holds leaving memory at one commit in one write, with its mark', async () => {
+  const { store, retryFile } = setUp();
+  const sqlite = openSqliteRetryRecords(retryFile);
+  const writes: { spends: number; holds: number; revision: bigint }[] = [];
+  const recording: RetryRecordStore = {
+    ...sqlite,
+    keep: (stream, records, mark) => {
+      writes.push({ spends: records.spends.length, holds: records.holds.length, revision: mark.revision });
+      sqlite.keep(stream, records, mark);
+    },
+  };
+  const handler = new WorkspaceCreditsCommandHandler(store, {
+    retryRecords: recording,
+    retryRecordsInMemory: IN_MEMORY,
+  });
+  await handler.handle(grantOn(WORKSPACE, 100_000, 'seed', now), metadata, () => undefined);
+  for (let i = 0; i < IN_MEMORY; i++) {
+    await handler.handle(spend(i), metadata, () => undefined);
+    await handler.handle(reserve(i), metadata, () => undefined);
+    await handler.handle(releaseHold(i), metadata, () => undefined);
+  }
+  await handler.handle(reserve(IN_MEMORY), metadata, () => undefined);
+  expect(writes).toEqual([]);
+  // One batch takes both past the bound: one write, of both, at its revision.
+  await Promise.all([
+    handler.handle(spend(IN_MEMORY), metadata, () => undefined),
+    handler.handle(releaseHold(IN_MEMORY), metadata, () => undefined),
+  ]);
+  const revision = (await store.streamRevision(STREAM)) as bigint;
+  expect(writes).toEqual([{ spends: 1, holds: 1, revision }]);
+  expect(sqlite.mark(STREAM)?.revision).toBe(revision);
+  sqlite.close();
 });
 
 it('keeps at most the bound in memory and answers a retry of an older spend from the store', async () => {
@@ -343,9 +382,6 @@ it('keeps the spends in memory while the store fails, and still answers retries'
       throw new Error('disk full');
     },
     find: () => undefined,
-    keepHolds: () => {
-      throw new Error('disk full');
-    },
     findHold: () => undefined,
     findHoldWithKey: () => undefined,
     forget: () => undefined,
