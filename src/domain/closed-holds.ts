@@ -37,8 +37,9 @@ export class ClosedHolds {
   private constructor(
     /** Hold id → its text, in the order they closed. */
     private readonly texts: Map<string, string>,
-    /** When each one in `texts` closed, in the same order, from index `first` on. */
+    /** When each one in `texts` closed, and the key it was reserved with, in the same order, from index `first` on. */
     private closedAts: number[],
+    private reserveKeys: string[],
     private first: number,
     /** The hold that closed last, as a record. */
     private last: HoldRecord | undefined,
@@ -52,7 +53,7 @@ export class ClosedHolds {
   ) {}
 
   static empty(): ClosedHolds {
-    return new ClosedHolds(new Map(), [], 0, undefined);
+    return new ClosedHolds(new Map(), [], [], 0, undefined);
   }
 
   /** Closed holds restored from a snapshot, in the order they closed. */
@@ -95,10 +96,16 @@ export class ClosedHolds {
   evictOldest(keep: number, store: (holds: EvictedHold[]) => void): EvictedHold[] {
     const evicted: EvictedHold[] = [];
     let excess = this.texts.size - keep;
+    let at = this.first;
     for (const [holdId, line] of this.texts) {
       if (excess <= 0) break;
-      const hold = decodeHold(line);
-      evicted.push({ holdId, idempotencyKey: hold.idempotencyKey, closedAt: hold.closedAt ?? 0, line });
+      evicted.push({
+        holdId,
+        idempotencyKey: this.reserveKeys[at] as string,
+        closedAt: this.closedAts[at] as number,
+        line,
+      });
+      at += 1;
       excess -= 1;
     }
     if (evicted.length === 0) return evicted;
@@ -108,10 +115,7 @@ export class ClosedHolds {
       if (this.last?.holdId === holdId) this.last = undefined;
     }
     this.first += evicted.length;
-    if (this.first * 2 >= this.closedAts.length) {
-      this.closedAts = this.closedAts.slice(this.first);
-      this.first = 0;
-    }
+    this.compact();
     return evicted;
   }
 
@@ -147,11 +151,14 @@ export class ClosedHolds {
       // A hold id closing twice (no command makes one: ids are new UUIDs) moves to the end, and the
       // times are read again from the texts so that they stay in step with them.
       this.texts.delete(hold.holdId);
-      this.closedAts = Array.from(this.texts.values(), (text) => decodeHold(text).closedAt ?? 0);
+      const holds = Array.from(this.texts.values(), decodeHold);
+      this.closedAts = holds.map((closed) => closed.closedAt ?? 0);
+      this.reserveKeys = holds.map((closed) => closed.idempotencyKey);
       this.first = 0;
     }
     this.texts.set(hold.holdId, encodeHold(hold));
     this.closedAts.push(hold.closedAt ?? 0);
+    this.reserveKeys.push(hold.idempotencyKey);
     this.last = hold;
   }
 
@@ -171,11 +178,15 @@ export class ClosedHolds {
     }
     if (first === this.first) return;
     this.first = first;
-    // Drop the forgotten times once they are half the list, so that it stays as long as the map.
-    if (first * 2 >= this.closedAts.length) {
-      this.closedAts = this.closedAts.slice(first);
-      this.first = 0;
-    }
+    this.compact();
+  }
+
+  /** Drops the times and keys of holds let go once they are half the lists, so that they stay as long as the map. */
+  private compact(): void {
+    if (this.first * 2 < this.closedAts.length) return;
+    this.closedAts = this.closedAts.slice(this.first);
+    this.reserveKeys = this.reserveKeys.slice(this.first);
+    this.first = 0;
   }
 
   /** A copy that can be added to and forgotten from alone; the texts themselves are shared. */
@@ -183,6 +194,7 @@ export class ClosedHolds {
     return new ClosedHolds(
       new Map(this.texts),
       this.closedAts.slice(this.first),
+      this.reserveKeys.slice(this.first),
       0,
       this.last,
       new Map(this.recalled),

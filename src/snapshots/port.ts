@@ -90,7 +90,7 @@ export interface RetryRecordStore {
   ): void;
   /** The stream's newest stored spend with this key. */
   find(stream: string, idempotencyKey: string): StoredSpend | undefined;
-  /** The stream's stored hold with this id. */
+  /** The stream's stored hold with this id (unless its key was used again for a newer one). */
   findHold(stream: string, holdId: string): StoredHold | undefined;
   /** The stream's stored hold reserved last with this key. */
   findHoldWithKey(stream: string, idempotencyKey: string): StoredHold | undefined;

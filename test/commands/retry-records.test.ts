@@ -201,7 +201,7 @@ it('answers for stored closed holds after a restart, from a snapshot or from the
   });
 });
 
-it('stores closed holds by id and by key (the newest for a key used again), and forgets them by age', () => {
+it('stores closed holds by key (the newest for a key used again) and finds them by id, and forgets them by age', () => {
   const { retryFile } = setUp();
   const records = openSqliteRetryRecords(retryFile);
   const mark = { log: 'log-1', revision: 7n, eventId: 'e7' };
@@ -218,12 +218,25 @@ it('stores closed holds by id and by key (the newest for a key used again), and 
   );
   expect(records.find(STREAM, 'k1')?.line).toBe('spend');
   expect(records.mark(STREAM)).toEqual(mark);
-  expect(records.findHold(STREAM, 'old')?.line).toBe('["old"]');
+  // A key used again (after the retention window) keeps its newest hold, whichever comes first.
   expect(records.findHoldWithKey(STREAM, 'same')?.holdId).toBe('new');
-  expect(records.findHold('another-stream', 'old')).toBeUndefined();
+  expect(records.findHold(STREAM, 'new')?.line).toBe('["new"]');
+  expect(records.findHold(STREAM, 'old')).toBeUndefined();
+  records.keep(
+    STREAM,
+    { spends: [], holds: [{ holdId: 'old', idempotencyKey: 'same', closedAt: 1_000, line: '["old"]' }] },
+    mark,
+  );
+  expect(records.findHold(STREAM, 'new')?.line).toBe('["new"]');
+  records.keep(
+    STREAM,
+    { spends: [], holds: [{ holdId: 'other', idempotencyKey: 'other-key', closedAt: 3_000, line: '["other"]' }] },
+    mark,
+  );
+  expect(records.findHold('another-stream', 'other')).toBeUndefined();
   expect(records.forgetBefore(5_000, 10)).toBe(2);
   expect(records.find(STREAM, 'k1')).toBeUndefined();
-  expect(records.findHold(STREAM, 'old')).toBeUndefined();
+  expect(records.findHold(STREAM, 'other')).toBeUndefined();
   expect(records.findHoldWithKey(STREAM, 'same')?.holdId).toBe('new');
   records.forget(STREAM);
   expect(records.findHold(STREAM, 'new')).toBeUndefined();
