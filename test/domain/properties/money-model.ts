@@ -1052,3 +1052,26 @@ export const steps: fc.Arbitrary<Step[]> = fc.array(
   ),
   { minLength: 5, maxLength: 60, size: 'max' },
 );
+
+/**
+ * Steps for what a workspace remembers to answer retries: mostly spends and holds (reserved,
+ * settled, released, extended), with money coming in and short clock steps, over longer histories,
+ * so that many spends and ended holds pile up within the key window.
+ */
+export const rememberingSteps: fc.Arbitrary<Step[]> = fc.array(
+  fc.oneof(
+    { arbitrary: promotion, weight: 2 },
+    { arbitrary: creditCheckout, weight: 1 },
+    { arbitrary: checkout, weight: 1 },
+    { arbitrary: spend, weight: 8 },
+    { arbitrary: giveSpendBack, weight: 2 },
+    { arbitrary: adminRefund, weight: 1 },
+    { arbitrary: reserveHold, weight: 8 },
+    { arbitrary: settleHold, weight: 6 },
+    { arbitrary: releaseHold, weight: 4 },
+    { arbitrary: extendHold, weight: 2 },
+    { arbitrary: sweep, weight: 1 },
+    { arbitrary: shortTick, weight: 3 },
+  ),
+  { minLength: 20, maxLength: 120, size: 'max' },
+);
