@@ -15,10 +15,12 @@ import type { Database } from 'better-sqlite3';
 import {
   endpointDisabledMessage,
   mayAnnounce,
+  testMessage,
   webhookMessagesOf,
-  type WebhookEventType,
+  WEBHOOK_TEST_TYPE,
   type LogContext,
   type WebhookMessage,
+  type WebhookMessageType,
 } from '../../src/domain/webhooks/messages';
 import type { WebhookEndpointEvent } from '../../src/domain/webhooks/endpoint-events';
 import { toWebhookEndpointEvent } from '../../src/events/webhook-endpoint-stream';
@@ -66,6 +68,9 @@ function isFromRunBefore(
 }
 
 function deliveriesOf(db: Database, work: WorkQueue) {
+  const enabled = db.prepare<[string], { workspace_id: string | null }>(
+    "SELECT workspace_id FROM webhook_endpoints WHERE endpoint_id = ? AND status = 'ENABLED'",
+  );
   const subscribers = db.prepare<[string], { endpoint_id: string; event_types: string }>(
     `SELECT endpoint_id, event_types FROM webhook_endpoints
      WHERE status = 'ENABLED' AND (workspace_id = ? OR workspace_id IS NULL)`,
@@ -80,7 +85,7 @@ function deliveriesOf(db: Database, work: WorkQueue) {
   );
   const get = db.prepare<
     [string],
-    { endpoint_id: string; event_type: WebhookEventType; status: string; attempts: number }
+    { endpoint_id: string; event_type: WebhookMessageType; status: string; attempts: number }
   >('SELECT endpoint_id, event_type, status, attempts FROM webhook_deliveries WHERE delivery_id = ?');
   const attempted = db.prepare(
     `INSERT OR IGNORE INTO webhook_attempts (delivery_id, attempt, succeeded, status_code, error, latency_ms, next_attempt_at, attempted_at)
@@ -142,22 +147,51 @@ function deliveriesOf(db: Database, work: WorkQueue) {
       if (endpoints.length === 0) return;
       const balanceAfter = balanceAt.get(workspaceId, recorded.position)?.balance_after ?? 0;
       const messages = messagesAt({ position: recorded.position, balanceAfter });
-      const at = recorded.recordedAt.getTime();
       for (const message of messages) {
         const body = JSON.stringify(message);
         for (const endpoint of endpoints) {
           if (!(JSON.parse(endpoint.event_types) as string[]).includes(message.type)) continue;
-          const deliveryId = deliveryIdOf(endpoint.endpoint_id, recorded.id, message.type);
-          const payload: WebhookWork = {
-            endpointId: endpoint.endpoint_id,
-            deliveryId,
-            eventType: message.type,
-            firstAttempt: 1,
-          };
-          insert.run({ ...payload, body, workspaceId, position: recorded.position, at });
-          work.schedule(workKey(endpoint.endpoint_id, deliveryId), payload, at);
+          this.deliver(recorded, endpoint.endpoint_id, workspaceId, message.type, body);
         }
       }
+    },
+
+    /**
+     * A test message to the one endpoint it was asked for, unless the endpoint is no longer enabled
+     * (disabled or deleted in the same append): its workspace's balance at the request, none for a
+     * platform endpoint.
+     */
+    test(
+      recorded: RecordedEvent,
+      test: { endpointId: string; deliveryId: string; requestedBy: string; requestedAt: string },
+    ) {
+      const endpoint = enabled.get(test.endpointId);
+      if (!endpoint) return;
+      const workspaceId = endpoint.workspace_id;
+      const balanceAfter =
+        workspaceId === null ? null : (balanceAt.get(workspaceId, recorded.position)?.balance_after ?? 0);
+      const message = testMessage({ ...test, workspaceId }, { position: recorded.position, balanceAfter });
+      // A platform endpoint's delivery belongs to no workspace: '' in the column, null in the body.
+      const body = JSON.stringify(message);
+      this.deliver(recorded, test.endpointId, workspaceId ?? '', WEBHOOK_TEST_TYPE, body, test.deliveryId);
+    },
+
+    /**
+     * One delivery of one message to one endpoint, due at once. Its webhook-id is derived from the
+     * event (a test's was made with its request).
+     */
+    deliver(
+      recorded: RecordedEvent,
+      endpointId: string,
+      workspaceId: string,
+      type: WebhookMessageType,
+      body: string,
+      deliveryId = deliveryIdOf(endpointId, recorded.id, type),
+    ) {
+      const at = recorded.recordedAt.getTime();
+      const payload: WebhookWork = { endpointId, deliveryId, eventType: type, firstAttempt: 1 };
+      insert.run({ ...payload, body, workspaceId, position: recorded.position, at });
+      work.schedule(workKey(endpointId, deliveryId), payload, at);
     },
 
     attempted(data: Extract<WebhookEndpointEvent, { type: 'WebhookDeliveryAttempted' }>['data']): void {
@@ -311,6 +345,9 @@ function endpointsOf(db: Database, deliveries: ReturnType<typeof deliveriesOf>) 
           return;
         case 'WebhookRedeliveryRequested':
           deliveries.redeliver(event.data.deliveryId, ms(event.data.requestedAt));
+          return;
+        case 'WebhookTestRequested':
+          deliveries.test(recorded, event.data);
           return;
       }
     },

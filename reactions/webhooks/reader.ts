@@ -5,7 +5,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { DisableReason } from '../../src/domain/webhooks/endpoint-events';
-import type { WebhookEventType } from '../../src/domain/webhooks/messages';
+import type { WebhookEventType, WebhookMessageType } from '../../src/domain/webhooks/messages';
 
 export type EndpointStatus = 'ENABLED' | 'DISABLED' | 'DELETED';
 export type DeliveryStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
@@ -46,8 +46,9 @@ export interface OutgoingMessage extends SealedSecrets {
 export interface WebhookDeliveryView {
   deliveryId: string;
   endpointId: string;
-  workspaceId: string;
-  eventType: WebhookEventType;
+  /** null for a test of a platform endpoint. */
+  workspaceId: string | null;
+  eventType: WebhookMessageType;
   position: bigint;
   body: string;
   status: DeliveryStatus;
@@ -94,7 +95,7 @@ interface DeliveryRow {
   delivery_id: string;
   endpoint_id: string;
   workspace_id: string;
-  event_type: WebhookEventType;
+  event_type: WebhookMessageType;
   event_position: number | bigint;
   body: string;
   status: DeliveryStatus;
@@ -241,7 +242,7 @@ function deliveryView(row: DeliveryRow): WebhookDeliveryView {
   return {
     deliveryId: row.delivery_id,
     endpointId: row.endpoint_id,
-    workspaceId: row.workspace_id,
+    workspaceId: row.workspace_id === '' ? null : row.workspace_id,
     eventType: row.event_type,
     position: BigInt(row.event_position),
     body: row.body,

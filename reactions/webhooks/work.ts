@@ -1,6 +1,6 @@
 /** The webhooks reaction's work, as its derivation records it and its performer reads it. */
 import { createHash } from 'node:crypto';
-import type { WebhookEventType } from '../../src/domain/webhooks/messages';
+import type { WebhookMessageType } from '../../src/domain/webhooks/messages';
 
 export const WEBHOOKS_REACTION = 'webhooks';
 
@@ -12,7 +12,7 @@ export interface WebhookWork {
   endpointId: string;
   /** The webhook-id: the same on every attempt, and after a redelivery. */
   deliveryId: string;
-  eventType: WebhookEventType;
+  eventType: WebhookMessageType;
   /** The number of this run's first attempt (1, or the next one after a redelivery). */
   firstAttempt: number;
   /**
@@ -27,7 +27,7 @@ export interface WebhookWork {
  * A message's webhook-id, from the endpoint, the event and the message type: derived again the same
  * by a replay, so a replay cannot make a second message of one already delivered.
  */
-export function deliveryIdOf(endpointId: string, eventId: string, type: WebhookEventType): string {
+export function deliveryIdOf(endpointId: string, eventId: string, type: WebhookMessageType): string {
   const digest = createHash('sha256').update(`${endpointId}\n${eventId}\n${type}`).digest('base64url');
   return `msg_${digest.slice(0, 27)}`;
 }

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from '../clock';
 import { conflict, isCreditsError, keptChanging } from '../domain/errors';
-import type { WebhookEventType } from '../domain/webhooks/messages';
+import type { WebhookEventType, WebhookMessageType } from '../domain/webhooks/messages';
 import type { WebhookEndpointCommand } from '../domain/webhooks/endpoint-decider';
 import {
   ABANDONED_AFTER_MS,
@@ -61,7 +61,7 @@ const REPAIR_QUIET_MS = 5 * 60 * 1000;
 export interface DeliveryAttempt {
   endpointId: string;
   deliveryId: string;
-  eventType: WebhookEventType;
+  eventType: WebhookMessageType;
   attempt: number;
   succeeded: boolean;
   statusCode: number | null;
@@ -324,6 +324,21 @@ export class WebhookEndpointCommands {
     metadata: CommandMetadata,
   ): Promise<Outcome<void>> {
     return this.run({ type: 'RequestWebhookRedelivery', data: { ...request, ...this.by(metadata) } }, metadata);
+  }
+
+  /**
+   * Sends the endpoint a test message (`webhook.test`), signed and retried like any other, to that
+   * endpoint only; answers its webhook-id. Refused while the endpoint is disabled.
+   */
+  async sendTest(endpointId: string, metadata: CommandMetadata): Promise<Outcome<{ deliveryId: string }>> {
+    // Shaped like every other webhook-id (`msg_` and 27 characters), made once, with the request.
+    const digest = createHash('sha256').update(`test\n${endpointId}\n${this.newId()}`).digest('base64url');
+    const deliveryId = `msg_${digest.slice(0, 27)}`;
+    const { events, position } = await this.run(
+      { type: 'SendWebhookTest', data: { endpointId, deliveryId, ...this.by(metadata) } },
+      metadata,
+    );
+    return { result: { deliveryId }, events, position };
   }
 
   recordAttempt(attempt: DeliveryAttempt, metadata: CommandMetadata): Promise<Outcome<void>> {

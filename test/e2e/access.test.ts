@@ -225,6 +225,10 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
     'mutation ($i: RedeliverWebhookInput!) { redeliverWebhook(input: $i) { id } }',
     { i: { deliveryId } },
   ],
+  sendTestWebhook: () => [
+    'mutation ($i: WebhookEndpointIdInput!) { sendTestWebhook(input: $i) { id } }',
+    { i: { endpointId } },
+  ],
   // Last: once an allowed caller has deleted it, the calls above answer CONFLICT (still allowed).
   deleteWebhookEndpoint: () => [
     'mutation ($i: WebhookEndpointIdInput!) { deleteWebhookEndpoint(input: $i) { id } }',

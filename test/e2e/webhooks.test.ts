@@ -2,13 +2,15 @@
  * Outbound webhooks against the real server and a local receiver that verifies every signature
  * with the standardwebhooks library: one credits.low for a burst of spends, retries until the
  * endpoint answers, redelivery with the same webhook-id, secret rotation, giving up, disabling an
- * endpoint that keeps failing, redirects not followed, platform endpoints, and who may do what.
+ * endpoint that keeps failing, redirects not followed, test messages, platform endpoints, and who may do
+ * what.
  */
 import {
   ConsumeCreditsDocument,
   CreateWebhookEndpointDocument,
   CreditAlertsDocument,
   DeleteWebhookEndpointDocument,
+  DisableWebhookEndpointDocument,
   GrantCreditsDocument,
   LatestAttemptsDocument,
   PlatformWebhookEndpointsDocument,
@@ -16,6 +18,7 @@ import {
   RedeliverWebhookDocument,
   ReserveCreditsDocument,
   RotateWebhookSecretDocument,
+  SendTestWebhookDocument,
   WebhookDeliveriesDocument,
   WebhookEndpointsDocument,
 } from '../generated/graphql';
@@ -328,6 +331,96 @@ describe('secret rotation retried', () => {
     expect(delivered?.headers['webhook-signature']?.split(' ')).toHaveLength(2);
     expect(receiver.verifiedBy(hook.secret).filter(at(hook.path))).toEqual([delivered]);
     expect(receiver.verifiedBy(first?.secret ?? '?').filter(at(hook.path))).toEqual([delivered]);
+  });
+});
+
+describe('test messages', () => {
+  it('send a signed webhook.test to the one endpoint asked, whatever it subscribes to', async () => {
+    const workspaceId = newWorkspace();
+    await buy(workspaceId);
+    const hook = await endpoint(workspaceId, ['credits.low']);
+    const beside = await endpoint(workspaceId, ['credits.low', 'purchase.completed']);
+    const { sendTestWebhook: sent } = await expectData(
+      server.url,
+      SendTestWebhookDocument,
+      { input: { endpointId: hook.id } },
+      tokenFor(workspaceId, 'BILLING_MANAGER'),
+    );
+    expect(sent).toMatchObject({ workspaceId, eventType: 'webhook.test', status: 'PENDING' });
+    const [received] = await receiver.waitFor(at(hook.path), 1);
+    expect((received as ReceivedWebhook).headers['webhook-id']).toBe(sent.id);
+    expect(receiver.verifiedBy(hook.secret).filter(at(hook.path))).toHaveLength(1);
+    expect(messageOf(received as ReceivedWebhook)).toEqual({
+      type: 'webhook.test',
+      timestamp: expect.any(String) as string,
+      data: {
+        schemaVersion: 1,
+        workspaceId,
+        position: expect.stringMatching(/^\d+$/) as string,
+        balanceAfter: 500,
+        endpointId: hook.id,
+        requestedBy: expect.any(String) as string,
+      },
+    });
+    expect((received as ReceivedWebhook).body).toBe(sent.payload);
+    const [delivered] = await until(
+      () => deliveriesOf(hook.id),
+      (list) => list[0]?.status === 'SUCCEEDED',
+    );
+    expect(delivered?.id).toBe(sent.id);
+    // Only the endpoint asked: the other endpoint of the workspace got nothing.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(receiver.received.filter(at(beside.path))).toEqual([]);
+  });
+
+  it('test a platform endpoint for admins only, and refuse members and disabled endpoints', async () => {
+    const workspaceId = newWorkspace();
+    const platform = await endpoint(null, ['purchase.completed']);
+    const refusedOwner = await expectError(
+      server.url,
+      SendTestWebhookDocument,
+      { input: { endpointId: platform.id } },
+      tokenFor(workspaceId, 'OWNER'),
+    );
+    expect(refusedOwner.code).toBe('FORBIDDEN');
+    const { sendTestWebhook: sent } = await expectData(
+      server.url,
+      SendTestWebhookDocument,
+      { input: { endpointId: platform.id } },
+      adminToken(),
+    );
+    expect(sent.workspaceId).toBeNull();
+    const [received] = await receiver.waitFor(at(platform.path), 1);
+    expect(messageOf(received as ReceivedWebhook).data).toMatchObject({
+      workspaceId: null,
+      balanceAfter: null,
+      endpointId: platform.id,
+    });
+
+    const hook = await endpoint(workspaceId, ['credits.low']);
+    const member = await expectError(
+      server.url,
+      SendTestWebhookDocument,
+      { input: { endpointId: hook.id } },
+      tokenFor(workspaceId, 'MEMBER'),
+    );
+    expect(member.code).toBe('FORBIDDEN');
+    await expectData(server.url, DisableWebhookEndpointDocument, { input: { endpointId: hook.id } }, adminToken());
+    const disabled = await expectError(
+      server.url,
+      SendTestWebhookDocument,
+      { input: { endpointId: hook.id } },
+      tokenFor(workspaceId, 'OWNER'),
+    );
+    expect(disabled.code).toBe('CONFLICT');
+    expect(await deliveriesOf(hook.id)).toEqual([]);
+    const unknown = await expectError(
+      server.url,
+      SendTestWebhookDocument,
+      { input: { endpointId: 'we_no_such_endpoint' } },
+      adminToken(),
+    );
+    expect(unknown.code).toBe('NOT_FOUND');
   });
 });
 

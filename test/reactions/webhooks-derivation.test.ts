@@ -136,6 +136,93 @@ describe('the webhooks derivation', () => {
       );
   });
 
+  it('sends a test to the one endpoint asked, with its own webhook-id, and none to a disabled one', () => {
+    const test = (endpointId: string, deliveryId: string, when = at(2 * HOUR)) =>
+      endpointEvent(
+        endpointId,
+        'WebhookTestRequested',
+        { deliveryId, requestedBy: 'owner-1', requestedAt: when.toISOString() },
+        when,
+      );
+    const disabled = endpointEvent('we_off', 'WebhookEndpointDisabled', {
+      reason: 'MANUAL',
+      failingSince: null,
+      disabledBy: 'owner-1',
+      disabledAt: at(HOUR).toISOString(),
+    });
+    webhooks
+      .given(
+        ...base,
+        created('we_off', WORKSPACE),
+        disabled,
+        test('we_a', 'msg_test_a'),
+        test('we_p', 'msg_test_p'),
+        test('we_off', 'msg_test_off'),
+      )
+      .then(
+        (db) => {
+          const reader = new WebhookReader(db);
+          const tested = (endpointId: string) =>
+            reader.deliveries(endpointId, 10).filter((sent) => sent.eventType === 'webhook.test');
+          const [mine] = tested('we_a');
+          const [platform] = tested('we_p');
+          return {
+            work: db
+              .prepare(WORK)
+              .all()
+              .map((row) => (row as { key: string }).key),
+            mine: mine && {
+              id: mine.deliveryId,
+              workspaceId: mine.workspaceId,
+              body: JSON.parse(mine.body) as unknown,
+            },
+            platform: platform && { workspaceId: platform.workspaceId, body: JSON.parse(platform.body) as unknown },
+            off: tested('we_off').length,
+          };
+        },
+        {
+          work: [
+            workKey('we_a', delivery('we_a')),
+            workKey('we_a', 'msg_test_a'),
+            workKey('we_p', delivery('we_p')),
+            workKey('we_p', 'msg_test_p'),
+          ].sort(),
+          mine: {
+            id: 'msg_test_a',
+            workspaceId: WORKSPACE,
+            body: {
+              type: 'webhook.test',
+              timestamp: at(2 * HOUR).toISOString(),
+              data: {
+                schemaVersion: 1,
+                workspaceId: WORKSPACE,
+                position: '7',
+                balanceAfter: 500,
+                endpointId: 'we_a',
+                requestedBy: 'owner-1',
+              },
+            },
+          },
+          platform: {
+            workspaceId: null,
+            body: {
+              type: 'webhook.test',
+              timestamp: at(2 * HOUR).toISOString(),
+              data: {
+                schemaVersion: 1,
+                workspaceId: null,
+                position: '8',
+                balanceAfter: null,
+                endpointId: 'we_p',
+                requestedBy: 'owner-1',
+              },
+            },
+          },
+          off: 0,
+        },
+      );
+  });
+
   it('sends again with the same webhook-id when asked, counting attempts on', () => {
     webhooks
       .given(

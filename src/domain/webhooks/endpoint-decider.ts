@@ -10,7 +10,7 @@
 import { conflict, idempotencyKeyReused, invalidCommand, notFound } from '../errors';
 import { iso, ms } from '../instants';
 import type { EndpointScope, WebhookEndpointEvent } from './endpoint-events';
-import type { WebhookEventType } from './messages';
+import type { WebhookEventType, WebhookMessageType } from './messages';
 
 type Command<Type extends string, Data> = { type: Type; data: Data & { endpointId: string; by: string; now: string } };
 
@@ -28,7 +28,7 @@ export type WebhookEndpointCommand =
       'RecordWebhookAttempt',
       {
         deliveryId: string;
-        eventType: WebhookEventType;
+        eventType: WebhookMessageType;
         attempt: number;
         succeeded: boolean;
         statusCode: number | null;
@@ -41,7 +41,8 @@ export type WebhookEndpointCommand =
         disableAfterMs: number;
       }
     >
-  | Command<'RequestWebhookRedelivery', { deliveryId: string }>;
+  | Command<'RequestWebhookRedelivery', { deliveryId: string }>
+  | Command<'SendWebhookTest', { deliveryId: string }>;
 
 export type EndpointStatus = 'NONE' | 'ENABLED' | 'DISABLED' | 'DELETED';
 
@@ -119,6 +120,7 @@ export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent)
       return state;
     }
     case 'WebhookRedeliveryRequested':
+    case 'WebhookTestRequested':
       return state;
   }
 }
@@ -210,6 +212,13 @@ export function decide(command: WebhookEndpointCommand, state: WebhookEndpointSt
       return [
         { type: 'WebhookRedeliveryRequested', data: { endpointId, deliveryId, requestedBy: by, requestedAt: now } },
       ];
+    }
+    case 'SendWebhookTest': {
+      if (state.status !== 'ENABLED') {
+        throw conflict(`Webhook endpoint "${endpointId}" is disabled: enable it before sending a test.`);
+      }
+      const { deliveryId } = command.data;
+      return [{ type: 'WebhookTestRequested', data: { endpointId, deliveryId, requestedBy: by, requestedAt: now } }];
     }
   }
 }

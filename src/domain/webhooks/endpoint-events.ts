@@ -4,7 +4,7 @@
  * and every attempt to deliver a message to it. Its status, and whether it has been failing for so
  * long that it is disabled, are decided from this stream alone.
  */
-import type { WebhookEventType } from './messages';
+import type { WebhookEventType, WebhookMessageType } from './messages';
 
 type Event<Type extends string, Data> = { type: Type; data: Data };
 
@@ -89,7 +89,7 @@ export type WebhookDeliveryAttempted = Event<
   {
     endpointId: string;
     deliveryId: string;
-    eventType: WebhookEventType;
+    eventType: WebhookMessageType;
     attempt: number;
     succeeded: boolean;
     statusCode: number | null;
@@ -106,6 +106,15 @@ export type WebhookDeliveryAttempted = Event<
   }
 >;
 
+/**
+ * Someone asked for a test message to be sent to the endpoint: a `webhook.test` delivery of its own,
+ * whose webhook-id (`deliveryId`) was made with the request.
+ */
+export type WebhookTestRequested = Event<
+  'WebhookTestRequested',
+  { endpointId: string; deliveryId: string; requestedBy: string; requestedAt: string }
+>;
+
 /** Someone asked for a message to be sent again (same webhook-id, a new attempt). */
 export type WebhookRedeliveryRequested = Event<
   'WebhookRedeliveryRequested',
@@ -120,7 +129,8 @@ export type WebhookEndpointEvent =
   | WebhookEndpointDeleted
   | WebhookSecretRotated
   | WebhookDeliveryAttempted
-  | WebhookRedeliveryRequested;
+  | WebhookRedeliveryRequested
+  | WebhookTestRequested;
 
 export const WEBHOOK_ENDPOINT_EVENT_TYPES: readonly WebhookEndpointEvent['type'][] = [
   'WebhookEndpointCreated',
@@ -131,4 +141,5 @@ export const WEBHOOK_ENDPOINT_EVENT_TYPES: readonly WebhookEndpointEvent['type']
   'WebhookSecretRotated',
   'WebhookDeliveryAttempted',
   'WebhookRedeliveryRequested',
+  'WebhookTestRequested',
 ];

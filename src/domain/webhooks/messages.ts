@@ -32,12 +32,21 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export const isWebhookEventType = (value: string): value is WebhookEventType =>
   (WEBHOOK_EVENT_TYPES as readonly string[]).includes(value);
 
+/**
+ * The message sent when someone asks for a test of an endpoint (sendTestWebhook): to that one
+ * endpoint, whatever it subscribes to. It is no event type: no endpoint subscribes to it.
+ */
+export const WEBHOOK_TEST_TYPE = 'webhook.test';
+/** What a delivery carries: one of the event types, or a test. */
+export type WebhookMessageType = WebhookEventType | typeof WEBHOOK_TEST_TYPE;
+
 /** The body of one delivery (Standard Webhooks' `{ type, timestamp, data }`). */
 export interface WebhookMessage {
-  type: WebhookEventType;
+  type: WebhookMessageType;
   /** When the event took effect (ISO-8601), the same on every attempt. */
   timestamp: string;
-  data: { schemaVersion: number; workspaceId: string; position: string; balanceAfter: number } & Record<
+  /** `workspaceId` and `balanceAfter` are null only in a test of a platform endpoint. */
+  data: { schemaVersion: number; workspaceId: string | null; position: string; balanceAfter: number | null } & Record<
     string,
     unknown
   >;
@@ -229,6 +238,28 @@ export function endpointDisabledMessage(
       url: publicUrlOf(url),
       reason: 'FAILING',
       failingSince,
+    },
+  };
+}
+
+/**
+ * The test message asked for at an endpoint: its workspace (null for a platform endpoint), the
+ * position of the request in the log and, for a workspace's endpoint, the balance there.
+ */
+export function testMessage(
+  test: { workspaceId: string | null; endpointId: string; requestedBy: string; requestedAt: string },
+  at: { position: bigint; balanceAfter: number | null },
+): WebhookMessage {
+  return {
+    type: WEBHOOK_TEST_TYPE,
+    timestamp: test.requestedAt,
+    data: {
+      schemaVersion: WEBHOOK_SCHEMA_VERSION,
+      workspaceId: test.workspaceId,
+      position: at.position.toString(),
+      balanceAfter: at.balanceAfter,
+      endpointId: test.endpointId,
+      requestedBy: test.requestedBy,
     },
   };
 }

@@ -1,5 +1,5 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { invalidCommand, notFound } from '../../domain/errors';
+import { conflict, invalidCommand, notFound } from '../../domain/errors';
 import type { WebhookEventType } from '../../domain/webhooks/messages';
 import type { WebhookDeliveryView, WebhookEndpointView } from '../../queries/webhooks';
 import type { GraphQLContext } from '../context';
@@ -175,6 +175,24 @@ export class WebhooksResolver {
     const principal = managedEndpoint(context, delivery.endpointId);
     await commands.requestRedelivery({ endpointId: delivery.endpointId, deliveryId }, asActor(principal));
     return toDelivery(reader.delivery(deliveryId) ?? delivery);
+  }
+
+  @Mutation(() => WebhookDelivery, {
+    description:
+      'Sends the endpoint a signed test message (type webhook.test), to that endpoint only, whatever it subscribes to: a delivery like any other, retried and listed in webhookDeliveries. Refused while the endpoint is disabled.',
+  })
+  async sendTestWebhook(
+    @Arg('input', () => WebhookEndpointIdInput) { endpointId }: WebhookEndpointIdInput,
+    @Ctx() context: GraphQLContext,
+  ): Promise<WebhookDelivery> {
+    const principal = managedEndpoint(context, endpointId);
+    const { reader, commands } = context.services.webhooks;
+    const { result } = await commands.sendTest(endpointId, asActor(principal));
+    const delivery = reader.delivery(result.deliveryId);
+    // Read your writes: the delivery is derived in the same projection batch as the request, unless
+    // the endpoint was disabled or deleted in between.
+    if (!delivery) throw conflict(`Webhook endpoint "${endpointId}" was disabled meanwhile: no test was sent.`);
+    return toDelivery(delivery);
   }
 }
 

@@ -121,10 +121,13 @@ export class WebhookDelivery {
   @Field(() => ID)
   endpointId!: string;
 
-  @Field(() => ID)
-  workspaceId!: string;
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The workspace it is about; null for a test of a platform endpoint.',
+  })
+  workspaceId!: string | null;
 
-  @Field({ description: 'The message type, e.g. credits.low.' })
+  @Field({ description: 'The message type, e.g. credits.low, or webhook.test for a test.' })
   eventType!: string;
 
   @Field({ description: 'The position in the log of the event it announces.' })

@@ -241,6 +241,24 @@ describe('delivery attempts', () => {
   });
 });
 
+describe('test messages', () => {
+  it('are recorded for an enabled endpoint, with the webhook-id made with the request, and refused for a disabled one', () => {
+    given(created())
+      .when(command('SendWebhookTest', { deliveryId: 'msg_test' }))
+      .then({
+        type: 'WebhookTestRequested',
+        data: { endpointId: ENDPOINT, deliveryId: 'msg_test', requestedBy: 'owner-1', requestedAt: at(HOUR) },
+      });
+    const disabled = {
+      type: 'WebhookEndpointDisabled',
+      data: { endpointId: ENDPOINT, reason: 'FAILING', failingSince: T0, disabledBy: 'o', disabledAt: T0 },
+    } as const;
+    given(created(), disabled)
+      .when(command('SendWebhookTest', { deliveryId: 'msg_test' }))
+      .thenThrows('CONFLICT');
+  });
+});
+
 describe('redelivery', () => {
   it('is recorded for an enabled endpoint and refused for a disabled one', () => {
     given(created())
