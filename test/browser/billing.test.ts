@@ -670,6 +670,25 @@ describe('the Billing page', () => {
     await shot(page, '22-notifications');
     receiver.answer = () => ({ status: 204 });
 
+    // A test message, to the one endpoint asked: the receiver gets a signed webhook.test.
+    await page.getByRole('button', { name: `Send a test message to ${receiver.url}/hooks/backend` }).click();
+    await page.locator('#status', { hasText: `Test message sent to ${receiver.url}/hooks/backend` }).waitFor();
+    const tests = () =>
+      receiver.received.filter(
+        (request) => request.path === '/hooks/backend' && request.body.includes('"type":"webhook.test"'),
+      );
+    for (let tries = 0; tests().length === 0; tries++) {
+      if (tries > 50) throw new Error('the test message never came');
+      await page.waitForTimeout(100);
+    }
+    expect(tests()).toHaveLength(1);
+    // The other endpoint was not asked: it got no test.
+    expect(
+      receiver.received.filter(
+        (request) => request.path === '/hooks/broken' && request.body.includes('"type":"webhook.test"'),
+      ),
+    ).toEqual([]);
+
     // Saving what is set writes nothing; a percentage and the default are choices of their own.
     const rulesNow = async () =>
       (await expectData(server.url, CreditAlertRulesDocument, { workspaceId }, adminToken())).creditAlertRules;

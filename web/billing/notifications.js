@@ -2,11 +2,12 @@
  * The Billing page's Notifications section, for owners and billing managers: the low-balance
  * threshold (the default, a number of credits or a percentage of the plan's, set here; the other
  * alert rules kept as they are), and the workspace's webhook
- * endpoints with whether they are on, and what became of their latest deliveries. Endpoints are
- * created through the API (docs/webhooks.md); members do not see the section.
+ * endpoints with whether they are on, what became of their latest deliveries, and a button that
+ * sends an enabled one a signed test message. Endpoints are created through the API
+ * (docs/webhooks.md); members do not see the section.
  */
 import { formatCredits, formatDateTime } from './format.js';
-import { CONFIGURE_CREDIT_ALERTS, NOTIFICATIONS, WEBHOOK_DELIVERIES } from './operations.js';
+import { CONFIGURE_CREDIT_ALERTS, NOTIFICATIONS, SEND_TEST_WEBHOOK, WEBHOOK_DELIVERIES } from './operations.js';
 
 const RECENT_DELIVERIES = 5;
 const $ = (id) => document.getElementById(id);
@@ -88,6 +89,15 @@ export function notificationsSection(context) {
         status.dataset.status = endpoint.status === 'ENABLED' && !endpoint.failingSince ? 'on' : 'paused';
         status.textContent = endpoint.status === 'ENABLED' ? 'On' : 'Disabled';
         head.append(url, status);
+        if (endpoint.status === 'ENABLED') {
+          const test = document.createElement('button');
+          test.type = 'button';
+          test.className = 'button button--quiet';
+          test.textContent = 'Send test';
+          test.setAttribute('aria-label', `Send a test message to ${endpoint.url}`);
+          test.addEventListener('click', () => sendTest(endpoint, test));
+          head.append(test);
+        }
         const detail = document.createElement('p');
         detail.className = 'hint';
         detail.textContent =
@@ -113,6 +123,19 @@ export function notificationsSection(context) {
         return item;
       }),
     );
+  }
+
+  /** Sends the endpoint a test message, then shows it among the latest deliveries. */
+  async function sendTest(endpoint, button) {
+    button.disabled = true;
+    try {
+      const { sendTestWebhook } = await context.api(SEND_TEST_WEBHOOK, { input: { endpointId: endpoint.id } });
+      await load();
+      context.announce(`Test message sent to ${endpoint.url} (webhook-id ${sendTestWebhook.id}).`);
+    } catch (error) {
+      context.handleError(error);
+      button.disabled = false;
+    }
   }
 
   async function load() {

@@ -388,6 +388,15 @@ export const WEBHOOK_DELIVERIES = /* GraphQL */ `
   }
 `;
 
+/** A signed test message to one endpoint (webhook.test), to check the receiver. */
+export const SEND_TEST_WEBHOOK = /* GraphQL */ `
+  mutation BillingSendTestWebhook($input: WebhookEndpointIdInput!) {
+    sendTestWebhook(input: $input) {
+      id
+    }
+  }
+`;
+
 export const CONFIGURE_CREDIT_ALERTS = /* GraphQL */ `
   mutation BillingConfigureCreditAlerts($input: ConfigureCreditAlertsInput!) {
     configureCreditAlerts(input: $input) {
