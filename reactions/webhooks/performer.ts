@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../src/clock';
 import type { CommandMetadata } from '../../src/commands/command-handler';
 import type { WebhookEndpointCommands } from '../../src/commands/webhook-endpoint-commands';
-import { publicUrlOf } from '../../src/domain/webhooks/messages';
+import { publicUrlOf, WEBHOOK_TEST_TYPE } from '../../src/domain/webhooks/messages';
 import type { PerformResult, ReactionPerformer, RetryPolicy, WorkItem } from '../reaction';
 import { delivered, type WebhookSender } from './sender';
 import { WEBHOOKS_REACTION, type WebhookWork } from './work';
@@ -48,6 +48,8 @@ export interface WebhookDeliverySettings {
   /** Told of every attempt made (for metrics). */
   observe?: (attempt: { succeeded: boolean; latencyMs: number }) => void;
 }
+
+const NO_RETRIES: readonly number[] = [];
 
 /** A wait of the schedule, made up to 20 % longer at random so that retries of many messages spread out. */
 export const withJitter = (delayMs: number, random: () => number = Math.random): number =>
@@ -141,7 +143,10 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     // this service's own (a store that could not record, a sender thread that died) is no attempt
     // at the receiver, and must neither skip a number nor move the schedule on.
     const attempt = Math.max(work.firstAttempt, outcome.attemptsBefore + 1);
-    const wait = succeeded ? undefined : this.settings.retryScheduleMs[attempt - work.firstAttempt];
+    // A test is tried once, not on the schedule: its sender sees at once what came of it, and may
+    // send it again (redeliverWebhook) or another one.
+    const retries = work.eventType === WEBHOOK_TEST_TYPE ? NO_RETRIES : this.settings.retryScheduleMs;
+    const wait = succeeded ? undefined : retries[attempt - work.firstAttempt];
     const { events, position } = await this.commands.recordAttempt(
       {
         endpointId: work.endpointId,

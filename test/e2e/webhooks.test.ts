@@ -359,7 +359,6 @@ describe('test messages', () => {
         position: expect.stringMatching(/^\d+$/) as string,
         balanceAfter: 500,
         endpointId: hook.id,
-        requestedBy: expect.any(String) as string,
       },
     });
     expect((received as ReceivedWebhook).body).toBe(sent.payload);
@@ -368,6 +367,14 @@ describe('test messages', () => {
       (list) => list[0]?.status === 'SUCCEEDED',
     );
     expect(delivered?.id).toBe(sent.id);
+    // One test per endpoint every ten seconds: asking in a loop floods no one.
+    const again = await expectError(
+      server.url,
+      SendTestWebhookDocument,
+      { input: { endpointId: hook.id } },
+      tokenFor(workspaceId, 'OWNER'),
+    );
+    expect(again.code).toBe('CONFLICT');
     // Only the endpoint asked: the other endpoint of the workspace got nothing.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(receiver.received.filter(at(beside.path))).toEqual([]);

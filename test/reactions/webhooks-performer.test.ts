@@ -94,6 +94,19 @@ it('dates a timed-out attempt when it was sent, and counts the next one from the
   ]);
 });
 
+it('tries a test message once: a failed one is given up at once, not retried on the schedule', async () => {
+  const { performer, recorded } = performerWith(answered(503, 40));
+  const test: WorkItem<WebhookWork> = {
+    ...item,
+    key: 'we_1/msg_test',
+    payload: { endpointId: 'we_1', deliveryId: 'msg_test', eventType: 'webhook.test', firstAttempt: 1 },
+  };
+  await performer.perform(test);
+  expect(recorded).toEqual([
+    expect.objectContaining({ deliveryId: 'msg_test', attempt: 1, succeeded: false, nextAttemptAt: null }),
+  ]);
+});
+
 it('records a delivered attempt with no next one, and nothing for a message it did not send', async () => {
   const delivered = performerWith({
     sent: true,

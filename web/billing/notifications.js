@@ -128,13 +128,20 @@ export function notificationsSection(context) {
   /** Sends the endpoint a test message, then shows it among the latest deliveries. */
   async function sendTest(endpoint, button) {
     button.disabled = true;
+    let sent;
     try {
-      const { sendTestWebhook } = await context.api(SEND_TEST_WEBHOOK, { input: { endpointId: endpoint.id } });
-      await load();
-      context.announce(`Test message sent to ${endpoint.url} (webhook-id ${sendTestWebhook.id}).`);
+      ({ sendTestWebhook: sent } = await context.api(SEND_TEST_WEBHOOK, { input: { endpointId: endpoint.id } }));
     } catch (error) {
       context.handleError(error);
       button.disabled = false;
+      return;
+    }
+    // Sent: said so whatever comes of showing it (a list that fails to load is no failed test).
+    context.announce(`Test message sent to ${endpoint.url} (webhook-id ${sent.id}).`);
+    try {
+      await load();
+    } catch (error) {
+      context.handleError(error);
     }
   }
 

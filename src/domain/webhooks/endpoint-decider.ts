@@ -62,6 +62,8 @@ export interface WebhookEndpointState {
   lastRotation: { idempotencyKey: string; secret: string; overlapMs: number; by: string } | undefined;
   /** The idempotency keys of its rotations (the last 100). */
   rotationKeys: string[];
+  /** When the last test message was asked for, if one was. */
+  lastTestAt: string | undefined;
 }
 
 export const initialState = (): WebhookEndpointState => ({
@@ -75,6 +77,7 @@ export const initialState = (): WebhookEndpointState => ({
   rotated: false,
   lastRotation: undefined,
   rotationKeys: [],
+  lastTestAt: undefined,
 });
 
 /** Rotation keys remembered per endpoint: rotations are made by people, a few a year. */
@@ -120,12 +123,16 @@ export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent)
       return state;
     }
     case 'WebhookRedeliveryRequested':
+      return state;
     case 'WebhookTestRequested':
+      state.lastTestAt = event.data.requestedAt;
       return state;
   }
 }
 
 const MAX_OVERLAP_MS = 7 * 24 * 60 * 60 * 1000;
+/** The least time between two test messages to one endpoint. */
+export const TEST_INTERVAL_MS = 10_000;
 
 export function decide(command: WebhookEndpointCommand, state: WebhookEndpointState): WebhookEndpointEvent[] {
   const { endpointId, by, now } = command.data;
@@ -216,6 +223,13 @@ export function decide(command: WebhookEndpointCommand, state: WebhookEndpointSt
     case 'SendWebhookTest': {
       if (state.status !== 'ENABLED') {
         throw conflict(`Webhook endpoint "${endpointId}" is disabled: enable it before sending a test.`);
+      }
+      // One test per endpoint every TEST_INTERVAL_MS: a test costs a POST to the endpoint's URL, and
+      // asking in a loop must not turn the service into a way to flood it.
+      if (state.lastTestAt !== undefined && ms(now) - ms(state.lastTestAt) < TEST_INTERVAL_MS) {
+        throw conflict(
+          `A test was sent to webhook endpoint "${endpointId}" less than ${TEST_INTERVAL_MS / 1000} seconds ago; wait before sending another.`,
+        );
       }
       const { deliveryId } = command.data;
       return [{ type: 'WebhookTestRequested', data: { endpointId, deliveryId, requestedBy: by, requestedAt: now } }];

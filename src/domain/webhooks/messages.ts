@@ -247,7 +247,7 @@ export function endpointDisabledMessage(
  * position of the request in the log and, for a workspace's endpoint, the balance there.
  */
 export function testMessage(
-  test: { workspaceId: string | null; endpointId: string; requestedBy: string; requestedAt: string },
+  test: { workspaceId: string | null; endpointId: string; requestedAt: string },
   at: { position: bigint; balanceAfter: number | null },
 ): WebhookMessage {
   return {
@@ -259,7 +259,6 @@ export function testMessage(
       position: at.position.toString(),
       balanceAfter: at.balanceAfter,
       endpointId: test.endpointId,
-      requestedBy: test.requestedBy,
     },
   };
 }

@@ -257,6 +257,23 @@ describe('test messages', () => {
       .when(command('SendWebhookTest', { deliveryId: 'msg_test' }))
       .thenThrows('CONFLICT');
   });
+
+  it('are one per endpoint every ten seconds', () => {
+    const tested = (requestedAt: string) =>
+      ({
+        type: 'WebhookTestRequested',
+        data: { endpointId: ENDPOINT, deliveryId: 'msg_first', requestedBy: 'owner-1', requestedAt },
+      }) as const;
+    given(created(), tested(at(HOUR - 9_999)))
+      .when(command('SendWebhookTest', { deliveryId: 'msg_test' }))
+      .thenThrows('CONFLICT');
+    given(created(), tested(at(HOUR - 10_000)))
+      .when(command('SendWebhookTest', { deliveryId: 'msg_test' }))
+      .then({
+        type: 'WebhookTestRequested',
+        data: { endpointId: ENDPOINT, deliveryId: 'msg_test', requestedBy: 'owner-1', requestedAt: at(HOUR) },
+      });
+  });
 });
 
 describe('redelivery', () => {
