@@ -215,7 +215,8 @@ export class WorkspaceStates {
     // memory unless both went to the store.
     const withHolds = (spends: StoredSpend[]): void => {
       if (holdsDue) evictedHolds = closedHolds.evictOldest(this.retryRecordsInMemory, (holds) => keep(spends, holds));
-      else keep(spends, []);
+      // The spends are stored whatever the holds came to (none to take out: nothing was stored).
+      if (evictedHolds.length === 0) keep(spends, []);
     };
     try {
       if (spendsDue) consumptions.evictOldest(this.retryRecordsInMemory, withHolds);
