@@ -28,6 +28,7 @@ describe('the Billing page operations', () => {
       'REFUND_SPEND',
       'REMOVE_PAYMENT_METHOD',
       'SAVE_PAYMENT_METHOD',
+      'SEND_TEST_WEBHOOK',
       'SPENDS_IN_RANGE',
       'START_CREDIT_PURCHASE',
       'USAGE_BY_DAY',
