@@ -197,8 +197,10 @@ export class ClosedHolds {
       this.reserveKeys.slice(this.first),
       0,
       this.last,
-      new Map(this.recalled),
-      new Map(this.recalledKeys),
+      // Shared, not copied: only the cached state's batch brings holds back or lets them go, never
+      // a fork, and a fork (made for each command that appends) lives within that batch.
+      this.recalled,
+      this.recalledKeys,
     );
   }
 
