@@ -45,8 +45,8 @@ export interface WebhookDeliverySettings {
    */
   concurrencyPerWorkspace?: number;
   workspaceOf?: (endpointId: string) => string | null | undefined;
-  /** Told of every attempt made (for metrics). */
-  observe?: (attempt: { succeeded: boolean; latencyMs: number }) => void;
+  /** Told of every attempt made (for metrics); `test`: a message sent by sendTestWebhook. */
+  observe?: (attempt: { succeeded: boolean; latencyMs: number; test: boolean }) => void;
 }
 
 const NO_RETRIES: readonly number[] = [];
@@ -136,7 +136,8 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     if (!outcome.sent) return;
     const { statusCode, error, latencyMs } = outcome;
     const succeeded = delivered(statusCode);
-    this.settings.observe?.({ succeeded, latencyMs });
+    const test = work.eventType === WEBHOOK_TEST_TYPE;
+    this.settings.observe?.({ succeeded, latencyMs, test });
     this.adjustShare(work.endpointId, succeeded && latencyMs < this.settings.slowAnswerMs);
     const answeredAt = this.clock.now().getTime();
     // Numbered after the delivery's last recorded attempt, not by the work's failures: a failure of
@@ -145,7 +146,7 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     const attempt = Math.max(work.firstAttempt, outcome.attemptsBefore + 1);
     // A test is tried once, not on the schedule: its sender sees at once what came of it, and may
     // send it again (redeliverWebhook) or another one.
-    const retries = work.eventType === WEBHOOK_TEST_TYPE ? NO_RETRIES : this.settings.retryScheduleMs;
+    const retries = test ? NO_RETRIES : this.settings.retryScheduleMs;
     const wait = succeeded ? undefined : retries[attempt - work.firstAttempt];
     const { events, position } = await this.commands.recordAttempt(
       {

@@ -105,15 +105,15 @@ export const webhookDeliveries = new Counter({
 
 export const outboundWebhookAttempts = new Counter({
   name: 'credits_outbound_webhook_attempts_total',
-  help: 'Attempts to deliver a webhook to a subscribed endpoint, by outcome (delivered, failed)',
-  labelNames: ['outcome'] as const,
+  help: 'Attempts to deliver a webhook to a subscribed endpoint, by outcome (delivered, failed) and kind (event, test)',
+  labelNames: ['outcome', 'kind'] as const,
   registers,
 });
 
 export const outboundWebhookLatency = new Histogram({
   name: 'credits_outbound_webhook_attempt_duration_seconds',
-  help: 'Time of one attempt to deliver a webhook, from sending to the end of the answer',
-  labelNames: ['outcome'] as const,
+  help: 'Time of one attempt to deliver a webhook, from sending to the end of the answer, by outcome and kind',
+  labelNames: ['outcome', 'kind'] as const,
   buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers,
 });

@@ -78,10 +78,11 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
       concurrencyPerWorkspace: CONCURRENCY_PER_WORKSPACE,
       workspaceOf: (endpointId) => reader.endpoint(endpointId)?.workspaceId,
       slowAnswerMs: Math.min(SLOW_ANSWER_MS, settings.timeoutMs),
-      observe: ({ succeeded, latencyMs }) => {
-        const outcome = succeeded ? 'delivered' : 'failed';
-        outboundWebhookAttempts.inc({ outcome });
-        outboundWebhookLatency.observe({ outcome }, latencyMs / 1000);
+      observe: ({ succeeded, latencyMs, test }) => {
+        // A test sent to a receiver still being set up fails often, and says nothing of deliveries.
+        const labels = { outcome: succeeded ? 'delivered' : 'failed', kind: test ? 'test' : 'event' };
+        outboundWebhookAttempts.inc(labels);
+        outboundWebhookLatency.observe(labels, latencyMs / 1000);
       },
     },
     logger,

@@ -13,7 +13,7 @@ import type { WorkItem } from '../../reactions/reaction';
 const T0 = Date.parse('2026-12-02T10:00:00.000Z');
 const TIMEOUT_MS = 10_000;
 
-function performerWith(first: SendOutcome) {
+function performerWith(first: SendOutcome, observed: { succeeded: boolean; test: boolean }[] = []) {
   let outcome = first;
   let now = T0;
   const clock = { now: () => new Date(now) };
@@ -43,6 +43,7 @@ function performerWith(first: SendOutcome) {
       concurrencyPerEndpoint: 3,
       concurrencyWhileStruggling: 1,
       slowAnswerMs: 2_000,
+      observe: ({ succeeded, test }) => observed.push({ succeeded, test }),
     },
     pino({ level: 'silent' }),
     () => 0, // no jitter
@@ -95,7 +96,8 @@ it('dates a timed-out attempt when it was sent, and counts the next one from the
 });
 
 it('tries a test message once: a failed one is given up at once, not retried on the schedule', async () => {
-  const { performer, recorded } = performerWith(answered(503, 40));
+  const observed: { succeeded: boolean; test: boolean }[] = [];
+  const { performer, recorded } = performerWith(answered(503, 40), observed);
   const test: WorkItem<WebhookWork> = {
     ...item,
     key: 'we_1/msg_test',
@@ -104,6 +106,12 @@ it('tries a test message once: a failed one is given up at once, not retried on 
   await performer.perform(test);
   expect(recorded).toEqual([
     expect.objectContaining({ deliveryId: 'msg_test', attempt: 1, succeeded: false, nextAttemptAt: null }),
+  ]);
+  // Counted apart from deliveries, so that a receiver still being set up raises no delivery alarm.
+  await performer.perform(item);
+  expect(observed).toEqual([
+    { succeeded: false, test: true },
+    { succeeded: false, test: false },
   ]);
 });
 
