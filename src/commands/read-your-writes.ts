@@ -3,7 +3,8 @@
  * resolves only once the read models include what it appended. A query that follows a mutation
  * on the same server then sees its effect. When the read models cannot catch up (they are stalled
  * or failed), the write has still happened: the caller is told so, with its position, and told
- * that repeating the request (with the same idempotency key) returns it without doing it twice.
+ * that repeating the request with the same idempotency key returns it without doing it twice (and,
+ * for a mutation that takes no key, to look before repeating it).
  */
 import type { CommandOutcome } from './command-handler';
 
@@ -14,8 +15,9 @@ export class CommittedButNotVisible extends Error {
     cause: unknown,
   ) {
     super(
-      'The change was recorded, but the balances do not show it yet. Do not send it as a new request: ' +
-        'repeating it with the same idempotency key returns this result and changes nothing again.',
+      'The change was recorded, but the read models do not show it yet. Do not send it as a new request: ' +
+        'repeating a mutation that takes an idempotency key with the same key returns this result and ' +
+        'changes nothing again; for one that takes none, read the current state before doing it again.',
       { cause },
     );
     this.name = 'CommittedButNotVisible';
