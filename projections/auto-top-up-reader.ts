@@ -18,7 +18,7 @@ export interface SavedCardView {
 
 export interface TopUpView {
   topUpId: string;
-  status: 'REQUESTED' | 'SUCCEEDED' | 'FAILED';
+  status: 'REQUESTED' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
   credits: number;
   amount: Money;
   month: string;
@@ -88,7 +88,7 @@ export class AutoTopUpReader {
       'SELECT * FROM auto_top_up_charges WHERE workspace_id = ? ORDER BY requested_at DESC, top_up_id DESC LIMIT ?',
     );
     this.monthTotal = db.prepare(
-      `SELECT sum(amount) AS total FROM auto_top_up_charges WHERE workspace_id = ? AND month = ? AND status != 'FAILED'`,
+      `SELECT sum(amount) AS total FROM auto_top_up_charges WHERE workspace_id = ? AND month = ? AND status NOT IN ('FAILED', 'CANCELED')`,
     );
     this.setup = db.prepare(
       'SELECT status, url, expires_at, error FROM auto_top_up_setups WHERE workspace_id = ? AND setup_id = ?',

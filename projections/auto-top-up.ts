@@ -93,6 +93,10 @@ export const autoTopUpProjection: Projection = {
          status = CASE WHEN @final = 1 AND status = 'REQUESTED' THEN 'FAILED' ELSE status END, updated_at = @at
        WHERE workspace_id = @workspaceId AND top_up_id = @topUpId`,
     );
+    const chargeCanceled = db.prepare(
+      `UPDATE auto_top_up_charges SET status = 'CANCELED', updated_at = ?
+       WHERE workspace_id = ? AND top_up_id = ? AND status = 'REQUESTED'`,
+    );
     const chargePaid = db.prepare(
       `UPDATE auto_top_up_charges SET status = 'SUCCEEDED', payment_intent_id = ?, updated_at = ?
        WHERE workspace_id = ? AND top_up_id = ?`,
@@ -154,6 +158,7 @@ export const autoTopUpProjection: Projection = {
         ensure.run(data.workspaceId);
         pause.run(data.reason, data.workspaceId);
       },
+      AutoTopUpCanceled: ({ data }) => chargeCanceled.run(Date.parse(data.canceledAt), data.workspaceId, data.topUpId),
       CreditsPurchased: ({ data }) => {
         if (!('autoTopUpId' in data.payment)) return;
         chargePaid.run(

@@ -128,6 +128,13 @@ export const paymentsDerivation: ReactionDerivation = {
         }
         return;
       }
+      case 'AutoTopUpCanceled': {
+        // No new charge for it; a charge already made and still processing is still looked at.
+        const key = topUpKey(event.data.workspaceId, event.data.topUpId);
+        const earlier = work.payload<PaymentWork>(key);
+        if (earlier?.kind === 'charge-top-up' && earlier.paymentIntentId === undefined) work.complete(key);
+        return;
+      }
       case 'CreditsPurchased':
         if (event.data.payment.provider === 'STRIPE' && 'autoTopUpId' in event.data.payment) {
           work.complete(topUpKey(event.data.workspaceId, event.data.payment.autoTopUpId));

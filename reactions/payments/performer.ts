@@ -134,6 +134,15 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
 
   private async chargeTopUp(work: Extract<PaymentWork, { kind: 'charge-top-up' }>): Promise<PerformResult> {
     const { workspaceId, topUpId, attempt } = work;
+    // A new charge only while the stream still says to make it: turned off, or the card removed or
+    // replaced, since this work was taken, it is canceled there, and nothing is charged. A charge
+    // already made (processing) is still looked at: its money is credited if it came.
+    if (
+      work.paymentIntentId === undefined &&
+      !(await this.autoTopUp.mayCharge(workspaceId, topUpId, work.paymentMethodId))
+    ) {
+      return { done: true };
+    }
     let outcome: AutoTopUpChargeOutcome;
     try {
       // A charge still processing at the last look is read, never made again: past the 24 hours

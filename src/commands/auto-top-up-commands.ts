@@ -7,7 +7,9 @@
 import { autoTopUpSettings, type ProposedAutoTopUp } from '../catalog/auto-top-up-settings';
 import type { Catalog } from '../catalog/catalog';
 import type { Clock } from '../clock';
+import { mayChargeTopUp } from '../domain/auto-top-up';
 import type { AutoTopUpChargeOutcome, RecordPaymentMethodSetup } from '../domain/commands';
+import { workspaceStreamName } from '../events/workspace-stream';
 import type { AutoTopUpSettings } from '../domain/events';
 import type { TopUpRecord } from '../domain/state';
 import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } from './command-handler';
@@ -99,6 +101,17 @@ export class AutoTopUpCommands {
       metadata,
       (state) => state.autoTopUp.settings,
     );
+  }
+
+  /**
+   * Whether the card may be charged for a top-up now (auto-top-up.ts, mayChargeTopUp), from the
+   * workspace's stream as it is: asked by the payments reaction right before each new charge, so
+   * that a top-up canceled after its work was taken (turned off, card removed or replaced) is not
+   * charged.
+   */
+  async mayCharge(workspaceId: string, topUpId: string, paymentMethodId: string): Promise<boolean> {
+    const { state } = await this.handler.load(workspaceStreamName(workspaceId));
+    return mayChargeTopUp(state, topUpId, paymentMethodId);
   }
 
   /**

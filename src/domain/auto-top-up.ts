@@ -9,7 +9,7 @@ import type { BalanceAfter } from './balance-after';
 import type { Money } from './credits';
 import type { AutoTopUpSettings, WorkspaceCreditsEvent } from './events';
 import { iso } from './instants';
-import type { WorkspaceCreditsState } from './state';
+import type { TopUpRecord, WorkspaceCreditsState } from './state';
 
 /** The calendar month (UTC) an instant falls in, as YYYY-MM: the monthly limit's period. */
 export const monthOf = (epochMs: number): string => iso(epochMs).slice(0, 7);
@@ -34,13 +34,53 @@ export function topUpCharge(settings: AutoTopUpSettings, available: number): { c
 /** The largest single charge the settings can make (nothing left at all). */
 export const largestCharge = (settings: AutoTopUpSettings): number => topUpCharge(settings, 0).amount.amount;
 
-/** What top-ups requested in `month` charge, failed ones aside (they took no money). */
+/** What top-ups requested in `month` charge, failed and canceled ones aside (they took no money). */
 export function chargedInMonth(state: WorkspaceCreditsState, month: string): number {
   let total = 0;
   for (const topUp of state.autoTopUp.topUps.values()) {
-    if (topUp.month === month && topUp.status !== 'FAILED') total += topUp.amount.amount;
+    if (topUp.month === month && topUp.status !== 'FAILED' && topUp.status !== 'CANCELED') {
+      total += topUp.amount.amount;
+    }
   }
   return total;
+}
+
+/**
+ * Whether the card may be charged for a top-up now: it is still to be paid, auto top-up is on, and
+ * the card it was requested on is still the saved one. The payments reaction asks before each charge.
+ */
+export function mayChargeTopUp(state: WorkspaceCreditsState, topUpId: string, paymentMethodId: string): boolean {
+  const { settings, card, topUps } = state.autoTopUp;
+  return (
+    topUps.get(topUpId)?.status === 'REQUESTED' &&
+    settings?.enabled === true &&
+    card?.paymentMethodId === paymentMethodId
+  );
+}
+
+/**
+ * Top-ups still to be paid that must not be charged any more, whatever the command was: auto
+ * top-up turned off, or the card they were requested on removed or replaced. Consent is for the
+ * settings and card in force; a retry after either changed would charge without it.
+ */
+export function canceledTopUps(
+  state: WorkspaceCreditsState,
+  workspaceId: string,
+  now: number,
+): WorkspaceCreditsEvent[] {
+  const { settings, card } = state.autoTopUp;
+  // One top-up at most is in flight, the newest: checked on every command, so looked up, not searched.
+  const topUp = newestTopUp(state);
+  if (topUp?.status !== 'REQUESTED') return [];
+  const reason = !settings?.enabled
+    ? 'TURNED_OFF'
+    : card === undefined
+      ? 'CARD_REMOVED'
+      : card.paymentMethodId !== topUp.paymentMethodId
+        ? 'CARD_REPLACED'
+        : undefined;
+  if (reason === undefined) return [];
+  return [{ type: 'AutoTopUpCanceled', data: { workspaceId, topUpId: topUp.topUpId, reason, canceledAt: iso(now) } }];
 }
 
 const inFlight = (state: WorkspaceCreditsState): boolean =>
@@ -74,9 +114,17 @@ export function autoTopUpTerms(settings: AutoTopUpSettings): string {
 /** The next top-up's id: the crossing's place among the workspace's top-ups, so the stream decides it. */
 const nextTopUpId = (state: WorkspaceCreditsState): string => `topup-${state.autoTopUp.topUps.size + 1}`;
 
+/** The last top-up requested (ids count them: nextTopUpId). */
+const newestTopUp = (state: WorkspaceCreditsState): TopUpRecord | undefined =>
+  state.autoTopUp.topUps.get(`topup-${state.autoTopUp.topUps.size}`);
+
 /**
  * What auto top-up makes of a command's events (balance-after.ts): a top-up requested, or skipped
  * with the reason, when available falls below the threshold while armed; re-armed once back at it.
+ * A top-up credited (`credited`) answers its crossing: should the balance still be below the
+ * threshold (spent meanwhile, or one package short of it), it re-arms at once and the next top-up
+ * is decided in the same append, within the monthly limit, rather than wait for a rise that may
+ * never come.
  */
 export function topUpsAfter(
   { after, available }: BalanceAfter,
@@ -84,24 +132,28 @@ export function topUpsAfter(
   now: number,
   /** False for money going back to the buyer: a refund or a dispute is no reason to charge the card. */
   mayCharge = true,
+  credited = false,
 ): WorkspaceCreditsEvent[] {
   const { settings, paused, armed, card, limitSkippedIn } = after.autoTopUp;
   if (!settings?.enabled || paused) return [];
   const at = iso(now);
-  if (available >= settings.thresholdCredits) {
-    return armed ? [] : [{ type: 'AutoTopUpRearmed', data: { workspaceId, available, rearmedAt: at } }];
-  }
+  const rearmed: WorkspaceCreditsEvent = { type: 'AutoTopUpRearmed', data: { workspaceId, available, rearmedAt: at } };
+  if (available >= settings.thresholdCredits) return armed ? [] : [rearmed];
   const month = monthOf(now);
+  const rearming = !armed && credited && mayCharge && !inFlight(after);
   // Skipped for last month's limit: this month's limit is whole, and the balance is still low.
-  const armedNow = armed || (limitSkippedIn !== undefined && limitSkippedIn !== month);
+  const armedNow = armed || rearming || (limitSkippedIn !== undefined && limitSkippedIn !== month);
   if (!mayCharge || !armedNow || inFlight(after)) return [];
   const { credits, amount } = topUpCharge(settings, available);
+  const first = rearming ? [rearmed] : [];
   const skipped = (reason: 'MONTHLY_LIMIT' | 'NO_PAYMENT_METHOD'): WorkspaceCreditsEvent[] => [
+    ...first,
     { type: 'AutoTopUpSkipped', data: { workspaceId, reason, available, amount, skippedAt: at } },
   ];
   if (!card) return skipped('NO_PAYMENT_METHOD');
   if (chargedInMonth(after, month) + amount.amount > settings.monthlyLimit.amount) return skipped('MONTHLY_LIMIT');
   return [
+    ...first,
     {
       type: 'AutoTopUpRequested',
       data: {

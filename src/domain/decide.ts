@@ -9,7 +9,7 @@
  */
 import { DEFAULT_LOW_BALANCE_POLICY, type LowBalancePolicy } from './alert-rules';
 import { crossingsAfter, thresholdOf } from './alerts';
-import { topUpsAfter } from './auto-top-up';
+import { canceledTopUps, topUpsAfter } from './auto-top-up';
 import { balanceAfter } from './balance-after';
 import type { WorkspaceCreditsCommand } from './commands';
 import { configureAlerts } from './decisions/configure-alerts';
@@ -64,12 +64,18 @@ export function decide(
   const decided = decideCommand(command, due.state);
   // A command that records nothing (a retry) appends nothing; expiring is the sweep's whole point.
   if (decided.length === 0 && (due.events.length === 0 || command.type !== 'ExpireCredits')) return [];
-  const events = due.events.length === 0 ? decided : [...due.events, ...decided];
+  const decidedEvents = due.events.length === 0 ? decided : [...due.events, ...decided];
+  // A top-up whose consent or card is gone (turned off, card removed or replaced) is canceled in the
+  // same append, before the crossing is decided again (on a new card).
+  let after = balanceAfter(state, decidedEvents, now);
+  const canceled = canceledTopUps(after.after, workspaceId, now);
+  const events = canceled.length === 0 ? decidedEvents : [...decidedEvents, ...canceled];
   // Held credits are out of the grants' remaining, so what is left available counts them as gone.
-  const after = balanceAfter(state, events, now);
+  if (canceled.length > 0) after = balanceAfter(state, events, now);
+  const credited = decided.some((event) => event.type === 'CreditsPurchased' && 'autoTopUpId' in event.data.payment);
   const follow = [
     ...crossingsAfter(after, workspaceId, now, policy, thresholdOf(state, policy)),
-    ...topUpsAfter(after, workspaceId, now, !MONEY_GOING_BACK.has(command.type)),
+    ...topUpsAfter(after, workspaceId, now, !MONEY_GOING_BACK.has(command.type), credited),
   ];
   return follow.length === 0 ? events : [...events, ...follow];
 }

@@ -578,8 +578,27 @@ export type AutoTopUpFailed = Event<
   }
 >;
 
-/** Available credits are back at the auto top-up threshold: the next fall below it tops up again. */
+/**
+ * Auto top-up answers the next fall below its threshold again: available credits are back at the
+ * threshold, or a top-up was credited and the balance is still below it (`available`), in which
+ * case the next top-up is decided in the same append.
+ */
 export type AutoTopUpRearmed = Event<'AutoTopUpRearmed', { workspaceId: string; available: number; rearmedAt: string }>;
+
+/**
+ * A top-up not yet paid will not be charged any more: auto top-up was turned off, or the card it
+ * was to charge was removed or replaced. A charge already made for it is still credited if it
+ * succeeds; none is made after this. With a new card, the crossing is decided again, on that card.
+ */
+export type AutoTopUpCanceled = Event<
+  'AutoTopUpCanceled',
+  {
+    workspaceId: string;
+    topUpId: string;
+    reason: 'TURNED_OFF' | 'CARD_REMOVED' | 'CARD_REPLACED';
+    canceledAt: string;
+  }
+>;
 
 /** Auto top-up stopped itself after failures; a billing manager turns it on again. */
 export type AutoTopUpPaused = Event<
@@ -717,6 +736,7 @@ export type WorkspaceCreditsEvent =
   | AutoTopUpFailed
   | AutoTopUpRearmed
   | AutoTopUpPaused
+  | AutoTopUpCanceled
   | CreditsReserved
   | CreditHoldSettled
   | CreditHoldReleased
@@ -762,6 +782,7 @@ export const WORKSPACE_CREDITS_EVENT_TYPES: readonly WorkspaceCreditsEventType[]
   'AutoTopUpFailed',
   'AutoTopUpRearmed',
   'AutoTopUpPaused',
+  'AutoTopUpCanceled',
   'CreditsReserved',
   'CreditHoldSettled',
   'CreditHoldReleased',
@@ -846,6 +867,8 @@ export function occurredAt(event: WorkspaceCreditsEvent): string {
       return event.data.rearmedAt;
     case 'AutoTopUpPaused':
       return event.data.pausedAt;
+    case 'AutoTopUpCanceled':
+      return event.data.canceledAt;
     case 'CreditsReserved':
       return event.data.reservedAt;
     case 'CreditHoldSettled':

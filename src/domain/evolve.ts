@@ -361,7 +361,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       state.autoTopUp.limitSkippedIn = undefined;
       return state;
     case 'AutoTopUpRequested': {
-      const { topUpId, credits, amount, packageId, packageName, expiresAfterDays, month } = event.data;
+      const { topUpId, credits, amount, packageId, packageName, expiresAfterDays, month, paymentMethodId } = event.data;
       state.autoTopUp.topUps.set(topUpId, {
         topUpId,
         credits,
@@ -373,6 +373,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         status: 'REQUESTED',
         failedAttempts: 0,
         paymentIntentId: undefined,
+        paymentMethodId,
       });
       state.autoTopUp.armed = false;
       state.autoTopUp.limitSkippedIn = undefined;
@@ -398,6 +399,11 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
     case 'AutoTopUpPaused':
       state.autoTopUp.paused = true;
       return state;
+    case 'AutoTopUpCanceled': {
+      const topUp = state.autoTopUp.topUps.get(event.data.topUpId);
+      if (topUp?.status === 'REQUESTED') topUp.status = 'CANCELED';
+      return state;
+    }
     case 'ProviderEventDeferred': {
       const { paymentIntentId, fact, recordedBy } = event.data;
       const kept = state.deferredFacts.get(paymentIntentId) ?? [];

@@ -142,7 +142,10 @@ export interface TopUpRecord {
   expiresAfterDays: number | null;
   /** The calendar month (UTC, YYYY-MM) whose limit it counts against, unless it failed. */
   month: string;
-  status: 'REQUESTED' | 'SUCCEEDED' | 'FAILED';
+  /** CANCELED: turned off, or its card removed or replaced, before it was paid (AutoTopUpCanceled). */
+  status: 'REQUESTED' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
+  /** The saved card it charges. */
+  paymentMethodId: string;
   /** Attempts that failed so far. */
   failedAttempts: number;
   /** The payment that paid it, once credited. */

@@ -53,6 +53,7 @@ export const EVENT_SCHEMAS: Record<WorkspaceCreditsEventType, EventSchema> = {
   AutoTopUpFailed: { current: 1, upcasters: {} },
   AutoTopUpRearmed: { current: 1, upcasters: {} },
   AutoTopUpPaused: { current: 1, upcasters: {} },
+  AutoTopUpCanceled: { current: 1, upcasters: {} },
   CreditsReserved: { current: 1, upcasters: {} },
   CreditHoldSettled: {
     current: 2,

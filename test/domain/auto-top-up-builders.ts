@@ -78,11 +78,21 @@ export const cardSaved = (
   },
 });
 
-/** The card a newly saved one replaced, removed in the same append. */
-export const cardReplaced = (paymentMethodId = 'pm_1', when = at(0)): PaymentMethodRemoved => ({
+/** A billing manager removes the saved card. */
+export const removeCard = {
+  type: 'RemovePaymentMethod',
+  data: { workspaceId: WORKSPACE, removedBy: 'manager-1', now: at(0) },
+} as const;
+
+/** The saved card removed, by a billing manager or (cardReplaced) by a newly saved one. */
+export const cardRemoved = (paymentMethodId = 'pm_1', removedBy = 'manager-1', when = at(0)): PaymentMethodRemoved => ({
   type: 'PaymentMethodRemoved',
-  data: { workspaceId: WORKSPACE, paymentMethodId, removedBy: 'replaced-by-new-card', removedAt: iso(when) },
+  data: { workspaceId: WORKSPACE, paymentMethodId, removedBy, removedAt: iso(when) },
 });
+
+/** The card a newly saved one replaced, removed in the same append. */
+export const cardReplaced = (paymentMethodId = 'pm_1', when = at(0)): PaymentMethodRemoved =>
+  cardRemoved(paymentMethodId, 'replaced-by-new-card', when);
 
 export const recordSetup = (
   data: RecordPaymentMethodSetup['data'] extends infer D

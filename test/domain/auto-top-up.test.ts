@@ -14,8 +14,11 @@ import {
   cardReplaced,
   cardSaved,
   recordSetup,
+  cardRemoved,
   charge,
   configureTopUp,
+  declined,
+  removeCard,
   rearmed,
   SETTINGS,
   skipped,
@@ -267,6 +270,90 @@ describe('the monthly limit and the card', () => {
         cardSaved({ setupId: 'setup-2', paymentMethodId: 'pm_2' }),
         topUpRequested({ available: 90, paymentMethodId: 'pm_2' }),
       ));
+});
+
+describe('consent and card in force, or no charge', () => {
+  // A top-up whose first attempt was declined, waiting for its retry.
+  const retrying = [
+    ...armed,
+    spent(60, 90),
+    topUpRequested({ available: 90 }),
+    topUpFailed({ retryAt: at(60_000).toISOString() }),
+  ];
+  const canceled = (
+    reason: 'TURNED_OFF' | 'CARD_REMOVED' | 'CARD_REPLACED',
+    topUpId = 'topup-1',
+  ): WorkspaceCreditsEvent => ({
+    type: 'AutoTopUpCanceled',
+    data: { workspaceId: WORKSPACE, topUpId, reason, canceledAt: at(0).toISOString() },
+  });
+
+  it('cancels a top-up waiting for its retry when auto top-up is turned off, in the same append', () =>
+    given(...retrying)
+      .when(configureTopUp({ enabled: false }))
+      .then(topUpConfigured({ enabled: false }), canceled('TURNED_OFF')));
+
+  it('cancels it when the card is removed', () =>
+    given(...retrying)
+      .when(removeCard)
+      .then(cardRemoved(), canceled('CARD_REMOVED')));
+
+  it('cancels it when a new card replaces its card, and requests the crossing again on the new card', () =>
+    given(...retrying)
+      .when(
+        recordSetup({ outcome: 'SAVED', setupId: 'setup-2', customerId: 'cus_1', paymentMethodId: 'pm_2', card: CARD }),
+      )
+      .then(
+        cardReplaced('pm_1'),
+        cardSaved({ setupId: 'setup-2', paymentMethodId: 'pm_2' }),
+        canceled('CARD_REPLACED'),
+        topUpRequested({ topUpId: 'topup-2', available: 90, paymentMethodId: 'pm_2' }),
+      ));
+
+  it('records no later failure of a canceled top-up, and asks for no retry of it', () =>
+    given(...retrying, topUpConfigured({ enabled: false }), canceled('TURNED_OFF'))
+      .when(charge(declined('pi_top_2'), { attempt: 2 }))
+      .then());
+
+  it('still credits a charge made before the cancel that is paid after it: the money came', () => {
+    const events = burst(
+      [...retrying, topUpConfigured({ enabled: false }), canceled('TURNED_OFF')],
+      [charge(succeeded())],
+    );
+    expect(events.map((event) => event.type)).toEqual(['CreditsPurchased']);
+  });
+
+  it('leaves a canceled top-up out of the monthly limit unless it was paid', () =>
+    given(
+      ...armed,
+      ...[1, 2, 3, 4].flatMap((n) => [
+        topUpRequested({ topUpId: `topup-${n}` }),
+        canceled('TURNED_OFF', `topup-${n}`),
+        topUpConfigured(),
+      ]),
+    )
+      .when(spend({ units: 1, creditsPerUnit: 60 }))
+      .then(spent(60, 90), topUpRequested({ topUpId: 'topup-5', available: 90 })));
+});
+
+describe('a top-up that leaves the balance below the threshold', () => {
+  // A threshold one package cannot reach from 90: the top-up leaves 590.
+  const highLine = [purchased({ credits: 150 }), cardSaved(), topUpConfigured({ thresholdCredits: 999 })];
+
+  it('re-arms when it is credited, and requests the next one in the same append', () =>
+    given(...highLine, spent(60, 90), topUpRequested({ available: 90 }))
+      .when(charge(succeeded()))
+      .then(topUpPurchased(), rearmed(590), topUpRequested({ topUpId: 'topup-2', available: 590 })));
+
+  it('skips the next one for the monthly limit rather than pass it', () =>
+    given(
+      ...highLine.slice(0, 2),
+      topUpConfigured({ thresholdCredits: 999, monthlyLimit: { amount: 5000, currency: 'USD' } }),
+      spent(60, 90),
+      topUpRequested({ available: 90 }),
+    )
+      .when(charge(succeeded()))
+      .then(topUpPurchased(), rearmed(590), skipped('MONTHLY_LIMIT', 590)));
 });
 
 describe('the terms consented to', () => {

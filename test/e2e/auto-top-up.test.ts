@@ -371,6 +371,89 @@ describe('failed charges', () => {
   });
 });
 
+describe('consent and card in force, or no charge', () => {
+  // A retry 3 s after a decline: time to turn auto top-up off, or save another card, before it.
+  beforeAll(async () => {
+    await server.stop();
+    server = await start({ AUTO_TOP_UP_RETRY_MS: '3000' });
+  });
+  afterAll(async () => {
+    await server.stop();
+    server = await start();
+  });
+  const pastTheRetry = () => new Promise((resolve) => setTimeout(resolve, 4_000));
+  const declinedOnce = async (workspaceId: string) => {
+    expect((await spend(workspaceId, 8, `below-${workspaceId}`)).errors).toBeUndefined(); // 1,000 → 200
+    const failing = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.lastFailure !== null,
+    );
+    expect(failing.autoTopUp.lastFailure).toMatchObject({ attempt: 1, reason: 'DECLINED' });
+    expect(failing.autoTopUp.lastFailure?.retryAt).not.toBeNull();
+    return failing;
+  };
+
+  it('charges nothing more once auto top-up is turned off while a declined top-up waits for its retry', async () => {
+    const workspaceId = await ready(1_000, DECLINES);
+    const failing = await declinedOnce(workspaceId);
+    // The card would be charged now: only the withdrawn consent stands in the way.
+    stripe.setCardBehaviour(failing.autoTopUp.card!.id, 'succeed');
+    const off = (
+      await expectData(
+        server.url,
+        ConfigureAutoTopUpDocument,
+        { input: settings(workspaceId, { enabled: false }) },
+        manager(workspaceId),
+      )
+    ).configureAutoTopUp;
+    expect(off.enabled).toBe(false);
+    expect((await autoTopUpOf(workspaceId)).autoTopUp.recentTopUps[0]).toMatchObject({
+      status: 'CANCELED',
+      failedAttempts: 1,
+    });
+    await pastTheRetry();
+    expect(chargesOf(workspaceId).map((intent) => intent.metadata.attempt)).toEqual(['1']);
+    const after = await autoTopUpOf(workspaceId);
+    expect(after.available).toBe(200);
+    expect(after.autoTopUp.chargedThisMonth).toEqual({ amount: 0, currency: 'USD' });
+    expect(after.autoTopUp.paused).toBe(false);
+  });
+
+  it('charges the new card, not the replaced one, when a card is saved after a decline', async () => {
+    const workspaceId = await ready(1_000, DECLINES);
+    const failing = await declinedOnce(workspaceId);
+    const declining = failing.autoTopUp.card!.id;
+    await saveCard(workspaceId);
+    // The declined top-up is canceled and the crossing charged again at once, on the new card.
+    const topped = await eventually(() => autoTopUpOf(workspaceId), credited);
+    expect(topped.autoTopUp.card!.id).not.toBe(declining);
+    expect(topped.autoTopUp.recentTopUps.map((topUp) => topUp.status)).toEqual(['SUCCEEDED', 'CANCELED']);
+    expect(topped.available).toBe(700);
+    await pastTheRetry();
+    const charges = chargesOf(workspaceId);
+    // The declined one (Stripe clears a failed intent's card), then one on the new card, and no retry.
+    expect(charges.map((intent) => [intent.metadata.topUpId, intent.status])).toEqual([
+      ['topup-1', 'requires_payment_method'],
+      ['topup-2', 'succeeded'],
+    ]);
+    expect(charges[1]?.payment_method).toBe(topped.autoTopUp.card!.id);
+    expect((await autoTopUpOf(workspaceId)).autoTopUp).toMatchObject({ paused: false, lastSkip: null });
+  });
+
+  it('tops up again when a top-up leaves the balance still below the threshold', async () => {
+    // 1,000 credits and a threshold of 999: a spend of 700 leaves 300; one package of 500 leaves 800.
+    const workspaceId = await ready(1_000, undefined, { thresholdCredits: 999 });
+    expect((await spend(workspaceId, 7, 'far-below')).errors).toBeUndefined();
+    const topped = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.available === 1_300,
+    );
+    expect(topped.autoTopUp.recentTopUps.map((topUp) => topUp.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect(topped.autoTopUp.chargedThisMonth).toEqual({ amount: 10_000, currency: 'USD' });
+    expect(chargesOf(workspaceId)).toHaveLength(2);
+  });
+});
+
 describe('crashes', () => {
   it('makes one charge when the server is killed after Stripe created the PaymentIntent and before its answer was recorded', async () => {
     const workspaceId = await ready(1_000);

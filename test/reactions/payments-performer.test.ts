@@ -119,8 +119,9 @@ describe('charging a top-up', () => {
     amountReceived: { amount: 5000, currency: 'USD' },
   };
 
-  function topUpPerformer(answer: AutoTopUpChargeOutcome) {
+  function topUpPerformer(answer: AutoTopUpChargeOutcome, chargeable = true) {
     const created: OffSessionChargeRequest[] = [];
+    const asked: [string, string, string][] = [];
     const read: string[] = [];
     const recorded: AutoTopUpChargeOutcome[] = [];
     const gateway = {
@@ -134,6 +135,10 @@ describe('charging a top-up', () => {
       },
     } as unknown as PaymentGateway;
     const autoTopUp = {
+      mayCharge: (workspaceId: string, topUpId: string, paymentMethodId: string) => {
+        asked.push([workspaceId, topUpId, paymentMethodId]);
+        return Promise.resolve(chargeable);
+      },
       recordAutoTopUpCharge: (_workspaceId: string, charge: { outcome: AutoTopUpChargeOutcome }) => {
         recorded.push(charge.outcome);
         return Promise.resolve({ result: 'REQUESTED', events: [], position: undefined });
@@ -147,7 +152,7 @@ describe('charging a top-up', () => {
       { now: () => new Date('2026-12-03T00:00:00Z') },
       autoTopUp,
     );
-    return { performer, created, read, recorded };
+    return { performer, created, read, recorded, asked };
   }
 
   const chargeItem = (payload: PaymentWork): WorkItem<PaymentWork> => ({ ...item(0), key: 'topup/1', payload });
@@ -164,10 +169,21 @@ describe('charging a top-up', () => {
   });
 
   it('reads that charge at the next look, and never charges the card again', async () => {
-    const { performer, created, read, recorded } = topUpPerformer(paid);
+    const { performer, created, read, recorded, asked } = topUpPerformer(paid, false);
     await performer.perform(chargeItem({ ...chargeWork, paymentIntentId: 'pi_p' }));
     expect(created).toEqual([]);
     expect(read).toEqual(['pi_p']);
+    // A charge already made is looked at even once canceled: its money is credited if it came.
+    expect(asked).toEqual([]);
     expect(recorded).toEqual([paid]);
+  });
+
+  it('asks the stream before each new charge, and charges nothing for a top-up canceled since', async () => {
+    const { performer, created, recorded, asked } = topUpPerformer(paid, false);
+    const result = await performer.perform(chargeItem({ ...chargeWork, attempt: 2 }));
+    expect(asked).toEqual([['ws-1', 'topup-1', 'pm_1']]);
+    expect(created).toEqual([]);
+    expect(recorded).toEqual([]);
+    expect(result).toEqual({ done: true });
   });
 });

@@ -13,7 +13,7 @@ import {
   SAVE_PAYMENT_METHOD,
 } from './operations.js';
 
-const STATUS_TEXT = { REQUESTED: 'Charging', SUCCEEDED: 'Paid', FAILED: 'Failed' };
+const STATUS_TEXT = { REQUESTED: 'Charging', SUCCEEDED: 'Paid', FAILED: 'Failed', CANCELED: 'Canceled' };
 const REASON_TEXT = {
   DECLINED: 'The card was declined.',
   REQUIRES_ACTION:

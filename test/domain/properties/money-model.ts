@@ -142,6 +142,7 @@ export class MoneyModel {
     if (events.length > 0) {
       this.checkAlertSide(command.data.now.getTime(), this.threshold() !== thresholdBefore);
       this.checkTopUpSide(command.data.now.getTime(), MONEY_GOING_BACK.has(command.type));
+      this.checkCreditedTopUp(command.data.now.getTime(), events, MONEY_GOING_BACK.has(command.type));
     }
     return events;
   }
@@ -185,7 +186,17 @@ export class MoneyModel {
    * available here as everywhere.
    */
   private checkTopUpSide(now: number, moneyWentBack: boolean): void {
-    const { settings, paused, armed, topUps } = this.state.autoTopUp;
+    const { settings, paused, armed, topUps, card } = this.state.autoTopUp;
+    // Consent is for the settings and the card in force: a top-up still to be charged has both.
+    for (const topUp of topUps.values()) {
+      if (topUp.status !== 'REQUESTED') continue;
+      if (!settings?.enabled || card?.paymentMethodId !== topUp.paymentMethodId) {
+        throw new Error(
+          `top-up ${topUp.topUpId} is still to be charged on ${topUp.paymentMethodId}, with auto top-up ` +
+            `${settings?.enabled ? 'on' : 'off'} and ${card ? `card ${card.paymentMethodId}` : 'no card'} saved`,
+        );
+      }
+    }
     if (!settings?.enabled || paused) return;
     const available = availableCredits(this.state.grants.values(), now);
     if (available >= settings.thresholdCredits && !armed) {
@@ -200,6 +211,21 @@ export class MoneyModel {
     if (available < settings.thresholdCredits && !armed && limitSkippedEarlier && !charging && !moneyWentBack) {
       throw new Error(`still waiting on the limit of ${limitSkippedIn} in ${monthOf(now)}, below the threshold`);
     }
+  }
+
+  /**
+   * A top-up credited while available is still below the threshold (spent meanwhile, or a package
+   * short of it) re-arms at once: the next top-up is decided in the same append, unless one is in
+   * flight or the money went back to the buyer. Left waiting for a rise, the balance would run dry.
+   */
+  private checkCreditedTopUp(now: number, events: readonly WorkspaceCreditsEvent[], moneyWentBack: boolean): void {
+    const { settings, paused, topUps } = this.state.autoTopUp;
+    if (!settings?.enabled || paused || moneyWentBack) return;
+    if (!events.some((event) => event.type === 'CreditsPurchased' && 'autoTopUpId' in event.data.payment)) return;
+    if (availableCredits(this.state.grants.values(), now) >= settings.thresholdCredits) return;
+    const decided = events.some((event) => event.type === 'AutoTopUpRequested' || event.type === 'AutoTopUpSkipped');
+    const charging = [...topUps.values()].some((topUp) => topUp.status === 'REQUESTED');
+    if (!decided && !charging) throw new Error('a top-up was credited below the threshold, and no next one decided');
   }
 
   private recorded(event: WorkspaceCreditsEvent): RecordedEvent {
@@ -385,6 +411,12 @@ export class MoneyModel {
         case 'AutoTopUpFailed': {
           const topUp = topUps.get(event.data.topUpId);
           if (topUp && event.data.retryAt === null && !credited.has(event.data.topUpId)) topUp.failed = true;
+          break;
+        }
+        case 'AutoTopUpCanceled': {
+          // Out of flight, and (unless a charge made before it is paid after all) no money taken.
+          const topUp = topUps.get(event.data.topUpId);
+          if (topUp && !credited.has(event.data.topUpId)) topUp.failed = true;
           break;
         }
         case 'CreditsPurchased':
