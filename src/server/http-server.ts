@@ -42,6 +42,8 @@ import { createRateLimits, unlessRateLimited, type RateLimitSettings } from './r
 import { stripeWebhookRouter } from './stripe-webhook';
 import { serveSubscriptions } from './subscriptions';
 
+/** The largest request body, and the largest message over a socket. */
+const BODY_LIMIT_BYTES = 1024 * 1024;
 export interface HttpServerOptions {
   production: boolean;
   jwtSecret: string;
@@ -104,8 +106,12 @@ export async function startHttpServer(
   const drain = new HttpDrain(server, options.shutdownTimeoutMs);
   const schema = buildCreditsSchema(service.services.pubSub);
   const limits = operationLimits(schema, options.queryLimits);
+  const rateLimits = createRateLimits(options.rateLimits);
   // Subscriptions: graphql-ws on the same path. The token comes in the connection's params.
   const subscriptions = serveSubscriptions(server, {
+    rateLimits,
+    windowSeconds: options.rateLimits.windowSeconds,
+    maxMessageBytes: BODY_LIMIT_BYTES,
     schema,
     services: service.services,
     verifyToken: createExpiringTokenVerifier(options.jwtSecret),
@@ -140,7 +146,6 @@ export async function startHttpServer(
   });
   await apollo.start();
 
-  const rateLimits = createRateLimits(options.rateLimits);
   const { windowSeconds } = options.rateLimits;
   app.post('/webhooks/stripe', (req, res, next) =>
     unlessRateLimited(rateLimits.webhook(req), res, windowSeconds, () => next()),
@@ -162,7 +167,7 @@ export async function startHttpServer(
   const requestLog = options.logger.isLevelEnabled('info')
     ? pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.method === 'GET' } })
     : undefined;
-  const serveGraphQL = graphqlHttpHandler(apollo, { bodyLimitBytes: 1024 * 1024 });
+  const serveGraphQL = graphqlHttpHandler(apollo, { bodyLimitBytes: BODY_LIMIT_BYTES });
   // /graphql is served without Express (see graphql-http.ts); every other path goes to Express.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (drain.refused(res)) return;

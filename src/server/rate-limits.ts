@@ -6,7 +6,9 @@
  *
  * /graphql counts each request against its client address and, with a valid token, against its
  * caller (the token's workspace and subject, so a caller's fresh token does not start a new count);
- * a request without a valid token only counts against its address. POST /webhooks/stripe counts
+ * a request without a valid token only counts against its address. Over graphql-ws, each
+ * connection_init counts against its address and each operation as a request does, so a socket is
+ * no way around the limits. POST /webhooks/stripe counts
  * against the address Stripe sends from.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -34,7 +36,10 @@ export interface RateLimited {
 }
 
 export interface RateLimits {
-  /** Counts a /graphql request; resolves to the refusal, or undefined when it may go on. */
+  /**
+   * Counts a /graphql request, or an operation or a connection over a graphql-ws socket (`req`: its
+   * upgrade request); resolves to the refusal, or undefined when it may go on.
+   */
   graphql(req: IncomingMessage, caller: string | undefined): Promise<RateLimited | undefined>;
   /** Counts a webhook delivery the same way. */
   webhook(req: IncomingMessage): Promise<RateLimited | undefined>;
@@ -98,20 +103,19 @@ export function unlessRateLimited(
   );
 }
 
+/** The GraphQL error of a refusal, over HTTP (in a 429) and over a socket alike. */
+export function rateLimitedError(refusal: RateLimited, windowSeconds: number) {
+  const by = refusal.scope === 'token' ? 'this caller' : 'this client address';
+  return {
+    message: `Too many requests from ${by}: at most ${refusal.limit} every ${windowSeconds} s. Retry after ${refusal.retryAfterSeconds} s.`,
+    extensions: { code: 'RATE_LIMITED', ...refusal, windowSeconds },
+  };
+}
+
 /** The 429 answer: Retry-After in seconds, and a GraphQL-shaped body a client already knows how to read. */
 function answerRateLimited(res: ServerResponse, refusal: RateLimited, windowSeconds: number): void {
   res.statusCode = 429;
   res.setHeader('retry-after', String(refusal.retryAfterSeconds));
   res.setHeader('content-type', 'application/json; charset=utf-8');
-  const by = refusal.scope === 'token' ? 'this caller' : 'this client address';
-  res.end(
-    JSON.stringify({
-      errors: [
-        {
-          message: `Too many requests from ${by}: at most ${refusal.limit} every ${windowSeconds} s. Retry after ${refusal.retryAfterSeconds} s.`,
-          extensions: { code: 'RATE_LIMITED', ...refusal, windowSeconds },
-        },
-      ],
-    }),
-  );
+  res.end(JSON.stringify({ errors: [rateLimitedError(refusal, windowSeconds)] }));
 }

@@ -4,8 +4,12 @@
  * longer than its token: it is closed at the token's `exp`, so that a subscription never streams
  * balances to a token that would be refused over HTTP. Close codes, as graphql-ws defines them:
  *
- * - 4401 Unauthorized: no token, a token that is not valid or has expired, and at `exp`;
- * - 4403 Forbidden: the caller (a token's workspace and subject) already has the most sockets open.
+ * - 4403 Forbidden: a connection_init refused (no token, a token that is not valid or has expired,
+ *   the caller already holding the most sockets, the address past its rate limit), and a socket
+ *   closed at its token's `exp`. graphql-ws's protocol names 4403 for a refused connection_init, and
+ *   its client reconnects after it (with fresh connection params, a fresh token), where it treats
+ *   4401 as final;
+ * - 4401 Unauthorized: an operation before the socket was acknowledged (graphql-ws closes it so).
  *
  * Which workspace a socket may watch is decided per subscription (FORBIDDEN on that subscription;
  * the socket and its other subscriptions go on). Every operation meets the same rules as over
@@ -21,9 +25,15 @@ import { callerKey, type Principal } from '../auth/principal';
 import { BEARER_ONLY, bearerToken, InvalidTokenError, type VerifiedToken } from '../auth/tokens';
 import type { Services } from '../graphql/context';
 import type { OperationLimits } from '../graphql/limits/operation-limits';
+import { rateLimitedError, type RateLimits } from './rate-limits';
 import { subscriptionOperations } from './subscription-operations';
 
 export interface SubscriptionOptions {
+  /** The limits /graphql requests meet: operations over a socket count the same. */
+  rateLimits: RateLimits;
+  windowSeconds: number;
+  /** The largest message a socket may send (the HTTP body limit): a larger one closes it. */
+  maxMessageBytes: number;
   schema: GraphQLSchema;
   services: Services;
   verifyToken: (token: string) => VerifiedToken;
@@ -85,12 +95,18 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
   return useServer<ConnectionParams, { session: Session }>(
     {
       schema: options.schema,
-      onConnect: (ctx) => {
-        const { socket } = ctx.extra;
+      onConnect: async (ctx) => {
+        const { socket, request } = ctx.extra;
+        // A connection counts against its address as a request does; one over the limit is refused.
+        const refusal = await options.rateLimits.graphql(request, undefined).catch(() => undefined);
+        if (refusal) {
+          socket.close(CloseCode.Forbidden, closeReason(rateLimitedError(refusal, options.windowSeconds).message));
+          return false;
+        }
         const verified = authenticate(ctx.connectionParams, options.verifyToken);
         if (typeof verified === 'string') {
-          socket.close(CloseCode.Unauthorized, closeReason(`Unauthorized: ${verified}`));
-          return false; // graphql-ws would close with 4403; the socket is already closing with 4401
+          socket.close(CloseCode.Forbidden, closeReason(`Unauthorized: ${verified}`));
+          return false; // closed already, with the reason
         }
         const caller = callerKey(verified.principal);
         const open = openSockets.get(caller) ?? 0;
@@ -103,7 +119,7 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
         }
         openSockets.set(caller, open + 1);
         const forget = atInstant(verified.expiresAt, () =>
-          socket.close(CloseCode.Unauthorized, 'Unauthorized: the token has expired.'),
+          socket.close(CloseCode.Forbidden, 'Unauthorized: the token has expired.'),
         );
         ctx.extra.session = { principal: verified.principal, caller, expiresAt: verified.expiresAt, forget };
         return true;
@@ -116,13 +132,19 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
         if (open > 0) openSockets.set(session.caller, open);
         else openSockets.delete(session.caller);
       },
-      onSubscribe: (ctx, _id, payload) => {
+      onSubscribe: async (ctx, _id, payload) => {
         const session = ctx.extra.session;
         // graphql-ws takes no subscription before onConnect has accepted the socket; one that comes
         // in the instant before the exp timer fires is refused, and the socket closed, here.
         if (!session || Date.now() >= session.expiresAt) {
-          ctx.extra.socket.close(CloseCode.Unauthorized, 'Unauthorized: the token has expired.');
+          ctx.extra.socket.close(CloseCode.Forbidden, 'Unauthorized: the token has expired.');
           return [new GraphQLError('The token has expired.', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        // Every operation over the socket (a query or a mutation too) counts as a request over HTTP.
+        const refusal = await options.rateLimits.graphql(ctx.extra.request, session.caller).catch(() => undefined);
+        if (refusal) {
+          const { message, extensions } = rateLimitedError(refusal, options.windowSeconds);
+          return [new GraphQLError(message, { extensions })];
         }
         return operations.prepare(payload, session.principal);
       },
@@ -130,6 +152,6 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: operations.formatErrors(result.errors) } : undefined,
     },
-    new WebSocketServer({ server, path: '/graphql' }),
+    new WebSocketServer({ server, path: '/graphql', maxPayload: options.maxMessageBytes }),
   );
 }

@@ -1,6 +1,6 @@
 /**
  * graphql-ws sockets against the real server, with the real graphql-ws client: a socket is
- * authenticated at connection_init (4401 without a good token), a caller's sockets are bounded
+ * authenticated at connection_init (4403, as graphql-ws's protocol names, without a good token), a caller's sockets are bounded
  * (4403), a socket closes at its token's exp, and operations meet the HTTP endpoint's limits.
  */
 import { print } from 'graphql';
@@ -36,11 +36,11 @@ describe('connection_init', () => {
       bearer(jwt.sign({ workspaceId: WORKSPACE, role: 'OWNER' }, TEST_JWT_SECRET, { subject: 'x' })),
       /no exp claim/,
     ],
-  ])('closes a socket opened with %s with 4401 Unauthorized', async (_name, params, reason) => {
+  ])('closes a socket opened with %s with 4403, saying why', async (_name, params, reason) => {
     const { client, closed } = wsClient(server.url, params);
     const refused = client.iterate(changes).next();
-    expect(await closed).toEqual({ code: 4401, reason: expect.stringMatching(reason) as unknown });
-    await expect(refused).rejects.toMatchObject({ code: 4401 });
+    expect(await closed).toEqual({ code: 4403, reason: expect.stringMatching(reason) as unknown });
+    await expect(refused).rejects.toMatchObject({ code: 4403 });
   });
 
   it("closes a caller's socket past the most it may hold with 4403 Forbidden, and takes it once one is gone", async () => {
@@ -90,9 +90,9 @@ it("closes a socket at its token's exp, ending its subscriptions", async () => {
   });
 
   const afterExpiry = updates.next();
-  expect(await closed).toEqual({ code: 4401, reason: 'Unauthorized: the token has expired.' });
+  expect(await closed).toEqual({ code: 4403, reason: 'Unauthorized: the token has expired.' });
   expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
-  await expect(afterExpiry).rejects.toMatchObject({ code: 4401 });
+  await expect(afterExpiry).rejects.toMatchObject({ code: 4403 });
 });
 
 describe('operations over a socket', () => {
