@@ -187,8 +187,10 @@ export class CreditLedgerReader {
       params.push(workspaceId);
     }
     if (filter.types && filter.types.length > 0) {
-      clauses.push(`type IN (${filter.types.map(() => '?').join(', ')})`);
-      params.push(...filter.types);
+      // A type named twice is asked for once: a long list of repeats stays within SQLite's variables.
+      const types = [...new Set(filter.types)];
+      clauses.push(`type IN (${types.map(() => '?').join(', ')})`);
+      params.push(...types);
     }
     if (filter.from) {
       clauses.push('occurred_at >= ?');

@@ -53,7 +53,10 @@ async function handle<TContext extends BaseContext>(
 ): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    if (value === undefined) continue;
+    const joined = Array.isArray(value) ? value.join(', ') : value;
+    // Apollo reads the media type as written; it is case-insensitive.
+    headers.set(key, key === 'content-type' ? joined.toLowerCase() : joined);
   }
   const url = req.url ?? '';
   const query = url.indexOf('?');
@@ -78,7 +81,8 @@ async function handle<TContext extends BaseContext>(
 
 /** The parsed body of a JSON request; undefined for any other (Apollo then says what it expects). */
 async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  const type = req.headers['content-type'] ?? '';
+  // Media types are case-insensitive: Application/JSON is JSON.
+  const type = (req.headers['content-type'] ?? '').toLowerCase();
   const json = type.startsWith('application/json') || type.includes('+json');
   if (Number(req.headers['content-length']) > limit) throw tooLarge(limit);
   const raw = await readBody(req, limit);

@@ -123,6 +123,9 @@ export async function startHttpServer(
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: !options.production,
+    // A cross-site form or <img> cannot set Authorization (a browser preflights it), so a request
+    // that carries one is no CSRF: urql's and Apollo Client's GET queries then need no other header.
+    csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
     // main.ts owns SIGTERM/SIGINT: Apollo's own handlers would race it and re-raise the signal.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: !options.production,

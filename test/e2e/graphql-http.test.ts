@@ -84,6 +84,27 @@ it('answers a query posted as JSON, with the query string ignored', async () => 
   expect(body.data.creditPackages.length).toBeGreaterThan(0);
 });
 
+it('takes a media type in any case, as media types are', async () => {
+  const response = await fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'Application/JSON; Charset=UTF-8', authorization: `Bearer ${adminToken()}` },
+    body: catalogQuery,
+  });
+  expect(response.status).toBe(200);
+});
+
+it('answers a GET query that carries a token, as urql and Apollo Client send them, and still refuses one that could be CSRF', async () => {
+  const url = `${server.url}/graphql?query=${encodeURIComponent('{ creditPackages { id } }')}`;
+  const withToken = await fetch(url, { headers: { authorization: `Bearer ${adminToken()}` } });
+  expect(withToken.status).toBe(200);
+  const body = (await withToken.json()) as { data: { creditPackages: unknown[] } };
+  expect(body.data.creditPackages.length).toBeGreaterThan(0);
+  // A cross-site <img> or form sends no Authorization and no preflighted header: refused.
+  const simple = await fetch(url);
+  expect(simple.status).toBe(400);
+  expect(await simple.text()).toContain('Cross-Site Request Forgery');
+});
+
 it('refuses a body that is not JSON with 400 BAD_REQUEST', async () => {
   const response = await post('{"query": "{ __typename }"');
   expect(response.status).toBe(400);

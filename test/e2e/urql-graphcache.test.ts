@@ -25,7 +25,6 @@ it('keys every object by its id and warns about nothing, given keys for the valu
   const warnings: string[] = [];
   const client = new Client({
     url: `${server.url}/graphql`,
-    preferGetMethod: false,
     fetchOptions: { headers: { authorization: `Bearer ${adminToken()}` } },
     exchanges: [
       cacheExchange({

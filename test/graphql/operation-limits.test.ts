@@ -61,6 +61,18 @@ describe('the cost of an operation', () => {
     );
   });
 
+  it('counts the balance at an instant at what folding a stream costs: four fit in one operation, not five', () => {
+    const at = (n: number) =>
+      parse(
+        `{ ${Array.from({ length: n }, (_, i) => `b${i}: creditBalanceAt(workspaceId: "w", at: "2026-01-01T00:00:00Z") { available }`).join(' ')} }`,
+      );
+    expect(cost(at(1))).toBe(2_400 + 1);
+    expect(limitsOf().costRefusal(at(4), undefined, {})).toBeUndefined();
+    expect(limitsOf().costRefusal(at(5), undefined, {})).toMatchObject({
+      extensions: { code: 'QUERY_TOO_COMPLEX', limit: 10_000, actual: 5 * 2_401 },
+    });
+  });
+
   it('counts alerts, deliveries and their attempts by the page each asks for, and endpoints at their limit', () => {
     expect(cost(parse('{ creditAlerts(workspaceId: "w", first: 100) { id } }'))).toBe(1 + 100 * 1);
     expect(cost(parse('{ creditAlerts(workspaceId: "w") { id } }'))).toBe(1 + 20 * 1);

@@ -530,6 +530,12 @@ describe('credit ledger: pages', () => {
       hasNextPage: false,
       hasPreviousPage: false,
     });
+    // Named 40,000 times, past SQLite's limit on variables: asked for once.
+    ledger.given(...history).then(page({ first: 10, types: Array<'CONSUMPTION'>(40_000).fill('CONSUMPTION') }), {
+      positions: [3n, 2n],
+      hasNextPage: false,
+      hasPreviousPage: false,
+    });
     ledger.given(...history).then(page({ first: 10, from: at(HOUR), to: at(2 * HOUR) }), {
       positions: [2n],
       hasNextPage: false,
