@@ -1,5 +1,6 @@
 /** Signing secrets: sealed at rest under the service's key, and signatures a Standard Webhooks receiver accepts. */
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { signedHeaders, signerFor } from '../../reactions/webhooks/signature';
 import { aesGcmSecrets, parseSecretKey } from '../../src/webhooks/secret-box';
@@ -47,5 +48,19 @@ describe('signed headers', () => {
       expect(signerFor(secret).sign('msg_2', at, text)).toBe(new Webhook(secret).sign('msg_2', at, text));
     }
     expect(() => signerFor('whsec_')).toThrow();
+  });
+
+  it('are the library’s own signatures for any id, instant and body', () => {
+    const secret = box.generate();
+    const signer = signerFor(secret);
+    const library = new Webhook(secret);
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }),
+        fc.string({ unit: 'grapheme', maxLength: 200 }),
+        (id, at, text) => signer.sign(id, at, text) === library.sign(id, at, text),
+      ),
+    );
   });
 });

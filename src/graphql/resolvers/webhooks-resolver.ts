@@ -179,7 +179,7 @@ export class WebhooksResolver {
 
   @Mutation(() => WebhookDelivery, {
     description:
-      'Sends the endpoint a signed test message (type webhook.test), to that endpoint only, whatever it subscribes to: a delivery like any other, retried and listed in webhookDeliveries. Refused while the endpoint is disabled.',
+      'Sends the endpoint a signed test message (type webhook.test), to that endpoint only, whatever it subscribes to: signed like any delivery and listed in webhookDeliveries, but tried once, not retried on the schedule (send it again with redeliverWebhook). One test per endpoint every 10 seconds; refused while the endpoint is disabled.',
   })
   async sendTestWebhook(
     @Arg('input', () => WebhookEndpointIdInput) { endpointId }: WebhookEndpointIdInput,
