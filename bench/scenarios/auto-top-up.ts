@@ -5,7 +5,9 @@
  * re-arms it. Judged against (2)'s spends per second in the same run: the decision that watches the
  * threshold and the monthly limit must not slow spending down.
  */
+import { autoTopUpSettings } from '../../src/catalog/auto-top-up-settings';
 import { AutoTopUpCommands } from '../../src/commands/auto-top-up-commands';
+import { autoTopUpTerms } from '../../src/domain/auto-top-up';
 import { systemClock } from '../../src/clock';
 import { newId } from '../../src/ids';
 import { inFlight } from '../support';
@@ -44,17 +46,17 @@ export async function autoTopUpBench(options: {
         },
         manager,
       );
-      await autoTopUp.configureAutoTopUp(
-        {
-          workspaceId,
-          enabled: true,
-          thresholdCredits: SEEDED - 100,
-          packageId: 'credits-500',
-          targetCredits: null,
-          monthlyLimit: Number.MAX_SAFE_INTEGER,
-        },
-        manager,
-      );
+      const request = {
+        workspaceId,
+        enabled: true,
+        thresholdCredits: SEEDED - 100,
+        packageId: 'credits-500',
+        targetCredits: null,
+        monthlyLimit: Number.MAX_SAFE_INTEGER,
+      };
+      // The terms shown, sent back with the settings, as the Billing page does.
+      const acceptedTerms = autoTopUpTerms(autoTopUpSettings(catalog, request));
+      await autoTopUp.configureAutoTopUp({ ...request, acceptedTerms }, manager);
     }
     const started = performance.now(); // the spends only, not the setting up
     await inFlight(options.spends, options.concurrency, async (i) => {

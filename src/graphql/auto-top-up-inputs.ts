@@ -48,7 +48,7 @@ export class ConfigureAutoTopUpInput extends AutoTopUpSettingsInput {
   @Field(() => String, {
     nullable: true,
     description:
-      'The terms shown to the billing manager (from autoTopUpTerms). When given and no longer the terms (the price changed), the change is refused with CONFLICT.',
+      'The terms shown to the billing manager (from autoTopUpTerms), sent back as consent. Needed to turn auto top-up on (BAD_USER_INPUT without them); when no longer the terms (the price changed), the change is refused with CONFLICT. Not needed to turn it off.',
   })
   @IsOptional()
   @MaxLength(2000)

@@ -36,19 +36,24 @@ export const SETTINGS: AutoTopUpSettings = {
   monthlyLimit: USD(20000),
 };
 
+/** Settings sent with the terms they make (as shown), unless `acceptedTerms` says otherwise (null: none sent). */
 export const configureTopUp = (
   settings: Partial<AutoTopUpSettings> = {},
-  f: { now?: Date; acceptedTerms?: string } = {},
-): ConfigureAutoTopUp => ({
-  type: 'ConfigureAutoTopUp',
-  data: {
-    workspaceId: WORKSPACE,
-    settings: { ...SETTINGS, ...settings },
-    acceptedBy: 'manager-1',
-    ...(f.acceptedTerms !== undefined && { acceptedTerms: f.acceptedTerms }),
-    now: f.now ?? at(0),
-  },
-});
+  f: { now?: Date; acceptedTerms?: string | null } = {},
+): ConfigureAutoTopUp => {
+  const all = { ...SETTINGS, ...settings };
+  const acceptedTerms = f.acceptedTerms === undefined ? autoTopUpTerms(all) : f.acceptedTerms;
+  return {
+    type: 'ConfigureAutoTopUp',
+    data: {
+      workspaceId: WORKSPACE,
+      settings: all,
+      acceptedBy: 'manager-1',
+      ...(acceptedTerms !== null && { acceptedTerms }),
+      now: f.now ?? at(0),
+    },
+  };
+};
 
 export const topUpConfigured = (settings: Partial<AutoTopUpSettings> = {}, when = at(0)): AutoTopUpConfigured => {
   const all = { ...SETTINGS, ...settings };

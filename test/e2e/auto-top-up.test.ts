@@ -188,6 +188,16 @@ describe('the saved card and the consent', () => {
       () => autoTopUpOf(workspaceId),
       (view) => view.autoTopUp.card !== null,
     );
+    // No terms sent back: nobody was shown what would be charged, so no consent is recorded.
+    const unseen = await expectError(
+      server.url,
+      ConfigureAutoTopUpDocument,
+      { input: settings(workspaceId) },
+      manager(workspaceId),
+    );
+    expect(unseen.code).toBe('BAD_USER_INPUT');
+    expect(unseen.message).toContain('send them back as acceptedTerms');
+    expect((await autoTopUpOf(workspaceId)).autoTopUp).toMatchObject({ enabled: false, consent: null });
     const stale = await expectError(
       server.url,
       ConfigureAutoTopUpDocument,

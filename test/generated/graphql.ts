@@ -53,7 +53,7 @@ export type CardSetupStatus =
 
 /** Auto top-up settings and the consent to them (OWNER, BILLING_MANAGER or admin). */
 export type ConfigureAutoTopUpInput = {
-  /** The terms shown to the billing manager (from autoTopUpTerms). When given and no longer the terms (the price changed), the change is refused with CONFLICT. */
+  /** The terms shown to the billing manager (from autoTopUpTerms), sent back as consent. Needed to turn auto top-up on (BAD_USER_INPUT without them); when no longer the terms (the price changed), the change is refused with CONFLICT. Not needed to turn it off. */
   acceptedTerms?: string | null | undefined;
   /** Turn auto top-up on (a saved card is needed) or off. */
   enabled: boolean;

@@ -22,6 +22,12 @@ export function configureAutoTopUp(command: ConfigureAutoTopUp, state: Workspace
     throw conflict('Save a card for this workspace before turning auto top-up on.');
   }
   const terms = autoTopUpTerms(settings);
+  // Consent is to terms that were shown: turning it on records the terms the caller sends back.
+  if (settings.enabled && acceptedTerms === undefined) {
+    throw invalidCommand(
+      `Show the terms (autoTopUpTerms) and send them back as acceptedTerms to turn auto top-up on. The terms: ${terms}`,
+    );
+  }
   if (acceptedTerms !== undefined && acceptedTerms !== terms) {
     throw conflict(`The terms changed since they were shown; show them again. The terms now: ${terms}`);
   }

@@ -47,7 +47,7 @@ export class AutoTopUpResolver {
 
   @Mutation(() => AutoTopUp, {
     description:
-      'Sets auto top-up and records the consent to automatic charges (OWNER, BILLING_MANAGER or admin). Turning it on needs a saved card; saving the settings resumes a paused auto top-up.',
+      'Sets auto top-up and records the consent to automatic charges (OWNER, BILLING_MANAGER or admin). Turning it on needs a saved card and the terms autoTopUpTerms gave for these settings, sent back as acceptedTerms (BAD_USER_INPUT without them, CONFLICT when they are no longer the terms); turning it off needs neither. Saving the settings resumes a paused auto top-up.',
   })
   async configureAutoTopUp(
     @Arg('input', () => ConfigureAutoTopUpInput) input: ConfigureAutoTopUpInput,

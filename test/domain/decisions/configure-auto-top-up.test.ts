@@ -16,6 +16,16 @@ describe('ConfigureAutoTopUp', () => {
       .when(configureTopUp({}, { acceptedTerms: autoTopUpTerms(SETTINGS) }))
       .then(topUpConfigured()));
 
+  it('refuses to turn on without the terms sent back: consent is to terms that were shown', () => {
+    given(purchased({ credits: 1000 }), cardSaved())
+      .when(configureTopUp({}, { acceptedTerms: null }))
+      .thenThrows('BAD_USER_INPUT');
+    // Turning it off needs no consent.
+    given(purchased({ credits: 1000 }), cardSaved(), topUpConfigured())
+      .when(configureTopUp({ enabled: false }, { acceptedTerms: null }))
+      .then(topUpConfigured({ enabled: false }));
+  });
+
   it('refuses terms that are not the ones these settings make (the price changed since)', () =>
     given(purchased({ credits: 1000 }), cardSaved())
       .when(

@@ -22,7 +22,7 @@ import { DEFAULT_LOW_BALANCE_POLICY, depletionCleared, recoveryThreshold } from 
 import { creditBalance, type CreditBucket } from '../../../src/domain/balance';
 import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
 import type { Drawdown, Grant } from '../../../src/domain/credits';
-import { monthOf } from '../../../src/domain/auto-top-up';
+import { monthOf, autoTopUpTerms } from '../../../src/domain/auto-top-up';
 import { decide, MONEY_GOING_BACK } from '../../../src/domain/decide';
 import { expireDueHolds } from '../../../src/domain/decisions/hold-expiries';
 import { availableCredits, isDueToExpire, isLive } from '../../../src/domain/drawdown';
@@ -885,24 +885,22 @@ const autoTopUp = fc
     const targetCredits = target === null ? null : threshold + target;
     const perCharge =
       targetCredits === null ? offer.price.amount : Math.ceil((targetCredits * offer.price.amount) / offer.credits);
+    const settings = {
+      enabled,
+      thresholdCredits: threshold,
+      packageId: offer.packageId,
+      packageName: offer.packageName,
+      packageCredits: offer.credits,
+      packagePrice: offer.price,
+      packageExpiresAfterDays: null,
+      targetCredits,
+      monthlyLimit: { amount: perCharge * charges, currency: 'USD' },
+    };
+    // The terms shown, sent back, as the Billing page does.
     return [
       {
         type: 'ConfigureAutoTopUp',
-        data: {
-          ...data(model),
-          settings: {
-            enabled,
-            thresholdCredits: threshold,
-            packageId: offer.packageId,
-            packageName: offer.packageName,
-            packageCredits: offer.credits,
-            packagePrice: offer.price,
-            packageExpiresAfterDays: null,
-            targetCredits,
-            monthlyLimit: { amount: perCharge * charges, currency: 'USD' },
-          },
-          acceptedBy: 'manager',
-        },
+        data: { ...data(model), settings, acceptedBy: 'manager', acceptedTerms: autoTopUpTerms(settings) },
       },
     ];
   });
