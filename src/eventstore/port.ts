@@ -136,6 +136,23 @@ export class ExpectedRevisionConflict extends Error {
 export const isExpectedRevisionConflict = (error: unknown): error is ExpectedRevisionConflict =>
   error instanceof ExpectedRevisionConflict;
 
+/**
+ * The store refused an append for a fault of the machine (a full disk, an I/O error, a file made
+ * read-only): nothing of it was recorded, and the same append may succeed once the fault clears.
+ */
+export class StoreUnavailable extends Error {
+  readonly code = 'STORE_UNAVAILABLE';
+  readonly retryable = true;
+  constructor(cause: Error) {
+    super(
+      `Nothing was recorded: the event store cannot write now (${cause.message}). ` +
+        'Repeating the request later, with the same idempotency key, is safe.',
+      { cause },
+    );
+    this.name = 'StoreUnavailable';
+  }
+}
+
 /** Whether a stream at `actual` satisfies `expected`. Shared by adapters that check it themselves. */
 export function matchesExpectedRevision(expected: ExpectedRevision, actual: bigint | undefined): boolean {
   switch (expected) {

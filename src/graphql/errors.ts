@@ -27,6 +27,14 @@ function describeValidationErrors(errors: ValidationErrorLike[], prefix = ''): {
 }
 
 /**
+ * The event store refused a write for a fault of the machine, a full disk (eventstore/port.ts,
+ * StoreUnavailable): nothing was recorded, and the caller may repeat it later. Told by its code,
+ * since this layer does not import the store's port.
+ */
+const isStoreUnavailable = (error: unknown): error is Error & { code: 'STORE_UNAVAILABLE' } =>
+  error instanceof Error && (error as { code?: unknown }).code === 'STORE_UNAVAILABLE';
+
+/**
  * graphql-js ends some messages with "Did you mean …?", naming fields, arguments, types and enum
  * values close to what was sent: with introspection off, that hands out the schema piece by piece.
  */
@@ -59,6 +67,10 @@ function explain(
   if (tooLarge) return { message: tooLarge.message, extensions: { code: tooLarge.code, limit: tooLarge.limit } };
   if (isCreditsError(original)) {
     return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
+  }
+  if (isStoreUnavailable(original)) {
+    options.logger.error({ err: original }, 'the event store refused a write for a fault of the machine');
+    return { ...formatted, message: original.message, extensions: { code: original.code, retryable: true } };
   }
   if (original instanceof CommittedButNotVisible) {
     options.logger.warn({ err: original }, 'a write committed but the read models did not show it in time');

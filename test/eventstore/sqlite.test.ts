@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AppendSignal, PollingSubscription } from '../../src/eventstore/polling-subscription';
-import { ExpectedRevisionConflict, type RecordedEvent } from '../../src/eventstore/port';
+import { ExpectedRevisionConflict, StoreUnavailable, type RecordedEvent } from '../../src/eventstore/port';
 import { AppendThread } from '../../src/eventstore/sqlite/append-thread';
 import { openSqliteEventStore, type SqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { describeEventStoreContract, take } from './contract';
@@ -204,6 +204,34 @@ describe('SQLite event store', () => {
     const append = { stream: 's', rows: [], expected: 'any' as const };
     await expect(thread.append(append)).rejects.toBe(thread.failed);
     await thread.close();
+  });
+
+  it('refuses an append the disk cannot take as StoreUnavailable, records none of it, and says it cannot write', async () => {
+    const store = openSqliteEventStore({ file, maxPages: 64 });
+    opened.push(store);
+    const event = (i: number) => ({ type: 'Filled', data: { i, padding: 'x'.repeat(8_000) } });
+    let refused: unknown;
+    let appended = 0;
+    for (let i = 0; i < 200 && refused === undefined; i++) {
+      await store.appendToStream('full', [event(i)], { expectedRevision: 'any' }).then(
+        () => (appended += 1),
+        (error: unknown) => (refused = error),
+      );
+    }
+    expect(refused).toBeInstanceOf(StoreUnavailable);
+    expect(refused).toMatchObject({ code: 'STORE_UNAVAILABLE', retryable: true });
+    expect((refused as Error).message).toMatch(
+      /^Nothing was recorded: the event store cannot write now \(database or disk is full\)/,
+    );
+    // Nothing of the refused append is in the log, and the store says it cannot write.
+    const recorded: RecordedEvent[] = [];
+    for await (const each of store.readStream('full')) recorded.push(each);
+    expect(recorded).toHaveLength(appended);
+    expect(appended).toBeGreaterThan(0);
+    expect(store.appendFailure?.message).toBe('database or disk is full');
+    // An append that writes nothing proves nothing: the store still says it cannot write.
+    await store.appendToStream('full', [], { expectedRevision: 'any' });
+    expect(store.appendFailure?.message).toBe('database or disk is full');
   });
 
   it('wakes a subscriber on a local append without waiting for the poll', async () => {

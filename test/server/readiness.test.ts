@@ -7,10 +7,10 @@ import pino from 'pino';
 import type { CreditsService } from '../../src/server/credits-service';
 import { readiness } from '../../src/server/readiness';
 
-function serviceWith(stalledBy: Error | undefined): CreditsService {
+function serviceWith(stalledBy: Error | undefined, appendFailure?: Error): CreditsService {
   const service = {
     store: { headPosition: () => Promise.resolve(stalledBy ? 12n : 10n) },
-    appendFailure: () => undefined,
+    appendFailure: () => appendFailure,
     projections: {
       checkpoint: 10n,
       stalledBy,
@@ -35,4 +35,16 @@ it('says read-models-unwritable with 503 while the read models cannot be written
   });
   const cleared = await readiness(serviceWith(undefined), logger);
   expect(cleared).toMatchObject({ status: 200, body: { status: 'ready', lag: 0 } });
+});
+
+it('says store-unwritable with 503 while the event store refuses appends (a full disk), naming the fault', async () => {
+  const logger = pino({ level: 'silent' });
+  const full = await readiness(serviceWith(undefined, new Error('database or disk is full')), logger);
+  expect(full).toMatchObject({
+    status: 503,
+    body: {
+      status: 'store-unwritable',
+      store: { reachable: true, writable: false, error: 'database or disk is full' },
+    },
+  });
 });

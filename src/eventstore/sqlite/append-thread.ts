@@ -15,7 +15,7 @@ import { channel } from 'node:diagnostics_channel';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ExpectedRevisionConflict, type AppendResult } from '../port';
+import { ExpectedRevisionConflict, StoreUnavailable, type AppendResult } from '../port';
 import type { AppendOutcome, AppendRequest, InsertParams } from './group-commit';
 
 export type ToAppendWorker = { type: 'commit'; id: number; group: AppendRequest[] } | { type: 'close' };
@@ -73,6 +73,8 @@ export class AppendThread {
   private sendScheduled = false;
   private nextId = 0;
   private failure: Error | undefined;
+  /** The last commit refused for a fault of the machine, and when; forgotten at the next commit. */
+  private refused: { error: Error; at: number } | undefined;
   private drained: (() => void) | undefined;
 
   private readyWaiters: (() => void)[] = [];
@@ -82,6 +84,8 @@ export class AppendThread {
   constructor(
     private readonly file: string,
     private readonly onInserted: () => void,
+    /** The most pages the file may grow to (SQLite's max_page_count); past it, SQLITE_FULL. */
+    private readonly maxPages?: number,
   ) {
     this.started();
   }
@@ -89,6 +93,16 @@ export class AppendThread {
   /** Why appends fail: the thread failed or exited, and no append can be committed any more. */
   get failed(): Error | undefined {
     return this.failure;
+  }
+
+  /**
+   * Why appends cannot be committed now: the thread is gone, or the database refused a commit for a
+   * fault of the machine (a full disk) in the last REFUSED_FOR_MS and none has been committed since.
+   */
+  get writeFailure(): Error | undefined {
+    if (this.failure) return this.failure;
+    if (this.refused && performance.now() - this.refused.at < REFUSED_FOR_MS) return this.refused.error;
+    return undefined;
   }
 
   /** Resolves once the thread has opened its connection (or has failed: appends then say why). */
@@ -157,7 +171,7 @@ export class AppendThread {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(workerFile(), { workerData: { file: this.file } });
+    const worker = new Worker(workerFile(), { workerData: { file: this.file, maxPages: this.maxPages } });
     worker.on('message', (message: FromAppendWorker) => this.answered(message));
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', (code) => {
@@ -181,7 +195,8 @@ export class AppendThread {
       }
     }
     if (message.type === 'failed') {
-      const error = failureError(message.failure);
+      // The group's transaction was rolled back: nothing of it was recorded.
+      const error = this.refusal(message.failure);
       for (const append of group) append.reject(error);
     } else {
       let inserted = false;
@@ -189,12 +204,15 @@ export class AppendThread {
         const outcome = message.outcomes[index] as AppendOutcome;
         if ('ok' in outcome) {
           inserted ||= append.inserts;
+          // Events written: the disk takes appends again.
+          if (append.inserts) this.refused = undefined;
           append.resolve(outcome.ok);
         } else if ('conflict' in outcome) {
           const { stream, expected, actual } = outcome.conflict;
           append.reject(new ExpectedRevisionConflict(stream, expected, actual));
         } else {
-          append.reject(failureError(outcome.failed));
+          // Rolled back to its savepoint: nothing of this append was recorded.
+          append.reject(this.refusal(outcome.failed));
         }
       });
       if (inserted) this.onInserted();
@@ -202,6 +220,14 @@ export class AppendThread {
     // While nothing is asked for, an idle thread does not keep the process alive.
     if (!this.busy) this.worker?.unref();
     this.send();
+  }
+
+  /** The error an append refused by the database gets; a fault of the machine is remembered (writeFailure). */
+  private refusal(failure: { message: string; code: string | undefined }): Error {
+    const error = failureError(failure);
+    if (!MACHINE_FAULT.test(failure.code ?? '')) return error;
+    this.refused = { error, at: performance.now() };
+    return new StoreUnavailable(error);
   }
 
   private becameReady(): void {
@@ -233,3 +259,13 @@ export class AppendThread {
 
 const failureError = (failure: { message: string; code: string | undefined }): Error =>
   Object.assign(new Error(failure.message), { code: failure.code });
+
+/** SQLite's codes for faults of the machine rather than of the append: a full disk, I/O, a read-only file. */
+const MACHINE_FAULT = /^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|NOMEM)/;
+
+/**
+ * How long a refused commit keeps the store reported unwritable with no commit since: long enough
+ * for /readyz to take the replica out of a load balancer, short enough that one taken out (and so
+ * sent no appends that could succeed) is tried again once the fault may have cleared.
+ */
+const REFUSED_FOR_MS = 10_000;

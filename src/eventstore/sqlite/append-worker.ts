@@ -9,7 +9,9 @@ import { failureOf, groupCommitter } from './group-commit';
 
 const port = parentPort;
 if (!port) throw new Error('append-worker.js runs as a worker thread of the event store');
-const db = openEventsDatabase((workerData as { file: string }).file, { forAppends: true });
+const { file, maxPages } = workerData as { file: string; maxPages: number | undefined };
+const db = openEventsDatabase(file, { forAppends: true });
+if (maxPages !== undefined) db.pragma(`max_page_count = ${Math.floor(maxPages)}`);
 const commit = groupCommitter(db);
 const answer = (message: FromAppendWorker): void => port.postMessage(message);
 

@@ -39,6 +39,11 @@ export interface SqliteEventStoreOptions {
   pollIntervalMs?: number;
   /** Only reads: no append thread is started, and appends are refused. Default false. */
   readOnly?: boolean;
+  /**
+   * The most pages (of 4 KiB) the file may grow to, as a quota: appends past it are refused as a
+   * full disk would refuse them (StoreUnavailable). Unlimited by default; the tests of a full disk use it.
+   */
+  maxPages?: number;
 }
 
 const PAGE_SIZE = 1000;
@@ -103,7 +108,9 @@ export class SqliteEventStore implements EventStore {
     this.selectIdentity = this.db.prepare<[], { value: string }>(
       "SELECT value FROM store_metadata WHERE key = 'identity'",
     );
-    this.appends = options.readOnly ? undefined : new AppendThread(options.file, () => this.appended.notify());
+    this.appends = options.readOnly
+      ? undefined
+      : new AppendThread(options.file, () => this.appended.notify(), options.maxPages);
   }
 
   /**
@@ -239,9 +246,12 @@ export class SqliteEventStore implements EventStore {
     return this.closing;
   }
 
-  /** Why this store cannot append any more (its append thread failed), if it cannot. */
+  /**
+   * Why this store cannot append now, if it cannot: its append thread failed, or the database
+   * refused a recent commit for a fault of the machine (a full disk) and none was committed since.
+   */
   get appendFailure(): Error | undefined {
-    return this.appends?.failed;
+    return this.appends?.writeFailure;
   }
 
   private assertOpen(): void {
