@@ -107,6 +107,8 @@ export interface Config {
   jwtSecret: string | undefined;
   logLevel: string;
   shutdownTimeoutMs: number;
+  /** How long the drain keeps answering new requests 503 before it closes, in flight or not. */
+  shutdownLingerMs: number;
   expirySweepIntervalMs: number;
   /** How the reactions retry a side effect that failed: attempts before parking, first wait. */
   reactionRetry: { maxAttempts: number; firstDelayMs: number };
@@ -169,6 +171,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }),
     LOG_LEVEL: str({ choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' }),
     SHUTDOWN_TIMEOUT_MS: positiveInt({ default: 10_000, desc: 'How long SIGTERM waits for in-flight requests' }),
+    SHUTDOWN_LINGER_MS: count({
+      default: 1_000,
+      desc: 'How long SIGTERM keeps answering new requests 503 before closing, even with none in flight',
+    }),
     EXPIRY_SWEEP_INTERVAL_MS: positiveInt({
       default: 60_000,
       desc: 'How often expired credits of quiet workspaces are recorded',
@@ -276,6 +282,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     jwtSecret: env.AUTH_JWT_SECRET === '' ? undefined : env.AUTH_JWT_SECRET,
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    shutdownLingerMs: env.SHUTDOWN_LINGER_MS,
     expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
     reactionRetry: { maxAttempts: env.REACTION_MAX_ATTEMPTS, firstDelayMs: env.REACTION_FIRST_RETRY_MS },
     autoTopUpRetry: { maxAttempts: env.AUTO_TOP_UP_MAX_ATTEMPTS, firstDelayMs: env.AUTO_TOP_UP_RETRY_MS },

@@ -4,7 +4,9 @@
  * resets a request that was already on its way. Instead, while the requests in flight finish, the
  * server keeps listening and answers every new request, on a new connection or a kept-alive one,
  * 503 with Retry-After and `Connection: close`, before it runs anything: an operation either runs
- * and is answered, or never runs. Then it closes the listener and every connection.
+ * and is answered, or never runs. It does so for a short linger even when nothing is in flight, so
+ * that a request already on its way is answered rather than reset. Then it closes the listener and
+ * every connection.
  */
 import type { Server, ServerResponse } from 'node:http';
 
@@ -30,6 +32,12 @@ export class HttpDrain {
     private readonly server: Server,
     /** How long the drain waits for requests in flight before closing their connections. */
     private readonly gracePeriodMs: number,
+    /**
+     * How long it keeps answering new requests 503 before closing, even with none in flight: a
+     * request already on its way on a kept-alive connection (a balancer that has not yet seen the
+     * replica leave) is answered, not reset. Within the grace period.
+     */
+    private readonly lingerMs = 0,
   ) {}
 
   /**
@@ -67,11 +75,14 @@ export class HttpDrain {
    */
   async drain(): Promise<void> {
     this.begin();
-    const deadline = Date.now() + this.gracePeriodMs;
+    const began = Date.now();
+    const deadline = began + this.gracePeriodMs;
     await this.within(deadline, (done) => {
       if (this.inFlight === 0) return done();
       this.idle = done;
     });
+    const lingerUntil = Math.min(deadline, began + this.lingerMs);
+    if (Date.now() < lingerUntil) await this.within(lingerUntil, () => undefined);
     await this.within(deadline, (done) => {
       this.server.close(() => done());
       this.server.closeAllConnections();

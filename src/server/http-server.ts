@@ -49,6 +49,7 @@ export interface HttpServerOptions {
   jwtSecret: string;
   logger: Logger;
   shutdownTimeoutMs: number;
+  shutdownLingerMs: number;
   queryLimits: QueryLimits;
   rateLimits: RateLimitSettings;
   /** Open graphql-ws sockets one caller may hold at once. */
@@ -103,7 +104,7 @@ export async function startHttpServer(
   // Requests are taken once Apollo has started (see the 'request' listener below).
   const server = createServer();
   // From SIGTERM on, new requests are answered 503 while those in flight finish (http-drain.ts).
-  const drain = new HttpDrain(server, options.shutdownTimeoutMs);
+  const drain = new HttpDrain(server, options.shutdownTimeoutMs, options.shutdownLingerMs);
   const schema = buildCreditsSchema(service.services.pubSub);
   const limits = operationLimits(schema, options.queryLimits);
   const rateLimits = createRateLimits(options.rateLimits);

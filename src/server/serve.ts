@@ -36,6 +36,7 @@ export async function serve(config: Config, logger: Logger): Promise<Serving> {
         jwtSecret,
         logger,
         shutdownTimeoutMs: config.shutdownTimeoutMs,
+        shutdownLingerMs: config.shutdownLingerMs,
         queryLimits: config.queryLimits,
         rateLimits: config.rateLimits,
         socketsPerCaller: config.socketsPerCaller,

@@ -176,6 +176,24 @@ function send(port: string, options: RequestOptions, body = ''): Promise<Answer>
   });
 }
 
+it('answers 503, not a reset, to a request that comes on a kept-alive connection just after SIGTERM on an idle server', async () => {
+  const dataDir = newDataDir();
+  const server = await start({ dataDir, env: { NODE_ENV: 'development', SHUTDOWN_LINGER_MS: '1000' } });
+  const { port } = new URL(server.url);
+  const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+  expect((await send(port, { path: '/healthz', agent: keptAlive })).status).toBe(200);
+  // Nothing in flight: without a linger the server would close this connection at once.
+  const exitCode = server.stop('SIGTERM');
+  await new Promise((resolveSoon) => setTimeout(resolveSoon, 150));
+  const late = await send(port, { path: '/healthz', agent: keptAlive });
+  expect(late.status).toBe(503);
+  expect(late.headers['retry-after']).toMatch(/^\d+$/);
+  expect(late.headers.connection).toBe('close');
+  expect((await send(port, { path: '/readyz', agent: false })).status).toBe(503);
+  expect(await exitCode).toBe(0);
+  keptAlive.destroy();
+});
+
 it('finishes a request in flight on SIGTERM, answers new ones 503 with Retry-After, then exits cleanly', async () => {
   const dataDir = newDataDir();
   const workspaceId = 'ws-drain';

@@ -40,6 +40,8 @@ export function startServer(options: { dataDir?: string; env?: Record<string, st
       AUTH_JWT_SECRET: TEST_JWT_SECRET,
       WEBHOOK_SECRET_KEY: TEST_WEBHOOK_SECRET_KEY,
       LOG_LEVEL: 'info',
+      // Stopped servers close at once; the drain's linger has a test of its own (restart.test.ts).
+      SHUTDOWN_LINGER_MS: '0',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
