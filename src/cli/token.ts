@@ -15,8 +15,15 @@ const program = new Command('token')
   .option('--subject <id>', 'user or service id (sub)', 'local-user')
   .option('--expires-in <seconds>', 'lifetime in seconds', (value) => Number.parseInt(value, 10), 8 * 60 * 60)
   .action((options: { workspace: string; role: Role; admin: boolean; subject: string; expiresIn: number }) => {
-    const config = loadConfig();
-    const secret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
+    let secret: string;
+    try {
+      const config = loadConfig();
+      secret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
+    } catch (error) {
+      // A setting that cannot work (a secret too short): what is wrong, not a stack trace.
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    }
     const principal = {
       subject: options.subject,
       workspaceId: options.workspace,

@@ -46,9 +46,12 @@ export function formatError(
   options: { production: boolean; logger: Logger },
 ): GraphQLFormattedError {
   const answer = explain(formatted, error, options);
-  return options.production && SUGGESTION.test(answer.message)
-    ? { ...answer, message: answer.message.replace(SUGGESTION, '') }
-    : answer;
+  if (!options.production) return answer;
+  // Apollo's refusal tells how to turn introspection on in its own options: it names the framework.
+  if (answer.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && /introspection/i.test(answer.message)) {
+    return { ...answer, message: 'Introspection is not allowed on this server.' };
+  }
+  return SUGGESTION.test(answer.message) ? { ...answer, message: answer.message.replace(SUGGESTION, '') } : answer;
 }
 
 function explain(

@@ -3,6 +3,8 @@
  * introspection off, a "Did you mean …?" would hand the schema out one field at a time), over HTTP
  * and over graphql-ws, and a guessable signing secret.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { adminToken, startServer, type ServerProcess } from '../support/server-process';
 import { bearer, wsClient } from '../support/ws-client';
 
@@ -40,6 +42,15 @@ it.each([
   for (const error of errors ?? []) expect(error.message).not.toMatch(/did you mean/i);
 });
 
+it('refuses introspection without naming the framework or how to turn it on', async () => {
+  const { errors } = await post({ query: '{ __schema { types { name } } }' });
+  expect(errors?.[0]).toMatchObject({
+    message: 'Introspection is not allowed on this server.',
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+  });
+  expect(JSON.stringify(errors)).not.toMatch(/apollo/i);
+});
+
 it('still says what was wrong', async () => {
   const { errors } = await post({ query: '{ workspaceCredit(workspaceId: "w") { available } }' });
   expect(errors?.[0]).toMatchObject({
@@ -66,8 +77,10 @@ describe('over graphql-ws', () => {
 
   it('refuses introspection, as over HTTP', async () => {
     const [error] = await errorsOf('{ __schema { types { name } } }');
-    expect(error).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
-    expect(error?.message).toMatch(/introspection/i);
+    expect(error).toMatchObject({
+      message: 'Introspection is not allowed on this server.',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
   });
 
   it('names no other schema element', async () => {
@@ -95,6 +108,17 @@ describe('the signing secret', () => {
     const message = await refusal({ NODE_ENV: nodeEnv, AUTH_JWT_SECRET: 'x'.repeat(31) });
     expect(message).toMatch(/AUTH_JWT_SECRET is 31 bytes; it must be at least 32/);
     expect(message).not.toMatch(/x{31}/);
+  });
+
+  it('is refused by npm run token too, saying why, without a stack trace', () => {
+    const cli = spawnSync(process.execPath, [join(__dirname, '../../dist/src/cli/token.js'), '--workspace', 'w'], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', AUTH_JWT_SECRET: 'short' },
+      encoding: 'utf8',
+    });
+    expect(cli.status).toBe(1);
+    expect(cli.stdout).toBe('');
+    expect(cli.stderr).toMatch(/AUTH_JWT_SECRET is 5 bytes; it must be at least 32/);
+    expect(cli.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('counts bytes, not characters', async () => {
