@@ -33,6 +33,13 @@ import { deliveryIdOf, WEBHOOKS_REACTION, workKey, type WebhookWork } from './wo
 
 const ms = (instant: string): number => Date.parse(instant);
 
+/**
+ * A platform endpoint disabled from this instant on is announced to the platform's other endpoints.
+ * Disabled before it, it was not, and a rebuild of the deliveries from the log must not send now
+ * what was never owed then: the rule has a start in the log, as a new rule of a derivation does.
+ */
+const PLATFORM_DISABLED_ANNOUNCED_SINCE = Date.parse('2026-12-03T00:00:00.000Z');
+
 export const webhooksDerivation: ReactionDerivation = {
   name: WEBHOOKS_REACTION,
   version: 1,
@@ -74,6 +81,9 @@ function deliveriesOf(db: Database, work: WorkQueue) {
   const subscribers = db.prepare<[string], { endpoint_id: string; event_types: string }>(
     `SELECT endpoint_id, event_types FROM webhook_endpoints
      WHERE status = 'ENABLED' AND (workspace_id = ? OR workspace_id IS NULL)`,
+  );
+  const platformSubscribers = db.prepare<[], { endpoint_id: string; event_types: string }>(
+    `SELECT endpoint_id, event_types FROM webhook_endpoints WHERE status = 'ENABLED' AND workspace_id IS NULL`,
   );
   // The ledger's balance at the event's position (credit-ledger.ts keeps one row per change).
   const balanceAt = db.prepare<[string, bigint], { balance_after: number }>(
@@ -153,6 +163,18 @@ function deliveriesOf(db: Database, work: WorkQueue) {
           if (!(JSON.parse(endpoint.event_types) as string[]).includes(message.type)) continue;
           this.deliver(recorded, endpoint.endpoint_id, workspaceId, message.type, body);
         }
+      }
+    },
+
+    /**
+     * A message about the platform itself (one of its endpoints disabled) to the platform's enabled
+     * endpoints subscribed to its type: it belongs to no workspace ('' in the column, null in the body).
+     */
+    announceToPlatform(recorded: RecordedEvent, message: WebhookMessage): void {
+      const body = JSON.stringify(message);
+      for (const endpoint of platformSubscribers.all()) {
+        if (!(JSON.parse(endpoint.event_types) as string[]).includes(message.type)) continue;
+        this.deliver(recorded, endpoint.endpoint_id, '', message.type, body);
       }
     },
 
@@ -309,12 +331,21 @@ function endpointsOf(db: Database, deliveries: ReturnType<typeof deliveriesOf>) 
           setStatus(endpointId, 'DISABLED', disabledAt, reason);
           deliveries.cancel(endpointId);
           const endpoint = scope.get(endpointId);
+          if (reason !== 'FAILING' || !endpoint) return;
           // A workspace's endpoint that kept failing: the alert goes to its other endpoints and the platform's.
-          if (reason === 'FAILING' && endpoint?.workspace_id) {
+          if (endpoint.workspace_id) {
             const { workspace_id: workspaceId, url } = endpoint;
             deliveries.announce(recorded, workspaceId, (at) => [
               endpointDisabledMessage({ workspaceId, endpointId, url, failingSince, disabledAt }, at),
             ]);
+          } else if (recorded.recordedAt.getTime() >= PLATFORM_DISABLED_ANNOUNCED_SINCE) {
+            // A platform endpoint (the app's own backend) that kept failing: the platform's other endpoints.
+            const at = { position: recorded.position, balanceAfter: null };
+            const message = endpointDisabledMessage(
+              { workspaceId: null, endpointId, url: endpoint.url, failingSince, disabledAt },
+              at,
+            );
+            deliveries.announceToPlatform(recorded, message);
           }
           return;
         }

@@ -380,6 +380,49 @@ describe('the webhooks derivation', () => {
     webhooks.given(...given, disabled('MANUAL')).then((db) => db.prepare(WORK).all(), []);
   });
 
+  it('alerts the platform’s other endpoints when a platform endpoint is disabled for failing, from the rule’s start on', () => {
+    const when = (instant: string) => new Date(instant);
+    const disabled = (instant: string) =>
+      endpointEvent(
+        'we_p',
+        'WebhookEndpointDisabled',
+        { reason: 'FAILING', failingSince: at(0).toISOString(), disabledBy: 'r', disabledAt: instant },
+        when(instant),
+      );
+    const given = [
+      created('we_p', null),
+      created('we_q', null, ['webhook_endpoint.disabled']),
+      created('we_ws', WORKSPACE, ['webhook_endpoint.disabled']),
+    ];
+    const alertTo = (endpointId: string) => deliveryIdOf(endpointId, 'event-4', 'webhook_endpoint.disabled');
+    webhooks.given(...given, disabled('2026-12-04T00:00:00.000Z')).then(
+      (db) => ({
+        work: db.prepare(WORK).all(),
+        body: JSON.parse(new WebhookReader(db).deliveries('we_q', 10)[0]?.body ?? '{}') as unknown,
+      }),
+      {
+        // The platform's other endpoint only: no workspace's endpoint hears of the platform's.
+        work: [{ key: workKey('we_q', alertTo('we_q')), due_at: Date.parse('2026-12-04T00:00:00.000Z'), attempts: 0 }],
+        body: {
+          type: 'webhook_endpoint.disabled',
+          timestamp: '2026-12-04T00:00:00.000Z',
+          data: {
+            schemaVersion: 1,
+            workspaceId: null,
+            position: '4',
+            balanceAfter: null,
+            endpointId: 'we_p',
+            url: 'https://hooks.example.com',
+            reason: 'FAILING',
+            failingSince: at(0).toISOString(),
+          },
+        },
+      },
+    );
+    // Disabled before the rule began: a rebuild of the deliveries sends nothing that was never owed.
+    webhooks.given(...given, disabled('2026-12-02T00:00:00.000Z')).then((db) => db.prepare(WORK).all(), []);
+  });
+
   it('keeps each endpoint’s work apart, the most overdue first, for the executor’s bound per endpoint', () => {
     const both = ['credits.low', 'purchase.completed'];
     const given = [

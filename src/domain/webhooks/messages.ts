@@ -45,7 +45,10 @@ export interface WebhookMessage {
   type: WebhookMessageType;
   /** When the event took effect (ISO-8601), the same on every attempt. */
   timestamp: string;
-  /** `workspaceId` and `balanceAfter` are null only in a test of a platform endpoint. */
+  /**
+   * `workspaceId` and `balanceAfter` are null only in a message about a platform endpoint (a test
+   * of one, or one disabled), which belongs to no workspace.
+   */
   data: { schemaVersion: number; workspaceId: string | null; position: string; balanceAfter: number | null } & Record<
     string,
     unknown
@@ -222,8 +225,14 @@ export function publicUrlOf(url: string): string {
  * the platform's that subscribe to it, so that someone hears of it before more is missed.
  */
 export function endpointDisabledMessage(
-  endpoint: { workspaceId: string; endpointId: string; url: string; failingSince: string | null; disabledAt: string },
-  at: LogContext,
+  endpoint: {
+    workspaceId: string | null;
+    endpointId: string;
+    url: string;
+    failingSince: string | null;
+    disabledAt: string;
+  },
+  at: { position: bigint; balanceAfter: number | null },
 ): WebhookMessage {
   const { workspaceId, endpointId, url, failingSince, disabledAt } = endpoint;
   return {
