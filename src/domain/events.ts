@@ -683,7 +683,18 @@ export type CreditHoldReleased = Event<
  */
 export type CreditHoldExpired = Event<
   'CreditHoldExpired',
-  { workspaceId: string; holdId: string; credits: number; returned: Drawdown[]; expiredAt: string }
+  {
+    workspaceId: string;
+    holdId: string;
+    credits: number;
+    returned: Drawdown[];
+    /**
+     * Available credits at `expiredAt` once the hold's credits are back and those that came back to a
+     * grant already expired have lapsed (the CreditsExpired that follow it). Since 2026-12-03.
+     */
+    availableAfter?: number;
+    expiredAt: string;
+  }
 >;
 
 /** A running action asked to keep its hold longer: it now reserves until `expiresAt`. */

@@ -285,7 +285,7 @@ describe('held credits count as gone: reserves cross the lines, and what comes b
     given(...holding)
       .when(spend({ units: 1, creditsPerUnit: 10, now: at(HOUR + MINUTE) }))
       .thenExactly(
-        holdExpired(hold300, at(HOUR)),
+        holdExpired(hold300, at(HOUR), 'hold-1', 500),
         consumed({
           units: 1,
           creditsPerUnit: 10,

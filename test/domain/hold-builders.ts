@@ -162,9 +162,22 @@ export const extended = (
   },
 });
 
-export const holdExpired = (returned: Drawdown[], expiredAt: Date, holdId = 'hold-1'): CreditHoldExpired => ({
+/** A hold's expiry; as decided since 2026-12-03 with `availableAfter` (what could be spent right after). */
+export const holdExpired = (
+  returned: Drawdown[],
+  expiredAt: Date,
+  holdId = 'hold-1',
+  availableAfter?: number,
+): CreditHoldExpired => ({
   type: 'CreditHoldExpired',
-  data: { workspaceId: WORKSPACE, holdId, credits: sum(returned), returned, expiredAt: iso(expiredAt) },
+  data: {
+    workspaceId: WORKSPACE,
+    holdId,
+    credits: sum(returned),
+    returned,
+    ...(availableAfter !== undefined && { availableAfter }),
+    expiredAt: iso(expiredAt),
+  },
 });
 
 /** Credits that came back to a grant and lapsed there at once (given-back.ts). */

@@ -61,7 +61,7 @@ describe('the state of holds', () => {
         reserve({ idempotencyKey: 'key-1', units: 1, holdId: 'hold-new', now: at(IDEMPOTENCY_RETENTION_MS + 20_000) }),
       )
       .then(
-        holdExpired(p100, at(5 * HOUR), 'hold-4'),
+        holdExpired(p100, at(5 * HOUR), 'hold-4', 400),
         reserved({
           holdId: 'hold-new',
           idempotencyKey: 'key-1',

@@ -10,6 +10,7 @@ import { anyHoldDueBy } from '../hold-expiry-index';
 import type { HoldRecord } from '../holds';
 import { iso } from '../instants';
 import { forkState, type WorkspaceCreditsState } from '../state';
+import { availableCredits } from '../drawdown';
 import { lapsesOfReturn } from './held-returns';
 
 const byExpiry = (a: HoldRecord, b: HoldRecord): number =>
@@ -30,14 +31,17 @@ export function expireDueHolds(
   const events: WorkspaceCreditsEvent[] = [];
   for (const hold of due.sort(byExpiry)) {
     const at = hold.expiresAt;
-    const expired: WorkspaceCreditsEvent = {
-      type: 'CreditHoldExpired',
-      data: { workspaceId, holdId: hold.holdId, credits: hold.credits, returned: hold.drawdown, expiredAt: iso(at) },
-    };
-    for (const event of [expired, ...lapsesOfReturn(after, workspaceId, hold.drawdown, at)]) {
-      evolve(after, event);
-      events.push(event);
-    }
+    const lapses = lapsesOfReturn(after, workspaceId, hold.drawdown, at);
+    const { holdId, credits, drawdown: returned } = hold;
+    const expiredAt = iso(at);
+    evolve(after, { type: 'CreditHoldExpired', data: { workspaceId, holdId, credits, returned, expiredAt } });
+    for (const lapse of lapses) evolve(after, lapse);
+    // What could be spent right after: credits that came back to an expired grant never were.
+    const availableAfter = availableCredits(after.grants.values(), at);
+    events.push(
+      { type: 'CreditHoldExpired', data: { workspaceId, holdId, credits, returned, availableAfter, expiredAt } },
+      ...lapses,
+    );
   }
   return { events, state: after };
 }

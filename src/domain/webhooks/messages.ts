@@ -105,9 +105,20 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
       },
     ],
   ],
-  // A running action's hold reached its expiry unsettled: what it held is back in the balance.
+  // A running action's hold reached its expiry unsettled: what it held is back in the balance, but
+  // for credits that came back to a grant already expired, which lapsed at once: the balance after
+  // is the one the decision recorded (availableAfter), not the ledger's row between the two.
   CreditHoldExpired: ({ data }) => [
-    ['hold.expired', data.expiredAt, { holdId: data.holdId, credits: data.credits, expiredAt: data.expiredAt }],
+    [
+      'hold.expired',
+      data.expiredAt,
+      {
+        holdId: data.holdId,
+        credits: data.credits,
+        expiredAt: data.expiredAt,
+        ...(data.availableAfter !== undefined && { balanceAfter: data.availableAfter }),
+      },
+    ],
   ],
   CreditsPurchased: ({ data }) => [
     [

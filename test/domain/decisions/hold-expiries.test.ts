@@ -17,7 +17,7 @@ describe('hold expiry, written by whatever decides next', () => {
     given(purchase500, hold500)
       .when(spend({ now: at(2 * HOUR) }))
       .then(
-        holdExpired(p500, at(HOUR)),
+        holdExpired(p500, at(HOUR), 'hold-1', 500),
         consumed({
           credits: 8,
           drawdown: [draw('purchase-1', 'PURCHASED', 8)],
@@ -62,8 +62,8 @@ describe('ExpireCredits writes hold expiries, then grant expiries', () => {
     )
       .when(expireCredits(at(2 * HOUR)))
       .then(
-        holdExpired([draw('purchase-1', 'PURCHASED', 100)], at(30 * MINUTE), 'hold-2'),
-        holdExpired([draw('purchase-1', 'PURCHASED', 200)], at(HOUR)),
+        holdExpired([draw('purchase-1', 'PURCHASED', 100)], at(30 * MINUTE), 'hold-2', 300),
+        holdExpired([draw('purchase-1', 'PURCHASED', 200)], at(HOUR), 'hold-1', 500),
       ));
 
   it('gives credits back to a grant that expired later, which then expires with them', () => {
@@ -72,7 +72,7 @@ describe('ExpireCredits writes hold expiries, then grant expiries', () => {
     given(promo, reserved({ units: 3, drawdown: parts, availableAfter: 200 }))
       .when(expireCredits(at(3 * HOUR)))
       .then(
-        holdExpired(parts, at(HOUR)),
+        holdExpired(parts, at(HOUR), 'hold-1', 500),
         expired({ grantId: 'promo-1', source: 'PROMOTIONAL', credits: 500, expiredAt: at(2 * HOUR) }),
       );
   });
@@ -83,7 +83,8 @@ describe('ExpireCredits writes hold expiries, then grant expiries', () => {
     given(promo, reserved({ units: 3, drawdown: parts, availableAfter: 200 }))
       .when(expireCredits(at(2 * HOUR)))
       .then(
-        holdExpired(parts, at(HOUR)),
+        // The 300 came back to a grant expired at 30 min and lapsed at once: nothing could be spent.
+        holdExpired(parts, at(HOUR), 'hold-1', 0),
         lapsed('promo-1', 'PROMOTIONAL', 300, 'EXPIRED', at(HOUR)),
         expired({ grantId: 'promo-1', source: 'PROMOTIONAL', credits: 200, expiredAt: at(30 * MINUTE) }),
       );

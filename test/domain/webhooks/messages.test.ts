@@ -96,6 +96,15 @@ describe('webhook messages', () => {
     });
   });
 
+  it('tell of a hold whose credits came back to an expired grant the balance that could be spent after, not the ledger’s row between', () => {
+    // 400 came back to a grant already expired and lapsed in the same append: 300 could be spent.
+    const [message] = webhookMessagesOf(
+      holdExpired([{ grantId: 'g-1', source: 'PROMOTIONAL', credits: 400 }], at(DAY), 'hold-1', 300),
+      { position: 5n, balanceAfter: 700 },
+    );
+    expect(message?.data).toMatchObject({ position: '5', balanceAfter: 300, credits: 400 });
+  });
+
   it('tell a recovery from depletion that is still low apart from a recovery past the threshold', () => {
     const [partial] = webhookMessagesOf(recovered(60, 500, at(DAY), true), context);
     expect(partial).toEqual({
