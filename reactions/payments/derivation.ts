@@ -129,10 +129,12 @@ export const paymentsDerivation: ReactionDerivation = {
         return;
       }
       case 'AutoTopUpCanceled': {
-        // No new charge for it; a charge already made and still processing is still looked at.
+        // Looked at now rather than at its retry's time: the performer, finding it canceled, records
+        // that nothing was charged, so that a new card's top-up need not wait. A charge already made
+        // and still processing is looked at when it was due.
         const key = topUpKey(event.data.workspaceId, event.data.topUpId);
         const earlier = work.payload<PaymentWork>(key);
-        if (earlier?.kind === 'charge-top-up' && earlier.paymentIntentId === undefined) work.complete(key);
+        if (earlier?.kind === 'charge-top-up' && earlier.paymentIntentId === undefined) work.deferred(key, at);
         return;
       }
       case 'CreditsPurchased':

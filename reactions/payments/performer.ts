@@ -80,7 +80,7 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
       case 'setup-payment-method':
         return this.openSetup(work, item.attempts);
       case 'charge-top-up':
-        return this.chargeTopUp(work);
+        return this.chargeTopUp(work, item.attempts);
       case 'detach-payment-method':
         await this.gateway.detachPaymentMethod(work.paymentMethodId);
         return { done: true };
@@ -132,15 +132,33 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
     }
   }
 
-  private async chargeTopUp(work: Extract<PaymentWork, { kind: 'charge-top-up' }>): Promise<PerformResult> {
+  private async chargeTopUp(
+    work: Extract<PaymentWork, { kind: 'charge-top-up' }>,
+    attempts: number,
+  ): Promise<PerformResult> {
     const { workspaceId, topUpId, attempt } = work;
     // A new charge only while the stream still says to make it: turned off, or the card removed or
-    // replaced, since this work was taken, it is canceled there, and nothing is charged. A charge
-    // already made (processing) is still looked at: its money is credited if it came.
+    // replaced, since this work was taken, the top-up is canceled there, and nothing is charged; the
+    // attempt is recorded as not charged, so that it no longer counts as money on its way. A charge
+    // already made (processing) is still looked at, and a try after one that may have reached the
+    // provider (this work failed before) replays its key: money that came is credited.
     if (
       work.paymentIntentId === undefined &&
+      attempts === 0 &&
       !(await this.autoTopUp.mayCharge(workspaceId, topUpId, work.paymentMethodId))
     ) {
+      const notCharged: AutoTopUpChargeOutcome = {
+        status: 'FAILED',
+        paymentIntentId: null,
+        reason: 'ERROR',
+        code: 'not_charged',
+        message: 'Not charged: auto top-up was turned off, or its card removed or replaced, before this attempt.',
+      };
+      await this.autoTopUp.recordAutoTopUpCharge(
+        workspaceId,
+        { topUpId, attempt, outcome: notCharged },
+        REACTION_ACTOR,
+      );
       return { done: true };
     }
     let outcome: AutoTopUpChargeOutcome;

@@ -34,13 +34,19 @@ export function topUpCharge(settings: AutoTopUpSettings, available: number): { c
 /** The largest single charge the settings can make (nothing left at all). */
 export const largestCharge = (settings: AutoTopUpSettings): number => topUpCharge(settings, 0).amount.amount;
 
-/** What top-ups requested in `month` charge, failed and canceled ones aside (they took no money). */
+/**
+ * Whether money may still come for a top-up: it is being charged, or it was canceled and no outcome
+ * has been recorded since (a charge made just before the cancel, or one still processing, may yet be
+ * paid). Such a top-up is in flight (no other is requested) and counts against the monthly limit.
+ */
+export const mayStillBePaid = (topUp: TopUpRecord): boolean =>
+  topUp.status === 'REQUESTED' || (topUp.status === 'CANCELED' && topUp.failedAttempts === topUp.failedAtCancel);
+
+/** What top-ups requested in `month` charge: paid ones, and those whose money may still come. */
 export function chargedInMonth(state: WorkspaceCreditsState, month: string): number {
   let total = 0;
   for (const topUp of state.autoTopUp.topUps.values()) {
-    if (topUp.month === month && topUp.status !== 'FAILED' && topUp.status !== 'CANCELED') {
-      total += topUp.amount.amount;
-    }
+    if (topUp.month === month && (topUp.status === 'SUCCEEDED' || mayStillBePaid(topUp))) total += topUp.amount.amount;
   }
   return total;
 }
@@ -83,8 +89,7 @@ export function canceledTopUps(
   return [{ type: 'AutoTopUpCanceled', data: { workspaceId, topUpId: topUp.topUpId, reason, canceledAt: iso(now) } }];
 }
 
-const inFlight = (state: WorkspaceCreditsState): boolean =>
-  [...state.autoTopUp.topUps.values()].some((topUp) => topUp.status === 'REQUESTED');
+const inFlight = (state: WorkspaceCreditsState): boolean => [...state.autoTopUp.topUps.values()].some(mayStillBePaid);
 
 const formatMoney = ({ amount, currency }: Money): string => {
   const format = new Intl.NumberFormat('en-US', { style: 'currency', currency });
@@ -121,10 +126,12 @@ const newestTopUp = (state: WorkspaceCreditsState): TopUpRecord | undefined =>
 /**
  * What auto top-up makes of a command's events (balance-after.ts): a top-up requested, or skipped
  * with the reason, when available falls below the threshold while armed; re-armed once back at it.
- * A top-up credited (`credited`) answers its crossing: should the balance still be below the
- * threshold (spent meanwhile, or one package short of it), it re-arms at once and the next top-up
- * is decided in the same append, within the monthly limit, rather than wait for a rise that may
- * never come.
+ * A top-up credited (`credited`) that would have brought the balance back to the threshold, had
+ * nothing been spent while it was charged, re-arms at once when the balance is still below it: those
+ * spends fell below the line again, a crossing of their own, and the next top-up is decided in the
+ * same append (within the monthly limit) rather than wait for a rise that may never come. One that
+ * could not reach the threshold anyway (a package smaller than the gap) answered its crossing once,
+ * as the terms say.
  */
 export function topUpsAfter(
   { after, available }: BalanceAfter,
@@ -132,7 +139,7 @@ export function topUpsAfter(
   now: number,
   /** False for money going back to the buyer: a refund or a dispute is no reason to charge the card. */
   mayCharge = true,
-  credited = false,
+  credited?: TopUpRecord,
 ): WorkspaceCreditsEvent[] {
   const { settings, paused, armed, card, limitSkippedIn } = after.autoTopUp;
   if (!settings?.enabled || paused) return [];
@@ -140,7 +147,8 @@ export function topUpsAfter(
   const rearmed: WorkspaceCreditsEvent = { type: 'AutoTopUpRearmed', data: { workspaceId, available, rearmedAt: at } };
   if (available >= settings.thresholdCredits) return armed ? [] : [rearmed];
   const month = monthOf(now);
-  const rearming = !armed && credited && mayCharge && !inFlight(after);
+  const fellAgain = credited !== undefined && credited.available + credited.credits >= settings.thresholdCredits;
+  const rearming = !armed && fellAgain && mayCharge && !inFlight(after);
   // Skipped for last month's limit: this month's limit is whole, and the balance is still low.
   const armedNow = armed || rearming || (limitSkippedIn !== undefined && limitSkippedIn !== month);
   if (!mayCharge || !armedNow || inFlight(after)) return [];

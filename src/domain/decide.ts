@@ -38,7 +38,7 @@ import { settleCreditHold } from './decisions/settle-credit-hold';
 import { startCheckout } from './decisions/start-checkout';
 import { startPaymentMethodSetup } from './decisions/start-payment-method-setup';
 import type { WorkspaceCreditsEvent } from './events';
-import type { WorkspaceCreditsState } from './state';
+import type { TopUpRecord, WorkspaceCreditsState } from './state';
 
 /**
  * Commands that return a purchase's money to the buyer (a refund, asked for here or made at the
@@ -72,12 +72,33 @@ export function decide(
   const events = canceled.length === 0 ? decidedEvents : [...decidedEvents, ...canceled];
   // Held credits are out of the grants' remaining, so what is left available counts them as gone.
   if (canceled.length > 0) after = balanceAfter(state, events, now);
-  const credited = decided.some((event) => event.type === 'CreditsPurchased' && 'autoTopUpId' in event.data.payment);
   const follow = [
     ...crossingsAfter(after, workspaceId, now, policy, thresholdOf(state, policy)),
-    ...topUpsAfter(after, workspaceId, now, !MONEY_GOING_BACK.has(command.type), credited),
+    ...topUpsAfter(after, workspaceId, now, mayCharge(command, decided), creditedTopUp(after.after, decided)),
   ];
   return follow.length === 0 ? events : [...events, ...follow];
+}
+
+/**
+ * Whether the command's events may charge the card: not when money goes back to the buyer, by the
+ * command (a refund, a dispute) or by what it records with it (a refund or a dispute the provider
+ * reported before the payment, applied with the top-up's credit).
+ */
+const mayCharge = (command: WorkspaceCreditsCommand, decided: readonly WorkspaceCreditsEvent[]): boolean =>
+  !MONEY_GOING_BACK.has(command.type) &&
+  !decided.some((event) => event.type === 'PurchaseRefundRequested' || event.type === 'PurchaseDisputeOpened');
+
+/** The top-up the command's events credit, if they credit one. */
+function creditedTopUp(
+  state: WorkspaceCreditsState,
+  decided: readonly WorkspaceCreditsEvent[],
+): TopUpRecord | undefined {
+  for (const event of decided) {
+    if (event.type === 'CreditsPurchased' && 'autoTopUpId' in event.data.payment) {
+      return state.autoTopUp.topUps.get(event.data.payment.autoTopUpId);
+    }
+  }
+  return undefined;
 }
 
 function decideCommand(command: WorkspaceCreditsCommand, state: WorkspaceCreditsState): WorkspaceCreditsEvent[] {

@@ -574,6 +574,12 @@ export type AutoTopUpFailed = Event<
     code: string | null;
     message: string;
     retryAt: string | null;
+    /**
+     * An attempt at a top-up canceled before its outcome came (AutoTopUpCanceled): recorded so that
+     * it no longer counts as money on its way; never retried, and no alert (auto top-up is not
+     * failing). Since 2026-12-03.
+     */
+    afterCancel?: true;
     failedAt: string;
   }
 >;

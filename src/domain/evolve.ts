@@ -361,7 +361,8 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       state.autoTopUp.limitSkippedIn = undefined;
       return state;
     case 'AutoTopUpRequested': {
-      const { topUpId, credits, amount, packageId, packageName, expiresAfterDays, month, paymentMethodId } = event.data;
+      const { topUpId, credits, amount, packageId, packageName, expiresAfterDays, month, paymentMethodId, available } =
+        event.data;
       state.autoTopUp.topUps.set(topUpId, {
         topUpId,
         credits,
@@ -374,6 +375,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         failedAttempts: 0,
         paymentIntentId: undefined,
         paymentMethodId,
+        available,
       });
       state.autoTopUp.armed = false;
       state.autoTopUp.limitSkippedIn = undefined;
@@ -401,7 +403,10 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       return state;
     case 'AutoTopUpCanceled': {
       const topUp = state.autoTopUp.topUps.get(event.data.topUpId);
-      if (topUp?.status === 'REQUESTED') topUp.status = 'CANCELED';
+      if (topUp?.status === 'REQUESTED') {
+        topUp.status = 'CANCELED';
+        topUp.failedAtCancel = topUp.failedAttempts;
+      }
       return state;
     }
     case 'ProviderEventDeferred': {

@@ -146,6 +146,13 @@ export interface TopUpRecord {
   status: 'REQUESTED' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
   /** The saved card it charges. */
   paymentMethodId: string;
+  /** Available credits when it was requested. */
+  available: number;
+  /**
+   * Once canceled: the failed attempts recorded by then. Until an outcome is recorded after the
+   * cancel (a failure, or its payment), a charge made just before it may still be on its way.
+   */
+  failedAtCancel?: number;
   /** Attempts that failed so far. */
   failedAttempts: number;
   /** The payment that paid it, once credited. */

@@ -143,10 +143,15 @@ export const isExpectedRevisionConflict = (error: unknown): error is ExpectedRev
 export class StoreUnavailable extends Error {
   readonly code = 'STORE_UNAVAILABLE';
   readonly retryable = true;
-  constructor(cause: Error) {
+  /**
+   * `certain`: the store refused before writing (a full disk, a read-only file). Otherwise (an I/O
+   * error while syncing) the write may yet be found after a restart: only a retry with the same
+   * idempotency key tells.
+   */
+  constructor(cause: Error, certain: boolean) {
     super(
-      `Nothing was recorded: the event store cannot write now (${cause.message}). ` +
-        'Repeating the request later, with the same idempotency key, is safe.',
+      `${certain ? 'Nothing was recorded' : 'This may not have been recorded'}: the event store cannot write now ` +
+        `(${cause.message}). Repeating the request later, with the same idempotency key, is safe.`,
       { cause },
     );
     this.name = 'StoreUnavailable';

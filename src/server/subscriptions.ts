@@ -103,6 +103,8 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
           socket.close(CloseCode.Forbidden, closeReason(rateLimitedError(refusal, options.windowSeconds).message));
           return false;
         }
+        // Gone while the limiter answered: nothing to count (onClose has run, or will find no session).
+        if (socket.readyState !== socket.OPEN) return false;
         const verified = authenticate(ctx.connectionParams, options.verifyToken);
         if (typeof verified === 'string') {
           socket.close(CloseCode.Forbidden, closeReason(`Unauthorized: ${verified}`));

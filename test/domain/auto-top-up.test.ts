@@ -298,7 +298,35 @@ describe('consent and card in force, or no charge', () => {
       .when(removeCard)
       .then(cardRemoved(), canceled('CARD_REMOVED')));
 
-  it('cancels it when a new card replaces its card, and requests the crossing again on the new card', () =>
+  // What the payments reaction records when it finds the top-up canceled before charging it.
+  const notCharged = (attempt: number) =>
+    charge(
+      {
+        status: 'FAILED',
+        paymentIntentId: null,
+        reason: 'ERROR',
+        code: 'not_charged',
+        message: 'Not charged: auto top-up was turned off, or its card removed or replaced, before this attempt.',
+      },
+      { attempt },
+    );
+  const failedAfterCancel = (attempt: number, topUpId = 'topup-1'): WorkspaceCreditsEvent => ({
+    type: 'AutoTopUpFailed',
+    data: {
+      workspaceId: WORKSPACE,
+      topUpId,
+      attempt,
+      paymentIntentId: null,
+      reason: 'ERROR',
+      code: 'not_charged',
+      message: 'Not charged: auto top-up was turned off, or its card removed or replaced, before this attempt.',
+      retryAt: null,
+      afterCancel: true,
+      failedAt: at(0).toISOString(),
+    },
+  });
+
+  it('cancels it when a new card replaces its card, and waits for what came of the attempt on its way', () =>
     given(...retrying)
       .when(
         recordSetup({ outcome: 'SAVED', setupId: 'setup-2', customerId: 'cus_1', paymentMethodId: 'pm_2', card: CARD }),
@@ -307,13 +335,55 @@ describe('consent and card in force, or no charge', () => {
         cardReplaced('pm_1'),
         cardSaved({ setupId: 'setup-2', paymentMethodId: 'pm_2' }),
         canceled('CARD_REPLACED'),
-        topUpRequested({ topUpId: 'topup-2', available: 90, paymentMethodId: 'pm_2' }),
       ));
 
-  it('records no later failure of a canceled top-up, and asks for no retry of it', () =>
+  it('requests the crossing again on the new card once the canceled attempt is known not charged', () =>
+    given(
+      ...retrying,
+      cardReplaced('pm_1'),
+      cardSaved({ setupId: 'setup-2', paymentMethodId: 'pm_2' }),
+      canceled('CARD_REPLACED'),
+    )
+      .when(notCharged(2))
+      .then(failedAfterCancel(2), topUpRequested({ topUpId: 'topup-2', available: 90, paymentMethodId: 'pm_2' })));
+
+  it('requests nothing while a charge made before the cancel may still be paid (one still processing)', () => {
+    // The first attempt is on its way (nothing recorded of it): turned off and on again, or a new card.
+    const processing = [...armed, spent(60, 90), topUpRequested({ available: 90 })];
+    const offAndOn = burst(processing, [configureTopUp({ enabled: false }), configureTopUp()]);
+    expect(offAndOn.map((event) => event.type).filter((type) => type.startsWith('AutoTopUp'))).toEqual([
+      'AutoTopUpConfigured',
+      'AutoTopUpCanceled',
+      'AutoTopUpConfigured',
+    ]);
+    const newCard = burst(processing, [
+      recordSetup({ outcome: 'SAVED', setupId: 'setup-2', customerId: 'cus_1', paymentMethodId: 'pm_2', card: CARD }),
+    ]);
+    expect(newCard.map((event) => event.type).filter((type) => type !== 'CreditsLow')).toEqual([
+      'PaymentMethodRemoved',
+      'PaymentMethodSaved',
+      'AutoTopUpCanceled',
+    ]);
+  });
+
+  it('records a later failure of a canceled top-up as the end of it: no retry, no pause, no alert', () =>
     given(...retrying, topUpConfigured({ enabled: false }), canceled('TURNED_OFF'))
       .when(charge(declined('pi_top_2'), { attempt: 2 }))
-      .then());
+      .then({
+        type: 'AutoTopUpFailed',
+        data: {
+          workspaceId: WORKSPACE,
+          topUpId: 'topup-1',
+          attempt: 2,
+          paymentIntentId: 'pi_top_2',
+          reason: 'DECLINED',
+          code: 'card_declined',
+          message: 'Your card was declined.',
+          retryAt: null,
+          afterCancel: true,
+          failedAt: at(0).toISOString(),
+        },
+      }));
 
   it('still credits a charge made before the cancel that is paid after it: the money came', () => {
     const events = burst(
@@ -323,37 +393,83 @@ describe('consent and card in force, or no charge', () => {
     expect(events.map((event) => event.type)).toEqual(['CreditsPurchased']);
   });
 
-  it('leaves a canceled top-up out of the monthly limit unless it was paid', () =>
+  it('counts a canceled top-up against the monthly limit until it is known not charged', () => {
+    const limited = [
+      purchased({ credits: 150 }),
+      cardSaved(),
+      topUpConfigured({ monthlyLimit: { amount: 5000, currency: 'USD' } }),
+    ];
+    // Canceled with its first attempt on its way, then turned on again: the limit is spent.
     given(
-      ...armed,
-      ...[1, 2, 3, 4].flatMap((n) => [
-        topUpRequested({ topUpId: `topup-${n}` }),
-        canceled('TURNED_OFF', `topup-${n}`),
-        topUpConfigured(),
-      ]),
+      ...limited,
+      topUpRequested({ available: 150 }),
+      canceled('TURNED_OFF'),
+      topUpConfigured({ monthlyLimit: { amount: 5000, currency: 'USD' } }),
     )
       .when(spend({ units: 1, creditsPerUnit: 60 }))
-      .then(spent(60, 90), topUpRequested({ topUpId: 'topup-5', available: 90 })));
+      .then(spent(60, 90));
+    // Known not charged: out of the limit, and the crossing is topped up.
+    given(
+      ...limited,
+      topUpRequested({ available: 150 }),
+      canceled('TURNED_OFF'),
+      failedAfterCancel(1),
+      topUpConfigured({ monthlyLimit: { amount: 5000, currency: 'USD' } }),
+    )
+      .when(spend({ units: 1, creditsPerUnit: 60 }))
+      .then(spent(60, 90), topUpRequested({ topUpId: 'topup-2', available: 90 }));
+  });
 });
 
 describe('a top-up that leaves the balance below the threshold', () => {
-  // A threshold one package cannot reach from 90: the top-up leaves 590.
-  const highLine = [purchased({ credits: 150 }), cardSaved(), topUpConfigured({ thresholdCredits: 999 })];
+  // Threshold 550: a package of 500 from 90 would reach it (590), had nothing been spent meanwhile.
+  const line550 = (monthlyLimit = 20000) => [
+    purchased({ credits: 150 }),
+    cardSaved(),
+    topUpConfigured({ thresholdCredits: 550, monthlyLimit: { amount: monthlyLimit, currency: 'USD' } }),
+    spent(60, 90),
+    topUpRequested({ available: 90 }),
+    spent(80, 10), // spent while it was being charged
+  ];
 
-  it('re-arms when it is credited, and requests the next one in the same append', () =>
-    given(...highLine, spent(60, 90), topUpRequested({ available: 90 }))
+  it('re-arms when credited below the line because of spends made meanwhile, and requests the next one in the same append', () =>
+    given(...line550())
       .when(charge(succeeded()))
-      .then(topUpPurchased(), rearmed(590), topUpRequested({ topUpId: 'topup-2', available: 590 })));
+      .then(topUpPurchased(), rearmed(510), topUpRequested({ topUpId: 'topup-2', available: 510 })));
 
   it('skips the next one for the monthly limit rather than pass it', () =>
+    given(...line550(5000))
+      .when(charge(succeeded()))
+      .then(topUpPurchased(), rearmed(510), skipped('MONTHLY_LIMIT', 510)));
+
+  it('answers its crossing once when one package could not reach the threshold anyway, as the terms say', () =>
     given(
-      ...highLine.slice(0, 2),
-      topUpConfigured({ thresholdCredits: 999, monthlyLimit: { amount: 5000, currency: 'USD' } }),
+      purchased({ credits: 150 }),
+      cardSaved(),
+      topUpConfigured({ thresholdCredits: 999 }),
       spent(60, 90),
       topUpRequested({ available: 90 }),
     )
       .when(charge(succeeded()))
-      .then(topUpPurchased(), rearmed(590), skipped('MONTHLY_LIMIT', 590)));
+      .then(topUpPurchased()));
+
+  it('charges nothing again when a dispute reported before the payment is applied with its credit', () => {
+    const disputedEarly: WorkspaceCreditsEvent = {
+      type: 'ProviderEventDeferred',
+      data: {
+        workspaceId: WORKSPACE,
+        paymentIntentId: 'pi_top_1',
+        fact: { kind: 'DISPUTE', dispute: disputeFact({ amount: 5000 }) },
+        recordedBy: 'stripe',
+        receivedAt: at(0).toISOString(),
+      },
+    };
+    const events = burst([...line550(), disputedEarly], [charge(succeeded())]);
+    expect(events.map((event) => event.type).filter((type) => type !== 'CreditsLow')).toEqual([
+      'CreditsPurchased',
+      'PurchaseDisputeOpened',
+    ]);
+  });
 });
 
 describe('the terms consented to', () => {

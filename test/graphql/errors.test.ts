@@ -9,7 +9,10 @@ import { StoreUnavailable } from '../../src/eventstore/port';
 import { formatError } from '../../src/graphql/errors';
 
 it('answers a write the disk refused with STORE_UNAVAILABLE, retryable, in production too', () => {
-  const refused = new StoreUnavailable(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }));
+  const refused = new StoreUnavailable(
+    Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }),
+    true,
+  );
   const error = new GraphQLError(refused.message, { path: ['consumeCredits'], originalError: refused });
   const answer = formatError(error.toJSON(), error, { production: true, logger: pino({ level: 'silent' }) });
   expect(answer.message).toBe(
@@ -17,6 +20,14 @@ it('answers a write the disk refused with STORE_UNAVAILABLE, retryable, in produ
       'Repeating the request later, with the same idempotency key, is safe.',
   );
   expect(answer.extensions).toEqual({ code: 'STORE_UNAVAILABLE', retryable: true });
+});
+
+it('says an I/O error while syncing may not have recorded it, not that nothing was', () => {
+  const refused = new StoreUnavailable(
+    Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_FSYNC' }),
+    false,
+  );
+  expect(refused.message).toMatch(/^This may not have been recorded: .*with the same idempotency key, is safe\.$/);
 });
 
 it('still hides an unexpected error in production', () => {

@@ -178,12 +178,22 @@ describe('charging a top-up', () => {
     expect(recorded).toEqual([paid]);
   });
 
-  it('asks the stream before each new charge, and charges nothing for a top-up canceled since', async () => {
+  it('asks the stream before each new charge, charges nothing for a top-up canceled since, and records that', async () => {
     const { performer, created, recorded, asked } = topUpPerformer(paid, false);
     const result = await performer.perform(chargeItem({ ...chargeWork, attempt: 2 }));
     expect(asked).toEqual([['ws-1', 'topup-1', 'pm_1']]);
     expect(created).toEqual([]);
-    expect(recorded).toEqual([]);
+    expect(recorded).toEqual([
+      expect.objectContaining({ status: 'FAILED', paymentIntentId: null, code: 'not_charged' }),
+    ]);
     expect(result).toEqual({ done: true });
+  });
+
+  it('replays the key of a try that may have reached Stripe, even once canceled: money that came is credited', async () => {
+    const { performer, created, recorded, asked } = topUpPerformer(paid, false);
+    await performer.perform({ ...chargeItem({ ...chargeWork, attempt: 2 }), attempts: 1 });
+    expect(asked).toEqual([]);
+    expect(created).toEqual([expect.objectContaining({ idempotencyKey: 'topup-ws-1-topup-1-2' })]);
+    expect(recorded).toEqual([paid]);
   });
 });

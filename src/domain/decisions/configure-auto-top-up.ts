@@ -17,7 +17,9 @@ const MOST_CREDITS = 1_000_000_000;
 
 export function configureAutoTopUp(command: ConfigureAutoTopUp, state: WorkspaceCreditsState): AutoTopUpConfigured[] {
   const { workspaceId, settings, acceptedBy, acceptedTerms, now } = command.data;
-  requireValidSettings(settings);
+  // Turning it off is never refused for settings the catalog has since made impossible (a price
+  // now above the limit): withdrawing consent must always be possible.
+  if (settings.enabled) requireValidSettings(settings);
   if (settings.enabled && !state.autoTopUp.card) {
     throw conflict('Save a card for this workspace before turning auto top-up on.');
   }

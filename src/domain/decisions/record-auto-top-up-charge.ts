@@ -96,26 +96,28 @@ function failed(
 ): WorkspaceCreditsEvent[] {
   const { workspaceId, topUpId, attempt, retry } = command.data;
   // Recorded already (the reaction and the webhook both report it), or overtaken by a payment.
-  if (topUp.status !== 'REQUESTED' || attempt <= topUp.failedAttempts) return [];
+  if (topUp.status === 'SUCCEEDED' || topUp.status === 'FAILED' || attempt <= topUp.failedAttempts) return [];
   const now = command.data.now.getTime();
+  const attemptFailed = (retryAt: string | null, afterCancel: boolean): WorkspaceCreditsEvent => ({
+    type: 'AutoTopUpFailed',
+    data: {
+      workspaceId,
+      topUpId,
+      attempt,
+      paymentIntentId: outcome.paymentIntentId,
+      reason: outcome.reason,
+      code: outcome.code,
+      message: outcome.message,
+      retryAt,
+      ...(afterCancel && { afterCancel: true as const }),
+      failedAt: iso(now),
+    },
+  });
+  // Its consent or card went while this attempt was on its way: no money came, none will.
+  if (topUp.status === 'CANCELED') return [attemptFailed(null, true)];
   const canRetry = outcome.reason !== 'REQUIRES_ACTION' && attempt < retry.maxAttempts;
   const retryAt = canRetry ? iso(now + retry.firstDelayMs * 2 ** (attempt - 1)) : null;
-  const events: WorkspaceCreditsEvent[] = [
-    {
-      type: 'AutoTopUpFailed',
-      data: {
-        workspaceId,
-        topUpId,
-        attempt,
-        paymentIntentId: outcome.paymentIntentId,
-        reason: outcome.reason,
-        code: outcome.code,
-        message: outcome.message,
-        retryAt,
-        failedAt: iso(now),
-      },
-    },
-  ];
+  const events: WorkspaceCreditsEvent[] = [attemptFailed(retryAt, false)];
   if (retryAt === null) {
     const why =
       outcome.reason === 'REQUIRES_ACTION'

@@ -90,21 +90,24 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
   ],
   // One message per failed charge. The decision that gives up (no retryAt) pauses auto top-up in
   // the same append (AutoTopUpPaused, which says nothing more of its own): `paused` says so here.
-  AutoTopUpFailed: ({ data }) => [
-    [
-      'credits.auto_top_up_failed',
-      data.failedAt,
-      {
-        topUpId: data.topUpId,
-        attempt: data.attempt,
-        reason: data.reason,
-        code: data.code,
-        message: data.message,
-        retryAt: data.retryAt,
-        paused: data.retryAt === null,
-      },
-    ],
-  ],
+  AutoTopUpFailed: ({ data }) =>
+    data.afterCancel
+      ? []
+      : [
+          [
+            'credits.auto_top_up_failed',
+            data.failedAt,
+            {
+              topUpId: data.topUpId,
+              attempt: data.attempt,
+              reason: data.reason,
+              code: data.code,
+              message: data.message,
+              retryAt: data.retryAt,
+              paused: data.retryAt === null,
+            },
+          ],
+        ],
   // A running action's hold reached its expiry unsettled: what it held is back in the balance, but
   // for credits that came back to a grant already expired, which lapsed at once: the balance after
   // is the one the decision recorded (availableAfter), not the ledger's row between the two.

@@ -227,7 +227,8 @@ export class AppendThread {
     const error = failureError(failure);
     if (!MACHINE_FAULT.test(failure.code ?? '')) return error;
     this.refused = { error, at: performance.now() };
-    return new StoreUnavailable(error);
+    // An I/O error may come from syncing a commit already written to the log: it may be recovered.
+    return new StoreUnavailable(error, !failure.code?.startsWith('SQLITE_IOERR'));
   }
 
   private becameReady(): void {

@@ -93,6 +93,9 @@ export function groupCommitter(db: Database.Database): (group: AppendRequest[]) 
       try {
         outcomes.push({ ok: appendInSavepoint(append) });
       } catch (error) {
+        // SQLite may roll the whole transaction back on some errors (a full disk): then the appends
+        // after this one would each commit alone. The group fails whole instead.
+        if (!db.inTransaction) throw error;
         if (isExpectedRevisionConflict(error)) outcomes.push(conflictOf(error));
         else if (isStreamRevisionCollision(error)) {
           outcomes.push(conflictOf(new ExpectedRevisionConflict(append.stream, append.expected, undefined)));

@@ -26,6 +26,11 @@ describe('ConfigureAutoTopUp', () => {
       .then(topUpConfigured({ enabled: false }));
   });
 
+  it('turns off whatever the catalog has made of the settings since: withdrawing consent is never refused', () =>
+    given(purchased({ credits: 1000 }), cardSaved(), topUpConfigured())
+      .when(configureTopUp({ enabled: false, monthlyLimit: { amount: 100, currency: 'USD' } }, { acceptedTerms: null }))
+      .then(topUpConfigured({ enabled: false, monthlyLimit: { amount: 100, currency: 'USD' } })));
+
   it('refuses terms that are not the ones these settings make (the price changed since)', () =>
     given(purchased({ credits: 1000 }), cardSaved())
       .when(

@@ -22,7 +22,7 @@ import { DEFAULT_LOW_BALANCE_POLICY, depletionCleared, recoveryThreshold } from 
 import { creditBalance, type CreditBucket } from '../../../src/domain/balance';
 import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
 import type { Drawdown, Grant } from '../../../src/domain/credits';
-import { monthOf, autoTopUpTerms } from '../../../src/domain/auto-top-up';
+import { autoTopUpTerms, mayStillBePaid, monthOf } from '../../../src/domain/auto-top-up';
 import { decide, MONEY_GOING_BACK } from '../../../src/domain/decide';
 import { expireDueHolds } from '../../../src/domain/decisions/hold-expiries';
 import { availableCredits, isDueToExpire, isLive } from '../../../src/domain/drawdown';
@@ -136,13 +136,17 @@ export class MoneyModel {
         throw new Error(`${last.type} says ${last.data.availableAfter} credits were left, not ${available}`);
       }
     }
-    if (MONEY_GOING_BACK.has(command.type) && events.some((event) => event.type === 'AutoTopUpRequested')) {
+    // Money goes back by the command, or by a refund or dispute reported earlier and applied with it.
+    const moneyWentBack =
+      MONEY_GOING_BACK.has(command.type) ||
+      events.some((event) => event.type === 'PurchaseRefundRequested' || event.type === 'PurchaseDisputeOpened');
+    if (moneyWentBack && events.some((event) => event.type === 'AutoTopUpRequested')) {
       throw new Error(`${command.type} charged the card: money going back to the buyer requests no top-up`);
     }
     if (events.length > 0) {
       this.checkAlertSide(command.data.now.getTime(), this.threshold() !== thresholdBefore);
-      this.checkTopUpSide(command.data.now.getTime(), MONEY_GOING_BACK.has(command.type));
-      this.checkCreditedTopUp(command.data.now.getTime(), events, MONEY_GOING_BACK.has(command.type));
+      this.checkTopUpSide(command.data.now.getTime(), moneyWentBack);
+      this.checkCreditedTopUp(command.data.now.getTime(), events, moneyWentBack);
     }
     return events;
   }
@@ -202,7 +206,7 @@ export class MoneyModel {
     if (available >= settings.thresholdCredits && !armed) {
       throw new Error(`auto top-up is not re-armed with ${available} available, at its threshold`);
     }
-    const charging = [...topUps.values()].some((topUp) => topUp.status === 'REQUESTED');
+    const charging = [...topUps.values()].some(mayStillBePaid);
     if (available < settings.thresholdCredits && armed && !charging && !moneyWentBack) {
       throw new Error(`${available} available is below the top-up threshold, but no top-up was decided`);
     }
@@ -221,10 +225,17 @@ export class MoneyModel {
   private checkCreditedTopUp(now: number, events: readonly WorkspaceCreditsEvent[], moneyWentBack: boolean): void {
     const { settings, paused, topUps } = this.state.autoTopUp;
     if (!settings?.enabled || paused || moneyWentBack) return;
-    if (!events.some((event) => event.type === 'CreditsPurchased' && 'autoTopUpId' in event.data.payment)) return;
+    const credit = events.find(
+      (event): event is Extract<WorkspaceCreditsEvent, { type: 'CreditsPurchased' }> =>
+        event.type === 'CreditsPurchased' && 'autoTopUpId' in event.data.payment,
+    );
+    if (!credit || !('autoTopUpId' in credit.data.payment)) return;
+    const topUp = topUps.get(credit.data.payment.autoTopUpId);
+    // Only one that would have reached the threshold had nothing been spent meanwhile chains.
+    if (!topUp || topUp.available + topUp.credits < settings.thresholdCredits) return;
     if (availableCredits(this.state.grants.values(), now) >= settings.thresholdCredits) return;
     const decided = events.some((event) => event.type === 'AutoTopUpRequested' || event.type === 'AutoTopUpSkipped');
-    const charging = [...topUps.values()].some((topUp) => topUp.status === 'REQUESTED');
+    const charging = [...topUps.values()].some(mayStillBePaid);
     if (!decided && !charging) throw new Error('a top-up was credited below the threshold, and no next one decided');
   }
 
@@ -413,12 +424,10 @@ export class MoneyModel {
           if (topUp && event.data.retryAt === null && !credited.has(event.data.topUpId)) topUp.failed = true;
           break;
         }
-        case 'AutoTopUpCanceled': {
-          // Out of flight, and (unless a charge made before it is paid after all) no money taken.
-          const topUp = topUps.get(event.data.topUpId);
-          if (topUp && !credited.has(event.data.topUpId)) topUp.failed = true;
+        case 'AutoTopUpCanceled':
+          // Still in flight, and counted: a charge made just before it may yet be paid. It leaves
+          // flight with the outcome recorded after it (AutoTopUpFailed, afterCancel) or its payment.
           break;
-        }
         case 'CreditsPurchased':
           if ('autoTopUpId' in event.data.payment) {
             const id = event.data.payment.autoTopUpId;
@@ -914,7 +923,7 @@ const answerTopUp = fc
   })
   .map(({ index, answer, again }): Step => (model) => {
     const open = [...model.state.autoTopUp.topUps.values()].filter(
-      (topUp) => topUp.status === 'REQUESTED' || (again && topUp.status !== 'SUCCEEDED'),
+      (topUp) => mayStillBePaid(topUp) || (again && topUp.status !== 'SUCCEEDED'),
     );
     const topUp = pick(open, index);
     if (!topUp) return [];
