@@ -129,12 +129,13 @@ export const paymentsDerivation: ReactionDerivation = {
         return;
       }
       case 'AutoTopUpCanceled': {
-        // Looked at now rather than at its retry's time: the performer, finding it canceled, records
-        // that nothing was charged, so that a new card's top-up need not wait. A charge already made
-        // and still processing is looked at when it was due.
+        // Looked at now rather than at its retry's time, parked or not: the performer, finding it
+        // canceled, records what came of the attempt (nothing charged, or a charge it finds at the
+        // provider), so that a new card's top-up need not wait. A charge already made and still
+        // processing is looked at when it was due.
         const key = topUpKey(event.data.workspaceId, event.data.topUpId);
         const earlier = work.payload<PaymentWork>(key);
-        if (earlier?.kind === 'charge-top-up' && earlier.paymentIntentId === undefined) work.deferred(key, at);
+        if (earlier?.kind === 'charge-top-up' && earlier.paymentIntentId === undefined) work.schedule(key, earlier, at);
         return;
       }
       case 'CreditsPurchased':

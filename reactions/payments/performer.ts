@@ -80,7 +80,7 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
       case 'setup-payment-method':
         return this.openSetup(work, item.attempts);
       case 'charge-top-up':
-        return this.chargeTopUp(work, item.attempts);
+        return this.chargeTopUp(work);
       case 'detach-payment-method':
         await this.gateway.detachPaymentMethod(work.paymentMethodId);
         return { done: true };
@@ -132,41 +132,42 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
     }
   }
 
-  private async chargeTopUp(
-    work: Extract<PaymentWork, { kind: 'charge-top-up' }>,
-    attempts: number,
-  ): Promise<PerformResult> {
+  private async chargeTopUp(work: Extract<PaymentWork, { kind: 'charge-top-up' }>): Promise<PerformResult> {
     const { workspaceId, topUpId, attempt } = work;
     // A new charge only while the stream still says to make it: turned off, or the card removed or
-    // replaced, since this work was taken, the top-up is canceled there, and nothing is charged; the
-    // attempt is recorded as not charged, so that it no longer counts as money on its way. A charge
-    // already made (processing) is still looked at, and a try after one that may have reached the
-    // provider (this work failed before) replays its key: money that came is credited.
+    // replaced, since this work was taken, the top-up is canceled there, and nothing new is charged.
+    // A try of this attempt may still have reached the provider before (a lost answer, a crash): it
+    // is looked for, and what it came to recorded; found nowhere, the attempt is recorded as not
+    // charged, so that the top-up no longer counts as money on its way.
+    let found: AutoTopUpChargeOutcome | undefined;
     if (
       work.paymentIntentId === undefined &&
-      attempts === 0 &&
       !(await this.autoTopUp.mayCharge(workspaceId, topUpId, work.paymentMethodId))
     ) {
-      const notCharged: AutoTopUpChargeOutcome = {
-        status: 'FAILED',
-        paymentIntentId: null,
-        reason: 'ERROR',
-        code: 'not_charged',
-        message: 'Not charged: auto top-up was turned off, or its card removed or replaced, before this attempt.',
-      };
-      await this.autoTopUp.recordAutoTopUpCharge(
-        workspaceId,
-        { topUpId, attempt, outcome: notCharged },
-        REACTION_ACTOR,
-      );
-      return { done: true };
+      found = await this.gateway.findTopUpCharge({ customerId: work.customerId, workspaceId, topUpId, attempt });
+      if (!found) {
+        const notCharged: AutoTopUpChargeOutcome = {
+          status: 'FAILED',
+          paymentIntentId: null,
+          reason: 'ERROR',
+          code: 'not_charged',
+          message: 'Not charged: auto top-up was turned off, or its card removed or replaced, before this attempt.',
+        };
+        await this.autoTopUp.recordAutoTopUpCharge(
+          workspaceId,
+          { topUpId, attempt, outcome: notCharged },
+          REACTION_ACTOR,
+        );
+        return { done: true };
+      }
     }
     let outcome: AutoTopUpChargeOutcome;
     try {
       // A charge still processing at the last look is read, never made again: past the 24 hours
       // the provider keeps a key, the same create would charge the card a second time.
       outcome =
-        work.paymentIntentId !== undefined
+        found ??
+        (work.paymentIntentId !== undefined
           ? await this.gateway.offSessionCharge(work.paymentIntentId)
           : await this.gateway.chargeSavedCard({
               workspaceId,
@@ -176,7 +177,7 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
               paymentMethodId: work.paymentMethodId,
               amount: { amount: work.amount, currency: work.currency },
               idempotencyKey: `topup-${workspaceId}-${topUpId}-${attempt}`,
-            });
+            }));
     } catch (error) {
       if (!isRefusal(error)) throw error;
       // Refused for good (an unknown or detached card, payments turned off): a failed attempt.

@@ -240,6 +240,17 @@ export interface PaymentGateway {
    * charge the provider was still processing.
    */
   offSessionCharge(paymentIntentId: string): Promise<OffSessionCharge>;
+  /**
+   * The charge chargeSavedCard made for one attempt at a top-up, if it made one (found by the
+   * customer's payments and their metadata, never made): how the payments reaction learns whether
+   * a try it cannot repeat reached the provider.
+   */
+  findTopUpCharge(request: {
+    customerId: string;
+    workspaceId: string;
+    topUpId: string;
+    attempt: number;
+  }): Promise<OffSessionCharge | undefined>;
   /** Forgets a saved card at the provider; one it does not know is forgotten already. */
   detachPaymentMethod(paymentMethodId: string): Promise<void>;
   /**
@@ -328,6 +339,7 @@ export function unconfiguredPaymentGateway(): PaymentGateway {
     savedCard: async () => refuse(),
     chargeSavedCard: async () => refuse(),
     offSessionCharge: async () => refuse(),
+    findTopUpCharge: async () => refuse(),
     detachPaymentMethod: async () => refuse(),
     parseWebhook: () => refuse(),
   };

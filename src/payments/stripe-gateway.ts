@@ -233,6 +233,25 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
       return offSessionOutcome(intent);
     },
 
+    async findTopUpCharge({ customerId, workspaceId, topUpId, attempt }) {
+      try {
+        // The SDK follows `has_more`; a customer's off-session payments are few.
+        for await (const intent of stripe.paymentIntents.list({ customer: customerId, limit: 100 })) {
+          const { metadata } = intent;
+          if (
+            metadata.workspaceId === workspaceId &&
+            metadata.topUpId === topUpId &&
+            metadata.attempt === String(attempt)
+          ) {
+            return offSessionOutcome(intent);
+          }
+        }
+      } catch (error) {
+        throw toProviderError('look for the charge', error);
+      }
+      return undefined;
+    },
+
     async detachPaymentMethod(paymentMethodId: string): Promise<void> {
       try {
         await stripe.paymentMethods.detach(paymentMethodId);

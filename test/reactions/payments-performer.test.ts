@@ -119,8 +119,9 @@ describe('charging a top-up', () => {
     amountReceived: { amount: 5000, currency: 'USD' },
   };
 
-  function topUpPerformer(answer: AutoTopUpChargeOutcome, chargeable = true) {
+  function topUpPerformer(answer: AutoTopUpChargeOutcome, chargeable = true, atStripe?: AutoTopUpChargeOutcome) {
     const created: OffSessionChargeRequest[] = [];
+    const lookedFor: unknown[] = [];
     const asked: [string, string, string][] = [];
     const read: string[] = [];
     const recorded: AutoTopUpChargeOutcome[] = [];
@@ -132,6 +133,10 @@ describe('charging a top-up', () => {
       offSessionCharge: (paymentIntentId: string) => {
         read.push(paymentIntentId);
         return Promise.resolve(answer);
+      },
+      findTopUpCharge: (request: unknown) => {
+        lookedFor.push(request);
+        return Promise.resolve(atStripe);
       },
     } as unknown as PaymentGateway;
     const autoTopUp = {
@@ -152,7 +157,7 @@ describe('charging a top-up', () => {
       { now: () => new Date('2026-12-03T00:00:00Z') },
       autoTopUp,
     );
-    return { performer, created, read, recorded, asked };
+    return { performer, created, read, recorded, asked, lookedFor };
   }
 
   const chargeItem = (payload: PaymentWork): WorkItem<PaymentWork> => ({ ...item(0), key: 'topup/1', payload });
@@ -179,9 +184,11 @@ describe('charging a top-up', () => {
   });
 
   it('asks the stream before each new charge, charges nothing for a top-up canceled since, and records that', async () => {
-    const { performer, created, recorded, asked } = topUpPerformer(paid, false);
+    const { performer, created, recorded, asked, lookedFor } = topUpPerformer(paid, false);
     const result = await performer.perform(chargeItem({ ...chargeWork, attempt: 2 }));
     expect(asked).toEqual([['ws-1', 'topup-1', 'pm_1']]);
+    // Looked for at Stripe first: a try before this one may have reached it.
+    expect(lookedFor).toEqual([{ customerId: 'cus_1', workspaceId: 'ws-1', topUpId: 'topup-1', attempt: 2 }]);
     expect(created).toEqual([]);
     expect(recorded).toEqual([
       expect.objectContaining({ status: 'FAILED', paymentIntentId: null, code: 'not_charged' }),
@@ -189,11 +196,10 @@ describe('charging a top-up', () => {
     expect(result).toEqual({ done: true });
   });
 
-  it('replays the key of a try that may have reached Stripe, even once canceled: money that came is credited', async () => {
-    const { performer, created, recorded, asked } = topUpPerformer(paid, false);
-    await performer.perform({ ...chargeItem({ ...chargeWork, attempt: 2 }), attempts: 1 });
-    expect(asked).toEqual([]);
-    expect(created).toEqual([expect.objectContaining({ idempotencyKey: 'topup-ws-1-topup-1-2' })]);
+  it('records what a try before the cancel came to at Stripe, and makes no new charge, whatever the tries before', async () => {
+    const { performer, created, recorded } = topUpPerformer(paid, false, paid);
+    await performer.perform({ ...chargeItem({ ...chargeWork, attempt: 2 }), attempts: 3 });
+    expect(created).toEqual([]);
     expect(recorded).toEqual([paid]);
   });
 });

@@ -32,6 +32,10 @@ const cardError = async (promise: Promise<unknown>): Promise<Stripe.errors.Strip
   return error as Stripe.errors.StripeCardError;
 };
 
+/** The service's own gateway, pointed at the double. */
+const gatewayOnDouble = () =>
+  createStripeGateway({ secretKey: SDK_SECRET_KEY, webhookSecret: SDK_WEBHOOK_SECRET, apiBase: testbed.double.url });
+
 const intentOf = (error: Stripe.errors.StripeError): Stripe.PaymentIntent =>
   error.payment_intent as Stripe.PaymentIntent;
 
@@ -149,11 +153,7 @@ describe('charging a saved card off-session', () => {
   });
 
   it('reads a charge back through the gateway without making it again (a look at one still processing)', async () => {
-    const gateway = createStripeGateway({
-      secretKey: SDK_SECRET_KEY,
-      webhookSecret: SDK_WEBHOOK_SECRET,
-      apiBase: testbed.double.url,
-    });
+    const gateway = gatewayOnDouble();
     const { customerId, paymentMethodId } = await testbed.savedCard();
     const charged = await gateway.chargeSavedCard({
       workspaceId: 'ws-cards',
@@ -172,6 +172,34 @@ describe('charging a saved card off-session', () => {
     await expect(gateway.offSessionCharge(paymentIntentId)).resolves.toEqual(charged);
     expect(creates()).toHaveLength(before);
     await expect(gateway.offSessionCharge('pi_unknown')).rejects.toMatchObject({ retryable: false });
+  });
+
+  it('finds the charge made for one attempt at a top-up by its metadata, and none for an attempt never made', async () => {
+    const gateway = gatewayOnDouble();
+    const { customerId, paymentMethodId } = await testbed.savedCard();
+    const charge = (attempt: number) =>
+      gateway.chargeSavedCard({
+        workspaceId: 'ws-cards',
+        topUpId: 'top-up-find',
+        attempt,
+        customerId,
+        paymentMethodId,
+        amount: { amount: 5000, currency: 'USD' },
+        idempotencyKey: testbed.newKey('top-up'),
+      });
+    const first = await charge(1);
+    const second = await charge(2);
+    const creates = () =>
+      testbed.double.requests.filter((r) => r.method === 'POST' && r.path === '/v1/payment_intents');
+    const before = creates().length;
+    const find = (attempt: number, topUpId = 'top-up-find') =>
+      gateway.findTopUpCharge({ customerId, workspaceId: 'ws-cards', topUpId, attempt });
+    await expect(find(1)).resolves.toEqual(first);
+    await expect(find(2)).resolves.toEqual(second);
+    await expect(find(3)).resolves.toBeUndefined();
+    await expect(find(1, 'another-top-up')).resolves.toBeUndefined();
+    // Looked for, never made.
+    expect(creates()).toHaveLength(before);
   });
 
   it('lets a test make a customer’s card start declining, then recover', async () => {

@@ -22,6 +22,7 @@
  *   GET  /v1/payment_methods/:id             POST /v1/payment_methods/:id/detach
  *   POST /v1/payment_intents                 confirm=true with a saved card (off_session), 200 or 402
  *   GET  /v1/payment_intents/:id             expand[]=payment_method, customer, latest_charge
+ *   GET  /v1/payment_intents                 customer, limit, starting_after (newest first)
  *   POST /v1/refunds  GET /v1/refunds  GET /v1/refunds/:id  GET /v1/disputes/:id
  * Pages: GET /checkout/:id, POST /checkout/:id/pay (payment), POST /checkout/:id/save (setup, `card`).
  * The test controls are the methods of `StripeDouble` (types.ts).
@@ -247,6 +248,22 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     };
   }
 
+  /** A customer's payment intents, newest first, paged as Stripe pages lists. */
+  function listPaymentIntents(params: Params): { status: number; body: unknown } {
+    const customer = typeof params.customer === 'string' ? params.customer : undefined;
+    const limit = Math.min(100, Math.max(1, Number(params.limit ?? 10)));
+    const startingAfter = typeof params.starting_after === 'string' ? params.starting_after : undefined;
+    const newestFirst = [...paymentIntents.values()]
+      .reverse()
+      .filter((intent) => customer === undefined || intent.customer === customer);
+    const from = startingAfter === undefined ? 0 : newestFirst.findIndex((intent) => intent.id === startingAfter) + 1;
+    const data = newestFirst.slice(from, from + limit);
+    return {
+      status: 200,
+      body: { object: 'list', data, has_more: newestFirst.length > from + limit, url: '/v1/payment_intents' },
+    };
+  }
+
   /** Charges a saved card; the event about it follows the answer, as Stripe sends it. */
   function chargeSavedCard(params: Params): { status: number; body: unknown } {
     const confirmation = createPaymentIntent(params, {
@@ -265,6 +282,7 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     if (method === 'POST' && path === '/v1/refunds') return createRefund(params);
     if (method === 'GET' && path === '/v1/refunds') return listRefunds(params);
     if (method === 'POST' && path === '/v1/payment_intents') return chargeSavedCard(params);
+    if (method === 'GET' && path === '/v1/payment_intents') return listPaymentIntents(params);
     const cardAnswer = cards.route(method, path, params);
     if (cardAnswer) return cardAnswer;
     const [, collection, id = ''] =
