@@ -120,8 +120,8 @@ export function autoTopUpTerms(settings: AutoTopUpSettings): string {
 const nextTopUpId = (state: WorkspaceCreditsState): string => `topup-${state.autoTopUp.topUps.size + 1}`;
 
 /** The last top-up requested (ids count them: nextTopUpId). */
-const newestTopUp = (state: WorkspaceCreditsState): TopUpRecord | undefined =>
-  state.autoTopUp.topUps.get(`topup-${state.autoTopUp.topUps.size}`);
+const newestTopUp = ({ autoTopUp: { topUps } }: WorkspaceCreditsState): TopUpRecord | undefined =>
+  topUps.size === 0 ? undefined : topUps.get(`topup-${topUps.size}`);
 
 /**
  * What auto top-up makes of a command's events (balance-after.ts): a top-up requested, or skipped
