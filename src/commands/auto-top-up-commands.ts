@@ -8,7 +8,7 @@ import { autoTopUpSettings, type ProposedAutoTopUp } from '../catalog/auto-top-u
 import type { Catalog } from '../catalog/catalog';
 import type { Clock } from '../clock';
 import { mayChargeTopUp } from '../domain/auto-top-up';
-import type { AutoTopUpChargeOutcome, RecordPaymentMethodSetup } from '../domain/commands';
+import type { AutoTopUpChargeOutcome, ConfigureAutoTopUp, RecordPaymentMethodSetup } from '../domain/commands';
 import { workspaceStreamName } from '../events/workspace-stream';
 import type { AutoTopUpSettings } from '../domain/events';
 import type { TopUpRecord } from '../domain/state';
@@ -86,7 +86,19 @@ export class AutoTopUpCommands {
     request: AutoTopUpRequest,
     metadata: CommandMetadata,
   ): Promise<CommandOutcome<AutoTopUpSettings | undefined>> {
-    const settings = autoTopUpSettings(this.catalog, request);
+    // Turning off is never refused because the package left the catalog: the decision takes the
+    // package from the settings in force.
+    const settings: ConfigureAutoTopUp['data']['settings'] =
+      !request.enabled && !this.catalog.creditPackage(request.packageId)
+        ? {
+            enabled: false,
+            noLongerSold: true,
+            packageId: request.packageId,
+            thresholdCredits: request.thresholdCredits,
+            targetCredits: request.targetCredits,
+            monthlyLimit: request.monthlyLimit,
+          }
+        : autoTopUpSettings(this.catalog, request);
     return this.handler.handle(
       {
         type: 'ConfigureAutoTopUp',

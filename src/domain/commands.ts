@@ -162,8 +162,23 @@ export type NoticeExpiringCredits = Command<'NoticeExpiringCredits', object>;
  */
 export type ConfigureAutoTopUp = Command<
   'ConfigureAutoTopUp',
-  { settings: AutoTopUpSettings; acceptedBy: string; acceptedTerms?: string }
+  { settings: AutoTopUpSettings | OffWithPackageNoLongerSold; acceptedBy: string; acceptedTerms?: string }
 >;
+
+/**
+ * Turning auto top-up off with a package the catalog no longer sells: the package's name, credits,
+ * price and expiry come from the workspace's settings in force, so that consent can always be
+ * withdrawn, whatever the catalog has become.
+ */
+export interface OffWithPackageNoLongerSold {
+  enabled: false;
+  noLongerSold: true;
+  packageId: string;
+  thresholdCredits: number;
+  targetCredits: number | null;
+  /** Minor units of the package's currency. */
+  monthlyLimit: number;
+}
 
 /** A billing manager starts saving (or replacing) the card auto top-up charges. */
 export type StartPaymentMethodSetup = Command<'StartPaymentMethodSetup', { setupId: string; startedBy: string }>;

@@ -16,6 +16,9 @@ import {
   RemovePaymentMethodDocument,
   SavePaymentMethodDocument,
 } from '../generated/graphql';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { execute, expectData, expectError } from '../support/graphql-client';
 import { adminToken, freePort, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
@@ -130,6 +133,17 @@ async function turnOn(workspaceId: string, overrides: Record<string, unknown> = 
     )
   ).configureAutoTopUp;
 }
+
+/** Turns auto top-up off: no terms needed to withdraw consent. */
+const turnOff = async (workspaceId: string) =>
+  (
+    await expectData(
+      server.url,
+      ConfigureAutoTopUpDocument,
+      { input: settings(workspaceId, { enabled: false }) },
+      manager(workspaceId),
+    )
+  ).configureAutoTopUp;
 
 /** A workspace with `credits` to spend, a saved card and auto top-up on. */
 async function ready(credits = 1_000, card?: string, overrides: Record<string, unknown> = {}) {
@@ -408,14 +422,7 @@ describe('consent and card in force, or no charge', () => {
     const failing = await declinedOnce(workspaceId);
     // The card would be charged now: only the withdrawn consent stands in the way.
     stripe.setCardBehaviour(failing.autoTopUp.card!.id, 'succeed');
-    const off = (
-      await expectData(
-        server.url,
-        ConfigureAutoTopUpDocument,
-        { input: settings(workspaceId, { enabled: false }) },
-        manager(workspaceId),
-      )
-    ).configureAutoTopUp;
+    const off = await turnOff(workspaceId);
     expect(off.enabled).toBe(false);
     expect((await autoTopUpOf(workspaceId)).autoTopUp.recentTopUps[0]?.status).toBe('CANCELED');
     await pastTheRetry();
@@ -468,6 +475,42 @@ describe('consent and card in force, or no charge', () => {
       'succeeded',
       'succeeded',
     ]);
+  });
+});
+
+describe('a package the catalog no longer sells', () => {
+  afterAll(async () => {
+    await server.stop();
+    server = await start();
+  });
+
+  it('can still be turned off (consent withdrawn), but not turned on again', async () => {
+    const workspaceId = await ready(1_000);
+    await server.stop();
+    const catalog = JSON.parse(readFileSync(resolve(__dirname, '../../config/catalog.json'), 'utf8')) as {
+      packages: { id: string }[];
+    };
+    catalog.packages = catalog.packages.filter((pkg) => pkg.id !== 'credits-500');
+    const withoutIt = join(mkdtempSync(join(tmpdir(), 'credits-catalog-')), 'catalog.json');
+    writeFileSync(withoutIt, JSON.stringify(catalog));
+    server = await start({ CATALOG_FILE: withoutIt });
+
+    const off = await turnOff(workspaceId);
+    expect(off).toMatchObject({ enabled: false, packageId: 'credits-500', thresholdCredits: 300 });
+    // The package is gone: no new consent to it.
+    const again = await expectError(
+      server.url,
+      ConfigureAutoTopUpDocument,
+      { input: { ...settings(workspaceId), acceptedTerms: off.consent!.terms } },
+      manager(workspaceId),
+    );
+    expect(again.code).toBe('NOT_FOUND');
+    expect(again.message).toContain('credits-500');
+    // Off: a crossing charges nothing.
+    expect((await spend(workspaceId, 8, 'after-off')).errors).toBeUndefined();
+    await new Promise((done) => setTimeout(done, 1_000));
+    expect(chargesOf(workspaceId)).toHaveLength(0);
+    expect((await autoTopUpOf(workspaceId)).autoTopUp).toMatchObject({ enabled: false, recentTopUps: [] });
   });
 });
 

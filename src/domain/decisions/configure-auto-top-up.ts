@@ -6,8 +6,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { autoTopUpTerms, largestCharge } from '../auto-top-up';
-import type { ConfigureAutoTopUp } from '../commands';
-import { conflict, invalidCommand } from '../errors';
+import type { ConfigureAutoTopUp, OffWithPackageNoLongerSold } from '../commands';
+import { conflict, invalidCommand, notFound } from '../errors';
 import type { AutoTopUpConfigured, AutoTopUpSettings } from '../events';
 import { iso } from '../instants';
 import type { WorkspaceCreditsState } from '../state';
@@ -16,7 +16,11 @@ import type { WorkspaceCreditsState } from '../state';
 const MOST_CREDITS = 1_000_000_000;
 
 export function configureAutoTopUp(command: ConfigureAutoTopUp, state: WorkspaceCreditsState): AutoTopUpConfigured[] {
-  const { workspaceId, settings, acceptedBy, acceptedTerms, now } = command.data;
+  const { workspaceId, acceptedBy, acceptedTerms, now } = command.data;
+  const settings =
+    'noLongerSold' in command.data.settings
+      ? offFromSettingsInForce(command.data.settings, state)
+      : command.data.settings;
   // Turning it off is never refused for settings the catalog has since made impossible (a price
   // now above the limit): withdrawing consent must always be possible.
   if (settings.enabled) requireValidSettings(settings);
@@ -40,6 +44,23 @@ export function configureAutoTopUp(command: ConfigureAutoTopUp, state: Workspace
       data: { workspaceId, settings: { ...settings }, consent: { acceptedBy, acceptedAt: iso(now.getTime()), terms } },
     },
   ];
+}
+
+/**
+ * Settings turned off whose package the catalog no longer sells: the package as the settings in
+ * force have it, with the threshold, target and limit proposed. A package the workspace never set
+ * is unknown here too.
+ */
+function offFromSettingsInForce(proposal: OffWithPackageNoLongerSold, state: WorkspaceCreditsState): AutoTopUpSettings {
+  const inForce = state.autoTopUp.settings;
+  if (!inForce || inForce.packageId !== proposal.packageId) throw notFound('Credit package', proposal.packageId);
+  return {
+    ...inForce,
+    enabled: false,
+    thresholdCredits: proposal.thresholdCredits,
+    targetCredits: proposal.targetCredits,
+    monthlyLimit: { amount: proposal.monthlyLimit, currency: inForce.packagePrice.currency },
+  };
 }
 
 function requireValidSettings(settings: AutoTopUpSettings): void {

@@ -1,5 +1,6 @@
 /** ConfigureAutoTopUp: settings validated, consent recorded with the terms the settings make. */
 import { autoTopUpTerms } from '../../../src/domain/auto-top-up';
+import type { ConfigureAutoTopUp } from '../../../src/domain/commands';
 import type { AutoTopUpSettings } from '../../../src/domain/events';
 import { cardSaved, configureTopUp, SETTINGS, topUpConfigured, topUpRequested } from '../auto-top-up-builders';
 import { at, purchased, WORKSPACE } from '../builders';
@@ -30,6 +31,42 @@ describe('ConfigureAutoTopUp', () => {
     given(purchased({ credits: 1000 }), cardSaved(), topUpConfigured())
       .when(configureTopUp({ enabled: false, monthlyLimit: { amount: 100, currency: 'USD' } }, { acceptedTerms: null }))
       .then(topUpConfigured({ enabled: false, monthlyLimit: { amount: 100, currency: 'USD' } })));
+
+  it('turns off a package the catalog no longer sells, its details taken from the settings in force', () => {
+    const offNoLongerSold = (packageId: string): ConfigureAutoTopUp => {
+      const command = configureTopUp({ enabled: false }, { acceptedTerms: null });
+      return {
+        ...command,
+        data: {
+          ...command.data,
+          settings: {
+            enabled: false,
+            noLongerSold: true,
+            packageId,
+            thresholdCredits: 50,
+            targetCredits: null,
+            monthlyLimit: 20_000,
+          },
+        },
+      };
+    };
+    given(purchased({ credits: 1000 }), cardSaved(), topUpConfigured())
+      .when(offNoLongerSold(SETTINGS.packageId))
+      .then(
+        topUpConfigured({
+          enabled: false,
+          thresholdCredits: 50,
+          monthlyLimit: { amount: 20_000, currency: SETTINGS.packagePrice.currency },
+        }),
+      );
+    // A package the workspace never set, nor the catalog sells, is unknown.
+    given(purchased({ credits: 1000 }), cardSaved(), topUpConfigured())
+      .when(offNoLongerSold('pkg-never-sold'))
+      .thenThrows('NOT_FOUND');
+    given(purchased({ credits: 1000 }))
+      .when(offNoLongerSold(SETTINGS.packageId))
+      .thenThrows('NOT_FOUND');
+  });
 
   it('refuses terms that are not the ones these settings make (the price changed since)', () =>
     given(purchased({ credits: 1000 }), cardSaved())
