@@ -40,6 +40,18 @@ const ms = (instant: string): number => Date.parse(instant);
  */
 const PLATFORM_DISABLED_ANNOUNCED_SINCE = Date.parse('2026-12-03T00:00:00.000Z');
 
+/**
+ * Finished deliveries (delivered, given up, canceled) and their attempts are forgotten this long
+ * after they were made, in the log's time: the history stays readable (webhookDeliveries) and can be
+ * resent for as long, and the read model does not grow for ever. A delivery made pending again by a
+ * resend stays until it is finished again.
+ */
+export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/** How often, in the log's time, deliveries past the retention are looked for. */
+const FORGET_EVERY_MS = 60 * 60 * 1000;
+/** Deliveries looked at, at most, per event: a backlog is forgotten over the events that follow. */
+const FORGET_BATCH = 1_000;
+
 export const webhooksDerivation: ReactionDerivation = {
   name: WEBHOOKS_REACTION,
   version: 1,
@@ -49,6 +61,7 @@ export const webhooksDerivation: ReactionDerivation = {
     const deliveries = deliveriesOf(db, work);
     const endpoints = endpointsOf(db, deliveries);
     return (recorded: RecordedEvent) => {
+      deliveries.forgetPast(recorded.recordedAt.getTime());
       if (mayAnnounce(recorded.type)) {
         deliveries.derive(recorded);
         return;
@@ -144,8 +157,43 @@ function deliveriesOf(db: Database, work: WorkQueue) {
   );
   // Work keys start with `<endpointId>/`; '0' is the character after '/'.
   const dropWork = db.prepare('DELETE FROM reaction_work WHERE reaction = ? AND key >= ? AND key < ?');
+  // Deliveries are inserted in log order, so their rowids follow the log's time.
+  const oldest = db.prepare<[number, number], { row: number; delivery_id: string; status: string; created_at: number }>(
+    'SELECT rowid AS row, delivery_id, status, created_at FROM webhook_deliveries WHERE rowid > ? ORDER BY rowid LIMIT ?',
+  );
+  const forgetDelivery = db.prepare('DELETE FROM webhook_deliveries WHERE rowid = ?');
+  const forgetAttempts = db.prepare('DELETE FROM webhook_attempts WHERE delivery_id = ?');
+  /** The last delivery looked at by a sweep of forgetPast still going on (rowid), and the log time of its next look. */
+  let lookedAt = 0;
+  let nextLookAt = 0;
 
   return {
+    /**
+     * Forgets finished deliveries made more than DELIVERY_RETENTION_MS before `now` (the log time of
+     * the event being derived), oldest first, FORGET_BATCH at most per event, once an hour of log
+     * time unless a backlog is left. One still pending (a resend of an old one) is passed over.
+     */
+    forgetPast(now: number): void {
+      if (now < nextLookAt) return;
+      const cutoff = now - DELIVERY_RETENTION_MS;
+      const rows = oldest.all(lookedAt, FORGET_BATCH);
+      let backlog = rows.length === FORGET_BATCH;
+      for (const row of rows) {
+        if (row.created_at >= cutoff) {
+          backlog = false;
+          break;
+        }
+        lookedAt = row.row;
+        if (row.status === 'PENDING') continue;
+        forgetAttempts.run(row.delivery_id);
+        forgetDelivery.run(row.row);
+      }
+      if (backlog) return;
+      // Swept up to the retention: the next look, in an hour of log time, starts from the oldest.
+      lookedAt = 0;
+      nextLookAt = now + FORGET_EVERY_MS;
+    },
+
     derive(recorded: RecordedEvent): void {
       const event = toWorkspaceCreditsEvent(recorded);
       if (event) this.announce(recorded, event.data.workspaceId, (at) => webhookMessagesOf(event, at));

@@ -5,7 +5,7 @@
  */
 import { creditLedgerProjection } from '../../projections/credit-ledger';
 import { reactionProjection } from '../../reactions/reaction-projection';
-import { webhooksDerivation } from '../../reactions/webhooks/derivation';
+import { DELIVERY_RETENTION_MS, webhooksDerivation } from '../../reactions/webhooks/derivation';
 import { WebhookReader } from '../../reactions/webhooks/reader';
 import { deliveryIdOf, workKey } from '../../reactions/webhooks/work';
 import { WorkReader } from '../../reactions/work-reader';
@@ -219,6 +219,69 @@ describe('the webhooks derivation', () => {
           off: 0,
         },
       );
+  });
+
+  it('forgets finished deliveries and their attempts 30 days after they were made, in the log’s time', () => {
+    const month = DELIVERY_RETENTION_MS;
+    const rows = (given: Given[], expected: { deliveries: string[][]; attempts: (string | number)[][] }) =>
+      webhooks.given(...given).then(
+        (db) => ({
+          deliveries: db
+            .prepare<[], { delivery_id: string; status: string }>(
+              'SELECT delivery_id, status FROM webhook_deliveries ORDER BY rowid',
+            )
+            .all()
+            .map((row) => [row.delivery_id, row.status]),
+          attempts: db
+            .prepare<[], { delivery_id: string; attempt: number }>(
+              'SELECT delivery_id, attempt FROM webhook_attempts ORDER BY delivery_id, attempt',
+            )
+            .all()
+            .map((row) => [row.delivery_id, row.attempt]),
+        }),
+        expected,
+      );
+    /** Any event of the log at `when`: the time the derivation forgets by. */
+    const laterEvent = (when: Date) =>
+      purchased({ credits: 10, grantId: 'purchase-later', purchaseId: 'purchase-later', purchasedAt: when });
+    // we_a delivered, we_p given up; a later alert (event-7) still pending.
+    const finished: Given[] = [
+      ...base,
+      attempted('we_a', delivery('we_a'), 1, true),
+      attempted('we_p', delivery('we_p'), 1, false),
+      low(60, 100, at(2 * HOUR)),
+    ];
+    const later = (endpointId: string) => deliveryIdOf(endpointId, 'event-7', 'credits.low');
+    const pendingLater = [
+      [later('we_a'), 'PENDING'],
+      [later('we_p'), 'PENDING'],
+    ];
+    // Within 30 days of the first alert: everything kept.
+    rows([...finished, laterEvent(at(HOUR + month - 1))], {
+      deliveries: [[delivery('we_a'), 'SUCCEEDED'], [delivery('we_p'), 'FAILED'], ...pendingLater],
+      attempts: [
+        [delivery('we_a'), 1],
+        [delivery('we_p'), 1],
+      ].sort(),
+    });
+    // Past 30 days: the finished ones are forgotten with their attempts; the ones still pending stay.
+    rows([...finished, laterEvent(at(2 * HOUR + month + 1))], { deliveries: pendingLater, attempts: [] });
+    // A finished delivery resent since is kept until it is finished again.
+    rows(
+      [
+        ...base,
+        attempted('we_a', delivery('we_a'), 1, false),
+        attempted('we_p', delivery('we_p'), 1, true),
+        endpointEvent(
+          'we_a',
+          'WebhookRedeliveryRequested',
+          { deliveryId: delivery('we_a'), requestedBy: 'owner-1', requestedAt: at(month).toISOString() },
+          at(month),
+        ),
+        laterEvent(at(2 * HOUR + month)),
+      ],
+      { deliveries: [[delivery('we_a'), 'PENDING']], attempts: [[delivery('we_a'), 1]] },
+    );
   });
 
   it('sends again with the same webhook-id when asked, counting attempts on', () => {

@@ -59,7 +59,10 @@ export class WebhooksResolver {
     return context.services.webhooks.reader.endpoints(null).map(toEndpoint);
   }
 
-  @Query(() => [WebhookDelivery], { description: "An endpoint's deliveries with their attempts, newest first." })
+  @Query(() => [WebhookDelivery], {
+    description:
+      "An endpoint's deliveries with their attempts, newest first: those made in the last 30 days, and older ones still pending.",
+  })
   webhookDeliveries(
     @Args(() => WebhookDeliveriesArgs) args: WebhookDeliveriesArgs,
     @Ctx() context: GraphQLContext,
@@ -163,7 +166,8 @@ export class WebhooksResolver {
   }
 
   @Mutation(() => WebhookDelivery, {
-    description: 'Sends a delivery again: the same webhook-id and body, a new attempt.',
+    description:
+      'Sends a delivery again: the same webhook-id and body, a new attempt. A finished delivery is kept 30 days (NOT_FOUND after).',
   })
   async redeliverWebhook(
     @Arg('input', () => RedeliverWebhookInput) { deliveryId }: RedeliverWebhookInput,
