@@ -441,6 +441,26 @@ describe('ids, and what the catalog says meanwhile', () => {
     expect((await balanceOf(b)).available).toBe(0);
   });
 
+  it('refuses a manual purchase under a Checkout session’s id, so the card payment is still credited', async () => {
+    const workspaceId = newWorkspace();
+    const manager = tokenFor(workspaceId, 'BILLING_MANAGER');
+    const session = (
+      await expectData(server.url, StartCreditPurchaseDocument, { workspaceId, packageId: 'credits-2000' }, manager)
+    ).startCreditPurchase;
+    // Support sees the Checkout and records it by hand, before Stripe reports the payment.
+    const manual = await expectError(
+      server.url,
+      PurchaseCreditsDocument,
+      { input: { workspaceId, packageId: 'credits-500', paymentReference: session.id } },
+      admin,
+    );
+    expect(manual.code).toBe('CONFLICT');
+    expect((await balanceOf(workspaceId)).available).toBe(0);
+    expect((await stripe.completeCheckout(session.id)).status).toBe(200);
+    expect(await balanceOf(workspaceId)).toMatchObject({ available: 2000 });
+    expect((await purchasesOf(workspaceId))[0]).toMatchObject({ id: session.id, amountPaid: { amount: 18000 } });
+  });
+
   it('credits a Checkout at the price it was opened with, after the catalog changed and the server restarted', async () => {
     const workspaceId = newWorkspace();
     const manager = tokenFor(workspaceId, 'BILLING_MANAGER');

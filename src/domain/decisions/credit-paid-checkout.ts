@@ -5,7 +5,7 @@
  * the same append. A payment that cannot be credited is recorded as such, never dropped.
  */
 import type { CreditPaidCheckout } from '../commands';
-import type { CheckoutOffer, WorkspaceCreditsEvent } from '../events';
+import type { CheckoutOffer, PurchasePayment, WorkspaceCreditsEvent } from '../events';
 import { iso } from '../instants';
 import type { WorkspaceCreditsState } from '../state';
 import { expireDueGrants } from './expiries';
@@ -15,10 +15,16 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export function creditPaidCheckout(command: CreditPaidCheckout, state: WorkspaceCreditsState): WorkspaceCreditsEvent[] {
   const data = command.data;
-  if (state.purchases.has(data.sessionId) || state.uncreditedSessions.has(data.sessionId)) return [];
+  if (state.uncreditedSessions.has(data.sessionId)) return [];
+  const taken = state.purchases.get(data.sessionId);
+  // Credited already (a webhook delivered again): nothing more. A purchase of another kind under
+  // the session's id (a manual one an admin gave that reference) must not hide this payment.
+  if (taken && isPaidBy(taken.payment, data.sessionId)) return [];
   const now = data.now.getTime();
   const offer = data.checkoutId === undefined ? data.legacyOffer : state.checkouts.get(data.checkoutId)?.offer;
-  const refusal = whyNotCredited(offer, data);
+  const refusal = taken
+    ? `the purchase id ${data.sessionId} is already a ${taken.payment.provider.toLowerCase()} purchase of this workspace`
+    : whyNotCredited(offer, data);
   if (refusal !== undefined || !offer || data.paymentIntentId === null) {
     return [
       {
@@ -57,6 +63,10 @@ export function creditPaidCheckout(command: CreditPaidCheckout, state: Workspace
   ];
   return [...recorded, ...applyDeferredFacts(state, data.workspaceId, data.paymentIntentId, recorded, now)];
 }
+
+/** Whether a purchase is the one this Checkout session paid for. */
+const isPaidBy = (payment: PurchasePayment, sessionId: string): boolean =>
+  payment.provider === 'STRIPE' && 'checkoutSessionId' in payment && payment.checkoutSessionId === sessionId;
 
 function whyNotCredited(offer: CheckoutOffer | undefined, data: CreditPaidCheckout['data']): string | undefined {
   if (!offer) return `no checkout ${data.checkoutId ?? '(none named)'} was started in this workspace`;

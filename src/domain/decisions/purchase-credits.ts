@@ -1,6 +1,6 @@
 /** PurchaseCredits: a paid credit package becomes a PURCHASED grant, once per purchase id. */
 import type { PurchaseCredits } from '../commands';
-import { idempotencyKeyReused, invalidCommand } from '../errors';
+import { conflict, idempotencyKeyReused, invalidCommand } from '../errors';
 import type { WorkspaceCreditsEvent } from '../events';
 import { iso } from '../instants';
 import type { WorkspaceCreditsState } from '../state';
@@ -13,6 +13,11 @@ export function purchaseCredits(command: PurchaseCredits, state: WorkspaceCredit
   if (first) {
     if (first.packageId === data.packageId && first.credits === data.credits) return [];
     throw idempotencyKeyReused(data.purchaseId);
+  }
+  if (data.payment.provider === 'MANUAL' && isProviderPayment(state, data.purchaseId)) {
+    throw conflict(
+      `${data.purchaseId} is a Stripe Checkout session of this workspace: Stripe's report of its payment credits it. Give a manual purchase its own reference.`,
+    );
   }
   requirePositiveCredits(data.credits, 'A purchase');
   if (!Number.isSafeInteger(data.price.amount) || data.price.amount < 0) {
@@ -39,4 +44,13 @@ export function purchaseCredits(command: PurchaseCredits, state: WorkspaceCredit
       },
     },
   ];
+}
+
+/**
+ * Whether an id is a Checkout session of the workspace: its purchase's id once Stripe reports it
+ * paid. (An auto top-up's payment intent is known here only once credited, under that id.)
+ */
+function isProviderPayment(state: WorkspaceCreditsState, id: string): boolean {
+  for (const checkout of state.checkouts.values()) if (checkout.sessionId === id) return true;
+  return false;
 }

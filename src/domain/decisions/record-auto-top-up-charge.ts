@@ -44,7 +44,11 @@ function paid(
 ): WorkspaceCreditsEvent[] {
   const { workspaceId, topUpId, grantId } = command.data;
   const { paymentIntentId, amountReceived } = outcome;
-  if (state.purchases.has(paymentIntentId) || state.uncreditedSessions.has(paymentIntentId)) return [];
+  if (state.uncreditedSessions.has(paymentIntentId)) return [];
+  const taken = state.purchases.get(paymentIntentId);
+  // Credited already: nothing more. A manual purchase an admin gave the payment intent's id as its
+  // reference must not hide this payment.
+  if (taken?.payment.provider === 'STRIPE') return [];
   const now = command.data.now.getTime();
   const notCredited = (reason: string): WorkspaceCreditsEvent[] => [
     {
@@ -59,6 +63,7 @@ function paid(
       },
     },
   ];
+  if (taken) return notCredited(`the purchase id ${paymentIntentId} is already a manual purchase of this workspace`);
   if (!topUp) return notCredited(`no auto top-up ${topUpId} was requested in this workspace`);
   if (topUp.status === 'SUCCEEDED')
     return notCredited(`auto top-up ${topUpId} was already paid by ${topUp.paymentIntentId}`);

@@ -23,6 +23,20 @@ const credited = purchased({
 });
 const withCheckout = { ...credited, data: { ...credited.data, checkoutId: 'checkout-1' } };
 
+/** checkout-1's payment of `amount` recorded as not credited, for `reason`. */
+const checkoutNotCredited = (amount: number, reason: string) => ({
+  type: 'PaidCheckoutNotCredited' as const,
+  data: {
+    workspaceId: 'ws-1',
+    sessionId: 'cs_pay_1',
+    paymentIntentId: 'pi_1',
+    checkoutId: 'checkout-1',
+    amountPaid: { amount, currency: 'USD' },
+    reason,
+    receivedAt: at(0).toISOString(),
+  },
+});
+
 describe('CreditPaidCheckout', () => {
   it('credits the offer the checkout started with, whatever the catalog says now', () =>
     given(checkoutStarted(), checkoutOpened()).when(paidCheckout()).then(withCheckout));
@@ -30,19 +44,18 @@ describe('CreditPaidCheckout', () => {
   it('credits once per session', () =>
     given(checkoutStarted(), checkoutOpened(), withCheckout).when(paidCheckout()).thenNothing());
 
+  it('records as not credited a payment whose session id a manual purchase took as its reference', () => {
+    const manual = purchased({ grantId: 'manual-1', payment: { provider: 'MANUAL', reference: 'cs_pay_1' } });
+    const notCredited = checkoutNotCredited(
+      18000,
+      'the purchase id cs_pay_1 is already a manual purchase of this workspace',
+    );
+    given(checkoutStarted(), checkoutOpened(), manual).when(paidCheckout()).then(notCredited);
+    given(checkoutStarted(), checkoutOpened(), manual, notCredited).when(paidCheckout()).thenNothing();
+  });
+
   it('records a payment of another amount as not credited, once', () => {
-    const notCredited = {
-      type: 'PaidCheckoutNotCredited' as const,
-      data: {
-        workspaceId: 'ws-1',
-        sessionId: 'cs_pay_1',
-        paymentIntentId: 'pi_1',
-        checkoutId: 'checkout-1',
-        amountPaid: { amount: 100, currency: 'USD' },
-        reason: 'collected 100 USD for an offer of 18000 USD',
-        receivedAt: at(0).toISOString(),
-      },
-    };
+    const notCredited = checkoutNotCredited(100, 'collected 100 USD for an offer of 18000 USD');
     given(checkoutStarted())
       .when(paidCheckout({ amountPaid: { amount: 100, currency: 'USD' } }))
       .then(notCredited);

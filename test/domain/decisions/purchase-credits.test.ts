@@ -3,6 +3,7 @@
  * payment reference (purchaseId) is the idempotency key, so a redelivered webhook credits once.
  */
 import { at, consumed, DAY, draw, HOUR, purchase, purchased } from '../builders';
+import { checkoutOpened, checkoutStarted } from '../payment-builders';
 import { given } from '../spec';
 
 describe('PurchaseCredits', () => {
@@ -80,4 +81,20 @@ describe('PurchaseCredits: validation', () => {
       .when(purchase({ price: { amount, currency: 'USD' } }))
       .thenThrows('BAD_USER_INPUT'),
   );
+
+  it('refuses a manual purchase whose reference is a Checkout session of the workspace: Stripe credits it', () => {
+    const manual = (reference: string) =>
+      purchase({ grantId: 'manual-1', purchaseId: reference, payment: { provider: 'MANUAL', reference } });
+    given(checkoutStarted(), checkoutOpened()).when(manual('cs_pay_1')).thenThrows('CONFLICT');
+    // Any other reference is the admin's to give.
+    given(checkoutStarted(), checkoutOpened())
+      .when(manual('INV-2026-001'))
+      .then(
+        purchased({
+          grantId: 'manual-1',
+          purchaseId: 'INV-2026-001',
+          payment: { provider: 'MANUAL', reference: 'INV-2026-001' },
+        }),
+      );
+  });
 });

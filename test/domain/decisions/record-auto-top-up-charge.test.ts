@@ -26,6 +26,20 @@ const paused = (reason: string) =>
     data: { workspaceId: WORKSPACE, topUpId: 'topup-1', reason, pausedAt: at(0).toISOString() },
   }) as const;
 
+/** A payment of `amount` by `paymentIntentId` recorded as not credited, for `reason`. */
+const topUpNotCredited = (paymentIntentId: string, amount: number, reason: string) =>
+  ({
+    type: 'PaidCheckoutNotCredited',
+    data: {
+      workspaceId: WORKSPACE,
+      sessionId: paymentIntentId,
+      paymentIntentId,
+      amountPaid: { amount, currency: 'USD' },
+      reason,
+      receivedAt: at(0).toISOString(),
+    },
+  }) as const;
+
 describe('RecordAutoTopUpCharge: paid', () => {
   it('credits the top-up as a purchase of its package, paid by its payment intent', () =>
     given(...requested)
@@ -59,30 +73,24 @@ describe('RecordAutoTopUpCharge: paid', () => {
   it('records money it cannot credit: another amount, or a top-up it does not know', () => {
     given(...requested)
       .when(charge(succeeded('pi_top_1', 4000)))
-      .then({
-        type: 'PaidCheckoutNotCredited',
-        data: {
-          workspaceId: WORKSPACE,
-          sessionId: 'pi_top_1',
-          paymentIntentId: 'pi_top_1',
-          amountPaid: { amount: 4000, currency: 'USD' },
-          reason: 'collected 4000 USD for a top-up of 5000 USD',
-          receivedAt: at(0).toISOString(),
-        },
-      });
+      .then(topUpNotCredited('pi_top_1', 4000, 'collected 4000 USD for a top-up of 5000 USD'));
     given()
       .when(charge(succeeded('pi_x'), { topUpId: 'topup-9' }))
-      .then({
-        type: 'PaidCheckoutNotCredited',
-        data: {
-          workspaceId: WORKSPACE,
-          sessionId: 'pi_x',
-          paymentIntentId: 'pi_x',
-          amountPaid: { amount: 5000, currency: 'USD' },
-          reason: 'no auto top-up topup-9 was requested in this workspace',
-          receivedAt: at(0).toISOString(),
-        },
-      });
+      .then(topUpNotCredited('pi_x', 5000, 'no auto top-up topup-9 was requested in this workspace'));
+  });
+
+  it('records as not credited a payment whose id a manual purchase took as its reference: never hidden', () => {
+    const manual = purchased({
+      grantId: 'manual-1',
+      purchaseId: 'pi_top_1',
+      payment: { provider: 'MANUAL', reference: 'pi_top_1' },
+    });
+    given(...requested, manual)
+      .when(charge(succeeded()))
+      .then(
+        topUpNotCredited('pi_top_1', 5000, 'the purchase id pi_top_1 is already a manual purchase of this workspace'),
+        rearmed(550),
+      ); // the manual purchase's 500 credits brought the balance back over the threshold
   });
 
   it('credits a payment that succeeds after its top-up was given up on: the money was taken', () =>
