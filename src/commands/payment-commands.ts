@@ -11,6 +11,7 @@ import type { Clock } from '../clock';
 import type { Money } from '../domain/credits';
 import type { CheckoutOffer, CreditsConsumed, ProviderDisputeFact, ProviderRefundFact } from '../domain/events';
 import { invalidCommand, notFound } from '../domain/errors';
+import { keylessRefundId } from '../domain/decisions/request-purchase-refund';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
 import type { CommandMetadata, CommandOutcome, WorkspaceCreditsCommandHandler } from './command-handler';
@@ -198,7 +199,8 @@ export class PaymentCommands {
   /**
    * An admin refunds `credits` of a purchase (default: all it has left). The refund's id is derived
    * from the purchase and the admin's key, or without a key from the request itself, so repeating
-   * the same request returns the refund already asked for.
+   * the same request returns the refund already asked for (without a key: within a day, and not
+   * once it failed or was canceled; keylessRefundId).
    */
   requestRefund(
     request: {
@@ -213,6 +215,7 @@ export class PaymentCommands {
     const workspaceId = request.workspaceId ?? this.workspaceOfPurchase(request.purchaseId);
     const requestKey = request.idempotencyKey ?? `${request.credits ?? 'all'}\n${request.reason}`;
     const refundId = derivedId('refund', workspaceId, request.purchaseId, requestKey);
+    const now = this.clock.now();
     return this.handler.handle(
       {
         type: 'RequestPurchaseRefund',
@@ -224,14 +227,16 @@ export class PaymentCommands {
           reason: request.reason,
           ...(request.idempotencyKey !== undefined && { idempotencyKey: request.idempotencyKey }),
           requestedBy: metadata.actorId,
-          now: this.clock.now(),
+          now,
         },
       },
       metadata,
       (state) => ({
         workspaceId,
         refundId:
-          (request.idempotencyKey === undefined ? undefined : state.refundKeys.get(request.idempotencyKey)) ?? refundId,
+          request.idempotencyKey === undefined
+            ? keylessRefundId(state, refundId, now.getTime())
+            : (state.refundKeys.get(request.idempotencyKey) ?? refundId),
       }),
     );
   }

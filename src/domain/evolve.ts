@@ -177,6 +177,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         paysFor: credits,
         amount,
         reason: event.data.reason,
+        requestedAt: Date.parse(event.data.refundedAt),
       });
       if (providerRefundId !== undefined) state.providerRefunds.set(providerRefundId, refundId);
       return state;
@@ -240,6 +241,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         paysFor: data.paysFor,
         amount: data.amount,
         reason: data.reason,
+        requestedAt: Date.parse(data.requestedAt),
       });
       if (data.providerRefundId !== undefined) state.providerRefunds.set(data.providerRefundId, data.refundId);
       if (data.idempotencyKey !== undefined) state.refundKeys.set(data.idempotencyKey, data.refundId);

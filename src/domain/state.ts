@@ -75,6 +75,8 @@ export interface PurchaseRefundRecord {
   paysFor: number;
   amount: Money;
   reason: string;
+  /** When it was asked for (epoch ms): a repeat without a key within a day is the same request. */
+  requestedAt: number;
 }
 
 export interface DisputeRecord {

@@ -268,7 +268,7 @@ export class RefundCreditPurchaseInput {
   @Field({
     nullable: true,
     description:
-      'Makes a repeated request return the first refund. Without it, a request with the same purchase, credits and reason returns the refund already made.',
+      'Makes a repeated request return the first refund. Without it, a request with the same purchase, credits and reason within a day returns the refund already made, unless that one failed or was canceled.',
   })
   @IsOptional()
   @Length(1, 200)

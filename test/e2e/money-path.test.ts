@@ -180,6 +180,12 @@ describe('refunds as recorded processes', () => {
     expect(reversal?.refundId).toBe(refunded?.refundId);
     expect(reversal?.reason).toEqual(expect.stringContaining('lost_or_stolen_card'));
     expect(refunded?.reason).toBe('customer request');
+    // The same request again, without a key: the failed refund is not the answer; a new one is made.
+    const again = (await refund({ purchaseId: sessionId })).data?.refundCreditPurchase;
+    expect(again).toMatchObject({ status: 'SUCCEEDED', credits: 2000 });
+    expect(again?.id).not.toBe(refunded?.refundId);
+    expect(stripe.refunds(paymentIntentId).map((each) => each.status)).toEqual(['failed', 'succeeded']);
+    expect((await balanceOf(workspaceId)).available).toBe(0);
   });
 
   it('refunds once when Stripe answers an error after making the refund', async () => {

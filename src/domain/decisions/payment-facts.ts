@@ -147,6 +147,7 @@ function decideRefund(
     paysFor: back.paysFor,
     amount: { amount, currency: purchase.price.currency },
     reason: requested.data.reason,
+    requestedAt: now,
   };
   // Decided on the state with this refund recorded, so that a failure reported at once undoes it.
   const fork = forkState(state);

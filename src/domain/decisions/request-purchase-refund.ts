@@ -18,8 +18,11 @@ export function requestPurchaseRefund(
   command: RequestPurchaseRefund,
   state: WorkspaceCreditsState,
 ): WorkspaceCreditsEvent[] {
-  const data = command.data;
-  const keyed = data.idempotencyKey === undefined ? undefined : state.refundKeys.get(data.idempotencyKey);
+  const keyless = command.data.idempotencyKey === undefined;
+  const data = keyless
+    ? { ...command.data, refundId: keylessRefundId(state, command.data.refundId, command.data.now.getTime()) }
+    : command.data;
+  const keyed = keyless ? undefined : state.refundKeys.get(data.idempotencyKey as string);
   const earlier = state.purchaseRefunds.get(keyed ?? data.refundId);
   if (earlier) {
     if (isSameRequest(earlier, data)) return [];
@@ -73,3 +76,22 @@ const isSameRequest = (earlier: PurchaseRefundRecord, data: RequestPurchaseRefun
   earlier.purchaseId === data.purchaseId &&
   earlier.reason === data.reason &&
   (data.credits === undefined || data.credits === earlier.credits);
+
+/** How long a request without a key repeats the refund it made: a retry after a lost answer, not a new refund. */
+export const KEYLESS_REPEAT_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The refund a request without a key means (`baseId`: derived from its purchase, credits and
+ * reason): the one it made within KEYLESS_REPEAT_MS that has not failed or been canceled, or a new
+ * one. Deterministic from the stream, so the answer after the append names the refund the decision
+ * made or repeated.
+ */
+export function keylessRefundId(state: WorkspaceCreditsState, baseId: string, now: number): string {
+  for (let n = 1; ; n += 1) {
+    const id = n === 1 ? baseId : `${baseId}_${n}`;
+    const earlier = state.purchaseRefunds.get(id);
+    if (!earlier) return id;
+    const ended = earlier.status === 'FAILED' || earlier.status === 'CANCELED';
+    if (!ended && now - earlier.requestedAt < KEYLESS_REPEAT_MS) return id;
+  }
+}

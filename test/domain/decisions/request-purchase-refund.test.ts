@@ -3,12 +3,14 @@
  * decided on the stream at the revision it is appended at; the provider is asked afterwards.
  */
 import { availableCredits } from '../../../src/domain/drawdown';
-import { at, consumed, DAY, draw, purchased } from '../builders';
-import { disputeOpened, refundRequested, requestRefund } from '../payment-builders';
+import { at, consumed, DAY, draw, HOUR, purchased } from '../builders';
+import { disputeOpened, refundFailed, refundRequested, refundSucceeded, requestRefund } from '../payment-builders';
+import { keylessRefundId } from '../../../src/domain/decisions/request-purchase-refund';
 import { decide } from '../../../src/domain/decide';
 import { reserved } from '../hold-builders';
 import { given, stateOf } from '../spec';
 
+const USD = (amount: number) => ({ amount, currency: 'USD' });
 const bought = purchased({ credits: 2000, price: { amount: 18000, currency: 'USD' } });
 const spent = (credits: number, id = 'spend-1') =>
   consumed({
@@ -81,6 +83,40 @@ describe('RequestPurchaseRefund', () => {
     given(bought, refundRequested({ idempotencyKey: 'ticket-7' }))
       .when(requestRefund({ refundId: 'another-id', idempotencyKey: 'ticket-7' }))
       .thenNothing();
+  });
+
+  it('makes a new refund for a request without a key a day later, or once the first failed or was canceled', () => {
+    const first = refundRequested({ credits: 200, creditsRepaid: 200, paysFor: 200, amount: USD(1800) });
+    const again = (now: Date) => requestRefund({ credits: 200, now });
+    const second = refundRequested({
+      refundId: 'refund-1_2',
+      credits: 200,
+      creditsRepaid: 200,
+      paysFor: 200,
+      amount: USD(1800),
+      at: at(2 * DAY),
+    });
+    // The same request an hour later is a retry: the first refund.
+    given(bought, first)
+      .when(again(at(DAY + HOUR)))
+      .thenNothing();
+    // A day later: another refund, paid back too.
+    given(bought, first, refundSucceeded())
+      .when(again(at(2 * DAY)))
+      .then(second);
+    // The first failed (or was canceled): asking again refunds, at once.
+    for (const ended of [
+      refundFailed({ credits: 200, creditsRepaid: 200, amount: USD(1800) }),
+      refundFailed({ credits: 200, creditsRepaid: 200, amount: USD(1800), status: 'CANCELED' }),
+    ]) {
+      given(bought, first, ended)
+        .when(again(at(DAY + HOUR)))
+        .then({ ...second, data: { ...second.data, requestedAt: at(DAY + HOUR).toISOString() } });
+    }
+    // The answer names the refund the request made or repeated.
+    const state = stateOf([bought, first, refundSucceeded(), second]);
+    expect(keylessRefundId(state, 'refund-1', at(2 * DAY + HOUR).getTime())).toBe('refund-1_2');
+    expect(keylessRefundId(state, 'refund-1', at(4 * DAY).getTime())).toBe('refund-1_3');
   });
 
   it('refuses a key used for a different refund', () => {
