@@ -46,6 +46,7 @@ const copyOf = (state: WebhookEndpointState): WebhookEndpointState => ({
   ...state,
   eventTypes: [...state.eventTypes],
   rotationKeys: [...state.rotationKeys],
+  recentRedeliveries: [...state.recentRedeliveries],
 });
 
 interface Queued {

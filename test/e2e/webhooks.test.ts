@@ -194,6 +194,15 @@ describe('deliveries', () => {
       (list) => list[0]?.attempts === 4 && list[0].status === 'SUCCEEDED',
     );
     expect(redelivered?.attemptHistory[0]?.attempt).toBe(4);
+    // Asked again at once: refused, nothing sent (a loop of resends must flood no receiver).
+    const tooSoon = await expectError(
+      server.url,
+      RedeliverWebhookDocument,
+      { input: { deliveryId: delivery?.id as string } },
+      tokenFor(workspaceId, 'OWNER'),
+    );
+    expect(tooSoon.code).toBe('CONFLICT');
+    expect(tooSoon.message).toContain('less than 10 seconds ago');
     // The history is paged like everything else: the latest `first` attempts.
     const latest = await expectData(
       server.url,

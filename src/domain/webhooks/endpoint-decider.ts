@@ -64,6 +64,8 @@ export interface WebhookEndpointState {
   rotationKeys: string[];
   /** When the last test message was asked for, if one was. */
   lastTestAt: string | undefined;
+  /** The last resends asked for (REDELIVERIES_PER_MINUTE at most), oldest first: which and when (epoch ms). */
+  recentRedeliveries: { deliveryId: string; at: number }[];
 }
 
 export const initialState = (): WebhookEndpointState => ({
@@ -78,6 +80,7 @@ export const initialState = (): WebhookEndpointState => ({
   lastRotation: undefined,
   rotationKeys: [],
   lastTestAt: undefined,
+  recentRedeliveries: [],
 });
 
 /** Rotation keys remembered per endpoint: rotations are made by people, a few a year. */
@@ -123,6 +126,10 @@ export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent)
       return state;
     }
     case 'WebhookRedeliveryRequested':
+      state.recentRedeliveries = [
+        ...state.recentRedeliveries,
+        { deliveryId: event.data.deliveryId, at: ms(event.data.requestedAt) },
+      ].slice(-REDELIVERIES_PER_MINUTE);
       return state;
     case 'WebhookTestRequested':
       state.lastTestAt = event.data.requestedAt;
@@ -131,8 +138,10 @@ export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent)
 }
 
 const MAX_OVERLAP_MS = 7 * 24 * 60 * 60 * 1000;
-/** The least time between two test messages to one endpoint. */
+/** The least time between two test messages to one endpoint, and between two resends of one delivery. */
 export const TEST_INTERVAL_MS = 10_000;
+/** Resends one endpoint may be asked for in a minute: enough to resend a backlog by hand, not to flood. */
+export const REDELIVERIES_PER_MINUTE = 60;
 
 export function decide(command: WebhookEndpointCommand, state: WebhookEndpointState): WebhookEndpointEvent[] {
   const { endpointId, by, now } = command.data;
@@ -215,6 +224,20 @@ export function decide(command: WebhookEndpointCommand, state: WebhookEndpointSt
       const { deliveryId } = command.data;
       if (state.status !== 'ENABLED') {
         throw conflict(`Webhook endpoint "${endpointId}" is disabled: enable it before sending again.`);
+      }
+      // Each resend costs a POST to the endpoint's URL: asking in a loop must not flood it.
+      const at = ms(now);
+      const recent = state.recentRedeliveries;
+      if (recent.some((asked) => asked.deliveryId === deliveryId && at - asked.at < TEST_INTERVAL_MS)) {
+        throw conflict(
+          `Delivery "${deliveryId}" was sent again less than ${TEST_INTERVAL_MS / 1000} seconds ago; wait before sending it again.`,
+        );
+      }
+      const oldest = recent.length >= REDELIVERIES_PER_MINUTE ? recent[0] : undefined;
+      if (oldest && at - oldest.at < 60_000) {
+        throw conflict(
+          `Webhook endpoint "${endpointId}" was asked for ${REDELIVERIES_PER_MINUTE} resends in the last minute; wait before asking for more.`,
+        );
       }
       return [
         { type: 'WebhookRedeliveryRequested', data: { endpointId, deliveryId, requestedBy: by, requestedAt: now } },

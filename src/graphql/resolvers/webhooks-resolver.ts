@@ -167,7 +167,7 @@ export class WebhooksResolver {
 
   @Mutation(() => WebhookDelivery, {
     description:
-      'Sends a delivery again: the same webhook-id and body, a new attempt. A finished delivery is kept 30 days (NOT_FOUND after).',
+      'Sends a delivery again: the same webhook-id and body, a new attempt. One delivery at most once every 10 seconds, one endpoint at most 60 times a minute (CONFLICT). A finished delivery is kept 30 days (NOT_FOUND after).',
   })
   async redeliverWebhook(
     @Arg('input', () => RedeliverWebhookInput) { deliveryId }: RedeliverWebhookInput,

@@ -292,4 +292,32 @@ describe('redelivery', () => {
       .when(command('RequestWebhookRedelivery', { deliveryId: 'msg_1' }))
       .thenThrows('CONFLICT');
   });
+
+  it('is one per delivery every ten seconds, and sixty per endpoint a minute: resends flood no receiver', () => {
+    const resent = (deliveryId: string, requestedAt: string) =>
+      ({
+        type: 'WebhookRedeliveryRequested',
+        data: { endpointId: ENDPOINT, deliveryId, requestedBy: 'owner-1', requestedAt },
+      }) as const;
+    const again = command('RequestWebhookRedelivery', { deliveryId: 'msg_1' });
+    given(created(), resent('msg_1', at(HOUR - 9_999)))
+      .when(again)
+      .thenThrows('CONFLICT');
+    given(created(), resent('msg_1', at(HOUR - 10_000)))
+      .when(again)
+      .then(resent('msg_1', at(HOUR)));
+    // Another delivery of the same endpoint may be resent at once.
+    given(created(), resent('msg_2', at(HOUR - 1)))
+      .when(again)
+      .then(resent('msg_1', at(HOUR)));
+    const sixty = (lastAt: number) =>
+      Array.from({ length: 60 }, (_, i) => resent(`msg_b${i}`, at(lastAt - (59 - i) * 100)));
+    // Sixty others within the minute: refused; the oldest of them a minute ago: accepted.
+    given(created(), ...sixty(HOUR - 1))
+      .when(again)
+      .thenThrows('CONFLICT');
+    given(created(), ...sixty(HOUR - 60_000 + 5_900))
+      .when(again)
+      .then(resent('msg_1', at(HOUR)));
+  });
 });
