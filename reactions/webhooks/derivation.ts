@@ -342,6 +342,11 @@ function endpointsOf(db: Database, deliveries: ReturnType<typeof deliveriesOf>) 
     `UPDATE webhook_endpoints SET failing_since = CASE WHEN @succeeded = 1 THEN NULL ELSE @at END
      WHERE endpoint_id = @endpointId AND (failing_since IS NULL) = (@succeeded = 0)`,
   );
+  // As the attempt says (since 2026-12-03): a failure long after the previous one starts afresh.
+  const failingAsRecorded = db.prepare(
+    `UPDATE webhook_endpoints SET failing_since = @failingSince
+     WHERE endpoint_id = @endpointId AND failing_since IS NOT @failingSince`,
+  );
   const scope = db.prepare<[string], { workspace_id: string | null; url: string }>(
     'SELECT workspace_id, url FROM webhook_endpoints WHERE endpoint_id = ?',
   );
@@ -414,14 +419,16 @@ function endpointsOf(db: Database, deliveries: ReturnType<typeof deliveriesOf>) 
           });
           return;
         }
-        case 'WebhookDeliveryAttempted':
-          failing.run({
-            endpointId: event.data.endpointId,
-            succeeded: event.data.succeeded ? 1 : 0,
-            at: ms(event.data.attemptedAt),
-          });
+        case 'WebhookDeliveryAttempted': {
+          const { endpointId, succeeded, attemptedAt, failingSince } = event.data;
+          if (failingSince === undefined) {
+            failing.run({ endpointId, succeeded: succeeded ? 1 : 0, at: ms(attemptedAt) });
+          } else {
+            failingAsRecorded.run({ endpointId, failingSince: failingSince === null ? null : ms(failingSince) });
+          }
           deliveries.attempted(event.data);
           return;
+        }
         case 'WebhookRedeliveryRequested':
           deliveries.redeliver(event.data.deliveryId, ms(event.data.requestedAt));
           return;

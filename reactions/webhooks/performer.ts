@@ -55,6 +55,14 @@ const NO_RETRIES: readonly number[] = [];
 export const withJitter = (delayMs: number, random: () => number = Math.random): number =>
   Math.round(delayMs * (1 + 0.2 * random()));
 
+/**
+ * Longer than any wait between two attempts of one delivery (the schedule's longest with its
+ * jitter, an attempt's timeout, and a minute for the executor): a failure this long after an
+ * endpoint's previous one follows a time in which it was not tried at all.
+ */
+export const quietAfterMs = (retryScheduleMs: readonly number[], timeoutMs: number): number =>
+  Math.ceil(Math.max(0, ...retryScheduleMs) * 1.2) + timeoutMs + 60_000;
+
 /** Endpoints remembered (struggling, or their workspace); past this many the memory starts afresh. */
 const ENDPOINTS_KEPT = 10_000;
 

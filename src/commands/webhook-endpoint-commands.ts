@@ -26,6 +26,11 @@ import type { WebhookRegistries } from './webhook-registry';
 export interface WebhookEndpointSettings {
   /** How long every attempt to an endpoint may fail before it is disabled. */
   disableAfterMs: number;
+  /**
+   * A failure this long after the endpoint's previous failure starts its failing period afresh
+   * (quietAfterMs of the retry schedule); unset: never.
+   */
+  quietAfterMs?: number;
   /** Endpoints one owner (a workspace, or the platform) may have at once. */
   maxEndpoints: number;
   /** Told of what went wrong after a command was answered as done (the server logs it). */
@@ -350,6 +355,7 @@ export class WebhookEndpointCommands {
           nextAttemptAt: attempt.nextAttemptAt?.toISOString() ?? null,
           redeliveryRequestedAt: attempt.redeliveryRequestedAt?.toISOString(),
           disableAfterMs: this.settings.disableAfterMs,
+          ...(this.settings.quietAfterMs !== undefined && { quietAfterMs: this.settings.quietAfterMs }),
           by: metadata.actorId,
           now: attempt.attemptedAt.toISOString(),
         },

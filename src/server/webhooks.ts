@@ -6,7 +6,7 @@
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { WebhookReader } from '../../reactions/webhooks/reader';
-import { WebhooksPerformer } from '../../reactions/webhooks/performer';
+import { quietAfterMs, WebhooksPerformer } from '../../reactions/webhooks/performer';
 import type { Clock } from '../clock';
 import { WebhookEndpointCommands } from '../commands/webhook-endpoint-commands';
 import { WebhookEndpointHandler } from '../commands/webhook-endpoint-handler';
@@ -50,6 +50,7 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
     webhookUrlPolicy({ allowPrivate: settings.allowPrivateUrls }),
     {
       disableAfterMs: settings.disableAfterMs,
+      quietAfterMs: quietAfterMs(settings.retryScheduleMs, settings.timeoutMs),
       maxEndpoints: settings.maxEndpoints,
       onProblem: (message, error) => logger.warn({ err: error }, message),
     },

@@ -3,6 +3,7 @@
  * balance the ledger shows at the event; rescheduled, completed or given up by the attempts the
  * endpoint's stream records; canceled when the endpoint is disabled; and the same from a replay.
  */
+import type { Database } from 'better-sqlite3';
 import { creditLedgerProjection } from '../../projections/credit-ledger';
 import { reactionProjection } from '../../reactions/reaction-projection';
 import { DELIVERY_RETENTION_MS, webhooksDerivation } from '../../reactions/webhooks/derivation';
@@ -282,6 +283,38 @@ describe('the webhooks derivation', () => {
       ],
       { deliveries: [[delivery('we_a'), 'PENDING']], attempts: [[delivery('we_a'), 1]] },
     );
+  });
+
+  it('keeps the endpoint failing since when its attempts say, a failure after a quiet time starting afresh', () => {
+    const failed = (when: Date, failingSince: Date | null | undefined) =>
+      endpointEvent(
+        'we_a',
+        'WebhookDeliveryAttempted',
+        {
+          deliveryId: delivery('we_a'),
+          eventType: 'credits.low',
+          attempt: 1,
+          succeeded: failingSince === null,
+          statusCode: failingSince === null ? 200 : 503,
+          error: failingSince === null ? null : 'HTTP 503',
+          latencyMs: 5,
+          nextAttemptAt: null,
+          attemptedAt: when.toISOString(),
+          ...(failingSince !== undefined && { failingSince: failingSince?.toISOString() ?? null }),
+        },
+        when,
+      );
+    const failingSince = 'SELECT failing_since FROM webhook_endpoints WHERE endpoint_id = ?';
+    const read = (db: Database) =>
+      (db.prepare(failingSince).get('we_a') as { failing_since: number | null }).failing_since;
+    // Recorded before attempts said (the first failure since a success), then as they say.
+    webhooks
+      .given(...base, failed(at(HOUR), undefined), failed(at(2 * HOUR), undefined))
+      .then(read, at(HOUR).getTime());
+    webhooks
+      .given(...base, failed(at(HOUR), at(HOUR)), failed(at(5 * DAY), at(5 * DAY)))
+      .then(read, at(5 * DAY).getTime());
+    webhooks.given(...base, failed(at(HOUR), at(HOUR)), failed(at(2 * HOUR), null)).then(read, null);
   });
 
   it('sends again with the same webhook-id when asked, counting attempts on', () => {

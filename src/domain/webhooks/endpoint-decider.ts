@@ -39,6 +39,12 @@ export type WebhookEndpointCommand =
         redeliveryRequestedAt?: string;
         /** How long every attempt may fail before the endpoint is disabled. */
         disableAfterMs: number;
+        /**
+         * A failure this long after the endpoint's previous failed attempt starts its failing period
+         * afresh: nothing was tried in between (longer than any wait of the retry schedule), so
+         * nothing says it was failing all along. Default: never.
+         */
+        quietAfterMs?: number;
       }
     >
   | Command<'RequestWebhookRedelivery', { deliveryId: string }>
@@ -54,6 +60,8 @@ export interface WebhookEndpointState {
   description: string;
   /** The first failed attempt since the last delivered one; null while deliveries succeed. */
   failingSince: string | null;
+  /** The last failed attempt while failing; null while deliveries succeed. */
+  lastFailedAt: string | null;
   /** The signing secret it was created with, sealed ('' before it is created). */
   createdSecret: string;
   /** Whether its secret was rotated since it was created. */
@@ -75,6 +83,7 @@ export const initialState = (): WebhookEndpointState => ({
   eventTypes: [],
   description: '',
   failingSince: null,
+  lastFailedAt: null,
   createdSecret: '',
   rotated: false,
   lastRotation: undefined,
@@ -105,14 +114,18 @@ export function evolve(state: WebhookEndpointState, event: WebhookEndpointEvent)
     case 'WebhookEndpointEnabled':
       state.status = 'ENABLED';
       state.failingSince = null;
+      state.lastFailedAt = null;
       return state;
     case 'WebhookEndpointDeleted':
       state.status = 'DELETED';
       return state;
-    case 'WebhookDeliveryAttempted':
-      if (event.data.succeeded) state.failingSince = null;
-      else state.failingSince ??= event.data.attemptedAt;
+    case 'WebhookDeliveryAttempted': {
+      const { succeeded, attemptedAt, failingSince } = event.data;
+      state.failingSince =
+        failingSince !== undefined ? failingSince : succeeded ? null : (state.failingSince ?? attemptedAt);
+      state.lastFailedAt = succeeded ? null : attemptedAt;
       return state;
+    }
     case 'WebhookSecretRotated': {
       const { idempotencyKey, secret, previousSecretExpiresAt, rotatedAt, rotatedBy } = event.data;
       state.rotated = true;
@@ -265,6 +278,7 @@ function recordAttempt(
   state: WebhookEndpointState,
 ): WebhookEndpointEvent[] {
   const { endpointId, deliveryId, eventType, attempt, succeeded, statusCode, error, latencyMs, nextAttemptAt } = data;
+  const failingSince = succeeded ? null : stillFailingSince(state, data.now, data.quietAfterMs);
   const attempted: WebhookEndpointEvent = {
     type: 'WebhookDeliveryAttempted',
     data: {
@@ -279,9 +293,9 @@ function recordAttempt(
       nextAttemptAt,
       attemptedAt: data.now,
       ...(data.redeliveryRequestedAt !== undefined && { redeliveryRequestedAt: data.redeliveryRequestedAt }),
+      failingSince,
     },
   };
-  const failingSince = succeeded ? null : (state.failingSince ?? data.now);
   const failingTooLong = failingSince !== null && ms(data.now) - ms(failingSince) >= data.disableAfterMs;
   if (state.status !== 'ENABLED' || !failingTooLong) return [attempted];
   return [
@@ -291,6 +305,18 @@ function recordAttempt(
       data: { endpointId, reason: 'FAILING', failingSince, disabledBy: data.by, disabledAt: data.now },
     },
   ];
+}
+
+/**
+ * When a failure at `now` says the endpoint has been failing since: its failing period's start, or
+ * `now` when it was delivering, or when its previous failure is more than `quietAfterMs` ago (a
+ * receiver that failed on Monday and fails again on Saturday, with nothing sent in between, was
+ * not seen failing all week).
+ */
+function stillFailingSince(state: WebhookEndpointState, now: string, quietAfterMs = Infinity): string {
+  if (state.failingSince === null) return now;
+  if (state.lastFailedAt !== null && ms(now) - ms(state.lastFailedAt) > quietAfterMs) return now;
+  return state.failingSince;
 }
 
 function requireEventTypes(eventTypes: readonly WebhookEventType[]): void {

@@ -103,6 +103,12 @@ export type WebhookDeliveryAttempted = Event<
      * when a resend was asked for from the resend itself, without comparing clocks.
      */
     redeliveryRequestedAt?: string;
+    /**
+     * The endpoint's first failed attempt since it last delivered, after this attempt (null once it
+     * delivers): a failure long after the endpoint's previous one starts the period afresh. Absent
+     * in events recorded before 2026-12-03, where it is the first failure since the last success.
+     */
+    failingSince?: string | null;
   }
 >;
 

@@ -41,17 +41,39 @@ export const attempted = (offsetMs: number, succeeded: boolean, deliveryId = 'ms
   },
 });
 
+/** An attempt as the decider records it now: with the endpoint's failing period after it. */
+export const decided = (offsetMs: number, succeeded: boolean, failingSince: number | null): WebhookEndpointEvent => {
+  const { data } = attempted(offsetMs, succeeded) as Extract<
+    WebhookEndpointEvent,
+    { type: 'WebhookDeliveryAttempted' }
+  >;
+  return {
+    type: 'WebhookDeliveryAttempted',
+    data: { ...data, failingSince: failingSince === null ? null : at(failingSince) },
+  };
+};
+
 export const recordAttempt = (
   offsetMs: number,
   succeeded: boolean,
   disableAfterMs = 5 * DAY,
+  quietAfterMs?: number,
 ): WebhookEndpointCommand => {
   const { data } = attempted(offsetMs, succeeded) as Extract<
     WebhookEndpointEvent,
     { type: 'WebhookDeliveryAttempted' }
   >;
   const { attemptedAt, ...rest } = data;
-  return { type: 'RecordWebhookAttempt', data: { ...rest, disableAfterMs, by: 'webhooks-reaction', now: attemptedAt } };
+  return {
+    type: 'RecordWebhookAttempt',
+    data: {
+      ...rest,
+      disableAfterMs,
+      ...(quietAfterMs !== undefined && { quietAfterMs }),
+      by: 'webhooks-reaction',
+      now: attemptedAt,
+    },
+  };
 };
 
 export const command = <T extends WebhookEndpointCommand['type']>(

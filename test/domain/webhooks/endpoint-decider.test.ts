@@ -1,5 +1,6 @@
 /** The webhook endpoint's rules, decided from its own stream. */
-import { at, attempted, command, created, DAY, ENDPOINT, HOUR, recordAttempt, T0 } from './builders';
+import { at, attempted, command, created, DAY, decided, ENDPOINT, HOUR, recordAttempt, T0 } from './builders';
+import type { WebhookEndpointEvent } from '../../../src/domain/webhooks/endpoint-events';
 import { given } from './spec';
 
 describe('creating an endpoint', () => {
@@ -189,38 +190,43 @@ describe('rotating the secret', () => {
   });
 });
 
+/** The endpoint disabled by the webhooks reaction at `disabledAt`, failing since `failingSince` (offsets). */
+const disabledForFailing = (failingSince: number, disabledAt: number): WebhookEndpointEvent => ({
+  type: 'WebhookEndpointDisabled',
+  data: {
+    endpointId: ENDPOINT,
+    reason: 'FAILING',
+    failingSince: at(failingSince),
+    disabledBy: 'webhooks-reaction',
+    disabledAt: at(disabledAt),
+  },
+});
+
 describe('delivery attempts', () => {
   it('are recorded whatever the endpoint is, even deleted', () => {
     const deleted = {
       type: 'WebhookEndpointDeleted',
       data: { endpointId: ENDPOINT, deletedBy: 'o', deletedAt: T0 },
     } as const;
-    given(created(), deleted).when(recordAttempt(HOUR, true)).then(attempted(HOUR, true));
+    given(created(), deleted)
+      .when(recordAttempt(HOUR, true))
+      .then(decided(HOUR, true, null));
   });
 
   it('disable the endpoint once every attempt failed for the allowed time, counted from the first failure since a success', () => {
     const failing = [created(), attempted(HOUR, true), attempted(2 * HOUR, false), attempted(3 * DAY, false)];
     given(...failing)
       .when(recordAttempt(2 * HOUR + 5 * DAY - 1, false))
-      .then(attempted(2 * HOUR + 5 * DAY - 1, false));
+      .then(decided(2 * HOUR + 5 * DAY - 1, false, 2 * HOUR));
     given(...failing)
       .when(recordAttempt(2 * HOUR + 5 * DAY, false))
-      .then(attempted(2 * HOUR + 5 * DAY, false), {
-        type: 'WebhookEndpointDisabled',
-        data: {
-          endpointId: ENDPOINT,
-          reason: 'FAILING',
-          failingSince: at(2 * HOUR),
-          disabledBy: 'webhooks-reaction',
-          disabledAt: at(2 * HOUR + 5 * DAY),
-        },
-      });
+      .then(decided(2 * HOUR + 5 * DAY, false, 2 * HOUR), disabledForFailing(2 * HOUR, 2 * HOUR + 5 * DAY));
   });
 
   it('start counting again after a success, and after the endpoint is enabled again', () => {
     given(created(), attempted(HOUR, false), attempted(2 * DAY, true))
       .when(recordAttempt(6 * DAY, false))
-      .then(attempted(6 * DAY, false));
+      .then(decided(6 * DAY, false, 6 * DAY));
     const enabled = {
       type: 'WebhookEndpointEnabled',
       data: { endpointId: ENDPOINT, enabledBy: 'o', enabledAt: at(5 * DAY) },
@@ -237,7 +243,24 @@ describe('delivery attempts', () => {
     } as const;
     given(created(), attempted(HOUR, false), disabled, enabled)
       .when(recordAttempt(6 * DAY, false))
-      .then(attempted(6 * DAY, false));
+      .then(decided(6 * DAY, false, 6 * DAY));
+  });
+
+  it('start counting again after a quiet time with no attempt: a failure days after the last is not days of failing', () => {
+    const quiet = 13 * HOUR;
+    // Failed on day 0, nothing sent since, fails again on day 5: failing since now, not disabled.
+    given(created(), attempted(HOUR, true), attempted(2 * HOUR, false))
+      .when(recordAttempt(2 * HOUR + 5 * DAY, false, 5 * DAY, quiet))
+      .then(decided(2 * HOUR + 5 * DAY, false, 2 * HOUR + 5 * DAY));
+    // Failing at least every 12 hours (the retries of its messages) for 5 days: disabled.
+    const everyTwelveHours = Array.from({ length: 10 }, (_, i) => attempted(2 * HOUR + i * 12 * HOUR, false));
+    given(created(), ...everyTwelveHours)
+      .when(recordAttempt(2 * HOUR + 5 * DAY, false, 5 * DAY, quiet))
+      .then(decided(2 * HOUR + 5 * DAY, false, 2 * HOUR), disabledForFailing(2 * HOUR, 2 * HOUR + 5 * DAY));
+    // The period a decision recorded is the endpoint's from then on.
+    given(created(), attempted(2 * HOUR, false), decided(3 * DAY, false, 3 * DAY))
+      .when(recordAttempt(3 * DAY + 10 * HOUR, false, 5 * DAY, quiet))
+      .then(decided(3 * DAY + 10 * HOUR, false, 3 * DAY));
   });
 });
 
