@@ -157,6 +157,12 @@ function deliveriesOf(db: Database, work: WorkQueue) {
   );
   // Work keys start with `<endpointId>/`; '0' is the character after '/'.
   const dropWork = db.prepare('DELETE FROM reaction_work WHERE reaction = ? AND key >= ? AND key < ?');
+  const workOf = db.prepare<[string, string, string], { key: string; payload: string }>(
+    'SELECT key, payload FROM reaction_work WHERE reaction = ? AND key >= ? AND key < ?',
+  );
+  const cancelOne = db.prepare(
+    "UPDATE webhook_deliveries SET status = 'CANCELED', next_attempt_at = NULL WHERE delivery_id = ? AND status = 'PENDING'",
+  );
   // Deliveries are inserted in log order, so their rowids follow the log's time.
   const oldest = db.prepare<[number, number], { row: number; delivery_id: string; status: string; created_at: number }>(
     'SELECT rowid AS row, delivery_id, status, created_at FROM webhook_deliveries WHERE rowid > ? ORDER BY rowid LIMIT ?',
@@ -317,6 +323,19 @@ function deliveriesOf(db: Database, work: WorkQueue) {
       cancel.run(endpointId);
       dropWork.run(WEBHOOKS_REACTION, `${endpointId}/`, `${endpointId}0`);
     },
+
+    /**
+     * Cancels what an endpoint is still owed of types it no longer subscribes to (a test, asked for
+     * whatever the types, stays): found through its work, which holds only what is pending.
+     */
+    unsubscribed(endpointId: string, eventTypes: readonly string[]): void {
+      for (const row of workOf.all(WEBHOOKS_REACTION, `${endpointId}/`, `${endpointId}0`)) {
+        const pending = JSON.parse(row.payload) as WebhookWork;
+        if (pending.eventType === WEBHOOK_TEST_TYPE || eventTypes.includes(pending.eventType)) continue;
+        cancelOne.run(pending.deliveryId);
+        work.complete(row.key);
+      }
+    },
   };
 }
 
@@ -377,6 +396,7 @@ function endpointsOf(db: Database, deliveries: ReturnType<typeof deliveriesOf>) 
             eventTypes: JSON.stringify(data.eventTypes),
             at: ms(data.updatedAt),
           });
+          deliveries.unsubscribed(data.endpointId, data.eventTypes);
           return;
         }
         case 'WebhookEndpointDisabled': {

@@ -427,6 +427,45 @@ describe('the webhooks derivation', () => {
       );
   });
 
+  it('cancels what an endpoint is owed of types it no longer subscribes to, and keeps the rest', () => {
+    const both = ['credits.low', 'purchase.completed'];
+    const updated = (eventTypes: string[]) =>
+      endpointEvent('we_a', 'WebhookEndpointUpdated', {
+        url: 'https://hooks.example.com/moved',
+        eventTypes,
+        description: '',
+        updatedBy: 'owner-1',
+        updatedAt: at(2 * HOUR).toISOString(),
+      });
+    const statuses = (db: Database) => ({
+      work: db.prepare(WORK).all().length,
+      deliveries: new WebhookReader(db)
+        .deliveries('we_a', 10)
+        .map((d) => [d.eventType, d.status])
+        .sort(),
+    });
+    // purchase.completed (event-2) and credits.low (event-3) pending; then only credits.low wanted.
+    webhooks
+      .given(created('we_a', WORKSPACE, both), purchased({ credits: 500 }), lowAlert, updated(['credits.low']))
+      .then(statuses, {
+        work: 1,
+        deliveries: [
+          ['credits.low', 'PENDING'],
+          ['purchase.completed', 'CANCELED'],
+        ],
+      });
+    // A URL change alone cancels nothing.
+    webhooks
+      .given(created('we_a', WORKSPACE, both), purchased({ credits: 500 }), lowAlert, updated(both))
+      .then(statuses, {
+        work: 2,
+        deliveries: [
+          ['credits.low', 'PENDING'],
+          ['purchase.completed', 'PENDING'],
+        ],
+      });
+  });
+
   it('alerts the workspace’s other endpoints and the platform’s when one is disabled for failing', () => {
     const disabled = (reason: string) =>
       endpointEvent(
