@@ -60,7 +60,7 @@ const base: Given[] = [created('we_a', WORKSPACE), created('we_p', null), purcha
 const delivery = (endpointId: string) => deliveryIdOf(endpointId, 'event-4', 'credits.low');
 
 describe('the webhooks derivation', () => {
-  it('makes one delivery per subscribed endpoint, the workspace’s and the platform’s, with the ledger’s balance', () => {
+  it('makes one delivery per subscribed endpoint, the workspace’s and the platform’s, with the crossing’s balance', () => {
     webhooks
       .given(...base, created('we_other', 'ws-other'), created('we_spends', WORKSPACE, ['purchase.completed']))
       .then(
@@ -85,7 +85,7 @@ describe('the webhooks derivation', () => {
               schemaVersion: 1,
               workspaceId: WORKSPACE,
               position: '4',
-              balanceAfter: 500,
+              balanceAfter: 80, // the crossing's available balance (the fixture's ledger says 500)
               available: 80,
               threshold: 100,
             },

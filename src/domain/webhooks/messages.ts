@@ -66,18 +66,35 @@ type Announce<T extends WorkspaceCreditsEventType> = (event: Of<T>) => [WebhookE
 
 /** The mapping table: credits event → the webhook messages it makes (type, instant, type-specific data). */
 const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
-  // Crossings are announced only when the workspace's rules asked for it when they happened.
+  // Crossings are announced only when the workspace's rules asked for it when they happened. Their
+  // balance after is the available balance the crossing was decided on, which leaves out credits a
+  // dispute holds (the ledger's row keeps them until the dispute is lost).
   CreditsLow: ({ data }) =>
-    data.notify ? [['credits.low', data.crossedAt, { available: data.available, threshold: data.threshold }]] : [],
+    data.notify
+      ? [
+          [
+            'credits.low',
+            data.crossedAt,
+            { available: data.available, threshold: data.threshold, balanceAfter: data.available },
+          ],
+        ]
+      : [],
   CreditsDepleted: ({ data }) =>
-    data.notify ? [['credits.depleted', data.depletedAt, { available: 0, threshold: data.threshold }]] : [],
+    data.notify
+      ? [['credits.depleted', data.depletedAt, { available: 0, threshold: data.threshold, balanceAfter: 0 }]]
+      : [],
   CreditsRecovered: ({ data }) =>
     data.notify
       ? [
           [
             'credits.recovered',
             data.crossedAt,
-            { available: data.available, threshold: data.threshold, stillLow: data.stillLow === true },
+            {
+              available: data.available,
+              threshold: data.threshold,
+              stillLow: data.stillLow === true,
+              balanceAfter: data.available,
+            },
           ],
         ]
       : [],

@@ -105,12 +105,19 @@ describe('webhook messages', () => {
     expect(message?.data).toMatchObject({ position: '5', balanceAfter: 300, credits: 400 });
   });
 
+  it('tell of a crossing the available balance it was decided on, not the ledger’s (which keeps disputed credits)', () => {
+    const disputed = { position: 7n, balanceAfter: 2000 }; // the ledger: 2,000 disputed, none spendable
+    expect(webhookMessagesOf(low(0, 100, at(DAY)), disputed)[0]?.data).toMatchObject({ balanceAfter: 0 });
+    expect(webhookMessagesOf(depleted(100, at(DAY)), disputed)[0]?.data).toMatchObject({ balanceAfter: 0 });
+    expect(webhookMessagesOf(recovered(150, 100, at(DAY)), disputed)[0]?.data).toMatchObject({ balanceAfter: 150 });
+  });
+
   it('tell a recovery from depletion that is still low apart from a recovery past the threshold', () => {
     const [partial] = webhookMessagesOf(recovered(60, 500, at(DAY), true), context);
     expect(partial).toEqual({
       type: 'credits.recovered',
       timestamp: at(DAY).toISOString(),
-      data: { ...everyMessage, available: 60, threshold: 500, stillLow: true },
+      data: { ...everyMessage, balanceAfter: 60, available: 60, threshold: 500, stillLow: true },
     });
     const [full] = webhookMessagesOf(recovered(600, 500, at(DAY)), context);
     expect(full?.data).toMatchObject({ available: 600, threshold: 500, stillLow: false });
