@@ -101,6 +101,8 @@ export interface UncreditedPaymentView {
   paymentIntentId: string | undefined;
   checkoutId: string | undefined;
   amount: Money;
+  /** What went back to the buyer of it: refunds Stripe reported (not failed or canceled) and disputes lost. */
+  amountReturned: Money;
   reason: string;
   receivedAt: Date;
 }
@@ -179,6 +181,7 @@ interface UncreditedRow {
   currency: string;
   reason: string;
   received_at: number;
+  returned: number;
 }
 
 function statusOf(row: PurchaseRow): PurchaseStatus {
@@ -249,7 +252,12 @@ export class CreditPurchasesReader {
     );
     this.refundById = db.prepare('SELECT * FROM purchase_refunds WHERE workspace_id = ? AND refund_id = ?');
     this.checkoutById = db.prepare('SELECT * FROM checkouts WHERE workspace_id = ? AND checkout_id = ?');
-    this.uncredited = db.prepare('SELECT * FROM uncredited_payments ORDER BY received_at DESC');
+    this.uncredited = db.prepare(
+      `SELECT u.*, (SELECT COALESCE(SUM(f.amount), 0) FROM provider_facts_of_unrecorded f
+           WHERE f.workspace_id = u.workspace_id AND f.payment_intent_id = u.payment_intent_id
+             AND f.status IN ('PENDING', 'REQUIRES_ACTION', 'SUCCEEDED', 'LOST')) AS returned
+       FROM uncredited_payments u ORDER BY u.received_at DESC`,
+    );
     this.refused = db.prepare('SELECT * FROM refused_provider_events ORDER BY refused_at DESC LIMIT 500');
   }
 
@@ -301,6 +309,7 @@ export class CreditPurchasesReader {
       paymentIntentId: row.payment_intent_id ?? undefined,
       checkoutId: row.checkout_id ?? undefined,
       amount: { amount: row.amount, currency: row.currency },
+      amountReturned: { amount: Math.min(row.returned, row.amount), currency: row.currency },
       reason: row.reason,
       receivedAt: new Date(row.received_at),
     }));

@@ -12,7 +12,7 @@ import type { Projection } from './projection';
 
 export const creditPurchasesProjection: Projection = {
   name: 'credit-purchases',
-  version: 2,
+  version: 3,
 
   migrate(db) {
     db.exec(`
@@ -100,6 +100,16 @@ export const creditPurchasesProjection: Projection = {
         received_at INTEGER NOT NULL,
         PRIMARY KEY (workspace_id, session_id)
       );
+      -- What Stripe reported of payments not recorded as purchases (yet): refunds and disputes by
+      -- their ids, as last reported. For an uncredited payment, the money that went back.
+      CREATE TABLE IF NOT EXISTS provider_facts_of_unrecorded (
+        workspace_id TEXT NOT NULL,
+        payment_intent_id TEXT NOT NULL,
+        fact_id TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, payment_intent_id, fact_id)
+      );
       CREATE TABLE IF NOT EXISTS refused_provider_events (
         event_id TEXT PRIMARY KEY,
         type TEXT NOT NULL,
@@ -121,7 +131,7 @@ export const creditPurchasesProjection: Projection = {
   reset(db) {
     db.exec(`DROP TABLE IF EXISTS credit_purchases; DROP TABLE IF EXISTS purchase_refunds;
       DROP TABLE IF EXISTS purchase_disputes; DROP TABLE IF EXISTS checkouts; DROP TABLE IF EXISTS uncredited_payments;
-      DROP TABLE IF EXISTS refused_provider_events;`);
+      DROP TABLE IF EXISTS refused_provider_events; DROP TABLE IF EXISTS provider_facts_of_unrecorded;`);
   },
 
   prepare(db) {
@@ -192,6 +202,11 @@ export const creditPurchasesProjection: Projection = {
         error: fields.error ?? null,
       });
 
+    const providerFact = db.prepare(
+      `INSERT INTO provider_facts_of_unrecorded (workspace_id, payment_intent_id, fact_id, amount, status)
+       VALUES (@workspaceId, @paymentIntentId, @factId, @amount, @status)
+       ON CONFLICT (workspace_id, payment_intent_id, fact_id) DO UPDATE SET amount = excluded.amount, status = excluded.status`,
+    );
     const insertRefused = db.prepare(
       `INSERT OR IGNORE INTO refused_provider_events (event_id, type, reason, refused_at)
        VALUES (@eventId, @type, @reason, @at)`,
@@ -340,6 +355,19 @@ export const creditPurchasesProjection: Projection = {
             event.data.status === 'FAILED' ? 'PAYMENT_FAILED' : event.data.status,
           );
           return;
+        case 'ProviderEventDeferred': {
+          const { workspaceId, paymentIntentId, fact } = event.data;
+          const [factId, amount, status] =
+            fact.kind === 'REFUND'
+              ? [
+                  `refund:${fact.refund.providerRefundId ?? fact.refund.refundId ?? ''}`,
+                  fact.refund.amount,
+                  fact.refund.status,
+                ]
+              : [`dispute:${fact.dispute.disputeId}`, fact.dispute.amount, fact.dispute.status];
+          providerFact.run({ workspaceId, paymentIntentId, factId, amount, status });
+          return;
+        }
         case 'PaidCheckoutNotCredited': {
           const { data } = event;
           insertUncredited.run({

@@ -11,6 +11,7 @@ import {
   StartCreditPurchaseDocument,
   WorkspaceCreditsDocument,
 } from '../generated/graphql';
+import { eventually } from '../support/eventually';
 import { expectData, expectError, headPosition } from '../support/graphql-client';
 import { eventTypes } from '../support/event-log';
 import { adminToken, startServer, tokenFor } from '../support/server-process';
@@ -119,9 +120,22 @@ describe('buying credits', () => {
         sessionId: session.id,
         paymentIntentId: testbed.stripe.session(session.id)?.payment_intent,
         amount: { amount: 100, currency: 'USD' },
+        amountReturned: { amount: 0, currency: 'USD' },
         reason: 'collected 100 USD for an offer of 80000 USD',
       },
     ]);
+    // An admin gives the money back in Stripe's Dashboard: the list shows it went back.
+    const paymentIntentId = testbed.stripe.session(session.id)?.payment_intent ?? '';
+    await testbed.stripe.refundFromDashboard(paymentIntentId, 100);
+    const settled = await eventually(
+      async () => (await expectData(testbed.server.url, PaymentIssuesDocument, {}, adminToken())).uncreditedPayments,
+      (list) => list.some((issue) => issue.workspaceId === workspaceId && issue.amountReturned.amount === 100),
+    );
+    expect(settled.find((issue) => issue.workspaceId === workspaceId)?.amountReturned).toEqual({
+      amount: 100,
+      currency: 'USD',
+    });
+    expect(await purchasesOf(workspaceId)).toEqual([]);
   });
 
   it('answers 400 and records nothing for a missing, forged or altered signature', async () => {

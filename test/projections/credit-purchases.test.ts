@@ -6,7 +6,13 @@
 import type { Database } from 'better-sqlite3';
 import { creditPurchasesProjection } from '../../projections/credit-purchases';
 import { CreditPurchasesReader } from '../../projections/credit-purchases-reader';
-import type { PaidCheckoutNotCredited, WorkspaceCreditsEvent } from '../../src/domain/events';
+import type {
+  PaidCheckoutNotCredited,
+  ProviderEventDeferred,
+  ProviderPaymentFact,
+  ProviderRefundFact,
+  WorkspaceCreditsEvent,
+} from '../../src/domain/events';
 import { refusedEventStream } from '../../src/events/provider-refusals';
 import { at, consumed, DAY, draw, expired, purchased, WORKSPACE } from '../domain/builders';
 import {
@@ -302,29 +308,50 @@ describe('credit purchases: what admins look after', () => {
   });
 
   it('lists paid checkouts that could not be credited, newest first', () => {
-    purchases.given(notCredited('cs_old', at(0)), notCredited('cs_new', at(DAY))).then(
-      (db) => reader(db).uncreditedPayments(),
-      [
-        {
-          workspaceId: WORKSPACE,
-          sessionId: 'cs_new',
-          paymentIntentId: undefined,
-          checkoutId: undefined,
-          amount: USD(18000),
-          reason: 'the offer expired',
-          receivedAt: at(DAY),
-        },
-        {
-          workspaceId: WORKSPACE,
-          sessionId: 'cs_old',
-          paymentIntentId: undefined,
-          checkoutId: undefined,
-          amount: USD(18000),
-          reason: 'the offer expired',
-          receivedAt: at(0),
-        },
-      ],
-    );
+    const listed = (sessionId: string, receivedAt: Date) => ({
+      workspaceId: WORKSPACE,
+      sessionId,
+      paymentIntentId: undefined,
+      checkoutId: undefined,
+      amount: USD(18000),
+      amountReturned: USD(0),
+      reason: 'the offer expired',
+      receivedAt,
+    });
+    purchases
+      .given(notCredited('cs_old', at(0)), notCredited('cs_new', at(DAY)))
+      .then((db) => reader(db).uncreditedPayments(), [listed('cs_new', at(DAY)), listed('cs_old', at(0))]);
+  });
+
+  it('shows what went back of an uncredited payment: refunds as Stripe last reported them, disputes lost', () => {
+    const fact = (fact: ProviderPaymentFact): ProviderEventDeferred => ({
+      type: 'ProviderEventDeferred',
+      data: {
+        workspaceId: WORKSPACE,
+        paymentIntentId: 'pi_9',
+        fact,
+        recordedBy: 'stripe',
+        receivedAt: at(DAY).toISOString(),
+      },
+    });
+    const refund = (providerRefundId: string, amount: number, status: ProviderRefundFact['status']) =>
+      fact({ kind: 'REFUND', refund: { providerRefundId, amount, currency: 'USD', status } });
+    const dispute = (status: 'OPEN' | 'WON' | 'LOST') =>
+      fact({
+        kind: 'DISPUTE',
+        dispute: { disputeId: 'dp_1', amount: 8000, currency: 'USD', status, reason: 'fraudulent' },
+      });
+    const paid: PaidCheckoutNotCredited = {
+      ...notCredited('cs_9', at(0)),
+      data: { ...notCredited('cs_9', at(0)).data, paymentIntentId: 'pi_9' },
+    };
+    const returned = (db: Database) => reader(db).uncreditedPayments()[0]?.amountReturned.amount;
+    // A refund pending then made, another that failed, a dispute opened then lost (in any order with the payment).
+    purchases
+      .given(refund('re_1', 5000, 'PENDING'), paid, refund('re_1', 5000, 'SUCCEEDED'), refund('re_2', 3000, 'FAILED'))
+      .then(returned, 5000);
+    purchases.given(paid, dispute('OPEN')).then(returned, 0);
+    purchases.given(paid, refund('re_1', 10000, 'SUCCEEDED'), dispute('OPEN'), dispute('LOST')).then(returned, 18000);
   });
 
   it('lists provider events refused as invalid, once each, newest first', () => {

@@ -198,6 +198,12 @@ export class UncreditedPayment {
   @Field(() => Money)
   amount!: Money;
 
+  @Field(() => Money, {
+    description:
+      'What went back to the buyer: refunds Stripe reported (pending or made; not failed or canceled) and disputes lost. Equal to amount: nothing is left to decide.',
+  })
+  amountReturned!: Money;
+
   @Field()
   reason!: string;
 
