@@ -154,7 +154,7 @@ export class CreditPurchase {
 
   @Field(() => Money, {
     nullable: true,
-    description: `Money returned by refunds that have not failed, and by lost disputes. ${MONEY_ACCESS}`,
+    description: `Money returned by refunds that have not failed, and by lost disputes, at most the price (the ledger's money entries show every movement, a dispute lost after a refund included). ${MONEY_ACCESS}`,
   })
   @Authorized(PURCHASE_MONEY)
   refundedAmount!: Money;
