@@ -268,7 +268,7 @@ export class RefundCreditPurchaseInput {
   @Field({
     nullable: true,
     description:
-      'Makes a repeated request return the first refund. Without it, a request with the same purchase, credits and reason within a day returns the refund already made, unless that one failed or was canceled.',
+      'Makes a repeated request return the first refund. Without it, a request with the same purchase, credits and reason returns the refund already made while Stripe is still making it, or within a day of a refund made; after a failure, a cancel, or a day past a refund made, it makes a new one.',
   })
   @IsOptional()
   @Length(1, 200)

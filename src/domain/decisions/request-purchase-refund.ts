@@ -82,16 +82,17 @@ export const KEYLESS_REPEAT_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The refund a request without a key means (`baseId`: derived from its purchase, credits and
- * reason): the one it made within KEYLESS_REPEAT_MS that has not failed or been canceled, or a new
- * one. Deterministic from the stream, so the answer after the append names the refund the decision
- * made or repeated.
+ * reason): the one it made that is still under way (however long Stripe takes), or that succeeded
+ * within KEYLESS_REPEAT_MS; else a new one (the one it made failed, was canceled, or succeeded long
+ * ago). Deterministic from the stream, so the answer after the append names the refund the
+ * decision made or repeated.
  */
 export function keylessRefundId(state: WorkspaceCreditsState, baseId: string, now: number): string {
   for (let n = 1; ; n += 1) {
     const id = n === 1 ? baseId : `${baseId}_${n}`;
     const earlier = state.purchaseRefunds.get(id);
     if (!earlier) return id;
-    const ended = earlier.status === 'FAILED' || earlier.status === 'CANCELED';
-    if (!ended && now - earlier.requestedAt < KEYLESS_REPEAT_MS) return id;
+    if (earlier.status === 'FAILED' || earlier.status === 'CANCELED') continue;
+    if (earlier.status !== 'SUCCEEDED' || now - earlier.requestedAt < KEYLESS_REPEAT_MS) return id;
   }
 }

@@ -72,7 +72,7 @@ export class PaymentsResolver {
 
   @Mutation(() => CreditRefund, {
     description:
-      'Refunds credits of a purchase (admin). The credits leave the balance at once and the money is fixed; Stripe is then asked to return it, and the answer comes back as the status. Repeating the request returns the same refund.',
+      'Refunds credits of a purchase (admin). The credits leave the balance at once and the money is fixed; Stripe is then asked to return it, and the answer comes back as the status. Repeating the request with the same idempotencyKey returns the same refund; without one, see the description of idempotencyKey.',
   })
   async refundCreditPurchase(
     @Arg('input', () => RefundCreditPurchaseInput) input: RefundCreditPurchaseInput,

@@ -4,7 +4,14 @@
  */
 import { availableCredits } from '../../../src/domain/drawdown';
 import { at, consumed, DAY, draw, HOUR, purchased } from '../builders';
-import { disputeOpened, refundFailed, refundRequested, refundSucceeded, requestRefund } from '../payment-builders';
+import {
+  disputeOpened,
+  refundFailed,
+  refundPending,
+  refundRequested,
+  refundSucceeded,
+  requestRefund,
+} from '../payment-builders';
 import { keylessRefundId } from '../../../src/domain/decisions/request-purchase-refund';
 import { decide } from '../../../src/domain/decide';
 import { reserved } from '../hold-builders';
@@ -104,6 +111,13 @@ describe('RequestPurchaseRefund', () => {
     given(bought, first, refundSucceeded())
       .when(again(at(2 * DAY)))
       .then(second);
+    // Still under way at Stripe a day later (or its work parked): the same refund, never a second.
+    given(bought, first)
+      .when(again(at(5 * DAY)))
+      .thenNothing();
+    given(bought, first, refundPending())
+      .when(again(at(5 * DAY)))
+      .thenNothing();
     // The first failed (or was canceled): asking again refunds, at once.
     for (const ended of [
       refundFailed({ credits: 200, creditsRepaid: 200, amount: USD(1800) }),
@@ -116,7 +130,9 @@ describe('RequestPurchaseRefund', () => {
     // The answer names the refund the request made or repeated.
     const state = stateOf([bought, first, refundSucceeded(), second]);
     expect(keylessRefundId(state, 'refund-1', at(2 * DAY + HOUR).getTime())).toBe('refund-1_2');
-    expect(keylessRefundId(state, 'refund-1', at(4 * DAY).getTime())).toBe('refund-1_3');
+    expect(keylessRefundId(state, 'refund-1', at(4 * DAY).getTime())).toBe('refund-1_2'); // still under way
+    const paid = stateOf([bought, first, refundSucceeded(), second, refundSucceeded({ refundId: 'refund-1_2' })]);
+    expect(keylessRefundId(paid, 'refund-1', at(4 * DAY).getTime())).toBe('refund-1_3');
   });
 
   it('refuses a key used for a different refund', () => {
