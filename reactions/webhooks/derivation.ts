@@ -9,7 +9,10 @@
  * derivation's own table, changed in log order; the balance in a message is the ledger's at the
  * event's position (the ledger is projected before the reactions in every batch). So a replay
  * derives the same deliveries with the same webhook-ids and bodies, and completes those whose
- * outcome the log already holds: it sends nothing that was delivered.
+ * outcome the log already holds: it sends nothing that was delivered. The one exception is
+ * forgetting: finished deliveries are forgotten by the log's time (30 days after they were made),
+ * within an hour of it, so a replay may forget one a little sooner or later than the first pass
+ * did; never one still pending.
  */
 import type { Database } from 'better-sqlite3';
 import {
@@ -49,8 +52,12 @@ const PLATFORM_DISABLED_ANNOUNCED_SINCE = Date.parse('2026-12-03T00:00:00.000Z')
 export const DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** How often, in the log's time, deliveries past the retention are looked for. */
 const FORGET_EVERY_MS = 60 * 60 * 1000;
-/** Deliveries looked at, at most, per event: a backlog is forgotten over the events that follow. */
-const FORGET_BATCH = 1_000;
+/**
+ * Deliveries looked at, at most, per look; a backlog (the first look after an upgrade, say) goes on
+ * a second of log time later, so that no projection batch is held up by forgetting.
+ */
+const FORGET_BATCH = 100;
+const FORGET_BACKLOG_EVERY_MS = 1_000;
 
 export const webhooksDerivation: ReactionDerivation = {
   name: WEBHOOKS_REACTION,
@@ -61,13 +68,14 @@ export const webhooksDerivation: ReactionDerivation = {
     const deliveries = deliveriesOf(db, work);
     const endpoints = endpointsOf(db, deliveries);
     return (recorded: RecordedEvent) => {
-      deliveries.forgetPast(recorded.recordedAt.getTime());
       if (mayAnnounce(recorded.type)) {
         deliveries.derive(recorded);
-        return;
+      } else {
+        const event = toWebhookEndpointEvent(recorded);
+        if (event) endpoints.apply(event, recorded);
       }
-      const event = toWebhookEndpointEvent(recorded);
-      if (event) endpoints.apply(event, recorded);
+      // After the event: a resend it asks for makes its delivery pending first, and pending is kept.
+      deliveries.forgetPast(recorded.recordedAt.getTime());
     };
   },
 };
@@ -110,9 +118,11 @@ function deliveriesOf(db: Database, work: WorkQueue) {
     [string],
     { endpoint_id: string; event_type: WebhookMessageType; status: string; attempts: number }
   >('SELECT endpoint_id, event_type, status, attempts FROM webhook_deliveries WHERE delivery_id = ?');
+  // Only for a delivery still kept (a late answer to one forgotten since is history no one can read).
   const attempted = db.prepare(
     `INSERT OR IGNORE INTO webhook_attempts (delivery_id, attempt, succeeded, status_code, error, latency_ms, next_attempt_at, attempted_at)
-     VALUES (@deliveryId, @attempt, @succeeded, @statusCode, @error, @latencyMs, @nextAttemptAt, @attemptedAt)`,
+     SELECT @deliveryId, @attempt, @succeeded, @statusCode, @error, @latencyMs, @nextAttemptAt, @attemptedAt
+     WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE delivery_id = @deliveryId)`,
   );
   // The delivery's status after the attempt, decided here (with the status it had) rather than read
   // first: delivered; still canceled (its endpoint disabled meanwhile) unless it got through; given
@@ -194,7 +204,10 @@ function deliveriesOf(db: Database, work: WorkQueue) {
         forgetAttempts.run(row.delivery_id);
         forgetDelivery.run(row.row);
       }
-      if (backlog) return;
+      if (backlog) {
+        nextLookAt = now + FORGET_BACKLOG_EVERY_MS;
+        return;
+      }
       // Swept up to the retention: the next look, in an hour of log time, starts from the oldest.
       lookedAt = 0;
       nextLookAt = now + FORGET_EVERY_MS;
@@ -331,7 +344,9 @@ function deliveriesOf(db: Database, work: WorkQueue) {
     unsubscribed(endpointId: string, eventTypes: readonly string[]): void {
       for (const row of workOf.all(WEBHOOKS_REACTION, `${endpointId}/`, `${endpointId}0`)) {
         const pending = JSON.parse(row.payload) as WebhookWork;
-        if (pending.eventType === WEBHOOK_TEST_TYPE || eventTypes.includes(pending.eventType)) continue;
+        // A test, or a resend someone asked for by hand, is sent whatever the types.
+        const asked = pending.eventType === WEBHOOK_TEST_TYPE || pending.redeliveryRequestedAt !== undefined;
+        if (asked || eventTypes.includes(pending.eventType)) continue;
         cancelOne.run(pending.deliveryId);
         work.complete(row.key);
       }

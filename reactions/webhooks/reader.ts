@@ -41,6 +41,8 @@ export interface OutgoingMessage extends SealedSecrets {
   status: EndpointStatus;
   /** The number of the delivery's last recorded attempt (0: none yet): the next one is numbered after it. */
   attempts: number;
+  /** Canceled since its work was taken (its type taken out of the endpoint's): not to be sent. */
+  canceled: boolean;
 }
 
 export interface WebhookDeliveryView {
@@ -134,6 +136,7 @@ export class WebhookReader {
     Pick<EndpointRow, 'url' | 'status' | 'secret' | 'previous_secret' | 'previous_secret_expires_at'> & {
       body: string;
       attempts: number;
+      delivery_status: string;
     }
   >;
 
@@ -157,7 +160,8 @@ export class WebhookReader {
     );
     this.attemptsOf = db.prepare('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt DESC LIMIT ?');
     this.outgoingById = db.prepare(
-      `SELECT d.body, d.attempts, e.url, e.status, e.secret, e.previous_secret, e.previous_secret_expires_at
+      `SELECT d.body, d.attempts, d.status AS delivery_status, e.url, e.status, e.secret, e.previous_secret,
+         e.previous_secret_expires_at
        FROM webhook_deliveries d JOIN webhook_endpoints e ON e.endpoint_id = d.endpoint_id WHERE d.delivery_id = ?`,
     );
   }
@@ -179,6 +183,7 @@ export class WebhookReader {
       url: row.url,
       status: row.status,
       attempts: row.attempts,
+      canceled: row.delivery_status === 'CANCELED',
       current: row.secret,
       previous:
         row.previous_secret === null || row.previous_secret_expires_at === null

@@ -68,8 +68,9 @@ export function webhookSender(
   return {
     async send({ deliveryId, at }) {
       const outgoing = reader.outgoing(deliveryId);
-      // Disabled or deleted since: its derivation drops the work; nothing is sent.
-      if (!outgoing || outgoing.status !== 'ENABLED') return { sent: false };
+      // Disabled or deleted since, or the delivery canceled (its type unsubscribed): its derivation
+      // drops the work; nothing is sent.
+      if (!outgoing || outgoing.status !== 'ENABLED' || outgoing.canceled) return { sent: false };
       const { body, url, current, previous, attempts: attemptsBefore } = outgoing;
       const sealed = [current, ...(previous && previous.expiresAt > at ? [previous.sealed] : [])];
       const headers = signedHeaders(deliveryId, new Date(at), body, sealed.map(signer));

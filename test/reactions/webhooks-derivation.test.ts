@@ -60,7 +60,7 @@ const base: Given[] = [created('we_a', WORKSPACE), created('we_p', null), purcha
 const delivery = (endpointId: string) => deliveryIdOf(endpointId, 'event-4', 'credits.low');
 
 describe('the webhooks derivation', () => {
-  it('makes one delivery per subscribed endpoint, the workspace’s and the platform’s, with the crossing’s balance', () => {
+  it('makes one delivery per subscribed endpoint, the workspace’s and the platform’s, with the ledger’s balance', () => {
     webhooks
       .given(...base, created('we_other', 'ws-other'), created('we_spends', WORKSPACE, ['purchase.completed']))
       .then(
@@ -85,7 +85,7 @@ describe('the webhooks derivation', () => {
               schemaVersion: 1,
               workspaceId: WORKSPACE,
               position: '4',
-              balanceAfter: 80, // the crossing's available balance (the fixture's ledger says 500)
+              balanceAfter: 500, // the ledger's: a crossing before CROSSING_BALANCE_SINCE
               available: 80,
               threshold: 100,
             },
@@ -282,6 +282,29 @@ describe('the webhooks derivation', () => {
         laterEvent(at(2 * HOUR + month)),
       ],
       { deliveries: [[delivery('we_a'), 'PENDING']], attempts: [[delivery('we_a'), 1]] },
+    );
+    // A resend asked for just past the 30 days: its own event does not forget it first.
+    const lateAsk = at(HOUR + month + 1);
+    const asked = endpointEvent(
+      'we_a',
+      'WebhookRedeliveryRequested',
+      { deliveryId: delivery('we_a'), requestedBy: 'owner-1', requestedAt: lateAsk.toISOString() },
+      lateAsk,
+    );
+    const bothDelivered = [
+      ...base,
+      attempted('we_a', delivery('we_a'), 1, true),
+      attempted('we_p', delivery('we_p'), 1, true),
+    ];
+    rows([...bothDelivered, asked], { deliveries: [[delivery('we_a'), 'PENDING']], attempts: [[delivery('we_a'), 1]] });
+    // An answer that comes for a delivery forgotten since leaves no attempt behind.
+    rows(
+      [
+        ...bothDelivered,
+        laterEvent(at(2 * HOUR + month + 1)),
+        attempted('we_a', delivery('we_a'), 2, true, undefined, at(2 * HOUR + month + 2)),
+      ],
+      { deliveries: [], attempts: [] },
     );
   });
 

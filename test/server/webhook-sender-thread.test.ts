@@ -66,17 +66,22 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('sends each attempt signed, answers what the receiver said, and sends nothing to an endpoint not enabled', async () => {
+it('sends each attempt signed, answers what the receiver said, and sends nothing to an endpoint not enabled or a delivery canceled', async () => {
   addEndpoint('we_on', 'ENABLED');
   addEndpoint('we_off', 'DISABLED');
   const body = addDelivery('msg_1', 'we_on');
   addDelivery('msg_2', 'we_off');
   receiver.answer = ({ index }) => ({ status: index === 0 ? 204 : 503 });
 
+  addDelivery('msg_3', 'we_on');
+  db.prepare("UPDATE webhook_deliveries SET status = 'CANCELED' WHERE delivery_id = 'msg_3'").run();
+
   const outcomes = await Promise.all([
     thread.send({ deliveryId: 'msg_1', at: Date.now() }),
     thread.send({ deliveryId: 'msg_2', at: Date.now() }),
     thread.send({ deliveryId: 'msg_unknown', at: Date.now() }),
+    // Canceled since its work was taken (its type unsubscribed): not sent.
+    thread.send({ deliveryId: 'msg_3', at: Date.now() }),
   ]);
   const again = await thread.send({ deliveryId: 'msg_1', at: Date.now() });
 
@@ -89,6 +94,7 @@ it('sends each attempt signed, answers what the receiver said, and sends nothing
       latencyMs: expect.any(Number) as number,
       attemptsBefore: 0,
     },
+    { sent: false },
     { sent: false },
     { sent: false },
   ]);

@@ -64,24 +64,40 @@ export interface LogContext {
 type Of<T extends WorkspaceCreditsEventType> = Extract<WorkspaceCreditsEvent, { type: T }>;
 type Announce<T extends WorkspaceCreditsEventType> = (event: Of<T>) => [WebhookEventType, string, object][];
 
+/** Crossings from this instant on carry their own available balance as balanceAfter (see below). */
+export const CROSSING_BALANCE_SINCE = Date.parse('2026-12-03T14:00:00.000Z');
+const crossingBalance = (at: string, available: number): { balanceAfter?: number } =>
+  Date.parse(at) >= CROSSING_BALANCE_SINCE ? { balanceAfter: available } : {};
+
 /** The mapping table: credits event → the webhook messages it makes (type, instant, type-specific data). */
 const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
-  // Crossings are announced only when the workspace's rules asked for it when they happened. Their
-  // balance after is the available balance the crossing was decided on, which leaves out credits a
-  // dispute holds (the ledger's row keeps them until the dispute is lost).
+  // Crossings are announced only when the workspace's rules asked for it when they happened. From
+  // CROSSING_BALANCE_SINCE on, their balance after is the available balance the crossing was
+  // decided on, which leaves out credits a dispute holds (the ledger's row keeps them until the
+  // dispute is lost); before it, the ledger's, so that a rebuild sends the same bytes as before.
   CreditsLow: ({ data }) =>
     data.notify
       ? [
           [
             'credits.low',
             data.crossedAt,
-            { available: data.available, threshold: data.threshold, balanceAfter: data.available },
+            {
+              available: data.available,
+              threshold: data.threshold,
+              ...crossingBalance(data.crossedAt, data.available),
+            },
           ],
         ]
       : [],
   CreditsDepleted: ({ data }) =>
     data.notify
-      ? [['credits.depleted', data.depletedAt, { available: 0, threshold: data.threshold, balanceAfter: 0 }]]
+      ? [
+          [
+            'credits.depleted',
+            data.depletedAt,
+            { available: 0, threshold: data.threshold, ...crossingBalance(data.depletedAt, 0) },
+          ],
+        ]
       : [],
   CreditsRecovered: ({ data }) =>
     data.notify
@@ -93,7 +109,7 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
               available: data.available,
               threshold: data.threshold,
               stillLow: data.stillLow === true,
-              balanceAfter: data.available,
+              ...crossingBalance(data.crossedAt, data.available),
             },
           ],
         ]

@@ -178,7 +178,10 @@ export class WebhooksResolver {
     if (!delivery) throw notFound('Webhook delivery', deliveryId);
     const principal = managedEndpoint(context, delivery.endpointId);
     await commands.requestRedelivery({ endpointId: delivery.endpointId, deliveryId }, asActor(principal));
-    return toDelivery(reader.delivery(deliveryId) ?? delivery);
+    // Forgotten (30 days after it was made) between the read above and the request: nothing is sent.
+    const resent = reader.delivery(deliveryId);
+    if (!resent) throw notFound('Webhook delivery', deliveryId);
+    return toDelivery(resent);
   }
 
   @Mutation(() => WebhookDelivery, {

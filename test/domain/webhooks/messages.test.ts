@@ -1,5 +1,9 @@
 /** The mapping from credits events to webhook messages: what each type says, and what says nothing. */
-import { endpointDisabledMessage, webhookMessagesOf } from '../../../src/domain/webhooks/messages';
+import {
+  CROSSING_BALANCE_SINCE,
+  endpointDisabledMessage,
+  webhookMessagesOf,
+} from '../../../src/domain/webhooks/messages';
 import { depleted, expiring, low, recovered } from '../alert-builders';
 import { topUpFailed } from '../auto-top-up-builders';
 import { at, consumed, DAY, purchased, WORKSPACE } from '../builders';
@@ -107,9 +111,13 @@ describe('webhook messages', () => {
 
   it('tell of a crossing the available balance it was decided on, not the ledger’s (which keeps disputed credits)', () => {
     const disputed = { position: 7n, balanceAfter: 2000 }; // the ledger: 2,000 disputed, none spendable
-    expect(webhookMessagesOf(low(0, 100, at(DAY)), disputed)[0]?.data).toMatchObject({ balanceAfter: 0 });
-    expect(webhookMessagesOf(depleted(100, at(DAY)), disputed)[0]?.data).toMatchObject({ balanceAfter: 0 });
-    expect(webhookMessagesOf(recovered(150, 100, at(DAY)), disputed)[0]?.data).toMatchObject({ balanceAfter: 150 });
+    const since = new Date(CROSSING_BALANCE_SINCE);
+    expect(webhookMessagesOf(low(0, 100, since), disputed)[0]?.data).toMatchObject({ balanceAfter: 0 });
+    expect(webhookMessagesOf(depleted(100, since), disputed)[0]?.data).toMatchObject({ balanceAfter: 0 });
+    expect(webhookMessagesOf(recovered(150, 100, since), disputed)[0]?.data).toMatchObject({ balanceAfter: 150 });
+    // Crossings before the rule keep the bytes they were sent with: a rebuild or a resend sends the same.
+    const before = new Date(CROSSING_BALANCE_SINCE - 1);
+    expect(webhookMessagesOf(low(0, 100, before), disputed)[0]?.data).toMatchObject({ balanceAfter: 2000 });
   });
 
   it('tell a recovery from depletion that is still low apart from a recovery past the threshold', () => {
@@ -117,7 +125,7 @@ describe('webhook messages', () => {
     expect(partial).toEqual({
       type: 'credits.recovered',
       timestamp: at(DAY).toISOString(),
-      data: { ...everyMessage, balanceAfter: 60, available: 60, threshold: 500, stillLow: true },
+      data: { ...everyMessage, available: 60, threshold: 500, stillLow: true },
     });
     const [full] = webhookMessagesOf(recovered(600, 500, at(DAY)), context);
     expect(full?.data).toMatchObject({ available: 600, threshold: 500, stillLow: false });
