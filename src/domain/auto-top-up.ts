@@ -66,13 +66,16 @@ export function mayChargeTopUp(state: WorkspaceCreditsState, topUpId: string, pa
 
 /**
  * Top-ups still to be paid that must not be charged any more, whatever the command was: auto
- * top-up turned off, or the card they were requested on removed or replaced. Consent is for the
- * settings and card in force; a retry after either changed would charge without it.
+ * top-up turned off, the card they were requested on removed or replaced, or (`settingsChanged`:
+ * the command recorded other settings) the terms they were requested under changed. Consent is for
+ * the settings and card in force; a retry after either changed would charge without it (a lower
+ * limit passed, another package's price).
  */
 export function canceledTopUps(
   state: WorkspaceCreditsState,
   workspaceId: string,
   now: number,
+  settingsChanged = false,
 ): WorkspaceCreditsEvent[] {
   const { settings, card } = state.autoTopUp;
   // One top-up at most is in flight, the newest: checked on every command, so looked up, not searched.
@@ -84,7 +87,9 @@ export function canceledTopUps(
       ? 'CARD_REMOVED'
       : card.paymentMethodId !== topUp.paymentMethodId
         ? 'CARD_REPLACED'
-        : undefined;
+        : settingsChanged
+          ? 'SETTINGS_CHANGED'
+          : undefined;
   if (reason === undefined) return [];
   return [{ type: 'AutoTopUpCanceled', data: { workspaceId, topUpId: topUp.topUpId, reason, canceledAt: iso(now) } }];
 }

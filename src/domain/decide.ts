@@ -65,10 +65,11 @@ export function decide(
   // A command that records nothing (a retry) appends nothing; expiring is the sweep's whole point.
   if (decided.length === 0 && (due.events.length === 0 || command.type !== 'ExpireCredits')) return [];
   const decidedEvents = due.events.length === 0 ? decided : [...due.events, ...decided];
-  // A top-up whose consent or card is gone (turned off, card removed or replaced) is canceled in the
-  // same append, before the crossing is decided again (on a new card).
+  // A top-up whose consent or card is gone (turned off, other settings, card removed or replaced) is
+  // canceled in the same append, before the crossing is decided again (on a new card).
   let after = balanceAfter(state, decidedEvents, now);
-  const canceled = canceledTopUps(after.after, workspaceId, now);
+  const settingsChanged = decided.some((event) => event.type === 'AutoTopUpConfigured');
+  const canceled = canceledTopUps(after.after, workspaceId, now, settingsChanged);
   const events = canceled.length === 0 ? decidedEvents : [...decidedEvents, ...canceled];
   // Held credits are out of the grants' remaining, so what is left available counts them as gone.
   if (canceled.length > 0) after = balanceAfter(state, events, now);

@@ -601,7 +601,8 @@ export type AutoTopUpCanceled = Event<
   {
     workspaceId: string;
     topUpId: string;
-    reason: 'TURNED_OFF' | 'CARD_REMOVED' | 'CARD_REPLACED';
+    /** SETTINGS_CHANGED: the threshold, package, target or limit consented to changed (since 2026-12-03). */
+    reason: 'TURNED_OFF' | 'CARD_REMOVED' | 'CARD_REPLACED' | 'SETTINGS_CHANGED';
     canceledAt: string;
   }
 >;

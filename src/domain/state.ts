@@ -144,7 +144,7 @@ export interface TopUpRecord {
   expiresAfterDays: number | null;
   /** The calendar month (UTC, YYYY-MM) whose limit it counts against, unless it failed. */
   month: string;
-  /** CANCELED: turned off, or its card removed or replaced, before it was paid (AutoTopUpCanceled). */
+  /** CANCELED: turned off, its settings changed, or its card removed or replaced, before it was paid (AutoTopUpCanceled). */
   status: 'REQUESTED' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';
   /** The saved card it charges. */
   paymentMethodId: string;

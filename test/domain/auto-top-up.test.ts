@@ -281,7 +281,7 @@ describe('consent and card in force, or no charge', () => {
     topUpFailed({ retryAt: at(60_000).toISOString() }),
   ];
   const canceled = (
-    reason: 'TURNED_OFF' | 'CARD_REMOVED' | 'CARD_REPLACED',
+    reason: 'TURNED_OFF' | 'CARD_REMOVED' | 'CARD_REPLACED' | 'SETTINGS_CHANGED',
     topUpId = 'topup-1',
   ): WorkspaceCreditsEvent => ({
     type: 'AutoTopUpCanceled',
@@ -292,6 +292,21 @@ describe('consent and card in force, or no charge', () => {
     given(...retrying)
       .when(configureTopUp({ enabled: false }))
       .then(topUpConfigured({ enabled: false }), canceled('TURNED_OFF')));
+
+  it('cancels it when the settings change: a retry under the old terms could pass a lower limit or charge another price', () => {
+    const lowerLimit = { monthlyLimit: { amount: 5000, currency: 'USD' } };
+    given(...retrying)
+      .when(configureTopUp(lowerLimit))
+      .then(topUpConfigured(lowerLimit), canceled('SETTINGS_CHANGED'));
+    // Known not charged: the crossing is decided again under the new settings.
+    given(...retrying, topUpConfigured(lowerLimit), canceled('SETTINGS_CHANGED'))
+      .when(notCharged(2))
+      .then(failedAfterCancel(2), topUpRequested({ topUpId: 'topup-2', available: 90 }));
+    // The same settings again record nothing and cancel nothing.
+    given(...retrying)
+      .when(configureTopUp())
+      .thenNothing();
+  });
 
   it('cancels it when the card is removed', () =>
     given(...retrying)
@@ -306,7 +321,8 @@ describe('consent and card in force, or no charge', () => {
         paymentIntentId: null,
         reason: 'ERROR',
         code: 'not_charged',
-        message: 'Not charged: auto top-up was turned off, or its card removed or replaced, before this attempt.',
+        message:
+          'Not charged: auto top-up was turned off, its settings changed, or its card removed or replaced, before this attempt.',
       },
       { attempt },
     );
@@ -319,7 +335,8 @@ describe('consent and card in force, or no charge', () => {
       paymentIntentId: null,
       reason: 'ERROR',
       code: 'not_charged',
-      message: 'Not charged: auto top-up was turned off, or its card removed or replaced, before this attempt.',
+      message:
+        'Not charged: auto top-up was turned off, its settings changed, or its card removed or replaced, before this attempt.',
       retryAt: null,
       afterCancel: true,
       failedAt: at(0).toISOString(),

@@ -435,6 +435,34 @@ describe('consent and card in force, or no charge', () => {
     expect(after.autoTopUp.paused).toBe(false);
   });
 
+  it('charges nothing under the old terms once the settings change while a declined top-up waits for its retry', async () => {
+    // Limit $100: one top-up paid ($50), then a second crossing declined, waiting for its retry.
+    const workspaceId = await ready(1_000, undefined, { monthlyLimit: 10_000 });
+    expect((await spend(workspaceId, 8, 'first-crossing')).errors).toBeUndefined(); // 1,000 → 200
+    const paid = await eventually(() => autoTopUpOf(workspaceId), credited);
+    stripe.setCardBehaviour(paid.autoTopUp.card!.id, 'generic_decline');
+    expect((await spend(workspaceId, 5, 'second-crossing')).errors).toBeUndefined(); // 700 → 200
+    await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.lastFailure?.reason === 'DECLINED',
+    );
+    // The billing manager lowers the limit to $50: a second $50 this month would pass it.
+    const lowered = await turnOn(workspaceId, { monthlyLimit: 5_000 });
+    expect(lowered.recentTopUps.map((topUp) => topUp.status)).toEqual(['CANCELED', 'SUCCEEDED']);
+    stripe.setCardBehaviour(paid.autoTopUp.card!.id, 'succeed');
+    await pastTheRetry();
+    // The declined attempt and the first charge, nothing more: the crossing is skipped for the limit.
+    expect(chargesOf(workspaceId).map((intent) => intent.status)).toEqual(['succeeded', 'requires_payment_method']);
+    const after = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.lastSkip !== null,
+    );
+    expect(after.autoTopUp).toMatchObject({
+      chargedThisMonth: { amount: 5_000 },
+      lastSkip: { reason: 'MONTHLY_LIMIT', available: 200 },
+    });
+  });
+
   it('charges the new card, not the replaced one, when a card is saved after a decline', async () => {
     const workspaceId = await ready(1_000, DECLINES);
     const failing = await declinedOnce(workspaceId);

@@ -37,7 +37,7 @@ export type AutoTopUpSkipReason =
   | 'MONTHLY_LIMIT'
   | 'NO_PAYMENT_METHOD';
 
-/** REQUESTED: the saved card is being charged (maybe again after a failure). SUCCEEDED: paid and credited as a purchase. FAILED: every attempt failed; auto top-up paused. CANCELED: auto top-up was turned off, or its card removed or replaced, before it was paid: the card is not charged for it any more (with a new card, a new top-up is requested on it). */
+/** REQUESTED: the saved card is being charged (maybe again after a failure). SUCCEEDED: paid and credited as a purchase. FAILED: every attempt failed; auto top-up paused. CANCELED: auto top-up was turned off or its settings changed, or its card removed or replaced, before it was paid: the card is not charged for it any more (with a new card, a new top-up is requested on it). */
 export type AutoTopUpStatus =
   | 'CANCELED'
   | 'FAILED'

@@ -12,7 +12,7 @@ export const TopUpStatusEnum = enumOf<TopUpStatus>(TOP_UP_STATUSES);
 registerEnumType(TopUpStatusEnum, {
   name: 'AutoTopUpStatus',
   description:
-    'REQUESTED: the saved card is being charged (maybe again after a failure). SUCCEEDED: paid and credited as a purchase. FAILED: every attempt failed; auto top-up paused. CANCELED: auto top-up was turned off, or its card removed or replaced, before it was paid: the card is not charged for it any more (with a new card, a new top-up is requested on it).',
+    'REQUESTED: the saved card is being charged (maybe again after a failure). SUCCEEDED: paid and credited as a purchase. FAILED: every attempt failed; auto top-up paused. CANCELED: auto top-up was turned off or its settings changed, or its card removed or replaced, before it was paid: the card is not charged for it any more (with a new card, a new top-up is requested on it).',
 });
 
 export const TOP_UP_FAILURE_REASONS = ['DECLINED', 'REQUIRES_ACTION', 'ERROR'] as const;
