@@ -9,6 +9,7 @@
  * GraphQL-shaped error (400 BAD_REQUEST, 413 PAYLOAD_TOO_LARGE, 415 UNSUPPORTED_MEDIA_TYPE) and
  * never reaches Apollo.
  */
+import type { GraphQLError } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
@@ -16,6 +17,8 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 export interface GraphQLHttpOptions {
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes: number;
+  /** Refuses a query nested too deep to parse and validate cheaply (operation-limits.ts), before Apollo parses it. */
+  nestingRefusal?: (source: string) => GraphQLError | undefined;
 }
 
 class RequestError extends Error {
@@ -60,12 +63,23 @@ async function handle<TContext extends BaseContext>(
   }
   const url = req.url ?? '';
   const query = url.indexOf('?');
+  const search = query < 0 ? '' : url.slice(query);
+  const body = await readJsonBody(req, options.bodyLimitBytes);
+  const source = sourceOf(body, search);
+  const tooDeep = source === undefined ? undefined : options.nestingRefusal?.(source);
+  if (tooDeep) {
+    res.statusCode = 400;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    const extensions = Object.fromEntries(Object.entries(tooDeep.extensions).filter(([key]) => key !== 'http'));
+    res.end(JSON.stringify({ errors: [{ message: tooDeep.message, extensions }] }));
+    return;
+  }
   const response = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: {
       method: (req.method ?? 'GET').toUpperCase(),
       headers,
-      search: query < 0 ? '' : url.slice(query),
-      body: await readJsonBody(req, options.bodyLimitBytes),
+      search,
+      body,
     },
     context: async () => context,
   });
@@ -77,6 +91,15 @@ async function handle<TContext extends BaseContext>(
   }
   for await (const chunk of response.body.asyncIterator) res.write(chunk);
   res.end();
+}
+
+/** The query text of a request: the body's `query`, or the URL's for a GET; undefined when there is none. */
+function sourceOf(body: unknown, search: string): string | undefined {
+  if (typeof body === 'object' && body !== null && 'query' in body) {
+    const { query } = body;
+    return typeof query === 'string' ? query : undefined;
+  }
+  return new URLSearchParams(search).get('query') ?? undefined;
 }
 
 /** The parsed body of a JSON request; undefined for any other (Apollo then says what it expects). */

@@ -171,7 +171,10 @@ export async function startHttpServer(
   const requestLog = options.logger.isLevelEnabled('info')
     ? pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.method === 'GET' } })
     : undefined;
-  const serveGraphQL = graphqlHttpHandler(apollo, { bodyLimitBytes: BODY_LIMIT_BYTES });
+  const serveGraphQL = graphqlHttpHandler(apollo, {
+    bodyLimitBytes: BODY_LIMIT_BYTES,
+    nestingRefusal: limits.nestingRefusal,
+  });
   // /graphql is served without Express (see graphql-http.ts); every other path goes to Express.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (drain.refused(res)) return;

@@ -52,6 +52,8 @@ export function subscriptionOperations(options: Options) {
   return {
     /** The execution arguments of a subscribe message, or why it is refused. */
     prepare(payload: SubscribePayload, principal: Principal): ExecutionArgs | GraphQLError[] {
+      const tooDeep = limits.nestingRefusal(payload.query);
+      if (tooDeep) return [tooDeep];
       let document: DocumentNode;
       try {
         document = parse(payload.query, limits.parseOptions);

@@ -161,6 +161,26 @@ describe('refusals', () => {
     expect(refusals(spread)).toEqual([]);
   });
 
+  it('refuses a document nested deeper than any query within the depth limit, before parsing, as QUERY_TOO_DEEP', () => {
+    const { nestingRefusal } = operationLimits(schema, DEFAULT_QUERY_LIMITS); // depth 8: nesting 24
+    const nested = (levels: number) => `{ ${'...on Query { '.repeat(levels)}__typename${' }'.repeat(levels)} }`;
+    expect(nestingRefusal(nested(23))).toBeUndefined();
+    expect(nestingRefusal(nested(24))?.extensions).toEqual({
+      code: 'QUERY_TOO_DEEP',
+      limit: 24,
+      actual: 25,
+      http: { status: 400 },
+    });
+    // Brackets and parentheses count too: lists of input objects nested in an argument.
+    expect(
+      nestingRefusal(
+        `{ creditLedger(workspaceId: "w", types: ${'['.repeat(30)}${']'.repeat(30)}) { edges { cursor } } }`,
+      )?.extensions,
+    ).toMatchObject({ code: 'QUERY_TOO_DEEP' });
+    // Every operation this project sends passes.
+    for (const document of Object.values(loadBillingOperations())) expect(nestingRefusal(document)).toBeUndefined();
+  });
+
   it('refuses what costs more than the limit as QUERY_TOO_COMPLEX, with the limit and the cost', () => {
     const page = (alias: string) =>
       `${alias}: creditLedger(workspaceId: "w", first: 200) { edges { cursor node { id type occurredAt credits balanceAfter source action units actorId reference refundedCredits grants { grantId source credits } } } }`;

@@ -5,7 +5,15 @@
  * anything runs.
  */
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
-import type { DocumentNode, GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
+import {
+  Lexer,
+  Source,
+  TokenKind,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ParseOptions,
+  type ValidationRule,
+} from 'graphql';
 import { depthAndAliasRules } from './depth-and-aliases';
 import { queryCostFor } from './query-cost';
 import { QueryLimitExceeded } from './query-limit-exceeded';
@@ -14,6 +22,12 @@ import type { QueryLimits } from './query-limits';
 export interface OperationLimits {
   /** The token limit, for graphql-js's parser; tokenLimitRefusal() recognises its refusal. */
   parseOptions: ParseOptions;
+  /**
+   * Refuses a document nested deeper than any query within the depth limit can be ({, [ and ( in
+   * one pass of the lexer, before parsing): inline fragments do not count as depth, and a thousand
+   * of them nested would cost every later step (validation, cost) a deep recursion.
+   */
+  nestingRefusal: (source: string) => QueryLimitExceeded | undefined;
   /** Depth and aliases: they depend on the document alone, so they run with validation. */
   validationRules: ValidationRule[];
   /** The cost, which depends on variables too: the refusal, or undefined within the limit. */
@@ -26,10 +40,61 @@ export interface OperationLimits {
   apolloPlugin: ApolloServerPlugin<BaseContext>;
 }
 
+/** Nesting allowed: fields within the depth limit, each with arguments holding lists of input objects. */
+export const maxNestingFor = (maxDepth: number): number => maxDepth * 2 + 8;
+
+/** The deepest nesting of brackets in a GraphQL document, read with graphql-js's lexer up to `maxTokens`. */
+export function nestingOf(source: string, maxTokens: number): number {
+  const lexer = new Lexer(new Source(source));
+  let depth = 0;
+  let deepest = 0;
+  try {
+    for (let tokens = 0; tokens <= maxTokens; tokens += 1) {
+      const token = lexer.advance();
+      if (token.kind === TokenKind.EOF) break;
+      if (token.kind === TokenKind.BRACE_L || token.kind === TokenKind.BRACKET_L || token.kind === TokenKind.PAREN_L) {
+        depth += 1;
+        if (depth > deepest) deepest = depth;
+      } else if (
+        token.kind === TokenKind.BRACE_R ||
+        token.kind === TokenKind.BRACKET_R ||
+        token.kind === TokenKind.PAREN_R
+      ) {
+        depth -= 1;
+      }
+    }
+  } catch {
+    // A syntax error: the parser reports it.
+  }
+  return deepest;
+}
+
 export function operationLimits(schema: GraphQLSchema, limits: QueryLimits): OperationLimits {
   const cost = queryCostFor(schema);
+  const maxNesting = maxNestingFor(limits.maxDepth);
+  const nestingRefusal: OperationLimits['nestingRefusal'] = (source) => {
+    const actual = nestingOf(source, limits.maxTokens);
+    if (actual <= maxNesting) return undefined;
+    return new QueryLimitExceeded(
+      'QUERY_TOO_DEEP',
+      `The query nests {, [ and ( ${actual} deep; at most ${maxNesting} is allowed.`,
+      maxNesting,
+      actual,
+    );
+  };
   const costRefusal: OperationLimits['costRefusal'] = (document, operationName, variables) => {
-    const actual = cost(document, operationName, variables);
+    let actual: number;
+    try {
+      actual = cost(document, operationName, variables);
+    } catch {
+      // Too deep or too large to estimate at all: refused, never an internal error.
+      return new QueryLimitExceeded(
+        'QUERY_TOO_COMPLEX',
+        'The query could not be estimated; ask for fewer entries or fields.',
+        limits.maxCost,
+        undefined,
+      );
+    }
     if (actual <= limits.maxCost) return undefined;
     return new QueryLimitExceeded(
       'QUERY_TOO_COMPLEX',
@@ -48,6 +113,7 @@ export function operationLimits(schema: GraphQLSchema, limits: QueryLimits): Ope
   };
   return {
     parseOptions: { maxTokens: limits.maxTokens },
+    nestingRefusal,
     validationRules: depthAndAliasRules(limits),
     costRefusal,
     apolloPlugin: { requestDidStart: async () => listener },
