@@ -18,6 +18,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY projections ./projections
+COPY reactions ./reactions
 RUN npm run build
 
 # --- production dependencies only ----------------------------------------------------------------

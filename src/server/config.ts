@@ -47,6 +47,15 @@ const duration = makeValidator<number>((input) => {
   return value;
 });
 
+/**
+ * Secrets that earlier versions of docker-compose.yml gave as defaults: anyone can read them, so
+ * production refuses them (a token signed with one would be an admin's).
+ */
+const PUBLISHED_SECRETS = new Set([
+  'insecure-local-secret-change-me-0123456789',
+  'aW5zZWN1cmUtbG9jYWwta2V5LWNoYW5nZS1tZS0wMTI=',
+]);
+
 /** HS256 keys shorter than the hash (32 bytes) are open to brute force; RFC 7518 §3.2 forbids them. */
 const MIN_JWT_SECRET_BYTES = 32;
 
@@ -265,6 +274,13 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const env = cleanEnv(environment, settings, { reporter: refuseInvalid });
   if (env.NODE_ENV === 'production' && env.WEBHOOK_SECRET_KEY === '') {
     throw new EnvError('WEBHOOK_SECRET_KEY must be set when NODE_ENV=production (openssl rand -base64 32).');
+  }
+  if (env.NODE_ENV === 'production') {
+    for (const name of ['AUTH_JWT_SECRET', 'WEBHOOK_SECRET_KEY'] as const) {
+      if (PUBLISHED_SECRETS.has(env[name])) {
+        throw new EnvError(`${name} is a value published in this project's repository; set a secret of your own.`);
+      }
+    }
   }
   const dataDir = resolve(env.DATA_DIR);
   return {

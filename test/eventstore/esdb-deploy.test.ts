@@ -5,8 +5,8 @@
  * connection strings go through the service's own configuration and the real client's parser.
  * (`docker compose config` checks the file against the Compose specification where Docker is.)
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { EventStoreDBClient } from '@eventstore/db-client';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/server/config';
@@ -64,6 +64,9 @@ describe('docker-compose.yml', () => {
     expect(await acceptedUrl('api')).toBe('esdb://eventstore:2113?tls=false');
     expect(api.depends_on).toEqual({ eventstore: { condition: 'service_healthy' } });
     expect(env('api')).toMatchObject({ NODE_ENV: 'production', DATA_DIR: '/data' });
+    // No secret of its own published here: compose refuses to start without the caller's.
+    expect(env('api').AUTH_JWT_SECRET).toMatch(/^\$\{AUTH_JWT_SECRET:\?/);
+    expect(env('api').WEBHOOK_SECRET_KEY).toMatch(/^\$\{WEBHOOK_SECRET_KEY:\?/);
     expect(api.volumes).toEqual(['api-data:/data']);
     expect(api.ports).toEqual(['4000:4000']);
   });
@@ -139,6 +142,22 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*\/healthz/m);
     expect(runtime).toMatch(/^CMD \["node", "dist\/src\/main.js"\]$/m);
+  });
+
+  it('copies into the build every directory the server’s code imports from', () => {
+    const build = stages.find((stage) => /^\S+ AS build\b/.test(stage))!;
+    const copied = [...build.matchAll(/^COPY (\w+) \.\/\1$/gm)].map((match) => match[1]!);
+    expect(copied).toEqual(expect.arrayContaining(['src', 'projections']));
+    const needed = new Set<string>();
+    for (const dir of copied) {
+      for (const file of readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('.ts')) continue;
+        for (const [, path] of read(join(dir, file)).matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+          needed.add(relative(ROOT, resolve(ROOT, dir, dirname(file), path!)).split(sep)[0]!);
+        }
+      }
+    }
+    expect([...needed].filter((dir) => !copied.includes(dir))).toEqual([]);
   });
 
   it('keeps dependencies, build output and local data out of the build context', () => {

@@ -38,3 +38,24 @@ describe('settings that must be positive whole numbers', () => {
     expect(config.webhooks.timeoutMs).toBe(2500);
   });
 });
+
+describe('secrets in production', () => {
+  const own = { AUTH_JWT_SECRET: 'a'.repeat(64), WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') };
+
+  it('refuses the secrets earlier versions of docker-compose.yml published as defaults', () => {
+    const published = {
+      AUTH_JWT_SECRET: 'insecure-local-secret-change-me-0123456789',
+      WEBHOOK_SECRET_KEY: 'aW5zZWN1cmUtbG9jYWwta2V5LWNoYW5nZS1tZS0wMTI=',
+    };
+    for (const name of ['AUTH_JWT_SECRET', 'WEBHOOK_SECRET_KEY'] as const) {
+      const message = refusal({ NODE_ENV: 'production', ...own, [name]: published[name] });
+      expect(message).toContain(`${name} is a value published in this project's repository`);
+    }
+    // Outside production they are just strings (a laptop's compose run).
+    expect(() => loadConfig({ DATA_DIR: '/tmp/unused', ...published })).not.toThrow();
+  });
+
+  it('takes secrets of your own', () => {
+    expect(loadConfig({ DATA_DIR: '/tmp/unused', NODE_ENV: 'production', ...own }).production).toBe(true);
+  });
+});
