@@ -46,7 +46,9 @@ export interface WorkspaceCreditsView extends Omit<CreditBalance, 'grants'> {
   lowBalance: boolean;
   lowBalanceThreshold: number;
   grants: {
+    /** The grant's id now; `<grantId>@<instant>` at an instant, so that a cache keeps the two apart. */
     id: string;
+    grantId: string;
     source: GrantSource;
     granted: number;
     remaining: number;
@@ -230,7 +232,9 @@ export class CreditsQueries {
       lowBalance: balance.available < threshold,
       lowBalanceThreshold: threshold,
       grants: balance.grants.map((grant) => ({
-        id: grant.id,
+        // At an instant (id `<workspace>@<instant>`), each grant is that instant's too.
+        id: id === workspaceId ? grant.id : `${grant.id}${id.slice(workspaceId.length)}`,
+        grantId: grant.id,
         source: grant.source,
         granted: grant.granted,
         remaining: grant.remaining,

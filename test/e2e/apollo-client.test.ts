@@ -159,6 +159,63 @@ it('normalizes every object type that has an identity, and keeps values inside t
   expect(balances).toContain(`WorkspaceCredits:${WORKSPACE}`);
 });
 
+it('keeps the grants of the balance at an instant apart from the grants now', async () => {
+  const apollo = apolloClient(tokenFor(WORKSPACE, 'OWNER'));
+  const before = new Date();
+  await apollo.mutate({
+    mutation: SPEND,
+    variables: {
+      input: { workspaceId: WORKSPACE, action: 'PERSON_ENRICHMENT', units: 1, idempotencyKey: 'at-instant' },
+    },
+  });
+  const grants = gql`
+    query Grants($workspaceId: ID!, $at: DateTime!) {
+      now: workspaceCredits(workspaceId: $workspaceId) {
+        id
+        grants {
+          id
+          grantId
+          remaining
+        }
+      }
+      then: creditBalanceAt(workspaceId: $workspaceId, at: $at) {
+        id
+        grants {
+          id
+          grantId
+          remaining
+        }
+      }
+    }
+  `;
+  type Grants = { id: string; grants: { id: string; grantId: string; remaining: number }[] };
+  const { data } = await apollo.query<{ now: Grants; then: Grants }>({
+    query: grants,
+    variables: { workspaceId: WORKSPACE, at: before.toISOString() },
+  });
+  const remainingNow = data!.now.grants.reduce((sum, grant) => sum + grant.remaining, 0);
+  const remainingThen = data!.then.grants.reduce((sum, grant) => sum + grant.remaining, 0);
+  expect(remainingThen - remainingNow).toBe(7); // the spend after the instant
+  for (const grant of data!.then.grants) expect(grant.id).toBe(`${grant.grantId}@${before.toISOString()}`);
+  // Read back from the cache, the balance now still has what it has now.
+  const cached = apollo.readQuery<{ workspaceCredits: Grants }>({
+    query: gql`
+      query Now($workspaceId: ID!) {
+        workspaceCredits(workspaceId: $workspaceId) {
+          id
+          grants {
+            id
+            grantId
+            remaining
+          }
+        }
+      }
+    `,
+    variables: { workspaceId: WORKSPACE },
+  });
+  expect(cached?.workspaceCredits.grants).toEqual(data!.now.grants);
+});
+
 async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

@@ -38,8 +38,14 @@ export class CreditBucket {
 
 @ObjectType({ description: 'A block of credits with one source and an optional expiry.' })
 export class CreditGrant {
-  @Field(() => ID)
+  @Field(() => ID, {
+    description:
+      'The grant for its credits now; `<grantId>@<instant>` in creditBalanceAt, so that a client cache never takes the credits it had then for the credits it has now.',
+  })
   id!: string;
+
+  @Field(() => ID, { description: 'The grant itself, the same now and at any instant (ledger entries name it).' })
+  grantId!: string;
 
   @Field(() => GrantSourceEnum)
   source!: GrantSource;
