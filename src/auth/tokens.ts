@@ -140,10 +140,10 @@ function verifierFor(secret: string, options: TokenVerifierOptions): (token: str
 /** Why an Authorization value was not read: it is not a bearer token. */
 export const BEARER_ONLY = 'Authorization must be "Bearer <token>".';
 
-/** The token of an `Authorization: Bearer <token>` value; undefined for any other scheme. */
+/** The token of an `Authorization: Bearer <token>` value (the scheme in any case, RFC 7235); undefined for any other. */
 export function bearerToken(authorization: string): string | undefined {
-  const [scheme, token] = authorization.split(' ');
-  return scheme === 'Bearer' && token ? token : undefined;
+  const [scheme, token, ...rest] = authorization.trim().split(/\s+/);
+  return scheme?.toLowerCase() === 'bearer' && token && rest.length === 0 ? token : undefined;
 }
 
 export function signToken(principal: Principal, secret: string, expiresInSeconds: number): string {

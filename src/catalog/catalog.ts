@@ -59,7 +59,16 @@ export class Catalog {
   }
 
   static load(file: string): Catalog {
-    return Catalog.parse(JSON.parse(readFileSync(file, 'utf8')), file);
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `CATALOG_FILE ${file} could not be read as JSON (${why}): fix the file, or point CATALOG_FILE at config/catalog.json.`,
+      );
+    }
+    return Catalog.parse(json, file);
   }
 
   get rates(): readonly CreditRate[] {

@@ -27,9 +27,16 @@ import { exportLedgerParquet } from './export-parquet';
 import { seedWorkspace } from './seed';
 import { loadAnalystProjection, rebuildProjections, runAnalystProjection, type ReplaySummary } from './replay';
 
+/** A date, or a date and time with its offset (Z or ±hh:mm): a time without one would be read as local. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
 const parseInstant = (value: string): Date => {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError(`Not an ISO-8601 instant: ${value}`);
+  if (!ISO_INSTANT.test(value) || Number.isNaN(date.getTime())) {
+    throw new InvalidArgumentError(
+      `Not an ISO-8601 instant: ${value} (a date, 2026-12-01, or a time with its offset, 2026-12-01T09:00:00Z)`,
+    );
+  }
   return date;
 };
 

@@ -4,6 +4,7 @@
  */
 import jwt from 'jsonwebtoken';
 import {
+  bearerToken,
   createExpiringTokenVerifier,
   createTokenVerifier,
   InvalidTokenError,
@@ -117,4 +118,12 @@ it('tells when a token expires, from its exp claim', () => {
   const token = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', exp: T0 / 1000 + 90 });
   expect(verify(token)).toEqual({ principal: member, expiresAt: T0 + 90_000 });
   expect(verify(token)).toEqual({ principal: member, expiresAt: T0 + 90_000 });
+});
+
+describe('the Authorization header', () => {
+  it('reads a bearer token whatever the case of the scheme, and nothing else', () => {
+    for (const value of ['Bearer abc', 'bearer abc', 'BEARER abc', ' Bearer  abc '])
+      expect(bearerToken(value)).toBe('abc');
+    for (const value of ['Basic abc', 'Bearer', 'Bearer a b', 'abc', '']) expect(bearerToken(value)).toBeUndefined();
+  });
 });

@@ -170,6 +170,8 @@ it('exports NDJSON filtered by a time range', () => {
   expect(exported.every((record) => record.occurredAt >= middle)).toBe(true);
 });
 
-it('refuses a malformed instant', () => {
-  expect(() => runCreditsCli(dataDir, ['export', '--from', 'last tuesday'])).toThrow(/Not an ISO-8601 instant/);
+it('refuses a malformed instant, and a time without its offset (it would be read as local time)', () => {
+  for (const value of ['last tuesday', 'hello 2026', '1', 'Dec 3 2026', '2026-12-03T13:23:02', '2026-13-45']) {
+    expect(() => runCreditsCli(dataDir, ['export', '--from', value])).toThrow(/Not an ISO-8601 instant/);
+  }
 });

@@ -107,3 +107,20 @@ it('names a damaged events.sqlite and says to restore it, never to delete it', a
   const { message } = await damaged(dataDir, 'events.sqlite');
   expect(message).toMatch(/restore it from a backup, and do not delete it/);
 });
+
+it('names a CATALOG_FILE that is missing or not JSON and says what to do', async () => {
+  const dir = newDataDir();
+  const broken = join(dir, 'catalog.json');
+  writeFileSync(broken, '{"bad":');
+  for (const file of [broken, join(dir, 'missing.json')]) {
+    const message = await startServer({ dataDir: newDataDir(), env: { CATALOG_FILE: file } }).then(
+      async (started) => {
+        await started.stop();
+        throw new Error('the server started');
+      },
+      (error: Error) => error.message,
+    );
+    expect(message).toContain(`CATALOG_FILE ${file} could not be read as JSON`);
+    expect(message).toContain('point CATALOG_FILE at config/catalog.json');
+  }
+});
