@@ -88,7 +88,8 @@ export class AutoTopUpReader {
       'SELECT * FROM auto_top_up_charges WHERE workspace_id = ? ORDER BY requested_at DESC, top_up_id DESC LIMIT ?',
     );
     this.monthTotal = db.prepare(
-      `SELECT sum(amount) AS total FROM auto_top_up_charges WHERE workspace_id = ? AND month = ? AND status NOT IN ('FAILED', 'CANCELED')`,
+      `SELECT sum(amount) AS total FROM auto_top_up_charges WHERE workspace_id = ? AND month = ?
+         AND (status NOT IN ('FAILED', 'CANCELED') OR may_still_be_paid = 1)`,
     );
     this.setup = db.prepare(
       'SELECT status, url, expires_at, error FROM auto_top_up_setups WHERE workspace_id = ? AND setup_id = ?',

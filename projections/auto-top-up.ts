@@ -13,7 +13,7 @@ type Handled<Type extends WorkspaceCreditsEvent['type']> = Extract<WorkspaceCred
 
 export const autoTopUpProjection: Projection = {
   name: 'auto-top-up',
-  version: 1,
+  version: 2,
 
   migrate(db) {
     db.exec(`
@@ -47,6 +47,9 @@ export const autoTopUpProjection: Projection = {
         month TEXT NOT NULL,
         failed_attempts INTEGER NOT NULL DEFAULT 0,
         last_failure TEXT,
+        -- Canceled with no outcome recorded since: a charge made before the cancel may yet be paid,
+        -- so it counts in the month as the decider counts it (auto-top-up.ts, mayStillBePaid).
+        may_still_be_paid INTEGER NOT NULL DEFAULT 0,
         payment_intent_id TEXT,
         requested_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
@@ -90,15 +93,16 @@ export const autoTopUpProjection: Projection = {
     );
     const chargeFailed = db.prepare(
       `UPDATE auto_top_up_charges SET failed_attempts = max(failed_attempts, @attempt), last_failure = @failure,
+         may_still_be_paid = 0,
          status = CASE WHEN @final = 1 AND status = 'REQUESTED' THEN 'FAILED' ELSE status END, updated_at = @at
        WHERE workspace_id = @workspaceId AND top_up_id = @topUpId`,
     );
     const chargeCanceled = db.prepare(
-      `UPDATE auto_top_up_charges SET status = 'CANCELED', updated_at = ?
+      `UPDATE auto_top_up_charges SET status = 'CANCELED', may_still_be_paid = 1, updated_at = ?
        WHERE workspace_id = ? AND top_up_id = ? AND status = 'REQUESTED'`,
     );
     const chargePaid = db.prepare(
-      `UPDATE auto_top_up_charges SET status = 'SUCCEEDED', payment_intent_id = ?, updated_at = ?
+      `UPDATE auto_top_up_charges SET status = 'SUCCEEDED', payment_intent_id = ?, may_still_be_paid = 0, updated_at = ?
        WHERE workspace_id = ? AND top_up_id = ?`,
     );
 

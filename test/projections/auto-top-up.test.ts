@@ -88,6 +88,20 @@ describe('auto top-up read model', () => {
       );
   });
 
+  it('counts a canceled top-up in the month until an outcome of it is recorded, as the decider does', () => {
+    const canceled: WorkspaceCreditsEvent = {
+      type: 'AutoTopUpCanceled',
+      data: { workspaceId: WORKSPACE, topUpId: 'topup-1', reason: 'TURNED_OFF', canceledAt: at(HOUR).toISOString() },
+    };
+    const charged = (db: Database) => new AutoTopUpReader(db).chargedInMonth(WORKSPACE, month);
+    // Its first attempt on its way when canceled: it may yet be paid.
+    model.given(topUpRequested(), canceled).then(charged, 5000);
+    // Known not charged (or failed) after the cancel: out of the month.
+    model.given(topUpRequested(), canceled, topUpFailed({ attempt: 1, retryAt: null })).then(charged, 0);
+    // Paid after all: in it.
+    model.given(topUpRequested(), canceled, topUpPurchased()).then(charged, 5000);
+  });
+
   it('shows the pause with its reason until settings or a new card resume it', () => {
     const pausedView = (db: Database) => {
       const view = new AutoTopUpReader(db).autoTopUp(WORKSPACE);
