@@ -14,6 +14,11 @@ import type { WorkspaceCreditsState } from '../state';
 
 /** Thresholds and targets beyond this are typos, not settings. */
 const MOST_CREDITS = 1_000_000_000;
+/**
+ * The largest amount Stripe charges at once (8 digits of minor units: $999,999.99): a top-up above
+ * it would fail at every attempt, so settings that could ask for one are refused.
+ */
+export const LARGEST_PROVIDER_CHARGE = 99_999_999;
 
 export function configureAutoTopUp(command: ConfigureAutoTopUp, state: WorkspaceCreditsState): AutoTopUpConfigured[] {
   const { workspaceId, acceptedBy, acceptedTerms, now } = command.data;
@@ -85,6 +90,11 @@ function requireValidSettings(settings: AutoTopUpSettings): void {
     throw invalidCommand(`monthlyLimit must be in ${settings.packagePrice.currency}, the package's currency.`);
   }
   const largest = largestCharge(settings);
+  if (largest > LARGEST_PROVIDER_CHARGE) {
+    throw invalidCommand(
+      `A single top-up could be ${largest} in minor units; Stripe charges at most ${LARGEST_PROVIDER_CHARGE} at once. Choose a lower targetCredits.`,
+    );
+  }
   if (limit.amount < largest) {
     throw invalidCommand(
       `monthlyLimit (${limit.amount}) is below a single top-up (${largest}): no top-up could ever be charged.`,

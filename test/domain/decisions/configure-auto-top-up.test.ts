@@ -108,4 +108,16 @@ describe('ConfigureAutoTopUp', () => {
     ],
     ['a monthly limit in another currency', { monthlyLimit: { amount: 20000, currency: 'EUR' } }],
   ])('refuses %s', (_what, settings) => given(cardSaved()).when(configureTopUp(settings)).thenThrows('BAD_USER_INPUT'));
+
+  it('refuses a target whose top-up Stripe could never charge (over 99,999,999 minor units at once)', () => {
+    // 500 credits for $50: 10,000,000 credits cost $1,000,000, a cent more than Stripe takes at once.
+    const huge = { targetCredits: 10_000_000, monthlyLimit: { amount: 200_000_000, currency: 'USD' } };
+    given(purchased({ credits: 1000 }), cardSaved())
+      .when(configureTopUp(huge))
+      .thenThrows('BAD_USER_INPUT');
+    const large = { targetCredits: 9_000_000, monthlyLimit: { amount: 200_000_000, currency: 'USD' } };
+    given(purchased({ credits: 1000 }), cardSaved())
+      .when(configureTopUp(large))
+      .then(topUpConfigured(large));
+  });
 });
