@@ -36,7 +36,7 @@ import { graphqlHttpHandler } from './graphql-http';
 import { readiness } from './readiness';
 import { graphqlMetricsPlugin } from './graphql-metrics';
 import { HttpDrain } from './http-drain';
-import { metricsRouter } from './metrics-endpoint';
+import { metricsRouter, operatorCheck } from './metrics-endpoint';
 import type { CreditsService } from './credits-service';
 import { createRateLimits, unlessRateLimited, type RateLimitSettings } from './rate-limits';
 import { stripeWebhookRouter } from './stripe-webhook';
@@ -163,8 +163,12 @@ export async function startHttpServer(
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
-    const { status, body } = await readiness(service, options.logger);
+  // In production, what went wrong is for operators (METRICS_TOKEN); anyone may see the status.
+  const operator = operatorCheck(options.metricsToken);
+  app.get('/readyz', async (req, res) => {
+    const detailed =
+      !options.production || (options.metricsToken !== undefined && operator(req.header('authorization')));
+    const { status, body } = await readiness(service, options.logger, detailed);
     res.status(status).json(body);
   });
   // Request logs are info-level: below that level the middleware would only cost time.

@@ -8,6 +8,9 @@
  * reaction work parked after its retries, is named here while everything else goes on serving.
  * Lags are differences of positions: events for the embedded store, bytes of the log for
  * EventStoreDB, so 0 means caught up.
+ *
+ * What went wrong (error messages, the event a read model stopped at and its stream, which names a
+ * workspace) is shown only to operators: in production, to a caller with METRICS_TOKEN.
  */
 import type { Logger } from 'pino';
 import type { CreditsService } from './credits-service';
@@ -24,6 +27,34 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 export async function readiness(
+  service: CreditsService,
+  logger: Logger,
+  detailed = true,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const body = await readinessBody(service, logger);
+  return { status: body.status, body: detailed ? body.body : withoutDetails(body.body) };
+}
+
+/** The answer without what went wrong: messages, and the events and streams read models stopped at. */
+function withoutDetails(body: Record<string, unknown>): Record<string, unknown> {
+  const without = (part: unknown): unknown =>
+    part && typeof part === 'object'
+      ? Object.fromEntries(Object.entries(part).filter(([key]) => key !== 'error'))
+      : part;
+  const kept = Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'error'));
+  return {
+    ...kept,
+    ...('store' in body && { store: without(body.store) }),
+    ...('readModels' in body && { readModels: without(body.readModels) }),
+    ...(Array.isArray(body.projections) && {
+      projections: (body.projections as Record<string, unknown>[]).map(({ failed, ...rest }) =>
+        failed ? { ...rest, failed: true } : rest,
+      ),
+    }),
+  };
+}
+
+async function readinessBody(
   service: CreditsService,
   logger: Logger,
 ): Promise<{ status: number; body: Record<string, unknown> }> {

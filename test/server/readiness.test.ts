@@ -48,3 +48,39 @@ it('says store-unwritable with 503 while the event store refuses appends (a full
     },
   });
 });
+
+it('tells what went wrong only to operators: without details, the status, lags and names stay', async () => {
+  const logger = pino({ level: 'silent' });
+  const service = {
+    store: { headPosition: () => Promise.resolve(12n) },
+    appendFailure: () => new Error('SQLITE_FULL: database or disk is full at /data/events.sqlite'),
+    projections: {
+      checkpoint: 10n,
+      stalledBy: undefined,
+      error: undefined,
+      progress: [
+        {
+          name: 'credit-ledger',
+          checkpoint: 9n,
+          failure: { eventId: 'event-10', streamName: 'workspace-credits-acme', error: 'no such column: x' },
+        },
+      ],
+    },
+    reactions: { reader: { counts: () => [] } },
+  } as unknown as CreditsService;
+  const detailed = await readiness(service, logger, true);
+  expect(JSON.stringify(detailed.body)).toContain('workspace-credits-acme');
+  expect(JSON.stringify(detailed.body)).toContain('/data/events.sqlite');
+  const anyone = await readiness(service, logger, false);
+  expect(anyone.status).toBe(503);
+  expect(anyone.body).toMatchObject({
+    status: 'store-unwritable',
+    store: { reachable: true, writable: false },
+    lag: 2,
+    projections: [{ name: 'credit-ledger', lag: 3, failed: true }],
+  });
+  const text = JSON.stringify(anyone.body);
+  for (const secret of ['workspace-credits-acme', 'event-10', 'no such column', '/data/events.sqlite']) {
+    expect(text).not.toContain(secret);
+  }
+});
