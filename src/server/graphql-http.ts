@@ -13,6 +13,7 @@ import type { GraphQLError } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { illFormedTextAt, illFormedTextMessage } from './well-formed-text';
 
 export interface GraphQLHttpOptions {
   /** Largest request body accepted, in bytes. */
@@ -65,6 +66,8 @@ async function handle<TContext extends BaseContext>(
   const query = url.indexOf('?');
   const search = query < 0 ? '' : url.slice(query);
   const body = await readJsonBody(req, options.bodyLimitBytes);
+  const illFormed = illFormedTextAt(variablesOf(body, search));
+  if (illFormed) throw new RequestError(400, 'BAD_USER_INPUT', illFormedTextMessage(illFormed));
   const source = sourceOf(body, search);
   const tooDeep = source === undefined ? undefined : options.nestingRefusal?.(source);
   if (tooDeep) {
@@ -100,6 +103,18 @@ function sourceOf(body: unknown, search: string): string | undefined {
     return typeof query === 'string' ? query : undefined;
   }
   return new URLSearchParams(search).get('query') ?? undefined;
+}
+
+/** A request's variables: the body's, or the URL's for a GET (undefined when unreadable: Apollo says so). */
+function variablesOf(body: unknown, search: string): unknown {
+  if (typeof body === 'object' && body !== null && 'variables' in body) return body.variables;
+  const inUrl = new URLSearchParams(search).get('variables');
+  if (inUrl === null) return undefined;
+  try {
+    return JSON.parse(inUrl) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The parsed body of a JSON request; undefined for any other (Apollo then says what it expects). */

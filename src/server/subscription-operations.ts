@@ -21,6 +21,7 @@ import type { GraphQLContext, Services } from '../graphql/context';
 import { formatError } from '../graphql/errors';
 import type { OperationLimits } from '../graphql/limits/operation-limits';
 import { tokenLimitRefusal } from '../graphql/limits/query-limit-exceeded';
+import { illFormedTextAt, illFormedTextMessage } from './well-formed-text';
 
 interface Options {
   schema: ExecutionArgs['schema'];
@@ -54,6 +55,10 @@ export function subscriptionOperations(options: Options) {
     prepare(payload: SubscribePayload, principal: Principal): ExecutionArgs | GraphQLError[] {
       const tooDeep = limits.nestingRefusal(payload.query);
       if (tooDeep) return [tooDeep];
+      const illFormed = illFormedTextAt(payload.variables);
+      if (illFormed) {
+        return [new GraphQLError(illFormedTextMessage(illFormed), { extensions: { code: 'BAD_USER_INPUT' } })];
+      }
       let document: DocumentNode;
       try {
         document = parse(payload.query, limits.parseOptions);

@@ -3,6 +3,7 @@
  * error (a body that is not JSON, one that is too large), leaving the server serving.
  */
 import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { headPosition } from '../support/graphql-client';
 import { adminToken, startServer, type ServerProcess } from '../support/server-process';
 
 let server: ServerProcess;
@@ -164,6 +165,26 @@ it('answers 413 while a large body is still arriving', async () => {
 it('leaves bodies of other types to Apollo, which asks for JSON', async () => {
   const response = await post('query=%7B__typename%7D', { 'content-type': 'text/plain' });
   expect(response.status).toBe(400);
+});
+
+it('refuses variables holding text that is not well-formed Unicode (a lone surrogate), recording nothing', async () => {
+  const spend = JSON.stringify({
+    query: 'mutation ($input: ConsumeCreditsInput!) { consumeCredits(input: $input) { id } }',
+    variables: {
+      input: { workspaceId: 'ws-text', action: 'PERSON_ENRICHMENT', units: 1, idempotencyKey: 'k', reference: 'x' },
+    },
+  }).replace('"reference":"x"', '"reference":"\\ud800"');
+  expect(spend).toContain('\\ud800');
+  const head = await headPosition(server.url);
+  const response = await post(spend);
+  expect(response.status).toBe(400);
+  const body = (await response.json()) as { errors: { message: string; extensions: { code: string } }[] };
+  expect(body.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
+  expect(body.errors[0]?.message).toContain('variables.input.reference is not well-formed Unicode');
+  expect(await headPosition(server.url)).toBe(head);
+  // A pair of surrogates (an emoji) is text like any other.
+  const emoji = JSON.stringify({ query: '{ creditPackages { id } }', variables: { note: '\u{1F600}' } });
+  expect((await post(emoji)).status).toBe(200);
 });
 
 it('keeps serving after refusing', async () => {
