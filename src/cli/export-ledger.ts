@@ -48,6 +48,10 @@ export const toRecord = (entry: LedgerEntry) => ({
   planId: entry.planId ?? null,
   planName: entry.planName ?? null,
   reason: entry.reason ?? null,
+  // Holds (after the columns above): which hold a row reserves, settles, releases or expires, and
+  // what a row really spent (a settle's cost, beside the credits it gave back).
+  holdId: entry.holdId ?? null,
+  spentCredits: entry.spentCredits,
 });
 export type LedgerRecord = ReturnType<typeof toRecord>;
 

@@ -42,6 +42,8 @@ const PARQUET_COLUMNS: Record<
   planId: { type: 'STRING', nullable: true },
   planName: { type: 'STRING', nullable: true },
   reason: { type: 'STRING', nullable: true },
+  holdId: { type: 'STRING', nullable: true },
+  spentCredits: { type: 'INT64', nullable: false, value: (entry) => BigInt(entry.spentCredits) },
 };
 
 function columnsOf(entries: readonly LedgerEntry[]): ColumnSource[] {

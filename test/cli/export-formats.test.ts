@@ -5,6 +5,7 @@
  * and a range that cannot match is refused.
  */
 import { spawnSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import {
@@ -13,6 +14,8 @@ import {
   PurchaseCreditsDocument,
   RefundCreditPurchaseDocument,
 } from '../generated/graphql';
+import type { LedgerEntry } from '../../projections/credit-ledger';
+import { exportLedger } from '../../src/cli/export-ledger';
 import { expectData } from '../support/graphql-client';
 import { runCreditsCli, spawnCreditsCli } from '../support/cli';
 import { adminToken, newDataDir, startServer, TEST_JWT_SECRET, tokenFor } from '../support/server-process';
@@ -208,7 +211,7 @@ describe('started from npm', () => {
   const firstLine = (stdout: string) => stdout.slice(0, stdout.indexOf('\n'));
   const HEADER =
     'id,position,workspaceId,type,occurredAt,credits,balanceAfter,source,action,units,actorId,reference,refundedCredits,grants,amount,currency,' +
-    'consumptionId,purchaseId,packageId,packageName,refundId,refundStatus,disputeId,planId,planName,reason';
+    'consumptionId,purchaseId,packageId,packageName,refundId,refundStatus,disputeId,planId,planName,reason,holdId,spentCredits';
 
   it.each([
     ['npx credits export', 'npx', ['--no', 'credits', 'export']],
@@ -251,4 +254,42 @@ describe('contradictory filters', () => {
       expect(run.stderr).toMatch(/^error: /);
     }
   });
+});
+
+it('names the hold a row reserves, settles, releases or expires, and what a settle really spent', async () => {
+  const entry = (type: 'HOLD' | 'HOLD_SETTLED', credits: number, spentCredits: number) =>
+    ({
+      id: `event-${type}`,
+      position: 7n,
+      workspaceId: 'acme',
+      type,
+      occurredAt: new Date('2026-12-01T09:00:00Z'),
+      credits,
+      balanceAfter: 100,
+      source: 'INCLUDED',
+      action: 'ORG_CHART_SYNC',
+      units: 3,
+      actorId: 'member-1',
+      reference: undefined,
+      grants: [],
+      refundedCredits: 0,
+      holdId: 'hold-1',
+      spentCredits,
+      money: undefined,
+    }) as unknown as LedgerEntry;
+  // A hold of 300 settled at 200: 100 back, 200 really spent.
+  const entries = [entry('HOLD', -300, 0), entry('HOLD_SETTLED', 100, 200)];
+  const ndjson = new PassThrough();
+  const chunks: string[] = [];
+  ndjson.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+  await exportLedger(entries, 'ndjson', ndjson);
+  const records = chunks
+    .join('')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { type: string; holdId: string; spentCredits: number });
+  expect(records.map(({ type, holdId: id, spentCredits }) => [type, id, spentCredits])).toEqual([
+    ['HOLD', 'hold-1', 0],
+    ['HOLD_SETTLED', 'hold-1', 200],
+  ]);
 });

@@ -131,7 +131,7 @@ it('exports one workspace as CSV, oldest first, with a header', () => {
   const [header, ...rows] = stdout.trim().split('\n');
   expect(header).toBe(
     'id,position,workspaceId,type,occurredAt,credits,balanceAfter,source,action,units,actorId,reference,refundedCredits,grants,amount,currency,' +
-      'consumptionId,purchaseId,packageId,packageName,refundId,refundStatus,disputeId,planId,planName,reason',
+      'consumptionId,purchaseId,packageId,packageName,refundId,refundStatus,disputeId,planId,planName,reason,holdId,spentCredits',
   );
   expect(rows).toHaveLength(9);
   expect(rows.every((row) => row.split(',')[2] === 'globex')).toBe(true);
