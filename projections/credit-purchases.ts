@@ -205,7 +205,9 @@ export const creditPurchasesProjection: Projection = {
     const providerFact = db.prepare(
       `INSERT INTO provider_facts_of_unrecorded (workspace_id, payment_intent_id, fact_id, amount, status)
        VALUES (@workspaceId, @paymentIntentId, @factId, @amount, @status)
-       ON CONFLICT (workspace_id, payment_intent_id, fact_id) DO UPDATE SET amount = excluded.amount, status = excluded.status`,
+       ON CONFLICT (workspace_id, payment_intent_id, fact_id) DO UPDATE SET amount = excluded.amount, status = excluded.status
+       -- Stripe's messages come in any order: an end (made, failed, canceled, won, lost) is not undone by an older word.
+       WHERE provider_facts_of_unrecorded.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELED', 'WON', 'LOST')`,
     );
     const insertRefused = db.prepare(
       `INSERT OR IGNORE INTO refused_provider_events (event_id, type, reason, refused_at)

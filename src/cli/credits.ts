@@ -30,9 +30,20 @@ import { loadAnalystProjection, rebuildProjections, runAnalystProjection, type R
 /** A date, or a date and time with its offset (Z or ±hh:mm): a time without one would be read as local. */
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
+/** Whether the date and time written in `value` are the ones `date` holds (read at the offset written). */
+function sameWallClock(value: string, date: Date): boolean {
+  const offset = /([+-])(\d{2}):(\d{2})$/.exec(value);
+  const shift = offset ? (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3])) * 60_000 : 0;
+  // Up to the seconds: a fraction finer than Date keeps (microseconds) is not a different instant.
+  const written = value.replace(/(Z|[+-]\d{2}:\d{2})$/, '').replace(/\.\d+$/, '');
+  return new Date(date.getTime() + shift).toISOString().startsWith(written);
+}
+
 const parseInstant = (value: string): Date => {
   const date = new Date(value);
-  if (!ISO_INSTANT.test(value) || Number.isNaN(date.getTime())) {
+  // A date that does not exist (2026-02-30, 24:00) is rolled over by Date: refused, not guessed.
+  const exists = !Number.isNaN(date.getTime()) && sameWallClock(value, date);
+  if (!ISO_INSTANT.test(value) || !exists) {
     throw new InvalidArgumentError(
       `Not an ISO-8601 instant: ${value} (a date, 2026-12-01, or a time with its offset, 2026-12-01T09:00:00Z)`,
     );

@@ -66,9 +66,10 @@ async function handle<TContext extends BaseContext>(
   const query = url.indexOf('?');
   const search = query < 0 ? '' : url.slice(query);
   const body = await readJsonBody(req, options.bodyLimitBytes);
-  const illFormed = illFormedTextAt(variablesOf(body, search));
+  const method = (req.method ?? 'GET').toUpperCase();
+  const illFormed = illFormedTextAt(variablesOf(method, body, search));
   if (illFormed) throw new RequestError(400, 'BAD_USER_INPUT', illFormedTextMessage(illFormed));
-  const source = sourceOf(body, search);
+  const source = sourceOf(method, body, search);
   const tooDeep = source === undefined ? undefined : options.nestingRefusal?.(source);
   if (tooDeep) {
     res.statusCode = 400;
@@ -79,7 +80,7 @@ async function handle<TContext extends BaseContext>(
   }
   const response = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: {
-      method: (req.method ?? 'GET').toUpperCase(),
+      method,
       headers,
       search,
       body,
@@ -96,18 +97,23 @@ async function handle<TContext extends BaseContext>(
   res.end();
 }
 
-/** The query text of a request: the body's `query`, or the URL's for a GET; undefined when there is none. */
-function sourceOf(body: unknown, search: string): string | undefined {
+/**
+ * The query text Apollo will run: the URL's for a GET (whatever the body holds, as Apollo reads it),
+ * the body's otherwise; undefined when there is none Apollo would take.
+ */
+function sourceOf(method: string, body: unknown, search: string): string | undefined {
+  if (method === 'GET') return new URLSearchParams(search).get('query') ?? undefined;
   if (typeof body === 'object' && body !== null && 'query' in body) {
     const { query } = body;
     return typeof query === 'string' ? query : undefined;
   }
-  return new URLSearchParams(search).get('query') ?? undefined;
+  return undefined;
 }
 
-/** A request's variables: the body's, or the URL's for a GET (undefined when unreadable: Apollo says so). */
-function variablesOf(body: unknown, search: string): unknown {
-  if (typeof body === 'object' && body !== null && 'variables' in body) return body.variables;
+/** The variables Apollo will take: the URL's for a GET, the body's otherwise (undefined when unreadable: Apollo says so). */
+function variablesOf(method: string, body: unknown, search: string): unknown {
+  if (method !== 'GET')
+    return typeof body === 'object' && body !== null && 'variables' in body ? body.variables : undefined;
   const inUrl = new URLSearchParams(search).get('variables');
   if (inUrl === null) return undefined;
   try {

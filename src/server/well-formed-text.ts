@@ -7,24 +7,31 @@
 /** A surrogate with no partner (String.prototype.isWellFormed, which this TypeScript lib lacks). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** The path of the first string in `value` that is not well-formed Unicode, or undefined when all are. */
-export function illFormedTextAt(value: unknown, path = 'variables'): string | undefined {
+/** Nesting of variables looked into; deeper is refused as such (no input type of the schema nests nearly so deep). */
+const MAX_DEPTH = 64;
+
+/**
+ * The path of the first string in `value` that is not well-formed Unicode, or of a value nested
+ * deeper than MAX_DEPTH (reported with NESTED_TOO_DEEP), or undefined when all is well.
+ */
+export function illFormedTextAt(value: unknown, path = 'variables', depth = 0): string | undefined {
   if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
-  if (Array.isArray(value)) {
-    for (let index = 0; index < value.length; index += 1) {
-      const found = illFormedTextAt(value[index], `${path}[${index}]`);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, field] of Object.entries(value)) {
-      const found = illFormedTextAt(key, `${path} key`) ?? illFormedTextAt(field, `${path}.${key}`);
-      if (found) return found;
-    }
+  if (value === null || typeof value !== 'object') return undefined;
+  if (depth >= MAX_DEPTH) return `${path}${NESTED_TOO_DEEP}`;
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((item, index) => [`${path}[${index}]`, item])
+    : Object.entries(value).map(([key, field]) => [`${path}.${key}`, field]);
+  for (const [at, item] of entries) {
+    if (LONE_SURROGATE.test(at)) return `${path} key`;
+    const found = illFormedTextAt(item, at, depth + 1);
+    if (found) return found;
   }
   return undefined;
 }
 
+const NESTED_TOO_DEEP = ' (nested too deep)';
+
 export const illFormedTextMessage = (path: string): string =>
-  `${path} is not well-formed Unicode text (a lone surrogate); send UTF-16 pairs or UTF-8.`;
+  path.endsWith(NESTED_TOO_DEEP)
+    ? `${path.slice(0, -NESTED_TOO_DEEP.length)} is nested more than ${MAX_DEPTH} deep; no input needs that.`
+    : `${path} is not well-formed Unicode text (a lone surrogate); send UTF-16 pairs or UTF-8.`;

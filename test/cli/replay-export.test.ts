@@ -171,7 +171,16 @@ it('exports NDJSON filtered by a time range', () => {
 });
 
 it('refuses a malformed instant, and a time without its offset (it would be read as local time)', () => {
-  for (const value of ['last tuesday', 'hello 2026', '1', 'Dec 3 2026', '2026-12-03T13:23:02', '2026-13-45']) {
+  for (const value of [
+    'last tuesday',
+    'hello 2026',
+    '1',
+    'Dec 3 2026',
+    '2026-12-03T13:23:02',
+    '2026-13-45',
+    '2026-02-30',
+    '2026-12-01T24:00:00Z',
+  ]) {
     expect(() => runCreditsCli(dataDir, ['export', '--from', value])).toThrow(/Not an ISO-8601 instant/);
   }
 });

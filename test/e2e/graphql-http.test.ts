@@ -182,6 +182,13 @@ it('refuses variables holding text that is not well-formed Unicode (a lone surro
   expect(body.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
   expect(body.errors[0]?.message).toContain('variables.input.reference is not well-formed Unicode');
   expect(await headPosition(server.url)).toBe(head);
+  // Variables nested thousands deep are refused as such, not a 500 (a stack overflow).
+  const deep = `{"query":"{ creditPackages { id } }","variables":{"note":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
+  const deepAnswer = await post(deep);
+  expect(deepAnswer.status).toBe(400);
+  expect(((await deepAnswer.json()) as { errors: { message: string }[] }).errors[0]?.message).toContain(
+    'is nested more than 64 deep',
+  );
   // A pair of surrogates (an emoji) is text like any other.
   const emoji = JSON.stringify({ query: '{ creditPackages { id } }', variables: { note: '\u{1F600}' } });
   expect((await post(emoji)).status).toBe(200);

@@ -4,6 +4,7 @@
  * deep, and queries whose pages add up past the cost limit, also when the page size comes in a
  * variable.
  */
+import { request as httpRequest } from 'node:http';
 import { startServer, tokenFor, type ServerProcess } from '../support/server-process';
 
 let server: ServerProcess;
@@ -27,6 +28,26 @@ const post = async (query: string, variables: Record<string, unknown> = {}): Pro
   });
   return { status: response.status, body: (await response.json()) as Answer['body'] };
 };
+
+/** A GET with a JSON body (fetch sends none with a GET): what a client trying to smuggle a query would send. */
+const getWithBody = (path: string, body: string): Promise<{ status: number; body: string }> =>
+  new Promise((resolve, reject) => {
+    const request = httpRequest(`${server.url}${path}`, {
+      method: 'GET',
+      headers: {
+        authorization: `Bearer ${tokenFor('ws-limits', 'MEMBER')}`,
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      },
+    });
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
 
 const page = (alias: string, first: string) =>
   `${alias}: creditLedger(workspaceId: "ws-limits", first: ${first}) { edges { cursor node { id type occurredAt credits balanceAfter source action units actorId reference refundedCredits grants { grantId source credits } } } }`;
@@ -79,6 +100,13 @@ it('refuses inline fragments nested a thousand deep before parsing them, over PO
     headers: { authorization: `Bearer ${tokenFor('ws-limits', 'MEMBER')}`, 'apollo-require-preflight': 'true' },
   });
   expect(viaGet.status).toBe(400);
+  // A GET runs the query in its URL, whatever its body says: the body cannot vouch for it.
+  const smuggled = await getWithBody(
+    `/graphql?query=${encodeURIComponent(nested(200))}`,
+    JSON.stringify({ query: '{ __typename }' }),
+  );
+  expect(smuggled.status).toBe(400);
+  expect(smuggled.body).toContain('QUERY_TOO_DEEP');
   expect(((await viaGet.json()) as Answer['body']).errors?.[0]?.extensions).toMatchObject({ code: 'QUERY_TOO_DEEP' });
   // A few levels are a query like any other.
   const { status, body } = await post(nested(3));
