@@ -151,7 +151,8 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
           paymentIntentId: null,
           reason: 'ERROR',
           code: 'not_charged',
-          message: 'Not charged: auto top-up was turned off, its settings changed, or its card removed or replaced, before this attempt.',
+          message:
+            'Not charged: auto top-up was turned off, its settings changed, or its card removed or replaced, before this attempt.',
         };
         await this.autoTopUp.recordAutoTopUpCharge(
           workspaceId,
