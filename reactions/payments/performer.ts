@@ -51,6 +51,16 @@ const LONGEST_RECHECK_MS = 24 * 60 * 60 * 1000;
 const isRefusal = (error: unknown): error is Error =>
   (error instanceof PaymentProviderError && !error.retryable) || error instanceof PaymentsNotConfigured;
 
+/** What an attempt of a canceled top-up came to when Stripe has no charge of it. */
+export const NOT_CHARGED: Extract<AutoTopUpChargeOutcome, { status: 'FAILED' }> = {
+  status: 'FAILED',
+  paymentIntentId: null,
+  reason: 'ERROR',
+  code: 'not_charged',
+  message:
+    'Not charged: auto top-up was turned off, its settings changed, or its card removed or replaced, before this attempt.',
+};
+
 export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
   readonly name = PAYMENTS_REACTION;
   readonly retry: RetryPolicy;
@@ -146,17 +156,9 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
     ) {
       found = await this.gateway.findTopUpCharge({ customerId: work.customerId, workspaceId, topUpId, attempt });
       if (!found) {
-        const notCharged: AutoTopUpChargeOutcome = {
-          status: 'FAILED',
-          paymentIntentId: null,
-          reason: 'ERROR',
-          code: 'not_charged',
-          message:
-            'Not charged: auto top-up was turned off, its settings changed, or its card removed or replaced, before this attempt.',
-        };
         await this.autoTopUp.recordAutoTopUpCharge(
           workspaceId,
-          { topUpId, attempt, outcome: notCharged },
+          { topUpId, attempt, outcome: NOT_CHARGED },
           REACTION_ACTOR,
         );
         return { done: true };

@@ -3,6 +3,7 @@
  * in the same append as the change that made it; re-armed once back at the threshold; never past
  * the monthly limit; skipped, with the reason, when it cannot charge.
  */
+import { NOT_CHARGED } from '../../reactions/payments/performer';
 import { decide } from '../../src/domain/decide';
 import type { WorkspaceCreditsCommand } from '../../src/domain/commands';
 import type { WorkspaceCreditsEvent } from '../../src/domain/events';
@@ -314,18 +315,7 @@ describe('consent and card in force, or no charge', () => {
       .then(cardRemoved(), canceled('CARD_REMOVED')));
 
   // What the payments reaction records when it finds the top-up canceled before charging it.
-  const notCharged = (attempt: number) =>
-    charge(
-      {
-        status: 'FAILED',
-        paymentIntentId: null,
-        reason: 'ERROR',
-        code: 'not_charged',
-        message:
-          'Not charged: auto top-up was turned off, its settings changed, or its card removed or replaced, before this attempt.',
-      },
-      { attempt },
-    );
+  const notCharged = (attempt: number) => charge(NOT_CHARGED, { attempt });
   const failedAfterCancel = (attempt: number, topUpId = 'topup-1'): WorkspaceCreditsEvent => ({
     type: 'AutoTopUpFailed',
     data: {
@@ -335,8 +325,7 @@ describe('consent and card in force, or no charge', () => {
       paymentIntentId: null,
       reason: 'ERROR',
       code: 'not_charged',
-      message:
-        'Not charged: auto top-up was turned off, its settings changed, or its card removed or replaced, before this attempt.',
+      message: NOT_CHARGED.message,
       retryAt: null,
       afterCancel: true,
       failedAt: at(0).toISOString(),
