@@ -18,12 +18,19 @@ export function illFormedTextAt(value: unknown, path = 'variables', depth = 0): 
   if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
   if (value === null || typeof value !== 'object') return undefined;
   if (depth >= MAX_DEPTH) return `${path}${NESTED_TOO_DEEP}`;
-  const entries: [string, unknown][] = Array.isArray(value)
-    ? value.map((item, index) => [`${path}[${index}]`, item])
-    : Object.entries(value).map(([key, field]) => [`${path}.${key}`, field]);
-  for (const [at, item] of entries) {
-    if (LONE_SURROGATE.test(at)) return `${path} key`;
-    const found = illFormedTextAt(item, at, depth + 1);
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index += 1) {
+      const item: unknown = value[index];
+      if (typeof item !== 'string' && (item === null || typeof item !== 'object')) continue;
+      const found = illFormedTextAt(item, `${path}[${index}]`, depth + 1);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (LONE_SURROGATE.test(key)) return `${path} key`;
+    if (typeof item !== 'string' && (item === null || typeof item !== 'object')) continue;
+    const found = illFormedTextAt(item, `${path}.${key}`, depth + 1);
     if (found) return found;
   }
   return undefined;

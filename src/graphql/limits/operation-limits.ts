@@ -40,6 +40,13 @@ export interface OperationLimits {
   apolloPlugin: ApolloServerPlugin<BaseContext>;
 }
 
+/**
+ * Documents remembered as within the nesting limit (past this many the memory starts afresh), and
+ * the longest remembered: at most 8 MiB of text, however many unique documents a caller sends.
+ */
+const PASSED_KEPT = 1_000;
+const PASSED_LONGEST = 8_192;
+
 /** Nesting allowed: fields within the depth limit, each with arguments holding lists of input objects. */
 export const maxNestingFor = (maxDepth: number): number => maxDepth * 2 + 8;
 
@@ -72,9 +79,19 @@ export function nestingOf(source: string, maxTokens: number): number {
 export function operationLimits(schema: GraphQLSchema, limits: QueryLimits): OperationLimits {
   const cost = queryCostFor(schema);
   const maxNesting = maxNestingFor(limits.maxDepth);
+  // Clients send the same few documents again and again (Apollo caches their parse the same way):
+  // the nesting of those that passed is remembered rather than lexed at every request.
+  const passed = new Set<string>();
   const nestingRefusal: OperationLimits['nestingRefusal'] = (source) => {
+    if (passed.has(source)) return undefined;
     const actual = nestingOf(source, limits.maxTokens);
-    if (actual <= maxNesting) return undefined;
+    if (actual <= maxNesting) {
+      if (source.length <= PASSED_LONGEST) {
+        if (passed.size >= PASSED_KEPT) passed.clear();
+        passed.add(source);
+      }
+      return undefined;
+    }
     return new QueryLimitExceeded(
       'QUERY_TOO_DEEP',
       `The query nests {, [ and ( ${actual} deep; at most ${maxNesting} is allowed.`,
