@@ -84,12 +84,18 @@ const spend = (workspaceId: string, orgCharts: number, key: string) =>
     tokenFor(workspaceId, 'MEMBER'),
   );
 
-/** A workspace that bought `packageId` by card; its Checkout session and payment intent. */
-async function bought(packageId = 'credits-2000') {
+/** A new workspace whose billing manager opened a Checkout for `packageId`, not paid yet. */
+async function checkoutStarted(packageId = 'credits-2000') {
   const workspaceId = newWorkspace();
   const manager = tokenFor(workspaceId, 'BILLING_MANAGER');
   const session = (await expectData(server.url, StartCreditPurchaseDocument, { workspaceId, packageId }, manager))
     .startCreditPurchase;
+  return { workspaceId, session };
+}
+
+/** A workspace that bought `packageId` by card; its Checkout session and payment intent. */
+async function bought(packageId = 'credits-2000') {
+  const { workspaceId, session } = await checkoutStarted(packageId);
   expect((await stripe.completeCheckout(session.id)).status).toBe(200);
   return { workspaceId, sessionId: session.id, paymentIntentId: stripe.session(session.id)?.payment_intent ?? '' };
 }
@@ -243,11 +249,7 @@ describe('refunds as recorded processes', () => {
 
 describe('Stripe’s messages in any order', () => {
   it('applies a Dashboard refund delivered before the payment’s checkout.session.completed', async () => {
-    const workspaceId = newWorkspace();
-    const manager = tokenFor(workspaceId, 'BILLING_MANAGER');
-    const session = (
-      await expectData(server.url, StartCreditPurchaseDocument, { workspaceId, packageId: 'credits-2000' }, manager)
-    ).startCreditPurchase;
+    const { workspaceId, session } = await checkoutStarted();
     stripe.holdDeliveries();
     await stripe.completeCheckout(session.id);
     const paymentIntentId = stripe.session(session.id)?.payment_intent ?? '';
@@ -448,11 +450,7 @@ describe('ids, and what the catalog says meanwhile', () => {
   });
 
   it('refuses a manual purchase under a Checkout session’s id, so the card payment is still credited', async () => {
-    const workspaceId = newWorkspace();
-    const manager = tokenFor(workspaceId, 'BILLING_MANAGER');
-    const session = (
-      await expectData(server.url, StartCreditPurchaseDocument, { workspaceId, packageId: 'credits-2000' }, manager)
-    ).startCreditPurchase;
+    const { workspaceId, session } = await checkoutStarted();
     // Support sees the Checkout and records it by hand, before Stripe reports the payment.
     const manual = await expectError(
       server.url,
@@ -468,11 +466,7 @@ describe('ids, and what the catalog says meanwhile', () => {
   });
 
   it('credits a Checkout at the price it was opened with, after the catalog changed and the server restarted', async () => {
-    const workspaceId = newWorkspace();
-    const manager = tokenFor(workspaceId, 'BILLING_MANAGER');
-    const session = (
-      await expectData(server.url, StartCreditPurchaseDocument, { workspaceId, packageId: 'credits-2000' }, manager)
-    ).startCreditPurchase;
+    const { workspaceId, session } = await checkoutStarted();
     await server.stop();
     const catalog = JSON.parse(readFileSync(resolve(__dirname, '../../config/catalog.json'), 'utf8')) as {
       packages: { id: string; credits: number; price: { amount: number } }[];
