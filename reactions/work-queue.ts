@@ -107,7 +107,6 @@ export class WorkQueue {
     this.repay.run({ reaction: this.reaction, key, payload: JSON.stringify(payload) });
   }
 
-  /** Look again at `dueAt`: the work is waiting on someone else (a refund still pending). */
   /**
    * Look again at `dueAt` with a new payload (what the look learned), unless the work changed since
    * the payload that was performed (the derivation scheduled it anew meanwhile: that stands).
@@ -122,6 +121,7 @@ export class WorkQueue {
     });
   }
 
+  /** Look again at `dueAt`: the work is waiting on someone else (a refund still pending). */
   deferred(key: string, dueAt: number): void {
     this.defer.run({ reaction: this.reaction, key, dueAt });
   }

@@ -8,6 +8,7 @@ import { DEFAULT_RETRY_RECORDS_IN_MEMORY, DEFAULT_STATE_CACHE_BYTES } from '../c
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../graphql/limits/query-limits';
 import { parseDurations } from './durations';
 import type { RateLimitSettings } from './rate-limits';
+import type { SocketLimits } from './subscriptions';
 
 /** A TCP port; 0 asks the system for a free one (tests use it). */
 const listenPort = makeValidator<number>((input) => {
@@ -129,8 +130,8 @@ export interface Config {
   queryLimits: QueryLimits;
   /** Requests per caller and per client address, per window, in this process. */
   rateLimits: RateLimitSettings;
-  /** Open graphql-ws sockets one caller may hold at once. */
-  socketsPerCaller: number;
+  /** Open graphql-ws sockets, and operations running over them, one caller may hold at once. */
+  socketLimits: SocketLimits;
   /** The bearer token GET /metrics asks for; without one it is off in production, open otherwise. */
   metricsToken: string | undefined;
   /** Where browsers reach this server; undefined: http://localhost:<the port it listens on> (see public-url.ts). */
@@ -262,6 +263,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }),
     METRICS_TOKEN: metricsToken({ default: '', desc: 'Bearer token of GET /metrics; unset: off in production' }),
     WS_SOCKETS_PER_CALLER: positiveInt({ default: 20, desc: 'Open graphql-ws sockets one caller may hold' }),
+    WS_OPERATIONS_PER_CALLER: positiveInt({
+      default: 50,
+      desc: 'Subscriptions (and other operations) one caller may have running over its graphql-ws sockets together',
+    }),
     STATE_CACHE_MB: positiveInt({
       default: DEFAULT_STATE_CACHE_BYTES / 1024 / 1024,
       desc: 'Memory for workspace states kept between commands (approximate MiB; least recently used go first)',
@@ -324,7 +329,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       maxDepth: env.GRAPHQL_MAX_DEPTH,
       maxAliases: env.GRAPHQL_MAX_ALIASES,
     },
-    socketsPerCaller: env.WS_SOCKETS_PER_CALLER,
+    socketLimits: { socketsPerCaller: env.WS_SOCKETS_PER_CALLER, operationsPerCaller: env.WS_OPERATIONS_PER_CALLER },
     metricsToken: env.METRICS_TOKEN === '' ? undefined : env.METRICS_TOKEN,
     rateLimits: {
       windowSeconds: env.RATE_LIMIT_WINDOW_MS / 1000,

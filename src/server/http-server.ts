@@ -40,7 +40,7 @@ import { metricsRouter, operatorCheck } from './metrics-endpoint';
 import type { CreditsService } from './credits-service';
 import { createRateLimits, unlessRateLimited, type RateLimitSettings } from './rate-limits';
 import { stripeWebhookRouter } from './stripe-webhook';
-import { serveSubscriptions } from './subscriptions';
+import { serveSubscriptions, type SocketLimits } from './subscriptions';
 
 /** The largest request body, and the largest message over a socket. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -52,8 +52,8 @@ export interface HttpServerOptions {
   shutdownLingerMs: number;
   queryLimits: QueryLimits;
   rateLimits: RateLimitSettings;
-  /** Open graphql-ws sockets one caller may hold at once. */
-  socketsPerCaller: number;
+  /** Open graphql-ws sockets, and operations running over them, one caller may hold at once. */
+  socketLimits: SocketLimits;
   /** The bearer token GET /metrics asks for; without one it is off in production, open otherwise. */
   metricsToken: string | undefined;
 }
@@ -117,7 +117,7 @@ export async function startHttpServer(
     services: service.services,
     verifyToken: createExpiringTokenVerifier(options.jwtSecret),
     limits,
-    socketsPerCaller: options.socketsPerCaller,
+    ...options.socketLimits,
     production: options.production,
     logger: options.logger,
   });

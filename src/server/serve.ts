@@ -39,7 +39,7 @@ export async function serve(config: Config, logger: Logger): Promise<Serving> {
         shutdownLingerMs: config.shutdownLingerMs,
         queryLimits: config.queryLimits,
         rateLimits: config.rateLimits,
-        socketsPerCaller: config.socketsPerCaller,
+        socketLimits: config.socketLimits,
         metricsToken: config.metricsToken,
       },
       { host: config.host, port: config.port },

@@ -11,6 +11,11 @@
  *   4401 as final;
  * - 4401 Unauthorized: an operation before the socket was acknowledged (graphql-ws closes it so).
  *
+ * A caller's subscriptions (and queries or mutations still running) over all its sockets together
+ * are bounded too: every live subscription is executed again at each change of its workspace, so
+ * thousands of them from one token would slow every tenant. One past the bound is refused with
+ * LIMIT_EXCEEDED; the socket and its other subscriptions go on.
+ *
  * Which workspace a socket may watch is decided per subscription (FORBIDDEN on that subscription;
  * the socket and its other subscriptions go on). Every operation meets the same rules as over
  * HTTP (subscription-operations.ts).
@@ -28,7 +33,14 @@ import type { OperationLimits } from '../graphql/limits/operation-limits';
 import { rateLimitedError, type RateLimits } from './rate-limits';
 import { subscriptionOperations } from './subscription-operations';
 
-export interface SubscriptionOptions {
+export interface SocketLimits {
+  /** Open sockets one caller may hold at once. */
+  socketsPerCaller: number;
+  /** Operations (subscriptions, mostly) one caller may have running at once over all its sockets. */
+  operationsPerCaller: number;
+}
+
+export interface SubscriptionOptions extends SocketLimits {
   /** The limits /graphql requests meet: operations over a socket count the same. */
   rateLimits: RateLimits;
   windowSeconds: number;
@@ -38,8 +50,6 @@ export interface SubscriptionOptions {
   services: Services;
   verifyToken: (token: string) => VerifiedToken;
   limits: OperationLimits;
-  /** Open sockets one caller may hold at once. */
-  socketsPerCaller: number;
   production: boolean;
   logger: Logger;
 }
@@ -90,7 +100,13 @@ function authenticate(params: ConnectionParams, verify: SubscriptionOptions['ver
 const closeReason = (reason: string): string => Buffer.from(reason).subarray(0, 123).toString();
 
 export function serveSubscriptions(server: Server, options: SubscriptionOptions): ReturnType<typeof useServer> {
-  const openSockets = new Map<string, number>();
+  /** Each caller's open sockets, by their graphql-ws context (whose `subscriptions` are the operations running). */
+  const openSockets = new Map<string, Set<{ subscriptions: Record<string, unknown> }>>();
+  const runningFor = (caller: string): number => {
+    let running = 0;
+    for (const socket of openSockets.get(caller) ?? []) running += Object.keys(socket.subscriptions).length;
+    return running;
+  };
   const operations = subscriptionOperations(options);
   return useServer<ConnectionParams, { session: Session }>(
     {
@@ -111,15 +127,15 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
           return false; // closed already, with the reason
         }
         const caller = callerKey(verified.principal);
-        const open = openSockets.get(caller) ?? 0;
-        if (open >= options.socketsPerCaller) {
+        const open = openSockets.get(caller) ?? new Set();
+        if (open.size >= options.socketsPerCaller) {
           socket.close(
             CloseCode.Forbidden,
-            closeReason(`Forbidden: this caller already has ${open} sockets open, the most allowed.`),
+            closeReason(`Forbidden: this caller already has ${open.size} sockets open, the most allowed.`),
           );
           return false;
         }
-        openSockets.set(caller, open + 1);
+        openSockets.set(caller, open.add(ctx));
         const forget = atInstant(verified.expiresAt, () =>
           socket.close(CloseCode.Forbidden, 'Unauthorized: the token has expired.'),
         );
@@ -130,9 +146,9 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
         const session = ctx.extra.session;
         if (!session) return;
         session.forget();
-        const open = (openSockets.get(session.caller) ?? 1) - 1;
-        if (open > 0) openSockets.set(session.caller, open);
-        else openSockets.delete(session.caller);
+        const open = openSockets.get(session.caller);
+        open?.delete(ctx);
+        if (open?.size === 0) openSockets.delete(session.caller);
       },
       onSubscribe: async (ctx, _id, payload) => {
         const session = ctx.extra.session;
@@ -141,6 +157,16 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
         if (!session || Date.now() >= session.expiresAt) {
           ctx.extra.socket.close(CloseCode.Forbidden, 'Unauthorized: the token has expired.');
           return [new GraphQLError('The token has expired.', { extensions: { code: 'UNAUTHENTICATED' } })];
+        }
+        // This operation is among the running ones already (graphql-ws adds it before asking).
+        const running = runningFor(session.caller);
+        if (running > options.operationsPerCaller) {
+          return [
+            new GraphQLError(
+              `This caller already has ${running - 1} operations running over its sockets, the most allowed; complete one first.`,
+              { extensions: { code: 'LIMIT_EXCEEDED', limit: options.operationsPerCaller } },
+            ),
+          ];
         }
         // Every operation over the socket (a query or a mutation too) counts as a request over HTTP.
         const refusal = await options.rateLimits.graphql(ctx.extra.request, session.caller).catch(() => undefined);

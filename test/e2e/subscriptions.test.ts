@@ -1,7 +1,8 @@
 /**
  * graphql-ws sockets against the real server, with the real graphql-ws client: a socket is
  * authenticated at connection_init (4403, as graphql-ws's protocol names, without a good token), a caller's sockets are bounded
- * (4403), a socket closes at its token's exp, and operations meet the HTTP endpoint's limits.
+ * (4403) and so are the subscriptions running over them together (LIMIT_EXCEEDED), a socket closes at its token's exp,
+ * and operations meet the HTTP endpoint's limits.
  */
 import { print } from 'graphql';
 import jwt from 'jsonwebtoken';
@@ -12,7 +13,7 @@ import { bearer, wsClient } from '../support/ws-client';
 
 let server: ServerProcess;
 beforeAll(async () => {
-  server = await startServer({ env: { WS_SOCKETS_PER_CALLER: '2' } });
+  server = await startServer({ env: { WS_SOCKETS_PER_CALLER: '2', WS_OPERATIONS_PER_CALLER: '3' } });
 });
 afterAll(async () => {
   await server.stop();
@@ -66,6 +67,63 @@ describe('connection_init', () => {
     await fourth.connected;
     for (const { client } of [open[1], other, fourth].filter((socket) => socket !== undefined)) await client.dispose();
   });
+});
+
+it("refuses a caller's subscription past the most running over its sockets together, and takes one once another ends", async () => {
+  await applyAllowance(server.url, WORKSPACE);
+  const spend = (key: string) =>
+    expectData(
+      server.url,
+      ConsumeCreditsDocument,
+      { input: { workspaceId: WORKSPACE, action: 'PERSON_ENRICHMENT', units: 1, idempotencyKey: key } },
+      tokenFor(WORKSPACE, 'MEMBER'),
+    );
+  const token = tokenFor(WORKSPACE, 'SERVICE', { subject: 'many-subscriptions' });
+  const sockets = [wsClient(server.url, bearer(token)), wsClient(server.url, bearer(token))];
+  await Promise.all(sockets.map(({ connected }) => connected));
+  const [first, second] = sockets.map(({ client }) => client);
+  if (!first || !second) throw new Error('two sockets');
+  // Three running: two on one socket, one on the other.
+  const running = [first.iterate(changes), first.iterate(changes), second.iterate(changes)];
+  const nexts = running.map((updates) => updates.next());
+  await new Promise((resolve) => setTimeout(resolve, 300)); // let the subscriptions register
+
+  const refused = await second
+    .iterate(changes)
+    .next()
+    .then(
+      () => undefined,
+      (errors: { message: string; extensions: Record<string, unknown> }[]) => errors,
+    );
+  expect(refused?.[0]).toEqual({
+    message: 'This caller already has 3 operations running over its sockets, the most allowed; complete one first.',
+    extensions: { code: 'LIMIT_EXCEEDED', limit: 3 },
+  });
+  // Another caller is not counted with this one.
+  const other = wsClient(server.url, bearer(tokenFor(WORKSPACE, 'SERVICE', { subject: 'one-subscription' })));
+  const othersNext = other.client.iterate(changes).next();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  // The refusal ended nothing: every running subscription, and the other caller's, sees the next change.
+  await spend('operations-1');
+  for (const next of [...nexts, othersNext]) {
+    expect(await next).toMatchObject({
+      done: false,
+      value: { data: { workspaceCreditsChanged: { workspaceId: WORKSPACE } } },
+    });
+  }
+
+  // One completed by its client makes room for another.
+  await running[0]?.return?.(undefined);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const taken = second.iterate(changes).next();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await spend('operations-2');
+  expect(await taken).toMatchObject({
+    done: false,
+    value: { data: { workspaceCreditsChanged: { workspaceId: WORKSPACE } } },
+  });
+  for (const client of [first, second, other.client]) await client.dispose();
 });
 
 it("closes a socket at its token's exp, ending its subscriptions", async () => {
