@@ -30,12 +30,16 @@ const MAX_ANSWER_BYTES = 64 * 1024;
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
-/** A `lookup` for net.connect that answers only public addresses of the host, or fails. */
+/**
+ * A `lookup` for net.connect that answers only public addresses of the host, or fails. A name that
+ * does not resolve fails as one that resolves only to internal addresses does, in the same words:
+ * the failure is the attempt's error, which the endpoint's owner reads (webhookDeliveries), and a
+ * name of theirs pointed (CNAME) at an internal one must not tell them whether that one exists.
+ */
 export function publicOnlyLookup(lookup: typeof dnsLookup = dnsLookup) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     lookup(hostname, { ...options, all: true, verbatim: true }, (error, addresses) => {
-      if (error) return callback(error, []);
-      const allowed = addresses.filter((entry) => isPublicAddress(entry.address));
+      const allowed = error ? [] : addresses.filter((entry) => isPublicAddress(entry.address));
       if (allowed.length === 0) {
         return callback(new UnsafeWebhookUrl(`${hostname} resolves to no public address`), []);
       }

@@ -123,10 +123,10 @@ describe('the URL rule', () => {
 });
 
 describe('the delivery-time lookup', () => {
-  const fakeDns = (answers: LookupAddress[]) =>
-    ((_host: string, _options: unknown, callback: (error: null, addresses: LookupAddress[]) => void) =>
-      callback(null, answers)) as unknown as typeof dnsLookup;
-  const resolve = (answers: LookupAddress[], all = false) =>
+  const fakeDns = (answers: LookupAddress[] | Error) =>
+    ((_host: string, _options: unknown, callback: (error: Error | null, addresses: LookupAddress[]) => void) =>
+      answers instanceof Error ? callback(answers, []) : callback(null, answers)) as unknown as typeof dnsLookup;
+  const resolve = (answers: LookupAddress[] | Error, all = false) =>
     new Promise<{ error: Error | null; address: unknown }>((done) =>
       publicOnlyLookup(fakeDns(answers))('rebind.example.com', { all }, (error, address) => done({ error, address })),
     );
@@ -146,5 +146,15 @@ describe('the delivery-time lookup', () => {
       { address: '::1', family: 6 },
     ]);
     expect(error).toBeInstanceOf(UnsafeWebhookUrl);
+  });
+
+  it('fails in the same words whether the name resolves only to internal addresses or not at all', async () => {
+    const internal = await resolve([{ address: '10.1.2.3', family: 4 }]);
+    const missing = await resolve(
+      Object.assign(new Error('getaddrinfo ENOTFOUND rebind.example.com'), { code: 'ENOTFOUND' }),
+    );
+    expect(missing.error).toBeInstanceOf(UnsafeWebhookUrl);
+    expect(missing.error?.message).toBe(internal.error?.message);
+    expect(missing.error?.message).toBe('rebind.example.com resolves to no public address');
   });
 });
