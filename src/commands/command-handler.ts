@@ -7,6 +7,7 @@
 import type { LowBalancePolicy } from '../domain/alert-rules';
 import { keptChanging } from '../domain/errors';
 import type { WorkspaceCreditsCommand } from '../domain/commands';
+import type { WorkspaceCreditsEvent } from '../domain/events';
 import type { WorkspaceCreditsState } from '../domain/state';
 import type { EventStore } from '../eventstore/port';
 import { workspaceStreamName } from '../events/workspace-stream';
@@ -56,7 +57,7 @@ export class WorkspaceCreditsCommandHandler {
   handle<R>(
     command: WorkspaceCreditsCommand,
     metadata: CommandMetadata,
-    resultOf: (state: WorkspaceCreditsState) => R,
+    resultOf: (state: WorkspaceCreditsState, events: readonly WorkspaceCreditsEvent[]) => R,
   ): Promise<CommandOutcome<R>> {
     return new Promise<CommandOutcome<R>>((resolve, reject) => {
       this.queues.enqueue(workspaceStreamName(command.data.workspaceId), {

@@ -36,7 +36,7 @@ export interface CommandOutcome<R> {
 export interface QueuedCommand {
   command: WorkspaceCreditsCommand;
   metadata: CommandMetadata;
-  resultOf: (state: WorkspaceCreditsState) => unknown;
+  resultOf: (state: WorkspaceCreditsState, events: readonly WorkspaceCreditsEvent[]) => unknown;
   /** Revision races lost so far. */
   attempts: number;
   resolve(outcome: CommandOutcome<unknown>): void;
@@ -74,7 +74,7 @@ export async function decideAndAppend(
     }
     for (const event of mine) evolve(loaded.state, event);
     for (const event of mine) events.push(toNewEvent(event, queued.metadata));
-    decided.push({ queued, events: mine, result: queued.resultOf(loaded.state) });
+    decided.push({ queued, events: mine, result: queued.resultOf(loaded.state, mine) });
   }
   if (events.length === 0) {
     // Nothing to append, so no expected revision checks the state decided on: a refusal (or a

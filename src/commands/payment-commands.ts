@@ -231,12 +231,14 @@ export class PaymentCommands {
         },
       },
       metadata,
-      (state) => ({
+      (state, events) => ({
         workspaceId,
+        // The refund this request made, or else the one it repeated.
         refundId:
-          request.idempotencyKey === undefined
-            ? keylessRefundId(state, refundId, now.getTime())
-            : (state.refundKeys.get(request.idempotencyKey) ?? refundId),
+          events.find((event) => event.type === 'PurchaseRefundRequested')?.data.refundId ??
+          (request.idempotencyKey === undefined
+            ? keylessRefundId(state, { ...request, refundId }, now.getTime())
+            : (state.refundKeys.get(request.idempotencyKey) ?? refundId)),
       }),
     );
   }

@@ -16,6 +16,8 @@ import {
   PurchaseCreditsDocument,
   RefundCreditConsumptionDocument,
   RefundCreditPurchaseDocument,
+  ReleaseCreditHoldDocument,
+  ReserveCreditsDocument,
   RetryReactionWorkDocument,
   StartCreditPurchaseDocument,
   WorkspaceCreditsDocument,
@@ -114,6 +116,33 @@ describe('refunds as recorded processes', () => {
     expect(stripe.refunds(paymentIntentId)).toHaveLength(1);
     expect(stripe.refundedTotal(paymentIntentId)).toBe(4500);
     expect((await balanceOf(workspaceId)).purchased).toMatchObject({ refunded: 500, remaining: 1500 });
+  });
+
+  it('refunds credits a hold gave back when "all unspent" is asked again without a key, and repeats it after', async () => {
+    const { workspaceId, sessionId, paymentIntentId } = await bought();
+    const member = tokenFor(workspaceId, 'MEMBER');
+    const hold = (
+      await expectData(
+        server.url,
+        ReserveCreditsDocument,
+        { input: { workspaceId, action: 'ORG_CHART_GENERATION', units: 15, idempotencyKey: 'long-run' } },
+        member,
+      )
+    ).reserveCredits;
+    const first = (await refund({ purchaseId: sessionId })).data?.refundCreditPurchase;
+    expect(first).toMatchObject({ status: 'SUCCEEDED', credits: 500, amount: { amount: 4500 } });
+    // A retry with nothing left to refund is the same refund.
+    expect((await refund({ purchaseId: sessionId })).data?.refundCreditPurchase.id).toBe(first?.id);
+
+    await expectData(server.url, ReleaseCreditHoldDocument, { input: { holdId: hold.id } }, member);
+    const second = (await refund({ purchaseId: sessionId })).data?.refundCreditPurchase;
+    expect(second).toMatchObject({ status: 'SUCCEEDED', credits: 1500, amount: { amount: 13500 } });
+    expect(second?.id).not.toBe(first?.id);
+    // And a retry of that one names it.
+    expect((await refund({ purchaseId: sessionId })).data?.refundCreditPurchase.id).toBe(second?.id);
+    expect(stripe.refunds(paymentIntentId)).toHaveLength(2);
+    expect(stripe.refundedTotal(paymentIntentId)).toBe(18000);
+    expect((await balanceOf(workspaceId)).available).toBe(0);
   });
 
   it('keeps a pending refund’s credits out of the balance, so no spend can use them meanwhile', async () => {

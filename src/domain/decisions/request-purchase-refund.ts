@@ -20,7 +20,7 @@ export function requestPurchaseRefund(
 ): WorkspaceCreditsEvent[] {
   const keyless = command.data.idempotencyKey === undefined;
   const data = keyless
-    ? { ...command.data, refundId: keylessRefundId(state, command.data.refundId, command.data.now.getTime()) }
+    ? { ...command.data, refundId: keylessRefundId(state, command.data, command.data.now.getTime()) }
     : command.data;
   const keyed = keyless ? undefined : state.refundKeys.get(data.idempotencyKey as string);
   const earlier = state.purchaseRefunds.get(keyed ?? data.refundId);
@@ -81,18 +81,35 @@ const isSameRequest = (earlier: PurchaseRefundRecord, data: RequestPurchaseRefun
 export const KEYLESS_REPEAT_MS = 24 * 60 * 60 * 1000;
 
 /**
- * The refund a request without a key means (`baseId`: derived from its purchase, credits and
+ * The refund a request without a key means (`refundId`: derived from its purchase, credits and
  * reason): the one it made that is still under way (however long Stripe takes), or that succeeded
  * within KEYLESS_REPEAT_MS; else a new one (the one it made failed, was canceled, or succeeded long
- * ago). Deterministic from the stream, so the answer after the append names the refund the
- * decision made or repeated.
+ * ago). A request for all the unspent credits (no `credits`) repeats the last such refund only
+ * while nothing is left to refund: credits that came back to the purchase since (a hold released, a
+ * spend refunded) make it a new refund, of them. Deterministic from the stream, so a repeat's answer
+ * names the refund the decision repeated.
  */
-export function keylessRefundId(state: WorkspaceCreditsState, baseId: string, now: number): string {
+export function keylessRefundId(
+  state: WorkspaceCreditsState,
+  request: { refundId: string; purchaseId: string; credits?: number | undefined },
+  now: number,
+): string {
+  const everything = request.credits === undefined;
+  let repeatable: string | undefined;
   for (let n = 1; ; n += 1) {
-    const id = n === 1 ? baseId : `${baseId}_${n}`;
+    const id = n === 1 ? request.refundId : `${request.refundId}_${n}`;
     const earlier = state.purchaseRefunds.get(id);
-    if (!earlier) return id;
+    if (!earlier) return everything && !moreToRefund(state, request.purchaseId, now) ? (repeatable ?? id) : id;
     if (earlier.status === 'FAILED' || earlier.status === 'CANCELED') continue;
-    if (earlier.status !== 'SUCCEEDED' || now - earlier.requestedAt < KEYLESS_REPEAT_MS) return id;
+    if (earlier.status !== 'SUCCEEDED' || now - earlier.requestedAt < KEYLESS_REPEAT_MS) {
+      if (!everything) return id;
+      repeatable = id;
+    }
   }
+}
+
+/** Whether a refund of all a purchase has left would refund anything now. */
+function moreToRefund(state: WorkspaceCreditsState, purchaseId: string, now: number): boolean {
+  const purchase = state.purchases.get(purchaseId);
+  return purchase !== undefined && purchase.openDisputeId === undefined && creditsLeft(state, purchase, now) > 0;
 }

@@ -14,7 +14,7 @@ import {
 } from '../payment-builders';
 import { keylessRefundId } from '../../../src/domain/decisions/request-purchase-refund';
 import { decide } from '../../../src/domain/decide';
-import { reserved } from '../hold-builders';
+import { released, reserved } from '../hold-builders';
 import { given, stateOf } from '../spec';
 
 const USD = (amount: number) => ({ amount, currency: 'USD' });
@@ -128,11 +128,58 @@ describe('RequestPurchaseRefund', () => {
         .then({ ...second, data: { ...second.data, requestedAt: at(DAY + HOUR).toISOString() } });
     }
     // The answer names the refund the request made or repeated.
+    const request = { refundId: 'refund-1', purchaseId: 'cs_pay_1', credits: 200 };
     const state = stateOf([bought, first, refundSucceeded(), second]);
-    expect(keylessRefundId(state, 'refund-1', at(2 * DAY + HOUR).getTime())).toBe('refund-1_2');
-    expect(keylessRefundId(state, 'refund-1', at(4 * DAY).getTime())).toBe('refund-1_2'); // still under way
+    expect(keylessRefundId(state, request, at(2 * DAY + HOUR).getTime())).toBe('refund-1_2');
+    expect(keylessRefundId(state, request, at(4 * DAY).getTime())).toBe('refund-1_2'); // still under way
     const paid = stateOf([bought, first, refundSucceeded(), second, refundSucceeded({ refundId: 'refund-1_2' })]);
-    expect(keylessRefundId(paid, 'refund-1', at(4 * DAY).getTime())).toBe('refund-1_3');
+    expect(keylessRefundId(paid, request, at(4 * DAY).getTime())).toBe('refund-1_3');
+  });
+
+  it('makes a new refund of all that is unspent once credits came back since the same request without a key', () => {
+    // 1,500 of the purchase's 2,000 are held by a running action: "everything" refunds the 500 left.
+    const hold = reserved({
+      drawdown: [draw('purchase-1', 'PURCHASED', 1500)],
+      availableAfter: 500,
+      expiresAt: at(3 * DAY),
+    });
+    const first = refundRequested({ credits: 500, creditsRepaid: 500, paysFor: 500, amount: USD(4500) });
+    const everything = (now: Date) => requestRefund({ now });
+    // A retry with nothing left to refund: the first refund, under way or paid.
+    given(bought, hold, first)
+      .when(everything(at(DAY + HOUR)))
+      .thenNothing();
+    given(bought, hold, first, refundSucceeded())
+      .when(everything(at(DAY + HOUR)))
+      .thenNothing();
+    // The hold released its 1,500: the same request refunds them, as a new refund.
+    const back = released([draw('purchase-1', 'PURCHASED', 1500)], { at: at(DAY + HOUR) });
+    const second = refundRequested({
+      refundId: 'refund-1_2',
+      credits: 1500,
+      creditsRepaid: 1500,
+      paysFor: 1500,
+      amount: USD(13500),
+      at: at(DAY + 2 * HOUR),
+    });
+    given(bought, hold, first, refundSucceeded(), back)
+      .when(everything(at(DAY + 2 * HOUR)))
+      .then(second);
+    given(bought, hold, first, back)
+      .when(everything(at(DAY + 2 * HOUR)))
+      .then(second);
+    // A retry of that one, with nothing left again, is that one; the answer names it.
+    given(bought, hold, first, refundSucceeded(), back, second)
+      .when(everything(at(DAY + 3 * HOUR)))
+      .thenNothing();
+    const request = { refundId: 'refund-1', purchaseId: 'cs_pay_1' };
+    expect(keylessRefundId(stateOf([bought, hold, first, back, second]), request, at(DAY + 3 * HOUR).getTime())).toBe(
+      'refund-1_2',
+    );
+    // A number of credits is its own request: a repeat of 500 is the first refund, whatever came back.
+    given(bought, hold, first, refundSucceeded(), back)
+      .when(requestRefund({ credits: 500, now: at(DAY + 2 * HOUR) }))
+      .thenNothing();
   });
 
   it('refuses a key used for a different refund', () => {
