@@ -88,7 +88,7 @@ export class WorkspaceCredits {
 
   @Field(() => GraphQLSafeInt, {
     description:
-      'Credits reserved by running actions (active holds): not available, and not in any bucket’s remaining, until settled, released or expired.',
+      'Credits reserved by running actions (active holds): not available, and not in any bucket’s remaining, until settled, released or expired. Credits held from an earlier billing period’s allowance count here and in no bucket’s held, since the included bucket is the current period’s.',
   })
   held!: number;
 
