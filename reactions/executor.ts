@@ -11,6 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../src/clock';
+import { notFound } from '../src/domain/errors';
 import type { EventStore } from '../src/eventstore/port';
 import { PaymentProviderError } from '../src/payments/payment-gateway';
 import { reactionStream, requestRetry, toNewEvent, type ReactionEvent } from './attempt-events';
@@ -293,8 +294,9 @@ export class ReactionExecutor {
     });
   }
 
-  /** An operator asks for parked work to be tried again, afresh. */
+  /** An operator asks for parked work to be tried again, afresh; work that does not wait is NOT_FOUND. */
   async retry(reaction: string, key: string, requestedBy: string): Promise<bigint> {
+    if (!this.options.reader.item(reaction, key)) throw notFound('Reaction work', `${reaction}:${key}`);
     this.notBefore.delete(`${reaction}\n${key}`);
     return requestRetry(this.options.store, { reaction, key }, requestedBy, this.options.clock.now());
   }

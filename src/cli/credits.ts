@@ -168,9 +168,20 @@ program
     }
     const separator = options.retry.indexOf(':');
     if (separator < 1) throw new Error('--retry takes <reaction>:<key>, e.g. payments:refund:acme:refund_1a2b');
+    const work = { reaction: options.retry.slice(0, separator), key: options.retry.slice(separator + 1) };
+    // A mistyped reaction or key would be recorded, and the real work left parked: refused instead.
+    const readModels = openReadModelDb(config.readModelFile);
+    try {
+      if (!new WorkReader(readModels).item(work.reaction, work.key)) {
+        throw new Error(
+          `No work "${options.retry}" waits: \`credits reactions\` lists the parked work as <reaction> and <key>.`,
+        );
+      }
+    } finally {
+      readModels.close();
+    }
     const { store } = await openStores(config);
     try {
-      const work = { reaction: options.retry.slice(0, separator), key: options.retry.slice(separator + 1) };
       await requestRetry(store, work, 'cli', new Date());
       console.error(`asked for ${options.retry} to be retried`);
     } finally {

@@ -26,6 +26,7 @@ import { execute, expectData, expectError } from '../support/graphql-client';
 import { adminToken, freePort, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
 import { eventually } from '../support/eventually';
+import { spawnCreditsCli } from '../support/cli';
 
 jest.setTimeout(60_000);
 const WEBHOOK_SECRET = 'whsec_test_money_path';
@@ -255,6 +256,21 @@ describe('refunds as recorded processes', () => {
     expect(ready.status).toBe('degraded');
     expect(ready.reactions[0]?.parked).toBeGreaterThan(0);
     expect(stripe.refunds(paymentIntentId)).toHaveLength(0);
+
+    // A mistyped key is refused, over GraphQL and the CLI, rather than recorded while the work stays parked.
+    const mistyped = await execute(
+      server.url,
+      RetryReactionWorkDocument,
+      { input: { reaction: 'payments', key: `${parked?.key ?? ''}-typo` } },
+      admin,
+    );
+    expect(mistyped.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const cli = spawnCreditsCli(dataDir, ['reactions', '--retry', `payment:${parked?.key ?? ''}`]);
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toContain(`No work "payment:${parked?.key ?? ''}" waits`);
+    expect((await expectData(server.url, PaymentIssuesDocument, {}, admin)).parkedReactionWork).toHaveLength(
+      issues.parkedReactionWork.length,
+    );
 
     stripe.clearFaults(); // Stripe is back
     expect(
