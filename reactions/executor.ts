@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../src/clock';
-import { notFound } from '../src/domain/errors';
+import { CreditsError } from '../src/domain/errors';
 import type { EventStore } from '../src/eventstore/port';
 import { PaymentProviderError } from '../src/payments/payment-gateway';
 import { reactionStream, requestRetry, toNewEvent, type ReactionEvent } from './attempt-events';
@@ -296,7 +296,14 @@ export class ReactionExecutor {
 
   /** An operator asks for parked work to be tried again, afresh; work that does not wait is NOT_FOUND. */
   async retry(reaction: string, key: string, requestedBy: string): Promise<bigint> {
-    if (!this.options.reader.item(reaction, key)) throw notFound('Reaction work', `${reaction}:${key}`);
+    if (!this.options.reader.item(reaction, key)) {
+      // Each replica reads its own read models: one just started may not know of the work yet.
+      throw new CreditsError(
+        'NOT_FOUND',
+        `No work "${reaction}:${key}" waits, as this server's read models have it (parkedReactionWork lists what does).`,
+        { id: `${reaction}:${key}` },
+      );
+    }
     this.notBefore.delete(`${reaction}\n${key}`);
     return requestRetry(this.options.store, { reaction, key }, requestedBy, this.options.clock.now());
   }

@@ -61,6 +61,12 @@ interface Session {
   expiresAt: number;
   /** Stops the timer that closes the socket at the token's exp. */
   forget(): void;
+  /**
+   * The ids of this socket's operations from their subscribe until they end, kept here rather than
+   * read from graphql-ws's own table: a `complete` for an operation still being prepared takes it
+   * out of that table while the operation goes on to run, and the id could be used again at once.
+   */
+  operations: Set<string>;
 }
 
 type ConnectionParams = { authorization?: unknown; Authorization?: unknown } | undefined;
@@ -100,11 +106,11 @@ function authenticate(params: ConnectionParams, verify: SubscriptionOptions['ver
 const closeReason = (reason: string): string => Buffer.from(reason).subarray(0, 123).toString();
 
 export function serveSubscriptions(server: Server, options: SubscriptionOptions): ReturnType<typeof useServer> {
-  /** Each caller's open sockets, by their graphql-ws context (whose `subscriptions` are the operations running). */
-  const openSockets = new Map<string, Set<{ subscriptions: Record<string, unknown> }>>();
+  /** Each caller's open sockets, by their sessions. */
+  const openSockets = new Map<string, Set<Session>>();
   const runningFor = (caller: string): number => {
     let running = 0;
-    for (const socket of openSockets.get(caller) ?? []) running += Object.keys(socket.subscriptions).length;
+    for (const session of openSockets.get(caller) ?? []) running += session.operations.size;
     return running;
   };
   const operations = subscriptionOperations(options);
@@ -135,11 +141,18 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
           );
           return false;
         }
-        openSockets.set(caller, open.add(ctx));
         const forget = atInstant(verified.expiresAt, () =>
           socket.close(CloseCode.Forbidden, 'Unauthorized: the token has expired.'),
         );
-        ctx.extra.session = { principal: verified.principal, caller, expiresAt: verified.expiresAt, forget };
+        const session = {
+          principal: verified.principal,
+          caller,
+          expiresAt: verified.expiresAt,
+          forget,
+          operations: new Set<string>(),
+        };
+        ctx.extra.session = session;
+        openSockets.set(caller, open.add(session));
         return true;
       },
       onClose: (ctx) => {
@@ -147,10 +160,14 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
         if (!session) return;
         session.forget();
         const open = openSockets.get(session.caller);
-        open?.delete(ctx);
+        open?.delete(session);
         if (open?.size === 0) openSockets.delete(session.caller);
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      // Every operation that got past onSubscribe ends here: delivered whole, completed by the client, failed, or closed with its socket.
+      onComplete: (ctx, id) => {
+        ctx.extra.session?.operations.delete(id);
+      },
+      onSubscribe: async (ctx, id, payload) => {
         const session = ctx.extra.session;
         // graphql-ws takes no subscription before onConnect has accepted the socket; one that comes
         // in the instant before the exp timer fires is refused, and the socket closed, here.
@@ -158,23 +175,33 @@ export function serveSubscriptions(server: Server, options: SubscriptionOptions)
           ctx.extra.socket.close(CloseCode.Forbidden, 'Unauthorized: the token has expired.');
           return [new GraphQLError('The token has expired.', { extensions: { code: 'UNAUTHENTICATED' } })];
         }
-        // This operation is among the running ones already (graphql-ws adds it before asking).
+        // An id in use until its operation ends, as graphql-ws's protocol has it (4409).
+        if (session.operations.has(id)) {
+          ctx.extra.socket.close(CloseCode.SubscriberAlreadyExists, closeReason(`Subscriber for ${id} already exists`));
+          return [new GraphQLError(`Subscriber for ${id} already exists`, { extensions: { code: 'BAD_REQUEST' } })];
+        }
         const running = runningFor(session.caller);
-        if (running > options.operationsPerCaller) {
+        if (running >= options.operationsPerCaller) {
           return [
             new GraphQLError(
-              `This caller already has ${running - 1} operations running over its sockets, the most allowed; complete one first.`,
+              `This caller already has ${running} operations running over its sockets, the most allowed; complete one first.`,
               { extensions: { code: 'LIMIT_EXCEEDED', limit: options.operationsPerCaller } },
             ),
           ];
         }
+        session.operations.add(id);
+        const refused = (errors: readonly GraphQLError[]): readonly GraphQLError[] => {
+          session.operations.delete(id); // refused here: graphql-ws answers with the errors, and no onComplete follows
+          return errors;
+        };
         // Every operation over the socket (a query or a mutation too) counts as a request over HTTP.
         const refusal = await options.rateLimits.graphql(ctx.extra.request, session.caller).catch(() => undefined);
         if (refusal) {
           const { message, extensions } = rateLimitedError(refusal, options.windowSeconds);
-          return [new GraphQLError(message, { extensions })];
+          return refused([new GraphQLError(message, { extensions })]);
         }
-        return operations.prepare(payload, session.principal);
+        const prepared = operations.prepare(payload, session.principal);
+        return Array.isArray(prepared) ? refused(prepared) : prepared;
       },
       onError: (_ctx, _id, _payload, errors) => operations.formatErrors(errors),
       onNext: (_ctx, _id, _payload, _args, result) =>

@@ -31,6 +31,10 @@ function main(): void {
       allowPrivate: data.allowPrivateUrls,
       timeoutMs: data.timeoutMs,
       connectionsPerOrigin: data.connectionsPerOrigin,
+      // The endpoint's owner reads one wording for every host that does not resolve to a public
+      // address; the operator learns here why a name did not resolve at all (a resolver outage).
+      onLookupFailure: (host, error) =>
+        logger.warn({ host, code: error.code }, 'a webhook host did not resolve; the attempt failed'),
     }),
     aesGcmSecrets(Buffer.from(data.secretKey)),
   );

@@ -24,6 +24,8 @@ export interface HttpTransportOptions {
   connectionsPerOrigin: number;
   /** For tests: how host names resolve. Default: the system's resolver. */
   lookup?: typeof dnsLookup;
+  /** Told why a host did not resolve (for the operator's log; the attempt's error does not say). */
+  onLookupFailure?: (hostname: string, error: NodeJS.ErrnoException) => void;
 }
 
 const MAX_ANSWER_BYTES = 64 * 1024;
@@ -36,9 +38,13 @@ type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | Lo
  * the failure is the attempt's error, which the endpoint's owner reads (webhookDeliveries), and a
  * name of theirs pointed (CNAME) at an internal one must not tell them whether that one exists.
  */
-export function publicOnlyLookup(lookup: typeof dnsLookup = dnsLookup) {
+export function publicOnlyLookup(
+  lookup: typeof dnsLookup = dnsLookup,
+  onFailure?: HttpTransportOptions['onLookupFailure'],
+) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     lookup(hostname, { ...options, all: true, verbatim: true }, (error, addresses) => {
+      if (error) onFailure?.(hostname, error);
       const allowed = error ? [] : addresses.filter((entry) => isPublicAddress(entry.address));
       if (allowed.length === 0) {
         return callback(new UnsafeWebhookUrl(`${hostname} resolves to no public address`), []);
@@ -110,7 +116,7 @@ export function httpTransport(options: HttpTransportOptions): WebhookTransport {
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
     connectTimeout: options.timeoutMs,
-    ...(!options.allowPrivate && { connect: { lookup: publicOnlyLookup(options.lookup) } }),
+    ...(!options.allowPrivate && { connect: { lookup: publicOnlyLookup(options.lookup, options.onLookupFailure) } }),
   });
   const deadlines = new Deadlines(options.timeoutMs);
   return {

@@ -5,7 +5,9 @@
  * and operations meet the HTTP endpoint's limits.
  */
 import { print } from 'graphql';
+import type { Socket } from 'node:net';
 import jwt from 'jsonwebtoken';
+import WebSocket from 'ws';
 import { ConsumeCreditsDocument, WorkspaceCreditsChangedDocument } from '../generated/graphql';
 import { applyAllowance, expectData } from '../support/graphql-client';
 import { startServer, TEST_JWT_SECRET, tokenFor, type ServerProcess } from '../support/server-process';
@@ -124,6 +126,49 @@ it("refuses a caller's subscription past the most running over its sockets toget
     value: { data: { workspaceCreditsChanged: { workspaceId: WORKSPACE } } },
   });
   for (const client of [first, second, other.client]) await client.dispose();
+});
+
+it('closes a socket that uses an id again while its operation has not ended, so that no subscription runs uncounted', async () => {
+  await applyAllowance(server.url, WORKSPACE);
+  const token = tokenFor(WORKSPACE, 'SERVICE', { subject: 'id-reuse' });
+  const socket = new WebSocket(`${server.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  const tcp = new Promise<Socket>((resolve) => socket.on('upgrade', (response) => resolve(response.socket)));
+  await new Promise((resolve) => socket.on('open', resolve));
+  const acknowledged = new Promise((resolve) => socket.on('message', resolve));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: bearer(token) }));
+  await acknowledged;
+  // Subscribe, complete while the subscription is still being prepared, and subscribe under the same id.
+  // In one write, so that the server reads the three together, as a client racing it would have them read.
+  const subscribe = JSON.stringify({ id: 'x', type: 'subscribe', payload: changes });
+  const wire = await tcp;
+  wire.cork();
+  socket.send(subscribe);
+  socket.send(JSON.stringify({ id: 'x', type: 'complete' }));
+  socket.send(subscribe);
+  wire.uncork();
+  expect(await closed).toEqual({ code: 4409, reason: 'Subscriber for x already exists' });
+
+  // Nothing of that socket runs on: the caller has its whole allowance on a new one.
+  const { client } = wsClient(server.url, bearer(token));
+  const running = [client.iterate(changes), client.iterate(changes), client.iterate(changes)];
+  const nexts = running.map((updates) => updates.next());
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await expectData(
+    server.url,
+    ConsumeCreditsDocument,
+    { input: { workspaceId: WORKSPACE, action: 'PERSON_ENRICHMENT', units: 1, idempotencyKey: 'id-reuse' } },
+    tokenFor(WORKSPACE, 'MEMBER'),
+  );
+  for (const next of nexts) {
+    expect(await next).toMatchObject({
+      done: false,
+      value: { data: { workspaceCreditsChanged: { workspaceId: WORKSPACE } } },
+    });
+  }
+  await client.dispose();
 });
 
 it("closes a socket at its token's exp, ending its subscriptions", async () => {

@@ -126,9 +126,14 @@ describe('the delivery-time lookup', () => {
   const fakeDns = (answers: LookupAddress[] | Error) =>
     ((_host: string, _options: unknown, callback: (error: Error | null, addresses: LookupAddress[]) => void) =>
       answers instanceof Error ? callback(answers, []) : callback(null, answers)) as unknown as typeof dnsLookup;
+  const failures: [string, string | undefined][] = [];
   const resolve = (answers: LookupAddress[] | Error, all = false) =>
     new Promise<{ error: Error | null; address: unknown }>((done) =>
-      publicOnlyLookup(fakeDns(answers))('rebind.example.com', { all }, (error, address) => done({ error, address })),
+      publicOnlyLookup(fakeDns(answers), (host, error) => failures.push([host, error.code]))(
+        'rebind.example.com',
+        { all },
+        (error, address) => done({ error, address }),
+      ),
     );
 
   it('hands the socket a public address the name resolves to now', async () => {
@@ -156,5 +161,7 @@ describe('the delivery-time lookup', () => {
     expect(missing.error).toBeInstanceOf(UnsafeWebhookUrl);
     expect(missing.error?.message).toBe(internal.error?.message);
     expect(missing.error?.message).toBe('rebind.example.com resolves to no public address');
+    // The operator is told why, apart.
+    expect(failures).toEqual([['rebind.example.com', 'ENOTFOUND']]);
   });
 });
