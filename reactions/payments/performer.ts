@@ -144,18 +144,17 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
 
   private async chargeTopUp(work: Extract<PaymentWork, { kind: 'charge-top-up' }>): Promise<PerformResult> {
     const { workspaceId, topUpId, attempt } = work;
-    // A new charge only while the stream still says to make it: turned off, or the card removed or
-    // replaced, since this work was taken, the top-up is canceled there, and nothing new is charged.
-    // A try of this attempt may still have reached the provider before (a lost answer, a crash): it
-    // is looked for, and what it came to recorded; found nowhere, the attempt is recorded as not
-    // charged, so that the top-up no longer counts as money on its way.
+    // A try of this attempt may have reached the provider before (a lost answer, a 500 after it
+    // acted, a crash), maybe longer ago than the 24 hours the provider keeps a key, after which the
+    // same create would charge the card a second time: it is looked for first, every time, as a
+    // refund is, and what it came to recorded. Found nowhere, a new charge only while the stream
+    // still says to make it: turned off, or the card removed or replaced, since this work was taken,
+    // the top-up is canceled there; the attempt is then recorded as not charged, so that the top-up
+    // no longer counts as money on its way.
     let found: AutoTopUpChargeOutcome | undefined;
-    if (
-      work.paymentIntentId === undefined &&
-      !(await this.autoTopUp.mayCharge(workspaceId, topUpId, work.paymentMethodId))
-    ) {
+    if (work.paymentIntentId === undefined) {
       found = await this.gateway.findTopUpCharge({ customerId: work.customerId, workspaceId, topUpId, attempt });
-      if (!found) {
+      if (!found && !(await this.autoTopUp.mayCharge(workspaceId, topUpId, work.paymentMethodId))) {
         await this.autoTopUp.recordAutoTopUpCharge(
           workspaceId,
           { topUpId, attempt, outcome: NOT_CHARGED },

@@ -542,6 +542,53 @@ describe('a package the catalog no longer sells', () => {
   });
 });
 
+describe('Stripe charged, and the answer was of no use', () => {
+  it('credits a charge Stripe made before answering 500, without waiting for its webhook', async () => {
+    const workspaceId = await ready(1_000);
+    stripe.holdDeliveries();
+    // Stripe charges, then answers 500, and replays that 500 for the key from then on.
+    stripe.failNext('POST /v1/payment_intents', 'error-after', 1);
+    expect((await spend(workspaceId, 8, 'error-after')).errors).toBeUndefined();
+    // The next try looks for the charge before making one, finds it paid, and records it.
+    const topped = await eventually(() => autoTopUpOf(workspaceId), credited);
+    expect(topped.available).toBe(700);
+    expect(chargesOf(workspaceId)).toHaveLength(1);
+    await stripe.releaseDeliveries();
+    expect(
+      (await expectData(server.url, CreditPurchasesDocument, { workspaceId }, admin)).creditPurchases,
+    ).toHaveLength(1);
+  });
+
+  it('charges once when a try whose answer was lost is retried after Stripe forgot its key (24 hours on)', async () => {
+    const workspaceId = await ready(1_000);
+    stripe.holdDeliveries();
+    stripe.failNext('POST /v1/payment_intents', 'drop-after', 50);
+    expect((await spend(workspaceId, 8, 'forgotten-key')).errors).toBeUndefined();
+    await eventually(
+      () => chargesOf(workspaceId).length,
+      (made) => made === 1,
+    );
+    // That try over (the SDK's two retries with the key made too, their answers lost as well)...
+    await eventually(
+      () =>
+        stripe.requestsTo('/v1/payment_intents', 'POST').filter((request) => request.rawBody.includes(workspaceId))
+          .length,
+      (posts) => posts >= 3,
+    );
+    // ...and as a day later (a weekend parked, a server down): the same create would be a new charge.
+    stripe.forgetIdempotencyKeys();
+    stripe.clearFaults();
+    const topped = await eventually(() => autoTopUpOf(workspaceId), credited);
+    expect(topped.available).toBe(700);
+    expect(topped.autoTopUp.chargedThisMonth?.amount).toBe(5000);
+    expect(chargesOf(workspaceId)).toHaveLength(1);
+    await stripe.releaseDeliveries();
+    expect(
+      (await expectData(server.url, CreditPurchasesDocument, { workspaceId }, admin)).creditPurchases,
+    ).toHaveLength(1);
+  });
+});
+
 describe('crashes', () => {
   it('makes one charge when the server is killed after Stripe created the PaymentIntent and before its answer was recorded', async () => {
     const workspaceId = await ready(1_000);

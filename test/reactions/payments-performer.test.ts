@@ -163,8 +163,10 @@ describe('charging a top-up', () => {
   const chargeItem = (payload: PaymentWork): WorkItem<PaymentWork> => ({ ...item(0), key: 'topup/1', payload });
 
   it('keeps the id of a charge still processing for the next look', async () => {
-    const { performer, created, read } = topUpPerformer(processing);
+    const { performer, created, read, lookedFor } = topUpPerformer(processing);
     const result = await performer.perform(chargeItem(chargeWork));
+    // Looked for at Stripe first, found nowhere: charged.
+    expect(lookedFor).toEqual([{ customerId: 'cus_1', workspaceId: 'ws-1', topUpId: 'topup-1', attempt: 1 }]);
     expect(created).toHaveLength(1);
     expect(read).toEqual([]);
     expect(result).toEqual({
@@ -201,5 +203,15 @@ describe('charging a top-up', () => {
     await performer.perform({ ...chargeItem({ ...chargeWork, attempt: 2 }), attempts: 3 });
     expect(created).toEqual([]);
     expect(recorded).toEqual([paid]);
+  });
+  it('records a charge a try before made, even a day and more ago, rather than charge the card again while it may', async () => {
+    // Stripe answered 500 after charging, or the answer was lost and the work waited past the 24
+    // hours Stripe keeps a key (parked over a weekend, a server down): a new create would charge twice.
+    const { performer, created, recorded, lookedFor } = topUpPerformer(processing, true, paid);
+    const result = await performer.perform({ ...chargeItem(chargeWork), attempts: 4 });
+    expect(lookedFor).toHaveLength(1);
+    expect(created).toEqual([]);
+    expect(recorded).toEqual([paid]);
+    expect(result).toEqual({ done: true });
   });
 });

@@ -695,6 +695,9 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
     clearFaults() {
       faults.clear();
     },
+    forgetIdempotencyKeys() {
+      idempotent.clear();
+    },
 
     completeCheckout,
     completeSetup,

@@ -283,6 +283,11 @@ export interface StripeDouble {
   failNext(path: string, mode: FailMode, times?: number): void;
   /** Clears every fault still waiting: Stripe is back. */
   clearFaults(): void;
+  /**
+   * Forgets every idempotency key, as Stripe does 24 hours after a key was first used: a request
+   * with a key seen before is then a new request, and acts again.
+   */
+  forgetIdempotencyKeys(): void;
 
   completeCheckout(sessionId: string, options?: CompleteCheckoutOptions): Promise<WebhookDelivery>;
   asyncPaymentSucceeded(sessionId: string, options?: DeliverOption): Promise<WebhookDelivery>;
