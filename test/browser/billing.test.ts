@@ -554,6 +554,31 @@ describe('the Billing page', () => {
     expect(await text(page, '#topup-month')).toBe('This month: $50.00 of $200.00.');
     await shot(page, '12-topped-up');
 
+    // New settings: what is typed stays through the review and a teammate's spend, and is what is saved.
+    await page.getByLabel('Top up when available credits fall below').fill('250');
+    await page.getByLabel('At most this much per month (USD)').fill('150');
+    await section.getByRole('button', { name: 'Review terms' }).click();
+    await page.locator('#topup-terms', { hasText: 'When available credits fall below 250' }).waitFor();
+    await expectData(
+      server.url,
+      ConsumeCreditsDocument,
+      { input: { workspaceId, action: 'PERSON_ENRICHMENT', units: 1, idempotencyKey: 'while-typing' } },
+      tokenFor(workspaceId, 'SERVICE', { subject: 'crm-sync' }),
+    );
+    await page.locator('#credits-available', { hasText: '693' }).waitFor();
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the sections' refresh after the change
+    expect(await page.getByLabel('Top up when available credits fall below').inputValue()).toBe('250');
+    expect(await page.getByLabel('At most this much per month (USD)').inputValue()).toBe('150');
+    await page.getByLabel('I agree to these automatic charges').check();
+    await section.getByRole('button', { name: 'Turn on auto top-up' }).click();
+    await page.locator('#topup-summary', { hasText: 'Below 250 available credits' }).waitFor();
+    expect(await text(page, '#topup-summary')).toContain('at most $150.00 a month');
+
+    // A box that cannot be read is said under the form, and is no obstacle to turning it off.
+    await page.getByLabel('Top up when available credits fall below').fill('');
+    await section.getByRole('button', { name: 'Review terms' }).click();
+    await page.locator('#topup-form-error', { hasText: 'Enter the balance to top up at' }).waitFor();
+    expect(await page.getByLabel('Top up when available credits fall below').getAttribute('aria-invalid')).toBe('true');
     await section.getByRole('button', { name: 'Turn off' }).click();
     await page.locator('#topup-status', { hasText: 'Off' }).waitFor();
   });
@@ -722,6 +747,9 @@ describe('the Billing page', () => {
     await page.getByRole('button', { name: 'Save threshold' }).click();
     await page.locator('#status', { hasText: 'Enter a whole number of credits.' }).waitFor();
     expect((await rulesNow()).configuredAt).toBe(before);
+    // Said under the box, where the billing manager is looking.
+    expect(await text(page, '#alert-threshold-error')).toBe('Enter a whole number of credits.');
+    expect(await page.getByLabel('Alert when available credits fall below').getAttribute('aria-invalid')).toBe('true');
   });
 
   it('names what each ledger entry is about, and lets an admin give a spend back with a reason', async () => {

@@ -147,9 +147,11 @@ export function subscribe({ query, variables, token, onNext, onError, onStatus =
       if (FATAL_CLOSE_CODES.has(event.code)) {
         stopped = true;
         onStatus('closed');
+        // Closed for the token (4401; 4403 at its exp or when it is refused): the page signs out.
+        const signedOut = event.code === 4401 || (event.code === 4403 && /^Unauthorized/.test(event.reason));
         onError(
           new GraphQLRequestError(event.reason || `Live updates closed (${event.code}).`, {
-            code: 'SUBSCRIPTION_CLOSED',
+            code: signedOut ? 'UNAUTHENTICATED' : 'SUBSCRIPTION_CLOSED',
           }),
         );
         return;

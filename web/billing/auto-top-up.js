@@ -25,25 +25,72 @@ const $ = (id) => document.getElementById(id);
 
 /**
  * Wires the section. `context`: { api(query, variables), session(), manages(), paymentsEnabled(),
- * packages(), handleError(error), announce(text) }.
+ * packages(), handleError(error), announce(text), succeeded() (a change was saved: an earlier
+ * error no longer stands) }.
  */
 export function autoTopUpSection(context) {
   let current;
+  /**
+   * Whether the billing manager has changed the settings form since it was last filled from what
+   * is saved: a refresh (a teammate's spend, a button pressed) then leaves what they typed be.
+   */
+  let editing = false;
   const workspaceId = () => context.session().claims.workspaceId;
   const variables = () => ({ workspaceId: workspaceId(), withMoney: context.manages() });
 
+  /** Says under the form why the settings cannot be asked for, or clears that. */
+  function formError(message, field) {
+    $('topup-form-error').textContent = message ?? '';
+    $('topup-form-error').hidden = !message;
+    for (const id of ['topup-threshold', 'topup-target', 'topup-limit']) {
+      if (id === field) $(id).setAttribute('aria-invalid', 'true');
+      else $(id).removeAttribute('aria-invalid');
+    }
+    if (field) $(field).focus();
+  }
+
+  /** The settings the form asks for, or undefined once it has said what is wrong with them. */
   function proposal() {
-    const dollars = Number($('topup-limit').value);
-    const target = $('topup-target').value.trim();
+    const whole = (id) => {
+      const text = $(id).value.trim();
+      const value = text === '' ? Number.NaN : Number(text);
+      return Number.isSafeInteger(value) ? value : undefined;
+    };
+    const threshold = whole('topup-threshold');
+    if (threshold === undefined || threshold < 1) {
+      return formError('Enter the balance to top up at: a whole number of credits, 1 or more.', 'topup-threshold');
+    }
+    const target = $('topup-target').value.trim() === '' ? null : whole('topup-target');
+    if (target === undefined || (target !== null && target <= threshold)) {
+      return formError(
+        'Enter a whole number of credits above the threshold to buy back up to, or leave it empty.',
+        'topup-target',
+      );
+    }
+    const dollars = $('topup-limit').value.trim() === '' ? Number.NaN : Number($('topup-limit').value);
+    if (!Number.isFinite(dollars) || dollars <= 0) {
+      return formError('Enter the most to charge in a month, in dollars.', 'topup-limit');
+    }
+    formError(undefined);
     return {
       workspaceId: workspaceId(),
       enabled: true,
-      thresholdCredits: Number($('topup-threshold').value),
+      thresholdCredits: threshold,
       packageId: $('topup-package').value,
-      targetCredits: target === '' ? null : Number(target),
+      targetCredits: target,
       monthlyLimit: Math.round(dollars * 100),
     };
   }
+
+  /** The settings in force, turned off: a box being edited does not stand in the way. */
+  const turnedOff = (saved) => ({
+    workspaceId: workspaceId(),
+    enabled: false,
+    thresholdCredits: saved.thresholdCredits,
+    packageId: saved.packageId,
+    targetCredits: saved.targetCredits ?? null,
+    monthlyLimit: saved.monthlyLimit?.amount ?? 0,
+  });
 
   function render(autoTopUp) {
     current = autoTopUp;
@@ -81,15 +128,17 @@ export function autoTopUpSection(context) {
     $('topup-save-card').textContent = card ? 'Replace card' : 'Save a card';
     $('topup-remove-card').hidden = !card;
     $('topup-save-card').disabled = !context.paymentsEnabled();
+    $('topup-payments-off').hidden = context.paymentsEnabled();
     $('topup-turn-on').disabled = !card || !context.paymentsEnabled();
     $('topup-turn-off').hidden = !autoTopUp.enabled;
-    if (autoTopUp.enabled || autoTopUp.thresholdCredits) {
+    if (!editing && (autoTopUp.enabled || autoTopUp.thresholdCredits)) {
       $('topup-threshold').value = String(autoTopUp.thresholdCredits ?? '');
       $('topup-target').value = autoTopUp.targetCredits ? String(autoTopUp.targetCredits) : '';
       if (autoTopUp.monthlyLimit) $('topup-limit').value = String(autoTopUp.monthlyLimit.amount / 100);
     }
     const packages = context.packages();
     const select = $('topup-package');
+    const chosen = select.value;
     select.replaceChildren(
       ...packages.map((creditPackage) => {
         const option = document.createElement('option');
@@ -98,7 +147,8 @@ export function autoTopUpSection(context) {
         return option;
       }),
     );
-    if (autoTopUp.packageId) select.value = autoTopUp.packageId;
+    if (editing && chosen) select.value = chosen;
+    else if (autoTopUp.packageId) select.value = autoTopUp.packageId;
     $('topup-history').replaceChildren(
       ...autoTopUp.recentTopUps.map((topUp) => {
         const item = document.createElement('li');
@@ -145,9 +195,15 @@ export function autoTopUpSection(context) {
         context.announce('Card removed.');
       }),
     );
+    // What the billing manager types stays until saved, whatever refreshes meanwhile.
+    $('topup-form').addEventListener('input', () => {
+      editing = true;
+    });
     $('topup-review').addEventListener('click', () =>
       act($('topup-review'), async () => {
-        const { autoTopUpTerms } = await context.api(AUTO_TOP_UP_TERMS, { input: proposal() });
+        const input = proposal();
+        if (!input) return;
+        const { autoTopUpTerms } = await context.api(AUTO_TOP_UP_TERMS, { input });
         $('topup-terms').textContent = autoTopUpTerms.terms;
         $('topup-consent').hidden = false;
         $('topup-agree').checked = false;
@@ -160,22 +216,30 @@ export function autoTopUpSection(context) {
           $('topup-agree').focus();
           return;
         }
+        const input = proposal();
+        if (!input) return;
         const { configureAutoTopUp } = await context.api(CONFIGURE_AUTO_TOP_UP, {
-          input: { ...proposal(), acceptedTerms: $('topup-terms').textContent },
+          input: { ...input, acceptedTerms: $('topup-terms').textContent },
           withMoney: true,
         });
         $('topup-consent').hidden = true;
+        editing = false;
         render(configureAutoTopUp);
+        context.succeeded();
         context.announce('Auto top-up is on.');
       }),
     );
     $('topup-turn-off').addEventListener('click', () =>
       act($('topup-turn-off'), async () => {
+        if (!current) return;
         const { configureAutoTopUp } = await context.api(CONFIGURE_AUTO_TOP_UP, {
-          input: { ...proposal(), enabled: false },
+          input: turnedOff(current),
           withMoney: true,
         });
+        editing = false;
+        formError(undefined);
         render(configureAutoTopUp);
+        context.succeeded();
         context.announce('Auto top-up is off.');
       }),
     );

@@ -117,6 +117,8 @@ function handleError(error, retry) {
   }
   console.error(error);
   showAlert(friendlyError(error), retry && { label: 'Try again', run: retry });
+  // Wherever the user was working on the page, they see it.
+  $('alert').scrollIntoView?.({ block: 'nearest', behavior: 'smooth' });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,6 +181,7 @@ const autoTopUp = autoTopUpSection({
   packages: () => state.packages,
   handleError: (error) => handleError(error),
   announce: (text) => announce(text),
+  succeeded: () => hideAlert(),
 });
 
 const notifications = notificationsSection({
@@ -187,6 +190,7 @@ const notifications = notificationsSection({
   manages: () => canBuy(state.session.claims),
   handleError: (error) => handleError(error),
   announce: (text) => announce(text),
+  succeeded: () => hideAlert(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -758,6 +762,7 @@ function goLive() {
     onStatus: (status) => {
       state.liveStatus = status;
       document.body.dataset.live = status;
+      $('live-offline').hidden = status !== 'offline';
       // Anything that changed while we were not subscribed: fetch it once we are.
       if (status === 'live') {
         if (wasLive || state.checkout?.status === 'waiting') scheduleRefresh();

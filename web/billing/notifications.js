@@ -38,10 +38,23 @@ function deliveryText(delivery) {
   }
 }
 
-/** Wires the section. `context`: { api(query, variables), session(), manages(), handleError(error), announce(text) }. */
+/**
+ * Wires the section. `context`: { api(query, variables), session(), manages(), handleError(error),
+ * announce(text), succeeded() (a change was saved: an earlier error no longer stands) }.
+ */
 export function notificationsSection(context) {
   let rules;
+  /** Whether the billing manager has changed the form since it was last filled: a refresh leaves it be. */
+  let editing = false;
   const workspaceId = () => context.session().claims.workspaceId;
+
+  /** Says under the box why it cannot be saved, or clears that. */
+  function fieldError(message) {
+    $('alert-threshold-error').textContent = message ?? '';
+    $('alert-threshold-error').hidden = !message;
+    if (message) $('alert-threshold').setAttribute('aria-invalid', 'true');
+    else $('alert-threshold').removeAttribute('aria-invalid');
+  }
 
   function renderRules(current) {
     rules = current;
@@ -53,7 +66,7 @@ export function notificationsSection(context) {
           : `You are alerted when available credits fall below ${formatCredits(current.lowBalanceThreshold)} (the default).`;
     $('alert-threshold-summary').textContent +=
       ` Once low, the workspace recovers at ${formatCredits(current.recoveryThreshold)} available.`;
-    showMode(modeOf(current));
+    if (!editing) showMode(modeOf(current));
   }
 
   /** How the rules set the threshold: the catalog's default, a number of credits, or a percentage. */
@@ -184,10 +197,12 @@ export function notificationsSection(context) {
     event.preventDefault();
     const asked = thresholdAsked();
     if (asked.refused) {
+      fieldError(asked.refused);
       context.announce(asked.refused);
       $('alert-threshold').focus();
       return;
     }
+    fieldError(undefined);
     // The rules are replaced whole: saving what is already set would only write it again.
     if (
       rules &&
@@ -211,7 +226,9 @@ export function notificationsSection(context) {
           expiringSoonDays: rules ? rules.expiringSoonDays : 7,
         },
       });
+      editing = false;
       renderRules(configureCreditAlerts);
+      context.succeeded();
       context.announce(`Low-balance alert set to ${asked.said}.`);
     } catch (error) {
       context.handleError(error);
@@ -222,9 +239,14 @@ export function notificationsSection(context) {
 
   function wire() {
     $('alert-form').addEventListener('submit', saveThreshold);
-    $('alert-mode').addEventListener('change', () => showMode($('alert-mode').value));
+    $('alert-mode').addEventListener('change', () => {
+      editing = true;
+      showMode($('alert-mode').value);
+    });
     // Typing a number over the default's means setting one's own.
     $('alert-threshold').addEventListener('input', () => {
+      editing = true;
+      fieldError(undefined);
       if ($('alert-mode').value === 'default') $('alert-mode').value = 'credits';
     });
     $('endpoints-refresh').addEventListener('click', async () => {
