@@ -27,6 +27,7 @@ import { lowBalanceThreshold } from '../domain/alert-rules';
 import { creditBalance, type CreditBalance } from '../domain/balance';
 import type { Grant, GrantSource } from '../domain/credits';
 import { expireDueHolds } from '../domain/decisions/hold-expiries';
+import { invalidCommand } from '../domain/errors';
 import { occurredAt, type AlertRules } from '../domain/events';
 import { evolve } from '../domain/evolve';
 import { returnDueHolds } from '../domain/hold-returns';
@@ -135,10 +136,18 @@ export class CreditsQueries {
   /**
    * The breakdown exactly as it was at `at`: every event that had taken effect by then, folded,
    * the grants that had expired by then counted as expired, and the holds that had expired by then
-   * given back, as the decider would have recorded them at that instant.
+   * given back, as the decider would have recorded them at that instant. An instant to come is
+   * refused: what the log will hold then is not known (a hold may be settled, a spend made), and a
+   * forecast from today's events would read as a fact.
    */
   async creditBalanceAt(workspaceId: string, at: Date): Promise<WorkspaceCreditsView> {
     const instant = at.getTime();
+    const now = this.clock.now();
+    if (instant > now.getTime()) {
+      throw invalidCommand(
+        `at (${at.toISOString()}) is in the future; the balance is known up to now (${now.toISOString()}): ask workspaceCredits for it.`,
+      );
+    }
     const state = initialState();
     for await (const recorded of this.store.readStream(workspaceStreamName(workspaceId))) {
       const event = toWorkspaceCreditsEvent(recorded);

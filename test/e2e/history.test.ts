@@ -378,6 +378,13 @@ describe('time travel', () => {
     expect(justBefore).toMatchObject({ available: 470, promotional: { consumed: 70, expired: 0, remaining: 470 } });
     const atExpiry = await at(expiresAt);
     expect(atExpiry).toMatchObject({ available: 40, promotional: { consumed: 70, expired: 430, remaining: 40 } });
+
+    // An instant to come is no history: refused, rather than a forecast from today's events.
+    const later = new Date(Date.now() + 2 * 60 * 60 * 1000).toISOString();
+    const refused = await execute(server.url, CreditBalanceAtDocument, { workspaceId, at: later }, adminToken());
+    expect(refused.data).toBeNull();
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(refused.errors?.[0]?.message).toMatch(/is in the future/);
     expect(atExpiry.grants.map((grant) => grant.remaining)).toEqual([40]);
     const beforeAnything = await at(Date.now() - DAY);
     expect(beforeAnything).toMatchObject({ available: 0, grants: [] });
