@@ -608,6 +608,16 @@ describe('the Billing page', () => {
     await shot(page, '10-expired-token');
   });
 
+  it('signs out when the token expires under live updates, rather than show numbers that no longer move', async () => {
+    const page = await newPage();
+    await signIn(page, tokenFor(WORKSPACE, 'OWNER', { expiresInSeconds: 5 }));
+    await loaded(page);
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    // The server closes the socket at the token's exp (4403): the page signs out and says why.
+    await page.getByText('Your session has expired, sign in again.').waitFor({ timeout: 15_000 });
+    expect(await page.locator('#app').isHidden()).toBe(true);
+  });
+
   it('offers the demo workspace in development, and without payments disables Buy and says why', async () => {
     const withoutPayments = await startServer({
       env: { NODE_ENV: 'development', EXPIRY_SWEEP_INTERVAL_MS: '3600000' },
