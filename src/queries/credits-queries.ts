@@ -35,6 +35,9 @@ import { initialState, type CurrentPeriod } from '../domain/state';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
 
+/** How far ahead of this server's clock a caller's "now" may run and still be taken for now. */
+const CLOCK_SKEW_MS = 60_000;
+
 export type { AlertView };
 
 export interface WorkspaceCreditsView extends Omit<CreditBalance, 'grants'> {
@@ -138,16 +141,17 @@ export class CreditsQueries {
    * the grants that had expired by then counted as expired, and the holds that had expired by then
    * given back, as the decider would have recorded them at that instant. An instant to come is
    * refused: what the log will hold then is not known (a hold may be settled, a spend made), and a
-   * forecast from today's events would read as a fact.
+   * forecast from today's events would read as a fact. One less than a minute ahead is a caller's
+   * clock running ahead of this server's: it is answered as of now.
    */
   async creditBalanceAt(workspaceId: string, at: Date): Promise<WorkspaceCreditsView> {
-    const instant = at.getTime();
     const now = this.clock.now();
-    if (instant > now.getTime()) {
+    if (at.getTime() > now.getTime() + CLOCK_SKEW_MS) {
       throw invalidCommand(
         `at (${at.toISOString()}) is in the future; the balance is known up to now (${now.toISOString()}): ask workspaceCredits for it.`,
       );
     }
+    const instant = Math.min(at.getTime(), now.getTime());
     const state = initialState();
     for await (const recorded of this.store.readStream(workspaceStreamName(workspaceId))) {
       const event = toWorkspaceCreditsEvent(recorded);

@@ -618,6 +618,24 @@ describe('the Billing page', () => {
     expect(await page.locator('#app').isHidden()).toBe(true);
   });
 
+  it('starts the forms afresh for another workspace signed in on the same page', async () => {
+    const page = await newPage();
+    await signIn(page, tokenFor('forms-a', 'BILLING_MANAGER'));
+    await loaded(page);
+    await page.locator('#notifications').waitFor();
+    // Typed in one workspace, never saved...
+    await page.getByLabel('Threshold').selectOption('credits');
+    await page.getByLabel('Alert when available credits fall below').fill('777');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    // ...is not offered to the next one as its own.
+    await page.getByLabel('Access token').fill(tokenFor('forms-b', 'BILLING_MANAGER'));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await loaded(page);
+    await page.locator('#alert-threshold-summary', { hasText: '(the default)' }).waitFor();
+    expect(await page.getByLabel('Threshold').inputValue()).toBe('default');
+    expect(await page.getByLabel('Alert when available credits fall below').inputValue()).toBe('100');
+  });
+
   it('offers the demo workspace in development, and without payments disables Buy and says why', async () => {
     const withoutPayments = await startServer({
       env: { NODE_ENV: 'development', EXPIRY_SWEEP_INTERVAL_MS: '3600000' },

@@ -148,7 +148,8 @@ export function autoTopUpSection(context) {
       }),
     );
     if (editing && chosen) select.value = chosen;
-    else if (autoTopUp.packageId) select.value = autoTopUp.packageId;
+    // The package chosen is no longer sold, or none was: the saved one.
+    if ((!editing || !select.value) && autoTopUp.packageId) select.value = autoTopUp.packageId;
     $('topup-history').replaceChildren(
       ...autoTopUp.recentTopUps.map((topUp) => {
         const item = document.createElement('li');
@@ -160,7 +161,17 @@ export function autoTopUpSection(context) {
     $('topup-history-empty').hidden = autoTopUp.recentTopUps.length > 0;
   }
 
+  /** The workspace the section was last loaded for: another one (signed in anew) starts the form afresh. */
+  let loadedFor;
+
   async function load() {
+    if (loadedFor !== workspaceId()) {
+      loadedFor = workspaceId();
+      editing = false;
+      current = undefined;
+      formError(undefined);
+      $('topup-consent').hidden = true;
+    }
     const { workspaceCredits } = await context.api(AUTO_TOP_UP, variables());
     render(workspaceCredits.autoTopUp);
   }
@@ -196,8 +207,8 @@ export function autoTopUpSection(context) {
       }),
     );
     // What the billing manager types stays until saved, whatever refreshes meanwhile.
-    $('topup-form').addEventListener('input', () => {
-      editing = true;
+    $('topup-form').addEventListener('input', (event) => {
+      if (event.target !== $('topup-agree')) editing = true;
     });
     $('topup-review').addEventListener('click', () =>
       act($('topup-review'), async () => {

@@ -109,6 +109,11 @@ const hideAlert = () => {
   $('alert').hidden = true;
 };
 
+/** A save went through: an error it follows no longer stands, unless it offers a retry of its own (a failed load). */
+const hideErrorOf = () => {
+  if ($('alert-action').hidden) hideAlert();
+};
+
 /** Every failed request ends here: an expired token signs out, anything else is shown. */
 function handleError(error, retry) {
   if (error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED') {
@@ -181,7 +186,7 @@ const autoTopUp = autoTopUpSection({
   packages: () => state.packages,
   handleError: (error) => handleError(error),
   announce: (text) => announce(text),
-  succeeded: () => hideAlert(),
+  succeeded: () => hideErrorOf(),
 });
 
 const notifications = notificationsSection({
@@ -190,7 +195,7 @@ const notifications = notificationsSection({
   manages: () => canBuy(state.session.claims),
   handleError: (error) => handleError(error),
   announce: (text) => announce(text),
-  succeeded: () => hideAlert(),
+  succeeded: () => hideErrorOf(),
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -158,7 +158,16 @@ export function notificationsSection(context) {
     }
   }
 
+  /** The workspace the section was last loaded for: another one (signed in anew) starts the form afresh. */
+  let loadedFor;
+
   async function load() {
+    if (loadedFor !== workspaceId()) {
+      loadedFor = workspaceId();
+      editing = false;
+      rules = undefined;
+      fieldError(undefined);
+    }
     if (!context.manages()) {
       $('notifications').hidden = true;
       return;
@@ -209,6 +218,7 @@ export function notificationsSection(context) {
       rules.lowBalanceCredits === asked.lowBalanceCredits &&
       rules.lowBalancePercent === asked.lowBalancePercent
     ) {
+      editing = false;
       context.announce('The low-balance alert is already set that way.');
       return;
     }
