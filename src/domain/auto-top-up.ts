@@ -102,20 +102,29 @@ const formatMoney = ({ amount, currency }: Money): string => {
   return format.format(amount / 10 ** digits);
 };
 
+/** Credits in words: 4,300. */
+const credits = (count: number): string => new Intl.NumberFormat('en-US').format(count);
+
 /** The terms a billing manager consents to, in words: recorded with the settings. */
 export function autoTopUpTerms(settings: AutoTopUpSettings): string {
   if (!settings.enabled) return 'Auto top-up is off: the saved card is never charged automatically.';
+  // A package named by its credits ("500 credits") is not named twice.
+  const named = [`${settings.packageCredits} credits`, `${credits(settings.packageCredits)} credits`].includes(
+    settings.packageName,
+  )
+    ? ''
+    : ` (${settings.packageName})`;
   const what =
     settings.targetCredits === null
-      ? `${formatMoney(settings.packagePrice)} for ${settings.packageCredits} credits (${settings.packageName})`
-      : `for the credits that bring the balance back to ${settings.targetCredits}, at ${formatMoney(
+      ? `${formatMoney(settings.packagePrice)} for ${credits(settings.packageCredits)} credits${named}`
+      : `for the credits that bring the balance back to ${credits(settings.targetCredits)}, at ${formatMoney(
           settings.packagePrice,
-        )} per ${settings.packageCredits} credits rounded up (at most ${formatMoney({
+        )} per ${credits(settings.packageCredits)} credits rounded up (at most ${formatMoney({
           amount: largestCharge(settings),
           currency: settings.packagePrice.currency,
         })} a charge)`;
   return (
-    `When available credits fall below ${settings.thresholdCredits}, the card saved for this workspace is charged ` +
+    `When available credits fall below ${credits(settings.thresholdCredits)}, the card saved for this workspace is charged ` +
     `${what}, once each time. At most ${formatMoney(settings.monthlyLimit)} is charged per calendar month (UTC). ` +
     'Auto top-up can be turned off at any time.'
   );

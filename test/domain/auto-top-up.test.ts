@@ -481,10 +481,14 @@ describe('a top-up that leaves the balance below the threshold', () => {
 describe('the terms consented to', () => {
   it('say when, what and how much at most, in words', () => {
     expect(autoTopUpTerms(SETTINGS)).toBe(
-      'When available credits fall below 100, the card saved for this workspace is charged $50.00 for 500 credits (500 credits), once each time. At most $200.00 is charged per calendar month (UTC). Auto top-up can be turned off at any time.',
+      'When available credits fall below 100, the card saved for this workspace is charged $50.00 for 500 credits, once each time. At most $200.00 is charged per calendar month (UTC). Auto top-up can be turned off at any time.',
     );
     expect(autoTopUpTerms({ ...SETTINGS, targetCredits: 1000 })).toContain(
-      'for the credits that bring the balance back to 1000, at $50.00 per 500 credits rounded up (at most $100.00 a charge)',
+      'for the credits that bring the balance back to 1,000, at $50.00 per 500 credits rounded up (at most $100.00 a charge)',
+    );
+    // Numbers read as numbers; a package with a name of its own is named.
+    expect(autoTopUpTerms({ ...SETTINGS, thresholdCredits: 4300, packageName: 'Team pack' })).toContain(
+      'When available credits fall below 4,300, the card saved for this workspace is charged $50.00 for 500 credits (Team pack),',
     );
   });
 });
