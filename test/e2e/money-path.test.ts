@@ -351,6 +351,35 @@ describe('Stripe’s messages in any order', () => {
     });
   });
 
+  it('fails a refund Stripe refuses for a dispute whose webhook has not come, then freezes and charges back the purchase', async () => {
+    const { workspaceId, paymentIntentId, sessionId } = await bought();
+    expect((await spend(workspaceId, 5, 'before-refund')).errors).toBeUndefined();
+    const { dispute, delivery } = await stripe.openDispute(paymentIntentId, { deliver: false }); // its webhook is late
+    const refused = (await refund({ purchaseId: sessionId })).data?.refundCreditPurchase;
+    expect(refused).toMatchObject({ status: 'FAILED', credits: 1500 });
+    expect(refused?.failure).toContain('charged back');
+    expect(stripe.refunds(paymentIntentId)).toHaveLength(0);
+    expect(await balanceOf(workspaceId)).toMatchObject({
+      available: 1500,
+      purchased: { refunded: 0, remaining: 1500 },
+    });
+
+    expect((await stripe.redeliver(delivery)).status).toBe(200);
+    expect(await balanceOf(workspaceId)).toMatchObject({ available: 0, purchased: { disputed: 1500, remaining: 0 } });
+    expect((await refund({ purchaseId: sessionId })).errors?.[0]?.extensions?.code).toBe('CONFLICT');
+    await stripe.closeDispute(dispute.id, 'lost');
+    expect(await balanceOf(workspaceId)).toMatchObject({
+      available: 0,
+      purchased: { refunded: 1500, disputed: 0, consumed: 500, remaining: 0 },
+    });
+    expect((await purchasesOf(workspaceId))[0]).toMatchObject({
+      status: 'CHARGED_BACK',
+      creditsOwed: 500,
+      refundedAmount: { amount: 18000 },
+    });
+    expect(stripe.refundedTotal(paymentIntentId)).toBe(0); // the money went back once, by the chargeback
+  });
+
   it('refuses a signed webhook whose workspaceId breaks the API’s rules, records it once, and acknowledges it', async () => {
     const payload = JSON.stringify({
       id: 'evt_test_bad_workspace',

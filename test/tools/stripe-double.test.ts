@@ -122,6 +122,30 @@ describe('the Stripe double', () => {
     expect(await badCursor.json()).toMatchObject({ error: { code: 'resource_missing', param: 'starting_after' } });
   });
 
+  it('refuses to refund a charge under dispute or charged back, as Stripe does, and refunds one whose dispute was won', async () => {
+    const refundOf = (paymentIntentId: string) =>
+      testbed.gateway.refund({ paymentIntentId, amount: 100, idempotencyKey: newKey('refund'), metadata: {} });
+    const disputed = async () => {
+      const { paymentIntentId } = await paidPurchase();
+      const { dispute } = await testbed.double.openDispute(paymentIntentId, { deliver: false });
+      return { paymentIntentId, dispute };
+    };
+    const chargedBack: unknown = expect.objectContaining({
+      retryable: false,
+      message: expect.stringContaining('charged back') as unknown,
+    });
+
+    const open = await disputed();
+    await expect(refundOf(open.paymentIntentId)).rejects.toEqual(chargedBack);
+    const lost = await disputed();
+    await testbed.double.closeDispute(lost.dispute.id, 'lost', { deliver: false });
+    await expect(refundOf(lost.paymentIntentId)).rejects.toEqual(chargedBack);
+    const won = await disputed();
+    await testbed.double.closeDispute(won.dispute.id, 'won', { deliver: false });
+    expect(await refundOf(won.paymentIntentId)).toMatchObject({ amount: 100, status: 'SUCCEEDED' });
+    expect(testbed.double.refunds(open.paymentIntentId)).toHaveLength(0);
+  });
+
   it('refuses requests without the API key', async () => {
     const response = await fetch(`${testbed.double.url}/v1/refunds`, { method: 'POST' });
     expect(response.status).toBe(401);

@@ -153,6 +153,14 @@ export async function startStripeDouble(options: StripeDoubleOptions): Promise<S
         param: 'payment_intent',
       });
     }
+    // A charge under a formal dispute, or one charged back, cannot be refunded; an inquiry
+    // (`warning_*`) can, and a dispute won leaves the charge refundable.
+    const chargedBack = [...disputes.values()].some(
+      (dispute) => dispute.charge === charge.id && !dispute.status.startsWith('warning_') && dispute.status !== 'won',
+    );
+    if (chargedBack) {
+      throw invalid(`Charge ${charge.id} has been charged back; cannot issue a refund.`, { code: 'charge_disputed' });
+    }
     const refundable = charge.amount - charge.amount_refunded;
     if (refundable === 0) {
       throw invalid(`Charge ${charge.id} has already been refunded.`, { code: 'charge_already_refunded' });
