@@ -4,6 +4,7 @@
  */
 import { loadConfig } from './server/config';
 import { checkDataDir } from './server/data-dir-check';
+import { lockDataDir } from './server/data-dir-lock';
 import { createLogger } from './server/logger';
 import { serve } from './server/serve';
 
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   checkDataDir(config);
+  const lock = lockDataDir(config.dataDir, 'the server');
   const serving = await serve(config, logger);
 
   let stopping = false;
@@ -20,6 +22,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     try {
       await serving.close();
+      lock.release();
       logger.info('stopped');
       process.exit(0);
     } catch (error) {

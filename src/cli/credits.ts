@@ -21,6 +21,7 @@ import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { ProjectionRunner } from '../../projections/runner';
 import { resolveJwtSecret } from '../auth/tokens';
 import { loadConfig } from '../server/config';
+import { lockDataDir } from '../server/data-dir-lock';
 import { openStores } from '../server/stores';
 import { EXPORT_FORMATS, exportLedger, type ExportFormat } from './export-ledger';
 import { exportLedgerParquet } from './export-parquet';
@@ -75,7 +76,10 @@ program
   .option('--out <file>', 'write the analyst projection result (JSON) to a file instead of stdout')
   .option('--no-progress', 'do not draw the progress bar')
   .action(async (names: string[], options: { projection?: string; out?: string; progress: boolean }) => {
-    const { store, readModels } = await openStores(loadConfig(), { readOnly: true });
+    const config = loadConfig();
+    // A rebuild empties the read models first: never under a server that is writing them.
+    const lock = options.projection ? undefined : lockDataDir(config.dataDir, 'credits replay');
+    const { store, readModels } = await openStores(config, { readOnly: true });
     try {
       if (options.projection) {
         const projection = await loadAnalystProjection(options.projection);
@@ -96,6 +100,7 @@ program
     } finally {
       await store.close();
       readModels.close();
+      lock?.release();
     }
   });
 

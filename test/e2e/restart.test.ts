@@ -10,6 +10,7 @@ import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-s
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { print } from 'graphql';
 import { ApplyPlanAllowanceDocument, ConsumeCreditsDocument, WorkspaceCreditsDocument } from '../generated/graphql';
+import { runCreditsCli, spawnCreditsCli } from '../support/cli';
 import { execute, expectData } from '../support/graphql-client';
 import {
   adminToken,
@@ -155,6 +156,33 @@ it('rebuilds the read model from scratch to the same balance', async () => {
 
   const second = await start({ dataDir });
   expect(await balanceOf(second, workspaceId)).toEqual(before);
+});
+
+it('refuses a rebuild and a second server while a server runs on its DATA_DIR, and allows both once it died', async () => {
+  const dataDir = newDataDir();
+  const workspaceId = 'ws-one-process';
+  const first = await start({ dataDir });
+  await seed(first, workspaceId);
+  await expectData(first.url, ConsumeCreditsDocument, spendInput(workspaceId, 'l1'), adminToken());
+  const before = await balanceOf(first, workspaceId);
+
+  const replay = spawnCreditsCli(dataDir, ['replay', '--no-progress']);
+  expect(replay.status).toBe(1);
+  expect(replay.stderr).toContain(`DATA_DIR ${dataDir} is in use by another process`);
+  await expect(start({ dataDir })).rejects.toThrow(/server exited \(1\) before listening: DATA_DIR .* is in use/);
+  // What only reads may run beside it.
+  expect(spawnCreditsCli(dataDir, ['export', '--format', 'ndjson']).status).toBe(0);
+
+  // The read models were not emptied under the server: it answers as before, and goes on projecting.
+  expect(await balanceOf(first, workspaceId)).toEqual(before);
+  const spent = await expectData(first.url, ConsumeCreditsDocument, spendInput(workspaceId, 'l2'), adminToken());
+  const after = await balanceOf(first, workspaceId);
+  expect(after.available).toBe(before.available - spent.consumeCredits.credits);
+
+  await first.stop('SIGKILL'); // the system releases the lock with the process
+  runCreditsCli(dataDir, ['replay', '--no-progress']);
+  const second = await start({ dataDir });
+  expect(await balanceOf(second, workspaceId)).toEqual(after);
 });
 
 interface Answer {

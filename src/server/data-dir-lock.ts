@@ -1,0 +1,60 @@
+/**
+ * One process at a time writes a DATA_DIR's read models: the server while it runs, or `credits
+ * replay` while it empties and rebuilds them. A replay beside a running server would empty the
+ * tables under it; the server would then project its next events onto nothing and save its
+ * progress at the log's end, and the replay would skip everything before that.
+ *
+ * The lock is SQLite's own, on DATA_DIR/process.lock, held by a connection in exclusive locking
+ * mode from its first write until it closes. The system releases it when the process ends,
+ * however it ends (kill -9 included), so no stale lock file outlives a crash.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+
+/** Another process holds the DATA_DIR. */
+export class DataDirInUse extends Error {
+  constructor(readonly dataDir: string) {
+    super(
+      `DATA_DIR ${dataDir} is in use by another process: a server running on it, or a \`credits replay\`. ` +
+        'One server per DATA_DIR (replicas share the event store, never a DATA_DIR), and `credits replay` ' +
+        'only while that server is stopped: stop the other process, or point DATA_DIR elsewhere.',
+    );
+    this.name = 'DataDirInUse';
+  }
+}
+
+export interface DataDirLock {
+  release(): void;
+}
+
+const isBusy = (error: unknown): boolean =>
+  error instanceof Error && /^SQLITE_(BUSY|LOCKED)/.test((error as { code?: string }).code ?? '');
+
+/** Takes the DATA_DIR for this process, or throws DataDirInUse at once when another holds it. */
+export function lockDataDir(dataDir: string, holder: string): DataDirLock {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new BetterSqlite3(join(dataDir, 'process.lock'), { timeout: 0 });
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    // A write takes the exclusive lock, which exclusive locking mode keeps after the commit.
+    db.exec('CREATE TABLE IF NOT EXISTS holder (description TEXT NOT NULL)');
+    db.transaction(() => {
+      db.prepare('DELETE FROM holder').run();
+      db.prepare('INSERT INTO holder (description) VALUES (?)').run(
+        `${holder}, pid ${process.pid}, since ${new Date().toISOString()}`,
+      );
+    })();
+  } catch (error) {
+    db.close();
+    throw isBusy(error) ? new DataDirInUse(dataDir) : error;
+  }
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      db.close();
+    },
+  };
+}
