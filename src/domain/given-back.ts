@@ -19,16 +19,16 @@ export interface Lapse {
 export type PurchaseMoney = Pick<PurchaseRecord, 'amountReturned' | 'price' | 'creditsOwed'>;
 
 /**
- * The part of `credits` coming back to `grant` at `now` that lapses at once, and why; undefined
- * when all of them can be spent again. `money` is the grant's purchase, for purchased credits.
+ * The parts of `credits` coming back to `grant` at `now` that lapse at once, and why; empty when
+ * all of them can be spent again. `money` is the grant's purchase, for purchased credits.
  */
-export const lapseOnReturn = (
+export const lapsesOnReturn = (
   state: WorkspaceCreditsState,
   grant: Grant,
   credits: number,
   now: number,
   money: PurchaseMoney | undefined = purchaseOfGrant(state, grant.id),
-): Lapse | undefined => lapseOf({ replaced: state.replacedAllowances.has(grant.id), money }, grant, credits, now);
+): Lapse[] => lapsesOf({ replaced: state.replacedAllowances.has(grant.id), money }, grant, credits, now);
 
 /**
  * What a grant's returning credits depend on besides the grant: whether a newer period replaced
@@ -40,16 +40,27 @@ export interface ReturnTerms {
   money: PurchaseMoney | undefined;
 }
 
-/** lapseOnReturn, on the terms as given. */
-export function lapseOf(terms: ReturnTerms, grant: Grant, credits: number, now: number): Lapse | undefined {
+/**
+ * lapsesOnReturn, on the terms as given. On a grant that can no longer be spent everything lapses,
+ * and the part that was owed (spent credits whose money went back) lapses for the money: given
+ * back, they are no longer spent, so no longer owed. The rest lapses for the grant's end.
+ */
+export function lapsesOf(terms: ReturnTerms, grant: Grant, credits: number, now: number): Lapse[] {
   const { money } = terms;
-  if (credits <= 0) return undefined;
-  if (terms.replaced) return { credits, reason: 'PERIOD_REPLACED' };
-  if (grant.expiresAt !== undefined && now >= grant.expiresAt) return { credits, reason: 'EXPIRED' };
-  if (money && isFullyRepaid(money)) return { credits, reason: 'MONEY_RETURNED' };
-  if (money && money.creditsOwed > 0)
-    return { credits: Math.min(credits, money.creditsOwed), reason: 'MONEY_RETURNED' };
-  return undefined;
+  if (credits <= 0) return [];
+  const ended: ExpiryReason | undefined = terms.replaced
+    ? 'PERIOD_REPLACED'
+    : grant.expiresAt !== undefined && now >= grant.expiresAt
+      ? 'EXPIRED'
+      : undefined;
+  const owed = Math.min(credits, money?.creditsOwed ?? 0);
+  if (ended) {
+    const lapses: Lapse[] = owed > 0 ? [{ credits: owed, reason: 'MONEY_RETURNED' }] : [];
+    if (credits > owed) lapses.push({ credits: credits - owed, reason: ended });
+    return lapses;
+  }
+  if (money && isFullyRepaid(money)) return [{ credits, reason: 'MONEY_RETURNED' }];
+  return owed > 0 ? [{ credits: owed, reason: 'MONEY_RETURNED' }] : [];
 }
 
 export const purchaseOfGrant = (state: WorkspaceCreditsState, grantId: string): PurchaseRecord | undefined =>

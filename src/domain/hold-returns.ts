@@ -6,7 +6,7 @@
  * written them. The decider does the same by deciding those events (decisions/hold-expiries.ts).
  */
 import type { Drawdown, Grant } from './credits';
-import { lapseOf, type ReturnTerms } from './given-back';
+import { lapsesOf, type ReturnTerms } from './given-back';
 
 /** An active hold as the balance needs it: when it stops reserving, and where its credits are held. */
 export interface HeldCredits {
@@ -34,18 +34,16 @@ export function returnDueHolds(
       const grant = copies.get(part.grantId);
       if (!grant) continue;
       const before = terms.get(grant.id) ?? termsOf(grant);
-      const lapsed = lapseOf(before, grant, part.credits, hold.expiresAt);
-      const lapsedCredits = lapsed?.credits ?? 0;
+      const lapses = lapsesOf(before, grant, part.credits, hold.expiresAt);
+      const lapsedCredits = lapses.reduce((sum, lapse) => sum + lapse.credits, 0);
+      const lapsedForMoney = lapses.find((lapse) => lapse.reason === 'MONEY_RETURNED')?.credits ?? 0;
       grant.held -= part.credits;
       grant.remaining += part.credits - lapsedCredits;
       grant.expired += lapsedCredits;
       // Lapsing for money returned settles that many owed credits, as CreditsExpired does.
       const money = before.money && {
         ...before.money,
-        creditsOwed:
-          lapsed?.reason === 'MONEY_RETURNED'
-            ? Math.max(0, before.money.creditsOwed - lapsedCredits)
-            : before.money.creditsOwed,
+        creditsOwed: Math.max(0, before.money.creditsOwed - lapsedForMoney),
       };
       terms.set(grant.id, { replaced: before.replaced, money });
     }

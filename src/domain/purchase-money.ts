@@ -6,8 +6,8 @@
  * partial refunds that takes back every credit returns exactly the price and never a cent more.
  * Money returned at the provider (a dashboard refund, a lost dispute) names an amount and the
  * credits follow it: taken back from the purchase's grant as far as they are unspent, and recorded
- * as owed where they were already spent. Credits are taken back before any are owed, so owed
- * credits mean the grant has nothing left to take.
+ * as owed where they were already spent (credits that expired unspent are neither). Credits are
+ * taken back before any are owed, so owed credits mean the grant has nothing left to take.
  */
 import type { Money } from './credits';
 import { isDueToExpire } from './drawdown';
@@ -106,7 +106,11 @@ export function paidBackBy(
     repaidBy(purchase, moneyBacks(state, purchase.purchaseId, { adding: back })) - purchase.creditsRepaid,
   );
   const takenBack = Math.min(creditsRepaid, takeable);
-  return { creditsRepaid, takenBack, owed: creditsRepaid - takenBack };
+  // Owed credits are spent ones (consumed, or kept by a hold) not owed already. Credits that
+  // expired unspent are paid back by the money too, but neither taken back nor owed.
+  const grant = state.grants.get(purchase.grantId);
+  const spentNotOwed = Math.max(0, (grant?.consumed ?? 0) + (grant?.held ?? 0) - purchase.creditsOwed);
+  return { creditsRepaid, takenBack, owed: Math.min(creditsRepaid - takenBack, spentNotOwed) };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Drawdown } from '../credits';
 import type { CreditsExpired } from '../events';
-import { lapseOnReturn } from '../given-back';
+import { lapsesOnReturn } from '../given-back';
 import type { WorkspaceCreditsState } from '../state';
 import { expiry } from './expiries';
 
@@ -19,8 +19,10 @@ export function lapsesOfReturn(
   const lapses: CreditsExpired[] = [];
   for (const part of returned) {
     const grant = state.grants.get(part.grantId);
-    const lapse = grant && lapseOnReturn(state, grant, part.credits, at);
-    if (grant && lapse) lapses.push(expiry(workspaceId, grant, lapse.credits, lapse.reason, at));
+    if (!grant) continue;
+    for (const lapse of lapsesOnReturn(state, grant, part.credits, at)) {
+      lapses.push(expiry(workspaceId, grant, lapse.credits, lapse.reason, at));
+    }
   }
   return lapses;
 }
@@ -36,7 +38,9 @@ export function availableOfReturn(
   for (const part of returned) {
     const grant = state.grants.get(part.grantId);
     if (!grant || grant.frozen || (grant.expiresAt !== undefined && now >= grant.expiresAt)) continue;
-    const lapsed = lapses.find((lapse) => lapse.data.grantId === part.grantId)?.data.credits ?? 0;
+    const lapsed = lapses
+      .filter((lapse) => lapse.data.grantId === part.grantId)
+      .reduce((sum, lapse) => sum + lapse.data.credits, 0);
     available += part.credits - lapsed;
   }
   return available;

@@ -8,7 +8,7 @@
 import { isDueToExpire } from '../drawdown';
 import type { ProviderDisputeFact, ProviderPaymentFact, ProviderRefundFact, WorkspaceCreditsEvent } from '../events';
 import { evolve } from '../evolve';
-import { lapseOnReturn } from '../given-back';
+import { lapsesOnReturn } from '../given-back';
 import { iso } from '../instants';
 import { paidBackBy, paysFor, unpaidBy } from '../purchase-money';
 import { refundStatusRank } from '../refund-status';
@@ -211,8 +211,11 @@ function refundStatusChange(
         amountReturned: purchase.amountReturned - refund.amount.amount,
         creditsOwed: purchase.creditsOwed - unpaid.owed,
       };
-      const lapse = grant && lapseOnReturn(state, grant, unpaid.takenBack + unpaid.restored, now, moneyAfter);
-      if (grant && lapse) events.push(expiry(workspaceId, grant, lapse.credits, lapse.reason, now));
+      if (grant) {
+        for (const lapse of lapsesOnReturn(state, grant, unpaid.takenBack + unpaid.restored, now, moneyAfter)) {
+          events.push(expiry(workspaceId, grant, lapse.credits, lapse.reason, now));
+        }
+      }
       return events;
     }
   }

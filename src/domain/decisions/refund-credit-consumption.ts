@@ -5,7 +5,7 @@
 import type { RefundCreditConsumption } from '../commands';
 import { invalidCommand, notFound } from '../errors';
 import type { WorkspaceCreditsEvent } from '../events';
-import { lapseOnReturn } from '../given-back';
+import { lapsesOnReturn } from '../given-back';
 import { iso } from '../instants';
 import type { WorkspaceCreditsState } from '../state';
 import { expireDueGrants, expiry } from './expiries';
@@ -42,8 +42,10 @@ export function refundCreditConsumption(
   ];
   for (const part of drawdown) {
     const grant = state.grants.get(part.grantId);
-    const lapse = grant && lapseOnReturn(state, grant, part.credits, now);
-    if (grant && lapse) events.push(expiry(data.workspaceId, grant, lapse.credits, lapse.reason, now));
+    if (!grant) continue;
+    for (const lapse of lapsesOnReturn(state, grant, part.credits, now)) {
+      events.push(expiry(data.workspaceId, grant, lapse.credits, lapse.reason, now));
+    }
   }
   return events;
 }

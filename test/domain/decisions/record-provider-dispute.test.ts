@@ -4,7 +4,7 @@
  * returns them. Deliveries in any order, repeated, come to the same end.
  */
 import { availableCredits } from '../../../src/domain/drawdown';
-import { at, consumed, DAY, draw, purchased } from '../builders';
+import { at, consumed, DAY, draw, expired, purchased } from '../builders';
 import {
   disputeClosed,
   disputeFact,
@@ -49,6 +49,26 @@ describe('RecordProviderDispute', () => {
     const state = stateOf([bought, spent, opened, lost]);
     expect(availableCredits(state.grants.values(), at(DAY).getTime())).toBe(0);
     expect(state.purchases.get('cs_pay_1')).toMatchObject({ amountReturned: 18000, creditsOwed: 500 });
+  });
+
+  it('records nothing as owed for credits that expired unspent before it was lost', () => {
+    const expiring = purchased({ credits: 2000, price: { amount: 18000, currency: 'USD' }, expiresAt: at(2 * DAY) });
+    const heldAtOpen = disputeOpened({ creditsHeld: 1500, creditsSpent: 500 });
+    const later = at(3 * DAY);
+    given(expiring, spent, heldAtOpen)
+      .when(providerDispute(disputeFact({ status: 'LOST' }), { now: later }))
+      .then(
+        expired({ grantId: 'purchase-1', source: 'PURCHASED', credits: 1500, expiredAt: at(2 * DAY) }),
+        disputeClosed({
+          outcome: 'LOST',
+          creditsTakenBack: 0,
+          creditsOwed: 500,
+          creditsRepaid: 2000,
+          paysFor: 2000,
+          amountLost: { amount: 18000, currency: 'USD' },
+          closedAt: later.toISOString(),
+        }),
+      );
   });
 
   it('never makes a charged-back purchase spendable again, not even by giving a spend back', () => {

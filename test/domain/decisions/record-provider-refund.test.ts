@@ -124,6 +124,26 @@ describe('RecordProviderRefund: refunds made in the provider’s dashboard', () 
       );
   });
 
+  it('records as owed only credits that were spent, not ones that expired unspent', () => {
+    const expiring = purchased({ credits: 2000, price: { amount: 18000, currency: 'USD' }, expiresAt: at(2 * DAY) });
+    const spent = consumed({ credits: 300, drawdown: [draw('purchase-1', 'PURCHASED', 300)], availableAfter: 1700 });
+    const later = at(3 * DAY);
+    given(expiring, spent)
+      .when(providerRefund(dashboard({ amount: 18000 }), { now: later }))
+      .then(
+        expired({ grantId: 'purchase-1', source: 'PURCHASED', credits: 1700, expiredAt: at(2 * DAY) }),
+        recorded({
+          credits: 0,
+          creditsOwed: 300,
+          creditsRepaid: 2000,
+          paysFor: 2000,
+          amount: { amount: 18000, currency: 'USD' },
+          requestedAt: later.toISOString(),
+        }),
+        refundSucceeded({ refundId: 'provider-re_9', providerRefundId: 're_9', succeededAt: later.toISOString() }),
+      );
+  });
+
   it('keeps the credits out while it is pending and gives them back when it fails', () => {
     given(bought)
       .when(providerRefund(dashboard({ status: 'PENDING' })))

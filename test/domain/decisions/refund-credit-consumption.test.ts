@@ -118,6 +118,26 @@ describe('RefundCreditConsumption', () => {
     expect(availableCredits(state.grants.values(), at(DAY).getTime())).toBe(200);
   });
 
+  it('settles owed credits given back after their grant expired, and lets the rest lapse as expired', () => {
+    const bought = purchased({ credits: 2000, price: { amount: 18000, currency: 'USD' }, expiresAt: at(2 * DAY) });
+    const spent = consumed({ credits: 1800, drawdown: [draw('purchase-1', 'PURCHASED', 1800)], availableAfter: 200 });
+    // $90 back paid for 1,000 credits: 200 unspent taken back, 800 spent ones owed.
+    const half = refundRequested({ origin: 'PROVIDER', credits: 200, creditsOwed: 800, creditsRepaid: 1000 });
+    const parts = [draw('purchase-1', 'PURCHASED', 1000)];
+    const later = at(3 * DAY);
+    const givenBack = [
+      spendRefunded(parts, { at: later }),
+      lapse('purchase-1', 'PURCHASED', 800, 'MONEY_RETURNED', later),
+      lapse('purchase-1', 'PURCHASED', 200, 'EXPIRED', later),
+    ] as const;
+    given(bought, spent, half)
+      .when(refundSpend(parts, { now: later }))
+      .then(...givenBack);
+    const state = stateOf([bought, spent, half, ...givenBack]);
+    expect(state.purchases.get('cs_pay_1')?.creditsOwed).toBe(0);
+    expect(state.grants.get('purchase-1')).toMatchObject({ consumed: 800, remaining: 0 });
+  });
+
   it('refuses a spend whose grants this workspace does not have, a blank reason, and a drawdown that does not add up', () => {
     given(promo)
       .when(refundSpend([draw('elsewhere', 'PURCHASED', 5)]))
