@@ -74,6 +74,8 @@ export interface LedgerFilter {
   from?: Date | undefined;
   /** Exclusive. */
   to?: Date | undefined;
+  /** Only entries of events after this position of the log: an incremental export's resume point. */
+  afterPosition?: bigint | undefined;
 }
 
 /** Which entries of a filter a page holds: the `first` newest or the `last` oldest between two positions. */
@@ -199,6 +201,10 @@ export class CreditLedgerReader {
     if (filter.to) {
       clauses.push('occurred_at < ?');
       params.push(filter.to.getTime());
+    }
+    if (filter.afterPosition !== undefined) {
+      clauses.push('position > ?');
+      params.push(filter.afterPosition);
     }
     return { sql: clauses.join(' AND '), params };
   }

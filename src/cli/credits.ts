@@ -52,6 +52,22 @@ const parseInstant = (value: string): Date => {
   return date;
 };
 
+const parsePosition = (value: string): bigint => {
+  if (!/^\d{1,19}$/.test(value)) {
+    throw new InvalidArgumentError(`Not a log position: ${value} (a whole number, the position column of an export)`);
+  }
+  return BigInt(value);
+};
+
+interface ExportOptions {
+  format: ExportFormat;
+  workspace?: string;
+  from?: Date;
+  to?: Date;
+  after?: bigint;
+  out?: string;
+}
+
 /** The exit code of a command line that contradicts itself, as for any other usage error. */
 const USAGE_ERROR = 2;
 
@@ -111,8 +127,13 @@ program
   .option('--workspace <id>', 'only this workspace')
   .option('--from <instant>', 'entries that occurred at or after this ISO-8601 instant', parseInstant)
   .option('--to <instant>', 'entries that occurred before this ISO-8601 instant', parseInstant)
+  .option(
+    '--after <position>',
+    'entries recorded after this log position (the last position an earlier export wrote)',
+    parsePosition,
+  )
   .option('--out <file>', 'write to a file instead of stdout (parquet: required)')
-  .action(async (options: { format: ExportFormat; workspace?: string; from?: Date; to?: Date; out?: string }) => {
+  .action(async (options: ExportOptions) => {
     if (options.format === 'parquet' && !options.out) {
       program.error('error: --format parquet writes a file: give it --out <file>.', {
         exitCode: USAGE_ERROR,
@@ -132,7 +153,10 @@ program
       const runner = new ProjectionRunner(store, readModels, LOG_FOLLOWERS);
       await runner.start();
       await runner.stop();
-      const entries = new CreditLedgerReader(readModels).entries(options.workspace, options);
+      const entries = new CreditLedgerReader(readModels).entries(options.workspace, {
+        ...options,
+        afterPosition: options.after,
+      });
       const count =
         options.format === 'parquet'
           ? await exportLedgerParquet(entries, options.out as string)

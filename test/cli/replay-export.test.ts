@@ -170,6 +170,22 @@ it('exports NDJSON filtered by a time range', () => {
   expect(exported.every((record) => record.occurredAt >= middle)).toBe(true);
 });
 
+it('exports what was recorded after a log position, for an incremental export, and refuses a position that is not one', () => {
+  const everything = runCreditsCli(dataDir, ['export', '--format', 'ndjson']).stdout.trim().split('\n');
+  const lastWritten = (JSON.parse(everything[11]!) as { position: string }).position;
+  const since = runCreditsCli(dataDir, ['export', '--format', 'ndjson', '--after', lastWritten]).stdout.trim();
+  expect(since.split('\n')).toEqual(everything.slice(12));
+  const newest = (JSON.parse(everything[everything.length - 1]!) as { position: string }).position;
+  expect(runCreditsCli(dataDir, ['export', '--format', 'ndjson', '--after', newest]).stdout).toBe('');
+
+  for (const value of ['-1', 'abc', '1.5', '']) {
+    const refused = spawnCreditsCli(dataDir, ['export', '--after', value]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('Not a log position');
+    expect(refused.stdout).toBe('');
+  }
+});
+
 it('refuses a malformed instant, and a time without its offset (it would be read as local time)', () => {
   for (const value of [
     'last tuesday',
