@@ -4,7 +4,7 @@
  * database file" for a read-only directory and "file is not a database" for a damaged read-model
  * file, naming neither the file nor the fix.
  */
-import { accessSync, constants, existsSync, mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Config } from './config';
@@ -23,12 +23,29 @@ const describe = (error: unknown): string => {
   return code && !error.message.startsWith(code) ? `${code}: ${error.message}` : error.message;
 };
 
+/** What the write check writes: enough that a full disk refuses it. */
+const PROBE_BYTES = 64 * 1024;
+
+const isNoSpace = (error: unknown): boolean => {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+};
+
+/** Whether SQLite found the file itself bad (not a database, or corrupt), rather than the machine. */
+const isDamage = (error: unknown): boolean =>
+  /^SQLITE_(NOTADB|CORRUPT)/.test((error as { code?: unknown } | undefined)?.code?.toString() ?? '');
+
 const notWritable = (path: string, error: unknown): StartupError =>
-  new StartupError(
-    `${path} is not writable (${describe(error)}). The server writes its event store, read models and ` +
-      'snapshots under DATA_DIR: make DATA_DIR writable by the user the server runs as (mount it ' +
-      'read-write), or set DATA_DIR to a writable directory.',
-  );
+  isNoSpace(error)
+    ? new StartupError(
+        `${path} cannot be written: its disk is full (${describe(error)}). Nothing in DATA_DIR is damaged: ` +
+          'do not restore, move or delete its files. Make room on that disk and start the server again.',
+      )
+    : new StartupError(
+        `${path} is not writable (${describe(error)}). The server writes its event store, read models and ` +
+          'snapshots under DATA_DIR: make DATA_DIR writable by the user the server runs as (mount it ' +
+          'read-write), or set DATA_DIR to a writable directory.',
+      );
 
 /** Whether `file` opens as an SQLite database; the error otherwise. */
 function unreadable(file: string): unknown {
@@ -48,13 +65,15 @@ export function checkDataDir(
   config: Pick<Config, 'dataDir' | 'eventStoreFile' | 'eventStoreUrl' | 'readModelFile' | 'retryRecordsFile'>,
 ): void {
   const { dataDir, readModelFile, retryRecordsFile } = config;
-  const probe = join(dataDir, `.write-check-${process.pid}`);
+  const probe = join(dataDir, '.write-check');
   try {
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(probe, '');
-    unlinkSync(probe);
+    // Some bytes, not an empty file: a full disk still lets an empty file be made.
+    writeFileSync(probe, Buffer.alloc(PROBE_BYTES));
   } catch (error) {
     throw notWritable(`DATA_DIR ${dataDir}`, error);
+  } finally {
+    rmSync(probe, { force: true });
   }
   const eventStoreFile = config.eventStoreUrl ? undefined : config.eventStoreFile;
   for (const file of [eventStoreFile, readModelFile, retryRecordsFile]) {
@@ -65,10 +84,20 @@ export function checkDataDir(
       throw notWritable(file, error);
     }
   }
-  // Each file that exists must open as an SQLite database; each says what to do when it does not.
+  // Each file that exists must open as an SQLite database; each says what to do when it is damaged.
+  // Any other failure (no space for its -shm file, an I/O error) is the machine's, not the file's:
+  // restoring or moving the file would only lose what it holds.
   const mustOpen = (file: string | undefined, advice: string): void => {
     const error = file !== undefined && existsSync(file) ? unreadable(file) : undefined;
-    if (error) throw new StartupError(`${file} is not a readable SQLite database (${describe(error)}). ${advice}`);
+    if (!error) return;
+    if (!isDamage(error)) {
+      throw new StartupError(
+        `${file} cannot be opened now (${describe(error)}). Its contents are not known to be damaged: do not ` +
+          'restore, move or delete it. Make room on the disk of DATA_DIR (or fix what keeps it from being ' +
+          'written) and start the server again.',
+      );
+    }
+    throw new StartupError(`${file} is not a readable SQLite database (${describe(error)}). ${advice}`);
   };
   mustOpen(
     eventStoreFile,

@@ -4,7 +4,7 @@
  * a damaged retry-records.sqlite, a damaged events.sqlite.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkspaceCreditsDocument } from '../generated/graphql';
 import { applyAllowance, expectData } from '../support/graphql-client';
@@ -106,6 +106,36 @@ it('names a damaged events.sqlite and says to restore it, never to delete it', a
   const { dataDir } = await usedDataDir();
   const { message } = await damaged(dataDir, 'events.sqlite');
   expect(message).toMatch(/restore it from a backup, and do not delete it/);
+});
+
+it('says a full disk is full, and never to restore anything for it', async () => {
+  const { dataDir } = await usedDataDir();
+  symlinkSync('/dev/full', join(dataDir, '.write-check')); // every write to it fails with ENOSPC
+  const message = await refusal(dataDir);
+  expect(message).toMatch(/DATA_DIR .* cannot be written: its disk is full \(ENOSPC/);
+  expect(message).toMatch(/do not restore, move or delete its files/);
+  expect(message).not.toMatch(/restore it from a backup/);
+});
+
+it('tells an event log it cannot open for a fault of the machine from a damaged one, and starts once it clears', async () => {
+  const { dataDir, available } = await usedDataDir();
+  const wal = join(dataDir, 'events.sqlite-wal');
+  mkdirSync(wal); // SQLite cannot make its write-ahead log: the database file itself is fine
+  const message = await refusal(dataDir);
+  expect(message).toMatch(/events\.sqlite cannot be opened now \(SQLITE_CANTOPEN/);
+  expect(message).toMatch(/do not restore, move or delete it/);
+  expect(message).not.toMatch(/restore it from a backup/);
+
+  rmSync(wal, { recursive: true });
+  const restarted = await startServer({ dataDir });
+  const { workspaceCredits } = await expectData(
+    restarted.url,
+    WorkspaceCreditsDocument,
+    { workspaceId: 'ws-startup' },
+    adminToken(),
+  );
+  expect(workspaceCredits.available).toBe(available);
+  expect(await restarted.stop()).toBe(0);
 });
 
 it('names a CATALOG_FILE that is missing or not JSON and says what to do', async () => {
