@@ -35,6 +35,22 @@ async function usedDataDir(): Promise<{ dataDir: string; available: number }> {
   return { dataDir, available: workspaceCredits.available };
 }
 
+/** The workspace's available credits as a server started on `dataDir` answers them; the server is stopped. */
+async function availableAfterStart(dataDir: string): Promise<number> {
+  const restarted = await startServer({ dataDir });
+  try {
+    const { workspaceCredits } = await expectData(
+      restarted.url,
+      WorkspaceCreditsDocument,
+      { workspaceId: 'ws-startup' },
+      adminToken(),
+    );
+    return workspaceCredits.available;
+  } finally {
+    await restarted.stop();
+  }
+}
+
 /** Overwrites one of DATA_DIR's databases with garbage; the server's refusal must name it. */
 async function damaged(dataDir: string, name: string): Promise<{ file: string; message: string }> {
   const file = join(dataDir, name);
@@ -79,18 +95,7 @@ it('names a damaged read-models.sqlite, says to move it aside, and rebuilds it w
   expect(message).toMatch(/move it and its -wal and -shm files aside/);
 
   renameSync(file, `${file}.broken`);
-  const restarted = await startServer({ dataDir });
-  try {
-    const { workspaceCredits } = await expectData(
-      restarted.url,
-      WorkspaceCreditsDocument,
-      { workspaceId: 'ws-startup' },
-      adminToken(),
-    );
-    expect(workspaceCredits.available).toBe(available);
-  } finally {
-    await restarted.stop();
-  }
+  expect(await availableAfterStart(dataDir)).toBe(available);
 });
 
 it('names a damaged retry-records.sqlite and says to move it aside', async () => {
@@ -127,15 +132,7 @@ it('tells an event log it cannot open for a fault of the machine from a damaged 
   expect(message).not.toMatch(/restore it from a backup/);
 
   rmSync(wal, { recursive: true });
-  const restarted = await startServer({ dataDir });
-  const { workspaceCredits } = await expectData(
-    restarted.url,
-    WorkspaceCreditsDocument,
-    { workspaceId: 'ws-startup' },
-    adminToken(),
-  );
-  expect(workspaceCredits.available).toBe(available);
-  expect(await restarted.stop()).toBe(0);
+  expect(await availableAfterStart(dataDir)).toBe(available);
 });
 
 it('names a CATALOG_FILE that is missing or not JSON and says what to do', async () => {
