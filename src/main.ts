@@ -13,7 +13,9 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   checkDataDir(config);
   const lock = lockDataDir(config.dataDir, 'the server');
-  const serving = await serve(config, logger);
+  // The reactor lease is this DATA_DIR's: restarted after a crash, the server takes it back at once
+  // rather than wait for its dead predecessor's to lapse.
+  const serving = await serve(config, logger, { reactorHolder: lock.holderId });
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

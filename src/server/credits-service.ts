@@ -70,10 +70,19 @@ export interface CreditsService {
   close(): Promise<void>;
 }
 
+export interface ServiceOptions {
+  /**
+   * Who this process is to the reactor lease. Default: a new id, so that the process waits for any
+   * other's lease to lapse. The server passes its DATA_DIR lock's holder id (see data-dir-lock.ts).
+   */
+  reactorHolder?: string;
+}
+
 export async function startCreditsService(
   config: Config,
   logger: Logger,
   clock: Clock = systemClock,
+  options: ServiceOptions = {},
 ): Promise<CreditsService> {
   const catalog = Catalog.load(config.catalogFile);
   const store = await openEventStore(eventStoreLocation(config), { logger });
@@ -149,7 +158,7 @@ export async function startCreditsService(
         webhooks.performer,
         new HoldExpiryPerformer(commands),
       ],
-      lease: new ReactorLease(store, newId(), clock),
+      lease: new ReactorLease(store, options.reactorHolder ?? newId(), clock),
       clock,
       logger,
       checkpoint: () => projections.checkpoint,

@@ -8,7 +8,9 @@
  * mode from its first write until it closes. The system releases it when the process ends,
  * however it ends (kill -9 included), so no stale lock file outlives a crash.
  */
-import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, realpathSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 
@@ -25,6 +27,12 @@ export class DataDirInUse extends Error {
 }
 
 export interface DataDirLock {
+  /**
+   * Who holds the DATA_DIR, the same for every process that holds it in turn on this host and
+   * path: made once and kept in the lock file. A process restarted after a crash is the same
+   * holder as the one before it, which the lock proves dead.
+   */
+  readonly holderId: string;
   release(): void;
 }
 
@@ -35,15 +43,22 @@ const isBusy = (error: unknown): boolean =>
 export function lockDataDir(dataDir: string, holder: string): DataDirLock {
   mkdirSync(dataDir, { recursive: true });
   const db = new BetterSqlite3(join(dataDir, 'process.lock'), { timeout: 0 });
+  let id: string;
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     // A write takes the exclusive lock, which exclusive locking mode keeps after the commit.
     db.exec('CREATE TABLE IF NOT EXISTS holder (description TEXT NOT NULL)');
-    db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS identity (id TEXT NOT NULL)');
+    id = db.transaction(() => {
       db.prepare('DELETE FROM holder').run();
       db.prepare('INSERT INTO holder (description) VALUES (?)').run(
         `${holder}, pid ${process.pid}, since ${new Date().toISOString()}`,
       );
+      const kept = db.prepare<[], { id: string }>('SELECT id FROM identity').get();
+      if (kept) return kept.id;
+      const made = randomUUID();
+      db.prepare('INSERT INTO identity (id) VALUES (?)').run(made);
+      return made;
     })();
   } catch (error) {
     db.close();
@@ -51,6 +66,8 @@ export function lockDataDir(dataDir: string, holder: string): DataDirLock {
   }
   let released = false;
   return {
+    // A DATA_DIR copied to another host or path (a cloned volume) is another holder.
+    holderId: `${id}@${hostname()}:${realpathSync(dataDir)}`,
     release() {
       if (released) return;
       released = true;

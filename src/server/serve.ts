@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { resolveJwtSecret } from '../auth/tokens';
 import type { Config } from './config';
-import { startCreditsService, type CreditsService } from './credits-service';
+import { systemClock } from '../clock';
+import { startCreditsService, type CreditsService, type ServiceOptions } from './credits-service';
 import type { RunningHttpServer } from './http-server';
 
 export interface Serving {
@@ -20,10 +21,10 @@ export interface Serving {
   close(): Promise<void>;
 }
 
-export async function serve(config: Config, logger: Logger): Promise<Serving> {
+export async function serve(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Serving> {
   const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
   // The projection and append threads start now; the HTTP and GraphQL modules load meanwhile.
-  const starting = startCreditsService(config, logger);
+  const starting = startCreditsService(config, logger, systemClock, options);
   starting.catch(() => undefined); // a failure is reported below, once awaited
   const { startHttpServer } = await import('./http-server.js');
   const service = await starting;

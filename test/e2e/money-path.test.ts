@@ -25,6 +25,8 @@ import {
 import { execute, expectData, expectError } from '../support/graphql-client';
 import { adminToken, freePort, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
+import { LEASE_STREAM } from '../../reactions/lease';
+import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { eventually } from '../support/eventually';
 import { spawnCreditsCli } from '../support/cli';
 
@@ -289,6 +291,34 @@ describe('refunds as recorded processes', () => {
     );
     expect(purchase?.refunds[0]).toMatchObject({ id: requested?.id, credits: 100 });
     expect(stripe.refunds(paymentIntentId)).toHaveLength(1);
+  });
+});
+
+describe('a crash with work in flight', () => {
+  it('takes its own reactor lease back at once after kill -9, rather than wait for it to lapse', async () => {
+    const first = await bought();
+    expect((await refund({ purchaseId: first.sessionId, credits: 500 })).data?.refundCreditPurchase).toMatchObject({
+      status: 'SUCCEEDED',
+    });
+    await server.stop('SIGKILL'); // dies holding the lease for up to 15 s more
+    server = await start();
+    const second = await bought();
+    expect((await refund({ purchaseId: second.sessionId, credits: 500 })).data?.refundCreditPurchase).toMatchObject({
+      status: 'SUCCEEDED',
+    });
+    await server.stop();
+
+    const store = openSqliteEventStore({ file: join(dataDir, 'events.sqlite') });
+    try {
+      const leases: { holder: string }[] = [];
+      for await (const event of store.readStream(LEASE_STREAM)) leases.push({ holder: String(event.data.holder) });
+      // Every process on this DATA_DIR was one holder: the restarted one renewed the dead one's lease.
+      expect(leases.length).toBeGreaterThan(1);
+      expect(new Set(leases.map((lease) => lease.holder)).size).toBe(1);
+    } finally {
+      await store.close();
+      server = await start();
+    }
   });
 });
 
