@@ -71,7 +71,10 @@ export class ProjectionThread {
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
   }
 
-  /** Starts the worker and resolves once the read models have caught up with the log's head. */
+  /**
+   * Starts the worker and resolves once the read models have caught up with the log's head, or
+   * once they cannot be written (stalledBy then says why) and catching up waits for the fault.
+   */
   static async start(options: ProjectionThreadOptions): Promise<ProjectionThread> {
     const { store, readModelFile, logLevel } = options;
     const workerData: ProjectionWorkerData = { store, readModelFile, logLevel };
@@ -82,12 +85,18 @@ export class ProjectionThread {
 
   private started(): Promise<void> {
     return new Promise((resolve, reject) => {
+      let running = false;
+      const run = (): void => {
+        if (running) return;
+        running = true;
+        this.stopListening = this.options.onAppended?.(() => this.post({ type: 'appended' })) ?? this.stopListening;
+        resolve();
+      };
       this.worker.on('message', (message: FromProjectionWorker) => {
         switch (message.type) {
           case 'caught-up':
             this.advance(message.progress);
-            this.stopListening = this.options.onAppended?.(() => this.post({ type: 'appended' })) ?? this.stopListening;
-            resolve();
+            run();
             return;
           case 'committed':
             // Before anyone waiting for this batch is released, so that what they read next is fresh.
@@ -99,6 +108,9 @@ export class ProjectionThread {
             return;
           case 'stalled':
             this.stalled = message.message === null ? undefined : new Error(message.message);
+            // A fault of the machine (a full disk) is not waited out before the server listens: it
+            // answers, /readyz says why it is not ready, and the worker catches up once it clears.
+            if (this.stalled) run();
             return;
           case 'failed': {
             const error = new Error(`Projection stopped: ${message.message}`);

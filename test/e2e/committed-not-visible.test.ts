@@ -18,13 +18,21 @@ afterEach(async () => {
   server = undefined;
 });
 
-it('tells a spend the read models could not show that it was recorded, and a retry with its key takes nothing twice', async () => {
+/** A server on a new DATA_DIR, and a workspace with the scale plan's allowance: its available credits. */
+async function serverWithAllowance(
+  workspaceId: string,
+): Promise<{ started: ServerProcess; dataDir: string; before: number }> {
   const dataDir = newDataDir();
-  server = await startServer({ dataDir });
+  const started = (server = await startServer({ dataDir }));
+  await applyAllowance(started.url, workspaceId, 'scale');
+  const { workspaceCredits } = await expectData(started.url, WorkspaceCreditsDocument, { workspaceId }, adminToken());
+  return { started, dataDir, before: workspaceCredits.available };
+}
+
+it('tells a spend the read models could not show that it was recorded, and a retry with its key takes nothing twice', async () => {
   const workspaceId = 'ws-not-visible';
-  await applyAllowance(server.url, workspaceId, 'scale');
-  const before = (await expectData(server.url, WorkspaceCreditsDocument, { workspaceId }, adminToken()))
-    .workspaceCredits.available;
+  const { started, dataDir, before } = await serverWithAllowance(workspaceId);
+  server = started;
   const member = tokenFor(workspaceId, 'MEMBER');
   const spend = {
     input: { workspaceId, action: 'PERSON_ENRICHMENT' as const, units: 2, idempotencyKey: 'locked-out' },
@@ -70,4 +78,40 @@ it('tells a spend the read models could not show that it was recorded, and a ret
   expect(again.consumeCredits.id).toBe(retried.consumeCredits.id);
   const after = await expectData(server.url, WorkspaceCreditsDocument, { workspaceId }, adminToken());
   expect(after.workspaceCredits.available).toBe(before - 14);
+}, 60_000);
+
+it('listens when it starts with read models it cannot write, says so at /readyz, and catches up once it can', async () => {
+  const workspaceId = 'ws-start-stalled';
+  const { started, dataDir, before } = await serverWithAllowance(workspaceId);
+  server = started;
+
+  // The read models cannot be written from before a spend until after the restart below.
+  const intruder = new BetterSqlite3(join(dataDir, 'read-models.sqlite'));
+  intruder.exec('BEGIN IMMEDIATE');
+  try {
+    const spend = {
+      input: { workspaceId, action: 'PERSON_ENRICHMENT' as const, units: 2, idempotencyKey: 'before-crash' },
+    };
+    const locked = await execute(server.url, ConsumeCreditsDocument, spend, tokenFor(workspaceId, 'MEMBER'));
+    expect(locked.errors?.[0]?.extensions?.code).toBe('COMMITTED_NOT_VISIBLE');
+    await server.stop('SIGKILL');
+
+    server = await startServer({ dataDir }); // with the spend not projected yet
+    const notReady = await fetch(`${server.url}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toMatchObject({ status: 'read-models-unwritable' });
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  } finally {
+    intruder.exec('ROLLBACK');
+    intruder.close();
+  }
+
+  const ready = await eventually(
+    async () => (await fetch(`${server!.url}/readyz`)).status,
+    (status) => status === 200,
+  );
+  expect(ready).toBe(200);
+  expect(
+    (await expectData(server.url, WorkspaceCreditsDocument, { workspaceId }, adminToken())).workspaceCredits.available,
+  ).toBe(before - 14);
 }, 60_000);
