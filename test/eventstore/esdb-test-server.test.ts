@@ -11,6 +11,7 @@ import {
   END,
   EventStoreDBClient,
   FORWARDS,
+  MaxAppendSizeExceededError,
   START,
   StreamNotFoundError,
   WrongExpectedVersionError,
@@ -99,6 +100,46 @@ it('reads $all forwards from a position including it, backwards from a position 
   expect(forwards.map((r) => r.event!.revision)).toEqual([1n, 2n]);
   const backwards = await collect(client.readAll({ direction: BACKWARDS, fromPosition: middle, maxCount: 1 }));
   expect(backwards.map((r) => r.event!.revision)).toEqual([0n]);
+});
+
+/** An event of `dataBytes` of data and `metadataBytes` of metadata, as JSON. */
+const sized = (type: string, dataBytes: number, metadataBytes: number) =>
+  jsonEvent({
+    type,
+    data: { x: 'd'.repeat(dataBytes - '{"x":""}'.length) },
+    metadata: { m: 'm'.repeat(metadataBytes - '{"m":""}'.length) },
+  });
+
+// EventStoreDB counts data + metadata + twice the event type's length of every event.
+describe.each([
+  ['BatchAppend', true],
+  ['Append', false],
+])('appends larger than MaxAppendSize (%s)', (_api, batchAppend) => {
+  it('are refused whole with the error the client raises as MaxAppendSizeExceededError', async () => {
+    const node = await startEsdbTestServer({ chatterIntervalMs: 0, batchAppend, maxAppendSize: 1_000 });
+    const nodeClient = EventStoreDBClient.connectionString(node.url);
+    try {
+      // 2 × (300 + 190 + 2 × 5) = 1,000: at the limit, taken.
+      const atLimit = [sized('Sized', 300, 190), sized('Sized', 300, 190)];
+      await nodeClient.appendToStream('limit', atLimit);
+      const over = [sized('Sized', 300, 190), sized('Sized', 301, 190)];
+      const refusal = nodeClient.appendToStream('limit', over);
+      await expect(refusal).rejects.toThrow(MaxAppendSizeExceededError);
+      await expect(refusal).rejects.toMatchObject({ maxAppendSize: 1_000 });
+      expect(node.log.stream('limit')).toHaveLength(2);
+      expect(node.streams.appendsTooLarge).toBe(1);
+      expect(node.streams.calls[batchAppend ? 'batchAppend' : 'append']).toBeGreaterThan(0);
+    } finally {
+      await nodeClient.dispose();
+      await node.close();
+    }
+  });
+});
+
+it('refuses appends larger than 1 MiB by default, as EventStoreDB does', async () => {
+  await client.appendToStream(`big-${randomUUID()}`, [sized('Big', 1_048_576 - 100 - 6, 100)]);
+  const refusal = client.appendToStream(`big-${randomUUID()}`, [sized('Big', 1_048_576 - 100 - 5, 100)]);
+  await expect(refusal).rejects.toThrow(MaxAppendSizeExceededError);
 });
 
 describe('subscriptions to $all', () => {

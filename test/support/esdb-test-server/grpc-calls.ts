@@ -1,5 +1,5 @@
 /** Small helpers for the test server's gRPC calls: flow-controlled writes and error statuses. */
-import { status, type ServerWritableStream } from '@grpc/grpc-js';
+import { status, type Metadata, type ServerWritableStream } from '@grpc/grpc-js';
 import type { ReadReq, ReadResp } from '@eventstore/db-client/generated/streams_pb';
 
 export type ReadCall = ServerWritableStream<ReadReq, ReadResp>;
@@ -23,6 +23,8 @@ export class ServiceError extends Error {
   constructor(
     readonly code: status,
     readonly details: string,
+    /** Trailers sent with the status: EventStoreDB names its exception in `exception`. */
+    readonly metadata?: Metadata,
   ) {
     super(details);
     this.name = 'ServiceError';

@@ -8,6 +8,8 @@
  *   20.x) and the client falls back to the Append call.
  * - While it runs, the node adds system events to `$all` every `chatterIntervalMs` (statistics, a
  *   projection link, a heartbeat in a `$` stream), so clients must filter `$all` for real.
+ * - Appends larger than EventStoreDB's MaxAppendSize (default 1 MiB) are refused as it refuses them;
+ *   `streams.failAfterCommit()` makes appends commit and then fail, an answer lost on the way back.
  * - `dropSubscriptions()` ends every subscription with an error status; `stop()` / `restart()` take
  *   the node down and up on the same port with its log intact, like a node restart.
  */
@@ -33,6 +35,8 @@ export interface EsdbTestServerOptions {
    * the event a client resumes from. For testing that a client never delivers an event twice.
    */
   repeatSubscriptionStart?: boolean;
+  /** EventStoreDB's MaxAppendSize: bigger appends are refused (see streams-service.ts). Default 1 MiB. */
+  maxAppendSize?: number;
 }
 
 export interface EsdbTestServer {
@@ -54,7 +58,10 @@ const STREAMS = 'event_store.client.streams.Streams';
 
 export async function startEsdbTestServer(options: EsdbTestServerOptions = {}): Promise<EsdbTestServer> {
   const log = new InMemoryLog();
-  const streams = new StreamsService(log, { repeatSubscriptionStart: options.repeatSubscriptionStart ?? false });
+  const streams = new StreamsService(log, {
+    repeatSubscriptionStart: options.repeatSubscriptionStart ?? false,
+    ...(options.maxAppendSize !== undefined && { maxAppendSize: options.maxAppendSize }),
+  });
   const batchAppend = options.batchAppend ?? true;
   let server: Server | undefined;
   const listen = async (port: number): Promise<number> => {

@@ -13,11 +13,29 @@
  *   then every new event; filtered server-side by stream prefix/regex or event type prefix/regex, with
  *   checkpoints. `dropSubscriptions` ends them all with an error status, as a restarting node does.
  *
+ * - MaxAppendSize: an append whose events take more than `maxAppendSize` bytes (data + metadata +
+ *   twice the event type's length, each, as EventStoreDB counts them) is refused whole, with the
+ *   error EventStoreDB answers in each API (an INVALID_ARGUMENT status naming the exception
+ *   `maximum-append-size-exceeded` for Append, a google.rpc.Status packing
+ *   `event_store.client.MaximumAppendSizeExceeded` for BatchAppend).
+ * - `failAfterCommit`: the next appends are committed, then their call fails with a gRPC status
+ *   instead of the answer, as when a node or the connection goes away at that instant.
+ *
  * Not implemented (UNIMPLEMENTED): stream subscriptions, Delete, Tombstone, link resolution.
  */
-import { status, type ServerDuplexStream, type ServerReadableStream, type sendUnaryData } from '@grpc/grpc-js';
+import {
+  Metadata,
+  status,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
 import { Any } from 'google-protobuf/google/protobuf/any_pb';
-import { AllStreamPosition, WrongExpectedVersion } from '@eventstore/db-client/generated/shared_pb';
+import {
+  AllStreamPosition,
+  MaximumAppendSizeExceeded,
+  WrongExpectedVersion,
+} from '@eventstore/db-client/generated/shared_pb';
 import { Status } from '@eventstore/db-client/generated/status_pb';
 import type { IStreamsServer } from '@eventstore/db-client/generated/streams_grpc_pb';
 import {
@@ -30,7 +48,7 @@ import {
 } from '@eventstore/db-client/generated/streams_pb';
 import { AllSubscription, subscriptionStart } from './all-subscription';
 import { serverFilter } from './filters';
-import { asServiceError, fail, invalid, unimplemented, write, type ReadCall } from './grpc-calls';
+import { asServiceError, fail, invalid, ServiceError, unimplemented, write, type ReadCall } from './grpc-calls';
 import type { ExpectedState, InMemoryLog, ProposedEvent, StoredEvent } from './in-memory-log';
 import {
   empty,
@@ -50,6 +68,23 @@ const { SUBSCRIPTION } = ReadReq.Options.CountOptionCase;
 const { BACKWARDS } = ReadReq.Options.ReadDirection;
 
 const FAILED_PRECONDITION = 9;
+const INVALID_ARGUMENT = 3;
+
+/** EventStoreDB's default MaxAppendSize: 1 MiB. */
+export const DEFAULT_MAX_APPEND_SIZE = 1_048_576;
+
+/** The bytes of an append as EventStoreDB counts them against MaxAppendSize (Event.SizeOnDisk). */
+export function appendSize(proposed: readonly ProposedEvent[]): number {
+  let size = 0;
+  for (const event of proposed) size += event.data.byteLength + event.customMetadata.byteLength + 2 * event.type.length;
+  return size;
+}
+
+export interface StreamsServiceOptions {
+  repeatSubscriptionStart: boolean;
+  /** Largest append accepted, in bytes as `appendSize` counts them. Default 1 MiB. */
+  maxAppendSize?: number;
+}
 
 export class StreamsService {
   readonly subscriptions = new Set<AllSubscription>();
@@ -57,11 +92,38 @@ export class StreamsService {
   readonly calls = { read: 0, append: 0, batchAppend: 0 };
   /** How many subscriptions to `$all` were ever opened: tells a test that a client resubscribed. */
   subscriptionsOpened = 0;
+  /** Appends refused for exceeding MaxAppendSize. */
+  appendsTooLarge = 0;
+  readonly maxAppendSize: number;
+  private lostAnswers: { remaining: number; code: status } = { remaining: 0, code: status.UNAVAILABLE };
 
   constructor(
     private readonly log: InMemoryLog,
-    private readonly quirks: { repeatSubscriptionStart: boolean } = { repeatSubscriptionStart: false },
-  ) {}
+    private readonly quirks: StreamsServiceOptions = { repeatSubscriptionStart: false },
+  ) {
+    this.maxAppendSize = quirks.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE;
+  }
+
+  /**
+   * The next `count` appends that would succeed are committed to the log, then their call fails
+   * with `code` instead of the answer: the client cannot tell whether they were written. A batch
+   * append fails its whole call (every append in flight on it), as a dropped connection does.
+   */
+  failAfterCommit(count = 1, code: status = status.UNAVAILABLE): void {
+    this.lostAnswers = { remaining: count, code };
+  }
+
+  private loseAnswer(): ServiceError | undefined {
+    if (this.lostAnswers.remaining === 0) return undefined;
+    this.lostAnswers.remaining -= 1;
+    return new ServiceError(this.lostAnswers.code, 'The test server committed the append and dropped the answer');
+  }
+
+  private tooLarge(proposed: readonly ProposedEvent[]): boolean {
+    if (appendSize(proposed) <= this.maxAppendSize) return false;
+    this.appendsTooLarge += 1;
+    return true;
+  }
 
   /** Ends every subscription with `code`, as a node going away does. */
   dropSubscriptions(code: status = status.UNAVAILABLE): number {
@@ -153,8 +215,18 @@ export class StreamsService {
     call.on('end', () => {
       if (failed) return;
       if (!options) return callback(invalid('the first message of an append carries its options'));
+      if (this.tooLarge(proposed)) {
+        const metadata = new Metadata();
+        metadata.set('exception', 'maximum-append-size-exceeded');
+        metadata.set('maximum-append-size', String(this.maxAppendSize));
+        return callback(
+          new ServiceError(status.INVALID_ARGUMENT, `Maximum Append Size of ${this.maxAppendSize} Exceeded.`, metadata),
+        );
+      }
       const expected = expectedStateOfAppend(options);
       const outcome = this.log.append(streamNameOf(options.getStreamIdentifier()), expected, proposed);
+      const lost = outcome.ok ? this.loseAnswer() : undefined;
+      if (lost) return callback(lost);
       const response = new AppendResp();
       if (outcome.ok) {
         const success = new AppendResp.Success();
@@ -194,7 +266,10 @@ export class StreamsService {
         }
         pending.delete(correlation);
         if (!entry.options) throw invalid('the first request of a batch append carries its options');
-        call.write(this.applyBatch(correlation, entry.options, entry.proposed));
+        const response = this.applyBatch(correlation, entry.options, entry.proposed);
+        const lost = response.hasSuccess() ? this.loseAnswer() : undefined;
+        if (lost) call.emit('error', lost);
+        else call.write(response);
       } catch (error) {
         call.emit('error', asServiceError(error));
       }
@@ -205,11 +280,24 @@ export class StreamsService {
   private applyBatch(correlation: string, options: BatchAppendReq.Options, proposed: ProposedEvent[]): BatchAppendResp {
     const stream = streamNameOf(options.getStreamIdentifier());
     const expected = expectedStateOfBatch(options);
-    const outcome = this.log.append(stream, expected, proposed);
     const response = new BatchAppendResp()
       .setCorrelationId(uuidMessage(correlation, false))
       .setStreamIdentifier(streamIdentifier(stream));
     echoExpected(response, expected);
+    if (this.tooLarge(proposed)) {
+      const details = new Any();
+      details.pack(
+        new MaximumAppendSizeExceeded().setMaxappendsize(this.maxAppendSize).serializeBinary(),
+        'event_store.client.MaximumAppendSizeExceeded',
+      );
+      return response.setError(
+        new Status()
+          .setCode(INVALID_ARGUMENT)
+          .setMessage(`Maximum Append Size of ${this.maxAppendSize} Exceeded.`)
+          .setDetails(details),
+      );
+    }
+    const outcome = this.log.append(stream, expected, proposed);
     if (outcome.ok) {
       const success = new BatchAppendResp.Success();
       if (outcome.currentRevision === undefined) success.setNoStream(protobufEmpty());
