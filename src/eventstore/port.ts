@@ -137,16 +137,17 @@ export const isExpectedRevisionConflict = (error: unknown): error is ExpectedRev
   error instanceof ExpectedRevisionConflict;
 
 /**
- * The store refused an append for a fault of the machine (a full disk, an I/O error, a file made
- * read-only): nothing of it was recorded, and the same append may succeed once the fault clears.
+ * The store could not take an append for a fault of the machine or the network (a full disk, an
+ * I/O error, a file made read-only; a database server unreachable, or whose answer was lost): the
+ * same append may succeed once the fault clears. Whether anything was recorded: see `certain`.
  */
 export class StoreUnavailable extends Error {
   readonly code = 'STORE_UNAVAILABLE';
   readonly retryable = true;
   /**
    * `certain`: the store refused before writing (a full disk, a read-only file). Otherwise (an I/O
-   * error while syncing) the write may yet be found after a restart: only a retry with the same
-   * idempotency key tells.
+   * error while syncing, a database server's answer lost on the way back) the write may have been
+   * recorded: only a retry with the same idempotency key tells.
    */
   constructor(cause: Error, certain: boolean) {
     super(

@@ -27,9 +27,10 @@ function describeValidationErrors(errors: ValidationErrorLike[], prefix = ''): {
 }
 
 /**
- * The event store refused a write for a fault of the machine, a full disk (eventstore/port.ts,
- * StoreUnavailable): nothing was recorded, and the caller may repeat it later. Told by its code,
- * since this layer does not import the store's port.
+ * The event store could not take a write for a fault of the machine or the network, a full disk or
+ * an EventStoreDB out of reach (eventstore/port.ts, StoreUnavailable): the caller may repeat it
+ * later with the same idempotency key, which answers the first result if it was recorded after all.
+ * Told by its code, since this layer does not import the store's port.
  */
 const isStoreUnavailable = (error: unknown): error is Error & { code: 'STORE_UNAVAILABLE' } =>
   error instanceof Error && (error as { code?: unknown }).code === 'STORE_UNAVAILABLE';
@@ -72,7 +73,10 @@ function explain(
     return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
   }
   if (isStoreUnavailable(original)) {
-    options.logger.error({ err: original }, 'the event store refused a write for a fault of the machine');
+    options.logger.error(
+      { err: original },
+      'the event store could not take a write for a fault of the machine or the network',
+    );
     return { ...formatted, message: original.message, extensions: { code: original.code, retryable: true } };
   }
   if (original instanceof CommittedButNotVisible) {

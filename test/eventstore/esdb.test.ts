@@ -16,7 +16,12 @@ import {
 } from '../../src/eventstore/esdb/esdb-event-store';
 import { SCHEMA_VERSION_KEY } from '../../src/eventstore/esdb/event-codec';
 import { toEsdbPosition, toPortPosition } from '../../src/eventstore/esdb/positions';
-import { ExpectedRevisionConflict, type EventStore, type RecordedEvent } from '../../src/eventstore/port';
+import {
+  ExpectedRevisionConflict,
+  StoreUnavailable,
+  type EventStore,
+  type RecordedEvent,
+} from '../../src/eventstore/port';
 import type { ProposedEvent } from '../support/esdb-test-server/in-memory-log';
 import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/server';
 import { describeEventStoreContract, take } from './contract';
@@ -262,6 +267,59 @@ describe('EventStoreDB adapter', () => {
         node.dropSubscriptions();
         await store.appendToStream('repeat', numbered(1, 3), { expectedRevision: 2n });
         expect((await take(iterator, 1)).map((event) => event.data.n)).toEqual([3]);
+      } finally {
+        await node.close();
+      }
+    });
+  });
+
+  describe('transport failures of an append', () => {
+    it.each([
+      ['BatchAppend', true],
+      ['Append', false],
+    ])(
+      'are StoreUnavailable, not certain, when the node commits and the answer is lost (%s); the retry sees the events',
+      async (_api, batchAppend) => {
+        const node = await startEsdbTestServer({ chatterIntervalMs: 0, batchAppend });
+        try {
+          const store = open({}, node);
+          await store.appendToStream('lost', numbered(1), { expectedRevision: 'no_stream' });
+          node.streams.failAfterCommit(1);
+          const failure = store.appendToStream('lost', numbered(2, 1), { expectedRevision: 0n });
+          await expect(failure).rejects.toThrow(StoreUnavailable);
+          await expect(failure).rejects.toThrow(/may not have been recorded.*same idempotency key, is safe/);
+          // It was committed: a retry finds the stream past the revision it expected.
+          expect(node.log.stream('lost')!.map((event) => event.revision)).toEqual([0n, 1n, 2n]);
+          expect(await store.streamRevision('lost')).toBe(2n);
+          await expect(store.appendToStream('lost', numbered(2, 1), { expectedRevision: 0n })).rejects.toThrow(
+            ExpectedRevisionConflict,
+          );
+        } finally {
+          await node.close();
+        }
+      },
+    );
+
+    it('are StoreUnavailable while the node is down, and appends go through once it is back', async () => {
+      const node = await startEsdbTestServer({ chatterIntervalMs: 0 });
+      try {
+        const store = open({}, node);
+        await store.appendToStream('down', numbered(1), { expectedRevision: 'no_stream' });
+        await node.stop();
+        await expect(store.appendToStream('down', numbered(1, 1), { expectedRevision: 0n })).rejects.toThrow(
+          StoreUnavailable,
+        );
+        await node.restart();
+        let result;
+        for (let waited = 0; !result; waited += 50) {
+          try {
+            result = await store.appendToStream('down', numbered(1, 1), { expectedRevision: 0n });
+          } catch (error) {
+            if (!(error instanceof StoreUnavailable) || waited > 5_000) throw error;
+            await delay(50);
+          }
+        }
+        expect(result.nextExpectedRevision).toBe(1n);
       } finally {
         await node.close();
       }

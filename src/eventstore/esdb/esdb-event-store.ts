@@ -7,6 +7,10 @@
  * - Revisions: 0-based in both; 'no_stream' | 'stream_exists' | 'any' | bigint map onto the
  *   client's NO_STREAM / STREAM_EXISTS / ANY / bigint, and a WrongExpectedVersionError becomes the
  *   port's ExpectedRevisionConflict with the revision the server reported.
+ * - An append the client could not complete for the transport (node unreachable or not the leader,
+ *   deadline passed, call cancelled or aborted) becomes the port's StoreUnavailable, not certain:
+ *   the server may have committed it before the answer was lost, so only a retry with the same
+ *   idempotency key tells, and answers the first result if it was.
  * - `$all`: only this store's streams, no system events (stream-filter.ts).
  * - Subscriptions: catch-up subscriptions that resubscribe with backoff when dropped
  *   (resubscribing-subscription.ts).
@@ -22,12 +26,17 @@
 import { randomUUID } from 'node:crypto';
 import {
   BACKWARDS,
+  CancelledError,
+  DeadlineExceededError,
   END,
   EventStoreDBClient,
   FORWARDS,
   NO_STREAM,
+  NotLeaderError,
   START,
   StreamNotFoundError,
+  TimeoutError,
+  UnavailableError,
   WrongExpectedVersionError,
   type AllStreamResolvedEvent,
   type Position,
@@ -36,6 +45,7 @@ import {
 import {
   ExpectedRevisionConflict,
   matchesExpectedRevision,
+  StoreUnavailable,
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
@@ -107,7 +117,14 @@ export class EsdbEventStore implements EventStore {
   ): Promise<AppendResult> {
     this.assertOpen();
     const expected = options.expectedRevision;
-    if (events.length === 0) return this.checkWithoutAppending(stream, expected);
+    if (events.length === 0) {
+      try {
+        return await this.checkWithoutAppending(stream, expected);
+      } catch (error) {
+        // Only read: nothing can have been recorded.
+        throw isTransportFailure(error) ? new StoreUnavailable(error, true) : error;
+      }
+    }
     const data = events.map(toEventData);
     try {
       const result = await this.client.appendToStream(stream, data, {
@@ -121,6 +138,8 @@ export class EsdbEventStore implements EventStore {
       if (error instanceof WrongExpectedVersionError) {
         throw new ExpectedRevisionConflict(stream, expected, fromClientCurrentRevision(error.actualVersion));
       }
+      // The append may have been committed before the answer was lost: not certain.
+      if (isTransportFailure(error)) throw new StoreUnavailable(error, false);
       throw error;
     }
   }
@@ -292,6 +311,21 @@ export class EsdbEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('The EventStoreDB event store is closed');
   }
+}
+
+/**
+ * The client's errors for a call that did not complete for the transport or the cluster, not for
+ * what was asked: the same request may succeed later (or on the new leader, which the client finds
+ * by itself on its next call).
+ */
+function isTransportFailure(error: unknown): error is Error {
+  return (
+    error instanceof UnavailableError ||
+    error instanceof DeadlineExceededError ||
+    error instanceof TimeoutError ||
+    error instanceof CancelledError ||
+    error instanceof NotLeaderError
+  );
 }
 
 /** The `$all` position of a resolved event, whether or not it is one of the store's. */
