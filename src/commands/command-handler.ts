@@ -3,6 +3,8 @@
  * is decided with the other commands queued meanwhile on the workspace's state (workspace-states.ts)
  * and appended with the expected revision (decide-and-append.ts). When another process appended
  * first, the state is dropped, reloaded, and the batch decided again, a bounded number of times.
+ * When the store limits an append's size, the commands a batch could not take go back to the front
+ * of the queue, as they were: they lost no race.
  */
 import type { LowBalancePolicy } from '../domain/alert-rules';
 import { keptChanging } from '../domain/errors';
@@ -11,7 +13,14 @@ import type { WorkspaceCreditsEvent } from '../domain/events';
 import type { WorkspaceCreditsState } from '../domain/state';
 import type { EventStore } from '../eventstore/port';
 import { workspaceStreamName } from '../events/workspace-stream';
-import { decideAndAppend, type CommandMetadata, type CommandOutcome, type QueuedCommand } from './decide-and-append';
+import {
+  appendDecided,
+  decideBatch,
+  type CommandMetadata,
+  type CommandOutcome,
+  type DecidedBatch,
+  type QueuedCommand,
+} from './decide-and-append';
 import { WorkspaceQueues } from './workspace-queues';
 import { WorkspaceStates, type LoadedStream, type WorkspaceStatesOptions } from './workspace-states';
 
@@ -93,36 +102,45 @@ export class WorkspaceCreditsCommandHandler {
     await this.states.idle();
   }
 
-  /** Decides and appends one batch; returns the commands to decide again after a revision conflict. */
+  /**
+   * Decides and appends one batch; returns the commands to run again: those decided again after a
+   * revision conflict, then those the store's append budget left out of this batch.
+   */
   private async runBatch(stream: string, batch: QueuedCommand[]): Promise<QueuedCommand[]> {
     const loaded = await this.states.get(stream);
     this.states.recall(stream, loaded, namesOf(batch));
+    let decision: DecidedBatch | undefined;
     let result;
     try {
-      result = await decideAndAppend(this.store, stream, loaded, batch, this.lowBalancePolicy);
+      decision = decideBatch(loaded, batch, this.lowBalancePolicy, this.store.maxAppendBytes);
+      result = await appendDecided(this.store, stream, loaded, decision);
     } catch (error) {
       this.states.forget(stream); // the state may have run ahead of the stream
-      throw error;
+      if (!decision || decision.undecided.length === 0) throw error;
+      // Only the commands of the failed append are told; the ones left out were never tried.
+      for (const { queued } of decision.decided) queued.reject(error);
+      return decision.undecided;
     } finally {
       // Every answer was read from the state as the batch was decided: what was brought back goes.
       this.states.letRecalledGo(loaded);
     }
-    if (result === 'nothing') return [];
+    const { decided, undecided } = decision;
+    if (result === 'nothing') return undecided;
     if (result !== 'conflict') {
       this.states.committed(stream, loaded, result.revision, result.lastEventId);
-      return [];
+      return undecided;
     }
     // The state ran ahead of the stream: forget it; the next batch reloads. Every command of the
     // batch, refused ones included, is decided again: its answer was worked out on events that
     // were never written.
     this.states.forget(stream);
     const retry: QueuedCommand[] = [];
-    for (const queued of batch) {
+    for (const { queued } of decided) {
       queued.attempts += 1;
       if (queued.attempts < this.maxAttempts) retry.push(queued);
       else queued.reject(keptChanging(`The workspace kept changing under this command; try again.`));
     }
-    return retry;
+    return [...retry, ...undecided];
   }
 }
 

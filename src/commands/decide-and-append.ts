@@ -6,6 +6,11 @@
  * of an earlier request all depend on it. When another writer got there first, the caller reloads
  * and decides the whole batch again; a batch that appends nothing (refusals, repeats) first checks
  * that the stream is still at the revision it was decided on.
+ *
+ * A store with an append size limit (`maxAppendBytes`, EventStoreDB) ends the batch before the
+ * command whose events would take the append past it: that command and the ones after it are left
+ * undecided, for the caller to run as the next batch. The first command with events always goes,
+ * however large.
  */
 import type { LowBalancePolicy } from '../domain/alert-rules';
 import { decide } from '../domain/decide';
@@ -13,7 +18,7 @@ import type { WorkspaceCreditsCommand } from '../domain/commands';
 import type { WorkspaceCreditsEvent } from '../domain/events';
 import { evolve } from '../domain/evolve';
 import type { WorkspaceCreditsState } from '../domain/state';
-import { isExpectedRevisionConflict, type EventStore, type NewEvent } from '../eventstore/port';
+import { appendBytes, isExpectedRevisionConflict, type EventStore, type NewEvent } from '../eventstore/port';
 import { currentSchemaVersion } from '../events/upcasters';
 import { newId } from '../ids';
 import type { LoadedStream } from './workspace-states';
@@ -50,21 +55,29 @@ type Decided =
 /** What became of the batch: nothing to append, committed at a revision, or lost to another writer. */
 export type BatchResult = 'nothing' | 'conflict' | { revision: bigint; lastEventId: string | undefined };
 
+/** A batch decided on a state: the answers and events of its first commands, and the rest. */
+export interface DecidedBatch {
+  decided: Decided[];
+  events: NewEvent[];
+  /** The commands left out to keep the append within the store's budget, in order, not decided. */
+  undecided: QueuedCommand[];
+}
+
 /**
- * Decides the batch on `loaded.state` (which it advances) and appends. Resolves every caller once
- * the append has committed; on a revision conflict answers nobody and reports it, so that the
- * caller can forget the state (it ran ahead of the stream) and decide the batch again.
+ * Decides the batch's commands on `loaded.state`, which it advances, until the next command's
+ * events would take the append past `maxAppendBytes` (see the header). Touches no store.
  */
-export async function decideAndAppend(
-  store: EventStore,
-  stream: string,
+export function decideBatch(
   loaded: LoadedStream,
   batch: readonly QueuedCommand[],
-  lowBalancePolicy?: LowBalancePolicy,
-): Promise<BatchResult> {
+  lowBalancePolicy: LowBalancePolicy | undefined,
+  maxAppendBytes: number | undefined,
+): DecidedBatch {
   const decided: Decided[] = [];
   const events: NewEvent[] = [];
-  for (const queued of batch) {
+  let bytes = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const queued = batch[i]!;
     let mine: WorkspaceCreditsEvent[];
     try {
       mine = decide(queued.command, loaded.state, lowBalancePolicy);
@@ -72,10 +85,31 @@ export async function decideAndAppend(
       decided.push({ queued, error });
       continue;
     }
+    const newEvents = mine.map((event) => toNewEvent(event, queued.metadata));
+    if (maxAppendBytes !== undefined && newEvents.length > 0) {
+      // decide is pure: a command left out here has changed nothing, the state is not evolved yet.
+      const size = newEvents.reduce((sum, event) => sum + appendBytes(event), 0);
+      if (events.length > 0 && bytes + size > maxAppendBytes) return { decided, events, undecided: batch.slice(i) };
+      bytes += size;
+    }
     for (const event of mine) evolve(loaded.state, event);
-    for (const event of mine) events.push(toNewEvent(event, queued.metadata));
+    events.push(...newEvents);
     decided.push({ queued, events: mine, result: queued.resultOf(loaded.state, mine) });
   }
+  return { decided, events, undecided: [] };
+}
+
+/**
+ * Appends a decided batch with the expected revision it was decided on. Resolves every decided
+ * caller once the append has committed; on a revision conflict answers nobody and reports it, so
+ * that the caller can forget the state (it ran ahead of the stream) and decide the batch again.
+ */
+export async function appendDecided(
+  store: EventStore,
+  stream: string,
+  loaded: LoadedStream,
+  { decided, events }: DecidedBatch,
+): Promise<BatchResult> {
   if (events.length === 0) {
     // Nothing to append, so no expected revision checks the state decided on: a refusal (or a
     // repeat) is only answered once the stream is known to hold nothing newer, which another

@@ -85,6 +85,13 @@ export interface LogBatch {
 
 export interface EventStore {
   /**
+   * Most bytes one append should carry, as `appendBytes` counts them, for a store that refuses
+   * appends past a size (EventStoreDB's MaxAppendSize): whoever gathers many events into one append
+   * splits them to stay within it. Undefined: no limit to mind, and nothing to count.
+   */
+  readonly maxAppendBytes?: number;
+
+  /**
    * Appends atomically: all of `events` or none. Fails with an ExpectedRevisionConflict, appending
    * nothing, when the stream is not at `expectedRevision`. Resolves once the events are durable.
    */
@@ -117,6 +124,19 @@ export interface EventStore {
   identity(): Promise<string>;
 
   close(): Promise<void>;
+}
+
+/**
+ * An event's bytes as EventStoreDB counts them against its MaxAppendSize: data and metadata (as
+ * JSON, UTF-8), and twice the type's length. What an adapter adds to the metadata is not counted:
+ * its `maxAppendBytes` leaves room for it.
+ */
+export function appendBytes(event: NewEvent): number {
+  return (
+    Buffer.byteLength(JSON.stringify(event.data)) +
+    (event.metadata ? Buffer.byteLength(JSON.stringify(event.metadata)) : 0) +
+    2 * event.type.length
+  );
 }
 
 export class ExpectedRevisionConflict extends Error {

@@ -7,6 +7,9 @@ import { type CreditsError } from '../../src/domain/errors';
 import { eventTypes, instrumentedStore } from './instrumented-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { grantOn, spendOn } from './commands';
+import { appendBytes, type NewEvent } from '../../src/eventstore/port';
+import { availableCredits } from '../../src/domain/drawdown';
+import type { WorkspaceCreditsState } from '../../src/domain/state';
 
 const WORKSPACE = 'ws-batch';
 const STREAM = workspaceStreamName(WORKSPACE);
@@ -128,4 +131,73 @@ it('gives up with CONFLICT when the stream keeps changing', async () => {
   });
   await expect(handler.handle(spend(1), metadata, () => undefined)).rejects.toMatchObject({ code: 'CONFLICT' });
   await store.close();
+});
+
+describe('with a store that limits the size of an append', () => {
+  const availableOf = (state: WorkspaceCreditsState) => availableCredits(state.grants.values(), now.getTime());
+  const bytesOf = (events: readonly NewEvent[]) => events.reduce((sum, event) => sum + appendBytes(event), 0);
+
+  it('splits a burst into appends within the budget, answering every caller, in order, without counting attempts', async () => {
+    const budget = 2_000;
+    const { store, wrapped, appended } = instrumentedStore({ maxAppendBytes: budget });
+    // maxAttempts 1: a command sent back as if it had lost a race would be refused with CONFLICT.
+    const handler = new WorkspaceCreditsCommandHandler(wrapped, { maxAttempts: 1 });
+    await handler.handle(grant(1_000, 'seed'), metadata, () => undefined);
+    appended.length = 0;
+
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        handler.handle(spend(i, 10), metadata, (state) => ({ i, available: availableOf(state) })),
+      ),
+    );
+    expect(answers.map(({ result }) => result)).toEqual(
+      Array.from({ length: 40 }, (_, i) => ({ i, available: 1_000 - 10 * (i + 1) })),
+    );
+    // Several appends, each within the budget and as full as it could be, keys in the order sent.
+    expect(appended.length).toBeGreaterThan(3);
+    for (const [n, events] of appended.entries()) {
+      expect(bytesOf(events)).toBeLessThanOrEqual(budget);
+      const next = appended[n + 1];
+      if (next) expect(bytesOf(events) + appendBytes(next[0]!)).toBeGreaterThan(budget);
+    }
+    const keys = appended.flat().map((event) => event.data.idempotencyKey);
+    expect(keys).toEqual(Array.from({ length: 40 }, (_, i) => `k${i}`));
+    expect((await eventTypes(store, STREAM)).filter((type) => type === 'CreditsConsumed')).toHaveLength(40);
+    await store.close();
+  });
+
+  it('sends a command larger than the budget alone, and refusals along with the next command', async () => {
+    const { store, wrapped, appended } = instrumentedStore({ maxAppendBytes: 10 });
+    const handler = new WorkspaceCreditsCommandHandler(wrapped);
+    await handler.handle(grant(25, 'seed'), metadata, () => undefined);
+    appended.length = 0;
+    const outcomes = await Promise.allSettled([
+      handler.handle(spend(0, 10), metadata, () => 'spent 0'),
+      handler.handle(spend(1, 100), metadata, () => 'refused 1'),
+      handler.handle(spend(2, 10), metadata, () => 'spent 2'),
+      handler.handle(spend(3, 10), metadata, () => 'refused 3'),
+    ]);
+    expect(
+      outcomes.map((outcome) =>
+        outcome.status === 'fulfilled' ? outcome.value.result : (outcome.reason as CreditsError).code,
+      ),
+    ).toEqual(['spent 0', 'INSUFFICIENT_CREDITS', 'spent 2', 'INSUFFICIENT_CREDITS']);
+    expect(appended.map((events) => events.map((event) => event.data.idempotencyKey))).toEqual([['k0'], ['k2']]);
+    await store.close();
+  });
+
+  it('tells only the callers of an append that failed; the commands it left out go on', async () => {
+    const { store, wrapped, interfereOnce } = instrumentedStore({ maxAppendBytes: 10 });
+    const handler = new WorkspaceCreditsCommandHandler(wrapped);
+    await handler.handle(grant(100, 'seed'), metadata, () => undefined);
+    interfereOnce(() => Promise.reject(new Error('disk on fire')));
+    const outcomes = await Promise.allSettled([0, 1, 2].map((i) => handler.handle(spend(i, 10), metadata, () => i)));
+    expect(
+      outcomes.map((outcome) =>
+        outcome.status === 'fulfilled' ? outcome.value.result : (outcome.reason as Error).message,
+      ),
+    ).toEqual(['disk on fire', 1, 2]);
+    expect((await eventTypes(store, STREAM)).filter((type) => type === 'CreditsConsumed')).toHaveLength(2);
+    await store.close();
+  });
 });

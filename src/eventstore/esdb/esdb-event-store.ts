@@ -70,6 +70,12 @@ export interface EsdbEventStoreOptions {
   resubscribe?: Partial<BackoffOptions>;
   /** Events read from `$all` per request. Default 500. */
   pageSize?: number;
+  /**
+   * The port's `maxAppendBytes`: the command side splits its batches to stay within it. Keep it
+   * well below the server's MaxAppendSize (1 MiB by default), which refuses a larger append whole,
+   * and never above it. Default 512 KiB.
+   */
+  maxAppendBytes?: number;
   /** Told when a subscription drops and is resubscribed. */
   logger?: { warn(details: object, message: string): void };
 }
@@ -88,8 +94,15 @@ export function openEsdbEventStore(options: EsdbEventStoreOptions): EsdbEventSto
   return new EsdbEventStore(options);
 }
 
+/**
+ * Half of EventStoreDB's default MaxAppendSize (1 MiB): room for what the codec adds to each event's
+ * metadata (`$schemaVersion`) and for a server configured somewhat lower.
+ */
+export const DEFAULT_MAX_APPEND_BYTES = 512 * 1024;
+
 export class EsdbEventStore implements EventStore {
   readonly filter: StreamFilter;
+  readonly maxAppendBytes: number;
   private readonly client: EventStoreDBClient;
   private readonly pageSize: number;
   private readonly backoff: BackoffOptions;
@@ -103,6 +116,10 @@ export class EsdbEventStore implements EventStore {
     this.filter = new StreamFilter(options.streamPrefixes);
     this.pageSize = options.pageSize ?? 500;
     if (!Number.isInteger(this.pageSize) || this.pageSize < 2) throw new RangeError('pageSize must be at least 2');
+    this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
+    if (!Number.isInteger(this.maxAppendBytes) || this.maxAppendBytes < 1) {
+      throw new RangeError('maxAppendBytes must be a positive integer');
+    }
     this.backoff = { initialDelayMs: 100, maxDelayMs: 5_000, ...options.resubscribe };
   }
 

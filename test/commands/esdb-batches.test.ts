@@ -1,0 +1,72 @@
+/**
+ * The command handler on EventStoreDB's adapter, against the gRPC test server, which refuses appends
+ * over MaxAppendSize (1 MiB) as EventStoreDB does: a burst whose events would exceed it in one append
+ * is split into appends within the adapter's budget, and every caller gets its answer.
+ */
+import { MaxAppendSizeExceededError } from '@eventstore/db-client';
+import { WorkspaceCreditsCommandHandler } from '../../src/commands/command-handler';
+import type { ConsumeCredits } from '../../src/domain/commands';
+import { workspaceStreamName } from '../../src/events/workspace-stream';
+import { openEsdbEventStore } from '../../src/eventstore/esdb/esdb-event-store';
+import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/server';
+import { appendSize } from '../support/esdb-test-server/streams-service';
+import { grantOn, spendOn } from './commands';
+
+let server: EsdbTestServer;
+beforeAll(async () => {
+  server = await startEsdbTestServer({ chatterIntervalMs: 0 });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const now = new Date('2026-06-01T00:00:00Z');
+const metadata = { actorId: 'member' };
+
+/** A spend with the longest key the API takes and a long reference: about 1.2 KiB of events. */
+const largeSpend = (workspaceId: string, i: number): ConsumeCredits => {
+  const spend = spendOn(workspaceId, i, 1, now);
+  const idempotencyKey = `${i}-`.padEnd(200, 'k');
+  return { ...spend, data: { ...spend.data, idempotencyKey, reference: 'r'.repeat(700) } };
+};
+
+async function burst(workspaceId: string, maxAppendBytes?: number) {
+  const store = openEsdbEventStore({ connectionString: server.url, ...(maxAppendBytes && { maxAppendBytes }) });
+  const handler = new WorkspaceCreditsCommandHandler(store);
+  try {
+    await handler.handle(grantOn(workspaceId, 10_000, 'seed', now), metadata, () => undefined);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 1_000 }, (_, i) => handler.handle(largeSpend(workspaceId, i), metadata, () => i)),
+    );
+    return { outcomes };
+  } finally {
+    await handler.close();
+    await store.close();
+  }
+}
+
+it('splits a burst of 1,000 large spends that would exceed 1 MiB in one append: all recorded, in order', async () => {
+  const workspaceId = 'ws-large-burst';
+  const refusedBefore = server.streams.appendsTooLarge;
+  const { outcomes } = await burst(workspaceId);
+
+  expect(outcomes.every((outcome) => outcome.status === 'fulfilled')).toBe(true);
+  expect(server.streams.appendsTooLarge).toBe(refusedBefore);
+  const spends = server.log.stream(workspaceStreamName(workspaceId))!.filter((e) => e.type === 'CreditsConsumed');
+  expect(spends).toHaveLength(1_000);
+  // One append would have been refused: the events take more than the server's MaxAppendSize.
+  expect(appendSize(spends)).toBeGreaterThan(server.streams.maxAppendSize);
+  const keys = spends.map(
+    (event) => (JSON.parse(Buffer.from(event.data).toString()) as { idempotencyKey: string }).idempotencyKey,
+  );
+  expect(keys).toEqual(Array.from({ length: 1_000 }, (_, i) => largeSpend(workspaceId, i).data.idempotencyKey));
+});
+
+it('without a budget below MaxAppendSize, the same burst is refused by the server for every caller', async () => {
+  const workspaceId = 'ws-large-burst-unsplit';
+  const refusedBefore = server.streams.appendsTooLarge;
+  const { outcomes } = await burst(workspaceId, 64 * 1024 * 1024);
+  expect(server.streams.appendsTooLarge).toBe(refusedBefore + 1);
+  expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+  expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(MaxAppendSizeExceededError);
+});
