@@ -116,6 +116,14 @@ export interface EventStore {
   headPosition(): Promise<bigint | undefined>;
 
   /**
+   * The head as a probe asks for it (readiness, metrics, a lookup that waits for the read models):
+   * found with bounded work, or 'unknown' when finding it would take more (EventStoreDB: none of this
+   * store's events among the latest events of a `$all` shared with other applications). Left out by
+   * stores whose headPosition is cheap. Callers use `probeHead`.
+   */
+  probeHeadPosition?(): Promise<bigint | undefined | 'unknown'>;
+
+  /**
    * The log's identity: made once, when the log is first opened, and kept with it, so that every
    * process and replica that opens this log gets the same one and any other log (a new file, another
    * database) another. What was built from a log (read models, snapshots) records it, to tell at
@@ -124,6 +132,13 @@ export interface EventStore {
   identity(): Promise<string>;
 
   close(): Promise<void>;
+}
+
+/** The head with bounded work where the store offers it (`probeHeadPosition`), else `headPosition`. */
+export function probeHead(
+  store: Pick<EventStore, 'headPosition' | 'probeHeadPosition'>,
+): Promise<bigint | undefined | 'unknown'> {
+  return store.probeHeadPosition ? store.probeHeadPosition() : store.headPosition();
 }
 
 /**

@@ -25,7 +25,7 @@ import { CreditsCommands } from '../commands/credits-commands';
 import { HoldCommands } from '../commands/hold-commands';
 import { PaymentCommands } from '../commands/payment-commands';
 import { ProviderEvents } from '../commands/provider-events';
-import type { EventStore } from '../eventstore/port';
+import { probeHead, type EventStore } from '../eventstore/port';
 import { SqliteEventStore } from '../eventstore/sqlite/sqlite-event-store';
 import type { Services } from '../graphql/context';
 import { unconfiguredPaymentGateway, type PaymentGateway } from '../payments/payment-gateway';
@@ -220,8 +220,9 @@ export async function startCreditsService(
             clock,
             (name) => projections.failureOf(name),
             async () => {
-              const head = await withTimeout(store.headPosition(), HOLD_LOOKUP_WAIT_MS).catch(() => null);
-              if (head === null) return false;
+              // Bounded: an unknown head (EventStoreDB shared with busy applications) is not caught up.
+              const head = await withTimeout(probeHead(store), HOLD_LOOKUP_WAIT_MS).catch(() => null);
+              if (head === null || head === 'unknown') return false;
               return head === undefined
                 ? true
                 : projections.waitFor(head, HOLD_LOOKUP_WAIT_MS).then(

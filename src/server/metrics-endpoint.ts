@@ -21,6 +21,7 @@ import {
   stateCacheBytes,
   stateCacheWorkspaces,
 } from './metrics';
+import { probeHead } from '../eventstore/port';
 import { withTimeout } from './with-timeout';
 
 export interface MetricsEndpointOptions {
@@ -71,14 +72,16 @@ export function metricsRouter(service: CreditsService, options: MetricsEndpointO
 
 async function refreshProjectionLag(service: CreditsService, logger: Logger): Promise<void> {
   projectionLag.reset();
-  let head: bigint | undefined;
+  let head: bigint | undefined | 'unknown';
   try {
-    head = await withTimeout(service.store.headPosition(), HEAD_TIMEOUT_MS);
+    head = await withTimeout(probeHead(service.store), HEAD_TIMEOUT_MS);
   } catch (error) {
     // Without the head there is no lag to tell; /readyz says why.
     logger.warn({ err: error }, 'metrics: the event store head could not be read');
     return;
   }
+  // None of this store's events among the latest of a shared log: no lag to tell either.
+  if (head === 'unknown') return;
   reactionLag.reset();
   for (const { name, checkpoint } of service.projections.progress) {
     const lag = head === undefined ? 0 : Number(head - (checkpoint ?? 0n));

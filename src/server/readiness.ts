@@ -7,12 +7,16 @@
  * 200 otherwise, `ready` or `degraded`: a read model that stopped at an event it cannot apply, or
  * reaction work parked after its retries, is named here while everything else goes on serving.
  * Lags are differences of positions: events for the embedded store, bytes of the log for
- * EventStoreDB, so 0 means caught up.
+ * EventStoreDB, so 0 means caught up. The head is looked for with bounded work (EventStore
+ * probeHeadPosition): when the store cannot tell it cheaply (EventStoreDB shared with applications
+ * that wrote much since this service's last event), `head` and the lags are null, `headUnknown` is
+ * true, and the verdict is made on the rest: the store did answer.
  *
  * What went wrong (error messages, the event a read model stopped at and its stream, which names a
  * workspace) is shown only to operators: in production, to a caller with METRICS_TOKEN.
  */
 import type { Logger } from 'pino';
+import { probeHead } from '../eventstore/port';
 import type { CreditsService } from './credits-service';
 
 /** How long /readyz waits for the event store before calling it unreachable. */
@@ -58,9 +62,9 @@ async function readinessBody(
   service: CreditsService,
   logger: Logger,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const lagBehind = (head: bigint | undefined, reached: bigint | undefined) =>
-    head === undefined ? 0 : Number(head - (reached ?? 0n));
-  const projections = (head: bigint | undefined, reachable: boolean) =>
+  const lagBehind = (head: bigint | undefined | 'unknown', reached: bigint | undefined) =>
+    head === 'unknown' ? null : head === undefined ? 0 : Number(head - (reached ?? 0n));
+  const projections = (head: bigint | undefined | 'unknown', reachable: boolean) =>
     service.projections.progress.map(({ name, checkpoint, failure }) => ({
       name,
       projected: checkpoint?.toString() ?? null,
@@ -68,9 +72,9 @@ async function readinessBody(
       ...(failure && { failed: failure }),
     }));
   const reached = service.projections.checkpoint;
-  let head: bigint | undefined;
+  let head: bigint | undefined | 'unknown';
   try {
-    head = await withTimeout(service.store.headPosition(), READINESS_TIMEOUT_MS);
+    head = await withTimeout(probeHead(service.store), READINESS_TIMEOUT_MS);
   } catch (error) {
     logger.warn({ err: error }, 'readiness check failed');
     return {
@@ -108,7 +112,8 @@ async function readinessBody(
       ...(stalled && { readModels: { writable: false, error: stalled.message } }),
       ...(lost && { error: lost.message }),
       ...(failed.length > 0 && { failedProjections: failed }),
-      head: head?.toString() ?? null,
+      head: head === 'unknown' ? null : (head?.toString() ?? null),
+      ...(head === 'unknown' && { headUnknown: true }),
       projected: reached?.toString() ?? null,
       lag: lagBehind(head, reached),
       projections: projections(head, true),

@@ -273,6 +273,46 @@ describe('EventStoreDB adapter', () => {
     });
   });
 
+  describe('the head in a log shared with other applications', () => {
+    const foreign = (node: EsdbTestServer, count: number) => {
+      for (let i = 0; i < count; i++) node.log.append('other-app', { kind: 'any' }, [json('OtherAppEvent', { i })]);
+    };
+
+    it('is probed with a bounded read: unknown when none of its events is near the end; exact where needed', async () => {
+      const node = await startEsdbTestServer({ chatterIntervalMs: 0 });
+      try {
+        const options = { streamPrefixes: ['credits-'], pageSize: 10, headProbePages: 3 };
+        foreign(node, 200); // a fresh deployment: no credits event yet
+        const fresh = open(options, node);
+        let reads = node.streams.calls.read;
+        expect(await fresh.probeHeadPosition()).toBe('unknown');
+        expect(node.streams.calls.read - reads).toBe(3);
+        expect(await fresh.headPosition()).toBeUndefined(); // the whole log, for who needs it exact
+
+        const { position } = await fresh.appendToStream('credits-a', numbered(1), { expectedRevision: 'no_stream' });
+        foreign(node, 200);
+        const other = open(options, node); // another replica, or this one restarted
+        expect(await other.probeHeadPosition()).toBe('unknown');
+        expect(await other.headPosition()).toBe(position);
+
+        // Once a scan has ended, later ones stop where it got: new events only, exact again.
+        foreign(node, 25);
+        reads = node.streams.calls.read;
+        expect(await other.probeHeadPosition()).toBe(position);
+        expect(node.streams.calls.read - reads).toBe(3);
+        const { position: next } = await fresh.appendToStream('credits-b', numbered(1), {
+          expectedRevision: 'no_stream',
+        });
+        foreign(node, 5);
+        expect(await other.probeHeadPosition()).toBe(next);
+        expect(await other.headPosition()).toBe(next);
+        expect(await fresh.probeHeadPosition()).toBe(next);
+      } finally {
+        await node.close();
+      }
+    });
+  });
+
   describe('transport failures of an append', () => {
     it.each([
       ['BatchAppend', true],

@@ -84,3 +84,34 @@ it('tells what went wrong only to operators: without details, the status, lags a
     expect(text).not.toContain(secret);
   }
 });
+
+it('answers ready, with the head and lags unknown, when the store cannot find its head with bounded work', async () => {
+  const logger = pino({ level: 'silent' });
+  const service = {
+    store: {
+      // The exact head would scan a shared log for longer than /readyz waits.
+      headPosition: () => new Promise<never>(() => undefined),
+      probeHeadPosition: () => Promise.resolve('unknown' as const),
+    },
+    appendFailure: () => undefined,
+    projections: {
+      checkpoint: 10n,
+      stalledBy: undefined,
+      error: undefined,
+      progress: [{ name: 'workspace-balance', checkpoint: 10n, failure: undefined }],
+    },
+    reactions: { reader: { counts: () => [] } },
+  } as unknown as CreditsService;
+  expect(await readiness(service, logger)).toMatchObject({
+    status: 200,
+    body: {
+      status: 'ready',
+      store: { reachable: true },
+      head: null,
+      headUnknown: true,
+      projected: '10',
+      lag: null,
+      projections: [{ name: 'workspace-balance', projected: '10', lag: null }],
+    },
+  });
+});

@@ -12,6 +12,9 @@
  *   the server may have committed it before the answer was lost, so only a retry with the same
  *   idempotency key tells, and answers the first result if it was.
  * - `$all`: only this store's streams, no system events (stream-filter.ts).
+ * - Head: `$all` read backwards to this store's last event, past other applications' events.
+ *   `probeHeadPosition` reads a bounded number of pages and may answer 'unknown'; every scan that
+ *   ends remembers how far up it looked, so the next one reads only what was written since.
  * - Subscriptions: catch-up subscriptions that resubscribe with backoff when dropped
  *   (resubscribing-subscription.ts).
  *
@@ -71,6 +74,11 @@ export interface EsdbEventStoreOptions {
   /** Events read from `$all` per request. Default 500. */
   pageSize?: number;
   /**
+   * Pages of `$all` that `probeHeadPosition` reads backwards, at most, before it answers 'unknown'.
+   * Default 4 (2,000 events at the default page size).
+   */
+  headProbePages?: number;
+  /**
    * The port's `maxAppendBytes`: the command side splits its batches to stay within it. Keep it
    * well below the server's MaxAppendSize (1 MiB by default), which refuses a larger append whole,
    * and never above it. Default 512 KiB.
@@ -107,8 +115,14 @@ export class EsdbEventStore implements EventStore {
   private readonly pageSize: number;
   private readonly backoff: BackoffOptions;
   private readonly subscriptions = new Set<ResubscribingSubscription>();
+  private readonly headProbePages: number;
   private closed = false;
   private knownIdentity: Promise<string> | undefined;
+  /**
+   * What the last conclusive backward scan of `$all` established: this store's last event up to
+   * `through` is `head` (undefined: none). `$all` only grows, so a later scan can stop there.
+   */
+  private scanned: { head: bigint | undefined; through: Position } | undefined;
 
   /** Prefer openEsdbEventStore. Connects lazily: nothing is sent before the first call. */
   constructor(private readonly options: EsdbEventStoreOptions) {
@@ -116,6 +130,10 @@ export class EsdbEventStore implements EventStore {
     this.filter = new StreamFilter(options.streamPrefixes);
     this.pageSize = options.pageSize ?? 500;
     if (!Number.isInteger(this.pageSize) || this.pageSize < 2) throw new RangeError('pageSize must be at least 2');
+    this.headProbePages = options.headProbePages ?? 4;
+    if (!Number.isInteger(this.headProbePages) || this.headProbePages < 1) {
+      throw new RangeError('headProbePages must be a positive integer');
+    }
     this.maxAppendBytes = options.maxAppendBytes ?? DEFAULT_MAX_APPEND_BYTES;
     if (!Number.isInteger(this.maxAppendBytes) || this.maxAppendBytes < 1) {
       throw new RangeError('maxAppendBytes must be a positive integer');
@@ -218,22 +236,48 @@ export class EsdbEventStore implements EventStore {
     return events;
   }
 
-  /** The position of the last of this store's events: `$all` read backwards until one is found. */
+  /**
+   * The position of the last of this store's events: `$all` read backwards until one is found, or
+   * down to where an earlier scan got (see `scanned`). In a database shared with other applications
+   * that may be much of the log: for the start of the projections and replays, which need it exact.
+   */
   async headPosition(): Promise<bigint | undefined> {
+    const head = await this.scanForHead(Infinity);
+    if (head === 'unknown') throw new Error('an unbounded scan of $all cannot end unknown');
+    return head;
+  }
+
+  /** The same, reading at most `headProbePages` pages of `$all`: 'unknown' when that was not enough. */
+  probeHeadPosition(): Promise<bigint | undefined | 'unknown'> {
+    return this.scanForHead(this.headProbePages);
+  }
+
+  private async scanForHead(maxPages: number): Promise<bigint | undefined | 'unknown'> {
     this.assertOpen();
+    const known = this.scanned;
+    let top: Position | undefined;
+    const conclude = (head: bigint | undefined) => {
+      if (top && (!this.scanned || comparePositions(top, this.scanned.through) > 0)) {
+        this.scanned = { head, through: top };
+      }
+      return head;
+    };
     let before: Position | typeof END = END;
-    for (;;) {
+    for (let pages = 0; pages < maxPages; pages++) {
       const page = await collect<AllStreamResolvedEvent>(
         this.client.readAll({ direction: BACKWARDS, fromPosition: before, maxCount: this.pageSize }),
       );
+      if (page.length > 0) top ??= allPosition(page[0]!);
       for (const resolved of page) {
+        if (known && comparePositions(allPosition(resolved), known.through) <= 0) return conclude(known.head);
         const event = this.decodeFromAll(resolved);
-        if (event) return event.position;
+        if (event) return conclude(event.position);
       }
-      if (page.length < this.pageSize) return undefined;
+      if (page.length < this.pageSize) return conclude(undefined);
       // A backward read from a position starts before the event at that position.
       before = allPosition(page[page.length - 1]!);
     }
+    return 'unknown';
   }
 
   /** Read once, or created once when the database has none yet; a failed attempt is tried again next time. */
