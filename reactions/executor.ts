@@ -66,11 +66,14 @@ export class ReactionExecutor {
   private scheduled = false;
   private lookedAt = -Infinity;
   private running: Promise<void> | undefined;
+  private started = false;
   private stopped = false;
 
   constructor(private readonly options: ReactionExecutorOptions) {}
 
+  /** Performs work from now on: nothing is looked for before (see wake). */
   start(): void {
+    this.started = true;
     this.timer = setInterval(() => this.wake(), this.options.pollMs ?? 1_000);
     this.timer.unref();
     this.wake();
@@ -82,7 +85,7 @@ export class ReactionExecutor {
    * fifty times a second rather than once per completion, and starts what is due together.
    */
   wake(): void {
-    if (this.scheduled || this.stopped) return;
+    if (!this.started || this.scheduled || this.stopped) return;
     this.scheduled = true;
     const wait = this.lookedAt + LOOK_INTERVAL_MS - performance.now();
     const look = (): void => {

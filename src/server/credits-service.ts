@@ -201,8 +201,15 @@ export async function startCreditsService(
       projections.failureOf(name),
     );
     const sweeper = new ExpirySweeper(balances, alerts, commands, clock, logger);
-    sweeper.start(config.expirySweepIntervalMs);
-    executor.start();
+    // Reactions take their work from the read models: none is performed before they have caught up
+    // with the log (a start with read models that cannot be written yet does not wait for that), or
+    // work whose outcome they do not show yet would be found due and performed again.
+    let closing = false;
+    void projections.caughtUp.then(() => {
+      if (closing) return;
+      sweeper.start(config.expirySweepIntervalMs);
+      executor.start();
+    });
     const visiblePayments = readYourWrites(payments, waitFor);
     const visibleAutoTopUp = readYourWrites(autoTopUp, waitFor);
     return {
@@ -249,6 +256,7 @@ export async function startCreditsService(
       providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store, visibleAutoTopUp),
       stateCache: () => handler.cacheUsage(),
       async close() {
+        closing = true;
         await sweeper.stop();
         await executor.stop();
         await webhooks.close();

@@ -60,6 +60,11 @@ export class ProjectionThread {
   private failure: Error | undefined;
   private stalled: Error | undefined;
   private stopping = false;
+  /**
+   * Resolves when the read models have first caught up with the log's head, which start() does not
+   * wait for when they cannot be written; never rejects.
+   */
+  caughtUp: Promise<void> = Promise.resolve();
   private readonly exited: Promise<void>;
   private stopListening: () => void = () => undefined;
   private readonly commitListeners = new Set<(workspaces: readonly string[]) => void>();
@@ -86,6 +91,8 @@ export class ProjectionThread {
   private started(): Promise<void> {
     return new Promise((resolve, reject) => {
       let running = false;
+      let reportCaughtUp: () => void = () => undefined;
+      this.caughtUp = new Promise((done) => (reportCaughtUp = done));
       const run = (): void => {
         if (running) return;
         running = true;
@@ -96,6 +103,7 @@ export class ProjectionThread {
         switch (message.type) {
           case 'caught-up':
             this.advance(message.progress);
+            reportCaughtUp();
             run();
             return;
           case 'committed':

@@ -36,7 +36,7 @@ function heldPerformer(options: { concurrency: number; partitionConcurrency?: nu
   return { performer, performed, inFlight: () => [...pending.keys()].sort(), finish };
 }
 
-function executorOver(performer: ReactionPerformer) {
+function executorOver(performer: ReactionPerformer, options: { started?: boolean } = {}) {
   const db = new BetterSqlite3(':memory:');
   db.exec(WORK_SCHEMA);
   const work = new WorkQueue(db, 'hooks');
@@ -57,6 +57,7 @@ function executorOver(performer: ReactionPerformer) {
     pollMs: 60_000,
     checkpoint: () => checkpoint,
   });
+  if (options.started ?? true) executor.start();
   /** Looks for work and lets it start (looks are throttled: wait out the interval first). */
   const look = async (): Promise<void> => {
     await new Promise((resolve) => setTimeout(resolve, 60));
@@ -88,6 +89,20 @@ it('starts the most overdue work first, within its concurrency and its bound per
   expect(inFlight()).toEqual(['a/m1', 'a/m2', 'b/m6', 'b/m7', 'c/m8']);
   expect(performed).not.toContain('d/later');
   for (const key of inFlight()) finish(key, undefined);
+  await executor.stop();
+});
+
+it('performs nothing before it is started, however often it is woken, and what is due once it is', async () => {
+  const { performer, inFlight, finish } = heldPerformer({ concurrency: 5 });
+  const { work, executor, look } = executorOver(performer, { started: false });
+  work.schedule('a/m1', {}, T0 - 100);
+  await look();
+  await look();
+  expect(inFlight()).toEqual([]);
+  executor.start();
+  await look();
+  expect(inFlight()).toEqual(['a/m1']);
+  finish('a/m1', undefined);
   await executor.stop();
 });
 
