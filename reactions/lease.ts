@@ -4,7 +4,8 @@
  * The lease is an event in the event store (stream `reactor-lease`), taken by appending at the
  * stream's revision: of two replicas trying at once, one wins. It lasts `ttlMs` and is renewed
  * while its holder has work; when the holder dies, another replica takes it once it has lapsed
- * and retries what was in flight with the same idempotency keys.
+ * and retries what was in flight with the same idempotency keys. A server restarted on the dead
+ * holder's DATA_DIR, which the DATA_DIR lock proves ended, takes it over at once (`predecessor`).
  */
 import type { Clock } from '../src/clock';
 import { isExpectedRevisionConflict, type EventStore } from '../src/eventstore/port';
@@ -14,11 +15,17 @@ export const LEASE_STREAM = 'reactor-lease';
 export interface LeaseOptions {
   /** How long a lease lasts without renewal. Default 15 s. */
   ttlMs?: number;
+  /**
+   * A holder known to have ended (the process this one restarted after, on the same DATA_DIR): its
+   * lease is taken over at once rather than waited out, on the first taking only.
+   */
+  predecessor?: string | undefined;
 }
 
 export class ReactorLease {
   private until = 0;
   private readonly ttlMs: number;
+  private predecessor: string | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -27,6 +34,7 @@ export class ReactorLease {
     options: LeaseOptions = {},
   ) {
     this.ttlMs = options.ttlMs ?? 15_000;
+    this.predecessor = options.predecessor;
   }
 
   /** Whether this replica holds the lease now, taking or renewing it when it can. */
@@ -35,7 +43,8 @@ export class ReactorLease {
     if (this.until - now > (this.ttlMs * 2) / 3) return true;
     const revision = await this.store.streamRevision(LEASE_STREAM);
     const current = revision === undefined ? undefined : await this.leaseAt(revision);
-    if (current && current.holder !== this.holder && current.until > now) {
+    const mine = current?.holder === this.holder || current?.holder === this.predecessor;
+    if (current && !mine && current.until > now) {
       this.until = 0;
       return false;
     }
@@ -51,6 +60,7 @@ export class ReactorLease {
       throw error;
     }
     this.until = until;
+    this.predecessor = undefined;
     return true;
   }
 

@@ -12,10 +12,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   checkDataDir(config);
-  const lock = lockDataDir(config.dataDir, 'the server');
-  // The reactor lease is this DATA_DIR's: restarted after a crash, the server takes it back at once
-  // rather than wait for its dead predecessor's to lapse.
-  const serving = await serve(config, logger, { reactorHolder: lock.holderId });
+  const lock = lockDataDir(config.dataDir, 'the server', { server: true });
+  // Restarted after a crash, the server takes over its dead predecessor's reactor lease at once
+  // rather than wait for it to lapse.
+  const serving = await serve(config, logger, { reactor: { holder: lock.holderId, predecessor: lock.predecessorId } });
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {

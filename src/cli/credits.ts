@@ -94,7 +94,7 @@ program
   .action(async (names: string[], options: { projection?: string; out?: string; progress: boolean }) => {
     const config = loadConfig();
     // A rebuild empties the read models first: never under a server that is writing them.
-    const lock = options.projection ? undefined : lockDataDir(config.dataDir, 'credits replay');
+    const lock = options.projection ? undefined : lockDataDir(config.dataDir, 'credits replay', { server: false });
     const { store, readModels } = await openStores(config, { readOnly: true });
     try {
       if (options.projection) {

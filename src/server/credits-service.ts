@@ -72,10 +72,10 @@ export interface CreditsService {
 
 export interface ServiceOptions {
   /**
-   * Who this process is to the reactor lease. Default: a new id, so that the process waits for any
-   * other's lease to lapse. The server passes its DATA_DIR lock's holder id (see data-dir-lock.ts).
+   * Who this process is to the reactor lease (default: a new id), and the holder whose lease it may
+   * take over at once, known to have ended: the server passes its DATA_DIR lock's (data-dir-lock.ts).
    */
-  reactorHolder?: string;
+  reactor?: { holder: string; predecessor: string | undefined };
 }
 
 export async function startCreditsService(
@@ -158,7 +158,9 @@ export async function startCreditsService(
         webhooks.performer,
         new HoldExpiryPerformer(commands),
       ],
-      lease: new ReactorLease(store, options.reactorHolder ?? newId(), clock),
+      lease: new ReactorLease(store, options.reactor?.holder ?? newId(), clock, {
+        predecessor: options.reactor?.predecessor,
+      }),
       clock,
       logger,
       checkpoint: () => projections.checkpoint,

@@ -9,8 +9,7 @@
  * however it ends (kill -9 included), so no stale lock file outlives a crash.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, realpathSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 
@@ -27,38 +26,44 @@ export class DataDirInUse extends Error {
 }
 
 export interface DataDirLock {
-  /**
-   * Who holds the DATA_DIR, the same for every process that holds it in turn on this host and
-   * path: made once and kept in the lock file. A process restarted after a crash is the same
-   * holder as the one before it, which the lock proves dead.
-   */
+  /** This process's id as a holder of the DATA_DIR: new for every process, kept in the lock file. */
   readonly holderId: string;
+  /**
+   * For a server, the holder id of the server that held the DATA_DIR before it, which the lock
+   * proves has ended: what it held (the reactor lease) this one may take over at once. Undefined
+   * the first time, and for a rebuild.
+   */
+  readonly predecessorId: string | undefined;
   release(): void;
 }
 
 const isBusy = (error: unknown): boolean =>
   error instanceof Error && /^SQLITE_(BUSY|LOCKED)/.test((error as { code?: string }).code ?? '');
 
-/** Takes the DATA_DIR for this process, or throws DataDirInUse at once when another holds it. */
-export function lockDataDir(dataDir: string, holder: string): DataDirLock {
+/**
+ * Takes the DATA_DIR for this process, or throws DataDirInUse at once when another holds it. A
+ * server (`server: true`) is recorded as the holder its successor may take over from; a rebuild is not.
+ */
+export function lockDataDir(dataDir: string, holder: string, options: { server: boolean }): DataDirLock {
   mkdirSync(dataDir, { recursive: true });
   const db = new BetterSqlite3(join(dataDir, 'process.lock'), { timeout: 0 });
-  let id: string;
+  const holderId = randomUUID();
+  let predecessorId: string | undefined;
   try {
     db.pragma('locking_mode = EXCLUSIVE');
     // A write takes the exclusive lock, which exclusive locking mode keeps after the commit.
-    db.exec('CREATE TABLE IF NOT EXISTS holder (description TEXT NOT NULL)');
-    db.exec('CREATE TABLE IF NOT EXISTS identity (id TEXT NOT NULL)');
-    id = db.transaction(() => {
-      db.prepare('DELETE FROM holder').run();
-      db.prepare('INSERT INTO holder (description) VALUES (?)').run(
+    db.exec('CREATE TABLE IF NOT EXISTS lock_taken (description TEXT NOT NULL)');
+    db.exec('CREATE TABLE IF NOT EXISTS server_holder (id TEXT NOT NULL)');
+    predecessorId = db.transaction(() => {
+      db.prepare('DELETE FROM lock_taken').run();
+      db.prepare('INSERT INTO lock_taken (description) VALUES (?)').run(
         `${holder}, pid ${process.pid}, since ${new Date().toISOString()}`,
       );
-      const kept = db.prepare<[], { id: string }>('SELECT id FROM identity').get();
-      if (kept) return kept.id;
-      const made = randomUUID();
-      db.prepare('INSERT INTO identity (id) VALUES (?)').run(made);
-      return made;
+      if (!options.server) return undefined;
+      const before = db.prepare<[], { id: string }>('SELECT id FROM server_holder').get()?.id;
+      db.prepare('DELETE FROM server_holder').run();
+      db.prepare('INSERT INTO server_holder (id) VALUES (?)').run(holderId);
+      return before;
     })();
   } catch (error) {
     db.close();
@@ -66,8 +71,8 @@ export function lockDataDir(dataDir: string, holder: string): DataDirLock {
   }
   let released = false;
   return {
-    // A DATA_DIR copied to another host or path (a cloned volume) is another holder.
-    holderId: `${id}@${hostname()}:${realpathSync(dataDir)}`,
+    holderId,
+    predecessorId,
     release() {
       if (released) return;
       released = true;
