@@ -25,12 +25,11 @@ import type { Drawdown, Grant } from '../../../src/domain/credits';
 import { autoTopUpTerms, mayStillBePaid, monthOf } from '../../../src/domain/auto-top-up';
 import { decide, MONEY_GOING_BACK } from '../../../src/domain/decide';
 import { expireDueHolds } from '../../../src/domain/decisions/hold-expiries';
-import { availableCredits, isDueToExpire, isLive } from '../../../src/domain/drawdown';
-import { isCreditsError } from '../../../src/domain/errors';
+import { type CreditsError, isCreditsError } from '../../../src/domain/errors';
 import type { AutoTopUpSettings, ProviderRefundFact, WorkspaceCreditsEvent } from '../../../src/domain/events';
 import { evolve } from '../../../src/domain/evolve';
 import { returnDueHolds } from '../../../src/domain/hold-returns';
-import { holdStatusAt, settledFromBalance } from '../../../src/domain/holds';
+import { settledFromBalance } from '../../../src/domain/holds';
 import { holdKeysOf } from '../../../src/domain/holds-json';
 import { isFullyRepaid, repaidBy } from '../../../src/domain/purchase-money';
 import { initialState, type WorkspaceCreditsState } from '../../../src/domain/state';
@@ -49,6 +48,97 @@ const PACKAGES = [
   { packageId: 'p-odd', packageName: '3 credits', credits: 3, price: { amount: 1000, currency: 'USD' } },
 ] as const;
 
+/*
+ * The model's own statement of the rules (docs/events.md, README "How credits behave"), written
+ * here rather than taken from src/domain, so that a slip in the domain's helpers (a grant live at
+ * its expiry instant, a reversed drawdown order) shows up as a disagreement instead of being
+ * checked against itself.
+ */
+
+/** A grant can be spent while `now < expiresAt`, has credits left and is not frozen by a dispute. */
+const spendable = (grant: Grant, now: number): boolean =>
+  grant.remaining > 0 && !grant.frozen && (grant.expiresAt === undefined || now < grant.expiresAt);
+
+/** What the grants live at `now` have left: available, by the model's own rule. */
+const availableAt = (grants: Iterable<Grant>, now: number): number => {
+  let available = 0;
+  for (const grant of grants) if (spendable(grant, now)) available += grant.remaining;
+  return available;
+};
+
+/** A hold reserves while `now < expiresAt`; from that instant on its credits are back. */
+const reservingAt = (hold: { status: string; expiresAt: number }, now: number): boolean =>
+  hold.status === 'ACTIVE' && now < hold.expiresAt;
+
+const SOURCE_ORDER: readonly Grant['source'][] = ['INCLUDED', 'PROMOTIONAL', 'PURCHASED'];
+
+/** The documented drawdown order: soonest expiry first (never last), INCLUDED → PROMOTIONAL → PURCHASED, oldest. */
+const drawnBefore = (a: Grant, b: Grant): number => {
+  const expiry = (grant: Grant) => grant.expiresAt ?? Number.POSITIVE_INFINITY;
+  if (expiry(a) !== expiry(b)) return expiry(a) < expiry(b) ? -1 : 1;
+  return SOURCE_ORDER.indexOf(a.source) - SOURCE_ORDER.indexOf(b.source) || a.grantedAt - b.grantedAt || a.seq - b.seq;
+};
+
+/** The parts of an event drawn from the balance (not from a hold), and the instant they were drawn at. */
+function drawnFromBalance(event: WorkspaceCreditsEvent): { parts: readonly Drawdown[]; at: string } | undefined {
+  if (event.type === 'CreditsConsumed') return { parts: event.data.drawdown, at: event.data.consumedAt };
+  if (event.type === 'CreditsReserved') return { parts: event.data.drawdown, at: event.data.reservedAt };
+  if (event.type === 'CreditHoldSettled' && event.data.fromBalance) {
+    return { parts: event.data.fromBalance, at: event.data.settledAt };
+  }
+  return undefined;
+}
+
+/**
+ * A draw from the balance takes the grants live at its instant in the drawdown order, each
+ * emptied before the next is touched: so its parts are the first grants of that order, all but
+ * the last taken whole. `state` is the state just before the event.
+ */
+function drawdownBreak(state: WorkspaceCreditsState, event: WorkspaceCreditsEvent): string | undefined {
+  const drawn = drawnFromBalance(event);
+  if (!drawn) return undefined;
+  const at = Date.parse(drawn.at);
+  const order = [...state.grants.values()].filter((grant) => spendable(grant, at)).sort(drawnBefore);
+  const show = (grant: Grant | undefined) =>
+    grant && `${grant.id}@${grant.expiresAt}/${grant.source}/${grant.remaining}`;
+  for (const [index, part] of drawn.parts.entries()) {
+    const expected = order[index];
+    const grant = state.grants.get(part.grantId);
+    if (expected?.id !== part.grantId) {
+      return `${event.type} drew part ${index} from ${show(grant) ?? part.grantId}; the drawdown order at ${drawn.at} says ${show(expected)} (live: ${order.map(show).join(', ')})`;
+    }
+    const whole = index < drawn.parts.length - 1;
+    if (part.credits <= 0 || part.credits > expected.remaining || (whole && part.credits !== expected.remaining)) {
+      return `${event.type} drew ${part.credits} of ${show(expected)} as part ${index} of ${drawn.parts.length}`;
+    }
+  }
+  return undefined;
+}
+
+/** The state as the snapshot encodes it, and the holds' keys, which the snapshot leaves out. */
+const fingerprint = (state: WorkspaceCreditsState): Buffer =>
+  Buffer.concat([encodeState(state), Buffer.from(JSON.stringify([...state.holdKeys]))]);
+
+/** Every grant's counters, to see whether anything moved. */
+const grantCounters = (state: WorkspaceCreditsState): string =>
+  JSON.stringify([...state.grants.values()].map((g) => [g.id, g.remaining, g.consumed, g.expired, g.refunded, g.held]));
+
+/** Events that move credits into, out of or between a grant's counters. */
+const CREDIT_MOVES: ReadonlySet<WorkspaceCreditsEvent['type']> = new Set([
+  'CreditsGranted',
+  'CreditsPurchased',
+  'PlanAllowanceApplied',
+  'CreditsConsumed',
+  'CreditConsumptionRefunded',
+  'CreditsReserved',
+  'CreditHoldSettled',
+  'CreditHoldReleased',
+  'PurchaseRefundRequested',
+  'CreditPurchaseRefunded',
+  'PurchaseRefundFailed',
+  'PurchaseDisputeClosed',
+]);
+
 /** The provider's side of a payment: what was charged and what its refunds gave back, as it sees it. */
 interface Payment {
   paymentIntentId: string;
@@ -64,9 +154,20 @@ export class MoneyModel {
   now = T0;
   readonly events: WorkspaceCreditsEvent[] = [];
   readonly state: WorkspaceCreditsState = initialState();
+  /**
+   * The stream replayed as the store gives it back: each event folded, as appended, from a JSON
+   * round trip of it (the store keeps an event's data as JSON), sharing nothing with the stream.
+   */
+  private readonly replayed: WorkspaceCreditsState = initialState();
   /** Spends made, with the drawdown they were recorded with. */
   readonly spends: { consumptionId: string; credits: number; drawdown: Drawdown[] }[] = [];
   readonly payments = new Map<string, Payment>();
+  /** The commands run, in brief, for a counterexample to read (see history). */
+  private readonly log: string[] = [];
+  /** The last command that recorded something under an idempotency key: a retry repeats it. */
+  private lastKeyed: WorkspaceCreditsCommand | undefined;
+  /** Commands that are retries (retryOfLastKeyed), still to run. */
+  private readonly retries = new Set<WorkspaceCreditsCommand>();
   private ids = 0;
   private readonly db: Database;
   private readonly handlers: ProjectionHandler[];
@@ -96,6 +197,11 @@ export class MoneyModel {
     this.db.close();
   }
 
+  /** The commands run so far, one a line, with what each recorded. */
+  history(): string {
+    return this.log.join('\n');
+  }
+
   id(prefix: string): string {
     return `${prefix}_${++this.ids}`;
   }
@@ -103,16 +209,32 @@ export class MoneyModel {
   /** Decides and, unless refused, appends and projects; returns the events (none when refused). */
   run(command: WorkspaceCreditsCommand): WorkspaceCreditsEvent[] {
     let events: WorkspaceCreditsEvent[];
+    const brief = JSON.stringify({ ...command.data, workspaceId: undefined, now: undefined }).slice(0, 300);
+    this.log.push(`+${(this.now - T0) / HOUR} h ${command.type} ${brief}`);
     const thresholdBefore = this.threshold();
+    // decide() is pure: the state it is given is the same after it, whether it decides or refuses.
+    const given = fingerprint(this.state);
+    const retry = this.retries.delete(command);
+    const counters = retry ? grantCounters(this.state) : '';
     try {
       events = decide(command, this.state);
     } catch (error) {
-      if (isCreditsError(error)) return [];
-      throw error;
+      if (!isCreditsError(error)) throw error;
+      if (retry) throw new Error(`a retry of ${command.type} with its key was refused: ${String(error)}`);
+      if (!fingerprint(this.state).equals(given)) throw new Error(`${command.type} was refused but changed the state`);
+      this.log.push(`  refused: ${error.code}`);
+      this.checkRefusal(command, error);
+      return [];
     }
+    if (!fingerprint(this.state).equals(given))
+      throw new Error(`deciding ${command.type} changed the state it was given`);
+    this.log.push(`  -> ${events.map((event) => event.type).join(', ') || 'nothing'}`);
     this.db.transaction(() => {
       for (const event of events) {
+        const broken = drawdownBreak(this.state, event);
+        if (broken) throw new Error(broken);
         evolve(this.state, event);
+        evolve(this.replayed, JSON.parse(JSON.stringify(event)) as WorkspaceCreditsEvent);
         this.events.push(event);
         const recorded = this.recorded(event);
         for (const handler of this.handlers) handler.apply(recorded);
@@ -131,7 +253,7 @@ export class MoneyModel {
         event.type === 'CreditsConsumed' || event.type === 'CreditsReserved' || event.type === 'CreditHoldSettled',
     );
     if (last && 'availableAfter' in last.data) {
-      const available = availableCredits(this.state.grants.values(), this.now);
+      const available = availableAt(this.state.grants.values(), this.now);
       if (last.data.availableAfter !== available) {
         throw new Error(`${last.type} says ${last.data.availableAfter} credits were left, not ${available}`);
       }
@@ -143,6 +265,13 @@ export class MoneyModel {
     if (moneyWentBack && events.some((event) => event.type === 'AutoTopUpRequested')) {
       throw new Error(`${command.type} charged the card: money going back to the buyer requests no top-up`);
     }
+    const moved = events.filter((event) => CREDIT_MOVES.has(event.type)).map((event) => event.type);
+    if (retry && (moved.length > 0 || grantCounters(this.state) !== counters)) {
+      throw new Error(`a retry of ${command.type} with its key moved credits: ${moved.join(', ') || 'counters'}`);
+    }
+    if (events.length > 0 && 'idempotencyKey' in command.data && command.data.idempotencyKey !== undefined) {
+      this.lastKeyed = command;
+    }
     if (events.length > 0) {
       this.checkAlertSide(command.data.now.getTime(), this.threshold() !== thresholdBefore);
       this.checkTopUpSide(command.data.now.getTime(), moneyWentBack);
@@ -152,9 +281,31 @@ export class MoneyModel {
   }
 
   /**
-   * After any command that recorded something, the alert state says which side of each line the
-   * balance is on at the command's instant: the crossings were recorded with it.
+   * A spend refused for want of credits is one the credits live at its instant (by the model's own
+   * rule, once the holds due by then have given theirs back) cannot cover.
    */
+  private checkRefusal(command: WorkspaceCreditsCommand, error: CreditsError): void {
+    if (command.type !== 'ConsumeCredits' || error.code !== 'INSUFFICIENT_CREDITS') return;
+    const now = command.data.now.getTime();
+    const available = availableAt(expireDueHolds(this.state, WORKSPACE, now).state.grants.values(), now);
+    const credits = command.data.units * command.data.creditsPerUnit;
+    if (available >= credits) throw new Error(`a spend of ${credits} was refused with ${available} credits live`);
+  }
+
+  /**
+   * The last command that recorded something under an idempotency key again, same key, same
+   * payload, at the current instant (within a day: well inside the keys' window), after a sweep of
+   * the expiries due by now, so that what moves only because time passed is not counted against
+   * the retry. run() then checks its first result stands: it is not refused, and no credit moves.
+   */
+  retryOfLastKeyed(): WorkspaceCreditsCommand[] {
+    const command = this.lastKeyed;
+    if (!command || this.now - command.data.now.getTime() > DAY) return [];
+    const retried = { ...command, data: { ...command.data, now: new Date(this.now) } } as WorkspaceCreditsCommand;
+    this.retries.add(retried);
+    return [{ type: 'ExpireCredits', data: data(this) }, retried];
+  }
+
   /** The low-balance threshold as the state has it now. */
   private threshold(): number {
     return thresholdOf(this.state, DEFAULT_LOW_BALANCE_POLICY);
@@ -163,7 +314,7 @@ export class MoneyModel {
   private checkAlertSide(now: number, thresholdMoved: boolean): void {
     const { alerts, grants } = this.state;
     if (!alerts.everFunded) return;
-    const available = availableCredits(grants.values(), now);
+    const available = availableAt(grants.values(), now);
     const threshold = this.threshold();
     // Low below the threshold; not low past its band (recoveryThreshold), nor at or above a
     // threshold the command just moved (never at zero, though); inside the band, whatever it was
@@ -202,7 +353,7 @@ export class MoneyModel {
       }
     }
     if (!settings?.enabled || paused) return;
-    const available = availableCredits(this.state.grants.values(), now);
+    const available = availableAt(this.state.grants.values(), now);
     if (available >= settings.thresholdCredits && !armed) {
       throw new Error(`auto top-up is not re-armed with ${available} available, at its threshold`);
     }
@@ -233,7 +384,7 @@ export class MoneyModel {
     const topUp = topUps.get(credit.data.payment.autoTopUpId);
     // Only one that would have reached the threshold had nothing been spent meanwhile chains.
     if (!topUp || topUp.available + topUp.credits < settings.thresholdCredits) return;
-    if (availableCredits(this.state.grants.values(), now) >= settings.thresholdCredits) return;
+    if (availableAt(this.state.grants.values(), now) >= settings.thresholdCredits) return;
     const decided = events.some((event) => event.type === 'AutoTopUpRequested' || event.type === 'AutoTopUpSkipped');
     const charging = [...topUps.values()].some(mayStillBePaid);
     if (!decided && !charging) throw new Error('a top-up was credited below the threshold, and no next one decided');
@@ -270,12 +421,20 @@ export class MoneyModel {
       const sum = grant.consumed + grant.expired + grant.refunded + grant.held + grant.remaining;
       expect(sum === grant.granted, `grant ${grant.id} does not add up: ${JSON.stringify(grant)}`);
     }
-    const available = availableCredits(state.grants.values(), now);
-    let live = 0;
-    for (const grant of state.grants.values()) if (isLive(grant, now)) live += grant.remaining;
-    expect(available === live && available >= 0, `available ${available} is not the live grants' ${live}`);
+    // A grant is frozen exactly while a dispute of its purchase is open.
+    const disputed = new Set(
+      [...state.purchases.values()].filter((p) => p.openDisputeId !== undefined).map((p) => p.grantId),
+    );
+    for (const grant of state.grants.values()) {
+      expect(grant.frozen === disputed.has(grant.id), `grant ${grant.id} frozen=${grant.frozen} against its disputes`);
+    }
 
     const balance = creditBalance(state.grants.values(), state.period?.grantId, now);
+    const available = availableAt(state.grants.values(), now);
+    expect(
+      balance.available === available,
+      `the balance says ${balance.available} available, the grants live at the instant have ${available}`,
+    );
     const buckets = [balance.included, balance.purchased, balance.promotional];
     expect(
       buckets.reduce((sum, bucket) => sum + bucket.remaining, 0) === balance.available,
@@ -320,9 +479,16 @@ export class MoneyModel {
       if (grant && isFullyRepaid(purchase)) {
         expect(grant.remaining === 0, `${what} was repaid in full but still has ${grant.remaining} credits`);
       }
-      if (grant && purchase.creditsOwed > 0 && !isDueToExpire(grant, now)) {
+      if (grant && purchase.creditsOwed > 0 && (grant.expiresAt === undefined || now < grant.expiresAt)) {
         expect(grant.remaining === 0, `${what} owes credits while ${grant.remaining} could be taken back`);
       }
+      // Owed credits are spent ones whose money went back (or ones a running action holds, until
+      // its hold ends): never more than the grant's spent and held credits. Credits that expired
+      // unspent were never used, so money going back for them is not owed.
+      expect(
+        purchase.creditsOwed <= (grant ? grant.consumed + grant.held : 0),
+        `${what} owes ${purchase.creditsOwed} credits, but its grant spent ${grant?.consumed} and holds ${grant?.held}: ${JSON.stringify(grant)}`,
+      );
     }
 
     // One alert per crossing: low and recovered alternate (a depletion alone, with a threshold of 0,
@@ -442,9 +608,10 @@ export class MoneyModel {
       }
     }
 
-    // The state equals a fold of its events (and encodes the same way, the snapshot's form).
-    const folded = this.events.reduce(evolve, initialState());
-    expect(encodeState(folded).equals(encodeState(state)), 'the state is not the fold of its events');
+    // The state equals the fold of its events as the store gives them back, and encodes the same
+    // way, the snapshot's form.
+    const folded = this.replayed;
+    expect(encodeState(folded).equals(encodeState(state)), 'the state is not the fold of its stored events');
     // The snapshot leaves the holds' keys out and rebuilds them from the holds: they must be that.
     const keys = (map: ReadonlyMap<string, string>): string => JSON.stringify([...map].sort());
     expect(
@@ -461,12 +628,13 @@ export class MoneyModel {
     const decided = creditBalance(atNow.grants.values(), atNow.period?.grantId, now);
     // Held credits are those of the holds reserving at the instant, and out of available, which
     // is what the live grants have left: never negative.
-    const reserving = [...state.activeHolds.values()].filter((hold) => holdStatusAt(hold, now) === 'ACTIVE');
+    const reserving = [...state.activeHolds.values()].filter((hold) => reservingAt(hold, now));
     const heldNow = reserving.reduce((sum, hold) => sum + hold.credits, 0);
     expect(decided.held === heldNow, `the balance holds ${decided.held}, the holds reserving now ${heldNow}`);
+    const liveNow = availableAt(atNow.grants.values(), now);
     expect(
-      decided.available === availableCredits(atNow.grants.values(), now) && decided.available >= 0,
-      `available ${decided.available} is not what the live grants have left once held credits are out`,
+      decided.available === liveNow && decided.available >= 0,
+      `available ${decided.available} is not the ${liveNow} the live grants have left once held credits are out`,
     );
     const read = this.balances.workspace(WORKSPACE);
     const termsOf = (grant: Grant) => read.terms.get(grant.id) ?? { replaced: false, money: undefined };
@@ -516,7 +684,7 @@ export class MoneyModel {
       const view = this.holds.hold(hold.holdId, now);
       expect(
         view !== undefined &&
-          view.status === holdStatusAt(hold, now) &&
+          view.status === (reservingAt(hold, now) ? 'ACTIVE' : hold.status === 'ACTIVE' ? 'EXPIRED' : hold.status) &&
           view.credits === hold.credits &&
           view.expiresAt.getTime() === hold.expiresAt &&
           view.settledCredits === hold.settlement?.credits,
@@ -524,7 +692,7 @@ export class MoneyModel {
       );
     }
     for (const hold of state.activeHolds.values()) {
-      if (holdStatusAt(hold, now) !== 'ACTIVE') continue;
+      if (!reservingAt(hold, now)) continue;
       for (const units of new Set([hold.units, 1, Math.ceil(hold.units / 2)])) {
         const settle: WorkspaceCreditsCommand = {
           type: 'SettleCreditHold',
@@ -569,13 +737,30 @@ const data = (model: MoneyModel) => ({ workspaceId: WORKSPACE, now: new Date(mod
 const pick = <T>(items: readonly T[], index: number): T | undefined =>
   items.length === 0 ? undefined : items[index % items.length];
 
+/**
+ * Expiries are drawn on a coarse grid (every GRID from T0) as often as anywhere: then several grants,
+ * a hold and a period end often expire at one instant, and toExpiry steps the clock onto it.
+ */
+const GRID = 6 * HOUR;
+const onGrid = (model: MoneyModel, steps: number): number => Math.ceil((model.now + 1) / GRID) * GRID + steps * GRID;
+
+/** When something expires: after some time (`in` ms), or `grid` steps of the grid ahead. */
+type Expiry = { in: number } | { grid: number };
+const expiry = (min: number, max: number, gridSteps: number): fc.Arbitrary<Expiry> =>
+  fc.oneof(
+    fc.integer({ min, max }).map((ms) => ({ in: ms })),
+    fc.integer({ min: 0, max: gridSteps }).map((steps) => ({ grid: steps })),
+  );
+const instantOf = (model: MoneyModel, when: Expiry): number =>
+  'in' in when ? model.now + when.in : onGrid(model, when.grid);
+
 const allowance = fc
   .record({
     back: fc.integer({ min: 0, max: 2 * DAY }),
-    length: fc.integer({ min: HOUR, max: 40 * DAY }),
+    ends: expiry(HOUR, 40 * DAY, 8),
     credits: fc.integer({ min: 0, max: 1000 }),
   })
-  .map(({ back, length, credits }): Step => (model) => [
+  .map(({ back, ends, credits }): Step => (model) => [
     {
       type: 'ApplyPlanAllowance',
       data: {
@@ -585,14 +770,18 @@ const allowance = fc
         planName: 'Plan',
         credits,
         periodStart: new Date(Math.max(model.now - back, model.state.period?.periodStart ?? 0)),
-        periodEnd: new Date(model.now + length),
+        periodEnd: new Date(instantOf(model, ends)),
       },
     },
   ]);
 
 const invoice = fc
-  .record({ reference: fc.constantFrom('INV-1', 'INV-2', 'INV-3'), pack: fc.nat() })
-  .map(({ reference, pack }): Step => (model) => {
+  .record({
+    reference: fc.constantFrom('INV-1', 'INV-2', 'INV-3'),
+    pack: fc.nat(),
+    expires: fc.option(expiry(1, 20 * DAY, 8)),
+  })
+  .map(({ reference, pack, expires }): Step => (model) => {
     const offer = pick(PACKAGES, pack) as (typeof PACKAGES)[number];
     return [
       {
@@ -606,6 +795,7 @@ const invoice = fc
           credits: offer.credits,
           price: offer.price,
           payment: { provider: 'MANUAL', reference },
+          ...(expires !== null && { expiresAt: new Date(instantOf(model, expires)) }),
           purchasedBy: 'admin',
         },
       },
@@ -671,8 +861,8 @@ const creditCheckout = fc.nat().map((index): Step => (model) => {
 });
 
 const promotion = fc
-  .record({ credits: fc.integer({ min: 1, max: 500 }), expiresIn: fc.option(fc.integer({ min: 1, max: 20 * DAY })) })
-  .map(({ credits, expiresIn }): Step => (model) => [
+  .record({ credits: fc.integer({ min: 1, max: 500 }), expires: fc.option(expiry(1, 20 * DAY, 8)) })
+  .map(({ credits, expires }): Step => (model) => [
     {
       type: 'GrantCredits',
       data: {
@@ -681,7 +871,7 @@ const promotion = fc
         idempotencyKey: model.id('promo-key'),
         credits,
         reason: 'goodwill',
-        ...(expiresIn !== null && { expiresAt: new Date(model.now + expiresIn) }),
+        ...(expires !== null && { expiresAt: new Date(instantOf(model, expires)) }),
         grantedBy: 'admin',
       },
     },
@@ -989,7 +1179,7 @@ const reserveHold = fc
   .record({
     units: fc.integer({ min: 1, max: 10 }),
     rate: fc.constantFrom(...RATES),
-    lasts: fc.option(fc.integer({ min: 60_000, max: DAY })),
+    lasts: fc.option(expiry(60_000, DAY, 3)),
     retry: fc.boolean(),
   })
   .map(({ units, rate, lasts, retry }): Step => (model) => {
@@ -1004,7 +1194,7 @@ const reserveHold = fc
           action: 'ORG_CHART_GENERATION',
           units,
           creditsPerUnit: rate,
-          ...(lasts !== null && { expiresAt: new Date(model.now + lasts) }),
+          ...(lasts !== null && { expiresAt: new Date(instantOf(model, lasts)) }),
           actorId: 'service',
         },
       },
@@ -1044,17 +1234,40 @@ const releaseHold = fc.nat().map((index): Step => (model) => {
 });
 
 const extendHold = fc
-  .record({ index: fc.nat(), by: fc.integer({ min: 1, max: DAY + HOUR }) })
+  .record({ index: fc.nat(), by: expiry(1, DAY + HOUR, 3) })
   .map(({ index, by }): Step => (model) => {
     const hold = anyHold(model, index);
     if (!hold) return [];
     return [
       {
         type: 'ExtendCreditHold',
-        data: { ...data(model), holdId: hold.holdId, expiresAt: new Date(model.now + by), extendedBy: 'service' },
+        data: { ...data(model), holdId: hold.holdId, expiresAt: new Date(instantOf(model, by)), extendedBy: 'service' },
       },
     ];
   });
+
+/**
+ * The clock steps onto the next instant something expires (a grant, a hold, the period's end), or
+ * the one after, exactly or 1 ms either side: where `now < expiresAt` turns false.
+ */
+const toExpiry = fc
+  .record({ offset: fc.constantFrom(0, 0, -1, 1), nth: fc.integer({ min: 0, max: 2 }) })
+  .map(({ offset, nth }): Step => (model) => {
+    const { grants, activeHolds, period } = model.state;
+    const instants = new Set<number>();
+    for (const grant of grants.values()) if (grant.expiresAt !== undefined) instants.add(grant.expiresAt);
+    for (const hold of activeHolds.values()) instants.add(hold.expiresAt);
+    if (period) instants.add(period.periodEnd);
+    const ahead = [...instants]
+      .map((instant) => instant + offset)
+      .filter((instant) => instant > model.now)
+      .sort((a, b) => a - b);
+    model.now = ahead[Math.min(nth, ahead.length - 1)] ?? model.now;
+    return [];
+  });
+
+/** A retry of the last command recorded under an idempotency key (see MoneyModel.retryOfLastKeyed). */
+const retry = fc.constant<Step>((model) => model.retryOfLastKeyed());
 
 /** A short step of the clock, at the scale holds live on. */
 const shortTick = fc.integer({ min: 1, max: 3 * HOUR }).map((ms): Step => (model) => {
@@ -1088,6 +1301,8 @@ export const steps: fc.Arbitrary<Step[]> = fc.array(
     { arbitrary: releaseHold, weight: 2 },
     { arbitrary: extendHold, weight: 2 },
     { arbitrary: shortTick, weight: 3 },
+    { arbitrary: toExpiry, weight: 4 },
+    { arbitrary: retry, weight: 2 },
   ),
   { minLength: 5, maxLength: 60, size: 'max' },
 );

@@ -20,6 +20,9 @@ it('keeps every money invariant after every step of any history', () => {
           for (const command of step(model)) model.run(command);
           model.checkInvariants();
         }
+      } catch (error) {
+        // The steps print as their source; the commands they ran say what happened.
+        throw new Error(`${String(error)}\ncommands run:\n${model.history()}`);
       } finally {
         model.close();
       }
