@@ -2,7 +2,10 @@
  * The final state does not depend on delivery order: the payment provider's messages about a
  * purchase (its payment, each refund's status changes, a dispute opening and closing), delivered
  * in two random orders, some before the payment itself, leave the same balance, the same money and
- * credits on the purchase, and the same statuses.
+ * credits on the purchase, the same statuses, and each refund paying for the same credits. The
+ * purchase may expire a day after it is paid, a hold may be running on it (ending with it, or
+ * later), and the messages may come 1 ms before its expiry instant, at it or 1 ms after: every
+ * money invariant (money-model.ts) is checked after each message.
  */
 import fc from 'fast-check';
 import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
@@ -12,6 +15,9 @@ import { MoneyModel, WORKSPACE } from './money-model';
 
 const seed = Number(process.env.FC_SEED ?? 20261202);
 const numRuns = Number(process.env.FC_RUNS ?? 300);
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
 
 const PACKS = [
   { credits: 2000, price: 18000 },
@@ -35,6 +41,14 @@ const scenario = fc.record({
   pack: fc.constantFrom(...PACKS),
   spentShare: fc.constantFrom(0, 0.3, 0.9, 1),
   spendFirst: fc.boolean(),
+  /** Whether the package expires a day after it is paid. */
+  expiring: fc.boolean(),
+  /** Credits a running action holds from the purchase (with the spend first), 0 for no hold. */
+  hold: fc.constantFrom(0, 1, 2, 100),
+  /** When the hold ends: at the day's end (the expiry instant, if the package expires) or later. */
+  holdEnds: fc.constantFrom(0, HOUR),
+  /** When the messages come, against the day's end: 1 ms before, at, 1 ms after; or at once. */
+  at: fc.constantFrom(-1, 0, 1, null),
   refunds: fc.array(fc.record({ share: fc.constantFrom(0.1, 0.25, 0.5, 1), life }), { maxLength: 3 }),
   dispute: fc.option(
     fc.constantFrom<('OPEN' | 'WON' | 'LOST')[]>(['OPEN'], ['OPEN', 'WON'], ['OPEN', 'LOST'], ['LOST']),
@@ -93,7 +107,9 @@ function play(s: Scenario, order: number[]) {
       packageName: 'pack',
       credits: s.pack.credits,
       price: { amount: s.pack.price, currency: 'USD' },
+      ...(s.expiring && { expiresAfterDays: 1 }),
     };
+    const start = model.now;
     model.run({ type: 'StartCheckout', data: { ...data(), checkoutId: 'checkout-1', offer, startedBy: 'manager' } });
     const paid: WorkspaceCreditsCommand = {
       type: 'CreditPaidCheckout',
@@ -120,22 +136,40 @@ function play(s: Scenario, order: number[]) {
         actorId: 'm',
       },
     };
-    // Either the purchase and a spend come first and the rest follows in any order, or the
-    // payment itself is among the messages (no spend then: there is nothing to spend before it).
-    const rest = messages(model, s);
-    let deliveries: WorkspaceCreditsCommand[];
+    // Either the purchase, a spend and a hold come first and the rest follows in any order, or
+    // the payment itself is among the messages (nothing to spend or hold then: there is nothing
+    // before it).
+    let deliveries: WorkspaceCreditsCommand[] = [];
     if (s.spendFirst) {
       model.run(paid);
       if (spent > 0) model.run(spend);
-      deliveries = rest;
+      if (s.hold > 0) {
+        model.now = start + DAY - HOUR;
+        model.run({
+          type: 'ReserveCredits',
+          data: {
+            ...data(),
+            holdId: 'hold-1',
+            idempotencyKey: 'hold-key',
+            action: 'ORG_CHART_GENERATION',
+            units: s.hold,
+            creditsPerUnit: 1,
+            expiresAt: new Date(start + DAY + s.holdEnds),
+            actorId: 'service',
+          },
+        });
+      }
     } else {
-      deliveries = [paid, ...rest];
+      deliveries = [paid];
     }
+    if (s.at !== null) model.now = start + DAY + s.at;
+    deliveries.push(...messages(model, s));
     const sorted = deliveries
       .map((command, i) => ({ command, key: order[i % order.length] ?? 0, i }))
       .sort((a, b) => a.key - b.key || a.i - b.i);
     for (const { command } of sorted) {
-      model.run(command);
+      // All the messages come at one instant (the payment too: it is credited when it arrives).
+      model.run({ ...command, data: { ...command.data, now: new Date(model.now) } } as WorkspaceCreditsCommand);
       model.checkInvariants();
     }
     const purchase = model.state.purchases.get('cs_1');
@@ -144,9 +178,19 @@ function play(s: Scenario, order: number[]) {
       balance: creditBalance(model.state.grants.values(), undefined, model.now),
       purchase: purchase && { ...purchase },
       grant: grant && { ...grant, seq: 0 },
+      // Each refund's money and the credits it pays for by itself are promised whatever the order
+      // (repaidBy is a function of the set of returns). How they split between taken back and
+      // owed (credits, creditsOwed) and which refund the last credits fall to (creditsRepaid,
+      // once every cent is back) are not: the first to arrive takes what is unspent; only their
+      // totals on the purchase are compared, above.
       refunds: [...model.state.purchaseRefunds.values()]
-        .map((refund) => [refund.providerRefundId, refund.status])
+        .map((refund) => [refund.providerRefundId, refund.status, refund.amount.amount, refund.paysFor])
         .sort(),
+      holds: [...model.state.activeHolds.values(), ...model.state.closedHolds.values()].map((hold) => [
+        hold.holdId,
+        hold.status,
+        hold.credits,
+      ]),
       disputes: [...model.state.disputes.values()].map((dispute) => dispute.status),
     };
   } finally {
