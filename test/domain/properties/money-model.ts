@@ -119,6 +119,30 @@ function drawdownBreak(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
 const fingerprint = (state: WorkspaceCreditsState): Buffer =>
   Buffer.concat([encodeState(state), Buffer.from(JSON.stringify([...state.holdKeys]))]);
 
+/** decide(), checked to be pure: the state it is given is the same after it, whether it decides or refuses. */
+function decidePurely(command: WorkspaceCreditsCommand, state: WorkspaceCreditsState): WorkspaceCreditsEvent[] {
+  const given = fingerprint(state);
+  const unchanged = (what: string): void => {
+    if (!fingerprint(state).equals(given)) throw new Error(`${command.type} ${what} changed the state it was given`);
+  };
+  try {
+    const events = decide(command, state);
+    unchanged('decided, but');
+    return events;
+  } catch (error) {
+    if (isCreditsError(error)) unchanged('was refused, but');
+    throw error;
+  }
+}
+
+/** The state once the holds due by `now` have given their credits back, as decide() sees it; the state given stays as it was. */
+function withDueHoldsReturned(state: WorkspaceCreditsState, now: number): WorkspaceCreditsState {
+  const given = fingerprint(state);
+  const after = expireDueHolds(state, WORKSPACE, now).state;
+  if (!fingerprint(state).equals(given)) throw new Error('returning due holds changed the state it was given');
+  return after;
+}
+
 /** Every grant's counters, to see whether anything moved. */
 const grantCounters = (state: WorkspaceCreditsState): string =>
   JSON.stringify([...state.grants.values()].map((g) => [g.id, g.remaining, g.consumed, g.expired, g.refunded, g.held]));
@@ -212,22 +236,17 @@ export class MoneyModel {
     const brief = JSON.stringify({ ...command.data, workspaceId: undefined, now: undefined }).slice(0, 300);
     this.log.push(`+${(this.now - T0) / HOUR} h ${command.type} ${brief}`);
     const thresholdBefore = this.threshold();
-    // decide() is pure: the state it is given is the same after it, whether it decides or refuses.
-    const given = fingerprint(this.state);
     const retry = this.retries.delete(command);
     const counters = retry ? grantCounters(this.state) : '';
     try {
-      events = decide(command, this.state);
+      events = decidePurely(command, this.state);
     } catch (error) {
       if (!isCreditsError(error)) throw error;
       if (retry) throw new Error(`a retry of ${command.type} with its key was refused: ${String(error)}`);
-      if (!fingerprint(this.state).equals(given)) throw new Error(`${command.type} was refused but changed the state`);
       this.log.push(`  refused: ${error.code}`);
       this.checkRefusal(command, error);
       return [];
     }
-    if (!fingerprint(this.state).equals(given))
-      throw new Error(`deciding ${command.type} changed the state it was given`);
     this.log.push(`  -> ${events.map((event) => event.type).join(', ') || 'nothing'}`);
     this.db.transaction(() => {
       for (const event of events) {
@@ -287,7 +306,7 @@ export class MoneyModel {
   private checkRefusal(command: WorkspaceCreditsCommand, error: CreditsError): void {
     if (command.type !== 'ConsumeCredits' || error.code !== 'INSUFFICIENT_CREDITS') return;
     const now = command.data.now.getTime();
-    const available = availableAt(expireDueHolds(this.state, WORKSPACE, now).state.grants.values(), now);
+    const available = availableAt(withDueHoldsReturned(this.state, now).grants.values(), now);
     const credits = command.data.units * command.data.creditsPerUnit;
     if (available >= credits) throw new Error(`a spend of ${credits} was refused with ${available} credits live`);
   }
@@ -624,7 +643,7 @@ export class MoneyModel {
 
     // The read models say what the decider says, at the instant: holds past their expiry given
     // back by the query as the decider will record it.
-    const atNow = expireDueHolds(state, WORKSPACE, now).state;
+    const atNow = withDueHoldsReturned(state, now);
     const decided = creditBalance(atNow.grants.values(), atNow.period?.grantId, now);
     // Held credits are those of the holds reserving at the instant, and out of available, which
     // is what the live grants have left: never negative.
@@ -708,7 +727,7 @@ export class MoneyModel {
         };
         let settled: WorkspaceCreditsEvent[] = [];
         try {
-          settled = decide(settle, state);
+          settled = decidePurely(settle, state);
         } catch (error) {
           expect(false, `hold ${hold.holdId} could not settle ${units} units: ${String(error)}`);
         }
