@@ -756,22 +756,39 @@ const data = (model: MoneyModel) => ({ workspaceId: WORKSPACE, now: new Date(mod
 const pick = <T>(items: readonly T[], index: number): T | undefined =>
   items.length === 0 ? undefined : items[index % items.length];
 
+/** Every instant at which something known expires: the grants, the active holds, the period's end. */
+function expiryInstants(model: MoneyModel): number[] {
+  const { grants, activeHolds, period } = model.state;
+  const instants = new Set<number>();
+  for (const grant of grants.values()) if (grant.expiresAt !== undefined) instants.add(grant.expiresAt);
+  for (const hold of activeHolds.values()) instants.add(hold.expiresAt);
+  if (period) instants.add(period.periodEnd);
+  return [...instants].sort((a, b) => a - b);
+}
+
 /**
- * Expiries are drawn on a coarse grid (every GRID from T0) as often as anywhere: then several grants,
- * a hold and a period end often expire at one instant, and toExpiry steps the clock onto it.
+ * Expiries are drawn as often on a coarse grid (every GRID from T0), or at an instant something
+ * already expires at, as anywhere: then several grants, a hold and a period end often expire at
+ * one instant, and toExpiry steps the clock onto it.
  */
 const GRID = 6 * HOUR;
 const onGrid = (model: MoneyModel, steps: number): number => Math.ceil((model.now + 1) / GRID) * GRID + steps * GRID;
 
-/** When something expires: after some time (`in` ms), or `grid` steps of the grid ahead. */
-type Expiry = { in: number } | { grid: number };
+/** When something expires: after some time, `grid` steps of the grid ahead, or with something else. */
+type Expiry = { in: number } | { grid: number } | { shared: number };
 const expiry = (min: number, max: number, gridSteps: number): fc.Arbitrary<Expiry> =>
   fc.oneof(
     fc.integer({ min, max }).map((ms) => ({ in: ms })),
     fc.integer({ min: 0, max: gridSteps }).map((steps) => ({ grid: steps })),
+    fc.nat().map((index) => ({ shared: index })),
   );
-const instantOf = (model: MoneyModel, when: Expiry): number =>
-  'in' in when ? model.now + when.in : onGrid(model, when.grid);
+/** The instant `when` says, a shared one no later than `latest` ahead (else the next grid instant). */
+function instantOf(model: MoneyModel, when: Expiry, latest = Number.POSITIVE_INFINITY): number {
+  if ('in' in when) return model.now + when.in;
+  if ('grid' in when) return onGrid(model, when.grid);
+  const ahead = expiryInstants(model).filter((instant) => instant > model.now && instant <= model.now + latest);
+  return ahead[when.shared % Math.max(1, ahead.length)] ?? onGrid(model, 0);
+}
 
 const allowance = fc
   .record({
@@ -1213,7 +1230,7 @@ const reserveHold = fc
           action: 'ORG_CHART_GENERATION',
           units,
           creditsPerUnit: rate,
-          ...(lasts !== null && { expiresAt: new Date(instantOf(model, lasts)) }),
+          ...(lasts !== null && { expiresAt: new Date(instantOf(model, lasts, DAY)) }),
           actorId: 'service',
         },
       },
@@ -1260,7 +1277,12 @@ const extendHold = fc
     return [
       {
         type: 'ExtendCreditHold',
-        data: { ...data(model), holdId: hold.holdId, expiresAt: new Date(instantOf(model, by)), extendedBy: 'service' },
+        data: {
+          ...data(model),
+          holdId: hold.holdId,
+          expiresAt: new Date(instantOf(model, by, DAY)),
+          extendedBy: 'service',
+        },
       },
     ];
   });
@@ -1272,15 +1294,9 @@ const extendHold = fc
 const toExpiry = fc
   .record({ offset: fc.constantFrom(0, 0, -1, 1), nth: fc.integer({ min: 0, max: 2 }) })
   .map(({ offset, nth }): Step => (model) => {
-    const { grants, activeHolds, period } = model.state;
-    const instants = new Set<number>();
-    for (const grant of grants.values()) if (grant.expiresAt !== undefined) instants.add(grant.expiresAt);
-    for (const hold of activeHolds.values()) instants.add(hold.expiresAt);
-    if (period) instants.add(period.periodEnd);
-    const ahead = [...instants]
+    const ahead = expiryInstants(model)
       .map((instant) => instant + offset)
-      .filter((instant) => instant > model.now)
-      .sort((a, b) => a - b);
+      .filter((instant) => instant > model.now);
     model.now = ahead[Math.min(nth, ahead.length - 1)] ?? model.now;
     return [];
   });
