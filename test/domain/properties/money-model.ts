@@ -234,7 +234,7 @@ export class MoneyModel {
   run(command: WorkspaceCreditsCommand): WorkspaceCreditsEvent[] {
     let events: WorkspaceCreditsEvent[];
     const brief = JSON.stringify({ ...command.data, workspaceId: undefined, now: undefined }).slice(0, 300);
-    this.log.push(`+${(this.now - T0) / HOUR} h ${command.type} ${brief}`);
+    this.log.push(`+${(command.data.now.getTime() - T0) / HOUR} h ${command.type} ${brief}`);
     const thresholdBefore = this.threshold();
     const retry = this.retries.delete(command);
     const counters = retry ? grantCounters(this.state) : '';
@@ -272,7 +272,7 @@ export class MoneyModel {
         event.type === 'CreditsConsumed' || event.type === 'CreditsReserved' || event.type === 'CreditHoldSettled',
     );
     if (last && 'availableAfter' in last.data) {
-      const available = availableAt(this.state.grants.values(), this.now);
+      const available = availableAt(this.state.grants.values(), command.data.now.getTime());
       if (last.data.availableAfter !== available) {
         throw new Error(`${last.type} says ${last.data.availableAfter} credits were left, not ${available}`);
       }
