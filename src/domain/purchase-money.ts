@@ -115,9 +115,10 @@ export function paidBackBy(
 
 /**
  * What a refund that failed after all gives back: the credits its money no longer pays for, owed
- * ones first (they stop being owed), then ones that lapsed for the money (spent ones given back
- * meanwhile: spendable again), then taken ones (back to the grant). Like paidBackBy, a function of
- * what is left, so a failure undoes the same whatever came between.
+ * ones first (they stop being owed, as far as the money still going back does not pay for them:
+ * it pays for credits that expired unspent last), then ones that lapsed for the money (spent ones
+ * given back meanwhile: spendable again), then taken ones (back to the grant). Like paidBackBy, a
+ * function of what is left, so a failure undoes the same whatever came between.
  */
 export function unpaidBy(
   state: WorkspaceCreditsState,
@@ -129,7 +130,11 @@ export function unpaidBy(
     0,
     purchase.creditsRepaid - repaidBy(purchase, moneyBacks(state, purchase.purchaseId, { dropping: refundId })),
   );
-  const owed = Math.min(purchase.creditsOwed, creditsRepaid);
+  // Owed credits stay owed as far as the money still going back pays for them beyond what it took
+  // back and what lapsed for it: credits that expired unspent (neither taken back nor owed) go first.
+  const stillRepaid = purchase.creditsRepaid - creditsRepaid;
+  const covered = Math.max(0, stillRepaid - takenBack - purchase.creditsLapsed);
+  const owed = Math.min(creditsRepaid, Math.max(0, purchase.creditsOwed - covered));
   const restored = Math.min(creditsRepaid - owed, purchase.creditsLapsed);
   return { creditsRepaid, takenBack: Math.min(creditsRepaid - owed - restored, takenBack), owed, restored };
 }
