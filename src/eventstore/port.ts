@@ -186,8 +186,12 @@ export class StoreUnavailable extends Error {
    */
   constructor(cause: Error, certain: boolean) {
     super(
-      `${certain ? 'Nothing was recorded' : 'This may not have been recorded'}: the event store cannot write now ` +
-        `(${cause.message}). Repeating the request later, with the same idempotency key, is safe.`,
+      certain
+        ? `Nothing was recorded: the event store cannot write now (${cause.message}). ` +
+            'Repeating the request later, with the same idempotency key, is safe.'
+        : `This may or may not have been recorded: the event store cannot write now (${cause.message}). ` +
+            'Repeating the request later with the same idempotency key is safe, and answers the first result ' +
+            'if it was recorded; a request that takes no key: read the state before repeating it.',
       { cause },
     );
     this.name = 'StoreUnavailable';
