@@ -4,11 +4,11 @@
  * the retry with the same idempotency key answers the spend that was recorded, and records nothing
  * more. One real server process (`node dist/src/main.js`) on the gRPC test server.
  */
-import { ApplyPlanAllowanceDocument, ConsumeCreditsDocument } from '../generated/graphql';
+import { ConsumeCreditsDocument } from '../generated/graphql';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
-import { execute, expectData } from '../support/graphql-client';
+import { applyAllowance, execute, expectData } from '../support/graphql-client';
 import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/server';
-import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+import { startServer, tokenFor, type ServerProcess } from '../support/server-process';
 
 let eventStore: EsdbTestServer;
 let server: ServerProcess;
@@ -22,23 +22,9 @@ afterAll(async () => {
   await eventStore?.close();
 });
 
-const DAY = 24 * 60 * 60 * 1000;
-
 it('answers STORE_UNAVAILABLE, retryable, and the retry with the same key gives the one spend recorded', async () => {
   const workspaceId = `ws-lost-answer-${process.pid}`;
-  await expectData(
-    server.url,
-    ApplyPlanAllowanceDocument,
-    {
-      input: {
-        workspaceId,
-        planId: 'starter',
-        periodStart: new Date(Date.now() - DAY).toISOString(),
-        periodEnd: new Date(Date.now() + 29 * DAY).toISOString(),
-      },
-    },
-    adminToken(),
-  );
+  await applyAllowance(server.url, workspaceId, 'starter');
   const member = tokenFor(workspaceId, 'MEMBER');
   const variables = {
     input: { workspaceId, action: 'ORG_CHART_SYNC' as const, units: 1, idempotencyKey: 'lost-answer' },
