@@ -130,13 +130,21 @@ export function unpaidBy(
     0,
     purchase.creditsRepaid - repaidBy(purchase, moneyBacks(state, purchase.purchaseId, { dropping: refundId })),
   );
-  // Owed credits stay owed as far as the money still going back pays for them beyond what it took
-  // back and what lapsed for it: credits that expired unspent (neither taken back nor owed) go first.
+  // What the money still going back keeps paying for, in one order: credits taken back, then ones
+  // that lapsed for it, then owed ones; credits that expired unspent (neither taken back nor owed)
+  // last. Only what falls outside that is undone.
   const stillRepaid = purchase.creditsRepaid - creditsRepaid;
-  const covered = Math.max(0, stillRepaid - takenBack - purchase.creditsLapsed);
-  const owed = Math.min(creditsRepaid, Math.max(0, purchase.creditsOwed - covered));
-  const restored = Math.min(creditsRepaid - owed, purchase.creditsLapsed);
-  return { creditsRepaid, takenBack: Math.min(creditsRepaid - owed - restored, takenBack), owed, restored };
+  const keptTaken = Math.min(takenBack, stillRepaid);
+  const keptLapsed = Math.min(purchase.creditsLapsed, stillRepaid - keptTaken);
+  const keptOwed = Math.min(purchase.creditsOwed, stillRepaid - keptTaken - keptLapsed);
+  const owed = Math.min(creditsRepaid, purchase.creditsOwed - keptOwed);
+  const restored = Math.min(creditsRepaid - owed, purchase.creditsLapsed - keptLapsed);
+  return {
+    creditsRepaid,
+    takenBack: Math.min(creditsRepaid - owed - restored, takenBack - keptTaken),
+    owed,
+    restored,
+  };
 }
 
 /** Whether every cent of the purchase has gone back: none of its credits may be spendable again. */

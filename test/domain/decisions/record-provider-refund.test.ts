@@ -3,6 +3,9 @@
  * dashboard. Each refund is recorded once; its status only moves forward, whatever order the
  * provider delivers in; a failed refund gives its credits back where they can still be spent.
  */
+import type { RecordProviderRefund } from '../../../src/domain/commands';
+import { decide } from '../../../src/domain/decide';
+import type { WorkspaceCreditsEvent } from '../../../src/domain/events';
 import { availableCredits } from '../../../src/domain/drawdown';
 import { at, consumed, DAY, draw, expired, purchased } from '../builders';
 import {
@@ -142,6 +145,27 @@ describe('RecordProviderRefund: refunds made in the provider’s dashboard', () 
         }),
         refundSucceeded({ refundId: 'provider-re_9', providerRefundId: 're_9', succeededAt: later.toISOString() }),
       );
+  });
+
+  it('keeps as owed the spent credits money still pays for, whichever order news after the expiry comes in', () => {
+    const pack = purchased({ credits: 100, price: { amount: 10000, currency: 'USD' }, expiresAt: at(2 * DAY) });
+    const spent = consumed({ credits: 10, drawdown: [draw('purchase-1', 'PURCHASED', 10)], availableAfter: 90 });
+    const news = (id: string, amount: number, status: 'SUCCEEDED' | 'FAILED', when: Date) =>
+      providerRefund(dashboard({ providerRefundId: id, amount, status }), { now: when });
+    const beforeExpiry = news('re_a', 2000, 'SUCCEEDED', at(DAY)); // takes 20 unspent credits back
+    const b = news('re_b', 3000, 'SUCCEEDED', at(3 * DAY));
+    const c = news('re_c', 1000, 'SUCCEEDED', at(3 * DAY));
+    const cFailed = news('re_c', 1000, 'FAILED', at(3 * DAY));
+    const play = (commands: RecordProviderRefund[]) => {
+      const events: WorkspaceCreditsEvent[] = [pack, spent];
+      for (const command of commands) events.push(...decide(command, stateOf(events)));
+      const state = stateOf(events);
+      return { purchase: state.purchases.get('cs_pay_1'), grant: state.grants.get('purchase-1') };
+    };
+    const inOrder = play([beforeExpiry, b, c, cFailed]);
+    // $50 of $100 went back and 10 credits were spent: they stay owed.
+    expect(inOrder.purchase).toMatchObject({ creditsOwed: 10, amountReturned: 5000 });
+    expect(play([beforeExpiry, c, cFailed, b])).toEqual(inOrder);
   });
 
   it('keeps the credits out while it is pending and gives them back when it fails', () => {
