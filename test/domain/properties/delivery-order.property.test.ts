@@ -4,8 +4,8 @@
  * in two random orders, some before the payment itself, leave the same balance, the same money and
  * credits on the purchase, the same statuses, and each refund paying for the same credits. The
  * purchase may expire a day after it is paid, a hold may be running on it (ending with it, or
- * later), and the messages may come 1 ms before its expiry instant, at it or 1 ms after: every
- * money invariant (money-model.ts) is checked after each message.
+ * later), and, when the payment was recorded first, the messages may come 1 ms before its expiry
+ * instant, at it or 1 ms after: every money invariant (money-model.ts) is checked after each message.
  */
 import fc from 'fast-check';
 import type { WorkspaceCreditsCommand } from '../../../src/domain/commands';
@@ -204,7 +204,8 @@ const inTurn = Array.from({ length: 20 }, () => 0);
  * Found by this property (another seed): a package expired with 600 of its 2,000 credits spent; a
  * Dashboard refund of half its price succeeds (1,000 credits repaid, the 600 spent ones owed), and
  * one of a tenth is heard of as pending, then succeeded, then failed. Its failure must leave the 600
- * owed, whether it came before the first refund or after.
+ * owed whether all of its news comes after the first refund, or its failure is the first news of
+ * it, before the first refund.
  */
 const failedRefundAfterExpiry: Scenario = {
   pack: { credits: 2000, price: 18000 },
