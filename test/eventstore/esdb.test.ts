@@ -340,7 +340,7 @@ describe('EventStoreDB adapter', () => {
       },
     );
 
-    it('are StoreUnavailable while the node is down, and appends go through once it is back', async () => {
+    it('are StoreUnavailable while the node is down, reads too, and appends go through once it is back', async () => {
       const node = await startEsdbTestServer({ chatterIntervalMs: 0 });
       try {
         const store = open({}, node);
@@ -349,6 +349,13 @@ describe('EventStoreDB adapter', () => {
         await expect(store.appendToStream('down', numbered(1, 1), { expectedRevision: 0n })).rejects.toThrow(
           StoreUnavailable,
         );
+        // What a command reads before it decides: nothing was recorded, so it says so.
+        await expect(store.streamRevision('down')).rejects.toThrow(/^Nothing was recorded/);
+        await expect(
+          (async () => {
+            for await (const event of store.readStream('down')) void event;
+          })(),
+        ).rejects.toThrow(StoreUnavailable);
         await node.restart();
         let result;
         for (let waited = 0; !result; waited += 50) {

@@ -357,6 +357,8 @@ export class EsdbEventStore implements EventStore {
       }
     } catch (error) {
       if (error instanceof StreamNotFoundError) return;
+      // A read records nothing: a command that needed it was not performed, and may be repeated.
+      if (isTransportFailure(error)) throw new StoreUnavailable(error, true);
       throw error;
     } finally {
       if (!read.readableEnded) await read.cancel().catch(() => undefined);
