@@ -106,19 +106,28 @@ export function paidBackBy(
     repaidBy(purchase, moneyBacks(state, purchase.purchaseId, { adding: back })) - purchase.creditsRepaid,
   );
   const takenBack = Math.min(creditsRepaid, takeable);
-  // Owed credits are spent ones (consumed, or kept by a hold) not owed already. Credits that
-  // expired unspent are paid back by the money too, but neither taken back nor owed.
+  // The money pays for unspent credits first, spent ones (consumed, or kept by a hold) after: the
+  // purchase owes what it pays for beyond every unspent credit, whether those are still in the
+  // grant (taken back), expired, or given back already. So owed credits do not depend on whether
+  // the news of the money came before the package expired or after.
+  const { spent, unspent } = spentAndUnspent(state, purchase);
+  const owedInAll = Math.min(spent, Math.max(0, purchase.creditsRepaid + creditsRepaid - unspent));
+  const owed = Math.min(creditsRepaid - takenBack, Math.max(0, owedInAll - purchase.creditsOwed));
+  return { creditsRepaid, takenBack, owed };
+}
+
+/** The purchase's credits spent (consumed, or kept by a hold) and the rest. */
+function spentAndUnspent(state: WorkspaceCreditsState, purchase: PurchaseRecord): { spent: number; unspent: number } {
   const grant = state.grants.get(purchase.grantId);
-  const spentNotOwed = Math.max(0, (grant?.consumed ?? 0) + (grant?.held ?? 0) - purchase.creditsOwed);
-  return { creditsRepaid, takenBack, owed: Math.min(creditsRepaid - takenBack, spentNotOwed) };
+  const spent = grant ? grant.consumed + grant.held : 0;
+  return { spent, unspent: Math.max(0, (grant?.granted ?? purchase.credits) - spent) };
 }
 
 /**
  * What a refund that failed after all gives back: the credits its money no longer pays for, owed
- * ones first (they stop being owed, as far as the money still going back does not pay for them:
- * it pays for credits that expired unspent last), then ones that lapsed for the money (spent ones
- * given back meanwhile: spendable again), then taken ones (back to the grant). Like paidBackBy, a
- * function of what is left, so a failure undoes the same whatever came between.
+ * ones first (they stop being owed), then ones that lapsed for the money (spent ones given back
+ * meanwhile: spendable again), then taken ones (back to the grant). Like paidBackBy, a function of
+ * what is left, so a failure undoes the same whatever came between.
  */
 export function unpaidBy(
   state: WorkspaceCreditsState,
@@ -130,13 +139,18 @@ export function unpaidBy(
     0,
     purchase.creditsRepaid - repaidBy(purchase, moneyBacks(state, purchase.purchaseId, { dropping: refundId })),
   );
-  // What the money still going back keeps paying for, in one order: credits taken back, then ones
-  // that lapsed for it, then owed ones; credits that expired unspent (neither taken back nor owed)
-  // last. Only what falls outside that is undone.
+  // What the money still going back keeps paying for, in paidBackBy's order: unspent credits first
+  // (taken back, then lapsed for it, then ones that expired unspent, neither taken back nor owed),
+  // owed ones last. Only what falls outside that is undone.
   const stillRepaid = purchase.creditsRepaid - creditsRepaid;
+  const expiredUnspent = Math.max(
+    0,
+    purchase.creditsRepaid - takenBack - purchase.creditsOwed - purchase.creditsLapsed,
+  );
   const keptTaken = Math.min(takenBack, stillRepaid);
   const keptLapsed = Math.min(purchase.creditsLapsed, stillRepaid - keptTaken);
-  const keptOwed = Math.min(purchase.creditsOwed, stillRepaid - keptTaken - keptLapsed);
+  const keptExpired = Math.min(expiredUnspent, stillRepaid - keptTaken - keptLapsed);
+  const keptOwed = Math.min(purchase.creditsOwed, stillRepaid - keptTaken - keptLapsed - keptExpired);
   const owed = Math.min(creditsRepaid, purchase.creditsOwed - keptOwed);
   const restored = Math.min(creditsRepaid - owed, purchase.creditsLapsed - keptLapsed);
   return {

@@ -147,7 +147,7 @@ describe('RecordProviderRefund: refunds made in the provider’s dashboard', () 
       );
   });
 
-  it('keeps as owed the spent credits money still pays for, whichever order news after the expiry comes in', () => {
+  it('owes nothing while the money back pays for no more than the unspent credits, whichever order news comes in', () => {
     const pack = purchased({ credits: 100, price: { amount: 10000, currency: 'USD' }, expiresAt: at(2 * DAY) });
     const spent = consumed({ credits: 10, drawdown: [draw('purchase-1', 'PURCHASED', 10)], availableAfter: 90 });
     const news = (id: string, amount: number, status: 'SUCCEEDED' | 'FAILED', when: Date) =>
@@ -163,9 +163,20 @@ describe('RecordProviderRefund: refunds made in the provider’s dashboard', () 
       return { purchase: state.purchases.get('cs_pay_1'), grant: state.grants.get('purchase-1') };
     };
     const inOrder = play([beforeExpiry, b, c, cFailed]);
-    // $50 of $100 went back and 10 credits were spent: they stay owed.
-    expect(inOrder.purchase).toMatchObject({ creditsOwed: 10, amountReturned: 5000 });
+    // $50 of $100 went back: it pays for 50 of the 90 credits never spent, so nothing is owed.
+    expect(inOrder.purchase).toMatchObject({ creditsOwed: 0, amountReturned: 5000 });
     expect(play([beforeExpiry, c, cFailed, b])).toEqual(inOrder);
+    // Money for more than was left unspent makes the rest owed: $95 back with 10 of 100 spent.
+    const more = news('re_d', 4500, 'SUCCEEDED', at(3 * DAY));
+    expect(play([beforeExpiry, b, c, cFailed, more]).purchase).toMatchObject({ creditsOwed: 5 });
+    expect(play([beforeExpiry, more, c, cFailed, b]).purchase).toMatchObject({ creditsOwed: 5 });
+
+    // The same refund heard of before the package expired or after it owes the same.
+    const half = (when: Date) => news('re_e', 5000, 'SUCCEEDED', when);
+    const early = play([half(at(DAY))]);
+    const late = play([half(at(3 * DAY))]);
+    expect(early.purchase).toMatchObject({ creditsOwed: 0, creditsRepaid: 50 });
+    expect(late.purchase).toMatchObject({ creditsOwed: 0, creditsRepaid: 50 });
   });
 
   it('keeps the credits out while it is pending and gives them back when it fails', () => {
