@@ -11,14 +11,16 @@ import type { HoldRecord } from '../holds';
 import { iso } from '../instants';
 import { forkState, type WorkspaceCreditsState } from '../state';
 import { availableCredits } from '../drawdown';
+import { expireDueGrants } from './expiries';
 import { lapsesOfReturn } from './held-returns';
 
 const byExpiry = (a: HoldRecord, b: HoldRecord): number =>
   a.expiresAt - b.expiresAt || (a.holdId < b.holdId ? -1 : a.holdId > b.holdId ? 1 : 0);
 
 /**
- * The expiries of every hold due by `now`, oldest first, each followed by the lapses of its returned
- * credits; and the state once they are folded (the same state when none is due).
+ * The expiries of every hold due by `now`, oldest first, each preceded by the grants' expiries due
+ * by its instant and followed by the lapses of its returned credits; and the state once they are
+ * folded (the same state when none is due).
  */
 export function expireDueHolds(
   state: WorkspaceCreditsState,
@@ -31,6 +33,12 @@ export function expireDueHolds(
   const events: WorkspaceCreditsEvent[] = [];
   for (const hold of due.sort(byExpiry)) {
     const at = hold.expiresAt;
+    // Grants that expired by then go first, so the ledger never shows credits coming back to a
+    // grant whose end is written after them (and a balance that never was).
+    for (const expired of expireDueGrants(after, workspaceId, at)) {
+      evolve(after, expired);
+      events.push(expired);
+    }
     const lapses = lapsesOfReturn(after, workspaceId, hold.drawdown, at);
     const { holdId, credits, drawdown: returned } = hold;
     const expiredAt = iso(at);

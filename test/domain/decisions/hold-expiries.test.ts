@@ -46,7 +46,7 @@ describe('hold expiry, written by whatever decides next', () => {
       .thenNothing());
 });
 
-describe('ExpireCredits writes hold expiries, then grant expiries', () => {
+describe('ExpireCredits writes hold and grant expiries in the order they happened', () => {
   it('writes each due hold’s expiry at its own instant, oldest first', () =>
     given(
       purchase500,
@@ -83,10 +83,11 @@ describe('ExpireCredits writes hold expiries, then grant expiries', () => {
     given(promo, reserved({ units: 3, drawdown: parts, availableAfter: 200 }))
       .when(expireCredits(at(2 * HOUR)))
       .then(
-        // The 300 came back to a grant expired at 30 min and lapsed at once: nothing could be spent.
+        // In the order they happened: the grant's end at 30 min, then the hold's at an hour, whose
+        // 300 came back to the expired grant and lapsed at once: nothing could be spent.
+        expired({ grantId: 'promo-1', source: 'PROMOTIONAL', credits: 200, expiredAt: at(30 * MINUTE) }),
         holdExpired(parts, at(HOUR), 'hold-1', 0),
         lapsed('promo-1', 'PROMOTIONAL', 300, 'EXPIRED', at(HOUR)),
-        expired({ grantId: 'promo-1', source: 'PROMOTIONAL', credits: 200, expiredAt: at(30 * MINUTE) }),
       );
   });
 
