@@ -20,14 +20,26 @@ export const expiry = (
   data: { workspaceId, grantId: grant.id, source: grant.source, credits, reason, expiredAt: iso(at) },
 });
 
-/** The expiry of every grant whose `expiresAt` has passed by `now`, at that instant. */
+/**
+ * Most grant expiries one decision writes. Thousands of grants can end at one instant, and one
+ * append must stay small (EventStoreDB refuses one over 1 MiB, and the command would be refused
+ * with it, every time). The balance never waits for an expiry to be written, so the rest are
+ * written by the next decisions and the expiry sweeper, oldest first.
+ */
+export const MAX_EXPIRIES_PER_DECISION = 1_000;
+
+/**
+ * The expiry of each grant whose `expiresAt` has passed by `now`, at that instant, oldest first:
+ * at most MAX_EXPIRIES_PER_DECISION of them.
+ */
 export function expireDueGrants(state: WorkspaceCreditsState, workspaceId: string, now: number): CreditsExpired[] {
-  const expired: CreditsExpired[] = [];
-  for (const grant of state.grants.values()) {
-    if (!isDueToExpire(grant, now)) continue;
-    expired.push(expiry(workspaceId, grant, grant.remaining, 'EXPIRED', grant.expiresAt as number));
+  const due: Grant[] = [];
+  for (const grant of state.grants.values()) if (isDueToExpire(grant, now)) due.push(grant);
+  if (due.length > MAX_EXPIRIES_PER_DECISION) {
+    due.sort((a, b) => (a.expiresAt as number) - (b.expiresAt as number) || a.seq - b.seq);
+    due.length = MAX_EXPIRIES_PER_DECISION;
   }
-  return expired;
+  return due.map((grant) => expiry(workspaceId, grant, grant.remaining, 'EXPIRED', grant.expiresAt as number));
 }
 
 /**

@@ -16,7 +16,10 @@ import {
   purchased,
   spend,
 } from '../builders';
-import { given } from '../spec';
+import { decide } from '../../../src/domain/decide';
+import type { WorkspaceCreditsEvent } from '../../../src/domain/events';
+import { MAX_EXPIRIES_PER_DECISION } from '../../../src/domain/decisions/expiries';
+import { given, stateOf } from '../spec';
 
 const T = at(7 * DAY);
 const justBefore = new Date(T.getTime() - 1);
@@ -204,4 +207,29 @@ describe('Other commands write the expiries that are due before their own entry'
         expired({ grantId: 'promo-1', source: 'PROMOTIONAL', credits: 100, expiredAt: T }),
         granted({ grantId: 'promo-2', idempotencyKey: 'promo-key-2', grantedAt: T }),
       ));
+});
+
+describe('Many grants ending at one instant', () => {
+  it('writes at most a thousand expiries per decision, oldest first, and the rest next time', () => {
+    const grants = Array.from({ length: 1_200 }, (_, i) =>
+      granted({ grantId: `many-${i}`, idempotencyKey: `many-${i}`, credits: 1, expiresAt: at(DAY + (i % 3)) }),
+    );
+    // Only the expiries are counted (the balance's crossing alerts come with them).
+    const expiries = (events: WorkspaceCreditsEvent[]) => events.filter((event) => event.type === 'CreditsExpired');
+    const firstDecided = decide(expireCredits(T), stateOf(grants));
+    const first = expiries(firstDecided);
+    expect(first).toHaveLength(MAX_EXPIRIES_PER_DECISION);
+    const instants = first.map((event) => (event.type === 'CreditsExpired' ? Date.parse(event.data.expiredAt) : 0));
+    expect(instants).toEqual([...instants].sort((a, b) => a - b));
+    expect(instants[0]).toBe(at(DAY).getTime());
+
+    const restDecided = decide(expireCredits(T), stateOf([...grants, ...firstDecided]));
+    const rest = expiries(restDecided);
+    expect(rest).toHaveLength(200);
+    const written = new Set(
+      [...first, ...rest].map((event) => (event.type === 'CreditsExpired' ? event.data.grantId : '')),
+    );
+    expect(written.size).toBe(1_200);
+    expect(expiries(decide(expireCredits(T), stateOf([...grants, ...firstDecided, ...restDecided])))).toEqual([]);
+  });
 });
