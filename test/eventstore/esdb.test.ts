@@ -13,6 +13,7 @@ import {
   IDENTITY_STREAM,
   openEsdbEventStore,
   type EsdbEventStoreOptions,
+  isTransportFailure,
 } from '../../src/eventstore/esdb/esdb-event-store';
 import { SCHEMA_VERSION_KEY } from '../../src/eventstore/esdb/event-codec';
 import { toEsdbPosition, toPortPosition } from '../../src/eventstore/esdb/positions';
@@ -50,6 +51,19 @@ if (realServer) {
     expect(realServer ?? '').toBe('');
   });
 }
+
+it('takes a raw gRPC UNAVAILABLE, DEADLINE_EXCEEDED or CANCELLED status for a transport failure, and nothing else', () => {
+  // What the client passes on as it came when its first call on a new channel finds the node gone.
+  const status = (code: number) =>
+    Object.assign(new Error(`${code} status: No connection established`), {
+      code,
+      details: 'No connection established',
+      metadata: {},
+    });
+  expect([1, 4, 14].map((code) => isTransportFailure(status(code)))).toEqual([true, true, true]);
+  expect([3, 5, 9, 13].map((code) => isTransportFailure(status(code)))).toEqual([false, false, false, false]);
+  expect(isTransportFailure(Object.assign(new Error('ENOENT'), { code: 14 }))).toBe(false); // no gRPC details
+});
 
 describe('EventStoreDB adapter', () => {
   const opened: EventStore[] = [];

@@ -381,14 +381,29 @@ export class EsdbEventStore implements EventStore {
  * what was asked: the same request may succeed later (or on the new leader, which the client finds
  * by itself on its next call).
  */
-function isTransportFailure(error: unknown): error is Error {
+export function isTransportFailure(error: unknown): error is Error {
   return (
     error instanceof UnavailableError ||
     error instanceof DeadlineExceededError ||
     error instanceof TimeoutError ||
     error instanceof CancelledError ||
-    error instanceof NotLeaderError
+    error instanceof NotLeaderError ||
+    isGrpcTransportStatus(error)
   );
+}
+
+/** gRPC's CANCELLED, DEADLINE_EXCEEDED and UNAVAILABLE. */
+const GRPC_TRANSPORT_CODES: ReadonlySet<number> = new Set([1, 4, 14]);
+
+/**
+ * A gRPC status error the client passes on as it came, not as one of its own classes: its first
+ * call on a new channel (asking the server which methods it supports) fails that way when the node
+ * is gone.
+ */
+function isGrpcTransportStatus(error: unknown): error is Error {
+  if (!(error instanceof Error) || !('details' in error)) return false;
+  const { code } = error as { code?: unknown };
+  return typeof code === 'number' && GRPC_TRANSPORT_CODES.has(code);
 }
 
 /** The `$all` position of a resolved event, whether or not it is one of the store's. */
