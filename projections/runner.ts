@@ -21,7 +21,13 @@
  */
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
-import type { EventStore, LogBatch, LogSubscription, RecordedEvent } from '../src/eventstore/port';
+import {
+  StoreUnavailable,
+  type EventStore,
+  type LogBatch,
+  type LogSubscription,
+  type RecordedEvent,
+} from '../src/eventstore/port';
 import { isTransientDatabaseError } from './database-errors';
 import { lowestCheckpoint, PositionWaiters } from './position-waiters';
 import type { Projection, ProjectionHandler } from './projection';
@@ -39,6 +45,15 @@ export interface ProjectionRunnerOptions {
   onStalled?: (error: Error | undefined) => void;
   /** First and largest wait between two attempts to commit a batch the database refused. */
   retryDelayMs?: { first: number; max: number };
+  /**
+   * Whether start() waits for an event store it cannot reach (StoreUnavailable), trying again with
+   * the waits of `retryDelayMs`, rather than failing: a server started while its EventStoreDB node
+   * is down listens and says so (/readyz), and follows the log once the node answers. A command
+   * line tool leaves it off and fails at once.
+   */
+  waitForStore?: boolean;
+  /** Called when start() finds the event store unreachable and waits for it, and when it answers. */
+  onStoreUnreachable?: (error: Error | undefined) => void;
 }
 
 /** Where a projection stopped, and why. */
@@ -94,6 +109,9 @@ export class ProjectionRunner {
   private readonly recordFailure;
   /** The identity of the log being projected, known once started. */
   private logIdentity: string | undefined;
+  /** Set by stop(): a start() still waiting for the event store gives up. */
+  private stopping = false;
+  private storeWait: { timer: NodeJS.Timeout; wake: () => void } | undefined;
 
   constructor(
     private readonly store: EventStore,
@@ -181,7 +199,9 @@ export class ProjectionRunner {
 
   /** Starts following the log and resolves once the projections have caught up with its head. */
   async start(): Promise<void> {
-    const [identity, head] = await Promise.all([this.store.identity(), this.store.headPosition()]);
+    const reached = await this.reachLog();
+    if (!reached) return;
+    const [identity, head] = reached;
     this.logIdentity = identity;
     this.rebuildWhatIsNotOfThisLog(identity, head);
     const from = lowestCheckpoint(this.active);
@@ -199,6 +219,41 @@ export class ProjectionRunner {
     })();
     if (head !== undefined) await this.waitFor(head, Number.POSITIVE_INFINITY);
     for (const entry of this.healthy()) this.createQueryIndexes(entry);
+  }
+
+  /**
+   * The log's identity and head; while the store cannot be reached and `waitForStore` is on, asked
+   * again with growing waits. Undefined when stop() came first.
+   */
+  private async reachLog(): Promise<[string, bigint | undefined] | undefined> {
+    let delay = 0;
+    for (;;) {
+      try {
+        const reached = await Promise.all([this.store.identity(), this.store.headPosition()]);
+        if (delay > 0) {
+          this.options.logger?.info('the event store answers: following the log');
+          this.options.onStoreUnreachable?.(undefined);
+        }
+        return reached;
+      } catch (error) {
+        if (!(error instanceof StoreUnavailable) || !this.options.waitForStore) throw error;
+        if (this.stopping) return undefined;
+        const { first, max } = this.options.retryDelayMs ?? { first: 100, max: 5_000 };
+        if (delay === 0) {
+          this.options.logger?.error(
+            { err: error.cause ?? error },
+            'the event store cannot be reached; trying again until it answers',
+          );
+          this.options.onStoreUnreachable?.(error);
+        }
+        delay = delay === 0 ? first : Math.min(max, delay * 2);
+        await new Promise<void>((wake) => {
+          this.storeWait = { timer: setTimeout(wake, delay), wake };
+        });
+        this.storeWait = undefined;
+        if (this.stopping) return undefined;
+      }
+    }
   }
 
   /** Empties the read models whose checkpoint is not of this log, or not yet of it: see the header. */
@@ -232,6 +287,11 @@ export class ProjectionRunner {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.storeWait) {
+      clearTimeout(this.storeWait.timer);
+      this.storeWait.wake();
+    }
     clearTimeout(this.retryTimer);
     await this.subscription?.close();
     await this.following;

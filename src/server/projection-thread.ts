@@ -32,6 +32,8 @@ export type FromProjectionWorker =
   | { type: 'progress'; progress: ProjectionProgress }
   /** The read models cannot be written (message), or can again (null). */
   | { type: 'stalled'; message: string | null }
+  /** The event store cannot be reached at start (message): the worker waits for it; or it answers (null). */
+  | { type: 'store-unreachable'; message: string | null }
   /** The log cannot be followed at all. */
   | { type: 'failed'; message: string };
 
@@ -59,6 +61,8 @@ export class ProjectionThread {
   private positions: ProjectionPosition[] = [];
   private failure: Error | undefined;
   private stalled: Error | undefined;
+  private storeUnreachable: Error | undefined;
+  private hasCaughtUp = false;
   private stopping = false;
   /**
    * Resolves when the read models have first caught up with the log's head, which start() does not
@@ -103,6 +107,7 @@ export class ProjectionThread {
         switch (message.type) {
           case 'caught-up':
             this.advance(message.progress);
+            this.hasCaughtUp = true;
             reportCaughtUp();
             run();
             return;
@@ -119,6 +124,12 @@ export class ProjectionThread {
             // A fault of the machine (a full disk) is not waited out before the server listens: it
             // answers, /readyz says why it is not ready, and the worker catches up once it clears.
             if (this.stalled) run();
+            return;
+          case 'store-unreachable':
+            this.storeUnreachable = message.message === null ? undefined : new Error(message.message);
+            // Nor is an event store that does not answer yet (an EventStoreDB node still starting):
+            // /readyz says so, and the worker follows the log once the store answers.
+            if (this.storeUnreachable) run();
             return;
           case 'failed': {
             const error = new Error(`Projection stopped: ${message.message}`);
@@ -166,6 +177,16 @@ export class ProjectionThread {
   /** Why the read models cannot be written right now (they resume by themselves when it clears). */
   get stalledBy(): Error | undefined {
     return this.stalled;
+  }
+
+  /** Why the worker has not started following the log yet: the event store did not answer it. */
+  get waitingForStore(): Error | undefined {
+    return this.storeUnreachable;
+  }
+
+  /** Whether the read models have caught up with the log's head once since the start. */
+  get caughtUpOnce(): boolean {
+    return this.hasCaughtUp;
   }
 
   /** The failure of a read model that stopped, if it did. */

@@ -35,6 +35,8 @@ async function main(): Promise<void> {
           : { type: 'progress', progress: progress() },
       ),
     onStalled: (error) => post({ type: 'stalled', message: error?.message ?? null }),
+    waitForStore: true,
+    onStoreUnreachable: (error) => post({ type: 'store-unreachable', message: error?.message ?? null }),
   });
   const progress = (): ProjectionProgress =>
     runner.progress.map(({ name, checkpoint, failure }) => ({
@@ -43,11 +45,13 @@ async function main(): Promise<void> {
       failure: failure ?? null,
     }));
 
+  let stopping = false;
   port.on('message', (message: ToProjectionWorker) => {
     if (message.type === 'appended') {
       if (store instanceof SqliteEventStore) store.wakeSubscriptions();
       return;
     }
+    stopping = true;
     void (async () => {
       await runner.stop();
       await store.close();
@@ -56,7 +60,8 @@ async function main(): Promise<void> {
     })();
   });
   await runner.start();
-  post({ type: 'caught-up', progress: progress() });
+  // A stop while the store was still unreachable ends start() with nothing caught up.
+  if (!stopping) post({ type: 'caught-up', progress: progress() });
 }
 
 main().catch((error: unknown) => {

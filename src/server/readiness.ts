@@ -3,7 +3,9 @@
  *
  * 503 when it cannot do its job: the event store does not answer (`store-unreachable`) or takes no
  * appends (`store-unwritable`), the read models cannot be written (`read-models-unwritable`, until
- * the fault clears: they resume by themselves), or the log cannot be followed (`projection-failed`).
+ * the fault clears: they resume by themselves), the log cannot be followed (`projection-failed`), or
+ * the read models have not caught up with the log once since the start (`catching-up`: a server
+ * started while its EventStoreDB node was down waits for it, and is not ready before it has).
  * 200 otherwise, `ready` or `degraded`: a read model that stopped at an event it cannot apply, or
  * reaction work parked after its retries, is named here while everything else goes on serving.
  * Lags are differences of positions: events for the embedded store, bytes of the log for
@@ -92,6 +94,8 @@ async function readinessBody(
   const unwritable = service.appendFailure();
   const stalled = service.projections.stalledBy;
   const lost = service.projections.error;
+  // Started while the event store did not answer: the read models have not caught up with it yet.
+  const starting = !service.projections.caughtUpOnce;
   const failed = service.projections.progress.filter((position) => position.failure).map((position) => position.name);
   const reactions = service.reactions.reader.counts();
   const parked = reactions.reduce((sum, reaction) => sum + reaction.parked, 0);
@@ -101,11 +105,13 @@ async function readinessBody(
       ? 'read-models-unwritable'
       : lost
         ? 'projection-failed'
-        : failed.length > 0 || parked > 0
-          ? 'degraded'
-          : 'ready';
+        : starting
+          ? 'catching-up'
+          : failed.length > 0 || parked > 0
+            ? 'degraded'
+            : 'ready';
   return {
-    status: unwritable || stalled || lost ? 503 : 200,
+    status: unwritable || stalled || lost || starting ? 503 : 200,
     body: {
       status,
       store: unwritable ? { reachable: true, writable: false, error: unwritable.message } : { reachable: true },

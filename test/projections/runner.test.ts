@@ -12,7 +12,7 @@ import { PROJECTIONS } from '../../projections';
 import { openReadModelDb } from '../../projections/read-model-db';
 import type { Projection } from '../../projections/projection';
 import { ProjectionRunner } from '../../projections/runner';
-import type { EventStore } from '../../src/eventstore/port';
+import { StoreUnavailable, type EventStore } from '../../src/eventstore/port';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 
@@ -229,6 +229,92 @@ describe('a database fault (disk full)', () => {
     expect(applied).toHaveLength(6); // the refused batch applied once, nothing skipped
     expect(new Set(applied).size).toBe(6);
     await runner.stop();
+    db.close();
+    await store.close();
+  });
+});
+
+describe('an event store that does not answer at start', () => {
+  /** The store, with identity() refused as an unreachable node refuses it while `down` says so. */
+  const unreachableWhile = (store: EventStore, down: () => boolean): EventStore =>
+    new Proxy(store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (property !== 'identity' || typeof value !== 'function') return value;
+        return () =>
+          down()
+            ? Promise.reject(new StoreUnavailable(new Error('14 UNAVAILABLE: connect ECONNREFUSED'), true))
+            : (value as () => Promise<string>).call(target);
+      },
+    });
+
+  it('fails start() at once unless told to wait (a command line tool)', async () => {
+    const { store, readModelFile } = await logWithGrants(3);
+    const db = openReadModelDb(readModelFile);
+    const runner = new ProjectionRunner(
+      unreachableWhile(store, () => true),
+      db,
+      PROJECTIONS,
+    );
+    await expect(runner.start()).rejects.toBeInstanceOf(StoreUnavailable);
+    db.close();
+    await store.close();
+  });
+
+  it('waits for it when told to, says so once, and follows the whole log once it answers', async () => {
+    const { store, readModelFile } = await logWithGrants(6);
+    const db = openReadModelDb(readModelFile);
+    let down = true;
+    let asked = 0;
+    const told: (string | undefined)[] = [];
+    const runner = new ProjectionRunner(
+      unreachableWhile(store, () => {
+        asked += 1;
+        return down;
+      }),
+      db,
+      PROJECTIONS,
+      {
+        waitForStore: true,
+        retryDelayMs: { first: 5, max: 20 },
+        onStoreUnreachable: (error) => told.push(error?.message),
+      },
+    );
+    const started = runner.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(asked).toBeGreaterThan(2); // asked again, with waits
+    expect(told).toHaveLength(1);
+    expect(told[0]).toMatch(/ECONNREFUSED/);
+    expect(runner.checkpoint).toBeUndefined();
+
+    down = false;
+    await started;
+    expect(told).toEqual([told[0], undefined]);
+    expect(runner.checkpoint).toBe(await store.headPosition());
+    const entries = db.prepare('SELECT count(*) AS n FROM ledger_entries').get() as { n: number };
+    expect(entries.n).toBe(6);
+    await runner.stop();
+    db.close();
+    await store.close();
+  });
+
+  it('gives up waiting when stopped, with nothing projected', async () => {
+    const { store, readModelFile } = await logWithGrants(2);
+    const db = openReadModelDb(readModelFile);
+    const runner = new ProjectionRunner(
+      unreachableWhile(store, () => true),
+      db,
+      PROJECTIONS,
+      {
+        waitForStore: true,
+        retryDelayMs: { first: 60_000, max: 60_000 },
+      },
+    );
+    const started = runner.start();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await runner.stop();
+    await started; // ends without waiting out the minute
+    expect(runner.checkpoint).toBeUndefined();
     db.close();
     await store.close();
   });

@@ -14,6 +14,7 @@ function serviceWith(stalledBy: Error | undefined, appendFailure?: Error): Credi
     projections: {
       checkpoint: 10n,
       stalledBy,
+      caughtUpOnce: true,
       error: undefined,
       progress: [{ name: 'workspace-balance', checkpoint: 10n, failure: undefined }],
     },
@@ -57,6 +58,7 @@ it('tells what went wrong only to operators: without details, the status, lags a
     projections: {
       checkpoint: 10n,
       stalledBy: undefined,
+      caughtUpOnce: true,
       error: undefined,
       progress: [
         {
@@ -97,6 +99,7 @@ it('answers ready, with the head and lags unknown, when the store cannot find it
     projections: {
       checkpoint: 10n,
       stalledBy: undefined,
+      caughtUpOnce: true,
       error: undefined,
       progress: [{ name: 'workspace-balance', checkpoint: 10n, failure: undefined }],
     },
@@ -114,4 +117,26 @@ it('answers ready, with the head and lags unknown, when the store cannot find it
       projections: [{ name: 'workspace-balance', projected: '10', lag: null }],
     },
   });
+});
+
+it('says catching-up with 503 until the read models have caught up once (started while the store was down)', async () => {
+  const logger = pino({ level: 'silent' });
+  const service = (caughtUpOnce: boolean) =>
+    ({
+      store: { headPosition: () => Promise.resolve(12n) },
+      appendFailure: () => undefined,
+      projections: {
+        checkpoint: undefined,
+        stalledBy: undefined,
+        caughtUpOnce,
+        error: undefined,
+        progress: [{ name: 'workspace-balance', checkpoint: undefined, failure: undefined }],
+      },
+      reactions: { reader: { counts: () => [] } },
+    }) as unknown as CreditsService;
+  expect(await readiness(service(false), logger)).toMatchObject({
+    status: 503,
+    body: { status: 'catching-up', head: '12', projected: null, lag: 12 },
+  });
+  expect(await readiness(service(true), logger)).toMatchObject({ status: 200, body: { status: 'ready' } });
 });

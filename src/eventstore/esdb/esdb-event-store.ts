@@ -254,6 +254,15 @@ export class EsdbEventStore implements EventStore {
 
   private async scanForHead(maxPages: number): Promise<bigint | undefined | 'unknown'> {
     this.assertOpen();
+    try {
+      return await this.scanPagesForHead(maxPages);
+    } catch (error) {
+      // Only read: nothing can have been recorded.
+      throw isTransportFailure(error) ? new StoreUnavailable(error, true) : error;
+    }
+  }
+
+  private async scanPagesForHead(maxPages: number): Promise<bigint | undefined | 'unknown'> {
     const known = this.scanned;
     let top: Position | undefined;
     const conclude = (head: bigint | undefined) => {
@@ -285,7 +294,8 @@ export class EsdbEventStore implements EventStore {
     this.assertOpen();
     this.knownIdentity ??= this.readOrCreateIdentity().catch((error: unknown) => {
       this.knownIdentity = undefined;
-      throw error;
+      // Reading or creating it again is safe whatever became of a creation whose answer was lost.
+      throw isTransportFailure(error) ? new StoreUnavailable(error, true) : error;
     });
     return this.knownIdentity;
   }
