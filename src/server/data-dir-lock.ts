@@ -26,7 +26,10 @@ export class DataDirInUse extends Error {
 }
 
 export interface DataDirLock {
-  /** This process's id as a holder of the DATA_DIR: new for every process, kept in the lock file. */
+  /**
+   * This process's id as a holder of the DATA_DIR: new for every process. A server's is kept in the
+   * lock file for its successor; a rebuild's is not.
+   */
   readonly holderId: string;
   /**
    * For a server, the holder id of the server that held the DATA_DIR before it, which the lock
