@@ -30,14 +30,20 @@ export const MAX_EXPIRIES_PER_DECISION = 1_000;
 
 /**
  * The expiry of each grant whose `expiresAt` has passed by `now`, at that instant, oldest first:
- * at most MAX_EXPIRIES_PER_DECISION of them.
+ * at most `limit` of them (MAX_EXPIRIES_PER_DECISION unless told fewer).
  */
-export function expireDueGrants(state: WorkspaceCreditsState, workspaceId: string, now: number): CreditsExpired[] {
+export function expireDueGrants(
+  state: WorkspaceCreditsState,
+  workspaceId: string,
+  now: number,
+  limit = MAX_EXPIRIES_PER_DECISION,
+): CreditsExpired[] {
+  if (limit <= 0) return [];
   const due: Grant[] = [];
   for (const grant of state.grants.values()) if (isDueToExpire(grant, now)) due.push(grant);
-  if (due.length > MAX_EXPIRIES_PER_DECISION) {
+  if (due.length > limit) {
     due.sort((a, b) => (a.expiresAt as number) - (b.expiresAt as number) || a.seq - b.seq);
-    due.length = MAX_EXPIRIES_PER_DECISION;
+    due.length = limit;
   }
   return due.map((grant) => expiry(workspaceId, grant, grant.remaining, 'EXPIRED', grant.expiresAt as number));
 }

@@ -11,7 +11,7 @@ import type { HoldRecord } from '../holds';
 import { iso } from '../instants';
 import { forkState, type WorkspaceCreditsState } from '../state';
 import { availableCredits } from '../drawdown';
-import { expireDueGrants } from './expiries';
+import { expireDueGrants, MAX_EXPIRIES_PER_DECISION } from './expiries';
 import { lapsesOfReturn } from './held-returns';
 
 const byExpiry = (a: HoldRecord, b: HoldRecord): number =>
@@ -31,13 +31,19 @@ export function expireDueHolds(
   const due = [...state.activeHolds.values()].filter((hold) => hold.expiresAt <= now);
   const after = forkState(state);
   const events: WorkspaceCreditsEvent[] = [];
+  // One budget for the grant expiries written before all the holds: thousands of grants ending
+  // before a few holds must not make one append of them all (see MAX_EXPIRIES_PER_DECISION). Past
+  // it, a hold's credits that come back to a grant already ended lapse at once, as they would
+  // after its expiry, and the grant's own expiry is written by a later decision.
+  let grantBudget = MAX_EXPIRIES_PER_DECISION;
   for (const hold of due.sort(byExpiry)) {
     const at = hold.expiresAt;
     // Grants that expired by then go first, so the ledger never shows credits coming back to a
     // grant whose end is written after them (and a balance that never was).
-    for (const expired of expireDueGrants(after, workspaceId, at)) {
+    for (const expired of expireDueGrants(after, workspaceId, at, grantBudget)) {
       evolve(after, expired);
       events.push(expired);
+      grantBudget -= 1;
     }
     const lapses = lapsesOfReturn(after, workspaceId, hold.drawdown, at);
     const { holdId, credits, drawdown: returned } = hold;

@@ -12,10 +12,13 @@ import {
   expired,
   grant,
   granted,
+  HOUR,
+  MINUTE,
   purchase,
   purchased,
   spend,
 } from '../builders';
+import { reserved } from '../hold-builders';
 import { decide } from '../../../src/domain/decide';
 import type { WorkspaceCreditsEvent } from '../../../src/domain/events';
 import { MAX_EXPIRIES_PER_DECISION } from '../../../src/domain/decisions/expiries';
@@ -231,5 +234,45 @@ describe('Many grants ending at one instant', () => {
     );
     expect(written.size).toBe(1_200);
     expect(expiries(decide(expireCredits(T), stateOf([...grants, ...firstDecided, ...restDecided])))).toEqual([]);
+  });
+
+  it('keeps to one budget when holds end after them: not a thousand expiries per hold', () => {
+    const ended = at(30 * MINUTE);
+    const grants = Array.from({ length: 3_000 }, (_, i) =>
+      granted({ grantId: `many-${i}`, idempotencyKey: `many-${i}`, credits: 1, expiresAt: ended }),
+    );
+    // Three holds on the purchase, each ending after the grants: each would write the grants due by its instant.
+    const holds = [1, 2, 3].map((i) =>
+      reserved({
+        holdId: `hold-${i}`,
+        idempotencyKey: `hold-key-${i}`,
+        drawdown: [draw('purchase-1', 'PURCHASED', 10)],
+        availableAfter: 1_000 + 3_000 - 10 * i,
+        expiresAt: new Date(ended.getTime() + i * 1000),
+      }),
+    );
+    const history: WorkspaceCreditsEvent[] = [purchased({ credits: 1_000 }), ...grants, ...holds];
+    const expiries = (events: WorkspaceCreditsEvent[]) =>
+      events.filter((event) => event.type === 'CreditsExpired' && event.data.grantId.startsWith('many-'));
+
+    const decided = decide(spend({ now: at(2 * HOUR) }), stateOf(history));
+    // One budget for the holds' loop, and the spend's own: never the 3,000 at once.
+    expect(expiries(decided)).toHaveLength(2 * MAX_EXPIRIES_PER_DECISION);
+    expect(decided.filter((event) => event.type === 'CreditHoldExpired')).toHaveLength(3);
+    // The grants have ended whether or not their expiry is written: the spend is paid by the purchase, held credits back.
+    expect(decided.at(-1)).toMatchObject({
+      type: 'CreditsConsumed',
+      data: { credits: 8, drawdown: [draw('purchase-1', 'PURCHASED', 8)], availableAfter: 992 },
+    });
+
+    const next = decide(spend({ idempotencyKey: 'spend-2', now: at(2 * HOUR) }), stateOf([...history, ...decided]));
+    expect(expiries(next)).toHaveLength(1_000);
+    expect(next.at(-1)).toMatchObject({ type: 'CreditsConsumed', data: { availableAfter: 984 } });
+    const written = new Set(
+      [...expiries(decided), ...expiries(next)].map((event) =>
+        event.type === 'CreditsExpired' ? event.data.grantId : '',
+      ),
+    );
+    expect(written.size).toBe(3_000);
   });
 });
