@@ -19,7 +19,7 @@ export interface GraphQLHttpOptions {
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes: number;
   /** Refuses a query nested too deep to parse and validate cheaply (operation-limits.ts), before Apollo parses it. */
-  nestingRefusal?: (source: string) => GraphQLError | undefined;
+  documentRefusal?: (source: string) => GraphQLError | undefined;
 }
 
 class RequestError extends Error {
@@ -70,12 +70,12 @@ async function handle<TContext extends BaseContext>(
   const illFormed = illFormedTextAt(variablesOf(method, body, search));
   if (illFormed) throw new RequestError(400, 'BAD_USER_INPUT', illFormedTextMessage(illFormed));
   const source = sourceOf(method, body, search);
-  const tooDeep = source === undefined ? undefined : options.nestingRefusal?.(source);
-  if (tooDeep) {
+  const refused = source === undefined ? undefined : options.documentRefusal?.(source);
+  if (refused) {
     res.statusCode = 400;
     res.setHeader('content-type', 'application/json; charset=utf-8');
-    const extensions = Object.fromEntries(Object.entries(tooDeep.extensions).filter(([key]) => key !== 'http'));
-    res.end(JSON.stringify({ errors: [{ message: tooDeep.message, extensions }] }));
+    const extensions = Object.fromEntries(Object.entries(refused.extensions).filter(([key]) => key !== 'http'));
+    res.end(JSON.stringify({ errors: [{ message: refused.message, extensions }] }));
     return;
   }
   const response = await apollo.executeHTTPGraphQLRequest({

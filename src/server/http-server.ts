@@ -177,7 +177,7 @@ export async function startHttpServer(
     : undefined;
   const serveGraphQL = graphqlHttpHandler(apollo, {
     bodyLimitBytes: BODY_LIMIT_BYTES,
-    nestingRefusal: limits.nestingRefusal,
+    documentRefusal: limits.documentRefusal,
   });
   // /graphql is served without Express (see graphql-http.ts); every other path goes to Express.
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

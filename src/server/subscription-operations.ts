@@ -53,8 +53,8 @@ export function subscriptionOperations(options: Options) {
   return {
     /** The execution arguments of a subscribe message, or why it is refused. */
     prepare(payload: SubscribePayload, principal: Principal): ExecutionArgs | GraphQLError[] {
-      const tooDeep = limits.nestingRefusal(payload.query);
-      if (tooDeep) return [tooDeep];
+      const refused = limits.documentRefusal(payload.query);
+      if (refused) return [refused];
       const illFormed = illFormedTextAt(payload.variables);
       if (illFormed) {
         return [new GraphQLError(illFormedTextMessage(illFormed), { extensions: { code: 'BAD_USER_INPUT' } })];

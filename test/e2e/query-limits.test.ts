@@ -142,3 +142,35 @@ it('answers within the limits as before', async () => {
   expect(status).toBe(200);
   expect(body).toEqual({ data: { a: { edges: [] }, b: { edges: [] } } });
 });
+
+it('refuses, without a token and at once, fragments that spread each other twice over (QUERY_TOO_COMPLEX) and a field repeated (FIELD_REPEATED)', async () => {
+  const anonymous = async (query: string): Promise<Answer> => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query }),
+    });
+    return { status: response.status, body: (await response.json()) as Answer['body'] };
+  };
+  // 905 bytes that stand for 2^22 fields: the cost estimate once spent 13 s on them, blocking every caller.
+  const levels = 22;
+  const fanOut = [
+    'query { ...F0 }',
+    ...Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`),
+    `fragment F${levels} on Query { __typename }`,
+  ].join('\n');
+  const refused = await anonymous(fanOut);
+  expect(refused.status).toBe(400);
+  expect(refused.body.errors?.[0]?.extensions).toEqual({
+    code: 'QUERY_TOO_COMPLEX',
+    limit: 10_000,
+    actual: 2 ** levels,
+  });
+  const repeated = await anonymous(`{ ${'workspaceCredits(workspaceId: "ws-limits") { available } '.repeat(450)} }`);
+  expect(repeated.status).toBe(400);
+  expect(repeated.body.errors?.[0]?.extensions).toEqual({ code: 'FIELD_REPEATED', limit: 3, actual: 450 });
+  // The server is free for everyone else.
+  const { status, body } = await post('{ workspaceCredits(workspaceId: "ws-limits") { available } }');
+  expect(status).toBe(200);
+  expect(body.errors).toBeUndefined();
+});

@@ -22,6 +22,7 @@ import {
 } from 'graphql';
 import { MAX_LEDGER_PAGE } from '../../src/graphql/cursors';
 import { buildCreditsSchema } from '../../src/graphql/schema';
+import { documentShapeRefusal } from '../../src/graphql/limits/document-shape';
 import { operationLimits } from '../../src/graphql/limits/operation-limits';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../../src/graphql/limits/query-limits';
 import { loadBillingOperations } from '../support/billing-operations';
@@ -162,10 +163,10 @@ describe('refusals', () => {
   });
 
   it('refuses a document nested deeper than any query within the depth limit, before parsing, as QUERY_TOO_DEEP', () => {
-    const { nestingRefusal } = operationLimits(schema, DEFAULT_QUERY_LIMITS); // depth 8: nesting 24
+    const { documentRefusal } = operationLimits(schema, DEFAULT_QUERY_LIMITS); // depth 8: nesting 24
     const nested = (levels: number) => `{ ${'...on Query { '.repeat(levels)}__typename${' }'.repeat(levels)} }`;
-    expect(nestingRefusal(nested(23))).toBeUndefined();
-    expect(nestingRefusal(nested(24))?.extensions).toEqual({
+    expect(documentRefusal(nested(23))).toBeUndefined();
+    expect(documentRefusal(nested(24))?.extensions).toEqual({
       code: 'QUERY_TOO_DEEP',
       limit: 24,
       actual: 25,
@@ -173,12 +174,12 @@ describe('refusals', () => {
     });
     // Brackets and parentheses count too: lists of input objects nested in an argument.
     expect(
-      nestingRefusal(
+      documentRefusal(
         `{ creditLedger(workspaceId: "w", types: ${'['.repeat(30)}${']'.repeat(30)}) { edges { cursor } } }`,
       )?.extensions,
     ).toMatchObject({ code: 'QUERY_TOO_DEEP' });
     // Every operation this project sends passes.
-    for (const document of Object.values(loadBillingOperations())) expect(nestingRefusal(document)).toBeUndefined();
+    for (const document of Object.values(loadBillingOperations())) expect(documentRefusal(document)).toBeUndefined();
   });
 
   it('refuses what costs more than the limit as QUERY_TOO_COMPLEX, with the limit and the cost', () => {
@@ -197,6 +198,75 @@ describe('refusals', () => {
     expect(refusal?.message).toBe(
       "The query's estimated cost is 14403; at most 10000 is allowed. Ask for fewer entries or fields.",
     );
+  });
+});
+
+describe('the shape of a document, measured before validation', () => {
+  const { documentRefusal } = operationLimits(schema, DEFAULT_QUERY_LIMITS);
+  /** `query { ...F0 }` where each fragment spreads the next twice, `levels` deep: 2^levels fields in a few hundred bytes. */
+  const fanOut = (levels: number) =>
+    [
+      'query { ...F0 }',
+      ...Array.from({ length: levels }, (_, i) => `fragment F${i} on Query { ...F${i + 1} ...F${i + 1} }`),
+      `fragment F${levels} on Query { __typename }`,
+    ].join('\n');
+
+  it('refuses fragments that expand past the cost limit as QUERY_TOO_COMPLEX, counting each fragment once', () => {
+    // 45 levels stand for 2^45 fields; expanding them one by one would never end.
+    const refusal = documentRefusal(fanOut(45));
+    expect(refusal?.extensions).toEqual({
+      code: 'QUERY_TOO_COMPLEX',
+      limit: 10_000,
+      actual: 2 ** 45,
+      http: { status: 400 },
+    });
+    expect(refusal?.message).toBe(
+      `The query selects ${2 ** 45} fields once its fragments are expanded, and each costs at least 1; at most 10000 is allowed. Ask for fewer fields.`,
+    );
+    expect(documentRefusal(fanOut(14))?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', actual: 16_384 });
+    // Within the cost limit, 2^13 copies of one field still repeat it; two are fine.
+    expect(documentRefusal(fanOut(13))?.extensions).toMatchObject({ code: 'FIELD_REPEATED', actual: 8_192 });
+    expect(documentRefusal(fanOut(1))).toBeUndefined();
+  });
+
+  it('refuses a field selected more than three times in one selection set as FIELD_REPEATED, fragments included', () => {
+    const copies = (n: number, field = 'workspaceCredits(workspaceId: "w") { available }') =>
+      Array.from({ length: n }, () => field).join(' ');
+    expect(documentRefusal(`{ ${copies(3)} }`)).toBeUndefined();
+    expect(documentRefusal(`{ ${copies(450)} }`)?.extensions).toEqual({
+      code: 'FIELD_REPEATED',
+      limit: 3,
+      actual: 450,
+      http: { status: 400 },
+    });
+    // Nested, inline and named fragments are counted where they land.
+    expect(
+      documentRefusal(
+        `{ workspaceCredits(workspaceId: "w") { ${copies(2, 'available')} ... on WorkspaceCredits { ${copies(2, 'available')} } } }`,
+      )?.extensions,
+    ).toMatchObject({ code: 'FIELD_REPEATED', actual: 4 });
+    expect(
+      documentRefusal(`{ ...A ...B } fragment A on Query { ${copies(2)} } fragment B on Query { ${copies(2)} }`)
+        ?.extensions,
+    ).toMatchObject({ code: 'FIELD_REPEATED', actual: 4 });
+    // Aliases are other names (and have their own limit).
+    expect(documentRefusal(`{ a: __typename b: __typename c: __typename d: __typename }`)).toBeUndefined();
+  });
+
+  it('refuses more than 50 fragments as TOO_MANY_FRAGMENTS, and leaves cycles and syntax errors to validation', () => {
+    const fragments = (n: number) =>
+      `{ __typename } ${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { __typename }`).join(' ')}`;
+    expect(documentRefusal(fragments(50))).toBeUndefined();
+    expect(documentRefusal(fragments(51))?.extensions).toEqual({
+      code: 'TOO_MANY_FRAGMENTS',
+      limit: 50,
+      actual: 51,
+      http: { status: 400 },
+    });
+    expect(
+      documentRefusal('{ ...A } fragment A on Query { ...B } fragment B on Query { ...A __typename }'),
+    ).toBeUndefined();
+    expect(documentRefusal('{ workspaceCredits(')).toBeUndefined();
   });
 });
 
@@ -243,6 +313,7 @@ describe('what this project sends', () => {
       // The variables are good ones: the estimate counted the fields (a refused variable counts nothing).
       expect(cost(document, variables)).toBeGreaterThan(0);
       expect(cost(document, variables)).toBeLessThanOrEqual(DEFAULT_QUERY_LIMITS.maxCost);
+      expect(documentShapeRefusal(document, DEFAULT_QUERY_LIMITS.maxCost)).toBeUndefined();
     },
   );
 });

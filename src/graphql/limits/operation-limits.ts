@@ -7,6 +7,7 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import {
   Lexer,
+  parse,
   Source,
   TokenKind,
   type DocumentNode,
@@ -15,6 +16,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { depthAndAliasRules } from './depth-and-aliases';
+import { documentShapeRefusal } from './document-shape';
 import { queryCostFor } from './query-cost';
 import { QueryLimitExceeded } from './query-limit-exceeded';
 import type { QueryLimits } from './query-limits';
@@ -23,11 +25,14 @@ export interface OperationLimits {
   /** The token limit, for graphql-js's parser; tokenLimitRefusal() recognises its refusal. */
   parseOptions: ParseOptions;
   /**
-   * Refuses a document nested deeper than any query within the depth limit can be ({, [ and ( in
-   * one pass of the lexer, before parsing): inline fragments do not count as depth, and a thousand
-   * of them nested would cost every later step (validation, cost) a deep recursion.
+   * Refuses, before validation, a document that would cost validation or the cost estimate far more
+   * than its size: nested deeper than any query within the depth limit can be ({, [ and ( in one
+   * pass of the lexer, before parsing: inline fragments do not count as depth, and a thousand of
+   * them nested would cost every later step a deep recursion); or, once parsed, of a shape those
+   * steps pay for many times over (document-shape.ts: fragments that expand past the cost limit, a
+   * field repeated in one selection set, too many fragments). A syntax error is left to the parser.
    */
-  nestingRefusal: (source: string) => QueryLimitExceeded | undefined;
+  documentRefusal: (source: string) => QueryLimitExceeded | undefined;
   /** Depth and aliases: they depend on the document alone, so they run with validation. */
   validationRules: ValidationRule[];
   /** The cost, which depends on variables too: the refusal, or undefined within the limit. */
@@ -80,24 +85,34 @@ export function operationLimits(schema: GraphQLSchema, limits: QueryLimits): Ope
   const cost = queryCostFor(schema);
   const maxNesting = maxNestingFor(limits.maxDepth);
   // Clients send the same few documents again and again (Apollo caches their parse the same way):
-  // the nesting of those that passed is remembered rather than lexed at every request.
+  // those that passed are remembered rather than lexed and parsed at every request.
   const passed = new Set<string>();
-  const nestingRefusal: OperationLimits['nestingRefusal'] = (source) => {
-    if (passed.has(source)) return undefined;
+  const refusalOf = (source: string): QueryLimitExceeded | undefined => {
     const actual = nestingOf(source, limits.maxTokens);
-    if (actual <= maxNesting) {
-      if (source.length <= PASSED_LONGEST) {
-        if (passed.size >= PASSED_KEPT) passed.clear();
-        passed.add(source);
-      }
-      return undefined;
+    if (actual > maxNesting) {
+      return new QueryLimitExceeded(
+        'QUERY_TOO_DEEP',
+        `The query nests {, [ and ( ${actual} deep; at most ${maxNesting} is allowed.`,
+        maxNesting,
+        actual,
+      );
     }
-    return new QueryLimitExceeded(
-      'QUERY_TOO_DEEP',
-      `The query nests {, [ and ( ${actual} deep; at most ${maxNesting} is allowed.`,
-      maxNesting,
-      actual,
-    );
+    let document: DocumentNode;
+    try {
+      document = parse(source, { maxTokens: limits.maxTokens });
+    } catch {
+      return undefined; // the parser that follows reports it, in its words
+    }
+    return documentShapeRefusal(document, limits.maxCost);
+  };
+  const documentRefusal: OperationLimits['documentRefusal'] = (source) => {
+    if (passed.has(source)) return undefined;
+    const refusal = refusalOf(source);
+    if (!refusal && source.length <= PASSED_LONGEST) {
+      if (passed.size >= PASSED_KEPT) passed.clear();
+      passed.add(source);
+    }
+    return refusal;
   };
   const costRefusal: OperationLimits['costRefusal'] = (document, operationName, variables) => {
     let actual: number;
@@ -130,7 +145,7 @@ export function operationLimits(schema: GraphQLSchema, limits: QueryLimits): Ope
   };
   return {
     parseOptions: { maxTokens: limits.maxTokens },
-    nestingRefusal,
+    documentRefusal,
     validationRules: depthAndAliasRules(limits),
     costRefusal,
     apolloPlugin: { requestDidStart: async () => listener },

@@ -5,7 +5,13 @@
  */
 import { GraphQLError } from 'graphql';
 
-export type QueryLimitCode = 'QUERY_TOO_LARGE' | 'QUERY_TOO_COMPLEX' | 'QUERY_TOO_DEEP' | 'TOO_MANY_ALIASES';
+export type QueryLimitCode =
+  | 'QUERY_TOO_LARGE'
+  | 'QUERY_TOO_COMPLEX'
+  | 'QUERY_TOO_DEEP'
+  | 'TOO_MANY_ALIASES'
+  | 'TOO_MANY_FRAGMENTS'
+  | 'FIELD_REPEATED';
 
 export class QueryLimitExceeded extends GraphQLError {
   constructor(

@@ -1,0 +1,129 @@
+/**
+ * The shape of a parsed document, measured in time linear in its text before any validation or
+ * cost estimate runs. Two shapes cost those steps far more than the text's size suggests:
+ *
+ * - Fragments that spread each other twice, ten deep, are a few hundred bytes that stand for a
+ *   thousand fields (2^n): the cost estimator expands every spread again, so 22 levels took 13 s
+ *   and 30 would take hours, on the thread that serves everyone, before any token is checked. Here
+ *   each fragment's size is counted once, and a document whose operation expands to more fields
+ *   than the cost limit allows is refused at once: every field costs at least 1.
+ * - The same field asked for many times in one selection set, directly, through inline fragments or
+ *   through named ones: graphql-js compares every pair of them (OverlappingFieldsCanBeMerged), and
+ *   again for each pair of their sub-selections, so 450 copies cost 40 to 400 ms each time they
+ *   are sent. No query of this schema needs a field more than a few times in one place.
+ *
+ * Counts go through named fragments with each fragment counted once (memoized); a cycle of
+ * fragments counts as nothing here, and validation refuses it (NoFragmentCycles).
+ */
+import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import { QueryLimitExceeded } from './query-limit-exceeded';
+
+/** Most fragment definitions in one document. */
+export const MAX_FRAGMENTS = 50;
+/** Most times one response name may be selected in one selection set, fragments included. */
+export const MAX_SAME_FIELD = 3;
+
+type Counts = Map<string, number>;
+
+export function documentShapeRefusal(document: DocumentNode, maxCost: number): QueryLimitExceeded | undefined {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  if (fragments.size > MAX_FRAGMENTS) {
+    return new QueryLimitExceeded(
+      'TOO_MANY_FRAGMENTS',
+      `The document defines ${fragments.size} fragments; at most ${MAX_FRAGMENTS} are allowed.`,
+      MAX_FRAGMENTS,
+      fragments.size,
+    );
+  }
+
+  // Each named fragment's top-level response names (through its own spreads) and its expanded size, once.
+  const namesOfFragment = new Map<string, Counts>();
+  const sizeOfFragment = new Map<string, number>();
+  const visiting = new Set<string>();
+  const throughFragment = <T>(name: string, memo: Map<string, T>, measure: (set: SelectionSetNode) => T, none: T) => {
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    const fragment = fragments.get(name);
+    if (!fragment || visiting.has(name)) return none; // unknown or cyclic: validation says so
+    visiting.add(name);
+    const measured = measure(fragment.selectionSet);
+    visiting.delete(name);
+    memo.set(name, measured);
+    return measured;
+  };
+
+  /** The response names a selection set asks for at its own level, inline and named fragments flattened. */
+  const namesIn = (set: SelectionSetNode, into: Counts = new Map()): Counts => {
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const name = (selection.alias ?? selection.name).value;
+        into.set(name, (into.get(name) ?? 0) + 1);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        namesIn(selection.selectionSet, into);
+      } else {
+        const names = throughFragment(selection.name.value, namesOfFragment, (inner) => namesIn(inner), EMPTY);
+        for (const [name, count] of names) into.set(name, (into.get(name) ?? 0) + count);
+      }
+    }
+    return into;
+  };
+
+  /** Fields a selection set stands for once every fragment in it is expanded (at least its cost). */
+  const sizeOf = (set: SelectionSetNode): number => {
+    let size = 0;
+    for (const selection of set.selections) {
+      if (selection.kind === Kind.FIELD) size += 1 + (selection.selectionSet ? sizeOf(selection.selectionSet) : 0);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) size += sizeOf(selection.selectionSet);
+      else size += throughFragment(selection.name.value, sizeOfFragment, sizeOf, 0);
+    }
+    return size;
+  };
+
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    const size = sizeOf(definition.selectionSet);
+    if (size > maxCost) {
+      const actual = Math.min(size, Number.MAX_SAFE_INTEGER);
+      return new QueryLimitExceeded(
+        'QUERY_TOO_COMPLEX',
+        `The query selects ${actual} fields once its fragments are expanded, and each costs at least 1; ` +
+          `at most ${maxCost} is allowed. Ask for fewer fields.`,
+        maxCost,
+        actual,
+      );
+    }
+  }
+
+  // Every selection set written in the document, each looked at once.
+  const repeated = (set: SelectionSetNode): QueryLimitExceeded | undefined => {
+    for (const [name, count] of namesIn(set)) {
+      if (count > MAX_SAME_FIELD) {
+        return new QueryLimitExceeded(
+          'FIELD_REPEATED',
+          `The field ${name} is selected ${count} times in one selection set (fragments included); ` +
+            `at most ${MAX_SAME_FIELD} are allowed.`,
+          MAX_SAME_FIELD,
+          count,
+        );
+      }
+    }
+    for (const selection of set.selections) {
+      const inner = selection.kind === Kind.FRAGMENT_SPREAD ? undefined : selection.selectionSet;
+      const refusal = inner && repeated(inner);
+      if (refusal) return refusal;
+    }
+    return undefined;
+  };
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION && definition.kind !== Kind.FRAGMENT_DEFINITION) continue;
+    const refusal = repeated(definition.selectionSet);
+    if (refusal) return refusal;
+  }
+
+  return undefined;
+}
+
+const EMPTY: Counts = new Map();
