@@ -234,6 +234,13 @@ describe('the saved card and the consent', () => {
     expect(on.consent?.acceptedBy).toBe(`user-of-${workspaceId}`);
     expect(on.consent?.terms).toContain('When available credits fall below 300');
     expect(on.consent?.terms).toContain('$200.00');
+    // The terms name the amounts, and the consent who accepted them: money fields, not a member's to read.
+    const asMember = await execute(server.url, AutoTopUpDocument, { workspaceId }, tokenFor(workspaceId, 'MEMBER'));
+    const forbidden = (asMember.errors ?? []).filter((error) => error.extensions?.code === 'FORBIDDEN');
+    expect(forbidden.map((error) => error.path?.at(-1))).toEqual(
+      expect.arrayContaining(['monthlyLimit', 'chargedThisMonth', 'card', 'consent']),
+    );
+    expect(JSON.stringify(asMember.data)).not.toContain('When available credits fall below');
   });
 
   it('refuses auto top-up without a card, bad settings, and callers who do not manage billing', async () => {

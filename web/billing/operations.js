@@ -264,7 +264,7 @@ const AUTO_TOP_UP_FIELDS = /* GraphQL */ `
       expMonth
       expYear
     }
-    consent {
+    consent @include(if: $withMoney) {
       id
       acceptedBy
       acceptedAt

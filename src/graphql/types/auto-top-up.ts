@@ -200,7 +200,11 @@ export class AutoTopUp {
   @Authorized(PURCHASE_MONEY)
   card!: SavedCard | null;
 
-  @Field(() => AutoTopUpConsent, { nullable: true })
+  @Field(() => AutoTopUpConsent, {
+    nullable: true,
+    description: `The consent on record: its terms name the amounts charged, and who accepted them. ${MONEY_ACCESS}`,
+  })
+  @Authorized(PURCHASE_MONEY)
   consent!: AutoTopUpConsent | null;
 
   @Field(() => AutoTopUpSkip, { nullable: true, description: 'The latest crossing that was not topped up, if any.' })
