@@ -13,6 +13,11 @@ export const reactionStream = (reaction: string): string => `${REACTIONS_CATEGOR
 export type ReactionEvent =
   | {
       type: 'ReactionAttemptFailed';
+      /**
+       * `performed`: the payload of the work that failed (since 2026-12-04), so that a failure
+       * derived after the derivation scheduled the work anew (a provider's answer reporting the
+       * attempt's outcome first, with the next attempt at its own time) changes nothing of it.
+       */
       data: {
         reaction: string;
         key: string;
@@ -20,6 +25,7 @@ export type ReactionEvent =
         error: string;
         nextAttemptAt: string | null;
         failedAt: string;
+        performed?: unknown;
       };
     }
   | { type: 'ReactionWorkRetried'; data: { reaction: string; key: string; requestedBy: string; retriedAt: string } }

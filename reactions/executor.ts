@@ -280,6 +280,7 @@ export class ReactionExecutor {
           error: message,
           nextAttemptAt: nextAttemptAt === null ? null : new Date(nextAttemptAt).toISOString(),
           failedAt: new Date(now).toISOString(),
+          performed: item.payload,
         },
       }).catch((recordError: unknown) =>
         logger.error({ err: recordError, reaction: item.reaction, key: item.key }, 'could not record a failed attempt'),

@@ -33,8 +33,10 @@ export function reactionProjection(derivation: ReactionDerivation): Projection {
           const event = toReactionEvent(recorded);
           switch (event?.type) {
             case 'ReactionAttemptFailed': {
-              const { key, attempt, error, nextAttemptAt } = event.data;
-              work.failed(key, attempt, error, nextAttemptAt === null ? null : Date.parse(nextAttemptAt));
+              const { key, attempt, error, nextAttemptAt, performed } = event.data;
+              const next = nextAttemptAt === null ? null : Date.parse(nextAttemptAt);
+              // One recorded before failures named their work (no `performed`) applies as it always did.
+              work.failed(key, attempt, error, next, performed);
               return;
             }
             case 'ReactionWorkRetried':

@@ -35,6 +35,7 @@ export class WorkQueue {
   private readonly remove: Statement<[string, string]>;
   private readonly select: Statement<[string, string], { payload: string }>;
   private readonly failure: Statement;
+  private readonly failureOf: Statement;
   private readonly retry: Statement;
   private readonly defer: Statement;
   private readonly deferWith: Statement;
@@ -54,6 +55,10 @@ export class WorkQueue {
     this.failure = db.prepare(
       `UPDATE reaction_work SET attempts = @attempts, last_error = @error, parked = @parked, due_at = @dueAt
        WHERE reaction = @reaction AND key = @key`,
+    );
+    this.failureOf = db.prepare(
+      `UPDATE reaction_work SET attempts = @attempts, last_error = @error, parked = @parked, due_at = @dueAt
+       WHERE reaction = @reaction AND key = @key AND payload = @performed`,
     );
     this.retry = db.prepare(
       `UPDATE reaction_work SET attempts = 0, parked = 0, due_at = @dueAt WHERE reaction = @reaction AND key = @key`,
@@ -85,16 +90,23 @@ export class WorkQueue {
     return row === undefined ? undefined : (JSON.parse(row.payload) as Payload);
   }
 
-  /** An attempt failed: try again at `nextAttemptAt`, or never (parked) when it is null. */
-  failed(key: string, attempts: number, error: string, nextAttemptAt: number | null): void {
-    this.failure.run({
+  /**
+   * An attempt failed: try again at `nextAttemptAt`, or never (parked) when it is null. With
+   * `performed`, the payload of the work that failed: when the derivation has scheduled the work
+   * anew since (the attempt's outcome came from elsewhere first, with the next attempt's own time
+   * and payload), the late failure changes nothing.
+   */
+  failed(key: string, attempts: number, error: string, nextAttemptAt: number | null, performed?: unknown): void {
+    const fields = {
       reaction: this.reaction,
       key,
       attempts,
       error,
       parked: nextAttemptAt === null ? 1 : 0,
       dueAt: nextAttemptAt ?? 0,
-    });
+    };
+    if (performed === undefined) this.failure.run(fields);
+    else this.failureOf.run({ ...fields, performed: JSON.stringify(performed) });
   }
 
   /** An operator asked for parked work to be tried again, afresh. */

@@ -130,6 +130,28 @@ describe('payments derivation: charging top-ups', () => {
     payments.given(topUpRequested(), failed, processing).thenRows(WORK, [charge(2, retryAt.getTime())]);
   });
 
+  it('lets a late failure of an attempt change nothing once the next attempt is scheduled', () => {
+    const retryAt = at(HOUR);
+    const firstPayload = JSON.parse(charge(1, 0).payload) as object;
+    // The call timed out (its answer lost) while the provider's webhook reported the decline first.
+    const lateFailure = recorded(reactionStream('payments'), 'ReactionAttemptFailed', {
+      reaction: 'payments',
+      key: TOP_UP,
+      attempt: 1,
+      error: 'the answer was lost',
+      nextAttemptAt: at(1000).toISOString(),
+      failedAt: at(0).toISOString(),
+      performed: firstPayload,
+    });
+    const declined = topUpFailed({ attempt: 1, retryAt: retryAt.toISOString() });
+    payments.given(topUpRequested(), declined, lateFailure).thenRows(WORK, [charge(2, retryAt.getTime())]);
+    // The failure of the work as it still is moves it, as before; so does one recorded before failures named their work.
+    payments.given(topUpRequested(), lateFailure).thenRows(WORK, [charge(1, at(1000).getTime())]);
+    const { performed: _performed, ...legacyData } = lateFailure.data as Record<string, unknown>;
+    const legacy = recorded(reactionStream('payments'), 'ReactionAttemptFailed', legacyData);
+    payments.given(topUpRequested(), declined, legacy).thenRows(WORK, [charge(2, at(1000).getTime())]);
+  });
+
   it('completes the work once the top-up is credited, or given up', () => {
     payments.given(topUpRequested(), topUpPurchased()).thenRows(WORK, []);
     payments.given(topUpRequested(), topUpFailed({ attempt: 3, retryAt: null })).thenRows(WORK, []);
