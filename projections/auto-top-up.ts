@@ -94,7 +94,8 @@ export const autoTopUpProjection: Projection = {
     const chargeFailed = db.prepare(
       `UPDATE auto_top_up_charges SET failed_attempts = max(failed_attempts, @attempt), last_failure = @failure,
          may_still_be_paid = 0,
-         status = CASE WHEN @final = 1 AND status = 'REQUESTED' THEN 'FAILED' ELSE status END, updated_at = @at
+         status = CASE WHEN @final = 1 AND status = 'REQUESTED' THEN 'FAILED' ELSE status END, updated_at = @at,
+         month = coalesce(@retryMonth, month)
        WHERE workspace_id = @workspaceId AND top_up_id = @topUpId`,
     );
     const chargeCanceled = db.prepare(
@@ -157,6 +158,7 @@ export const autoTopUpProjection: Projection = {
           failure: JSON.stringify(data),
           final: data.retryAt === null ? 1 : 0,
           at: Date.parse(data.failedAt),
+          retryMonth: data.retryMonth ?? null,
         }),
       AutoTopUpPaused: ({ data }) => {
         ensure.run(data.workspaceId);

@@ -580,6 +580,13 @@ export type AutoTopUpFailed = Event<
      * failing). Since 2026-12-03.
      */
     afterCancel?: true;
+    /**
+     * The calendar month (UTC, YYYY-MM) of `retryAt`, when it is later than the month the top-up
+     * counted against: from this failure on it counts against that month's limit, where its next
+     * attempt is charged, not the month it was requested in, which paid nothing for it. Since
+     * 2026-12-04.
+     */
+    retryMonth?: string;
     failedAt: string;
   }
 >;

@@ -57,6 +57,12 @@ function burst(history: WorkspaceCreditsEvent[], commands: WorkspaceCreditsComma
 }
 
 const armed = [purchased({ credits: 150 }), cardSaved(), topUpConfigured()];
+const USD50 = { amount: 5000, currency: 'USD' };
+/** The charge's outcome with retries an hour apart, then two. */
+const retryingHourly = (command: ReturnType<typeof charge>): ReturnType<typeof charge> => ({
+  ...command,
+  data: { ...command.data, retry: { maxAttempts: 3, firstDelayMs: 60 * 60 * 1000 } },
+});
 
 describe('a fall below the threshold requests one top-up', () => {
   it('requests it in the same append as the spend that crossed the line', () =>
@@ -226,6 +232,36 @@ describe('the monthly limit and the card', () => {
         ...spent(4, 90),
         data: { ...spent(4, 90).data, consumptionId: 'spend-2', idempotencyKey: 'spend-key-2' },
       });
+  });
+
+  it('counts a top-up against the month its retry is charged in, not the month it was requested in', () => {
+    // A $50 limit, one package a month. Requested on 31 January, declined; the retry falls in February.
+    const oneAMonth = [purchased({ credits: 150 }), cardSaved(), topUpConfigured({ monthlyLimit: USD50 })];
+    const jan31 = new Date('2025-01-31T23:30:00.000Z');
+    const feb1 = new Date('2025-02-01T00:31:00.000Z');
+    const feb2 = new Date('2025-02-02T10:00:00.000Z');
+    const events = burst(oneAMonth, [
+      spend({ units: 1, creditsPerUnit: 60, now: jan31 }),
+      retryingHourly(charge(declined('pi_a1'), { attempt: 1, now: jan31 })),
+    ]);
+    const failure = events.find((event) => event.type === 'AutoTopUpFailed');
+    expect(failure?.data).toMatchObject({ attempt: 1, retryAt: '2025-02-01T00:30:00.000Z', retryMonth: '2025-02' });
+    const paidInFebruary = burst(
+      [...oneAMonth, ...events],
+      [
+        charge(succeeded('pi_a2'), { attempt: 2, now: feb1, grantId: 'g-top-1' }),
+        spend({ consumptionId: 'spend-2', idempotencyKey: 'spend-key-2', units: 1, creditsPerUnit: 520, now: feb2 }),
+      ],
+    );
+    // February's limit already paid for the retry: the next crossing is skipped, not charged again.
+    expect(paidInFebruary.filter((event) => event.type === 'AutoTopUpRequested')).toEqual([]);
+    expect(paidInFebruary.at(-1)).toMatchObject({ type: 'AutoTopUpSkipped', data: { reason: 'MONTHLY_LIMIT' } });
+    // A retry within the month moves nothing.
+    const sameMonth = burst(oneAMonth, [
+      spend({ units: 1, creditsPerUnit: 60, now: at(0) }),
+      charge(declined('pi_a1'), { attempt: 1, now: at(0) }),
+    ]);
+    expect(sameMonth.find((event) => event.type === 'AutoTopUpFailed')?.data).not.toHaveProperty('retryMonth');
   });
 
   it('does not count top-ups that failed', () =>

@@ -102,6 +102,20 @@ describe('auto top-up read model', () => {
     model.given(topUpRequested(), canceled, topUpPurchased()).then(charged, 5000);
   });
 
+  it('moves a top-up to the month its retry falls in, as the decider does', () => {
+    const next = '2099-12';
+    const charged = (db: Database) => {
+      const reader = new AutoTopUpReader(db);
+      return [reader.chargedInMonth(WORKSPACE, month), reader.chargedInMonth(WORKSPACE, next)];
+    };
+    const retriedNextMonth = topUpFailed({ attempt: 1, retryAt: at(DAY).toISOString(), retryMonth: next });
+    model.given(topUpRequested(), retriedNextMonth).then(charged, [0, 5000]);
+    model.given(topUpRequested(), retriedNextMonth, topUpPurchased()).then(charged, [0, 5000]);
+    model
+      .given(topUpRequested(), topUpFailed({ attempt: 1, retryAt: at(HOUR).toISOString() }))
+      .then(charged, [5000, 0]);
+  });
+
   it('shows the pause with its reason until settings or a new card resume it', () => {
     const pausedView = (db: Database) => {
       const view = new AutoTopUpReader(db).autoTopUp(WORKSPACE);

@@ -10,6 +10,7 @@
  *   that needs its holder (3-D Secure) cannot be charged off-session at all. The last failure pauses
  *   auto top-up until a billing manager acts.
  */
+import { monthOf } from '../auto-top-up';
 import type { RecordAutoTopUpCharge } from '../commands';
 import type { WorkspaceCreditsEvent } from '../events';
 import { iso } from '../instants';
@@ -103,21 +104,26 @@ function failed(
   // Recorded already (the reaction and the webhook both report it), or overtaken by a payment.
   if (topUp.status === 'SUCCEEDED' || topUp.status === 'FAILED' || attempt <= topUp.failedAttempts) return [];
   const now = command.data.now.getTime();
-  const attemptFailed = (retryAt: string | null, afterCancel: boolean): WorkspaceCreditsEvent => ({
-    type: 'AutoTopUpFailed',
-    data: {
-      workspaceId,
-      topUpId,
-      attempt,
-      paymentIntentId: outcome.paymentIntentId,
-      reason: outcome.reason,
-      code: outcome.code,
-      message: outcome.message,
-      retryAt,
-      ...(afterCancel && { afterCancel: true as const }),
-      failedAt: iso(now),
-    },
-  });
+  const attemptFailed = (retryAt: string | null, afterCancel: boolean): WorkspaceCreditsEvent => {
+    // A retry that falls in a later month is charged in it: the top-up counts there from now on.
+    const retryMonth = retryAt === null ? undefined : monthOf(Date.parse(retryAt));
+    return {
+      type: 'AutoTopUpFailed',
+      data: {
+        workspaceId,
+        topUpId,
+        attempt,
+        paymentIntentId: outcome.paymentIntentId,
+        reason: outcome.reason,
+        code: outcome.code,
+        message: outcome.message,
+        retryAt,
+        ...(afterCancel && { afterCancel: true as const }),
+        ...(retryMonth !== undefined && retryMonth !== topUp.month && { retryMonth }),
+        failedAt: iso(now),
+      },
+    };
+  };
   // Its consent or card went while this attempt was on its way: no money came, none will.
   if (topUp.status === 'CANCELED') return [attemptFailed(null, true)];
   const canRetry = outcome.reason !== 'REQUIRES_ACTION' && attempt < retry.maxAttempts;
