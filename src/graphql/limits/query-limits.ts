@@ -7,7 +7,7 @@
 export interface QueryLimits {
   /** Most lexical tokens in one document: parsing stops there (a 1 MiB document takes about 0.4 s to parse). */
   maxTokens: number;
-  /** Largest estimated cost (query-cost.ts); one 200-entry ledger page with every field costs 4,801. */
+  /** Largest estimated cost (query-cost.ts); one 200-entry ledger page with every field costs 8,801. */
   maxCost: number;
   /** Deepest nesting of fields; the schema's deepest useful path (ledger → edges → node → grants → credits) is 5. */
   maxDepth: number;
