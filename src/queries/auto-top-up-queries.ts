@@ -8,6 +8,7 @@ import { autoTopUpSettings, type ProposedAutoTopUp } from '../catalog/auto-top-u
 import type { Catalog } from '../catalog/catalog';
 import type { Clock } from '../clock';
 import { autoTopUpTerms, monthOf } from '../domain/auto-top-up';
+import { requireValidSettings } from '../domain/decisions/configure-auto-top-up';
 import type { Money } from '../domain/credits';
 import type { AutoTopUpSettings } from '../domain/events';
 import type {
@@ -70,6 +71,8 @@ export class AutoTopUpQueries {
   /** The settings a proposal makes with the catalog's package, and the terms they would be consented on. */
   settingsFor(proposal: ProposedAutoTopUp): { settings: AutoTopUpSettings; terms: string } {
     const settings = autoTopUpSettings(this.catalog, proposal);
+    // Terms for settings the save would refuse could never be accepted: refused the same way here.
+    if (settings.enabled) requireValidSettings(settings);
     return { settings, terms: autoTopUpTerms(settings) };
   }
 }

@@ -257,6 +257,15 @@ describe('the saved card and the consent', () => {
     expect(await refusal({})).toBe('CONFLICT'); // no card saved
     expect(await refusal({ thresholdCredits: 0 })).toBe('BAD_USER_INPUT');
     expect(await refusal({ monthlyLimit: 100 })).toBe('BAD_USER_INPUT'); // below one charge
+    // Nor are terms shown for settings the save would refuse: they could never be accepted.
+    const terms = await expectError(
+      server.url,
+      AutoTopUpTermsDocument,
+      { input: { ...settings(workspaceId), targetCredits: 7_000, thresholdCredits: 6_000 } },
+      manager(workspaceId),
+    );
+    expect(terms.code).toBe('BAD_USER_INPUT');
+    expect(terms.message).toMatch(/monthlyLimit \(20000\) is below a single top-up \(70000\)/);
     expect(await refusal({ enabled: false, packageId: 'no-such-package' })).toBe('NOT_FOUND');
     expect(await refusal({ enabled: false }, tokenFor(workspaceId, 'MEMBER'))).toBe('FORBIDDEN');
     const memberSave = await expectError(

@@ -68,7 +68,8 @@ function offFromSettingsInForce(proposal: OffWithPackageNoLongerSold, state: Wor
   };
 }
 
-function requireValidSettings(settings: AutoTopUpSettings): void {
+/** Refuses settings that could not be turned on (BAD_USER_INPUT): the save and the terms query alike. */
+export function requireValidSettings(settings: AutoTopUpSettings): void {
   const wholeCredits = (value: number): boolean => Number.isSafeInteger(value) && value >= 1 && value <= MOST_CREDITS;
   if (!wholeCredits(settings.thresholdCredits)) {
     throw invalidCommand(
