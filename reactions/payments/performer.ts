@@ -61,6 +61,22 @@ export const NOT_CHARGED: Extract<AutoTopUpChargeOutcome, { status: 'FAILED' }> 
     'Not charged: auto top-up was turned off, its settings changed, or its card removed or replaced, before this attempt.',
 };
 
+/**
+ * Where the card-saving page returns: the checkout's return URL, told apart by `setup=<outcome>`
+ * in place of its `checkout=<outcome>`, or added to its query when it has none (a URL of the
+ * app's own, CHECKOUT_SUCCESS_URL): a saved card must not land on a purchase's thank-you as if it
+ * were one. The rest of the URL is kept as written, Stripe's {CHECKOUT_SESSION_ID} included.
+ */
+export function setupReturnUrl(checkoutUrl: string, outcome: 'success' | 'cancelled'): string {
+  const marked = `setup=${outcome}`;
+  const replaced = checkoutUrl.replace(/([?&])checkout=[^&#]*/, `$1${marked}`);
+  if (replaced !== checkoutUrl) return replaced;
+  const hash = checkoutUrl.indexOf('#');
+  const base = hash < 0 ? checkoutUrl : checkoutUrl.slice(0, hash);
+  const fragment = hash < 0 ? '' : checkoutUrl.slice(hash);
+  return `${base}${base.includes('?') ? '&' : '?'}${marked}${fragment}`;
+}
+
 export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
   readonly name = PAYMENTS_REACTION;
   readonly retry: RetryPolicy;
@@ -119,8 +135,8 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
         workspaceId,
         setupId,
         customerId,
-        successUrl: successUrl.replace('checkout=success', 'setup=success'),
-        cancelUrl: cancelUrl.replace('checkout=cancelled', 'setup=cancelled'),
+        successUrl: setupReturnUrl(successUrl, 'success'),
+        cancelUrl: setupReturnUrl(cancelUrl, 'cancelled'),
         idempotencyKey: `setup-${setupId}`,
       });
       await this.autoTopUp.recordPaymentMethodSetup(

@@ -16,7 +16,7 @@ import type {
   ProviderRefund,
   RefundRequest,
 } from '../../src/payments/payment-gateway';
-import { PaymentsPerformer } from '../../reactions/payments/performer';
+import { PaymentsPerformer, setupReturnUrl } from '../../reactions/payments/performer';
 import type { PaymentWork } from '../../reactions/payments/work';
 import type { WorkItem } from '../../reactions/reaction';
 
@@ -213,5 +213,26 @@ describe('charging a top-up', () => {
     expect(created).toEqual([]);
     expect(recorded).toEqual([paid]);
     expect(result).toEqual({ done: true });
+  });
+});
+
+describe('where the card-saving page returns', () => {
+  it('marks the checkout return URL for the setup, in place of its checkout outcome or added to it', () => {
+    expect(
+      setupReturnUrl('https://credits.example/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}', 'success'),
+    ).toBe('https://credits.example/billing?setup=success&session_id={CHECKOUT_SESSION_ID}');
+    expect(setupReturnUrl('https://credits.example/billing?checkout=cancelled', 'cancelled')).toBe(
+      'https://credits.example/billing?setup=cancelled',
+    );
+    // The app's own thank-you page, without a checkout outcome: told apart by an added parameter.
+    expect(setupReturnUrl('https://app.example.com/credits/thanks?sid={CHECKOUT_SESSION_ID}', 'success')).toBe(
+      'https://app.example.com/credits/thanks?sid={CHECKOUT_SESSION_ID}&setup=success',
+    );
+    expect(setupReturnUrl('https://app.example.com/credits/thanks', 'success')).toBe(
+      'https://app.example.com/credits/thanks?setup=success',
+    );
+    expect(setupReturnUrl('https://app.example.com/credits#tab', 'cancelled')).toBe(
+      'https://app.example.com/credits?setup=cancelled#tab',
+    );
   });
 });
