@@ -3,6 +3,7 @@
  * configuration table lists the same variables with the same defaults.
  */
 import { join, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { bool, cleanEnv, EnvError, makeValidator, str } from 'envalid';
 import { DEFAULT_RETRY_RECORDS_IN_MEMORY, DEFAULT_STATE_CACHE_BYTES } from '../commands/command-handler';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from '../graphql/limits/query-limits';
@@ -96,6 +97,34 @@ const publicUrl = makeValidator<string>((input) => {
   return input.replace(/\/+$/, '');
 });
 
+/** An absolute http(s) URL, kept as written (query and all); empty means unset. */
+const absoluteUrl = makeValidator<string>((input) => {
+  if (input === '') return input;
+  let url: URL | undefined;
+  try {
+    url = new URL(input);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol)) {
+    throw new EnvError(`"${input}" is not an absolute http(s) URL (expected e.g. https://app.example.com/credits)`);
+  }
+  return input;
+});
+
+/**
+ * The interface to listen on: an IP address (v4 or v6) or a host name, checked for its form here;
+ * whether the machine has it shows when the server listens.
+ */
+const listenHost = makeValidator<string>((input) => {
+  const name =
+    /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+  if (isIP(input) === 0 && !name.test(input)) {
+    throw new EnvError(`"${input}" is neither an IP address nor a host name (expected e.g. 0.0.0.0, 127.0.0.1 or ::)`);
+  }
+  return input;
+});
+
 export interface Config {
   production: boolean;
   host: string;
@@ -167,7 +196,7 @@ function refuseInvalid({ errors }: { errors: Partial<Record<string, Error>> }): 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const settings = {
     NODE_ENV: str({ choices: ['development', 'test', 'production'], default: 'development' }),
-    HOST: str({ default: '0.0.0.0', desc: 'Interface the HTTP server listens on' }),
+    HOST: listenHost({ default: '0.0.0.0', desc: 'Interface the HTTP server listens on' }),
     PORT: listenPort({ default: 4000, desc: 'HTTP port; 0 picks a free one' }),
     DATA_DIR: str({ default: './data', desc: 'Embedded event store, read models and the development JWT secret' }),
     EVENTSTORE_URL: eventStoreUrl({
@@ -207,16 +236,19 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }),
     STRIPE_SECRET_KEY: str({ default: '', desc: 'Stripe secret key (sk_test_… or sk_live_…); unset: payments off' }),
     STRIPE_WEBHOOK_SECRET: str({ default: '', desc: 'Signing secret of the /webhooks/stripe endpoint (whsec_…)' }),
-    STRIPE_API_BASE: str({ default: '', desc: 'Another Stripe-compatible server, e.g. http://127.0.0.1:12111' }),
+    STRIPE_API_BASE: absoluteUrl({
+      default: '',
+      desc: 'Another Stripe-compatible server, e.g. http://127.0.0.1:12111',
+    }),
     PUBLIC_URL: publicUrl({
       default: '',
       desc: 'Where browsers reach this server, e.g. https://credits.example.com; unset: http://localhost:<PORT>',
     }),
-    CHECKOUT_SUCCESS_URL: str({
+    CHECKOUT_SUCCESS_URL: absoluteUrl({
       default: '',
       desc: 'Where Stripe sends the buyer after paying; unset: <PUBLIC_URL>/billing?checkout=success&session_id=…',
     }),
-    CHECKOUT_CANCEL_URL: str({
+    CHECKOUT_CANCEL_URL: absoluteUrl({
       default: '',
       desc: 'Where Stripe sends a buyer who cancels; unset: <PUBLIC_URL>/billing?checkout=cancelled',
     }),
@@ -277,9 +309,20 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     }),
   };
   const env = cleanEnv(environment, settings, { reporter: refuseInvalid });
-  if (env.NODE_ENV === 'production' && env.WEBHOOK_SECRET_KEY === '') {
-    throw new EnvError('WEBHOOK_SECRET_KEY must be set when NODE_ENV=production (openssl rand -base64 32).');
+  // Every setting that is missing or does not fit another, named at once.
+  const missing: string[] = [];
+  if (env.NODE_ENV === 'production' && env.AUTH_JWT_SECRET === '') {
+    missing.push('AUTH_JWT_SECRET must be set when NODE_ENV=production (openssl rand -base64 48)');
   }
+  if (env.NODE_ENV === 'production' && env.WEBHOOK_SECRET_KEY === '') {
+    missing.push('WEBHOOK_SECRET_KEY must be set when NODE_ENV=production (openssl rand -base64 32)');
+  }
+  if (env.SHUTDOWN_LINGER_MS > env.SHUTDOWN_TIMEOUT_MS) {
+    missing.push(
+      `SHUTDOWN_LINGER_MS (${env.SHUTDOWN_LINGER_MS}) must not be longer than SHUTDOWN_TIMEOUT_MS (${env.SHUTDOWN_TIMEOUT_MS}), which ends the shutdown`,
+    );
+  }
+  if (missing.length > 0) throw new EnvError(`Invalid configuration. ${missing.join('; ')}.`);
   if (env.NODE_ENV === 'production') {
     for (const name of ['AUTH_JWT_SECRET', 'WEBHOOK_SECRET_KEY'] as const) {
       if (PUBLISHED_SECRETS.has(env[name])) {

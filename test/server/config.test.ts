@@ -59,3 +59,34 @@ describe('secrets in production', () => {
     expect(loadConfig({ DATA_DIR: '/tmp/unused', NODE_ENV: 'production', ...own }).production).toBe(true);
   });
 });
+
+describe('addresses and settings that depend on each other', () => {
+  it('refuses a HOST that is neither an IP address nor a host name, and URLs that are not absolute', () => {
+    expect(refusal({ HOST: 'not..a.host' })).toContain('HOST: "not..a.host" is neither an IP address nor a host name');
+    for (const host of ['0.0.0.0', '::', '127.0.0.1', 'localhost', 'credits-api.internal']) {
+      expect(loadConfig({ DATA_DIR: '/tmp/unused', HOST: host }).host).toBe(host);
+    }
+    const message = refusal({
+      STRIPE_API_BASE: 'notaurl',
+      CHECKOUT_SUCCESS_URL: 'nope',
+      CHECKOUT_CANCEL_URL: '/relative',
+    });
+    expect(message).toContain('STRIPE_API_BASE: "notaurl" is not an absolute http(s) URL');
+    expect(message).toContain('CHECKOUT_SUCCESS_URL: "nope" is not an absolute http(s) URL');
+    expect(message).toContain('CHECKOUT_CANCEL_URL: "/relative" is not an absolute http(s) URL');
+    const custom = 'https://app.example.com/credits/thanks?sid={CHECKOUT_SESSION_ID}';
+    expect(loadConfig({ DATA_DIR: '/tmp/unused', CHECKOUT_SUCCESS_URL: custom }).checkoutSuccessUrl).toBe(custom);
+  });
+
+  it('refuses a linger longer than the shutdown it is part of', () => {
+    expect(refusal({ SHUTDOWN_LINGER_MS: '6000', SHUTDOWN_TIMEOUT_MS: '1000' })).toContain(
+      'SHUTDOWN_LINGER_MS (6000) must not be longer than SHUTDOWN_TIMEOUT_MS (1000)',
+    );
+  });
+
+  it('names both secrets production needs when both are missing', () => {
+    const message = refusal({ NODE_ENV: 'production' });
+    expect(message).toContain('AUTH_JWT_SECRET must be set when NODE_ENV=production');
+    expect(message).toContain('WEBHOOK_SECRET_KEY must be set when NODE_ENV=production');
+  });
+});
