@@ -2,10 +2,18 @@
  * `npm run token -- --workspace <id> --role <ROLE> [--admin]`: prints a bearer token signed with
  * the same secret the server uses (AUTH_JWT_SECRET, or the development secret under DATA_DIR).
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { ROLES, type Role } from '../auth/principal';
 import { resolveJwtSecret, signToken } from '../auth/tokens';
 import { loadConfig } from '../server/config';
+
+/** A token's lifetime: whole seconds, at least one (an expired token is no use to anyone). */
+function lifetime(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError(`Not a lifetime in seconds: ${value} (a whole number from 1)`);
+  }
+  return Number(value);
+}
 
 const program = new Command('token')
   .description('Print a bearer token for the credits API')
@@ -13,7 +21,7 @@ const program = new Command('token')
   .addOption(new Option('--role <role>', 'role in the workspace').choices(ROLES).default('MEMBER'))
   .option('--admin', 'platform admin: may act on any workspace', false)
   .option('--subject <id>', 'user or service id (sub)', 'local-user')
-  .option('--expires-in <seconds>', 'lifetime in seconds', (value) => Number.parseInt(value, 10), 8 * 60 * 60)
+  .option('--expires-in <seconds>', 'lifetime in seconds, a whole number from 1', lifetime, 8 * 60 * 60)
   .action((options: { workspace: string; role: Role; admin: boolean; subject: string; expiresIn: number }) => {
     let secret: string;
     try {

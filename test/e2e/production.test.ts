@@ -121,6 +121,21 @@ describe('the signing secret', () => {
     expect(cli.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('refuses a token lifetime that is not a whole number of seconds from 1, without a stack trace', () => {
+    const secret = 'a'.repeat(40);
+    for (const expiresIn of ['abc', '-5', '0']) {
+      const cli = spawnSync(
+        process.execPath,
+        [join(__dirname, '../../dist/src/cli/token.js'), '--workspace', 'w', '--expires-in', expiresIn],
+        { env: { PATH: process.env.PATH, AUTH_JWT_SECRET: secret }, encoding: 'utf8' },
+      );
+      expect(cli.status).toBe(1);
+      expect(cli.stdout).toBe('');
+      expect(cli.stderr).toContain(`Not a lifetime in seconds: ${expiresIn} (a whole number from 1)`);
+      expect(cli.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
   it('counts bytes, not characters', async () => {
     // 16 characters of 2 bytes each: 32 bytes, accepted.
     const started = await startServer({ env: { NODE_ENV: 'production', AUTH_JWT_SECRET: 'é'.repeat(16) } });
