@@ -5,7 +5,7 @@
  * saved card; the same settings again record nothing, unless auto top-up paused itself since.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { autoTopUpTerms, largestCharge } from '../auto-top-up';
+import { autoTopUpTerms, largestCharge, topUpCharge } from '../auto-top-up';
 import type { ConfigureAutoTopUp, OffWithPackageNoLongerSold } from '../commands';
 import { conflict, invalidCommand, notFound } from '../errors';
 import type { AutoTopUpConfigured, AutoTopUpSettings } from '../events';
@@ -19,6 +19,13 @@ const MOST_CREDITS = 1_000_000_000;
  * it would fail at every attempt, so settings that could ask for one are refused.
  */
 export const LARGEST_PROVIDER_CHARGE = 99_999_999;
+
+/**
+ * The smallest amount Stripe charges, in minor units, by currency ($0.50, €0.50, £0.30; 50 of
+ * most others): a top-up below it is refused at every attempt, and auto top-up would pause.
+ */
+const SMALLEST_PROVIDER_CHARGE: Record<string, number> = { USD: 50, EUR: 50, GBP: 30, CAD: 50, AUD: 50, JPY: 50 };
+export const smallestProviderCharge = (currency: string): number => SMALLEST_PROVIDER_CHARGE[currency] ?? 50;
 
 export function configureAutoTopUp(command: ConfigureAutoTopUp, state: WorkspaceCreditsState): AutoTopUpConfigured[] {
   const { workspaceId, acceptedBy, acceptedTerms, now } = command.data;
@@ -95,6 +102,17 @@ export function requireValidSettings(settings: AutoTopUpSettings): void {
     throw invalidCommand(
       `A single top-up could be ${largest} in minor units; Stripe charges at most ${LARGEST_PROVIDER_CHARGE} at once. Choose a lower targetCredits.`,
     );
+  }
+  // With a target, the smallest top-up is the one for a balance just below the threshold.
+  if (settings.targetCredits !== null) {
+    const currency = settings.packagePrice.currency;
+    const smallest = topUpCharge(settings, settings.thresholdCredits - 1).amount.amount;
+    if (smallest < smallestProviderCharge(currency)) {
+      throw invalidCommand(
+        `A top-up could be as small as ${smallest} in minor units (from just below thresholdCredits to targetCredits); ` +
+          `Stripe charges at least ${smallestProviderCharge(currency)} ${currency}. Choose a targetCredits further above thresholdCredits.`,
+      );
+    }
   }
   if (limit.amount < largest) {
     throw invalidCommand(

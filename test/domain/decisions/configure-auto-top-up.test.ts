@@ -78,6 +78,16 @@ describe('ConfigureAutoTopUp', () => {
       )
       .thenThrows('CONFLICT'));
 
+  it('refuses a target so close to the threshold that a top-up could cost less than Stripe charges', () => {
+    // 500 credits for $50: a top-up from 100 (just below 101) to 105 is 5 credits, $0.50; to 104, $0.40.
+    given(purchased({ credits: 1000 }), cardSaved())
+      .when(configureTopUp({ thresholdCredits: 101, targetCredits: 104 }))
+      .thenThrows('BAD_USER_INPUT');
+    given(purchased({ credits: 1000 }), cardSaved())
+      .when(configureTopUp({ thresholdCredits: 101, targetCredits: 105 }))
+      .then(topUpConfigured({ thresholdCredits: 101, targetCredits: 105 }));
+  });
+
   it('refuses to turn on without a saved card, but may record it off', () => {
     given(purchased({ credits: 1000 }))
       .when(configureTopUp())
