@@ -77,6 +77,7 @@ export class AutoTopUpReader {
   private readonly settings: Statement<[string], SettingsRow>;
   private readonly charges: Statement<[string, number], ChargeRow>;
   private readonly monthTotal: Statement<[string, string], { total: number | null }>;
+  private readonly afterLimitSkip: Statement<[string, number], string>;
   private readonly setup: Statement<
     [string, string],
     { status: CardSetupView['status']; url: string | null; expires_at: number | null; error: string | null }
@@ -91,9 +92,25 @@ export class AutoTopUpReader {
       `SELECT sum(amount) AS total FROM auto_top_up_charges WHERE workspace_id = ? AND month = ?
          AND (status NOT IN ('FAILED', 'CANCELED') OR may_still_be_paid = 1)`,
     );
+    this.afterLimitSkip = db
+      .prepare<[string, number], string>(
+        `SELECT workspace_id FROM auto_top_up
+         WHERE limit_skipped_in IS NOT NULL AND limit_skipped_in < ? AND paused = 0
+           AND json_extract(settings, '$.enabled') = 1
+         ORDER BY limit_skipped_in LIMIT ?`,
+      )
+      .pluck();
     this.setup = db.prepare(
       'SELECT status, url, expires_at, error FROM auto_top_up_setups WHERE workspace_id = ? AND setup_id = ?',
     );
+  }
+
+  /**
+   * Workspaces whose last crossing was skipped for the monthly limit of a month before `month`, and
+   * that have neither topped up nor come back to the threshold since: the new month's limit is whole.
+   */
+  workspacesToTopUpAfterLimit(month: string, limit: number): string[] {
+    return this.afterLimitSkip.all(month, limit);
   }
 
   autoTopUp(workspaceId: string): AutoTopUpView {

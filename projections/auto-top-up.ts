@@ -13,7 +13,7 @@ type Handled<Type extends WorkspaceCreditsEvent['type']> = Extract<WorkspaceCred
 
 export const autoTopUpProjection: Projection = {
   name: 'auto-top-up',
-  version: 2,
+  version: 3,
 
   migrate(db) {
     db.exec(`
@@ -24,7 +24,11 @@ export const autoTopUpProjection: Projection = {
         paused INTEGER NOT NULL DEFAULT 0,
         pause_reason TEXT,
         card TEXT,
-        last_skip TEXT
+        last_skip TEXT,
+        -- The month (YYYY-MM) of a skip for the monthly limit the workspace has not left yet (no top-up
+        -- requested, nor the balance back at the threshold, since): the expiry sweeper looks at these
+        -- once a later month starts, a time-driven change no command brings.
+        limit_skipped_in TEXT
       );
       CREATE TABLE IF NOT EXISTS auto_top_up_setups (
         workspace_id TEXT NOT NULL,
@@ -73,6 +77,7 @@ export const autoTopUpProjection: Projection = {
     );
     const setCard = setColumn('card');
     const setSkip = setColumn('last_skip');
+    const setLimitSkip = setColumn('limit_skipped_in');
     const pause = db.prepare('UPDATE auto_top_up SET paused = 1, pause_reason = ? WHERE workspace_id = ?');
     const resume = db.prepare('UPDATE auto_top_up SET paused = 0, pause_reason = NULL WHERE workspace_id = ?');
     const removeCard = db.prepare(
@@ -136,7 +141,8 @@ export const autoTopUpProjection: Projection = {
         resume.run(data.workspaceId);
       },
       PaymentMethodRemoved: ({ data }) => removeCard.run(data.workspaceId, data.paymentMethodId),
-      AutoTopUpRequested: ({ data }) =>
+      AutoTopUpRequested: ({ data }) => {
+        setLimitSkip.run(null, data.workspaceId);
         insertCharge.run({
           workspaceId: data.workspaceId,
           topUpId: data.topUpId,
@@ -145,11 +151,14 @@ export const autoTopUpProjection: Projection = {
           currency: data.amount.currency,
           month: data.month,
           at: Date.parse(data.requestedAt),
-        }),
+        });
+      },
       AutoTopUpSkipped: ({ data }) => {
         ensure.run(data.workspaceId);
         setSkip.run(JSON.stringify(data), data.workspaceId);
+        setLimitSkip.run(data.reason === 'MONTHLY_LIMIT' ? data.skippedAt.slice(0, 7) : null, data.workspaceId);
       },
+      AutoTopUpRearmed: ({ data }) => setLimitSkip.run(null, data.workspaceId),
       AutoTopUpFailed: ({ data }) =>
         chargeFailed.run({
           workspaceId: data.workspaceId,

@@ -1,6 +1,7 @@
 /**
- * Writes expiries down for workspaces that are quiet, and notices credits about to expire: a
- * reaction to time rather than to an event. Expired credits are unavailable from their expiry
+ * Writes expiries down for workspaces that are quiet, notices credits about to expire, and tops
+ * up in a new month a workspace whose last top-up was skipped for the monthly limit: a reaction to
+ * time rather than to an event. Expired credits are unavailable from their expiry
  * instant whatever happens here (the balance is computed at the instant of each read); the sweeper
  * only makes the ledger show the expiry without waiting for the workspace's next command. The read
  * models say which workspaces to look at; the ExpireCredits and NoticeExpiringCredits commands then
@@ -23,6 +24,15 @@ export interface ExpiringCredits {
   workspacesWithExpiringCredits(now: number, limit: number): string[];
 }
 
+/**
+ * Which workspaces skipped a top-up for the monthly limit of an earlier month and are still below
+ * their threshold without one (the auto top-up read model): a new month is a change no command
+ * brings, and a workspace whose spends are all refused for want of credits would wait for ever.
+ */
+export interface LimitSkips {
+  workspacesToTopUpAfterLimit(month: string, limit: number): string[];
+}
+
 const WORKSPACES_PER_SWEEP = 500;
 export const EXPIRY_SWEEPER_ACTOR = 'expiry-sweeper';
 
@@ -33,6 +43,7 @@ export class ExpirySweeper {
   constructor(
     private readonly balances: DueExpiries,
     private readonly alerts: ExpiringCredits,
+    private readonly limitSkips: LimitSkips,
     private readonly commands: CreditsCommands,
     private readonly clock: Clock,
     private readonly logger: Logger,
@@ -57,7 +68,13 @@ export class ExpirySweeper {
         'expiry notices',
       );
     }
-    return expiring.length + noticed.length;
+    // The sweep's command decides on the stream whether a top-up is due now (auto-top-up.ts).
+    const month = new Date(now).toISOString().slice(0, 7);
+    const topUps = this.limitSkips.workspacesToTopUpAfterLimit(month, WORKSPACES_PER_SWEEP);
+    for (const workspaceId of topUps) {
+      await this.attempt(() => this.commands.expireCredits(workspaceId, metadata), workspaceId, 'a top-up');
+    }
+    return expiring.length + noticed.length + topUps.length;
   }
 
   private async attempt(record: () => Promise<unknown>, workspaceId: string, what: string): Promise<void> {

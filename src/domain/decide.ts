@@ -63,7 +63,12 @@ export function decide(
   const due = expireDueHolds(state, workspaceId, now);
   const decided = decideCommand(command, due.state);
   // A command that records nothing (a retry) appends nothing; expiring is the sweep's whole point.
-  if (decided.length === 0 && (due.events.length === 0 || command.type !== 'ExpireCredits')) return [];
+  if (decided.length === 0 && command.type !== 'ExpireCredits') return [];
+  // With nothing to expire, time alone may still have made a top-up due: a new month after a skip
+  // for the monthly limit, in a workspace whose spends are all refused. The sweep records that, or
+  // nothing.
+  if (decided.length === 0 && due.events.length === 0)
+    return topUpsAfter(balanceAfter(state, [], now), workspaceId, now);
   const decidedEvents = due.events.length === 0 ? decided : [...due.events, ...decided];
   // A top-up whose consent or card is gone (turned off, other settings, card removed or replaced) is
   // canceled in the same append, before the crossing is decided again (on a new card).

@@ -202,7 +202,7 @@ export async function startCreditsService(
     const queries = new CreditsQueries(balances, ledger, purchases, alerts, store, catalog, clock, watch, (name) =>
       projections.failureOf(name),
     );
-    const sweeper = new ExpirySweeper(balances, alerts, commands, clock, logger);
+    const sweeper = new ExpirySweeper(balances, alerts, new AutoTopUpReader(readModels), commands, clock, logger);
     // Reactions take their work from the read models: none is performed before they have caught up
     // with the log (a start with read models that cannot be written yet does not wait for that), or
     // work whose outcome they do not show yet would be found due and performed again.

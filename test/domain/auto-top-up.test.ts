@@ -29,7 +29,7 @@ import {
   topUpPurchased,
   topUpRequested,
 } from './auto-top-up-builders';
-import { at, consumed, DAY, draw, granted, purchased, spend, WORKSPACE } from './builders';
+import { at, consumed, DAY, draw, expireCredits, granted, purchased, spend, WORKSPACE } from './builders';
 import { release, released, reserve, reserved, settle, settled } from './hold-builders';
 import { disputeFact, providerDispute, providerRefund, refundFact, requestRefund } from './payment-builders';
 import { given } from './spec';
@@ -262,6 +262,18 @@ describe('the monthly limit and the card', () => {
       charge(declined('pi_a1'), { attempt: 1, now: at(0) }),
     ]);
     expect(sameMonth.find((event) => event.type === 'AutoTopUpFailed')?.data).not.toHaveProperty('retryMonth');
+  });
+
+  it('tops up at the sweep of a new month a workspace skipped for the limit, with no command of its own', () => {
+    const february = new Date('2025-02-01T00:00:00.000Z');
+    // Every spend it tries is refused for want of credits: only the sweep comes.
+    given(...armed, ...fourPaid, spent(60, 94), skipped('MONTHLY_LIMIT', 94))
+      .when(expireCredits(february))
+      .then(topUpRequested({ topUpId: 'topup-5', available: 94, when: february }));
+    // In the month of the skip, the sweep records nothing.
+    given(...armed, ...fourPaid, spent(60, 94), skipped('MONTHLY_LIMIT', 94))
+      .when(expireCredits(at(DAY)))
+      .then();
   });
 
   it('does not count top-ups that failed', () =>

@@ -10,6 +10,8 @@ import {
   CARD,
   cardReplaced,
   cardSaved,
+  rearmed,
+  skipped,
   topUpConfigured,
   topUpFailed,
   topUpPurchased,
@@ -114,6 +116,23 @@ describe('auto top-up read model', () => {
     model
       .given(topUpRequested(), topUpFailed({ attempt: 1, retryAt: at(HOUR).toISOString() }))
       .then(charged, [5000, 0]);
+  });
+
+  it('names the workspaces a new month should top up after a skip for the limit, until they top up or recover', () => {
+    const nextMonth = '2025-02';
+    const toTopUp = (db: Database) => {
+      const reader = new AutoTopUpReader(db);
+      return [reader.workspacesToTopUpAfterLimit(month, 10), reader.workspacesToTopUpAfterLimit(nextMonth, 10)];
+    };
+    const skippedForLimit = skipped('MONTHLY_LIMIT', 94);
+    model.given(cardSaved(), topUpConfigured(), skippedForLimit).then(toTopUp, [[], [WORKSPACE]]);
+    model.given(cardSaved(), topUpConfigured(), skipped('NO_PAYMENT_METHOD', 94)).then(toTopUp, [[], []]);
+    model.given(cardSaved(), topUpConfigured(), skippedForLimit, topUpRequested()).then(toTopUp, [[], []]);
+    model.given(cardSaved(), topUpConfigured(), skippedForLimit, rearmed(150)).then(toTopUp, [[], []]);
+    model.given(cardSaved(), topUpConfigured(), skippedForLimit, paused).then(toTopUp, [[], []]);
+    model
+      .given(cardSaved(), topUpConfigured(), skippedForLimit, topUpConfigured({ enabled: false }))
+      .then(toTopUp, [[], []]);
   });
 
   it('shows the pause with its reason until settings or a new card resume it', () => {
