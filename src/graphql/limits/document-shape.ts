@@ -7,12 +7,14 @@
  *   and 30 would take hours, on the thread that serves everyone, before any token is checked. Here
  *   each fragment's size is counted once, and a document whose operation expands to more fields
  *   than the cost limit allows is refused at once: every field costs at least 1.
- * - The same field asked for many times in one selection set, directly, through inline fragments or
- *   through named ones: graphql-js compares every pair of them (OverlappingFieldsCanBeMerged), and
- *   again for each pair of their sub-selections, so 450 copies cost 40 to 400 ms each time they
- *   are sent. No query of this schema needs a field more than a few times in one place.
+ * - The same field written many times in one selection set: graphql-js compares every pair of
+ *   them (OverlappingFieldsCanBeMerged), and again for each pair of their sub-selections, so 450
+ *   copies cost 40 to 400 ms each time they are sent. Copies brought by named fragments are left
+ *   to graphql-js, which compares each pair of fragments once and within a budget of its own;
+ *   counting them here would merge each fragment's fields into every place it is spread, which
+ *   costs as much as what it guards against.
  *
- * Counts go through named fragments with each fragment counted once (memoized); a cycle of
+ * Sizes go through named fragments with each fragment counted once (memoized); a cycle of
  * fragments counts as nothing here, and validation refuses it (NoFragmentCycles).
  */
 import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
@@ -20,8 +22,8 @@ import { QueryLimitExceeded } from './query-limit-exceeded';
 
 /** Most fragment definitions in one document. */
 export const MAX_FRAGMENTS = 50;
-/** Most times one response name may be selected in one selection set, fragments included. */
-export const MAX_SAME_FIELD = 3;
+/** Most times one response name may be selected in one selection set (inline fragments included). */
+export const MAX_SAME_FIELD = 16;
 
 type Counts = Map<string, number>;
 
@@ -39,33 +41,33 @@ export function documentShapeRefusal(document: DocumentNode, maxCost: number): Q
     );
   }
 
-  // Each named fragment's top-level response names (through its own spreads) and its expanded size, once.
-  const namesOfFragment = new Map<string, Counts>();
+  // Each named fragment's expanded size, once.
   const sizeOfFragment = new Map<string, number>();
   const visiting = new Set<string>();
-  const throughFragment = <T>(name: string, memo: Map<string, T>, measure: (set: SelectionSetNode) => T, none: T) => {
-    const known = memo.get(name);
+  const throughFragment = (name: string): number => {
+    const known = sizeOfFragment.get(name);
     if (known !== undefined) return known;
     const fragment = fragments.get(name);
-    if (!fragment || visiting.has(name)) return none; // unknown or cyclic: validation says so
+    if (!fragment || visiting.has(name)) return 0; // unknown or cyclic: validation says so
     visiting.add(name);
-    const measured = measure(fragment.selectionSet);
+    const measured = sizeOf(fragment.selectionSet);
     visiting.delete(name);
-    memo.set(name, measured);
+    sizeOfFragment.set(name, measured);
     return measured;
   };
 
-  /** The response names a selection set asks for at its own level, inline and named fragments flattened. */
+  /**
+   * The response names a selection set asks for itself, inline fragments flattened (`__typename`,
+   * which clients add everywhere, aside). A named fragment's are counted where it is defined: each
+   * selection set written in the document is read once, so the pass stays linear in its text.
+   */
   const namesIn = (set: SelectionSetNode, into: Counts = new Map()): Counts => {
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
         const name = (selection.alias ?? selection.name).value;
-        into.set(name, (into.get(name) ?? 0) + 1);
+        if (name !== '__typename') into.set(name, (into.get(name) ?? 0) + 1);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         namesIn(selection.selectionSet, into);
-      } else {
-        const names = throughFragment(selection.name.value, namesOfFragment, (inner) => namesIn(inner), EMPTY);
-        for (const [name, count] of names) into.set(name, (into.get(name) ?? 0) + count);
       }
     }
     return into;
@@ -77,7 +79,7 @@ export function documentShapeRefusal(document: DocumentNode, maxCost: number): Q
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) size += 1 + (selection.selectionSet ? sizeOf(selection.selectionSet) : 0);
       else if (selection.kind === Kind.INLINE_FRAGMENT) size += sizeOf(selection.selectionSet);
-      else size += throughFragment(selection.name.value, sizeOfFragment, sizeOf, 0);
+      else size += throughFragment(selection.name.value);
     }
     return size;
   };
@@ -103,7 +105,7 @@ export function documentShapeRefusal(document: DocumentNode, maxCost: number): Q
       if (count > MAX_SAME_FIELD) {
         return new QueryLimitExceeded(
           'FIELD_REPEATED',
-          `The field ${name} is selected ${count} times in one selection set (fragments included); ` +
+          `The field ${name} is selected ${count} times in one selection set (inline fragments included); ` +
             `at most ${MAX_SAME_FIELD} are allowed.`,
           MAX_SAME_FIELD,
           count,
@@ -125,5 +127,3 @@ export function documentShapeRefusal(document: DocumentNode, maxCost: number): Q
 
   return undefined;
 }
-
-const EMPTY: Counts = new Map();
