@@ -116,6 +116,8 @@ export const autoTopUpProjection: Projection = {
       AutoTopUpConfigured: ({ data }) => {
         ensure.run(data.workspaceId);
         setSettings.run(JSON.stringify(data.settings), JSON.stringify(data.consent), data.workspaceId);
+        // A billing manager acting re-arms it, as the decider does: the skip is left.
+        setLimitSkip.run(null, data.workspaceId);
       },
       PaymentMethodSetupStarted: ({ data }) => {
         ensure.run(data.workspaceId);
@@ -139,6 +141,7 @@ export const autoTopUpProjection: Projection = {
         const card = { paymentMethodId: data.paymentMethodId, ...data.card, savedAt: data.savedAt };
         setCard.run(JSON.stringify(card), data.workspaceId);
         resume.run(data.workspaceId);
+        setLimitSkip.run(null, data.workspaceId);
       },
       PaymentMethodRemoved: ({ data }) => removeCard.run(data.workspaceId, data.paymentMethodId),
       AutoTopUpRequested: ({ data }) => {

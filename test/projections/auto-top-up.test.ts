@@ -130,6 +130,11 @@ describe('auto top-up read model', () => {
     model.given(cardSaved(), topUpConfigured(), skippedForLimit, topUpRequested()).then(toTopUp, [[], []]);
     model.given(cardSaved(), topUpConfigured(), skippedForLimit, rearmed(150)).then(toTopUp, [[], []]);
     model.given(cardSaved(), topUpConfigured(), skippedForLimit, paused).then(toTopUp, [[], []]);
+    // A billing manager saving settings or a card re-arms it (the decider tops up then if it is due).
+    model.given(cardSaved(), topUpConfigured(), skippedForLimit, topUpConfigured()).then(toTopUp, [[], []]);
+    model
+      .given(cardSaved(), topUpConfigured(), skippedForLimit, cardSaved({ paymentMethodId: 'pm_2' }))
+      .then(toTopUp, [[], []]);
     model
       .given(cardSaved(), topUpConfigured(), skippedForLimit, topUpConfigured({ enabled: false }))
       .then(toTopUp, [[], []]);
