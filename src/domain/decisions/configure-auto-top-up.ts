@@ -21,10 +21,36 @@ const MOST_CREDITS = 1_000_000_000;
 export const LARGEST_PROVIDER_CHARGE = 99_999_999;
 
 /**
- * The smallest amount Stripe charges, in minor units, by currency ($0.50, €0.50, £0.30; 50 of
- * most others): a top-up below it is refused at every attempt, and auto top-up would pause.
+ * The smallest amount Stripe charges, in minor units, by currency (Stripe's table of minimum
+ * charge amounts; 50 for the others): a top-up below it is refused at every attempt, and auto
+ * top-up would pause.
  */
-const SMALLEST_PROVIDER_CHARGE: Record<string, number> = { USD: 50, EUR: 50, GBP: 30, CAD: 50, AUD: 50, JPY: 50 };
+const SMALLEST_PROVIDER_CHARGE: Record<string, number> = {
+  USD: 50,
+  AED: 200,
+  AUD: 50,
+  BGN: 100,
+  BRL: 50,
+  CAD: 50,
+  CHF: 50,
+  CZK: 1500,
+  DKK: 250,
+  EUR: 50,
+  GBP: 30,
+  HKD: 400,
+  HUF: 17500,
+  INR: 50,
+  JPY: 50,
+  MXN: 1000,
+  MYR: 200,
+  NOK: 300,
+  NZD: 50,
+  PLN: 200,
+  RON: 200,
+  SEK: 300,
+  SGD: 50,
+  THB: 1000,
+};
 export const smallestProviderCharge = (currency: string): number => SMALLEST_PROVIDER_CHARGE[currency] ?? 50;
 
 export function configureAutoTopUp(command: ConfigureAutoTopUp, state: WorkspaceCreditsState): AutoTopUpConfigured[] {
@@ -103,16 +129,16 @@ export function requireValidSettings(settings: AutoTopUpSettings): void {
       `A single top-up could be ${largest} in minor units; Stripe charges at most ${LARGEST_PROVIDER_CHARGE} at once. Choose a lower targetCredits.`,
     );
   }
-  // With a target, the smallest top-up is the one for a balance just below the threshold.
-  if (settings.targetCredits !== null) {
-    const currency = settings.packagePrice.currency;
-    const smallest = topUpCharge(settings, settings.thresholdCredits - 1).amount.amount;
-    if (smallest < smallestProviderCharge(currency)) {
-      throw invalidCommand(
-        `A top-up could be as small as ${smallest} in minor units (from just below thresholdCredits to targetCredits); ` +
-          `Stripe charges at least ${smallestProviderCharge(currency)} ${currency}. Choose a targetCredits further above thresholdCredits.`,
-      );
-    }
+  // The smallest top-up: one package, or with a target the one for a balance just below the threshold.
+  const currency = settings.packagePrice.currency;
+  const smallest = topUpCharge(settings, settings.thresholdCredits - 1).amount.amount;
+  if (smallest < smallestProviderCharge(currency)) {
+    throw invalidCommand(
+      settings.targetCredits === null
+        ? `The package costs ${smallest} in minor units; Stripe charges at least ${smallestProviderCharge(currency)} ${currency}. Choose a larger package.`
+        : `A top-up could be as small as ${smallest} in minor units (from just below thresholdCredits to targetCredits); ` +
+            `Stripe charges at least ${smallestProviderCharge(currency)} ${currency}. Choose a targetCredits further above thresholdCredits.`,
+    );
   }
   if (limit.amount < largest) {
     throw invalidCommand(

@@ -86,6 +86,15 @@ describe('ConfigureAutoTopUp', () => {
     given(purchased({ credits: 1000 }), cardSaved())
       .when(configureTopUp({ thresholdCredits: 101, targetCredits: 105 }))
       .then(topUpConfigured({ thresholdCredits: 101, targetCredits: 105 }));
+    // One package at a time: the package itself must reach the minimum, which differs by currency.
+    const cheap = { packageCredits: 10, packagePrice: { amount: 40, currency: 'USD' } };
+    given(purchased({ credits: 1000 }), cardSaved())
+      .when(configureTopUp(cheap))
+      .thenThrows('BAD_USER_INPUT');
+    const kronor = { packagePrice: { amount: 250, currency: 'SEK' }, monthlyLimit: { amount: 1000, currency: 'SEK' } };
+    given(purchased({ credits: 1000 }), cardSaved())
+      .when(configureTopUp(kronor))
+      .thenThrows('BAD_USER_INPUT');
   });
 
   it('refuses to turn on without a saved card, but may record it off', () => {
