@@ -431,7 +431,13 @@ export type CreditsExpiringSoon = Event<
     workspaceId: string;
     grantId: string;
     source: GrantSource;
+    /** Left in the grant, spendable until it expires. */
     credits: number;
+    /**
+     * Held in it by running actions (since 2026-12-04; absent: none): they expire with the grant
+     * too unless the actions settle them first, and a release gives them back to it.
+     */
+    heldCredits?: number;
     expiresAt: string;
     noticedAt: string;
   }

@@ -57,6 +57,7 @@ export const expiring = (
   expiresAt: Date,
   noticedAt: Date,
   source: GrantSource = 'PROMOTIONAL',
+  heldCredits = 0,
 ) =>
   ({
     type: 'CreditsExpiringSoon',
@@ -65,6 +66,7 @@ export const expiring = (
       grantId,
       source,
       credits,
+      ...(heldCredits > 0 && { heldCredits }),
       expiresAt: expiresAt.toISOString(),
       noticedAt: noticedAt.toISOString(),
     },

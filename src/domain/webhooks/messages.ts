@@ -118,7 +118,13 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
     [
       'credits.expiring',
       data.noticedAt,
-      { grantId: data.grantId, source: data.source, credits: data.credits, expiresAt: data.expiresAt },
+      {
+        grantId: data.grantId,
+        source: data.source,
+        credits: data.credits,
+        heldCredits: data.heldCredits ?? 0,
+        expiresAt: data.expiresAt,
+      },
     ],
   ],
   // One message per failed charge. The decision that gives up (no retryAt) pauses auto top-up in

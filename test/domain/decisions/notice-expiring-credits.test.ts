@@ -3,6 +3,7 @@
  */
 import { allowance, at, consumed, DAY, draw, granted, HOUR } from '../builders';
 import { configured, expiring, noticeExpiring } from '../alert-builders';
+import { reserved } from '../hold-builders';
 import { given } from '../spec';
 
 describe('NoticeExpiringCredits', () => {
@@ -49,4 +50,20 @@ describe('NoticeExpiringCredits', () => {
     )
       .when(noticeExpiring(at(25 * DAY)))
       .then(expiring('allowance-1', 600, at(30 * DAY), at(25 * DAY), 'INCLUDED')));
+
+  it('counts the credits running actions hold in the grant apart: they expire with it unless settled', () => {
+    const hold = (credits: number) =>
+      reserved({
+        drawdown: [draw('promo-1', 'PROMOTIONAL', credits)],
+        availableAfter: 1000 - credits,
+        expiresAt: at(6 * DAY),
+      });
+    given(granted({ credits: 1000, expiresAt: at(10 * DAY) }), hold(900))
+      .when(noticeExpiring(at(5 * DAY)))
+      .then(expiring('promo-1', 100, at(10 * DAY), at(5 * DAY), 'PROMOTIONAL', 900));
+    // All of it held: still noticed.
+    given(granted({ credits: 1000, expiresAt: at(10 * DAY) }), hold(1000))
+      .when(noticeExpiring(at(5 * DAY)))
+      .then(expiring('promo-1', 0, at(10 * DAY), at(5 * DAY), 'PROMOTIONAL', 1000));
+  });
 });

@@ -550,10 +550,13 @@ export class MoneyModel {
         if (!low) lowAt = event.data.threshold;
         depleted = true;
       } else if (event.type === 'CreditsExpiringSoon') {
-        const { grantId, credits, expiresAt, noticedAt } = event.data;
+        const { grantId, credits, heldCredits, expiresAt, noticedAt } = event.data;
         expect(!noticed.has(grantId), `grant ${grantId} was noticed twice`);
         noticed.add(grantId);
-        expect(credits > 0 && Date.parse(expiresAt) > Date.parse(noticedAt), `notice of ${grantId} is not due`);
+        expect(
+          credits + (heldCredits ?? 0) > 0 && Date.parse(expiresAt) > Date.parse(noticedAt),
+          `notice of ${grantId} is not due`,
+        );
       }
     }
     const alertEvents = this.events.filter((event) =>
