@@ -122,7 +122,8 @@ const MESSAGES: { [T in WorkspaceCreditsEventType]?: Announce<T> } = {
         grantId: data.grantId,
         source: data.source,
         credits: data.credits,
-        heldCredits: data.heldCredits ?? 0,
+        // Only where the event has it: a rebuild derives the exact bodies notices before it had.
+        ...(data.heldCredits !== undefined && { heldCredits: data.heldCredits }),
         expiresAt: data.expiresAt,
       },
     ],
