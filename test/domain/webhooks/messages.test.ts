@@ -45,6 +45,19 @@ describe('webhook messages', () => {
     expect(typesOf(recovered(150, 100))).toEqual(['credits.recovered']);
   });
 
+  it('say what expires: the credits left, and those held apart when running actions hold some', () => {
+    const [left] = webhookMessagesOf(expiring('g-1', 50, at(7 * DAY), at(0)), context);
+    expect(left?.data).toEqual({
+      ...everyMessage,
+      grantId: 'g-1',
+      source: 'PROMOTIONAL',
+      credits: 50,
+      expiresAt: at(7 * DAY).toISOString(),
+    });
+    const [held] = webhookMessagesOf(expiring('g-1', 50, at(7 * DAY), at(0), 'PROMOTIONAL', 900), context);
+    expect(held?.data).toMatchObject({ credits: 50, heldCredits: 900 });
+  });
+
   it('name each purchase, refund status and dispute event', () => {
     expect(typesOf(expiring('g-1', 50, at(7 * DAY), at(0)))).toEqual(['credits.expiring']);
     expect(typesOf(purchased())).toEqual(['purchase.completed']);
