@@ -35,17 +35,27 @@ const isNoSpace = (error: unknown): boolean => {
 const isDamage = (error: unknown): boolean =>
   /^SQLITE_(NOTADB|CORRUPT)/.test((error as { code?: unknown } | undefined)?.code?.toString() ?? '');
 
+const notADirectory = (error: unknown): boolean => {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOTDIR' || code === 'EEXIST';
+};
+
 const notWritable = (path: string, error: unknown): StartupError =>
-  isNoSpace(error)
+  notADirectory(error)
     ? new StartupError(
-        `${path} cannot be written: its disk is full (${describe(error)}). Nothing in DATA_DIR is damaged: ` +
-          'do not restore, move or delete its files. Make room on that disk and start the server again.',
+        `${path} cannot be a directory: a part of its path is a file (${describe(error)}). ` +
+          'Set DATA_DIR to a directory, or to a path where one can be made.',
       )
-    : new StartupError(
-        `${path} is not writable (${describe(error)}). The server writes its event store, read models and ` +
-          'snapshots under DATA_DIR: make DATA_DIR writable by the user the server runs as (mount it ' +
-          'read-write), or set DATA_DIR to a writable directory.',
-      );
+    : isNoSpace(error)
+      ? new StartupError(
+          `${path} cannot be written: its disk is full (${describe(error)}). Nothing in DATA_DIR is damaged: ` +
+            'do not restore, move or delete its files. Make room on that disk and start the server again.',
+        )
+      : new StartupError(
+          `${path} is not writable (${describe(error)}). The server writes its event store, read models and ` +
+            'snapshots under DATA_DIR: make DATA_DIR writable by the user the server runs as (mount it ' +
+            'read-write), or set DATA_DIR to a writable directory.',
+        );
 
 /** Whether `file` opens as an SQLite database; the error otherwise. */
 function unreadable(file: string): unknown {
@@ -73,7 +83,12 @@ export function checkDataDir(
   } catch (error) {
     throw notWritable(`DATA_DIR ${dataDir}`, error);
   } finally {
-    rmSync(probe, { force: true });
+    // Not made at all when DATA_DIR could not be (a file in its path): this must not hide why.
+    try {
+      rmSync(probe, { force: true });
+    } catch {
+      // the error above says it
+    }
   }
   const eventStoreFile = config.eventStoreUrl ? undefined : config.eventStoreFile;
   for (const file of [eventStoreFile, readModelFile, retryRecordsFile]) {

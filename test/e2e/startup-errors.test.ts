@@ -89,6 +89,16 @@ it('names a read-only DATA_DIR and says to make it writable', async () => {
   expect(await restarted.stop()).toBe(0);
 });
 
+it('names a DATA_DIR inside a file and says to set it to a directory', async () => {
+  const parent = newDataDir();
+  mkdirSync(parent, { recursive: true });
+  writeFileSync(join(parent, 'a-file'), 'not a directory');
+  const dataDir = join(parent, 'a-file', 'data');
+  const message = await refusal(dataDir);
+  expect(message).toContain(`DATA_DIR ${dataDir} cannot be a directory: a part of its path is a file`);
+  expect(message).toContain('Set DATA_DIR to a directory');
+});
+
 it('names a damaged read-models.sqlite, says to move it aside, and rebuilds it when that is done', async () => {
   const { dataDir, available } = await usedDataDir();
   const { file, message } = await damaged(dataDir, 'read-models.sqlite');
