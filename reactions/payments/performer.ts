@@ -64,8 +64,8 @@ export const NOT_CHARGED: Extract<AutoTopUpChargeOutcome, { status: 'FAILED' }> 
 /**
  * Where the card-saving page returns: the checkout's return URL, told apart by `setup=<outcome>`
  * in place of its `checkout=<outcome>`, or added to its query when it has none (a URL of the
- * app's own, CHECKOUT_SUCCESS_URL): a saved card must not land on a purchase's thank-you as if it
- * were one. The rest of the URL is kept as written, Stripe's {CHECKOUT_SESSION_ID} included.
+ * app's own, CHECKOUT_SUCCESS_URL), or to its route when the app routes by the fragment (#/…): a
+ * saved card must not land on a purchase's thank-you as if it were one. The rest of the URL is kept as written, Stripe's {CHECKOUT_SESSION_ID} included.
  */
 export function setupReturnUrl(checkoutUrl: string, outcome: 'success' | 'cancelled'): string {
   const marked = `setup=${outcome}`;
@@ -74,6 +74,8 @@ export function setupReturnUrl(checkoutUrl: string, outcome: 'success' | 'cancel
   const hash = checkoutUrl.indexOf('#');
   const base = hash < 0 ? checkoutUrl : checkoutUrl.slice(0, hash);
   const fragment = hash < 0 ? '' : checkoutUrl.slice(hash);
+  // A hash-routed app (#/thanks, #!/thanks) reads its parameters from the route, not the query.
+  if (/^#!?\//.test(fragment)) return `${checkoutUrl}${fragment.includes('?') ? '&' : '?'}${marked}`;
   return `${base}${base.includes('?') ? '&' : '?'}${marked}${fragment}`;
 }
 

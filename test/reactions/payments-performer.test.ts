@@ -234,5 +234,12 @@ describe('where the card-saving page returns', () => {
     expect(setupReturnUrl('https://app.example.com/credits#tab', 'cancelled')).toBe(
       'https://app.example.com/credits?setup=cancelled#tab',
     );
+    // A hash-routed app reads the route's parameters.
+    expect(setupReturnUrl('https://app.example.com/#/credits/thanks', 'success')).toBe(
+      'https://app.example.com/#/credits/thanks?setup=success',
+    );
+    expect(setupReturnUrl('https://app.example.com/#!/thanks?sid={CHECKOUT_SESSION_ID}', 'success')).toBe(
+      'https://app.example.com/#!/thanks?sid={CHECKOUT_SESSION_ID}&setup=success',
+    );
   });
 });
