@@ -79,19 +79,24 @@ const metricsToken = makeValidator<string>((input) => {
   return input;
 });
 
+/** `input` as an absolute http(s) URL, or undefined when it is not one. */
+function httpUrl(input: string): URL | undefined {
+  try {
+    const url = new URL(input);
+    return ['http:', 'https:'].includes(url.protocol) ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * An absolute http(s) URL (a path is allowed, for a server behind a proxy at /credits); empty means
  * unset. A trailing slash is dropped, so that pages are appended as `${url}/billing`.
  */
 const publicUrl = makeValidator<string>((input) => {
   if (input === '') return input;
-  let url: URL | undefined;
-  try {
-    url = new URL(input);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !['http:', 'https:'].includes(url.protocol) || url.search !== '' || url.hash !== '') {
+  const url = httpUrl(input);
+  if (!url || url.search !== '' || url.hash !== '') {
     throw new EnvError(`Invalid PUBLIC_URL "${input}" (expected e.g. https://credits.example.com)`);
   }
   return input.replace(/\/+$/, '');
@@ -100,13 +105,7 @@ const publicUrl = makeValidator<string>((input) => {
 /** An absolute http(s) URL, kept as written (query and all); empty means unset. */
 const absoluteUrl = makeValidator<string>((input) => {
   if (input === '') return input;
-  let url: URL | undefined;
-  try {
-    url = new URL(input);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !['http:', 'https:'].includes(url.protocol)) {
+  if (!httpUrl(input)) {
     throw new EnvError(`"${input}" is not an absolute http(s) URL (expected e.g. https://app.example.com/credits)`);
   }
   return input;
