@@ -61,7 +61,6 @@ export class ProjectionThread {
   private positions: ProjectionPosition[] = [];
   private failure: Error | undefined;
   private stalled: Error | undefined;
-  private storeUnreachable: Error | undefined;
   private hasCaughtUp = false;
   private stopping = false;
   /**
@@ -126,10 +125,10 @@ export class ProjectionThread {
             if (this.stalled) run();
             return;
           case 'store-unreachable':
-            this.storeUnreachable = message.message === null ? undefined : new Error(message.message);
             // Nor is an event store that does not answer yet (an EventStoreDB node still starting):
-            // /readyz says so, and the worker follows the log once the store answers.
-            if (this.storeUnreachable) run();
+            // /readyz says so (its own look at the store), and the worker follows the log once the
+            // store answers.
+            if (message.message !== null) run();
             return;
           case 'failed': {
             const error = new Error(`Projection stopped: ${message.message}`);
@@ -177,11 +176,6 @@ export class ProjectionThread {
   /** Why the read models cannot be written right now (they resume by themselves when it clears). */
   get stalledBy(): Error | undefined {
     return this.stalled;
-  }
-
-  /** Why the worker has not started following the log yet: the event store did not answer it. */
-  get waitingForStore(): Error | undefined {
-    return this.storeUnreachable;
   }
 
   /** Whether the read models have caught up with the log's head once since the start. */
