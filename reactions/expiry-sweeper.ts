@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../src/clock';
 import type { CreditsCommands } from '../src/commands/credits-commands';
+import { monthOf } from '../src/domain/auto-top-up';
 
 /**
  * Which workspaces hold credits past their expiry that is not recorded yet. The balance read model
@@ -69,8 +70,7 @@ export class ExpirySweeper {
       );
     }
     // The sweep's command decides on the stream whether a top-up is due now (auto-top-up.ts).
-    const month = new Date(now).toISOString().slice(0, 7);
-    const topUps = this.limitSkips.workspacesToTopUpAfterLimit(month, WORKSPACES_PER_SWEEP);
+    const topUps = this.limitSkips.workspacesToTopUpAfterLimit(monthOf(now), WORKSPACES_PER_SWEEP);
     for (const workspaceId of topUps) {
       await this.attempt(() => this.commands.expireCredits(workspaceId, metadata), workspaceId, 'a top-up');
     }
