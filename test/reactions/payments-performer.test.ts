@@ -217,29 +217,33 @@ describe('charging a top-up', () => {
 });
 
 describe('where the card-saving page returns', () => {
-  it('marks the checkout return URL for the setup, in place of its checkout outcome or added to it', () => {
-    expect(
-      setupReturnUrl('https://credits.example/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}', 'success'),
-    ).toBe('https://credits.example/billing?setup=success&session_id={CHECKOUT_SESSION_ID}');
-    expect(setupReturnUrl('https://credits.example/billing?checkout=cancelled', 'cancelled')).toBe(
+  // In place of the checkout outcome; added to the query of the app's own page (told apart by the
+  // parameter), before a plain #fragment; in the route of a hash-routed app, which reads it there.
+  it.each([
+    [
+      'https://credits.example/billing?checkout=success&session_id={CHECKOUT_SESSION_ID}',
+      'success',
+      'https://credits.example/billing?setup=success&session_id={CHECKOUT_SESSION_ID}',
+    ],
+    [
+      'https://credits.example/billing?checkout=cancelled',
+      'cancelled',
       'https://credits.example/billing?setup=cancelled',
-    );
-    // The app's own thank-you page, without a checkout outcome: told apart by an added parameter.
-    expect(setupReturnUrl('https://app.example.com/credits/thanks?sid={CHECKOUT_SESSION_ID}', 'success')).toBe(
+    ],
+    [
+      'https://app.example.com/credits/thanks?sid={CHECKOUT_SESSION_ID}',
+      'success',
       'https://app.example.com/credits/thanks?sid={CHECKOUT_SESSION_ID}&setup=success',
-    );
-    expect(setupReturnUrl('https://app.example.com/credits/thanks', 'success')).toBe(
-      'https://app.example.com/credits/thanks?setup=success',
-    );
-    expect(setupReturnUrl('https://app.example.com/credits#tab', 'cancelled')).toBe(
-      'https://app.example.com/credits?setup=cancelled#tab',
-    );
-    // A hash-routed app reads the route's parameters.
-    expect(setupReturnUrl('https://app.example.com/#/credits/thanks', 'success')).toBe(
-      'https://app.example.com/#/credits/thanks?setup=success',
-    );
-    expect(setupReturnUrl('https://app.example.com/#!/thanks?sid={CHECKOUT_SESSION_ID}', 'success')).toBe(
+    ],
+    ['https://app.example.com/credits/thanks', 'success', 'https://app.example.com/credits/thanks?setup=success'],
+    ['https://app.example.com/credits#tab', 'cancelled', 'https://app.example.com/credits?setup=cancelled#tab'],
+    ['https://app.example.com/#/credits/thanks', 'success', 'https://app.example.com/#/credits/thanks?setup=success'],
+    [
+      'https://app.example.com/#!/thanks?sid={CHECKOUT_SESSION_ID}',
+      'success',
       'https://app.example.com/#!/thanks?sid={CHECKOUT_SESSION_ID}&setup=success',
-    );
+    ],
+  ] as const)('marks %s for the setup (%s)', (checkoutUrl, outcome, expected) => {
+    expect(setupReturnUrl(checkoutUrl, outcome)).toBe(expected);
   });
 });
