@@ -17,19 +17,21 @@ export const LAYERS = {
   // Pure: the decider, the rules of money, the vocabulary. No I/O, no clock, nothing outside itself.
   domain: { pattern: 'src/domain/**', imports: [] },
 
-  // Shared leaves with no dependencies of their own: time, new ids, where the repository lies.
+  // Shared leaves with no dependencies of their own: time, new ids, where the repository lies,
+  // making DATA_DIR's directories.
   clock: { pattern: 'src/clock.ts', imports: [] },
   ids: { pattern: 'src/ids.ts', imports: [] },
   'project-root': { pattern: 'src/project-root.ts', imports: [] },
+  'make-directory': { pattern: 'src/make-directory.ts', imports: [] },
 
   // Ports, and the adapters that implement them.
   'eventstore-port': { pattern: 'src/eventstore/port.ts', imports: [] },
   'eventstore-adapter': {
     pattern: ['src/eventstore/sqlite/**', 'src/eventstore/esdb/**', 'src/eventstore/*-subscription.ts'],
-    imports: ['eventstore-port', 'ids'],
+    imports: ['eventstore-port', 'ids', 'make-directory'],
   },
   'snapshots-port': { pattern: 'src/snapshots/port.ts', imports: [] },
-  'snapshots-adapter': { pattern: 'src/snapshots/**', imports: ['snapshots-port', 'domain'] },
+  'snapshots-adapter': { pattern: 'src/snapshots/**', imports: ['snapshots-port', 'domain', 'make-directory'] },
   'payments-port': { pattern: 'src/payments/payment-gateway.ts', imports: ['domain'] },
   'payments-adapter': { pattern: 'src/payments/stripe-gateway.ts', imports: ['payments-port', 'domain'] },
   'webhooks-port': { pattern: 'src/webhooks/port.ts', imports: [] },
@@ -37,7 +39,7 @@ export const LAYERS = {
 
   // Configuration read by both sides: the rate card, plans and packages; tokens and roles.
   catalog: { pattern: 'src/catalog/**', imports: ['domain'] },
-  auth: { pattern: 'src/auth/**', imports: [] },
+  auth: { pattern: 'src/auth/**', imports: ['make-directory'] },
 
   // Where events live in the store and how old versions read today.
   events: { pattern: 'src/events/**', imports: ['domain', 'eventstore-port'] },

@@ -5,12 +5,13 @@
  * opened with it would never have to close.
  */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { ROLES, type Principal } from './principal';
+import { makeDirectory } from '../make-directory';
 
 const claimsSchema = z.object({
   sub: z.string().min(1),
@@ -165,7 +166,7 @@ export function resolveJwtSecret(configured: string | undefined, dataDir: string
   if (production) throw new Error('AUTH_JWT_SECRET must be set when NODE_ENV=production.');
   const file = join(dataDir, DEV_SECRET_FILE);
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
+    makeDirectory(dataDir);
     try {
       writeFileSync(file, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
     } catch (error) {

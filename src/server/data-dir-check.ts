@@ -4,10 +4,11 @@
  * database file" for a read-only directory and "file is not a database" for a damaged read-model
  * file, naming neither the file nor the fix.
  */
-import { accessSync, constants, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { Config } from './config';
+import { makeDirectory } from '../make-directory';
 
 /** A reason not to start, written for the operator who reads it. */
 export class StartupError extends Error {
@@ -77,7 +78,7 @@ export function checkDataDir(
   const { dataDir, readModelFile, retryRecordsFile } = config;
   const probe = join(dataDir, '.write-check');
   try {
-    mkdirSync(dataDir, { recursive: true });
+    makeDirectory(dataDir);
     // Some bytes, not an empty file: a full disk still lets an empty file be made.
     writeFileSync(probe, Buffer.alloc(PROBE_BYTES));
   } catch (error) {

@@ -9,9 +9,9 @@
  * however it ends (kill -9 included), so no stale lock file outlives a crash.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { makeDirectory } from '../make-directory';
 
 /** Another process holds the DATA_DIR. */
 export class DataDirInUse extends Error {
@@ -48,7 +48,7 @@ const isBusy = (error: unknown): boolean =>
  * server (`server: true`) is recorded as the holder its successor may take over from; a rebuild is not.
  */
 export function lockDataDir(dataDir: string, holder: string, options: { server: boolean }): DataDirLock {
-  mkdirSync(dataDir, { recursive: true });
+  makeDirectory(dataDir);
   const db = new BetterSqlite3(join(dataDir, 'process.lock'), { timeout: 0 });
   const holderId = randomUUID();
   let predecessorId: string | undefined;

@@ -5,9 +5,10 @@
  * so a fresh checkout works; losing that file makes its endpoints' secrets unreadable.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSecretKey } from '../webhooks/secret-box';
+import { makeDirectory } from '../make-directory';
 
 const DEV_KEY_FILE = 'webhook-secret-key';
 
@@ -16,7 +17,7 @@ export function resolveWebhookSecretKey(configured: string | undefined, dataDir:
   if (production) throw new Error('WEBHOOK_SECRET_KEY must be set when NODE_ENV=production.');
   const file = join(dataDir, DEV_KEY_FILE);
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
+    makeDirectory(dataDir);
     try {
       writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
     } catch (error) {

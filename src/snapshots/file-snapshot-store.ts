@@ -24,11 +24,12 @@
  * that stays under a millisecond on snapshots of bounded size.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { asciiJson, isAscii } from '../domain/ascii-json';
 import { SnapshotRejected, type SnapshotStore, type StateSnapshot } from './port';
+import { makeDirectory } from '../make-directory';
 
 interface Header {
   stream: string;
@@ -48,7 +49,7 @@ interface Header {
 const ABANDONED_AFTER_MS = 10 * 60 * 1000;
 
 export function openFileSnapshotStore(directory: string): SnapshotStore {
-  mkdirSync(directory, { recursive: true });
+  makeDirectory(directory);
   for (const name of readdirSync(directory)) {
     if (!name.endsWith('.tmp')) continue;
     const file = join(directory, name);

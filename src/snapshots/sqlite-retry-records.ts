@@ -15,9 +15,9 @@
  * (by id, or by reserve key through an index). The page cache is 8 MiB.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { RetryRecordMark, RetryRecordStore, StoredHold, StoredSpend } from './port';
+import { makeDirectory } from '../make-directory';
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS retry_records (
@@ -47,7 +47,7 @@ const SCHEMA = `
 `;
 
 export function openSqliteRetryRecords(file: string): RetryRecordStore {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectory(dirname(file));
   const db = new Database(file);
   try {
     db.pragma('journal_mode = WAL');

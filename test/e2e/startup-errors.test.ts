@@ -1,5 +1,6 @@
 /**
- * A server that cannot start says which file is wrong and what to do: a read-only DATA_DIR, a
+ * A server that cannot start says which file is wrong and what to do: a read-only DATA_DIR, one
+ * inside a file or where no directory can be made, a
  * damaged read-models.sqlite (and, following the message, starts again with the same balances),
  * a damaged retry-records.sqlite, a damaged events.sqlite.
  */
@@ -97,6 +98,14 @@ it('names a DATA_DIR inside a file and says to set it to a directory', async () 
   const message = await refusal(dataDir);
   expect(message).toContain(`DATA_DIR ${dataDir} cannot be a directory: a part of its path is a file`);
   expect(message).toContain('Set DATA_DIR to a directory');
+});
+
+it('names a DATA_DIR under a file system that makes no directories (/proc) at once, rather than hanging', async () => {
+  const dataDir = `/proc/credits-${process.pid}/data`;
+  const started = Date.now();
+  const message = await refusal(dataDir);
+  expect(message).toContain(`DATA_DIR ${dataDir} is not writable (ENOENT`);
+  expect(Date.now() - started).toBeLessThan(10_000);
 });
 
 it('names a damaged read-models.sqlite, says to move it aside, and rebuilds it when that is done', async () => {

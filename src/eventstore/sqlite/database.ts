@@ -2,9 +2,9 @@
  * The embedded event store's SQLite file: its schema and migrations, and the settings every
  * connection to it opens with.
  */
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { makeDirectory } from '../../make-directory';
 
 export const BUSY_TIMEOUT_MS = 5000;
 
@@ -42,7 +42,7 @@ const MIGRATIONS: readonly string[] = [
  * and the benchmark's ceiling) also gets `forAppends`.
  */
 export function openEventsDatabase(file: string, options: { forAppends?: boolean } = {}): Database.Database {
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirectory(dirname(file));
   const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
   try {
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
