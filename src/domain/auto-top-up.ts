@@ -9,7 +9,7 @@ import type { BalanceAfter } from './balance-after';
 import type { Money } from './credits';
 import type { AutoTopUpSettings, WorkspaceCreditsEvent } from './events';
 import { iso } from './instants';
-import type { TopUpRecord, WorkspaceCreditsState } from './state';
+import type { PurchaseRecord, TopUpRecord, WorkspaceCreditsState } from './state';
 
 /** The calendar month (UTC) an instant falls in, as YYYY-MM: the monthly limit's period. */
 export const monthOf = (epochMs: number): string => iso(epochMs).slice(0, 7);
@@ -66,7 +66,8 @@ export function mayChargeTopUp(state: WorkspaceCreditsState, topUpId: string, pa
 
 /**
  * Top-ups still to be paid that must not be charged any more, whatever the command was: auto
- * top-up turned off, the card they were requested on removed or replaced, or (`settingsChanged`:
+ * top-up turned off or paused (a charge to its card disputed), the card they were requested on
+ * removed or replaced, or (`settingsChanged`:
  * the command recorded other settings) the terms they were requested under changed. Consent is for
  * the settings and card in force; a retry after either changed would charge without it (a lower
  * limit passed, another package's price).
@@ -77,7 +78,7 @@ export function canceledTopUps(
   now: number,
   settingsChanged = false,
 ): WorkspaceCreditsEvent[] {
-  const { settings, card } = state.autoTopUp;
+  const { settings, card, paused } = state.autoTopUp;
   // One top-up at most is in flight, the newest: checked on every command, so looked up, not searched.
   const topUp = newestTopUp(state);
   if (topUp?.status !== 'REQUESTED') return [];
@@ -89,9 +90,36 @@ export function canceledTopUps(
         ? 'CARD_REPLACED'
         : settingsChanged
           ? 'SETTINGS_CHANGED'
-          : undefined;
+          : paused
+            ? 'PAUSED'
+            : undefined;
   if (reason === undefined) return [];
   return [{ type: 'AutoTopUpCanceled', data: { workspaceId, topUpId: topUp.topUpId, reason, canceledAt: iso(now) } }];
+}
+
+/**
+ * A new dispute of a top-up's charge to the card still saved: its holder says that charge was not
+ * theirs to pay, and charging the same card again on its own would only make more disputes. Auto
+ * top-up pauses until a billing manager saves the settings again (consenting to them afresh) or
+ * saves another card; a top-up still waiting for its retry is canceled with it (canceledTopUps).
+ * Nothing when auto top-up is off or paused already, or the disputed charge was to another card.
+ */
+export function pausedForDispute(
+  state: WorkspaceCreditsState,
+  workspaceId: string,
+  purchase: PurchaseRecord,
+  disputeId: string,
+  now: number,
+): WorkspaceCreditsEvent[] {
+  const { payment } = purchase;
+  if (!('autoTopUpId' in payment)) return [];
+  const { settings, card, paused, topUps } = state.autoTopUp;
+  const topUp = topUps.get(payment.autoTopUpId);
+  if (!settings?.enabled || paused || card === undefined || topUp?.paymentMethodId !== card.paymentMethodId) return [];
+  const reason =
+    `the card's holder disputed the charge of top-up ${payment.autoTopUpId} (dispute ${disputeId}); ` +
+    'saving the settings again, or another card, starts auto top-up again';
+  return [{ type: 'AutoTopUpPaused', data: { workspaceId, topUpId: payment.autoTopUpId, reason, pausedAt: iso(now) } }];
 }
 
 const inFlight = (state: WorkspaceCreditsState): boolean => [...state.autoTopUp.topUps.values()].some(mayStillBePaid);

@@ -605,8 +605,8 @@ export type AutoTopUpFailed = Event<
 export type AutoTopUpRearmed = Event<'AutoTopUpRearmed', { workspaceId: string; available: number; rearmedAt: string }>;
 
 /**
- * A top-up not yet paid will not be charged any more: auto top-up was turned off, or the card it
- * was to charge was removed or replaced. A charge already made for it is still credited if it
+ * A top-up not yet paid will not be charged any more: auto top-up was turned off or paused, or
+ * the card it was to charge was removed or replaced. A charge already made for it is still credited if it
  * succeeds; none is made after this. With a new card, the crossing is decided again, on that card.
  */
 export type AutoTopUpCanceled = Event<
@@ -614,13 +614,20 @@ export type AutoTopUpCanceled = Event<
   {
     workspaceId: string;
     topUpId: string;
-    /** SETTINGS_CHANGED: the threshold, package, target or limit consented to changed (since 2026-12-03). */
-    reason: 'TURNED_OFF' | 'CARD_REMOVED' | 'CARD_REPLACED' | 'SETTINGS_CHANGED';
+    /**
+     * SETTINGS_CHANGED: the threshold, package, target or limit consented to changed (since
+     * 2026-12-03). PAUSED: a charge to its card was disputed (since 2026-12-04).
+     */
+    reason: 'TURNED_OFF' | 'CARD_REMOVED' | 'CARD_REPLACED' | 'SETTINGS_CHANGED' | 'PAUSED';
     canceledAt: string;
   }
 >;
 
-/** Auto top-up stopped itself after failures; a billing manager turns it on again. */
+/**
+ * Auto top-up stopped itself: its charges kept failing, or (since 2026-12-04) the holder of its
+ * card disputed one of them (`topUpId`: the top-up whose charge failed or was disputed). A billing
+ * manager starts it again by saving the settings or a card.
+ */
 export type AutoTopUpPaused = Event<
   'AutoTopUpPaused',
   { workspaceId: string; topUpId: string; reason: string; pausedAt: string }

@@ -519,10 +519,99 @@ describe('a top-up that leaves the balance below the threshold', () => {
       },
     };
     const events = burst([...line550(), disputedEarly], [charge(succeeded())]);
+    // The dispute is of this very charge, to the card still saved: auto top-up pauses with it.
     expect(events.map((event) => event.type).filter((type) => type !== 'CreditsLow')).toEqual([
       'CreditsPurchased',
       'PurchaseDisputeOpened',
+      'AutoTopUpPaused',
     ]);
+  });
+});
+
+describe('a disputed top-up charge pauses auto top-up', () => {
+  const topUps = (events: WorkspaceCreditsEvent[]) => events.filter((event) => event.type.startsWith('AutoTopUp'));
+  // Top-up 1 paid (pi_top_1), 550 available: above the threshold of 100, armed again.
+  const paidTopUp = [...armed, spent(60, 90), topUpRequested({ available: 90 }), topUpPurchased(), rearmed(590)];
+  const disputeOfTopUp = providerDispute(disputeFact({ disputeId: 'dp_top', amount: 5000 }), {
+    paymentIntentId: 'pi_top_1',
+  });
+  const paused: WorkspaceCreditsEvent = {
+    type: 'AutoTopUpPaused',
+    data: {
+      workspaceId: WORKSPACE,
+      topUpId: 'topup-1',
+      reason:
+        "the card's holder disputed the charge of top-up topup-1 (dispute dp_top); saving the settings again, or another card, starts auto top-up again",
+      pausedAt: at(DAY).toISOString(),
+    },
+  };
+  const below = (n: number, credits = 10) =>
+    spend({ consumptionId: `s-${n}`, idempotencyKey: `k-${n}`, units: 1, creditsPerUnit: credits, now: at(DAY) });
+
+  it('pauses in the same append as the dispute, and the next fall below the threshold charges nothing', () => {
+    const events = burst(paidTopUp, [disputeOfTopUp]);
+    expect(events.map((event) => event.type)).toEqual(['PurchaseDisputeOpened', 'AutoTopUpPaused', 'CreditsLow']);
+    expect(events[1]).toEqual(paused);
+    expect(topUps(burst(paidTopUp, [disputeOfTopUp, below(2)]))).toEqual([paused]);
+  });
+
+  it('starts again when a billing manager saves the settings again, consenting afresh, or another card', () => {
+    const afterDispute = [...paidTopUp, ...burst(paidTopUp, [disputeOfTopUp])];
+    expect(topUps(burst(afterDispute, [configureTopUp(), below(2)])).map((event) => event.type)).toEqual([
+      'AutoTopUpConfigured',
+      'AutoTopUpRequested',
+    ]);
+    const newCard = recordSetup({
+      outcome: 'SAVED',
+      setupId: 'setup-2',
+      customerId: 'cus_1',
+      paymentMethodId: 'pm_2',
+      card: CARD,
+    });
+    expect(topUps(burst(afterDispute, [newCard, below(2)]))).toEqual([
+      expect.objectContaining({
+        type: 'AutoTopUpRequested',
+        data: expect.objectContaining({ paymentMethodId: 'pm_2' }) as unknown,
+      }),
+    ]);
+  });
+
+  it('cancels a top-up waiting for its retry on that card', () => {
+    // Top-up 2 declined once, its retry due in a minute, when top-up 1's charge is disputed.
+    const retrying = [
+      ...paidTopUp,
+      spent(500, 90, 'topup-grant-1'),
+      topUpRequested({ topUpId: 'topup-2', available: 90 }),
+      topUpFailed({ topUpId: 'topup-2', paymentIntentId: 'pi_top_2', retryAt: at(60_000).toISOString() }),
+    ];
+    const events = burst(retrying, [disputeOfTopUp]);
+    expect(topUps(events)).toEqual([
+      paused,
+      {
+        type: 'AutoTopUpCanceled',
+        data: { workspaceId: WORKSPACE, topUpId: 'topup-2', reason: 'PAUSED', canceledAt: at(DAY).toISOString() },
+      },
+    ]);
+  });
+
+  it('does not pause for a dispute of a checkout purchase, of a charge to a card replaced since, or when already paused', () => {
+    // A package bought at checkout (pi_1; its 90 credits left held, 500 available): money goes back,
+    // and the next fall below the threshold tops up as usual.
+    expect(topUps(burst(paidTopUp, [providerDispute(disputeFact({ amount: 4900 })), below(2, 450)]))).toEqual([
+      expect.objectContaining({ type: 'AutoTopUpRequested' }),
+    ]);
+    const replaced = [...paidTopUp, cardReplaced('pm_1'), cardSaved({ setupId: 'setup-2', paymentMethodId: 'pm_2' })];
+    expect(topUps(burst(replaced, [disputeOfTopUp]))).toEqual([]);
+    // A second dispute while paused adds nothing.
+    const secondTopUp = [
+      ...paidTopUp,
+      spent(500, 90, 'topup-grant-1'),
+      topUpRequested({ topUpId: 'topup-2', available: 90 }),
+      topUpPurchased({ topUpId: 'topup-2', paymentIntentId: 'pi_top_2', grantId: 'topup-grant-2' }),
+      rearmed(590),
+    ];
+    const second = providerDispute(disputeFact({ disputeId: 'dp_2', amount: 5000 }), { paymentIntentId: 'pi_top_2' });
+    expect(topUps(burst(secondTopUp, [disputeOfTopUp, second]))).toEqual([paused]);
   });
 });
 

@@ -334,7 +334,7 @@ describe('one charge per crossing', () => {
 });
 
 describe('a top-up is a purchase', () => {
-  it('is refunded at Stripe and disputed like any purchase', async () => {
+  it('is refunded at Stripe and disputed like any purchase, and a dispute pauses auto top-up', async () => {
     const workspaceId = await ready(1_000);
     expect((await spend(workspaceId, 8, 'to-refund')).errors).toBeUndefined(); // 1,000 → 200
     const topped = await eventually(() => autoTopUpOf(workspaceId), credited);
@@ -360,6 +360,20 @@ describe('a top-up is a purchase', () => {
       (purchases) => purchases[0]?.status === 'DISPUTED',
     );
     expect(disputed[0]).toMatchObject({ id: purchaseId, status: 'DISPUTED' });
+    // The card's holder contests an automatic charge: auto top-up stops charging that card.
+    const paused = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.paused,
+    );
+    expect(paused.autoTopUp.pauseReason).toContain(`disputed the charge of top-up`);
+    expect(paused.autoTopUp.pauseReason).toContain(dispute.id);
+    const charges = chargesOf(workspaceId).length;
+    // 200 available (the dispute holds what is left of the top-up): a spend below the threshold.
+    const below = await spend(workspaceId, 1, 'while-disputed');
+    expect(below.errors).toBeUndefined();
+    expect(below.data?.consumeCredits.available).toBe(100);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(chargesOf(workspaceId)).toHaveLength(charges);
     await stripe.closeDispute(dispute.id, 'won');
   });
 });

@@ -5,6 +5,7 @@
  * a payment this workspace has not recorded as a purchase yet is kept (ProviderEventDeferred) and
  * applied in the append that records the purchase, so the final state does not depend on order.
  */
+import { pausedForDispute } from '../auto-top-up';
 import { isDueToExpire } from '../drawdown';
 import type { ProviderDisputeFact, ProviderPaymentFact, ProviderRefundFact, WorkspaceCreditsEvent } from '../events';
 import { evolve } from '../evolve';
@@ -245,6 +246,7 @@ function decideDispute(
         openedAt: iso(now),
       },
     });
+    events.push(...pausedForDispute(state, workspaceId, purchase, fact.disputeId, now));
     if (fact.status === 'OPEN') return events;
   }
   const lost = fact.status === 'LOST';
