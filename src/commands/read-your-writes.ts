@@ -27,10 +27,18 @@ export class CommittedButNotVisible extends Error {
 const isOutcome = (value: unknown): value is CommandOutcome<unknown> =>
   typeof value === 'object' && value !== null && 'position' in value && 'events' in value;
 
-/** `service` with each method waiting for the read models to reach the position it appended at. */
+/**
+ * `service` with each method waiting for the read models to reach the position it appended at.
+ * An answer that appended nothing (a retry with its key, settings saved again as they were) waits
+ * for them to reach `head`, the log's last event then, when `head` can tell: such an answer stands
+ * for what an earlier call appended, and a retry racing its first call must not be answered from
+ * read models without it (a grant retried, answered with the balance before it, would be granted
+ * again under a new key). Nothing is waited for when the log's head is not known at bounded cost.
+ */
 export function readYourWrites<Service extends object>(
   service: Service,
   waitFor: (position: bigint) => Promise<void>,
+  head: () => Promise<bigint | undefined | 'unknown'> = () => Promise.resolve('unknown'),
 ): Service {
   return new Proxy(service, {
     get(target, property, receiver) {
@@ -38,9 +46,11 @@ export function readYourWrites<Service extends object>(
       if (typeof value !== 'function') return value;
       return async (...args: unknown[]) => {
         const result: unknown = await (value as (...parameters: unknown[]) => unknown).apply(target, args);
-        if (isOutcome(result) && result.position !== undefined) {
-          await waitFor(result.position).catch((error: unknown) => {
-            throw new CommittedButNotVisible(result.position as bigint, error);
+        if (!isOutcome(result)) return result;
+        const position = result.position ?? (result.events.length === 0 ? await head() : undefined);
+        if (position !== undefined && position !== 'unknown') {
+          await waitFor(position).catch((error: unknown) => {
+            throw new CommittedButNotVisible(position, error);
           });
         }
         return result;

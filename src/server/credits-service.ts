@@ -53,6 +53,9 @@ import { withTimeout } from './with-timeout';
  */
 const HOLD_LOOKUP_WAIT_MS = 5_000;
 
+/** How long an answer that appended nothing (a retry) may look for the log's head before it answers without waiting. */
+const HEAD_LOOKUP_MS = 5_000;
+
 export interface CreditsService {
   services: Services;
   store: EventStore;
@@ -134,6 +137,8 @@ export async function startCreditsService(
     const purchases = new CreditPurchasesReader(readModels);
     const alerts = new CreditAlertsReader(readModels);
     const waitFor = (position: bigint) => projections.waitFor(position);
+    // For answers that appended nothing: the log's head, found with bounded work (or 'unknown').
+    const head = () => withTimeout(probeHead(store), HEAD_LOOKUP_MS).catch(() => 'unknown' as const);
     const commands = new CreditsCommands(handler, catalog, clock);
     const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
     const lookup = workspaceLookup(readModels, purchases);
@@ -212,18 +217,18 @@ export async function startCreditsService(
       sweeper.start(config.expirySweepIntervalMs);
       executor.start();
     });
-    const visiblePayments = readYourWrites(payments, waitFor);
-    const visibleAutoTopUp = readYourWrites(autoTopUp, waitFor);
+    const visiblePayments = readYourWrites(payments, waitFor, head);
+    const visibleAutoTopUp = readYourWrites(autoTopUp, waitFor, head);
     return {
       services: {
         catalog,
-        commands: readYourWrites(commands, waitFor),
+        commands: readYourWrites(commands, waitFor, head),
         payments: visiblePayments,
         autoTopUp: visibleAutoTopUp,
         autoTopUpQueries,
         queries,
         holds: {
-          commands: readYourWrites(new HoldCommands(handler, catalog, clock), waitFor),
+          commands: readYourWrites(new HoldCommands(handler, catalog, clock), waitFor, head),
           queries: new HoldQueries(
             new CreditHoldsReader(readModels),
             clock,
@@ -247,7 +252,7 @@ export async function startCreditsService(
           parked: () => reader.parked(),
           retry: async (reaction, key, requestedBy) => waitFor(await executor.retry(reaction, key, requestedBy)),
         },
-        webhooks: { commands: readYourWrites(webhooks.commands, waitFor), reader: webhooks.reader },
+        webhooks: { commands: readYourWrites(webhooks.commands, waitFor, head), reader: webhooks.reader },
       },
       store,
       appendFailure: () => (store instanceof SqliteEventStore ? store.appendFailure : undefined),

@@ -7,7 +7,7 @@
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
-import { ConsumeCreditsDocument, WorkspaceCreditsDocument } from '../generated/graphql';
+import { ConsumeCreditsDocument, GrantCreditsDocument, WorkspaceCreditsDocument } from '../generated/graphql';
 import { eventually } from '../support/eventually';
 import { applyAllowance, execute, expectData, headPosition } from '../support/graphql-client';
 import { adminToken, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
@@ -114,4 +114,35 @@ it('listens when it starts with read models it cannot write, says so at /readyz,
   expect(
     (await expectData(server.url, WorkspaceCreditsDocument, { workspaceId }, adminToken())).workspaceCredits.available,
   ).toBe(before - 14);
+}, 60_000);
+
+it('answers a keyed retry of a grant the read models do not show yet as not visible, never with the balance before it', async () => {
+  const workspaceId = 'ws-retry-not-visible';
+  const { started, dataDir, before } = await serverWithAllowance(workspaceId);
+  server = started;
+  const grant = { input: { workspaceId, credits: 1_000, reason: 'goodwill', idempotencyKey: 'grant-once' } };
+
+  const intruder = new BetterSqlite3(join(dataDir, 'read-models.sqlite'));
+  intruder.exec('BEGIN IMMEDIATE');
+  try {
+    const first = await execute(server.url, GrantCreditsDocument, grant, adminToken());
+    expect(first.errors?.[0]?.extensions?.code).toBe('COMMITTED_NOT_VISIBLE');
+    // The retry appends nothing: the grant it stands for is in the log, not yet in the read models.
+    // Answered from them now, it would say `before`, and its caller would grant again under a new key.
+    const retried = await execute(server.url, GrantCreditsDocument, grant, adminToken());
+    expect(retried.data).toBeNull();
+    expect(retried.errors?.[0]?.extensions?.code).toBe('COMMITTED_NOT_VISIBLE');
+  } finally {
+    intruder.exec('ROLLBACK');
+    intruder.close();
+  }
+
+  // Once they catch up, the retry answers the grant, once.
+  const settled = await eventually(
+    () => execute(server!.url, GrantCreditsDocument, grant, adminToken()),
+    (answer) => answer.errors === undefined,
+  );
+  expect(settled.data?.grantCredits.available).toBe(before + 1_000);
+  const after = await expectData(server.url, WorkspaceCreditsDocument, { workspaceId }, adminToken());
+  expect(after.workspaceCredits.available).toBe(before + 1_000);
 }, 60_000);
