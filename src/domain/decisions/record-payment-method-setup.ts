@@ -1,7 +1,8 @@
 /**
  * RecordPaymentMethodSetup: what became of saving a card, from the payments reaction (the customer
  * created, the setup page opened or refused) and the provider's webhook (the card saved). Each fact
- * is recorded once however often it arrives; the workspace keeps the first customer it was given.
+ * is recorded once however often it arrives; the workspace keeps the first customer it was given,
+ * and the card of the setup started last among those saved, in whatever order their webhooks come.
  */
 import type { RecordPaymentMethodSetup } from '../commands';
 import type { WorkspaceCreditsEvent } from '../events';
@@ -47,6 +48,10 @@ export function recordPaymentMethodSetup(
       ];
     case 'SAVED': {
       if (data.setupId !== null && state.autoTopUp.setups.get(data.setupId) === 'SAVED') return [];
+      // A setup started after this one saved its card: that card is the later choice, whatever
+      // order their webhooks came in, and removing it now would charge (and keep) the card the
+      // billing manager replaced or removed since.
+      if (data.setupId !== null && savedAfter(state.autoTopUp.setups, data.setupId)) return [];
       const previous = state.autoTopUp.card;
       if (previous?.paymentMethodId === data.paymentMethodId) return [];
       // The card it replaces is removed, so that the provider forgets it too.
@@ -74,4 +79,17 @@ export function recordPaymentMethodSetup(
       ];
     }
   }
+}
+
+/**
+ * Whether a setup started after `setupId` saved its card. Setups are kept in the order they were
+ * started (a Map keeps insertion order, and the state's snapshot keeps its entries in order).
+ */
+function savedAfter(setups: WorkspaceCreditsState['autoTopUp']['setups'], setupId: string): boolean {
+  let later = false;
+  for (const [id, status] of setups) {
+    if (later && status === 'SAVED') return true;
+    if (id === setupId) later = true;
+  }
+  return false;
 }

@@ -1,5 +1,5 @@
 /** RecordPaymentMethodSetup: the customer once, the setup page once, the card once per card. */
-import { CARD, cardReplaced, cardSaved, recordSetup } from '../auto-top-up-builders';
+import { CARD, cardRemoved, cardReplaced, cardSaved, recordSetup } from '../auto-top-up-builders';
 import { at, DAY, WORKSPACE } from '../builders';
 import { given } from '../spec';
 
@@ -72,4 +72,27 @@ describe('RecordPaymentMethodSetup', () => {
     given(cardSaved())
       .when(recordSetup({ outcome: 'SAVED', setupId: null, customerId: 'cus_1', paymentMethodId: 'pm_2', card: CARD }))
       .then(cardReplaced('pm_1'), cardSaved({ setupId: null, paymentMethodId: 'pm_2' })));
+
+  describe('a late webhook of an older setup', () => {
+    const startedAs = (setupId: string) => ({ ...started, data: { ...started.data, setupId } });
+    const saveOf = (setupId: string, paymentMethodId: string) =>
+      recordSetup({ outcome: 'SAVED', setupId, customerId: 'cus_1', paymentMethodId, card: CARD });
+    const setup2Saved = cardSaved({ setupId: 'setup-2', paymentMethodId: 'pm_2' });
+
+    it('does not replace the card of a setup started after it, whatever order their webhooks came in', () =>
+      given(startedAs('setup-1'), startedAs('setup-2'), setup2Saved).when(saveOf('setup-1', 'pm_1')).thenNothing());
+
+    it('does not bring back a card removed after the newer setup saved it', () =>
+      given(startedAs('setup-1'), startedAs('setup-2'), setup2Saved, cardRemoved('pm_2'))
+        .when(saveOf('setup-1', 'pm_1'))
+        .thenNothing());
+
+    it('still saves the card of a setup started after the saved one, and of one whose webhook is the only one', () => {
+      given(startedAs('setup-1'), cardSaved({ setupId: 'setup-1' }), startedAs('setup-2'))
+        .when(saveOf('setup-2', 'pm_2'))
+        .then(cardReplaced('pm_1'), setup2Saved);
+      // Setup 2 started but never completed: setup 1's card, completed late, is saved.
+      given(startedAs('setup-1'), startedAs('setup-2')).when(saveOf('setup-1', 'pm_1')).then(cardSaved());
+    });
+  });
 });
