@@ -8,7 +8,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, OperationTypeNode } from 'graphql';
 import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
@@ -44,6 +45,25 @@ import { serveSubscriptions, type SocketLimits } from './subscriptions';
 
 /** The largest request body, and the largest message over a socket. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * A subscription sent over HTTP is refused (400 BAD_REQUEST): it is served over graphql-ws at
+ * /graphql, where each one is authorized when it starts. Executed over HTTP it would run only its
+ * field resolvers, without a source event and without that check, and answer nonsense.
+ */
+const subscriptionsOverWebSocketOnly: ApolloServerPlugin<GraphQLContext> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation !== OperationTypeNode.SUBSCRIPTION) return;
+        throw new GraphQLError(
+          'Subscriptions are served over WebSocket (the graphql-ws protocol) at /graphql, not over HTTP.',
+          { extensions: { code: 'BAD_REQUEST', http: { status: 400 } } },
+        );
+      },
+    };
+  },
+};
 export interface HttpServerOptions {
   production: boolean;
   jwtSecret: string;
@@ -135,6 +155,7 @@ export async function startHttpServer(
     validationRules: limits.validationRules,
     plugins: [
       limits.apolloPlugin,
+      subscriptionsOverWebSocketOnly,
       graphqlMetricsPlugin(),
       {
         serverWillStart: async () => ({

@@ -1,10 +1,10 @@
 /**
  * /graphql over plain HTTP: what reaches Apollo, and what is refused before it with a GraphQL-shaped
- * error (a body that is not JSON, one that is too large), leaving the server serving.
+ * error (a body that is not JSON, one that is too large, a subscription), leaving the server serving.
  */
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { headPosition } from '../support/graphql-client';
-import { adminToken, startServer, type ServerProcess } from '../support/server-process';
+import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 
 let server: ServerProcess;
 beforeAll(async () => {
@@ -192,6 +192,22 @@ it('refuses variables holding text that is not well-formed Unicode (a lone surro
   // A pair of surrogates (an emoji) is text like any other.
   const emoji = JSON.stringify({ query: '{ creditPackages { id } }', variables: { note: '\u{1F600}' } });
   expect((await post(emoji)).status).toBe(200);
+});
+
+it('refuses a subscription sent over HTTP with 400 BAD_REQUEST, whichever workspace it names: it is served over graphql-ws', async () => {
+  const member = tokenFor('ws-http-subscription', 'MEMBER');
+  for (const workspaceId of ['ws-http-subscription', 'someone-else']) {
+    const query = `subscription { workspaceCreditsChanged(workspaceId: "${workspaceId}") { available } }`;
+    const response = await post(JSON.stringify({ query }), { authorization: `Bearer ${member}` });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as {
+      data?: unknown;
+      errors: { message: string; extensions: { code: string } }[];
+    };
+    expect(body.data).toBeUndefined();
+    expect(body.errors[0]?.extensions.code).toBe('BAD_REQUEST');
+    expect(body.errors[0]?.message).toContain('graphql-ws');
+  }
 });
 
 it('keeps serving after refusing', async () => {
