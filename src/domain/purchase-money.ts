@@ -48,8 +48,11 @@ export interface MoneyBack {
 }
 
 /**
- * The credits all the money returned pays for: what each return pays for by itself, and every
- * credit once every cent went back. A function of the set of returns, not of the order they came
+ * The credits all the money returned pays for: what the returns pay for by themselves (an admin's
+ * refund, the credits it named), or the share of the purchase all the money together is worth,
+ * whichever is more, and every credit once every cent went back. The share of the sum, not the sum
+ * of each return's share rounded down: a hundred refunds of 8 cents return $8.00, and take the
+ * credits $8.00 pays for, not none. A function of the set of returns, not of the order they came
  * in, so that webhooks delivered in any order (a refund failing after another was made) end the same.
  */
 export function repaidBy(purchase: Pick<PurchaseRecord, 'credits' | 'price'>, backs: Iterable<MoneyBack>): number {
@@ -60,7 +63,7 @@ export function repaidBy(purchase: Pick<PurchaseRecord, 'credits' | 'price'>, ba
     credits += back.paysFor;
   }
   if (purchase.price.amount > 0 && amount >= purchase.price.amount) return purchase.credits;
-  return Math.min(purchase.credits, credits);
+  return Math.min(purchase.credits, Math.max(credits, paysFor(purchase, amount)));
 }
 
 /** The returns of money on a purchase now, with one more (`adding`) or one fewer (`dropping`). */

@@ -5,6 +5,7 @@
  */
 import type { RecordProviderRefund } from '../../../src/domain/commands';
 import { decide } from '../../../src/domain/decide';
+import { evolve } from '../../../src/domain/evolve';
 import type { WorkspaceCreditsEvent } from '../../../src/domain/events';
 import { availableCredits } from '../../../src/domain/drawdown';
 import { at, consumed, DAY, draw, expired, purchased } from '../builders';
@@ -110,6 +111,19 @@ describe('RecordProviderRefund: refunds made in the provider’s dashboard', () 
     given(bought)
       .when(providerRefund(dashboard()))
       .then(recorded(), refundSucceeded({ refundId: 'provider-re_9', providerRefundId: 're_9' })));
+
+  it('takes back the credits many small refunds pay for together, not the sum of each one rounded down', () => {
+    // A credit of this package costs 9 cents: each refund of 8 cents pays for none by itself.
+    const state = stateOf([bought]);
+    for (let n = 1; n <= 100; n++) {
+      const events = decide(providerRefund(dashboard({ providerRefundId: `re_small_${n}`, amount: 8 })), state);
+      for (const event of events) evolve(state, event);
+    }
+    // $8.00 back pays for 88 credits of 2,000 bought for $180.00 (2,000 × 800 / 18,000 = 88.9).
+    const purchase = state.purchases.get(bought.data.purchaseId);
+    expect(purchase).toMatchObject({ amountReturned: 800, creditsRepaid: 88 });
+    expect(availableCredits(state.grants.values(), at(DAY).getTime())).toBe(2000 - 88);
+  });
 
   it('records the spent credits its money paid for as owed', () => {
     const spent = consumed({ credits: 1800, drawdown: [draw('purchase-1', 'PURCHASED', 1800)], availableAfter: 200 });
