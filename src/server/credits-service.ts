@@ -70,6 +70,12 @@ export interface CreditsService {
   providerEvents: ProviderEvents;
   /** The command side's workspace states in memory (STATE_CACHE_MB bounds the bytes). */
   stateCache(): { workspaces: number; bytes: number };
+  /**
+   * Answers at once every request waiting for a provider's outcome (a refund, a checkout, a card
+   * setup) with what the read models show now, and every later one without waiting: the server is
+   * shutting down, and an answer cut off by the drain's deadline would hide a write that happened.
+   */
+  stopWaiting(): void;
   close(): Promise<void>;
 }
 
@@ -171,9 +177,12 @@ export async function startCreditsService(
       checkpoint: () => projections.checkpoint,
     });
     const watchers = new Set<() => void>();
+    /** Each waiting watch's way to end now, without what it waited for. */
+    const giveUps = new Set<() => void>();
+    let waiting = true;
     const watch: ReadModelWatch = (read, timeoutMs) => {
       const found = read();
-      if (found !== undefined) return Promise.resolve(found);
+      if (found !== undefined || !waiting) return Promise.resolve(found);
       return new Promise((resolve) => {
         const check = (): void => {
           const value = read();
@@ -181,15 +190,18 @@ export async function startCreditsService(
           done();
           resolve(value);
         };
-        const timer = setTimeout(() => {
+        const giveUp = (): void => {
           done();
           resolve(undefined);
-        }, timeoutMs);
+        };
+        const timer = setTimeout(giveUp, timeoutMs);
         const done = (): void => {
           clearTimeout(timer);
           watchers.delete(check);
+          giveUps.delete(giveUp);
         };
         watchers.add(check);
+        giveUps.add(giveUp);
       });
     };
     projections.onCommitted((workspaces) => {
@@ -262,6 +274,10 @@ export async function startCreditsService(
       gateway,
       providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store, visibleAutoTopUp),
       stateCache: () => handler.cacheUsage(),
+      stopWaiting() {
+        waiting = false;
+        for (const giveUp of giveUps) giveUp();
+      },
       async close() {
         closing = true;
         await sweeper.stop();

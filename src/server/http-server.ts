@@ -221,6 +221,9 @@ export async function startHttpServer(
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
     close: () => {
       drain.begin();
+      // Mutations waiting for Stripe's answer (up to 15 s) answer now, with what is recorded, rather
+      // than be cut off by the drain's deadline after their write happened.
+      service.stopWaiting();
       return apollo.stop();
     },
   };
