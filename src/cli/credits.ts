@@ -9,7 +9,7 @@
  * `npm run --silent credits -- …` or `npx credits …` (bin/credits.js) keep npm's banner out of stdout.
  * Run replay with the server stopped: it empties the read models it rebuilds.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { requestRetry } from '../../reactions/attempt-events';
 import { WorkReader } from '../../reactions/work-reader';
@@ -20,7 +20,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { ProjectionRunner } from '../../projections/runner';
 import { resolveJwtSecret } from '../auth/tokens';
-import { loadConfig } from '../server/config';
+import { loadConfig, type Config } from '../server/config';
 import { lockDataDir } from '../server/data-dir-lock';
 import { openStores } from '../server/stores';
 import { EXPORT_FORMATS, exportLedger, type ExportFormat } from './export-ledger';
@@ -77,6 +77,20 @@ const report = (summary: ReplaySummary): void => {
   );
 };
 
+/**
+ * The tools read what a server wrote. A DATA_DIR without it is a mistyped path, not an empty log:
+ * refused, rather than made (a new log, with an identity of its own) and reported as 0 events.
+ */
+function mustHave(config: Config, what: 'the event log' | 'the read models'): void {
+  if (what === 'the event log' && config.eventStoreUrl) return;
+  const file = what === 'the event log' ? config.eventStoreFile : config.readModelFile;
+  if (existsSync(file)) return;
+  throw new Error(
+    `${file} does not exist: DATA_DIR (${config.dataDir}) holds no ${what === 'the event log' ? 'event log' : 'read models'}. ` +
+      'Set DATA_DIR to the directory the server uses (this tool never creates one).',
+  );
+}
+
 // Usage errors (commander's own and ours) are thrown, not exited on, so that they all leave with
 // USAGE_ERROR below; the subcommands inherit this setting.
 const program = new Command('credits').description('Replay and export the credit history').exitOverride();
@@ -93,6 +107,7 @@ program
   .option('--no-progress', 'do not draw the progress bar')
   .action(async (names: string[], options: { projection?: string; out?: string; progress: boolean }) => {
     const config = loadConfig();
+    mustHave(config, 'the event log');
     // A rebuild empties the read models first: never under a server that is writing them.
     const lock = options.projection ? undefined : lockDataDir(config.dataDir, 'credits replay', { server: false });
     const { store, readModels } = await openStores(config, { readOnly: true });
@@ -147,7 +162,10 @@ program
         { exitCode: USAGE_ERROR, code: 'credits.emptyRange' },
       );
     }
-    const { store, readModels } = await openStores(loadConfig(), { readOnly: true });
+    const config = loadConfig();
+    // The ledger is brought up to date from the log before exporting: only the log must be there.
+    mustHave(config, 'the event log');
+    const { store, readModels } = await openStores(config, { readOnly: true });
     try {
       // Bring the ledger up to the head of the log first; safe while a server projects too.
       const runner = new ProjectionRunner(store, readModels, LOG_FOLLOWERS);
@@ -172,7 +190,9 @@ program
   .command('projections')
   .description('Show where each read model and reaction has projected the log to, and any that stopped, with why')
   .action(() => {
-    const readModels = openReadModelDb(loadConfig().readModelFile);
+    const config = loadConfig();
+    mustHave(config, 'the read models');
+    const readModels = openReadModelDb(config.readModelFile);
     try {
       for (const status of projectionStatuses(readModels)) console.log(JSON.stringify(status));
     } finally {
@@ -186,6 +206,7 @@ program
   .option('--retry <reaction:key>', 'try a parked piece of work again, with its retries afresh')
   .action(async (options: { retry?: string }) => {
     const config = loadConfig();
+    mustHave(config, 'the read models');
     if (!options.retry) {
       const readModels = openReadModelDb(config.readModelFile);
       try {

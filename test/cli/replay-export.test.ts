@@ -2,7 +2,7 @@
  * The analysts' CLI: replay rebuilds read models identical to the live ones, runs an analyst's own
  * projection, and export streams the ledger as CSV or NDJSON with filters.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
@@ -95,6 +95,16 @@ it('rebuilds only the named read model, and refuses an unknown one', () => {
   expect(stderr).toMatch(/rebuilt credit-ledger\n/);
   expect(dumpReadModels()).toEqual(live);
   expect(() => runCreditsCli(dataDir, ['replay', 'no-such-model'])).toThrow(/Unknown projection\(s\): no-such-model/);
+});
+
+it('refuses a DATA_DIR that holds no log or read models, and makes nothing there', () => {
+  const mistyped = join(dataDir, 'no-such-dir');
+  for (const args of [['replay', '--no-progress'], ['export'], ['projections'], ['reactions']]) {
+    const result = spawnCreditsCli(mistyped, args);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/does not exist: DATA_DIR \(.*no-such-dir\) holds no (event log|read models)\./);
+    expect(existsSync(mistyped)).toBe(false);
+  }
 });
 
 it("runs an analyst's projection over the whole history", () => {
