@@ -191,6 +191,7 @@ describe('depletion and recovery', () => {
     expect(paged).toEqual(alerts.map((alert) => alert.type));
 
     for (const bad of [
+      '',
       'not-an-id',
       `other-workspace:${alerts[1]!.id.split(':')[1]}`,
       `${workspaceId}:-1`,

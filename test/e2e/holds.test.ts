@@ -127,6 +127,11 @@ describe('a burst on one workspace', () => {
       service,
     );
     expect(list.creditHolds.edges).toHaveLength(holds.length);
+    // A cursor this API did not return, the empty one included, is refused rather than read as the start.
+    for (const after of ['', 'bm90LWEtY3Vyc29y']) {
+      const refused = await expectError(shared.url, CreditHoldsDocument, { workspaceId, after }, service);
+      expect(refused.code).toBe('BAD_USER_INPUT');
+    }
   });
 });
 

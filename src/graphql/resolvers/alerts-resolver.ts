@@ -59,7 +59,8 @@ export class AlertsResolver {
     @Ctx() context: GraphQLContext,
   ): CreditAlert[] {
     const principal = requireWorkspaceAccess(context, workspaceId);
-    const before = after ? positionOfAlert(workspaceId, after) : undefined;
+    // An empty cursor is refused too, as every list's is: it names no alert.
+    const before = after === undefined || after === null ? undefined : positionOfAlert(workspaceId, after);
     // Which endpoint failed, and since when, is for those who may manage the endpoints; members
     // are told only that one was disabled.
     const seesEndpoints = canManageBilling(principal, workspaceId);

@@ -160,7 +160,8 @@ export class HoldsResolver {
   ): CreditHoldConnection {
     requireWorkspaceAccess(context, workspaceId);
     const before = after === undefined || after === null ? undefined : decodeCursor(after);
-    if (after && before === undefined) {
+    // An empty cursor too: a client that sends "" for "no cursor" would otherwise page from the start.
+    if (after !== undefined && after !== null && before === undefined) {
       throw new GraphQLError('after is not a cursor this API returned.', { extensions: { code: 'BAD_USER_INPUT' } });
     }
     const { holds, hasNextPage } = context.services.holds.queries.page(workspaceId, {
