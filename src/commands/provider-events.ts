@@ -291,12 +291,16 @@ export class ProviderEvents {
     return { position };
   }
 
-  /** Ours: the metadata we set, a purchase we recorded, or the provider's record of the payment. */
+  /**
+   * Ours: a purchase we recorded, else the metadata we set, else the provider's record of the
+   * payment. The recorded purchase comes first: a refund's or dispute's metadata is its own, and
+   * whoever refunds in Stripe's dashboard can write any workspace there.
+   */
   private async workspaceOfPayment(
     paymentIntentId: string,
     metadata: Record<string, string>,
   ): Promise<string | undefined> {
-    const named = workspaceIn(metadata) ?? this.lookup.workspaceOfPayment(paymentIntentId);
+    const named = this.lookup.workspaceOfPayment(paymentIntentId) ?? workspaceIn(metadata);
     if (named !== undefined) return named;
     const recorded = await this.gateway.paymentIntentMetadata(paymentIntentId);
     return recorded === undefined ? undefined : workspaceIn(recorded);

@@ -12,6 +12,7 @@ import {
   RefundCreditPurchaseDocument,
 } from '../generated/graphql';
 import { expectData, expectError, headPosition } from '../support/graphql-client';
+import { eventTypes } from '../support/event-log';
 import { adminToken, tokenFor } from '../support/server-process';
 import { stripeTestbed } from '../support/stripe-testbed';
 
@@ -145,6 +146,45 @@ describe('refunding purchases', () => {
       refundedAmount: { amount: 4500 },
       creditsLeft: 1500,
     });
+  });
+
+  it('files a refund under the workspace whose purchase it refunds, whatever workspace its metadata names', async () => {
+    const { workspaceId, paymentIntentId } = await purchased('credits-2000'); // $180.00
+    const other = testbed.newWorkspace();
+    // A dashboard refund whose metadata someone filled in with another workspace's id.
+    const payload = JSON.stringify({
+      id: 'evt_foreign_metadata',
+      object: 'event',
+      api_version: '2025-01-27.acacia',
+      created: Math.floor(Date.now() / 1000),
+      livemode: false,
+      pending_webhooks: 1,
+      request: { id: null, idempotency_key: null },
+      type: 'refund.updated',
+      data: {
+        object: {
+          id: 're_foreign_metadata',
+          object: 'refund',
+          amount: 4500,
+          charge: 'ch_foreign_metadata',
+          created: Math.floor(Date.now() / 1000),
+          currency: 'usd',
+          metadata: { workspaceId: other },
+          payment_intent: paymentIntentId,
+          reason: null,
+          status: 'succeeded',
+          failure_reason: null,
+        },
+      },
+    });
+    const answer = await fetch(`${testbed.server.url}/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': testbed.stripe.sign(payload) },
+      body: payload,
+    });
+    expect(answer.status).toBe(200);
+    expect((await purchasesOf(workspaceId))[0]).toMatchObject({ refundedCredits: 500, creditsLeft: 1500 });
+    expect(await eventTypes(testbed.server.dataDir, other)).toEqual([]);
   });
 
   it('answers 500 when it cannot apply an event, so that Stripe delivers it again', async () => {
