@@ -45,25 +45,31 @@ export interface MoneyBack {
   amount: number;
   /** Credits it pays for by itself: an admin refund's credits, otherwise its money's share. */
   paysFor: number;
+  /** An admin's refund, which names its credits (the money follows them); otherwise money named alone. */
+  namesCredits?: boolean;
 }
 
 /**
- * The credits all the money returned pays for: what the returns pay for by themselves (an admin's
- * refund, the credits it named), or the share of the purchase all the money together is worth,
- * whichever is more, and every credit once every cent went back. The share of the sum, not the sum
- * of each return's share rounded down: a hundred refunds of 8 cents return $8.00, and take the
- * credits $8.00 pays for, not none. A function of the set of returns, not of the order they came
- * in, so that webhooks delivered in any order (a refund failing after another was made) end the same.
+ * The credits all the money returned pays for: the credits the admins' refunds named, with the
+ * share of the purchase the money returned otherwise (Dashboard refunds, lost disputes) is worth
+ * together, or the share all the money is worth, whichever is more; every credit once every cent
+ * went back. The share of a sum, not the sum of each return's share rounded down: a hundred
+ * refunds of 8 cents return $8.00, and take the credits $8.00 pays for, not none; and an admin's
+ * refund after them still takes the credits it names. A function of the set of returns, not of the
+ * order they came in, so that webhooks delivered in any order (a refund failing after another was
+ * made) end the same.
  */
 export function repaidBy(purchase: Pick<PurchaseRecord, 'credits' | 'price'>, backs: Iterable<MoneyBack>): number {
   let amount = 0;
-  let credits = 0;
+  let named = 0;
+  let moneyAlone = 0;
   for (const back of backs) {
     amount += back.amount;
-    credits += back.paysFor;
+    if (back.namesCredits) named += back.paysFor;
+    else moneyAlone += back.amount;
   }
   if (purchase.price.amount > 0 && amount >= purchase.price.amount) return purchase.credits;
-  return Math.min(purchase.credits, Math.max(credits, paysFor(purchase, amount)));
+  return Math.min(purchase.credits, Math.max(named + paysFor(purchase, moneyAlone), paysFor(purchase, amount)));
 }
 
 /** The returns of money on a purchase now, with one more (`adding`) or one fewer (`dropping`). */
@@ -76,7 +82,7 @@ function moneyBacks(
   for (const refund of state.purchaseRefunds.values()) {
     if (refund.purchaseId !== purchaseId || refund.refundId === change.dropping) continue;
     if (refund.status === 'FAILED' || refund.status === 'CANCELED') continue;
-    backs.push({ amount: refund.amount.amount, paysFor: refund.paysFor });
+    backs.push({ amount: refund.amount.amount, paysFor: refund.paysFor, namesCredits: refund.origin === 'ADMIN' });
   }
   for (const dispute of state.disputes.values()) {
     if (dispute.purchaseId === purchaseId && dispute.status === 'LOST') backs.push(dispute.lost);

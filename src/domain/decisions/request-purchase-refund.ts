@@ -31,7 +31,7 @@ export function requestPurchaseRefund(
   requireReason(data.reason, 'A refund');
   const now = data.now.getTime();
   const plan = planAdminRefund(state, data.purchaseId, data.credits, now);
-  const back = { amount: plan.amount.amount, paysFor: plan.credits };
+  const back = { amount: plan.amount.amount, paysFor: plan.credits, namesCredits: true };
   const paid = paidBackBy(state, plan.purchase, back, creditsLeft(state, plan.purchase, now));
   const events: WorkspaceCreditsEvent[] = [
     ...expireDueGrants(state, data.workspaceId, now),

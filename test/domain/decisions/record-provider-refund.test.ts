@@ -16,6 +16,7 @@ import {
   refundPending,
   refundRequested,
   refundSucceeded,
+  requestRefund,
 } from '../payment-builders';
 import { given, stateOf } from '../spec';
 
@@ -123,6 +124,27 @@ describe('RecordProviderRefund: refunds made in the provider’s dashboard', () 
     const purchase = state.purchases.get(bought.data.purchaseId);
     expect(purchase).toMatchObject({ amountReturned: 800, creditsRepaid: 88 });
     expect(availableCredits(state.grants.values(), at(DAY).getTime())).toBe(2000 - 88);
+  });
+
+  it('still takes the credits an admin names after small refunds that paid for some together', () => {
+    // 3,000 credits for $100.00: two refunds of 2 cents pay for none alone and for one together.
+    const cheap = purchased({ credits: 3000, price: { amount: 10000, currency: 'USD' } });
+    const state = stateOf([cheap]);
+    const apply = (command: Parameters<typeof decide>[0]) => {
+      const events = decide(command, state);
+      for (const event of events) evolve(state, event);
+      return events;
+    };
+    apply(providerRefund(dashboard({ providerRefundId: 're_2c_1', amount: 2 })));
+    apply(providerRefund(dashboard({ providerRefundId: 're_2c_2', amount: 2 })));
+    expect(state.purchases.get(cheap.data.purchaseId)).toMatchObject({ amountReturned: 4, creditsRepaid: 1 });
+    const [requested] = apply(requestRefund({ purchaseId: cheap.data.purchaseId, credits: 1 }));
+    // The credit named, for the money that brings the returns to two credits' worth (6 cents).
+    expect(requested).toMatchObject({
+      type: 'PurchaseRefundRequested',
+      data: { credits: 1, creditsRepaid: 1, amount: { amount: 2, currency: 'USD' } },
+    });
+    expect(state.purchases.get(cheap.data.purchaseId)).toMatchObject({ amountReturned: 6, creditsRepaid: 2 });
   });
 
   it('records the spent credits its money paid for as owed', () => {
