@@ -170,7 +170,7 @@ export class ProviderEvents {
     event: Extract<PaymentEvent, { kind: 'charge_refunded' }>,
   ): Promise<ProviderEventOutcome> {
     const paymentIntentId = requireId(event.paymentIntentId, 'paymentIntent', 'The charge’s payment intent');
-    const workspaceId = await this.workspaceOfPayment(paymentIntentId, event.metadata);
+    const workspaceId = await this.workspaceOfPayment(paymentIntentId);
     if (workspaceId === undefined) return { position: undefined, ignored: `payment ${paymentIntentId} is not ours` };
     const refunds = event.refundsListed ? event.refunds : await this.gateway.listRefunds(paymentIntentId);
     let position: bigint | undefined;
@@ -183,7 +183,7 @@ export class ProviderEvents {
 
   private async refundUpdated(refund: ProviderRefund): Promise<ProviderEventOutcome> {
     const paymentIntentId = requireId(refund.paymentIntentId, 'paymentIntent', 'The refund’s payment intent');
-    const workspaceId = await this.workspaceOfPayment(paymentIntentId, refund.metadata);
+    const workspaceId = await this.workspaceOfPayment(paymentIntentId);
     if (workspaceId === undefined) return { position: undefined, ignored: `payment ${paymentIntentId} is not ours` };
     return { position: await this.recordRefund(workspaceId, paymentIntentId, refund) };
   }
@@ -213,7 +213,7 @@ export class ProviderEvents {
   ): Promise<ProviderEventOutcome> {
     const { dispute } = event;
     const paymentIntentId = requireId(dispute.paymentIntentId, 'paymentIntent', 'The disputed payment intent');
-    const workspaceId = await this.workspaceOfPayment(paymentIntentId, {});
+    const workspaceId = await this.workspaceOfPayment(paymentIntentId);
     if (workspaceId === undefined) return { position: undefined, ignored: `payment ${paymentIntentId} is not ours` };
     const fact: ProviderDisputeFact = {
       disputeId: requireId(dispute.disputeId, 'dispute', 'The dispute'),
@@ -292,16 +292,13 @@ export class ProviderEvents {
   }
 
   /**
-   * Ours: a purchase we recorded, else the metadata we set, else the provider's record of the
-   * payment. The recorded purchase comes first: a refund's or dispute's metadata is its own, and
-   * whoever refunds in Stripe's dashboard can write any workspace there.
+   * Ours: a purchase we recorded, else the metadata we set on the payment, as Stripe keeps it. Never
+   * an event's own metadata: a refund's or a dispute's is its own, and whoever refunds in Stripe's
+   * dashboard can write any workspace there.
    */
-  private async workspaceOfPayment(
-    paymentIntentId: string,
-    metadata: Record<string, string>,
-  ): Promise<string | undefined> {
-    const named = this.lookup.workspaceOfPayment(paymentIntentId) ?? workspaceIn(metadata);
-    if (named !== undefined) return named;
+  private async workspaceOfPayment(paymentIntentId: string): Promise<string | undefined> {
+    const recordedHere = this.lookup.workspaceOfPayment(paymentIntentId);
+    if (recordedHere !== undefined) return recordedHere;
     const recorded = await this.gateway.paymentIntentMetadata(paymentIntentId);
     return recorded === undefined ? undefined : workspaceIn(recorded);
   }

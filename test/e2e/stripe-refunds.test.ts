@@ -148,12 +148,10 @@ describe('refunding purchases', () => {
     });
   });
 
-  it('files a refund under the workspace whose purchase it refunds, whatever workspace its metadata names', async () => {
-    const { workspaceId, paymentIntentId } = await purchased('credits-2000'); // $180.00
-    const other = testbed.newWorkspace();
-    // A dashboard refund whose metadata someone filled in with another workspace's id.
+  /** A signed refund.updated for a Dashboard refund whose metadata someone filled in with `workspaceId`. */
+  const refundNaming = async (paymentIntentId: string, workspaceId: string, id: string) => {
     const payload = JSON.stringify({
-      id: 'evt_foreign_metadata',
+      id: `evt_${id}`,
       object: 'event',
       api_version: '2025-01-27.acacia',
       created: Math.floor(Date.now() / 1000),
@@ -163,13 +161,13 @@ describe('refunding purchases', () => {
       type: 'refund.updated',
       data: {
         object: {
-          id: 're_foreign_metadata',
+          id,
           object: 'refund',
           amount: 4500,
-          charge: 'ch_foreign_metadata',
+          charge: `ch_${id}`,
           created: Math.floor(Date.now() / 1000),
           currency: 'usd',
-          metadata: { workspaceId: other },
+          metadata: { workspaceId },
           payment_intent: paymentIntentId,
           reason: null,
           status: 'succeeded',
@@ -182,7 +180,26 @@ describe('refunding purchases', () => {
       headers: { 'content-type': 'application/json', 'stripe-signature': testbed.stripe.sign(payload) },
       body: payload,
     });
-    expect(answer.status).toBe(200);
+    return answer.status;
+  };
+
+  it('files a refund under the workspace whose purchase it refunds, whatever workspace its metadata names', async () => {
+    const { workspaceId, paymentIntentId } = await purchased('credits-2000'); // $180.00
+    const other = testbed.newWorkspace();
+    expect(await refundNaming(paymentIntentId, other, 're_foreign_metadata')).toBe(200);
+    expect((await purchasesOf(workspaceId))[0]).toMatchObject({ refundedCredits: 500, creditsLeft: 1500 });
+    expect(await eventTypes(testbed.server.dataDir, other)).toEqual([]);
+  });
+
+  it('files it so too when it comes before the payment is recorded: by the payment as Stripe keeps it', async () => {
+    const workspaceId = testbed.newWorkspace();
+    const other = testbed.newWorkspace();
+    const session = await testbed.startCheckout(workspaceId, 'credits-2000');
+    testbed.stripe.holdDeliveries();
+    await testbed.stripe.completeCheckout(session.id);
+    const paymentIntentId = testbed.stripe.session(session.id)?.payment_intent as string;
+    expect(await refundNaming(paymentIntentId, other, 're_foreign_early')).toBe(200);
+    await testbed.stripe.releaseDeliveries();
     expect((await purchasesOf(workspaceId))[0]).toMatchObject({ refundedCredits: 500, creditsLeft: 1500 });
     expect(await eventTypes(testbed.server.dataDir, other)).toEqual([]);
   });
