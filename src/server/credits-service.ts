@@ -272,7 +272,15 @@ export async function startCreditsService(
       publicUrl,
       reactions: { reader, executor },
       gateway,
-      providerEvents: new ProviderEvents(visiblePayments, lookup, gateway, store, visibleAutoTopUp),
+      // Stripe's webhooks wait for what they record, but a repeat (Stripe delivers at least once)
+      // answers at once: it shows no balance, and read models lagging would turn its 200 into a 500.
+      providerEvents: new ProviderEvents(
+        readYourWrites(payments, waitFor),
+        lookup,
+        gateway,
+        store,
+        readYourWrites(autoTopUp, waitFor),
+      ),
       stateCache: () => handler.cacheUsage(),
       stopWaiting() {
         waiting = false;
