@@ -9,10 +9,13 @@ import { dirname, resolve } from 'node:path';
  */
 export function makeDirectory(path: string): void {
   const missing: string[] = [];
-  for (let at = resolve(path); !existsSync(at); at = dirname(at)) {
+  let at = resolve(path);
+  for (; !existsSync(at); at = dirname(at)) {
     missing.push(at);
     if (dirname(at) === at) break;
   }
+  // The deepest part that exists must be a directory: a file there is refused (EEXIST) as mkdir -p does.
+  if (existsSync(at) && !statSync(at).isDirectory()) mkdirSync(at);
   for (const directory of missing.reverse()) {
     try {
       mkdirSync(directory);
