@@ -11,7 +11,9 @@ import {
   RefundCreditConsumptionDocument,
   RefundCreditPurchaseDocument,
 } from '../generated/graphql';
-import { expectData, expectError, headPosition } from '../support/graphql-client';
+import { execute, expectData, expectError, headPosition } from '../support/graphql-client';
+import BetterSqlite3 from 'better-sqlite3';
+import { join } from 'node:path';
 import { eventTypes } from '../support/event-log';
 import { adminToken, tokenFor } from '../support/server-process';
 import { stripeTestbed } from '../support/stripe-testbed';
@@ -202,6 +204,36 @@ describe('refunding purchases', () => {
     await testbed.stripe.releaseDeliveries();
     expect((await purchasesOf(workspaceId))[0]).toMatchObject({ refundedCredits: 500, creditsLeft: 1500 });
     expect(await eventTypes(testbed.server.dataDir, other)).toEqual([]);
+  });
+
+  it('answers a repeated delivery at once, even while the read models cannot be written', async () => {
+    const { workspaceId, paymentIntentId } = await purchased('credits-2000');
+    const delivery = await testbed.stripe.refundFromDashboard(paymentIntentId, 4500, { listRefunds: false });
+    expect(delivery.status).toBe(200);
+    expect((await purchasesOf(workspaceId))[0]).toMatchObject({ refundedCredits: 500 });
+    // Another process holds the read models' write lock: nothing new can be shown.
+    const intruder = new BetterSqlite3(join(testbed.server.dataDir, 'read-models.sqlite'));
+    intruder.exec('BEGIN IMMEDIATE');
+    let elsewhere: Promise<{ data?: { grantCredits: { available: number } } | null }> | undefined;
+    try {
+      // Meanwhile the log moves on (a grant elsewhere, recorded, not yet shown): the read models lag.
+      elsewhere = execute(
+        testbed.server.url,
+        GrantCreditsDocument,
+        { input: { workspaceId: testbed.newWorkspace(), credits: 10, reason: 'lag', idempotencyKey: 'lag' } },
+        adminToken(),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const started = Date.now();
+      // Stripe delivers at least once: the repeat records nothing, and shows no balance to wait for.
+      expect((await testbed.stripe.redeliver(delivery)).status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      intruder.exec('ROLLBACK');
+      intruder.close();
+    }
+    // The grant, waiting for the read models all along, is answered once they catch up.
+    expect((await elsewhere)?.data?.grantCredits.available).toBe(10);
   });
 
   it('answers 500 when it cannot apply an event, so that Stripe delivers it again', async () => {
