@@ -81,12 +81,12 @@ const report = (summary: ReplaySummary): void => {
  * The tools read what a server wrote. A DATA_DIR without it is a mistyped path, not an empty log:
  * refused, rather than made (a new log, with an identity of its own) and reported as 0 events.
  */
-function mustHave(config: Config, what: 'the event log' | 'the read models'): void {
-  if (what === 'the event log' && config.eventStoreUrl) return;
-  const file = what === 'the event log' ? config.eventStoreFile : config.readModelFile;
+function mustHave(config: Config, what: 'event log' | 'read models'): void {
+  if (what === 'event log' && config.eventStoreUrl) return;
+  const file = what === 'event log' ? config.eventStoreFile : config.readModelFile;
   if (existsSync(file)) return;
   throw new Error(
-    `${file} does not exist: DATA_DIR (${config.dataDir}) holds no ${what === 'the event log' ? 'event log' : 'read models'}. ` +
+    `${file} does not exist: DATA_DIR (${config.dataDir}) holds no ${what}. ` +
       'Set DATA_DIR to the directory the server uses (this tool never creates one).',
   );
 }
@@ -107,7 +107,7 @@ program
   .option('--no-progress', 'do not draw the progress bar')
   .action(async (names: string[], options: { projection?: string; out?: string; progress: boolean }) => {
     const config = loadConfig();
-    mustHave(config, 'the event log');
+    mustHave(config, 'event log');
     // A rebuild empties the read models first: never under a server that is writing them.
     const lock = options.projection ? undefined : lockDataDir(config.dataDir, 'credits replay', { server: false });
     const { store, readModels } = await openStores(config, { readOnly: true });
@@ -164,7 +164,7 @@ program
     }
     const config = loadConfig();
     // The ledger is brought up to date from the log before exporting: only the log must be there.
-    mustHave(config, 'the event log');
+    mustHave(config, 'event log');
     const { store, readModels } = await openStores(config, { readOnly: true });
     try {
       // Bring the ledger up to the head of the log first; safe while a server projects too.
@@ -191,7 +191,7 @@ program
   .description('Show where each read model and reaction has projected the log to, and any that stopped, with why')
   .action(() => {
     const config = loadConfig();
-    mustHave(config, 'the read models');
+    mustHave(config, 'read models');
     const readModels = openReadModelDb(config.readModelFile);
     try {
       for (const status of projectionStatuses(readModels)) console.log(JSON.stringify(status));
@@ -206,7 +206,7 @@ program
   .option('--retry <reaction:key>', 'try a parked piece of work again, with its retries afresh')
   .action(async (options: { retry?: string }) => {
     const config = loadConfig();
-    mustHave(config, 'the read models');
+    mustHave(config, 'read models');
     if (!options.retry) {
       const readModels = openReadModelDb(config.readModelFile);
       try {
