@@ -53,7 +53,10 @@ import { withTimeout } from './with-timeout';
  */
 const HOLD_LOOKUP_WAIT_MS = 5_000;
 
-/** How long an answer that appended nothing (a retry) may look for the log's head before it answers without waiting. */
+/**
+ * How long finding the log's head may take, for an answer that appended nothing (a retry) and for
+ * a hold lookup, before the head counts as unknown.
+ */
 const HEAD_LOOKUP_MS = 5_000;
 
 export interface CreditsService {
@@ -247,11 +250,11 @@ export async function startCreditsService(
             (name) => projections.failureOf(name),
             async () => {
               // Bounded: an unknown head (EventStoreDB shared with busy applications) is not caught up.
-              const head = await withTimeout(probeHead(store), HOLD_LOOKUP_WAIT_MS).catch(() => null);
-              if (head === null || head === 'unknown') return false;
-              return head === undefined
+              const at = await head();
+              if (at === 'unknown') return false;
+              return at === undefined
                 ? true
-                : projections.waitFor(head, HOLD_LOOKUP_WAIT_MS).then(
+                : projections.waitFor(at, HOLD_LOOKUP_WAIT_MS).then(
                     () => true,
                     () => false,
                   );
