@@ -187,7 +187,9 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver();
   const dataDir = newDataDir();
   await seedHistory(dataDir);
-  [server, context] = await Promise.all([
+  // Each is kept as soon as it is up, so afterAll closes it even when the other failed to start:
+  // a browser left running keeps Jest from exiting.
+  const started = await Promise.allSettled([
     startServer({
       dataDir,
       env: {
@@ -217,6 +219,9 @@ beforeAll(async () => {
       locale: 'en-US',
     }),
   ]);
+  if (started[0].status === 'fulfilled') server = started[0].value;
+  if (started[1].status === 'fulfilled') context = started[1].value;
+  for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
 }, 60_000);
 
 afterEach(async () => {

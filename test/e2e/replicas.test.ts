@@ -16,7 +16,7 @@ import {
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { execute, expectData, type GraphQLResponse } from '../support/graphql-client';
 import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/server';
-import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+import { adminToken, startServers, tokenFor, type ServerProcess } from '../support/server-process';
 import { eventually } from '../support/eventually';
 import { LOG_FOLLOWERS } from '../../src/server/log-followers';
 
@@ -26,11 +26,11 @@ let replicas: [ServerProcess, ServerProcess];
 beforeAll(async () => {
   eventStore = await startEsdbTestServer();
   const env = { EVENTSTORE_URL: eventStore.url, EXPIRY_SWEEP_INTERVAL_MS: '3600000' };
-  replicas = await Promise.all([startServer({ env }), startServer({ env })]);
+  replicas = (await startServers([{ env }, { env }])) as [ServerProcess, ServerProcess];
 });
 afterAll(async () => {
-  await Promise.all(replicas.map((replica) => replica.stop()));
-  await eventStore.close();
+  await Promise.all(replicas?.map((replica) => replica.stop()) ?? []);
+  await eventStore?.close();
 });
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -4,11 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Principal, Role } from '../../src/auth/principal';
 import { signToken } from '../../src/auth/tokens';
+
+export { freePort } from './free-port';
 
 export const TEST_JWT_SECRET = 'test-secret-for-e2e-only-0123456789abcdef';
 /** The key that seals webhook signing secrets (production requires one). */
@@ -80,6 +81,19 @@ export function startServer(options: { dataDir?: string; env?: Record<string, st
   });
 }
 
+/**
+ * Starts several servers at once. When one fails to start, the others are stopped before the
+ * failure is thrown, so a failed beforeAll leaves no process behind to keep Jest from exiting.
+ */
+export async function startServers(options: Parameters<typeof startServer>[0][]): Promise<ServerProcess[]> {
+  const outcomes = await Promise.allSettled(options.map((each) => startServer(each)));
+  const up = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (!failed) return up;
+  await Promise.all(up.map((server) => server.stop('SIGKILL')));
+  throw failed.reason;
+}
+
 /** startServer for the tests of one file: whichever server a test leaves running is killed after it. */
 export function serversKilledAfterEach(): typeof startServer {
   const running: ServerProcess[] = [];
@@ -109,15 +123,3 @@ export function tokenFor(
 
 export const adminToken = (): string =>
   tokenFor('platform', 'SERVICE', { admin: true, subject: 'subscription-system' });
-
-/** A port nothing listens on right now, for a server whose URL must be known before it starts. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createNetServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}

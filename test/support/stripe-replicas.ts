@@ -4,7 +4,7 @@
  * before the calling file's tests and stopped after.
  */
 import { startEsdbTestServer, type EsdbTestServer } from './esdb-test-server/server';
-import { freePort, startServer, type ServerProcess } from './server-process';
+import { freePort, startServers, type ServerProcess } from './server-process';
 import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
 
 export interface StripeReplicas {
@@ -31,11 +31,13 @@ export function stripeReplicas(name: string): () => StripeReplicas {
       STRIPE_WEBHOOK_SECRET: webhookSecret,
       STRIPE_API_BASE: stripe.url,
     };
-    const replicas = await Promise.all([
-      startServer({ env: { ...env, PORT: String(webhookPort) } }),
-      startServer({ env }),
-    ]);
-    running = { stripe, replicas };
+    try {
+      const replicas = await startServers([{ env: { ...env, PORT: String(webhookPort) } }, { env }]);
+      running = { stripe, replicas: replicas as [ServerProcess, ServerProcess] };
+    } catch (error) {
+      await stripe.close();
+      throw error;
+    }
   });
   afterAll(async () => {
     await Promise.all(running?.replicas.map((replica) => replica.stop()) ?? []);

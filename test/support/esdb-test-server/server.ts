@@ -20,6 +20,7 @@ import {
 } from '@eventstore/db-client/generated/serverfeatures_grpc_pb';
 import { SupportedMethod, SupportedMethods } from '@eventstore/db-client/generated/serverfeatures_pb';
 import { StreamsService as StreamsServiceDefinition } from '@eventstore/db-client/generated/streams_grpc_pb';
+import { freePort } from '../free-port';
 import { InMemoryLog } from './in-memory-log';
 import { StreamsService } from './streams-service';
 
@@ -81,7 +82,9 @@ export async function startEsdbTestServer(options: EsdbTestServerOptions = {}): 
     server = next;
     return bound;
   };
-  const port = await listen(options.port ?? 0);
+  // Below the ephemeral range, so that a restart on the same port cannot find it taken by an
+  // outgoing connection's local port.
+  const port = await listen(options.port ?? (await freePort()));
 
   const chatterIntervalMs = options.chatterIntervalMs ?? 100;
   const chatter =
