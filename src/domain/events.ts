@@ -233,6 +233,11 @@ export type PurchaseRefundRequested = Event<
     providerRefundId?: string;
     /** The key the admin gave with the request, if any: a repeat with it returns this refund. */
     idempotencyKey?: string;
+    /**
+     * The number of credits the admin named; absent when they asked for all that was left (and on
+     * refunds recorded before it was kept). A keyed repeat must ask for the same.
+     */
+    creditsAsked?: number;
     credits: number;
     creditsOwed: number;
     creditsRepaid: number;

@@ -235,6 +235,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         origin: data.origin,
         providerRefundId: data.providerRefundId,
         status: 'REQUESTED',
+        creditsAsked: data.creditsAsked,
         credits: data.credits,
         creditsOwed: data.creditsOwed,
         creditsRepaid: data.creditsRepaid,

@@ -67,6 +67,8 @@ export interface PurchaseRefundRecord {
   origin: 'ADMIN' | 'PROVIDER';
   providerRefundId: string | undefined;
   status: RefundStatus;
+  /** The credits an admin named, when they did (see PurchaseRefundRequested.creditsAsked). */
+  creditsAsked?: number | undefined;
   /** Credits taken back from the grant. */
   credits: number;
   creditsOwed: number;

@@ -45,6 +45,7 @@ export function requestPurchaseRefund(
         origin: 'ADMIN',
         ...paymentOf(plan.purchase),
         ...(data.idempotencyKey !== undefined && { idempotencyKey: data.idempotencyKey }),
+        ...(data.credits !== undefined && { creditsAsked: data.credits }),
         credits: paid.takenBack,
         creditsOwed: paid.owed,
         creditsRepaid: paid.creditsRepaid,
@@ -71,11 +72,19 @@ export function requestPurchaseRefund(
   return events;
 }
 
+/**
+ * Whether a request repeats an earlier refund: same purchase, reason and credits. A refund that
+ * named its credits is repeated only by a request naming the same number (a repeat asking for all
+ * that is left is another request). One that asked for all is repeated by a request for all, or for
+ * as many as it took.
+ */
 const isSameRequest = (earlier: PurchaseRefundRecord, data: RequestPurchaseRefund['data']): boolean =>
   earlier.origin === 'ADMIN' &&
   earlier.purchaseId === data.purchaseId &&
   earlier.reason === data.reason &&
-  (data.credits === undefined || data.credits === earlier.credits);
+  (earlier.creditsAsked === undefined
+    ? data.credits === undefined || data.credits === earlier.credits
+    : data.credits === earlier.creditsAsked);
 
 /** How long a request without a key repeats the refund it made: a retry after a lost answer, not a new refund. */
 export const KEYLESS_REPEAT_MS = 24 * 60 * 60 * 1000;

@@ -56,7 +56,13 @@ describe('RequestPurchaseRefund', () => {
     given(bought)
       .when(requestRefund({ credits: 200 }))
       .then(
-        refundRequested({ credits: 200, creditsRepaid: 200, paysFor: 200, amount: { amount: 1800, currency: 'USD' } }),
+        refundRequested({
+          creditsAsked: 200,
+          credits: 200,
+          creditsRepaid: 200,
+          paysFor: 200,
+          amount: { amount: 1800, currency: 'USD' },
+        }),
       ));
 
   it('is done at once for a purchase paid outside the provider', () => {
@@ -65,6 +71,7 @@ describe('RequestPurchaseRefund', () => {
       .when(requestRefund({ credits: 500 }))
       .then(
         refundRequested({
+          creditsAsked: 500,
           credits: 500,
           creditsRepaid: 500,
           paysFor: 500,
@@ -93,10 +100,17 @@ describe('RequestPurchaseRefund', () => {
   });
 
   it('makes a new refund for a request without a key a day later, or once the first failed or was canceled', () => {
-    const first = refundRequested({ credits: 200, creditsRepaid: 200, paysFor: 200, amount: USD(1800) });
+    const first = refundRequested({
+      creditsAsked: 200,
+      credits: 200,
+      creditsRepaid: 200,
+      paysFor: 200,
+      amount: USD(1800),
+    });
     const again = (now: Date) => requestRefund({ credits: 200, now });
     const second = refundRequested({
       refundId: 'refund-1_2',
+      creditsAsked: 200,
       credits: 200,
       creditsRepaid: 200,
       paysFor: 200,
@@ -189,6 +203,22 @@ describe('RequestPurchaseRefund', () => {
     given(bought, refundRequested({ idempotencyKey: 'ticket-7' }))
       .when(requestRefund({ refundId: 'another-id', idempotencyKey: 'ticket-7', reason: 'another reason' }))
       .thenThrows('IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('tells a keyed request for all that is left from one that named its credits', () => {
+    const named = refundRequested({ idempotencyKey: 'ticket-7', creditsAsked: 100, credits: 100, paysFor: 100 });
+    const repeat = (credits?: number) =>
+      requestRefund({ refundId: 'another-id', idempotencyKey: 'ticket-7', ...(credits !== undefined && { credits }) });
+    // The first named 100: only a request naming 100 repeats it; one for everything is another request.
+    given(bought, named).when(repeat(100)).thenNothing();
+    given(bought, named).when(repeat()).thenThrows('IDEMPOTENCY_KEY_REUSED');
+    given(bought, named).when(repeat(1000)).thenThrows('IDEMPOTENCY_KEY_REUSED');
+    // The first asked for everything (1,000 then): a request for everything repeats it, and so does
+    // one naming the 1,000 it took; fewer is another request.
+    const everything = refundRequested({ idempotencyKey: 'ticket-7' });
+    given(bought, everything).when(repeat()).thenNothing();
+    given(bought, everything).when(repeat(1000)).thenNothing();
+    given(bought, everything).when(repeat(100)).thenThrows('IDEMPOTENCY_KEY_REUSED');
   });
 
   it('refuses when nothing is left, more than is left, under a dispute, and for unknown purchases', () => {
