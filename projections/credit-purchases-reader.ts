@@ -184,6 +184,19 @@ interface UncreditedRow {
   returned: number;
 }
 
+/** Where a purchase stands in the list: when it was bought (epoch ms), then its id. */
+export interface PurchasePosition {
+  at: number;
+  id: string;
+}
+
+interface PageParameters {
+  workspaceId: string;
+  at: number | null;
+  id: string | null;
+  limit: number;
+}
+
 function statusOf(row: PurchaseRow): PurchaseStatus {
   if (row.dispute_status === 'OPEN') return 'DISPUTED';
   if (row.dispute_status === 'LOST') return 'CHARGED_BACK';
@@ -225,6 +238,7 @@ const disputeView = (row: DisputeRow): PurchaseDisputeView => ({
 
 export class CreditPurchasesReader {
   private readonly byWorkspace: Statement<[string], PurchaseRow>;
+  private readonly pageOfWorkspace: Statement<PageParameters, PurchaseRow>;
   private readonly byId: Statement<[string, string], PurchaseRow>;
   private readonly workspacesById: Statement<[string], { workspace_id: string }>;
   private readonly byPaymentIntent: Statement<[string], { workspace_id: string }>;
@@ -238,6 +252,12 @@ export class CreditPurchasesReader {
   constructor(db: Database) {
     this.byWorkspace = db.prepare(
       'SELECT * FROM credit_purchases WHERE workspace_id = ? ORDER BY purchased_at DESC, purchase_id',
+    );
+    // The same order, from just past a cursor (the last purchase of the page before).
+    this.pageOfWorkspace = db.prepare(
+      `SELECT * FROM credit_purchases WHERE workspace_id = @workspaceId
+         AND (@at IS NULL OR purchased_at < @at OR (purchased_at = @at AND purchase_id > @id))
+       ORDER BY purchased_at DESC, purchase_id LIMIT @limit`,
     );
     this.byId = db.prepare('SELECT * FROM credit_purchases WHERE workspace_id = ? AND purchase_id = ?');
     this.workspacesById = db.prepare(
@@ -264,6 +284,23 @@ export class CreditPurchasesReader {
   /** Newest first. */
   purchases(workspaceId: string): CreditPurchaseView[] {
     return this.byWorkspace.all(workspaceId).map((row) => this.view(row));
+  }
+
+  /** One page of purchases, newest first: `first` of them after the purchase `after` names. */
+  page(
+    workspaceId: string,
+    options: { first: number; after?: PurchasePosition | undefined },
+  ): { purchases: CreditPurchaseView[]; hasNextPage: boolean } {
+    const rows = this.pageOfWorkspace.all({
+      workspaceId,
+      at: options.after?.at ?? null,
+      id: options.after?.id ?? null,
+      limit: options.first + 1,
+    });
+    return {
+      purchases: rows.slice(0, options.first).map((row) => this.view(row)),
+      hasNextPage: rows.length > options.first,
+    };
   }
 
   purchase(workspaceId: string, purchaseId: string): CreditPurchaseView | undefined {

@@ -176,6 +176,14 @@ export class CreditsQueries {
     return this.purchasesReader.purchases(workspaceId);
   }
 
+  purchasePage(
+    workspaceId: string,
+    options: Parameters<CreditPurchasesReader['page']>[1],
+  ): ReturnType<CreditPurchasesReader['page']> {
+    this.healthy('credit-purchases');
+    return this.purchasesReader.page(workspaceId, options);
+  }
+
   refund(workspaceId: string, refundId: string): PurchaseRefundView | undefined {
     this.healthy('credit-purchases');
     return this.purchasesReader.refund(workspaceId, refundId);

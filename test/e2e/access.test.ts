@@ -113,6 +113,10 @@ const CALLS: Record<string, () => [string, Record<string, unknown>]> = {
     { w: HOME, at: new Date().toISOString() },
   ],
   creditPurchases: () => ['query ($w: ID!) { creditPurchases(workspaceId: $w) { id credits } }', { w: HOME }],
+  creditPurchasesPage: () => [
+    'query ($w: ID!) { creditPurchasesPage(workspaceId: $w, first: 1) { edges { node { id } } } }',
+    { w: HOME },
+  ],
   creditAlertRules: () => [
     'query ($w: ID!) { creditAlertRules(workspaceId: $w) { lowBalanceThreshold } }',
     { w: HOME },

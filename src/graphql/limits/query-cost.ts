@@ -36,6 +36,7 @@ const LIST_SIZE: Record<string, (args: Record<string, unknown>) => number> = {
   // A month of days, or a team's members, or the five actions.
   'Query.creditUsage': () => 31,
   'Query.creditPurchases': () => 20,
+  'Query.creditPurchasesPage': (args) => pageOf(args.first, DEFAULT_LEDGER_PAGE),
   // An owner's endpoints: at most WEBHOOK_MAX_ENDPOINTS, 20 by default.
   'Query.webhookEndpoints': () => 20,
   'Query.platformWebhookEndpoints': () => 20,

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { Args, Authorized, Ctx, Query, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import { WORKSPACE_CREDITS_CHANGED } from '../../queries/credits-changes';
 import type { GraphQLContext } from '../context';
-import { decodeCursor, DEFAULT_LEDGER_PAGE, encodeCursor } from '../cursors';
+import { cursorArgument, decodeCursor, DEFAULT_LEDGER_PAGE, encodeCursor } from '../cursors';
 import { requireWorkspaceAccess } from '../guards';
 import { CreditBalanceAtArgs, CreditLedgerArgs, CreditUsageArgs, WorkspaceArgs } from '../inputs';
 import { CreditLedgerConnection, UsageBucket } from '../types/ledger';
@@ -12,12 +12,8 @@ const badInput = (message: string): GraphQLError =>
   new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 
 /** The position a cursor argument stands for; a cursor this API did not issue is refused. */
-function positionOf(name: 'after' | 'before', cursor: string | null | undefined): bigint | undefined {
-  if (cursor === undefined || cursor === null) return undefined;
-  const position = decodeCursor(cursor);
-  if (position === undefined) throw badInput(`${name} is not a cursor this API returned.`);
-  return position;
-}
+const positionOf = (name: 'after' | 'before', cursor: string | null | undefined): bigint | undefined =>
+  cursorArgument(name, cursor, decodeCursor);
 
 /** Where credits went: the ledger, usage, the balance at a past instant, and live changes. */
 @Authorized()

@@ -2,14 +2,13 @@
  * The hold operations: reserve, settle, release and extend a hold, and list a workspace's holds.
  * Pages use the ledger's cursors: both are positions in the log (of a hold, its reservation).
  */
-import { GraphQLError } from 'graphql';
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import type { Principal } from '../../auth/principal';
 import type { CommandMetadata } from '../../commands/command-handler';
 import type { HoldResult } from '../../commands/hold-commands';
 import type { CreditHoldView } from '../../queries/hold-queries';
 import type { GraphQLContext } from '../context';
-import { decodeCursor, DEFAULT_LEDGER_PAGE, encodeCursor } from '../cursors';
+import { cursorArgument, decodeCursor, DEFAULT_LEDGER_PAGE, encodeCursor, forwardPage } from '../cursors';
 import { requireWorkspaceAccess } from '../guards';
 import {
   CreditHoldsArgs,
@@ -159,25 +158,13 @@ export class HoldsResolver {
     @Ctx() context: GraphQLContext,
   ): CreditHoldConnection {
     requireWorkspaceAccess(context, workspaceId);
-    const before = after === undefined || after === null ? undefined : decodeCursor(after);
-    // An empty cursor too: a client that sends "" for "no cursor" would otherwise page from the start.
-    if (after !== undefined && after !== null && before === undefined) {
-      throw new GraphQLError('after is not a cursor this API returned.', { extensions: { code: 'BAD_USER_INPUT' } });
-    }
+    const before = cursorArgument('after', after, decodeCursor);
     const { holds, hasNextPage } = context.services.holds.queries.page(workspaceId, {
       status,
       first: first ?? DEFAULT_LEDGER_PAGE,
       before,
     });
     const edges = holds.map((view) => ({ cursor: encodeCursor(view.position), node: fromView(view) }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage,
-        hasPreviousPage: before !== undefined,
-        startCursor: edges[0]?.cursor,
-        endCursor: edges[edges.length - 1]?.cursor,
-      },
-    };
+    return forwardPage(edges, hasNextPage, before);
   }
 }

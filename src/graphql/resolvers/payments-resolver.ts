@@ -3,6 +3,13 @@ import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-grap
 import { notFound } from '../../domain/errors';
 import { PaymentsNotConfigured } from '../../payments/payment-gateway';
 import type { GraphQLContext } from '../context';
+import {
+  cursorArgument,
+  decodePurchaseCursor,
+  DEFAULT_LEDGER_PAGE,
+  encodePurchaseCursor,
+  forwardPage,
+} from '../cursors';
 import { asActor, requireAdmin, requireBillingManager, requireWorkspaceAccess } from '../guards';
 import {
   RefundCreditConsumptionInput,
@@ -11,10 +18,12 @@ import {
   StartCreditPurchaseArgs,
   startCreditPurchaseInput,
   WorkspaceArgs,
+  WorkspacePageArgs,
 } from '../inputs';
 import {
   CheckoutSession,
   CreditPurchase,
+  CreditPurchaseConnection,
   CreditRefund,
   ParkedReactionWork,
   RefusedProviderEvent,
@@ -61,13 +70,36 @@ export class PaymentsResolver {
     );
   }
 
-  @Query(() => [CreditPurchase], { description: "The workspace's credit purchases, newest first." })
+  @Query(() => [CreditPurchase], {
+    description: "The workspace's credit purchases, newest first, all of them; creditPurchasesPage pages them.",
+  })
   creditPurchases(
     @Args(() => WorkspaceArgs) { workspaceId }: WorkspaceArgs,
     @Ctx() context: GraphQLContext,
   ): CreditPurchase[] {
     requireWorkspaceAccess(context, workspaceId);
     return context.services.queries.purchases(workspaceId);
+  }
+
+  @Query(() => CreditPurchaseConnection, {
+    description:
+      "The workspace's credit purchases, newest first, a page at a time: `first`/`after` page towards older ones. For a long history (auto top-up adds a purchase each time), where creditPurchases returns them all.",
+  })
+  creditPurchasesPage(
+    @Args(() => WorkspacePageArgs) { workspaceId, first, after }: WorkspacePageArgs,
+    @Ctx() context: GraphQLContext,
+  ): CreditPurchaseConnection {
+    requireWorkspaceAccess(context, workspaceId);
+    const from = cursorArgument('after', after, decodePurchaseCursor);
+    const { purchases, hasNextPage } = context.services.queries.purchasePage(workspaceId, {
+      first: first ?? DEFAULT_LEDGER_PAGE,
+      after: from,
+    });
+    const edges = purchases.map((node) => ({
+      cursor: encodePurchaseCursor({ at: node.purchasedAt.getTime(), id: node.id }),
+      node,
+    }));
+    return forwardPage(edges, hasNextPage, from);
   }
 
   @Mutation(() => CreditRefund, {

@@ -10,6 +10,7 @@ import {
   type RefundStatus,
 } from '../../queries/vocabulary';
 import { enumOf } from './enums';
+import { PageInfo } from './ledger';
 import { Money } from './values';
 
 export const MONEY_ACCESS =
@@ -179,6 +180,26 @@ export class CreditPurchase {
 
   @Field(() => [PurchaseDispute])
   disputes!: PurchaseDispute[];
+}
+
+@ObjectType({ description: 'A purchase and its cursor.' })
+export class CreditPurchaseEdge {
+  @Field()
+  cursor!: string;
+
+  @Field(() => CreditPurchase)
+  node!: CreditPurchase;
+}
+
+@ObjectType({
+  description: 'Purchases, newest first (then by id). Cursors stay valid while new purchases arrive.',
+})
+export class CreditPurchaseConnection {
+  @Field(() => [CreditPurchaseEdge])
+  edges!: CreditPurchaseEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
 }
 
 @ObjectType({ description: 'A payment the provider collected that could not be credited: an admin must act on it.' })
