@@ -18,7 +18,7 @@ export const LAYERS = {
   domain: { pattern: 'src/domain/**', imports: [] },
 
   // Shared leaves with no dependencies of their own: time, new ids, where the repository lies,
-  // making DATA_DIR's directories.
+  // making DATA_DIR's directories and the development secrets kept in it.
   clock: { pattern: 'src/clock.ts', imports: [] },
   ids: { pattern: 'src/ids.ts', imports: [] },
   'project-root': { pattern: 'src/project-root.ts', imports: [] },

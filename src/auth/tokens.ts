@@ -5,13 +5,11 @@
  * opened with it would never have to close.
  */
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { ROLES, type Principal } from './principal';
-import { makeDirectory } from '../make-directory';
+import { secretFileOf } from '../make-directory';
 
 const claimsSchema = z.object({
   sub: z.string().min(1),
@@ -164,15 +162,5 @@ const DEV_SECRET_FILE = 'dev-jwt-secret';
 export function resolveJwtSecret(configured: string | undefined, dataDir: string, production: boolean): string {
   if (configured) return configured;
   if (production) throw new Error('AUTH_JWT_SECRET must be set when NODE_ENV=production.');
-  const file = join(dataDir, DEV_SECRET_FILE);
-  if (!existsSync(file)) {
-    makeDirectory(dataDir);
-    try {
-      writeFileSync(file, randomBytes(32).toString('hex'), { flag: 'wx', mode: 0o600 });
-    } catch (error) {
-      // Another process (the token CLI, a second server) created it first: use theirs.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  return readFileSync(file, 'utf8').trim();
+  return secretFileOf(dataDir, DEV_SECRET_FILE, () => randomBytes(32).toString('hex'));
 }

@@ -5,10 +5,9 @@
  * so a fresh checkout works; losing that file makes its endpoints' secrets unreadable.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSecretKey } from '../webhooks/secret-box';
-import { makeDirectory } from '../make-directory';
+import { secretFileOf } from '../make-directory';
 
 const DEV_KEY_FILE = 'webhook-secret-key';
 
@@ -16,13 +15,14 @@ export function resolveWebhookSecretKey(configured: string | undefined, dataDir:
   if (configured) return parseSecretKey(configured);
   if (production) throw new Error('WEBHOOK_SECRET_KEY must be set when NODE_ENV=production.');
   const file = join(dataDir, DEV_KEY_FILE);
-  if (!existsSync(file)) {
-    makeDirectory(dataDir);
-    try {
-      writeFileSync(file, randomBytes(32).toString('base64'), { flag: 'wx', mode: 0o600 });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
+  const key = Buffer.from(
+    secretFileOf(dataDir, DEV_KEY_FILE, () => randomBytes(32).toString('base64')),
+    'base64',
+  );
+  if (key.length !== 32) {
+    throw new Error(
+      `${file} holds no 32-byte key in base64. It seals the signing secrets of this data directory's webhook endpoints: restore it from a backup, or set WEBHOOK_SECRET_KEY to the key it held.`,
+    );
   }
-  return parseSecretKey(readFileSync(file, 'utf8'));
+  return key;
 }
