@@ -194,7 +194,14 @@ program
     mustHave(config, 'read models');
     const readModels = openReadModelDb(config.readModelFile);
     try {
-      for (const status of projectionStatuses(readModels)) console.log(JSON.stringify(status));
+      const statuses = projectionStatuses(readModels, LOG_FOLLOWERS);
+      for (const status of statuses) console.log(JSON.stringify(status));
+      const unbuilt = statuses.filter((status) => status.position === null).map((status) => status.name);
+      if (unbuilt.length > 0) {
+        console.error(
+          `${unbuilt.join(', ')}: nothing projected yet (a \`credits replay\` stopped before its first batch, or no server has run on these read models). The server builds them when it starts; \`credits replay\` rebuilds them now.`,
+        );
+      }
     } finally {
       readModels.close();
     }

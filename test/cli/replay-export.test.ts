@@ -2,7 +2,7 @@
  * The analysts' CLI: replay rebuilds read models identical to the live ones, runs an analyst's own
  * projection, and export streams the ledger as CSV or NDJSON with filters.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
@@ -14,6 +14,7 @@ import {
 import { expectData } from '../support/graphql-client';
 import { runCreditsCli, spawnCreditsCli } from '../support/cli';
 import { adminToken, newDataDir, startServer, tokenFor } from '../support/server-process';
+import { LOG_FOLLOWERS } from '../../src/server/log-followers';
 
 const DAY = 24 * 60 * 60 * 1000;
 let dataDir: string;
@@ -95,6 +96,37 @@ it('rebuilds only the named read model, and refuses an unknown one', () => {
   expect(stderr).toMatch(/rebuilt credit-ledger\n/);
   expect(dumpReadModels()).toEqual(live);
   expect(() => runCreditsCli(dataDir, ['replay', 'no-such-model'])).toThrow(/Unknown projection\(s\): no-such-model/);
+});
+
+it('lists every read model, and names those a replay cut off before its first batch', () => {
+  const copy = newDataDir();
+  cpSync(dataDir, copy, { recursive: true });
+  // What a replay killed before its first batch leaves: the tables emptied and the checkpoints gone.
+  const db = new BetterSqlite3(join(copy, 'read-models.sqlite'));
+  db.prepare("DELETE FROM projection_checkpoints WHERE name IN ('credit-ledger', 'workspace-balance')").run();
+  db.close();
+  const listed = () => {
+    const { stdout, stderr } = spawnCreditsCli(copy, ['projections']);
+    return {
+      stderr,
+      statuses: stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { name: string; position: string | null }),
+    };
+  };
+  const cut = listed();
+  expect(cut.statuses.map((status) => status.name)).toEqual(LOG_FOLLOWERS.map((projection) => projection.name).sort());
+  const unbuilt = cut.statuses.filter((status) => status.position === null).map((status) => status.name);
+  expect(unbuilt).toEqual(['credit-ledger', 'workspace-balance']);
+  expect(cut.stderr).toMatch(
+    /^credit-ledger, workspace-balance: nothing projected yet .*`credits replay` rebuilds them now\.\n$/,
+  );
+
+  runCreditsCli(copy, ['replay', '--no-progress']);
+  const rebuilt = listed();
+  expect(rebuilt.statuses.every((status) => status.position === '18')).toBe(true);
+  expect(rebuilt.stderr).toBe('');
 });
 
 it('refuses a DATA_DIR that holds no log or read models, and makes nothing there', () => {
