@@ -192,6 +192,8 @@ export class MoneyModel {
   private lastKeyed: WorkspaceCreditsCommand | undefined;
   /** Commands that are retries (retryOfLastKeyed), still to run. */
   private readonly retries = new Set<WorkspaceCreditsCommand>();
+  /** Events of commands that moved the low-balance line (new rules, a new period under a percentage). */
+  private readonly lineMovedBy = new Set<WorkspaceCreditsEvent>();
   private ids = 0;
   private readonly db: Database;
   private readonly handlers: ProjectionHandler[];
@@ -290,6 +292,9 @@ export class MoneyModel {
     }
     if (events.length > 0 && 'idempotencyKey' in command.data && command.data.idempotencyKey !== undefined) {
       this.lastKeyed = command;
+    }
+    if (events.length > 0 && this.threshold() !== thresholdBefore) {
+      for (const event of events) this.lineMovedBy.add(event);
     }
     if (events.length > 0) {
       this.checkAlertSide(command.data.now.getTime(), this.threshold() !== thresholdBefore);
@@ -481,7 +486,12 @@ export class MoneyModel {
             (refund) =>
               refund.purchaseId === purchase.purchaseId && refund.status !== 'FAILED' && refund.status !== 'CANCELED',
           )
-          .map((refund) => ({ amount: refund.amount.amount, paysFor: refund.paysFor })),
+          // As the domain counts them: an admin's refund names its credits (purchase-money.ts repaidBy).
+          .map((refund) => ({
+            amount: refund.amount.amount,
+            paysFor: refund.paysFor,
+            namesCredits: refund.origin === 'ADMIN',
+          })),
         ...[...state.disputes.values()]
           .filter((dispute) => dispute.purchaseId === purchase.purchaseId && dispute.status === 'LOST')
           .map((dispute) => dispute.lost),
@@ -539,8 +549,11 @@ export class MoneyModel {
           );
         } else {
           // Hysteresis: only past the band above the line, so a balance wavering about it stays
-          // low; or at or above a line moved since the crossing that made it low; never at zero.
-          const line = threshold !== lowAt ? threshold : recoveryThreshold(threshold);
+          // low; or at or above a line moved since the crossing that made it low, or moved by the
+          // command that recovers (back to where it was, after a move); never at zero.
+          // A line the recovering command itself moved is judged alone too (alerts.ts crossingsAfter).
+          const moved = threshold !== lowAt || this.lineMovedBy.has(event);
+          const line = moved ? threshold : recoveryThreshold(threshold);
           expect(available >= line && available > 0, `recovered at ${available}, inside the band over ${threshold}`);
         }
         low = stillLow === true;
