@@ -206,14 +206,17 @@ export class PaymentCommands {
     request: {
       workspaceId?: string | undefined;
       purchaseId: string;
-      credits?: number | undefined;
+      credits?: number | null | undefined;
       reason: string;
-      idempotencyKey?: string | undefined;
+      idempotencyKey?: string | null | undefined;
     },
     metadata: CommandMetadata,
   ): Promise<CommandOutcome<{ workspaceId: string; refundId: string }>> {
     const workspaceId = request.workspaceId ?? this.workspaceOfPurchase(request.purchaseId);
-    const requestKey = request.idempotencyKey ?? `${request.credits ?? 'all'}\n${request.reason}`;
+    // GraphQL gives an explicit null for an optional field: it means the same as leaving it out.
+    const credits = request.credits ?? undefined;
+    const idempotencyKey = request.idempotencyKey ?? undefined;
+    const requestKey = idempotencyKey ?? `${credits ?? 'all'}\n${request.reason}`;
     const refundId = derivedId('refund', workspaceId, request.purchaseId, requestKey);
     const now = this.clock.now();
     return this.handler.handle(
@@ -223,9 +226,9 @@ export class PaymentCommands {
           workspaceId,
           refundId,
           purchaseId: request.purchaseId,
-          ...(request.credits !== undefined && { credits: request.credits }),
+          ...(credits !== undefined && { credits }),
           reason: request.reason,
-          ...(request.idempotencyKey !== undefined && { idempotencyKey: request.idempotencyKey }),
+          ...(idempotencyKey !== undefined && { idempotencyKey }),
           requestedBy: metadata.actorId,
           now,
         },
@@ -236,9 +239,9 @@ export class PaymentCommands {
         // The refund this request made, or else the one it repeated.
         refundId:
           events.find((event) => event.type === 'PurchaseRefundRequested')?.data.refundId ??
-          (request.idempotencyKey === undefined
-            ? keylessRefundId(state, { ...request, refundId }, now.getTime())
-            : (state.refundKeys.get(request.idempotencyKey) ?? refundId)),
+          (idempotencyKey === undefined
+            ? keylessRefundId(state, { purchaseId: request.purchaseId, credits, refundId }, now.getTime())
+            : (state.refundKeys.get(idempotencyKey) ?? refundId)),
       }),
     );
   }

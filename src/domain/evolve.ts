@@ -235,7 +235,8 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         origin: data.origin,
         providerRefundId: data.providerRefundId,
         status: 'REQUESTED',
-        creditsAsked: data.creditsAsked,
+        // Events written by 87d53f2 may hold null for "all", as GraphQL passed it on.
+        creditsAsked: data.creditsAsked ?? undefined,
         credits: data.credits,
         creditsOwed: data.creditsOwed,
         creditsRepaid: data.creditsRepaid,
