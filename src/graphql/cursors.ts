@@ -49,7 +49,7 @@ export const encodePurchaseCursor = (position: { at: number; id: string }): stri
 
 /** The purchase a cursor names, or undefined when it is not one of ours. */
 export function decodePurchaseCursor(cursor: string): { at: number; id: string } | undefined {
-  const match = /^purchase:(\d{1,15}):([^]{1,300})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  const match = /^purchase:(\d{1,15}):([^]{1,400})$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!match) return undefined;
   return { at: Number(match[1]), id: match[2] as string };
 }

@@ -138,7 +138,9 @@ export class WorkspacePageArgs extends WorkspaceArgs {
     description: 'Only items older than this cursor: the endCursor of the page before, to page forwards.',
   })
   @IsOptional()
-  @MaxLength(100)
+  // A purchase's cursor carries its id: a Stripe session id, or a payment reference of up to 200
+  // characters (800 bytes of UTF-8), in base64.
+  @MaxLength(1200)
   after?: string;
 }
 

@@ -64,6 +64,26 @@ test('pages through every purchase, newest first, in the order creditPurchases l
   });
 });
 
+test('pages past purchases with long ids: a live Stripe session id, a 200-character reference', async () => {
+  const workspaceId = 'ws-purchase-pages-long';
+  const session = `cs_live_${'a1B2c3D4e5'.repeat(6)}`;
+  const reference = '請求書'.repeat(60) + '𝄞'.repeat(20);
+  expect(reference).toHaveLength(220); // 200 characters: 180 of one UTF-16 unit, 20 of two
+  for (const id of [session, reference, 'INV-short']) await buy(workspaceId, id);
+  const seen: string[] = [];
+  for (let after: string | undefined; ;) {
+    const next = await page(workspaceId, 1, after);
+    seen.push(...next.edges.map((edge) => edge.node.id));
+    if (!next.pageInfo.hasNextPage) break;
+    after = next.pageInfo.endCursor ?? undefined;
+  }
+  const listed = (
+    await expectData(server.url, CreditPurchasesDocument, { workspaceId }, tokenFor(workspaceId, 'OWNER'))
+  ).creditPurchases.map((purchase) => purchase.id);
+  expect(seen).toEqual(listed);
+  expect([...seen].sort()).toEqual([session, reference, 'INV-short'].sort());
+});
+
 test('a workspace without purchases has an empty first page', async () => {
   expect(await page('ws-purchase-pages-none', 5)).toEqual({
     edges: [],
