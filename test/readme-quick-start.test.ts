@@ -53,7 +53,7 @@ beforeAll(async () => {
   server = await startServer({ env: { PORT: String(port), HOST: '127.0.0.1', AUTH_JWT_SECRET: '' } });
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 it('keeps the two-command rule: one command serves on the embedded store, one runs the tests', () => {

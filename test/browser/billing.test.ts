@@ -187,8 +187,8 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver();
   const dataDir = newDataDir();
   await seedHistory(dataDir);
-  // Each is kept as soon as it is up, so afterAll closes it even when the other failed to start:
-  // a browser left running keeps Jest from exiting.
+  // Each is kept as soon as it is up, so afterAll closes it even when the other failed to start
+  // or is still starting: a browser or server left running keeps Jest from exiting.
   const started = await Promise.allSettled([
     startServer({
       dataDir,
@@ -203,24 +203,24 @@ beforeAll(async () => {
         // The Notifications section's endpoints are a receiver on this machine.
         WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       },
-    }),
-    chromium.launchPersistentContext((userDataDir = mkdtempSync(join(tmpdir(), 'billing-chromium-'))), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-      viewport: { width: 1100, height: 900 },
-      locale: 'en-US',
-    }),
+    }).then((started) => (server = started)),
+    chromium
+      .launchPersistentContext((userDataDir = mkdtempSync(join(tmpdir(), 'billing-chromium-'))), {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+          '--disable-sync',
+        ],
+        viewport: { width: 1100, height: 900 },
+        locale: 'en-US',
+      })
+      .then((launched) => (context = launched)),
   ]);
-  if (started[0].status === 'fulfilled') server = started[0].value;
-  if (started[1].status === 'fulfilled') context = started[1].value;
   for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
 }, 60_000);
 

@@ -17,7 +17,7 @@ beforeAll(async () => {
   server = await startEsdbTestServer({ chatterIntervalMs: 0 });
 });
 afterAll(async () => {
-  await server.close();
+  await server?.close();
 });
 
 const now = new Date('2026-06-01T00:00:00Z');

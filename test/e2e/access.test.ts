@@ -265,7 +265,7 @@ beforeAll(async () => {
   holdId = ((await run(reserve, variables, adminToken())).data as { reserveCredits: { id: string } }).reserveCredits.id;
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 describe('the table', () => {

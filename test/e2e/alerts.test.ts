@@ -20,7 +20,7 @@ beforeAll(async () => {
   server = await startServer({ env: { EXPIRY_SWEEP_INTERVAL_MS: '200' } });
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -90,7 +90,7 @@ afterAll(async () => {
     apollo.stop();
     await ws.dispose();
   }
-  await server.stop();
+  await server?.stop();
 });
 
 it('updates the balance a query watches from a live subscription, without keyFields', async () => {

@@ -31,7 +31,7 @@ beforeAll(async () => {
   server = await startServer({ env: { CATALOG_FILE: catalogFile } });
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 const allowance = (workspaceId: string, planId: string) =>

@@ -32,7 +32,7 @@ beforeAll(async () => {
   server = await startServer({ env: { EXPIRY_SWEEP_INTERVAL_MS: '3600000' } });
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 const DAY = 24 * 60 * 60 * 1000;

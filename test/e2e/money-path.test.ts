@@ -62,8 +62,8 @@ beforeAll(async () => {
   server = await start();
 });
 afterAll(async () => {
-  await server.stop();
-  await stripe.close();
+  await server?.stop();
+  await stripe?.close();
 });
 
 let counter = 0;

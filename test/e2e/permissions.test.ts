@@ -38,7 +38,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 let keyCounter = 0;

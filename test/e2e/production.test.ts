@@ -13,7 +13,7 @@ beforeAll(async () => {
   server = await startServer({ env: { NODE_ENV: 'production' } });
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 const post = async (body: unknown) => {

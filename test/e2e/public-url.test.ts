@@ -16,7 +16,7 @@ beforeAll(async () => {
   stripe = await startStripeDouble({ webhookSecret: 'whsec_test_public_url' });
 });
 afterAll(async () => {
-  await stripe.close();
+  await stripe?.close();
 });
 
 /** Starts a server with Stripe on the double, opens a checkout, and returns the session's return URLs. */

@@ -12,7 +12,7 @@ beforeAll(async () => {
   server = await startServer();
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 interface Answer {

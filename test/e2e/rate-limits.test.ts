@@ -18,7 +18,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 const ask = (token?: string) =>

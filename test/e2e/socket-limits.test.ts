@@ -18,7 +18,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 type Answer = { data?: unknown; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] };

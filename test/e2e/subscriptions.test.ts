@@ -18,7 +18,7 @@ beforeAll(async () => {
   server = await startServer({ env: { WS_SOCKETS_PER_CALLER: '2', WS_OPERATIONS_PER_CALLER: '3' } });
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 const WORKSPACE = 'ws-sockets';

@@ -18,7 +18,7 @@ beforeAll(async () => {
   await seedCacheWorkspace(server.url, WORKSPACE);
 });
 afterAll(async () => {
-  await server.stop();
+  await server?.stop();
 });
 
 it('keys every object by its id and warns about nothing, given keys for the value types', async () => {

@@ -20,7 +20,7 @@ beforeAll(async () => {
   receiver = await startWebhookReceiver();
 });
 afterAll(async () => {
-  await receiver.close();
+  await receiver?.close();
 });
 
 const buy = (server: ServerProcess, workspaceId: string, reference: string) =>

@@ -34,7 +34,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   receiver?.kill();
-  await server.stop();
+  await server?.stop();
 });
 
 async function until<T>(read: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {

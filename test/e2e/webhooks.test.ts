@@ -46,8 +46,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await server.stop();
-  await receiver.close();
+  await server?.stop();
+  await receiver?.close();
 });
 
 let counter = 0;

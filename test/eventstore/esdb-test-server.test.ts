@@ -33,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await client.dispose();
-  await server.close();
+  await server?.close();
 });
 
 const events = (count: number, type = 'Numbered') =>

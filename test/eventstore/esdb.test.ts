@@ -32,7 +32,7 @@ beforeAll(async () => {
   server = await startEsdbTestServer();
 });
 afterAll(async () => {
-  await server.close();
+  await server?.close();
 });
 
 describeEventStoreContract('EventStoreDB (gRPC test server)', async () => {

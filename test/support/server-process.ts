@@ -29,6 +29,13 @@ export interface ServerProcess {
 
 export const newDataDir = (): string => mkdtempSync(join(tmpdir(), 'credits-e2e-'));
 
+/**
+ * How long a server may take to listen before it is killed and its start refused: within Jest's
+ * 30 s hook timeout, since a beforeAll that timed out first would leave the process running after
+ * Jest exits. A start takes a second or two.
+ */
+const START_DEADLINE_MS = 25_000;
+
 export function startServer(options: { dataDir?: string; env?: Record<string, string> } = {}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? newDataDir();
   const child = spawn(process.execPath, [MAIN], {
@@ -51,6 +58,11 @@ export function startServer(options: { dataDir?: string; env?: Record<string, st
   let stderr = '';
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   return new Promise((resolveStart, rejectStart) => {
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      rejectStart(new Error(`server did not listen within ${START_DEADLINE_MS / 1000} s: ${stderr}`));
+    }, START_DEADLINE_MS);
+    void exited.then(() => clearTimeout(deadline));
     let buffered = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
@@ -61,6 +73,7 @@ export function startServer(options: { dataDir?: string; env?: Record<string, st
         const entry = JSON.parse(line) as Record<string, unknown>;
         logs.push(entry);
         if (entry.msg === 'credits service listening') {
+          clearTimeout(deadline);
           const url = String(entry.url).replace(/\/graphql$/, '');
           resolveStart({
             url,

@@ -82,9 +82,10 @@ export async function startEsdbTestServer(options: EsdbTestServerOptions = {}): 
     server = next;
     return bound;
   };
-  // Below the ephemeral range, so that a restart on the same port cannot find it taken by an
-  // outgoing connection's local port.
-  const port = await listen(options.port ?? (await freePort()));
+  // Outside the ephemeral range, so that a restart on the same port cannot find it taken by an
+  // outgoing connection's local port; another test may still bind the port between the probe and
+  // this bind, so a port of our own choosing is chosen again when it is taken.
+  const port = options.port !== undefined ? await listen(options.port) : await listenOnAFreePort(listen);
 
   const chatterIntervalMs = options.chatterIntervalMs ?? 100;
   const chatter =
@@ -126,4 +127,14 @@ function supportedMethods(): SupportedMethods {
       method('delete'),
       method('tombstone'),
     ]);
+}
+
+async function listenOnAFreePort(listen: (port: number) => Promise<number>): Promise<number> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await listen(await freePort());
+    } catch (error) {
+      if (tries >= 5 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
 }
