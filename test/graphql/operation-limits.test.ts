@@ -117,6 +117,16 @@ describe('the cost of an operation', () => {
     expect(cost(document, { n: 1, w: 'a' })).toBe(1 + 1 * 3);
     expect(cost(document, { n: 200, w: 'a' })).toBe(1 + 200 * 3);
     expect(cost(document, { n: 1, w: 'b' })).toBe(1 + 1 * 3);
+    // Every paged field: a small page first must not leave its cost cached for a large one.
+    for (const [field, selection] of [
+      ['creditHolds', 'edges { cursor }'],
+      ['creditPurchasesPage', 'edges { cursor }'],
+      ['creditAlerts', 'id type'],
+    ]) {
+      const paged = parse(`query ($n: Int) { a: ${field}(workspaceId: "w", first: $n) { ${selection} } }`);
+      expect(cost(paged, { n: 1 })).toBe(1 + 1 * 2);
+      expect(cost(paged, { n: 200 })).toBe(1 + 200 * 2);
+    }
   });
 
   it('counts what @include and @skip leave in, by their variables', () => {

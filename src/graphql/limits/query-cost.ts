@@ -45,14 +45,17 @@ const LIST_SIZE: Record<string, (args: Record<string, unknown>) => number> = {
   'CreditConsumption.drawdown': () => 3,
 };
 
-/** Fields whose list size reads their arguments: the variables given to them change the cost. */
-const SIZED_BY_ARGUMENTS = new Set([
-  'creditLedger',
-  'creditHolds',
-  'creditAlerts',
-  'webhookDeliveries',
-  'attemptHistory',
-]);
+/**
+ * Fields whose list size reads their arguments: the variables given to them change the cost, so the
+ * cost cached for a document is kept per value of those variables. Taken from LIST_SIZE itself (a
+ * size that takes `args`), so that a new paged field cannot be left out and have its cost cached
+ * for one page size and reused for another.
+ */
+const SIZED_BY_ARGUMENTS = new Set(
+  Object.entries(LIST_SIZE)
+    .filter(([, size]) => size.length > 0)
+    .map(([field]) => field.slice(field.indexOf('.') + 1)),
+);
 
 const listEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
   const size = LIST_SIZE[`${type.name}.${field.name}`];
