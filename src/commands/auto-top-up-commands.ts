@@ -32,7 +32,8 @@ type SetupOutcome = RecordPaymentMethodSetup['data'] extends infer D
 export interface AutoTopUpRequest extends ProposedAutoTopUp {
   workspaceId: string;
   /** The terms the billing manager was shown; refused when they are no longer the terms. */
-  acceptedTerms?: string | undefined;
+  /** GraphQL passes an explicit null through: it means the same as leaving the terms out. */
+  acceptedTerms?: string | null | undefined;
 }
 
 export class AutoTopUpCommands {
@@ -46,11 +47,12 @@ export class AutoTopUpCommands {
 
   /** Records the wish to save a card; with `idempotencyKey`, a repeat returns the first setup. */
   startPaymentMethodSetup(
-    request: { workspaceId: string; idempotencyKey?: string | undefined },
+    request: { workspaceId: string; idempotencyKey?: string | null | undefined },
     metadata: CommandMetadata,
   ): Promise<CommandOutcome<{ workspaceId: string; setupId: string }>> {
+    // An explicit null (GraphQL passes it through) is no key, as leaving it out is.
     const setupId =
-      request.idempotencyKey === undefined
+      request.idempotencyKey == null
         ? this.newId()
         : derivedId('setup', request.workspaceId, metadata.actorId, request.idempotencyKey);
     return this.handler.handle(
@@ -106,7 +108,7 @@ export class AutoTopUpCommands {
           workspaceId: request.workspaceId,
           settings,
           acceptedBy: metadata.actorId,
-          ...(request.acceptedTerms !== undefined && { acceptedTerms: request.acceptedTerms }),
+          ...(request.acceptedTerms != null && { acceptedTerms: request.acceptedTerms }),
           now: this.clock.now(),
         },
       },

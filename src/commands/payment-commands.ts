@@ -44,13 +44,13 @@ export class PaymentCommands {
    * request returns the checkout (and so the payment page) of the first.
    */
   startCheckout(
-    request: { workspaceId: string; packageId: string; idempotencyKey?: string | undefined },
+    request: { workspaceId: string; packageId: string; idempotencyKey?: string | null | undefined },
     metadata: CommandMetadata,
   ): Promise<CommandOutcome<{ workspaceId: string; checkoutId: string }>> {
     const creditPackage = this.catalog.creditPackage(request.packageId);
     if (!creditPackage) throw notFound('Credit package', request.packageId);
     const checkoutId =
-      request.idempotencyKey === undefined
+      request.idempotencyKey == null
         ? this.newId()
         : derivedId('checkout', request.workspaceId, metadata.actorId, request.idempotencyKey);
     return this.handler.handle(

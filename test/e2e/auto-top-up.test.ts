@@ -279,6 +279,50 @@ describe('the saved card and the consent', () => {
   });
 });
 
+describe('explicit nulls mean what leaving the field out means', () => {
+  it('turns auto top-up off with acceptedTerms: null, and refuses to turn it on with them', async () => {
+    const workspaceId = newWorkspace();
+    await saveCard(workspaceId);
+    await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.card !== null,
+    );
+    const withoutTerms = await expectError(
+      server.url,
+      ConfigureAutoTopUpDocument,
+      { input: { ...settings(workspaceId), acceptedTerms: null } },
+      manager(workspaceId),
+    );
+    expect(withoutTerms.code).toBe('BAD_USER_INPUT');
+    await turnOn(workspaceId);
+    const off = await expectData(
+      server.url,
+      ConfigureAutoTopUpDocument,
+      { input: { ...settings(workspaceId, { enabled: false }), acceptedTerms: null } },
+      manager(workspaceId),
+    );
+    expect(off.configureAutoTopUp.enabled).toBe(false);
+    expect((await autoTopUpOf(workspaceId)).autoTopUp.enabled).toBe(false);
+  });
+
+  it('opens a new card setup page for each savePaymentMethod with idempotencyKey: null', async () => {
+    const workspaceId = newWorkspace();
+    const open = async () =>
+      (
+        await expectData(
+          server.url,
+          SavePaymentMethodDocument,
+          { input: { workspaceId, idempotencyKey: null } },
+          manager(workspaceId),
+        )
+      ).savePaymentMethod;
+    const [first, second] = [await open(), await open()];
+    expect(first.status).toBe('OPEN');
+    expect(second.status).toBe('OPEN');
+    expect(second.id).not.toBe(first.id);
+  });
+});
+
 describe('one charge per crossing', () => {
   it('charges once for a burst of spends below the threshold, and credits it once as a purchase', async () => {
     const workspaceId = await ready(1_000);
