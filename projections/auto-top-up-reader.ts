@@ -76,7 +76,7 @@ const parsed = <T>(json: string | null): T | undefined => (json === null ? undef
 export class AutoTopUpReader {
   private readonly settings: Statement<[string], SettingsRow>;
   private readonly charges: Statement<[string, number], ChargeRow>;
-  private readonly monthTotal: Statement<[string, string], { total: number | null }>;
+  private readonly monthTotal: Statement<[string, string, string], { total: number | null }>;
   private readonly afterLimitSkip: Statement<[string, number], string>;
   private readonly setup: Statement<
     [string, string],
@@ -89,7 +89,7 @@ export class AutoTopUpReader {
       'SELECT * FROM auto_top_up_charges WHERE workspace_id = ? ORDER BY requested_at DESC, top_up_id DESC LIMIT ?',
     );
     this.monthTotal = db.prepare(
-      `SELECT sum(amount) AS total FROM auto_top_up_charges WHERE workspace_id = ? AND month = ?
+      `SELECT sum(amount) AS total FROM auto_top_up_charges WHERE workspace_id = ? AND month = ? AND currency = ?
          AND (status NOT IN ('FAILED', 'CANCELED') OR may_still_be_paid = 1)`,
     );
     this.afterLimitSkip = db
@@ -128,8 +128,9 @@ export class AutoTopUpReader {
   }
 
   /** Minor units charged (or being charged) by top-ups counted against `month` (YYYY-MM, UTC). */
-  chargedInMonth(workspaceId: string, month: string): number {
-    return this.monthTotal.get(workspaceId, month)?.total ?? 0;
+  /** What top-ups requested in `month` charge in `currency`, as the domain counts it (auto-top-up.ts). */
+  chargedInMonth(workspaceId: string, month: string, currency: string): number {
+    return this.monthTotal.get(workspaceId, month, currency)?.total ?? 0;
   }
 
   recentTopUps(workspaceId: string, first: number): TopUpView[] {

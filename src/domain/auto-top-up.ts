@@ -42,11 +42,17 @@ export const largestCharge = (settings: AutoTopUpSettings): number => topUpCharg
 export const mayStillBePaid = (topUp: TopUpRecord): boolean =>
   topUp.status === 'REQUESTED' || (topUp.status === 'CANCELED' && topUp.failedAttempts === topUp.failedAtCancel);
 
-/** What top-ups requested in `month` charge: paid ones, and those whose money may still come. */
-export function chargedInMonth(state: WorkspaceCreditsState, month: string): number {
+/**
+ * What top-ups requested in `month` charge in `currency` (the monthly limit's): paid ones, and those
+ * whose money may still come. Amounts in another currency (settings changed to a package priced in
+ * it) are not added to these: a sum of dollars and euros is no amount, and the limit the billing
+ * manager consented to is in its own currency.
+ */
+export function chargedInMonth(state: WorkspaceCreditsState, month: string, currency: string): number {
   let total = 0;
   for (const topUp of state.autoTopUp.topUps.values()) {
-    if (topUp.month === month && (topUp.status === 'SUCCEEDED' || mayStillBePaid(topUp))) total += topUp.amount.amount;
+    if (topUp.month !== month || topUp.amount.currency !== currency) continue;
+    if (topUp.status === 'SUCCEEDED' || mayStillBePaid(topUp)) total += topUp.amount.amount;
   }
   return total;
 }
@@ -201,7 +207,8 @@ export function topUpsAfter(
     { type: 'AutoTopUpSkipped', data: { workspaceId, reason, available, amount, skippedAt: at } },
   ];
   if (!card) return skipped('NO_PAYMENT_METHOD');
-  if (chargedInMonth(after, month) + amount.amount > settings.monthlyLimit.amount) return skipped('MONTHLY_LIMIT');
+  const charged = chargedInMonth(after, month, settings.monthlyLimit.currency);
+  if (charged + amount.amount > settings.monthlyLimit.amount) return skipped('MONTHLY_LIMIT');
   return [
     ...first,
     {

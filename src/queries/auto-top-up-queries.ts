@@ -53,7 +53,9 @@ export class AutoTopUpQueries {
       ...view,
       month,
       chargedThisMonth:
-        currency === undefined ? undefined : { amount: this.reader.chargedInMonth(workspaceId, month), currency },
+        currency === undefined
+          ? undefined
+          : { amount: this.reader.chargedInMonth(workspaceId, month, currency), currency },
       recentTopUps: this.reader.recentTopUps(workspaceId, recent),
     };
   }

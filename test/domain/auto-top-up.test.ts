@@ -9,7 +9,7 @@ import type { WorkspaceCreditsCommand } from '../../src/domain/commands';
 import type { WorkspaceCreditsEvent } from '../../src/domain/events';
 import { evolve } from '../../src/domain/evolve';
 import { initialState } from '../../src/domain/state';
-import { autoTopUpTerms, topUpCharge } from '../../src/domain/auto-top-up';
+import { autoTopUpTerms, chargedInMonth, topUpCharge } from '../../src/domain/auto-top-up';
 import {
   CARD,
   cardReplaced,
@@ -32,7 +32,7 @@ import {
 import { at, consumed, DAY, draw, expireCredits, granted, purchased, spend, WORKSPACE } from './builders';
 import { release, released, reserve, reserved, settle, settled } from './hold-builders';
 import { disputeFact, providerDispute, providerRefund, refundFact, requestRefund } from './payment-builders';
-import { given } from './spec';
+import { given, stateOf } from './spec';
 
 const spent = (credits: number, availableAfter: number, grantId = 'purchase-1') =>
   consumed({
@@ -232,6 +232,33 @@ describe('the monthly limit and the card', () => {
         ...spent(4, 90),
         data: { ...spent(4, 90).data, consumptionId: 'spend-2', idempotencyKey: 'spend-key-2' },
       });
+  });
+
+  it('counts against the limit only the charges in its currency, after a change to a package priced in another', () => {
+    // $200 of a $200 limit paid this month; then the settings move to a package at €50, €60 a month.
+    const euros = {
+      packageId: 'credits-500-eur',
+      packageName: '500 credits (EUR)',
+      packagePrice: { amount: 5000, currency: 'EUR' },
+      monthlyLimit: { amount: 6000, currency: 'EUR' },
+    };
+    const events = burst(
+      [...armed, ...fourPaid, topUpConfigured(euros)],
+      [
+        spend({ units: 1, creditsPerUnit: 60 }),
+        spend({ consumptionId: 'spend-2', idempotencyKey: 'spend-key-2', units: 1, creditsPerUnit: 1 }),
+      ],
+    );
+    // No euro was charged this month: €50 fits the €60 limit, where $200 counted as €200 did not.
+    const requested = events.filter((event) => event.type === 'AutoTopUpRequested');
+    expect(requested).toHaveLength(1);
+    expect(requested[0]?.data).toMatchObject({
+      amount: { amount: 5000, currency: 'EUR' },
+      packageId: 'credits-500-eur',
+    });
+    const state = stateOf([...armed, ...fourPaid, topUpConfigured(euros), ...events]);
+    expect(chargedInMonth(state, '2025-01', 'EUR')).toBe(5000);
+    expect(chargedInMonth(state, '2025-01', 'USD')).toBe(20000);
   });
 
   it('counts a top-up against the month its retry is charged in, not the month it was requested in', () => {

@@ -73,7 +73,7 @@ describe('auto top-up read model', () => {
         (db) => {
           const reader = new AutoTopUpReader(db);
           return {
-            charged: reader.chargedInMonth(WORKSPACE, month),
+            charged: reader.chargedInMonth(WORKSPACE, month, 'USD'),
             statuses: reader
               .recentTopUps(WORKSPACE, 10)
               .map((topUp) => [topUp.topUpId, topUp.status, topUp.failedAttempts]),
@@ -95,7 +95,7 @@ describe('auto top-up read model', () => {
       type: 'AutoTopUpCanceled',
       data: { workspaceId: WORKSPACE, topUpId: 'topup-1', reason: 'TURNED_OFF', canceledAt: at(HOUR).toISOString() },
     };
-    const charged = (db: Database) => new AutoTopUpReader(db).chargedInMonth(WORKSPACE, month);
+    const charged = (db: Database) => new AutoTopUpReader(db).chargedInMonth(WORKSPACE, month, 'USD');
     // Its first attempt on its way when canceled: it may yet be paid.
     model.given(topUpRequested(), canceled).then(charged, 5000);
     // Known not charged (or failed) after the cancel: out of the month.
@@ -108,7 +108,7 @@ describe('auto top-up read model', () => {
     const next = '2099-12';
     const charged = (db: Database) => {
       const reader = new AutoTopUpReader(db);
-      return [reader.chargedInMonth(WORKSPACE, month), reader.chargedInMonth(WORKSPACE, next)];
+      return [reader.chargedInMonth(WORKSPACE, month, 'USD'), reader.chargedInMonth(WORKSPACE, next, 'USD')];
     };
     const retriedNextMonth = topUpFailed({ attempt: 1, retryAt: at(DAY).toISOString(), retryMonth: next });
     model.given(topUpRequested(), retriedNextMonth).then(charged, [0, 5000]);
