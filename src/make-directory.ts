@@ -1,17 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  linkSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 /**
@@ -41,31 +28,35 @@ export function makeDirectory(path: string): void {
 
 /**
  * The content of a development secret kept in DATA_DIR/`name`, made with `generate()` the first
- * time. The file appears whole or not at all (written beside it, then linked into place, which
- * fails when another process linked its own first: theirs is used), so a process reading it never
- * sees it half written. A file left empty (by a crash of a version that wrote it in place) held
- * no secret anyone used, and is replaced.
+ * time, by whichever process creates the file first (the others use it). One that finds the file
+ * empty waits a moment for its maker to write it; a file still empty was left by a process stopped
+ * between creating and writing it, which nothing can have used: it is named, to be deleted.
  */
 export function secretFileOf(dataDir: string, name: string, generate: () => string): string {
   const file = join(dataDir, name);
-  const existing = existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
-  if (existing) return existing;
-  makeDirectory(dataDir);
-  const written = `${file}.${process.pid}.${randomBytes(6).toString('hex')}`;
-  const descriptor = openSync(written, 'wx', 0o600);
-  try {
-    writeSync(descriptor, generate());
-    fsyncSync(descriptor);
-  } finally {
-    closeSync(descriptor);
+  if (!existsSync(file)) {
+    makeDirectory(dataDir);
+    try {
+      const descriptor = openSync(file, 'wx', 0o600);
+      try {
+        writeSync(descriptor, generate());
+        fsyncSync(descriptor);
+      } finally {
+        closeSync(descriptor);
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
-  try {
-    if (existing === undefined) linkSync(written, file);
-    else renameSync(written, file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  } finally {
-    rmSync(written, { force: true });
+  const deadline = Date.now() + 2_000;
+  for (;;) {
+    const content = readFileSync(file, 'utf8').trim();
+    if (content) return content;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${file} is empty: a process was stopped while making it, so nothing was signed or sealed with it. Delete it; the next start makes it again.`,
+      );
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   }
-  return readFileSync(file, 'utf8').trim();
 }

@@ -1,8 +1,8 @@
 /**
  * The development secrets a fresh checkout makes for itself in DATA_DIR (the JWT secret and the
- * key that seals webhook signing secrets): made once, whole, shared by every process that starts
- * on the directory at the same moment; a file a crash left empty is replaced, and one holding no
- * key is named rather than blamed on WEBHOOK_SECRET_KEY.
+ * key that seals webhook signing secrets): made once, shared by every process that starts on the
+ * directory at the same moment; a file a crash left empty, or one holding no key, is named rather
+ * than blamed on WEBHOOK_SECRET_KEY.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -49,14 +49,18 @@ it('gives every process that starts on a fresh directory at the same moment the 
   }
 });
 
-it('replaces a secret file a crash left empty', () => {
+it('names a secret file a process stopped before writing, and says to delete it', () => {
   const dataDir = newDir();
   writeFileSync(join(dataDir, 'webhook-secret-key'), '');
   writeFileSync(join(dataDir, 'dev-jwt-secret'), '\n');
-  const key = resolveWebhookSecretKey(undefined, dataDir, false);
-  expect(key).toHaveLength(32);
-  expect(readFileSync(join(dataDir, 'webhook-secret-key'), 'utf8')).toBe(key.toString('base64'));
-  expect(resolveJwtSecret(undefined, dataDir, false)).toMatch(/^[0-9a-f]{64}$/);
+  for (const [resolve, file] of [
+    [() => resolveWebhookSecretKey(undefined, dataDir, false), 'webhook-secret-key'],
+    [() => resolveJwtSecret(undefined, dataDir, false), 'dev-jwt-secret'],
+  ] as const) {
+    expect(resolve).toThrow(`${join(dataDir, file)} is empty: a process was stopped while making it`);
+  }
+  // Left as they were, for the operator to delete.
+  expect(readdirSync(dataDir).sort()).toEqual(['dev-jwt-secret', 'webhook-secret-key']);
 });
 
 it('names a key file that holds no key, and says what it is for', () => {
