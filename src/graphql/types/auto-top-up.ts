@@ -191,7 +191,7 @@ export class AutoTopUp {
 
   @Field(() => Money, {
     nullable: true,
-    description: `Charged, or being charged, by top-ups this calendar month (UTC). ${MONEY_ACCESS}`,
+    description: `Charged, or being charged, by top-ups this calendar month (UTC), in the monthly limit’s currency: what the limit counts. ${MONEY_ACCESS}`,
   })
   @Authorized(PURCHASE_MONEY)
   chargedThisMonth!: Money | null;
