@@ -220,7 +220,12 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
   }
 
   private async openCheckout(work: Extract<PaymentWork, { kind: 'open-checkout' }>, attempts: number): Promise<void> {
-    const stripePriceId = this.catalog.creditPackage(work.offer.packageId)?.stripePriceId;
+    // A configured provider price is used only while it is still the offer's price, in amount and
+    // currency: the catalog may have changed since the offer was made.
+    const inCatalog = this.catalog.creditPackage(work.offer.packageId);
+    const samePrice =
+      inCatalog?.price.amount === work.offer.price.amount && inCatalog.price.currency === work.offer.price.currency;
+    const stripePriceId = samePrice ? inCatalog.stripePriceId : undefined;
     const { successUrl, cancelUrl } = this.urls();
     let session;
     try {
@@ -231,11 +236,7 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
         packageName: work.offer.packageName,
         credits: work.offer.credits,
         price: work.offer.price,
-        // A configured provider price is used only while it is still the offer's price.
-        ...(stripePriceId !== undefined &&
-          this.catalog.creditPackage(work.offer.packageId)?.price.amount === work.offer.price.amount && {
-            stripePriceId,
-          }),
+        ...(stripePriceId !== undefined && { stripePriceId }),
         startedBy: work.startedBy,
         successUrl,
         cancelUrl,

@@ -11,6 +11,7 @@ import type { PaymentCommands } from '../../src/commands/payment-commands';
 import type { ProviderRefundFact } from '../../src/domain/events';
 import type { AutoTopUpChargeOutcome } from '../../src/domain/commands';
 import type {
+  CheckoutRequest,
   OffSessionChargeRequest,
   PaymentGateway,
   ProviderRefund,
@@ -245,5 +246,63 @@ describe('where the card-saving page returns', () => {
     ],
   ] as const)('marks %s for the setup (%s)', (checkoutUrl, outcome, expected) => {
     expect(setupReturnUrl(checkoutUrl, outcome)).toBe(expected);
+  });
+});
+
+describe('opening a checkout', () => {
+  const offer = {
+    packageId: 'credits-500',
+    packageName: '500 credits',
+    credits: 500,
+    price: { amount: 5000, currency: 'USD' },
+  };
+  /** The price the gateway was asked for, with the catalog's package priced as given. */
+  async function askedFor(catalogPrice: { amount: number; currency: string }) {
+    const asked: CheckoutRequest[] = [];
+    const gateway = {
+      createCheckoutSession: (request: CheckoutRequest) => {
+        asked.push(request);
+        return Promise.resolve({ sessionId: 'cs_1', url: 'https://checkout.example/cs_1', expiresAt: new Date() });
+      },
+    } as unknown as PaymentGateway;
+    const payments = { recordCheckoutOpened: () => Promise.resolve() } as unknown as PaymentCommands;
+    const catalog = {
+      creditPackage: (id: string) =>
+        id === 'credits-500' ? { ...offer, id, price: catalogPrice, stripePriceId: 'price_catalog' } : undefined,
+    } as unknown as Catalog;
+    const performer = new PaymentsPerformer(
+      gateway,
+      payments,
+      catalog,
+      () => ({ successUrl: 'https://app.example/ok', cancelUrl: 'https://app.example/cancel' }),
+      { now: () => new Date('2026-12-03T00:00:00Z') },
+      {} as AutoTopUpCommands,
+    );
+    await performer.perform({
+      reaction: 'payments',
+      key: 'checkout/co-1',
+      payload: { kind: 'open-checkout', workspaceId: 'ws-1', checkoutId: 'co-1', offer, startedBy: 'manager-1' },
+      attempts: 0,
+      dueAt: 0,
+      requestedAt: 0,
+    });
+    expect(asked).toHaveLength(1);
+    return { stripePriceId: asked[0]?.stripePriceId, price: asked[0]?.price };
+  }
+
+  it("uses the catalog's Stripe price while it is still the offer's price", async () => {
+    expect(await askedFor({ amount: 5000, currency: 'USD' })).toEqual({
+      stripePriceId: 'price_catalog',
+      price: offer.price,
+    });
+  });
+
+  it('asks for the offer’s own price once the catalog changed its amount or its currency', async () => {
+    for (const changed of [
+      { amount: 6000, currency: 'USD' },
+      { amount: 5000, currency: 'EUR' },
+    ]) {
+      expect(await askedFor(changed)).toEqual({ stripePriceId: undefined, price: offer.price });
+    }
   });
 });
