@@ -623,6 +623,30 @@ describe('the Billing page', () => {
     expect(await page.locator('#app').isHidden()).toBe(true);
   });
 
+  it('shows the twenty newest purchases, and older ones on asking', async () => {
+    const workspaceId = 'purchases-paged';
+    for (let n = 1; n <= 23; n++) {
+      await expectData(
+        server.url,
+        PurchaseCreditsDocument,
+        { input: { workspaceId, packageId: 'credits-500', paymentReference: `INV-PAGED-${n}` } },
+        adminToken(),
+      );
+    }
+    const page = await newPage();
+    await signIn(page, tokenFor(workspaceId, 'BILLING_MANAGER'));
+    await loaded(page);
+    const rows = page.locator('#purchases-table tbody tr');
+    await page.locator('#purchases-table').waitFor();
+    expect(await rows.count()).toBe(20);
+    const more = page.getByRole('button', { name: 'Show older purchases' });
+    await more.click();
+    await rows.nth(22).waitFor();
+    expect(await rows.count()).toBe(23);
+    await more.waitFor({ state: 'hidden' });
+    await shot(page, 'purchases-older');
+  });
+
   it('starts the forms afresh for another workspace signed in on the same page', async () => {
     const page = await newPage();
     await signIn(page, tokenFor('forms-a', 'BILLING_MANAGER'));

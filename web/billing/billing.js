@@ -147,7 +147,13 @@ function readClaims(token) {
 const canBuy = (claims) => claims.admin === true || claims.role === 'OWNER' || claims.role === 'BILLING_MANAGER';
 
 /** Only those who may buy may read what was paid: others do not ask for it. */
-const purchasesVariables = (claims) => ({ workspaceId: claims.workspaceId, withMoney: canBuy(claims) });
+/** Purchases shown at first, and added by each "Show older purchases". */
+const PURCHASES_SHOWN = 20;
+const purchasesVariables = (claims) => ({
+  workspaceId: claims.workspaceId,
+  withMoney: canBuy(claims),
+  purchasesShown: PURCHASES_SHOWN,
+});
 
 function signIn(token) {
   const claims = readClaims(token);
@@ -354,8 +360,7 @@ function settleCheckout() {
 
 async function recheckCheckout() {
   try {
-    const { claims } = state.session;
-    renderPurchases((await api(CREDIT_PURCHASES, purchasesVariables(claims))).creditPurchases);
+    await refreshPurchases();
     settleCheckout();
   } catch (error) {
     handleError(error);
@@ -365,12 +370,19 @@ async function recheckCheckout() {
 // ---------------------------------------------------------------------------------------------
 // Purchases
 
-function renderPurchases(purchases) {
-  state.purchases = purchases;
-  $('purchases-empty').hidden = purchases.length > 0;
-  $('purchases-table').hidden = purchases.length === 0;
+/**
+ * The newest page of purchases (`older`: false), or the next older page added below those shown.
+ * A refresh asks again for as many as are shown (up to the API's 200 a page), so older ones a
+ * billing manager opened stay open when a spend elsewhere changes the page.
+ */
+function renderPurchases(page, older = false) {
+  const purchases = page.edges.map((edge) => edge.node);
+  state.purchases = older ? [...state.purchases, ...purchases] : purchases;
+  state.purchasesCursor = page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null;
+  $('purchases-empty').hidden = state.purchases.length > 0;
+  $('purchases-table').hidden = state.purchases.length === 0;
   $('purchases-table').tBodies[0].replaceChildren(
-    ...purchases.map((purchase) =>
+    ...state.purchases.map((purchase) =>
       row([
         ['Date', formatDateTime(purchase.purchasedAt)],
         ['Package', purchase.packageName],
@@ -380,7 +392,24 @@ function renderPurchases(purchases) {
       ]),
     ),
   );
+  $('purchases-more').hidden = state.purchasesCursor === null;
   $('purchases').hidden = false;
+}
+
+async function refreshPurchases() {
+  const shown = Math.min(200, Math.max(PURCHASES_SHOWN, state.purchases.length));
+  const variables = { ...purchasesVariables(state.session.claims), purchasesShown: shown };
+  renderPurchases((await api(CREDIT_PURCHASES, variables)).creditPurchasesPage);
+}
+
+async function showOlderPurchases() {
+  if (!state.purchasesCursor) return;
+  try {
+    const variables = { ...purchasesVariables(state.session.claims), after: state.purchasesCursor };
+    renderPurchases((await api(CREDIT_PURCHASES, variables)).creditPurchasesPage, true);
+  } catch (error) {
+    handleError(error);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,14 +743,14 @@ function drawUsage() {
 // Loading and live updates
 
 async function loadAll() {
-  const { workspaceCredits, creditPackages, paymentSettings, creditPurchases } = await api(
+  const { workspaceCredits, creditPackages, paymentSettings, creditPurchasesPage } = await api(
     BILLING_OVERVIEW,
     purchasesVariables(state.session.claims),
   );
   renderBalance(workspaceCredits);
   state.paymentsEnabled = paymentSettings.enabled;
   renderPackages(creditPackages, paymentSettings.enabled);
-  renderPurchases(creditPurchases);
+  renderPurchases(creditPurchasesPage);
   settleCheckout();
   await Promise.all([loadLedger(0), loadUsage(), loadHolds(), autoTopUp.load(), notifications.load()]);
 }
@@ -731,7 +760,7 @@ function scheduleRefresh() {
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(async () => {
     try {
-      renderPurchases((await api(CREDIT_PURCHASES, purchasesVariables(state.session.claims))).creditPurchases);
+      await refreshPurchases();
       settleCheckout();
       // Not while an admin is writing why a spend is given back: the page would drop what they typed.
       const writing = document.querySelector('#ledger-table .refund-form') !== null;
@@ -863,6 +892,7 @@ function wire() {
   $('sign-out').addEventListener('click', () => signOut());
   $('ledger-previous').addEventListener('click', () => turnLedgerPage(-1));
   $('ledger-next').addEventListener('click', () => turnLedgerPage(1));
+  $('purchases-more').addEventListener('click', () => showOlderPurchases());
   $('usage-range').addEventListener('change', (event) => {
     state.usageDays = Number(event.target.value);
     loadUsage().catch((error) => handleError(error, loadUsage));

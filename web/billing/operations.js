@@ -50,8 +50,32 @@ const BALANCE_FIELDS = /* GraphQL */ `
  * what was bought. `withMoney` is false for a MEMBER or SERVICE, who may not read what was paid
  * (the server would answer FORBIDDEN for it).
  */
+/** A page of purchases, newest first: the Billing page shows PURCHASES_SHOWN, then more on asking. */
+const PURCHASES_PAGE = /* GraphQL */ `
+  fragment PurchasesPage on CreditPurchaseConnection {
+    edges {
+      node {
+        id
+        packageName
+        credits
+        creditsLeft
+        amountPaid @include(if: $withMoney) {
+          amount
+          currency
+        }
+        status
+        purchasedAt
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+`;
+
 export const BILLING_OVERVIEW = /* GraphQL */ `
-  query BillingOverview($workspaceId: ID!, $withMoney: Boolean!) {
+  query BillingOverview($workspaceId: ID!, $withMoney: Boolean!, $purchasesShown: Int!) {
     workspaceCredits(workspaceId: $workspaceId) {
       ...BillingBalance
     }
@@ -68,38 +92,25 @@ export const BILLING_OVERVIEW = /* GraphQL */ `
         currency
       }
     }
-    creditPurchases(workspaceId: $workspaceId) {
-      id
-      packageName
-      credits
-      creditsLeft
-      amountPaid @include(if: $withMoney) {
-        amount
-        currency
-      }
-      status
-      purchasedAt
+    creditPurchasesPage(workspaceId: $workspaceId, first: $purchasesShown) {
+      ...PurchasesPage
     }
   }
   ${BALANCE_FIELDS}
+  ${PURCHASES_PAGE}
 `;
 
-/** Only the purchases: the return page asks until Stripe's session id is among them. */
+/**
+ * Only the purchases, a page of them: the newest (the return page asks until Stripe's session id
+ * is among them), or with `after` the older ones past what is shown.
+ */
 export const CREDIT_PURCHASES = /* GraphQL */ `
-  query BillingPurchases($workspaceId: ID!, $withMoney: Boolean!) {
-    creditPurchases(workspaceId: $workspaceId) {
-      id
-      packageName
-      credits
-      creditsLeft
-      amountPaid @include(if: $withMoney) {
-        amount
-        currency
-      }
-      status
-      purchasedAt
+  query BillingPurchases($workspaceId: ID!, $withMoney: Boolean!, $purchasesShown: Int!, $after: String) {
+    creditPurchasesPage(workspaceId: $workspaceId, first: $purchasesShown, after: $after) {
+      ...PurchasesPage
     }
   }
+  ${PURCHASES_PAGE}
 `;
 
 /**
