@@ -9,6 +9,7 @@ import type { Config } from './config';
 import { systemClock } from '../clock';
 import { startCreditsService, type CreditsService, type ServiceOptions } from './credits-service';
 import type { RunningHttpServer } from './http-server';
+import { listenWhileStarting } from './starting-server';
 
 export interface Serving {
   service: CreditsService;
@@ -23,13 +24,25 @@ export interface Serving {
 
 export async function serve(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Serving> {
   const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
+  // The address answers health probes from now on (starting-server.ts), so that a long catch-up
+  // of the read models is not taken for a dead process. Not on PORT=0: the port the system picks
+  // lies in its ephemeral range, where an outgoing connection could take it between this server
+  // closing and the service's listening; a supervised deployment names its port.
+  const early = config.port === 0 ? undefined : await listenWhileStarting(config.host, config.port);
   // The projection and append threads start now; the HTTP and GraphQL modules load meanwhile.
   const starting = startCreditsService(config, logger, systemClock, options);
   starting.catch(() => undefined); // a failure is reported below, once awaited
-  const { startHttpServer } = await import('./http-server.js');
-  const service = await starting;
+  const loading = import('./http-server.js');
+  loading.catch(() => undefined); // as above
+  let service: CreditsService;
+  try {
+    service = await starting;
+  } finally {
+    await early?.close();
+  }
   let http: RunningHttpServer;
   try {
+    const { startHttpServer } = await loading;
     http = await startHttpServer(
       service,
       {

@@ -1,0 +1,43 @@
+/**
+ * What answers on the service's address while it starts. Until the read models have caught up
+ * with the log (as long as the log is long when they are rebuilt: a projection's new version, a
+ * lost read-models.sqlite), the service has nothing it could answer truthfully; but a supervisor's
+ * liveness probe that finds nothing listening restarts the process, and the rebuild starts over.
+ * So a minimal server answers meanwhile: GET /healthz 200 (`starting`: the process is up),
+ * /readyz 503 (`starting`), anything else 503 with Retry-After and, for GraphQL clients, an error
+ * coded STARTING. It closes just before the service's own server listens on the same port.
+ */
+import { createServer, type ServerResponse } from 'node:http';
+
+export interface StartingServer {
+  close(): Promise<void>;
+}
+
+const STARTING_MESSAGE = 'The service is starting: its read models are catching up with the log. Try again shortly.';
+
+export async function listenWhileStarting(host: string, port: number): Promise<StartingServer> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') return answer(res, 200, { status: 'starting' });
+    if (req.method === 'GET' && path === '/readyz') return answer(res, 503, { status: 'starting' });
+    res.setHeader('retry-after', '5');
+    answer(res, 503, { errors: [{ message: STARTING_MESSAGE, extensions: { code: 'STARTING', retryable: true } }] });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function answer(res: ServerResponse, status: number, body: unknown): void {
+  // Each answer closes its connection: nothing is left open to this server when it closes.
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+  res.end(JSON.stringify(body));
+}
