@@ -85,6 +85,9 @@ export class ReadModelUnavailable extends Error {
   }
 }
 
+/** Events creditBalanceAt folds before letting the event loop run other work. */
+const FOLD_SLICE = 2_000;
+
 export class CreditsQueries {
   constructor(
     private readonly balances: WorkspaceBalanceReader,
@@ -153,9 +156,19 @@ export class CreditsQueries {
     }
     const instant = Math.min(at.getTime(), now.getTime());
     const state = initialState();
+    let folded = 0;
     for await (const recorded of this.store.readStream(workspaceStreamName(workspaceId))) {
       const event = toWorkspaceCreditsEvent(recorded);
-      if (event && Date.parse(occurredAt(event)) <= instant) evolve(state, event);
+      if (!event) continue;
+      // The stream's order is the order of cause: a spend comes after the grant it drew on. So the
+      // balance at an instant is a prefix of the stream, up to the first event recorded later,
+      // even where a clock that stepped back recorded a later event with an earlier time (taking
+      // each event by its own time would fold that spend without its grant).
+      if (Date.parse(occurredAt(event)) > instant) break;
+      evolve(state, event);
+      // A long history is folded in slices, letting other requests (and health probes) in
+      // between: the fold runs on the thread that answers everyone.
+      if (++folded % FOLD_SLICE === 0) await new Promise((resume) => setImmediate(resume));
     }
     const id = `${workspaceId}@${at.toISOString()}`;
     const after = expireDueHolds(state, workspaceId, instant).state;
