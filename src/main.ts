@@ -34,6 +34,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  // The terminal that ran `npm start` closing: drained as a stop, not ended mid-request.
+  process.on('SIGHUP', () => void stop('SIGHUP'));
   // Only now: a supervisor that reads this line and signals at once must find the handlers in place,
   // or the signal's default action ends the process without draining.
   serving.announce();

@@ -63,7 +63,9 @@ function parseUrl(input: string): URL {
   if (url.username !== '' || url.password !== '') {
     throw new UnsafeWebhookUrl('A webhook URL may not carry a user name or password.');
   }
-  if (url.hash !== '') throw new UnsafeWebhookUrl('A webhook URL may not have a #fragment.');
+  // An empty fragment ("…/hook#") leaves url.hash empty but is kept in the URL stored.
+  if (url.hash !== '' || url.href.includes('#')) throw new UnsafeWebhookUrl('A webhook URL may not have a #fragment.');
+  if (url.port === '0') throw new UnsafeWebhookUrl('A webhook URL may not name port 0: nothing can be reached there.');
   // Escaping can make the URL stored (and carried by every endpoint event) several times longer
   // than the one typed: the bound holds for what is kept.
   if (url.href.length > MAX_URL_LENGTH) {

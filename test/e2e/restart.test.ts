@@ -307,6 +307,14 @@ it('finishes a request in flight on SIGTERM, answers new ones 503 with Retry-Aft
   expect((await balanceOf(restarted, workspaceId)).included.consumed).toBe(2 * 21);
 });
 
+it('drains on SIGHUP (the terminal that ran it closing) as on SIGTERM', async () => {
+  const server = await start({ env: { NODE_ENV: 'development' } });
+  await seed(server, 'ws-hangup');
+  expect(await server.stop('SIGHUP')).toBe(0);
+  expect(server.logs.map((entry) => entry.msg)).toEqual(expect.arrayContaining(['shutting down', 'stopped']));
+  expect(server.logs.find((entry) => entry.msg === 'shutting down')).toMatchObject({ signal: 'SIGHUP' });
+});
+
 describe('production mode', () => {
   it('refuses to start without AUTH_JWT_SECRET', async () => {
     await expect(startServer({ env: { NODE_ENV: 'production', AUTH_JWT_SECRET: '' } })).rejects.toThrow(

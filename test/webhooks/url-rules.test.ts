@@ -75,6 +75,15 @@ describe('the URL rule', () => {
     await expect(policy.check(typed)).resolves.toBe(stored);
   });
 
+  it.each([
+    ['https://hooks.example.com/credits#', 'A webhook URL may not have a #fragment.'],
+    ['https://hooks.example.com/credits?a=1#', 'A webhook URL may not have a #fragment.'],
+    ['https://hooks.example.com/credits#part', 'A webhook URL may not have a #fragment.'],
+    ['https://hooks.example.com:0/credits', 'A webhook URL may not name port 0: nothing can be reached there.'],
+  ])('refuses %j, which could never be delivered as written', async (typed, message) => {
+    await expect(policy.check(typed)).rejects.toThrow(message);
+  });
+
   it('allows https to a host that resolves only to public addresses', async () => {
     await expect(policy.check('https://hooks.example.com/credits?x=1')).resolves.toBe(
       'https://hooks.example.com/credits?x=1',
