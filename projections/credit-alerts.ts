@@ -206,15 +206,15 @@ export class CreditAlertsReader {
         'SELECT * FROM alert_history WHERE workspace_id = ? AND position < ? ORDER BY position DESC LIMIT ?',
       )
       .safeIntegers(true);
-    // Grants with credits left (balance model) not yet noticed whose notice period has begun; a
-    // workspace that never set rules has the default notice period.
+    // Grants with credits left (balance model), free or held by a running action, not yet noticed
+    // whose notice period has begun; a workspace that never set rules has the default notice period.
     this.expiring = db.prepare<
       { now: number; day: number; defaultDays: number | null; limit: number },
       { workspace_id: string }
     >(
       `SELECT DISTINCT g.workspace_id FROM balance_grants g
        LEFT JOIN alert_rules r ON r.workspace_id = g.workspace_id
-       WHERE g.remaining > 0 AND g.frozen = 0 AND g.expires_at > @now
+       WHERE (g.remaining > 0 OR g.held > 0) AND g.frozen = 0 AND g.expires_at > @now
          AND g.expires_at - @day * (CASE WHEN r.workspace_id IS NULL THEN @defaultDays ELSE r.expiring_soon_days END) <= @now
          AND NOT EXISTS (SELECT 1 FROM alert_expiry_notices n WHERE n.workspace_id = g.workspace_id AND n.grant_id = g.grant_id)
        LIMIT @limit`,

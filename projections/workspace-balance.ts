@@ -64,6 +64,8 @@ export const workspaceBalanceProjection: Projection = {
 
   queryIndexes: [
     'CREATE INDEX IF NOT EXISTS balance_grants_by_expiry ON balance_grants (expires_at) WHERE remaining > 0',
+    // Grants whose every credit left is held: their expiry notice is still due (credit-alerts.ts).
+    'CREATE INDEX IF NOT EXISTS balance_grants_held_by_expiry ON balance_grants (expires_at) WHERE held > 0',
     'CREATE INDEX IF NOT EXISTS balance_holds_by_expiry ON balance_holds (expires_at)',
   ],
 

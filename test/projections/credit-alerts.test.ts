@@ -9,6 +9,7 @@ import { DEFAULT_ALERT_RULES } from '../../src/domain/alert-rules';
 import { configured, depleted, expiring, low, recovered, RULES } from '../domain/alert-builders';
 import { at, consumed, DAY, draw, granted, purchased, WORKSPACE } from '../domain/builders';
 import { webhookEndpointStreamName } from '../../src/events/webhook-endpoint-stream';
+import { reserved } from '../domain/hold-builders';
 import { by, inWorkspace, projection, recorded, type Given } from './spec';
 
 const alerts = projection(workspaceBalanceProjection, creditAlertsProjection);
@@ -108,6 +109,14 @@ describe('credit alerts: which workspaces are due an expiry notice', () => {
         configured({ expiringSoonDays: 30 }),
         inWorkspace('ws-off', granted({ credits: 100, expiresAt: at(2 * DAY) })),
         inWorkspace('ws-off', configured({ expiringSoonDays: null })),
+      )
+      .then(dueAt(at(DAY)), [WORKSPACE]));
+
+  it('finds a grant whose every credit left is held by a running action', () =>
+    alerts
+      .given(
+        granted({ credits: 300, expiresAt: at(2 * DAY) }),
+        reserved({ drawdown: [draw('promo-1', 'PROMOTIONAL', 300)], availableAfter: 0, expiresAt: at(3 * DAY) }),
       )
       .then(dueAt(at(DAY)), [WORKSPACE]));
 
