@@ -6,6 +6,7 @@
  */
 import {
   getOperationAST,
+  getVariableValues,
   GraphQLError,
   NoSchemaIntrospectionCustomRule,
   parse,
@@ -69,8 +70,21 @@ export function subscriptionOperations(options: Options) {
       const invalid = validate(schema, document, rules);
       if (invalid.length > 0) return invalid.map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
       const variables = payload.variables ?? undefined;
+      // Which operation to run, and its variables, are the caller's to get right, as over HTTP:
+      // graphql-js would otherwise refuse them at execution with errors that carry no code, read
+      // as internal errors (and logged as such for every caller who sends one).
       const operation = getOperationAST(document, payload.operationName);
-      const tooComplex = operation && limits.costRefusal(document, operation.name?.value, variables);
+      if (!operation) {
+        const message = payload.operationName
+          ? `Unknown operation named "${payload.operationName}".`
+          : 'Must provide operation name if query contains multiple operations.';
+        return [new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE' } })];
+      }
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, {
+        maxErrors: 50,
+      });
+      if (coerced.errors) return coerced.errors.map((error) => withCode(error, 'BAD_USER_INPUT'));
+      const tooComplex = limits.costRefusal(document, operation.name?.value, variables);
       if (tooComplex) return [tooComplex];
       const contextValue: GraphQLContext = { services: options.services, principal, authError: undefined };
       return { schema, document, operationName: payload.operationName, variableValues: variables, contextValue };

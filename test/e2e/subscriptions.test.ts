@@ -199,11 +199,11 @@ it("closes a socket at its token's exp, ending its subscriptions", async () => {
 });
 
 describe('operations over a socket', () => {
-  const run = async (query: string) => {
+  const run = async (query: string, more: { variables?: Record<string, unknown>; operationName?: string } = {}) => {
     const { client } = wsClient(server.url, bearer(tokenFor(WORKSPACE, 'OWNER', { subject: 'limits' })));
     try {
       return await client
-        .iterate({ query })
+        .iterate({ query, ...more })
         .next()
         .then(
           () => undefined,
@@ -219,6 +219,24 @@ describe('operations over a socket', () => {
     const errors = await run(`subscription { workspaceCreditsChanged(workspaceId: "${WORKSPACE}") { ${aliases} } }`);
     expect(errors?.[0]?.message).toBe('The query uses 21 aliases; at most 20 are allowed.');
     expect(errors?.[0]?.extensions).toEqual({ code: 'TOO_MANY_ALIASES', limit: 20, actual: 21 });
+  });
+
+  it('refuses variables that are missing or of the wrong type, and an operation it cannot pick, as HTTP does', async () => {
+    const changes = 'subscription ($w: ID!) { workspaceCreditsChanged(workspaceId: $w) { available } }';
+    for (const variables of [{}, { w: { a: 1 } }]) {
+      const errors = await run(changes, { variables });
+      expect(errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT' });
+      expect(errors?.[0]?.message).toMatch(/^Variable "\$w"/);
+    }
+    const two = `query A { plans { id } } query B { plans { id } }`;
+    expect((await run(two))?.[0]).toMatchObject({
+      message: 'Must provide operation name if query contains multiple operations.',
+      extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+    });
+    expect((await run(two, { operationName: 'C' }))?.[0]).toMatchObject({
+      message: 'Unknown operation named "C".',
+      extensions: { code: 'OPERATION_RESOLUTION_FAILURE' },
+    });
   });
 
   it('meets the cost limit', async () => {
