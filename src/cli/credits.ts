@@ -23,6 +23,7 @@ import { resolveJwtSecret } from '../auth/tokens';
 import { loadConfig, type Config } from '../server/config';
 import { lockDataDir } from '../server/data-dir-lock';
 import { openStores } from '../server/stores';
+import { backupDataDir } from './backup';
 import { EXPORT_FORMATS, exportLedger, type ExportFormat } from './export-ledger';
 import { exportLedgerParquet } from './export-parquet';
 import { seedWorkspace } from './seed';
@@ -133,6 +134,21 @@ program
       readModels.close();
       lock?.release();
     }
+  });
+
+program
+  .command('backup')
+  .description(
+    'Copy the event log consistently while the server runs (and the development secrets), into a new directory',
+  )
+  .argument('<dir>', 'a new or empty directory; start a server with DATA_DIR=<dir> to restore')
+  .action(async (dir: string) => {
+    const config = loadConfig();
+    mustHave(config, 'event log');
+    const { file, events, secrets } = await backupDataDir(config, dir);
+    console.error(
+      `backed up ${events.toLocaleString('en-US')} events to ${file}${secrets.length > 0 ? ` (and ${secrets.join(', ')})` : ''}`,
+    );
   });
 
 program

@@ -1,0 +1,59 @@
+/**
+ * `credits backup <dir>`: a consistent copy of the event log, taken while the server runs. The
+ * embedded store keeps its recent commits in `events.sqlite-wal` until a checkpoint folds them into
+ * `events.sqlite`, so a copy of the main file alone can hold nothing of them (an empty log, to a
+ * server started on it), and a copy of both files while they are written may not agree. SQLite's
+ * online backup reads the database, its -wal included, as of one instant, without stopping the
+ * writer.
+ *
+ * The development secrets (`webhook-secret-key`, `dev-jwt-secret`) are copied too when DATA_DIR has
+ * them: without the key, the endpoints' signing secrets recorded in the log cannot be read. The
+ * read models, snapshots and retry records are not: a server started on the backup rebuilds them
+ * from the log.
+ */
+import { chmodSync, copyFileSync, existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { makeDirectory } from '../make-directory';
+import type { Config } from '../server/config';
+
+const DEVELOPMENT_SECRETS = ['webhook-secret-key', 'dev-jwt-secret'];
+
+export interface BackupSummary {
+  file: string;
+  events: number;
+  secrets: string[];
+}
+
+export async function backupDataDir(config: Config, target: string): Promise<BackupSummary> {
+  if (config.eventStoreUrl) {
+    throw new Error('The log is in EventStoreDB (EVENTSTORE_URL): back it up with EventStoreDB’s own tools.');
+  }
+  if (existsSync(target) && readdirSync(target).length > 0) {
+    throw new Error(`${target} is not empty: a backup goes into a new or empty directory.`);
+  }
+  makeDirectory(target);
+  const file = join(target, 'events.sqlite');
+  const source = new Database(config.eventStoreFile, { fileMustExist: true, timeout: 10_000 });
+  try {
+    await source.backup(file);
+  } finally {
+    source.close();
+  }
+  chmodSync(file, 0o600);
+  // One self-contained file: the copy leaves WAL mode (the server sets it again when it opens it).
+  const copy = new Database(file);
+  let events: number;
+  try {
+    copy.pragma('journal_mode = DELETE');
+    events = (copy.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
+  } finally {
+    copy.close();
+  }
+  const secrets = DEVELOPMENT_SECRETS.filter((name) => existsSync(join(config.dataDir, name)));
+  for (const name of secrets) {
+    copyFileSync(join(config.dataDir, name), join(target, name));
+    chmodSync(join(target, name), 0o600);
+  }
+  return { file, events, secrets };
+}
