@@ -87,7 +87,7 @@ export class CreateWebhookEndpointInput {
   idempotencyKey?: string | null;
 }
 
-@InputType({ description: 'New settings of an endpoint; a field left out stays as it is.' })
+@InputType({ description: 'New settings of an endpoint; a field left out, or null, stays as it is.' })
 export class UpdateWebhookEndpointInput {
   @Field(() => ID)
   @IsWebhookId()
@@ -103,7 +103,7 @@ export class UpdateWebhookEndpointInput {
   @IsEventTypes()
   eventTypes?: string[];
 
-  @Field({ nullable: true, description: 'A new description, up to 500 characters.' })
+  @Field({ nullable: true, description: 'A new description, up to 500 characters; "" clears it.' })
   @IsOptional()
   @IsDescription()
   description?: string;

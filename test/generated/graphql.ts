@@ -294,9 +294,9 @@ export type StartCreditPurchaseInput = {
   workspaceId: string | number;
 };
 
-/** New settings of an endpoint; a field left out stays as it is. */
+/** New settings of an endpoint; a field left out, or null, stays as it is. */
 export type UpdateWebhookEndpointInput = {
-  /** A new description, up to 500 characters. */
+  /** A new description, up to 500 characters; "" clears it. */
   description?: string | null | undefined;
   endpointId: string | number;
   /** The event types to receive, at least one of: credits.low, credits.depleted, credits.recovered, credits.expiring, credits.auto_top_up_failed, hold.expired, purchase.completed, purchase.refunded, refund.pending, refund.succeeded, refund.failed, dispute.opened, dispute.closed, webhook_endpoint.disabled (docs/webhooks.md). */
