@@ -153,7 +153,7 @@ export function signToken(principal: Principal, secret: string, expiresInSeconds
   );
 }
 
-const DEV_SECRET_FILE = 'dev-jwt-secret';
+export const DEV_SECRET_FILE = 'dev-jwt-secret';
 
 /**
  * Outside production a missing AUTH_JWT_SECRET is replaced by a random secret kept under DATA_DIR,

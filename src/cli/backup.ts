@@ -14,10 +14,12 @@
 import { chmodSync, copyFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { DEV_SECRET_FILE } from '../auth/tokens';
 import { makeDirectory } from '../make-directory';
 import type { Config } from '../server/config';
+import { DEV_KEY_FILE } from '../server/webhook-key';
 
-const DEVELOPMENT_SECRETS = ['webhook-secret-key', 'dev-jwt-secret'];
+const DEVELOPMENT_SECRETS = [DEV_KEY_FILE, DEV_SECRET_FILE];
 
 export interface BackupSummary {
   file: string;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseSecretKey } from '../webhooks/secret-box';
 import { secretFileOf } from '../make-directory';
 
-const DEV_KEY_FILE = 'webhook-secret-key';
+export const DEV_KEY_FILE = 'webhook-secret-key';
 
 export function resolveWebhookSecretKey(configured: string | undefined, dataDir: string, production: boolean): Buffer {
   if (configured) return parseSecretKey(configured);
