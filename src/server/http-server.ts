@@ -113,7 +113,7 @@ const isGraphQLPath = (url: string | undefined): boolean =>
 export async function startHttpServer(
   service: CreditsService,
   options: HttpServerOptions,
-  listen: { host: string; port: number },
+  listen: { host: string; port: number; beforeListening?: () => Promise<void> },
 ): Promise<RunningHttpServer> {
   // Every request's token is verified; a token seen before skips the HMAC but not its expiry check.
   const verifyToken = createTokenVerifier(options.jwtSecret);
@@ -210,6 +210,8 @@ export async function startHttpServer(
     unlessRateLimited(rateLimits.graphql(req, caller), res, windowSeconds, () => serveGraphQL(req, res, context));
   });
 
+  // Everything is ready to answer: whatever held the port meanwhile (starting-server.ts) lets go.
+  await listen.beforeListening?.();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port, listen.host, () => resolve());

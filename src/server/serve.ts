@@ -37,8 +37,9 @@ export async function serve(config: Config, logger: Logger, options: ServiceOpti
   let service: CreditsService;
   try {
     service = await starting;
-  } finally {
+  } catch (error) {
     await early?.close();
+    throw error;
   }
   let http: RunningHttpServer;
   try {
@@ -56,9 +57,11 @@ export async function serve(config: Config, logger: Logger, options: ServiceOpti
         socketLimits: config.socketLimits,
         metricsToken: config.metricsToken,
       },
-      { host: config.host, port: config.port },
+      // Closed once the service can answer (Apollo started), just before it listens on the port.
+      { host: config.host, port: config.port, ...(early && { beforeListening: () => early.close() }) },
     );
   } catch (error) {
+    await early?.close();
     await service.close();
     throw error;
   }
