@@ -2,8 +2,8 @@
  * `credits backup <dir>`: a consistent copy of the event log, taken while the server runs. The
  * embedded store keeps its recent commits in `events.sqlite-wal` until a checkpoint folds them into
  * `events.sqlite`, so a copy of the main file alone can hold nothing of them (an empty log, to a
- * server started on it), and a copy of both files while they are written may not agree. SQLite's
- * online backup reads the database, its -wal included, as of one instant, without stopping the
+ * server started on it), and a copy of both files while they are written may not agree. The copy
+ * is made from one read transaction, its -wal included, as of one instant, without stopping the
  * writer.
  *
  * The development secrets (`webhook-secret-key`, `dev-jwt-secret`) are copied too when DATA_DIR has
@@ -27,7 +27,7 @@ export interface BackupSummary {
   secrets: string[];
 }
 
-export async function backupDataDir(config: Config, target: string): Promise<BackupSummary> {
+export function backupDataDir(config: Config, target: string): BackupSummary {
   if (config.eventStoreUrl) {
     throw new Error('The log is in EventStoreDB (EVENTSTORE_URL): back it up with EventStoreDB’s own tools.');
   }
@@ -36,18 +36,21 @@ export async function backupDataDir(config: Config, target: string): Promise<Bac
   }
   makeDirectory(target);
   const file = join(target, 'events.sqlite');
+  // VACUUM INTO writes the database as one read transaction sees it: a snapshot of one instant,
+  // the -wal's commits included, which in WAL mode never waits for the writer nor makes it wait.
+  // (SQLite's page-by-page online backup starts over whenever the writer commits between two of
+  // its steps: against a server appending steadily it never finished.) The copy is one file,
+  // without a -wal of its own; the server sets WAL mode again when it opens it.
   const source = new Database(config.eventStoreFile, { fileMustExist: true, timeout: 10_000 });
   try {
-    await source.backup(file);
+    source.prepare('VACUUM INTO ?').run(file);
   } finally {
     source.close();
   }
   chmodSync(file, 0o600);
-  // One self-contained file: the copy leaves WAL mode (the server sets it again when it opens it).
-  const copy = new Database(file);
+  const copy = new Database(file, { readonly: true });
   let events: number;
   try {
-    copy.pragma('journal_mode = DELETE');
     events = (copy.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n;
   } finally {
     copy.close();

@@ -3,9 +3,18 @@
  * still only in events.sqlite-wal included (a copy of events.sqlite alone holds none of them), and
  * a server started on it answers the same balances. It refuses a directory that is not empty.
  */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ApplyPlanAllowanceDocument, ConsumeCreditsDocument, WorkspaceCreditsDocument } from '../generated/graphql';
+import { join, resolve as resolve_ } from 'node:path';
+import {
+  ApplyPlanAllowanceDocument,
+  ConsumeCreditsDocument,
+  GrantCreditsDocument,
+  WorkspaceCreditsDocument,
+} from '../generated/graphql';
+import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
+import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { spawnCreditsCli } from '../support/cli';
 import { expectData } from '../support/graphql-client';
 import { adminToken, newDataDir, startServer, tokenFor } from '../support/server-process';
@@ -59,6 +68,71 @@ it('copies the log while the server runs, and a server started on the copy answe
     expect(balance.workspaceCredits.available).toBe(available!);
   } finally {
     await restored.stop();
+  }
+});
+
+/** `credits backup <dir>` in a child process, without blocking this one (it keeps writing meanwhile). */
+function backupAsync(dataDir: string, target: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [resolve_(__dirname, '../../dist/src/cli/credits.js'), 'backup', target], {
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stderr });
+    });
+  });
+}
+
+it('finishes while the server appends steadily, on a log of many pages', async () => {
+  const dataDir = newDataDir();
+  const store = openSqliteEventStore({ file: join(dataDir, 'events.sqlite') });
+  for (let w = 0; w < 20; w++) {
+    const events = Array.from({ length: 1_000 }, (_, n) => ({
+      id: randomUUID(),
+      type: 'CreditsGranted',
+      data: {
+        workspaceId: `ws-history-${w}`,
+        grantId: `grant-${n}`,
+        idempotencyKey: `grant-key-${n}`,
+        credits: 1,
+        reason: 'a long history, long enough that one copy step cannot take all of it',
+        grantedBy: 'admin-1',
+        grantedAt: new Date().toISOString(),
+      },
+    }));
+    await store.appendToStream(workspaceStreamName(`ws-history-${w}`), events, { expectedRevision: 'no_stream' });
+  }
+  await store.close();
+  const server = await startServer({ dataDir });
+  let writing = true;
+  let written = 0;
+  const writer = (async () => {
+    while (writing) {
+      await expectData(
+        server.url,
+        GrantCreditsDocument,
+        { input: { workspaceId: WORKSPACE, credits: 1, reason: 'steady', idempotencyKey: `steady-${written}` } },
+        adminToken(),
+      );
+      written += 1;
+    }
+  })();
+  try {
+    const target = join(newDataDir(), 'backup');
+    const result = await backupAsync(dataDir, target);
+    expect(result.stderr).toMatch(/^backed up [\d,]+ events to /);
+    expect(result.status).toBe(0);
+    const events = Number(/backed up ([\d,]+) events/.exec(result.stderr)?.[1]?.replace(/,/g, ''));
+    expect(events).toBeGreaterThanOrEqual(20_000);
+    expect(written).toBeGreaterThan(0); // the server was writing while the backup ran
+  } finally {
+    writing = false;
+    await writer;
+    await server.stop();
   }
 });
 
