@@ -146,9 +146,9 @@ function readClaims(token) {
 
 const canBuy = (claims) => claims.admin === true || claims.role === 'OWNER' || claims.role === 'BILLING_MANAGER';
 
-/** Only those who may buy may read what was paid: others do not ask for it. */
 /** Purchases shown at first, and added by each "Show older purchases". */
 const PURCHASES_SHOWN = 20;
+/** Only those who may buy may read what was paid: others do not ask for it. */
 const purchasesVariables = (claims) => ({
   workspaceId: claims.workspaceId,
   withMoney: canBuy(claims),
