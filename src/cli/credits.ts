@@ -142,10 +142,10 @@ program
     'Copy the event log consistently while the server runs (and the development secrets), into a new directory',
   )
   .argument('<dir>', 'a new or empty directory; start a server with DATA_DIR=<dir> to restore')
-  .action(async (dir: string) => {
+  .action((dir: string) => {
     const config = loadConfig();
     mustHave(config, 'event log');
-    const { file, events, secrets } = await backupDataDir(config, dir);
+    const { file, events, secrets } = backupDataDir(config, dir);
     console.error(
       `backed up ${events.toLocaleString('en-US')} events to ${file}${secrets.length > 0 ? ` (and ${secrets.join(', ')})` : ''}`,
     );
