@@ -111,6 +111,15 @@ async function saveCard(workspaceId: string, card = '4242424242424242', url = se
   return setup;
 }
 
+/** Saves a card, then waits until the workspace shows it (Stripe's webhook recorded). */
+async function cardShown(workspaceId: string, card?: string) {
+  await saveCard(workspaceId, card);
+  await eventually(
+    () => autoTopUpOf(workspaceId),
+    (view) => view.autoTopUp.card !== null,
+  );
+}
+
 const settings = (workspaceId: string, overrides: Record<string, unknown> = {}) => ({
   workspaceId,
   enabled: true,
@@ -149,11 +158,7 @@ const turnOff = async (workspaceId: string) =>
 async function ready(credits = 1_000, card?: string, overrides: Record<string, unknown> = {}) {
   const workspaceId = newWorkspace();
   await grant(workspaceId, credits);
-  await saveCard(workspaceId, card);
-  await eventually(
-    () => autoTopUpOf(workspaceId),
-    (view) => view.autoTopUp.card !== null,
-  );
+  await cardShown(workspaceId, card);
   await turnOn(workspaceId, overrides);
   return workspaceId;
 }
@@ -197,11 +202,7 @@ describe('the saved card and the consent', () => {
 
   it('records who consented to which terms, and refuses terms that are no longer the terms', async () => {
     const workspaceId = newWorkspace();
-    await saveCard(workspaceId);
-    await eventually(
-      () => autoTopUpOf(workspaceId),
-      (view) => view.autoTopUp.card !== null,
-    );
+    await cardShown(workspaceId);
     // No terms sent back: nobody was shown what would be charged, so no consent is recorded.
     const unseen = await expectError(
       server.url,
@@ -282,11 +283,7 @@ describe('the saved card and the consent', () => {
 describe('explicit nulls mean what leaving the field out means', () => {
   it('turns auto top-up off with acceptedTerms: null, and refuses to turn it on with them', async () => {
     const workspaceId = newWorkspace();
-    await saveCard(workspaceId);
-    await eventually(
-      () => autoTopUpOf(workspaceId),
-      (view) => view.autoTopUp.card !== null,
-    );
+    await cardShown(workspaceId);
     const withoutTerms = await expectError(
       server.url,
       ConfigureAutoTopUpDocument,
