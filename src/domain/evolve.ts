@@ -188,7 +188,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         grant.remaining += part.credits;
         grant.consumed -= part.credits;
       }
-      state.refundedConsumptions.add(event.data.consumptionId);
+      state.refundedConsumptions.set(event.data.consumptionId, event.data.reason);
       return state;
     }
     case 'CheckoutStarted':

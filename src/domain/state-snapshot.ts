@@ -32,7 +32,7 @@ import type {
  * either changes, or the encoding does (remembered spends store a grant's source as its index in
  * GRANT_SOURCES): a snapshot of another version is ignored and the stream is folded afresh.
  */
-export const STATE_SNAPSHOT_VERSION = 14;
+export const STATE_SNAPSHOT_VERSION = 15;
 
 type AutoTopUpSetupStatus = AutoTopUpState['setups'] extends Map<string, infer S> ? S : never;
 
@@ -54,7 +54,7 @@ interface Head {
   deferredFacts: [string, { fact: ProviderPaymentFact; recordedBy: string }[]][];
   checkouts: [string, CheckoutRecord][];
   uncreditedSessions: string[];
-  refundedConsumptions: string[];
+  refundedConsumptions: [string, string][];
   /** Written apart (holds-json.ts) and read back with the rest; the holds' keys are rebuilt from them. */
   activeHolds?: HoldTuple[];
   closedHolds?: HoldTuple[];
@@ -131,7 +131,7 @@ export function decodeState(bytes: Buffer): WorkspaceCreditsState {
     deferredFacts: new Map(head.deferredFacts),
     checkouts: new Map(head.checkouts),
     uncreditedSessions: new Set(head.uncreditedSessions),
-    refundedConsumptions: new Set(head.refundedConsumptions),
+    refundedConsumptions: new Map(head.refundedConsumptions),
     activeHolds,
     closedHolds: ClosedHolds.of(closed),
     holdKeys: holdKeysOf(closed, activeHolds),

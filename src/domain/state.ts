@@ -124,8 +124,8 @@ export interface WorkspaceCreditsState {
   checkouts: Map<string, CheckoutRecord>;
   /** Checkout sessions paid but not credited (recorded once each). */
   uncreditedSessions: Set<string>;
-  /** Spends whose credits were given back. */
-  refundedConsumptions: Set<string>;
+  /** Spends whose credits were given back, with the reason given (a repeat must give the same). */
+  refundedConsumptions: Map<string, string>;
   /** Holds that reserve credits (or did until their expiry, not yet written), by hold id. */
   activeHolds: Map<string, HoldRecord>;
   /** Settled, released and expired holds, in the order they closed, kept for IDEMPOTENCY_RETENTION_MS. */
@@ -213,7 +213,7 @@ export const initialState = (): WorkspaceCreditsState => ({
   deferredFacts: new Map(),
   checkouts: new Map(),
   uncreditedSessions: new Set(),
-  refundedConsumptions: new Set(),
+  refundedConsumptions: new Map(),
   activeHolds: new Map(),
   closedHolds: ClosedHolds.empty(),
   holdKeys: new Map(),
@@ -260,7 +260,7 @@ export function forkState(state: WorkspaceCreditsState): WorkspaceCreditsState {
     deferredFacts: new Map(state.deferredFacts),
     checkouts: copies(state.checkouts),
     uncreditedSessions: new Set(state.uncreditedSessions),
-    refundedConsumptions: new Set(state.refundedConsumptions),
+    refundedConsumptions: new Map(state.refundedConsumptions),
     activeHolds: copies(state.activeHolds),
     closedHolds: state.closedHolds.fork(),
     holdKeys: new Map(state.holdKeys),

@@ -478,6 +478,13 @@ describe('credits that come back', () => {
       )
     ).refundCreditConsumption;
     expect(given.available).toBe(1000); // the new allowance only: the old one was replaced
+    const again = { consumptionId: spent?.id ?? '', reason: 'run failed' };
+    const repeated = await expectData(server.url, RefundCreditConsumptionDocument, { input: again }, admin);
+    expect(repeated.refundCreditConsumption.available).toBe(1000);
+    const otherReason = { input: { ...again, reason: 'goodwill' } };
+    const refused = await expectError(server.url, RefundCreditConsumptionDocument, otherReason, admin);
+    expect(refused.code).toBe('CONFLICT');
+    expect(refused.message).toContain('"run failed"');
     const balance = await balanceOf(workspaceId);
     expect(balance.included.remaining + balance.purchased.remaining + balance.promotional.remaining).toBe(
       balance.available,

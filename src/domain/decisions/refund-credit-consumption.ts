@@ -1,9 +1,10 @@
 /**
  * RefundCreditConsumption: one spend's credits go back to the grants that paid for it, once. Each
- * grant takes back what it can still spend; the rest lapses at once (given-back.ts says when).
+ * grant takes back what it can still spend; the rest lapses at once (given-back.ts says when). The
+ * same request again changes nothing; another reason for a spend already given back is a CONFLICT.
  */
 import type { RefundCreditConsumption } from '../commands';
-import { invalidCommand, notFound } from '../errors';
+import { conflict, invalidCommand, notFound } from '../errors';
 import type { WorkspaceCreditsEvent } from '../events';
 import { lapsesOnReturn } from '../given-back';
 import { iso } from '../instants';
@@ -16,8 +17,14 @@ export function refundCreditConsumption(
   state: WorkspaceCreditsState,
 ): WorkspaceCreditsEvent[] {
   const data = command.data;
-  if (state.refundedConsumptions.has(data.consumptionId)) return [];
   requireReason(data.reason, 'A refund');
+  const refundedFor = state.refundedConsumptions.get(data.consumptionId);
+  if (refundedFor === data.reason) return [];
+  if (refundedFor !== undefined) {
+    throw conflict(
+      `Spend ${data.consumptionId} was already given back, for the reason "${refundedFor}"; a spend is given back once.`,
+    );
+  }
   const { drawdown, credits } = data.spend;
   if (drawdown.reduce((sum, part) => sum + part.credits, 0) !== credits) {
     throw invalidCommand(`Spend ${data.consumptionId} does not add up: its drawdown is not ${credits} credits.`);

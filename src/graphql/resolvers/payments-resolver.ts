@@ -120,7 +120,7 @@ export class PaymentsResolver {
 
   @Mutation(() => WorkspaceCredits, {
     description:
-      "Gives one spend's credits back, e.g. for a failed org chart run (admin); once. Credits whose grant can no longer be spent expire at once.",
+      "Gives one spend's credits back, e.g. for a failed org chart run (admin); once. Credits whose grant can no longer be spent expire at once. The same request again changes nothing; another reason for a spend already given back is a CONFLICT.",
   })
   async refundCreditConsumption(
     @Arg('input', () => RefundCreditConsumptionInput) input: RefundCreditConsumptionInput,

@@ -41,6 +41,11 @@ describe('RefundCreditConsumption', () => {
   it('gives them back once', () =>
     given(promo, spentPromo, spendRefunded(promoParts)).when(refundSpend(promoParts)).thenNothing());
 
+  it('refuses another reason for a spend already given back, rather than answer as if it were recorded', () =>
+    given(promo, spentPromo, spendRefunded(promoParts))
+      .when(refundSpend(promoParts, { reason: 'customer complained' }))
+      .thenThrows('CONFLICT'));
+
   it('lets credits given back to an expired grant expire again at once', () => {
     const later = at(3 * DAY);
     given(promo, spentPromo)
