@@ -127,8 +127,7 @@ export class AutoTopUpReader {
     };
   }
 
-  /** Minor units charged (or being charged) by top-ups counted against `month` (YYYY-MM, UTC). */
-  /** What top-ups requested in `month` charge in `currency`, as the domain counts it (auto-top-up.ts). */
+  /** What top-ups counted against `month` (YYYY-MM, UTC) charge in `currency`, as the domain counts it (auto-top-up.ts). */
   chargedInMonth(workspaceId: string, month: string, currency: string): number {
     return this.monthTotal.get(workspaceId, month, currency)?.total ?? 0;
   }

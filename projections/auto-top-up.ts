@@ -13,7 +13,7 @@ type Handled<Type extends WorkspaceCreditsEvent['type']> = Extract<WorkspaceCred
 
 export const autoTopUpProjection: Projection = {
   name: 'auto-top-up',
-  version: 3,
+  version: 4,
 
   migrate(db) {
     db.exec(`
@@ -108,7 +108,8 @@ export const autoTopUpProjection: Projection = {
        WHERE workspace_id = ? AND top_up_id = ? AND status = 'REQUESTED'`,
     );
     const chargePaid = db.prepare(
-      `UPDATE auto_top_up_charges SET status = 'SUCCEEDED', payment_intent_id = ?, may_still_be_paid = 0, updated_at = ?
+      `UPDATE auto_top_up_charges SET status = 'SUCCEEDED', payment_intent_id = ?, may_still_be_paid = 0, updated_at = ?,
+         month = max(month, ?)
        WHERE workspace_id = ? AND top_up_id = ?`,
     );
 
@@ -182,6 +183,7 @@ export const autoTopUpProjection: Projection = {
         chargePaid.run(
           data.payment.paymentIntentId,
           Date.parse(data.purchasedAt),
+          data.purchasedAt.slice(0, 7), // paid in a later month: counted there, as the decider does
           data.workspaceId,
           data.payment.autoTopUpId,
         );

@@ -43,7 +43,7 @@ export const mayStillBePaid = (topUp: TopUpRecord): boolean =>
   topUp.status === 'REQUESTED' || (topUp.status === 'CANCELED' && topUp.failedAttempts === topUp.failedAtCancel);
 
 /**
- * What top-ups requested in `month` charge in `currency` (the monthly limit's): paid ones, and those
+ * What top-ups counted against `month` (TopUpRecord.month) charge in `currency` (the monthly limit's): paid ones, and those
  * whose money may still come. Amounts in another currency (settings changed to a package priced in
  * it) are not added to these: a sum of dollars and euros is no amount, and the limit the billing
  * manager consented to is in its own currency.

@@ -105,6 +105,10 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         if (topUp) {
           topUp.status = 'SUCCEEDED';
           topUp.paymentIntentId = payment.paymentIntentId;
+          // Paid in a later month than it was requested in (asked for in a month's last moment): it
+          // counts against the month the card was charged in, as the card statement shows it.
+          const paidIn = event.data.purchasedAt.slice(0, 7);
+          if (paidIn > topUp.month) topUp.month = paidIn;
         }
       }
       return state;

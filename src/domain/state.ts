@@ -144,7 +144,10 @@ export interface TopUpRecord {
   packageId: string;
   packageName: string;
   expiresAfterDays: number | null;
-  /** The calendar month (UTC, YYYY-MM) whose limit it counts against, unless it failed. */
+  /**
+   * The calendar month (UTC, YYYY-MM) whose limit it counts against, unless it failed: the month it
+   * was requested in, or a later one its retry or its payment fell in.
+   */
   month: string;
   /** CANCELED: turned off, its settings changed, or its card removed or replaced, before it was paid (AutoTopUpCanceled). */
   status: 'REQUESTED' | 'SUCCEEDED' | 'FAILED' | 'CANCELED';

@@ -291,6 +291,28 @@ describe('the monthly limit and the card', () => {
     expect(sameMonth.find((event) => event.type === 'AutoTopUpFailed')?.data).not.toHaveProperty('retryMonth');
   });
 
+  it('counts a top-up requested in a month’s last moment against the month it was paid in', () => {
+    // A $50 limit, one package a month. Requested a second before February, paid just after.
+    const oneAMonth = [purchased({ credits: 150 }), cardSaved(), topUpConfigured({ monthlyLimit: USD50 })];
+    const lastSecond = new Date('2025-01-31T23:59:59.000Z');
+    const feb1 = new Date('2025-02-01T00:00:01.000Z');
+    const feb2 = new Date('2025-02-02T10:00:00.000Z');
+    const events = burst(oneAMonth, [
+      spend({ units: 1, creditsPerUnit: 60, now: lastSecond }),
+      charge(succeeded('pi_a1'), { attempt: 1, now: feb1, grantId: 'g-top-1' }),
+    ]);
+    const state = stateOf([...oneAMonth, ...events]);
+    expect(chargedInMonth(state, '2025-01', 'USD')).toBe(0);
+    expect(chargedInMonth(state, '2025-02', 'USD')).toBe(5000);
+    // February's limit is spent on it: the next crossing that month is skipped, not charged again.
+    const next = burst(
+      [...oneAMonth, ...events],
+      [spend({ consumptionId: 'spend-2', idempotencyKey: 'spend-key-2', units: 1, creditsPerUnit: 520, now: feb2 })],
+    );
+    expect(next.filter((event) => event.type === 'AutoTopUpRequested')).toEqual([]);
+    expect(next.at(-1)).toMatchObject({ type: 'AutoTopUpSkipped', data: { reason: 'MONTHLY_LIMIT' } });
+  });
+
   it('tops up at the sweep of a new month a workspace skipped for the limit, with no command of its own', () => {
     const february = new Date('2025-02-01T00:00:00.000Z');
     // Every spend it tries is refused for want of credits: only the sweep comes.

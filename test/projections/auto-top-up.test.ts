@@ -118,6 +118,18 @@ describe('auto top-up read model', () => {
       .then(charged, [5000, 0]);
   });
 
+  it('moves a top-up paid in a later month to that month, as the decider does', () => {
+    const paidAt = new Date(at(0).getTime() + 40 * DAY);
+    const paidMonth = paidAt.toISOString().slice(0, 7);
+    const charged = (db: Database) => {
+      const reader = new AutoTopUpReader(db);
+      return [reader.chargedInMonth(WORKSPACE, month, 'USD'), reader.chargedInMonth(WORKSPACE, paidMonth, 'USD')];
+    };
+    model.given(topUpRequested()).then(charged, [5000, 0]);
+    model.given(topUpRequested(), topUpPurchased({ when: paidAt })).then(charged, [0, 5000]);
+    model.given(topUpRequested(), topUpPurchased({ when: at(HOUR) })).then(charged, [5000, 0]);
+  });
+
   it('names the workspaces a new month should top up after a skip for the limit, until they top up or recover', () => {
     const nextMonth = '2025-02';
     const toTopUp = (db: Database) => {
