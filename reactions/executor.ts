@@ -140,8 +140,13 @@ export class ReactionExecutor {
           .map(({ key }) => ({ performer, key }));
       }),
     );
-    if (due.length > 0) {
+    // The lease is renewed while work is in flight too, not only when more is due: a Stripe call with
+    // its retries, or a slow receiver, can outlast it, and another replica would then perform the
+    // same work beside this one.
+    if (due.length > 0 || this.inFlight.size > 0) {
       if (!(await this.options.lease.hold())) return;
+    }
+    if (due.length > 0) {
       // Read whole only now: a look passes over the pieces in hand without reading them.
       const items = reader.together(() =>
         due.flatMap(({ performer, key }) => {

@@ -119,14 +119,20 @@ function deliveriesOf(db: Database, work: WorkQueue) {
     { endpoint_id: string; event_type: WebhookMessageType; status: string; attempts: number }
   >('SELECT endpoint_id, event_type, status, attempts FROM webhook_deliveries WHERE delivery_id = ?');
   // Only for a delivery still kept (a late answer to one forgotten since is history no one can read).
+  // An attempt recorded twice under one number (two replicas sent it) keeps the one that got through.
   const attempted = db.prepare(
-    `INSERT OR IGNORE INTO webhook_attempts (delivery_id, attempt, succeeded, status_code, error, latency_ms, next_attempt_at, attempted_at)
+    `INSERT INTO webhook_attempts (delivery_id, attempt, succeeded, status_code, error, latency_ms, next_attempt_at, attempted_at)
      SELECT @deliveryId, @attempt, @succeeded, @statusCode, @error, @latencyMs, @nextAttemptAt, @attemptedAt
-     WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE delivery_id = @deliveryId)`,
+     WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE delivery_id = @deliveryId)
+     ON CONFLICT (delivery_id, attempt) DO UPDATE SET succeeded = 1, status_code = excluded.status_code,
+       error = NULL, latency_ms = excluded.latency_ms, next_attempt_at = NULL, attempted_at = excluded.attempted_at
+     WHERE excluded.succeeded = 1 AND webhook_attempts.succeeded = 0`,
   );
   // The delivery's status after the attempt, decided here (with the status it had) rather than read
   // first: delivered; still canceled (its endpoint disabled meanwhile) unless it got through; given
-  // up when no attempt follows; due again otherwise. Every expression reads the row as it was.
+  // up when no attempt follows; due again otherwise. Every expression reads the row as it was. A
+  // failure answered after the delivery got through (two replicas sent it: one's lease lapsed
+  // while its attempt was in flight) changes nothing: delivered stays delivered, with its answer.
   const outcome = db.prepare<
     [
       {
@@ -149,7 +155,7 @@ function deliveriesOf(db: Database, work: WorkQueue) {
        attempts = max(attempts, @attempt), last_status_code = @statusCode, last_error = @error,
        last_latency_ms = @latencyMs,
        delivered_at = CASE WHEN @succeeded = 1 THEN @attemptedAt ELSE delivered_at END
-     WHERE delivery_id = @deliveryId
+     WHERE delivery_id = @deliveryId AND NOT (status = 'SUCCEEDED' AND @succeeded = 0)
      RETURNING status`,
   );
   // The answer to an attempt sent before a redelivery was asked for: the delivery's last answer,

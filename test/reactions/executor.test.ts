@@ -4,14 +4,19 @@
  * what it is performing; and performed work held back until its recorded outcome has been derived
  * (or rescheduled by it), not for a whole grace period.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pino from 'pino';
 import { ReactionExecutor } from '../../reactions/executor';
-import type { ReactorLease } from '../../reactions/lease';
+import { ReactorLease } from '../../reactions/lease';
 import type { PerformResult, ReactionPerformer, WorkItem } from '../../reactions/reaction';
 import { WORK_SCHEMA, WorkQueue } from '../../reactions/work-queue';
 import { WorkReader } from '../../reactions/work-reader';
+import type { Clock } from '../../src/clock';
 import type { EventStore } from '../../src/eventstore/port';
+import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 
 const T0 = Date.parse('2026-03-01T00:00:00Z');
 
@@ -36,7 +41,10 @@ function heldPerformer(options: { concurrency: number; partitionConcurrency?: nu
   return { performer, performed, inFlight: () => [...pending.keys()].sort(), finish };
 }
 
-function executorOver(performer: ReactionPerformer, options: { started?: boolean } = {}) {
+function executorOver(
+  performer: ReactionPerformer,
+  options: { started?: boolean; lease?: ReactorLease; clock?: Clock } = {},
+) {
   const db = new BetterSqlite3(':memory:');
   db.exec(WORK_SCHEMA);
   const work = new WorkQueue(db, 'hooks');
@@ -51,8 +59,10 @@ function executorOver(performer: ReactionPerformer, options: { started?: boolean
       },
     } as unknown as EventStore,
     performers: [performer],
-    lease: { hold: () => Promise.resolve(true), release: () => Promise.resolve() } as unknown as ReactorLease,
-    clock: { now: () => new Date(T0) },
+    lease:
+      options.lease ??
+      ({ hold: () => Promise.resolve(true), release: () => Promise.resolve() } as unknown as ReactorLease),
+    clock: options.clock ?? { now: () => new Date(T0) },
     logger: pino({ level: 'silent' }),
     pollMs: 60_000,
     checkpoint: () => checkpoint,
@@ -243,4 +253,27 @@ it('records a look later with the new payload its performer gave, for the deriva
     },
   ]);
   await executor.stop();
+});
+
+it('renews its lease while work is in flight, so that no other replica performs the same work beside it', async () => {
+  let now = T0;
+  const clock: Clock = { now: () => new Date(now) };
+  const store = openSqliteEventStore({ file: join(mkdtempSync(join(tmpdir(), 'credits-executor-')), 'events.sqlite') });
+  const lease = (holder: string) => new ReactorLease(store, holder, clock, { ttlMs: 15_000 });
+  const { performer, inFlight, finish } = heldPerformer({ concurrency: 1 });
+  const { work, executor, look } = executorOver(performer, { lease: lease('a'), clock });
+  work.schedule('x/refund', {}, T0 - 100);
+  await look();
+  expect(inFlight()).toEqual(['x/refund']); // a slow Stripe call, or a receiver that takes its time
+  // Nothing else is due; the attempt is still on its way 10 s on, and 20 s on.
+  now += 10_000;
+  await look();
+  now += 10_000;
+  await look();
+  expect(await lease('b').hold()).toBe(false);
+  finish('x/refund', undefined);
+  await executor.stop();
+  // Given up at the stop: another replica takes it at once.
+  expect(await lease('b').hold()).toBe(true);
+  await store.close();
 });

@@ -137,6 +137,37 @@ describe('the webhooks derivation', () => {
       );
   });
 
+  it('keeps a delivery delivered when another replica’s send of the same attempt fails, in either order', () => {
+    // Two replicas sent attempt 1 (one's lease lapsed while its attempt was in flight): one got
+    // through, the other timed out, and their answers are recorded in either order.
+    const next = new Date(at(HOUR).getTime() + 5_000);
+    const through = attempted('we_a', delivery('we_a'), 1, true);
+    const timedOut = attempted('we_a', delivery('we_a'), 1, false, next, new Date(at(HOUR).getTime() + 10_000));
+    const outcome = (db: Database) => {
+      const reader = new WebhookReader(db);
+      return {
+        work: db
+          .prepare(WORK)
+          .all()
+          .filter((row) => (row as { key: string }).key.startsWith('we_a/')).length,
+        delivery: (({ status, attempts, nextAttemptAt, lastStatusCode }) => ({
+          status,
+          attempts,
+          nextAttemptAt,
+          lastStatusCode,
+        }))(reader.delivery(delivery('we_a')) ?? ({} as never)),
+        attempts: reader.attempts(delivery('we_a'), 100).map((attempt) => [attempt.attempt, attempt.succeeded]),
+      };
+    };
+    const delivered = {
+      work: 0,
+      delivery: { status: 'SUCCEEDED' as const, attempts: 1, nextAttemptAt: undefined, lastStatusCode: 200 },
+      attempts: [[1, true]],
+    };
+    webhooks.given(...base, through, timedOut).then(outcome, delivered);
+    webhooks.given(...base, timedOut, through).then(outcome, delivered);
+  });
+
   it('sends a test to the one endpoint asked, with its own webhook-id, and none to a disabled one', () => {
     const test = (endpointId: string, deliveryId: string, when = at(2 * HOUR)) =>
       endpointEvent(
