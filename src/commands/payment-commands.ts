@@ -10,7 +10,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { Clock } from '../clock';
 import type { Money } from '../domain/credits';
 import type { CheckoutOffer, CreditsConsumed, ProviderDisputeFact, ProviderRefundFact } from '../domain/events';
-import { invalidCommand, notFound } from '../domain/errors';
+import { invalidCommand, notFound, notKnownYet } from '../domain/errors';
 import { keylessRefundId } from '../domain/decisions/request-purchase-refund';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
@@ -202,7 +202,7 @@ export class PaymentCommands {
    * the same request returns the refund already asked for (without a key: within a day, and not
    * once it failed or was canceled; keylessRefundId).
    */
-  requestRefund(
+  async requestRefund(
     request: {
       workspaceId?: string | undefined;
       purchaseId: string;
@@ -212,7 +212,7 @@ export class PaymentCommands {
     },
     metadata: CommandMetadata,
   ): Promise<CommandOutcome<{ workspaceId: string; refundId: string }>> {
-    const workspaceId = request.workspaceId ?? this.workspaceOfPurchase(request.purchaseId);
+    const workspaceId = request.workspaceId ?? (await this.workspaceOfPurchase(request.purchaseId));
     // GraphQL gives an explicit null for an optional field: it means the same as leaving it out.
     const credits = request.credits ?? undefined;
     const idempotencyKey = request.idempotencyKey ?? undefined;
@@ -251,11 +251,10 @@ export class PaymentCommands {
     request: { consumptionId: string; reason: string },
     metadata: CommandMetadata,
   ): Promise<CommandOutcome<{ workspaceId: string }>> {
-    const location = this.lookup.spendLocation(request.consumptionId);
-    const spend = location && (await this.spendAt(location.workspaceId, location.revision));
-    if (!location || !spend || spend.consumptionId !== request.consumptionId) {
-      throw notFound('Consumption', request.consumptionId);
-    }
+    const { consumptionId } = request;
+    const location = await this.lookedUp(() => this.lookup.spendLocation(consumptionId), 'Consumption', consumptionId);
+    const spend = await this.spendAt(location.workspaceId, location.revision);
+    if (!spend || spend.consumptionId !== consumptionId) throw notFound('Consumption', consumptionId);
     return this.handler.handle(
       {
         type: 'RefundCreditConsumption',
@@ -273,9 +272,26 @@ export class PaymentCommands {
     );
   }
 
-  private workspaceOfPurchase(purchaseId: string): string {
-    const workspaces = this.lookup.workspacesOfPurchase(purchaseId);
-    if (workspaces.length === 0) throw notFound('Purchase', purchaseId);
+  /**
+   * What an index lookup finds. An id it does not know may have been written a moment ago through
+   * another replica: it is looked for again once the index includes the log as it is now, and only
+   * then NOT_FOUND (retryable when the index could not catch up in time).
+   */
+  private async lookedUp<T>(find: () => T | undefined, what: string, id: string): Promise<T> {
+    const found = find();
+    if (found !== undefined) return found;
+    const caughtUp = await this.lookup.catchUp();
+    const again = find();
+    if (again !== undefined) return again;
+    throw caughtUp ? notFound(what, id) : notKnownYet(what, id);
+  }
+
+  private async workspaceOfPurchase(purchaseId: string): Promise<string> {
+    const known = (): string[] | undefined => {
+      const workspaces = this.lookup.workspacesOfPurchase(purchaseId);
+      return workspaces.length > 0 ? workspaces : undefined;
+    };
+    const workspaces = await this.lookedUp(known, 'Purchase', purchaseId);
     if (workspaces.length > 1) {
       throw invalidCommand(
         `Purchase "${purchaseId}" exists in ${workspaces.length} workspaces (${workspaces.join(', ')}); say which with workspaceId.`,

@@ -11,4 +11,9 @@ export interface WorkspaceLookup {
   workspaceOfPayment(paymentIntentId: string): string | undefined;
   /** The workspace and stream revision of the event that recorded a spend. */
   spendLocation(consumptionId: string): { workspaceId: string; revision: bigint } | undefined;
+  /**
+   * Waits until the index includes the log as it is now; false when it did not in time. An id it
+   * does not know may have been written a moment ago through another replica.
+   */
+  catchUp(): Promise<boolean>;
 }

@@ -58,6 +58,17 @@ export const limitExceeded = (message: string, limit: number): CreditsError =>
 export const notFound = (what: string, id: string): CreditsError =>
   new CreditsError('NOT_FOUND', `${what} "${id}" does not exist.`, { id });
 
+/**
+ * An id this server's read models have not seen, and could not catch up with the log to look for
+ * in time: it may have been written through another replica a moment ago. Worth asking again.
+ */
+export const notKnownYet = (what: string, id: string): CreditsError =>
+  new CreditsError(
+    'NOT_FOUND',
+    `${what} "${id}" is not known to this server yet: its read models are still catching up with the log. Try again shortly.`,
+    { id, retryable: true },
+  );
+
 /** A hold that is no longer active: settled, released, or past its expiry (written or not). */
 export const holdClosed = (holdId: string, status: 'SETTLED' | 'RELEASED' | 'EXPIRED', at: number): CreditsError =>
   new CreditsError(

@@ -5,7 +5,7 @@
  */
 import type { CreditHoldsReader, CreditHoldView } from '../../projections/credit-holds-reader';
 import type { Clock } from '../clock';
-import { CreditsError, notFound } from '../domain/errors';
+import { notFound, notKnownYet } from '../domain/errors';
 import type { HoldStatus } from '../domain/holds';
 import { ReadModelUnavailable, type ReadModelHealth } from './credits-queries';
 
@@ -45,12 +45,7 @@ export class HoldQueries {
     this.healthy();
     const workspaceId = this.reader.workspaceOfHold(holdId);
     if (workspaceId !== undefined) return workspaceId;
-    if (caughtUp) throw notFound('Credit hold', holdId);
-    throw new CreditsError(
-      'NOT_FOUND',
-      `Credit hold "${holdId}" is not known to this server yet: its read models are still catching up with the log. Try again shortly.`,
-      { id: holdId, retryable: true },
-    );
+    throw caughtUp ? notFound('Credit hold', holdId) : notKnownYet('Credit hold', holdId);
   }
 
   private healthy(): void {

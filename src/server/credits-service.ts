@@ -48,10 +48,11 @@ import { wireWebhooks } from './webhooks';
 import { withTimeout } from './with-timeout';
 
 /**
- * How long a settle, release or extension waits for this server's read models to catch up with the
- * log before it says a hold it has not seen is not known yet (reserved through another replica).
+ * How long a settle, release or extension (or a refund of a spend or a purchase) waits for this
+ * server's read models to catch up with the log before it says an id it has not seen is not known
+ * yet (written through another replica).
  */
-const HOLD_LOOKUP_WAIT_MS = 5_000;
+const LOOKUP_WAIT_MS = 5_000;
 
 /**
  * How long finding the log's head may take, for an answer that appended nothing (a retry) and for
@@ -150,7 +151,19 @@ export async function startCreditsService(
     const head = () => withTimeout(probeHead(store), HEAD_LOOKUP_MS).catch(() => 'unknown' as const);
     const commands = new CreditsCommands(handler, catalog, clock);
     const gateway = config.stripe ? createStripeGateway(config.stripe) : unconfiguredPaymentGateway();
-    const lookup = workspaceLookup(readModels, purchases);
+    // Waits until the read models include the log as it is now. Bounded: an unknown head
+    // (EventStoreDB shared with busy applications) is not caught up.
+    const catchUp = async (): Promise<boolean> => {
+      const at = await head();
+      if (at === 'unknown') return false;
+      return at === undefined
+        ? true
+        : projections.waitFor(at, LOOKUP_WAIT_MS).then(
+            () => true,
+            () => false,
+          );
+    };
+    const lookup = workspaceLookup(readModels, purchases, catchUp);
     const payments = new PaymentCommands(handler, catalog, lookup, store, clock, newId);
     const autoTopUp = new AutoTopUpCommands(handler, catalog, clock, newId, config.autoTopUpRetry);
     const reader = new WorkReader(readModels);
@@ -248,17 +261,7 @@ export async function startCreditsService(
             new CreditHoldsReader(readModels),
             clock,
             (name) => projections.failureOf(name),
-            async () => {
-              // Bounded: an unknown head (EventStoreDB shared with busy applications) is not caught up.
-              const at = await head();
-              if (at === 'unknown') return false;
-              return at === undefined
-                ? true
-                : projections.waitFor(at, HOLD_LOOKUP_WAIT_MS).then(
-                    () => true,
-                    () => false,
-                  );
-            },
+            catchUp,
           ),
         },
         pubSub,

@@ -7,7 +7,11 @@ import type { Database } from 'better-sqlite3';
 import type { CreditPurchasesReader } from '../../projections/credit-purchases-reader';
 import type { WorkspaceLookup } from '../commands/ports';
 
-export function workspaceLookup(readModels: Database, purchases: CreditPurchasesReader): WorkspaceLookup {
+export function workspaceLookup(
+  readModels: Database,
+  purchases: CreditPurchasesReader,
+  catchUp: () => Promise<boolean>,
+): WorkspaceLookup {
   const spend = readModels.prepare<[string], { workspace_id: string; stream_revision: number | null }>(
     `SELECT workspace_id, stream_revision FROM ledger_entries
      WHERE consumption_id = ? AND type IN ('CONSUMPTION', 'HOLD_SETTLED')`,
@@ -21,5 +25,6 @@ export function workspaceLookup(readModels: Database, purchases: CreditPurchases
         ? undefined
         : { workspaceId: row.workspace_id, revision: BigInt(row.stream_revision) };
     },
+    catchUp,
   };
 }

@@ -2,11 +2,14 @@
  * The money path across two replicas on one EventStoreDB (the gRPC test server): a refund is
  * priced on the workspace's stream at the revision it is appended at, so a spend taken by the
  * other replica a moment before is never refunded; and the payments reaction, which both replicas
- * derive, makes each refund at Stripe once.
+ * derive, makes each refund at Stripe once. A spend taken through one replica can be given back
+ * through the other at once, before the other's read models may have it.
  */
 import {
   ConsumeCreditsDocument,
   CreditPurchasesDocument,
+  GrantCreditsDocument,
+  RefundCreditConsumptionDocument,
   RefundCreditPurchaseDocument,
   StartCreditPurchaseDocument,
   WorkspaceCreditsDocument,
@@ -63,4 +66,30 @@ it('prices a refund on one replica on the spend the other replica took just befo
       .creditPurchases;
     expect(purchase?.refundedAmount).toEqual({ amount: 13500, currency: 'USD' });
   }
+});
+
+it('gives back through one replica a spend the other took a moment before, every time', async () => {
+  const { replicas } = testbed();
+  const [a, b] = replicas;
+  const workspaceId = 'ws-spend-refund-replicas';
+  await expectData(
+    a.url,
+    GrantCreditsDocument,
+    { input: { workspaceId, credits: 10_000, reason: 'trial', idempotencyKey: 'trial' } },
+    adminToken(),
+  );
+  const member = tokenFor(workspaceId, 'MEMBER');
+  for (let round = 0; round < 40; round++) {
+    const input = { workspaceId, action: 'PERSON_ENRICHMENT' as const, units: 1, idempotencyKey: `spend-${round}` };
+    const spent = (await expectData(b.url, ConsumeCreditsDocument, { input }, member)).consumeCredits;
+    const refunded = await execute(
+      a.url,
+      RefundCreditConsumptionDocument,
+      { input: { consumptionId: spent.id, reason: 'enrichment failed' } },
+      adminToken(),
+    );
+    expect(refunded.errors).toBeUndefined();
+  }
+  const balance = (await expectData(a.url, WorkspaceCreditsDocument, { workspaceId }, adminToken())).workspaceCredits;
+  expect(balance.available).toBe(10_000);
 });
