@@ -341,6 +341,9 @@ export class ProjectionRunner {
         })
         .immediate();
     } catch (error) {
+      // Nothing of the batch was written. What the handlers kept in memory for it (the ledger's
+      // running balances, the balance's counters) went with it: they start again from the database.
+      for (const entry of this.healthy()) entry.handler = entry.projection.prepare(this.db);
       this.stall(error as Error);
       return;
     }
@@ -384,6 +387,9 @@ export class ProjectionRunner {
       this.db.exec('RELEASE projection');
       return undefined;
     } catch (error) {
+      // Some faults (a full disk, an I/O error, in the middle of a statement) make SQLite roll the
+      // whole transaction back by itself: no savepoint is left, and the batch is the one refused.
+      if (!this.db.inTransaction) throw error;
       this.db.exec('ROLLBACK TO projection');
       this.db.exec('RELEASE projection');
       if (isTransientDatabaseError(error)) throw error;

@@ -234,6 +234,65 @@ describe('a database fault (disk full)', () => {
   });
 });
 
+describe('a disk that fills in the middle of a batch', () => {
+  it('keeps the batch when SQLite rolls the whole transaction back, and applies it once when space comes back', async () => {
+    const { store } = await logWithGrants(1_500);
+    // The disk fills at several points of the batch: in the first read model, or partway through
+    // the ledger, whose running balances are kept in memory until the batch ends.
+    for (const spare of [4, 30, 60]) {
+      const db = openReadModelDb(join(mkdtempSync(join(tmpdir(), 'credits-full-')), 'read-models.sqlite'));
+      const stalls: (string | undefined)[] = [];
+      const failures: string[] = [];
+      const runner = new ProjectionRunner(store, db, PROJECTIONS, {
+        batchSize: 100_000,
+        retryDelayMs: { first: 10, max: 40 },
+        onStalled: (error) => stalls.push(error?.message),
+        onFailed: (failure) => failures.push(failure.error),
+      });
+      // SQLite refuses a page the batch needs (SQLITE_FULL), as on a full disk, and rolls the whole
+      // transaction back by itself, savepoints and all.
+      db.pragma(`max_page_count = ${(db.pragma('page_count', { simple: true }) as number) + spare}`);
+      const started = runner.start();
+      const deadline = Date.now() + 5_000;
+      while (runner.stalledBy === undefined && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(runner.stalledBy?.message).toMatch(/full/);
+      db.pragma('max_page_count = 1073741823'); // space comes back: nothing to restart
+      await started;
+      expect(runner.error).toBeUndefined();
+      expect(failures).toEqual([]);
+      expect(stalls.at(-1)).toBeUndefined();
+      // Applied once: each workspace's ledger starts at its first grant and ends at what it was granted.
+      const balances = db
+        .prepare<[], { workspace_id: string; balance: number }>(
+          'SELECT workspace_id, balance FROM ledger_balances ORDER BY workspace_id',
+        )
+        .all();
+      expect({ spare, balances }).toEqual({
+        spare,
+        balances: ['ws-0', 'ws-1', 'ws-2'].map((workspace_id) => ({ workspace_id, balance: 5_000 })),
+      });
+      const firsts = db
+        .prepare<[], number>(
+          'SELECT balance_after FROM ledger_entries WHERE position IN (SELECT min(position) FROM ledger_entries GROUP BY workspace_id)',
+        )
+        .pluck()
+        .all();
+      expect(firsts).toEqual([10, 10, 10]);
+      const grants = db
+        .prepare<[], { count: number; remaining: number }>(
+          "SELECT count(*) AS count, sum(remaining) AS remaining FROM balance_grants WHERE workspace_id = 'ws-1'",
+        )
+        .get();
+      expect(grants).toEqual({ count: 500, remaining: 5_000 });
+      await runner.stop();
+      db.close();
+    }
+    await store.close();
+  });
+});
+
 describe('an event store that does not answer at start', () => {
   /** The store, with identity() refused as an unreachable node refuses it while `down` says so. */
   const unreachableWhile = (store: EventStore, down: () => boolean): EventStore =>
