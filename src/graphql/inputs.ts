@@ -10,7 +10,7 @@ import type { CreditAction } from '../domain/credits';
 import { CreditActionEnum } from './types/enums';
 import { LedgerEntryTypeEnum, UsageGroupByEnum } from './types/ledger';
 import { DEFAULT_LEDGER_PAGE, MAX_LEDGER_PAGE } from './cursors';
-import { IsWorkspaceId, NotBlank } from './validators';
+import { IsWorkspaceId, NoControlCharacters, NotBlank } from './validators';
 
 /** Largest number of units one spend may carry; a guard against typos, not a business limit. */
 export const MAX_UNITS = 100_000;
@@ -55,6 +55,7 @@ export class ConsumeCreditsInput {
   @Field(() => String, { nullable: true, description: "The caller's own reference, e.g. the org chart run id." })
   @IsOptional()
   @MaxLength(500)
+  @NoControlCharacters()
   reference?: string;
 }
 

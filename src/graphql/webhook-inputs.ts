@@ -14,7 +14,7 @@ import {
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import { WEBHOOK_EVENT_TYPES } from '../domain/webhooks/messages';
 import { MAX_URL_LENGTH } from '../webhooks/port';
-import { IsWorkspaceId, NotBlank } from './validators';
+import { IsWorkspaceId, NoControlCharacters, NotBlank } from './validators';
 
 export const MAX_DELIVERIES_PAGE = 100;
 const TYPES_RULE = `each event type must be one of ${WEBHOOK_EVENT_TYPES.join(', ')}`;
@@ -34,11 +34,7 @@ function IsDescription(): PropertyDecorator {
   return (prototype, property) => {
     const name = String(property);
     MaxLength(500)(prototype, name);
-    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-    Matches(/^[^\u0000-\u0009\u000B-\u001F\u007F]*$/, { message: `${name} must not contain control characters` })(
-      prototype,
-      name,
-    );
+    NoControlCharacters()(prototype, property);
   };
 }
 

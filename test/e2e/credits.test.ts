@@ -255,6 +255,39 @@ describe('refusals change nothing', () => {
     expect(badDate.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('refuses control characters in free text (a NUL, an escape sequence), appending nothing', async () => {
+    const workspaceId = newWorkspace();
+    const head = await headPosition(server.url);
+    const grant = (reason: string) =>
+      expectError(
+        server.url,
+        GrantCreditsDocument,
+        { input: { workspaceId, credits: 10, reason, idempotencyKey: `grant-${reason.length}` } },
+        adminToken(),
+      );
+    for (const reason of ['goodwill\u0000', '\u001b[31mred', 'tab\there']) {
+      const refused = await grant(reason);
+      expect(refused.code).toBe('BAD_USER_INPUT');
+      expect(JSON.stringify(refused.extensions)).toMatch(/reason must not contain control characters/);
+    }
+    const reference = await expectError(
+      server.url,
+      ConsumeCreditsDocument,
+      { input: { workspaceId, action: 'PERSON_ENRICHMENT', units: 1, idempotencyKey: 'k', reference: 'run\u0000' } },
+      adminToken(),
+    );
+    expect(reference.code).toBe('BAD_USER_INPUT');
+    expect(await headPosition(server.url)).toBe(head);
+    // A line break is text, not a control: a reason on two lines is kept as written.
+    const twoLines = await expectData(
+      server.url,
+      GrantCreditsDocument,
+      { input: { workspaceId, credits: 10, reason: 'goodwill\nafter the outage', idempotencyKey: 'two-lines' } },
+      adminToken(),
+    );
+    expect(twoLines.grantCredits.available).toBe(10);
+  });
+
   it('answers NOT_FOUND for an unknown plan or package and CONFLICT for a stale period', async () => {
     const workspaceId = await workspaceWithAllowance('growth');
     const admin = adminToken();
