@@ -2,7 +2,7 @@
 import { IsOptional, Length, Max, MaxLength, Min } from 'class-validator';
 import { Field, ID, InputType } from 'type-graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
-import { IsWorkspaceId, NotBlank } from './validators';
+import { IsWorkspaceId, NoControlCharacters, NotBlank } from './validators';
 
 /** Thresholds, targets and limits beyond this are typos, not settings. */
 const MOST = 1_000_000_000;
@@ -64,6 +64,7 @@ export class SavePaymentMethodInput {
   @Field(() => String, { nullable: true, description: 'A retry with the same key returns the same page.' })
   @IsOptional()
   @Length(1, 200)
+  @NoControlCharacters()
   idempotencyKey?: string;
 }
 

@@ -3,13 +3,12 @@
  * resolver runs (BAD_USER_INPUT, naming the field). What depends on the instant (an expiresAt in
  * the future, at most 24 hours ahead) is checked by the decider, and refused with BAD_USER_INPUT too.
  */
-import { IsBoolean, IsDate, IsOptional, Length, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsDate, IsOptional, Length, Max, Min } from 'class-validator';
 import { ArgsType, Field, ID, InputType, Int } from 'type-graphql';
 import type { HoldStatus } from '../domain/holds';
 import { ConsumeCreditsInput, MAX_UNITS, WorkspacePageArgs } from './inputs';
 import { CreditHoldStatusEnum } from './types/holds';
-
-const NOT_BLANK = /\S/;
+import { NotBlank } from './validators';
 
 /** What a spend names, plus how long to hold: a hold is a spend whose cost is known only at the end. */
 @InputType({ description: 'Credits to reserve for a long-running action before it starts.' })
@@ -35,8 +34,7 @@ export class SettleCreditHoldInput {
   units!: number;
 
   @Field({ description: 'A retry of this settle with the same key returns its first result.' })
-  @Length(1, 200)
-  @Matches(NOT_BLANK, { message: 'idempotencyKey must not be blank' })
+  @NotBlank(200)
   idempotencyKey!: string;
 
   @Field({
@@ -56,8 +54,7 @@ export class ReleaseCreditHoldInput {
 
   @Field(() => String, { nullable: true })
   @IsOptional()
-  @Length(1, 500)
-  @Matches(NOT_BLANK, { message: 'reason must not be blank' })
+  @NotBlank(500)
   reason?: string;
 }
 

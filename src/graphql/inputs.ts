@@ -275,6 +275,7 @@ export class RefundCreditPurchaseInput {
   })
   @IsOptional()
   @Length(1, 200)
+  @NoControlCharacters()
   idempotencyKey?: string;
 }
 
