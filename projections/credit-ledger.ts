@@ -433,6 +433,8 @@ export const creditLedgerProjection: Projection = {
   queryIndexes: [
     'CREATE INDEX IF NOT EXISTS ledger_by_workspace ON ledger_entries (workspace_id, position)',
     'CREATE INDEX IF NOT EXISTS ledger_usage ON ledger_entries (workspace_id, type, occurred_at)',
+    // A page of the entries of some types (credit-ledger-reader.ts), newest first, for each type.
+    'CREATE INDEX IF NOT EXISTS ledger_by_type ON ledger_entries (workspace_id, type, position)',
   ],
 
   reset(db) {

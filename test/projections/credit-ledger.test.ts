@@ -3,7 +3,7 @@
  * balance after it; pages newest first; usage net of refunded spends.
  */
 import type { Database } from 'better-sqlite3';
-import { creditLedgerProjection } from '../../projections/credit-ledger';
+import { creditLedgerProjection, type LedgerEntryType } from '../../projections/credit-ledger';
 import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { allowance, at, consumed, DAY, draw, expired, granted, HOUR, purchased, WORKSPACE } from '../domain/builders';
 import {
@@ -518,6 +518,31 @@ describe('credit ledger: pages', () => {
       hasPreviousPage: false,
     });
     ledger.given(...history).then(page({ last: 5, newerThan: 1n, types: ['CONSUMPTION'] }), {
+      positions: [3n, 2n],
+      hasNextPage: false,
+      hasPreviousPage: false,
+    });
+  });
+
+  it('merges the entries of several types in the log’s order, paging both ways and within a time window', () => {
+    const types: LedgerEntryType[] = ['PLAN_ALLOWANCE', 'CONSUMPTION'];
+    ledger.given(...history).then(page({ first: 2, types }), {
+      positions: [3n, 2n],
+      hasNextPage: true,
+      hasPreviousPage: false,
+    });
+    ledger.given(...history).then(page({ first: 2, olderThan: 3n, types }), {
+      positions: [2n, 1n],
+      hasNextPage: false,
+      hasPreviousPage: true,
+    });
+    ledger.given(...history).then(page({ last: 2, types }), {
+      positions: [2n, 1n],
+      hasNextPage: false,
+      hasPreviousPage: true,
+    });
+    // The grant and the allowance were recorded before the first hour: only the two spends are in it.
+    ledger.given(...history).then(page({ first: 5, types: [...types, 'PROMOTIONAL_GRANT'], from: at(HOUR) }), {
       positions: [3n, 2n],
       hasNextPage: false,
       hasPreviousPage: false,

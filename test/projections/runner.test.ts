@@ -16,7 +16,7 @@ import { StoreUnavailable, type EventStore } from '../../src/eventstore/port';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 
-const QUERY_INDEXES = ['balance_grants_by_expiry', 'ledger_by_workspace', 'ledger_usage'];
+const QUERY_INDEXES = ['balance_grants_by_expiry', 'ledger_by_type', 'ledger_by_workspace', 'ledger_usage'];
 
 const indexesOf = (db: Database): string[] =>
   db
