@@ -18,6 +18,9 @@ const claimsSchema = z.object({
   admin: z.boolean().optional(),
 });
 
+/** The last exp accepted: 9999-12-31T23:59:59Z, in seconds (the last instant a date can be written in). */
+const LAST_EXP = 253_402_300_799;
+
 export class InvalidTokenError extends Error {
   constructor(reason: string) {
     super(reason);
@@ -63,6 +66,8 @@ function verifyClaims(token: string, key: KeyObject, clockTimestamp: number): Ve
   if (!claims.success) throw new InvalidTokenError('The token lacks the sub, workspaceId or role claims.');
   const { exp, nbf } = payload as { exp?: unknown; nbf?: unknown };
   if (typeof exp !== 'number') throw new InvalidTokenError('The token has no exp claim; tokens must expire.');
+  // An exp past any date (1e300, past year 9999) is a token that never expires under another name.
+  if (!(exp <= LAST_EXP)) throw new InvalidTokenError('The token expires after 9999-12-31; tokens must expire.');
   return {
     principal: Object.freeze({
       subject: claims.data.sub,

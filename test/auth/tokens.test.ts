@@ -54,6 +54,21 @@ describe.each([
     expect(refusal(() => verifyToken(forever, SECRET))).toBe('The token has no exp claim; tokens must expire.');
   });
 
+  it('refuses an exp past any date, a token that would never expire under another name', () => {
+    const { verify } = verifierAt(T0, cacheSize);
+    for (const exp of [1e300, 253_402_300_800]) {
+      const never = signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', exp });
+      expect(refusal(() => verify(never))).toBe('The token expires after 9999-12-31; tokens must expire.');
+    }
+    const decade = signedAt(T0, {
+      sub: 'user-1',
+      workspaceId: 'ws-1',
+      role: 'MEMBER',
+      exp: T0 / 1000 + 10 * 365 * 24 * 60 * 60,
+    });
+    expect(verify(decade)).toEqual(member);
+  });
+
   it('stops accepting a token at the second it expires, after having accepted it', () => {
     const { clock, verify } = verifierAt(T0, cacheSize);
     const exp = T0 / 1000 + 60;
