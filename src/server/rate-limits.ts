@@ -11,6 +11,7 @@
  * no way around the limits. POST /webhooks/stripe counts
  * against the address Stripe sends from.
  */
+import ipaddr from 'ipaddr.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { rateLimitRefusals } from './metrics';
@@ -67,8 +68,19 @@ function counter(
     );
 }
 
-/** The peer's address; a socket already gone has none, and those share one count. */
-const addressOf = (req: IncomingMessage): string => req.socket.remoteAddress ?? 'unknown';
+/**
+ * The peer's address as its rate limits count it; a socket already gone has none, and those share
+ * one count. An IPv6 peer counts by its /64: one subscriber is handed a whole /64 and may use any
+ * of its 2^64 addresses, so counting each address alone would limit nothing.
+ */
+export function addressOf(req: Pick<IncomingMessage, 'socket'>): string {
+  const address = req.socket.remoteAddress;
+  if (address === undefined) return 'unknown';
+  if (!ipaddr.IPv6.isValid(address)) return address;
+  const ipv6 = ipaddr.IPv6.parse(address);
+  if (ipv6.isIPv4MappedAddress()) return ipv6.toIPv4Address().toString();
+  return `${ipv6.parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
+}
 
 export function createRateLimits(settings: RateLimitSettings): RateLimits {
   const { windowSeconds } = settings;
