@@ -79,7 +79,10 @@ export function addressOf(req: Pick<IncomingMessage, 'socket'>): string {
   if (!ipaddr.IPv6.isValid(address)) return address;
   const ipv6 = ipaddr.IPv6.parse(address);
   if (ipv6.isIPv4MappedAddress()) return ipv6.toIPv4Address().toString();
-  return `${ipv6.parts.slice(0, 4).map((part) => part.toString(16)).join(':')}::/64`;
+  return `${ipv6.parts
+    .slice(0, 4)
+    .map((part) => part.toString(16))
+    .join(':')}::/64`;
 }
 
 export function createRateLimits(settings: RateLimitSettings): RateLimits {
