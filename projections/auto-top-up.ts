@@ -109,7 +109,7 @@ export const autoTopUpProjection: Projection = {
     );
     const chargePaid = db.prepare(
       `UPDATE auto_top_up_charges SET status = 'SUCCEEDED', payment_intent_id = ?, may_still_be_paid = 0, updated_at = ?,
-         month = max(month, ?)
+         month = CASE WHEN status = 'REQUESTED' OR may_still_be_paid = 1 THEN max(month, ?) ELSE month END
        WHERE workspace_id = ? AND top_up_id = ?`,
     );
 
@@ -183,7 +183,7 @@ export const autoTopUpProjection: Projection = {
         chargePaid.run(
           data.payment.paymentIntentId,
           Date.parse(data.purchasedAt),
-          data.purchasedAt.slice(0, 7), // paid in a later month: counted there, as the decider does
+          data.purchasedAt.slice(0, 7), // paid in a later month while being charged: counted there, as the decider does
           data.workspaceId,
           data.payment.autoTopUpId,
         );

@@ -4,6 +4,7 @@
  * not O(events × state). It applies what the event says and decides nothing: every number it adds
  * or takes away was worked out by the decision that wrote the event.
  */
+import { mayStillBePaid } from './auto-top-up';
 import type { Grant } from './credits';
 import type { PurchaseRefundRecord, WorkspaceCreditsState } from './state';
 import type { RefundStatus, WorkspaceCreditsEvent } from './events';
@@ -103,12 +104,14 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       if ('autoTopUpId' in payment) {
         const topUp = state.autoTopUp.topUps.get(payment.autoTopUpId);
         if (topUp) {
+          // Paid while it was being charged, in a later month than it counts against (asked for in
+          // a month's last moment): it counts against the month its payment was recorded in. One
+          // that had failed, or was known not charged, stopped counting, and a later month's limit
+          // may already be used up by others: a late payment of it stays in its own month.
+          const paidIn = event.data.purchasedAt.slice(0, 7);
+          if (mayStillBePaid(topUp) && paidIn > topUp.month) topUp.month = paidIn;
           topUp.status = 'SUCCEEDED';
           topUp.paymentIntentId = payment.paymentIntentId;
-          // Paid in a later month than it was requested in (asked for in a month's last moment): it
-          // counts against the month the card was charged in, as the card statement shows it.
-          const paidIn = event.data.purchasedAt.slice(0, 7);
-          if (paidIn > topUp.month) topUp.month = paidIn;
         }
       }
       return state;

@@ -313,6 +313,26 @@ describe('the monthly limit and the card', () => {
     expect(next.at(-1)).toMatchObject({ type: 'AutoTopUpSkipped', data: { reason: 'MONTHLY_LIMIT' } });
   });
 
+  it('leaves a top-up that had failed in its own month when Stripe reports it paid in a later one', () => {
+    // Failed for good in January (it stopped counting); February's limit went to another top-up;
+    // then Stripe's late success of the January charge arrives.
+    const feb3 = new Date('2025-02-03T00:00:00.000Z');
+    const state = stateOf([
+      topUpRequested(),
+      topUpFailed({ attempt: 3, retryAt: null }),
+      topUpRequested({ topUpId: 'topup-2', when: new Date('2025-02-01T10:00:00.000Z') }),
+      topUpPurchased({
+        topUpId: 'topup-2',
+        paymentIntentId: 'pi_2',
+        grantId: 'g-2',
+        when: new Date('2025-02-01T10:00:01.000Z'),
+      }),
+      topUpPurchased({ when: feb3 }),
+    ]);
+    expect(chargedInMonth(state, '2025-01', 'USD')).toBe(5000);
+    expect(chargedInMonth(state, '2025-02', 'USD')).toBe(5000);
+  });
+
   it('tops up at the sweep of a new month a workspace skipped for the limit, with no command of its own', () => {
     const february = new Date('2025-02-01T00:00:00.000Z');
     // Every spend it tries is refused for want of credits: only the sweep comes.

@@ -128,6 +128,10 @@ describe('auto top-up read model', () => {
     model.given(topUpRequested()).then(charged, [5000, 0]);
     model.given(topUpRequested(), topUpPurchased({ when: paidAt })).then(charged, [0, 5000]);
     model.given(topUpRequested(), topUpPurchased({ when: at(HOUR) })).then(charged, [5000, 0]);
+    // One that had failed stopped counting: paid late, it goes back to its own month.
+    model
+      .given(topUpRequested(), topUpFailed({ attempt: 3, retryAt: null }), topUpPurchased({ when: paidAt }))
+      .then(charged, [5000, 0]);
   });
 
   it('names the workspaces a new month should top up after a skip for the limit, until they top up or recover', () => {
