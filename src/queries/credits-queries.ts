@@ -28,7 +28,7 @@ import { creditBalance, type CreditBalance } from '../domain/balance';
 import type { Grant, GrantSource } from '../domain/credits';
 import { expireDueHolds } from '../domain/decisions/hold-expiries';
 import { invalidCommand } from '../domain/errors';
-import { occurredAt, type AlertRules } from '../domain/events';
+import { occurredAt, type AlertRules, type WorkspaceCreditsEvent } from '../domain/events';
 import { evolve } from '../domain/evolve';
 import { returnDueHolds } from '../domain/hold-returns';
 import { initialState, type CurrentPeriod } from '../domain/state';
@@ -158,28 +158,32 @@ export class CreditsQueries {
     }
     const instant = Math.min(at.getTime(), now.getTime());
     const state = initialState();
-    let folded = 0;
     // A long history is folded in slices, each in a turn of its own (fold-turns.ts): the fold runs
     // on the thread that answers everyone, and other requests (health probes too) go between two.
-    let release = await this.turns.take(workspaceId);
-    try {
-      for await (const recorded of this.store.readStream(workspaceStreamName(workspaceId))) {
-        const event = toWorkspaceCreditsEvent(recorded);
-        if (!event) continue;
-        // The stream's order is the order of cause: a spend comes after the grant it drew on. So the
-        // balance at an instant is a prefix of the stream, up to the first event recorded later,
-        // even where a clock that stepped back recorded a later event with an earlier time (taking
-        // each event by its own time would fold that spend without its grant).
-        if (Date.parse(occurredAt(event)) > instant) break;
-        evolve(state, event);
-        if (++folded % FOLD_SLICE === 0) {
-          release();
-          release = await this.turns.take(workspaceId);
-        }
+    // A slice is read before its turn is taken: a slow read (EventStoreDB over the network) holds
+    // up this fold only, not every other one.
+    let slice: WorkspaceCreditsEvent[] = [];
+    const fold = async (): Promise<void> => {
+      const release = await this.turns.take(workspaceId);
+      try {
+        for (const event of slice) evolve(state, event);
+      } finally {
+        release();
       }
-    } finally {
-      release();
+      slice = [];
+    };
+    for await (const recorded of this.store.readStream(workspaceStreamName(workspaceId))) {
+      const event = toWorkspaceCreditsEvent(recorded);
+      if (!event) continue;
+      // The stream's order is the order of cause: a spend comes after the grant it drew on. So the
+      // balance at an instant is a prefix of the stream, up to the first event recorded later,
+      // even where a clock that stepped back recorded a later event with an earlier time (taking
+      // each event by its own time would fold that spend without its grant).
+      if (Date.parse(occurredAt(event)) > instant) break;
+      slice.push(event);
+      if (slice.length === FOLD_SLICE) await fold();
     }
+    if (slice.length > 0) await fold();
     const id = `${workspaceId}@${at.toISOString()}`;
     const after = expireDueHolds(state, workspaceId, instant).state;
     return this.view(workspaceId, after.grants.values(), after.period, after.alerts.rules, instant, id);

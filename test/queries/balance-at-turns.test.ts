@@ -1,0 +1,36 @@
+/**
+ * creditBalanceAt reads its slices before taking a turn (fold-turns.ts): a read that is slow to come
+ * (EventStoreDB over the network) holds up its own fold, never another workspace's.
+ */
+import type { EventStore, RecordedEvent } from '../../src/eventstore/port';
+import { CreditsQueries } from '../../src/queries/credits-queries';
+
+it('answers the balance at an instant of one workspace while another workspace’s read is stalled', async () => {
+  let unstall: () => void = () => undefined;
+  const stalled = new Promise<void>((resolve) => (unstall = resolve));
+  const store = {
+    async *readStream(stream: string): AsyncIterable<RecordedEvent> {
+      // The first page of ws-slow's stream does not come (a node that stalls; gRPC reads have no deadline).
+      if (stream.includes('ws-slow')) await stalled;
+    },
+  } as unknown as EventStore;
+  const catalog = { lowBalance: { percentOfIncluded: 10, minimumCredits: 0 } } as never;
+  const clock = { now: () => new Date('2026-12-01T00:00:00Z') };
+  const queries = new CreditsQueries(
+    {} as never,
+    {} as never,
+    {} as never,
+    {} as never,
+    store,
+    catalog,
+    clock,
+    {} as never,
+  );
+  const at = new Date('2026-11-01T00:00:00Z');
+  const slow = queries.creditBalanceAt('ws-slow', at);
+  const other = queries.creditBalanceAt('ws-other', at).then((view) => view.available);
+  const waiting = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 500));
+  expect(await Promise.race([other, waiting])).toBe(0);
+  unstall();
+  expect((await slow).available).toBe(0);
+});
