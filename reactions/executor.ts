@@ -103,13 +103,22 @@ export class ReactionExecutor {
     else setImmediate(look);
   }
 
-  /** Stops looking for work and waits for what is being performed. */
+  /**
+   * Stops looking for work and waits for what is being performed, keeping the lease meanwhile (a
+   * Stripe call can outlast it): another replica would otherwise perform the same work beside it.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     clearTimeout(this.dueTimer);
-    await this.running;
-    await Promise.all(this.inFlight.values());
+    const renewEvery = Math.min(this.options.pollMs ?? 1_000, 1_000);
+    const renew = setInterval(() => void this.options.lease.hold().catch(() => undefined), renewEvery);
+    try {
+      await this.running;
+      await Promise.all(this.inFlight.values());
+    } finally {
+      clearInterval(renew);
+    }
     await this.options.lease.release().catch(() => undefined);
   }
 

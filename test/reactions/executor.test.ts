@@ -271,8 +271,13 @@ it('renews its lease while work is in flight, so that no other replica performs 
   now += 10_000;
   await look();
   expect(await lease('b').hold()).toBe(false);
+  // A shutdown waits for it, and keeps the lease while it does.
+  const stopping = executor.stop();
+  now += 20_000; // past the last renewal's 15 s
+  await new Promise((resolve) => setTimeout(resolve, 1_100)); // it renews every second while it waits
+  expect(await lease('b').hold()).toBe(false);
   finish('x/refund', undefined);
-  await executor.stop();
+  await stopping;
   // Given up at the stop: another replica takes it at once.
   expect(await lease('b').hold()).toBe(true);
   await store.close();
