@@ -12,6 +12,7 @@ it('answers the balance at an instant of one workspace while another workspaceâ€
     async *readStream(stream: string): AsyncIterable<RecordedEvent> {
       // The first page of ws-slow's stream does not come (a node that stalls; gRPC reads have no deadline).
       if (stream.includes('ws-slow')) await stalled;
+      yield* []; // both streams are empty once read
     },
   } as unknown as EventStore;
   const catalog = { lowBalance: { percentOfIncluded: 10, minimumCredits: 0 } } as never;
