@@ -61,7 +61,9 @@ const FORGET_BACKLOG_EVERY_MS = 1_000;
 
 export const webhooksDerivation: ReactionDerivation = {
   name: WEBHOOKS_REACTION,
-  version: 1,
+  // 2: a failure answered after its delivery got through leaves it delivered. Derived afresh, the
+  // deliveries an earlier release turned back to PENDING that way show as delivered again.
+  version: 2,
   migrate: (db) => db.exec(WEBHOOK_TABLES),
   reset: (db) => db.exec(DROP_WEBHOOK_TABLES),
   prepare(db, work) {
