@@ -97,6 +97,8 @@ export class ProjectionRunner {
   private readonly waitTimeoutMs: number;
   private pending: RecordedEvent[] = [];
   private flushScheduled = false;
+  /** A batch was refused after the handlers had applied some of it: prepare them afresh first. */
+  private handlersStale = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = 0;
   private stalled: Error | undefined;
@@ -330,6 +332,13 @@ export class ProjectionRunner {
     const last = (batch[batch.length - 1] as RecordedEvent).position;
     const failed: ProjectionError[] = [];
     try {
+      // A refused batch left what the handlers kept in memory for it (the ledger's running
+      // balances, the balance's counters): they start again from the database, here so that a
+      // failure to prepare them is one more refusal, retried like the batch.
+      if (this.handlersStale) {
+        for (const entry of this.healthy()) entry.handler = entry.projection.prepare(this.db);
+        this.handlersStale = false;
+      }
       // IMMEDIATE takes the write lock before the checkpoints are read, so another process
       // projecting into the same database (a CLI catching up) can never apply an event twice.
       this.db
@@ -341,9 +350,8 @@ export class ProjectionRunner {
         })
         .immediate();
     } catch (error) {
-      // Nothing of the batch was written. What the handlers kept in memory for it (the ledger's
-      // running balances, the balance's counters) went with it: they start again from the database.
-      for (const entry of this.healthy()) entry.handler = entry.projection.prepare(this.db);
+      // Nothing of the batch was written; what the handlers kept in memory for it must go too.
+      this.handlersStale = true;
       this.stall(error as Error);
       return;
     }

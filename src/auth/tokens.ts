@@ -19,7 +19,7 @@ const claimsSchema = z.object({
 });
 
 /** The last exp accepted: 9999-12-31T23:59:59Z, in seconds (the last instant a date can be written in). */
-const LAST_EXP = 253_402_300_799;
+export const LAST_EXP = 253_402_300_799;
 
 export class InvalidTokenError extends Error {
   constructor(reason: string) {

@@ -4,13 +4,19 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ROLES, type Role } from '../auth/principal';
-import { resolveJwtSecret, signToken } from '../auth/tokens';
+import { LAST_EXP, resolveJwtSecret, signToken } from '../auth/tokens';
 import { loadConfig } from '../server/config';
 
-/** A token's lifetime: whole seconds, at least one (an expired token is no use to anyone). */
+/**
+ * A token's lifetime: whole seconds, at least one (an expired token is no use to anyone), and
+ * ending by 9999-12-31, past which the server refuses a token's exp.
+ */
 function lifetime(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) {
     throw new InvalidArgumentError(`Not a lifetime in seconds: ${value} (a whole number from 1)`);
+  }
+  if (Math.floor(Date.now() / 1000) + Number(value) > LAST_EXP) {
+    throw new InvalidArgumentError(`A lifetime of ${value} seconds ends after 9999-12-31: tokens must expire.`);
   }
   return Number(value);
 }

@@ -134,6 +134,15 @@ describe('the signing secret', () => {
       expect(cli.stderr).toContain(`Not a lifetime in seconds: ${expiresIn} (a whole number from 1)`);
       expect(cli.stderr).not.toMatch(/\n\s+at /);
     }
+    // One that ends after 9999-12-31 would make a token the server refuses.
+    const forever = spawnSync(
+      process.execPath,
+      [join(__dirname, '../../dist/src/cli/token.js'), '--workspace', 'w', '--expires-in', '300000000000'],
+      { env: { PATH: process.env.PATH, AUTH_JWT_SECRET: secret }, encoding: 'utf8' },
+    );
+    expect(forever.status).toBe(1);
+    expect(forever.stdout).toBe('');
+    expect(forever.stderr).toContain('A lifetime of 300000000000 seconds ends after 9999-12-31');
   });
 
   it('counts bytes, not characters', async () => {

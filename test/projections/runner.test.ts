@@ -234,6 +234,54 @@ describe('a database fault (disk full)', () => {
   });
 });
 
+describe('handlers prepared again after a refused batch', () => {
+  it('treats a failure to prepare them as one more refusal, retried until it passes', async () => {
+    const { store } = await logWithGrants(3);
+    const db = openReadModelDb(join(mkdtempSync(join(tmpdir(), 'credits-prepare-')), 'read-models.sqlite'));
+    const full = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    let diskFull = false;
+    let prepareFails = false;
+    let prepared = 0;
+    const applied: bigint[] = [];
+    const flaky: Projection = {
+      name: 'flaky',
+      version: 1,
+      migrate: () => undefined,
+      reset: () => undefined,
+      prepare: () => {
+        if (prepareFails) throw full();
+        prepared += 1;
+        return {
+          apply(event) {
+            if (diskFull) throw full();
+            applied.push(event.position);
+          },
+        };
+      },
+    };
+    const runner = new ProjectionRunner(store, db, [flaky], { retryDelayMs: { first: 10, max: 20 } });
+    await runner.start();
+    expect(prepared).toBe(1);
+    diskFull = true;
+    prepareFails = true;
+    await store.appendToStream(workspaceStreamName('ws-0'), [granted('ws-0', 100)], { expectedRevision: 'any' });
+    const head = (await store.headPosition()) as bigint;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    diskFull = false; // the batch could go now, but its handlers cannot be prepared yet
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(runner.error).toBeUndefined();
+    expect(runner.stalledBy?.message).toBe('database or disk is full');
+    prepareFails = false;
+    await runner.waitFor(head, 2_000);
+    expect(runner.stalledBy).toBeUndefined();
+    expect(prepared).toBe(2);
+    expect(applied).toHaveLength(4);
+    await runner.stop();
+    db.close();
+    await store.close();
+  });
+});
+
 describe('a disk that fills in the middle of a batch', () => {
   it('keeps the batch when SQLite rolls the whole transaction back, and applies it once when space comes back', async () => {
     const { store } = await logWithGrants(1_500);
