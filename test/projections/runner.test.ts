@@ -73,6 +73,13 @@ it('creates the query indexes only once a read model built from scratch has caug
     )
     .all();
   expect(plan.map((step) => step.detail).join(' ')).toContain('ledger_by_workspace');
+  // A page of one type (credit-ledger-reader.ts reads each type asked for this way) uses its own.
+  const ofType = db
+    .prepare<[], { detail: string }>(
+      "EXPLAIN QUERY PLAN SELECT * FROM ledger_entries WHERE workspace_id = 'ws-1' AND type = 'PURCHASE' ORDER BY position DESC LIMIT 51",
+    )
+    .all();
+  expect(ofType.map((step) => step.detail).join(' ')).toContain('ledger_by_type');
   await runner.stop();
 
   // Resuming from the checkpoint: the indexes are there from the start, and stay.
