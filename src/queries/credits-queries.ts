@@ -160,8 +160,11 @@ export class CreditsQueries {
     const state = initialState();
     // A long history is folded in slices, each in a turn of its own (fold-turns.ts): the fold runs
     // on the thread that answers everyone, and other requests (health probes too) go between two.
-    // A slice is read before its turn is taken: a slow read (EventStoreDB over the network) holds
-    // up this fold only, not every other one.
+    // A turn is given back before the next slice is read: the embedded store reads it at once, in
+    // the same pass of the event loop, and a slow read (EventStoreDB over the network) holds up
+    // this fold only, not every other one. The first read starts in a pass of its own too, so that
+    // a burst of these requests is not read all at once.
+    (await this.turns.take(workspaceId))();
     let slice: WorkspaceCreditsEvent[] = [];
     const fold = async (): Promise<void> => {
       const release = await this.turns.take(workspaceId);

@@ -35,3 +35,38 @@ it('answers the balance at an instant of one workspace while another workspaceâ€
   unstall();
   expect((await slow).available).toBe(0);
 });
+
+it('starts the reads of a burst of these requests in passes of the event loop of their own', async () => {
+  // Counts the passes of the event loop (each polls for I/O: another request's turn to be read).
+  let pass = 0;
+  let counting = true;
+  const tick = (): void => {
+    pass += 1;
+    if (counting) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const readIn: number[] = [];
+  const store = {
+    // eslint-disable-next-line require-yield -- an empty stream: only when it is read matters
+    async *readStream(): AsyncIterable<RecordedEvent> {
+      readIn.push(pass);
+    },
+  } as unknown as EventStore;
+  const catalog = { lowBalance: { percentOfIncluded: 10, minimumCredits: 0 } } as never;
+  const clock = { now: () => new Date('2026-12-01T00:00:00Z') };
+  const queries = new CreditsQueries(
+    {} as never,
+    {} as never,
+    {} as never,
+    {} as never,
+    store,
+    catalog,
+    clock,
+    {} as never,
+  );
+  const at = new Date('2026-11-01T00:00:00Z');
+  await Promise.all(['ws-a', 'ws-b', 'ws-c'].map((workspaceId) => queries.creditBalanceAt(workspaceId, at)));
+  counting = false;
+  expect(readIn).toHaveLength(3);
+  expect(new Set(readIn).size).toBe(3);
+});
