@@ -265,7 +265,7 @@ describe('refusals change nothing', () => {
         { input: { workspaceId, credits: 10, reason, idempotencyKey: `grant-${reason.length}` } },
         adminToken(),
       );
-    for (const reason of ['goodwill\u0000', '\u001b[31mred', 'c1 \u009b31m', 'bell\u0007']) {
+    for (const reason of ['goodwill\u0000', '\u001b[31mred', 'c1 \u009b31m', 'bell\u0007', 'approved\rREFUSED']) {
       const refused = await grant(reason);
       expect(refused.code).toBe('BAD_USER_INPUT');
       expect(JSON.stringify(refused.extensions)).toMatch(/reason must not contain control characters/);
