@@ -32,6 +32,12 @@ export interface ReactionExecutorOptions {
   outcomeGraceMs?: number;
   /** The position the derivations have reached, to release work whose outcome they have seen. */
   checkpoint?: () => bigint | undefined;
+  /**
+   * Whether a reaction's derivation stopped at an event it cannot apply: its work is then as that
+   * event left it, outcomes recorded since included or not, and none of it is performed until an
+   * operator has looked (`credits projections`).
+   */
+  derivationStopped?: (reaction: string) => boolean;
 }
 
 /** A piece of work's partition: its key up to the first '/' (work-queue.ts's PARTITION). */
@@ -112,13 +118,18 @@ export class ReactionExecutor {
     clearInterval(this.timer);
     clearTimeout(this.dueTimer);
     const renewEvery = Math.min(this.options.pollMs ?? 1_000, 1_000);
-    const renew = setInterval(() => void this.options.lease.hold().catch(() => undefined), renewEvery);
+    let renewing: Promise<unknown> = Promise.resolve();
+    const renew = setInterval(() => {
+      renewing = this.options.lease.hold().catch(() => undefined);
+    }, renewEvery);
     try {
       await this.running;
       await Promise.all(this.inFlight.values());
     } finally {
       clearInterval(renew);
     }
+    // A renewal on its way would otherwise take the lease back just after it is given up.
+    await renewing;
     await this.options.lease.release().catch(() => undefined);
   }
 
@@ -141,6 +152,7 @@ export class ReactionExecutor {
     // The looks of every performer read in one read transaction, and so do the pieces taken.
     const due = reader.together(() =>
       performers.flatMap((performer) => {
+        if (this.options.derivationStopped?.(performer.name)) return [];
         const concurrency = performer.concurrency ?? 4;
         const busy = [...this.inFlight.keys()].filter((key) => key.startsWith(`${performer.name}\n`));
         if (busy.length >= concurrency) return [];

@@ -15,6 +15,7 @@ import { WorkspaceBalanceReader, workspaceBalanceProjection } from '../../projec
 import { ReactionExecutor } from '../../reactions/executor';
 import { ExpirySweeper } from '../../reactions/expiry-sweeper';
 import { HoldExpiryPerformer } from '../../reactions/hold-expiry/performer';
+import { reactionProjectionName } from '../../reactions/reaction-projection';
 import { ReactorLease } from '../../reactions/lease';
 import { PaymentsPerformer } from '../../reactions/payments/performer';
 import { WorkReader } from '../../reactions/work-reader';
@@ -191,6 +192,7 @@ export async function startCreditsService(
       clock,
       logger,
       checkpoint: () => projections.checkpoint,
+      derivationStopped: (reaction) => projections.failureOf(reactionProjectionName(reaction)) !== undefined,
     });
     const watchers = new Set<() => void>();
     /** Each waiting watch's way to end now, without what it waited for. */

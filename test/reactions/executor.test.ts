@@ -43,7 +43,7 @@ function heldPerformer(options: { concurrency: number; partitionConcurrency?: nu
 
 function executorOver(
   performer: ReactionPerformer,
-  options: { started?: boolean; lease?: ReactorLease; clock?: Clock } = {},
+  options: { started?: boolean; lease?: ReactorLease; clock?: Clock; derivationStopped?: () => boolean } = {},
 ) {
   const db = new BetterSqlite3(':memory:');
   db.exec(WORK_SCHEMA);
@@ -66,6 +66,7 @@ function executorOver(
     logger: pino({ level: 'silent' }),
     pollMs: 60_000,
     checkpoint: () => checkpoint,
+    ...(options.derivationStopped && { derivationStopped: options.derivationStopped }),
   });
   if (options.started ?? true) executor.start();
   /** Looks for work and lets it start (looks are throttled: wait out the interval first). */
@@ -281,4 +282,18 @@ it('renews its lease while work is in flight, so that no other replica performs 
   // Given up at the stop: another replica takes it at once.
   expect(await lease('b').hold()).toBe(true);
   await store.close();
+});
+
+it('performs none of a reaction’s work while its derivation has stopped at an event it cannot apply', async () => {
+  const { performer, inFlight, finish } = heldPerformer({ concurrency: 5 });
+  let stopped = true;
+  const { work, executor, look } = executorOver(performer, { derivationStopped: () => stopped });
+  work.schedule('a/m1', {}, T0 - 100);
+  await look();
+  expect(inFlight()).toEqual([]); // its work may be as the stop left it: nothing is sent from it
+  stopped = false; // an operator rebuilt it
+  await look();
+  expect(inFlight()).toEqual(['a/m1']);
+  finish('a/m1', undefined);
+  await executor.stop();
 });
