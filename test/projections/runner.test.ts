@@ -11,6 +11,7 @@ import pino, { type Logger } from 'pino';
 import { PROJECTIONS } from '../../projections';
 import { openReadModelDb } from '../../projections/read-model-db';
 import type { Projection } from '../../projections/projection';
+import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { ProjectionRunner } from '../../projections/runner';
 import { StoreUnavailable, type EventStore } from '../../src/eventstore/port';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
@@ -73,13 +74,30 @@ it('creates the query indexes only once a read model built from scratch has caug
     )
     .all();
   expect(plan.map((step) => step.detail).join(' ')).toContain('ledger_by_workspace');
-  // A page of one type (credit-ledger-reader.ts reads each type asked for this way) uses its own.
-  const ofType = db
-    .prepare<[], { detail: string }>(
-      "EXPLAIN QUERY PLAN SELECT * FROM ledger_entries WHERE workspace_id = 'ws-1' AND type = 'PURCHASE' ORDER BY position DESC LIMIT 51",
-    )
-    .all();
-  expect(ofType.map((step) => step.detail).join(' ')).toContain('ledger_by_type');
+  // A page of some types, as the reader asks for it, reads each type through its own index.
+  const asked: string[] = [];
+  const spied = new Proxy(db, {
+    get(target, property) {
+      if (property === 'prepare') {
+        return (sql: string) => {
+          asked.push(sql);
+          return target.prepare(sql);
+        };
+      }
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  new CreditLedgerReader(spied).page('ws-1', { first: 5, types: ['PURCHASE', 'CONSUMPTION'] });
+  const merged = asked.find((sql) => sql.includes('UNION ALL')) ?? 'no merged query';
+  const mergedPlan = db
+    .prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${merged}`)
+    .all('ws-1', 'PURCHASE', 6, 'ws-1', 'CONSUMPTION', 6, 6)
+    .map((step) => step.detail);
+  expect(mergedPlan.filter((detail) => detail.includes('ledger_entries'))).toEqual([
+    expect.stringContaining('USING INDEX ledger_by_type'),
+    expect.stringContaining('USING INDEX ledger_by_type'),
+  ]);
   await runner.stop();
 
   // Resuming from the checkpoint: the indexes are there from the start, and stay.
