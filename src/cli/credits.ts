@@ -94,7 +94,9 @@ function mustHave(config: Config, what: 'event log' | 'read models'): void {
 
 // Usage errors (commander's own and ours) are thrown, not exited on, so that they all leave with
 // USAGE_ERROR below; the subcommands inherit this setting.
-const program = new Command('credits').description('Replay and export the credit history').exitOverride();
+const program = new Command('credits')
+  .description('Replay, export and back up the credit history; seed a workspace; look at read models and reactions')
+  .exitOverride();
 
 program
   .command('replay')
@@ -233,7 +235,11 @@ program
     if (!options.retry) {
       const readModels = openReadModelDb(config.readModelFile);
       try {
-        for (const parked of new WorkReader(readModels).parked()) console.log(JSON.stringify(parked));
+        const parked = new WorkReader(readModels).parked();
+        for (const work of parked) console.log(JSON.stringify(work));
+        // On stderr: stdout stays one JSON line per parked piece, for scripts.
+        if (parked.length === 0)
+          console.error('No parked work: every side effect was performed or is waiting its turn.');
       } finally {
         readModels.close();
       }

@@ -54,7 +54,17 @@ export async function seedWorkspace(options: SeedOptions): Promise<unknown> {
   } catch (error) {
     throw new Error(`No server answered at ${options.url} (start it with npm start): ${String(error)}`);
   }
-  const body = (await response.json()) as { errors?: { message: string }[] };
-  if (body.errors?.length) throw new Error(body.errors.map((error) => error.message).join('\n'));
+  const body = (await response.json()) as { errors?: { message: string; extensions?: { code?: unknown } }[] };
+  if (body.errors?.length) {
+    const messages = body.errors.map((error) => error.message);
+    // The usual cause: this shell's DATA_DIR (or AUTH_JWT_SECRET) is not the server's.
+    if (body.errors.some((error) => error.extensions?.code === 'UNAUTHENTICATED')) {
+      messages.push(
+        `The server at ${options.url} did not take a token signed with this shell's secret: run seed with the ` +
+          "server's DATA_DIR (its development secret) or AUTH_JWT_SECRET.",
+      );
+    }
+    throw new Error(messages.join('\n'));
+  }
   return body;
 }
