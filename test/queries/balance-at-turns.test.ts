@@ -5,6 +5,20 @@
 import type { EventStore, RecordedEvent } from '../../src/eventstore/port';
 import { CreditsQueries } from '../../src/queries/credits-queries';
 
+/** The balance at an instant needs only the store, the catalog's low-balance rule and a clock. */
+const queriesOver = (store: EventStore): CreditsQueries =>
+  new CreditsQueries(
+    {} as never,
+    {} as never,
+    {} as never,
+    {} as never,
+    store,
+    { lowBalance: { percentOfIncluded: 10, minimumCredits: 0 } } as never,
+    { now: () => new Date('2026-12-01T00:00:00Z') },
+    {} as never,
+  );
+const at = new Date('2026-11-01T00:00:00Z');
+
 it('answers the balance at an instant of one workspace while another workspaceâ€™s read is stalled', async () => {
   let unstall: () => void = () => undefined;
   const stalled = new Promise<void>((resolve) => (unstall = resolve));
@@ -15,19 +29,7 @@ it('answers the balance at an instant of one workspace while another workspaceâ€
       yield* []; // both streams are empty once read
     },
   } as unknown as EventStore;
-  const catalog = { lowBalance: { percentOfIncluded: 10, minimumCredits: 0 } } as never;
-  const clock = { now: () => new Date('2026-12-01T00:00:00Z') };
-  const queries = new CreditsQueries(
-    {} as never,
-    {} as never,
-    {} as never,
-    {} as never,
-    store,
-    catalog,
-    clock,
-    {} as never,
-  );
-  const at = new Date('2026-11-01T00:00:00Z');
+  const queries = queriesOver(store);
   const slow = queries.creditBalanceAt('ws-slow', at);
   const other = queries.creditBalanceAt('ws-other', at).then((view) => view.available);
   const waiting = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 500));
@@ -52,19 +54,7 @@ it('starts the reads of a burst of these requests in passes of the event loop of
       readIn.push(pass);
     },
   } as unknown as EventStore;
-  const catalog = { lowBalance: { percentOfIncluded: 10, minimumCredits: 0 } } as never;
-  const clock = { now: () => new Date('2026-12-01T00:00:00Z') };
-  const queries = new CreditsQueries(
-    {} as never,
-    {} as never,
-    {} as never,
-    {} as never,
-    store,
-    catalog,
-    clock,
-    {} as never,
-  );
-  const at = new Date('2026-11-01T00:00:00Z');
+  const queries = queriesOver(store);
   await Promise.all(['ws-a', 'ws-b', 'ws-c'].map((workspaceId) => queries.creditBalanceAt(workspaceId, at)));
   counting = false;
   expect(readIn).toHaveLength(3);
