@@ -38,37 +38,43 @@ const HARMLESS = ['Acme Corp, "Globex"', 'run 42'];
 beforeAll(async () => {
   dataDir = newDataDir();
   const server = await startServer({ dataDir });
-  const period = {
-    periodStart: new Date(Date.now() - DAY).toISOString(),
-    periodEnd: new Date(Date.now() + 29 * DAY).toISOString(),
-  };
-  await expectData(
-    server.url,
-    ApplyPlanAllowanceDocument,
-    { input: { workspaceId: 'acme', planId: 'growth', ...period } },
-    adminToken(),
-  );
-  for (const [index, reference] of [...DANGEROUS, ...HARMLESS].entries()) {
+  // A set-up that fails still stops its server: nothing is left running after the tests.
+  try {
+    const period = {
+      periodStart: new Date(Date.now() - DAY).toISOString(),
+      periodEnd: new Date(Date.now() + 29 * DAY).toISOString(),
+    };
     await expectData(
       server.url,
-      ConsumeCreditsDocument,
-      { input: { workspaceId: 'acme', action: 'ACTION_PLAN_GENERATION', idempotencyKey: `k${index}`, reference } },
-      tokenFor('acme', 'MEMBER'),
+      ApplyPlanAllowanceDocument,
+      { input: { workspaceId: 'acme', planId: 'growth', ...period } },
+      adminToken(),
     );
+    for (const [index, reference] of [...DANGEROUS, ...HARMLESS].entries()) {
+      await expectData(
+        server.url,
+        ConsumeCreditsDocument,
+        { input: { workspaceId: 'acme', action: 'ACTION_PLAN_GENERATION', idempotencyKey: `k${index}`, reference } },
+        tokenFor('acme', 'MEMBER'),
+      );
+    }
+    // An invoice paid outside Stripe ($50.00 for 500 credits), half of it refunded: money on both rows.
+    await expectData(
+      server.url,
+      PurchaseCreditsDocument,
+      { input: { workspaceId: 'acme', packageId: 'credits-500', paymentReference: 'INV-1' } },
+      adminToken(),
+    );
+    await expectData(
+      server.url,
+      RefundCreditPurchaseDocument,
+      { input: { workspaceId: 'acme', purchaseId: 'INV-1', credits: 250, reason: 'half the invoice' } },
+      adminToken(),
+    );
+  } catch (error) {
+    await server.stop();
+    throw error;
   }
-  // An invoice paid outside Stripe ($50.00 for 500 credits), half of it refunded: money on both rows.
-  await expectData(
-    server.url,
-    PurchaseCreditsDocument,
-    { input: { workspaceId: 'acme', packageId: 'credits-500', paymentReference: 'INV-1' } },
-    adminToken(),
-  );
-  await expectData(
-    server.url,
-    RefundCreditPurchaseDocument,
-    { input: { workspaceId: 'acme', purchaseId: 'INV-1', credits: 250, reason: 'half the invoice' } },
-    adminToken(),
-  );
   expect(await server.stop()).toBe(0);
 });
 

@@ -24,47 +24,53 @@ let seededUntil: Date;
 beforeAll(async () => {
   dataDir = newDataDir();
   const server = await startServer({ dataDir });
-  const admin = adminToken();
-  const period = {
-    periodStart: new Date(Date.now() - DAY).toISOString(),
-    periodEnd: new Date(Date.now() + 29 * DAY).toISOString(),
-  };
-  for (const workspaceId of ['acme', 'globex']) {
-    await expectData(
-      server.url,
-      ApplyPlanAllowanceDocument,
-      { input: { workspaceId, planId: 'starter', ...period } },
-      admin,
-    );
-    await expectData(
-      server.url,
-      PurchaseCreditsDocument,
-      { input: { workspaceId, packageId: 'credits-500', paymentReference: `inv-${workspaceId}` } },
-      admin,
-    );
-    await expectData(
-      server.url,
-      GrantCreditsDocument,
-      { input: { workspaceId, credits: 30, reason: 'sorry', idempotencyKey: 'g' } },
-      admin,
-    );
-    for (let i = 0; i < 6; i++) {
+  // A set-up that fails still stops its server: nothing is left running after the tests.
+  try {
+    const admin = adminToken();
+    const period = {
+      periodStart: new Date(Date.now() - DAY).toISOString(),
+      periodEnd: new Date(Date.now() + 29 * DAY).toISOString(),
+    };
+    for (const workspaceId of ['acme', 'globex']) {
       await expectData(
         server.url,
-        ConsumeCreditsDocument,
-        {
-          input: {
-            workspaceId,
-            action: i % 2 ? 'ORG_CHART_SYNC' : 'PERSON_ENRICHMENT',
-            units: 2,
-            idempotencyKey: `k${i}`,
-          },
-        },
-        tokenFor(workspaceId, 'MEMBER'),
+        ApplyPlanAllowanceDocument,
+        { input: { workspaceId, planId: 'starter', ...period } },
+        admin,
       );
+      await expectData(
+        server.url,
+        PurchaseCreditsDocument,
+        { input: { workspaceId, packageId: 'credits-500', paymentReference: `inv-${workspaceId}` } },
+        admin,
+      );
+      await expectData(
+        server.url,
+        GrantCreditsDocument,
+        { input: { workspaceId, credits: 30, reason: 'sorry', idempotencyKey: 'g' } },
+        admin,
+      );
+      for (let i = 0; i < 6; i++) {
+        await expectData(
+          server.url,
+          ConsumeCreditsDocument,
+          {
+            input: {
+              workspaceId,
+              action: i % 2 ? 'ORG_CHART_SYNC' : 'PERSON_ENRICHMENT',
+              units: 2,
+              idempotencyKey: `k${i}`,
+            },
+          },
+          tokenFor(workspaceId, 'MEMBER'),
+        );
+      }
     }
+    seededUntil = new Date();
+  } catch (error) {
+    await server.stop();
+    throw error;
   }
-  seededUntil = new Date();
   expect(await server.stop()).toBe(0);
 });
 
