@@ -10,6 +10,13 @@ import { isIP } from 'node:net';
 import { isPublicAddress, unbracket } from './address-policy';
 import { MAX_URL_LENGTH, UnsafeWebhookUrl, type WebhookUrlPolicy } from './port';
 
+/**
+ * Said with each refusal the setting would lift: a developer pointing an endpoint at a receiver on
+ * their own machine learns which switch the server needs, not only that the URL is refused.
+ */
+const LOCAL_RECEIVERS =
+  ' A server started with WEBHOOK_ALLOW_PRIVATE_URLS=true (for development and tests only) also takes http and private addresses.';
+
 export type Resolve = (hostname: string) => Promise<string[]>;
 
 export const resolveAll: Resolve = async (hostname) =>
@@ -21,7 +28,7 @@ export function webhookUrlPolicy(options: { allowPrivate: boolean; resolve?: Res
     async check(input) {
       const url = parseUrl(input);
       if (options.allowPrivate) return url.href;
-      if (url.protocol !== 'https:') throw new UnsafeWebhookUrl('A webhook URL must use https.');
+      if (url.protocol !== 'https:') throw new UnsafeWebhookUrl(`A webhook URL must use https.${LOCAL_RECEIVERS}`);
       const host = unbracket(url.hostname);
       let addresses: string[];
       if (isIP(host)) addresses = [host];
@@ -34,13 +41,13 @@ export function webhookUrlPolicy(options: { allowPrivate: boolean; resolve?: Res
       }
       const refused = addresses.length === 0 || addresses.some((address) => !isPublicAddress(address));
       if (isIP(host) && refused) {
-        throw new UnsafeWebhookUrl(`The webhook URL's host ${host} is not a public address.`);
+        throw new UnsafeWebhookUrl(`The webhook URL's host ${host} is not a public address.${LOCAL_RECEIVERS}`);
       }
       if (refused) {
         // Which internal address a name has, or whether it has one at all, is not the caller's to
         // learn (it would map the names the server's resolver knows): one refusal for both.
         throw new UnsafeWebhookUrl(
-          `The webhook URL's host "${host}" is not a public address: it must resolve, and only to public addresses (loopback, private, link-local and metadata addresses are refused).`,
+          `The webhook URL's host "${host}" is not a public address: it must resolve, and only to public addresses (loopback, private, link-local and metadata addresses are refused).${LOCAL_RECEIVERS}`,
         );
       }
       return url.href;

@@ -110,6 +110,22 @@ describe('the URL rule', () => {
     await expect(refusal).rejects.toThrow(reason);
   });
 
+  it.each(['http://localhost:4000/hooks', 'https://127.0.0.1/', 'https://internal.example.com/'])(
+    'names the development setting that would take %s',
+    async (url) => {
+      await expect(policy.check(url)).rejects.toThrow(
+        /WEBHOOK_ALLOW_PRIVATE_URLS=true \(for development and tests only\)/,
+      );
+    },
+  );
+
+  it.each(['ftp://hooks.example.com/', 'https://user:pass@hooks.example.com/'])(
+    'does not name it for %s, which it would not take either',
+    async (url) => {
+      await expect(policy.check(url)).rejects.not.toThrow(/WEBHOOK_ALLOW_PRIVATE_URLS/);
+    },
+  );
+
   it('does not tell a caller which internal address a name resolves to', async () => {
     for (const url of ['https://mixed.example.com/', 'https://metadata.google.internal/computeMetadata/v1/']) {
       const refusal = await policy.check(url).catch((error: unknown) => error);
