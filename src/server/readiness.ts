@@ -15,7 +15,8 @@
  * true, and the verdict is made on the rest: the store did answer.
  *
  * What went wrong (error messages, the event a read model stopped at and its stream, which names a
- * workspace) is shown only to operators: in production, to a caller with METRICS_TOKEN.
+ * workspace), positions, lags and counts of reaction work are shown only to operators: in
+ * production, to a caller with METRICS_TOKEN.
  */
 import type { Logger } from 'pino';
 import { probeHead } from '../eventstore/port';
@@ -41,22 +42,30 @@ export async function readiness(
   return { status: body.status, body: detailed ? body.body : withoutDetails(body.body) };
 }
 
-/** The answer without what went wrong: messages, and the events and streams read models stopped at. */
+/**
+ * The answer for anyone: the verdict and what it rests on, without what went wrong (messages, the
+ * events and streams read models stopped at) and without positions, lags or counts of work. The
+ * log's head moves with every tenant's writes, so polling it would tell a stranger how busy the
+ * service is; the operator's answer has them.
+ */
 function withoutDetails(body: Record<string, unknown>): Record<string, unknown> {
   const without = (part: unknown): unknown =>
     part && typeof part === 'object'
       ? Object.fromEntries(Object.entries(part).filter(([key]) => key !== 'error'))
       : part;
-  const kept = Object.fromEntries(Object.entries(body).filter(([key]) => key !== 'error'));
+  const reactions = Array.isArray(body.reactions) ? (body.reactions as { name: string; parked: number }[]) : [];
+  const parked = reactions.filter((reaction) => reaction.parked > 0).map((reaction) => reaction.name);
   return {
-    ...kept,
+    status: body.status,
     ...('store' in body && { store: without(body.store) }),
     ...('readModels' in body && { readModels: without(body.readModels) }),
+    ...('failedProjections' in body && { failedProjections: body.failedProjections }),
     ...(Array.isArray(body.projections) && {
-      projections: (body.projections as Record<string, unknown>[]).map(({ failed, ...rest }) =>
-        failed ? { ...rest, failed: true } : rest,
+      projections: (body.projections as { name: string; failed?: unknown }[]).map(({ name, failed }) =>
+        failed ? { name, failed: true } : { name },
       ),
     }),
+    ...(parked.length > 0 && { parkedReactions: parked }),
   };
 }
 

@@ -152,3 +152,12 @@ describe('the signing secret', () => {
     expect(await started.stop()).toBe(0);
   });
 });
+
+it('answers /readyz to anyone with the verdict only: no log head, positions or lags', async () => {
+  const response = await fetch(`${server.url}/readyz`);
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as Record<string, unknown>;
+  expect(body).toMatchObject({ status: 'ready', store: { reachable: true } });
+  for (const key of ['head', 'projected', 'lag', 'reactions']) expect(body).not.toHaveProperty(key);
+  expect(JSON.stringify(body)).not.toMatch(/"(projected|lag|pending)"/);
+});

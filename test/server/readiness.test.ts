@@ -50,7 +50,7 @@ it('says store-unwritable with 503 while the event store refuses appends (a full
   });
 });
 
-it('tells what went wrong only to operators: without details, the status, lags and names stay', async () => {
+it('tells what went wrong only to operators: without details, the status and names stay', async () => {
   const logger = pino({ level: 'silent' });
   const service = {
     store: { headPosition: () => Promise.resolve(12n) },
@@ -68,23 +68,57 @@ it('tells what went wrong only to operators: without details, the status, lags a
         },
       ],
     },
-    reactions: { reader: { counts: () => [] } },
+    reactions: {
+      reader: {
+        counts: () => [
+          { reaction: 'stripe-refunds', pending: 4, parked: 1, oldestRequestedAt: 1_700_000_000_000 },
+          { reaction: 'webhooks', pending: 7, parked: 0, oldestRequestedAt: 1_700_000_000_000 },
+        ],
+      },
+    },
   } as unknown as CreditsService;
   const detailed = await readiness(service, logger, true);
   expect(JSON.stringify(detailed.body)).toContain('workspace-credits-acme');
   expect(JSON.stringify(detailed.body)).toContain('/data/events.sqlite');
   const anyone = await readiness(service, logger, false);
   expect(anyone.status).toBe(503);
-  expect(anyone.body).toMatchObject({
+  expect(anyone.body).toEqual({
     status: 'store-unwritable',
     store: { reachable: true, writable: false },
-    lag: 2,
-    projections: [{ name: 'credit-ledger', lag: 3, failed: true }],
+    failedProjections: ['credit-ledger'],
+    projections: [{ name: 'credit-ledger', failed: true }],
+    parkedReactions: ['stripe-refunds'],
   });
   const text = JSON.stringify(anyone.body);
   for (const secret of ['workspace-credits-acme', 'event-10', 'no such column', '/data/events.sqlite']) {
     expect(text).not.toContain(secret);
   }
+  // The operator's answer has what the anonymous one leaves out.
+  expect(detailed.body).toMatchObject({
+    head: '12',
+    projected: '10',
+    lag: 2,
+    projections: [{ name: 'credit-ledger', projected: '9', lag: 3 }],
+    reactions: [
+      { name: 'stripe-refunds', pending: 4, parked: 1 },
+      { name: 'webhooks', pending: 7, parked: 0 },
+    ],
+  });
+});
+
+it('does not tell anyone the log head, positions, lags or pending work: they move with every tenant', async () => {
+  const logger = pino({ level: 'silent' });
+  const service = {
+    ...serviceWith(undefined),
+    reactions: {
+      reader: { counts: () => [{ reaction: 'webhooks', pending: 3, parked: 0, oldestRequestedAt: 1_700_000_000_000 }] },
+    },
+  } as unknown as CreditsService;
+  const anyone = await readiness(service, logger, false);
+  expect(anyone).toEqual({
+    status: 200,
+    body: { status: 'ready', store: { reachable: true }, projections: [{ name: 'workspace-balance' }] },
+  });
 });
 
 it('answers ready, with the head and lags unknown, when the store cannot find its head with bounded work', async () => {
