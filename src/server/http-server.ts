@@ -42,6 +42,7 @@ import type { CreditsService } from './credits-service';
 import { createRateLimits, unlessRateLimited, type RateLimitSettings } from './rate-limits';
 import { stripeWebhookRouter } from './stripe-webhook';
 import { serveSubscriptions, type SocketLimits } from './subscriptions';
+import type { StartingServer } from './starting-server';
 
 /** The largest request body, and the largest message over a socket. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -113,7 +114,7 @@ const isGraphQLPath = (url: string | undefined): boolean =>
 export async function startHttpServer(
   service: CreditsService,
   options: HttpServerOptions,
-  listen: { host: string; port: number; beforeListening?: () => Promise<void> },
+  listen: { host: string; port: number; starting?: StartingServer },
 ): Promise<RunningHttpServer> {
   // Every request's token is verified; a token seen before skips the HMAC but not its expiry check.
   const verifyToken = createTokenVerifier(options.jwtSecret);
@@ -121,8 +122,9 @@ export async function startHttpServer(
   app.disable('x-powered-by');
   // GraphQL answers POSTs: an ETag would cost a hash of every response body and never be used.
   app.set('etag', false);
-  // Requests are taken once Apollo has started (see the 'request' listener below).
-  const server = createServer();
+  // Requests are taken once Apollo has started (see the 'request' listener below). The server that
+  // answered while the service started is taken over, already listening (starting-server.ts).
+  const server = listen.starting?.server ?? createServer();
   // From SIGTERM on, new requests are answered 503 while those in flight finish (http-drain.ts).
   const drain = new HttpDrain(server, options.shutdownTimeoutMs, options.shutdownLingerMs);
   const schema = buildCreditsSchema(service.services.pubSub);
@@ -201,6 +203,8 @@ export async function startHttpServer(
     documentRefusal: limits.documentRefusal,
   });
   // /graphql is served without Express (see graphql-http.ts); every other path goes to Express.
+  // From the next request on, the service answers: the starting answers stop in the same tick.
+  listen.starting?.stopAnswering();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (drain.refused(res)) return;
     if (!isGraphQLPath(req.url) || (!options.production && wantsExplorer(req))) return void app(req, res);
@@ -210,12 +214,12 @@ export async function startHttpServer(
     unlessRateLimited(rateLimits.graphql(req, caller), res, windowSeconds, () => serveGraphQL(req, res, context));
   });
 
-  // Everything is ready to answer: whatever held the port meanwhile (starting-server.ts) lets go.
-  await listen.beforeListening?.();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, () => resolve());
-  });
+  if (!listen.starting) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listen.port, listen.host, () => resolve());
+    });
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

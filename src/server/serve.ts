@@ -57,8 +57,8 @@ export async function serve(config: Config, logger: Logger, options: ServiceOpti
         socketLimits: config.socketLimits,
         metricsToken: config.metricsToken,
       },
-      // Closed once the service can answer (Apollo started), just before it listens on the port.
-      { host: config.host, port: config.port, ...(early && { beforeListening: () => early.close() }) },
+      // Taken over once the service can answer (Apollo started): the port stays open throughout.
+      { host: config.host, port: config.port, ...(early && { starting: early }) },
     );
   } catch (error) {
     await early?.close();

@@ -5,29 +5,38 @@
  * liveness probe that finds nothing listening restarts the process, and the rebuild starts over.
  * So a minimal server answers meanwhile: GET /healthz 200 (`starting`: the process is up),
  * /readyz 503 (`starting`), anything else 503 with Retry-After and, for GraphQL clients, an error
- * coded STARTING. It closes just before the service's own server listens on the same port.
+ * coded STARTING. The service then takes this very server over (http-server.ts): its own answers
+ * replace these from one request to the next, and the port is never closed in between, so a probe
+ * or a client never meets a refused connection.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export interface StartingServer {
+  /** The listening server, for the service to take over. */
+  readonly server: Server;
+  /** Stops answering as the starting service: whoever listens for requests next answers them. */
+  stopAnswering(): void;
   close(): Promise<void>;
 }
 
 const STARTING_MESSAGE = 'The service is starting: its read models are catching up with the log. Try again shortly.';
 
 export async function listenWhileStarting(host: string, port: number): Promise<StartingServer> {
-  const server = createServer((req, res) => {
+  const starting = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/healthz') return answer(res, 200, { status: 'starting' });
     if (req.method === 'GET' && path === '/readyz') return answer(res, 503, { status: 'starting' });
     res.setHeader('retry-after', '5');
     answer(res, 503, { errors: [{ message: STARTING_MESSAGE, extensions: { code: 'STARTING', retryable: true } }] });
-  });
+  };
+  const server = createServer(starting);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
   return {
+    server,
+    stopAnswering: () => void server.off('request', starting),
     close: () =>
       new Promise((done) => {
         server.close(() => done());

@@ -2,10 +2,12 @@
  * While the read models catch up at start (here: rebuilt from a log of 100,000 events, as after a
  * lost read-models.sqlite), the service's address answers: /healthz 200 `starting`, so that a
  * liveness probe does not restart the process and the rebuild with it; /readyz 503 `starting`;
- * GraphQL 503 STARTING with Retry-After. Then the service itself listens on the same port, with
- * every balance rebuilt.
+ * GraphQL 503 STARTING with Retry-After. Then the service itself takes the same listening port
+ * over, with every balance rebuilt: the port is never closed in between, and a connection opened
+ * while it started is answered by the service.
  */
 import { randomUUID } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { WorkspaceCreditsDocument } from '../generated/graphql';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
@@ -87,14 +89,46 @@ function probe(url: string): { stop(): Promise<Seen> } {
   };
 }
 
+/** A connection to the port opened as soon as something answers on it, with nothing sent yet. */
+async function connectionWhileStarting(url: string): Promise<Socket> {
+  const { port } = new URL(url);
+  for (;;) {
+    const socket = await new Promise<Socket | undefined>((resolve) => {
+      const opened = connect(Number(port), '127.0.0.1', () => resolve(opened));
+      opened.once('error', () => resolve(undefined));
+    });
+    if (socket) return socket;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** One request written on an open connection, and the whole answer (the server closes it). */
+function askOn(socket: Socket, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.once('error', reject);
+    socket.once('close', () => resolve(answer));
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+  });
+}
+
 it('answers health probes while the read models are rebuilt, then serves on the same port', async () => {
   const dataDir = newDataDir();
   await bigLog(dataDir);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const probing = probe(url);
-  const server = await startServer({ dataDir, env: { PORT: String(port) } });
+  const starting = startServer({ dataDir, env: { PORT: String(port) } });
+  const early = await connectionWhileStarting(url);
+  const server = await starting;
   try {
+    // Opened while the service started, used once it serves: the service answers it. A start-up
+    // server closed before the service listened would have reset it.
+    const answer = await askOn(early, '/healthz');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain('{"status":"ok"}');
     const seen = await probing.stop();
     expect(server.url).toBe(url);
     // Before the service listened: alive, not ready, and GraphQL told to come back.
