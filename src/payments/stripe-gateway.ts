@@ -218,7 +218,7 @@ export function createStripeGateway(options: StripeGatewayOptions): PaymentGatew
           return {
             status: 'FAILED',
             paymentIntentId: idOf(error.payment_intent) ?? null,
-            reason: error.code === 'authentication_required' ? 'REQUIRES_ACTION' : 'DECLINED',
+            reason: failureReason(error),
             code: error.decline_code ?? error.code ?? null,
             message: firstLine(error.message),
           };
@@ -363,7 +363,7 @@ function narrow(event: Stripe.Event): PaymentEvent {
         kind: 'payment_failed',
         eventId: event.id,
         paymentIntentId: intent.id,
-        reason: error?.code === 'authentication_required' ? 'REQUIRES_ACTION' : 'DECLINED',
+        reason: failureReason(error),
         code: error?.decline_code ?? error?.code ?? null,
         message: firstLine(error?.message ?? 'The payment failed.'),
         metadata: metadataOf(intent),
@@ -372,6 +372,20 @@ function narrow(event: Stripe.Event): PaymentEvent {
     default:
       return { kind: 'ignored', eventId: event.id, type: event.type };
   }
+}
+
+/**
+ * Why a charge failed: its cardholder is needed (3-D Secure), so that charging off-session again
+ * would fail the same way, or the card was declined. Stripe says the first with the error's code or,
+ * for some issuers' soft declines, its decline code; a failed off-session PaymentIntent read back
+ * afterwards has the status requires_payment_method, so the status alone cannot tell.
+ */
+function failureReason(
+  error: { code?: string; decline_code?: string } | null | undefined,
+): 'REQUIRES_ACTION' | 'DECLINED' {
+  return error?.code === 'authentication_required' || error?.decline_code === 'authentication_required'
+    ? 'REQUIRES_ACTION'
+    : 'DECLINED';
 }
 
 /** A created payment intent: paid, on its way (e.g. a bank debit), or waiting for its cardholder. */
@@ -388,7 +402,7 @@ function offSessionOutcome(intent: Stripe.PaymentIntent): OffSessionCharge {
   return {
     status: 'FAILED',
     paymentIntentId: intent.id,
-    reason: intent.status === 'requires_action' ? 'REQUIRES_ACTION' : 'DECLINED',
+    reason: intent.status === 'requires_action' ? 'REQUIRES_ACTION' : failureReason(error),
     code: error?.decline_code ?? error?.code ?? intent.status,
     message: firstLine(error?.message ?? `The payment is ${intent.status.replace(/_/g, ' ')}.`),
   };

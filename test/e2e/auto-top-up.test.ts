@@ -464,6 +464,38 @@ describe('failed charges', () => {
     expect(paused.autoTopUp.pauseReason).toContain('3-D Secure');
     expect(chargesOf(workspaceId)).toHaveLength(1);
   });
+
+  it('pauses at once when the issuer declines for want of authentication (decline code, not error code)', async () => {
+    const workspaceId = await ready(1_000);
+    const customer = stripe
+      .sessions()
+      .find((each) => each.mode === 'setup' && each.metadata.workspaceId === workspaceId)?.customer as string;
+    expect(stripe.setCardBehaviour(customer, 'authentication_declined')).toHaveLength(1);
+    expect((await spend(workspaceId, 8, 'soft-decline-3ds')).errors).toBeUndefined();
+    const paused = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.paused,
+    );
+    expect(paused.autoTopUp.lastFailure).toMatchObject({ attempt: 1, reason: 'REQUIRES_ACTION', retryAt: null });
+    expect(chargesOf(workspaceId)).toHaveLength(1);
+  });
+
+  it('pauses at once for a card that needs its holder when the charge’s answer was lost and it is looked up', async () => {
+    const workspaceId = await ready(1_000, NEEDS_3DS);
+    stripe.holdDeliveries();
+    // Stripe refuses the charge for 3-D Secure; its answer, and the SDK's two retries', are lost.
+    stripe.failNext('POST /v1/payment_intents', 'drop-after', 3);
+    expect((await spend(workspaceId, 8, 'needs-3ds-lost')).errors).toBeUndefined();
+    // The next try finds the PaymentIntent (requires_payment_method) and reads why it failed.
+    const paused = await eventually(
+      () => autoTopUpOf(workspaceId),
+      (view) => view.autoTopUp.lastFailure !== null,
+    );
+    expect(paused.autoTopUp.lastFailure).toMatchObject({ attempt: 1, reason: 'REQUIRES_ACTION', retryAt: null });
+    expect(paused.autoTopUp.paused).toBe(true);
+    await stripe.releaseDeliveries();
+    expect(chargesOf(workspaceId)).toHaveLength(1);
+  });
 });
 
 describe('consent and card in force, or no charge', () => {

@@ -114,6 +114,9 @@ export interface DoublePaymentError {
  *   `decline_code`);
  * - `authentication_required`: the bank wants 3-D Secure, so a charge without the cardholder
  *   (`off_session`) fails with 402 `authentication_required`, and one with the holder present
- *   waits in `requires_action`.
+ *   waits in `requires_action`;
+ * - `authentication_declined`: the issuer's soft decline, 402 `card_declined` with the
+ *   `decline_code` `authentication_required`: the charge needs its cardholder, said the other way.
  */
-export type CardBehaviour = 'succeed' | 'generic_decline' | 'insufficient_funds' | 'authentication_required';
+export type CardBehaviour =
+  'succeed' | 'generic_decline' | 'insufficient_funds' | 'authentication_required' | 'authentication_declined';

@@ -65,6 +65,11 @@ export const FAILURES: Record<
     declineCode: 'authentication_required',
     message: 'Your card was declined. This transaction requires authentication.',
   },
+  authentication_declined: {
+    code: 'card_declined',
+    declineCode: 'authentication_required',
+    message: 'Your card was declined. This transaction requires authentication.',
+  },
 };
 
 export const docUrl = (code: string): string => `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}`;
