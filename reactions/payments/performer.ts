@@ -48,8 +48,17 @@ const PROCESSING_RECHECK_MS = 15 * 60 * 1000;
 const LONGEST_RECHECK_MS = 24 * 60 * 60 * 1000;
 
 /** The provider said no for good (or there is no provider): trying again would fail the same way. */
-const isRefusal = (error: unknown): error is Error =>
+const isFinal = (error: unknown): error is Error =>
   (error instanceof PaymentProviderError && !error.retryable) || error instanceof PaymentsNotConfigured;
+
+/**
+ * A final no about the charge or refund itself, recorded as its outcome. Not one to this service's
+ * own credentials: recorded, it would count against the customer's card (pausing auto top-up and
+ * telling them their card failed) or fail their refund for a fault of ours. That work is parked
+ * instead, for an operator to retry once the key is mended (/readyz says degraded meanwhile).
+ */
+const isRefusal = (error: unknown): error is Error =>
+  isFinal(error) && !(error instanceof PaymentProviderError && error.refusedCredentials);
 
 /** What an attempt of a canceled top-up came to when Stripe has no charge of it. */
 export const NOT_CHARGED: Extract<AutoTopUpChargeOutcome, { status: 'FAILED' }> = {
@@ -147,7 +156,8 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
         REACTION_ACTOR,
       );
     } catch (error) {
-      if (isRefusal(error) || attempts + 1 >= CHECKOUT_ATTEMPTS) {
+      // A billing manager waits on this page: any final no fails it, ours included.
+      if (isFinal(error) || attempts + 1 >= CHECKOUT_ATTEMPTS) {
         const reason = error instanceof Error ? error.message : String(error);
         await this.autoTopUp.recordPaymentMethodSetup(
           workspaceId,
@@ -244,7 +254,8 @@ export class PaymentsPerformer implements ReactionPerformer<PaymentWork> {
         idempotencyKey: `checkout-${work.checkoutId}`,
       });
     } catch (error) {
-      if (isRefusal(error) || attempts + 1 >= CHECKOUT_ATTEMPTS) {
+      // A billing manager waits on this page: any final no fails it, ours included.
+      if (isFinal(error) || attempts + 1 >= CHECKOUT_ATTEMPTS) {
         const reason = error instanceof Error ? error.message : String(error);
         await this.payments.recordCheckoutFailed(work.workspaceId, work.checkoutId, reason, REACTION_ACTOR);
         return;

@@ -317,6 +317,15 @@ export class PaymentProviderError extends Error {
     if (details.providerCode !== undefined) this.providerCode = details.providerCode;
     if (details.requestId !== undefined) this.requestId = details.requestId;
   }
+
+  /**
+   * The provider refused this service's own credentials (401: a revoked or mistyped key; 403: a
+   * restricted key without the permission). That is the operator's to mend, not an answer about the
+   * payment or refund asked for.
+   */
+  get refusedCredentials(): boolean {
+    return this.statusCode === 401 || this.statusCode === 403;
+  }
 }
 
 /**

@@ -12,8 +12,10 @@ import {
   ConsumeCreditsDocument,
   CreditPurchasesDocument,
   GrantCreditsDocument,
+  PaymentIssuesDocument,
   RefundCreditPurchaseDocument,
   RemovePaymentMethodDocument,
+  RetryReactionWorkDocument,
   SavePaymentMethodDocument,
 } from '../generated/graphql';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -494,6 +496,40 @@ describe('failed charges', () => {
     expect(paused.autoTopUp.lastFailure).toMatchObject({ attempt: 1, reason: 'REQUIRES_ACTION', retryAt: null });
     expect(paused.autoTopUp.paused).toBe(true);
     await stripe.releaseDeliveries();
+    expect(chargesOf(workspaceId)).toHaveLength(1);
+  });
+});
+
+describe('Stripe refusing our own key', () => {
+  it('parks the charge for an operator, without blaming the card or pausing auto top-up, and charges once retried', async () => {
+    const workspaceId = await ready(1_000);
+    // A revoked or mistyped secret key: Stripe answers 401 before doing anything.
+    stripe.failNext(
+      'POST /v1/payment_intents',
+      { status: 401, type: 'invalid_request_error', message: 'Invalid API Key provided: sk_test_****' },
+      1,
+    );
+    expect((await spend(workspaceId, 8, 'our-key-refused')).errors).toBeUndefined();
+    const issues = await eventually(
+      () => expectData(server.url, PaymentIssuesDocument, {}, admin),
+      (value) => value.parkedReactionWork.some((work) => work.key.includes(workspaceId)),
+    );
+    const parked = issues.parkedReactionWork.find((work) => work.key.includes(workspaceId));
+    expect(parked?.lastError).toContain('Invalid API Key');
+    const view = await autoTopUpOf(workspaceId);
+    expect(view.autoTopUp.lastFailure).toBeNull();
+    expect(view.autoTopUp.paused).toBe(false);
+    expect(chargesOf(workspaceId)).toHaveLength(0);
+
+    // The operator mends the key and retries the parked work: the same top-up is charged, once.
+    await expectData(
+      server.url,
+      RetryReactionWorkDocument,
+      { input: { reaction: parked?.reaction ?? '', key: parked?.key ?? '' } },
+      admin,
+    );
+    const topped = await eventually(() => autoTopUpOf(workspaceId), credited);
+    expect(topped.available).toBe(700);
     expect(chargesOf(workspaceId)).toHaveLength(1);
   });
 });
