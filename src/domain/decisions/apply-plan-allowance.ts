@@ -1,7 +1,7 @@
 /**
  * ApplyPlanAllowance: a billing period's included credits. The same period applied twice grants
  * once; a new period ends what was left of the previous allowance (PERIOD_REPLACED); an older or
- * already ended period is refused.
+ * already ended period is refused, and so is one that has not started or lasts more than a year.
  */
 import type { ApplyPlanAllowance } from '../commands';
 import { isDueToExpire } from '../drawdown';
@@ -11,12 +11,28 @@ import { iso } from '../instants';
 import type { WorkspaceCreditsState } from '../state';
 import { expireDueGrants, expiry } from './expiries';
 
+/** The longest billing period: a year, a leap year's included. */
+const MAX_PERIOD_MS = 366 * 24 * 60 * 60 * 1000;
+
 export function applyPlanAllowance(command: ApplyPlanAllowance, state: WorkspaceCreditsState): WorkspaceCreditsEvent[] {
   const { workspaceId, planId, planName, credits, grantId } = command.data;
   const now = command.data.now.getTime();
   const periodStart = command.data.periodStart.getTime();
   const periodEnd = command.data.periodEnd.getTime();
   if (!(periodEnd > periodStart)) throw invalidCommand('periodEnd must be later than periodStart.');
+  // A period's credits are spendable from when it is applied, and applying it ends what is left of
+  // the period before: a period applied ahead of its start would take the rest of the current
+  // one away early, and, being the newest, refuse the current one ever after.
+  if (periodStart > now) {
+    throw invalidCommand(
+      `The period starting ${iso(periodStart)} has not started yet (it is ${iso(now)}): apply it once it has.`,
+    );
+  }
+  if (periodEnd - periodStart > MAX_PERIOD_MS) {
+    throw invalidCommand(
+      `A plan period may last at most 366 days; ${iso(periodStart)} to ${iso(periodEnd)} is longer.`,
+    );
+  }
   if (!Number.isSafeInteger(credits) || credits < 0) {
     throw invalidCommand(`A plan allowance must be a whole number of credits, got ${credits}.`);
   }

@@ -46,7 +46,7 @@ export class CreditMutationsResolver {
 
   @Mutation(() => WorkspaceCredits, {
     description:
-      "Grants a billing period's included credits (admin: the subscription system). Applying a period twice grants once.",
+      "Grants a billing period's included credits (admin: the subscription system). Applying a period twice grants once. A period is applied at or after its start (one that has not started, or lasts more than 366 days, is BAD_USER_INPUT); a new period ends what was left of the one before.",
   })
   async applyPlanAllowance(
     @Arg('input', () => ApplyPlanAllowanceInput) input: ApplyPlanAllowanceInput,

@@ -41,6 +41,32 @@ describe('ApplyPlanAllowance: a fresh allowance', () => {
       .thenThrows('BAD_USER_INPUT'),
   );
 
+  it('refuses a period that has not started, and takes the same period at its first instant', () => {
+    given()
+      .when(applyAllowance({ ...february, now: at(31 * DAY - 1) }))
+      .thenThrows('BAD_USER_INPUT');
+    given()
+      .when(applyAllowance({ ...february, now: at(31 * DAY) }))
+      .then(allowance({ ...february, appliedAt: at(31 * DAY) }));
+  });
+
+  it('leaves the current period whole when next month’s allowance comes early', () =>
+    given(
+      allowance({ ...january, credits: 5000 }),
+      consumed({ credits: 1000, drawdown: [draw('allowance-1', 'INCLUDED', 1000)], availableAfter: 4000 }),
+    )
+      .when(applyAllowance({ ...february, credits: 5000, now: at(20 * DAY) }))
+      .thenThrows('BAD_USER_INPUT'));
+
+  it('refuses a period longer than a leap year, and takes one of 366 days', () => {
+    given()
+      .when(applyAllowance({ periodStart: at(0), periodEnd: at(366 * DAY + 1) }))
+      .thenThrows('BAD_USER_INPUT');
+    given()
+      .when(applyAllowance({ periodStart: at(0), periodEnd: at(366 * DAY) }))
+      .then(allowance({ periodStart: at(0), periodEnd: at(366 * DAY) }));
+  });
+
   it('refuses a period that has already ended', () =>
     given()
       .when(applyAllowance({ ...january, now: at(32 * DAY) }))
