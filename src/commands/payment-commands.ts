@@ -240,7 +240,11 @@ export class PaymentCommands {
         refundId:
           events.find((event) => event.type === 'PurchaseRefundRequested')?.data.refundId ??
           (idempotencyKey === undefined
-            ? keylessRefundId(state, { purchaseId: request.purchaseId, credits, refundId }, now.getTime())
+            ? keylessRefundId(
+                state,
+                { purchaseId: request.purchaseId, credits, refundId, reason: request.reason },
+                now.getTime(),
+              )
             : (state.refundKeys.get(idempotencyKey) ?? refundId)),
       }),
     );

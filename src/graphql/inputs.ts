@@ -271,7 +271,7 @@ export class RefundCreditPurchaseInput {
   @Field({
     nullable: true,
     description:
-      'Makes a repeated request return the first refund. Without it, a request with the same purchase, credits and reason returns the refund already made while Stripe is still making it, or within a day of a refund made; after a failure, a cancel, or a day past a refund made, it makes a new one.',
+      'Makes a repeated request return the first refund. Without it, a request with the same purchase, credits and reason returns the refund already made (with a key or without) while Stripe is still making it, or within a day of a refund made; after a failure, a cancel, or a day past a refund made, it makes a new one.',
   })
   @IsOptional()
   @Length(1, 200)

@@ -78,7 +78,10 @@ export function requestPurchaseRefund(
  * that is left is another request). One that asked for all is repeated by a request for all, or for
  * as many as it took.
  */
-const isSameRequest = (earlier: PurchaseRefundRecord, data: RequestPurchaseRefund['data']): boolean =>
+const isSameRequest = (
+  earlier: PurchaseRefundRecord,
+  data: { purchaseId: string; credits?: number | undefined; reason: string },
+): boolean =>
   earlier.origin === 'ADMIN' &&
   earlier.purchaseId === data.purchaseId &&
   earlier.reason === data.reason &&
@@ -100,7 +103,7 @@ export const KEYLESS_REPEAT_MS = 24 * 60 * 60 * 1000;
  */
 export function keylessRefundId(
   state: WorkspaceCreditsState,
-  request: { refundId: string; purchaseId: string; credits?: number | undefined },
+  request: { refundId: string; purchaseId: string; credits?: number | undefined; reason: string },
   now: number,
 ): string {
   const everything = request.credits === undefined;
@@ -108,13 +111,38 @@ export function keylessRefundId(
   for (let n = 1; ; n += 1) {
     const id = n === 1 ? request.refundId : `${request.refundId}_${n}`;
     const earlier = state.purchaseRefunds.get(id);
-    if (!earlier) return everything && !moreToRefund(state, request.purchaseId, now) ? (repeatable ?? id) : id;
-    if (earlier.status === 'FAILED' || earlier.status === 'CANCELED') continue;
-    if (earlier.status !== 'SUCCEEDED' || now - earlier.requestedAt < KEYLESS_REPEAT_MS) {
-      if (!everything) return id;
-      repeatable = id;
+    if (!earlier) {
+      if (everything && moreToRefund(state, request.purchaseId, now)) return id;
+      return repeatable ?? keyedRepeat(state, request, now) ?? id;
     }
+    if (!mayRepeat(earlier, now)) continue;
+    if (!everything) return id;
+    repeatable = id;
   }
+}
+
+/** Whether a request without a key made now would still be a repeat of this refund. */
+const mayRepeat = (earlier: PurchaseRefundRecord, now: number): boolean =>
+  earlier.status !== 'FAILED' &&
+  earlier.status !== 'CANCELED' &&
+  (earlier.status !== 'SUCCEEDED' || now - earlier.requestedAt < KEYLESS_REPEAT_MS);
+
+/**
+ * The same refund asked for earlier with a key (an admin whose first try carried one, and whose
+ * retry, from another tool, did not): the request without a key repeats it on the same terms as one
+ * made without, rather than returning the money a second time. The latest, if several.
+ */
+function keyedRepeat(
+  state: WorkspaceCreditsState,
+  request: { purchaseId: string; credits?: number | undefined; reason: string },
+  now: number,
+): string | undefined {
+  let latest: PurchaseRefundRecord | undefined;
+  for (const earlier of state.purchaseRefunds.values()) {
+    if (!isSameRequest(earlier, request) || !mayRepeat(earlier, now)) continue;
+    if (!latest || earlier.requestedAt >= latest.requestedAt) latest = earlier;
+  }
+  return latest?.refundId;
 }
 
 /** Whether a refund of all a purchase has left would refund anything now. */

@@ -99,6 +99,84 @@ describe('RequestPurchaseRefund', () => {
       .thenNothing();
   });
 
+  it('repeats a refund asked for with a key when the same request comes without one, on the same terms', () => {
+    const keyed = refundRequested({
+      refundId: 'refund-keyed',
+      idempotencyKey: 'ui-1',
+      creditsAsked: 300,
+      credits: 300,
+      creditsRepaid: 300,
+      paysFor: 300,
+      amount: USD(2700),
+    });
+    const again = (now: Date, f: { credits?: number; reason?: string } = {}) =>
+      requestRefund({ credits: f.credits ?? 300, ...(f.reason !== undefined && { reason: f.reason }), now });
+    // Within a day, or while Stripe is still making it: that refund, no money sent twice.
+    given(bought, keyed)
+      .when(again(at(DAY + HOUR)))
+      .thenNothing();
+    given(bought, keyed, refundPending({ refundId: 'refund-keyed' }))
+      .when(again(at(5 * DAY)))
+      .thenNothing();
+    const request = { refundId: 'refund-1', purchaseId: 'cs_pay_1', credits: 300, reason: 'customer request' };
+    expect(keylessRefundId(stateOf([bought, keyed]), request, at(DAY + HOUR).getTime())).toBe('refund-keyed');
+    // Another number of credits, or another reason, is another request.
+    given(bought, keyed)
+      .when(again(at(DAY + HOUR), { credits: 200 }))
+      .then(
+        refundRequested({
+          creditsAsked: 200,
+          credits: 200,
+          creditsRepaid: 200,
+          paysFor: 200,
+          amount: USD(1800),
+          at: at(DAY + HOUR),
+        }),
+      );
+    given(bought, keyed)
+      .when(again(at(DAY + HOUR), { reason: 'goodwill' }))
+      .then(
+        refundRequested({
+          creditsAsked: 300,
+          credits: 300,
+          creditsRepaid: 300,
+          paysFor: 300,
+          amount: USD(2700),
+          reason: 'goodwill',
+          at: at(DAY + HOUR),
+        }),
+      );
+    // Failed, or made more than a day ago: a new refund.
+    given(
+      bought,
+      keyed,
+      refundFailed({ refundId: 'refund-keyed', credits: 300, creditsRepaid: 300, amount: USD(2700) }),
+    )
+      .when(again(at(DAY + HOUR)))
+      .then(
+        refundRequested({
+          creditsAsked: 300,
+          credits: 300,
+          creditsRepaid: 300,
+          paysFor: 300,
+          amount: USD(2700),
+          at: at(DAY + HOUR),
+        }),
+      );
+    given(bought, keyed, refundSucceeded({ refundId: 'refund-keyed' }))
+      .when(again(at(3 * DAY)))
+      .then(
+        refundRequested({
+          creditsAsked: 300,
+          credits: 300,
+          creditsRepaid: 300,
+          paysFor: 300,
+          amount: USD(2700),
+          at: at(3 * DAY),
+        }),
+      );
+  });
+
   it('makes a new refund for a request without a key a day later, or once the first failed or was canceled', () => {
     const first = refundRequested({
       creditsAsked: 200,
@@ -142,7 +220,7 @@ describe('RequestPurchaseRefund', () => {
         .then({ ...second, data: { ...second.data, requestedAt: at(DAY + HOUR).toISOString() } });
     }
     // The answer names the refund the request made or repeated.
-    const request = { refundId: 'refund-1', purchaseId: 'cs_pay_1', credits: 200 };
+    const request = { refundId: 'refund-1', purchaseId: 'cs_pay_1', credits: 200, reason: 'customer request' };
     const state = stateOf([bought, first, refundSucceeded(), second]);
     expect(keylessRefundId(state, request, at(2 * DAY + HOUR).getTime())).toBe('refund-1_2');
     expect(keylessRefundId(state, request, at(4 * DAY).getTime())).toBe('refund-1_2'); // still under way
@@ -186,7 +264,7 @@ describe('RequestPurchaseRefund', () => {
     given(bought, hold, first, refundSucceeded(), back, second)
       .when(everything(at(DAY + 3 * HOUR)))
       .thenNothing();
-    const request = { refundId: 'refund-1', purchaseId: 'cs_pay_1' };
+    const request = { refundId: 'refund-1', purchaseId: 'cs_pay_1', reason: 'customer request' };
     expect(keylessRefundId(stateOf([bought, hold, first, back, second]), request, at(DAY + 3 * HOUR).getTime())).toBe(
       'refund-1_2',
     );
