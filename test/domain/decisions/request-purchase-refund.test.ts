@@ -100,15 +100,17 @@ describe('RequestPurchaseRefund', () => {
   });
 
   it('repeats a refund asked for with a key when the same request comes without one, on the same terms', () => {
-    const keyed = refundRequested({
-      refundId: 'refund-keyed',
-      idempotencyKey: 'ui-1',
-      creditsAsked: 300,
-      credits: 300,
-      creditsRepaid: 300,
-      paysFor: 300,
-      amount: USD(2700),
-    });
+    /** A refund of `credits` of the 2,000 bought for $180, priced pro rata. */
+    const refundOf = (credits: number, f: Parameters<typeof refundRequested>[0] = {}) =>
+      refundRequested({
+        creditsAsked: credits,
+        credits,
+        creditsRepaid: credits,
+        paysFor: credits,
+        amount: USD(credits * 9),
+        ...f,
+      });
+    const keyed = refundOf(300, { refundId: 'refund-keyed', idempotencyKey: 'ui-1' });
     const again = (now: Date, f: { credits?: number; reason?: string } = {}) =>
       requestRefund({ credits: f.credits ?? 300, ...(f.reason !== undefined && { reason: f.reason }), now });
     // Within a day, or while Stripe is still making it: that refund, no money sent twice.
@@ -123,29 +125,10 @@ describe('RequestPurchaseRefund', () => {
     // Another number of credits, or another reason, is another request.
     given(bought, keyed)
       .when(again(at(DAY + HOUR), { credits: 200 }))
-      .then(
-        refundRequested({
-          creditsAsked: 200,
-          credits: 200,
-          creditsRepaid: 200,
-          paysFor: 200,
-          amount: USD(1800),
-          at: at(DAY + HOUR),
-        }),
-      );
+      .then(refundOf(200, { at: at(DAY + HOUR) }));
     given(bought, keyed)
       .when(again(at(DAY + HOUR), { reason: 'goodwill' }))
-      .then(
-        refundRequested({
-          creditsAsked: 300,
-          credits: 300,
-          creditsRepaid: 300,
-          paysFor: 300,
-          amount: USD(2700),
-          reason: 'goodwill',
-          at: at(DAY + HOUR),
-        }),
-      );
+      .then(refundOf(300, { reason: 'goodwill', at: at(DAY + HOUR) }));
     // Failed, or made more than a day ago: a new refund.
     given(
       bought,
@@ -153,28 +136,10 @@ describe('RequestPurchaseRefund', () => {
       refundFailed({ refundId: 'refund-keyed', credits: 300, creditsRepaid: 300, amount: USD(2700) }),
     )
       .when(again(at(DAY + HOUR)))
-      .then(
-        refundRequested({
-          creditsAsked: 300,
-          credits: 300,
-          creditsRepaid: 300,
-          paysFor: 300,
-          amount: USD(2700),
-          at: at(DAY + HOUR),
-        }),
-      );
+      .then(refundOf(300, { at: at(DAY + HOUR) }));
     given(bought, keyed, refundSucceeded({ refundId: 'refund-keyed' }))
       .when(again(at(3 * DAY)))
-      .then(
-        refundRequested({
-          creditsAsked: 300,
-          credits: 300,
-          creditsRepaid: 300,
-          paysFor: 300,
-          amount: USD(2700),
-          at: at(3 * DAY),
-        }),
-      );
+      .then(refundOf(300, { at: at(3 * DAY) }));
   });
 
   it('makes a new refund for a request without a key a day later, or once the first failed or was canceled', () => {
