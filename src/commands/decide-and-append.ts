@@ -10,10 +10,12 @@
  * A store with an append size limit (`maxAppendBytes`, EventStoreDB) ends the batch before the
  * command whose events would take the append past it: that command and the ones after it are left
  * undecided, for the caller to run as the next batch. The first command with events always goes,
- * however large.
+ * however large, except when most of it is the expiries of holds due by the thousand: those are
+ * appended first, as many at a time as fit, and the command is decided again after them.
  */
 import type { LowBalancePolicy } from '../domain/alert-rules';
 import { decide } from '../domain/decide';
+import { expireDueHolds } from '../domain/decisions/hold-expiries';
 import type { WorkspaceCreditsCommand } from '../domain/commands';
 import type { WorkspaceCreditsEvent } from '../domain/events';
 import { evolve } from '../domain/evolve';
@@ -90,6 +92,20 @@ export function decideBatch(
       // decide is pure: a command left out here has changed nothing, the state is not evolved yet.
       const size = newEvents.reduce((sum, event) => sum + appendBytes(event), 0);
       if (events.length > 0 && bytes + size > maxAppendBytes) return { decided, events, undecided: batch.slice(i) };
+      if (size > maxAppendBytes) {
+        // Too large alone: holds by the thousand due at once (a deadline many jobs shared, a
+        // server down for a while). Their expiries, which any decision writes first, go alone
+        // in appends within the budget, and the command is decided again after them.
+        const prelude = dueHoldExpiries(loaded.state, queued, maxAppendBytes);
+        if (prelude.length > 0) {
+          for (const event of prelude) evolve(loaded.state, event);
+          return {
+            decided,
+            events: prelude.map((event) => toNewEvent(event, queued.metadata)),
+            undecided: batch.slice(i),
+          };
+        }
+      }
       bytes += size;
     }
     for (const event of mine) evolve(loaded.state, event);
@@ -97,6 +113,29 @@ export function decideBatch(
     decided.push({ queued, events: mine, result: queued.resultOf(loaded.state, mine) });
   }
   return { decided, events, undecided: [] };
+}
+
+/** The fewest hold expiries a prelude is cut down to before it is given up on. */
+const MIN_PRELUDE_HOLDS = 1;
+
+/**
+ * The expiries of as many of the holds due as fit in one append (up to a thousand, halved until
+ * they fit), oldest first, with the grant expiries and lapses each brings: the same events, in the
+ * same order, as the start of the command's own decision. Empty when no hold is due.
+ */
+function dueHoldExpiries(
+  state: WorkspaceCreditsState,
+  queued: QueuedCommand,
+  maxAppendBytes: number,
+): WorkspaceCreditsEvent[] {
+  const { workspaceId } = queued.command.data;
+  const now = queued.command.data.now.getTime();
+  for (let limit = 1_000; limit >= MIN_PRELUDE_HOLDS; limit = Math.floor(limit / 2)) {
+    const { events } = expireDueHolds(state, workspaceId, now, limit);
+    const size = events.reduce((sum, event) => sum + appendBytes(toNewEvent(event, queued.metadata)), 0);
+    if (size <= maxAppendBytes || limit === MIN_PRELUDE_HOLDS) return events;
+  }
+  return [];
 }
 
 /**

@@ -70,3 +70,53 @@ it('without a budget below MaxAppendSize, the same burst is refused by the serve
   expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
   expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(MaxAppendSizeExceededError);
 });
+
+it('writes the expiries of thousands of holds due at once in appends within MaxAppendSize, then decides the command', async () => {
+  const workspaceId = 'ws-holds-due-together';
+  const store = openEsdbEventStore({ connectionString: server.url });
+  const handler = new WorkspaceCreditsCommandHandler(store);
+  const deadline = new Date(now.getTime() + 30 * 60_000);
+  const HOLDS = 4_500;
+  try {
+    await handler.handle(grantOn(workspaceId, 10_000, 'seed', now), metadata, () => undefined);
+    // Jobs sharing one deadline: every hold is due at the same instant.
+    await Promise.all(
+      Array.from({ length: HOLDS }, (_, i) =>
+        handler.handle(
+          {
+            type: 'ReserveCredits',
+            data: {
+              workspaceId,
+              holdId: `hold-${i}`,
+              idempotencyKey: `job-${i}`,
+              action: 'PERSON_ENRICHMENT',
+              units: 1,
+              creditsPerUnit: 1,
+              expiresAt: deadline,
+              actorId: 'member',
+              now,
+            },
+          },
+          metadata,
+          () => undefined,
+        ),
+      ),
+    );
+    const refusedBefore = server.streams.appendsTooLarge;
+    const after = new Date(deadline.getTime() + 60_000);
+    // The next command after the deadline: its decision starts with 4,500 expiries, over 1 MiB.
+    const answer = await handler.handle(spendOn(workspaceId, 0, 9_000, after), metadata, (state) => state);
+    expect(answer.events.map((event) => event.type)).toContain('CreditsConsumed');
+    expect(server.streams.appendsTooLarge).toBe(refusedBefore);
+    const stream = server.log.stream(workspaceStreamName(workspaceId))!;
+    const expiries = stream.filter((event) => event.type === 'CreditHoldExpired');
+    expect(expiries).toHaveLength(HOLDS);
+    expect(appendSize(expiries)).toBeGreaterThan(server.streams.maxAppendSize);
+    // Every expiry is written before the spend that was decided on the credits they gave back.
+    const spendAt = stream.findIndex((event) => event.type === 'CreditsConsumed');
+    expect(stream.findLastIndex((event) => event.type === 'CreditHoldExpired')).toBeLessThan(spendAt);
+  } finally {
+    await handler.close();
+    await store.close();
+  }
+});

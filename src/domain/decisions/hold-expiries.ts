@@ -18,17 +18,23 @@ const byExpiry = (a: HoldRecord, b: HoldRecord): number =>
   a.expiresAt - b.expiresAt || (a.holdId < b.holdId ? -1 : a.holdId > b.holdId ? 1 : 0);
 
 /**
- * The expiries of every hold due by `now`, oldest first, each preceded by the grants' expiries due
- * by its instant and followed by the lapses of its returned credits; and the state once they are
- * folded (the same state when none is due).
+ * The expiries of every hold due by `now` (or of the `limit` first), oldest first, each preceded by
+ * the grants' expiries due by its instant and followed by the lapses of its returned credits; and
+ * the state once they are folded (the same state when none is due). A decision writes them all;
+ * a store that bounds an append's size has the first ones written on their own first when there
+ * are too many for one append with the command's own events (decide-and-append.ts).
  */
 export function expireDueHolds(
   state: WorkspaceCreditsState,
   workspaceId: string,
   now: number,
+  limit = Number.POSITIVE_INFINITY,
 ): { events: WorkspaceCreditsEvent[]; state: WorkspaceCreditsState } {
   if (!anyHoldDueBy(state.activeHolds, now)) return { events: [], state };
-  const due = [...state.activeHolds.values()].filter((hold) => hold.expiresAt <= now);
+  const due = [...state.activeHolds.values()]
+    .filter((hold) => hold.expiresAt <= now)
+    .sort(byExpiry)
+    .slice(0, limit);
   const after = forkState(state);
   const events: WorkspaceCreditsEvent[] = [];
   // One budget for the grant expiries written before all the holds: thousands of grants ending
@@ -36,7 +42,7 @@ export function expireDueHolds(
   // it, a hold's credits that come back to a grant already ended lapse at once, as they would
   // after its expiry, and the grant's own expiry is written by a later decision.
   let grantBudget = MAX_EXPIRIES_PER_DECISION;
-  for (const hold of due.sort(byExpiry)) {
+  for (const hold of due) {
     const at = hold.expiresAt;
     // Grants that expired by then go first, so the ledger never shows credits coming back to a
     // grant whose end is written after them (and a balance that never was).
