@@ -185,17 +185,23 @@ export class StoreUnavailable extends Error {
    * recorded: only a retry with the same idempotency key tells.
    */
   constructor(cause: Error, certain: boolean) {
-    super(
-      certain
-        ? `Nothing was recorded: the event store cannot write now (${cause.message}). ` +
-            'Repeating the request later, with the same idempotency key, is safe.'
-        : `This may or may not have been recorded: the event store cannot write now (${cause.message}). ` +
-            'Repeating the request later with the same idempotency key is safe, and answers the first result ' +
-            'if it was recorded; a request that takes no key: read the state before repeating it.',
-      { cause },
-    );
+    super(storeUnavailableMessage(certain, cause.message), { cause });
     this.name = 'StoreUnavailable';
+    this.publicMessage = storeUnavailableMessage(certain);
   }
+
+  /** The message without the store's own error, which may name files, hosts and ports: for production. */
+  readonly publicMessage: string;
+}
+
+function storeUnavailableMessage(certain: boolean, cause?: string): string {
+  const why = cause === undefined ? '' : ` (${cause})`;
+  return certain
+    ? `Nothing was recorded: the event store cannot write now${why}. ` +
+        'Repeating the request later, with the same idempotency key, is safe.'
+    : `This may or may not have been recorded: the event store cannot write now${why}. ` +
+        'Repeating the request later with the same idempotency key is safe, and answers the first result ' +
+        'if it was recorded; a request that takes no key: read the state before repeating it.';
 }
 
 /** Whether a stream at `actual` satisfies `expected`. Shared by adapters that check it themselves. */

@@ -32,7 +32,7 @@ function describeValidationErrors(errors: ValidationErrorLike[], prefix = ''): {
  * later with the same idempotency key, which answers the first result if it was recorded after all.
  * Told by its code, since this layer does not import the store's port.
  */
-const isStoreUnavailable = (error: unknown): error is Error & { code: 'STORE_UNAVAILABLE' } =>
+const isStoreUnavailable = (error: unknown): error is Error & { code: 'STORE_UNAVAILABLE'; publicMessage?: string } =>
   error instanceof Error && (error as { code?: unknown }).code === 'STORE_UNAVAILABLE';
 
 /**
@@ -77,7 +77,9 @@ function explain(
       { err: original },
       'the event store could not take a write for a fault of the machine or the network',
     );
-    return { ...formatted, message: original.message, extensions: { code: original.code, retryable: true } };
+    // The store's own error may name files, hosts and ports: in production it is only logged.
+    const message = (options.production && original.publicMessage) || original.message;
+    return { ...formatted, message, extensions: { code: original.code, retryable: true } };
   }
   if (original instanceof CommittedButNotVisible) {
     options.logger.warn({ err: original }, 'a write committed but the read models did not show it in time');
@@ -90,7 +92,7 @@ function explain(
   if (original instanceof ReadModelUnavailable) {
     return {
       ...formatted,
-      message: original.message,
+      message: options.production ? original.publicMessage : original.message,
       extensions: { code: original.code, readModel: original.readModel },
     };
   }

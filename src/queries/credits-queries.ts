@@ -83,7 +83,13 @@ export class ReadModelUnavailable extends Error {
         'Operators: see `credits projections`; everything else keeps working.',
     );
     this.name = 'ReadModelUnavailable';
+    this.publicMessage =
+      `The ${readModel} read model is unavailable: it stopped at an event it cannot apply, and an operator ` +
+      'has been told. Everything else keeps working.';
   }
+
+  /** The message without the event and the error, which are for operators: for production. */
+  readonly publicMessage: string;
 }
 
 /** Events creditBalanceAt folds in one turn (fold-turns.ts): a few milliseconds' work. */

@@ -1,25 +1,63 @@
 /**
  * How a write the event store refused reaches a client: in production too, with its code and its
  * message, which says that nothing was recorded and that repeating it later is safe, rather than as
- * an internal error that reads as if anything may have happened.
+ * an internal error that reads as if anything may have happened; in production without the store's
+ * own error. A stopped read model, likewise, without its event and error in production.
  */
 import { GraphQLError } from 'graphql';
 import pino from 'pino';
 import { StoreUnavailable } from '../../src/eventstore/port';
 import { formatError } from '../../src/graphql/errors';
+import { ReadModelUnavailable } from '../../src/queries/credits-queries';
+
+const answered = (originalError: Error, production: boolean) => {
+  const error = new GraphQLError(originalError.message, { path: ['consumeCredits'], originalError });
+  return formatError(error.toJSON(), error, { production, logger: pino({ level: 'silent' }) });
+};
 
 it('answers a write the disk refused with STORE_UNAVAILABLE, retryable, in production too', () => {
   const refused = new StoreUnavailable(
     Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }),
     true,
   );
-  const error = new GraphQLError(refused.message, { path: ['consumeCredits'], originalError: refused });
-  const answer = formatError(error.toJSON(), error, { production: true, logger: pino({ level: 'silent' }) });
+  // In production without the store's own words, which may name files, hosts and ports.
+  const answer = answered(refused, true);
   expect(answer.message).toBe(
-    'Nothing was recorded: the event store cannot write now (database or disk is full). ' +
+    'Nothing was recorded: the event store cannot write now. ' +
       'Repeating the request later, with the same idempotency key, is safe.',
   );
   expect(answer.extensions).toEqual({ code: 'STORE_UNAVAILABLE', retryable: true });
+  expect(answered(refused, false).message).toBe(
+    'Nothing was recorded: the event store cannot write now (database or disk is full). ' +
+      'Repeating the request later, with the same idempotency key, is safe.',
+  );
+});
+
+it('does not tell a client in production which host an unreachable EventStoreDB is at', () => {
+  const lost = new StoreUnavailable(
+    new Error('14 UNAVAILABLE: No connection established to esdb-0.internal:2113'),
+    false,
+  );
+  const answer = answered(lost, true);
+  expect(answer.message).not.toMatch(/esdb-0|2113|UNAVAILABLE:/);
+  expect(answer.message).toMatch(/^This may or may not have been recorded: the event store cannot write now\. /);
+  expect(answered(lost, false).message).toContain('esdb-0.internal:2113');
+});
+
+it('answers a stopped read model with READ_MODEL_UNAVAILABLE, its event and error for operators only', () => {
+  const stopped = new ReadModelUnavailable('credit-purchases', {
+    position: '1234',
+    eventType: 'CreditsPurchased',
+    error: "Cannot read properties of undefined (reading '0')",
+  });
+  const answer = answered(stopped, true);
+  expect(answer.extensions).toEqual({ code: 'READ_MODEL_UNAVAILABLE', readModel: 'credit-purchases' });
+  expect(answer.message).toBe(
+    'The credit-purchases read model is unavailable: it stopped at an event it cannot apply, and an operator has been told. Everything else keeps working.',
+  );
+  expect(answered(stopped, false).message).toContain(
+    'stopped at event 1234 (CreditsPurchased): Cannot read properties',
+  );
 });
 
 it('says an I/O error while syncing may not have recorded it, not that nothing was', () => {
