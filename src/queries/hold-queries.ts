@@ -48,6 +48,17 @@ export class HoldQueries {
     throw caughtUp ? notFound('Credit hold', holdId) : notKnownYet('Credit hold', holdId);
   }
 
+  /**
+   * A hold that ended (settled, released or expired), as the read model has it. The decider forgets
+   * a hold once it ended longer ago than keys are remembered (7 days), so that a later command on it
+   * is NOT_FOUND there: this says how it ended instead.
+   */
+  ended(holdId: string): (CreditHoldView & { status: Exclude<HoldStatus, 'ACTIVE'> }) | undefined {
+    this.healthy();
+    const view = this.reader.hold(holdId, this.clock.now().getTime());
+    return view && view.status !== 'ACTIVE' ? { ...view, status: view.status } : undefined;
+  }
+
   private healthy(): void {
     const failure = this.health('credit-holds');
     if (failure) throw new ReadModelUnavailable('credit-holds', failure);

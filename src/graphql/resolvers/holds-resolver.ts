@@ -6,6 +6,7 @@ import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-grap
 import type { Principal } from '../../auth/principal';
 import type { CommandMetadata } from '../../commands/command-handler';
 import type { HoldResult } from '../../commands/hold-commands';
+import { holdClosed, isCreditsError } from '../../domain/errors';
 import type { CreditHoldView } from '../../queries/hold-queries';
 import type { GraphQLContext } from '../context';
 import { cursorArgument, decodeCursor, DEFAULT_LEDGER_PAGE, encodeCursor, forwardPage } from '../cursors';
@@ -45,6 +46,29 @@ const fromResult = (workspaceId: string, hold: HoldResult): CreditHold => ({
 
 /** A hold as the holds read model has it. */
 const fromView = (view: CreditHoldView): CreditHold => ({ ...view });
+
+/**
+ * Runs a command on a hold. One that ended longer ago than the decider remembers holds (7 days)
+ * is NOT_FOUND there: it is answered by how it ended, as it was within those days (HOLD_SETTLED,
+ * HOLD_RELEASED, HOLD_EXPIRED, or `whenEnded`'s answer for a command that changes nothing then).
+ */
+async function onHold<T>(
+  context: GraphQLContext,
+  holdId: string,
+  run: () => Promise<T>,
+  whenEnded?: (hold: CreditHoldView) => T | undefined,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!isCreditsError(error) || error.code !== 'NOT_FOUND') throw error;
+    const ended = context.services.holds.queries.ended(holdId);
+    if (!ended) throw error;
+    const answer = whenEnded?.(ended);
+    if (answer !== undefined) return answer;
+    throw holdClosed(holdId, ended.status, (ended.closedAt ?? ended.expiresAt).getTime());
+  }
+}
 
 /**
  * Holds of long-running actions: any role of the hold's workspace (SERVICE included, the usual
@@ -87,15 +111,17 @@ export class HoldsResolver {
   ): Promise<CreditConsumption> {
     const workspaceId = await context.services.holds.queries.workspaceOfHold(input.holdId);
     const principal = requireWorkspaceAccess(context, workspaceId);
-    const { result } = await context.services.holds.commands.settleCreditHold(
-      {
-        workspaceId,
-        holdId: input.holdId,
-        units: input.units,
-        idempotencyKey: input.idempotencyKey,
-        takeExcessFromBalance: input.takeExcessFromBalance,
-      },
-      metadataOf(principal),
+    const { result } = await onHold(context, input.holdId, () =>
+      context.services.holds.commands.settleCreditHold(
+        {
+          workspaceId,
+          holdId: input.holdId,
+          units: input.units,
+          idempotencyKey: input.idempotencyKey,
+          takeExcessFromBalance: input.takeExcessFromBalance,
+        },
+        metadataOf(principal),
+      ),
     );
     const { hold, settlement } = result;
     return {
@@ -122,15 +148,23 @@ export class HoldsResolver {
   ): Promise<CreditHold> {
     const workspaceId = await context.services.holds.queries.workspaceOfHold(input.holdId);
     const principal = requireWorkspaceAccess(context, workspaceId);
-    const { result } = await context.services.holds.commands.releaseCreditHold(
-      {
-        workspaceId,
-        holdId: input.holdId,
-        ...(input.reason !== undefined && input.reason !== null && { reason: input.reason }),
+    return onHold(
+      context,
+      input.holdId,
+      async () => {
+        const { result } = await context.services.holds.commands.releaseCreditHold(
+          {
+            workspaceId,
+            holdId: input.holdId,
+            ...(input.reason !== undefined && input.reason !== null && { reason: input.reason }),
+          },
+          metadataOf(principal),
+        );
+        return fromResult(workspaceId, result);
       },
-      metadataOf(principal),
+      // Released or expired long ago: releasing it changes nothing, as it did within the 7 days.
+      (ended) => (ended.status === 'SETTLED' ? undefined : fromView(ended)),
     );
-    return fromResult(workspaceId, result);
   }
 
   @Mutation(() => CreditHold, {
@@ -143,9 +177,11 @@ export class HoldsResolver {
   ): Promise<CreditHold> {
     const workspaceId = await context.services.holds.queries.workspaceOfHold(input.holdId);
     const principal = requireWorkspaceAccess(context, workspaceId);
-    const { result } = await context.services.holds.commands.extendCreditHold(
-      { workspaceId, holdId: input.holdId, expiresAt: input.expiresAt },
-      metadataOf(principal),
+    const { result } = await onHold(context, input.holdId, () =>
+      context.services.holds.commands.extendCreditHold(
+        { workspaceId, holdId: input.holdId, expiresAt: input.expiresAt },
+        metadataOf(principal),
+      ),
     );
     return fromResult(workspaceId, result);
   }
