@@ -208,14 +208,19 @@ function holdEntry(
       return fields('HOLD', -credits, singleSource(drawdown), drawdown, reference, by, action, units, holdId);
     }
     case 'CreditHoldSettled': {
-      const { drawdown, returned, reference, action, units, holdId, credits } = event.data;
-      const back = creditsOf(returned) - creditsOf(settledFromBalance(event.data));
+      const { returned, reference, action, units, holdId, credits } = event.data;
+      const taken = settledFromBalance(event.data);
+      const back = creditsOf(returned) - creditsOf(taken);
+      // The grants this entry changed: those the rest of the hold went back to, or, for a settle
+      // past the hold, those the difference was taken from (the spend's own grants are the HOLD
+      // entry's). Never both: only a settle within the hold gives credits back.
+      const changed = back > 0 ? returned : taken;
       const by = event.data.actorId;
       return fields(
         'HOLD_SETTLED',
         back,
-        singleSource(drawdown),
-        drawdown,
+        singleSource(changed),
+        [...changed],
         reference,
         by,
         action,
@@ -385,7 +390,9 @@ const isSpend = (
 
 export const creditLedgerProjection: Projection = {
   name: 'credit-ledger',
-  version: 5,
+  // 6: a HOLD_SETTLED entry names the grants it changed (the credits given back, or the excess
+  // taken), not those the spend was paid from.
+  version: 6,
 
   migrate(db) {
     db.exec(`

@@ -139,16 +139,56 @@ describe('the ledger of holds', () => {
     ]);
   });
 
-  it('records who settled and what paid, and the release’s reason', () => {
+  it('records who settled and the grants each entry changed, and the release’s reason', () => {
     const byType = (type: string) => entries.find((entry) => entry.type === type);
+    // Of the 500 held, 300 paid for the action (the HOLD entry's grants) and 200 went back.
     expect(byType('HOLD_SETTLED')).toMatchObject({
       action: 'ORG_CHART_GENERATION',
       units: 3,
       actorId: 'service-1',
-      grants: p(300),
+      spentCredits: 300,
+      grants: p(200),
     });
     expect(byType('HOLD_RELEASED')).toMatchObject({ reference: 'cancelled', actorId: 'service-1', grants: p(300) });
     expect(byType('HOLD_EXPIRED')).toMatchObject({ actorId: 'hold-expiry', grants: p(200) });
+  });
+
+  it('names the grant the rest went back to, not the one that paid, when they differ', () => {
+    const included = [draw('allowance-1', 'INCLUDED', 300)];
+    const purchasedPart = [draw('purchase-1', 'PURCHASED', 200)];
+    const mixed = readModels([
+      purchased({ credits: 2000 }),
+      reserved({
+        holdId: 'hold-9',
+        idempotencyKey: 'key-9',
+        units: 5,
+        drawdown: [...included, ...purchasedPart],
+        availableAfter: 1500,
+      }),
+      settled({ holdId: 'hold-9', units: 3, fromHold: included, returned: purchasedPart, availableAfter: 1700 }),
+    ]).ledger;
+    const entry = [...mixed.entries(WORKSPACE)].find((each) => each.type === 'HOLD_SETTLED');
+    expect(entry).toMatchObject({ credits: 200, source: 'PURCHASED', grants: purchasedPart, spentCredits: 300 });
+    // Past the hold, the difference came from the balance: that grant is the one it changed.
+    const excess = [draw('purchase-1', 'PURCHASED', 100)];
+    const beyond = readModels([
+      purchased({ credits: 2000 }),
+      reserved({ holdId: 'hold-9', idempotencyKey: 'key-9', units: 5, drawdown: p(500), availableAfter: 1500 }),
+      settled({
+        holdId: 'hold-9',
+        units: 6,
+        fromHold: p(500),
+        fromBalance: excess,
+        returned: [],
+        availableAfter: 1400,
+      }),
+    ]).ledger;
+    expect([...beyond.entries(WORKSPACE)].find((each) => each.type === 'HOLD_SETTLED')).toMatchObject({
+      credits: -100,
+      source: 'PURCHASED',
+      grants: excess,
+      spentCredits: 600,
+    });
   });
 
   it('counts a settled hold’s real cost as a spend in usage, and its reservation not at all', () => {
