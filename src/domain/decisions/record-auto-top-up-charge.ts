@@ -10,7 +10,7 @@
  *   that needs its holder (3-D Secure) cannot be charged off-session at all. The last failure pauses
  *   auto top-up until a billing manager acts.
  */
-import { monthOf } from '../auto-top-up';
+import { mayStillBePaid, monthOf } from '../auto-top-up';
 import type { RecordAutoTopUpCharge } from '../commands';
 import type { WorkspaceCreditsEvent } from '../events';
 import { iso } from '../instants';
@@ -64,12 +64,29 @@ function paid(
       },
     },
   ];
-  if (taken) return notCredited(`the purchase id ${paymentIntentId} is already a manual purchase of this workspace`);
+  // Money came for a top-up whose money was still awaited, and cannot be credited: the top-up ends
+  // with it, as failed, or it would stay in flight for good (no other top-up is ever requested while
+  // one is). Auto top-up pauses: charging again would take more money while this is unresolved; an
+  // admin credits or refunds it (uncreditedPayments), and a billing manager starts it again.
+  const endsTopUp = (reason: string): WorkspaceCreditsEvent[] => {
+    if (!topUp || !mayStillBePaid(topUp)) return notCredited(reason);
+    const message =
+      `Stripe collected ${amountReceived.amount} ${amountReceived.currency} (${paymentIntentId}) for this top-up, ` +
+      `but it could not be credited: ${reason}. An admin will credit or refund it.`;
+    const ended = failed(
+      command,
+      topUp,
+      { status: 'FAILED', paymentIntentId, reason: 'ERROR', code: 'not_credited', message },
+      true,
+    );
+    return [...notCredited(reason), ...ended];
+  };
+  if (taken) return endsTopUp(`the purchase id ${paymentIntentId} is already a manual purchase of this workspace`);
   if (!topUp) return notCredited(`no auto top-up ${topUpId} was requested in this workspace`);
   if (topUp.status === 'SUCCEEDED')
     return notCredited(`auto top-up ${topUpId} was already paid by ${topUp.paymentIntentId}`);
   if (amountReceived.amount !== topUp.amount.amount || amountReceived.currency !== topUp.amount.currency) {
-    return notCredited(
+    return endsTopUp(
       `collected ${amountReceived.amount} ${amountReceived.currency} for a top-up of ${topUp.amount.amount} ${topUp.amount.currency}`,
     );
   }
@@ -95,14 +112,17 @@ function paid(
   return [...recorded, ...applyDeferredFacts(state, workspaceId, paymentIntentId, recorded, now)];
 }
 
+/** `final`: no retry whatever the reason (money came that could not be credited). */
 function failed(
   command: RecordAutoTopUpCharge,
   topUp: TopUpRecord,
   outcome: Extract<RecordAutoTopUpCharge['data']['outcome'], { status: 'FAILED' }>,
+  final = false,
 ): WorkspaceCreditsEvent[] {
   const { workspaceId, topUpId, attempt, retry } = command.data;
   // Recorded already (the reaction and the webhook both report it), or overtaken by a payment.
-  if (topUp.status === 'SUCCEEDED' || topUp.status === 'FAILED' || attempt <= topUp.failedAttempts) return [];
+  if (topUp.status === 'SUCCEEDED' || topUp.status === 'FAILED' || (!final && attempt <= topUp.failedAttempts))
+    return [];
   const now = command.data.now.getTime();
   const attemptFailed = (retryAt: string | null, afterCancel: boolean): WorkspaceCreditsEvent => {
     // A retry that falls in a later month is charged in it: the top-up counts there from now on.
@@ -126,12 +146,13 @@ function failed(
   };
   // Its consent or card went while this attempt was on its way: no money came, none will.
   if (topUp.status === 'CANCELED') return [attemptFailed(null, true)];
-  const canRetry = outcome.reason !== 'REQUIRES_ACTION' && attempt < retry.maxAttempts;
+  const canRetry = !final && outcome.reason !== 'REQUIRES_ACTION' && attempt < retry.maxAttempts;
   const retryAt = canRetry ? iso(now + retry.firstDelayMs * 2 ** (attempt - 1)) : null;
   const events: WorkspaceCreditsEvent[] = [attemptFailed(retryAt, false)];
   if (retryAt === null) {
-    const why =
-      outcome.reason === 'REQUIRES_ACTION'
+    const why = final
+      ? outcome.message
+      : outcome.reason === 'REQUIRES_ACTION'
         ? 'the card needs its holder to authenticate each payment (3-D Secure)'
         : `${attempt} attempt${attempt === 1 ? '' : 's'} failed, the last: ${outcome.message}`;
     events.push({ type: 'AutoTopUpPaused', data: { workspaceId, topUpId, reason: why, pausedAt: iso(now) } });

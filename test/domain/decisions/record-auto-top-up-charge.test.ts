@@ -70,10 +70,25 @@ describe('RecordAutoTopUpCharge: paid', () => {
     expect(types.slice(0, 2)).toEqual(['CreditsPurchased', 'PurchaseRefundRequested']);
   });
 
+  /** The top-up ends with money that cannot be credited, and auto top-up pauses until someone looks. */
+  const endedNotCredited = (amount: number, reason: string) => {
+    const message = `Stripe collected ${amount} USD (pi_top_1) for this top-up, but it could not be credited: ${reason}. An admin will credit or refund it.`;
+    return [
+      topUpNotCredited('pi_top_1', amount, reason),
+      topUpFailed({ reason: 'ERROR', code: 'not_credited', message }),
+      paused(message),
+    ];
+  };
+
   it('records money it cannot credit: another amount, or a top-up it does not know', () => {
+    // The top-up ends with it: left awaiting its money, it would keep every later top-up from being
+    // requested; charging again before an admin has credited or refunded it would take more money.
     given(...requested)
       .when(charge(succeeded('pi_top_1', 4000)))
-      .then(topUpNotCredited('pi_top_1', 4000, 'collected 4000 USD for a top-up of 5000 USD'));
+      .then(...endedNotCredited(4000, 'collected 4000 USD for a top-up of 5000 USD'));
+    const ended = given(...requested, ...endedNotCredited(4000, 'collected 4000 USD for a top-up of 5000 USD')).state();
+    expect(ended.autoTopUp.topUps.get('topup-1')?.status).toBe('FAILED');
+    expect(ended.autoTopUp.paused).toBe(true);
     given()
       .when(charge(succeeded('pi_x'), { topUpId: 'topup-9' }))
       .then(topUpNotCredited('pi_x', 5000, 'no auto top-up topup-9 was requested in this workspace'));
@@ -87,10 +102,7 @@ describe('RecordAutoTopUpCharge: paid', () => {
     });
     given(...requested, manual)
       .when(charge(succeeded()))
-      .then(
-        topUpNotCredited('pi_top_1', 5000, 'the purchase id pi_top_1 is already a manual purchase of this workspace'),
-        rearmed(550),
-      ); // the manual purchase's 500 credits brought the balance back over the threshold
+      .then(...endedNotCredited(5000, 'the purchase id pi_top_1 is already a manual purchase of this workspace')); // paused: not re-armed, though the manual purchase's 500 credits took the balance over the line
   });
 
   it('credits a payment that succeeds after its top-up was given up on: the money was taken', () =>
