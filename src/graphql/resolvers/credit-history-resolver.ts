@@ -79,7 +79,8 @@ export class CreditHistoryResolver {
   }
 
   @Subscription(() => WorkspaceCredits, {
-    description: 'The balance breakdown each time it changes (over graphql-ws on /graphql).',
+    description:
+      'The balance breakdown once it changed (over graphql-ws on /graphql): changes applied together, as a burst of spends, come as one message with the breakdown after the last.',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, WorkspaceArgs, GraphQLContext>) => {
       const { workspaceId } = args;
       requireWorkspaceAccess(context, workspaceId);
