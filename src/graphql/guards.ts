@@ -55,15 +55,26 @@ export const asActor = (principal: Principal): CommandMetadata => ({ actorId: pr
 export const PURCHASE_MONEY = 'PURCHASE_MONEY';
 
 /**
+ * `@Authorized(ENTRY_MONEY)` on a ledger entry's `money`: PURCHASE_MONEY's rule for the entries
+ * that carry money; the others (a spend, an allowance) have none to hide, and answer null without
+ * an error, so a member's page of spends is not a page of refusals.
+ */
+export const ENTRY_MONEY = 'ENTRY_MONEY';
+
+/**
  * Backs @Authorized(): every resolver class requires a valid token before its own checks run, and
- * fields marked with a rule (PURCHASE_MONEY) check it against the object they belong to.
+ * fields marked with a rule (PURCHASE_MONEY, ENTRY_MONEY) check it against the object they belong to.
  */
 export const authChecker: AuthChecker<GraphQLContext> = ({ context, root }, rules) => {
   const principal = requirePrincipal(context);
-  if (rules.includes(PURCHASE_MONEY)) {
+  const money =
+    rules.includes(PURCHASE_MONEY) || (rules.includes(ENTRY_MONEY) && (root as { money?: unknown }).money != null);
+  if (money) {
     const { workspaceId } = root as { workspaceId: string };
     if (!canManageBilling(principal, workspaceId)) {
-      throw forbidden('Only owners, billing managers and admins may read what was paid for purchases.');
+      throw forbidden(
+        'Only owners, billing managers and admins may read money: what purchases and top-ups were paid, charged or refunded, and the card and terms they are charged under.',
+      );
     }
   }
   return true;

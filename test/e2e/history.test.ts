@@ -330,6 +330,22 @@ describe('what an entry is about', () => {
     ]);
     const owner = await entriesOf(workspaceId, tokenFor(workspaceId, 'OWNER'));
     expect(owner[0]?.amount).toEqual({ amount: 5000, currency: 'USD' });
+
+    // Entries that carry no money have none to hide: null, and no error for each of them.
+    await expectData(
+      server.url,
+      ConsumeCreditsDocument,
+      { input: { workspaceId, action: 'PERSON_ENRICHMENT', units: 1, idempotencyKey: 'member-spend' } },
+      member,
+    );
+    const spends = await execute(server.url, CreditLedgerDocument, { workspaceId, withMoney: true }, member);
+    expect(spends.data?.creditLedger.edges.map((edge) => [edge.node.type, edge.node.amount])).toEqual([
+      ['CONSUMPTION', null],
+      ['PURCHASE', null],
+    ]);
+    expect(spends.errors?.map((error) => [error.path?.join('.'), error.extensions?.code])).toEqual([
+      ['creditLedger.edges.1.node.amount', 'FORBIDDEN'],
+    ]);
   });
 });
 

@@ -8,7 +8,7 @@ import {
 } from '../../queries/vocabulary';
 import type { CreditAction, GrantSource } from '../../domain/credits';
 import type { RefundStatus } from '../../domain/events';
-import { PURCHASE_MONEY } from '../guards';
+import { ENTRY_MONEY } from '../guards';
 import { CreditActionEnum, enumOf, GrantSourceEnum } from './enums';
 import { MONEY_ACCESS, RefundStatusEnum } from './purchases';
 import { Drawdown, Money } from './values';
@@ -147,9 +147,9 @@ export class LedgerEntry {
   @Field(() => Money, {
     name: 'amount',
     nullable: true,
-    description: `The money that moved with the entry, signed as its credits: paid (PURCHASE), to be returned (PURCHASE_REFUND), kept after all (PURCHASE_REFUND_REVERSAL), lost to a chargeback (DISPUTE_CLOSED); null on other entries. ${MONEY_ACCESS}`,
+    description: `The money that moved with the entry, signed as its credits: paid (PURCHASE), to be returned (PURCHASE_REFUND), kept after all (PURCHASE_REFUND_REVERSAL), lost to a chargeback (DISPUTE_CLOSED); null on other entries, for anyone. On those entries: ${MONEY_ACCESS}`,
   })
-  @Authorized(PURCHASE_MONEY)
+  @Authorized(ENTRY_MONEY)
   money?: Money | undefined;
 }
 
