@@ -157,13 +157,14 @@ export class CreditLedgerReader {
     const more = rows.length > size;
     const entries = rows.slice(0, size).map(toEntry);
     if (!fromNewest) entries.reverse();
-    // Beyond the cursor the page starts from: newer entries than `after`, older than `before`.
-    const beyond = fromNewest
-      ? olderThan !== undefined && this.any(sql, params, 'position >= ?', olderThan)
-      : newerThan !== undefined && this.any(sql, params, 'position <= ?', newerThan);
+    // Each side: more of the window past the page's end it was filled towards, or entries of the
+    // filter past the cursor that bounds the window on that side (newer than `after`, older than
+    // `before`), whichever end the page was filled from.
+    const newerBeyond = olderThan !== undefined && this.any(sql, params, 'position >= ?', olderThan);
+    const olderBeyond = newerThan !== undefined && this.any(sql, params, 'position <= ?', newerThan);
     return fromNewest
-      ? { entries, hasNextPage: more, hasPreviousPage: beyond }
-      : { entries, hasNextPage: beyond, hasPreviousPage: more };
+      ? { entries, hasNextPage: more || olderBeyond, hasPreviousPage: newerBeyond }
+      : { entries, hasNextPage: olderBeyond, hasPreviousPage: more || newerBeyond };
   }
 
   /**

@@ -510,6 +510,32 @@ describe('credit ledger: pages', () => {
     });
   });
 
+  it('says on each side whether entries lie beyond, whichever cursors bound the page', () => {
+    // Between two cursors, the whole window on the page: older and newer entries lie outside it.
+    ledger.given(...history).then(page({ first: 5, olderThan: 4n, newerThan: 1n }), {
+      positions: [3n, 2n],
+      hasNextPage: true,
+      hasPreviousPage: true,
+    });
+    ledger.given(...history).then(page({ last: 5, olderThan: 4n, newerThan: 1n }), {
+      positions: [3n, 2n],
+      hasNextPage: true,
+      hasPreviousPage: true,
+    });
+    // `first` with `before`: the older entries past `before` follow the page.
+    ledger.given(...history).then(page({ first: 5, newerThan: 2n }), {
+      positions: [4n, 3n],
+      hasNextPage: true,
+      hasPreviousPage: false,
+    });
+    // `last` with `after`: the newer entries past `after` come before the page.
+    ledger.given(...history).then(page({ last: 5, olderThan: 3n }), {
+      positions: [2n, 1n],
+      hasNextPage: false,
+      hasPreviousPage: true,
+    });
+  });
+
   it('says there is nothing beyond a cursor when no entry of the filter lies there', () => {
     // Position 4 is a grant: past it, in the newer direction, no CONSUMPTION entry lies.
     ledger.given(...history).then(page({ first: 5, olderThan: 4n, types: ['CONSUMPTION'] }), {
