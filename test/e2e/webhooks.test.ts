@@ -258,6 +258,10 @@ describe('deliveries', () => {
     );
     const [second] = await deliveriesOf(hook.id);
     expect(second?.status).toBe('CANCELED');
+    // Its failed attempt had planned a next one; canceled, the history no longer promises it.
+    expect(second?.attempts).toBeGreaterThan(0);
+    expect(second?.nextAttemptAt).toBeNull();
+    expect(second?.attemptHistory[0]).toMatchObject({ attempt: second?.attempts, nextAttemptAt: null });
     const before = receiver.received.filter(at(hook.path)).length;
     await buy(workspaceId);
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -37,7 +37,9 @@ export class WebhooksResolver {
       statusCode: attempt.statusCode ?? null,
       error: attempt.error ?? null,
       latencyMs: attempt.latencyMs,
-      nextAttemptAt: attempt.nextAttemptAt ?? null,
+      // The latest attempt's next one is the delivery's: none once it was canceled (its endpoint
+      // disabled or deleted) or given up on, whatever was planned when the attempt failed.
+      nextAttemptAt: attempt.attempt === delivery.attempts ? delivery.nextAttemptAt : (attempt.nextAttemptAt ?? null),
       attemptedAt: attempt.attemptedAt,
     }));
   }
