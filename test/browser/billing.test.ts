@@ -23,6 +23,7 @@ import { CreditsCommands } from '../../src/commands/credits-commands';
 import type { CreditAction } from '../../src/domain/credits';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import {
+  ConfigureCreditAlertsDocument,
   ConsumeCreditsDocument,
   CreateWebhookEndpointDocument,
   CreditAlertRulesDocument,
@@ -731,6 +732,13 @@ describe('the Billing page', () => {
     await page.getByRole('list', { name: `Latest deliveries to ${receiver.url}/hooks/backend` }).waitFor();
     expect(await page.getByText('Nothing sent yet.').count()).toBe(2);
 
+    // Meanwhile another manager turns the recovered alert off and the expiry notice to 30 days.
+    await expectData(
+      server.url,
+      ConfigureCreditAlertsDocument,
+      { input: { workspaceId, notifyRecovered: false, expiringSoonDays: 30 } },
+      tokenFor(workspaceId, 'OWNER'),
+    );
     // A threshold above the 3,000 credits left: the workspace is low at once, and its endpoints are told.
     await page.getByLabel('Alert when available credits fall below').fill('5000');
     await page.getByRole('button', { name: 'Save threshold' }).click();
@@ -739,6 +747,18 @@ describe('the Billing page', () => {
         'You are alerted when available credits fall below 5,000. Once low, the workspace recovers at 5,500 available.',
       )
       .waitFor();
+    // Saving the threshold kept the other manager's changes, though the page had loaded before them.
+    const saved = await expectData(
+      server.url,
+      CreditAlertRulesDocument,
+      { workspaceId },
+      tokenFor(workspaceId, 'OWNER'),
+    );
+    expect(saved.creditAlertRules).toMatchObject({
+      lowBalanceCredits: 5000,
+      notifyRecovered: false,
+      expiringSoonDays: 30,
+    });
     const delivered = page.locator('li[data-status="SUCCEEDED"]', { hasText: 'credits.low — delivered' });
     const failing = page.locator('li[data-status="PENDING"]', {
       hasText: 'credits.low — failing (HTTP 500, 1 attempt)',

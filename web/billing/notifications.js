@@ -212,19 +212,24 @@ export function notificationsSection(context) {
       return;
     }
     fieldError(undefined);
-    // The rules are replaced whole: saving what is already set would only write it again.
-    if (
-      rules &&
-      rules.lowBalanceCredits === asked.lowBalanceCredits &&
-      rules.lowBalancePercent === asked.lowBalancePercent
-    ) {
-      editing = false;
-      context.announce('The low-balance alert is already set that way.');
-      return;
-    }
     const button = $('alert-save');
     button.disabled = true;
     try {
+      // The rules are replaced whole, and another manager may have changed the others since this
+      // page read them: the threshold is saved with the rules as they are now, not as loaded.
+      const latest = (await context.api(NOTIFICATIONS, { workspaceId: workspaceId() })).creditAlertRules;
+      rules = latest;
+      // Saving what is already set would only write it again.
+      if (
+        rules &&
+        rules.lowBalanceCredits === asked.lowBalanceCredits &&
+        rules.lowBalancePercent === asked.lowBalancePercent
+      ) {
+        editing = false;
+        renderRules(rules);
+        context.announce('The low-balance alert is already set that way.');
+        return;
+      }
       const { configureCreditAlerts } = await context.api(CONFIGURE_CREDIT_ALERTS, {
         input: {
           workspaceId: workspaceId(),
