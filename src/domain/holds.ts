@@ -15,6 +15,12 @@ import type { CreditHoldSettled } from './events';
 export const HOLD_DEFAULT_DURATION_MS = 60 * 60 * 1000;
 /** The furthest a hold may reserve ahead of the instant it is made or extended (a heartbeat). */
 export const HOLD_MAX_DURATION_MS = 24 * 60 * 60 * 1000;
+/**
+ * The longest a hold may reserve in all, heartbeats included, from the instant it was made: as a
+ * card authorization lapses after days. Without it, a job extending its hold every few hours kept
+ * the credits it held spendable for months after their grant expired.
+ */
+export const HOLD_MAX_LIFETIME_MS = 7 * 24 * 60 * 60 * 1000;
 
 export const HOLD_STATUSES = ['ACTIVE', 'SETTLED', 'RELEASED', 'EXPIRED'] as const;
 export type HoldStatus = (typeof HOLD_STATUSES)[number];

@@ -169,7 +169,7 @@ export class HoldsResolver {
 
   @Mutation(() => CreditHold, {
     description:
-      'Keeps a running action’s hold until expiresAt (a heartbeat), at most 24 hours ahead of now. Refused with HOLD_EXPIRED, HOLD_SETTLED or HOLD_RELEASED once the hold is over.',
+      'Keeps a running action’s hold until expiresAt (a heartbeat), at most 24 hours ahead of now and 7 days after the hold was made (BAD_USER_INPUT past either). Refused with HOLD_EXPIRED, HOLD_SETTLED or HOLD_RELEASED once the hold is over.',
   })
   async extendCreditHold(
     @Arg('input', () => ExtendCreditHoldInput) input: ExtendCreditHoldInput,

@@ -1,6 +1,7 @@
 /**
  * ExtendCreditHold: a heartbeat keeps a running action's hold, at most 24 hours ahead of each
- * heartbeat, so a hold whose action stopped still ends; a hold that is over stays over.
+ * heartbeat and 7 days from when it was made, so a hold whose action stopped still ends; a hold that
+ * is over stays over.
  */
 import { at, DAY, draw, HOUR, purchased } from '../builders';
 import { extend, extended, holdExpired, released, reserved, settle, settled } from '../hold-builders';
@@ -25,6 +26,18 @@ describe('ExtendCreditHold', () => {
     given(purchase500, hold300, extended(at(DAY), at(HOUR), { at: at(0) }))
       .when(extend(at(DAY + 20 * HOUR), { now: at(20 * HOUR) }))
       .then(extended(at(DAY + 20 * HOUR), at(DAY), { at: at(20 * HOUR) })));
+
+  it('keeps a hold at most 7 days from when it was made, heartbeats or not', () => {
+    // Made at 0 and kept alive since: six and a half days on, a heartbeat may reach day 7, not past it.
+    const kept = extended(at(6 * DAY + 20 * HOUR), at(HOUR), { at: at(6 * DAY) });
+    const now = at(6 * DAY + 12 * HOUR);
+    given(purchase500, hold300, kept)
+      .when(extend(at(7 * DAY), { now }))
+      .then(extended(at(7 * DAY), at(6 * DAY + 20 * HOUR), { at: now }));
+    given(purchase500, hold300, kept)
+      .when(extend(at(7 * DAY + 1), { now }))
+      .thenThrows('BAD_USER_INPUT');
+  });
 
   it('refuses an expiry more than 24 hours ahead of now', () =>
     given(purchase500, hold300)
