@@ -25,9 +25,9 @@ export interface Serving {
 export async function serve(config: Config, logger: Logger, options: ServiceOptions = {}): Promise<Serving> {
   const jwtSecret = resolveJwtSecret(config.jwtSecret, config.dataDir, config.production);
   // The address answers health probes from now on (starting-server.ts), so that a long catch-up
-  // of the read models is not taken for a dead process. Not on PORT=0: the port the system picks
-  // lies in its ephemeral range, where an outgoing connection could take it between this server
-  // closing and the service's listening; a supervised deployment names its port.
+  // of the read models is not taken for a dead process. Not on PORT=0: nobody could know the port
+  // the system picks before the service logs it, so nothing would probe it; a supervised
+  // deployment names its port.
   const early = config.port === 0 ? undefined : await listenWhileStarting(config.host, config.port);
   // The projection and append threads start now; the HTTP and GraphQL modules load meanwhile.
   const starting = startCreditsService(config, logger, systemClock, options);

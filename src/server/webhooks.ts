@@ -47,7 +47,7 @@ export function wireWebhooks(config: Config, store: EventStore, readModels: Data
     new WebhookEndpointHandler(store),
     new WebhookRegistries(store),
     secrets,
-    webhookUrlPolicy({ allowPrivate: settings.allowPrivateUrls }),
+    webhookUrlPolicy({ allowPrivate: settings.allowPrivateUrls, namesSetting: !config.production }),
     {
       disableAfterMs: settings.disableAfterMs,
       quietAfterMs: quietAfterMs(settings.retryScheduleMs, settings.timeoutMs),

@@ -14,7 +14,7 @@ import { MAX_URL_LENGTH, UnsafeWebhookUrl, type WebhookUrlPolicy } from './port'
  * Said with each refusal the setting would lift: a developer pointing an endpoint at a receiver on
  * their own machine learns which switch the server needs, not only that the URL is refused.
  */
-const LOCAL_RECEIVERS =
+const SETTING_HINT =
   ' A server started with WEBHOOK_ALLOW_PRIVATE_URLS=true (for development and tests only) also takes http and private addresses.';
 
 export type Resolve = (hostname: string) => Promise<string[]>;
@@ -22,8 +22,17 @@ export type Resolve = (hostname: string) => Promise<string[]>;
 export const resolveAll: Resolve = async (hostname) =>
   (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
 
-export function webhookUrlPolicy(options: { allowPrivate: boolean; resolve?: Resolve }): WebhookUrlPolicy {
+/**
+ * `namesSetting`: whether a refusal the setting would lift names it (outside production: a tenant
+ * of a production server has no use for an operator's switch that turns the address rules off).
+ */
+export function webhookUrlPolicy(options: {
+  allowPrivate: boolean;
+  resolve?: Resolve;
+  namesSetting?: boolean;
+}): WebhookUrlPolicy {
   const resolve = options.resolve ?? resolveAll;
+  const LOCAL_RECEIVERS = options.namesSetting === false ? '' : SETTING_HINT;
   return {
     async check(input) {
       const url = parseUrl(input);

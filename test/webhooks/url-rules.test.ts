@@ -119,6 +119,19 @@ describe('the URL rule', () => {
     },
   );
 
+  it('does not name it in production, where a tenant has no use for an operator’s switch', async () => {
+    const production = webhookUrlPolicy({
+      allowPrivate: false,
+      namesSetting: false,
+      resolve: () => Promise.resolve(['10.0.0.5']),
+    });
+    for (const url of ['http://hooks.example.com/', 'https://127.0.0.1/', 'https://internal.example.com/']) {
+      const refusal = await production.check(url).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(UnsafeWebhookUrl);
+      expect((refusal as Error).message).not.toMatch(/WEBHOOK_ALLOW_PRIVATE_URLS/);
+    }
+  });
+
   it.each(['ftp://hooks.example.com/', 'https://user:pass@hooks.example.com/'])(
     'does not name it for %s, which it would not take either',
     async (url) => {
