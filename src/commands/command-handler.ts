@@ -117,9 +117,13 @@ export class WorkspaceCreditsCommandHandler {
     } catch (error) {
       this.states.forget(stream); // the state may have run ahead of the stream
       if (!decision || decision.undecided.length === 0) throw error;
-      // Only the commands of the failed append are told; the ones left out were never tried.
+      // Only the commands of the failed append are told; the ones left out were never tried. An
+      // append of due hold expiries alone was tried for the command it was split from: it is told.
       for (const { queued } of decision.decided) queued.reject(error);
-      return decision.undecided;
+      const { expiriesFor } = decision;
+      if (!expiriesFor) return decision.undecided;
+      expiriesFor.reject(error);
+      return decision.undecided.filter((queued) => queued !== expiriesFor);
     } finally {
       // Every answer was read from the state as the batch was decided: what was brought back goes.
       this.states.letRecalledGo(loaded);

@@ -63,6 +63,12 @@ export interface DecidedBatch {
   events: NewEvent[];
   /** The commands left out to keep the append within the store's budget, in order, not decided. */
   undecided: QueuedCommand[];
+  /**
+   * The command whose due hold expiries are all this batch appends (the first of `undecided`):
+   * should that append fail, it is the one answered with the failure, so that a store that keeps
+   * failing ends the command rather than having its expiries tried again and again.
+   */
+  expiriesFor?: QueuedCommand;
 }
 
 /**
@@ -103,6 +109,7 @@ export function decideBatch(
             decided,
             events: prelude.map((event) => toNewEvent(event, queued.metadata)),
             undecided: batch.slice(i),
+            expiriesFor: queued,
           };
         }
       }
@@ -133,8 +140,10 @@ function dueHoldExpiries(
   for (let limit = 1_000; limit >= MIN_PRELUDE_HOLDS; limit = Math.floor(limit / 2)) {
     const { events } = expireDueHolds(state, workspaceId, now, limit);
     const size = events.reduce((sum, event) => sum + appendBytes(toNewEvent(event, queued.metadata)), 0);
-    if (size <= maxAppendBytes || limit === MIN_PRELUDE_HOLDS) return events;
+    if (size <= maxAppendBytes) return events;
   }
+  // Not even one hold's expiry (with the grant expiries before it) fits: the command goes whole,
+  // and the store's refusal answers it.
   return [];
 }
 

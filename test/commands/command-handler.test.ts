@@ -186,6 +186,68 @@ describe('with a store that limits the size of an append', () => {
     await store.close();
   });
 
+  describe('holds due by the dozen, more than one append takes', () => {
+    const deadline = new Date(now.getTime() + 30 * 60_000);
+    const reserve = (i: number) =>
+      ({
+        type: 'ReserveCredits',
+        data: {
+          workspaceId: WORKSPACE,
+          holdId: `hold-${i}`,
+          idempotencyKey: `job-${i}`,
+          action: 'PERSON_ENRICHMENT',
+          units: 1,
+          creditsPerUnit: 1,
+          expiresAt: deadline,
+          actorId: 'member',
+          now,
+        },
+      }) as const;
+    const after = new Date(deadline.getTime() + 60_000);
+
+    async function heldThenDue(maxAppendBytes: number) {
+      const instrumented = instrumentedStore({ maxAppendBytes });
+      const handler = new WorkspaceCreditsCommandHandler(instrumented.wrapped);
+      await handler.handle(grant(100, 'seed'), metadata, () => undefined);
+      for (let i = 0; i < 40; i++) await handler.handle(reserve(i), metadata, () => undefined);
+      instrumented.appended.length = 0;
+      return { ...instrumented, handler };
+    }
+
+    it('appends their expiries first, a budget at a time, then the command decided on them', async () => {
+      const { store, handler, appended } = await heldThenDue(6_000);
+      // 100 granted, 40 held: only once every hold's credits are back does a spend of 90 pass.
+      const answer = await handler.handle(spendOn(WORKSPACE, 0, 90, after), metadata, () => 'spent');
+      expect(answer.result).toBe('spent');
+      expect(appended.length).toBeGreaterThan(2);
+      for (const events of appended) expect(bytesOf(events)).toBeLessThanOrEqual(6_000);
+      const types = appended.flat().map((event) => event.type);
+      expect(types.filter((type) => type === 'CreditHoldExpired')).toHaveLength(40);
+      expect(types.at(-1)).toBe('CreditsConsumed');
+      await store.close();
+    });
+
+    it('answers the command with the failure when its expiries cannot be appended, once', async () => {
+      const { store, wrapped, handler } = await heldThenDue(6_000);
+      let tries = 0;
+      const failing = Object.assign(Object.create(wrapped) as typeof wrapped, {
+        appendToStream: () => {
+          tries += 1;
+          return Promise.reject(new Error('the event store is unreachable'));
+        },
+      });
+      const down = new WorkspaceCreditsCommandHandler(failing);
+      await expect(down.handle(spendOn(WORKSPACE, 0, 90, after), metadata, () => 'spent')).rejects.toThrow(
+        'the event store is unreachable',
+      );
+      // One try, answered: not the same expiries tried again and again while the store is down.
+      expect(tries).toBe(1);
+      await down.close();
+      await handler.close();
+      await store.close();
+    });
+  });
+
   it('tells only the callers of an append that failed; the commands it left out go on', async () => {
     const { store, wrapped, interfereOnce } = instrumentedStore({ maxAppendBytes: 10 });
     const handler = new WorkspaceCreditsCommandHandler(wrapped);
