@@ -6,7 +6,7 @@ import { WorkspaceCreditsCommandHandler } from '../../src/commands/command-handl
 import { type CreditsError } from '../../src/domain/errors';
 import { eventTypes, instrumentedStore } from './instrumented-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
-import { grantOn, spendOn } from './commands';
+import { grantOn, reserveOn, spendOn } from './commands';
 import { appendBytes, type NewEvent } from '../../src/eventstore/port';
 import { availableCredits } from '../../src/domain/drawdown';
 import type { WorkspaceCreditsState } from '../../src/domain/state';
@@ -188,28 +188,15 @@ describe('with a store that limits the size of an append', () => {
 
   describe('holds due by the dozen, more than one append takes', () => {
     const deadline = new Date(now.getTime() + 30 * 60_000);
-    const reserve = (i: number) =>
-      ({
-        type: 'ReserveCredits',
-        data: {
-          workspaceId: WORKSPACE,
-          holdId: `hold-${i}`,
-          idempotencyKey: `job-${i}`,
-          action: 'PERSON_ENRICHMENT',
-          units: 1,
-          creditsPerUnit: 1,
-          expiresAt: deadline,
-          actorId: 'member',
-          now,
-        },
-      }) as const;
     const after = new Date(deadline.getTime() + 60_000);
 
     async function heldThenDue(maxAppendBytes: number) {
       const instrumented = instrumentedStore({ maxAppendBytes });
       const handler = new WorkspaceCreditsCommandHandler(instrumented.wrapped);
       await handler.handle(grant(100, 'seed'), metadata, () => undefined);
-      for (let i = 0; i < 40; i++) await handler.handle(reserve(i), metadata, () => undefined);
+      for (let i = 0; i < 40; i++) {
+        await handler.handle(reserveOn(WORKSPACE, i, deadline, now), metadata, () => undefined);
+      }
       instrumented.appended.length = 0;
       return { ...instrumented, handler };
     }

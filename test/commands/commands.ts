@@ -1,5 +1,5 @@
 /** Commands for the command handler's tests, on a workspace of the test's own. */
-import type { ConsumeCredits, GrantCredits } from '../../src/domain/commands';
+import type { ConsumeCredits, GrantCredits, ReserveCredits } from '../../src/domain/commands';
 
 /** A promotional grant of `credits`, under idempotency key `key`. */
 export const grantOn = (workspaceId: string, credits: number, key: string, now: Date): GrantCredits => ({
@@ -17,6 +17,22 @@ export const spendOn = (workspaceId: string, i: number, creditsPerUnit: number, 
     action: 'PERSON_ENRICHMENT',
     units: 1,
     creditsPerUnit,
+    actorId: 'member',
+    now,
+  },
+});
+
+/** The i-th hold (`hold-<i>`, key `job-<i>`): one PERSON_ENRICHMENT at 1 credit, reserved until `expiresAt`. */
+export const reserveOn = (workspaceId: string, i: number, expiresAt: Date, now: Date): ReserveCredits => ({
+  type: 'ReserveCredits',
+  data: {
+    workspaceId,
+    holdId: `hold-${i}`,
+    idempotencyKey: `job-${i}`,
+    action: 'PERSON_ENRICHMENT',
+    units: 1,
+    creditsPerUnit: 1,
+    expiresAt,
     actorId: 'member',
     now,
   },

@@ -10,7 +10,7 @@ import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { openEsdbEventStore } from '../../src/eventstore/esdb/esdb-event-store';
 import { startEsdbTestServer, type EsdbTestServer } from '../support/esdb-test-server/server';
 import { appendSize } from '../support/esdb-test-server/streams-service';
-import { grantOn, spendOn } from './commands';
+import { grantOn, reserveOn, spendOn } from './commands';
 
 let server: EsdbTestServer;
 beforeAll(async () => {
@@ -82,24 +82,7 @@ it('writes the expiries of thousands of holds due at once in appends within MaxA
     // Jobs sharing one deadline: every hold is due at the same instant.
     await Promise.all(
       Array.from({ length: HOLDS }, (_, i) =>
-        handler.handle(
-          {
-            type: 'ReserveCredits',
-            data: {
-              workspaceId,
-              holdId: `hold-${i}`,
-              idempotencyKey: `job-${i}`,
-              action: 'PERSON_ENRICHMENT',
-              units: 1,
-              creditsPerUnit: 1,
-              expiresAt: deadline,
-              actorId: 'member',
-              now,
-            },
-          },
-          metadata,
-          () => undefined,
-        ),
+        handler.handle(reserveOn(workspaceId, i, deadline, now), metadata, () => undefined),
       ),
     );
     const refusedBefore = server.streams.appendsTooLarge;
