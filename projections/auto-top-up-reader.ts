@@ -76,7 +76,10 @@ const parsed = <T>(json: string | null): T | undefined => (json === null ? undef
 export class AutoTopUpReader {
   private readonly settings: Statement<[string], SettingsRow>;
   private readonly charges: Statement<[string, number], ChargeRow>;
-  private readonly monthTotal: Statement<[string, string, string], { total: number | null }>;
+  private readonly monthTotal: Statement<
+    [{ workspaceId: string; month: string; currency: string }],
+    { total: number | null }
+  >;
   private readonly afterLimitSkip: Statement<[string, number], string>;
   private readonly setup: Statement<
     [string, string],
@@ -89,8 +92,11 @@ export class AutoTopUpReader {
       'SELECT * FROM auto_top_up_charges WHERE workspace_id = ? ORDER BY requested_at DESC, top_up_id DESC LIMIT ?',
     );
     this.monthTotal = db.prepare(
-      `SELECT sum(amount) AS total FROM auto_top_up_charges WHERE workspace_id = ? AND month = ? AND currency = ?
-         AND (status NOT IN ('FAILED', 'CANCELED') OR may_still_be_paid = 1)`,
+      `SELECT sum(CASE
+           WHEN collected_amount IS NOT NULL THEN CASE WHEN collected_currency = @currency THEN collected_amount ELSE 0 END
+           WHEN currency = @currency AND (status NOT IN ('FAILED', 'CANCELED') OR may_still_be_paid = 1) THEN amount
+           ELSE 0 END) AS total
+         FROM auto_top_up_charges WHERE workspace_id = @workspaceId AND month = @month`,
     );
     this.afterLimitSkip = db
       .prepare<[string, number], string>(
@@ -129,7 +135,7 @@ export class AutoTopUpReader {
 
   /** What top-ups counted against `month` (YYYY-MM, UTC) charge in `currency`, as the domain counts it (auto-top-up.ts). */
   chargedInMonth(workspaceId: string, month: string, currency: string): number {
-    return this.monthTotal.get(workspaceId, month, currency)?.total ?? 0;
+    return this.monthTotal.get({ workspaceId, month, currency })?.total ?? 0;
   }
 
   recentTopUps(workspaceId: string, first: number): TopUpView[] {

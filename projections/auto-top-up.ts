@@ -13,7 +13,8 @@ type Handled<Type extends WorkspaceCreditsEvent['type']> = Extract<WorkspaceCred
 
 export const autoTopUpProjection: Projection = {
   name: 'auto-top-up',
-  version: 4,
+  // 5: money taken for a top-up that could not be credited counts in its month (collected_*).
+  version: 5,
 
   migrate(db) {
     db.exec(`
@@ -55,6 +56,10 @@ export const autoTopUpProjection: Projection = {
         -- so it counts in the month as the decider counts it (auto-top-up.ts, mayStillBePaid).
         may_still_be_paid INTEGER NOT NULL DEFAULT 0,
         payment_intent_id TEXT,
+        -- Money taken for it that could not be credited (AutoTopUpFailed.collected): it counts in
+        -- the month in place of the amount, as the decider counts it.
+        collected_amount INTEGER,
+        collected_currency TEXT,
         requested_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (workspace_id, top_up_id)
@@ -100,7 +105,9 @@ export const autoTopUpProjection: Projection = {
       `UPDATE auto_top_up_charges SET failed_attempts = max(failed_attempts, @attempt), last_failure = @failure,
          may_still_be_paid = 0,
          status = CASE WHEN @final = 1 AND status = 'REQUESTED' THEN 'FAILED' ELSE status END, updated_at = @at,
-         month = coalesce(@retryMonth, month)
+         month = coalesce(@retryMonth, month),
+         collected_amount = coalesce(@collectedAmount, collected_amount),
+         collected_currency = coalesce(@collectedCurrency, collected_currency)
        WHERE workspace_id = @workspaceId AND top_up_id = @topUpId`,
     );
     const chargeCanceled = db.prepare(
@@ -172,6 +179,8 @@ export const autoTopUpProjection: Projection = {
           final: data.retryAt === null ? 1 : 0,
           at: Date.parse(data.failedAt),
           retryMonth: data.retryMonth ?? null,
+          collectedAmount: data.collected?.amount ?? null,
+          collectedCurrency: data.collected?.currency ?? null,
         }),
       AutoTopUpPaused: ({ data }) => {
         ensure.run(data.workspaceId);

@@ -43,15 +43,21 @@ export const mayStillBePaid = (topUp: TopUpRecord): boolean =>
   topUp.status === 'REQUESTED' || (topUp.status === 'CANCELED' && topUp.failedAttempts === topUp.failedAtCancel);
 
 /**
- * What top-ups counted against `month` (TopUpRecord.month) charge in `currency` (the monthly limit's): paid ones, and those
- * whose money may still come. Amounts in another currency (settings changed to a package priced in
+ * What top-ups counted against `month` (TopUpRecord.month) charge in `currency` (the monthly limit's): paid ones, those
+ * whose money may still come, and money taken for one that could not be credited. Amounts in another currency (settings changed to a package priced in
  * it) are not added to these: a sum of dollars and euros is no amount, and the limit the billing
  * manager consented to is in its own currency.
  */
 export function chargedInMonth(state: WorkspaceCreditsState, month: string, currency: string): number {
   let total = 0;
   for (const topUp of state.autoTopUp.topUps.values()) {
-    if (topUp.month !== month || topUp.amount.currency !== currency) continue;
+    if (topUp.month !== month) continue;
+    // Taken but not credited: what was taken is spent of the limit all the same.
+    if (topUp.collected !== undefined) {
+      if (topUp.collected.currency === currency) total += topUp.collected.amount;
+      continue;
+    }
+    if (topUp.amount.currency !== currency) continue;
     if (topUp.status === 'SUCCEEDED' || mayStillBePaid(topUp)) total += topUp.amount.amount;
   }
   return total;

@@ -598,6 +598,11 @@ export type AutoTopUpFailed = Event<
      * 2026-12-04.
      */
     retryMonth?: string;
+    /**
+     * Money the provider took for the top-up that could not be credited (`code: not_credited`):
+     * the top-up ends, but what was taken still counts against its month's limit. Since 2026-12-05.
+     */
+    collected?: Money;
     failedAt: string;
   }
 >;

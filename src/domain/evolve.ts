@@ -402,6 +402,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       if (topUp) {
         topUp.failedAttempts = Math.max(topUp.failedAttempts, event.data.attempt);
         if (event.data.retryAt === null && topUp.status === 'REQUESTED') topUp.status = 'FAILED';
+        if (event.data.collected !== undefined) topUp.collected = event.data.collected;
         if (event.data.retryMonth !== undefined) topUp.month = event.data.retryMonth;
       }
       return state;

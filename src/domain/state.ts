@@ -164,6 +164,8 @@ export interface TopUpRecord {
   failedAttempts: number;
   /** The payment that paid it, once credited. */
   paymentIntentId: string | undefined;
+  /** Money taken for it that could not be credited (AutoTopUpFailed.collected): counted as paid. */
+  collected?: Money;
 }
 
 /** The saved card, auto top-up's settings and its charges (auto-top-up.ts). */

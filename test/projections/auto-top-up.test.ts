@@ -104,6 +104,19 @@ describe('auto top-up read model', () => {
     model.given(topUpRequested(), canceled, topUpPurchased()).then(charged, 5000);
   });
 
+  it('counts money taken for a top-up that could not be credited in its month, as the decider does', () => {
+    const charged = (currency: string) => (db: Database) =>
+      new AutoTopUpReader(db).chargedInMonth(WORKSPACE, month, currency);
+    const taken = (amount: number, currency: string) =>
+      topUpFailed({ attempt: 1, retryAt: null, code: 'not_credited', collected: { amount, currency } });
+    model.given(topUpRequested(), taken(5001, 'USD')).then(charged('USD'), 5001);
+    // Taken in another currency than the top-up's: in that currency's total, not the limit's.
+    model.given(topUpRequested(), taken(4700, 'EUR')).then(charged('USD'), 0);
+    model.given(topUpRequested(), taken(4700, 'EUR')).then(charged('EUR'), 4700);
+    // A failure with nothing taken stays out.
+    model.given(topUpRequested(), topUpFailed({ attempt: 1, retryAt: null })).then(charged('USD'), 0);
+  });
+
   it('moves a top-up to the month its retry falls in, as the decider does', () => {
     const next = '2099-12';
     const charged = (db: Database) => {

@@ -12,6 +12,7 @@
  */
 import { mayStillBePaid, monthOf } from '../auto-top-up';
 import type { RecordAutoTopUpCharge } from '../commands';
+import type { Money } from '../credits';
 import type { WorkspaceCreditsEvent } from '../events';
 import { iso } from '../instants';
 import type { TopUpRecord, WorkspaceCreditsState } from '../state';
@@ -77,7 +78,7 @@ function paid(
       command,
       topUp,
       { status: 'FAILED', paymentIntentId, reason: 'ERROR', code: 'not_credited', message },
-      true,
+      amountReceived,
     );
     return [...notCredited(reason), ...ended];
   };
@@ -112,13 +113,14 @@ function paid(
   return [...recorded, ...applyDeferredFacts(state, workspaceId, paymentIntentId, recorded, now)];
 }
 
-/** `final`: no retry whatever the reason (money came that could not be credited). */
+/** `collected`: money came that could not be credited; no retry whatever the reason. */
 function failed(
   command: RecordAutoTopUpCharge,
   topUp: TopUpRecord,
   outcome: Extract<RecordAutoTopUpCharge['data']['outcome'], { status: 'FAILED' }>,
-  final = false,
+  collected?: Money,
 ): WorkspaceCreditsEvent[] {
+  const final = collected !== undefined;
   const { workspaceId, topUpId, attempt, retry } = command.data;
   // Recorded already (the reaction and the webhook both report it), or overtaken by a payment.
   if (topUp.status === 'SUCCEEDED' || topUp.status === 'FAILED' || (!final && attempt <= topUp.failedAttempts))
@@ -140,6 +142,7 @@ function failed(
         retryAt,
         ...(afterCancel && { afterCancel: true as const }),
         ...(retryMonth !== undefined && retryMonth !== topUp.month && { retryMonth }),
+        ...(collected !== undefined && { collected }),
         failedAt: iso(now),
       },
     };

@@ -5,6 +5,7 @@
 import {
   cardSaved,
   charge,
+  configureTopUp,
   declined,
   rearmed,
   RETRY,
@@ -18,6 +19,8 @@ import { at, purchased, WORKSPACE } from '../builders';
 import { refundFact } from '../payment-builders';
 import { given } from '../spec';
 import { decide } from '../../../src/domain/decide';
+import { chargedInMonth } from '../../../src/domain/auto-top-up';
+import { evolve } from '../../../src/domain/evolve';
 
 const requested = [purchased({ credits: 50 }), cardSaved(), topUpConfigured(), topUpRequested()];
 const paused = (reason: string) =>
@@ -75,7 +78,7 @@ describe('RecordAutoTopUpCharge: paid', () => {
     const message = `Stripe collected ${amount} USD (pi_top_1) for this top-up, but it could not be credited: ${reason}. An admin will credit or refund it.`;
     return [
       topUpNotCredited('pi_top_1', amount, reason),
-      topUpFailed({ reason: 'ERROR', code: 'not_credited', message }),
+      topUpFailed({ reason: 'ERROR', code: 'not_credited', message, collected: { amount, currency: 'USD' } }),
       paused(message),
     ];
   };
@@ -92,6 +95,18 @@ describe('RecordAutoTopUpCharge: paid', () => {
     given()
       .when(charge(succeeded('pi_x'), { topUpId: 'topup-9' }))
       .then(topUpNotCredited('pi_x', 5000, 'no auto top-up topup-9 was requested in this workspace'));
+  });
+
+  it('counts money taken but not credited against the monthly limit: restarting charges no more', () => {
+    const limit = { monthlyLimit: { amount: 5000, currency: 'USD' } }; // one $50 package a month
+    const state = given(purchased({ credits: 50 }), cardSaved(), topUpConfigured(limit), topUpRequested()).state();
+    const ended = decide(charge(succeeded('pi_top_1', 5001)), state);
+    for (const event of ended) evolve(state, event);
+    expect(state.autoTopUp.topUps.get('topup-1')?.status).toBe('FAILED');
+    expect(chargedInMonth(state, '2025-01', 'USD')).toBe(5001);
+    // A billing manager starts auto top-up again before an admin has refunded the $50.01.
+    const restarted = decide(configureTopUp(limit, { now: at(60_000) }), state);
+    expect(restarted.filter((event) => event.type === 'AutoTopUpRequested')).toEqual([]);
   });
 
   it('records as not credited a payment whose id a manual purchase took as its reference: never hidden', () => {
