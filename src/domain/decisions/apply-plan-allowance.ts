@@ -13,6 +13,8 @@ import { expireDueGrants, expiry } from './expiries';
 
 /** The longest billing period: a year, a leap year's included. */
 const MAX_PERIOD_MS = 366 * 24 * 60 * 60 * 1000;
+/** How far ahead of our clock a period may start and still be taken: clocks differ by seconds. */
+const START_TOLERANCE_MS = 5 * 60 * 1000;
 
 export function applyPlanAllowance(command: ApplyPlanAllowance, state: WorkspaceCreditsState): WorkspaceCreditsEvent[] {
   const { workspaceId, planId, planName, credits, grantId } = command.data;
@@ -20,19 +22,6 @@ export function applyPlanAllowance(command: ApplyPlanAllowance, state: Workspace
   const periodStart = command.data.periodStart.getTime();
   const periodEnd = command.data.periodEnd.getTime();
   if (!(periodEnd > periodStart)) throw invalidCommand('periodEnd must be later than periodStart.');
-  // A period's credits are spendable from when it is applied, and applying it ends what is left of
-  // the period before: a period applied ahead of its start would take the rest of the current
-  // one away early, and, being the newest, refuse the current one ever after.
-  if (periodStart > now) {
-    throw invalidCommand(
-      `The period starting ${iso(periodStart)} has not started yet (it is ${iso(now)}): apply it once it has.`,
-    );
-  }
-  if (periodEnd - periodStart > MAX_PERIOD_MS) {
-    throw invalidCommand(
-      `A plan period may last at most 366 days; ${iso(periodStart)} to ${iso(periodEnd)} is longer.`,
-    );
-  }
   if (!Number.isSafeInteger(credits) || credits < 0) {
     throw invalidCommand(`A plan allowance must be a whole number of credits, got ${credits}.`);
   }
@@ -42,6 +31,21 @@ export function applyPlanAllowance(command: ApplyPlanAllowance, state: Workspace
     if (applied.planId === planId && applied.periodEnd === periodEnd) return [];
     throw conflict(
       `The period starting ${iso(periodStart)} was already applied with plan "${applied.planId}" ending ${iso(applied.periodEnd)}.`,
+    );
+  }
+  // A period's credits are spendable from when it is applied, and applying it ends what is left of
+  // the period before: a period applied ahead of its start would take the rest of the current
+  // one away early, and, being the newest, refuse the current one ever after. (Checked after the
+  // repeat above: a period applied before stays answered by nothing changed.) A renewal sent at
+  // the period's start by a system whose clock is a little ahead of ours is taken.
+  if (periodStart > now + START_TOLERANCE_MS) {
+    throw invalidCommand(
+      `The period starting ${iso(periodStart)} has not started yet (it is ${iso(now)}): apply it once it has.`,
+    );
+  }
+  if (periodEnd - periodStart > MAX_PERIOD_MS) {
+    throw invalidCommand(
+      `A plan period may last at most 366 days; ${iso(periodStart)} to ${iso(periodEnd)} is longer.`,
     );
   }
   if (state.period && periodStart < state.period.periodStart) {

@@ -41,13 +41,28 @@ describe('ApplyPlanAllowance: a fresh allowance', () => {
       .thenThrows('BAD_USER_INPUT'),
   );
 
-  it('refuses a period that has not started, and takes the same period at its first instant', () => {
+  it('refuses a period that has not started, but for clocks a few minutes apart', () => {
+    const MINUTE = 60_000;
     given()
-      .when(applyAllowance({ ...february, now: at(31 * DAY - 1) }))
+      .when(applyAllowance({ ...february, now: at(31 * DAY - 5 * MINUTE - 1) }))
       .thenThrows('BAD_USER_INPUT');
+    // Sent at the period's start by a system whose clock runs up to 5 minutes ahead of ours.
+    given()
+      .when(applyAllowance({ ...february, now: at(31 * DAY - 5 * MINUTE) }))
+      .then(allowance({ ...february, appliedAt: at(31 * DAY - 5 * MINUTE) }));
     given()
       .when(applyAllowance({ ...february, now: at(31 * DAY) }))
       .then(allowance({ ...february, appliedAt: at(31 * DAY) }));
+  });
+
+  it('answers a repeat of a period applied before with nothing changed, whatever the new checks say', () => {
+    // Repeated through a replica whose clock is behind the period's start...
+    given(allowance({ ...february, appliedAt: at(31 * DAY) }))
+      .when(applyAllowance({ ...february, now: at(30 * DAY) }))
+      .thenNothing();
+    // ...or a period longer than a year, applied before such periods were refused.
+    const long = { periodStart: at(0), periodEnd: at(400 * DAY) };
+    given(allowance(long)).when(applyAllowance(long)).thenNothing();
   });
 
   it('leaves the current period whole when next month’s allowance comes early', () =>
