@@ -138,8 +138,9 @@ function keyedRepeat(
   now: number,
 ): string | undefined {
   let latest: PurchaseRefundRecord | undefined;
-  for (const earlier of state.purchaseRefunds.values()) {
-    if (!isSameRequest(earlier, request) || !mayRepeat(earlier, now)) continue;
+  for (const refundId of state.refundKeys.values()) {
+    const earlier = state.purchaseRefunds.get(refundId);
+    if (!earlier || !isSameRequest(earlier, request) || !mayRepeat(earlier, now)) continue;
     if (!latest || earlier.requestedAt >= latest.requestedAt) latest = earlier;
   }
   return latest?.refundId;

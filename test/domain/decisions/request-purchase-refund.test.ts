@@ -237,6 +237,21 @@ describe('RequestPurchaseRefund', () => {
     given(bought, hold, first, refundSucceeded(), back)
       .when(requestRefund({ credits: 500, now: at(DAY + 2 * HOUR) }))
       .thenNothing();
+    // Asked as a number without a key, it has an id of its own: the "everything" refund that took
+    // 500 is another request (only one made with a key is looked for beyond the request's own ids).
+    given(bought, hold, first, refundSucceeded(), back)
+      .when(requestRefund({ refundId: 'refund-500', credits: 500, now: at(DAY + 2 * HOUR) }))
+      .then(
+        refundRequested({
+          refundId: 'refund-500',
+          creditsAsked: 500,
+          credits: 500,
+          creditsRepaid: 500,
+          paysFor: 500,
+          amount: USD(4500),
+          at: at(DAY + 2 * HOUR),
+        }),
+      );
   });
 
   it('refuses a key used for a different refund', () => {
