@@ -142,6 +142,26 @@ describe('outside production, without a token', () => {
     expect(text).toMatch(/^credits_reaction_parked_work_items\{reaction="payments"\} 0$/m);
   });
 
+  it('gives no series of its own to a long name, nor to a name sent without a token', async () => {
+    const before = await (await scrape(server)).text();
+    const other = (text: string) => sample(text, 'credits_graphql_requests_total{operation="other",outcome="ok"}') ?? 0;
+    const named = async (name: string, token?: string) => {
+      const response = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+        body: JSON.stringify({ query: `query ${name} { __typename }` }),
+      });
+      expect(response.status).toBe(200);
+    };
+    const long = `L${'o'.repeat(20_000)}ng`;
+    await named(long, tokenFor('ws-metrics', 'MEMBER', { subject: 'long-namer' }));
+    await named('SentWithoutAToken');
+    const after = await (await scrape(server)).text();
+    expect(after).not.toContain(long.slice(0, 100));
+    expect(after).not.toContain('SentWithoutAToken');
+    expect(other(after) - other(before)).toBe(2);
+  });
+
   it('keeps the operation names clients invent from growing the metrics', async () => {
     for (let i = 0; i < 101; i++) {
       // A caller each: this server lets one caller send 30 requests a window.
