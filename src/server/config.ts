@@ -18,17 +18,31 @@ const listenPort = makeValidator<number>((input) => {
   return value;
 });
 
+/**
+ * The largest number a setting takes: Node runs a timer of more milliseconds than this after 1 ms
+ * (a shutdown cut short, a sweeper spinning), and no count or size here needs more.
+ */
+const LARGEST_SETTING = 2_147_483_647;
+
 /** A whole number above zero. */
 const positiveInt = makeValidator<number>((input) => {
   const value = Number(input);
   if (!/^\d+$/.test(input) || value < 1) throw new EnvError(`Invalid positive integer "${input}"`);
+  if (value > LARGEST_SETTING) throw new EnvError(`"${input}" is too large (at most ${LARGEST_SETTING})`);
   return value;
 });
 
 /** A whole number, zero or more. */
 const count = makeValidator<number>((input) => {
   if (!/^\d+$/.test(input)) throw new EnvError(`Invalid count "${input}" (a whole number, 0 or more)`);
+  if (Number(input) > LARGEST_SETTING) throw new EnvError(`"${input}" is too large (at most ${LARGEST_SETTING})`);
   return Number(input);
+});
+
+/** A directory; an empty value would put everything in the working directory unannounced. */
+const directory = makeValidator<string>((input) => {
+  if (input.trim() === '') throw new EnvError('An empty directory (set a path, or leave the variable unset)');
+  return input;
 });
 
 /** An EventStoreDB connection string (esdb:// or esdb+discover://); empty means none. */
@@ -197,7 +211,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     NODE_ENV: str({ choices: ['development', 'test', 'production'], default: 'development' }),
     HOST: listenHost({ default: '0.0.0.0', desc: 'Interface the HTTP server listens on' }),
     PORT: listenPort({ default: 4000, desc: 'HTTP port; 0 picks a free one' }),
-    DATA_DIR: str({ default: './data', desc: 'Embedded event store, read models and the development JWT secret' }),
+    DATA_DIR: directory({
+      default: './data',
+      desc: 'Embedded event store, read models and the development JWT secret',
+    }),
     EVENTSTORE_URL: eventStoreUrl({
       default: '',
       desc: 'EventStoreDB connection string, e.g. esdb://localhost:2113?tls=false; unset: the embedded store',
@@ -321,6 +338,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       `SHUTDOWN_LINGER_MS (${env.SHUTDOWN_LINGER_MS}) must not be longer than SHUTDOWN_TIMEOUT_MS (${env.SHUTDOWN_TIMEOUT_MS}), which ends the shutdown`,
     );
   }
+  missing.push(...stripeProblems(env));
   if (missing.length > 0) throw new EnvError(`Invalid configuration. ${missing.join('; ')}.`);
   if (env.NODE_ENV === 'production') {
     for (const name of ['AUTH_JWT_SECRET', 'WEBHOOK_SECRET_KEY'] as const) {
@@ -383,4 +401,43 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     checkoutSuccessUrl: env.CHECKOUT_SUCCESS_URL === '' ? undefined : env.CHECKOUT_SUCCESS_URL,
     checkoutCancelUrl: env.CHECKOUT_CANCEL_URL === '' ? undefined : env.CHECKOUT_CANCEL_URL,
   };
+}
+
+/**
+ * Stripe settings that cannot work as meant: half of them (payments would be off without a word),
+ * the two secrets swapped, and in production a live key sent to another server than Stripe's, or
+ * Checkout sending buyers back to a localhost address.
+ */
+function stripeProblems(env: {
+  NODE_ENV: string;
+  STRIPE_SECRET_KEY: string;
+  STRIPE_WEBHOOK_SECRET: string;
+  STRIPE_API_BASE: string;
+  PUBLIC_URL: string;
+}): string[] {
+  const { STRIPE_SECRET_KEY: key, STRIPE_WEBHOOK_SECRET: webhookSecret } = env;
+  const problems: string[] = [];
+  if (key !== '' && webhookSecret === '') {
+    problems.push('STRIPE_SECRET_KEY is set without STRIPE_WEBHOOK_SECRET: set both for payments, or neither');
+  }
+  if (key === '' && webhookSecret !== '') {
+    problems.push('STRIPE_WEBHOOK_SECRET is set without STRIPE_SECRET_KEY: set both for payments, or neither');
+  }
+  if (key !== '' && !/^(sk|rk)_/.test(key)) {
+    problems.push('STRIPE_SECRET_KEY must be a secret or restricted key (sk_… or rk_…)');
+  }
+  if (webhookSecret !== '' && !webhookSecret.startsWith('whsec_')) {
+    problems.push("STRIPE_WEBHOOK_SECRET must be the webhook endpoint's signing secret (whsec_…)");
+  }
+  if (env.NODE_ENV === 'production' && key !== '' && webhookSecret !== '') {
+    if (env.STRIPE_API_BASE !== '' && /^(sk|rk)_live_/.test(key)) {
+      problems.push('STRIPE_API_BASE must not be set with a live key: payments would go to another server than Stripe');
+    }
+    if (env.PUBLIC_URL === '') {
+      problems.push('PUBLIC_URL must be set in production with payments on: Checkout sends buyers back to it');
+    } else if (!env.PUBLIC_URL.startsWith('https://')) {
+      problems.push('PUBLIC_URL must use https in production with payments on: Checkout sends buyers back to it');
+    }
+  }
+  return problems;
 }

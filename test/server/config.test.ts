@@ -90,3 +90,49 @@ describe('addresses and settings that depend on each other', () => {
     expect(message).toContain('WEBHOOK_SECRET_KEY must be set when NODE_ENV=production');
   });
 });
+
+describe('settings that could only misbehave later', () => {
+  it('refuses a number past the largest timer Node runs as asked, and an empty DATA_DIR', () => {
+    // Past 2,147,483,647 ms Node runs a timer after 1 ms: a shutdown cut short, a sweeper spinning.
+    expect(refusal({ SHUTDOWN_TIMEOUT_MS: '3000000000' })).toContain('SHUTDOWN_TIMEOUT_MS: "3000000000" is too large');
+    expect(refusal({ EXPIRY_SWEEP_INTERVAL_MS: '3000000000' })).toContain('EXPIRY_SWEEP_INTERVAL_MS');
+    expect(refusal({ STATE_CACHE_MB: '99999999999999999999' })).toContain('STATE_CACHE_MB');
+    expect(refusal({ SHUTDOWN_LINGER_MS: '3000000000' })).toContain('SHUTDOWN_LINGER_MS');
+    expect(loadConfig({ DATA_DIR: '/tmp/unused', SHUTDOWN_TIMEOUT_MS: '2147483647' }).shutdownTimeoutMs).toBe(
+      2147483647,
+    );
+    expect(() => loadConfig({ DATA_DIR: '' })).toThrow(/DATA_DIR: An empty directory/);
+    expect(() => loadConfig({ DATA_DIR: '  ' })).toThrow(/DATA_DIR/);
+  });
+
+  it('refuses half of the Stripe settings, or the two secrets swapped', () => {
+    expect(refusal({ STRIPE_SECRET_KEY: 'sk_test_x' })).toContain(
+      'STRIPE_SECRET_KEY is set without STRIPE_WEBHOOK_SECRET',
+    );
+    expect(refusal({ STRIPE_WEBHOOK_SECRET: 'whsec_x' })).toContain('STRIPE_WEBHOOK_SECRET is set without');
+    const swapped = refusal({ STRIPE_SECRET_KEY: 'whsec_x', STRIPE_WEBHOOK_SECRET: 'sk_test_x' });
+    expect(swapped).toContain('STRIPE_SECRET_KEY must be a secret or restricted key');
+    expect(swapped).toContain("STRIPE_WEBHOOK_SECRET must be the webhook endpoint's signing secret");
+    expect(
+      loadConfig({ DATA_DIR: '/tmp/unused', STRIPE_SECRET_KEY: 'rk_test_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' }).stripe,
+    ).toMatchObject({ secretKey: 'rk_test_x' });
+  });
+
+  it('refuses in production a live key sent elsewhere than Stripe, and Checkout returning buyers to localhost', () => {
+    const production = {
+      NODE_ENV: 'production',
+      AUTH_JWT_SECRET: 'a'.repeat(64),
+      WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+      STRIPE_SECRET_KEY: 'sk_live_x',
+      STRIPE_WEBHOOK_SECRET: 'whsec_x',
+    };
+    expect(refusal(production)).toContain('PUBLIC_URL must be set in production with payments on');
+    expect(refusal({ ...production, PUBLIC_URL: 'http://credits.example.com' })).toContain('PUBLIC_URL must use https');
+    expect(
+      refusal({ ...production, PUBLIC_URL: 'https://credits.example.com', STRIPE_API_BASE: 'http://127.0.0.1:12111' }),
+    ).toContain('STRIPE_API_BASE must not be set with a live key');
+    expect(
+      loadConfig({ DATA_DIR: '/tmp/unused', ...production, PUBLIC_URL: 'https://credits.example.com' }).stripe,
+    ).toMatchObject({ secretKey: 'sk_live_x' });
+  });
+});
