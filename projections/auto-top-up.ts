@@ -105,7 +105,7 @@ export const autoTopUpProjection: Projection = {
       `UPDATE auto_top_up_charges SET failed_attempts = max(failed_attempts, @attempt), last_failure = @failure,
          may_still_be_paid = 0,
          status = CASE WHEN @final = 1 AND status = 'REQUESTED' THEN 'FAILED' ELSE status END, updated_at = @at,
-         month = coalesce(@retryMonth, month),
+         month = CASE WHEN @collectedMonth IS NOT NULL THEN max(month, @collectedMonth) ELSE coalesce(@retryMonth, month) END,
          collected_amount = coalesce(@collectedAmount, collected_amount),
          collected_currency = coalesce(@collectedCurrency, collected_currency)
        WHERE workspace_id = @workspaceId AND top_up_id = @topUpId`,
@@ -180,6 +180,8 @@ export const autoTopUpProjection: Projection = {
           at: Date.parse(data.failedAt),
           retryMonth: data.retryMonth ?? null,
           collectedAmount: data.collected?.amount ?? null,
+          // Taken while awaited: counted in the month it was taken, as the decider does.
+          collectedMonth: data.collected ? data.failedAt.slice(0, 7) : null,
           collectedCurrency: data.collected?.currency ?? null,
         }),
       AutoTopUpPaused: ({ data }) => {

@@ -402,7 +402,13 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       if (topUp) {
         topUp.failedAttempts = Math.max(topUp.failedAttempts, event.data.attempt);
         if (event.data.retryAt === null && topUp.status === 'REQUESTED') topUp.status = 'FAILED';
-        if (event.data.collected !== undefined) topUp.collected = event.data.collected;
+        if (event.data.collected !== undefined) {
+          // Money taken while the top-up was still awaited: it counts against the month it was
+          // taken in, as a payment credited then would (CreditsPurchased above).
+          topUp.collected = event.data.collected;
+          const takenIn = event.data.failedAt.slice(0, 7);
+          if (takenIn > topUp.month) topUp.month = takenIn;
+        }
         if (event.data.retryMonth !== undefined) topUp.month = event.data.retryMonth;
       }
       return state;

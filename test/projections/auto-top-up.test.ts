@@ -115,6 +115,17 @@ describe('auto top-up read model', () => {
     model.given(topUpRequested(), taken(4700, 'EUR')).then(charged('EUR'), 4700);
     // A failure with nothing taken stays out.
     model.given(topUpRequested(), topUpFailed({ attempt: 1, retryAt: null })).then(charged('USD'), 0);
+    // Taken in a later month than it was asked for in: counted in the month it was taken.
+    const next = (db: Database) => new AutoTopUpReader(db).chargedInMonth(WORKSPACE, '2025-02', 'USD');
+    const lateTaken = topUpFailed({
+      attempt: 1,
+      retryAt: null,
+      code: 'not_credited',
+      collected: { amount: 5001, currency: 'USD' },
+      when: new Date('2025-02-01T00:00:00Z'),
+    });
+    model.given(topUpRequested(), lateTaken).then(charged('USD'), 0);
+    model.given(topUpRequested(), lateTaken).then(next, 5001);
   });
 
   it('moves a top-up to the month its retry falls in, as the decider does', () => {

@@ -109,6 +109,14 @@ describe('RecordAutoTopUpCharge: paid', () => {
     expect(restarted.filter((event) => event.type === 'AutoTopUpRequested')).toEqual([]);
   });
 
+  it('counts money taken but not credited in the month it was taken, as a payment credited then', () => {
+    const state = given(purchased({ credits: 50 }), cardSaved(), topUpConfigured(), topUpRequested()).state();
+    const february = new Date('2025-02-01T00:00:00Z');
+    for (const event of decide(charge(succeeded('pi_top_1', 5001), { now: february }), state)) evolve(state, event);
+    expect(chargedInMonth(state, '2025-01', 'USD')).toBe(0);
+    expect(chargedInMonth(state, '2025-02', 'USD')).toBe(5001);
+  });
+
   it('records as not credited a payment whose id a manual purchase took as its reference: never hidden', () => {
     const manual = purchased({
       grantId: 'manual-1',
