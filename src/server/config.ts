@@ -83,6 +83,10 @@ const jwtSecret = makeValidator<string>((input) => {
       `AUTH_JWT_SECRET is ${bytes} bytes; it must be at least ${MIN_JWT_SECRET_BYTES} (for example: openssl rand -hex 32)`,
     );
   }
+  // Blanks only: a secret anyone would guess first, most likely a template left unfilled.
+  if (input !== '' && input.trim() === '') {
+    throw new EnvError('AUTH_JWT_SECRET is only blanks; set a secret (for example: openssl rand -hex 32)');
+  }
   return input;
 });
 

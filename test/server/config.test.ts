@@ -101,6 +101,7 @@ describe('settings that could only misbehave later', () => {
     expect(loadConfig({ DATA_DIR: '/tmp/unused', SHUTDOWN_TIMEOUT_MS: '2147483647' }).shutdownTimeoutMs).toBe(
       2147483647,
     );
+    expect(refusal({ AUTH_JWT_SECRET: ' '.repeat(32) })).toContain('AUTH_JWT_SECRET is only blanks');
     expect(() => loadConfig({ DATA_DIR: '' })).toThrow(/DATA_DIR: An empty directory/);
     expect(() => loadConfig({ DATA_DIR: '  ' })).toThrow(/DATA_DIR/);
   });
