@@ -92,10 +92,9 @@ export class AutoTopUpReader {
       'SELECT * FROM auto_top_up_charges WHERE workspace_id = ? ORDER BY requested_at DESC, top_up_id DESC LIMIT ?',
     );
     this.monthTotal = db.prepare(
-      `SELECT sum(CASE
-           WHEN collected_amount IS NOT NULL THEN CASE WHEN collected_currency = @currency THEN collected_amount ELSE 0 END
-           WHEN currency = @currency AND (status NOT IN ('FAILED', 'CANCELED') OR may_still_be_paid = 1) THEN amount
-           ELSE 0 END) AS total
+      `SELECT sum(CASE WHEN collected_currency = @currency THEN collected_amount ELSE 0 END
+           + CASE WHEN currency = @currency AND (status NOT IN ('FAILED', 'CANCELED') OR may_still_be_paid = 1)
+               THEN amount ELSE 0 END) AS total
          FROM auto_top_up_charges WHERE workspace_id = @workspaceId AND month = @month`,
     );
     this.afterLimitSkip = db

@@ -103,10 +103,13 @@ export const autoTopUpProjection: Projection = {
     );
     const chargeFailed = db.prepare(
       `UPDATE auto_top_up_charges SET failed_attempts = max(failed_attempts, @attempt), last_failure = @failure,
-         may_still_be_paid = 0,
+         may_still_be_paid = CASE WHEN @attempt > failed_attempts THEN 0 ELSE may_still_be_paid END,
          status = CASE WHEN @final = 1 AND status = 'REQUESTED' THEN 'FAILED' ELSE status END, updated_at = @at,
          month = CASE WHEN @collectedMonth IS NOT NULL THEN max(month, @collectedMonth) ELSE coalesce(@retryMonth, month) END,
-         collected_amount = coalesce(@collectedAmount, collected_amount),
+         collected_amount = CASE
+           WHEN @collectedAmount IS NULL THEN collected_amount
+           WHEN collected_currency = @collectedCurrency THEN collected_amount + @collectedAmount
+           ELSE @collectedAmount END,
          collected_currency = coalesce(@collectedCurrency, collected_currency)
        WHERE workspace_id = @workspaceId AND top_up_id = @topUpId`,
     );

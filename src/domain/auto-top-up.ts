@@ -52,11 +52,9 @@ export function chargedInMonth(state: WorkspaceCreditsState, month: string, curr
   let total = 0;
   for (const topUp of state.autoTopUp.topUps.values()) {
     if (topUp.month !== month) continue;
-    // Taken but not credited: what was taken is spent of the limit all the same.
-    if (topUp.collected !== undefined) {
-      if (topUp.collected.currency === currency) total += topUp.collected.amount;
-      continue;
-    }
+    // Taken but not credited: what was taken is spent of the limit all the same, beside a payment
+    // of it credited later (another attempt) or still to come.
+    if (topUp.collected?.currency === currency) total += topUp.collected.amount;
     if (topUp.amount.currency !== currency) continue;
     if (topUp.status === 'SUCCEEDED' || mayStillBePaid(topUp)) total += topUp.amount.amount;
   }

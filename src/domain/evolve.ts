@@ -405,7 +405,12 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
         if (event.data.collected !== undefined) {
           // Money taken while the top-up was still awaited: it counts against the month it was
           // taken in, as a payment credited then would (CreditsPurchased above).
-          topUp.collected = event.data.collected;
+          const taken = event.data.collected;
+          const before = topUp.collected;
+          topUp.collected =
+            before?.currency === taken.currency
+              ? { amount: before.amount + taken.amount, currency: taken.currency }
+              : taken;
           const takenIn = event.data.failedAt.slice(0, 7);
           if (takenIn > topUp.month) topUp.month = takenIn;
         }

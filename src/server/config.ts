@@ -410,7 +410,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
 /**
  * Stripe settings that cannot work as meant: half of them (payments would be off without a word),
  * the two secrets swapped, and in production a live key sent to another server than Stripe's, or
- * Checkout sending buyers back to a localhost address.
+ * Checkout sending buyers of live payments back to a localhost address.
  */
 function stripeProblems(env: {
   NODE_ENV: string;
@@ -418,6 +418,8 @@ function stripeProblems(env: {
   STRIPE_WEBHOOK_SECRET: string;
   STRIPE_API_BASE: string;
   PUBLIC_URL: string;
+  CHECKOUT_SUCCESS_URL: string;
+  CHECKOUT_CANCEL_URL: string;
 }): string[] {
   const { STRIPE_SECRET_KEY: key, STRIPE_WEBHOOK_SECRET: webhookSecret } = env;
   const problems: string[] = [];
@@ -433,14 +435,17 @@ function stripeProblems(env: {
   if (webhookSecret !== '' && !webhookSecret.startsWith('whsec_')) {
     problems.push("STRIPE_WEBHOOK_SECRET must be the webhook endpoint's signing secret (whsec_…)");
   }
-  if (env.NODE_ENV === 'production' && key !== '' && webhookSecret !== '') {
-    if (env.STRIPE_API_BASE !== '' && /^(sk|rk)_live_/.test(key)) {
+  // Live money only: a laptop stack (docker-compose runs NODE_ENV=production) with test keys stays open.
+  if (env.NODE_ENV === 'production' && webhookSecret !== '' && /^(sk|rk)_live_/.test(key)) {
+    if (env.STRIPE_API_BASE !== '') {
       problems.push('STRIPE_API_BASE must not be set with a live key: payments would go to another server than Stripe');
     }
-    if (env.PUBLIC_URL === '') {
-      problems.push('PUBLIC_URL must be set in production with payments on: Checkout sends buyers back to it');
-    } else if (!env.PUBLIC_URL.startsWith('https://')) {
-      problems.push('PUBLIC_URL must use https in production with payments on: Checkout sends buyers back to it');
+    // Checkout sends buyers back to PUBLIC_URL's Billing page, unless both return URLs are given.
+    const returnsElsewhere = env.CHECKOUT_SUCCESS_URL !== '' && env.CHECKOUT_CANCEL_URL !== '';
+    if (!returnsElsewhere && env.PUBLIC_URL === '') {
+      problems.push('PUBLIC_URL must be set in production with a live key: Checkout sends buyers back to it');
+    } else if (!returnsElsewhere && !env.PUBLIC_URL.startsWith('https://')) {
+      problems.push('PUBLIC_URL must use https in production with a live key: Checkout sends buyers back to it');
     }
   }
   return problems;

@@ -10,6 +10,9 @@ import {
   CARD,
   cardReplaced,
   cardSaved,
+  charge,
+  declined,
+  succeeded,
   rearmed,
   skipped,
   topUpConfigured,
@@ -17,7 +20,12 @@ import {
   topUpPurchased,
   topUpRequested,
 } from '../domain/auto-top-up-builders';
-import { at, DAY, HOUR, WORKSPACE } from '../domain/builders';
+import { at, DAY, HOUR, purchased, WORKSPACE } from '../domain/builders';
+import { given } from '../domain/spec';
+import { decide } from '../../src/domain/decide';
+import { evolve } from '../../src/domain/evolve';
+import { chargedInMonth } from '../../src/domain/auto-top-up';
+import type { RecordAutoTopUpCharge } from '../../src/domain/commands';
 import { projection } from './spec';
 
 const model = projection(autoTopUpProjection);
@@ -126,6 +134,60 @@ describe('auto top-up read model', () => {
     });
     model.given(topUpRequested(), lateTaken).then(charged('USD'), 0);
     model.given(topUpRequested(), lateTaken).then(next, 5001);
+  });
+
+  it('counts money taken but not credited beside a later payment of the same top-up, as the decider does', () => {
+    /** The decider's count and the read model's, for each month, after `commands` on a requested top-up. */
+    const counted = (commands: RecordAutoTopUpCharge[], between: WorkspaceCreditsEvent[] = []) => {
+      const log: WorkspaceCreditsEvent[] = [
+        purchased({ credits: 50 }),
+        cardSaved(),
+        topUpConfigured(),
+        topUpRequested(),
+      ];
+      const state = given(...log).state();
+      const apply = (event: WorkspaceCreditsEvent) => {
+        evolve(state, event);
+        log.push(event);
+      };
+      decide(commands[0]!, state).forEach(apply);
+      between.forEach(apply);
+      for (const command of commands.slice(1)) decide(command, state).forEach(apply);
+      // The read model's count is checked against the decider's; the decider's is returned.
+      return (target: string) => {
+        const decider = chargedInMonth(state, target, 'USD');
+        model
+          .given(...log)
+          .then((db: Database) => new AutoTopUpReader(db).chargedInMonth(WORKSPACE, target, 'USD'), decider);
+        return decider;
+      };
+    };
+    // Attempt 1 declined, then paid short after all (not credited); attempt 2 paid and credited.
+    const both = counted([
+      charge(declined('pi_a'), { attempt: 1 }),
+      charge(succeeded('pi_a', 5001), { attempt: 1, now: at(1000) }),
+      charge(succeeded('pi_b', 5000), { attempt: 2, now: at(2000), grantId: 'topup-grant-2' }),
+    ]);
+    expect(both('2025-01')).toBe(10001);
+    // Canceled after a decline, paid short for that attempt, then paid by the next one in February.
+    const canceled: WorkspaceCreditsEvent = {
+      type: 'AutoTopUpCanceled',
+      data: { workspaceId: WORKSPACE, topUpId: 'topup-1', reason: 'TURNED_OFF', canceledAt: at(500).toISOString() },
+    };
+    const late = counted(
+      [
+        charge(declined('pi_a'), { attempt: 1 }),
+        charge(succeeded('pi_a', 5001), { attempt: 1, now: at(1000) }),
+        charge(succeeded('pi_b', 5000), {
+          attempt: 2,
+          now: new Date('2025-02-10T00:00:00Z'),
+          grantId: 'topup-grant-2',
+        }),
+      ],
+      [canceled],
+    );
+    // Both counted where the top-up's payment moved it, by the decider and the read model alike.
+    expect(late('2025-01') + late('2025-02')).toBe(10001);
   });
 
   it('moves a top-up to the month its retry falls in, as the decider does', () => {

@@ -92,6 +92,15 @@ describe('addresses and settings that depend on each other', () => {
 });
 
 describe('settings that could only misbehave later', () => {
+  /** Production's own secrets, and Stripe on with `key`. */
+  const productionWithStripe = (key: string) => ({
+    NODE_ENV: 'production',
+    AUTH_JWT_SECRET: 'a'.repeat(64),
+    WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+    STRIPE_SECRET_KEY: key,
+    STRIPE_WEBHOOK_SECRET: 'whsec_x',
+  });
+
   it('refuses a number past the largest timer Node runs as asked, and an empty DATA_DIR', () => {
     // Past 2,147,483,647 ms Node runs a timer after 1 ms: a shutdown cut short, a sweeper spinning.
     expect(refusal({ SHUTDOWN_TIMEOUT_MS: '3000000000' })).toContain('SHUTDOWN_TIMEOUT_MS: "3000000000" is too large');
@@ -120,14 +129,8 @@ describe('settings that could only misbehave later', () => {
   });
 
   it('refuses in production a live key sent elsewhere than Stripe, and Checkout returning buyers to localhost', () => {
-    const production = {
-      NODE_ENV: 'production',
-      AUTH_JWT_SECRET: 'a'.repeat(64),
-      WEBHOOK_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
-      STRIPE_SECRET_KEY: 'sk_live_x',
-      STRIPE_WEBHOOK_SECRET: 'whsec_x',
-    };
-    expect(refusal(production)).toContain('PUBLIC_URL must be set in production with payments on');
+    const production = productionWithStripe('sk_live_x');
+    expect(refusal(production)).toContain('PUBLIC_URL must be set in production with a live key');
     expect(refusal({ ...production, PUBLIC_URL: 'http://credits.example.com' })).toContain('PUBLIC_URL must use https');
     expect(
       refusal({ ...production, PUBLIC_URL: 'https://credits.example.com', STRIPE_API_BASE: 'http://127.0.0.1:12111' }),
@@ -135,5 +138,19 @@ describe('settings that could only misbehave later', () => {
     expect(
       loadConfig({ DATA_DIR: '/tmp/unused', ...production, PUBLIC_URL: 'https://credits.example.com' }).stripe,
     ).toMatchObject({ secretKey: 'sk_live_x' });
+    // Buyers sent back to the app's own pages: PUBLIC_URL is not where they land.
+    const elsewhere = {
+      CHECKOUT_SUCCESS_URL: 'https://app.example.com/ok',
+      CHECKOUT_CANCEL_URL: 'https://app.example.com/no',
+    };
+    expect(loadConfig({ DATA_DIR: '/tmp/unused', ...production, ...elsewhere }).stripe).toMatchObject({
+      secretKey: 'sk_live_x',
+    });
+  });
+
+  it('takes test keys in production without PUBLIC_URL: the laptop stack of docker-compose', () => {
+    expect(loadConfig({ DATA_DIR: '/tmp/unused', ...productionWithStripe('sk_test_x') }).stripe).toMatchObject({
+      secretKey: 'sk_test_x',
+    });
   });
 });
