@@ -147,7 +147,8 @@ function failed(
       },
     };
   };
-  // Its consent or card went while this attempt was on its way: no money came, none will.
+  // Its consent or card went while this attempt was on its way: nothing follows it (money that
+  // came for it and could not be credited is recorded with it, `collected`).
   if (topUp.status === 'CANCELED') return [attemptFailed(null, true)];
   const canRetry = !final && outcome.reason !== 'REQUIRES_ACTION' && attempt < retry.maxAttempts;
   const retryAt = canRetry ? iso(now + retry.firstDelayMs * 2 ** (attempt - 1)) : null;
