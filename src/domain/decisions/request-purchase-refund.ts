@@ -140,7 +140,9 @@ function keyedRepeat(
   let latest: PurchaseRefundRecord | undefined;
   for (const refundId of state.refundKeys.values()) {
     const earlier = state.purchaseRefunds.get(refundId);
-    if (!earlier || !isSameRequest(earlier, request) || !mayRepeat(earlier, now)) continue;
+    // Asked on the same terms: a keyed refund of everything is not a keyless one of a number.
+    const sameTerms = earlier !== undefined && earlier.creditsAsked === request.credits;
+    if (!earlier || !sameTerms || !isSameRequest(earlier, request) || !mayRepeat(earlier, now)) continue;
     if (!latest || earlier.requestedAt >= latest.requestedAt) latest = earlier;
   }
   return latest?.refundId;

@@ -140,6 +140,18 @@ describe('RequestPurchaseRefund', () => {
     given(bought, keyed, refundSucceeded({ refundId: 'refund-keyed' }))
       .when(again(at(3 * DAY)))
       .then(refundOf(300, { at: at(3 * DAY) }));
+    // A keyed refund of everything that took 300 is not a keyless request for 300: other terms.
+    const keyedAll = refundRequested({
+      refundId: 'refund-keyed',
+      idempotencyKey: 'ui-1',
+      credits: 300,
+      creditsRepaid: 300,
+      paysFor: 300,
+      amount: USD(2700),
+    });
+    given(bought, keyedAll)
+      .when(again(at(DAY + HOUR)))
+      .then(refundOf(300, { at: at(DAY + HOUR) }));
   });
 
   it('makes a new refund for a request without a key a day later, or once the first failed or was canceled', () => {
