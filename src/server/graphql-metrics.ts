@@ -6,7 +6,8 @@
  * Operation names come from clients, so they are bounded: the first MAX_OPERATION_NAMES names
  * signed-in callers use, of at most MAX_OPERATION_NAME_LENGTH characters, get series of their own,
  * and every other one counts as `other`, so a client that invents names cannot grow the metrics
- * without end (a 200 KB name repeated on every histogram line made /metrics 300 MB). The labelled series are looked up once per label values.
+ * without end (a 200 KB name repeated on every histogram line made /metrics 300 MB). The labelled
+ * series are looked up once per label values.
  */
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { OperationTypeNode } from 'graphql';
