@@ -21,6 +21,7 @@ import { CreditLedgerReader } from '../../projections/credit-ledger-reader';
 import { ProjectionRunner } from '../../projections/runner';
 import { resolveJwtSecret } from '../auth/tokens';
 import { loadConfig, type Config } from '../server/config';
+import { checkDataFiles } from '../server/data-dir-check';
 import { lockDataDir } from '../server/data-dir-lock';
 import { openStores } from '../server/stores';
 import { backupDataDir } from './backup';
@@ -83,13 +84,15 @@ const report = (summary: ReplaySummary): void => {
  * refused, rather than made (a new log, with an identity of its own) and reported as 0 events.
  */
 function mustHave(config: Config, what: 'event log' | 'read models'): void {
-  if (what === 'event log' && config.eventStoreUrl) return;
   const file = what === 'event log' ? config.eventStoreFile : config.readModelFile;
-  if (existsSync(file)) return;
-  throw new Error(
-    `${file} does not exist: DATA_DIR (${config.dataDir}) holds no ${what}. ` +
-      'Set DATA_DIR to the directory the server uses (this tool never creates one).',
-  );
+  if (!(what === 'event log' && config.eventStoreUrl) && !existsSync(file)) {
+    throw new Error(
+      `${file} does not exist: DATA_DIR (${config.dataDir}) holds no ${what}. ` +
+        'Set DATA_DIR to the directory the server uses (this tool never creates one).',
+    );
+  }
+  // A damaged file is named, with what to do, as the server does: not SQLite's bare "file is not a database".
+  checkDataFiles(config);
 }
 
 // Usage errors (commander's own and ours) are thrown, not exited on, so that they all leave with

@@ -100,6 +100,19 @@ export function checkDataDir(
       throw notWritable(file, error);
     }
   }
+  checkDataFiles(config);
+}
+
+/**
+ * Each of DATA_DIR's databases that exists must open as one; a damaged one is named, with what to do.
+ * The server runs this before it starts, and the `credits` tools before they read: SQLite alone
+ * says "file is not a database" without naming the file.
+ */
+export function checkDataFiles(
+  config: Pick<Config, 'eventStoreFile' | 'eventStoreUrl' | 'readModelFile' | 'retryRecordsFile'>,
+): void {
+  const { readModelFile, retryRecordsFile } = config;
+  const eventStoreFile = config.eventStoreUrl ? undefined : config.eventStoreFile;
   // Each file that exists must open as an SQLite database; each says what to do when it is damaged.
   // Any other failure (no space for its -shm file, an I/O error) is the machine's, not the file's:
   // restoring or moving the file would only lose what it holds.

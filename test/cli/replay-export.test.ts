@@ -2,7 +2,7 @@
  * The analysts' CLI: replay rebuilds read models identical to the live ones, runs an analyst's own
  * projection, and export streams the ledger as CSV or NDJSON with filters.
  */
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import {
@@ -142,6 +142,33 @@ it('refuses a DATA_DIR that holds no log or read models, and makes nothing there
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/does not exist: DATA_DIR \(.*no-such-dir\) holds no (event log|read models)\./);
     expect(existsSync(mistyped)).toBe(false);
+  }
+});
+
+it('names a damaged database and what to do with it, and changes nothing', () => {
+  for (const [name, advice] of [
+    ['events.sqlite', /It is the event log, the only record of every credit: restore it from a backup/],
+    ['read-models.sqlite', /It holds only read models, which the event log rebuilds/],
+  ] as const) {
+    const copy = newDataDir();
+    cpSync(dataDir, copy, { recursive: true });
+    const file = join(copy, name);
+    for (const suffix of ['-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    writeFileSync(file, Buffer.alloc(8192, 0x5a));
+    for (const args of [
+      ['replay', '--no-progress'],
+      ['export'],
+      ['projections'],
+      ['reactions'],
+      ['backup', join(copy, 'bk')],
+    ]) {
+      const result = spawnCreditsCli(copy, args);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`${file} is not a readable SQLite database`);
+      expect(result.stderr).toMatch(advice);
+      expect(readFileSync(file)).toEqual(Buffer.alloc(8192, 0x5a));
+    }
+    expect(existsSync(join(copy, 'bk'))).toBe(false);
   }
 });
 
