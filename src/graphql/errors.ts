@@ -12,6 +12,7 @@ import { ReadModelUnavailable } from '../queries/credits-queries';
 import { CommittedButNotVisible } from '../commands/read-your-writes';
 import { UnsafeWebhookUrl } from '../webhooks/port';
 import { QueryLimitExceeded, tokenLimitRefusal } from './limits/query-limit-exceeded';
+import { logRepeatedError } from './repeated-errors';
 
 interface ValidationErrorLike {
   property: string;
@@ -73,8 +74,10 @@ function explain(
     return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
   }
   if (isStoreUnavailable(original)) {
-    options.logger.error(
-      { err: original },
+    // Every write meets it while it lasts: logged whole once, then once per interval with a count.
+    logRepeatedError(
+      options.logger,
+      original,
       'the event store could not take a write for a fault of the machine or the network',
     );
     // The store's own error may name files, hosts and ports: in production it is only logged.

@@ -8,6 +8,7 @@ import { GraphQLError } from 'graphql';
 import pino from 'pino';
 import { StoreUnavailable } from '../../src/eventstore/port';
 import { formatError } from '../../src/graphql/errors';
+import { REPEAT_INTERVAL_MS } from '../../src/graphql/repeated-errors';
 import { ReadModelUnavailable } from '../../src/queries/credits-queries';
 
 const answered = (originalError: Error, production: boolean) => {
@@ -75,4 +76,43 @@ it('still hides an unexpected error in production', () => {
   const answer = formatError(error.toJSON(), error, { production: true, logger: pino({ level: 'silent' }) });
   expect(answer.message).not.toContain('SQLITE');
   expect(answer.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+});
+
+it('logs a full disk once with its stack, then once per interval with a count, not once per request', () => {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  const full = new StoreUnavailable(
+    Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }),
+    true,
+  );
+  const answer = () => {
+    const error = new GraphQLError(full.message, { path: ['consumeCredits'], originalError: full });
+    return formatError(error.toJSON(), error, { production: true, logger });
+  };
+  let now = Date.parse('2026-12-05T08:00:00Z');
+  const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+  try {
+    for (let i = 0; i < 1000; i += 1) {
+      expect(answer().extensions?.code).toBe('STORE_UNAVAILABLE');
+      now += 5; // 5 s in all
+    }
+    expect(lines).toHaveLength(1);
+    expect(JSON.stringify(lines[0]?.err)).toContain('database or disk is full');
+    now += REPEAT_INTERVAL_MS;
+    answer();
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatchObject({ error: full.message, repeated: 1000 });
+    expect(lines[1]).not.toHaveProperty('err');
+    // Another error is its own: logged whole at once.
+    const lost = new StoreUnavailable(new Error('14 UNAVAILABLE: No connection established'), false);
+    const error = new GraphQLError(lost.message, { path: ['consumeCredits'], originalError: lost });
+    formatError(error.toJSON(), error, { production: true, logger });
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toHaveProperty('err');
+  } finally {
+    clock.mockRestore();
+  }
 });
