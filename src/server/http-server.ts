@@ -194,9 +194,14 @@ export async function startHttpServer(
     const { status, body } = await readiness(service, options.logger, detailed);
     res.status(status).json(body);
   });
-  // Request logs are info-level: below that level the middleware would only cost time.
+  // Request logs are info-level: below that level the middleware would only cost time. Every
+  // request gets a line (Stripe's webhooks, GraphQL over GET) but the GETs of probes, /metrics and
+  // the pages' files, which would bury the rest.
   const requestLog = options.logger.isLevelEnabled('info')
-    ? pinoHttp({ logger: options.logger, autoLogging: { ignore: (req) => req.method === 'GET' } })
+    ? pinoHttp({
+        logger: options.logger,
+        autoLogging: { ignore: (req) => req.method === 'GET' && !isGraphQLPath(req.url) },
+      })
     : undefined;
   const serveGraphQL = graphqlHttpHandler(apollo, {
     bodyLimitBytes: BODY_LIMIT_BYTES,
@@ -207,8 +212,8 @@ export async function startHttpServer(
   listen.starting?.stopAnswering();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (drain.refused(res)) return;
-    if (!isGraphQLPath(req.url) || (!options.production && wantsExplorer(req))) return void app(req, res);
     requestLog?.(req, res);
+    if (!isGraphQLPath(req.url) || (!options.production && wantsExplorer(req))) return void app(req, res);
     const context = contextFor(req.headers.authorization, service, verifyToken);
     const caller = context.principal && callerKey(context.principal);
     unlessRateLimited(rateLimits.graphql(req, caller), res, windowSeconds, () => serveGraphQL(req, res, context));

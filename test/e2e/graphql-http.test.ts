@@ -215,3 +215,33 @@ it('keeps serving after refusing', async () => {
   expect(response.status).toBe(200);
   expect((await fetch(`${server.url}/graphql-other`)).status).toBe(404);
 });
+
+it("logs a line for Stripe's webhooks and GraphQL over GET, not for probes and /metrics", async () => {
+  const tag = `request-log-${process.pid}`;
+  const headers = { 'x-test-request': tag, authorization: `Bearer ${adminToken()}` };
+  const stripe = await fetch(`${server.url}/webhooks/stripe`, { method: 'POST', headers, body: '{}' });
+  const get = await fetch(`${server.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+    headers: { ...headers, 'apollo-require-preflight': 'true' },
+  });
+  expect(get.status).toBe(200);
+  for (const path of ['/healthz', '/readyz', '/metrics']) await fetch(`${server.url}${path}`, { headers });
+  // Logged after the probes: once its line is in, theirs would be too.
+  await post(catalogQuery, { 'x-test-request': tag });
+  const logged = () =>
+    server.logs
+      .filter(
+        (log) => (log.req as { headers?: Record<string, string> } | undefined)?.headers?.['x-test-request'] === tag,
+      )
+      .map((log) => ({
+        url: (log.req as { url: string }).url.split('?')[0],
+        status: (log.res as { statusCode: number }).statusCode,
+      }));
+  for (let waited = 0; logged().length < 3 && waited < 5000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  expect(logged()).toEqual([
+    { url: '/webhooks/stripe', status: stripe.status },
+    { url: '/graphql', status: 200 },
+    { url: '/graphql', status: 200 },
+  ]);
+});
