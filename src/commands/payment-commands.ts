@@ -10,7 +10,7 @@ import type { Catalog } from '../catalog/catalog';
 import type { Clock } from '../clock';
 import type { Money } from '../domain/credits';
 import type { CheckoutOffer, CreditsConsumed, ProviderDisputeFact, ProviderRefundFact } from '../domain/events';
-import { invalidCommand, notFound, notKnownYet } from '../domain/errors';
+import { foundOnceCaughtUp, invalidCommand, notFound } from '../domain/errors';
 import { keylessRefundId } from '../domain/decisions/request-purchase-refund';
 import type { EventStore } from '../eventstore/port';
 import { toWorkspaceCreditsEvent, workspaceStreamName } from '../events/workspace-stream';
@@ -256,7 +256,12 @@ export class PaymentCommands {
     metadata: CommandMetadata,
   ): Promise<CommandOutcome<{ workspaceId: string }>> {
     const { consumptionId } = request;
-    const location = await this.lookedUp(() => this.lookup.spendLocation(consumptionId), 'Consumption', consumptionId);
+    const location = await foundOnceCaughtUp(
+      () => this.lookup.spendLocation(consumptionId),
+      () => this.lookup.catchUp(),
+      'Consumption',
+      consumptionId,
+    );
     const spend = await this.spendAt(location.workspaceId, location.revision);
     if (!spend || spend.consumptionId !== consumptionId) throw notFound('Consumption', consumptionId);
     return this.handler.handle(
@@ -276,26 +281,12 @@ export class PaymentCommands {
     );
   }
 
-  /**
-   * What an index lookup finds. An id it does not know may have been written a moment ago through
-   * another replica: it is looked for again once the index includes the log as it is now, and only
-   * then NOT_FOUND (retryable when the index could not catch up in time).
-   */
-  private async lookedUp<T>(find: () => T | undefined, what: string, id: string): Promise<T> {
-    const found = find();
-    if (found !== undefined) return found;
-    const caughtUp = await this.lookup.catchUp();
-    const again = find();
-    if (again !== undefined) return again;
-    throw caughtUp ? notFound(what, id) : notKnownYet(what, id);
-  }
-
   private async workspaceOfPurchase(purchaseId: string): Promise<string> {
     const known = (): string[] | undefined => {
       const workspaces = this.lookup.workspacesOfPurchase(purchaseId);
       return workspaces.length > 0 ? workspaces : undefined;
     };
-    const workspaces = await this.lookedUp(known, 'Purchase', purchaseId);
+    const workspaces = await foundOnceCaughtUp(known, () => this.lookup.catchUp(), 'Purchase', purchaseId);
     if (workspaces.length > 1) {
       throw invalidCommand(
         `Purchase "${purchaseId}" exists in ${workspaces.length} workspaces (${workspaces.join(', ')}); say which with workspaceId.`,

@@ -69,6 +69,27 @@ export const notKnownYet = (what: string, id: string): CreditsError =>
     { id, retryable: true },
   );
 
+/**
+ * What an index of the read models finds for an id. One it does not know may have been written a
+ * moment ago through another replica, or the server may still be projecting the log (a restart, a
+ * rebuild): it is looked for again once the read models include the log as it is now, and only then
+ * NOT_FOUND, retryable when they could not catch up in time. Where to look is all this answers: the
+ * decision is made on the stream it points to.
+ */
+export async function foundOnceCaughtUp<T>(
+  find: () => T | undefined,
+  catchUp: () => Promise<boolean>,
+  what: string,
+  id: string,
+): Promise<T> {
+  const found = find();
+  if (found !== undefined) return found;
+  const caughtUp = await catchUp();
+  const again = find();
+  if (again !== undefined) return again;
+  throw caughtUp ? notFound(what, id) : notKnownYet(what, id);
+}
+
 /** A hold that is no longer active: settled, released, or past its expiry (written or not). */
 export const holdClosed = (holdId: string, status: 'SETTLED' | 'RELEASED' | 'EXPIRED', at: number): CreditsError =>
   new CreditsError(

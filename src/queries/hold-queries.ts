@@ -5,7 +5,7 @@
  */
 import type { CreditHoldsReader, CreditHoldView } from '../../projections/credit-holds-reader';
 import type { Clock } from '../clock';
-import { notFound, notKnownYet } from '../domain/errors';
+import { foundOnceCaughtUp } from '../domain/errors';
 import type { HoldStatus } from '../domain/holds';
 import { ReadModelUnavailable, type ReadModelHealth } from './credits-queries';
 
@@ -31,21 +31,17 @@ export class HoldQueries {
     return this.reader.page(workspaceId, { ...options, now: this.clock.now().getTime() });
   }
 
-  /**
-   * The workspace of a hold, as the read models have it. A hold they have not seen may have been
-   * reserved a moment ago through another replica, or this server may still be projecting the log
-   * (a restart, a rebuild): it is looked for again once they include the log as it is now, and only
-   * then NOT_FOUND. When they could not catch up in time, NOT_FOUND says so, with `retryable`.
-   */
-  async workspaceOfHold(holdId: string): Promise<string> {
-    this.healthy();
-    const seen = this.reader.workspaceOfHold(holdId);
-    if (seen !== undefined) return seen;
-    const caughtUp = await this.catchUp();
-    this.healthy();
-    const workspaceId = this.reader.workspaceOfHold(holdId);
-    if (workspaceId !== undefined) return workspaceId;
-    throw caughtUp ? notFound('Credit hold', holdId) : notKnownYet('Credit hold', holdId);
+  /** The workspace of a hold, as the read models have it; one they have not seen yet is looked for once they caught up. */
+  workspaceOfHold(holdId: string): Promise<string> {
+    return foundOnceCaughtUp(
+      () => {
+        this.healthy();
+        return this.reader.workspaceOfHold(holdId);
+      },
+      this.catchUp,
+      'Credit hold',
+      holdId,
+    );
   }
 
   /**
