@@ -93,6 +93,27 @@ export const paymentOf = (purchase: PurchaseRecord): { paymentIntentId?: string 
  */
 const moneyBack = (amount: number): number => Math.max(0, amount);
 
+/**
+ * The refund of ours a provider's report is about. Its provider refund id says so for certain. The
+ * refund id in its metadata only names one of ours that has no provider refund yet (its answer was
+ * lost) and is of the same purchase: metadata is anyone's to write at the provider, and a refund
+ * made there by hand with a copy of ours (support issuing again one that failed) is another refund,
+ * whose money must be recorded, not taken for a status change of ours.
+ */
+function knownRefund(
+  state: WorkspaceCreditsState,
+  purchase: PurchaseRecord,
+  fact: ProviderRefundFact,
+): PurchaseRefundRecord | undefined {
+  const byProvider =
+    fact.providerRefundId === undefined
+      ? undefined
+      : state.purchaseRefunds.get(state.providerRefunds.get(fact.providerRefundId) ?? '');
+  if (byProvider) return byProvider;
+  const named = fact.refundId === undefined ? undefined : state.purchaseRefunds.get(fact.refundId);
+  return named && named.providerRefundId === undefined && named.purchaseId === purchase.purchaseId ? named : undefined;
+}
+
 function decideRefund(
   state: WorkspaceCreditsState,
   workspaceId: string,
@@ -101,9 +122,7 @@ function decideRefund(
   now: number,
   recordedBy: string,
 ): WorkspaceCreditsEvent[] {
-  const known =
-    (fact.refundId === undefined ? undefined : state.purchaseRefunds.get(fact.refundId)) ??
-    state.purchaseRefunds.get(state.providerRefunds.get(fact.providerRefundId ?? '') ?? '');
+  const known = knownRefund(state, purchase, fact);
   if (known) {
     return known.purchaseId === purchase.purchaseId
       ? refundStatusChange(state, workspaceId, purchase, known, fact, now)

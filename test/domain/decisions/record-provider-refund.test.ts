@@ -147,6 +147,65 @@ describe('RecordProviderRefund: refunds made in the provider’s dashboard', () 
     expect(state.purchases.get(cheap.data.purchaseId)).toMatchObject({ amountReturned: 6, creditsRepaid: 2 });
   });
 
+  it('records a refund made by hand with a copy of ours (support issuing a failed one again) as its own', () => {
+    // Metadata is anyone's to write at the provider: re_2 names refund-1, which is re_1's.
+    const copy = dashboard({ providerRefundId: 're_2', refundId: 'refund-1', amount: 9000 });
+    const copied = recorded({
+      refundId: 'provider-re_2',
+      providerRefundId: 're_2',
+      credits: 1000,
+      creditsRepaid: 1000,
+      paysFor: 1000,
+      amount: { amount: 9000, currency: 'USD' },
+    });
+    given(bought, ours, refundPending(), refundFailed())
+      .when(providerRefund(copy))
+      .then(copied, refundSucceeded({ refundId: 'provider-re_2', providerRefundId: 're_2' }));
+    // Ours succeeded: the copy is more money back, not a repeat of it.
+    given(bought, ours, refundSucceeded())
+      .when(providerRefund(copy))
+      .then(copied, refundSucceeded({ refundId: 'provider-re_2', providerRefundId: 're_2' }));
+  });
+
+  it('fails the refund the provider id names, not the one its metadata names', () => {
+    const fromDashboard = [recorded(), refundSucceeded({ refundId: 'provider-re_9', providerRefundId: 're_9' })];
+    given(bought, ours, refundSucceeded(), ...fromDashboard)
+      .when(providerRefund(dashboard({ refundId: 'refund-1', status: 'FAILED' })))
+      .then(
+        refundFailed({
+          refundId: 'provider-re_9',
+          providerRefundId: 're_9',
+          credits: 500,
+          creditsRepaid: 500,
+          amount: { amount: 4500, currency: 'USD' },
+        }),
+      );
+  });
+
+  it('records a refund whose metadata names a refund of another purchase on its own purchase', () => {
+    const other = purchased({
+      purchaseId: 'cs_pay_2',
+      grantId: 'purchase-2',
+      credits: 2000,
+      price: { amount: 18000, currency: 'USD' },
+      payment: { provider: 'STRIPE', checkoutSessionId: 'cs_pay_2', paymentIntentId: 'pi_2' },
+    });
+    given(bought, other, ours, refundSucceeded())
+      .when(providerRefund(dashboard({ refundId: 'refund-1', amount: 18000 }), { paymentIntentId: 'pi_2' }))
+      .then(
+        recorded({
+          purchaseId: 'cs_pay_2',
+          grantId: 'purchase-2',
+          paymentIntentId: 'pi_2',
+          credits: 2000,
+          creditsRepaid: 2000,
+          paysFor: 2000,
+          amount: { amount: 18000, currency: 'USD' },
+        }),
+        refundSucceeded({ refundId: 'provider-re_9', purchaseId: 'cs_pay_2', providerRefundId: 're_9' }),
+      );
+  });
+
   it('records the spent credits its money paid for as owed', () => {
     const spent = consumed({ credits: 1800, drawdown: [draw('purchase-1', 'PURCHASED', 1800)], availableAfter: 200 });
     given(bought, spent)
