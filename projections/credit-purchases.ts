@@ -12,7 +12,7 @@ import type { Projection } from './projection';
 
 export const creditPurchasesProjection: Projection = {
   name: 'credit-purchases',
-  version: 3,
+  version: 4,
 
   migrate(db) {
     db.exec(`
@@ -206,8 +206,10 @@ export const creditPurchasesProjection: Projection = {
       `INSERT INTO provider_facts_of_unrecorded (workspace_id, payment_intent_id, fact_id, amount, status)
        VALUES (@workspaceId, @paymentIntentId, @factId, @amount, @status)
        ON CONFLICT (workspace_id, payment_intent_id, fact_id) DO UPDATE SET amount = excluded.amount, status = excluded.status
-       -- Stripe's messages come in any order: an end (made, failed, canceled, won, lost) is not undone by an older word.
-       WHERE provider_facts_of_unrecorded.status NOT IN ('SUCCEEDED', 'FAILED', 'CANCELED', 'WON', 'LOST')`,
+       -- Stripe's messages come in any order: an end (failed, canceled, won, lost) is not undone by an older
+       -- word, and a refund made moves on only to failing (a refund can fail after it succeeded), as in the domain.
+       WHERE provider_facts_of_unrecorded.status NOT IN ('FAILED', 'CANCELED', 'WON', 'LOST')
+         AND (provider_facts_of_unrecorded.status <> 'SUCCEEDED' OR excluded.status IN ('FAILED', 'CANCELED'))`,
     );
     const insertRefused = db.prepare(
       `INSERT OR IGNORE INTO refused_provider_events (event_id, type, reason, refused_at)

@@ -353,6 +353,10 @@ describe('credit purchases: what admins look after', () => {
     purchases.given(paid, dispute('OPEN')).then(returned, 0);
     // Out of order: a late, older "pending" does not undo a refund's failure.
     purchases.given(paid, refund('re_2', 3000, 'FAILED'), refund('re_2', 3000, 'PENDING')).then(returned, 0);
+    // A refund can fail after it succeeded (Stripe says so): the money did not go back after all.
+    purchases.given(paid, refund('re_1', 5000, 'SUCCEEDED'), refund('re_1', 5000, 'FAILED')).then(returned, 0);
+    purchases.given(paid, refund('re_1', 5000, 'FAILED'), refund('re_1', 5000, 'SUCCEEDED')).then(returned, 0);
+    purchases.given(paid, refund('re_1', 5000, 'SUCCEEDED'), refund('re_1', 5000, 'PENDING')).then(returned, 5000);
     purchases.given(paid, refund('re_1', 10000, 'SUCCEEDED'), dispute('OPEN'), dispute('LOST')).then(returned, 18000);
   });
 
