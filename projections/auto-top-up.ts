@@ -14,7 +14,8 @@ type Handled<Type extends WorkspaceCreditsEvent['type']> = Extract<WorkspaceCred
 export const autoTopUpProjection: Projection = {
   name: 'auto-top-up',
   // 5: money taken for a top-up that could not be credited counts in its month (collected_*).
-  version: 5,
+  // 6: so does money of another attempt that came after the top-up was paid or had ended.
+  version: 6,
 
   migrate(db) {
     db.exec(`
@@ -113,6 +114,14 @@ export const autoTopUpProjection: Projection = {
          collected_currency = coalesce(@collectedCurrency, collected_currency)
        WHERE workspace_id = @workspaceId AND top_up_id = @topUpId`,
     );
+    // Money for a top-up paid by another attempt or ended (PaidCheckoutNotCredited.autoTopUpId).
+    const chargeCollected = db.prepare(
+      `UPDATE auto_top_up_charges SET updated_at = @at, month = max(month, @collectedMonth),
+         collected_amount = CASE WHEN collected_currency = @collectedCurrency THEN collected_amount + @collectedAmount
+           ELSE @collectedAmount END,
+         collected_currency = @collectedCurrency
+       WHERE workspace_id = @workspaceId AND top_up_id = @topUpId`,
+    );
     const chargeCanceled = db.prepare(
       `UPDATE auto_top_up_charges SET status = 'CANCELED', may_still_be_paid = 1, updated_at = ?
        WHERE workspace_id = ? AND top_up_id = ? AND status = 'REQUESTED'`,
@@ -187,6 +196,17 @@ export const autoTopUpProjection: Projection = {
           collectedMonth: data.collected ? data.failedAt.slice(0, 7) : null,
           collectedCurrency: data.collected?.currency ?? null,
         }),
+      PaidCheckoutNotCredited: ({ data }) => {
+        if (data.autoTopUpId === undefined) return;
+        chargeCollected.run({
+          workspaceId: data.workspaceId,
+          topUpId: data.autoTopUpId,
+          at: Date.parse(data.receivedAt),
+          collectedMonth: data.receivedAt.slice(0, 7),
+          collectedAmount: data.amountPaid.amount,
+          collectedCurrency: data.amountPaid.currency,
+        });
+      },
       AutoTopUpPaused: ({ data }) => {
         ensure.run(data.workspaceId);
         pause.run(data.reason, data.workspaceId);

@@ -201,6 +201,12 @@ export type PaidCheckoutNotCredited = Event<
     sessionId: string;
     paymentIntentId: string | null;
     checkoutId?: string;
+    /**
+     * The auto top-up the money came for, when nothing else counts it against that top-up's month
+     * (the top-up was paid by another attempt, or had ended): it is spent of the monthly limit all
+     * the same, in the month it was taken.
+     */
+    autoTopUpId?: string;
     amountPaid: Money;
     reason: string;
     receivedAt: string;

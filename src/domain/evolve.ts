@@ -5,8 +5,8 @@
  * or takes away was worked out by the decision that wrote the event.
  */
 import { mayStillBePaid } from './auto-top-up';
-import type { Grant } from './credits';
-import type { PurchaseRefundRecord, WorkspaceCreditsState } from './state';
+import type { Grant, Money } from './credits';
+import type { PurchaseRefundRecord, TopUpRecord, WorkspaceCreditsState } from './state';
 import type { RefundStatus, WorkspaceCreditsEvent } from './events';
 import { evolveHold } from './evolve-holds';
 import { ms, optionalMs } from './instants';
@@ -52,6 +52,18 @@ function takeBack(grant: Grant, credits: number): void {
 /** A refund's status moves only forward: a late "pending" never undoes "succeeded" or "failed". */
 function advance(refund: PurchaseRefundRecord | undefined, status: RefundStatus): void {
   if (refund && refundStatusRank(status) > refundStatusRank(refund.status)) refund.status = status;
+}
+
+/**
+ * Money taken for a top-up that could not be credited: it counts against the month it was taken in,
+ * as a payment credited then would (CreditsPurchased), beside what the top-up counts already.
+ */
+function collectedFor(topUp: TopUpRecord, taken: Money, takenAt: string): void {
+  const before = topUp.collected;
+  topUp.collected =
+    before?.currency === taken.currency ? { amount: before.amount + taken.amount, currency: taken.currency } : taken;
+  const takenIn = takenAt.slice(0, 7);
+  if (takenIn > topUp.month) topUp.month = takenIn;
 }
 
 export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEvent): WorkspaceCreditsState {
@@ -224,9 +236,13 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       if (checkout) checkout.status = event.data.status === 'FAILED' ? 'PAYMENT_FAILED' : event.data.status;
       return state;
     }
-    case 'PaidCheckoutNotCredited':
+    case 'PaidCheckoutNotCredited': {
       state.uncreditedSessions.add(event.data.sessionId);
+      const topUp =
+        event.data.autoTopUpId === undefined ? undefined : state.autoTopUp.topUps.get(event.data.autoTopUpId);
+      if (topUp) collectedFor(topUp, event.data.amountPaid, event.data.receivedAt);
       return state;
+    }
     case 'PurchaseRefundRequested': {
       const data = event.data;
       takeBack(grantOf(state, data.grantId), data.credits);
@@ -402,18 +418,7 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       if (topUp) {
         topUp.failedAttempts = Math.max(topUp.failedAttempts, event.data.attempt);
         if (event.data.retryAt === null && topUp.status === 'REQUESTED') topUp.status = 'FAILED';
-        if (event.data.collected !== undefined) {
-          // Money taken while the top-up was still awaited: it counts against the month it was
-          // taken in, as a payment credited then would (CreditsPurchased above).
-          const taken = event.data.collected;
-          const before = topUp.collected;
-          topUp.collected =
-            before?.currency === taken.currency
-              ? { amount: before.amount + taken.amount, currency: taken.currency }
-              : taken;
-          const takenIn = event.data.failedAt.slice(0, 7);
-          if (takenIn > topUp.month) topUp.month = takenIn;
-        }
+        if (event.data.collected !== undefined) collectedFor(topUp, event.data.collected, event.data.failedAt);
         if (event.data.retryMonth !== undefined) topUp.month = event.data.retryMonth;
       }
       return state;

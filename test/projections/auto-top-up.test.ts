@@ -188,6 +188,26 @@ describe('auto top-up read model', () => {
     );
     // Both counted where the top-up's payment moved it, by the decider and the read model alike.
     expect(late('2025-01') + late('2025-02')).toBe(10001);
+    // Attempt 1 declined, attempt 2 paid, then attempt 1's charge paid after all: both taken.
+    const afterPaid = counted([
+      charge(declined('pi_a'), { attempt: 1 }),
+      charge(succeeded('pi_b', 5000), { attempt: 2, now: at(2000) }),
+      charge(succeeded('pi_a', 5000), { attempt: 1, now: at(3000) }),
+    ]);
+    expect(afterPaid('2025-01')).toBe(10000);
+    // Given up on, then paid short in February: counted there.
+    const afterEnd = counted(
+      [charge(declined('pi_a'), { attempt: 1 })],
+      [topUpFailed({ attempt: 3, retryAt: null, paymentIntentId: 'pi_c' })],
+    );
+    expect(afterEnd('2025-02')).toBe(0);
+    const shortAfterEnd = counted([
+      charge(declined('pi_a'), { attempt: 1 }),
+      charge(declined('pi_b'), { attempt: 2, now: at(DAY) }),
+      charge(declined('pi_c'), { attempt: 3, now: at(2 * DAY) }),
+      charge(succeeded('pi_a', 4000), { attempt: 1, now: new Date('2025-02-03T00:00:00Z') }),
+    ]);
+    expect(shortAfterEnd('2025-02')).toBe(4000);
   });
 
   it('moves a top-up to the month its retry falls in, as the decider does', () => {

@@ -52,13 +52,16 @@ function paid(
   // reference must not hide this payment.
   if (taken?.payment.provider === 'STRIPE') return [];
   const now = command.data.now.getTime();
-  const notCredited = (reason: string): WorkspaceCreditsEvent[] => [
+  // `counted`: the money is for this top-up, which no longer counts money on its way (paid by
+  // another attempt, or ended): the event counts it against the month (PaidCheckoutNotCredited).
+  const notCredited = (reason: string, counted?: TopUpRecord): WorkspaceCreditsEvent[] => [
     {
       type: 'PaidCheckoutNotCredited',
       data: {
         workspaceId,
         sessionId: paymentIntentId,
         paymentIntentId,
+        ...(counted && { autoTopUpId: counted.topUpId }),
         amountPaid: amountReceived,
         reason,
         receivedAt: iso(now),
@@ -70,7 +73,7 @@ function paid(
   // one is). Auto top-up pauses: charging again would take more money while this is unresolved; an
   // admin credits or refunds it (uncreditedPayments), and a billing manager starts it again.
   const endsTopUp = (reason: string): WorkspaceCreditsEvent[] => {
-    if (!topUp || !mayStillBePaid(topUp)) return notCredited(reason);
+    if (!topUp || !mayStillBePaid(topUp)) return notCredited(reason, topUp);
     const message =
       `Stripe collected ${amountReceived.amount} ${amountReceived.currency} (${paymentIntentId}) for this top-up, ` +
       `but it could not be credited: ${reason}. An admin will credit or refund it.`;
@@ -85,7 +88,7 @@ function paid(
   if (taken) return endsTopUp(`the purchase id ${paymentIntentId} is already a manual purchase of this workspace`);
   if (!topUp) return notCredited(`no auto top-up ${topUpId} was requested in this workspace`);
   if (topUp.status === 'SUCCEEDED')
-    return notCredited(`auto top-up ${topUpId} was already paid by ${topUp.paymentIntentId}`);
+    return notCredited(`auto top-up ${topUpId} was already paid by ${topUp.paymentIntentId}`, topUp);
   if (amountReceived.amount !== topUp.amount.amount || amountReceived.currency !== topUp.amount.currency) {
     return endsTopUp(
       `collected ${amountReceived.amount} ${amountReceived.currency} for a top-up of ${topUp.amount.amount} ${topUp.amount.currency}`,

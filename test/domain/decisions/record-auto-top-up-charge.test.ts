@@ -128,6 +128,43 @@ describe('RecordAutoTopUpCharge: paid', () => {
       .then(...endedNotCredited(5000, 'the purchase id pi_top_1 is already a manual purchase of this workspace')); // paused: not re-armed, though the manual purchase's 500 credits took the balance over the line
   });
 
+  it('counts against the month a declined attempt paid late, after another attempt paid the top-up', () => {
+    const limit = { monthlyLimit: { amount: 10000, currency: 'USD' } }; // two $50 packages a month
+    const state = given(purchased({ credits: 50 }), cardSaved(), topUpConfigured(limit), topUpRequested()).state();
+    const record = (command: Parameters<typeof decide>[0]) => {
+      const events = decide(command, state);
+      for (const event of events) evolve(state, event);
+      return events;
+    };
+    record(charge(declined('pi_attempt_1')));
+    record(charge(succeeded('pi_attempt_2'), { attempt: 2 }));
+    expect(chargedInMonth(state, '2025-01', 'USD')).toBe(5000);
+    // Stripe then reports attempt 1's charge paid after all: $100 taken this month, the limit.
+    const late = record(charge(succeeded('pi_attempt_1'), { now: at(60_000) }));
+    expect(late).toEqual([
+      {
+        type: 'PaidCheckoutNotCredited',
+        data: {
+          ...topUpNotCredited('pi_attempt_1', 5000, 'auto top-up topup-1 was already paid by pi_attempt_2').data,
+          autoTopUpId: 'topup-1',
+          receivedAt: at(60_000).toISOString(),
+        },
+      },
+    ]);
+    expect(chargedInMonth(state, '2025-01', 'USD')).toBe(10000);
+    // Delivered again, it is counted once.
+    expect(record(charge(succeeded('pi_attempt_1'), { now: at(120_000) }))).toEqual([]);
+    expect(chargedInMonth(state, '2025-01', 'USD')).toBe(10000);
+  });
+
+  it('counts money that came for a top-up after it ended, in the month it came', () => {
+    const state = given(...requested, topUpFailed(), paused('declined')).state();
+    const february = new Date('2025-02-01T00:00:00Z');
+    for (const event of decide(charge(succeeded('pi_top_1', 4000), { now: february }), state)) evolve(state, event);
+    expect(state.uncreditedSessions.has('pi_top_1')).toBe(true);
+    expect(chargedInMonth(state, '2025-02', 'USD')).toBe(4000);
+  });
+
   it('credits a payment that succeeds after its top-up was given up on: the money was taken', () =>
     given(...requested, topUpFailed(), paused('declined'))
       .when(charge(succeeded()))
