@@ -165,6 +165,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** How long the drain keeps answering new requests 503 before it closes, in flight or not. */
   shutdownLingerMs: number;
+  /** How long a client may take to send a whole request, its body included. */
+  requestTimeoutMs: number;
   expirySweepIntervalMs: number;
   /** How the reactions retry a side effect that failed: attempts before parking, first wait. */
   reactionRetry: { maxAttempts: number; firstDelayMs: number };
@@ -233,6 +235,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     SHUTDOWN_LINGER_MS: count({
       default: 1_000,
       desc: 'How long SIGTERM keeps answering new requests 503 before closing, even with none in flight',
+    }),
+    REQUEST_TIMEOUT_MS: positiveInt({
+      default: 30_000,
+      desc: 'How long a client may take to send a whole request (headers within 10 s); 408 past it',
     }),
     EXPIRY_SWEEP_INTERVAL_MS: positiveInt({
       default: 60_000,
@@ -368,6 +374,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     shutdownLingerMs: env.SHUTDOWN_LINGER_MS,
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     expirySweepIntervalMs: env.EXPIRY_SWEEP_INTERVAL_MS,
     reactionRetry: { maxAttempts: env.REACTION_MAX_ATTEMPTS, firstDelayMs: env.REACTION_FIRST_RETRY_MS },
     autoTopUpRetry: { maxAttempts: env.AUTO_TOP_UP_MAX_ATTEMPTS, firstDelayMs: env.AUTO_TOP_UP_RETRY_MS },

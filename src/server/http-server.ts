@@ -6,7 +6,7 @@
  * of links at /. Request rates are limited first (rate-limits.ts), and a shutdown answers new
  * requests 503 while those in flight finish (http-drain.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, OperationTypeNode } from 'graphql';
@@ -42,7 +42,7 @@ import type { CreditsService } from './credits-service';
 import { createRateLimits, unlessRateLimited, type RateLimitSettings } from './rate-limits';
 import { stripeWebhookRouter } from './stripe-webhook';
 import { serveSubscriptions, type SocketLimits } from './subscriptions';
-import type { StartingServer } from './starting-server';
+import { newHttpServer, type StartingServer } from './starting-server';
 
 /** The largest request body, and the largest message over a socket. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -77,6 +77,8 @@ export interface HttpServerOptions {
   socketLimits: SocketLimits;
   /** The bearer token GET /metrics asks for; without one it is off in production, open otherwise. */
   metricsToken: string | undefined;
+  /** How long a client may take to send a whole request (starting-server.ts, newHttpServer). */
+  requestTimeoutMs: number;
 }
 
 export interface RunningHttpServer {
@@ -124,7 +126,7 @@ export async function startHttpServer(
   app.set('etag', false);
   // Requests are taken once Apollo has started (see the 'request' listener below). The server that
   // answered while the service started is taken over, already listening (starting-server.ts).
-  const server = listen.starting?.server ?? createServer();
+  const server = listen.starting?.server ?? newHttpServer(options.requestTimeoutMs);
   // From SIGTERM on, new requests are answered 503 while those in flight finish (http-drain.ts).
   const drain = new HttpDrain(server, options.shutdownTimeoutMs, options.shutdownLingerMs);
   const schema = buildCreditsSchema(service.services.pubSub);

@@ -28,7 +28,8 @@ export async function serve(config: Config, logger: Logger, options: ServiceOpti
   // of the read models is not taken for a dead process. Not on PORT=0: nobody could know the port
   // the system picks before the service logs it, so nothing would probe it; a supervised
   // deployment names its port.
-  const early = config.port === 0 ? undefined : await listenWhileStarting(config.host, config.port);
+  const early =
+    config.port === 0 ? undefined : await listenWhileStarting(config.host, config.port, config.requestTimeoutMs);
   // The projection and append threads start now; the HTTP and GraphQL modules load meanwhile.
   const starting = startCreditsService(config, logger, systemClock, options);
   starting.catch(() => undefined); // a failure is reported below, once awaited
@@ -56,6 +57,7 @@ export async function serve(config: Config, logger: Logger, options: ServiceOpti
         rateLimits: config.rateLimits,
         socketLimits: config.socketLimits,
         metricsToken: config.metricsToken,
+        requestTimeoutMs: config.requestTimeoutMs,
       },
       // Taken over once the service can answer (Apollo started): the port stays open throughout.
       { host: config.host, port: config.port, ...(early && { starting: early }) },

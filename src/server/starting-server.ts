@@ -19,9 +19,27 @@ export interface StartingServer {
   close(): Promise<void>;
 }
 
+/**
+ * The service's HTTP server, with Node's deadlines for receiving a request: its headers within 10 s
+ * (or the whole deadline, if shorter) and all of it, a 1 MiB body included, within
+ * `requestTimeoutMs`, checked every second. Node's defaults (60 s and 300 s, checked every 30 s)
+ * let a client that sends most of a body and stalls hold its memory for five minutes. Once a request
+ * has arrived, answering it takes as long as it takes (a mutation waiting for Stripe).
+ */
+export const newHttpServer = (requestTimeoutMs: number): Server =>
+  createServer({
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(10_000, requestTimeoutMs),
+    connectionsCheckingInterval: 1_000,
+  });
+
 const STARTING_MESSAGE = 'The service is starting: its read models are catching up with the log. Try again shortly.';
 
-export async function listenWhileStarting(host: string, port: number): Promise<StartingServer> {
+export async function listenWhileStarting(
+  host: string,
+  port: number,
+  requestTimeoutMs: number,
+): Promise<StartingServer> {
   const starting = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/healthz') return answer(res, 200, { status: 'starting' });
@@ -29,7 +47,8 @@ export async function listenWhileStarting(host: string, port: number): Promise<S
     res.setHeader('retry-after', '5');
     answer(res, 503, { errors: [{ message: STARTING_MESSAGE, extensions: { code: 'STARTING', retryable: true } }] });
   };
-  const server = createServer(starting);
+  const server = newHttpServer(requestTimeoutMs);
+  server.on('request', starting);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
