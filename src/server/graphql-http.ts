@@ -15,11 +15,15 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { illFormedTextAt, illFormedTextMessage } from './well-formed-text';
 
-export interface GraphQLHttpOptions {
+export interface GraphQLHttpOptions<TContext> {
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes: number;
-  /** Refuses a query nested too deep to parse and validate cheaply (operation-limits.ts), before Apollo parses it. */
-  documentRefusal?: (source: string) => GraphQLError | undefined;
+  /**
+   * Refuses a document before Apollo parses it: one nested too deep to parse and validate cheaply
+   * (operation-limits.ts), or more than an anonymous caller may send. Answered with the status in
+   * the error's `http` extension, 400 without one.
+   */
+  documentRefusal?: (source: string, context: TContext) => GraphQLError | undefined;
 }
 
 class RequestError extends Error {
@@ -34,7 +38,7 @@ class RequestError extends Error {
 
 export function graphqlHttpHandler<TContext extends BaseContext>(
   apollo: ApolloServer<TContext>,
-  options: GraphQLHttpOptions,
+  options: GraphQLHttpOptions<TContext>,
 ): (req: IncomingMessage, res: ServerResponse, context: TContext) => void {
   apollo.assertStarted('graphqlHttpHandler()');
   // The caller builds the context: it has read the request's token already (to count its rate).
@@ -50,7 +54,7 @@ export function graphqlHttpHandler<TContext extends BaseContext>(
 
 async function handle<TContext extends BaseContext>(
   apollo: ApolloServer<TContext>,
-  options: GraphQLHttpOptions,
+  options: GraphQLHttpOptions<TContext>,
   req: IncomingMessage,
   res: ServerResponse,
   context: TContext,
@@ -70,9 +74,9 @@ async function handle<TContext extends BaseContext>(
   const illFormed = illFormedTextAt(variablesOf(method, body, search));
   if (illFormed) throw new RequestError(400, 'BAD_USER_INPUT', illFormedTextMessage(illFormed));
   const source = sourceOf(method, body, search);
-  const refused = source === undefined ? undefined : options.documentRefusal?.(source);
+  const refused = source === undefined ? undefined : options.documentRefusal?.(source, context);
   if (refused) {
-    res.statusCode = 400;
+    res.statusCode = (refused.extensions.http as { status?: number } | undefined)?.status ?? 400;
     res.setHeader('content-type', 'application/json; charset=utf-8');
     const extensions = Object.fromEntries(Object.entries(refused.extensions).filter(([key]) => key !== 'http'));
     res.end(JSON.stringify({ errors: [{ message: refused.message, extensions }] }));

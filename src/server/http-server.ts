@@ -109,6 +109,21 @@ function contextFor(
   }
 }
 
+/**
+ * Longest document a caller without a valid token may send in production. It can only be answered
+ * `{ __typename }` or UNAUTHENTICATED, yet parsing and validating what it sends costs as much as a
+ * member's request: a crafted document of a few tens of KB (fragments, repeated fields) takes 60 to
+ * 300 ms of the thread that serves everyone, so a few a second from one address slowed every tenant.
+ */
+export const ANONYMOUS_DOCUMENT_BYTES = 1024;
+
+const anonymousRefusal = (source: string, context: GraphQLContext): GraphQLError | undefined =>
+  context.principal || source.length <= ANONYMOUS_DOCUMENT_BYTES
+    ? undefined
+    : new GraphQLError(context.authError ?? 'Sign in: send Authorization: Bearer <token>.', {
+        extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+      });
+
 /** Whether a request is for /graphql itself (not /graphql-something). */
 const isGraphQLPath = (url: string | undefined): boolean =>
   url !== undefined && url.startsWith('/graphql') && (url.length === 8 || url[8] === '?' || url[8] === '/');
@@ -207,7 +222,8 @@ export async function startHttpServer(
     : undefined;
   const serveGraphQL = graphqlHttpHandler(apollo, {
     bodyLimitBytes: BODY_LIMIT_BYTES,
-    documentRefusal: limits.documentRefusal,
+    documentRefusal: (source, context) =>
+      (options.production && anonymousRefusal(source, context)) || limits.documentRefusal(source),
   });
   // /graphql is served without Express (see graphql-http.ts); every other path goes to Express.
   // From the next request on, the service answers: the starting answers stop in the same tick.

@@ -59,6 +59,28 @@ it('still says what was wrong', async () => {
   });
 });
 
+it('refuses at once, without parsing it, a document longer than 1 KiB from a caller without a valid token', async () => {
+  const anonymous = async (query: string, authorization?: string) => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization && { authorization }) },
+      body: JSON.stringify({ query }),
+    });
+    return { status: response.status, body: (await response.json()) as Awaited<ReturnType<typeof post>> };
+  };
+  // Fifty unused fragments of repeated fields: tens of milliseconds of validation each time.
+  const burn = `{ __typename } ${Array.from({ length: 50 }, (_, i) => `fragment F${i} on Query { ${'plans { id name includedCredits } '.repeat(16)} }`).join(' ')}`;
+  for (const authorization of [undefined, 'Bearer not.a.token']) {
+    const refused = await anonymous(burn, authorization);
+    expect(refused.status).toBe(401);
+    expect(refused.body.errors?.[0]?.extensions).toEqual({ code: 'UNAUTHENTICATED' });
+  }
+  // A liveness check still works without a token, and a member's long document is taken.
+  expect(await anonymous('{ __typename }')).toEqual({ status: 200, body: { data: { __typename: 'Query' } } });
+  const long = `query Plans { ${'plans { id } '.repeat(16)} } ${'#'.repeat(2000)}`;
+  expect((await anonymous(long, `Bearer ${adminToken()}`)).status).toBe(200);
+});
+
 describe('over graphql-ws', () => {
   const errorsOf = async (query: string) => {
     const { client } = wsClient(server.url, bearer(adminToken()));

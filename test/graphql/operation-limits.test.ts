@@ -254,9 +254,15 @@ describe('the shape of a document, measured before validation', () => {
         `{ workspaceCredits(workspaceId: "w") { ${copies(9, 'available')} ... on WorkspaceCredits { ${copies(8, 'available')} } } }`,
       )?.extensions,
     ).toMatchObject({ code: 'FIELD_REPEATED', actual: 17 });
-    // __typename, which clients add to every selection set and fragment, is not counted; named
+    // __typename, which clients add to every selection set and fragment, may come 100 times; named
     // fragments are counted where they are defined, and aliases are other names.
-    expect(documentRefusal(`{ ${copies(40, '__typename')} }`)).toBeUndefined();
+    expect(documentRefusal(`{ ${copies(100, '__typename')} }`)).toBeUndefined();
+    expect(documentRefusal(`{ ${copies(9990, '__typename')} }`)?.extensions).toEqual({
+      code: 'FIELD_REPEATED',
+      limit: 100,
+      actual: 9990,
+      http: { status: 400 },
+    });
     const fragment = (name: string) => `fragment ${name} on WorkspaceCredits { __typename available held }`;
     expect(
       documentRefusal(
