@@ -105,6 +105,50 @@ describe('over graphql-ws', () => {
     });
   });
 
+  it('refuses a subscription whose root field is skipped or included by a condition, and keeps the socket', async () => {
+    const { client } = wsClient(server.url, bearer(adminToken()));
+    const errorsOn = (query: string, variables?: Record<string, unknown>) =>
+      client
+        .iterate({ query, ...(variables && { variables }) })
+        .next()
+        .then(
+          () => [],
+          (errors: { message: string; extensions?: { code?: string } }[]) => errors,
+        );
+    try {
+      const root = 'workspaceCreditsChanged(workspaceId: "w")';
+      for (const [query, variables] of [
+        [`subscription ($s: Boolean!) { ${root} @skip(if: $s) { available } }`, undefined],
+        [`subscription { ${root} @skip(if: true) { available } }`, undefined],
+        [`subscription W { ...F } fragment F on Subscription { ${root} @include(if: false) { available } }`, undefined],
+        [`subscription ($i: Boolean!) { ... @include(if: $i) { ${root} { available } } }`, { i: true }],
+      ] as const) {
+        const [error] = await errorsOn(query, variables);
+        expect(error).toMatchObject({
+          message: expect.stringMatching(/may not use @skip or @include on its root field\.$/) as unknown,
+          extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+        });
+      }
+      // The same socket goes on answering.
+      const [next] = await errorsOn('subscription { workspaceCreditsChanged(workspaceId: "w") { availabl } }');
+      expect(next).toMatchObject({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    } finally {
+      await client.dispose();
+    }
+    // Over HTTP, refused as invalid rather than answered 500.
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken()}` },
+      body: JSON.stringify({
+        query: 'subscription ($s: Boolean!) { workspaceCreditsChanged(workspaceId: "w") @skip(if: $s) { available } }',
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as Awaited<ReturnType<typeof post>>).errors?.[0]?.extensions).toEqual({
+      code: 'GRAPHQL_VALIDATION_FAILED',
+    });
+  });
+
   it('names no other schema element', async () => {
     const [error] = await errorsOf('subscription { workspaceCreditsChange(workspaceId: "w") { available } }');
     expect(error).toEqual({

@@ -272,6 +272,25 @@ describe('the shape of a document, measured before validation', () => {
     expect(documentRefusal(`{ a: __typename b: __typename c: __typename d: __typename }`)).toBeUndefined();
   });
 
+  it("refuses a condition on a subscription's root field, and leaves conditions below it and in queries alone", () => {
+    const root = 'workspaceCreditsChanged(workspaceId: "w")';
+    expect(documentRefusal(`subscription S { ${root} @skip(if: true) { available } }`)?.extensions).toEqual({
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      http: { status: 400 },
+    });
+    expect(
+      documentRefusal(
+        `subscription { ...A } fragment A on Subscription { ...B } fragment B on Subscription { ${root} @include(if: $x) { available } }`,
+      )?.message,
+    ).toBe('An anonymous subscription may not use @skip or @include on its root field.');
+    expect(documentRefusal(`subscription { ${root} { available held @skip(if: true) } }`)).toBeUndefined();
+    expect(
+      documentRefusal(`query { workspaceCredits(workspaceId: "w") @skip(if: true) { available } }`),
+    ).toBeUndefined();
+    // A cycle of fragments is left to validation, as elsewhere.
+    expect(documentRefusal(`subscription { ...A } fragment A on Subscription { ...A }`)).toBeUndefined();
+  });
+
   it('refuses more than 50 fragments as TOO_MANY_FRAGMENTS, and leaves cycles and syntax errors to validation', () => {
     const fragments = (n: number) =>
       `{ __typename } ${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { __typename }`).join(' ')}`;

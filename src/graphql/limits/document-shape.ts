@@ -17,7 +17,14 @@
  * Sizes go through named fragments with each fragment counted once (memoized); a cycle of
  * fragments counts as nothing here, and validation refuses it (NoFragmentCycles).
  */
-import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import {
+  GraphQLError,
+  Kind,
+  OperationTypeNode,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type SelectionSetNode,
+} from 'graphql';
 import { QueryLimitExceeded } from './query-limit-exceeded';
 
 /** Most fragment definitions in one document. */
@@ -33,11 +40,13 @@ export const MAX_TYPENAME = 100;
 
 type Counts = Map<string, number>;
 
-export function documentShapeRefusal(document: DocumentNode, maxCost: number): QueryLimitExceeded | undefined {
+export function documentShapeRefusal(document: DocumentNode, maxCost: number): GraphQLError | undefined {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
+  const conditional = conditionalSubscriptionRoot(document, fragments);
+  if (conditional) return conditional;
   if (fragments.size > MAX_FRAGMENTS) {
     return new QueryLimitExceeded(
       'TOO_MANY_FRAGMENTS',
@@ -132,5 +141,42 @@ export function documentShapeRefusal(document: DocumentNode, maxCost: number): Q
     if (refusal) return refusal;
   }
 
+  return undefined;
+}
+
+const isConditional = (directive: { name: { value: string } }): boolean =>
+  directive.name.value === 'skip' || directive.name.value === 'include';
+
+/**
+ * A subscription has exactly one root field, so it may not be skipped or included by a condition
+ * (the GraphQL specification's draft and graphql-js 17 say so). graphql-js 16 instead throws while
+ * validating one whose condition is a variable, and while subscribing to one whose root field a
+ * literal condition took away: an internal error over HTTP, a socket closed with 4500 over
+ * graphql-ws. Refused here as the validation error it is.
+ */
+function conditionalSubscriptionRoot(
+  document: DocumentNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+): GraphQLError | undefined {
+  const seen = new Set<string>();
+  const conditionalIn = (set: SelectionSetNode): boolean =>
+    set.selections.some((selection) => {
+      if (selection.directives?.some(isConditional)) return true;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return conditionalIn(selection.selectionSet);
+      if (selection.kind !== Kind.FRAGMENT_SPREAD || seen.has(selection.name.value)) return false;
+      seen.add(selection.name.value);
+      const fragment = fragments.get(selection.name.value);
+      return fragment !== undefined && conditionalIn(fragment.selectionSet);
+    });
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION || definition.operation !== OperationTypeNode.SUBSCRIPTION)
+      continue;
+    if (!conditionalIn(definition.selectionSet)) continue;
+    const name = definition.name ? `Subscription "${definition.name.value}"` : 'An anonymous subscription';
+    return new GraphQLError(`${name} may not use @skip or @include on its root field.`, {
+      nodes: definition,
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+    });
+  }
   return undefined;
 }

@@ -11,6 +11,7 @@ import {
   Source,
   TokenKind,
   type DocumentNode,
+  type GraphQLError,
   type GraphQLSchema,
   type ParseOptions,
   type ValidationRule,
@@ -32,7 +33,7 @@ export interface OperationLimits {
    * steps pay for many times over (document-shape.ts: fragments that expand past the cost limit, a
    * field repeated in one selection set, too many fragments). A syntax error is left to the parser.
    */
-  documentRefusal: (source: string) => QueryLimitExceeded | undefined;
+  documentRefusal: (source: string) => GraphQLError | undefined;
   /** Depth and aliases: they depend on the document alone, so they run with validation. */
   validationRules: ValidationRule[];
   /** The cost, which depends on variables too: the refusal, or undefined within the limit. */
@@ -87,7 +88,7 @@ export function operationLimits(schema: GraphQLSchema, limits: QueryLimits): Ope
   // Clients send the same few documents again and again (Apollo caches their parse the same way):
   // those that passed are remembered rather than lexed and parsed at every request.
   const passed = new Set<string>();
-  const refusalOf = (source: string): QueryLimitExceeded | undefined => {
+  const refusalOf = (source: string): GraphQLError | undefined => {
     const actual = nestingOf(source, limits.maxTokens);
     if (actual > maxNesting) {
       return new QueryLimitExceeded(
