@@ -39,7 +39,7 @@ export const LAYERS = {
 
   // Configuration read by both sides: the rate card, plans and packages; tokens and roles.
   catalog: { pattern: 'src/catalog/**', imports: ['domain'] },
-  auth: { pattern: 'src/auth/**', imports: ['make-directory'] },
+  auth: { pattern: 'src/auth/**', imports: ['make-directory', 'domain'] },
 
   // Where events live in the store and how old versions read today.
   events: { pattern: 'src/events/**', imports: ['domain', 'eventstore-port'] },

@@ -8,12 +8,24 @@ import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { PLAIN_TEXT } from '../domain/plain-text';
+import { WORKSPACE_ID_PATTERN, WORKSPACE_ID_RULE } from '../domain/workspace-id';
 import { ROLES, type Principal } from './principal';
 import { secretFileOf } from '../make-directory';
 
+/**
+ * The claims, held to the rules the API holds the same values to: the subject is recorded as the
+ * actor of every change (the ledger, exports, usage by member), and the workspace id names streams
+ * and, with the subject, a caller's rate-limit and socket counts (`workspace/subject`).
+ */
 const claimsSchema = z.object({
-  sub: z.string().min(1),
-  workspaceId: z.string().min(1),
+  sub: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(PLAIN_TEXT)
+    .regex(/^[^\t\r\n]*$/),
+  workspaceId: z.string().regex(WORKSPACE_ID_PATTERN),
   role: z.enum(ROLES),
   admin: z.boolean().optional(),
 });
@@ -63,7 +75,12 @@ function verifyClaims(token: string, key: KeyObject, clockTimestamp: number): Ve
     );
   }
   const claims = claimsSchema.safeParse(payload);
-  if (!claims.success) throw new InvalidTokenError('The token lacks the sub, workspaceId or role claims.');
+  if (!claims.success) {
+    throw new InvalidTokenError(
+      'The token lacks the sub, workspaceId or role claims, or one is malformed (sub: 1-256 characters on one ' +
+        `line without control or text-direction characters; ${WORKSPACE_ID_RULE}).`,
+    );
+  }
   const { exp, nbf } = payload as { exp?: unknown; nbf?: unknown };
   if (typeof exp !== 'number') throw new InvalidTokenError('The token has no exp claim; tokens must expire.');
   // An exp past any date (1e300, past year 9999) is a token that never expires under another name.

@@ -116,10 +116,32 @@ describe.each([
     );
     const unsigned = jwt.sign({ sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER' }, '', { algorithm: 'none' });
     expect(refusal(() => verify(unsigned))).toBe('The token is not valid.');
-    expect(refusal(() => verify(signedAt(T0, { sub: 'user-1', role: 'MEMBER', exp: T0 / 1000 + 60 })))).toBe(
-      'The token lacks the sub, workspaceId or role claims.',
+    expect(refusal(() => verify(signedAt(T0, { sub: 'user-1', role: 'MEMBER', exp: T0 / 1000 + 60 })))).toMatch(
+      /^The token lacks the sub, workspaceId or role claims, or one is malformed/,
     );
     expect(refusal(() => verify('not.a.token'))).toBe('The token is not valid.');
+  });
+
+  it('refuses claims the API would refuse as input: a subject with controls, a malformed workspace id', () => {
+    const { verify } = verifierAt(T0, cacheSize);
+    const withClaims = (claims: Record<string, unknown>) =>
+      signedAt(T0, { sub: 'user-1', workspaceId: 'ws-1', role: 'MEMBER', exp: T0 / 1000 + 60, ...claims });
+    for (const claims of [
+      { sub: 'evil\u0000\u001b]0;pwned\u0007' },
+      { sub: 'a\nb' },
+      { sub: 'abc\u202Efdp.exe' },
+      { sub: '\ud800' },
+      { sub: 'x'.repeat(257) },
+      { workspaceId: 'acme/x' },
+      { workspaceId: '' },
+      { workspaceId: '-acme' },
+    ]) {
+      expect(refusal(() => verify(withClaims(claims)))).toMatch(/or one is malformed \(sub: 1-256 characters/);
+    }
+    expect(verify(withClaims({ sub: 'auth0|5f1c9e 👩‍💻 Zoë' }))).toMatchObject({ subject: 'auth0|5f1c9e 👩‍💻 Zoë' });
+    expect(verify(withClaims({ sub: 'x'.repeat(256), workspaceId: 'a.b:c-d_e' }))).toMatchObject({
+      workspaceId: 'a.b:c-d_e',
+    });
   });
 });
 

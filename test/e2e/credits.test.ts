@@ -265,10 +265,24 @@ describe('refusals change nothing', () => {
         { input: { workspaceId, credits: 10, reason, idempotencyKey: `grant-${reason.length}` } },
         adminToken(),
       );
-    for (const reason of ['goodwill\u0000', '\u001b[31mred', 'c1 \u009b31m', 'bell\u0007', 'approved\rREFUSED']) {
+    for (const reason of [
+      'goodwill\u0000',
+      '\u001b[31mred',
+      'c1 \u009b31m',
+      'bell\u0007',
+      'approved\rREFUSED',
+      // Characters that change how the text around them reads, unseen.
+      'refund \u202Efdp.exe',
+      'isolated \u2066x\u2069',
+      'line\u2028separator',
+      '\uFEFFbom',
+      'non\uFFFF',
+    ]) {
       const refused = await grant(reason);
       expect(refused.code).toBe('BAD_USER_INPUT');
-      expect(JSON.stringify(refused.extensions)).toMatch(/reason must not contain control characters/);
+      expect(JSON.stringify(refused.extensions)).toMatch(
+        /reason must not contain control or text-direction characters/,
+      );
     }
     const reference = await expectError(
       server.url,
@@ -282,7 +296,14 @@ describe('refusals change nothing', () => {
     const twoLines = await expectData(
       server.url,
       GrantCreditsDocument,
-      { input: { workspaceId, credits: 10, reason: 'goodwill\r\nafter\tthe outage 🙂', idempotencyKey: 'two-lines' } },
+      {
+        input: {
+          workspaceId,
+          credits: 10,
+          reason: 'goodwill\r\nafter\tthe outage 🙂 👩‍💻 مرحبا',
+          idempotencyKey: 'two-lines',
+        },
+      },
       adminToken(),
     );
     expect(twoLines.grantCredits.available).toBe(10);
