@@ -134,6 +134,7 @@ const absoluteUrl = makeValidator<string>((input) => {
  * whether the machine has it shows when the server listens.
  */
 const listenHost = makeValidator<string>((input) => {
+  if (input === '') return input; // the mode's default, below
   const name =
     /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
   if (isIP(input) === 0 && !name.test(input)) {
@@ -215,7 +216,10 @@ function refuseInvalid({ errors }: { errors: Partial<Record<string, Error>> }): 
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const settings = {
     NODE_ENV: str({ choices: ['development', 'test', 'production'], default: 'development' }),
-    HOST: listenHost({ default: '0.0.0.0', desc: 'Interface the HTTP server listens on' }),
+    HOST: listenHost({
+      default: '',
+      desc: 'Interface the HTTP server listens on; unset: 0.0.0.0 in production, 127.0.0.1 otherwise',
+    }),
     PORT: listenPort({ default: 4000, desc: 'HTTP port; 0 picks a free one' }),
     DATA_DIR: directory({
       default: './data',
@@ -360,7 +364,9 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
   const dataDir = resolve(env.DATA_DIR);
   return {
     production: env.NODE_ENV === 'production',
-    host: env.HOST,
+    // Outside production the server hands out demo tokens and may reach private addresses
+    // (WEBHOOK_ALLOW_PRIVATE_URLS): it listens on this machine alone unless told otherwise.
+    host: env.HOST || (env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1'),
     port: env.PORT,
     dataDir,
     eventStoreFile: join(dataDir, 'events.sqlite'),

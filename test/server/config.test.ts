@@ -56,7 +56,10 @@ describe('secrets in production', () => {
   });
 
   it('takes secrets of your own', () => {
-    expect(loadConfig({ DATA_DIR: '/tmp/unused', NODE_ENV: 'production', ...own }).production).toBe(true);
+    expect(loadConfig({ DATA_DIR: '/tmp/unused', NODE_ENV: 'production', ...own })).toMatchObject({
+      production: true,
+      host: '0.0.0.0',
+    });
   });
 });
 
@@ -66,6 +69,10 @@ describe('addresses and settings that depend on each other', () => {
     for (const host of ['0.0.0.0', '::', '127.0.0.1', 'localhost', 'credits-api.internal']) {
       expect(loadConfig({ DATA_DIR: '/tmp/unused', HOST: host }).host).toBe(host);
     }
+    // Unset: this machine alone outside production (demo tokens are handed out there), every
+    // interface in production (a container).
+    expect(loadConfig({ DATA_DIR: '/tmp/unused' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ DATA_DIR: '/tmp/unused', NODE_ENV: 'development' }).host).toBe('127.0.0.1');
     const message = refusal({
       STRIPE_API_BASE: 'notaurl',
       CHECKOUT_SUCCESS_URL: 'nope',
