@@ -468,6 +468,14 @@ describe('usage', () => {
       alice,
     );
     expect(badRange.code).toBe('BAD_USER_INPUT');
+    // The ledger refuses an empty window the same way, rather than answering an empty page.
+    for (const window of [
+      { from: to, to: from },
+      { from, to: from },
+    ]) {
+      const badLedger = await expectError(server.url, CreditLedgerDocument, { workspaceId, ...window }, alice);
+      expect(badLedger).toMatchObject({ code: 'BAD_USER_INPUT', message: 'from must be earlier than to.' });
+    }
   });
 });
 

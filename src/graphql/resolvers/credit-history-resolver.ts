@@ -29,6 +29,8 @@ export class CreditHistoryResolver {
   ): CreditLedgerConnection {
     requireWorkspaceAccess(context, workspaceId);
     if (first != null && last != null) throw badInput('Give first or last, not both.');
+    // An empty window is a mistake in the query, not an empty ledger, as for creditUsage.
+    if (from != null && to != null && !(from < to)) throw badInput('from must be earlier than to.');
     const window = last == null ? { first: first ?? DEFAULT_LEDGER_PAGE } : { last };
     const { entries, hasNextPage, hasPreviousPage } = context.services.queries.ledgerPage(workspaceId, {
       ...window,
