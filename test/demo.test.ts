@@ -12,8 +12,8 @@ import { chromium, type Browser } from 'playwright-core';
 import { WorkspaceCreditsDocument } from './generated/graphql';
 import { expectData } from './support/graphql-client';
 import { freePort } from './support/server-process';
+import { CHROMIUM } from './support/chromium';
 
-const CHROMIUM = '/usr/bin/chromium';
 const README = readFileSync('README.md', 'utf8');
 
 /** The one command of the fenced `sh` block under "## Buy credits locally", without its comment. */

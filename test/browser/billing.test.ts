@@ -41,10 +41,10 @@ import { applyAllowance, expectData } from '../support/graphql-client';
 import { adminToken, freePort, newDataDir, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 import { startStripeDouble, type StripeDouble } from '../../tools/stripe-double';
+import { CHROMIUM } from '../support/chromium';
 
 jest.setTimeout(30_000);
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(__dirname, '../..');
 const ARTIFACTS = join(ROOT, 'test/artifacts');
 const WEBHOOK_SECRET = 'whsec_test_billing_page';

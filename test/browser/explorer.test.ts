@@ -13,6 +13,7 @@ import { verifyToken } from '../../src/auth/tokens';
 import { ApplyPlanAllowanceDocument } from '../generated/graphql';
 import { expectData } from '../support/graphql-client';
 import { adminToken, startServer, TEST_JWT_SECRET, type ServerProcess } from '../support/server-process';
+import { CHROMIUM } from '../support/chromium';
 
 jest.setTimeout(60_000);
 
@@ -42,7 +43,7 @@ describe('in development', () => {
     );
     userDataDir = mkdtempSync(join(tmpdir(), 'explorer-chromium-'));
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: '/usr/bin/chromium',
+      executablePath: CHROMIUM,
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
       viewport: { width: 1280, height: 800 },
