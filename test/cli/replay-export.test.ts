@@ -187,6 +187,29 @@ it("runs an analyst's projection over the whole history", () => {
   expect(stderr).toMatch(/replayed 18 events/);
 });
 
+it('counts in the example projection what creditUsage counts: settled holds, net of spends given back', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the example is a CommonJS module
+  const example = require('../fixtures/analyst-projection.js') as {
+    init(): unknown;
+    apply(state: unknown, event: { type: string; data: Record<string, unknown> }): unknown;
+    result(state: unknown): unknown;
+  };
+  let state = example.init();
+  for (const event of [
+    { type: 'CreditsConsumed', data: { consumptionId: 'c1', action: 'PERSON_ENRICHMENT', credits: 70 } },
+    { type: 'CreditHoldSettled', data: { consumptionId: 'c2', action: 'ORG_CHART_GENERATION', credits: 300 } },
+    { type: 'CreditConsumptionRefunded', data: { consumptionId: 'c1', credits: 14 } },
+    { type: 'CreditConsumptionRefunded', data: { consumptionId: 'c2', credits: 100 } },
+  ]) {
+    state = example.apply(state, event);
+  }
+  expect(example.result(state)).toEqual({
+    events: 4,
+    creditsByAction: { PERSON_ENRICHMENT: 56, ORG_CHART_GENERATION: 200 },
+    purchasesByProvider: {},
+  });
+});
+
 it('names the event a custom projection failed on, with its error', () => {
   const run = spawnCreditsCli(dataDir, [
     'replay',
