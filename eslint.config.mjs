@@ -99,9 +99,11 @@ export default tseslint.config(
         'error',
         { acceptedIdNames: ['id'], acceptedIdTypes: ['ID'], exceptions: { types: valueTypes } },
       ],
-      // - Short, complete lists (plans, packages, grants, purchases, drawdowns, usage buckets) are
-      //   plain lists; only the ledger grows without bound, and it is a connection. Ids are unique per
-      //   type, not global, and there is no node(id:) query, so edges' nodes do not implement Node.
+      // - Short, complete lists (plans, packages, grants, drawdowns, usage buckets) are plain lists;
+      //   what grows without bound is a connection (the ledger, holds, purchases) or a plain list
+      //   paged by the last item's id (alerts, webhook deliveries: README, GraphQL conventions). Ids
+      //   are unique per type, not global, and there is no node(id:) query, so edges' nodes do not
+      //   implement Node.
       '@graphql-eslint/relay-edge-types': [
         'error',
         { withEdgeSuffix: true, shouldImplementNode: false, listTypeCanWrapOnlyEdgeType: false },
