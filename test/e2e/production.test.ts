@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { adminToken, startServer, type ServerProcess } from '../support/server-process';
+import { adminToken, newDataDir, startServer, type ServerProcess } from '../support/server-process';
 import { bearer, wsClient } from '../support/ws-client';
 
 let server: ServerProcess;
@@ -209,6 +209,34 @@ describe('the signing secret', () => {
     expect(forever.status).toBe(1);
     expect(forever.stdout).toBe('');
     expect(forever.stderr).toContain('A lifetime of 300000000000 seconds ends after 9999-12-31');
+  });
+
+  it('makes npm run token refuse a workspace or subject the server would refuse, and say when it made a secret', () => {
+    const token = (args: string[], env: Record<string, string>) =>
+      spawnSync(process.execPath, [join(__dirname, '../../dist/src/cli/token.js'), ...args], {
+        env: { PATH: process.env.PATH, ...env },
+        encoding: 'utf8',
+      });
+    const secret = { AUTH_JWT_SECRET: 'a'.repeat(40) };
+    for (const [args, rule] of [
+      [['--workspace', 'acme/x'], /workspaceId must be 1-128 letters/],
+      [['--workspace', 'w', '--subject', 'a\u001b[2Jb'], /sub: 1-256 characters on one line/],
+      [['--workspace', 'w', '--subject', 'x'.repeat(257)], /sub: 1-256 characters on one line/],
+    ] as const) {
+      const refused = token([...args], secret);
+      expect(refused.status).toBe(1);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toMatch(rule);
+    }
+    // Outside production without AUTH_JWT_SECRET, a DATA_DIR no server has used gets a new secret.
+    const dataDir = newDataDir();
+    const first = token(['--workspace', 'w'], { DATA_DIR: dataDir });
+    expect(first.status).toBe(0);
+    expect(first.stderr).toContain(
+      `No server has used DATA_DIR (${dataDir}) yet: a new development secret was made there.`,
+    );
+    const second = token(['--workspace', 'w'], { DATA_DIR: dataDir });
+    expect(second.stderr).toBe('');
   });
 
   it('counts bytes, not characters', async () => {
