@@ -246,8 +246,10 @@ export function startCreditPurchaseInput(args: StartCreditPurchaseArgs): StartCr
 
 @InputType({ description: 'Unspent credits of a purchase to take back, and the money to return.' })
 export class RefundCreditPurchaseInput {
-  @Field(() => ID)
-  @Length(1, 200)
+  @Field(() => ID, {
+    description: 'The purchase id, or the purchase’s id in this API (CreditPurchase.id, <workspaceId>/<purchaseId>).',
+  })
+  @Length(1, 330)
   purchaseId!: string;
 
   @Field(() => ID, {

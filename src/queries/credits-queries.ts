@@ -39,7 +39,7 @@ import { FoldTurns } from './fold-turns';
 /** How far ahead of this server's clock a caller's "now" may run and still be taken for now. */
 const CLOCK_SKEW_MS = 60_000;
 
-export type { AlertView };
+export type { AlertView, CreditPurchaseView };
 
 export interface WorkspaceCreditsView extends Omit<CreditBalance, 'grants'> {
   /** The workspace for the balance now; `<workspace>@<instant>` for the balance at an instant. */
@@ -218,6 +218,12 @@ export class CreditsQueries {
   ): ReturnType<CreditPurchasesReader['page']> {
     this.healthy('credit-purchases');
     return this.purchasesReader.page(workspaceId, options);
+  }
+
+  /** Whether this server's read models know the purchase (where to look only: nothing is decided on it). */
+  hasPurchase(workspaceId: string, purchaseId: string): boolean {
+    this.healthy('credit-purchases');
+    return this.purchasesReader.purchase(workspaceId, purchaseId) !== undefined;
   }
 
   refund(workspaceId: string, refundId: string): PurchaseRefundView | undefined {

@@ -333,7 +333,7 @@ describe('the Billing page', () => {
     expect(await balance()).toMatchObject({ available: 2080, purchased: { granted: 2000, remaining: 2000 } });
     const purchases = (await expectData(server.url, CreditPurchasesDocument, { workspaceId: WORKSPACE }, adminToken()))
       .creditPurchases;
-    expect(purchases.map((purchase) => purchase.id)).toEqual([sessionId]);
+    expect(purchases.map((purchase) => purchase.purchaseId)).toEqual([sessionId]);
 
     if (process.env.BILLING_DOCS_SCREENSHOT) {
       await page.evaluate('window.scrollTo(0, 0)');

@@ -339,7 +339,7 @@ describe('one charge per crossing', () => {
     expect(topped.autoTopUp.chargedThisMonth).toEqual({ amount: 5_000, currency: 'USD' });
     const purchases = (await expectData(server.url, CreditPurchasesDocument, { workspaceId }, admin)).creditPurchases;
     expect(purchases).toHaveLength(1);
-    expect(purchases[0]).toMatchObject({ id: chargesOf(workspaceId)[0]!.id, credits: 500, status: 'PAID' });
+    expect(purchases[0]).toMatchObject({ purchaseId: chargesOf(workspaceId)[0]!.id, credits: 500, status: 'PAID' });
     // The webhook came too (payment_intent.succeeded): nothing credited twice.
     await eventually(
       () =>
@@ -402,7 +402,7 @@ describe('a top-up is a purchase', () => {
       async () => (await expectData(server.url, CreditPurchasesDocument, { workspaceId }, admin)).creditPurchases,
       (purchases) => purchases[0]?.status === 'DISPUTED',
     );
-    expect(disputed[0]).toMatchObject({ id: purchaseId, status: 'DISPUTED' });
+    expect(disputed[0]).toMatchObject({ purchaseId, status: 'DISPUTED' });
     // The card's holder contests an automatic charge: auto top-up stops charging that card.
     const paused = await eventually(
       () => autoTopUpOf(workspaceId),

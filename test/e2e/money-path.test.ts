@@ -546,8 +546,9 @@ describe('ids, and what the catalog says meanwhile', () => {
     }
     const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { status: string };
     expect(ready.status).not.toBe('projection-failed');
-    expect((await purchasesOf(a))[0]?.id).toBe('INV-SAME-1');
-    expect((await purchasesOf(b))[0]?.id).toBe('INV-SAME-1');
+    // The same purchase id, but ids of their own: a client cache keyed by type and id keeps both.
+    expect((await purchasesOf(a))[0]).toMatchObject({ id: `${a}/INV-SAME-1`, purchaseId: 'INV-SAME-1' });
+    expect((await purchasesOf(b))[0]).toMatchObject({ id: `${b}/INV-SAME-1`, purchaseId: 'INV-SAME-1' });
     const ambiguous = await expectError(
       server.url,
       RefundCreditPurchaseDocument,
@@ -563,6 +564,11 @@ describe('ids, and what the catalog says meanwhile', () => {
     expect(refunded).toMatchObject({ workspaceId: b, status: 'SUCCEEDED', credits: 500 });
     expect((await balanceOf(a)).available).toBe(500);
     expect((await balanceOf(b)).available).toBe(0);
+    // The purchase's id in this API names its workspace too: a refund needs nothing else.
+    const byId = (await refund({ purchaseId: `${a}/INV-SAME-1`, credits: 200, reason: 'r' })).data
+      ?.refundCreditPurchase;
+    expect(byId).toMatchObject({ workspaceId: a, purchaseId: 'INV-SAME-1', status: 'SUCCEEDED', credits: 200 });
+    expect((await balanceOf(a)).available).toBe(300);
   });
 
   it('refuses a manual purchase under a Checkout session’s id, so the card payment is still credited', async () => {
@@ -578,7 +584,11 @@ describe('ids, and what the catalog says meanwhile', () => {
     expect((await balanceOf(workspaceId)).available).toBe(0);
     expect((await stripe.completeCheckout(session.id)).status).toBe(200);
     expect(await balanceOf(workspaceId)).toMatchObject({ available: 2000 });
-    expect((await purchasesOf(workspaceId))[0]).toMatchObject({ id: session.id, amountPaid: { amount: 18000 } });
+    expect((await purchasesOf(workspaceId))[0]).toMatchObject({
+      id: `${workspaceId}/${session.id}`,
+      purchaseId: session.id,
+      amountPaid: { amount: 18000 },
+    });
   });
 
   it('credits a Checkout at the price it was opened with, after the catalog changed and the server restarted', async () => {

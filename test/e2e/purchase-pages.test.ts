@@ -38,7 +38,7 @@ test('pages through every purchase, newest first, in the order creditPurchases l
   for (const reference of ['INV-b', 'INV-a', 'INV:c', 'INV-e', 'INV-d']) await buy(workspaceId, reference);
   const all = (
     await expectData(server.url, CreditPurchasesDocument, { workspaceId }, tokenFor(workspaceId, 'OWNER'))
-  ).creditPurchases.map((purchase) => purchase.id);
+  ).creditPurchases.map((purchase) => purchase.purchaseId);
   expect([...all].sort()).toEqual(['INV-a', 'INV-b', 'INV-d', 'INV-e', 'INV:c']);
 
   const first = await page(workspaceId, 2);
@@ -51,12 +51,12 @@ test('pages through every purchase, newest first, in the order creditPurchases l
   await buy(workspaceId, 'INV-f');
   const third = await page(workspaceId, 2, second.pageInfo.endCursor ?? undefined);
   expect(third.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
-  const paged = [...first.edges, ...second.edges, ...third.edges].map((edge) => edge.node.id);
+  const paged = [...first.edges, ...second.edges, ...third.edges].map((edge) => edge.node.purchaseId);
   expect(paged).toEqual(all);
   expect(third.edges).toHaveLength(1);
 
   // The newest page now starts with the new purchase; past the last, an empty page.
-  expect((await page(workspaceId, 1)).edges.map((edge) => edge.node.id)).toEqual(['INV-f']);
+  expect((await page(workspaceId, 1)).edges.map((edge) => edge.node.purchaseId)).toEqual(['INV-f']);
   const beyond = await page(workspaceId, 2, third.pageInfo.endCursor ?? undefined);
   expect(beyond).toEqual({
     edges: [],
@@ -73,13 +73,13 @@ test('pages past purchases with long ids: a live Stripe session id, a 200-charac
   const seen: string[] = [];
   for (let after: string | undefined; ;) {
     const next = await page(workspaceId, 1, after);
-    seen.push(...next.edges.map((edge) => edge.node.id));
+    seen.push(...next.edges.map((edge) => edge.node.purchaseId));
     if (!next.pageInfo.hasNextPage) break;
     after = next.pageInfo.endCursor ?? undefined;
   }
   const listed = (
     await expectData(server.url, CreditPurchasesDocument, { workspaceId }, tokenFor(workspaceId, 'OWNER'))
-  ).creditPurchases.map((purchase) => purchase.id);
+  ).creditPurchases.map((purchase) => purchase.purchaseId);
   expect(seen).toEqual(listed);
   expect([...seen].sort()).toEqual([session, reference, 'INV-short'].sort());
 });
@@ -117,5 +117,5 @@ test("another workspace's member is refused, an admin is not", async () => {
   );
   expect(error.code).toBe('FORBIDDEN');
   const asAdmin = await expectData(server.url, CreditPurchasesPageDocument, { workspaceId, first: 5 }, adminToken());
-  expect(asAdmin.creditPurchasesPage.edges.map((edge) => edge.node.id)).toEqual(['INV-1']);
+  expect(asAdmin.creditPurchasesPage.edges.map((edge) => edge.node.id)).toEqual([`${workspaceId}/INV-1`]);
 });

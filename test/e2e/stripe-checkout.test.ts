@@ -63,7 +63,8 @@ describe('buying credits', () => {
     });
     expect(await purchasesOf(workspaceId)).toEqual([
       expect.objectContaining({
-        id: session.id,
+        id: `${workspaceId}/${session.id}`,
+        purchaseId: session.id,
         packageId: 'credits-2000',
         credits: 2000,
         creditsLeft: 2000,

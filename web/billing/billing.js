@@ -346,7 +346,7 @@ const forgetCheckoutParams = () => window.history.replaceState(null, '', window.
 function settleCheckout() {
   const checkout = state.checkout;
   if (!checkout || checkout.status !== 'waiting') return;
-  const purchase = state.purchases.find((each) => each.id === checkout.sessionId);
+  const purchase = state.purchases.find((each) => each.purchaseId === checkout.sessionId);
   if (!purchase) return;
   checkout.status = 'confirmed';
   clearInterval(state.checkoutTimer);

@@ -56,6 +56,7 @@ const PURCHASES_PAGE = /* GraphQL */ `
     edges {
       node {
         id
+        purchaseId
         packageName
         credits
         creditsLeft

@@ -1,6 +1,8 @@
 import { GraphQLError } from 'graphql';
 import { Arg, Args, Authorized, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { notFound } from '../../domain/errors';
+import { isWorkspaceId } from '../../domain/workspace-id';
+import type { CreditPurchaseView } from '../../queries/credits-queries';
 import { PaymentsNotConfigured } from '../../payments/payment-gateway';
 import type { GraphQLContext } from '../context';
 import {
@@ -34,6 +36,39 @@ import { WorkspaceCredits } from '../types/workspace-credits';
 
 /** How long a mutation waits for the payments reaction to hear back from the provider. */
 const PROVIDER_ANSWER_MS = 15_000;
+
+/**
+ * A purchase id is the workspace's own (an invoice reference may repeat across workspaces), so its
+ * GraphQL id carries the workspace too: a client cache keyed by type and id (Apollo Client,
+ * Graphcache) never takes one workspace's purchase for another's.
+ */
+const asCreditPurchase = (view: CreditPurchaseView): CreditPurchase => ({
+  ...view,
+  id: `${view.workspaceId}/${view.id}`,
+  purchaseId: view.id,
+});
+
+/**
+ * The purchase a refund names: by its purchase id, or by its GraphQL id, `<workspaceId>/<purchaseId>`
+ * (what a client holding a CreditPurchase has at hand). A payment reference may hold a "/" itself,
+ * so the id is read as a GraphQL id only when that purchase is known; where to look is all this
+ * decides.
+ */
+function purchaseNamed<T extends { purchaseId: string; workspaceId?: string | undefined }>(
+  input: T,
+  services: GraphQLContext['services'],
+): T {
+  const slash = input.purchaseId.indexOf('/');
+  if (slash < 0) return input;
+  const workspaceId = input.purchaseId.slice(0, slash);
+  const purchaseId = input.purchaseId.slice(slash + 1);
+  const named =
+    isWorkspaceId(workspaceId) &&
+    purchaseId !== '' &&
+    (input.workspaceId === undefined || input.workspaceId === workspaceId) &&
+    services.queries.hasPurchase(workspaceId, purchaseId);
+  return named ? { ...input, workspaceId, purchaseId } : input;
+}
 
 /** Buying credits through Stripe Checkout, the purchase history, refunds, and what admins look after. */
 @Authorized()
@@ -78,7 +113,7 @@ export class PaymentsResolver {
     @Ctx() context: GraphQLContext,
   ): CreditPurchase[] {
     requireWorkspaceAccess(context, workspaceId);
-    return context.services.queries.purchases(workspaceId);
+    return context.services.queries.purchases(workspaceId).map(asCreditPurchase);
   }
 
   @Query(() => CreditPurchaseConnection, {
@@ -95,9 +130,9 @@ export class PaymentsResolver {
       first: first ?? DEFAULT_LEDGER_PAGE,
       after: from,
     });
-    const edges = purchases.map((node) => ({
-      cursor: encodePurchaseCursor({ at: node.purchasedAt.getTime(), id: node.id }),
-      node,
+    const edges = purchases.map((view) => ({
+      cursor: encodePurchaseCursor({ at: view.purchasedAt.getTime(), id: view.id }),
+      node: asCreditPurchase(view),
     }));
     return forwardPage(edges, hasNextPage, from);
   }
@@ -112,7 +147,7 @@ export class PaymentsResolver {
   ): Promise<CreditRefund> {
     const principal = requireAdmin(context);
     const { services } = context;
-    const { result } = await services.payments.requestRefund(input, asActor(principal));
+    const { result } = await services.payments.requestRefund(purchaseNamed(input, services), asActor(principal));
     const refund = await services.queries.answeredRefund(result.workspaceId, result.refundId, PROVIDER_ANSWER_MS);
     if (!refund) throw new Error(`Refund ${result.refundId} was recorded but cannot be read back.`);
     return refund;

@@ -130,9 +130,19 @@ export class PurchaseDispute {
 @ObjectType({ description: 'A credit package a workspace bought, and what became of it.' })
 export class CreditPurchase {
   @Field(() => ID, {
-    description: 'The Stripe Checkout session, or the payment reference of a purchase recorded by an admin.',
+    description:
+      '<workspaceId>/<purchaseId>: unique among purchases, so that a client cache keyed by type and id never takes one workspace’s purchase for another’s with the same payment reference. refundCreditPurchase takes it as purchaseId too.',
   })
   id!: string;
+
+  @Field(() => ID, {
+    description:
+      'The Stripe Checkout session (or payment intent of an auto top-up), or the payment reference of a purchase recorded by an admin: unique within the workspace only.',
+  })
+  purchaseId!: string;
+
+  @Field(() => ID)
+  workspaceId!: string;
 
   @Field(() => ID)
   packageId!: string;
