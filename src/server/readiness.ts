@@ -1,8 +1,10 @@
 /**
  * GET /readyz: whether this replica can serve, and what an operator should look at.
  *
- * 503 when it cannot do its job: the event store does not answer (`store-unreachable`) or takes no
- * appends (`store-unwritable`), the read models cannot be written (`read-models-unwritable`, until
+ * 503 when it cannot do its job: the event store does not answer (`store-unreachable`: it is down,
+ * or did not answer in time), answers with something the service cannot read (`store-unreadable`,
+ * with the error: the store is reachable, a fault of the log or the adapter is to look at), or takes
+ * no appends (`store-unwritable`), the read models cannot be written (`read-models-unwritable`, until
  * the fault clears: they resume by themselves), the log cannot be followed (`projection-failed`), or
  * the read models have not caught up with the log once since the start (`catching-up`: a server
  * started while its EventStoreDB node was down waits for it, and is not ready before it has).
@@ -19,16 +21,18 @@
  * production, to a caller with METRICS_TOKEN.
  */
 import type { Logger } from 'pino';
-import { probeHead } from '../eventstore/port';
+import { probeHead, StoreUnavailable } from '../eventstore/port';
 import type { CreditsService } from './credits-service';
 
 /** How long /readyz waits for the event store before calling it unreachable. */
 const READINESS_TIMEOUT_MS = 2_000;
 
+class NoAnswer extends Error {}
+
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the event store did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new NoAnswer(`the event store did not answer within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -88,11 +92,15 @@ async function readinessBody(
     head = await withTimeout(probeHead(service.store), READINESS_TIMEOUT_MS);
   } catch (error) {
     logger.warn({ err: error }, 'readiness check failed');
+    // Only the transport's failures and silence say the store is unreachable; anything else (an
+    // event of the log the adapter cannot decode) came from a store that did answer.
+    const reachable = !(error instanceof StoreUnavailable || error instanceof NoAnswer);
+    const message = error instanceof Error ? error.message : String(error);
     return {
       status: 503,
       body: {
-        status: 'store-unreachable',
-        store: { reachable: false, error: error instanceof Error ? error.message : String(error) },
+        status: reachable ? 'store-unreadable' : 'store-unreachable',
+        store: reachable ? { reachable, readable: false, error: message } : { reachable, error: message },
         head: null,
         projected: reached?.toString() ?? null,
         lag: null,

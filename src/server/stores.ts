@@ -1,7 +1,7 @@
 /**
  * Where the event log lives, as plain data that can cross to the projection thread, and how to
- * open it: EventStoreDB when EVENTSTORE_URL is set, reading only the workspace credits streams of
- * `$all`, and the embedded SQLite file otherwise. The read models are always this process's own
+ * open it: EventStoreDB when EVENTSTORE_URL is set, reading only the streams of `$all` that start with
+ * one of FOLLOWED_STREAM_PREFIXES (another application's events there are skipped), and the embedded SQLite file otherwise. The read models are always this process's own
  * SQLite file under DATA_DIR.
  */
 import type { Database } from 'better-sqlite3';

@@ -422,16 +422,40 @@ describe('EventStoreDB adapter', () => {
       ]);
     });
 
-    it('stops with an error, rather than skip it, at an event of its streams that is not a JSON object', async () => {
+    it('skips another application’s events in its streams that are not JSON objects, in reads, the head and subscriptions', async () => {
       const store = open({ streamPrefixes: ['odd-'] });
       const start = await store.headPosition();
       const iterator = store.subscribeToAll(start === undefined ? {} : { after: start })[Symbol.asyncIterator]();
-      server.log.append(`odd-${randomUUID()}`, { kind: 'any' }, [
-        { ...json('Binary', {}), contentType: 'application/octet-stream', data: Buffer.from([1, 2, 3]) },
+      const mine = await store.appendToStream(`odd-${randomUUID()}`, [{ type: 'Mine', data: { n: 1 } }], {
+        expectedRevision: 'any',
+      });
+      server.log.append(`odd-comment-${randomUUID()}`, { kind: 'any' }, [
+        { ...json('LikeAdded', {}), contentType: 'application/octet-stream', data: Buffer.from([1, 2, 3]) },
+        json('LikeCounted', [1, 2]),
       ]);
-      await expect(store.readAll({ after: start })).rejects.toThrow(/not JSON/);
-      await expect(iterator.next()).rejects.toThrow(/not JSON/);
-      await expect(iterator.next()).rejects.toThrow(/not JSON/); // and it does not go past it
+      const after = await store.appendToStream(`odd-${randomUUID()}`, [{ type: 'Mine', data: { n: 2 } }], {
+        expectedRevision: 'any',
+      });
+      server.log.append(`odd-comment-${randomUUID()}`, { kind: 'any' }, [
+        { ...json('LikeAdded', {}), contentType: 'application/octet-stream', data: Buffer.from([4]) },
+      ]);
+      expect((await store.readAll({ after: start })).map((event) => event.position)).toEqual([
+        mine.position,
+        after.position,
+      ]);
+      expect(await store.headPosition()).toBe(after.position);
+      expect(await store.probeHeadPosition()).toBe(after.position);
+      expect((await take(iterator, 2)).map((event) => event.data.n)).toEqual([1, 2]);
+    });
+
+    it('stops with an error, rather than skip it, at an event of its streams with an invalid schema version', async () => {
+      const store = open({ streamPrefixes: ['odd-'] });
+      const start = await store.headPosition();
+      const iterator = store.subscribeToAll(start === undefined ? {} : { after: start })[Symbol.asyncIterator]();
+      server.log.append(`odd-${randomUUID()}`, { kind: 'any' }, [json('Mine', {}, { [SCHEMA_VERSION_KEY]: 'two' })]);
+      await expect(store.readAll({ after: start })).rejects.toThrow(/invalid \$schemaVersion/);
+      await expect(iterator.next()).rejects.toThrow(/invalid \$schemaVersion/);
+      await expect(iterator.next()).rejects.toThrow(/invalid \$schemaVersion/); // and it does not go past it
     });
   });
 });

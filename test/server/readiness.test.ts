@@ -5,6 +5,7 @@
  */
 import pino from 'pino';
 import type { CreditsService } from '../../src/server/credits-service';
+import { StoreUnavailable } from '../../src/eventstore/port';
 import { readiness } from '../../src/server/readiness';
 
 function serviceWith(stalledBy: Error | undefined, appendFailure?: Error): CreditsService {
@@ -173,4 +174,28 @@ it('says catching-up with 503 until the read models have caught up once (started
     body: { status: 'catching-up', head: '12', projected: null, lag: 12 },
   });
   expect(await readiness(service(true), logger)).toMatchObject({ status: 200, body: { status: 'ready' } });
+});
+
+it('calls the store unreachable only when it did not answer, not when it answered an event it cannot decode', async () => {
+  const logger = pino({ level: 'silent' });
+  const failingWith = (error: Error) => {
+    const service = serviceWith(undefined);
+    (service as unknown as { store: unknown }).store = { headPosition: () => Promise.reject(error) };
+    return service;
+  };
+  const down = await readiness(failingWith(new StoreUnavailable(new Error('14 UNAVAILABLE'), true)), logger);
+  expect(down).toMatchObject({ status: 503, body: { status: 'store-unreachable', store: { reachable: false } } });
+  const undecodable = await readiness(
+    failingWith(new Error('event e (odd-1@0) has an invalid $schemaVersion: "two"')),
+    logger,
+  );
+  expect(undecodable).toMatchObject({
+    status: 503,
+    body: { status: 'store-unreadable', store: { reachable: true, readable: false } },
+  });
+  expect(JSON.stringify(undecodable.body.store)).toContain('$schemaVersion');
+  expect((await readiness(failingWith(new Error('x')), logger, false)).body).toMatchObject({
+    status: 'store-unreadable',
+    store: { reachable: true, readable: false },
+  });
 });

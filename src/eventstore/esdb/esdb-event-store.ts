@@ -11,7 +11,9 @@
  *   deadline passed, call cancelled or aborted) becomes the port's StoreUnavailable, not certain:
  *   the server may have committed it before the answer was lost, so only a retry with the same
  *   idempotency key tells, and answers the first result if it was.
- * - `$all`: only this store's streams, no system events (stream-filter.ts).
+ * - `$all`: only this store's streams, no system events (stream-filter.ts), and in them only events
+ *   shaped as the store writes them (JSON objects): another application's binary event in a stream
+ *   matching a prefix is skipped by every read of `$all`, not an error that stops the followers.
  * - Head: `$all` read backwards to this store's last event, past other applications' events.
  *   `probeHeadPosition` reads a bounded number of pages and may answer 'unknown'; every scan that
  *   ends remembers how far up it looked, so the next one reads only what was written since.
@@ -59,7 +61,7 @@ import {
   type RecordedEvent,
   type SubscribeToAllOptions,
 } from '../port';
-import { toEventData, toRecordedEvent } from './event-codec';
+import { isStoreShaped, toEventData, toRecordedEvent } from './event-codec';
 import { fromClientCurrentRevision, toClientExpectedRevision, toEsdbPosition, toPortPosition } from './positions';
 import { ResubscribingSubscription, type BackoffOptions } from './resubscribing-subscription';
 import { StreamFilter } from './stream-filter';
@@ -375,9 +377,14 @@ export class EsdbEventStore implements EventStore {
     }
   }
 
+  /**
+   * The store's event, or undefined for any other: outside its prefixes, or in them but not shaped
+   * as the store writes events (another application's binary event in a `reactions-…` stream), which
+   * every follower and reader of `$all` must skip alike, or one such event stops them all.
+   */
   private decodeFromAll(resolved: AllStreamResolvedEvent): RecordedEvent | undefined {
     const event = resolved.event;
-    if (!event || !this.filter.accepts(event.streamId, event.type)) return undefined;
+    if (!event || !this.filter.accepts(event.streamId, event.type) || !isStoreShaped(event)) return undefined;
     return toRecordedEvent(event);
   }
 

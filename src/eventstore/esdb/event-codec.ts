@@ -7,6 +7,12 @@
  * - id: the event id, which EventStoreDB requires to be a UUID;
  * - recordedAt: the server's `created` stamp (millisecond precision);
  * - position: see positions.ts.
+ *
+ * The service writes only JSON objects. An event read from `$all` that is not one (binary data,
+ * a JSON array or scalar: another application's, in a stream that happens to match a followed
+ * prefix) is not the store's: `isStoreShaped` tells, and the adapter skips such events in every
+ * read of `$all` (subscriptions, `readAll`, the head), as it skips other applications' JSON events
+ * of types no reader knows.
  */
 import { jsonEvent, type EventData, type RecordedEvent as EsdbRecordedEvent } from '@eventstore/db-client';
 import { newId } from '../../ids';
@@ -34,6 +40,11 @@ export function toEventData(event: NewEvent): EventData {
     data: event.data,
     metadata: { ...metadata, [SCHEMA_VERSION_KEY]: schemaVersion },
   });
+}
+
+/** Whether an event is shaped as the store writes events: JSON whose data is a JSON object. */
+export function isStoreShaped(event: EsdbRecordedEvent): boolean {
+  return event.isJson && isPlainObject(event.data);
 }
 
 /** The port's record of an event read from EventStoreDB (a stream read or `$all`). */

@@ -12,7 +12,8 @@
  * (the new subscription starts right after the last delivered event).
  *
  * An event it cannot decode is not skipped: the error is thrown to the consumer, and again on every
- * later call, since going on would skip it.
+ * later call, since going on would skip it. (Events that are not the store's, other applications'
+ * included, are not such errors: `decode` answers undefined for them and they are passed over.)
  */
 import type { AllStreamResolvedEvent, AllStreamSubscription } from '@eventstore/db-client';
 import type { RecordedEvent } from '../port';

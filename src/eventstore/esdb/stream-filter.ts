@@ -4,12 +4,14 @@
  * links…) and possibly other services' streams. The store reads only:
  *
  * - the streams starting with one of `streamPrefixes` when given (the credits service passes
- *   `workspace-credits-`), never a `$` stream;
+ *   `workspace-credits-`, `reactions-`, `payment-provider-refused-` and `webhook-endpoint-`: see
+ *   FOLLOWED_STREAM_PREFIXES), never a `$` stream;
  * - otherwise every stream that is not a system stream and every event whose type is not a system type.
  *
  * Subscriptions send the filter to the server, which then skips the rest without sending it; reads
  * of `$all` filter on this side (the 6.2 client cannot send a filter with a read); both also apply
- * `accepts` to every event they receive.
+ * `accepts` to every event they receive. Another application's stream may still match a prefix:
+ * what the adapter then skips is in event-codec.ts (`isStoreShaped`).
  */
 import { excludeSystemEvents, streamNameFilter, type Filter } from '@eventstore/db-client';
 
