@@ -1,9 +1,10 @@
 /**
  * An append to EventStoreDB whose answer is lost (the node commits it, then the call fails with
- * UNAVAILABLE) reaches the GraphQL client as STORE_UNAVAILABLE, retryable, not as an internal error;
+ * UNAVAILABLE, INTERNAL, UNKNOWN or RESOURCE_EXHAUSTED) reaches the GraphQL client as STORE_UNAVAILABLE, retryable, not as an internal error;
  * the retry with the same idempotency key answers the spend that was recorded, and records nothing
  * more. One real server process (`node dist/src/main.js`) on the gRPC test server.
  */
+import { status } from '@grpc/grpc-js';
 import { ConsumeCreditsDocument } from '../generated/graphql';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 import { applyAllowance, execute, expectData } from '../support/graphql-client';
@@ -22,27 +23,35 @@ afterAll(async () => {
   await eventStore?.close();
 });
 
-it('answers STORE_UNAVAILABLE, retryable, and the retry with the same key gives the one spend recorded', async () => {
-  const workspaceId = `ws-lost-answer-${process.pid}`;
-  await applyAllowance(server.url, workspaceId, 'starter');
-  const member = tokenFor(workspaceId, 'MEMBER');
-  const variables = {
-    input: { workspaceId, action: 'ORG_CHART_SYNC' as const, units: 1, idempotencyKey: 'lost-answer' },
-  };
+it.each([
+  ['UNAVAILABLE', status.UNAVAILABLE],
+  ['INTERNAL', status.INTERNAL],
+  ['UNKNOWN', status.UNKNOWN],
+  ['RESOURCE_EXHAUSTED', status.RESOURCE_EXHAUSTED],
+])(
+  'answers STORE_UNAVAILABLE, retryable, and the retry with the same key gives the one spend recorded (%s)',
+  async (name, code) => {
+    const workspaceId = `ws-lost-answer-${name.toLowerCase()}-${process.pid}`;
+    await applyAllowance(server.url, workspaceId, 'starter');
+    const member = tokenFor(workspaceId, 'MEMBER');
+    const variables = {
+      input: { workspaceId, action: 'ORG_CHART_SYNC' as const, units: 1, idempotencyKey: 'lost-answer' },
+    };
 
-  eventStore.streams.failAfterCommit(1);
-  const first = await execute(server.url, ConsumeCreditsDocument, variables, member);
-  expect(first.data).toBeFalsy();
-  expect(first.errors?.[0]?.extensions).toEqual({ code: 'STORE_UNAVAILABLE', retryable: true });
-  expect(first.errors?.[0]?.message).toMatch(/may or may not have been recorded.*same idempotency key is safe/);
+    eventStore.streams.failAfterCommit(1, code);
+    const first = await execute(server.url, ConsumeCreditsDocument, variables, member);
+    expect(first.data).toBeFalsy();
+    expect(first.errors?.[0]?.extensions).toEqual({ code: 'STORE_UNAVAILABLE', retryable: true });
+    expect(first.errors?.[0]?.message).toMatch(/may or may not have been recorded.*same idempotency key is safe/);
 
-  const retried = await expectData(server.url, ConsumeCreditsDocument, variables, member);
-  expect(retried.consumeCredits).toMatchObject({ workspaceId, credits: 100, available: 900 });
-  const again = await expectData(server.url, ConsumeCreditsDocument, variables, member);
-  expect(again.consumeCredits).toEqual(retried.consumeCredits);
+    const retried = await expectData(server.url, ConsumeCreditsDocument, variables, member);
+    expect(retried.consumeCredits).toMatchObject({ workspaceId, credits: 100, available: 900 });
+    const again = await expectData(server.url, ConsumeCreditsDocument, variables, member);
+    expect(again.consumeCredits).toEqual(retried.consumeCredits);
 
-  const spends = (eventStore.log.stream(workspaceStreamName(workspaceId)) ?? []).filter(
-    (event) => event.type === 'CreditsConsumed',
-  );
-  expect(spends).toHaveLength(1);
-});
+    const spends = (eventStore.log.stream(workspaceStreamName(workspaceId)) ?? []).filter(
+      (event) => event.type === 'CreditsConsumed',
+    );
+    expect(spends).toHaveLength(1);
+  },
+);

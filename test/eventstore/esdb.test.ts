@@ -9,10 +9,13 @@
  * - what only this adapter does: position mapping, `$all` filtering, resubscription, codec errors.
  */
 import { randomUUID } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
+import { UnknownError } from '@eventstore/db-client';
 import {
   IDENTITY_STREAM,
   openEsdbEventStore,
   type EsdbEventStoreOptions,
+  isLostCall,
   isTransportFailure,
 } from '../../src/eventstore/esdb/esdb-event-store';
 import { SCHEMA_VERSION_KEY } from '../../src/eventstore/esdb/event-codec';
@@ -63,6 +66,16 @@ it('takes a raw gRPC UNAVAILABLE, DEADLINE_EXCEEDED or CANCELLED status for a tr
   expect([1, 4, 14].map((code) => isTransportFailure(status(code)))).toEqual([true, true, true]);
   expect([3, 5, 9, 13].map((code) => isTransportFailure(status(code)))).toEqual([false, false, false, false]);
   expect(isTransportFailure(Object.assign(new Error('ENOENT'), { code: 14 }))).toBe(false); // no gRPC details
+});
+
+it('takes a gRPC INTERNAL, UNKNOWN or RESOURCE_EXHAUSTED status, raw or as the client passes it on, for a lost call', () => {
+  const status = (code: number) =>
+    Object.assign(new Error(`${code} status: Received RST_STREAM`), { code, details: 'x', metadata: {} });
+  expect([1, 2, 4, 8, 13, 14].map((code) => isLostCall(status(code)))).toEqual([true, true, true, true, true, true]);
+  expect([3, 5, 6, 7, 9, 11, 12, 16].map((code) => isLostCall(status(code)))).toEqual(Array(8).fill(false));
+  expect(isLostCall(new UnknownError(status(13) as never))).toBe(true);
+  expect(isLostCall(new UnknownError(status(3) as never))).toBe(false);
+  expect(isLostCall(Object.assign(new Error('EIO'), { code: 13 }))).toBe(false); // no gRPC details
 });
 
 describe('EventStoreDB adapter', () => {
@@ -329,16 +342,22 @@ describe('EventStoreDB adapter', () => {
 
   describe('transport failures of an append', () => {
     it.each([
-      ['BatchAppend', true],
-      ['Append', false],
+      ['BatchAppend', true, status.UNAVAILABLE],
+      ['Append', false, status.UNAVAILABLE],
+      ['BatchAppend', true, status.INTERNAL],
+      ['Append', false, status.INTERNAL],
+      ['BatchAppend', true, status.UNKNOWN],
+      ['Append', false, status.UNKNOWN],
+      ['BatchAppend', true, status.RESOURCE_EXHAUSTED],
+      ['Append', false, status.RESOURCE_EXHAUSTED],
     ])(
-      'are StoreUnavailable, not certain, when the node commits and the answer is lost (%s); the retry sees the events',
-      async (_api, batchAppend) => {
+      'are StoreUnavailable, not certain, when the node commits and the answer is lost (%s API, batchAppend %s, gRPC status %d); the retry sees the events',
+      async (_api, batchAppend, code) => {
         const node = await startEsdbTestServer({ chatterIntervalMs: 0, batchAppend });
         try {
           const store = open({}, node);
           await store.appendToStream('lost', numbered(1), { expectedRevision: 'no_stream' });
-          node.streams.failAfterCommit(1);
+          node.streams.failAfterCommit(1, code);
           const failure = store.appendToStream('lost', numbered(2, 1), { expectedRevision: 0n });
           await expect(failure).rejects.toThrow(StoreUnavailable);
           await expect(failure).rejects.toThrow(/may or may not have been recorded.*same idempotency key is safe/);

@@ -8,7 +8,8 @@
  *   client's NO_STREAM / STREAM_EXISTS / ANY / bigint, and a WrongExpectedVersionError becomes the
  *   port's ExpectedRevisionConflict with the revision the server reported.
  * - An append the client could not complete for the transport (node unreachable or not the leader,
- *   deadline passed, call cancelled or aborted) becomes the port's StoreUnavailable, not certain:
+ *   deadline passed, call cancelled or aborted, or a gRPC INTERNAL, UNKNOWN or RESOURCE_EXHAUSTED
+ *   status: see isLostCall) becomes the port's StoreUnavailable, not certain:
  *   the server may have committed it before the answer was lost, so only a retry with the same
  *   idempotency key tells, and answers the first result if it was.
  * - `$all`: only this store's streams, no system events (stream-filter.ts), and in them only events
@@ -42,6 +43,7 @@ import {
   StreamNotFoundError,
   TimeoutError,
   UnavailableError,
+  UnknownError,
   WrongExpectedVersionError,
   type AllStreamResolvedEvent,
   type Position,
@@ -159,7 +161,7 @@ export class EsdbEventStore implements EventStore {
         return await this.checkWithoutAppending(stream, expected);
       } catch (error) {
         // Only read: nothing can have been recorded.
-        throw isTransportFailure(error) ? new StoreUnavailable(error, true) : error;
+        throw isLostCall(error) ? new StoreUnavailable(error, true) : error;
       }
     }
     const data = events.map(toEventData);
@@ -176,7 +178,7 @@ export class EsdbEventStore implements EventStore {
         throw new ExpectedRevisionConflict(stream, expected, fromClientCurrentRevision(error.actualVersion));
       }
       // The append may have been committed before the answer was lost: not certain.
-      if (isTransportFailure(error)) throw new StoreUnavailable(error, false);
+      if (isLostCall(error)) throw new StoreUnavailable(error, false);
       throw error;
     }
   }
@@ -260,7 +262,7 @@ export class EsdbEventStore implements EventStore {
       return await this.scanPagesForHead(maxPages);
     } catch (error) {
       // Only read: nothing can have been recorded.
-      throw isTransportFailure(error) ? new StoreUnavailable(error, true) : error;
+      throw isLostCall(error) ? new StoreUnavailable(error, true) : error;
     }
   }
 
@@ -297,7 +299,7 @@ export class EsdbEventStore implements EventStore {
     this.knownIdentity ??= this.readOrCreateIdentity().catch((error: unknown) => {
       this.knownIdentity = undefined;
       // Reading or creating it again is safe whatever became of a creation whose answer was lost.
-      throw isTransportFailure(error) ? new StoreUnavailable(error, true) : error;
+      throw isLostCall(error) ? new StoreUnavailable(error, true) : error;
     });
     return this.knownIdentity;
   }
@@ -370,7 +372,7 @@ export class EsdbEventStore implements EventStore {
     } catch (error) {
       if (error instanceof StreamNotFoundError) return;
       // A read records nothing: a command that needed it was not performed, and may be repeated.
-      if (isTransportFailure(error)) throw new StoreUnavailable(error, true);
+      if (isLostCall(error)) throw new StoreUnavailable(error, true);
       throw error;
     } finally {
       if (!read.readableEnded) await read.cancel().catch(() => undefined);
@@ -408,6 +410,27 @@ export function isTransportFailure(error: unknown): error is Error {
     isGrpcTransportStatus(error)
   );
 }
+
+/**
+ * A call that broke without the server refusing what was asked: a transport failure, or a gRPC
+ * status that gRPC itself gives a call whose answer did not arrive whole, whatever the server did
+ * with the request. INTERNAL: the HTTP/2 stream was reset or the answer could not be parsed (a
+ * proxy, a connection cut mid-answer); UNKNOWN: a status the client could not read, or a handler
+ * (or proxy) failing after the work; RESOURCE_EXHAUSTED: the answer exceeded a receive limit (the
+ * work was done), or a server or proxy shed load. For an append, each may come after the events
+ * were committed, so it is the port's StoreUnavailable, not certain; for a read, certain. The
+ * server's refusals of the request itself (a wrong expected version, a MaxAppendSize exceeded,
+ * access denied, a deleted stream, an invalid argument) are not among them: nothing was written.
+ */
+export function isLostCall(error: unknown): error is Error {
+  if (isTransportFailure(error)) return true;
+  if (!(error instanceof Error) || !(error instanceof UnknownError || 'details' in error)) return false;
+  const { code } = error as { code?: unknown };
+  return typeof code === 'number' && GRPC_LOST_ANSWER_CODES.has(code);
+}
+
+/** gRPC's UNKNOWN, RESOURCE_EXHAUSTED and INTERNAL (see isLostCall). */
+const GRPC_LOST_ANSWER_CODES: ReadonlySet<number> = new Set([2, 8, 13]);
 
 /** gRPC's CANCELLED, DEADLINE_EXCEEDED and UNAVAILABLE. */
 const GRPC_TRANSPORT_CODES: ReadonlySet<number> = new Set([1, 4, 14]);
