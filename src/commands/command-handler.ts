@@ -4,14 +4,15 @@
  * and appended with the expected revision (decide-and-append.ts). When another process appended
  * first, the state is dropped, reloaded, and the batch decided again, a bounded number of times.
  * When the store limits an append's size, the commands a batch could not take go back to the front
- * of the queue, as they were: they lost no race.
+ * of the queue, as they were: they lost no race. A command whose events the store refuses for their
+ * size (more than it takes in one append) is refused, LIMIT_EXCEEDED, with nothing recorded.
  */
 import type { LowBalancePolicy } from '../domain/alert-rules';
-import { keptChanging } from '../domain/errors';
+import { keptChanging, tooLargeToRecord } from '../domain/errors';
 import type { WorkspaceCreditsCommand } from '../domain/commands';
 import type { WorkspaceCreditsEvent } from '../domain/events';
 import type { WorkspaceCreditsState } from '../domain/state';
-import type { EventStore } from '../eventstore/port';
+import { isAppendTooLarge, type AppendTooLarge, type EventStore } from '../eventstore/port';
 import { workspaceStreamName } from '../events/workspace-stream';
 import {
   appendDecided,
@@ -116,6 +117,7 @@ export class WorkspaceCreditsCommandHandler {
       result = await appendDecided(this.store, stream, loaded, decision);
     } catch (error) {
       this.states.forget(stream); // the state may have run ahead of the stream
+      if (decision && isAppendTooLarge(error)) return this.refuseTooLarge(decision, error);
       if (!decision || decision.undecided.length === 0) throw error;
       // Only the commands of the failed append are told; the ones left out were never tried. An
       // append of due hold expiries alone was tried for the command it was split from: it is told.
@@ -145,6 +147,27 @@ export class WorkspaceCreditsCommandHandler {
       else queued.reject(keptChanging(`The workspace kept changing under this command; try again.`));
     }
     return [...retry, ...undecided];
+  }
+
+  /**
+   * The store refused the batch's append for its size. Within the append budget, that is the one
+   * command whose events alone exceed it (the first of a batch always goes, however large): it is
+   * refused, LIMIT_EXCEEDED, and the others are decided again without it, as they lost no race. A
+   * batch of due hold expiries (or a server whose limit is below the budget) leaves no one command to
+   * blame: every command tried is told, as for any failed append.
+   */
+  private refuseTooLarge(decision: DecidedBatch, error: AppendTooLarge): QueuedCommand[] {
+    const refusal = tooLargeToRecord(error.limit);
+    const withEvents = decision.decided.filter((outcome) => 'events' in outcome && outcome.events.length > 0);
+    if (decision.expiriesFor || withEvents.length !== 1) {
+      for (const { queued } of decision.decided) queued.reject(refusal);
+      if (decision.expiriesFor) decision.expiriesFor.reject(refusal);
+      return decision.undecided.filter((queued) => queued !== decision.expiriesFor);
+    }
+    const [tooLarge] = withEvents;
+    tooLarge!.queued.reject(refusal);
+    const others = decision.decided.filter((outcome) => outcome !== tooLarge).map(({ queued }) => queued);
+    return [...others, ...decision.undecided];
   }
 }
 

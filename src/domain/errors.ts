@@ -55,6 +55,20 @@ export const isRetryable = (error: CreditsError): boolean => error.details.retry
 export const limitExceeded = (message: string, limit: number): CreditsError =>
   new CreditsError('LIMIT_EXCEEDED', message, { limit });
 
+/**
+ * The event store refused a command's events for their size (EventStoreDB's MaxAppendSize): a spend
+ * or settle drawing on thousands of small grants, say. Nothing was recorded, and the same command
+ * would be refused again: a smaller change (fewer units at a time) goes through.
+ */
+export const tooLargeToRecord = (limit: number | undefined): CreditsError =>
+  new CreditsError(
+    'LIMIT_EXCEEDED',
+    'This change is too large to record in one event on this event store' +
+      `${limit === undefined ? '' : ` (at most ${limit} bytes per append)`}: nothing was recorded. ` +
+      'Make it in smaller parts (fewer units at a time).',
+    limit === undefined ? {} : { limit },
+  );
+
 export const notFound = (what: string, id: string): CreditsError =>
   new CreditsError('NOT_FOUND', `${what} "${id}" does not exist.`, { id });
 

@@ -204,6 +204,27 @@ function storeUnavailableMessage(certain: boolean, cause?: string): string {
         'if it was recorded; a request that takes no key: read the state before repeating it.';
 }
 
+/**
+ * The store refused an append for its size (EventStoreDB's MaxAppendSize): nothing was recorded, and
+ * the same append will be refused again. `limit` is the store's limit in bytes, when it said.
+ */
+export class AppendTooLarge extends Error {
+  constructor(
+    readonly stream: string,
+    readonly limit: number | undefined,
+    cause?: Error,
+  ) {
+    super(
+      `The append to ${stream} is larger than the event store takes in one append` +
+        `${limit === undefined ? '' : ` (${limit} bytes)`}: nothing was recorded.`,
+      { cause },
+    );
+    this.name = 'AppendTooLarge';
+  }
+}
+
+export const isAppendTooLarge = (error: unknown): error is AppendTooLarge => error instanceof AppendTooLarge;
+
 /** Whether a stream at `actual` satisfies `expected`. Shared by adapters that check it themselves. */
 export function matchesExpectedRevision(expected: ExpectedRevision, actual: bigint | undefined): boolean {
   switch (expected) {

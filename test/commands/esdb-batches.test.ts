@@ -1,9 +1,9 @@
 /**
  * The command handler on EventStoreDB's adapter, against the gRPC test server, which refuses appends
  * over MaxAppendSize (1 MiB) as EventStoreDB does: a burst whose events would exceed it in one append
- * is split into appends within the adapter's budget, and every caller gets its answer.
+ * is split into appends within the adapter's budget, and every caller gets its answer; a command
+ * too large alone is refused, LIMIT_EXCEEDED, with nothing recorded.
  */
-import { MaxAppendSizeExceededError } from '@eventstore/db-client';
 import { WorkspaceCreditsCommandHandler } from '../../src/commands/command-handler';
 import type { ConsumeCredits } from '../../src/domain/commands';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
@@ -68,7 +68,46 @@ it('without a budget below MaxAppendSize, the same burst is refused by the serve
   const { outcomes } = await burst(workspaceId, 64 * 1024 * 1024);
   expect(server.streams.appendsTooLarge).toBe(refusedBefore + 1);
   expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
-  expect((outcomes[0] as PromiseRejectedResult).reason).toBeInstanceOf(MaxAppendSizeExceededError);
+  // No one command is to blame: each is told that nothing was recorded for the append's size.
+  const reason = (outcomes[0] as PromiseRejectedResult).reason as Error;
+  expect(reason).toMatchObject({ code: 'LIMIT_EXCEEDED' });
+  expect(reason.message).toMatch(/too large to record in one event on this event store.*nothing was recorded/);
+});
+
+it('refuses a single command too large for one append (a spend on a thousand one-credit grants), LIMIT_EXCEEDED, and decides the rest again', async () => {
+  const node = await startEsdbTestServer({ chatterIntervalMs: 0, maxAppendSize: 16 * 1024 });
+  const store = openEsdbEventStore({ connectionString: node.url, maxAppendBytes: 8 * 1024 });
+  const handler = new WorkspaceCreditsCommandHandler(store);
+  const workspaceId = 'ws-spend-on-many-grants';
+  const GRANTS = 1_000;
+  try {
+    await Promise.all(
+      Array.from({ length: GRANTS }, (_, i) =>
+        handler.handle(grantOn(workspaceId, 1, `g${i}`, now), metadata, () => undefined),
+      ),
+    );
+    // Queued together: the small spend is decided after the large one, on the credits it took.
+    const [large, small] = await Promise.allSettled([
+      handler.handle(spendOn(workspaceId, 0, GRANTS, now), metadata, () => 'large'),
+      handler.handle(spendOn(workspaceId, 1, 1, now), metadata, () => 'small'),
+    ]);
+    expect(node.streams.appendsTooLarge).toBe(1);
+    expect(large).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'LIMIT_EXCEEDED', details: { limit: 16 * 1024 } },
+    });
+    expect(((large as PromiseRejectedResult).reason as Error).message).toMatch(
+      /too large to record in one event on this event store.*nothing was recorded/,
+    );
+    // Not recorded, so the small spend, decided again without it, goes through.
+    expect(small).toMatchObject({ status: 'fulfilled', value: { result: 'small' } });
+    const spends = node.log.stream(workspaceStreamName(workspaceId))!.filter((e) => e.type === 'CreditsConsumed');
+    expect(spends).toHaveLength(1);
+  } finally {
+    await handler.close();
+    await store.close();
+    await node.close();
+  }
 });
 
 it('writes the expiries of thousands of holds due at once in appends within MaxAppendSize, then decides the command', async () => {

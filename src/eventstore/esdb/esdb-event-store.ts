@@ -4,6 +4,8 @@
  * can share one database, the expected revision of every append keeping them consistent.
  *
  * - Positions: the `$all` offset of each event, see positions.ts.
+ * - An append larger than the server's MaxAppendSize (MaxAppendSizeExceededError) becomes the port's
+ *   AppendTooLarge: certain, nothing was written.
  * - Revisions: 0-based in both; 'no_stream' | 'stream_exists' | 'any' | bigint map onto the
  *   client's NO_STREAM / STREAM_EXISTS / ANY / bigint, and a WrongExpectedVersionError becomes the
  *   port's ExpectedRevisionConflict with the revision the server reported.
@@ -37,6 +39,7 @@ import {
   END,
   EventStoreDBClient,
   FORWARDS,
+  MaxAppendSizeExceededError,
   NO_STREAM,
   NotLeaderError,
   START,
@@ -50,6 +53,7 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import {
+  AppendTooLarge,
   ExpectedRevisionConflict,
   matchesExpectedRevision,
   StoreUnavailable,
@@ -176,6 +180,10 @@ export class EsdbEventStore implements EventStore {
     } catch (error) {
       if (error instanceof WrongExpectedVersionError) {
         throw new ExpectedRevisionConflict(stream, expected, fromClientCurrentRevision(error.actualVersion));
+      }
+      // Refused whole before anything was written, and refused again however often it is tried.
+      if (error instanceof MaxAppendSizeExceededError) {
+        throw new AppendTooLarge(stream, Number.isFinite(error.maxAppendSize) ? error.maxAppendSize : undefined, error);
       }
       // The append may have been committed before the answer was lost: not certain.
       if (isLostCall(error)) throw new StoreUnavailable(error, false);
