@@ -24,12 +24,14 @@ export function openReadModelDb(file: string): Database {
     version INTEGER NOT NULL,
     position TEXT,
     failure TEXT,
-    log TEXT
+    log TEXT,
+    event TEXT
   )`);
-  // Files written before projections could fail alone have no failure column, and those written
-  // before read models recorded the identity of their log (EventStore.identity) no log column.
+  // Files written before projections could fail alone have no failure column, those written before
+  // read models recorded the identity of their log (EventStore.identity) no log column, and those
+  // written before checkpoints named their event (JSON: id, stream, revision) no event column.
   const columns = db.prepare<[], { name: string }>('PRAGMA table_info(projection_checkpoints)').all();
-  for (const column of ['failure', 'log']) {
+  for (const column of ['failure', 'log', 'event']) {
     if (!columns.some((existing) => existing.name === column)) {
       db.exec(`ALTER TABLE projection_checkpoints ADD COLUMN ${column} TEXT`);
     }

@@ -17,7 +17,11 @@
  * start, a read model whose checkpoint is of another log (events.sqlite deleted or replaced, another
  * EventStoreDB), of no recorded log (an earlier release), or past the log's head (an older copy of
  * the log restored) is emptied and rebuilt from the log before anything is served from it: serving
- * it would show credits the log does not have, and skip the events the log appends next.
+ * it would show credits the log does not have, and skip the events the log appends next. Each
+ * checkpoint also names the event it was written at (id, stream, revision): a checkpoint whose event
+ * is no longer at its place in the log (an older copy restored, then written past the checkpoint) is
+ * rebuilt the same way. While running, a log that goes back under the subscription fails it
+ * (LogWentBack: `error`, /readyz projection-failed) until a restart rebuilds.
  */
 import type { Database } from 'better-sqlite3';
 import type { Logger } from 'pino';
@@ -123,18 +127,19 @@ export class ProjectionRunner {
   ) {
     this.batchSize = options.batchSize ?? 2_000;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 10_000;
-    this.checkpointStatement = db.prepare<[string, number, string, string | null]>(
-      `INSERT INTO projection_checkpoints (name, version, position, failure, log) VALUES (?, ?, ?, NULL, ?)
+    this.checkpointStatement = db.prepare<[string, number, string, string | null, string]>(
+      `INSERT INTO projection_checkpoints (name, version, position, failure, log, event) VALUES (?, ?, ?, NULL, ?, ?)
        ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position, failure = NULL,
-         log = excluded.log`,
+         log = excluded.log, event = excluded.event`,
     );
     this.recordFailure = db.prepare<[string, number, string]>(
       `INSERT INTO projection_checkpoints (name, version, position, failure) VALUES (?, ?, NULL, ?)
        ON CONFLICT (name) DO UPDATE SET failure = excluded.failure`,
     );
-    const readCheckpoint = db.prepare<[string], { version: number; position: string | null; log: string | null }>(
-      'SELECT version, position, log FROM projection_checkpoints WHERE name = ?',
-    );
+    const readCheckpoint = db.prepare<
+      [string],
+      { version: number; position: string | null; log: string | null; event: string | null }
+    >('SELECT version, position, log, event FROM projection_checkpoints WHERE name = ?');
     this.storedCheckpoint = readCheckpoint;
     this.active = projections.map((projection) => {
       projection.migrate(db);
@@ -205,7 +210,8 @@ export class ProjectionRunner {
     if (!reached) return;
     const [identity, head] = reached;
     this.logIdentity = identity;
-    this.rebuildWhatIsNotOfThisLog(identity, head);
+    const gone = await this.checkpointEventsGone(identity, head);
+    this.rebuildWhatIsNotOfThisLog(identity, head, gone);
     const from = lowestCheckpoint(this.active);
     this.subscription = this.store.subscribeToAll({ ...(from !== undefined && { after: from }) });
     const subscription = this.subscription;
@@ -258,11 +264,42 @@ export class ProjectionRunner {
     }
   }
 
+  /**
+   * The checkpoints of this log, within its head, whose event is no longer at its place: for each,
+   * what is there instead. Checkpoints written before they named their event are not checked.
+   */
+  private async checkpointEventsGone(identity: string, head: bigint | undefined): Promise<Map<string, string>> {
+    const gone = new Map<string, string>();
+    const checked = new Map<string, string | undefined>();
+    for (const entry of this.active) {
+      if (entry.checkpoint === undefined || head === undefined || entry.checkpoint > head) continue;
+      const stored = this.storedCheckpoint.get(entry.projection.name);
+      if (!stored || stored.log !== identity || stored.event === null) continue;
+      const key = `${entry.checkpoint}:${stored.event}`;
+      if (!checked.has(key)) checked.set(key, await this.whatIsInsteadOf(entry.checkpoint, stored.event));
+      const instead = checked.get(key);
+      if (instead !== undefined) gone.set(entry.projection.name, instead);
+    }
+    return gone;
+  }
+
+  /** Undefined when the checkpoint's event is where it was; otherwise what is there instead. */
+  private async whatIsInsteadOf(position: bigint, recorded: string): Promise<string | undefined> {
+    const { id, stream, revision } = parseRecorded(recorded);
+    for await (const found of this.store.readStream(stream, { fromRevision: BigInt(revision), maxCount: 1 })) {
+      if (found.id === id && found.position === position) return undefined;
+      return `event ${found.id} at position ${found.position}`;
+    }
+    return 'no event';
+  }
+
   /** Empties the read models whose checkpoint is not of this log, or not yet of it: see the header. */
-  private rebuildWhatIsNotOfThisLog(identity: string, head: bigint | undefined): void {
+  private rebuildWhatIsNotOfThisLog(identity: string, head: bigint | undefined, gone: Map<string, string>): void {
     for (const entry of this.active) {
       if (entry.checkpoint === undefined) continue;
-      const recorded = this.storedCheckpoint.get(entry.projection.name)?.log ?? null;
+      const stored = this.storedCheckpoint.get(entry.projection.name);
+      const recorded = stored?.log ?? null;
+      const instead = gone.get(entry.projection.name);
       const reason =
         recorded === null
           ? 'its checkpoint records no log identity (written by an earlier release)'
@@ -270,7 +307,10 @@ export class ProjectionRunner {
             ? `it was built from another log (identity ${recorded}; this log is ${identity})`
             : head === undefined || entry.checkpoint > head
               ? `its checkpoint ${entry.checkpoint} is past the log's head (${head ?? 'empty'}): an older copy of the log?`
-              : undefined;
+              : instead !== undefined
+                ? `the event its checkpoint ${entry.checkpoint} was written at (${describeRecorded(stored?.event)}) is ` +
+                  `not in the log any more (${instead} is there): an older copy of the log, written to since?`
+                : undefined;
       if (reason === undefined) continue;
       this.options.logger?.warn(
         {
@@ -390,8 +430,15 @@ export class ProjectionRunner {
       }
       current = undefined;
       entry.handler.endBatch?.();
-      if (reached === undefined || last > reached)
-        this.checkpointStatement.run(name, entry.projection.version, `${last}`, this.logIdentity ?? null);
+      if (reached === undefined || last > reached) {
+        const lastEvent = batch[batch.length - 1]!;
+        const event = JSON.stringify({
+          id: lastEvent.id,
+          stream: lastEvent.streamName,
+          revision: `${lastEvent.revision}`,
+        });
+        this.checkpointStatement.run(name, entry.projection.version, `${last}`, this.logIdentity ?? null, event);
+      }
       this.db.exec('RELEASE projection');
       return undefined;
     } catch (error) {
@@ -469,4 +516,19 @@ export class ProjectionRunner {
     });
     void this.subscription?.close();
   }
+}
+
+/** The event a checkpoint was written at, as stored beside it. */
+interface RecordedCheckpointEvent {
+  id: string;
+  stream: string;
+  revision: string;
+}
+
+const parseRecorded = (recorded: string): RecordedCheckpointEvent => JSON.parse(recorded) as RecordedCheckpointEvent;
+
+function describeRecorded(recorded: string | null | undefined): string {
+  if (!recorded) return 'unknown';
+  const { id, stream, revision } = parseRecorded(recorded);
+  return `event ${id}, ${stream}@${revision}`;
 }

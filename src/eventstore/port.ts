@@ -225,6 +225,22 @@ export class AppendTooLarge extends Error {
 
 export const isAppendTooLarge = (error: unknown): error is AppendTooLarge => error instanceof AppendTooLarge;
 
+/**
+ * The log went back under a follower: an event it had delivered (or a checkpoint recorded) is no
+ * longer where it was, another one is (an EventStoreDB restored from a backup, same identity, older).
+ * Following on would skip or mix events: the follower stops, and a restart rebuilds what was built
+ * past the log's present.
+ */
+export class LogWentBack extends Error {
+  constructor(detail: string) {
+    super(
+      `The event log went back under this server (restored from a backup?): ${detail}. ` +
+        'Restart the server: at start, the read models built from events the log no longer has are rebuilt from it.',
+    );
+    this.name = 'LogWentBack';
+  }
+}
+
 /** Whether a stream at `actual` satisfies `expected`. Shared by adapters that check it themselves. */
 export function matchesExpectedRevision(expected: ExpectedRevision, actual: bigint | undefined): boolean {
   switch (expected) {

@@ -79,8 +79,10 @@ async function readinessBody(
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const lagBehind = (head: bigint | undefined | 'unknown', reached: bigint | undefined) =>
     head === 'unknown' ? null : head === undefined ? 0 : Number(head - (reached ?? 0n));
+  // Taken before the head is asked for, so that events projected meanwhile cannot put them past it.
+  const progress = service.projections.progress;
   const projections = (head: bigint | undefined | 'unknown', reachable: boolean) =>
-    service.projections.progress.map(({ name, checkpoint, failure }) => ({
+    progress.map(({ name, checkpoint, failure }) => ({
       name,
       projected: checkpoint?.toString() ?? null,
       lag: reachable ? lagBehind(head, checkpoint) : null,
@@ -110,7 +112,18 @@ async function readinessBody(
   }
   const unwritable = service.appendFailure();
   const stalled = service.projections.stalledBy;
-  const lost = service.projections.error;
+  // Read models past the log's head were built from events it no longer has: the log went back.
+  const ahead = progress.find(
+    ({ checkpoint }) => checkpoint !== undefined && head !== 'unknown' && (head === undefined || checkpoint > head),
+  );
+  const lost =
+    service.projections.error ??
+    (ahead &&
+      new Error(
+        `The read model ${ahead.name} is at position ${ahead.checkpoint}, past the log's head (${head ?? 'empty'}): ` +
+          'the event log went back under this server (restored from a backup?). Restart the server: at start, ' +
+          'the read models built from events the log no longer has are rebuilt from it.',
+      ));
   // Started while the event store did not answer: the read models have not caught up with it yet.
   const starting = !service.projections.caughtUpOnce;
   const failed = service.projections.progress.filter((position) => position.failure).map((position) => position.name);

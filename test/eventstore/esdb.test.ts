@@ -22,8 +22,12 @@ import { SCHEMA_VERSION_KEY } from '../../src/eventstore/esdb/event-codec';
 import { toEsdbPosition, toPortPosition } from '../../src/eventstore/esdb/positions';
 import {
   ExpectedRevisionConflict,
+  LogWentBack,
   StoreUnavailable,
+  type AppendResult,
   type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
   type RecordedEvent,
 } from '../../src/eventstore/port';
 import type { ProposedEvent } from '../support/esdb-test-server/in-memory-log';
@@ -300,6 +304,47 @@ describe('EventStoreDB adapter', () => {
     });
   });
 
+  describe('a log that goes back under a subscription (a node restored from a backup)', () => {
+    it('fails the subscription with LogWentBack instead of dropping what the restored log writes', async () => {
+      const node = await startEsdbTestServer({ chatterIntervalMs: 0 });
+      try {
+        const store = open({ resubscribe: { initialDelayMs: 10, maxDelayMs: 50 } }, node);
+        const stream = `restored-${randomUUID()}`;
+        await store.appendToStream(stream, numbered(2), { expectedRevision: 'no_stream' });
+        const backup = node.log.events.length;
+        await store.appendToStream(stream, numbered(3, 2), { expectedRevision: 1n });
+        const iterator = store.subscribeToAll()[Symbol.asyncIterator]();
+        expect((await take(iterator, 5)).map((event) => event.streamName)).toEqual(Array(5).fill(stream));
+
+        await node.stop();
+        node.log.restoreBackup(backup);
+        await node.restart();
+        // Written after the restore: at positions the subscription has already passed.
+        await appendOnceBack(store, stream, numbered(4, 2), 'any');
+        await expect(iterator.next()).rejects.toThrow(LogWentBack);
+        await expect(iterator.next()).rejects.toThrow(/went back under this server.*Restart the server/);
+      } finally {
+        await node.close();
+      }
+    });
+
+    it('probes the head of the restored log, not the one remembered from before', async () => {
+      const node = await startEsdbTestServer({ chatterIntervalMs: 0 });
+      try {
+        const store = open({}, node);
+        const stream = `restored-head-${randomUUID()}`;
+        const before = await store.appendToStream(stream, numbered(1), { expectedRevision: 'no_stream' });
+        const backup = node.log.events.length;
+        await store.appendToStream(stream, numbered(3, 1), { expectedRevision: 0n });
+        await store.probeHeadPosition();
+        node.log.restoreBackup(backup);
+        expect(await store.probeHeadPosition()).toBe(before.position);
+      } finally {
+        await node.close();
+      }
+    });
+  });
+
   describe('the head in a log shared with other applications', () => {
     const foreign = (node: EsdbTestServer, count: number) => {
       for (let i = 0; i < count; i++) node.log.append('other-app', { kind: 'any' }, [json('OtherAppEvent', { i })]);
@@ -390,15 +435,7 @@ describe('EventStoreDB adapter', () => {
           })(),
         ).rejects.toThrow(StoreUnavailable);
         await node.restart();
-        let result;
-        for (let waited = 0; !result; waited += 50) {
-          try {
-            result = await store.appendToStream('down', numbered(1, 1), { expectedRevision: 0n });
-          } catch (error) {
-            if (!(error instanceof StoreUnavailable) || waited > 5_000) throw error;
-            await delay(50);
-          }
-        }
+        const result = await appendOnceBack(store, 'down', numbered(1, 1), 0n);
         expect(result.nextExpectedRevision).toBe(1n);
       } finally {
         await node.close();
@@ -483,6 +520,23 @@ const numbered = (count: number, from = 0) =>
   Array.from({ length: count }, (_, i) => ({ type: 'Numbered', data: { n: from + i } }));
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Appends once the node restarted answers again (the client reconnects on its own). */
+async function appendOnceBack(
+  store: EventStore,
+  stream: string,
+  events: NewEvent[],
+  expectedRevision: ExpectedRevision,
+): Promise<AppendResult> {
+  for (let waited = 0; ; waited += 50) {
+    try {
+      return await store.appendToStream(stream, events, { expectedRevision });
+    } catch (error) {
+      if (!(error instanceof StoreUnavailable) || waited > 5_000) throw error;
+      await delay(50);
+    }
+  }
+}
 
 async function readStream(store: EventStore, stream: string): Promise<RecordedEvent[]> {
   const events: RecordedEvent[] = [];

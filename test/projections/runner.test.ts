@@ -171,7 +171,8 @@ describe('a read model not built from the log it is asked to follow', () => {
     await Promise.all([first.store.close(), other.store.close()]);
   });
 
-  it('is rebuilt when its checkpoint is past the head of the log (an older copy of it)', async () => {
+  /** A backup of a log of 4 events, the log written on to 10, and read models projected from it. */
+  const projectedPastABackup = async () => {
     const { store, readModelFile } = await logWithGrants(4);
     await store.close(); // a clean close leaves the whole log in the file
     const backup = join(readModelFile, '..', 'events-backup.sqlite');
@@ -183,6 +184,11 @@ describe('a read model not built from the log it is asked to follow', () => {
     const db = openReadModelDb(readModelFile);
     await project(live, db);
     expect(ledgerCount(db)).toBe(10);
+    return { live, backup, db };
+  };
+
+  it('is rebuilt when its checkpoint is past the head of the log (an older copy of it)', async () => {
+    const { live, backup, db } = await projectedPastABackup();
 
     const restored = openSqliteEventStore({ file: backup });
     expect(await restored.identity()).toBe(await live.identity()); // the same log, older
@@ -190,6 +196,34 @@ describe('a read model not built from the log it is asked to follow', () => {
     await project(restored, db, logger);
     expect(ledgerCount(db)).toBe(4);
     expect(lines[0]?.reason).toMatch(/^its checkpoint \d+ is past the log's head \(4\): an older copy of the log\?$/);
+    db.close();
+    await Promise.all([live.close(), restored.close()]);
+  });
+
+  it('is rebuilt when the event at its checkpoint is not the one it recorded (an older copy, written past it since)', async () => {
+    const { live, backup, db } = await projectedPastABackup();
+
+    // The backup is restored, and written to past the checkpoint before the server starts again.
+    const restored = openSqliteEventStore({ file: backup });
+    for (let i = 20; i < 28; i++) {
+      await restored.appendToStream(workspaceStreamName('ws-5'), [granted('ws-5', i)], { expectedRevision: 'any' });
+    }
+    expect(await restored.headPosition()).toBeGreaterThan(
+      BigInt(
+        db.prepare("SELECT position FROM projection_checkpoints WHERE name = 'credit-ledger'").pluck().get() as string,
+      ),
+    );
+    const { logger, lines } = logged();
+    await project(restored, db, logger);
+    expect(ledgerCount(db)).toBe(12); // the 4 of the backup and the 8 written since, not the 6 it lost
+    expect(lines).toHaveLength(PROJECTIONS.length);
+    expect(lines[0]?.reason).toMatch(
+      /^the event its checkpoint \d+ was written at \(event .+, workspace-credits-ws-0@\d+\) is not in the log any more \((no event|event .+) is there\): an older copy of the log, written to since\?$/,
+    );
+    // Rebuilt from this log: the next start resumes without rebuilding.
+    const again = logged();
+    await project(restored, db, again.logger);
+    expect(again.lines).toEqual([]);
     db.close();
     await Promise.all([live.close(), restored.close()]);
   });

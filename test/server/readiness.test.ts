@@ -199,3 +199,17 @@ it('calls the store unreachable only when it did not answer, not when it answere
     store: { reachable: true, readable: false },
   });
 });
+
+it('is not ready when a read model is past the log’s head (the log went back), and says to restart', async () => {
+  const logger = pino({ level: 'silent' });
+  const service = serviceWith(undefined);
+  (service as unknown as { store: unknown }).store = { headPosition: () => Promise.resolve(8n) };
+  const answer = await readiness(service, logger);
+  expect(answer).toMatchObject({ status: 503, body: { status: 'projection-failed', lag: -2 } });
+  expect(answer.body.error).toMatch(/past the log's head \(8\).*went back.*Restart the server/);
+  expect((await readiness(service, logger, false)).body).toEqual({
+    status: 'projection-failed',
+    store: { reachable: true },
+    projections: [{ name: 'workspace-balance' }],
+  });
+});

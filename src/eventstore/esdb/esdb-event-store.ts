@@ -21,7 +21,8 @@
  *   `probeHeadPosition` reads a bounded number of pages and may answer 'unknown'; every scan that
  *   ends remembers how far up it looked, so the next one reads only what was written since.
  * - Subscriptions: catch-up subscriptions that resubscribe with backoff when dropped
- *   (resubscribing-subscription.ts).
+ *   (resubscribing-subscription.ts), after checking that the last event they delivered is still
+ *   where it was: a node restored from a backup under them fails them (LogWentBack).
  *
  * - Identity: the first event of the stream `credits-store-identity`, appended with expected revision
  *   no_stream by whichever process asks first (the others read it). Not a `$` stream: in a secured
@@ -275,7 +276,7 @@ export class EsdbEventStore implements EventStore {
   }
 
   private async scanPagesForHead(maxPages: number): Promise<bigint | undefined | 'unknown'> {
-    const known = this.scanned;
+    let known = this.scanned;
     let top: Position | undefined;
     const conclude = (head: bigint | undefined) => {
       if (top && (!this.scanned || comparePositions(top, this.scanned.through) > 0)) {
@@ -288,7 +289,15 @@ export class EsdbEventStore implements EventStore {
       const page = await collect<AllStreamResolvedEvent>(
         this.client.readAll({ direction: BACKWARDS, fromPosition: before, maxCount: this.pageSize }),
       );
-      if (page.length > 0) top ??= allPosition(page[0]!);
+      if (page.length > 0 && top === undefined) {
+        top = allPosition(page[0]!);
+        // `$all` only grows, unless the node was restored from a backup: what was remembered of a
+        // longer log is of no use.
+        if (known && comparePositions(top, known.through) < 0) {
+          known = undefined;
+          this.scanned = undefined;
+        }
+      }
       for (const resolved of page) {
         if (known && comparePositions(allPosition(resolved), known.through) <= 0) return conclude(known.head);
         const event = this.decodeFromAll(resolved);
@@ -344,6 +353,7 @@ export class EsdbEventStore implements EventStore {
       subscribe: (after) =>
         this.client.subscribeToAll({ fromPosition: after === undefined ? START : toEsdbPosition(after), filter }),
       decode: (resolved) => this.decodeFromAll(resolved),
+      stillThere: (event) => this.stillThere(event),
       backoff: this.backoff,
       onDropped: (error, attempt, delayMs) =>
         this.options.logger?.warn(
@@ -354,6 +364,14 @@ export class EsdbEventStore implements EventStore {
     });
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /** Whether the event is still in its stream at its revision and position (the log did not go back). */
+  private async stillThere(event: RecordedEvent): Promise<boolean> {
+    for await (const found of this.readStream(event.streamName, { fromRevision: event.revision, maxCount: 1 })) {
+      return found.id === event.id && found.position === event.position;
+    }
+    return false;
   }
 
   /** Ends every subscription (their pending reads finish as done), then the client's calls. */

@@ -8,15 +8,20 @@
  * one strictly after the last event it delivered, waiting `initialDelayMs`, doubling up to
  * `maxDelayMs`, between failed attempts; the delay starts small again once an event arrives or a
  * subscription has lived longer than `maxDelayMs`. It never delivers an event twice (anything at or
- * before the last delivered position is dropped, whatever the server sends) and never skips one
+ * before the last delivered position is dropped when it is the last delivered event again) and never skips one
  * (the new subscription starts right after the last delivered event).
+ *
+ * Unless the log went back under it (a node restored from a backup): before subscribing again after
+ * a drop, it checks (`stillThere`) that the last event it delivered is still where it was, and an
+ * event the server sends at or before the last delivered position is dropped only when it is that
+ * very event (a server that repeats the start); otherwise it fails with LogWentBack, for good.
  *
  * An event it cannot decode is not skipped: the error is thrown to the consumer, and again on every
  * later call, since going on would skip it. (Events that are not the store's, other applications'
  * included, are not such errors: `decode` answers undefined for them and they are passed over.)
  */
 import type { AllStreamResolvedEvent, AllStreamSubscription } from '@eventstore/db-client';
-import type { RecordedEvent } from '../port';
+import { LogWentBack, type RecordedEvent } from '../port';
 import { DONE, SerialSubscription } from '../serial-subscription';
 
 export interface BackoffOptions {
@@ -31,6 +36,11 @@ export interface ResubscribingSubscriptionOptions {
   subscribe(after: bigint | undefined): AllStreamSubscription;
   /** The event to deliver, or undefined for one that is not the store's. May throw. */
   decode(resolved: AllStreamResolvedEvent): RecordedEvent | undefined;
+  /**
+   * Whether the event is still in the log where it was delivered, asked before subscribing again
+   * after a drop. May throw: a transport failure counts as one more drop.
+   */
+  stillThere?(event: RecordedEvent): Promise<boolean>;
   backoff: BackoffOptions;
   /** Told each time the subscription dropped, before waiting `delayMs` to subscribe again. */
   onDropped?: (error: unknown, attempt: number, delayMs: number) => void;
@@ -48,6 +58,10 @@ const CLOSED = Symbol('closed');
 
 export class ResubscribingSubscription extends SerialSubscription {
   private lastDelivered: bigint | undefined;
+  /** The last event delivered, once one was. */
+  private lastEvent: RecordedEvent | undefined;
+  /** Whether the subscription dropped since the last check that the last event is still there. */
+  private droppedSinceCheck = false;
   private source: Source | undefined;
   private failures = 0;
   private closed = false;
@@ -77,6 +91,19 @@ export class ResubscribingSubscription extends SerialSubscription {
     for (;;) {
       if (this.failure) throw this.failure.error;
       if (this.closed) return DONE;
+      if (!this.source && this.droppedSinceCheck && this.lastEvent && this.options.stillThere) {
+        const last = this.lastEvent;
+        let there: boolean;
+        try {
+          there = await this.options.stillThere(last);
+        } catch (error) {
+          await this.dropped(undefined, error);
+          continue;
+        }
+        if (this.closed) return DONE;
+        if (!there) this.fail(new LogWentBack(`the last event it followed, ${describe(last)}, is no longer there`));
+        this.droppedSinceCheck = false;
+      }
       this.source ??= this.open();
       const source = this.source;
       let step: IteratorResult<AllStreamResolvedEvent> | typeof CLOSED;
@@ -95,18 +122,35 @@ export class ResubscribingSubscription extends SerialSubscription {
       try {
         event = this.options.decode(step.value);
       } catch (error) {
-        this.failure = { error };
-        this.source = undefined;
-        void stop(source);
-        throw error;
+        this.fail(error);
       }
       if (event === undefined) continue;
-      // After a resubscription, or from a server that treats the start as inclusive.
-      if (this.lastDelivered !== undefined && event.position <= this.lastDelivered) continue;
+      if (this.lastDelivered !== undefined && event.position <= this.lastDelivered) {
+        // A server that treats the start as inclusive sends the last delivered event again: dropped.
+        // Anything else there means the log is not the one the events came from any more.
+        const last = this.lastEvent;
+        if (last === undefined ? event.position === this.lastDelivered : sameEvent(event, last)) continue;
+        this.fail(
+          new LogWentBack(
+            `the log sent ${describe(event)}, at or before the last event it followed` +
+              (last ? `, ${describe(last)}` : ` (position ${this.lastDelivered})`),
+          ),
+        );
+      }
       this.lastDelivered = event.position;
+      this.lastEvent = event;
       this.failures = 0;
       return { done: false, value: event };
     }
+  }
+
+  /** Stops for good: this error is thrown now and on every later call. */
+  private fail(error: unknown): never {
+    this.failure = { error };
+    const source = this.source;
+    this.source = undefined;
+    if (source) void stop(source);
+    throw error;
   }
 
   private open(): Source {
@@ -116,13 +160,19 @@ export class ResubscribingSubscription extends SerialSubscription {
     return { subscription, iterator: subscription[Symbol.asyncIterator](), openedAt: Date.now() };
   }
 
-  /** Forgets the dropped subscription and waits before the next attempt (less if closed meanwhile). */
-  private async dropped(source: Source, error: unknown): Promise<void> {
-    if (this.source === source) this.source = undefined;
-    void stop(source);
+  /**
+   * Forgets the dropped subscription (none when the check before subscribing failed) and waits
+   * before the next attempt (less if closed meanwhile).
+   */
+  private async dropped(source: Source | undefined, error: unknown): Promise<void> {
+    this.droppedSinceCheck = true;
+    if (source) {
+      if (this.source === source) this.source = undefined;
+      void stop(source);
+    }
     if (this.closed) return;
     const { initialDelayMs, maxDelayMs } = this.options.backoff;
-    if (Date.now() - source.openedAt >= maxDelayMs) this.failures = 0;
+    if (source && Date.now() - source.openedAt >= maxDelayMs) this.failures = 0;
     const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** this.failures);
     this.failures += 1;
     this.options.onDropped?.(error, this.failures, delayMs);
@@ -131,6 +181,11 @@ export class ResubscribingSubscription extends SerialSubscription {
     clearTimeout(timer);
   }
 }
+
+const sameEvent = (a: RecordedEvent, b: RecordedEvent) => a.id === b.id && a.position === b.position;
+
+const describe = (event: RecordedEvent) =>
+  `event ${event.id} (${event.streamName}@${event.revision}, position ${event.position})`;
 
 /** Cancels the gRPC call and ends the readable; neither may throw at the caller. */
 async function stop(source: Source): Promise<void> {

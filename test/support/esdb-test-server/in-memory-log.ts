@@ -133,6 +133,22 @@ export class InMemoryLog {
     this.systemEvent('$monitoring-heartbeat', 'Heartbeat', { n });
   }
 
+  /**
+   * What restoring a backup taken when the log had `keep` events does (same identity, older): the
+   * later events are gone, and the next append takes the position the first of them had. Take the
+   * node down around it (`stop()` / `restart()`), as a restore does.
+   */
+  restoreBackup(keep: number): void {
+    const removed = this.events.splice(keep);
+    if (removed.length > 0) this.nextPosition = removed[0]!.position;
+    this.streams.clear();
+    for (const event of this.events) {
+      const stream = this.streams.get(event.streamName) ?? [];
+      stream.push(event);
+      this.streams.set(event.streamName, stream);
+    }
+  }
+
   /** Calls `listener` after every append; returns the function that stops it. */
   onAppend(listener: () => void): () => void {
     this.listeners.add(listener);
