@@ -5,7 +5,9 @@
  * with the time of the next attempt from the retry schedule, or null once the schedule is spent.
  * The derivation then completes or reschedules the work from that event, so a restart resumes the
  * schedule where the log left it. Every attempt of a message carries its webhook-id; a crash
- * between the receiver's answer and the record sends it again with the same id (at least once).
+ * between the receiver's answer and the record sends it again with the same id (at least once), and
+ * so does a record the store could not write (an outage): the executor tries the work again on
+ * `retry`, sending the message each time, until an attempt is recorded.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../src/clock';
