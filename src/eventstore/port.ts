@@ -234,7 +234,7 @@ export const isAppendTooLarge = (error: unknown): error is AppendTooLarge => err
 export class LogWentBack extends Error {
   constructor(detail: string) {
     super(
-      `The event log went back under this server (restored from a backup?): ${detail}. ` +
+      `The event log went back under this server (restored from a backup, or replaced by another?): ${detail}. ` +
         'Restart the server: at start, the read models built from events the log no longer has are rebuilt from it.',
     );
     this.name = 'LogWentBack';
