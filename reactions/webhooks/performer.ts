@@ -5,9 +5,9 @@
  * with the time of the next attempt from the retry schedule, or null once the schedule is spent.
  * The derivation then completes or reschedules the work from that event, so a restart resumes the
  * schedule where the log left it. Every attempt of a message carries its webhook-id; a crash
- * between the receiver's answer and the record sends it again with the same id (at least once), and
- * so does a record the store could not write (an outage): the executor tries the work again on
- * `retry`, sending the message each time, until an attempt is recorded.
+ * between the receiver's answer and the record sends it again with the same id (at least once). A
+ * record the store could not write (an outage) is kept: the executor tries the work again on
+ * `retry`, and each try records the attempt made rather than sending the message again.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../../src/clock';
@@ -84,6 +84,13 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
   private readonly struggling = new Map<string, number>();
   /** Each endpoint's workspace, as asked once (it never changes). */
   private readonly owners = new Map<string, string | null>();
+  /**
+   * Attempts sent whose record the store refused (an outage), by the work they were for: the next
+   * try of that work records it rather than sending the message again, so that an outage of the
+   * store does not send a delivered message to its receiver every second. Only in this process: a
+   * restart, or another replica taking the work, sends it again (at least once, the same id).
+   */
+  private readonly unrecorded = new Map<string, { attempt: AttemptRecord; url: string }>();
 
   constructor(
     private readonly commands: WebhookEndpointCommands,
@@ -138,6 +145,8 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
 
   async perform(item: WorkItem<WebhookWork>): Promise<PerformResult> {
     const work = item.payload;
+    const sentBefore = this.unrecorded.get(unrecordedKey(work));
+    if (sentBefore) return this.record(work, sentBefore.attempt, sentBefore.url);
     // The attempt is dated when it was sent (its signature's timestamp), not when its answer came:
     // a timed-out attempt happened WEBHOOK_TIMEOUT_MS before it was known to have failed.
     const attemptedAt = this.clock.now();
@@ -158,31 +167,48 @@ export class WebhooksPerformer implements ReactionPerformer<WebhookWork> {
     // send it again (redeliverWebhook) or another one.
     const retries = test ? NO_RETRIES : this.settings.retryScheduleMs;
     const wait = succeeded ? undefined : retries[attempt - work.firstAttempt];
-    const { events, position } = await this.commands.recordAttempt(
-      {
-        endpointId: work.endpointId,
-        deliveryId: work.deliveryId,
-        eventType: work.eventType,
-        attempt,
-        succeeded,
-        statusCode,
-        error,
-        latencyMs,
-        nextAttemptAt: wait === undefined ? null : new Date(answeredAt + withJitter(wait, this.random)),
-        attemptedAt,
-        ...(work.redeliveryRequestedAt !== undefined && {
-          redeliveryRequestedAt: new Date(work.redeliveryRequestedAt),
-        }),
-      },
-      WEBHOOKS_ACTOR,
-    );
-    const disabled = events.find((event) => event.type === 'WebhookEndpointDisabled');
+    const record: AttemptRecord = {
+      endpointId: work.endpointId,
+      deliveryId: work.deliveryId,
+      eventType: work.eventType,
+      attempt,
+      succeeded,
+      statusCode,
+      error,
+      latencyMs,
+      nextAttemptAt: wait === undefined ? null : new Date(answeredAt + withJitter(wait, this.random)),
+      attemptedAt,
+      ...(work.redeliveryRequestedAt !== undefined && {
+        redeliveryRequestedAt: new Date(work.redeliveryRequestedAt),
+      }),
+    };
+    return this.record(work, record, outcome.url);
+  }
+
+  private async record(work: WebhookWork, attempt: AttemptRecord, url: string): Promise<PerformResult> {
+    const key = unrecordedKey(work);
+    let recorded: Awaited<ReturnType<WebhookEndpointCommands['recordAttempt']>>;
+    try {
+      recorded = await this.commands.recordAttempt(attempt, WEBHOOKS_ACTOR);
+    } catch (error) {
+      if (!this.unrecorded.has(key) && this.unrecorded.size >= ENDPOINTS_KEPT) this.unrecorded.clear();
+      this.unrecorded.set(key, { attempt, url });
+      throw error;
+    }
+    this.unrecorded.delete(key);
+    const disabled = recorded.events.find((event) => event.type === 'WebhookEndpointDisabled');
     if (disabled) {
       this.logger.warn(
-        { endpointId: work.endpointId, url: publicUrlOf(outcome.url), failingSince: disabled.data.failingSince },
+        { endpointId: work.endpointId, url: publicUrlOf(url), failingSince: disabled.data.failingSince },
         'webhook endpoint disabled: every attempt to it failed for longer than WEBHOOK_DISABLE_AFTER',
       );
     }
-    return position === undefined ? undefined : { outcomeAt: position };
+    return recorded.position === undefined ? undefined : { outcomeAt: recorded.position };
   }
 }
+
+type AttemptRecord = Parameters<WebhookEndpointCommands['recordAttempt']>[0];
+
+/** The work an unrecorded attempt was for: its delivery, from its first attempt or a redelivery. */
+const unrecordedKey = (work: WebhookWork): string =>
+  `${work.deliveryId}\n${work.firstAttempt}\n${work.redeliveryRequestedAt ?? ''}`;

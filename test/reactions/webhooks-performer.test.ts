@@ -274,3 +274,27 @@ it('names the redelivery an attempt resends, so that its answer is told from one
     { attempt: 1, redeliveryRequestedAt: undefined },
   ]);
 });
+
+it('records an attempt the store refused on the next try, rather than sending the message again', async () => {
+  const { performer, orders, recorded } = performerWith(answered(204, 30));
+  const calls: unknown[] = [];
+  const commands = (performer as unknown as { commands: WebhookEndpointCommands }).commands;
+  const recordAttempt = commands.recordAttempt.bind(commands);
+  let outage = 2;
+  commands.recordAttempt = async (attempt, metadata) => {
+    calls.push(attempt);
+    if (outage-- > 0) throw new Error('STORE_UNAVAILABLE: the event store cannot write now');
+    return recordAttempt(attempt, metadata);
+  };
+  await expect(performer.perform(item)).rejects.toThrow(/cannot write/);
+  await expect(performer.perform(item)).rejects.toThrow(/cannot write/);
+  await expect(performer.perform(item)).resolves.toEqual({ outcomeAt: 7n });
+  // Sent once; the same attempt offered to the store three times, recorded once.
+  expect(orders).toHaveLength(1);
+  expect(calls).toHaveLength(3);
+  expect(new Set(calls.map((call) => JSON.stringify(call))).size).toBe(1);
+  expect(recorded).toEqual([expect.objectContaining({ deliveryId: 'msg_1', attempt: 1, succeeded: true })]);
+  // Recorded, it is forgotten: the next due work of the delivery is sent.
+  await performer.perform(item);
+  expect(orders).toHaveLength(2);
+});
