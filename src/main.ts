@@ -5,12 +5,13 @@
 import { loadConfig } from './server/config';
 import { checkDataDir } from './server/data-dir-check';
 import { lockDataDir } from './server/data-dir-lock';
-import { createLogger } from './server/logger';
+import { createLogger, routeConsoleToLogger } from './server/logger';
 import { serve } from './server/serve';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
+  routeConsoleToLogger(logger);
   checkDataDir(config);
   const lock = lockDataDir(config.dataDir, 'the server', { server: true });
   // Restarted after a crash, the server takes over its dead predecessor's reactor lease at once

@@ -20,15 +20,20 @@ interface Seen {
 const seenByLogger = new WeakMap<Logger, Map<string, Seen>>();
 
 export function logRepeatedError(logger: Logger, error: Error, message: string): void {
+  logRepeated(logger, message, error);
+}
+
+/** `logRepeatedError` for any message, with or without an error, at error or warn level. */
+export function logRepeated(logger: Logger, message: string, error?: Error, level: 'error' | 'warn' = 'error'): void {
   let seen = seenByLogger.get(logger);
   if (!seen) seenByLogger.set(logger, (seen = new Map<string, Seen>()));
-  const key = `${message}\u0000${error.message}`;
+  const key = `${level}\u0000${message}\u0000${error?.message ?? ''}`;
   const now = Date.now();
   const last = seen.get(key);
   if (!last) {
     if (seen.size >= REMEMBERED) seen.clear();
     seen.set(key, { loggedAt: now, since: 0 });
-    logger.error({ err: error }, message);
+    logger[level](error ? { err: error } : {}, message);
     return;
   }
   if (now - last.loggedAt < REPEAT_INTERVAL_MS) {
@@ -36,7 +41,10 @@ export function logRepeatedError(logger: Logger, error: Error, message: string):
     return;
   }
   // Once more, without the stack the first line gave, with how many came since that line.
-  logger.error({ error: error.message, repeated: last.since + 1, sinceMs: now - last.loggedAt }, message);
+  logger[level](
+    { ...(error && { error: error.message }), repeated: last.since + 1, sinceMs: now - last.loggedAt },
+    message,
+  );
   last.loggedAt = now;
   last.since = 0;
 }
