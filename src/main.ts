@@ -43,7 +43,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // The logger may not exist yet (bad configuration), so report on stderr directly.
-  console.error(error instanceof Error ? error.message : error);
+  // The logger may not exist yet (bad configuration), so report on stderr directly (the console
+  // goes through the logger once it exists).
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });
