@@ -19,6 +19,7 @@ describe('the Billing page operations', () => {
       'AUTO_TOP_UP',
       'AUTO_TOP_UP_TERMS',
       'BILLING_OVERVIEW',
+      'BILLING_REFRESH',
       'CONFIGURE_AUTO_TOP_UP',
       'CONFIGURE_CREDIT_ALERTS',
       'CREDITS_CHANGED',

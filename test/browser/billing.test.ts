@@ -303,10 +303,9 @@ describe('the Billing page', () => {
     expect(page.url()).toMatch(new RegExp(`^${stripe.url}/checkout/cs_`));
     await shot(page, '03-stripe-checkout');
 
-    // Once live, the page refetches the purchases; after that answer its subscription is in place.
+    // Once live, the page reads the balance and the purchases again; after that answer its subscription is in place.
     const refetchedAfterSubscribing = page.waitForResponse(
-      (response) =>
-        response.url().endsWith('/graphql') && !!response.request().postData()?.includes('BillingPurchases'),
+      (response) => response.url().endsWith('/graphql') && !!response.request().postData()?.includes('BillingRefresh'),
     );
     await page.getByRole('button', { name: 'Pay' }).click();
     await page.waitForURL(/\/billing\/?\?checkout=success&session_id=cs_/);

@@ -25,6 +25,7 @@ import {
 import {
   ACTIVE_HOLDS,
   BILLING_OVERVIEW,
+  BILLING_REFRESH,
   CREDITS_CHANGED,
   CREDIT_LEDGER,
   CREDIT_PURCHASES,
@@ -358,10 +359,10 @@ function settleCheckout() {
   );
 }
 
+/** The safety net while live updates may be down: everything is read again, the balance first. */
 async function recheckCheckout() {
   try {
-    await refreshPurchases();
-    settleCheckout();
+    await refreshAll();
   } catch (error) {
     handleError(error);
   }
@@ -396,10 +397,13 @@ function renderPurchases(page, older = false) {
   $('purchases').hidden = false;
 }
 
-async function refreshPurchases() {
+/** The balance with as many of the newest purchases as are shown (up to the API's 200 a page). */
+async function refreshBalanceAndPurchases() {
   const shown = Math.min(200, Math.max(PURCHASES_SHOWN, state.purchases.length));
   const variables = { ...purchasesVariables(state.session.claims), purchasesShown: shown };
-  renderPurchases((await api(CREDIT_PURCHASES, variables)).creditPurchasesPage);
+  const { workspaceCredits, creditPurchasesPage } = await api(BILLING_REFRESH, variables);
+  renderBalance(workspaceCredits);
+  renderPurchases(creditPurchasesPage);
 }
 
 async function showOlderPurchases() {
@@ -755,22 +759,31 @@ async function loadAll() {
   await Promise.all([loadLedger(0), loadUsage(), loadHolds(), autoTopUp.load(), notifications.load()]);
 }
 
-/** After a change: the balance came with the message; purchases, ledger and usage are refetched. */
+/**
+ * Everything live updates keep fresh, read again: the balance and its breakdown with the purchases
+ * (then whether the checkout being waited for is among them, said with the balance just read), the
+ * ledger's first page, usage, holds, auto top-up and notifications.
+ */
+async function refreshAll() {
+  await refreshBalanceAndPurchases();
+  settleCheckout();
+  // Not while an admin is writing why a spend is given back: the page would drop what they typed.
+  const writing = document.querySelector('#ledger-table .refund-form') !== null;
+  await Promise.all([
+    state.ledgerIndex === 0 && !writing ? loadLedger(0) : undefined,
+    loadUsage(),
+    loadHolds(),
+    autoTopUp.load(),
+    notifications.load(),
+  ]);
+}
+
+/** After a change (the balance came with the message) or a reconnection: everything is read again. */
 function scheduleRefresh() {
   clearTimeout(state.refreshTimer);
   state.refreshTimer = setTimeout(async () => {
     try {
-      await refreshPurchases();
-      settleCheckout();
-      // Not while an admin is writing why a spend is given back: the page would drop what they typed.
-      const writing = document.querySelector('#ledger-table .refund-form') !== null;
-      await Promise.all([
-        state.ledgerIndex === 0 && !writing ? loadLedger(0) : undefined,
-        loadUsage(),
-        loadHolds(),
-        autoTopUp.load(),
-        notifications.load(),
-      ]);
+      await refreshAll();
     } catch (error) {
       handleError(error);
     }

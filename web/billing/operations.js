@@ -101,16 +101,31 @@ export const BILLING_OVERVIEW = /* GraphQL */ `
   ${PURCHASES_PAGE}
 `;
 
-/**
- * Only the purchases, a page of them: the newest (the return page asks until Stripe's session id
- * is among them), or with `after` the older ones past what is shown.
- */
+/** Only the purchases, a page of them: with `after`, the older ones past what is shown. */
 export const CREDIT_PURCHASES = /* GraphQL */ `
   query BillingPurchases($workspaceId: ID!, $withMoney: Boolean!, $purchasesShown: Int!, $after: String) {
     creditPurchasesPage(workspaceId: $workspaceId, first: $purchasesShown, after: $after) {
       ...PurchasesPage
     }
   }
+  ${PURCHASES_PAGE}
+`;
+
+/**
+ * What a change of the balance may have changed at the top of the page, read again at once: the
+ * balance and its breakdown with the newest purchases (after a live update, a reconnection, and the
+ * checkout's safety-net refetch, so that "Available now" is never older than the purchase it follows).
+ */
+export const BILLING_REFRESH = /* GraphQL */ `
+  query BillingRefresh($workspaceId: ID!, $withMoney: Boolean!, $purchasesShown: Int!) {
+    workspaceCredits(workspaceId: $workspaceId) {
+      ...BillingBalance
+    }
+    creditPurchasesPage(workspaceId: $workspaceId, first: $purchasesShown) {
+      ...PurchasesPage
+    }
+  }
+  ${BALANCE_FIELDS}
   ${PURCHASES_PAGE}
 `;
 

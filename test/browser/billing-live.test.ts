@@ -1,0 +1,100 @@
+/**
+ * The Billing page keeping its figures true when things go wrong, in a real browser (Debian's
+ * Chromium through playwright-core) against the real server, without payments: live updates that
+ * cannot connect, sections that fail to load, a sign-out and a sign-in as someone else in the same
+ * tab. Requests and the WebSocket are failed from the browser's side (page.route,
+ * page.routeWebSocket), and the page's clock is moved on instead of waiting where it waits long.
+ */
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { GrantCreditsDocument, PurchaseCreditsDocument } from '../generated/graphql';
+import { expectData } from '../support/graphql-client';
+import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
+
+jest.setTimeout(30_000);
+
+const CHROMIUM = '/usr/bin/chromium';
+
+let server: ServerProcess;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+let workspaces = 0;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`The browser tests need Chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run).`);
+  }
+  const started = await Promise.allSettled([
+    startServer({ env: { EXPIRY_SWEEP_INTERVAL_MS: '3600000' } }).then((up) => (server = up)),
+    chromium
+      .launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+      })
+      .then((launched) => (browser = launched)),
+  ]);
+  for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
+}, 60_000);
+
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** A tab of its own (its own sessionStorage), not yet on the page. */
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error));
+  return page;
+}
+
+/** A workspace of its own with `credits` promotional credits. */
+async function workspaceWith(credits: number): Promise<string> {
+  const workspaceId = `live-${++workspaces}-${Date.now() % 100_000}`;
+  await expectData(
+    server.url,
+    GrantCreditsDocument,
+    { input: { workspaceId, credits, reason: 'trial', idempotencyKey: `${workspaceId}-trial` } },
+    adminToken(),
+  );
+  return workspaceId;
+}
+
+const text = async (page: Page, selector: string) => (await page.locator(selector).textContent())?.trim();
+const loaded = (page: Page) => page.locator('#loading').waitFor({ state: 'hidden' });
+
+describe('the Billing page, when things go wrong', () => {
+  it('shows the new balance when the 15-second re-check, not a live update, finds the purchase', async () => {
+    const workspaceId = await workspaceWith(100);
+    const page = await newPage();
+    // Live updates never connect (a proxy without WebSockets): only the re-check can find the purchase.
+    await page.routeWebSocket(/\/graphql/, (socket) => socket.close({ code: 1011, reason: 'no WebSockets here' }));
+    await page.clock.install();
+    const token = tokenFor(workspaceId, 'BILLING_MANAGER');
+    await page.goto(`${server.url}/billing/?checkout=success&session_id=cs_late#token=${token}`);
+    await loaded(page);
+    await page.getByText('Payment received — waiting for confirmation').waitFor();
+    expect(await text(page, '#credits-available')).toBe('100');
+
+    // Stripe's webhook lands: the purchase is recorded under the checkout session's id.
+    await expectData(
+      server.url,
+      PurchaseCreditsDocument,
+      { input: { workspaceId, packageId: 'credits-500', paymentReference: 'cs_late' } },
+      adminToken(),
+    );
+    await page.clock.fastForward(16_000);
+    await page.getByText('Payment confirmed: 500 credits added.').waitFor();
+    expect(await text(page, '#checkout-status-detail')).toBe('Available now: 600 credits.');
+    expect(await text(page, '#credits-available')).toBe('600');
+    expect(await text(page, '#credits-purchased')).toBe('500');
+    await page.locator('#ledger-table tbody tr[data-entry-type="PURCHASE"]').waitFor();
+  });
+});
