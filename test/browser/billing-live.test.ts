@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { GrantCreditsDocument, PurchaseCreditsDocument } from '../generated/graphql';
+import { ConsumeCreditsDocument, GrantCreditsDocument, PurchaseCreditsDocument } from '../generated/graphql';
 import { expectData } from '../support/graphql-client';
 import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 
@@ -67,6 +67,14 @@ async function workspaceWith(credits: number): Promise<string> {
   return workspaceId;
 }
 
+const spend = (workspaceId: string, units: number, key: string) =>
+  expectData(
+    server.url,
+    ConsumeCreditsDocument,
+    { input: { workspaceId, action: 'PERSON_ENRICHMENT', units, idempotencyKey: key } },
+    tokenFor(workspaceId, 'MEMBER'),
+  );
+
 const text = async (page: Page, selector: string) => (await page.locator(selector).textContent())?.trim();
 const loaded = (page: Page) => page.locator('#loading').waitFor({ state: 'hidden' });
 
@@ -96,5 +104,26 @@ describe('the Billing page, when things go wrong', () => {
     expect(await text(page, '#credits-available')).toBe('600');
     expect(await text(page, '#credits-purchased')).toBe('500');
     await page.locator('#ledger-table tbody tr[data-entry-type="PURCHASE"]').waitFor();
+  });
+
+  it('shows a spend made between the first read of the balance and the start of live updates', async () => {
+    const workspaceId = await workspaceWith(1000);
+    const page = await newPage();
+    // The usage chart is slow to load (a busy workspace pages through its spends): the page subscribes after it.
+    let slowed = false;
+    await page.route('**/graphql', async (route) => {
+      if (!slowed && route.request().postData()?.includes('query BillingSpends')) {
+        slowed = true;
+        await new Promise((done) => setTimeout(done, 1500));
+      }
+      await route.continue();
+    });
+    await page.goto(`${server.url}/billing/#token=${tokenFor(workspaceId, 'BILLING_MANAGER')}`);
+    await page.locator('#credits-available', { hasText: '1,000' }).waitFor();
+    await spend(workspaceId, 10, 'between-read-and-subscribe'); // 70 credits
+    await loaded(page);
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    await page.locator('#credits-available', { hasText: '930' }).waitFor({ timeout: 5_000 });
+    expect(await text(page, '#ledger-table tbody tr:first-child td[data-label="Balance"]')).toBe('930');
   });
 });

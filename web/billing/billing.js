@@ -792,7 +792,6 @@ function scheduleRefresh() {
 
 function goLive() {
   state.live?.close();
-  let wasLive = false;
   state.live = subscribe({
     query: CREDITS_CHANGED,
     variables: { workspaceId: state.session.claims.workspaceId },
@@ -810,11 +809,10 @@ function goLive() {
       state.liveStatus = status;
       document.body.dataset.live = status;
       $('live-offline').hidden = status !== 'offline';
-      // Anything that changed while we were not subscribed: fetch it once we are.
-      if (status === 'live') {
-        if (wasLive || state.checkout?.status === 'waiting') scheduleRefresh();
-        wasLive = true;
-      }
+      // Anything that changed while we were not subscribed (before the first subscription too:
+      // between the first read and now, which the first load's slower sections make long) is read
+      // again, the balance with it, once we are.
+      if (status === 'live') scheduleRefresh();
     },
   });
 }
