@@ -126,4 +126,64 @@ describe('the Billing page, when things go wrong', () => {
     await page.locator('#credits-available', { hasText: '930' }).waitFor({ timeout: 5_000 });
     expect(await text(page, '#ledger-table tbody tr:first-child td[data-label="Balance"]')).toBe('930');
   });
+
+  it('shows nothing of the workspace signed out of, while the next one loads or when its load fails', async () => {
+    const first = await workspaceWith(4321);
+    await spend(first, 1, 'first-spend');
+    const second = await workspaceWith(50);
+    const secondToken = tokenFor(second, 'MEMBER', { subject: 'bob' });
+    const page = await newPage();
+    // The second workspace's answers wait until the test lets them through, or fail.
+    let release: (outcome: 'answer' | 'fail') => void = () => {};
+    const held = new Promise<'answer' | 'fail'>((done) => (release = done));
+    await page.route('**/graphql', async (route) => {
+      if (!route.request().headers().authorization?.includes(secondToken)) return route.continue();
+      return (await held) === 'answer' ? route.continue() : route.abort('internetdisconnected');
+    });
+    await page.goto(`${server.url}/billing/#token=${tokenFor(first, 'OWNER', { subject: 'alice' })}`);
+    await loaded(page);
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    expect(await text(page, '#credits-available')).toBe('4,314');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    // What of a workspace the page shows: sections not hidden, table rows, and the text of it all.
+    const shown = () =>
+      page.evaluate<{ sections: number; rows: number; text: string }>(`({
+        sections: [...document.querySelectorAll('#app section')].filter((section) => !section.hidden).length,
+        rows: document.querySelectorAll('#app tbody tr').length,
+        text: document.getElementById('app').textContent,
+      })`);
+    const signedOut = await shown();
+    expect(signedOut).toMatchObject({ sections: 0, rows: 0 });
+    expect(signedOut.text).not.toContain('4,314');
+
+    await page.getByLabel('Access token').fill(secondToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#loading').waitFor();
+    expect(await text(page, '#identity-workspace')).toBe(second);
+    const loading = await shown();
+    expect(loading).toMatchObject({ sections: 0, rows: 0 });
+    expect(loading.text).not.toContain('4,314');
+
+    release('fail');
+    await page.getByRole('button', { name: 'Try again' }).waitFor();
+    const failed = await shown();
+    expect(failed).toMatchObject({ sections: 0, rows: 0 });
+    expect(failed.text).not.toContain('4,314');
+  });
+
+  it('leaves no error on the sign-in form after signing out just after a live update', async () => {
+    const workspaceId = await workspaceWith(1000);
+    const page = await newPage();
+    await page.goto(`${server.url}/billing/#token=${tokenFor(workspaceId, 'OWNER')}`);
+    await loaded(page);
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    await page.waitForTimeout(500); // the refresh that follows the subscription is done
+    await spend(workspaceId, 1, 'just-before-sign-out');
+    await page.locator('#status', { hasText: 'Balance updated' }).waitFor({ state: 'attached' });
+    await page.getByRole('button', { name: 'Sign out' }).click(); // within the 150 ms before the refresh
+    await page.waitForTimeout(600);
+    expect(await page.locator('#alert').isHidden()).toBe(true);
+    expect(await page.locator('#signin-reason').isHidden()).toBe(true);
+  });
 });

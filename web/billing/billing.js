@@ -117,6 +117,7 @@ const hideErrorOf = () => {
 
 /** Every failed request ends here: an expired token signs out, anything else is shown. */
 function handleError(error, retry) {
+  if (error instanceof SessionChanged) return;
   if (error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED') {
     signOut(friendlyError(error));
     return;
@@ -164,12 +165,61 @@ function signIn(token) {
   return true;
 }
 
-function signOut(reason) {
-  sessionStorage.removeItem(TOKEN_KEY);
-  state.session = undefined;
+/** The sections filled from a workspace's data: each is shown again only once its own data is in. */
+const WORKSPACE_SECTIONS = ['balance', 'holds', 'buy', 'auto-top-up', 'notifications', 'purchases', 'usage', 'ledger'];
+
+/**
+ * Forgets the workspace on the page, at sign-out and before a sign-in loads: its timers and live
+ * updates stop, and every section is emptied and hidden, so nothing of one workspace is shown
+ * (or read out) under another's name while the other's data loads, or when its load fails.
+ */
+function forgetWorkspace() {
   state.live?.close();
   state.live = undefined;
   clearInterval(state.checkoutTimer);
+  clearTimeout(state.refreshTimer);
+  Object.assign(state, {
+    balance: undefined,
+    packages: [],
+    purchases: [],
+    purchasesCursor: null,
+    ledgerCursors: [null],
+    ledgerIndex: 0,
+    checkout: undefined,
+    liveStatus: 'closed',
+    paymentsEnabled: false,
+  });
+  usageRows = [];
+  delete document.body.dataset.live;
+  for (const id of [...WORKSPACE_SECTIONS, 'checkout-status', 'live-offline', 'low-balance', 'held']) {
+    $(id).hidden = true;
+  }
+  for (const id of ['holds-table', 'purchases-table', 'ledger-table']) $(id).tBodies[0].replaceChildren();
+  for (const id of ['packages', 'usage-chart', 'usage-legend', 'topup-history', 'endpoints']) $(id).replaceChildren();
+  for (const part of $('usage-table').children) if (part.tagName !== 'CAPTION') part.replaceChildren();
+  for (const id of ['credits-available', 'credits-held', 'credits-included', 'credits-purchased']) {
+    $(id).textContent = '–';
+  }
+  for (const id of ['credits-promotional', 'current-plan']) $(id).textContent = '–';
+  for (const id of [
+    ...['identity-workspace', 'identity-subject', 'identity-role', 'checkout-status-text', 'checkout-status-detail'],
+    ...['low-balance-text', 'credits-included-detail', 'credits-purchased-detail', 'credits-promotional-detail'],
+    ...['current-plan-detail', 'buy-not-allowed', 'ledger-caption', 'ledger-page', 'usage-empty'],
+    ...['topup-summary', 'topup-paused-text', 'topup-failure', 'topup-month', 'topup-terms', 'alert-threshold-summary'],
+  ]) {
+    $(id).textContent = '';
+  }
+  $('usage-figure').hidden = true;
+  $('ledger-pager').hidden = true;
+}
+
+/** An answer for a session that is no longer the page's (signed out, or in as someone else): dropped. */
+class SessionChanged extends Error {}
+
+function signOut(reason) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  state.session = undefined;
+  forgetWorkspace();
   hideAlert();
   $('app').hidden = true;
   $('identity').hidden = true;
@@ -183,7 +233,13 @@ function signOut(reason) {
   void offerDemo();
 }
 
-const api = (query, variables) => request(query, variables, state.session?.token);
+/** A request as the page's session; its answer is dropped if the session changed meanwhile. */
+const api = async (query, variables) => {
+  const session = state.session;
+  const data = await request(query, variables, session?.token);
+  if (state.session !== session) throw new SessionChanged();
+  return data;
+};
 
 const autoTopUp = autoTopUpSection({
   api,
@@ -818,7 +874,9 @@ function goLive() {
 }
 
 async function start() {
-  const { claims } = state.session;
+  const session = state.session;
+  const { claims } = session;
+  forgetWorkspace();
   $('signin').hidden = true;
   $('app').hidden = false;
   $('identity').hidden = false;
@@ -832,6 +890,7 @@ async function start() {
   autoTopUp.readSetupReturn();
   try {
     await loadAll();
+    if (state.session !== session) return;
     announce('Billing loaded.');
     goLive();
     if (state.checkout?.status === 'waiting') {
@@ -840,8 +899,10 @@ async function start() {
   } catch (error) {
     handleError(error, () => start());
   } finally {
-    $('loading').hidden = true;
-    $('main').removeAttribute('aria-busy');
+    if (state.session === session) {
+      $('loading').hidden = true;
+      $('main').removeAttribute('aria-busy');
+    }
   }
 }
 
