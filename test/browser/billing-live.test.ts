@@ -186,4 +186,41 @@ describe('the Billing page, when things go wrong', () => {
     expect(await page.locator('#alert').isHidden()).toBe(true);
     expect(await page.locator('#signin-reason').isHidden()).toBe(true);
   });
+
+  it('goes live when a section fails to load, and shows that section’s error with Try again', async () => {
+    const workspaceId = await workspaceWith(1000);
+    await spend(workspaceId, 1, 'before-load');
+    const page = await newPage();
+    let ledgerDown = true;
+    await page.route('**/graphql', (route) =>
+      ledgerDown && route.request().postData()?.includes('query BillingLedger')
+        ? route.fulfill({
+            contentType: 'application/json',
+            body: JSON.stringify({
+              data: null,
+              errors: [
+                { message: 'The ledger read model is being rebuilt.', extensions: { code: 'READ_MODEL_UNAVAILABLE' } },
+              ],
+            }),
+          })
+        : route.continue(),
+    );
+    await page.goto(`${server.url}/billing/#token=${tokenFor(workspaceId, 'BILLING_MANAGER')}`);
+    await loaded(page);
+    const ledgerError = page.locator('#ledger .section-error');
+    await ledgerError.waitFor();
+    expect(await ledgerError.textContent()).toContain('The credit history could not be loaded.');
+    expect(await page.locator('#ledger-table').isVisible()).toBe(false);
+    expect(await page.locator('#alert').isHidden()).toBe(true);
+    // The rest of the page is there, and live.
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    await spend(workspaceId, 2, 'while-ledger-down');
+    await page.locator('#credits-available', { hasText: '979' }).waitFor();
+
+    ledgerDown = false;
+    await page.getByRole('button', { name: 'Try again: the credit history' }).click();
+    await page.locator('#ledger-table tbody tr').first().waitFor();
+    expect(await ledgerError.count()).toBe(0);
+    expect(await text(page, '#ledger-table tbody tr:first-child td[data-label="Balance"]')).toBe('979');
+  });
 });

@@ -194,6 +194,7 @@ function forgetWorkspace() {
   for (const id of [...WORKSPACE_SECTIONS, 'checkout-status', 'live-offline', 'low-balance', 'held']) {
     $(id).hidden = true;
   }
+  for (const part of SECTIONS) clearSectionError(part);
   for (const id of ['holds-table', 'purchases-table', 'ledger-table']) $(id).tBodies[0].replaceChildren();
   for (const id of ['packages', 'usage-chart', 'usage-legend', 'topup-history', 'endpoints']) $(id).replaceChildren();
   for (const part of $('usage-table').children) if (part.tagName !== 'CAPTION') part.replaceChildren();
@@ -802,6 +803,94 @@ function drawUsage() {
 // ---------------------------------------------------------------------------------------------
 // Loading and live updates
 
+/**
+ * The sections read after the balance, each on its own: one that fails at first load says so in its
+ * place, with Try again, and the others and live updates go on. `refresh` is what a refresh reads
+ * (the ledger only on its first page, and not while an admin writes why a spend is given back).
+ */
+const SECTIONS = [
+  {
+    id: 'ledger',
+    name: 'The credit history',
+    load: () => loadLedger(0),
+    refresh: () =>
+      state.ledgerIndex === 0 && document.querySelector('#ledger-table .refund-form') === null
+        ? loadLedger(0)
+        : undefined,
+  },
+  { id: 'usage', name: 'Credits spent per day', load: () => loadUsage() },
+  { id: 'holds', name: 'Credits held by running actions', load: () => loadHolds() },
+  { id: 'auto-top-up', name: 'Auto top-up', load: () => autoTopUp.load() },
+  { id: 'notifications', name: 'Notifications', load: () => notifications.load() },
+];
+
+const sectionFailed = (part) => $(part.id).classList.contains('section--failed');
+
+/** In the section's place: that it could not be loaded, why, and Try again. */
+function showSectionError(part, error) {
+  const section = $(part.id);
+  let box = section.querySelector(':scope > .section-error');
+  if (!box) {
+    box = document.createElement('div');
+    box.className = 'notice notice--error section-error';
+    box.setAttribute('role', 'alert');
+    const message = document.createElement('p');
+    const retry = document.createElement('button');
+    retry.type = 'button';
+    retry.className = 'button';
+    retry.textContent = 'Try again';
+    retry.setAttribute('aria-label', `Try again: ${part.name.toLowerCase()}`);
+    retry.addEventListener('click', async () => {
+      retry.disabled = true;
+      try {
+        await part.load();
+        clearSectionError(part);
+      } catch (again) {
+        if (again instanceof SessionChanged) return;
+        if (again instanceof GraphQLRequestError && again.code === 'UNAUTHENTICATED') handleError(again);
+        else showSectionError(part, again);
+      } finally {
+        retry.disabled = false;
+      }
+    });
+    box.append(message, retry);
+    section.prepend(box);
+  }
+  console.error(error);
+  box.querySelector('p').textContent = `${part.name} could not be loaded. ${friendlyError(error)}`;
+  section.classList.add('section--failed');
+  section.hidden = false;
+}
+
+function clearSectionError(part) {
+  const section = $(part.id);
+  section.querySelector(':scope > .section-error')?.remove();
+  section.classList.remove('section--failed');
+}
+
+/**
+ * Reads the sections (`how`: 'load' or 'refresh'); a section read again clears its error. Answers
+ * the failures, [part, error] pairs; an expired token signs out at once.
+ */
+async function readSections(how) {
+  const outcomes = await Promise.allSettled(SECTIONS.map((part) => (part[how] ?? part.load)()));
+  const failures = [];
+  outcomes.forEach((outcome, index) => {
+    const part = SECTIONS[index];
+    if (outcome.status === 'fulfilled') {
+      if (sectionFailed(part)) clearSectionError(part);
+    } else if (!(outcome.reason instanceof SessionChanged)) {
+      failures.push([part, outcome.reason]);
+    }
+  });
+  const expired = failures.find(
+    ([, error]) => error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED',
+  );
+  if (expired) throw expired[1];
+  return failures;
+}
+
+/** The first load: the balance, packages and purchases must come (or the page offers Try again); each other section may fail alone. */
 async function loadAll() {
   const { workspaceCredits, creditPackages, paymentSettings, creditPurchasesPage } = await api(
     BILLING_OVERVIEW,
@@ -812,7 +901,7 @@ async function loadAll() {
   renderPackages(creditPackages, paymentSettings.enabled);
   renderPurchases(creditPurchasesPage);
   settleCheckout();
-  await Promise.all([loadLedger(0), loadUsage(), loadHolds(), autoTopUp.load(), notifications.load()]);
+  for (const [part, error] of await readSections('load')) showSectionError(part, error);
 }
 
 /**
@@ -823,15 +912,11 @@ async function loadAll() {
 async function refreshAll() {
   await refreshBalanceAndPurchases();
   settleCheckout();
-  // Not while an admin is writing why a spend is given back: the page would drop what they typed.
-  const writing = document.querySelector('#ledger-table .refund-form') !== null;
-  await Promise.all([
-    state.ledgerIndex === 0 && !writing ? loadLedger(0) : undefined,
-    loadUsage(),
-    loadHolds(),
-    autoTopUp.load(),
-    notifications.load(),
-  ]);
+  // A section that failed to load says so in its place again; a failure over shown data is an alert.
+  const failures = await readSections('refresh');
+  for (const [part, error] of failures) if (sectionFailed(part)) showSectionError(part, error);
+  const over = failures.find(([part]) => !sectionFailed(part));
+  if (over) throw over[1];
 }
 
 /** After a change (the balance came with the message) or a reconnection: everything is read again. */
