@@ -223,4 +223,37 @@ describe('the Billing page, when things go wrong', () => {
     expect(await ledgerError.count()).toBe(0);
     expect(await text(page, '#ledger-table tbody tr:first-child td[data-label="Balance"]')).toBe('979');
   });
+
+  it('says when the server refuses live updates for a limit, and tries again later', async () => {
+    const workspaceId = await workspaceWith(1000);
+    const page = await newPage();
+    // The caller holds the most sockets the server allows (other tabs): the first two are refused.
+    let refusals = 2;
+    await page.routeWebSocket(/\/graphql/, (socket) => {
+      if (refusals-- > 0) {
+        void socket.close({
+          code: 4403,
+          reason: 'Forbidden: this caller already has 20 sockets open, the most allowed.',
+        });
+      } else {
+        socket.connectToServer();
+      }
+    });
+    await page.clock.install();
+    await page.goto(`${server.url}/billing/#token=${tokenFor(workspaceId, 'BILLING_MANAGER')}`);
+    await loaded(page);
+    const notice = page.locator('#live-offline');
+    await notice.waitFor();
+    expect(await notice.textContent()).toMatch(
+      /^Live updates are paused: this sign-in already has as many live connections open as the server allows .*trying again in \d+ s/,
+    );
+    expect(await page.locator('#signin').isHidden()).toBe(true);
+
+    await page.clock.fastForward(6_000); // the first retry, refused again
+    await page.clock.fastForward(11_000); // the second
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    await notice.waitFor({ state: 'hidden' });
+    await spend(workspaceId, 1, 'after-refusals');
+    await page.locator('#credits-available', { hasText: '993' }).waitFor();
+  });
 });

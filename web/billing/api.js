@@ -55,17 +55,38 @@ export async function request(query, variables, token) {
   return body.data;
 }
 
-/** Close codes after which reconnecting cannot help (bad message, unauthorized, forbidden…). */
-const FATAL_CLOSE_CODES = new Set([4400, 4401, 4403, 4406, 4409, 4429]);
+/** Close codes after which reconnecting cannot help (a bad message, an unknown subprotocol). */
+const FATAL_CLOSE_CODES = new Set([4400, 4406]);
+/**
+ * Close codes of a refusal that may pass: 4403 for a caller holding the most sockets or past its
+ * rate limit (4403 for the token, "Unauthorized: …", is final: the page signs out), 4429 too many
+ * connection_init, 4409 the operation id still in use on the server.
+ */
+const REFUSAL_CLOSE_CODES = new Set([4403, 4409, 4429]);
+/** Error codes of a refused subscription that may pass: the caller's operations or request rate. */
+const REFUSAL_ERROR_CODES = new Set(['LIMIT_EXCEEDED', 'RATE_LIMITED']);
+/** A refusal is tried again after 5 s, doubling up to 5 minutes (limits pass when other tabs close). */
+const REFUSAL_FIRST_RETRY_MS = 5_000;
+const REFUSAL_LAST_RETRY_MS = 300_000;
+/** Subscribed this long without a refusal, the backoff starts again from its first step. */
+const REFUSAL_FORGOTTEN_MS = 30_000;
 let operationIds = 0;
+
+/** "Retry after 7 s." in a rate limit's message, in ms. */
+const retryAfterIn = (message) => {
+  const seconds = /Retry after (\d+) s/.exec(message ?? '')?.[1];
+  return seconds ? Number(seconds) * 1000 : 0;
+};
 
 /**
  * Subscribes to one operation and keeps the subscription alive: a dropped connection is reopened
  * with backoff and the operation subscribed again. Callbacks:
  * - onNext(data) for each result,
- * - onError(GraphQLRequestError) when the server refuses the operation (no retry),
- * - onStatus('connecting' | 'live' | 'offline' | 'closed'); 'live' comes after every (re)subscribe,
- *   so the caller can refetch whatever changed while it was not listening.
+ * - onError(GraphQLRequestError) when the server refuses the operation for good (no retry),
+ * - onStatus('connecting' | 'live' | 'offline' | 'refused' | 'closed', detail); 'live' comes after
+ *   every (re)subscribe, so the caller can refetch whatever changed while it was not listening;
+ *   'refused' when a limit refused the socket or the subscription, with detail { error, retryInMs }:
+ *   it is tried again then, with a longer backoff than a dropped connection's.
  * Returns { close() }.
  */
 export function subscribe({ query, variables, token, onNext, onError, onStatus = () => {} }) {
@@ -75,7 +96,9 @@ export function subscribe({ query, variables, token, onNext, onError, onStatus =
   let socket;
   let stopped = false;
   let attempts = 0;
+  let refusals = 0;
   let retryTimer;
+  let forgetRefusals;
 
   const send = (message) => socket.send(JSON.stringify(message));
   const fail = (error) => {
@@ -85,8 +108,19 @@ export function subscribe({ query, variables, token, onNext, onError, onStatus =
     socket.close(1000, 'Normal Closure');
   };
 
+  /** A limit refused us: said, and tried again later (no sooner than a rate limit's Retry after). */
+  const refused = (error, atLeastMs = 0) => {
+    clearTimeout(forgetRefusals);
+    const backoff = Math.min(REFUSAL_LAST_RETRY_MS, REFUSAL_FIRST_RETRY_MS * 2 ** refusals++);
+    const retryInMs = Math.max(atLeastMs, Math.round(backoff * (0.5 + Math.random() / 2)));
+    onStatus('refused', { error, retryInMs });
+    retryTimer = setTimeout(connect, retryInMs);
+  };
+
   function connect() {
     onStatus('connecting');
+    /** This socket's end was handled where it was decided (a refused subscription). */
+    let ended = false;
     socket = new WebSocket(url, 'graphql-transport-ws');
     socket.addEventListener('open', () => {
       send({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } });
@@ -104,6 +138,7 @@ export function subscribe({ query, variables, token, onNext, onError, onStatus =
           attempts = 0;
           send({ id, type: 'subscribe', payload: { query, variables } });
           onStatus('live');
+          forgetRefusals = setTimeout(() => (refusals = 0), REFUSAL_FORGOTTEN_MS);
           break;
         case 'ping':
           send({ type: 'pong' });
@@ -124,6 +159,15 @@ export function subscribe({ query, variables, token, onNext, onError, onStatus =
         case 'error': {
           if (message.id !== id) break;
           const [first] = Array.isArray(message.payload) ? message.payload : [];
+          if (REFUSAL_ERROR_CODES.has(first?.extensions?.code)) {
+            ended = true;
+            socket.close(1000, 'Normal Closure');
+            refused(
+              new GraphQLRequestError(first.message, { code: first.extensions.code, errors: message.payload }),
+              retryAfterIn(first.message),
+            );
+            break;
+          }
           fail(
             new GraphQLRequestError(first?.message ?? 'The subscription was refused.', {
               code: first?.extensions?.code,
@@ -143,16 +187,26 @@ export function subscribe({ query, variables, token, onNext, onError, onStatus =
       }
     });
     socket.addEventListener('close', (event) => {
-      if (stopped) return;
-      if (FATAL_CLOSE_CODES.has(event.code)) {
+      if (stopped || ended) return;
+      clearTimeout(forgetRefusals);
+      // Closed for the token (4401; 4403 at its exp or when it is refused): the page signs out.
+      const signedOut = event.code === 4401 || (event.code === 4403 && /^Unauthorized/.test(event.reason));
+      if (signedOut || FATAL_CLOSE_CODES.has(event.code)) {
         stopped = true;
         onStatus('closed');
-        // Closed for the token (4401; 4403 at its exp or when it is refused): the page signs out.
-        const signedOut = event.code === 4401 || (event.code === 4403 && /^Unauthorized/.test(event.reason));
         onError(
           new GraphQLRequestError(event.reason || `Live updates closed (${event.code}).`, {
             code: signedOut ? 'UNAUTHENTICATED' : 'SUBSCRIPTION_CLOSED',
           }),
+        );
+        return;
+      }
+      if (REFUSAL_CLOSE_CODES.has(event.code)) {
+        const code = event.code === 4403 && /^Forbidden/.test(event.reason) ? 'SOCKET_LIMIT' : 'LIVE_UPDATES_REFUSED';
+        const reason = event.reason || `Live updates refused (${event.code}).`;
+        refused(
+          new GraphQLRequestError(reason, { code: /^Too many/.test(reason) ? 'RATE_LIMITED' : code }),
+          retryAfterIn(reason),
         );
         return;
       }
@@ -168,6 +222,7 @@ export function subscribe({ query, variables, token, onNext, onError, onStatus =
       if (stopped) return;
       stopped = true;
       clearTimeout(retryTimer);
+      clearTimeout(forgetRefusals);
       if (socket.readyState === WebSocket.OPEN) send({ id, type: 'complete' });
       socket.close(1000, 'Normal Closure');
     },

@@ -931,6 +931,30 @@ function scheduleRefresh() {
   }, 150);
 }
 
+const LIVE_OFFLINE =
+  'Live updates are paused: the server cannot be reached, so these numbers may be out of date. Reconnecting…';
+
+/** Why the server refused live updates, and when the page asks again. */
+function liveRefusal({ error, retryInMs }) {
+  const why =
+    {
+      SOCKET_LIMIT:
+        'this sign-in already has as many live connections open as the server allows (other tabs of this page count)',
+      LIMIT_EXCEEDED: 'this sign-in already follows as many live updates as the server allows (other tabs count)',
+      RATE_LIMITED: 'too many requests came from here just now',
+    }[error.code] ?? 'the server is busy';
+  const seconds = Math.max(1, Math.round(retryInMs / 1000));
+  return (
+    `Live updates are paused: ${why}. These numbers may be out of date; trying again in ${seconds} s` +
+    (error.code === 'RATE_LIMITED' ? '.' : ', or close other tabs of this page.')
+  );
+}
+
+function showLiveNotice(message) {
+  $('live-offline').textContent = message;
+  $('live-offline').hidden = false;
+}
+
 function goLive() {
   state.live?.close();
   state.live = subscribe({
@@ -943,13 +967,22 @@ function goLive() {
       scheduleRefresh();
     },
     onError: (error) => {
-      if (error.code === 'UNAUTHENTICATED') handleError(error);
-      else console.error('live updates stopped:', error);
+      if (error.code === 'UNAUTHENTICATED') {
+        handleError(error);
+        return;
+      }
+      console.error('live updates stopped:', error);
+      showLiveNotice(
+        `Live updates stopped: ${friendlyError(error)} These numbers may be out of date: reload the page to see the latest.`,
+      );
     },
-    onStatus: (status) => {
+    onStatus: (status, detail) => {
       state.liveStatus = status;
       document.body.dataset.live = status;
-      $('live-offline').hidden = status !== 'offline';
+      // Said until the subscription is live again (not hidden while it reconnects, to show again).
+      if (status === 'live') $('live-offline').hidden = true;
+      else if (status === 'offline') showLiveNotice(LIVE_OFFLINE);
+      else if (status === 'refused') showLiveNotice(liveRefusal(detail));
       // Anything that changed while we were not subscribed (before the first subscription too:
       // between the first read and now, which the first load's slower sections make long) is read
       // again, the balance with it, once we are.
