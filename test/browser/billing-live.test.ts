@@ -256,4 +256,57 @@ describe('the Billing page, when things go wrong', () => {
     await spend(workspaceId, 1, 'after-refusals');
     await page.locator('#credits-available', { hasText: '993' }).waitFor();
   });
+
+  it('says what a rate limit means and when to try again, and clears it once a refresh succeeds', async () => {
+    const workspaceId = await workspaceWith(1000);
+    const page = await newPage();
+    let limited = false;
+    await page.route('**/graphql', (route) =>
+      limited && route.request().postData()?.includes('query BillingRefresh')
+        ? route.fulfill({
+            status: 429,
+            headers: { 'retry-after': '7' },
+            contentType: 'application/json',
+            body: JSON.stringify({
+              errors: [
+                {
+                  message: 'Too many requests from this caller: at most 1000 every 10 s. Retry after 7 s.',
+                  extensions: { code: 'RATE_LIMITED', retryAfterSeconds: 7 },
+                },
+              ],
+            }),
+          })
+        : route.continue(),
+    );
+    await page.goto(`${server.url}/billing/#token=${tokenFor(workspaceId, 'BILLING_MANAGER')}`);
+    await loaded(page);
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    await page.waitForTimeout(500); // the refresh that follows the subscription is done
+    limited = true;
+    await spend(workspaceId, 1, 'limited');
+    await page.locator('#alert').waitFor();
+    expect(await text(page, '#alert-text')).toBe(
+      'Too many requests came from this sign-in just now. Wait 7 seconds, then try again.',
+    );
+
+    limited = false;
+    await spend(workspaceId, 1, 'not-limited');
+    await page.locator('#credits-available', { hasText: '986' }).waitFor();
+    await page.locator('#alert').waitFor({ state: 'hidden' });
+  });
+
+  it('says in money, not minor units, why an auto top-up limit is refused', async () => {
+    const workspaceId = await workspaceWith(1000);
+    const page = await newPage();
+    await page.goto(`${server.url}/billing/#token=${tokenFor(workspaceId, 'BILLING_MANAGER')}`);
+    await loaded(page);
+    await page.getByLabel('At most this much per month (USD)').fill('1');
+    await page.getByRole('button', { name: 'Review terms' }).click();
+    await page.locator('#alert').waitFor();
+    const said = await text(page, '#alert-text');
+    expect(said).toMatch(
+      /^The monthly limit, \$1\.00, is less than a single top-up, \$[\d,.]+: no top-up could ever be charged\./,
+    );
+    expect(said).not.toMatch(/monthlyLimit|minor units/);
+  });
 });

@@ -7,15 +7,27 @@
 
 const HTTP_ENDPOINT = '/graphql';
 
-/** A failed GraphQL request; `code` is the first error's extensions.code, or NETWORK_ERROR / HTTP_ERROR. */
+/**
+ * A failed GraphQL request; `code` is the first error's extensions.code, or NETWORK_ERROR /
+ * HTTP_ERROR; `retryAfterSeconds` the rate limit's Retry-After (header or extensions), if any.
+ */
 export class GraphQLRequestError extends Error {
-  constructor(message, { code, status, errors } = {}) {
+  constructor(message, { code, status, errors, retryAfterSeconds } = {}) {
     super(message);
     this.name = 'GraphQLRequestError';
     this.code = code ?? 'UNKNOWN';
     this.status = status;
     this.errors = errors ?? [];
+    this.retryAfterSeconds = retryAfterSeconds;
   }
+}
+
+/** Seconds to wait before asking again: the Retry-After header, else the error's extensions. */
+function retryAfterOf(response, first) {
+  const header = Number(response.headers.get('retry-after'));
+  if (Number.isFinite(header) && header > 0) return header;
+  const extension = first?.extensions?.retryAfterSeconds;
+  return typeof extension === 'number' ? extension : undefined;
 }
 
 /** Sends one query or mutation; resolves with `data`, or rejects with a GraphQLRequestError. */
@@ -49,6 +61,7 @@ export async function request(query, variables, token) {
       code: first.extensions?.code,
       status: response.status,
       errors: body.errors,
+      retryAfterSeconds: retryAfterOf(response, first),
     });
   }
   if (!body.data) throw new GraphQLRequestError('The server answered without data.', { status: response.status });

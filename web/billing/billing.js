@@ -61,6 +61,8 @@ const state = {
   checkoutTimer: undefined,
   refreshTimer: undefined,
   paymentsEnabled: false,
+  /** Whether the alert shown is cleared by the next refresh that succeeds (see handleError). */
+  alertPasses: false,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -83,10 +85,74 @@ function friendlyError(error) {
       return 'The server is restarting. Try again in a moment.';
     case 'NOT_FOUND':
       return 'That credit package no longer exists. Reload the page to see the current ones.';
+    case 'RATE_LIMITED': {
+      const seconds = error.retryAfterSeconds;
+      const wait = seconds ? `Wait ${seconds} ${seconds === 1 ? 'second' : 'seconds'}` : 'Wait a moment';
+      return `Too many requests came from this sign-in just now. ${wait}, then try again.`;
+    }
+    case 'STORE_UNAVAILABLE':
+      return (
+        'The server cannot record anything just now. If you were saving a change, it may or may not have been ' +
+        'saved: check the page once it shows the latest, then try again if needed.'
+      );
+    case 'READ_MODEL_UNAVAILABLE':
+      return 'The server is rebuilding this information. It is back in a moment: try again then.';
+    case 'CONFLICT':
+      return 'Someone else changed this at the same time. The page now shows what is saved: check it, then try again.';
+    case 'BAD_USER_INPUT':
+      return inputRefused(error.message);
+    case 'HTTP_ERROR':
+      return `The server answered with an error${error.status ? ` (HTTP ${error.status})` : ''}. Try again in a moment.`;
     default:
       return `Something went wrong: ${error?.message ?? error}`;
   }
 }
+
+/** The settings the server refuses, in the page's words: money, not minor units; the fields' labels, not their names. */
+function inputRefused(message) {
+  const currency = state.packages[0]?.price.currency ?? 'USD';
+  const money = (minor, code = currency) => formatMoney({ amount: Number(minor), currency: code });
+  let match;
+  if ((match = /^monthlyLimit \((\d+)\) is below a single top-up \((\d+)\)/.exec(message))) {
+    return (
+      `The monthly limit, ${money(match[1])}, is less than a single top-up, ${money(match[2])}: no top-up could ` +
+      `ever be charged. Raise “At most this much per month” to ${money(match[2])} or more, or buy less each time.`
+    );
+  }
+  if ((match = /^A single top-up could be (\d+) in minor units; Stripe charges at most (\d+)/.exec(message))) {
+    return (
+      `A single top-up could cost ${money(match[1])}, more than the ${money(match[2])} Stripe charges at once. ` +
+      'Choose a lower “Buy back up to”.'
+    );
+  }
+  if ((match = /^The package costs (\d+) in minor units; Stripe charges at least (\d+) (\w+)/.exec(message))) {
+    return (
+      `The package costs ${money(match[1], match[3])}, less than the ${money(match[2], match[3])} Stripe ` +
+      'charges at the least. Choose a larger package.'
+    );
+  }
+  if ((match = /^A top-up could be as small as (\d+) in minor units.* at least (\d+) (\w+)/.exec(message))) {
+    return (
+      `A top-up could be as small as ${money(match[1], match[3])}, less than the ${money(match[2], match[3])} ` +
+      'Stripe charges at the least. Choose a “Buy back up to” further above the threshold.'
+    );
+  }
+  const named = message
+    .replace(/\bthresholdCredits\b/g, 'the threshold')
+    .replace(/\btargetCredits\b/g, '“Buy back up to”')
+    .replace(/\bmonthlyLimit\b/g, 'the monthly limit');
+  return `The server did not accept this: ${named}`;
+}
+
+/** Errors that a request which later succeeds has outlived: the next successful refresh clears them. */
+const PASSING_ERRORS = new Set([
+  'NETWORK_ERROR',
+  'SERVICE_UNAVAILABLE',
+  'HTTP_ERROR',
+  'RATE_LIMITED',
+  'READ_MODEL_UNAVAILABLE',
+  'STORE_UNAVAILABLE',
+]);
 
 const announce = (message) => {
   $('status').textContent = message;
@@ -108,6 +174,7 @@ function showAlert(message, action) {
 
 const hideAlert = () => {
   $('alert').hidden = true;
+  state.alertPasses = false;
 };
 
 /** A save went through: an error it follows no longer stands, unless it offers a retry of its own (a failed load). */
@@ -115,8 +182,12 @@ const hideErrorOf = () => {
   if ($('alert-action').hidden) hideAlert();
 };
 
-/** Every failed request ends here: an expired token signs out, anything else is shown. */
-function handleError(error, retry) {
+/**
+ * Every failed request ends here: an expired token signs out, anything else is shown. An error
+ * of a refresh, or one that passes (the server unreachable, busy, rate limiting), is cleared by the
+ * next refresh that succeeds (`fromRefresh`: the error came from one).
+ */
+function handleError(error, retry, fromRefresh = false) {
   if (error instanceof SessionChanged) return;
   if (error instanceof GraphQLRequestError && error.code === 'UNAUTHENTICATED') {
     signOut(friendlyError(error));
@@ -124,6 +195,9 @@ function handleError(error, retry) {
   }
   console.error(error);
   showAlert(friendlyError(error), retry && { label: 'Try again', run: retry });
+  state.alertPasses = !retry && (fromRefresh || PASSING_ERRORS.has(error?.code));
+  // Saved by someone else meanwhile: show what is saved now.
+  if (error?.code === 'CONFLICT' && state.session) scheduleRefresh();
   // Wherever the user was working on the page, they see it.
   $('alert').scrollIntoView?.({ block: 'nearest', behavior: 'smooth' });
 }
@@ -420,8 +494,9 @@ function settleCheckout() {
 async function recheckCheckout() {
   try {
     await refreshAll();
+    if (state.alertPasses) hideAlert();
   } catch (error) {
-    handleError(error);
+    handleError(error, undefined, true);
   }
 }
 
@@ -925,8 +1000,9 @@ function scheduleRefresh() {
   state.refreshTimer = setTimeout(async () => {
     try {
       await refreshAll();
+      if (state.alertPasses) hideAlert();
     } catch (error) {
-      handleError(error);
+      handleError(error, undefined, true);
     }
   }, 150);
 }
