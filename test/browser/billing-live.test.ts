@@ -309,4 +309,31 @@ describe('the Billing page, when things go wrong', () => {
     );
     expect(said).not.toMatch(/monthlyLimit|minor units/);
   });
+
+  it('stops waiting for a checkout the server does not know after a while, says how to check, and still shows it if it comes', async () => {
+    const workspaceId = await workspaceWith(100);
+    const page = await newPage();
+    await page.clock.install();
+    const token = tokenFor(workspaceId, 'BILLING_MANAGER');
+    await page.goto(`${server.url}/billing/?checkout=success&session_id=cs_unknown#token=${token}`);
+    await loaded(page);
+    await page.getByText('Payment received — waiting for confirmation').waitFor();
+    // Each step fires the 15-second re-check once.
+    for (let step = 0; step < 13; step++) await page.clock.fastForward(15_000);
+    await page.getByText('This payment is not confirmed yet.').waitFor();
+    expect(await text(page, '#checkout-status-detail')).toMatch(
+      /^Stripe has not confirmed checkout cs_unknown to this server in 3 minutes, so no credits were added for it\. .*reload it later and look under Purchases/,
+    );
+
+    // Stripe confirms after all: the live update says so.
+    await page.locator('body[data-live="live"]').waitFor({ state: 'attached' });
+    await expectData(
+      server.url,
+      PurchaseCreditsDocument,
+      { input: { workspaceId, packageId: 'credits-500', paymentReference: 'cs_unknown' } },
+      adminToken(),
+    );
+    await page.getByText('Payment confirmed: 500 credits added.').waitFor();
+    expect(await text(page, '#checkout-status-detail')).toBe('Available now: 600 credits.');
+  });
 });

@@ -41,6 +41,12 @@ const SPENDS_PAGE_SIZE = 200; // the API's maximum for `first`
 const SPENDS_MAX_PAGES = 50;
 /** While a payment waits for Stripe's webhook, a safety-net refetch in case live updates are down. */
 const CHECKOUT_RECHECK_MS = 15_000;
+/**
+ * How long the page waits for Stripe's confirmation before it says the payment is not known yet
+ * (a webhook comes within seconds; later, or a session id that is not this workspace's, it stops
+ * waiting and says how to check; a confirmation that still comes is shown).
+ */
+const CHECKOUT_WAIT_MS = 3 * 60_000;
 
 const $ = (id) => document.getElementById(id);
 
@@ -452,7 +458,7 @@ function readCheckoutReturn() {
   const params = new URLSearchParams(window.location.search);
   const outcome = params.get('checkout');
   if (outcome === 'success' && params.get('session_id')) {
-    state.checkout = { sessionId: params.get('session_id'), status: 'waiting' };
+    state.checkout = { sessionId: params.get('session_id'), status: 'waiting', since: Date.now() };
     showCheckoutStatus(
       'waiting',
       'Payment received — waiting for confirmation…',
@@ -477,7 +483,7 @@ const forgetCheckoutParams = () => window.history.replaceState(null, '', window.
 /** Whether the purchase Stripe sent the buyer back for is recorded yet; if so, say so. */
 function settleCheckout() {
   const checkout = state.checkout;
-  if (!checkout || checkout.status !== 'waiting') return;
+  if (!checkout || checkout.status === 'confirmed') return;
   const purchase = state.purchases.find((each) => each.purchaseId === checkout.sessionId);
   if (!purchase) return;
   checkout.status = 'confirmed';
@@ -498,6 +504,23 @@ async function recheckCheckout() {
   } catch (error) {
     handleError(error, undefined, true);
   }
+  const checkout = state.checkout;
+  if (checkout?.status === 'waiting' && Date.now() - checkout.since >= CHECKOUT_WAIT_MS) stopWaiting(checkout);
+}
+
+/** Waited long enough: the payment is not known here yet; say so, and how to check. */
+function stopWaiting(checkout) {
+  checkout.status = 'unconfirmed';
+  clearInterval(state.checkoutTimer);
+  showCheckoutStatus(
+    'warning',
+    'This payment is not confirmed yet.',
+    `Stripe has not confirmed checkout ${checkout.sessionId} to this server in ${CHECKOUT_WAIT_MS / 60_000} ` +
+      'minutes, so no credits were added for it. If you paid, the credits are added once Stripe confirms it: ' +
+      'this page shows them when it does, or reload it later and look under Purchases. If they have not come ' +
+      `within an hour, give support the checkout id ${checkout.sessionId}; your card statement or Stripe's ` +
+      'receipt email says whether you were charged.',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
