@@ -7,8 +7,13 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ConsumeCreditsDocument, GrantCreditsDocument, PurchaseCreditsDocument } from '../generated/graphql';
-import { expectData } from '../support/graphql-client';
+import {
+  ConsumeCreditsDocument,
+  GrantCreditsDocument,
+  PurchaseCreditsDocument,
+  WorkspaceCreditsDocument,
+} from '../generated/graphql';
+import { applyAllowance, expectData } from '../support/graphql-client';
 import { adminToken, startServer, tokenFor, type ServerProcess } from '../support/server-process';
 
 jest.setTimeout(30_000);
@@ -47,8 +52,12 @@ afterAll(async () => {
 });
 
 /** A tab of its own (its own sessionStorage), not yet on the page. */
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 900 } });
+async function newPage(timezoneId?: string): Promise<Page> {
+  const context = await browser.newContext({
+    locale: 'en-US',
+    viewport: { width: 1100, height: 900 },
+    ...(timezoneId && { timezoneId }),
+  });
   contexts.push(context);
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error('page error:', error));
@@ -335,5 +344,43 @@ describe('the Billing page, when things go wrong', () => {
     );
     await page.getByText('Payment confirmed: 500 credits added.').waitFor();
     expect(await text(page, '#checkout-status-detail')).toBe('Available now: 600 credits.');
+  });
+
+  it('shows the period end in UTC, keeps keyboard focus on the ledger pager, and asks to review changed top-up terms', async () => {
+    const workspaceId = await workspaceWith(5000);
+    await applyAllowance(server.url, workspaceId, 'starter');
+    for (let index = 0; index < 11; index++) await spend(workspaceId, 1, `spend-${index}`);
+    const { periodEnd } = (await expectData(server.url, WorkspaceCreditsDocument, { workspaceId }, adminToken()))
+      .workspaceCredits;
+    const page = await newPage('America/Los_Angeles');
+    await page.goto(`${server.url}/billing/#token=${tokenFor(workspaceId, 'BILLING_MANAGER')}`);
+    await loaded(page);
+
+    // The period ends at an instant set in UTC: said so, whatever the reader's time zone.
+    const end = new Date(String(periodEnd));
+    const inUtc = `${end.toLocaleDateString('en-US', { timeZone: 'UTC', dateStyle: 'medium' })}, ${end
+      .toISOString()
+      .slice(11, 16)} UTC`;
+    expect(await text(page, '#credits-included-detail')).toBe(`of 1,000 this period · period ends ${inUtc}`);
+
+    // The last page's Next is disabled once there: focus goes to Previous, not to the page's start.
+    await page.getByRole('button', { name: 'Next page' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Page 2', { exact: true }).waitFor();
+    expect(await page.evaluate('document.activeElement?.id')).toBe('ledger-previous');
+
+    // The usage table, hidden from sight, is no tab stop.
+    await page.getByRole('button', { name: 'Show as table' }).focus();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.id')).not.toBe('usage-table-wrap');
+
+    // Terms reviewed, then a setting changed: the terms shown are no longer those, so they go until reviewed again.
+    await page.getByLabel('At most this much per month (USD)').fill('500');
+    await page.getByRole('button', { name: 'Review terms' }).click();
+    await page.locator('#topup-consent').waitFor();
+    await page.getByLabel('I agree to these automatic charges').check();
+    await page.getByLabel('At most this much per month (USD)').fill('600');
+    await page.locator('#topup-consent').waitFor({ state: 'hidden' });
+    expect(await page.getByLabel('I agree to these automatic charges').isChecked()).toBe(false);
   });
 });

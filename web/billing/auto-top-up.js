@@ -207,8 +207,13 @@ export function autoTopUpSection(context) {
       }),
     );
     // What the billing manager types stays until saved, whatever refreshes meanwhile.
+    // Terms reviewed for other settings are no longer what would be agreed to: reviewed again first.
     $('topup-form').addEventListener('input', (event) => {
-      if (event.target !== $('topup-agree')) editing = true;
+      if (event.target === $('topup-agree')) return;
+      editing = true;
+      $('topup-consent').hidden = true;
+      $('topup-agree').checked = false;
+      $('topup-terms').textContent = '';
     });
     $('topup-review').addEventListener('click', () =>
       act($('topup-review'), async () => {

@@ -19,6 +19,7 @@ import {
   formatEntryMoney,
   formatMoney,
   formatSignedCredits,
+  formatUtcDateTime,
   formatUnitPrice,
   roleLabel,
 } from './format.js';
@@ -363,7 +364,7 @@ function renderBalance(balance) {
   const { included, purchased, promotional, plan } = balance;
   $('credits-included').textContent = formatCredits(included.remaining);
   $('credits-included-detail').textContent = balance.periodEnd
-    ? `of ${formatCredits(included.granted)} this period · period ends ${formatDate(balance.periodEnd)}`
+    ? `of ${formatCredits(included.granted)} this period · period ends ${formatUtcDateTime(balance.periodEnd)}`
     : 'No billing period yet';
   $('credits-purchased').textContent = formatCredits(purchased.remaining);
   $('credits-purchased-detail').textContent =
@@ -842,6 +843,9 @@ async function turnLedgerPage(delta) {
   if (target < 0 || target >= state.ledgerCursors.length) return;
   try {
     await loadLedger(target);
+    // On the first or last page the button pressed is disabled, and focus would fall to the page's start.
+    const pressed = delta > 0 ? $('ledger-next') : $('ledger-previous');
+    if (pressed.disabled) (delta > 0 ? $('ledger-previous') : $('ledger-next')).focus();
     $('ledger-heading').scrollIntoView({ block: 'nearest' });
   } catch (error) {
     handleError(error, () => turnLedgerPage(delta));

@@ -32,7 +32,16 @@ const dateTimeFormat = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', ti
 const dayFormat = new Intl.DateTimeFormat(LOCALE, { month: 'short', day: 'numeric', timeZone: 'UTC' });
 const longDayFormat = new Intl.DateTimeFormat(LOCALE, { dateStyle: 'medium', timeZone: 'UTC' });
 
+const utcDateTimeFormat = new Intl.DateTimeFormat(LOCALE, {
+  dateStyle: 'medium',
+  timeStyle: 'short',
+  timeZone: 'UTC',
+  hourCycle: 'h23',
+});
+
 export const formatDate = (iso) => dateFormat.format(new Date(iso));
+/** An instant the API sets in UTC (a billing period's end) as "Jan 1, 2027, 00:00 UTC", the same in every time zone. */
+export const formatUtcDateTime = (iso) => `${utcDateTimeFormat.format(new Date(iso))} UTC`;
 export const formatDateTime = (iso) => dateTimeFormat.format(new Date(iso));
 /** A UTC day "YYYY-MM-DD" (the API's usage buckets) as "Nov 12". */
 export const formatDay = (day) => dayFormat.format(new Date(`${day}T00:00:00Z`));
