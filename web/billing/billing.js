@@ -249,6 +249,11 @@ function signIn(token) {
 /** The sections filled from a workspace's data: each is shown again only once its own data is in. */
 const WORKSPACE_SECTIONS = ['balance', 'holds', 'buy', 'auto-top-up', 'notifications', 'purchases', 'usage', 'ledger'];
 
+/** Empties an element's text, or puts a placeholder, touching it only if it shows something else. */
+function clearText(id, text = '') {
+  if ($(id).textContent !== text) $(id).textContent = text;
+}
+
 /**
  * Forgets the workspace on the page, at sign-out and before a sign-in loads: its timers and live
  * updates stop, and every section is emptied and hidden, so nothing of one workspace is shown
@@ -280,16 +285,16 @@ function forgetWorkspace() {
   for (const id of ['packages', 'usage-chart', 'usage-legend', 'topup-history', 'endpoints']) $(id).replaceChildren();
   for (const part of $('usage-table').children) if (part.tagName !== 'CAPTION') part.replaceChildren();
   for (const id of ['credits-available', 'credits-held', 'credits-included', 'credits-purchased']) {
-    $(id).textContent = '–';
+    clearText(id, '–');
   }
-  for (const id of ['credits-promotional', 'current-plan']) $(id).textContent = '–';
+  for (const id of ['credits-promotional', 'current-plan']) clearText(id, '–');
   for (const id of [
     ...['identity-workspace', 'identity-subject', 'identity-role', 'checkout-status-text', 'checkout-status-detail'],
     ...['low-balance-text', 'credits-included-detail', 'credits-purchased-detail', 'credits-promotional-detail'],
     ...['current-plan-detail', 'buy-not-allowed', 'ledger-caption', 'ledger-page', 'usage-empty'],
     ...['topup-summary', 'topup-paused-text', 'topup-failure', 'topup-month', 'topup-terms', 'alert-threshold-summary'],
   ]) {
-    $(id).textContent = '';
+    clearText(id);
   }
   $('usage-figure').hidden = true;
   $('ledger-pager').hidden = true;
