@@ -220,10 +220,15 @@ export class CreditsQueries {
     return this.purchasesReader.page(workspaceId, options);
   }
 
-  /** Whether this server's read models know the purchase (where to look only: nothing is decided on it). */
-  hasPurchase(workspaceId: string, purchaseId: string): boolean {
+  /**
+   * Whether this server's read models know a purchase of that id, in that workspace or (without one)
+   * in any (where to look only: nothing is decided on it).
+   */
+  hasPurchase(workspaceId: string | undefined, purchaseId: string): boolean {
     this.healthy('credit-purchases');
-    return this.purchasesReader.purchase(workspaceId, purchaseId) !== undefined;
+    return workspaceId === undefined
+      ? this.purchasesReader.workspacesOfPurchase(purchaseId).length > 0
+      : this.purchasesReader.purchase(workspaceId, purchaseId) !== undefined;
   }
 
   refund(workspaceId: string, refundId: string): PurchaseRefundView | undefined {

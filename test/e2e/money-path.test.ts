@@ -569,6 +569,28 @@ describe('ids, and what the catalog says meanwhile', () => {
       ?.refundCreditPurchase;
     expect(byId).toMatchObject({ workspaceId: a, purchaseId: 'INV-SAME-1', status: 'SUCCEEDED', credits: 200 });
     expect((await balanceOf(a)).available).toBe(300);
+    // A payment reference may hold a "/": one that is also a GraphQL id of another purchase.
+    await expectData(
+      server.url,
+      PurchaseCreditsDocument,
+      { input: { workspaceId: b, packageId: 'credits-500', paymentReference: `${a}/INV-SAME-1` } },
+      admin,
+    );
+    const both = await expectError(
+      server.url,
+      RefundCreditPurchaseDocument,
+      { input: { purchaseId: `${a}/INV-SAME-1`, credits: 1, reason: 'r' } },
+      admin,
+    );
+    expect(both).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: expect.stringContaining('give workspaceId') as unknown,
+    });
+    // With its workspace, the purchase of that very id is the one meant.
+    const slashed = (await refund({ purchaseId: `${a}/INV-SAME-1`, workspaceId: b, credits: 1, reason: 'r' })).data
+      ?.refundCreditPurchase;
+    expect(slashed).toMatchObject({ workspaceId: b, purchaseId: `${a}/INV-SAME-1`, credits: 1 });
+    expect((await balanceOf(a)).available).toBe(300);
   });
 
   it('refuses a manual purchase under a Checkout session’s id, so the card payment is still credited', async () => {

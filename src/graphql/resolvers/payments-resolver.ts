@@ -50,9 +50,10 @@ const asCreditPurchase = (view: CreditPurchaseView): CreditPurchase => ({
 
 /**
  * The purchase a refund names: by its purchase id, or by its GraphQL id, `<workspaceId>/<purchaseId>`
- * (what a client holding a CreditPurchase has at hand). A payment reference may hold a "/" itself,
- * so the id is read as a GraphQL id only when that purchase is known; where to look is all this
- * decides.
+ * (what a client holding a CreditPurchase has at hand). A payment reference may hold a "/" itself:
+ * with workspaceId given, a purchase of that very id there is the one meant, as before GraphQL ids
+ * named their workspace; without it, an id that reads both ways is refused, asking which. Where to
+ * look is all this decides.
  */
 function purchaseNamed<T extends { purchaseId: string; workspaceId?: string | undefined }>(
   input: T,
@@ -62,12 +63,22 @@ function purchaseNamed<T extends { purchaseId: string; workspaceId?: string | un
   if (slash < 0) return input;
   const workspaceId = input.purchaseId.slice(0, slash);
   const purchaseId = input.purchaseId.slice(slash + 1);
-  const named =
+  const asGraphQLId =
     isWorkspaceId(workspaceId) &&
     purchaseId !== '' &&
     (input.workspaceId === undefined || input.workspaceId === workspaceId) &&
     services.queries.hasPurchase(workspaceId, purchaseId);
-  return named ? { ...input, workspaceId, purchaseId } : input;
+  if (!asGraphQLId) return input;
+  // With workspaceId given, a purchase of that very id there is the one meant.
+  if (services.queries.hasPurchase(input.workspaceId, input.purchaseId)) {
+    if (input.workspaceId !== undefined) return input;
+    throw new GraphQLError(
+      `"${input.purchaseId}" is both a purchase id and the id of purchase "${purchaseId}" of workspace "${workspaceId}": ` +
+        'give workspaceId and the purchase id of the one you mean.',
+      { extensions: { code: 'BAD_USER_INPUT' } },
+    );
+  }
+  return { ...input, workspaceId, purchaseId };
 }
 
 /** Buying credits through Stripe Checkout, the purchase history, refunds, and what admins look after. */

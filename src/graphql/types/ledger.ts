@@ -96,7 +96,7 @@ export class LedgerEntry {
   @Field(() => ID, {
     nullable: true,
     description:
-      'The purchase the entry is about, the id `refundCreditPurchase` and `creditPurchases` use: on PURCHASE, PURCHASE_REFUND, PURCHASE_REFUND_REVERSAL, DISPUTE_OPENED and DISPUTE_CLOSED entries.',
+      'The purchase the entry is about, its CreditPurchase.purchaseId (with the workspace, what refundCreditPurchase takes): on PURCHASE, PURCHASE_REFUND, PURCHASE_REFUND_REVERSAL, DISPUTE_OPENED and DISPUTE_CLOSED entries.',
   })
   purchaseId?: string | undefined;
 
