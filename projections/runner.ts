@@ -32,6 +32,7 @@ import {
   type LogSubscription,
   type RecordedEvent,
 } from '../src/eventstore/port';
+import { isWorkspaceStream } from '../src/events/workspace-stream';
 import { isTransientDatabaseError } from './database-errors';
 import { lowestCheckpoint, PositionWaiters } from './position-waiters';
 import type { Projection, ProjectionHandler } from './projection';
@@ -127,10 +128,10 @@ export class ProjectionRunner {
   ) {
     this.batchSize = options.batchSize ?? 2_000;
     this.waitTimeoutMs = options.waitTimeoutMs ?? 10_000;
-    this.checkpointStatement = db.prepare<[string, number, string, string | null, string]>(
+    this.checkpointStatement = db.prepare<[string, number, string, string | null, string | null]>(
       `INSERT INTO projection_checkpoints (name, version, position, failure, log, event) VALUES (?, ?, ?, NULL, ?, ?)
        ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position, failure = NULL,
-         log = excluded.log, event = excluded.event`,
+         log = excluded.log, event = coalesce(excluded.event, event)`,
     );
     this.recordFailure = db.prepare<[string, number, string]>(
       `INSERT INTO projection_checkpoints (name, version, position, failure) VALUES (?, ?, NULL, ?)
@@ -283,14 +284,28 @@ export class ProjectionRunner {
     return gone;
   }
 
-  /** Undefined when the checkpoint's event is where it was; otherwise what is there instead. */
-  private async whatIsInsteadOf(position: bigint, recorded: string): Promise<string | undefined> {
-    const { id, stream, revision } = parseRecorded(recorded);
-    for await (const found of this.store.readStream(stream, { fromRevision: BigInt(revision), maxCount: 1 })) {
-      if (found.id === id && found.position === position) return undefined;
-      return `event ${found.id} at position ${found.position}`;
+  /**
+   * Undefined when the event a checkpoint recorded is where it was (or cannot be checked); otherwise
+   * what is there instead. Any failure to read it leaves the read model as it is, with a warning:
+   * rebuilding every read model on every replica because of a read that failed would be worse.
+   */
+  private async whatIsInsteadOf(_checkpoint: bigint, recorded: string): Promise<string | undefined> {
+    const { id, stream, revision, position } = parseRecorded(recorded);
+    // Recorded without its position (a build of the same day): nothing to compare with.
+    if (position === undefined) return undefined;
+    try {
+      for await (const found of this.store.readStream(stream, { fromRevision: BigInt(revision), maxCount: 1 })) {
+        if (found.id === id && `${found.position}` === position) return undefined;
+        return `event ${found.id} at position ${found.position}`;
+      }
+      return 'no event';
+    } catch (error) {
+      this.options.logger?.warn(
+        { err: error, stream, revision },
+        "could not read the event a read model's checkpoint was written at; its read model is kept",
+      );
+      return undefined;
     }
-    return 'no event';
   }
 
   /** Empties the read models whose checkpoint is not of this log, or not yet of it: see the header. */
@@ -431,13 +446,13 @@ export class ProjectionRunner {
       current = undefined;
       entry.handler.endBatch?.();
       if (reached === undefined || last > reached) {
-        const lastEvent = batch[batch.length - 1]!;
-        const event = JSON.stringify({
-          id: lastEvent.id,
-          stream: lastEvent.streamName,
-          revision: `${lastEvent.revision}`,
-        });
-        this.checkpointStatement.run(name, entry.projection.version, `${last}`, this.logIdentity ?? null, event);
+        this.checkpointStatement.run(
+          name,
+          entry.projection.version,
+          `${last}`,
+          this.logIdentity ?? null,
+          vouchingEventOf(batch),
+        );
       }
       this.db.exec('RELEASE projection');
       return undefined;
@@ -518,11 +533,33 @@ export class ProjectionRunner {
   }
 }
 
-/** The event a checkpoint was written at, as stored beside it. */
+/** The event a checkpoint vouches by, as stored beside it. */
 interface RecordedCheckpointEvent {
   id: string;
   stream: string;
   revision: string;
+  /** Its position in the log; absent in rows written by the first build that kept the event. */
+  position?: string;
+}
+
+/**
+ * The last event of a batch that can vouch for the log at a restart: one of a workspace's stream,
+ * which only this service writes and never deletes (another application may delete its own
+ * streams under a shared prefix such as `reactions-`, which says nothing of the log). Null when the
+ * batch has none: the checkpoint keeps the one it had, which names its own position.
+ */
+function vouchingEventOf(batch: readonly RecordedEvent[]): string | null {
+  for (let i = batch.length - 1; i >= 0; i -= 1) {
+    const event = batch[i]!;
+    if (!isWorkspaceStream(event.streamName)) continue;
+    return JSON.stringify({
+      id: event.id,
+      stream: event.streamName,
+      revision: `${event.revision}`,
+      position: `${event.position}`,
+    } satisfies RecordedCheckpointEvent);
+  }
+  return null;
 }
 
 const parseRecorded = (recorded: string): RecordedCheckpointEvent => JSON.parse(recorded) as RecordedCheckpointEvent;

@@ -26,6 +26,13 @@ export const FOLLOWED_STREAM_PREFIXES = [
   WEBHOOK_ENDPOINT_CATEGORY,
 ].map((category) => `${category}-`);
 
+/**
+ * The streams that vouch that the log did not go back (a restored backup): the workspaces', which
+ * only this service writes and never deletes. `reactions-` is a name another application may use,
+ * and delete.
+ */
+export const OWN_STREAM_PREFIXES = [`${WORKSPACE_CREDITS_CATEGORY}-`];
+
 export const eventStoreLocation = (config: Config): EventStoreLocation =>
   config.eventStoreUrl
     ? { kind: 'esdb', connectionString: config.eventStoreUrl, streamPrefixes: FOLLOWED_STREAM_PREFIXES }
@@ -46,6 +53,7 @@ export async function openEventStore(
   return openEsdbEventStore({
     connectionString: location.connectionString,
     streamPrefixes: location.streamPrefixes,
+    ownStreamPrefixes: OWN_STREAM_PREFIXES,
     ...(options.logger && { logger: options.logger }),
   });
 }

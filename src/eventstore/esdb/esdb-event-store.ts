@@ -93,6 +93,14 @@ export interface EsdbEventStoreOptions {
    * and never above it. Default 512 KiB.
    */
   maxAppendBytes?: number;
+  /**
+   * The streams only this service writes and never deletes (the credits service passes
+   * `workspace-credits-`): after a drop, a subscription checks that the last event it delivered of
+   * one of them is still where it was (the log did not go back, LogWentBack). Another application
+   * may delete its own streams in a shared prefix, which says nothing of the log. Default: the
+   * streamPrefixes (every stream read, when none are given).
+   */
+  ownStreamPrefixes?: readonly string[];
   /** Told when a subscription drops and is resubscribed. */
   logger?: { warn(details: object, message: string): void };
 }
@@ -354,6 +362,7 @@ export class EsdbEventStore implements EventStore {
         this.client.subscribeToAll({ fromPosition: after === undefined ? START : toEsdbPosition(after), filter }),
       decode: (resolved) => this.decodeFromAll(resolved),
       stillThere: (event) => this.stillThere(event),
+      vouches: (event) => this.vouches(event.streamName),
       backoff: this.backoff,
       onDropped: (error, attempt, delayMs) =>
         this.options.logger?.warn(
@@ -364,6 +373,12 @@ export class EsdbEventStore implements EventStore {
     });
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /** Whether an event of this stream can vouch for the log (ownStreamPrefixes). */
+  private vouches(streamName: string): boolean {
+    const own = this.options.ownStreamPrefixes ?? this.options.streamPrefixes;
+    return own === undefined || own.some((prefix) => streamName.startsWith(prefix));
   }
 
   /** Whether the event is still in its stream at its revision and position (the log did not go back). */

@@ -21,7 +21,7 @@
  * included, are not such errors: `decode` answers undefined for them and they are passed over.)
  */
 import type { AllStreamResolvedEvent, AllStreamSubscription } from '@eventstore/db-client';
-import { LogWentBack, type RecordedEvent } from '../port';
+import { LogWentBack, StoreUnavailable, type RecordedEvent } from '../port';
 import { DONE, SerialSubscription } from '../serial-subscription';
 
 export interface BackoffOptions {
@@ -41,6 +41,12 @@ export interface ResubscribingSubscriptionOptions {
    * after a drop. May throw: a transport failure counts as one more drop.
    */
   stillThere?(event: RecordedEvent): Promise<boolean>;
+  /**
+   * Whether an event can vouch for the log: its stream is one only this service writes and never
+   * deletes. Only such an event is asked about (stillThere): another application may delete or
+   * truncate its own streams, which says nothing of the log going back. Default: every event.
+   */
+  vouches?(event: RecordedEvent): boolean;
   backoff: BackoffOptions;
   /** Told each time the subscription dropped, before waiting `delayMs` to subscribe again. */
   onDropped?: (error: unknown, attempt: number, delayMs: number) => void;
@@ -60,6 +66,8 @@ export class ResubscribingSubscription extends SerialSubscription {
   private lastDelivered: bigint | undefined;
   /** The last event delivered, once one was. */
   private lastEvent: RecordedEvent | undefined;
+  /** The last event delivered that can vouch for the log (options.vouches), once one was. */
+  private lastVouching: RecordedEvent | undefined;
   /** Whether the subscription dropped since the last check that the last event is still there. */
   private droppedSinceCheck = false;
   private source: Source | undefined;
@@ -91,13 +99,16 @@ export class ResubscribingSubscription extends SerialSubscription {
     for (;;) {
       if (this.failure) throw this.failure.error;
       if (this.closed) return DONE;
-      if (!this.source && this.droppedSinceCheck && this.lastEvent && this.options.stillThere) {
-        const last = this.lastEvent;
+      if (!this.source && this.droppedSinceCheck && this.lastVouching && this.options.stillThere) {
+        const last = this.lastVouching;
         let there: boolean;
         try {
           there = await this.options.stillThere(last);
         } catch (error) {
-          await this.dropped(undefined, error);
+          // Out of reach again: one more drop. Anything else (access denied, a deleted stream)
+          // would come back at every try: the subscription fails, said, rather than loop unseen.
+          if (error instanceof StoreUnavailable) await this.dropped(undefined, error);
+          else this.fail(error);
           continue;
         }
         if (this.closed) return DONE;
@@ -139,6 +150,7 @@ export class ResubscribingSubscription extends SerialSubscription {
       }
       this.lastDelivered = event.position;
       this.lastEvent = event;
+      if (this.options.vouches?.(event) ?? true) this.lastVouching = event;
       this.failures = 0;
       return { done: false, value: event };
     }
