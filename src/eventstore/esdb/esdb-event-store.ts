@@ -194,6 +194,9 @@ export class EsdbEventStore implements EventStore {
       if (error instanceof MaxAppendSizeExceededError) {
         throw new AppendTooLarge(stream, Number.isFinite(error.maxAppendSize) ? error.maxAppendSize : undefined, error);
       }
+      // A request over gRPC's receive limit (the node's, or a proxy's) is refused before it is
+      // read: nothing was written, and the same request is refused again however often it is sent.
+      if (isRequestTooLarge(error)) throw new AppendTooLarge(stream, undefined, error);
       // The append may have been committed before the answer was lost: not certain.
       if (isLostCall(error)) throw new StoreUnavailable(error, false);
       throw error;
@@ -468,6 +471,14 @@ export function isLostCall(error: unknown): error is Error {
   if (!(error instanceof Error) || !(error instanceof UnknownError || 'details' in error)) return false;
   const { code } = error as { code?: unknown };
   return typeof code === 'number' && GRPC_LOST_ANSWER_CODES.has(code);
+}
+
+/** gRPC's RESOURCE_EXHAUSTED for a request larger than the receiver takes ("larger than max"). */
+function isRequestTooLarge(error: unknown): error is Error {
+  if (!(error instanceof Error)) return false;
+  const { code, details } = error as { code?: unknown; details?: unknown };
+  const said = `${typeof details === 'string' ? details : ''} ${error.message}`;
+  return code === 8 && /larger than max|exceeds the maximum|message too large/i.test(said);
 }
 
 /** gRPC's UNKNOWN, RESOURCE_EXHAUSTED and INTERNAL (see isLostCall). */
