@@ -92,10 +92,12 @@ export class AutoTopUpReader {
       'SELECT * FROM auto_top_up_charges WHERE workspace_id = ? ORDER BY requested_at DESC, top_up_id DESC LIMIT ?',
     );
     this.monthTotal = db.prepare(
-      `SELECT sum(CASE WHEN collected_currency = @currency THEN collected_amount ELSE 0 END
+      `SELECT coalesce((SELECT sum(CASE WHEN collected_currency = @currency THEN collected_amount ELSE 0 END
            + CASE WHEN currency = @currency AND (status NOT IN ('FAILED', 'CANCELED') OR may_still_be_paid = 1)
-               THEN amount ELSE 0 END) AS total
-         FROM auto_top_up_charges WHERE workspace_id = @workspaceId AND month = @month`,
+               THEN amount ELSE 0 END)
+         FROM auto_top_up_charges WHERE workspace_id = @workspaceId AND month = @month), 0)
+       + coalesce((SELECT sum(amount) FROM auto_top_up_late_money
+         WHERE workspace_id = @workspaceId AND month = @month AND currency = @currency), 0) AS total`,
     );
     this.afterLimitSkip = db
       .prepare<[string, number], string>(

@@ -65,12 +65,23 @@ export const autoTopUpProjection: Projection = {
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (workspace_id, top_up_id)
       ) WITHOUT ROWID;
+      -- Money of an attempt taken after its top-up was paid by another or had ended, not credited:
+      -- it counts in the month it was taken (PaidCheckoutNotCredited.autoTopUpId).
+      CREATE TABLE IF NOT EXISTS auto_top_up_late_money (
+        workspace_id TEXT NOT NULL,
+        payment_intent_id TEXT NOT NULL,
+        top_up_id TEXT NOT NULL,
+        month TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        PRIMARY KEY (workspace_id, payment_intent_id)
+      ) WITHOUT ROWID;
     `);
   },
 
   reset(db) {
     db.exec(
-      'DROP TABLE IF EXISTS auto_top_up; DROP TABLE IF EXISTS auto_top_up_setups; DROP TABLE IF EXISTS auto_top_up_charges;',
+      'DROP TABLE IF EXISTS auto_top_up; DROP TABLE IF EXISTS auto_top_up_setups; DROP TABLE IF EXISTS auto_top_up_charges; DROP TABLE IF EXISTS auto_top_up_late_money;',
     );
   },
 
@@ -114,13 +125,11 @@ export const autoTopUpProjection: Projection = {
          collected_currency = coalesce(@collectedCurrency, collected_currency)
        WHERE workspace_id = @workspaceId AND top_up_id = @topUpId`,
     );
-    // Money for a top-up paid by another attempt or ended (PaidCheckoutNotCredited.autoTopUpId).
-    const chargeCollected = db.prepare(
-      `UPDATE auto_top_up_charges SET updated_at = @at, month = max(month, @collectedMonth),
-         collected_amount = CASE WHEN collected_currency = @collectedCurrency THEN collected_amount + @collectedAmount
-           ELSE @collectedAmount END,
-         collected_currency = @collectedCurrency
-       WHERE workspace_id = @workspaceId AND top_up_id = @topUpId`,
+    // Money for a top-up paid by another attempt or ended (PaidCheckoutNotCredited.autoTopUpId):
+    // counted in the month it was taken, the top-up's own month left as it is, as the decider does.
+    const lateMoney = db.prepare(
+      `INSERT OR IGNORE INTO auto_top_up_late_money (workspace_id, payment_intent_id, top_up_id, month, amount, currency)
+       VALUES (@workspaceId, @paymentIntentId, @topUpId, @month, @amount, @currency)`,
     );
     const chargeCanceled = db.prepare(
       `UPDATE auto_top_up_charges SET status = 'CANCELED', may_still_be_paid = 1, updated_at = ?
@@ -198,13 +207,13 @@ export const autoTopUpProjection: Projection = {
         }),
       PaidCheckoutNotCredited: ({ data }) => {
         if (data.autoTopUpId === undefined) return;
-        chargeCollected.run({
+        lateMoney.run({
           workspaceId: data.workspaceId,
+          paymentIntentId: data.paymentIntentId ?? data.sessionId,
           topUpId: data.autoTopUpId,
-          at: Date.parse(data.receivedAt),
-          collectedMonth: data.receivedAt.slice(0, 7),
-          collectedAmount: data.amountPaid.amount,
-          collectedCurrency: data.amountPaid.currency,
+          month: data.receivedAt.slice(0, 7),
+          amount: data.amountPaid.amount,
+          currency: data.amountPaid.currency,
         });
       },
       AutoTopUpPaused: ({ data }) => {

@@ -51,6 +51,10 @@ export const mayStillBePaid = (topUp: TopUpRecord): boolean =>
 export function chargedInMonth(state: WorkspaceCreditsState, month: string, currency: string): number {
   let total = 0;
   for (const topUp of state.autoTopUp.topUps.values()) {
+    // Money taken late for it counts in its own month, wherever the top-up counts.
+    for (const late of topUp.late ?? []) {
+      if (late.month === month && late.money.currency === currency) total += late.money.amount;
+    }
     if (topUp.month !== month) continue;
     // Taken but not credited: what was taken is spent of the limit all the same, beside a payment
     // of it credited later (another attempt) or still to come.

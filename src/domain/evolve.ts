@@ -240,7 +240,12 @@ export function evolve(state: WorkspaceCreditsState, event: WorkspaceCreditsEven
       state.uncreditedSessions.add(event.data.sessionId);
       const topUp =
         event.data.autoTopUpId === undefined ? undefined : state.autoTopUp.topUps.get(event.data.autoTopUpId);
-      if (topUp) collectedFor(topUp, event.data.amountPaid, event.data.receivedAt);
+      // A new array, not a push: a fork of the state (forkState) shares its top-ups' fields.
+      if (topUp)
+        topUp.late = [
+          ...(topUp.late ?? []),
+          { month: event.data.receivedAt.slice(0, 7), money: event.data.amountPaid },
+        ];
       return state;
     }
     case 'PurchaseRefundRequested': {

@@ -166,6 +166,12 @@ export interface TopUpRecord {
   paymentIntentId: string | undefined;
   /** Money taken for it that could not be credited (AutoTopUpFailed.collected): counted as paid. */
   collected?: Money;
+  /**
+   * Money of an attempt taken after the top-up was paid by another attempt or had ended, that could
+   * not be credited (PaidCheckoutNotCredited.autoTopUpId): each counts in the month it was taken,
+   * without moving the top-up's own month.
+   */
+  late?: { month: string; money: Money }[];
 }
 
 /** The saved card, auto top-up's settings and its charges (auto-top-up.ts). */

@@ -195,6 +195,13 @@ describe('auto top-up read model', () => {
       charge(succeeded('pi_a', 5000), { attempt: 1, now: at(3000) }),
     ]);
     expect(afterPaid('2025-01')).toBe(10000);
+    // Paid in January, attempt 1's charge paid after all in February: each month its own.
+    const nextMonth = counted([
+      charge(declined('pi_a'), { attempt: 1 }),
+      charge(succeeded('pi_b', 5000), { attempt: 2, now: at(2000) }),
+      charge(succeeded('pi_a', 5000), { attempt: 1, now: new Date('2025-02-02T00:00:00Z') }),
+    ]);
+    expect([nextMonth('2025-01'), nextMonth('2025-02')]).toEqual([5000, 5000]);
     // Given up on, then paid short in February: counted there.
     const afterEnd = counted(
       [charge(declined('pi_a'), { attempt: 1 })],

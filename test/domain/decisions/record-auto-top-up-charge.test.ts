@@ -157,6 +157,18 @@ describe('RecordAutoTopUpCharge: paid', () => {
     expect(chargedInMonth(state, '2025-01', 'USD')).toBe(10000);
   });
 
+  it('counts a late payment in the month it came, leaving the paid top-up in its own month', () => {
+    const state = given(purchased({ credits: 50 }), cardSaved(), topUpConfigured(), topUpRequested()).state();
+    const record = (command: Parameters<typeof decide>[0]) => {
+      for (const event of decide(command, state)) evolve(state, event);
+    };
+    record(charge(declined('pi_attempt_1')));
+    record(charge(succeeded('pi_attempt_2'), { attempt: 2 }));
+    record(charge(succeeded('pi_attempt_1'), { now: new Date('2025-02-02T00:00:00Z') }));
+    expect(chargedInMonth(state, '2025-01', 'USD')).toBe(5000);
+    expect(chargedInMonth(state, '2025-02', 'USD')).toBe(5000);
+  });
+
   it('counts money that came for a top-up after it ended, in the month it came', () => {
     const state = given(...requested, topUpFailed(), paused('declined')).state();
     const february = new Date('2025-02-01T00:00:00Z');
