@@ -91,8 +91,9 @@ function mustHave(config: Config, what: 'event log' | 'read models'): void {
         'Set DATA_DIR to the directory the server uses (this tool never creates one).',
     );
   }
-  // A damaged file is named, with what to do, as the server does: not SQLite's bare "file is not a database".
-  checkDataFiles(config);
+  // A damaged file is named, with what to do, as the server does: not SQLite's bare "file is not a
+  // database". Only the files the tool reads: a damaged read-model file must not stop a backup.
+  checkDataFiles(config, [what]);
 }
 
 // Usage errors (commander's own and ours) are thrown, not exited on, so that they all leave with
@@ -114,6 +115,7 @@ program
   .action(async (names: string[], options: { projection?: string; out?: string; progress: boolean }) => {
     const config = loadConfig();
     mustHave(config, 'event log');
+    checkDataFiles(config, ['read models']);
     // A rebuild empties the read models first: never under a server that is writing them.
     const lock = options.projection ? undefined : lockDataDir(config.dataDir, 'credits replay', { server: false });
     const { store, readModels } = await openStores(config, { readOnly: true });
@@ -186,6 +188,7 @@ program
     const config = loadConfig();
     // The ledger is brought up to date from the log before exporting: only the log must be there.
     mustHave(config, 'event log');
+    checkDataFiles(config, ['read models']);
     const { store, readModels } = await openStores(config, { readOnly: true });
     try {
       // Bring the ledger up to the head of the log first; safe while a server projects too.
@@ -250,6 +253,7 @@ program
     }
     const separator = options.retry.indexOf(':');
     if (separator < 1) throw new Error('--retry takes <reaction>:<key>, e.g. payments:refund:acme:refund_1a2b');
+    checkDataFiles(config, ['event log']);
     const work = { reaction: options.retry.slice(0, separator), key: options.retry.slice(separator + 1) };
     // A mistyped reaction or key would be recorded, and the real work left parked: refused instead.
     const readModels = openReadModelDb(config.readModelFile);

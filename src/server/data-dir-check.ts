@@ -110,9 +110,12 @@ export function checkDataDir(
  */
 export function checkDataFiles(
   config: Pick<Config, 'eventStoreFile' | 'eventStoreUrl' | 'readModelFile' | 'retryRecordsFile'>,
+  /** The files to check (a tool checks only those it reads: a backup needs the event log alone). */
+  only: readonly ('event log' | 'read models' | 'retry records')[] = ['event log', 'read models', 'retry records'],
 ): void {
-  const { readModelFile, retryRecordsFile } = config;
-  const eventStoreFile = config.eventStoreUrl ? undefined : config.eventStoreFile;
+  const readModelFile = only.includes('read models') ? config.readModelFile : undefined;
+  const retryRecordsFile = only.includes('retry records') ? config.retryRecordsFile : undefined;
+  const eventStoreFile = config.eventStoreUrl || !only.includes('event log') ? undefined : config.eventStoreFile;
   // Each file that exists must open as an SQLite database; each says what to do when it is damaged.
   // Any other failure (no space for its -shm file, an I/O error) is the machine's, not the file's:
   // restoring or moving the file would only lose what it holds.
