@@ -103,3 +103,26 @@ it('rebuilds nothing at a restart when a foreign stream read since the checkpoin
     await node.close();
   }
 });
+
+it('stops with an error, rather than skip it, at an event of a workspace stream that is not JSON', async () => {
+  const node = await startEsdbTestServer({ chatterIntervalMs: 0 });
+  const store = openEsdbEventStore({
+    connectionString: node.url,
+    streamPrefixes: FOLLOWED_STREAM_PREFIXES,
+    ownStreamPrefixes: OWN_STREAM_PREFIXES,
+  });
+  try {
+    await store.appendToStream(workspaceStreamName('ws-1'), [granted('ws-1', 1)], { expectedRevision: 'any' });
+    const start = await store.headPosition();
+    const iterator = store.subscribeToAll(start === undefined ? {} : { after: start })[Symbol.asyncIterator]();
+    // An operator's corrective event written with the JSON flag off: the read models must not miss it unsaid.
+    node.log.append(workspaceStreamName('ws-1'), { kind: 'any' }, [
+      { ...json('CreditsGranted', {}), contentType: 'application/octet-stream', data: Buffer.from('{}') },
+    ]);
+    await expect(store.readAll(start === undefined ? {} : { after: start })).rejects.toThrow(/is not JSON/);
+    await expect(iterator.next()).rejects.toThrow(/is not JSON/);
+  } finally {
+    await store.close();
+    await node.close();
+  }
+});

@@ -479,17 +479,18 @@ describe('EventStoreDB adapter', () => {
     });
 
     it('skips another application’s events in its streams that are not JSON objects, in reads, the head and subscriptions', async () => {
-      const store = open({ streamPrefixes: ['odd-'] });
+      // `odd-` is followed; `odd-mine-` is the service's alone (as workspace-credits- is).
+      const store = open({ streamPrefixes: ['odd-'], ownStreamPrefixes: ['odd-mine-'] });
       const start = await store.headPosition();
       const iterator = store.subscribeToAll(start === undefined ? {} : { after: start })[Symbol.asyncIterator]();
-      const mine = await store.appendToStream(`odd-${randomUUID()}`, [{ type: 'Mine', data: { n: 1 } }], {
+      const mine = await store.appendToStream(`odd-mine-${randomUUID()}`, [{ type: 'Mine', data: { n: 1 } }], {
         expectedRevision: 'any',
       });
       server.log.append(`odd-comment-${randomUUID()}`, { kind: 'any' }, [
         { ...json('LikeAdded', {}), contentType: 'application/octet-stream', data: Buffer.from([1, 2, 3]) },
         json('LikeCounted', [1, 2]),
       ]);
-      const after = await store.appendToStream(`odd-${randomUUID()}`, [{ type: 'Mine', data: { n: 2 } }], {
+      const after = await store.appendToStream(`odd-mine-${randomUUID()}`, [{ type: 'Mine', data: { n: 2 } }], {
         expectedRevision: 'any',
       });
       server.log.append(`odd-comment-${randomUUID()}`, { kind: 'any' }, [
@@ -505,10 +506,12 @@ describe('EventStoreDB adapter', () => {
     });
 
     it('stops with an error, rather than skip it, at an event of its streams with an invalid schema version', async () => {
-      const store = open({ streamPrefixes: ['odd-'] });
+      const store = open({ streamPrefixes: ['odd-'], ownStreamPrefixes: ['odd-mine-'] });
       const start = await store.headPosition();
       const iterator = store.subscribeToAll(start === undefined ? {} : { after: start })[Symbol.asyncIterator]();
-      server.log.append(`odd-${randomUUID()}`, { kind: 'any' }, [json('Mine', {}, { [SCHEMA_VERSION_KEY]: 'two' })]);
+      server.log.append(`odd-mine-${randomUUID()}`, { kind: 'any' }, [
+        json('Mine', {}, { [SCHEMA_VERSION_KEY]: 'two' }),
+      ]);
       await expect(store.readAll({ after: start })).rejects.toThrow(/invalid \$schemaVersion/);
       await expect(iterator.next()).rejects.toThrow(/invalid \$schemaVersion/);
       await expect(iterator.next()).rejects.toThrow(/invalid \$schemaVersion/); // and it does not go past it

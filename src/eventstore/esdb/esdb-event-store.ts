@@ -426,11 +426,15 @@ export class EsdbEventStore implements EventStore {
   /**
    * The store's event, or undefined for any other: outside its prefixes, or in them but not shaped
    * as the store writes events (another application's binary event in a `reactions-…` stream), which
-   * every follower and reader of `$all` must skip alike, or one such event stops them all.
+   * every follower and reader of `$all` must skip alike, or one such event stops them all. In the
+   * service's own streams (ownStreamPrefixes) nothing is skipped: an event there that is not shaped
+   * as the store writes them is an error, said, rather than a change the read models silently miss
+   * while the command side, reading the stream, refuses it.
    */
   private decodeFromAll(resolved: AllStreamResolvedEvent): RecordedEvent | undefined {
     const event = resolved.event;
-    if (!event || !this.filter.accepts(event.streamId, event.type) || !isStoreShaped(event)) return undefined;
+    if (!event || !this.filter.accepts(event.streamId, event.type)) return undefined;
+    if (!isStoreShaped(event) && !this.vouches(event.streamId)) return undefined;
     return toRecordedEvent(event);
   }
 
