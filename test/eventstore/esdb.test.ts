@@ -70,6 +70,9 @@ it('takes a raw gRPC UNAVAILABLE, DEADLINE_EXCEEDED or CANCELLED status for a tr
   expect([1, 4, 14].map((code) => isTransportFailure(status(code)))).toEqual([true, true, true]);
   expect([3, 5, 9, 13].map((code) => isTransportFailure(status(code)))).toEqual([false, false, false, false]);
   expect(isTransportFailure(Object.assign(new Error('ENOENT'), { code: 14 }))).toBe(false); // no gRPC details
+  // A cluster none of whose nodes answered gossip: the client's plain Error, within a second.
+  expect(isTransportFailure(new Error('Failed to discover after 10 attempts.'))).toBe(true);
+  expect(isTransportFailure(new Error('Failed to discover the meaning of life'))).toBe(false);
 });
 
 it('takes a gRPC INTERNAL, UNKNOWN or RESOURCE_EXHAUSTED status, raw or as the client passes it on, for a lost call', () => {

@@ -455,9 +455,18 @@ export function isTransportFailure(error: unknown): error is Error {
     error instanceof TimeoutError ||
     error instanceof CancelledError ||
     error instanceof NotLeaderError ||
-    isGrpcTransportStatus(error)
+    isGrpcTransportStatus(error) ||
+    isDiscoveryFailure(error)
   );
 }
+
+/**
+ * A cluster connection string (several nodes, or `esdb+discover://`) whose nodes all failed to
+ * answer gossip: the client throws a plain Error, by its words only. No node was reached, so no
+ * call was made.
+ */
+const isDiscoveryFailure = (error: unknown): error is Error =>
+  error instanceof Error && /^Failed to discover after \d+ attempts\.$/.test(error.message);
 
 /**
  * A call that broke without the server refusing what was asked: a transport failure, or a gRPC
