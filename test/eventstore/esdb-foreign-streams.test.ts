@@ -18,6 +18,7 @@ import { FOLLOWED_STREAM_PREFIXES, OWN_STREAM_PREFIXES } from '../../src/server/
 import { workspaceStreamName } from '../../src/events/workspace-stream';
 import type { ProposedEvent } from '../support/esdb-test-server/in-memory-log';
 import { startEsdbTestServer } from '../support/esdb-test-server/server';
+import { granted } from '../support/event-log';
 
 const json = (type: string, data: unknown): ProposedEvent => ({
   id: randomUUID(),
@@ -25,18 +26,6 @@ const json = (type: string, data: unknown): ProposedEvent => ({
   contentType: 'application/json',
   data: Buffer.from(JSON.stringify(data)),
   customMetadata: new Uint8Array(),
-});
-const granted = (workspaceId: string, i: number) => ({
-  type: 'CreditsGranted',
-  data: {
-    workspaceId,
-    grantId: `grant-${i}`,
-    idempotencyKey: `key-${i}`,
-    credits: 10,
-    reason: 'test',
-    grantedBy: 'test',
-    grantedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
-  },
 });
 // What a soft delete (or $tb/$maxCount/$maxAge) of the foreign stream looks like to a stream read.
 const deleteStream = (log: unknown, name: string) => (log as { streams: Map<string, unknown> }).streams.delete(name);

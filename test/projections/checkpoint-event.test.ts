@@ -14,19 +14,7 @@ import { ProjectionRunner } from '../../projections/runner';
 import { StoreUnavailable, type EventStore } from '../../src/eventstore/port';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
-
-const granted = (workspaceId: string, i: number) => ({
-  type: 'CreditsGranted',
-  data: {
-    workspaceId,
-    grantId: `grant-${i}`,
-    idempotencyKey: `key-${i}`,
-    credits: 10,
-    reason: 'test',
-    grantedBy: 'test',
-    grantedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
-  },
-});
+import { granted } from '../support/event-log';
 
 it('rebuilds nothing after a rollback to a release that moved the position but not the event', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'review2-'));

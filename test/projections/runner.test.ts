@@ -16,6 +16,7 @@ import { ProjectionRunner } from '../../projections/runner';
 import { StoreUnavailable, type EventStore } from '../../src/eventstore/port';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
+import { granted } from '../support/event-log';
 
 const QUERY_INDEXES = ['balance_grants_by_expiry', 'ledger_by_type', 'ledger_by_workspace', 'ledger_usage'];
 
@@ -27,19 +28,6 @@ const indexesOf = (db: Database): string[] =>
     .all()
     .map((row) => row.name)
     .filter((name) => QUERY_INDEXES.includes(name));
-
-const granted = (workspaceId: string, i: number) => ({
-  type: 'CreditsGranted',
-  data: {
-    workspaceId,
-    grantId: `grant-${i}`,
-    idempotencyKey: `key-${i}`,
-    credits: 10,
-    reason: 'test',
-    grantedBy: 'test',
-    grantedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
-  },
-});
 
 async function logWithGrants(count: number) {
   const dir = mkdtempSync(join(tmpdir(), 'credits-runner-'));

@@ -1,4 +1,4 @@
-/** What a server process wrote to its embedded event store, read from its data directory by a test. */
+/** Events in tests: what a server process wrote to its embedded event store, and a grant to append. */
 import { join } from 'node:path';
 import { openSqliteEventStore } from '../../src/eventstore/sqlite/sqlite-event-store';
 import { workspaceStreamName } from '../../src/events/workspace-stream';
@@ -14,3 +14,17 @@ export async function eventTypes(dataDir: string, workspaceId: string): Promise<
     await store.close();
   }
 }
+
+/** The i-th grant of 10 credits to a workspace, as a new event to append (projection and store tests). */
+export const granted = (workspaceId: string, i: number) => ({
+  type: 'CreditsGranted',
+  data: {
+    workspaceId,
+    grantId: `grant-${i}`,
+    idempotencyKey: `key-${i}`,
+    credits: 10,
+    reason: 'test',
+    grantedBy: 'test',
+    grantedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+  },
+});
